@@ -1,7 +1,7 @@
 //! Job and job-execution statuses, and the other wire enumerations of SPEC §1.
 //!
 //! Every enum here has the exact uppercase wire strings of botocore's models, an `ALL` array in
-//! model order, [`as_str`](JobStatus::as_str), [`FromStr`](core::str::FromStr) and `Display`.
+//! model order, [`as_str`](JobStatus::as_str), [`FromStr`] and `Display`.
 //! Parsing is exact and case-sensitive: the spelling traps of SPEC §1 (`"SUCCESS"`, `"Failed"`)
 //! are rejected with [`UnknownValue`].
 
@@ -174,6 +174,22 @@ impl ExecutionStatus {
         }
     }
 
+    /// FAILED and TIMED_OUT: the statuses a retry configuration can retry (SPEC 3.1, T12;
+    /// REJECTED never is).
+    #[must_use]
+    pub const fn is_retriable(self) -> bool {
+        match self {
+            // SPEC 3.1 "Retriable via retry config" column.
+            Self::Failed | Self::TimedOut => true,
+            Self::Queued
+            | Self::InProgress
+            | Self::Succeeded
+            | Self::Rejected
+            | Self::Removed
+            | Self::Canceled => false,
+        }
+    }
+
     /// The statuses a device may request in UpdateJobExecution (SPEC T4: IN_PROGRESS, SUCCEEDED,
     /// FAILED, REJECTED). The others are set only by the service (R9).
     #[must_use]
@@ -282,6 +298,7 @@ mod tests {
             assert_eq!(s.is_terminal(), terminal.contains(&s), "{s}");
             assert_eq!(s.is_pending(), !terminal.contains(&s), "{s}");
             assert_eq!(s.is_device_settable(), [InProgress, Succeeded, Failed, Rejected].contains(&s), "{s}");
+            assert_eq!(s.is_retriable(), [Failed, TimedOut].contains(&s), "{s}");
         }
         let terminal_jobs: [JobStatus; 2] = [JobStatus::Completed, JobStatus::Canceled];
         for s in JobStatus::ALL {

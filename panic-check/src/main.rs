@@ -1,0 +1,153 @@
+//! Calls every public function of `iot-jobs-core` on opaque inputs. The panic handler refers to
+//! a symbol that does not exist, so this binary links only if the optimiser removed every panic
+//! path. Build: `cargo build --release --target thumbv7em-none-eabihf` (see the README).
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+
+use iot_jobs_core::conformance as table;
+use iot_jobs_core::rules;
+use iot_jobs_core::{
+    Comment, ErrorCode, ExecutionNumber, ExecutionState, ExecutionStatus, FailureType, JobEndBehavior, JobId,
+    JobStatus, NamespaceId, Plane, Policy, ReasonCode, Rejection, RetryableFailureType, StatusDetails,
+    StepTimeout, TargetSelection, ThingName, VersionNumber,
+};
+
+#[cfg(not(feature = "diagnose"))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    unsafe extern "Rust" {
+        #[link_name = "\n\nERROR: a panic path of iot-jobs-core is reachable (see README: panic freedom)\n"]
+        fn panic_is_reachable() -> !;
+    }
+    // SAFETY: never called when the link succeeds: the symbol does not exist.
+    unsafe { panic_is_reachable() }
+}
+
+#[cfg(feature = "diagnose")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    loop {}
+}
+
+static mut INPUT: [u8; 1024] = [0; 1024];
+
+/// Opaque bytes: the optimiser cannot know their values.
+fn input() -> [u8; 1024] {
+    // SAFETY: a plain read of a static that nothing writes.
+    black_box(unsafe { core::ptr::addr_of!(INPUT).read() })
+}
+
+fn text(bytes: &[u8]) -> &str {
+    match core::str::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(_) => "",
+    }
+}
+
+/// A value chosen by an opaque byte, built through the public API (never a black-boxed enum).
+fn pick<T: Copy>(all: &[T], b: u8, fallback: T) -> T {
+    match all.get(usize::from(b) % all.len().max(1)) {
+        Some(v) => *v,
+        None => fallback,
+    }
+}
+
+/// Keeps a value alive for the optimiser without using it.
+fn keep<T>(v: T) {
+    let _ = black_box(v);
+}
+
+fn vocabulary(inp: &[u8; 1024]) {
+    let (a, rest) = inp.split_at(200);
+    let (b, rest) = rest.split_at(200);
+    let (c, _) = rest.split_at(100);
+    let s = text(a);
+    keep(JobId::new(s).map(|j| j.as_str().len()));
+    keep(ThingName::new(text(b)).map(|t| t.as_str().len()));
+    keep(NamespaceId::new(s).is_ok());
+    keep(ReasonCode::new(s).is_ok());
+    keep(Comment::new(s).map(Comment::as_str));
+    keep(ExecutionNumber::try_from(text(c)).map(|n| n.next()));
+    keep(VersionNumber::try_from(text(c)).map(|n| n.get()));
+    keep(ExecutionNumber::try_from(i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])));
+    keep(StepTimeout::from_wire(i64::from(i16::from_le_bytes([c[8], c[9]])), c[10] & 1 == 1));
+    let pairs = [(text(&a[..8]), text(&a[8..40])), (text(&b[..8]), text(&b[8..200]))];
+    let n = usize::from(c[11]) % 3;
+    keep(StatusDetails::new(pairs.get(..n).unwrap_or(&[])).map(|d| (d.len(), d.get("k"))));
+    keep(iot_jobs_core::id::is_other_category(char::from(c[12])));
+    keep(s.parse::<ExecutionStatus>().map(ExecutionStatus::as_str));
+    keep(s.parse::<JobStatus>().map(JobStatus::as_str));
+    keep(s.parse::<TargetSelection>().is_ok());
+    keep(s.parse::<FailureType>().is_ok());
+    keep(s.parse::<RetryableFailureType>().is_ok());
+    keep(s.parse::<JobEndBehavior>().is_ok());
+    keep(s.parse::<ErrorCode>().map(|c| (c.is_retryable(), c.carries_execution_state())));
+}
+
+fn rules_and_errors(inp: &[u8; 1024]) {
+    let b = &inp[600..700];
+    let job = pick(&JobStatus::ALL, b[0], JobStatus::InProgress);
+    let exec = pick(&ExecutionStatus::ALL, b[1], ExecutionStatus::Queued);
+    let requested = pick(&ExecutionStatus::ALL, b[2], ExecutionStatus::Queued);
+    let selection = pick(&TargetSelection::ALL, b[3], TargetSelection::Snapshot);
+    let force = b[4] & 1 == 1;
+    let version = VersionNumber::new(u64::from_le_bytes([b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12]]))
+        .unwrap_or(VersionNumber::INITIAL);
+    let expected = VersionNumber::new(u64::from(b[13])).ok();
+    let state = ExecutionState { status: exec, version };
+    let policy = Policy { force_cancel_escalates: b[14] & 1 == 1, ..Policy::DEFAULT };
+    let plane = if b[15] & 1 == 1 { Plane::Data } else { Plane::Control };
+    let number = ExecutionNumber::new(u64::from(b[16])).ok();
+
+    let results: [Result<(), Rejection>; 12] = [
+        rules::cancel_job(job, force, &policy).map(|c| {
+            keep(rules::cancel_job_execution_effect(exec, c.scope));
+        }),
+        rules::delete_job(job, force, usize::from(b[17])),
+        rules::cancel_execution(state, force, expected).map(|c| {
+            keep(c.force_canceled);
+        }),
+        rules::delete_execution(state, force, &policy),
+        rules::update_execution(state, requested, expected, &policy).map(|s| {
+            keep(s);
+        }),
+        rules::start_next(if b[18] & 1 == 1 { Some(state) } else { None }).map(|s| {
+            keep(s);
+        }),
+        rules::describe_execution(state, plane, &policy),
+        rules::version_after(version, rules::Actor::Device, &policy).map(|v| {
+            keep(v);
+        }),
+        rules::next_execution_number(number, number, &policy).map(|n| {
+            keep(n);
+        }),
+        rules::associate_targets(job, selection, usize::from(b[19])),
+        rules::job_id_available(if b[20] & 1 == 1 { Some(job) } else { None }),
+        Ok(()),
+    ];
+    for r in results {
+        if let Err(e) = r {
+            keep((
+                e.exception_name(plane),
+                e.http_status(plane),
+                e.error_code().as_str(),
+                e.execution_state(),
+            ));
+        }
+    }
+    keep(rules::create_job(force));
+    keep(rules::pending_rank(exec));
+    keep(rules::remove_target(exec, &policy));
+    keep(rules::job_completes(job, selection, force, b[21] & 1 == 1));
+    keep(table::DELETE_JOB_EXECUTION.get(usize::from(b[22])).map(|r| r.outcome));
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn _start() -> ! {
+    let inp = input();
+    vocabulary(&inp);
+    rules_and_errors(&inp);
+    loop {}
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The whole test suite. Installs what it needs (rustup target and components), then runs every
+# check CI runs. Usage: bash scripts/test.sh   (from the repository root; ~5 min on 2 cores)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never CARGO_INCREMENTAL=0 RUST_BACKTRACE=1
+THUMB=thumbv7em-none-eabihf
+T0=$SECONDS
+step() { echo; echo "=== [$((SECONDS - T0))s] $*"; }
+
+step "toolchain: $THUMB target, llvm-tools"
+rustup target add "$THUMB" >/dev/null
+rustup component add llvm-tools-preview clippy rustfmt >/dev/null
+
+step "format"
+cargo fmt --all -- --check
+(cd panic-check && cargo fmt -- --check)
+
+step "clippy (host, all targets, all features; thumb, each feature set)"
+cargo clippy --all-targets --all-features -- -D warnings
+for f in "" serde defmt serde,defmt; do
+  cargo clippy --lib --target "$THUMB" --no-default-features --features "$f" -- -D warnings
+done
+
+step "no_std builds for $THUMB"
+for f in "" serde defmt serde,defmt; do
+  echo "features: [${f}]"
+  cargo build --lib --target "$THUMB" --no-default-features --features "$f"
+done
+
+step "panic freedom: link check (release, LTO, opt-level z) and size"
+(
+  cd panic-check
+  cargo build --release --target "$THUMB"
+  "$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin/llvm-size" -A "target/$THUMB/release/panic-check" |
+    grep -E '^\.(text|rodata|data|bss) '
+)
+
+step "tests (no features, then all features, incl. doc tests)"
+cargo test --no-default-features
+cargo test --all-features
+
+step "docs (warnings denied)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features
+
+step "decision tables example"
+cargo run --quiet --example decision_tables >/dev/null
+
+echo
+echo "test.sh: every check passed in $((SECONDS - T0))s"
