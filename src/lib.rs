@@ -16,6 +16,7 @@
 pub mod conformance;
 pub mod error;
 pub mod id;
+pub mod json;
 pub mod policy;
 pub mod rules;
 pub mod status;

@@ -31,12 +31,21 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     loop {}
 }
 
-static mut INPUT: [u8; 1024] = [0; 1024];
+mod json;
 
-/// Opaque bytes: the optimiser cannot know their values.
+static mut INPUT: [u8; 1024] = [0; 1024];
+static mut OPS: [u8; 64] = [0; 64];
+static mut TEXT: [u8; 64] = [0; 64];
+static mut JSON_BUF: [u8; 256] = [0; 256];
+
+/// An opaque copy of a static: the optimiser can assume nothing about its bytes.
+fn opaque<const N: usize>(p: *const [u8; N]) -> [u8; N] {
+    // SAFETY: a plain read of a static byte array that nothing writes; single-threaded.
+    black_box(unsafe { p.read() })
+}
+
 fn input() -> [u8; 1024] {
-    // SAFETY: a plain read of a static that nothing writes.
-    black_box(unsafe { core::ptr::addr_of!(INPUT).read() })
+    opaque(&raw const INPUT)
 }
 
 fn text(bytes: &[u8]) -> &str {
@@ -149,5 +158,9 @@ pub extern "C" fn _start() -> ! {
     let inp = input();
     vocabulary(&inp);
     rules_and_errors(&inp);
+    let ops = opaque(&raw const OPS);
+    let json_input = inp.get(..black_box(256)).unwrap_or_default();
+    json::exercise_reader(json_input, &ops);
+    json::exercise_writer(json_input, &ops);
     loop {}
 }
