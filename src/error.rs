@@ -296,6 +296,8 @@ pub enum InvalidRequest {
     TargetsNeedInProgressJob(JobStatus),
     /// A request without any target (SPEC §5 `JobTargets`: at least one).
     NoTargets,
+    /// A `nextToken` whose execution no longer exists.
+    StaleCursor,
 }
 
 /// A documented AWS limit that a request would pass.
@@ -477,6 +479,9 @@ impl fmt::Display for Rejection {
                     write!(f, "targets can be added only to an IN_PROGRESS job; this one is {s}")
                 }
                 InvalidRequest::NoTargets => f.write_str("at least one target is required"),
+                InvalidRequest::StaleCursor => {
+                    f.write_str("nextToken is no longer valid: the listing changed; start again")
+                }
             },
             Self::NotFound(r) => write!(f, "the {} does not exist", r.noun()),
             Self::AlreadyExists(r) => write!(f, "the {} already exists", r.noun()),

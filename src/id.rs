@@ -38,6 +38,9 @@ pub enum Field {
     StepTimeout,
     /// `inProgressTimeoutInMinutes`.
     InProgressTimeout,
+    /// A job configuration (`jobExecutionsRetryConfig`, `abortConfig`, `schedulingConfig`,
+    /// `jobExecutionsRolloutConfig`).
+    JobConfig,
 }
 
 impl Field {
@@ -57,6 +60,7 @@ impl Field {
             Self::ReasonCode => "reasonCode",
             Self::StepTimeout => "stepTimeoutInMinutes",
             Self::InProgressTimeout => "inProgressTimeoutInMinutes",
+            Self::JobConfig => "job configuration",
         }
     }
 }
@@ -100,6 +104,8 @@ pub enum Violation {
     },
     /// Not a decimal integer.
     NotANumber,
+    /// A job configuration value outside its SPEC §6 range.
+    Config(crate::config::ConfigError),
 }
 
 /// A request field that failed validation: which field, and which constraint.
@@ -144,6 +150,7 @@ impl fmt::Display for FieldError {
                 write!(f, "{name} must be between {min} and {max}")
             }
             Violation::NotANumber => write!(f, "{name} must be a decimal integer"),
+            Violation::Config(e) => write!(f, "{e}"),
         }
     }
 }
@@ -156,7 +163,7 @@ const fn allowed_set(field: Field) -> &'static str {
         Field::ThingName | Field::StatusDetailsKey => "a-z A-Z 0-9 : _ -",
         Field::ReasonCode => "A-Z 0-9 _",
         Field::ExecutionNumber | Field::Version | Field::StepTimeout | Field::InProgressTimeout => "0-9",
-        Field::StatusDetailsValue | Field::StatusDetails | Field::Comment => {
+        Field::StatusDetailsValue | Field::StatusDetails | Field::Comment | Field::JobConfig => {
             "any character but control, format and private-use characters"
         }
     }

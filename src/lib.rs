@@ -13,13 +13,16 @@
     )
 )]
 
+pub mod config;
 pub mod conformance;
 pub mod error;
 pub mod id;
 pub mod json;
 pub mod policy;
+pub mod registry;
 pub mod rules;
 pub mod status;
+pub mod topic;
 
 pub use error::{
     Current, ErrorCode, Exception, ExecutionState, InvalidRequest, Limit, Operation, Plane, Rejection,

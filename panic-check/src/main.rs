@@ -32,11 +32,14 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 }
 
 mod json;
+mod registry;
+mod topic;
 
 static mut INPUT: [u8; 1024] = [0; 1024];
 static mut OPS: [u8; 64] = [0; 64];
 static mut TEXT: [u8; 64] = [0; 64];
 static mut JSON_BUF: [u8; 256] = [0; 256];
+static mut TOPIC_INPUT: [u8; 512] = [0; 512];
 
 /// An opaque copy of a static: the optimiser can assume nothing about its bytes.
 fn opaque<const N: usize>(p: *const [u8; N]) -> [u8; N] {
@@ -162,5 +165,7 @@ pub extern "C" fn _start() -> ! {
     let json_input = inp.get(..black_box(256)).unwrap_or_default();
     json::exercise_reader(json_input, &ops);
     json::exercise_writer(json_input, &ops);
+    registry::exercise(&inp);
+    topic::exercise();
     loop {}
 }

@@ -1,0 +1,85 @@
+//! Every registry operation, on names, statuses and flags taken from opaque bytes.
+
+use core::hint::black_box;
+
+use iot_jobs_core::config::JobConfig;
+use iot_jobs_core::registry::{Cursor, Discard, Event, EventSink, Fixed, NewJob, Registry, Update};
+use iot_jobs_core::{
+    ExecutionNumber, ExecutionStatus, JobId, Plane, Policy, ReasonCode, StatusDetails, StepTimeout,
+    TargetSelection, ThingName, Timestamp, VersionNumber,
+};
+
+use crate::{keep, pick, text};
+
+/// A bounded queue, so the `Throttled` paths are reachable too.
+struct Queue(heapless::Deque<Event, 4>);
+
+impl EventSink for Queue {
+    fn room(&self) -> usize {
+        self.0.capacity().saturating_sub(self.0.len())
+    }
+    fn push(&mut self, e: Event) {
+        let _ = self.0.push_back(e);
+    }
+}
+
+pub fn exercise(b: &[u8; 1024]) {
+    let mut r: Registry<Fixed<2, 2, 4, 1, 16>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut q = Queue(heapless::Deque::new());
+    let Ok(thing) = ThingName::new(text(&b[0..8])).or_else(|_| ThingName::new("t")) else { return };
+    keep(r.add_thing(&thing));
+    let Ok(job) = JobId::new(text(&b[8..16])) else { return };
+    let now = Timestamp(u64::from_le_bytes([b[16], b[17], b[18], b[19], b[20], b[21], b[22], b[23]]));
+    let selection = pick(&TargetSelection::ALL, b[24], TargetSelection::Snapshot);
+    let new = NewJob { id: &job, selection, namespace: None, config: JobConfig::default() };
+    keep(r.create_job(&new, core::slice::from_ref(&thing), now, &mut q));
+    keep(r.add_targets(&job, core::slice::from_ref(&thing), now, &mut Discard));
+    let pairs = [(text(&b[32..40]), text(&b[40..80]))];
+    let details = StatusDetails::new(&pairs).ok();
+    let status = pick(&ExecutionStatus::ALL, b[25], ExecutionStatus::InProgress);
+    let expected = VersionNumber::new(u64::from(b[26])).ok();
+    let number = ExecutionNumber::new(u64::from(b[27])).ok();
+    let step = StepTimeout::from_wire(i64::from(i16::from_le_bytes([b[28], b[29]])), true).ok();
+    keep(
+        r.start_next(&thing, details, step, now, &mut q)
+            .map(|h| h.map(|h| r.execution(h).map(|v| v.version()))),
+    );
+    let update = Update {
+        status,
+        status_details: details,
+        expected_version: expected,
+        execution_number: number,
+        step_timeout: step,
+    };
+    keep(r.update_execution(&job, &thing, &update, now, &mut q));
+    keep(
+        r.describe_execution(&job, &thing, number, Plane::Data)
+            .map(|v| (v.state(), v.status_details().count())),
+    );
+    keep(r.pending(&thing, |v| keep(v.number())));
+    keep(r.next_pending(&thing).map(|v| v.map(|v| v.queued_at())));
+    let cursor = Some(Cursor::from_parts(u32::from(b[30]), u32::from(b[31])));
+    keep(r.list_for_job(&job, Some(status), cursor, usize::from(b[80]), |v| keep(v.started_at())));
+    keep(r.list_for_thing(&thing, None, None, usize::from(b[81]), |v| keep(v.last_updated_at())));
+    keep(r.cancel_execution(&job, &thing, b[82] & 1 == 1, expected, details, now, &mut q));
+    let reason = ReasonCode::new(text(&b[84..92])).ok();
+    keep(r.cancel_job(&job, b[83] & 1 == 1, reason.as_ref(), now, &mut q));
+    keep(r.delete_execution(
+        &job,
+        &thing,
+        number.unwrap_or(ExecutionNumber::FIRST),
+        b[83] & 2 == 2,
+        now,
+        &mut q,
+    ));
+    keep(r.remove_target(&job, &thing, now, &mut q));
+    keep(r.delete_job(&job, b[83] & 4 == 4, now, &mut q));
+    keep(r.step_deletions(usize::from(b[93]), &mut q));
+    keep(r.job(&job).map(|j| (j.status(), j.process_details().pending(), j.targets())));
+    keep(r.remove_thing(&thing, now, &mut q));
+    keep(r.usage());
+    keep(r.jobs().count());
+    keep(r.things().count());
+    black_box(&q.0);
+    r.clear();
+}

@@ -1,0 +1,263 @@
+//! Job configuration: timeouts, retries, abort criteria, scheduling and rollout rate, each
+//! validated against SPEC §6 when it is built.
+
+use crate::id::{Field, FieldError, StepTimeout, Timestamp, Violation};
+use crate::status::{FailureType, JobEndBehavior, RetryableFailureType};
+
+/// A configuration value outside its SPEC §6 range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ConfigError {
+    /// `inProgressTimeoutInMinutes` outside 1–10080.
+    InProgressTimeout,
+    /// `numberOfRetries` outside 0–10, a failure type listed twice, more than 2 criteria, or more
+    /// than 10 retries in total.
+    Retry,
+    /// An abort criterion with `thresholdPercentage` above 100 (or more than 2 decimals),
+    /// `minNumberOfExecutedThings` below 1, or no criterion.
+    Abort,
+    /// `endTime` not after `startTime`.
+    Schedule,
+    /// `maximumPerMinute` below 1.
+    Rollout,
+}
+
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::InProgressTimeout => "inProgressTimeoutInMinutes must be between 1 and 10080",
+            Self::Retry => {
+                "retry criteria: 1-2 distinct failure types, numberOfRetries 0-10 each, at most 10 in total"
+            }
+            Self::Abort => {
+                "abort criteria: at least one, thresholdPercentage 0-100 with at most 2 decimals, minNumberOfExecutedThings at least 1"
+            }
+            Self::Schedule => "schedulingConfig endTime must be after startTime",
+            Self::Rollout => "maximumPerMinute must be at least 1",
+        })
+    }
+}
+
+impl core::error::Error for ConfigError {}
+
+impl From<ConfigError> for crate::Rejection {
+    fn from(e: ConfigError) -> Self {
+        let field = match e {
+            ConfigError::InProgressTimeout => Field::InProgressTimeout,
+            ConfigError::Retry | ConfigError::Abort | ConfigError::Schedule | ConfigError::Rollout => {
+                Field::JobConfig
+            }
+        };
+        crate::Rejection::InvalidField(FieldError { field, violation: Violation::Config(e) })
+    }
+}
+
+/// One retry criterion (SPEC §6 Retries, T12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RetryCriterion {
+    /// Which failures it retries.
+    pub failure: RetryableFailureType,
+    /// How many times, 0–10.
+    pub retries: u8,
+}
+
+/// `jobExecutionsRetryConfig` (SPEC §6: 1–2 criteria, 0–10 retries each, ≤ 10 in total).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RetryConfig {
+    criteria: [Option<RetryCriterion>; 2],
+}
+
+impl RetryConfig {
+    /// Most retries per device, over all criteria (SPEC §6).
+    pub const MAX_TOTAL: u8 = 10;
+
+    /// Validates the criteria (SPEC §6 Retries).
+    pub fn new(criteria: &[RetryCriterion]) -> Result<Self, ConfigError> {
+        let mut out = [None; 2];
+        let mut total: u8 = 0;
+        if criteria.is_empty() || criteria.len() > out.len() {
+            return Err(ConfigError::Retry);
+        }
+        for (slot, c) in out.iter_mut().zip(criteria) {
+            if c.retries > Self::MAX_TOTAL || criteria.iter().filter(|o| o.failure == c.failure).count() > 1 {
+                return Err(ConfigError::Retry);
+            }
+            total = total.saturating_add(c.retries);
+            *slot = Some(*c);
+        }
+        if total > Self::MAX_TOTAL {
+            return Err(ConfigError::Retry);
+        }
+        Ok(Self { criteria: out })
+    }
+
+    /// The criteria.
+    pub fn criteria(&self) -> impl Iterator<Item = RetryCriterion> + '_ {
+        self.criteria.iter().flatten().copied()
+    }
+}
+
+/// One abort criterion (SPEC §6 Abort; action CANCEL is the only one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AbortCriterion {
+    /// Which failures count.
+    pub failure: FailureType,
+    /// `thresholdPercentage` in hundredths of a percent (0–10000: two decimals).
+    pub threshold_centipercent: u16,
+    /// `minNumberOfExecutedThings`, at least 1.
+    pub min_executed: u32,
+}
+
+/// `abortConfig` (SPEC §6 Abort).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AbortConfig {
+    criteria: [Option<AbortCriterion>; 4],
+}
+
+impl AbortConfig {
+    /// Validates the criteria: at least one, one per failure type.
+    pub fn new(criteria: &[AbortCriterion]) -> Result<Self, ConfigError> {
+        let mut out = [None; 4];
+        if criteria.is_empty() || criteria.len() > out.len() {
+            return Err(ConfigError::Abort);
+        }
+        for (slot, c) in out.iter_mut().zip(criteria) {
+            let repeated = criteria.iter().filter(|o| o.failure == c.failure).count() > 1;
+            if c.threshold_centipercent > 10_000 || c.min_executed == 0 || repeated {
+                return Err(ConfigError::Abort);
+            }
+            *slot = Some(*c);
+        }
+        Ok(Self { criteria: out })
+    }
+
+    /// The criteria.
+    pub fn criteria(&self) -> impl Iterator<Item = AbortCriterion> + '_ {
+        self.criteria.iter().flatten().copied()
+    }
+}
+
+/// `schedulingConfig` times (SPEC §2, §6). Maintenance windows are the host's: it calls the
+/// registry when one opens or closes (the core does not parse cron).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Schedule {
+    start: Option<Timestamp>,
+    end: Option<(Timestamp, JobEndBehavior)>,
+}
+
+impl Schedule {
+    /// Validates that `end`, if any, is after `start`. The service's "at least 30 minutes from
+    /// now" bounds depend on the request time and are the host's to check.
+    pub fn new(
+        start: Option<Timestamp>,
+        end: Option<(Timestamp, JobEndBehavior)>,
+    ) -> Result<Self, ConfigError> {
+        match (start, end) {
+            (Some(s), Some((e, _))) if e <= s => Err(ConfigError::Schedule),
+            (Some(_) | None, Some(_) | None) => Ok(Self { start, end }),
+        }
+    }
+
+    /// `startTime`.
+    #[must_use]
+    pub const fn start(&self) -> Option<Timestamp> {
+        self.start
+    }
+
+    /// `endTime` and `endBehavior`.
+    #[must_use]
+    pub const fn end(&self) -> Option<(Timestamp, JobEndBehavior)> {
+        self.end
+    }
+}
+
+/// The configuration a job carries (SPEC §4.1 CreateJob members, §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct JobConfig {
+    /// `timeoutConfig.inProgressTimeoutInMinutes` (1–10080), if any.
+    pub in_progress_timeout_minutes: Option<u16>,
+    /// `jobExecutionsRetryConfig`.
+    pub retry: Option<RetryConfig>,
+    /// `abortConfig`.
+    pub abort: Option<AbortConfig>,
+    /// `schedulingConfig`.
+    pub schedule: Option<Schedule>,
+    /// `jobExecutionsRolloutConfig.maximumPerMinute` (≥ 1), if any.
+    pub maximum_per_minute: Option<u32>,
+}
+
+impl JobConfig {
+    /// Checks the ranges a plain field cannot express (SPEC §6).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(m) = self.in_progress_timeout_minutes
+            && (m == 0 || m > StepTimeout::MAX_MINUTES)
+        {
+            return Err(ConfigError::InProgressTimeout);
+        }
+        if self.maximum_per_minute == Some(0) {
+            return Err(ConfigError::Rollout);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_bounds() {
+        let c = |failure, retries| RetryCriterion { failure, retries };
+        assert!(RetryConfig::new(&[c(RetryableFailureType::Failed, 10)]).is_ok());
+        assert_eq!(RetryConfig::new(&[c(RetryableFailureType::Failed, 11)]), Err(ConfigError::Retry));
+        assert_eq!(
+            RetryConfig::new(&[c(RetryableFailureType::Failed, 6), c(RetryableFailureType::TimedOut, 5)]),
+            Err(ConfigError::Retry)
+        );
+        assert_eq!(
+            RetryConfig::new(&[c(RetryableFailureType::Failed, 1), c(RetryableFailureType::Failed, 1)]),
+            Err(ConfigError::Retry)
+        );
+        assert_eq!(RetryConfig::new(&[]), Err(ConfigError::Retry));
+        let ok =
+            RetryConfig::new(&[c(RetryableFailureType::Failed, 4), c(RetryableFailureType::TimedOut, 6)])
+                .unwrap();
+        assert_eq!(ok.criteria().count(), 2);
+    }
+
+    #[test]
+    fn abort_schedule_and_timeouts() {
+        let a = |threshold_centipercent, min_executed| AbortCriterion {
+            failure: FailureType::Failed,
+            threshold_centipercent,
+            min_executed,
+        };
+        assert!(AbortConfig::new(&[a(10_000, 1)]).is_ok());
+        assert_eq!(AbortConfig::new(&[a(10_001, 1)]), Err(ConfigError::Abort));
+        assert_eq!(AbortConfig::new(&[a(50, 0)]), Err(ConfigError::Abort));
+        let t = Timestamp;
+        assert!(Schedule::new(Some(t(10)), Some((t(11), JobEndBehavior::Cancel))).is_ok());
+        assert_eq!(
+            Schedule::new(Some(t(10)), Some((t(10), JobEndBehavior::Cancel))),
+            Err(ConfigError::Schedule)
+        );
+        let cfg = |m| JobConfig { in_progress_timeout_minutes: Some(m), ..JobConfig::default() };
+        assert_eq!(cfg(0).validate(), Err(ConfigError::InProgressTimeout));
+        assert_eq!(cfg(10081).validate(), Err(ConfigError::InProgressTimeout));
+        assert!(cfg(10080).validate().is_ok());
+        let rollout = JobConfig { maximum_per_minute: Some(0), ..JobConfig::default() };
+        assert_eq!(rollout.validate(), Err(ConfigError::Rollout));
+    }
+}

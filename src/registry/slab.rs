@@ -1,0 +1,209 @@
+//! Storage primitives: the [`Slots`] a host provides, a generational slab over them, and the
+//! intrusive list links the registry threads through its entries.
+
+/// A vector the registry keeps one of its tables in, provided by the host.
+///
+/// A device uses `heapless::Vec<T, N>` (fixed, can live in a `static`); a host that wants a
+/// million executions implements this for a growable heap vector with a cap, so memory is used as
+/// the table fills and nothing large is ever built on the stack. `push` must refuse, returning the
+/// value, once `len() == capacity()`.
+pub trait Slots<T> {
+    /// Number of elements.
+    fn len(&self) -> usize;
+    /// The most elements it will ever hold.
+    fn capacity(&self) -> usize;
+    /// The element at `i`.
+    fn get(&self, i: usize) -> Option<&T>;
+    /// The element at `i`, mutably.
+    fn get_mut(&mut self, i: usize) -> Option<&mut T>;
+    /// Appends `value`, or gives it back when full.
+    fn push(&mut self, value: T) -> Result<(), T>;
+    /// Removes every element.
+    fn clear(&mut self);
+    /// True when empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T, const N: usize> Slots<T> for heapless::Vec<T, N> {
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+    fn capacity(&self) -> usize {
+        N
+    }
+    fn get(&self, i: usize) -> Option<&T> {
+        self.as_slice().get(i)
+    }
+    fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.as_mut_slice().get_mut(i)
+    }
+    fn push(&mut self, value: T) -> Result<(), T> {
+        heapless::Vec::push(self, value)
+    }
+    fn clear(&mut self) {
+        heapless::Vec::clear(self);
+    }
+}
+
+/// "No entry" in a 32-bit link or index.
+pub(crate) const NIL: u32 = u32::MAX;
+
+/// The largest number of entries in one table: indexes are 30 bits in the lookup index.
+pub(crate) const MAX_ENTRIES: usize = (1 << 30) - 1;
+
+/// One slot of a registry table: free (linked into the free list) or holding a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Entry<T> {
+    /// Free; `next` is the next free slot.
+    Free {
+        /// Next free slot, or none.
+        next: u32,
+        /// Generation the next value stored here will have.
+        generation: u32,
+    },
+    /// In use.
+    Used {
+        /// Distinguishes this value from earlier ones in the same slot.
+        generation: u32,
+        /// The value.
+        value: T,
+    },
+}
+
+/// A slot index and the generation of the value it was issued for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) struct Key {
+    pub(crate) index: u32,
+    pub(crate) generation: u32,
+}
+
+/// A generational slab: O(1) insert, remove and lookup; a removed value's key never finds the
+/// value that reuses its slot.
+#[derive(Debug)]
+pub(crate) struct Slab<T, S> {
+    slots: S,
+    free_head: u32,
+    free_count: usize,
+    _entries: core::marker::PhantomData<T>,
+}
+
+impl<T, S: Slots<Entry<T>>> Slab<T, S> {
+    pub(crate) const fn new(slots: S) -> Self {
+        Self { slots, free_head: NIL, free_count: 0, _entries: core::marker::PhantomData }
+    }
+
+    /// Entries in use.
+    pub(crate) fn used(&self) -> usize {
+        self.slots.len().saturating_sub(self.free_count)
+    }
+
+    /// How many more values fit.
+    pub(crate) fn room(&self) -> usize {
+        let cap = self.slots.capacity().min(MAX_ENTRIES);
+        cap.saturating_sub(self.slots.len()).saturating_add(self.free_count)
+    }
+
+    /// Slot count (used and free); every index below it may be probed with [`Self::at`].
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Stores `value`; `None` (and the value dropped) when the table is full. Callers check
+    /// [`Self::room`] first, so that a refused operation changes nothing.
+    pub(crate) fn insert(&mut self, value: T) -> Option<Key> {
+        if let Some(&Entry::Free { next, generation }) = self.slots.get(idx(self.free_head)) {
+            let index = self.free_head;
+            let slot = self.slots.get_mut(idx(index))?;
+            *slot = Entry::Used { generation, value };
+            self.free_head = next;
+            self.free_count = self.free_count.saturating_sub(1);
+            return Some(Key { index, generation });
+        }
+        let len = self.slots.len();
+        let index = u32::try_from(len).ok().filter(|_| len < MAX_ENTRIES)?;
+        self.slots.push(Entry::Used { generation: 0, value }).ok()?;
+        Some(Key { index, generation: 0 })
+    }
+
+    pub(crate) fn remove(&mut self, key: Key) -> Option<T> {
+        let slot = self.slots.get_mut(idx(key.index))?;
+        match slot {
+            Entry::Used { generation, .. } if *generation == key.generation => {
+                let next_gen = generation.wrapping_add(1);
+                let old =
+                    core::mem::replace(slot, Entry::Free { next: self.free_head, generation: next_gen });
+                self.free_head = key.index;
+                self.free_count = self.free_count.saturating_add(1);
+                match old {
+                    Entry::Used { value, .. } => Some(value),
+                    Entry::Free { .. } => None,
+                }
+            }
+            Entry::Used { .. } | Entry::Free { .. } => None,
+        }
+    }
+
+    pub(crate) fn get(&self, key: Key) -> Option<&T> {
+        match self.slots.get(idx(key.index))? {
+            Entry::Used { generation, value } if *generation == key.generation => Some(value),
+            Entry::Used { .. } | Entry::Free { .. } => None,
+        }
+    }
+
+    /// The value at `index` with its key, whatever its generation.
+    pub(crate) fn at(&self, index: u32) -> Option<(Key, &T)> {
+        match self.slots.get(idx(index))? {
+            Entry::Used { generation, value } => Some((Key { index, generation: *generation }, value)),
+            Entry::Free { .. } => None,
+        }
+    }
+
+    pub(crate) fn at_mut(&mut self, index: u32) -> Option<&mut T> {
+        match self.slots.get_mut(idx(index))? {
+            Entry::Used { value, .. } => Some(value),
+            Entry::Free { .. } => None,
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.slots.clear();
+        self.free_head = NIL;
+        self.free_count = 0;
+    }
+}
+
+/// A `u32` index as `usize` (lossless on the 32- and 64-bit targets this crate supports;
+/// `NIL` maps to an index no table reaches).
+pub(crate) fn idx(i: u32) -> usize {
+    usize::try_from(i).unwrap_or(usize::MAX)
+}
+
+/// Links of one intrusive doubly linked list through an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub(crate) struct Links {
+    pub(crate) prev: u32,
+    pub(crate) next: u32,
+}
+
+impl Links {
+    pub(crate) const NONE: Self = Self { prev: NIL, next: NIL };
+}
+
+/// The ends of an intrusive list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub(crate) struct List {
+    pub(crate) head: u32,
+    pub(crate) tail: u32,
+    pub(crate) len: u32,
+}
+
+impl List {
+    pub(crate) const EMPTY: Self = Self { head: NIL, tail: NIL, len: 0 };
+}

@@ -1,0 +1,901 @@
+//! Registry scenarios: every operation and rejection, numbering and reuse, stale handles, the
+//! limit of 10 deletions, pending order, full tables, counters and notification sequences.
+
+extern crate std;
+
+use std::string::{String, ToString};
+use std::vec::Vec;
+
+use super::*;
+use crate::error::{InvalidRequest, Limit};
+use crate::policy::PendingCap;
+
+type Reg = Registry<Fixed<8, 8, 64, 8, 256>>;
+
+fn reg() -> Reg {
+    Registry::new(Fixed, Policy::DEFAULT)
+}
+
+fn reg_with(policy: Policy) -> Reg {
+    Registry::new(Fixed, policy)
+}
+
+fn t(s: &str) -> ThingName {
+    ThingName::new(s).unwrap()
+}
+
+fn j(s: &str) -> JobId {
+    JobId::new(s).unwrap()
+}
+
+fn n(x: u64) -> ExecutionNumber {
+    ExecutionNumber::new(x).unwrap()
+}
+
+fn v(x: u64) -> VersionNumber {
+    VersionNumber::new(x).unwrap()
+}
+
+const T0: Timestamp = Timestamp(1_700_000_000);
+
+/// A sink that records events as short strings.
+#[derive(Default)]
+struct Log(Vec<String>);
+
+impl EventSink for Log {
+    fn room(&self) -> usize {
+        usize::MAX
+    }
+    fn push(&mut self, e: Event) {
+        self.0.push(match e {
+            Event::Notify(t) => std::format!("notify {t}"),
+            Event::NotifyNext(t) => std::format!("notify-next {t}"),
+            Event::Job { job, event } => std::format!("job {job} {}", event.as_str()),
+            Event::Execution { job, thing, number, event } => {
+                std::format!("execution {job} {thing} #{number} {}", event.as_str())
+            }
+        });
+    }
+}
+
+impl Log {
+    fn take(&mut self) -> Vec<String> {
+        core::mem::take(&mut self.0)
+    }
+}
+
+/// A sink with a fixed room.
+struct Tight(usize);
+
+impl EventSink for Tight {
+    fn room(&self) -> usize {
+        self.0
+    }
+    fn push(&mut self, _: Event) {
+        self.0 = self.0.checked_sub(1).expect("pushed past the room it announced");
+    }
+}
+
+fn things(r: &mut Reg, names: &[&str]) {
+    for name in names {
+        r.add_thing(&t(name)).unwrap();
+    }
+}
+
+fn create(
+    r: &mut Reg,
+    id: &str,
+    targets: &[&str],
+    now: Timestamp,
+    log: &mut Log,
+) -> Result<JobHandle, Rejection> {
+    let targets: Vec<ThingName> = targets.iter().map(|s| t(s)).collect();
+    let id = j(id);
+    r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &targets, now, log)
+}
+
+fn update(status: ExecutionStatus) -> Update<'static> {
+    Update {
+        status,
+        status_details: None,
+        expected_version: None,
+        execution_number: None,
+        step_timeout: None,
+    }
+}
+
+fn pending_ids<S: Storage>(r: &Registry<S>, thing: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    r.pending(&t(thing), |v| out.push(std::format!("{}#{}:{}", v.job_id(), v.number(), v.status()))).unwrap();
+    out
+}
+
+/// Invariants that hold after every operation.
+fn check<S: Storage>(r: &Registry<S>) {
+    let mut seen = std::collections::HashSet::new();
+    for i in 0..r.jobs.len() {
+        let Some((_, job)) = r.jobs.at(i as u32) else { continue };
+        let mut recount = ProcessDetails::default();
+        for x in r.job_executions(i as u32) {
+            let e = r.exec_entry(x).unwrap();
+            recount.add(e.status, 1);
+            assert!(seen.insert((e.job, e.thing, e.number)), "two executions share (job, thing, number)");
+            assert_eq!(e.job, i as u32);
+        }
+        assert_eq!(job.process, recount, "counters of {} differ from a recount", job.id);
+    }
+    for i in 0..r.things.len() {
+        let Some((_, thing)) = r.things.at(i as u32) else { continue };
+        let listed: Vec<u32> = r.pending_iter(i as u32).collect();
+        let mut expected: Vec<u32> = Vec::new();
+        for status in [ExecutionStatus::InProgress, ExecutionStatus::Queued] {
+            let mut x = thing.all.head;
+            while let Some(e) = r.exec_entry(x) {
+                let visible = r.job_entry(e.job).is_some_and(|j| visible_to_device(j.status));
+                if e.status == status && visible {
+                    expected.push(x);
+                }
+                x = e.thing_link.next;
+            }
+        }
+        // Same members; IN_PROGRESS before QUEUED.
+        let mut a = listed.clone();
+        let mut b = expected.clone();
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b, "pending list of {} is not its pending executions", thing.name);
+        let ranks: Vec<_> =
+            listed.iter().map(|x| rules::pending_rank(r.exec_entry(*x).unwrap().status)).collect();
+        assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "IN_PROGRESS must come first");
+        // QUEUED in queue order.
+        let queued: Vec<_> = listed
+            .iter()
+            .map(|x| r.exec_entry(*x).unwrap())
+            .filter(|e| e.status == ExecutionStatus::Queued)
+            .map(|e| e.queued_at)
+            .collect();
+        assert!(queued.windows(2).all(|w| w[0] <= w[1]));
+    }
+    let deleting = r.jobs().filter(|j| j.status() == JobStatus::DeletionInProgress).count();
+    assert_eq!(deleting, r.jobs_deleting());
+    assert!(deleting <= rules::MAX_JOBS_DELETING);
+}
+
+#[test]
+fn create_job_queues_one_execution_per_distinct_target() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    create(&mut r, "job1", &["a", "b", "a"], T0, &mut log).unwrap();
+    check(&r);
+    let job = r.job(&j("job1")).unwrap();
+    assert_eq!(job.status(), JobStatus::InProgress);
+    assert_eq!(job.process_details().count(ExecutionStatus::Queued), 2);
+    assert_eq!(job.targets(), 2);
+    let e = r.describe_execution(&j("job1"), &t("a"), None, Plane::Control).unwrap();
+    assert_eq!((e.number(), e.version(), e.status()), (n(1), v(1), ExecutionStatus::Queued));
+    assert_eq!((e.queued_at(), e.started_at(), e.last_updated_at()), (T0, None, T0));
+    assert_eq!(log.take(), ["notify a", "notify-next a", "notify b", "notify-next b"]);
+}
+
+#[test]
+fn create_job_rejections() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    create(&mut r, "job1", &["a"], T0, &mut log).unwrap();
+    assert_eq!(create(&mut r, "job1", &["a"], T0, &mut log), Err(Rejection::AlreadyExists(Resource::Job)));
+    assert_eq!(create(&mut r, "job2", &["nobody"], T0, &mut log), Err(Rejection::NotFound(Resource::Thing)));
+    assert_eq!(
+        create(&mut r, "job2", &[], T0, &mut log),
+        Err(Rejection::InvalidRequest(InvalidRequest::NoTargets))
+    );
+    let bad = JobConfig { in_progress_timeout_minutes: Some(0), ..JobConfig::default() };
+    let id = j("job3");
+    let e = r.create_job(
+        &NewJob { id: &id, selection: TargetSelection::Snapshot, namespace: None, config: bad },
+        &[t("a")],
+        T0,
+        &mut log,
+    );
+    assert!(matches!(e, Err(Rejection::InvalidField(_))));
+    assert!(r.job(&j("job2")).is_err() && r.job(&j("job3")).is_err(), "refused jobs are not created");
+    check(&r);
+}
+
+#[test]
+fn job_id_is_reusable_only_after_deletion_completes() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    create(&mut r, "job1", &["a"], T0, &mut log).unwrap();
+    r.delete_job(&j("job1"), true, T0, &mut log).unwrap();
+    assert_eq!(r.job(&j("job1")).unwrap().status(), JobStatus::DeletionInProgress);
+    assert_eq!(create(&mut r, "job1", &["a"], T0, &mut log), Err(Rejection::AlreadyExists(Resource::Job)));
+    assert_eq!(r.step_deletions(usize::MAX, &mut log).unwrap(), 1);
+    assert_eq!(r.job(&j("job1")).unwrap_err(), Rejection::NotFound(Resource::Job));
+    create(&mut r, "job1", &["a"], T0, &mut log).unwrap();
+    check(&r);
+}
+
+#[test]
+fn pending_list_is_in_progress_first_then_queue_order_with_ties() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    // Same timestamp for all three: creation order breaks the tie.
+    for id in ["j1", "j2", "j3"] {
+        create(&mut r, id, &["a"], T0, &mut log).unwrap();
+    }
+    r.update_execution(&j("j3"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    check(&r);
+    assert_eq!(pending_ids(&r, "a"), ["j3#1:IN_PROGRESS", "j1#1:QUEUED", "j2#1:QUEUED"]);
+    assert_eq!(r.next_pending(&t("a")).unwrap().unwrap().job_id(), &j("j3"));
+    r.update_execution(&j("j2"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    assert_eq!(pending_ids(&r, "a"), ["j3#1:IN_PROGRESS", "j2#1:IN_PROGRESS", "j1#1:QUEUED"]);
+    check(&r);
+}
+
+#[test]
+fn start_next_starts_the_head_then_resumes_it() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    assert_eq!(r.start_next(&t("a"), None, None, T0, &mut log), Ok(None));
+    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    create(&mut r, "j2", &["a"], T0, &mut log).unwrap();
+    log.take();
+    let pairs = [("step", "download")];
+    let d = StatusDetails::new(&pairs).unwrap();
+    let later = T0.saturating_add(5);
+    let h = r.start_next(&t("a"), Some(d), Some(StepTimeout::Minutes(3)), later, &mut log).unwrap().unwrap();
+    let e = r.execution(h).unwrap();
+    assert_eq!((e.job_id().as_str(), e.status(), e.version()), ("j1", ExecutionStatus::InProgress, v(2)));
+    assert_eq!(e.started_at(), Some(later));
+    assert_eq!(e.status_details().collect::<Vec<_>>(), [("step", "download")]);
+    assert_eq!(e.step_timeout(), Some(StepTimeout::Minutes(3)));
+    // SPEC 7.2 worked example: QUEUED → IN_PROGRESS of the head changes neither membership nor head.
+    assert_eq!(log.take(), Vec::<String>::new());
+    // SPEC T3: again → the same execution, unchanged.
+    let again = r.start_next(&t("a"), None, None, later.saturating_add(1), &mut log).unwrap().unwrap();
+    assert_eq!(again, h);
+    assert_eq!(r.execution(h).unwrap().version(), v(2));
+    check(&r);
+}
+
+#[test]
+fn update_versions_terminal_lock_and_details() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    let p1 = [("a", "1"), ("b", "2")];
+    let mut u = update(ExecutionStatus::InProgress);
+    u.status_details = Some(StatusDetails::new(&p1).unwrap());
+    u.expected_version = Some(v(1));
+    assert_eq!(
+        r.update_execution(&j("j1"), &t("a"), &u, T0, &mut log),
+        Ok(ExecutionState { status: ExecutionStatus::InProgress, version: v(2) })
+    );
+    // A stale expectedVersion: refused with the current state; nothing changes.
+    let stale = Update { expected_version: Some(v(1)), ..update(ExecutionStatus::Succeeded) };
+    assert_eq!(
+        r.update_execution(&j("j1"), &t("a"), &stale, T0, &mut log),
+        Err(Rejection::VersionMismatch(ExecutionState {
+            status: ExecutionStatus::InProgress,
+            version: v(2)
+        }))
+    );
+    // R14: a write with statusDetails replaces the map.
+    let p2 = [("c", "3")];
+    let u2 = Update {
+        status_details: Some(StatusDetails::new(&p2).unwrap()),
+        ..update(ExecutionStatus::InProgress)
+    };
+    r.update_execution(&j("j1"), &t("a"), &u2, T0, &mut log).unwrap();
+    let d: Vec<_> =
+        r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().status_details().collect();
+    assert_eq!(d, [("c", "3")]);
+    // A write without statusDetails leaves them.
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    let e = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap();
+    assert_eq!((e.status(), e.version()), (ExecutionStatus::Succeeded, v(4)));
+    assert_eq!(e.status_details().collect::<Vec<_>>(), [("c", "3")]);
+    // SPEC T6: terminal is final.
+    let again = r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log);
+    assert!(matches!(again, Err(Rejection::InvalidStateTransition { .. })));
+    // SPEC R11: the data plane no longer describes it; the control plane does.
+    assert!(matches!(
+        r.describe_execution(&j("j1"), &t("a"), None, Plane::Data),
+        Err(Rejection::TerminalState(ExecutionState { status: ExecutionStatus::Succeeded, .. }))
+    ));
+    check(&r);
+}
+
+#[test]
+fn merge_policy_merges_and_still_bounds_pairs() {
+    let mut r = reg_with(Policy { details_write: DetailsWrite::Merge, ..Policy::DEFAULT });
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    let p1 = [("a", "1"), ("b", "2")];
+    let p2 = [("b", "3"), ("c", "4")];
+    for p in [&p1[..], &p2[..]] {
+        let u = Update {
+            status_details: Some(StatusDetails::new(p).unwrap()),
+            ..update(ExecutionStatus::InProgress)
+        };
+        r.update_execution(&j("j1"), &t("a"), &u, T0, &mut log).unwrap();
+    }
+    let d: Vec<_> =
+        r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().status_details().collect();
+    assert_eq!(d, [("a", "1"), ("b", "3"), ("c", "4")]);
+    let keys: Vec<String> = (0..9).map(|i| std::format!("k{i}")).collect();
+    let nine: Vec<(&str, &str)> = keys.iter().map(|k| (k.as_str(), "v")).collect();
+    let u = Update {
+        status_details: Some(StatusDetails::new(&nine).unwrap()),
+        ..update(ExecutionStatus::InProgress)
+    };
+    let before = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().version();
+    assert!(matches!(
+        r.update_execution(&j("j1"), &t("a"), &u, T0, &mut log),
+        Err(Rejection::InvalidField(_))
+    ));
+    assert_eq!(r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().version(), before);
+}
+
+#[test]
+fn snapshot_job_completes_when_every_execution_is_terminal() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    create(&mut r, "j1", &["a", "b"], T0, &mut log).unwrap();
+    log.take();
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::InProgress);
+    assert_eq!(log.take(), ["execution j1 a #1 succeeded", "notify a", "notify-next a"]);
+    let done = T0.saturating_add(60);
+    r.update_execution(&j("j1"), &t("b"), &update(ExecutionStatus::Rejected), done, &mut log).unwrap();
+    let job = r.job(&j("j1")).unwrap();
+    assert_eq!((job.status(), job.completed_at()), (JobStatus::Completed, Some(done)));
+    let p = job.process_details();
+    assert_eq!(
+        (p.count(ExecutionStatus::Succeeded), p.count(ExecutionStatus::Rejected), p.pending()),
+        (1, 1, 0)
+    );
+    assert_eq!(log.take(), ["execution j1 b #1 rejected", "job j1 completed", "notify b", "notify-next b"]);
+    check(&r);
+}
+
+#[test]
+fn cancel_job_without_and_with_force() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    create(&mut r, "j1", &["a", "b"], T0, &mut log).unwrap();
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    log.take();
+    r.cancel_job(&j("j1"), false, None, T0, &mut log).unwrap();
+    check(&r);
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Canceled);
+    assert_eq!(
+        r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().status(),
+        ExecutionStatus::InProgress
+    );
+    let b = r.describe_execution(&j("j1"), &t("b"), None, Plane::Control).unwrap();
+    assert_eq!((b.status(), b.version(), b.force_canceled()), (ExecutionStatus::Canceled, v(2), false));
+    assert_eq!(
+        log.take(),
+        [
+            "job j1 cancellation_in_progress",
+            "execution j1 b #1 canceled",
+            "notify b",
+            "notify-next b",
+            "job j1 canceled"
+        ]
+    );
+    // R3: a CANCELED job refuses CancelJob, even with force.
+    assert_eq!(
+        r.cancel_job(&j("j1"), true, None, T0, &mut log),
+        Err(Rejection::InvalidRequest(InvalidRequest::CancelJobInStatus(JobStatus::Canceled)))
+    );
+    // The device may still finish the running execution.
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+
+    create(&mut r, "j2", &["a"], T0, &mut log).unwrap();
+    r.update_execution(&j("j2"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    let reason = ReasonCode::new("OPERATOR").unwrap();
+    r.cancel_job(&j("j2"), true, Some(&reason), T0, &mut log).unwrap();
+    let job = r.job(&j("j2")).unwrap();
+    assert!(job.force_canceled());
+    assert_eq!(job.reason_code(), Some(&reason));
+    let a = r.describe_execution(&j("j2"), &t("a"), None, Plane::Control).unwrap();
+    assert_eq!((a.status(), a.force_canceled()), (ExecutionStatus::Canceled, true));
+    // SPEC T9: after a forced cancel the device can no longer update it.
+    let e = r.update_execution(&j("j2"), &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log);
+    assert!(matches!(e, Err(Rejection::InvalidStateTransition { .. })));
+    check(&r);
+}
+
+#[test]
+fn force_cancel_escalation_knob() {
+    let mut r = reg_with(Policy { force_cancel_escalates: true, ..Policy::DEFAULT });
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    r.cancel_job(&j("j1"), false, None, T0, &mut log).unwrap();
+    r.cancel_job(&j("j1"), true, None, T0, &mut log).unwrap();
+    assert!(r.job(&j("j1")).unwrap().force_canceled());
+    assert_eq!(
+        r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().status(),
+        ExecutionStatus::Canceled
+    );
+    check(&r);
+}
+
+#[test]
+fn cancel_execution_rules_and_versions() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    assert_eq!(
+        r.cancel_execution(&j("j1"), &t("a"), false, Some(v(9)), None, T0, &mut log),
+        Err(Rejection::VersionMismatch(ExecutionState { status: ExecutionStatus::Queued, version: v(1) }))
+    );
+    let pairs = [("why", "operator")];
+    let d = StatusDetails::new(&pairs).unwrap();
+    assert_eq!(
+        r.cancel_execution(&j("j1"), &t("a"), false, Some(v(1)), Some(d), T0, &mut log),
+        Ok(ExecutionState { status: ExecutionStatus::Canceled, version: v(2) })
+    );
+    let e = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap();
+    assert_eq!(e.status_details().collect::<Vec<_>>(), [("why", "operator")]);
+    // R16: never overwrite a terminal status.
+    assert!(matches!(
+        r.cancel_execution(&j("j1"), &t("a"), true, None, None, T0, &mut log),
+        Err(Rejection::InvalidStateTransition { operation: crate::Operation::CancelJobExecution, .. })
+    ));
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Completed);
+    check(&r);
+}
+
+#[test]
+fn execution_numbers_are_reused_after_deletion_by_default() {
+    let mut r = reg_with(Policy { ..Policy::DEFAULT });
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    let id = j("c1");
+    r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[t("a")], T0, &mut log).unwrap();
+    let first = r.describe_execution(&id, &t("a"), None, Plane::Control).unwrap().handle();
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+    // A re-execution takes the next number.
+    assert_eq!(r.add_targets(&id, &[t("a")], T0, &mut log), Ok(1));
+    assert_eq!(r.describe_execution(&id, &t("a"), None, Plane::Control).unwrap().number(), n(2));
+    assert_eq!(
+        r.describe_execution(&id, &t("a"), Some(n(1)), Plane::Control).unwrap().status(),
+        ExecutionStatus::Failed
+    );
+    // Delete the newest (QUEUED needs force, R2) and queue again: number 2 is reused.
+    assert!(matches!(
+        r.delete_execution(&id, &t("a"), n(2), false, T0, &mut log),
+        Err(Rejection::InvalidStateTransition { .. })
+    ));
+    let second = r.describe_execution(&id, &t("a"), Some(n(2)), Plane::Control).unwrap().handle();
+    r.delete_execution(&id, &t("a"), n(2), true, T0, &mut log).unwrap();
+    assert_eq!(
+        r.describe_execution(&id, &t("a"), Some(n(2)), Plane::Control).unwrap_err(),
+        Rejection::NotFound(Resource::Execution)
+    );
+    assert_eq!(r.add_targets(&id, &[t("a")], T0, &mut log), Ok(1));
+    let reused = r.describe_execution(&id, &t("a"), None, Plane::Control).unwrap();
+    assert_eq!((reused.number(), reused.version()), (n(2), v(1)));
+    // The old handle does not alias the new execution with the same number (and likely slot).
+    assert!(r.execution(second).is_none());
+    assert!(r.execution(first).is_some());
+    // Deleting every execution forgets the pair: numbering starts at 1 again.
+    r.delete_execution(&id, &t("a"), n(2), true, T0, &mut log).unwrap();
+    r.delete_execution(&id, &t("a"), n(1), false, T0, &mut log).unwrap();
+    assert!(r.execution(first).is_none());
+    r.add_targets(&id, &[t("a")], T0, &mut log).unwrap();
+    assert_eq!(r.describe_execution(&id, &t("a"), None, Plane::Control).unwrap().number(), n(1));
+    check(&r);
+}
+
+#[test]
+fn monotonic_numbering_never_reuses() {
+    let mut r = reg_with(Policy { numbering: Numbering::Monotonic, ..Policy::DEFAULT });
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    let id = j("c1");
+    r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[t("a")], T0, &mut log).unwrap();
+    r.delete_execution(&id, &t("a"), n(1), true, T0, &mut log).unwrap();
+    r.add_targets(&id, &[t("a")], T0, &mut log).unwrap();
+    assert_eq!(r.describe_execution(&id, &t("a"), None, Plane::Control).unwrap().number(), n(2));
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+    r.add_targets(&id, &[t("a")], T0, &mut log).unwrap();
+    r.delete_execution(&id, &t("a"), n(3), true, T0, &mut log).unwrap();
+    r.add_targets(&id, &[t("a")], T0, &mut log).unwrap();
+    assert_eq!(r.describe_execution(&id, &t("a"), None, Plane::Control).unwrap().number(), n(4));
+    check(&r);
+    // The remembered pair goes with the job's deletion.
+    r.delete_job(&id, true, T0, &mut log).unwrap();
+    r.step_deletions(usize::MAX, &mut log).unwrap();
+    assert_eq!(r.usage().pairs, 0);
+}
+
+#[test]
+fn delete_job_limit_of_ten_and_bounded_steps() {
+    let mut r: Registry<Fixed<16, 4, 64, 4, 256>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut log = Log::default();
+    r.add_thing(&t("a")).unwrap();
+    r.add_thing(&t("b")).unwrap();
+    for i in 0..11 {
+        let id = j(&std::format!("j{i}"));
+        r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &[t("a"), t("b")], T0, &mut log).unwrap();
+    }
+    // Without force an IN_PROGRESS job is refused (409), with force accepted.
+    assert!(matches!(
+        r.delete_job(&j("j0"), false, T0, &mut log),
+        Err(Rejection::InvalidStateTransition { .. })
+    ));
+    for i in 0..10 {
+        r.delete_job(&j(&std::format!("j{i}")), true, T0, &mut log).unwrap();
+    }
+    assert_eq!(r.jobs_deleting(), 10);
+    assert_eq!(
+        r.delete_job(&j("j10"), true, T0, &mut log),
+        Err(Rejection::LimitExceeded(Limit::JobsDeletionInProgress))
+    );
+    assert_eq!(
+        r.job(&j("j10")).unwrap().status(),
+        JobStatus::InProgress,
+        "the refused delete changed nothing"
+    );
+    // R4: deleting again → 409.
+    assert!(matches!(
+        r.delete_job(&j("j0"), true, T0, &mut log),
+        Err(Rejection::InvalidStateTransition { .. })
+    ));
+    // Devices lose access at once; the control plane still describes.
+    assert_eq!(pending_ids(&r, "a"), ["j10#1:QUEUED"]);
+    assert_eq!(
+        r.describe_execution(&j("j0"), &t("a"), None, Plane::Data).unwrap_err(),
+        Rejection::NotFound(Resource::Execution)
+    );
+    assert!(r.describe_execution(&j("j0"), &t("a"), None, Plane::Control).is_ok());
+    let e = r.update_execution(&j("j0"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log);
+    assert_eq!(e, Err(Rejection::NotFound(Resource::Execution)));
+    check(&r);
+    // Bounded steps: 3 executions per call.
+    let mut calls = 0;
+    while r.jobs_deleting() > 0 {
+        let removed = r.step_deletions(3, &mut log).unwrap();
+        assert!(removed <= 3);
+        calls += 1;
+        check(&r);
+        assert!(calls < 100);
+    }
+    assert_eq!(r.usage().executions, 2);
+    r.delete_job(&j("j10"), true, T0, &mut log).unwrap();
+    assert_eq!(r.step_deletions(usize::MAX, &mut log).unwrap(), 2);
+    assert_eq!((r.usage().jobs, r.usage().executions, r.usage().pairs), (0, 0, 0));
+    assert!(log.0.iter().any(|e| e == "job j10 deleted"));
+}
+
+#[test]
+fn remove_thing_removes_its_pending_executions() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    create(&mut r, "j1", &["a", "b"], T0, &mut log).unwrap();
+    create(&mut r, "j2", &["a"], T0, &mut log).unwrap();
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    log.take();
+    r.remove_thing(&t("a"), T0, &mut log).unwrap();
+    check(&r);
+    assert!(r.thing(&t("a")).is_none());
+    // R10: IN_PROGRESS → REMOVED too; j2 had only a, so it completes.
+    assert_eq!(
+        r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().status(),
+        ExecutionStatus::Removed
+    );
+    assert_eq!(r.job(&j("j2")).unwrap().status(), JobStatus::Completed);
+    assert_eq!(
+        log.take(),
+        [
+            "execution j1 a #1 removed",
+            "execution j2 a #1 removed",
+            "job j2 completed",
+            "notify a",
+            "notify-next a"
+        ]
+    );
+    // Executions of a removed thing stay listable; a new job cannot target it.
+    let mut listed = 0;
+    r.list_for_thing(&t("a"), None, None, 10, |_| listed += 1).unwrap();
+    assert_eq!(listed, 2);
+    assert_eq!(create(&mut r, "j3", &["a"], T0, &mut log), Err(Rejection::NotFound(Resource::Thing)));
+    assert_eq!(r.remove_thing(&t("a"), T0, &mut log), Err(Rejection::NotFound(Resource::Thing)));
+    r.add_thing(&t("a")).unwrap();
+    create(&mut r, "j3", &["a"], T0, &mut log).unwrap();
+    check(&r);
+}
+
+#[test]
+fn remove_in_progress_knob_keeps_running_executions() {
+    let mut r = reg_with(Policy { remove_in_progress: false, ..Policy::DEFAULT });
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    let id = j("c1");
+    r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[t("a")], T0, &mut log).unwrap();
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    r.remove_target(&id, &t("a"), T0, &mut log).unwrap();
+    assert_eq!(
+        r.describe_execution(&id, &t("a"), None, Plane::Control).unwrap().status(),
+        ExecutionStatus::InProgress
+    );
+    check(&r);
+}
+
+#[test]
+fn associate_targets_needs_a_continuous_in_progress_job() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    create(&mut r, "s1", &["a"], T0, &mut log).unwrap();
+    assert_eq!(
+        r.add_targets(&j("s1"), &[t("b")], T0, &mut log),
+        Err(Rejection::InvalidRequest(InvalidRequest::TargetsNeedContinuousJob))
+    );
+    let id = j("c1");
+    r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[t("a")], T0, &mut log).unwrap();
+    // A thing with a pending execution gets no second one.
+    assert_eq!(r.add_targets(&id, &[t("a"), t("b"), t("b")], T0, &mut log), Ok(1));
+    assert_eq!(r.job(&id).unwrap().targets(), 2);
+    // A CONTINUOUS job without an end time never completes.
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    r.update_execution(&id, &t("b"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    assert_eq!(r.job(&id).unwrap().status(), JobStatus::InProgress);
+    check(&r);
+}
+
+#[test]
+fn pending_cap_and_unknown_things() {
+    let mut r: Registry<Fixed<20, 2, 40, 2, 256>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut log = Log::default();
+    r.add_thing(&t("a")).unwrap();
+    for i in 0..16 {
+        let id = j(&std::format!("j{i:02}"));
+        r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &[t("a")], T0, &mut log).unwrap();
+    }
+    let mut count = 0;
+    r.pending(&t("a"), |_| count += 1).unwrap();
+    assert_eq!(count, 10);
+    let mut r15: Registry<Fixed<20, 2, 40, 2, 256>> =
+        Registry::new(Fixed, Policy { pending_cap: PendingCap::Fifteen, ..Policy::DEFAULT });
+    r15.add_thing(&t("a")).unwrap();
+    for i in 0..16 {
+        let id = j(&std::format!("j{i:02}"));
+        r15.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &[t("a")], T0, &mut log).unwrap();
+    }
+    let mut count = 0;
+    r15.pending(&t("a"), |_| count += 1).unwrap();
+    assert_eq!(count, 15);
+    // R19: unknown things get empty answers by default, 404 under the knob.
+    assert_eq!(r.start_next(&t("ghost"), None, None, T0, &mut log), Ok(None));
+    assert!(r.next_pending(&t("ghost")).unwrap().is_none());
+    let strict: Reg = reg_with(Policy { unknown_thing: UnknownThing::NotFound, ..Policy::DEFAULT });
+    assert_eq!(strict.pending(&t("ghost"), |_| ()), Err(Rejection::NotFound(Resource::Thing)));
+}
+
+#[test]
+fn listings_page_with_a_resumable_cursor() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b", "c", "d", "e"]);
+    create(&mut r, "j1", &["a", "b", "c", "d", "e"], T0, &mut log).unwrap();
+    r.update_execution(&j("j1"), &t("c"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    let mut names = Vec::new();
+    let mut cursor = None;
+    loop {
+        cursor =
+            r.list_for_job(&j("j1"), None, cursor, 2, |v| names.push(v.thing_name().to_string())).unwrap();
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(names, ["a", "b", "c", "d", "e"]);
+    let mut queued = Vec::new();
+    r.list_for_job(&j("j1"), Some(ExecutionStatus::Queued), None, 10, |v| {
+        queued.push(v.thing_name().to_string())
+    })
+    .unwrap();
+    assert_eq!(queued, ["a", "b", "d", "e"]);
+    // A cursor whose execution was deleted is refused, not silently restarted.
+    let c = r.list_for_job(&j("j1"), None, None, 1, |_| ()).unwrap().unwrap();
+    let (index, generation) = c.to_parts();
+    r.delete_execution(&j("j1"), &t("b"), n(1), true, T0, &mut log).unwrap();
+    assert_eq!(
+        r.list_for_job(&j("j1"), None, Some(Cursor::from_parts(index, generation)), 1, |_| ()),
+        Err(Rejection::InvalidRequest(InvalidRequest::StaleCursor))
+    );
+    assert_eq!(r.list_for_job(&j("nope"), None, None, 1, |_| ()), Err(Rejection::NotFound(Resource::Job)));
+    check(&r);
+}
+
+/// A digest of all observable state, to prove a refused operation changed nothing.
+fn digest(r: &Reg) -> String {
+    let mut out = String::new();
+    for job in r.jobs() {
+        out += &std::format!("{}:{}:{:?};", job.id(), job.status(), job.process_details());
+        r.list_for_job(job.id(), None, None, usize::MAX, |v| {
+            out += &std::format!(
+                "{}#{}:{}:{}:{:?};",
+                v.thing_name(),
+                v.number(),
+                v.status(),
+                v.version(),
+                v.status_details().collect::<Vec<_>>()
+            );
+        })
+        .unwrap();
+    }
+    out += &std::format!("{:?}", r.usage());
+    out
+}
+
+#[test]
+fn full_tables_and_sinks_refuse_and_change_nothing() {
+    let mut r: Registry<Fixed<2, 2, 3, 1, 32>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut log = Log::default();
+    r.add_thing(&t("a")).unwrap();
+    r.add_thing(&t("b")).unwrap();
+    assert_eq!(r.add_thing(&t("c")), Err(Rejection::CapacityExhausted(Table::Things)));
+    let mk = |r: &mut Registry<Fixed<2, 2, 3, 1, 32>>, id: &str, targets: &[ThingName], log: &mut Log| {
+        let id = j(id);
+        r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), targets, T0, log)
+    };
+    mk(&mut r, "j1", &[t("a"), t("b")], &mut log).unwrap();
+    // Two more executions do not fit in 3.
+    assert_eq!(
+        mk(&mut r, "j2", &[t("a"), t("b")], &mut log),
+        Err(Rejection::CapacityExhausted(Table::Executions))
+    );
+    assert!(r.job(&j("j2")).is_err());
+    mk(&mut r, "j2", &[t("a")], &mut log).unwrap();
+    assert_eq!(mk(&mut r, "j3", &[t("a")], &mut log), Err(Rejection::CapacityExhausted(Table::Jobs)));
+    // One statusDetails slot.
+    let p = [("k", "v")];
+    let with = |s| Update { status_details: Some(StatusDetails::new(&p).unwrap()), ..update(s) };
+    r.update_execution(&j("j1"), &t("a"), &with(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    let before = std::format!(
+        "{:?} {:?}",
+        r.usage(),
+        r.describe_execution(&j("j1"), &t("b"), None, Plane::Control).unwrap()
+    );
+    assert_eq!(
+        r.update_execution(&j("j1"), &t("b"), &with(ExecutionStatus::InProgress), T0, &mut log),
+        Err(Rejection::CapacityExhausted(Table::StatusDetails))
+    );
+    assert_eq!(
+        before,
+        std::format!(
+            "{:?} {:?}",
+            r.usage(),
+            r.describe_execution(&j("j1"), &t("b"), None, Plane::Control).unwrap()
+        )
+    );
+    // An oversized map is refused, not truncated.
+    let big = "x".repeat(600);
+    let two = [("a", big.as_str()), ("b", big.as_str())];
+    let u = Update {
+        status_details: Some(StatusDetails::new(&two).unwrap()),
+        ..update(ExecutionStatus::InProgress)
+    };
+    assert_eq!(
+        r.update_execution(&j("j1"), &t("a"), &u, T0, &mut log),
+        Err(Rejection::CapacityExhausted(Table::StatusDetails))
+    );
+    // A sink without room: Throttled, nothing changes.
+    let e = r.update_execution(&j("j1"), &t("b"), &update(ExecutionStatus::Succeeded), T0, &mut Tight(1));
+    assert_eq!(e, Err(Rejection::Throttled));
+    assert_eq!(
+        r.describe_execution(&j("j1"), &t("b"), None, Plane::Control).unwrap().status(),
+        ExecutionStatus::Queued
+    );
+    assert_eq!(r.cancel_job(&j("j1"), false, None, T0, &mut Tight(2)), Err(Rejection::Throttled));
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::InProgress);
+    // With exactly enough room it goes through.
+    r.cancel_job(&j("j1"), false, None, T0, &mut Tight(5)).unwrap();
+}
+
+#[test]
+fn refused_operations_leave_the_digest_unchanged() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    create(&mut r, "j1", &["a", "b"], T0, &mut log).unwrap();
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    let before = digest(&r);
+    let refusals: [Result<(), Rejection>; 6] = [
+        r.delete_job(&j("j1"), false, T0, &mut log),
+        r.delete_execution(&j("j1"), &t("a"), n(1), false, T0, &mut log),
+        r.cancel_execution(&j("j1"), &t("a"), false, None, None, T0, &mut log).map(|_| ()),
+        r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Queued), T0, &mut log).map(|_| ()),
+        r.update_execution(
+            &j("j1"),
+            &t("b"),
+            &Update { expected_version: Some(v(5)), ..update(ExecutionStatus::InProgress) },
+            T0,
+            &mut log,
+        )
+        .map(|_| ()),
+        r.add_targets(&j("j1"), &[t("a")], T0, &mut log).map(|_| ()),
+    ];
+    for e in refusals {
+        assert!(e.is_err());
+    }
+    assert_eq!(digest(&r), before);
+}
+
+#[test]
+fn notification_sequence_of_the_developer_guide_example() {
+    // SPEC 7.2 / DG-NOTIF: job1 and job2 queued for one thing; the device runs job1, then job2.
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["thing"]);
+    create(&mut r, "job1", &["thing"], T0, &mut log).unwrap();
+    assert_eq!(log.take(), ["notify thing", "notify-next thing"]);
+    create(&mut r, "job2", &["thing"], T0, &mut log).unwrap();
+    assert_eq!(log.take(), ["notify thing"], "job2 joins the list; the head is still job1");
+    r.update_execution(&j("job1"), &t("thing"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    assert_eq!(log.take(), Vec::<String>::new(), "job1 goes IN_PROGRESS: no notifications");
+    r.update_execution(&j("job1"), &t("thing"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    assert_eq!(
+        log.take(),
+        ["execution job1 thing #1 succeeded", "job job1 completed", "notify thing", "notify-next thing"]
+    );
+    assert_eq!(r.next_pending(&t("thing")).unwrap().unwrap().job_id(), &j("job2"));
+    // A non-head QUEUED → IN_PROGRESS that becomes the head sends only notify-next.
+    create(&mut r, "job3", &["thing"], T0, &mut log).unwrap();
+    log.take();
+    r.update_execution(&j("job3"), &t("thing"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    assert_eq!(log.take(), ["notify-next thing"]);
+    r.update_execution(&j("job3"), &t("thing"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+    r.update_execution(&j("job2"), &t("thing"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    assert!(r.next_pending(&t("thing")).unwrap().is_none());
+    // Under R15's alternative, QUEUED → IN_PROGRESS also sends notify.
+    let mut r = reg_with(Policy { notify_on: NotifyOn::EveryNonTerminalChange, ..Policy::DEFAULT });
+    things(&mut r, &["thing"]);
+    create(&mut r, "job1", &["thing"], T0, &mut log).unwrap();
+    log.take();
+    r.update_execution(&j("job1"), &t("thing"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    assert_eq!(log.take(), ["notify thing"]);
+}
+
+#[test]
+fn version_bump_knob() {
+    let mut r =
+        reg_with(Policy { version_bump: crate::policy::VersionBump::DeviceUpdatesOnly, ..Policy::DEFAULT });
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    let s = r.cancel_execution(&j("j1"), &t("a"), false, None, None, T0, &mut log).unwrap();
+    assert_eq!(s.version, v(1), "a control-plane cancel does not bump under DeviceUpdatesOnly");
+}
+
+#[test]
+fn clear_forgets_everything() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    r.clear();
+    assert_eq!(r.usage(), Usage { jobs: 0, things: 0, executions: 0, details: 0, pairs: 0, index_room: 255 });
+    assert!(r.thing(&t("a")).is_none());
+    things(&mut r, &["a"]);
+    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    check(&r);
+}

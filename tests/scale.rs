@@ -1,0 +1,120 @@
+//! A host that provides heap memory: one million executions, and sizes of the stored state.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
+use iot_jobs_core::registry::{
+    DetailsBuf, Discard, Entry, ExecutionEntry, JobEntry, NewJob, PairEntry, Registry, Slots, Storage,
+    Tables, ThingEntry,
+};
+use iot_jobs_core::{ExecutionStatus, JobId, Plane, Policy, TargetSelection, ThingName, Timestamp};
+
+/// A heap vector that grows up to a cap: memory is used as the table fills.
+struct Growable<T> {
+    items: Vec<T>,
+    cap: usize,
+}
+
+impl<T> Slots<T> for Growable<T> {
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+    fn capacity(&self) -> usize {
+        self.cap
+    }
+    fn get(&self, i: usize) -> Option<&T> {
+        self.items.get(i)
+    }
+    fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.items.get_mut(i)
+    }
+    fn push(&mut self, value: T) -> Result<(), T> {
+        if self.items.len() >= self.cap {
+            return Err(value);
+        }
+        self.items.push(value);
+        Ok(())
+    }
+    fn clear(&mut self) {
+        self.items.clear();
+    }
+}
+
+fn growable<T>(cap: usize) -> Growable<T> {
+    Growable { items: Vec::new(), cap }
+}
+
+struct Heap {
+    executions: usize,
+}
+
+impl Storage for Heap {
+    type Jobs = Growable<Entry<JobEntry>>;
+    type Things = Growable<Entry<ThingEntry>>;
+    type Executions = Growable<Entry<ExecutionEntry>>;
+    type Details = Growable<Entry<DetailsBuf>>;
+    type Pairs = Growable<Entry<PairEntry>>;
+    type Index = Growable<u32>;
+
+    fn into_tables(self) -> Tables<Self> {
+        let x = self.executions;
+        Tables {
+            jobs: growable(10_000),
+            things: growable(100_000),
+            executions: growable(x),
+            details: growable(1_000),
+            pairs: growable(x),
+            index: growable(2 * (x + 110_000)),
+        }
+    }
+}
+
+#[test]
+fn a_million_executions_in_host_memory() {
+    const JOBS: usize = 1_000;
+    const THINGS: usize = 1_000;
+    let mut r = Registry::new(Heap { executions: JOBS * THINGS }, Policy::DEFAULT);
+    let things: Vec<ThingName> =
+        (0..THINGS).map(|i| ThingName::new(&format!("thing-{i}")).unwrap()).collect();
+    for t in &things {
+        r.add_thing(t).unwrap();
+    }
+    for j in 0..JOBS {
+        let id = JobId::new(&format!("job-{j}")).unwrap();
+        let job = NewJob::new(&id, TargetSelection::Snapshot);
+        r.create_job(&job, &things, Timestamp(j as u64), &mut Discard).unwrap();
+    }
+    assert_eq!(r.usage().executions, 1_000_000);
+    // Lookups still answer, and the newest job is last in every pending list.
+    let last = JobId::new("job-999").unwrap();
+    let e = r.describe_execution(&last, &things[500], None, Plane::Data).unwrap();
+    assert_eq!((e.status(), e.number().get()), (ExecutionStatus::Queued, 1));
+    let head = r.next_pending(&things[7]).unwrap().unwrap();
+    assert_eq!(head.job_id().as_str(), "job-0");
+    // The table is full: one more execution is refused, and nothing changes.
+    let id = JobId::new("one-too-many").unwrap();
+    let job = NewJob::new(&id, TargetSelection::Snapshot);
+    assert!(r.create_job(&job, &things[..1], Timestamp(0), &mut Discard).is_err());
+    assert_eq!(r.usage().executions, 1_000_000);
+}
+
+#[test]
+fn stored_state_sizes() {
+    // Printed for BENCHMARKS/notes; asserted loosely so a regression is noticed.
+    let sizes = [
+        ("execution", size_of::<Entry<ExecutionEntry>>()),
+        ("pair", size_of::<Entry<PairEntry>>()),
+        ("job", size_of::<Entry<JobEntry>>()),
+        ("thing", size_of::<Entry<ThingEntry>>()),
+        ("statusDetails slot", size_of::<Entry<DetailsBuf>>()),
+    ];
+    for (what, bytes) in sizes {
+        println!("{what}: {bytes} bytes");
+    }
+    assert!(size_of::<Entry<ExecutionEntry>>() <= 128);
+}
