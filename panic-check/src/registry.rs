@@ -74,7 +74,9 @@ pub fn exercise(b: &[u8; 1024]) {
     ));
     keep(r.remove_target(&job, &thing, now, &mut q));
     keep(r.delete_job(&job, b[83] & 4 == 4, now, &mut q));
-    keep(r.step_deletions(usize::from(b[93]), &mut q));
+    r.set_deletion_delay(u64::from(b[94]));
+    keep(r.next_deadline());
+    keep(r.advance(now, usize::from(b[93]), &mut q));
     keep(r.job(&job).map(|j| (j.status(), j.process_details().pending(), j.targets())));
     keep(r.remove_thing(&thing, now, &mut q));
     keep(r.usage());

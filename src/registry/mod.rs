@@ -13,7 +13,7 @@
 //! call, the host delivers the events the sink received, rendering each payload from the
 //! registry's current state (`notify` lists [`Registry::pending`], `notify-next` renders
 //! [`Registry::next_pending`]). Jobs in DELETION_IN_PROGRESS disappear in bounded steps the host
-//! drives with [`Registry::step_deletions`].
+//! drives with [`Registry::advance`], which also applies everything else that falls due.
 //!
 //! # What the registry stores, and what it leaves to the host
 //!
@@ -599,6 +599,16 @@ impl Cursor {
     }
 }
 
+/// What one call of [`Registry::advance`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Advanced {
+    /// Units of work done.
+    pub work: usize,
+    /// More is due at the same `now`: call again.
+    pub more: bool,
+}
+
 /// How full each table is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -629,7 +639,10 @@ pub struct Registry<S: Storage> {
     details: Slab<DetailsBuf, S::Details>,
     pairs: Slab<PairEntry, S::Pairs>,
     index: Index<S::Index>,
-    deleting: usize,
+    /// Jobs in DELETION_IN_PROGRESS and when their deletion is due (at most 10, SPEC §6).
+    deleting: heapless::Vec<(u32, Timestamp), { rules::MAX_JOBS_DELETING }>,
+    /// How long a deleted job stays DELETION_IN_PROGRESS (host configuration).
+    deletion_delay: u64,
     stamp: u32,
 }
 
@@ -662,7 +675,8 @@ impl<S: Storage> Registry<S> {
             details: Slab::new(t.details),
             pairs: Slab::new(t.pairs),
             index: Index::new(t.index),
-            deleting: 0,
+            deleting: heapless::Vec::new(),
+            deletion_delay: 0,
             stamp: 0,
         }
     }
@@ -681,7 +695,7 @@ impl<S: Storage> Registry<S> {
         self.details.clear();
         self.pairs.clear();
         self.index.clear();
-        self.deleting = 0;
+        self.deleting.clear();
     }
 
     /// How full the tables are.
@@ -700,7 +714,50 @@ impl<S: Storage> Registry<S> {
     /// Jobs in DELETION_IN_PROGRESS now (at most [`rules::MAX_JOBS_DELETING`]).
     #[must_use]
     pub fn jobs_deleting(&self) -> usize {
-        self.deleting
+        self.deleting.len()
+    }
+
+    /// How many seconds a deleted job stays DELETION_IN_PROGRESS before [`Registry::advance`]
+    /// removes it (0, the default, removes it at the next `advance`). Applies to later deletions.
+    pub fn set_deletion_delay(&mut self, secs: u64) {
+        self.deletion_delay = secs;
+    }
+
+    /// The earliest instant at which [`Registry::advance`] has something to do, if any.
+    #[must_use]
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        self.deleting.iter().map(|(_, due)| *due).min()
+    }
+
+    /// Applies every transition due at `now`, doing at most `budget` units of work (one unit
+    /// per execution removed). Returns what it did and whether more is due; call it again (with
+    /// the same or a later `now`) until `more` is false. A `now` earlier than a previous one is
+    /// not an error: nothing that is not due at `now` happens.
+    ///
+    /// # Errors
+    /// `Throttled` when the sink has no room; what was done before stays done, and a later call
+    /// goes on from there.
+    pub fn advance(
+        &mut self,
+        now: Timestamp,
+        budget: usize,
+        sink: &mut impl EventSink,
+    ) -> Result<Advanced, Rejection> {
+        let mut done = 0usize;
+        // Deterministic order: by due time, then by the order the deletions were accepted.
+        while let Some(&(j, _)) =
+            self.deleting.iter().filter(|(_, due)| *due <= now).min_by_key(|(_, due)| *due)
+        {
+            match self.delete_some(j, budget.saturating_sub(done), sink)? {
+                (n, true) => done = done.saturating_add(n),
+                (n, false) => {
+                    done = done.saturating_add(n);
+                    return Ok(Advanced { work: done, more: true });
+                }
+            }
+        }
+        let more = self.next_deadline().is_some_and(|d| d <= now);
+        Ok(Advanced { work: done, more })
     }
 
     // ---- lookups ------------------------------------------------------------------------------
@@ -1607,7 +1664,8 @@ impl<S: Storage> Registry<S> {
     }
 
     /// DeleteJob (SPEC 4.2, R4, R5, §6): the job becomes DELETION_IN_PROGRESS and its executions
-    /// vanish from devices' pending lists at once; [`Registry::step_deletions`] removes them.
+    /// vanish from devices' pending lists at once; [`Registry::advance`] removes them once the
+    /// deletion delay has passed.
     ///
     /// # Errors
     /// As [`rules::delete_job`] (including the limit of 10); unknown job; sink limits.
@@ -1620,16 +1678,20 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         let j = self.find_job(job)?;
         let entry = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?;
-        rules::delete_job(entry.status, force, self.deleting)?;
+        rules::delete_job(entry.status, force, self.deleting.len())?;
         let visible = self.job_executions(j).filter(|x| self.is_pending(*x)).count();
         Self::ensure_room(sink, visible.saturating_mul(2).saturating_add(1))?;
         let id = entry.id.clone();
         let was_visible = visible_to_device(entry.status);
+        // Room is certain (the rule refused the 11th); pushed first so nothing is half-applied.
+        let due = now.saturating_add(self.deletion_delay);
+        self.deleting
+            .push((j, due))
+            .map_err(|_| Rejection::LimitExceeded(crate::error::Limit::JobsDeletionInProgress))?;
         if let Some(e) = self.jobs.at_mut(j) {
             e.status = JobStatus::DeletionInProgress;
             e.last_updated_at = now;
         }
-        self.deleting = self.deleting.saturating_add(1);
         sink.push(Event::Job { job: id, event: JobEvent::DeletionInProgress });
         if was_visible {
             let mut x = self.job_entry(j).map_or(NIL, |e| e.executions.head);
@@ -1652,36 +1714,28 @@ impl<S: Storage> Registry<S> {
         self.exec_entry(x).is_some_and(|e| e.status.is_pending())
     }
 
-    /// Drives deletions: removes at most `budget` executions of jobs in DELETION_IN_PROGRESS,
-    /// and each job whose executions are all gone (its id becomes free, SPEC §2). Returns how
-    /// many executions were removed. Call it until it returns 0 and
-    /// [`Registry::jobs_deleting`] is 0.
-    ///
-    /// # Errors
-    /// `Throttled` when the sink has no room for one execution's and one job's events.
-    pub fn step_deletions(&mut self, budget: usize, sink: &mut impl EventSink) -> Result<usize, Rejection> {
+    /// Removes up to `budget` executions of job `j`, then the job itself once none remain.
+    /// Returns how many were removed and whether the job is gone.
+    fn delete_some(
+        &mut self,
+        j: u32,
+        budget: usize,
+        sink: &mut impl EventSink,
+    ) -> Result<(usize, bool), Rejection> {
         let mut removed = 0usize;
-        for i in 0..self.jobs.len() {
-            let Ok(j) = u32::try_from(i) else { break };
-            if self.deleting == 0 {
-                break;
-            }
-            if !self.job_entry(j).is_some_and(|e| matches!(e.status, JobStatus::DeletionInProgress)) {
-                continue;
-            }
-            while let Some(x) = self.job_entry(j).map(|e| e.executions.head).filter(|x| *x != NIL) {
-                if removed >= budget {
-                    return Ok(removed);
-                }
-                Self::ensure_room(sink, 2)?;
-                self.emit_execution(x, ExecutionEvent::Deleted, sink);
-                self.remove_execution(x);
-                removed = removed.saturating_add(1);
+        while let Some(x) = self.job_entry(j).map(|e| e.executions.head).filter(|x| *x != NIL) {
+            if removed >= budget {
+                return Ok((removed, false));
             }
             Self::ensure_room(sink, 1)?;
-            self.finish_job_deletion(j, sink);
+            // SPEC 7.4: each execution's `deleted` event.
+            self.emit_execution(x, ExecutionEvent::Deleted, sink);
+            self.remove_execution(x);
+            removed = removed.saturating_add(1);
         }
-        Ok(removed)
+        Self::ensure_room(sink, 1)?;
+        self.finish_job_deletion(j, sink);
+        Ok((removed, true))
     }
 
     fn finish_job_deletion(&mut self, j: u32, sink: &mut impl EventSink) {
@@ -1694,7 +1748,7 @@ impl<S: Storage> Registry<S> {
         let Self { index, jobs, things, pairs, .. } = self;
         index.remove(h, tagged(Tag::Job, j), |v| hash_of_parts(jobs, things, pairs, v));
         jobs.remove(key);
-        self.deleting = self.deleting.saturating_sub(1);
+        self.deleting.retain(|(d, _)| *d != j);
         sink.push(Event::Job { job: id, event: JobEvent::Deleted });
     }
 

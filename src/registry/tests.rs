@@ -212,7 +212,7 @@ fn job_id_is_reusable_only_after_deletion_completes() {
     r.delete_job(&j("job1"), true, T0, &mut log).unwrap();
     assert_eq!(r.job(&j("job1")).unwrap().status(), JobStatus::DeletionInProgress);
     assert_eq!(create(&mut r, "job1", &["a"], T0, &mut log), Err(Rejection::AlreadyExists(Resource::Job)));
-    assert_eq!(r.step_deletions(usize::MAX, &mut log).unwrap(), 1);
+    assert_eq!(r.advance(T0, usize::MAX, &mut log).unwrap().work, 1);
     assert_eq!(r.job(&j("job1")).unwrap_err(), Rejection::NotFound(Resource::Job));
     create(&mut r, "job1", &["a"], T0, &mut log).unwrap();
     check(&r);
@@ -521,7 +521,7 @@ fn monotonic_numbering_never_reuses() {
     check(&r);
     // The remembered pair goes with the job's deletion.
     r.delete_job(&id, true, T0, &mut log).unwrap();
-    r.step_deletions(usize::MAX, &mut log).unwrap();
+    r.advance(T0, usize::MAX, &mut log).unwrap();
     assert_eq!(r.usage().pairs, 0);
 }
 
@@ -571,7 +571,7 @@ fn delete_job_limit_of_ten_and_bounded_steps() {
     // Bounded steps: 3 executions per call.
     let mut calls = 0;
     while r.jobs_deleting() > 0 {
-        let removed = r.step_deletions(3, &mut log).unwrap();
+        let removed = r.advance(T0, 3, &mut log).unwrap().work;
         assert!(removed <= 3);
         calls += 1;
         check(&r);
@@ -579,7 +579,7 @@ fn delete_job_limit_of_ten_and_bounded_steps() {
     }
     assert_eq!(r.usage().executions, 2);
     r.delete_job(&j("j10"), true, T0, &mut log).unwrap();
-    assert_eq!(r.step_deletions(usize::MAX, &mut log).unwrap(), 2);
+    assert_eq!(r.advance(T0, usize::MAX, &mut log).unwrap().work, 2);
     assert_eq!((r.usage().jobs, r.usage().executions, r.usage().pairs), (0, 0, 0));
     assert!(log.0.iter().any(|e| e == "job j10 deleted"));
 }
@@ -897,5 +897,39 @@ fn clear_forgets_everything() {
     assert!(r.thing(&t("a")).is_none());
     things(&mut r, &["a"]);
     create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    check(&r);
+}
+
+#[test]
+fn deletion_delay_deadlines_and_a_clock_that_goes_back() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    create(&mut r, "j2", &["a"], T0, &mut log).unwrap();
+    assert_eq!(r.next_deadline(), None);
+    r.set_deletion_delay(60);
+    r.delete_job(&j("j1"), true, T0, &mut log).unwrap();
+    r.delete_job(&j("j2"), true, T0.saturating_add(30), &mut log).unwrap();
+    assert_eq!(r.next_deadline(), Some(T0.saturating_add(60)));
+    // One second early: nothing happens.
+    assert_eq!(r.advance(T0.saturating_add(59), usize::MAX, &mut log), Ok(Advanced { work: 0, more: false }));
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::DeletionInProgress);
+    // Exactly at the deadline: j1 goes, j2 stays.
+    assert_eq!(r.advance(T0.saturating_add(60), usize::MAX, &mut log), Ok(Advanced { work: 1, more: false }));
+    assert!(r.job(&j("j1")).is_err());
+    assert_eq!(r.next_deadline(), Some(T0.saturating_add(90)));
+    // A clock that goes backwards: no panic, no transition.
+    assert_eq!(r.advance(Timestamp(0), usize::MAX, &mut log), Ok(Advanced { work: 0, more: false }));
+    assert!(r.job(&j("j2")).is_ok());
+    // A budget of zero does no work but says more is due.
+    assert_eq!(r.advance(Timestamp(u64::MAX), 0, &mut log), Ok(Advanced { work: 0, more: true }));
+    assert_eq!(r.advance(Timestamp(u64::MAX), 1, &mut log), Ok(Advanced { work: 1, more: false }));
+    assert_eq!(r.next_deadline(), None);
+    // A delay near u64::MAX saturates instead of overflowing.
+    r.set_deletion_delay(u64::MAX);
+    create(&mut r, "j3", &["a"], T0, &mut log).unwrap();
+    r.delete_job(&j("j3"), true, T0, &mut log).unwrap();
+    assert_eq!(r.next_deadline(), Some(Timestamp(u64::MAX)));
     check(&r);
 }
