@@ -23,6 +23,7 @@ pub mod registry;
 pub mod rules;
 pub mod status;
 pub mod topic;
+pub mod wire;
 
 pub use error::{
     Current, ErrorCode, Exception, ExecutionState, InvalidRequest, Limit, Operation, Plane, Rejection,

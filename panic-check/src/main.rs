@@ -34,12 +34,15 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 mod json;
 mod registry;
 mod topic;
+mod wire;
 
 static mut INPUT: [u8; 1024] = [0; 1024];
 static mut OPS: [u8; 64] = [0; 64];
 static mut TEXT: [u8; 64] = [0; 64];
 static mut JSON_BUF: [u8; 256] = [0; 256];
 static mut TOPIC_INPUT: [u8; 512] = [0; 512];
+static mut WIRE_SCRATCH: [u8; 512] = [0; 512];
+static mut WIRE_OUT: [u8; 1024] = [0; 1024];
 
 /// An opaque copy of a static: the optimiser can assume nothing about its bytes.
 fn opaque<const N: usize>(p: *const [u8; N]) -> [u8; N] {
@@ -167,5 +170,16 @@ pub extern "C" fn _start() -> ! {
     json::exercise_writer(json_input, &ops);
     registry::exercise(&inp);
     topic::exercise();
+    let mut scratch = opaque(&raw const WIRE_SCRATCH);
+    let mut out = opaque(&raw const WIRE_OUT);
+    let lens = opaque(&raw const OPS);
+    let wire_input = inp.get(..usize::from(lens[0]) * 4).unwrap_or(&inp);
+    let scratch_len = usize::from(lens[1]) * 2;
+    let out_len = usize::from(lens[2]) * 4;
+    wire::exercise(
+        wire_input,
+        scratch.get_mut(..scratch_len).unwrap_or_default(),
+        out.get_mut(..out_len).unwrap_or_default(),
+    );
     loop {}
 }

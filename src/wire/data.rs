@@ -1,0 +1,432 @@
+//! The data types shared by several messages (DG-DT: JobExecution, JobExecutionState,
+//! JobExecutionSummary), the statusDetails map and the job document.
+
+use crate::error::ExecutionState;
+use crate::id::{ExecutionNumber, Field, FieldError, StatusDetails, Timestamp, VersionNumber, Violation};
+use crate::json::{self, Kind, Reader, Writer};
+use crate::status::ExecutionStatus;
+
+use super::{
+    PAIRS, Parser, WireError, check_job_id, check_thing_name, put, put_opt_u64, put_str, put_u64, required,
+};
+
+/// A validated `statusDetails` map held by value: up to ten borrowed pairs (SPEC R14).
+///
+/// Built by parsing or by [`new`](Self::new), which apply [`StatusDetails::new`]'s checks (key
+/// pattern and length, value length and characters, pair count, unique keys). View it as a
+/// [`StatusDetails`] with [`as_status_details`](Self::as_status_details).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StatusDetailsBuf<'a>(heapless::Vec<(&'a str, &'a str), PAIRS>);
+
+impl<'a> StatusDetailsBuf<'a> {
+    /// Validates `pairs` (SPEC R14) and copies them (the strings stay borrowed).
+    pub fn new(pairs: &[(&'a str, &'a str)]) -> Result<Self, FieldError> {
+        StatusDetails::new(pairs)?;
+        heapless::Vec::from_slice(pairs).map(Self).map_err(|_| too_many_pairs(pairs.len()))
+    }
+
+    /// The map as the crate's validated view. (This re-runs the bounded checks of
+    /// [`StatusDetails::new`], which has no unchecked constructor.)
+    #[must_use]
+    pub fn as_status_details(&self) -> StatusDetails<'_> {
+        // Cannot fail: `self` holds only pairs that passed this same check.
+        StatusDetails::new(&self.0).unwrap_or(StatusDetails::EMPTY)
+    }
+
+    /// The pairs, in wire order.
+    #[must_use]
+    pub fn pairs(&self) -> &[(&'a str, &'a str)] {
+        &self.0
+    }
+}
+
+fn too_many_pairs(len: usize) -> FieldError {
+    FieldError { field: Field::StatusDetails, violation: Violation::TooManyPairs { max: PAIRS, len } }
+}
+
+/// A job document: one JSON object (MQTT) or JSON string (HTTPS data plane), kept as the exact
+/// raw bytes and written back unchanged (SPEC AMBIG-22: the document is opaque).
+///
+/// Its nesting is at most [`MAX_DEPTH`](Self::MAX_DEPTH), so that it can be embedded in every
+/// message and read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobDocument<'a>(&'a [u8]);
+
+impl<'a> JobDocument<'a> {
+    /// Deepest nesting of arrays and objects, counting the document's own braces: the JSON
+    /// reader's limit less the two levels of the deepest message that embeds it
+    /// (`{"execution":{"jobDocument":…}}`).
+    pub const MAX_DEPTH: usize = json::MAX_DEPTH - 2;
+
+    /// Validates `json` as exactly one JSON object or string (surrounding whitespace allowed and
+    /// dropped).
+    pub fn new(json: &'a [u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(json);
+        let document = read_document(&mut r)?;
+        r.finish()?;
+        Ok(document)
+    }
+
+    /// The raw JSON bytes.
+    #[must_use]
+    pub const fn as_bytes(self) -> &'a [u8] {
+        self.0
+    }
+
+    /// Whether the document is a JSON string (the HTTPS data-plane form) rather than an object.
+    #[must_use]
+    pub fn is_string(self) -> bool {
+        self.0.first() == Some(&b'"')
+    }
+}
+
+/// Reads a job document at the reader's position.
+fn read_document<'a>(r: &mut Reader<'a>) -> Result<JobDocument<'a>, WireError> {
+    let kind = r.peek_kind()?;
+    let offset = r.offset();
+    match kind {
+        Kind::Object | Kind::String => {}
+        Kind::Array | Kind::Number | Kind::Bool | Kind::Null => {
+            return Err(WireError::Json(json::Error::ExpectedObject { offset }));
+        }
+    }
+    let raw = r.raw_value()?;
+    if nesting(raw) > JobDocument::MAX_DEPTH {
+        return Err(WireError::Json(json::Error::TooDeep { offset }));
+    }
+    Ok(JobDocument(raw))
+}
+
+/// The deepest nesting of arrays and objects in valid JSON `raw`.
+fn nesting(raw: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0_usize, 0_usize, false, false);
+    for &b in raw {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if b == b'{' || b == b'[' {
+            depth = depth.saturating_add(1);
+            deepest = deepest.max(depth);
+        } else if b == b'}' || b == b']' {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    deepest
+}
+
+/// One pending execution in a list (BC-JD `JobExecutionSummary`; SPEC §7.1 GetPending, §7.2
+/// `notify`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobExecutionSummary<'a> {
+    /// `jobId` (SPEC §5).
+    pub job_id: &'a str,
+    /// `queuedAt`.
+    pub queued_at: Timestamp,
+    /// `startedAt`: absent while QUEUED.
+    pub started_at: Option<Timestamp>,
+    /// `lastUpdatedAt`.
+    pub last_updated_at: Timestamp,
+    /// `versionNumber`.
+    pub version_number: VersionNumber,
+    /// `executionNumber`.
+    pub execution_number: ExecutionNumber,
+}
+
+impl<'a> JobExecutionSummary<'a> {
+    pub(super) fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
+        let (mut job_id, mut queued_at, mut started_at, mut last_updated_at) = (None, None, None, None);
+        let (mut version_number, mut execution_number) = (None, None);
+        p.object(|p, key| {
+            if key.eq_str("jobId") {
+                put(&mut job_id, key, p.job_id()?)
+            } else if key.eq_str("queuedAt") {
+                put(&mut queued_at, key, p.timestamp()?)
+            } else if key.eq_str("startedAt") {
+                put(&mut started_at, key, p.timestamp()?)
+            } else if key.eq_str("lastUpdatedAt") {
+                put(&mut last_updated_at, key, p.timestamp()?)
+            } else if key.eq_str("versionNumber") {
+                put(&mut version_number, key, p.version(false)?)
+            } else if key.eq_str("executionNumber") {
+                put(&mut execution_number, key, p.execution_number(false)?)
+            } else {
+                Ok(())
+            }
+        })?;
+        Ok(Self {
+            job_id: required(job_id, "jobId")?,
+            queued_at: required(queued_at, "queuedAt")?,
+            started_at,
+            last_updated_at: required(last_updated_at, "lastUpdatedAt")?,
+            version_number: required(version_number, "versionNumber")?,
+            execution_number: required(execution_number, "executionNumber")?,
+        })
+    }
+
+    pub(super) fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+        check_job_id(self.job_id)?;
+        w.begin_object()?;
+        put_str(w, "jobId", self.job_id)?;
+        put_u64(w, "queuedAt", self.queued_at.secs())?;
+        put_opt_u64(w, "startedAt", self.started_at.map(Timestamp::secs))?;
+        put_u64(w, "lastUpdatedAt", self.last_updated_at.secs())?;
+        put_u64(w, "versionNumber", self.version_number.get())?;
+        put_u64(w, "executionNumber", self.execution_number.get())?;
+        Ok(w.end_object()?)
+    }
+}
+
+/// An execution's status, details and version (BC-JD `JobExecutionState`): the `executionState`
+/// of an Update response and of an ErrorResponse (SPEC §4.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobExecutionState<'a> {
+    /// `status`.
+    pub status: ExecutionStatus,
+    /// `statusDetails`.
+    pub status_details: Option<StatusDetailsBuf<'a>>,
+    /// `versionNumber`.
+    pub version_number: VersionNumber,
+}
+
+impl From<ExecutionState> for JobExecutionState<'_> {
+    /// The state a [`Rejection`](crate::error::Rejection) carries, without statusDetails (the
+    /// host adds them from its store).
+    fn from(s: ExecutionState) -> Self {
+        Self { status: s.status, status_details: None, version_number: s.version }
+    }
+}
+
+impl<'a> JobExecutionState<'a> {
+    pub(super) fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
+        let (mut status, mut status_details, mut version_number) = (None, None, None);
+        p.object(|p, key| {
+            if key.eq_str("status") {
+                put(&mut status, key, p.status()?)
+            } else if key.eq_str("statusDetails") {
+                put(&mut status_details, key, p.details()?)
+            } else if key.eq_str("versionNumber") {
+                put(&mut version_number, key, p.version(false)?)
+            } else {
+                Ok(())
+            }
+        })?;
+        Ok(Self {
+            status: required(status, "status")?,
+            status_details,
+            version_number: required(version_number, "versionNumber")?,
+        })
+    }
+
+    pub(super) fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+        w.begin_object()?;
+        put_str(w, "status", self.status.as_str())?;
+        write_details(w, self.status_details.as_ref())?;
+        put_u64(w, "versionNumber", self.version_number.get())?;
+        Ok(w.end_object()?)
+    }
+}
+
+/// One execution in full (BC-JD `JobExecution`): the `execution` of StartNext and Describe
+/// responses and of `notify-next` (SPEC §7.1, §7.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobExecution<'a> {
+    /// `jobId` (SPEC §5).
+    pub job_id: &'a str,
+    /// `thingName` (SPEC §5); the `notify-next` examples of DG-NOTIF omit it.
+    pub thing_name: Option<&'a str>,
+    /// `jobDocument`: absent when the request asked for no document.
+    pub job_document: Option<JobDocument<'a>>,
+    /// `status`: any of the eight statuses.
+    pub status: ExecutionStatus,
+    /// `statusDetails`.
+    pub status_details: Option<StatusDetailsBuf<'a>>,
+    /// `queuedAt`.
+    pub queued_at: Timestamp,
+    /// `startedAt`: absent while QUEUED.
+    pub started_at: Option<Timestamp>,
+    /// `lastUpdatedAt`.
+    pub last_updated_at: Timestamp,
+    /// `versionNumber`.
+    pub version_number: VersionNumber,
+    /// `executionNumber`.
+    pub execution_number: ExecutionNumber,
+    /// `approximateSecondsBeforeTimedOut`: absent when no timer runs or the execution is
+    /// terminal (SPEC §3 timer facts).
+    pub approximate_seconds_before_timed_out: Option<u64>,
+}
+
+impl<'a> JobExecution<'a> {
+    pub(super) fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
+        let (mut job_id, mut thing_name, mut job_document, mut status) = (None, None, None, None);
+        let (mut status_details, mut queued_at, mut started_at, mut last_updated_at) =
+            (None, None, None, None);
+        let (mut version_number, mut execution_number, mut approximate) = (None, None, None);
+        p.object(|p, key| {
+            if key.eq_str("jobId") {
+                put(&mut job_id, key, p.job_id()?)
+            } else if key.eq_str("thingName") {
+                let name = p.string()?;
+                check_thing_name(name)?;
+                put(&mut thing_name, key, name)
+            } else if key.eq_str("jobDocument") {
+                put(&mut job_document, key, p.document()?)
+            } else if key.eq_str("status") {
+                put(&mut status, key, p.status()?)
+            } else if key.eq_str("statusDetails") {
+                put(&mut status_details, key, p.details()?)
+            } else if key.eq_str("queuedAt") {
+                put(&mut queued_at, key, p.timestamp()?)
+            } else if key.eq_str("startedAt") {
+                put(&mut started_at, key, p.timestamp()?)
+            } else if key.eq_str("lastUpdatedAt") {
+                put(&mut last_updated_at, key, p.timestamp()?)
+            } else if key.eq_str("versionNumber") {
+                put(&mut version_number, key, p.version(false)?)
+            } else if key.eq_str("executionNumber") {
+                put(&mut execution_number, key, p.execution_number(false)?)
+            } else if key.eq_str("approximateSecondsBeforeTimedOut") {
+                put(&mut approximate, key, p.r.read_u64()?)
+            } else {
+                Ok(())
+            }
+        })?;
+        Ok(Self {
+            job_id: required(job_id, "jobId")?,
+            thing_name,
+            job_document,
+            status: required(status, "status")?,
+            status_details,
+            queued_at: required(queued_at, "queuedAt")?,
+            started_at,
+            last_updated_at: required(last_updated_at, "lastUpdatedAt")?,
+            version_number: required(version_number, "versionNumber")?,
+            execution_number: required(execution_number, "executionNumber")?,
+            approximate_seconds_before_timed_out: approximate,
+        })
+    }
+
+    pub(super) fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+        check_job_id(self.job_id)?;
+        w.begin_object()?;
+        put_str(w, "jobId", self.job_id)?;
+        if let Some(name) = self.thing_name {
+            check_thing_name(name)?;
+            put_str(w, "thingName", name)?;
+        }
+        write_document(w, self.job_document)?;
+        put_str(w, "status", self.status.as_str())?;
+        write_details(w, self.status_details.as_ref())?;
+        put_u64(w, "queuedAt", self.queued_at.secs())?;
+        put_opt_u64(w, "startedAt", self.started_at.map(Timestamp::secs))?;
+        put_u64(w, "lastUpdatedAt", self.last_updated_at.secs())?;
+        put_u64(w, "versionNumber", self.version_number.get())?;
+        put_u64(w, "executionNumber", self.execution_number.get())?;
+        put_opt_u64(w, "approximateSecondsBeforeTimedOut", self.approximate_seconds_before_timed_out)?;
+        Ok(w.end_object()?)
+    }
+}
+
+/// Writes `"statusDetails":{…}` if present.
+pub(super) fn write_details(
+    w: &mut Writer<'_>,
+    details: Option<&StatusDetailsBuf<'_>>,
+) -> Result<(), WireError> {
+    if let Some(details) = details {
+        w.key("statusDetails")?;
+        w.begin_object()?;
+        for (k, v) in details.pairs() {
+            put_str(w, k, v)?;
+        }
+        w.end_object()?;
+    }
+    Ok(())
+}
+
+/// Writes `"jobDocument":…` if present, raw (SPEC AMBIG-22).
+pub(super) fn write_document(w: &mut Writer<'_>, document: Option<JobDocument<'_>>) -> Result<(), WireError> {
+    if let Some(document) = document {
+        w.key("jobDocument")?;
+        w.raw(document.as_bytes())?;
+    }
+    Ok(())
+}
+
+impl<'a> Parser<'a> {
+    /// `jobId`, validated (SPEC §5, R17).
+    fn job_id(&mut self) -> Result<&'a str, WireError> {
+        let id = self.string()?;
+        check_job_id(id)?;
+        Ok(id)
+    }
+
+    /// `versionNumber` / `expectedVersion`: 0..=i64::MAX; `string_ok` also accepts a string of
+    /// digits (SPEC §5 `expectedVersion`: the AWS C library and Greengrass send one).
+    pub(super) fn version(&mut self, string_ok: bool) -> Result<VersionNumber, WireError> {
+        Ok(VersionNumber::new(self.long(string_ok)?)?)
+    }
+
+    /// `executionNumber`: 0..=i64::MAX; `string_ok` also accepts a string of digits (SPEC §5: the
+    /// docs call it a digit string).
+    pub(super) fn execution_number(&mut self, string_ok: bool) -> Result<ExecutionNumber, WireError> {
+        Ok(ExecutionNumber::new(self.long(string_ok)?)?)
+    }
+
+    fn long(&mut self, string_ok: bool) -> Result<u64, WireError> {
+        Ok(if string_ok { self.r.read_u64_or_string()? } else { self.r.read_u64()? })
+    }
+
+    /// `statusDetails`: an object of string values, validated as a whole (SPEC R14). Pairs past
+    /// the tenth are counted, not stored, so the error reports the real count.
+    pub(super) fn details(&mut self) -> Result<StatusDetailsBuf<'a>, WireError> {
+        let mut pairs = heapless::Vec::new();
+        let mut extra = 0_usize;
+        self.r.begin_object()?;
+        while let Some(key) = self.r.next_member()? {
+            if pairs.is_full() {
+                extra = extra.saturating_add(1);
+                continue;
+            }
+            let pair = (self.text(key)?, self.string()?);
+            pairs.push(pair).map_err(|_| too_many_pairs(PAIRS.saturating_add(1)))?;
+        }
+        if extra > 0 {
+            return Err(too_many_pairs(PAIRS.saturating_add(extra)).into());
+        }
+        StatusDetails::new(&pairs)?;
+        Ok(StatusDetailsBuf(pairs))
+    }
+
+    /// An array of summaries: at most [`MAX_PENDING_JOBS`](super::MAX_PENDING_JOBS); more is an
+    /// error that reports the real count.
+    pub(super) fn summaries<const N: usize>(
+        &mut self,
+        member: &'static str,
+    ) -> Result<heapless::Vec<JobExecutionSummary<'a>, N>, WireError> {
+        let mut list = heapless::Vec::new();
+        let mut len = 0_usize;
+        self.r.begin_array()?;
+        while self.r.next_element()? {
+            len = len.saturating_add(1);
+            if !list.is_full() {
+                let summary = JobExecutionSummary::read(self)?;
+                list.push(summary).map_err(|_| WireError::TooLong { member, max: N, len })?;
+            }
+        }
+        if len > N {
+            return Err(WireError::TooLong { member, max: N, len });
+        }
+        Ok(list)
+    }
+
+    /// `jobDocument` (SPEC AMBIG-22).
+    pub(super) fn document(&mut self) -> Result<JobDocument<'a>, WireError> {
+        read_document(&mut self.r)
+    }
+}

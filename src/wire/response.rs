@@ -1,0 +1,337 @@
+//! Responses and notifications, service → device (SPEC §4.4, §7.1, §7.2).
+
+use crate::error::ErrorCode;
+use crate::id::Timestamp;
+use crate::json::Writer;
+
+use super::data::{JobDocument, JobExecution, JobExecutionState, JobExecutionSummary, write_document};
+use super::{
+    MAX_PENDING_JOBS, Parser, WireError, put, put_client_token, put_opt_u64, put_str, put_u64, required,
+};
+
+/// A list of pending-execution summaries, at most [`MAX_PENDING_JOBS`] long.
+pub type SummaryList<'a> = heapless::Vec<JobExecutionSummary<'a>, MAX_PENDING_JOBS>;
+
+/// The accepted response of GetPendingJobExecutions (`…/jobs/get/accepted`; SPEC §7.1, §4.3).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GetPendingResponse<'a> {
+    /// `inProgressJobs`: the IN_PROGRESS executions (a missing list reads as empty).
+    pub in_progress_jobs: SummaryList<'a>,
+    /// `queuedJobs`: the QUEUED executions (a missing list reads as empty).
+    pub queued_jobs: SummaryList<'a>,
+    /// `timestamp`: always present over MQTT; the HTTPS body has none.
+    pub timestamp: Option<Timestamp>,
+    /// `clientToken` of the request.
+    pub client_token: Option<&'a str>,
+}
+
+impl<'a> GetPendingResponse<'a> {
+    fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
+        let (mut in_progress, mut queued, mut timestamp, mut client_token) = (None, None, None, None);
+        p.object(|p, key| {
+            if key.eq_str("inProgressJobs") {
+                put(&mut in_progress, key, p.summaries("inProgressJobs")?)
+            } else if key.eq_str("queuedJobs") {
+                put(&mut queued, key, p.summaries("queuedJobs")?)
+            } else if key.eq_str("timestamp") {
+                put(&mut timestamp, key, p.timestamp()?)
+            } else if key.eq_str("clientToken") {
+                put(&mut client_token, key, p.client_token()?)
+            } else {
+                Ok(())
+            }
+        })?;
+        Ok(Self {
+            in_progress_jobs: in_progress.unwrap_or_default(),
+            queued_jobs: queued.unwrap_or_default(),
+            timestamp,
+            client_token,
+        })
+    }
+
+    fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+        w.begin_object()?;
+        write_summaries(w, "inProgressJobs", &self.in_progress_jobs)?;
+        write_summaries(w, "queuedJobs", &self.queued_jobs)?;
+        put_opt_u64(w, "timestamp", self.timestamp.map(Timestamp::secs))?;
+        put_client_token(w, self.client_token)?;
+        Ok(w.end_object()?)
+    }
+}
+
+message!(GetPendingResponse);
+
+/// The accepted response of StartNextPendingJobExecution and of DescribeJobExecution
+/// (`…/start-next/accepted`, `…/J/get/accepted`; SPEC §7.1).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExecutionResponse<'a> {
+    /// `execution`: absent when nothing is pending (StartNext, `$next`; SPEC R19).
+    pub execution: Option<JobExecution<'a>>,
+    /// `timestamp`: always present over MQTT; the HTTPS body has none.
+    pub timestamp: Option<Timestamp>,
+    /// `clientToken` of the request.
+    pub client_token: Option<&'a str>,
+}
+
+impl<'a> ExecutionResponse<'a> {
+    fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
+        let (mut execution, mut timestamp, mut client_token) = (None, None, None);
+        p.object(|p, key| {
+            if key.eq_str("execution") {
+                put(&mut execution, key, JobExecution::read(p)?)
+            } else if key.eq_str("timestamp") {
+                put(&mut timestamp, key, p.timestamp()?)
+            } else if key.eq_str("clientToken") {
+                put(&mut client_token, key, p.client_token()?)
+            } else {
+                Ok(())
+            }
+        })?;
+        Ok(Self { execution, timestamp, client_token })
+    }
+
+    fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+        w.begin_object()?;
+        if let Some(execution) = &self.execution {
+            w.key("execution")?;
+            execution.write(w)?;
+        }
+        put_opt_u64(w, "timestamp", self.timestamp.map(Timestamp::secs))?;
+        put_client_token(w, self.client_token)?;
+        Ok(w.end_object()?)
+    }
+}
+
+message!(ExecutionResponse);
+
+/// The accepted response of UpdateJobExecution (`…/J/update/accepted`; SPEC §7.1, §4.3).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UpdateResponse<'a> {
+    /// `executionState`: present when the request set `includeJobExecutionState`.
+    pub execution_state: Option<JobExecutionState<'a>>,
+    /// `jobDocument`: present when the request set `includeJobDocument`.
+    pub job_document: Option<JobDocument<'a>>,
+    /// `timestamp`: always present over MQTT; the HTTPS body has none.
+    pub timestamp: Option<Timestamp>,
+    /// `clientToken` of the request.
+    pub client_token: Option<&'a str>,
+}
+
+impl<'a> UpdateResponse<'a> {
+    fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
+        let (mut execution_state, mut job_document, mut timestamp, mut client_token) =
+            (None, None, None, None);
+        p.object(|p, key| {
+            if key.eq_str("executionState") {
+                put(&mut execution_state, key, JobExecutionState::read(p)?)
+            } else if key.eq_str("jobDocument") {
+                put(&mut job_document, key, p.document()?)
+            } else if key.eq_str("timestamp") {
+                put(&mut timestamp, key, p.timestamp()?)
+            } else if key.eq_str("clientToken") {
+                put(&mut client_token, key, p.client_token()?)
+            } else {
+                Ok(())
+            }
+        })?;
+        Ok(Self { execution_state, job_document, timestamp, client_token })
+    }
+
+    fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+        w.begin_object()?;
+        if let Some(state) = &self.execution_state {
+            w.key("executionState")?;
+            state.write(w)?;
+        }
+        write_document(w, self.job_document)?;
+        put_opt_u64(w, "timestamp", self.timestamp.map(Timestamp::secs))?;
+        put_client_token(w, self.client_token)?;
+        Ok(w.end_object()?)
+    }
+}
+
+message!(UpdateResponse);
+
+/// The body of every `…/rejected` response (DG-API ErrorResponse; SPEC §4.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorResponse<'a> {
+    /// `code`: one of the nine codes.
+    pub code: ErrorCode,
+    /// `message`: free text for people.
+    pub message: &'a str,
+    /// `clientToken` of the request.
+    pub client_token: Option<&'a str>,
+    /// `timestamp`.
+    pub timestamp: Timestamp,
+    /// `executionState`: only with `InvalidStateTransition` and `VersionMismatch`
+    /// ([`ErrorCode::carries_execution_state`]); with any other code it is an error on both
+    /// parse and serialize.
+    pub execution_state: Option<JobExecutionState<'a>>,
+}
+
+impl<'a> ErrorResponse<'a> {
+    fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
+        let (mut code, mut message, mut client_token, mut timestamp) = (None, None, None, None);
+        let mut execution_state = None;
+        p.object(|p, key| {
+            if key.eq_str("code") {
+                put(&mut code, key, p.one_of(&ErrorCode::ALL, ErrorCode::as_str, "ErrorCode")?)
+            } else if key.eq_str("message") {
+                put(&mut message, key, p.string()?)
+            } else if key.eq_str("clientToken") {
+                put(&mut client_token, key, p.client_token()?)
+            } else if key.eq_str("timestamp") {
+                put(&mut timestamp, key, p.timestamp()?)
+            } else if key.eq_str("executionState") {
+                put(&mut execution_state, key, JobExecutionState::read(p)?)
+            } else {
+                Ok(())
+            }
+        })?;
+        let response = Self {
+            code: required(code, "code")?,
+            message: required(message, "message")?,
+            client_token,
+            timestamp: required(timestamp, "timestamp")?,
+            execution_state,
+        };
+        response.check()?;
+        Ok(response)
+    }
+
+    /// SPEC §4.4: `executionState` only where the code carries one.
+    fn check(&self) -> Result<(), WireError> {
+        if self.execution_state.is_some() && !self.code.carries_execution_state() {
+            return Err(WireError::NotAllowed { member: "executionState" });
+        }
+        Ok(())
+    }
+
+    fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+        self.check()?;
+        w.begin_object()?;
+        put_str(w, "code", self.code.as_str())?;
+        put_str(w, "message", self.message)?;
+        put_client_token(w, self.client_token)?;
+        put_u64(w, "timestamp", self.timestamp.secs())?;
+        if let Some(state) = &self.execution_state {
+            w.key("executionState")?;
+            state.write(w)?;
+        }
+        Ok(w.end_object()?)
+    }
+}
+
+message!(ErrorResponse);
+
+/// `$aws/things/T/jobs/notify` (ListNotification / JobExecutionsChanged; SPEC §7.2).
+///
+/// The pending executions keyed by status: `{"timestamp":…,"jobs":{"IN_PROGRESS":[…],
+/// "QUEUED":[…]}}`. An empty list is omitted, so an empty pending set is `"jobs":{}`. Keys of
+/// `jobs` other than these two are ignored on input (SPEC AMBIG-23: the examples win over the
+/// syntax block's `"JobExecutionState"` key).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct JobExecutionsChanged<'a> {
+    /// `timestamp`.
+    pub timestamp: Timestamp,
+    /// `jobs.IN_PROGRESS`.
+    pub in_progress: SummaryList<'a>,
+    /// `jobs.QUEUED`.
+    pub queued: SummaryList<'a>,
+}
+
+impl<'a> JobExecutionsChanged<'a> {
+    fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
+        let (mut timestamp, mut jobs) = (None, None);
+        p.object(|p, key| {
+            if key.eq_str("timestamp") {
+                put(&mut timestamp, key, p.timestamp()?)
+            } else if key.eq_str("jobs") {
+                let (mut in_progress, mut queued) = (None, None);
+                p.object(|p, key| {
+                    if key.eq_str("IN_PROGRESS") {
+                        put(&mut in_progress, key, p.summaries("IN_PROGRESS")?)
+                    } else if key.eq_str("QUEUED") {
+                        put(&mut queued, key, p.summaries("QUEUED")?)
+                    } else {
+                        Ok(())
+                    }
+                })?;
+                put(&mut jobs, key, (in_progress.unwrap_or_default(), queued.unwrap_or_default()))
+            } else {
+                Ok(())
+            }
+        })?;
+        let (in_progress, queued) = required(jobs, "jobs")?;
+        Ok(Self { timestamp: required(timestamp, "timestamp")?, in_progress, queued })
+    }
+
+    fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+        w.begin_object()?;
+        put_u64(w, "timestamp", self.timestamp.secs())?;
+        w.key("jobs")?;
+        w.begin_object()?;
+        // SPEC §7.2: IN_PROGRESS first; an empty list is left out.
+        for (status, list) in [("IN_PROGRESS", &self.in_progress), ("QUEUED", &self.queued)] {
+            if !list.is_empty() {
+                write_summaries(w, status, list)?;
+            }
+        }
+        w.end_object()?;
+        Ok(w.end_object()?)
+    }
+}
+
+message!(JobExecutionsChanged);
+
+/// `$aws/things/T/jobs/notify-next` (NextNotification / NextJobExecutionChanged; SPEC §7.2):
+/// the new head of the pending list, or only `timestamp` when nothing is pending.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NextJobExecutionChanged<'a> {
+    /// `timestamp`.
+    pub timestamp: Timestamp,
+    /// `execution`, including its `jobDocument`.
+    pub execution: Option<JobExecution<'a>>,
+}
+
+impl<'a> NextJobExecutionChanged<'a> {
+    fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
+        let (mut timestamp, mut execution) = (None, None);
+        p.object(|p, key| {
+            if key.eq_str("timestamp") {
+                put(&mut timestamp, key, p.timestamp()?)
+            } else if key.eq_str("execution") {
+                put(&mut execution, key, JobExecution::read(p)?)
+            } else {
+                Ok(())
+            }
+        })?;
+        Ok(Self { timestamp: required(timestamp, "timestamp")?, execution })
+    }
+
+    fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+        w.begin_object()?;
+        put_u64(w, "timestamp", self.timestamp.secs())?;
+        if let Some(execution) = &self.execution {
+            w.key("execution")?;
+            execution.write(w)?;
+        }
+        Ok(w.end_object()?)
+    }
+}
+
+message!(NextJobExecutionChanged);
+
+/// Writes `"name":[summary,…]`.
+fn write_summaries(
+    w: &mut Writer<'_>,
+    name: &str,
+    list: &[JobExecutionSummary<'_>],
+) -> Result<(), WireError> {
+    w.key(name)?;
+    w.begin_array()?;
+    for summary in list {
+        summary.write(w)?;
+    }
+    Ok(w.end_array()?)
+}
