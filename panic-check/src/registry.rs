@@ -34,6 +34,7 @@ pub fn exercise(b: &[u8; 1024]) {
     let new = NewJob { id: &job, selection, namespace: None, config: JobConfig::default() };
     keep(r.create_job(&new, core::slice::from_ref(&thing), now, &mut q));
     keep(r.add_targets(&job, core::slice::from_ref(&thing), now, &mut Discard));
+    keep(r.add_members(&job, core::slice::from_ref(&thing), now, &mut q));
     let pairs = [(text(&b[32..40]), text(&b[40..80]))];
     let details = StatusDetails::new(&pairs).ok();
     let status = pick(&ExecutionStatus::ALL, b[25], ExecutionStatus::InProgress);

@@ -1527,9 +1527,9 @@ impl<S: Storage> Registry<S> {
         self.forget_thing_if_unused(thing);
     }
 
-    /// AssociateTargetsWithJob, or new members of a CONTINUOUS job's group (SPEC §2, T1, T13):
-    /// each thing without a pending execution of the job gets a new QUEUED one. Returns how many
-    /// were queued.
+    /// AssociateTargetsWithJob with thing targets (SPEC §2, T1, T13): each thing without a
+    /// pending execution of the job gets a new QUEUED one, and counts toward the job's 100
+    /// targets. Returns how many were queued.
     ///
     /// # Errors
     /// As [`rules::associate_targets`]; unknown job or thing; capacity and sink limits.
@@ -1537,6 +1537,33 @@ impl<S: Storage> Registry<S> {
         &mut self,
         job: &JobId,
         targets: &[ThingName],
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<usize, Rejection> {
+        self.roll_out_to(job, targets, true, now, sink)
+    }
+
+    /// Things that joined a group a CONTINUOUS job targets (SPEC T1, T13): like
+    /// [`Registry::add_targets`], but the group is the job's target, so nothing is counted
+    /// toward its 100 targets.
+    ///
+    /// # Errors
+    /// As [`Registry::add_targets`], without the target limit.
+    pub fn add_members(
+        &mut self,
+        job: &JobId,
+        things: &[ThingName],
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<usize, Rejection> {
+        self.roll_out_to(job, things, false, now, sink)
+    }
+
+    fn roll_out_to(
+        &mut self,
+        job: &JobId,
+        targets: &[ThingName],
+        counted: bool,
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<usize, Rejection> {
@@ -1559,7 +1586,9 @@ impl<S: Storage> Registry<S> {
                 queue = queue.saturating_add(1);
             }
         }
-        count = count.saturating_add(u32::try_from(fresh).unwrap_or(u32::MAX));
+        if counted {
+            count = count.saturating_add(u32::try_from(fresh).unwrap_or(u32::MAX));
+        }
         rules::associate_targets(status, selection, usize::try_from(count).unwrap_or(usize::MAX))?;
         if self.execs.room() < queue || self.pairs.room() < fresh || self.index.room() < fresh {
             return Err(Rejection::CapacityExhausted(Table::Executions));

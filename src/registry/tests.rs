@@ -654,6 +654,11 @@ fn associate_targets_needs_a_continuous_in_progress_job() {
     // A thing with a pending execution gets no second one.
     assert_eq!(r.add_targets(&id, &[t("a"), t("b"), t("b")], T0, &mut log), Ok(1));
     assert_eq!(r.job(&id).unwrap().targets(), 2);
+    // Group members joining do not count toward the job's targets.
+    things(&mut r, &["c"]);
+    assert_eq!(r.add_members(&id, &[t("c")], T0, &mut log), Ok(1));
+    assert_eq!(r.job(&id).unwrap().targets(), 2);
+    r.update_execution(&id, &t("c"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
     // A CONTINUOUS job without an end time never completes.
     r.update_execution(&id, &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
     r.update_execution(&id, &t("b"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
