@@ -28,6 +28,11 @@
 
 mod index;
 mod slab;
+#[cfg(feature = "serde")]
+mod snapshot;
+
+#[cfg(feature = "serde")]
+pub use snapshot::{FORMAT as SNAPSHOT_FORMAT, Snapshot};
 
 use core::fmt;
 
@@ -193,6 +198,18 @@ impl DetailsBuf {
             out.extend_from_slice(v.as_bytes()).ok()?;
         }
         Some(Self(out))
+    }
+
+    /// Appends one pair; false when it does not fit.
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))]
+    fn push(&mut self, k: &str, v: &str) -> bool {
+        let (Ok(kl), Ok(vl)) = (u8::try_from(k.len()), u16::try_from(v.len())) else { return false };
+        let vl = vl.to_le_bytes();
+        let fits =
+            self.0.len().saturating_add(3).saturating_add(k.len()).saturating_add(v.len()) <= DETAILS_BYTES;
+        fits && self.0.extend_from_slice(&[kl, vl[0], vl[1]]).is_ok()
+            && self.0.extend_from_slice(k.as_bytes()).is_ok()
+            && self.0.extend_from_slice(v.as_bytes()).is_ok()
     }
 
     /// The pairs, in stored order.

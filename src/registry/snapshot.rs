@@ -1,0 +1,817 @@
+//! Snapshot and restore of the whole registry (feature `serde`); see [`Snapshot`].
+
+use core::fmt;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::ser::{SerializeSeq, SerializeStruct};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::{
+    DetailsBuf, ExecutionEntry, JobEntry, Links, List, NIL, ProcessDetails, Registry, Storage, Tag,
+    ThingEntry, Which, hash, tagged, visible_to_device,
+};
+use crate::config::JobConfig;
+use crate::id::{
+    ExecutionNumber, JobId, NamespaceId, ReasonCode, StatusDetails, StepTimeout, ThingName, Timestamp,
+    VersionNumber, check_details_key, check_details_value,
+};
+use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
+
+/// The snapshot format version.
+pub const FORMAT: u32 = 1;
+
+/// Snapshot and restore of the whole registry (feature `serde`).
+///
+/// [`Registry::snapshot`] serializes the logical state: things, jobs with their (job, thing)
+/// pairs and executions in creation order, and the order of each thing's lists. It streams:
+/// nothing is collected first. [`Registry::restore`] rebuilds the tables, the index and every
+/// list from it, also without allocating, and checks it as it goes: a snapshot that names an
+/// unknown thing, repeats an execution, breaks a list or overfills a table is refused.
+///
+/// Handles and cursors are process-local: they do not survive a restore.
+///
+/// The format (field order matters; it is the order [`Registry::snapshot`] writes):
+///
+/// ```text
+/// { "format": 1, "deletionDelay": s,
+///   "things": [ { "name", "registered" } ],
+///   "jobs": [ { "id", "status", "selection", "namespace", "createdAt", "lastUpdatedAt",
+///               "completedAt", "reasonCode", "forceCanceled", "targets", "config",
+///               "deletionDue", "pairs": [ { "thing", "highest" } ],
+///               "executions": [ { "thing", "number", "version", "status", "forceCanceled",
+///                                 "retryAttempt", "queuedAt", "startedAt", "lastUpdatedAt",
+///                                 "stepTimeout", "statusDetails": [ [k, v] ] } ] } ],
+///   "order": [ { "thing", "all": [ [job, number] ], "inProgress": [...], "queued": [...] } ] }
+/// ```
+pub struct Snapshot<'r, S: Storage>(&'r Registry<S>);
+
+impl<S: Storage> Registry<S> {
+    /// The whole state, to serialize (feature `serde`).
+    pub fn snapshot(&self) -> Snapshot<'_, S> {
+        Snapshot(self)
+    }
+
+    /// A registry over `storage` with the state of a snapshot (feature `serde`).
+    ///
+    /// # Errors
+    /// The deserializer's error, with a message, for malformed, inconsistent or oversized
+    /// snapshots.
+    pub fn restore<'de, D: Deserializer<'de>>(
+        storage: S,
+        policy: crate::Policy,
+        d: D,
+    ) -> Result<Self, D::Error> {
+        let mut r = Self::new(storage, policy);
+        d.deserialize_struct(
+            "Registry",
+            &["format", "deletionDelay", "things", "jobs", "order"],
+            Top(&mut r),
+        )?;
+        r.check_restored().map_err(de::Error::custom)?;
+        Ok(r)
+    }
+
+    /// After restore: every execution is in its thing's list, and the pending lists hold
+    /// exactly the pending executions of jobs devices can see. (`link` already refused
+    /// duplicates and other things' executions, so comparing totals is enough.)
+    fn check_restored(&self) -> Result<(), &'static str> {
+        let (mut listed, mut pending) = (0usize, 0usize);
+        for (_, t) in indices(self.things.len()).filter_map(|i| self.things.at(i)) {
+            listed = listed.saturating_add(usize::try_from(t.all.len).unwrap_or(usize::MAX));
+            let p = t.in_progress.len.saturating_add(t.queued.len);
+            pending = pending.saturating_add(usize::try_from(p).unwrap_or(usize::MAX));
+        }
+        if listed != self.execs.used() {
+            return Err("snapshot: the order section does not list every execution");
+        }
+        let visible_pending = indices(self.execs.len())
+            .filter_map(|i| self.exec_entry(i))
+            .filter(|e| {
+                e.status.is_pending() && self.job_entry(e.job).is_some_and(|j| visible_to_device(j.status))
+            })
+            .count();
+        if pending != visible_pending {
+            return Err("snapshot: the pending lists do not hold exactly the pending executions");
+        }
+        Ok(())
+    }
+}
+
+// ---- serialize ----------------------------------------------------------------------------------
+
+impl<S: Storage> Serialize for Snapshot<'_, S> {
+    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
+        let r = self.0;
+        let mut st = z.serialize_struct("Registry", 5)?;
+        st.serialize_field("format", &FORMAT)?;
+        st.serialize_field("deletionDelay", &r.deletion_delay)?;
+        st.serialize_field("things", &ThingsSer(r))?;
+        st.serialize_field("jobs", &JobsSer(r))?;
+        st.serialize_field("order", &OrdersSer(r))?;
+        st.end()
+    }
+}
+
+fn indices(len: usize) -> impl Iterator<Item = u32> {
+    (0..len).filter_map(|i| u32::try_from(i).ok())
+}
+
+struct ThingsSer<'r, S: Storage>(&'r Registry<S>);
+
+impl<S: Storage> Serialize for ThingsSer<'_, S> {
+    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
+        let r = self.0;
+        let mut seq = z.serialize_seq(Some(r.things.used()))?;
+        for i in indices(r.things.len()) {
+            if let Some((_, t)) = r.things.at(i) {
+                seq.serialize_element(&ThingRec { name: t.name.clone(), registered: t.registered })?;
+            }
+        }
+        seq.end()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct ThingRec {
+    name: ThingName,
+    registered: bool,
+}
+
+struct JobsSer<'r, S: Storage>(&'r Registry<S>);
+
+impl<S: Storage> Serialize for JobsSer<'_, S> {
+    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
+        let r = self.0;
+        let mut seq = z.serialize_seq(Some(r.jobs.used()))?;
+        for i in indices(r.jobs.len()) {
+            if let Some((_, j)) = r.jobs.at(i) {
+                seq.serialize_element(&JobSer { r, index: i, job: j })?;
+            }
+        }
+        seq.end()
+    }
+}
+
+struct JobSer<'r, S: Storage> {
+    r: &'r Registry<S>,
+    index: u32,
+    job: &'r JobEntry,
+}
+
+impl<S: Storage> Serialize for JobSer<'_, S> {
+    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
+        let j = self.job;
+        let due = self.r.deleting.iter().find(|(d, _)| *d == self.index).map(|(_, due)| *due);
+        let mut st = z.serialize_struct("Job", 14)?;
+        st.serialize_field("id", &j.id)?;
+        st.serialize_field("status", &j.status)?;
+        st.serialize_field("selection", &j.selection)?;
+        st.serialize_field("namespace", &j.namespace)?;
+        st.serialize_field("createdAt", &j.created_at)?;
+        st.serialize_field("lastUpdatedAt", &j.last_updated_at)?;
+        st.serialize_field("completedAt", &j.completed_at)?;
+        st.serialize_field("reasonCode", &j.reason_code)?;
+        st.serialize_field("forceCanceled", &j.force_canceled)?;
+        st.serialize_field("targets", &j.targets)?;
+        st.serialize_field("config", &j.config)?;
+        st.serialize_field("deletionDue", &due)?;
+        st.serialize_field("pairs", &PairsSer { r: self.r, job: j })?;
+        st.serialize_field("executions", &ExecsSer { r: self.r, job: self.index })?;
+        st.end()
+    }
+}
+
+struct PairsSer<'r, S: Storage> {
+    r: &'r Registry<S>,
+    job: &'r JobEntry,
+}
+
+impl<S: Storage> Serialize for PairsSer<'_, S> {
+    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
+        let mut seq = z.serialize_seq(usize::try_from(self.job.pairs.len).ok())?;
+        let mut p = self.job.pairs.head;
+        while let Some((_, pair)) = self.r.pairs.at(p) {
+            let thing = self.r.things.at(pair.thing).map(|(_, t)| &t.name);
+            seq.serialize_element(&(thing, pair.highest))?;
+            p = pair.job_link.next;
+        }
+        seq.end()
+    }
+}
+
+struct ExecsSer<'r, S: Storage> {
+    r: &'r Registry<S>,
+    job: u32,
+}
+
+impl<S: Storage> Serialize for ExecsSer<'_, S> {
+    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
+        let r = self.r;
+        let len = r.job_entry(self.job).and_then(|j| usize::try_from(j.executions.len).ok());
+        let mut seq = z.serialize_seq(len)?;
+        for x in r.job_executions(self.job) {
+            if let Some(e) = r.exec_entry(x) {
+                let thing = r.things.at(e.thing).map(|(_, t)| &t.name);
+                let details = r.details.at(e.details).map(|(_, d)| d);
+                seq.serialize_element(&ExecSer { e, thing, details })?;
+            }
+        }
+        seq.end()
+    }
+}
+
+struct ExecSer<'r> {
+    e: &'r ExecutionEntry,
+    thing: Option<&'r ThingName>,
+    details: Option<&'r DetailsBuf>,
+}
+
+impl Serialize for ExecSer<'_> {
+    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
+        let e = self.e;
+        let step = e.step_timeout.and_then(|s| match s {
+            StepTimeout::Minutes(m) => Some(m),
+            StepTimeout::Cancel => None,
+        });
+        let mut st = z.serialize_struct("Execution", 11)?;
+        st.serialize_field("thing", &self.thing)?;
+        st.serialize_field("number", &e.number)?;
+        st.serialize_field("version", &e.version)?;
+        st.serialize_field("status", &e.status)?;
+        st.serialize_field("forceCanceled", &e.force_canceled)?;
+        st.serialize_field("retryAttempt", &e.retry_attempt)?;
+        st.serialize_field("queuedAt", &e.queued_at)?;
+        st.serialize_field("startedAt", &e.started_at)?;
+        st.serialize_field("lastUpdatedAt", &e.last_updated_at)?;
+        st.serialize_field("stepTimeout", &step)?;
+        st.serialize_field("statusDetails", &DetailsSer(self.details))?;
+        st.end()
+    }
+}
+
+struct DetailsSer<'r>(Option<&'r DetailsBuf>);
+
+impl Serialize for DetailsSer<'_> {
+    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
+        let pairs = self.0.map(DetailsBuf::pairs);
+        let mut seq = z.serialize_seq(pairs.clone().map(Iterator::count))?;
+        for pair in pairs.into_iter().flatten() {
+            seq.serialize_element(&pair)?;
+        }
+        seq.end()
+    }
+}
+
+struct OrdersSer<'r, S: Storage>(&'r Registry<S>);
+
+impl<S: Storage> Serialize for OrdersSer<'_, S> {
+    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
+        let r = self.0;
+        let mut seq = z.serialize_seq(Some(r.things.used()))?;
+        for i in indices(r.things.len()) {
+            if let Some((_, t)) = r.things.at(i) {
+                seq.serialize_element(&OrderSer { r, t })?;
+            }
+        }
+        seq.end()
+    }
+}
+
+struct OrderSer<'r, S: Storage> {
+    r: &'r Registry<S>,
+    t: &'r ThingEntry,
+}
+
+impl<S: Storage> Serialize for OrderSer<'_, S> {
+    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
+        let mut st = z.serialize_struct("Order", 4)?;
+        st.serialize_field("thing", &self.t.name)?;
+        st.serialize_field("all", &RefsSer { r: self.r, list: self.t.all, which: Which::Thing })?;
+        st.serialize_field(
+            "inProgress",
+            &RefsSer { r: self.r, list: self.t.in_progress, which: Which::Pending },
+        )?;
+        st.serialize_field("queued", &RefsSer { r: self.r, list: self.t.queued, which: Which::Pending })?;
+        st.end()
+    }
+}
+
+struct RefsSer<'r, S: Storage> {
+    r: &'r Registry<S>,
+    list: List,
+    which: Which,
+}
+
+impl<S: Storage> Serialize for RefsSer<'_, S> {
+    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
+        let mut seq = z.serialize_seq(usize::try_from(self.list.len).ok())?;
+        let mut x = self.list.head;
+        while let Some(e) = self.r.exec_entry(x) {
+            if let Some(j) = self.r.job_entry(e.job) {
+                seq.serialize_element(&(&j.id, e.number))?;
+            }
+            x = match self.which {
+                Which::Thing => e.thing_link.next,
+                Which::Pending | Which::Job => e.pending_link.next,
+            };
+        }
+        seq.end()
+    }
+}
+
+// ---- restore ------------------------------------------------------------------------------------
+
+/// A short owned string (field names), copied from whatever the deserializer hands over.
+struct Bounded<const N: usize>(heapless::String<N>);
+
+impl<'de, const N: usize> Deserialize<'de> for Bounded<N> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<const N: usize>;
+        impl<const N: usize> Visitor<'_> for V<N> {
+            type Value = Bounded<N>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "a string of at most {N} bytes")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Bounded<N>, E> {
+                let mut s = heapless::String::new();
+                s.push_str(v).map_err(|_| E::invalid_length(v.len(), &self))?;
+                Ok(Bounded(s))
+            }
+        }
+        d.deserialize_str(V::<N>)
+    }
+}
+
+/// Reads the next key of a map and checks it is `expected` (the snapshot's field order).
+fn expect_key<'de, A: MapAccess<'de>>(map: &mut A, expected: &'static str) -> Result<(), A::Error> {
+    match map.next_key::<Bounded<24>>()? {
+        Some(k) if k.0.as_str() == expected => Ok(()),
+        Some(_) | None => Err(de::Error::custom(Expected(expected))),
+    }
+}
+
+/// "expected field `x` here".
+struct Expected(&'static str);
+
+impl fmt::Display for Expected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "snapshot: expected the field `{}` here (fields are in a fixed order)", self.0)
+    }
+}
+
+fn bad<E: de::Error>(msg: &'static str) -> E {
+    E::custom(msg)
+}
+
+/// Drives a sequence through a seed that needs the registry.
+fn each<'de, A: SeqAccess<'de>>(
+    mut seq: A,
+    mut one: impl FnMut(&mut A) -> Result<Option<()>, A::Error>,
+) -> Result<(), A::Error> {
+    while one(&mut seq)?.is_some() {}
+    Ok(())
+}
+
+struct Top<'r, S: Storage>(&'r mut Registry<S>);
+
+impl<'de, S: Storage> Visitor<'de> for Top<'_, S> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a registry snapshot")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let r = self.0;
+        expect_key(&mut map, "format")?;
+        if map.next_value::<u32>()? != FORMAT {
+            return Err(bad("snapshot: unknown format version"));
+        }
+        expect_key(&mut map, "deletionDelay")?;
+        r.deletion_delay = map.next_value()?;
+        expect_key(&mut map, "things")?;
+        map.next_value_seed(SeqOf(&mut *r, Part::Things))?;
+        expect_key(&mut map, "jobs")?;
+        map.next_value_seed(SeqOf(&mut *r, Part::Jobs))?;
+        expect_key(&mut map, "order")?;
+        map.next_value_seed(SeqOf(&mut *r, Part::Orders))?;
+        if map.next_key::<Bounded<24>>()?.is_some() {
+            return Err(bad("snapshot: unexpected field after `order`"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Part {
+    Things,
+    Jobs,
+    Orders,
+    Pairs(u32),
+    Executions(u32),
+}
+
+/// A sequence of snapshot items, each inserted as it arrives.
+struct SeqOf<'r, S: Storage>(&'r mut Registry<S>, Part);
+
+impl<'de, S: Storage> DeserializeSeed<'de> for SeqOf<'_, S> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, S: Storage> Visitor<'de> for SeqOf<'_, S> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sequence of snapshot items")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        let (r, part) = (self.0, self.1);
+        each(seq, |seq| match part {
+            Part::Things => match seq.next_element::<ThingRec>()? {
+                Some(t) => restore_thing(r, t).map(Some).map_err(bad),
+                None => Ok(None),
+            },
+            Part::Jobs => seq.next_element_seed(JobSeed(&mut *r)),
+            Part::Orders => seq.next_element_seed(OrderSeed(&mut *r)),
+            Part::Pairs(job) => match seq.next_element::<(ThingName, Option<ExecutionNumber>)>()? {
+                Some((thing, highest)) => restore_pair(r, job, &thing, highest).map(Some).map_err(bad),
+                None => Ok(None),
+            },
+            Part::Executions(job) => seq.next_element_seed(ExecSeed(&mut *r, job)),
+        })
+    }
+}
+
+fn restore_thing<S: Storage>(r: &mut Registry<S>, t: ThingRec) -> Result<(), &'static str> {
+    if r.thing_index(&t.name).is_some() {
+        return Err("snapshot: a thing is listed twice");
+    }
+    let handle = r.add_thing(&t.name).map_err(|_| "snapshot: the things table is full")?;
+    if let Some(e) = r.things.at_mut(handle.0.index) {
+        e.registered = t.registered;
+    }
+    Ok(())
+}
+
+fn restore_pair<S: Storage>(
+    r: &mut Registry<S>,
+    job: u32,
+    thing: &ThingName,
+    highest: Option<ExecutionNumber>,
+) -> Result<(), &'static str> {
+    let t = r.thing_index(thing).ok_or("snapshot: a pair names an unknown thing")?;
+    if r.pair(job, t).is_some() {
+        return Err("snapshot: a pair is listed twice");
+    }
+    if r.pairs.room() == 0 {
+        return Err("snapshot: the pairs table is full");
+    }
+    let p = r.new_pair(job, t).map_err(|_| "snapshot: the pairs table or the index is full")?;
+    if let Some(e) = r.pairs.at_mut(p) {
+        e.highest = highest;
+    }
+    Ok(())
+}
+
+struct JobSeed<'r, S: Storage>(&'r mut Registry<S>);
+
+impl<'de, S: Storage> DeserializeSeed<'de> for JobSeed<'_, S> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a job")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let r = self.0;
+        expect_key(&mut map, "id")?;
+        let id: JobId = map.next_value()?;
+        expect_key(&mut map, "status")?;
+        let status: JobStatus = map.next_value()?;
+        expect_key(&mut map, "selection")?;
+        let selection: TargetSelection = map.next_value()?;
+        expect_key(&mut map, "namespace")?;
+        let namespace: Option<NamespaceId> = map.next_value()?;
+        expect_key(&mut map, "createdAt")?;
+        let created_at: Timestamp = map.next_value()?;
+        expect_key(&mut map, "lastUpdatedAt")?;
+        let last_updated_at: Timestamp = map.next_value()?;
+        expect_key(&mut map, "completedAt")?;
+        let completed_at: Option<Timestamp> = map.next_value()?;
+        expect_key(&mut map, "reasonCode")?;
+        let reason_code: Option<ReasonCode> = map.next_value()?;
+        expect_key(&mut map, "forceCanceled")?;
+        let force_canceled: bool = map.next_value()?;
+        expect_key(&mut map, "targets")?;
+        let targets: u32 = map.next_value()?;
+        expect_key(&mut map, "config")?;
+        let config: JobConfig = map.next_value()?;
+        config.validate().map_err(de::Error::custom)?;
+        expect_key(&mut map, "deletionDue")?;
+        let due: Option<Timestamp> = map.next_value()?;
+        if r.job_index(&id).is_some() {
+            return Err(bad("snapshot: a job id is listed twice"));
+        }
+        if r.jobs.room() == 0 || r.index.room() == 0 {
+            return Err(bad("snapshot: the jobs table or the index is full"));
+        }
+        match (status, due) {
+            (JobStatus::DeletionInProgress, Some(_))
+            | (
+                JobStatus::InProgress | JobStatus::Canceled | JobStatus::Completed | JobStatus::Scheduled,
+                None,
+            ) => {}
+            (JobStatus::DeletionInProgress, None)
+            | (
+                JobStatus::InProgress | JobStatus::Canceled | JobStatus::Completed | JobStatus::Scheduled,
+                Some(_),
+            ) => {
+                return Err(bad("snapshot: deletionDue must be given exactly for DELETION_IN_PROGRESS"));
+            }
+        }
+        let entry = JobEntry {
+            id,
+            status,
+            selection,
+            namespace,
+            created_at,
+            last_updated_at,
+            completed_at,
+            reason_code,
+            force_canceled,
+            process: ProcessDetails::default(),
+            targets,
+            config,
+            executions: List::EMPTY,
+            pairs: List::EMPTY,
+        };
+        let h = hash(Tag::Job, entry.id.as_str().as_bytes());
+        let key = r.jobs.insert(entry).ok_or_else(|| bad::<A::Error>("snapshot: the jobs table is full"))?;
+        r.index.insert(h, tagged(Tag::Job, key.index));
+        if let Some(due) = due {
+            // SPEC §6: at most 10.
+            r.deleting
+                .push((key.index, due))
+                .map_err(|_| bad::<A::Error>("snapshot: more than 10 jobs are being deleted"))?;
+        }
+        expect_key(&mut map, "pairs")?;
+        map.next_value_seed(SeqOf(&mut *r, Part::Pairs(key.index)))?;
+        expect_key(&mut map, "executions")?;
+        map.next_value_seed(SeqOf(&mut *r, Part::Executions(key.index)))?;
+        if map.next_key::<Bounded<24>>()?.is_some() {
+            return Err(bad("snapshot: unexpected field after a job's `executions`"));
+        }
+        Ok(())
+    }
+}
+
+struct ExecSeed<'r, S: Storage>(&'r mut Registry<S>, u32);
+
+impl<'de, S: Storage> DeserializeSeed<'de> for ExecSeed<'_, S> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a job execution")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let (r, job) = (self.0, self.1);
+        expect_key(&mut map, "thing")?;
+        let thing: ThingName = map.next_value()?;
+        expect_key(&mut map, "number")?;
+        let number: ExecutionNumber = map.next_value()?;
+        expect_key(&mut map, "version")?;
+        let version: VersionNumber = map.next_value()?;
+        expect_key(&mut map, "status")?;
+        let status: ExecutionStatus = map.next_value()?;
+        expect_key(&mut map, "forceCanceled")?;
+        let force_canceled: bool = map.next_value()?;
+        expect_key(&mut map, "retryAttempt")?;
+        let retry_attempt: u8 = map.next_value()?;
+        expect_key(&mut map, "queuedAt")?;
+        let queued_at: Timestamp = map.next_value()?;
+        expect_key(&mut map, "startedAt")?;
+        let started_at: Option<Timestamp> = map.next_value()?;
+        expect_key(&mut map, "lastUpdatedAt")?;
+        let last_updated_at: Timestamp = map.next_value()?;
+        expect_key(&mut map, "stepTimeout")?;
+        let step: Option<u16> = map.next_value()?;
+        let step_timeout = match step {
+            Some(m) => Some(StepTimeout::from_wire(i64::from(m), false).map_err(de::Error::custom)?),
+            None => None,
+        };
+        expect_key(&mut map, "statusDetails")?;
+        let details: DetailsIn = map.next_value()?;
+        if map.next_key::<Bounded<24>>()?.is_some() {
+            return Err(bad("snapshot: unexpected field after an execution's `statusDetails`"));
+        }
+        let t = r
+            .thing_index(&thing)
+            .ok_or_else(|| bad::<A::Error>("snapshot: an execution names an unknown thing"))?;
+        let p =
+            r.pair(job, t).ok_or_else(|| bad::<A::Error>("snapshot: an execution's pair is not listed"))?;
+        let (newest, highest) = r.pairs.at(p).map_or((NIL, None), |(_, e)| (e.newest, e.highest));
+        // Within a pair, numbers grow with creation (R7), and never pass the remembered highest.
+        if r.exec_entry(newest).is_some_and(|e| e.number >= number) || highest.is_none_or(|h| number > h) {
+            return Err(bad(
+                "snapshot: execution numbers of a (job, thing) must grow and stay within `highest`",
+            ));
+        }
+        if r.execs.room() == 0 || (!details.0.0.is_empty() && r.details.room() == 0) {
+            return Err(bad("snapshot: the executions or details table is full"));
+        }
+        let d =
+            if details.0.0.is_empty() { NIL } else { r.details.insert(details.0).map_or(NIL, |k| k.index) };
+        let entry = ExecutionEntry {
+            job,
+            thing: t,
+            number,
+            version,
+            status,
+            force_canceled,
+            retry_attempt,
+            queued_at,
+            started_at,
+            last_updated_at,
+            step_timeout,
+            details: d,
+            pair_prev: newest,
+            job_link: Links::NONE,
+            thing_link: Links::NONE,
+            pending_link: Links::NONE,
+        };
+        let key =
+            r.execs.insert(entry).ok_or_else(|| bad::<A::Error>("snapshot: the executions table is full"))?;
+        let x = key.index;
+        if let Some(e) = r.pairs.at_mut(p) {
+            e.newest = x;
+        }
+        if let Some(list) = r.job_entry(job).map(|j| j.executions) {
+            let list = r.push_back(list, x, Which::Job);
+            if let Some(j) = r.jobs.at_mut(job) {
+                j.executions = list;
+                j.process.add(status, 1);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A statusDetails map read from a snapshot, checked by the rules of R14.
+struct DetailsIn(DetailsBuf);
+
+impl<'de> Deserialize<'de> for DetailsIn {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DetailsIn;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("statusDetails as [key, value] pairs")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<DetailsIn, A::Error> {
+                let mut buf = DetailsBuf::default();
+                while let Some((k, v)) =
+                    seq.next_element::<(Bounded<{ StatusDetails::MAX_KEY_LEN }>, Bounded<{ DETAILS_VALUE_BYTES }>)>()?
+                {
+                    check_details_key(&k.0).map_err(de::Error::custom)?;
+                    check_details_value(&v.0).map_err(de::Error::custom)?;
+                    if !buf.push(&k.0, &v.0) {
+                        return Err(bad("snapshot: statusDetails larger than a stored map"));
+                    }
+                }
+                {
+                    let mut pairs: heapless::Vec<(&str, &str), { StatusDetails::MAX_PAIRS }> =
+                        heapless::Vec::new();
+                    for p in buf.pairs() {
+                        pairs
+                            .push(p)
+                            .map_err(|_| bad::<A::Error>("snapshot: more than 10 statusDetails pairs"))?;
+                    }
+                    StatusDetails::new(&pairs).map_err(de::Error::custom)?;
+                }
+                Ok(DetailsIn(buf))
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
+/// The longest statusDetails value in UTF-8 bytes (1024 UTF-16 units, at most 3 bytes each).
+const DETAILS_VALUE_BYTES: usize = StatusDetails::MAX_VALUE_LEN * 3;
+
+struct OrderSeed<'r, S: Storage>(&'r mut Registry<S>);
+
+impl<'de, S: Storage> DeserializeSeed<'de> for OrderSeed<'_, S> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, S: Storage> Visitor<'de> for OrderSeed<'_, S> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a thing's list order")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let r = self.0;
+        expect_key(&mut map, "thing")?;
+        let thing: ThingName = map.next_value()?;
+        let t = r
+            .thing_index(&thing)
+            .ok_or_else(|| bad::<A::Error>("snapshot: an order names an unknown thing"))?;
+        for (field, list) in
+            [("all", ListOf::All), ("inProgress", ListOf::InProgress), ("queued", ListOf::Queued)]
+        {
+            expect_key(&mut map, field)?;
+            map.next_value_seed(RefsSeed(&mut *r, t, list))?;
+        }
+        if map.next_key::<Bounded<24>>()?.is_some() {
+            return Err(bad("snapshot: unexpected field after an order's `queued`"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy)]
+enum ListOf {
+    All,
+    InProgress,
+    Queued,
+}
+
+struct RefsSeed<'r, S: Storage>(&'r mut Registry<S>, u32, ListOf);
+
+impl<'de, S: Storage> DeserializeSeed<'de> for RefsSeed<'_, S> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, S: Storage> Visitor<'de> for RefsSeed<'_, S> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[jobId, executionNumber] pairs")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let (r, t, which) = (self.0, self.1, self.2);
+        while let Some((job, number)) = seq.next_element::<(JobId, ExecutionNumber)>()? {
+            link(r, t, which, &job, number).map_err(bad)?;
+        }
+        Ok(())
+    }
+}
+
+fn link<S: Storage>(
+    r: &mut Registry<S>,
+    t: u32,
+    which: ListOf,
+    job: &JobId,
+    number: ExecutionNumber,
+) -> Result<(), &'static str> {
+    let j = r.job_index(job).ok_or("snapshot: an order names an unknown job")?;
+    let x =
+        r.find_execution(j, t, Some(number)).map_err(|_| "snapshot: an order names an unknown execution")?;
+    let e = r.exec_entry(x).ok_or("snapshot: an order names an unknown execution")?;
+    let (status, visible) = (e.status, r.job_entry(j).is_some_and(|j| visible_to_device(j.status)));
+    let (all, in_progress, queued) =
+        r.things.at(t).map(|(_, th)| (th.all, th.in_progress, th.queued)).ok_or("snapshot: unknown thing")?;
+    if e.thing != t {
+        return Err("snapshot: an order lists another thing's execution");
+    }
+    let (list, links, wanted) = match which {
+        ListOf::All => (all, e.thing_link, true),
+        ListOf::InProgress => (in_progress, e.pending_link, visible && status == ExecutionStatus::InProgress),
+        ListOf::Queued => (queued, e.pending_link, visible && status == ExecutionStatus::Queued),
+    };
+    if !wanted {
+        return Err("snapshot: a pending list holds an execution that is not pending there");
+    }
+    if links != Links::NONE || list.head == x {
+        return Err("snapshot: an execution is listed twice");
+    }
+    let w = match which {
+        ListOf::All => Which::Thing,
+        ListOf::InProgress | ListOf::Queued => Which::Pending,
+    };
+    let list = r.push_back(list, x, w);
+    if let Some(th) = r.things.at_mut(t) {
+        match which {
+            ListOf::All => th.all = list,
+            ListOf::InProgress => th.in_progress = list,
+            ListOf::Queued => th.queued = list,
+        }
+    }
+    Ok(())
+}
