@@ -649,6 +649,20 @@ pub struct Update<'a> {
     pub step_timeout: Option<StepTimeout>,
 }
 
+impl Update<'_> {
+    /// An update to `status` with nothing else given.
+    #[must_use]
+    pub const fn new(status: ExecutionStatus) -> Self {
+        Self {
+            status,
+            status_details: None,
+            expected_version: None,
+            execution_number: None,
+            step_timeout: None,
+        }
+    }
+}
+
 /// Where a paged listing goes on (an opaque `nextToken`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -1357,18 +1371,26 @@ impl<S: Storage> Registry<S> {
             e.status = to;
             e.version = version;
             e.last_updated_at = now;
-            match (from, to) {
-                // SPEC T7: the in-progress timer starts when the execution enters IN_PROGRESS.
-                (ExecutionStatus::Queued, ExecutionStatus::InProgress) => {
-                    e.started_at = Some(now);
-                    e.timeout_at =
-                        timeout.map_or(NEVER, |m| now.saturating_add(u64::from(m).saturating_mul(60)));
-                    e.deadline = e.timeout_at;
-                    deadline = Some(e.deadline);
+            match to {
+                // SPEC T7: the in-progress timer starts when the execution enters IN_PROGRESS;
+                // IN_PROGRESS → IN_PROGRESS keeps it.
+                ExecutionStatus::InProgress => {
+                    if from == ExecutionStatus::Queued {
+                        e.started_at = Some(now);
+                        e.timeout_at =
+                            timeout.map_or(NEVER, |m| now.saturating_add(u64::from(m).saturating_mul(60)));
+                        e.deadline = e.timeout_at;
+                        deadline = Some(e.deadline);
+                    }
                 }
-                (_, ExecutionStatus::InProgress) => {}
-                // Terminal (or still QUEUED): no timer runs.
-                (_, _) => e.deadline = NEVER,
+                // SPEC T7: QUEUED executions never time out; terminal ones no longer can.
+                ExecutionStatus::Queued
+                | ExecutionStatus::Succeeded
+                | ExecutionStatus::Failed
+                | ExecutionStatus::TimedOut
+                | ExecutionStatus::Rejected
+                | ExecutionStatus::Removed
+                | ExecutionStatus::Canceled => e.deadline = NEVER,
             }
         }
         if let Some(at) = deadline {
