@@ -49,7 +49,7 @@ use crate::id::{
     ExecutionNumber, JobId, NamespaceId, ReasonCode, StatusDetails, StepTimeout, ThingName, Timestamp,
     VersionNumber,
 };
-use crate::policy::{DetailsWrite, NotifyOn, Numbering, Policy, UnknownThing};
+use crate::policy::{DetailsWrite, NotifyOn, Policy, UnknownThing};
 use crate::rules::{self, Actor, CancelScope, StartNext};
 use crate::status::{
     ExecutionStatus, FailureType, JobEndBehavior, JobStatus, RetryableFailureType, TargetSelection,
@@ -345,6 +345,9 @@ pub struct PairEntry {
     job_link: Links,
     /// Retries used, by failure type: FAILED, TIMED_OUT (SPEC T12).
     retries: [u8; 2],
+    /// Counted among the job's targets (CreateJob, AssociateTargetsWithJob), not only a member
+    /// of a targeted group.
+    target: bool,
 }
 
 /// The tables a registry keeps its state in, provided by the host.
@@ -1296,10 +1299,10 @@ impl<S: Storage> Registry<S> {
     fn attach_pending(&mut self, x: u32) {
         let Some(e) = self.exec_entry(x) else { return };
         let (thing, status) = (e.thing, e.status);
-        let Some(t) = self.things.at_mut(thing) else { return };
-        let list = match status {
-            ExecutionStatus::InProgress => t.in_progress,
-            ExecutionStatus::Queued => t.queued,
+        let Some((_, t)) = self.things.at(thing) else { return };
+        let in_progress = match status {
+            ExecutionStatus::InProgress => true,
+            ExecutionStatus::Queued => false,
             ExecutionStatus::Succeeded
             | ExecutionStatus::Failed
             | ExecutionStatus::TimedOut
@@ -1307,19 +1310,47 @@ impl<S: Storage> Registry<S> {
             | ExecutionStatus::Removed
             | ExecutionStatus::Canceled => return,
         };
-        let list = self.push_back(list, x, Which::Pending);
+        let list = if in_progress { t.in_progress } else { t.queued };
+        // SPEC 7.2, T2: each list in queue (creation) order, which is the order of the thing's
+        // list of all executions. The newest execution goes last; an older one (starting, or
+        // listed again when a window opens) goes after the nearest older one in the same list.
+        let mut before = self.exec_entry(x).map_or(NIL, |e| e.thing_link.prev);
+        while let Some(e) = self.exec_entry(before) {
+            let linked = e.pending_link != Links::NONE || list.head == before;
+            if linked && e.status == status {
+                break;
+            }
+            before = e.thing_link.prev;
+        }
+        let list = self.insert_after(list, before, x);
         if let Some(t) = self.things.at_mut(thing) {
-            match status {
-                ExecutionStatus::InProgress => t.in_progress = list,
-                ExecutionStatus::Queued
-                | ExecutionStatus::Succeeded
-                | ExecutionStatus::Failed
-                | ExecutionStatus::TimedOut
-                | ExecutionStatus::Rejected
-                | ExecutionStatus::Removed
-                | ExecutionStatus::Canceled => t.queued = list,
+            if in_progress {
+                t.in_progress = list;
+            } else {
+                t.queued = list;
             }
         }
+    }
+
+    /// Links `x` into a pending list after `before` (or first, for `NIL`).
+    fn insert_after(&mut self, mut list: List, before: u32, x: u32) -> List {
+        let next = match self.exec_entry(before) {
+            Some(b) => b.pending_link.next,
+            None => list.head,
+        };
+        if let Some(l) = self.links_mut(x, Which::Pending) {
+            *l = Links { prev: before, next };
+        }
+        match self.links_mut(before, Which::Pending) {
+            Some(l) => l.next = x,
+            None => list.head = x,
+        }
+        match self.links_mut(next, Which::Pending) {
+            Some(l) => l.prev = x,
+            None => list.tail = x,
+        }
+        list.len = list.len.saturating_add(1);
+        list
     }
 
     /// Takes an execution out of its thing's pending list, if it is in one.
@@ -1363,7 +1394,9 @@ impl<S: Storage> Registry<S> {
         });
         let (was_listed, now_listed) =
             (rules::listed_to_device(job_status, from), rules::listed_to_device(job_status, to));
-        if was_listed {
+        // A progress report (IN_PROGRESS → IN_PROGRESS) keeps its place (SPEC 7.2, T3).
+        let moves = from != to;
+        if was_listed && moves {
             self.detach_pending(x);
         }
         let mut deadline = None;
@@ -1396,7 +1429,7 @@ impl<S: Storage> Registry<S> {
         if let Some(at) = deadline {
             self.arm(at, tagged(Tag::Execution, x));
         }
-        if now_listed {
+        if now_listed && moves {
             self.attach_pending(x);
         }
         if let Some(j) = self.jobs.at_mut(job) {
@@ -1593,14 +1626,24 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         let t = self.thing_index(name).filter(|t| self.things.at(*t).is_some_and(|(_, e)| e.registered));
         let t = t.ok_or(Rejection::NotFound(Resource::Thing))?;
-        let pending = self.pending_iter(t).count();
+        let removes = |r: &Self, e: &ExecutionEntry| {
+            // Executions of a job being deleted are going anyway.
+            let deleting = r.job_entry(e.job).is_none_or(|j| j.status == JobStatus::DeletionInProgress);
+            (!deleting).then(|| rules::remove_target(e.status, &r.policy)).flatten()
+        };
+        let head = self.things.at(t).map_or(NIL, |(_, e)| e.all.head);
+        let affected = core::iter::successors(Some(head).filter(|x| *x != NIL), |x| {
+            self.exec_entry(*x).map(|e| e.thing_link.next).filter(|n| *n != NIL)
+        })
+        .filter(|x| self.exec_entry(*x).is_some_and(|e| removes(self, e).is_some()))
+        .count();
         // One event per removed execution and per job that completes, plus notify, notify-next.
-        Self::ensure_room(sink, pending.saturating_mul(2).saturating_add(2))?;
+        Self::ensure_room(sink, affected.saturating_mul(2).saturating_add(2))?;
         let mut w = self.watch(t);
-        let mut x = self.things.at(t).map_or(NIL, |(_, e)| e.all.head);
+        let mut x = head;
         while let Some(e) = self.exec_entry(x) {
-            let (next, status, job) = (e.thing_link.next, e.status, e.job);
-            if let Some(to) = rules::remove_target(status, &self.policy) {
+            let (next, job, to) = (e.thing_link.next, e.job, removes(self, e));
+            if let Some(to) = to {
                 w.changed |= self.set_status(x, to, Actor::Service, now, sink)?;
                 self.maybe_complete(job, now, sink);
             }
@@ -1641,12 +1684,13 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<JobHandle, Rejection> {
-        // SPEC §2: the id is reusable only once its deletion completed.
-        rules::job_id_available(self.job_index(job.id).and_then(|j| self.job_entry(j)).map(|j| j.status))?;
+        // The request's own values first (see `rules`), then the state.
         job.config.validate()?;
         if targets.is_empty() {
             return Err(Rejection::InvalidRequest(crate::error::InvalidRequest::NoTargets));
         }
+        // SPEC §2: the id is reusable only once its deletion completed.
+        rules::job_id_available(self.job_index(job.id).and_then(|j| self.job_entry(j)).map(|j| j.status))?;
         let stamp = self.next_stamp();
         let mut distinct = 0usize;
         for name in targets {
@@ -1699,7 +1743,10 @@ impl<S: Storage> Registry<S> {
         for name in targets {
             let t = self.thing_index(name).unwrap_or(NIL);
             if self.pair(key.index, t).is_none() {
-                self.new_pair(key.index, t)?;
+                let p = self.new_pair(key.index, t)?;
+                if let Some(p) = self.pairs.at_mut(p) {
+                    p.target = true;
+                }
             }
         }
         let first = self.job_entry(key.index).map_or(NIL, |e| e.pairs.head);
@@ -1780,8 +1827,15 @@ impl<S: Storage> Registry<S> {
 
     /// A new pair record for (job, thing); room in the pairs table and the index was checked.
     fn new_pair(&mut self, job: u32, thing: u32) -> Result<u32, Rejection> {
-        let entry =
-            PairEntry { job, thing, newest: NIL, highest: None, job_link: Links::NONE, retries: [0; 2] };
+        let entry = PairEntry {
+            job,
+            thing,
+            newest: NIL,
+            highest: None,
+            job_link: Links::NONE,
+            retries: [0; 2],
+            target: false,
+        };
         let key = self.pairs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
         let p = key.index;
         if !self.index.insert(pair_hash(job, thing), tagged(Tag::Pair, p)) {
@@ -1890,15 +1944,19 @@ impl<S: Storage> Registry<S> {
         let entry = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?;
         let (status, selection, mut count) = (entry.status, entry.selection, entry.targets);
         let stamp = self.next_stamp();
-        let mut fresh = 0usize;
-        let mut queue = 0usize;
+        let (mut fresh, mut new_targets, mut queue) = (0usize, 0usize, 0usize);
         for name in targets {
             let t = self.thing(name).ok_or(Rejection::NotFound(Resource::Thing))?.0.index;
             if !self.first_visit(t, stamp) {
                 continue;
             }
-            if self.pair(j, t).is_none() {
+            let pair = self.pair(j, t).and_then(|p| self.pairs.at(p)).map(|(_, p)| p.target);
+            if pair.is_none() {
                 fresh = fresh.saturating_add(1);
+            }
+            // SPEC §2: the 100 counts distinct things targeted, once each.
+            if pair != Some(true) {
+                new_targets = new_targets.saturating_add(1);
             }
             let newest = self.newest(j, t).and_then(|x| self.exec_entry(x));
             if newest.is_none_or(|e| e.status.is_terminal()) {
@@ -1906,7 +1964,7 @@ impl<S: Storage> Registry<S> {
             }
         }
         if counted {
-            count = count.saturating_add(u32::try_from(fresh).unwrap_or(u32::MAX));
+            count = count.saturating_add(u32::try_from(new_targets).unwrap_or(u32::MAX));
         }
         rules::associate_targets(status, selection, usize::try_from(count).unwrap_or(usize::MAX))?;
         if self.execs.room() < queue || self.pairs.room() < fresh || self.index.room() < fresh {
@@ -1921,6 +1979,9 @@ impl<S: Storage> Registry<S> {
                 let retry = 0;
                 self.queue_execution(j, t, retry, now, sink)?;
                 queued = queued.saturating_add(1);
+            }
+            if counted && let Some(p) = self.pair(j, t).and_then(|p| self.pairs.at_mut(p)) {
+                p.target = true;
             }
         }
         if let Some(e) = self.jobs.at_mut(j) {
@@ -2327,11 +2388,8 @@ impl<S: Storage> Registry<S> {
                 if let Some(e) = self.pairs.at_mut(p) {
                     e.newest = pair_prev;
                 }
-                // SPEC R7: the pair is forgotten with its last execution, unless numbers must
-                // never be reused.
-                if pair_prev == NIL && matches!(self.policy.numbering, Numbering::ReuseAfterDelete) {
-                    self.remove_pair(p);
-                }
+                // The pair stays (it is one of the job's targets): with no execution left,
+                // R7's default numbers from 1 again, `Monotonic` goes on from `highest`.
             } else {
                 let mut newer = newest;
                 while let Some(n) = self.exec_entry(newer) {

@@ -18,7 +18,7 @@ use crate::id::{
 use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
 
 /// The snapshot format version.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 /// Snapshot and restore of the whole registry (feature `serde`).
 ///
@@ -38,7 +38,7 @@ pub const FORMAT: u32 = 2;
 ///   "jobs": [ { "id", "status", "selection", "namespace", "createdAt", "lastUpdatedAt",
 ///               "completedAt", "reasonCode", "forceCanceled", "targets", "config",
 ///               "deletionDue", "started", "ended", "rolloutAt", "rolloutNext",
-///               "pairs": [ [thing, highest, [failedRetries, timedOutRetries]] ],
+///               "pairs": [ [thing, highest, [failedRetries, timedOutRetries], target] ],
 ///               "executions": [ { "thing", "number", "version", "status", "forceCanceled",
 ///                                 "retryAttempt", "queuedAt", "startedAt", "lastUpdatedAt",
 ///                                 "timeoutAt", "deadline", "statusDetails": [ [k, v] ] } ] } ],
@@ -204,7 +204,7 @@ impl<S: Storage> Serialize for PairsSer<'_, S> {
         let mut p = self.job.pairs.head;
         while let Some((_, pair)) = self.r.pairs.at(p) {
             let thing = self.r.things.at(pair.thing).map(|(_, t)| &t.name);
-            seq.serialize_element(&(thing, pair.highest, pair.retries))?;
+            seq.serialize_element(&(thing, pair.highest, pair.retries, pair.target))?;
             p = pair.job_link.next;
         }
         seq.end()
@@ -442,12 +442,14 @@ impl<'de, S: Storage> Visitor<'de> for SeqOf<'_, S> {
             },
             Part::Jobs => seq.next_element_seed(JobSeed(&mut *r)),
             Part::Orders => seq.next_element_seed(OrderSeed(&mut *r)),
-            Part::Pairs(job) => match seq.next_element::<(ThingName, Option<ExecutionNumber>, [u8; 2])>()? {
-                Some((thing, highest, retries)) => {
-                    restore_pair(r, job, &thing, highest, retries).map(Some).map_err(bad)
+            Part::Pairs(job) => {
+                match seq.next_element::<(ThingName, Option<ExecutionNumber>, [u8; 2], bool)>()? {
+                    Some((thing, highest, retries, target)) => {
+                        restore_pair(r, job, &thing, (highest, retries, target)).map(Some).map_err(bad)
+                    }
+                    None => Ok(None),
                 }
-                None => Ok(None),
-            },
+            }
             Part::Executions(job) => seq.next_element_seed(ExecSeed(&mut *r, job)),
         })
     }
@@ -468,8 +470,7 @@ fn restore_pair<S: Storage>(
     r: &mut Registry<S>,
     job: u32,
     thing: &ThingName,
-    highest: Option<ExecutionNumber>,
-    retries: [u8; 2],
+    (highest, retries, target): (Option<ExecutionNumber>, [u8; 2], bool),
 ) -> Result<(), &'static str> {
     let t = r.thing_index(thing).ok_or("snapshot: a pair names an unknown thing")?;
     if r.pair(job, t).is_some() {
@@ -482,6 +483,7 @@ fn restore_pair<S: Storage>(
     if let Some(e) = r.pairs.at_mut(p) {
         e.highest = highest;
         e.retries = retries;
+        e.target = target;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use std::vec::Vec;
 
 use super::*;
 use crate::error::{InvalidRequest, Limit};
-use crate::policy::PendingCap;
+use crate::policy::{Numbering, PendingCap};
 
 type Reg = Registry<Fixed<8, 8, 64, 8, 256>>;
 
@@ -147,14 +147,24 @@ fn check<S: Storage>(r: &Registry<S>) {
         let ranks: Vec<_> =
             listed.iter().map(|x| rules::pending_rank(r.exec_entry(*x).unwrap().status)).collect();
         assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "IN_PROGRESS must come first");
-        // QUEUED in queue order.
-        let queued: Vec<_> = listed
-            .iter()
-            .map(|x| r.exec_entry(*x).unwrap())
-            .filter(|e| e.status == ExecutionStatus::Queued)
-            .map(|e| e.queued_at)
-            .collect();
-        assert!(queued.windows(2).all(|w| w[0] <= w[1]));
+        // Each list in queue (creation) order: the order of the thing's list of all executions.
+        let mut created = Vec::new();
+        let mut x = thing.all.head;
+        while let Some(e) = r.exec_entry(x) {
+            created.push(x);
+            x = e.thing_link.next;
+        }
+        let rank = |x: &u32| created.iter().position(|c| c == x).unwrap();
+        for status in [ExecutionStatus::InProgress, ExecutionStatus::Queued] {
+            let order: Vec<usize> =
+                listed.iter().filter(|x| r.exec_entry(**x).unwrap().status == status).map(rank).collect();
+            assert!(
+                order.windows(2).all(|w| w[0] < w[1]),
+                "{} list of {} out of queue order",
+                status,
+                thing.name
+            );
+        }
     }
     let deleting = r.jobs().filter(|j| j.status() == JobStatus::DeletionInProgress).count();
     assert_eq!(deleting, r.jobs_deleting());
@@ -231,8 +241,14 @@ fn pending_list_is_in_progress_first_then_queue_order_with_ties() {
     check(&r);
     assert_eq!(pending_ids(&r, "a"), ["j3#1:IN_PROGRESS", "j1#1:QUEUED", "j2#1:QUEUED"]);
     assert_eq!(r.next_pending(&t("a")).unwrap().unwrap().job_id(), &j("j3"));
+    // SPEC 7.2: IN_PROGRESS ones too are in queue order, whatever order they started in.
     r.update_execution(&j("j2"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
-    assert_eq!(pending_ids(&r, "a"), ["j3#1:IN_PROGRESS", "j2#1:IN_PROGRESS", "j1#1:QUEUED"]);
+    assert_eq!(pending_ids(&r, "a"), ["j2#1:IN_PROGRESS", "j3#1:IN_PROGRESS", "j1#1:QUEUED"]);
+    // A progress report keeps the order and sends nothing (SPEC 7.2, T3).
+    log.take();
+    r.update_execution(&j("j2"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    assert_eq!(pending_ids(&r, "a"), ["j2#1:IN_PROGRESS", "j3#1:IN_PROGRESS", "j1#1:QUEUED"]);
+    assert_eq!(log.take(), Vec::<String>::new());
     check(&r);
 }
 
@@ -1017,11 +1033,11 @@ mod snapshot {
         let r = rich(Policy::DEFAULT);
         let good = json(&r);
         let cases = [
-            (good.replacen("\"format\":2", "\"format\":3", 1), "unknown format"),
+            (good.replacen("\"format\":3", "\"format\":4", 1), "unknown format"),
             (good.replacen("\"name\":\"c\"", "\"name\":\"a\"", 1), "listed twice"),
             (good.replacen("\"thing\":\"c\"", "\"thing\":\"zz\"", 1), "unknown thing"),
             (good.replacen("\"deletionDue\":null", "\"deletionDue\":5", 1), "deletionDue"),
-            (good.replacen("\"format\":2,\"deletionDelay\"", "\"deletionDelay\"", 1), "expected the field"),
+            (good.replacen("\"format\":3,\"deletionDelay\"", "\"deletionDelay\"", 1), "expected the field"),
             (good.replacen("\"inProgress\":[[\"cont\",1]]", "\"inProgress\":[]", 1), "pending lists"),
             (good.replacen("[\"step\",\"2 of 3\"]", "[\"st ep\",\"2 of 3\"]", 1), "not allowed"),
         ];
@@ -1401,6 +1417,98 @@ mod time {
         assert_eq!(r.next_deadline(), None);
         r.update_execution(&j("j1"), &t("e"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
         assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Completed);
+        check(&r);
+    }
+}
+
+/// Regressions found by the reference model (tests/model).
+mod model_findings {
+    use super::*;
+    use crate::config::Schedule;
+    use crate::status::JobEndBehavior;
+
+    #[test]
+    fn d1_the_requests_own_values_come_before_the_id_check() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a"]);
+        create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+        assert_eq!(
+            create(&mut r, "j1", &[], T0, &mut log),
+            Err(Rejection::InvalidRequest(InvalidRequest::NoTargets))
+        );
+    }
+
+    #[test]
+    fn d2_a_continuous_job_completes_when_its_end_passes_with_everything_terminal() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a"]);
+        let id = j("c1");
+        let end = T0.saturating_add(3600);
+        let schedule = Schedule::new(None, Some((end, JobEndBehavior::StopRollout))).unwrap();
+        let job = NewJob {
+            config: JobConfig { schedule: Some(schedule), ..JobConfig::default() },
+            ..NewJob::new(&id, TargetSelection::Continuous)
+        };
+        r.create_job(&job, &[t("a")], T0, &mut log).unwrap();
+        r.update_execution(&id, &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+        assert_eq!(r.job(&id).unwrap().status(), JobStatus::InProgress);
+        r.advance(end, usize::MAX, &mut log).unwrap();
+        let job = r.job(&id).unwrap();
+        assert_eq!((job.status(), job.completed_at()), (JobStatus::Completed, Some(end)));
+    }
+
+    #[test]
+    fn d3_a_progress_report_keeps_the_head() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a"]);
+        create(&mut r, "j0", &["a"], T0, &mut log).unwrap();
+        create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+        r.update_execution(&j("j0"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+        r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+        log.take();
+        r.update_execution(&j("j0"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+        assert_eq!(log.take(), Vec::<String>::new());
+        assert_eq!(r.next_pending(&t("a")).unwrap().unwrap().job_id(), &j("j0"));
+        check(&r);
+    }
+
+    #[test]
+    fn d4_targets_count_distinct_things_once() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a", "b"]);
+        let id = j("c1");
+        r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[t("a")], T0, &mut log).unwrap();
+        r.update_execution(&id, &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+        r.delete_execution(&id, &t("a"), n(1), false, T0, &mut log).unwrap();
+        r.add_targets(&id, &[t("a")], T0, &mut log).unwrap();
+        assert_eq!(r.job(&id).unwrap().targets(), 1, "a re-associated thing counts once");
+        r.add_members(&id, &[t("b")], T0, &mut log).unwrap();
+        assert_eq!(r.job(&id).unwrap().targets(), 1, "a group member is not a target");
+        r.update_execution(&id, &t("b"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+        r.add_targets(&id, &[t("b")], T0, &mut log).unwrap();
+        assert_eq!(r.job(&id).unwrap().targets(), 2, "associating it later makes it one");
+        check(&r);
+    }
+
+    #[test]
+    fn d5_remove_thing_stays_within_the_room_it_reserved() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["t1"]);
+        create(&mut r, "j1", &["t1"], T0, &mut log).unwrap();
+        create(&mut r, "j2", &["t1"], T0, &mut log).unwrap();
+        r.delete_job(&j("j1"), true, T0, &mut log).unwrap();
+        // Tight panics if more than the announced room is pushed.
+        r.remove_thing(&t("t1"), T0, &mut Tight(4)).unwrap();
+        // The execution of the job being deleted is left to the deletion.
+        assert_eq!(
+            r.describe_execution(&j("j1"), &t("t1"), None, Plane::Control).unwrap().status(),
+            ExecutionStatus::Queued
+        );
         check(&r);
     }
 }
