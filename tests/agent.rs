@@ -1280,3 +1280,120 @@ fn a_job_that_ends_before_its_run_was_polled_is_never_shown() {
     }
     assert_eq!(h2.agent.poll_event(), None);
 }
+
+#[test]
+fn a_refused_start_next_is_an_error_and_events_are_bounded() {
+    let mut agent: Agent<64> = Agent::new(&thing("dev1"), None, Config::DEFAULT);
+    let mut buf = [0; MAX_TRANSMIT_LEN];
+    // The app does not poll events while StartNext is refused ten times (never retried).
+    for attempt in 1..=10_u32 {
+        let t = agent.poll_transmit(T0, &mut buf).unwrap();
+        assert_eq!(t.topic, "$aws/things/dev1/jobs/start-next");
+        let code = if attempt % 2 == 0 { "ResourceNotFound" } else { "InvalidRequest" };
+        let rejected = rejection(code, &attempt.to_string(), None);
+        agent.handle(T0, "$aws/things/dev1/jobs/start-next/rejected", &rejected).unwrap();
+        assert!(agent.is_idle());
+        assert_eq!(agent.poll_transmit(T0, &mut buf), None, "no retry");
+        agent.reconnected();
+    }
+    let mut events = Vec::new();
+    while let Some(AgentEvent::Error(e)) = agent.poll_event() {
+        events.push(e);
+    }
+    assert_eq!(events.len(), 9);
+    assert_eq!(events[0], AgentError::Refused(ErrorCode::InvalidRequest));
+    assert_eq!(events[1], AgentError::Refused(ErrorCode::ResourceNotFound));
+    assert_eq!(events[8], AgentError::EventsDropped { count: 2 });
+    assert_eq!(agent.poll_event(), None);
+}
+
+#[test]
+fn terminal_states_in_rejections_and_descriptions_stop_the_job() {
+    let topic = "$aws/things/dev1/jobs/job-a/update/rejected";
+    for (code, status) in [
+        ("InvalidStateTransition", ExecutionStatus::TimedOut),
+        ("InvalidStateTransition", ExecutionStatus::Removed),
+        ("VersionMismatch", ExecutionStatus::Canceled),
+        // Another client reported a different final status.
+        ("InvalidStateTransition", ExecutionStatus::Failed),
+    ] {
+        let mut h = running(&["job-a"]);
+        h.agent.report(SUCCEEDED, None).unwrap();
+        let sent = h.transmit();
+        h.agent.handle(T0, topic, &rejection(code, &sent[0].token(), Some((status.as_str(), 4)))).unwrap();
+        h.collect();
+        assert_eq!(h.take_events(), [Ev::Canceled { job: "job-a".into(), number: 1, status: Some(status) }]);
+        assert!(h.transmit()[0].is_start_next(), "{code} {status}: no retry");
+    }
+
+    // A rejection that should carry executionState but does not: refused, not retried.
+    let mut h = running(&["job-a"]);
+    h.agent.report(IN_PROGRESS, None).unwrap();
+    let sent = h.transmit();
+    h.agent.handle(T0, topic, &rejection("TerminalStateReached", &sent[0].token(), None)).unwrap();
+    h.collect();
+    assert_eq!(h.take_events(), [Ev::Canceled { job: "job-a".into(), number: 1, status: None }]);
+
+    // A service that describes terminal executions (Policy::data_plane_describes_terminal).
+    let mut h = running(&["job-a", "job-b"]);
+    h.deliver(vec![Msg {
+        topic: "$aws/things/dev1/jobs/notify-next".into(),
+        payload: br#"{"timestamp":1700000000}"#.to_vec(),
+    }]);
+    let sent = h.transmit();
+    assert_eq!(sent[0].topic, "$aws/things/dev1/jobs/job-a/get");
+    let described = format!(
+        r#"{{"execution":{{"jobId":"job-a","status":"TIMED_OUT","queuedAt":1,"lastUpdatedAt":2,"versionNumber":4,"executionNumber":1}},"timestamp":2,"clientToken":"{}"}}"#,
+        sent[0].token()
+    );
+    h.agent.handle(T0, "$aws/things/dev1/jobs/job-a/get/accepted", described.as_bytes()).unwrap();
+    h.collect();
+    assert_eq!(
+        h.take_events(),
+        [Ev::Canceled { job: "job-a".into(), number: 1, status: Some(ExecutionStatus::TimedOut) }]
+    );
+}
+
+#[test]
+fn a_version_rejection_without_state_is_refused_not_retried() {
+    let mut h = running(&["job-a"]);
+    h.agent.report(IN_PROGRESS, None).unwrap();
+    let sent = h.transmit();
+    let topic = "$aws/things/dev1/jobs/job-a/update/rejected";
+    h.agent.handle(T0, topic, &rejection("VersionMismatch", &sent[0].token(), None)).unwrap();
+    h.collect();
+    assert_eq!(
+        h.take_events(),
+        [Ev::Lost {
+            job: "job-a".into(),
+            number: 1,
+            reason: LostReason::Refused(ErrorCode::VersionMismatch)
+        }]
+    );
+}
+
+#[test]
+fn repeated_version_mismatches_give_up_within_the_attempt_budget() {
+    let mut h = running(&["job-a"]);
+    h.agent.report(IN_PROGRESS, None).unwrap();
+    let topic = "$aws/things/dev1/jobs/job-a/update/rejected";
+    let mut expected = Vec::new();
+    for version in 3..8 {
+        let sent = h.transmit();
+        assert_eq!(sent.len(), 1);
+        expected.push(sent[0].update().1.unwrap());
+        let state = Some(("IN_PROGRESS", version));
+        h.agent.handle(T0, topic, &rejection("VersionMismatch", &sent[0].token(), state)).unwrap();
+    }
+    // Each resend carries the version of the previous rejection.
+    assert_eq!(expected, [2, 3, 4, 5, 6]);
+    h.collect();
+    assert_eq!(
+        h.take_events(),
+        [Ev::Lost {
+            job: "job-a".into(),
+            number: 1,
+            reason: LostReason::RetriesExhausted { last: Some(ErrorCode::VersionMismatch) }
+        }]
+    );
+}
