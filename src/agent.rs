@@ -34,6 +34,36 @@
 //! At most one request is in flight; a report made meanwhile waits and is sent when the reply
 //! arrives (a newer progress report replaces an older one that was not sent yet).
 //!
+//! ```
+//! use iot_jobs_core::agent::{Agent, AgentEvent, Config, MAX_TRANSMIT_LEN};
+//! use iot_jobs_core::{ExecutionStatus, ThingName, Timestamp};
+//!
+//! let mut agent: Agent<1024> = Agent::new(&ThingName::new("dev1")?, None, Config::DEFAULT);
+//! let (now, mut buf) = (Timestamp(1_700_000_000), [0; MAX_TRANSMIT_LEN]);
+//!
+//! let publish = agent.poll_transmit(now, &mut buf).unwrap();
+//! assert_eq!(publish.topic, "$aws/things/dev1/jobs/start-next");
+//! assert_eq!(publish.payload, br#"{"clientToken":"1"}"#);
+//!
+//! // The service answers with the execution it started (SPEC 4.3).
+//! let reply = br#"{"execution":{"jobId":"fw-2","jobDocument":{"url":"https://x/fw.bin"},
+//!     "status":"IN_PROGRESS","queuedAt":1,"startedAt":2,"lastUpdatedAt":2,"versionNumber":2,
+//!     "executionNumber":1},"timestamp":2,"clientToken":"1"}"#;
+//! agent.handle(now, "$aws/things/dev1/jobs/start-next/accepted", reply)?;
+//! let Some(AgentEvent::Run { job_id, document, .. }) = agent.poll_event() else { panic!() };
+//! assert_eq!((job_id.as_str(), document), ("fw-2", &br#"{"url":"https://x/fw.bin"}"#[..]));
+//!
+//! agent.report(ExecutionStatus::Succeeded, None)?;
+//! let publish = agent.poll_transmit(now, &mut buf).unwrap();
+//! assert_eq!(publish.topic, "$aws/things/dev1/jobs/fw-2/update");
+//! assert_eq!(
+//!     publish.payload,
+//!     br#"{"status":"SUCCEEDED","expectedVersion":2,"executionNumber":1,"includeJobExecutionState":true,"clientToken":"2"}"#
+//! );
+//! assert_eq!(agent.poll_timeout(), Some(Timestamp(1_700_000_030))); // the reply is due
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # What the agent decides
 //!
 //! * **Duplicate or new run.** An execution is identified by (jobId, executionNumber), and its
