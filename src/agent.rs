@@ -740,16 +740,17 @@ impl<const DOC: usize> Agent<DOC> {
                 core.check_token(msg.client_token)?;
                 core.on_rejected(now, &msg);
             }
-            (to @ (ReplyTo::StartNext | ReplyTo::DescribeNext | ReplyTo::Describe(_)), Reply::Accepted) => {
+            (to @ (ReplyTo::StartNext | ReplyTo::DescribeNext), Reply::Accepted) => {
                 core.expecting(to)?;
                 let msg = ExecutionResponse::parse(payload, scratch).map_err(AgentError::Malformed)?;
                 core.check_token(msg.client_token)?;
-                match to {
-                    ReplyTo::Describe(_) => core.on_described(msg.execution.as_ref()),
-                    ReplyTo::StartNext | ReplyTo::DescribeNext | ReplyTo::Update(_) => {
-                        core.on_next(msg.execution.as_ref())?;
-                    }
-                }
+                core.on_next(msg.execution.as_ref())?;
+            }
+            (to @ ReplyTo::Describe(_), Reply::Accepted) => {
+                core.expecting(to)?;
+                let msg = ExecutionResponse::parse(payload, scratch).map_err(AgentError::Malformed)?;
+                core.check_token(msg.client_token)?;
+                core.on_described(msg.execution.as_ref());
             }
             (to @ ReplyTo::Update(_), Reply::Accepted) => {
                 core.expecting(to)?;
