@@ -1,0 +1,15 @@
+//! (a) The decision functions alone.
+#![no_std]
+#![no_main]
+
+#[path = "../common.rs"]
+mod common;
+#[path = "../rules.rs"]
+mod rules;
+use common::*;
+
+#[unsafe(no_mangle)]
+pub extern "C" fn _start() -> ! {
+    rules::exercise(&input());
+    loop {}
+}
