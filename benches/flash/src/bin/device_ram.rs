@@ -1,0 +1,23 @@
+//! RAM of the device configuration on the target: a `Registry<Fixed<4, 1, 8, 2, 64>>` (4 jobs,
+//! 1 thing, 8 executions, 2 statusDetails maps, 64 index buckets) in a `static`; its `.bss` is
+//! the registry's size on thumbv7em.
+#![no_std]
+#![no_main]
+
+#[path = "../common.rs"]
+mod common;
+
+use core::mem::MaybeUninit;
+
+use iot_jobs_core::Policy;
+use iot_jobs_core::registry::{Fixed, Registry};
+
+static mut DEVICE: MaybeUninit<Registry<Fixed<4, 1, 8, 2, 64>>> = MaybeUninit::uninit();
+
+#[unsafe(no_mangle)]
+pub extern "C" fn _start() -> ! {
+    // SAFETY: the only access, single-threaded.
+    let r = unsafe { (*(&raw mut DEVICE)).write(Registry::new(Fixed, Policy::DEFAULT)) };
+    common::keep(r.usage());
+    loop {}
+}
