@@ -3,6 +3,7 @@
 //! the registry's size on thumbv7em.
 #![no_std]
 #![no_main]
+#![allow(clippy::empty_loop)] // `_start` never returns: a bare-metal idle loop
 
 #[path = "../common.rs"]
 mod common;
@@ -16,8 +17,10 @@ static mut DEVICE: MaybeUninit<Registry<Fixed<4, 1, 8, 2, 64>>> = MaybeUninit::u
 
 #[unsafe(no_mangle)]
 pub extern "C" fn _start() -> ! {
-    // SAFETY: the only access, single-threaded.
-    let r = unsafe { (*(&raw mut DEVICE)).write(Registry::new(Fixed, Policy::DEFAULT)) };
+    // SAFETY: the only access, single-threaded. (A raw pointer, not `&mut DEVICE`: static_mut_refs.)
+    #[allow(clippy::deref_addrof)]
+    let device = unsafe { &mut *(&raw mut DEVICE) };
+    let r = device.write(Registry::new(Fixed, Policy::DEFAULT));
     common::keep(r.usage());
     loop {}
 }

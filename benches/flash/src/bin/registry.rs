@@ -2,6 +2,7 @@
 //! the rules it calls.
 #![no_std]
 #![no_main]
+#![allow(clippy::empty_loop)] // `_start` never returns: a bare-metal idle loop
 
 #[path = "../common.rs"]
 mod common;

@@ -1,6 +1,7 @@
 //! (b1) MQTT topics, every kind, every output (`panic-check/src/topic.rs`).
 #![no_std]
 #![no_main]
+#![allow(clippy::empty_loop)] // `_start` never returns: a bare-metal idle loop
 
 #[path = "../common.rs"]
 mod common;

@@ -4,6 +4,7 @@
 //! topic (`Jobs_MatchTopic`).
 #![no_std]
 #![no_main]
+#![allow(clippy::empty_loop)] // `_start` never returns: a bare-metal idle loop
 
 #[path = "../common.rs"]
 mod common;
