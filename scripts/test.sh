@@ -36,12 +36,27 @@ step "panic freedom: link check (release, LTO, opt-level z) and size"
     grep -E '^\.(text|rodata|data|bss) '
 )
 
+step "flash binaries per layer (each also a panic-freedom link check) and their size"
+(
+  cd benches/flash
+  cargo fmt -- --check
+  cargo build --release --target "$THUMB"
+  for b in rules topics-device messages registry full device-ram; do
+    printf '%-14s' "$b"
+    "$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin/llvm-size" -A "target/$THUMB/release/$b" |
+      awk '$1==".text"||$1==".bss"{printf " %s %d", $1, $2} END{print ""}'
+  done
+)
+
 step "tests (no features, then all features, incl. doc tests)"
 cargo test --no-default-features
 cargo test --all-features
 
 step "docs (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features
+
+step "benchmarks compile (they are run by scripts/bench.sh, not in CI)"
+(cd benches && cargo fmt -- --check && cargo bench --no-run)
 
 step "examples: decision tables, device agent against the registry"
 cargo run --quiet --example decision_tables >/dev/null
