@@ -101,10 +101,9 @@ impl App {
         let Some((generation, bytes)) = pending else { return Ok(()) };
         let bytes = bytes?;
         let app = Arc::clone(self);
-        let res =
-            tokio::task::spawn_blocking(move || app.saver.as_ref().map(|s| s.write(generation, &bytes)))
-                .await
-                .map_err(|e| e.to_string())?;
+        let res = tokio::task::spawn_blocking(move || app.saver.as_ref().map(|s| s.write(generation, bytes)))
+            .await
+            .map_err(|e| e.to_string())?;
         match res {
             Some(Err(e)) => Err(format!("cannot save the state file: {e}")),
             Some(Ok(())) | None => Ok(()),

@@ -69,36 +69,53 @@ pub fn load(
     Ok(Some(st))
 }
 
-/// Writes state files in generation order: a write older than the last one written is skipped
-/// (the newer file already holds its change).
+/// Writes state files in generation order, with group commit: a writer that finds a newer
+/// state waiting writes that one, so one fsync covers every change made meanwhile, and a write
+/// older than the last one written is skipped (the file already holds its change).
 #[derive(Debug)]
 pub struct Saver {
     path: PathBuf,
+    /// The newest state not yet written.
+    latest: Mutex<Option<(u64, Vec<u8>)>>,
+    /// The generation in the file.
     written: Mutex<u64>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Saver {
     /// A saver for `path`.
     pub fn new(path: PathBuf) -> Self {
-        Saver { path, written: Mutex::new(0) }
+        Saver { path, latest: Mutex::new(None), written: Mutex::new(0) }
     }
 
-    /// Writes `bytes` (the state at `generation`) unless a newer generation was written.
-    pub fn write(&self, generation: u64, bytes: &[u8]) -> io::Result<()> {
-        let mut written = self.written.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if generation <= *written && generation != 0 {
+    /// Returns once the state at `generation` (1 or more), or a newer one, is in the file.
+    pub fn write(&self, generation: u64, bytes: Vec<u8>) -> io::Result<()> {
+        {
+            let mut latest = lock(&self.latest);
+            if latest.as_ref().is_none_or(|(g, _)| *g < generation) {
+                *latest = Some((generation, bytes));
+            }
+        }
+        let mut written = lock(&self.written);
+        if *written >= generation {
             return Ok(());
         }
+        let Some((newest, bytes)) = lock(&self.latest).take() else {
+            return Err(io::Error::other("an earlier write that held this change failed"));
+        };
         let tmp = self.path.with_extension("tmp");
         {
             let mut f = File::create(&tmp)?;
-            f.write_all(bytes)?;
+            f.write_all(&bytes)?;
             f.sync_all()?;
         }
         fs::rename(&tmp, &self.path)?;
         let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         File::open(dir)?.sync_all()?;
-        *written = generation;
+        *written = newest;
         Ok(())
     }
 }
