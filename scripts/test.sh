@@ -43,8 +43,9 @@ cargo test --all-features
 step "docs (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features
 
-step "decision tables example"
+step "examples: decision tables, device agent against the registry"
 cargo run --quiet --example decision_tables >/dev/null
+cargo run --quiet --example device >/dev/null
 
 echo
 echo "test.sh: every check passed in $((SECONDS - T0))s"

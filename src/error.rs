@@ -298,6 +298,9 @@ pub enum InvalidRequest {
     NoTargets,
     /// A `nextToken` whose execution no longer exists.
     StaleCursor,
+    /// A maintenance window opened for a job that is not SCHEDULED, or closed for one that is
+    /// not IN_PROGRESS.
+    WindowNeedsStatus(JobStatus),
 }
 
 /// A documented AWS limit that a request would pass.
@@ -479,6 +482,9 @@ impl fmt::Display for Rejection {
                     write!(f, "targets can be added only to an IN_PROGRESS job; this one is {s}")
                 }
                 InvalidRequest::NoTargets => f.write_str("at least one target is required"),
+                InvalidRequest::WindowNeedsStatus(s) => {
+                    write!(f, "a maintenance window cannot open or close for a job in status {s}")
+                }
                 InvalidRequest::StaleCursor => {
                     f.write_str("nextToken is no longer valid: the listing changed; start again")
                 }

@@ -13,6 +13,7 @@
     )
 )]
 
+pub mod agent;
 pub mod config;
 pub mod conformance;
 pub mod error;

@@ -309,6 +309,21 @@ pub const fn pending_rank(status: ExecutionStatus) -> Option<u8> {
     }
 }
 
+/// Does a device see this execution in its pending list (GetPending, StartNext, `$next`,
+/// `notify`)? (SPEC 3.1, AMBIG-13, SEED-CLI.)
+#[must_use]
+pub const fn listed_to_device(job: JobStatus, execution: ExecutionStatus) -> bool {
+    match job {
+        // SPEC 3.1: pending means QUEUED or IN_PROGRESS.
+        JobStatus::InProgress | JobStatus::Canceled | JobStatus::Completed => execution.is_pending(),
+        // SPEC AMBIG-13: executions of a SCHEDULED job (between maintenance windows) are left
+        // out, except those already running.
+        JobStatus::Scheduled => matches!(execution, ExecutionStatus::InProgress),
+        // SEED-CLI: devices lose access to a job being deleted.
+        JobStatus::DeletionInProgress => false,
+    }
+}
+
 /// What StartNext (or Describe `$next`) does with the head of the pending list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

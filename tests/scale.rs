@@ -10,7 +10,7 @@
 
 use iot_jobs_core::registry::{
     DetailsBuf, Discard, Entry, ExecutionEntry, JobEntry, NewJob, PairEntry, Registry, Slots, Storage,
-    Tables, ThingEntry,
+    Tables, ThingEntry, Timer,
 };
 use iot_jobs_core::{ExecutionStatus, JobId, Plane, Policy, TargetSelection, ThingName, Timestamp};
 
@@ -40,6 +40,9 @@ impl<T> Slots<T> for Growable<T> {
         self.items.push(value);
         Ok(())
     }
+    fn pop(&mut self) -> Option<T> {
+        self.items.pop()
+    }
     fn clear(&mut self) {
         self.items.clear();
     }
@@ -59,6 +62,7 @@ impl Storage for Heap {
     type Executions = Growable<Entry<ExecutionEntry>>;
     type Details = Growable<Entry<DetailsBuf>>;
     type Pairs = Growable<Entry<PairEntry>>;
+    type Timers = Growable<Timer>;
     type Index = Growable<u32>;
 
     fn into_tables(self) -> Tables<Self> {
@@ -69,6 +73,7 @@ impl Storage for Heap {
             executions: growable(x),
             details: growable(1_000),
             pairs: growable(x),
+            timers: growable(x + 10_000),
             index: growable(2 * (x + 110_000)),
         }
     }

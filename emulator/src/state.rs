@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use iot_jobs_core::registry::{
     DetailsBuf, Entry, Event, EventSink, ExecutionEntry, JobEntry, PairEntry, Registry, Slots, Storage,
-    Tables, ThingEntry,
+    Tables, ThingEntry, Timer,
 };
 use iot_jobs_core::{Policy, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,9 @@ impl<T> Slots<T> for Growable<T> {
         }
         self.items.push(value);
         Ok(())
+    }
+    fn pop(&mut self) -> Option<T> {
+        self.items.pop()
     }
     fn clear(&mut self) {
         self.items.clear();
@@ -79,6 +82,7 @@ impl Storage for Heap {
     type Executions = Growable<Entry<ExecutionEntry>>;
     type Details = Growable<Entry<DetailsBuf>>;
     type Pairs = Growable<Entry<PairEntry>>;
+    type Timers = Growable<Timer>;
     type Index = Growable<u32>;
 
     fn into_tables(self) -> Tables<Self> {
@@ -91,6 +95,8 @@ impl Storage for Heap {
             executions: growable(c.executions),
             details: growable(c.status_details),
             pairs: growable(c.executions),
+            // About one timer per execution, plus job schedule events.
+            timers: growable(c.executions.saturating_add(c.jobs)),
             index: growable(buckets.saturating_add(1)),
         }
     }

@@ -31,6 +31,7 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     loop {}
 }
 
+mod agent;
 mod json;
 mod registry;
 mod topic;
@@ -43,6 +44,7 @@ static mut JSON_BUF: [u8; 256] = [0; 256];
 static mut TOPIC_INPUT: [u8; 512] = [0; 512];
 static mut WIRE_SCRATCH: [u8; 512] = [0; 512];
 static mut WIRE_OUT: [u8; 1024] = [0; 1024];
+static mut AGENT_OPS: [u8; 64] = [0; 64];
 
 /// An opaque copy of a static: the optimiser can assume nothing about its bytes.
 fn opaque<const N: usize>(p: *const [u8; N]) -> [u8; N] {
@@ -181,5 +183,6 @@ pub extern "C" fn _start() -> ! {
         scratch.get_mut(..scratch_len).unwrap_or_default(),
         out.get_mut(..out_len).unwrap_or_default(),
     );
+    agent::exercise(&inp, &opaque(&raw const TOPIC_INPUT), &opaque(&raw const AGENT_OPS));
     loop {}
 }

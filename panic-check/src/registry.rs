@@ -2,11 +2,11 @@
 
 use core::hint::black_box;
 
-use iot_jobs_core::config::JobConfig;
+use iot_jobs_core::config::{JobConfig, RetryConfig, RetryCriterion};
 use iot_jobs_core::registry::{Cursor, Discard, Event, EventSink, Fixed, NewJob, Registry, Update};
 use iot_jobs_core::{
-    ExecutionNumber, ExecutionStatus, JobId, Plane, Policy, ReasonCode, StatusDetails, StepTimeout,
-    TargetSelection, ThingName, Timestamp, VersionNumber,
+    ExecutionNumber, ExecutionStatus, JobId, Plane, Policy, ReasonCode, RetryableFailureType, StatusDetails,
+    StepTimeout, TargetSelection, ThingName, Timestamp, VersionNumber,
 };
 
 use crate::{keep, pick, text};
@@ -31,7 +31,15 @@ pub fn exercise(b: &[u8; 1024]) {
     let Ok(job) = JobId::new(text(&b[8..16])) else { return };
     let now = Timestamp(u64::from_le_bytes([b[16], b[17], b[18], b[19], b[20], b[21], b[22], b[23]]));
     let selection = pick(&TargetSelection::ALL, b[24], TargetSelection::Snapshot);
-    let new = NewJob { id: &job, selection, namespace: None, config: JobConfig::default() };
+    let retry =
+        RetryConfig::new(&[RetryCriterion { failure: RetryableFailureType::All, retries: b[98] }]).ok();
+    let config = JobConfig {
+        in_progress_timeout_minutes: Some(u16::from_le_bytes([b[95], b[96]])),
+        maximum_per_minute: Some(u32::from(b[97])),
+        retry,
+        ..JobConfig::default()
+    };
+    let new = NewJob { id: &job, selection, namespace: None, config };
     keep(r.create_job(&new, core::slice::from_ref(&thing), now, &mut q));
     keep(r.add_targets(&job, core::slice::from_ref(&thing), now, &mut Discard));
     keep(r.add_members(&job, core::slice::from_ref(&thing), now, &mut q));
@@ -73,6 +81,12 @@ pub fn exercise(b: &[u8; 1024]) {
         now,
         &mut q,
     ));
+    keep(
+        r.describe_execution(&job, &thing, None, Plane::Control)
+            .map(|v| (v.deadline(), v.approximate_seconds_before_timed_out(now))),
+    );
+    keep(r.close_window(&job, now, &mut q));
+    keep(r.open_window(&job, now, &mut q));
     keep(r.remove_target(&job, &thing, now, &mut q));
     keep(r.delete_job(&job, b[83] & 4 == 4, now, &mut q));
     r.set_deletion_delay(u64::from(b[94]));

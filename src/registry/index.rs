@@ -13,6 +13,8 @@ pub(crate) enum Tag {
     Job = 0,
     Thing = 1,
     Pair = 2,
+    /// Only in timers, never in the index.
+    Execution = 3,
 }
 
 pub(crate) const fn tagged(tag: Tag, index: u32) -> u32 {

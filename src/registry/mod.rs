@@ -30,6 +30,7 @@ mod index;
 mod slab;
 #[cfg(feature = "serde")]
 mod snapshot;
+mod timers;
 
 #[cfg(feature = "serde")]
 pub use snapshot::{FORMAT as SNAPSHOT_FORMAT, Snapshot};
@@ -37,18 +38,22 @@ pub use snapshot::{FORMAT as SNAPSHOT_FORMAT, Snapshot};
 use core::fmt;
 
 pub use slab::{Entry, Slots};
+pub use timers::Timer;
 
 use self::index::{Index, Tag, hash, pair_hash, tagged, untag};
 use self::slab::{Key, Links, List, NIL, Slab};
-use crate::config::JobConfig;
+use self::timers::Heap;
+use crate::config::{JobConfig, RetryCriterion};
 use crate::error::{ExecutionState, Plane, Rejection, Resource, Table};
 use crate::id::{
     ExecutionNumber, JobId, NamespaceId, ReasonCode, StatusDetails, StepTimeout, ThingName, Timestamp,
     VersionNumber,
 };
-use crate::policy::{DetailsWrite, NotifyOn, Numbering, Policy, UnknownThing};
+use crate::policy::{DetailsWrite, NotifyOn, Policy, UnknownThing};
 use crate::rules::{self, Actor, CancelScope, StartNext};
-use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
+use crate::status::{
+    ExecutionStatus, FailureType, JobEndBehavior, JobStatus, RetryableFailureType, TargetSelection,
+};
 pub use crate::topic::{ExecutionEvent, JobEvent};
 
 // ---------------------------------------------------------------------------------------------
@@ -177,6 +182,26 @@ const fn slot_of(s: ExecutionStatus) -> usize {
 // ---------------------------------------------------------------------------------------------
 // Stored entries.
 
+/// "No deadline".
+const NEVER: Timestamp = Timestamp(u64::MAX);
+
+/// The `reasonCode` of a job canceled by its abort criteria. AWS fills one in (DG-CLI) but does
+/// not document its value; this is the crate's.
+pub const ABORT_REASON: &str = "ABORT_CRITERIA_MET";
+
+impl JobEntry {
+    /// When its next schedule event is due: start, next rollout batch, end.
+    fn next_event(&self) -> Option<Timestamp> {
+        let schedule = self.config.schedule;
+        let start =
+            schedule.and_then(|s| s.start()).filter(|_| self.status == JobStatus::Scheduled && !self.started);
+        let rollout = Some(self.rollout_at)
+            .filter(|at| *at != NEVER && self.rollout_next != NIL && self.status == JobStatus::InProgress);
+        let end = schedule.and_then(|s| s.end()).map(|(at, _)| at).filter(|_| !self.ended);
+        [start, rollout, end].into_iter().flatten().min()
+    }
+}
+
 /// The largest encoded statusDetails map one execution stores, in bytes (each pair costs its
 /// key, its value and 3 bytes of lengths). A larger map is refused with
 /// `CapacityExhausted(StatusDetails)`, never truncated.
@@ -251,7 +276,16 @@ pub struct JobEntry {
     targets: u32,
     config: JobConfig,
     executions: List,
+    /// Its targets, one pair per thing, in target order.
     pairs: List,
+    /// The next pair without an execution yet (paced or scheduled rollout), or none.
+    rollout_next: u32,
+    /// When the next batch of a paced rollout may go out.
+    rollout_at: Timestamp,
+    /// The schedule's end has been applied.
+    ended: bool,
+    /// It went IN_PROGRESS at least once.
+    started: bool,
 }
 
 /// One thing: its pending lists (IN_PROGRESS, then QUEUED, each in queue order) and all its
@@ -284,7 +318,10 @@ pub struct ExecutionEntry {
     queued_at: Timestamp,
     started_at: Option<Timestamp>,
     last_updated_at: Timestamp,
-    step_timeout: Option<StepTimeout>,
+    /// The in-progress deadline, fixed when the execution starts (AMBIG-15); `NEVER` if none.
+    timeout_at: Timestamp,
+    /// When it times out: the step deadline capped by `timeout_at` (SPEC T7); `NEVER` if none.
+    deadline: Timestamp,
     details: u32,
     /// The next older execution of the same (job, thing).
     pair_prev: u32,
@@ -306,6 +343,11 @@ pub struct PairEntry {
     highest: Option<ExecutionNumber>,
     /// Link in the job's list of pairs.
     job_link: Links,
+    /// Retries used, by failure type: FAILED, TIMED_OUT (SPEC T12).
+    retries: [u8; 2],
+    /// Counted among the job's targets (CreateJob, AssociateTargetsWithJob), not only a member
+    /// of a targeted group.
+    target: bool,
 }
 
 /// The tables a registry keeps its state in, provided by the host.
@@ -320,6 +362,8 @@ pub trait Storage {
     type Details: Slots<Entry<DetailsBuf>>;
     /// (job, thing) pairs: one per thing a job targets.
     type Pairs: Slots<Entry<PairEntry>>;
+    /// Timers (execution deadlines and job schedule events); about one per execution.
+    type Timers: Slots<Timer>;
     /// Buckets of the lookup index: give it at least twice as many as jobs + things +
     /// (job, thing) pairs together.
     type Index: Slots<u32>;
@@ -343,6 +387,8 @@ pub struct Tables<S: Storage> {
     pub details: S::Details,
     /// (job, thing) pairs.
     pub pairs: S::Pairs,
+    /// Timers.
+    pub timers: S::Timers,
     /// Index buckets.
     pub index: S::Index,
 }
@@ -361,6 +407,7 @@ impl<const J: usize, const T: usize, const X: usize, const D: usize, const I: us
     type Executions = heapless::Vec<Entry<ExecutionEntry>, X>;
     type Details = heapless::Vec<Entry<DetailsBuf>, D>;
     type Pairs = heapless::Vec<Entry<PairEntry>, X>;
+    type Timers = heapless::Vec<Timer, X>;
     type Index = heapless::Vec<u32, I>;
 
     fn into_tables(self) -> Tables<Self> {
@@ -370,6 +417,7 @@ impl<const J: usize, const T: usize, const X: usize, const D: usize, const I: us
             executions: heapless::Vec::new(),
             details: heapless::Vec::new(),
             pairs: heapless::Vec::new(),
+            timers: heapless::Vec::new(),
             index: heapless::Vec::new(),
         }
     }
@@ -449,10 +497,17 @@ impl<'r> ExecutionView<'r> {
     pub fn retry_attempt(&self) -> u8 {
         self.entry.retry_attempt
     }
-    /// The step timeout the device last set, if any.
+    /// When it times out, if it can (SPEC T7).
     #[must_use]
-    pub fn step_timeout(&self) -> Option<StepTimeout> {
-        self.entry.step_timeout
+    pub fn deadline(&self) -> Option<Timestamp> {
+        Some(self.entry.deadline).filter(|d| *d != NEVER && self.entry.status == ExecutionStatus::InProgress)
+    }
+
+    /// `approximateSecondsBeforeTimedOut` at `now` (SPEC §3 timer facts): absent unless it is
+    /// IN_PROGRESS with a timer.
+    #[must_use]
+    pub fn approximate_seconds_before_timed_out(&self, now: Timestamp) -> Option<u64> {
+        self.deadline().map(|d| d.saturating_since(now))
     }
     /// `statusDetails` pairs.
     pub fn status_details(&self) -> DetailsIter<'r> {
@@ -597,6 +652,20 @@ pub struct Update<'a> {
     pub step_timeout: Option<StepTimeout>,
 }
 
+impl Update<'_> {
+    /// An update to `status` with nothing else given.
+    #[must_use]
+    pub const fn new(status: ExecutionStatus) -> Self {
+        Self {
+            status,
+            status_details: None,
+            expected_version: None,
+            execution_number: None,
+            step_timeout: None,
+        }
+    }
+}
+
 /// Where a paged listing goes on (an opaque `nextToken`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -655,6 +724,7 @@ pub struct Registry<S: Storage> {
     execs: Slab<ExecutionEntry, S::Executions>,
     details: Slab<DetailsBuf, S::Details>,
     pairs: Slab<PairEntry, S::Pairs>,
+    timers: Heap<S::Timers>,
     index: Index<S::Index>,
     /// Jobs in DELETION_IN_PROGRESS and when their deletion is due (at most 10, SPEC §6).
     deleting: heapless::Vec<(u32, Timestamp), { rules::MAX_JOBS_DELETING }>,
@@ -691,6 +761,7 @@ impl<S: Storage> Registry<S> {
             execs: Slab::new(t.executions),
             details: Slab::new(t.details),
             pairs: Slab::new(t.pairs),
+            timers: Heap::new(t.timers),
             index: Index::new(t.index),
             deleting: heapless::Vec::new(),
             deletion_delay: 0,
@@ -711,6 +782,7 @@ impl<S: Storage> Registry<S> {
         self.execs.clear();
         self.details.clear();
         self.pairs.clear();
+        self.timers.clear();
         self.index.clear();
         self.deleting.clear();
     }
@@ -740,20 +812,32 @@ impl<S: Storage> Registry<S> {
         self.deletion_delay = secs;
     }
 
-    /// The earliest instant at which [`Registry::advance`] has something to do, if any.
+    /// The earliest instant at which [`Registry::advance`] may have something to do, if any.
+    /// It is never later than the next due transition; it can be earlier, when a timer was
+    /// overtaken by events (an early call of `advance` then simply finds nothing to do).
     #[must_use]
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        self.deleting.iter().map(|(_, due)| *due).min()
+        let timer = self.timers.peek().map(|t| t.at);
+        let deletion = self.deleting.iter().map(|(_, due)| *due).min();
+        match (timer, deletion) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
-    /// Applies every transition due at `now`, doing at most `budget` units of work (one unit
-    /// per execution removed). Returns what it did and whether more is due; call it again (with
-    /// the same or a later `now`) until `more` is false. A `now` earlier than a previous one is
-    /// not an error: nothing that is not due at `now` happens.
+    /// Applies every transition due at `now` (timeouts, retries, abort, schedule starts and
+    /// ends, rollout batches, deletions), doing at most `budget` units of work (one per timer
+    /// or execution handled). Returns what it did and whether more is due at `now`; call it
+    /// again until `more` is false.
+    ///
+    /// Several things due at one instant happen in deadline order; at equal deadlines execution
+    /// timers come before job events (by table position), and deletions come last. A `now`
+    /// earlier than a previous one is not an error: nothing that is not due at `now` happens.
     ///
     /// # Errors
-    /// `Throttled` when the sink has no room; what was done before stays done, and a later call
-    /// goes on from there.
+    /// `Throttled` when the sink has no room, `CapacityExhausted` when a retry does not fit;
+    /// what was done before stays done, the transition that did not fit stays due, and a later
+    /// call goes on from there.
     pub fn advance(
         &mut self,
         now: Timestamp,
@@ -761,20 +845,199 @@ impl<S: Storage> Registry<S> {
         sink: &mut impl EventSink,
     ) -> Result<Advanced, Rejection> {
         let mut done = 0usize;
-        // Deterministic order: by due time, then by the order the deletions were accepted.
-        while let Some(&(j, _)) =
-            self.deleting.iter().filter(|(_, due)| *due <= now).min_by_key(|(_, due)| *due)
-        {
-            match self.delete_some(j, budget.saturating_sub(done), sink)? {
-                (n, true) => done = done.saturating_add(n),
-                (n, false) => {
-                    done = done.saturating_add(n);
-                    return Ok(Advanced { work: done, more: true });
-                }
+        while done < budget {
+            if let Some(t) = self.timers.peek().filter(|t| t.at <= now) {
+                self.fire(t, now, sink)?;
+                self.timers.pop();
+                done = done.saturating_add(1);
+                continue;
             }
+            let Some(&(j, _)) =
+                self.deleting.iter().filter(|(_, due)| *due <= now).min_by_key(|(_, due)| *due)
+            else {
+                break;
+            };
+            let (n, _) = self.delete_some(j, budget.saturating_sub(done), sink)?;
+            done = done.saturating_add(n.max(1));
         }
         let more = self.next_deadline().is_some_and(|d| d <= now);
         Ok(Advanced { work: done, more })
+    }
+
+    /// Handles one timer that is due; a stale one (its subject changed since) does nothing.
+    /// On error the timer stays in place.
+    fn fire(&mut self, t: Timer, now: Timestamp, sink: &mut impl EventSink) -> Result<(), Rejection> {
+        let (tag, i) = untag(t.what);
+        if tag == Tag::Execution as u32 {
+            let due = self
+                .exec_entry(i)
+                .is_some_and(|e| e.deadline == t.at && e.status == ExecutionStatus::InProgress);
+            if due {
+                self.time_out(i, now, sink)?;
+            }
+        } else if tag == Tag::Job as u32 && self.job_entry(i).is_some_and(|j| j.next_event() == Some(t.at)) {
+            self.job_event(i, now, sink)?;
+        }
+        Ok(())
+    }
+
+    /// Pushes a timer; when the heap is full, rebuilds it from the live deadlines first.
+    fn arm(&mut self, at: Timestamp, what: u32) {
+        if at == NEVER {
+            return;
+        }
+        if self.timers.is_full() {
+            self.rebuild_timers();
+        }
+        // Sized for one timer per execution plus the jobs' events; a host that gives fewer
+        // slots loses the surplus timers until the next rebuild re-arms them.
+        let _ = self.timers.push(Timer { at, what });
+    }
+
+    fn rebuild_timers(&mut self) {
+        self.timers.clear();
+        for i in (0..self.execs.len()).filter_map(|i| u32::try_from(i).ok()) {
+            if let Some(e) =
+                self.exec_entry(i).filter(|e| e.deadline != NEVER && e.status == ExecutionStatus::InProgress)
+            {
+                let _ = self.timers.push(Timer { at: e.deadline, what: tagged(Tag::Execution, i) });
+            }
+        }
+        for i in (0..self.jobs.len()).filter_map(|i| u32::try_from(i).ok()) {
+            if let Some(at) = self.job_entry(i).and_then(JobEntry::next_event) {
+                let _ = self.timers.push(Timer { at, what: tagged(Tag::Job, i) });
+            }
+        }
+    }
+
+    /// SPEC T7: an IN_PROGRESS execution whose timer expired becomes TIMED_OUT; then abort,
+    /// retry (T12) and completion are considered, in that order.
+    fn time_out(&mut self, x: u32, now: Timestamp, sink: &mut impl EventSink) -> Result<(), Rejection> {
+        let (job, thing) =
+            self.exec_entry(x).map(|e| (e.job, e.thing)).ok_or(Rejection::NotFound(Resource::Execution))?;
+        self.check_failure_room(x, ExecutionStatus::TimedOut, sink)?;
+        let mut w = self.watch(thing);
+        w.changed |= self.set_status(x, ExecutionStatus::TimedOut, Actor::Service, now, sink)?;
+        self.after_terminal(x, job, ExecutionStatus::TimedOut, now, sink)?;
+        self.settle(w, sink);
+        Ok(())
+    }
+
+    /// Room for what a failure may set off: a retry's execution, the abort's cancellations.
+    fn check_failure_room(
+        &self,
+        x: u32,
+        status: ExecutionStatus,
+        sink: &impl EventSink,
+    ) -> Result<(), Rejection> {
+        let Some(e) = self.exec_entry(x) else { return Ok(()) };
+        let queued = self.job_entry(e.job).map_or(0, |j| j.process.count(ExecutionStatus::Queued));
+        let events = usize::try_from(queued).unwrap_or(usize::MAX).saturating_mul(3).saturating_add(8);
+        Self::ensure_room(sink, events)?;
+        if self.retry_for(x, status).is_some() && self.execs.room() == 0 {
+            return Err(Rejection::CapacityExhausted(Table::Executions));
+        }
+        Ok(())
+    }
+
+    /// After an execution became terminal: abort (SPEC T8, §6 Abort), else retry (T12); then
+    /// job completion. Abort comes first: a canceled job rolls out nothing new.
+    fn after_terminal(
+        &mut self,
+        x: u32,
+        job: u32,
+        status: ExecutionStatus,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<(), Rejection> {
+        if self.abort_due(job) {
+            self.abort(job, now, sink)?;
+        } else if let Some((p, slot)) = self.retry_for(x, status) {
+            let (thing, attempt) = self.exec_entry(x).map_or((NIL, 0), |e| (e.thing, e.retry_attempt));
+            self.queue_execution(job, thing, attempt.saturating_add(1), now, sink)?;
+            if let Some(n) = self.pairs.at_mut(p).and_then(|pair| pair.retries.get_mut(slot)) {
+                *n = n.saturating_add(1);
+            }
+        }
+        self.maybe_complete(job, now, sink);
+        Ok(())
+    }
+
+    /// The pair and retry counter slot if `status` of execution `x` is retried now (SPEC T12,
+    /// §6 Retries: per criterion, at most 10 in total; REJECTED never).
+    fn retry_for(&self, x: u32, status: ExecutionStatus) -> Option<(u32, usize)> {
+        let e = self.exec_entry(x)?;
+        let j = self.job_entry(e.job)?;
+        // No new executions once the job is canceled, completed or being deleted.
+        if !matches!(j.status, JobStatus::InProgress | JobStatus::Scheduled) {
+            return None;
+        }
+        let (slot, kind) = match status {
+            ExecutionStatus::Failed => (0usize, RetryableFailureType::Failed),
+            ExecutionStatus::TimedOut => (1usize, RetryableFailureType::TimedOut),
+            ExecutionStatus::Queued
+            | ExecutionStatus::InProgress
+            | ExecutionStatus::Succeeded
+            | ExecutionStatus::Rejected
+            | ExecutionStatus::Removed
+            | ExecutionStatus::Canceled => return None,
+        };
+        let p = self.pair(e.job, e.thing)?;
+        let used = self.pairs.at(p)?.1.retries;
+        let [failed, timed_out] = used;
+        if u16::from(failed).saturating_add(u16::from(timed_out))
+            >= u16::from(crate::config::RetryConfig::MAX_TOTAL)
+        {
+            return None;
+        }
+        let covers = |c: &RetryCriterion| c.failure == kind || c.failure == RetryableFailureType::All;
+        let criterion = j
+            .config
+            .retry?
+            .criteria()
+            .find(|c| c.failure == kind)
+            .or_else(|| j.config.retry?.criteria().find(covers))?;
+        let spent = match criterion.failure {
+            RetryableFailureType::All => failed.saturating_add(timed_out),
+            RetryableFailureType::Failed => failed,
+            RetryableFailureType::TimedOut => timed_out,
+        };
+        (spent < criterion.retries).then_some((p, slot))
+    }
+
+    /// Whether the job's abort criteria are met (SPEC §6 Abort): after at least
+    /// `minNumberOfExecutedThings` executions ended, the share of the failure type reached
+    /// `thresholdPercentage`.
+    fn abort_due(&self, job: u32) -> bool {
+        let Some(j) = self.job_entry(job) else { return false };
+        if !matches!(j.status, JobStatus::InProgress) {
+            return false;
+        }
+        let Some(abort) = j.config.abort else { return false };
+        let c = |s| u64::from(j.process.count(s));
+        let (failed, rejected, timed_out) =
+            (c(ExecutionStatus::Failed), c(ExecutionStatus::Rejected), c(ExecutionStatus::TimedOut));
+        let executed = c(ExecutionStatus::Succeeded)
+            .saturating_add(failed)
+            .saturating_add(rejected)
+            .saturating_add(timed_out);
+        abort.criteria().any(|a| {
+            let failures = match a.failure {
+                FailureType::Failed => failed,
+                FailureType::Rejected => rejected,
+                FailureType::TimedOut => timed_out,
+                FailureType::All => failed.saturating_add(rejected).saturating_add(timed_out),
+            };
+            executed >= u64::from(a.min_executed)
+                && failures.saturating_mul(10_000)
+                    >= u64::from(a.threshold_centipercent).saturating_mul(executed)
+        })
+    }
+
+    /// Cancels the job for its abort criteria: only QUEUED executions (SPEC T8).
+    fn abort(&mut self, job: u32, now: Timestamp, sink: &mut impl EventSink) -> Result<(), Rejection> {
+        let reason = ReasonCode::new(ABORT_REASON).ok();
+        self.cancel_job_at(job, CancelScope::Queued, false, reason.as_ref(), now, sink)
     }
 
     // ---- lookups ------------------------------------------------------------------------------
@@ -1036,10 +1299,10 @@ impl<S: Storage> Registry<S> {
     fn attach_pending(&mut self, x: u32) {
         let Some(e) = self.exec_entry(x) else { return };
         let (thing, status) = (e.thing, e.status);
-        let Some(t) = self.things.at_mut(thing) else { return };
-        let list = match status {
-            ExecutionStatus::InProgress => t.in_progress,
-            ExecutionStatus::Queued => t.queued,
+        let Some((_, t)) = self.things.at(thing) else { return };
+        let in_progress = match status {
+            ExecutionStatus::InProgress => true,
+            ExecutionStatus::Queued => false,
             ExecutionStatus::Succeeded
             | ExecutionStatus::Failed
             | ExecutionStatus::TimedOut
@@ -1047,19 +1310,47 @@ impl<S: Storage> Registry<S> {
             | ExecutionStatus::Removed
             | ExecutionStatus::Canceled => return,
         };
-        let list = self.push_back(list, x, Which::Pending);
+        let list = if in_progress { t.in_progress } else { t.queued };
+        // SPEC 7.2, T2: each list in queue (creation) order, which is the order of the thing's
+        // list of all executions. The newest execution goes last; an older one (starting, or
+        // listed again when a window opens) goes after the nearest older one in the same list.
+        let mut before = self.exec_entry(x).map_or(NIL, |e| e.thing_link.prev);
+        while let Some(e) = self.exec_entry(before) {
+            let linked = e.pending_link != Links::NONE || list.head == before;
+            if linked && e.status == status {
+                break;
+            }
+            before = e.thing_link.prev;
+        }
+        let list = self.insert_after(list, before, x);
         if let Some(t) = self.things.at_mut(thing) {
-            match status {
-                ExecutionStatus::InProgress => t.in_progress = list,
-                ExecutionStatus::Queued
-                | ExecutionStatus::Succeeded
-                | ExecutionStatus::Failed
-                | ExecutionStatus::TimedOut
-                | ExecutionStatus::Rejected
-                | ExecutionStatus::Removed
-                | ExecutionStatus::Canceled => t.queued = list,
+            if in_progress {
+                t.in_progress = list;
+            } else {
+                t.queued = list;
             }
         }
+    }
+
+    /// Links `x` into a pending list after `before` (or first, for `NIL`).
+    fn insert_after(&mut self, mut list: List, before: u32, x: u32) -> List {
+        let next = match self.exec_entry(before) {
+            Some(b) => b.pending_link.next,
+            None => list.head,
+        };
+        if let Some(l) = self.links_mut(x, Which::Pending) {
+            *l = Links { prev: before, next };
+        }
+        match self.links_mut(before, Which::Pending) {
+            Some(l) => l.next = x,
+            None => list.head = x,
+        }
+        match self.links_mut(next, Which::Pending) {
+            Some(l) => l.prev = x,
+            None => list.tail = x,
+        }
+        list.len = list.len.saturating_add(1);
+        list
     }
 
     /// Takes an execution out of its thing's pending list, if it is in one.
@@ -1098,19 +1389,47 @@ impl<S: Storage> Registry<S> {
         let e = self.exec_entry(x).ok_or(Rejection::NotFound(Resource::Execution))?;
         let (from, job) = (e.status, e.job);
         let version = rules::version_after(e.version, actor, &self.policy)?;
-        let was_visible = self.job_entry(job).is_some_and(|j| visible_to_device(j.status));
-        if was_visible {
+        let (job_status, timeout) = self.job_entry(job).map_or((JobStatus::DeletionInProgress, None), |j| {
+            (j.status, j.config.in_progress_timeout_minutes)
+        });
+        let (was_listed, now_listed) =
+            (rules::listed_to_device(job_status, from), rules::listed_to_device(job_status, to));
+        // A progress report (IN_PROGRESS → IN_PROGRESS) keeps its place (SPEC 7.2, T3).
+        let moves = from != to;
+        if was_listed && moves {
             self.detach_pending(x);
         }
+        let mut deadline = None;
         if let Some(e) = self.execs.at_mut(x) {
             e.status = to;
             e.version = version;
             e.last_updated_at = now;
-            if matches!(to, ExecutionStatus::InProgress) && e.started_at.is_none() {
-                e.started_at = Some(now);
+            match to {
+                // SPEC T7: the in-progress timer starts when the execution enters IN_PROGRESS;
+                // IN_PROGRESS → IN_PROGRESS keeps it.
+                ExecutionStatus::InProgress => {
+                    if from == ExecutionStatus::Queued {
+                        e.started_at = Some(now);
+                        e.timeout_at =
+                            timeout.map_or(NEVER, |m| now.saturating_add(u64::from(m).saturating_mul(60)));
+                        e.deadline = e.timeout_at;
+                        deadline = Some(e.deadline);
+                    }
+                }
+                // SPEC T7: QUEUED executions never time out; terminal ones no longer can.
+                ExecutionStatus::Queued
+                | ExecutionStatus::Succeeded
+                | ExecutionStatus::Failed
+                | ExecutionStatus::TimedOut
+                | ExecutionStatus::Rejected
+                | ExecutionStatus::Removed
+                | ExecutionStatus::Canceled => e.deadline = NEVER,
             }
         }
-        if was_visible {
+        if let Some(at) = deadline {
+            self.arm(at, tagged(Tag::Execution, x));
+        }
+        if now_listed && moves {
             self.attach_pending(x);
         }
         if let Some(j) = self.jobs.at_mut(job) {
@@ -1124,11 +1443,10 @@ impl<S: Storage> Registry<S> {
         {
             self.emit_execution(x, event, sink);
         }
-        let membership = from.is_pending() != to.is_pending();
-        let notify_anyway = matches!(self.policy.notify_on, NotifyOn::EveryNonTerminalChange)
-            && to.is_pending()
-            && from != to;
-        Ok(was_visible && (membership || notify_anyway))
+        let membership = was_listed != now_listed;
+        let notify_anyway =
+            matches!(self.policy.notify_on, NotifyOn::EveryNonTerminalChange) && now_listed && from != to;
+        Ok(membership || notify_anyway)
     }
 
     fn emit_execution(&self, x: u32, event: ExecutionEvent, sink: &mut impl EventSink) {
@@ -1146,7 +1464,9 @@ impl<S: Storage> Registry<S> {
     fn maybe_complete(&mut self, job: u32, now: Timestamp, sink: &mut impl EventSink) {
         let Some(j) = self.job_entry(job) else { return };
         let end_passed = j.config.schedule.and_then(|s| s.end()).is_some_and(|(end, _)| now >= end);
-        if rules::job_completes(j.status, j.selection, j.process.pending() == 0, end_passed) {
+        // Targets still waiting for a paced rollout count as not terminal.
+        let all_terminal = j.process.pending() == 0 && j.rollout_next == NIL;
+        if rules::job_completes(j.status, j.selection, all_terminal, end_passed) {
             let id = j.id.clone();
             if let Some(j) = self.jobs.at_mut(job) {
                 j.status = JobStatus::Completed;
@@ -1306,14 +1626,24 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         let t = self.thing_index(name).filter(|t| self.things.at(*t).is_some_and(|(_, e)| e.registered));
         let t = t.ok_or(Rejection::NotFound(Resource::Thing))?;
-        let pending = self.pending_iter(t).count();
+        let removes = |r: &Self, e: &ExecutionEntry| {
+            // Executions of a job being deleted are going anyway.
+            let deleting = r.job_entry(e.job).is_none_or(|j| j.status == JobStatus::DeletionInProgress);
+            (!deleting).then(|| rules::remove_target(e.status, &r.policy)).flatten()
+        };
+        let head = self.things.at(t).map_or(NIL, |(_, e)| e.all.head);
+        let affected = core::iter::successors(Some(head).filter(|x| *x != NIL), |x| {
+            self.exec_entry(*x).map(|e| e.thing_link.next).filter(|n| *n != NIL)
+        })
+        .filter(|x| self.exec_entry(*x).is_some_and(|e| removes(self, e).is_some()))
+        .count();
         // One event per removed execution and per job that completes, plus notify, notify-next.
-        Self::ensure_room(sink, pending.saturating_mul(2).saturating_add(2))?;
+        Self::ensure_room(sink, affected.saturating_mul(2).saturating_add(2))?;
         let mut w = self.watch(t);
-        let mut x = self.things.at(t).map_or(NIL, |(_, e)| e.all.head);
+        let mut x = head;
         while let Some(e) = self.exec_entry(x) {
-            let (next, status, job) = (e.thing_link.next, e.status, e.job);
-            if let Some(to) = rules::remove_target(status, &self.policy) {
+            let (next, job, to) = (e.thing_link.next, e.job, removes(self, e));
+            if let Some(to) = to {
                 w.changed |= self.set_status(x, to, Actor::Service, now, sink)?;
                 self.maybe_complete(job, now, sink);
             }
@@ -1354,12 +1684,13 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<JobHandle, Rejection> {
-        // SPEC §2: the id is reusable only once its deletion completed.
-        rules::job_id_available(self.job_index(job.id).and_then(|j| self.job_entry(j)).map(|j| j.status))?;
+        // The request's own values first (see `rules`), then the state.
         job.config.validate()?;
         if targets.is_empty() {
             return Err(Rejection::InvalidRequest(crate::error::InvalidRequest::NoTargets));
         }
+        // SPEC §2: the id is reusable only once its deletion completed.
+        rules::job_id_available(self.job_index(job.id).and_then(|j| self.job_entry(j)).map(|j| j.status))?;
         let stamp = self.next_stamp();
         let mut distinct = 0usize;
         for name in targets {
@@ -1371,15 +1702,17 @@ impl<S: Storage> Registry<S> {
         }
         let scheduled = job.config.schedule.and_then(|s| s.start()).is_some_and(|start| start > now);
         let status = rules::create_job(scheduled);
-        let rollout = matches!(status, JobStatus::InProgress);
-        let execs = if rollout { distinct } else { 0 };
+        // SPEC §6 Rollout: the first batch goes out now, the rest a minute at a time.
+        let batch =
+            job.config.maximum_per_minute.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
+        let execs = if scheduled { 0 } else { distinct.min(batch) };
         if self.jobs.room() == 0 {
             return Err(Rejection::CapacityExhausted(Table::Jobs));
         }
-        if self.execs.room() < execs || self.pairs.room() < execs {
+        if self.execs.room() < execs || self.pairs.room() < distinct {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
-        if self.index.room() < execs.saturating_add(1) {
+        if self.index.room() < distinct.saturating_add(1) {
             return Err(Rejection::CapacityExhausted(Table::Jobs));
         }
         Self::ensure_room(sink, execs.saturating_mul(2))?;
@@ -1399,17 +1732,31 @@ impl<S: Storage> Registry<S> {
             config: job.config,
             executions: List::EMPTY,
             pairs: List::EMPTY,
+            rollout_next: NIL,
+            rollout_at: NEVER,
+            ended: false,
+            started: !scheduled,
         };
         let key = self.jobs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Jobs))?;
         self.index.insert(hash(Tag::Job, job.id.as_str().as_bytes()), tagged(Tag::Job, key.index));
-        if rollout {
-            for name in targets {
-                let t = self.thing_index(name).unwrap_or(NIL);
-                // A repeated target already has its execution.
-                if self.pair(key.index, t).is_none() {
-                    self.queue_execution(key.index, t, 0, now, sink)?;
+        // The targets, as pairs in target order; a repeated target is one pair.
+        for name in targets {
+            let t = self.thing_index(name).unwrap_or(NIL);
+            if self.pair(key.index, t).is_none() {
+                let p = self.new_pair(key.index, t)?;
+                if let Some(p) = self.pairs.at_mut(p) {
+                    p.target = true;
                 }
             }
+        }
+        let first = self.job_entry(key.index).map_or(NIL, |e| e.pairs.head);
+        if let Some(e) = self.jobs.at_mut(key.index) {
+            e.rollout_next = first;
+        }
+        if scheduled {
+            self.arm_job(key.index);
+        } else {
+            self.roll_out_batch(key.index, now, sink)?;
         }
         Ok(JobHandle(key))
     }
@@ -1443,7 +1790,8 @@ impl<S: Storage> Registry<S> {
             queued_at: now,
             started_at: None,
             last_updated_at: now,
-            step_timeout: None,
+            timeout_at: NEVER,
+            deadline: NEVER,
             details: NIL,
             pair_prev: newest,
             job_link: Links::NONE,
@@ -1469,7 +1817,7 @@ impl<S: Storage> Registry<S> {
                 t.all = list;
             }
         }
-        if self.job_entry(job).is_some_and(|j| visible_to_device(j.status)) {
+        if self.job_entry(job).is_some_and(|j| rules::listed_to_device(j.status, ExecutionStatus::Queued)) {
             self.attach_pending(x);
             w.changed = true;
         }
@@ -1479,7 +1827,15 @@ impl<S: Storage> Registry<S> {
 
     /// A new pair record for (job, thing); room in the pairs table and the index was checked.
     fn new_pair(&mut self, job: u32, thing: u32) -> Result<u32, Rejection> {
-        let entry = PairEntry { job, thing, newest: NIL, highest: None, job_link: Links::NONE };
+        let entry = PairEntry {
+            job,
+            thing,
+            newest: NIL,
+            highest: None,
+            job_link: Links::NONE,
+            retries: [0; 2],
+            target: false,
+        };
         let key = self.pairs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
         let p = key.index;
         if !self.index.insert(pair_hash(job, thing), tagged(Tag::Pair, p)) {
@@ -1588,15 +1944,19 @@ impl<S: Storage> Registry<S> {
         let entry = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?;
         let (status, selection, mut count) = (entry.status, entry.selection, entry.targets);
         let stamp = self.next_stamp();
-        let mut fresh = 0usize;
-        let mut queue = 0usize;
+        let (mut fresh, mut new_targets, mut queue) = (0usize, 0usize, 0usize);
         for name in targets {
             let t = self.thing(name).ok_or(Rejection::NotFound(Resource::Thing))?.0.index;
             if !self.first_visit(t, stamp) {
                 continue;
             }
-            if self.pair(j, t).is_none() {
+            let pair = self.pair(j, t).and_then(|p| self.pairs.at(p)).map(|(_, p)| p.target);
+            if pair.is_none() {
                 fresh = fresh.saturating_add(1);
+            }
+            // SPEC §2: the 100 counts distinct things targeted, once each.
+            if pair != Some(true) {
+                new_targets = new_targets.saturating_add(1);
             }
             let newest = self.newest(j, t).and_then(|x| self.exec_entry(x));
             if newest.is_none_or(|e| e.status.is_terminal()) {
@@ -1604,7 +1964,7 @@ impl<S: Storage> Registry<S> {
             }
         }
         if counted {
-            count = count.saturating_add(u32::try_from(fresh).unwrap_or(u32::MAX));
+            count = count.saturating_add(u32::try_from(new_targets).unwrap_or(u32::MAX));
         }
         rules::associate_targets(status, selection, usize::try_from(count).unwrap_or(usize::MAX))?;
         if self.execs.room() < queue || self.pairs.room() < fresh || self.index.room() < fresh {
@@ -1619,6 +1979,9 @@ impl<S: Storage> Registry<S> {
                 let retry = 0;
                 self.queue_execution(j, t, retry, now, sink)?;
                 queued = queued.saturating_add(1);
+            }
+            if counted && let Some(p) = self.pair(j, t).and_then(|p| self.pairs.at_mut(p)) {
+                p.target = true;
             }
         }
         if let Some(e) = self.jobs.at_mut(j) {
@@ -1668,34 +2031,239 @@ impl<S: Storage> Registry<S> {
         let j = self.find_job(job)?;
         let entry = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?;
         let decision = rules::cancel_job(entry.status, force, &self.policy)?;
-        let affected = self.job_executions(j).filter(|x| self.cancels(*x, decision.scope)).count();
+        self.cancel_job_at(j, decision.scope, decision.force_canceled, reason_code, now, sink)
+    }
+
+    /// Cancels job `j` (CancelJob, abort, a schedule's end): the executions in `scope` become
+    /// CANCELED, then the job; nothing more rolls out.
+    fn cancel_job_at(
+        &mut self,
+        j: u32,
+        scope: CancelScope,
+        force_canceled: bool,
+        reason_code: Option<&ReasonCode>,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<(), Rejection> {
+        let affected = self.job_executions(j).filter(|x| self.cancels(*x, scope)).count();
         // Per canceled execution: its event, notify, notify-next; the job's two events.
         Self::ensure_room(sink, affected.saturating_mul(3).saturating_add(2))?;
-        let id = entry.id.clone();
+        let id = self.job_entry(j).map(|e| e.id.clone()).ok_or(Rejection::NotFound(Resource::Job))?;
         sink.push(Event::Job { job: id.clone(), event: JobEvent::CancellationInProgress });
-        if let Some(e) = self.jobs.at_mut(j) {
-            e.status = JobStatus::Canceled;
-            e.force_canceled = decision.force_canceled;
-            e.last_updated_at = now;
-            if let Some(r) = reason_code {
-                e.reason_code = Some(r.clone());
-            }
-        }
         let mut x = self.job_entry(j).map_or(NIL, |e| e.executions.head);
         while let Some(e) = self.exec_entry(x) {
             let (next, status, thing) = (e.job_link.next, e.status, e.thing);
-            if let Some(to) = rules::cancel_job_execution_effect(status, decision.scope) {
+            if let Some(to) = rules::cancel_job_execution_effect(status, scope) {
                 let mut w = self.watch(thing);
                 w.changed |= self.set_status(x, to, Actor::ControlPlane, now, sink)?;
                 if let Some(e) = self.execs.at_mut(x) {
-                    e.force_canceled = decision.force_canceled;
+                    e.force_canceled = force_canceled;
                 }
                 self.settle(w, sink);
             }
             x = next;
         }
+        if let Some(e) = self.jobs.at_mut(j) {
+            e.status = JobStatus::Canceled;
+            e.force_canceled = force_canceled;
+            e.last_updated_at = now;
+            e.rollout_next = NIL;
+            if let Some(r) = reason_code {
+                e.reason_code = Some(r.clone());
+            }
+        }
         sink.push(Event::Job { job: id, event: JobEvent::Canceled });
         Ok(())
+    }
+
+    /// A job's schedule event (SPEC §2 SCHEDULED, §6 Scheduling, rollout pacing): its start,
+    /// the next batch of a paced rollout, its end.
+    fn job_event(&mut self, j: u32, now: Timestamp, sink: &mut impl EventSink) -> Result<(), Rejection> {
+        let Some(e) = self.job_entry(j) else { return Ok(()) };
+        let (status, schedule, ended) = (e.status, e.config.schedule, e.ended);
+        let start = schedule.and_then(|s| s.start());
+        let end = schedule.and_then(|s| s.end());
+        // SPEC §2: SCHEDULED until startTime (maintenance windows are the host's calls).
+        let started = self.job_entry(j).is_some_and(|e| e.started);
+        if status == JobStatus::Scheduled
+            && !started
+            && start.is_some_and(|s| s <= now)
+            && end.is_none_or(|(e, _)| now < e)
+        {
+            self.start_rollout(j, now, sink)?;
+        } else if status == JobStatus::InProgress
+            && self.job_entry(j).is_some_and(|e| e.rollout_next != NIL && e.rollout_at <= now)
+        {
+            self.roll_out_batch(j, now, sink)?;
+        }
+        if let Some((_, behavior)) = end.filter(|(at, _)| *at <= now && !ended) {
+            if let Some(e) = self.jobs.at_mut(j) {
+                e.ended = true;
+                // AMBIG-12: every end behaviour stops the rollout.
+                e.rollout_next = NIL;
+            }
+            let live = matches!(
+                self.job_entry(j).map(|e| e.status),
+                Some(JobStatus::InProgress | JobStatus::Scheduled)
+            );
+            match behavior {
+                // AMBIG-12: STOP_ROLLOUT leaves existing executions alone.
+                JobEndBehavior::StopRollout => {}
+                // AMBIG-12: CANCEL cancels QUEUED; FORCE_CANCEL also IN_PROGRESS.
+                JobEndBehavior::Cancel if live => {
+                    self.cancel_job_at(j, CancelScope::Queued, false, None, now, sink)?
+                }
+                JobEndBehavior::ForceCancel if live => {
+                    self.cancel_job_at(j, CancelScope::QueuedAndInProgress, true, None, now, sink)?;
+                }
+                JobEndBehavior::Cancel | JobEndBehavior::ForceCancel => {}
+            }
+            self.maybe_complete(j, now, sink);
+        }
+        self.arm_job(j);
+        Ok(())
+    }
+
+    /// Arms the job's next schedule event, if it has one.
+    fn arm_job(&mut self, j: u32) {
+        if let Some(at) = self.job_entry(j).and_then(JobEntry::next_event) {
+            self.arm(at, tagged(Tag::Job, j));
+        }
+    }
+
+    /// SCHEDULED → IN_PROGRESS (startTime, or a maintenance window opening): QUEUED executions
+    /// are listed again, and the rollout goes on.
+    fn start_rollout(&mut self, j: u32, now: Timestamp, sink: &mut impl EventSink) -> Result<(), Rejection> {
+        let queued = self
+            .job_executions(j)
+            .filter(|x| self.exec_entry(*x).is_some_and(|e| e.status == ExecutionStatus::Queued))
+            .count();
+        Self::ensure_room(sink, queued.saturating_mul(2))?;
+        if let Some(e) = self.jobs.at_mut(j) {
+            e.status = JobStatus::InProgress;
+            e.started = true;
+            e.last_updated_at = now;
+        }
+        let mut x = self.job_entry(j).map_or(NIL, |e| e.executions.head);
+        while let Some(e) = self.exec_entry(x) {
+            let (next, thing, queued) = (e.job_link.next, e.thing, e.status == ExecutionStatus::Queued);
+            if queued {
+                let mut w = self.watch(thing);
+                self.attach_pending(x);
+                w.changed = true;
+                self.settle(w, sink);
+            }
+            x = next;
+        }
+        self.roll_out_batch(j, now, sink)
+    }
+
+    /// Queues executions for the next targets without one: all of them, or one minute's worth
+    /// under `maximumPerMinute` (SPEC §6 Rollout).
+    fn roll_out_batch(&mut self, j: u32, now: Timestamp, sink: &mut impl EventSink) -> Result<(), Rejection> {
+        let Some(e) = self.job_entry(j) else { return Ok(()) };
+        let batch =
+            e.config.maximum_per_minute.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
+        let mut p = e.rollout_next;
+        let mut todo = 0usize;
+        let mut q = p;
+        while let Some((_, pair)) = self.pairs.at(q).filter(|_| todo < batch) {
+            todo = todo.saturating_add(1);
+            q = pair.job_link.next;
+        }
+        if self.execs.room() < todo {
+            return Err(Rejection::CapacityExhausted(Table::Executions));
+        }
+        Self::ensure_room(sink, todo.saturating_mul(2))?;
+        for _ in 0..todo {
+            let Some((thing, next)) = self.pairs.at(p).map(|(_, pair)| (pair.thing, pair.job_link.next))
+            else {
+                break;
+            };
+            self.queue_execution(j, thing, 0, now, sink)?;
+            p = next;
+        }
+        if let Some(e) = self.jobs.at_mut(j) {
+            e.rollout_next = p;
+            e.rollout_at = if p == NIL { NEVER } else { now.saturating_add(60) };
+        }
+        self.arm_job(j);
+        Ok(())
+    }
+
+    /// A maintenance window opened for a SCHEDULED job (SPEC §2): it goes IN_PROGRESS, its
+    /// QUEUED executions are listed again and its rollout continues. The core does not parse
+    /// cron; the host calls this when its window opens.
+    ///
+    /// # Errors
+    /// `InvalidRequestException` unless the job is SCHEDULED; unknown job; capacity and sink.
+    pub fn open_window(
+        &mut self,
+        job: &JobId,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<(), Rejection> {
+        let j = self.find_job(job)?;
+        match self.job_entry(j).map(|e| e.status) {
+            Some(JobStatus::Scheduled) => self.start_rollout(j, now, sink),
+            Some(s) => Err(Rejection::InvalidRequest(crate::error::InvalidRequest::WindowNeedsStatus(s))),
+            None => Err(Rejection::NotFound(Resource::Job)),
+        }
+    }
+
+    /// A maintenance window closed for an IN_PROGRESS job (SPEC §2): it goes back to SCHEDULED
+    /// and its QUEUED executions leave devices' pending lists until the next window (AMBIG-13);
+    /// running ones go on.
+    ///
+    /// # Errors
+    /// `InvalidRequestException` unless the job is IN_PROGRESS; unknown job; sink limits.
+    pub fn close_window(
+        &mut self,
+        job: &JobId,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<(), Rejection> {
+        let j = self.find_job(job)?;
+        match self.job_entry(j).map(|e| e.status) {
+            Some(JobStatus::InProgress) => {}
+            Some(s) => {
+                return Err(Rejection::InvalidRequest(crate::error::InvalidRequest::WindowNeedsStatus(s)));
+            }
+            None => return Err(Rejection::NotFound(Resource::Job)),
+        }
+        let queued = self
+            .job_executions(j)
+            .filter(|x| self.exec_entry(*x).is_some_and(|e| e.status == ExecutionStatus::Queued))
+            .count();
+        Self::ensure_room(sink, queued.saturating_mul(2))?;
+        let mut x = self.job_entry(j).map_or(NIL, |e| e.executions.head);
+        while let Some(e) = self.exec_entry(x) {
+            let (next, thing, queued) = (e.job_link.next, e.thing, e.status == ExecutionStatus::Queued);
+            if queued {
+                let mut w = self.watch(thing);
+                self.detach_pending(x);
+                w.changed = true;
+                self.settle(w, sink);
+            }
+            x = next;
+        }
+        if let Some(e) = self.jobs.at_mut(j) {
+            e.status = JobStatus::Scheduled;
+            e.last_updated_at = now;
+        }
+        Ok(())
+    }
+
+    /// Sets or cancels the step timer of an IN_PROGRESS execution (SPEC T7, §3 timer facts): a
+    /// step timer never runs past the in-progress deadline; -1 leaves only that deadline.
+    fn set_step(&mut self, x: u32, step: StepTimeout, now: Timestamp) {
+        let Some(e) = self.execs.at_mut(x) else { return };
+        e.deadline = match step {
+            StepTimeout::Minutes(m) => now.saturating_add(u64::from(m).saturating_mul(60)).min(e.timeout_at),
+            StepTimeout::Cancel => e.timeout_at,
+        };
+        let at = e.deadline;
+        self.arm(at, tagged(Tag::Execution, x));
     }
 
     fn cancels(&self, x: u32, scope: CancelScope) -> bool {
@@ -1725,10 +2293,11 @@ impl<S: Storage> Registry<S> {
         let j = self.find_job(job)?;
         let entry = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?;
         rules::delete_job(entry.status, force, self.deleting.len())?;
-        let visible = self.job_executions(j).filter(|x| self.is_pending(*x)).count();
+        let job_status = entry.status;
+        let listed = |e: &ExecutionEntry| rules::listed_to_device(job_status, e.status);
+        let visible = self.job_executions(j).filter(|x| self.exec_entry(*x).is_some_and(listed)).count();
         Self::ensure_room(sink, visible.saturating_mul(2).saturating_add(1))?;
         let id = entry.id.clone();
-        let was_visible = visible_to_device(entry.status);
         // Room is certain (the rule refused the 11th); pushed first so nothing is half-applied.
         let due = now.saturating_add(self.deletion_delay);
         self.deleting
@@ -1739,25 +2308,19 @@ impl<S: Storage> Registry<S> {
             e.last_updated_at = now;
         }
         sink.push(Event::Job { job: id, event: JobEvent::DeletionInProgress });
-        if was_visible {
-            let mut x = self.job_entry(j).map_or(NIL, |e| e.executions.head);
-            while let Some(e) = self.exec_entry(x) {
-                let (next, thing, pending) = (e.job_link.next, e.thing, e.status.is_pending());
-                if pending {
-                    // SEED-CLI: devices lose access to the job's executions.
-                    let mut w = self.watch(thing);
-                    self.detach_pending(x);
-                    w.changed = true;
-                    self.settle(w, sink);
-                }
-                x = next;
+        let mut x = self.job_entry(j).map_or(NIL, |e| e.executions.head);
+        while let Some(e) = self.exec_entry(x) {
+            let (next, thing, was_listed) = (e.job_link.next, e.thing, listed(e));
+            if was_listed {
+                // SEED-CLI: devices lose access to the job's executions.
+                let mut w = self.watch(thing);
+                self.detach_pending(x);
+                w.changed = true;
+                self.settle(w, sink);
             }
+            x = next;
         }
         Ok(())
-    }
-
-    fn is_pending(&self, x: u32) -> bool {
-        self.exec_entry(x).is_some_and(|e| e.status.is_pending())
     }
 
     /// Removes up to `budget` executions of job `j`, then the job itself once none remain.
@@ -1802,7 +2365,7 @@ impl<S: Storage> Registry<S> {
     fn remove_execution(&mut self, x: u32) {
         let Some((key, e)) = self.execs.at(x) else { return };
         let (job, thing, status, pair_prev) = (e.job, e.thing, e.status, e.pair_prev);
-        if self.job_entry(job).is_some_and(|j| visible_to_device(j.status)) {
+        if self.job_entry(job).is_some_and(|j| rules::listed_to_device(j.status, status)) {
             self.detach_pending(x);
         }
         if let Some(list) = self.job_entry(job).map(|j| j.executions) {
@@ -1825,11 +2388,8 @@ impl<S: Storage> Registry<S> {
                 if let Some(e) = self.pairs.at_mut(p) {
                     e.newest = pair_prev;
                 }
-                // SPEC R7: the pair is forgotten with its last execution, unless numbers must
-                // never be reused.
-                if pair_prev == NIL && matches!(self.policy.numbering, Numbering::ReuseAfterDelete) {
-                    self.remove_pair(p);
-                }
+                // The pair stays (it is one of the job's targets): with no execution left,
+                // R7's default numbers from 1 again, `Monotonic` goes on from `highest`.
             } else {
                 let mut newer = newest;
                 while let Some(n) = self.exec_entry(newer) {
@@ -1940,7 +2500,7 @@ impl<S: Storage> Registry<S> {
         rules::delete_execution(v.state(), force, &self.policy)?;
         Self::ensure_room(sink, 4)?;
         let mut w = self.watch(t);
-        w.changed = v.status().is_pending() && visible_to_device(v.job_status());
+        w.changed = rules::listed_to_device(v.job_status(), v.status());
         self.emit_execution(x, ExecutionEvent::Deleted, sink);
         self.remove_execution(x);
         if let Some(e) = self.jobs.at_mut(j) {
@@ -2061,8 +2621,8 @@ impl<S: Storage> Registry<S> {
                 if let Some(after) = after {
                     self.store_details(x, after);
                 }
-                if let Some(e) = self.execs.at_mut(x) {
-                    e.step_timeout = step_timeout;
+                if let Some(step) = step_timeout {
+                    self.set_step(x, step, now);
                 }
                 self.settle(w, sink);
                 Ok(self.execs.at(x).map(|(k, _)| ExecutionHandle(k)))
@@ -2089,21 +2649,19 @@ impl<S: Storage> Registry<S> {
         let to = rules::update_execution(v.state(), update.status, update.expected_version, &self.policy)?;
         let after = self.prepare_details(x, update.status_details)?;
         Self::ensure_room(sink, 4)?;
+        self.check_failure_room(x, to, sink)?;
         let mut w = self.watch(t);
         w.changed |= self.set_status(x, to, Actor::Device, now, sink)?;
         if let Some(after) = after {
             self.store_details(x, after);
         }
-        if let Some(step) = update.step_timeout
-            && let Some(e) = self.execs.at_mut(x)
-        {
-            // SPEC §3 timer facts: -1 cancels the step timer; a value replaces it.
-            e.step_timeout = match step {
-                StepTimeout::Cancel => None,
-                StepTimeout::Minutes(_) => Some(step),
-            };
+        match update.step_timeout {
+            Some(step) if to == ExecutionStatus::InProgress => self.set_step(x, step, now),
+            Some(_) | None => {}
         }
-        self.maybe_complete(j, now, sink);
+        if to.is_terminal() {
+            self.after_terminal(x, j, to, now, sink)?;
+        }
         self.settle(w, sink);
         self.state_of(x)
     }
@@ -2115,14 +2673,6 @@ enum Which {
     Job,
     Thing,
     Pending,
-}
-
-/// Whether devices see a job's pending executions: not while it is being deleted (SEED-CLI).
-const fn visible_to_device(job: JobStatus) -> bool {
-    match job {
-        JobStatus::InProgress | JobStatus::Scheduled | JobStatus::Canceled | JobStatus::Completed => true,
-        JobStatus::DeletionInProgress => false,
-    }
 }
 
 fn hash_of_parts<A, B, C>(

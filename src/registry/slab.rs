@@ -18,6 +18,8 @@ pub trait Slots<T> {
     fn get_mut(&mut self, i: usize) -> Option<&mut T>;
     /// Appends `value`, or gives it back when full.
     fn push(&mut self, value: T) -> Result<(), T>;
+    /// Removes the last element.
+    fn pop(&mut self) -> Option<T>;
     /// Removes every element.
     fn clear(&mut self);
     /// True when empty.
@@ -41,6 +43,9 @@ impl<T, const N: usize> Slots<T> for heapless::Vec<T, N> {
     }
     fn push(&mut self, value: T) -> Result<(), T> {
         heapless::Vec::push(self, value)
+    }
+    fn pop(&mut self) -> Option<T> {
+        heapless::Vec::pop(self)
     }
     fn clear(&mut self) {
         heapless::Vec::clear(self);

@@ -8,17 +8,17 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{
     DetailsBuf, ExecutionEntry, JobEntry, Links, List, NIL, ProcessDetails, Registry, Storage, Tag,
-    ThingEntry, Which, hash, tagged, visible_to_device,
+    ThingEntry, Which, hash, tagged,
 };
 use crate::config::JobConfig;
 use crate::id::{
-    ExecutionNumber, JobId, NamespaceId, ReasonCode, StatusDetails, StepTimeout, ThingName, Timestamp,
-    VersionNumber, check_details_key, check_details_value,
+    ExecutionNumber, JobId, NamespaceId, ReasonCode, StatusDetails, ThingName, Timestamp, VersionNumber,
+    check_details_key, check_details_value,
 };
 use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
 
 /// The snapshot format version.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 3;
 
 /// Snapshot and restore of the whole registry (feature `serde`).
 ///
@@ -37,10 +37,11 @@ pub const FORMAT: u32 = 1;
 ///   "things": [ { "name", "registered" } ],
 ///   "jobs": [ { "id", "status", "selection", "namespace", "createdAt", "lastUpdatedAt",
 ///               "completedAt", "reasonCode", "forceCanceled", "targets", "config",
-///               "deletionDue", "pairs": [ { "thing", "highest" } ],
+///               "deletionDue", "started", "ended", "rolloutAt", "rolloutNext",
+///               "pairs": [ [thing, highest, [failedRetries, timedOutRetries], target] ],
 ///               "executions": [ { "thing", "number", "version", "status", "forceCanceled",
 ///                                 "retryAttempt", "queuedAt", "startedAt", "lastUpdatedAt",
-///                                 "stepTimeout", "statusDetails": [ [k, v] ] } ] } ],
+///                                 "timeoutAt", "deadline", "statusDetails": [ [k, v] ] } ] } ],
 ///   "order": [ { "thing", "all": [ [job, number] ], "inProgress": [...], "queued": [...] } ] }
 /// ```
 pub struct Snapshot<'r, S: Storage>(&'r Registry<S>);
@@ -68,6 +69,7 @@ impl<S: Storage> Registry<S> {
             Top(&mut r),
         )?;
         r.check_restored().map_err(de::Error::custom)?;
+        r.rebuild_timers();
         Ok(r)
     }
 
@@ -87,7 +89,7 @@ impl<S: Storage> Registry<S> {
         let visible_pending = indices(self.execs.len())
             .filter_map(|i| self.exec_entry(i))
             .filter(|e| {
-                e.status.is_pending() && self.job_entry(e.job).is_some_and(|j| visible_to_device(j.status))
+                self.job_entry(e.job).is_some_and(|j| crate::rules::listed_to_device(j.status, e.status))
             })
             .count();
         if pending != visible_pending {
@@ -162,7 +164,13 @@ impl<S: Storage> Serialize for JobSer<'_, S> {
     fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
         let j = self.job;
         let due = self.r.deleting.iter().find(|(d, _)| *d == self.index).map(|(_, due)| *due);
-        let mut st = z.serialize_struct("Job", 14)?;
+        let rollout_next = self
+            .r
+            .pairs
+            .at(j.rollout_next)
+            .and_then(|(_, p)| self.r.things.at(p.thing))
+            .map(|(_, t)| &t.name);
+        let mut st = z.serialize_struct("Job", 18)?;
         st.serialize_field("id", &j.id)?;
         st.serialize_field("status", &j.status)?;
         st.serialize_field("selection", &j.selection)?;
@@ -175,6 +183,10 @@ impl<S: Storage> Serialize for JobSer<'_, S> {
         st.serialize_field("targets", &j.targets)?;
         st.serialize_field("config", &j.config)?;
         st.serialize_field("deletionDue", &due)?;
+        st.serialize_field("started", &j.started)?;
+        st.serialize_field("ended", &j.ended)?;
+        st.serialize_field("rolloutAt", &j.rollout_at)?;
+        st.serialize_field("rolloutNext", &rollout_next)?;
         st.serialize_field("pairs", &PairsSer { r: self.r, job: j })?;
         st.serialize_field("executions", &ExecsSer { r: self.r, job: self.index })?;
         st.end()
@@ -192,7 +204,7 @@ impl<S: Storage> Serialize for PairsSer<'_, S> {
         let mut p = self.job.pairs.head;
         while let Some((_, pair)) = self.r.pairs.at(p) {
             let thing = self.r.things.at(pair.thing).map(|(_, t)| &t.name);
-            seq.serialize_element(&(thing, pair.highest))?;
+            seq.serialize_element(&(thing, pair.highest, pair.retries, pair.target))?;
             p = pair.job_link.next;
         }
         seq.end()
@@ -229,11 +241,7 @@ struct ExecSer<'r> {
 impl Serialize for ExecSer<'_> {
     fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
         let e = self.e;
-        let step = e.step_timeout.and_then(|s| match s {
-            StepTimeout::Minutes(m) => Some(m),
-            StepTimeout::Cancel => None,
-        });
-        let mut st = z.serialize_struct("Execution", 11)?;
+        let mut st = z.serialize_struct("Execution", 12)?;
         st.serialize_field("thing", &self.thing)?;
         st.serialize_field("number", &e.number)?;
         st.serialize_field("version", &e.version)?;
@@ -243,7 +251,8 @@ impl Serialize for ExecSer<'_> {
         st.serialize_field("queuedAt", &e.queued_at)?;
         st.serialize_field("startedAt", &e.started_at)?;
         st.serialize_field("lastUpdatedAt", &e.last_updated_at)?;
-        st.serialize_field("stepTimeout", &step)?;
+        st.serialize_field("timeoutAt", &e.timeout_at)?;
+        st.serialize_field("deadline", &e.deadline)?;
         st.serialize_field("statusDetails", &DetailsSer(self.details))?;
         st.end()
     }
@@ -433,10 +442,14 @@ impl<'de, S: Storage> Visitor<'de> for SeqOf<'_, S> {
             },
             Part::Jobs => seq.next_element_seed(JobSeed(&mut *r)),
             Part::Orders => seq.next_element_seed(OrderSeed(&mut *r)),
-            Part::Pairs(job) => match seq.next_element::<(ThingName, Option<ExecutionNumber>)>()? {
-                Some((thing, highest)) => restore_pair(r, job, &thing, highest).map(Some).map_err(bad),
-                None => Ok(None),
-            },
+            Part::Pairs(job) => {
+                match seq.next_element::<(ThingName, Option<ExecutionNumber>, [u8; 2], bool)>()? {
+                    Some((thing, highest, retries, target)) => {
+                        restore_pair(r, job, &thing, (highest, retries, target)).map(Some).map_err(bad)
+                    }
+                    None => Ok(None),
+                }
+            }
             Part::Executions(job) => seq.next_element_seed(ExecSeed(&mut *r, job)),
         })
     }
@@ -457,7 +470,7 @@ fn restore_pair<S: Storage>(
     r: &mut Registry<S>,
     job: u32,
     thing: &ThingName,
-    highest: Option<ExecutionNumber>,
+    (highest, retries, target): (Option<ExecutionNumber>, [u8; 2], bool),
 ) -> Result<(), &'static str> {
     let t = r.thing_index(thing).ok_or("snapshot: a pair names an unknown thing")?;
     if r.pair(job, t).is_some() {
@@ -469,6 +482,8 @@ fn restore_pair<S: Storage>(
     let p = r.new_pair(job, t).map_err(|_| "snapshot: the pairs table or the index is full")?;
     if let Some(e) = r.pairs.at_mut(p) {
         e.highest = highest;
+        e.retries = retries;
+        e.target = target;
     }
     Ok(())
 }
@@ -514,6 +529,14 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
         config.validate().map_err(de::Error::custom)?;
         expect_key(&mut map, "deletionDue")?;
         let due: Option<Timestamp> = map.next_value()?;
+        expect_key(&mut map, "started")?;
+        let started: bool = map.next_value()?;
+        expect_key(&mut map, "ended")?;
+        let ended: bool = map.next_value()?;
+        expect_key(&mut map, "rolloutAt")?;
+        let rollout_at: Timestamp = map.next_value()?;
+        expect_key(&mut map, "rolloutNext")?;
+        let rollout_next: Option<ThingName> = map.next_value()?;
         if r.job_index(&id).is_some() {
             return Err(bad("snapshot: a job id is listed twice"));
         }
@@ -549,6 +572,10 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
             config,
             executions: List::EMPTY,
             pairs: List::EMPTY,
+            rollout_next: NIL,
+            rollout_at,
+            ended,
+            started,
         };
         let h = hash(Tag::Job, entry.id.as_str().as_bytes());
         let key = r.jobs.insert(entry).ok_or_else(|| bad::<A::Error>("snapshot: the jobs table is full"))?;
@@ -561,6 +588,17 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
         }
         expect_key(&mut map, "pairs")?;
         map.next_value_seed(SeqOf(&mut *r, Part::Pairs(key.index)))?;
+        if let Some(name) = rollout_next {
+            let t = r
+                .thing_index(&name)
+                .ok_or_else(|| bad::<A::Error>("snapshot: rolloutNext names an unknown thing"))?;
+            let p = r
+                .pair(key.index, t)
+                .ok_or_else(|| bad::<A::Error>("snapshot: rolloutNext names no target"))?;
+            if let Some(e) = r.jobs.at_mut(key.index) {
+                e.rollout_next = p;
+            }
+        }
         expect_key(&mut map, "executions")?;
         map.next_value_seed(SeqOf(&mut *r, Part::Executions(key.index)))?;
         if map.next_key::<Bounded<24>>()?.is_some() {
@@ -604,12 +642,10 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
         let started_at: Option<Timestamp> = map.next_value()?;
         expect_key(&mut map, "lastUpdatedAt")?;
         let last_updated_at: Timestamp = map.next_value()?;
-        expect_key(&mut map, "stepTimeout")?;
-        let step: Option<u16> = map.next_value()?;
-        let step_timeout = match step {
-            Some(m) => Some(StepTimeout::from_wire(i64::from(m), false).map_err(de::Error::custom)?),
-            None => None,
-        };
+        expect_key(&mut map, "timeoutAt")?;
+        let timeout_at: Timestamp = map.next_value()?;
+        expect_key(&mut map, "deadline")?;
+        let deadline: Timestamp = map.next_value()?;
         expect_key(&mut map, "statusDetails")?;
         let details: DetailsIn = map.next_value()?;
         if map.next_key::<Bounded<24>>()?.is_some() {
@@ -643,7 +679,8 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
             queued_at,
             started_at,
             last_updated_at,
-            step_timeout,
+            timeout_at,
+            deadline,
             details: d,
             pair_prev: newest,
             job_link: Links::NONE,
@@ -784,7 +821,8 @@ fn link<S: Storage>(
     let x =
         r.find_execution(j, t, Some(number)).map_err(|_| "snapshot: an order names an unknown execution")?;
     let e = r.exec_entry(x).ok_or("snapshot: an order names an unknown execution")?;
-    let (status, visible) = (e.status, r.job_entry(j).is_some_and(|j| visible_to_device(j.status)));
+    let status = e.status;
+    let job_status = r.job_entry(j).map_or(JobStatus::DeletionInProgress, |j| j.status);
     let (all, in_progress, queued) =
         r.things.at(t).map(|(_, th)| (th.all, th.in_progress, th.queued)).ok_or("snapshot: unknown thing")?;
     if e.thing != t {
@@ -792,8 +830,16 @@ fn link<S: Storage>(
     }
     let (list, links, wanted) = match which {
         ListOf::All => (all, e.thing_link, true),
-        ListOf::InProgress => (in_progress, e.pending_link, visible && status == ExecutionStatus::InProgress),
-        ListOf::Queued => (queued, e.pending_link, visible && status == ExecutionStatus::Queued),
+        ListOf::InProgress => (
+            in_progress,
+            e.pending_link,
+            status == ExecutionStatus::InProgress && crate::rules::listed_to_device(job_status, status),
+        ),
+        ListOf::Queued => (
+            queued,
+            e.pending_link,
+            status == ExecutionStatus::Queued && crate::rules::listed_to_device(job_status, status),
+        ),
     };
     if !wanted {
         return Err("snapshot: a pending list holds an execution that is not pending there");

@@ -8,7 +8,7 @@ use std::vec::Vec;
 
 use super::*;
 use crate::error::{InvalidRequest, Limit};
-use crate::policy::PendingCap;
+use crate::policy::{Numbering, PendingCap};
 
 type Reg = Registry<Fixed<8, 8, 64, 8, 256>>;
 
@@ -131,7 +131,7 @@ fn check<S: Storage>(r: &Registry<S>) {
         for status in [ExecutionStatus::InProgress, ExecutionStatus::Queued] {
             let mut x = thing.all.head;
             while let Some(e) = r.exec_entry(x) {
-                let visible = r.job_entry(e.job).is_some_and(|j| visible_to_device(j.status));
+                let visible = r.job_entry(e.job).is_some_and(|j| rules::listed_to_device(j.status, e.status));
                 if e.status == status && visible {
                     expected.push(x);
                 }
@@ -147,14 +147,24 @@ fn check<S: Storage>(r: &Registry<S>) {
         let ranks: Vec<_> =
             listed.iter().map(|x| rules::pending_rank(r.exec_entry(*x).unwrap().status)).collect();
         assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "IN_PROGRESS must come first");
-        // QUEUED in queue order.
-        let queued: Vec<_> = listed
-            .iter()
-            .map(|x| r.exec_entry(*x).unwrap())
-            .filter(|e| e.status == ExecutionStatus::Queued)
-            .map(|e| e.queued_at)
-            .collect();
-        assert!(queued.windows(2).all(|w| w[0] <= w[1]));
+        // Each list in queue (creation) order: the order of the thing's list of all executions.
+        let mut created = Vec::new();
+        let mut x = thing.all.head;
+        while let Some(e) = r.exec_entry(x) {
+            created.push(x);
+            x = e.thing_link.next;
+        }
+        let rank = |x: &u32| created.iter().position(|c| c == x).unwrap();
+        for status in [ExecutionStatus::InProgress, ExecutionStatus::Queued] {
+            let order: Vec<usize> =
+                listed.iter().filter(|x| r.exec_entry(**x).unwrap().status == status).map(rank).collect();
+            assert!(
+                order.windows(2).all(|w| w[0] < w[1]),
+                "{} list of {} out of queue order",
+                status,
+                thing.name
+            );
+        }
     }
     let deleting = r.jobs().filter(|j| j.status() == JobStatus::DeletionInProgress).count();
     assert_eq!(deleting, r.jobs_deleting());
@@ -231,8 +241,14 @@ fn pending_list_is_in_progress_first_then_queue_order_with_ties() {
     check(&r);
     assert_eq!(pending_ids(&r, "a"), ["j3#1:IN_PROGRESS", "j1#1:QUEUED", "j2#1:QUEUED"]);
     assert_eq!(r.next_pending(&t("a")).unwrap().unwrap().job_id(), &j("j3"));
+    // SPEC 7.2: IN_PROGRESS ones too are in queue order, whatever order they started in.
     r.update_execution(&j("j2"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
-    assert_eq!(pending_ids(&r, "a"), ["j3#1:IN_PROGRESS", "j2#1:IN_PROGRESS", "j1#1:QUEUED"]);
+    assert_eq!(pending_ids(&r, "a"), ["j2#1:IN_PROGRESS", "j3#1:IN_PROGRESS", "j1#1:QUEUED"]);
+    // A progress report keeps the order and sends nothing (SPEC 7.2, T3).
+    log.take();
+    r.update_execution(&j("j2"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    assert_eq!(pending_ids(&r, "a"), ["j2#1:IN_PROGRESS", "j3#1:IN_PROGRESS", "j1#1:QUEUED"]);
+    assert_eq!(log.take(), Vec::<String>::new());
     check(&r);
 }
 
@@ -253,7 +269,8 @@ fn start_next_starts_the_head_then_resumes_it() {
     assert_eq!((e.job_id().as_str(), e.status(), e.version()), ("j1", ExecutionStatus::InProgress, v(2)));
     assert_eq!(e.started_at(), Some(later));
     assert_eq!(e.status_details().collect::<Vec<_>>(), [("step", "download")]);
-    assert_eq!(e.step_timeout(), Some(StepTimeout::Minutes(3)));
+    // A step timer alone (no in-progress timeout) still runs: 3 minutes from the start.
+    assert_eq!(e.deadline(), Some(later.saturating_add(180)));
     // SPEC 7.2 worked example: QUEUED → IN_PROGRESS of the head changes neither membership nor head.
     assert_eq!(log.take(), Vec::<String>::new());
     // SPEC T3: again → the same execution, unchanged.
@@ -1016,11 +1033,11 @@ mod snapshot {
         let r = rich(Policy::DEFAULT);
         let good = json(&r);
         let cases = [
-            (good.replacen("\"format\":1", "\"format\":2", 1), "unknown format"),
+            (good.replacen("\"format\":3", "\"format\":4", 1), "unknown format"),
             (good.replacen("\"name\":\"c\"", "\"name\":\"a\"", 1), "listed twice"),
             (good.replacen("\"thing\":\"c\"", "\"thing\":\"zz\"", 1), "unknown thing"),
             (good.replacen("\"deletionDue\":null", "\"deletionDue\":5", 1), "deletionDue"),
-            (good.replacen("\"format\":1,\"deletionDelay\"", "\"deletionDelay\"", 1), "expected the field"),
+            (good.replacen("\"format\":3,\"deletionDelay\"", "\"deletionDelay\"", 1), "expected the field"),
             (good.replacen("\"inProgress\":[[\"cont\",1]]", "\"inProgress\":[]", 1), "pending lists"),
             (good.replacen("[\"step\",\"2 of 3\"]", "[\"st ep\",\"2 of 3\"]", 1), "not allowed"),
         ];
@@ -1033,5 +1050,465 @@ mod snapshot {
         let small: Result<Registry<Fixed<8, 8, 4, 8, 256>>, _> =
             Registry::restore(Fixed, Policy::DEFAULT, &mut serde_json::Deserializer::from_str(&good));
         assert!(small.unwrap_err().to_string().contains("full"));
+    }
+}
+
+mod time {
+    use super::*;
+    use crate::config::{AbortConfig, AbortCriterion, RetryConfig, RetryCriterion, Schedule};
+    use crate::status::{FailureType, JobEndBehavior, RetryableFailureType};
+
+    fn job_with(r: &mut Reg, id: &str, targets: &[&str], config: JobConfig, now: Timestamp, log: &mut Log) {
+        let id = j(id);
+        let targets: Vec<ThingName> = targets.iter().map(|s| t(s)).collect();
+        let job = NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) };
+        r.create_job(&job, &targets, now, log).unwrap();
+    }
+
+    fn timeout(minutes: u16) -> JobConfig {
+        JobConfig { in_progress_timeout_minutes: Some(minutes), ..JobConfig::default() }
+    }
+
+    fn status(r: &Reg, job: &str, thing: &str) -> ExecutionStatus {
+        r.describe_execution(&j(job), &t(thing), None, Plane::Control).unwrap().status()
+    }
+
+    fn run_until(r: &mut Reg, now: Timestamp, log: &mut Log) -> usize {
+        let mut work = 0;
+        loop {
+            let a = r.advance(now, 3, log).unwrap();
+            work += a.work;
+            check(r);
+            if !a.more {
+                return work;
+            }
+        }
+    }
+
+    #[test]
+    fn in_progress_timeout_fires_exactly_at_the_deadline() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a", "b"]);
+        job_with(&mut r, "j1", &["a", "b"], timeout(10), T0, &mut log);
+        // QUEUED executions never time out.
+        assert_eq!(r.next_deadline(), None);
+        r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+        let deadline = T0.saturating_add(600);
+        assert_eq!(r.next_deadline(), Some(deadline));
+        let e = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap();
+        assert_eq!(e.approximate_seconds_before_timed_out(T0.saturating_add(100)), Some(500));
+        log.take();
+        assert_eq!(run_until(&mut r, deadline.saturating_add(0).min(Timestamp(deadline.0 - 1)), &mut log), 0);
+        assert_eq!(status(&r, "j1", "a"), ExecutionStatus::InProgress);
+        assert_eq!(run_until(&mut r, deadline, &mut log), 1);
+        let e = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap();
+        assert_eq!(
+            (e.status(), e.version(), e.last_updated_at()),
+            (ExecutionStatus::TimedOut, v(3), deadline)
+        );
+        assert_eq!(e.approximate_seconds_before_timed_out(deadline), None);
+        assert_eq!(log.take(), ["execution j1 a #1 timed_out", "notify a", "notify-next a"]);
+        assert_eq!(status(&r, "j1", "b"), ExecutionStatus::Queued);
+        assert_eq!(r.next_deadline(), None);
+    }
+
+    #[test]
+    fn step_timers_replace_cancel_and_never_pass_the_in_progress_deadline() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a"]);
+        job_with(&mut r, "j1", &["a"], timeout(10), T0, &mut log);
+        let with_step = |s| Update { step_timeout: Some(s), ..update(ExecutionStatus::InProgress) };
+        r.update_execution(&j("j1"), &t("a"), &with_step(StepTimeout::Minutes(3)), T0, &mut log).unwrap();
+        assert_eq!(r.next_deadline(), Some(T0.saturating_add(180)));
+        // A longer step timer is capped by the in-progress deadline (SPEC T7).
+        let later = T0.saturating_add(120);
+        r.update_execution(&j("j1"), &t("a"), &with_step(StepTimeout::Minutes(60)), later, &mut log).unwrap();
+        let e = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap();
+        assert_eq!(e.deadline(), Some(T0.saturating_add(600)));
+        // -1 cancels the step timer; the in-progress deadline stays.
+        r.update_execution(&j("j1"), &t("a"), &with_step(StepTimeout::Minutes(1)), later, &mut log).unwrap();
+        assert_eq!(
+            r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().deadline(),
+            Some(later.saturating_add(60))
+        );
+        r.update_execution(&j("j1"), &t("a"), &with_step(StepTimeout::Cancel), later, &mut log).unwrap();
+        assert_eq!(
+            r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().deadline(),
+            Some(T0.saturating_add(600))
+        );
+        // The superseded timers (180 s, 60 s) fire as no-ops.
+        run_until(&mut r, T0.saturating_add(599), &mut log);
+        assert_eq!(status(&r, "j1", "a"), ExecutionStatus::InProgress);
+        run_until(&mut r, T0.saturating_add(600), &mut log);
+        assert_eq!(status(&r, "j1", "a"), ExecutionStatus::TimedOut);
+    }
+
+    #[test]
+    fn a_step_timer_alone_times_out_and_start_next_sets_it() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a"]);
+        create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+        r.start_next(&t("a"), None, Some(StepTimeout::Minutes(2)), T0, &mut log).unwrap();
+        run_until(&mut r, T0.saturating_add(120), &mut log);
+        assert_eq!(status(&r, "j1", "a"), ExecutionStatus::TimedOut);
+    }
+
+    #[test]
+    fn simultaneous_deadlines_fire_in_a_deterministic_order() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a", "b", "c"]);
+        job_with(&mut r, "j1", &["c", "a", "b"], timeout(1), T0, &mut log);
+        for thing in ["b", "c", "a"] {
+            r.update_execution(&j("j1"), &t(thing), &update(ExecutionStatus::InProgress), T0, &mut log)
+                .unwrap();
+        }
+        log.take();
+        run_until(&mut r, T0.saturating_add(60), &mut log);
+        let order: Vec<String> = log.take().into_iter().filter(|e| e.ends_with("timed_out")).collect();
+        // Table order: executions were created for targets c, a, b.
+        assert_eq!(
+            order,
+            ["execution j1 c #1 timed_out", "execution j1 a #1 timed_out", "execution j1 b #1 timed_out"]
+        );
+        assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Completed);
+    }
+
+    #[test]
+    fn a_clock_that_goes_back_and_times_near_the_end_of_time() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a", "b"]);
+        job_with(&mut r, "j1", &["a", "b"], timeout(10080), T0, &mut log);
+        r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+        assert_eq!(run_until(&mut r, Timestamp(0), &mut log), 0);
+        assert_eq!(status(&r, "j1", "a"), ExecutionStatus::InProgress);
+        // Started 10 s before the end of u64 time: the deadline saturates and never fires.
+        let late = Timestamp(u64::MAX - 10);
+        r.update_execution(&j("j1"), &t("b"), &update(ExecutionStatus::InProgress), late, &mut log).unwrap();
+        assert_eq!(r.describe_execution(&j("j1"), &t("b"), None, Plane::Control).unwrap().deadline(), None);
+        run_until(&mut r, Timestamp(u64::MAX), &mut log);
+        assert_eq!(status(&r, "j1", "a"), ExecutionStatus::TimedOut);
+        assert_eq!(status(&r, "j1", "b"), ExecutionStatus::InProgress);
+    }
+
+    fn retry(criteria: &[RetryCriterion]) -> JobConfig {
+        JobConfig {
+            retry: Some(RetryConfig::new(criteria).unwrap()),
+            in_progress_timeout_minutes: Some(1),
+            ..JobConfig::default()
+        }
+    }
+
+    #[test]
+    fn failures_are_retried_with_new_numbers_until_the_budget_is_spent() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a"]);
+        let c = RetryCriterion { failure: RetryableFailureType::Failed, retries: 2 };
+        job_with(&mut r, "j1", &["a"], retry(&[c]), T0, &mut log);
+        for attempt in 0..3u8 {
+            let e = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap();
+            assert_eq!(
+                (e.number(), e.retry_attempt(), e.status()),
+                (n(u64::from(attempt) + 1), attempt, ExecutionStatus::Queued)
+            );
+            r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+            check(&r);
+        }
+        // Budget spent: no fourth execution; the job completes.
+        assert_eq!(status(&r, "j1", "a"), ExecutionStatus::Failed);
+        assert_eq!(r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().number(), n(3));
+        let job = r.job(&j("j1")).unwrap();
+        assert_eq!(
+            (job.status(), job.process_details().count(ExecutionStatus::Failed)),
+            (JobStatus::Completed, 3)
+        );
+    }
+
+    #[test]
+    fn timeouts_retry_rejections_never_and_all_shares_one_budget() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a", "b"]);
+        let all = RetryCriterion { failure: RetryableFailureType::All, retries: 1 };
+        job_with(&mut r, "j1", &["a", "b"], retry(&[all]), T0, &mut log);
+        r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+        run_until(&mut r, T0.saturating_add(60), &mut log);
+        let e = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap();
+        assert_eq!((e.number(), e.retry_attempt(), e.status()), (n(2), 1, ExecutionStatus::Queued));
+        // The one retry of ALL is spent: a FAILED now is final.
+        r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+        assert_eq!(r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().number(), n(2));
+        // REJECTED is never retried.
+        r.update_execution(&j("j1"), &t("b"), &update(ExecutionStatus::Rejected), T0, &mut log).unwrap();
+        assert_eq!(r.describe_execution(&j("j1"), &t("b"), None, Plane::Control).unwrap().number(), n(1));
+        check(&r);
+    }
+
+    #[test]
+    fn a_retry_after_the_previous_execution_was_deleted_is_numbered_by_r7() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a"]);
+        let c = RetryCriterion { failure: RetryableFailureType::All, retries: 3 };
+        job_with(&mut r, "j1", &["a"], retry(&[c]), T0, &mut log);
+        r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+        r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+        r.delete_execution(&j("j1"), &t("a"), n(1), false, T0, &mut log).unwrap();
+        run_until(&mut r, T0.saturating_add(60), &mut log);
+        let e = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap();
+        assert_eq!((e.number(), e.retry_attempt()), (n(3), 2));
+        check(&r);
+    }
+
+    #[test]
+    fn abort_cancels_queued_executions_and_wins_over_retry() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a", "b", "c", "d"]);
+        let abort = AbortConfig::new(&[AbortCriterion {
+            failure: FailureType::Failed,
+            threshold_centipercent: 5000,
+            min_executed: 2,
+        }])
+        .unwrap();
+        let retry = RetryConfig::new(&[RetryCriterion { failure: RetryableFailureType::Failed, retries: 5 }])
+            .unwrap();
+        let config = JobConfig { abort: Some(abort), retry: Some(retry), ..JobConfig::default() };
+        job_with(&mut r, "j1", &["a", "b", "c", "d"], config, T0, &mut log);
+        r.update_execution(&j("j1"), &t("c"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+        // One failure in one executed: below minNumberOfExecutedThings, so it is retried.
+        r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+        assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::InProgress);
+        assert_eq!(r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().number(), n(2));
+        // A second failure: 2 of 2 executed failed ≥ 50%: abort; no retry for b.
+        log.take();
+        r.update_execution(&j("j1"), &t("b"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+        let job = r.job(&j("j1")).unwrap();
+        assert_eq!(job.status(), JobStatus::Canceled);
+        assert_eq!(job.reason_code().map(ReasonCode::as_str), Some(ABORT_REASON));
+        assert_eq!(r.describe_execution(&j("j1"), &t("b"), None, Plane::Control).unwrap().number(), n(1));
+        // SPEC T8: abort cancels only QUEUED executions.
+        assert_eq!(status(&r, "j1", "a"), ExecutionStatus::Canceled);
+        assert_eq!(status(&r, "j1", "d"), ExecutionStatus::Canceled);
+        assert_eq!(status(&r, "j1", "c"), ExecutionStatus::InProgress);
+        assert!(log.0.iter().any(|e| e == "job j1 canceled"));
+        check(&r);
+    }
+
+    #[test]
+    fn a_retry_that_does_not_fit_refuses_the_update() {
+        let mut r: Registry<Fixed<2, 2, 1, 1, 32>> = Registry::new(Fixed, Policy::DEFAULT);
+        let mut log = Log::default();
+        r.add_thing(&t("a")).unwrap();
+        let c = RetryCriterion { failure: RetryableFailureType::Failed, retries: 1 };
+        let id = j("j1");
+        let job = NewJob { config: retry(&[c]), ..NewJob::new(&id, TargetSelection::Snapshot) };
+        r.create_job(&job, &[t("a")], T0, &mut log).unwrap();
+        let e = r.update_execution(&id, &t("a"), &update(ExecutionStatus::Failed), T0, &mut log);
+        assert_eq!(e, Err(Rejection::CapacityExhausted(Table::Executions)));
+        let v = r.describe_execution(&id, &t("a"), None, Plane::Control).unwrap();
+        assert_eq!((v.status(), v.version()), (ExecutionStatus::Queued, VersionNumber::INITIAL));
+    }
+
+    #[test]
+    fn scheduled_jobs_start_and_end() {
+        for (behavior, a_after, b_after, job_after) in [
+            (
+                JobEndBehavior::StopRollout,
+                ExecutionStatus::InProgress,
+                ExecutionStatus::Queued,
+                JobStatus::InProgress,
+            ),
+            (
+                JobEndBehavior::Cancel,
+                ExecutionStatus::InProgress,
+                ExecutionStatus::Canceled,
+                JobStatus::Canceled,
+            ),
+            (
+                JobEndBehavior::ForceCancel,
+                ExecutionStatus::Canceled,
+                ExecutionStatus::Canceled,
+                JobStatus::Canceled,
+            ),
+        ] {
+            let mut r = reg();
+            let mut log = Log::default();
+            things(&mut r, &["a", "b"]);
+            let (start, end) = (T0.saturating_add(3600), T0.saturating_add(7200));
+            let schedule = Schedule::new(Some(start), Some((end, behavior))).unwrap();
+            job_with(
+                &mut r,
+                "j1",
+                &["a", "b"],
+                JobConfig { schedule: Some(schedule), ..JobConfig::default() },
+                T0,
+                &mut log,
+            );
+            assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
+            assert_eq!(r.usage().executions, 0);
+            assert!(pending_ids(&r, "a").is_empty());
+            assert_eq!(r.next_deadline(), Some(start));
+            run_until(&mut r, start, &mut log);
+            assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::InProgress);
+            assert_eq!(pending_ids(&r, "a"), ["j1#1:QUEUED"]);
+            r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), start, &mut log)
+                .unwrap();
+            assert_eq!(r.next_deadline(), Some(end));
+            run_until(&mut r, end, &mut log);
+            assert_eq!((status(&r, "j1", "a"), status(&r, "j1", "b")), (a_after, b_after), "{behavior}");
+            assert_eq!(r.job(&j("j1")).unwrap().status(), job_after, "{behavior}");
+        }
+    }
+
+    #[test]
+    fn maintenance_windows_hide_queued_executions_between_windows() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a", "b"]);
+        create(&mut r, "j1", &["a", "b"], T0, &mut log).unwrap();
+        r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+        log.take();
+        r.close_window(&j("j1"), T0, &mut log).unwrap();
+        assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
+        // AMBIG-13: QUEUED ones leave the list; the running one stays.
+        assert!(pending_ids(&r, "b").is_empty());
+        assert_eq!(pending_ids(&r, "a"), ["j1#1:IN_PROGRESS"]);
+        assert_eq!(log.take(), ["notify b", "notify-next b"]);
+        check(&r);
+        assert_eq!(
+            r.close_window(&j("j1"), T0, &mut log),
+            Err(Rejection::InvalidRequest(InvalidRequest::WindowNeedsStatus(JobStatus::Scheduled)))
+        );
+        // The device still finishes its running execution; a window later b is listed again.
+        r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+        r.open_window(&j("j1"), T0.saturating_add(86_400), &mut log).unwrap();
+        assert_eq!(pending_ids(&r, "b"), ["j1#1:QUEUED"]);
+        assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::InProgress);
+        check(&r);
+    }
+
+    #[test]
+    fn paced_rollout_creates_at_most_maximum_per_minute() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a", "b", "c", "d", "e"]);
+        let config = JobConfig { maximum_per_minute: Some(2), ..JobConfig::default() };
+        job_with(&mut r, "j1", &["a", "b", "c", "d", "e"], config, T0, &mut log);
+        assert_eq!(r.usage().executions, 2);
+        assert_eq!(r.next_deadline(), Some(T0.saturating_add(60)));
+        run_until(&mut r, T0.saturating_add(59), &mut log);
+        assert_eq!(r.usage().executions, 2);
+        run_until(&mut r, T0.saturating_add(60), &mut log);
+        assert_eq!(r.usage().executions, 4);
+        // All terminal so far, but the job is not complete while targets wait.
+        for thing in ["a", "b", "c", "d"] {
+            r.update_execution(&j("j1"), &t(thing), &update(ExecutionStatus::Succeeded), T0, &mut log)
+                .unwrap();
+        }
+        assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::InProgress);
+        run_until(&mut r, T0.saturating_add(120), &mut log);
+        assert_eq!(r.usage().executions, 5);
+        assert_eq!(r.next_deadline(), None);
+        r.update_execution(&j("j1"), &t("e"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+        assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Completed);
+        check(&r);
+    }
+}
+
+/// Regressions found by the reference model (tests/model).
+mod model_findings {
+    use super::*;
+    use crate::config::Schedule;
+    use crate::status::JobEndBehavior;
+
+    #[test]
+    fn d1_the_requests_own_values_come_before_the_id_check() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a"]);
+        create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+        assert_eq!(
+            create(&mut r, "j1", &[], T0, &mut log),
+            Err(Rejection::InvalidRequest(InvalidRequest::NoTargets))
+        );
+    }
+
+    #[test]
+    fn d2_a_continuous_job_completes_when_its_end_passes_with_everything_terminal() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a"]);
+        let id = j("c1");
+        let end = T0.saturating_add(3600);
+        let schedule = Schedule::new(None, Some((end, JobEndBehavior::StopRollout))).unwrap();
+        let job = NewJob {
+            config: JobConfig { schedule: Some(schedule), ..JobConfig::default() },
+            ..NewJob::new(&id, TargetSelection::Continuous)
+        };
+        r.create_job(&job, &[t("a")], T0, &mut log).unwrap();
+        r.update_execution(&id, &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+        assert_eq!(r.job(&id).unwrap().status(), JobStatus::InProgress);
+        r.advance(end, usize::MAX, &mut log).unwrap();
+        let job = r.job(&id).unwrap();
+        assert_eq!((job.status(), job.completed_at()), (JobStatus::Completed, Some(end)));
+    }
+
+    #[test]
+    fn d3_a_progress_report_keeps_the_head() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a"]);
+        create(&mut r, "j0", &["a"], T0, &mut log).unwrap();
+        create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+        r.update_execution(&j("j0"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+        r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+        log.take();
+        r.update_execution(&j("j0"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+        assert_eq!(log.take(), Vec::<String>::new());
+        assert_eq!(r.next_pending(&t("a")).unwrap().unwrap().job_id(), &j("j0"));
+        check(&r);
+    }
+
+    #[test]
+    fn d4_targets_count_distinct_things_once() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a", "b"]);
+        let id = j("c1");
+        r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[t("a")], T0, &mut log).unwrap();
+        r.update_execution(&id, &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+        r.delete_execution(&id, &t("a"), n(1), false, T0, &mut log).unwrap();
+        r.add_targets(&id, &[t("a")], T0, &mut log).unwrap();
+        assert_eq!(r.job(&id).unwrap().targets(), 1, "a re-associated thing counts once");
+        r.add_members(&id, &[t("b")], T0, &mut log).unwrap();
+        assert_eq!(r.job(&id).unwrap().targets(), 1, "a group member is not a target");
+        r.update_execution(&id, &t("b"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+        r.add_targets(&id, &[t("b")], T0, &mut log).unwrap();
+        assert_eq!(r.job(&id).unwrap().targets(), 2, "associating it later makes it one");
+        check(&r);
+    }
+
+    #[test]
+    fn d5_remove_thing_stays_within_the_room_it_reserved() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["t1"]);
+        create(&mut r, "j1", &["t1"], T0, &mut log).unwrap();
+        create(&mut r, "j2", &["t1"], T0, &mut log).unwrap();
+        r.delete_job(&j("j1"), true, T0, &mut log).unwrap();
+        // Tight panics if more than the announced room is pushed.
+        r.remove_thing(&t("t1"), T0, &mut Tight(4)).unwrap();
+        // The execution of the job being deleted is left to the deletion.
+        assert_eq!(
+            r.describe_execution(&j("j1"), &t("t1"), None, Plane::Control).unwrap().status(),
+            ExecutionStatus::Queued
+        );
+        check(&r);
     }
 }

@@ -1,0 +1,30 @@
+//! (c) The whole crate: rules, topics, messages and the registry (`panic-check/src/registry.rs`).
+#![no_std]
+#![no_main]
+#![allow(clippy::empty_loop)] // `_start` never returns: a bare-metal idle loop
+
+#[path = "../common.rs"]
+mod common;
+#[path = "../../../../panic-check/src/json.rs"]
+mod json;
+#[path = "../messages.rs"]
+mod messages;
+#[path = "../../../../panic-check/src/registry.rs"]
+mod registry;
+#[path = "../rules.rs"]
+mod rules;
+#[path = "../../../../panic-check/src/topic.rs"]
+mod topic;
+#[path = "../../../../panic-check/src/wire.rs"]
+mod wire;
+use common::*;
+
+#[unsafe(no_mangle)]
+pub extern "C" fn _start() -> ! {
+    let inp = input();
+    rules::exercise(&inp);
+    topic::exercise();
+    messages::exercise(&inp);
+    registry::exercise(&inp);
+    loop {}
+}

@@ -1,0 +1,77 @@
+//! Bytes of stored state: `cargo run --release --bin memory` (figures for BENCHMARKS.md).
+use std::mem::size_of;
+
+use iot_jobs_core::registry::{
+    DetailsBuf, Entry, ExecutionEntry, Fixed, JobEntry, PairEntry, Registry, ThingEntry, Timer,
+};
+use iot_jobs_core::{ExecutionNumber, ExecutionStatus, Timestamp, VersionNumber};
+
+fn main() {
+    let exec = size_of::<Entry<ExecutionEntry>>();
+    let pair = size_of::<Entry<PairEntry>>();
+    let job = size_of::<Entry<JobEntry>>();
+    let thing = size_of::<Entry<ThingEntry>>();
+    let timer = size_of::<Timer>();
+    let bucket = size_of::<u32>();
+    println!("## Stored entries (bytes, size_of)");
+    println!("| entry | bytes |\n|---|---:|");
+    for (what, bytes) in [
+        ("Entry<ExecutionEntry>", exec),
+        ("ExecutionEntry (without the slot's tag and generation)", size_of::<ExecutionEntry>()),
+        ("Entry<PairEntry>", pair),
+        ("Entry<JobEntry>", job),
+        ("Entry<ThingEntry>", thing),
+        ("Entry<DetailsBuf>", size_of::<Entry<DetailsBuf>>()),
+        ("Timer", timer),
+        ("index bucket (u32)", bucket),
+    ] {
+        println!("| `{what}` | {bytes} |");
+    }
+
+    // Per execution: its entry, its (job, thing) pair (one per execution in the usual case of
+    // one execution per pair), the pair's index value at the recommended load (2 buckets per
+    // value), and one timer slot ("about one per execution").
+    let per_exec = exec + pair + 2 * bucket + timer;
+    println!("\n## Lifecycle state per execution (no statusDetails, no documents)");
+    println!("| part | bytes |\n|---|---:|");
+    println!(
+        "| execution entry | {exec} |\n| pair entry | {pair} |\n| 2 index buckets (pair) | {} |",
+        2 * bucket
+    );
+    println!("| 1 timer slot | {timer} |\n| **total** | **{per_exec}** |");
+    // Amortized in the 1000 jobs × 1000 things world: each job and each thing (with 2 buckets)
+    // is shared by 1000 executions.
+    let amortized = per_exec as f64 + (job + thing + 4 * bucket) as f64 / 1000.0;
+    println!("| total with the share of jobs and things (1000 × 1000 world) | {amortized:.1} |");
+    println!("\nper job: {} bytes (entry + 2 index buckets)", job + 2 * bucket);
+    println!("per thing: {} bytes (entry + 2 index buckets)", thing + 2 * bucket);
+
+    println!("\n## Field types of ExecutionEntry");
+    for (what, bytes) in [
+        ("u32 (job, thing, details, pair_prev)", size_of::<u32>()),
+        ("ExecutionNumber", size_of::<ExecutionNumber>()),
+        ("VersionNumber", size_of::<VersionNumber>()),
+        ("ExecutionStatus", size_of::<ExecutionStatus>()),
+        ("Timestamp", size_of::<Timestamp>()),
+        ("Option<Timestamp>", size_of::<Option<Timestamp>>()),
+        ("Option<ExecutionNumber>", size_of::<Option<ExecutionNumber>>()),
+    ] {
+        println!("| `{what}` | {bytes} |");
+    }
+
+    type Device = Registry<Fixed<4, 1, 8, 2, 64>>;
+    println!("\n## Device configuration");
+    println!("size_of::<Registry<Fixed<4, 1, 8, 2, 64>>>() = {} bytes", size_of::<Device>());
+    let tables =
+        4 * job + thing + 8 * exec + 2 * size_of::<Entry<DetailsBuf>>() + 8 * pair + 8 * timer + 64 * bucket;
+    println!(
+        "  of which table payloads: {tables} bytes (4 jobs, 1 thing, 8 executions, 2 statusDetails maps,"
+    );
+    println!("  8 pairs, 8 timers, 64 buckets); the rest is lengths, free lists, policy, the deleting array");
+    println!("  statusDetails maps alone: {} bytes", 2 * size_of::<Entry<DetailsBuf>>());
+    type DeviceNoDetails = Registry<Fixed<4, 1, 8, 0, 64>>;
+    println!(
+        "size_of::<Registry<Fixed<4, 1, 8, 0, 64>>>() = {} bytes (no statusDetails slots)",
+        size_of::<DeviceNoDetails>()
+    );
+}

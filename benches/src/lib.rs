@@ -1,0 +1,342 @@
+//! What the benchmarks share: a heap [`Storage`] (the `tests/scale.rs` pattern), a registry
+//! holding `1000 jobs × N things` executions, and the steady states each operation repeats in.
+//!
+//! Steady states (so that an operation can run millions of times at a fixed registry size):
+//! - `update_execution` IN_PROGRESS → IN_PROGRESS, `describe_execution` and `pending` on
+//!   [`KEYS`] pseudo-random executions spread over the whole registry (the keys' executions are
+//!   set IN_PROGRESS when the world is built);
+//! - `start_next` (QUEUED → IN_PROGRESS), `cancel_execution` and `delete_execution` on a fresh
+//!   job that targets [`BENCH_THINGS`] extra things, made and deleted outside the timed part;
+//! - `create_job` with one target: [`BENCH_THINGS`] jobs made (timed), then deleted (not timed).
+
+use iot_jobs_core::registry::{
+    DetailsBuf, Discard, Entry, ExecutionEntry, JobEntry, NewJob, PairEntry, Registry, Slots, Storage,
+    Tables, ThingEntry, Timer, Update,
+};
+use iot_jobs_core::{
+    ExecutionNumber, ExecutionStatus, JobId, Plane, Policy, TargetSelection, ThingName, Timestamp,
+};
+
+/// Jobs in every world; the number of things sets the size.
+pub const JOBS: usize = 1_000;
+/// The registry sizes measured, in executions.
+pub const SIZES: [usize; 4] = [1_000, 10_000, 100_000, 1_000_000];
+/// Extra things (outside the `JOBS × N` population) the create/delete cycles use.
+pub const BENCH_THINGS: usize = 64;
+/// How many pseudo-random executions the non-destructive operations cycle through.
+pub const KEYS: usize = 4_096;
+
+/// A heap vector with a cap, its memory reserved up front so that no operation ever pays for
+/// a reallocation (pages are only touched as the table fills).
+pub struct Growable<T> {
+    items: Vec<T>,
+    cap: usize,
+}
+
+impl<T> Growable<T> {
+    /// Empty, room for `cap`.
+    pub fn new(cap: usize) -> Self {
+        Self { items: Vec::with_capacity(cap), cap }
+    }
+}
+
+impl<T> Slots<T> for Growable<T> {
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+    fn capacity(&self) -> usize {
+        self.cap
+    }
+    fn get(&self, i: usize) -> Option<&T> {
+        self.items.get(i)
+    }
+    fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.items.get_mut(i)
+    }
+    fn push(&mut self, value: T) -> Result<(), T> {
+        if self.items.len() >= self.cap {
+            return Err(value);
+        }
+        self.items.push(value);
+        Ok(())
+    }
+    fn pop(&mut self) -> Option<T> {
+        self.items.pop()
+    }
+    fn clear(&mut self) {
+        self.items.clear();
+    }
+}
+
+/// Host memory for `executions` executions, plus room for the benchmarks' own jobs.
+pub struct Heap {
+    /// Executions (and pairs) the tables hold.
+    pub executions: usize,
+    /// Things.
+    pub things: usize,
+}
+
+impl Storage for Heap {
+    type Jobs = Growable<Entry<JobEntry>>;
+    type Things = Growable<Entry<ThingEntry>>;
+    type Executions = Growable<Entry<ExecutionEntry>>;
+    type Details = Growable<Entry<DetailsBuf>>;
+    type Pairs = Growable<Entry<PairEntry>>;
+    type Timers = Growable<Timer>;
+    type Index = Growable<u32>;
+
+    fn into_tables(self) -> Tables<Self> {
+        let (x, t, j) = (self.executions, self.things, JOBS + 2 * BENCH_THINGS);
+        Tables {
+            jobs: Growable::new(j),
+            things: Growable::new(t),
+            executions: Growable::new(x),
+            details: Growable::new(16),
+            pairs: Growable::new(x),
+            timers: Growable::new(x),
+            // "At least twice as many as jobs + things + pairs".
+            index: Growable::new(2 * (j + t + x)),
+        }
+    }
+}
+
+/// A registry of `JOBS × things` executions and everything the operations need.
+pub struct World {
+    /// The registry.
+    pub reg: Registry<Heap>,
+    /// `job-0` … `job-999`.
+    pub jobs: Vec<JobId>,
+    /// `thing-0` … of the population.
+    pub things: Vec<ThingName>,
+    /// `bench-0` … `bench-63`, targets of the fresh jobs.
+    pub bench_things: Vec<ThingName>,
+    /// `fresh-0` … `fresh-63`: ids of the jobs made and deleted by the cycles.
+    pub fresh: Vec<JobId>,
+    /// (job, thing) indexes of IN_PROGRESS executions, pseudo-random over the registry.
+    pub keys: Vec<(usize, usize)>,
+}
+
+/// The time every operation happens at (the registry never reads a clock).
+pub const NOW: Timestamp = Timestamp(1_000);
+
+/// A deterministic pseudo-random sequence (xorshift64).
+fn xorshift(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+/// UpdateJobExecution to IN_PROGRESS, no details, no expected version.
+pub const IN_PROGRESS: Update<'static> = Update {
+    status: ExecutionStatus::InProgress,
+    status_details: None,
+    expected_version: None,
+    execution_number: None,
+    step_timeout: None,
+};
+
+fn name(prefix: &str, i: usize) -> String {
+    format!("{prefix}-{i}")
+}
+
+impl World {
+    /// A registry holding `executions` (a multiple of [`JOBS`]) executions.
+    pub fn new(executions: usize) -> Self {
+        let n = executions / JOBS;
+        let things: Vec<ThingName> = (0..n).map(|i| ThingName::new(&name("thing", i)).unwrap()).collect();
+        let bench_things: Vec<ThingName> =
+            (0..BENCH_THINGS).map(|i| ThingName::new(&name("bench", i)).unwrap()).collect();
+        let jobs: Vec<JobId> = (0..JOBS).map(|i| JobId::new(&name("job", i)).unwrap()).collect();
+        let fresh: Vec<JobId> = (0..BENCH_THINGS).map(|i| JobId::new(&name("fresh", i)).unwrap()).collect();
+        let storage = Heap { executions: executions + 2 * BENCH_THINGS, things: n + BENCH_THINGS };
+        let mut reg = Registry::new(storage, Policy::DEFAULT);
+        for t in things.iter().chain(&bench_things) {
+            reg.add_thing(t).unwrap();
+        }
+        for id in &jobs {
+            let job = NewJob::new(id, TargetSelection::Snapshot);
+            reg.create_job(&job, &things, NOW, &mut Discard).unwrap();
+        }
+        assert_eq!(reg.usage().executions, executions);
+        let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+        let keys: Vec<(usize, usize)> = (0..KEYS)
+            .map(|_| {
+                let r = xorshift(&mut seed);
+                ((r % JOBS as u64) as usize, ((r >> 32) % n as u64) as usize)
+            })
+            .collect();
+        for &(j, t) in &keys {
+            reg.update_execution(&jobs[j], &things[t], &IN_PROGRESS, NOW, &mut Discard).unwrap();
+        }
+        Self { reg, jobs, things, bench_things, fresh, keys }
+    }
+
+    /// The job and thing of key `i` (cycling).
+    pub fn key(&self, i: usize) -> (&JobId, &ThingName) {
+        let (j, t) = self.keys[i % KEYS];
+        (&self.jobs[j], &self.things[t])
+    }
+
+    /// One UpdateJobExecution IN_PROGRESS → IN_PROGRESS on key `i`.
+    pub fn update(&mut self, i: usize) -> ExecutionStatus {
+        let (j, t) = self.keys[i % KEYS];
+        let s = self.reg.update_execution(&self.jobs[j], &self.things[t], &IN_PROGRESS, NOW, &mut Discard);
+        s.unwrap().status
+    }
+
+    /// One DescribeJobExecution (data plane, latest execution) of key `i`.
+    pub fn describe(&self, i: usize) -> u64 {
+        let (job, thing) = self.key(i);
+        self.reg.describe_execution(job, thing, None, Plane::Data).unwrap().version().get()
+    }
+
+    /// One GetPendingJobExecutions of key `i`'s thing (at most 10 executions, SPEC R).
+    pub fn pending(&self, i: usize) -> usize {
+        let (_, thing) = self.key(i);
+        let mut n = 0;
+        self.reg.pending(thing, |v| n += v.number().get() as usize).unwrap();
+        n
+    }
+
+    /// One StartNextPendingJobExecution on a [`World::make_fresh`] execution.
+    pub fn start_next(&mut self, i: usize) -> bool {
+        let thing = &self.bench_things[i];
+        self.reg.start_next(thing, None, None, NOW, &mut Discard).unwrap().is_some()
+    }
+
+    /// One forced CancelJobExecution of a [`World::make_fresh`] execution.
+    pub fn cancel(&mut self, i: usize) -> ExecutionStatus {
+        let (job, thing) = (&self.fresh[0], &self.bench_things[i]);
+        self.reg.cancel_execution(job, thing, true, None, None, NOW, &mut Discard).unwrap().status
+    }
+
+    /// One forced DeleteJobExecution of a [`World::make_fresh`] execution.
+    pub fn delete(&mut self, i: usize) {
+        let (job, thing) = (&self.fresh[0], &self.bench_things[i]);
+        self.reg.delete_execution(job, thing, ExecutionNumber::FIRST, true, NOW, &mut Discard).unwrap();
+    }
+
+    /// One CreateJob `fresh-i` with the single target `bench-i`.
+    pub fn create(&mut self, i: usize) {
+        let job = NewJob::new(&self.fresh[i], TargetSelection::Snapshot);
+        let target = core::slice::from_ref(&self.bench_things[i]);
+        self.reg.create_job(&job, target, NOW, &mut Discard).unwrap();
+    }
+
+    /// Not timed: job `fresh-0` with one QUEUED execution on each bench thing.
+    pub fn make_fresh(&mut self) {
+        let job = NewJob::new(&self.fresh[0], TargetSelection::Snapshot);
+        self.reg.create_job(&job, &self.bench_things, NOW, &mut Discard).unwrap();
+    }
+
+    /// Not timed: deletes jobs `fresh-0` … `fresh-(n-1)` completely (≤ 10 at a time, SPEC §6).
+    pub fn delete_fresh(&mut self, n: usize) {
+        for chunk in self.fresh[..n].chunks(10) {
+            for id in chunk {
+                self.reg.delete_job(id, true, NOW, &mut Discard).unwrap();
+            }
+            while self.reg.advance(NOW, usize::MAX, &mut Discard).unwrap().more {}
+        }
+    }
+}
+
+/// One call of each decision function of [`iot_jobs_core::rules`], on a typical accepted input
+/// hidden from the optimiser; shared by the criterion and the instruction-count benchmarks.
+pub mod decisions {
+    use std::hint::black_box as bb;
+
+    use iot_jobs_core::rules::{self, Actor, CancelScope};
+    use iot_jobs_core::{
+        ExecutionNumber, ExecutionState, ExecutionStatus, JobStatus, Plane, Policy, TargetSelection,
+        VersionNumber,
+    };
+
+    const fn state(status: ExecutionStatus, version: u64) -> ExecutionState {
+        let version = match VersionNumber::new(version) {
+            Ok(v) => v,
+            Err(_) => VersionNumber::INITIAL,
+        };
+        ExecutionState { status, version }
+    }
+
+    const RUNNING: ExecutionState = state(ExecutionStatus::InProgress, 3);
+    const QUEUED: ExecutionState = state(ExecutionStatus::Queued, 1);
+    const DONE: ExecutionState = state(ExecutionStatus::Succeeded, 4);
+    const POLICY: Policy = Policy::DEFAULT;
+
+    /// UpdateJobExecution IN_PROGRESS → SUCCEEDED with a matching expectedVersion.
+    pub fn update_execution() {
+        let v = VersionNumber::new(3).ok();
+        _ = bb(rules::update_execution(bb(RUNNING), bb(ExecutionStatus::Succeeded), bb(v), bb(&POLICY)));
+    }
+    /// DeleteJobExecution of a SUCCEEDED execution, no force.
+    pub fn delete_execution() {
+        _ = bb(rules::delete_execution(bb(DONE), bb(false), bb(&POLICY)));
+    }
+    /// CancelJobExecution of a QUEUED execution.
+    pub fn cancel_execution() {
+        _ = bb(rules::cancel_execution(bb(QUEUED), bb(false), bb(None)));
+    }
+    /// CancelJob of an IN_PROGRESS job, force.
+    pub fn cancel_job() {
+        _ = bb(rules::cancel_job(bb(JobStatus::InProgress), bb(true), bb(&POLICY)));
+    }
+    /// What CancelJob (force) does to one IN_PROGRESS execution.
+    pub fn cancel_job_execution_effect() {
+        _ = bb(rules::cancel_job_execution_effect(
+            bb(ExecutionStatus::InProgress),
+            bb(CancelScope::QueuedAndInProgress),
+        ));
+    }
+    /// DeleteJob of a COMPLETED job with 3 jobs already being deleted.
+    pub fn delete_job() {
+        _ = bb(rules::delete_job(bb(JobStatus::Completed), bb(false), bb(3)));
+    }
+    /// DescribeJobExecution on the data plane of an IN_PROGRESS execution.
+    pub fn describe_execution() {
+        _ = bb(rules::describe_execution(bb(RUNNING), bb(Plane::Data), bb(&POLICY)));
+    }
+    /// StartNext with a QUEUED head.
+    pub fn start_next() {
+        _ = bb(rules::start_next(bb(Some(QUEUED))));
+    }
+    /// The number of a re-execution (R7).
+    pub fn next_execution_number() {
+        let n = ExecutionNumber::new(2).ok();
+        _ = bb(rules::next_execution_number(bb(n), bb(n), bb(&POLICY)));
+    }
+    /// The version after a device update (R6).
+    pub fn version_after() {
+        _ = bb(rules::version_after(bb(RUNNING.version), bb(Actor::Device), bb(&POLICY)));
+    }
+    /// Does a SNAPSHOT job complete now?
+    pub fn job_completes() {
+        _ = bb(rules::job_completes(
+            bb(JobStatus::InProgress),
+            bb(TargetSelection::Snapshot),
+            bb(true),
+            bb(false),
+        ));
+    }
+    /// Is an execution listed to its device?
+    pub fn listed_to_device() {
+        _ = bb(rules::listed_to_device(bb(JobStatus::Scheduled), bb(ExecutionStatus::InProgress)));
+    }
+
+    /// Every decision, by name.
+    pub const ALL: [(&str, fn()); 12] = [
+        ("update_execution", update_execution),
+        ("delete_execution", delete_execution),
+        ("cancel_execution", cancel_execution),
+        ("cancel_job", cancel_job),
+        ("cancel_job_execution_effect", cancel_job_execution_effect),
+        ("delete_job", delete_job),
+        ("describe_execution", describe_execution),
+        ("start_next", start_next),
+        ("next_execution_number", next_execution_number),
+        ("version_after", version_after),
+        ("job_completes", job_completes),
+        ("listed_to_device", listed_to_device),
+    ];
+}

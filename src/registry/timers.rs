@@ -1,0 +1,103 @@
+//! A binary min-heap of timers over host-provided [`Slots`]: O(1) earliest deadline, O(log n)
+//! push and pop.
+//!
+//! Entries are never updated in place: a changed deadline pushes a new entry and the registry
+//! discards entries that no longer match its state when they come out (lazy deletion). When the
+//! heap is full the registry rebuilds it from its live deadlines.
+
+use super::slab::Slots;
+use crate::id::Timestamp;
+
+/// One timer: when, and what (a tagged table index the registry interprets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Timer {
+    pub(crate) at: Timestamp,
+    pub(crate) what: u32,
+}
+
+#[derive(Debug)]
+pub(crate) struct Heap<S> {
+    slots: S,
+}
+
+impl<S: Slots<Timer>> Heap<S> {
+    pub(crate) fn new(mut slots: S) -> Self {
+        slots.clear();
+        Self { slots }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.slots.clear();
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.slots.len() >= self.slots.capacity()
+    }
+
+    /// The earliest timer (ties: the smaller `what`).
+    pub(crate) fn peek(&self) -> Option<Timer> {
+        self.slots.get(0).copied()
+    }
+
+    /// Adds a timer; false when full.
+    pub(crate) fn push(&mut self, t: Timer) -> bool {
+        let mut i = self.slots.len();
+        if self.slots.push(t).is_err() {
+            return false;
+        }
+        while let Some(parent) = i.checked_sub(1).map(|p| p / 2) {
+            if !self.swap_if_less(i, parent) {
+                break;
+            }
+            i = parent;
+        }
+        true
+    }
+
+    /// Removes and returns the earliest timer.
+    pub(crate) fn pop(&mut self) -> Option<Timer> {
+        let last = self.slots.pop()?;
+        let Some(root) = self.slots.get_mut(0) else { return Some(last) };
+        let top = core::mem::replace(root, last);
+        let mut i = 0usize;
+        loop {
+            let l = i.saturating_mul(2).saturating_add(1);
+            let r = l.saturating_add(1);
+            let mut least = i;
+            if self.less(l, least) {
+                least = l;
+            }
+            if self.less(r, least) {
+                least = r;
+            }
+            if least == i || !self.swap_if_less(least, i) {
+                break;
+            }
+            i = least;
+        }
+        Some(top)
+    }
+
+    fn less(&self, a: usize, b: usize) -> bool {
+        match (self.slots.get(a), self.slots.get(b)) {
+            (Some(x), Some(y)) => x < y,
+            (Some(_) | None, Some(_) | None) => false,
+        }
+    }
+
+    /// Swaps `child` and `parent` if the child is earlier; true if it swapped.
+    fn swap_if_less(&mut self, child: usize, parent: usize) -> bool {
+        let (Some(&c), Some(&p)) = (self.slots.get(child), self.slots.get(parent)) else { return false };
+        if c >= p {
+            return false;
+        }
+        if let Some(s) = self.slots.get_mut(child) {
+            *s = p;
+        }
+        if let Some(s) = self.slots.get_mut(parent) {
+            *s = c;
+        }
+        true
+    }
+}
