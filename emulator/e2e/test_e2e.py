@@ -439,8 +439,90 @@ class E2E(unittest.TestCase):
                 proc.kill()
                 proc.wait()
 
-    # ---- timeouts and retries: see the report's placeholder list (not written until the core
-    # applies them in Registry::advance).
+    # ---- time: the core's Registry::advance, driven by the manual clock ----------------------------
+
+    def advance(self, secs):
+        return admin("POST", "/_emulator/clock", {"advanceSeconds": secs})["now"]
+
+    def test_in_progress_timeout_and_retry(self):
+        self.things("t1")
+        self.job("to", [thing_arn("t1")], timeoutConfig={"inProgressTimeoutInMinutes": 1},
+                 jobExecutionsRetryConfig={"criteriaList": [{"failureType": "TIMED_OUT", "numberOfRetries": 1}]})
+        self.data.start_next_pending_job_execution(thingName="t1")
+        ex = self.iot.describe_job_execution(thingName="t1", jobId="to")["execution"]
+        self.assertEqual(ex["approximateSecondsBeforeTimedOut"], 60)
+        self.advance(30)
+        ex = self.data.describe_job_execution(thingName="t1", jobId="to")["execution"]
+        self.assertEqual((ex["status"], ex["approximateSecondsBeforeTimedOut"]), ("IN_PROGRESS", 30))
+        self.advance(30)
+        first = self.iot.describe_job_execution(thingName="t1", jobId="to", executionNumber=1)["execution"]
+        self.assertEqual(first["status"], "TIMED_OUT")
+        self.assertNotIn("approximateSecondsBeforeTimedOut", first)
+        # The retry is a new execution with the next number (R7, T12).
+        summaries = self.iot.list_job_executions_for_job(jobId="to")["executionSummaries"]
+        got = sorted((s["jobExecutionSummary"]["executionNumber"], s["jobExecutionSummary"]["status"],
+                      s["jobExecutionSummary"]["retryAttempt"]) for s in summaries)
+        self.assertEqual(got, [(1, "TIMED_OUT", 0), (2, "QUEUED", 1)])
+        with self.assertRaises(self.data.exceptions.InvalidStateTransitionException):
+            self.data.update_job_execution(thingName="t1", jobId="to", status="SUCCEEDED", executionNumber=1)
+        self.data.start_next_pending_job_execution(thingName="t1")
+        self.advance(60)
+        # One retry only: the job completes with both executions timed out.
+        job = self.iot.describe_job(jobId="to")["job"]
+        self.assertEqual((job["status"], job["jobProcessDetails"]["numberOfTimedOutThings"]), ("COMPLETED", 2))
+
+    def test_step_timeout_set_and_cancelled(self):
+        self.things("t1", "t2")
+        self.job("st", [thing_arn("t1"), thing_arn("t2")])
+        self.data.update_job_execution(thingName="t1", jobId="st", status="IN_PROGRESS", stepTimeoutInMinutes=2)
+        self.data.update_job_execution(thingName="t2", jobId="st", status="IN_PROGRESS", stepTimeoutInMinutes=2)
+        self.data.update_job_execution(thingName="t2", jobId="st", status="IN_PROGRESS", stepTimeoutInMinutes=-1)
+        self.assertNotIn("approximateSecondsBeforeTimedOut", self.data.describe_job_execution(thingName="t2", jobId="st")["execution"])
+        self.advance(119)
+        self.assertEqual(self.status("t1", "st"), "IN_PROGRESS")
+        self.advance(1)
+        self.assertEqual((self.status("t1", "st"), self.status("t2", "st")), ("TIMED_OUT", "IN_PROGRESS"))
+
+    def test_failure_retry_and_abort(self):
+        self.things("t1", "t2", "t3")
+        self.job("rf", [thing_arn("t1")],
+                 jobExecutionsRetryConfig={"criteriaList": [{"failureType": "FAILED", "numberOfRetries": 2}]})
+        self.data.update_job_execution(thingName="t1", jobId="rf", status="FAILED")
+        ex = self.iot.describe_job_execution(thingName="t1", jobId="rf")["execution"]
+        self.assertEqual((ex["executionNumber"], ex["status"]), (2, "QUEUED"))
+        self.job("ab", [thing_arn(t) for t in ("t1", "t2", "t3")],
+                 abortConfig={"criteriaList": [{"failureType": "FAILED", "action": "CANCEL",
+                                                "thresholdPercentage": 50, "minNumberOfExecutedThings": 1}]})
+        self.data.update_job_execution(thingName="t3", jobId="ab", status="IN_PROGRESS")
+        self.data.update_job_execution(thingName="t1", jobId="ab", status="FAILED")
+        job = self.iot.describe_job(jobId="ab")["job"]
+        self.assertEqual((job["status"], job["reasonCode"]), ("CANCELED", "ABORT_CRITERIA_MET"))
+        # Abort cancels only QUEUED executions (T8).
+        self.assertEqual((self.status("t2", "ab"), self.status("t3", "ab")), ("CANCELED", "IN_PROGRESS"))
+
+    def test_scheduled_start_and_rollout_pacing(self):
+        import datetime
+        self.things("t1", "t2", "t3")
+        now = admin("GET", "/_emulator/clock")["now"]
+        start = (now // 60 + 40) * 60
+        stamp = datetime.datetime.fromtimestamp(start, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M")
+        past = datetime.datetime.fromtimestamp(now - 3600, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M")
+        with self.assertRaises(self.iot.exceptions.InvalidRequestException):
+            self.job("late", [thing_arn("t1")], schedulingConfig={"startTime": past})
+        self.job("sch", [thing_arn("t1")], schedulingConfig={"startTime": stamp})
+        self.assertEqual(self.iot.describe_job(jobId="sch")["job"]["status"], "SCHEDULED")
+        self.assertEqual(self.data.get_pending_job_executions(thingName="t1")["queuedJobs"], [])
+        self.advance(start - now)
+        self.assertEqual(self.iot.describe_job(jobId="sch")["job"]["status"], "IN_PROGRESS")
+        self.assertEqual([j["jobId"] for j in self.data.get_pending_job_executions(thingName="t1")["queuedJobs"]], ["sch"])
+        # One execution a minute.
+        self.job("paced", [thing_arn(t) for t in ("t1", "t2", "t3")], jobExecutionsRolloutConfig={"maximumPerMinute": 1})
+        count = lambda: len(self.iot.list_job_executions_for_job(jobId="paced")["executionSummaries"])
+        self.assertEqual(count(), 1)
+        self.advance(60)
+        self.assertEqual(count(), 2)
+        self.advance(60)
+        self.assertEqual(count(), 3)
 
 
 class Result(unittest.TextTestResult):

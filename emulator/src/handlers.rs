@@ -877,7 +877,7 @@ fn describe_execution(st: &mut State, thing: &str, job: &str, q: &Query<'_>) -> 
     let (name, id) = (thing_name(thing, C)?, job_id(job, C)?);
     let number = execution_number(q, C)?;
     let v = st.registry.describe_execution(&id, &name, number, C).on(C)?;
-    reply(&wire::DescribeExecutionOut { execution: wire::ExecutionOut::new(&v, &st.arns) }, false)
+    reply(&wire::DescribeExecutionOut { execution: wire::ExecutionOut::new(&v, &st.arns, st.now()) }, false)
 }
 
 fn cancel_execution(
@@ -946,7 +946,7 @@ fn start_next(st: &mut State, thing: &str, body: &[u8]) -> Result<Reply, ApiErro
     st.deliver(sink);
     let execution = handle
         .and_then(|h| st.registry.execution(h))
-        .map(|v| wire::DataExecutionOut::new(&v, document(st, v.job_id())));
+        .map(|v| wire::DataExecutionOut::new(&v, document(st, v.job_id()), st.now()));
     reply(&wire::DataExecutionResult { execution }, changed)
 }
 
@@ -962,7 +962,7 @@ fn describe_data(st: &mut State, thing: &str, job: &str, q: &Query<'_>) -> Resul
     };
     let execution = view.map(|v| {
         let doc = if include_doc { document(st, v.job_id()) } else { None };
-        wire::DataExecutionOut::new(&v, doc)
+        wire::DataExecutionOut::new(&v, doc, st.now())
     });
     reply(&wire::DataExecutionResult { execution }, false)
 }

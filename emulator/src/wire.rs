@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use iot_jobs_core::registry::{Cursor, ExecutionView};
-use iot_jobs_core::{Plane, Rejection};
+use iot_jobs_core::{Plane, Rejection, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// `statusDetails` / thing attributes: string to string.
@@ -566,10 +566,12 @@ pub struct ExecutionOut {
     pub last_updated_at: u64,
     pub execution_number: u64,
     pub version_number: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approximate_seconds_before_timed_out: Option<u64>,
 }
 
 impl ExecutionOut {
-    pub fn new(v: &ExecutionView<'_>, arns: &Arns) -> Self {
+    pub fn new(v: &ExecutionView<'_>, arns: &Arns, now: Timestamp) -> Self {
         ExecutionOut {
             job_id: v.job_id().to_string(),
             status: v.status().as_str(),
@@ -581,6 +583,7 @@ impl ExecutionOut {
             last_updated_at: v.last_updated_at().secs(),
             execution_number: v.number().get(),
             version_number: v.version().get(),
+            approximate_seconds_before_timed_out: v.approximate_seconds_before_timed_out(now),
         }
     }
 }
@@ -662,11 +665,13 @@ pub struct DataExecutionOut {
     pub version_number: u64,
     pub execution_number: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub approximate_seconds_before_timed_out: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_document: Option<String>,
 }
 
 impl DataExecutionOut {
-    pub fn new(v: &ExecutionView<'_>, document: Option<String>) -> Self {
+    pub fn new(v: &ExecutionView<'_>, document: Option<String>, now: Timestamp) -> Self {
         DataExecutionOut {
             job_id: v.job_id().to_string(),
             thing_name: v.thing_name().to_string(),
@@ -677,6 +682,7 @@ impl DataExecutionOut {
             last_updated_at: v.last_updated_at().secs(),
             version_number: v.version().get(),
             execution_number: v.number().get(),
+            approximate_seconds_before_timed_out: v.approximate_seconds_before_timed_out(now),
             job_document: document,
         }
     }

@@ -824,3 +824,39 @@ async fn state_file_keeps_every_accepted_change() {
     assert!(bad.is_err());
     let _ = std::fs::remove_file(&path);
 }
+
+// ---- time: timeouts, retries, rollout pacing through the manual clock ------------------------------------
+
+#[tokio::test]
+async fn timeouts_retries_and_pacing_follow_the_clock() {
+    let e = emu().await;
+    for t in ["t1", "t2"] {
+        e.thing(t).await;
+    }
+    let cfg = json!({"timeoutConfig": {"inProgressTimeoutInMinutes": 2},
+        "jobExecutionsRetryConfig": {"criteriaList": [{"failureType": "ALL", "numberOfRetries": 1}]}});
+    e.job("j1", &["t1"], cfg).await.ok();
+    e.data("PUT", "/things/t1/jobs/$next", Some(json!({}))).await.ok();
+    let x = e.ctl("GET", "/things/t1/jobs/j1", None).await.ok();
+    assert_eq!(x["execution"]["approximateSecondsBeforeTimedOut"], 120);
+    e.advance(100).await;
+    let x = e.data("GET", "/things/t1/jobs/j1", None).await.ok();
+    assert_eq!(x["execution"]["approximateSecondsBeforeTimedOut"], 20);
+    e.advance(20).await;
+    let first = e.ctl("GET", "/things/t1/jobs/j1?executionNumber=1", None).await.ok();
+    assert_eq!(first["execution"]["status"], "TIMED_OUT");
+    assert!(first["execution"].get("approximateSecondsBeforeTimedOut").is_none());
+    let retry = e.ctl("GET", "/things/t1/jobs/j1", None).await.ok();
+    assert_eq!(
+        (retry["execution"]["executionNumber"].as_u64(), retry["execution"]["status"].as_str()),
+        (Some(2), Some("QUEUED"))
+    );
+    let list = e.ctl("GET", "/jobs/j1/things?status=QUEUED", None).await.ok();
+    assert_eq!(list["executionSummaries"][0]["jobExecutionSummary"]["retryAttempt"], 1);
+    // Paced rollout: one execution a minute.
+    e.job("paced", &["t1", "t2"], json!({"jobExecutionsRolloutConfig": {"maximumPerMinute": 1}})).await.ok();
+    let n = |v: Value| v["executionSummaries"].as_array().map_or(0, Vec::len);
+    assert_eq!(n(e.ctl("GET", "/jobs/paced/things", None).await.ok()), 1);
+    e.advance(60).await;
+    assert_eq!(n(e.ctl("GET", "/jobs/paced/things", None).await.ok()), 2);
+}
