@@ -392,7 +392,7 @@ fn membership(st: &mut State, body: &[u8], join: bool) -> Result<Reply, ApiError
         if !g.members.insert(thing.clone()) {
             return empty(false);
         }
-        g.version += 1;
+        g.version = g.version.saturating_add(1);
         // CONTINUOUS jobs that target the group roll out to the new member (SPEC T1, T13); the
         // registry refuses jobs that no longer roll out, which leaves the join itself standing.
         let jobs = continuous_jobs_targeting(st, &group);
@@ -411,7 +411,7 @@ fn membership(st: &mut State, body: &[u8], join: bool) -> Result<Reply, ApiError
         let leave = leaves(st, &group, std::slice::from_ref(&thing));
         if let Some(g) = st.meta.groups.get_mut(&group) {
             g.members.remove(&thing);
-            g.version += 1;
+            g.version = g.version.saturating_add(1);
         }
         apply_leaves(st, leave);
     }
@@ -861,7 +861,7 @@ fn list_for_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Result<Reply, A
                 } else if seen >= skip {
                     more = true;
                 }
-                seen += 1;
+                seen = seen.saturating_add(1);
             }
         })
         .on(C)?;

@@ -248,15 +248,17 @@ impl State {
         for event in sink.0 {
             tracing::debug!(?event, "event");
             match event {
-                Event::Notify(_) => self.events.notify += 1,
-                Event::NotifyNext(_) => self.events.notify_next += 1,
+                Event::Notify(_) => self.events.notify = self.events.notify.saturating_add(1),
+                Event::NotifyNext(_) => self.events.notify_next = self.events.notify_next.saturating_add(1),
                 Event::Job { job, event } => {
-                    self.events.job_events += 1;
+                    self.events.job_events = self.events.job_events.saturating_add(1);
                     if matches!(event, iot_jobs_core::registry::JobEvent::Deleted) {
                         self.meta.jobs.remove(job.as_str());
                     }
                 }
-                Event::Execution { .. } => self.events.execution_events += 1,
+                Event::Execution { .. } => {
+                    self.events.execution_events = self.events.execution_events.saturating_add(1)
+                }
             }
         }
     }
