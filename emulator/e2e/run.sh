@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# End-to-end suite: the real AWS CLI and boto3 against iot-jobs-emulator.
+# Usage: bash emulator/e2e/run.sh   (from anywhere; needs python3 with venv, and cargo)
+# Creates a venv with pinned boto3/awscli (reused while the pins match), builds the emulator,
+# starts it with --clock manual on a free loopback port (the restart test starts its own with
+# --state-file), runs test_e2e.py, and kills the server on exit. Exits non-zero on any failure;
+# the last line is "e2e: N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$PWD
+export E2E_T0=$(date +%s)
+BOTO3=1.44.5
+AWSCLI=1.46.3
+VENV=${E2E_VENV:-$ROOT/target/e2e-venv}
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+
+fail() {
+  echo "e2e: $*" >&2
+  echo "e2e: 0 passed, 1 failed"
+  exit 1
+}
+
+if ! "$VENV/bin/python" -c "import boto3, awscli, sys; sys.exit(boto3.__version__ != '$BOTO3' or awscli.__version__ != '$AWSCLI')" 2>/dev/null; then
+  echo "e2e: creating $VENV with boto3==$BOTO3 awscli==$AWSCLI"
+  python3 -m venv "$VENV" || fail "cannot create the venv"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "boto3==$BOTO3" "awscli==$AWSCLI" || fail "pip install failed"
+fi
+
+echo "e2e: building iot-jobs-emulator"
+cargo build --quiet -p iot-jobs-emulator || fail "cargo build failed"
+BIN=$TARGET/debug/iot-jobs-emulator
+
+WORK=$(mktemp -d)
+PID=
+cleanup() {
+  if [ -n "$PID" ]; then
+    kill "$PID" 2>/dev/null
+    wait "$PID" 2>/dev/null
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$BIN" --addr 127.0.0.1:0 --clock manual --deletion-delay 60 --log-level warn >"$WORK/out" 2>"$WORK/err" &
+PID=$!
+URL=
+for _ in $(seq 100); do
+  URL=$(grep -o 'http://[0-9.:]*' "$WORK/out" 2>/dev/null | head -n 1)
+  [ -n "$URL" ] && break
+  kill -0 "$PID" 2>/dev/null || break
+  sleep 0.1
+done
+[ -n "$URL" ] || fail "the emulator did not start: $(cat "$WORK/err")"
+echo "e2e: emulator at $URL (pid $PID)"
+
+export EMU_URL=$URL EMU_BIN=$BIN EMU_AWS=$VENV/bin/aws
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+export AWS_MAX_ATTEMPTS=1 AWS_PAGER=
+"$VENV/bin/python" "$ROOT/emulator/e2e/test_e2e.py"

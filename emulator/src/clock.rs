@@ -1,0 +1,68 @@
+//! The emulator's clock: the system clock, or a manual one that moves only when told to
+//! (`POST /_emulator/clock`). Whole seconds since the Unix epoch, as the core counts time.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use iot_jobs_core::Timestamp;
+
+/// Which clock, from `--clock`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClockMode {
+    /// Wall-clock time; due transitions are applied by a background task.
+    System,
+    /// Starts at the system time (or the saved time) and moves only by `POST /_emulator/clock`.
+    Manual,
+}
+
+/// The clock.
+#[derive(Debug, Clone)]
+pub enum Clock {
+    /// Wall-clock time.
+    System,
+    /// A manual clock at this second.
+    Manual(u64),
+}
+
+/// Seconds since the epoch, now.
+pub fn system_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+impl Clock {
+    /// A clock of `mode`; a manual clock starts at `start` (a saved time) or at the system time.
+    pub fn new(mode: ClockMode, start: Option<u64>) -> Self {
+        match mode {
+            ClockMode::System => Clock::System,
+            ClockMode::Manual => Clock::Manual(start.unwrap_or_else(system_now)),
+        }
+    }
+
+    /// The current time.
+    pub fn now(&self) -> Timestamp {
+        match self {
+            Clock::System => Timestamp(system_now()),
+            Clock::Manual(t) => Timestamp(*t),
+        }
+    }
+
+    /// The time to save with the state (only a manual clock's time matters after a restart).
+    pub fn saved(&self) -> Option<u64> {
+        match self {
+            Clock::System => None,
+            Clock::Manual(t) => Some(*t),
+        }
+    }
+
+    /// Moves a manual clock forward; a system clock cannot be moved.
+    pub fn advance(&mut self, secs: u64) -> Result<Timestamp, &'static str> {
+        match self {
+            Clock::System => {
+                Err("the clock is the system clock; start the emulator with --clock manual to move it")
+            }
+            Clock::Manual(t) => {
+                *t = t.saturating_add(secs);
+                Ok(Timestamp(*t))
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! `iot-jobs-emulator`: see README.md.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use iot_jobs_emulator::clock::ClockMode;
+use iot_jobs_emulator::state::Caps;
+use iot_jobs_emulator::{Config, DEFAULT_BODY_LIMIT};
+
+/// A local AWS IoT Jobs endpoint (iot + iot-jobs-data) for the AWS CLI and SDKs.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address for both planes and the admin API (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:4588")]
+    addr: SocketAddr,
+    /// Optional second address that serves only the data plane (iot-jobs-data).
+    #[arg(long)]
+    data_addr: Option<SocketAddr>,
+    /// Region used in ARNs.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// Account id used in ARNs.
+    #[arg(long, default_value = "123456789012")]
+    account_id: String,
+    /// `system`, or `manual` (moves only by POST /_emulator/clock).
+    #[arg(long, value_enum, default_value = "system")]
+    clock: ClockMode,
+    /// Seconds a deleted job stays DELETION_IN_PROGRESS.
+    #[arg(long, default_value_t = 0)]
+    deletion_delay: u64,
+    /// Load the state from this file at start and save it after every change.
+    #[arg(long)]
+    state_file: Option<PathBuf>,
+    /// error, warn, info, debug (debug logs every request and every notification) or trace.
+    #[arg(long, default_value = "info")]
+    log_level: String,
+    /// Most jobs (including those being deleted).
+    #[arg(long, default_value_t = 100_000)]
+    max_jobs: usize,
+    /// Most things.
+    #[arg(long, default_value_t = 100_000)]
+    max_things: usize,
+    /// Most job executions.
+    #[arg(long, default_value_t = 1_000_000)]
+    max_executions: usize,
+    /// Most executions with a non-empty statusDetails map.
+    #[arg(long, default_value_t = 100_000)]
+    max_status_details: usize,
+    /// Largest request body in bytes (larger: 413).
+    #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
+    max_body_bytes: usize,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
+    let config = Config {
+        addr: args.addr,
+        data_addr: args.data_addr,
+        region: args.region.clone(),
+        account_id: args.account_id,
+        clock: args.clock,
+        deletion_delay: args.deletion_delay,
+        state_file: args.state_file,
+        caps: Caps {
+            jobs: args.max_jobs,
+            things: args.max_things,
+            executions: args.max_executions,
+            status_details: args.max_status_details,
+        },
+        body_limit: args.max_body_bytes,
+    };
+    let server = match iot_jobs_emulator::start(config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("iot-jobs-emulator: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let url = format!("http://{}", server.addr);
+    let mut out = std::io::stdout().lock();
+    let _ =
+        writeln!(out, "iot-jobs-emulator listening on {url} (iot and iot-jobs-data, clock {:?})", args.clock);
+    if let Some(d) = server.data_addr {
+        let _ = writeln!(out, "data plane only (iot-jobs-data) on http://{d}");
+    }
+    let _ = writeln!(
+        out,
+        "Point the AWS CLI or boto3 at it with any credentials:\n  \
+         export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={region}\n  \
+         aws iot list-jobs --endpoint-url {url}\n  \
+         aws iot-jobs-data get-pending-job-executions --thing-name THING --endpoint-url {url}\n  \
+         boto3.client(\"iot\", endpoint_url=\"{url}\", region_name=\"{region}\")\n  \
+         boto3.client(\"iot-jobs-data\", endpoint_url=\"{url}\", region_name=\"{region}\")",
+        region = args.region
+    );
+    let _ = out.flush();
+    drop(out);
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    match server.shutdown().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("iot-jobs-emulator: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,309 @@
+//! Which plane a request is for, and which operation its method and path name.
+//!
+//! One endpoint serves both AWS services. A SigV4-signed request names its service in the
+//! credential scope (`Credential=AKID/20260101/us-east-1/iot/aws4_request` is the control plane,
+//! `.../iot-jobs-data/...` the data plane); signatures are never verified. An unsigned request
+//! goes to the one plane that has its method and path. Two routes exist on both planes:
+//! `GET /things/{t}/jobs/{j}` (DescribeJobExecution) and `GET /things/{t}/jobs`
+//! (ListJobExecutionsForThing vs GetPendingJobExecutions). Unsigned, they go to the **control
+//! plane**, unless the request carries something only the data plane has: a `jobId` of `$next`
+//! or an `includeJobDocument` query parameter. A listener started with `--data-addr` serves
+//! only the data plane, signed or not.
+
+use iot_jobs_core::Plane;
+
+/// An operation and its (percent-decoded, not yet validated) path parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    // Control plane: things and groups.
+    CreateThing { thing: String },
+    DescribeThing { thing: String },
+    DeleteThing { thing: String },
+    ListThings,
+    CreateThingGroup { group: String },
+    DescribeThingGroup { group: String },
+    DeleteThingGroup { group: String },
+    AddThingToThingGroup,
+    RemoveThingFromThingGroup,
+    // Control plane: jobs.
+    CreateJob { job: String },
+    DescribeJob { job: String },
+    UpdateJob { job: String },
+    DeleteJob { job: String },
+    ListJobs,
+    GetJobDocument { job: String },
+    CancelJob { job: String },
+    AssociateTargetsWithJob { job: String },
+    // Control plane: executions.
+    ListJobExecutionsForJob { job: String },
+    ListJobExecutionsForThing { thing: String },
+    DescribeJobExecution { thing: String, job: String },
+    CancelJobExecution { thing: String, job: String },
+    DeleteJobExecution { thing: String, job: String, number: String },
+    // Data plane.
+    GetPendingJobExecutions { thing: String },
+    StartNextPendingJobExecution { thing: String },
+    DescribeJobExecutionData { thing: String, job: String },
+    UpdateJobExecution { thing: String, job: String },
+    // Admin API (`/_emulator/...`).
+    GetClock,
+    SetClock,
+    Reset,
+    Stats,
+}
+
+impl Op {
+    /// The AWS operation name (as botocore and the CLI print it).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::CreateThing { .. } => "CreateThing",
+            Op::DescribeThing { .. } => "DescribeThing",
+            Op::DeleteThing { .. } => "DeleteThing",
+            Op::ListThings => "ListThings",
+            Op::CreateThingGroup { .. } => "CreateThingGroup",
+            Op::DescribeThingGroup { .. } => "DescribeThingGroup",
+            Op::DeleteThingGroup { .. } => "DeleteThingGroup",
+            Op::AddThingToThingGroup => "AddThingToThingGroup",
+            Op::RemoveThingFromThingGroup => "RemoveThingFromThingGroup",
+            Op::CreateJob { .. } => "CreateJob",
+            Op::DescribeJob { .. } => "DescribeJob",
+            Op::UpdateJob { .. } => "UpdateJob",
+            Op::DeleteJob { .. } => "DeleteJob",
+            Op::ListJobs => "ListJobs",
+            Op::GetJobDocument { .. } => "GetJobDocument",
+            Op::CancelJob { .. } => "CancelJob",
+            Op::AssociateTargetsWithJob { .. } => "AssociateTargetsWithJob",
+            Op::ListJobExecutionsForJob { .. } => "ListJobExecutionsForJob",
+            Op::ListJobExecutionsForThing { .. } => "ListJobExecutionsForThing",
+            Op::DescribeJobExecution { .. } | Op::DescribeJobExecutionData { .. } => "DescribeJobExecution",
+            Op::CancelJobExecution { .. } => "CancelJobExecution",
+            Op::DeleteJobExecution { .. } => "DeleteJobExecution",
+            Op::GetPendingJobExecutions { .. } => "GetPendingJobExecutions",
+            Op::StartNextPendingJobExecution { .. } => "StartNextPendingJobExecution",
+            Op::UpdateJobExecution { .. } => "UpdateJobExecution",
+            Op::GetClock => "GetClock",
+            Op::SetClock => "SetClock",
+            Op::Reset => "Reset",
+            Op::Stats => "Stats",
+        }
+    }
+
+    /// The plane whose error shapes the operation answers with (admin calls use the control's).
+    pub fn plane(&self) -> Plane {
+        match self {
+            Op::GetPendingJobExecutions { .. }
+            | Op::StartNextPendingJobExecution { .. }
+            | Op::DescribeJobExecutionData { .. }
+            | Op::UpdateJobExecution { .. } => Plane::Data,
+            _ => Plane::Control,
+        }
+    }
+}
+
+/// What the router made of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// An operation.
+    Op(Op),
+    /// The path exists on the plane, not with this method (405).
+    MethodNotAllowed,
+    /// No such path on the plane (404).
+    NotFound,
+    /// Signed for a service this endpoint does not serve.
+    UnknownService(String),
+}
+
+/// The service a SigV4 request was signed for: from the `Authorization` header, or from a
+/// presigned URL's `X-Amz-Credential` query parameter.
+pub fn signed_service(authorization: Option<&str>, query: &[(String, String)]) -> Option<String> {
+    let scope = match authorization {
+        Some(h) => {
+            let start = h.find("Credential=")?.checked_add("Credential=".len())?;
+            let rest = h.get(start..)?;
+            rest.split([',', ' ']).next()?.to_owned()
+        }
+        None => query.iter().find(|(k, _)| k == "X-Amz-Credential").map(|(_, v)| v.clone())?,
+    };
+    // AKID/date/region/service/aws4_request
+    let parts: Vec<&str> = scope.split('/').collect();
+    match parts.as_slice() {
+        [_, _, _, service, "aws4_request"] => Some((*service).to_owned()),
+        _ => None,
+    }
+}
+
+/// Splits and percent-decodes a path; `None` if a segment is not UTF-8 after decoding.
+pub fn segments(path: &str) -> Option<Vec<String>> {
+    path.trim_start_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8().ok().map(|c| c.into_owned()))
+        .collect()
+}
+
+/// Routes a request. `data_only` is the `--data-addr` listener.
+pub fn route(
+    method: &str,
+    segs: &[String],
+    query: &[(String, String)],
+    service: Option<&str>,
+    data_only: bool,
+) -> Route {
+    if !data_only && segs.first().map(String::as_str) == Some("_emulator") {
+        return admin(method, segs);
+    }
+    if data_only {
+        return data(method, segs);
+    }
+    match service {
+        Some("iot") => control(method, segs),
+        Some("iot-jobs-data") => data(method, segs),
+        Some(other) => Route::UnknownService(other.to_owned()),
+        None => match (control(method, segs), data(method, segs)) {
+            (Route::Op(c), Route::Op(d)) => {
+                let dollar_next = matches!(&d, Op::DescribeJobExecutionData { job, .. } if job == "$next");
+                let data_marker = dollar_next || query.iter().any(|(k, _)| k == "includeJobDocument");
+                Route::Op(if data_marker { d } else { c })
+            }
+            (Route::Op(op), _) | (_, Route::Op(op)) => Route::Op(op),
+            (Route::MethodNotAllowed, _) | (_, Route::MethodNotAllowed) => Route::MethodNotAllowed,
+            _ => Route::NotFound,
+        },
+    }
+}
+
+fn s(v: &str) -> String {
+    v.to_owned()
+}
+
+/// Picks the operation for `method` among those a path has; 405 if the path has others.
+fn pick(method: &str, ops: Vec<(&str, Op)>) -> Route {
+    if ops.is_empty() {
+        return Route::NotFound;
+    }
+    ops.into_iter().find(|(m, _)| *m == method).map_or(Route::MethodNotAllowed, |(_, op)| Route::Op(op))
+}
+
+fn control(method: &str, segs: &[String]) -> Route {
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let ops = match segs.as_slice() {
+        ["things"] => vec![("GET", Op::ListThings)],
+        ["things", t] => vec![
+            ("POST", Op::CreateThing { thing: s(t) }),
+            ("GET", Op::DescribeThing { thing: s(t) }),
+            ("DELETE", Op::DeleteThing { thing: s(t) }),
+        ],
+        ["things", t, "jobs"] => vec![("GET", Op::ListJobExecutionsForThing { thing: s(t) })],
+        ["things", t, "jobs", j] => vec![("GET", Op::DescribeJobExecution { thing: s(t), job: s(j) })],
+        ["things", t, "jobs", j, "cancel"] => {
+            vec![("PUT", Op::CancelJobExecution { thing: s(t), job: s(j) })]
+        }
+        ["things", t, "jobs", j, "executionNumber", n] => {
+            vec![("DELETE", Op::DeleteJobExecution { thing: s(t), job: s(j), number: s(n) })]
+        }
+        ["thing-groups", "addThingToThingGroup"] => vec![("PUT", Op::AddThingToThingGroup)],
+        ["thing-groups", "removeThingFromThingGroup"] => vec![("PUT", Op::RemoveThingFromThingGroup)],
+        ["thing-groups", g] => vec![
+            ("POST", Op::CreateThingGroup { group: s(g) }),
+            ("GET", Op::DescribeThingGroup { group: s(g) }),
+            ("DELETE", Op::DeleteThingGroup { group: s(g) }),
+        ],
+        ["jobs"] => vec![("GET", Op::ListJobs)],
+        ["jobs", j] => vec![
+            ("PUT", Op::CreateJob { job: s(j) }),
+            ("GET", Op::DescribeJob { job: s(j) }),
+            ("PATCH", Op::UpdateJob { job: s(j) }),
+            ("DELETE", Op::DeleteJob { job: s(j) }),
+        ],
+        ["jobs", j, "job-document"] => vec![("GET", Op::GetJobDocument { job: s(j) })],
+        ["jobs", j, "cancel"] => vec![("PUT", Op::CancelJob { job: s(j) })],
+        ["jobs", j, "targets"] => vec![("POST", Op::AssociateTargetsWithJob { job: s(j) })],
+        ["jobs", j, "things"] => vec![("GET", Op::ListJobExecutionsForJob { job: s(j) })],
+        _ => vec![],
+    };
+    pick(method, ops)
+}
+
+fn data(method: &str, segs: &[String]) -> Route {
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let ops = match segs.as_slice() {
+        ["things", t, "jobs"] => vec![("GET", Op::GetPendingJobExecutions { thing: s(t) })],
+        ["things", t, "jobs", "$next"] => vec![
+            ("PUT", Op::StartNextPendingJobExecution { thing: s(t) }),
+            ("GET", Op::DescribeJobExecutionData { thing: s(t), job: s("$next") }),
+            ("POST", Op::UpdateJobExecution { thing: s(t), job: s("$next") }),
+        ],
+        ["things", t, "jobs", j] => vec![
+            ("GET", Op::DescribeJobExecutionData { thing: s(t), job: s(j) }),
+            ("POST", Op::UpdateJobExecution { thing: s(t), job: s(j) }),
+        ],
+        _ => vec![],
+    };
+    pick(method, ops)
+}
+
+fn admin(method: &str, segs: &[String]) -> Route {
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let ops = match segs.as_slice() {
+        ["_emulator", "clock"] => vec![("GET", Op::GetClock), ("POST", Op::SetClock)],
+        ["_emulator", "reset"] => vec![("POST", Op::Reset)],
+        ["_emulator", "stats"] => vec![("GET", Op::Stats)],
+        _ => vec![],
+    };
+    pick(method, ops)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn segs(p: &str) -> Vec<String> {
+        segments(p).unwrap()
+    }
+
+    #[test]
+    fn service_from_credential_scope() {
+        let h = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iot-jobs-data/aws4_request, SignedHeaders=host, Signature=0";
+        assert_eq!(signed_service(Some(h), &[]).as_deref(), Some("iot-jobs-data"));
+        assert_eq!(signed_service(Some("Bearer x"), &[]), None);
+        let q = vec![(s("X-Amz-Credential"), s("AKID/20260101/us-east-1/iot/aws4_request"))];
+        assert_eq!(signed_service(None, &q).as_deref(), Some("iot"));
+    }
+
+    #[test]
+    fn unsigned_routes() {
+        let r = |m, p: &str, q: &[(String, String)]| route(m, &segs(p), q, None, false);
+        assert_eq!(
+            r("GET", "/things/t/jobs/j", &[]),
+            Route::Op(Op::DescribeJobExecution { thing: s("t"), job: s("j") })
+        );
+        assert_eq!(
+            r("GET", "/things/t/jobs/%24next", &[]),
+            Route::Op(Op::DescribeJobExecutionData { thing: s("t"), job: s("$next") })
+        );
+        let q = vec![(s("includeJobDocument"), s("true"))];
+        assert!(matches!(r("GET", "/things/t/jobs/j", &q), Route::Op(Op::DescribeJobExecutionData { .. })));
+        assert!(matches!(r("GET", "/things/t/jobs", &[]), Route::Op(Op::ListJobExecutionsForThing { .. })));
+        assert!(matches!(r("POST", "/things/t/jobs/j", &[]), Route::Op(Op::UpdateJobExecution { .. })));
+        assert!(matches!(
+            r("PUT", "/things/t/jobs/$next", &[]),
+            Route::Op(Op::StartNextPendingJobExecution { .. })
+        ));
+        assert_eq!(r("PATCH", "/things/t/jobs/j", &[]), Route::MethodNotAllowed);
+        assert_eq!(r("GET", "/nope", &[]), Route::NotFound);
+    }
+
+    #[test]
+    fn signed_and_data_only_routes() {
+        let p = segs("/things/t/jobs");
+        assert!(matches!(
+            route("GET", &p, &[], Some("iot-jobs-data"), false),
+            Route::Op(Op::GetPendingJobExecutions { .. })
+        ));
+        assert!(matches!(route("GET", &p, &[], None, true), Route::Op(Op::GetPendingJobExecutions { .. })));
+        assert_eq!(route("GET", &segs("/jobs"), &[], None, true), Route::NotFound);
+        assert_eq!(route("GET", &p, &[], Some("s3"), false), Route::UnknownService(s("s3")));
+        assert_eq!(route("GET", &segs("/_emulator/clock"), &[], None, true), Route::NotFound);
+    }
+}

@@ -1,0 +1,272 @@
+//! The emulator's state: the core's [`Registry`] over heap tables with caps, plus the payloads
+//! the registry does not keep (job documents, descriptions, comments, thing attributes, thing
+//! groups), the clock, and the event counters.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use iot_jobs_core::registry::{
+    DetailsBuf, Entry, Event, EventSink, ExecutionEntry, JobEntry, PairEntry, Registry, Slots, Storage,
+    Tables, ThingEntry, Timer,
+};
+use iot_jobs_core::{Policy, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Clock;
+use crate::wire::{Arns, JobConfigs, StringMap};
+
+/// A heap vector that grows up to a cap (memory is used as the table fills).
+#[derive(Debug)]
+pub struct Growable<T> {
+    items: Vec<T>,
+    cap: usize,
+}
+
+impl<T> Slots<T> for Growable<T> {
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+    fn capacity(&self) -> usize {
+        self.cap
+    }
+    fn get(&self, i: usize) -> Option<&T> {
+        self.items.get(i)
+    }
+    fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.items.get_mut(i)
+    }
+    fn push(&mut self, value: T) -> Result<(), T> {
+        if self.items.len() >= self.cap {
+            return Err(value);
+        }
+        self.items.push(value);
+        Ok(())
+    }
+    fn pop(&mut self) -> Option<T> {
+        self.items.pop()
+    }
+    fn clear(&mut self) {
+        self.items.clear();
+    }
+}
+
+fn growable<T>(cap: usize) -> Growable<T> {
+    Growable { items: Vec::new(), cap }
+}
+
+/// Table caps (`--max-*` flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    /// Jobs, including those being deleted.
+    pub jobs: usize,
+    /// Things (including deleted things that executions still refer to).
+    pub things: usize,
+    /// Executions, and (job, thing) pairs.
+    pub executions: usize,
+    /// Executions with a non-empty statusDetails map (up to 1 KiB each).
+    pub status_details: usize,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Caps { jobs: 100_000, things: 100_000, executions: 1_000_000, status_details: 100_000 }
+    }
+}
+
+/// Heap storage with caps.
+#[derive(Debug, Clone, Copy)]
+pub struct Heap(pub Caps);
+
+impl Storage for Heap {
+    type Jobs = Growable<Entry<JobEntry>>;
+    type Things = Growable<Entry<ThingEntry>>;
+    type Executions = Growable<Entry<ExecutionEntry>>;
+    type Details = Growable<Entry<DetailsBuf>>;
+    type Pairs = Growable<Entry<PairEntry>>;
+    type Timers = Growable<Timer>;
+    type Index = Growable<u32>;
+
+    fn into_tables(self) -> Tables<Self> {
+        let c = self.0;
+        // The index wants at least twice jobs + things + pairs buckets; they are allocated now.
+        let buckets = c.jobs.saturating_add(c.things).saturating_add(c.executions).saturating_mul(2);
+        Tables {
+            jobs: growable(c.jobs),
+            things: growable(c.things),
+            executions: growable(c.executions),
+            details: growable(c.status_details),
+            pairs: growable(c.executions),
+            // About one timer per execution, plus job schedule events.
+            timers: growable(c.executions.saturating_add(c.jobs)),
+            index: growable(buckets.saturating_add(1)),
+        }
+    }
+}
+
+/// What the emulator keeps about a thing (the registry knows only its name).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ThingMeta {
+    pub id: String,
+    pub type_name: Option<String>,
+    pub attributes: StringMap,
+    pub version: u64,
+}
+
+/// A thing group: it lives only in the emulator.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct GroupMeta {
+    pub id: String,
+    pub description: Option<String>,
+    pub attributes: StringMap,
+    pub parent: Option<String>,
+    pub members: BTreeSet<String>,
+    pub version: u64,
+    pub created_at: u64,
+}
+
+/// A job's payloads (the registry keeps its lifecycle state).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct JobMeta {
+    pub document: Option<String>,
+    pub document_source: Option<String>,
+    pub description: Option<String>,
+    pub comment: Option<String>,
+    /// The target ARNs as given (CreateJob, then AssociateTargetsWithJob).
+    pub targets: Vec<String>,
+    /// Thing groups among the targets: CONTINUOUS jobs follow their membership.
+    pub groups: BTreeSet<String>,
+    /// Things named directly among the targets.
+    pub things: BTreeSet<String>,
+    pub configs: JobConfigs,
+}
+
+/// Everything that is not the registry, saved beside its snapshot.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Meta {
+    pub things: BTreeMap<String, ThingMeta>,
+    pub groups: BTreeMap<String, GroupMeta>,
+    pub jobs: BTreeMap<String, JobMeta>,
+    /// Source of thing and group ids.
+    pub next_id: u64,
+}
+
+impl Meta {
+    /// A fresh UUID-shaped id.
+    pub fn new_id(&mut self) -> String {
+        self.next_id = self.next_id.saturating_add(1);
+        format!("00000000-0000-4000-8000-{:012x}", self.next_id)
+    }
+}
+
+/// Counts of the notifications the registry reported (there is no MQTT broker to deliver them).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventCounts {
+    pub notify: u64,
+    pub notify_next: u64,
+    pub job_events: u64,
+    pub execution_events: u64,
+}
+
+/// The sink handed to the registry: a vector with (practically) unlimited room.
+#[derive(Debug, Default)]
+pub struct Events(pub Vec<Event>);
+
+impl EventSink for Events {
+    fn room(&self) -> usize {
+        usize::MAX / 2
+    }
+    fn push(&mut self, event: Event) {
+        self.0.push(event);
+    }
+}
+
+/// The whole state, behind one mutex.
+pub struct State {
+    pub registry: Registry<Heap>,
+    pub meta: Meta,
+    pub clock: Clock,
+    pub arns: Arns,
+    pub events: EventCounts,
+    pub caps: Caps,
+    pub deletion_delay: u64,
+    /// Bumped on every accepted change; orders the state-file writes.
+    pub generation: u64,
+}
+
+/// Executions removed per `advance` call before the lock is checked again.
+const ADVANCE_BUDGET: usize = 10_000;
+
+impl State {
+    /// An empty state.
+    pub fn new(caps: Caps, clock: Clock, arns: Arns, deletion_delay: u64) -> Self {
+        let mut registry = Registry::new(Heap(caps), Policy::DEFAULT);
+        registry.set_deletion_delay(deletion_delay);
+        State {
+            registry,
+            meta: Meta::default(),
+            clock,
+            arns,
+            events: EventCounts::default(),
+            caps,
+            deletion_delay,
+            generation: 0,
+        }
+    }
+
+    /// The clock's time.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Applies everything due now (SPEC: the registry decides what is due). Returns whether
+    /// anything changed.
+    pub fn tick(&mut self) -> bool {
+        let now = self.now();
+        let mut changed = false;
+        loop {
+            let mut sink = Events::default();
+            let res = self.registry.advance(now, ADVANCE_BUDGET, &mut sink);
+            changed |= !sink.0.is_empty();
+            self.deliver(sink);
+            match res {
+                Ok(a) => {
+                    changed |= a.work > 0;
+                    if !a.more {
+                        return changed;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!("advance refused: {e}");
+                    return changed;
+                }
+            }
+        }
+    }
+
+    /// Logs and counts the events of an operation, and drops the payloads of deleted jobs.
+    pub fn deliver(&mut self, sink: Events) {
+        for event in sink.0 {
+            tracing::debug!(?event, "event");
+            match event {
+                Event::Notify(_) => self.events.notify = self.events.notify.saturating_add(1),
+                Event::NotifyNext(_) => self.events.notify_next = self.events.notify_next.saturating_add(1),
+                Event::Job { job, event } => {
+                    self.events.job_events = self.events.job_events.saturating_add(1);
+                    if matches!(event, iot_jobs_core::registry::JobEvent::Deleted) {
+                        self.meta.jobs.remove(job.as_str());
+                    }
+                }
+                Event::Execution { .. } => {
+                    self.events.execution_events = self.events.execution_events.saturating_add(1)
+                }
+            }
+        }
+    }
+
+    /// Forgets everything (`POST /_emulator/reset`); the clock stays where it is.
+    pub fn reset(&mut self) {
+        self.registry.clear();
+        self.meta = Meta::default();
+        self.events = EventCounts::default();
+    }
+}

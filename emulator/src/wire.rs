@@ -1,0 +1,807 @@
+//! Wire shapes: serde structs mirroring botocore's `iot` (2015-05-28) and `iot-jobs-data`
+//! (2017-09-29) models (member names, optional members, nesting), the error body, ARNs and
+//! paging tokens. Timestamps are epoch seconds.
+
+use std::collections::BTreeMap;
+
+use iot_jobs_core::registry::{Cursor, ExecutionView};
+use iot_jobs_core::{Plane, Rejection, Timestamp};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// `statusDetails` / thing attributes: string to string.
+pub type StringMap = BTreeMap<String, String>;
+
+// ---- errors -------------------------------------------------------------------------------------
+
+/// An error response: status, `x-amzn-ErrorType`, and `{"message"}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// The exception name botocore maps to a modeled error.
+    pub name: &'static str,
+    /// The message.
+    pub message: String,
+}
+
+impl ApiError {
+    /// A core rejection, shaped for `plane`.
+    pub fn rejection(r: Rejection, plane: Plane) -> Self {
+        ApiError { status: r.http_status(plane), name: r.exception_name(plane), message: r.to_string() }
+    }
+    /// 400 `InvalidRequestException`.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ApiError { status: 400, name: "InvalidRequestException", message: message.into() }
+    }
+    /// 404 `ResourceNotFoundException`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError { status: 404, name: "ResourceNotFoundException", message: message.into() }
+    }
+    /// 409 `ResourceAlreadyExistsException`.
+    pub fn exists(message: impl Into<String>) -> Self {
+        ApiError { status: 409, name: "ResourceAlreadyExistsException", message: message.into() }
+    }
+    /// 409 `VersionConflictException`.
+    pub fn version_conflict(message: impl Into<String>) -> Self {
+        ApiError { status: 409, name: "VersionConflictException", message: message.into() }
+    }
+    /// 404/405 `UnknownOperationException`: no operation has this method and path.
+    pub fn unknown_operation(status: u16, message: impl Into<String>) -> Self {
+        ApiError { status, name: "UnknownOperationException", message: message.into() }
+    }
+    /// 503 `ServiceUnavailableException` (the emulator could not save its state).
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        ApiError { status: 503, name: "ServiceUnavailableException", message: message.into() }
+    }
+    /// The JSON body.
+    pub fn body(&self) -> Vec<u8> {
+        serde_json::to_vec(&ErrorBody { message: &self.message, kind: self.name }).unwrap_or_default()
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    message: &'a str,
+    #[serde(rename = "__type")]
+    kind: &'a str,
+}
+
+/// Parses a JSON body (empty means `{}`); a malformed body or a wrong type is a 400.
+pub fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
+    serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("the request body is not valid: {e}")))
+}
+
+/// A model `long` that some clients send as a JSON string (SPEC §5 expectedVersion).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Long(pub i64);
+
+impl<'de> Deserialize<'de> for Long {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum N {
+            Int(i64),
+            Str(String),
+        }
+        match N::deserialize(d)? {
+            N::Int(n) => Ok(Long(n)),
+            N::Str(s) => s.parse().map(Long).map_err(|_| serde::de::Error::custom("expected an integer")),
+        }
+    }
+}
+
+// ---- ARNs and tokens ----------------------------------------------------------------------------
+
+/// What an ARN in `targets` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `arn:aws:iot:REGION:ACCOUNT:thing/NAME`
+    Thing(String),
+    /// `arn:aws:iot:REGION:ACCOUNT:thinggroup/NAME`
+    Group(String),
+}
+
+/// Parses a thing or thing-group ARN (any region and account).
+pub fn parse_target(arn: &str) -> Result<Target, ApiError> {
+    let bad = || {
+        ApiError::invalid(format!(
+            "target {arn:?} is not a thing or thing group ARN (arn:aws:iot:REGION:ACCOUNT:thing/NAME or ...:thinggroup/NAME)"
+        ))
+    };
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(_), Some("iot"), Some(_), Some(_), Some(resource)) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad());
+    };
+    match resource.split_once('/') {
+        Some(("thing", name)) if !name.is_empty() => Ok(Target::Thing(name.to_owned())),
+        Some(("thinggroup", name)) if !name.is_empty() => Ok(Target::Group(name.to_owned())),
+        _ => Err(bad()),
+    }
+}
+
+/// Builds ARNs for one region and account.
+#[derive(Debug, Clone)]
+pub struct Arns {
+    /// `--region`.
+    pub region: String,
+    /// `--account-id`.
+    pub account: String,
+}
+
+impl Arns {
+    fn arn(&self, kind: &str, name: &str) -> String {
+        format!("arn:aws:iot:{}:{}:{kind}/{name}", self.region, self.account)
+    }
+    /// A job's ARN.
+    pub fn job(&self, id: &str) -> String {
+        self.arn("job", id)
+    }
+    /// A thing's ARN.
+    pub fn thing(&self, name: &str) -> String {
+        self.arn("thing", name)
+    }
+    /// A thing group's ARN.
+    pub fn group(&self, name: &str) -> String {
+        self.arn("thinggroup", name)
+    }
+}
+
+/// A `nextToken`: a registry cursor (`c…`) or an offset into a listing the emulator pages (`o…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Token {
+    /// Where a core listing goes on.
+    Cursor(Cursor),
+    /// How many items to skip.
+    Offset(usize),
+}
+
+impl Token {
+    /// The opaque string.
+    pub fn encode(self) -> String {
+        match self {
+            Token::Cursor(c) => {
+                let (i, g) = c.to_parts();
+                format!("c{i:08x}{g:08x}")
+            }
+            Token::Offset(n) => format!("o{n}"),
+        }
+    }
+
+    /// Parses a token this emulator gave out.
+    pub fn decode(s: &str) -> Result<Self, ApiError> {
+        let bad = || ApiError::invalid("nextToken is not valid: pass the nextToken of a previous response");
+        if let Some(hex) = s.strip_prefix('c').filter(|h| h.len() == 16 && h.is_ascii()) {
+            let (i, g) = hex.split_at(8);
+            let i = u32::from_str_radix(i, 16).map_err(|_| bad())?;
+            let g = u32::from_str_radix(g, 16).map_err(|_| bad())?;
+            return Ok(Token::Cursor(Cursor::from_parts(i, g)));
+        }
+        s.strip_prefix('o').and_then(|n| n.parse().ok()).map(Token::Offset).ok_or_else(bad)
+    }
+}
+
+// ---- schedule times -----------------------------------------------------------------------------
+
+/// Parses a `schedulingConfig` time, `YYYY-MM-DDTHH:MM` (optionally `:SS` and `Z`; UTC), to
+/// epoch seconds.
+pub fn parse_date_time(s: &str) -> Option<u64> {
+    let s = s.strip_suffix('Z').unwrap_or(s);
+    let (date, time) = s.split_once('T')?;
+    let mut d = date.splitn(3, '-').map(str::parse::<u64>);
+    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let mut t = time.splitn(3, ':').map(str::parse::<u64>);
+    let (hh, mm) = (t.next()?.ok()?, t.next()?.ok()?);
+    let ss = t.next().transpose().ok()?.unwrap_or(0);
+    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return None;
+    }
+    if hh > 23 || mm > 59 || ss > 59 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant), for y >= 1970.
+    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+// ---- control plane: things and groups ------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttributePayload {
+    pub attributes: Option<StringMap>,
+    pub merge: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateThingIn {
+    pub thing_type_name: Option<String>,
+    pub attribute_payload: Option<AttributePayload>,
+    pub billing_group_name: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateThingOut {
+    pub thing_name: String,
+    pub thing_arn: String,
+    pub thing_id: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeThingOut {
+    pub default_client_id: String,
+    pub thing_name: String,
+    pub thing_id: String,
+    pub thing_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thing_type_name: Option<String>,
+    pub attributes: StringMap,
+    pub version: u64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThingAttribute {
+    pub thing_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thing_type_name: Option<String>,
+    pub thing_arn: String,
+    pub attributes: StringMap,
+    pub version: u64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListThingsOut {
+    pub things: Vec<ThingAttribute>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThingGroupProperties {
+    pub thing_group_description: Option<String>,
+    pub attribute_payload: Option<AttributePayload>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateThingGroupIn {
+    pub parent_group_name: Option<String>,
+    pub thing_group_properties: Option<ThingGroupProperties>,
+    pub tags: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateThingGroupOut {
+    pub thing_group_name: String,
+    pub thing_group_arn: String,
+    pub thing_group_id: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupPropertiesOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thing_group_description: Option<String>,
+    pub attribute_payload: AttributesOut,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AttributesOut {
+    pub attributes: StringMap,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupMetadataOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_group_name: Option<String>,
+    pub creation_date: u64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeThingGroupOut {
+    pub thing_group_name: String,
+    pub thing_group_id: String,
+    pub thing_group_arn: String,
+    pub version: u64,
+    pub thing_group_properties: GroupPropertiesOut,
+    pub thing_group_metadata: GroupMetadataOut,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupMembershipIn {
+    pub thing_group_name: Option<String>,
+    pub thing_group_arn: Option<String>,
+    pub thing_name: Option<String>,
+    pub thing_arn: Option<String>,
+    pub override_dynamic_groups: Option<bool>,
+}
+
+// ---- control plane: jobs -------------------------------------------------------------------------
+
+/// `timeoutConfig`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimeoutConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_progress_timeout_in_minutes: Option<i64>,
+}
+
+/// `jobExecutionsRetryConfig`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryConfig {
+    pub criteria_list: Vec<RetryCriteria>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryCriteria {
+    pub failure_type: String,
+    pub number_of_retries: i64,
+}
+
+/// `abortConfig`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AbortConfig {
+    pub criteria_list: Vec<AbortCriteria>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AbortCriteria {
+    pub failure_type: String,
+    pub action: String,
+    pub threshold_percentage: f64,
+    pub min_number_of_executed_things: i64,
+}
+
+/// `jobExecutionsRolloutConfig` (`exponentialRate` is stored and echoed).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maximum_per_minute: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exponential_rate: Option<serde_json::Value>,
+}
+
+/// `schedulingConfig` (`maintenanceWindows` is stored and echoed).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SchedulingConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_behavior: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maintenance_windows: Option<serde_json::Value>,
+}
+
+/// The configuration members of CreateJob, stored with the job and echoed by DescribeJob.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobConfigs {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presigned_url_config: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_executions_rollout_config: Option<RolloutConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abort_config: Option<AbortConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_config: Option<TimeoutConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_executions_retry_config: Option<RetryConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduling_config: Option<SchedulingConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateJobIn {
+    pub targets: Option<Vec<String>>,
+    pub document_source: Option<String>,
+    pub document: Option<String>,
+    pub description: Option<String>,
+    pub target_selection: Option<String>,
+    pub namespace_id: Option<String>,
+    pub tags: Option<serde_json::Value>,
+    pub job_template_arn: Option<String>,
+    pub document_parameters: Option<serde_json::Value>,
+    pub destination_package_versions: Option<serde_json::Value>,
+    #[serde(flatten)]
+    pub configs: JobConfigs,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobRef {
+    pub job_arn: String,
+    pub job_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateJobIn {
+    pub description: Option<String>,
+    #[serde(flatten)]
+    pub configs: JobConfigs,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelJobIn {
+    pub reason_code: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssociateTargetsIn {
+    pub targets: Option<Vec<String>>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessDetailsOut {
+    pub number_of_canceled_things: u32,
+    pub number_of_succeeded_things: u32,
+    pub number_of_failed_things: u32,
+    pub number_of_rejected_things: u32,
+    pub number_of_queued_things: u32,
+    pub number_of_in_progress_things: u32,
+    pub number_of_removed_things: u32,
+    pub number_of_timed_out_things: u32,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobOut {
+    pub job_arn: String,
+    pub job_id: String,
+    pub target_selection: &'static str,
+    pub status: &'static str,
+    pub force_canceled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    pub targets: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub created_at: u64,
+    pub last_updated_at: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<u64>,
+    pub job_process_details: ProcessDetailsOut,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace_id: Option<String>,
+    pub is_concurrent: bool,
+    #[serde(flatten)]
+    pub configs: JobConfigs,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeJobOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_source: Option<String>,
+    pub job: JobOut,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobSummary {
+    pub job_arn: String,
+    pub job_id: String,
+    pub target_selection: &'static str,
+    pub status: &'static str,
+    pub created_at: u64,
+    pub last_updated_at: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<u64>,
+    pub is_concurrent: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListJobsOut {
+    pub jobs: Vec<JobSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GetJobDocumentOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+}
+
+// ---- control plane: executions -------------------------------------------------------------------
+
+fn details(v: &ExecutionView<'_>) -> StringMap {
+    v.status_details().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusDetailsOut {
+    pub details_map: StringMap,
+}
+
+/// The control plane's `JobExecution`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionOut {
+    pub job_id: String,
+    pub status: &'static str,
+    pub force_canceled: bool,
+    pub status_details: StatusDetailsOut,
+    pub thing_arn: String,
+    pub queued_at: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<u64>,
+    pub last_updated_at: u64,
+    pub execution_number: u64,
+    pub version_number: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approximate_seconds_before_timed_out: Option<u64>,
+}
+
+impl ExecutionOut {
+    pub fn new(v: &ExecutionView<'_>, arns: &Arns, now: Timestamp) -> Self {
+        ExecutionOut {
+            job_id: v.job_id().to_string(),
+            status: v.status().as_str(),
+            force_canceled: v.force_canceled(),
+            status_details: StatusDetailsOut { details_map: details(v) },
+            thing_arn: arns.thing(v.thing_name().as_str()),
+            queued_at: v.queued_at().secs(),
+            started_at: v.started_at().map(|t| t.secs()),
+            last_updated_at: v.last_updated_at().secs(),
+            execution_number: v.number().get(),
+            version_number: v.version().get(),
+            approximate_seconds_before_timed_out: v.approximate_seconds_before_timed_out(now),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct DescribeExecutionOut {
+    pub execution: ExecutionOut,
+}
+
+/// The control plane's `JobExecutionSummary`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionSummary {
+    pub status: &'static str,
+    pub queued_at: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<u64>,
+    pub last_updated_at: u64,
+    pub execution_number: u64,
+    pub retry_attempt: u8,
+}
+
+impl ExecutionSummary {
+    pub fn new(v: &ExecutionView<'_>) -> Self {
+        ExecutionSummary {
+            status: v.status().as_str(),
+            queued_at: v.queued_at().secs(),
+            started_at: v.started_at().map(|t| t.secs()),
+            last_updated_at: v.last_updated_at().secs(),
+            execution_number: v.number().get(),
+            retry_attempt: v.retry_attempt(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SummaryForJob {
+    pub thing_arn: String,
+    pub job_execution_summary: ExecutionSummary,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SummaryForThing {
+    pub job_id: String,
+    pub job_execution_summary: ExecutionSummary,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListExecutionsOut<T> {
+    pub execution_summaries: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelExecutionIn {
+    pub expected_version: Option<Long>,
+    pub status_details: Option<StringMap>,
+}
+
+// ---- data plane ------------------------------------------------------------------------------------
+
+/// The data plane's `JobExecution`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataExecutionOut {
+    pub job_id: String,
+    pub thing_name: String,
+    pub status: &'static str,
+    pub status_details: StringMap,
+    pub queued_at: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<u64>,
+    pub last_updated_at: u64,
+    pub version_number: u64,
+    pub execution_number: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approximate_seconds_before_timed_out: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_document: Option<String>,
+}
+
+impl DataExecutionOut {
+    pub fn new(v: &ExecutionView<'_>, document: Option<String>, now: Timestamp) -> Self {
+        DataExecutionOut {
+            job_id: v.job_id().to_string(),
+            thing_name: v.thing_name().to_string(),
+            status: v.status().as_str(),
+            status_details: details(v),
+            queued_at: v.queued_at().secs(),
+            started_at: v.started_at().map(|t| t.secs()),
+            last_updated_at: v.last_updated_at().secs(),
+            version_number: v.version().get(),
+            execution_number: v.number().get(),
+            approximate_seconds_before_timed_out: v.approximate_seconds_before_timed_out(now),
+            job_document: document,
+        }
+    }
+}
+
+/// DescribeJobExecution and StartNextPendingJobExecution: no `execution` when nothing is pending.
+#[derive(Debug, Serialize)]
+pub struct DataExecutionResult {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution: Option<DataExecutionOut>,
+}
+
+/// The data plane's `JobExecutionSummary`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataSummary {
+    pub job_id: String,
+    pub queued_at: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<u64>,
+    pub last_updated_at: u64,
+    pub version_number: u64,
+    pub execution_number: u64,
+}
+
+impl DataSummary {
+    pub fn new(v: &ExecutionView<'_>) -> Self {
+        DataSummary {
+            job_id: v.job_id().to_string(),
+            queued_at: v.queued_at().secs(),
+            started_at: v.started_at().map(|t| t.secs()),
+            last_updated_at: v.last_updated_at().secs(),
+            version_number: v.version().get(),
+            execution_number: v.number().get(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingOut {
+    pub in_progress_jobs: Vec<DataSummary>,
+    pub queued_jobs: Vec<DataSummary>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartNextIn {
+    pub status_details: Option<StringMap>,
+    pub step_timeout_in_minutes: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateExecutionIn {
+    pub status: Option<String>,
+    pub status_details: Option<StringMap>,
+    pub step_timeout_in_minutes: Option<i64>,
+    pub expected_version: Option<Long>,
+    pub include_job_execution_state: Option<bool>,
+    pub include_job_document: Option<bool>,
+    pub execution_number: Option<Long>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionStateOut {
+    pub status: &'static str,
+    pub status_details: StringMap,
+    pub version_number: u64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateExecutionOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_state: Option<ExecutionStateOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_document: Option<String>,
+}
+
+// ---- admin -----------------------------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SetClockIn {
+    pub advance_seconds: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ClockOut {
+    pub now: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip() {
+        for t in [Token::Cursor(Cursor::from_parts(7, 3)), Token::Offset(250)] {
+            assert_eq!(Token::decode(&t.encode()).unwrap(), t);
+        }
+        for bad in ["", "c12", "x1", "o-1", "cZZZZZZZZ00000000"] {
+            assert!(Token::decode(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn targets_and_times() {
+        assert_eq!(parse_target("arn:aws:iot:us-east-1:1:thing/t1").unwrap(), Target::Thing("t1".into()));
+        assert_eq!(parse_target("arn:aws:iot:r:1:thinggroup/g").unwrap(), Target::Group("g".into()));
+        assert!(parse_target("arn:aws:iot:r:1:job/j").is_err());
+        assert!(parse_target("t1").is_err());
+        assert_eq!(parse_date_time("1970-01-01T00:00"), Some(0));
+        assert_eq!(parse_date_time("2026-01-01T12:30"), Some(1_767_270_600));
+        assert_eq!(parse_date_time("2026-01-01T12:30:15Z"), Some(1_767_270_615));
+        assert_eq!(parse_date_time("2026-13-01T12:30"), None);
+        assert_eq!(parse_date_time("tomorrow"), None);
+    }
+}

@@ -1,0 +1,862 @@
+//! Every operation and every error class over real HTTP, against an in-process emulator on an
+//! ephemeral loopback port.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+
+use iot_jobs_emulator::clock::ClockMode;
+use iot_jobs_emulator::{Config, Server};
+use serde_json::{Value, json};
+
+const CONTROL: &str =
+    "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iot/aws4_request, SignedHeaders=host, Signature=00";
+const DATA: &str = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iot-jobs-data/aws4_request, SignedHeaders=host, Signature=00";
+const ARN: &str = "arn:aws:iot:us-east-1:123456789012";
+
+struct Emu {
+    server: Server,
+    url: String,
+    http: reqwest::Client,
+}
+
+/// What a request got back: status, `x-amzn-ErrorType`, JSON body (Null when empty).
+#[derive(Debug)]
+struct Got {
+    status: u16,
+    error: Option<String>,
+    body: Value,
+}
+
+impl Got {
+    fn ok(self) -> Value {
+        assert_eq!(self.status, 200, "{self:?}");
+        self.body
+    }
+    fn err(&self, status: u16, name: &str) {
+        assert_eq!((self.status, self.error.as_deref()), (status, Some(name)), "{self:?}");
+        assert_eq!(self.body["__type"], name);
+        assert!(self.body["message"].as_str().is_some_and(|m| !m.is_empty()), "{self:?}");
+    }
+    fn message(&self) -> &str {
+        self.body["message"].as_str().unwrap_or("")
+    }
+}
+
+async fn start(f: impl FnOnce(&mut Config)) -> Emu {
+    let mut config =
+        Config { addr: "127.0.0.1:0".parse().unwrap(), clock: ClockMode::Manual, ..Config::default() };
+    f(&mut config);
+    let server = iot_jobs_emulator::start(config).await.unwrap();
+    let url = format!("http://{}", server.addr);
+    Emu { server, url, http: reqwest::Client::new() }
+}
+
+async fn emu() -> Emu {
+    start(|_| {}).await
+}
+
+impl Emu {
+    async fn raw(&self, auth: Option<&str>, method: &str, path: &str, body: Option<Vec<u8>>) -> Got {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let error = resp.headers().get("x-amzn-ErrorType").map(|v| v.to_str().unwrap().to_owned());
+        let bytes = resp.bytes().await.unwrap();
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
+        Got { status, error, body }
+    }
+    async fn ctl(&self, method: &str, path: &str, body: Option<Value>) -> Got {
+        self.raw(Some(CONTROL), method, path, body.map(|b| b.to_string().into_bytes())).await
+    }
+    async fn data(&self, method: &str, path: &str, body: Option<Value>) -> Got {
+        self.raw(Some(DATA), method, path, body.map(|b| b.to_string().into_bytes())).await
+    }
+    async fn thing(&self, name: &str) {
+        self.ctl("POST", &format!("/things/{name}"), Some(json!({}))).await.ok();
+    }
+    async fn job(&self, id: &str, targets: &[&str], extra: Value) -> Got {
+        let targets: Vec<String> = targets
+            .iter()
+            .map(|t| match t.strip_prefix("group:") {
+                Some(g) => format!("{ARN}:thinggroup/{g}"),
+                None => format!("{ARN}:thing/{t}"),
+            })
+            .collect();
+        let mut body = json!({"targets": targets, "document": "{\"op\":\"update\"}"});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        self.ctl("PUT", &format!("/jobs/{id}"), Some(body)).await
+    }
+    async fn update(&self, thing: &str, job: &str, body: Value) -> Got {
+        self.data("POST", &format!("/things/{thing}/jobs/{job}"), Some(body)).await
+    }
+    async fn exec_status(&self, thing: &str, job: &str) -> String {
+        let d = self.ctl("GET", &format!("/things/{thing}/jobs/{job}"), None).await.ok();
+        d["execution"]["status"].as_str().unwrap().to_owned()
+    }
+    async fn job_status(&self, job: &str) -> String {
+        let d = self.ctl("GET", &format!("/jobs/{job}"), None).await.ok();
+        d["job"]["status"].as_str().unwrap().to_owned()
+    }
+    async fn advance(&self, secs: u64) -> u64 {
+        let b = self.raw(
+            None,
+            "POST",
+            "/_emulator/clock",
+            Some(json!({"advanceSeconds": secs}).to_string().into_bytes()),
+        );
+        b.await.ok()["now"].as_u64().unwrap()
+    }
+}
+
+// ---- things and groups ------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn things_create_describe_list_delete() {
+    let e = emu().await;
+    let created = e
+        .ctl("POST", "/things/t1", Some(json!({"attributePayload": {"attributes": {"model": "x"}}})))
+        .await
+        .ok();
+    assert_eq!(created["thingArn"], format!("{ARN}:thing/t1"));
+    // Same request again: accepted; different attributes: 409.
+    e.ctl("POST", "/things/t1", Some(json!({"attributePayload": {"attributes": {"model": "x"}}}))).await.ok();
+    e.ctl("POST", "/things/t1", Some(json!({}))).await.err(409, "ResourceAlreadyExistsException");
+    let d = e.ctl("GET", "/things/t1", None).await.ok();
+    assert_eq!(
+        (d["thingName"].as_str(), d["attributes"]["model"].as_str(), d["version"].as_u64()),
+        (Some("t1"), Some("x"), Some(1))
+    );
+    e.thing("t2").await;
+    e.thing("t3").await;
+    let page = e.ctl("GET", "/things?maxResults=2", None).await.ok();
+    assert_eq!(page["things"].as_array().unwrap().len(), 2);
+    let token = page["nextToken"].as_str().unwrap();
+    let rest = e.ctl("GET", &format!("/things?maxResults=2&nextToken={token}"), None).await.ok();
+    assert_eq!(rest["things"][0]["thingName"], "t3");
+    assert!(rest.get("nextToken").is_none());
+    let by_attr = e.ctl("GET", "/things?attributeName=model&attributeValue=x", None).await.ok();
+    assert_eq!(by_attr["things"].as_array().unwrap().len(), 1);
+    e.ctl("GET", "/things?maxResults=0", None).await.err(400, "InvalidRequestException");
+    e.ctl("GET", "/things?nextToken=garbage", None).await.err(400, "InvalidRequestException");
+    e.ctl("DELETE", "/things/t1?expectedVersion=7", None).await.err(409, "VersionConflictException");
+    e.ctl("DELETE", "/things/t1?expectedVersion=1", None).await.ok();
+    e.ctl("GET", "/things/t1", None).await.err(404, "ResourceNotFoundException");
+    // Deleting an unknown thing succeeds (API reference).
+    e.ctl("DELETE", "/things/never", None).await.ok();
+    // The core's validator: full match of [a-zA-Z0-9:_-]+.
+    let bad = e.ctl("POST", "/things/bad!name", Some(json!({}))).await;
+    bad.err(400, "InvalidRequestException");
+    assert!(bad.message().contains("thingName has a character that is not allowed at position 3"), "{bad:?}");
+}
+
+#[tokio::test]
+async fn groups_and_membership() {
+    let e = emu().await;
+    e.thing("t1").await;
+    let g = e
+        .ctl(
+            "POST",
+            "/thing-groups/g1",
+            Some(json!({"thingGroupProperties": {"thingGroupDescription": "d"}})),
+        )
+        .await
+        .ok();
+    assert_eq!(g["thingGroupArn"], format!("{ARN}:thinggroup/g1"));
+    let d = e.ctl("GET", "/thing-groups/g1", None).await.ok();
+    assert_eq!(d["thingGroupProperties"]["thingGroupDescription"], "d");
+    let add = |g: &str, t: &str| json!({"thingGroupName": g, "thingName": t});
+    e.ctl("PUT", "/thing-groups/addThingToThingGroup", Some(add("g1", "t1"))).await.ok();
+    e.ctl("PUT", "/thing-groups/addThingToThingGroup", Some(add("nope", "t1")))
+        .await
+        .err(404, "ResourceNotFoundException");
+    e.ctl("PUT", "/thing-groups/addThingToThingGroup", Some(add("g1", "nope")))
+        .await
+        .err(404, "ResourceNotFoundException");
+    e.ctl("PUT", "/thing-groups/addThingToThingGroup", Some(json!({"thingName": "t1"})))
+        .await
+        .err(400, "InvalidRequestException");
+    let by_arn =
+        json!({"thingGroupArn": format!("{ARN}:thinggroup/g1"), "thingArn": format!("{ARN}:thing/t1")});
+    e.ctl("PUT", "/thing-groups/removeThingFromThingGroup", Some(by_arn)).await.ok();
+    e.ctl("POST", "/thing-groups/g1", Some(json!({}))).await.err(409, "ResourceAlreadyExistsException");
+    e.ctl("POST", "/thing-groups/child", Some(json!({"parentGroupName": "nope"})))
+        .await
+        .err(400, "InvalidRequestException");
+    e.ctl("DELETE", "/thing-groups/g1", None).await.ok();
+    e.ctl("GET", "/thing-groups/g1", None).await.err(404, "ResourceNotFoundException");
+    e.ctl("DELETE", "/thing-groups/g1", None).await.ok();
+}
+
+// ---- jobs and a device run ----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn job_lifecycle_with_a_device() {
+    let e = emu().await;
+    for t in ["t1", "t2"] {
+        e.thing(t).await;
+    }
+    e.ctl("POST", "/thing-groups/g", Some(json!({}))).await.ok();
+    e.ctl(
+        "PUT",
+        "/thing-groups/addThingToThingGroup",
+        Some(json!({"thingGroupName": "g", "thingName": "t2"})),
+    )
+    .await
+    .ok();
+    let created = e
+        .job(
+            "j1",
+            &["t1", "group:g"],
+            json!({"description": "fw 1.2", "timeoutConfig": {"inProgressTimeoutInMinutes": 30}}),
+        )
+        .await
+        .ok();
+    assert_eq!(created, json!({"jobArn": format!("{ARN}:job/j1"), "jobId": "j1", "description": "fw 1.2"}));
+    let d = e.ctl("GET", "/jobs/j1", None).await.ok();
+    assert_eq!(d["job"]["status"], "IN_PROGRESS");
+    assert_eq!(d["job"]["targetSelection"], "SNAPSHOT");
+    assert_eq!(d["job"]["jobProcessDetails"]["numberOfQueuedThings"], 2);
+    assert_eq!(d["job"]["timeoutConfig"]["inProgressTimeoutInMinutes"], 30);
+    assert_eq!(e.ctl("GET", "/jobs/j1/job-document", None).await.ok()["document"], "{\"op\":\"update\"}");
+    let jobs = e.ctl("GET", "/jobs?status=IN_PROGRESS", None).await.ok();
+    assert_eq!(jobs["jobs"][0]["jobId"], "j1");
+    assert_eq!(e.ctl("GET", "/jobs?status=COMPLETED", None).await.ok()["jobs"], json!([]));
+    e.ctl("GET", "/jobs?status=DONE", None).await.err(400, "InvalidRequestException");
+    e.ctl("PATCH", "/jobs/j1", Some(json!({"description": "fw 1.3"}))).await.ok();
+    assert_eq!(e.ctl("GET", "/jobs/j1", None).await.ok()["job"]["description"], "fw 1.3");
+    let cfg = json!({"timeoutConfig": {"inProgressTimeoutInMinutes": 5}});
+    e.ctl("PATCH", "/jobs/j1", Some(cfg)).await.err(400, "InvalidRequestException");
+
+    // The device on t1.
+    let pending = e.data("GET", "/things/t1/jobs", None).await.ok();
+    assert_eq!(pending["queuedJobs"][0]["jobId"], "j1");
+    assert_eq!(pending["inProgressJobs"], json!([]));
+    let next = e.data("GET", "/things/t1/jobs/$next", None).await.ok();
+    assert_eq!(next["execution"]["jobDocument"], "{\"op\":\"update\"}");
+    let no_doc = e.data("GET", "/things/t1/jobs/j1?includeJobDocument=false", None).await.ok();
+    assert!(no_doc["execution"].get("jobDocument").is_none());
+    let started = e
+        .data(
+            "PUT",
+            "/things/t1/jobs/$next",
+            Some(json!({"statusDetails": {"step": "download"}, "stepTimeoutInMinutes": 10})),
+        )
+        .await
+        .ok();
+    assert_eq!(started["execution"]["status"], "IN_PROGRESS");
+    assert_eq!(started["execution"]["versionNumber"], 2);
+    assert_eq!(started["execution"]["statusDetails"]["step"], "download");
+    let pending = e.data("GET", "/things/t1/jobs", None).await.ok();
+    assert_eq!(pending["inProgressJobs"][0]["jobId"], "j1");
+    // expectedVersion mismatch: data plane 409 with the InvalidStateTransitionException shape (R13).
+    e.update("t1", "j1", json!({"status": "SUCCEEDED", "expectedVersion": 1}))
+        .await
+        .err(409, "InvalidStateTransitionException");
+    let done = e
+        .update(
+            "t1",
+            "j1",
+            json!({"status": "SUCCEEDED", "expectedVersion": "2", "statusDetails": {"step": "done"},
+                   "includeJobExecutionState": true, "includeJobDocument": true}),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        done["executionState"],
+        json!({"status": "SUCCEEDED", "statusDetails": {"step": "done"}, "versionNumber": 3})
+    );
+    assert_eq!(done["jobDocument"], "{\"op\":\"update\"}");
+    let bare = e.update("t2", "j1", json!({"status": "IN_PROGRESS"})).await.ok();
+    assert_eq!(bare, json!({}));
+    // Terminal: back to IN_PROGRESS is a 409; the data plane no longer describes it (R11).
+    e.update("t1", "j1", json!({"status": "IN_PROGRESS"})).await.err(409, "InvalidStateTransitionException");
+    e.data("GET", "/things/t1/jobs/j1", None).await.err(410, "TerminalStateException");
+    // Nothing pending: 200 without `execution` (R19).
+    assert_eq!(e.data("PUT", "/things/t1/jobs/$next", Some(json!({}))).await.ok(), json!({}));
+    assert_eq!(e.data("GET", "/things/t1/jobs/$next", None).await.ok(), json!({}));
+    assert_eq!(
+        e.data("GET", "/things/unknown/jobs", None).await.ok(),
+        json!({"inProgressJobs": [], "queuedJobs": []})
+    );
+    // A device may not set QUEUED (R9).
+    e.update("t2", "j1", json!({"status": "QUEUED"})).await.err(409, "InvalidStateTransitionException");
+    e.update("t2", "j1", json!({"status": "SUCCESS"})).await.err(400, "InvalidRequestException");
+    e.update("t2", "j1", json!({"status": "FAILED", "stepTimeoutInMinutes": 0}))
+        .await
+        .err(400, "InvalidRequestException");
+    e.update("t2", "j1", json!({"status": "FAILED"})).await.ok();
+    assert_eq!(e.job_status("j1").await, "COMPLETED");
+    let d = e.ctl("GET", "/jobs/j1", None).await.ok();
+    assert_eq!(d["job"]["jobProcessDetails"]["numberOfSucceededThings"], 1);
+    assert_eq!(d["job"]["jobProcessDetails"]["numberOfFailedThings"], 1);
+    assert!(d["job"]["completedAt"].is_u64());
+    // Control plane describes terminal executions (R11).
+    let x = e.ctl("GET", "/things/t1/jobs/j1", None).await.ok();
+    assert_eq!(x["execution"]["statusDetails"]["detailsMap"]["step"], "done");
+    assert_eq!(x["execution"]["thingArn"], format!("{ARN}:thing/t1"));
+    e.update("t9", "j1", json!({"status": "IN_PROGRESS"})).await.err(404, "ResourceNotFoundException");
+    e.update("t1", "nope", json!({"status": "IN_PROGRESS"})).await.err(404, "ResourceNotFoundException");
+    e.update("t1", "j1", json!({})).await.err(400, "InvalidRequestException");
+}
+
+#[tokio::test]
+async fn create_job_errors() {
+    let e = emu().await;
+    e.thing("t1").await;
+    e.job("j1", &["t1"], json!({})).await.ok();
+    e.job("j1", &["t1"], json!({})).await.err(409, "ResourceAlreadyExistsException");
+    e.job("j2", &["ghost"], json!({})).await.err(404, "ResourceNotFoundException");
+    e.job("j2", &["group:ghost"], json!({})).await.err(404, "ResourceNotFoundException");
+    e.job("j2", &[], json!({})).await.err(400, "InvalidRequestException");
+    e.job("bad!id", &["t1"], json!({})).await.err(400, "InvalidRequestException");
+    e.job(&"j".repeat(65), &["t1"], json!({})).await.err(400, "InvalidRequestException");
+    let retry = json!({"jobExecutionsRetryConfig": {"criteriaList": [{"failureType": "FAILED", "numberOfRetries": 11}]}});
+    let r = e.job("j2", &["t1"], retry).await;
+    r.err(400, "InvalidRequestException");
+    assert!(r.message().contains("retry criteria"), "{r:?}");
+    let timeout = json!({"timeoutConfig": {"inProgressTimeoutInMinutes": 10081}});
+    e.job("j2", &["t1"], timeout).await.err(400, "InvalidRequestException");
+    let abort = json!({"abortConfig": {"criteriaList": [{"failureType": "FAILED", "action": "CANCEL",
+        "thresholdPercentage": 50.123, "minNumberOfExecutedThings": 1}]}});
+    e.job("j2", &["t1"], abort).await.err(400, "InvalidRequestException");
+    let sched = json!({"schedulingConfig": {"startTime": "tomorrow"}});
+    e.job("j2", &["t1"], sched).await.err(400, "InvalidRequestException");
+    e.job("j2", &["t1"], json!({"targetSelection": "SOMETIMES"})).await.err(400, "InvalidRequestException");
+    e.job("j2", &["t1"], json!({"description": "a\u{0007}b"})).await.err(400, "InvalidRequestException");
+    e.job("j2", &["t1"], json!({"document": "x".repeat(32_769)})).await.err(400, "InvalidRequestException");
+    e.job("j2", &["t1"], json!({"namespaceId": "n s"})).await.err(400, "InvalidRequestException");
+    let no_doc = e.ctl("PUT", "/jobs/j2", Some(json!({"targets": [format!("{ARN}:thing/t1")]}))).await;
+    no_doc.err(400, "InvalidRequestException");
+    let bad_arn = e.ctl("PUT", "/jobs/j2", Some(json!({"targets": ["t1"], "document": "{}"}))).await;
+    bad_arn.err(400, "InvalidRequestException");
+    // Wrong type, malformed JSON.
+    e.ctl("PUT", "/jobs/j2", Some(json!({"targets": "t1", "document": "{}"})))
+        .await
+        .err(400, "InvalidRequestException");
+    let malformed = e.raw(Some(CONTROL), "PUT", "/jobs/j2", Some(b"{\"targets\": [".to_vec())).await;
+    malformed.err(400, "InvalidRequestException");
+    // A valid configuration is stored and echoed.
+    let ok = json!({"targetSelection": "CONTINUOUS",
+        "jobExecutionsRetryConfig": {"criteriaList": [{"failureType": "FAILED", "numberOfRetries": 2}]},
+        "abortConfig": {"criteriaList": [{"failureType": "ALL", "action": "CANCEL", "thresholdPercentage": 50.5, "minNumberOfExecutedThings": 1}]},
+        "jobExecutionsRolloutConfig": {"maximumPerMinute": 100}, "namespaceId": "ns1"});
+    e.job("j3", &["t1"], ok).await.ok();
+    let d = e.ctl("GET", "/jobs/j3", None).await.ok();
+    assert_eq!(d["job"]["jobExecutionsRetryConfig"]["criteriaList"][0]["numberOfRetries"], 2);
+    assert_eq!(d["job"]["abortConfig"]["criteriaList"][0]["thresholdPercentage"], 50.5);
+    assert_eq!(d["job"]["namespaceId"], "ns1");
+    assert_eq!(d["job"]["targetSelection"], "CONTINUOUS");
+    assert_eq!(e.ctl("GET", "/jobs?namespaceId=ns1", None).await.ok()["jobs"].as_array().unwrap().len(), 1);
+    e.ctl("GET", "/jobs/nope", None).await.err(404, "ResourceNotFoundException");
+    e.ctl("GET", "/jobs/nope/job-document", None).await.err(404, "ResourceNotFoundException");
+    e.ctl("PATCH", "/jobs/nope", Some(json!({"description": "x"})))
+        .await
+        .err(404, "ResourceNotFoundException");
+}
+
+// ---- cancel and delete ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn cancel_job_with_and_without_force() {
+    let e = emu().await;
+    for t in ["t1", "t2"] {
+        e.thing(t).await;
+    }
+    e.job("j1", &["t1", "t2"], json!({})).await.ok();
+    e.update("t1", "j1", json!({"status": "IN_PROGRESS"})).await.ok();
+    let r =
+        e.ctl("PUT", "/jobs/j1/cancel", Some(json!({"reasonCode": "BAD_FW", "comment": "stop"}))).await.ok();
+    assert_eq!(r["jobId"], "j1");
+    // Without force: QUEUED canceled, IN_PROGRESS untouched.
+    assert_eq!(e.exec_status("t2", "j1").await, "CANCELED");
+    assert_eq!(e.exec_status("t1", "j1").await, "IN_PROGRESS");
+    let d = e.ctl("GET", "/jobs/j1", None).await.ok();
+    assert_eq!(
+        (d["job"]["status"].as_str(), d["job"]["reasonCode"].as_str(), d["job"]["comment"].as_str()),
+        (Some("CANCELED"), Some("BAD_FW"), Some("stop"))
+    );
+    assert_eq!(d["job"]["forceCanceled"], false);
+    // R3: CancelJob on a CANCELED job is a 400, with or without force.
+    e.ctl("PUT", "/jobs/j1/cancel?force=true", Some(json!({}))).await.err(400, "InvalidRequestException");
+    e.ctl("PUT", "/jobs/j1/cancel", Some(json!({"reasonCode": "lower"})))
+        .await
+        .err(400, "InvalidRequestException");
+    e.ctl("PUT", "/jobs/j1/cancel?force=maybe", None).await.err(400, "InvalidRequestException");
+    e.ctl("PUT", "/jobs/nope/cancel", None).await.err(404, "ResourceNotFoundException");
+
+    e.job("j2", &["t1", "t2"], json!({})).await.ok();
+    e.update("t2", "j2", json!({"status": "IN_PROGRESS"})).await.ok();
+    e.ctl("PUT", "/jobs/j2/cancel?force=true", None).await.ok();
+    assert_eq!(e.exec_status("t2", "j2").await, "CANCELED");
+    let x = e.ctl("GET", "/things/t2/jobs/j2", None).await.ok();
+    assert_eq!(x["execution"]["forceCanceled"], true);
+    assert_eq!(e.ctl("GET", "/jobs/j2", None).await.ok()["job"]["forceCanceled"], true);
+    // After a forced cancel the device cannot update it.
+    e.update("t2", "j2", json!({"status": "SUCCEEDED"})).await.err(409, "InvalidStateTransitionException");
+}
+
+#[tokio::test]
+async fn cancel_execution_force_and_version() {
+    let e = emu().await;
+    e.thing("t1").await;
+    e.job("j1", &["t1"], json!({})).await.ok();
+    e.update("t1", "j1", json!({"status": "IN_PROGRESS"})).await.ok();
+    let path = "/things/t1/jobs/j1/cancel";
+    e.ctl("PUT", path, Some(json!({}))).await.err(409, "InvalidStateTransitionException");
+    e.ctl("PUT", &format!("{path}?force=true"), Some(json!({"expectedVersion": 1})))
+        .await
+        .err(409, "VersionConflictException");
+    let too_many: serde_json::Map<String, Value> = (0..11).map(|i| (format!("k{i}"), json!("v"))).collect();
+    e.ctl("PUT", &format!("{path}?force=true"), Some(json!({"statusDetails": too_many})))
+        .await
+        .err(400, "InvalidRequestException");
+    e.ctl(
+        "PUT",
+        &format!("{path}?force=true"),
+        Some(json!({"expectedVersion": 2, "statusDetails": {"why": "ops"}})),
+    )
+    .await
+    .ok();
+    let x = e.ctl("GET", "/things/t1/jobs/j1", None).await.ok();
+    assert_eq!(
+        (x["execution"]["status"].as_str(), x["execution"]["versionNumber"].as_u64()),
+        (Some("CANCELED"), Some(3))
+    );
+    assert_eq!(x["execution"]["statusDetails"]["detailsMap"]["why"], "ops");
+    // R16: never over a terminal status.
+    e.ctl("PUT", &format!("{path}?force=true"), None).await.err(409, "InvalidStateTransitionException");
+    e.ctl("PUT", "/things/t1/jobs/nope/cancel", None).await.err(404, "ResourceNotFoundException");
+}
+
+#[tokio::test]
+async fn delete_execution_and_number_reuse() {
+    let e = emu().await;
+    e.thing("t1").await;
+    e.job("j1", &["t1"], json!({"targetSelection": "CONTINUOUS"})).await.ok();
+    let del = |n: u32, force: bool| {
+        format!("/things/t1/jobs/j1/executionNumber/{n}{}", if force { "?force=true" } else { "" })
+    };
+    // R2: QUEUED needs force.
+    e.ctl("DELETE", &del(1, false), None).await.err(409, "InvalidStateTransitionException");
+    e.update("t1", "j1", json!({"status": "IN_PROGRESS"})).await.ok();
+    e.ctl("DELETE", &del(1, false), None).await.err(409, "InvalidStateTransitionException");
+    e.ctl("DELETE", &del(2, true), None).await.err(404, "ResourceNotFoundException");
+    e.ctl("DELETE", "/things/t1/jobs/j1/executionNumber/x1", None).await.err(400, "InvalidRequestException");
+    e.ctl("DELETE", &format!("{}&namespaceId=bad%20ns", del(1, true)), None)
+        .await
+        .err(400, "InvalidRequestException");
+    e.ctl("DELETE", &del(1, true), None).await.ok();
+    e.ctl("GET", "/things/t1/jobs/j1", None).await.err(404, "ResourceNotFoundException");
+    e.data("GET", "/things/t1/jobs/j1", None).await.err(404, "ResourceNotFoundException");
+    // R7: the number is reused by the next execution of (job, thing).
+    e.ctl(
+        "POST",
+        "/jobs/j1/targets",
+        Some(json!({"targets": [format!("{ARN}:thing/t1")], "comment": "again"})),
+    )
+    .await
+    .ok();
+    let x = e.ctl("GET", "/things/t1/jobs/j1", None).await.ok();
+    assert_eq!(
+        (x["execution"]["executionNumber"].as_u64(), x["execution"]["status"].as_str()),
+        (Some(1), Some("QUEUED"))
+    );
+    e.update("t1", "j1", json!({"status": "SUCCEEDED"})).await.ok();
+    e.ctl("DELETE", &del(1, false), None).await.ok();
+    assert_eq!(e.ctl("GET", "/jobs/j1/things", None).await.ok()["executionSummaries"], json!([]));
+}
+
+#[tokio::test]
+async fn delete_job_deletion_in_progress_and_the_limit_of_ten() {
+    let e = start(|c| c.deletion_delay = 60).await;
+    e.thing("t1").await;
+    e.job("j0", &["t1"], json!({})).await.ok();
+    e.ctl("DELETE", "/jobs/j0", None).await.err(409, "InvalidStateTransitionException");
+    e.ctl("DELETE", "/jobs/j0?force=true&namespaceId=ns", None).await.ok();
+    assert_eq!(e.job_status("j0").await, "DELETION_IN_PROGRESS");
+    // R4: again is a 409; devices no longer see it; the id is not reusable yet.
+    e.ctl("DELETE", "/jobs/j0?force=true", None).await.err(409, "InvalidStateTransitionException");
+    e.data("GET", "/things/t1/jobs/j0", None).await.err(404, "ResourceNotFoundException");
+    e.job("j0", &["t1"], json!({})).await.err(409, "ResourceAlreadyExistsException");
+    assert_eq!(e.data("GET", "/things/t1/jobs", None).await.ok()["queuedJobs"], json!([]));
+    for i in 1..10 {
+        e.job(&format!("j{i}"), &["t1"], json!({})).await.ok();
+        e.ctl("DELETE", &format!("/jobs/j{i}?force=true"), None).await.ok();
+    }
+    e.job("j10", &["t1"], json!({})).await.ok();
+    let limit = e.ctl("DELETE", "/jobs/j10?force=true", None).await;
+    limit.err(410, "LimitExceededException");
+    let stats = e.raw(None, "GET", "/_emulator/stats", None).await.ok();
+    assert_eq!(stats["jobsDeleting"], 10);
+    e.advance(59).await;
+    assert_eq!(e.job_status("j0").await, "DELETION_IN_PROGRESS");
+    e.advance(1).await;
+    e.ctl("GET", "/jobs/j0", None).await.err(404, "ResourceNotFoundException");
+    e.ctl("DELETE", "/jobs/j10?force=true", None).await.ok();
+    // The id is free again once its deletion completed.
+    e.job("j0", &["t1"], json!({})).await.ok();
+    e.ctl("DELETE", "/jobs/nope", None).await.err(404, "ResourceNotFoundException");
+}
+
+// ---- listings, continuous jobs -------------------------------------------------------------------------
+
+#[tokio::test]
+async fn list_executions_paging_and_filters() {
+    let e = emu().await;
+    for i in 0..5 {
+        e.thing(&format!("t{i}")).await;
+    }
+    let all: Vec<String> = (0..5).map(|i| format!("t{i}")).collect();
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    e.job("j1", &refs, json!({})).await.ok();
+    e.job("j2", &["t0"], json!({"namespaceId": "ns"})).await.ok();
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let path = match &token {
+            Some(t) => format!("/jobs/j1/things?maxResults=2&nextToken={t}"),
+            None => "/jobs/j1/things?maxResults=2".into(),
+        };
+        let page = e.ctl("GET", &path, None).await.ok();
+        for s in page["executionSummaries"].as_array().unwrap() {
+            seen.push(s["thingArn"].as_str().unwrap().to_owned());
+            assert_eq!(s["jobExecutionSummary"]["status"], "QUEUED");
+            assert_eq!(s["jobExecutionSummary"]["retryAttempt"], 0);
+        }
+        match page["nextToken"].as_str() {
+            Some(t) => token = Some(t.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5);
+    e.update("t0", "j1", json!({"status": "IN_PROGRESS"})).await.ok();
+    let ip = e.ctl("GET", "/jobs/j1/things?status=IN_PROGRESS", None).await.ok();
+    assert_eq!(ip["executionSummaries"].as_array().unwrap().len(), 1);
+    let t0 = e.ctl("GET", "/things/t0/jobs", None).await.ok();
+    assert_eq!(t0["executionSummaries"].as_array().unwrap().len(), 2);
+    let t0j2 = e.ctl("GET", "/things/t0/jobs?jobId=j2", None).await.ok();
+    assert_eq!(t0j2["executionSummaries"][0]["jobId"], "j2");
+    let ns = e.ctl("GET", "/things/t0/jobs?namespaceId=ns&maxResults=1", None).await.ok();
+    assert_eq!(ns["executionSummaries"].as_array().unwrap().len(), 1);
+    assert!(ns.get("nextToken").is_none());
+    let page = e.ctl("GET", "/things/t0/jobs?maxResults=1", None).await.ok();
+    let token = page["nextToken"].as_str().unwrap();
+    let next = e.ctl("GET", &format!("/things/t0/jobs?maxResults=1&nextToken={token}"), None).await.ok();
+    assert_eq!(next["executionSummaries"][0]["jobId"], "j2");
+    // A made-up cursor is refused by the core; a malformed token by the emulator.
+    e.ctl("GET", "/jobs/j1/things?nextToken=cffffff0000000007", None)
+        .await
+        .err(400, "InvalidRequestException");
+    e.ctl("GET", "/jobs/j1/things?nextToken=zzz", None).await.err(400, "InvalidRequestException");
+    e.ctl("GET", "/jobs/j1/things?maxResults=251", None).await.err(400, "InvalidRequestException");
+    e.ctl("GET", "/jobs/j1/things?status=SUCCESS", None).await.err(400, "InvalidRequestException");
+    e.ctl("GET", "/jobs/nope/things", None).await.err(404, "ResourceNotFoundException");
+    e.ctl("GET", "/things/ghost/jobs", None).await.err(404, "ResourceNotFoundException");
+    e.ctl("GET", "/things/t0/jobs/j1?executionNumber=9", None).await.err(404, "ResourceNotFoundException");
+    e.ctl("GET", "/things/t0/jobs/j1?executionNumber=-1", None).await.err(400, "InvalidRequestException");
+}
+
+#[tokio::test]
+async fn continuous_jobs_follow_group_membership() {
+    let e = emu().await;
+    for t in ["t1", "t2"] {
+        e.thing(t).await;
+    }
+    e.ctl("POST", "/thing-groups/g", Some(json!({}))).await.ok();
+    e.ctl(
+        "PUT",
+        "/thing-groups/addThingToThingGroup",
+        Some(json!({"thingGroupName": "g", "thingName": "t1"})),
+    )
+    .await
+    .ok();
+    e.job("c1", &["group:g"], json!({"targetSelection": "CONTINUOUS"})).await.ok();
+    e.job("s1", &["group:g"], json!({})).await.ok();
+    // A join rolls out the CONTINUOUS job only.
+    e.ctl(
+        "PUT",
+        "/thing-groups/addThingToThingGroup",
+        Some(json!({"thingGroupName": "g", "thingName": "t2"})),
+    )
+    .await
+    .ok();
+    assert_eq!(e.exec_status("t2", "c1").await, "QUEUED");
+    e.ctl("GET", "/things/t2/jobs/s1", None).await.err(404, "ResourceNotFoundException");
+    // A leave removes it (SPEC T10).
+    e.ctl(
+        "PUT",
+        "/thing-groups/removeThingFromThingGroup",
+        Some(json!({"thingGroupName": "g", "thingName": "t2"})),
+    )
+    .await
+    .ok();
+    assert_eq!(e.exec_status("t2", "c1").await, "REMOVED");
+    // AssociateTargetsWithJob: CONTINUOUS only (SPEC §2).
+    let t = json!({"targets": [format!("{ARN}:thing/t2")]});
+    e.ctl("POST", "/jobs/s1/targets", Some(t.clone())).await.err(400, "InvalidRequestException");
+    e.ctl("POST", "/jobs/c1/targets", Some(json!({"targets": []}))).await.err(400, "InvalidRequestException");
+    e.ctl("POST", "/jobs/nope/targets", Some(t.clone())).await.err(404, "ResourceNotFoundException");
+    let r = e.ctl("POST", "/jobs/c1/targets", Some(t)).await.ok();
+    assert_eq!(r["jobArn"], format!("{ARN}:job/c1"));
+    let x = e.ctl("GET", "/things/t2/jobs/c1", None).await.ok();
+    assert_eq!(
+        (x["execution"]["status"].as_str(), x["execution"]["executionNumber"].as_u64()),
+        (Some("QUEUED"), Some(2))
+    );
+    // DeleteThing removes its pending executions.
+    e.ctl("DELETE", "/things/t1", None).await.ok();
+    assert_eq!(e.exec_status("t1", "c1").await, "REMOVED");
+}
+
+// ---- the wire: routing, bad input, limits ---------------------------------------------------------------
+
+#[tokio::test]
+async fn routing_and_bad_requests() {
+    let e = start(|c| c.data_addr = Some("127.0.0.1:0".parse().unwrap())).await;
+    e.thing("t1").await;
+    e.job("j1", &["t1"], json!({})).await.ok();
+    // Unsigned: control plane for the shared paths, data plane with a data-only marker.
+    let unsigned = e.raw(None, "GET", "/things/t1/jobs", None).await.ok();
+    assert!(unsigned.get("executionSummaries").is_some());
+    let unsigned = e.raw(None, "GET", "/things/t1/jobs/j1", None).await.ok();
+    assert!(unsigned["execution"].get("thingArn").is_some());
+    let unsigned = e.raw(None, "GET", "/things/t1/jobs/j1?includeJobDocument=true", None).await.ok();
+    assert!(unsigned["execution"].get("jobDocument").is_some());
+    assert_eq!(
+        e.raw(None, "POST", "/things/t1/jobs/j1", Some(b"{\"status\":\"IN_PROGRESS\"}".to_vec())).await.ok(),
+        json!({})
+    );
+    // The data-only listener.
+    let data_url = format!("http://{}", e.server.data_addr.unwrap());
+    let d: Value =
+        e.http.get(format!("{data_url}/things/t1/jobs")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(d["inProgressJobs"][0]["jobId"], "j1");
+    let r = e.http.get(format!("{data_url}/jobs/j1")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    // Unknown routes and methods, unknown services.
+    e.ctl("GET", "/nothing/here", None).await.err(404, "UnknownOperationException");
+    e.ctl("PATCH", "/things/t1", None).await.err(405, "UnknownOperationException");
+    e.data("GET", "/jobs/j1", None).await.err(404, "UnknownOperationException");
+    let s3 = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00";
+    e.raw(Some(s3), "GET", "/jobs", None).await.err(404, "UnknownOperationException");
+    // Bodies: oversized, malformed, wrong types, not an object.
+    let big = vec![b' '; (1 << 20) + 1];
+    e.raw(Some(CONTROL), "PUT", "/jobs/j2", Some(big)).await.err(413, "RequestEntityTooLargeException");
+    e.raw(Some(DATA), "POST", "/things/t1/jobs/j1", Some(b"not json".to_vec()))
+        .await
+        .err(400, "InvalidRequestException");
+    e.raw(Some(DATA), "POST", "/things/t1/jobs/j1", Some(b"[1]".to_vec()))
+        .await
+        .err(400, "InvalidRequestException");
+    e.update("t1", "j1", json!({"status": 3})).await.err(400, "InvalidRequestException");
+    e.update("t1", "j1", json!({"status": "IN_PROGRESS", "statusDetails": {"k": 1}}))
+        .await
+        .err(400, "InvalidRequestException");
+    e.update("t1", "j1", json!({"status": "IN_PROGRESS", "statusDetails": {"bad key": "v"}}))
+        .await
+        .err(400, "InvalidRequestException");
+    e.update("t1", "j1", json!({"status": "IN_PROGRESS", "expectedVersion": -1}))
+        .await
+        .err(400, "InvalidRequestException");
+    e.update("t1", "$next", json!({"status": "IN_PROGRESS"})).await.err(400, "InvalidRequestException");
+    e.data("GET", "/things/t1/jobs/j1?includeJobDocument=yes", None)
+        .await
+        .err(400, "InvalidRequestException");
+    e.data("PUT", "/things/t1/jobs/$next", Some(json!({"stepTimeoutInMinutes": -1})))
+        .await
+        .err(400, "InvalidRequestException");
+    e.data("GET", "/things/bad!/jobs", None).await.err(400, "InvalidRequestException");
+    let r = e.raw(Some(CONTROL), "GET", "/jobs/%FF", None).await;
+    r.err(400, "InvalidRequestException");
+}
+
+// ---- concurrency ------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn expected_version_holds_under_concurrent_writers() {
+    let e = emu().await;
+    e.thing("t1").await;
+    e.job("j1", &["t1"], json!({})).await.ok();
+    for round in 0..5u64 {
+        let version = 1 + round;
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let (http, url) = (e.http.clone(), e.url.clone());
+                tokio::spawn(async move {
+                    let body = json!({"status": "IN_PROGRESS", "expectedVersion": version});
+                    let r = http
+                        .post(format!("{url}/things/t1/jobs/j1"))
+                        .header("authorization", DATA)
+                        .json(&body)
+                        .send();
+                    r.await.unwrap().status().as_u16()
+                })
+            })
+            .collect();
+        let mut codes = Vec::new();
+        for t in tasks {
+            codes.push(t.await.unwrap());
+        }
+        assert_eq!(codes.iter().filter(|c| **c == 200).count(), 1, "{codes:?}");
+        assert_eq!(codes.iter().filter(|c| **c == 409).count(), 15, "{codes:?}");
+    }
+    let x = e.ctl("GET", "/things/t1/jobs/j1", None).await.ok();
+    assert_eq!(x["execution"]["versionNumber"], 6);
+}
+
+// ---- admin API and the state file -------------------------------------------------------------------------
+
+#[tokio::test]
+async fn admin_clock_reset_and_stats() {
+    let e = emu().await;
+    let now = e.raw(None, "GET", "/_emulator/clock", None).await.ok()["now"].as_u64().unwrap();
+    assert_eq!(e.advance(90).await, now + 90);
+    e.thing("t1").await;
+    e.job("j1", &["t1"], json!({})).await.ok();
+    let x = e.ctl("GET", "/things/t1/jobs/j1", None).await.ok();
+    assert_eq!(x["execution"]["queuedAt"], now + 90);
+    e.raw(None, "POST", "/_emulator/clock", Some(b"{\"advanceSeconds\": -5}".to_vec()))
+        .await
+        .err(400, "InvalidRequestException");
+    e.raw(None, "PUT", "/_emulator/clock", None).await.err(405, "UnknownOperationException");
+    let stats = e.raw(None, "GET", "/_emulator/stats", None).await.ok();
+    assert_eq!(stats["usage"]["executions"], 1);
+    assert!(stats["events"]["notify"].as_u64().unwrap() >= 1);
+    e.raw(None, "POST", "/_emulator/reset", None).await.ok();
+    e.ctl("GET", "/jobs/j1", None).await.err(404, "ResourceNotFoundException");
+    e.ctl("GET", "/things/t1", None).await.err(404, "ResourceNotFoundException");
+
+    let sys = start(|c| c.clock = ClockMode::System).await;
+    let r = sys.raw(None, "POST", "/_emulator/clock", Some(b"{\"advanceSeconds\": 5}".to_vec())).await;
+    r.err(400, "InvalidRequestException");
+}
+
+#[tokio::test]
+async fn system_clock_completes_deletions_by_itself() {
+    let e = start(|c| {
+        c.clock = ClockMode::System;
+        c.deletion_delay = 1;
+    })
+    .await;
+    e.thing("t1").await;
+    e.job("j1", &["t1"], json!({})).await.ok();
+    e.ctl("DELETE", "/jobs/j1?force=true", None).await.ok();
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let stats = e.raw(None, "GET", "/_emulator/stats", None).await.ok();
+    assert_eq!(stats["usage"]["jobs"], 0, "{stats}");
+}
+
+fn temp_file(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("iot-jobs-emulator-{}-{name}.json", std::process::id()));
+    let _ = std::fs::remove_file(&p);
+    p
+}
+
+#[tokio::test]
+async fn state_file_keeps_every_accepted_change() {
+    let path = temp_file("state");
+    let first = start(|c| {
+        c.state_file = Some(path.clone());
+        c.deletion_delay = 3600;
+    })
+    .await;
+    first.thing("t1").await;
+    first.thing("t2").await;
+    first.ctl("POST", "/thing-groups/g", Some(json!({}))).await.ok();
+    first
+        .ctl(
+            "PUT",
+            "/thing-groups/addThingToThingGroup",
+            Some(json!({"thingGroupName": "g", "thingName": "t2"})),
+        )
+        .await
+        .ok();
+    first.job("j1", &["t1", "group:g"], json!({"description": "kept"})).await.ok();
+    first.update("t1", "j1", json!({"status": "IN_PROGRESS", "statusDetails": {"p": "1"}})).await.ok();
+    first.job("j2", &["t1"], json!({})).await.ok();
+    first.ctl("DELETE", "/jobs/j2?force=true", None).await.ok();
+    let now = first.advance(10).await;
+    // No shutdown (as after a crash): a second emulator starts from the file.
+    let second = start(|c| {
+        c.state_file = Some(path.clone());
+        c.deletion_delay = 3600;
+    })
+    .await;
+    assert_eq!(second.raw(None, "GET", "/_emulator/clock", None).await.ok()["now"], now);
+    let x = second.ctl("GET", "/things/t1/jobs/j1", None).await.ok();
+    assert_eq!(
+        (x["execution"]["status"].as_str(), x["execution"]["versionNumber"].as_u64()),
+        (Some("IN_PROGRESS"), Some(2))
+    );
+    assert_eq!(x["execution"]["statusDetails"]["detailsMap"]["p"], "1");
+    assert_eq!(second.job_status("j2").await, "DELETION_IN_PROGRESS");
+    let d = second.ctl("GET", "/jobs/j1", None).await.ok();
+    assert_eq!(d["job"]["description"], "kept");
+    assert_eq!(
+        second.ctl("GET", "/jobs/j1/job-document", None).await.ok()["document"],
+        "{\"op\":\"update\"}"
+    );
+    assert_eq!(second.exec_status("t2", "j1").await, "QUEUED");
+    second.update("t1", "j1", json!({"status": "SUCCEEDED", "expectedVersion": 2})).await.ok();
+    second.server.shutdown().await.unwrap();
+    drop(first);
+    let third = start(|c| c.state_file = Some(path.clone())).await;
+    assert_eq!(third.exec_status("t1", "j1").await, "SUCCEEDED");
+    third.server.shutdown().await.unwrap();
+    // A file that is not a state file is refused at start.
+    std::fs::write(&path, b"{\"format\": 1}").unwrap();
+    let bad = iot_jobs_emulator::start(Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        state_file: Some(path.clone()),
+        ..Config::default()
+    })
+    .await;
+    assert!(bad.is_err());
+    let _ = std::fs::remove_file(&path);
+}
+
+// ---- time: timeouts, retries, rollout pacing through the manual clock ------------------------------------
+
+#[tokio::test]
+async fn timeouts_retries_and_pacing_follow_the_clock() {
+    let e = emu().await;
+    for t in ["t1", "t2"] {
+        e.thing(t).await;
+    }
+    let cfg = json!({"timeoutConfig": {"inProgressTimeoutInMinutes": 2},
+        "jobExecutionsRetryConfig": {"criteriaList": [{"failureType": "ALL", "numberOfRetries": 1}]}});
+    e.job("j1", &["t1"], cfg).await.ok();
+    e.data("PUT", "/things/t1/jobs/$next", Some(json!({}))).await.ok();
+    let x = e.ctl("GET", "/things/t1/jobs/j1", None).await.ok();
+    assert_eq!(x["execution"]["approximateSecondsBeforeTimedOut"], 120);
+    e.advance(100).await;
+    let x = e.data("GET", "/things/t1/jobs/j1", None).await.ok();
+    assert_eq!(x["execution"]["approximateSecondsBeforeTimedOut"], 20);
+    e.advance(20).await;
+    let first = e.ctl("GET", "/things/t1/jobs/j1?executionNumber=1", None).await.ok();
+    assert_eq!(first["execution"]["status"], "TIMED_OUT");
+    assert!(first["execution"].get("approximateSecondsBeforeTimedOut").is_none());
+    let retry = e.ctl("GET", "/things/t1/jobs/j1", None).await.ok();
+    assert_eq!(
+        (retry["execution"]["executionNumber"].as_u64(), retry["execution"]["status"].as_str()),
+        (Some(2), Some("QUEUED"))
+    );
+    let list = e.ctl("GET", "/jobs/j1/things?status=QUEUED", None).await.ok();
+    assert_eq!(list["executionSummaries"][0]["jobExecutionSummary"]["retryAttempt"], 1);
+    // Paced rollout: one execution a minute.
+    e.job("paced", &["t1", "t2"], json!({"jobExecutionsRolloutConfig": {"maximumPerMinute": 1}})).await.ok();
+    let n = |v: Value| v["executionSummaries"].as_array().map_or(0, Vec::len);
+    assert_eq!(n(e.ctl("GET", "/jobs/paced/things", None).await.ok()), 1);
+    e.advance(60).await;
+    assert_eq!(n(e.ctl("GET", "/jobs/paced/things", None).await.ok()), 2);
+}
