@@ -52,6 +52,13 @@ step "tests (no features, then all features, incl. doc tests)"
 cargo test --no-default-features
 cargo test --all-features
 
+step "emulator: clippy, HTTP integration tests"
+cargo clippy -p iot-jobs-emulator --all-targets -- -D warnings
+cargo test -p iot-jobs-emulator
+
+step "emulator: end-to-end with the real AWS CLI and boto3"
+bash emulator/e2e/run.sh
+
 step "docs (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features
 

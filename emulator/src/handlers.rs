@@ -592,6 +592,13 @@ fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply, ApiError>
     let id = job_id(job, C)?;
     let input: wire::CreateJobIn = wire::parse_body(body)?;
     let targets = input.targets.unwrap_or_default();
+    // SPEC §5 JobTargets: at least one target ARN (a group may still have no things).
+    if targets.is_empty() {
+        return Err(ApiError::rejection(
+            Rejection::InvalidRequest(iot_jobs_core::InvalidRequest::NoTargets),
+            C,
+        ));
+    }
     if input.document.is_none() && input.document_source.is_none() && input.job_template_arn.is_none() {
         return Err(ApiError::invalid("one of document, documentSource or jobTemplateArn is required"));
     }
@@ -681,16 +688,60 @@ fn update_job(st: &mut State, job: &str, q: &Query<'_>, body: &[u8]) -> Result<R
     let id = job_id(job, C)?;
     q.namespace(C)?;
     let input: wire::UpdateJobIn = wire::parse_body(body)?;
-    st.registry.job(&id).on(C)?;
-    if input.configs != wire::JobConfigs::default() {
+    let old = *st.registry.job(&id).on(C)?.config();
+    let c = &input.configs;
+    if c.scheduling_config.is_some() {
         return Err(ApiError::invalid(
-            "this emulator's UpdateJob changes only description: iot-jobs-core has no operation to change a job's configuration",
+            "UpdateJob has no schedulingConfig member: a schedule cannot be changed",
         ));
     }
-    let Some(d) = input.description else { return empty(false) };
-    check_text("description", &d, 2028)?;
-    st.meta.jobs.entry(job.to_owned()).or_default().description = Some(d);
-    empty(true)
+    if let Some(d) = &input.description {
+        check_text("description", d, 2028)?;
+    }
+    let mut changed = false;
+    if *c != wire::JobConfigs::default() {
+        // The members given replace the job's; the others stay (SPEC 4.1 UpdateJob).
+        let new = job_config(c, st.now())?;
+        let config = JobConfig {
+            in_progress_timeout_minutes: if c.timeout_config.is_some() {
+                new.in_progress_timeout_minutes
+            } else {
+                old.in_progress_timeout_minutes
+            },
+            retry: if c.job_executions_retry_config.is_some() { new.retry } else { old.retry },
+            abort: if c.abort_config.is_some() { new.abort } else { old.abort },
+            maximum_per_minute: if c.job_executions_rollout_config.is_some() {
+                new.maximum_per_minute
+            } else {
+                old.maximum_per_minute
+            },
+            schedule: old.schedule,
+        };
+        st.registry.update_job_config(&id, config, st.now()).on(C)?;
+        // DescribeJob echoes the configuration members as last given.
+        let m = &mut st.meta.jobs.entry(job.to_owned()).or_default().configs;
+        if c.timeout_config.is_some() {
+            m.timeout_config.clone_from(&c.timeout_config);
+        }
+        if c.job_executions_retry_config.is_some() {
+            m.job_executions_retry_config.clone_from(&c.job_executions_retry_config);
+        }
+        if c.abort_config.is_some() {
+            m.abort_config.clone_from(&c.abort_config);
+        }
+        if c.job_executions_rollout_config.is_some() {
+            m.job_executions_rollout_config.clone_from(&c.job_executions_rollout_config);
+        }
+        if c.presigned_url_config.is_some() {
+            m.presigned_url_config.clone_from(&c.presigned_url_config);
+        }
+        changed = true;
+    }
+    if let Some(d) = input.description {
+        st.meta.jobs.entry(job.to_owned()).or_default().description = Some(d);
+        changed = true;
+    }
+    empty(changed)
 }
 
 fn delete_job(st: &mut State, job: &str, q: &Query<'_>) -> Result<Reply, ApiError> {

@@ -1684,11 +1684,10 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<JobHandle, Rejection> {
-        // The request's own values first (see `rules`), then the state.
+        // The request's own values first (see `rules`), then the state. An empty `targets` is
+        // fine here: the request named target groups that have no things yet (the "at least one
+        // target" rule of SPEC §5 is about the request's ARNs, which the host checks).
         job.config.validate()?;
-        if targets.is_empty() {
-            return Err(Rejection::InvalidRequest(crate::error::InvalidRequest::NoTargets));
-        }
         // SPEC §2: the id is reusable only once its deletion completed.
         rules::job_id_available(self.job_index(job.id).and_then(|j| self.job_entry(j)).map(|j| j.status))?;
         let stamp = self.next_stamp();
@@ -1757,6 +1756,8 @@ impl<S: Storage> Registry<S> {
             self.arm_job(key.index);
         } else {
             self.roll_out_batch(key.index, now, sink)?;
+            // SPEC §2: a SNAPSHOT job with no things completes at once.
+            self.maybe_complete(key.index, now, sink);
         }
         Ok(JobHandle(key))
     }
@@ -2186,6 +2187,29 @@ impl<S: Storage> Registry<S> {
         if let Some(e) = self.jobs.at_mut(j) {
             e.rollout_next = p;
             e.rollout_at = if p == NIL { NEVER } else { now.saturating_add(60) };
+        }
+        self.arm_job(j);
+        Ok(())
+    }
+
+    /// UpdateJob's configuration members (SPEC 4.1 UpdateJob: timeout, retry, abort, rollout
+    /// rate): they apply from now on. A new in-progress timeout applies only to executions that
+    /// have not started (AMBIG-15: a running timer is frozen). The schedule cannot be changed.
+    ///
+    /// # Errors
+    /// `InvalidRequestException` for a configuration outside SPEC §6; unknown job.
+    pub fn update_job_config(
+        &mut self,
+        job: &JobId,
+        config: JobConfig,
+        now: Timestamp,
+    ) -> Result<(), Rejection> {
+        let j = self.find_job(job)?;
+        config.validate()?;
+        if let Some(e) = self.jobs.at_mut(j) {
+            let schedule = e.config.schedule;
+            e.config = JobConfig { schedule, ..config };
+            e.last_updated_at = now;
         }
         self.arm_job(j);
         Ok(())

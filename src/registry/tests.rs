@@ -196,10 +196,9 @@ fn create_job_rejections() {
     create(&mut r, "job1", &["a"], T0, &mut log).unwrap();
     assert_eq!(create(&mut r, "job1", &["a"], T0, &mut log), Err(Rejection::AlreadyExists(Resource::Job)));
     assert_eq!(create(&mut r, "job2", &["nobody"], T0, &mut log), Err(Rejection::NotFound(Resource::Thing)));
-    assert_eq!(
-        create(&mut r, "job2", &[], T0, &mut log),
-        Err(Rejection::InvalidRequest(InvalidRequest::NoTargets))
-    );
+    // No things (an empty target group): a SNAPSHOT job completes at once.
+    create(&mut r, "empty", &[], T0, &mut log).unwrap();
+    assert_eq!(r.job(&j("empty")).unwrap().status(), JobStatus::Completed);
     let bad = JobConfig { in_progress_timeout_minutes: Some(0), ..JobConfig::default() };
     let id = j("job3");
     let e = r.create_job(
@@ -1433,10 +1432,10 @@ mod model_findings {
         let mut log = Log::default();
         things(&mut r, &["a"]);
         create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
-        assert_eq!(
-            create(&mut r, "j1", &[], T0, &mut log),
-            Err(Rejection::InvalidRequest(InvalidRequest::NoTargets))
-        );
+        let id = j("j1");
+        let config = JobConfig { maximum_per_minute: Some(0), ..JobConfig::default() };
+        let bad = NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) };
+        assert!(matches!(r.create_job(&bad, &[t("a")], T0, &mut log), Err(Rejection::InvalidField(_))));
     }
 
     #[test]
@@ -1511,4 +1510,44 @@ mod model_findings {
         );
         check(&r);
     }
+}
+
+#[test]
+fn a_continuous_job_on_an_empty_group_waits_for_members() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    let id = j("c1");
+    r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[], T0, &mut log).unwrap();
+    assert_eq!(r.job(&id).unwrap().status(), JobStatus::InProgress);
+    assert_eq!(r.add_members(&id, &[t("a")], T0, &mut log), Ok(1));
+    assert_eq!(pending_ids(&r, "a"), ["c1#1:QUEUED"]);
+    check(&r);
+}
+
+#[test]
+fn update_job_config_applies_to_executions_not_yet_started() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    let id = j("j1");
+    let config = JobConfig { in_progress_timeout_minutes: Some(10), ..JobConfig::default() };
+    r.create_job(
+        &NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) },
+        &[t("a"), t("b")],
+        T0,
+        &mut log,
+    )
+    .unwrap();
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    let shorter = JobConfig { in_progress_timeout_minutes: Some(1), ..JobConfig::default() };
+    r.update_job_config(&id, shorter, T0).unwrap();
+    r.update_execution(&id, &t("b"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    // AMBIG-15: a's timer was frozen at 10 minutes; b started under the new 1 minute.
+    let deadline =
+        |thing: &str| r.describe_execution(&id, &t(thing), None, Plane::Control).unwrap().deadline();
+    assert_eq!((deadline("a"), deadline("b")), (Some(T0.saturating_add(600)), Some(T0.saturating_add(60))));
+    let bad = JobConfig { in_progress_timeout_minutes: Some(0), ..JobConfig::default() };
+    assert!(matches!(r.update_job_config(&id, bad, T0), Err(Rejection::InvalidField(_))));
+    assert_eq!(r.update_job_config(&j("nope"), shorter, T0), Err(Rejection::NotFound(Resource::Job)));
 }
