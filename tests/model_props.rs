@@ -198,3 +198,64 @@ fn remove_thing_stays_within_the_room_it_reserved() {
     d.tolerate_known_bugs = false;
     run(&mut d, &ops).unwrap();
 }
+
+/// `advance` is resumable rather than atomic when the sink fills (its documented contract): with
+/// a sink of any small room and any budget, calling it again until nothing is due ends in the
+/// same state, with the same events in the same order, as one call with room to spare.
+#[test]
+fn advance_resumes_after_throttling() {
+    use iot_jobs_core::registry::{Event, EventSink, NewJob, Registry};
+    use iot_jobs_core::{JobId, Policy, TargetSelection, ThingName, Timestamp};
+
+    struct Room(usize, Vec<String>);
+    impl EventSink for Room {
+        fn room(&self) -> usize {
+            self.0
+        }
+        fn push(&mut self, e: Event) {
+            self.0 = self.0.checked_sub(1).expect("pushed past the room it announced");
+            self.1.push(format!("{e:?}"));
+        }
+    }
+    let now = Timestamp(100);
+    let build = || {
+        let mut r: Registry<Roomy> = Registry::new(Roomy {}, Policy::DEFAULT);
+        let mut sink = Room(usize::MAX, Vec::new());
+        let things: Vec<ThingName> = ["a", "b", "c"].iter().map(|t| ThingName::new(t).unwrap()).collect();
+        for t in &things {
+            r.add_thing(t).unwrap();
+        }
+        for j in ["j1", "j2", "j3"] {
+            let id = JobId::new(j).unwrap();
+            r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &things, now, &mut sink).unwrap();
+            r.delete_job(&id, true, now, &mut sink).unwrap();
+        }
+        r
+    };
+    let mut reference = build();
+    let mut all = Room(usize::MAX, Vec::new());
+    reference.advance(now, usize::MAX, &mut all).unwrap();
+    for room in 0..4 {
+        for budget in [1, 2, usize::MAX] {
+            let mut r = build();
+            let mut log = Vec::new();
+            for _ in 0..100 {
+                let mut sink = Room(room, Vec::new());
+                let step = r.advance(now, budget, &mut sink);
+                log.append(&mut sink.1);
+                match step {
+                    Ok(a) if !a.more => break,
+                    Ok(_) | Err(iot_jobs_core::Rejection::Throttled) => {}
+                    Err(e) => panic!("{e:?}"),
+                }
+            }
+            if room == 0 {
+                assert_eq!(r.jobs_deleting(), 3, "no room: nothing may happen");
+                continue;
+            }
+            assert_eq!(r.jobs_deleting(), 0, "room {room}, budget {budget}");
+            assert_eq!(r.usage(), reference.usage());
+            assert_eq!(log, all.1, "room {room}, budget {budget}");
+        }
+    }
+}
