@@ -1,0 +1,165 @@
+//! The registry's public surface beyond the lifecycle rules: sinks, views, handles, cursors,
+//! `Debug` output, and lookups in a crowded index (probe chains shared by different keys).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use iot_jobs_core::registry::{Discard, Event, EventSink, Fixed, NewJob, Registry, Storage};
+use iot_jobs_core::{
+    ExecutionStatus, JobId, JobStatus, NamespaceId, Plane, Policy, Rejection, TargetSelection, ThingName,
+    Timestamp,
+};
+
+const T0: Timestamp = Timestamp(1_700_000_000);
+
+fn j(s: &str) -> JobId {
+    JobId::new(s).unwrap()
+}
+
+fn t(s: &str) -> ThingName {
+    ThingName::new(s).unwrap()
+}
+
+#[test]
+fn a_heapless_deque_is_a_sink_that_reports_its_room() {
+    let mut r: Registry<Fixed<4, 4, 8, 2, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    r.add_thing(&t("a")).unwrap();
+    let mut q: heapless::Deque<Event, 3> = heapless::Deque::new();
+    assert_eq!(q.room(), 3);
+    r.create_job(&NewJob::new(&j("j1"), TargetSelection::Snapshot), &[t("a")], T0, &mut q).unwrap();
+    assert_eq!(q.iter().cloned().collect::<Vec<_>>(), [Event::Notify(t("a")), Event::NotifyNext(t("a"))]);
+    assert_eq!(q.room(), 1);
+    // Two events do not fit in the one place left: refused, nothing queued.
+    let e = r.create_job(&NewJob::new(&j("j2"), TargetSelection::Snapshot), &[t("a")], T0, &mut q);
+    assert_eq!(e, Err(Rejection::Throttled));
+    assert!(r.job(&j("j2")).is_err());
+    q.clear();
+    r.create_job(&NewJob::new(&j("j2"), TargetSelection::Snapshot), &[t("a")], T0, &mut q).unwrap();
+    assert_eq!(q.len(), 1, "j2 joins the list; the head stays j1");
+}
+
+#[test]
+fn discard_has_room_for_everything() {
+    let mut r: Registry<Fixed<4, 4, 8, 2, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    assert_eq!(Discard.room(), usize::MAX);
+    let mut sink = Discard;
+    r.add_thing(&t("a")).unwrap();
+    r.add_thing(&t("b")).unwrap();
+    r.create_job(&NewJob::new(&j("j1"), TargetSelection::Snapshot), &[t("a"), t("b")], T0, &mut sink)
+        .unwrap();
+    r.cancel_job(&j("j1"), true, None, T0, &mut sink).unwrap();
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Canceled);
+}
+
+#[test]
+fn views_report_what_was_stored() {
+    let mut r: Registry<Fixed<4, 4, 8, 2, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut sink = Discard;
+    r.add_thing(&t("a")).unwrap();
+    let ns = NamespaceId::new("ns-1").unwrap();
+    let id = j("j1");
+    let job = NewJob { namespace: Some(&ns), ..NewJob::new(&id, TargetSelection::Continuous) };
+    let h = r.create_job(&job, &[t("a")], T0, &mut sink).unwrap();
+    let later = Timestamp(T0.0 + 7);
+    r.remove_target(&id, &t("a"), later, &mut sink).unwrap();
+    let v = r.job_by_handle(h).expect("the handle names the job");
+    assert_eq!(v.id(), &id);
+    assert_eq!(v.handle(), h);
+    assert_eq!(v.namespace(), Some(&ns));
+    assert_eq!((v.created_at(), v.last_updated_at()), (T0, later));
+    assert_eq!(v.target_selection(), TargetSelection::Continuous);
+    let dbg = format!("{v:?}");
+    assert!(dbg.contains("JobView") && dbg.contains("j1") && dbg.contains("InProgress"), "{dbg}");
+    let e = r.describe_execution(&id, &t("a"), None, Plane::Control).unwrap();
+    assert_eq!(e.retry_attempt(), 0, "a first attempt");
+    assert_eq!(e.status(), ExecutionStatus::Removed);
+    let dbg = format!("{e:?}");
+    assert!(dbg.contains("ExecutionView") && dbg.contains("j1") && dbg.contains("Removed"), "{dbg}");
+    let dbg = format!("{r:?}");
+    assert!(dbg.contains("Registry") && dbg.contains("policy") && dbg.contains("jobs: 1"), "{dbg}");
+    // After the deletion the handle finds nothing.
+    r.delete_job(&id, true, later, &mut sink).unwrap();
+    r.advance(later, usize::MAX, &mut sink).unwrap();
+    assert!(r.job_by_handle(h).is_none());
+}
+
+#[test]
+fn a_cursor_survives_its_round_trip_through_a_next_token() {
+    let mut r: Registry<Fixed<4, 8, 16, 2, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut sink = Discard;
+    let names = ["a", "b", "c", "d", "e"].map(t);
+    for n in &names {
+        r.add_thing(n).unwrap();
+    }
+    r.create_job(&NewJob::new(&j("j1"), TargetSelection::Snapshot), &names, T0, &mut sink).unwrap();
+    let mut seen = Vec::new();
+    let mut token = None;
+    loop {
+        let cursor = token.map(|(i, g)| iot_jobs_core::registry::Cursor::from_parts(i, g));
+        let next =
+            r.list_for_job(&j("j1"), None, cursor, 2, |v| seen.push(v.thing_name().to_string())).unwrap();
+        let Some(c) = next else { break };
+        token = Some(c.to_parts()); // what a host puts in nextToken
+    }
+    assert_eq!(seen, ["a", "b", "c", "d", "e"]);
+}
+
+/// Every job, thing and (job, thing) pair found by its own key, in an index so full that probe
+/// chains of different keys run into each other.
+fn crowded<S: Storage>(storage: S) {
+    let mut r = Registry::new(storage, Policy::DEFAULT);
+    let mut sink = Discard;
+    let things = ["t0", "t1", "t2"].map(t);
+    for n in &things {
+        r.add_thing(n).unwrap();
+    }
+    let jobs = ["j0", "j1", "j2"].map(j);
+    for id in &jobs {
+        r.create_job(&NewJob::new(id, TargetSelection::Snapshot), &things, T0, &mut sink).unwrap();
+    }
+    for (ji, id) in jobs.iter().enumerate() {
+        assert_eq!(r.job(id).unwrap().id(), id);
+        for (ti, n) in things.iter().enumerate() {
+            assert_eq!(r.thing(n).is_some(), true);
+            // Make each execution distinguishable by its version.
+            for _ in 0..(ji * 3 + ti) % 2 {
+                let u = iot_jobs_core::registry::Update {
+                    status: ExecutionStatus::InProgress,
+                    status_details: None,
+                    expected_version: None,
+                    execution_number: None,
+                    step_timeout: None,
+                };
+                r.update_execution(id, n, &u, T0, &mut sink).unwrap();
+            }
+        }
+    }
+    for (ji, id) in jobs.iter().enumerate() {
+        for (ti, n) in things.iter().enumerate() {
+            let e = r.describe_execution(id, n, None, Plane::Control).unwrap();
+            assert_eq!((e.job_id(), e.thing_name()), (id, n));
+            assert_eq!(e.version().get(), 1 + ((ji * 3 + ti) % 2) as u64);
+        }
+        let mut listed = Vec::new();
+        r.list_for_job(id, None, None, 10, |v| listed.push(v.thing_name().clone())).unwrap();
+        assert_eq!(listed, things);
+    }
+    for n in &things {
+        let mut listed = Vec::new();
+        r.list_for_thing(n, None, None, 10, |v| listed.push(v.job_id().clone())).unwrap();
+        assert_eq!(listed, jobs);
+    }
+    assert!(r.job(&j("j9")).is_err());
+    assert!(r.thing(&t("t9")).is_none());
+}
+
+#[test]
+fn lookups_in_a_crowded_index() {
+    // 3 jobs + 3 things + 9 pairs = 15 values; every size from just enough to roomy.
+    crowded(Fixed::<3, 3, 9, 1, 16> {});
+    crowded(Fixed::<3, 3, 9, 1, 17> {});
+    crowded(Fixed::<3, 3, 9, 1, 18> {});
+    crowded(Fixed::<3, 3, 9, 1, 19> {});
+    crowded(Fixed::<3, 3, 9, 1, 20> {});
+    crowded(Fixed::<3, 3, 9, 1, 23> {});
+    crowded(Fixed::<3, 3, 9, 1, 29> {});
+}
