@@ -163,3 +163,121 @@ fn lookups_in_a_crowded_index() {
     crowded(Fixed::<3, 3, 9, 1, 23> {});
     crowded(Fixed::<3, 3, 9, 1, 29> {});
 }
+
+fn update(
+    status: ExecutionStatus,
+    details: Option<iot_jobs_core::StatusDetails<'_>>,
+) -> iot_jobs_core::registry::Update<'_> {
+    iot_jobs_core::registry::Update {
+        status,
+        status_details: details,
+        expected_version: None,
+        execution_number: None,
+        step_timeout: None,
+    }
+}
+
+#[test]
+fn a_full_index_refuses_things_and_jobs_without_leaving_half_of_them() {
+    // 5 buckets: room for 4 values.
+    let mut r: Registry<Fixed<4, 4, 4, 1, 5>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut sink = Discard;
+    r.add_thing(&t("a")).unwrap();
+    r.create_job(&NewJob::new(&j("j1"), TargetSelection::Snapshot), &[t("a")], T0, &mut sink).unwrap();
+    // j2 needs its id and a pair in the index, which has room for one.
+    assert_eq!(
+        r.create_job(&NewJob::new(&j("j2"), TargetSelection::Snapshot), &[t("a")], T0, &mut sink),
+        Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Jobs))
+    );
+    assert!(r.job(&j("j2")).is_err(), "nothing of the refused job remains");
+    assert_eq!(r.usage().jobs, 1);
+    r.add_thing(&t("b")).unwrap();
+    // The things table has room, the index has none.
+    assert_eq!(r.add_thing(&t("c")), Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Things)));
+    assert!(r.thing(&t("c")).is_none());
+    assert_eq!(r.usage().things, 2);
+}
+
+#[test]
+fn full_executions_table_refuses_a_job_even_when_pairs_have_room() {
+    let mut r: Registry<Fixed<2, 1, 2, 1, 32>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut sink = Discard;
+    let c1 = j("c1");
+    r.add_thing(&t("a")).unwrap();
+    r.create_job(&NewJob::new(&c1, TargetSelection::Continuous), &[t("a")], T0, &mut sink).unwrap();
+    r.update_execution(&c1, &t("a"), &update(ExecutionStatus::Failed, None), T0, &mut sink).unwrap();
+    r.add_targets(&c1, &[t("a")], T0, &mut sink).unwrap(); // a second execution, the same pair
+    assert_eq!(r.usage().executions, 2);
+    assert_eq!(
+        r.create_job(&NewJob::new(&j("j2"), TargetSelection::Snapshot), &[t("a")], T0, &mut sink),
+        Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Executions))
+    );
+    assert!(r.job(&j("j2")).is_err());
+}
+
+#[test]
+fn a_continuous_job_completes_only_once_its_end_time_has_passed() {
+    use iot_jobs_core::config::{JobConfig, Schedule};
+    let mut r: Registry<Fixed<4, 4, 8, 2, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut sink = Discard;
+    r.add_thing(&t("a")).unwrap();
+    r.add_thing(&t("b")).unwrap();
+    let end = Timestamp(T0.0 + 100);
+    let schedule = Schedule::new(None, Some((end, iot_jobs_core::JobEndBehavior::StopRollout))).unwrap();
+    let config = JobConfig { schedule: Some(schedule), ..JobConfig::default() };
+    let id = j("c1");
+    let job = NewJob { config, ..NewJob::new(&id, TargetSelection::Continuous) };
+    r.create_job(&job, &[t("a"), t("b")], T0, &mut sink).unwrap();
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::Succeeded, None), T0, &mut sink).unwrap();
+    // Before the end: all terminal is not enough.
+    let before = Timestamp(end.0 - 1);
+    r.update_execution(&id, &t("b"), &update(ExecutionStatus::InProgress, None), before, &mut sink).unwrap();
+    r.update_execution(&id, &t("b"), &update(ExecutionStatus::Succeeded, None), before, &mut sink).unwrap();
+    assert_eq!(r.job(&id).unwrap().status(), JobStatus::InProgress);
+    // At the end (inclusive) with every execution terminal: COMPLETED.
+    r.add_targets(&id, &[t("a")], end, &mut sink).unwrap();
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::Rejected, None), end, &mut sink).unwrap();
+    assert_eq!(r.job(&id).unwrap().status(), JobStatus::Completed);
+    assert_eq!(r.job(&id).unwrap().completed_at(), Some(end));
+}
+
+#[test]
+fn status_details_slots_are_given_back() {
+    // One statusDetails slot for two executions.
+    let mut r: Registry<Fixed<2, 2, 4, 1, 32>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut sink = Discard;
+    r.add_thing(&t("a")).unwrap();
+    r.add_thing(&t("b")).unwrap();
+    let id = j("j1");
+    r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &[t("a"), t("b")], T0, &mut sink).unwrap();
+    let pairs = [("k", "v")];
+    let d = || Some(iot_jobs_core::StatusDetails::new(&pairs).unwrap());
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::InProgress, d()), T0, &mut sink).unwrap();
+    assert_eq!(r.usage().details, 1);
+    // An empty map replaces (R14) and frees the slot for b.
+    let empty = Some(iot_jobs_core::StatusDetails::EMPTY);
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::InProgress, empty), T0, &mut sink).unwrap();
+    assert_eq!(r.usage().details, 0);
+    r.update_execution(&id, &t("b"), &update(ExecutionStatus::InProgress, d()), T0, &mut sink).unwrap();
+    // Deleting b's execution frees its slot too.
+    r.delete_execution(&id, &t("b"), iot_jobs_core::ExecutionNumber::FIRST, true, T0, &mut sink).unwrap();
+    assert_eq!(r.usage().details, 0);
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::InProgress, d()), T0, &mut sink).unwrap();
+}
+
+#[test]
+fn an_unregistered_thing_is_kept_while_a_pair_remembers_its_numbers() {
+    let policy = Policy { numbering: iot_jobs_core::Numbering::Monotonic, ..Policy::DEFAULT };
+    let mut r: Registry<Fixed<2, 2, 4, 1, 32>> = Registry::new(Fixed, policy);
+    let mut sink = Discard;
+    let id = j("c1");
+    r.add_thing(&t("a")).unwrap();
+    r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[t("a")], T0, &mut sink).unwrap();
+    r.remove_thing(&t("a"), T0, &mut sink).unwrap();
+    r.delete_execution(&id, &t("a"), iot_jobs_core::ExecutionNumber::FIRST, false, T0, &mut sink).unwrap();
+    // No execution and not registered, but the pair keeps numbering monotonic (R7): kept.
+    assert_eq!((r.usage().executions, r.usage().pairs, r.usage().things), (0, 1, 1));
+    r.delete_job(&id, true, T0, &mut sink).unwrap();
+    r.advance(T0, usize::MAX, &mut sink).unwrap();
+    assert_eq!((r.usage().pairs, r.usage().things), (0, 0), "forgotten with the last pair");
+}
