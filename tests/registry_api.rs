@@ -196,6 +196,14 @@ fn a_full_index_refuses_things_and_jobs_without_leaving_half_of_them() {
     assert_eq!(r.add_thing(&t("c")), Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Things)));
     assert!(r.thing(&t("c")).is_none());
     assert_eq!(r.usage().things, 2);
+
+    // Exactly enough room is enough: 6 buckets, room for 5 values.
+    let mut r: Registry<Fixed<4, 4, 4, 1, 6>> = Registry::new(Fixed, Policy::DEFAULT);
+    r.add_thing(&t("a")).unwrap();
+    for id in ["j1", "j2"] {
+        r.create_job(&NewJob::new(&j(id), TargetSelection::Snapshot), &[t("a")], T0, &mut sink).unwrap();
+    }
+    assert_eq!(r.usage().index_room, 0);
 }
 
 #[test]
