@@ -26,7 +26,12 @@ need() { cargo install --list | grep -qx "$1 v$2:" || cargo install --locked "$1
 
 step "tools: $NIGHTLY (miri, rust-src), llvm-tools, cargo-fuzz, cargo-llvm-cov, cargo-mutants"
 if want miri || want fuzz; then
-  rustup toolchain install "$NIGHTLY" --profile minimal -c miri,rust-src >/dev/null
+  if [ "$NIGHTLY" = nightly ]; then
+    # Never `rustup toolchain install nightly` here: that would update the channel.
+    rustup component add --toolchain nightly miri rust-src >/dev/null
+  else
+    rustup toolchain install "$NIGHTLY" --profile minimal -c miri,rust-src >/dev/null
+  fi
 fi
 if want coverage; then
   rustup component add llvm-tools-preview >/dev/null

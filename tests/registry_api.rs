@@ -289,3 +289,149 @@ fn an_unregistered_thing_is_kept_while_a_pair_remembers_its_numbers() {
     r.advance(T0, usize::MAX, &mut sink).unwrap();
     assert_eq!((r.usage().pairs, r.usage().things), (0, 0), "forgotten with the last pair");
 }
+
+#[test]
+fn associate_targets_checks_every_table_before_queueing_anything() {
+    let mut sink = Discard;
+    let abc = ["a", "b", "c"].map(t);
+    let c1 = j("c1");
+    let continuous = |id| NewJob::new(id, TargetSelection::Continuous);
+
+    // Executions: 3 slots, 2 used by one pair.
+    let mut r: Registry<Fixed<2, 3, 3, 1, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    abc.iter().for_each(|n| drop(r.add_thing(n).unwrap()));
+    r.create_job(&continuous(&c1), &abc[..1], T0, &mut sink).unwrap();
+    r.update_execution(&c1, &abc[0], &update(ExecutionStatus::Failed, None), T0, &mut sink).unwrap();
+    assert_eq!(r.add_targets(&c1, &abc[..1], T0, &mut sink), Ok(1));
+    let before = r.usage();
+    assert_eq!(
+        r.add_targets(&c1, &abc[1..], T0, &mut sink),
+        Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Executions))
+    );
+    assert_eq!((r.usage(), r.job(&c1).unwrap().targets()), (before, 1), "nothing queued, nothing counted");
+    assert_eq!(r.add_targets(&c1, &abc[1..2], T0, &mut sink), Ok(1), "exactly enough room");
+    assert_eq!(r.job(&c1).unwrap().targets(), 2);
+
+    // Pairs (kept after their executions under Monotonic numbering): 2 slots, both used.
+    let mono = Policy { numbering: iot_jobs_core::Numbering::Monotonic, ..Policy::DEFAULT };
+    let one = iot_jobs_core::ExecutionNumber::FIRST;
+    let mut r: Registry<Fixed<2, 3, 2, 1, 64>> = Registry::new(Fixed, mono);
+    abc.iter().for_each(|n| drop(r.add_thing(n).unwrap()));
+    r.create_job(&continuous(&c1), &abc[..2], T0, &mut sink).unwrap();
+    for n in &abc[..2] {
+        r.delete_execution(&c1, n, one, true, T0, &mut sink).unwrap();
+    }
+    let before = r.usage();
+    assert_eq!((before.executions, before.pairs), (0, 2));
+    let a_and_c = [t("a"), t("c")];
+    assert_eq!(
+        r.add_targets(&c1, &a_and_c, T0, &mut sink),
+        Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Executions))
+    );
+    assert_eq!(r.usage(), before, "a was not queued either");
+    // One pair slot left and one new thing: exactly enough.
+    let mut r: Registry<Fixed<2, 3, 3, 1, 64>> = Registry::new(Fixed, mono);
+    abc.iter().for_each(|n| drop(r.add_thing(n).unwrap()));
+    r.create_job(&continuous(&c1), &abc[..2], T0, &mut sink).unwrap();
+    for n in &abc[..2] {
+        r.delete_execution(&c1, n, one, true, T0, &mut sink).unwrap();
+    }
+    assert_eq!(r.add_targets(&c1, &abc[2..], T0, &mut sink), Ok(1));
+
+    // Index: 3 things + 1 job + 1 pair stored; b and c need 2 more values.
+    let mut r: Registry<Fixed<2, 3, 4, 1, 7>> = Registry::new(Fixed, Policy::DEFAULT);
+    abc.iter().for_each(|n| drop(r.add_thing(n).unwrap()));
+    r.create_job(&continuous(&c1), &abc[..1], T0, &mut sink).unwrap();
+    let before = r.usage();
+    assert_eq!(before.index_room, 1);
+    assert_eq!(
+        r.add_targets(&c1, &abc[1..], T0, &mut sink),
+        Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Executions))
+    );
+    assert_eq!(r.usage(), before);
+    let mut r: Registry<Fixed<2, 3, 4, 1, 8>> = Registry::new(Fixed, Policy::DEFAULT);
+    abc.iter().for_each(|n| drop(r.add_thing(n).unwrap()));
+    r.create_job(&continuous(&c1), &abc[..1], T0, &mut sink).unwrap();
+    assert_eq!(r.add_targets(&c1, &abc[1..], T0, &mut sink), Ok(2), "exactly enough index room");
+    assert_eq!(r.job(&c1).unwrap().targets(), 3);
+}
+
+/// A sink with a fixed room that fails the test if pushed past it.
+struct Tight(usize);
+
+impl EventSink for Tight {
+    fn room(&self) -> usize {
+        self.0
+    }
+    fn push(&mut self, _: Event) {
+        self.0 = self.0.checked_sub(1).expect("pushed past the room it announced");
+    }
+}
+
+#[test]
+fn delete_job_asks_room_for_its_pending_executions_only() {
+    let mut r: Registry<Fixed<2, 3, 4, 1, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut sink = Discard;
+    let ab = [t("a"), t("b")];
+    ab.iter().for_each(|n| drop(r.add_thing(n).unwrap()));
+    let id = j("j1");
+    r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &ab, T0, &mut sink).unwrap();
+    r.update_execution(&id, &ab[0], &update(ExecutionStatus::Succeeded, None), T0, &mut sink).unwrap();
+    // One pending execution: its notify and notify-next, and the job's event.
+    assert_eq!(r.delete_job(&id, true, T0, &mut Tight(2)), Err(Rejection::Throttled));
+    r.delete_job(&id, true, T0, &mut Tight(3)).unwrap();
+}
+
+#[test]
+fn deleting_a_terminal_execution_notifies_nobody() {
+    let mut r: Registry<Fixed<2, 3, 4, 1, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut log: heapless::Deque<Event, 8> = heapless::Deque::new();
+    r.add_thing(&t("a")).unwrap();
+    r.add_thing(&t("b")).unwrap();
+    let id = j("j1");
+    r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &[t("a"), t("b")], T0, &mut Discard).unwrap();
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::Failed, None), T0, &mut Discard).unwrap();
+    r.delete_execution(&id, &t("a"), iot_jobs_core::ExecutionNumber::FIRST, false, T0, &mut log).unwrap();
+    let events: Vec<Event> = log.iter().cloned().collect();
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Notify(_) | Event::NotifyNext(_))),
+        "the pending list did not change: {events:?}"
+    );
+}
+
+#[test]
+fn start_next_notifies_under_the_every_change_policy() {
+    let policy = Policy { notify_on: iot_jobs_core::NotifyOn::EveryNonTerminalChange, ..Policy::DEFAULT };
+    let mut r: Registry<Fixed<2, 3, 4, 1, 64>> = Registry::new(Fixed, policy);
+    r.add_thing(&t("a")).unwrap();
+    r.create_job(&NewJob::new(&j("j1"), TargetSelection::Snapshot), &[t("a")], T0, &mut Discard).unwrap();
+    let mut log: heapless::Deque<Event, 8> = heapless::Deque::new();
+    r.start_next(&t("a"), None, None, T0, &mut log).unwrap();
+    assert_eq!(log.iter().cloned().collect::<Vec<_>>(), [Event::Notify(t("a"))]);
+}
+
+#[test]
+fn deleting_an_older_execution_keeps_the_newer_ones() {
+    let mut r: Registry<Fixed<2, 3, 4, 1, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut sink = Discard;
+    let (id, a) = (j("c1"), t("a"));
+    let n = |x| iot_jobs_core::ExecutionNumber::new(x).unwrap();
+    r.add_thing(&a).unwrap();
+    r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[a.clone()], T0, &mut sink).unwrap();
+    for _ in 0..2 {
+        r.update_execution(&id, &a, &update(ExecutionStatus::Failed, None), T0, &mut sink).unwrap();
+        r.add_targets(&id, &[a.clone()], T0, &mut sink).unwrap();
+    }
+    // #1, #2 FAILED; #3 QUEUED. Delete the middle, then the oldest.
+    r.delete_execution(&id, &a, n(2), false, T0, &mut sink).unwrap();
+    assert_eq!(r.describe_execution(&id, &a, None, Plane::Control).unwrap().number(), n(3));
+    assert_eq!(r.describe_execution(&id, &a, Some(n(1)), Plane::Control).unwrap().number(), n(1));
+    r.delete_execution(&id, &a, n(1), false, T0, &mut sink).unwrap();
+    assert_eq!(r.describe_execution(&id, &a, None, Plane::Control).unwrap().number(), n(3));
+    assert_eq!(r.usage().pairs, 1);
+    // Delete the newest (and last): the pair goes; numbering starts again at 1 (R7).
+    r.delete_execution(&id, &a, n(3), true, T0, &mut sink).unwrap();
+    assert!(r.describe_execution(&id, &a, None, Plane::Control).is_err());
+    r.add_targets(&id, &[a.clone()], T0, &mut sink).unwrap();
+    assert_eq!(r.describe_execution(&id, &a, None, Plane::Control).unwrap().number(), n(1));
+}
