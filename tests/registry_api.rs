@@ -435,3 +435,13 @@ fn deleting_an_older_execution_keeps_the_newer_ones() {
     r.add_targets(&id, &[a.clone()], T0, &mut sink).unwrap();
     assert_eq!(r.describe_execution(&id, &a, None, Plane::Control).unwrap().number(), n(1));
 }
+
+#[test]
+fn slots_know_when_they_are_empty() {
+    use iot_jobs_core::registry::Slots;
+    let mut v: heapless::Vec<u32, 2> = heapless::Vec::new();
+    assert!(Slots::is_empty(&v));
+    Slots::push(&mut v, 7).unwrap();
+    assert!(!Slots::is_empty(&v));
+    assert_eq!((Slots::len(&v), Slots::capacity(&v)), (1, 2));
+}
