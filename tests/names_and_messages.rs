@@ -3,6 +3,7 @@
 //! ErrorResponse `message`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 
 use iot_jobs_core::config::ConfigError;
 use iot_jobs_core::topic::{JobIdRef, Reply, ThingNameRef, Topic};

@@ -2,6 +2,7 @@
 //! `Debug` output, and lookups in a crowded index (probe chains shared by different keys).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 
 use iot_jobs_core::registry::{Discard, Event, EventSink, Fixed, NewJob, Registry, Storage};
 use iot_jobs_core::{
@@ -119,7 +120,7 @@ fn crowded<S: Storage>(storage: S) {
     for (ji, id) in jobs.iter().enumerate() {
         assert_eq!(r.job(id).unwrap().id(), id);
         for (ti, n) in things.iter().enumerate() {
-            assert_eq!(r.thing(n).is_some(), true);
+            assert!(r.thing(n).is_some());
             // Make each execution distinguishable by its version.
             for _ in 0..(ji * 3 + ti) % 2 {
                 let u = iot_jobs_core::registry::Update {
@@ -299,7 +300,9 @@ fn associate_targets_checks_every_table_before_queueing_anything() {
 
     // Executions: 3 slots, 2 used by one pair.
     let mut r: Registry<Fixed<2, 3, 3, 1, 64>> = Registry::new(Fixed, Policy::DEFAULT);
-    abc.iter().for_each(|n| drop(r.add_thing(n).unwrap()));
+    for n in &abc {
+        r.add_thing(n).unwrap();
+    }
     r.create_job(&continuous(&c1), &abc[..1], T0, &mut sink).unwrap();
     r.update_execution(&c1, &abc[0], &update(ExecutionStatus::Failed, None), T0, &mut sink).unwrap();
     assert_eq!(r.add_targets(&c1, &abc[..1], T0, &mut sink), Ok(1));
@@ -316,7 +319,9 @@ fn associate_targets_checks_every_table_before_queueing_anything() {
     let mono = Policy { numbering: iot_jobs_core::Numbering::Monotonic, ..Policy::DEFAULT };
     let one = iot_jobs_core::ExecutionNumber::FIRST;
     let mut r: Registry<Fixed<2, 3, 2, 1, 64>> = Registry::new(Fixed, mono);
-    abc.iter().for_each(|n| drop(r.add_thing(n).unwrap()));
+    for n in &abc {
+        r.add_thing(n).unwrap();
+    }
     r.create_job(&continuous(&c1), &abc[..2], T0, &mut sink).unwrap();
     for n in &abc[..2] {
         r.delete_execution(&c1, n, one, true, T0, &mut sink).unwrap();
@@ -331,7 +336,9 @@ fn associate_targets_checks_every_table_before_queueing_anything() {
     assert_eq!(r.usage(), before, "a was not queued either");
     // One pair slot left and one new thing: exactly enough.
     let mut r: Registry<Fixed<2, 3, 3, 1, 64>> = Registry::new(Fixed, mono);
-    abc.iter().for_each(|n| drop(r.add_thing(n).unwrap()));
+    for n in &abc {
+        r.add_thing(n).unwrap();
+    }
     r.create_job(&continuous(&c1), &abc[..2], T0, &mut sink).unwrap();
     for n in &abc[..2] {
         r.delete_execution(&c1, n, one, true, T0, &mut sink).unwrap();
@@ -340,7 +347,9 @@ fn associate_targets_checks_every_table_before_queueing_anything() {
 
     // Index: 3 things + 1 job + 1 pair stored; b and c need 2 more values.
     let mut r: Registry<Fixed<2, 3, 4, 1, 7>> = Registry::new(Fixed, Policy::DEFAULT);
-    abc.iter().for_each(|n| drop(r.add_thing(n).unwrap()));
+    for n in &abc {
+        r.add_thing(n).unwrap();
+    }
     r.create_job(&continuous(&c1), &abc[..1], T0, &mut sink).unwrap();
     let before = r.usage();
     assert_eq!(before.index_room, 1);
@@ -350,7 +359,9 @@ fn associate_targets_checks_every_table_before_queueing_anything() {
     );
     assert_eq!(r.usage(), before);
     let mut r: Registry<Fixed<2, 3, 4, 1, 8>> = Registry::new(Fixed, Policy::DEFAULT);
-    abc.iter().for_each(|n| drop(r.add_thing(n).unwrap()));
+    for n in &abc {
+        r.add_thing(n).unwrap();
+    }
     r.create_job(&continuous(&c1), &abc[..1], T0, &mut sink).unwrap();
     assert_eq!(r.add_targets(&c1, &abc[1..], T0, &mut sink), Ok(2), "exactly enough index room");
     assert_eq!(r.job(&c1).unwrap().targets(), 3);
@@ -373,7 +384,9 @@ fn delete_job_asks_room_for_its_pending_executions_only() {
     let mut r: Registry<Fixed<2, 3, 4, 1, 64>> = Registry::new(Fixed, Policy::DEFAULT);
     let mut sink = Discard;
     let ab = [t("a"), t("b")];
-    ab.iter().for_each(|n| drop(r.add_thing(n).unwrap()));
+    for n in &ab {
+        r.add_thing(n).unwrap();
+    }
     let id = j("j1");
     r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &ab, T0, &mut sink).unwrap();
     r.update_execution(&id, &ab[0], &update(ExecutionStatus::Succeeded, None), T0, &mut sink).unwrap();
@@ -417,10 +430,11 @@ fn deleting_an_older_execution_keeps_the_newer_ones() {
     let (id, a) = (j("c1"), t("a"));
     let n = |x| iot_jobs_core::ExecutionNumber::new(x).unwrap();
     r.add_thing(&a).unwrap();
-    r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[a.clone()], T0, &mut sink).unwrap();
+    r.create_job(&NewJob::new(&id, TargetSelection::Continuous), std::slice::from_ref(&a), T0, &mut sink)
+        .unwrap();
     for _ in 0..2 {
         r.update_execution(&id, &a, &update(ExecutionStatus::Failed, None), T0, &mut sink).unwrap();
-        r.add_targets(&id, &[a.clone()], T0, &mut sink).unwrap();
+        r.add_targets(&id, std::slice::from_ref(&a), T0, &mut sink).unwrap();
     }
     // #1, #2 FAILED; #3 QUEUED. Delete the middle, then the oldest.
     r.delete_execution(&id, &a, n(2), false, T0, &mut sink).unwrap();
@@ -432,7 +446,7 @@ fn deleting_an_older_execution_keeps_the_newer_ones() {
     // Delete the newest (and last): the pair goes; numbering starts again at 1 (R7).
     r.delete_execution(&id, &a, n(3), true, T0, &mut sink).unwrap();
     assert!(r.describe_execution(&id, &a, None, Plane::Control).is_err());
-    r.add_targets(&id, &[a.clone()], T0, &mut sink).unwrap();
+    r.add_targets(&id, std::slice::from_ref(&a), T0, &mut sink).unwrap();
     assert_eq!(r.describe_execution(&id, &a, None, Plane::Control).unwrap().number(), n(1));
 }
 
