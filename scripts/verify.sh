@@ -6,7 +6,7 @@
 #   bash scripts/verify.sh            # everything (~12 min on 2 cores with the tools present)
 #   bash scripts/verify.sh miri props # only some steps: miri props fuzz coverage mutants
 #
-# Knobs: PROPTEST_CASES (default 30000), FUZZ_SECS per target (default 45),
+# Knobs: PROPTEST_CASES (default 30000), FUZZ_SECS per target (default 40),
 # COVERAGE_FLOOR (default 95), MUTANTS_MODE (default diff; core or all for full runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,7 +74,7 @@ if want props; then
 fi
 
 if want fuzz; then
-  secs="${FUZZ_SECS:-45}"
+  secs="${FUZZ_SECS:-40}"
   step "fuzz smoke: every target for ${secs}s, seeds and dictionaries; any finding fails"
   (
     cd fuzz
