@@ -18,7 +18,11 @@ use iot_jobs_core::{
 };
 use libfuzzer_sys::fuzz_target;
 
-fn enum_round_trip<T: FromStr + Copy + PartialEq + core::fmt::Debug>(s: &str, all: &[T], name: fn(T) -> &'static str) {
+fn enum_round_trip<T: FromStr + Copy + PartialEq + core::fmt::Debug>(
+    s: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) {
     let parsed = T::from_str(s).ok();
     let expected = all.iter().copied().find(|v| name(*v) == s);
     assert_eq!(parsed, expected, "FromStr of {s:?}");
@@ -112,7 +116,8 @@ fuzz_target!(|data: &[u8]| {
         _ => {
             // A statusDetails map from `k=v` lines.
             let pairs: Vec<(&str, &str)> = s.lines().map(|l| l.split_once('=').unwrap_or((l, ""))).collect();
-            let owned: Vec<(String, String)> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+            let owned: Vec<(String, String)> =
+                pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
             let crate_ok = StatusDetails::new(&pairs).is_ok();
             let clean = pairs.iter().all(|(_, v)| !v.chars().any(is_other_category));
             assert_eq!(crate_ok, model::valid_details(&owned) && clean, "statusDetails {pairs:?}");

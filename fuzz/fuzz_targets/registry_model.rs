@@ -9,8 +9,8 @@ mod model;
 use arbitrary::{Result, Unstructured};
 use iot_jobs_core::ExecutionStatus as XS;
 use libfuzzer_sys::fuzz_target;
-use model::harness::{Details, Driver, Op, Roomy, Tiny};
 use model::Readings;
+use model::harness::{Details, Driver, Op, Roomy, Tiny};
 
 const THINGS: [&str; 4] = ["t1", "t2", "t3", "arn:t4"];
 
@@ -100,7 +100,12 @@ fn op(u: &mut Unstructured<'_>) -> Result<Op> {
             details: details(u)?,
             step: opt(u, |u| u.choose(&[-1i64, 3]).copied())?,
         },
-        12 => Op::Describe { job: job(u)?, thing: thing(u)?, number: opt(u, small)?, data_plane: u.arbitrary()? },
+        12 => Op::Describe {
+            job: job(u)?,
+            thing: thing(u)?,
+            number: opt(u, small)?,
+            data_plane: u.arbitrary()?,
+        },
         13 => {
             let budget = if u.arbitrary()? { usize::MAX } else { u.int_in_range(0..=3)? };
             Op::Advance { dt: u.int_in_range(-20..=60)?, budget }

@@ -5,7 +5,8 @@
 
 use arbitrary::{Result, Unstructured};
 use iot_jobs_core::topic::{
-    ExecutionEvent, JobEvent, JobIdRef, JobSelector, MAX_TOPIC_LEN, NamespaceIdRef, Reply, ThingNameRef, Topic,
+    ExecutionEvent, JobEvent, JobIdRef, JobSelector, MAX_TOPIC_LEN, NamespaceIdRef, Reply, ThingNameRef,
+    Topic,
 };
 use libfuzzer_sys::fuzz_target;
 

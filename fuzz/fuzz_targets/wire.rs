@@ -4,7 +4,8 @@
 
 use iot_jobs_core::wire::{
     DescribeRequest, ErrorResponse, ExecutionResponse, GetPendingRequest, GetPendingResponse,
-    JobExecutionsChanged, NextJobExecutionChanged, StartNextRequest, UpdateRequest, UpdateResponse, WireError,
+    JobExecutionsChanged, NextJobExecutionChanged, StartNextRequest, UpdateRequest, UpdateResponse,
+    WireError,
 };
 use libfuzzer_sys::fuzz_target;
 
