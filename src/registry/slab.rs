@@ -212,3 +212,23 @@ pub(crate) struct List {
 impl List {
     pub(crate) const EMPTY: Self = Self { head: NIL, tail: NIL, len: 0 };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A key is valid for its value only: after the slot is reused, the old key neither finds nor
+    /// removes the new value.
+    #[test]
+    fn stale_keys_find_and_remove_nothing() {
+        let mut s: Slab<u8, heapless::Vec<Entry<u8>, 2>> = Slab::new(heapless::Vec::new());
+        let old = s.insert(1).unwrap();
+        assert_eq!(s.remove(old), Some(1));
+        let new = s.insert(2).unwrap();
+        assert_eq!(new.index, old.index, "the slot is reused");
+        assert_eq!(s.get(old), None);
+        assert_eq!(s.remove(old), None);
+        assert_eq!(s.get(new), Some(&2));
+        assert_eq!(s.used(), 1);
+    }
+}

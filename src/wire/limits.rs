@@ -182,3 +182,36 @@ pub const MAX_ERROR_RESPONSE_LEN_WITHOUT_MESSAGE: usize = object(
         + member("timestamp", U64_DIGITS)
         + member("executionState", STATE),
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::Writer;
+
+    /// The size helpers, run at run time against what the writer really produces (the constants
+    /// above are evaluated at compile time, where coverage and mutation testing cannot see them).
+    #[test]
+    fn size_helpers_match_the_writer() {
+        let mut buf = [0u8; 64];
+        let mut w = Writer::new(&mut buf);
+        w.begin_object().unwrap();
+        w.key("ab").unwrap();
+        w.string("xyz").unwrap();
+        w.key("cd").unwrap();
+        w.begin_array().unwrap();
+        w.u64(1).unwrap();
+        w.u64(2).unwrap();
+        w.end_array().unwrap();
+        w.end_object().unwrap();
+        let out = w.finish().unwrap();
+        assert_eq!(out, br#"{"ab":"xyz","cd":[1,2]}"#);
+        let members = member("ab", quoted(3)) + member("cd", array(2, 1));
+        assert_eq!(object(members), out.len());
+        assert_eq!(quoted(3), 5);
+        assert_eq!(pair(2, 5), 11);
+        assert_eq!(array(2, 1), "[1,2]".len());
+        assert_eq!((max(3, 4), max(4, 3)), (4, 4));
+        assert_eq!(longest_status(), "IN_PROGRESS".len());
+        assert_eq!(longest_code(), "InvalidStateTransition".len());
+    }
+}

@@ -1,0 +1,147 @@
+//! The registry against the reference model of `tests/model/`: libFuzzer chooses the operation
+//! sequence; every step must agree (see `tests/model/README.md` for the known differences, which
+//! run under `Readings::REGISTRY` as in the property tests).
+#![no_main]
+
+#[path = "../../tests/model/mod.rs"]
+mod model;
+
+use arbitrary::{Result, Unstructured};
+use iot_jobs_core::ExecutionStatus as XS;
+use libfuzzer_sys::fuzz_target;
+use model::Readings;
+use model::harness::{Details, Driver, Op, Roomy, Tiny};
+
+const THINGS: [&str; 4] = ["t1", "t2", "t3", "arn:t4"];
+
+fn job(u: &mut Unstructured<'_>) -> Result<String> {
+    Ok(match u.int_in_range(0..=15u8)? {
+        12 => "bad!id".to_owned(),
+        13 => String::new(),
+        14 => "$next".to_owned(),
+        15 => "j".repeat(65),
+        i => format!("j{i}"),
+    })
+}
+
+fn thing(u: &mut Unstructured<'_>) -> Result<String> {
+    Ok(match u.int_in_range(0..=6u8)? {
+        4 => "a/b".to_owned(),
+        5 => String::new(),
+        6 => "é".to_owned(),
+        i => THINGS[usize::from(i)].to_owned(),
+    })
+}
+
+fn things(u: &mut Unstructured<'_>) -> Result<Vec<String>> {
+    let n = u.int_in_range(0..=3u8)?;
+    (0..n).map(|_| thing(u)).collect()
+}
+
+fn details(u: &mut Unstructured<'_>) -> Result<Option<Details>> {
+    if !u.ratio(1, 3)? {
+        return Ok(None);
+    }
+    let n = u.int_in_range(0..=3u8)?;
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let k = *u.choose(&["k1", "k2", "step:x", "bad key"])?;
+        let v = *u.choose(&["v", "50 %", "é", "", "x\u{7}"])?;
+        out.push((k.to_owned(), v.to_owned()));
+    }
+    Ok(Some(out))
+}
+
+fn small(u: &mut Unstructured<'_>) -> Result<u64> {
+    Ok(if u.ratio(1, 12)? { u64::MAX } else { u.int_in_range(0..=4)? })
+}
+
+fn opt<T>(u: &mut Unstructured<'_>, f: impl FnOnce(&mut Unstructured<'_>) -> Result<T>) -> Result<Option<T>> {
+    if u.arbitrary()? { f(u).map(Some) } else { Ok(None) }
+}
+
+fn op(u: &mut Unstructured<'_>) -> Result<Op> {
+    Ok(match u.int_in_range(0..=16u8)? {
+        0 => Op::AddThing(thing(u)?),
+        1 => Op::RemoveThing(thing(u)?),
+        2 => {
+            let job = job(u)?;
+            let continuous = u.arbitrary()?;
+            let start = opt(u, |u| u.int_in_range(0..=50))?;
+            let end = opt(u, |u| u.int_in_range(0..=50))?;
+            Op::CreateJob { job, continuous, start, end, targets: things(u)? }
+        }
+        3 => Op::AddTargets { job: job(u)?, things: things(u)?, counted: u.arbitrary()? },
+        4 => Op::RemoveTarget { job: job(u)?, thing: thing(u)? },
+        5 => {
+            let reason = opt(u, |u| u.choose(&["OPS", "bad"]).map(|s| (*s).to_owned()))?;
+            Op::CancelJob { job: job(u)?, force: u.arbitrary()?, reason }
+        }
+        6 => Op::DeleteJob { job: job(u)?, force: u.arbitrary()? },
+        7 => Op::CancelExecution {
+            job: job(u)?,
+            thing: thing(u)?,
+            force: u.arbitrary()?,
+            expected: opt(u, small)?,
+            details: details(u)?,
+        },
+        8 => Op::DeleteExecution { job: job(u)?, thing: thing(u)?, number: small(u)?, force: u.arbitrary()? },
+        9 | 10 => Op::Update {
+            job: job(u)?,
+            thing: thing(u)?,
+            status: *u.choose(&XS::ALL)?,
+            expected: opt(u, small)?,
+            number: opt(u, small)?,
+            details: details(u)?,
+            step: opt(u, |u| u.choose(&[-1i64, 0, 5, 10080, 10081]).copied())?,
+        },
+        11 => Op::StartNext {
+            thing: thing(u)?,
+            details: details(u)?,
+            step: opt(u, |u| u.choose(&[-1i64, 3]).copied())?,
+        },
+        12 => Op::Describe {
+            job: job(u)?,
+            thing: thing(u)?,
+            number: opt(u, small)?,
+            data_plane: u.arbitrary()?,
+        },
+        13 => {
+            let budget = if u.arbitrary()? { usize::MAX } else { u.int_in_range(0..=3)? };
+            Op::Advance { dt: u.int_in_range(-20..=60)?, budget }
+        }
+        14 => Op::Clock(u.int_in_range(-30..=30)?),
+        15 => Op::SetDeletionDelay(*u.choose(&[0, 5, 40])?),
+        _ => Op::SinkRoom(opt(u, |u| u.int_in_range(0..=8))?),
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut u = Unstructured::new(data);
+    let Ok(tiny) = u.arbitrary::<bool>() else { return };
+    let mut ops = Vec::new();
+    while !u.is_empty() && ops.len() < 80 {
+        match op(&mut u) {
+            Ok(op) => ops.push(op),
+            Err(_) => break,
+        }
+    }
+    if !tiny {
+        // Unbounded sink: room refusals are the capacity mode's subject.
+        ops.retain(|op| !matches!(op, Op::SinkRoom(_)));
+    }
+    let setup = THINGS[..3].iter().map(|t| Op::AddThing((*t).to_owned()));
+    let all: Vec<Op> = setup.chain(ops).collect();
+    let result = if tiny {
+        let mut d = Driver::new(Tiny {}, Readings::REGISTRY, &THINGS);
+        d.capacity_mode = true;
+        let r = all.iter().try_for_each(|op| d.step(op));
+        r.and_then(|()| if d.log.is_empty() { Ok(()) } else { Err(d.log.clone()) })
+    } else {
+        let mut d = Driver::new(Roomy {}, Readings::REGISTRY, &THINGS);
+        all.iter().try_for_each(|op| d.step(op))
+    };
+    if let Err(e) = result {
+        panic!("registry and model disagree\nops: {all:#?}\n{e}");
+    }
+});

@@ -1,0 +1,819 @@
+//! The reference model: SPEC §2–§8 and the §R readings, restated over plain collections.
+//!
+//! Written from `shared/spec/SPEC.md`, not from the registry or `iot_jobs_core::rules`: only the
+//! vocabulary enums of the crate are used here. Every operation first decides (returning the AWS
+//! exception name when it refuses, with nothing changed) and then applies. Notifications are not
+//! computed operation by operation: [`Model::apply`] compares every thing's pending list before
+//! and after the operation (R15: `notify` when the membership changed, `notify-next` when the head
+//! changed). Job completion (SPEC §2) is likewise checked after every operation for every job.
+//!
+//! Where SPEC is silent and the registry made a choice, the choice is written down in
+//! [`Readings`] or as a `// READING:` comment; each one is listed in `tests/model/README.md`.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
+pub mod harness;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use iot_jobs_core::{ExecutionStatus as XS, JobStatus as JS, TargetSelection};
+
+/// What the model answers when it refuses: the AWS exception name on the operation's plane and,
+/// for `InvalidStateTransition`/`VersionMismatch`, the `executionState` (SPEC §4.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub name: &'static str,
+    pub state: Option<(XS, u64)>,
+    /// Refused for the host's room (a full table or event sink), not for the request: the
+    /// registry's `CapacityExhausted` and `Throttled`. The model never sets it.
+    pub capacity: bool,
+}
+
+pub const INVALID_REQUEST: &str = "InvalidRequestException";
+pub const NOT_FOUND: &str = "ResourceNotFoundException";
+pub const ALREADY_EXISTS: &str = "ResourceAlreadyExistsException";
+pub const TRANSITION: &str = "InvalidStateTransitionException";
+pub const VERSION_CONFLICT: &str = "VersionConflictException";
+pub const LIMIT: &str = "LimitExceededException";
+pub const TERMINAL: &str = "TerminalStateException";
+
+fn refuse<T>(name: &'static str) -> Result<T, Refusal> {
+    Err(Refusal { name, state: None, capacity: false })
+}
+
+fn refuse_with<T>(name: &'static str, e: &Exec) -> Result<T, Refusal> {
+    Err(Refusal { name, state: Some((e.status, e.version)), capacity: false })
+}
+
+/// A notification or lifecycle event (SPEC 7.2, 7.4).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Ev {
+    Notify(String),
+    NotifyNext(String),
+    Job(String, &'static str),
+    Exec(String, String, u64, &'static str),
+}
+
+/// Points SPEC leaves open that the model must still decide.
+#[derive(Debug, Clone, Copy)]
+pub struct Readings {
+    /// D3. Order of IN_PROGRESS executions among themselves in the pending list. SPEC 7.2 says
+    /// "IN_PROGRESS first, then by queue time"; T2 only says IN_PROGRESS before QUEUED.
+    pub in_progress_order: InProgressOrder,
+    /// D1. CreateJob with a used `jobId` and a bad request (no targets, end before start):
+    /// `false` answers for the request first (InvalidRequestException), as `rules`' module docs
+    /// order the checks; `true` answers ResourceAlreadyExistsException first.
+    pub create_checks_id_first: bool,
+    /// D2. When a job's completion (SPEC §2) is noticed. `false`: whenever its conditions hold,
+    /// so a CONTINUOUS job whose `endTime` passes with every execution terminal completes at the
+    /// next call, `advance` included. `true`: only when one of the job's executions changes
+    /// status or is deleted.
+    pub complete_only_on_change: bool,
+    /// D4. What counts toward a job's targets (`targets()`, the 100 of AssociateTargetsWithJob).
+    /// `false`: every distinct thing ever targeted by CreateJob or AssociateTargetsWithJob.
+    /// `true`: a thing counts again each time it is associated while it has no execution of the
+    /// job, and not at all if it got one as a group member first.
+    pub targets_counted_by_executions: bool,
+}
+
+/// See [`Readings::in_progress_order`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InProgressOrder {
+    /// By queue (creation) order, like the QUEUED ones (SPEC 7.2's reading).
+    Queue,
+    /// By the moment each entered IN_PROGRESS.
+    FirstStart,
+    /// By the last accepted write of IN_PROGRESS, so that a repeated IN_PROGRESS update moves
+    /// an execution to the back (what the registry does).
+    LastWrite,
+}
+
+impl Readings {
+    pub const SPEC: Self = Self {
+        in_progress_order: InProgressOrder::Queue,
+        create_checks_id_first: false,
+        complete_only_on_change: false,
+        targets_counted_by_executions: false,
+    };
+    /// The registry's behaviour where it differs from [`Readings::SPEC`] (see README.md).
+    pub const REGISTRY: Self = Self {
+        in_progress_order: InProgressOrder::LastWrite,
+        create_checks_id_first: true,
+        complete_only_on_change: true,
+        targets_counted_by_executions: true,
+    };
+}
+
+/// SPEC §5, R17: identifiers are full matches of their patterns.
+pub fn valid_job_id(s: &str) -> bool {
+    (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+pub fn valid_thing_name(s: &str) -> bool {
+    (1..=128).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b':')
+}
+
+pub fn valid_reason_code(s: &str) -> bool {
+    (1..=128).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// SPEC R14: ≤ 10 pairs, unique keys `[a-zA-Z0-9:_-]{1,128}`, values of 1–1024 UTF-16 units
+/// without control characters.
+pub fn valid_details(pairs: &[(String, String)]) -> bool {
+    let keys: BTreeSet<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+    pairs.len() <= 10
+        && keys.len() == pairs.len()
+        && pairs.iter().all(|(k, v)| {
+            (1..=128).contains(&k.len())
+                && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b':')
+                && (1..=1024).contains(&v.encode_utf16().count())
+                && !v.chars().any(char::is_control)
+        })
+}
+
+/// SPEC §3 timer facts: 1–10080 minutes, or -1 (cancel) on UpdateJobExecution only.
+pub fn valid_step(n: i64, allow_cancel: bool) -> bool {
+    (1..=10080).contains(&n) || (allow_cancel && n == -1)
+}
+
+/// SPEC §5: `long` values are 0..=i64::MAX.
+pub fn valid_long(n: u64) -> bool {
+    i64::try_from(n).is_ok()
+}
+
+fn is_pending(s: XS) -> bool {
+    matches!(s, XS::Queued | XS::InProgress)
+}
+
+fn is_terminal(s: XS) -> bool {
+    !is_pending(s)
+}
+
+/// SPEC 7.4 execution event names; none for the pending statuses.
+fn exec_event(s: XS) -> Option<&'static str> {
+    Some(match s {
+        XS::Queued | XS::InProgress => return None,
+        XS::Succeeded => "succeeded",
+        XS::Failed => "failed",
+        XS::Rejected => "rejected",
+        XS::Canceled => "canceled",
+        XS::TimedOut => "timed_out",
+        XS::Removed => "removed",
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub status: JS,
+    pub selection: TargetSelection,
+    pub force_canceled: bool,
+    pub reason: Option<String>,
+    /// Every thing ever targeted (AssociateTargetsWithJob counts distinct targets, SPEC §2).
+    pub targets: BTreeSet<String>,
+    /// The count under [`Readings::targets_counted_by_executions`].
+    pub counted: usize,
+    /// Scheduling `endTime`, if any.
+    pub end: Option<u64>,
+    pub completed_at: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Exec {
+    /// Creation order, over all executions ever created.
+    pub seq: u64,
+    pub job: String,
+    pub thing: String,
+    pub number: u64,
+    pub version: u64,
+    pub status: XS,
+    pub force_canceled: bool,
+    pub details: Vec<(String, String)>,
+    pub step: Option<u16>,
+    pub queued_at: u64,
+    pub started_at: Option<u64>,
+    pub last_updated: u64,
+    /// When (in operations) it entered IN_PROGRESS, for [`Readings::in_progress_by_start`].
+    pub started_seq: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub readings: Readings,
+    /// Registered things.
+    pub things: BTreeSet<String>,
+    pub jobs: BTreeMap<String, Job>,
+    /// Every existing execution, in creation order.
+    pub execs: Vec<Exec>,
+    /// Jobs in DELETION_IN_PROGRESS with the time their deletion is due, in acceptance order.
+    pub deleting: Vec<(String, u64)>,
+    pub deletion_delay: u64,
+    next_seq: u64,
+    ops: u64,
+    /// Jobs whose executions changed in the current operation.
+    touched: BTreeSet<String>,
+}
+
+/// SPEC §6: at most 10 jobs DELETION_IN_PROGRESS.
+pub const MAX_DELETING: usize = 10;
+/// SPEC R12 default cap.
+pub const PENDING_CAP: usize = 10;
+
+/// A request to the model; ids are already validated by the caller (see [`harness`]).
+#[derive(Debug, Clone)]
+pub enum Req<'a> {
+    AddThing(&'a str),
+    RemoveThing(&'a str),
+    CreateJob {
+        job: &'a str,
+        continuous: bool,
+        start: Option<u64>,
+        end: Option<u64>,
+        targets: &'a [String],
+    },
+    AddTargets {
+        job: &'a str,
+        things: &'a [String],
+        counted: bool,
+    },
+    RemoveTarget {
+        job: &'a str,
+        thing: &'a str,
+    },
+    CancelJob {
+        job: &'a str,
+        force: bool,
+        reason: Option<&'a str>,
+    },
+    DeleteJob {
+        job: &'a str,
+        force: bool,
+    },
+    CancelExecution {
+        job: &'a str,
+        thing: &'a str,
+        force: bool,
+        expected: Option<u64>,
+        details: Option<&'a [(String, String)]>,
+    },
+    DeleteExecution {
+        job: &'a str,
+        thing: &'a str,
+        number: u64,
+        force: bool,
+    },
+    Update {
+        job: &'a str,
+        thing: &'a str,
+        status: XS,
+        expected: Option<u64>,
+        number: Option<u64>,
+        details: Option<&'a [(String, String)]>,
+        step: Option<i64>,
+    },
+    StartNext {
+        thing: &'a str,
+        details: Option<&'a [(String, String)]>,
+        step: Option<u16>,
+    },
+    Describe {
+        job: &'a str,
+        thing: &'a str,
+        number: Option<u64>,
+        data_plane: bool,
+    },
+    Advance {
+        budget: usize,
+    },
+    SetDeletionDelay(u64),
+}
+
+/// A successful answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Out {
+    Done,
+    Count(usize),
+    State(XS, u64),
+    /// StartNext: the (job, number, status, version) it returns, if any.
+    Next(Option<(String, u64, XS, u64)>),
+    Exec(ExecView),
+    Advanced {
+        work: usize,
+        more: bool,
+    },
+}
+
+/// The observable fields of one execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecView {
+    pub job: String,
+    pub thing: String,
+    pub number: u64,
+    pub status: XS,
+    pub version: u64,
+    pub force_canceled: bool,
+    pub details: Vec<(String, String)>,
+    pub step: Option<u16>,
+    pub queued_at: u64,
+    pub started_at: Option<u64>,
+    pub last_updated: u64,
+}
+
+impl Exec {
+    pub fn view(&self) -> ExecView {
+        ExecView {
+            job: self.job.clone(),
+            thing: self.thing.clone(),
+            number: self.number,
+            status: self.status,
+            version: self.version,
+            force_canceled: self.force_canceled,
+            details: self.details.clone(),
+            step: self.step,
+            queued_at: self.queued_at,
+            started_at: self.started_at,
+            last_updated: self.last_updated,
+        }
+    }
+}
+
+impl Model {
+    pub fn new(readings: Readings) -> Self {
+        Self {
+            readings,
+            things: BTreeSet::new(),
+            jobs: BTreeMap::new(),
+            execs: Vec::new(),
+            deleting: Vec::new(),
+            deletion_delay: 0,
+            next_seq: 0,
+            ops: 0,
+            touched: BTreeSet::new(),
+        }
+    }
+
+    // ---- queries ------------------------------------------------------------------------------
+
+    /// Devices do not see the executions of a job being deleted (SEED-CLI).
+    fn visible(&self, e: &Exec) -> bool {
+        self.jobs.get(&e.job).is_some_and(|j| j.status != JS::DeletionInProgress)
+    }
+
+    /// A thing's pending list, uncapped: IN_PROGRESS first, then QUEUED in creation order
+    /// (SPEC T2, 7.2). Returns indices into `execs`.
+    pub fn pending_all(&self, thing: &str) -> Vec<usize> {
+        let mine = |s: XS| {
+            self.execs
+                .iter()
+                .enumerate()
+                .filter(move |(_, e)| e.thing == thing && e.status == s && self.visible(e))
+                .map(|(i, _)| i)
+        };
+        let mut running: Vec<usize> = mine(XS::InProgress).collect();
+        if self.readings.in_progress_order != InProgressOrder::Queue {
+            running.sort_by_key(|i| self.execs[*i].started_seq);
+        }
+        running.extend(mine(XS::Queued));
+        running
+    }
+
+    /// GetPendingJobExecutions (SPEC 4.3, R12, R19): at most the cap.
+    pub fn pending(&self, thing: &str) -> Vec<ExecView> {
+        self.pending_all(thing).into_iter().take(PENDING_CAP).map(|i| self.execs[i].view()).collect()
+    }
+
+    /// `$next` (SPEC 4.3).
+    pub fn next_pending(&self, thing: &str) -> Option<ExecView> {
+        self.pending_all(thing).first().map(|i| self.execs[*i].view())
+    }
+
+    /// The (job, thing) executions; `number` None → the latest (SPEC §8 "Default when omitted").
+    fn find(&self, job: &str, thing: &str, number: Option<u64>) -> Result<usize, Refusal> {
+        if !self.jobs.contains_key(job) {
+            return refuse(NOT_FOUND);
+        }
+        let mine = self.execs.iter().enumerate().filter(|(_, e)| e.job == job && e.thing == thing);
+        let found = match number {
+            Some(n) => mine.filter(|(_, e)| e.number == n).map(|(i, _)| i).next(),
+            None => mine.max_by_key(|(_, e)| e.number).map(|(i, _)| i),
+        };
+        found.map_or_else(|| refuse(NOT_FOUND), Ok)
+    }
+
+    /// A thing the registry still knows: registered, or referred to by an execution.
+    pub fn known_thing(&self, thing: &str) -> bool {
+        self.things.contains(thing) || self.execs.iter().any(|e| e.thing == thing)
+    }
+
+    pub fn job_execs(&self, job: &str) -> Vec<ExecView> {
+        self.execs.iter().filter(|e| e.job == job).map(Exec::view).collect()
+    }
+
+    pub fn thing_execs(&self, thing: &str) -> Vec<ExecView> {
+        self.execs.iter().filter(|e| e.thing == thing).map(Exec::view).collect()
+    }
+
+    /// `jobProcessDetails`: executions per status (SPEC §8: they count executions).
+    pub fn counts(&self, job: &str) -> [u32; 8] {
+        let mut out = [0; 8];
+        for e in self.execs.iter().filter(|e| e.job == job) {
+            let i = XS::ALL.iter().position(|s| *s == e.status).unwrap();
+            out[i] += 1;
+        }
+        out
+    }
+
+    /// `targets()` of a job, per the reading.
+    pub fn target_count(&self, job: &Job) -> usize {
+        if self.readings.targets_counted_by_executions { job.counted } else { job.targets.len() }
+    }
+
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.deleting.iter().map(|(_, due)| *due).min()
+    }
+
+    // ---- the one entry point ----------------------------------------------------------------
+
+    /// Applies `req` at `now`: the answer and the events, in a canonical (sorted) order.
+    pub fn apply(&mut self, req: &Req<'_>, now: u64) -> (Result<Out, Refusal>, Vec<Ev>) {
+        self.ops += 1;
+        let all_things: BTreeSet<String> = self.execs.iter().map(|e| e.thing.clone()).collect();
+        let before: BTreeMap<String, Vec<u64>> =
+            all_things.iter().map(|t| (t.clone(), self.pending_seqs(t))).collect();
+        let mut events = Vec::new();
+        self.touched.clear();
+        let answer = self.decide_and_apply(req, now, &mut events);
+        if answer.is_ok() {
+            self.complete_jobs(now, &mut events);
+            // R15: notify on membership change, notify-next on head change.
+            let mut things: BTreeSet<String> = self.execs.iter().map(|e| e.thing.clone()).collect();
+            things.extend(before.keys().cloned());
+            for t in things {
+                let old = before.get(&t).cloned().unwrap_or_default();
+                let new = self.pending_seqs(&t);
+                let set = |v: &[u64]| v.iter().copied().collect::<BTreeSet<u64>>();
+                if set(&old) != set(&new) {
+                    events.push(Ev::Notify(t.clone()));
+                }
+                if old.first() != new.first() {
+                    events.push(Ev::NotifyNext(t.clone()));
+                }
+            }
+        }
+        events.sort();
+        (answer, events)
+    }
+
+    fn pending_seqs(&self, thing: &str) -> Vec<u64> {
+        self.pending_all(thing).into_iter().map(|i| self.execs[i].seq).collect()
+    }
+
+    /// SPEC §2 COMPLETED: an IN_PROGRESS SNAPSHOT job whose executions are all terminal; a
+    /// CONTINUOUS one only once its endTime has passed, too.
+    fn complete_jobs(&mut self, now: u64, events: &mut Vec<Ev>) {
+        let ids: Vec<String> = self.jobs.keys().cloned().collect();
+        for id in ids {
+            let all_terminal = self.execs.iter().filter(|e| e.job == id).all(|e| is_terminal(e.status));
+            let job = self.jobs.get_mut(&id).unwrap();
+            let ends = match job.selection {
+                TargetSelection::Snapshot => true,
+                TargetSelection::Continuous => job.end.is_some_and(|end| now >= end),
+            };
+            let noticed = !self.readings.complete_only_on_change || self.touched.contains(&id);
+            if job.status == JS::InProgress && all_terminal && ends && noticed {
+                job.status = JS::Completed;
+                job.completed_at = Some(now);
+                events.push(Ev::Job(id.clone(), "completed"));
+            }
+        }
+    }
+
+    /// The one place an execution's status changes: R6 version + 1, timestamps, 7.4 event.
+    fn set_status(&mut self, i: usize, to: XS, now: u64, events: &mut Vec<Ev>) {
+        let ops = self.ops;
+        self.touched.insert(self.execs[i].job.clone());
+        let e = &mut self.execs[i];
+        let from = e.status;
+        e.status = to;
+        e.version += 1;
+        e.last_updated = now;
+        if to == XS::InProgress && e.started_at.is_none() {
+            e.started_at = Some(now);
+        }
+        let last_write = self.readings.in_progress_order == InProgressOrder::LastWrite;
+        if to == XS::InProgress && (from != XS::InProgress || last_write) {
+            e.started_seq = Some(ops);
+        }
+        if let Some(ev) = exec_event(to) {
+            events.push(Ev::Exec(e.job.clone(), e.thing.clone(), e.number, ev));
+        }
+    }
+
+    /// SPEC T1, R7: the next QUEUED execution of (job, thing), numbered 1 + the highest that
+    /// still exists.
+    fn queue(&mut self, job: &str, thing: &str, now: u64) {
+        let number = self
+            .execs
+            .iter()
+            .filter(|e| e.job == job && e.thing == thing)
+            .map(|e| e.number)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        self.next_seq += 1;
+        self.execs.push(Exec {
+            seq: self.next_seq,
+            job: job.to_owned(),
+            thing: thing.to_owned(),
+            number,
+            version: 1,
+            status: XS::Queued,
+            force_canceled: false,
+            details: Vec::new(),
+            step: None,
+            queued_at: now,
+            started_at: None,
+            last_updated: now,
+            started_seq: None,
+        });
+    }
+
+    fn decide_and_apply(&mut self, req: &Req<'_>, now: u64, ev: &mut Vec<Ev>) -> Result<Out, Refusal> {
+        match *req {
+            Req::AddThing(t) => {
+                self.things.insert(t.to_owned());
+                Ok(Out::Done)
+            }
+            // DeleteThing: pending executions become REMOVED (T10, R10).
+            Req::RemoveThing(t) => {
+                if !self.things.contains(t) {
+                    return refuse(NOT_FOUND);
+                }
+                for i in 0..self.execs.len() {
+                    if self.execs[i].thing == t && is_pending(self.execs[i].status) {
+                        self.set_status(i, XS::Removed, now, ev);
+                    }
+                }
+                self.things.remove(t);
+                Ok(Out::Done)
+            }
+            // SPEC 4.2 CreateJob.
+            Req::CreateJob { job, continuous, start, end, targets } => {
+                if self.readings.create_checks_id_first && self.jobs.contains_key(job) {
+                    return refuse(ALREADY_EXISTS);
+                }
+                if targets.is_empty() {
+                    return refuse(INVALID_REQUEST);
+                }
+                // SPEC §2: the id is reusable only once the deletion completed.
+                if self.jobs.contains_key(job) {
+                    return refuse(ALREADY_EXISTS);
+                }
+                if targets.iter().any(|t| !self.things.contains(t)) {
+                    return refuse(NOT_FOUND);
+                }
+                let scheduled = start.is_some_and(|s| s > now);
+                let distinct: Vec<&String> = {
+                    let mut seen = BTreeSet::new();
+                    targets.iter().filter(|t| seen.insert(t.as_str())).collect()
+                };
+                let selection =
+                    if continuous { TargetSelection::Continuous } else { TargetSelection::Snapshot };
+                self.jobs.insert(
+                    job.to_owned(),
+                    Job {
+                        status: if scheduled { JS::Scheduled } else { JS::InProgress },
+                        selection,
+                        force_canceled: false,
+                        reason: None,
+                        targets: distinct.iter().map(|t| (*t).clone()).collect(),
+                        counted: distinct.len(),
+                        end,
+                        completed_at: None,
+                    },
+                );
+                if !scheduled {
+                    for t in distinct {
+                        self.queue(job, t, now);
+                    }
+                }
+                Ok(Out::Done)
+            }
+            // AssociateTargetsWithJob / a thing joining a CONTINUOUS job's group (SPEC §2, T1, T13).
+            Req::AddTargets { job, things, counted } => {
+                let Some(j) = self.jobs.get(job) else { return refuse(NOT_FOUND) };
+                if things.iter().any(|t| !self.things.contains(t)) {
+                    return refuse(NOT_FOUND);
+                }
+                if j.selection != TargetSelection::Continuous || j.status != JS::InProgress {
+                    return refuse(INVALID_REQUEST);
+                }
+                let mut targets = j.targets.clone();
+                let mut count = j.counted;
+                if counted {
+                    targets.extend(things.iter().cloned());
+                    let fresh: BTreeSet<&String> = things
+                        .iter()
+                        .filter(|t| !self.execs.iter().any(|e| e.job == job && e.thing == **t))
+                        .collect();
+                    count += fresh.len();
+                }
+                let total = if self.readings.targets_counted_by_executions { count } else { targets.len() };
+                if total > 100 {
+                    return refuse(LIMIT);
+                }
+                let j = self.jobs.get_mut(job).unwrap();
+                j.targets = targets;
+                j.counted = count;
+                let mut queued = 0;
+                let mut seen = BTreeSet::new();
+                for t in things.iter().filter(|t| seen.insert(t.as_str())) {
+                    let busy =
+                        self.execs.iter().any(|e| e.job == job && e.thing == *t && is_pending(e.status));
+                    if !busy {
+                        self.queue(job, t, now);
+                        queued += 1;
+                    }
+                }
+                Ok(Out::Count(queued))
+            }
+            // A thing leaves the job's targets: its pending execution is REMOVED (T10, R10).
+            Req::RemoveTarget { job, thing } => {
+                let i = self.find(job, thing, None)?;
+                if is_pending(self.execs[i].status) {
+                    self.set_status(i, XS::Removed, now, ev);
+                }
+                Ok(Out::Done)
+            }
+            // SPEC 4.2 CancelJob, R3, R4, R5, T8, T9.
+            Req::CancelJob { job, force, reason } => {
+                let Some(j) = self.jobs.get_mut(job) else { return refuse(NOT_FOUND) };
+                match j.status {
+                    JS::InProgress | JS::Scheduled => {}
+                    JS::Canceled | JS::Completed | JS::DeletionInProgress => return refuse(INVALID_REQUEST),
+                }
+                j.status = JS::Canceled;
+                j.force_canceled = force;
+                if let Some(r) = reason {
+                    j.reason = Some(r.to_owned());
+                }
+                ev.push(Ev::Job(job.to_owned(), "cancellation_in_progress"));
+                for i in 0..self.execs.len() {
+                    let e = &self.execs[i];
+                    if e.job == job && (e.status == XS::Queued || (force && e.status == XS::InProgress)) {
+                        self.set_status(i, XS::Canceled, now, ev);
+                        self.execs[i].force_canceled = force;
+                    }
+                }
+                ev.push(Ev::Job(job.to_owned(), "canceled"));
+                Ok(Out::Done)
+            }
+            // SPEC 4.2 DeleteJob, R4, R5, §6.
+            Req::DeleteJob { job, force } => {
+                let Some(j) = self.jobs.get_mut(job) else { return refuse(NOT_FOUND) };
+                match j.status {
+                    JS::Completed | JS::Canceled => {}
+                    JS::InProgress | JS::Scheduled if force => {}
+                    JS::InProgress | JS::Scheduled | JS::DeletionInProgress => return refuse(TRANSITION),
+                }
+                if self.deleting.len() >= MAX_DELETING {
+                    return refuse(LIMIT);
+                }
+                j.status = JS::DeletionInProgress;
+                self.deleting.push((job.to_owned(), now.saturating_add(self.deletion_delay)));
+                ev.push(Ev::Job(job.to_owned(), "deletion_in_progress"));
+                Ok(Out::Done)
+            }
+            // SPEC 4.2 CancelJobExecution, T8, T9, R16; status before expectedVersion.
+            Req::CancelExecution { job, thing, force, expected, details } => {
+                let i = self.find(job, thing, None)?;
+                let e = &self.execs[i];
+                match e.status {
+                    XS::Queued => {}
+                    XS::InProgress if force => {}
+                    XS::InProgress
+                    | XS::Succeeded
+                    | XS::Failed
+                    | XS::TimedOut
+                    | XS::Rejected
+                    | XS::Removed
+                    | XS::Canceled => {
+                        return refuse_with(TRANSITION, e);
+                    }
+                }
+                if expected.is_some_and(|v| v != e.version) {
+                    return refuse_with(VERSION_CONFLICT, e);
+                }
+                self.set_status(i, XS::Canceled, now, ev);
+                let e = &mut self.execs[i];
+                e.force_canceled = force;
+                if let Some(d) = details {
+                    e.details = d.to_vec(); // R14: replace
+                }
+                Ok(Out::State(e.status, e.version))
+            }
+            // SPEC 4.2 DeleteJobExecution, T11, R1, R2.
+            Req::DeleteExecution { job, thing, number, force } => {
+                let i = self.find(job, thing, Some(number))?;
+                let e = &self.execs[i];
+                let allowed = match e.status {
+                    XS::Succeeded | XS::Failed | XS::Rejected | XS::Removed | XS::Canceled | XS::TimedOut => {
+                        true
+                    }
+                    XS::Queued | XS::InProgress => force,
+                };
+                if !allowed {
+                    return refuse_with(TRANSITION, e);
+                }
+                ev.push(Ev::Exec(e.job.clone(), e.thing.clone(), e.number, "deleted"));
+                self.touched.insert(e.job.clone());
+                self.execs.remove(i);
+                Ok(Out::Done)
+            }
+            // SPEC 4.3 UpdateJobExecution, T2–T6, R9, R13, R14.
+            Req::Update { job, thing, status, expected, number, details, step } => {
+                let i = self.find(job, thing, number)?;
+                let e = &self.execs[i];
+                if !self.visible(e) {
+                    return refuse(NOT_FOUND); // SEED-CLI: devices lose access.
+                }
+                let settable = matches!(status, XS::InProgress | XS::Succeeded | XS::Failed | XS::Rejected);
+                if !settable || is_terminal(e.status) {
+                    return refuse_with(TRANSITION, e);
+                }
+                if expected.is_some_and(|v| v != e.version) {
+                    return refuse_with(TRANSITION, e); // R13: data plane shape
+                }
+                self.set_status(i, status, now, ev);
+                let e = &mut self.execs[i];
+                if let Some(d) = details {
+                    e.details = d.to_vec();
+                }
+                match step {
+                    Some(-1) => e.step = None,
+                    Some(n) => e.step = Some(u16::try_from(n).unwrap()),
+                    None => {}
+                }
+                Ok(Out::State(e.status, e.version))
+            }
+            // SPEC 4.3 StartNext, T2, T3, R19.
+            Req::StartNext { thing, details, step } => {
+                let Some(&i) = self.pending_all(thing).first() else { return Ok(Out::Next(None)) };
+                if self.execs[i].status == XS::Queued {
+                    self.set_status(i, XS::InProgress, now, ev);
+                    let e = &mut self.execs[i];
+                    if let Some(d) = details {
+                        e.details = d.to_vec();
+                    }
+                    e.step = step;
+                }
+                let e = &self.execs[i];
+                Ok(Out::Next(Some((e.job.clone(), e.number, e.status, e.version))))
+            }
+            // SPEC 4.2, 4.3 DescribeJobExecution, R11.
+            Req::Describe { job, thing, number, data_plane } => {
+                let i = self.find(job, thing, number)?;
+                let e = &self.execs[i];
+                if data_plane && !self.visible(e) {
+                    return refuse(NOT_FOUND);
+                }
+                if data_plane && is_terminal(e.status) {
+                    return refuse(TERMINAL);
+                }
+                Ok(Out::Exec(e.view()))
+            }
+            // Deletions complete once due: oldest due first, executions oldest first.
+            Req::Advance { budget } => {
+                let mut work = 0;
+                loop {
+                    let due = self
+                        .deleting
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, (_, d))| *d <= now)
+                        .min_by_key(|(_, (_, d))| *d)
+                        .map(|(i, _)| i);
+                    let Some(k) = due else { break };
+                    let job = self.deleting[k].0.clone();
+                    while let Some(i) = self.execs.iter().position(|e| e.job == job) {
+                        if work >= budget {
+                            return Ok(Out::Advanced { work, more: true });
+                        }
+                        let e = self.execs.remove(i);
+                        ev.push(Ev::Exec(e.job, e.thing, e.number, "deleted"));
+                        work += 1;
+                    }
+                    self.deleting.remove(k);
+                    self.jobs.remove(&job);
+                    ev.push(Ev::Job(job, "deleted"));
+                }
+                Ok(Out::Advanced { work, more: false })
+            }
+            Req::SetDeletionDelay(s) => {
+                self.deletion_delay = s;
+                Ok(Out::Done)
+            }
+        }
+    }
+}

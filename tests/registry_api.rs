@@ -1,0 +1,461 @@
+//! The registry's public surface beyond the lifecycle rules: sinks, views, handles, cursors,
+//! `Debug` output, and lookups in a crowded index (probe chains shared by different keys).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
+
+use iot_jobs_core::registry::{Discard, Event, EventSink, Fixed, NewJob, Registry, Storage};
+use iot_jobs_core::{
+    ExecutionStatus, JobId, JobStatus, NamespaceId, Plane, Policy, Rejection, TargetSelection, ThingName,
+    Timestamp,
+};
+
+const T0: Timestamp = Timestamp(1_700_000_000);
+
+fn j(s: &str) -> JobId {
+    JobId::new(s).unwrap()
+}
+
+fn t(s: &str) -> ThingName {
+    ThingName::new(s).unwrap()
+}
+
+#[test]
+fn a_heapless_deque_is_a_sink_that_reports_its_room() {
+    let mut r: Registry<Fixed<4, 4, 8, 2, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    r.add_thing(&t("a")).unwrap();
+    let mut q: heapless::Deque<Event, 3> = heapless::Deque::new();
+    assert_eq!(q.room(), 3);
+    r.create_job(&NewJob::new(&j("j1"), TargetSelection::Snapshot), &[t("a")], T0, &mut q).unwrap();
+    assert_eq!(q.iter().cloned().collect::<Vec<_>>(), [Event::Notify(t("a")), Event::NotifyNext(t("a"))]);
+    assert_eq!(q.room(), 1);
+    // Two events do not fit in the one place left: refused, nothing queued.
+    let e = r.create_job(&NewJob::new(&j("j2"), TargetSelection::Snapshot), &[t("a")], T0, &mut q);
+    assert_eq!(e, Err(Rejection::Throttled));
+    assert!(r.job(&j("j2")).is_err());
+    q.clear();
+    r.create_job(&NewJob::new(&j("j2"), TargetSelection::Snapshot), &[t("a")], T0, &mut q).unwrap();
+    assert_eq!(q.len(), 1, "j2 joins the list; the head stays j1");
+}
+
+#[test]
+fn discard_has_room_for_everything() {
+    let mut r: Registry<Fixed<4, 4, 8, 2, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    assert_eq!(Discard.room(), usize::MAX);
+    let mut sink = Discard;
+    r.add_thing(&t("a")).unwrap();
+    r.add_thing(&t("b")).unwrap();
+    r.create_job(&NewJob::new(&j("j1"), TargetSelection::Snapshot), &[t("a"), t("b")], T0, &mut sink)
+        .unwrap();
+    r.cancel_job(&j("j1"), true, None, T0, &mut sink).unwrap();
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Canceled);
+}
+
+#[test]
+fn views_report_what_was_stored() {
+    let mut r: Registry<Fixed<4, 4, 8, 2, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut sink = Discard;
+    r.add_thing(&t("a")).unwrap();
+    let ns = NamespaceId::new("ns-1").unwrap();
+    let id = j("j1");
+    let job = NewJob { namespace: Some(&ns), ..NewJob::new(&id, TargetSelection::Continuous) };
+    let h = r.create_job(&job, &[t("a")], T0, &mut sink).unwrap();
+    let later = Timestamp(T0.0 + 7);
+    r.remove_target(&id, &t("a"), later, &mut sink).unwrap();
+    let v = r.job_by_handle(h).expect("the handle names the job");
+    assert_eq!(v.id(), &id);
+    assert_eq!(v.handle(), h);
+    assert_eq!(v.namespace(), Some(&ns));
+    assert_eq!((v.created_at(), v.last_updated_at()), (T0, later));
+    assert_eq!(v.target_selection(), TargetSelection::Continuous);
+    let dbg = format!("{v:?}");
+    assert!(dbg.contains("JobView") && dbg.contains("j1") && dbg.contains("InProgress"), "{dbg}");
+    let e = r.describe_execution(&id, &t("a"), None, Plane::Control).unwrap();
+    assert_eq!(e.retry_attempt(), 0, "a first attempt");
+    assert_eq!(e.status(), ExecutionStatus::Removed);
+    let dbg = format!("{e:?}");
+    assert!(dbg.contains("ExecutionView") && dbg.contains("j1") && dbg.contains("Removed"), "{dbg}");
+    let dbg = format!("{r:?}");
+    assert!(dbg.contains("Registry") && dbg.contains("policy") && dbg.contains("jobs: 1"), "{dbg}");
+    // After the deletion the handle finds nothing.
+    r.delete_job(&id, true, later, &mut sink).unwrap();
+    r.advance(later, usize::MAX, &mut sink).unwrap();
+    assert!(r.job_by_handle(h).is_none());
+}
+
+#[test]
+fn a_cursor_survives_its_round_trip_through_a_next_token() {
+    let mut r: Registry<Fixed<4, 8, 16, 2, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut sink = Discard;
+    let names = ["a", "b", "c", "d", "e"].map(t);
+    for n in &names {
+        r.add_thing(n).unwrap();
+    }
+    r.create_job(&NewJob::new(&j("j1"), TargetSelection::Snapshot), &names, T0, &mut sink).unwrap();
+    let mut seen = Vec::new();
+    let mut token = None;
+    loop {
+        let cursor = token.map(|(i, g)| iot_jobs_core::registry::Cursor::from_parts(i, g));
+        let next =
+            r.list_for_job(&j("j1"), None, cursor, 2, |v| seen.push(v.thing_name().to_string())).unwrap();
+        let Some(c) = next else { break };
+        token = Some(c.to_parts()); // what a host puts in nextToken
+    }
+    assert_eq!(seen, ["a", "b", "c", "d", "e"]);
+}
+
+/// Every job, thing and (job, thing) pair found by its own key, in an index so full that probe
+/// chains of different keys run into each other.
+fn crowded<S: Storage>(storage: S) {
+    let mut r = Registry::new(storage, Policy::DEFAULT);
+    let mut sink = Discard;
+    let things = ["t0", "t1", "t2"].map(t);
+    for n in &things {
+        r.add_thing(n).unwrap();
+    }
+    let jobs = ["j0", "j1", "j2"].map(j);
+    for id in &jobs {
+        r.create_job(&NewJob::new(id, TargetSelection::Snapshot), &things, T0, &mut sink).unwrap();
+    }
+    for (ji, id) in jobs.iter().enumerate() {
+        assert_eq!(r.job(id).unwrap().id(), id);
+        for (ti, n) in things.iter().enumerate() {
+            assert!(r.thing(n).is_some());
+            // Make each execution distinguishable by its version.
+            for _ in 0..(ji * 3 + ti) % 2 {
+                let u = iot_jobs_core::registry::Update {
+                    status: ExecutionStatus::InProgress,
+                    status_details: None,
+                    expected_version: None,
+                    execution_number: None,
+                    step_timeout: None,
+                };
+                r.update_execution(id, n, &u, T0, &mut sink).unwrap();
+            }
+        }
+    }
+    for (ji, id) in jobs.iter().enumerate() {
+        for (ti, n) in things.iter().enumerate() {
+            let e = r.describe_execution(id, n, None, Plane::Control).unwrap();
+            assert_eq!((e.job_id(), e.thing_name()), (id, n));
+            assert_eq!(e.version().get(), 1 + ((ji * 3 + ti) % 2) as u64);
+        }
+        let mut listed = Vec::new();
+        r.list_for_job(id, None, None, 10, |v| listed.push(v.thing_name().clone())).unwrap();
+        assert_eq!(listed, things);
+    }
+    for n in &things {
+        let mut listed = Vec::new();
+        r.list_for_thing(n, None, None, 10, |v| listed.push(v.job_id().clone())).unwrap();
+        assert_eq!(listed, jobs);
+    }
+    assert!(r.job(&j("j9")).is_err());
+    assert!(r.thing(&t("t9")).is_none());
+}
+
+#[test]
+fn lookups_in_a_crowded_index() {
+    // 3 jobs + 3 things + 9 pairs = 15 values; every size from just enough to roomy.
+    crowded(Fixed::<3, 3, 9, 1, 16> {});
+    crowded(Fixed::<3, 3, 9, 1, 17> {});
+    crowded(Fixed::<3, 3, 9, 1, 18> {});
+    crowded(Fixed::<3, 3, 9, 1, 19> {});
+    crowded(Fixed::<3, 3, 9, 1, 20> {});
+    crowded(Fixed::<3, 3, 9, 1, 23> {});
+    crowded(Fixed::<3, 3, 9, 1, 29> {});
+}
+
+fn update(
+    status: ExecutionStatus,
+    details: Option<iot_jobs_core::StatusDetails<'_>>,
+) -> iot_jobs_core::registry::Update<'_> {
+    iot_jobs_core::registry::Update {
+        status,
+        status_details: details,
+        expected_version: None,
+        execution_number: None,
+        step_timeout: None,
+    }
+}
+
+#[test]
+fn a_full_index_refuses_things_and_jobs_without_leaving_half_of_them() {
+    // 5 buckets: room for 4 values.
+    let mut r: Registry<Fixed<4, 4, 4, 1, 5>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut sink = Discard;
+    r.add_thing(&t("a")).unwrap();
+    r.create_job(&NewJob::new(&j("j1"), TargetSelection::Snapshot), &[t("a")], T0, &mut sink).unwrap();
+    // j2 needs its id and a pair in the index, which has room for one.
+    assert_eq!(
+        r.create_job(&NewJob::new(&j("j2"), TargetSelection::Snapshot), &[t("a")], T0, &mut sink),
+        Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Jobs))
+    );
+    assert!(r.job(&j("j2")).is_err(), "nothing of the refused job remains");
+    assert_eq!(r.usage().jobs, 1);
+    r.add_thing(&t("b")).unwrap();
+    // The things table has room, the index has none.
+    assert_eq!(r.add_thing(&t("c")), Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Things)));
+    assert!(r.thing(&t("c")).is_none());
+    assert_eq!(r.usage().things, 2);
+
+    // Exactly enough room is enough: 6 buckets, room for 5 values.
+    let mut r: Registry<Fixed<4, 4, 4, 1, 6>> = Registry::new(Fixed, Policy::DEFAULT);
+    r.add_thing(&t("a")).unwrap();
+    for id in ["j1", "j2"] {
+        r.create_job(&NewJob::new(&j(id), TargetSelection::Snapshot), &[t("a")], T0, &mut sink).unwrap();
+    }
+    assert_eq!(r.usage().index_room, 0);
+}
+
+#[test]
+fn full_executions_table_refuses_a_job_even_when_pairs_have_room() {
+    let mut r: Registry<Fixed<2, 1, 2, 1, 32>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut sink = Discard;
+    let c1 = j("c1");
+    r.add_thing(&t("a")).unwrap();
+    r.create_job(&NewJob::new(&c1, TargetSelection::Continuous), &[t("a")], T0, &mut sink).unwrap();
+    r.update_execution(&c1, &t("a"), &update(ExecutionStatus::Failed, None), T0, &mut sink).unwrap();
+    r.add_targets(&c1, &[t("a")], T0, &mut sink).unwrap(); // a second execution, the same pair
+    assert_eq!(r.usage().executions, 2);
+    assert_eq!(
+        r.create_job(&NewJob::new(&j("j2"), TargetSelection::Snapshot), &[t("a")], T0, &mut sink),
+        Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Executions))
+    );
+    assert!(r.job(&j("j2")).is_err());
+}
+
+#[test]
+fn a_continuous_job_completes_only_once_its_end_time_has_passed() {
+    use iot_jobs_core::config::{JobConfig, Schedule};
+    let mut r: Registry<Fixed<4, 4, 8, 2, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut sink = Discard;
+    r.add_thing(&t("a")).unwrap();
+    r.add_thing(&t("b")).unwrap();
+    let end = Timestamp(T0.0 + 100);
+    let schedule = Schedule::new(None, Some((end, iot_jobs_core::JobEndBehavior::StopRollout))).unwrap();
+    let config = JobConfig { schedule: Some(schedule), ..JobConfig::default() };
+    let id = j("c1");
+    let job = NewJob { config, ..NewJob::new(&id, TargetSelection::Continuous) };
+    r.create_job(&job, &[t("a"), t("b")], T0, &mut sink).unwrap();
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::Succeeded, None), T0, &mut sink).unwrap();
+    // Before the end: all terminal is not enough.
+    let before = Timestamp(end.0 - 1);
+    r.update_execution(&id, &t("b"), &update(ExecutionStatus::InProgress, None), before, &mut sink).unwrap();
+    r.update_execution(&id, &t("b"), &update(ExecutionStatus::Succeeded, None), before, &mut sink).unwrap();
+    assert_eq!(r.job(&id).unwrap().status(), JobStatus::InProgress);
+    // At the end (inclusive) with every execution terminal: COMPLETED.
+    r.add_targets(&id, &[t("a")], end, &mut sink).unwrap();
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::Rejected, None), end, &mut sink).unwrap();
+    assert_eq!(r.job(&id).unwrap().status(), JobStatus::Completed);
+    assert_eq!(r.job(&id).unwrap().completed_at(), Some(end));
+}
+
+#[test]
+fn status_details_slots_are_given_back() {
+    // One statusDetails slot for two executions.
+    let mut r: Registry<Fixed<2, 2, 4, 1, 32>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut sink = Discard;
+    r.add_thing(&t("a")).unwrap();
+    r.add_thing(&t("b")).unwrap();
+    let id = j("j1");
+    r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &[t("a"), t("b")], T0, &mut sink).unwrap();
+    let pairs = [("k", "v")];
+    let d = || Some(iot_jobs_core::StatusDetails::new(&pairs).unwrap());
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::InProgress, d()), T0, &mut sink).unwrap();
+    assert_eq!(r.usage().details, 1);
+    // An empty map replaces (R14) and frees the slot for b.
+    let empty = Some(iot_jobs_core::StatusDetails::EMPTY);
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::InProgress, empty), T0, &mut sink).unwrap();
+    assert_eq!(r.usage().details, 0);
+    r.update_execution(&id, &t("b"), &update(ExecutionStatus::InProgress, d()), T0, &mut sink).unwrap();
+    // Deleting b's execution frees its slot too.
+    r.delete_execution(&id, &t("b"), iot_jobs_core::ExecutionNumber::FIRST, true, T0, &mut sink).unwrap();
+    assert_eq!(r.usage().details, 0);
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::InProgress, d()), T0, &mut sink).unwrap();
+}
+
+#[test]
+fn an_unregistered_thing_is_kept_while_a_pair_remembers_its_numbers() {
+    let policy = Policy { numbering: iot_jobs_core::Numbering::Monotonic, ..Policy::DEFAULT };
+    let mut r: Registry<Fixed<2, 2, 4, 1, 32>> = Registry::new(Fixed, policy);
+    let mut sink = Discard;
+    let id = j("c1");
+    r.add_thing(&t("a")).unwrap();
+    r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[t("a")], T0, &mut sink).unwrap();
+    r.remove_thing(&t("a"), T0, &mut sink).unwrap();
+    r.delete_execution(&id, &t("a"), iot_jobs_core::ExecutionNumber::FIRST, false, T0, &mut sink).unwrap();
+    // No execution and not registered, but the pair keeps numbering monotonic (R7): kept.
+    assert_eq!((r.usage().executions, r.usage().pairs, r.usage().things), (0, 1, 1));
+    r.delete_job(&id, true, T0, &mut sink).unwrap();
+    r.advance(T0, usize::MAX, &mut sink).unwrap();
+    assert_eq!((r.usage().pairs, r.usage().things), (0, 0), "forgotten with the last pair");
+}
+
+#[test]
+fn associate_targets_checks_every_table_before_queueing_anything() {
+    let mut sink = Discard;
+    let abc = ["a", "b", "c"].map(t);
+    let c1 = j("c1");
+    let continuous = |id| NewJob::new(id, TargetSelection::Continuous);
+
+    // Executions: 3 slots, 2 used by one pair.
+    let mut r: Registry<Fixed<2, 3, 3, 1, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    for n in &abc {
+        r.add_thing(n).unwrap();
+    }
+    r.create_job(&continuous(&c1), &abc[..1], T0, &mut sink).unwrap();
+    r.update_execution(&c1, &abc[0], &update(ExecutionStatus::Failed, None), T0, &mut sink).unwrap();
+    assert_eq!(r.add_targets(&c1, &abc[..1], T0, &mut sink), Ok(1));
+    let before = r.usage();
+    assert_eq!(
+        r.add_targets(&c1, &abc[1..], T0, &mut sink),
+        Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Executions))
+    );
+    assert_eq!((r.usage(), r.job(&c1).unwrap().targets()), (before, 1), "nothing queued, nothing counted");
+    assert_eq!(r.add_targets(&c1, &abc[1..2], T0, &mut sink), Ok(1), "exactly enough room");
+    assert_eq!(r.job(&c1).unwrap().targets(), 2);
+
+    // Pairs (kept after their executions under Monotonic numbering): 2 slots, both used.
+    let mono = Policy { numbering: iot_jobs_core::Numbering::Monotonic, ..Policy::DEFAULT };
+    let one = iot_jobs_core::ExecutionNumber::FIRST;
+    let mut r: Registry<Fixed<2, 3, 2, 1, 64>> = Registry::new(Fixed, mono);
+    for n in &abc {
+        r.add_thing(n).unwrap();
+    }
+    r.create_job(&continuous(&c1), &abc[..2], T0, &mut sink).unwrap();
+    for n in &abc[..2] {
+        r.delete_execution(&c1, n, one, true, T0, &mut sink).unwrap();
+    }
+    let before = r.usage();
+    assert_eq!((before.executions, before.pairs), (0, 2));
+    let a_and_c = [t("a"), t("c")];
+    assert_eq!(
+        r.add_targets(&c1, &a_and_c, T0, &mut sink),
+        Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Executions))
+    );
+    assert_eq!(r.usage(), before, "a was not queued either");
+    // One pair slot left and one new thing: exactly enough.
+    let mut r: Registry<Fixed<2, 3, 3, 1, 64>> = Registry::new(Fixed, mono);
+    for n in &abc {
+        r.add_thing(n).unwrap();
+    }
+    r.create_job(&continuous(&c1), &abc[..2], T0, &mut sink).unwrap();
+    for n in &abc[..2] {
+        r.delete_execution(&c1, n, one, true, T0, &mut sink).unwrap();
+    }
+    assert_eq!(r.add_targets(&c1, &abc[2..], T0, &mut sink), Ok(1));
+
+    // Index: 3 things + 1 job + 1 pair stored; b and c need 2 more values.
+    let mut r: Registry<Fixed<2, 3, 4, 1, 7>> = Registry::new(Fixed, Policy::DEFAULT);
+    for n in &abc {
+        r.add_thing(n).unwrap();
+    }
+    r.create_job(&continuous(&c1), &abc[..1], T0, &mut sink).unwrap();
+    let before = r.usage();
+    assert_eq!(before.index_room, 1);
+    assert_eq!(
+        r.add_targets(&c1, &abc[1..], T0, &mut sink),
+        Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Executions))
+    );
+    assert_eq!(r.usage(), before);
+    let mut r: Registry<Fixed<2, 3, 4, 1, 8>> = Registry::new(Fixed, Policy::DEFAULT);
+    for n in &abc {
+        r.add_thing(n).unwrap();
+    }
+    r.create_job(&continuous(&c1), &abc[..1], T0, &mut sink).unwrap();
+    assert_eq!(r.add_targets(&c1, &abc[1..], T0, &mut sink), Ok(2), "exactly enough index room");
+    assert_eq!(r.job(&c1).unwrap().targets(), 3);
+}
+
+/// A sink with a fixed room that fails the test if pushed past it.
+struct Tight(usize);
+
+impl EventSink for Tight {
+    fn room(&self) -> usize {
+        self.0
+    }
+    fn push(&mut self, _: Event) {
+        self.0 = self.0.checked_sub(1).expect("pushed past the room it announced");
+    }
+}
+
+#[test]
+fn delete_job_asks_room_for_its_pending_executions_only() {
+    let mut r: Registry<Fixed<2, 3, 4, 1, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut sink = Discard;
+    let ab = [t("a"), t("b")];
+    for n in &ab {
+        r.add_thing(n).unwrap();
+    }
+    let id = j("j1");
+    r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &ab, T0, &mut sink).unwrap();
+    r.update_execution(&id, &ab[0], &update(ExecutionStatus::Succeeded, None), T0, &mut sink).unwrap();
+    // One pending execution: its notify and notify-next, and the job's event.
+    assert_eq!(r.delete_job(&id, true, T0, &mut Tight(2)), Err(Rejection::Throttled));
+    r.delete_job(&id, true, T0, &mut Tight(3)).unwrap();
+}
+
+#[test]
+fn deleting_a_terminal_execution_notifies_nobody() {
+    let mut r: Registry<Fixed<2, 3, 4, 1, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut log: heapless::Deque<Event, 8> = heapless::Deque::new();
+    r.add_thing(&t("a")).unwrap();
+    r.add_thing(&t("b")).unwrap();
+    let id = j("j1");
+    r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &[t("a"), t("b")], T0, &mut Discard).unwrap();
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::Failed, None), T0, &mut Discard).unwrap();
+    r.delete_execution(&id, &t("a"), iot_jobs_core::ExecutionNumber::FIRST, false, T0, &mut log).unwrap();
+    let events: Vec<Event> = log.iter().cloned().collect();
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Notify(_) | Event::NotifyNext(_))),
+        "the pending list did not change: {events:?}"
+    );
+}
+
+#[test]
+fn start_next_notifies_under_the_every_change_policy() {
+    let policy = Policy { notify_on: iot_jobs_core::NotifyOn::EveryNonTerminalChange, ..Policy::DEFAULT };
+    let mut r: Registry<Fixed<2, 3, 4, 1, 64>> = Registry::new(Fixed, policy);
+    r.add_thing(&t("a")).unwrap();
+    r.create_job(&NewJob::new(&j("j1"), TargetSelection::Snapshot), &[t("a")], T0, &mut Discard).unwrap();
+    let mut log: heapless::Deque<Event, 8> = heapless::Deque::new();
+    r.start_next(&t("a"), None, None, T0, &mut log).unwrap();
+    assert_eq!(log.iter().cloned().collect::<Vec<_>>(), [Event::Notify(t("a"))]);
+}
+
+#[test]
+fn deleting_an_older_execution_keeps_the_newer_ones() {
+    let mut r: Registry<Fixed<2, 3, 4, 1, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut sink = Discard;
+    let (id, a) = (j("c1"), t("a"));
+    let n = |x| iot_jobs_core::ExecutionNumber::new(x).unwrap();
+    r.add_thing(&a).unwrap();
+    r.create_job(&NewJob::new(&id, TargetSelection::Continuous), std::slice::from_ref(&a), T0, &mut sink)
+        .unwrap();
+    for _ in 0..2 {
+        r.update_execution(&id, &a, &update(ExecutionStatus::Failed, None), T0, &mut sink).unwrap();
+        r.add_targets(&id, std::slice::from_ref(&a), T0, &mut sink).unwrap();
+    }
+    // #1, #2 FAILED; #3 QUEUED. Delete the middle, then the oldest.
+    r.delete_execution(&id, &a, n(2), false, T0, &mut sink).unwrap();
+    assert_eq!(r.describe_execution(&id, &a, None, Plane::Control).unwrap().number(), n(3));
+    assert_eq!(r.describe_execution(&id, &a, Some(n(1)), Plane::Control).unwrap().number(), n(1));
+    r.delete_execution(&id, &a, n(1), false, T0, &mut sink).unwrap();
+    assert_eq!(r.describe_execution(&id, &a, None, Plane::Control).unwrap().number(), n(3));
+    assert_eq!(r.usage().pairs, 1);
+    // Delete the newest (and last): the pair goes; numbering starts again at 1 (R7).
+    r.delete_execution(&id, &a, n(3), true, T0, &mut sink).unwrap();
+    assert!(r.describe_execution(&id, &a, None, Plane::Control).is_err());
+    r.add_targets(&id, std::slice::from_ref(&a), T0, &mut sink).unwrap();
+    assert_eq!(r.describe_execution(&id, &a, None, Plane::Control).unwrap().number(), n(1));
+}
+
+#[test]
+fn slots_know_when_they_are_empty() {
+    use iot_jobs_core::registry::Slots;
+    let mut v: heapless::Vec<u32, 2> = heapless::Vec::new();
+    assert!(Slots::is_empty(&v));
+    Slots::push(&mut v, 7).unwrap();
+    assert!(!Slots::is_empty(&v));
+    assert_eq!((Slots::len(&v), Slots::capacity(&v)), (1, 2));
+}
