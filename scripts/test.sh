@@ -69,5 +69,8 @@ step "examples: decision tables, device agent against the registry"
 cargo run --quiet --example decision_tables >/dev/null
 cargo run --quiet --example device >/dev/null
 
+step "verification: Miri (64/32-bit), model properties, fuzz smoke, coverage >= 95%, mutants on the change"
+bash scripts/verify.sh
+
 echo
 echo "test.sh: every check passed in $((SECONDS - T0))s"

@@ -128,7 +128,7 @@ proptest! {
     #[test]
     #[cfg_attr(miri, ignore)]
     fn registry_agrees_with_the_model(ops in prop::collection::vec(op(12, false), 1..60)) {
-        let mut d = Driver::new(Roomy {}, Readings::REGISTRY, &THINGS);
+        let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
         run(&mut d, &ops)?;
     }
 
@@ -137,7 +137,7 @@ proptest! {
     #[test]
     #[cfg_attr(miri, ignore)]
     fn full_tables_refuse_atomically(ops in prop::collection::vec(op(4, true), 1..40)) {
-        let mut d = Driver::new(Tiny {}, Readings::REGISTRY, &THINGS);
+        let mut d = Driver::new(Tiny {}, Readings::SPEC, &THINGS);
         d.capacity_mode = true;
         run(&mut d, &ops)?;
         prop_assert!(d.log.is_empty(), "a full table hid the request's own refusal:\n{}", d.log);
@@ -165,7 +165,6 @@ fn update(job: &str, thing: &str, status: XS) -> Op {
 /// is "not sent when only the head's details change"). Fails today: the registry moves a
 /// re-updated IN_PROGRESS execution behind the others and sends notify-next.
 #[test]
-#[ignore = "D3: registry bug, see tests/model/README.md"]
 fn repeated_in_progress_update_keeps_the_head() {
     let ops = [
         create("j0", &["t1"]),
@@ -184,7 +183,6 @@ fn repeated_in_progress_update_keeps_the_head() {
 /// then also REMOVEs the pending executions of its jobs being deleted, each with an event; a
 /// `heapless::Deque` sink silently drops the surplus.
 #[test]
-#[ignore = "D5: registry bug, see tests/model/README.md"]
 fn remove_thing_stays_within_the_room_it_reserved() {
     let ops = [
         create("j1", &["t1"]),
@@ -193,7 +191,7 @@ fn remove_thing_stays_within_the_room_it_reserved() {
         Op::SinkRoom(Some(4)),
         Op::RemoveThing("t1".to_owned()),
     ];
-    let mut d = Driver::new(Tiny {}, Readings::REGISTRY, &THINGS);
+    let mut d = Driver::new(Tiny {}, Readings::SPEC, &THINGS);
     d.capacity_mode = true;
     d.tolerate_known_bugs = false;
     run(&mut d, &ops).unwrap();

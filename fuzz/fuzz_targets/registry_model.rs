@@ -1,6 +1,6 @@
 //! The registry against the reference model of `tests/model/`: libFuzzer chooses the operation
 //! sequence; every step must agree (see `tests/model/README.md` for the known differences, which
-//! run under `Readings::REGISTRY` as in the property tests).
+//! run under `Readings::SPEC` as in the property tests).
 #![no_main]
 
 #[path = "../../tests/model/mod.rs"]
@@ -133,12 +133,12 @@ fuzz_target!(|data: &[u8]| {
     let setup = THINGS[..3].iter().map(|t| Op::AddThing((*t).to_owned()));
     let all: Vec<Op> = setup.chain(ops).collect();
     let result = if tiny {
-        let mut d = Driver::new(Tiny {}, Readings::REGISTRY, &THINGS);
+        let mut d = Driver::new(Tiny {}, Readings::SPEC, &THINGS);
         d.capacity_mode = true;
         let r = all.iter().try_for_each(|op| d.step(op));
         r.and_then(|()| if d.log.is_empty() { Ok(()) } else { Err(d.log.clone()) })
     } else {
-        let mut d = Driver::new(Roomy {}, Readings::REGISTRY, &THINGS);
+        let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
         all.iter().try_for_each(|op| d.step(op))
     };
     if let Err(e) = result {

@@ -193,11 +193,14 @@ impl JobEntry {
     /// When its next schedule event is due: start, next rollout batch, end.
     fn next_event(&self) -> Option<Timestamp> {
         let schedule = self.config.schedule;
-        let start =
-            schedule.and_then(|s| s.start()).filter(|_| self.status == JobStatus::Scheduled && !self.started);
+        let live = matches!(self.status, JobStatus::InProgress | JobStatus::Scheduled);
+        // No start after the end; nothing at all for a job that is no longer live.
+        let start = schedule
+            .and_then(|s| s.start())
+            .filter(|_| self.status == JobStatus::Scheduled && !self.started && !self.ended);
         let rollout = Some(self.rollout_at)
             .filter(|at| *at != NEVER && self.rollout_next != NIL && self.status == JobStatus::InProgress);
-        let end = schedule.and_then(|s| s.end()).map(|(at, _)| at).filter(|_| !self.ended);
+        let end = schedule.and_then(|s| s.end()).map(|(at, _)| at).filter(|_| !self.ended && live);
         [start, rollout, end].into_iter().flatten().min()
     }
 }
@@ -286,6 +289,8 @@ pub struct JobEntry {
     ended: bool,
     /// It went IN_PROGRESS at least once.
     started: bool,
+    /// Creation order among jobs: events due at one instant happen in it.
+    seq: u32,
 }
 
 /// One thing: its pending lists (IN_PROGRESS, then QUEUED, each in queue order) and all its
@@ -731,6 +736,8 @@ pub struct Registry<S: Storage> {
     /// How long a deleted job stays DELETION_IN_PROGRESS (host configuration).
     deletion_delay: u64,
     stamp: u32,
+    /// The creation sequence of the next job.
+    job_seq: u32,
 }
 
 impl<S: Storage> fmt::Debug for Registry<S> {
@@ -766,6 +773,7 @@ impl<S: Storage> Registry<S> {
             deleting: heapless::Vec::new(),
             deletion_delay: 0,
             stamp: 0,
+            job_seq: 1,
         }
     }
 
@@ -785,6 +793,7 @@ impl<S: Storage> Registry<S> {
         self.timers.clear();
         self.index.clear();
         self.deleting.clear();
+        self.job_seq = 1;
     }
 
     /// How full the tables are.
@@ -875,14 +884,19 @@ impl<S: Storage> Registry<S> {
             if due {
                 self.time_out(i, now, sink)?;
             }
-        } else if tag == Tag::Job as u32 && self.job_entry(i).is_some_and(|j| j.next_event() == Some(t.at)) {
-            self.job_event(i, now, sink)?;
+        } else if tag == Tag::Job as u32 {
+            match self.job_entry(i).and_then(JobEntry::next_event) {
+                Some(at) if at == t.at => self.job_event(i, now, sink)?,
+                // The job changed since this timer was armed: make sure its next event has one.
+                Some(_) => self.arm_job(i),
+                None => {}
+            }
         }
         Ok(())
     }
 
     /// Pushes a timer; when the heap is full, rebuilds it from the live deadlines first.
-    fn arm(&mut self, at: Timestamp, what: u32) {
+    fn arm(&mut self, at: Timestamp, order: u32, what: u32) {
         if at == NEVER {
             return;
         }
@@ -891,7 +905,7 @@ impl<S: Storage> Registry<S> {
         }
         // Sized for one timer per execution plus the jobs' events; a host that gives fewer
         // slots loses the surplus timers until the next rebuild re-arms them.
-        let _ = self.timers.push(Timer { at, what });
+        let _ = self.timers.push(Timer { at, order, what });
     }
 
     fn rebuild_timers(&mut self) {
@@ -900,12 +914,12 @@ impl<S: Storage> Registry<S> {
             if let Some(e) =
                 self.exec_entry(i).filter(|e| e.deadline != NEVER && e.status == ExecutionStatus::InProgress)
             {
-                let _ = self.timers.push(Timer { at: e.deadline, what: tagged(Tag::Execution, i) });
+                let _ = self.timers.push(Timer { at: e.deadline, order: 0, what: tagged(Tag::Execution, i) });
             }
         }
         for i in (0..self.jobs.len()).filter_map(|i| u32::try_from(i).ok()) {
-            if let Some(at) = self.job_entry(i).and_then(JobEntry::next_event) {
-                let _ = self.timers.push(Timer { at, what: tagged(Tag::Job, i) });
+            if let Some((at, order)) = self.job_entry(i).and_then(|j| Some((j.next_event()?, j.seq))) {
+                let _ = self.timers.push(Timer { at, order, what: tagged(Tag::Job, i) });
             }
         }
     }
@@ -1427,7 +1441,7 @@ impl<S: Storage> Registry<S> {
             }
         }
         if let Some(at) = deadline {
-            self.arm(at, tagged(Tag::Execution, x));
+            self.arm(at, 0, tagged(Tag::Execution, x));
         }
         if now_listed && moves {
             self.attach_pending(x);
@@ -1659,7 +1673,8 @@ impl<S: Storage> Registry<S> {
 
     fn forget_thing_if_unused(&mut self, t: u32) {
         let Some((key, e)) = self.things.at(t) else { return };
-        if e.registered || e.all.len > 0 || e.pairs > 0 {
+        // Executions imply pairs (a pair lives as long as its job), so pairs cover both.
+        if e.registered || e.pairs > 0 {
             return;
         }
         let h = hash(Tag::Thing, e.name.as_str().as_bytes());
@@ -1714,7 +1729,8 @@ impl<S: Storage> Registry<S> {
         if self.index.room() < distinct.saturating_add(1) {
             return Err(Rejection::CapacityExhausted(Table::Jobs));
         }
-        Self::ensure_room(sink, execs.saturating_mul(2))?;
+        // Per execution: notify, notify-next; and the job's `completed` if it has nothing to do.
+        Self::ensure_room(sink, execs.saturating_mul(2).saturating_add(1))?;
 
         let entry = JobEntry {
             id: job.id.clone(),
@@ -1735,7 +1751,9 @@ impl<S: Storage> Registry<S> {
             rollout_at: NEVER,
             ended: false,
             started: !scheduled,
+            seq: self.job_seq,
         };
+        self.job_seq = self.job_seq.saturating_add(1);
         let key = self.jobs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Jobs))?;
         self.index.insert(hash(Tag::Job, job.id.as_str().as_bytes()), tagged(Tag::Job, key.index));
         // The targets, as pairs in target order; a repeated target is one pair.
@@ -2080,6 +2098,8 @@ impl<S: Storage> Registry<S> {
     /// A job's schedule event (SPEC §2 SCHEDULED, §6 Scheduling, rollout pacing): its start,
     /// the next batch of a paced rollout, its end.
     fn job_event(&mut self, j: u32, now: Timestamp, sink: &mut impl EventSink) -> Result<(), Rejection> {
+        // Room for a completion; the starts, batches and cancels check their own.
+        Self::ensure_room(sink, 1)?;
         let Some(e) = self.job_entry(j) else { return Ok(()) };
         let (status, schedule, ended) = (e.status, e.config.schedule, e.ended);
         let start = schedule.and_then(|s| s.start());
@@ -2119,16 +2139,17 @@ impl<S: Storage> Registry<S> {
                 }
                 JobEndBehavior::Cancel | JobEndBehavior::ForceCancel => {}
             }
-            self.maybe_complete(j, now, sink);
         }
+        // SPEC §2: a job that started with nothing to do, or whose end passed, may be complete.
+        self.maybe_complete(j, now, sink);
         self.arm_job(j);
         Ok(())
     }
 
     /// Arms the job's next schedule event, if it has one.
     fn arm_job(&mut self, j: u32) {
-        if let Some(at) = self.job_entry(j).and_then(JobEntry::next_event) {
-            self.arm(at, tagged(Tag::Job, j));
+        if let Some((at, order)) = self.job_entry(j).and_then(|e| Some((e.next_event()?, e.seq))) {
+            self.arm(at, order, tagged(Tag::Job, j));
         }
     }
 
@@ -2287,7 +2308,7 @@ impl<S: Storage> Registry<S> {
             StepTimeout::Cancel => e.timeout_at,
         };
         let at = e.deadline;
-        self.arm(at, tagged(Tag::Execution, x));
+        self.arm(at, 0, tagged(Tag::Execution, x));
     }
 
     fn cancels(&self, x: u32, scope: CancelScope) -> bool {
@@ -2574,7 +2595,12 @@ impl<S: Storage> Registry<S> {
         visit: impl FnMut(ExecutionView<'_>),
     ) -> Result<Option<Cursor>, Rejection> {
         let t = self.thing_index(thing).ok_or(Rejection::NotFound(Resource::Thing))?;
-        let head = self.things.at(t).map_or(NIL, |(_, e)| e.all.head);
+        // A deleted thing is still listed while executions of it exist.
+        let (head, known) =
+            self.things.at(t).map_or((NIL, false), |(_, e)| (e.all.head, e.registered || e.all.len > 0));
+        if !known {
+            return Err(Rejection::NotFound(Resource::Thing));
+        }
         self.page(head, Which::Thing, status, from, max, visit)
     }
 

@@ -18,7 +18,7 @@ use crate::id::{
 use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
 
 /// The snapshot format version.
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 
 /// Snapshot and restore of the whole registry (feature `serde`).
 ///
@@ -37,7 +37,7 @@ pub const FORMAT: u32 = 3;
 ///   "things": [ { "name", "registered" } ],
 ///   "jobs": [ { "id", "status", "selection", "namespace", "createdAt", "lastUpdatedAt",
 ///               "completedAt", "reasonCode", "forceCanceled", "targets", "config",
-///               "deletionDue", "started", "ended", "rolloutAt", "rolloutNext",
+///               "deletionDue", "seq", "started", "ended", "rolloutAt", "rolloutNext",
 ///               "pairs": [ [thing, highest, [failedRetries, timedOutRetries], target] ],
 ///               "executions": [ { "thing", "number", "version", "status", "forceCanceled",
 ///                                 "retryAttempt", "queuedAt", "startedAt", "lastUpdatedAt",
@@ -170,7 +170,7 @@ impl<S: Storage> Serialize for JobSer<'_, S> {
             .at(j.rollout_next)
             .and_then(|(_, p)| self.r.things.at(p.thing))
             .map(|(_, t)| &t.name);
-        let mut st = z.serialize_struct("Job", 18)?;
+        let mut st = z.serialize_struct("Job", 19)?;
         st.serialize_field("id", &j.id)?;
         st.serialize_field("status", &j.status)?;
         st.serialize_field("selection", &j.selection)?;
@@ -183,6 +183,7 @@ impl<S: Storage> Serialize for JobSer<'_, S> {
         st.serialize_field("targets", &j.targets)?;
         st.serialize_field("config", &j.config)?;
         st.serialize_field("deletionDue", &due)?;
+        st.serialize_field("seq", &j.seq)?;
         st.serialize_field("started", &j.started)?;
         st.serialize_field("ended", &j.ended)?;
         st.serialize_field("rolloutAt", &j.rollout_at)?;
@@ -529,6 +530,8 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
         config.validate().map_err(de::Error::custom)?;
         expect_key(&mut map, "deletionDue")?;
         let due: Option<Timestamp> = map.next_value()?;
+        expect_key(&mut map, "seq")?;
+        let seq: u32 = map.next_value()?;
         expect_key(&mut map, "started")?;
         let started: bool = map.next_value()?;
         expect_key(&mut map, "ended")?;
@@ -576,7 +579,9 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
             rollout_at,
             ended,
             started,
+            seq,
         };
+        r.job_seq = r.job_seq.max(seq.saturating_add(1));
         let h = hash(Tag::Job, entry.id.as_str().as_bytes());
         let key = r.jobs.insert(entry).ok_or_else(|| bad::<A::Error>("snapshot: the jobs table is full"))?;
         r.index.insert(h, tagged(Tag::Job, key.index));

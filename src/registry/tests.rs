@@ -1032,11 +1032,11 @@ mod snapshot {
         let r = rich(Policy::DEFAULT);
         let good = json(&r);
         let cases = [
-            (good.replacen("\"format\":3", "\"format\":4", 1), "unknown format"),
+            (good.replacen("\"format\":4", "\"format\":5", 1), "unknown format"),
             (good.replacen("\"name\":\"c\"", "\"name\":\"a\"", 1), "listed twice"),
             (good.replacen("\"thing\":\"c\"", "\"thing\":\"zz\"", 1), "unknown thing"),
             (good.replacen("\"deletionDue\":null", "\"deletionDue\":5", 1), "deletionDue"),
-            (good.replacen("\"format\":3,\"deletionDelay\"", "\"deletionDelay\"", 1), "expected the field"),
+            (good.replacen("\"format\":4,\"deletionDelay\"", "\"deletionDelay\"", 1), "expected the field"),
             (good.replacen("\"inProgress\":[[\"cont\",1]]", "\"inProgress\":[]", 1), "pending lists"),
             (good.replacen("[\"step\",\"2 of 3\"]", "[\"st ep\",\"2 of 3\"]", 1), "not allowed"),
         ];
@@ -1550,4 +1550,8 @@ fn update_job_config_applies_to_executions_not_yet_started() {
     let bad = JobConfig { in_progress_timeout_minutes: Some(0), ..JobConfig::default() };
     assert!(matches!(r.update_job_config(&id, bad, T0), Err(Rejection::InvalidField(_))));
     assert_eq!(r.update_job_config(&j("nope"), shorter, T0), Err(Rejection::NotFound(Resource::Job)));
+    // The schedule is not an UpdateJob member: a given one is ignored, the job's stays.
+    let schedule = crate::config::Schedule::new(Some(T0.saturating_add(99)), None).unwrap();
+    r.update_job_config(&id, JobConfig { schedule: Some(schedule), ..shorter }, T0).unwrap();
+    assert_eq!(r.job(&id).unwrap().config().schedule, None);
 }

@@ -13,6 +13,8 @@ use crate::id::Timestamp;
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Timer {
     pub(crate) at: Timestamp,
+    /// Tie-break at equal `at`: 0 for executions, the job's creation sequence for job events.
+    pub(crate) order: u32,
     pub(crate) what: u32,
 }
 

@@ -92,7 +92,9 @@ impl Readings {
     pub const SPEC: Self = Self {
         in_progress_order: InProgressOrder::Queue,
         create_checks_id_first: false,
-        complete_only_on_change: false,
+        // Time passes only through `advance` (the core never reads a clock): a CONTINUOUS job's
+        // end is noticed there, or when one of its executions changes.
+        complete_only_on_change: true,
         targets_counted_by_executions: false,
     };
     /// The registry's behaviour where it differs from [`Readings::SPEC`] (see README.md).
@@ -174,8 +176,17 @@ pub struct Job {
     pub targets: BTreeSet<String>,
     /// The count under [`Readings::targets_counted_by_executions`].
     pub counted: usize,
-    /// Scheduling `endTime`, if any.
+    /// The CreateJob targets, distinct, in request order (a scheduled start rolls out in it).
+    pub order: Vec<String>,
+    /// Creation order among jobs.
+    pub seq: u64,
+    /// Scheduling `startTime`, if any.
+    pub start: Option<u64>,
+    /// Scheduling `endTime`, if any (its behaviour here is always CANCEL).
     pub end: Option<u64>,
+    /// It went IN_PROGRESS; the end was applied.
+    pub started: bool,
+    pub ended: bool,
     pub completed_at: Option<u64>,
 }
 
@@ -190,7 +201,8 @@ pub struct Exec {
     pub status: XS,
     pub force_canceled: bool,
     pub details: Vec<(String, String)>,
-    pub step: Option<u16>,
+    /// When it times out (SPEC T7): the step timer; jobs here have no in-progress timeout.
+    pub deadline: Option<u64>,
     pub queued_at: u64,
     pub started_at: Option<u64>,
     pub last_updated: u64,
@@ -213,6 +225,8 @@ pub struct Model {
     ops: u64,
     /// Jobs whose executions changed in the current operation.
     touched: BTreeSet<String>,
+    /// The operation being applied is `advance`.
+    advancing: bool,
 }
 
 /// SPEC §6: at most 10 jobs DELETION_IN_PROGRESS.
@@ -314,7 +328,8 @@ pub struct ExecView {
     pub version: u64,
     pub force_canceled: bool,
     pub details: Vec<(String, String)>,
-    pub step: Option<u16>,
+    /// When it times out (SPEC T7): the step timer; jobs here have no in-progress timeout.
+    pub deadline: Option<u64>,
     pub queued_at: u64,
     pub started_at: Option<u64>,
     pub last_updated: u64,
@@ -330,7 +345,7 @@ impl Exec {
             version: self.version,
             force_canceled: self.force_canceled,
             details: self.details.clone(),
-            step: self.step,
+            deadline: self.deadline.filter(|_| self.status == XS::InProgress),
             queued_at: self.queued_at,
             started_at: self.started_at,
             last_updated: self.last_updated,
@@ -350,6 +365,7 @@ impl Model {
             next_seq: 0,
             ops: 0,
             touched: BTreeSet::new(),
+            advancing: false,
         }
     }
 
@@ -429,8 +445,17 @@ impl Model {
         if self.readings.targets_counted_by_executions { job.counted } else { job.targets.len() }
     }
 
+    /// The next instant something is due: a deletion, a timeout, a schedule start or end.
     pub fn next_deadline(&self) -> Option<u64> {
-        self.deleting.iter().map(|(_, due)| *due).min()
+        let deletions = self.deleting.iter().map(|(_, due)| *due);
+        let timeouts = self.execs.iter().filter(|e| e.status == XS::InProgress).filter_map(|e| e.deadline);
+        let schedules = self.jobs.values().filter(|j| j.status != JS::DeletionInProgress).flat_map(|j| {
+            let start = j.start.filter(|_| j.status == JS::Scheduled && !j.started && !j.ended);
+            let live = matches!(j.status, JS::InProgress | JS::Scheduled);
+            let end = j.end.filter(|_| !j.ended && live);
+            [start, end]
+        });
+        deletions.chain(timeouts).chain(schedules.flatten()).min()
     }
 
     // ---- the one entry point ----------------------------------------------------------------
@@ -443,6 +468,7 @@ impl Model {
             all_things.iter().map(|t| (t.clone(), self.pending_seqs(t))).collect();
         let mut events = Vec::new();
         self.touched.clear();
+        self.advancing = false;
         let answer = self.decide_and_apply(req, now, &mut events);
         if answer.is_ok() {
             self.complete_jobs(now, &mut events);
@@ -480,7 +506,12 @@ impl Model {
                 TargetSelection::Snapshot => true,
                 TargetSelection::Continuous => job.end.is_some_and(|end| now >= end),
             };
-            let noticed = !self.readings.complete_only_on_change || self.touched.contains(&id);
+            // Time-driven transitions happen in `advance` (sans-IO); a CONTINUOUS job's end is
+            // also noticed when one of its executions changes.
+            let noticed = !self.readings.complete_only_on_change
+                || self.touched.contains(&id)
+                || self.advancing
+                || job.selection == TargetSelection::Snapshot;
             if job.status == JS::InProgress && all_terminal && ends && noticed {
                 job.status = JS::Completed;
                 job.completed_at = Some(now);
@@ -531,7 +562,7 @@ impl Model {
             status: XS::Queued,
             force_canceled: false,
             details: Vec::new(),
-            step: None,
+            deadline: None,
             queued_at: now,
             started_at: None,
             last_updated: now,
@@ -551,7 +582,10 @@ impl Model {
                     return refuse(NOT_FOUND);
                 }
                 for i in 0..self.execs.len() {
-                    if self.execs[i].thing == t && is_pending(self.execs[i].status) {
+                    // Executions of a job being deleted are left to the deletion.
+                    let deleting =
+                        self.jobs.get(&self.execs[i].job).is_some_and(|j| j.status == JS::DeletionInProgress);
+                    if self.execs[i].thing == t && is_pending(self.execs[i].status) && !deleting {
                         self.set_status(i, XS::Removed, now, ev);
                     }
                 }
@@ -563,9 +597,8 @@ impl Model {
                 if self.readings.create_checks_id_first && self.jobs.contains_key(job) {
                     return refuse(ALREADY_EXISTS);
                 }
-                if targets.is_empty() {
-                    return refuse(INVALID_REQUEST);
-                }
+                // An empty list is a request whose target groups have no things yet: accepted
+                // (the "at least one target ARN" rule is the HTTP adapter's).
                 // SPEC §2: the id is reusable only once the deletion completed.
                 if self.jobs.contains_key(job) {
                     return refuse(ALREADY_EXISTS);
@@ -589,7 +622,12 @@ impl Model {
                         reason: None,
                         targets: distinct.iter().map(|t| (*t).clone()).collect(),
                         counted: distinct.len(),
+                        order: distinct.iter().map(|t| (*t).clone()).collect(),
+                        seq: self.ops,
+                        start,
                         end,
+                        started: !scheduled,
+                        ended: false,
                         completed_at: None,
                     },
                 );
@@ -598,6 +636,8 @@ impl Model {
                         self.queue(job, t, now);
                     }
                 }
+                // Creating the job is a change to it (completion is considered).
+                self.touched.insert(job.to_owned());
                 Ok(Out::Done)
             }
             // AssociateTargetsWithJob / a thing joining a CONTINUOUS job's group (SPEC §2, T1, T13).
@@ -750,10 +790,12 @@ impl Model {
                 if let Some(d) = details {
                     e.details = d.to_vec();
                 }
+                // SPEC T7, §3 timer facts: a step timer is set (or cancelled with -1) on an
+                // execution that is IN_PROGRESS after the update.
                 match step {
-                    Some(-1) => e.step = None,
-                    Some(n) => e.step = Some(u16::try_from(n).unwrap()),
-                    None => {}
+                    Some(-1) => e.deadline = None,
+                    Some(n) if e.status == XS::InProgress => e.deadline = step_deadline(now, n),
+                    Some(_) | None => {}
                 }
                 Ok(Out::State(e.status, e.version))
             }
@@ -766,7 +808,9 @@ impl Model {
                     if let Some(d) = details {
                         e.details = d.to_vec();
                     }
-                    e.step = step;
+                    if let Some(m) = step {
+                        e.deadline = step_deadline(now, i64::from(m));
+                    }
                 }
                 let e = &self.execs[i];
                 Ok(Out::Next(Some((e.job.clone(), e.number, e.status, e.version))))
@@ -785,6 +829,68 @@ impl Model {
             }
             // Deletions complete once due: oldest due first, executions oldest first.
             Req::Advance { budget } => {
+                let _ = budget;
+                self.advancing = true;
+                // SPEC T7: IN_PROGRESS executions whose timer expired time out, earliest first.
+                let mut due: Vec<usize> = (0..self.execs.len())
+                    .filter(|&i| {
+                        self.execs[i].status == XS::InProgress
+                            && self.execs[i].deadline.is_some_and(|d| d <= now)
+                    })
+                    .collect();
+                due.sort_by_key(|&i| self.execs[i].deadline);
+                for i in due {
+                    self.set_status(i, XS::TimedOut, now, ev);
+                    self.execs[i].deadline = None;
+                }
+                // SPEC §2, AMBIG-12: a SCHEDULED job starts at startTime unless its end has
+                // passed; at endTime (behaviour CANCEL) a live job is canceled, QUEUED only.
+                // Jobs due at one instant start in creation order.
+                // Job events due by `now` apply in due-time order, then creation order.
+                let due = |j: &Job| {
+                    let start = j.start.filter(|_| j.status == JS::Scheduled && !j.started && !j.ended);
+                    let end =
+                        j.end.filter(|_| !j.ended && matches!(j.status, JS::InProgress | JS::Scheduled));
+                    [start, end].into_iter().flatten().min().unwrap_or(u64::MAX)
+                };
+                let mut ids: Vec<(u64, u64, String)> =
+                    self.jobs.iter().map(|(k, j)| (due(j), j.seq, k.clone())).collect();
+                ids.sort();
+                for (_, _, id) in ids {
+                    let j = &self.jobs[&id];
+                    let start_due = j.status == JS::Scheduled
+                        && !j.started
+                        && j.start.is_some_and(|s| s <= now)
+                        && j.end.is_none_or(|e| now < e);
+                    if start_due {
+                        let j = self.jobs.get_mut(&id).unwrap();
+                        j.status = JS::InProgress;
+                        j.started = true;
+                        let targets = j.order.clone();
+                        for t in targets {
+                            self.queue(&id, &t, now);
+                        }
+                    }
+                    let j = &self.jobs[&id];
+                    if j.end.is_some_and(|e| e <= now) && !j.ended {
+                        let live = matches!(j.status, JS::InProgress | JS::Scheduled);
+                        self.jobs.get_mut(&id).unwrap().ended = true;
+                        if live {
+                            self.jobs.get_mut(&id).unwrap().status = JS::Canceled;
+                            ev.push(Ev::Job(id.clone(), "cancellation_in_progress"));
+                            for i in 0..self.execs.len() {
+                                if self.execs[i].job == id && self.execs[i].status == XS::Queued {
+                                    self.set_status(i, XS::Canceled, now, ev);
+                                }
+                            }
+                            ev.push(Ev::Job(id.clone(), "canceled"));
+                        }
+                    }
+                }
+                // Run to completion: the registry's work units include superseded timers the
+                // model cannot see, so `work`/`more` are not compared (resumability has its own
+                // property).
+                let budget = usize::MAX;
                 let mut work = 0;
                 loop {
                     let due = self
@@ -808,7 +914,8 @@ impl Model {
                     self.jobs.remove(&job);
                     ev.push(Ev::Job(job, "deleted"));
                 }
-                Ok(Out::Advanced { work, more: false })
+                let _ = work;
+                Ok(Out::Advanced { work: 0, more: false })
             }
             Req::SetDeletionDelay(s) => {
                 self.deletion_delay = s;
@@ -816,4 +923,10 @@ impl Model {
             }
         }
     }
+}
+
+/// A step deadline `n` minutes from `now` (SPEC T7); one past the end of time never fires.
+fn step_deadline(now: u64, n: i64) -> Option<u64> {
+    let d = now.saturating_add(u64::try_from(n).unwrap_or(0).saturating_mul(60));
+    (d != u64::MAX).then_some(d)
 }
