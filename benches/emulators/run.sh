@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Throughput of our emulator vs moto and ministack: same seed, same wrk load, one run.
+# Usage: bash benches/emulators/run.sh   (env: DURATION=10s CONNS=64 THREADS=2 THINGS=100)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+HERE=benches/emulators
+MOTO_VERSION=5.2.5 MINISTACK_VERSION=1.5.33
+DURATION=${DURATION:-10s} CONNS=${CONNS:-64} THREADS=${THREADS:-2} THINGS=${THINGS:-100}
+LOGS=target/compare-logs; mkdir -p "$LOGS"
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+VENV=target/compare-venv
+[ -x $VENV/bin/python ] || python3 -m venv $VENV
+$VENV/bin/pip install -q "moto[server]==$MOTO_VERSION" "ministack==$MINISTACK_VERSION"
+cargo build -q --release -p iot-jobs-emulator
+
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+free_port() { $VENV/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_up() {  # any HTTP answer on the port counts as up
+  for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done
+  echo "server on port $1 did not start; see $LOGS" >&2; exit 1
+}
+
+declare -A PORT
+PORT[ours]=$(free_port)
+target/release/iot-jobs-emulator --addr "127.0.0.1:${PORT[ours]}" --clock manual --log-level warn \
+  >"$LOGS/ours.log" 2>&1 & PIDS+=($!)
+PORT[moto]=$(free_port)
+$VENV/bin/moto_server -H 127.0.0.1 -p "${PORT[moto]}" >"$LOGS/moto.log" 2>&1 & PIDS+=($!)
+PORT[ministack]=$(free_port)
+BIND_HOST=127.0.0.1 GATEWAY_PORT=${PORT[ministack]} LOG_LEVEL=WARNING $VENV/bin/ministack \
+  >"$LOGS/ministack.log" 2>&1 & PIDS+=($!)
+
+RESULTS=$LOGS/results.txt; : >"$RESULTS"
+for s in ours moto ministack; do
+  wait_up "${PORT[$s]}"
+  echo "$s on 127.0.0.1:${PORT[$s]}"
+  $VENV/bin/python $HERE/seed.py "http://127.0.0.1:${PORT[$s]}" "$THINGS"
+done
+echo "load: wrk -t$THREADS -c$CONNS -d$DURATION per operation per server; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+for op in describe startnext update list; do
+  for s in ours moto ministack; do
+    line=$(OP=$op THINGS=$THINGS wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s \
+             -s $HERE/load.lua "http://127.0.0.1:${PORT[$s]}" | grep '^RESULT')
+    echo "$s $op $line" | tee -a "$RESULTS"
+  done
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+$VENV/bin/python $HERE/report.py <"$RESULTS"
