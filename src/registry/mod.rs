@@ -199,9 +199,9 @@ impl JobEntry {
             .and_then(|s| s.start())
             .filter(|_| self.status == JobStatus::Scheduled && !self.started && !self.ended);
         let rollout = Some(self.rollout_at)
-            .filter(|at| *at != NEVER && self.rollout_next != NIL && self.status == JobStatus::InProgress);
+            .filter(|_| self.rollout_next != NIL && self.status == JobStatus::InProgress);
         let end = schedule.and_then(|s| s.end()).map(|(at, _)| at).filter(|_| !self.ended && live);
-        [start, rollout, end].into_iter().flatten().min()
+        [start, rollout, end].into_iter().flatten().filter(|at| *at != NEVER).min()
     }
 }
 
@@ -1004,13 +1004,14 @@ impl<S: Storage> Registry<S> {
         {
             return None;
         }
-        let covers = |c: &RetryCriterion| c.failure == kind || c.failure == RetryableFailureType::All;
+        // The criterion for this failure type, else one for ALL.
+        let all = |c: &RetryCriterion| c.failure == RetryableFailureType::All;
         let criterion = j
             .config
             .retry?
             .criteria()
             .find(|c| c.failure == kind)
-            .or_else(|| j.config.retry?.criteria().find(covers))?;
+            .or_else(|| j.config.retry?.criteria().find(all))?;
         let spent = match criterion.failure {
             RetryableFailureType::All => failed.saturating_add(timed_out),
             RetryableFailureType::Failed => failed,
@@ -2087,6 +2088,7 @@ impl<S: Storage> Registry<S> {
             e.force_canceled = force_canceled;
             e.last_updated_at = now;
             e.rollout_next = NIL;
+            e.rollout_at = NEVER;
             if let Some(r) = reason_code {
                 e.reason_code = Some(r.clone());
             }
@@ -2122,6 +2124,7 @@ impl<S: Storage> Registry<S> {
                 e.ended = true;
                 // AMBIG-12: every end behaviour stops the rollout.
                 e.rollout_next = NIL;
+                e.rollout_at = NEVER;
             }
             let live = matches!(
                 self.job_entry(j).map(|e| e.status),

@@ -913,7 +913,10 @@ fn clear_forgets_everything() {
     let mut log = Log::default();
     things(&mut r, &["a"]);
     create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    r.start_next(&t("a"), None, Some(StepTimeout::Minutes(1)), T0, &mut log).unwrap();
+    assert!(r.next_deadline().is_some());
     r.clear();
+    assert_eq!(r.next_deadline(), None);
     assert_eq!(r.usage(), Usage { jobs: 0, things: 0, executions: 0, details: 0, pairs: 0, index_room: 255 });
     assert!(r.thing(&t("a")).is_none());
     things(&mut r, &["a"]);
@@ -1418,6 +1421,114 @@ mod time {
         assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Completed);
         check(&r);
     }
+
+    #[test]
+    fn a_canceled_paced_job_rolls_out_nothing_more() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a", "b", "c"]);
+        let config = JobConfig { maximum_per_minute: Some(1), ..JobConfig::default() };
+        job_with(&mut r, "j1", &["a", "b", "c"], config, T0, &mut log);
+        assert_eq!(r.next_deadline(), Some(T0.saturating_add(60)));
+        r.cancel_job(&j("j1"), false, None, T0, &mut log).unwrap();
+        run_until(&mut r, T0.saturating_add(600), &mut log);
+        assert_eq!(r.usage().executions, 1);
+        assert_eq!(r.next_deadline(), None);
+        check(&r);
+    }
+
+    fn scheduled(
+        r: &mut Reg,
+        id: &str,
+        targets: &[&str],
+        start: Option<u64>,
+        end: (u64, JobEndBehavior),
+        rate: Option<u32>,
+        log: &mut Log,
+    ) {
+        let schedule =
+            Schedule::new(start.map(|s| T0.saturating_add(s)), Some((T0.saturating_add(end.0), end.1)))
+                .unwrap();
+        let config = JobConfig { schedule: Some(schedule), maximum_per_minute: rate, ..JobConfig::default() };
+        job_with(r, id, targets, config, T0, log);
+    }
+
+    #[test]
+    fn a_start_and_an_end_passed_in_one_advance_roll_out_nothing() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a"]);
+        scheduled(&mut r, "j1", &["a"], Some(100), (200, JobEndBehavior::StopRollout), None, &mut log);
+        run_until(&mut r, T0.saturating_add(200), &mut log);
+        assert_eq!(r.usage().executions, 0);
+        assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
+        assert_eq!(r.next_deadline(), None);
+    }
+
+    #[test]
+    fn an_end_does_not_cancel_a_job_that_completed() {
+        for behavior in [JobEndBehavior::Cancel, JobEndBehavior::ForceCancel] {
+            let mut r = reg();
+            let mut log = Log::default();
+            things(&mut r, &["a"]);
+            scheduled(&mut r, "j1", &["a"], None, (100, behavior), None, &mut log);
+            r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+            run_until(&mut r, T0.saturating_add(100), &mut log);
+            assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Completed, "{behavior}");
+        }
+    }
+
+    #[test]
+    fn an_end_before_the_next_batch_stops_the_rollout() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a", "b", "c"]);
+        scheduled(&mut r, "j1", &["a", "b", "c"], None, (30, JobEndBehavior::StopRollout), Some(1), &mut log);
+        run_until(&mut r, T0.saturating_add(30), &mut log);
+        run_until(&mut r, T0.saturating_add(600), &mut log);
+        assert_eq!(r.usage().executions, 1);
+    }
+
+    #[test]
+    fn an_end_while_a_window_is_closed_rolls_out_nothing_more() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a", "b"]);
+        scheduled(&mut r, "j1", &["a", "b"], None, (120, JobEndBehavior::Cancel), Some(1), &mut log);
+        r.close_window(&j("j1"), T0.saturating_add(10), &mut log).unwrap();
+        run_until(&mut r, T0.saturating_add(120), &mut log);
+        assert_eq!(r.usage().executions, 1);
+        assert_eq!(status(&r, "j1", "a"), ExecutionStatus::Canceled);
+    }
+
+    #[test]
+    fn windows_need_room_for_each_listed_or_unlisted_execution() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a", "b", "c"]);
+        create(&mut r, "j1", &["a", "b", "c"], T0, &mut log).unwrap();
+        r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+        // Two QUEUED executions leave the lists: notify and notify-next each.
+        assert_eq!(r.close_window(&j("j1"), T0, &mut Tight(3)), Err(Rejection::Throttled));
+        r.close_window(&j("j1"), T0, &mut Tight(4)).unwrap();
+        assert_eq!(r.open_window(&j("j1"), T0, &mut Tight(3)), Err(Rejection::Throttled));
+        r.open_window(&j("j1"), T0, &mut Tight(4)).unwrap();
+        check(&r);
+    }
+
+    #[test]
+    fn a_stale_job_timer_does_nothing_and_needs_no_room() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a", "b"]);
+        let config = JobConfig { maximum_per_minute: Some(1), ..JobConfig::default() };
+        job_with(&mut r, "j1", &["a", "b"], config, T0, &mut log);
+        r.cancel_job(&j("j1"), false, None, T0, &mut log).unwrap();
+        // The rollout timer at 60 s is stale: it comes out without an event, even into a sink
+        // with no room.
+        assert!(r.advance(T0.saturating_add(60), usize::MAX, &mut Tight(0)).is_ok());
+        assert_eq!(r.usage().executions, 1);
+    }
 }
 
 /// Regressions found by the reference model (tests/model).
@@ -1554,4 +1665,75 @@ fn update_job_config_applies_to_executions_not_yet_started() {
     let schedule = crate::config::Schedule::new(Some(T0.saturating_add(99)), None).unwrap();
     r.update_job_config(&id, JobConfig { schedule: Some(schedule), ..shorter }, T0).unwrap();
     assert_eq!(r.job(&id).unwrap().config().schedule, None);
+}
+
+mod timers {
+    use super::*;
+
+    /// Three IN_PROGRESS executions whose step timers are reset many times: superseded timers
+    /// fill a heap of 4 slots, which is then rebuilt from the live deadlines.
+    #[test]
+    fn a_full_timer_heap_is_rebuilt_from_the_live_deadlines() {
+        let mut r: Registry<Fixed<4, 4, 4, 1, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+        let mut log = Log::default();
+        for thing in ["a", "b", "c"] {
+            r.add_thing(&t(thing)).unwrap();
+        }
+        let id = j("j1");
+        r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &[t("a"), t("b"), t("c")], T0, &mut log)
+            .unwrap();
+        for (i, thing) in ["a", "b", "c"].into_iter().enumerate() {
+            for m in 1..=5u16 {
+                let u = Update {
+                    step_timeout: Some(StepTimeout::Minutes(m * 10 + i as u16)),
+                    ..update(ExecutionStatus::InProgress)
+                };
+                r.update_execution(&id, &t(thing), &u, T0, &mut log).unwrap();
+            }
+        }
+        // Live deadlines: a at 50 min, b at 51, c at 52.
+        assert_eq!(r.next_deadline(), Some(T0.saturating_add(50 * 60)));
+        r.advance(T0.saturating_add(51 * 60), usize::MAX, &mut log).unwrap();
+        let status =
+            |thing: &str| r.describe_execution(&id, &t(thing), None, Plane::Control).unwrap().status();
+        assert_eq!(
+            (status("a"), status("b"), status("c")),
+            (ExecutionStatus::TimedOut, ExecutionStatus::TimedOut, ExecutionStatus::InProgress)
+        );
+        assert_eq!(r.next_deadline(), Some(T0.saturating_add(52 * 60)));
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn a_restore_rearms_every_live_timer() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a", "b"]);
+        let id = j("j1");
+        let config = JobConfig {
+            in_progress_timeout_minutes: Some(10),
+            maximum_per_minute: Some(1),
+            ..JobConfig::default()
+        };
+        r.create_job(
+            &NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) },
+            &[t("a"), t("b")],
+            T0,
+            &mut log,
+        )
+        .unwrap();
+        r.update_execution(&id, &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+        let text = serde_json::to_string(&r.snapshot()).unwrap();
+        let mut back: Reg =
+            Registry::restore(Fixed, Policy::DEFAULT, &mut serde_json::Deserializer::from_str(&text))
+                .unwrap();
+        // The next rollout batch (60 s) and a's timeout (600 s) are both armed again.
+        assert_eq!(back.next_deadline(), Some(T0.saturating_add(60)));
+        back.advance(T0.saturating_add(600), usize::MAX, &mut log).unwrap();
+        assert_eq!(
+            back.describe_execution(&id, &t("a"), None, Plane::Control).unwrap().status(),
+            ExecutionStatus::TimedOut
+        );
+        assert_eq!(back.usage().executions, 2);
+    }
 }

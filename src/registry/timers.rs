@@ -103,3 +103,42 @@ impl<S: Slots<Timer>> Heap<S> {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::vec::Vec;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// The heap against a sorted vector: every pop is the least timer, peek agrees, a full
+        /// heap refuses, clear empties.
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn pops_in_order(ops in proptest::collection::vec((any::<bool>(), 0u64..40, 0u32..3, 0u32..3), 0..300)) {
+            let mut heap: Heap<heapless::Vec<Timer, 16>> = Heap::new(heapless::Vec::new());
+            let mut model: Vec<Timer> = Vec::new();
+            for (push, at, order, what) in ops {
+                if push {
+                    let t = Timer { at: Timestamp(at), order, what };
+                    prop_assert_eq!(heap.push(t), model.len() < 16);
+                    if model.len() < 16 {
+                        model.push(t);
+                    }
+                } else {
+                    model.sort();
+                    let want = if model.is_empty() { None } else { Some(model.remove(0)) };
+                    prop_assert_eq!(heap.pop(), want);
+                }
+                prop_assert_eq!(heap.peek(), model.iter().min().copied());
+                prop_assert_eq!(heap.is_full(), model.len() == 16);
+            }
+            heap.clear();
+            prop_assert_eq!(heap.peek(), None);
+            prop_assert!(!heap.is_full());
+        }
+    }
+}
