@@ -911,9 +911,8 @@ impl<S: Storage> Registry<S> {
     fn rebuild_timers(&mut self) {
         self.timers.clear();
         for i in (0..self.execs.len()).filter_map(|i| u32::try_from(i).ok()) {
-            if let Some(e) =
-                self.exec_entry(i).filter(|e| e.deadline != NEVER && e.status == ExecutionStatus::InProgress)
-            {
+            // Only IN_PROGRESS executions hold a deadline (set_status clears it otherwise).
+            if let Some(e) = self.exec_entry(i).filter(|e| e.deadline != NEVER) {
                 let _ = self.timers.push(Timer { at: e.deadline, order: 0, what: tagged(Tag::Execution, i) });
             }
         }

@@ -1517,6 +1517,40 @@ mod time {
     }
 
     #[test]
+    fn a_closed_window_pauses_a_paced_rollout() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a", "b"]);
+        job_with(
+            &mut r,
+            "j1",
+            &["a", "b"],
+            JobConfig { maximum_per_minute: Some(1), ..JobConfig::default() },
+            T0,
+            &mut log,
+        );
+        r.close_window(&j("j1"), T0.saturating_add(10), &mut log).unwrap();
+        run_until(&mut r, T0.saturating_add(600), &mut log);
+        assert_eq!(r.usage().executions, 1);
+        assert_eq!(r.next_deadline(), None);
+        // The next window goes on with the rollout.
+        r.open_window(&j("j1"), T0.saturating_add(700), &mut log).unwrap();
+        assert_eq!(r.usage().executions, 2);
+    }
+
+    #[test]
+    fn a_stale_timer_of_a_job_with_a_later_event_re_arms_without_events() {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a", "b"]);
+        scheduled(&mut r, "j1", &["a", "b"], None, (120, JobEndBehavior::StopRollout), Some(1), &mut log);
+        r.close_window(&j("j1"), T0.saturating_add(10), &mut log).unwrap();
+        // The rollout timer at 60 s is stale (the window closed); the end at 120 s is next.
+        assert!(r.advance(T0.saturating_add(60), usize::MAX, &mut Tight(0)).is_ok());
+        assert_eq!(r.next_deadline(), Some(T0.saturating_add(120)));
+    }
+
+    #[test]
     fn a_stale_job_timer_does_nothing_and_needs_no_room() {
         let mut r = reg();
         let mut log = Log::default();
