@@ -2125,21 +2125,17 @@ impl<S: Storage> Registry<S> {
                 e.rollout_next = NIL;
                 e.rollout_at = NEVER;
             }
-            let live = matches!(
-                self.job_entry(j).map(|e| e.status),
-                Some(JobStatus::InProgress | JobStatus::Scheduled)
-            );
+            // The job is live here: `next_event` offers an end only for a live job.
             match behavior {
                 // AMBIG-12: STOP_ROLLOUT leaves existing executions alone.
                 JobEndBehavior::StopRollout => {}
                 // AMBIG-12: CANCEL cancels QUEUED; FORCE_CANCEL also IN_PROGRESS.
-                JobEndBehavior::Cancel if live => {
+                JobEndBehavior::Cancel => {
                     self.cancel_job_at(j, CancelScope::Queued, false, None, now, sink)?
                 }
-                JobEndBehavior::ForceCancel if live => {
+                JobEndBehavior::ForceCancel => {
                     self.cancel_job_at(j, CancelScope::QueuedAndInProgress, true, None, now, sink)?;
                 }
-                JobEndBehavior::Cancel | JobEndBehavior::ForceCancel => {}
             }
         }
         // SPEC §2: a job that started with nothing to do, or whose end passed, may be complete.
