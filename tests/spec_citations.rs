@@ -344,15 +344,15 @@ fn section(cs: &[char], k: usize, range_end: bool) -> Option<(String, String, us
 fn item(cs: &[char], k: usize) -> Option<(Vec<String>, usize)> {
     if let Some((anchor, num, end)) = section(cs, k, false) {
         // A range: `§2–4`, `§2–§8`.
-        if cs.get(end) == Some(&'–') {
-            if let Some((last, last_num, end2)) = section(cs, end + 1, true) {
-                let mut anchors = vec![anchor];
-                if let (Ok(a), Ok(b)) = (num.parse::<u32>(), last_num.parse::<u32>()) {
-                    anchors.extend((a + 1..b).map(|n| format!("s{n}")));
-                }
-                anchors.push(last);
-                return Some((anchors, end2));
+        if cs.get(end) == Some(&'–')
+            && let Some((last, last_num, end2)) = section(cs, end + 1, true)
+        {
+            let mut anchors = vec![anchor];
+            if let (Ok(a), Ok(b)) = (num.parse::<u32>(), last_num.parse::<u32>()) {
+                anchors.extend((a + 1..b).map(|n| format!("s{n}")));
             }
+            anchors.push(last);
+            return Some((anchors, end2));
         }
         return Some((vec![anchor], end));
     }
