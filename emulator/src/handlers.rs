@@ -408,10 +408,9 @@ fn membership(st: &mut State, body: &[u8], join: bool) -> Result<Reply, ApiError
         // CONTINUOUS jobs that target the group roll out to the new member (SPEC T1, T13); the
         // registry refuses jobs that no longer roll out, which leaves the join itself standing.
         for id in continuous_jobs_targeting(st, &group) {
-            let joined = |r: &mut Registry<Heap>, now, sink: &mut Events| {
-                r.add_members(&id, std::slice::from_ref(&name), now, sink)
-            };
-            if let Err(e) = with_events(st, joined) {
+            let joined =
+                with_events(st, |r, now, sink| r.add_members(&id, std::slice::from_ref(&name), now, sink));
+            if let Err(e) = joined {
                 tracing::debug!(job = %id, thing, "no execution for the new group member: {e}");
             }
         }
