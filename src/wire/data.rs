@@ -46,7 +46,8 @@ fn too_many_pairs(len: usize) -> FieldError {
 }
 
 /// A job document: one JSON object (MQTT) or JSON string (HTTPS data plane), kept as the exact
-/// raw bytes and written back unchanged (SPEC AMBIG-22: the document is opaque).
+/// raw bytes and written back unchanged in the MQTT form; the HTTP form writes an object as a
+/// JSON string of these bytes (see [`Flavor`]; SPEC AMBIG-22: the document is opaque).
 ///
 /// Its nesting is at most [`MAX_DEPTH`](Self::MAX_DEPTH), so that it can be embedded in every
 /// message and read back.
