@@ -9,17 +9,20 @@ use std::str::FromStr;
 use iot_jobs_core::config::{
     AbortConfig, AbortCriterion, ConfigError, JobConfig, RetryConfig, RetryCriterion, Schedule,
 };
-use iot_jobs_core::registry::{ExecutionView, NewJob, Update};
+use iot_jobs_core::registry::{Cursor, ExecutionView, NewJob, Registry, Update};
+use iot_jobs_core::wire::{DescribeRequest, StartNextRequest, StatusDetailsBuf, UpdateRequest};
 use iot_jobs_core::{
     Comment, ExecutionNumber, ExecutionStatus, FailureType, FieldError, JobEndBehavior, JobId, JobStatus,
-    NamespaceId, Plane, ReasonCode, Rejection, Resource, RetryableFailureType, StatusDetails, StepTimeout,
+    NamespaceId, Plane, ReasonCode, Rejection, Resource, RetryableFailureType, StatusDetails,
     TargetSelection, ThingName, Timestamp, VersionNumber,
 };
 use serde::Serialize;
 
 use crate::routing::Op;
-use crate::state::{Events, GroupMeta, JobMeta, State, ThingMeta};
-use crate::wire::{self, ApiError, Long, StringMap, Target, Token};
+use crate::state::{Events, GroupMeta, Heap, JobMeta, State, ThingMeta};
+use crate::wire::data;
+use crate::wire::token::{self, Token};
+use crate::wire::{self, ApiError, Long, StringMap, Target};
 
 /// A successful answer: the JSON body (empty for operations without output) and whether the
 /// state changed (so it must be saved).
@@ -87,8 +90,13 @@ impl Query<'_> {
             .filter(|n| (1..=250).contains(n))
             .ok_or_else(|| ApiError::invalid(format!("maxResults must be between 1 and 250, not {v:?}")))
     }
-    fn token(&self) -> Result<Option<Token>, ApiError> {
-        self.get("nextToken").map(Token::decode).transpose()
+    /// The `nextToken` of a listing the emulator pages.
+    fn offset(&self, listing: &str) -> Result<usize, ApiError> {
+        Token::offset(self.get("nextToken"), listing)
+    }
+    /// The `nextToken` of a listing the core pages.
+    fn cursor(&self) -> Result<Option<Cursor>, ApiError> {
+        Token::cursor(self.get("nextToken"), "this listing")
     }
     fn namespace(&self, plane: Plane) -> Result<Option<NamespaceId>, ApiError> {
         self.get("namespaceId").map(NamespaceId::new).transpose().on(plane)
@@ -141,6 +149,19 @@ fn version(v: Option<Long>, plane: Plane) -> Result<Option<VersionNumber>, ApiEr
 
 fn not_found(r: Resource) -> ApiError {
     ApiError::rejection(Rejection::NotFound(r), C)
+}
+
+/// Runs one registry operation at the clock's time with a fresh event sink, then delivers the
+/// events it reported (none when it failed: an error changes nothing).
+fn with_events<T>(
+    st: &mut State,
+    op: impl FnOnce(&mut Registry<Heap>, Timestamp, &mut Events) -> Result<T, Rejection>,
+) -> Result<T, Rejection> {
+    let now = st.now();
+    let mut sink = Events::default();
+    let result = op(&mut st.registry, now, &mut sink);
+    st.deliver(sink);
+    result
 }
 
 // ---- dispatch --------------------------------------------------------------------------------------
@@ -240,9 +261,7 @@ fn delete_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Result<Reply, Api
     {
         return Err(ApiError::version_conflict(format!("thing {thing} is at version {}", m.version)));
     }
-    let mut sink = Events::default();
-    st.registry.remove_thing(&name, st.now(), &mut sink).on(C)?;
-    st.deliver(sink);
+    with_events(st, |r, now, sink| r.remove_thing(&name, now, sink)).on(C)?;
     st.meta.things.remove(thing);
     for g in st.meta.groups.values_mut() {
         g.members.remove(thing);
@@ -252,13 +271,9 @@ fn delete_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Result<Reply, Api
 
 fn list_things(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError> {
     let max = q.max_results()?;
-    let skip = match q.token()? {
-        None => 0,
-        Some(Token::Offset(n)) => n,
-        Some(Token::Cursor(_)) => return Err(ApiError::invalid("nextToken is not valid for ListThings")),
-    };
+    let skip = q.offset("ListThings")?;
     let (attr, value, type_name) = (q.get("attributeName"), q.get("attributeValue"), q.get("thingTypeName"));
-    let mut matching = st.meta.things.iter().filter(|(_, m)| {
+    let matching = st.meta.things.iter().filter(|(_, m)| {
         let attr_ok = match (attr, value) {
             (Some(a), Some(v)) => m.attributes.get(a).is_some_and(|x| x == v),
             (Some(a), None) => m.attributes.contains_key(a),
@@ -266,10 +281,9 @@ fn list_things(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError> {
         };
         attr_ok && type_name.is_none_or(|t| m.type_name.as_deref() == Some(t))
     });
-    let things: Vec<_> = matching
-        .by_ref()
-        .skip(skip)
-        .take(max)
+    let (page, next_token) = token::page(matching, skip, max);
+    let things = page
+        .into_iter()
         .map(|(name, m)| wire::ThingAttribute {
             thing_name: name.clone(),
             thing_type_name: m.type_name.clone(),
@@ -278,8 +292,6 @@ fn list_things(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError> {
             version: m.version,
         })
         .collect();
-    let more = matching.next().is_some();
-    let next_token = more.then(|| Token::Offset(skip.saturating_add(max)).encode());
     reply(&wire::ListThingsOut { things, next_token }, false)
 }
 
@@ -395,14 +407,12 @@ fn membership(st: &mut State, body: &[u8], join: bool) -> Result<Reply, ApiError
         g.version = g.version.saturating_add(1);
         // CONTINUOUS jobs that target the group roll out to the new member (SPEC T1, T13); the
         // registry refuses jobs that no longer roll out, which leaves the join itself standing.
-        let jobs = continuous_jobs_targeting(st, &group);
-        let now = st.now();
-        for id in jobs {
-            let mut sink = Events::default();
-            if let Err(e) = st.registry.add_members(&id, std::slice::from_ref(&name), now, &mut sink) {
+        for id in continuous_jobs_targeting(st, &group) {
+            let joined =
+                with_events(st, |r, now, sink| r.add_members(&id, std::slice::from_ref(&name), now, sink));
+            if let Err(e) = joined {
                 tracing::debug!(job = %id, thing, "no execution for the new group member: {e}");
             }
-            st.deliver(sink);
         }
     } else {
         if !g.members.contains(&thing) {
@@ -449,14 +459,11 @@ fn leaves(st: &State, group: &str, things: &[String]) -> Vec<(JobId, ThingName)>
 }
 
 fn apply_leaves(st: &mut State, leave: Vec<(JobId, ThingName)>) {
-    let now = st.now();
     for (job, thing) in leave {
-        let mut sink = Events::default();
         // SPEC T10, R10: the registry decides what becomes of the thing's execution.
-        if let Err(e) = st.registry.remove_target(&job, &thing, now, &mut sink) {
+        if let Err(e) = with_events(st, |r, now, sink| r.remove_target(&job, &thing, now, sink)) {
             tracing::debug!(%job, %thing, "group leave: {e}");
         }
-        st.deliver(sink);
     }
 }
 
@@ -622,9 +629,7 @@ fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply, ApiError>
     let config = job_config(&input.configs, now)?;
     let (things, groups, direct) = resolve_targets(st, &targets)?;
     let new = NewJob { id: &id, selection, namespace: namespace.as_ref(), config };
-    let mut sink = Events::default();
-    st.registry.create_job(&new, &things, now, &mut sink).on(C)?;
-    st.deliver(sink);
+    with_events(st, |r, now, sink| r.create_job(&new, &things, now, sink)).on(C)?;
     let out = wire::JobRef {
         job_arn: st.arns.job(job),
         job_id: job.to_owned(),
@@ -748,9 +753,7 @@ fn delete_job(st: &mut State, job: &str, q: &Query<'_>) -> Result<Reply, ApiErro
     let id = job_id(job, C)?;
     let force = q.flag("force")?;
     q.namespace(C)?;
-    let mut sink = Events::default();
-    st.registry.delete_job(&id, force, st.now(), &mut sink).on(C)?;
-    st.deliver(sink);
+    with_events(st, |r, now, sink| r.delete_job(&id, force, now, sink)).on(C)?;
     empty(true)
 }
 
@@ -760,11 +763,7 @@ fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError> {
     let selection: Option<TargetSelection> = q.parse("targetSelection")?;
     let namespace = q.namespace(C)?;
     let group = q.get("thingGroupName");
-    let skip = match q.token()? {
-        None => 0,
-        Some(Token::Offset(n)) => n,
-        Some(Token::Cursor(_)) => return Err(ApiError::invalid("nextToken is not valid for ListJobs")),
-    };
+    let skip = q.offset("ListJobs")?;
     let mut jobs: Vec<_> = st
         .registry
         .jobs()
@@ -786,9 +785,7 @@ fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError> {
         })
         .collect();
     jobs.sort_by(|a, b| (a.created_at, &a.job_id).cmp(&(b.created_at, &b.job_id)));
-    let more = jobs.len() > skip.saturating_add(max);
-    let jobs: Vec<_> = jobs.into_iter().skip(skip).take(max).collect();
-    let next_token = more.then(|| Token::Offset(skip.saturating_add(max)).encode());
+    let (jobs, next_token) = token::page(jobs, skip, max);
     reply(&wire::ListJobsOut { jobs, next_token }, false)
 }
 
@@ -807,9 +804,7 @@ fn cancel_job(st: &mut State, job: &str, q: &Query<'_>, body: &[u8]) -> Result<R
     if let Some(c) = &input.comment {
         Comment::new(c).on(C)?;
     }
-    let mut sink = Events::default();
-    st.registry.cancel_job(&id, force, reason.as_ref(), st.now(), &mut sink).on(C)?;
-    st.deliver(sink);
+    with_events(st, |r, now, sink| r.cancel_job(&id, force, reason.as_ref(), now, sink)).on(C)?;
     let m = st.meta.jobs.entry(job.to_owned()).or_default();
     if input.comment.is_some() {
         m.comment = input.comment;
@@ -833,9 +828,7 @@ fn associate_targets(st: &mut State, job: &str, q: &Query<'_>, body: &[u8]) -> R
         Comment::new(c).on(C)?;
     }
     let (things, groups, direct) = resolve_targets(st, &targets)?;
-    let mut sink = Events::default();
-    st.registry.add_targets(&id, &things, st.now(), &mut sink).on(C)?;
-    st.deliver(sink);
+    with_events(st, |r, now, sink| r.add_targets(&id, &things, now, sink)).on(C)?;
     let m = st.meta.jobs.entry(job.to_owned()).or_default();
     m.targets.extend(targets.into_iter().filter(|t| !m.targets.contains(t)).collect::<Vec<_>>());
     m.groups.extend(groups);
@@ -849,18 +842,10 @@ fn associate_targets(st: &mut State, job: &str, q: &Query<'_>, body: &[u8]) -> R
 
 // ---- executions: control plane ---------------------------------------------------------------------
 
-fn cursor(q: &Query<'_>) -> Result<Option<iot_jobs_core::registry::Cursor>, ApiError> {
-    match q.token()? {
-        None => Ok(None),
-        Some(Token::Cursor(c)) => Ok(Some(c)),
-        Some(Token::Offset(_)) => Err(ApiError::invalid("nextToken is not valid for this listing")),
-    }
-}
-
 fn list_for_job(st: &mut State, job: &str, q: &Query<'_>) -> Result<Reply, ApiError> {
     let id = job_id(job, C)?;
     let status: Option<ExecutionStatus> = q.parse("status")?;
-    let (max, from) = (q.max_results()?, cursor(q)?);
+    let (max, from) = (q.max_results()?, q.cursor()?);
     let mut out = Vec::new();
     let next = st
         .registry
@@ -888,18 +873,13 @@ fn list_for_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Result<Reply, A
     let mut out = Vec::new();
     if job.is_none() && namespace.is_none() {
         let next =
-            st.registry.list_for_thing(&name, status, cursor(q)?, max, |v| out.push(summary(&v))).on(C)?;
+            st.registry.list_for_thing(&name, status, q.cursor()?, max, |v| out.push(summary(&v))).on(C)?;
         let next_token = next.map(|c| Token::Cursor(c).encode());
         return reply(&wire::ListExecutionsOut { execution_summaries: out, next_token }, false);
     }
     // Filters the core's listing does not have: page over the filtered whole.
-    let skip = match q.token()? {
-        None => 0,
-        Some(Token::Offset(n)) => n,
-        Some(Token::Cursor(_)) => return Err(ApiError::invalid("nextToken is not valid for this listing")),
-    };
-    let mut seen = 0usize;
-    let mut more = false;
+    let skip = q.offset("this listing")?;
+    let mut matching = Vec::new();
     st.registry
         .list_for_thing(&name, status, None, usize::MAX, |v| {
             let job_ok = job.as_ref().is_none_or(|j| v.job_id() == j);
@@ -907,16 +887,12 @@ fn list_for_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Result<Reply, A
                 .as_ref()
                 .is_none_or(|n| st.registry.job(v.job_id()).ok().and_then(|j| j.namespace()) == Some(n));
             if job_ok && ns_ok {
-                if seen >= skip && out.len() < max {
-                    out.push(summary(&v));
-                } else if seen >= skip {
-                    more = true;
-                }
-                seen = seen.saturating_add(1);
+                matching.push(v.handle());
             }
         })
         .on(C)?;
-    let next_token = more.then(|| Token::Offset(skip.saturating_add(max)).encode());
+    let (page, next_token) = token::page(matching, skip, max);
+    let out = page.into_iter().filter_map(|h| st.registry.execution(h)).map(|v| summary(&v)).collect();
     reply(&wire::ListExecutionsOut { execution_summaries: out, next_token }, false)
 }
 
@@ -944,9 +920,8 @@ fn cancel_execution(
     let expected = version(input.expected_version, C)?;
     let pairs = input.status_details.as_ref().map(pairs);
     let details = pairs.as_deref().map(StatusDetails::new).transpose().on(C)?;
-    let mut sink = Events::default();
-    st.registry.cancel_execution(&id, &name, force, expected, details, st.now(), &mut sink).on(C)?;
-    st.deliver(sink);
+    with_events(st, |r, now, sink| r.cancel_execution(&id, &name, force, expected, details, now, sink))
+        .on(C)?;
     empty(true)
 }
 
@@ -961,99 +936,83 @@ fn delete_execution(
     let number = ExecutionNumber::try_from(number).on(C)?;
     let force = q.flag("force")?;
     q.namespace(C)?;
-    let mut sink = Events::default();
-    st.registry.delete_execution(&id, &name, number, force, st.now(), &mut sink).on(C)?;
-    st.deliver(sink);
+    with_events(st, |r, now, sink| r.delete_execution(&id, &name, number, force, now, sink)).on(C)?;
     empty(true)
 }
 
 // ---- data plane ------------------------------------------------------------------------------------
 
-fn document(st: &State, job: &JobId) -> Option<String> {
-    st.meta.jobs.get(job.as_str()).and_then(|m| m.document.clone())
+/// The job's stored document in its wire form, if it has one.
+fn document<'s>(st: &'s State, job: &JobId) -> Option<data::Document<'s>> {
+    st.meta.jobs.get(job.as_str()).and_then(|m| m.document.as_deref()).map(data::Document::new)
 }
 
 fn pending(st: &mut State, thing: &str) -> Result<Reply, ApiError> {
     let name = thing_name(thing, D)?;
-    let (mut in_progress, mut queued) = (Vec::new(), Vec::new());
-    st.registry
-        .pending(&name, |v| match v.status() {
-            ExecutionStatus::InProgress => in_progress.push(wire::DataSummary::new(&v)),
-            _ => queued.push(wire::DataSummary::new(&v)),
-        })
-        .on(D)?;
-    reply(&wire::PendingOut { in_progress_jobs: in_progress, queued_jobs: queued }, false)
+    let mut handles = Vec::new();
+    st.registry.pending(&name, |v| handles.push(v.handle())).on(D)?;
+    let body = data::pending_body(handles.into_iter().filter_map(|h| st.registry.execution(h)))?;
+    Ok(Reply { body, changed: false })
 }
 
 fn start_next(st: &mut State, thing: &str, body: &[u8]) -> Result<Reply, ApiError> {
     let name = thing_name(thing, D)?;
-    let input: wire::StartNextIn = wire::parse_body(body)?;
-    let pairs = input.status_details.as_ref().map(pairs);
-    let details = pairs.as_deref().map(StatusDetails::new).transpose().on(D)?;
-    let step = input.step_timeout_in_minutes.map(|n| StepTimeout::from_wire(n, false)).transpose().on(D)?;
-    let mut sink = Events::default();
-    let handle = st.registry.start_next(&name, details, step, st.now(), &mut sink).on(D)?;
-    let changed = !sink.0.is_empty() || handle.is_some();
-    st.deliver(sink);
-    let execution = handle
-        .and_then(|h| st.registry.execution(h))
-        .map(|v| wire::DataExecutionOut::new(&v, document(st, v.job_id()), st.now()));
-    reply(&wire::DataExecutionResult { execution }, changed)
+    let mut scratch = Vec::new();
+    let input = data::parse(body, &mut scratch, StartNextRequest::parse_as)?;
+    let details = input.status_details.as_ref().map(StatusDetailsBuf::as_status_details);
+    let (handle, events) = with_events(st, |r, now, sink| {
+        let handle = r.start_next(&name, details, input.step_timeout, now, sink)?;
+        Ok((handle, !sink.0.is_empty()))
+    })
+    .on(D)?;
+    let view = handle.and_then(|h| st.registry.execution(h));
+    let doc = view.and_then(|v| document(st, v.job_id()));
+    let body = data::execution_body(view.as_ref(), doc.as_ref(), st.now())?;
+    Ok(Reply { body, changed: events || handle.is_some() })
 }
 
 fn describe_data(st: &mut State, thing: &str, job: &str, q: &Query<'_>) -> Result<Reply, ApiError> {
     let name = thing_name(thing, D)?;
-    let include_doc = q.opt_flag("includeJobDocument")?.unwrap_or(true);
-    let number = execution_number(q, D)?;
+    // Over HTTP the request's members are query parameters (SPEC §4.3: includeJobDocument
+    // defaults to true).
+    let input = DescribeRequest {
+        execution_number: execution_number(q, D)?,
+        include_job_document: q.opt_flag("includeJobDocument")?.unwrap_or(true),
+        client_token: None,
+    };
     let view = if job == "$next" {
         st.registry.next_pending(&name).on(D)?
     } else {
         let id = job_id(job, D)?;
-        Some(st.registry.describe_execution(&id, &name, number, D).on(D)?)
+        Some(st.registry.describe_execution(&id, &name, input.execution_number, D).on(D)?)
     };
-    let execution = view.map(|v| {
-        let doc = if include_doc { document(st, v.job_id()) } else { None };
-        wire::DataExecutionOut::new(&v, doc, st.now())
-    });
-    reply(&wire::DataExecutionResult { execution }, false)
+    let doc = view.filter(|_| input.include_job_document).and_then(|v| document(st, v.job_id()));
+    let body = data::execution_body(view.as_ref(), doc.as_ref(), st.now())?;
+    Ok(Reply { body, changed: false })
 }
 
 fn update_execution(st: &mut State, thing: &str, job: &str, body: &[u8]) -> Result<Reply, ApiError> {
     let (name, id) = (thing_name(thing, D)?, job_id(job, D)?);
-    let input: wire::UpdateExecutionIn = wire::parse_body(body)?;
-    let status = input.status.as_deref().ok_or_else(|| ApiError::invalid("status is required"))?;
-    let status = enum_value::<ExecutionStatus>("status", status)?;
-    let pairs = input.status_details.as_ref().map(pairs);
-    let details = pairs.as_deref().map(StatusDetails::new).transpose().on(D)?;
-    let step = input.step_timeout_in_minutes.map(|n| StepTimeout::from_wire(n, true)).transpose().on(D)?;
-    let number = input.execution_number.map(|Long(n)| ExecutionNumber::try_from(n)).transpose().on(D)?;
+    let mut scratch = Vec::new();
+    let input = data::parse(body, &mut scratch, UpdateRequest::parse_as)?;
     let update = Update {
-        status,
-        status_details: details,
-        expected_version: version(input.expected_version, D)?,
-        execution_number: number,
-        step_timeout: step,
+        status: input.status,
+        status_details: input.status_details.as_ref().map(StatusDetailsBuf::as_status_details),
+        expected_version: input.expected_version,
+        execution_number: input.execution_number,
+        step_timeout: input.step_timeout,
     };
-    let want_state = input.include_job_execution_state.unwrap_or(false);
+    let want_state = input.include_job_execution_state;
     // The execution the update addresses, to render its statusDetails afterwards.
-    let number = match (want_state, number) {
+    let number = match (want_state, input.execution_number) {
         (true, None) => st.registry.describe_execution(&id, &name, None, C).ok().map(|v| v.number()),
-        _ => number,
+        (_, number) => number,
     };
-    let mut sink = Events::default();
-    let state = st.registry.update_execution(&id, &name, &update, st.now(), &mut sink).on(D)?;
-    st.deliver(sink);
-    let execution_state = want_state.then(|| wire::ExecutionStateOut {
-        status: state.status.as_str(),
-        status_details: st
-            .registry
-            .describe_execution(&id, &name, number, C)
-            .map(|v| v.status_details().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
-            .unwrap_or_default(),
-        version_number: state.version.get(),
-    });
-    let job_document = if input.include_job_document.unwrap_or(false) { document(st, &id) } else { None };
-    reply(&wire::UpdateExecutionOut { execution_state, job_document }, true)
+    let state = with_events(st, |r, now, sink| r.update_execution(&id, &name, &update, now, sink)).on(D)?;
+    let view = want_state.then(|| st.registry.describe_execution(&id, &name, number, C).ok()).flatten();
+    let doc = if input.include_job_document { document(st, &id) } else { None };
+    let body = data::update_body(want_state.then_some((state, view.as_ref())), doc.as_ref())?;
+    Ok(Reply { body, changed: true })
 }
 
 // ---- admin -------------------------------------------------------------------------------------------

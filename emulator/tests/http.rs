@@ -908,3 +908,53 @@ async fn update_job_changes_configuration_for_executions_not_yet_started() {
         .await
         .err(404, "ResourceNotFoundException");
 }
+
+// ---- the data plane over the core's wire ------------------------------------------------------------------
+
+#[tokio::test]
+async fn job_documents_come_back_over_the_data_plane_exactly_as_given() {
+    let e = emu().await;
+    e.thing("t1").await;
+    // The largest document (32768 characters, every one escaped on the wire), a JSON object
+    // nested deeper than the MQTT wire reads, text that is not JSON, and JSON with whitespace.
+    let largest = format!("{{\"s\":\"{}\"}}", "\\\"".repeat((32_768 - 8) / 2));
+    assert_eq!(largest.len(), 32_768);
+    let deep = format!("{}{}", "{\"a\":".repeat(40), "}".repeat(40)).replace("{\"a\":}", "{\"a\":1}");
+    let documents = [largest, deep, "reboot now".to_owned(), " {\"op\": \"x\"}\n".to_owned()];
+    for (i, document) in documents.iter().enumerate() {
+        let body = json!({"targets": [format!("{ARN}:thing/t1")], "document": document});
+        e.ctl("PUT", &format!("/jobs/d{i}"), Some(body)).await.ok();
+        let x = e.data("GET", &format!("/things/t1/jobs/d{i}"), None).await.ok();
+        assert_eq!(x["execution"]["jobDocument"], *document, "d{i}");
+        let up = json!({"status": "IN_PROGRESS", "includeJobDocument": true});
+        assert_eq!(e.update("t1", &format!("d{i}"), up).await.ok(), json!({"jobDocument": document}), "d{i}");
+    }
+    let next = e.data("GET", "/things/t1/jobs/$next", None).await.ok();
+    assert_eq!(next["execution"]["jobDocument"], documents[0]);
+    assert_eq!(next["execution"]["statusDetails"], json!({}));
+    assert_eq!(next["execution"]["thingName"], "t1");
+}
+
+#[tokio::test]
+async fn data_plane_bodies_read_as_aws_json_protocols_read_them() {
+    let e = emu().await;
+    e.thing("t1").await;
+    e.job("j1", &["t1"], json!({})).await.ok();
+    // An empty body is `{}`; a null member is absent; clientToken is no member of the HTTPS body.
+    let started = e.raw(Some(DATA), "PUT", "/things/t1/jobs/$next", Some(Vec::new())).await.ok();
+    assert_eq!(started["execution"]["status"], "IN_PROGRESS");
+    let body = json!({"status": "IN_PROGRESS", "statusDetails": null, "expectedVersion": null,
+                      "clientToken": "x".repeat(65), "includeJobExecutionState": true});
+    let up = e.update("t1", "j1", body).await.ok();
+    assert_eq!(
+        up,
+        json!({"executionState": {"status": "IN_PROGRESS", "statusDetails": {}, "versionNumber": 3}})
+    );
+    // statusDetails with escapes and characters outside the BMP, as the device sent them.
+    let details = json!({"msg": "a \"quoted\" \\ € 😀", "pct": "50"});
+    let up = json!({"status": "IN_PROGRESS", "statusDetails": details, "includeJobExecutionState": true});
+    assert_eq!(e.update("t1", "j1", up).await.ok()["executionState"]["statusDetails"], details);
+    let x = e.data("GET", "/things/t1/jobs/j1?includeJobDocument=false", None).await.ok();
+    assert_eq!(x["execution"]["statusDetails"], details);
+    assert!(x["execution"].get("jobDocument").is_none());
+}

@@ -7,9 +7,9 @@ use iot_jobs_core::error::{ErrorCode, ExecutionState};
 use iot_jobs_core::id::VersionNumber;
 use iot_jobs_core::status::ExecutionStatus;
 use iot_jobs_core::wire::{
-    DescribeRequest, ErrorResponse, ExecutionResponse, GetPendingRequest, GetPendingResponse, JobDocument,
-    JobExecutionState, JobExecutionsChanged, NextJobExecutionChanged, StartNextRequest, StatusDetailsBuf,
-    UpdateRequest, UpdateResponse, WireError,
+    DescribeRequest, ErrorResponse, ExecutionResponse, Flavor, GetPendingRequest, GetPendingResponse,
+    JobDocument, JobExecutionState, JobExecutionsChanged, NextJobExecutionChanged, StartNextRequest,
+    StatusDetailsBuf, UpdateRequest, UpdateResponse, WireError,
 };
 
 /// A `fmt::Write` into a fixed buffer.
@@ -52,13 +52,15 @@ fn pick<T: Copy>(all: &[T], b: u8, fallback: T) -> T {
     all.get(usize::from(b) % all.len().max(1)).copied().unwrap_or(fallback)
 }
 
-/// Parses `input` as every message and serializes what parsed into `out`; also builds the
-/// values a host builds (statusDetails, documents, error responses) from the same bytes.
+/// Parses `input` as every message and serializes what parsed into `out`, in the flavour an
+/// opaque byte picks; also builds the values a host builds (statusDetails, documents, error
+/// responses) from the same bytes.
 pub fn exercise(input: &[u8], scratch: &mut [u8], out: &mut [u8]) {
+    let flavor = pick(&[Flavor::Mqtt, Flavor::Http], input.last().copied().unwrap_or(0), Flavor::Mqtt);
     macro_rules! round_trip {
         ($($ty:ident),+) => {$(
-            let n = match $ty::parse(input, &mut *scratch) {
-                Ok(message) => code(message.serialize(&mut *out)),
+            let n = match $ty::parse_as(input, &mut *scratch, flavor) {
+                Ok(message) => code(message.serialize_as(&mut *out, flavor)),
                 Err(e) => error(e),
             };
             black_box(n);
@@ -88,7 +90,7 @@ pub fn exercise(input: &[u8], scratch: &mut [u8], out: &mut [u8]) {
     let document = JobDocument::new(input);
     match document {
         Ok(doc) => {
-            black_box((doc.as_bytes(), doc.is_string()));
+            black_box((doc.as_bytes(), doc.is_string(), doc.max_len(flavor)));
         }
         Err(e) => {
             black_box(error(e));
@@ -114,7 +116,7 @@ pub fn exercise(input: &[u8], scratch: &mut [u8], out: &mut [u8]) {
         timestamp: None,
         client_token: None,
     };
-    black_box(code(update.serialize(&mut *out)));
+    black_box(code(update.serialize_as(&mut *out, flavor)));
     let request = UpdateRequest { client_token: Some(value), ..UpdateRequest::new(status) };
     black_box(code(request.serialize(&mut *out)));
     black_box(code(DescribeRequest::default().serialize(&mut *out)));

@@ -7,7 +7,8 @@ use crate::json::{self, Kind, Reader, Writer};
 use crate::status::ExecutionStatus;
 
 use super::{
-    PAIRS, Parser, WireError, check_job_id, check_thing_name, put, put_opt_u64, put_str, put_u64, required,
+    Flavor, PAIRS, Parser, WireError, check_job_id, check_thing_name, put, put_opt_u64, put_str, put_u64,
+    required,
 };
 
 /// A validated `statusDetails` map held by value: up to ten borrowed pairs (SPEC R14).
@@ -45,7 +46,8 @@ fn too_many_pairs(len: usize) -> FieldError {
 }
 
 /// A job document: one JSON object (MQTT) or JSON string (HTTPS data plane), kept as the exact
-/// raw bytes and written back unchanged (SPEC AMBIG-22: the document is opaque).
+/// raw bytes and written back unchanged in the MQTT form; the HTTP form writes an object as a
+/// JSON string of these bytes (see [`Flavor`]; SPEC AMBIG-22: the document is opaque).
 ///
 /// Its nesting is at most [`MAX_DEPTH`](Self::MAX_DEPTH), so that it can be embedded in every
 /// message and read back.
@@ -77,6 +79,30 @@ impl<'a> JobDocument<'a> {
     #[must_use]
     pub fn is_string(self) -> bool {
         self.0.first() == Some(&b'"')
+    }
+
+    /// Most bytes the document takes in a message of `flavor`: its raw length, or over HTTP,
+    /// where an object is written as a JSON string, twice that plus the quotes (`"`, `\` and
+    /// the whitespace `\t`, `\n`, `\r` of JSON text are the only bytes of a valid document
+    /// that a string escapes, each into two; see [`Flavor`]).
+    #[must_use]
+    pub fn max_len(self, flavor: Flavor) -> usize {
+        match flavor {
+            Flavor::Http if !self.is_string() => self.0.len().saturating_mul(2).saturating_add(2),
+            Flavor::Http | Flavor::Mqtt => self.0.len(),
+        }
+    }
+
+    /// The JSON text of an object document, which the HTTP form writes as a string; `None` for a
+    /// document that already is a string.
+    fn as_text(self) -> Result<Option<&'a str>, WireError> {
+        if self.is_string() {
+            return Ok(None);
+        }
+        // Cannot fail (the reader accepted the bytes), but avoids `unsafe`.
+        core::str::from_utf8(self.0)
+            .map(Some)
+            .map_err(|e| WireError::Json(json::Error::InvalidUtf8 { offset: e.valid_up_to() }))
     }
 }
 
@@ -312,7 +338,7 @@ impl<'a> JobExecution<'a> {
         })
     }
 
-    pub(super) fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+    pub(super) fn write(&self, w: &mut Writer<'_>, flavor: Flavor) -> Result<(), WireError> {
         check_job_id(self.job_id)?;
         w.begin_object()?;
         put_str(w, "jobId", self.job_id)?;
@@ -320,7 +346,7 @@ impl<'a> JobExecution<'a> {
             check_thing_name(name)?;
             put_str(w, "thingName", name)?;
         }
-        write_document(w, self.job_document)?;
+        write_document(w, self.job_document, flavor)?;
         put_str(w, "status", self.status.as_str())?;
         write_details(w, self.status_details.as_ref())?;
         put_u64(w, "queuedAt", self.queued_at.secs())?;
@@ -349,11 +375,20 @@ pub(super) fn write_details(
     Ok(())
 }
 
-/// Writes `"jobDocument":…` if present, raw (SPEC AMBIG-22).
-pub(super) fn write_document(w: &mut Writer<'_>, document: Option<JobDocument<'_>>) -> Result<(), WireError> {
-    if let Some(document) = document {
-        w.key("jobDocument")?;
-        w.raw(document.as_bytes())?;
+/// Writes `"jobDocument":…` if present (SPEC AMBIG-22): raw over MQTT; over HTTP an object
+/// document as a JSON string of its text.
+pub(super) fn write_document(
+    w: &mut Writer<'_>,
+    document: Option<JobDocument<'_>>,
+    flavor: Flavor,
+) -> Result<(), WireError> {
+    let Some(document) = document else {
+        return Ok(());
+    };
+    w.key("jobDocument")?;
+    match (flavor, document.as_text()?) {
+        (Flavor::Http, Some(text)) => w.string(text)?,
+        (Flavor::Http, None) | (Flavor::Mqtt, _) => w.raw(document.as_bytes())?,
     }
     Ok(())
 }

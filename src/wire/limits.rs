@@ -158,8 +158,11 @@ pub const MAX_JOB_EXECUTIONS_CHANGED_LEN: usize = object(
 /// Longest [`ExecutionResponse`](super::ExecutionResponse),
 /// [`UpdateResponse`](super::UpdateResponse) or
 /// [`NextJobExecutionChanged`](super::NextJobExecutionChanged), **not counting** the bytes of its
-/// `jobDocument`: size the buffer as this plus `document.as_bytes().len()`. (A job document has
-/// no fixed bound: SPEC §5 limits it to 32768 characters of the model's string form.)
+/// `jobDocument`: size the buffer as this plus `document.as_bytes().len()`, or
+/// [`document.max_len(flavor)`](super::JobDocument::max_len) for the HTTP form. (A job
+/// document has no fixed bound: SPEC §5 limits it to 32768 characters of the model's string
+/// form.) The HTTP form of every message is never longer than its MQTT form but for the
+/// document, so every constant here bounds both.
 pub const MAX_RESPONSE_LEN_WITHOUT_DOCUMENT: usize = max(
     object(member("execution", EXECUTION) + member("timestamp", U64_DIGITS) + CLIENT_TOKEN),
     max(

@@ -24,31 +24,54 @@
 //! Timestamps are whole seconds since the epoch (SPEC R18), carried as given: the developer
 //! guide's examples that show milliseconds (AMBIG-21) parse as the same `u64`.
 //!
-//! The HTTPS data plane uses the same bodies without `timestamp` and `clientToken` and carries
-//! `jobDocument` as a JSON string (SPEC AMBIG-22); the accepted-response types therefore have an
-//! optional `timestamp`, and [`JobDocument`] keeps either form as raw JSON.
+//! The HTTPS data plane (`iot-jobs-data`) uses the same bodies without `timestamp` and
+//! `clientToken` and carries `jobDocument` as a JSON string (SPEC AMBIG-22). Each message
+//! therefore also has `parse_as` and `serialize_as`, which take a [`Flavor`]: the MQTT form
+//! (what `parse` and `serialize` use) or the HTTP form, so that both transports share one parser
+//! and one renderer. The accepted-response types have an optional `timestamp`, and
+//! [`JobDocument`] keeps either form of the document as raw JSON.
 
 use core::fmt;
 
 use crate::error::ErrorCode;
 use crate::id::{FieldError, JobId, StatusDetails, ThingName, Timestamp};
-use crate::json::{self, BufferFull, JsonStr, Reader, Writer};
+use crate::json::{self, BufferFull, JsonStr, Kind, Reader, Writer};
 use crate::status::ExecutionStatus;
 
-/// Implements `parse` and `serialize` for a top-level message with private `read` and `write`.
+/// Implements `parse` and `serialize` (and their [`Flavor`] forms) for a top-level message with
+/// private `read` and `write`.
 macro_rules! message {
     ($name:ident) => {
         impl<'a> $name<'a> {
-            /// Parses one message from `input`. Strings with JSON escapes are unescaped into
-            /// `scratch`; `input.len()` bytes of scratch always suffice.
+            /// Parses one message from `input` in its MQTT form. Strings with JSON escapes are
+            /// unescaped into `scratch`; `input.len()` bytes of scratch always suffice.
             pub fn parse(input: &'a [u8], scratch: &'a mut [u8]) -> Result<Self, WireError> {
-                crate::wire::parse(input, scratch, Self::read)
+                Self::parse_as(input, scratch, crate::wire::Flavor::Mqtt)
             }
 
-            /// Writes the message into `out` and returns the written part, or
+            /// Parses one message from `input` in the form `flavor` gives it (see [`Flavor`]).
+            pub fn parse_as(
+                input: &'a [u8],
+                scratch: &'a mut [u8],
+                flavor: crate::wire::Flavor,
+            ) -> Result<Self, WireError> {
+                crate::wire::parse(input, scratch, flavor, Self::read)
+            }
+
+            /// Writes the message in its MQTT form into `out` and returns the written part, or
             /// [`WireError::BufferTooSmall`] (nothing is truncated).
             pub fn serialize<'b>(&self, out: &'b mut [u8]) -> Result<&'b [u8], WireError> {
-                crate::wire::serialize(out, |w| self.write(w))
+                self.serialize_as(out, crate::wire::Flavor::Mqtt)
+            }
+
+            /// Writes the message in the form `flavor` gives it (see [`Flavor`]) into `out` and
+            /// returns the written part, or [`WireError::BufferTooSmall`].
+            pub fn serialize_as<'b>(
+                &self,
+                out: &'b mut [u8],
+                flavor: crate::wire::Flavor,
+            ) -> Result<&'b [u8], WireError> {
+                crate::wire::serialize(out, |w| self.write(w, flavor))
             }
         }
     };
@@ -68,6 +91,31 @@ pub use response::{
     ErrorResponse, ExecutionResponse, GetPendingResponse, JobExecutionsChanged, NextJobExecutionChanged,
     SummaryList, UpdateResponse,
 };
+
+/// The transport whose form of a message is parsed or written (SPEC AMBIG-22).
+///
+/// The HTTP form differs from the MQTT form only where botocore's `iot-jobs-data` model does;
+/// timestamps are whole seconds since the epoch in both (SPEC R18):
+///
+/// * `jobDocument` is written as a JSON string holding the document's JSON text (a document
+///   that already is a JSON string is written as it is); parsing accepts either form.
+/// * `clientToken` is not a member: it is not written, and on input it is skipped like any
+///   unknown member. The optional `timestamp` of the accepted responses
+///   ([`GetPendingResponse`], [`ExecutionResponse`], [`UpdateResponse`]) is treated the same way.
+/// * An input that is empty or only whitespace reads as `{}` (a request without a body), and a
+///   member whose value is `null` reads as absent, as AWS's JSON protocols read them.
+///
+/// The messages that exist only over MQTT (ErrorResponse and the notifications) have no other
+/// form: apart from `clientToken` and the embedded `jobDocument` they are the same in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Flavor {
+    /// The MQTT device API (`$aws/things/T/jobs/…`), as the developer guide documents it.
+    #[default]
+    Mqtt,
+    /// The HTTPS data plane (`iot-jobs-data`), as botocore's REST-JSON model shapes it.
+    Http,
+}
 
 /// Most summaries in one list of a GetPending response or a `notify` message (SPEC R12,
 /// AMBIG-13: the larger cap, 15; equals `crate::policy::PendingCap::MAX`). A longer list is an
@@ -226,15 +274,23 @@ struct Parser<'a> {
     r: Reader<'a>,
     /// The unused part of the caller's scratch buffer.
     scratch: &'a mut [u8],
+    /// The transport whose form is read.
+    flavor: Flavor,
 }
 
 /// Reads one top-level value with `read` and checks that only whitespace follows.
 fn parse<'a, T>(
     input: &'a [u8],
     scratch: &'a mut [u8],
+    flavor: Flavor,
     read: fn(&mut Parser<'a>) -> Result<T, WireError>,
 ) -> Result<T, WireError> {
-    let mut p = Parser { r: Reader::new(input), scratch };
+    // An HTTP request without a body is an empty object (see `Flavor`).
+    let input = match flavor {
+        Flavor::Http if input.iter().all(u8::is_ascii_whitespace) => b"{}".as_slice(),
+        Flavor::Http | Flavor::Mqtt => input,
+    };
+    let mut p = Parser { r: Reader::new(input), scratch, flavor };
     let e = match read(&mut p) {
         Ok(value) => match p.r.finish() {
             Ok(()) => return Ok(value),
@@ -276,9 +332,25 @@ impl<'a> Parser<'a> {
     ) -> Result<(), WireError> {
         self.r.begin_object()?;
         while let Some(key) = self.r.next_member()? {
+            // An HTTP member whose value is `null` is absent (see `Flavor`).
+            if self.flavor == Flavor::Http && self.r.peek_kind()? == Kind::Null {
+                self.r.read_null()?;
+                continue;
+            }
             member(self, key)?;
         }
         Ok(())
+    }
+
+    /// Whether `key` is a `clientToken` this flavour reads (the HTTPS bodies have none).
+    fn is_client_token(&self, key: JsonStr<'_>) -> bool {
+        self.flavor == Flavor::Mqtt && key.eq_str("clientToken")
+    }
+
+    /// Whether `key` is the optional `timestamp` of an accepted response in this flavour (the
+    /// HTTPS bodies have none).
+    fn is_response_timestamp(&self, key: JsonStr<'_>) -> bool {
+        self.flavor == Flavor::Mqtt && key.eq_str("timestamp")
     }
 
     /// The string's text: borrowed from the input, or unescaped into the scratch buffer.
@@ -385,8 +457,21 @@ fn put_opt_u64(w: &mut Writer<'_>, name: &str, value: Option<u64>) -> Result<(),
     value.map_or(Ok(()), |v| put_u64(w, name, v))
 }
 
-fn put_client_token(w: &mut Writer<'_>, token: Option<&str>) -> Result<(), WireError> {
-    if let Some(token) = token {
+/// The optional `timestamp` of an accepted response: not a member of the HTTPS bodies.
+fn put_response_timestamp(
+    w: &mut Writer<'_>,
+    at: Option<Timestamp>,
+    flavor: Flavor,
+) -> Result<(), BufferFull> {
+    match flavor {
+        Flavor::Mqtt => put_opt_u64(w, "timestamp", at.map(Timestamp::secs)),
+        Flavor::Http => Ok(()),
+    }
+}
+
+/// `clientToken`: not a member of the HTTPS bodies.
+fn put_client_token(w: &mut Writer<'_>, token: Option<&str>, flavor: Flavor) -> Result<(), WireError> {
+    if let (Some(token), Flavor::Mqtt) = (token, flavor) {
         check_client_token(token)?;
         put_str(w, "clientToken", token)?;
     }

@@ -6,7 +6,7 @@ use crate::json::Writer;
 use crate::status::ExecutionStatus;
 
 use super::data::write_details;
-use super::{Parser, StatusDetailsBuf, WireError, put, put_client_token, put_str, put_u64, required};
+use super::{Flavor, Parser, StatusDetailsBuf, WireError, put, put_client_token, put_str, put_u64, required};
 
 /// GetPendingJobExecutions, published to `$aws/things/T/jobs/get` (SPEC §7.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -19,14 +19,14 @@ impl<'a> GetPendingRequest<'a> {
     fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
         let mut client_token = None;
         p.object(|p, key| {
-            if key.eq_str("clientToken") { put(&mut client_token, key, p.client_token()?) } else { Ok(()) }
+            if p.is_client_token(key) { put(&mut client_token, key, p.client_token()?) } else { Ok(()) }
         })?;
         Ok(Self { client_token })
     }
 
-    fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+    fn write(&self, w: &mut Writer<'_>, flavor: Flavor) -> Result<(), WireError> {
         w.begin_object()?;
-        put_client_token(w, self.client_token)?;
+        put_client_token(w, self.client_token, flavor)?;
         Ok(w.end_object()?)
     }
 }
@@ -52,7 +52,7 @@ impl<'a> StartNextRequest<'a> {
                 put(&mut status_details, key, p.details()?)
             } else if key.eq_str("stepTimeoutInMinutes") {
                 put(&mut step_timeout, key, p.step_timeout(false)?)
-            } else if key.eq_str("clientToken") {
+            } else if p.is_client_token(key) {
                 put(&mut client_token, key, p.client_token()?)
             } else {
                 Ok(())
@@ -61,11 +61,11 @@ impl<'a> StartNextRequest<'a> {
         Ok(Self { status_details, step_timeout, client_token })
     }
 
-    fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+    fn write(&self, w: &mut Writer<'_>, flavor: Flavor) -> Result<(), WireError> {
         w.begin_object()?;
         write_details(w, self.status_details.as_ref())?;
         write_step_timeout(w, self.step_timeout, false)?;
-        put_client_token(w, self.client_token)?;
+        put_client_token(w, self.client_token, flavor)?;
         Ok(w.end_object()?)
     }
 }
@@ -97,7 +97,7 @@ impl<'a> DescribeRequest<'a> {
                 put(&mut execution_number, key, p.execution_number(true)?)
             } else if key.eq_str("includeJobDocument") {
                 put(&mut include_job_document, key, p.bool()?)
-            } else if key.eq_str("clientToken") {
+            } else if p.is_client_token(key) {
                 put(&mut client_token, key, p.client_token()?)
             } else {
                 Ok(())
@@ -111,7 +111,7 @@ impl<'a> DescribeRequest<'a> {
         })
     }
 
-    fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+    fn write(&self, w: &mut Writer<'_>, flavor: Flavor) -> Result<(), WireError> {
         w.begin_object()?;
         if let Some(n) = self.execution_number {
             put_u64(w, "executionNumber", n.get())?;
@@ -120,7 +120,7 @@ impl<'a> DescribeRequest<'a> {
             w.key("includeJobDocument")?;
             w.bool(false)?;
         }
-        put_client_token(w, self.client_token)?;
+        put_client_token(w, self.client_token, flavor)?;
         Ok(w.end_object()?)
     }
 }
@@ -188,7 +188,7 @@ impl<'a> UpdateRequest<'a> {
                 put(&mut include_document, key, p.bool()?)
             } else if key.eq_str("stepTimeoutInMinutes") {
                 put(&mut step_timeout, key, p.step_timeout(true)?)
-            } else if key.eq_str("clientToken") {
+            } else if p.is_client_token(key) {
                 put(&mut client_token, key, p.client_token()?)
             } else {
                 Ok(())
@@ -207,7 +207,7 @@ impl<'a> UpdateRequest<'a> {
         })
     }
 
-    fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+    fn write(&self, w: &mut Writer<'_>, flavor: Flavor) -> Result<(), WireError> {
         w.begin_object()?;
         put_str(w, "status", self.status.as_str())?;
         write_details(w, self.status_details.as_ref())?;
@@ -227,7 +227,7 @@ impl<'a> UpdateRequest<'a> {
             }
         }
         write_step_timeout(w, self.step_timeout, true)?;
-        put_client_token(w, self.client_token)?;
+        put_client_token(w, self.client_token, flavor)?;
         Ok(w.end_object()?)
     }
 }

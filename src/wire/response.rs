@@ -6,7 +6,8 @@ use crate::json::Writer;
 
 use super::data::{JobDocument, JobExecution, JobExecutionState, JobExecutionSummary, write_document};
 use super::{
-    MAX_PENDING_JOBS, Parser, WireError, put, put_client_token, put_opt_u64, put_str, put_u64, required,
+    Flavor, MAX_PENDING_JOBS, Parser, WireError, put, put_client_token, put_response_timestamp, put_str,
+    put_u64, required,
 };
 
 /// A list of pending-execution summaries, at most [`MAX_PENDING_JOBS`] long.
@@ -33,9 +34,9 @@ impl<'a> GetPendingResponse<'a> {
                 put(&mut in_progress, key, p.summaries("inProgressJobs")?)
             } else if key.eq_str("queuedJobs") {
                 put(&mut queued, key, p.summaries("queuedJobs")?)
-            } else if key.eq_str("timestamp") {
+            } else if p.is_response_timestamp(key) {
                 put(&mut timestamp, key, p.timestamp()?)
-            } else if key.eq_str("clientToken") {
+            } else if p.is_client_token(key) {
                 put(&mut client_token, key, p.client_token()?)
             } else {
                 Ok(())
@@ -49,12 +50,12 @@ impl<'a> GetPendingResponse<'a> {
         })
     }
 
-    fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+    fn write(&self, w: &mut Writer<'_>, flavor: Flavor) -> Result<(), WireError> {
         w.begin_object()?;
         write_summaries(w, "inProgressJobs", &self.in_progress_jobs)?;
         write_summaries(w, "queuedJobs", &self.queued_jobs)?;
-        put_opt_u64(w, "timestamp", self.timestamp.map(Timestamp::secs))?;
-        put_client_token(w, self.client_token)?;
+        put_response_timestamp(w, self.timestamp, flavor)?;
+        put_client_token(w, self.client_token, flavor)?;
         Ok(w.end_object()?)
     }
 }
@@ -79,9 +80,9 @@ impl<'a> ExecutionResponse<'a> {
         p.object(|p, key| {
             if key.eq_str("execution") {
                 put(&mut execution, key, JobExecution::read(p)?)
-            } else if key.eq_str("timestamp") {
+            } else if p.is_response_timestamp(key) {
                 put(&mut timestamp, key, p.timestamp()?)
-            } else if key.eq_str("clientToken") {
+            } else if p.is_client_token(key) {
                 put(&mut client_token, key, p.client_token()?)
             } else {
                 Ok(())
@@ -90,14 +91,14 @@ impl<'a> ExecutionResponse<'a> {
         Ok(Self { execution, timestamp, client_token })
     }
 
-    fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+    fn write(&self, w: &mut Writer<'_>, flavor: Flavor) -> Result<(), WireError> {
         w.begin_object()?;
         if let Some(execution) = &self.execution {
             w.key("execution")?;
-            execution.write(w)?;
+            execution.write(w, flavor)?;
         }
-        put_opt_u64(w, "timestamp", self.timestamp.map(Timestamp::secs))?;
-        put_client_token(w, self.client_token)?;
+        put_response_timestamp(w, self.timestamp, flavor)?;
+        put_client_token(w, self.client_token, flavor)?;
         Ok(w.end_object()?)
     }
 }
@@ -126,9 +127,9 @@ impl<'a> UpdateResponse<'a> {
                 put(&mut execution_state, key, JobExecutionState::read(p)?)
             } else if key.eq_str("jobDocument") {
                 put(&mut job_document, key, p.document()?)
-            } else if key.eq_str("timestamp") {
+            } else if p.is_response_timestamp(key) {
                 put(&mut timestamp, key, p.timestamp()?)
-            } else if key.eq_str("clientToken") {
+            } else if p.is_client_token(key) {
                 put(&mut client_token, key, p.client_token()?)
             } else {
                 Ok(())
@@ -137,15 +138,15 @@ impl<'a> UpdateResponse<'a> {
         Ok(Self { execution_state, job_document, timestamp, client_token })
     }
 
-    fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+    fn write(&self, w: &mut Writer<'_>, flavor: Flavor) -> Result<(), WireError> {
         w.begin_object()?;
         if let Some(state) = &self.execution_state {
             w.key("executionState")?;
             state.write(w)?;
         }
-        write_document(w, self.job_document)?;
-        put_opt_u64(w, "timestamp", self.timestamp.map(Timestamp::secs))?;
-        put_client_token(w, self.client_token)?;
+        write_document(w, self.job_document, flavor)?;
+        put_response_timestamp(w, self.timestamp, flavor)?;
+        put_client_token(w, self.client_token, flavor)?;
         Ok(w.end_object()?)
     }
 }
@@ -178,7 +179,7 @@ impl<'a> ErrorResponse<'a> {
                 put(&mut code, key, p.one_of(&ErrorCode::ALL, ErrorCode::as_str, "ErrorCode")?)
             } else if key.eq_str("message") {
                 put(&mut message, key, p.string()?)
-            } else if key.eq_str("clientToken") {
+            } else if p.is_client_token(key) {
                 put(&mut client_token, key, p.client_token()?)
             } else if key.eq_str("timestamp") {
                 put(&mut timestamp, key, p.timestamp()?)
@@ -207,12 +208,12 @@ impl<'a> ErrorResponse<'a> {
         Ok(())
     }
 
-    fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+    fn write(&self, w: &mut Writer<'_>, flavor: Flavor) -> Result<(), WireError> {
         self.check()?;
         w.begin_object()?;
         put_str(w, "code", self.code.as_str())?;
         put_str(w, "message", self.message)?;
-        put_client_token(w, self.client_token)?;
+        put_client_token(w, self.client_token, flavor)?;
         put_u64(w, "timestamp", self.timestamp.secs())?;
         if let Some(state) = &self.execution_state {
             w.key("executionState")?;
@@ -266,7 +267,8 @@ impl<'a> JobExecutionsChanged<'a> {
         Ok(Self { timestamp: required(timestamp, "timestamp")?, in_progress, queued })
     }
 
-    fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+    // The same in both flavours (it has no `clientToken` and no document).
+    fn write(&self, w: &mut Writer<'_>, _flavor: Flavor) -> Result<(), WireError> {
         w.begin_object()?;
         put_u64(w, "timestamp", self.timestamp.secs())?;
         w.key("jobs")?;
@@ -309,12 +311,12 @@ impl<'a> NextJobExecutionChanged<'a> {
         Ok(Self { timestamp: required(timestamp, "timestamp")?, execution })
     }
 
-    fn write(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+    fn write(&self, w: &mut Writer<'_>, flavor: Flavor) -> Result<(), WireError> {
         w.begin_object()?;
         put_u64(w, "timestamp", self.timestamp.secs())?;
         if let Some(execution) = &self.execution {
             w.key("execution")?;
-            execution.write(w)?;
+            execution.write(w, flavor)?;
         }
         Ok(w.end_object()?)
     }

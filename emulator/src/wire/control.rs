@@ -1,70 +1,12 @@
-//! Wire shapes: serde structs mirroring botocore's `iot` (2015-05-28) and `iot-jobs-data`
-//! (2017-09-29) models (member names, optional members, nesting), the error body, ARNs and
-//! paging tokens. Timestamps are epoch seconds.
+//! Control-plane shapes: serde structs mirroring botocore's `iot` (2015-05-28) model (member
+//! names, optional members, nesting) for things, thing groups, jobs and executions, the admin
+//! API's shapes, and the `schedulingConfig` time format. Timestamps are epoch seconds.
 
-use std::collections::BTreeMap;
-
-use iot_jobs_core::registry::{Cursor, ExecutionView};
-use iot_jobs_core::{Plane, Rejection, Timestamp};
+use iot_jobs_core::Timestamp;
+use iot_jobs_core::registry::ExecutionView;
 use serde::{Deserialize, Deserializer, Serialize};
 
-/// `statusDetails` / thing attributes: string to string.
-pub type StringMap = BTreeMap<String, String>;
-
-// ---- errors -------------------------------------------------------------------------------------
-
-/// An error response: status, `x-amzn-ErrorType`, and `{"message"}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    /// HTTP status.
-    pub status: u16,
-    /// The exception name botocore maps to a modeled error.
-    pub name: &'static str,
-    /// The message.
-    pub message: String,
-}
-
-impl ApiError {
-    /// A core rejection, shaped for `plane`.
-    pub fn rejection(r: Rejection, plane: Plane) -> Self {
-        ApiError { status: r.http_status(plane), name: r.exception_name(plane), message: r.to_string() }
-    }
-    /// 400 `InvalidRequestException`.
-    pub fn invalid(message: impl Into<String>) -> Self {
-        ApiError { status: 400, name: "InvalidRequestException", message: message.into() }
-    }
-    /// 404 `ResourceNotFoundException`.
-    pub fn not_found(message: impl Into<String>) -> Self {
-        ApiError { status: 404, name: "ResourceNotFoundException", message: message.into() }
-    }
-    /// 409 `ResourceAlreadyExistsException`.
-    pub fn exists(message: impl Into<String>) -> Self {
-        ApiError { status: 409, name: "ResourceAlreadyExistsException", message: message.into() }
-    }
-    /// 409 `VersionConflictException`.
-    pub fn version_conflict(message: impl Into<String>) -> Self {
-        ApiError { status: 409, name: "VersionConflictException", message: message.into() }
-    }
-    /// 404/405 `UnknownOperationException`: no operation has this method and path.
-    pub fn unknown_operation(status: u16, message: impl Into<String>) -> Self {
-        ApiError { status, name: "UnknownOperationException", message: message.into() }
-    }
-    /// 503 `ServiceUnavailableException` (the emulator could not save its state).
-    pub fn unavailable(message: impl Into<String>) -> Self {
-        ApiError { status: 503, name: "ServiceUnavailableException", message: message.into() }
-    }
-    /// The JSON body.
-    pub fn body(&self) -> Vec<u8> {
-        serde_json::to_vec(&ErrorBody { message: &self.message, kind: self.name }).unwrap_or_default()
-    }
-}
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    message: &'a str,
-    #[serde(rename = "__type")]
-    kind: &'a str,
-}
+use super::{ApiError, Arns, StringMap};
 
 /// Parses a JSON body (empty means `{}`); a malformed body or a wrong type is a 400.
 pub fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
@@ -88,98 +30,6 @@ impl<'de> Deserialize<'de> for Long {
             N::Int(n) => Ok(Long(n)),
             N::Str(s) => s.parse().map(Long).map_err(|_| serde::de::Error::custom("expected an integer")),
         }
-    }
-}
-
-// ---- ARNs and tokens ----------------------------------------------------------------------------
-
-/// What an ARN in `targets` names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// `arn:aws:iot:REGION:ACCOUNT:thing/NAME`
-    Thing(String),
-    /// `arn:aws:iot:REGION:ACCOUNT:thinggroup/NAME`
-    Group(String),
-}
-
-/// Parses a thing or thing-group ARN (any region and account).
-pub fn parse_target(arn: &str) -> Result<Target, ApiError> {
-    let bad = || {
-        ApiError::invalid(format!(
-            "target {arn:?} is not a thing or thing group ARN (arn:aws:iot:REGION:ACCOUNT:thing/NAME or ...:thinggroup/NAME)"
-        ))
-    };
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(_), Some("iot"), Some(_), Some(_), Some(resource)) =
-        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(bad());
-    };
-    match resource.split_once('/') {
-        Some(("thing", name)) if !name.is_empty() => Ok(Target::Thing(name.to_owned())),
-        Some(("thinggroup", name)) if !name.is_empty() => Ok(Target::Group(name.to_owned())),
-        _ => Err(bad()),
-    }
-}
-
-/// Builds ARNs for one region and account.
-#[derive(Debug, Clone)]
-pub struct Arns {
-    /// `--region`.
-    pub region: String,
-    /// `--account-id`.
-    pub account: String,
-}
-
-impl Arns {
-    fn arn(&self, kind: &str, name: &str) -> String {
-        format!("arn:aws:iot:{}:{}:{kind}/{name}", self.region, self.account)
-    }
-    /// A job's ARN.
-    pub fn job(&self, id: &str) -> String {
-        self.arn("job", id)
-    }
-    /// A thing's ARN.
-    pub fn thing(&self, name: &str) -> String {
-        self.arn("thing", name)
-    }
-    /// A thing group's ARN.
-    pub fn group(&self, name: &str) -> String {
-        self.arn("thinggroup", name)
-    }
-}
-
-/// A `nextToken`: a registry cursor (`c…`) or an offset into a listing the emulator pages (`o…`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Token {
-    /// Where a core listing goes on.
-    Cursor(Cursor),
-    /// How many items to skip.
-    Offset(usize),
-}
-
-impl Token {
-    /// The opaque string.
-    pub fn encode(self) -> String {
-        match self {
-            Token::Cursor(c) => {
-                let (i, g) = c.to_parts();
-                format!("c{i:08x}{g:08x}")
-            }
-            Token::Offset(n) => format!("o{n}"),
-        }
-    }
-
-    /// Parses a token this emulator gave out.
-    pub fn decode(s: &str) -> Result<Self, ApiError> {
-        let bad = || ApiError::invalid("nextToken is not valid: pass the nextToken of a previous response");
-        if let Some(hex) = s.strip_prefix('c').filter(|h| h.len() == 16 && h.is_ascii()) {
-            let (i, g) = hex.split_at(8);
-            let i = u32::from_str_radix(i, 16).map_err(|_| bad())?;
-            let g = u32::from_str_radix(g, 16).map_err(|_| bad())?;
-            return Ok(Token::Cursor(Cursor::from_parts(i, g)));
-        }
-        s.strip_prefix('o').and_then(|n| n.parse().ok()).map(Token::Offset).ok_or_else(bad)
     }
 }
 
@@ -648,122 +498,6 @@ pub struct CancelExecutionIn {
     pub status_details: Option<StringMap>,
 }
 
-// ---- data plane ------------------------------------------------------------------------------------
-
-/// The data plane's `JobExecution`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DataExecutionOut {
-    pub job_id: String,
-    pub thing_name: String,
-    pub status: &'static str,
-    pub status_details: StringMap,
-    pub queued_at: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<u64>,
-    pub last_updated_at: u64,
-    pub version_number: u64,
-    pub execution_number: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub approximate_seconds_before_timed_out: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub job_document: Option<String>,
-}
-
-impl DataExecutionOut {
-    pub fn new(v: &ExecutionView<'_>, document: Option<String>, now: Timestamp) -> Self {
-        DataExecutionOut {
-            job_id: v.job_id().to_string(),
-            thing_name: v.thing_name().to_string(),
-            status: v.status().as_str(),
-            status_details: details(v),
-            queued_at: v.queued_at().secs(),
-            started_at: v.started_at().map(|t| t.secs()),
-            last_updated_at: v.last_updated_at().secs(),
-            version_number: v.version().get(),
-            execution_number: v.number().get(),
-            approximate_seconds_before_timed_out: v.approximate_seconds_before_timed_out(now),
-            job_document: document,
-        }
-    }
-}
-
-/// DescribeJobExecution and StartNextPendingJobExecution: no `execution` when nothing is pending.
-#[derive(Debug, Serialize)]
-pub struct DataExecutionResult {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub execution: Option<DataExecutionOut>,
-}
-
-/// The data plane's `JobExecutionSummary`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DataSummary {
-    pub job_id: String,
-    pub queued_at: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<u64>,
-    pub last_updated_at: u64,
-    pub version_number: u64,
-    pub execution_number: u64,
-}
-
-impl DataSummary {
-    pub fn new(v: &ExecutionView<'_>) -> Self {
-        DataSummary {
-            job_id: v.job_id().to_string(),
-            queued_at: v.queued_at().secs(),
-            started_at: v.started_at().map(|t| t.secs()),
-            last_updated_at: v.last_updated_at().secs(),
-            version_number: v.version().get(),
-            execution_number: v.number().get(),
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PendingOut {
-    pub in_progress_jobs: Vec<DataSummary>,
-    pub queued_jobs: Vec<DataSummary>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StartNextIn {
-    pub status_details: Option<StringMap>,
-    pub step_timeout_in_minutes: Option<i64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UpdateExecutionIn {
-    pub status: Option<String>,
-    pub status_details: Option<StringMap>,
-    pub step_timeout_in_minutes: Option<i64>,
-    pub expected_version: Option<Long>,
-    pub include_job_execution_state: Option<bool>,
-    pub include_job_document: Option<bool>,
-    pub execution_number: Option<Long>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExecutionStateOut {
-    pub status: &'static str,
-    pub status_details: StringMap,
-    pub version_number: u64,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UpdateExecutionOut {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub execution_state: Option<ExecutionStateOut>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub job_document: Option<String>,
-}
-
 // ---- admin -----------------------------------------------------------------------------------------
 
 #[derive(Debug, Default, Deserialize)]
@@ -779,25 +513,10 @@ pub struct ClockOut {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
-    fn tokens_round_trip() {
-        for t in [Token::Cursor(Cursor::from_parts(7, 3)), Token::Offset(250)] {
-            assert_eq!(Token::decode(&t.encode()).unwrap(), t);
-        }
-        for bad in ["", "c12", "x1", "o-1", "cZZZZZZZZ00000000"] {
-            assert!(Token::decode(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn targets_and_times() {
-        assert_eq!(parse_target("arn:aws:iot:us-east-1:1:thing/t1").unwrap(), Target::Thing("t1".into()));
-        assert_eq!(parse_target("arn:aws:iot:r:1:thinggroup/g").unwrap(), Target::Group("g".into()));
-        assert!(parse_target("arn:aws:iot:r:1:job/j").is_err());
-        assert!(parse_target("t1").is_err());
+    fn schedule_times() {
         assert_eq!(parse_date_time("1970-01-01T00:00"), Some(0));
         assert_eq!(parse_date_time("2026-01-01T12:30"), Some(1_767_270_600));
         assert_eq!(parse_date_time("2026-01-01T12:30:15Z"), Some(1_767_270_615));

@@ -1,0 +1,79 @@
+//! ARNs: parsing the thing and thing-group ARNs of `targets` and membership requests, and
+//! rendering the ARNs of jobs, things and groups for one region and account.
+
+use super::ApiError;
+
+/// What an ARN in `targets` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `arn:aws:iot:REGION:ACCOUNT:thing/NAME`
+    Thing(String),
+    /// `arn:aws:iot:REGION:ACCOUNT:thinggroup/NAME`
+    Group(String),
+}
+
+/// Parses a thing or thing-group ARN (any region and account).
+pub fn parse_target(arn: &str) -> Result<Target, ApiError> {
+    let bad = || {
+        ApiError::invalid(format!(
+            "target {arn:?} is not a thing or thing group ARN (arn:aws:iot:REGION:ACCOUNT:thing/NAME or ...:thinggroup/NAME)"
+        ))
+    };
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(_), Some("iot"), Some(_), Some(_), Some(resource)) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad());
+    };
+    match resource.split_once('/') {
+        Some(("thing", name)) if !name.is_empty() => Ok(Target::Thing(name.to_owned())),
+        Some(("thinggroup", name)) if !name.is_empty() => Ok(Target::Group(name.to_owned())),
+        _ => Err(bad()),
+    }
+}
+
+/// Builds ARNs for one region and account.
+#[derive(Debug, Clone)]
+pub struct Arns {
+    /// `--region`.
+    pub region: String,
+    /// `--account-id`.
+    pub account: String,
+}
+
+impl Arns {
+    fn arn(&self, kind: &str, name: &str) -> String {
+        format!("arn:aws:iot:{}:{}:{kind}/{name}", self.region, self.account)
+    }
+    /// A job's ARN.
+    pub fn job(&self, id: &str) -> String {
+        self.arn("job", id)
+    }
+    /// A thing's ARN.
+    pub fn thing(&self, name: &str) -> String {
+        self.arn("thing", name)
+    }
+    /// A thing group's ARN.
+    pub fn group(&self, name: &str) -> String {
+        self.arn("thinggroup", name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn targets() {
+        assert_eq!(parse_target("arn:aws:iot:us-east-1:1:thing/t1").unwrap(), Target::Thing("t1".into()));
+        assert_eq!(parse_target("arn:aws:iot:r:1:thinggroup/g").unwrap(), Target::Group("g".into()));
+        assert!(parse_target("arn:aws:iot:r:1:job/j").is_err());
+        assert!(parse_target("arn:aws:iot:r:1:thing/").is_err());
+        assert!(parse_target("t1").is_err());
+        let arns = Arns { region: "r".into(), account: "1".into() };
+        assert_eq!(parse_target(&arns.thing("t1")).unwrap(), Target::Thing("t1".into()));
+        assert_eq!(parse_target(&arns.group("g")).unwrap(), Target::Group("g".into()));
+        assert_eq!(arns.job("j"), "arn:aws:iot:r:1:job/j");
+    }
+}

@@ -1,0 +1,71 @@
+//! Error answers: the HTTP status, the exception name botocore maps to a modeled error
+//! (`x-amzn-ErrorType`), and the `{"message","__type"}` body.
+
+use iot_jobs_core::wire::WireError;
+use iot_jobs_core::{ErrorCode, Plane, Rejection};
+use serde::Serialize;
+
+/// An error response: status, `x-amzn-ErrorType`, and `{"message"}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// The exception name botocore maps to a modeled error.
+    pub name: &'static str,
+    /// The message.
+    pub message: String,
+}
+
+impl ApiError {
+    /// A core rejection, shaped for `plane`.
+    pub fn rejection(r: Rejection, plane: Plane) -> Self {
+        ApiError { status: r.http_status(plane), name: r.exception_name(plane), message: r.to_string() }
+    }
+    /// A data-plane body the core's wire refused (or, never for a client's input, a response it
+    /// could not render): a field constraint is the core's `InvalidField` rejection, any other
+    /// invalid body a 400 `InvalidRequestException`.
+    pub fn wire(e: WireError) -> Self {
+        match e {
+            WireError::Field(f) => Self::rejection(Rejection::InvalidField(f), Plane::Data),
+            e if e.error_code() == ErrorCode::InternalError => {
+                Self::unavailable(format!("cannot render: {e}"))
+            }
+            e => Self::invalid(format!("the request body is not valid: {e}")),
+        }
+    }
+    /// 400 `InvalidRequestException`.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ApiError { status: 400, name: "InvalidRequestException", message: message.into() }
+    }
+    /// 404 `ResourceNotFoundException`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError { status: 404, name: "ResourceNotFoundException", message: message.into() }
+    }
+    /// 409 `ResourceAlreadyExistsException`.
+    pub fn exists(message: impl Into<String>) -> Self {
+        ApiError { status: 409, name: "ResourceAlreadyExistsException", message: message.into() }
+    }
+    /// 409 `VersionConflictException`.
+    pub fn version_conflict(message: impl Into<String>) -> Self {
+        ApiError { status: 409, name: "VersionConflictException", message: message.into() }
+    }
+    /// 404/405 `UnknownOperationException`: no operation has this method and path.
+    pub fn unknown_operation(status: u16, message: impl Into<String>) -> Self {
+        ApiError { status, name: "UnknownOperationException", message: message.into() }
+    }
+    /// 503 `ServiceUnavailableException` (the emulator could not save its state, or render).
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        ApiError { status: 503, name: "ServiceUnavailableException", message: message.into() }
+    }
+    /// The JSON body.
+    pub fn body(&self) -> Vec<u8> {
+        serde_json::to_vec(&ErrorBody { message: &self.message, kind: self.name }).unwrap_or_default()
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    message: &'a str,
+    #[serde(rename = "__type")]
+    kind: &'a str,
+}

@@ -1,0 +1,23 @@
+//! The emulator's wire: what goes over HTTP besides the lifecycle the core decides.
+//!
+//! * [`control`]: serde shapes of botocore's `iot` model (things, groups, jobs, executions) and
+//!   the admin API;
+//! * [`data`]: the `iot-jobs-data` bodies, parsed and rendered by the core's
+//!   `iot_jobs_core::wire` in its HTTP flavour (the MQTT device API's parser and renderer);
+//! * [`error`]: error answers; [`arn`]: ARNs; [`token`]: `nextToken` paging.
+
+use std::collections::BTreeMap;
+
+pub mod arn;
+pub mod control;
+pub mod data;
+pub mod error;
+pub mod token;
+
+pub use arn::{Arns, Target, parse_target};
+pub use control::*;
+pub use error::ApiError;
+pub use token::Token;
+
+/// `statusDetails` / thing attributes: string to string.
+pub type StringMap = BTreeMap<String, String>;
