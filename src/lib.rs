@@ -17,22 +17,31 @@ pub mod agent;
 pub mod config;
 pub mod conformance;
 pub mod error;
+pub mod field;
 pub mod id;
-pub mod json;
+mod json;
 pub mod policy;
 pub mod registry;
 pub mod rules;
 pub mod status;
+pub mod time;
 pub mod topic;
 pub mod wire;
+
+/// The crate's internal JSON reader and writer, reachable only for the fuzz targets; not part of
+/// the API (its error type is public as [`wire::JsonError`]).
+#[doc(hidden)]
+pub mod __json {
+    pub use crate::json::{BufferFull, Error, JsonStr, Kind, MAX_DEPTH, Reader, Writer};
+}
 
 pub use error::{
     Current, ErrorCode, Exception, ExecutionState, InvalidRequest, Limit, Operation, Plane, Rejection,
     Resource, Table,
 };
+pub use field::{ConfigError, Field, FieldError, Violation};
 pub use id::{
-    Comment, ExecutionNumber, Field, FieldError, JobId, NamespaceId, ReasonCode, StatusDetails, StepTimeout,
-    ThingName, Timestamp, VersionNumber, Violation,
+    Comment, ExecutionNumber, JobId, NamespaceId, ReasonCode, StatusDetails, ThingName, VersionNumber,
 };
 pub use policy::{
     DeleteWithoutForce, DetailsWrite, NotifyOn, Numbering, PendingCap, Policy, UnknownThing, VersionBump,
@@ -41,3 +50,4 @@ pub use status::{
     ExecutionStatus, FailureType, JobEndBehavior, JobStatus, RetryableFailureType, TargetSelection,
     UnknownValue,
 };
+pub use time::{StepTimeout, TimeoutMinutes, Timestamp};

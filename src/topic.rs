@@ -185,6 +185,7 @@ impl Reply {
 /// What a job event topic reports (SPEC 7.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum JobEvent {
     /// `completed`.
     Completed,
@@ -228,6 +229,7 @@ impl JobEvent {
 /// What a job execution event topic reports (SPEC 7.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum ExecutionEvent {
     /// `succeeded`.
     Succeeded,
@@ -296,6 +298,7 @@ impl ExecutionEvent {
 /// Offsets (`at`) are byte offsets into the parsed topic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum TopicError {
     /// Not under `$aws/things/<thing>/jobs/`, `$aws/events/job/` or `$aws/events/jobExecution/`.
     NotJobsTopic,

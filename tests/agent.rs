@@ -447,6 +447,7 @@ impl<const DOC: usize> Harness<DOC> {
                     Ev::Lost { job: job_id.to_string(), number: execution_number.get(), reason }
                 }
                 AgentEvent::Error(e) => Ev::Error(e),
+                other => panic!("an event this test does not know: {other:?}"),
             });
         }
     }
