@@ -13,6 +13,9 @@
     )
 )]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
 pub mod agent;
 pub mod config;
 pub mod conformance;
