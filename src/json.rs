@@ -1659,6 +1659,7 @@ mod tests {
 
     proptest! {
         #[test]
+        #[cfg_attr(miri, ignore = "proptest needs the file system; hours under Miri")]
         fn strings_round_trip(s in any::<String>(), key in "\\PC{0,8}") {
             let mut buf = vec![0; s.len() * 6 + key.len() * 6 + 16];
             let mut w = Writer::new(&mut buf);
@@ -1680,6 +1681,7 @@ mod tests {
         }
 
         #[test]
+        #[cfg_attr(miri, ignore = "proptest needs the file system; hours under Miri")]
         fn numbers_round_trip(u in any::<u64>(), i in any::<i64>()) {
             let mut buf = [0; 64];
             let mut w = Writer::new(&mut buf);
@@ -1703,12 +1705,14 @@ mod tests {
         }
 
         #[test]
+        #[cfg_attr(miri, ignore = "proptest needs the file system; hours under Miri")]
         fn arbitrary_bytes_never_panic(input in proptest::collection::vec(any::<u8>(), 0..64), ops in proptest::collection::vec(any::<u8>(), 0..32)) {
             drive(&input, &ops);
             let _ = validate(&input);
         }
 
         #[test]
+        #[cfg_attr(miri, ignore = "proptest needs the file system; hours under Miri")]
         fn jsonish_bytes_never_panic(input in jsonish(), ops in proptest::collection::vec(any::<u8>(), 0..32)) {
             drive(&input, &ops);
             // A document that validates is returned whole by `raw_value`.

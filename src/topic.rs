@@ -1308,6 +1308,7 @@ mod tests {
 
     proptest! {
         #[test]
+        #[cfg_attr(miri, ignore = "proptest needs the file system; hours under Miri")]
         fn parse_inverts_build(p in parts()) {
             let topic = build(&p);
             let mut buf = [0; MAX_TOPIC_LEN];
@@ -1317,16 +1318,19 @@ mod tests {
         }
 
         #[test]
+        #[cfg_attr(miri, ignore = "proptest needs the file system; hours under Miri")]
         fn build_inverts_parse_on_jobs_like_strings(s in jobs_like()) {
             parse_is_exact(&s)?;
         }
 
         #[test]
+        #[cfg_attr(miri, ignore = "proptest needs the file system; hours under Miri")]
         fn build_inverts_parse_on_any_string(s in any::<String>()) {
             parse_is_exact(&s)?;
         }
 
         #[test]
+        #[cfg_attr(miri, ignore = "proptest needs the file system; hours under Miri")]
         fn build_inverts_parse_on_mutated_topics(p in parts(), at in any::<usize>(), byte in 0u8..128) {
             // One byte of a valid topic replaced, inserted or removed.
             let mut s = build(&p).to_string().into_bytes();
