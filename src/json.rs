@@ -941,13 +941,6 @@ fn itoa(mut value: u64, buf: &mut [u8; 20]) -> &[u8] {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
 mod tests {
     extern crate std;
     use super::*;

@@ -772,7 +772,6 @@ fn offset(topic: &str, part: &str) -> usize {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects, clippy::panic)]
 mod tests {
     extern crate std;
 

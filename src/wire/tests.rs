@@ -1,11 +1,4 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::wildcard_enum_match_arm
-)]
+#![allow(clippy::wildcard_enum_match_arm)]
 
 extern crate std;
 
