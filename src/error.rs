@@ -8,7 +8,8 @@
 
 use core::fmt;
 
-use crate::id::{FieldError, VersionNumber};
+use crate::field::FieldError;
+use crate::id::VersionNumber;
 use crate::status::{ExecutionStatus, JobStatus};
 
 /// Which AWS API a request came through; the same rejection has different HTTP shapes on each.
