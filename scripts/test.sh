@@ -18,12 +18,12 @@ cargo fmt --all -- --check
 
 step "clippy (host, all targets, all features; thumb, each feature set)"
 cargo clippy --all-targets --all-features -- -D warnings
-for f in "" serde defmt serde,defmt; do
+for f in "" serde defmt serde,defmt serde,defmt,alloc; do
   cargo clippy --lib --target "$THUMB" --no-default-features --features "$f" -- -D warnings
 done
 
 step "no_std builds for $THUMB"
-for f in "" serde defmt serde,defmt; do
+for f in "" serde defmt serde,defmt serde,defmt,alloc; do
   echo "features: [${f}]"
   cargo build --lib --target "$THUMB" --no-default-features --features "$f"
 done

@@ -40,31 +40,14 @@ fi
 if want fuzz; then need cargo-fuzz 0.13.2; fi
 if want mutants; then need cargo-mutants 27.1.0; fi
 
-# Not under Miri: the proptest properties inside src/ (proptest needs the file system, which
-# Miri's isolation refuses, and is hours slow there), and the two worst-case-size tests of
-# wire/ (megabytes of JSON: minutes each under Miri, and no code path the others miss).
-# Marking these #[cfg_attr(miri, ignore)] in src/ would make this list unnecessary.
-MIRI_SKIP=(
-  topic::tests::parse_inverts_build topic::tests::build_inverts_parse_on_jobs_like_strings
-  topic::tests::build_inverts_parse_on_any_string topic::tests::build_inverts_parse_on_mutated_topics
-  json::tests::strings_round_trip json::tests::numbers_round_trip
-  json::tests::arbitrary_bytes_never_panic json::tests::jsonish_bytes_never_panic
-  wire::tests::update_request_round_trips wire::tests::other_requests_round_trip
-  wire::tests::list_responses_round_trip wire::tests::execution_responses_round_trip
-  wire::tests::arbitrary_bytes_never_panic wire::tests::mutated_messages_never_panic
-  wire::tests::max_lengths_are_exact wire::tests::worst_case_values_are_legal_and_as_long_as_assumed
-)
-
 if want miri; then
   step "miri: library unit tests, 64-bit host and 32-bit i686 (usize as on thumbv7em)"
-  skip=(--exact)
-  for t in "${MIRI_SKIP[@]}"; do skip+=(--skip "$t"); done
   # The crate cannot leak (no_std, no alloc); src/wire/tests.rs leaks test strings on purpose
   # (`.leak()` for 'static inputs), which Miri would report at exit.
   export MIRIFLAGS="${MIRIFLAGS:--Zmiri-ignore-leaks}"
   cargo +"$NIGHTLY" miri setup
-  cargo +"$NIGHTLY" miri test --lib -- "${skip[@]}"
-  cargo +"$NIGHTLY" miri test --lib --target i686-unknown-linux-gnu -- "${skip[@]}"
+  cargo +"$NIGHTLY" miri test --lib
+  cargo +"$NIGHTLY" miri test --lib --target i686-unknown-linux-gnu
 fi
 
 if want props; then

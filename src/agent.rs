@@ -273,6 +273,7 @@ pub struct CurrentJob<'a> {
 /// Why the agent can no longer report on an execution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum LostReason {
     /// The execution or its job was deleted (`ResourceNotFound`, SPEC 4.2 DeleteJobExecution /
     /// DeleteJob with force), or its number now names a newer execution (R7).
@@ -290,6 +291,7 @@ pub enum LostReason {
 /// What the application must know; see [`Agent::poll_event`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum AgentEvent<'a> {
     /// Run this job. It is IN_PROGRESS on the service; report progress and the final status
     /// with [`Agent::report`].
@@ -356,6 +358,8 @@ pub enum AgentEvent<'a> {
 
 /// Why an input was refused, or what went wrong (in [`AgentEvent::Error`]). Nothing changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum AgentError {
     /// The topic is not a Jobs topic.
     Topic(TopicError),
@@ -431,29 +435,6 @@ impl fmt::Display for AgentError {
 }
 
 impl core::error::Error for AgentError {}
-
-#[cfg(feature = "defmt")]
-impl defmt::Format for AgentError {
-    fn format(&self, f: defmt::Formatter<'_>) {
-        match self {
-            Self::Topic(e) => defmt::write!(f, "Topic({})", e),
-            Self::OtherThing => defmt::write!(f, "OtherThing"),
-            Self::Unexpected => defmt::write!(f, "Unexpected"),
-            Self::Unsolicited => defmt::write!(f, "Unsolicited"),
-            Self::Malformed(e) => defmt::write!(f, "Malformed({})", e.error_code()),
-            Self::NoJob => defmt::write!(f, "NoJob"),
-            Self::Finishing => defmt::write!(f, "Finishing"),
-            Self::StatusNotAllowed(s) => defmt::write!(f, "StatusNotAllowed({})", s),
-            Self::DetailsTooLarge { len, capacity } => {
-                defmt::write!(f, "DetailsTooLarge({}, {})", len, capacity)
-            }
-            Self::BufferTooSmall { available } => defmt::write!(f, "BufferTooSmall({})", available),
-            Self::Refused(code) => defmt::write!(f, "Refused({})", code),
-            Self::RetriesExhausted { last } => defmt::write!(f, "RetriesExhausted({})", last),
-            Self::EventsDropped { count } => defmt::write!(f, "EventsDropped({})", count),
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Internal state.
@@ -567,14 +548,41 @@ struct Job<const DOC: usize> {
     document_len: usize,
     /// Tells this job's announcement from a stale one.
     seq: u32,
-    /// IN_PROGRESS on the service by the agent's doing (StartNext, or an accepted claim).
-    claimed: bool,
-    /// Run / DocumentTooLarge queued for the application.
-    announced: bool,
+    phase: JobPhase,
+}
+
+/// How far the current job has come; each phase implies the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum JobPhase {
+    /// Still QUEUED on the service: the agent's IN_PROGRESS claim is under way.
+    Claiming,
+    /// IN_PROGRESS by the agent's doing (StartNext, or an accepted claim), and Run /
+    /// DocumentTooLarge queued for the application.
+    Announced,
     /// The application has heard of the job, so it must hear how it ends.
-    delivered: bool,
+    Delivered,
     /// A final status was reported.
-    finishing: bool,
+    Finishing,
+}
+
+impl<const DOC: usize> Job<DOC> {
+    /// IN_PROGRESS on the service by the agent's doing, and announced to the application.
+    fn claimed(&self) -> bool {
+        self.phase >= JobPhase::Announced
+    }
+
+    fn delivered(&self) -> bool {
+        self.phase >= JobPhase::Delivered
+    }
+
+    fn finishing(&self) -> bool {
+        self.phase == JobPhase::Finishing
+    }
+
+    /// Moves to `phase` unless the job is already past it.
+    fn reach(&mut self, phase: JobPhase) {
+        self.phase = self.phase.max(phase);
+    }
 }
 
 /// A queued event; `Announce` is rendered from the current job when polled.
@@ -767,6 +775,7 @@ impl<const DOC: usize> Agent<DOC> {
     ///
     /// If `buf` is too small the request stays queued and [`AgentError::BufferTooSmall`] is
     /// reported once through [`Agent::poll_event`].
+    #[must_use]
     pub fn poll_transmit<'b>(&mut self, now: Timestamp, buf: &'b mut [u8]) -> Option<Transmit<'b>> {
         let core = &mut self.core;
         let outbox = core.outbox.as_ref()?;
@@ -805,6 +814,7 @@ impl<const DOC: usize> Agent<DOC> {
     /// The next thing the application must know, or `None`. Call it until it returns `None`.
     ///
     /// An [`AgentEvent::Run`] borrows the job document from the agent.
+    #[must_use]
     pub fn poll_event(&mut self) -> Option<AgentEvent<'_>> {
         let core = &mut self.core;
         loop {
@@ -853,8 +863,8 @@ impl<const DOC: usize> Agent<DOC> {
         details: Option<StatusDetails<'_>>,
     ) -> Result<(), AgentError> {
         let core = &mut self.core;
-        let job = core.job.as_mut().filter(|j| j.announced).ok_or(AgentError::NoJob)?;
-        if job.finishing {
+        let job = core.job.as_mut().filter(|j| j.claimed()).ok_or(AgentError::NoJob)?;
+        if job.finishing() {
             return Err(AgentError::Finishing);
         }
         // SPEC T4, R9: a device sets only IN_PROGRESS, SUCCEEDED, FAILED, REJECTED.
@@ -862,8 +872,7 @@ impl<const DOC: usize> Agent<DOC> {
             return Err(AgentError::StatusNotAllowed(status));
         }
         let mut details = details.map(Details::encode).transpose()?;
-        job.delivered = true;
-        job.finishing = status.is_terminal();
+        job.reach(if status.is_terminal() { JobPhase::Finishing } else { JobPhase::Delivered });
         if details.is_none() {
             details = core.pending.take().and_then(|p| p.details);
         }
@@ -914,7 +923,7 @@ impl<const DOC: usize> Agent<DOC> {
         match &core.job {
             None => core.outbox = Some(Outbox::new(core.start_request())),
             Some(job) => {
-                if !job.finishing {
+                if !job.finishing() {
                     core.verify = true;
                 }
                 core.schedule();
@@ -925,7 +934,7 @@ impl<const DOC: usize> Agent<DOC> {
     /// The job the agent runs, if any (also while its announcement waits in the event queue).
     #[must_use]
     pub fn job(&self) -> Option<CurrentJob<'_>> {
-        self.core.job.as_ref().filter(|j| j.announced).map(|j| CurrentJob {
+        self.core.job.as_ref().filter(|j| j.claimed()).map(|j| CurrentJob {
             job_id: &j.id,
             execution_number: j.number,
             version: j.version,
@@ -990,7 +999,7 @@ impl<const DOC: usize> Core<DOC> {
             return;
         }
         let Some(job) = &self.job else { return };
-        if !job.claimed {
+        if !job.claimed() {
             return;
         }
         if let Some(report) = self.pending.take() {
@@ -1004,14 +1013,14 @@ impl<const DOC: usize> Core<DOC> {
     /// Queues Run (or DocumentTooLarge) for the current job.
     fn announce(&mut self) {
         let Some(job) = self.job.as_mut() else { return };
-        job.announced = true;
+        job.reach(JobPhase::Announced);
         let seq = job.seq;
         self.note(Note::Announce { seq });
     }
 
     fn announcement(&mut self) -> Option<AgentEvent<'_>> {
         let job = self.job.as_mut()?;
-        job.delivered = true;
+        job.reach(JobPhase::Delivered);
         let job_id = job.id.clone();
         if job.document_len > DOC {
             return Some(AgentEvent::DocumentTooLarge {
@@ -1037,6 +1046,7 @@ impl<const DOC: usize> Core<DOC> {
         self.verify = false;
         self.recheck = false;
         let Some(job) = self.job.take() else { return };
+        let delivered = job.delivered();
         let (job_id, number) = (job.id, job.number);
         let note = match end {
             End::Finished { status, version } => Note::Finished { job_id, number, status, version },
@@ -1044,7 +1054,7 @@ impl<const DOC: usize> Core<DOC> {
             End::Lost(reason) => Note::Lost { job_id, number, reason },
         };
         // A job whose announcement was never polled ends unseen.
-        if job.delivered {
+        if delivered {
             self.note(note);
         }
     }
@@ -1111,12 +1121,12 @@ impl<const DOC: usize> Core<DOC> {
             x.job_id == job.id.as_str()
                 && x.execution_number == job.number
                 && x.version_number >= job.version
-                && (x.status == ExecutionStatus::InProgress || !job.claimed)
+                && (x.status == ExecutionStatus::InProgress || !job.claimed())
         });
         // A final report moves the head itself (SPEC 7.2); otherwise the execution may have
         // been canceled, timed out, removed or deleted, or its number reused (R7): describe it
         // rather than trust a notification that may be late.
-        if duplicate || job.finishing {
+        if duplicate || job.finishing() {
             return;
         }
         self.verify = true;
@@ -1156,10 +1166,7 @@ impl<const DOC: usize> Core<DOC> {
             document,
             document_len: raw.len(),
             seq: self.seq,
-            claimed,
-            announced: false,
-            delivered: false,
-            finishing: false,
+            phase: JobPhase::Claiming,
         });
         if claimed {
             self.announce();
@@ -1180,7 +1187,8 @@ impl<const DOC: usize> Core<DOC> {
             // R7: the number names a newer execution (an execution never returns to QUEUED, and
             // its version never shrinks): ours was deleted.
             Some(x)
-                if x.version_number < job.version || (x.status == ExecutionStatus::Queued && job.claimed) =>
+                if x.version_number < job.version
+                    || (x.status == ExecutionStatus::Queued && job.claimed()) =>
             {
                 Some(End::Lost(LostReason::Deleted))
             }
@@ -1216,8 +1224,7 @@ impl<const DOC: usize> Core<DOC> {
         }
         let Some(job) = self.job.as_mut() else { return };
         job.version = version;
-        let claim = !job.claimed;
-        job.claimed = true;
+        let claim = !job.claimed();
         self.outbox = None;
         // An accepted update proves the execution was still ours.
         self.verify = false;
@@ -1279,7 +1286,7 @@ impl<const DOC: usize> Core<DOC> {
         sent: ExecutionStatus,
         state: Option<(ExecutionStatus, VersionNumber)>,
     ) {
-        let claimed = self.job.as_ref().is_some_and(|j| j.claimed);
+        let claimed = self.job.as_ref().is_some_and(Job::claimed);
         match (code, state) {
             // SPEC §4.4, R13: the ErrorResponse carries the execution's state; resync from it
             // (GG-LITE `update_job`).

@@ -1,44 +1,11 @@
 //! Job configuration: timeouts, retries, abort criteria, scheduling and rollout rate, each
 //! validated against SPEC §6 when it is built.
 
-use crate::id::{Field, FieldError, StepTimeout, Timestamp, Violation};
+#[doc(no_inline)]
+pub use crate::field::ConfigError;
+use crate::field::{Field, FieldError, Violation};
 use crate::status::{FailureType, JobEndBehavior, RetryableFailureType};
-
-/// A configuration value outside its SPEC §6 range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum ConfigError {
-    /// `inProgressTimeoutInMinutes` outside 1–10080.
-    InProgressTimeout,
-    /// `numberOfRetries` outside 0–10, a failure type listed twice, more than 2 criteria, or more
-    /// than 10 retries in total.
-    Retry,
-    /// An abort criterion with `thresholdPercentage` above 100 (or more than 2 decimals),
-    /// `minNumberOfExecutedThings` below 1, or no criterion.
-    Abort,
-    /// `endTime` not after `startTime`.
-    Schedule,
-    /// `maximumPerMinute` below 1.
-    Rollout,
-}
-
-impl core::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            Self::InProgressTimeout => "inProgressTimeoutInMinutes must be between 1 and 10080",
-            Self::Retry => {
-                "retry criteria: 1-2 distinct failure types, numberOfRetries 0-10 each, at most 10 in total"
-            }
-            Self::Abort => {
-                "abort criteria: at least one, thresholdPercentage 0-100 with at most 2 decimals, minNumberOfExecutedThings at least 1"
-            }
-            Self::Schedule => "schedulingConfig endTime must be after startTime",
-            Self::Rollout => "maximumPerMinute must be at least 1",
-        })
-    }
-}
-
-impl core::error::Error for ConfigError {}
+use crate::time::{TimeoutMinutes, Timestamp};
 
 impl From<ConfigError> for crate::Rejection {
     fn from(e: ConfigError) -> Self {
@@ -201,10 +168,8 @@ pub struct JobConfig {
 impl JobConfig {
     /// Checks the ranges a plain field cannot express (SPEC §6).
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if let Some(m) = self.in_progress_timeout_minutes
-            && (m == 0 || m > StepTimeout::MAX_MINUTES)
-        {
-            return Err(ConfigError::InProgressTimeout);
+        if let Some(m) = self.in_progress_timeout_minutes {
+            TimeoutMinutes::new(m)?;
         }
         if self.maximum_per_minute == Some(0) {
             return Err(ConfigError::Rollout);

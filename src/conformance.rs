@@ -17,6 +17,7 @@ use JobStatus as J;
 
 /// The answer to a request: accepted, or refused with an exception and its HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Outcome {
     /// Accepted (HTTP 200).
     Accepted,
@@ -33,6 +34,7 @@ const TERMINAL: Outcome = Outcome::Refused(Exception::TerminalState, 410);
 
 /// One job status (SPEC §2 table (a)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct JobStatusRow {
     /// The status.
     pub status: JobStatus,
@@ -53,6 +55,7 @@ pub const JOB_STATUSES: [JobStatusRow; 5] = [
 
 /// One execution status (SPEC 3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ExecutionStatusRow {
     /// The status.
     pub status: ExecutionStatus,
@@ -148,6 +151,7 @@ pub const EXECUTION_STATUSES: [ExecutionStatusRow; 8] = [
 
 /// One CancelJob input (SPEC 4.2 CancelJob, R3, R4, R5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct CancelJobRow {
     /// The job's status.
     pub job: JobStatus,
@@ -253,6 +257,7 @@ pub const CANCEL_JOB: [CancelJobRow; 10] = [
 
 /// One DeleteJob input (SPEC 4.2 DeleteJob, R4, R5, §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct DeleteJobRow {
     /// The job's status.
     pub job: JobStatus,
@@ -338,6 +343,7 @@ pub const DELETE_JOB: [DeleteJobRow; 20] = [
 
 /// What an operation does to one execution: its new status, or `None` for "left alone".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct EffectRow {
     /// The execution's status.
     pub status: ExecutionStatus,
@@ -371,6 +377,7 @@ pub const CANCEL_JOB_EFFECT: [EffectRow; 16] = [
 
 /// One (execution status × force) input of a control-plane execution operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ExecutionRow {
     /// The execution's status.
     pub status: ExecutionStatus,
@@ -427,6 +434,7 @@ pub const CANCEL_JOB_EXECUTION: [ExecutionRow; 16] = [
 
 /// A cell of [`UPDATE_JOB_EXECUTION`]: the status after the update, or the refusal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Cell {
     /// Accepted; the execution takes the requested status.
     To(ExecutionStatus),
@@ -439,6 +447,7 @@ const X: Cell = Cell::Refused;
 /// One row of the UpdateJobExecution matrix: a current status and the answer for each requested
 /// status, in [`ExecutionStatus::ALL`] order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct UpdateRow {
     /// The execution's status.
     pub current: ExecutionStatus,
@@ -494,6 +503,7 @@ pub const UPDATE_JOB_EXECUTION: [UpdateRow; 8] = [
 
 /// How `expectedVersion` is judged, after the status checks pass (SPEC §8, R13).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct VersionRow {
     /// The operation.
     pub operation: &'static str,
@@ -547,6 +557,7 @@ pub const VERSION_CHECKS: [VersionRow; 4] = [
 
 /// One DescribeJobExecution input (SPEC 4.2, 4.3, R11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct DescribeRow {
     /// The execution's status.
     pub status: ExecutionStatus,
@@ -572,6 +583,7 @@ pub const DESCRIBE_JOB_EXECUTION: [DescribeRow; 8] = [
 
 /// One StartNext input: the head of the thing's pending list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct StartNextRow {
     /// The head's status, or `None` when nothing is pending.
     pub head: Option<ExecutionStatus>,
@@ -615,6 +627,7 @@ pub const REMOVE_TARGET: [EffectRow; 8] = [
 
 /// One input of job completion (SPEC §2 COMPLETED).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct CompletionRow {
     /// Target selection.
     pub selection: TargetSelection,
@@ -693,6 +706,7 @@ pub const JOB_COMPLETION: [CompletionRow; 8] = [
 
 /// How one kind of rejection goes on the wire (SPEC §4.1, §4.3, §4.4, R13, AMBIG-18, AMBIG-19).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ErrorRow {
     /// The [`Rejection`](crate::Rejection) variant.
     pub rejection: &'static str,
@@ -806,6 +820,7 @@ pub const ERRORS: [ErrorRow; 10] = [
 
 /// The table a [`PolicyDelta`] changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum TableRef {
     /// [`DELETE_JOB_EXECUTION`].
     DeleteJobExecution,
@@ -821,6 +836,7 @@ pub enum TableRef {
 
 /// A cell that changes when a knob is set to its alternative reading (SPEC §R).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct PolicyDelta {
     /// The SPEC §R row.
     pub reading: &'static str,

@@ -8,7 +8,8 @@
 
 use core::fmt;
 
-use crate::id::{FieldError, VersionNumber};
+use crate::field::FieldError;
+use crate::id::VersionNumber;
 use crate::status::{ExecutionStatus, JobStatus};
 
 /// Which AWS API a request came through; the same rejection has different HTTP shapes on each.
@@ -287,6 +288,7 @@ pub enum Current {
 /// Why a well-formed request is not allowed, where the answer is `InvalidRequestException`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum InvalidRequest {
     /// CancelJob on a job in this status (SPEC R3, R4: CancelJob's model has no 409).
     CancelJobInStatus(JobStatus),
@@ -306,6 +308,7 @@ pub enum InvalidRequest {
 /// A documented AWS limit that a request would pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Limit {
     /// 10 jobs in DELETION_IN_PROGRESS at once (SPEC §6, SEED-CLI).
     JobsDeletionInProgress,
@@ -319,6 +322,7 @@ pub enum Limit {
 /// capacity is the host's choice, and nothing changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Table {
     /// Jobs.
     Jobs,
@@ -351,6 +355,7 @@ impl Table {
 /// was wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Rejection {
     /// A field failed validation (400, MQTT `InvalidRequest`).
     InvalidField(FieldError),

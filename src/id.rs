@@ -10,164 +10,10 @@
 
 use core::fmt;
 
-/// Which request field a [`FieldError`] is about (wire member names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Field {
-    /// `jobId`.
-    JobId,
-    /// `thingName`.
-    ThingName,
-    /// `namespaceId`.
-    NamespaceId,
-    /// `executionNumber`.
-    ExecutionNumber,
-    /// `versionNumber` / `expectedVersion`.
-    Version,
-    /// A key of `statusDetails`.
-    StatusDetailsKey,
-    /// A value of `statusDetails`.
-    StatusDetailsValue,
-    /// The `statusDetails` map as a whole.
-    StatusDetails,
-    /// `comment`.
-    Comment,
-    /// `reasonCode`.
-    ReasonCode,
-    /// `stepTimeoutInMinutes`.
-    StepTimeout,
-    /// `inProgressTimeoutInMinutes`.
-    InProgressTimeout,
-    /// A job configuration (`jobExecutionsRetryConfig`, `abortConfig`, `schedulingConfig`,
-    /// `jobExecutionsRolloutConfig`).
-    JobConfig,
-}
-
-impl Field {
-    /// The wire member name.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::JobId => "jobId",
-            Self::ThingName => "thingName",
-            Self::NamespaceId => "namespaceId",
-            Self::ExecutionNumber => "executionNumber",
-            Self::Version => "expectedVersion",
-            Self::StatusDetailsKey => "statusDetails key",
-            Self::StatusDetailsValue => "statusDetails value",
-            Self::StatusDetails => "statusDetails",
-            Self::Comment => "comment",
-            Self::ReasonCode => "reasonCode",
-            Self::StepTimeout => "stepTimeoutInMinutes",
-            Self::InProgressTimeout => "inProgressTimeoutInMinutes",
-            Self::JobConfig => "job configuration",
-        }
-    }
-}
-
-/// The constraint a field failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Violation {
-    /// The value is empty; the model requires at least one character.
-    Empty,
-    /// The value is longer than allowed (`len` in the unit the field counts).
-    TooLong {
-        /// The most allowed.
-        max: usize,
-        /// What was given.
-        len: usize,
-    },
-    /// The character at byte offset `position` is not allowed by the field's pattern.
-    InvalidCharacter {
-        /// Byte offset of the first offending character.
-        position: usize,
-    },
-    /// A map has more pairs than allowed.
-    TooManyPairs {
-        /// The most allowed.
-        max: usize,
-        /// What was given.
-        len: usize,
-    },
-    /// The same key appears twice in a map; `position` is the index of the second pair.
-    DuplicateKey {
-        /// Index of the repeated pair.
-        position: usize,
-    },
-    /// A number outside the field's range.
-    OutOfRange {
-        /// Smallest allowed.
-        min: i64,
-        /// Largest allowed.
-        max: i64,
-    },
-    /// Not a decimal integer.
-    NotANumber,
-    /// A job configuration value outside its SPEC §6 range.
-    Config(crate::config::ConfigError),
-}
-
-/// A request field that failed validation: which field, and which constraint.
-///
-/// Maps to `InvalidRequestException` (HTTP 400) / MQTT `InvalidRequest` through
-/// [`Rejection::InvalidField`](crate::Rejection::InvalidField).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct FieldError {
-    /// The field.
-    pub field: Field,
-    /// The constraint it failed.
-    pub violation: Violation,
-}
-
-impl FieldError {
-    const fn new(field: Field, violation: Violation) -> Self {
-        Self { field, violation }
-    }
-}
-
-impl fmt::Display for FieldError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = self.field.as_str();
-        match self.violation {
-            Violation::Empty => write!(f, "{name} must not be empty"),
-            Violation::TooLong { max, len } => {
-                write!(f, "{name} is {len} characters long; at most {max} are allowed")
-            }
-            Violation::InvalidCharacter { position } => write!(
-                f,
-                "{name} has a character that is not allowed at position {position} (allowed: {})",
-                allowed_set(self.field)
-            ),
-            Violation::TooManyPairs { max, len } => {
-                write!(f, "{name} has {len} pairs; at most {max} are allowed")
-            }
-            Violation::DuplicateKey { position } => {
-                write!(f, "{name} repeats a key at pair {position}")
-            }
-            Violation::OutOfRange { min, max } => {
-                write!(f, "{name} must be between {min} and {max}")
-            }
-            Violation::NotANumber => write!(f, "{name} must be a decimal integer"),
-            Violation::Config(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl core::error::Error for FieldError {}
-
-const fn allowed_set(field: Field) -> &'static str {
-    match field {
-        Field::JobId | Field::NamespaceId => "a-z A-Z 0-9 _ -",
-        Field::ThingName | Field::StatusDetailsKey => "a-z A-Z 0-9 : _ -",
-        Field::ReasonCode => "A-Z 0-9 _",
-        Field::ExecutionNumber | Field::Version | Field::StepTimeout | Field::InProgressTimeout => "0-9",
-        Field::StatusDetailsValue | Field::StatusDetails | Field::Comment | Field::JobConfig => {
-            "any character but control, format and private-use characters"
-        }
-    }
-}
+#[doc(no_inline)]
+pub use crate::field::{Field, FieldError, Violation};
+#[doc(no_inline)]
+pub use crate::time::{StepTimeout, Timestamp};
 
 /// `[a-zA-Z0-9_-]` (SPEC §5 jobId, namespaceId).
 const fn is_id_byte(b: u8) -> bool {
@@ -486,42 +332,6 @@ impl VersionNumber {
     pub const INITIAL: Self = Self(1);
 }
 
-/// A point in time: whole seconds since the Unix epoch, supplied by the caller (SPEC R18).
-///
-/// The core never reads a clock. Arithmetic saturates, so a timestamp near `u64::MAX` never
-/// overflows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(transparent))]
-pub struct Timestamp(pub u64);
-
-impl Timestamp {
-    /// Seconds since the epoch.
-    #[must_use]
-    pub const fn secs(self) -> u64 {
-        self.0
-    }
-
-    /// `self + secs`, saturating at `u64::MAX`.
-    #[must_use]
-    pub const fn saturating_add(self, secs: u64) -> Self {
-        Self(self.0.saturating_add(secs))
-    }
-
-    /// Seconds from `earlier` to `self`, or 0 if `earlier` is later.
-    #[must_use]
-    pub const fn saturating_since(self, earlier: Self) -> u64 {
-        self.0.saturating_sub(earlier.0)
-    }
-}
-
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
 /// A validated borrowed `comment`: 1–2028 characters, none in category C (SPEC §5 `Comment`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -612,35 +422,6 @@ impl<'a> StatusDetails<'a> {
     #[must_use]
     pub const fn is_empty(self) -> bool {
         self.0.is_empty()
-    }
-}
-
-/// `stepTimeoutInMinutes` as a request gives it (SPEC §3 timer facts, §6 Timeouts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum StepTimeout {
-    /// Start (or replace) a step timer of this many minutes, 1–10080.
-    Minutes(u16),
-    /// `-1`: cancel the current step timer (UpdateJobExecution only).
-    Cancel,
-}
-
-impl StepTimeout {
-    /// The longest step or in-progress timeout: 10080 minutes, 7 days (SPEC §6).
-    pub const MAX_MINUTES: u16 = 10080;
-
-    /// Validates a wire value: 1–10080, or -1 where `allow_cancel` (UpdateJobExecution; the
-    /// StartNext doc does not mention -1, SPEC §3).
-    pub fn from_wire(n: i64, allow_cancel: bool) -> Result<Self, FieldError> {
-        let min = if allow_cancel { -1 } else { 1 };
-        let range = Violation::OutOfRange { min, max: i64::from(Self::MAX_MINUTES) };
-        match n {
-            -1 if allow_cancel => Ok(Self::Cancel),
-            1..=10080 => {
-                u16::try_from(n).map(Self::Minutes).map_err(|_| FieldError::new(Field::StepTimeout, range))
-            }
-            _ => Err(FieldError::new(Field::StepTimeout, range)),
-        }
     }
 }
 
@@ -745,20 +526,6 @@ mod tests {
         let empty_value = [("k", "")];
         assert_eq!(violation(StatusDetails::new(&empty_value)), Violation::Empty);
         assert!(StatusDetails::new(&[]).unwrap().is_empty());
-    }
-
-    #[test]
-    fn step_timeout_range() {
-        assert_eq!(StepTimeout::from_wire(1, false), Ok(StepTimeout::Minutes(1)));
-        assert_eq!(StepTimeout::from_wire(10080, true), Ok(StepTimeout::Minutes(10080)));
-        assert_eq!(StepTimeout::from_wire(-1, true), Ok(StepTimeout::Cancel));
-        assert_eq!(
-            violation(StepTimeout::from_wire(-1, false)),
-            Violation::OutOfRange { min: 1, max: 10080 }
-        );
-        assert!(StepTimeout::from_wire(0, true).is_err());
-        assert!(StepTimeout::from_wire(10081, true).is_err());
-        assert!(StepTimeout::from_wire(i64::MIN, true).is_err());
     }
 
     #[test]

@@ -4,7 +4,6 @@
 //! `PROPTEST_CASES` sets the number of cases (default 256). A failure shrinks to a short
 //! sequence of [`Op`]s, printed with `Debug`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 #![allow(clippy::arithmetic_side_effects)]
 
 mod model;

@@ -1,8 +1,13 @@
 //! The registry's public surface beyond the lifecycle rules: sinks, views, handles, cursors,
 //! `Debug` output, and lookups in a crowded index (probe chains shared by different keys).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
-#![allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
+// `#[test]`s may unwrap, expect, panic and index (clippy.toml); the helpers here need it too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::arithmetic_side_effects,
+    clippy::cast_possible_truncation
+)]
 
 use iot_jobs_core::registry::{Discard, Event, EventSink, Fixed, NewJob, Registry, Storage};
 use iot_jobs_core::{

@@ -1,56 +1,12 @@
 //! A host that provides heap memory: one million executions, and sizes of the stored state.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
+#![allow(clippy::arithmetic_side_effects)]
 
 use iot_jobs_core::registry::{
-    DetailsBuf, Discard, Entry, ExecutionEntry, JobEntry, NewJob, PairEntry, Registry, Slots, Storage,
+    DetailsBuf, Discard, Entry, ExecutionEntry, Growable, JobEntry, NewJob, PairEntry, Registry, Storage,
     Tables, ThingEntry, Timer,
 };
 use iot_jobs_core::{ExecutionStatus, JobId, Plane, Policy, TargetSelection, ThingName, Timestamp};
-
-/// A heap vector that grows up to a cap: memory is used as the table fills.
-struct Growable<T> {
-    items: Vec<T>,
-    cap: usize,
-}
-
-impl<T> Slots<T> for Growable<T> {
-    fn len(&self) -> usize {
-        self.items.len()
-    }
-    fn capacity(&self) -> usize {
-        self.cap
-    }
-    fn get(&self, i: usize) -> Option<&T> {
-        self.items.get(i)
-    }
-    fn get_mut(&mut self, i: usize) -> Option<&mut T> {
-        self.items.get_mut(i)
-    }
-    fn push(&mut self, value: T) -> Result<(), T> {
-        if self.items.len() >= self.cap {
-            return Err(value);
-        }
-        self.items.push(value);
-        Ok(())
-    }
-    fn pop(&mut self) -> Option<T> {
-        self.items.pop()
-    }
-    fn clear(&mut self) {
-        self.items.clear();
-    }
-}
-
-fn growable<T>(cap: usize) -> Growable<T> {
-    Growable { items: Vec::new(), cap }
-}
 
 struct Heap {
     executions: usize,
@@ -68,13 +24,13 @@ impl Storage for Heap {
     fn into_tables(self) -> Tables<Self> {
         let x = self.executions;
         Tables {
-            jobs: growable(10_000),
-            things: growable(100_000),
-            executions: growable(x),
-            details: growable(1_000),
-            pairs: growable(x),
-            timers: growable(x + 10_000),
-            index: growable(2 * (x + 110_000)),
+            jobs: Growable::new(10_000),
+            things: Growable::new(100_000),
+            executions: Growable::new(x),
+            details: Growable::new(1_000),
+            pairs: Growable::new(x),
+            timers: Growable::new(x + 10_000),
+            index: Growable::new(2 * (x + 110_000)),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! What the benchmarks share: a heap [`Storage`] (the `tests/scale.rs` pattern), a registry
+//! What the benchmarks share: a heap [`Storage`] over the core's [`Growable`] tables, a registry
 //! holding `1000 jobs × N things` executions, and the steady states each operation repeats in.
 //!
 //! Steady states (so that an operation can run millions of times at a fixed registry size):
@@ -10,7 +10,7 @@
 //! - `create_job` with one target: [`BENCH_THINGS`] jobs made (timed), then deleted (not timed).
 
 use iot_jobs_core::registry::{
-    DetailsBuf, Discard, Entry, ExecutionEntry, JobEntry, NewJob, PairEntry, Registry, Slots, Storage,
+    DetailsBuf, Discard, Entry, ExecutionEntry, Growable, JobEntry, NewJob, PairEntry, Registry, Storage,
     Tables, ThingEntry, Timer, Update,
 };
 use iot_jobs_core::{
@@ -26,46 +26,10 @@ pub const BENCH_THINGS: usize = 64;
 /// How many pseudo-random executions the non-destructive operations cycle through.
 pub const KEYS: usize = 4_096;
 
-/// A heap vector with a cap, its memory reserved up front so that no operation ever pays for
-/// a reallocation (pages are only touched as the table fills).
-pub struct Growable<T> {
-    items: Vec<T>,
-    cap: usize,
-}
-
-impl<T> Growable<T> {
-    /// Empty, room for `cap`.
-    pub fn new(cap: usize) -> Self {
-        Self { items: Vec::with_capacity(cap), cap }
-    }
-}
-
-impl<T> Slots<T> for Growable<T> {
-    fn len(&self) -> usize {
-        self.items.len()
-    }
-    fn capacity(&self) -> usize {
-        self.cap
-    }
-    fn get(&self, i: usize) -> Option<&T> {
-        self.items.get(i)
-    }
-    fn get_mut(&mut self, i: usize) -> Option<&mut T> {
-        self.items.get_mut(i)
-    }
-    fn push(&mut self, value: T) -> Result<(), T> {
-        if self.items.len() >= self.cap {
-            return Err(value);
-        }
-        self.items.push(value);
-        Ok(())
-    }
-    fn pop(&mut self) -> Option<T> {
-        self.items.pop()
-    }
-    fn clear(&mut self) {
-        self.items.clear();
-    }
+/// A table with memory for `cap` elements reserved up front, so that no timed operation pays
+/// for a reallocation (pages are only touched as the table fills).
+fn reserved<T>(cap: usize) -> Growable<T> {
+    Growable::reserved(cap).expect("memory for the benchmark tables")
 }
 
 /// Host memory for `executions` executions, plus room for the benchmarks' own jobs.
@@ -88,14 +52,14 @@ impl Storage for Heap {
     fn into_tables(self) -> Tables<Self> {
         let (x, t, j) = (self.executions, self.things, JOBS + 2 * BENCH_THINGS);
         Tables {
-            jobs: Growable::new(j),
-            things: Growable::new(t),
-            executions: Growable::new(x),
-            details: Growable::new(16),
-            pairs: Growable::new(x),
-            timers: Growable::new(x),
+            jobs: reserved(j),
+            things: reserved(t),
+            executions: reserved(x),
+            details: reserved(16),
+            pairs: reserved(x),
+            timers: reserved(x),
             // "At least twice as many as jobs + things + pairs".
-            index: Growable::new(2 * (j + t + x)),
+            index: reserved(2 * (j + t + x)),
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use iot_jobs_core::registry::{
-    DetailsBuf, Entry, Event, EventSink, ExecutionEntry, JobEntry, PairEntry, Registry, Slots, Storage,
+    DetailsBuf, Entry, Event, EventSink, ExecutionEntry, Growable, JobEntry, PairEntry, Registry, Storage,
     Tables, ThingEntry, Timer,
 };
 use iot_jobs_core::{Policy, Timestamp};
@@ -13,45 +13,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
 use crate::wire::{Arns, JobConfigs, StringMap};
-
-/// A heap vector that grows up to a cap (memory is used as the table fills).
-#[derive(Debug)]
-pub struct Growable<T> {
-    items: Vec<T>,
-    cap: usize,
-}
-
-impl<T> Slots<T> for Growable<T> {
-    fn len(&self) -> usize {
-        self.items.len()
-    }
-    fn capacity(&self) -> usize {
-        self.cap
-    }
-    fn get(&self, i: usize) -> Option<&T> {
-        self.items.get(i)
-    }
-    fn get_mut(&mut self, i: usize) -> Option<&mut T> {
-        self.items.get_mut(i)
-    }
-    fn push(&mut self, value: T) -> Result<(), T> {
-        if self.items.len() >= self.cap {
-            return Err(value);
-        }
-        self.items.push(value);
-        Ok(())
-    }
-    fn pop(&mut self) -> Option<T> {
-        self.items.pop()
-    }
-    fn clear(&mut self) {
-        self.items.clear();
-    }
-}
-
-fn growable<T>(cap: usize) -> Growable<T> {
-    Growable { items: Vec::new(), cap }
-}
 
 /// Table caps (`--max-*` flags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,14 +51,14 @@ impl Storage for Heap {
         // The index wants at least twice jobs + things + pairs buckets; they are allocated now.
         let buckets = c.jobs.saturating_add(c.things).saturating_add(c.executions).saturating_mul(2);
         Tables {
-            jobs: growable(c.jobs),
-            things: growable(c.things),
-            executions: growable(c.executions),
-            details: growable(c.status_details),
-            pairs: growable(c.executions),
+            jobs: Growable::new(c.jobs),
+            things: Growable::new(c.things),
+            executions: Growable::new(c.executions),
+            details: Growable::new(c.status_details),
+            pairs: Growable::new(c.executions),
             // About one timer per execution, plus job schedule events.
-            timers: growable(c.executions.saturating_add(c.jobs)),
-            index: growable(buckets.saturating_add(1)),
+            timers: Growable::new(c.executions.saturating_add(c.jobs)),
+            index: Growable::new(buckets.saturating_add(1)),
         }
     }
 }

@@ -3,7 +3,7 @@
 #![no_main]
 
 use arbitrary::{Arbitrary, Result, Unstructured};
-use iot_jobs_core::json::{Error, Kind, MAX_DEPTH, Reader, Writer};
+use iot_jobs_core::__json::{Error, Kind, MAX_DEPTH, Reader, Writer};
 use libfuzzer_sys::fuzz_target;
 
 /// Reads every value of the document, unescaping every string, without recursion.
@@ -120,7 +120,7 @@ fn write(w: &mut Writer<'_>, v: &Value) {
 
 /// Reads `v` back from `r`, directed by the expected value.
 fn read(r: &mut Reader<'_>, v: &Value) {
-    let text = |s: iot_jobs_core::json::JsonStr<'_>| {
+    let text = |s: iot_jobs_core::__json::JsonStr<'_>| {
         let mut buf = vec![0u8; s.raw().len()];
         s.unescape_into(&mut buf).expect("unescapes").to_owned()
     };

@@ -3,7 +3,7 @@
 use core::fmt::Write as _;
 use core::hint::black_box;
 
-use iot_jobs_core::json::{BufferFull, Error, Kind, Reader, Writer};
+use iot_jobs_core::__json::{BufferFull, Error, Kind, Reader, Writer};
 
 use crate::{JSON_BUF, TEXT, opaque};
 

@@ -1,10 +1,9 @@
-//! Calls every public function of `iot-jobs-core` on opaque inputs. The panic handler refers to
-//! a symbol that does not exist, so this binary links only if the optimiser removed every panic
-//! path. Build: `cargo build --release --target thumbv7em-none-eabihf` (see the README).
+//! Calls every public function of `iot-jobs-core` on opaque inputs. The panic handler
+//! (`harness.rs`, shared with the `benches/flash` binaries) refers to a symbol that does not
+//! exist, so this binary links only if the optimiser removed every panic path.
+//! Build: `cargo build --release --target thumbv7em-none-eabihf` (see the README).
 #![no_std]
 #![no_main]
-
-use core::hint::black_box;
 
 use iot_jobs_core::conformance as table;
 use iot_jobs_core::rules;
@@ -14,67 +13,15 @@ use iot_jobs_core::{
     StepTimeout, TargetSelection, ThingName, VersionNumber,
 };
 
-#[cfg(not(feature = "diagnose"))]
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    unsafe extern "Rust" {
-        #[link_name = "\n\nERROR: a panic path of iot-jobs-core is reachable (see README: panic freedom)\n"]
-        fn panic_is_reachable() -> !;
-    }
-    // SAFETY: never called when the link succeeds: the symbol does not exist.
-    unsafe { panic_is_reachable() }
-}
-
-#[cfg(feature = "diagnose")]
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    loop {}
-}
-
 mod agent;
+mod harness;
 mod json;
+mod messages;
 mod registry;
 mod topic;
 mod wire;
 
-static mut INPUT: [u8; 1024] = [0; 1024];
-static mut OPS: [u8; 64] = [0; 64];
-static mut TEXT: [u8; 64] = [0; 64];
-static mut JSON_BUF: [u8; 256] = [0; 256];
-static mut TOPIC_INPUT: [u8; 512] = [0; 512];
-static mut WIRE_SCRATCH: [u8; 512] = [0; 512];
-static mut WIRE_OUT: [u8; 1024] = [0; 1024];
-static mut AGENT_OPS: [u8; 64] = [0; 64];
-
-/// An opaque copy of a static: the optimiser can assume nothing about its bytes.
-fn opaque<const N: usize>(p: *const [u8; N]) -> [u8; N] {
-    // SAFETY: a plain read of a static byte array that nothing writes; single-threaded.
-    black_box(unsafe { p.read() })
-}
-
-fn input() -> [u8; 1024] {
-    opaque(&raw const INPUT)
-}
-
-fn text(bytes: &[u8]) -> &str {
-    match core::str::from_utf8(bytes) {
-        Ok(s) => s,
-        Err(_) => "",
-    }
-}
-
-/// A value chosen by an opaque byte, built through the public API (never a black-boxed enum).
-fn pick<T: Copy>(all: &[T], b: u8, fallback: T) -> T {
-    match all.get(usize::from(b) % all.len().max(1)) {
-        Some(v) => *v,
-        None => fallback,
-    }
-}
-
-/// Keeps a value alive for the optimiser without using it.
-fn keep<T>(v: T) {
-    let _ = black_box(v);
-}
+use harness::*;
 
 fn vocabulary(inp: &[u8; 1024]) {
     let (a, rest) = inp.split_at(200);
@@ -166,23 +113,9 @@ pub extern "C" fn _start() -> ! {
     let inp = input();
     vocabulary(&inp);
     rules_and_errors(&inp);
-    let ops = opaque(&raw const OPS);
-    let json_input = inp.get(..black_box(256)).unwrap_or_default();
-    json::exercise_reader(json_input, &ops);
-    json::exercise_writer(json_input, &ops);
+    messages::exercise(&inp);
     registry::exercise(&inp);
     topic::exercise();
-    let mut scratch = opaque(&raw const WIRE_SCRATCH);
-    let mut out = opaque(&raw const WIRE_OUT);
-    let lens = opaque(&raw const OPS);
-    let wire_input = inp.get(..usize::from(lens[0]) * 4).unwrap_or(&inp);
-    let scratch_len = usize::from(lens[1]) * 2;
-    let out_len = usize::from(lens[2]) * 4;
-    wire::exercise(
-        wire_input,
-        scratch.get_mut(..scratch_len).unwrap_or_default(),
-        out.get_mut(..out_len).unwrap_or_default(),
-    );
     agent::exercise(&inp, &opaque(&raw const TOPIC_INPUT), &opaque(&raw const AGENT_OPS));
     loop {}
 }

@@ -26,6 +26,8 @@
 //! Handles carry a generation: once an execution is deleted, its handle finds nothing, even after
 //! its slot and its execution number have been reused.
 
+#[cfg(feature = "alloc")]
+mod growable;
 mod index;
 mod slab;
 #[cfg(feature = "serde")]
@@ -37,6 +39,8 @@ pub use snapshot::{FORMAT as SNAPSHOT_FORMAT, Snapshot};
 
 use core::fmt;
 
+#[cfg(feature = "alloc")]
+pub use growable::Growable;
 pub use slab::{Entry, Slots};
 pub use timers::Timer;
 

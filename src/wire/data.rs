@@ -17,6 +17,7 @@ use super::{
 /// pattern and length, value length and characters, pair count, unique keys). View it as a
 /// [`StatusDetails`] with [`as_status_details`](Self::as_status_details).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct StatusDetailsBuf<'a>(heapless::Vec<(&'a str, &'a str), PAIRS>);
 
 impl<'a> StatusDetailsBuf<'a> {
@@ -52,6 +53,7 @@ fn too_many_pairs(len: usize) -> FieldError {
 /// Its nesting is at most [`MAX_DEPTH`](Self::MAX_DEPTH), so that it can be embedded in every
 /// message and read back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct JobDocument<'a>(&'a [u8]);
 
 impl<'a> JobDocument<'a> {
@@ -150,6 +152,7 @@ fn nesting(raw: &[u8]) -> usize {
 /// One pending execution in a list (BC-JD `JobExecutionSummary`; SPEC §7.1 GetPending, §7.2
 /// `notify`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct JobExecutionSummary<'a> {
     /// `jobId` (SPEC §5).
     pub job_id: &'a str,
@@ -212,6 +215,7 @@ impl<'a> JobExecutionSummary<'a> {
 /// An execution's status, details and version (BC-JD `JobExecutionState`): the `executionState`
 /// of an Update response and of an ErrorResponse (SPEC §4.4).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct JobExecutionState<'a> {
     /// `status`.
     pub status: ExecutionStatus,
@@ -262,6 +266,7 @@ impl<'a> JobExecutionState<'a> {
 /// One execution in full (BC-JD `JobExecution`): the `execution` of StartNext and Describe
 /// responses and of `notify-next` (SPEC §7.1, §7.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct JobExecution<'a> {
     /// `jobId` (SPEC §5).
     pub job_id: &'a str,

@@ -1,6 +1,6 @@
 //! Upper bounds of the serialized messages, computed from the field maxima of SPEC §5 / R14.
 //!
-//! Worst cases per value, as the [`Writer`](crate::json::Writer) escapes them:
+//! Worst cases per value, as the crate's JSON writer escapes them:
 //!
 //! * identifiers (`jobId` ≤ 64, `thingName` ≤ 128, statusDetails keys ≤ 128 bytes) are ASCII
 //!   from patterns without `"` or `\`: never escaped;

@@ -35,6 +35,7 @@ use core::fmt;
 
 use crate::error::ErrorCode;
 use crate::id::{FieldError, JobId, StatusDetails, ThingName, Timestamp};
+pub use crate::json::Error as JsonError;
 use crate::json::{self, BufferFull, JsonStr, Kind, Reader, Writer};
 use crate::status::ExecutionStatus;
 
@@ -132,9 +133,11 @@ pub const MAX_CLIENT_TOKEN_LEN: usize = 64;
 /// [`error_code`](Self::error_code) gives the MQTT ErrorResponse code to answer a request with
 /// (SPEC §4.4); `Display` says what was wrong and where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum WireError {
     /// The JSON reader's error: malformed JSON, or a value of the wrong type or range, or a
-    /// known member given twice ([`json::Error::DuplicateKey`]).
+    /// known member given twice ([`JsonError::DuplicateKey`]).
     Json(json::Error),
     /// A field failed its SPEC §5 / R14 constraint.
     Field(FieldError),

@@ -10,6 +10,7 @@ use super::{Flavor, Parser, StatusDetailsBuf, WireError, put, put_client_token, 
 
 /// GetPendingJobExecutions, published to `$aws/things/T/jobs/get` (SPEC §7.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct GetPendingRequest<'a> {
     /// `clientToken`, echoed in the response.
     pub client_token: Option<&'a str>,
@@ -35,6 +36,7 @@ message!(GetPendingRequest);
 
 /// StartNextPendingJobExecution, published to `$aws/things/T/jobs/start-next` (SPEC §7.1, §4.3).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct StartNextRequest<'a> {
     /// `statusDetails` to set if the next execution is QUEUED (SPEC T2).
     pub status_details: Option<StatusDetailsBuf<'a>>,
@@ -74,6 +76,7 @@ message!(StartNextRequest);
 
 /// DescribeJobExecution, published to `$aws/things/T/jobs/J/get` (SPEC §7.1, §4.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct DescribeRequest<'a> {
     /// `executionNumber`: absent means the latest (SPEC §8).
     pub execution_number: Option<ExecutionNumber>,
@@ -132,6 +135,7 @@ message!(DescribeRequest);
 /// Every status parses; which ones a device may set is the rules' decision (SPEC R9), not the
 /// wire's.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct UpdateRequest<'a> {
     /// `status` (required).
     pub status: ExecutionStatus,

@@ -15,6 +15,7 @@ pub type SummaryList<'a> = heapless::Vec<JobExecutionSummary<'a>, MAX_PENDING_JO
 
 /// The accepted response of GetPendingJobExecutions (`…/jobs/get/accepted`; SPEC §7.1, §4.3).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct GetPendingResponse<'a> {
     /// `inProgressJobs`: the IN_PROGRESS executions (a missing list reads as empty).
     pub in_progress_jobs: SummaryList<'a>,
@@ -65,6 +66,7 @@ message!(GetPendingResponse);
 /// The accepted response of StartNextPendingJobExecution and of DescribeJobExecution
 /// (`…/start-next/accepted`, `…/J/get/accepted`; SPEC §7.1).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ExecutionResponse<'a> {
     /// `execution`: absent when nothing is pending (StartNext, `$next`; SPEC R19).
     pub execution: Option<JobExecution<'a>>,
@@ -107,6 +109,7 @@ message!(ExecutionResponse);
 
 /// The accepted response of UpdateJobExecution (`…/J/update/accepted`; SPEC §7.1, §4.3).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct UpdateResponse<'a> {
     /// `executionState`: present when the request set `includeJobExecutionState`.
     pub execution_state: Option<JobExecutionState<'a>>,
@@ -155,6 +158,7 @@ message!(UpdateResponse);
 
 /// The body of every `…/rejected` response (DG-API ErrorResponse; SPEC §4.4).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ErrorResponse<'a> {
     /// `code`: one of the nine codes.
     pub code: ErrorCode,
@@ -232,6 +236,7 @@ message!(ErrorResponse);
 /// `jobs` other than these two are ignored on input (SPEC AMBIG-23: the examples win over the
 /// syntax block's `"JobExecutionState"` key).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct JobExecutionsChanged<'a> {
     /// `timestamp`.
     pub timestamp: Timestamp,
@@ -289,6 +294,7 @@ message!(JobExecutionsChanged);
 /// `$aws/things/T/jobs/notify-next` (NextNotification / NextJobExecutionChanged; SPEC §7.2):
 /// the new head of the pending list, or only `timestamp` when nothing is pending.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct NextJobExecutionChanged<'a> {
     /// `timestamp`.
     pub timestamp: Timestamp,

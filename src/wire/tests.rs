@@ -1,11 +1,4 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::wildcard_enum_match_arm
-)]
+#![allow(clippy::wildcard_enum_match_arm)]
 
 extern crate std;
 
@@ -699,6 +692,7 @@ fn worst_details<'a>(keys: &'a [String], value: &'a str) -> StatusDetailsBuf<'a>
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "megabytes of JSON: minutes under Miri")]
 fn worst_case_values_are_legal_and_as_long_as_assumed() {
     let value = worst_value();
     assert_eq!(value.len(), 3 * 1024);
@@ -714,6 +708,7 @@ fn worst_case_values_are_legal_and_as_long_as_assumed() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "megabytes of JSON: minutes under Miri")]
 fn max_lengths_are_exact() {
     let (keys, value, token) = (worst_keys(), worst_value(), worst_token());
     let job = "j".repeat(64);
@@ -956,6 +951,7 @@ const GOLDEN: &[&str] = &[
 
 proptest! {
     #[test]
+    #[cfg_attr(miri, ignore = "proptest needs the file system; hours under Miri")]
     fn update_request_round_trips(
         status in statuses(),
         owned_details in proptest::option::of(details_strategy()),
@@ -989,6 +985,7 @@ proptest! {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "proptest needs the file system; hours under Miri")]
     fn other_requests_round_trip(
         owned_details in proptest::option::of(details_strategy()),
         step in step_timeouts(false),
@@ -1006,6 +1003,7 @@ proptest! {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "proptest needs the file system; hours under Miri")]
     fn list_responses_round_trip(
         in_progress in summaries(),
         queued in summaries(),
@@ -1027,6 +1025,7 @@ proptest! {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "proptest needs the file system; hours under Miri")]
     fn execution_responses_round_trip(
         job_id in "[a-zA-Z0-9_-]{1,64}",
         thing in proptest::option::of("[a-zA-Z0-9:_-]{1,128}"),
@@ -1074,11 +1073,13 @@ proptest! {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "proptest needs the file system; hours under Miri")]
     fn arbitrary_bytes_never_panic(input in proptest::collection::vec(any::<u8>(), 0..256), scratch_len in 0..64_usize) {
         parse_all(&input, &mut vec![0; scratch_len]);
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "proptest needs the file system; hours under Miri")]
     fn mutated_messages_never_panic(
         which in 0..GOLDEN.len(),
         edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..4),

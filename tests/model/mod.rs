@@ -10,7 +10,13 @@
 //! Where SPEC is silent and the registry made a choice, the choice is written down in
 //! [`Readings`] or as a `// READING:` comment; each one is listed in `tests/model/README.md`.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 pub mod harness;
 

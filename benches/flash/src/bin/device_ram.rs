@@ -5,7 +5,7 @@
 #![no_main]
 #![allow(clippy::empty_loop)] // `_start` never returns: a bare-metal idle loop
 
-#[path = "../common.rs"]
+#[path = "../../../../panic-check/src/harness.rs"]
 mod common;
 
 use core::mem::MaybeUninit;

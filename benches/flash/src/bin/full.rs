@@ -3,11 +3,11 @@
 #![no_main]
 #![allow(clippy::empty_loop)] // `_start` never returns: a bare-metal idle loop
 
-#[path = "../common.rs"]
+#[path = "../../../../panic-check/src/harness.rs"]
 mod common;
 #[path = "../../../../panic-check/src/json.rs"]
 mod json;
-#[path = "../messages.rs"]
+#[path = "../../../../panic-check/src/messages.rs"]
 mod messages;
 #[path = "../../../../panic-check/src/registry.rs"]
 mod registry;

@@ -6,7 +6,7 @@
 #![no_main]
 #![allow(clippy::empty_loop)] // `_start` never returns: a bare-metal idle loop
 
-#[path = "../common.rs"]
+#[path = "../../../../panic-check/src/harness.rs"]
 mod common;
 use common::*;
 use iot_jobs_core::topic::{JobIdRef, JobSelector, MAX_TOPIC_LEN, Reply, ThingNameRef, Topic};

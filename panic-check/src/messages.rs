@@ -1,4 +1,4 @@
-//! The wire and JSON parts of `panic-check`, on opaque bytes.
+//! The wire and JSON parts, on opaque bytes.
 
 use core::hint::black_box;
 
