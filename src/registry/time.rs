@@ -211,11 +211,7 @@ impl<S: Storage> Registry<S> {
             .filter(|x| self.exec_entry(*x).is_some_and(|e| e.status == ExecutionStatus::Queued))
             .count();
         Self::ensure_room(sink, queued.saturating_mul(2))?;
-        if let Some(e) = self.jobs.at_mut(j) {
-            e.status = JobStatus::InProgress;
-            e.started = true;
-            e.last_updated_at = now;
-        }
+        self.set_job_status(j, JobStatus::InProgress, now);
         let mut x = self.job_entry(j).map_or(NIL, |e| e.executions.head);
         while let Some(e) = self.exec_entry(x) {
             let (next, thing, queued) = (e.job_link.next, e.thing, e.status == ExecutionStatus::Queued);
@@ -324,10 +320,7 @@ impl<S: Storage> Registry<S> {
             }
             x = next;
         }
-        if let Some(e) = self.jobs.at_mut(j) {
-            e.status = JobStatus::Scheduled;
-            e.last_updated_at = now;
-        }
+        self.set_job_status(j, JobStatus::Scheduled, now);
         Ok(())
     }
 }

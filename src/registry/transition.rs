@@ -100,6 +100,20 @@ impl<S: Storage> Registry<S> {
         self.arm(at, 0, tagged(Tag::Execution, x));
     }
 
+    /// The one place a job's status changes (SPEC §2, decided by the caller's rule): the status,
+    /// `lastUpdatedAt`, and what goes with the new status (`completedAt` on COMPLETED; the job
+    /// has started once it is IN_PROGRESS).
+    pub(super) fn set_job_status(&mut self, j: u32, to: JobStatus, now: Timestamp) {
+        let Some(e) = self.jobs.at_mut(j) else { return };
+        e.status = to;
+        e.last_updated_at = now;
+        match to {
+            JobStatus::InProgress => e.started = true,
+            JobStatus::Completed => e.completed_at = Some(now),
+            JobStatus::Scheduled | JobStatus::Canceled | JobStatus::DeletionInProgress => {}
+        }
+    }
+
     /// Completes the job if SPEC §2 says so now.
     pub(super) fn maybe_complete(&mut self, job: u32, now: Timestamp, sink: &mut impl EventSink) {
         let Some(j) = self.job_entry(job) else { return };
@@ -108,11 +122,7 @@ impl<S: Storage> Registry<S> {
         let all_terminal = j.process.pending() == 0 && j.rollout_next == NIL;
         if rules::job_completes(j.status, j.selection, all_terminal, end_passed) {
             let id = j.id.clone();
-            if let Some(j) = self.jobs.at_mut(job) {
-                j.status = JobStatus::Completed;
-                j.completed_at = Some(now);
-                j.last_updated_at = now;
-            }
+            self.set_job_status(job, JobStatus::Completed, now);
             sink.push(Event::Job { job: id, event: JobEvent::Completed });
         }
     }

@@ -41,10 +41,7 @@ impl<S: Storage> Registry<S> {
         self.deleting
             .push((j, due))
             .map_err(|_| Rejection::LimitExceeded(crate::error::Limit::JobsDeletionInProgress))?;
-        if let Some(e) = self.jobs.at_mut(j) {
-            e.status = JobStatus::DeletionInProgress;
-            e.last_updated_at = now;
-        }
+        self.set_job_status(j, JobStatus::DeletionInProgress, now);
         sink.push(Event::Job { job: id, event: JobEvent::DeletionInProgress });
         let mut x = self.job_entry(j).map_or(NIL, |e| e.executions.head);
         while let Some(e) = self.exec_entry(x) {

@@ -366,10 +366,9 @@ impl<S: Storage> Registry<S> {
             }
             x = next;
         }
+        self.set_job_status(j, JobStatus::Canceled, now);
         if let Some(e) = self.jobs.at_mut(j) {
-            e.status = JobStatus::Canceled;
             e.force_canceled = force_canceled;
-            e.last_updated_at = now;
             e.rollout_next = NIL;
             e.rollout_at = NEVER;
             if let Some(r) = reason_code {
