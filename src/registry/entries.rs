@@ -1,10 +1,20 @@
 //! The stored entries of the registry's tables.
 
-use super::slab::{Links, List, NIL};
+use super::details::DetailsIx;
+use super::slab::{Ix, Links, List};
 use super::types::ProcessDetails;
 use crate::config::JobConfig;
 use crate::id::{ExecutionNumber, JobId, NamespaceId, ReasonCode, ThingName, Timestamp, VersionNumber};
 use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
+
+/// The position of a job in its table.
+pub(super) type JobIx = Ix<JobEntry>;
+/// The position of a thing in its table.
+pub(super) type ThingIx = Ix<ThingEntry>;
+/// The position of an execution in its table.
+pub(super) type ExecIx = Ix<ExecutionEntry>;
+/// The position of a (job, thing) pair in its table.
+pub(super) type PairIx = Ix<PairEntry>;
 
 /// "No deadline".
 pub(super) const NEVER: Timestamp = Timestamp(u64::MAX);
@@ -23,7 +33,7 @@ impl JobEntry {
             .and_then(|s| s.start())
             .filter(|_| self.status == JobStatus::Scheduled && !self.started && !self.ended);
         let rollout = Some(self.rollout_at)
-            .filter(|_| self.rollout_next != NIL && self.status == JobStatus::InProgress);
+            .filter(|_| self.rollout_next.is_some() && self.status == JobStatus::InProgress);
         let end = schedule.and_then(|s| s.end()).map(|(at, _)| at).filter(|_| !self.ended && live);
         [start, rollout, end].into_iter().flatten().filter(|at| *at != NEVER).min()
     }
@@ -45,11 +55,11 @@ pub struct JobEntry {
     pub(super) process: ProcessDetails,
     pub(super) targets: u32,
     pub(super) config: JobConfig,
-    pub(super) executions: List,
+    pub(super) executions: List<ExecIx>,
     /// Its targets, one pair per thing, in target order.
-    pub(super) pairs: List,
+    pub(super) pairs: List<PairIx>,
     /// The next pair without an execution yet (paced or scheduled rollout), or none.
-    pub(super) rollout_next: u32,
+    pub(super) rollout_next: Option<PairIx>,
     /// When the next batch of a paced rollout may go out.
     pub(super) rollout_at: Timestamp,
     /// The schedule's end has been applied.
@@ -67,9 +77,9 @@ pub struct JobEntry {
 pub struct ThingEntry {
     pub(super) name: ThingName,
     pub(super) registered: bool,
-    pub(super) in_progress: List,
-    pub(super) queued: List,
-    pub(super) all: List,
+    pub(super) in_progress: List<ExecIx>,
+    pub(super) queued: List<ExecIx>,
+    pub(super) all: List<ExecIx>,
     /// Pairs that refer to this thing (kept under R7 `Monotonic` after their executions go).
     pub(super) pairs: u32,
     /// The stamp of the last operation that counted this thing (finds repeated targets in O(1)).
@@ -80,8 +90,8 @@ pub struct ThingEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ExecutionEntry {
-    pub(super) job: u32,
-    pub(super) thing: u32,
+    pub(super) job: JobIx,
+    pub(super) thing: ThingIx,
     pub(super) number: ExecutionNumber,
     pub(super) version: VersionNumber,
     pub(super) status: ExecutionStatus,
@@ -94,27 +104,27 @@ pub struct ExecutionEntry {
     pub(super) timeout_at: Timestamp,
     /// When it times out: the step deadline capped by `timeout_at` (SPEC T7); `NEVER` if none.
     pub(super) deadline: Timestamp,
-    pub(super) details: u32,
+    pub(super) details: Option<DetailsIx>,
     /// The next older execution of the same (job, thing).
-    pub(super) pair_prev: u32,
-    pub(super) job_link: Links,
-    pub(super) thing_link: Links,
+    pub(super) pair_prev: Option<ExecIx>,
+    pub(super) job_link: Links<ExecIx>,
+    pub(super) thing_link: Links<ExecIx>,
     /// Link in the thing's in-progress or queued list, while pending and visible.
-    pub(super) pending_link: Links,
+    pub(super) pending_link: Links<ExecIx>,
 }
 
 /// One (job, thing) pair: its newest execution and the highest number it ever had (R7).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct PairEntry {
-    pub(super) job: u32,
-    pub(super) thing: u32,
+    pub(super) job: JobIx,
+    pub(super) thing: ThingIx,
     /// The newest execution; older ones are chained by `pair_prev`.
-    pub(super) newest: u32,
+    pub(super) newest: Option<ExecIx>,
     /// The highest number ever given to the pair (R7 `Monotonic`).
     pub(super) highest: Option<ExecutionNumber>,
     /// Link in the job's list of pairs.
-    pub(super) job_link: Links,
+    pub(super) job_link: Links<PairIx>,
     /// Retries used, by failure type: FAILED, TIMED_OUT (SPEC T12).
     pub(super) retries: [u8; 2],
     /// Counted among the job's targets (CreateJob, AssociateTargetsWithJob), not only a member

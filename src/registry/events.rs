@@ -1,7 +1,7 @@
 //! Event room and emission: notify / notify-next per thing (R15) and lifecycle events (SPEC 7.4).
 
 use super::Registry;
-use super::slab::NIL;
+use super::entries::{ExecIx, ThingIx};
 use super::storage::Storage;
 use super::types::{Event, EventSink};
 use crate::error::Rejection;
@@ -10,22 +10,19 @@ use crate::topic::ExecutionEvent;
 /// Per-thing bookkeeping of one operation, to derive its notifications (R15).
 #[derive(Clone, Copy)]
 pub(super) struct Watch {
-    pub(super) thing: u32,
-    pub(super) head: u32,
+    pub(super) thing: ThingIx,
+    pub(super) head: Option<ExecIx>,
     pub(super) changed: bool,
 }
 
 impl<S: Storage> Registry<S> {
     /// The head of a thing's pending list (R15, SPEC T2).
-    pub(super) fn head(&self, thing: u32) -> u32 {
-        match self.things.at(thing) {
-            Some((_, t)) if t.in_progress.head != NIL => t.in_progress.head,
-            Some((_, t)) => t.queued.head,
-            None => NIL,
-        }
+    pub(super) fn head(&self, thing: ThingIx) -> Option<ExecIx> {
+        let (_, t) = self.things.at(thing)?;
+        t.in_progress.head.or(t.queued.head)
     }
 
-    pub(super) fn watch(&self, thing: u32) -> Watch {
+    pub(super) fn watch(&self, thing: ThingIx) -> Watch {
         Watch { thing, head: self.head(thing), changed: false }
     }
 
@@ -40,7 +37,7 @@ impl<S: Storage> Registry<S> {
         }
     }
 
-    pub(super) fn emit_execution(&self, x: u32, event: ExecutionEvent, sink: &mut impl EventSink) {
+    pub(super) fn emit_execution(&self, x: ExecIx, event: ExecutionEvent, sink: &mut impl EventSink) {
         if let Some(v) = self.view(x) {
             sink.push(Event::Execution {
                 job: v.job_id().clone(),

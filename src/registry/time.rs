@@ -1,9 +1,10 @@
 //! Time: timers, `advance`, and job schedule events (start, rollout batches, end, maintenance windows).
 
 use super::Registry;
+use super::entries::{ExecIx, JobIx};
 use super::entries::{JobEntry, NEVER};
-use super::index::{Tag, tagged, untag};
-use super::slab::NIL;
+use super::index::{Tag, tagged};
+use super::lookup::tagged_ix;
 use super::storage::Storage;
 use super::timers::Timer;
 use super::types::{Advanced, EventSink};
@@ -73,15 +74,14 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
-        let (tag, i) = untag(t.what);
-        if tag == Tag::Execution as u32 {
+        if let Some(i) = tagged_ix(t.what, Tag::Execution) {
             let due = self
                 .exec_entry(i)
                 .is_some_and(|e| e.deadline == t.at && e.status == ExecutionStatus::InProgress);
             if due {
                 self.time_out(i, now, sink)?;
             }
-        } else if tag == Tag::Job as u32 {
+        } else if let Some(i) = tagged_ix(t.what, Tag::Job) {
             match self.job_entry(i).and_then(JobEntry::next_event) {
                 Some(at) if at == t.at => self.job_event(i, now, sink)?,
                 // The job changed since this timer was armed: make sure its next event has one.
@@ -107,15 +107,19 @@ impl<S: Storage> Registry<S> {
 
     pub(super) fn rebuild_timers(&mut self) {
         self.timers.clear();
-        for i in (0..self.execs.len()).filter_map(|i| u32::try_from(i).ok()) {
+        for i in self.execs.positions() {
             // Only IN_PROGRESS executions hold a deadline (set_status clears it otherwise).
             if let Some(e) = self.exec_entry(i).filter(|e| e.deadline != NEVER) {
-                let _ = self.timers.push(Timer { at: e.deadline, order: 0, what: tagged(Tag::Execution, i) });
+                let _ = self.timers.push(Timer {
+                    at: e.deadline,
+                    order: 0,
+                    what: tagged(Tag::Execution, i.get()),
+                });
             }
         }
-        for i in (0..self.jobs.len()).filter_map(|i| u32::try_from(i).ok()) {
+        for i in self.jobs.positions() {
             if let Some((at, order)) = self.job_entry(i).and_then(|j| Some((j.next_event()?, j.seq))) {
-                let _ = self.timers.push(Timer { at, order, what: tagged(Tag::Job, i) });
+                let _ = self.timers.push(Timer { at, order, what: tagged(Tag::Job, i.get()) });
             }
         }
     }
@@ -124,7 +128,7 @@ impl<S: Storage> Registry<S> {
     /// retry (T12) and completion are considered, in that order.
     pub(super) fn time_out(
         &mut self,
-        x: u32,
+        x: ExecIx,
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
@@ -142,7 +146,7 @@ impl<S: Storage> Registry<S> {
     /// the next batch of a paced rollout, its end.
     pub(super) fn job_event(
         &mut self,
-        j: u32,
+        j: JobIx,
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
@@ -161,7 +165,7 @@ impl<S: Storage> Registry<S> {
         {
             self.start_rollout(j, now, sink)?;
         } else if status == JobStatus::InProgress
-            && self.job_entry(j).is_some_and(|e| e.rollout_next != NIL && e.rollout_at <= now)
+            && self.job_entry(j).is_some_and(|e| e.rollout_next.is_some() && e.rollout_at <= now)
         {
             self.roll_out_batch(j, now, sink)?;
         }
@@ -169,7 +173,7 @@ impl<S: Storage> Registry<S> {
             if let Some(e) = self.jobs.at_mut(j) {
                 e.ended = true;
                 // AMBIG-12: every end behaviour stops the rollout.
-                e.rollout_next = NIL;
+                e.rollout_next = None;
                 e.rollout_at = NEVER;
             }
             // The job is live here: `next_event` offers an end only for a live job.
@@ -192,9 +196,9 @@ impl<S: Storage> Registry<S> {
     }
 
     /// Arms the job's next schedule event, if it has one.
-    pub(super) fn arm_job(&mut self, j: u32) {
+    pub(super) fn arm_job(&mut self, j: JobIx) {
         if let Some((at, order)) = self.job_entry(j).and_then(|e| Some((e.next_event()?, e.seq))) {
-            self.arm(at, order, tagged(Tag::Job, j));
+            self.arm(at, order, tagged(Tag::Job, j.get()));
         }
     }
 
@@ -202,7 +206,7 @@ impl<S: Storage> Registry<S> {
     /// are listed again, and the rollout goes on.
     pub(super) fn start_rollout(
         &mut self,
-        j: u32,
+        j: JobIx,
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
@@ -212,8 +216,8 @@ impl<S: Storage> Registry<S> {
             .count();
         Self::ensure_room(sink, queued.saturating_mul(2))?;
         self.set_job_status(j, JobStatus::InProgress, now);
-        let mut x = self.job_entry(j).map_or(NIL, |e| e.executions.head);
-        while let Some(e) = self.exec_entry(x) {
+        let mut cur = self.job_entry(j).and_then(|e| e.executions.head);
+        while let Some((x, e)) = self.exec_at(cur) {
             let (next, thing, queued) = (e.job_link.next, e.thing, e.status == ExecutionStatus::Queued);
             if queued {
                 let mut w = self.watch(thing);
@@ -221,7 +225,7 @@ impl<S: Storage> Registry<S> {
                 w.changed = true;
                 self.settle(w, sink);
             }
-            x = next;
+            cur = next;
         }
         self.roll_out_batch(j, now, sink)
     }
@@ -230,7 +234,7 @@ impl<S: Storage> Registry<S> {
     /// under `maximumPerMinute` (SPEC §6 Rollout).
     pub(super) fn roll_out_batch(
         &mut self,
-        j: u32,
+        j: JobIx,
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
@@ -240,7 +244,7 @@ impl<S: Storage> Registry<S> {
         let mut p = e.rollout_next;
         let mut todo = 0usize;
         let mut q = p;
-        while let Some((_, pair)) = self.pairs.at(q).filter(|_| todo < batch) {
+        while let Some((_, pair)) = q.and_then(|q| self.pairs.at(q)).filter(|_| todo < batch) {
             todo = todo.saturating_add(1);
             q = pair.job_link.next;
         }
@@ -249,7 +253,8 @@ impl<S: Storage> Registry<S> {
         }
         Self::ensure_room(sink, todo.saturating_mul(2))?;
         for _ in 0..todo {
-            let Some((thing, next)) = self.pairs.at(p).map(|(_, pair)| (pair.thing, pair.job_link.next))
+            let Some((thing, next)) =
+                p.and_then(|p| self.pairs.at(p)).map(|(_, pair)| (pair.thing, pair.job_link.next))
             else {
                 break;
             };
@@ -258,7 +263,7 @@ impl<S: Storage> Registry<S> {
         }
         if let Some(e) = self.jobs.at_mut(j) {
             e.rollout_next = p;
-            e.rollout_at = if p == NIL { NEVER } else { now.saturating_add(60) };
+            e.rollout_at = if p.is_none() { NEVER } else { now.saturating_add(60) };
         }
         self.arm_job(j);
         Ok(())
@@ -309,8 +314,8 @@ impl<S: Storage> Registry<S> {
             .filter(|x| self.exec_entry(*x).is_some_and(|e| e.status == ExecutionStatus::Queued))
             .count();
         Self::ensure_room(sink, queued.saturating_mul(2))?;
-        let mut x = self.job_entry(j).map_or(NIL, |e| e.executions.head);
-        while let Some(e) = self.exec_entry(x) {
+        let mut cur = self.job_entry(j).and_then(|e| e.executions.head);
+        while let Some((x, e)) = self.exec_at(cur) {
             let (next, thing, queued) = (e.job_link.next, e.thing, e.status == ExecutionStatus::Queued);
             if queued {
                 let mut w = self.watch(thing);
@@ -318,7 +323,7 @@ impl<S: Storage> Registry<S> {
                 w.changed = true;
                 self.settle(w, sink);
             }
-            x = next;
+            cur = next;
         }
         self.set_job_status(j, JobStatus::Scheduled, now);
         Ok(())

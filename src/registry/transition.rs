@@ -2,8 +2,8 @@
 
 use super::Registry;
 use super::entries::{ABORT_REASON, NEVER};
+use super::entries::{ExecIx, JobIx, PairIx};
 use super::index::{Tag, tagged};
-use super::slab::NIL;
 use super::storage::Storage;
 use super::types::{Event, EventSink};
 use crate::config::RetryCriterion;
@@ -19,7 +19,7 @@ impl<S: Storage> Registry<S> {
     /// timestamps, the lifecycle event. Returns whether pending-list membership changed.
     pub(super) fn set_status(
         &mut self,
-        x: u32,
+        x: ExecIx,
         to: ExecutionStatus,
         actor: Actor,
         now: Timestamp,
@@ -66,7 +66,7 @@ impl<S: Storage> Registry<S> {
             }
         }
         if let Some(at) = deadline {
-            self.arm(at, 0, tagged(Tag::Execution, x));
+            self.arm(at, 0, tagged(Tag::Execution, x.get()));
         }
         if now_listed && moves {
             self.attach_pending(x);
@@ -90,20 +90,20 @@ impl<S: Storage> Registry<S> {
 
     /// Sets or cancels the step timer of an IN_PROGRESS execution (SPEC T7, §3 timer facts): a
     /// step timer never runs past the in-progress deadline; -1 leaves only that deadline.
-    pub(super) fn set_step(&mut self, x: u32, step: StepTimeout, now: Timestamp) {
+    pub(super) fn set_step(&mut self, x: ExecIx, step: StepTimeout, now: Timestamp) {
         let Some(e) = self.execs.at_mut(x) else { return };
         e.deadline = match step {
             StepTimeout::Minutes(m) => now.saturating_add(u64::from(m).saturating_mul(60)).min(e.timeout_at),
             StepTimeout::Cancel => e.timeout_at,
         };
         let at = e.deadline;
-        self.arm(at, 0, tagged(Tag::Execution, x));
+        self.arm(at, 0, tagged(Tag::Execution, x.get()));
     }
 
     /// The one place a job's status changes (SPEC §2, decided by the caller's rule): the status,
     /// `lastUpdatedAt`, and what goes with the new status (`completedAt` on COMPLETED; the job
     /// has started once it is IN_PROGRESS).
-    pub(super) fn set_job_status(&mut self, j: u32, to: JobStatus, now: Timestamp) {
+    pub(super) fn set_job_status(&mut self, j: JobIx, to: JobStatus, now: Timestamp) {
         let Some(e) = self.jobs.at_mut(j) else { return };
         e.status = to;
         e.last_updated_at = now;
@@ -115,11 +115,11 @@ impl<S: Storage> Registry<S> {
     }
 
     /// Completes the job if SPEC §2 says so now.
-    pub(super) fn maybe_complete(&mut self, job: u32, now: Timestamp, sink: &mut impl EventSink) {
+    pub(super) fn maybe_complete(&mut self, job: JobIx, now: Timestamp, sink: &mut impl EventSink) {
         let Some(j) = self.job_entry(job) else { return };
         let end_passed = j.config.schedule.and_then(|s| s.end()).is_some_and(|(end, _)| now >= end);
         // Targets still waiting for a paced rollout count as not terminal.
-        let all_terminal = j.process.pending() == 0 && j.rollout_next == NIL;
+        let all_terminal = j.process.pending() == 0 && j.rollout_next.is_none();
         if rules::job_completes(j.status, j.selection, all_terminal, end_passed) {
             let id = j.id.clone();
             self.set_job_status(job, JobStatus::Completed, now);
@@ -130,7 +130,7 @@ impl<S: Storage> Registry<S> {
     /// Room for what a failure may set off: a retry's execution, the abort's cancellations.
     pub(super) fn check_failure_room(
         &self,
-        x: u32,
+        x: ExecIx,
         status: ExecutionStatus,
         sink: &impl EventSink,
     ) -> Result<(), Rejection> {
@@ -148,8 +148,8 @@ impl<S: Storage> Registry<S> {
     /// job completion. Abort comes first: a canceled job rolls out nothing new.
     pub(super) fn after_terminal(
         &mut self,
-        x: u32,
-        job: u32,
+        x: ExecIx,
+        job: JobIx,
         status: ExecutionStatus,
         now: Timestamp,
         sink: &mut impl EventSink,
@@ -157,7 +157,10 @@ impl<S: Storage> Registry<S> {
         if self.abort_due(job) {
             self.abort(job, now, sink)?;
         } else if let Some((p, slot)) = self.retry_for(x, status) {
-            let (thing, attempt) = self.exec_entry(x).map_or((NIL, 0), |e| (e.thing, e.retry_attempt));
+            let (thing, attempt) = self
+                .exec_entry(x)
+                .map(|e| (e.thing, e.retry_attempt))
+                .ok_or(Rejection::NotFound(Resource::Execution))?;
             self.queue_execution(job, thing, attempt.saturating_add(1), now, sink)?;
             if let Some(n) = self.pairs.at_mut(p).and_then(|pair| pair.retries.get_mut(slot)) {
                 *n = n.saturating_add(1);
@@ -169,7 +172,7 @@ impl<S: Storage> Registry<S> {
 
     /// The pair and retry counter slot if `status` of execution `x` is retried now (SPEC T12,
     /// §6 Retries: per criterion, at most 10 in total; REJECTED never).
-    pub(super) fn retry_for(&self, x: u32, status: ExecutionStatus) -> Option<(u32, usize)> {
+    pub(super) fn retry_for(&self, x: ExecIx, status: ExecutionStatus) -> Option<(PairIx, usize)> {
         let e = self.exec_entry(x)?;
         let j = self.job_entry(e.job)?;
         // No new executions once the job is canceled, completed or being deleted.
@@ -213,7 +216,7 @@ impl<S: Storage> Registry<S> {
     /// Whether the job's abort criteria are met (SPEC §6 Abort): after at least
     /// `minNumberOfExecutedThings` executions ended, the share of the failure type reached
     /// `thresholdPercentage`.
-    pub(super) fn abort_due(&self, job: u32) -> bool {
+    pub(super) fn abort_due(&self, job: JobIx) -> bool {
         let Some(j) = self.job_entry(job) else { return false };
         if !matches!(j.status, JobStatus::InProgress) {
             return false;
@@ -242,7 +245,7 @@ impl<S: Storage> Registry<S> {
     /// Cancels the job for its abort criteria: only QUEUED executions (SPEC T8).
     pub(super) fn abort(
         &mut self,
-        job: u32,
+        job: JobIx,
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
@@ -250,11 +253,11 @@ impl<S: Storage> Registry<S> {
         self.cancel_job_at(job, CancelScope::Queued, false, reason.as_ref(), now, sink)
     }
 
-    pub(super) fn cancels(&self, x: u32, scope: CancelScope) -> bool {
+    pub(super) fn cancels(&self, x: ExecIx, scope: CancelScope) -> bool {
         self.exec_entry(x).is_some_and(|e| rules::cancel_job_execution_effect(e.status, scope).is_some())
     }
 
-    pub(super) fn state_of(&self, x: u32) -> Result<ExecutionState, Rejection> {
+    pub(super) fn state_of(&self, x: ExecIx) -> Result<ExecutionState, Rejection> {
         self.exec_entry(x)
             .map(|e| ExecutionState { status: e.status, version: e.version })
             .ok_or(Rejection::NotFound(Resource::Execution))

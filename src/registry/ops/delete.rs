@@ -4,10 +4,10 @@ use crate::error::{Rejection, Resource};
 use crate::id::{ExecutionNumber, JobId, ThingName, Timestamp};
 use crate::registry::Registry;
 use crate::registry::entries::ExecutionEntry;
+use crate::registry::entries::{ExecIx, JobIx, PairIx};
 use crate::registry::index::{Tag, hash, pair_hash, tagged};
-use crate::registry::lists::Which;
+use crate::registry::lists::{ByJob, ByTarget, ByThing};
 use crate::registry::lookup::hash_of_parts;
-use crate::registry::slab::{Links, NIL};
 use crate::registry::storage::Storage;
 use crate::registry::types::{Event, EventSink};
 use crate::rules::{self};
@@ -43,8 +43,8 @@ impl<S: Storage> Registry<S> {
             .map_err(|_| Rejection::LimitExceeded(crate::error::Limit::JobsDeletionInProgress))?;
         self.set_job_status(j, JobStatus::DeletionInProgress, now);
         sink.push(Event::Job { job: id, event: JobEvent::DeletionInProgress });
-        let mut x = self.job_entry(j).map_or(NIL, |e| e.executions.head);
-        while let Some(e) = self.exec_entry(x) {
+        let mut cur = self.job_entry(j).and_then(|e| e.executions.head);
+        while let Some((x, e)) = self.exec_at(cur) {
             let (next, thing, was_listed) = (e.job_link.next, e.thing, listed(e));
             if was_listed {
                 // SEED-CLI: devices lose access to the job's executions.
@@ -53,7 +53,7 @@ impl<S: Storage> Registry<S> {
                 w.changed = true;
                 self.settle(w, sink);
             }
-            x = next;
+            cur = next;
         }
         Ok(())
     }
@@ -62,12 +62,12 @@ impl<S: Storage> Registry<S> {
     /// Returns how many were removed and whether the job is gone.
     pub(in crate::registry) fn delete_some(
         &mut self,
-        j: u32,
+        j: JobIx,
         budget: usize,
         sink: &mut impl EventSink,
     ) -> Result<(usize, bool), Rejection> {
         let mut removed = 0usize;
-        while let Some(x) = self.job_entry(j).map(|e| e.executions.head).filter(|x| *x != NIL) {
+        while let Some(x) = self.job_entry(j).and_then(|e| e.executions.head) {
             if removed >= budget {
                 return Ok((removed, false));
             }
@@ -82,44 +82,44 @@ impl<S: Storage> Registry<S> {
         Ok((removed, true))
     }
 
-    pub(in crate::registry) fn finish_job_deletion(&mut self, j: u32, sink: &mut impl EventSink) {
-        while let Some(p) = self.job_entry(j).map(|e| e.pairs.head).filter(|p| *p != NIL) {
+    pub(in crate::registry) fn finish_job_deletion(&mut self, j: JobIx, sink: &mut impl EventSink) {
+        while let Some(p) = self.job_entry(j).and_then(|e| e.pairs.head) {
             self.remove_pair(p);
         }
         let Some((key, e)) = self.jobs.at(j) else { return };
         let id = e.id.clone();
         let h = hash(Tag::Job, id.as_str().as_bytes());
         let Self { index, jobs, things, pairs, .. } = self;
-        index.remove(h, tagged(Tag::Job, j), |v| hash_of_parts(jobs, things, pairs, v));
+        index.remove(h, tagged(Tag::Job, j.get()), |v| hash_of_parts(jobs, things, pairs, v));
         jobs.remove(key);
         self.deleting.retain(|(d, _)| *d != j);
         sink.push(Event::Job { job: id, event: JobEvent::Deleted });
     }
 
     /// Unlinks and frees an execution: lists, pair chain, index, counters, details.
-    pub(in crate::registry) fn remove_execution(&mut self, x: u32) {
+    pub(in crate::registry) fn remove_execution(&mut self, x: ExecIx) {
         let Some((key, e)) = self.execs.at(x) else { return };
         let (job, thing, status, pair_prev) = (e.job, e.thing, e.status, e.pair_prev);
         if self.job_entry(job).is_some_and(|j| rules::listed_to_device(j.status, status)) {
             self.detach_pending(x);
         }
         if let Some(list) = self.job_entry(job).map(|j| j.executions) {
-            let list = self.unlink(list, x, Which::Job);
+            let list = list.unlink(&mut self.execs, x, ByJob);
             if let Some(j) = self.jobs.at_mut(job) {
                 j.executions = list;
                 j.process.add(status, -1);
             }
         }
         if let Some(list) = self.things.at(thing).map(|(_, t)| t.all) {
-            let list = self.unlink(list, x, Which::Thing);
+            let list = list.unlink(&mut self.execs, x, ByThing);
             if let Some(t) = self.things.at_mut(thing) {
                 t.all = list;
             }
         }
         // The pair chain: the pair points at the newest; older ones are linked by pair_prev.
         if let Some(p) = self.pair(job, thing) {
-            let newest = self.pairs.at(p).map_or(NIL, |(_, e)| e.newest);
-            if newest == x {
+            let newest = self.pairs.at(p).and_then(|(_, e)| e.newest);
+            if newest == Some(x) {
                 if let Some(e) = self.pairs.at_mut(p) {
                     e.newest = pair_prev;
                 }
@@ -127,9 +127,9 @@ impl<S: Storage> Registry<S> {
                 // R7's default numbers from 1 again, `Monotonic` goes on from `highest`.
             } else {
                 let mut newer = newest;
-                while let Some(n) = self.exec_entry(newer) {
-                    if n.pair_prev == x {
-                        if let Some(n) = self.execs.at_mut(newer) {
+                while let Some((newer_x, n)) = self.exec_at(newer) {
+                    if n.pair_prev == Some(x) {
+                        if let Some(n) = self.execs.at_mut(newer_x) {
                             n.pair_prev = pair_prev;
                         }
                         break;
@@ -144,29 +144,18 @@ impl<S: Storage> Registry<S> {
     }
 
     /// Frees a pair record: index, job list, thing count.
-    pub(in crate::registry) fn remove_pair(&mut self, p: u32) {
+    pub(in crate::registry) fn remove_pair(&mut self, p: PairIx) {
         let Some((key, e)) = self.pairs.at(p) else { return };
-        let (job, thing, Links { prev, next }) = (e.job, e.thing, e.job_link);
+        let (job, thing) = (e.job, e.thing);
         let Self { index, jobs, things, pairs, .. } = self;
-        index.remove(pair_hash(job, thing), tagged(Tag::Pair, p), |v| hash_of_parts(jobs, things, pairs, v));
-        match self.pairs.at_mut(prev) {
-            Some(e) => e.job_link.next = next,
-            None => {
-                if let Some(j) = self.jobs.at_mut(job) {
-                    j.pairs.head = next;
-                }
+        index.remove(pair_hash(job.get(), thing.get()), tagged(Tag::Pair, p.get()), |v| {
+            hash_of_parts(jobs, things, pairs, v)
+        });
+        if let Some(list) = self.job_entry(job).map(|j| j.pairs) {
+            let list = list.unlink(&mut self.pairs, p, ByTarget);
+            if let Some(j) = self.jobs.at_mut(job) {
+                j.pairs = list;
             }
-        }
-        match self.pairs.at_mut(next) {
-            Some(e) => e.job_link.prev = prev,
-            None => {
-                if let Some(j) = self.jobs.at_mut(job) {
-                    j.pairs.tail = prev;
-                }
-            }
-        }
-        if let Some(j) = self.jobs.at_mut(job) {
-            j.pairs.len = j.pairs.len.saturating_sub(1);
         }
         self.pairs.remove(key);
         if let Some(t) = self.things.at_mut(thing) {

@@ -4,6 +4,7 @@ use crate::error::{ExecutionState, Plane, Rejection, Resource};
 use crate::id::{JobId, StatusDetails, StepTimeout, ThingName, Timestamp};
 use crate::policy::UnknownThing;
 use crate::registry::Registry;
+use crate::registry::entries::ThingIx;
 use crate::registry::storage::Storage;
 use crate::registry::types::{EventSink, ExecutionHandle, Update};
 use crate::registry::views::ExecutionView;
@@ -11,7 +12,10 @@ use crate::rules::{self, Actor, StartNext};
 use crate::status::ExecutionStatus;
 
 impl<S: Storage> Registry<S> {
-    pub(in crate::registry) fn thing_for_device(&self, thing: &ThingName) -> Result<Option<u32>, Rejection> {
+    pub(in crate::registry) fn thing_for_device(
+        &self,
+        thing: &ThingName,
+    ) -> Result<Option<ThingIx>, Rejection> {
         match (self.thing_index(thing), self.policy.unknown_thing) {
             (Some(t), UnknownThing::Empty | UnknownThing::NotFound) => Ok(Some(t)),
             // SPEC R19: the data plane looks up executions, not the thing registry.
@@ -46,7 +50,7 @@ impl<S: Storage> Registry<S> {
     /// As [`Registry::pending`].
     pub fn next_pending(&self, thing: &ThingName) -> Result<Option<ExecutionView<'_>>, Rejection> {
         let Some(t) = self.thing_for_device(thing)? else { return Ok(None) };
-        Ok(self.view(self.head(t)))
+        Ok(self.head(t).and_then(|x| self.view(x)))
     }
 
     /// StartNextPendingJobExecution (SPEC 4.3, T2, T3, R19): the head of the pending list; a
@@ -64,8 +68,13 @@ impl<S: Storage> Registry<S> {
     ) -> Result<Option<ExecutionHandle>, Rejection> {
         let Some(t) = self.thing_for_device(thing)? else { return Ok(None) };
         let x = self.head(t);
-        let head = self.exec_entry(x).map(|e| ExecutionState { status: e.status, version: e.version });
-        match rules::start_next(head)? {
+        let head = x
+            .and_then(|x| self.exec_entry(x))
+            .map(|e| ExecutionState { status: e.status, version: e.version });
+        let decision = rules::start_next(head)?;
+        // With no head, the rule decided `Nothing`.
+        let Some(x) = x else { return Ok(None) };
+        match decision {
             StartNext::Nothing => Ok(None),
             // SPEC T3: an IN_PROGRESS head is returned unchanged.
             StartNext::Resume => Ok(self.execs.at(x).map(|(k, _)| ExecutionHandle(k))),

@@ -4,10 +4,11 @@ use crate::config::JobConfig;
 use crate::error::{Rejection, Resource, Table};
 use crate::id::{JobId, ReasonCode, ThingName, Timestamp, VersionNumber};
 use crate::registry::Registry;
+use crate::registry::entries::{ExecIx, JobIx, PairIx, ThingIx};
 use crate::registry::entries::{ExecutionEntry, JobEntry, NEVER, PairEntry};
 use crate::registry::index::{Tag, hash, pair_hash, tagged};
-use crate::registry::lists::Which;
-use crate::registry::slab::{Links, List, NIL};
+use crate::registry::lists::{ByJob, ByTarget, ByThing};
+use crate::registry::slab::{Links, List};
 use crate::registry::storage::Storage;
 use crate::registry::types::{Event, EventSink, JobHandle, NewJob, ProcessDetails};
 use crate::rules::{self, Actor, CancelScope};
@@ -39,7 +40,7 @@ impl<S: Storage> Registry<S> {
         let mut distinct = 0usize;
         for name in targets {
             // SPEC 4.2 CreateJob: targets must be registered things.
-            let t = self.thing(name).ok_or(Rejection::NotFound(Resource::Thing))?.0.index;
+            let t = self.registered_thing(name).ok_or(Rejection::NotFound(Resource::Thing))?;
             if self.first_visit(t, stamp) {
                 distinct = distinct.saturating_add(1);
             }
@@ -77,35 +78,36 @@ impl<S: Storage> Registry<S> {
             config: job.config,
             executions: List::EMPTY,
             pairs: List::EMPTY,
-            rollout_next: NIL,
+            rollout_next: None,
             rollout_at: NEVER,
             ended: false,
             started: !scheduled,
             seq: self.job_seq,
         };
         self.job_seq = self.job_seq.saturating_add(1);
-        let key = self.jobs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Jobs))?;
-        self.index.insert(hash(Tag::Job, job.id.as_str().as_bytes()), tagged(Tag::Job, key.index));
+        let (key, j) = self.jobs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Jobs))?;
+        self.index.insert(hash(Tag::Job, job.id.as_str().as_bytes()), tagged(Tag::Job, j.get()));
         // The targets, as pairs in target order; a repeated target is one pair.
         for name in targets {
-            let t = self.thing_index(name).unwrap_or(NIL);
-            if self.pair(key.index, t).is_none() {
-                let p = self.new_pair(key.index, t)?;
+            // Every target was found registered above.
+            let t = self.thing_index(name).ok_or(Rejection::NotFound(Resource::Thing))?;
+            if self.pair(j, t).is_none() {
+                let p = self.new_pair(j, t)?;
                 if let Some(p) = self.pairs.at_mut(p) {
                     p.target = true;
                 }
             }
         }
-        let first = self.job_entry(key.index).map_or(NIL, |e| e.pairs.head);
-        if let Some(e) = self.jobs.at_mut(key.index) {
+        let first = self.job_entry(j).and_then(|e| e.pairs.head);
+        if let Some(e) = self.jobs.at_mut(j) {
             e.rollout_next = first;
         }
         if scheduled {
-            self.arm_job(key.index);
+            self.arm_job(j);
         } else {
-            self.roll_out_batch(key.index, now, sink)?;
+            self.roll_out_batch(j, now, sink)?;
             // SPEC §2: a SNAPSHOT job with no things completes at once.
-            self.maybe_complete(key.index, now, sink);
+            self.maybe_complete(j, now, sink);
         }
         Ok(JobHandle(key))
     }
@@ -113,18 +115,18 @@ impl<S: Storage> Registry<S> {
     /// Creates the next QUEUED execution of (job, thing) (SPEC T1, R7). Room was checked.
     pub(in crate::registry) fn queue_execution(
         &mut self,
-        job: u32,
-        thing: u32,
+        job: JobIx,
+        thing: ThingIx,
         retry_attempt: u8,
         now: Timestamp,
         sink: &mut impl EventSink,
-    ) -> Result<u32, Rejection> {
+    ) -> Result<ExecIx, Rejection> {
         let p = match self.pair(job, thing) {
             Some(p) => p,
             None => self.new_pair(job, thing)?,
         };
-        let (newest, highest) = self.pairs.at(p).map_or((NIL, None), |(_, p)| (p.newest, Some(p.highest)));
-        let existing = self.exec_entry(newest).map(|e| e.number);
+        let (newest, highest) = self.pairs.at(p).map_or((None, None), |(_, p)| (p.newest, Some(p.highest)));
+        let existing = newest.and_then(|x| self.exec_entry(x)).map(|e| e.number);
         // SPEC R7: next = 1 + highest existing (default) or 1 + highest ever (Monotonic).
         let number = rules::next_execution_number(existing, highest.flatten(), &self.policy)?;
         let mut w = self.watch(thing);
@@ -141,27 +143,26 @@ impl<S: Storage> Registry<S> {
             last_updated_at: now,
             timeout_at: NEVER,
             deadline: NEVER,
-            details: NIL,
+            details: None,
             pair_prev: newest,
             job_link: Links::NONE,
             thing_link: Links::NONE,
             pending_link: Links::NONE,
         };
-        let key = self.execs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
-        let x = key.index;
+        let (_, x) = self.execs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
         if let Some(pair) = self.pairs.at_mut(p) {
-            pair.newest = x;
+            pair.newest = Some(x);
             pair.highest = pair.highest.max(Some(number));
         }
         if let Some(list) = self.job_entry(job).map(|j| j.executions) {
-            let list = self.push_back(list, x, Which::Job);
+            let list = list.push_back(&mut self.execs, x, ByJob);
             if let Some(j) = self.jobs.at_mut(job) {
                 j.executions = list;
                 j.process.add(ExecutionStatus::Queued, 1);
             }
         }
         if let Some(list) = self.things.at(thing).map(|(_, t)| t.all) {
-            let list = self.push_back(list, x, Which::Thing);
+            let list = list.push_back(&mut self.execs, x, ByThing);
             if let Some(t) = self.things.at_mut(thing) {
                 t.all = list;
             }
@@ -175,24 +176,23 @@ impl<S: Storage> Registry<S> {
     }
 
     /// A new pair record for (job, thing); room in the pairs table and the index was checked.
-    pub(in crate::registry) fn new_pair(&mut self, job: u32, thing: u32) -> Result<u32, Rejection> {
+    pub(in crate::registry) fn new_pair(&mut self, job: JobIx, thing: ThingIx) -> Result<PairIx, Rejection> {
         let entry = PairEntry {
             job,
             thing,
-            newest: NIL,
+            newest: None,
             highest: None,
             job_link: Links::NONE,
             retries: [0; 2],
             target: false,
         };
-        let key = self.pairs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
-        let p = key.index;
-        if !self.index.insert(pair_hash(job, thing), tagged(Tag::Pair, p)) {
+        let (key, p) = self.pairs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
+        if !self.index.insert(pair_hash(job.get(), thing.get()), tagged(Tag::Pair, p.get())) {
             self.pairs.remove(key);
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
         if let Some(list) = self.job_entry(job).map(|j| j.pairs) {
-            let list = self.push_back_pair(list, p);
+            let list = list.push_back(&mut self.pairs, p, ByTarget);
             if let Some(j) = self.jobs.at_mut(job) {
                 j.pairs = list;
             }
@@ -249,7 +249,7 @@ impl<S: Storage> Registry<S> {
         let stamp = self.next_stamp();
         let (mut fresh, mut new_targets, mut queue) = (0usize, 0usize, 0usize);
         for name in targets {
-            let t = self.thing(name).ok_or(Rejection::NotFound(Resource::Thing))?.0.index;
+            let t = self.registered_thing(name).ok_or(Rejection::NotFound(Resource::Thing))?;
             if !self.first_visit(t, stamp) {
                 continue;
             }
@@ -276,7 +276,8 @@ impl<S: Storage> Registry<S> {
         Self::ensure_room(sink, queue.saturating_mul(2))?;
         let mut queued = 0usize;
         for name in targets {
-            let t = self.thing_index(name).unwrap_or(NIL);
+            // Every target was found registered above.
+            let t = self.thing_index(name).ok_or(Rejection::NotFound(Resource::Thing))?;
             // A repeated target was queued a moment ago, so it is pending now and skipped.
             if self.newest(j, t).and_then(|x| self.exec_entry(x)).is_none_or(|e| e.status.is_terminal()) {
                 let retry = 0;
@@ -341,7 +342,7 @@ impl<S: Storage> Registry<S> {
     /// CANCELED, then the job; nothing more rolls out.
     pub(in crate::registry) fn cancel_job_at(
         &mut self,
-        j: u32,
+        j: JobIx,
         scope: CancelScope,
         force_canceled: bool,
         reason_code: Option<&ReasonCode>,
@@ -353,8 +354,8 @@ impl<S: Storage> Registry<S> {
         Self::ensure_room(sink, affected.saturating_mul(3).saturating_add(2))?;
         let id = self.job_entry(j).map(|e| e.id.clone()).ok_or(Rejection::NotFound(Resource::Job))?;
         sink.push(Event::Job { job: id.clone(), event: JobEvent::CancellationInProgress });
-        let mut x = self.job_entry(j).map_or(NIL, |e| e.executions.head);
-        while let Some(e) = self.exec_entry(x) {
+        let mut cur = self.job_entry(j).and_then(|e| e.executions.head);
+        while let Some((x, e)) = self.exec_at(cur) {
             let (next, status, thing) = (e.job_link.next, e.status, e.thing);
             if let Some(to) = rules::cancel_job_execution_effect(status, scope) {
                 let mut w = self.watch(thing);
@@ -364,12 +365,12 @@ impl<S: Storage> Registry<S> {
                 }
                 self.settle(w, sink);
             }
-            x = next;
+            cur = next;
         }
         self.set_job_status(j, JobStatus::Canceled, now);
         if let Some(e) = self.jobs.at_mut(j) {
             e.force_canceled = force_canceled;
-            e.rollout_next = NIL;
+            e.rollout_next = None;
             e.rollout_at = NEVER;
             if let Some(r) = reason_code {
                 e.reason_code = Some(r.clone());
