@@ -2,6 +2,7 @@
 
 use super::Registry;
 use super::entries::{ExecIx, ExecutionEntry, JobEntry, JobIx, PairEntry, PairIx, ThingEntry, ThingIx};
+use super::events::{MISSING_EXECUTION, MISSING_JOB};
 use super::index::{Tag, hash, pair_hash, untag};
 use super::slab::{Entry, Ix, Slab, Slots};
 use super::storage::Storage;
@@ -77,6 +78,26 @@ impl<S: Storage> Registry<S> {
 
     pub(super) fn exec_entry(&self, i: ExecIx) -> Option<&ExecutionEntry> {
         self.execs.at(i).map(|(_, e)| e)
+    }
+
+    /// The job at `j`, which an entry names: missing, it is a defect.
+    pub(super) fn job_mut(&mut self, j: JobIx) -> Result<&mut JobEntry, Rejection> {
+        self.jobs.at_mut(j).ok_or(MISSING_JOB)
+    }
+
+    /// The execution at `x`, which a list or a lookup names: missing, it is a defect.
+    pub(super) fn exec_mut(&mut self, x: ExecIx) -> Result<&mut ExecutionEntry, Rejection> {
+        self.execs.at_mut(x).ok_or(MISSING_EXECUTION)
+    }
+
+    /// The pair at `p`, which a lookup or a list names: missing, it is a defect.
+    pub(super) fn pair_mut(&mut self, p: PairIx) -> Result<&mut PairEntry, Rejection> {
+        self.pairs.at_mut(p).ok_or(Rejection::LogicBug("an entry names a missing (job, thing) pair"))
+    }
+
+    /// The thing at `t`, which an execution or a lookup names: missing, it is a defect.
+    pub(super) fn thing_mut(&mut self, t: ThingIx) -> Result<&mut ThingEntry, Rejection> {
+        self.things.at_mut(t).ok_or(Rejection::LogicBug("an entry names a missing thing"))
     }
 
     /// The execution at `i`, if any, with its position (for walking a list).

@@ -58,7 +58,7 @@ use self::timers::Heap;
 pub use self::timers::Timer;
 pub use self::types::{
     Advanced, Cursor, Discard, Event, EventSink, ExecutionHandle, JobHandle, NewJob, ProcessDetails,
-    ThingHandle, Update, Usage,
+    SinkFull, ThingHandle, Update, Usage,
 };
 pub use self::views::{ExecutionView, JobView};
 use crate::id::Timestamp;

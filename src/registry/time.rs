@@ -3,6 +3,7 @@
 use super::Registry;
 use super::entries::{ExecIx, JobIx};
 use super::entries::{JobEntry, NEVER};
+use super::events::{MISSING_JOB, Out};
 use super::index::{Tag, tagged};
 use super::lookup::tagged_ix;
 use super::storage::Storage;
@@ -46,6 +47,7 @@ impl<S: Storage> Registry<S> {
         budget: usize,
         sink: &mut impl EventSink,
     ) -> Result<Advanced, Rejection> {
+        let sink = &mut Out::new(sink);
         let mut done = 0usize;
         while done < budget {
             if let Some(t) = self.timers.peek().filter(|t| t.at <= now) {
@@ -72,7 +74,7 @@ impl<S: Storage> Registry<S> {
         &mut self,
         t: Timer,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
         if let Some(i) = tagged_ix(t.what, Tag::Execution) {
             let due = self
@@ -130,7 +132,7 @@ impl<S: Storage> Registry<S> {
         &mut self,
         x: ExecIx,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
         let (job, thing) =
             self.exec_entry(x).map(|e| (e.job, e.thing)).ok_or(Rejection::NotFound(Resource::Execution))?;
@@ -138,7 +140,7 @@ impl<S: Storage> Registry<S> {
         let mut w = self.watch(thing);
         w.changed |= self.set_status(x, ExecutionStatus::TimedOut, Actor::Service, now, sink)?;
         self.after_terminal(x, job, ExecutionStatus::TimedOut, now, sink)?;
-        self.settle(w, sink);
+        self.settle(w, sink)?;
         Ok(())
     }
 
@@ -148,11 +150,11 @@ impl<S: Storage> Registry<S> {
         &mut self,
         j: JobIx,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
         // Room for a completion; the starts, batches and cancels check their own.
-        Self::ensure_room(sink, 1)?;
-        let Some(e) = self.job_entry(j) else { return Ok(()) };
+        sink.reserve(1)?;
+        let e = self.job_entry(j).ok_or(MISSING_JOB)?;
         let (status, schedule, ended) = (e.status, e.config.schedule, e.ended);
         let start = schedule.and_then(|s| s.start());
         let end = schedule.and_then(|s| s.end());
@@ -170,12 +172,11 @@ impl<S: Storage> Registry<S> {
             self.roll_out_batch(j, now, sink)?;
         }
         if let Some((_, behavior)) = end.filter(|(at, _)| *at <= now && !ended) {
-            if let Some(e) = self.jobs.at_mut(j) {
-                e.ended = true;
-                // AMBIG-12: every end behaviour stops the rollout.
-                e.rollout_next = None;
-                e.rollout_at = NEVER;
-            }
+            let e = self.job_mut(j)?;
+            e.ended = true;
+            // AMBIG-12: every end behaviour stops the rollout.
+            e.rollout_next = None;
+            e.rollout_at = NEVER;
             // The job is live here: `next_event` offers an end only for a live job.
             match behavior {
                 // AMBIG-12: STOP_ROLLOUT leaves existing executions alone.
@@ -190,7 +191,7 @@ impl<S: Storage> Registry<S> {
             }
         }
         // SPEC §2: a job that started with nothing to do, or whose end passed, may be complete.
-        self.maybe_complete(j, now, sink);
+        self.maybe_complete(j, now, sink)?;
         self.arm_job(j);
         Ok(())
     }
@@ -208,14 +209,14 @@ impl<S: Storage> Registry<S> {
         &mut self,
         j: JobIx,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
         let queued = self
             .job_executions(j)
             .filter(|x| self.exec_entry(*x).is_some_and(|e| e.status == ExecutionStatus::Queued))
             .count();
-        Self::ensure_room(sink, queued.saturating_mul(2))?;
-        self.set_job_status(j, JobStatus::InProgress, now);
+        sink.reserve(queued.saturating_mul(2))?;
+        self.set_job_status(j, JobStatus::InProgress, now)?;
         let mut cur = self.job_entry(j).and_then(|e| e.executions.head);
         while let Some((x, e)) = self.exec_at(cur) {
             let (next, thing, queued) = (e.job_link.next, e.thing, e.status == ExecutionStatus::Queued);
@@ -223,7 +224,7 @@ impl<S: Storage> Registry<S> {
                 let mut w = self.watch(thing);
                 self.attach_pending(x);
                 w.changed = true;
-                self.settle(w, sink);
+                self.settle(w, sink)?;
             }
             cur = next;
         }
@@ -236,9 +237,9 @@ impl<S: Storage> Registry<S> {
         &mut self,
         j: JobIx,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
-        let Some(e) = self.job_entry(j) else { return Ok(()) };
+        let e = self.job_entry(j).ok_or(MISSING_JOB)?;
         let batch =
             e.config.maximum_per_minute.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
         let mut p = e.rollout_next;
@@ -251,7 +252,7 @@ impl<S: Storage> Registry<S> {
         if self.execs.room() < todo {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
-        Self::ensure_room(sink, todo.saturating_mul(2))?;
+        sink.reserve(todo.saturating_mul(2))?;
         for _ in 0..todo {
             let Some((thing, next)) =
                 p.and_then(|p| self.pairs.at(p)).map(|(_, pair)| (pair.thing, pair.job_link.next))
@@ -261,10 +262,9 @@ impl<S: Storage> Registry<S> {
             self.queue_execution(j, thing, 0, now, sink)?;
             p = next;
         }
-        if let Some(e) = self.jobs.at_mut(j) {
-            e.rollout_next = p;
-            e.rollout_at = if p.is_none() { NEVER } else { now.saturating_add(60) };
-        }
+        let e = self.job_mut(j)?;
+        e.rollout_next = p;
+        e.rollout_at = if p.is_none() { NEVER } else { now.saturating_add(60) };
         self.arm_job(j);
         Ok(())
     }
@@ -281,6 +281,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        let sink = &mut Out::new(sink);
         let j = self.find_job(job)?;
         match self.job_entry(j).map(|e| e.status) {
             Some(JobStatus::Scheduled) => self.start_rollout(j, now, sink),
@@ -301,6 +302,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        let sink = &mut Out::new(sink);
         let j = self.find_job(job)?;
         match self.job_entry(j).map(|e| e.status) {
             Some(JobStatus::InProgress) => {}
@@ -313,7 +315,7 @@ impl<S: Storage> Registry<S> {
             .job_executions(j)
             .filter(|x| self.exec_entry(*x).is_some_and(|e| e.status == ExecutionStatus::Queued))
             .count();
-        Self::ensure_room(sink, queued.saturating_mul(2))?;
+        sink.reserve(queued.saturating_mul(2))?;
         let mut cur = self.job_entry(j).and_then(|e| e.executions.head);
         while let Some((x, e)) = self.exec_at(cur) {
             let (next, thing, queued) = (e.job_link.next, e.thing, e.status == ExecutionStatus::Queued);
@@ -321,11 +323,11 @@ impl<S: Storage> Registry<S> {
                 let mut w = self.watch(thing);
                 self.detach_pending(x);
                 w.changed = true;
-                self.settle(w, sink);
+                self.settle(w, sink)?;
             }
             cur = next;
         }
-        self.set_job_status(j, JobStatus::Scheduled, now);
+        self.set_job_status(j, JobStatus::Scheduled, now)?;
         Ok(())
     }
 }

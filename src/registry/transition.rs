@@ -3,6 +3,7 @@
 use super::Registry;
 use super::entries::{ABORT_REASON, NEVER};
 use super::entries::{ExecIx, JobIx, PairIx};
+use super::events::{MISSING_EXECUTION, MISSING_JOB, Out};
 use super::index::{Tag, tagged};
 use super::storage::Storage;
 use super::types::{Event, EventSink};
@@ -23,7 +24,7 @@ impl<S: Storage> Registry<S> {
         to: ExecutionStatus,
         actor: Actor,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<bool, Rejection> {
         let e = self.exec_entry(x).ok_or(Rejection::NotFound(Resource::Execution))?;
         let (from, job) = (e.status, e.job);
@@ -80,7 +81,7 @@ impl<S: Storage> Registry<S> {
         if !from.is_terminal()
             && let Some(event) = ExecutionEvent::for_status(to)
         {
-            self.emit_execution(x, event, sink);
+            self.emit_execution(x, event, sink)?;
         }
         let membership = was_listed != now_listed;
         let notify_anyway =
@@ -103,8 +104,13 @@ impl<S: Storage> Registry<S> {
     /// The one place a job's status changes (SPEC §2, decided by the caller's rule): the status,
     /// `lastUpdatedAt`, and what goes with the new status (`completedAt` on COMPLETED; the job
     /// has started once it is IN_PROGRESS).
-    pub(super) fn set_job_status(&mut self, j: JobIx, to: JobStatus, now: Timestamp) {
-        let Some(e) = self.jobs.at_mut(j) else { return };
+    pub(super) fn set_job_status(
+        &mut self,
+        j: JobIx,
+        to: JobStatus,
+        now: Timestamp,
+    ) -> Result<(), Rejection> {
+        let e = self.jobs.at_mut(j).ok_or(MISSING_JOB)?;
         e.status = to;
         e.last_updated_at = now;
         match to {
@@ -112,19 +118,26 @@ impl<S: Storage> Registry<S> {
             JobStatus::Completed => e.completed_at = Some(now),
             JobStatus::Scheduled | JobStatus::Canceled | JobStatus::DeletionInProgress => {}
         }
+        Ok(())
     }
 
     /// Completes the job if SPEC §2 says so now.
-    pub(super) fn maybe_complete(&mut self, job: JobIx, now: Timestamp, sink: &mut impl EventSink) {
-        let Some(j) = self.job_entry(job) else { return };
+    pub(super) fn maybe_complete(
+        &mut self,
+        job: JobIx,
+        now: Timestamp,
+        sink: &mut Out<'_, impl EventSink>,
+    ) -> Result<(), Rejection> {
+        let j = self.job_entry(job).ok_or(MISSING_JOB)?;
         let end_passed = j.config.schedule.and_then(|s| s.end()).is_some_and(|(end, _)| now >= end);
         // Targets still waiting for a paced rollout count as not terminal.
         let all_terminal = j.process.pending() == 0 && j.rollout_next.is_none();
         if rules::job_completes(j.status, j.selection, all_terminal, end_passed) {
             let id = j.id.clone();
-            self.set_job_status(job, JobStatus::Completed, now);
-            sink.push(Event::Job { job: id, event: JobEvent::Completed });
+            self.set_job_status(job, JobStatus::Completed, now)?;
+            sink.emit(Event::Job { job: id, event: JobEvent::Completed })?;
         }
+        Ok(())
     }
 
     /// Room for what a failure may set off: a retry's execution, the abort's cancellations.
@@ -132,12 +145,12 @@ impl<S: Storage> Registry<S> {
         &self,
         x: ExecIx,
         status: ExecutionStatus,
-        sink: &impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
-        let Some(e) = self.exec_entry(x) else { return Ok(()) };
-        let queued = self.job_entry(e.job).map_or(0, |j| j.process.count(ExecutionStatus::Queued));
+        let e = self.exec_entry(x).ok_or(MISSING_EXECUTION)?;
+        let queued = self.job_entry(e.job).ok_or(MISSING_JOB)?.process.count(ExecutionStatus::Queued);
         let events = usize::try_from(queued).unwrap_or(usize::MAX).saturating_mul(3).saturating_add(8);
-        Self::ensure_room(sink, events)?;
+        sink.reserve(events)?;
         if self.retry_for(x, status).is_some() && self.execs.room() == 0 {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
@@ -152,7 +165,7 @@ impl<S: Storage> Registry<S> {
         job: JobIx,
         status: ExecutionStatus,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
         if self.abort_due(job) {
             self.abort(job, now, sink)?;
@@ -162,11 +175,11 @@ impl<S: Storage> Registry<S> {
                 .map(|e| (e.thing, e.retry_attempt))
                 .ok_or(Rejection::NotFound(Resource::Execution))?;
             self.queue_execution(job, thing, attempt.saturating_add(1), now, sink)?;
-            if let Some(n) = self.pairs.at_mut(p).and_then(|pair| pair.retries.get_mut(slot)) {
-                *n = n.saturating_add(1);
-            }
+            let n = self.pair_mut(p)?.retries.get_mut(slot);
+            let n = n.ok_or(Rejection::LogicBug("a retry counter slot is out of range"))?;
+            *n = n.saturating_add(1);
         }
-        self.maybe_complete(job, now, sink);
+        self.maybe_complete(job, now, sink)?;
         Ok(())
     }
 
@@ -247,7 +260,7 @@ impl<S: Storage> Registry<S> {
         &mut self,
         job: JobIx,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
         let reason = ReasonCode::new(ABORT_REASON).ok();
         self.cancel_job_at(job, CancelScope::Queued, false, reason.as_ref(), now, sink)

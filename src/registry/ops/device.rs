@@ -5,6 +5,7 @@ use crate::id::{JobId, StatusDetails, StepTimeout, ThingName, Timestamp};
 use crate::policy::UnknownThing;
 use crate::registry::Registry;
 use crate::registry::entries::ThingIx;
+use crate::registry::events::{MISSING_EXECUTION, Out};
 use crate::registry::storage::Storage;
 use crate::registry::types::{EventSink, ExecutionHandle, Update};
 use crate::registry::views::ExecutionView;
@@ -37,9 +38,7 @@ impl<S: Storage> Registry<S> {
         let Some(t) = self.thing_for_device(thing)? else { return Ok(()) };
         // SPEC R12: at most the cap.
         for x in self.pending_iter(t).take(self.policy.pending_cap.get()) {
-            if let Some(v) = self.view(x) {
-                visit(v);
-            }
+            visit(self.view(x).ok_or(MISSING_EXECUTION)?);
         }
         Ok(())
     }
@@ -66,6 +65,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<Option<ExecutionHandle>, Rejection> {
+        let sink = &mut Out::new(sink);
         let Some(t) = self.thing_for_device(thing)? else { return Ok(None) };
         let x = self.head(t);
         let head = x
@@ -80,7 +80,7 @@ impl<S: Storage> Registry<S> {
             StartNext::Resume => Ok(self.execs.at(x).map(|(k, _)| ExecutionHandle(k))),
             StartNext::Start => {
                 let after = self.prepare_details(x, details)?;
-                Self::ensure_room(sink, 2)?;
+                sink.reserve(2)?;
                 let mut w = self.watch(t);
                 w.changed |= self.set_status(x, ExecutionStatus::InProgress, Actor::Device, now, sink)?;
                 if let Some(after) = after {
@@ -89,7 +89,7 @@ impl<S: Storage> Registry<S> {
                 if let Some(step) = step_timeout {
                     self.set_step(x, step, now);
                 }
-                self.settle(w, sink);
+                self.settle(w, sink)?;
                 Ok(self.execs.at(x).map(|(k, _)| ExecutionHandle(k)))
             }
         }
@@ -108,12 +108,13 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<ExecutionState, Rejection> {
+        let sink = &mut Out::new(sink);
         let (j, t, x) = self.lookup_execution(job, thing, update.execution_number)?;
         self.check_device_access(j, Plane::Data)?;
         let v = self.view_or_missing(x)?;
         let to = rules::update_execution(v.state(), update.status, update.expected_version, &self.policy)?;
         let after = self.prepare_details(x, update.status_details)?;
-        Self::ensure_room(sink, 4)?;
+        sink.reserve(4)?;
         self.check_failure_room(x, to, sink)?;
         let mut w = self.watch(t);
         w.changed |= self.set_status(x, to, Actor::Device, now, sink)?;
@@ -127,7 +128,7 @@ impl<S: Storage> Registry<S> {
         if to.is_terminal() {
             self.after_terminal(x, j, to, now, sink)?;
         }
-        self.settle(w, sink);
+        self.settle(w, sink)?;
         self.state_of(x)
     }
 }

@@ -5,6 +5,7 @@ use crate::id::{ExecutionNumber, JobId, StatusDetails, ThingName, Timestamp, Ver
 use crate::registry::Registry;
 use crate::registry::entries::ExecutionEntry;
 use crate::registry::entries::{ExecIx, JobIx};
+use crate::registry::events::{MISSING_EXECUTION, Out};
 use crate::registry::lists::{ByJob, ByThing, Link};
 use crate::registry::storage::Storage;
 use crate::registry::types::{Cursor, EventSink};
@@ -60,21 +61,21 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<ExecutionState, Rejection> {
+        let sink = &mut Out::new(sink);
         let (j, t, x) = self.lookup_execution(job, thing, None)?;
         let v = self.view_or_missing(x)?;
         let decision = rules::cancel_execution(v.state(), force, expected)?;
         let after = self.prepare_details(x, details)?;
-        Self::ensure_room(sink, 4)?;
+        sink.reserve(4)?;
         let mut w = self.watch(t);
         w.changed |= self.set_status(x, ExecutionStatus::Canceled, Actor::ControlPlane, now, sink)?;
-        if let Some(e) = self.execs.at_mut(x) {
-            e.force_canceled = decision.force_canceled;
-        }
+        let e = self.exec_mut(x)?;
+        e.force_canceled = decision.force_canceled;
         if let Some(after) = after {
             self.store_details(x, after);
         }
-        self.maybe_complete(j, now, sink);
-        self.settle(w, sink);
+        self.maybe_complete(j, now, sink)?;
+        self.settle(w, sink)?;
         self.state_of(x)
     }
 
@@ -145,9 +146,7 @@ impl<S: Storage> Registry<S> {
                 if seen >= max {
                     return Ok(Some(Cursor(key)));
                 }
-                if let Some(v) = self.view(i) {
-                    visit(v);
-                }
+                visit(self.view(i).ok_or(MISSING_EXECUTION)?);
                 seen = seen.saturating_add(1);
             }
             x = L::of(e).next;

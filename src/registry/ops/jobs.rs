@@ -6,6 +6,7 @@ use crate::id::{JobId, ReasonCode, ThingName, Timestamp, VersionNumber};
 use crate::registry::Registry;
 use crate::registry::entries::{ExecIx, JobIx, PairIx, ThingIx};
 use crate::registry::entries::{ExecutionEntry, JobEntry, NEVER, PairEntry};
+use crate::registry::events::Out;
 use crate::registry::index::{Tag, hash, pair_hash, tagged};
 use crate::registry::lists::{ByJob, ByTarget, ByThing};
 use crate::registry::slab::{Links, List};
@@ -30,6 +31,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<JobHandle, Rejection> {
+        let sink = &mut Out::new(sink);
         // The request's own values first (see `rules`), then the state. An empty `targets` is
         // fine here: the request named target groups that have no things yet (the "at least one
         // target" rule of SPEC §5 is about the request's ARNs, which the host checks).
@@ -61,7 +63,7 @@ impl<S: Storage> Registry<S> {
             return Err(Rejection::CapacityExhausted(Table::Jobs));
         }
         // Per execution: notify, notify-next; and the job's `completed` if it has nothing to do.
-        Self::ensure_room(sink, execs.saturating_mul(2).saturating_add(1))?;
+        sink.reserve(execs.saturating_mul(2).saturating_add(1))?;
 
         let entry = JobEntry {
             id: job.id.clone(),
@@ -93,21 +95,19 @@ impl<S: Storage> Registry<S> {
             let t = self.thing_index(name).ok_or(Rejection::NotFound(Resource::Thing))?;
             if self.pair(j, t).is_none() {
                 let p = self.new_pair(j, t)?;
-                if let Some(p) = self.pairs.at_mut(p) {
-                    p.target = true;
-                }
+                let p = self.pair_mut(p)?;
+                p.target = true;
             }
         }
         let first = self.job_entry(j).and_then(|e| e.pairs.head);
-        if let Some(e) = self.jobs.at_mut(j) {
-            e.rollout_next = first;
-        }
+        let e = self.job_mut(j)?;
+        e.rollout_next = first;
         if scheduled {
             self.arm_job(j);
         } else {
             self.roll_out_batch(j, now, sink)?;
             // SPEC §2: a SNAPSHOT job with no things completes at once.
-            self.maybe_complete(j, now, sink);
+            self.maybe_complete(j, now, sink)?;
         }
         Ok(JobHandle(key))
     }
@@ -119,7 +119,7 @@ impl<S: Storage> Registry<S> {
         thing: ThingIx,
         retry_attempt: u8,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<ExecIx, Rejection> {
         let p = match self.pair(job, thing) {
             Some(p) => p,
@@ -150,28 +150,25 @@ impl<S: Storage> Registry<S> {
             pending_link: Links::NONE,
         };
         let (_, x) = self.execs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
-        if let Some(pair) = self.pairs.at_mut(p) {
-            pair.newest = Some(x);
-            pair.highest = pair.highest.max(Some(number));
-        }
+        let pair = self.pair_mut(p)?;
+        pair.newest = Some(x);
+        pair.highest = pair.highest.max(Some(number));
         if let Some(list) = self.job_entry(job).map(|j| j.executions) {
             let list = list.push_back(&mut self.execs, x, ByJob);
-            if let Some(j) = self.jobs.at_mut(job) {
-                j.executions = list;
-                j.process.add(ExecutionStatus::Queued, 1);
-            }
+            let j = self.job_mut(job)?;
+            j.executions = list;
+            j.process.add(ExecutionStatus::Queued, 1);
         }
         if let Some(list) = self.things.at(thing).map(|(_, t)| t.all) {
             let list = list.push_back(&mut self.execs, x, ByThing);
-            if let Some(t) = self.things.at_mut(thing) {
-                t.all = list;
-            }
+            let t = self.thing_mut(thing)?;
+            t.all = list;
         }
         if self.job_entry(job).is_some_and(|j| rules::listed_to_device(j.status, ExecutionStatus::Queued)) {
             self.attach_pending(x);
             w.changed = true;
         }
-        self.settle(w, sink);
+        self.settle(w, sink)?;
         Ok(x)
     }
 
@@ -193,13 +190,11 @@ impl<S: Storage> Registry<S> {
         }
         if let Some(list) = self.job_entry(job).map(|j| j.pairs) {
             let list = list.push_back(&mut self.pairs, p, ByTarget);
-            if let Some(j) = self.jobs.at_mut(job) {
-                j.pairs = list;
-            }
+            let j = self.job_mut(job)?;
+            j.pairs = list;
         }
-        if let Some(t) = self.things.at_mut(thing) {
-            t.pairs = t.pairs.saturating_add(1);
-        }
+        let t = self.thing_mut(thing)?;
+        t.pairs = t.pairs.saturating_add(1);
         Ok(p)
     }
 
@@ -216,6 +211,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<usize, Rejection> {
+        let sink = &mut Out::new(sink);
         self.roll_out_to(job, targets, true, now, sink)
     }
 
@@ -232,6 +228,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<usize, Rejection> {
+        let sink = &mut Out::new(sink);
         self.roll_out_to(job, things, false, now, sink)
     }
 
@@ -241,7 +238,7 @@ impl<S: Storage> Registry<S> {
         targets: &[ThingName],
         counted: bool,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<usize, Rejection> {
         let j = self.find_job(job)?;
         let entry = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?;
@@ -273,7 +270,7 @@ impl<S: Storage> Registry<S> {
         if self.execs.room() < queue || self.pairs.room() < fresh || self.index.room() < fresh {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
-        Self::ensure_room(sink, queue.saturating_mul(2))?;
+        sink.reserve(queue.saturating_mul(2))?;
         let mut queued = 0usize;
         for name in targets {
             // Every target was found registered above.
@@ -288,10 +285,9 @@ impl<S: Storage> Registry<S> {
                 p.target = true;
             }
         }
-        if let Some(e) = self.jobs.at_mut(j) {
-            e.targets = count;
-            e.last_updated_at = now;
-        }
+        let e = self.job_mut(j)?;
+        e.targets = count;
+        e.last_updated_at = now;
         Ok(queued)
     }
 
@@ -307,15 +303,16 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        let sink = &mut Out::new(sink);
         let (j, t, x) = self.lookup_execution(job, thing, None)?;
-        Self::ensure_room(sink, 4)?;
+        sink.reserve(4)?;
         let status = self.exec_entry(x).map(|e| e.status).ok_or(Rejection::NotFound(Resource::Execution))?;
         let mut w = self.watch(t);
         if let Some(to) = rules::remove_target(status, &self.policy) {
             w.changed |= self.set_status(x, to, Actor::Service, now, sink)?;
-            self.maybe_complete(j, now, sink);
+            self.maybe_complete(j, now, sink)?;
         }
-        self.settle(w, sink);
+        self.settle(w, sink)?;
         Ok(())
     }
 
@@ -332,6 +329,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        let sink = &mut Out::new(sink);
         let j = self.find_job(job)?;
         let entry = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?;
         let decision = rules::cancel_job(entry.status, force, &self.policy)?;
@@ -347,36 +345,34 @@ impl<S: Storage> Registry<S> {
         force_canceled: bool,
         reason_code: Option<&ReasonCode>,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
         let affected = self.job_executions(j).filter(|x| self.cancels(*x, scope)).count();
         // Per canceled execution: its event, notify, notify-next; the job's two events.
-        Self::ensure_room(sink, affected.saturating_mul(3).saturating_add(2))?;
+        sink.reserve(affected.saturating_mul(3).saturating_add(2))?;
         let id = self.job_entry(j).map(|e| e.id.clone()).ok_or(Rejection::NotFound(Resource::Job))?;
-        sink.push(Event::Job { job: id.clone(), event: JobEvent::CancellationInProgress });
+        sink.emit(Event::Job { job: id.clone(), event: JobEvent::CancellationInProgress })?;
         let mut cur = self.job_entry(j).and_then(|e| e.executions.head);
         while let Some((x, e)) = self.exec_at(cur) {
             let (next, status, thing) = (e.job_link.next, e.status, e.thing);
             if let Some(to) = rules::cancel_job_execution_effect(status, scope) {
                 let mut w = self.watch(thing);
                 w.changed |= self.set_status(x, to, Actor::ControlPlane, now, sink)?;
-                if let Some(e) = self.execs.at_mut(x) {
-                    e.force_canceled = force_canceled;
-                }
-                self.settle(w, sink);
+                let e = self.exec_mut(x)?;
+                e.force_canceled = force_canceled;
+                self.settle(w, sink)?;
             }
             cur = next;
         }
-        self.set_job_status(j, JobStatus::Canceled, now);
-        if let Some(e) = self.jobs.at_mut(j) {
-            e.force_canceled = force_canceled;
-            e.rollout_next = None;
-            e.rollout_at = NEVER;
-            if let Some(r) = reason_code {
-                e.reason_code = Some(r.clone());
-            }
+        self.set_job_status(j, JobStatus::Canceled, now)?;
+        let e = self.job_mut(j)?;
+        e.force_canceled = force_canceled;
+        e.rollout_next = None;
+        e.rollout_at = NEVER;
+        if let Some(r) = reason_code {
+            e.reason_code = Some(r.clone());
         }
-        sink.push(Event::Job { job: id, event: JobEvent::Canceled });
+        sink.emit(Event::Job { job: id, event: JobEvent::Canceled })?;
         Ok(())
     }
 
@@ -394,11 +390,10 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         let j = self.find_job(job)?;
         config.validate()?;
-        if let Some(e) = self.jobs.at_mut(j) {
-            let schedule = e.config.schedule;
-            e.config = JobConfig { schedule, ..config };
-            e.last_updated_at = now;
-        }
+        let e = self.job_mut(j)?;
+        let schedule = e.config.schedule;
+        e.config = JobConfig { schedule, ..config };
+        e.last_updated_at = now;
         self.arm_job(j);
         Ok(())
     }

@@ -5,6 +5,7 @@ use crate::id::{ThingName, Timestamp};
 use crate::registry::Registry;
 use crate::registry::entries::ThingIx;
 use crate::registry::entries::{ExecutionEntry, ThingEntry};
+use crate::registry::events::Out;
 use crate::registry::index::{Tag, hash, tagged};
 use crate::registry::lists::{ByThing, walk};
 use crate::registry::lookup::hash_of_parts;
@@ -58,6 +59,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        let sink = &mut Out::new(sink);
         let t = self.thing_index(name).filter(|t| self.things.at(*t).is_some_and(|(_, e)| e.registered));
         let t = t.ok_or(Rejection::NotFound(Resource::Thing))?;
         let removes = |r: &Self, e: &ExecutionEntry| {
@@ -70,21 +72,20 @@ impl<S: Storage> Registry<S> {
             .filter(|x| self.exec_entry(*x).is_some_and(|e| removes(self, e).is_some()))
             .count();
         // One event per removed execution and per job that completes, plus notify, notify-next.
-        Self::ensure_room(sink, affected.saturating_mul(2).saturating_add(2))?;
+        sink.reserve(affected.saturating_mul(2).saturating_add(2))?;
         let mut w = self.watch(t);
         let mut cur = head;
         while let Some((x, e)) = self.exec_at(cur) {
             let (next, job, to) = (e.thing_link.next, e.job, removes(self, e));
             if let Some(to) = to {
                 w.changed |= self.set_status(x, to, Actor::Service, now, sink)?;
-                self.maybe_complete(job, now, sink);
+                self.maybe_complete(job, now, sink)?;
             }
             cur = next;
         }
-        if let Some(e) = self.things.at_mut(t) {
-            e.registered = false;
-        }
-        self.settle(w, sink);
+        let e = self.thing_mut(t)?;
+        e.registered = false;
+        self.settle(w, sink)?;
         self.forget_thing_if_unused(t);
         Ok(())
     }

@@ -227,3 +227,44 @@ fn optional_positions_take_no_more_room_than_a_u32() {
         size_of::<PairEntry>(),
     );
 }
+
+/// A sink that reports room but refuses every event.
+struct Liar;
+
+impl EventSink for Liar {
+    fn room(&self) -> usize {
+        usize::MAX
+    }
+    fn push(&mut self, _: Event) {}
+    fn try_push(&mut self, _: Event) -> Result<(), SinkFull> {
+        Err(SinkFull)
+    }
+}
+
+#[test]
+fn a_sink_that_refuses_within_its_room_is_a_logic_bug_not_a_lost_event() {
+    let mut r = reg();
+    things(&mut r, &["a"]);
+    let got = r.create_job(&NewJob::new(&j("j"), TargetSelection::Snapshot), &[t("a")], T0, &mut Liar);
+    assert!(matches!(got, Err(Rejection::LogicBug(_))), "{got:?}");
+    let mut full: heapless::Deque<Event, 1> = heapless::Deque::new();
+    assert_eq!(full.try_push(Event::Notify(t("a"))), Ok(()));
+    assert_eq!(full.try_push(Event::NotifyNext(t("a"))), Err(SinkFull));
+    assert_eq!(full.len(), 1);
+}
+
+#[test]
+fn events_beyond_the_reservation_are_a_logic_bug() {
+    let mut log = Log::default();
+    let mut out = super::events::Out::new(&mut log);
+    let bug = Err(Rejection::LogicBug("an operation emitted more events than it reserved room for"));
+    assert_eq!(out.emit(Event::Notify(t("a"))), bug);
+    out.reserve(2).unwrap();
+    // A reservation further down does not add to the one before.
+    out.reserve(1).unwrap();
+    assert_eq!(out.emit(Event::Notify(t("a"))), Ok(()));
+    assert_eq!(out.emit(Event::Notify(t("a"))), Ok(()));
+    assert_eq!(out.emit(Event::Notify(t("a"))), bug);
+    assert_eq!(Tight(1).room(), 1);
+    assert_eq!(super::events::Out::new(&mut Tight(1)).reserve(2), Err(Rejection::Throttled));
+}
