@@ -188,13 +188,7 @@ impl<S: Storage> Registry<S> {
             before = e.thing_link.prev;
         }
         let list = list.insert_after(&mut self.execs, before, x, ByPending);
-        let t = self.thing_mut(thing)?;
-        if in_progress {
-            t.in_progress = list;
-        } else {
-            t.queued = list;
-        }
-        Ok(())
+        self.set_pending_list(thing, in_progress, list)
     }
 
     /// Takes an execution out of its thing's pending list, if it is in one.
@@ -209,6 +203,16 @@ impl<S: Storage> Registry<S> {
         let in_progress = matches!(status, ExecutionStatus::InProgress);
         let list = if in_progress { t.in_progress } else { t.queued };
         let list = list.unlink(&mut self.execs, x, ByPending);
+        self.set_pending_list(thing, in_progress, list)
+    }
+
+    /// Stores a thing's IN_PROGRESS (`in_progress`) or QUEUED list.
+    fn set_pending_list(
+        &mut self,
+        thing: ThingIx,
+        in_progress: bool,
+        list: List<ExecIx>,
+    ) -> Result<(), Rejection> {
         let t = self.thing_mut(thing)?;
         if in_progress {
             t.in_progress = list;
