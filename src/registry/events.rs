@@ -1,4 +1,5 @@
-//! Event room and emission: notify / notify-next per thing (R15) and lifecycle events (SPEC 7.4).
+//! Event room and emission: notify / notify-next per thing (R15) and lifecycle events
+//! (SPEC 7.4).
 
 use super::Registry;
 use super::entries::{ExecIx, ThingIx};

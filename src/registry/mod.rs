@@ -25,6 +25,15 @@
 //!
 //! Handles carry a generation: once an execution is deleted, its handle finds nothing, even after
 //! its slot and its execution number have been reused.
+//!
+//! # Layout of the source
+//!
+//! `types` (handles, events, sink, arguments), `entries` (stored records and their typed
+//! positions), `storage`, `views`; the mechanics: `slab` (generational tables, `Ix`), `lists`
+//! (one intrusive list for every list), `index` (lookup by id and name), `lookup`, `events` (the
+//! room an operation reserves and spends), `transition` (the one place an execution's or a job's
+//! status changes), `time` (timers, `advance`, schedules), `details` (statusDetails), `snapshot`;
+//! and the operations in `ops/{things,jobs,delete,executions,device}`.
 
 mod details;
 mod entries;

@@ -1,4 +1,5 @@
-//! Time: timers, `advance`, and job schedule events (start, rollout batches, end, maintenance windows).
+//! Time: timers, `advance`, and job schedule events (start, rollout batches, end, maintenance
+//! windows).
 
 use super::Registry;
 use super::entries::{ExecIx, JobIx};

@@ -1,4 +1,5 @@
-//! The one place an execution's status changes, and what a terminal status sets off (abort, retry, completion).
+//! The one place an execution's status changes and the one place a job's does, and what a
+//! terminal status sets off (abort, retry, completion).
 
 use super::Registry;
 use super::entries::{ABORT_REASON, NEVER};

@@ -1,4 +1,5 @@
-//! Public handles, events, the event sink, and the arguments and results of the registry's operations.
+//! Public handles, events, the event sink, and the arguments and results of the registry's
+//! operations.
 
 use super::slab::Key;
 use crate::config::JobConfig;
