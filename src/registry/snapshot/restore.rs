@@ -1,335 +1,23 @@
-//! Snapshot and restore of the whole registry (feature `serde`); see [`Snapshot`].
+//! Reading a snapshot: each item inserted as it arrives, and checked.
 
 use core::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde::ser::{SerializeSeq, SerializeStruct};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer};
 
-use super::{
-    DetailsBuf, ExecutionEntry, JobEntry, Links, List, NIL, ProcessDetails, Registry, Storage, Tag,
-    ThingEntry, Which, hash, tagged,
-};
+use super::FORMAT;
+use super::save::ThingRec;
 use crate::config::JobConfig;
 use crate::id::{
     ExecutionNumber, JobId, NamespaceId, ReasonCode, StatusDetails, ThingName, Timestamp, VersionNumber,
     check_details_key, check_details_value,
 };
+use crate::registry::entries::{JobIx, ThingIx};
+use crate::registry::index::{Tag, hash, tagged};
+use crate::registry::lists::{ByJob, ByPending, ByThing};
+use crate::registry::slab::{Links, List};
+use crate::registry::{DetailsBuf, ExecutionEntry, JobEntry, ProcessDetails, Registry, Storage};
 use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
-
-/// The snapshot format version.
-pub const FORMAT: u32 = 4;
-
-/// Snapshot and restore of the whole registry (feature `serde`).
-///
-/// [`Registry::snapshot`] serializes the logical state: things, jobs with their (job, thing)
-/// pairs and executions in creation order, and the order of each thing's lists. It streams:
-/// nothing is collected first. [`Registry::restore`] rebuilds the tables, the index and every
-/// list from it, also without allocating, and checks it as it goes: a snapshot that names an
-/// unknown thing, repeats an execution, breaks a list or overfills a table is refused.
-///
-/// Handles and cursors are process-local: they do not survive a restore.
-///
-/// The format (field order matters; it is the order [`Registry::snapshot`] writes):
-///
-/// ```text
-/// { "format": 1, "deletionDelay": s,
-///   "things": [ { "name", "registered" } ],
-///   "jobs": [ { "id", "status", "selection", "namespace", "createdAt", "lastUpdatedAt",
-///               "completedAt", "reasonCode", "forceCanceled", "targets", "config",
-///               "deletionDue", "seq", "started", "ended", "rolloutAt", "rolloutNext",
-///               "pairs": [ [thing, highest, [failedRetries, timedOutRetries], target] ],
-///               "executions": [ { "thing", "number", "version", "status", "forceCanceled",
-///                                 "retryAttempt", "queuedAt", "startedAt", "lastUpdatedAt",
-///                                 "timeoutAt", "deadline", "statusDetails": [ [k, v] ] } ] } ],
-///   "order": [ { "thing", "all": [ [job, number] ], "inProgress": [...], "queued": [...] } ] }
-/// ```
-pub struct Snapshot<'r, S: Storage>(&'r Registry<S>);
-
-impl<S: Storage> Registry<S> {
-    /// The whole state, to serialize (feature `serde`).
-    pub fn snapshot(&self) -> Snapshot<'_, S> {
-        Snapshot(self)
-    }
-
-    /// A registry over `storage` with the state of a snapshot (feature `serde`).
-    ///
-    /// # Errors
-    /// The deserializer's error, with a message, for malformed, inconsistent or oversized
-    /// snapshots.
-    pub fn restore<'de, D: Deserializer<'de>>(
-        storage: S,
-        policy: crate::Policy,
-        d: D,
-    ) -> Result<Self, D::Error> {
-        let mut r = Self::new(storage, policy);
-        d.deserialize_struct(
-            "Registry",
-            &["format", "deletionDelay", "things", "jobs", "order"],
-            Top(&mut r),
-        )?;
-        r.check_restored().map_err(de::Error::custom)?;
-        r.rebuild_timers();
-        Ok(r)
-    }
-
-    /// After restore: every execution is in its thing's list, and the pending lists hold
-    /// exactly the pending executions of jobs devices can see. (`link` already refused
-    /// duplicates and other things' executions, so comparing totals is enough.)
-    fn check_restored(&self) -> Result<(), &'static str> {
-        let (mut listed, mut pending) = (0usize, 0usize);
-        for (_, t) in indices(self.things.len()).filter_map(|i| self.things.at(i)) {
-            listed = listed.saturating_add(usize::try_from(t.all.len).unwrap_or(usize::MAX));
-            let p = t.in_progress.len.saturating_add(t.queued.len);
-            pending = pending.saturating_add(usize::try_from(p).unwrap_or(usize::MAX));
-        }
-        if listed != self.execs.used() {
-            return Err("snapshot: the order section does not list every execution");
-        }
-        let visible_pending = indices(self.execs.len())
-            .filter_map(|i| self.exec_entry(i))
-            .filter(|e| {
-                self.job_entry(e.job).is_some_and(|j| crate::rules::listed_to_device(j.status, e.status))
-            })
-            .count();
-        if pending != visible_pending {
-            return Err("snapshot: the pending lists do not hold exactly the pending executions");
-        }
-        Ok(())
-    }
-}
-
-// ---- serialize ----------------------------------------------------------------------------------
-
-impl<S: Storage> Serialize for Snapshot<'_, S> {
-    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
-        let r = self.0;
-        let mut st = z.serialize_struct("Registry", 5)?;
-        st.serialize_field("format", &FORMAT)?;
-        st.serialize_field("deletionDelay", &r.deletion_delay)?;
-        st.serialize_field("things", &ThingsSer(r))?;
-        st.serialize_field("jobs", &JobsSer(r))?;
-        st.serialize_field("order", &OrdersSer(r))?;
-        st.end()
-    }
-}
-
-fn indices(len: usize) -> impl Iterator<Item = u32> {
-    (0..len).filter_map(|i| u32::try_from(i).ok())
-}
-
-struct ThingsSer<'r, S: Storage>(&'r Registry<S>);
-
-impl<S: Storage> Serialize for ThingsSer<'_, S> {
-    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
-        let r = self.0;
-        let mut seq = z.serialize_seq(Some(r.things.used()))?;
-        for i in indices(r.things.len()) {
-            if let Some((_, t)) = r.things.at(i) {
-                seq.serialize_element(&ThingRec { name: t.name.clone(), registered: t.registered })?;
-            }
-        }
-        seq.end()
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct ThingRec {
-    name: ThingName,
-    registered: bool,
-}
-
-struct JobsSer<'r, S: Storage>(&'r Registry<S>);
-
-impl<S: Storage> Serialize for JobsSer<'_, S> {
-    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
-        let r = self.0;
-        let mut seq = z.serialize_seq(Some(r.jobs.used()))?;
-        for i in indices(r.jobs.len()) {
-            if let Some((_, j)) = r.jobs.at(i) {
-                seq.serialize_element(&JobSer { r, index: i, job: j })?;
-            }
-        }
-        seq.end()
-    }
-}
-
-struct JobSer<'r, S: Storage> {
-    r: &'r Registry<S>,
-    index: u32,
-    job: &'r JobEntry,
-}
-
-impl<S: Storage> Serialize for JobSer<'_, S> {
-    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
-        let j = self.job;
-        let due = self.r.deleting.iter().find(|(d, _)| *d == self.index).map(|(_, due)| *due);
-        let rollout_next = self
-            .r
-            .pairs
-            .at(j.rollout_next)
-            .and_then(|(_, p)| self.r.things.at(p.thing))
-            .map(|(_, t)| &t.name);
-        let mut st = z.serialize_struct("Job", 19)?;
-        st.serialize_field("id", &j.id)?;
-        st.serialize_field("status", &j.status)?;
-        st.serialize_field("selection", &j.selection)?;
-        st.serialize_field("namespace", &j.namespace)?;
-        st.serialize_field("createdAt", &j.created_at)?;
-        st.serialize_field("lastUpdatedAt", &j.last_updated_at)?;
-        st.serialize_field("completedAt", &j.completed_at)?;
-        st.serialize_field("reasonCode", &j.reason_code)?;
-        st.serialize_field("forceCanceled", &j.force_canceled)?;
-        st.serialize_field("targets", &j.targets)?;
-        st.serialize_field("config", &j.config)?;
-        st.serialize_field("deletionDue", &due)?;
-        st.serialize_field("seq", &j.seq)?;
-        st.serialize_field("started", &j.started)?;
-        st.serialize_field("ended", &j.ended)?;
-        st.serialize_field("rolloutAt", &j.rollout_at)?;
-        st.serialize_field("rolloutNext", &rollout_next)?;
-        st.serialize_field("pairs", &PairsSer { r: self.r, job: j })?;
-        st.serialize_field("executions", &ExecsSer { r: self.r, job: self.index })?;
-        st.end()
-    }
-}
-
-struct PairsSer<'r, S: Storage> {
-    r: &'r Registry<S>,
-    job: &'r JobEntry,
-}
-
-impl<S: Storage> Serialize for PairsSer<'_, S> {
-    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
-        let mut seq = z.serialize_seq(usize::try_from(self.job.pairs.len).ok())?;
-        let mut p = self.job.pairs.head;
-        while let Some((_, pair)) = self.r.pairs.at(p) {
-            let thing = self.r.things.at(pair.thing).map(|(_, t)| &t.name);
-            seq.serialize_element(&(thing, pair.highest, pair.retries, pair.target))?;
-            p = pair.job_link.next;
-        }
-        seq.end()
-    }
-}
-
-struct ExecsSer<'r, S: Storage> {
-    r: &'r Registry<S>,
-    job: u32,
-}
-
-impl<S: Storage> Serialize for ExecsSer<'_, S> {
-    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
-        let r = self.r;
-        let len = r.job_entry(self.job).and_then(|j| usize::try_from(j.executions.len).ok());
-        let mut seq = z.serialize_seq(len)?;
-        for x in r.job_executions(self.job) {
-            if let Some(e) = r.exec_entry(x) {
-                let thing = r.things.at(e.thing).map(|(_, t)| &t.name);
-                let details = r.details.at(e.details).map(|(_, d)| d);
-                seq.serialize_element(&ExecSer { e, thing, details })?;
-            }
-        }
-        seq.end()
-    }
-}
-
-struct ExecSer<'r> {
-    e: &'r ExecutionEntry,
-    thing: Option<&'r ThingName>,
-    details: Option<&'r DetailsBuf>,
-}
-
-impl Serialize for ExecSer<'_> {
-    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
-        let e = self.e;
-        let mut st = z.serialize_struct("Execution", 12)?;
-        st.serialize_field("thing", &self.thing)?;
-        st.serialize_field("number", &e.number)?;
-        st.serialize_field("version", &e.version)?;
-        st.serialize_field("status", &e.status)?;
-        st.serialize_field("forceCanceled", &e.force_canceled)?;
-        st.serialize_field("retryAttempt", &e.retry_attempt)?;
-        st.serialize_field("queuedAt", &e.queued_at)?;
-        st.serialize_field("startedAt", &e.started_at)?;
-        st.serialize_field("lastUpdatedAt", &e.last_updated_at)?;
-        st.serialize_field("timeoutAt", &e.timeout_at)?;
-        st.serialize_field("deadline", &e.deadline)?;
-        st.serialize_field("statusDetails", &DetailsSer(self.details))?;
-        st.end()
-    }
-}
-
-struct DetailsSer<'r>(Option<&'r DetailsBuf>);
-
-impl Serialize for DetailsSer<'_> {
-    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
-        let pairs = self.0.map(DetailsBuf::pairs);
-        let mut seq = z.serialize_seq(pairs.clone().map(Iterator::count))?;
-        for pair in pairs.into_iter().flatten() {
-            seq.serialize_element(&pair)?;
-        }
-        seq.end()
-    }
-}
-
-struct OrdersSer<'r, S: Storage>(&'r Registry<S>);
-
-impl<S: Storage> Serialize for OrdersSer<'_, S> {
-    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
-        let r = self.0;
-        let mut seq = z.serialize_seq(Some(r.things.used()))?;
-        for i in indices(r.things.len()) {
-            if let Some((_, t)) = r.things.at(i) {
-                seq.serialize_element(&OrderSer { r, t })?;
-            }
-        }
-        seq.end()
-    }
-}
-
-struct OrderSer<'r, S: Storage> {
-    r: &'r Registry<S>,
-    t: &'r ThingEntry,
-}
-
-impl<S: Storage> Serialize for OrderSer<'_, S> {
-    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
-        let mut st = z.serialize_struct("Order", 4)?;
-        st.serialize_field("thing", &self.t.name)?;
-        st.serialize_field("all", &RefsSer { r: self.r, list: self.t.all, which: Which::Thing })?;
-        st.serialize_field(
-            "inProgress",
-            &RefsSer { r: self.r, list: self.t.in_progress, which: Which::Pending },
-        )?;
-        st.serialize_field("queued", &RefsSer { r: self.r, list: self.t.queued, which: Which::Pending })?;
-        st.end()
-    }
-}
-
-struct RefsSer<'r, S: Storage> {
-    r: &'r Registry<S>,
-    list: List,
-    which: Which,
-}
-
-impl<S: Storage> Serialize for RefsSer<'_, S> {
-    fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
-        let mut seq = z.serialize_seq(usize::try_from(self.list.len).ok())?;
-        let mut x = self.list.head;
-        while let Some(e) = self.r.exec_entry(x) {
-            if let Some(j) = self.r.job_entry(e.job) {
-                seq.serialize_element(&(&j.id, e.number))?;
-            }
-            x = match self.which {
-                Which::Thing => e.thing_link.next,
-                Which::Pending | Which::Job => e.pending_link.next,
-            };
-        }
-        seq.end()
-    }
-}
-
-// ---- restore ------------------------------------------------------------------------------------
 
 /// A short owned string (field names), copied from whatever the deserializer hands over.
 struct Bounded<const N: usize>(heapless::String<N>);
@@ -382,7 +70,7 @@ fn each<'de, A: SeqAccess<'de>>(
     Ok(())
 }
 
-struct Top<'r, S: Storage>(&'r mut Registry<S>);
+pub(super) struct Top<'r, S: Storage>(pub(super) &'r mut Registry<S>);
 
 impl<'de, S: Storage> Visitor<'de> for Top<'_, S> {
     type Value = ();
@@ -415,8 +103,8 @@ enum Part {
     Things,
     Jobs,
     Orders,
-    Pairs(u32),
-    Executions(u32),
+    Pairs(JobIx),
+    Executions(JobIx),
 }
 
 /// A sequence of snapshot items, each inserted as it arrives.
@@ -461,7 +149,7 @@ fn restore_thing<S: Storage>(r: &mut Registry<S>, t: ThingRec) -> Result<(), &'s
         return Err("snapshot: a thing is listed twice");
     }
     let handle = r.add_thing(&t.name).map_err(|_| "snapshot: the things table is full")?;
-    if let Some(e) = r.things.at_mut(handle.0.index) {
+    if let Some(e) = r.things.find(handle.0).and_then(|t| r.things.at_mut(t)) {
         e.registered = t.registered;
     }
     Ok(())
@@ -469,7 +157,7 @@ fn restore_thing<S: Storage>(r: &mut Registry<S>, t: ThingRec) -> Result<(), &'s
 
 fn restore_pair<S: Storage>(
     r: &mut Registry<S>,
-    job: u32,
+    job: JobIx,
     thing: &ThingName,
     (highest, retries, target): (Option<ExecutionNumber>, [u8; 2], bool),
 ) -> Result<(), &'static str> {
@@ -575,7 +263,7 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
             config,
             executions: List::EMPTY,
             pairs: List::EMPTY,
-            rollout_next: NIL,
+            rollout_next: None,
             rollout_at,
             ended,
             started,
@@ -583,29 +271,28 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
         };
         r.job_seq = r.job_seq.max(seq.saturating_add(1));
         let h = hash(Tag::Job, entry.id.as_str().as_bytes());
-        let key = r.jobs.insert(entry).ok_or_else(|| bad::<A::Error>("snapshot: the jobs table is full"))?;
-        r.index.insert(h, tagged(Tag::Job, key.index));
+        let (_, j) =
+            r.jobs.insert(entry).ok_or_else(|| bad::<A::Error>("snapshot: the jobs table is full"))?;
+        r.index.insert(h, tagged(Tag::Job, j.get()));
         if let Some(due) = due {
             // SPEC §6: at most 10.
             r.deleting
-                .push((key.index, due))
+                .push((j, due))
                 .map_err(|_| bad::<A::Error>("snapshot: more than 10 jobs are being deleted"))?;
         }
         expect_key(&mut map, "pairs")?;
-        map.next_value_seed(SeqOf(&mut *r, Part::Pairs(key.index)))?;
+        map.next_value_seed(SeqOf(&mut *r, Part::Pairs(j)))?;
         if let Some(name) = rollout_next {
             let t = r
                 .thing_index(&name)
                 .ok_or_else(|| bad::<A::Error>("snapshot: rolloutNext names an unknown thing"))?;
-            let p = r
-                .pair(key.index, t)
-                .ok_or_else(|| bad::<A::Error>("snapshot: rolloutNext names no target"))?;
-            if let Some(e) = r.jobs.at_mut(key.index) {
-                e.rollout_next = p;
+            let p = r.pair(j, t).ok_or_else(|| bad::<A::Error>("snapshot: rolloutNext names no target"))?;
+            if let Some(e) = r.jobs.at_mut(j) {
+                e.rollout_next = Some(p);
             }
         }
         expect_key(&mut map, "executions")?;
-        map.next_value_seed(SeqOf(&mut *r, Part::Executions(key.index)))?;
+        map.next_value_seed(SeqOf(&mut *r, Part::Executions(j)))?;
         if map.next_key::<Bounded<24>>()?.is_some() {
             return Err(bad("snapshot: unexpected field after a job's `executions`"));
         }
@@ -613,7 +300,7 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
     }
 }
 
-struct ExecSeed<'r, S: Storage>(&'r mut Registry<S>, u32);
+struct ExecSeed<'r, S: Storage>(&'r mut Registry<S>, JobIx);
 
 impl<'de, S: Storage> DeserializeSeed<'de> for ExecSeed<'_, S> {
     type Value = ();
@@ -661,9 +348,11 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
             .ok_or_else(|| bad::<A::Error>("snapshot: an execution names an unknown thing"))?;
         let p =
             r.pair(job, t).ok_or_else(|| bad::<A::Error>("snapshot: an execution's pair is not listed"))?;
-        let (newest, highest) = r.pairs.at(p).map_or((NIL, None), |(_, e)| (e.newest, e.highest));
+        let (newest, highest) = r.pairs.at(p).map_or((None, None), |(_, e)| (e.newest, e.highest));
         // Within a pair, numbers grow with creation (R7), and never pass the remembered highest.
-        if r.exec_entry(newest).is_some_and(|e| e.number >= number) || highest.is_none_or(|h| number > h) {
+        if newest.and_then(|x| r.exec_entry(x)).is_some_and(|e| e.number >= number)
+            || highest.is_none_or(|h| number > h)
+        {
             return Err(bad(
                 "snapshot: execution numbers of a (job, thing) must grow and stay within `highest`",
             ));
@@ -671,8 +360,7 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
         if r.execs.room() == 0 || (!details.0.0.is_empty() && r.details.room() == 0) {
             return Err(bad("snapshot: the executions or details table is full"));
         }
-        let d =
-            if details.0.0.is_empty() { NIL } else { r.details.insert(details.0).map_or(NIL, |k| k.index) };
+        let d = if details.0.0.is_empty() { None } else { r.details.insert(details.0).map(|(_, d)| d) };
         let entry = ExecutionEntry {
             job,
             thing: t,
@@ -692,14 +380,13 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
             thing_link: Links::NONE,
             pending_link: Links::NONE,
         };
-        let key =
+        let (_, x) =
             r.execs.insert(entry).ok_or_else(|| bad::<A::Error>("snapshot: the executions table is full"))?;
-        let x = key.index;
         if let Some(e) = r.pairs.at_mut(p) {
-            e.newest = x;
+            e.newest = Some(x);
         }
         if let Some(list) = r.job_entry(job).map(|j| j.executions) {
-            let list = r.push_back(list, x, Which::Job);
+            let list = list.push_back(&mut r.execs, x, ByJob);
             if let Some(j) = r.jobs.at_mut(job) {
                 j.executions = list;
                 j.process.add(status, 1);
@@ -792,7 +479,7 @@ enum ListOf {
     Queued,
 }
 
-struct RefsSeed<'r, S: Storage>(&'r mut Registry<S>, u32, ListOf);
+struct RefsSeed<'r, S: Storage>(&'r mut Registry<S>, ThingIx, ListOf);
 
 impl<'de, S: Storage> DeserializeSeed<'de> for RefsSeed<'_, S> {
     type Value = ();
@@ -817,7 +504,7 @@ impl<'de, S: Storage> Visitor<'de> for RefsSeed<'_, S> {
 
 fn link<S: Storage>(
     r: &mut Registry<S>,
-    t: u32,
+    t: ThingIx,
     which: ListOf,
     job: &JobId,
     number: ExecutionNumber,
@@ -849,14 +536,13 @@ fn link<S: Storage>(
     if !wanted {
         return Err("snapshot: a pending list holds an execution that is not pending there");
     }
-    if links != Links::NONE || list.head == x {
+    if links != Links::NONE || list.head == Some(x) {
         return Err("snapshot: an execution is listed twice");
     }
-    let w = match which {
-        ListOf::All => Which::Thing,
-        ListOf::InProgress | ListOf::Queued => Which::Pending,
+    let list = match which {
+        ListOf::All => list.push_back(&mut r.execs, x, ByThing),
+        ListOf::InProgress | ListOf::Queued => list.push_back(&mut r.execs, x, ByPending),
     };
-    let list = r.push_back(list, x, w);
     if let Some(th) = r.things.at_mut(t) {
         match which {
             ListOf::All => th.all = list,

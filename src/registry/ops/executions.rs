@@ -1,0 +1,156 @@
+//! Executions on the control plane: describe, cancel, list.
+
+use crate::error::{ExecutionState, Plane, Rejection, Resource};
+use crate::id::{ExecutionNumber, JobId, StatusDetails, ThingName, Timestamp, VersionNumber};
+use crate::registry::Registry;
+use crate::registry::entries::ExecutionEntry;
+use crate::registry::entries::{ExecIx, JobIx};
+use crate::registry::events::{MISSING_EXECUTION, Out};
+use crate::registry::lists::{ByJob, ByThing, Link};
+use crate::registry::storage::Storage;
+use crate::registry::types::{Cursor, EventSink};
+use crate::registry::views::ExecutionView;
+use crate::rules::{self, Actor};
+use crate::status::{ExecutionStatus, JobStatus};
+
+impl<S: Storage> Registry<S> {
+    /// DescribeJobExecution (SPEC 4.2, 4.3, R11): by number, or the latest.
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException`; on the data plane also for a job being deleted (SEED-CLI),
+    /// and `TerminalStateException` per R11.
+    pub fn describe_execution(
+        &self,
+        job: &JobId,
+        thing: &ThingName,
+        number: Option<ExecutionNumber>,
+        plane: Plane,
+    ) -> Result<ExecutionView<'_>, Rejection> {
+        let (j, _, x) = self.lookup_execution(job, thing, number)?;
+        self.check_device_access(j, plane)?;
+        let v = self.view_or_missing(x)?;
+        rules::describe_execution(v.state(), plane, &self.policy)?;
+        Ok(v)
+    }
+
+    /// Devices cannot reach executions of a job being deleted (SEED-CLI).
+    pub(in crate::registry) fn check_device_access(&self, j: JobIx, plane: Plane) -> Result<(), Rejection> {
+        match plane {
+            Plane::Control => Ok(()),
+            Plane::Data
+                if self.job_entry(j).is_some_and(|e| matches!(e.status, JobStatus::DeletionInProgress)) =>
+            {
+                Err(Rejection::NotFound(Resource::Execution))
+            }
+            Plane::Data => Ok(()),
+        }
+    }
+
+    /// CancelJobExecution (SPEC 4.2, T8, T9, R16): the execution becomes CANCELED.
+    ///
+    /// # Errors
+    /// As [`rules::cancel_execution`]; unknown execution; capacity and sink limits.
+    #[allow(clippy::too_many_arguments)]
+    pub fn cancel_execution(
+        &mut self,
+        job: &JobId,
+        thing: &ThingName,
+        force: bool,
+        expected: Option<VersionNumber>,
+        details: Option<StatusDetails<'_>>,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<ExecutionState, Rejection> {
+        let sink = &mut Out::new(sink);
+        let (j, t, x) = self.lookup_execution(job, thing, None)?;
+        let v = self.view_or_missing(x)?;
+        let decision = rules::cancel_execution(v.state(), force, expected)?;
+        let after = self.prepare_details(x, details)?;
+        sink.reserve(4)?;
+        let mut w = self.watch(t);
+        w.changed |= self.set_status(x, ExecutionStatus::Canceled, Actor::ControlPlane, now, sink)?;
+        let e = self.exec_mut(x)?;
+        e.force_canceled = decision.force_canceled;
+        if let Some(after) = after {
+            self.store_details(x, after)?;
+        }
+        self.maybe_complete(j, now, sink)?;
+        self.settle(w, sink)?;
+        self.state_of(x)
+    }
+
+    /// ListJobExecutionsForJob (SPEC 4.1): up to `max` executions of the job in creation order,
+    /// filtered by status; returns the cursor to go on from, if more remain.
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException` for an unknown job; `InvalidRequestException` for a cursor
+    /// whose execution no longer exists.
+    pub fn list_for_job(
+        &self,
+        job: &JobId,
+        status: Option<ExecutionStatus>,
+        from: Option<Cursor>,
+        max: usize,
+        visit: impl FnMut(ExecutionView<'_>),
+    ) -> Result<Option<Cursor>, Rejection> {
+        let j = self.find_job(job)?;
+        let head = self.job_entry(j).and_then(|e| e.executions.head);
+        self.page(head, ByJob, status, from, max, visit)
+    }
+
+    /// ListJobExecutionsForThing (SPEC 4.1): like [`Registry::list_for_job`], over the thing's
+    /// executions of every job.
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException` for an unknown thing; a stale cursor.
+    pub fn list_for_thing(
+        &self,
+        thing: &ThingName,
+        status: Option<ExecutionStatus>,
+        from: Option<Cursor>,
+        max: usize,
+        visit: impl FnMut(ExecutionView<'_>),
+    ) -> Result<Option<Cursor>, Rejection> {
+        let t = self.thing_index(thing).ok_or(Rejection::NotFound(Resource::Thing))?;
+        // A deleted thing is still listed while executions of it exist.
+        let (head, known) =
+            self.things.at(t).map_or((None, false), |(_, e)| (e.all.head, e.registered || e.all.len > 0));
+        if !known {
+            return Err(Rejection::NotFound(Resource::Thing));
+        }
+        self.page(head, ByThing, status, from, max, visit)
+    }
+
+    pub(in crate::registry) fn page<L: Link<ExecutionEntry>>(
+        &self,
+        head: Option<ExecIx>,
+        _: L,
+        status: Option<ExecutionStatus>,
+        from: Option<Cursor>,
+        max: usize,
+        mut visit: impl FnMut(ExecutionView<'_>),
+    ) -> Result<Option<Cursor>, Rejection> {
+        let mut x = match from {
+            None => head,
+            Some(Cursor(key)) => {
+                let x = self
+                    .execs
+                    .find(key)
+                    .ok_or(Rejection::InvalidRequest(crate::error::InvalidRequest::StaleCursor))?;
+                Some(x)
+            }
+        };
+        let mut seen = 0usize;
+        while let Some((i, (key, e))) = x.and_then(|i| Some((i, self.execs.at(i)?))) {
+            if status.is_none_or(|s| s == e.status) {
+                if seen >= max {
+                    return Ok(Some(Cursor(key)));
+                }
+                visit(self.view(i).ok_or(MISSING_EXECUTION)?);
+                seen = seen.saturating_add(1);
+            }
+            x = L::of(e).next;
+        }
+        Ok(None)
+    }
+}

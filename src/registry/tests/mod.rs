@@ -1,0 +1,270 @@
+//! Registry scenarios: every operation and rejection, numbering and reuse, stale handles, the
+//! limit of 10 deletions, pending order, full tables, counters and notification sequences.
+
+extern crate std;
+
+use std::string::{String, ToString};
+use std::vec::Vec;
+
+use super::*;
+use crate::config::JobConfig;
+use crate::error::{ExecutionState, Plane, Rejection, Resource, Table};
+use crate::error::{InvalidRequest, Limit};
+use crate::id::{
+    ExecutionNumber, JobId, ReasonCode, StatusDetails, StepTimeout, ThingName, Timestamp, VersionNumber,
+};
+use crate::policy::{DetailsWrite, NotifyOn, UnknownThing};
+use crate::policy::{Numbering, PendingCap};
+use crate::rules::{self};
+use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
+
+mod lifecycle;
+mod model_findings;
+#[cfg(feature = "serde")]
+mod snapshot;
+mod tables;
+mod time;
+mod timers;
+
+type Reg = Registry<Fixed<8, 8, 64, 8, 256>>;
+
+fn reg() -> Reg {
+    Registry::new(Fixed, Policy::DEFAULT)
+}
+
+fn reg_with(policy: Policy) -> Reg {
+    Registry::new(Fixed, policy)
+}
+
+fn t(s: &str) -> ThingName {
+    ThingName::new(s).unwrap()
+}
+
+fn j(s: &str) -> JobId {
+    JobId::new(s).unwrap()
+}
+
+fn n(x: u64) -> ExecutionNumber {
+    ExecutionNumber::new(x).unwrap()
+}
+
+fn v(x: u64) -> VersionNumber {
+    VersionNumber::new(x).unwrap()
+}
+
+const T0: Timestamp = Timestamp(1_700_000_000);
+
+/// A sink that records events as short strings.
+#[derive(Default)]
+struct Log(Vec<String>);
+
+impl EventSink for Log {
+    fn room(&self) -> usize {
+        usize::MAX
+    }
+    fn push(&mut self, e: Event) {
+        self.0.push(match e {
+            Event::Notify(t) => std::format!("notify {t}"),
+            Event::NotifyNext(t) => std::format!("notify-next {t}"),
+            Event::Job { job, event } => std::format!("job {job} {}", event.as_str()),
+            Event::Execution { job, thing, number, event } => {
+                std::format!("execution {job} {thing} #{number} {}", event.as_str())
+            }
+        });
+    }
+}
+
+impl Log {
+    fn take(&mut self) -> Vec<String> {
+        core::mem::take(&mut self.0)
+    }
+}
+
+/// A sink with a fixed room.
+struct Tight(usize);
+
+impl EventSink for Tight {
+    fn room(&self) -> usize {
+        self.0
+    }
+    fn push(&mut self, _: Event) {
+        self.0 = self.0.checked_sub(1).expect("pushed past the room it announced");
+    }
+}
+
+fn things(r: &mut Reg, names: &[&str]) {
+    for name in names {
+        r.add_thing(&t(name)).unwrap();
+    }
+}
+
+fn create(
+    r: &mut Reg,
+    id: &str,
+    targets: &[&str],
+    now: Timestamp,
+    log: &mut Log,
+) -> Result<JobHandle, Rejection> {
+    let targets: Vec<ThingName> = targets.iter().map(|s| t(s)).collect();
+    let id = j(id);
+    r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &targets, now, log)
+}
+
+fn update(status: ExecutionStatus) -> Update<'static> {
+    Update {
+        status,
+        status_details: None,
+        expected_version: None,
+        execution_number: None,
+        step_timeout: None,
+    }
+}
+
+fn pending_ids<S: Storage>(r: &Registry<S>, thing: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    r.pending(&t(thing), |v| out.push(std::format!("{}#{}:{}", v.job_id(), v.number(), v.status()))).unwrap();
+    out
+}
+
+/// Invariants that hold after every operation.
+fn check<S: Storage>(r: &Registry<S>) {
+    let mut seen = std::collections::HashSet::new();
+    for i in r.jobs.positions() {
+        let Some((_, job)) = r.jobs.at(i) else { continue };
+        let mut recount = ProcessDetails::default();
+        for x in r.job_executions(i) {
+            let e = r.exec_entry(x).unwrap();
+            recount.add(e.status, 1);
+            assert!(
+                seen.insert((e.job.get(), e.thing.get(), e.number)),
+                "two executions share (job, thing, number)"
+            );
+            assert_eq!(e.job, i);
+        }
+        assert_eq!(job.process, recount, "counters of {} differ from a recount", job.id);
+    }
+    for i in r.things.positions() {
+        let Some((_, thing)) = r.things.at(i) else { continue };
+        let listed: Vec<u32> = r.pending_iter(i).map(|x| x.get()).collect();
+        let mut expected: Vec<u32> = Vec::new();
+        let at = |x: u32| r.exec_entry(super::slab::Ix::new(x).unwrap()).unwrap();
+        for status in [ExecutionStatus::InProgress, ExecutionStatus::Queued] {
+            let mut x = thing.all.head;
+            while let Some((xi, e)) = r.exec_at(x) {
+                let visible = r.job_entry(e.job).is_some_and(|j| rules::listed_to_device(j.status, e.status));
+                if e.status == status && visible {
+                    expected.push(xi.get());
+                }
+                x = e.thing_link.next;
+            }
+        }
+        // Same members; IN_PROGRESS before QUEUED.
+        let mut a = listed.clone();
+        let mut b = expected.clone();
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b, "pending list of {} is not its pending executions", thing.name);
+        let ranks: Vec<_> = listed.iter().map(|x| rules::pending_rank(at(*x).status)).collect();
+        assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "IN_PROGRESS must come first");
+        // Each list in queue (creation) order: the order of the thing's list of all executions.
+        let mut created = Vec::new();
+        let mut x = thing.all.head;
+        while let Some((xi, e)) = r.exec_at(x) {
+            created.push(xi.get());
+            x = e.thing_link.next;
+        }
+        let rank = |x: &u32| created.iter().position(|c| c == x).unwrap();
+        for status in [ExecutionStatus::InProgress, ExecutionStatus::Queued] {
+            let order: Vec<usize> = listed.iter().filter(|x| at(**x).status == status).map(rank).collect();
+            assert!(
+                order.windows(2).all(|w| w[0] < w[1]),
+                "{} list of {} out of queue order",
+                status,
+                thing.name
+            );
+        }
+    }
+    let deleting = r.jobs().filter(|j| j.status() == JobStatus::DeletionInProgress).count();
+    assert_eq!(deleting, r.jobs_deleting());
+    assert!(deleting <= rules::MAX_JOBS_DELETING);
+}
+
+/// A digest of all observable state, to prove a refused operation changed nothing.
+fn digest(r: &Reg) -> String {
+    let mut out = String::new();
+    for job in r.jobs() {
+        out += &std::format!("{}:{}:{:?};", job.id(), job.status(), job.process_details());
+        r.list_for_job(job.id(), None, None, usize::MAX, |v| {
+            out += &std::format!(
+                "{}#{}:{}:{}:{:?};",
+                v.thing_name(),
+                v.number(),
+                v.status(),
+                v.version(),
+                v.status_details().collect::<Vec<_>>()
+            );
+        })
+        .unwrap();
+    }
+    out += &std::format!("{:?}", r.usage());
+    out
+}
+
+/// "No entry" costs nothing: an optional position is as small as a `u32`, so links and list
+/// ends are as small as with a sentinel.
+#[test]
+fn optional_positions_take_no_more_room_than_a_u32() {
+    use super::entries::{ExecIx, PairIx};
+    use core::mem::size_of;
+    assert_eq!(size_of::<Option<ExecIx>>(), size_of::<u32>());
+    assert_eq!(size_of::<super::slab::Links<ExecIx>>(), 2 * size_of::<u32>());
+    assert_eq!(size_of::<super::slab::List<PairIx>>(), 3 * size_of::<u32>());
+    std::println!(
+        "SIZES job={} thing={} exec={} pair={}",
+        size_of::<JobEntry>(),
+        size_of::<ThingEntry>(),
+        size_of::<ExecutionEntry>(),
+        size_of::<PairEntry>(),
+    );
+}
+
+/// A sink that reports room but refuses every event.
+struct Liar;
+
+impl EventSink for Liar {
+    fn room(&self) -> usize {
+        usize::MAX
+    }
+    fn push(&mut self, _: Event) {}
+    fn try_push(&mut self, _: Event) -> Result<(), SinkFull> {
+        Err(SinkFull)
+    }
+}
+
+#[test]
+fn a_sink_that_refuses_within_its_room_is_a_logic_bug_not_a_lost_event() {
+    let mut r = reg();
+    things(&mut r, &["a"]);
+    let got = r.create_job(&NewJob::new(&j("j"), TargetSelection::Snapshot), &[t("a")], T0, &mut Liar);
+    assert!(matches!(got, Err(Rejection::LogicBug(_))), "{got:?}");
+    let mut full: heapless::Deque<Event, 1> = heapless::Deque::new();
+    assert_eq!(full.try_push(Event::Notify(t("a"))), Ok(()));
+    assert_eq!(full.try_push(Event::NotifyNext(t("a"))), Err(SinkFull));
+    assert_eq!(full.len(), 1);
+}
+
+#[test]
+fn events_beyond_the_reservation_are_a_logic_bug() {
+    let mut log = Log::default();
+    let mut out = super::events::Out::new(&mut log);
+    let bug = Err(Rejection::LogicBug("an operation emitted more events than it reserved room for"));
+    assert_eq!(out.emit(Event::Notify(t("a"))), bug);
+    out.reserve(2).unwrap();
+    // A reservation further down does not add to the one before.
+    out.reserve(1).unwrap();
+    assert_eq!(out.emit(Event::Notify(t("a"))), Ok(()));
+    assert_eq!(out.emit(Event::Notify(t("a"))), Ok(()));
+    assert_eq!(out.emit(Event::Notify(t("a"))), bug);
+    assert_eq!(Tight(1).room(), 1);
+    assert_eq!(super::events::Out::new(&mut Tight(1)).reserve(2), Err(Rejection::Throttled));
+}
