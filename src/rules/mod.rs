@@ -10,14 +10,24 @@
 //! then limits.
 
 mod delete;
+mod details;
+mod device;
 mod execution;
 mod job;
+mod job_config;
 mod numbering;
+mod retry;
+mod time;
 
 pub use delete::*;
+pub use details::*;
+pub use device::*;
 pub use execution::*;
 pub use job::*;
+pub use job_config::*;
 pub use numbering::*;
+pub use retry::*;
+pub use time::*;
 
 use crate::error::{Current, ExecutionState, Operation, Rejection};
 use crate::id::VersionNumber;
