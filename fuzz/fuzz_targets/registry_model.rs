@@ -69,7 +69,7 @@ fn op(u: &mut Unstructured<'_>) -> Result<Op> {
             let continuous = u.arbitrary()?;
             let start = opt(u, |u| u.int_in_range(0..=50))?;
             let end = opt(u, |u| u.int_in_range(0..=50))?;
-            Op::CreateJob { job, continuous, start, end, targets: things(u)? }
+            Op::CreateJob { job, continuous, start, end, targets: things(u)?, retry: Vec::new(), abort: Vec::new() }
         }
         3 => Op::AddTargets { job: job(u)?, things: things(u)?, counted: u.arbitrary()? },
         4 => Op::RemoveTarget { job: job(u)?, thing: thing(u)? },
