@@ -6,10 +6,10 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{
-    DetailsBuf, ExecutionEntry, JobEntry, Links, List, NIL, ProcessDetails, Registry, Storage, Tag,
-    ThingEntry, Which, hash, tagged,
-};
+use super::index::{Tag, hash, tagged};
+use super::lists::Which;
+use super::slab::{Links, List, NIL};
+use super::{DetailsBuf, ExecutionEntry, JobEntry, ProcessDetails, Registry, Storage, ThingEntry};
 use crate::config::JobConfig;
 use crate::id::{
     ExecutionNumber, JobId, NamespaceId, ReasonCode, StatusDetails, ThingName, Timestamp, VersionNumber,

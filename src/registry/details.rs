@@ -1,0 +1,142 @@
+//! statusDetails: the stored encoding and its writes (SPEC R14).
+
+use super::Registry;
+use super::slab::NIL;
+use super::storage::Storage;
+use crate::error::{Rejection, Table};
+use crate::id::StatusDetails;
+use crate::policy::DetailsWrite;
+
+/// The largest encoded statusDetails map one execution stores, in bytes (each pair costs its
+/// key, its value and 3 bytes of lengths). A larger map is refused with
+/// `CapacityExhausted(StatusDetails)`, never truncated.
+pub const DETAILS_BYTES: usize = 1024;
+
+/// A stored statusDetails map: `[key len: u8][value len: u16 LE][key][value]` per pair.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct DetailsBuf(pub(super) heapless::Vec<u8, DETAILS_BYTES>);
+
+impl DetailsBuf {
+    pub(super) fn encode(pairs: &[(&str, &str)]) -> Option<Self> {
+        let mut out = heapless::Vec::new();
+        for (k, v) in pairs {
+            let kl = u8::try_from(k.len()).ok()?;
+            let vl = u16::try_from(v.len()).ok()?.to_le_bytes();
+            out.extend_from_slice(&[kl, vl[0], vl[1]]).ok()?;
+            out.extend_from_slice(k.as_bytes()).ok()?;
+            out.extend_from_slice(v.as_bytes()).ok()?;
+        }
+        Some(Self(out))
+    }
+
+    /// Appends one pair; false when it does not fit.
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))]
+    pub(super) fn push(&mut self, k: &str, v: &str) -> bool {
+        let (Ok(kl), Ok(vl)) = (u8::try_from(k.len()), u16::try_from(v.len())) else { return false };
+        let vl = vl.to_le_bytes();
+        let fits =
+            self.0.len().saturating_add(3).saturating_add(k.len()).saturating_add(v.len()) <= DETAILS_BYTES;
+        fits && self.0.extend_from_slice(&[kl, vl[0], vl[1]]).is_ok()
+            && self.0.extend_from_slice(k.as_bytes()).is_ok()
+            && self.0.extend_from_slice(v.as_bytes()).is_ok()
+    }
+
+    /// The pairs, in stored order.
+    pub fn pairs(&self) -> DetailsIter<'_> {
+        DetailsIter(self.0.as_slice())
+    }
+}
+
+/// The pairs of a stored statusDetails map.
+#[derive(Debug, Clone)]
+pub struct DetailsIter<'a>(pub(super) &'a [u8]);
+
+impl<'a> Iterator for DetailsIter<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (&[kl, v0, v1], rest) = self.0.split_first_chunk::<3>()?;
+        let (k, rest) = rest.split_at_checked(usize::from(kl))?;
+        let (v, rest) = rest.split_at_checked(usize::from(u16::from_le_bytes([v0, v1])))?;
+        self.0 = rest;
+        Some((core::str::from_utf8(k).ok()?, core::str::from_utf8(v).ok()?))
+    }
+}
+
+impl<S: Storage> Registry<S> {
+    /// The stored map after a write of `new` (R14), encoded; checked before anything changes.
+    pub(super) fn details_after(
+        &self,
+        x: u32,
+        new: StatusDetails<'_>,
+    ) -> Result<Option<DetailsBuf>, Rejection> {
+        let full = Rejection::CapacityExhausted(Table::StatusDetails);
+        let merged;
+        let pairs: &[(&str, &str)] = match self.policy.details_write {
+            // SPEC R14: a write that carries statusDetails replaces the map.
+            DetailsWrite::Replace => new.pairs(),
+            // SPEC R14 alternative: given keys overwrite or add.
+            DetailsWrite::Merge => {
+                let old = self.exec_entry(x).and_then(|e| self.details.at(e.details)).map(|(_, d)| d);
+                let kept = old.into_iter().flat_map(DetailsBuf::pairs).filter(|(k, _)| new.get(k).is_none());
+                let len = kept.clone().count().saturating_add(new.len());
+                // Still at most 10 pairs (SPEC R14).
+                let too_many = crate::id::FieldError {
+                    field: crate::id::Field::StatusDetails,
+                    violation: crate::id::Violation::TooManyPairs { max: StatusDetails::MAX_PAIRS, len },
+                };
+                let mut all: heapless::Vec<(&str, &str), { StatusDetails::MAX_PAIRS }> = heapless::Vec::new();
+                for p in kept.chain(new.pairs().iter().copied()) {
+                    all.push(p).map_err(|_| Rejection::InvalidField(too_many))?;
+                }
+                merged = all;
+                &merged
+            }
+        };
+        if pairs.is_empty() {
+            return Ok(None);
+        }
+        DetailsBuf::encode(pairs).map(Some).ok_or(full)
+    }
+
+    /// The map to store for a write that carries `details` (`None`: the write leaves the map
+    /// alone), checked against the details table's room before anything changes.
+    pub(super) fn prepare_details(
+        &self,
+        x: u32,
+        details: Option<StatusDetails<'_>>,
+    ) -> Result<Option<Option<DetailsBuf>>, Rejection> {
+        let Some(details) = details else { return Ok(None) };
+        let after = self.details_after(x, details)?;
+        let has_slot = self.exec_entry(x).is_some_and(|e| self.details.at(e.details).is_some());
+        if after.is_some() && !has_slot && self.details.room() == 0 {
+            return Err(Rejection::CapacityExhausted(Table::StatusDetails));
+        }
+        Ok(Some(after))
+    }
+
+    pub(super) fn store_details(&mut self, x: u32, after: Option<DetailsBuf>) {
+        let Some(current) = self.exec_entry(x).map(|e| e.details) else { return };
+        match (after, self.details.at_mut(current)) {
+            (Some(buf), Some(slot)) => *slot = buf,
+            (Some(buf), None) => {
+                let slot = self.details.insert(buf).map_or(NIL, |k| k.index);
+                if let Some(e) = self.execs.at_mut(x) {
+                    e.details = slot;
+                }
+            }
+            (None, _) => self.free_details(x),
+        }
+    }
+
+    pub(super) fn free_details(&mut self, x: u32) {
+        let Some(current) = self.exec_entry(x).map(|e| e.details) else { return };
+        if let Some((key, _)) = self.details.at(current) {
+            self.details.remove(key);
+        }
+        if let Some(e) = self.execs.at_mut(x) {
+            e.details = NIL;
+        }
+    }
+}

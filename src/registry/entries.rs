@@ -1,0 +1,123 @@
+//! The stored entries of the registry's tables.
+
+use super::slab::{Links, List, NIL};
+use super::types::ProcessDetails;
+use crate::config::JobConfig;
+use crate::id::{ExecutionNumber, JobId, NamespaceId, ReasonCode, ThingName, Timestamp, VersionNumber};
+use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
+
+/// "No deadline".
+pub(super) const NEVER: Timestamp = Timestamp(u64::MAX);
+
+/// The `reasonCode` of a job canceled by its abort criteria. AWS fills one in (DG-CLI) but does
+/// not document its value; this is the crate's.
+pub const ABORT_REASON: &str = "ABORT_CRITERIA_MET";
+
+impl JobEntry {
+    /// When its next schedule event is due: start, next rollout batch, end.
+    pub(super) fn next_event(&self) -> Option<Timestamp> {
+        let schedule = self.config.schedule;
+        let live = matches!(self.status, JobStatus::InProgress | JobStatus::Scheduled);
+        // No start after the end; nothing at all for a job that is no longer live.
+        let start = schedule
+            .and_then(|s| s.start())
+            .filter(|_| self.status == JobStatus::Scheduled && !self.started && !self.ended);
+        let rollout = Some(self.rollout_at)
+            .filter(|_| self.rollout_next != NIL && self.status == JobStatus::InProgress);
+        let end = schedule.and_then(|s| s.end()).map(|(at, _)| at).filter(|_| !self.ended && live);
+        [start, rollout, end].into_iter().flatten().filter(|at| *at != NEVER).min()
+    }
+}
+
+/// One job's lifecycle state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct JobEntry {
+    pub(super) id: JobId,
+    pub(super) status: JobStatus,
+    pub(super) selection: TargetSelection,
+    pub(super) namespace: Option<NamespaceId>,
+    pub(super) created_at: Timestamp,
+    pub(super) last_updated_at: Timestamp,
+    pub(super) completed_at: Option<Timestamp>,
+    pub(super) reason_code: Option<ReasonCode>,
+    pub(super) force_canceled: bool,
+    pub(super) process: ProcessDetails,
+    pub(super) targets: u32,
+    pub(super) config: JobConfig,
+    pub(super) executions: List,
+    /// Its targets, one pair per thing, in target order.
+    pub(super) pairs: List,
+    /// The next pair without an execution yet (paced or scheduled rollout), or none.
+    pub(super) rollout_next: u32,
+    /// When the next batch of a paced rollout may go out.
+    pub(super) rollout_at: Timestamp,
+    /// The schedule's end has been applied.
+    pub(super) ended: bool,
+    /// It went IN_PROGRESS at least once.
+    pub(super) started: bool,
+    /// Creation order among jobs: events due at one instant happen in it.
+    pub(super) seq: u32,
+}
+
+/// One thing: its pending lists (IN_PROGRESS, then QUEUED, each in queue order) and all its
+/// executions. Kept while executions refer to it, even after the thing is removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ThingEntry {
+    pub(super) name: ThingName,
+    pub(super) registered: bool,
+    pub(super) in_progress: List,
+    pub(super) queued: List,
+    pub(super) all: List,
+    /// Pairs that refer to this thing (kept under R7 `Monotonic` after their executions go).
+    pub(super) pairs: u32,
+    /// The stamp of the last operation that counted this thing (finds repeated targets in O(1)).
+    pub(super) mark: u32,
+}
+
+/// One execution's lifecycle state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ExecutionEntry {
+    pub(super) job: u32,
+    pub(super) thing: u32,
+    pub(super) number: ExecutionNumber,
+    pub(super) version: VersionNumber,
+    pub(super) status: ExecutionStatus,
+    pub(super) force_canceled: bool,
+    pub(super) retry_attempt: u8,
+    pub(super) queued_at: Timestamp,
+    pub(super) started_at: Option<Timestamp>,
+    pub(super) last_updated_at: Timestamp,
+    /// The in-progress deadline, fixed when the execution starts (AMBIG-15); `NEVER` if none.
+    pub(super) timeout_at: Timestamp,
+    /// When it times out: the step deadline capped by `timeout_at` (SPEC T7); `NEVER` if none.
+    pub(super) deadline: Timestamp,
+    pub(super) details: u32,
+    /// The next older execution of the same (job, thing).
+    pub(super) pair_prev: u32,
+    pub(super) job_link: Links,
+    pub(super) thing_link: Links,
+    /// Link in the thing's in-progress or queued list, while pending and visible.
+    pub(super) pending_link: Links,
+}
+
+/// One (job, thing) pair: its newest execution and the highest number it ever had (R7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PairEntry {
+    pub(super) job: u32,
+    pub(super) thing: u32,
+    /// The newest execution; older ones are chained by `pair_prev`.
+    pub(super) newest: u32,
+    /// The highest number ever given to the pair (R7 `Monotonic`).
+    pub(super) highest: Option<ExecutionNumber>,
+    /// Link in the job's list of pairs.
+    pub(super) job_link: Links,
+    /// Retries used, by failure type: FAILED, TIMED_OUT (SPEC T12).
+    pub(super) retries: [u8; 2],
+    /// Counted among the job's targets (CreateJob, AssociateTargetsWithJob), not only a member
+    /// of a targeted group.
+    pub(super) target: bool,
+}

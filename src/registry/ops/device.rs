@@ -1,0 +1,124 @@
+//! The data plane: what a device reads and writes.
+
+use crate::error::{ExecutionState, Plane, Rejection, Resource};
+use crate::id::{JobId, StatusDetails, StepTimeout, ThingName, Timestamp};
+use crate::policy::UnknownThing;
+use crate::registry::Registry;
+use crate::registry::storage::Storage;
+use crate::registry::types::{EventSink, ExecutionHandle, Update};
+use crate::registry::views::ExecutionView;
+use crate::rules::{self, Actor, StartNext};
+use crate::status::ExecutionStatus;
+
+impl<S: Storage> Registry<S> {
+    pub(in crate::registry) fn thing_for_device(&self, thing: &ThingName) -> Result<Option<u32>, Rejection> {
+        match (self.thing_index(thing), self.policy.unknown_thing) {
+            (Some(t), UnknownThing::Empty | UnknownThing::NotFound) => Ok(Some(t)),
+            // SPEC R19: the data plane looks up executions, not the thing registry.
+            (None, UnknownThing::Empty) => Ok(None),
+            (None, UnknownThing::NotFound) => Err(Rejection::NotFound(Resource::Thing)),
+        }
+    }
+
+    /// GetPendingJobExecutions (SPEC 4.3, R12, R19): calls `visit` for at most the policy's cap of
+    /// pending executions, IN_PROGRESS first, then QUEUED, each in queue order.
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException` for an unknown thing only under [`UnknownThing::NotFound`].
+    pub fn pending(
+        &self,
+        thing: &ThingName,
+        mut visit: impl FnMut(ExecutionView<'_>),
+    ) -> Result<(), Rejection> {
+        let Some(t) = self.thing_for_device(thing)? else { return Ok(()) };
+        // SPEC R12: at most the cap.
+        for x in self.pending_iter(t).take(self.policy.pending_cap.get()) {
+            if let Some(v) = self.view(x) {
+                visit(v);
+            }
+        }
+        Ok(())
+    }
+
+    /// DescribeJobExecution with `$next` (SPEC 4.3): the head of the pending list, if any.
+    ///
+    /// # Errors
+    /// As [`Registry::pending`].
+    pub fn next_pending(&self, thing: &ThingName) -> Result<Option<ExecutionView<'_>>, Rejection> {
+        let Some(t) = self.thing_for_device(thing)? else { return Ok(None) };
+        Ok(self.view(self.head(t)))
+    }
+
+    /// StartNextPendingJobExecution (SPEC 4.3, T2, T3, R19): the head of the pending list; a
+    /// QUEUED head becomes IN_PROGRESS with `details` and the step timeout applied.
+    ///
+    /// # Errors
+    /// Capacity and sink limits; [`UnknownThing::NotFound`] as in [`Registry::pending`].
+    pub fn start_next(
+        &mut self,
+        thing: &ThingName,
+        details: Option<StatusDetails<'_>>,
+        step_timeout: Option<StepTimeout>,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<Option<ExecutionHandle>, Rejection> {
+        let Some(t) = self.thing_for_device(thing)? else { return Ok(None) };
+        let x = self.head(t);
+        let head = self.exec_entry(x).map(|e| ExecutionState { status: e.status, version: e.version });
+        match rules::start_next(head)? {
+            StartNext::Nothing => Ok(None),
+            // SPEC T3: an IN_PROGRESS head is returned unchanged.
+            StartNext::Resume => Ok(self.execs.at(x).map(|(k, _)| ExecutionHandle(k))),
+            StartNext::Start => {
+                let after = self.prepare_details(x, details)?;
+                Self::ensure_room(sink, 2)?;
+                let mut w = self.watch(t);
+                w.changed |= self.set_status(x, ExecutionStatus::InProgress, Actor::Device, now, sink)?;
+                if let Some(after) = after {
+                    self.store_details(x, after);
+                }
+                if let Some(step) = step_timeout {
+                    self.set_step(x, step, now);
+                }
+                self.settle(w, sink);
+                Ok(self.execs.at(x).map(|(k, _)| ExecutionHandle(k)))
+            }
+        }
+    }
+
+    /// UpdateJobExecution (SPEC 4.3, T2–T6, R6, R9, R13, R14).
+    ///
+    /// # Errors
+    /// As [`rules::update_execution`]; `ResourceNotFoundException` for an unknown execution or one
+    /// of a job being deleted; capacity and sink limits.
+    pub fn update_execution(
+        &mut self,
+        job: &JobId,
+        thing: &ThingName,
+        update: &Update<'_>,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<ExecutionState, Rejection> {
+        let (j, t, x) = self.lookup_execution(job, thing, update.execution_number)?;
+        self.check_device_access(j, Plane::Data)?;
+        let v = self.view_or_missing(x)?;
+        let to = rules::update_execution(v.state(), update.status, update.expected_version, &self.policy)?;
+        let after = self.prepare_details(x, update.status_details)?;
+        Self::ensure_room(sink, 4)?;
+        self.check_failure_room(x, to, sink)?;
+        let mut w = self.watch(t);
+        w.changed |= self.set_status(x, to, Actor::Device, now, sink)?;
+        if let Some(after) = after {
+            self.store_details(x, after);
+        }
+        match update.step_timeout {
+            Some(step) if to == ExecutionStatus::InProgress => self.set_step(x, step, now),
+            Some(_) | None => {}
+        }
+        if to.is_terminal() {
+            self.after_terminal(x, j, to, now, sink)?;
+        }
+        self.settle(w, sink);
+        self.state_of(x)
+    }
+}

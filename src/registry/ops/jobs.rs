@@ -1,0 +1,404 @@
+//! Jobs: CreateJob, AssociateTargetsWithJob, CancelJob, UpdateJob, and queueing executions.
+
+use crate::config::JobConfig;
+use crate::error::{Rejection, Resource, Table};
+use crate::id::{JobId, ReasonCode, ThingName, Timestamp, VersionNumber};
+use crate::registry::Registry;
+use crate::registry::entries::{ExecutionEntry, JobEntry, NEVER, PairEntry};
+use crate::registry::index::{Tag, hash, pair_hash, tagged};
+use crate::registry::lists::Which;
+use crate::registry::slab::{Links, List, NIL};
+use crate::registry::storage::Storage;
+use crate::registry::types::{Event, EventSink, JobHandle, NewJob, ProcessDetails};
+use crate::rules::{self, Actor, CancelScope};
+use crate::status::{ExecutionStatus, JobStatus};
+use crate::topic::JobEvent;
+
+impl<S: Storage> Registry<S> {
+    /// CreateJob (SPEC 4.1, 4.2): a new job, IN_PROGRESS or SCHEDULED, with one QUEUED execution
+    /// per target when it starts now.
+    ///
+    /// # Errors
+    /// `ResourceAlreadyExistsException` for a used id (also while its deletion is in progress);
+    /// `ResourceNotFoundException` for a target that is not a registered thing;
+    /// `InvalidRequestException` for no targets or a bad configuration; capacity and sink limits.
+    pub fn create_job(
+        &mut self,
+        job: &NewJob<'_>,
+        targets: &[ThingName],
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<JobHandle, Rejection> {
+        // The request's own values first (see `rules`), then the state. An empty `targets` is
+        // fine here: the request named target groups that have no things yet (the "at least one
+        // target" rule of SPEC §5 is about the request's ARNs, which the host checks).
+        job.config.validate()?;
+        // SPEC §2: the id is reusable only once its deletion completed.
+        rules::job_id_available(self.job_index(job.id).and_then(|j| self.job_entry(j)).map(|j| j.status))?;
+        let stamp = self.next_stamp();
+        let mut distinct = 0usize;
+        for name in targets {
+            // SPEC 4.2 CreateJob: targets must be registered things.
+            let t = self.thing(name).ok_or(Rejection::NotFound(Resource::Thing))?.0.index;
+            if self.first_visit(t, stamp) {
+                distinct = distinct.saturating_add(1);
+            }
+        }
+        let scheduled = job.config.schedule.and_then(|s| s.start()).is_some_and(|start| start > now);
+        let status = rules::create_job(scheduled);
+        // SPEC §6 Rollout: the first batch goes out now, the rest a minute at a time.
+        let batch =
+            job.config.maximum_per_minute.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
+        let execs = if scheduled { 0 } else { distinct.min(batch) };
+        if self.jobs.room() == 0 {
+            return Err(Rejection::CapacityExhausted(Table::Jobs));
+        }
+        if self.execs.room() < execs || self.pairs.room() < distinct {
+            return Err(Rejection::CapacityExhausted(Table::Executions));
+        }
+        if self.index.room() < distinct.saturating_add(1) {
+            return Err(Rejection::CapacityExhausted(Table::Jobs));
+        }
+        // Per execution: notify, notify-next; and the job's `completed` if it has nothing to do.
+        Self::ensure_room(sink, execs.saturating_mul(2).saturating_add(1))?;
+
+        let entry = JobEntry {
+            id: job.id.clone(),
+            status,
+            selection: job.selection,
+            namespace: job.namespace.cloned(),
+            created_at: now,
+            last_updated_at: now,
+            completed_at: None,
+            reason_code: None,
+            force_canceled: false,
+            process: ProcessDetails::default(),
+            targets: u32::try_from(distinct).unwrap_or(u32::MAX),
+            config: job.config,
+            executions: List::EMPTY,
+            pairs: List::EMPTY,
+            rollout_next: NIL,
+            rollout_at: NEVER,
+            ended: false,
+            started: !scheduled,
+            seq: self.job_seq,
+        };
+        self.job_seq = self.job_seq.saturating_add(1);
+        let key = self.jobs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Jobs))?;
+        self.index.insert(hash(Tag::Job, job.id.as_str().as_bytes()), tagged(Tag::Job, key.index));
+        // The targets, as pairs in target order; a repeated target is one pair.
+        for name in targets {
+            let t = self.thing_index(name).unwrap_or(NIL);
+            if self.pair(key.index, t).is_none() {
+                let p = self.new_pair(key.index, t)?;
+                if let Some(p) = self.pairs.at_mut(p) {
+                    p.target = true;
+                }
+            }
+        }
+        let first = self.job_entry(key.index).map_or(NIL, |e| e.pairs.head);
+        if let Some(e) = self.jobs.at_mut(key.index) {
+            e.rollout_next = first;
+        }
+        if scheduled {
+            self.arm_job(key.index);
+        } else {
+            self.roll_out_batch(key.index, now, sink)?;
+            // SPEC §2: a SNAPSHOT job with no things completes at once.
+            self.maybe_complete(key.index, now, sink);
+        }
+        Ok(JobHandle(key))
+    }
+
+    /// Creates the next QUEUED execution of (job, thing) (SPEC T1, R7). Room was checked.
+    pub(in crate::registry) fn queue_execution(
+        &mut self,
+        job: u32,
+        thing: u32,
+        retry_attempt: u8,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<u32, Rejection> {
+        let p = match self.pair(job, thing) {
+            Some(p) => p,
+            None => self.new_pair(job, thing)?,
+        };
+        let (newest, highest) = self.pairs.at(p).map_or((NIL, None), |(_, p)| (p.newest, Some(p.highest)));
+        let existing = self.exec_entry(newest).map(|e| e.number);
+        // SPEC R7: next = 1 + highest existing (default) or 1 + highest ever (Monotonic).
+        let number = rules::next_execution_number(existing, highest.flatten(), &self.policy)?;
+        let mut w = self.watch(thing);
+        let entry = ExecutionEntry {
+            job,
+            thing,
+            number,
+            version: VersionNumber::INITIAL,
+            status: ExecutionStatus::Queued,
+            force_canceled: false,
+            retry_attempt,
+            queued_at: now,
+            started_at: None,
+            last_updated_at: now,
+            timeout_at: NEVER,
+            deadline: NEVER,
+            details: NIL,
+            pair_prev: newest,
+            job_link: Links::NONE,
+            thing_link: Links::NONE,
+            pending_link: Links::NONE,
+        };
+        let key = self.execs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
+        let x = key.index;
+        if let Some(pair) = self.pairs.at_mut(p) {
+            pair.newest = x;
+            pair.highest = pair.highest.max(Some(number));
+        }
+        if let Some(list) = self.job_entry(job).map(|j| j.executions) {
+            let list = self.push_back(list, x, Which::Job);
+            if let Some(j) = self.jobs.at_mut(job) {
+                j.executions = list;
+                j.process.add(ExecutionStatus::Queued, 1);
+            }
+        }
+        if let Some(list) = self.things.at(thing).map(|(_, t)| t.all) {
+            let list = self.push_back(list, x, Which::Thing);
+            if let Some(t) = self.things.at_mut(thing) {
+                t.all = list;
+            }
+        }
+        if self.job_entry(job).is_some_and(|j| rules::listed_to_device(j.status, ExecutionStatus::Queued)) {
+            self.attach_pending(x);
+            w.changed = true;
+        }
+        self.settle(w, sink);
+        Ok(x)
+    }
+
+    /// A new pair record for (job, thing); room in the pairs table and the index was checked.
+    pub(in crate::registry) fn new_pair(&mut self, job: u32, thing: u32) -> Result<u32, Rejection> {
+        let entry = PairEntry {
+            job,
+            thing,
+            newest: NIL,
+            highest: None,
+            job_link: Links::NONE,
+            retries: [0; 2],
+            target: false,
+        };
+        let key = self.pairs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
+        let p = key.index;
+        if !self.index.insert(pair_hash(job, thing), tagged(Tag::Pair, p)) {
+            self.pairs.remove(key);
+            return Err(Rejection::CapacityExhausted(Table::Executions));
+        }
+        if let Some(list) = self.job_entry(job).map(|j| j.pairs) {
+            let list = self.push_back_pair(list, p);
+            if let Some(j) = self.jobs.at_mut(job) {
+                j.pairs = list;
+            }
+        }
+        if let Some(t) = self.things.at_mut(thing) {
+            t.pairs = t.pairs.saturating_add(1);
+        }
+        Ok(p)
+    }
+
+    /// AssociateTargetsWithJob with thing targets (SPEC §2, T1, T13): each thing without a
+    /// pending execution of the job gets a new QUEUED one, and counts toward the job's 100
+    /// targets. Returns how many were queued.
+    ///
+    /// # Errors
+    /// As [`rules::associate_targets`]; unknown job or thing; capacity and sink limits.
+    pub fn add_targets(
+        &mut self,
+        job: &JobId,
+        targets: &[ThingName],
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<usize, Rejection> {
+        self.roll_out_to(job, targets, true, now, sink)
+    }
+
+    /// Things that joined a group a CONTINUOUS job targets (SPEC T1, T13): like
+    /// [`Registry::add_targets`], but the group is the job's target, so nothing is counted
+    /// toward its 100 targets.
+    ///
+    /// # Errors
+    /// As [`Registry::add_targets`], without the target limit.
+    pub fn add_members(
+        &mut self,
+        job: &JobId,
+        things: &[ThingName],
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<usize, Rejection> {
+        self.roll_out_to(job, things, false, now, sink)
+    }
+
+    pub(in crate::registry) fn roll_out_to(
+        &mut self,
+        job: &JobId,
+        targets: &[ThingName],
+        counted: bool,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<usize, Rejection> {
+        let j = self.find_job(job)?;
+        let entry = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?;
+        let (status, selection, mut count) = (entry.status, entry.selection, entry.targets);
+        let stamp = self.next_stamp();
+        let (mut fresh, mut new_targets, mut queue) = (0usize, 0usize, 0usize);
+        for name in targets {
+            let t = self.thing(name).ok_or(Rejection::NotFound(Resource::Thing))?.0.index;
+            if !self.first_visit(t, stamp) {
+                continue;
+            }
+            let pair = self.pair(j, t).and_then(|p| self.pairs.at(p)).map(|(_, p)| p.target);
+            if pair.is_none() {
+                fresh = fresh.saturating_add(1);
+            }
+            // SPEC §2: the 100 counts distinct things targeted, once each.
+            if pair != Some(true) {
+                new_targets = new_targets.saturating_add(1);
+            }
+            let newest = self.newest(j, t).and_then(|x| self.exec_entry(x));
+            if newest.is_none_or(|e| e.status.is_terminal()) {
+                queue = queue.saturating_add(1);
+            }
+        }
+        if counted {
+            count = count.saturating_add(u32::try_from(new_targets).unwrap_or(u32::MAX));
+        }
+        rules::associate_targets(status, selection, usize::try_from(count).unwrap_or(usize::MAX))?;
+        if self.execs.room() < queue || self.pairs.room() < fresh || self.index.room() < fresh {
+            return Err(Rejection::CapacityExhausted(Table::Executions));
+        }
+        Self::ensure_room(sink, queue.saturating_mul(2))?;
+        let mut queued = 0usize;
+        for name in targets {
+            let t = self.thing_index(name).unwrap_or(NIL);
+            // A repeated target was queued a moment ago, so it is pending now and skipped.
+            if self.newest(j, t).and_then(|x| self.exec_entry(x)).is_none_or(|e| e.status.is_terminal()) {
+                let retry = 0;
+                self.queue_execution(j, t, retry, now, sink)?;
+                queued = queued.saturating_add(1);
+            }
+            if counted && let Some(p) = self.pair(j, t).and_then(|p| self.pairs.at_mut(p)) {
+                p.target = true;
+            }
+        }
+        if let Some(e) = self.jobs.at_mut(j) {
+            e.targets = count;
+            e.last_updated_at = now;
+        }
+        Ok(queued)
+    }
+
+    /// A thing leaves a job's targets (a CONTINUOUS job's group lost it): its pending execution
+    /// becomes REMOVED (SPEC T10, R10).
+    ///
+    /// # Errors
+    /// Unknown job or execution; sink limits.
+    pub fn remove_target(
+        &mut self,
+        job: &JobId,
+        thing: &ThingName,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<(), Rejection> {
+        let (j, t, x) = self.lookup_execution(job, thing, None)?;
+        Self::ensure_room(sink, 4)?;
+        let status = self.exec_entry(x).map(|e| e.status).ok_or(Rejection::NotFound(Resource::Execution))?;
+        let mut w = self.watch(t);
+        if let Some(to) = rules::remove_target(status, &self.policy) {
+            w.changed |= self.set_status(x, to, Actor::Service, now, sink)?;
+            self.maybe_complete(j, now, sink);
+        }
+        self.settle(w, sink);
+        Ok(())
+    }
+
+    /// CancelJob (SPEC 4.2, R3, R5, T8, T9): the job becomes CANCELED and its QUEUED (with
+    /// force, also IN_PROGRESS) executions CANCELED.
+    ///
+    /// # Errors
+    /// As [`rules::cancel_job`]; unknown job; sink limits.
+    pub fn cancel_job(
+        &mut self,
+        job: &JobId,
+        force: bool,
+        reason_code: Option<&ReasonCode>,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<(), Rejection> {
+        let j = self.find_job(job)?;
+        let entry = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?;
+        let decision = rules::cancel_job(entry.status, force, &self.policy)?;
+        self.cancel_job_at(j, decision.scope, decision.force_canceled, reason_code, now, sink)
+    }
+
+    /// Cancels job `j` (CancelJob, abort, a schedule's end): the executions in `scope` become
+    /// CANCELED, then the job; nothing more rolls out.
+    pub(in crate::registry) fn cancel_job_at(
+        &mut self,
+        j: u32,
+        scope: CancelScope,
+        force_canceled: bool,
+        reason_code: Option<&ReasonCode>,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<(), Rejection> {
+        let affected = self.job_executions(j).filter(|x| self.cancels(*x, scope)).count();
+        // Per canceled execution: its event, notify, notify-next; the job's two events.
+        Self::ensure_room(sink, affected.saturating_mul(3).saturating_add(2))?;
+        let id = self.job_entry(j).map(|e| e.id.clone()).ok_or(Rejection::NotFound(Resource::Job))?;
+        sink.push(Event::Job { job: id.clone(), event: JobEvent::CancellationInProgress });
+        let mut x = self.job_entry(j).map_or(NIL, |e| e.executions.head);
+        while let Some(e) = self.exec_entry(x) {
+            let (next, status, thing) = (e.job_link.next, e.status, e.thing);
+            if let Some(to) = rules::cancel_job_execution_effect(status, scope) {
+                let mut w = self.watch(thing);
+                w.changed |= self.set_status(x, to, Actor::ControlPlane, now, sink)?;
+                if let Some(e) = self.execs.at_mut(x) {
+                    e.force_canceled = force_canceled;
+                }
+                self.settle(w, sink);
+            }
+            x = next;
+        }
+        self.set_job_status(j, JobStatus::Canceled, now);
+        if let Some(e) = self.jobs.at_mut(j) {
+            e.force_canceled = force_canceled;
+            e.rollout_next = NIL;
+            e.rollout_at = NEVER;
+            if let Some(r) = reason_code {
+                e.reason_code = Some(r.clone());
+            }
+        }
+        sink.push(Event::Job { job: id, event: JobEvent::Canceled });
+        Ok(())
+    }
+
+    /// UpdateJob's configuration members (SPEC 4.1 UpdateJob: timeout, retry, abort, rollout
+    /// rate): they apply from now on. A new in-progress timeout applies only to executions that
+    /// have not started (AMBIG-15: a running timer is frozen). The schedule cannot be changed.
+    ///
+    /// # Errors
+    /// `InvalidRequestException` for a configuration outside SPEC §6; unknown job.
+    pub fn update_job_config(
+        &mut self,
+        job: &JobId,
+        config: JobConfig,
+        now: Timestamp,
+    ) -> Result<(), Rejection> {
+        let j = self.find_job(job)?;
+        config.validate()?;
+        if let Some(e) = self.jobs.at_mut(j) {
+            let schedule = e.config.schedule;
+            e.config = JobConfig { schedule, ..config };
+            e.last_updated_at = now;
+        }
+        self.arm_job(j);
+        Ok(())
+    }
+}

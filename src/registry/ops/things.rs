@@ -1,0 +1,103 @@
+//! Things: CreateThing, DeleteThing.
+
+use crate::error::{Rejection, Resource, Table};
+use crate::id::{ThingName, Timestamp};
+use crate::registry::Registry;
+use crate::registry::entries::{ExecutionEntry, ThingEntry};
+use crate::registry::index::{Tag, hash, tagged};
+use crate::registry::lookup::hash_of_parts;
+use crate::registry::slab::{List, NIL};
+use crate::registry::storage::Storage;
+use crate::registry::types::{EventSink, ThingHandle};
+use crate::rules::{self, Actor};
+use crate::status::JobStatus;
+
+impl<S: Storage> Registry<S> {
+    /// Registers a thing (CreateThing); registering a known thing again is a no-op.
+    ///
+    /// # Errors
+    /// `CapacityExhausted(Things)` when the things table or the index is full.
+    pub fn add_thing(&mut self, name: &ThingName) -> Result<ThingHandle, Rejection> {
+        if let Some(i) = self.thing_index(name) {
+            if let Some(t) = self.things.at_mut(i) {
+                t.registered = true;
+            }
+            return self
+                .things
+                .at(i)
+                .map(|(k, _)| ThingHandle(k))
+                .ok_or(Rejection::NotFound(Resource::Thing));
+        }
+        if self.things.room() == 0 || self.index.room() == 0 {
+            return Err(Rejection::CapacityExhausted(Table::Things));
+        }
+        let entry = ThingEntry {
+            name: name.clone(),
+            registered: true,
+            in_progress: List::EMPTY,
+            queued: List::EMPTY,
+            all: List::EMPTY,
+            pairs: 0,
+            mark: 0,
+        };
+        let key = self.things.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Things))?;
+        self.index.insert(hash(Tag::Thing, name.as_str().as_bytes()), tagged(Tag::Thing, key.index));
+        Ok(ThingHandle(key))
+    }
+
+    /// Deletes a thing (DeleteThing): its pending executions become REMOVED (SPEC T10, R10); its
+    /// executions stay listable until they are deleted.
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException` for an unknown thing; `Throttled` when the sink has no room.
+    pub fn remove_thing(
+        &mut self,
+        name: &ThingName,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<(), Rejection> {
+        let t = self.thing_index(name).filter(|t| self.things.at(*t).is_some_and(|(_, e)| e.registered));
+        let t = t.ok_or(Rejection::NotFound(Resource::Thing))?;
+        let removes = |r: &Self, e: &ExecutionEntry| {
+            // Executions of a job being deleted are going anyway.
+            let deleting = r.job_entry(e.job).is_none_or(|j| j.status == JobStatus::DeletionInProgress);
+            (!deleting).then(|| rules::remove_target(e.status, &r.policy)).flatten()
+        };
+        let head = self.things.at(t).map_or(NIL, |(_, e)| e.all.head);
+        let affected = core::iter::successors(Some(head).filter(|x| *x != NIL), |x| {
+            self.exec_entry(*x).map(|e| e.thing_link.next).filter(|n| *n != NIL)
+        })
+        .filter(|x| self.exec_entry(*x).is_some_and(|e| removes(self, e).is_some()))
+        .count();
+        // One event per removed execution and per job that completes, plus notify, notify-next.
+        Self::ensure_room(sink, affected.saturating_mul(2).saturating_add(2))?;
+        let mut w = self.watch(t);
+        let mut x = head;
+        while let Some(e) = self.exec_entry(x) {
+            let (next, job, to) = (e.thing_link.next, e.job, removes(self, e));
+            if let Some(to) = to {
+                w.changed |= self.set_status(x, to, Actor::Service, now, sink)?;
+                self.maybe_complete(job, now, sink);
+            }
+            x = next;
+        }
+        if let Some(e) = self.things.at_mut(t) {
+            e.registered = false;
+        }
+        self.settle(w, sink);
+        self.forget_thing_if_unused(t);
+        Ok(())
+    }
+
+    pub(in crate::registry) fn forget_thing_if_unused(&mut self, t: u32) {
+        let Some((key, e)) = self.things.at(t) else { return };
+        // Executions imply pairs (a pair lives as long as its job), so pairs cover both.
+        if e.registered || e.pairs > 0 {
+            return;
+        }
+        let h = hash(Tag::Thing, e.name.as_str().as_bytes());
+        let Self { index, jobs, things, pairs, .. } = self;
+        index.remove(h, tagged(Tag::Thing, t), |v| hash_of_parts(jobs, things, pairs, v));
+        things.remove(key);
+    }
+}

@@ -1,0 +1,79 @@
+//! The tables a host provides.
+
+use super::details::DetailsBuf;
+use super::entries::{ExecutionEntry, JobEntry, PairEntry, ThingEntry};
+use super::slab::{Entry, Slots};
+use super::timers::Timer;
+
+/// The tables a registry keeps its state in, provided by the host.
+pub trait Storage {
+    /// Jobs.
+    type Jobs: Slots<Entry<JobEntry>>;
+    /// Things.
+    type Things: Slots<Entry<ThingEntry>>;
+    /// Executions.
+    type Executions: Slots<Entry<ExecutionEntry>>;
+    /// statusDetails maps (only executions that have one use a slot).
+    type Details: Slots<Entry<DetailsBuf>>;
+    /// (job, thing) pairs: one per thing a job targets.
+    type Pairs: Slots<Entry<PairEntry>>;
+    /// Timers (execution deadlines and job schedule events); about one per execution.
+    type Timers: Slots<Timer>;
+    /// Buckets of the lookup index: give it at least twice as many as jobs + things +
+    /// (job, thing) pairs together.
+    type Index: Slots<u32>;
+
+    /// The tables, empty.
+    fn into_tables(self) -> Tables<Self>
+    where
+        Self: Sized;
+}
+
+/// The tables of a [`Storage`].
+#[derive(Debug)]
+pub struct Tables<S: Storage> {
+    /// Jobs.
+    pub jobs: S::Jobs,
+    /// Things.
+    pub things: S::Things,
+    /// Executions.
+    pub executions: S::Executions,
+    /// statusDetails maps.
+    pub details: S::Details,
+    /// (job, thing) pairs.
+    pub pairs: S::Pairs,
+    /// Timers.
+    pub timers: S::Timers,
+    /// Index buckets.
+    pub index: S::Index,
+}
+
+/// Fixed-capacity storage in `heapless` vectors, for devices and tests: `J` jobs, `T` things,
+/// `X` executions and as many (job, thing) pairs, `D` statusDetails maps and `I` index buckets
+/// (at least twice `J + T + X`).
+#[derive(Debug)]
+pub struct Fixed<const J: usize, const T: usize, const X: usize, const D: usize, const I: usize>;
+
+impl<const J: usize, const T: usize, const X: usize, const D: usize, const I: usize> Storage
+    for Fixed<J, T, X, D, I>
+{
+    type Jobs = heapless::Vec<Entry<JobEntry>, J>;
+    type Things = heapless::Vec<Entry<ThingEntry>, T>;
+    type Executions = heapless::Vec<Entry<ExecutionEntry>, X>;
+    type Details = heapless::Vec<Entry<DetailsBuf>, D>;
+    type Pairs = heapless::Vec<Entry<PairEntry>, X>;
+    type Timers = heapless::Vec<Timer, X>;
+    type Index = heapless::Vec<u32, I>;
+
+    fn into_tables(self) -> Tables<Self> {
+        Tables {
+            jobs: heapless::Vec::new(),
+            things: heapless::Vec::new(),
+            executions: heapless::Vec::new(),
+            details: heapless::Vec::new(),
+            pairs: heapless::Vec::new(),
+            timers: heapless::Vec::new(),
+            index: heapless::Vec::new(),
+        }
+    }
+}

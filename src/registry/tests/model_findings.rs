@@ -1,0 +1,90 @@
+//! Regressions found by the reference model (tests/model).
+
+use super::*;
+use crate::config::Schedule;
+use crate::status::JobEndBehavior;
+
+#[test]
+fn d1_the_requests_own_values_come_before_the_id_check() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    let id = j("j1");
+    let config = JobConfig { maximum_per_minute: Some(0), ..JobConfig::default() };
+    let bad = NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) };
+    assert!(matches!(r.create_job(&bad, &[t("a")], T0, &mut log), Err(Rejection::InvalidField(_))));
+}
+
+#[test]
+fn d2_a_continuous_job_completes_when_its_end_passes_with_everything_terminal() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    let id = j("c1");
+    let end = T0.saturating_add(3600);
+    let schedule = Schedule::new(None, Some((end, JobEndBehavior::StopRollout))).unwrap();
+    let job = NewJob {
+        config: JobConfig { schedule: Some(schedule), ..JobConfig::default() },
+        ..NewJob::new(&id, TargetSelection::Continuous)
+    };
+    r.create_job(&job, &[t("a")], T0, &mut log).unwrap();
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    assert_eq!(r.job(&id).unwrap().status(), JobStatus::InProgress);
+    r.advance(end, usize::MAX, &mut log).unwrap();
+    let job = r.job(&id).unwrap();
+    assert_eq!((job.status(), job.completed_at()), (JobStatus::Completed, Some(end)));
+}
+
+#[test]
+fn d3_a_progress_report_keeps_the_head() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    create(&mut r, "j0", &["a"], T0, &mut log).unwrap();
+    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    r.update_execution(&j("j0"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    log.take();
+    r.update_execution(&j("j0"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    assert_eq!(log.take(), Vec::<String>::new());
+    assert_eq!(r.next_pending(&t("a")).unwrap().unwrap().job_id(), &j("j0"));
+    check(&r);
+}
+
+#[test]
+fn d4_targets_count_distinct_things_once() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    let id = j("c1");
+    r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[t("a")], T0, &mut log).unwrap();
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    r.delete_execution(&id, &t("a"), n(1), false, T0, &mut log).unwrap();
+    r.add_targets(&id, &[t("a")], T0, &mut log).unwrap();
+    assert_eq!(r.job(&id).unwrap().targets(), 1, "a re-associated thing counts once");
+    r.add_members(&id, &[t("b")], T0, &mut log).unwrap();
+    assert_eq!(r.job(&id).unwrap().targets(), 1, "a group member is not a target");
+    r.update_execution(&id, &t("b"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    r.add_targets(&id, &[t("b")], T0, &mut log).unwrap();
+    assert_eq!(r.job(&id).unwrap().targets(), 2, "associating it later makes it one");
+    check(&r);
+}
+
+#[test]
+fn d5_remove_thing_stays_within_the_room_it_reserved() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["t1"]);
+    create(&mut r, "j1", &["t1"], T0, &mut log).unwrap();
+    create(&mut r, "j2", &["t1"], T0, &mut log).unwrap();
+    r.delete_job(&j("j1"), true, T0, &mut log).unwrap();
+    // Tight panics if more than the announced room is pushed.
+    r.remove_thing(&t("t1"), T0, &mut Tight(4)).unwrap();
+    // The execution of the job being deleted is left to the deletion.
+    assert_eq!(
+        r.describe_execution(&j("j1"), &t("t1"), None, Plane::Control).unwrap().status(),
+        ExecutionStatus::Queued
+    );
+    check(&r);
+}

@@ -1,0 +1,93 @@
+//! Snapshot and restore.
+
+use super::*;
+
+/// A registry with every kind of state: removed things, re-executions, a remembered pair,
+/// details, forced cancels, a job being deleted, a completed job.
+fn rich(policy: Policy) -> Reg {
+    let mut r = reg_with(policy);
+    let mut log = Log::default();
+    things(&mut r, &["a", "b", "c"]);
+    create(&mut r, "done", &["a"], T0, &mut log).unwrap();
+    r.update_execution(&j("done"), &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    let id = j("cont");
+    r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[t("a"), t("b")], T0, &mut log).unwrap();
+    let p = [("step", "2 of 3"), ("note", "quote \" and \\ slash")];
+    let u = Update {
+        status_details: Some(StatusDetails::new(&p).unwrap()),
+        ..update(ExecutionStatus::InProgress)
+    };
+    r.update_execution(&id, &t("a"), &u, T0.saturating_add(1), &mut log).unwrap();
+    r.update_execution(&id, &t("b"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+    r.add_targets(&id, &[t("b")], T0.saturating_add(2), &mut log).unwrap();
+    r.delete_execution(&id, &t("b"), n(2), true, T0, &mut log).unwrap();
+    create(&mut r, "gone", &["c", "a"], T0, &mut log).unwrap();
+    r.set_deletion_delay(300);
+    r.delete_job(&j("gone"), true, T0, &mut log).unwrap();
+    create(&mut r, "forced", &["c"], T0, &mut log).unwrap();
+    r.update_execution(&j("forced"), &t("c"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    r.cancel_job(&j("forced"), true, Some(&ReasonCode::new("OPS_1").unwrap()), T0, &mut log).unwrap();
+    create(&mut r, "last", &["c", "a"], T0.saturating_add(9), &mut log).unwrap();
+    r.remove_thing(&t("b"), T0, &mut log).unwrap();
+    check(&r);
+    r
+}
+
+fn json(r: &Reg) -> String {
+    serde_json::to_string(&r.snapshot()).unwrap()
+}
+
+fn restore(text: &str, policy: Policy) -> Result<Reg, serde_json::Error> {
+    Registry::restore(Fixed, policy, &mut serde_json::Deserializer::from_str(text))
+}
+
+#[test]
+fn round_trip_is_lossless() {
+    for policy in [Policy::DEFAULT, Policy { numbering: Numbering::Monotonic, ..Policy::DEFAULT }] {
+        let r = rich(policy);
+        let first = json(&r);
+        let back = restore(&first, policy).unwrap();
+        check(&back);
+        assert_eq!(json(&back), first);
+        assert_eq!(digest(&back), digest(&r));
+        for thing in ["a", "b", "c"] {
+            assert_eq!(pending_ids(&back, thing), pending_ids(&r, thing), "{thing}");
+        }
+        assert_eq!(back.next_deadline(), r.next_deadline());
+        assert_eq!(back.jobs_deleting(), 1);
+        // Behaviour continues identically: numbering, deletion, notifications.
+        let (mut a, mut b) = (r, back);
+        let (mut la, mut lb) = (Log::default(), Log::default());
+        for (reg, log) in [(&mut a, &mut la), (&mut b, &mut lb)] {
+            reg.add_thing(&t("b")).unwrap();
+            reg.add_targets(&j("cont"), &[t("b")], T0, log).unwrap();
+            reg.advance(T0.saturating_add(300), usize::MAX, log).unwrap();
+        }
+        assert_eq!(la.0, lb.0);
+        assert_eq!(digest(&a), digest(&b));
+    }
+}
+
+#[test]
+fn snapshots_that_do_not_add_up_are_refused() {
+    let r = rich(Policy::DEFAULT);
+    let good = json(&r);
+    let cases = [
+        (good.replacen("\"format\":4", "\"format\":5", 1), "unknown format"),
+        (good.replacen("\"name\":\"c\"", "\"name\":\"a\"", 1), "listed twice"),
+        (good.replacen("\"thing\":\"c\"", "\"thing\":\"zz\"", 1), "unknown thing"),
+        (good.replacen("\"deletionDue\":null", "\"deletionDue\":5", 1), "deletionDue"),
+        (good.replacen("\"format\":4,\"deletionDelay\"", "\"deletionDelay\"", 1), "expected the field"),
+        (good.replacen("\"inProgress\":[[\"cont\",1]]", "\"inProgress\":[]", 1), "pending lists"),
+        (good.replacen("[\"step\",\"2 of 3\"]", "[\"st ep\",\"2 of 3\"]", 1), "not allowed"),
+    ];
+    for (text, why) in cases {
+        assert_ne!(text, good, "the tampering for '{why}' must change the text");
+        let err = restore(&text, Policy::DEFAULT).unwrap_err().to_string();
+        assert!(err.contains(why), "{why}: got {err}");
+    }
+    // A table too small for the snapshot is refused, not truncated.
+    let small: Result<Registry<Fixed<8, 8, 4, 8, 256>>, _> =
+        Registry::restore(Fixed, Policy::DEFAULT, &mut serde_json::Deserializer::from_str(&good));
+    assert!(small.unwrap_err().to_string().contains("full"));
+}

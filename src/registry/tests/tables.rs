@@ -1,0 +1,399 @@
+//! Deletion, removed things, targets, listings, full tables and sinks, notification sequences, time going back.
+
+use super::*;
+
+#[test]
+fn delete_job_limit_of_ten_and_bounded_steps() {
+    let mut r: Registry<Fixed<16, 4, 64, 4, 256>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut log = Log::default();
+    r.add_thing(&t("a")).unwrap();
+    r.add_thing(&t("b")).unwrap();
+    for i in 0..11 {
+        let id = j(&std::format!("j{i}"));
+        r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &[t("a"), t("b")], T0, &mut log).unwrap();
+    }
+    // Without force an IN_PROGRESS job is refused (409), with force accepted.
+    assert!(matches!(
+        r.delete_job(&j("j0"), false, T0, &mut log),
+        Err(Rejection::InvalidStateTransition { .. })
+    ));
+    for i in 0..10 {
+        r.delete_job(&j(&std::format!("j{i}")), true, T0, &mut log).unwrap();
+    }
+    assert_eq!(r.jobs_deleting(), 10);
+    assert_eq!(
+        r.delete_job(&j("j10"), true, T0, &mut log),
+        Err(Rejection::LimitExceeded(Limit::JobsDeletionInProgress))
+    );
+    assert_eq!(
+        r.job(&j("j10")).unwrap().status(),
+        JobStatus::InProgress,
+        "the refused delete changed nothing"
+    );
+    // R4: deleting again → 409.
+    assert!(matches!(
+        r.delete_job(&j("j0"), true, T0, &mut log),
+        Err(Rejection::InvalidStateTransition { .. })
+    ));
+    // Devices lose access at once; the control plane still describes.
+    assert_eq!(pending_ids(&r, "a"), ["j10#1:QUEUED"]);
+    assert_eq!(
+        r.describe_execution(&j("j0"), &t("a"), None, Plane::Data).unwrap_err(),
+        Rejection::NotFound(Resource::Execution)
+    );
+    assert!(r.describe_execution(&j("j0"), &t("a"), None, Plane::Control).is_ok());
+    let e = r.update_execution(&j("j0"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log);
+    assert_eq!(e, Err(Rejection::NotFound(Resource::Execution)));
+    check(&r);
+    // Bounded steps: 3 executions per call.
+    let mut calls = 0;
+    while r.jobs_deleting() > 0 {
+        let removed = r.advance(T0, 3, &mut log).unwrap().work;
+        assert!(removed <= 3);
+        calls += 1;
+        check(&r);
+        assert!(calls < 100);
+    }
+    assert_eq!(r.usage().executions, 2);
+    r.delete_job(&j("j10"), true, T0, &mut log).unwrap();
+    assert_eq!(r.advance(T0, usize::MAX, &mut log).unwrap().work, 2);
+    assert_eq!((r.usage().jobs, r.usage().executions, r.usage().pairs), (0, 0, 0));
+    assert!(log.0.iter().any(|e| e == "job j10 deleted"));
+}
+
+#[test]
+fn remove_thing_removes_its_pending_executions() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    create(&mut r, "j1", &["a", "b"], T0, &mut log).unwrap();
+    create(&mut r, "j2", &["a"], T0, &mut log).unwrap();
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    log.take();
+    r.remove_thing(&t("a"), T0, &mut log).unwrap();
+    check(&r);
+    assert!(r.thing(&t("a")).is_none());
+    // R10: IN_PROGRESS → REMOVED too; j2 had only a, so it completes.
+    assert_eq!(
+        r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().status(),
+        ExecutionStatus::Removed
+    );
+    assert_eq!(r.job(&j("j2")).unwrap().status(), JobStatus::Completed);
+    assert_eq!(
+        log.take(),
+        [
+            "execution j1 a #1 removed",
+            "execution j2 a #1 removed",
+            "job j2 completed",
+            "notify a",
+            "notify-next a"
+        ]
+    );
+    // Executions of a removed thing stay listable; a new job cannot target it.
+    let mut listed = 0;
+    r.list_for_thing(&t("a"), None, None, 10, |_| listed += 1).unwrap();
+    assert_eq!(listed, 2);
+    assert_eq!(create(&mut r, "j3", &["a"], T0, &mut log), Err(Rejection::NotFound(Resource::Thing)));
+    assert_eq!(r.remove_thing(&t("a"), T0, &mut log), Err(Rejection::NotFound(Resource::Thing)));
+    r.add_thing(&t("a")).unwrap();
+    create(&mut r, "j3", &["a"], T0, &mut log).unwrap();
+    check(&r);
+}
+
+#[test]
+fn remove_in_progress_knob_keeps_running_executions() {
+    let mut r = reg_with(Policy { remove_in_progress: false, ..Policy::DEFAULT });
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    let id = j("c1");
+    r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[t("a")], T0, &mut log).unwrap();
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    r.remove_target(&id, &t("a"), T0, &mut log).unwrap();
+    assert_eq!(
+        r.describe_execution(&id, &t("a"), None, Plane::Control).unwrap().status(),
+        ExecutionStatus::InProgress
+    );
+    check(&r);
+}
+
+#[test]
+fn associate_targets_needs_a_continuous_in_progress_job() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    create(&mut r, "s1", &["a"], T0, &mut log).unwrap();
+    assert_eq!(
+        r.add_targets(&j("s1"), &[t("b")], T0, &mut log),
+        Err(Rejection::InvalidRequest(InvalidRequest::TargetsNeedContinuousJob))
+    );
+    let id = j("c1");
+    r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[t("a")], T0, &mut log).unwrap();
+    // A thing with a pending execution gets no second one.
+    assert_eq!(r.add_targets(&id, &[t("a"), t("b"), t("b")], T0, &mut log), Ok(1));
+    assert_eq!(r.job(&id).unwrap().targets(), 2);
+    // Group members joining do not count toward the job's targets.
+    things(&mut r, &["c"]);
+    assert_eq!(r.add_members(&id, &[t("c")], T0, &mut log), Ok(1));
+    assert_eq!(r.job(&id).unwrap().targets(), 2);
+    r.update_execution(&id, &t("c"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    // A CONTINUOUS job without an end time never completes.
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    r.update_execution(&id, &t("b"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    assert_eq!(r.job(&id).unwrap().status(), JobStatus::InProgress);
+    check(&r);
+}
+
+#[test]
+fn pending_cap_and_unknown_things() {
+    let mut r: Registry<Fixed<20, 2, 40, 2, 256>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut log = Log::default();
+    r.add_thing(&t("a")).unwrap();
+    for i in 0..16 {
+        let id = j(&std::format!("j{i:02}"));
+        r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &[t("a")], T0, &mut log).unwrap();
+    }
+    let mut count = 0;
+    r.pending(&t("a"), |_| count += 1).unwrap();
+    assert_eq!(count, 10);
+    let mut r15: Registry<Fixed<20, 2, 40, 2, 256>> =
+        Registry::new(Fixed, Policy { pending_cap: PendingCap::Fifteen, ..Policy::DEFAULT });
+    r15.add_thing(&t("a")).unwrap();
+    for i in 0..16 {
+        let id = j(&std::format!("j{i:02}"));
+        r15.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &[t("a")], T0, &mut log).unwrap();
+    }
+    let mut count = 0;
+    r15.pending(&t("a"), |_| count += 1).unwrap();
+    assert_eq!(count, 15);
+    // R19: unknown things get empty answers by default, 404 under the knob.
+    assert_eq!(r.start_next(&t("ghost"), None, None, T0, &mut log), Ok(None));
+    assert!(r.next_pending(&t("ghost")).unwrap().is_none());
+    let strict: Reg = reg_with(Policy { unknown_thing: UnknownThing::NotFound, ..Policy::DEFAULT });
+    assert_eq!(strict.pending(&t("ghost"), |_| ()), Err(Rejection::NotFound(Resource::Thing)));
+}
+
+#[test]
+fn listings_page_with_a_resumable_cursor() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b", "c", "d", "e"]);
+    create(&mut r, "j1", &["a", "b", "c", "d", "e"], T0, &mut log).unwrap();
+    r.update_execution(&j("j1"), &t("c"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    let mut names = Vec::new();
+    let mut cursor = None;
+    loop {
+        cursor =
+            r.list_for_job(&j("j1"), None, cursor, 2, |v| names.push(v.thing_name().to_string())).unwrap();
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(names, ["a", "b", "c", "d", "e"]);
+    let mut queued = Vec::new();
+    r.list_for_job(&j("j1"), Some(ExecutionStatus::Queued), None, 10, |v| {
+        queued.push(v.thing_name().to_string())
+    })
+    .unwrap();
+    assert_eq!(queued, ["a", "b", "d", "e"]);
+    // A cursor whose execution was deleted is refused, not silently restarted.
+    let c = r.list_for_job(&j("j1"), None, None, 1, |_| ()).unwrap().unwrap();
+    let (index, generation) = c.to_parts();
+    r.delete_execution(&j("j1"), &t("b"), n(1), true, T0, &mut log).unwrap();
+    assert_eq!(
+        r.list_for_job(&j("j1"), None, Some(Cursor::from_parts(index, generation)), 1, |_| ()),
+        Err(Rejection::InvalidRequest(InvalidRequest::StaleCursor))
+    );
+    assert_eq!(r.list_for_job(&j("nope"), None, None, 1, |_| ()), Err(Rejection::NotFound(Resource::Job)));
+    check(&r);
+}
+
+#[test]
+fn full_tables_and_sinks_refuse_and_change_nothing() {
+    let mut r: Registry<Fixed<2, 2, 3, 1, 32>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut log = Log::default();
+    r.add_thing(&t("a")).unwrap();
+    r.add_thing(&t("b")).unwrap();
+    assert_eq!(r.add_thing(&t("c")), Err(Rejection::CapacityExhausted(Table::Things)));
+    let mk = |r: &mut Registry<Fixed<2, 2, 3, 1, 32>>, id: &str, targets: &[ThingName], log: &mut Log| {
+        let id = j(id);
+        r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), targets, T0, log)
+    };
+    mk(&mut r, "j1", &[t("a"), t("b")], &mut log).unwrap();
+    // Two more executions do not fit in 3.
+    assert_eq!(
+        mk(&mut r, "j2", &[t("a"), t("b")], &mut log),
+        Err(Rejection::CapacityExhausted(Table::Executions))
+    );
+    assert!(r.job(&j("j2")).is_err());
+    mk(&mut r, "j2", &[t("a")], &mut log).unwrap();
+    assert_eq!(mk(&mut r, "j3", &[t("a")], &mut log), Err(Rejection::CapacityExhausted(Table::Jobs)));
+    // One statusDetails slot.
+    let p = [("k", "v")];
+    let with = |s| Update { status_details: Some(StatusDetails::new(&p).unwrap()), ..update(s) };
+    r.update_execution(&j("j1"), &t("a"), &with(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    let before = std::format!(
+        "{:?} {:?}",
+        r.usage(),
+        r.describe_execution(&j("j1"), &t("b"), None, Plane::Control).unwrap()
+    );
+    assert_eq!(
+        r.update_execution(&j("j1"), &t("b"), &with(ExecutionStatus::InProgress), T0, &mut log),
+        Err(Rejection::CapacityExhausted(Table::StatusDetails))
+    );
+    assert_eq!(
+        before,
+        std::format!(
+            "{:?} {:?}",
+            r.usage(),
+            r.describe_execution(&j("j1"), &t("b"), None, Plane::Control).unwrap()
+        )
+    );
+    // An oversized map is refused, not truncated.
+    let big = "x".repeat(600);
+    let two = [("a", big.as_str()), ("b", big.as_str())];
+    let u = Update {
+        status_details: Some(StatusDetails::new(&two).unwrap()),
+        ..update(ExecutionStatus::InProgress)
+    };
+    assert_eq!(
+        r.update_execution(&j("j1"), &t("a"), &u, T0, &mut log),
+        Err(Rejection::CapacityExhausted(Table::StatusDetails))
+    );
+    // A sink without room: Throttled, nothing changes.
+    let e = r.update_execution(&j("j1"), &t("b"), &update(ExecutionStatus::Succeeded), T0, &mut Tight(1));
+    assert_eq!(e, Err(Rejection::Throttled));
+    assert_eq!(
+        r.describe_execution(&j("j1"), &t("b"), None, Plane::Control).unwrap().status(),
+        ExecutionStatus::Queued
+    );
+    assert_eq!(r.cancel_job(&j("j1"), false, None, T0, &mut Tight(2)), Err(Rejection::Throttled));
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::InProgress);
+    // With exactly enough room it goes through.
+    r.cancel_job(&j("j1"), false, None, T0, &mut Tight(5)).unwrap();
+}
+
+#[test]
+fn refused_operations_leave_the_digest_unchanged() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    create(&mut r, "j1", &["a", "b"], T0, &mut log).unwrap();
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    let before = digest(&r);
+    let refusals: [Result<(), Rejection>; 6] = [
+        r.delete_job(&j("j1"), false, T0, &mut log),
+        r.delete_execution(&j("j1"), &t("a"), n(1), false, T0, &mut log),
+        r.cancel_execution(&j("j1"), &t("a"), false, None, None, T0, &mut log).map(|_| ()),
+        r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Queued), T0, &mut log).map(|_| ()),
+        r.update_execution(
+            &j("j1"),
+            &t("b"),
+            &Update { expected_version: Some(v(5)), ..update(ExecutionStatus::InProgress) },
+            T0,
+            &mut log,
+        )
+        .map(|_| ()),
+        r.add_targets(&j("j1"), &[t("a")], T0, &mut log).map(|_| ()),
+    ];
+    for e in refusals {
+        assert!(e.is_err());
+    }
+    assert_eq!(digest(&r), before);
+}
+
+#[test]
+fn notification_sequence_of_the_developer_guide_example() {
+    // SPEC 7.2 / DG-NOTIF: job1 and job2 queued for one thing; the device runs job1, then job2.
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["thing"]);
+    create(&mut r, "job1", &["thing"], T0, &mut log).unwrap();
+    assert_eq!(log.take(), ["notify thing", "notify-next thing"]);
+    create(&mut r, "job2", &["thing"], T0, &mut log).unwrap();
+    assert_eq!(log.take(), ["notify thing"], "job2 joins the list; the head is still job1");
+    r.update_execution(&j("job1"), &t("thing"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    assert_eq!(log.take(), Vec::<String>::new(), "job1 goes IN_PROGRESS: no notifications");
+    r.update_execution(&j("job1"), &t("thing"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    assert_eq!(
+        log.take(),
+        ["execution job1 thing #1 succeeded", "job job1 completed", "notify thing", "notify-next thing"]
+    );
+    assert_eq!(r.next_pending(&t("thing")).unwrap().unwrap().job_id(), &j("job2"));
+    // A non-head QUEUED → IN_PROGRESS that becomes the head sends only notify-next.
+    create(&mut r, "job3", &["thing"], T0, &mut log).unwrap();
+    log.take();
+    r.update_execution(&j("job3"), &t("thing"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    assert_eq!(log.take(), ["notify-next thing"]);
+    r.update_execution(&j("job3"), &t("thing"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+    r.update_execution(&j("job2"), &t("thing"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    assert!(r.next_pending(&t("thing")).unwrap().is_none());
+    // Under R15's alternative, QUEUED → IN_PROGRESS also sends notify.
+    let mut r = reg_with(Policy { notify_on: NotifyOn::EveryNonTerminalChange, ..Policy::DEFAULT });
+    things(&mut r, &["thing"]);
+    create(&mut r, "job1", &["thing"], T0, &mut log).unwrap();
+    log.take();
+    r.update_execution(&j("job1"), &t("thing"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    assert_eq!(log.take(), ["notify thing"]);
+}
+
+#[test]
+fn version_bump_knob() {
+    let mut r =
+        reg_with(Policy { version_bump: crate::policy::VersionBump::DeviceUpdatesOnly, ..Policy::DEFAULT });
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    let s = r.cancel_execution(&j("j1"), &t("a"), false, None, None, T0, &mut log).unwrap();
+    assert_eq!(s.version, v(1), "a control-plane cancel does not bump under DeviceUpdatesOnly");
+}
+
+#[test]
+fn clear_forgets_everything() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    r.start_next(&t("a"), None, Some(StepTimeout::Minutes(1)), T0, &mut log).unwrap();
+    assert!(r.next_deadline().is_some());
+    r.clear();
+    assert_eq!(r.next_deadline(), None);
+    assert_eq!(r.usage(), Usage { jobs: 0, things: 0, executions: 0, details: 0, pairs: 0, index_room: 255 });
+    assert!(r.thing(&t("a")).is_none());
+    things(&mut r, &["a"]);
+    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    check(&r);
+}
+
+#[test]
+fn deletion_delay_deadlines_and_a_clock_that_goes_back() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    create(&mut r, "j2", &["a"], T0, &mut log).unwrap();
+    assert_eq!(r.next_deadline(), None);
+    r.set_deletion_delay(60);
+    r.delete_job(&j("j1"), true, T0, &mut log).unwrap();
+    r.delete_job(&j("j2"), true, T0.saturating_add(30), &mut log).unwrap();
+    assert_eq!(r.next_deadline(), Some(T0.saturating_add(60)));
+    // One second early: nothing happens.
+    assert_eq!(r.advance(T0.saturating_add(59), usize::MAX, &mut log), Ok(Advanced { work: 0, more: false }));
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::DeletionInProgress);
+    // Exactly at the deadline: j1 goes, j2 stays.
+    assert_eq!(r.advance(T0.saturating_add(60), usize::MAX, &mut log), Ok(Advanced { work: 1, more: false }));
+    assert!(r.job(&j("j1")).is_err());
+    assert_eq!(r.next_deadline(), Some(T0.saturating_add(90)));
+    // A clock that goes backwards: no panic, no transition.
+    assert_eq!(r.advance(Timestamp(0), usize::MAX, &mut log), Ok(Advanced { work: 0, more: false }));
+    assert!(r.job(&j("j2")).is_ok());
+    // A budget of zero does no work but says more is due.
+    assert_eq!(r.advance(Timestamp(u64::MAX), 0, &mut log), Ok(Advanced { work: 0, more: true }));
+    assert_eq!(r.advance(Timestamp(u64::MAX), 1, &mut log), Ok(Advanced { work: 1, more: false }));
+    assert_eq!(r.next_deadline(), None);
+    // A delay near u64::MAX saturates instead of overflowing.
+    r.set_deletion_delay(u64::MAX);
+    create(&mut r, "j3", &["a"], T0, &mut log).unwrap();
+    r.delete_job(&j("j3"), true, T0, &mut log).unwrap();
+    assert_eq!(r.next_deadline(), Some(Timestamp(u64::MAX)));
+    check(&r);
+}

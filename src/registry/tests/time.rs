@@ -1,0 +1,497 @@
+//! Timeouts, retries, abort, schedules, rollouts and windows driven by `advance`.
+
+use super::*;
+use crate::config::{AbortConfig, AbortCriterion, RetryConfig, RetryCriterion, Schedule};
+use crate::status::{FailureType, JobEndBehavior, RetryableFailureType};
+
+fn job_with(r: &mut Reg, id: &str, targets: &[&str], config: JobConfig, now: Timestamp, log: &mut Log) {
+    let id = j(id);
+    let targets: Vec<ThingName> = targets.iter().map(|s| t(s)).collect();
+    let job = NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) };
+    r.create_job(&job, &targets, now, log).unwrap();
+}
+
+fn timeout(minutes: u16) -> JobConfig {
+    JobConfig { in_progress_timeout_minutes: Some(minutes), ..JobConfig::default() }
+}
+
+fn status(r: &Reg, job: &str, thing: &str) -> ExecutionStatus {
+    r.describe_execution(&j(job), &t(thing), None, Plane::Control).unwrap().status()
+}
+
+fn run_until(r: &mut Reg, now: Timestamp, log: &mut Log) -> usize {
+    let mut work = 0;
+    loop {
+        let a = r.advance(now, 3, log).unwrap();
+        work += a.work;
+        check(r);
+        if !a.more {
+            return work;
+        }
+    }
+}
+
+#[test]
+fn in_progress_timeout_fires_exactly_at_the_deadline() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    job_with(&mut r, "j1", &["a", "b"], timeout(10), T0, &mut log);
+    // QUEUED executions never time out.
+    assert_eq!(r.next_deadline(), None);
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    let deadline = T0.saturating_add(600);
+    assert_eq!(r.next_deadline(), Some(deadline));
+    let e = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap();
+    assert_eq!(e.approximate_seconds_before_timed_out(T0.saturating_add(100)), Some(500));
+    log.take();
+    assert_eq!(run_until(&mut r, deadline.saturating_add(0).min(Timestamp(deadline.0 - 1)), &mut log), 0);
+    assert_eq!(status(&r, "j1", "a"), ExecutionStatus::InProgress);
+    assert_eq!(run_until(&mut r, deadline, &mut log), 1);
+    let e = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap();
+    assert_eq!((e.status(), e.version(), e.last_updated_at()), (ExecutionStatus::TimedOut, v(3), deadline));
+    assert_eq!(e.approximate_seconds_before_timed_out(deadline), None);
+    assert_eq!(log.take(), ["execution j1 a #1 timed_out", "notify a", "notify-next a"]);
+    assert_eq!(status(&r, "j1", "b"), ExecutionStatus::Queued);
+    assert_eq!(r.next_deadline(), None);
+}
+
+#[test]
+fn step_timers_replace_cancel_and_never_pass_the_in_progress_deadline() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    job_with(&mut r, "j1", &["a"], timeout(10), T0, &mut log);
+    let with_step = |s| Update { step_timeout: Some(s), ..update(ExecutionStatus::InProgress) };
+    r.update_execution(&j("j1"), &t("a"), &with_step(StepTimeout::Minutes(3)), T0, &mut log).unwrap();
+    assert_eq!(r.next_deadline(), Some(T0.saturating_add(180)));
+    // A longer step timer is capped by the in-progress deadline (SPEC T7).
+    let later = T0.saturating_add(120);
+    r.update_execution(&j("j1"), &t("a"), &with_step(StepTimeout::Minutes(60)), later, &mut log).unwrap();
+    let e = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap();
+    assert_eq!(e.deadline(), Some(T0.saturating_add(600)));
+    // -1 cancels the step timer; the in-progress deadline stays.
+    r.update_execution(&j("j1"), &t("a"), &with_step(StepTimeout::Minutes(1)), later, &mut log).unwrap();
+    assert_eq!(
+        r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().deadline(),
+        Some(later.saturating_add(60))
+    );
+    r.update_execution(&j("j1"), &t("a"), &with_step(StepTimeout::Cancel), later, &mut log).unwrap();
+    assert_eq!(
+        r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().deadline(),
+        Some(T0.saturating_add(600))
+    );
+    // The superseded timers (180 s, 60 s) fire as no-ops.
+    run_until(&mut r, T0.saturating_add(599), &mut log);
+    assert_eq!(status(&r, "j1", "a"), ExecutionStatus::InProgress);
+    run_until(&mut r, T0.saturating_add(600), &mut log);
+    assert_eq!(status(&r, "j1", "a"), ExecutionStatus::TimedOut);
+}
+
+#[test]
+fn a_step_timer_alone_times_out_and_start_next_sets_it() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    r.start_next(&t("a"), None, Some(StepTimeout::Minutes(2)), T0, &mut log).unwrap();
+    run_until(&mut r, T0.saturating_add(120), &mut log);
+    assert_eq!(status(&r, "j1", "a"), ExecutionStatus::TimedOut);
+}
+
+#[test]
+fn simultaneous_deadlines_fire_in_a_deterministic_order() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b", "c"]);
+    job_with(&mut r, "j1", &["c", "a", "b"], timeout(1), T0, &mut log);
+    for thing in ["b", "c", "a"] {
+        r.update_execution(&j("j1"), &t(thing), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    }
+    log.take();
+    run_until(&mut r, T0.saturating_add(60), &mut log);
+    let order: Vec<String> = log.take().into_iter().filter(|e| e.ends_with("timed_out")).collect();
+    // Table order: executions were created for targets c, a, b.
+    assert_eq!(
+        order,
+        ["execution j1 c #1 timed_out", "execution j1 a #1 timed_out", "execution j1 b #1 timed_out"]
+    );
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Completed);
+}
+
+#[test]
+fn a_clock_that_goes_back_and_times_near_the_end_of_time() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    job_with(&mut r, "j1", &["a", "b"], timeout(10080), T0, &mut log);
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    assert_eq!(run_until(&mut r, Timestamp(0), &mut log), 0);
+    assert_eq!(status(&r, "j1", "a"), ExecutionStatus::InProgress);
+    // Started 10 s before the end of u64 time: the deadline saturates and never fires.
+    let late = Timestamp(u64::MAX - 10);
+    r.update_execution(&j("j1"), &t("b"), &update(ExecutionStatus::InProgress), late, &mut log).unwrap();
+    assert_eq!(r.describe_execution(&j("j1"), &t("b"), None, Plane::Control).unwrap().deadline(), None);
+    run_until(&mut r, Timestamp(u64::MAX), &mut log);
+    assert_eq!(status(&r, "j1", "a"), ExecutionStatus::TimedOut);
+    assert_eq!(status(&r, "j1", "b"), ExecutionStatus::InProgress);
+}
+
+fn retry(criteria: &[RetryCriterion]) -> JobConfig {
+    JobConfig {
+        retry: Some(RetryConfig::new(criteria).unwrap()),
+        in_progress_timeout_minutes: Some(1),
+        ..JobConfig::default()
+    }
+}
+
+#[test]
+fn failures_are_retried_with_new_numbers_until_the_budget_is_spent() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    let c = RetryCriterion { failure: RetryableFailureType::Failed, retries: 2 };
+    job_with(&mut r, "j1", &["a"], retry(&[c]), T0, &mut log);
+    for attempt in 0..3u8 {
+        let e = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap();
+        assert_eq!(
+            (e.number(), e.retry_attempt(), e.status()),
+            (n(u64::from(attempt) + 1), attempt, ExecutionStatus::Queued)
+        );
+        r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+        check(&r);
+    }
+    // Budget spent: no fourth execution; the job completes.
+    assert_eq!(status(&r, "j1", "a"), ExecutionStatus::Failed);
+    assert_eq!(r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().number(), n(3));
+    let job = r.job(&j("j1")).unwrap();
+    assert_eq!(
+        (job.status(), job.process_details().count(ExecutionStatus::Failed)),
+        (JobStatus::Completed, 3)
+    );
+}
+
+#[test]
+fn timeouts_retry_rejections_never_and_all_shares_one_budget() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    let all = RetryCriterion { failure: RetryableFailureType::All, retries: 1 };
+    job_with(&mut r, "j1", &["a", "b"], retry(&[all]), T0, &mut log);
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    run_until(&mut r, T0.saturating_add(60), &mut log);
+    let e = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap();
+    assert_eq!((e.number(), e.retry_attempt(), e.status()), (n(2), 1, ExecutionStatus::Queued));
+    // The one retry of ALL is spent: a FAILED now is final.
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+    assert_eq!(r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().number(), n(2));
+    // REJECTED is never retried.
+    r.update_execution(&j("j1"), &t("b"), &update(ExecutionStatus::Rejected), T0, &mut log).unwrap();
+    assert_eq!(r.describe_execution(&j("j1"), &t("b"), None, Plane::Control).unwrap().number(), n(1));
+    check(&r);
+}
+
+#[test]
+fn a_retry_after_the_previous_execution_was_deleted_is_numbered_by_r7() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    let c = RetryCriterion { failure: RetryableFailureType::All, retries: 3 };
+    job_with(&mut r, "j1", &["a"], retry(&[c]), T0, &mut log);
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    r.delete_execution(&j("j1"), &t("a"), n(1), false, T0, &mut log).unwrap();
+    run_until(&mut r, T0.saturating_add(60), &mut log);
+    let e = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap();
+    assert_eq!((e.number(), e.retry_attempt()), (n(3), 2));
+    check(&r);
+}
+
+#[test]
+fn abort_cancels_queued_executions_and_wins_over_retry() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b", "c", "d"]);
+    let abort = AbortConfig::new(&[AbortCriterion {
+        failure: FailureType::Failed,
+        threshold_centipercent: 5000,
+        min_executed: 2,
+    }])
+    .unwrap();
+    let retry =
+        RetryConfig::new(&[RetryCriterion { failure: RetryableFailureType::Failed, retries: 5 }]).unwrap();
+    let config = JobConfig { abort: Some(abort), retry: Some(retry), ..JobConfig::default() };
+    job_with(&mut r, "j1", &["a", "b", "c", "d"], config, T0, &mut log);
+    r.update_execution(&j("j1"), &t("c"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    // One failure in one executed: below minNumberOfExecutedThings, so it is retried.
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::InProgress);
+    assert_eq!(r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().number(), n(2));
+    // A second failure: 2 of 2 executed failed ≥ 50%: abort; no retry for b.
+    log.take();
+    r.update_execution(&j("j1"), &t("b"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+    let job = r.job(&j("j1")).unwrap();
+    assert_eq!(job.status(), JobStatus::Canceled);
+    assert_eq!(job.reason_code().map(ReasonCode::as_str), Some(ABORT_REASON));
+    assert_eq!(r.describe_execution(&j("j1"), &t("b"), None, Plane::Control).unwrap().number(), n(1));
+    // SPEC T8: abort cancels only QUEUED executions.
+    assert_eq!(status(&r, "j1", "a"), ExecutionStatus::Canceled);
+    assert_eq!(status(&r, "j1", "d"), ExecutionStatus::Canceled);
+    assert_eq!(status(&r, "j1", "c"), ExecutionStatus::InProgress);
+    assert!(log.0.iter().any(|e| e == "job j1 canceled"));
+    check(&r);
+}
+
+#[test]
+fn a_retry_that_does_not_fit_refuses_the_update() {
+    let mut r: Registry<Fixed<2, 2, 1, 1, 32>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut log = Log::default();
+    r.add_thing(&t("a")).unwrap();
+    let c = RetryCriterion { failure: RetryableFailureType::Failed, retries: 1 };
+    let id = j("j1");
+    let job = NewJob { config: retry(&[c]), ..NewJob::new(&id, TargetSelection::Snapshot) };
+    r.create_job(&job, &[t("a")], T0, &mut log).unwrap();
+    let e = r.update_execution(&id, &t("a"), &update(ExecutionStatus::Failed), T0, &mut log);
+    assert_eq!(e, Err(Rejection::CapacityExhausted(Table::Executions)));
+    let v = r.describe_execution(&id, &t("a"), None, Plane::Control).unwrap();
+    assert_eq!((v.status(), v.version()), (ExecutionStatus::Queued, VersionNumber::INITIAL));
+}
+
+#[test]
+fn scheduled_jobs_start_and_end() {
+    for (behavior, a_after, b_after, job_after) in [
+        (
+            JobEndBehavior::StopRollout,
+            ExecutionStatus::InProgress,
+            ExecutionStatus::Queued,
+            JobStatus::InProgress,
+        ),
+        (JobEndBehavior::Cancel, ExecutionStatus::InProgress, ExecutionStatus::Canceled, JobStatus::Canceled),
+        (
+            JobEndBehavior::ForceCancel,
+            ExecutionStatus::Canceled,
+            ExecutionStatus::Canceled,
+            JobStatus::Canceled,
+        ),
+    ] {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a", "b"]);
+        let (start, end) = (T0.saturating_add(3600), T0.saturating_add(7200));
+        let schedule = Schedule::new(Some(start), Some((end, behavior))).unwrap();
+        job_with(
+            &mut r,
+            "j1",
+            &["a", "b"],
+            JobConfig { schedule: Some(schedule), ..JobConfig::default() },
+            T0,
+            &mut log,
+        );
+        assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
+        assert_eq!(r.usage().executions, 0);
+        assert!(pending_ids(&r, "a").is_empty());
+        assert_eq!(r.next_deadline(), Some(start));
+        run_until(&mut r, start, &mut log);
+        assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::InProgress);
+        assert_eq!(pending_ids(&r, "a"), ["j1#1:QUEUED"]);
+        r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), start, &mut log).unwrap();
+        assert_eq!(r.next_deadline(), Some(end));
+        run_until(&mut r, end, &mut log);
+        assert_eq!((status(&r, "j1", "a"), status(&r, "j1", "b")), (a_after, b_after), "{behavior}");
+        assert_eq!(r.job(&j("j1")).unwrap().status(), job_after, "{behavior}");
+    }
+}
+
+#[test]
+fn maintenance_windows_hide_queued_executions_between_windows() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    create(&mut r, "j1", &["a", "b"], T0, &mut log).unwrap();
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    log.take();
+    r.close_window(&j("j1"), T0, &mut log).unwrap();
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
+    // AMBIG-13: QUEUED ones leave the list; the running one stays.
+    assert!(pending_ids(&r, "b").is_empty());
+    assert_eq!(pending_ids(&r, "a"), ["j1#1:IN_PROGRESS"]);
+    assert_eq!(log.take(), ["notify b", "notify-next b"]);
+    check(&r);
+    assert_eq!(
+        r.close_window(&j("j1"), T0, &mut log),
+        Err(Rejection::InvalidRequest(InvalidRequest::WindowNeedsStatus(JobStatus::Scheduled)))
+    );
+    // The device still finishes its running execution; a window later b is listed again.
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    r.open_window(&j("j1"), T0.saturating_add(86_400), &mut log).unwrap();
+    assert_eq!(pending_ids(&r, "b"), ["j1#1:QUEUED"]);
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::InProgress);
+    check(&r);
+}
+
+#[test]
+fn paced_rollout_creates_at_most_maximum_per_minute() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b", "c", "d", "e"]);
+    let config = JobConfig { maximum_per_minute: Some(2), ..JobConfig::default() };
+    job_with(&mut r, "j1", &["a", "b", "c", "d", "e"], config, T0, &mut log);
+    assert_eq!(r.usage().executions, 2);
+    assert_eq!(r.next_deadline(), Some(T0.saturating_add(60)));
+    run_until(&mut r, T0.saturating_add(59), &mut log);
+    assert_eq!(r.usage().executions, 2);
+    run_until(&mut r, T0.saturating_add(60), &mut log);
+    assert_eq!(r.usage().executions, 4);
+    // All terminal so far, but the job is not complete while targets wait.
+    for thing in ["a", "b", "c", "d"] {
+        r.update_execution(&j("j1"), &t(thing), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    }
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::InProgress);
+    run_until(&mut r, T0.saturating_add(120), &mut log);
+    assert_eq!(r.usage().executions, 5);
+    assert_eq!(r.next_deadline(), None);
+    r.update_execution(&j("j1"), &t("e"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Completed);
+    check(&r);
+}
+
+#[test]
+fn a_canceled_paced_job_rolls_out_nothing_more() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b", "c"]);
+    let config = JobConfig { maximum_per_minute: Some(1), ..JobConfig::default() };
+    job_with(&mut r, "j1", &["a", "b", "c"], config, T0, &mut log);
+    assert_eq!(r.next_deadline(), Some(T0.saturating_add(60)));
+    r.cancel_job(&j("j1"), false, None, T0, &mut log).unwrap();
+    run_until(&mut r, T0.saturating_add(600), &mut log);
+    assert_eq!(r.usage().executions, 1);
+    assert_eq!(r.next_deadline(), None);
+    check(&r);
+}
+
+fn scheduled(
+    r: &mut Reg,
+    id: &str,
+    targets: &[&str],
+    start: Option<u64>,
+    end: (u64, JobEndBehavior),
+    rate: Option<u32>,
+    log: &mut Log,
+) {
+    let schedule =
+        Schedule::new(start.map(|s| T0.saturating_add(s)), Some((T0.saturating_add(end.0), end.1))).unwrap();
+    let config = JobConfig { schedule: Some(schedule), maximum_per_minute: rate, ..JobConfig::default() };
+    job_with(r, id, targets, config, T0, log);
+}
+
+#[test]
+fn a_start_and_an_end_passed_in_one_advance_roll_out_nothing() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    scheduled(&mut r, "j1", &["a"], Some(100), (200, JobEndBehavior::StopRollout), None, &mut log);
+    run_until(&mut r, T0.saturating_add(200), &mut log);
+    assert_eq!(r.usage().executions, 0);
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
+    assert_eq!(r.next_deadline(), None);
+}
+
+#[test]
+fn an_end_does_not_cancel_a_job_that_completed() {
+    for behavior in [JobEndBehavior::Cancel, JobEndBehavior::ForceCancel] {
+        let mut r = reg();
+        let mut log = Log::default();
+        things(&mut r, &["a"]);
+        scheduled(&mut r, "j1", &["a"], None, (100, behavior), None, &mut log);
+        r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+        run_until(&mut r, T0.saturating_add(100), &mut log);
+        assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Completed, "{behavior}");
+    }
+}
+
+#[test]
+fn an_end_before_the_next_batch_stops_the_rollout() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b", "c"]);
+    scheduled(&mut r, "j1", &["a", "b", "c"], None, (30, JobEndBehavior::StopRollout), Some(1), &mut log);
+    run_until(&mut r, T0.saturating_add(30), &mut log);
+    run_until(&mut r, T0.saturating_add(600), &mut log);
+    assert_eq!(r.usage().executions, 1);
+}
+
+#[test]
+fn an_end_while_a_window_is_closed_rolls_out_nothing_more() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    scheduled(&mut r, "j1", &["a", "b"], None, (120, JobEndBehavior::Cancel), Some(1), &mut log);
+    r.close_window(&j("j1"), T0.saturating_add(10), &mut log).unwrap();
+    run_until(&mut r, T0.saturating_add(120), &mut log);
+    assert_eq!(r.usage().executions, 1);
+    assert_eq!(status(&r, "j1", "a"), ExecutionStatus::Canceled);
+}
+
+#[test]
+fn windows_need_room_for_each_listed_or_unlisted_execution() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b", "c"]);
+    create(&mut r, "j1", &["a", "b", "c"], T0, &mut log).unwrap();
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    // Two QUEUED executions leave the lists: notify and notify-next each.
+    assert_eq!(r.close_window(&j("j1"), T0, &mut Tight(3)), Err(Rejection::Throttled));
+    r.close_window(&j("j1"), T0, &mut Tight(4)).unwrap();
+    assert_eq!(r.open_window(&j("j1"), T0, &mut Tight(3)), Err(Rejection::Throttled));
+    r.open_window(&j("j1"), T0, &mut Tight(4)).unwrap();
+    check(&r);
+}
+
+#[test]
+fn a_closed_window_pauses_a_paced_rollout() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    job_with(
+        &mut r,
+        "j1",
+        &["a", "b"],
+        JobConfig { maximum_per_minute: Some(1), ..JobConfig::default() },
+        T0,
+        &mut log,
+    );
+    r.close_window(&j("j1"), T0.saturating_add(10), &mut log).unwrap();
+    run_until(&mut r, T0.saturating_add(600), &mut log);
+    assert_eq!(r.usage().executions, 1);
+    assert_eq!(r.next_deadline(), None);
+    // The next window goes on with the rollout.
+    r.open_window(&j("j1"), T0.saturating_add(700), &mut log).unwrap();
+    assert_eq!(r.usage().executions, 2);
+}
+
+#[test]
+fn a_stale_timer_of_a_job_with_a_later_event_re_arms_without_events() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    scheduled(&mut r, "j1", &["a", "b"], None, (120, JobEndBehavior::StopRollout), Some(1), &mut log);
+    r.close_window(&j("j1"), T0.saturating_add(10), &mut log).unwrap();
+    // The rollout timer at 60 s is stale (the window closed); the end at 120 s is next.
+    assert!(r.advance(T0.saturating_add(60), usize::MAX, &mut Tight(0)).is_ok());
+    assert_eq!(r.next_deadline(), Some(T0.saturating_add(120)));
+}
+
+#[test]
+fn a_stale_job_timer_does_nothing_and_needs_no_room() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    let config = JobConfig { maximum_per_minute: Some(1), ..JobConfig::default() };
+    job_with(&mut r, "j1", &["a", "b"], config, T0, &mut log);
+    r.cancel_job(&j("j1"), false, None, T0, &mut log).unwrap();
+    // The rollout timer at 60 s is stale: it comes out without an event, even into a sink
+    // with no room.
+    assert!(r.advance(T0.saturating_add(60), usize::MAX, &mut Tight(0)).is_ok());
+    assert_eq!(r.usage().executions, 1);
+}

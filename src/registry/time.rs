@@ -1,0 +1,326 @@
+//! Time: timers, `advance`, and job schedule events (start, rollout batches, end, maintenance windows).
+
+use super::Registry;
+use super::entries::{JobEntry, NEVER};
+use super::index::{Tag, tagged, untag};
+use super::slab::NIL;
+use super::storage::Storage;
+use super::timers::Timer;
+use super::types::{Advanced, EventSink};
+use crate::error::{Rejection, Resource, Table};
+use crate::id::{JobId, Timestamp};
+use crate::rules::{Actor, CancelScope};
+use crate::status::{ExecutionStatus, JobEndBehavior, JobStatus};
+
+impl<S: Storage> Registry<S> {
+    /// The earliest instant at which [`Registry::advance`] may have something to do, if any.
+    /// It is never later than the next due transition; it can be earlier, when a timer was
+    /// overtaken by events (an early call of `advance` then simply finds nothing to do).
+    #[must_use]
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        let timer = self.timers.peek().map(|t| t.at);
+        let deletion = self.deleting.iter().map(|(_, due)| *due).min();
+        match (timer, deletion) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Applies every transition due at `now` (timeouts, retries, abort, schedule starts and
+    /// ends, rollout batches, deletions), doing at most `budget` units of work (one per timer
+    /// or execution handled). Returns what it did and whether more is due at `now`; call it
+    /// again until `more` is false.
+    ///
+    /// Several things due at one instant happen in deadline order; at equal deadlines execution
+    /// timers come before job events (by table position), and deletions come last. A `now`
+    /// earlier than a previous one is not an error: nothing that is not due at `now` happens.
+    ///
+    /// # Errors
+    /// `Throttled` when the sink has no room, `CapacityExhausted` when a retry does not fit;
+    /// what was done before stays done, the transition that did not fit stays due, and a later
+    /// call goes on from there.
+    pub fn advance(
+        &mut self,
+        now: Timestamp,
+        budget: usize,
+        sink: &mut impl EventSink,
+    ) -> Result<Advanced, Rejection> {
+        let mut done = 0usize;
+        while done < budget {
+            if let Some(t) = self.timers.peek().filter(|t| t.at <= now) {
+                self.fire(t, now, sink)?;
+                self.timers.pop();
+                done = done.saturating_add(1);
+                continue;
+            }
+            let Some(&(j, _)) =
+                self.deleting.iter().filter(|(_, due)| *due <= now).min_by_key(|(_, due)| *due)
+            else {
+                break;
+            };
+            let (n, _) = self.delete_some(j, budget.saturating_sub(done), sink)?;
+            done = done.saturating_add(n.max(1));
+        }
+        let more = self.next_deadline().is_some_and(|d| d <= now);
+        Ok(Advanced { work: done, more })
+    }
+
+    /// Handles one timer that is due; a stale one (its subject changed since) does nothing.
+    /// On error the timer stays in place.
+    pub(super) fn fire(
+        &mut self,
+        t: Timer,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<(), Rejection> {
+        let (tag, i) = untag(t.what);
+        if tag == Tag::Execution as u32 {
+            let due = self
+                .exec_entry(i)
+                .is_some_and(|e| e.deadline == t.at && e.status == ExecutionStatus::InProgress);
+            if due {
+                self.time_out(i, now, sink)?;
+            }
+        } else if tag == Tag::Job as u32 {
+            match self.job_entry(i).and_then(JobEntry::next_event) {
+                Some(at) if at == t.at => self.job_event(i, now, sink)?,
+                // The job changed since this timer was armed: make sure its next event has one.
+                Some(_) => self.arm_job(i),
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Pushes a timer; when the heap is full, rebuilds it from the live deadlines first.
+    pub(super) fn arm(&mut self, at: Timestamp, order: u32, what: u32) {
+        if at == NEVER {
+            return;
+        }
+        if self.timers.is_full() {
+            self.rebuild_timers();
+        }
+        // Sized for one timer per execution plus the jobs' events; a host that gives fewer
+        // slots loses the surplus timers until the next rebuild re-arms them.
+        let _ = self.timers.push(Timer { at, order, what });
+    }
+
+    pub(super) fn rebuild_timers(&mut self) {
+        self.timers.clear();
+        for i in (0..self.execs.len()).filter_map(|i| u32::try_from(i).ok()) {
+            // Only IN_PROGRESS executions hold a deadline (set_status clears it otherwise).
+            if let Some(e) = self.exec_entry(i).filter(|e| e.deadline != NEVER) {
+                let _ = self.timers.push(Timer { at: e.deadline, order: 0, what: tagged(Tag::Execution, i) });
+            }
+        }
+        for i in (0..self.jobs.len()).filter_map(|i| u32::try_from(i).ok()) {
+            if let Some((at, order)) = self.job_entry(i).and_then(|j| Some((j.next_event()?, j.seq))) {
+                let _ = self.timers.push(Timer { at, order, what: tagged(Tag::Job, i) });
+            }
+        }
+    }
+
+    /// SPEC T7: an IN_PROGRESS execution whose timer expired becomes TIMED_OUT; then abort,
+    /// retry (T12) and completion are considered, in that order.
+    pub(super) fn time_out(
+        &mut self,
+        x: u32,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<(), Rejection> {
+        let (job, thing) =
+            self.exec_entry(x).map(|e| (e.job, e.thing)).ok_or(Rejection::NotFound(Resource::Execution))?;
+        self.check_failure_room(x, ExecutionStatus::TimedOut, sink)?;
+        let mut w = self.watch(thing);
+        w.changed |= self.set_status(x, ExecutionStatus::TimedOut, Actor::Service, now, sink)?;
+        self.after_terminal(x, job, ExecutionStatus::TimedOut, now, sink)?;
+        self.settle(w, sink);
+        Ok(())
+    }
+
+    /// A job's schedule event (SPEC §2 SCHEDULED, §6 Scheduling, rollout pacing): its start,
+    /// the next batch of a paced rollout, its end.
+    pub(super) fn job_event(
+        &mut self,
+        j: u32,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<(), Rejection> {
+        // Room for a completion; the starts, batches and cancels check their own.
+        Self::ensure_room(sink, 1)?;
+        let Some(e) = self.job_entry(j) else { return Ok(()) };
+        let (status, schedule, ended) = (e.status, e.config.schedule, e.ended);
+        let start = schedule.and_then(|s| s.start());
+        let end = schedule.and_then(|s| s.end());
+        // SPEC §2: SCHEDULED until startTime (maintenance windows are the host's calls).
+        let started = self.job_entry(j).is_some_and(|e| e.started);
+        if status == JobStatus::Scheduled
+            && !started
+            && start.is_some_and(|s| s <= now)
+            && end.is_none_or(|(e, _)| now < e)
+        {
+            self.start_rollout(j, now, sink)?;
+        } else if status == JobStatus::InProgress
+            && self.job_entry(j).is_some_and(|e| e.rollout_next != NIL && e.rollout_at <= now)
+        {
+            self.roll_out_batch(j, now, sink)?;
+        }
+        if let Some((_, behavior)) = end.filter(|(at, _)| *at <= now && !ended) {
+            if let Some(e) = self.jobs.at_mut(j) {
+                e.ended = true;
+                // AMBIG-12: every end behaviour stops the rollout.
+                e.rollout_next = NIL;
+                e.rollout_at = NEVER;
+            }
+            // The job is live here: `next_event` offers an end only for a live job.
+            match behavior {
+                // AMBIG-12: STOP_ROLLOUT leaves existing executions alone.
+                JobEndBehavior::StopRollout => {}
+                // AMBIG-12: CANCEL cancels QUEUED; FORCE_CANCEL also IN_PROGRESS.
+                JobEndBehavior::Cancel => {
+                    self.cancel_job_at(j, CancelScope::Queued, false, None, now, sink)?
+                }
+                JobEndBehavior::ForceCancel => {
+                    self.cancel_job_at(j, CancelScope::QueuedAndInProgress, true, None, now, sink)?;
+                }
+            }
+        }
+        // SPEC §2: a job that started with nothing to do, or whose end passed, may be complete.
+        self.maybe_complete(j, now, sink);
+        self.arm_job(j);
+        Ok(())
+    }
+
+    /// Arms the job's next schedule event, if it has one.
+    pub(super) fn arm_job(&mut self, j: u32) {
+        if let Some((at, order)) = self.job_entry(j).and_then(|e| Some((e.next_event()?, e.seq))) {
+            self.arm(at, order, tagged(Tag::Job, j));
+        }
+    }
+
+    /// SCHEDULED → IN_PROGRESS (startTime, or a maintenance window opening): QUEUED executions
+    /// are listed again, and the rollout goes on.
+    pub(super) fn start_rollout(
+        &mut self,
+        j: u32,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<(), Rejection> {
+        let queued = self
+            .job_executions(j)
+            .filter(|x| self.exec_entry(*x).is_some_and(|e| e.status == ExecutionStatus::Queued))
+            .count();
+        Self::ensure_room(sink, queued.saturating_mul(2))?;
+        self.set_job_status(j, JobStatus::InProgress, now);
+        let mut x = self.job_entry(j).map_or(NIL, |e| e.executions.head);
+        while let Some(e) = self.exec_entry(x) {
+            let (next, thing, queued) = (e.job_link.next, e.thing, e.status == ExecutionStatus::Queued);
+            if queued {
+                let mut w = self.watch(thing);
+                self.attach_pending(x);
+                w.changed = true;
+                self.settle(w, sink);
+            }
+            x = next;
+        }
+        self.roll_out_batch(j, now, sink)
+    }
+
+    /// Queues executions for the next targets without one: all of them, or one minute's worth
+    /// under `maximumPerMinute` (SPEC §6 Rollout).
+    pub(super) fn roll_out_batch(
+        &mut self,
+        j: u32,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<(), Rejection> {
+        let Some(e) = self.job_entry(j) else { return Ok(()) };
+        let batch =
+            e.config.maximum_per_minute.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
+        let mut p = e.rollout_next;
+        let mut todo = 0usize;
+        let mut q = p;
+        while let Some((_, pair)) = self.pairs.at(q).filter(|_| todo < batch) {
+            todo = todo.saturating_add(1);
+            q = pair.job_link.next;
+        }
+        if self.execs.room() < todo {
+            return Err(Rejection::CapacityExhausted(Table::Executions));
+        }
+        Self::ensure_room(sink, todo.saturating_mul(2))?;
+        for _ in 0..todo {
+            let Some((thing, next)) = self.pairs.at(p).map(|(_, pair)| (pair.thing, pair.job_link.next))
+            else {
+                break;
+            };
+            self.queue_execution(j, thing, 0, now, sink)?;
+            p = next;
+        }
+        if let Some(e) = self.jobs.at_mut(j) {
+            e.rollout_next = p;
+            e.rollout_at = if p == NIL { NEVER } else { now.saturating_add(60) };
+        }
+        self.arm_job(j);
+        Ok(())
+    }
+
+    /// A maintenance window opened for a SCHEDULED job (SPEC §2): it goes IN_PROGRESS, its
+    /// QUEUED executions are listed again and its rollout continues. The core does not parse
+    /// cron; the host calls this when its window opens.
+    ///
+    /// # Errors
+    /// `InvalidRequestException` unless the job is SCHEDULED; unknown job; capacity and sink.
+    pub fn open_window(
+        &mut self,
+        job: &JobId,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<(), Rejection> {
+        let j = self.find_job(job)?;
+        match self.job_entry(j).map(|e| e.status) {
+            Some(JobStatus::Scheduled) => self.start_rollout(j, now, sink),
+            Some(s) => Err(Rejection::InvalidRequest(crate::error::InvalidRequest::WindowNeedsStatus(s))),
+            None => Err(Rejection::NotFound(Resource::Job)),
+        }
+    }
+
+    /// A maintenance window closed for an IN_PROGRESS job (SPEC §2): it goes back to SCHEDULED
+    /// and its QUEUED executions leave devices' pending lists until the next window (AMBIG-13);
+    /// running ones go on.
+    ///
+    /// # Errors
+    /// `InvalidRequestException` unless the job is IN_PROGRESS; unknown job; sink limits.
+    pub fn close_window(
+        &mut self,
+        job: &JobId,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<(), Rejection> {
+        let j = self.find_job(job)?;
+        match self.job_entry(j).map(|e| e.status) {
+            Some(JobStatus::InProgress) => {}
+            Some(s) => {
+                return Err(Rejection::InvalidRequest(crate::error::InvalidRequest::WindowNeedsStatus(s)));
+            }
+            None => return Err(Rejection::NotFound(Resource::Job)),
+        }
+        let queued = self
+            .job_executions(j)
+            .filter(|x| self.exec_entry(*x).is_some_and(|e| e.status == ExecutionStatus::Queued))
+            .count();
+        Self::ensure_room(sink, queued.saturating_mul(2))?;
+        let mut x = self.job_entry(j).map_or(NIL, |e| e.executions.head);
+        while let Some(e) = self.exec_entry(x) {
+            let (next, thing, queued) = (e.job_link.next, e.thing, e.status == ExecutionStatus::Queued);
+            if queued {
+                let mut w = self.watch(thing);
+                self.detach_pending(x);
+                w.changed = true;
+                self.settle(w, sink);
+            }
+            x = next;
+        }
+        self.set_job_status(j, JobStatus::Scheduled, now);
+        Ok(())
+    }
+}

@@ -1,0 +1,262 @@
+//! The one place an execution's status changes, and what a terminal status sets off (abort, retry, completion).
+
+use super::Registry;
+use super::entries::{ABORT_REASON, NEVER};
+use super::index::{Tag, tagged};
+use super::slab::NIL;
+use super::storage::Storage;
+use super::types::{Event, EventSink};
+use crate::config::RetryCriterion;
+use crate::error::{ExecutionState, Rejection, Resource, Table};
+use crate::id::{ReasonCode, StepTimeout, Timestamp};
+use crate::policy::NotifyOn;
+use crate::rules::{self, Actor, CancelScope};
+use crate::status::{ExecutionStatus, FailureType, JobStatus, RetryableFailureType};
+use crate::topic::{ExecutionEvent, JobEvent};
+
+impl<S: Storage> Registry<S> {
+    /// Applies a status change decided by the rules: counters, pending lists, version (R6),
+    /// timestamps, the lifecycle event. Returns whether pending-list membership changed.
+    pub(super) fn set_status(
+        &mut self,
+        x: u32,
+        to: ExecutionStatus,
+        actor: Actor,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<bool, Rejection> {
+        let e = self.exec_entry(x).ok_or(Rejection::NotFound(Resource::Execution))?;
+        let (from, job) = (e.status, e.job);
+        let version = rules::version_after(e.version, actor, &self.policy)?;
+        let (job_status, timeout) = self.job_entry(job).map_or((JobStatus::DeletionInProgress, None), |j| {
+            (j.status, j.config.in_progress_timeout_minutes)
+        });
+        let (was_listed, now_listed) =
+            (rules::listed_to_device(job_status, from), rules::listed_to_device(job_status, to));
+        // A progress report (IN_PROGRESS → IN_PROGRESS) keeps its place (SPEC 7.2, T3).
+        let moves = from != to;
+        if was_listed && moves {
+            self.detach_pending(x);
+        }
+        let mut deadline = None;
+        if let Some(e) = self.execs.at_mut(x) {
+            e.status = to;
+            e.version = version;
+            e.last_updated_at = now;
+            match to {
+                // SPEC T7: the in-progress timer starts when the execution enters IN_PROGRESS;
+                // IN_PROGRESS → IN_PROGRESS keeps it.
+                ExecutionStatus::InProgress => {
+                    if from == ExecutionStatus::Queued {
+                        e.started_at = Some(now);
+                        e.timeout_at =
+                            timeout.map_or(NEVER, |m| now.saturating_add(u64::from(m).saturating_mul(60)));
+                        e.deadline = e.timeout_at;
+                        deadline = Some(e.deadline);
+                    }
+                }
+                // SPEC T7: QUEUED executions never time out; terminal ones no longer can.
+                ExecutionStatus::Queued
+                | ExecutionStatus::Succeeded
+                | ExecutionStatus::Failed
+                | ExecutionStatus::TimedOut
+                | ExecutionStatus::Rejected
+                | ExecutionStatus::Removed
+                | ExecutionStatus::Canceled => e.deadline = NEVER,
+            }
+        }
+        if let Some(at) = deadline {
+            self.arm(at, 0, tagged(Tag::Execution, x));
+        }
+        if now_listed && moves {
+            self.attach_pending(x);
+        }
+        if let Some(j) = self.jobs.at_mut(job) {
+            j.process.add(from, -1);
+            j.process.add(to, 1);
+            j.last_updated_at = now;
+        }
+        // SPEC 7.4: an execution event when it reaches a terminal status.
+        if !from.is_terminal()
+            && let Some(event) = ExecutionEvent::for_status(to)
+        {
+            self.emit_execution(x, event, sink);
+        }
+        let membership = was_listed != now_listed;
+        let notify_anyway =
+            matches!(self.policy.notify_on, NotifyOn::EveryNonTerminalChange) && now_listed && from != to;
+        Ok(membership || notify_anyway)
+    }
+
+    /// Sets or cancels the step timer of an IN_PROGRESS execution (SPEC T7, §3 timer facts): a
+    /// step timer never runs past the in-progress deadline; -1 leaves only that deadline.
+    pub(super) fn set_step(&mut self, x: u32, step: StepTimeout, now: Timestamp) {
+        let Some(e) = self.execs.at_mut(x) else { return };
+        e.deadline = match step {
+            StepTimeout::Minutes(m) => now.saturating_add(u64::from(m).saturating_mul(60)).min(e.timeout_at),
+            StepTimeout::Cancel => e.timeout_at,
+        };
+        let at = e.deadline;
+        self.arm(at, 0, tagged(Tag::Execution, x));
+    }
+
+    /// The one place a job's status changes (SPEC §2, decided by the caller's rule): the status,
+    /// `lastUpdatedAt`, and what goes with the new status (`completedAt` on COMPLETED; the job
+    /// has started once it is IN_PROGRESS).
+    pub(super) fn set_job_status(&mut self, j: u32, to: JobStatus, now: Timestamp) {
+        let Some(e) = self.jobs.at_mut(j) else { return };
+        e.status = to;
+        e.last_updated_at = now;
+        match to {
+            JobStatus::InProgress => e.started = true,
+            JobStatus::Completed => e.completed_at = Some(now),
+            JobStatus::Scheduled | JobStatus::Canceled | JobStatus::DeletionInProgress => {}
+        }
+    }
+
+    /// Completes the job if SPEC §2 says so now.
+    pub(super) fn maybe_complete(&mut self, job: u32, now: Timestamp, sink: &mut impl EventSink) {
+        let Some(j) = self.job_entry(job) else { return };
+        let end_passed = j.config.schedule.and_then(|s| s.end()).is_some_and(|(end, _)| now >= end);
+        // Targets still waiting for a paced rollout count as not terminal.
+        let all_terminal = j.process.pending() == 0 && j.rollout_next == NIL;
+        if rules::job_completes(j.status, j.selection, all_terminal, end_passed) {
+            let id = j.id.clone();
+            self.set_job_status(job, JobStatus::Completed, now);
+            sink.push(Event::Job { job: id, event: JobEvent::Completed });
+        }
+    }
+
+    /// Room for what a failure may set off: a retry's execution, the abort's cancellations.
+    pub(super) fn check_failure_room(
+        &self,
+        x: u32,
+        status: ExecutionStatus,
+        sink: &impl EventSink,
+    ) -> Result<(), Rejection> {
+        let Some(e) = self.exec_entry(x) else { return Ok(()) };
+        let queued = self.job_entry(e.job).map_or(0, |j| j.process.count(ExecutionStatus::Queued));
+        let events = usize::try_from(queued).unwrap_or(usize::MAX).saturating_mul(3).saturating_add(8);
+        Self::ensure_room(sink, events)?;
+        if self.retry_for(x, status).is_some() && self.execs.room() == 0 {
+            return Err(Rejection::CapacityExhausted(Table::Executions));
+        }
+        Ok(())
+    }
+
+    /// After an execution became terminal: abort (SPEC T8, §6 Abort), else retry (T12); then
+    /// job completion. Abort comes first: a canceled job rolls out nothing new.
+    pub(super) fn after_terminal(
+        &mut self,
+        x: u32,
+        job: u32,
+        status: ExecutionStatus,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<(), Rejection> {
+        if self.abort_due(job) {
+            self.abort(job, now, sink)?;
+        } else if let Some((p, slot)) = self.retry_for(x, status) {
+            let (thing, attempt) = self.exec_entry(x).map_or((NIL, 0), |e| (e.thing, e.retry_attempt));
+            self.queue_execution(job, thing, attempt.saturating_add(1), now, sink)?;
+            if let Some(n) = self.pairs.at_mut(p).and_then(|pair| pair.retries.get_mut(slot)) {
+                *n = n.saturating_add(1);
+            }
+        }
+        self.maybe_complete(job, now, sink);
+        Ok(())
+    }
+
+    /// The pair and retry counter slot if `status` of execution `x` is retried now (SPEC T12,
+    /// §6 Retries: per criterion, at most 10 in total; REJECTED never).
+    pub(super) fn retry_for(&self, x: u32, status: ExecutionStatus) -> Option<(u32, usize)> {
+        let e = self.exec_entry(x)?;
+        let j = self.job_entry(e.job)?;
+        // No new executions once the job is canceled, completed or being deleted.
+        if !matches!(j.status, JobStatus::InProgress | JobStatus::Scheduled) {
+            return None;
+        }
+        let (slot, kind) = match status {
+            ExecutionStatus::Failed => (0usize, RetryableFailureType::Failed),
+            ExecutionStatus::TimedOut => (1usize, RetryableFailureType::TimedOut),
+            ExecutionStatus::Queued
+            | ExecutionStatus::InProgress
+            | ExecutionStatus::Succeeded
+            | ExecutionStatus::Rejected
+            | ExecutionStatus::Removed
+            | ExecutionStatus::Canceled => return None,
+        };
+        let p = self.pair(e.job, e.thing)?;
+        let used = self.pairs.at(p)?.1.retries;
+        let [failed, timed_out] = used;
+        if u16::from(failed).saturating_add(u16::from(timed_out))
+            >= u16::from(crate::config::RetryConfig::MAX_TOTAL)
+        {
+            return None;
+        }
+        // The criterion for this failure type, else one for ALL.
+        let all = |c: &RetryCriterion| c.failure == RetryableFailureType::All;
+        let criterion = j
+            .config
+            .retry?
+            .criteria()
+            .find(|c| c.failure == kind)
+            .or_else(|| j.config.retry?.criteria().find(all))?;
+        let spent = match criterion.failure {
+            RetryableFailureType::All => failed.saturating_add(timed_out),
+            RetryableFailureType::Failed => failed,
+            RetryableFailureType::TimedOut => timed_out,
+        };
+        (spent < criterion.retries).then_some((p, slot))
+    }
+
+    /// Whether the job's abort criteria are met (SPEC §6 Abort): after at least
+    /// `minNumberOfExecutedThings` executions ended, the share of the failure type reached
+    /// `thresholdPercentage`.
+    pub(super) fn abort_due(&self, job: u32) -> bool {
+        let Some(j) = self.job_entry(job) else { return false };
+        if !matches!(j.status, JobStatus::InProgress) {
+            return false;
+        }
+        let Some(abort) = j.config.abort else { return false };
+        let c = |s| u64::from(j.process.count(s));
+        let (failed, rejected, timed_out) =
+            (c(ExecutionStatus::Failed), c(ExecutionStatus::Rejected), c(ExecutionStatus::TimedOut));
+        let executed = c(ExecutionStatus::Succeeded)
+            .saturating_add(failed)
+            .saturating_add(rejected)
+            .saturating_add(timed_out);
+        abort.criteria().any(|a| {
+            let failures = match a.failure {
+                FailureType::Failed => failed,
+                FailureType::Rejected => rejected,
+                FailureType::TimedOut => timed_out,
+                FailureType::All => failed.saturating_add(rejected).saturating_add(timed_out),
+            };
+            executed >= u64::from(a.min_executed)
+                && failures.saturating_mul(10_000)
+                    >= u64::from(a.threshold_centipercent).saturating_mul(executed)
+        })
+    }
+
+    /// Cancels the job for its abort criteria: only QUEUED executions (SPEC T8).
+    pub(super) fn abort(
+        &mut self,
+        job: u32,
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<(), Rejection> {
+        let reason = ReasonCode::new(ABORT_REASON).ok();
+        self.cancel_job_at(job, CancelScope::Queued, false, reason.as_ref(), now, sink)
+    }
+
+    pub(super) fn cancels(&self, x: u32, scope: CancelScope) -> bool {
+        self.exec_entry(x).is_some_and(|e| rules::cancel_job_execution_effect(e.status, scope).is_some())
+    }
+
+    pub(super) fn state_of(&self, x: u32) -> Result<ExecutionState, Rejection> {
+        self.exec_entry(x)
+            .map(|e| ExecutionState { status: e.status, version: e.version })
+            .ok_or(Rejection::NotFound(Resource::Execution))
+    }
+}
