@@ -257,15 +257,16 @@ fn lifecycle() {
         );
     }
     println!(
-        "\n## Schedule events\n\n| event | job statuses | never started | end not applied | end not passed | no start now | source |\n|---|---|---|---|---|---|---|"
+        "\n## Schedule events\n\n| event | job statuses | never started | offered: end not applied | fires: end not applied | end not passed | no start now | source |\n|---|---|---|---|---|---|---|---|"
     );
     for r in t::SCHEDULE_EVENTS {
         let s: Vec<_> = r.statuses.iter().map(|s| format!("`{s}`")).collect();
         println!(
-            "| {:?} | {} | {} | {} | {} | {} | {} |",
+            "| {:?} | {} | {} | {} | {} | {} | {} | {} |",
             r.event,
             s.join(", "),
             yes(r.needs_not_started),
+            yes(r.offered_needs_not_ended),
             yes(r.needs_not_ended),
             yes(r.needs_end_not_passed),
             yes(r.needs_no_start),

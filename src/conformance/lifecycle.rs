@@ -285,7 +285,9 @@ pub struct ScheduleEventRow {
     pub statuses: &'static [JobStatus],
     /// It needs a job that never started.
     pub needs_not_started: bool,
-    /// It needs a job whose end was not applied.
+    /// It is offered only for a job whose end was not applied.
+    pub offered_needs_not_ended: bool,
+    /// It fires only for a job whose end was not applied.
     pub needs_not_ended: bool,
     /// It fires only while the end has not passed.
     pub needs_end_not_passed: bool,
@@ -305,7 +307,8 @@ pub const SCHEDULE_EVENTS: [ScheduleEventRow; 3] = [
         event: ScheduleEventKind::Start,
         statuses: &[J::Scheduled],
         needs_not_started: true,
-        needs_not_ended: true,
+        offered_needs_not_ended: true,
+        needs_not_ended: false,
         needs_end_not_passed: true,
         needs_no_start: false,
         spec: "SPEC §2 SCHEDULED until startTime; no start after the end",
@@ -314,6 +317,7 @@ pub const SCHEDULE_EVENTS: [ScheduleEventRow; 3] = [
         event: ScheduleEventKind::Batch,
         statuses: &[J::InProgress],
         needs_not_started: false,
+        offered_needs_not_ended: false,
         needs_not_ended: false,
         needs_end_not_passed: false,
         needs_no_start: true,
@@ -323,6 +327,7 @@ pub const SCHEDULE_EVENTS: [ScheduleEventRow; 3] = [
         event: ScheduleEventKind::End,
         statuses: &[J::InProgress, J::Scheduled],
         needs_not_started: false,
+        offered_needs_not_ended: true,
         needs_not_ended: true,
         needs_end_not_passed: false,
         needs_no_start: false,

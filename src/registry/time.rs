@@ -9,7 +9,7 @@ use super::timers::Timer;
 use super::types::{Advanced, EventSink};
 use crate::error::{Rejection, Resource, Table};
 use crate::id::{JobId, Timestamp};
-use crate::rules::{Actor, CancelScope};
+use crate::rules::{self, Actor, CancelScope, Window};
 use crate::status::{ExecutionStatus, JobEndBehavior, JobStatus};
 
 impl<S: Storage> Registry<S> {
@@ -149,23 +149,13 @@ impl<S: Storage> Registry<S> {
         // Room for a completion; the starts, batches and cancels check their own.
         Self::ensure_room(sink, 1)?;
         let Some(e) = self.job_entry(j) else { return Ok(()) };
-        let (status, schedule, ended) = (e.status, e.config.schedule, e.ended);
-        let start = schedule.and_then(|s| s.start());
-        let end = schedule.and_then(|s| s.end());
-        // SPEC §2: SCHEDULED until startTime (maintenance windows are the host's calls).
-        let started = self.job_entry(j).is_some_and(|e| e.started);
-        if status == JobStatus::Scheduled
-            && !started
-            && start.is_some_and(|s| s <= now)
-            && end.is_none_or(|(e, _)| now < e)
-        {
+        let event = rules::schedule_event(&e.clock(), now);
+        if event.start {
             self.start_rollout(j, now, sink)?;
-        } else if status == JobStatus::InProgress
-            && self.job_entry(j).is_some_and(|e| e.rollout_next != NIL && e.rollout_at <= now)
-        {
+        } else if event.batch {
             self.roll_out_batch(j, now, sink)?;
         }
-        if let Some((_, behavior)) = end.filter(|(at, _)| *at <= now && !ended) {
+        if let Some(behavior) = event.end {
             if let Some(e) = self.jobs.at_mut(j) {
                 e.ended = true;
                 // AMBIG-12: every end behaviour stops the rollout.
@@ -235,8 +225,7 @@ impl<S: Storage> Registry<S> {
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
         let Some(e) = self.job_entry(j) else { return Ok(()) };
-        let batch =
-            e.config.maximum_per_minute.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
+        let batch = rules::rollout_batch(e.config.maximum_per_minute);
         let mut p = e.rollout_next;
         let mut todo = 0usize;
         let mut q = p;
@@ -258,7 +247,7 @@ impl<S: Storage> Registry<S> {
         }
         if let Some(e) = self.jobs.at_mut(j) {
             e.rollout_next = p;
-            e.rollout_at = if p == NIL { NEVER } else { now.saturating_add(60) };
+            e.rollout_at = rules::next_batch_at(now, p != NIL);
         }
         self.arm_job(j);
         Ok(())
@@ -277,11 +266,9 @@ impl<S: Storage> Registry<S> {
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
         let j = self.find_job(job)?;
-        match self.job_entry(j).map(|e| e.status) {
-            Some(JobStatus::Scheduled) => self.start_rollout(j, now, sink),
-            Some(s) => Err(Rejection::InvalidRequest(crate::error::InvalidRequest::WindowNeedsStatus(s))),
-            None => Err(Rejection::NotFound(Resource::Job)),
-        }
+        let status = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?.status;
+        rules::window(status, Window::Open)?;
+        self.start_rollout(j, now, sink)
     }
 
     /// A maintenance window closed for an IN_PROGRESS job (SPEC §2): it goes back to SCHEDULED
@@ -297,13 +284,8 @@ impl<S: Storage> Registry<S> {
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
         let j = self.find_job(job)?;
-        match self.job_entry(j).map(|e| e.status) {
-            Some(JobStatus::InProgress) => {}
-            Some(s) => {
-                return Err(Rejection::InvalidRequest(crate::error::InvalidRequest::WindowNeedsStatus(s)));
-            }
-            None => return Err(Rejection::NotFound(Resource::Job)),
-        }
+        let status = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?.status;
+        let to = rules::window(status, Window::Close)?;
         let queued = self
             .job_executions(j)
             .filter(|x| self.exec_entry(*x).is_some_and(|e| e.status == ExecutionStatus::Queued))
@@ -320,7 +302,7 @@ impl<S: Storage> Registry<S> {
             }
             x = next;
         }
-        self.set_job_status(j, JobStatus::Scheduled, now);
+        self.set_job_status(j, to, now);
         Ok(())
     }
 }

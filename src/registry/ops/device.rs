@@ -1,8 +1,7 @@
 //! The data plane: what a device reads and writes.
 
-use crate::error::{ExecutionState, Plane, Rejection, Resource};
+use crate::error::{ExecutionState, Plane, Rejection};
 use crate::id::{JobId, StatusDetails, StepTimeout, ThingName, Timestamp};
-use crate::policy::UnknownThing;
 use crate::registry::Registry;
 use crate::registry::storage::Storage;
 use crate::registry::types::{EventSink, ExecutionHandle, Update};
@@ -12,11 +11,9 @@ use crate::status::ExecutionStatus;
 
 impl<S: Storage> Registry<S> {
     pub(in crate::registry) fn thing_for_device(&self, thing: &ThingName) -> Result<Option<u32>, Rejection> {
-        match (self.thing_index(thing), self.policy.unknown_thing) {
-            (Some(t), UnknownThing::Empty | UnknownThing::NotFound) => Ok(Some(t)),
-            // SPEC R19: the data plane looks up executions, not the thing registry.
-            (None, UnknownThing::Empty) => Ok(None),
-            (None, UnknownThing::NotFound) => Err(Rejection::NotFound(Resource::Thing)),
+        match self.thing_index(thing) {
+            Some(t) => Ok(Some(t)),
+            None => rules::unknown_thing(&self.policy).map(|()| None),
         }
     }
 

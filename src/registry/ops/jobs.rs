@@ -10,7 +10,7 @@ use crate::registry::lists::Which;
 use crate::registry::slab::{Links, List, NIL};
 use crate::registry::storage::Storage;
 use crate::registry::types::{Event, EventSink, JobHandle, NewJob, ProcessDetails};
-use crate::rules::{self, Actor, CancelScope};
+use crate::rules::{self, Actor, CancelScope, JobConfigUpdate};
 use crate::status::{ExecutionStatus, JobStatus};
 use crate::topic::JobEvent;
 
@@ -261,8 +261,7 @@ impl<S: Storage> Registry<S> {
             if pair != Some(true) {
                 new_targets = new_targets.saturating_add(1);
             }
-            let newest = self.newest(j, t).and_then(|x| self.exec_entry(x));
-            if newest.is_none_or(|e| e.status.is_terminal()) {
+            if self.queues_on_rejoin(j, t) {
                 queue = queue.saturating_add(1);
             }
         }
@@ -278,7 +277,7 @@ impl<S: Storage> Registry<S> {
         for name in targets {
             let t = self.thing_index(name).unwrap_or(NIL);
             // A repeated target was queued a moment ago, so it is pending now and skipped.
-            if self.newest(j, t).and_then(|x| self.exec_entry(x)).is_none_or(|e| e.status.is_terminal()) {
+            if self.queues_on_rejoin(j, t) {
                 let retry = 0;
                 self.queue_execution(j, t, retry, now, sink)?;
                 queued = queued.saturating_add(1);
@@ -392,13 +391,18 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
     ) -> Result<(), Rejection> {
         let j = self.find_job(job)?;
-        config.validate()?;
+        let old = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?.config;
+        let merged = rules::update_job_config(&old, &JobConfigUpdate::every_member(&config))?;
         if let Some(e) = self.jobs.at_mut(j) {
-            let schedule = e.config.schedule;
-            e.config = JobConfig { schedule, ..config };
+            e.config = merged;
             e.last_updated_at = now;
         }
         self.arm_job(j);
         Ok(())
+    }
+
+    /// Whether (job, thing) gets a new QUEUED execution as a target ([`rules::queue_on_rejoin`]).
+    fn queues_on_rejoin(&self, j: u32, t: u32) -> bool {
+        rules::queue_on_rejoin(self.newest(j, t).and_then(|x| self.exec_entry(x)).map(|e| e.status))
     }
 }
