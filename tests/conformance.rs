@@ -412,7 +412,9 @@ fn retry_every_status_job_criteria_and_count() {
                                 };
                                 let after = match failure {
                                     RF::Failed => RetriesUsed { failed: failed + 1, timed_out },
-                                    _ => RetriesUsed { failed, timed_out: timed_out + 1 },
+                                    RF::TimedOut | RF::All => {
+                                        RetriesUsed { failed, timed_out: timed_out + 1 }
+                                    }
                                 };
                                 (spent < n).then_some((failure, applies, after))
                             })();

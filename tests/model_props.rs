@@ -183,16 +183,7 @@ proptest! {
 }
 
 fn create(job: &str, targets: &[&str]) -> Op {
-    let targets = targets.iter().map(|t| (*t).to_owned()).collect();
-    Op::CreateJob {
-        job: job.to_owned(),
-        continuous: false,
-        start: None,
-        end: None,
-        targets,
-        retry: Vec::new(),
-        abort: Vec::new(),
-    }
+    create_with(job, targets, Vec::new(), Vec::new())
 }
 
 fn update(job: &str, thing: &str, status: XS) -> Op {
@@ -310,10 +301,8 @@ fn create_with(
     retry: Vec<(RetryableFailureType, u8)>,
     abort: Vec<(FailureType, u16, u32)>,
 ) -> Op {
-    let Op::CreateJob { job, continuous, start, end, targets, .. } = create(job, targets) else {
-        unreachable!()
-    };
-    Op::CreateJob { job, continuous, start, end, targets, retry, abort }
+    let targets = targets.iter().map(|t| (*t).to_owned()).collect();
+    Op::CreateJob { job: job.to_owned(), continuous: false, start: None, end: None, targets, retry, abort }
 }
 
 /// The model and the registry agree on every retry of a FAILED execution up to the

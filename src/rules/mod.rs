@@ -1,9 +1,16 @@
 //! The pure decision functions: one per operation, no storage (SPEC §2–4, §8, §R).
 //!
-//! Each function takes the state an operation finds, the request and the [`Policy`], and answers
-//! with what changes or the [`Rejection`]. The registry applies these answers and never decides
-//! them again; the [`conformance`](crate::conformance) tables restate them as data and a test
+//! Each function takes the state an operation finds, the request and the
+//! [`Policy`](crate::Policy), and answers with what changes or the [`Rejection`]. The registry
+//! applies these answers and never decides them again; the [`conformance`](crate::conformance) tables restate them as data and a test
 //! compares the two over every input.
+//!
+//! The service's own decisions are here too: retries and abort criteria ([`retry`],
+//! [`abort_due`]), schedule events, rollout pacing, maintenance windows and timers
+//! ([`schedule_event`], [`next_job_event`], [`window`], [`timer_on_status`], [`step_deadline`]),
+//! device access and unknown things ([`device_access`], [`unknown_thing`]), when a target gets a
+//! new execution ([`queue_on_rejoin`]), statusDetails writes ([`merge_details`]), UpdateJob's
+//! merge ([`update_job_config`]) and the schedule's bounds ([`schedule_bounds`]).
 //!
 //! Where a request could fail for several reasons, the rules check in this order (documented,
 //! because AWS does not say): the request's own values, then the status, then `expectedVersion`,
@@ -39,7 +46,7 @@ pub const MAX_JOBS_DELETING: usize = 10;
 /// At most this many targets per job for AssociateTargetsWithJob (SPEC §2, §6).
 pub const MAX_TARGETS_PER_JOB: usize = 100;
 
-/// Who causes a change; decides whether the version grows under [`VersionBump`] (SPEC R6).
+/// Who causes a change; decides whether the version grows under [`VersionBump`](crate::policy::VersionBump) (SPEC R6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Actor {

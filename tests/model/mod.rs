@@ -630,7 +630,7 @@ impl Model {
         let kind = match status {
             XS::Failed => RetryableFailureType::Failed,
             XS::TimedOut => RetryableFailureType::TimedOut,
-            _ => return,
+            XS::Queued | XS::InProgress | XS::Succeeded | XS::Rejected | XS::Removed | XS::Canceled => return,
         };
         if !matches!(j.status, JS::InProgress | JS::Scheduled) {
             return;

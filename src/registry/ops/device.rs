@@ -21,7 +21,7 @@ impl<S: Storage> Registry<S> {
     /// pending executions, IN_PROGRESS first, then QUEUED, each in queue order.
     ///
     /// # Errors
-    /// `ResourceNotFoundException` for an unknown thing only under [`UnknownThing::NotFound`].
+    /// `ResourceNotFoundException` for an unknown thing only under [`UnknownThing::NotFound`](crate::policy::UnknownThing::NotFound).
     pub fn pending(
         &self,
         thing: &ThingName,
@@ -50,7 +50,7 @@ impl<S: Storage> Registry<S> {
     /// QUEUED head becomes IN_PROGRESS with `details` and the step timeout applied.
     ///
     /// # Errors
-    /// Capacity and sink limits; [`UnknownThing::NotFound`] as in [`Registry::pending`].
+    /// Capacity and sink limits; [`UnknownThing::NotFound`](crate::policy::UnknownThing::NotFound) as in [`Registry::pending`].
     pub fn start_next(
         &mut self,
         thing: &ThingName,
