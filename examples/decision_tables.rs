@@ -298,6 +298,20 @@ fn lifecycle() {
     for r in t::TIMER_ON_STATUS {
         println!("| `{}` | {:?} | {:?} | {} |", r.to, r.from_queued, r.from_other, r.spec);
     }
+    println!(
+        "\n## `notify` on a status change\n\n| reading | listed before | listed after | status changed | notify | source |\n|---|---|---|---|---|---|"
+    );
+    for r in t::NOTIFY {
+        println!(
+            "| {:?} | {} | {} | {} | {} | {} |",
+            r.notify_on,
+            yes(r.was_listed),
+            yes(r.now_listed),
+            yes(r.status_changed),
+            yes(r.notifies),
+            r.spec
+        );
+    }
     println!("\n## Access to an execution\n\n| job status | plane | answer | source |\n|---|---|---|---|");
     for r in t::DEVICE_ACCESS {
         println!("| `{}` | {:?} | {} | {} |", r.job, r.plane, outcome(r.outcome), r.spec);

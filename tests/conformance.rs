@@ -868,9 +868,59 @@ fn lifecycle_rows_cite_the_spec() {
         .chain(table::QUEUE_ON_REJOIN.iter().map(|r| r.spec))
         .chain(table::DETAILS_WRITE.iter().map(|r| r.spec))
         .chain(table::UPDATE_JOB_CONFIG.iter().map(|r| r.spec))
-        .chain(table::SCHEDULE_BOUNDS.iter().map(|r| r.spec));
+        .chain(table::SCHEDULE_BOUNDS.iter().map(|r| r.spec))
+        .chain(table::NOTIFY.iter().map(|r| r.spec));
     for s in specs {
         assert!(s.starts_with("SPEC ") || s.starts_with("AMBIG-") || s.starts_with("SEED-"), "{s}");
     }
     let _ = JobEndBehavior::ALL;
+}
+
+#[test]
+fn end_behaviour_notify_and_creation_every_input() {
+    for r in table::END_BEHAVIOR {
+        let got = rules::end_behavior(r.behavior);
+        assert_eq!(got.is_some(), r.cancels_queued, "{}", r.spec);
+        let scope = got.map(|c| c.scope);
+        let in_progress =
+            scope.and_then(|s| rules::cancel_job_execution_effect(ExecutionStatus::InProgress, s));
+        let queued = scope.and_then(|s| rules::cancel_job_execution_effect(ExecutionStatus::Queued, s));
+        assert_eq!((queued.is_some(), in_progress.is_some()), (r.cancels_queued, r.cancels_in_progress));
+        assert_eq!(got.is_some_and(|c| c.force_canceled), r.cancels_in_progress, "{}", r.spec);
+    }
+    let mut seen = 0;
+    for notify_on in
+        [iot_jobs_core::NotifyOn::MembershipChange, iot_jobs_core::NotifyOn::EveryNonTerminalChange]
+    {
+        let policy = Policy { notify_on, ..Policy::DEFAULT };
+        for was in BOOLS {
+            for now in BOOLS {
+                for changed in BOOLS {
+                    let row = table::NOTIFY
+                        .iter()
+                        .find(|r| {
+                            r.notify_on == notify_on
+                                && r.was_listed == was
+                                && r.now_listed == now
+                                && r.status_changed == changed
+                        })
+                        .unwrap();
+                    assert_eq!(rules::notifies(was, now, changed, &policy), row.notifies, "{row:?}");
+                    seen += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(seen, table::NOTIFY.len());
+    // SPEC 4.2 CreateJob: SCHEDULED only while startTime is to come.
+    let now = Timestamp(NOW);
+    for (start, scheduled) in
+        [(None, false), (Some(NOW - 1), false), (Some(NOW), false), (Some(NOW + 1), true)]
+    {
+        let s = Schedule::new(start.map(Timestamp), None).unwrap();
+        assert_eq!(rules::starts_scheduled(Some(s), now), scheduled, "{start:?}");
+    }
+    let end_only = Schedule::new(None, Some((Timestamp(NOW + 1), JobEndBehavior::Cancel))).unwrap();
+    assert!(!rules::starts_scheduled(Some(end_only), now));
+    assert!(!rules::starts_scheduled(None, now));
 }

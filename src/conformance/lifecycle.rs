@@ -7,7 +7,7 @@
 
 use super::{BAD, OK, Outcome};
 use crate::error::{Exception, Plane};
-use crate::policy::{DetailsWrite, UnknownThing};
+use crate::policy::{DetailsWrite, NotifyOn, UnknownThing};
 use crate::rules::{TimerChange, Window};
 use crate::status::{ExecutionStatus, FailureType, JobEndBehavior, JobStatus, RetryableFailureType};
 
@@ -665,4 +665,50 @@ pub const SCHEDULE_BOUNDS: [ScheduleBoundRow; 2] = [
         max_secs: 63_072_000,
         spec: "SPEC §6 Scheduling (30 min after start .. 2 years)",
     },
+];
+
+/// Whether one execution's status change publishes its thing's `notify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotifyRow {
+    /// The reading.
+    pub notify_on: NotifyOn,
+    /// In the pending list before.
+    pub was_listed: bool,
+    /// In the pending list after.
+    pub now_listed: bool,
+    /// The status changed (a progress report does not change it).
+    pub status_changed: bool,
+    /// `notify` is published.
+    pub notifies: bool,
+    /// Source.
+    pub spec: &'static str,
+}
+
+const fn notify_row(notify_on: NotifyOn, was: bool, now: bool, changed: bool, notifies: bool) -> NotifyRow {
+    let spec = match notify_on {
+        NotifyOn::MembershipChange => "SPEC R15",
+        NotifyOn::EveryNonTerminalChange => "SPEC R15 alternative, AMBIG-24",
+    };
+    NotifyRow { notify_on, was_listed: was, now_listed: now, status_changed: changed, notifies, spec }
+}
+
+/// `notify` on a status change (SPEC R15): when the pending list's membership changes; under
+/// the alternative, also on every status change of a listed execution.
+pub const NOTIFY: [NotifyRow; 16] = [
+    notify_row(NotifyOn::MembershipChange, false, false, false, false),
+    notify_row(NotifyOn::MembershipChange, false, false, true, false),
+    notify_row(NotifyOn::MembershipChange, false, true, false, true),
+    notify_row(NotifyOn::MembershipChange, false, true, true, true),
+    notify_row(NotifyOn::MembershipChange, true, false, false, true),
+    notify_row(NotifyOn::MembershipChange, true, false, true, true),
+    notify_row(NotifyOn::MembershipChange, true, true, false, false),
+    notify_row(NotifyOn::MembershipChange, true, true, true, false),
+    notify_row(NotifyOn::EveryNonTerminalChange, false, false, false, false),
+    notify_row(NotifyOn::EveryNonTerminalChange, false, false, true, false),
+    notify_row(NotifyOn::EveryNonTerminalChange, false, true, false, true),
+    notify_row(NotifyOn::EveryNonTerminalChange, false, true, true, true),
+    notify_row(NotifyOn::EveryNonTerminalChange, true, false, false, true),
+    notify_row(NotifyOn::EveryNonTerminalChange, true, false, true, true),
+    notify_row(NotifyOn::EveryNonTerminalChange, true, true, false, false),
+    notify_row(NotifyOn::EveryNonTerminalChange, true, true, true, true),
 ];

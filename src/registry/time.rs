@@ -9,8 +9,8 @@ use super::timers::Timer;
 use super::types::{Advanced, EventSink};
 use crate::error::{Rejection, Resource, Table};
 use crate::id::{JobId, Timestamp};
-use crate::rules::{self, Actor, CancelScope, Window};
-use crate::status::{ExecutionStatus, JobEndBehavior, JobStatus};
+use crate::rules::{self, Actor, Window};
+use crate::status::{ExecutionStatus, JobStatus};
 
 impl<S: Storage> Registry<S> {
     /// The earliest instant at which [`Registry::advance`] may have something to do, if any.
@@ -163,16 +163,8 @@ impl<S: Storage> Registry<S> {
                 e.rollout_at = NEVER;
             }
             // The job is live here: `next_event` offers an end only for a live job.
-            match behavior {
-                // AMBIG-12: STOP_ROLLOUT leaves existing executions alone.
-                JobEndBehavior::StopRollout => {}
-                // AMBIG-12: CANCEL cancels QUEUED; FORCE_CANCEL also IN_PROGRESS.
-                JobEndBehavior::Cancel => {
-                    self.cancel_job_at(j, CancelScope::Queued, false, None, now, sink)?
-                }
-                JobEndBehavior::ForceCancel => {
-                    self.cancel_job_at(j, CancelScope::QueuedAndInProgress, true, None, now, sink)?;
-                }
+            if let Some(cancel) = rules::end_behavior(behavior) {
+                self.cancel_job_at(j, cancel.scope, cancel.force_canceled, None, now, sink)?;
             }
         }
         // SPEC §2: a job that started with nothing to do, or whose end passed, may be complete.

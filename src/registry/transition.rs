@@ -8,7 +8,6 @@ use super::storage::Storage;
 use super::types::{Event, EventSink};
 use crate::error::{ExecutionState, Rejection, Resource, Table};
 use crate::id::{ReasonCode, StepTimeout, Timestamp};
-use crate::policy::NotifyOn;
 use crate::rules::{self, Actor, CancelScope, TimerChange};
 use crate::status::{ExecutionStatus, JobStatus};
 use crate::topic::{ExecutionEvent, JobEvent};
@@ -70,10 +69,7 @@ impl<S: Storage> Registry<S> {
         {
             self.emit_execution(x, event, sink);
         }
-        let membership = was_listed != now_listed;
-        let notify_anyway =
-            matches!(self.policy.notify_on, NotifyOn::EveryNonTerminalChange) && now_listed && from != to;
-        Ok(membership || notify_anyway)
+        Ok(rules::notifies(was_listed, now_listed, from != to, &self.policy))
     }
 
     /// Sets or cancels the step timer of an IN_PROGRESS execution (SPEC T7, §3 timer facts): a

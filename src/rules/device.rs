@@ -2,7 +2,7 @@
 //! gets a new execution (SPEC R19, T13, SEED-CLI).
 
 use crate::error::{Plane, Rejection, Resource};
-use crate::policy::{Policy, UnknownThing};
+use crate::policy::{NotifyOn, Policy, UnknownThing};
 use crate::status::{ExecutionStatus, JobStatus};
 
 /// May a request on `plane` reach an execution of a job in `job`? (SEED-CLI: devices lose
@@ -59,4 +59,19 @@ pub const fn queue_on_rejoin(newest: Option<ExecutionStatus>) -> bool {
             | ExecutionStatus::Canceled,
         ) => true,
     }
+}
+
+/// Is the thing's `notify` topic published after one execution's status change? (SPEC R15,
+/// AMBIG-24.) `was_listed`/`now_listed`: the execution is in the thing's pending list before and
+/// after; `status_changed`: its status differs (a progress report does not).
+#[must_use]
+pub const fn notifies(was_listed: bool, now_listed: bool, status_changed: bool, policy: &Policy) -> bool {
+    // SPEC R15: when the pending list's membership changes.
+    let membership = was_listed != now_listed;
+    let every = match policy.notify_on {
+        NotifyOn::MembershipChange => false,
+        // SPEC R15 alternative: also on every change to a non-terminal status.
+        NotifyOn::EveryNonTerminalChange => now_listed && status_changed,
+    };
+    membership || every
 }

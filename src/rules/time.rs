@@ -4,6 +4,7 @@
 //!
 //! The core never reads a clock: every function takes `now`.
 
+use super::{CancelJob, CancelScope};
 use crate::config::Schedule;
 use crate::error::{InvalidRequest, Rejection};
 use crate::id::{StepTimeout, Timestamp};
@@ -196,5 +197,30 @@ pub const fn step_deadline(now: Timestamp, step: StepTimeout, in_progress: Times
             if at.secs() < in_progress.secs() { at } else { in_progress }
         }
         StepTimeout::Cancel => in_progress,
+    }
+}
+
+/// Does a job created at `now` with `schedule` start SCHEDULED? Only when its `startTime` is
+/// still to come (SPEC 4.2 CreateJob, §2 SCHEDULED until `startTime`); see
+/// [`create_job`](super::create_job).
+#[must_use]
+pub fn starts_scheduled(schedule: Option<Schedule>, now: Timestamp) -> bool {
+    schedule.and_then(|s| s.start()).is_some_and(|start| start > now)
+}
+
+/// What the schedule's end does to the job's executions: nothing, or a cancel as CancelJob
+/// does (AMBIG-12: STOP_ROLLOUT leaves them alone; CANCEL cancels QUEUED ones; FORCE_CANCEL
+/// also IN_PROGRESS ones, and the job is `forceCanceled`). Every behaviour stops the rollout.
+#[must_use]
+pub const fn end_behavior(behavior: JobEndBehavior) -> Option<CancelJob> {
+    match behavior {
+        // AMBIG-12: STOP_ROLLOUT leaves existing executions alone.
+        JobEndBehavior::StopRollout => None,
+        // AMBIG-12: CANCEL cancels QUEUED executions.
+        JobEndBehavior::Cancel => Some(CancelJob { scope: CancelScope::Queued, force_canceled: false }),
+        // AMBIG-12: FORCE_CANCEL also IN_PROGRESS ones.
+        JobEndBehavior::ForceCancel => {
+            Some(CancelJob { scope: CancelScope::QueuedAndInProgress, force_canceled: true })
+        }
     }
 }

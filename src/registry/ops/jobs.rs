@@ -44,7 +44,7 @@ impl<S: Storage> Registry<S> {
                 distinct = distinct.saturating_add(1);
             }
         }
-        let scheduled = job.config.schedule.and_then(|s| s.start()).is_some_and(|start| start > now);
+        let scheduled = rules::starts_scheduled(job.config.schedule, now);
         let status = rules::create_job(scheduled);
         // SPEC §6 Rollout: the first batch goes out now, the rest a minute at a time.
         let batch =
