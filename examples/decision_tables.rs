@@ -312,6 +312,10 @@ fn lifecycle() {
             r.spec
         );
     }
+    println!(
+        "\n## DeleteThing: whose executions it removes\n\n| job status | removed as a target | source |\n|---|---|---|"
+    );
+    flag(&t::REMOVE_THING_JOB);
     println!("\n## Access to an execution\n\n| job status | plane | answer | source |\n|---|---|---|---|");
     for r in t::DEVICE_ACCESS {
         println!("| `{}` | {:?} | {} | {} |", r.job, r.plane, outcome(r.outcome), r.spec);

@@ -869,7 +869,8 @@ fn lifecycle_rows_cite_the_spec() {
         .chain(table::DETAILS_WRITE.iter().map(|r| r.spec))
         .chain(table::UPDATE_JOB_CONFIG.iter().map(|r| r.spec))
         .chain(table::SCHEDULE_BOUNDS.iter().map(|r| r.spec))
-        .chain(table::NOTIFY.iter().map(|r| r.spec));
+        .chain(table::NOTIFY.iter().map(|r| r.spec))
+        .chain(table::REMOVE_THING_JOB.iter().map(|r| r.spec));
     for s in specs {
         assert!(s.starts_with("SPEC ") || s.starts_with("AMBIG-") || s.starts_with("SEED-"), "{s}");
     }
@@ -923,4 +924,22 @@ fn end_behaviour_notify_and_creation_every_input() {
     let end_only = Schedule::new(None, Some((Timestamp(NOW + 1), JobEndBehavior::Cancel))).unwrap();
     assert!(!rules::starts_scheduled(Some(end_only), now));
     assert!(!rules::starts_scheduled(None, now));
+}
+
+#[test]
+fn remove_thing_every_input_and_knob() {
+    for policy in [Policy::DEFAULT, alternative("R10")] {
+        for job in JobStatus::ALL {
+            let applies = table::REMOVE_THING_JOB.iter().find(|r| r.job == job).unwrap().applies;
+            for status in ExecutionStatus::ALL {
+                let want = if applies { rules::remove_target(status, &policy) } else { None };
+                assert_eq!(rules::remove_thing(job, status, &policy), want, "{job} {status}");
+            }
+        }
+    }
+    // The deletion's own row is the only one that never removes.
+    assert_eq!(
+        rules::remove_thing(JobStatus::InProgress, ExecutionStatus::Queued, &Policy::DEFAULT),
+        Some(ExecutionStatus::Removed)
+    );
 }

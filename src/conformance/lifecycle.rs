@@ -712,3 +712,13 @@ pub const NOTIFY: [NotifyRow; 16] = [
     notify_row(NotifyOn::EveryNonTerminalChange, true, true, false, false),
     notify_row(NotifyOn::EveryNonTerminalChange, true, true, true, true),
 ];
+
+/// Which jobs' executions a DeleteThing removes, as a thing leaving the targets does
+/// ([`REMOVE_TARGET`](super::REMOVE_TARGET)): all but those of a job being deleted (SPEC T10, R4).
+pub const REMOVE_THING_JOB: [JobFlagRow; 5] = [
+    JobFlagRow { job: J::InProgress, applies: true, spec: "SPEC T10" },
+    JobFlagRow { job: J::Canceled, applies: true, spec: "SPEC T10" },
+    JobFlagRow { job: J::Completed, applies: true, spec: "SPEC T10" },
+    JobFlagRow { job: J::DeletionInProgress, applies: false, spec: "SPEC R4 (the deletion removes them)" },
+    JobFlagRow { job: J::Scheduled, applies: true, spec: "SPEC T10, R5" },
+];

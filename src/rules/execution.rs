@@ -219,3 +219,21 @@ pub const fn remove_target(status: ExecutionStatus, policy: &Policy) -> Option<E
         | ExecutionStatus::Canceled => None,
     }
 }
+
+/// What happens to an execution when its thing is deleted (DeleteThing): as
+/// [`remove_target`] (SPEC T10, R10), except for a job being deleted, whose executions go with
+/// the deletion (SPEC R4).
+#[must_use]
+pub const fn remove_thing(
+    job: JobStatus,
+    status: ExecutionStatus,
+    policy: &Policy,
+) -> Option<ExecutionStatus> {
+    match job {
+        // SPEC R4: executions of a job being deleted are going anyway.
+        JobStatus::DeletionInProgress => None,
+        JobStatus::InProgress | JobStatus::Scheduled | JobStatus::Canceled | JobStatus::Completed => {
+            remove_target(status, policy)
+        }
+    }
+}
