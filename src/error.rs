@@ -383,6 +383,12 @@ pub enum Rejection {
     /// `ServiceUnavailableException` 503 and MQTT `InternalError`, because the device did
     /// nothing wrong).
     CapacityExhausted(Table),
+    /// A defect of this crate; please report it with the message. The registry met a state its
+    /// own invariants exclude (an entry a link names is missing, an operation emitted more
+    /// events than it reserved room for, a sink refused an event within the room it reported).
+    /// Unlike every other rejection, the operation may have been partly applied (503
+    /// `ServiceUnavailableException` on both planes, MQTT `InternalError`).
+    LogicBug(&'static str),
 }
 
 impl Rejection {
@@ -410,6 +416,7 @@ impl Rejection {
                 Plane::Control => Exception::LimitExceeded,
                 Plane::Data => Exception::ServiceUnavailable,
             },
+            Self::LogicBug(_) => Exception::ServiceUnavailable,
         }
     }
 
@@ -438,7 +445,7 @@ impl Rejection {
             Self::VersionMismatch(_) => ErrorCode::VersionMismatch,
             Self::TerminalState(_) => ErrorCode::TerminalStateReached,
             Self::Throttled => ErrorCode::RequestThrottled,
-            Self::CapacityExhausted(_) => ErrorCode::InternalError,
+            Self::CapacityExhausted(_) | Self::LogicBug(_) => ErrorCode::InternalError,
         }
     }
 
@@ -456,7 +463,8 @@ impl Rejection {
             | Self::LimitExceeded(_)
             | Self::TerminalState(_)
             | Self::Throttled
-            | Self::CapacityExhausted(_) => None,
+            | Self::CapacityExhausted(_)
+            | Self::LogicBug(_) => None,
         }
     }
 }
@@ -541,6 +549,7 @@ impl fmt::Display for Rejection {
             }
             Self::Throttled => f.write_str("too many notifications are waiting for delivery; retry later"),
             Self::CapacityExhausted(t) => write!(f, "the emulator's table of {} is full", t.noun()),
+            Self::LogicBug(what) => write!(f, "a defect of iot-jobs-core ({what}); please report it"),
         }
     }
 }

@@ -322,6 +322,7 @@ fn every_rejection_kind_on_every_plane() {
         Rejection::TerminalState(s),
         Rejection::Throttled,
         Rejection::CapacityExhausted(Table::Executions),
+        Rejection::LogicBug("a link names a missing entry"),
     ];
     assert_eq!(samples.len(), table::ERRORS.len());
     for (r, row) in samples.into_iter().zip(table::ERRORS) {

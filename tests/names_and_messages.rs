@@ -154,6 +154,10 @@ fn rejection_messages_name_the_state_and_the_remedy() {
     ] {
         assert_eq!(m(Rejection::CapacityExhausted(t)), format!("the emulator's table of {noun} is full"));
     }
+    assert_eq!(
+        m(Rejection::LogicBug("a link names a missing entry")),
+        "a defect of iot-jobs-core (a link names a missing entry); please report it"
+    );
     let field = Rejection::from(FieldError { field: Field::JobId, violation: Violation::Empty });
     assert_eq!(m(field), "jobId must not be empty");
 }

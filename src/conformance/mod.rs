@@ -715,7 +715,7 @@ pub struct ErrorRow {
 }
 
 /// Every rejection on every plane.
-pub const ERRORS: [ErrorRow; 10] = [
+pub const ERRORS: [ErrorRow; 11] = [
     ErrorRow {
         rejection: "InvalidField",
         control_name: "InvalidRequestException",
@@ -805,6 +805,15 @@ pub const ERRORS: [ErrorRow; 10] = [
         data_http: 503,
         mqtt: "InternalError",
         spec: "SPEC 4.4 (the store's own limit)",
+    },
+    ErrorRow {
+        rejection: "LogicBug",
+        control_name: "ServiceUnavailableException",
+        control_http: 503,
+        data_name: "ServiceUnavailableException",
+        data_http: 503,
+        mqtt: "InternalError",
+        spec: "SPEC 4.4 (a defect of this crate, not of the request)",
     },
 ];
 

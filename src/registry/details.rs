@@ -1,7 +1,8 @@
 //! statusDetails: the stored encoding and its writes (SPEC R14).
 
 use super::Registry;
-use super::slab::NIL;
+use super::entries::ExecIx;
+use super::slab::Ix;
 use super::storage::Storage;
 use crate::error::{Rejection, Table};
 use crate::id::StatusDetails;
@@ -11,6 +12,9 @@ use crate::rules;
 /// key, its value and 3 bytes of lengths). A larger map is refused with
 /// `CapacityExhausted(StatusDetails)`, never truncated.
 pub const DETAILS_BYTES: usize = 1024;
+
+/// The position of a statusDetails map in its table.
+pub(super) type DetailsIx = Ix<DetailsBuf>;
 
 /// A stored statusDetails map: `[key len: u8][value len: u16 LE][key][value]` per pair.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -68,11 +72,11 @@ impl<S: Storage> Registry<S> {
     /// The stored map after a write of `new` (R14), encoded; checked before anything changes.
     pub(super) fn details_after(
         &self,
-        x: u32,
+        x: ExecIx,
         new: StatusDetails<'_>,
     ) -> Result<Option<DetailsBuf>, Rejection> {
         let full = Rejection::CapacityExhausted(Table::StatusDetails);
-        let old = self.exec_entry(x).and_then(|e| self.details.at(e.details)).map(|(_, d)| d);
+        let old = self.exec_entry(x).and_then(|e| self.details.at(e.details?)).map(|(_, d)| d);
         let pairs = rules::merge_details(old.into_iter().flat_map(DetailsBuf::pairs), new, &self.policy)?;
         if pairs.is_empty() {
             return Ok(None);
@@ -84,24 +88,25 @@ impl<S: Storage> Registry<S> {
     /// alone), checked against the details table's room before anything changes.
     pub(super) fn prepare_details(
         &self,
-        x: u32,
+        x: ExecIx,
         details: Option<StatusDetails<'_>>,
     ) -> Result<Option<Option<DetailsBuf>>, Rejection> {
         let Some(details) = details else { return Ok(None) };
         let after = self.details_after(x, details)?;
-        let has_slot = self.exec_entry(x).is_some_and(|e| self.details.at(e.details).is_some());
+        let has_slot =
+            self.exec_entry(x).and_then(|e| e.details).is_some_and(|d| self.details.at(d).is_some());
         if after.is_some() && !has_slot && self.details.room() == 0 {
             return Err(Rejection::CapacityExhausted(Table::StatusDetails));
         }
         Ok(Some(after))
     }
 
-    pub(super) fn store_details(&mut self, x: u32, after: Option<DetailsBuf>) {
+    pub(super) fn store_details(&mut self, x: ExecIx, after: Option<DetailsBuf>) {
         let Some(current) = self.exec_entry(x).map(|e| e.details) else { return };
-        match (after, self.details.at_mut(current)) {
+        match (after, current.and_then(|d| self.details.at_mut(d))) {
             (Some(buf), Some(slot)) => *slot = buf,
             (Some(buf), None) => {
-                let slot = self.details.insert(buf).map_or(NIL, |k| k.index);
+                let slot = self.details.insert(buf).map(|(_, d)| d);
                 if let Some(e) = self.execs.at_mut(x) {
                     e.details = slot;
                 }
@@ -110,13 +115,13 @@ impl<S: Storage> Registry<S> {
         }
     }
 
-    pub(super) fn free_details(&mut self, x: u32) {
+    pub(super) fn free_details(&mut self, x: ExecIx) {
         let Some(current) = self.exec_entry(x).map(|e| e.details) else { return };
-        if let Some((key, _)) = self.details.at(current) {
+        if let Some((key, _)) = current.and_then(|d| self.details.at(d)) {
             self.details.remove(key);
         }
         if let Some(e) = self.execs.at_mut(x) {
-            e.details = NIL;
+            e.details = None;
         }
     }
 }

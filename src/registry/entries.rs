@@ -1,11 +1,21 @@
 //! The stored entries of the registry's tables.
 
-use super::slab::{Links, List, NIL};
+use super::details::DetailsIx;
+use super::slab::{Ix, Links, List};
 use super::types::ProcessDetails;
 use crate::config::JobConfig;
 use crate::id::{ExecutionNumber, JobId, NamespaceId, ReasonCode, ThingName, Timestamp, VersionNumber};
 use crate::rules;
 use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
+
+/// The position of a job in its table.
+pub(super) type JobIx = Ix<JobEntry>;
+/// The position of a thing in its table.
+pub(super) type ThingIx = Ix<ThingEntry>;
+/// The position of an execution in its table.
+pub(super) type ExecIx = Ix<ExecutionEntry>;
+/// The position of a (job, thing) pair in its table.
+pub(super) type PairIx = Ix<PairEntry>;
 
 pub(super) use crate::rules::NEVER;
 
@@ -21,7 +31,7 @@ impl JobEntry {
             schedule: self.config.schedule,
             started: self.started,
             ended: self.ended,
-            rollout_at: (self.rollout_next != NIL).then_some(self.rollout_at),
+            rollout_at: self.rollout_next.map(|_| self.rollout_at),
         }
     }
 
@@ -47,11 +57,11 @@ pub struct JobEntry {
     pub(super) process: ProcessDetails,
     pub(super) targets: u32,
     pub(super) config: JobConfig,
-    pub(super) executions: List,
+    pub(super) executions: List<ExecIx>,
     /// Its targets, one pair per thing, in target order.
-    pub(super) pairs: List,
+    pub(super) pairs: List<PairIx>,
     /// The next pair without an execution yet (paced or scheduled rollout), or none.
-    pub(super) rollout_next: u32,
+    pub(super) rollout_next: Option<PairIx>,
     /// When the next batch of a paced rollout may go out.
     pub(super) rollout_at: Timestamp,
     /// The schedule's end has been applied.
@@ -69,9 +79,9 @@ pub struct JobEntry {
 pub struct ThingEntry {
     pub(super) name: ThingName,
     pub(super) registered: bool,
-    pub(super) in_progress: List,
-    pub(super) queued: List,
-    pub(super) all: List,
+    pub(super) in_progress: List<ExecIx>,
+    pub(super) queued: List<ExecIx>,
+    pub(super) all: List<ExecIx>,
     /// Pairs that refer to this thing (kept under R7 `Monotonic` after their executions go).
     pub(super) pairs: u32,
     /// The stamp of the last operation that counted this thing (finds repeated targets in O(1)).
@@ -82,8 +92,8 @@ pub struct ThingEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ExecutionEntry {
-    pub(super) job: u32,
-    pub(super) thing: u32,
+    pub(super) job: JobIx,
+    pub(super) thing: ThingIx,
     pub(super) number: ExecutionNumber,
     pub(super) version: VersionNumber,
     pub(super) status: ExecutionStatus,
@@ -96,27 +106,27 @@ pub struct ExecutionEntry {
     pub(super) timeout_at: Timestamp,
     /// When it times out: the step deadline capped by `timeout_at` (SPEC T7); `NEVER` if none.
     pub(super) deadline: Timestamp,
-    pub(super) details: u32,
+    pub(super) details: Option<DetailsIx>,
     /// The next older execution of the same (job, thing).
-    pub(super) pair_prev: u32,
-    pub(super) job_link: Links,
-    pub(super) thing_link: Links,
+    pub(super) pair_prev: Option<ExecIx>,
+    pub(super) job_link: Links<ExecIx>,
+    pub(super) thing_link: Links<ExecIx>,
     /// Link in the thing's in-progress or queued list, while pending and visible.
-    pub(super) pending_link: Links,
+    pub(super) pending_link: Links<ExecIx>,
 }
 
 /// One (job, thing) pair: its newest execution and the highest number it ever had (R7).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct PairEntry {
-    pub(super) job: u32,
-    pub(super) thing: u32,
+    pub(super) job: JobIx,
+    pub(super) thing: ThingIx,
     /// The newest execution; older ones are chained by `pair_prev`.
-    pub(super) newest: u32,
+    pub(super) newest: Option<ExecIx>,
     /// The highest number ever given to the pair (R7 `Monotonic`).
     pub(super) highest: Option<ExecutionNumber>,
     /// Link in the job's list of pairs.
-    pub(super) job_link: Links,
+    pub(super) job_link: Links<PairIx>,
     /// Retries used, by failure type: FAILED, TIMED_OUT (SPEC T12).
     pub(super) retries: [u8; 2],
     /// Counted among the job's targets (CreateJob, AssociateTargetsWithJob), not only a member

@@ -1,61 +1,165 @@
 //! The intrusive lists threaded through executions and pairs, and the pending lists.
+//!
+//! One doubly linked list implementation serves every list: [`List`] holds the ends, each entry
+//! holds its [`Links`] in one field per list it can be in, and a [`Link`] names that field.
 
 use super::Registry;
-use super::slab::{Links, List, NIL};
+use super::entries::{ExecIx, ExecutionEntry, PairEntry, ThingIx};
+use super::slab::{Entry, Ix, Links, List, Slab, Slots};
 use super::storage::Storage;
 use crate::status::ExecutionStatus;
 
-/// Which list link of an execution.
+/// The field of a `T` that holds its links in one kind of list.
+pub(super) trait Link<T> {
+    /// The links of `e`.
+    fn of(e: &T) -> &Links<Ix<T>>;
+    /// The links of `e`, mutably.
+    fn of_mut(e: &mut T) -> &mut Links<Ix<T>>;
+}
+
+/// The executions of one job, in creation order (`ExecutionEntry::job_link`).
 #[derive(Clone, Copy)]
-pub(super) enum Which {
-    Job,
-    Thing,
-    Pending,
+pub(super) struct ByJob;
+
+/// The executions of one thing, in creation order (`ExecutionEntry::thing_link`).
+#[derive(Clone, Copy)]
+pub(super) struct ByThing;
+
+/// A thing's IN_PROGRESS or QUEUED list (`ExecutionEntry::pending_link`).
+#[derive(Clone, Copy)]
+pub(super) struct ByPending;
+
+/// The (job, thing) pairs of one job, in target order (`PairEntry::job_link`).
+#[derive(Clone, Copy)]
+pub(super) struct ByTarget;
+
+impl Link<ExecutionEntry> for ByJob {
+    fn of(e: &ExecutionEntry) -> &Links<ExecIx> {
+        &e.job_link
+    }
+    fn of_mut(e: &mut ExecutionEntry) -> &mut Links<ExecIx> {
+        &mut e.job_link
+    }
+}
+
+impl Link<ExecutionEntry> for ByThing {
+    fn of(e: &ExecutionEntry) -> &Links<ExecIx> {
+        &e.thing_link
+    }
+    fn of_mut(e: &mut ExecutionEntry) -> &mut Links<ExecIx> {
+        &mut e.thing_link
+    }
+}
+
+impl Link<ExecutionEntry> for ByPending {
+    fn of(e: &ExecutionEntry) -> &Links<ExecIx> {
+        &e.pending_link
+    }
+    fn of_mut(e: &mut ExecutionEntry) -> &mut Links<ExecIx> {
+        &mut e.pending_link
+    }
+}
+
+impl Link<PairEntry> for ByTarget {
+    fn of(e: &PairEntry) -> &Links<Ix<PairEntry>> {
+        &e.job_link
+    }
+    fn of_mut(e: &mut PairEntry) -> &mut Links<Ix<PairEntry>> {
+        &mut e.job_link
+    }
+}
+
+fn links_mut<T, S: Slots<Entry<T>>, L: Link<T>>(
+    slab: &mut Slab<T, S>,
+    i: Option<Ix<T>>,
+) -> Option<&mut Links<Ix<T>>> {
+    slab.at_mut(i?).map(L::of_mut)
+}
+
+impl<T> List<Ix<T>> {
+    /// Links `x` in last.
+    pub(super) fn push_back<S: Slots<Entry<T>>, L: Link<T>>(
+        mut self,
+        slab: &mut Slab<T, S>,
+        x: Ix<T>,
+        _: L,
+    ) -> Self {
+        let tail = self.tail;
+        if let Some(l) = links_mut::<T, S, L>(slab, Some(x)) {
+            *l = Links { prev: tail, next: None };
+        }
+        match links_mut::<T, S, L>(slab, tail) {
+            Some(l) => l.next = Some(x),
+            None => self.head = Some(x),
+        }
+        self.tail = Some(x);
+        self.len = self.len.saturating_add(1);
+        self
+    }
+
+    /// Links `x` in after `before` (first, for `None`).
+    pub(super) fn insert_after<S: Slots<Entry<T>>, L: Link<T>>(
+        mut self,
+        slab: &mut Slab<T, S>,
+        before: Option<Ix<T>>,
+        x: Ix<T>,
+        _: L,
+    ) -> Self {
+        let next = match before.and_then(|b| slab.at(b)) {
+            Some((_, b)) => L::of(b).next,
+            None => self.head,
+        };
+        if let Some(l) = links_mut::<T, S, L>(slab, Some(x)) {
+            *l = Links { prev: before, next };
+        }
+        match links_mut::<T, S, L>(slab, before) {
+            Some(l) => l.next = Some(x),
+            None => self.head = Some(x),
+        }
+        match links_mut::<T, S, L>(slab, next) {
+            Some(l) => l.prev = Some(x),
+            None => self.tail = Some(x),
+        }
+        self.len = self.len.saturating_add(1);
+        self
+    }
+
+    /// Unlinks `x`.
+    pub(super) fn unlink<S: Slots<Entry<T>>, L: Link<T>>(
+        mut self,
+        slab: &mut Slab<T, S>,
+        x: Ix<T>,
+        _: L,
+    ) -> Self {
+        let Some(&mut Links { prev, next }) = links_mut::<T, S, L>(slab, Some(x)) else { return self };
+        match links_mut::<T, S, L>(slab, prev) {
+            Some(l) => l.next = next,
+            None => self.head = next,
+        }
+        match links_mut::<T, S, L>(slab, next) {
+            Some(l) => l.prev = prev,
+            None => self.tail = prev,
+        }
+        if let Some(l) = links_mut::<T, S, L>(slab, Some(x)) {
+            *l = Links::NONE;
+        }
+        self.len = self.len.saturating_sub(1);
+        self
+    }
+}
+
+/// Walks a list from `head`, in order.
+pub(super) fn walk<T, S: Slots<Entry<T>>, L: Link<T>>(
+    slab: &Slab<T, S>,
+    head: Option<Ix<T>>,
+    _: L,
+) -> impl Iterator<Item = Ix<T>> + '_ {
+    core::iter::successors(head, move |x| slab.at(*x).and_then(|(_, e)| L::of(e).next))
 }
 
 impl<S: Storage> Registry<S> {
-    pub(super) fn links_mut(&mut self, x: u32, which: Which) -> Option<&mut Links> {
-        let e = self.execs.at_mut(x)?;
-        Some(match which {
-            Which::Job => &mut e.job_link,
-            Which::Thing => &mut e.thing_link,
-            Which::Pending => &mut e.pending_link,
-        })
-    }
-
-    pub(super) fn push_back(&mut self, mut list: List, x: u32, which: Which) -> List {
-        let tail = list.tail;
-        if let Some(l) = self.links_mut(x, which) {
-            *l = Links { prev: tail, next: NIL };
-        }
-        match self.links_mut(tail, which) {
-            Some(l) => l.next = x,
-            None => list.head = x,
-        }
-        list.tail = x;
-        list.len = list.len.saturating_add(1);
-        list
-    }
-
-    pub(super) fn unlink(&mut self, mut list: List, x: u32, which: Which) -> List {
-        let Some(&mut Links { prev, next }) = self.links_mut(x, which) else { return list };
-        match self.links_mut(prev, which) {
-            Some(l) => l.next = next,
-            None => list.head = next,
-        }
-        match self.links_mut(next, which) {
-            Some(l) => l.prev = prev,
-            None => list.tail = prev,
-        }
-        if let Some(l) = self.links_mut(x, which) {
-            *l = Links::NONE;
-        }
-        list.len = list.len.saturating_sub(1);
-        list
-    }
-
     /// Puts a pending execution at the end of its thing's IN_PROGRESS or QUEUED list.
-    pub(super) fn attach_pending(&mut self, x: u32) {
+    pub(super) fn attach_pending(&mut self, x: ExecIx) {
         let Some(e) = self.exec_entry(x) else { return };
         let (thing, status) = (e.thing, e.status);
         let Some((_, t)) = self.things.at(thing) else { return };
@@ -73,15 +177,15 @@ impl<S: Storage> Registry<S> {
         // SPEC 7.2, T2: each list in queue (creation) order, which is the order of the thing's
         // list of all executions. The newest execution goes last; an older one (starting, or
         // listed again when a window opens) goes after the nearest older one in the same list.
-        let mut before = self.exec_entry(x).map_or(NIL, |e| e.thing_link.prev);
-        while let Some(e) = self.exec_entry(before) {
+        let mut before = self.exec_entry(x).and_then(|e| e.thing_link.prev);
+        while let Some(e) = before.and_then(|b| self.exec_entry(b)) {
             let linked = e.pending_link != Links::NONE || list.head == before;
             if linked && e.status == status {
                 break;
             }
             before = e.thing_link.prev;
         }
-        let list = self.insert_after(list, before, x);
+        let list = list.insert_after(&mut self.execs, before, x, ByPending);
         if let Some(t) = self.things.at_mut(thing) {
             if in_progress {
                 t.in_progress = list;
@@ -91,39 +195,18 @@ impl<S: Storage> Registry<S> {
         }
     }
 
-    /// Links `x` into a pending list after `before` (or first, for `NIL`).
-    pub(super) fn insert_after(&mut self, mut list: List, before: u32, x: u32) -> List {
-        let next = match self.exec_entry(before) {
-            Some(b) => b.pending_link.next,
-            None => list.head,
-        };
-        if let Some(l) = self.links_mut(x, Which::Pending) {
-            *l = Links { prev: before, next };
-        }
-        match self.links_mut(before, Which::Pending) {
-            Some(l) => l.next = x,
-            None => list.head = x,
-        }
-        match self.links_mut(next, Which::Pending) {
-            Some(l) => l.prev = x,
-            None => list.tail = x,
-        }
-        list.len = list.len.saturating_add(1);
-        list
-    }
-
     /// Takes an execution out of its thing's pending list, if it is in one.
-    pub(super) fn detach_pending(&mut self, x: u32) {
+    pub(super) fn detach_pending(&mut self, x: ExecIx) {
         let Some(e) = self.exec_entry(x) else { return };
         let (thing, status, linked) = (e.thing, e.status, e.pending_link);
         let Some((_, t)) = self.things.at(thing) else { return };
-        let in_list = linked != Links::NONE || t.in_progress.head == x || t.queued.head == x;
+        let in_list = linked != Links::NONE || t.in_progress.head == Some(x) || t.queued.head == Some(x);
         if !in_list {
             return;
         }
         let in_progress = matches!(status, ExecutionStatus::InProgress);
         let list = if in_progress { t.in_progress } else { t.queued };
-        let list = self.unlink(list, x, Which::Pending);
+        let list = list.unlink(&mut self.execs, x, ByPending);
         if let Some(t) = self.things.at_mut(thing) {
             if in_progress {
                 t.in_progress = list;
@@ -133,33 +216,16 @@ impl<S: Storage> Registry<S> {
         }
     }
 
-    pub(super) fn push_back_pair(&mut self, mut list: List, p: u32) -> List {
-        let tail = list.tail;
-        if let Some(e) = self.pairs.at_mut(p) {
-            e.job_link = Links { prev: tail, next: NIL };
-        }
-        match self.pairs.at_mut(tail) {
-            Some(e) => e.job_link.next = p,
-            None => list.head = p,
-        }
-        list.tail = p;
-        list.len = list.len.saturating_add(1);
-        list
-    }
-
     /// Walks a thing's pending list: IN_PROGRESS first, then QUEUED, each in queue order.
-    pub(super) fn pending_iter(&self, thing: u32) -> impl Iterator<Item = u32> + '_ {
-        let (ip, q) = self.things.at(thing).map_or((NIL, NIL), |(_, t)| (t.in_progress.head, t.queued.head));
-        let next = move |i: &u32| self.exec_entry(*i).map(|e| e.pending_link.next).filter(|n| *n != NIL);
-        let first = core::iter::successors(Some(ip).filter(|i| *i != NIL), next);
-        let second = core::iter::successors(Some(q).filter(|i| *i != NIL), next);
-        first.chain(second)
+    pub(super) fn pending_iter(&self, thing: ThingIx) -> impl Iterator<Item = ExecIx> + '_ {
+        let (ip, q) =
+            self.things.at(thing).map_or((None, None), |(_, t)| (t.in_progress.head, t.queued.head));
+        walk(&self.execs, ip, ByPending).chain(walk(&self.execs, q, ByPending))
     }
 
-    pub(super) fn job_executions(&self, j: u32) -> impl Iterator<Item = u32> + '_ {
-        let head = self.job_entry(j).map_or(NIL, |e| e.executions.head);
-        core::iter::successors(Some(head).filter(|x| *x != NIL), move |x| {
-            self.exec_entry(*x).map(|e| e.job_link.next).filter(|n| *n != NIL)
-        })
+    /// The executions of job `j`, in creation order.
+    pub(super) fn job_executions(&self, j: super::entries::JobIx) -> impl Iterator<Item = ExecIx> + '_ {
+        let head = self.job_entry(j).and_then(|e| e.executions.head);
+        walk(&self.execs, head, ByJob)
     }
 }

@@ -1,14 +1,21 @@
 //! Finding entries by id, name, pair and handle; the public read accessors.
 
 use super::Registry;
-use super::entries::{ExecutionEntry, JobEntry, PairEntry, ThingEntry};
+use super::entries::{ExecIx, ExecutionEntry, JobEntry, JobIx, PairEntry, PairIx, ThingEntry, ThingIx};
+use super::events::{MISSING_EXECUTION, MISSING_JOB};
 use super::index::{Tag, hash, pair_hash, untag};
-use super::slab::{Entry, NIL, Slab, Slots};
+use super::slab::{Entry, Ix, Slab, Slots};
 use super::storage::Storage;
 use super::types::{ExecutionHandle, JobHandle, ThingHandle};
 use super::views::{ExecutionView, JobView};
 use crate::error::{Rejection, Resource};
 use crate::id::{ExecutionNumber, JobId, ThingName};
+
+/// The position a tagged index value names, if it carries `tag`.
+pub(super) fn tagged_ix<T>(v: u32, tag: Tag) -> Option<Ix<T>> {
+    let (t, i) = untag(v);
+    if t == tag as u32 { Ix::new(i) } else { None }
+}
 
 pub(super) fn hash_of_parts<A, B, C>(
     jobs: &Slab<JobEntry, A>,
@@ -21,79 +28,102 @@ where
     B: Slots<Entry<ThingEntry>>,
     C: Slots<Entry<PairEntry>>,
 {
-    let (tag, i) = untag(v);
-    if tag == Tag::Job as u32 {
+    if let Some(i) = tagged_ix(v, Tag::Job) {
         jobs.at(i).map_or(0, |(_, j)| hash(Tag::Job, j.id.as_str().as_bytes()))
-    } else if tag == Tag::Thing as u32 {
+    } else if let Some(i) = tagged_ix(v, Tag::Thing) {
         things.at(i).map_or(0, |(_, t)| hash(Tag::Thing, t.name.as_str().as_bytes()))
     } else {
-        pairs.at(i).map_or(0, |(_, p)| pair_hash(p.job, p.thing))
+        tagged_ix(v, Tag::Pair)
+            .and_then(|i| pairs.at(i))
+            .map_or(0, |(_, p)| pair_hash(p.job.get(), p.thing.get()))
     }
 }
 
 impl<S: Storage> Registry<S> {
-    pub(super) fn job_index(&self, id: &JobId) -> Option<u32> {
+    pub(super) fn job_index(&self, id: &JobId) -> Option<JobIx> {
         let jobs = &self.jobs;
-        self.index
-            .find(hash(Tag::Job, id.as_str().as_bytes()), |v| {
-                let (tag, i) = untag(v);
-                tag == Tag::Job as u32 && jobs.at(i).is_some_and(|(_, j)| j.id == *id)
-            })
-            .map(|v| untag(v).1)
+        let found = |v| tagged_ix(v, Tag::Job).and_then(|i| jobs.at(i)).is_some_and(|(_, j)| j.id == *id);
+        self.index.find(hash(Tag::Job, id.as_str().as_bytes()), found).and_then(|v| tagged_ix(v, Tag::Job))
     }
 
-    pub(super) fn thing_index(&self, name: &ThingName) -> Option<u32> {
+    pub(super) fn thing_index(&self, name: &ThingName) -> Option<ThingIx> {
         let things = &self.things;
+        let found =
+            |v| tagged_ix(v, Tag::Thing).and_then(|i| things.at(i)).is_some_and(|(_, t)| t.name == *name);
         self.index
-            .find(hash(Tag::Thing, name.as_str().as_bytes()), |v| {
-                let (tag, i) = untag(v);
-                tag == Tag::Thing as u32 && things.at(i).is_some_and(|(_, t)| t.name == *name)
-            })
-            .map(|v| untag(v).1)
+            .find(hash(Tag::Thing, name.as_str().as_bytes()), found)
+            .and_then(|v| tagged_ix(v, Tag::Thing))
     }
 
     /// The pair record of (job, thing).
-    pub(super) fn pair(&self, job: u32, thing: u32) -> Option<u32> {
+    pub(super) fn pair(&self, job: JobIx, thing: ThingIx) -> Option<PairIx> {
         let pairs = &self.pairs;
-        self.index
-            .find(pair_hash(job, thing), |v| {
-                let (tag, i) = untag(v);
-                tag == Tag::Pair as u32 && pairs.at(i).is_some_and(|(_, p)| p.job == job && p.thing == thing)
-            })
-            .map(|v| untag(v).1)
+        let found = |v| {
+            tagged_ix(v, Tag::Pair)
+                .and_then(|i| pairs.at(i))
+                .is_some_and(|(_, p)| p.job == job && p.thing == thing)
+        };
+        self.index.find(pair_hash(job.get(), thing.get()), found).and_then(|v| tagged_ix(v, Tag::Pair))
     }
 
     /// The newest execution of (job, thing).
-    pub(super) fn newest(&self, job: u32, thing: u32) -> Option<u32> {
+    pub(super) fn newest(&self, job: JobIx, thing: ThingIx) -> Option<ExecIx> {
         let p = self.pair(job, thing)?;
-        self.pairs.at(p).map(|(_, p)| p.newest).filter(|x| *x != NIL)
+        self.pairs.at(p).and_then(|(_, p)| p.newest)
     }
 
-    pub(super) fn job_entry(&self, i: u32) -> Option<&JobEntry> {
+    pub(super) fn job_entry(&self, i: JobIx) -> Option<&JobEntry> {
         self.jobs.at(i).map(|(_, j)| j)
     }
 
-    pub(super) fn exec_entry(&self, i: u32) -> Option<&ExecutionEntry> {
+    pub(super) fn exec_entry(&self, i: ExecIx) -> Option<&ExecutionEntry> {
         self.execs.at(i).map(|(_, e)| e)
     }
 
-    pub(super) fn find_job(&self, id: &JobId) -> Result<u32, Rejection> {
+    /// The job at `j`, which an entry names: missing, it is a defect.
+    pub(super) fn job_mut(&mut self, j: JobIx) -> Result<&mut JobEntry, Rejection> {
+        self.jobs.at_mut(j).ok_or(MISSING_JOB)
+    }
+
+    /// The execution at `x`, which a list or a lookup names: missing, it is a defect.
+    pub(super) fn exec_mut(&mut self, x: ExecIx) -> Result<&mut ExecutionEntry, Rejection> {
+        self.execs.at_mut(x).ok_or(MISSING_EXECUTION)
+    }
+
+    /// The pair at `p`, which a lookup or a list names: missing, it is a defect.
+    pub(super) fn pair_mut(&mut self, p: PairIx) -> Result<&mut PairEntry, Rejection> {
+        self.pairs.at_mut(p).ok_or(Rejection::LogicBug("an entry names a missing (job, thing) pair"))
+    }
+
+    /// The thing at `t`, which an execution or a lookup names: missing, it is a defect.
+    pub(super) fn thing_mut(&mut self, t: ThingIx) -> Result<&mut ThingEntry, Rejection> {
+        self.things.at_mut(t).ok_or(Rejection::LogicBug("an entry names a missing thing"))
+    }
+
+    /// The execution at `i`, if any, with its position (for walking a list).
+    pub(super) fn exec_at(&self, i: Option<ExecIx>) -> Option<(ExecIx, &ExecutionEntry)> {
+        let i = i?;
+        self.execs.at(i).map(|(_, e)| (i, e))
+    }
+
+    pub(super) fn find_job(&self, id: &JobId) -> Result<JobIx, Rejection> {
         self.job_index(id).ok_or(Rejection::NotFound(Resource::Job))
     }
 
     /// The execution of (job, thing) with `number`, or the newest.
     pub(super) fn find_execution(
         &self,
-        job: u32,
-        thing: u32,
+        job: JobIx,
+        thing: ThingIx,
         number: Option<ExecutionNumber>,
-    ) -> Result<u32, Rejection> {
-        let mut i = self.newest(job, thing).ok_or(Rejection::NotFound(Resource::Execution))?;
-        let Some(number) = number else { return Ok(i) };
+    ) -> Result<ExecIx, Rejection> {
+        let newest = self.newest(job, thing).ok_or(Rejection::NotFound(Resource::Execution))?;
+        let Some(number) = number else { return Ok(newest) };
         // The chain of one (job, thing) is short: one execution per attempt.
-        while let Some(e) = self.exec_entry(i) {
+        let mut i = Some(newest);
+        while let Some((x, e)) = i.and_then(|x| Some((x, self.exec_entry(x)?))) {
             if e.number == number {
-                return Ok(i);
+                return Ok(x);
             }
             i = e.pair_prev;
         }
@@ -105,30 +135,29 @@ impl<S: Storage> Registry<S> {
         job: &JobId,
         thing: &ThingName,
         number: Option<ExecutionNumber>,
-    ) -> Result<(u32, u32, u32), Rejection> {
+    ) -> Result<(JobIx, ThingIx, ExecIx), Rejection> {
         let j = self.find_job(job)?;
         let t = self.thing_index(thing).ok_or(Rejection::NotFound(Resource::Execution))?;
         let x = self.find_execution(j, t, number)?;
         Ok((j, t, x))
     }
 
-    pub(super) fn view(&self, x: u32) -> Option<ExecutionView<'_>> {
+    pub(super) fn view(&self, x: ExecIx) -> Option<ExecutionView<'_>> {
         let (key, entry) = self.execs.at(x)?;
         let job = self.job_entry(entry.job)?;
         let (_, thing) = self.things.at(entry.thing)?;
-        let details = self.details.at(entry.details).map(|(_, d)| d);
+        let details = entry.details.and_then(|d| self.details.at(d)).map(|(_, d)| d);
         Some(ExecutionView { handle: ExecutionHandle(key), entry, job, thing: &thing.name, details })
     }
 
-    pub(super) fn view_or_missing(&self, x: u32) -> Result<ExecutionView<'_>, Rejection> {
+    pub(super) fn view_or_missing(&self, x: ExecIx) -> Result<ExecutionView<'_>, Rejection> {
         self.view(x).ok_or(Rejection::NotFound(Resource::Execution))
     }
 
     /// The execution a handle names, if it still exists.
     #[must_use]
     pub fn execution(&self, handle: ExecutionHandle) -> Option<ExecutionView<'_>> {
-        self.execs.get(handle.0)?;
-        self.view(handle.0.index)
+        self.view(self.execs.find(handle.0)?)
     }
 
     /// The job a handle names, if it still exists.
@@ -149,22 +178,27 @@ impl<S: Storage> Registry<S> {
 
     /// Every job, in table order.
     pub fn jobs(&self) -> impl Iterator<Item = JobView<'_>> {
-        (0..self.jobs.len())
-            .filter_map(|i| u32::try_from(i).ok())
+        self.jobs
+            .positions()
             .filter_map(|i| self.jobs.at(i).map(|(key, entry)| JobView { handle: JobHandle(key), entry }))
     }
 
     /// The thing named `name`, if registered.
     #[must_use]
     pub fn thing(&self, name: &ThingName) -> Option<ThingHandle> {
-        let i = self.thing_index(name)?;
-        self.things.at(i).filter(|(_, t)| t.registered).map(|(key, _)| ThingHandle(key))
+        let i = self.registered_thing(name)?;
+        self.things.at(i).map(|(key, _)| ThingHandle(key))
+    }
+
+    /// The position of the thing named `name`, if registered.
+    pub(super) fn registered_thing(&self, name: &ThingName) -> Option<ThingIx> {
+        self.thing_index(name).filter(|i| self.things.at(*i).is_some_and(|(_, t)| t.registered))
     }
 
     /// Every registered thing, in table order.
     pub fn things(&self) -> impl Iterator<Item = &ThingName> {
-        (0..self.things.len())
-            .filter_map(|i| u32::try_from(i).ok())
+        self.things
+            .positions()
             .filter_map(|i| self.things.at(i))
             .filter(|(_, t)| t.registered)
             .map(|(_, t)| &t.name)
@@ -174,8 +208,8 @@ impl<S: Storage> Registry<S> {
     pub(super) fn next_stamp(&mut self) -> u32 {
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
-            for i in 0..self.things.len() {
-                if let Some(t) = u32::try_from(i).ok().and_then(|i| self.things.at_mut(i)) {
+            for i in self.things.positions() {
+                if let Some(t) = self.things.at_mut(i) {
                     t.mark = 0;
                 }
             }
@@ -185,7 +219,7 @@ impl<S: Storage> Registry<S> {
     }
 
     /// True the first time `stamp` visits thing `t`.
-    pub(super) fn first_visit(&mut self, t: u32, stamp: u32) -> bool {
+    pub(super) fn first_visit(&mut self, t: ThingIx, stamp: u32) -> bool {
         match self.things.at_mut(t) {
             Some(e) if e.mark != stamp => {
                 e.mark = stamp;

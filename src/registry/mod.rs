@@ -58,7 +58,7 @@ use self::timers::Heap;
 pub use self::timers::Timer;
 pub use self::types::{
     Advanced, Cursor, Discard, Event, EventSink, ExecutionHandle, JobHandle, NewJob, ProcessDetails,
-    ThingHandle, Update, Usage,
+    SinkFull, ThingHandle, Update, Usage,
 };
 pub use self::views::{ExecutionView, JobView};
 use crate::id::Timestamp;
@@ -80,7 +80,7 @@ pub struct Registry<S: Storage> {
     timers: Heap<S::Timers>,
     index: Index<S::Index>,
     /// Jobs in DELETION_IN_PROGRESS and when their deletion is due (at most 10, SPEC §6).
-    deleting: heapless::Vec<(u32, Timestamp), { rules::MAX_JOBS_DELETING }>,
+    deleting: heapless::Vec<(entries::JobIx, Timestamp), { rules::MAX_JOBS_DELETING }>,
     /// How long a deleted job stays DELETION_IN_PROGRESS (host configuration).
     deletion_delay: u64,
     stamp: u32,

@@ -1,5 +1,9 @@
 //! Storage primitives: the [`Slots`] a host provides, a generational slab over them, and the
-//! intrusive list links the registry threads through its entries.
+//! intrusive list links the registry threads through its entries, and typed positions.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::num::NonZeroU32;
 
 /// A vector the registry keeps one of its tables in, provided by the host.
 ///
@@ -52,7 +56,7 @@ impl<T, const N: usize> Slots<T> for heapless::Vec<T, N> {
     }
 }
 
-/// "No entry" in a 32-bit link or index.
+/// "No entry" in the free list of a table.
 pub(crate) const NIL: u32 = u32::MAX;
 
 /// The largest number of entries in one table: indexes are 30 bits in the lookup index.
@@ -94,12 +98,12 @@ pub(crate) struct Slab<T, S> {
     slots: S,
     free_head: u32,
     free_count: usize,
-    _entries: core::marker::PhantomData<T>,
+    _entries: PhantomData<T>,
 }
 
 impl<T, S: Slots<Entry<T>>> Slab<T, S> {
     pub(crate) const fn new(slots: S) -> Self {
-        Self { slots, free_head: NIL, free_count: 0, _entries: core::marker::PhantomData }
+        Self { slots, free_head: NIL, free_count: 0, _entries: PhantomData }
     }
 
     /// Entries in use.
@@ -113,14 +117,14 @@ impl<T, S: Slots<Entry<T>>> Slab<T, S> {
         cap.saturating_sub(self.slots.len()).saturating_add(self.free_count)
     }
 
-    /// Slot count (used and free); every index below it may be probed with [`Self::at`].
-    pub(crate) fn len(&self) -> usize {
-        self.slots.len()
-    }
-
     /// Stores `value`; `None` (and the value dropped) when the table is full. Callers check
     /// [`Self::room`] first, so that a refused operation changes nothing.
-    pub(crate) fn insert(&mut self, value: T) -> Option<Key> {
+    pub(crate) fn insert(&mut self, value: T) -> Option<(Key, Ix<T>)> {
+        let key = self.insert_key(value)?;
+        Some((key, Ix::new(key.index)?))
+    }
+
+    fn insert_key(&mut self, value: T) -> Option<Key> {
         if let Some(&Entry::Free { next, generation }) = self.slots.get(idx(self.free_head)) {
             let index = self.free_head;
             let slot = self.slots.get_mut(idx(index))?;
@@ -153,6 +157,17 @@ impl<T, S: Slots<Entry<T>>> Slab<T, S> {
         }
     }
 
+    /// The position of the value `key` was issued for, if it is still there.
+    pub(crate) fn find(&self, key: Key) -> Option<Ix<T>> {
+        self.get(key)?;
+        Ix::new(key.index)
+    }
+
+    /// The position of every slot (used or free), in table order.
+    pub(crate) fn positions(&self) -> impl Iterator<Item = Ix<T>> + use<T, S> {
+        (0..self.slots.len()).filter_map(|i| u32::try_from(i).ok()).filter_map(Ix::new)
+    }
+
     pub(crate) fn get(&self, key: Key) -> Option<&T> {
         match self.slots.get(idx(key.index))? {
             Entry::Used { generation, value } if *generation == key.generation => Some(value),
@@ -161,15 +176,16 @@ impl<T, S: Slots<Entry<T>>> Slab<T, S> {
     }
 
     /// The value at `index` with its key, whatever its generation.
-    pub(crate) fn at(&self, index: u32) -> Option<(Key, &T)> {
+    pub(crate) fn at(&self, i: Ix<T>) -> Option<(Key, &T)> {
+        let index = i.get();
         match self.slots.get(idx(index))? {
             Entry::Used { generation, value } => Some((Key { index, generation: *generation }, value)),
             Entry::Free { .. } => None,
         }
     }
 
-    pub(crate) fn at_mut(&mut self, index: u32) -> Option<&mut T> {
-        match self.slots.get_mut(idx(index))? {
+    pub(crate) fn at_mut(&mut self, i: Ix<T>) -> Option<&mut T> {
+        match self.slots.get_mut(idx(i.get()))? {
             Entry::Used { value, .. } => Some(value),
             Entry::Free { .. } => None,
         }
@@ -188,29 +204,80 @@ pub(crate) fn idx(i: u32) -> usize {
     usize::try_from(i).unwrap_or(usize::MAX)
 }
 
+/// The position of an entry in the table of `T`s: a job's position is not a thing's.
+///
+/// Kept as the complement of the position in a `NonZeroU32`, so `Option<Ix<T>>` ("no entry")
+/// is as small as a `u32`; the one position it cannot name, `u32::MAX`, is beyond
+/// [`MAX_ENTRIES`].
+pub(crate) struct Ix<T>(NonZeroU32, PhantomData<fn() -> T>);
+
+impl<T> Ix<T> {
+    /// The entry at position `i`; `None` for `u32::MAX`.
+    pub(crate) const fn new(i: u32) -> Option<Self> {
+        match NonZeroU32::new(!i) {
+            Some(n) => Some(Self(n, PhantomData)),
+            None => None,
+        }
+    }
+
+    /// The position.
+    pub(crate) const fn get(self) -> u32 {
+        !self.0.get()
+    }
+}
+
+impl<T> Clone for Ix<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Ix<T> {}
+
+impl<T> PartialEq for Ix<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<T> Eq for Ix<T> {}
+
+impl<T> fmt::Debug for Ix<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.get())
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl<T> defmt::Format for Ix<T> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "#{=u32}", self.get());
+    }
+}
+
 /// Links of one intrusive doubly linked list through an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub(crate) struct Links {
-    pub(crate) prev: u32,
-    pub(crate) next: u32,
+pub(crate) struct Links<I> {
+    pub(crate) prev: Option<I>,
+    pub(crate) next: Option<I>,
 }
 
-impl Links {
-    pub(crate) const NONE: Self = Self { prev: NIL, next: NIL };
+impl<I> Links<I> {
+    pub(crate) const NONE: Self = Self { prev: None, next: None };
 }
 
 /// The ends of an intrusive list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub(crate) struct List {
-    pub(crate) head: u32,
-    pub(crate) tail: u32,
+pub(crate) struct List<I> {
+    pub(crate) head: Option<I>,
+    pub(crate) tail: Option<I>,
     pub(crate) len: u32,
 }
 
-impl List {
-    pub(crate) const EMPTY: Self = Self { head: NIL, tail: NIL, len: 0 };
+impl<I> List<I> {
+    pub(crate) const EMPTY: Self = Self { head: None, tail: None, len: 0 };
 }
 
 #[cfg(test)]
@@ -222,9 +289,9 @@ mod tests {
     #[test]
     fn stale_keys_find_and_remove_nothing() {
         let mut s: Slab<u8, heapless::Vec<Entry<u8>, 2>> = Slab::new(heapless::Vec::new());
-        let old = s.insert(1).unwrap();
+        let (old, _) = s.insert(1).unwrap();
         assert_eq!(s.remove(old), Some(1));
-        let new = s.insert(2).unwrap();
+        let (new, _) = s.insert(2).unwrap();
         assert_eq!(new.index, old.index, "the slot is reused");
         assert_eq!(s.get(old), None);
         assert_eq!(s.remove(old), None);

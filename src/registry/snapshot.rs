@@ -6,9 +6,10 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::entries::{ExecIx, JobIx, ThingIx};
 use super::index::{Tag, hash, tagged};
-use super::lists::Which;
-use super::slab::{Links, List, NIL};
+use super::lists::{ByJob, ByPending, ByThing, Link, walk};
+use super::slab::{Links, List};
 use super::{DetailsBuf, ExecutionEntry, JobEntry, ProcessDetails, Registry, Storage, ThingEntry};
 use crate::config::JobConfig;
 use crate::id::{
@@ -78,7 +79,7 @@ impl<S: Storage> Registry<S> {
     /// duplicates and other things' executions, so comparing totals is enough.)
     fn check_restored(&self) -> Result<(), &'static str> {
         let (mut listed, mut pending) = (0usize, 0usize);
-        for (_, t) in indices(self.things.len()).filter_map(|i| self.things.at(i)) {
+        for (_, t) in self.things.positions().filter_map(|i| self.things.at(i)) {
             listed = listed.saturating_add(usize::try_from(t.all.len).unwrap_or(usize::MAX));
             let p = t.in_progress.len.saturating_add(t.queued.len);
             pending = pending.saturating_add(usize::try_from(p).unwrap_or(usize::MAX));
@@ -86,7 +87,9 @@ impl<S: Storage> Registry<S> {
         if listed != self.execs.used() {
             return Err("snapshot: the order section does not list every execution");
         }
-        let visible_pending = indices(self.execs.len())
+        let visible_pending = self
+            .execs
+            .positions()
             .filter_map(|i| self.exec_entry(i))
             .filter(|e| {
                 self.job_entry(e.job).is_some_and(|j| crate::rules::listed_to_device(j.status, e.status))
@@ -114,17 +117,13 @@ impl<S: Storage> Serialize for Snapshot<'_, S> {
     }
 }
 
-fn indices(len: usize) -> impl Iterator<Item = u32> {
-    (0..len).filter_map(|i| u32::try_from(i).ok())
-}
-
 struct ThingsSer<'r, S: Storage>(&'r Registry<S>);
 
 impl<S: Storage> Serialize for ThingsSer<'_, S> {
     fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
         let r = self.0;
         let mut seq = z.serialize_seq(Some(r.things.used()))?;
-        for i in indices(r.things.len()) {
+        for i in r.things.positions() {
             if let Some((_, t)) = r.things.at(i) {
                 seq.serialize_element(&ThingRec { name: t.name.clone(), registered: t.registered })?;
             }
@@ -145,7 +144,7 @@ impl<S: Storage> Serialize for JobsSer<'_, S> {
     fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
         let r = self.0;
         let mut seq = z.serialize_seq(Some(r.jobs.used()))?;
-        for i in indices(r.jobs.len()) {
+        for i in r.jobs.positions() {
             if let Some((_, j)) = r.jobs.at(i) {
                 seq.serialize_element(&JobSer { r, index: i, job: j })?;
             }
@@ -156,7 +155,7 @@ impl<S: Storage> Serialize for JobsSer<'_, S> {
 
 struct JobSer<'r, S: Storage> {
     r: &'r Registry<S>,
-    index: u32,
+    index: JobIx,
     job: &'r JobEntry,
 }
 
@@ -164,10 +163,9 @@ impl<S: Storage> Serialize for JobSer<'_, S> {
     fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
         let j = self.job;
         let due = self.r.deleting.iter().find(|(d, _)| *d == self.index).map(|(_, due)| *due);
-        let rollout_next = self
-            .r
-            .pairs
-            .at(j.rollout_next)
+        let rollout_next = j
+            .rollout_next
+            .and_then(|p| self.r.pairs.at(p))
             .and_then(|(_, p)| self.r.things.at(p.thing))
             .map(|(_, t)| &t.name);
         let mut st = z.serialize_struct("Job", 19)?;
@@ -203,7 +201,7 @@ impl<S: Storage> Serialize for PairsSer<'_, S> {
     fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
         let mut seq = z.serialize_seq(usize::try_from(self.job.pairs.len).ok())?;
         let mut p = self.job.pairs.head;
-        while let Some((_, pair)) = self.r.pairs.at(p) {
+        while let Some((_, pair)) = p.and_then(|p| self.r.pairs.at(p)) {
             let thing = self.r.things.at(pair.thing).map(|(_, t)| &t.name);
             seq.serialize_element(&(thing, pair.highest, pair.retries, pair.target))?;
             p = pair.job_link.next;
@@ -214,7 +212,7 @@ impl<S: Storage> Serialize for PairsSer<'_, S> {
 
 struct ExecsSer<'r, S: Storage> {
     r: &'r Registry<S>,
-    job: u32,
+    job: JobIx,
 }
 
 impl<S: Storage> Serialize for ExecsSer<'_, S> {
@@ -225,7 +223,7 @@ impl<S: Storage> Serialize for ExecsSer<'_, S> {
         for x in r.job_executions(self.job) {
             if let Some(e) = r.exec_entry(x) {
                 let thing = r.things.at(e.thing).map(|(_, t)| &t.name);
-                let details = r.details.at(e.details).map(|(_, d)| d);
+                let details = e.details.and_then(|d| r.details.at(d)).map(|(_, d)| d);
                 seq.serialize_element(&ExecSer { e, thing, details })?;
             }
         }
@@ -278,7 +276,7 @@ impl<S: Storage> Serialize for OrdersSer<'_, S> {
     fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
         let r = self.0;
         let mut seq = z.serialize_seq(Some(r.things.used()))?;
-        for i in indices(r.things.len()) {
+        for i in r.things.positions() {
             if let Some((_, t)) = r.things.at(i) {
                 seq.serialize_element(&OrderSer { r, t })?;
             }
@@ -296,34 +294,28 @@ impl<S: Storage> Serialize for OrderSer<'_, S> {
     fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
         let mut st = z.serialize_struct("Order", 4)?;
         st.serialize_field("thing", &self.t.name)?;
-        st.serialize_field("all", &RefsSer { r: self.r, list: self.t.all, which: Which::Thing })?;
-        st.serialize_field(
-            "inProgress",
-            &RefsSer { r: self.r, list: self.t.in_progress, which: Which::Pending },
-        )?;
-        st.serialize_field("queued", &RefsSer { r: self.r, list: self.t.queued, which: Which::Pending })?;
+        st.serialize_field("all", &RefsSer { r: self.r, list: self.t.all, link: ByThing })?;
+        st.serialize_field("inProgress", &RefsSer { r: self.r, list: self.t.in_progress, link: ByPending })?;
+        st.serialize_field("queued", &RefsSer { r: self.r, list: self.t.queued, link: ByPending })?;
         st.end()
     }
 }
 
-struct RefsSer<'r, S: Storage> {
+struct RefsSer<'r, S: Storage, L> {
     r: &'r Registry<S>,
-    list: List,
-    which: Which,
+    list: List<ExecIx>,
+    link: L,
 }
 
-impl<S: Storage> Serialize for RefsSer<'_, S> {
+impl<S: Storage, L: Link<ExecutionEntry> + Copy> Serialize for RefsSer<'_, S, L> {
     fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
         let mut seq = z.serialize_seq(usize::try_from(self.list.len).ok())?;
-        let mut x = self.list.head;
-        while let Some(e) = self.r.exec_entry(x) {
-            if let Some(j) = self.r.job_entry(e.job) {
+        for x in walk(&self.r.execs, self.list.head, self.link) {
+            if let Some(e) = self.r.exec_entry(x)
+                && let Some(j) = self.r.job_entry(e.job)
+            {
                 seq.serialize_element(&(&j.id, e.number))?;
             }
-            x = match self.which {
-                Which::Thing => e.thing_link.next,
-                Which::Pending | Which::Job => e.pending_link.next,
-            };
         }
         seq.end()
     }
@@ -415,8 +407,8 @@ enum Part {
     Things,
     Jobs,
     Orders,
-    Pairs(u32),
-    Executions(u32),
+    Pairs(JobIx),
+    Executions(JobIx),
 }
 
 /// A sequence of snapshot items, each inserted as it arrives.
@@ -461,7 +453,7 @@ fn restore_thing<S: Storage>(r: &mut Registry<S>, t: ThingRec) -> Result<(), &'s
         return Err("snapshot: a thing is listed twice");
     }
     let handle = r.add_thing(&t.name).map_err(|_| "snapshot: the things table is full")?;
-    if let Some(e) = r.things.at_mut(handle.0.index) {
+    if let Some(e) = r.things.find(handle.0).and_then(|t| r.things.at_mut(t)) {
         e.registered = t.registered;
     }
     Ok(())
@@ -469,7 +461,7 @@ fn restore_thing<S: Storage>(r: &mut Registry<S>, t: ThingRec) -> Result<(), &'s
 
 fn restore_pair<S: Storage>(
     r: &mut Registry<S>,
-    job: u32,
+    job: JobIx,
     thing: &ThingName,
     (highest, retries, target): (Option<ExecutionNumber>, [u8; 2], bool),
 ) -> Result<(), &'static str> {
@@ -575,7 +567,7 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
             config,
             executions: List::EMPTY,
             pairs: List::EMPTY,
-            rollout_next: NIL,
+            rollout_next: None,
             rollout_at,
             ended,
             started,
@@ -583,29 +575,28 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
         };
         r.job_seq = r.job_seq.max(seq.saturating_add(1));
         let h = hash(Tag::Job, entry.id.as_str().as_bytes());
-        let key = r.jobs.insert(entry).ok_or_else(|| bad::<A::Error>("snapshot: the jobs table is full"))?;
-        r.index.insert(h, tagged(Tag::Job, key.index));
+        let (_, j) =
+            r.jobs.insert(entry).ok_or_else(|| bad::<A::Error>("snapshot: the jobs table is full"))?;
+        r.index.insert(h, tagged(Tag::Job, j.get()));
         if let Some(due) = due {
             // SPEC §6: at most 10.
             r.deleting
-                .push((key.index, due))
+                .push((j, due))
                 .map_err(|_| bad::<A::Error>("snapshot: more than 10 jobs are being deleted"))?;
         }
         expect_key(&mut map, "pairs")?;
-        map.next_value_seed(SeqOf(&mut *r, Part::Pairs(key.index)))?;
+        map.next_value_seed(SeqOf(&mut *r, Part::Pairs(j)))?;
         if let Some(name) = rollout_next {
             let t = r
                 .thing_index(&name)
                 .ok_or_else(|| bad::<A::Error>("snapshot: rolloutNext names an unknown thing"))?;
-            let p = r
-                .pair(key.index, t)
-                .ok_or_else(|| bad::<A::Error>("snapshot: rolloutNext names no target"))?;
-            if let Some(e) = r.jobs.at_mut(key.index) {
-                e.rollout_next = p;
+            let p = r.pair(j, t).ok_or_else(|| bad::<A::Error>("snapshot: rolloutNext names no target"))?;
+            if let Some(e) = r.jobs.at_mut(j) {
+                e.rollout_next = Some(p);
             }
         }
         expect_key(&mut map, "executions")?;
-        map.next_value_seed(SeqOf(&mut *r, Part::Executions(key.index)))?;
+        map.next_value_seed(SeqOf(&mut *r, Part::Executions(j)))?;
         if map.next_key::<Bounded<24>>()?.is_some() {
             return Err(bad("snapshot: unexpected field after a job's `executions`"));
         }
@@ -613,7 +604,7 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
     }
 }
 
-struct ExecSeed<'r, S: Storage>(&'r mut Registry<S>, u32);
+struct ExecSeed<'r, S: Storage>(&'r mut Registry<S>, JobIx);
 
 impl<'de, S: Storage> DeserializeSeed<'de> for ExecSeed<'_, S> {
     type Value = ();
@@ -661,9 +652,11 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
             .ok_or_else(|| bad::<A::Error>("snapshot: an execution names an unknown thing"))?;
         let p =
             r.pair(job, t).ok_or_else(|| bad::<A::Error>("snapshot: an execution's pair is not listed"))?;
-        let (newest, highest) = r.pairs.at(p).map_or((NIL, None), |(_, e)| (e.newest, e.highest));
+        let (newest, highest) = r.pairs.at(p).map_or((None, None), |(_, e)| (e.newest, e.highest));
         // Within a pair, numbers grow with creation (R7), and never pass the remembered highest.
-        if r.exec_entry(newest).is_some_and(|e| e.number >= number) || highest.is_none_or(|h| number > h) {
+        if newest.and_then(|x| r.exec_entry(x)).is_some_and(|e| e.number >= number)
+            || highest.is_none_or(|h| number > h)
+        {
             return Err(bad(
                 "snapshot: execution numbers of a (job, thing) must grow and stay within `highest`",
             ));
@@ -671,8 +664,7 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
         if r.execs.room() == 0 || (!details.0.0.is_empty() && r.details.room() == 0) {
             return Err(bad("snapshot: the executions or details table is full"));
         }
-        let d =
-            if details.0.0.is_empty() { NIL } else { r.details.insert(details.0).map_or(NIL, |k| k.index) };
+        let d = if details.0.0.is_empty() { None } else { r.details.insert(details.0).map(|(_, d)| d) };
         let entry = ExecutionEntry {
             job,
             thing: t,
@@ -692,14 +684,13 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
             thing_link: Links::NONE,
             pending_link: Links::NONE,
         };
-        let key =
+        let (_, x) =
             r.execs.insert(entry).ok_or_else(|| bad::<A::Error>("snapshot: the executions table is full"))?;
-        let x = key.index;
         if let Some(e) = r.pairs.at_mut(p) {
-            e.newest = x;
+            e.newest = Some(x);
         }
         if let Some(list) = r.job_entry(job).map(|j| j.executions) {
-            let list = r.push_back(list, x, Which::Job);
+            let list = list.push_back(&mut r.execs, x, ByJob);
             if let Some(j) = r.jobs.at_mut(job) {
                 j.executions = list;
                 j.process.add(status, 1);
@@ -792,7 +783,7 @@ enum ListOf {
     Queued,
 }
 
-struct RefsSeed<'r, S: Storage>(&'r mut Registry<S>, u32, ListOf);
+struct RefsSeed<'r, S: Storage>(&'r mut Registry<S>, ThingIx, ListOf);
 
 impl<'de, S: Storage> DeserializeSeed<'de> for RefsSeed<'_, S> {
     type Value = ();
@@ -817,7 +808,7 @@ impl<'de, S: Storage> Visitor<'de> for RefsSeed<'_, S> {
 
 fn link<S: Storage>(
     r: &mut Registry<S>,
-    t: u32,
+    t: ThingIx,
     which: ListOf,
     job: &JobId,
     number: ExecutionNumber,
@@ -849,14 +840,13 @@ fn link<S: Storage>(
     if !wanted {
         return Err("snapshot: a pending list holds an execution that is not pending there");
     }
-    if links != Links::NONE || list.head == x {
+    if links != Links::NONE || list.head == Some(x) {
         return Err("snapshot: an execution is listed twice");
     }
-    let w = match which {
-        ListOf::All => Which::Thing,
-        ListOf::InProgress | ListOf::Queued => Which::Pending,
+    let list = match which {
+        ListOf::All => list.push_back(&mut r.execs, x, ByThing),
+        ListOf::InProgress | ListOf::Queued => list.push_back(&mut r.execs, x, ByPending),
     };
-    let list = r.push_back(list, x, w);
     if let Some(th) = r.things.at_mut(t) {
         match which {
             ListOf::All => th.all = list,

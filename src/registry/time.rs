@@ -1,9 +1,11 @@
 //! Time: timers, `advance`, and job schedule events (start, rollout batches, end, maintenance windows).
 
 use super::Registry;
+use super::entries::{ExecIx, JobIx};
 use super::entries::{JobEntry, NEVER};
-use super::index::{Tag, tagged, untag};
-use super::slab::NIL;
+use super::events::{MISSING_JOB, Out};
+use super::index::{Tag, tagged};
+use super::lookup::tagged_ix;
 use super::storage::Storage;
 use super::timers::Timer;
 use super::types::{Advanced, EventSink};
@@ -45,6 +47,7 @@ impl<S: Storage> Registry<S> {
         budget: usize,
         sink: &mut impl EventSink,
     ) -> Result<Advanced, Rejection> {
+        let sink = &mut Out::new(sink);
         let mut done = 0usize;
         while done < budget {
             if let Some(t) = self.timers.peek().filter(|t| t.at <= now) {
@@ -71,17 +74,16 @@ impl<S: Storage> Registry<S> {
         &mut self,
         t: Timer,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
-        let (tag, i) = untag(t.what);
-        if tag == Tag::Execution as u32 {
+        if let Some(i) = tagged_ix(t.what, Tag::Execution) {
             let due = self
                 .exec_entry(i)
                 .is_some_and(|e| e.deadline == t.at && e.status == ExecutionStatus::InProgress);
             if due {
                 self.time_out(i, now, sink)?;
             }
-        } else if tag == Tag::Job as u32 {
+        } else if let Some(i) = tagged_ix(t.what, Tag::Job) {
             match self.job_entry(i).and_then(JobEntry::next_event) {
                 Some(at) if at == t.at => self.job_event(i, now, sink)?,
                 // The job changed since this timer was armed: make sure its next event has one.
@@ -107,15 +109,19 @@ impl<S: Storage> Registry<S> {
 
     pub(super) fn rebuild_timers(&mut self) {
         self.timers.clear();
-        for i in (0..self.execs.len()).filter_map(|i| u32::try_from(i).ok()) {
+        for i in self.execs.positions() {
             // Only IN_PROGRESS executions hold a deadline (set_status clears it otherwise).
             if let Some(e) = self.exec_entry(i).filter(|e| e.deadline != NEVER) {
-                let _ = self.timers.push(Timer { at: e.deadline, order: 0, what: tagged(Tag::Execution, i) });
+                let _ = self.timers.push(Timer {
+                    at: e.deadline,
+                    order: 0,
+                    what: tagged(Tag::Execution, i.get()),
+                });
             }
         }
-        for i in (0..self.jobs.len()).filter_map(|i| u32::try_from(i).ok()) {
+        for i in self.jobs.positions() {
             if let Some((at, order)) = self.job_entry(i).and_then(|j| Some((j.next_event()?, j.seq))) {
-                let _ = self.timers.push(Timer { at, order, what: tagged(Tag::Job, i) });
+                let _ = self.timers.push(Timer { at, order, what: tagged(Tag::Job, i.get()) });
             }
         }
     }
@@ -124,9 +130,9 @@ impl<S: Storage> Registry<S> {
     /// retry (T12) and completion are considered, in that order.
     pub(super) fn time_out(
         &mut self,
-        x: u32,
+        x: ExecIx,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
         let (job, thing) =
             self.exec_entry(x).map(|e| (e.job, e.thing)).ok_or(Rejection::NotFound(Resource::Execution))?;
@@ -134,7 +140,7 @@ impl<S: Storage> Registry<S> {
         let mut w = self.watch(thing);
         w.changed |= self.set_status(x, ExecutionStatus::TimedOut, Actor::Service, now, sink)?;
         self.after_terminal(x, job, ExecutionStatus::TimedOut, now, sink)?;
-        self.settle(w, sink);
+        self.settle(w, sink)?;
         Ok(())
     }
 
@@ -142,13 +148,13 @@ impl<S: Storage> Registry<S> {
     /// the next batch of a paced rollout, its end.
     pub(super) fn job_event(
         &mut self,
-        j: u32,
+        j: JobIx,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
         // Room for a completion; the starts, batches and cancels check their own.
-        Self::ensure_room(sink, 1)?;
-        let Some(e) = self.job_entry(j) else { return Ok(()) };
+        sink.reserve(1)?;
+        let e = self.job_entry(j).ok_or(MISSING_JOB)?;
         let event = rules::schedule_event(&e.clock(), now);
         if event.start {
             self.start_rollout(j, now, sink)?;
@@ -156,27 +162,26 @@ impl<S: Storage> Registry<S> {
             self.roll_out_batch(j, now, sink)?;
         }
         if let Some(behavior) = event.end {
-            if let Some(e) = self.jobs.at_mut(j) {
-                e.ended = true;
-                // AMBIG-12: every end behaviour stops the rollout.
-                e.rollout_next = NIL;
-                e.rollout_at = NEVER;
-            }
+            let e = self.job_mut(j)?;
+            e.ended = true;
+            // AMBIG-12: every end behaviour stops the rollout.
+            e.rollout_next = None;
+            e.rollout_at = NEVER;
             // The job is live here: `next_event` offers an end only for a live job.
             if let Some(cancel) = rules::end_behavior(behavior) {
                 self.cancel_job_at(j, cancel.scope, cancel.force_canceled, None, now, sink)?;
             }
         }
         // SPEC §2: a job that started with nothing to do, or whose end passed, may be complete.
-        self.maybe_complete(j, now, sink);
+        self.maybe_complete(j, now, sink)?;
         self.arm_job(j);
         Ok(())
     }
 
     /// Arms the job's next schedule event, if it has one.
-    pub(super) fn arm_job(&mut self, j: u32) {
+    pub(super) fn arm_job(&mut self, j: JobIx) {
         if let Some((at, order)) = self.job_entry(j).and_then(|e| Some((e.next_event()?, e.seq))) {
-            self.arm(at, order, tagged(Tag::Job, j));
+            self.arm(at, order, tagged(Tag::Job, j.get()));
         }
     }
 
@@ -184,26 +189,26 @@ impl<S: Storage> Registry<S> {
     /// are listed again, and the rollout goes on.
     pub(super) fn start_rollout(
         &mut self,
-        j: u32,
+        j: JobIx,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
         let queued = self
             .job_executions(j)
             .filter(|x| self.exec_entry(*x).is_some_and(|e| e.status == ExecutionStatus::Queued))
             .count();
-        Self::ensure_room(sink, queued.saturating_mul(2))?;
-        self.set_job_status(j, JobStatus::InProgress, now);
-        let mut x = self.job_entry(j).map_or(NIL, |e| e.executions.head);
-        while let Some(e) = self.exec_entry(x) {
+        sink.reserve(queued.saturating_mul(2))?;
+        self.set_job_status(j, JobStatus::InProgress, now)?;
+        let mut cur = self.job_entry(j).and_then(|e| e.executions.head);
+        while let Some((x, e)) = self.exec_at(cur) {
             let (next, thing, queued) = (e.job_link.next, e.thing, e.status == ExecutionStatus::Queued);
             if queued {
                 let mut w = self.watch(thing);
                 self.attach_pending(x);
                 w.changed = true;
-                self.settle(w, sink);
+                self.settle(w, sink)?;
             }
-            x = next;
+            cur = next;
         }
         self.roll_out_batch(j, now, sink)
     }
@@ -212,35 +217,35 @@ impl<S: Storage> Registry<S> {
     /// under `maximumPerMinute` (SPEC §6 Rollout).
     pub(super) fn roll_out_batch(
         &mut self,
-        j: u32,
+        j: JobIx,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
-        let Some(e) = self.job_entry(j) else { return Ok(()) };
+        let e = self.job_entry(j).ok_or(MISSING_JOB)?;
         let batch = rules::rollout_batch(e.config.maximum_per_minute);
         let mut p = e.rollout_next;
         let mut todo = 0usize;
         let mut q = p;
-        while let Some((_, pair)) = self.pairs.at(q).filter(|_| todo < batch) {
+        while let Some((_, pair)) = q.and_then(|q| self.pairs.at(q)).filter(|_| todo < batch) {
             todo = todo.saturating_add(1);
             q = pair.job_link.next;
         }
         if self.execs.room() < todo {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
-        Self::ensure_room(sink, todo.saturating_mul(2))?;
+        sink.reserve(todo.saturating_mul(2))?;
         for _ in 0..todo {
-            let Some((thing, next)) = self.pairs.at(p).map(|(_, pair)| (pair.thing, pair.job_link.next))
+            let Some((thing, next)) =
+                p.and_then(|p| self.pairs.at(p)).map(|(_, pair)| (pair.thing, pair.job_link.next))
             else {
                 break;
             };
             self.queue_execution(j, thing, 0, now, sink)?;
             p = next;
         }
-        if let Some(e) = self.jobs.at_mut(j) {
-            e.rollout_next = p;
-            e.rollout_at = rules::next_batch_at(now, p != NIL);
-        }
+        let e = self.job_mut(j)?;
+        e.rollout_next = p;
+        e.rollout_at = rules::next_batch_at(now, p.is_some());
         self.arm_job(j);
         Ok(())
     }
@@ -257,6 +262,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        let sink = &mut Out::new(sink);
         let j = self.find_job(job)?;
         let status = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?.status;
         rules::window(status, Window::Open)?;
@@ -275,6 +281,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        let sink = &mut Out::new(sink);
         let j = self.find_job(job)?;
         let status = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?.status;
         let to = rules::window(status, Window::Close)?;
@@ -282,19 +289,19 @@ impl<S: Storage> Registry<S> {
             .job_executions(j)
             .filter(|x| self.exec_entry(*x).is_some_and(|e| e.status == ExecutionStatus::Queued))
             .count();
-        Self::ensure_room(sink, queued.saturating_mul(2))?;
-        let mut x = self.job_entry(j).map_or(NIL, |e| e.executions.head);
-        while let Some(e) = self.exec_entry(x) {
+        sink.reserve(queued.saturating_mul(2))?;
+        let mut cur = self.job_entry(j).and_then(|e| e.executions.head);
+        while let Some((x, e)) = self.exec_at(cur) {
             let (next, thing, queued) = (e.job_link.next, e.thing, e.status == ExecutionStatus::Queued);
             if queued {
                 let mut w = self.watch(thing);
                 self.detach_pending(x);
                 w.changed = true;
-                self.settle(w, sink);
+                self.settle(w, sink)?;
             }
-            x = next;
+            cur = next;
         }
-        self.set_job_status(j, to, now);
+        self.set_job_status(j, to, now)?;
         Ok(())
     }
 }

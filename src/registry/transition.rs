@@ -2,8 +2,9 @@
 
 use super::Registry;
 use super::entries::{ABORT_REASON, NEVER};
+use super::entries::{ExecIx, JobIx, PairIx};
+use super::events::{MISSING_EXECUTION, MISSING_JOB, Out};
 use super::index::{Tag, tagged};
-use super::slab::NIL;
 use super::storage::Storage;
 use super::types::{Event, EventSink};
 use crate::error::{ExecutionState, Rejection, Resource, Table};
@@ -17,11 +18,11 @@ impl<S: Storage> Registry<S> {
     /// timestamps, the lifecycle event. Returns whether pending-list membership changed.
     pub(super) fn set_status(
         &mut self,
-        x: u32,
+        x: ExecIx,
         to: ExecutionStatus,
         actor: Actor,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<bool, Rejection> {
         let e = self.exec_entry(x).ok_or(Rejection::NotFound(Resource::Execution))?;
         let (from, job) = (e.status, e.job);
@@ -53,7 +54,7 @@ impl<S: Storage> Registry<S> {
             }
         }
         if let Some(at) = deadline {
-            self.arm(at, 0, tagged(Tag::Execution, x));
+            self.arm(at, 0, tagged(Tag::Execution, x.get()));
         }
         if now_listed && moves {
             self.attach_pending(x);
@@ -67,25 +68,30 @@ impl<S: Storage> Registry<S> {
         if !from.is_terminal()
             && let Some(event) = ExecutionEvent::for_status(to)
         {
-            self.emit_execution(x, event, sink);
+            self.emit_execution(x, event, sink)?;
         }
         Ok(rules::notifies(was_listed, now_listed, from != to, &self.policy))
     }
 
     /// Sets or cancels the step timer of an IN_PROGRESS execution (SPEC T7, §3 timer facts): a
     /// step timer never runs past the in-progress deadline; -1 leaves only that deadline.
-    pub(super) fn set_step(&mut self, x: u32, step: StepTimeout, now: Timestamp) {
+    pub(super) fn set_step(&mut self, x: ExecIx, step: StepTimeout, now: Timestamp) {
         let Some(e) = self.execs.at_mut(x) else { return };
         e.deadline = rules::step_deadline(now, step, e.timeout_at);
         let at = e.deadline;
-        self.arm(at, 0, tagged(Tag::Execution, x));
+        self.arm(at, 0, tagged(Tag::Execution, x.get()));
     }
 
     /// The one place a job's status changes (SPEC §2, decided by the caller's rule): the status,
     /// `lastUpdatedAt`, and what goes with the new status (`completedAt` on COMPLETED; the job
     /// has started once it is IN_PROGRESS).
-    pub(super) fn set_job_status(&mut self, j: u32, to: JobStatus, now: Timestamp) {
-        let Some(e) = self.jobs.at_mut(j) else { return };
+    pub(super) fn set_job_status(
+        &mut self,
+        j: JobIx,
+        to: JobStatus,
+        now: Timestamp,
+    ) -> Result<(), Rejection> {
+        let e = self.jobs.at_mut(j).ok_or(MISSING_JOB)?;
         e.status = to;
         e.last_updated_at = now;
         match to {
@@ -93,32 +99,39 @@ impl<S: Storage> Registry<S> {
             JobStatus::Completed => e.completed_at = Some(now),
             JobStatus::Scheduled | JobStatus::Canceled | JobStatus::DeletionInProgress => {}
         }
+        Ok(())
     }
 
     /// Completes the job if SPEC §2 says so now.
-    pub(super) fn maybe_complete(&mut self, job: u32, now: Timestamp, sink: &mut impl EventSink) {
-        let Some(j) = self.job_entry(job) else { return };
+    pub(super) fn maybe_complete(
+        &mut self,
+        job: JobIx,
+        now: Timestamp,
+        sink: &mut Out<'_, impl EventSink>,
+    ) -> Result<(), Rejection> {
+        let j = self.job_entry(job).ok_or(MISSING_JOB)?;
         let end_passed = rules::end_passed(j.config.schedule, now);
         // Targets still waiting for a paced rollout count as not terminal.
-        let all_terminal = j.process.pending() == 0 && j.rollout_next == NIL;
+        let all_terminal = j.process.pending() == 0 && j.rollout_next.is_none();
         if rules::job_completes(j.status, j.selection, all_terminal, end_passed) {
             let id = j.id.clone();
-            self.set_job_status(job, JobStatus::Completed, now);
-            sink.push(Event::Job { job: id, event: JobEvent::Completed });
+            self.set_job_status(job, JobStatus::Completed, now)?;
+            sink.emit(Event::Job { job: id, event: JobEvent::Completed })?;
         }
+        Ok(())
     }
 
     /// Room for what a failure may set off: a retry's execution, the abort's cancellations.
     pub(super) fn check_failure_room(
         &self,
-        x: u32,
+        x: ExecIx,
         status: ExecutionStatus,
-        sink: &impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
-        let Some(e) = self.exec_entry(x) else { return Ok(()) };
-        let queued = self.job_entry(e.job).map_or(0, |j| j.process.count(ExecutionStatus::Queued));
+        let e = self.exec_entry(x).ok_or(MISSING_EXECUTION)?;
+        let queued = self.job_entry(e.job).ok_or(MISSING_JOB)?.process.count(ExecutionStatus::Queued);
         let events = usize::try_from(queued).unwrap_or(usize::MAX).saturating_mul(3).saturating_add(8);
-        Self::ensure_room(sink, events)?;
+        sink.reserve(events)?;
         if self.retry_for(x, status).is_some() && self.execs.room() == 0 {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
@@ -129,27 +142,28 @@ impl<S: Storage> Registry<S> {
     /// job completion. Abort comes first: a canceled job rolls out nothing new.
     pub(super) fn after_terminal(
         &mut self,
-        x: u32,
-        job: u32,
+        x: ExecIx,
+        job: JobIx,
         status: ExecutionStatus,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
         if self.abort_due(job) {
             self.abort(job, now, sink)?;
         } else if let Some((p, retry)) = self.retry_for(x, status) {
-            let (thing, attempt) = self.exec_entry(x).map_or((NIL, 0), |e| (e.thing, e.retry_attempt));
+            let (thing, attempt) = self
+                .exec_entry(x)
+                .map(|e| (e.thing, e.retry_attempt))
+                .ok_or(Rejection::NotFound(Resource::Execution))?;
             self.queue_execution(job, thing, attempt.saturating_add(1), now, sink)?;
-            if let Some(pair) = self.pairs.at_mut(p) {
-                pair.retries = [retry.used.failed, retry.used.timed_out];
-            }
+            self.pair_mut(p)?.retries = [retry.used.failed, retry.used.timed_out];
         }
-        self.maybe_complete(job, now, sink);
+        self.maybe_complete(job, now, sink)?;
         Ok(())
     }
 
     /// The pair and the retry if `status` of execution `x` is retried now ([`rules::retry`]).
-    pub(super) fn retry_for(&self, x: u32, status: ExecutionStatus) -> Option<(u32, rules::Retry)> {
+    pub(super) fn retry_for(&self, x: ExecIx, status: ExecutionStatus) -> Option<(PairIx, rules::Retry)> {
         let e = self.exec_entry(x)?;
         let j = self.job_entry(e.job)?;
         let p = self.pair(e.job, e.thing)?;
@@ -159,7 +173,7 @@ impl<S: Storage> Registry<S> {
     }
 
     /// Whether the job's abort criteria are met now ([`rules::abort_due`]).
-    pub(super) fn abort_due(&self, job: u32) -> bool {
+    pub(super) fn abort_due(&self, job: JobIx) -> bool {
         let Some(j) = self.job_entry(job) else { return false };
         let c = |s| j.process.count(s);
         let executed = rules::Executed {
@@ -174,19 +188,19 @@ impl<S: Storage> Registry<S> {
     /// Cancels the job for its abort criteria: only QUEUED executions (SPEC T8).
     pub(super) fn abort(
         &mut self,
-        job: u32,
+        job: JobIx,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
         let reason = ReasonCode::new(ABORT_REASON).ok();
         self.cancel_job_at(job, CancelScope::Queued, false, reason.as_ref(), now, sink)
     }
 
-    pub(super) fn cancels(&self, x: u32, scope: CancelScope) -> bool {
+    pub(super) fn cancels(&self, x: ExecIx, scope: CancelScope) -> bool {
         self.exec_entry(x).is_some_and(|e| rules::cancel_job_execution_effect(e.status, scope).is_some())
     }
 
-    pub(super) fn state_of(&self, x: u32) -> Result<ExecutionState, Rejection> {
+    pub(super) fn state_of(&self, x: ExecIx) -> Result<ExecutionState, Rejection> {
         self.exec_entry(x)
             .map(|e| ExecutionState { status: e.status, version: e.version })
             .ok_or(Rejection::NotFound(Resource::Execution))

@@ -55,24 +55,47 @@ pub enum Event {
 /// Where the registry puts the events of an operation.
 ///
 /// Before changing anything, an operation asks [`room`](Self::room) for as many events as it
-/// could emit and is refused with [`Rejection::Throttled`](crate::error::Rejection::Throttled) if there is not enough; so `push` must
-/// accept at least `room()` events.
+/// could emit and is refused with [`Rejection::Throttled`](crate::error::Rejection::Throttled)
+/// if there is not enough; so the sink must accept at least `room()` events.
+///
+/// The registry hands events over with [`try_push`](Self::try_push). A sink that can refuse an
+/// event (a bounded queue) implements it to say so; the registry then fails the operation with
+/// [`Rejection::LogicBug`](crate::error::Rejection::LogicBug), since the sink broke its promise
+/// of `room()`, rather than lose the event.
 pub trait EventSink {
-    /// How many more events `push` accepts.
+    /// How many more events the sink accepts.
     fn room(&self) -> usize;
     /// Takes one event.
     fn push(&mut self, event: Event);
+    /// Takes one event, or says the sink is full (the event is then dropped). The default
+    /// pushes it.
+    ///
+    /// # Errors
+    /// [`SinkFull`] when the sink cannot take it.
+    fn try_push(&mut self, event: Event) -> Result<(), SinkFull> {
+        self.push(event);
+        Ok(())
+    }
 }
 
 impl<const N: usize> EventSink for heapless::Deque<Event, N> {
     fn room(&self) -> usize {
         N.saturating_sub(self.len())
     }
+    /// Appends the event; a full queue keeps what it has (the registry uses
+    /// [`try_push`](EventSink::try_push), which reports it).
     fn push(&mut self, event: Event) {
-        // `room` was checked by the caller, so this fits; a full queue keeps what it has.
         let _ = self.push_back(event);
     }
+    fn try_push(&mut self, event: Event) -> Result<(), SinkFull> {
+        self.push_back(event).map_err(|_| SinkFull)
+    }
 }
+
+/// An [`EventSink`] could not take an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct SinkFull;
 
 /// A sink that drops every event, for hosts that deliver no notifications.
 #[derive(Debug, Clone, Copy, Default)]

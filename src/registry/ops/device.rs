@@ -3,6 +3,8 @@
 use crate::error::{ExecutionState, Plane, Rejection};
 use crate::id::{JobId, StatusDetails, StepTimeout, ThingName, Timestamp};
 use crate::registry::Registry;
+use crate::registry::entries::ThingIx;
+use crate::registry::events::{MISSING_EXECUTION, Out};
 use crate::registry::storage::Storage;
 use crate::registry::types::{EventSink, ExecutionHandle, Update};
 use crate::registry::views::ExecutionView;
@@ -10,7 +12,10 @@ use crate::rules::{self, Actor, StartNext};
 use crate::status::ExecutionStatus;
 
 impl<S: Storage> Registry<S> {
-    pub(in crate::registry) fn thing_for_device(&self, thing: &ThingName) -> Result<Option<u32>, Rejection> {
+    pub(in crate::registry) fn thing_for_device(
+        &self,
+        thing: &ThingName,
+    ) -> Result<Option<ThingIx>, Rejection> {
         match self.thing_index(thing) {
             Some(t) => Ok(Some(t)),
             None => rules::unknown_thing(&self.policy).map(|()| None),
@@ -30,9 +35,7 @@ impl<S: Storage> Registry<S> {
         let Some(t) = self.thing_for_device(thing)? else { return Ok(()) };
         // SPEC R12: at most the cap.
         for x in self.pending_iter(t).take(self.policy.pending_cap.get()) {
-            if let Some(v) = self.view(x) {
-                visit(v);
-            }
+            visit(self.view(x).ok_or(MISSING_EXECUTION)?);
         }
         Ok(())
     }
@@ -43,7 +46,7 @@ impl<S: Storage> Registry<S> {
     /// As [`Registry::pending`].
     pub fn next_pending(&self, thing: &ThingName) -> Result<Option<ExecutionView<'_>>, Rejection> {
         let Some(t) = self.thing_for_device(thing)? else { return Ok(None) };
-        Ok(self.view(self.head(t)))
+        Ok(self.head(t).and_then(|x| self.view(x)))
     }
 
     /// StartNextPendingJobExecution (SPEC 4.3, T2, T3, R19): the head of the pending list; a
@@ -59,16 +62,22 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<Option<ExecutionHandle>, Rejection> {
+        let sink = &mut Out::new(sink);
         let Some(t) = self.thing_for_device(thing)? else { return Ok(None) };
         let x = self.head(t);
-        let head = self.exec_entry(x).map(|e| ExecutionState { status: e.status, version: e.version });
-        match rules::start_next(head)? {
+        let head = x
+            .and_then(|x| self.exec_entry(x))
+            .map(|e| ExecutionState { status: e.status, version: e.version });
+        let decision = rules::start_next(head)?;
+        // With no head, the rule decided `Nothing`.
+        let Some(x) = x else { return Ok(None) };
+        match decision {
             StartNext::Nothing => Ok(None),
             // SPEC T3: an IN_PROGRESS head is returned unchanged.
             StartNext::Resume => Ok(self.execs.at(x).map(|(k, _)| ExecutionHandle(k))),
             StartNext::Start => {
                 let after = self.prepare_details(x, details)?;
-                Self::ensure_room(sink, 2)?;
+                sink.reserve(2)?;
                 let mut w = self.watch(t);
                 w.changed |= self.set_status(x, ExecutionStatus::InProgress, Actor::Device, now, sink)?;
                 if let Some(after) = after {
@@ -77,7 +86,7 @@ impl<S: Storage> Registry<S> {
                 if let Some(step) = step_timeout {
                     self.set_step(x, step, now);
                 }
-                self.settle(w, sink);
+                self.settle(w, sink)?;
                 Ok(self.execs.at(x).map(|(k, _)| ExecutionHandle(k)))
             }
         }
@@ -96,12 +105,13 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<ExecutionState, Rejection> {
+        let sink = &mut Out::new(sink);
         let (j, t, x) = self.lookup_execution(job, thing, update.execution_number)?;
         self.check_device_access(j, Plane::Data)?;
         let v = self.view_or_missing(x)?;
         let to = rules::update_execution(v.state(), update.status, update.expected_version, &self.policy)?;
         let after = self.prepare_details(x, update.status_details)?;
-        Self::ensure_room(sink, 4)?;
+        sink.reserve(4)?;
         self.check_failure_room(x, to, sink)?;
         let mut w = self.watch(t);
         w.changed |= self.set_status(x, to, Actor::Device, now, sink)?;
@@ -115,7 +125,7 @@ impl<S: Storage> Registry<S> {
         if to.is_terminal() {
             self.after_terminal(x, j, to, now, sink)?;
         }
-        self.settle(w, sink);
+        self.settle(w, sink)?;
         self.state_of(x)
     }
 }

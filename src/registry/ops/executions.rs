@@ -3,8 +3,10 @@
 use crate::error::{ExecutionState, Plane, Rejection, Resource};
 use crate::id::{ExecutionNumber, JobId, StatusDetails, ThingName, Timestamp, VersionNumber};
 use crate::registry::Registry;
-use crate::registry::lists::Which;
-use crate::registry::slab::NIL;
+use crate::registry::entries::ExecutionEntry;
+use crate::registry::entries::{ExecIx, JobIx};
+use crate::registry::events::{MISSING_EXECUTION, Out};
+use crate::registry::lists::{ByJob, ByThing, Link};
 use crate::registry::storage::Storage;
 use crate::registry::types::{Cursor, EventSink};
 use crate::registry::views::ExecutionView;
@@ -32,7 +34,7 @@ impl<S: Storage> Registry<S> {
     }
 
     /// Devices cannot reach executions of a job being deleted (SEED-CLI).
-    pub(in crate::registry) fn check_device_access(&self, j: u32, plane: Plane) -> Result<(), Rejection> {
+    pub(in crate::registry) fn check_device_access(&self, j: JobIx, plane: Plane) -> Result<(), Rejection> {
         match self.job_entry(j) {
             Some(e) => rules::device_access(e.status, plane),
             None => Ok(()),
@@ -54,21 +56,21 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<ExecutionState, Rejection> {
+        let sink = &mut Out::new(sink);
         let (j, t, x) = self.lookup_execution(job, thing, None)?;
         let v = self.view_or_missing(x)?;
         let decision = rules::cancel_execution(v.state(), force, expected)?;
         let after = self.prepare_details(x, details)?;
-        Self::ensure_room(sink, 4)?;
+        sink.reserve(4)?;
         let mut w = self.watch(t);
         w.changed |= self.set_status(x, ExecutionStatus::Canceled, Actor::ControlPlane, now, sink)?;
-        if let Some(e) = self.execs.at_mut(x) {
-            e.force_canceled = decision.force_canceled;
-        }
+        let e = self.exec_mut(x)?;
+        e.force_canceled = decision.force_canceled;
         if let Some(after) = after {
             self.store_details(x, after);
         }
-        self.maybe_complete(j, now, sink);
-        self.settle(w, sink);
+        self.maybe_complete(j, now, sink)?;
+        self.settle(w, sink)?;
         self.state_of(x)
     }
 
@@ -87,8 +89,8 @@ impl<S: Storage> Registry<S> {
         visit: impl FnMut(ExecutionView<'_>),
     ) -> Result<Option<Cursor>, Rejection> {
         let j = self.find_job(job)?;
-        let head = self.job_entry(j).map_or(NIL, |e| e.executions.head);
-        self.page(head, Which::Job, status, from, max, visit)
+        let head = self.job_entry(j).and_then(|e| e.executions.head);
+        self.page(head, ByJob, status, from, max, visit)
     }
 
     /// ListJobExecutionsForThing (SPEC 4.1): like [`Registry::list_for_job`], over the thing's
@@ -107,17 +109,17 @@ impl<S: Storage> Registry<S> {
         let t = self.thing_index(thing).ok_or(Rejection::NotFound(Resource::Thing))?;
         // A deleted thing is still listed while executions of it exist.
         let (head, known) =
-            self.things.at(t).map_or((NIL, false), |(_, e)| (e.all.head, e.registered || e.all.len > 0));
+            self.things.at(t).map_or((None, false), |(_, e)| (e.all.head, e.registered || e.all.len > 0));
         if !known {
             return Err(Rejection::NotFound(Resource::Thing));
         }
-        self.page(head, Which::Thing, status, from, max, visit)
+        self.page(head, ByThing, status, from, max, visit)
     }
 
-    pub(in crate::registry) fn page(
+    pub(in crate::registry) fn page<L: Link<ExecutionEntry>>(
         &self,
-        head: u32,
-        which: Which,
+        head: Option<ExecIx>,
+        _: L,
         status: Option<ExecutionStatus>,
         from: Option<Cursor>,
         max: usize,
@@ -126,27 +128,23 @@ impl<S: Storage> Registry<S> {
         let mut x = match from {
             None => head,
             Some(Cursor(key)) => {
-                self.execs
-                    .get(key)
+                let x = self
+                    .execs
+                    .find(key)
                     .ok_or(Rejection::InvalidRequest(crate::error::InvalidRequest::StaleCursor))?;
-                key.index
+                Some(x)
             }
         };
         let mut seen = 0usize;
-        while let Some((key, e)) = self.execs.at(x) {
+        while let Some((i, (key, e))) = x.and_then(|i| Some((i, self.execs.at(i)?))) {
             if status.is_none_or(|s| s == e.status) {
                 if seen >= max {
                     return Ok(Some(Cursor(key)));
                 }
-                if let Some(v) = self.view(x) {
-                    visit(v);
-                }
+                visit(self.view(i).ok_or(MISSING_EXECUTION)?);
                 seen = seen.saturating_add(1);
             }
-            x = match which {
-                Which::Job => e.job_link.next,
-                Which::Thing | Which::Pending => e.thing_link.next,
-            };
+            x = L::of(e).next;
         }
         Ok(None)
     }

@@ -4,10 +4,12 @@ use crate::config::JobConfig;
 use crate::error::{Rejection, Resource, Table};
 use crate::id::{JobId, ReasonCode, ThingName, Timestamp, VersionNumber};
 use crate::registry::Registry;
+use crate::registry::entries::{ExecIx, JobIx, PairIx, ThingIx};
 use crate::registry::entries::{ExecutionEntry, JobEntry, NEVER, PairEntry};
+use crate::registry::events::Out;
 use crate::registry::index::{Tag, hash, pair_hash, tagged};
-use crate::registry::lists::Which;
-use crate::registry::slab::{Links, List, NIL};
+use crate::registry::lists::{ByJob, ByTarget, ByThing};
+use crate::registry::slab::{Links, List};
 use crate::registry::storage::Storage;
 use crate::registry::types::{Event, EventSink, JobHandle, NewJob, ProcessDetails};
 use crate::rules::{self, Actor, CancelScope, JobConfigUpdate};
@@ -29,6 +31,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<JobHandle, Rejection> {
+        let sink = &mut Out::new(sink);
         // The request's own values first (see `rules`), then the state. An empty `targets` is
         // fine here: the request named target groups that have no things yet (the "at least one
         // target" rule of SPEC §5 is about the request's ARNs, which the host checks).
@@ -39,7 +42,7 @@ impl<S: Storage> Registry<S> {
         let mut distinct = 0usize;
         for name in targets {
             // SPEC 4.2 CreateJob: targets must be registered things.
-            let t = self.thing(name).ok_or(Rejection::NotFound(Resource::Thing))?.0.index;
+            let t = self.registered_thing(name).ok_or(Rejection::NotFound(Resource::Thing))?;
             if self.first_visit(t, stamp) {
                 distinct = distinct.saturating_add(1);
             }
@@ -60,7 +63,7 @@ impl<S: Storage> Registry<S> {
             return Err(Rejection::CapacityExhausted(Table::Jobs));
         }
         // Per execution: notify, notify-next; and the job's `completed` if it has nothing to do.
-        Self::ensure_room(sink, execs.saturating_mul(2).saturating_add(1))?;
+        sink.reserve(execs.saturating_mul(2).saturating_add(1))?;
 
         let entry = JobEntry {
             id: job.id.clone(),
@@ -77,35 +80,34 @@ impl<S: Storage> Registry<S> {
             config: job.config,
             executions: List::EMPTY,
             pairs: List::EMPTY,
-            rollout_next: NIL,
+            rollout_next: None,
             rollout_at: NEVER,
             ended: false,
             started: !scheduled,
             seq: self.job_seq,
         };
         self.job_seq = self.job_seq.saturating_add(1);
-        let key = self.jobs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Jobs))?;
-        self.index.insert(hash(Tag::Job, job.id.as_str().as_bytes()), tagged(Tag::Job, key.index));
+        let (key, j) = self.jobs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Jobs))?;
+        self.index.insert(hash(Tag::Job, job.id.as_str().as_bytes()), tagged(Tag::Job, j.get()));
         // The targets, as pairs in target order; a repeated target is one pair.
         for name in targets {
-            let t = self.thing_index(name).unwrap_or(NIL);
-            if self.pair(key.index, t).is_none() {
-                let p = self.new_pair(key.index, t)?;
-                if let Some(p) = self.pairs.at_mut(p) {
-                    p.target = true;
-                }
+            // Every target was found registered above.
+            let t = self.thing_index(name).ok_or(Rejection::NotFound(Resource::Thing))?;
+            if self.pair(j, t).is_none() {
+                let p = self.new_pair(j, t)?;
+                let p = self.pair_mut(p)?;
+                p.target = true;
             }
         }
-        let first = self.job_entry(key.index).map_or(NIL, |e| e.pairs.head);
-        if let Some(e) = self.jobs.at_mut(key.index) {
-            e.rollout_next = first;
-        }
+        let first = self.job_entry(j).and_then(|e| e.pairs.head);
+        let e = self.job_mut(j)?;
+        e.rollout_next = first;
         if scheduled {
-            self.arm_job(key.index);
+            self.arm_job(j);
         } else {
-            self.roll_out_batch(key.index, now, sink)?;
+            self.roll_out_batch(j, now, sink)?;
             // SPEC §2: a SNAPSHOT job with no things completes at once.
-            self.maybe_complete(key.index, now, sink);
+            self.maybe_complete(j, now, sink)?;
         }
         Ok(JobHandle(key))
     }
@@ -113,18 +115,18 @@ impl<S: Storage> Registry<S> {
     /// Creates the next QUEUED execution of (job, thing) (SPEC T1, R7). Room was checked.
     pub(in crate::registry) fn queue_execution(
         &mut self,
-        job: u32,
-        thing: u32,
+        job: JobIx,
+        thing: ThingIx,
         retry_attempt: u8,
         now: Timestamp,
-        sink: &mut impl EventSink,
-    ) -> Result<u32, Rejection> {
+        sink: &mut Out<'_, impl EventSink>,
+    ) -> Result<ExecIx, Rejection> {
         let p = match self.pair(job, thing) {
             Some(p) => p,
             None => self.new_pair(job, thing)?,
         };
-        let (newest, highest) = self.pairs.at(p).map_or((NIL, None), |(_, p)| (p.newest, Some(p.highest)));
-        let existing = self.exec_entry(newest).map(|e| e.number);
+        let (newest, highest) = self.pairs.at(p).map_or((None, None), |(_, p)| (p.newest, Some(p.highest)));
+        let existing = newest.and_then(|x| self.exec_entry(x)).map(|e| e.number);
         // SPEC R7: next = 1 + highest existing (default) or 1 + highest ever (Monotonic).
         let number = rules::next_execution_number(existing, highest.flatten(), &self.policy)?;
         let mut w = self.watch(thing);
@@ -141,65 +143,58 @@ impl<S: Storage> Registry<S> {
             last_updated_at: now,
             timeout_at: NEVER,
             deadline: NEVER,
-            details: NIL,
+            details: None,
             pair_prev: newest,
             job_link: Links::NONE,
             thing_link: Links::NONE,
             pending_link: Links::NONE,
         };
-        let key = self.execs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
-        let x = key.index;
-        if let Some(pair) = self.pairs.at_mut(p) {
-            pair.newest = x;
-            pair.highest = pair.highest.max(Some(number));
-        }
+        let (_, x) = self.execs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
+        let pair = self.pair_mut(p)?;
+        pair.newest = Some(x);
+        pair.highest = pair.highest.max(Some(number));
         if let Some(list) = self.job_entry(job).map(|j| j.executions) {
-            let list = self.push_back(list, x, Which::Job);
-            if let Some(j) = self.jobs.at_mut(job) {
-                j.executions = list;
-                j.process.add(ExecutionStatus::Queued, 1);
-            }
+            let list = list.push_back(&mut self.execs, x, ByJob);
+            let j = self.job_mut(job)?;
+            j.executions = list;
+            j.process.add(ExecutionStatus::Queued, 1);
         }
         if let Some(list) = self.things.at(thing).map(|(_, t)| t.all) {
-            let list = self.push_back(list, x, Which::Thing);
-            if let Some(t) = self.things.at_mut(thing) {
-                t.all = list;
-            }
+            let list = list.push_back(&mut self.execs, x, ByThing);
+            let t = self.thing_mut(thing)?;
+            t.all = list;
         }
         if self.job_entry(job).is_some_and(|j| rules::listed_to_device(j.status, ExecutionStatus::Queued)) {
             self.attach_pending(x);
             w.changed = true;
         }
-        self.settle(w, sink);
+        self.settle(w, sink)?;
         Ok(x)
     }
 
     /// A new pair record for (job, thing); room in the pairs table and the index was checked.
-    pub(in crate::registry) fn new_pair(&mut self, job: u32, thing: u32) -> Result<u32, Rejection> {
+    pub(in crate::registry) fn new_pair(&mut self, job: JobIx, thing: ThingIx) -> Result<PairIx, Rejection> {
         let entry = PairEntry {
             job,
             thing,
-            newest: NIL,
+            newest: None,
             highest: None,
             job_link: Links::NONE,
             retries: [0; 2],
             target: false,
         };
-        let key = self.pairs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
-        let p = key.index;
-        if !self.index.insert(pair_hash(job, thing), tagged(Tag::Pair, p)) {
+        let (key, p) = self.pairs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
+        if !self.index.insert(pair_hash(job.get(), thing.get()), tagged(Tag::Pair, p.get())) {
             self.pairs.remove(key);
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
         if let Some(list) = self.job_entry(job).map(|j| j.pairs) {
-            let list = self.push_back_pair(list, p);
-            if let Some(j) = self.jobs.at_mut(job) {
-                j.pairs = list;
-            }
+            let list = list.push_back(&mut self.pairs, p, ByTarget);
+            let j = self.job_mut(job)?;
+            j.pairs = list;
         }
-        if let Some(t) = self.things.at_mut(thing) {
-            t.pairs = t.pairs.saturating_add(1);
-        }
+        let t = self.thing_mut(thing)?;
+        t.pairs = t.pairs.saturating_add(1);
         Ok(p)
     }
 
@@ -216,6 +211,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<usize, Rejection> {
+        let sink = &mut Out::new(sink);
         self.roll_out_to(job, targets, true, now, sink)
     }
 
@@ -232,6 +228,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<usize, Rejection> {
+        let sink = &mut Out::new(sink);
         self.roll_out_to(job, things, false, now, sink)
     }
 
@@ -241,7 +238,7 @@ impl<S: Storage> Registry<S> {
         targets: &[ThingName],
         counted: bool,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<usize, Rejection> {
         let j = self.find_job(job)?;
         let entry = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?;
@@ -249,7 +246,7 @@ impl<S: Storage> Registry<S> {
         let stamp = self.next_stamp();
         let (mut fresh, mut new_targets, mut queue) = (0usize, 0usize, 0usize);
         for name in targets {
-            let t = self.thing(name).ok_or(Rejection::NotFound(Resource::Thing))?.0.index;
+            let t = self.registered_thing(name).ok_or(Rejection::NotFound(Resource::Thing))?;
             if !self.first_visit(t, stamp) {
                 continue;
             }
@@ -272,10 +269,11 @@ impl<S: Storage> Registry<S> {
         if self.execs.room() < queue || self.pairs.room() < fresh || self.index.room() < fresh {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
-        Self::ensure_room(sink, queue.saturating_mul(2))?;
+        sink.reserve(queue.saturating_mul(2))?;
         let mut queued = 0usize;
         for name in targets {
-            let t = self.thing_index(name).unwrap_or(NIL);
+            // Every target was found registered above.
+            let t = self.thing_index(name).ok_or(Rejection::NotFound(Resource::Thing))?;
             // A repeated target was queued a moment ago, so it is pending now and skipped.
             if self.queues_on_rejoin(j, t) {
                 let retry = 0;
@@ -286,10 +284,9 @@ impl<S: Storage> Registry<S> {
                 p.target = true;
             }
         }
-        if let Some(e) = self.jobs.at_mut(j) {
-            e.targets = count;
-            e.last_updated_at = now;
-        }
+        let e = self.job_mut(j)?;
+        e.targets = count;
+        e.last_updated_at = now;
         Ok(queued)
     }
 
@@ -305,15 +302,16 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        let sink = &mut Out::new(sink);
         let (j, t, x) = self.lookup_execution(job, thing, None)?;
-        Self::ensure_room(sink, 4)?;
+        sink.reserve(4)?;
         let status = self.exec_entry(x).map(|e| e.status).ok_or(Rejection::NotFound(Resource::Execution))?;
         let mut w = self.watch(t);
         if let Some(to) = rules::remove_target(status, &self.policy) {
             w.changed |= self.set_status(x, to, Actor::Service, now, sink)?;
-            self.maybe_complete(j, now, sink);
+            self.maybe_complete(j, now, sink)?;
         }
-        self.settle(w, sink);
+        self.settle(w, sink)?;
         Ok(())
     }
 
@@ -330,6 +328,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        let sink = &mut Out::new(sink);
         let j = self.find_job(job)?;
         let entry = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?;
         let decision = rules::cancel_job(entry.status, force, &self.policy)?;
@@ -340,41 +339,39 @@ impl<S: Storage> Registry<S> {
     /// CANCELED, then the job; nothing more rolls out.
     pub(in crate::registry) fn cancel_job_at(
         &mut self,
-        j: u32,
+        j: JobIx,
         scope: CancelScope,
         force_canceled: bool,
         reason_code: Option<&ReasonCode>,
         now: Timestamp,
-        sink: &mut impl EventSink,
+        sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
         let affected = self.job_executions(j).filter(|x| self.cancels(*x, scope)).count();
         // Per canceled execution: its event, notify, notify-next; the job's two events.
-        Self::ensure_room(sink, affected.saturating_mul(3).saturating_add(2))?;
+        sink.reserve(affected.saturating_mul(3).saturating_add(2))?;
         let id = self.job_entry(j).map(|e| e.id.clone()).ok_or(Rejection::NotFound(Resource::Job))?;
-        sink.push(Event::Job { job: id.clone(), event: JobEvent::CancellationInProgress });
-        let mut x = self.job_entry(j).map_or(NIL, |e| e.executions.head);
-        while let Some(e) = self.exec_entry(x) {
+        sink.emit(Event::Job { job: id.clone(), event: JobEvent::CancellationInProgress })?;
+        let mut cur = self.job_entry(j).and_then(|e| e.executions.head);
+        while let Some((x, e)) = self.exec_at(cur) {
             let (next, status, thing) = (e.job_link.next, e.status, e.thing);
             if let Some(to) = rules::cancel_job_execution_effect(status, scope) {
                 let mut w = self.watch(thing);
                 w.changed |= self.set_status(x, to, Actor::ControlPlane, now, sink)?;
-                if let Some(e) = self.execs.at_mut(x) {
-                    e.force_canceled = force_canceled;
-                }
-                self.settle(w, sink);
+                let e = self.exec_mut(x)?;
+                e.force_canceled = force_canceled;
+                self.settle(w, sink)?;
             }
-            x = next;
+            cur = next;
         }
-        self.set_job_status(j, JobStatus::Canceled, now);
-        if let Some(e) = self.jobs.at_mut(j) {
-            e.force_canceled = force_canceled;
-            e.rollout_next = NIL;
-            e.rollout_at = NEVER;
-            if let Some(r) = reason_code {
-                e.reason_code = Some(r.clone());
-            }
+        self.set_job_status(j, JobStatus::Canceled, now)?;
+        let e = self.job_mut(j)?;
+        e.force_canceled = force_canceled;
+        e.rollout_next = None;
+        e.rollout_at = NEVER;
+        if let Some(r) = reason_code {
+            e.reason_code = Some(r.clone());
         }
-        sink.push(Event::Job { job: id, event: JobEvent::Canceled });
+        sink.emit(Event::Job { job: id, event: JobEvent::Canceled })?;
         Ok(())
     }
 
@@ -393,16 +390,15 @@ impl<S: Storage> Registry<S> {
         let j = self.find_job(job)?;
         let old = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?.config;
         let merged = rules::update_job_config(&old, &JobConfigUpdate::every_member(&config))?;
-        if let Some(e) = self.jobs.at_mut(j) {
-            e.config = merged;
-            e.last_updated_at = now;
-        }
+        let e = self.job_mut(j)?;
+        e.config = merged;
+        e.last_updated_at = now;
         self.arm_job(j);
         Ok(())
     }
 
     /// Whether (job, thing) gets a new QUEUED execution as a target ([`rules::queue_on_rejoin`]).
-    fn queues_on_rejoin(&self, j: u32, t: u32) -> bool {
+    fn queues_on_rejoin(&self, j: JobIx, t: ThingIx) -> bool {
         rules::queue_on_rejoin(self.newest(j, t).and_then(|x| self.exec_entry(x)).map(|e| e.status))
     }
 }

@@ -3,10 +3,13 @@
 use crate::error::{Rejection, Resource, Table};
 use crate::id::{ThingName, Timestamp};
 use crate::registry::Registry;
+use crate::registry::entries::ThingIx;
 use crate::registry::entries::{ExecutionEntry, ThingEntry};
+use crate::registry::events::Out;
 use crate::registry::index::{Tag, hash, tagged};
+use crate::registry::lists::{ByThing, walk};
 use crate::registry::lookup::hash_of_parts;
-use crate::registry::slab::{List, NIL};
+use crate::registry::slab::List;
 use crate::registry::storage::Storage;
 use crate::registry::types::{EventSink, ThingHandle};
 use crate::rules::{self, Actor};
@@ -39,8 +42,8 @@ impl<S: Storage> Registry<S> {
             pairs: 0,
             mark: 0,
         };
-        let key = self.things.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Things))?;
-        self.index.insert(hash(Tag::Thing, name.as_str().as_bytes()), tagged(Tag::Thing, key.index));
+        let (key, t) = self.things.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Things))?;
+        self.index.insert(hash(Tag::Thing, name.as_str().as_bytes()), tagged(Tag::Thing, t.get()));
         Ok(ThingHandle(key))
     }
 
@@ -55,38 +58,36 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        let sink = &mut Out::new(sink);
         let t = self.thing_index(name).filter(|t| self.things.at(*t).is_some_and(|(_, e)| e.registered));
         let t = t.ok_or(Rejection::NotFound(Resource::Thing))?;
         let removes = |r: &Self, e: &ExecutionEntry| {
             r.job_entry(e.job).and_then(|j| rules::remove_thing(j.status, e.status, &r.policy))
         };
-        let head = self.things.at(t).map_or(NIL, |(_, e)| e.all.head);
-        let affected = core::iter::successors(Some(head).filter(|x| *x != NIL), |x| {
-            self.exec_entry(*x).map(|e| e.thing_link.next).filter(|n| *n != NIL)
-        })
-        .filter(|x| self.exec_entry(*x).is_some_and(|e| removes(self, e).is_some()))
-        .count();
+        let head = self.things.at(t).and_then(|(_, e)| e.all.head);
+        let affected = walk(&self.execs, head, ByThing)
+            .filter(|x| self.exec_entry(*x).is_some_and(|e| removes(self, e).is_some()))
+            .count();
         // One event per removed execution and per job that completes, plus notify, notify-next.
-        Self::ensure_room(sink, affected.saturating_mul(2).saturating_add(2))?;
+        sink.reserve(affected.saturating_mul(2).saturating_add(2))?;
         let mut w = self.watch(t);
-        let mut x = head;
-        while let Some(e) = self.exec_entry(x) {
+        let mut cur = head;
+        while let Some((x, e)) = self.exec_at(cur) {
             let (next, job, to) = (e.thing_link.next, e.job, removes(self, e));
             if let Some(to) = to {
                 w.changed |= self.set_status(x, to, Actor::Service, now, sink)?;
-                self.maybe_complete(job, now, sink);
+                self.maybe_complete(job, now, sink)?;
             }
-            x = next;
+            cur = next;
         }
-        if let Some(e) = self.things.at_mut(t) {
-            e.registered = false;
-        }
-        self.settle(w, sink);
+        let e = self.thing_mut(t)?;
+        e.registered = false;
+        self.settle(w, sink)?;
         self.forget_thing_if_unused(t);
         Ok(())
     }
 
-    pub(in crate::registry) fn forget_thing_if_unused(&mut self, t: u32) {
+    pub(in crate::registry) fn forget_thing_if_unused(&mut self, t: ThingIx) {
         let Some((key, e)) = self.things.at(t) else { return };
         // Executions imply pairs (a pair lives as long as its job), so pairs cover both.
         if e.registered || e.pairs > 0 {
@@ -94,7 +95,7 @@ impl<S: Storage> Registry<S> {
         }
         let h = hash(Tag::Thing, e.name.as_str().as_bytes());
         let Self { index, jobs, things, pairs, .. } = self;
-        index.remove(h, tagged(Tag::Thing, t), |v| hash_of_parts(jobs, things, pairs, v));
+        index.remove(h, tagged(Tag::Thing, t.get()), |v| hash_of_parts(jobs, things, pairs, v));
         things.remove(key);
     }
 }

@@ -129,27 +129,31 @@ fn pending_ids<S: Storage>(r: &Registry<S>, thing: &str) -> Vec<String> {
 /// Invariants that hold after every operation.
 fn check<S: Storage>(r: &Registry<S>) {
     let mut seen = std::collections::HashSet::new();
-    for i in 0..r.jobs.len() {
-        let Some((_, job)) = r.jobs.at(i as u32) else { continue };
+    for i in r.jobs.positions() {
+        let Some((_, job)) = r.jobs.at(i) else { continue };
         let mut recount = ProcessDetails::default();
-        for x in r.job_executions(i as u32) {
+        for x in r.job_executions(i) {
             let e = r.exec_entry(x).unwrap();
             recount.add(e.status, 1);
-            assert!(seen.insert((e.job, e.thing, e.number)), "two executions share (job, thing, number)");
-            assert_eq!(e.job, i as u32);
+            assert!(
+                seen.insert((e.job.get(), e.thing.get(), e.number)),
+                "two executions share (job, thing, number)"
+            );
+            assert_eq!(e.job, i);
         }
         assert_eq!(job.process, recount, "counters of {} differ from a recount", job.id);
     }
-    for i in 0..r.things.len() {
-        let Some((_, thing)) = r.things.at(i as u32) else { continue };
-        let listed: Vec<u32> = r.pending_iter(i as u32).collect();
+    for i in r.things.positions() {
+        let Some((_, thing)) = r.things.at(i) else { continue };
+        let listed: Vec<u32> = r.pending_iter(i).map(|x| x.get()).collect();
         let mut expected: Vec<u32> = Vec::new();
+        let at = |x: u32| r.exec_entry(super::slab::Ix::new(x).unwrap()).unwrap();
         for status in [ExecutionStatus::InProgress, ExecutionStatus::Queued] {
             let mut x = thing.all.head;
-            while let Some(e) = r.exec_entry(x) {
+            while let Some((xi, e)) = r.exec_at(x) {
                 let visible = r.job_entry(e.job).is_some_and(|j| rules::listed_to_device(j.status, e.status));
                 if e.status == status && visible {
-                    expected.push(x);
+                    expected.push(xi.get());
                 }
                 x = e.thing_link.next;
             }
@@ -160,20 +164,18 @@ fn check<S: Storage>(r: &Registry<S>) {
         a.sort_unstable();
         b.sort_unstable();
         assert_eq!(a, b, "pending list of {} is not its pending executions", thing.name);
-        let ranks: Vec<_> =
-            listed.iter().map(|x| rules::pending_rank(r.exec_entry(*x).unwrap().status)).collect();
+        let ranks: Vec<_> = listed.iter().map(|x| rules::pending_rank(at(*x).status)).collect();
         assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "IN_PROGRESS must come first");
         // Each list in queue (creation) order: the order of the thing's list of all executions.
         let mut created = Vec::new();
         let mut x = thing.all.head;
-        while let Some(e) = r.exec_entry(x) {
-            created.push(x);
+        while let Some((xi, e)) = r.exec_at(x) {
+            created.push(xi.get());
             x = e.thing_link.next;
         }
         let rank = |x: &u32| created.iter().position(|c| c == x).unwrap();
         for status in [ExecutionStatus::InProgress, ExecutionStatus::Queued] {
-            let order: Vec<usize> =
-                listed.iter().filter(|x| r.exec_entry(**x).unwrap().status == status).map(rank).collect();
+            let order: Vec<usize> = listed.iter().filter(|x| at(**x).status == status).map(rank).collect();
             assert!(
                 order.windows(2).all(|w| w[0] < w[1]),
                 "{} list of {} out of queue order",
@@ -206,4 +208,63 @@ fn digest(r: &Reg) -> String {
     }
     out += &std::format!("{:?}", r.usage());
     out
+}
+
+/// "No entry" costs nothing: an optional position is as small as a `u32`, so links and list
+/// ends are as small as with a sentinel.
+#[test]
+fn optional_positions_take_no_more_room_than_a_u32() {
+    use super::entries::{ExecIx, PairIx};
+    use core::mem::size_of;
+    assert_eq!(size_of::<Option<ExecIx>>(), size_of::<u32>());
+    assert_eq!(size_of::<super::slab::Links<ExecIx>>(), 2 * size_of::<u32>());
+    assert_eq!(size_of::<super::slab::List<PairIx>>(), 3 * size_of::<u32>());
+    std::println!(
+        "SIZES job={} thing={} exec={} pair={}",
+        size_of::<JobEntry>(),
+        size_of::<ThingEntry>(),
+        size_of::<ExecutionEntry>(),
+        size_of::<PairEntry>(),
+    );
+}
+
+/// A sink that reports room but refuses every event.
+struct Liar;
+
+impl EventSink for Liar {
+    fn room(&self) -> usize {
+        usize::MAX
+    }
+    fn push(&mut self, _: Event) {}
+    fn try_push(&mut self, _: Event) -> Result<(), SinkFull> {
+        Err(SinkFull)
+    }
+}
+
+#[test]
+fn a_sink_that_refuses_within_its_room_is_a_logic_bug_not_a_lost_event() {
+    let mut r = reg();
+    things(&mut r, &["a"]);
+    let got = r.create_job(&NewJob::new(&j("j"), TargetSelection::Snapshot), &[t("a")], T0, &mut Liar);
+    assert!(matches!(got, Err(Rejection::LogicBug(_))), "{got:?}");
+    let mut full: heapless::Deque<Event, 1> = heapless::Deque::new();
+    assert_eq!(full.try_push(Event::Notify(t("a"))), Ok(()));
+    assert_eq!(full.try_push(Event::NotifyNext(t("a"))), Err(SinkFull));
+    assert_eq!(full.len(), 1);
+}
+
+#[test]
+fn events_beyond_the_reservation_are_a_logic_bug() {
+    let mut log = Log::default();
+    let mut out = super::events::Out::new(&mut log);
+    let bug = Err(Rejection::LogicBug("an operation emitted more events than it reserved room for"));
+    assert_eq!(out.emit(Event::Notify(t("a"))), bug);
+    out.reserve(2).unwrap();
+    // A reservation further down does not add to the one before.
+    out.reserve(1).unwrap();
+    assert_eq!(out.emit(Event::Notify(t("a"))), Ok(()));
+    assert_eq!(out.emit(Event::Notify(t("a"))), Ok(()));
+    assert_eq!(out.emit(Event::Notify(t("a"))), bug);
+    assert_eq!(Tight(1).room(), 1);
+    assert_eq!(super::events::Out::new(&mut Tight(1)).reserve(2), Err(Rejection::Throttled));
 }
