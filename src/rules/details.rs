@@ -34,14 +34,14 @@ where
         // SPEC R14 alternative: given keys overwrite or add.
         DetailsWrite::Merge => Some(kept),
     };
-    let len = kept.clone().map_or(0, Iterator::count).saturating_add(update.len());
-    let too_many = FieldError {
-        field: Field::StatusDetails,
-        violation: Violation::TooManyPairs { max: StatusDetails::MAX_PAIRS, len },
-    };
     let mut out = DetailsPairs::new();
-    for pair in kept.into_iter().flatten().chain(update.pairs().iter().copied()) {
-        out.push(pair).map_err(|_| Rejection::InvalidField(too_many))?;
+    for pair in kept.clone().into_iter().flatten().chain(update.pairs().iter().copied()) {
+        if out.push(pair).is_err() {
+            // SPEC R14: still at most 10 pairs; the error says how many the merge would hold.
+            let len = kept.into_iter().flatten().count().saturating_add(update.len());
+            let violation = Violation::TooManyPairs { max: StatusDetails::MAX_PAIRS, len };
+            return Err(Rejection::InvalidField(FieldError { field: Field::StatusDetails, violation }));
+        }
     }
     Ok(out)
 }
