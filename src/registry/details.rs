@@ -101,27 +101,29 @@ impl<S: Storage> Registry<S> {
         Ok(Some(after))
     }
 
-    pub(super) fn store_details(&mut self, x: ExecIx, after: Option<DetailsBuf>) {
-        let Some(current) = self.exec_entry(x).map(|e| e.details) else { return };
+    /// Stores the map `prepare_details` checked (`None`: no map).
+    pub(super) fn store_details(&mut self, x: ExecIx, after: Option<DetailsBuf>) -> Result<(), Rejection> {
+        let current = self.exec_mut(x)?.details;
         match (after, current.and_then(|d| self.details.at_mut(d))) {
             (Some(buf), Some(slot)) => *slot = buf,
             (Some(buf), None) => {
-                let slot = self.details.insert(buf).map(|(_, d)| d);
-                if let Some(e) = self.execs.at_mut(x) {
-                    e.details = slot;
-                }
+                let (_, slot) = self.details.insert(buf).ok_or(Rejection::LogicBug(
+                    "the statusDetails table was full after its room was checked",
+                ))?;
+                self.exec_mut(x)?.details = Some(slot);
             }
-            (None, _) => self.free_details(x),
+            (None, _) => self.free_details(x)?,
         }
+        Ok(())
     }
 
-    pub(super) fn free_details(&mut self, x: ExecIx) {
-        let Some(current) = self.exec_entry(x).map(|e| e.details) else { return };
+    /// Frees the execution's map, if it has one.
+    pub(super) fn free_details(&mut self, x: ExecIx) -> Result<(), Rejection> {
+        let current = self.exec_mut(x)?.details;
         if let Some((key, _)) = current.and_then(|d| self.details.at(d)) {
             self.details.remove(key);
         }
-        if let Some(e) = self.execs.at_mut(x) {
-            e.details = None;
-        }
+        self.exec_mut(x)?.details = None;
+        Ok(())
     }
 }

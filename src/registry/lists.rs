@@ -5,8 +5,10 @@
 
 use super::Registry;
 use super::entries::{ExecIx, ExecutionEntry, PairEntry, ThingIx};
+use super::events::MISSING_EXECUTION;
 use super::slab::{Entry, Ix, Links, List, Slab, Slots};
 use super::storage::Storage;
+use crate::error::Rejection;
 use crate::status::ExecutionStatus;
 
 /// The field of a `T` that holds its links in one kind of list.
@@ -159,10 +161,10 @@ pub(super) fn walk<T, S: Slots<Entry<T>>, L: Link<T>>(
 
 impl<S: Storage> Registry<S> {
     /// Puts a pending execution at the end of its thing's IN_PROGRESS or QUEUED list.
-    pub(super) fn attach_pending(&mut self, x: ExecIx) {
-        let Some(e) = self.exec_entry(x) else { return };
+    pub(super) fn attach_pending(&mut self, x: ExecIx) -> Result<(), Rejection> {
+        let e = self.exec_entry(x).ok_or(MISSING_EXECUTION)?;
         let (thing, status) = (e.thing, e.status);
-        let Some((_, t)) = self.things.at(thing) else { return };
+        let t = self.thing_mut(thing)?;
         let in_progress = match status {
             ExecutionStatus::InProgress => true,
             ExecutionStatus::Queued => false,
@@ -171,7 +173,7 @@ impl<S: Storage> Registry<S> {
             | ExecutionStatus::TimedOut
             | ExecutionStatus::Rejected
             | ExecutionStatus::Removed
-            | ExecutionStatus::Canceled => return,
+            | ExecutionStatus::Canceled => return Ok(()),
         };
         let list = if in_progress { t.in_progress } else { t.queued };
         // SPEC 7.2, T2: each list in queue (creation) order, which is the order of the thing's
@@ -186,34 +188,38 @@ impl<S: Storage> Registry<S> {
             before = e.thing_link.prev;
         }
         let list = list.insert_after(&mut self.execs, before, x, ByPending);
-        if let Some(t) = self.things.at_mut(thing) {
-            if in_progress {
-                t.in_progress = list;
-            } else {
-                t.queued = list;
-            }
-        }
+        self.set_pending_list(thing, in_progress, list)
     }
 
     /// Takes an execution out of its thing's pending list, if it is in one.
-    pub(super) fn detach_pending(&mut self, x: ExecIx) {
-        let Some(e) = self.exec_entry(x) else { return };
+    pub(super) fn detach_pending(&mut self, x: ExecIx) -> Result<(), Rejection> {
+        let e = self.exec_entry(x).ok_or(MISSING_EXECUTION)?;
         let (thing, status, linked) = (e.thing, e.status, e.pending_link);
-        let Some((_, t)) = self.things.at(thing) else { return };
+        let t = self.thing_mut(thing)?;
         let in_list = linked != Links::NONE || t.in_progress.head == Some(x) || t.queued.head == Some(x);
         if !in_list {
-            return;
+            return Ok(());
         }
         let in_progress = matches!(status, ExecutionStatus::InProgress);
         let list = if in_progress { t.in_progress } else { t.queued };
         let list = list.unlink(&mut self.execs, x, ByPending);
-        if let Some(t) = self.things.at_mut(thing) {
-            if in_progress {
-                t.in_progress = list;
-            } else {
-                t.queued = list;
-            }
+        self.set_pending_list(thing, in_progress, list)
+    }
+
+    /// Stores a thing's IN_PROGRESS (`in_progress`) or QUEUED list.
+    fn set_pending_list(
+        &mut self,
+        thing: ThingIx,
+        in_progress: bool,
+        list: List<ExecIx>,
+    ) -> Result<(), Rejection> {
+        let t = self.thing_mut(thing)?;
+        if in_progress {
+            t.in_progress = list;
+        } else {
+            t.queued = list;
         }
+        Ok(())
     }
 
     /// Walks a thing's pending list: IN_PROGRESS first, then QUEUED, each in queue order.

@@ -204,7 +204,7 @@ impl<S: Storage> Registry<S> {
             let (next, thing, queued) = (e.job_link.next, e.thing, e.status == ExecutionStatus::Queued);
             if queued {
                 let mut w = self.watch(thing);
-                self.attach_pending(x);
+                self.attach_pending(x)?;
                 w.changed = true;
                 self.settle(w, sink)?;
             }
@@ -295,7 +295,7 @@ impl<S: Storage> Registry<S> {
             let (next, thing, queued) = (e.job_link.next, e.thing, e.status == ExecutionStatus::Queued);
             if queued {
                 let mut w = self.watch(thing);
-                self.detach_pending(x);
+                self.detach_pending(x)?;
                 w.changed = true;
                 self.settle(w, sink)?;
             }

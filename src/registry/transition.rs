@@ -27,18 +27,20 @@ impl<S: Storage> Registry<S> {
         let e = self.exec_entry(x).ok_or(Rejection::NotFound(Resource::Execution))?;
         let (from, job) = (e.status, e.job);
         let version = rules::version_after(e.version, actor, &self.policy)?;
-        let (job_status, timeout) = self.job_entry(job).map_or((JobStatus::DeletionInProgress, None), |j| {
-            (j.status, j.config.in_progress_timeout_minutes)
-        });
+        let (job_status, timeout) = self
+            .job_entry(job)
+            .map(|j| (j.status, j.config.in_progress_timeout_minutes))
+            .ok_or(MISSING_JOB)?;
         let (was_listed, now_listed) =
             (rules::listed_to_device(job_status, from), rules::listed_to_device(job_status, to));
         // A progress report (IN_PROGRESS → IN_PROGRESS) keeps its place (SPEC 7.2, T3).
         let moves = from != to;
         if was_listed && moves {
-            self.detach_pending(x);
+            self.detach_pending(x)?;
         }
         let mut deadline = None;
-        if let Some(e) = self.execs.at_mut(x) {
+        {
+            let e = self.exec_mut(x)?;
             e.status = to;
             e.version = version;
             e.last_updated_at = now;
@@ -57,13 +59,12 @@ impl<S: Storage> Registry<S> {
             self.arm(at, 0, tagged(Tag::Execution, x.get()));
         }
         if now_listed && moves {
-            self.attach_pending(x);
+            self.attach_pending(x)?;
         }
-        if let Some(j) = self.jobs.at_mut(job) {
-            j.process.add(from, -1);
-            j.process.add(to, 1);
-            j.last_updated_at = now;
-        }
+        let j = self.job_mut(job)?;
+        j.process.add(from, -1);
+        j.process.add(to, 1);
+        j.last_updated_at = now;
         // SPEC 7.4: an execution event when it reaches a terminal status.
         if !from.is_terminal()
             && let Some(event) = ExecutionEvent::for_status(to)
@@ -75,11 +76,12 @@ impl<S: Storage> Registry<S> {
 
     /// Sets or cancels the step timer of an IN_PROGRESS execution (SPEC T7, §3 timer facts): a
     /// step timer never runs past the in-progress deadline; -1 leaves only that deadline.
-    pub(super) fn set_step(&mut self, x: ExecIx, step: StepTimeout, now: Timestamp) {
-        let Some(e) = self.execs.at_mut(x) else { return };
+    pub(super) fn set_step(&mut self, x: ExecIx, step: StepTimeout, now: Timestamp) -> Result<(), Rejection> {
+        let e = self.exec_mut(x)?;
         e.deadline = rules::step_deadline(now, step, e.timeout_at);
         let at = e.deadline;
         self.arm(at, 0, tagged(Tag::Execution, x.get()));
+        Ok(())
     }
 
     /// The one place a job's status changes (SPEC §2, decided by the caller's rule): the status,

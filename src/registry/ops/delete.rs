@@ -51,7 +51,7 @@ impl<S: Storage> Registry<S> {
             if was_listed {
                 // SEED-CLI: devices lose access to the job's executions.
                 let mut w = self.watch(thing);
-                self.detach_pending(x);
+                self.detach_pending(x)?;
                 w.changed = true;
                 self.settle(w, sink)?;
             }
@@ -108,7 +108,7 @@ impl<S: Storage> Registry<S> {
         let (job, thing, status, pair_prev) = (e.job, e.thing, e.status, e.pair_prev);
         let (job_status, list) = self.job_entry(job).map(|j| (j.status, j.executions)).ok_or(MISSING_JOB)?;
         if rules::listed_to_device(job_status, status) {
-            self.detach_pending(x);
+            self.detach_pending(x)?;
         }
         let list = list.unlink(&mut self.execs, x, ByJob);
         let j = self.job_mut(job)?;
@@ -133,7 +133,7 @@ impl<S: Storage> Registry<S> {
                 newer = n.pair_prev;
             }
         }
-        self.free_details(x);
+        self.free_details(x)?;
         self.execs.remove(key);
         self.forget_thing_if_unused(thing);
         Ok(())

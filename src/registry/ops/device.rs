@@ -81,10 +81,10 @@ impl<S: Storage> Registry<S> {
                 let mut w = self.watch(t);
                 w.changed |= self.set_status(x, ExecutionStatus::InProgress, Actor::Device, now, sink)?;
                 if let Some(after) = after {
-                    self.store_details(x, after);
+                    self.store_details(x, after)?;
                 }
                 if let Some(step) = step_timeout {
-                    self.set_step(x, step, now);
+                    self.set_step(x, step, now)?;
                 }
                 self.settle(w, sink)?;
                 Ok(self.execs.at(x).map(|(k, _)| ExecutionHandle(k)))
@@ -116,10 +116,10 @@ impl<S: Storage> Registry<S> {
         let mut w = self.watch(t);
         w.changed |= self.set_status(x, to, Actor::Device, now, sink)?;
         if let Some(after) = after {
-            self.store_details(x, after);
+            self.store_details(x, after)?;
         }
         match update.step_timeout {
-            Some(step) if to == ExecutionStatus::InProgress => self.set_step(x, step, now),
+            Some(step) if to == ExecutionStatus::InProgress => self.set_step(x, step, now)?,
             Some(_) | None => {}
         }
         if to.is_terminal() {

@@ -67,7 +67,7 @@ impl<S: Storage> Registry<S> {
         let e = self.exec_mut(x)?;
         e.force_canceled = decision.force_canceled;
         if let Some(after) = after {
-            self.store_details(x, after);
+            self.store_details(x, after)?;
         }
         self.maybe_complete(j, now, sink)?;
         self.settle(w, sink)?;

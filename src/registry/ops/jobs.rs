@@ -165,7 +165,7 @@ impl<S: Storage> Registry<S> {
             t.all = list;
         }
         if self.job_entry(job).is_some_and(|j| rules::listed_to_device(j.status, ExecutionStatus::Queued)) {
-            self.attach_pending(x);
+            self.attach_pending(x)?;
             w.changed = true;
         }
         self.settle(w, sink)?;

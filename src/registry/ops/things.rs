@@ -21,9 +21,7 @@ impl<S: Storage> Registry<S> {
     /// `CapacityExhausted(Things)` when the things table or the index is full.
     pub fn add_thing(&mut self, name: &ThingName) -> Result<ThingHandle, Rejection> {
         if let Some(i) = self.thing_index(name) {
-            if let Some(t) = self.things.at_mut(i) {
-                t.registered = true;
-            }
+            self.thing_mut(i)?.registered = true;
             return self
                 .things
                 .at(i)
