@@ -186,6 +186,8 @@ fn main() {
         );
     }
 
+    lifecycle();
+
     println!(
         "\n## What the alternative readings change (SPEC §R)\n\n| reading | knob | table | row | answer under the alternative |\n|---|---|---|---|---|"
     );
@@ -215,5 +217,135 @@ fn main() {
             }
         };
         println!("| {} | `{}` | {:?} | {row} | {what} |", d.reading, d.knob, d.table);
+    }
+}
+
+/// The decisions the service makes on its own (retries, abort, schedules, timers, ...).
+fn lifecycle() {
+    let flag = |rows: &[t::JobFlagRow]| {
+        for r in rows {
+            println!("| `{}` | {} | {} |", r.job, yes(r.applies), r.spec);
+        }
+    };
+    println!("\n## Retries: which jobs get them\n\n| job status | retried | source |\n|---|---|---|");
+    flag(&t::RETRY_JOB);
+    println!("\n## Retries: which statuses\n\n| execution status | counted as | source |\n|---|---|---|");
+    for r in t::RETRY_FAILURE {
+        let f = r.failure.map_or("never retried".to_string(), |f| format!("`{f}`"));
+        println!("| `{}` | {f} | {} |", r.status, r.spec);
+    }
+    println!("\n## Retries: which criterion (at most {} retries in total)\n", t::RETRY_MAX_TOTAL);
+    println!("| failure | criteria configured | criterion applied | source |\n|---|---|---|---|");
+    for r in t::RETRY_CRITERION {
+        let c: Vec<_> = r.criteria.iter().map(|f| format!("`{f}`")).collect();
+        let a = r.applies.map_or("none".to_string(), |f| format!("`{f}`"));
+        println!("| `{}` | {} | {a} | {} |", r.failure, c.join(", "), r.spec);
+    }
+    println!("\n## Abort: which jobs are checked\n\n| job status | checked | source |\n|---|---|---|");
+    flag(&t::ABORT_JOB);
+    println!(
+        "\n## Abort: what counts as a failure\n\n| failureType | FAILED | REJECTED | TIMED_OUT | source |\n|---|---|---|---|---|"
+    );
+    for r in t::ABORT_FAILURES {
+        println!(
+            "| `{}` | {} | {} | {} | {} |",
+            r.failure,
+            yes(r.failed),
+            yes(r.rejected),
+            yes(r.timed_out),
+            r.spec
+        );
+    }
+    println!(
+        "\n## Schedule events\n\n| event | job statuses | never started | offered: end not applied | fires: end not applied | end not passed | no start now | source |\n|---|---|---|---|---|---|---|---|"
+    );
+    for r in t::SCHEDULE_EVENTS {
+        let s: Vec<_> = r.statuses.iter().map(|s| format!("`{s}`")).collect();
+        println!(
+            "| {:?} | {} | {} | {} | {} | {} | {} | {} |",
+            r.event,
+            s.join(", "),
+            yes(r.needs_not_started),
+            yes(r.offered_needs_not_ended),
+            yes(r.needs_not_ended),
+            yes(r.needs_end_not_passed),
+            yes(r.needs_no_start),
+            r.spec
+        );
+    }
+    println!(
+        "\n## End behaviours\n\n| endBehavior | cancels QUEUED | cancels IN_PROGRESS | source |\n|---|---|---|---|"
+    );
+    for r in t::END_BEHAVIOR {
+        println!(
+            "| `{}` | {} | {} | {} |",
+            r.behavior,
+            yes(r.cancels_queued),
+            yes(r.cancels_in_progress),
+            r.spec
+        );
+    }
+    println!(
+        "\n## Maintenance windows\n\n| change | job status | answer | becomes | source |\n|---|---|---|---|---|"
+    );
+    for r in t::WINDOW {
+        let b = r.becomes.map_or("-".to_string(), |s| format!("`{s}`"));
+        println!("| {:?} | `{}` | {} | {b} | {} |", r.change, r.job, outcome(r.outcome), r.spec);
+    }
+    println!(
+        "\n## Timers on a status change\n\n| to | from QUEUED | from other | source |\n|---|---|---|---|"
+    );
+    for r in t::TIMER_ON_STATUS {
+        println!("| `{}` | {:?} | {:?} | {} |", r.to, r.from_queued, r.from_other, r.spec);
+    }
+    println!(
+        "\n## `notify` on a status change\n\n| reading | listed before | listed after | status changed | notify | source |\n|---|---|---|---|---|---|"
+    );
+    for r in t::NOTIFY {
+        println!(
+            "| {:?} | {} | {} | {} | {} | {} |",
+            r.notify_on,
+            yes(r.was_listed),
+            yes(r.now_listed),
+            yes(r.status_changed),
+            yes(r.notifies),
+            r.spec
+        );
+    }
+    println!(
+        "\n## DeleteThing: whose executions it removes\n\n| job status | removed as a target | source |\n|---|---|---|"
+    );
+    flag(&t::REMOVE_THING_JOB);
+    println!("\n## Access to an execution\n\n| job status | plane | answer | source |\n|---|---|---|---|");
+    for r in t::DEVICE_ACCESS {
+        println!("| `{}` | {:?} | {} | {} |", r.job, r.plane, outcome(r.outcome), r.spec);
+    }
+    println!("\n## Unknown thing on the data plane\n\n| reading | answer | source |\n|---|---|---|");
+    for r in t::UNKNOWN_THING {
+        println!("| {:?} | {} | {} |", r.policy, outcome(r.outcome), r.spec);
+    }
+    println!(
+        "\n## A thing becomes a target again\n\n| newest execution | new QUEUED execution | source |\n|---|---|---|"
+    );
+    for r in t::QUEUE_ON_REJOIN {
+        println!("| {} | {} | {} |", status(r.newest).replace("unchanged", "none"), yes(r.queues), r.spec);
+    }
+    println!(
+        "\n## statusDetails writes (at most {} pairs after)\n\n| reading | key | after | source |\n|---|---|---|---|",
+        t::DETAILS_MAX_PAIRS
+    );
+    for r in t::DETAILS_WRITE {
+        println!("| {:?} | {:?} | {:?} | {} |", r.write, r.key, r.after, r.spec);
+    }
+    println!("\n## UpdateJob configuration members\n\n| member | given replaces | source |\n|---|---|---|");
+    for r in t::UPDATE_JOB_CONFIG {
+        println!("| {:?} | {} | {} |", r.member, yes(r.updatable), r.spec);
+    }
+    println!(
+        "\n## schedulingConfig bounds (seconds, inclusive)\n\n| time | at least | after | at most after now | source |\n|---|---|---|---|---|"
+    );
+    for r in t::SCHEDULE_BOUNDS {
+        let time = if r.start_time { "startTime" } else { "endTime" };
+        println!("| {time} | {} | {:?} | {} | {} |", r.min_secs, r.min_from, r.max_secs, r.spec);
     }
 }

@@ -8,7 +8,7 @@
 
 mod model;
 
-use iot_jobs_core::ExecutionStatus as XS;
+use iot_jobs_core::{ExecutionStatus as XS, FailureType, RetryableFailureType};
 use model::Readings;
 use model::harness::{Details, Driver, Op, Roomy, Tiny};
 use proptest::prelude::*;
@@ -50,6 +50,36 @@ fn status() -> impl Strategy<Value = XS> {
     ]
 }
 
+/// Valid retry criteria (SPEC §6 Retries), or none.
+fn retry() -> impl Strategy<Value = Vec<(RetryableFailureType, u8)>> {
+    use RetryableFailureType::{All, Failed, TimedOut};
+    let kinds = prop::sample::select(vec![
+        vec![Failed],
+        vec![TimedOut],
+        vec![All],
+        vec![Failed, TimedOut],
+        vec![Failed, All],
+        vec![TimedOut, All],
+    ]);
+    prop_oneof![
+        1 => Just(Vec::new()),
+        1 => (kinds, 0u8..4, 0u8..4).prop_map(|(k, a, b)| k.into_iter().zip([a, b]).collect()),
+    ]
+}
+
+/// Valid abort criteria (SPEC §6 Abort), or none.
+fn abort() -> impl Strategy<Value = Vec<(FailureType, u16, u32)>> {
+    let criterion = (
+        prop::sample::select(FailureType::ALL.to_vec()),
+        prop::sample::select(vec![0u16, 3_333, 5_000, 10_000]),
+        1u32..4,
+    );
+    prop_oneof![
+        2 => Just(Vec::new()),
+        1 => criterion.prop_map(|c| vec![c]),
+    ]
+}
+
 fn small() -> impl Strategy<Value = u64> {
     prop_oneof![10 => 0u64..5, 1 => Just(u64::MAX)]
 }
@@ -66,8 +96,16 @@ fn op(jobs: usize, room: bool) -> impl Strategy<Value = Op> {
     prop_oneof![
         1 => thing().prop_map(Op::AddThing),
         1 => thing().prop_map(Op::RemoveThing),
-        4 => (j(), any::<bool>(), schedule, prop::collection::vec(thing(), 0..4)).prop_map(
-            |(job, continuous, (start, end), targets)| Op::CreateJob { job, continuous, start, end, targets }
+        4 => (j(), any::<bool>(), schedule, prop::collection::vec(thing(), 0..4), retry(), abort()).prop_map(
+            |(job, continuous, (start, end), targets, retry, abort)| Op::CreateJob {
+                job,
+                continuous,
+                start,
+                end,
+                targets,
+                retry,
+                abort
+            }
         ),
         2 => (j(), prop::collection::vec(thing(), 0..3), any::<bool>())
             .prop_map(|(job, things, counted)| Op::AddTargets { job, things, counted }),
@@ -144,8 +182,7 @@ proptest! {
 }
 
 fn create(job: &str, targets: &[&str]) -> Op {
-    let targets = targets.iter().map(|t| (*t).to_owned()).collect();
-    Op::CreateJob { job: job.to_owned(), continuous: false, start: None, end: None, targets }
+    create_with(job, targets, Vec::new(), Vec::new())
 }
 
 fn update(job: &str, thing: &str, status: XS) -> Op {
@@ -254,5 +291,51 @@ fn advance_resumes_after_throttling() {
             assert_eq!(r.usage(), reference.usage());
             assert_eq!(log, all.1, "room {room}, budget {budget}");
         }
+    }
+}
+
+fn create_with(
+    job: &str,
+    targets: &[&str],
+    retry: Vec<(RetryableFailureType, u8)>,
+    abort: Vec<(FailureType, u16, u32)>,
+) -> Op {
+    let targets = targets.iter().map(|t| (*t).to_owned()).collect();
+    Op::CreateJob { job: job.to_owned(), continuous: false, start: None, end: None, targets, retry, abort }
+}
+
+/// The model and the registry agree on every retry of a FAILED execution up to the
+/// criterion's count, and on none after it (SPEC T12, §6 Retries); the model must also say
+/// that a retry happened (the 3rd execution exists, the 4th does not).
+#[test]
+fn retries_agree_with_the_model() {
+    use RetryableFailureType::{All, Failed};
+    for retry in [vec![(Failed, 2)], vec![(All, 2)], vec![(Failed, 2), (All, 0)]] {
+        let mut ops = vec![create_with("j0", &["t1"], retry, Vec::new())];
+        for _ in 0..4 {
+            ops.push(update("j0", "t1", XS::Failed));
+        }
+        let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
+        run(&mut d, &ops).unwrap();
+        let numbers: Vec<u64> = d.model.job_execs("j0").iter().map(|e| e.number).collect();
+        assert_eq!(numbers, [1, 2, 3]);
+    }
+}
+
+/// Abort: the model and the registry agree on when a job is canceled by its criteria (SPEC
+/// §6 Abort): with threshold 50 % after 2 executions, one failure of two aborts.
+#[test]
+fn abort_agrees_with_the_model() {
+    for (threshold, aborted) in [(5_000u16, true), (5_001, false)] {
+        let ops = [
+            create_with("j0", &["t1", "t2", "t3"], Vec::new(), vec![(FailureType::Failed, threshold, 2)]),
+            update("j0", "t1", XS::Succeeded),
+            update("j0", "t2", XS::Failed),
+        ];
+        let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
+        run(&mut d, &ops).unwrap();
+        let job = &d.model.jobs["j0"];
+        assert_eq!(job.status == iot_jobs_core::JobStatus::Canceled, aborted, "{threshold}");
+        assert_eq!(job.reason.is_some(), aborted);
     }
 }

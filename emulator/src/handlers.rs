@@ -10,6 +10,7 @@ use iot_jobs_core::config::{
     AbortConfig, AbortCriterion, ConfigError, JobConfig, RetryConfig, RetryCriterion, Schedule,
 };
 use iot_jobs_core::registry::{Cursor, ExecutionView, NewJob, Registry, Update};
+use iot_jobs_core::rules::{self, JobConfigUpdate};
 use iot_jobs_core::wire::{DescribeRequest, StartNextRequest, StatusDetailsBuf, UpdateRequest};
 use iot_jobs_core::{
     Comment, ExecutionNumber, ExecutionStatus, FailureType, FieldError, JobEndBehavior, JobId, JobStatus,
@@ -558,10 +559,8 @@ fn job_config(c: &wire::JobConfigs, now: Timestamp) -> Result<JobConfig, ApiErro
     Ok(cfg)
 }
 
-/// `schedulingConfig` times; the "from now" bounds are the host's to check (SPEC §6).
+/// `schedulingConfig` times, within the core's bounds from now (SPEC §6 Scheduling).
 fn schedule(s: &wire::SchedulingConfig, now: Timestamp) -> Result<Schedule, ApiError> {
-    const MIN30: u64 = 30 * 60;
-    const YEAR: u64 = 365 * 86_400;
     let time = |member: &str, v: &Option<String>| {
         v.as_deref()
             .map(|t| {
@@ -575,20 +574,7 @@ fn schedule(s: &wire::SchedulingConfig, now: Timestamp) -> Result<Schedule, ApiE
     };
     let start = time("startTime", &s.start_time)?;
     let end = time("endTime", &s.end_time)?;
-    let n = now.secs();
-    if let Some(t) = start
-        && (t.secs() < n.saturating_add(MIN30) || t.secs() > n.saturating_add(YEAR))
-    {
-        return Err(ApiError::invalid("schedulingConfig startTime must be 30 minutes to 1 year from now"));
-    }
-    if let Some(t) = end {
-        let from = start.map_or(n, |s| s.secs());
-        if t.secs() < from.saturating_add(MIN30) || t.secs() > n.saturating_add(2 * YEAR) {
-            return Err(ApiError::invalid(
-                "schedulingConfig endTime must be at least 30 minutes after startTime and within 2 years from now",
-            ));
-        }
-    }
+    rules::schedule_bounds(start, end, now).map_err(|e| ApiError::invalid(e.to_string()))?;
     let behavior =
         s.end_behavior.as_deref().map(|b| enum_value::<JobEndBehavior>("endBehavior", b)).transpose()?;
     let end = end.map(|e| (e, behavior.unwrap_or(JobEndBehavior::StopRollout)));
@@ -707,21 +693,16 @@ fn update_job(st: &mut State, job: &str, q: &Query<'_>, body: &[u8]) -> Result<R
     if *c != wire::JobConfigs::default() {
         // The members given replace the job's; the others stay (SPEC 4.1 UpdateJob).
         let new = job_config(c, st.now())?;
-        let config = JobConfig {
-            in_progress_timeout_minutes: if c.timeout_config.is_some() {
-                new.in_progress_timeout_minutes
-            } else {
-                old.in_progress_timeout_minutes
-            },
-            retry: if c.job_executions_retry_config.is_some() { new.retry } else { old.retry },
-            abort: if c.abort_config.is_some() { new.abort } else { old.abort },
-            maximum_per_minute: if c.job_executions_rollout_config.is_some() {
-                new.maximum_per_minute
-            } else {
-                old.maximum_per_minute
-            },
-            schedule: old.schedule,
+        let update = JobConfigUpdate {
+            in_progress_timeout_minutes: c
+                .timeout_config
+                .is_some()
+                .then_some(new.in_progress_timeout_minutes),
+            retry: c.job_executions_retry_config.is_some().then_some(new.retry),
+            abort: c.abort_config.is_some().then_some(new.abort),
+            maximum_per_minute: c.job_executions_rollout_config.is_some().then_some(new.maximum_per_minute),
         };
+        let config = rules::update_job_config(&old, &update).map_err(config_error)?;
         st.registry.update_job_config(&id, config, st.now()).on(C)?;
         // DescribeJob echoes the configuration members as last given.
         let m = &mut st.meta.jobs.entry(job.to_owned()).or_default().configs;

@@ -7,7 +7,7 @@
 mod model;
 
 use arbitrary::{Result, Unstructured};
-use iot_jobs_core::ExecutionStatus as XS;
+use iot_jobs_core::{ExecutionStatus as XS, FailureType, RetryableFailureType};
 use libfuzzer_sys::fuzz_target;
 use model::Readings;
 use model::harness::{Details, Driver, Op, Roomy, Tiny};
@@ -69,7 +69,27 @@ fn op(u: &mut Unstructured<'_>) -> Result<Op> {
             let continuous = u.arbitrary()?;
             let start = opt(u, |u| u.int_in_range(0..=50))?;
             let end = opt(u, |u| u.int_in_range(0..=50))?;
-            Op::CreateJob { job, continuous, start, end, targets: things(u)? }
+            let targets = things(u)?;
+            // Valid retry and abort criteria (SPEC §6), or none.
+            let retry = opt(u, |u| {
+                let kinds: &[RetryableFailureType] = u.choose(&[
+                    &[RetryableFailureType::Failed][..],
+                    &[RetryableFailureType::TimedOut],
+                    &[RetryableFailureType::All],
+                    &[RetryableFailureType::Failed, RetryableFailureType::TimedOut],
+                    &[RetryableFailureType::Failed, RetryableFailureType::All],
+                    &[RetryableFailureType::TimedOut, RetryableFailureType::All],
+                ])?;
+                kinds.iter().map(|k| Ok((*k, u.int_in_range(0..=3)?))).collect::<Result<Vec<_>>>()
+            })?
+            .unwrap_or_default();
+            let abort = opt(u, |u| {
+                let failure = *u.choose(&FailureType::ALL)?;
+                let threshold = *u.choose(&[0u16, 3_333, 5_000, 10_000])?;
+                Ok(vec![(failure, threshold, u.int_in_range(1..=3)?)])
+            })?
+            .unwrap_or_default();
+            Op::CreateJob { job, continuous, start, end, targets, retry, abort }
         }
         3 => Op::AddTargets { job: job(u)?, things: things(u)?, counted: u.arbitrary()? },
         4 => Op::RemoveTarget { job: job(u)?, thing: thing(u)? },

@@ -6,7 +6,7 @@ use super::slab::Ix;
 use super::storage::Storage;
 use crate::error::{Rejection, Table};
 use crate::id::StatusDetails;
-use crate::policy::DetailsWrite;
+use crate::rules;
 
 /// The largest encoded statusDetails map one execution stores, in bytes (each pair costs its
 /// key, its value and 3 bytes of lengths). A larger map is refused with
@@ -76,32 +76,12 @@ impl<S: Storage> Registry<S> {
         new: StatusDetails<'_>,
     ) -> Result<Option<DetailsBuf>, Rejection> {
         let full = Rejection::CapacityExhausted(Table::StatusDetails);
-        let merged;
-        let pairs: &[(&str, &str)] = match self.policy.details_write {
-            // SPEC R14: a write that carries statusDetails replaces the map.
-            DetailsWrite::Replace => new.pairs(),
-            // SPEC R14 alternative: given keys overwrite or add.
-            DetailsWrite::Merge => {
-                let old = self.exec_entry(x).and_then(|e| self.details.at(e.details?)).map(|(_, d)| d);
-                let kept = old.into_iter().flat_map(DetailsBuf::pairs).filter(|(k, _)| new.get(k).is_none());
-                let len = kept.clone().count().saturating_add(new.len());
-                // Still at most 10 pairs (SPEC R14).
-                let too_many = crate::id::FieldError {
-                    field: crate::id::Field::StatusDetails,
-                    violation: crate::id::Violation::TooManyPairs { max: StatusDetails::MAX_PAIRS, len },
-                };
-                let mut all: heapless::Vec<(&str, &str), { StatusDetails::MAX_PAIRS }> = heapless::Vec::new();
-                for p in kept.chain(new.pairs().iter().copied()) {
-                    all.push(p).map_err(|_| Rejection::InvalidField(too_many))?;
-                }
-                merged = all;
-                &merged
-            }
-        };
+        let old = self.exec_entry(x).and_then(|e| self.details.at(e.details?)).map(|(_, d)| d);
+        let pairs = rules::merge_details(old.into_iter().flat_map(DetailsBuf::pairs), new, &self.policy)?;
         if pairs.is_empty() {
             return Ok(None);
         }
-        DetailsBuf::encode(pairs).map(Some).ok_or(full)
+        DetailsBuf::encode(&pairs).map(Some).ok_or(full)
     }
 
     /// The map to store for a write that carries `details` (`None`: the write leaves the map

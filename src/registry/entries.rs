@@ -5,6 +5,7 @@ use super::slab::{Ix, Links, List};
 use super::types::ProcessDetails;
 use crate::config::JobConfig;
 use crate::id::{ExecutionNumber, JobId, NamespaceId, ReasonCode, ThingName, Timestamp, VersionNumber};
+use crate::rules;
 use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
 
 /// The position of a job in its table.
@@ -16,26 +17,27 @@ pub(super) type ExecIx = Ix<ExecutionEntry>;
 /// The position of a (job, thing) pair in its table.
 pub(super) type PairIx = Ix<PairEntry>;
 
-/// "No deadline".
-pub(super) const NEVER: Timestamp = Timestamp(u64::MAX);
+pub(super) use crate::rules::NEVER;
 
 /// The `reasonCode` of a job canceled by its abort criteria. AWS fills one in (DG-CLI) but does
 /// not document its value; this is the crate's.
 pub const ABORT_REASON: &str = "ABORT_CRITERIA_MET";
 
 impl JobEntry {
+    /// What its schedule events depend on ([`rules::next_job_event`], [`rules::schedule_event`]).
+    pub(super) fn clock(&self) -> rules::JobClock {
+        rules::JobClock {
+            status: self.status,
+            schedule: self.config.schedule,
+            started: self.started,
+            ended: self.ended,
+            rollout_at: self.rollout_next.map(|_| self.rollout_at),
+        }
+    }
+
     /// When its next schedule event is due: start, next rollout batch, end.
     pub(super) fn next_event(&self) -> Option<Timestamp> {
-        let schedule = self.config.schedule;
-        let live = matches!(self.status, JobStatus::InProgress | JobStatus::Scheduled);
-        // No start after the end; nothing at all for a job that is no longer live.
-        let start = schedule
-            .and_then(|s| s.start())
-            .filter(|_| self.status == JobStatus::Scheduled && !self.started && !self.ended);
-        let rollout = Some(self.rollout_at)
-            .filter(|_| self.rollout_next.is_some() && self.status == JobStatus::InProgress);
-        let end = schedule.and_then(|s| s.end()).map(|(at, _)| at).filter(|_| !self.ended && live);
-        [start, rollout, end].into_iter().flatten().filter(|at| *at != NEVER).min()
+        rules::next_job_event(&self.clock())
     }
 }
 

@@ -12,8 +12,8 @@ use super::timers::Timer;
 use super::types::{Advanced, EventSink};
 use crate::error::{Rejection, Resource, Table};
 use crate::id::{JobId, Timestamp};
-use crate::rules::{Actor, CancelScope};
-use crate::status::{ExecutionStatus, JobEndBehavior, JobStatus};
+use crate::rules::{self, Actor, Window};
+use crate::status::{ExecutionStatus, JobStatus};
 
 impl<S: Storage> Registry<S> {
     /// The earliest instant at which [`Registry::advance`] may have something to do, if any.
@@ -156,39 +156,21 @@ impl<S: Storage> Registry<S> {
         // Room for a completion; the starts, batches and cancels check their own.
         sink.reserve(1)?;
         let e = self.job_entry(j).ok_or(MISSING_JOB)?;
-        let (status, schedule, ended) = (e.status, e.config.schedule, e.ended);
-        let start = schedule.and_then(|s| s.start());
-        let end = schedule.and_then(|s| s.end());
-        // SPEC §2: SCHEDULED until startTime (maintenance windows are the host's calls).
-        let started = self.job_entry(j).is_some_and(|e| e.started);
-        if status == JobStatus::Scheduled
-            && !started
-            && start.is_some_and(|s| s <= now)
-            && end.is_none_or(|(e, _)| now < e)
-        {
+        let event = rules::schedule_event(&e.clock(), now);
+        if event.start {
             self.start_rollout(j, now, sink)?;
-        } else if status == JobStatus::InProgress
-            && self.job_entry(j).is_some_and(|e| e.rollout_next.is_some() && e.rollout_at <= now)
-        {
+        } else if event.batch {
             self.roll_out_batch(j, now, sink)?;
         }
-        if let Some((_, behavior)) = end.filter(|(at, _)| *at <= now && !ended) {
+        if let Some(behavior) = event.end {
             let e = self.job_mut(j)?;
             e.ended = true;
             // AMBIG-12: every end behaviour stops the rollout.
             e.rollout_next = None;
             e.rollout_at = NEVER;
             // The job is live here: `next_event` offers an end only for a live job.
-            match behavior {
-                // AMBIG-12: STOP_ROLLOUT leaves existing executions alone.
-                JobEndBehavior::StopRollout => {}
-                // AMBIG-12: CANCEL cancels QUEUED; FORCE_CANCEL also IN_PROGRESS.
-                JobEndBehavior::Cancel => {
-                    self.cancel_job_at(j, CancelScope::Queued, false, None, now, sink)?
-                }
-                JobEndBehavior::ForceCancel => {
-                    self.cancel_job_at(j, CancelScope::QueuedAndInProgress, true, None, now, sink)?;
-                }
+            if let Some(cancel) = rules::end_behavior(behavior) {
+                self.cancel_job_at(j, cancel.scope, cancel.force_canceled, None, now, sink)?;
             }
         }
         // SPEC §2: a job that started with nothing to do, or whose end passed, may be complete.
@@ -241,8 +223,7 @@ impl<S: Storage> Registry<S> {
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
         let e = self.job_entry(j).ok_or(MISSING_JOB)?;
-        let batch =
-            e.config.maximum_per_minute.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
+        let batch = rules::rollout_batch(e.config.maximum_per_minute);
         let mut p = e.rollout_next;
         let mut todo = 0usize;
         let mut q = p;
@@ -265,7 +246,7 @@ impl<S: Storage> Registry<S> {
         }
         let e = self.job_mut(j)?;
         e.rollout_next = p;
-        e.rollout_at = if p.is_none() { NEVER } else { now.saturating_add(60) };
+        e.rollout_at = rules::next_batch_at(now, p.is_some());
         self.arm_job(j);
         Ok(())
     }
@@ -284,11 +265,9 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         let sink = &mut Out::new(sink);
         let j = self.find_job(job)?;
-        match self.job_entry(j).map(|e| e.status) {
-            Some(JobStatus::Scheduled) => self.start_rollout(j, now, sink),
-            Some(s) => Err(Rejection::InvalidRequest(crate::error::InvalidRequest::WindowNeedsStatus(s))),
-            None => Err(Rejection::NotFound(Resource::Job)),
-        }
+        let status = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?.status;
+        rules::window(status, Window::Open)?;
+        self.start_rollout(j, now, sink)
     }
 
     /// A maintenance window closed for an IN_PROGRESS job (SPEC §2): it goes back to SCHEDULED
@@ -305,13 +284,8 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         let sink = &mut Out::new(sink);
         let j = self.find_job(job)?;
-        match self.job_entry(j).map(|e| e.status) {
-            Some(JobStatus::InProgress) => {}
-            Some(s) => {
-                return Err(Rejection::InvalidRequest(crate::error::InvalidRequest::WindowNeedsStatus(s)));
-            }
-            None => return Err(Rejection::NotFound(Resource::Job)),
-        }
+        let status = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?.status;
+        let to = rules::window(status, Window::Close)?;
         let queued = self
             .job_executions(j)
             .filter(|x| self.exec_entry(*x).is_some_and(|e| e.status == ExecutionStatus::Queued))
@@ -328,7 +302,7 @@ impl<S: Storage> Registry<S> {
             }
             cur = next;
         }
-        self.set_job_status(j, JobStatus::Scheduled, now)?;
+        self.set_job_status(j, to, now)?;
         Ok(())
     }
 }

@@ -8,12 +8,10 @@ use super::events::{MISSING_EXECUTION, MISSING_JOB, Out};
 use super::index::{Tag, tagged};
 use super::storage::Storage;
 use super::types::{Event, EventSink};
-use crate::config::RetryCriterion;
 use crate::error::{ExecutionState, Rejection, Resource, Table};
 use crate::id::{ReasonCode, StepTimeout, Timestamp};
-use crate::policy::NotifyOn;
-use crate::rules::{self, Actor, CancelScope};
-use crate::status::{ExecutionStatus, FailureType, JobStatus, RetryableFailureType};
+use crate::rules::{self, Actor, CancelScope, TimerChange};
+use crate::status::{ExecutionStatus, JobStatus};
 use crate::topic::{ExecutionEvent, JobEvent};
 
 impl<S: Storage> Registry<S> {
@@ -47,26 +45,15 @@ impl<S: Storage> Registry<S> {
             e.status = to;
             e.version = version;
             e.last_updated_at = now;
-            match to {
-                // SPEC T7: the in-progress timer starts when the execution enters IN_PROGRESS;
-                // IN_PROGRESS → IN_PROGRESS keeps it.
-                ExecutionStatus::InProgress => {
-                    if from == ExecutionStatus::Queued {
-                        e.started_at = Some(now);
-                        e.timeout_at =
-                            timeout.map_or(NEVER, |m| now.saturating_add(u64::from(m).saturating_mul(60)));
-                        e.deadline = e.timeout_at;
-                        deadline = Some(e.deadline);
-                    }
+            match rules::timer_on_status(from, to) {
+                TimerChange::Start => {
+                    e.started_at = Some(now);
+                    e.timeout_at = rules::in_progress_deadline(now, timeout);
+                    e.deadline = e.timeout_at;
+                    deadline = Some(e.deadline);
                 }
-                // SPEC T7: QUEUED executions never time out; terminal ones no longer can.
-                ExecutionStatus::Queued
-                | ExecutionStatus::Succeeded
-                | ExecutionStatus::Failed
-                | ExecutionStatus::TimedOut
-                | ExecutionStatus::Rejected
-                | ExecutionStatus::Removed
-                | ExecutionStatus::Canceled => e.deadline = NEVER,
+                TimerChange::Keep => {}
+                TimerChange::Stop => e.deadline = NEVER,
             }
         }
         if let Some(at) = deadline {
@@ -85,20 +72,14 @@ impl<S: Storage> Registry<S> {
         {
             self.emit_execution(x, event, sink)?;
         }
-        let membership = was_listed != now_listed;
-        let notify_anyway =
-            matches!(self.policy.notify_on, NotifyOn::EveryNonTerminalChange) && now_listed && from != to;
-        Ok(membership || notify_anyway)
+        Ok(rules::notifies(was_listed, now_listed, from != to, &self.policy))
     }
 
     /// Sets or cancels the step timer of an IN_PROGRESS execution (SPEC T7, §3 timer facts): a
     /// step timer never runs past the in-progress deadline; -1 leaves only that deadline.
     pub(super) fn set_step(&mut self, x: ExecIx, step: StepTimeout, now: Timestamp) -> Result<(), Rejection> {
         let e = self.exec_mut(x)?;
-        e.deadline = match step {
-            StepTimeout::Minutes(m) => now.saturating_add(u64::from(m).saturating_mul(60)).min(e.timeout_at),
-            StepTimeout::Cancel => e.timeout_at,
-        };
+        e.deadline = rules::step_deadline(now, step, e.timeout_at);
         let at = e.deadline;
         self.arm(at, 0, tagged(Tag::Execution, x.get()));
         Ok(())
@@ -132,7 +113,7 @@ impl<S: Storage> Registry<S> {
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
         let j = self.job_entry(job).ok_or(MISSING_JOB)?;
-        let end_passed = j.config.schedule.and_then(|s| s.end()).is_some_and(|(end, _)| now >= end);
+        let end_passed = rules::end_passed(j.config.schedule, now);
         // Targets still waiting for a paced rollout count as not terminal.
         let all_terminal = j.process.pending() == 0 && j.rollout_next.is_none();
         if rules::job_completes(j.status, j.selection, all_terminal, end_passed) {
@@ -172,90 +153,39 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         if self.abort_due(job) {
             self.abort(job, now, sink)?;
-        } else if let Some((p, slot)) = self.retry_for(x, status) {
+        } else if let Some((p, retry)) = self.retry_for(x, status) {
             let (thing, attempt) = self
                 .exec_entry(x)
                 .map(|e| (e.thing, e.retry_attempt))
                 .ok_or(Rejection::NotFound(Resource::Execution))?;
             self.queue_execution(job, thing, attempt.saturating_add(1), now, sink)?;
-            let n = self.pair_mut(p)?.retries.get_mut(slot);
-            let n = n.ok_or(Rejection::LogicBug("a retry counter slot is out of range"))?;
-            *n = n.saturating_add(1);
+            self.pair_mut(p)?.retries = [retry.used.failed, retry.used.timed_out];
         }
         self.maybe_complete(job, now, sink)?;
         Ok(())
     }
 
-    /// The pair and retry counter slot if `status` of execution `x` is retried now (SPEC T12,
-    /// §6 Retries: per criterion, at most 10 in total; REJECTED never).
-    pub(super) fn retry_for(&self, x: ExecIx, status: ExecutionStatus) -> Option<(PairIx, usize)> {
+    /// The pair and the retry if `status` of execution `x` is retried now ([`rules::retry`]).
+    pub(super) fn retry_for(&self, x: ExecIx, status: ExecutionStatus) -> Option<(PairIx, rules::Retry)> {
         let e = self.exec_entry(x)?;
         let j = self.job_entry(e.job)?;
-        // No new executions once the job is canceled, completed or being deleted.
-        if !matches!(j.status, JobStatus::InProgress | JobStatus::Scheduled) {
-            return None;
-        }
-        let (slot, kind) = match status {
-            ExecutionStatus::Failed => (0usize, RetryableFailureType::Failed),
-            ExecutionStatus::TimedOut => (1usize, RetryableFailureType::TimedOut),
-            ExecutionStatus::Queued
-            | ExecutionStatus::InProgress
-            | ExecutionStatus::Succeeded
-            | ExecutionStatus::Rejected
-            | ExecutionStatus::Removed
-            | ExecutionStatus::Canceled => return None,
-        };
         let p = self.pair(e.job, e.thing)?;
-        let used = self.pairs.at(p)?.1.retries;
-        let [failed, timed_out] = used;
-        if u16::from(failed).saturating_add(u16::from(timed_out))
-            >= u16::from(crate::config::RetryConfig::MAX_TOTAL)
-        {
-            return None;
-        }
-        // The criterion for this failure type, else one for ALL.
-        let all = |c: &RetryCriterion| c.failure == RetryableFailureType::All;
-        let criterion = j
-            .config
-            .retry?
-            .criteria()
-            .find(|c| c.failure == kind)
-            .or_else(|| j.config.retry?.criteria().find(all))?;
-        let spent = match criterion.failure {
-            RetryableFailureType::All => failed.saturating_add(timed_out),
-            RetryableFailureType::Failed => failed,
-            RetryableFailureType::TimedOut => timed_out,
-        };
-        (spent < criterion.retries).then_some((p, slot))
+        let [failed, timed_out] = self.pairs.at(p)?.1.retries;
+        let used = rules::RetriesUsed { failed, timed_out };
+        rules::retry(j.status, status, j.config.retry.as_ref(), used).map(|r| (p, r))
     }
 
-    /// Whether the job's abort criteria are met (SPEC §6 Abort): after at least
-    /// `minNumberOfExecutedThings` executions ended, the share of the failure type reached
-    /// `thresholdPercentage`.
+    /// Whether the job's abort criteria are met now ([`rules::abort_due`]).
     pub(super) fn abort_due(&self, job: JobIx) -> bool {
         let Some(j) = self.job_entry(job) else { return false };
-        if !matches!(j.status, JobStatus::InProgress) {
-            return false;
-        }
-        let Some(abort) = j.config.abort else { return false };
-        let c = |s| u64::from(j.process.count(s));
-        let (failed, rejected, timed_out) =
-            (c(ExecutionStatus::Failed), c(ExecutionStatus::Rejected), c(ExecutionStatus::TimedOut));
-        let executed = c(ExecutionStatus::Succeeded)
-            .saturating_add(failed)
-            .saturating_add(rejected)
-            .saturating_add(timed_out);
-        abort.criteria().any(|a| {
-            let failures = match a.failure {
-                FailureType::Failed => failed,
-                FailureType::Rejected => rejected,
-                FailureType::TimedOut => timed_out,
-                FailureType::All => failed.saturating_add(rejected).saturating_add(timed_out),
-            };
-            executed >= u64::from(a.min_executed)
-                && failures.saturating_mul(10_000)
-                    >= u64::from(a.threshold_centipercent).saturating_mul(executed)
-        })
+        let c = |s| j.process.count(s);
+        let executed = rules::Executed {
+            succeeded: c(ExecutionStatus::Succeeded),
+            failed: c(ExecutionStatus::Failed),
+            rejected: c(ExecutionStatus::Rejected),
+            timed_out: c(ExecutionStatus::TimedOut),
+        };
+        rules::abort_due(j.status, j.config.abort.as_ref(), executed).is_some()
     }
 
     /// Cancels the job for its abort criteria: only QUEUED executions (SPEC T8).

@@ -4,13 +4,14 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
-use iot_jobs_core::config::{JobConfig, Schedule};
+use iot_jobs_core::config::{AbortConfig, AbortCriterion, JobConfig, RetryConfig, RetryCriterion, Schedule};
 use iot_jobs_core::registry::{
     Event, EventSink, ExecutionHandle, ExecutionView, NewJob, Registry, Storage, Update,
 };
 use iot_jobs_core::{
-    ExecutionNumber, ExecutionStatus as XS, JobEndBehavior, JobId, JobStatus as JS, Plane, ReasonCode,
-    Rejection, StatusDetails, StepTimeout, TargetSelection, ThingName, Timestamp, VersionNumber,
+    ExecutionNumber, ExecutionStatus as XS, FailureType, JobEndBehavior, JobId, JobStatus as JS, Plane,
+    ReasonCode, Rejection, RetryableFailureType, StatusDetails, StepTimeout, TargetSelection, ThingName,
+    Timestamp, VersionNumber,
 };
 
 use super::{Ev, ExecView, Model, Out, Readings, Refusal, Req};
@@ -30,6 +31,11 @@ pub enum Op {
         start: Option<u64>,
         end: Option<u64>,
         targets: Vec<String>,
+        /// `jobExecutionsRetryConfig` criteria (valid ones).
+        retry: Vec<(RetryableFailureType, u8)>,
+        /// `abortConfig` criteria (valid ones): failure type, threshold in hundredths of a
+        /// percent, minimum executed.
+        abort: Vec<(FailureType, u16, u32)>,
     },
     AddTargets {
         job: String,
@@ -369,7 +375,7 @@ impl<S: Storage> Driver<S> {
             Op::AddThing(t) => Req::AddThing(t),
             Op::RemoveThing(t) if !thing_ok(t) => return bad(),
             Op::RemoveThing(t) => Req::RemoveThing(t),
-            Op::CreateJob { job, continuous, start, end, targets } => {
+            Op::CreateJob { job, continuous, start, end, targets, retry, abort } => {
                 if !job_ok(job) || !targets.iter().all(|t| thing_ok(t)) {
                     return bad();
                 }
@@ -381,7 +387,7 @@ impl<S: Storage> Driver<S> {
                 {
                     return bad();
                 }
-                Req::CreateJob { job, continuous: *continuous, start, end, targets }
+                Req::CreateJob { job, continuous: *continuous, start, end, targets, retry, abort }
             }
             Op::AddTargets { job, things, counted } => {
                 if !job_ok(job) || !things.iter().all(|t| thing_ok(t)) {
@@ -497,7 +503,7 @@ impl<S: Storage> Driver<S> {
                 let t = ThingName::new(t).map_err(c)?;
                 r.remove_thing(&t, now, sink).map(|()| Out::Done).map_err(control)
             }
-            Op::CreateJob { job, continuous, start, end, targets } => {
+            Op::CreateJob { job, continuous, start, end, targets, retry, abort } => {
                 let id = JobId::new(job).map_err(c)?;
                 let targets = things(targets).map_err(c)?;
                 let selection =
@@ -512,7 +518,22 @@ impl<S: Storage> Driver<S> {
                 } else {
                     None
                 };
-                let config = JobConfig { schedule, ..JobConfig::default() };
+                let retry: Vec<_> =
+                    retry.iter().map(|&(failure, retries)| RetryCriterion { failure, retries }).collect();
+                let abort: Vec<_> = abort
+                    .iter()
+                    .map(|&(failure, threshold_centipercent, min_executed)| AbortCriterion {
+                        failure,
+                        threshold_centipercent,
+                        min_executed,
+                    })
+                    .collect();
+                let config = JobConfig {
+                    schedule,
+                    retry: (!retry.is_empty()).then(|| RetryConfig::new(&retry).unwrap()),
+                    abort: (!abort.is_empty()).then(|| AbortConfig::new(&abort).unwrap()),
+                    ..JobConfig::default()
+                };
                 let new = NewJob { id: &id, selection, namespace: None, config };
                 r.create_job(&new, &targets, now, sink).map(|_| Out::Done).map_err(control)
             }

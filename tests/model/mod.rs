@@ -22,7 +22,9 @@ pub mod harness;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use iot_jobs_core::{ExecutionStatus as XS, JobStatus as JS, TargetSelection};
+use iot_jobs_core::{
+    ExecutionStatus as XS, FailureType, JobStatus as JS, RetryableFailureType, TargetSelection,
+};
 
 /// What the model answers when it refuses: the AWS exception name on the operation's plane and,
 /// for `InvalidStateTransition`/`VersionMismatch`, the `executionState` (SPEC §4.4).
@@ -194,6 +196,12 @@ pub struct Job {
     pub started: bool,
     pub ended: bool,
     pub completed_at: Option<u64>,
+    /// `jobExecutionsRetryConfig`: (failure type, numberOfRetries) per criterion.
+    pub retry: Vec<(RetryableFailureType, u8)>,
+    /// `abortConfig`: (failure type, threshold in hundredths of a percent, min executed).
+    pub abort: Vec<(FailureType, u16, u32)>,
+    /// Retries used per thing: (after FAILED, after TIMED_OUT).
+    pub retries: BTreeMap<String, (u8, u8)>,
 }
 
 #[derive(Debug, Clone)]
@@ -251,6 +259,8 @@ pub enum Req<'a> {
         start: Option<u64>,
         end: Option<u64>,
         targets: &'a [String],
+        retry: &'a [(RetryableFailureType, u8)],
+        abort: &'a [(FailureType, u16, u32)],
     },
     AddTargets {
         job: &'a str,
@@ -576,6 +586,91 @@ impl Model {
         });
     }
 
+    /// SPEC 4.2 CancelJob: the job becomes CANCELED; QUEUED executions (and IN_PROGRESS ones
+    /// with force) become CANCELED.
+    fn cancel(&mut self, job: &str, force: bool, reason: Option<&str>, now: u64, ev: &mut Vec<Ev>) {
+        let j = self.jobs.get_mut(job).unwrap();
+        j.status = JS::Canceled;
+        j.force_canceled = force;
+        if let Some(r) = reason {
+            j.reason = Some(r.to_owned());
+        }
+        ev.push(Ev::Job(job.to_owned(), "cancellation_in_progress"));
+        for i in 0..self.execs.len() {
+            let e = &self.execs[i];
+            if e.job == job && (e.status == XS::Queued || (force && e.status == XS::InProgress)) {
+                self.set_status(i, XS::Canceled, now, ev);
+                self.execs[i].force_canceled = force;
+            }
+        }
+        ev.push(Ev::Job(job.to_owned(), "canceled"));
+    }
+
+    /// After a device update or a timeout ended execution `i`: the job's abort criteria
+    /// (SPEC §6 Abort) first, else a retry (SPEC T12, §6 Retries).
+    fn after_terminal(&mut self, i: usize, now: u64, ev: &mut Vec<Ev>) {
+        let (job, thing, status) =
+            (self.execs[i].job.clone(), self.execs[i].thing.clone(), self.execs[i].status);
+        let count = |s: XS| self.execs.iter().filter(|e| e.job == job && e.status == s).count() as u64;
+        let (succeeded, failed) = (count(XS::Succeeded), count(XS::Failed));
+        let (timed_out, rejected) = (count(XS::TimedOut), count(XS::Rejected));
+        let j = &self.jobs[&job];
+        // SPEC §6 Abort: an IN_PROGRESS job, at least `min` executions ended, and failures
+        // reaching `threshold` percent of them; the job is canceled without force.
+        let executed = succeeded + failed + timed_out + rejected;
+        let met = j.abort.iter().any(|&(kind, centi, min)| {
+            let failures = match kind {
+                FailureType::Failed => failed,
+                FailureType::Rejected => rejected,
+                FailureType::TimedOut => timed_out,
+                FailureType::All => failed + rejected + timed_out,
+            };
+            executed >= u64::from(min) && failures * 10_000 >= u64::from(centi) * executed
+        });
+        if j.status == JS::InProgress && met {
+            self.cancel(&job, false, Some("ABORT_CRITERIA_MET"), now, ev);
+            return;
+        }
+        // SPEC T12: FAILED and TIMED_OUT executions of a live job are retried, by the
+        // criterion for their type (else ALL), at most 10 times per thing in all.
+        let kind = match status {
+            XS::Failed => RetryableFailureType::Failed,
+            XS::TimedOut => RetryableFailureType::TimedOut,
+            XS::Queued | XS::InProgress | XS::Succeeded | XS::Rejected | XS::Removed | XS::Canceled => return,
+        };
+        if !matches!(j.status, JS::InProgress | JS::Scheduled) {
+            return;
+        }
+        let (f, t) = j.retries.get(&thing).copied().unwrap_or((0, 0));
+        let criterion = j
+            .retry
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .or_else(|| j.retry.iter().find(|(k, _)| *k == RetryableFailureType::All));
+        let Some(&(by, n)) = criterion else { return };
+        let used = match by {
+            RetryableFailureType::All => f + t,
+            RetryableFailureType::Failed => f,
+            RetryableFailureType::TimedOut => t,
+        };
+        if f + t >= 10 || used >= n {
+            return;
+        }
+        let after = if kind == RetryableFailureType::Failed { (f + 1, t) } else { (f, t + 1) };
+        self.jobs.get_mut(&job).unwrap().retries.insert(thing.clone(), after);
+        // READING: the retry's QUEUED execution is a pending-list change of its own, notified
+        // as any queueing is (R15), besides the operation's own notification of the thing.
+        let before = self.pending_seqs(&thing);
+        self.queue(&job, &thing, now);
+        let after = self.pending_seqs(&thing);
+        if before != after {
+            ev.push(Ev::Notify(thing.clone()));
+        }
+        if before.first() != after.first() {
+            ev.push(Ev::NotifyNext(thing));
+        }
+    }
+
     fn decide_and_apply(&mut self, req: &Req<'_>, now: u64, ev: &mut Vec<Ev>) -> Result<Out, Refusal> {
         match *req {
             Req::AddThing(t) => {
@@ -599,7 +694,7 @@ impl Model {
                 Ok(Out::Done)
             }
             // SPEC 4.2 CreateJob.
-            Req::CreateJob { job, continuous, start, end, targets } => {
+            Req::CreateJob { job, continuous, start, end, targets, retry, abort } => {
                 if self.readings.create_checks_id_first && self.jobs.contains_key(job) {
                     return refuse(ALREADY_EXISTS);
                 }
@@ -635,6 +730,9 @@ impl Model {
                         started: !scheduled,
                         ended: false,
                         completed_at: None,
+                        retry: retry.to_vec(),
+                        abort: abort.to_vec(),
+                        retries: BTreeMap::new(),
                     },
                 );
                 if !scheduled {
@@ -699,20 +797,7 @@ impl Model {
                     JS::InProgress | JS::Scheduled => {}
                     JS::Canceled | JS::Completed | JS::DeletionInProgress => return refuse(INVALID_REQUEST),
                 }
-                j.status = JS::Canceled;
-                j.force_canceled = force;
-                if let Some(r) = reason {
-                    j.reason = Some(r.to_owned());
-                }
-                ev.push(Ev::Job(job.to_owned(), "cancellation_in_progress"));
-                for i in 0..self.execs.len() {
-                    let e = &self.execs[i];
-                    if e.job == job && (e.status == XS::Queued || (force && e.status == XS::InProgress)) {
-                        self.set_status(i, XS::Canceled, now, ev);
-                        self.execs[i].force_canceled = force;
-                    }
-                }
-                ev.push(Ev::Job(job.to_owned(), "canceled"));
+                self.cancel(job, force, reason, now, ev);
                 Ok(Out::Done)
             }
             // SPEC 4.2 DeleteJob, R4, R5, §6.
@@ -803,7 +888,11 @@ impl Model {
                     Some(n) if e.status == XS::InProgress => e.deadline = step_deadline(now, n),
                     Some(_) | None => {}
                 }
-                Ok(Out::State(e.status, e.version))
+                let state = Out::State(e.status, e.version);
+                if is_terminal(status) {
+                    self.after_terminal(i, now, ev);
+                }
+                Ok(state)
             }
             // SPEC 4.3 StartNext, T2, T3, R19.
             Req::StartNext { thing, details, step } => {
@@ -848,6 +937,7 @@ impl Model {
                 for i in due {
                     self.set_status(i, XS::TimedOut, now, ev);
                     self.execs[i].deadline = None;
+                    self.after_terminal(i, now, ev);
                 }
                 // SPEC §2, AMBIG-12: a SCHEDULED job starts at startTime unless its end has
                 // passed; at endTime (behaviour CANCEL) a live job is canceled, QUEUED only.

@@ -1,8 +1,7 @@
 //! The data plane: what a device reads and writes.
 
-use crate::error::{ExecutionState, Plane, Rejection, Resource};
+use crate::error::{ExecutionState, Plane, Rejection};
 use crate::id::{JobId, StatusDetails, StepTimeout, ThingName, Timestamp};
-use crate::policy::UnknownThing;
 use crate::registry::Registry;
 use crate::registry::entries::ThingIx;
 use crate::registry::events::{MISSING_EXECUTION, Out};
@@ -17,11 +16,9 @@ impl<S: Storage> Registry<S> {
         &self,
         thing: &ThingName,
     ) -> Result<Option<ThingIx>, Rejection> {
-        match (self.thing_index(thing), self.policy.unknown_thing) {
-            (Some(t), UnknownThing::Empty | UnknownThing::NotFound) => Ok(Some(t)),
-            // SPEC R19: the data plane looks up executions, not the thing registry.
-            (None, UnknownThing::Empty) => Ok(None),
-            (None, UnknownThing::NotFound) => Err(Rejection::NotFound(Resource::Thing)),
+        match self.thing_index(thing) {
+            Some(t) => Ok(Some(t)),
+            None => rules::unknown_thing(&self.policy).map(|()| None),
         }
     }
 
@@ -29,7 +26,7 @@ impl<S: Storage> Registry<S> {
     /// pending executions, IN_PROGRESS first, then QUEUED, each in queue order.
     ///
     /// # Errors
-    /// `ResourceNotFoundException` for an unknown thing only under [`UnknownThing::NotFound`].
+    /// `ResourceNotFoundException` for an unknown thing only under [`UnknownThing::NotFound`](crate::policy::UnknownThing::NotFound).
     pub fn pending(
         &self,
         thing: &ThingName,
@@ -56,7 +53,7 @@ impl<S: Storage> Registry<S> {
     /// QUEUED head becomes IN_PROGRESS with `details` and the step timeout applied.
     ///
     /// # Errors
-    /// Capacity and sink limits; [`UnknownThing::NotFound`] as in [`Registry::pending`].
+    /// Capacity and sink limits; [`UnknownThing::NotFound`](crate::policy::UnknownThing::NotFound) as in [`Registry::pending`].
     pub fn start_next(
         &mut self,
         thing: &ThingName,

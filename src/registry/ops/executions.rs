@@ -11,7 +11,7 @@ use crate::registry::storage::Storage;
 use crate::registry::types::{Cursor, EventSink};
 use crate::registry::views::ExecutionView;
 use crate::rules::{self, Actor};
-use crate::status::{ExecutionStatus, JobStatus};
+use crate::status::ExecutionStatus;
 
 impl<S: Storage> Registry<S> {
     /// DescribeJobExecution (SPEC 4.2, 4.3, R11): by number, or the latest.
@@ -35,14 +35,9 @@ impl<S: Storage> Registry<S> {
 
     /// Devices cannot reach executions of a job being deleted (SEED-CLI).
     pub(in crate::registry) fn check_device_access(&self, j: JobIx, plane: Plane) -> Result<(), Rejection> {
-        match plane {
-            Plane::Control => Ok(()),
-            Plane::Data
-                if self.job_entry(j).is_some_and(|e| matches!(e.status, JobStatus::DeletionInProgress)) =>
-            {
-                Err(Rejection::NotFound(Resource::Execution))
-            }
-            Plane::Data => Ok(()),
+        match self.job_entry(j) {
+            Some(e) => rules::device_access(e.status, plane),
+            None => Ok(()),
         }
     }
 

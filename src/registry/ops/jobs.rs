@@ -12,7 +12,7 @@ use crate::registry::lists::{ByJob, ByTarget, ByThing};
 use crate::registry::slab::{Links, List};
 use crate::registry::storage::Storage;
 use crate::registry::types::{Event, EventSink, JobHandle, NewJob, ProcessDetails};
-use crate::rules::{self, Actor, CancelScope};
+use crate::rules::{self, Actor, CancelScope, JobConfigUpdate};
 use crate::status::{ExecutionStatus, JobStatus};
 use crate::topic::JobEvent;
 
@@ -47,7 +47,7 @@ impl<S: Storage> Registry<S> {
                 distinct = distinct.saturating_add(1);
             }
         }
-        let scheduled = job.config.schedule.and_then(|s| s.start()).is_some_and(|start| start > now);
+        let scheduled = rules::starts_scheduled(job.config.schedule, now);
         let status = rules::create_job(scheduled);
         // SPEC §6 Rollout: the first batch goes out now, the rest a minute at a time.
         let batch =
@@ -258,8 +258,7 @@ impl<S: Storage> Registry<S> {
             if pair != Some(true) {
                 new_targets = new_targets.saturating_add(1);
             }
-            let newest = self.newest(j, t).and_then(|x| self.exec_entry(x));
-            if newest.is_none_or(|e| e.status.is_terminal()) {
+            if self.queues_on_rejoin(j, t) {
                 queue = queue.saturating_add(1);
             }
         }
@@ -276,7 +275,7 @@ impl<S: Storage> Registry<S> {
             // Every target was found registered above.
             let t = self.thing_index(name).ok_or(Rejection::NotFound(Resource::Thing))?;
             // A repeated target was queued a moment ago, so it is pending now and skipped.
-            if self.newest(j, t).and_then(|x| self.exec_entry(x)).is_none_or(|e| e.status.is_terminal()) {
+            if self.queues_on_rejoin(j, t) {
                 let retry = 0;
                 self.queue_execution(j, t, retry, now, sink)?;
                 queued = queued.saturating_add(1);
@@ -389,12 +388,17 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
     ) -> Result<(), Rejection> {
         let j = self.find_job(job)?;
-        config.validate()?;
+        let old = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?.config;
+        let merged = rules::update_job_config(&old, &JobConfigUpdate::every_member(&config))?;
         let e = self.job_mut(j)?;
-        let schedule = e.config.schedule;
-        e.config = JobConfig { schedule, ..config };
+        e.config = merged;
         e.last_updated_at = now;
         self.arm_job(j);
         Ok(())
+    }
+
+    /// Whether (job, thing) gets a new QUEUED execution as a target ([`rules::queue_on_rejoin`]).
+    fn queues_on_rejoin(&self, j: JobIx, t: ThingIx) -> bool {
+        rules::queue_on_rejoin(self.newest(j, t).and_then(|x| self.exec_entry(x)).map(|e| e.status))
     }
 }

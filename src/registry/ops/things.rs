@@ -13,7 +13,6 @@ use crate::registry::slab::List;
 use crate::registry::storage::Storage;
 use crate::registry::types::{EventSink, ThingHandle};
 use crate::rules::{self, Actor};
-use crate::status::JobStatus;
 
 impl<S: Storage> Registry<S> {
     /// Registers a thing (CreateThing); registering a known thing again is a no-op.
@@ -61,9 +60,7 @@ impl<S: Storage> Registry<S> {
         let t = self.thing_index(name).filter(|t| self.things.at(*t).is_some_and(|(_, e)| e.registered));
         let t = t.ok_or(Rejection::NotFound(Resource::Thing))?;
         let removes = |r: &Self, e: &ExecutionEntry| {
-            // Executions of a job being deleted are going anyway.
-            let deleting = r.job_entry(e.job).is_none_or(|j| j.status == JobStatus::DeletionInProgress);
-            (!deleting).then(|| rules::remove_target(e.status, &r.policy)).flatten()
+            r.job_entry(e.job).and_then(|j| rules::remove_thing(j.status, e.status, &r.policy))
         };
         let head = self.things.at(t).and_then(|(_, e)| e.all.head);
         let affected = walk(&self.execs, head, ByThing)

@@ -9,6 +9,10 @@
 //! Every table is for [`Policy::DEFAULT`](crate::Policy::DEFAULT); [`POLICY_DELTAS`] lists the
 //! cells that change when a knob is set to its alternative reading.
 
+mod lifecycle;
+
+pub use lifecycle::*;
+
 use crate::error::{ErrorCode, Exception};
 use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
 

@@ -1,0 +1,164 @@
+//! Job-level decisions: creation, CancelJob and its effect on executions, completion, targets
+//! (SPEC §2, 4.2, T8, T9, T14, R3, R5).
+
+use super::MAX_TARGETS_PER_JOB;
+use crate::error::{InvalidRequest, Limit, Rejection, Resource};
+use crate::policy::Policy;
+use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
+
+/// CreateJob: the status a new job starts in (SPEC 4.2 CreateJob).
+#[must_use]
+pub const fn create_job(scheduled: bool) -> JobStatus {
+    if scheduled {
+        // SPEC 4.2 CreateJob: SCHEDULED if schedulingConfig is given.
+        JobStatus::Scheduled
+    } else {
+        // SPEC 4.2 CreateJob: IN_PROGRESS; executions roll out at once.
+        JobStatus::InProgress
+    }
+}
+
+/// CreateJob: is `jobId` free? `existing` is the status of a job that still has the id.
+///
+/// # Errors
+/// `ResourceAlreadyExists` while any job has the id, including one whose deletion has not
+/// completed (SPEC §2: a jobId is reusable only after the deletion completes).
+pub const fn job_id_available(existing: Option<JobStatus>) -> Result<(), Rejection> {
+    match existing {
+        None => Ok(()),
+        Some(
+            JobStatus::InProgress
+            | JobStatus::Canceled
+            | JobStatus::Completed
+            | JobStatus::DeletionInProgress
+            | JobStatus::Scheduled,
+        ) => Err(Rejection::AlreadyExists(Resource::Job)),
+    }
+}
+
+/// Which executions a CancelJob cancels (SPEC 4.2 CancelJob `force`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum CancelScope {
+    /// QUEUED executions only (force=false).
+    Queued,
+    /// QUEUED and IN_PROGRESS executions (force=true).
+    QueuedAndInProgress,
+}
+
+/// What an accepted CancelJob does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct CancelJob {
+    /// The executions to cancel; apply [`cancel_job_execution_effect`] to each.
+    pub scope: CancelScope,
+    /// The job's `forceCanceled` after the call.
+    pub force_canceled: bool,
+}
+
+/// CancelJob (SPEC 4.2 CancelJob, R3, R4, R5). The job becomes CANCELED.
+///
+/// # Errors
+/// `InvalidRequestException` on a COMPLETED, CANCELED or DELETION_IN_PROGRESS job, because
+/// CancelJob's model has no 409 shape (R3, R4); with [`Policy::force_cancel_escalates`], a
+/// forced CancelJob of a CANCELED job is accepted instead.
+pub const fn cancel_job(job: JobStatus, force: bool, policy: &Policy) -> Result<CancelJob, Rejection> {
+    let scope = if force { CancelScope::QueuedAndInProgress } else { CancelScope::Queued };
+    let refused = Err(Rejection::InvalidRequest(InvalidRequest::CancelJobInStatus(job)));
+    match job {
+        // SPEC 4.2 CancelJob; R5: a SCHEDULED job cancels like an IN_PROGRESS one.
+        JobStatus::InProgress | JobStatus::Scheduled => Ok(CancelJob { scope, force_canceled: force }),
+        // SPEC R3 alternative: force escalates the cancel of a CANCELED job.
+        JobStatus::Canceled if force && policy.force_cancel_escalates => {
+            Ok(CancelJob { scope, force_canceled: true })
+        }
+        // SPEC R3: CANCELED (default) and COMPLETED → InvalidRequestException, whatever force is.
+        JobStatus::Canceled | JobStatus::Completed => refused,
+        // SPEC R4: CancelJob on DELETION_IN_PROGRESS → InvalidRequestException.
+        JobStatus::DeletionInProgress => refused,
+    }
+}
+
+/// What an accepted CancelJob does to one of the job's executions: its new status, or `None`
+/// when it is left alone (SPEC T8, T9, T14).
+#[must_use]
+pub const fn cancel_job_execution_effect(
+    status: ExecutionStatus,
+    scope: CancelScope,
+) -> Option<ExecutionStatus> {
+    match (status, scope) {
+        // SPEC T8: QUEUED → CANCELED, with or without force.
+        (ExecutionStatus::Queued, CancelScope::Queued | CancelScope::QueuedAndInProgress) => {
+            Some(ExecutionStatus::Canceled)
+        }
+        // SPEC T9: IN_PROGRESS → CANCELED only with force.
+        (ExecutionStatus::InProgress, CancelScope::QueuedAndInProgress) => Some(ExecutionStatus::Canceled),
+        // SPEC 4.2 CancelJob: without force IN_PROGRESS executions are untouched.
+        (ExecutionStatus::InProgress, CancelScope::Queued) => None,
+        // SPEC T14: terminal executions are never touched.
+        (
+            ExecutionStatus::Succeeded
+            | ExecutionStatus::Failed
+            | ExecutionStatus::TimedOut
+            | ExecutionStatus::Rejected
+            | ExecutionStatus::Removed
+            | ExecutionStatus::Canceled,
+            CancelScope::Queued | CancelScope::QueuedAndInProgress,
+        ) => None,
+    }
+}
+
+/// Does the job complete now? (SPEC §2 COMPLETED.) `all_terminal`: every execution of the job
+/// is terminal. `end_passed`: a scheduling `endTime` exists and has passed.
+#[must_use]
+pub const fn job_completes(
+    job: JobStatus,
+    selection: TargetSelection,
+    all_terminal: bool,
+    end_passed: bool,
+) -> bool {
+    match job {
+        JobStatus::InProgress => match selection {
+            // SPEC §2: a SNAPSHOT job completes when every execution is terminal.
+            TargetSelection::Snapshot => all_terminal,
+            // SPEC §2: a CONTINUOUS job completes only after a passed endTime.
+            TargetSelection::Continuous => all_terminal && end_passed,
+        },
+        // SPEC §2: only an IN_PROGRESS job completes.
+        JobStatus::Scheduled | JobStatus::Canceled | JobStatus::Completed | JobStatus::DeletionInProgress => {
+            false
+        }
+    }
+}
+
+/// AssociateTargetsWithJob, or a new member of a CONTINUOUS job's group (SPEC §2).
+/// `targets_after`: the job's target count if the request is accepted.
+///
+/// # Errors
+/// `InvalidRequestException` for a SNAPSHOT job or a job that is not IN_PROGRESS;
+/// `LimitExceededException` past 100 targets.
+pub const fn associate_targets(
+    job: JobStatus,
+    selection: TargetSelection,
+    targets_after: usize,
+) -> Result<(), Rejection> {
+    match selection {
+        TargetSelection::Continuous => {}
+        // SPEC §2: AssociateTargetsWithJob needs targetSelection=CONTINUOUS.
+        TargetSelection::Snapshot => {
+            return Err(Rejection::InvalidRequest(InvalidRequest::TargetsNeedContinuousJob));
+        }
+    }
+    match job {
+        JobStatus::InProgress => {}
+        // SPEC §2: and job status IN_PROGRESS.
+        JobStatus::Scheduled | JobStatus::Canceled | JobStatus::Completed | JobStatus::DeletionInProgress => {
+            return Err(Rejection::InvalidRequest(InvalidRequest::TargetsNeedInProgressJob(job)));
+        }
+    }
+    // SPEC §6: at most 100 targets in total.
+    if targets_after > MAX_TARGETS_PER_JOB {
+        return Err(Rejection::LimitExceeded(Limit::TargetsPerJob));
+    }
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! UpdateJob's configuration merge and the schedule's bounds from the request time (SPEC 4.1
+//! UpdateJob, §6 Scheduling).
+
+use crate::config::{AbortConfig, ConfigError, JobConfig, RetryConfig};
+use crate::id::Timestamp;
+
+/// UpdateJob's configuration members: `None` where the request leaves a member out (the job's
+/// value stays), `Some(value)` where it gives one (the value replaces the job's, and may itself
+/// be absent). There is no `schedulingConfig` member: a schedule cannot be changed (SPEC 4.1
+/// UpdateJob).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[allow(clippy::option_option)]
+pub struct JobConfigUpdate {
+    /// `timeoutConfig`: its `inProgressTimeoutInMinutes`.
+    pub in_progress_timeout_minutes: Option<Option<u16>>,
+    /// `jobExecutionsRetryConfig`.
+    pub retry: Option<Option<RetryConfig>>,
+    /// `abortConfig`.
+    pub abort: Option<Option<AbortConfig>>,
+    /// `jobExecutionsRolloutConfig`: its `maximumPerMinute`.
+    pub maximum_per_minute: Option<Option<u32>>,
+}
+
+impl JobConfigUpdate {
+    /// An update that gives every member UpdateJob can change, with `config`'s values.
+    #[must_use]
+    pub const fn every_member(config: &JobConfig) -> Self {
+        Self {
+            in_progress_timeout_minutes: Some(config.in_progress_timeout_minutes),
+            retry: Some(config.retry),
+            abort: Some(config.abort),
+            maximum_per_minute: Some(config.maximum_per_minute),
+        }
+    }
+}
+
+/// The job's configuration after UpdateJob (SPEC 4.1 UpdateJob): the members given replace the
+/// job's, the others stay, and the schedule is the job's. The result applies from now on (a
+/// running in-progress timer is frozen, AMBIG-15).
+///
+/// # Errors
+/// The [`ConfigError`] of a result outside SPEC §6 ([`JobConfig::validate`]).
+pub fn update_job_config(job: &JobConfig, update: &JobConfigUpdate) -> Result<JobConfig, ConfigError> {
+    let merged = JobConfig {
+        in_progress_timeout_minutes: update
+            .in_progress_timeout_minutes
+            .unwrap_or(job.in_progress_timeout_minutes),
+        retry: update.retry.unwrap_or(job.retry),
+        abort: update.abort.unwrap_or(job.abort),
+        // SPEC 4.1 UpdateJob: no schedulingConfig member.
+        schedule: job.schedule,
+        maximum_per_minute: update.maximum_per_minute.unwrap_or(job.maximum_per_minute),
+    };
+    merged.validate()?;
+    Ok(merged)
+}
+
+/// The earliest `startTime` (and the shortest `endTime − startTime`) from the request time:
+/// 30 minutes (SPEC §6 Scheduling).
+pub const SCHEDULE_MIN_SECS: u64 = 30 * 60;
+/// The latest `startTime` from the request time: 1 year of 365 days (SPEC §6 Scheduling).
+pub const SCHEDULE_START_MAX_SECS: u64 = 365 * 86_400;
+/// The latest `endTime` from the request time: 2 years (SPEC §6 Scheduling).
+pub const SCHEDULE_END_MAX_SECS: u64 = 2 * SCHEDULE_START_MAX_SECS;
+
+/// A `schedulingConfig` time outside its bounds from the request time (SPEC §6 Scheduling);
+/// an `InvalidRequestException`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ScheduleBound {
+    /// `startTime` less than 30 minutes or more than 1 year from now.
+    StartTime,
+    /// `endTime` less than 30 minutes after `startTime` (or now), or more than 2 years from now.
+    EndTime,
+}
+
+impl core::fmt::Display for ScheduleBound {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::StartTime => "schedulingConfig startTime must be 30 minutes to 1 year from now",
+            Self::EndTime => {
+                "schedulingConfig endTime must be at least 30 minutes after startTime and within 2 years from now"
+            }
+        })
+    }
+}
+
+impl core::error::Error for ScheduleBound {}
+
+/// Checks a CreateJob `schedulingConfig` against the request time `now` (SPEC §6 Scheduling):
+/// `startTime` from 30 minutes to 1 year ahead; `endTime` at least 30 minutes after `startTime`
+/// (or after now, without one) and at most 2 years ahead. Bounds are inclusive.
+///
+/// # Errors
+/// The first bound passed, `startTime` first.
+pub const fn schedule_bounds(
+    start: Option<Timestamp>,
+    end: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<(), ScheduleBound> {
+    let n = now.secs();
+    if let Some(t) = start
+        && (t.secs() < n.saturating_add(SCHEDULE_MIN_SECS)
+            || t.secs() > n.saturating_add(SCHEDULE_START_MAX_SECS))
+    {
+        return Err(ScheduleBound::StartTime);
+    }
+    if let Some(t) = end {
+        let from = match start {
+            Some(s) => s.secs(),
+            None => n,
+        };
+        if t.secs() < from.saturating_add(SCHEDULE_MIN_SECS)
+            || t.secs() > n.saturating_add(SCHEDULE_END_MAX_SECS)
+        {
+            return Err(ScheduleBound::EndTime);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,226 @@
+//! Time: a job's schedule events (start, paced rollout batches, end), maintenance windows, and
+//! an execution's deadlines (SPEC §2 SCHEDULED, §6 Scheduling, §6 Rollout, §6 Timeouts, T7,
+//! AMBIG-12, AMBIG-13, AMBIG-15).
+//!
+//! The core never reads a clock: every function takes `now`.
+
+use super::{CancelJob, CancelScope};
+use crate::config::Schedule;
+use crate::error::{InvalidRequest, Rejection};
+use crate::id::{StepTimeout, Timestamp};
+use crate::status::{ExecutionStatus, JobEndBehavior, JobStatus};
+
+/// "No deadline": a time that never comes.
+pub const NEVER: Timestamp = Timestamp(u64::MAX);
+
+/// Seconds between two batches of a paced rollout (SPEC §6 Rollout: `maximumPerMinute`).
+pub const ROLLOUT_PERIOD_SECS: u64 = 60;
+
+/// What a job's schedule events depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct JobClock {
+    /// The job's status.
+    pub status: JobStatus,
+    /// Its `schedulingConfig` times, if any.
+    pub schedule: Option<Schedule>,
+    /// It went IN_PROGRESS at least once.
+    pub started: bool,
+    /// Its schedule's end has been applied.
+    pub ended: bool,
+    /// When the next batch of a paced or scheduled rollout is due, while targets still wait
+    /// for one.
+    pub rollout_at: Option<Timestamp>,
+}
+
+/// What a job's schedule does at one instant (SPEC §2, §6 Scheduling, AMBIG-12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ScheduleEvent {
+    /// SCHEDULED → IN_PROGRESS: QUEUED executions are listed again and the rollout goes on.
+    pub start: bool,
+    /// The next batch of the rollout goes out (only when the job does not start now).
+    pub batch: bool,
+    /// The end is applied with this behaviour: the rollout stops, and CANCEL / FORCE_CANCEL
+    /// cancel the job's QUEUED (and IN_PROGRESS) executions.
+    pub end: Option<JobEndBehavior>,
+}
+
+/// Has the schedule's `endTime` passed at `now`? (SPEC §2: a CONTINUOUS job completes only after
+/// it; no start after it.)
+#[must_use]
+pub fn end_passed(schedule: Option<Schedule>, now: Timestamp) -> bool {
+    schedule.and_then(|s| s.end()).is_some_and(|(end, _)| now >= end)
+}
+
+/// When the job's next schedule event is due, if it has one: its start (a SCHEDULED job that
+/// never started nor ended), its next rollout batch (an IN_PROGRESS job), its end (a live job
+/// whose end is not applied yet). (SPEC §2, §6 Scheduling, §6 Rollout.)
+#[must_use]
+pub fn next_job_event(job: &JobClock) -> Option<Timestamp> {
+    let live = matches!(job.status, JobStatus::InProgress | JobStatus::Scheduled);
+    // No start after the end; nothing at all for a job that is no longer live.
+    let start = job
+        .schedule
+        .and_then(|s| s.start())
+        .filter(|_| job.status == JobStatus::Scheduled && !job.started && !job.ended);
+    let rollout = job.rollout_at.filter(|_| job.status == JobStatus::InProgress);
+    let end = job.schedule.and_then(|s| s.end()).map(|(at, _)| at).filter(|_| !job.ended && live);
+    [start, rollout, end].into_iter().flatten().filter(|at| *at != NEVER).min()
+}
+
+/// What the job's schedule does at `now` (SPEC §2 SCHEDULED until `startTime`, §6 Rollout,
+/// AMBIG-12 for the end).
+#[must_use]
+pub fn schedule_event(job: &JobClock, now: Timestamp) -> ScheduleEvent {
+    let start_due = job.schedule.and_then(|s| s.start()).is_some_and(|s| s <= now);
+    // SPEC §2: SCHEDULED until startTime, never started before, and not once the end passed
+    // (maintenance windows are the host's calls). [`next_job_event`] offers no start once the
+    // end was applied.
+    let start =
+        job.status == JobStatus::Scheduled && !job.started && start_due && !end_passed(job.schedule, now);
+    // SPEC §6 Rollout: the next batch once its minute has come.
+    let batch = !start && job.status == JobStatus::InProgress && job.rollout_at.is_some_and(|at| at <= now);
+    // AMBIG-12: the end applies once, whatever the status that reaches it.
+    let end = job.schedule.and_then(|s| s.end()).filter(|(at, _)| *at <= now && !job.ended).map(|(_, b)| b);
+    ScheduleEvent { start, batch, end }
+}
+
+/// How many targets one rollout batch queues: all of them, or `maximumPerMinute` (SPEC §6
+/// Rollout).
+#[must_use]
+pub fn rollout_batch(maximum_per_minute: Option<u32>) -> usize {
+    maximum_per_minute.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX))
+}
+
+/// When the batch after one sent at `now` is due: a minute later while targets still wait,
+/// else never (SPEC §6 Rollout).
+#[must_use]
+pub const fn next_batch_at(now: Timestamp, targets_wait: bool) -> Timestamp {
+    if targets_wait { now.saturating_add(ROLLOUT_PERIOD_SECS) } else { NEVER }
+}
+
+/// A maintenance window opening or closing for a job (SPEC §2, AMBIG-13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Window {
+    /// The window opens: a SCHEDULED job goes IN_PROGRESS.
+    Open,
+    /// The window closes: an IN_PROGRESS job goes back to SCHEDULED.
+    Close,
+}
+
+/// May a maintenance window open or close for a job in `job`? (SPEC §2, AMBIG-13.) On success
+/// the job takes the returned status; QUEUED executions follow [`listed_to_device`](super::listed_to_device).
+///
+/// # Errors
+/// `InvalidRequestException` ([`InvalidRequest::WindowNeedsStatus`]) unless the job is
+/// SCHEDULED (to open) or IN_PROGRESS (to close).
+pub const fn window(job: JobStatus, change: Window) -> Result<JobStatus, Rejection> {
+    match (change, job) {
+        // SPEC §2: a window opening starts a SCHEDULED job's rollout.
+        (Window::Open, JobStatus::Scheduled) => Ok(JobStatus::InProgress),
+        // SPEC §2, AMBIG-13: a window closing takes the job back to SCHEDULED.
+        (Window::Close, JobStatus::InProgress) => Ok(JobStatus::Scheduled),
+        (
+            Window::Open,
+            JobStatus::InProgress
+            | JobStatus::Canceled
+            | JobStatus::Completed
+            | JobStatus::DeletionInProgress,
+        )
+        | (
+            Window::Close,
+            JobStatus::Scheduled | JobStatus::Canceled | JobStatus::Completed | JobStatus::DeletionInProgress,
+        ) => Err(Rejection::InvalidRequest(InvalidRequest::WindowNeedsStatus(job))),
+    }
+}
+
+/// What a status change does to an execution's timers (SPEC T7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum TimerChange {
+    /// QUEUED → IN_PROGRESS: the in-progress timer starts ([`in_progress_deadline`]) and is
+    /// the execution's deadline.
+    Start,
+    /// IN_PROGRESS → IN_PROGRESS: the timers run on.
+    Keep,
+    /// Any other change: no deadline (QUEUED never times out; terminal no longer can).
+    Stop,
+}
+
+/// The timers after an execution goes from `from` to `to` (SPEC T7).
+#[must_use]
+pub const fn timer_on_status(from: ExecutionStatus, to: ExecutionStatus) -> TimerChange {
+    match to {
+        ExecutionStatus::InProgress => match from {
+            // SPEC T7: the in-progress timer starts when the execution enters IN_PROGRESS.
+            ExecutionStatus::Queued => TimerChange::Start,
+            // SPEC T7: IN_PROGRESS → IN_PROGRESS keeps it.
+            ExecutionStatus::InProgress
+            | ExecutionStatus::Succeeded
+            | ExecutionStatus::Failed
+            | ExecutionStatus::TimedOut
+            | ExecutionStatus::Rejected
+            | ExecutionStatus::Removed
+            | ExecutionStatus::Canceled => TimerChange::Keep,
+        },
+        // SPEC T7: QUEUED executions never time out; terminal ones no longer can.
+        ExecutionStatus::Queued
+        | ExecutionStatus::Succeeded
+        | ExecutionStatus::Failed
+        | ExecutionStatus::TimedOut
+        | ExecutionStatus::Rejected
+        | ExecutionStatus::Removed
+        | ExecutionStatus::Canceled => TimerChange::Stop,
+    }
+}
+
+/// The in-progress deadline of an execution that enters IN_PROGRESS at `now`: `now` plus
+/// `inProgressTimeoutInMinutes`, or [`NEVER`] without one (SPEC T7, §6 Timeouts).
+#[must_use]
+pub const fn in_progress_deadline(now: Timestamp, minutes: Option<u16>) -> Timestamp {
+    match minutes {
+        Some(m) => now.saturating_add((m as u64).saturating_mul(60)),
+        None => NEVER,
+    }
+}
+
+/// The deadline after a `stepTimeoutInMinutes` given at `now` (SPEC T7, §3 timer facts,
+/// AMBIG-15): a step timer never runs past the in-progress deadline `in_progress`; `-1`
+/// ([`StepTimeout::Cancel`]) leaves only that deadline.
+#[must_use]
+pub const fn step_deadline(now: Timestamp, step: StepTimeout, in_progress: Timestamp) -> Timestamp {
+    match step {
+        StepTimeout::Minutes(m) => {
+            let at = now.saturating_add((m as u64).saturating_mul(60));
+            if at.secs() < in_progress.secs() { at } else { in_progress }
+        }
+        StepTimeout::Cancel => in_progress,
+    }
+}
+
+/// Does a job created at `now` with `schedule` start SCHEDULED? Only when its `startTime` is
+/// still to come (SPEC 4.2 CreateJob, §2 SCHEDULED until `startTime`); see
+/// [`create_job`](super::create_job).
+#[must_use]
+pub fn starts_scheduled(schedule: Option<Schedule>, now: Timestamp) -> bool {
+    schedule.and_then(|s| s.start()).is_some_and(|start| start > now)
+}
+
+/// What the schedule's end does to the job's executions: nothing, or a cancel as CancelJob
+/// does (AMBIG-12: STOP_ROLLOUT leaves them alone; CANCEL cancels QUEUED ones; FORCE_CANCEL
+/// also IN_PROGRESS ones, and the job is `forceCanceled`). Every behaviour stops the rollout.
+#[must_use]
+pub const fn end_behavior(behavior: JobEndBehavior) -> Option<CancelJob> {
+    match behavior {
+        // AMBIG-12: STOP_ROLLOUT leaves existing executions alone.
+        JobEndBehavior::StopRollout => None,
+        // AMBIG-12: CANCEL cancels QUEUED executions.
+        JobEndBehavior::Cancel => Some(CancelJob { scope: CancelScope::Queued, force_canceled: false }),
+        // AMBIG-12: FORCE_CANCEL also IN_PROGRESS ones.
+        JobEndBehavior::ForceCancel => {
+            Some(CancelJob { scope: CancelScope::QueuedAndInProgress, force_canceled: true })
+        }
+    }
+}
