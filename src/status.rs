@@ -27,6 +27,20 @@ impl fmt::Display for UnknownValue {
 
 impl core::error::Error for UnknownValue {}
 
+/// The six terminal [`ExecutionStatus`] values as one pattern (SPEC 3.1): a `match` on a status
+/// stays exhaustive without listing them again.
+macro_rules! terminal_execution {
+    () => {
+        $crate::status::ExecutionStatus::Succeeded
+            | $crate::status::ExecutionStatus::Failed
+            | $crate::status::ExecutionStatus::TimedOut
+            | $crate::status::ExecutionStatus::Rejected
+            | $crate::status::ExecutionStatus::Removed
+            | $crate::status::ExecutionStatus::Canceled
+    };
+}
+pub(crate) use terminal_execution;
+
 /// Defines a wire enumeration: variants with their exact strings, `ALL`, `as_str`, `FromStr`,
 /// `Display` and (feature `serde`) string (de)serialization.
 macro_rules! wire_enum {
@@ -165,12 +179,7 @@ impl ExecutionStatus {
             // SPEC 3.1: "pending" means QUEUED or IN_PROGRESS.
             Self::Queued | Self::InProgress => true,
             // SPEC 3.1 / DG-NOTIF: the six terminal statuses.
-            Self::Succeeded
-            | Self::Failed
-            | Self::TimedOut
-            | Self::Rejected
-            | Self::Removed
-            | Self::Canceled => false,
+            terminal_execution!() => false,
         }
     }
 
