@@ -87,29 +87,7 @@ macro_rules! wire_enum {
             }
         }
 
-        #[cfg(feature = "serde")]
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        #[cfg(feature = "serde")]
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct V;
-                impl serde::de::Visitor<'_> for V {
-                    type Value = $name;
-                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                        f.write_str(concat!("a ", $shape, " string"))
-                    }
-                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$name, E> {
-                        v.parse().map_err(|_| E::unknown_variant(v, &[$($wire),+]))
-                    }
-                }
-                d.deserialize_str(V)
-            }
-        }
+        crate::macros::serde_as_str!($name, |f| f.write_str(concat!("a ", $shape, " string")), |v| v.parse().map_err(|_| E::unknown_variant(v, &[$($wire),+])));
     };
 }
 
