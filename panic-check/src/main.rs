@@ -8,9 +8,9 @@
 use iot_jobs_core::conformance as table;
 use iot_jobs_core::rules;
 use iot_jobs_core::{
-    Comment, ErrorCode, ExecutionNumber, ExecutionState, ExecutionStatus, FailureType, JobEndBehavior, JobId,
-    JobStatus, NamespaceId, Plane, Policy, ReasonCode, Rejection, RetryableFailureType, StatusDetails,
-    StepTimeout, TargetSelection, ThingName, VersionNumber,
+    Comment, ErrorCode, ExecutionNumber, ExecutionStatus, FailureType, JobEndBehavior, JobId, JobStatus,
+    NamespaceId, ReasonCode, Rejection, RetryableFailureType, StatusDetails, StepTimeout, TargetSelection,
+    ThingName, VersionNumber,
 };
 
 mod agent;
@@ -52,18 +52,19 @@ fn vocabulary(inp: &[u8; 1024]) {
 
 fn rules_and_errors(inp: &[u8; 1024]) {
     let b = &inp[600..700];
-    let job = pick(&JobStatus::ALL, b[0], JobStatus::InProgress);
-    let exec = pick(&ExecutionStatus::ALL, b[1], ExecutionStatus::Queued);
-    let requested = pick(&ExecutionStatus::ALL, b[2], ExecutionStatus::Queued);
-    let selection = pick(&TargetSelection::ALL, b[3], TargetSelection::Snapshot);
-    let force = b[4] & 1 == 1;
-    let version = VersionNumber::new(u64::from_le_bytes([b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12]]))
-        .unwrap_or(VersionNumber::INITIAL);
-    let expected = VersionNumber::new(u64::from(b[13])).ok();
-    let state = ExecutionState { status: exec, version };
-    let policy = Policy { force_cancel_escalates: b[14] & 1 == 1, ..Policy::DEFAULT };
-    let plane = if b[15] & 1 == 1 { Plane::Data } else { Plane::Control };
-    let number = ExecutionNumber::new(u64::from(b[16])).ok();
+    let RuleInputs {
+        job,
+        exec,
+        requested,
+        selection,
+        force,
+        version,
+        expected,
+        state,
+        policy,
+        plane,
+        number,
+    } = RuleInputs::new(b);
 
     let results: [Result<(), Rejection>; 12] = [
         rules::cancel_job(job, force, &policy).map(|c| {

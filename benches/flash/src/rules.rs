@@ -1,26 +1,23 @@
 //! Every decision function of `iot_jobs_core::rules` on opaque inputs (no error formatting).
 
 use iot_jobs_core::rules::{self, Actor};
-use iot_jobs_core::{
-    ExecutionNumber, ExecutionState, ExecutionStatus, JobStatus, Plane, Policy, TargetSelection,
-    VersionNumber,
-};
 
-use crate::{keep, pick};
+use crate::{RuleInputs, keep};
 
 pub fn exercise(b: &[u8; 1024]) {
-    let job = pick(&JobStatus::ALL, b[0], JobStatus::InProgress);
-    let exec = pick(&ExecutionStatus::ALL, b[1], ExecutionStatus::Queued);
-    let requested = pick(&ExecutionStatus::ALL, b[2], ExecutionStatus::Queued);
-    let selection = pick(&TargetSelection::ALL, b[3], TargetSelection::Snapshot);
-    let force = b[4] & 1 == 1;
-    let version = VersionNumber::new(u64::from_le_bytes([b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12]]))
-        .unwrap_or(VersionNumber::INITIAL);
-    let expected = VersionNumber::new(u64::from(b[13])).ok();
-    let state = ExecutionState { status: exec, version };
-    let policy = Policy { force_cancel_escalates: b[14] & 1 == 1, ..Policy::DEFAULT };
-    let plane = if b[15] & 1 == 1 { Plane::Data } else { Plane::Control };
-    let number = ExecutionNumber::new(u64::from(b[16])).ok();
+    let RuleInputs {
+        job,
+        exec,
+        requested,
+        selection,
+        force,
+        version,
+        expected,
+        state,
+        policy,
+        plane,
+        number,
+    } = RuleInputs::new(b);
 
     keep(rules::cancel_job(job, force, &policy).map(|c| rules::cancel_job_execution_effect(exec, c.scope)));
     keep(rules::delete_job(job, force, usize::from(b[17])));
