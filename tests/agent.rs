@@ -233,6 +233,16 @@ impl Service {
         out
     }
 
+    /// Force-deletes execution 1 of (`j`, `t`), then adds `t` to the job's targets again; returns
+    /// the notifications of each step.
+    fn delete_and_rejoin(&mut self, j: &str, t: &str) -> (Vec<Msg>, Vec<Msg>) {
+        let (j, t) = (job(j), thing(t));
+        self.reg.delete_execution(&j, &t, n(1), true, T0, &mut self.sink).unwrap();
+        let deleted = self.notifications();
+        self.reg.add_members(&j, std::slice::from_ref(&t), T0, &mut self.sink).unwrap();
+        (deleted, self.notifications())
+    }
+
     /// The `notify-next` messages of the events so far, rendered from the current state (R15).
     fn notifications(&mut self) -> Vec<Msg> {
         let events = std::mem::take(&mut self.sink.0);
@@ -291,6 +301,15 @@ enum Ev {
 
 fn run(j: &str, number: u64, version: u64, document: &str) -> Ev {
     Ev::Run { job: j.into(), number, version, document: document.into() }
+}
+
+/// What the app hears when its running execution 1 of `job-c` (document `{"op":"c"}`) was
+/// deleted and the job came back under the same number: the loss, then the new run (version 2).
+fn lost_then_run_again() -> [Ev; 2] {
+    [
+        Ev::Lost { job: "job-c".into(), number: 1, reason: LostReason::Deleted },
+        run("job-c", 1, 2, r#"{"op":"c"}"#),
+    ]
 }
 
 fn finished(j: &str, number: u64, status: ExecutionStatus, version: u64) -> Ev {
@@ -662,11 +681,7 @@ fn reused_execution_number_after_deletion_is_a_new_run() {
 
     // The operator deletes the running execution (force), then the thing re-joins the group:
     // the same job comes back with executionNumber 1 (R7: 1 + highest existing) and version 1.
-    let (j, t) = (job("job-c"), thing("dev1"));
-    h.service.reg.delete_execution(&j, &t, n(1), true, T0, &mut h.service.sink).unwrap();
-    let deleted = h.service.notifications();
-    h.service.reg.add_members(&j, std::slice::from_ref(&t), T0, &mut h.service.sink).unwrap();
-    let readded = h.service.notifications();
+    let (deleted, readded) = h.service.delete_and_rejoin("job-c", "dev1");
     assert_eq!((deleted.len(), readded.len()), (1, 1));
     h.deliver(deleted);
     h.deliver(readded);
@@ -679,13 +694,7 @@ fn reused_execution_number_after_deletion_is_a_new_run() {
     assert_eq!(sent[0].topic, "$aws/things/dev1/jobs/job-c/get");
     assert_eq!(sent[0].describe(), (Some(1), false));
     assert!(sent[1].is_start_next());
-    assert_eq!(
-        h.take_events(),
-        [
-            Ev::Lost { job: "job-c".into(), number: 1, reason: LostReason::Deleted },
-            run("job-c", 1, 2, r#"{"op":"c"}"#)
-        ]
-    );
+    assert_eq!(h.take_events(), lost_then_run_again());
 }
 
 #[test]
@@ -696,19 +705,10 @@ fn reused_number_notified_alone_while_running_is_checked_then_run() {
     h.notify();
     h.pump();
     h.take_events();
-    let (j, t) = (job("job-c"), thing("dev1"));
-    h.service.reg.delete_execution(&j, &t, n(1), true, T0, &mut h.service.sink).unwrap();
-    h.service.notifications(); // lost on the way
-    h.service.reg.add_members(&j, std::slice::from_ref(&t), T0, &mut h.service.sink).unwrap();
-    h.notify();
+    let (_lost_on_the_way, readded) = h.service.delete_and_rejoin("job-c", "dev1");
+    h.deliver(readded);
     h.pump();
-    assert_eq!(
-        h.take_events(),
-        [
-            Ev::Lost { job: "job-c".into(), number: 1, reason: LostReason::Deleted },
-            run("job-c", 1, 2, r#"{"op":"c"}"#)
-        ]
-    );
+    assert_eq!(h.take_events(), lost_then_run_again());
 }
 
 #[test]
