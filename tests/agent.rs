@@ -303,6 +303,17 @@ fn run(j: &str, number: u64, version: u64, document: &str) -> Ev {
     Ev::Run { job: j.into(), number, version, document: document.into() }
 }
 
+/// A device `dev1` whose agent runs execution 1 of the CONTINUOUS job `job-c` (document
+/// `{"op":"c"}`).
+fn running_job_c() -> Harness<256> {
+    let mut h: Harness<256> = Harness::new(&["dev1"]);
+    h.pump();
+    h.service.create_job("job-c", r#"{"op":"c"}"#, TargetSelection::Continuous, &["dev1"]);
+    h.notify();
+    h.pump();
+    h
+}
+
 /// What the app hears when its running execution 1 of `job-c` (document `{"op":"c"}`) was
 /// deleted and the job came back under the same number: the loss, then the new run (version 2).
 fn lost_then_run_again() -> [Ev; 2] {
@@ -671,11 +682,7 @@ fn duplicate_notify_next_does_not_run_the_job_twice() {
 
 #[test]
 fn reused_execution_number_after_deletion_is_a_new_run() {
-    let mut h: Harness<256> = Harness::new(&["dev1"]);
-    h.pump();
-    h.service.create_job("job-c", r#"{"op":"c"}"#, TargetSelection::Continuous, &["dev1"]);
-    h.notify();
-    h.pump();
+    let mut h = running_job_c();
     assert_eq!(h.take_events(), [run("job-c", 1, 2, r#"{"op":"c"}"#)]);
     h.take_sent();
 
@@ -699,11 +706,7 @@ fn reused_execution_number_after_deletion_is_a_new_run() {
 
 #[test]
 fn reused_number_notified_alone_while_running_is_checked_then_run() {
-    let mut h: Harness<256> = Harness::new(&["dev1"]);
-    h.pump();
-    h.service.create_job("job-c", r#"{"op":"c"}"#, TargetSelection::Continuous, &["dev1"]);
-    h.notify();
-    h.pump();
+    let mut h = running_job_c();
     h.take_events();
     let (_lost_on_the_way, readded) = h.service.delete_and_rejoin("job-c", "dev1");
     h.deliver(readded);
@@ -713,11 +716,7 @@ fn reused_number_notified_alone_while_running_is_checked_then_run() {
 
 #[test]
 fn a_new_execution_number_of_the_same_job_is_a_new_run() {
-    let mut h: Harness<256> = Harness::new(&["dev1"]);
-    h.pump();
-    h.service.create_job("job-c", r#"{"op":"c"}"#, TargetSelection::Continuous, &["dev1"]);
-    h.notify();
-    h.pump();
+    let mut h = running_job_c();
     h.report(ExecutionStatus::Failed, &[("why", "disk")]);
     h.notify();
     // The thing re-joins: execution 2 of the same job (SPEC T13).
