@@ -317,10 +317,11 @@ fn running_job_c() -> Harness<256> {
 /// What the app hears when its running execution 1 of `job-c` (document `{"op":"c"}`) was
 /// deleted and the job came back under the same number: the loss, then the new run (version 2).
 fn lost_then_run_again() -> [Ev; 2] {
-    [
-        Ev::Lost { job: "job-c".into(), number: 1, reason: LostReason::Deleted },
-        run("job-c", 1, 2, r#"{"op":"c"}"#),
-    ]
+    [lost("job-c", 1, LostReason::Deleted), run("job-c", 1, 2, r#"{"op":"c"}"#)]
+}
+
+fn lost(j: &str, number: u64, reason: LostReason) -> Ev {
+    Ev::Lost { job: j.into(), number, reason }
 }
 
 fn finished(j: &str, number: u64, status: ExecutionStatus, version: u64) -> Ev {
@@ -838,7 +839,7 @@ fn deleted_job_is_lost() {
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].update(), (IN_PROGRESS, Some(2), Some(1), vec![]));
     assert!(sent[1].is_start_next());
-    assert_eq!(h.take_events(), [Ev::Lost { job: "job-a".into(), number: 1, reason: LostReason::Deleted }]);
+    assert_eq!(h.take_events(), [lost("job-a", 1, LostReason::Deleted)]);
 }
 
 #[test]
@@ -850,7 +851,7 @@ fn deleted_job_noticed_from_notify_next() {
     let sent = h.take_sent();
     assert_eq!(sent[0].topic, "$aws/things/dev1/jobs/job-a/get");
     assert!(sent[1].is_start_next());
-    assert_eq!(h.take_events(), [Ev::Lost { job: "job-a".into(), number: 1, reason: LostReason::Deleted }]);
+    assert_eq!(h.take_events(), [lost("job-a", 1, LostReason::Deleted)]);
 }
 
 /// A golden ErrorResponse.
@@ -943,10 +944,7 @@ fn throttled_update_is_retried_after_backoff_invalid_request_is_not() {
     let sent = h.transmit();
     h.agent.handle(at, topic, &rejection("InvalidRequest", &sent[0].token(), None)).unwrap();
     h.collect();
-    assert_eq!(
-        h.take_events(),
-        [Ev::Lost { job: "job-a".into(), number: 1, reason: LostReason::Refused(ErrorCode::InvalidRequest) }]
-    );
+    assert_eq!(h.take_events(), [lost("job-a", 1, LostReason::Refused(ErrorCode::InvalidRequest))]);
     let sent = h.transmit();
     assert_eq!(sent.len(), 1);
     assert!(sent[0].is_start_next(), "no retry of the update");
@@ -974,11 +972,7 @@ fn update_retries_exhausted_loses_the_job() {
     h.collect();
     assert_eq!(
         h.take_events(),
-        [Ev::Lost {
-            job: "job-a".into(),
-            number: 1,
-            reason: LostReason::RetriesExhausted { last: Some(ErrorCode::InternalError) }
-        }]
+        [lost("job-a", 1, LostReason::RetriesExhausted { last: Some(ErrorCode::InternalError) })]
     );
     assert!(h.transmit()[0].is_start_next());
 }
@@ -1362,14 +1356,7 @@ fn a_version_rejection_without_state_is_refused_not_retried() {
     let topic = "$aws/things/dev1/jobs/job-a/update/rejected";
     h.agent.handle(T0, topic, &rejection("VersionMismatch", &sent[0].token(), None)).unwrap();
     h.collect();
-    assert_eq!(
-        h.take_events(),
-        [Ev::Lost {
-            job: "job-a".into(),
-            number: 1,
-            reason: LostReason::Refused(ErrorCode::VersionMismatch)
-        }]
-    );
+    assert_eq!(h.take_events(), [lost("job-a", 1, LostReason::Refused(ErrorCode::VersionMismatch))]);
 }
 
 #[test]
@@ -1390,10 +1377,6 @@ fn repeated_version_mismatches_give_up_within_the_attempt_budget() {
     h.collect();
     assert_eq!(
         h.take_events(),
-        [Ev::Lost {
-            job: "job-a".into(),
-            number: 1,
-            reason: LostReason::RetriesExhausted { last: Some(ErrorCode::VersionMismatch) }
-        }]
+        [lost("job-a", 1, LostReason::RetriesExhausted { last: Some(ErrorCode::VersionMismatch) })]
     );
 }
