@@ -253,7 +253,7 @@ impl core::error::Error for WireError {}
 impl From<json::Error> for WireError {
     fn from(e: json::Error) -> Self {
         // Only `JsonStr::unescape_into` reports it, and only for the scratch buffer.
-        if e == json::Error::BufferTooSmall { Self::ScratchTooSmall } else { Self::Json(e) }
+        if let json::Error::BufferTooSmall = e { Self::ScratchTooSmall } else { Self::Json(e) }
     }
 }
 

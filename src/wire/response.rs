@@ -48,7 +48,9 @@ impl<'a> GetPendingResponse<'a> {
         w.begin_object()?;
         write_summaries(w, "inProgressJobs", &self.in_progress_jobs)?;
         write_summaries(w, "queuedJobs", &self.queued_jobs)?;
-        end_accepted(w, self.timestamp, self.client_token, flavor)
+        put_response_timestamp(w, self.timestamp, flavor)?;
+        put_client_token(w, self.client_token, flavor)?;
+        Ok(w.end_object()?)
     }
 }
 
@@ -84,7 +86,9 @@ impl<'a> ExecutionResponse<'a> {
             w.key("execution")?;
             execution.write(w, flavor)?;
         }
-        end_accepted(w, self.timestamp, self.client_token, flavor)
+        put_response_timestamp(w, self.timestamp, flavor)?;
+        put_client_token(w, self.client_token, flavor)?;
+        Ok(w.end_object()?)
     }
 }
 
@@ -124,7 +128,9 @@ impl<'a> UpdateResponse<'a> {
             state.write(w)?;
         }
         write_document(w, self.job_document, flavor)?;
-        end_accepted(w, self.timestamp, self.client_token, flavor)
+        put_response_timestamp(w, self.timestamp, flavor)?;
+        put_client_token(w, self.client_token, flavor)?;
+        Ok(w.end_object()?)
     }
 }
 
@@ -295,17 +301,4 @@ fn write_summaries(
         summary.write(w)?;
     }
     Ok(w.end_array()?)
-}
-
-/// Writes the members every accepted response ends with, `timestamp` and `clientToken` (MQTT
-/// only; see [`Flavor`]), and closes the object.
-fn end_accepted(
-    w: &mut Writer<'_>,
-    timestamp: Option<Timestamp>,
-    client_token: Option<&str>,
-    flavor: Flavor,
-) -> Result<(), WireError> {
-    put_response_timestamp(w, timestamp, flavor)?;
-    put_client_token(w, client_token, flavor)?;
-    Ok(w.end_object()?)
 }
