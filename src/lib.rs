@@ -20,6 +20,7 @@ pub mod error;
 pub mod field;
 pub mod id;
 mod json;
+mod macros;
 pub mod policy;
 pub mod registry;
 pub mod rules;

@@ -27,6 +27,20 @@ impl fmt::Display for UnknownValue {
 
 impl core::error::Error for UnknownValue {}
 
+/// The six terminal [`ExecutionStatus`] values as one pattern (SPEC 3.1): a `match` on a status
+/// stays exhaustive without listing them again.
+macro_rules! terminal_execution {
+    () => {
+        $crate::status::ExecutionStatus::Succeeded
+            | $crate::status::ExecutionStatus::Failed
+            | $crate::status::ExecutionStatus::TimedOut
+            | $crate::status::ExecutionStatus::Rejected
+            | $crate::status::ExecutionStatus::Removed
+            | $crate::status::ExecutionStatus::Canceled
+    };
+}
+pub(crate) use terminal_execution;
+
 /// Defines a wire enumeration: variants with their exact strings, `ALL`, `as_str`, `FromStr`,
 /// `Display` and (feature `serde`) string (de)serialization.
 macro_rules! wire_enum {
@@ -73,29 +87,7 @@ macro_rules! wire_enum {
             }
         }
 
-        #[cfg(feature = "serde")]
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        #[cfg(feature = "serde")]
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct V;
-                impl serde::de::Visitor<'_> for V {
-                    type Value = $name;
-                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                        f.write_str(concat!("a ", $shape, " string"))
-                    }
-                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$name, E> {
-                        v.parse().map_err(|_| E::unknown_variant(v, &[$($wire),+]))
-                    }
-                }
-                d.deserialize_str(V)
-            }
-        }
+        crate::macros::serde_as_str!($name, |f| f.write_str(concat!("a ", $shape, " string")), |v| v.parse().map_err(|_| E::unknown_variant(v, &[$($wire),+])));
     };
 }
 
@@ -165,12 +157,7 @@ impl ExecutionStatus {
             // SPEC 3.1: "pending" means QUEUED or IN_PROGRESS.
             Self::Queued | Self::InProgress => true,
             // SPEC 3.1 / DG-NOTIF: the six terminal statuses.
-            Self::Succeeded
-            | Self::Failed
-            | Self::TimedOut
-            | Self::Rejected
-            | Self::Removed
-            | Self::Canceled => false,
+            terminal_execution!() => false,
         }
     }
 

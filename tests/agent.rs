@@ -233,6 +233,16 @@ impl Service {
         out
     }
 
+    /// Force-deletes execution 1 of (`j`, `t`), then adds `t` to the job's targets again; returns
+    /// the notifications of each step.
+    fn delete_and_rejoin(&mut self, j: &str, t: &str) -> (Vec<Msg>, Vec<Msg>) {
+        let (j, t) = (job(j), thing(t));
+        self.reg.delete_execution(&j, &t, n(1), true, T0, &mut self.sink).unwrap();
+        let deleted = self.notifications();
+        self.reg.add_members(&j, std::slice::from_ref(&t), T0, &mut self.sink).unwrap();
+        (deleted, self.notifications())
+    }
+
     /// The `notify-next` messages of the events so far, rendered from the current state (R15).
     fn notifications(&mut self) -> Vec<Msg> {
         let events = std::mem::take(&mut self.sink.0);
@@ -291,6 +301,27 @@ enum Ev {
 
 fn run(j: &str, number: u64, version: u64, document: &str) -> Ev {
     Ev::Run { job: j.into(), number, version, document: document.into() }
+}
+
+/// A device `dev1` whose agent runs execution 1 of the CONTINUOUS job `job-c` (document
+/// `{"op":"c"}`).
+fn running_job_c() -> Harness<256> {
+    let mut h: Harness<256> = Harness::new(&["dev1"]);
+    h.pump();
+    h.service.create_job("job-c", r#"{"op":"c"}"#, TargetSelection::Continuous, &["dev1"]);
+    h.notify();
+    h.pump();
+    h
+}
+
+/// What the app hears when its running execution 1 of `job-c` (document `{"op":"c"}`) was
+/// deleted and the job came back under the same number: the loss, then the new run (version 2).
+fn lost_then_run_again() -> [Ev; 2] {
+    [lost("job-c", 1, LostReason::Deleted), run("job-c", 1, 2, r#"{"op":"c"}"#)]
+}
+
+fn lost(j: &str, number: u64, reason: LostReason) -> Ev {
+    Ev::Lost { job: j.into(), number, reason }
 }
 
 fn finished(j: &str, number: u64, status: ExecutionStatus, version: u64) -> Ev {
@@ -652,21 +683,13 @@ fn duplicate_notify_next_does_not_run_the_job_twice() {
 
 #[test]
 fn reused_execution_number_after_deletion_is_a_new_run() {
-    let mut h: Harness<256> = Harness::new(&["dev1"]);
-    h.pump();
-    h.service.create_job("job-c", r#"{"op":"c"}"#, TargetSelection::Continuous, &["dev1"]);
-    h.notify();
-    h.pump();
+    let mut h = running_job_c();
     assert_eq!(h.take_events(), [run("job-c", 1, 2, r#"{"op":"c"}"#)]);
     h.take_sent();
 
     // The operator deletes the running execution (force), then the thing re-joins the group:
     // the same job comes back with executionNumber 1 (R7: 1 + highest existing) and version 1.
-    let (j, t) = (job("job-c"), thing("dev1"));
-    h.service.reg.delete_execution(&j, &t, n(1), true, T0, &mut h.service.sink).unwrap();
-    let deleted = h.service.notifications();
-    h.service.reg.add_members(&j, std::slice::from_ref(&t), T0, &mut h.service.sink).unwrap();
-    let readded = h.service.notifications();
+    let (deleted, readded) = h.service.delete_and_rejoin("job-c", "dev1");
     assert_eq!((deleted.len(), readded.len()), (1, 1));
     h.deliver(deleted);
     h.deliver(readded);
@@ -679,45 +702,22 @@ fn reused_execution_number_after_deletion_is_a_new_run() {
     assert_eq!(sent[0].topic, "$aws/things/dev1/jobs/job-c/get");
     assert_eq!(sent[0].describe(), (Some(1), false));
     assert!(sent[1].is_start_next());
-    assert_eq!(
-        h.take_events(),
-        [
-            Ev::Lost { job: "job-c".into(), number: 1, reason: LostReason::Deleted },
-            run("job-c", 1, 2, r#"{"op":"c"}"#)
-        ]
-    );
+    assert_eq!(h.take_events(), lost_then_run_again());
 }
 
 #[test]
 fn reused_number_notified_alone_while_running_is_checked_then_run() {
-    let mut h: Harness<256> = Harness::new(&["dev1"]);
-    h.pump();
-    h.service.create_job("job-c", r#"{"op":"c"}"#, TargetSelection::Continuous, &["dev1"]);
-    h.notify();
-    h.pump();
+    let mut h = running_job_c();
     h.take_events();
-    let (j, t) = (job("job-c"), thing("dev1"));
-    h.service.reg.delete_execution(&j, &t, n(1), true, T0, &mut h.service.sink).unwrap();
-    h.service.notifications(); // lost on the way
-    h.service.reg.add_members(&j, std::slice::from_ref(&t), T0, &mut h.service.sink).unwrap();
-    h.notify();
+    let (_lost_on_the_way, readded) = h.service.delete_and_rejoin("job-c", "dev1");
+    h.deliver(readded);
     h.pump();
-    assert_eq!(
-        h.take_events(),
-        [
-            Ev::Lost { job: "job-c".into(), number: 1, reason: LostReason::Deleted },
-            run("job-c", 1, 2, r#"{"op":"c"}"#)
-        ]
-    );
+    assert_eq!(h.take_events(), lost_then_run_again());
 }
 
 #[test]
 fn a_new_execution_number_of_the_same_job_is_a_new_run() {
-    let mut h: Harness<256> = Harness::new(&["dev1"]);
-    h.pump();
-    h.service.create_job("job-c", r#"{"op":"c"}"#, TargetSelection::Continuous, &["dev1"]);
-    h.notify();
-    h.pump();
+    let mut h = running_job_c();
     h.report(ExecutionStatus::Failed, &[("why", "disk")]);
     h.notify();
     // The thing re-joins: execution 2 of the same job (SPEC T13).
@@ -839,7 +839,7 @@ fn deleted_job_is_lost() {
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].update(), (IN_PROGRESS, Some(2), Some(1), vec![]));
     assert!(sent[1].is_start_next());
-    assert_eq!(h.take_events(), [Ev::Lost { job: "job-a".into(), number: 1, reason: LostReason::Deleted }]);
+    assert_eq!(h.take_events(), [lost("job-a", 1, LostReason::Deleted)]);
 }
 
 #[test]
@@ -851,7 +851,7 @@ fn deleted_job_noticed_from_notify_next() {
     let sent = h.take_sent();
     assert_eq!(sent[0].topic, "$aws/things/dev1/jobs/job-a/get");
     assert!(sent[1].is_start_next());
-    assert_eq!(h.take_events(), [Ev::Lost { job: "job-a".into(), number: 1, reason: LostReason::Deleted }]);
+    assert_eq!(h.take_events(), [lost("job-a", 1, LostReason::Deleted)]);
 }
 
 /// A golden ErrorResponse.
@@ -944,10 +944,7 @@ fn throttled_update_is_retried_after_backoff_invalid_request_is_not() {
     let sent = h.transmit();
     h.agent.handle(at, topic, &rejection("InvalidRequest", &sent[0].token(), None)).unwrap();
     h.collect();
-    assert_eq!(
-        h.take_events(),
-        [Ev::Lost { job: "job-a".into(), number: 1, reason: LostReason::Refused(ErrorCode::InvalidRequest) }]
-    );
+    assert_eq!(h.take_events(), [lost("job-a", 1, LostReason::Refused(ErrorCode::InvalidRequest))]);
     let sent = h.transmit();
     assert_eq!(sent.len(), 1);
     assert!(sent[0].is_start_next(), "no retry of the update");
@@ -975,11 +972,7 @@ fn update_retries_exhausted_loses_the_job() {
     h.collect();
     assert_eq!(
         h.take_events(),
-        [Ev::Lost {
-            job: "job-a".into(),
-            number: 1,
-            reason: LostReason::RetriesExhausted { last: Some(ErrorCode::InternalError) }
-        }]
+        [lost("job-a", 1, LostReason::RetriesExhausted { last: Some(ErrorCode::InternalError) })]
     );
     assert!(h.transmit()[0].is_start_next());
 }
@@ -1363,14 +1356,7 @@ fn a_version_rejection_without_state_is_refused_not_retried() {
     let topic = "$aws/things/dev1/jobs/job-a/update/rejected";
     h.agent.handle(T0, topic, &rejection("VersionMismatch", &sent[0].token(), None)).unwrap();
     h.collect();
-    assert_eq!(
-        h.take_events(),
-        [Ev::Lost {
-            job: "job-a".into(),
-            number: 1,
-            reason: LostReason::Refused(ErrorCode::VersionMismatch)
-        }]
-    );
+    assert_eq!(h.take_events(), [lost("job-a", 1, LostReason::Refused(ErrorCode::VersionMismatch))]);
 }
 
 #[test]
@@ -1391,10 +1377,6 @@ fn repeated_version_mismatches_give_up_within_the_attempt_budget() {
     h.collect();
     assert_eq!(
         h.take_events(),
-        [Ev::Lost {
-            job: "job-a".into(),
-            number: 1,
-            reason: LostReason::RetriesExhausted { last: Some(ErrorCode::VersionMismatch) }
-        }]
+        [lost("job-a", 1, LostReason::RetriesExhausted { last: Some(ErrorCode::VersionMismatch) })]
     );
 }

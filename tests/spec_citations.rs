@@ -38,6 +38,16 @@ impl Prose {
         self.chars.push(c);
         self.lines.push(line);
     }
+
+    /// Adds one character of a multi-line piece: a newline is a space that ends `line`.
+    fn push_source(&mut self, c: char, line: &mut usize) {
+        if c == '\n' {
+            self.push(' ', *line);
+            *line += 1;
+        } else {
+            self.push(c, *line);
+        }
+    }
 }
 
 /// One citation: where it is, what it says, and the anchor it names.
@@ -102,12 +112,7 @@ fn rust_prose(src: &str) -> Vec<Prose> {
                     }
                     continue;
                 }
-                if cs[i] == '\n' {
-                    p.push(' ', line);
-                    line += 1;
-                } else {
-                    p.push(cs[i], line);
-                }
+                p.push_source(cs[i], &mut line);
                 i += 1;
             }
             out.push(p);
@@ -137,12 +142,7 @@ fn rust_prose(src: &str) -> Vec<Prose> {
                         k += 1 + hashes;
                         break;
                     }
-                    if cs[k] == '\n' {
-                        p.push(' ', line);
-                        line += 1;
-                    } else {
-                        p.push(cs[k], line);
-                    }
+                    p.push_source(cs[k], &mut line);
                     k += 1;
                 }
                 out.push(p);
@@ -164,12 +164,7 @@ fn rust_prose(src: &str) -> Vec<Prose> {
                     i += 1;
                     continue;
                 }
-                if cs[i] == '\n' {
-                    p.push(' ', line);
-                    line += 1;
-                } else {
-                    p.push(cs[i], line);
-                }
+                p.push_source(cs[i], &mut line);
                 i += 1;
             }
             out.push(p);
@@ -228,12 +223,7 @@ fn python_prose(src: &str) -> Vec<Prose> {
                     i += quote_len;
                     break;
                 }
-                if cs[i] == '\n' {
-                    p.push(' ', line);
-                    line += 1;
-                } else {
-                    p.push(cs[i], line);
-                }
+                p.push_source(cs[i], &mut line);
                 i += 1;
             }
             out.push(p);

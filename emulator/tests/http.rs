@@ -82,6 +82,16 @@ impl Emu {
     async fn thing(&self, name: &str) {
         self.ctl("POST", &format!("/things/{name}"), Some(json!({}))).await.ok();
     }
+    /// AddThingToThingGroup, which must succeed.
+    async fn join(&self, group: &str, thing: &str) {
+        let body = json!({"thingGroupName": group, "thingName": thing});
+        self.ctl("PUT", "/thing-groups/addThingToThingGroup", Some(body)).await.ok();
+    }
+    /// RemoveThingFromThingGroup, which must succeed.
+    async fn leave(&self, group: &str, thing: &str) {
+        let body = json!({"thingGroupName": group, "thingName": thing});
+        self.ctl("PUT", "/thing-groups/removeThingFromThingGroup", Some(body)).await.ok();
+    }
     async fn job(&self, id: &str, targets: &[&str], extra: Value) -> Got {
         let targets: Vec<String> = targets
             .iter()
@@ -206,13 +216,7 @@ async fn job_lifecycle_with_a_device() {
         e.thing(t).await;
     }
     e.ctl("POST", "/thing-groups/g", Some(json!({}))).await.ok();
-    e.ctl(
-        "PUT",
-        "/thing-groups/addThingToThingGroup",
-        Some(json!({"thingGroupName": "g", "thingName": "t2"})),
-    )
-    .await
-    .ok();
+    e.join("g", "t2").await;
     let created = e
         .job(
             "j1",
@@ -573,33 +577,15 @@ async fn continuous_jobs_follow_group_membership() {
         e.thing(t).await;
     }
     e.ctl("POST", "/thing-groups/g", Some(json!({}))).await.ok();
-    e.ctl(
-        "PUT",
-        "/thing-groups/addThingToThingGroup",
-        Some(json!({"thingGroupName": "g", "thingName": "t1"})),
-    )
-    .await
-    .ok();
+    e.join("g", "t1").await;
     e.job("c1", &["group:g"], json!({"targetSelection": "CONTINUOUS"})).await.ok();
     e.job("s1", &["group:g"], json!({})).await.ok();
     // A join rolls out the CONTINUOUS job only.
-    e.ctl(
-        "PUT",
-        "/thing-groups/addThingToThingGroup",
-        Some(json!({"thingGroupName": "g", "thingName": "t2"})),
-    )
-    .await
-    .ok();
+    e.join("g", "t2").await;
     assert_eq!(e.exec_status("t2", "c1").await, "QUEUED");
     e.ctl("GET", "/things/t2/jobs/s1", None).await.err(404, "ResourceNotFoundException");
     // A leave removes it (SPEC T10).
-    e.ctl(
-        "PUT",
-        "/thing-groups/removeThingFromThingGroup",
-        Some(json!({"thingGroupName": "g", "thingName": "t2"})),
-    )
-    .await
-    .ok();
+    e.leave("g", "t2").await;
     assert_eq!(e.exec_status("t2", "c1").await, "REMOVED");
     // AssociateTargetsWithJob: CONTINUOUS only (SPEC §2).
     let t = json!({"targets": [format!("{ARN}:thing/t2")]});
@@ -773,14 +759,7 @@ async fn state_file_keeps_every_accepted_change() {
     first.thing("t1").await;
     first.thing("t2").await;
     first.ctl("POST", "/thing-groups/g", Some(json!({}))).await.ok();
-    first
-        .ctl(
-            "PUT",
-            "/thing-groups/addThingToThingGroup",
-            Some(json!({"thingGroupName": "g", "thingName": "t2"})),
-        )
-        .await
-        .ok();
+    first.join("g", "t2").await;
     first.job("j1", &["t1", "group:g"], json!({"description": "kept"})).await.ok();
     first.update("t1", "j1", json!({"status": "IN_PROGRESS", "statusDetails": {"p": "1"}})).await.ok();
     first.job("j2", &["t1"], json!({})).await.ok();
@@ -871,13 +850,7 @@ async fn a_continuous_job_on_an_empty_group_rolls_out_to_members_that_join_later
     // A SNAPSHOT job on an empty group has nothing to do: it completes at once.
     e.job("s1", &["group:empty"], json!({})).await.ok();
     assert_eq!(e.job_status("s1").await, "COMPLETED");
-    e.ctl(
-        "PUT",
-        "/thing-groups/addThingToThingGroup",
-        Some(json!({"thingGroupName": "empty", "thingName": "t1"})),
-    )
-    .await
-    .ok();
+    e.join("empty", "t1").await;
     assert_eq!(e.exec_status("t1", "c1").await, "QUEUED");
 }
 

@@ -5,33 +5,18 @@ use core::hint::black_box;
 
 use iot_jobs_core::__json::{BufferFull, Error, Kind, Reader, Writer};
 
-use crate::{JSON_BUF, TEXT, opaque};
+use crate::{Fmt, JSON_BUF, TEXT, opaque};
 
 /// Turns a result into a plain integer (never black-box an enum itself).
 fn code<T>(r: Result<T, Error>, ok: impl FnOnce(T) -> usize) -> usize {
     match r {
         Ok(v) => ok(v),
         Err(e) => {
-            let mut out = Fmt { buf: [0; 48], len: 0 };
+            let mut out = Fmt::<48>::new();
             let _ = write!(out, "{e}");
             black_box(&out.buf);
             e.offset().unwrap_or(usize::MAX)
         }
-    }
-}
-
-struct Fmt {
-    buf: [u8; 48],
-    len: usize,
-}
-
-impl core::fmt::Write for Fmt {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        for &b in s.as_bytes() {
-            *self.buf.get_mut(self.len).ok_or(core::fmt::Error)? = b;
-            self.len = self.len.wrapping_add(1);
-        }
-        Ok(())
     }
 }
 
@@ -118,7 +103,7 @@ pub fn exercise_writer(input: &[u8], ops: &[u8]) {
                 Ok(())
             }
             _ => {
-                let mut out = Fmt { buf: [0; 48], len: 0 };
+                let mut out = Fmt::<48>::new();
                 let _ = write!(out, "{}", BufferFull);
                 black_box(&out.buf);
                 Ok(())

@@ -8,9 +8,9 @@
 use iot_jobs_core::conformance as table;
 use iot_jobs_core::rules;
 use iot_jobs_core::{
-    Comment, ErrorCode, ExecutionNumber, ExecutionState, ExecutionStatus, FailureType, JobEndBehavior, JobId,
-    JobStatus, NamespaceId, Plane, Policy, ReasonCode, Rejection, RetryableFailureType, StatusDetails,
-    StepTimeout, TargetSelection, ThingName, VersionNumber,
+    Comment, ErrorCode, ExecutionNumber, ExecutionStatus, FailureType, JobEndBehavior, JobId, JobStatus,
+    NamespaceId, ReasonCode, Rejection, RetryableFailureType, StatusDetails, StepTimeout, TargetSelection,
+    ThingName, VersionNumber,
 };
 
 mod agent;
@@ -52,59 +52,48 @@ fn vocabulary(inp: &[u8; 1024]) {
 
 fn rules_and_errors(inp: &[u8; 1024]) {
     let b = &inp[600..700];
-    let job = pick(&JobStatus::ALL, b[0], JobStatus::InProgress);
-    let exec = pick(&ExecutionStatus::ALL, b[1], ExecutionStatus::Queued);
-    let requested = pick(&ExecutionStatus::ALL, b[2], ExecutionStatus::Queued);
-    let selection = pick(&TargetSelection::ALL, b[3], TargetSelection::Snapshot);
-    let force = b[4] & 1 == 1;
-    let version = VersionNumber::new(u64::from_le_bytes([b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12]]))
-        .unwrap_or(VersionNumber::INITIAL);
-    let expected = VersionNumber::new(u64::from(b[13])).ok();
-    let state = ExecutionState { status: exec, version };
-    let policy = Policy { force_cancel_escalates: b[14] & 1 == 1, ..Policy::DEFAULT };
-    let plane = if b[15] & 1 == 1 { Plane::Data } else { Plane::Control };
-    let number = ExecutionNumber::new(u64::from(b[16])).ok();
+    let r = RuleInputs::new(b);
 
     let results: [Result<(), Rejection>; 12] = [
-        rules::cancel_job(job, force, &policy).map(|c| {
-            keep(rules::cancel_job_execution_effect(exec, c.scope));
+        rules::cancel_job(r.job, r.force, &r.policy).map(|c| {
+            keep(rules::cancel_job_execution_effect(r.exec, c.scope));
         }),
-        rules::delete_job(job, force, usize::from(b[17])),
-        rules::cancel_execution(state, force, expected).map(|c| {
+        rules::delete_job(r.job, r.force, usize::from(b[17])),
+        rules::cancel_execution(r.state, r.force, r.expected).map(|c| {
             keep(c.force_canceled);
         }),
-        rules::delete_execution(state, force, &policy),
-        rules::update_execution(state, requested, expected, &policy).map(|s| {
+        rules::delete_execution(r.state, r.force, &r.policy),
+        rules::update_execution(r.state, r.requested, r.expected, &r.policy).map(|s| {
             keep(s);
         }),
-        rules::start_next(if b[18] & 1 == 1 { Some(state) } else { None }).map(|s| {
+        rules::start_next(if b[18] & 1 == 1 { Some(r.state) } else { None }).map(|s| {
             keep(s);
         }),
-        rules::describe_execution(state, plane, &policy),
-        rules::version_after(version, rules::Actor::Device, &policy).map(|v| {
+        rules::describe_execution(r.state, r.plane, &r.policy),
+        rules::version_after(r.version, rules::Actor::Device, &r.policy).map(|v| {
             keep(v);
         }),
-        rules::next_execution_number(number, number, &policy).map(|n| {
+        rules::next_execution_number(r.number, r.number, &r.policy).map(|n| {
             keep(n);
         }),
-        rules::associate_targets(job, selection, usize::from(b[19])),
-        rules::job_id_available(if b[20] & 1 == 1 { Some(job) } else { None }),
+        rules::associate_targets(r.job, r.selection, usize::from(b[19])),
+        rules::job_id_available(if b[20] & 1 == 1 { Some(r.job) } else { None }),
         Ok(()),
     ];
-    for r in results {
-        if let Err(e) = r {
+    for result in results {
+        if let Err(e) = result {
             keep((
-                e.exception_name(plane),
-                e.http_status(plane),
+                e.exception_name(r.plane),
+                e.http_status(r.plane),
                 e.error_code().as_str(),
                 e.execution_state(),
             ));
         }
     }
-    keep(rules::create_job(force));
-    keep(rules::pending_rank(exec));
-    keep(rules::remove_target(exec, &policy));
-    keep(rules::job_completes(job, selection, force, b[21] & 1 == 1));
+    keep(rules::create_job(r.force));
+    keep(rules::pending_rank(r.exec));
+    keep(rules::remove_target(r.exec, &r.policy));
+    keep(rules::job_completes(r.job, r.selection, r.force, b[21] & 1 == 1));
     keep(table::DELETE_JOB_EXECUTION.get(usize::from(b[22])).map(|r| r.outcome));
 }
 

@@ -12,21 +12,7 @@ use iot_jobs_core::wire::{
     StatusDetailsBuf, UpdateRequest, UpdateResponse, WireError,
 };
 
-/// A `fmt::Write` into a fixed buffer.
-struct Fmt {
-    buf: [u8; 96],
-    len: usize,
-}
-
-impl core::fmt::Write for Fmt {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        for &b in s.as_bytes() {
-            *self.buf.get_mut(self.len).ok_or(core::fmt::Error)? = b;
-            self.len = self.len.wrapping_add(1);
-        }
-        Ok(())
-    }
-}
+use crate::Fmt;
 
 /// Turns a result into a plain integer (never black-box an enum itself): the output length, or
 /// the error's message and code.
@@ -41,7 +27,7 @@ fn code(r: Result<&[u8], WireError>) -> usize {
 }
 
 fn error(e: WireError) -> usize {
-    let mut text = Fmt { buf: [0; 96], len: 0 };
+    let mut text = Fmt::<96>::new();
     let _ = write!(text, "{e}");
     black_box(&text.buf);
     black_box(e.error_code().as_str()).len()

@@ -9,7 +9,7 @@ use super::events::MISSING_EXECUTION;
 use super::slab::{Entry, Ix, Links, List, Slab, Slots};
 use super::storage::Storage;
 use crate::error::Rejection;
-use crate::status::ExecutionStatus;
+use crate::status::{ExecutionStatus, terminal_execution};
 
 /// The field of a `T` that holds its links in one kind of list.
 pub(super) trait Link<T> {
@@ -168,12 +168,7 @@ impl<S: Storage> Registry<S> {
         let in_progress = match status {
             ExecutionStatus::InProgress => true,
             ExecutionStatus::Queued => false,
-            ExecutionStatus::Succeeded
-            | ExecutionStatus::Failed
-            | ExecutionStatus::TimedOut
-            | ExecutionStatus::Rejected
-            | ExecutionStatus::Removed
-            | ExecutionStatus::Canceled => return Ok(()),
+            terminal_execution!() => return Ok(()),
         };
         let list = if in_progress { t.in_progress } else { t.queued };
         // SPEC 7.2, T2: each list in queue (creation) order, which is the order of the thing's

@@ -110,6 +110,12 @@ impl<S: Storage> Registry<S> {
         self.job_index(id).ok_or(Rejection::NotFound(Resource::Job))
     }
 
+    /// The job named `id`: its position and its entry.
+    pub(super) fn find_job_entry(&self, id: &JobId) -> Result<(JobIx, &JobEntry), Rejection> {
+        let j = self.find_job(id)?;
+        Ok((j, self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?))
+    }
+
     /// The execution of (job, thing) with `number`, or the newest.
     pub(super) fn find_execution(
         &self,

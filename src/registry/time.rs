@@ -194,23 +194,9 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
-        let queued = self
-            .job_executions(j)
-            .filter(|x| self.exec_entry(*x).is_some_and(|e| e.status == ExecutionStatus::Queued))
-            .count();
-        sink.reserve(queued.saturating_mul(2))?;
+        self.reserve_relist(j, sink)?;
         self.set_job_status(j, JobStatus::InProgress, now)?;
-        let mut cur = self.job_entry(j).and_then(|e| e.executions.head);
-        while let Some((x, e)) = self.exec_at(cur) {
-            let (next, thing, queued) = (e.job_link.next, e.thing, e.status == ExecutionStatus::Queued);
-            if queued {
-                let mut w = self.watch(thing);
-                self.attach_pending(x)?;
-                w.changed = true;
-                self.settle(w, sink)?;
-            }
-            cur = next;
-        }
+        self.relist_queued(j, true, sink)?;
         self.roll_out_batch(j, now, sink)
     }
 
@@ -264,9 +250,7 @@ impl<S: Storage> Registry<S> {
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
         let sink = &mut Out::new(sink);
-        let j = self.find_job(job)?;
-        let status = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?.status;
-        rules::window(status, Window::Open)?;
+        let (j, _) = self.window_job(job, Window::Open)?;
         self.start_rollout(j, now, sink)
     }
 
@@ -283,26 +267,53 @@ impl<S: Storage> Registry<S> {
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
         let sink = &mut Out::new(sink);
-        let j = self.find_job(job)?;
-        let status = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?.status;
-        let to = rules::window(status, Window::Close)?;
+        let (j, to) = self.window_job(job, Window::Close)?;
+        self.reserve_relist(j, sink)?;
+        self.relist_queued(j, false, sink)?;
+        self.set_job_status(j, to, now)?;
+        Ok(())
+    }
+
+    /// The job a maintenance window opens or closes for, and the status it goes to
+    /// (`rules::window`, SPEC §2).
+    fn window_job(&self, job: &JobId, window: Window) -> Result<(JobIx, JobStatus), Rejection> {
+        let (j, entry) = self.find_job_entry(job)?;
+        Ok((j, rules::window(entry.status, window)?))
+    }
+
+    /// Reserves room for [`relist_queued`](Self::relist_queued): two events per QUEUED
+    /// execution of the job.
+    fn reserve_relist(&self, j: JobIx, sink: &mut Out<'_, impl EventSink>) -> Result<(), Rejection> {
         let queued = self
             .job_executions(j)
             .filter(|x| self.exec_entry(*x).is_some_and(|e| e.status == ExecutionStatus::Queued))
             .count();
-        sink.reserve(queued.saturating_mul(2))?;
+        sink.reserve(queued.saturating_mul(2))
+    }
+
+    /// Puts the job's QUEUED executions on their devices' pending lists (`list`) or takes them
+    /// off, telling each device; call [`reserve_relist`](Self::reserve_relist) first.
+    fn relist_queued(
+        &mut self,
+        j: JobIx,
+        list: bool,
+        sink: &mut Out<'_, impl EventSink>,
+    ) -> Result<(), Rejection> {
         let mut cur = self.job_entry(j).and_then(|e| e.executions.head);
         while let Some((x, e)) = self.exec_at(cur) {
             let (next, thing, queued) = (e.job_link.next, e.thing, e.status == ExecutionStatus::Queued);
             if queued {
                 let mut w = self.watch(thing);
-                self.detach_pending(x)?;
+                if list {
+                    self.attach_pending(x)?;
+                } else {
+                    self.detach_pending(x)?;
+                }
                 w.changed = true;
                 self.settle(w, sink)?;
             }
             cur = next;
         }
-        self.set_job_status(j, to, now)?;
         Ok(())
     }
 }

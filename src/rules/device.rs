@@ -3,7 +3,7 @@
 
 use crate::error::{Plane, Rejection, Resource};
 use crate::policy::{NotifyOn, Policy, UnknownThing};
-use crate::status::{ExecutionStatus, JobStatus};
+use crate::status::{ExecutionStatus, JobStatus, terminal_execution};
 
 /// May a request on `plane` reach an execution of a job in `job`? (SEED-CLI: devices lose
 /// access to a job being deleted; the control plane keeps it.)
@@ -50,14 +50,7 @@ pub const fn queue_on_rejoin(newest: Option<ExecutionStatus>) -> bool {
         // SPEC T13: a pending execution is left as it is.
         Some(ExecutionStatus::Queued | ExecutionStatus::InProgress) => false,
         // SPEC T13: after a terminal one, a new execution is queued.
-        Some(
-            ExecutionStatus::Succeeded
-            | ExecutionStatus::Failed
-            | ExecutionStatus::TimedOut
-            | ExecutionStatus::Rejected
-            | ExecutionStatus::Removed
-            | ExecutionStatus::Canceled,
-        ) => true,
+        Some(terminal_execution!()) => true,
     }
 }
 

@@ -5,7 +5,7 @@ use super::{check_version, execution_conflict};
 use crate::error::{ExecutionState, Operation, Plane, Rejection};
 use crate::id::VersionNumber;
 use crate::policy::Policy;
-use crate::status::{ExecutionStatus, JobStatus};
+use crate::status::{ExecutionStatus, JobStatus, terminal_execution};
 
 /// What an accepted CancelJobExecution does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,12 +36,7 @@ pub const fn cancel_execution(
             }
         }
         // SPEC R16, T14: never overwrite a terminal status.
-        ExecutionStatus::Succeeded
-        | ExecutionStatus::Failed
-        | ExecutionStatus::TimedOut
-        | ExecutionStatus::Rejected
-        | ExecutionStatus::Removed
-        | ExecutionStatus::Canceled => {
+        terminal_execution!() => {
             return Err(execution_conflict(Operation::CancelJobExecution, state));
         }
     }
@@ -74,24 +69,12 @@ pub const fn update_execution(
             ExecutionStatus::Succeeded | ExecutionStatus::Failed if !policy.device_may_skip_in_progress => {
                 return refused;
             }
-            ExecutionStatus::Queued
-            | ExecutionStatus::InProgress
-            | ExecutionStatus::Succeeded
-            | ExecutionStatus::Failed
-            | ExecutionStatus::TimedOut
-            | ExecutionStatus::Rejected
-            | ExecutionStatus::Removed
-            | ExecutionStatus::Canceled => {}
+            ExecutionStatus::Queued | ExecutionStatus::InProgress | terminal_execution!() => {}
         },
         // SPEC T3, T4.
         ExecutionStatus::InProgress => {}
         // SPEC T6: a terminal execution never changes.
-        ExecutionStatus::Succeeded
-        | ExecutionStatus::Failed
-        | ExecutionStatus::TimedOut
-        | ExecutionStatus::Rejected
-        | ExecutionStatus::Removed
-        | ExecutionStatus::Canceled => return refused,
+        terminal_execution!() => return refused,
     }
     match check_version(state, expected) {
         Ok(()) => Ok(requested),
@@ -109,12 +92,7 @@ pub const fn pending_rank(status: ExecutionStatus) -> Option<u8> {
         // then QUEUED ones in creation order.
         ExecutionStatus::Queued => Some(1),
         // SPEC 3.1: terminal executions are not pending.
-        ExecutionStatus::Succeeded
-        | ExecutionStatus::Failed
-        | ExecutionStatus::TimedOut
-        | ExecutionStatus::Rejected
-        | ExecutionStatus::Removed
-        | ExecutionStatus::Canceled => None,
+        terminal_execution!() => None,
     }
 }
 
@@ -160,14 +138,7 @@ pub const fn start_next(head: Option<ExecutionState>) -> Result<StartNext, Rejec
             // SPEC T3: StartNext on an IN_PROGRESS execution leaves it unchanged.
             ExecutionStatus::InProgress => Ok(StartNext::Resume),
             // SPEC 3.1: not pending.
-            ExecutionStatus::Succeeded
-            | ExecutionStatus::Failed
-            | ExecutionStatus::TimedOut
-            | ExecutionStatus::Rejected
-            | ExecutionStatus::Removed
-            | ExecutionStatus::Canceled => {
-                Err(execution_conflict(Operation::StartNextPendingJobExecution, state))
-            }
+            terminal_execution!() => Err(execution_conflict(Operation::StartNextPendingJobExecution, state)),
         },
     }
 }
@@ -211,12 +182,7 @@ pub const fn remove_target(status: ExecutionStatus, policy: &Policy) -> Option<E
             }
         }
         // SPEC T14 (by analogy): terminal executions are untouched.
-        ExecutionStatus::Succeeded
-        | ExecutionStatus::Failed
-        | ExecutionStatus::TimedOut
-        | ExecutionStatus::Rejected
-        | ExecutionStatus::Removed
-        | ExecutionStatus::Canceled => None,
+        terminal_execution!() => None,
     }
 }
 

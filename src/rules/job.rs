@@ -4,7 +4,7 @@
 use super::MAX_TARGETS_PER_JOB;
 use crate::error::{InvalidRequest, Limit, Rejection, Resource};
 use crate::policy::Policy;
-use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
+use crate::status::{ExecutionStatus, JobStatus, TargetSelection, terminal_execution};
 
 /// CreateJob: the status a new job starts in (SPEC 4.2 CreateJob).
 #[must_use]
@@ -96,15 +96,7 @@ pub const fn cancel_job_execution_effect(
         // SPEC 4.2 CancelJob: without force IN_PROGRESS executions are untouched.
         (ExecutionStatus::InProgress, CancelScope::Queued) => None,
         // SPEC T14: terminal executions are never touched.
-        (
-            ExecutionStatus::Succeeded
-            | ExecutionStatus::Failed
-            | ExecutionStatus::TimedOut
-            | ExecutionStatus::Rejected
-            | ExecutionStatus::Removed
-            | ExecutionStatus::Canceled,
-            CancelScope::Queued | CancelScope::QueuedAndInProgress,
-        ) => None,
+        (terminal_execution!(), CancelScope::Queued | CancelScope::QueuedAndInProgress) => None,
     }
 }
 

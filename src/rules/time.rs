@@ -8,7 +8,7 @@ use super::{CancelJob, CancelScope};
 use crate::config::Schedule;
 use crate::error::{InvalidRequest, Rejection};
 use crate::id::{StepTimeout, Timestamp};
-use crate::status::{ExecutionStatus, JobEndBehavior, JobStatus};
+use crate::status::{ExecutionStatus, JobEndBehavior, JobStatus, terminal_execution};
 
 /// "No deadline": a time that never comes.
 pub const NEVER: Timestamp = Timestamp(u64::MAX);
@@ -157,22 +157,10 @@ pub const fn timer_on_status(from: ExecutionStatus, to: ExecutionStatus) -> Time
             // SPEC T7: the in-progress timer starts when the execution enters IN_PROGRESS.
             ExecutionStatus::Queued => TimerChange::Start,
             // SPEC T7: IN_PROGRESS → IN_PROGRESS keeps it.
-            ExecutionStatus::InProgress
-            | ExecutionStatus::Succeeded
-            | ExecutionStatus::Failed
-            | ExecutionStatus::TimedOut
-            | ExecutionStatus::Rejected
-            | ExecutionStatus::Removed
-            | ExecutionStatus::Canceled => TimerChange::Keep,
+            ExecutionStatus::InProgress | terminal_execution!() => TimerChange::Keep,
         },
         // SPEC T7: QUEUED executions never time out; terminal ones no longer can.
-        ExecutionStatus::Queued
-        | ExecutionStatus::Succeeded
-        | ExecutionStatus::Failed
-        | ExecutionStatus::TimedOut
-        | ExecutionStatus::Rejected
-        | ExecutionStatus::Removed
-        | ExecutionStatus::Canceled => TimerChange::Stop,
+        ExecutionStatus::Queued | terminal_execution!() => TimerChange::Stop,
     }
 }
 

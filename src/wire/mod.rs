@@ -78,6 +78,23 @@ macro_rules! message {
     };
 }
 
+/// Reads an object's members into `Option` slots: each arm `test => slot = value` is tried in
+/// order and the first whose `test` holds stores `value` with `put` (a second value for the same
+/// member is an error); a member no arm takes is skipped. `$p` and `$key` name the parser and the
+/// member's key inside the arms.
+macro_rules! read_members {
+    ($p:ident, $key:ident { $($test:expr => $slot:ident = $value:expr),+ $(,)? }) => {
+        $p.object(|$p, $key| {
+            $(
+                if $test {
+                    return crate::wire::put(&mut $slot, $key, $value);
+                }
+            )+
+            Ok(())
+        })
+    };
+}
+
 mod data;
 mod limits;
 mod request;
@@ -235,26 +252,8 @@ impl core::error::Error for WireError {}
 
 impl From<json::Error> for WireError {
     fn from(e: json::Error) -> Self {
-        match e {
-            // Only `JsonStr::unescape_into` reports it, and only for the scratch buffer.
-            json::Error::BufferTooSmall => Self::ScratchTooSmall,
-            json::Error::UnexpectedEnd
-            | json::Error::UnexpectedByte { .. }
-            | json::Error::InvalidUtf8 { .. }
-            | json::Error::InvalidEscape { .. }
-            | json::Error::NumberOutOfRange { .. }
-            | json::Error::TooDeep { .. }
-            | json::Error::TrailingCharacters { .. }
-            | json::Error::ExpectedString { .. }
-            | json::Error::ExpectedNumber { .. }
-            | json::Error::ExpectedInteger { .. }
-            | json::Error::ExpectedBool { .. }
-            | json::Error::ExpectedNull { .. }
-            | json::Error::ExpectedObject { .. }
-            | json::Error::ExpectedArray { .. }
-            | json::Error::DuplicateKey { .. }
-            | json::Error::OutOfOrder { .. } => Self::Json(e),
-        }
+        // Only `JsonStr::unescape_into` reports it, and only for the scratch buffer.
+        if let json::Error::BufferTooSmall = e { Self::ScratchTooSmall } else { Self::Json(e) }
     }
 }
 

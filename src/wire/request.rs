@@ -6,7 +6,7 @@ use crate::json::Writer;
 use crate::status::ExecutionStatus;
 
 use super::data::write_details;
-use super::{Flavor, Parser, StatusDetailsBuf, WireError, put, put_client_token, put_str, put_u64, required};
+use super::{Flavor, Parser, StatusDetailsBuf, WireError, put_client_token, put_str, put_u64, required};
 
 /// GetPendingJobExecutions, published to `$aws/things/T/jobs/get` (SPEC §7.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -19,9 +19,7 @@ pub struct GetPendingRequest<'a> {
 impl<'a> GetPendingRequest<'a> {
     fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
         let mut client_token = None;
-        p.object(|p, key| {
-            if p.is_client_token(key) { put(&mut client_token, key, p.client_token()?) } else { Ok(()) }
-        })?;
+        read_members!(p, key { p.is_client_token(key) => client_token = p.client_token()? })?;
         Ok(Self { client_token })
     }
 
@@ -49,16 +47,10 @@ pub struct StartNextRequest<'a> {
 impl<'a> StartNextRequest<'a> {
     fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
         let (mut status_details, mut step_timeout, mut client_token) = (None, None, None);
-        p.object(|p, key| {
-            if key.eq_str("statusDetails") {
-                put(&mut status_details, key, p.details()?)
-            } else if key.eq_str("stepTimeoutInMinutes") {
-                put(&mut step_timeout, key, p.step_timeout(false)?)
-            } else if p.is_client_token(key) {
-                put(&mut client_token, key, p.client_token()?)
-            } else {
-                Ok(())
-            }
+        read_members!(p, key {
+            key.eq_str("statusDetails") => status_details = p.details()?,
+            key.eq_str("stepTimeoutInMinutes") => step_timeout = p.step_timeout(false)?,
+            p.is_client_token(key) => client_token = p.client_token()?,
         })?;
         Ok(Self { status_details, step_timeout, client_token })
     }
@@ -95,16 +87,10 @@ impl Default for DescribeRequest<'_> {
 impl<'a> DescribeRequest<'a> {
     fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
         let (mut execution_number, mut include_job_document, mut client_token) = (None, None, None);
-        p.object(|p, key| {
-            if key.eq_str("executionNumber") {
-                put(&mut execution_number, key, p.execution_number(true)?)
-            } else if key.eq_str("includeJobDocument") {
-                put(&mut include_job_document, key, p.bool()?)
-            } else if p.is_client_token(key) {
-                put(&mut client_token, key, p.client_token()?)
-            } else {
-                Ok(())
-            }
+        read_members!(p, key {
+            key.eq_str("executionNumber") => execution_number = p.execution_number(true)?,
+            key.eq_str("includeJobDocument") => include_job_document = p.bool()?,
+            p.is_client_token(key) => client_token = p.client_token()?,
         })?;
         // SPEC §4.3: includeJobDocument defaults to true.
         Ok(Self {
@@ -177,26 +163,15 @@ impl<'a> UpdateRequest<'a> {
             (None, None, None, None);
         let (mut include_state, mut include_document, mut step_timeout, mut client_token) =
             (None, None, None, None);
-        p.object(|p, key| {
-            if key.eq_str("status") {
-                put(&mut status, key, p.status()?)
-            } else if key.eq_str("statusDetails") {
-                put(&mut status_details, key, p.details()?)
-            } else if key.eq_str("expectedVersion") {
-                put(&mut expected_version, key, p.version(true)?)
-            } else if key.eq_str("executionNumber") {
-                put(&mut execution_number, key, p.execution_number(true)?)
-            } else if key.eq_str("includeJobExecutionState") {
-                put(&mut include_state, key, p.bool()?)
-            } else if key.eq_str("includeJobDocument") {
-                put(&mut include_document, key, p.bool()?)
-            } else if key.eq_str("stepTimeoutInMinutes") {
-                put(&mut step_timeout, key, p.step_timeout(true)?)
-            } else if p.is_client_token(key) {
-                put(&mut client_token, key, p.client_token()?)
-            } else {
-                Ok(())
-            }
+        read_members!(p, key {
+            key.eq_str("status") => status = p.status()?,
+            key.eq_str("statusDetails") => status_details = p.details()?,
+            key.eq_str("expectedVersion") => expected_version = p.version(true)?,
+            key.eq_str("executionNumber") => execution_number = p.execution_number(true)?,
+            key.eq_str("includeJobExecutionState") => include_state = p.bool()?,
+            key.eq_str("includeJobDocument") => include_document = p.bool()?,
+            key.eq_str("stepTimeoutInMinutes") => step_timeout = p.step_timeout(true)?,
+            p.is_client_token(key) => client_token = p.client_token()?,
         })?;
         Ok(Self {
             status: required(status, "status")?,

@@ -6,8 +6,8 @@ use crate::json::Writer;
 
 use super::data::{JobDocument, JobExecution, JobExecutionState, JobExecutionSummary, write_document};
 use super::{
-    Flavor, MAX_PENDING_JOBS, Parser, WireError, put, put_client_token, put_response_timestamp, put_str,
-    put_u64, required,
+    Flavor, MAX_PENDING_JOBS, Parser, WireError, put_client_token, put_response_timestamp, put_str, put_u64,
+    required,
 };
 
 /// A list of pending-execution summaries, at most [`MAX_PENDING_JOBS`] long.
@@ -30,18 +30,11 @@ pub struct GetPendingResponse<'a> {
 impl<'a> GetPendingResponse<'a> {
     fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
         let (mut in_progress, mut queued, mut timestamp, mut client_token) = (None, None, None, None);
-        p.object(|p, key| {
-            if key.eq_str("inProgressJobs") {
-                put(&mut in_progress, key, p.summaries("inProgressJobs")?)
-            } else if key.eq_str("queuedJobs") {
-                put(&mut queued, key, p.summaries("queuedJobs")?)
-            } else if p.is_response_timestamp(key) {
-                put(&mut timestamp, key, p.timestamp()?)
-            } else if p.is_client_token(key) {
-                put(&mut client_token, key, p.client_token()?)
-            } else {
-                Ok(())
-            }
+        read_members!(p, key {
+            key.eq_str("inProgressJobs") => in_progress = p.summaries("inProgressJobs")?,
+            key.eq_str("queuedJobs") => queued = p.summaries("queuedJobs")?,
+            p.is_response_timestamp(key) => timestamp = p.timestamp()?,
+            p.is_client_token(key) => client_token = p.client_token()?,
         })?;
         Ok(Self {
             in_progress_jobs: in_progress.unwrap_or_default(),
@@ -79,16 +72,10 @@ pub struct ExecutionResponse<'a> {
 impl<'a> ExecutionResponse<'a> {
     fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
         let (mut execution, mut timestamp, mut client_token) = (None, None, None);
-        p.object(|p, key| {
-            if key.eq_str("execution") {
-                put(&mut execution, key, JobExecution::read(p)?)
-            } else if p.is_response_timestamp(key) {
-                put(&mut timestamp, key, p.timestamp()?)
-            } else if p.is_client_token(key) {
-                put(&mut client_token, key, p.client_token()?)
-            } else {
-                Ok(())
-            }
+        read_members!(p, key {
+            key.eq_str("execution") => execution = JobExecution::read(p)?,
+            p.is_response_timestamp(key) => timestamp = p.timestamp()?,
+            p.is_client_token(key) => client_token = p.client_token()?,
         })?;
         Ok(Self { execution, timestamp, client_token })
     }
@@ -125,18 +112,11 @@ impl<'a> UpdateResponse<'a> {
     fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
         let (mut execution_state, mut job_document, mut timestamp, mut client_token) =
             (None, None, None, None);
-        p.object(|p, key| {
-            if key.eq_str("executionState") {
-                put(&mut execution_state, key, JobExecutionState::read(p)?)
-            } else if key.eq_str("jobDocument") {
-                put(&mut job_document, key, p.document()?)
-            } else if p.is_response_timestamp(key) {
-                put(&mut timestamp, key, p.timestamp()?)
-            } else if p.is_client_token(key) {
-                put(&mut client_token, key, p.client_token()?)
-            } else {
-                Ok(())
-            }
+        read_members!(p, key {
+            key.eq_str("executionState") => execution_state = JobExecutionState::read(p)?,
+            key.eq_str("jobDocument") => job_document = p.document()?,
+            p.is_response_timestamp(key) => timestamp = p.timestamp()?,
+            p.is_client_token(key) => client_token = p.client_token()?,
         })?;
         Ok(Self { execution_state, job_document, timestamp, client_token })
     }
@@ -178,20 +158,12 @@ impl<'a> ErrorResponse<'a> {
     fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
         let (mut code, mut message, mut client_token, mut timestamp) = (None, None, None, None);
         let mut execution_state = None;
-        p.object(|p, key| {
-            if key.eq_str("code") {
-                put(&mut code, key, p.one_of(&ErrorCode::ALL, ErrorCode::as_str, "ErrorCode")?)
-            } else if key.eq_str("message") {
-                put(&mut message, key, p.string()?)
-            } else if p.is_client_token(key) {
-                put(&mut client_token, key, p.client_token()?)
-            } else if key.eq_str("timestamp") {
-                put(&mut timestamp, key, p.timestamp()?)
-            } else if key.eq_str("executionState") {
-                put(&mut execution_state, key, JobExecutionState::read(p)?)
-            } else {
-                Ok(())
-            }
+        read_members!(p, key {
+            key.eq_str("code") => code = p.one_of(&ErrorCode::ALL, ErrorCode::as_str, "ErrorCode")?,
+            key.eq_str("message") => message = p.string()?,
+            p.is_client_token(key) => client_token = p.client_token()?,
+            key.eq_str("timestamp") => timestamp = p.timestamp()?,
+            key.eq_str("executionState") => execution_state = JobExecutionState::read(p)?,
         })?;
         let response = Self {
             code: required(code, "code")?,
@@ -249,24 +221,16 @@ pub struct JobExecutionsChanged<'a> {
 impl<'a> JobExecutionsChanged<'a> {
     fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
         let (mut timestamp, mut jobs) = (None, None);
-        p.object(|p, key| {
-            if key.eq_str("timestamp") {
-                put(&mut timestamp, key, p.timestamp()?)
-            } else if key.eq_str("jobs") {
+        read_members!(p, key {
+            key.eq_str("timestamp") => timestamp = p.timestamp()?,
+            key.eq_str("jobs") => jobs = {
                 let (mut in_progress, mut queued) = (None, None);
-                p.object(|p, key| {
-                    if key.eq_str("IN_PROGRESS") {
-                        put(&mut in_progress, key, p.summaries("IN_PROGRESS")?)
-                    } else if key.eq_str("QUEUED") {
-                        put(&mut queued, key, p.summaries("QUEUED")?)
-                    } else {
-                        Ok(())
-                    }
+                read_members!(p, key {
+                    key.eq_str("IN_PROGRESS") => in_progress = p.summaries("IN_PROGRESS")?,
+                    key.eq_str("QUEUED") => queued = p.summaries("QUEUED")?,
                 })?;
-                put(&mut jobs, key, (in_progress.unwrap_or_default(), queued.unwrap_or_default()))
-            } else {
-                Ok(())
-            }
+                (in_progress.unwrap_or_default(), queued.unwrap_or_default())
+            },
         })?;
         let (in_progress, queued) = required(jobs, "jobs")?;
         Ok(Self { timestamp: required(timestamp, "timestamp")?, in_progress, queued })
@@ -305,14 +269,9 @@ pub struct NextJobExecutionChanged<'a> {
 impl<'a> NextJobExecutionChanged<'a> {
     fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
         let (mut timestamp, mut execution) = (None, None);
-        p.object(|p, key| {
-            if key.eq_str("timestamp") {
-                put(&mut timestamp, key, p.timestamp()?)
-            } else if key.eq_str("execution") {
-                put(&mut execution, key, JobExecution::read(p)?)
-            } else {
-                Ok(())
-            }
+        read_members!(p, key {
+            key.eq_str("timestamp") => timestamp = p.timestamp()?,
+            key.eq_str("execution") => execution = JobExecution::read(p)?,
         })?;
         Ok(Self { timestamp: required(timestamp, "timestamp")?, execution })
     }

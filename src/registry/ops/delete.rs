@@ -1,6 +1,6 @@
 //! Deletion: DeleteJob in bounded steps, DeleteJobExecution, and freeing entries.
 
-use crate::error::{Rejection, Resource};
+use crate::error::Rejection;
 use crate::id::{ExecutionNumber, JobId, ThingName, Timestamp};
 use crate::registry::Registry;
 use crate::registry::entries::ExecutionEntry;
@@ -30,8 +30,7 @@ impl<S: Storage> Registry<S> {
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
         let sink = &mut Out::new(sink);
-        let j = self.find_job(job)?;
-        let entry = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?;
+        let (j, entry) = self.find_job_entry(job)?;
         rules::delete_job(entry.status, force, self.deleting.len())?;
         let job_status = entry.status;
         let listed = |e: &ExecutionEntry| rules::listed_to_device(job_status, e.status);

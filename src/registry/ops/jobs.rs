@@ -240,8 +240,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<usize, Rejection> {
-        let j = self.find_job(job)?;
-        let entry = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?;
+        let (j, entry) = self.find_job_entry(job)?;
         let (status, selection, mut count) = (entry.status, entry.selection, entry.targets);
         let stamp = self.next_stamp();
         let (mut fresh, mut new_targets, mut queue) = (0usize, 0usize, 0usize);
@@ -329,8 +328,7 @@ impl<S: Storage> Registry<S> {
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
         let sink = &mut Out::new(sink);
-        let j = self.find_job(job)?;
-        let entry = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?;
+        let (j, entry) = self.find_job_entry(job)?;
         let decision = rules::cancel_job(entry.status, force, &self.policy)?;
         self.cancel_job_at(j, decision.scope, decision.force_canceled, reason_code, now, sink)
     }

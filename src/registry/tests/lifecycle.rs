@@ -4,9 +4,7 @@ use super::*;
 
 #[test]
 fn create_job_queues_one_execution_per_distinct_target() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b"]);
+    let (mut r, mut log) = with_things(&["a", "b"]);
     create(&mut r, "job1", &["a", "b", "a"], T0, &mut log).unwrap();
     check(&r);
     let job = r.job(&j("job1")).unwrap();
@@ -21,9 +19,7 @@ fn create_job_queues_one_execution_per_distinct_target() {
 
 #[test]
 fn create_job_rejections() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a"]);
+    let (mut r, mut log) = with_things(&["a"]);
     create(&mut r, "job1", &["a"], T0, &mut log).unwrap();
     assert_eq!(create(&mut r, "job1", &["a"], T0, &mut log), Err(Rejection::AlreadyExists(Resource::Job)));
     assert_eq!(create(&mut r, "job2", &["nobody"], T0, &mut log), Err(Rejection::NotFound(Resource::Thing)));
@@ -45,9 +41,7 @@ fn create_job_rejections() {
 
 #[test]
 fn job_id_is_reusable_only_after_deletion_completes() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a"]);
+    let (mut r, mut log) = with_things(&["a"]);
     create(&mut r, "job1", &["a"], T0, &mut log).unwrap();
     r.delete_job(&j("job1"), true, T0, &mut log).unwrap();
     assert_eq!(r.job(&j("job1")).unwrap().status(), JobStatus::DeletionInProgress);
@@ -60,9 +54,7 @@ fn job_id_is_reusable_only_after_deletion_completes() {
 
 #[test]
 fn pending_list_is_in_progress_first_then_queue_order_with_ties() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a"]);
+    let (mut r, mut log) = with_things(&["a"]);
     // Same timestamp for all three: creation order breaks the tie.
     for id in ["j1", "j2", "j3"] {
         create(&mut r, id, &["a"], T0, &mut log).unwrap();
@@ -84,9 +76,7 @@ fn pending_list_is_in_progress_first_then_queue_order_with_ties() {
 
 #[test]
 fn start_next_starts_the_head_then_resumes_it() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a"]);
+    let (mut r, mut log) = with_things(&["a"]);
     assert_eq!(r.start_next(&t("a"), None, None, T0, &mut log), Ok(None));
     create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
     create(&mut r, "j2", &["a"], T0, &mut log).unwrap();
@@ -112,9 +102,7 @@ fn start_next_starts_the_head_then_resumes_it() {
 
 #[test]
 fn update_versions_terminal_lock_and_details() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a"]);
+    let (mut r, mut log) = with_things(&["a"]);
     create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
     let p1 = [("a", "1"), ("b", "2")];
     let mut u = update(ExecutionStatus::InProgress);
@@ -193,9 +181,7 @@ fn merge_policy_merges_and_still_bounds_pairs() {
 
 #[test]
 fn snapshot_job_completes_when_every_execution_is_terminal() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b"]);
+    let (mut r, mut log) = with_things(&["a", "b"]);
     create(&mut r, "j1", &["a", "b"], T0, &mut log).unwrap();
     log.take();
     r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
@@ -216,9 +202,7 @@ fn snapshot_job_completes_when_every_execution_is_terminal() {
 
 #[test]
 fn cancel_job_without_and_with_force() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b"]);
+    let (mut r, mut log) = with_things(&["a", "b"]);
     create(&mut r, "j1", &["a", "b"], T0, &mut log).unwrap();
     r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
     log.take();
@@ -283,9 +267,7 @@ fn force_cancel_escalation_knob() {
 
 #[test]
 fn cancel_execution_rules_and_versions() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a"]);
+    let (mut r, mut log) = with_things(&["a"]);
     create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
     assert_eq!(
         r.cancel_execution(&j("j1"), &t("a"), false, Some(v(9)), None, T0, &mut log),
@@ -374,9 +356,7 @@ fn monotonic_numbering_never_reuses() {
 
 #[test]
 fn a_continuous_job_on_an_empty_group_waits_for_members() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a"]);
+    let (mut r, mut log) = with_things(&["a"]);
     let id = j("c1");
     r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[], T0, &mut log).unwrap();
     assert_eq!(r.job(&id).unwrap().status(), JobStatus::InProgress);
@@ -387,18 +367,10 @@ fn a_continuous_job_on_an_empty_group_waits_for_members() {
 
 #[test]
 fn update_job_config_applies_to_executions_not_yet_started() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b"]);
+    let (mut r, mut log) = with_things(&["a", "b"]);
     let id = j("j1");
     let config = JobConfig { in_progress_timeout_minutes: Some(10), ..JobConfig::default() };
-    r.create_job(
-        &NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) },
-        &[t("a"), t("b")],
-        T0,
-        &mut log,
-    )
-    .unwrap();
+    job_with(&mut r, "j1", &["a", "b"], config, T0, &mut log);
     r.update_execution(&id, &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
     let shorter = JobConfig { in_progress_timeout_minutes: Some(1), ..JobConfig::default() };
     r.update_job_config(&id, shorter, T0).unwrap();

@@ -98,6 +98,13 @@ fn things(r: &mut Reg, names: &[&str]) {
     }
 }
 
+/// A registry with the things `names`, and an empty event log.
+fn with_things(names: &[&str]) -> (Reg, Log) {
+    let mut r = reg();
+    things(&mut r, names);
+    (r, Log::default())
+}
+
 fn create(
     r: &mut Reg,
     id: &str,
@@ -108,6 +115,14 @@ fn create(
     let targets: Vec<ThingName> = targets.iter().map(|s| t(s)).collect();
     let id = j(id);
     r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &targets, now, log)
+}
+
+/// Creates the SNAPSHOT job `id` with `config` on `targets`.
+fn job_with(r: &mut Reg, id: &str, targets: &[&str], config: JobConfig, now: Timestamp, log: &mut Log) {
+    let id = j(id);
+    let targets: Vec<ThingName> = targets.iter().map(|s| t(s)).collect();
+    let job = NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) };
+    r.create_job(&job, &targets, now, log).unwrap();
 }
 
 fn update(status: ExecutionStatus) -> Update<'static> {

@@ -6,9 +6,7 @@ use crate::status::JobEndBehavior;
 
 #[test]
 fn d1_the_requests_own_values_come_before_the_id_check() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a"]);
+    let (mut r, mut log) = with_things(&["a"]);
     create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
     let id = j("j1");
     let config = JobConfig { maximum_per_minute: Some(0), ..JobConfig::default() };
@@ -18,9 +16,7 @@ fn d1_the_requests_own_values_come_before_the_id_check() {
 
 #[test]
 fn d2_a_continuous_job_completes_when_its_end_passes_with_everything_terminal() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a"]);
+    let (mut r, mut log) = with_things(&["a"]);
     let id = j("c1");
     let end = T0.saturating_add(3600);
     let schedule = Schedule::new(None, Some((end, JobEndBehavior::StopRollout))).unwrap();
@@ -38,9 +34,7 @@ fn d2_a_continuous_job_completes_when_its_end_passes_with_everything_terminal() 
 
 #[test]
 fn d3_a_progress_report_keeps_the_head() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a"]);
+    let (mut r, mut log) = with_things(&["a"]);
     create(&mut r, "j0", &["a"], T0, &mut log).unwrap();
     create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
     r.update_execution(&j("j0"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
@@ -54,9 +48,7 @@ fn d3_a_progress_report_keeps_the_head() {
 
 #[test]
 fn d4_targets_count_distinct_things_once() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b"]);
+    let (mut r, mut log) = with_things(&["a", "b"]);
     let id = j("c1");
     r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[t("a")], T0, &mut log).unwrap();
     r.update_execution(&id, &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
@@ -73,9 +65,7 @@ fn d4_targets_count_distinct_things_once() {
 
 #[test]
 fn d5_remove_thing_stays_within_the_room_it_reserved() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["t1"]);
+    let (mut r, mut log) = with_things(&["t1"]);
     create(&mut r, "j1", &["t1"], T0, &mut log).unwrap();
     create(&mut r, "j2", &["t1"], T0, &mut log).unwrap();
     r.delete_job(&j("j1"), true, T0, &mut log).unwrap();

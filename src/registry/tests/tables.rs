@@ -63,9 +63,7 @@ fn delete_job_limit_of_ten_and_bounded_steps() {
 
 #[test]
 fn remove_thing_removes_its_pending_executions() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b"]);
+    let (mut r, mut log) = with_things(&["a", "b"]);
     create(&mut r, "j1", &["a", "b"], T0, &mut log).unwrap();
     create(&mut r, "j2", &["a"], T0, &mut log).unwrap();
     r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
@@ -118,9 +116,7 @@ fn remove_in_progress_knob_keeps_running_executions() {
 
 #[test]
 fn associate_targets_needs_a_continuous_in_progress_job() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b"]);
+    let (mut r, mut log) = with_things(&["a", "b"]);
     create(&mut r, "s1", &["a"], T0, &mut log).unwrap();
     assert_eq!(
         r.add_targets(&j("s1"), &[t("b")], T0, &mut log),
@@ -174,9 +170,7 @@ fn pending_cap_and_unknown_things() {
 
 #[test]
 fn listings_page_with_a_resumable_cursor() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b", "c", "d", "e"]);
+    let (mut r, mut log) = with_things(&["a", "b", "c", "d", "e"]);
     create(&mut r, "j1", &["a", "b", "c", "d", "e"], T0, &mut log).unwrap();
     r.update_execution(&j("j1"), &t("c"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
     let mut names = Vec::new();
@@ -274,9 +268,7 @@ fn full_tables_and_sinks_refuse_and_change_nothing() {
 
 #[test]
 fn refused_operations_leave_the_digest_unchanged() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b"]);
+    let (mut r, mut log) = with_things(&["a", "b"]);
     create(&mut r, "j1", &["a", "b"], T0, &mut log).unwrap();
     r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
     let before = digest(&r);
@@ -304,9 +296,7 @@ fn refused_operations_leave_the_digest_unchanged() {
 #[test]
 fn notification_sequence_of_the_developer_guide_example() {
     // SPEC 7.2 / DG-NOTIF: job1 and job2 queued for one thing; the device runs job1, then job2.
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["thing"]);
+    let (mut r, mut log) = with_things(&["thing"]);
     create(&mut r, "job1", &["thing"], T0, &mut log).unwrap();
     assert_eq!(log.take(), ["notify thing", "notify-next thing"]);
     create(&mut r, "job2", &["thing"], T0, &mut log).unwrap();
@@ -349,9 +339,7 @@ fn version_bump_knob() {
 
 #[test]
 fn clear_forgets_everything() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a"]);
+    let (mut r, mut log) = with_things(&["a"]);
     create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
     r.start_next(&t("a"), None, Some(StepTimeout::Minutes(1)), T0, &mut log).unwrap();
     assert!(r.next_deadline().is_some());
@@ -366,9 +354,7 @@ fn clear_forgets_everything() {
 
 #[test]
 fn deletion_delay_deadlines_and_a_clock_that_goes_back() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a"]);
+    let (mut r, mut log) = with_things(&["a"]);
     create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
     create(&mut r, "j2", &["a"], T0, &mut log).unwrap();
     assert_eq!(r.next_deadline(), None);

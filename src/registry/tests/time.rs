@@ -4,13 +4,6 @@ use super::*;
 use crate::config::{AbortConfig, AbortCriterion, RetryConfig, RetryCriterion, Schedule};
 use crate::status::{FailureType, JobEndBehavior, RetryableFailureType};
 
-fn job_with(r: &mut Reg, id: &str, targets: &[&str], config: JobConfig, now: Timestamp, log: &mut Log) {
-    let id = j(id);
-    let targets: Vec<ThingName> = targets.iter().map(|s| t(s)).collect();
-    let job = NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) };
-    r.create_job(&job, &targets, now, log).unwrap();
-}
-
 fn timeout(minutes: u16) -> JobConfig {
     JobConfig { in_progress_timeout_minutes: Some(minutes), ..JobConfig::default() }
 }
@@ -33,9 +26,7 @@ fn run_until(r: &mut Reg, now: Timestamp, log: &mut Log) -> usize {
 
 #[test]
 fn in_progress_timeout_fires_exactly_at_the_deadline() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b"]);
+    let (mut r, mut log) = with_things(&["a", "b"]);
     job_with(&mut r, "j1", &["a", "b"], timeout(10), T0, &mut log);
     // QUEUED executions never time out.
     assert_eq!(r.next_deadline(), None);
@@ -58,9 +49,7 @@ fn in_progress_timeout_fires_exactly_at_the_deadline() {
 
 #[test]
 fn step_timers_replace_cancel_and_never_pass_the_in_progress_deadline() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a"]);
+    let (mut r, mut log) = with_things(&["a"]);
     job_with(&mut r, "j1", &["a"], timeout(10), T0, &mut log);
     let with_step = |s| Update { step_timeout: Some(s), ..update(ExecutionStatus::InProgress) };
     r.update_execution(&j("j1"), &t("a"), &with_step(StepTimeout::Minutes(3)), T0, &mut log).unwrap();
@@ -90,9 +79,7 @@ fn step_timers_replace_cancel_and_never_pass_the_in_progress_deadline() {
 
 #[test]
 fn a_step_timer_alone_times_out_and_start_next_sets_it() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a"]);
+    let (mut r, mut log) = with_things(&["a"]);
     create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
     r.start_next(&t("a"), None, Some(StepTimeout::Minutes(2)), T0, &mut log).unwrap();
     run_until(&mut r, T0.saturating_add(120), &mut log);
@@ -101,9 +88,7 @@ fn a_step_timer_alone_times_out_and_start_next_sets_it() {
 
 #[test]
 fn simultaneous_deadlines_fire_in_a_deterministic_order() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b", "c"]);
+    let (mut r, mut log) = with_things(&["a", "b", "c"]);
     job_with(&mut r, "j1", &["c", "a", "b"], timeout(1), T0, &mut log);
     for thing in ["b", "c", "a"] {
         r.update_execution(&j("j1"), &t(thing), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
@@ -121,9 +106,7 @@ fn simultaneous_deadlines_fire_in_a_deterministic_order() {
 
 #[test]
 fn a_clock_that_goes_back_and_times_near_the_end_of_time() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b"]);
+    let (mut r, mut log) = with_things(&["a", "b"]);
     job_with(&mut r, "j1", &["a", "b"], timeout(10080), T0, &mut log);
     r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
     assert_eq!(run_until(&mut r, Timestamp(0), &mut log), 0);
@@ -147,9 +130,7 @@ fn retry(criteria: &[RetryCriterion]) -> JobConfig {
 
 #[test]
 fn failures_are_retried_with_new_numbers_until_the_budget_is_spent() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a"]);
+    let (mut r, mut log) = with_things(&["a"]);
     let c = RetryCriterion { failure: RetryableFailureType::Failed, retries: 2 };
     job_with(&mut r, "j1", &["a"], retry(&[c]), T0, &mut log);
     for attempt in 0..3u8 {
@@ -173,9 +154,7 @@ fn failures_are_retried_with_new_numbers_until_the_budget_is_spent() {
 
 #[test]
 fn timeouts_retry_rejections_never_and_all_shares_one_budget() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b"]);
+    let (mut r, mut log) = with_things(&["a", "b"]);
     let all = RetryCriterion { failure: RetryableFailureType::All, retries: 1 };
     job_with(&mut r, "j1", &["a", "b"], retry(&[all]), T0, &mut log);
     r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
@@ -193,9 +172,7 @@ fn timeouts_retry_rejections_never_and_all_shares_one_budget() {
 
 #[test]
 fn a_retry_after_the_previous_execution_was_deleted_is_numbered_by_r7() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a"]);
+    let (mut r, mut log) = with_things(&["a"]);
     let c = RetryCriterion { failure: RetryableFailureType::All, retries: 3 };
     job_with(&mut r, "j1", &["a"], retry(&[c]), T0, &mut log);
     r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
@@ -209,9 +186,7 @@ fn a_retry_after_the_previous_execution_was_deleted_is_numbered_by_r7() {
 
 #[test]
 fn abort_cancels_queued_executions_and_wins_over_retry() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b", "c", "d"]);
+    let (mut r, mut log) = with_things(&["a", "b", "c", "d"]);
     let abort = AbortConfig::new(&[AbortCriterion {
         failure: FailureType::Failed,
         threshold_centipercent: 5000,
@@ -274,9 +249,7 @@ fn scheduled_jobs_start_and_end() {
             JobStatus::Canceled,
         ),
     ] {
-        let mut r = reg();
-        let mut log = Log::default();
-        things(&mut r, &["a", "b"]);
+        let (mut r, mut log) = with_things(&["a", "b"]);
         let (start, end) = (T0.saturating_add(3600), T0.saturating_add(7200));
         let schedule = Schedule::new(Some(start), Some((end, behavior))).unwrap();
         job_with(
@@ -304,9 +277,7 @@ fn scheduled_jobs_start_and_end() {
 
 #[test]
 fn maintenance_windows_hide_queued_executions_between_windows() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b"]);
+    let (mut r, mut log) = with_things(&["a", "b"]);
     create(&mut r, "j1", &["a", "b"], T0, &mut log).unwrap();
     r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
     log.take();
@@ -331,9 +302,7 @@ fn maintenance_windows_hide_queued_executions_between_windows() {
 
 #[test]
 fn paced_rollout_creates_at_most_maximum_per_minute() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b", "c", "d", "e"]);
+    let (mut r, mut log) = with_things(&["a", "b", "c", "d", "e"]);
     let config = JobConfig { maximum_per_minute: Some(2), ..JobConfig::default() };
     job_with(&mut r, "j1", &["a", "b", "c", "d", "e"], config, T0, &mut log);
     assert_eq!(r.usage().executions, 2);
@@ -357,9 +326,7 @@ fn paced_rollout_creates_at_most_maximum_per_minute() {
 
 #[test]
 fn a_canceled_paced_job_rolls_out_nothing_more() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b", "c"]);
+    let (mut r, mut log) = with_things(&["a", "b", "c"]);
     let config = JobConfig { maximum_per_minute: Some(1), ..JobConfig::default() };
     job_with(&mut r, "j1", &["a", "b", "c"], config, T0, &mut log);
     assert_eq!(r.next_deadline(), Some(T0.saturating_add(60)));
@@ -387,9 +354,7 @@ fn scheduled(
 
 #[test]
 fn a_start_and_an_end_passed_in_one_advance_roll_out_nothing() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a"]);
+    let (mut r, mut log) = with_things(&["a"]);
     scheduled(&mut r, "j1", &["a"], Some(100), (200, JobEndBehavior::StopRollout), None, &mut log);
     run_until(&mut r, T0.saturating_add(200), &mut log);
     assert_eq!(r.usage().executions, 0);
@@ -400,9 +365,7 @@ fn a_start_and_an_end_passed_in_one_advance_roll_out_nothing() {
 #[test]
 fn an_end_does_not_cancel_a_job_that_completed() {
     for behavior in [JobEndBehavior::Cancel, JobEndBehavior::ForceCancel] {
-        let mut r = reg();
-        let mut log = Log::default();
-        things(&mut r, &["a"]);
+        let (mut r, mut log) = with_things(&["a"]);
         scheduled(&mut r, "j1", &["a"], None, (100, behavior), None, &mut log);
         r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
         run_until(&mut r, T0.saturating_add(100), &mut log);
@@ -412,9 +375,7 @@ fn an_end_does_not_cancel_a_job_that_completed() {
 
 #[test]
 fn an_end_before_the_next_batch_stops_the_rollout() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b", "c"]);
+    let (mut r, mut log) = with_things(&["a", "b", "c"]);
     scheduled(&mut r, "j1", &["a", "b", "c"], None, (30, JobEndBehavior::StopRollout), Some(1), &mut log);
     run_until(&mut r, T0.saturating_add(30), &mut log);
     run_until(&mut r, T0.saturating_add(600), &mut log);
@@ -423,9 +384,7 @@ fn an_end_before_the_next_batch_stops_the_rollout() {
 
 #[test]
 fn an_end_while_a_window_is_closed_rolls_out_nothing_more() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b"]);
+    let (mut r, mut log) = with_things(&["a", "b"]);
     scheduled(&mut r, "j1", &["a", "b"], None, (120, JobEndBehavior::Cancel), Some(1), &mut log);
     r.close_window(&j("j1"), T0.saturating_add(10), &mut log).unwrap();
     run_until(&mut r, T0.saturating_add(120), &mut log);
@@ -435,9 +394,7 @@ fn an_end_while_a_window_is_closed_rolls_out_nothing_more() {
 
 #[test]
 fn windows_need_room_for_each_listed_or_unlisted_execution() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b", "c"]);
+    let (mut r, mut log) = with_things(&["a", "b", "c"]);
     create(&mut r, "j1", &["a", "b", "c"], T0, &mut log).unwrap();
     r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
     // Two QUEUED executions leave the lists: notify and notify-next each.
@@ -450,9 +407,7 @@ fn windows_need_room_for_each_listed_or_unlisted_execution() {
 
 #[test]
 fn a_closed_window_pauses_a_paced_rollout() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b"]);
+    let (mut r, mut log) = with_things(&["a", "b"]);
     job_with(
         &mut r,
         "j1",
@@ -472,9 +427,7 @@ fn a_closed_window_pauses_a_paced_rollout() {
 
 #[test]
 fn a_stale_timer_of_a_job_with_a_later_event_re_arms_without_events() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b"]);
+    let (mut r, mut log) = with_things(&["a", "b"]);
     scheduled(&mut r, "j1", &["a", "b"], None, (120, JobEndBehavior::StopRollout), Some(1), &mut log);
     r.close_window(&j("j1"), T0.saturating_add(10), &mut log).unwrap();
     // The rollout timer at 60 s is stale (the window closed); the end at 120 s is next.
@@ -484,9 +437,7 @@ fn a_stale_timer_of_a_job_with_a_later_event_re_arms_without_events() {
 
 #[test]
 fn a_stale_job_timer_does_nothing_and_needs_no_room() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b"]);
+    let (mut r, mut log) = with_things(&["a", "b"]);
     let config = JobConfig { maximum_per_minute: Some(1), ..JobConfig::default() };
     job_with(&mut r, "j1", &["a", "b"], config, T0, &mut log);
     r.cancel_job(&j("j1"), false, None, T0, &mut log).unwrap();

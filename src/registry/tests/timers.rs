@@ -37,22 +37,14 @@ fn a_full_timer_heap_is_rebuilt_from_the_live_deadlines() {
 #[cfg(feature = "serde")]
 #[test]
 fn a_restore_rearms_every_live_timer() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a", "b"]);
+    let (mut r, mut log) = with_things(&["a", "b"]);
     let id = j("j1");
     let config = JobConfig {
         in_progress_timeout_minutes: Some(10),
         maximum_per_minute: Some(1),
         ..JobConfig::default()
     };
-    r.create_job(
-        &NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) },
-        &[t("a"), t("b")],
-        T0,
-        &mut log,
-    )
-    .unwrap();
+    job_with(&mut r, "j1", &["a", "b"], config, T0, &mut log);
     r.update_execution(&id, &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
     let text = serde_json::to_string(&r.snapshot()).unwrap();
     let mut back: Reg =
