@@ -13,9 +13,13 @@
     )
 )]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
 pub mod agent;
 pub mod config;
 pub mod conformance;
+pub mod details;
 pub mod error;
 pub mod id;
 pub mod json;
