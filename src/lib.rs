@@ -13,9 +13,13 @@ extern crate alloc;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
 pub mod agent;
 pub mod config;
 pub mod conformance;
+pub mod details;
 pub mod error;
 pub mod field;
 pub mod id;
