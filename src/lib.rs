@@ -13,9 +13,6 @@ extern crate alloc;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-#[cfg(feature = "alloc")]
-extern crate alloc;
-
 pub mod agent;
 pub mod config;
 pub mod conformance;
