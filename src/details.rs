@@ -73,6 +73,11 @@ pub trait DetailsStore {
     /// Replaces the stored map with `details`. On an error the store is unchanged.
     fn store(&mut self, details: StatusDetails<'_>) -> Result<(), DetailsError>;
 
+    /// Appends one pair to the stored map, for readers that receive a map pair by pair (a
+    /// snapshot). The caller checks the whole map afterwards (see [`StatusDetails::new`]). On
+    /// an error the store is unchanged.
+    fn push_pair(&mut self, key: &str, value: &str) -> Result<(), DetailsError>;
+
     /// The encoded map.
     fn encoded(&self) -> &[u8];
 
@@ -93,12 +98,26 @@ fn encode(details: StatusDetails<'_>, mut put: impl FnMut(&[u8])) {
     for (k, v) in details.pairs() {
         // SPEC R14: keys are at most 128 bytes, values at most 3,072 (validated by StatusDetails),
         // so both lengths fit their fields.
-        let kl = u8::try_from(k.len()).unwrap_or(u8::MAX);
-        let [v0, v1] = u16::try_from(v.len()).unwrap_or(u16::MAX).to_le_bytes();
-        put(&[kl, v0, v1]);
-        put(k.as_bytes());
-        put(v.as_bytes());
+        if let Some(head) = pair_head(k, v) {
+            put(&head);
+            put(k.as_bytes());
+            put(v.as_bytes());
+        }
     }
+}
+
+/// The length bytes of one pair, or `None` when a length does not fit its field.
+fn pair_head(key: &str, value: &str) -> Option<[u8; PAIR_OVERHEAD]> {
+    let kl = u8::try_from(key.len()).ok()?;
+    let [v0, v1] = u16::try_from(value.len()).ok()?.to_le_bytes();
+    Some([kl, v0, v1])
+}
+
+/// The encoded size after one more pair to `stored` bytes, and the pair's length bytes; a
+/// pair whose lengths do not fit the encoding (never a valid one) needs more than any store.
+fn pushed(stored: usize, key: &str, value: &str) -> (usize, Option<[u8; PAIR_OVERHEAD]>) {
+    let len = stored.saturating_add(PAIR_OVERHEAD).saturating_add(key.len()).saturating_add(value.len());
+    pair_head(key, value).map_or((usize::MAX, None), |head| (len, Some(head)))
 }
 
 /// A statusDetails map stored inline in at most `B` bytes (see the [module](self) docs).
@@ -135,6 +154,18 @@ impl<const B: usize> DetailsStore for DetailsBuf<B> {
         Ok(())
     }
 
+    fn push_pair(&mut self, key: &str, value: &str) -> Result<(), DetailsError> {
+        let (len, head) = pushed(self.0.len(), key, value);
+        let Some(head) = head.filter(|_| len <= B) else {
+            return Err(DetailsError::TooLarge { len, capacity: B });
+        };
+        // Cannot fail: `len` bytes fit.
+        let _ = self.0.extend_from_slice(&head);
+        let _ = self.0.extend_from_slice(key.as_bytes());
+        let _ = self.0.extend_from_slice(value.as_bytes());
+        Ok(())
+    }
+
     fn encoded(&self) -> &[u8] {
         &self.0
     }
@@ -151,6 +182,17 @@ impl DetailsStore for alloc::vec::Vec<u8> {
         Ok(())
     }
 
+    fn push_pair(&mut self, key: &str, value: &str) -> Result<(), DetailsError> {
+        let (len, head) = pushed(self.len(), key, value);
+        let Some(head) = head else { return Err(DetailsError::TooLarge { len, capacity: MAX_ENCODED_LEN }) };
+        let more = len.saturating_sub(self.len());
+        self.try_reserve_exact(more).map_err(|_| DetailsError::OutOfMemory { len })?;
+        self.extend_from_slice(&head);
+        self.extend_from_slice(key.as_bytes());
+        self.extend_from_slice(value.as_bytes());
+        Ok(())
+    }
+
     fn encoded(&self) -> &[u8] {
         self
     }
@@ -159,6 +201,14 @@ impl DetailsStore for alloc::vec::Vec<u8> {
 /// The pairs of a stored map, in order.
 #[derive(Debug, Clone)]
 pub struct Pairs<'a>(&'a [u8]);
+
+impl<'a> Pairs<'a> {
+    /// The pairs of `encoded`, an encoding a [`DetailsStore`] produced.
+    #[must_use]
+    pub const fn new(encoded: &'a [u8]) -> Self {
+        Self(encoded)
+    }
+}
 
 impl<'a> Iterator for Pairs<'a> {
     type Item = (&'a str, &'a str);
@@ -232,6 +282,31 @@ mod tests {
         buf.store(StatusDetails::EMPTY).unwrap();
         assert!(buf.is_empty());
         assert_eq!(buf.pairs().next(), None);
+    }
+
+    #[test]
+    fn pushing_appends_pairs_until_the_store_is_full() {
+        let mut buf = DetailsBuf::<16>::new();
+        buf.push_pair("a", "1").unwrap();
+        buf.push_pair("b", "22").unwrap();
+        assert_eq!(buf.pairs().collect::<Vec<_>>(), [("a", "1"), ("b", "22")]);
+        assert_eq!(buf.push_pair("c", "333"), Err(DetailsError::TooLarge { len: 18, capacity: 16 }));
+        buf.push_pair("c", "").unwrap();
+        assert_eq!(buf.encoded().len(), 15);
+        assert_eq!(buf.push_pair("d", ""), Err(DetailsError::TooLarge { len: 19, capacity: 16 }));
+        assert_eq!(buf.pairs().collect::<Vec<_>>(), [("a", "1"), ("b", "22"), ("c", "")]);
+        let long = "k".repeat(256);
+        assert_eq!(DetailsBuf::<16>::new().push_pair(&long, ""), Err(DetailsError::TooLarge { len: usize::MAX, capacity: 16 }));
+    }
+
+    #[cfg(feature = "alloc")]
+    #[test]
+    fn a_heap_store_grows_by_push() {
+        let mut heap: Vec<u8> = Vec::new();
+        heap.push_pair("a", "1").unwrap();
+        heap.push_pair("b", "€").unwrap();
+        assert_eq!(DetailsStore::pairs(&heap).collect::<Vec<_>>(), [("a", "1"), ("b", "€")]);
+        assert_eq!(heap.len(), 5 + 7);
     }
 
     #[cfg(feature = "alloc")]
