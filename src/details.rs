@@ -296,7 +296,10 @@ mod tests {
         assert_eq!(buf.push_pair("d", ""), Err(DetailsError::TooLarge { len: 19, capacity: 16 }));
         assert_eq!(buf.pairs().collect::<Vec<_>>(), [("a", "1"), ("b", "22"), ("c", "")]);
         let long = "k".repeat(256);
-        assert_eq!(DetailsBuf::<16>::new().push_pair(&long, ""), Err(DetailsError::TooLarge { len: usize::MAX, capacity: 16 }));
+        assert_eq!(
+            DetailsBuf::<16>::new().push_pair(&long, ""),
+            Err(DetailsError::TooLarge { len: usize::MAX, capacity: 16 })
+        );
     }
 
     #[cfg(feature = "alloc")]

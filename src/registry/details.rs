@@ -82,7 +82,8 @@ impl<S: Storage> Registry<S> {
     pub(super) fn store_details(&mut self, x: ExecIx, after: Option<S::DetailsMap>) -> Result<(), Rejection> {
         match (after, self.slot_of(x)) {
             (Some(map), Some(d)) => {
-                let slot = self.details.at_mut(d).ok_or(Rejection::LogicBug("a statusDetails slot vanished"))?;
+                let slot =
+                    self.details.at_mut(d).ok_or(Rejection::LogicBug("a statusDetails slot vanished"))?;
                 *slot = map;
             }
             (Some(map), None) => {

@@ -1,9 +1,9 @@
 //! The tables a host provides.
 
-use crate::details::{DetailsBuf, DetailsStore, MAX_ENCODED_LEN};
 use super::entries::{ExecutionEntry, JobEntry, PairEntry, ThingEntry};
 use super::slab::{Entry, Slots};
 use super::timers::Timer;
+use crate::details::{DetailsBuf, DetailsStore, MAX_ENCODED_LEN};
 
 /// The tables a registry keeps its state in, provided by the host.
 pub trait Storage {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer};
 use super::FORMAT;
 use super::save::ThingRec;
 use crate::config::JobConfig;
+use crate::details::{DetailsStore, MAX_VALUE_BYTES};
 use crate::id::{
     ExecutionNumber, JobId, NamespaceId, ReasonCode, StatusDetails, ThingName, Timestamp, VersionNumber,
     check_details_key, check_details_value,
@@ -18,7 +19,6 @@ use crate::registry::entries::{JobIx, ThingIx};
 use crate::registry::index::{Tag, hash, tagged};
 use crate::registry::lists::{ByJob, ByPending, ByThing};
 use crate::registry::slab::{Links, List};
-use crate::details::{DetailsStore, MAX_VALUE_BYTES};
 use crate::registry::{ExecutionEntry, JobEntry, ProcessDetails, Registry, Storage};
 use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
 
@@ -364,7 +364,11 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
         if r.execs.room() == 0 || (has_details && r.details.room() == 0) {
             return Err(bad("snapshot: the executions or details table is full"));
         }
-        let d = if has_details { r.details.insert(details.0).and_then(|(_, d)| DetailsIx::new(d.get())) } else { None };
+        let d = if has_details {
+            r.details.insert(details.0).and_then(|(_, d)| DetailsIx::new(d.get()))
+        } else {
+            None
+        };
         let entry = ExecutionEntry {
             job,
             thing: t,
@@ -413,8 +417,9 @@ impl<'de, M: DetailsStore + Default> Deserialize<'de> for DetailsIn<M> {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<DetailsIn<M>, A::Error> {
                 let mut buf = M::default();
-                while let Some((k, v)) =
-                    seq.next_element::<(Bounded<{ StatusDetails::MAX_KEY_LEN }>, Bounded<{ MAX_VALUE_BYTES }>)>()?
+                while let Some((k, v)) = seq
+                    .next_element::<(Bounded<{ StatusDetails::MAX_KEY_LEN }>, Bounded<{ MAX_VALUE_BYTES }>)>(
+                    )?
                 {
                     check_details_key(&k.0).map_err(de::Error::custom)?;
                     check_details_value(&v.0).map_err(de::Error::custom)?;

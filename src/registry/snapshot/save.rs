@@ -4,11 +4,11 @@ use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::{FORMAT, Snapshot};
+use crate::details::Pairs;
 use crate::id::ThingName;
 use crate::registry::entries::{ExecIx, JobIx};
 use crate::registry::lists::{ByPending, ByThing, Link, walk};
 use crate::registry::slab::List;
-use crate::details::Pairs;
 use crate::registry::{ExecutionEntry, JobEntry, Registry, Storage, ThingEntry};
 
 impl<S: Storage> Serialize for Snapshot<'_, S> {

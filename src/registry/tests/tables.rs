@@ -216,10 +216,11 @@ fn full_tables_and_sinks_refuse_and_change_nothing() {
     r.add_thing(&t("a")).unwrap();
     r.add_thing(&t("b")).unwrap();
     assert_eq!(r.add_thing(&t("c")), Err(Rejection::CapacityExhausted(Table::Things)));
-    let mk = |r: &mut Registry<Fixed<2, 2, 3, 1, 32, 1024>>, id: &str, targets: &[ThingName], log: &mut Log| {
-        let id = j(id);
-        r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), targets, T0, log)
-    };
+    let mk =
+        |r: &mut Registry<Fixed<2, 2, 3, 1, 32, 1024>>, id: &str, targets: &[ThingName], log: &mut Log| {
+            let id = j(id);
+            r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), targets, T0, log)
+        };
     mk(&mut r, "j1", &[t("a"), t("b")], &mut log).unwrap();
     // Two more executions do not fit in 3.
     assert_eq!(
@@ -258,7 +259,11 @@ fn full_tables_and_sinks_refuse_and_change_nothing() {
         status_details: Some(StatusDetails::new(&two).unwrap()),
         ..update(ExecutionStatus::Succeeded)
     };
-    let before = std::format!("{:?} {:?}", r.usage(), r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap());
+    let before = std::format!(
+        "{:?} {:?}",
+        r.usage(),
+        r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap()
+    );
     let events = log.0.len();
     let e = r.update_execution(&j("j1"), &t("a"), &u, T0, &mut log).unwrap_err();
     let too_large = Violation::TooLarge { len: 2 * (3 + 1 + 600), capacity: 1024 };
@@ -270,9 +275,24 @@ fn full_tables_and_sinks_refuse_and_change_nothing() {
     assert_eq!(after.status_details().collect::<Vec<_>>(), p);
     assert_eq!(log.0.len(), events);
     // The same map through the control plane: the same answer.
-    let e = r.cancel_execution(&j("j1"), &t("a"), true, None, Some(StatusDetails::new(&two).unwrap()), T0, &mut log);
+    let e = r.cancel_execution(
+        &j("j1"),
+        &t("a"),
+        true,
+        None,
+        Some(StatusDetails::new(&two).unwrap()),
+        T0,
+        &mut log,
+    );
     assert_eq!(e, Err(Rejection::InvalidField(FieldError::new(Field::StatusDetails, too_large))));
-    assert_eq!(before, std::format!("{:?} {:?}", r.usage(), r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap()));
+    assert_eq!(
+        before,
+        std::format!(
+            "{:?} {:?}",
+            r.usage(),
+            r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap()
+        )
+    );
     // A sink without room: Throttled, nothing changes.
     let e = r.update_execution(&j("j1"), &t("b"), &update(ExecutionStatus::Succeeded), T0, &mut Tight(1));
     assert_eq!(e, Err(Rejection::Throttled));
@@ -416,7 +436,8 @@ fn deletion_delay_deadlines_and_a_clock_that_goes_back() {
 fn the_largest_status_details_aws_accepts_is_stored_whole() {
     // SPEC R14: 10 pairs, keys of 128 characters, values of 1,024 UTF-16 units; '€' is one unit
     // and 3 bytes of UTF-8, so this is the largest map there is: 32,030 bytes stored.
-    let mut r: std::boxed::Box<Registry<Fixed<1, 1, 1, 1, 8>>> = std::boxed::Box::new(Registry::new(Fixed, Policy::DEFAULT));
+    let mut r: std::boxed::Box<Registry<Fixed<1, 1, 1, 1, 8>>> =
+        std::boxed::Box::new(Registry::new(Fixed, Policy::DEFAULT));
     let mut log = Log::default();
     r.add_thing(&t("a")).unwrap();
     r.create_job(&NewJob::new(&j("j"), TargetSelection::Snapshot), &[t("a")], T0, &mut log).unwrap();
@@ -440,7 +461,8 @@ fn the_largest_status_details_aws_accepts_is_stored_whole() {
     {
         let json = serde_json::to_string(&r.snapshot()).unwrap();
         let back: Registry<Fixed<1, 1, 1, 1, 8>> =
-            Registry::restore(Fixed, Policy::DEFAULT, &mut serde_json::Deserializer::from_str(&json)).unwrap();
+            Registry::restore(Fixed, Policy::DEFAULT, &mut serde_json::Deserializer::from_str(&json))
+                .unwrap();
         let v = back.describe_execution(&j("j"), &t("a"), None, Plane::Control).unwrap();
         assert_eq!(v.status_details().collect::<Vec<_>>(), rev);
         // A device whose store is smaller refuses that snapshot rather than truncating it.
