@@ -61,7 +61,7 @@ impl EventSink for Pending {
 /// The AWS IoT Jobs service: the registry, the job documents (the registry does not store them)
 /// and a clock.
 struct Cloud {
-    registry: Registry<Fixed<8, 4, 32, 8, 128>>,
+    registry: Registry<Fixed<8, 4, 32, 8, 128, 1024>>,
     documents: Vec<(JobId, String)>,
     events: Pending,
     now: Timestamp,

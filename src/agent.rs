@@ -96,6 +96,7 @@
 
 use core::fmt;
 
+use crate::details::{DetailsBuf, DetailsError, DetailsStore};
 use crate::error::ErrorCode;
 use crate::id::{
     ExecutionNumber, JobId, NamespaceId, StatusDetails, StepTimeout, ThingName, Timestamp, VersionNumber,
@@ -439,42 +440,20 @@ impl core::error::Error for AgentError {}
 // ---------------------------------------------------------------------------------------------
 // Internal state.
 
-/// A statusDetails map kept until it is sent: `[key len u8][value len u16 LE][key][value]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Details(heapless::Vec<u8, MAX_DETAILS_BYTES>);
+/// A statusDetails map kept until it is sent.
+type Details = DetailsBuf<MAX_DETAILS_BYTES>;
 
-impl Details {
-    fn encode(details: StatusDetails<'_>) -> Result<Self, AgentError> {
-        let len = details
-            .pairs()
-            .iter()
-            .fold(0_usize, |n, (k, v)| n.saturating_add(3).saturating_add(k.len()).saturating_add(v.len()));
-        let too_large = AgentError::DetailsTooLarge { len, capacity: MAX_DETAILS_BYTES };
-        let mut out = heapless::Vec::new();
-        for (k, v) in details.pairs() {
-            // SPEC R14: keys ≤ 128 bytes; values ≤ 1024 UTF-16 units, so ≤ 4096 bytes.
-            let kl = u8::try_from(k.len()).map_err(|_| too_large)?;
-            let [v0, v1] = u16::try_from(v.len()).map_err(|_| too_large)?.to_le_bytes();
-            out.extend_from_slice(&[kl, v0, v1]).map_err(|_| too_large)?;
-            out.extend_from_slice(k.as_bytes()).map_err(|_| too_large)?;
-            out.extend_from_slice(v.as_bytes()).map_err(|_| too_large)?;
-        }
-        Ok(Self(out))
-    }
+/// `details`, kept; too large for the agent: [`AgentError::DetailsTooLarge`].
+fn keep_details(details: StatusDetails<'_>) -> Result<Details, AgentError> {
+    Details::from_details(details).map_err(|e| match e {
+        DetailsError::TooLarge { len, capacity } => AgentError::DetailsTooLarge { len, capacity },
+        DetailsError::OutOfMemory { len } => AgentError::DetailsTooLarge { len, capacity: MAX_DETAILS_BYTES },
+    })
+}
 
-    fn pairs(&self) -> heapless::Vec<(&str, &str), { StatusDetails::MAX_PAIRS }> {
-        let mut pairs = heapless::Vec::new();
-        let mut rest = self.0.as_slice();
-        while let Some((&[kl, v0, v1], tail)) = rest.split_first_chunk::<3>()
-            && let Some((k, tail)) = tail.split_at_checked(usize::from(kl))
-            && let Some((v, tail)) = tail.split_at_checked(usize::from(u16::from_le_bytes([v0, v1])))
-            && let (Ok(k), Ok(v)) = (core::str::from_utf8(k), core::str::from_utf8(v))
-            && pairs.push((k, v)).is_ok()
-        {
-            rest = tail;
-        }
-        pairs
-    }
+/// The pairs of a kept map, at most [`StatusDetails::MAX_PAIRS`].
+fn kept_pairs(details: &Details) -> heapless::Vec<(&str, &str), { StatusDetails::MAX_PAIRS }> {
+    details.pairs().take(StatusDetails::MAX_PAIRS).collect()
 }
 
 /// A report of the application, to be sent as an UpdateJobExecution.
@@ -871,7 +850,7 @@ impl<const DOC: usize> Agent<DOC> {
         if !status.is_device_settable() {
             return Err(AgentError::StatusNotAllowed(status));
         }
-        let mut details = details.map(Details::encode).transpose()?;
+        let mut details = details.map(keep_details).transpose()?;
         job.reach(if status.is_terminal() { JobPhase::Finishing } else { JobPhase::Delivered });
         if details.is_none() {
             details = core.pending.take().and_then(|p| p.details);
@@ -1382,7 +1361,7 @@ impl<const DOC: usize> Core<DOC> {
             // SPEC 4.3 UpdateJobExecution: expectedVersion (R13), executionNumber (§8), and the
             // new state in the reply.
             Request::Update(report) => {
-                let pairs = report.details.as_ref().map(Details::pairs);
+                let pairs = report.details.as_ref().map(kept_pairs);
                 let status_details = match &pairs {
                     Some(pairs) => Some(
                         StatusDetailsBuf::new(pairs)

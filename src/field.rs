@@ -102,6 +102,14 @@ pub enum Violation {
     },
     /// Not a decimal integer.
     NotANumber,
+    /// The value is valid but needs `len` bytes of storage and the store that keeps it holds
+    /// `capacity` (a device's smaller statusDetails store, for example).
+    TooLarge {
+        /// Bytes of storage the value needs.
+        len: usize,
+        /// Bytes of storage there are.
+        capacity: usize,
+    },
     /// A job configuration value outside its SPEC §6 range.
     Config(ConfigError),
 }
@@ -150,6 +158,11 @@ impl fmt::Display for FieldError {
                 write!(f, "{name} must be between {min} and {max}")
             }
             Violation::NotANumber => write!(f, "{name} must be a decimal integer"),
+            Violation::TooLarge { len, capacity } => write!(
+                f,
+                "{name} needs {len} bytes of storage and this endpoint stores at most {capacity}; \
+                 send fewer or shorter pairs"
+            ),
             Violation::Config(e) => write!(f, "{e}"),
         }
     }

@@ -16,6 +16,7 @@ struct ReadmeDoctests;
 pub mod agent;
 pub mod config;
 pub mod conformance;
+pub mod details;
 pub mod error;
 pub mod field;
 pub mod id;

@@ -69,7 +69,7 @@ struct Msg {
 
 /// The registry as the AWS IoT Jobs service, plus the job documents it does not store.
 struct Service {
-    reg: Registry<Fixed<8, 4, 32, 8, 128>>,
+    reg: Registry<Fixed<8, 4, 32, 8, 128, 1024>>,
     docs: Vec<(JobId, String)>,
     sink: Sink,
     now: Timestamp,

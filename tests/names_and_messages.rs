@@ -94,6 +94,11 @@ fn field_errors_say_which_field_and_what_is_allowed() {
         "executionNumber must be a decimal integer"
     );
     assert_eq!(
+        msg(Field::StatusDetails, Violation::TooLarge { len: 1100, capacity: 1024 }),
+        "statusDetails needs 1100 bytes of storage and this endpoint stores at most 1024; \
+         send fewer or shorter pairs"
+    );
+    assert_eq!(
         msg(Field::JobConfig, Violation::Config(ConfigError::Schedule)),
         "schedulingConfig endTime must be after startTime"
     );

@@ -3,8 +3,8 @@
 #![allow(clippy::arithmetic_side_effects)]
 
 use iot_jobs_core::registry::{
-    DetailsBuf, Discard, Entry, ExecutionEntry, Growable, JobEntry, NewJob, PairEntry, Registry, Storage,
-    Tables, ThingEntry, Timer,
+    Discard, Entry, ExecutionEntry, Growable, JobEntry, NewJob, PairEntry, Registry, Storage, Tables,
+    ThingEntry, Timer,
 };
 use iot_jobs_core::{ExecutionStatus, JobId, Plane, Policy, TargetSelection, ThingName, Timestamp};
 
@@ -16,7 +16,8 @@ impl Storage for Heap {
     type Jobs = Growable<Entry<JobEntry>>;
     type Things = Growable<Entry<ThingEntry>>;
     type Executions = Growable<Entry<ExecutionEntry>>;
-    type Details = Growable<Entry<DetailsBuf>>;
+    type DetailsMap = Vec<u8>;
+    type Details = Growable<Entry<Vec<u8>>>;
     type Pairs = Growable<Entry<PairEntry>>;
     type Timers = Growable<Timer>;
     type Index = Growable<u32>;
@@ -72,7 +73,8 @@ fn stored_state_sizes() {
         ("pair", size_of::<Entry<PairEntry>>()),
         ("job", size_of::<Entry<JobEntry>>()),
         ("thing", size_of::<Entry<ThingEntry>>()),
-        ("statusDetails slot", size_of::<Entry<DetailsBuf>>()),
+        // On the heap: the slot holds a `Vec<u8>`; the map itself is exactly its encoded size.
+        ("statusDetails slot", size_of::<Entry<Vec<u8>>>()),
     ];
     for (what, bytes) in sizes {
         println!("{what}: {bytes} bytes");

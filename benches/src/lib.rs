@@ -10,7 +10,7 @@
 //! - `create_job` with one target: [`BENCH_THINGS`] jobs made (timed), then deleted (not timed).
 
 use iot_jobs_core::registry::{
-    DetailsBuf, Discard, Entry, ExecutionEntry, Growable, JobEntry, NewJob, PairEntry, Registry, Storage,
+    Discard, Entry, ExecutionEntry, Growable, JobEntry, NewJob, PairEntry, Registry, Storage,
     Tables, ThingEntry, Timer, Update,
 };
 use iot_jobs_core::{
@@ -44,7 +44,8 @@ impl Storage for Heap {
     type Jobs = Growable<Entry<JobEntry>>;
     type Things = Growable<Entry<ThingEntry>>;
     type Executions = Growable<Entry<ExecutionEntry>>;
-    type Details = Growable<Entry<DetailsBuf>>;
+    type DetailsMap = Vec<u8>;
+    type Details = Growable<Entry<Vec<u8>>>;
     type Pairs = Growable<Entry<PairEntry>>;
     type Timers = Growable<Timer>;
     type Index = Growable<u32>;

@@ -216,6 +216,24 @@ class E2E(unittest.TestCase):
         with self.assertRaises(self.iot.exceptions.InvalidStateTransitionException):
             self.iot.cancel_job_execution(jobId="j1", thingName="t1", force=True)
 
+    def test_status_details_at_the_aws_limits(self):
+        # SPEC R14: 10 pairs, keys of 128 characters, values of 1,024 UTF-16 units; botocore sends
+        # '\u20ac' escapes, so the largest map is a body of about 62 KB.
+        self.things("t1")
+        worst = {f"{i:k>128}": "\u20ac" * 1024 for i in range(10)}
+        repros = [{"k": "a" * 1021}, {"k": "\u20ac" * 341}, {f"{i:k>128}": "v" for i in range(10)}]
+        for n, details in enumerate([worst] + repros):
+            self.job(f"u{n}", [thing_arn("t1")])
+            self.data.update_job_execution(thingName="t1", jobId=f"u{n}", status="IN_PROGRESS", statusDetails=details)
+            ex = self.data.describe_job_execution(thingName="t1", jobId=f"u{n}")["execution"]
+            self.assertEqual(ex["statusDetails"], details)
+            ex = self.iot.describe_job_execution(thingName="t1", jobId=f"u{n}")["execution"]
+            self.assertEqual(ex["statusDetails"]["detailsMap"], details)
+        self.job("c", [thing_arn("t1")])
+        self.iot.cancel_job_execution(jobId="c", thingName="t1", force=True, statusDetails=worst)
+        ex = self.iot.describe_job_execution(thingName="t1", jobId="c")["execution"]
+        self.assertEqual((ex["status"], ex["statusDetails"]["detailsMap"]), ("CANCELED", worst))
+
     # ---- delete ----------------------------------------------------------------------------------
 
     def test_delete_job_without_and_with_force_and_the_limit_of_ten(self):

@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use iot_jobs_core::registry::{
-    DetailsBuf, Entry, Event, EventSink, ExecutionEntry, Growable, JobEntry, PairEntry, Registry, Storage,
-    Tables, ThingEntry, Timer,
+    Entry, Event, EventSink, ExecutionEntry, Growable, JobEntry, PairEntry, Registry, Storage, Tables,
+    ThingEntry, Timer,
 };
 use iot_jobs_core::{Policy, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -23,7 +23,8 @@ pub struct Caps {
     pub things: usize,
     /// Executions, and (job, thing) pairs.
     pub executions: usize,
-    /// Executions with a non-empty statusDetails map (up to 1 KiB each).
+    /// Executions with a non-empty statusDetails map (each on the heap in exactly its encoded
+    /// size, up to 32,030 bytes: every map AWS accepts).
     pub status_details: usize,
 }
 
@@ -41,7 +42,8 @@ impl Storage for Heap {
     type Jobs = Growable<Entry<JobEntry>>;
     type Things = Growable<Entry<ThingEntry>>;
     type Executions = Growable<Entry<ExecutionEntry>>;
-    type Details = Growable<Entry<DetailsBuf>>;
+    type DetailsMap = Vec<u8>;
+    type Details = Growable<Entry<Vec<u8>>>;
     type Pairs = Growable<Entry<PairEntry>>;
     type Timers = Growable<Timer>;
     type Index = Growable<u32>;

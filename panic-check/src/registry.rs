@@ -24,7 +24,8 @@ impl EventSink for Queue {
 }
 
 pub fn exercise(b: &[u8; 1024]) {
-    let mut r: Registry<Fixed<2, 2, 4, 1, 16>> = Registry::new(Fixed, Policy::DEFAULT);
+    // A device's choice: statusDetails maps of at most 1 KiB.
+    let mut r: Registry<Fixed<2, 2, 4, 1, 16, 1024>> = Registry::new(Fixed, Policy::DEFAULT);
     let mut q = Queue(heapless::Deque::new());
     let Ok(thing) = ThingName::new(text(&b[0..8])).or_else(|_| ThingName::new("t")) else { return };
     keep(r.add_thing(&thing));

@@ -152,7 +152,7 @@ impl<S: Storage> Registry<S> {
         let (key, entry) = self.execs.at(x)?;
         let job = self.job_entry(entry.job)?;
         let (_, thing) = self.things.at(entry.thing)?;
-        let details = entry.details.and_then(|d| self.details.at(d)).map(|(_, d)| d);
+        let details = self.details_of(x);
         Some(ExecutionView { handle: ExecutionHandle(key), entry, job, thing: &thing.name, details })
     }
 

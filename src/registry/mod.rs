@@ -59,7 +59,6 @@ pub use snapshot::{FORMAT as SNAPSHOT_FORMAT, Snapshot};
 
 use core::fmt;
 
-pub use self::details::{DETAILS_BYTES, DetailsBuf, DetailsIter};
 pub use self::entries::{ABORT_REASON, ExecutionEntry, JobEntry, PairEntry, ThingEntry};
 #[cfg(feature = "alloc")]
 pub use self::growable::Growable;
@@ -88,7 +87,7 @@ pub struct Registry<S: Storage> {
     jobs: Slab<JobEntry, S::Jobs>,
     things: Slab<ThingEntry, S::Things>,
     execs: Slab<ExecutionEntry, S::Executions>,
-    details: Slab<DetailsBuf, S::Details>,
+    details: Slab<S::DetailsMap, S::Details>,
     pairs: Slab<PairEntry, S::Pairs>,
     timers: Heap<S::Timers>,
     index: Index<S::Index>,

@@ -1,9 +1,9 @@
 //! The tables a host provides.
 
-use super::details::DetailsBuf;
 use super::entries::{ExecutionEntry, JobEntry, PairEntry, ThingEntry};
 use super::slab::{Entry, Slots};
 use super::timers::Timer;
+use crate::details::{DetailsBuf, DetailsStore, MAX_ENCODED_LEN};
 
 /// The tables a registry keeps its state in, provided by the host.
 pub trait Storage {
@@ -13,8 +13,12 @@ pub trait Storage {
     type Things: Slots<Entry<ThingEntry>>;
     /// Executions.
     type Executions: Slots<Entry<ExecutionEntry>>;
+    /// One execution's statusDetails map: [`DetailsBuf<B>`] (inline, `B` bytes) or, with the
+    /// `alloc` feature, `Vec<u8>` (exactly the map's size). A map the store refuses as too large
+    /// is a request error ([`Violation::TooLarge`](crate::Violation::TooLarge)).
+    type DetailsMap: DetailsStore + Default + core::fmt::Debug;
     /// statusDetails maps (only executions that have one use a slot).
-    type Details: Slots<Entry<DetailsBuf>>;
+    type Details: Slots<Entry<Self::DetailsMap>>;
     /// (job, thing) pairs: one per thing a job targets.
     type Pairs: Slots<Entry<PairEntry>>;
     /// Timers (execution deadlines and job schedule events); about one per execution.
@@ -49,18 +53,30 @@ pub struct Tables<S: Storage> {
 }
 
 /// Fixed-capacity storage in `heapless` vectors, for devices and tests: `J` jobs, `T` things,
-/// `X` executions and as many (job, thing) pairs, `D` statusDetails maps and `I` index buckets
-/// (at least twice `J + T + X`).
+/// `X` executions and as many (job, thing) pairs, `D` statusDetails maps of at most `B` bytes
+/// each, and `I` index buckets (at least twice `J + T + X`).
+///
+/// The default `B`, [`MAX_ENCODED_LEN`] (32,030), holds every map AWS accepts; a device that
+/// knows its maps are small chooses a smaller `B` (a map costs 3 bytes per pair plus its keys and
+/// values in UTF-8) and gets `InvalidRequestException` for a map that does not fit.
 #[derive(Debug)]
-pub struct Fixed<const J: usize, const T: usize, const X: usize, const D: usize, const I: usize>;
+pub struct Fixed<
+    const J: usize,
+    const T: usize,
+    const X: usize,
+    const D: usize,
+    const I: usize,
+    const B: usize = MAX_ENCODED_LEN,
+>;
 
-impl<const J: usize, const T: usize, const X: usize, const D: usize, const I: usize> Storage
-    for Fixed<J, T, X, D, I>
+impl<const J: usize, const T: usize, const X: usize, const D: usize, const I: usize, const B: usize> Storage
+    for Fixed<J, T, X, D, I, B>
 {
+    type DetailsMap = DetailsBuf<B>;
     type Jobs = heapless::Vec<Entry<JobEntry>, J>;
     type Things = heapless::Vec<Entry<ThingEntry>, T>;
     type Executions = heapless::Vec<Entry<ExecutionEntry>, X>;
-    type Details = heapless::Vec<Entry<DetailsBuf>, D>;
+    type Details = heapless::Vec<Entry<DetailsBuf<B>>, D>;
     type Pairs = heapless::Vec<Entry<PairEntry>, X>;
     type Timers = heapless::Vec<Timer, X>;
     type Index = heapless::Vec<u32, I>;

@@ -1,9 +1,9 @@
 //! Read-only views of stored jobs and executions.
 
-use super::details::{DetailsBuf, DetailsIter};
 use super::entries::{ExecutionEntry, JobEntry, NEVER};
 use super::types::{ExecutionHandle, JobHandle, ProcessDetails};
 use crate::config::JobConfig;
+use crate::details::Pairs;
 use crate::error::ExecutionState;
 use crate::id::{ExecutionNumber, JobId, NamespaceId, ReasonCode, ThingName, Timestamp, VersionNumber};
 use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
@@ -16,7 +16,8 @@ pub struct ExecutionView<'r> {
     pub(super) entry: &'r ExecutionEntry,
     pub(super) job: &'r JobEntry,
     pub(super) thing: &'r ThingName,
-    pub(super) details: Option<&'r DetailsBuf>,
+    /// The encoded statusDetails map (empty: none).
+    pub(super) details: &'r [u8],
 }
 
 impl<'r> ExecutionView<'r> {
@@ -93,8 +94,8 @@ impl<'r> ExecutionView<'r> {
         self.deadline().map(|d| d.saturating_since(now))
     }
     /// `statusDetails` pairs.
-    pub fn status_details(&self) -> DetailsIter<'r> {
-        self.details.map_or(DetailsIter(&[]), DetailsBuf::pairs)
+    pub fn status_details(&self) -> Pairs<'r> {
+        Pairs::new(self.details)
     }
     /// The job's status.
     #[must_use]

@@ -722,7 +722,8 @@ fn diff(a: &Snapshot, b: &Snapshot) -> String {
     out
 }
 
-/// Small tables so that "full" happens (capacity property).
-pub type Tiny = iot_jobs_core::registry::Fixed<3, 3, 6, 2, 64>;
-/// Tables no generated scenario fills (model property).
-pub type Roomy = iot_jobs_core::registry::Fixed<16, 8, 256, 64, 1024>;
+/// Small tables so that "full" happens (capacity property). statusDetails maps of at most 1 KiB
+/// (the generated maps are smaller; the registries live on the test's stack).
+pub type Tiny = iot_jobs_core::registry::Fixed<3, 3, 6, 2, 64, 1024>;
+/// Tables no generated scenario fills (model property); maps as in [`Tiny`].
+pub type Roomy = iot_jobs_core::registry::Fixed<16, 8, 256, 64, 1024, 1024>;

@@ -1,6 +1,7 @@
 //! Reading a snapshot: each item inserted as it arrives, and checked.
 
 use core::fmt;
+use core::marker::PhantomData;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -8,15 +9,17 @@ use serde::{Deserialize, Deserializer};
 use super::FORMAT;
 use super::save::ThingRec;
 use crate::config::JobConfig;
+use crate::details::{DetailsStore, MAX_VALUE_BYTES};
 use crate::id::{
     ExecutionNumber, JobId, NamespaceId, ReasonCode, StatusDetails, ThingName, Timestamp, VersionNumber,
     check_details_key, check_details_value,
 };
+use crate::registry::details::DetailsIx;
 use crate::registry::entries::{JobIx, ThingIx};
 use crate::registry::index::{Tag, hash, tagged};
 use crate::registry::lists::{ByJob, ByPending, ByThing};
 use crate::registry::slab::{Links, List};
-use crate::registry::{DetailsBuf, ExecutionEntry, JobEntry, ProcessDetails, Registry, Storage};
+use crate::registry::{ExecutionEntry, JobEntry, ProcessDetails, Registry, Storage};
 use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
 
 /// A short owned string (field names), copied from whatever the deserializer hands over.
@@ -339,7 +342,7 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
         expect_key(&mut map, "deadline")?;
         let deadline: Timestamp = map.next_value()?;
         expect_key(&mut map, "statusDetails")?;
-        let details: DetailsIn = map.next_value()?;
+        let details: DetailsIn<S::DetailsMap> = map.next_value()?;
         if map.next_key::<Bounded<24>>()?.is_some() {
             return Err(bad("snapshot: unexpected field after an execution's `statusDetails`"));
         }
@@ -357,10 +360,15 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
                 "snapshot: execution numbers of a (job, thing) must grow and stay within `highest`",
             ));
         }
-        if r.execs.room() == 0 || (!details.0.0.is_empty() && r.details.room() == 0) {
+        let has_details = !details.0.is_empty();
+        if r.execs.room() == 0 || (has_details && r.details.room() == 0) {
             return Err(bad("snapshot: the executions or details table is full"));
         }
-        let d = if details.0.0.is_empty() { None } else { r.details.insert(details.0).map(|(_, d)| d) };
+        let d = if has_details {
+            r.details.insert(details.0).and_then(|(_, d)| DetailsIx::new(d.get()))
+        } else {
+            None
+        };
         let entry = ExecutionEntry {
             job,
             thing: t,
@@ -396,27 +404,26 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
     }
 }
 
-/// A statusDetails map read from a snapshot, checked by the rules of R14.
-struct DetailsIn(DetailsBuf);
+/// A statusDetails map read from a snapshot into the host's store, checked by the rules of R14.
+struct DetailsIn<M>(M);
 
-impl<'de> Deserialize<'de> for DetailsIn {
+impl<'de, M: DetailsStore + Default> Deserialize<'de> for DetailsIn<M> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = DetailsIn;
+        struct V<M>(PhantomData<M>);
+        impl<'de, M: DetailsStore + Default> Visitor<'de> for V<M> {
+            type Value = DetailsIn<M>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("statusDetails as [key, value] pairs")
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<DetailsIn, A::Error> {
-                let mut buf = DetailsBuf::default();
-                while let Some((k, v)) =
-                    seq.next_element::<(Bounded<{ StatusDetails::MAX_KEY_LEN }>, Bounded<{ DETAILS_VALUE_BYTES }>)>()?
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<DetailsIn<M>, A::Error> {
+                let mut buf = M::default();
+                while let Some((k, v)) = seq
+                    .next_element::<(Bounded<{ StatusDetails::MAX_KEY_LEN }>, Bounded<{ MAX_VALUE_BYTES }>)>(
+                    )?
                 {
                     check_details_key(&k.0).map_err(de::Error::custom)?;
                     check_details_value(&v.0).map_err(de::Error::custom)?;
-                    if !buf.push(&k.0, &v.0) {
-                        return Err(bad("snapshot: statusDetails larger than a stored map"));
-                    }
+                    buf.push_pair(&k.0, &v.0).map_err(de::Error::custom)?;
                 }
                 {
                     let mut pairs: heapless::Vec<(&str, &str), { StatusDetails::MAX_PAIRS }> =
@@ -431,12 +438,9 @@ impl<'de> Deserialize<'de> for DetailsIn {
                 Ok(DetailsIn(buf))
             }
         }
-        d.deserialize_seq(V)
+        d.deserialize_seq(V(PhantomData))
     }
 }
-
-/// The longest statusDetails value in UTF-8 bytes (1024 UTF-16 units, at most 3 bytes each).
-const DETAILS_VALUE_BYTES: usize = StatusDetails::MAX_VALUE_LEN * 3;
 
 struct OrderSeed<'r, S: Storage>(&'r mut Registry<S>);
 

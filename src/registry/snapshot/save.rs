@@ -4,11 +4,12 @@ use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::{FORMAT, Snapshot};
+use crate::details::Pairs;
 use crate::id::ThingName;
 use crate::registry::entries::{ExecIx, JobIx};
 use crate::registry::lists::{ByPending, ByThing, Link, walk};
 use crate::registry::slab::List;
-use crate::registry::{DetailsBuf, ExecutionEntry, JobEntry, Registry, Storage, ThingEntry};
+use crate::registry::{ExecutionEntry, JobEntry, Registry, Storage, ThingEntry};
 
 impl<S: Storage> Serialize for Snapshot<'_, S> {
     fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
@@ -129,7 +130,7 @@ impl<S: Storage> Serialize for ExecsSer<'_, S> {
         for x in r.job_executions(self.job) {
             if let Some(e) = r.exec_entry(x) {
                 let thing = r.things.at(e.thing).map(|(_, t)| &t.name);
-                let details = e.details.and_then(|d| r.details.at(d)).map(|(_, d)| d);
+                let details = r.details_of(x);
                 seq.serialize_element(&ExecSer { e, thing, details })?;
             }
         }
@@ -140,7 +141,7 @@ impl<S: Storage> Serialize for ExecsSer<'_, S> {
 struct ExecSer<'r> {
     e: &'r ExecutionEntry,
     thing: Option<&'r ThingName>,
-    details: Option<&'r DetailsBuf>,
+    details: &'r [u8],
 }
 
 impl Serialize for ExecSer<'_> {
@@ -163,13 +164,14 @@ impl Serialize for ExecSer<'_> {
     }
 }
 
-struct DetailsSer<'r>(Option<&'r DetailsBuf>);
+/// An encoded statusDetails map, as `[key, value]` pairs.
+struct DetailsSer<'r>(&'r [u8]);
 
 impl Serialize for DetailsSer<'_> {
     fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
-        let pairs = self.0.map(DetailsBuf::pairs);
-        let mut seq = z.serialize_seq(pairs.clone().map(Iterator::count))?;
-        for pair in pairs.into_iter().flatten() {
+        let pairs = Pairs::new(self.0);
+        let mut seq = z.serialize_seq(Some(pairs.clone().count()))?;
+        for pair in pairs {
             seq.serialize_element(&pair)?;
         }
         seq.end()

@@ -26,7 +26,9 @@ mod tables;
 mod time;
 mod timers;
 
-type Reg = Registry<Fixed<8, 8, 64, 8, 256>>;
+/// Registries live on the test's stack: maps of at most 1 KiB keep them small (the default store
+/// holds the largest map, see `tables::the_largest_status_details_aws_accepts_is_stored_whole`).
+type Reg = Registry<Fixed<8, 8, 64, 8, 256, 1024>>;
 
 fn reg() -> Reg {
     Registry::new(Fixed, Policy::DEFAULT)

@@ -87,7 +87,7 @@ fn snapshots_that_do_not_add_up_are_refused() {
         assert!(err.contains(why), "{why}: got {err}");
     }
     // A table too small for the snapshot is refused, not truncated.
-    let small: Result<Registry<Fixed<8, 8, 4, 8, 256>>, _> =
+    let small: Result<Registry<Fixed<8, 8, 4, 8, 256, 1024>>, _> =
         Registry::restore(Fixed, Policy::DEFAULT, &mut serde_json::Deserializer::from_str(&good));
     assert!(small.unwrap_err().to_string().contains("full"));
 }

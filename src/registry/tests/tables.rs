@@ -1,6 +1,7 @@
 //! Deletion, removed things, targets, listings, full tables and sinks, notification sequences, time going back.
 
 use super::*;
+use crate::{ErrorCode, Field, FieldError, Violation};
 
 #[test]
 fn delete_job_limit_of_ten_and_bounded_steps() {
@@ -203,15 +204,17 @@ fn listings_page_with_a_resumable_cursor() {
 
 #[test]
 fn full_tables_and_sinks_refuse_and_change_nothing() {
-    let mut r: Registry<Fixed<2, 2, 3, 1, 32>> = Registry::new(Fixed, Policy::DEFAULT);
+    // A device's configuration: maps of at most 1 KiB.
+    let mut r: Registry<Fixed<2, 2, 3, 1, 32, 1024>> = Registry::new(Fixed, Policy::DEFAULT);
     let mut log = Log::default();
     r.add_thing(&t("a")).unwrap();
     r.add_thing(&t("b")).unwrap();
     assert_eq!(r.add_thing(&t("c")), Err(Rejection::CapacityExhausted(Table::Things)));
-    let mk = |r: &mut Registry<Fixed<2, 2, 3, 1, 32>>, id: &str, targets: &[ThingName], log: &mut Log| {
-        let id = j(id);
-        r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), targets, T0, log)
-    };
+    let mk =
+        |r: &mut Registry<Fixed<2, 2, 3, 1, 32, 1024>>, id: &str, targets: &[ThingName], log: &mut Log| {
+            let id = j(id);
+            r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), targets, T0, log)
+        };
     mk(&mut r, "j1", &[t("a"), t("b")], &mut log).unwrap();
     // Two more executions do not fit in 3.
     assert_eq!(
@@ -242,16 +245,47 @@ fn full_tables_and_sinks_refuse_and_change_nothing() {
             r.describe_execution(&j("j1"), &t("b"), None, Plane::Control).unwrap()
         )
     );
-    // An oversized map is refused, not truncated.
+    // A map larger than the device's store is a request error that says so, not truncated, and
+    // changes nothing.
     let big = "x".repeat(600);
     let two = [("a", big.as_str()), ("b", big.as_str())];
     let u = Update {
         status_details: Some(StatusDetails::new(&two).unwrap()),
-        ..update(ExecutionStatus::InProgress)
+        ..update(ExecutionStatus::Succeeded)
     };
+    let before = std::format!(
+        "{:?} {:?}",
+        r.usage(),
+        r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap()
+    );
+    let events = log.0.len();
+    let e = r.update_execution(&j("j1"), &t("a"), &u, T0, &mut log).unwrap_err();
+    let too_large = Violation::TooLarge { len: 2 * (3 + 1 + 600), capacity: 1024 };
+    assert_eq!(e, Rejection::InvalidField(FieldError::new(Field::StatusDetails, too_large)));
+    assert_eq!(e.error_code(), ErrorCode::InvalidRequest);
+    assert_eq!((e.http_status(Plane::Data), e.http_status(Plane::Control)), (400, 400));
+    let after = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap();
+    assert_eq!(before, std::format!("{:?} {:?}", r.usage(), after));
+    assert_eq!(after.status_details().collect::<Vec<_>>(), p);
+    assert_eq!(log.0.len(), events);
+    // The same map through the control plane: the same answer.
+    let e = r.cancel_execution(
+        &j("j1"),
+        &t("a"),
+        true,
+        None,
+        Some(StatusDetails::new(&two).unwrap()),
+        T0,
+        &mut log,
+    );
+    assert_eq!(e, Err(Rejection::InvalidField(FieldError::new(Field::StatusDetails, too_large))));
     assert_eq!(
-        r.update_execution(&j("j1"), &t("a"), &u, T0, &mut log),
-        Err(Rejection::CapacityExhausted(Table::StatusDetails))
+        before,
+        std::format!(
+            "{:?} {:?}",
+            r.usage(),
+            r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap()
+        )
     );
     // A sink without room: Throttled, nothing changes.
     let e = r.update_execution(&j("j1"), &t("b"), &update(ExecutionStatus::Succeeded), T0, &mut Tight(1));
@@ -382,4 +416,44 @@ fn deletion_delay_deadlines_and_a_clock_that_goes_back() {
     r.delete_job(&j("j3"), true, T0, &mut log).unwrap();
     assert_eq!(r.next_deadline(), Some(Timestamp(u64::MAX)));
     check(&r);
+}
+
+#[test]
+fn the_largest_status_details_aws_accepts_is_stored_whole() {
+    // SPEC R14: 10 pairs, keys of 128 characters, values of 1,024 UTF-16 units; '€' is one unit
+    // and 3 bytes of UTF-8, so this is the largest map there is: 32,030 bytes stored.
+    let mut r: std::boxed::Box<Registry<Fixed<1, 1, 1, 1, 8>>> =
+        std::boxed::Box::new(Registry::new(Fixed, Policy::DEFAULT));
+    let mut log = Log::default();
+    r.add_thing(&t("a")).unwrap();
+    r.create_job(&NewJob::new(&j("j"), TargetSelection::Snapshot), &[t("a")], T0, &mut log).unwrap();
+    let keys: Vec<String> = (0..10).map(|i| std::format!("{i:k>128}")).collect();
+    let value = "€".repeat(1024);
+    let pairs: Vec<(&str, &str)> = keys.iter().map(|k| (k.as_str(), value.as_str())).collect();
+    let details = StatusDetails::new(&pairs).unwrap();
+    assert_eq!(crate::details::encoded_len(details), crate::details::MAX_ENCODED_LEN);
+    let u = Update { status_details: Some(details), ..update(ExecutionStatus::InProgress) };
+    r.update_execution(&j("j"), &t("a"), &u, T0, &mut log).unwrap();
+    let v = r.describe_execution(&j("j"), &t("a"), None, Plane::Data).unwrap();
+    assert_eq!(v.status_details().collect::<Vec<_>>(), pairs);
+    // The control plane stores it too.
+    let rev: Vec<(&str, &str)> = pairs.iter().rev().copied().collect();
+    r.cancel_execution(&j("j"), &t("a"), true, None, Some(StatusDetails::new(&rev).unwrap()), T0, &mut log)
+        .unwrap();
+    let v = r.describe_execution(&j("j"), &t("a"), None, Plane::Control).unwrap();
+    assert_eq!(v.status_details().collect::<Vec<_>>(), rev);
+    // A snapshot keeps it whole (format unchanged: values up to 3,072 bytes).
+    #[cfg(feature = "serde")]
+    {
+        let json = serde_json::to_string(&r.snapshot()).unwrap();
+        let back: Registry<Fixed<1, 1, 1, 1, 8>> =
+            Registry::restore(Fixed, Policy::DEFAULT, &mut serde_json::Deserializer::from_str(&json))
+                .unwrap();
+        let v = back.describe_execution(&j("j"), &t("a"), None, Plane::Control).unwrap();
+        assert_eq!(v.status_details().collect::<Vec<_>>(), rev);
+        // A device whose store is smaller refuses that snapshot rather than truncating it.
+        let small: Result<Registry<Fixed<1, 1, 1, 1, 8, 1024>>, _> =
+            Registry::restore(Fixed, Policy::DEFAULT, &mut serde_json::Deserializer::from_str(&json));
+        assert!(small.unwrap_err().to_string().contains("bytes of storage"));
+    }
 }

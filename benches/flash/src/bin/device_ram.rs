@@ -1,6 +1,6 @@
-//! RAM of the device configuration on the target: a `Registry<Fixed<4, 1, 8, 2, 64>>` (4 jobs,
-//! 1 thing, 8 executions, 2 statusDetails maps, 64 index buckets) in a `static`; its `.bss` is
-//! the registry's size on thumbv7em.
+//! RAM of the device configuration on the target: a `Registry<Fixed<4, 1, 8, 2, 64, 1024>>` (4
+//! jobs, 1 thing, 8 executions, 2 statusDetails maps of at most 1 KiB each, the device's choice,
+//! 64 index buckets) in a `static`; its `.bss` is the registry's size on thumbv7em.
 #![no_std]
 #![no_main]
 #![allow(clippy::empty_loop)] // `_start` never returns: a bare-metal idle loop
@@ -13,7 +13,7 @@ use core::mem::MaybeUninit;
 use iot_jobs_core::Policy;
 use iot_jobs_core::registry::{Fixed, Registry};
 
-static mut DEVICE: MaybeUninit<Registry<Fixed<4, 1, 8, 2, 64>>> = MaybeUninit::uninit();
+static mut DEVICE: MaybeUninit<Registry<Fixed<4, 1, 8, 2, 64, 1024>>> = MaybeUninit::uninit();
 
 #[unsafe(no_mangle)]
 pub extern "C" fn _start() -> ! {
