@@ -2,6 +2,7 @@
 
 extern crate std;
 
+use super::machine::decimal;
 use super::*;
 
 #[test]

@@ -1,0 +1,301 @@
+//! The public API: inputs, outputs and timers.
+
+use super::*;
+
+impl<const DOC: usize> Agent<DOC> {
+    /// An agent for `thing` (and `namespace`, SPEC 7.3), with its first request queued:
+    /// StartNextPendingJobExecution, or describe `$next` in a namespace.
+    #[must_use]
+    pub fn new(thing: &ThingName, namespace: Option<&NamespaceId>, config: Config) -> Self {
+        let mut core = Core {
+            thing: thing.clone(),
+            namespace: namespace.cloned(),
+            config,
+            job: None,
+            outbox: None,
+            pending: None,
+            verify: false,
+            recheck: false,
+            token: 1,
+            seq: 0,
+            notes: heapless::Deque::new(),
+            dropped: 0,
+            blocked: false,
+        };
+        core.outbox = Some(Outbox::new(core.start_request()));
+        Self { core, scratch: [0; SCRATCH_LEN] }
+    }
+
+    /// The filters to subscribe to, once per connection: `notify-next`, the StartNext replies
+    /// (without a namespace) and the describe and update replies of every job (SPEC 7.1–7.3).
+    ///
+    /// IoT Core delivers replies to the publishing client without a subscription (SPEC §7);
+    /// subscribing anyway is harmless there and needed with brokers that route them like any
+    /// other topic.
+    pub fn subscriptions(&self) -> impl Iterator<Item = Subscription<'_>> {
+        let thing = ThingNameRef::from(&self.core.thing);
+        let namespace = self.core.namespace.as_ref().map(NamespaceIdRef::from);
+        let plain = |s| namespace.is_none().then_some(s);
+        let any = |operation, reply| Subscription::AnyJob { thing, namespace, operation, reply };
+        [
+            Some(Subscription::Topic(Topic::NotifyNext { thing, namespace })),
+            plain(Subscription::Topic(Topic::StartNext { thing, reply: Some(Reply::Accepted) })),
+            plain(Subscription::Topic(Topic::StartNext { thing, reply: Some(Reply::Rejected) })),
+            Some(any(JobOperation::Get, Reply::Accepted)),
+            Some(any(JobOperation::Get, Reply::Rejected)),
+            Some(any(JobOperation::Update, Reply::Accepted)),
+            Some(any(JobOperation::Update, Reply::Rejected)),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// Takes one message the device received on `topic`.
+    ///
+    /// # Errors
+    ///
+    /// The message is ignored, and nothing changes, when the topic is not a Jobs topic
+    /// ([`AgentError::Topic`]), belongs to another thing ([`AgentError::OtherThing`]), is not
+    /// one the agent consumes ([`AgentError::Unexpected`]), is a reply to no request in flight
+    /// ([`AgentError::Unsolicited`]), or its payload is malformed ([`AgentError::Malformed`]).
+    pub fn handle(&mut self, now: Timestamp, topic: &str, payload: &[u8]) -> Result<(), AgentError> {
+        let topic = Topic::parse(topic).map_err(AgentError::Topic)?;
+        let Self { core, scratch } = self;
+        // SPEC §7: a client must check that the thing of a topic is its own.
+        if topic.thing().is_some_and(|t| t.as_str() != core.thing.as_str()) {
+            return Err(AgentError::OtherThing);
+        }
+        let reply_to = match topic {
+            Topic::NotifyNext { namespace, .. } if core.same_namespace(namespace) => {
+                let msg = NextJobExecutionChanged::parse(payload, scratch).map_err(AgentError::Malformed)?;
+                core.on_notify_next(msg.execution.as_ref());
+                return Ok(());
+            }
+            Topic::StartNext { reply: Some(reply), .. } if core.namespace.is_none() => {
+                (ReplyTo::StartNext, reply)
+            }
+            Topic::Describe { job, namespace, reply: Some(reply), .. } if core.same_namespace(namespace) => {
+                match job {
+                    JobSelector::Next => (ReplyTo::DescribeNext, reply),
+                    JobSelector::Id(job) => (ReplyTo::Describe(job), reply),
+                }
+            }
+            Topic::Update { job, namespace, reply: Some(reply), .. } if core.same_namespace(namespace) => {
+                (ReplyTo::Update(job), reply)
+            }
+            Topic::GetPending { .. }
+            | Topic::StartNext { .. }
+            | Topic::Describe { .. }
+            | Topic::Update { .. }
+            | Topic::Notify { .. }
+            | Topic::NotifyNext { .. }
+            | Topic::DocumentedNotify { .. }
+            | Topic::JobEvent { .. }
+            | Topic::ExecutionEvent { .. } => return Err(AgentError::Unexpected),
+        };
+        match reply_to {
+            (to, Reply::Rejected) => {
+                core.expecting(to)?;
+                let msg = ErrorResponse::parse(payload, scratch).map_err(AgentError::Malformed)?;
+                core.check_token(msg.client_token)?;
+                core.on_rejected(now, &msg);
+            }
+            (to @ (ReplyTo::StartNext | ReplyTo::DescribeNext), Reply::Accepted) => {
+                core.expecting(to)?;
+                let msg = ExecutionResponse::parse(payload, scratch).map_err(AgentError::Malformed)?;
+                core.check_token(msg.client_token)?;
+                core.on_next(msg.execution.as_ref())?;
+            }
+            (to @ ReplyTo::Describe(_), Reply::Accepted) => {
+                core.expecting(to)?;
+                let msg = ExecutionResponse::parse(payload, scratch).map_err(AgentError::Malformed)?;
+                core.check_token(msg.client_token)?;
+                core.on_described(msg.execution.as_ref());
+            }
+            (to @ ReplyTo::Update(_), Reply::Accepted) => {
+                core.expecting(to)?;
+                let msg = UpdateResponse::parse(payload, scratch).map_err(AgentError::Malformed)?;
+                core.check_token(msg.client_token)?;
+                core.on_updated(msg.execution_state.map(|s| s.version_number));
+            }
+        }
+        Ok(())
+    }
+
+    /// The next message to publish, written into `buf` (a buffer of [`MAX_TRANSMIT_LEN`] bytes
+    /// always suffices), or `None` when nothing is due. Call it until it returns `None`.
+    ///
+    /// If `buf` is too small the request stays queued and [`AgentError::BufferTooSmall`] is
+    /// reported once through [`Agent::poll_event`].
+    #[must_use]
+    pub fn poll_transmit<'b>(&mut self, now: Timestamp, buf: &'b mut [u8]) -> Option<Transmit<'b>> {
+        let core = &mut self.core;
+        let outbox = core.outbox.as_ref()?;
+        let due = match outbox.phase {
+            Phase::Ready => true,
+            Phase::Waiting { until } => until <= now,
+            Phase::InFlight { .. } => false,
+        };
+        if !due {
+            return None;
+        }
+        let token = core.token;
+        match core.write(&outbox.request, token, buf) {
+            Ok(transmit) => {
+                core.token = token.wrapping_add(1);
+                core.blocked = false;
+                let deadline = now.saturating_add(core.config.response_timeout_secs);
+                if let Some(outbox) = core.outbox.as_mut() {
+                    outbox.first_token.get_or_insert(token);
+                    outbox.last_token = token;
+                    outbox.attempts = outbox.attempts.saturating_add(1);
+                    outbox.phase = Phase::InFlight { deadline };
+                }
+                Some(transmit)
+            }
+            Err(e) => {
+                if !core.blocked {
+                    core.blocked = true;
+                    core.note(Note::Error(e));
+                }
+                None
+            }
+        }
+    }
+
+    /// The next thing the application must know, or `None`. Call it until it returns `None`.
+    ///
+    /// An [`AgentEvent::Run`] borrows the job document from the agent.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<AgentEvent<'_>> {
+        let core = &mut self.core;
+        loop {
+            let Some(note) = core.notes.pop_front() else {
+                if core.dropped == 0 {
+                    return None;
+                }
+                let count = core.dropped;
+                core.dropped = 0;
+                return Some(AgentEvent::Error(AgentError::EventsDropped { count }));
+            };
+            match note {
+                Note::Announce { seq } => {
+                    // An announcement of a job that has ended unseen is dropped.
+                    if core.job.as_ref().is_some_and(|j| j.seq == seq) {
+                        return core.announcement();
+                    }
+                }
+                Note::Finished { job_id, number, status, version } => {
+                    return Some(AgentEvent::Finished { job_id, execution_number: number, status, version });
+                }
+                Note::Canceled { job_id, number, status } => {
+                    return Some(AgentEvent::Canceled { job_id, execution_number: number, status });
+                }
+                Note::Lost { job_id, number, reason } => {
+                    return Some(AgentEvent::Lost { job_id, execution_number: number, reason });
+                }
+                Note::Error(e) => return Some(AgentEvent::Error(e)),
+            }
+        }
+    }
+
+    /// Reports the current job's progress (`IN_PROGRESS`) or final status (`SUCCEEDED`,
+    /// `FAILED`, `REJECTED`; SPEC T4), with `statusDetails` (`None` leaves them unchanged,
+    /// SPEC 4.3). The agent sends it as an UpdateJobExecution with `expectedVersion` as soon as
+    /// no other request is in flight; a progress report not yet sent is replaced by a newer
+    /// one (whose details, if `None`, are taken from the replaced one).
+    ///
+    /// # Errors
+    ///
+    /// [`AgentError::NoJob`], [`AgentError::Finishing`], [`AgentError::StatusNotAllowed`],
+    /// [`AgentError::DetailsTooLarge`]; nothing changes.
+    pub fn report(
+        &mut self,
+        status: ExecutionStatus,
+        details: Option<StatusDetails<'_>>,
+    ) -> Result<(), AgentError> {
+        let core = &mut self.core;
+        let job = core.job.as_mut().filter(|j| j.claimed()).ok_or(AgentError::NoJob)?;
+        if job.finishing() {
+            return Err(AgentError::Finishing);
+        }
+        // SPEC T4, R9: a device sets only IN_PROGRESS, SUCCEEDED, FAILED, REJECTED.
+        if !status.is_device_settable() {
+            return Err(AgentError::StatusNotAllowed(status));
+        }
+        let mut details = details.map(keep_details).transpose()?;
+        job.reach(if status.is_terminal() { JobPhase::Finishing } else { JobPhase::Delivered });
+        if details.is_none() {
+            details = core.pending.take().and_then(|p| p.details);
+        }
+        core.pending = Some(Report { status, details });
+        core.schedule();
+        Ok(())
+    }
+
+    /// When [`Agent::handle_timeout`] wants to be called: a reply deadline or the end of a
+    /// backoff; `None` when no timer is needed.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        match self.core.outbox.as_ref()?.phase {
+            Phase::Ready => None,
+            Phase::InFlight { deadline } => Some(deadline),
+            Phase::Waiting { until } => Some(until),
+        }
+    }
+
+    /// Applies what falls due at `now`: a request whose reply is overdue is sent again (or
+    /// given up after [`Config::max_attempts`]); a backoff that ended makes its request due.
+    pub fn handle_timeout(&mut self, now: Timestamp) {
+        let core = &mut self.core;
+        let Some(outbox) = core.outbox.as_mut() else { return };
+        match outbox.phase {
+            Phase::InFlight { deadline } if deadline <= now => {
+                if outbox.attempts < core.config.max_attempts.max(1) {
+                    outbox.phase = Phase::Ready;
+                } else {
+                    core.give_up();
+                }
+            }
+            Phase::Waiting { until } if until <= now => outbox.phase = Phase::Ready,
+            Phase::InFlight { .. } | Phase::Waiting { .. } | Phase::Ready => {}
+        }
+    }
+
+    /// Tells the agent the MQTT connection was re-established (subscribe again first): a
+    /// request in flight is sent again at once; without a job the agent asks for the next one;
+    /// with one it checks that the execution is still its own (notifications may have been
+    /// missed).
+    pub fn reconnected(&mut self) {
+        let core = &mut self.core;
+        if let Some(outbox) = core.outbox.as_mut() {
+            outbox.phase = Phase::Ready;
+            return;
+        }
+        match &core.job {
+            None => core.outbox = Some(Outbox::new(core.start_request())),
+            Some(job) => {
+                if !job.finishing() {
+                    core.verify = true;
+                }
+                core.schedule();
+            }
+        }
+    }
+
+    /// The job the agent runs, if any (also while its announcement waits in the event queue).
+    #[must_use]
+    pub fn job(&self) -> Option<CurrentJob<'_>> {
+        self.core.job.as_ref().filter(|j| j.claimed()).map(|j| CurrentJob {
+            job_id: &j.id,
+            execution_number: j.number,
+            version: j.version,
+        })
+    }
+
+    /// True when the agent has no job and nothing to send: it waits for `notify-next`.
+    #[must_use]
+    pub fn is_idle(&self) -> bool {
+        self.core.job.is_none() && self.core.outbox.is_none()
+    }
+}

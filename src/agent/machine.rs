@@ -1,0 +1,486 @@
+//! The state machine behind the API.
+
+use super::*;
+
+impl<const DOC: usize> Core<DOC> {
+    /// StartNext, or describe `$next` where StartNext has no topic (SPEC 7.3, AMBIG-8).
+    pub(super) const fn start_request(&self) -> Request {
+        if self.namespace.is_some() { Request::DescribeNext } else { Request::StartNext }
+    }
+
+    pub(super) fn same_namespace(&self, namespace: Option<NamespaceIdRef<'_>>) -> bool {
+        namespace.map(NamespaceIdRef::as_str) == self.namespace.as_ref().map(NamespaceId::as_str)
+    }
+
+    pub(super) fn note(&mut self, note: Note) {
+        if self.notes.push_back(note).is_err() {
+            self.dropped = self.dropped.saturating_add(1);
+        }
+    }
+
+    /// Whether a reply on this topic answers the request in flight.
+    pub(super) fn expecting(&self, to: ReplyTo<'_>) -> Result<(), AgentError> {
+        let outbox =
+            self.outbox.as_ref().filter(|o| o.first_token.is_some()).ok_or(AgentError::Unsolicited)?;
+        let ours = |job: JobIdRef<'_>| self.job.as_ref().is_some_and(|j| j.id.as_str() == job.as_str());
+        let matches = match (&outbox.request, to) {
+            (Request::StartNext, ReplyTo::StartNext) | (Request::DescribeNext, ReplyTo::DescribeNext) => true,
+            (Request::Describe, ReplyTo::Describe(job)) | (Request::Update(_), ReplyTo::Update(job)) => {
+                ours(job)
+            }
+            (
+                Request::StartNext | Request::DescribeNext | Request::Describe | Request::Update(_),
+                ReplyTo::StartNext | ReplyTo::DescribeNext | ReplyTo::Describe(_) | ReplyTo::Update(_),
+            ) => false,
+        };
+        if matches { Ok(()) } else { Err(AgentError::Unsolicited) }
+    }
+
+    pub(super) fn check_token(&self, token: Option<&str>) -> Result<(), AgentError> {
+        match &self.outbox {
+            Some(outbox) if outbox.answers(token) => Ok(()),
+            Some(_) | None => Err(AgentError::Unsolicited),
+        }
+    }
+
+    /// Sends the next request if none is in progress: the application's report first (an
+    /// accepted update also proves the execution is still ours), then a pending check.
+    pub(super) fn schedule(&mut self) {
+        if self.outbox.is_some() {
+            return;
+        }
+        let Some(job) = &self.job else { return };
+        if !job.claimed() {
+            return;
+        }
+        if let Some(report) = self.pending.take() {
+            self.outbox = Some(Outbox::new(Request::Update(report)));
+        } else if self.verify {
+            self.verify = false;
+            self.outbox = Some(Outbox::new(Request::Describe));
+        }
+    }
+
+    /// Queues Run (or DocumentTooLarge) for the current job.
+    pub(super) fn announce(&mut self) {
+        let Some(job) = self.job.as_mut() else { return };
+        job.reach(JobPhase::Announced);
+        let seq = job.seq;
+        self.note(Note::Announce { seq });
+    }
+
+    pub(super) fn announcement(&mut self) -> Option<AgentEvent<'_>> {
+        let job = self.job.as_mut()?;
+        job.reach(JobPhase::Delivered);
+        let job_id = job.id.clone();
+        if job.document_len > DOC {
+            return Some(AgentEvent::DocumentTooLarge {
+                job_id,
+                execution_number: job.number,
+                len: job.document_len,
+                capacity: DOC,
+            });
+        }
+        Some(AgentEvent::Run {
+            job_id,
+            execution_number: job.number,
+            version: job.version,
+            document: job.document.as_slice(),
+        })
+    }
+
+    /// Ends the current job, tells the application if it knew of the job, and asks for the
+    /// next one.
+    pub(super) fn end_job(&mut self, end: End) {
+        self.outbox = Some(Outbox::new(self.start_request()));
+        self.pending = None;
+        self.verify = false;
+        self.recheck = false;
+        let Some(job) = self.job.take() else { return };
+        let delivered = job.delivered();
+        let (job_id, number) = (job.id, job.number);
+        let note = match end {
+            End::Finished { status, version } => Note::Finished { job_id, number, status, version },
+            End::Canceled(status) => Note::Canceled { job_id, number, status },
+            End::Lost(reason) => Note::Lost { job_id, number, reason },
+        };
+        // A job whose announcement was never polled ends unseen.
+        if delivered {
+            self.note(note);
+        }
+    }
+
+    /// A retryable rejection: back off, or give up after the last attempt.
+    pub(super) fn retry_later(&mut self, now: Timestamp, code: ErrorCode) {
+        let config = self.config;
+        let Some(outbox) = self.outbox.as_mut() else { return };
+        outbox.last_error = Some(code);
+        if outbox.attempts >= config.max_attempts.max(1) {
+            self.give_up();
+            return;
+        }
+        let doubling = u32::from(outbox.attempts.saturating_sub(1));
+        let factor = 1_u64.checked_shl(doubling).unwrap_or(u64::MAX);
+        let delay = config.backoff_initial_secs.saturating_mul(factor).min(config.backoff_max_secs);
+        outbox.phase = Phase::Waiting { until: now.saturating_add(delay) };
+    }
+
+    /// Sends the request again at once after a resynchronisation, within the attempt budget.
+    pub(super) fn resend(&mut self) {
+        let max = self.config.max_attempts.max(1);
+        match self.outbox.as_mut() {
+            Some(outbox) if outbox.attempts < max => outbox.phase = Phase::Ready,
+            Some(_) | None => self.give_up(),
+        }
+    }
+
+    pub(super) fn give_up(&mut self) {
+        let Some(outbox) = self.outbox.take() else { return };
+        let last = outbox.last_error;
+        match outbox.request {
+            Request::StartNext | Request::DescribeNext => {
+                self.note(Note::Error(AgentError::RetriesExhausted { last }));
+            }
+            Request::Describe => {
+                // Only a check: the job keeps running.
+                self.note(Note::Error(AgentError::RetriesExhausted { last }));
+                self.schedule();
+            }
+            Request::Update(_) => self.end_job(End::Lost(LostReason::RetriesExhausted { last })),
+        }
+    }
+
+    // ---- notifications ----------------------------------------------------------------------
+
+    /// `notify-next` (SPEC 7.2): the head of the pending list changed.
+    pub(super) fn on_notify_next(&mut self, next: Option<&JobExecution<'_>>) {
+        let Some(job) = &self.job else {
+            if next.is_none() {
+                return;
+            }
+            match &self.outbox {
+                // Idle: a job is pending; ask for it (SPEC T2).
+                None => self.outbox = Some(Outbox::new(self.start_request())),
+                // The StartNext in flight may have been answered before this job was queued.
+                Some(outbox) => self.recheck |= outbox.first_token.is_some(),
+            }
+            return;
+        };
+        // SPEC §8, R6: (jobId, executionNumber) names an execution and its version only grows,
+        // so the running execution at its version or later, still pending, is a duplicate.
+        let duplicate = next.is_some_and(|x| {
+            x.job_id == job.id.as_str()
+                && x.execution_number == job.number
+                && x.version_number >= job.version
+                && (x.status == ExecutionStatus::InProgress || !job.claimed())
+        });
+        // A final report moves the head itself (SPEC 7.2); otherwise the execution may have
+        // been canceled, timed out, removed or deleted, or its number reused (R7): describe it
+        // rather than trust a notification that may be late.
+        if duplicate || job.finishing() {
+            return;
+        }
+        self.verify = true;
+        self.schedule();
+    }
+
+    // ---- replies ----------------------------------------------------------------------------
+
+    /// StartNext / describe `$next` accepted (SPEC 4.3, R19: no `execution` when nothing is
+    /// pending).
+    pub(super) fn on_next(&mut self, execution: Option<&JobExecution<'_>>) -> Result<(), AgentError> {
+        let Some(x) = execution.filter(|x| x.status.is_pending()) else {
+            self.outbox = None;
+            if core::mem::take(&mut self.recheck) {
+                self.outbox = Some(Outbox::new(self.start_request()));
+            }
+            return Ok(());
+        };
+        let id = JobId::new(x.job_id).map_err(|e| AgentError::Malformed(WireError::Field(e)))?;
+        let raw = x.job_document.map_or(&[][..], |d| d.as_bytes());
+        let mut document = heapless::Vec::new();
+        if document.extend_from_slice(raw).is_err() {
+            document.clear();
+        }
+        self.seq = self.seq.wrapping_add(1);
+        // SPEC T2: StartNext moved a QUEUED execution to IN_PROGRESS. A namespace agent found it
+        // with describe and claims a QUEUED one itself.
+        let claimed = x.status == ExecutionStatus::InProgress;
+        self.outbox = None;
+        self.recheck = false;
+        self.pending = None;
+        self.verify = false;
+        self.job = Some(Job {
+            id,
+            number: x.execution_number,
+            version: x.version_number,
+            document,
+            document_len: raw.len(),
+            seq: self.seq,
+            phase: JobPhase::Claiming,
+        });
+        if claimed {
+            self.announce();
+        } else {
+            let claim = Report { status: ExecutionStatus::InProgress, details: None };
+            self.outbox = Some(Outbox::new(Request::Update(claim)));
+        }
+        Ok(())
+    }
+
+    /// The current execution described: still ours, or gone.
+    pub(super) fn on_described(&mut self, execution: Option<&JobExecution<'_>>) {
+        let Some(job) = &self.job else { return };
+        let x = execution.filter(|x| x.job_id == job.id.as_str() && x.execution_number == job.number);
+        let end = match x {
+            // SPEC 3.1: terminal without the device (T7, T9, T10).
+            Some(x) if x.status.is_terminal() => Some(End::Canceled(Some(x.status))),
+            // R7: the number names a newer execution (an execution never returns to QUEUED, and
+            // its version never shrinks): ours was deleted.
+            Some(x)
+                if x.version_number < job.version
+                    || (x.status == ExecutionStatus::Queued && job.claimed()) =>
+            {
+                Some(End::Lost(LostReason::Deleted))
+            }
+            Some(_) => None,
+            None => Some(End::Lost(LostReason::Deleted)),
+        };
+        match (end, x) {
+            (Some(end), _) => self.end_job(end),
+            (None, x) => {
+                if let (Some(job), Some(x)) = (self.job.as_mut(), x) {
+                    job.version = x.version_number;
+                }
+                self.outbox = None;
+                self.schedule();
+            }
+        }
+    }
+
+    /// UpdateJobExecution accepted (SPEC 4.3): `version` from `executionState`, else the next
+    /// version (R6: +1 per accepted change).
+    pub(super) fn on_updated(&mut self, version: Option<VersionNumber>) {
+        let Some(Outbox { request: Request::Update(report), .. }) = &self.outbox else { return };
+        let status = report.status;
+        let Some(job) = self.job.as_ref() else { return };
+        let version = version.or_else(|| job.version.next()).unwrap_or(job.version);
+        self.update_done(status, version);
+    }
+
+    pub(super) fn update_done(&mut self, status: ExecutionStatus, version: VersionNumber) {
+        if status.is_terminal() {
+            self.end_job(End::Finished { status, version });
+            return;
+        }
+        let Some(job) = self.job.as_mut() else { return };
+        job.version = version;
+        let claim = !job.claimed();
+        self.outbox = None;
+        // An accepted update proves the execution was still ours.
+        self.verify = false;
+        if claim {
+            self.announce();
+        }
+        self.schedule();
+    }
+
+    /// Any `…/rejected` (SPEC §4.4).
+    pub(super) fn on_rejected(&mut self, now: Timestamp, error: &ErrorResponse<'_>) {
+        let code = error.code;
+        let Some(outbox) = &self.outbox else { return };
+        let sent = match &outbox.request {
+            Request::StartNext | Request::DescribeNext => None,
+            Request::Describe => {
+                self.on_describe_rejected(now, code);
+                return;
+            }
+            Request::Update(report) => Some(report.status),
+        };
+        match sent {
+            Some(sent) => {
+                let state = error.execution_state.as_ref().map(|s| (s.status, s.version_number));
+                self.on_update_rejected(now, code, sent, state);
+            }
+            None if code.is_retryable() => self.retry_later(now, code),
+            None => {
+                self.outbox = None;
+                self.note(Note::Error(AgentError::Refused(code)));
+            }
+        }
+    }
+
+    pub(super) fn on_describe_rejected(&mut self, now: Timestamp, code: ErrorCode) {
+        match code {
+            // SPEC R11: the device plane describes only pending executions.
+            ErrorCode::TerminalStateReached => self.end_job(End::Canceled(None)),
+            // SPEC 4.2 DeleteJobExecution, DeleteJob: gone.
+            ErrorCode::ResourceNotFound => self.end_job(End::Lost(LostReason::Deleted)),
+            ErrorCode::RequestThrottled | ErrorCode::InternalError => self.retry_later(now, code),
+            ErrorCode::InvalidTopic
+            | ErrorCode::InvalidJson
+            | ErrorCode::InvalidRequest
+            | ErrorCode::InvalidStateTransition
+            | ErrorCode::VersionMismatch => {
+                // Only a check failed: keep running.
+                self.outbox = None;
+                self.note(Note::Error(AgentError::Refused(code)));
+                self.schedule();
+            }
+        }
+    }
+
+    pub(super) fn on_update_rejected(
+        &mut self,
+        now: Timestamp,
+        code: ErrorCode,
+        sent: ExecutionStatus,
+        state: Option<(ExecutionStatus, VersionNumber)>,
+    ) {
+        let claimed = self.job.as_ref().is_some_and(Job::claimed);
+        match (code, state) {
+            // SPEC §4.4, R13: the ErrorResponse carries the execution's state; resync from it
+            // (GG-LITE `update_job`).
+            (ErrorCode::VersionMismatch | ErrorCode::InvalidStateTransition, Some((status, version))) => {
+                if status == sent && status.is_terminal() {
+                    // An earlier attempt of this very report was applied (its reply was lost).
+                    self.update_done(status, version);
+                } else if status.is_terminal() {
+                    // SPEC T6, T7, T9, T10: the service ended it: forced cancel, timeout, removal.
+                    self.end_job(End::Canceled(Some(status)));
+                } else if status == ExecutionStatus::Queued && claimed {
+                    // R7: an execution never returns to QUEUED: the number names a new one.
+                    self.end_job(End::Lost(LostReason::Deleted));
+                } else {
+                    // Still pending: send the update again with the current expectedVersion.
+                    if let Some(job) = self.job.as_mut() {
+                        job.version = version;
+                    }
+                    if let Some(outbox) = self.outbox.as_mut() {
+                        outbox.last_error = Some(code);
+                    }
+                    self.resend();
+                }
+            }
+            // SPEC 4.2: a deleted execution or job (DeleteJobExecution / DeleteJob with force):
+            // the device can no longer update it.
+            (ErrorCode::ResourceNotFound, _) => self.end_job(End::Lost(LostReason::Deleted)),
+            // SPEC R11.
+            (ErrorCode::TerminalStateReached, _) => self.end_job(End::Canceled(None)),
+            // SPEC §4.4: throttling and internal errors are transient.
+            (ErrorCode::RequestThrottled | ErrorCode::InternalError, _) => self.retry_later(now, code),
+            // The request itself is wrong: never retried.
+            (
+                ErrorCode::InvalidTopic
+                | ErrorCode::InvalidJson
+                | ErrorCode::InvalidRequest
+                | ErrorCode::InvalidStateTransition
+                | ErrorCode::VersionMismatch,
+                _,
+            ) => self.end_job(End::Lost(LostReason::Refused(code))),
+        }
+    }
+
+    // ---- output -----------------------------------------------------------------------------
+
+    /// Writes `request` with clientToken `token`: the topic at the start of `buf`, the payload
+    /// right after it.
+    pub(super) fn write<'b>(
+        &self,
+        request: &Request,
+        token: u32,
+        buf: &'b mut [u8],
+    ) -> Result<Transmit<'b>, AgentError> {
+        let thing = ThingNameRef::from(&self.thing);
+        let namespace = self.namespace.as_ref().map(NamespaceIdRef::from);
+        let job = self.job.as_ref();
+        let job_ref = || job.map(|j| JobIdRef::from(&j.id)).ok_or(AgentError::NoJob);
+        // SPEC 7.1, 7.3, R8.
+        let topic = match request {
+            Request::StartNext => Topic::StartNext { thing, reply: None },
+            Request::DescribeNext => {
+                Topic::Describe { thing, job: JobSelector::Next, namespace, reply: None }
+            }
+            Request::Describe => {
+                Topic::Describe { thing, job: JobSelector::Id(job_ref()?), namespace, reply: None }
+            }
+            Request::Update(_) => Topic::Update { thing, job: job_ref()?, namespace, reply: None },
+        };
+        let too_small = AgentError::BufferTooSmall { available: buf.len() };
+        let (topic_buf, payload_buf) = buf.split_at_mut_checked(topic.encoded_len()).ok_or(too_small)?;
+        let topic = topic.write_to(topic_buf).map_err(|_| too_small)?;
+        let mut digits = [0; 10];
+        let client_token = Some(decimal(token, &mut digits));
+        let payload = match request {
+            // SPEC 4.3 StartNextPendingJobExecution.
+            Request::StartNext => StartNextRequest {
+                status_details: None,
+                step_timeout: self.config.step_timeout,
+                client_token,
+            }
+            .serialize(payload_buf),
+            // SPEC 7.1: includeJobDocument defaults to true.
+            Request::DescribeNext => {
+                DescribeRequest { execution_number: None, include_job_document: true, client_token }
+                    .serialize(payload_buf)
+            }
+            Request::Describe => DescribeRequest {
+                execution_number: job.map(|j| j.number),
+                include_job_document: false,
+                client_token,
+            }
+            .serialize(payload_buf),
+            // SPEC 4.3 UpdateJobExecution: expectedVersion (R13), executionNumber (§8), and the
+            // new state in the reply.
+            Request::Update(report) => {
+                let pairs = report.details.as_ref().map(kept_pairs);
+                let status_details = match &pairs {
+                    Some(pairs) => Some(
+                        StatusDetailsBuf::new(pairs)
+                            .map_err(|e| AgentError::Malformed(WireError::Field(e)))?,
+                    ),
+                    None => None,
+                };
+                let job = job.ok_or(AgentError::NoJob)?;
+                UpdateRequest {
+                    status: report.status,
+                    status_details,
+                    expected_version: Some(job.version),
+                    execution_number: Some(job.number),
+                    include_job_execution_state: true,
+                    include_job_document: false,
+                    step_timeout: None,
+                    client_token,
+                }
+                .serialize(payload_buf)
+            }
+        }
+        .map_err(|e| match e {
+            WireError::BufferTooSmall => too_small,
+            WireError::Json(_)
+            | WireError::Field(_)
+            | WireError::UnknownValue { .. }
+            | WireError::Missing { .. }
+            | WireError::TooLong { .. }
+            | WireError::NotAllowed { .. }
+            | WireError::ScratchTooSmall => AgentError::Malformed(e),
+        })?;
+        Ok(Transmit { topic, payload })
+    }
+}
+
+/// `n` in decimal, written to the end of `buf`.
+pub(super) fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &str {
+    let mut start = buf.len();
+    while let Some(i) = start.checked_sub(1)
+        && let Some(slot) = buf.get_mut(i)
+    {
+        *slot = b'0'.wrapping_add(u8::try_from(n.wrapping_rem(10)).unwrap_or(0));
+        start = i;
+        n = n.wrapping_div(10);
+        if n == 0 {
+            break;
+        }
+    }
+    core::str::from_utf8(buf.get(start..).unwrap_or_default()).unwrap_or("0")
+}

@@ -1,0 +1,633 @@
+//! A device-side job agent: a sans-IO state machine that runs the device half of the AWS IoT
+//! Jobs workflow over MQTT (SPEC §3, §4.3, §4.4, §7; DG-WF).
+//!
+//! The agent owns no socket, no clock and no allocator. It is fed the messages the device
+//! receives and the current time, and it says what to publish and what to tell the
+//! application. One job runs at a time, as in AWS's own device clients (GG-LITE).
+//!
+//! # Inputs, outputs, and the order to call them
+//!
+//! ```text
+//!  MQTT client                         Agent                           application
+//!  ───────────                         ─────                           ───────────
+//!  SUBSCRIBE  ◄── subscriptions()                                      (once, at connect)
+//!  PUBLISH    ◄── poll_transmit(now, buf)      ◄── report(status, details)
+//!  message    ──► handle(now, topic, payload)  ──► poll_event()        ──► Run / Canceled / …
+//!  timer      ──► handle_timeout(now)          ◄── poll_timeout()
+//! ```
+//!
+//! 1. Create the agent with [`Agent::new`]; subscribe to every filter of
+//!    [`Agent::subscriptions`]. The agent's first request, StartNextPendingJobExecution, is
+//!    already queued.
+//! 2. After **every** input ([`Agent::new`], [`Agent::handle`], [`Agent::handle_timeout`],
+//!    [`Agent::report`], [`Agent::reconnected`]), drain the outputs: call
+//!    [`Agent::poll_transmit`] until it returns `None` and publish each [`Transmit`] (QoS 1);
+//!    call [`Agent::poll_event`] until it returns `None` and act on each [`AgentEvent`]; then
+//!    arm a timer for [`Agent::poll_timeout`] and call [`Agent::handle_timeout`] when it fires.
+//! 3. When the application is told [`AgentEvent::Run`], it does the work and reports progress
+//!    and the final status with [`Agent::report`]. The agent turns each report into an
+//!    UpdateJobExecution carrying `expectedVersion`, and asks for the next job once a final
+//!    status is accepted.
+//! 4. When the application is told [`AgentEvent::Canceled`] or [`AgentEvent::Lost`], it stops
+//!    the work: the service no longer accepts updates for that execution.
+//!
+//! At most one request is in flight; a report made meanwhile waits and is sent when the reply
+//! arrives (a newer progress report replaces an older one that was not sent yet).
+//!
+//! ```
+//! use iot_jobs_core::agent::{Agent, AgentEvent, Config, MAX_TRANSMIT_LEN};
+//! use iot_jobs_core::{ExecutionStatus, ThingName, Timestamp};
+//!
+//! let mut agent: Agent<1024> = Agent::new(&ThingName::new("dev1")?, None, Config::DEFAULT);
+//! let (now, mut buf) = (Timestamp(1_700_000_000), [0; MAX_TRANSMIT_LEN]);
+//!
+//! let publish = agent.poll_transmit(now, &mut buf).unwrap();
+//! assert_eq!(publish.topic, "$aws/things/dev1/jobs/start-next");
+//! assert_eq!(publish.payload, br#"{"clientToken":"1"}"#);
+//!
+//! // The service answers with the execution it started (SPEC 4.3).
+//! let reply = br#"{"execution":{"jobId":"fw-2","jobDocument":{"url":"https://x/fw.bin"},
+//!     "status":"IN_PROGRESS","queuedAt":1,"startedAt":2,"lastUpdatedAt":2,"versionNumber":2,
+//!     "executionNumber":1},"timestamp":2,"clientToken":"1"}"#;
+//! agent.handle(now, "$aws/things/dev1/jobs/start-next/accepted", reply)?;
+//! let Some(AgentEvent::Run { job_id, document, .. }) = agent.poll_event() else { panic!() };
+//! assert_eq!((job_id.as_str(), document), ("fw-2", &br#"{"url":"https://x/fw.bin"}"#[..]));
+//!
+//! agent.report(ExecutionStatus::Succeeded, None)?;
+//! let publish = agent.poll_transmit(now, &mut buf).unwrap();
+//! assert_eq!(publish.topic, "$aws/things/dev1/jobs/fw-2/update");
+//! assert_eq!(
+//!     publish.payload,
+//!     br#"{"status":"SUCCEEDED","expectedVersion":2,"executionNumber":1,"includeJobExecutionState":true,"clientToken":"2"}"#
+//! );
+//! assert_eq!(agent.poll_timeout(), Some(Timestamp(1_700_000_030))); // the reply is due
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What the agent decides
+//!
+//! * **Duplicate or new run.** An execution is identified by (jobId, executionNumber), and its
+//!   `versionNumber` only grows (SPEC §8, R6). A `notify-next` naming the running execution at
+//!   its version or later is a duplicate and is ignored. Anything else while a job runs (another
+//!   job, nothing, or the same number at a lower version or QUEUED: a reused number, R7) makes
+//!   the agent describe its execution before it concludes anything, because notifications can
+//!   arrive late or out of order. A reused number that comes back after a deletion is a new
+//!   execution and gets a new [`AgentEvent::Run`].
+//! * **Resynchronisation.** A rejected update whose ErrorResponse carries `executionState`
+//!   (`VersionMismatch`, `InvalidStateTransition`; SPEC §4.4, R13) sets the agent's version from
+//!   it (GG-LITE `update_job`). A still-pending state → the update is sent again with the new
+//!   `expectedVersion`; a terminal state equal to the one reported → the earlier attempt was
+//!   applied; any other terminal state (CANCELED by a forced cancel, TIMED_OUT, REMOVED) →
+//!   [`AgentEvent::Canceled`].
+//! * **Retries.** Only [`ErrorCode::is_retryable`] codes (`RequestThrottled`, `InternalError`)
+//!   and missing replies are retried, with bounded exponential backoff ([`Config`]); the
+//!   application is told when the attempts run out.
+//! * **Losing the job.** `ResourceNotFound` (the execution or its job was deleted, SPEC 4.2) →
+//!   [`AgentEvent::Lost`]; `TerminalStateReached` (R11) → [`AgentEvent::Canceled`].
+//!
+//! Messages for another thing, topics the agent does not consume, replies to no request in
+//! flight and malformed payloads are refused with an [`AgentError`] and change nothing.
+//!
+//! # Namespaces
+//!
+//! No source shows a namespace form of StartNext (SPEC 7.3, AMBIG-8). An agent created with a
+//! namespace therefore asks DescribeJobExecution of `$next` and claims a QUEUED execution with
+//! an UpdateJobExecution to IN_PROGRESS, as Greengrass does (GG-LITE).
+
+mod api;
+mod machine;
+
+use core::fmt;
+
+use crate::details::{DetailsBuf, DetailsError, DetailsStore};
+use crate::error::ErrorCode;
+use crate::id::{
+    ExecutionNumber, JobId, NamespaceId, StatusDetails, StepTimeout, ThingName, Timestamp, VersionNumber,
+};
+use crate::status::ExecutionStatus;
+use crate::topic::{JobIdRef, JobSelector, NamespaceIdRef, Reply, ThingNameRef, Topic, TopicError};
+use crate::wire::{
+    DescribeRequest, ErrorResponse, ExecutionResponse, JobExecution, NextJobExecutionChanged,
+    StartNextRequest, StatusDetailsBuf, UpdateRequest, UpdateResponse, WireError,
+};
+
+/// Most bytes of the statusDetails of one report the agent keeps until it is sent: each pair
+/// costs its key, its value and 3 bytes. A larger map is refused by [`Agent::report`].
+pub const MAX_DETAILS_BYTES: usize = 512;
+
+/// Bytes of the agent's buffer for unescaping JSON strings of incoming messages. A message
+/// whose escaped strings need more is refused as [`WireError::ScratchTooSmall`].
+pub const SCRATCH_LEN: usize = 1024;
+
+/// Longest payload the agent publishes: an UpdateJobExecution with [`MAX_DETAILS_BYTES`] of
+/// statusDetails, each value byte escaped to at most two (R14 values hold no control
+/// characters), plus the other members.
+pub const MAX_PAYLOAD_LEN: usize = 2 * MAX_DETAILS_BYTES + 512;
+
+/// A buffer of this many bytes always holds what [`Agent::poll_transmit`] writes (topic and
+/// payload).
+pub const MAX_TRANSMIT_LEN: usize = crate::topic::MAX_TOPIC_LEN + MAX_PAYLOAD_LEN;
+
+/// Events waiting for [`Agent::poll_event`]; more are counted and reported as
+/// [`AgentError::EventsDropped`].
+const EVENT_QUEUE: usize = 8;
+
+// ---------------------------------------------------------------------------------------------
+// Public types.
+
+/// How the agent retries.
+///
+/// A request is sent at most `max_attempts` times. It is sent again when no reply arrives
+/// within `response_timeout_secs`, at once after a version resynchronisation, and after
+/// `backoff_initial_secs × 2^(n-1)` seconds (at most `backoff_max_secs`) after the `n`th
+/// retryable rejection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Config {
+    /// Seconds to wait for the reply to a request before sending it again.
+    pub response_timeout_secs: u64,
+    /// Delay before the first retry after `RequestThrottled` or `InternalError`.
+    pub backoff_initial_secs: u64,
+    /// Longest delay between retries.
+    pub backoff_max_secs: u64,
+    /// Most transmissions of one request, the first included (0 counts as 1).
+    pub max_attempts: u8,
+    /// `stepTimeoutInMinutes` to send with StartNextPendingJobExecution (SPEC §3 timer facts).
+    pub step_timeout: Option<StepTimeout>,
+}
+
+impl Config {
+    /// 30 s reply timeout; 2, 4, 8, 16 s backoff (at most 120 s); 5 attempts; no step timer.
+    pub const DEFAULT: Self = Self {
+        response_timeout_secs: 30,
+        backoff_initial_secs: 2,
+        backoff_max_secs: 120,
+        max_attempts: 5,
+        step_timeout: None,
+    };
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// One MQTT publish: `payload` (JSON) to `topic`, both written into the caller's buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Transmit<'a> {
+    /// The topic.
+    pub topic: &'a str,
+    /// The JSON payload.
+    pub payload: &'a [u8],
+}
+
+/// The request of a per-job reply topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum JobOperation {
+    /// DescribeJobExecution (`…/jobs/J/get`).
+    Get,
+    /// UpdateJobExecution (`…/jobs/J/update`).
+    Update,
+}
+
+/// A topic filter to subscribe to (see [`Agent::subscriptions`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Subscription<'a> {
+    /// One topic.
+    Topic(Topic<'a>),
+    /// The replies of one operation for every job: `$aws/things/T/jobs/+/update/accepted`, or
+    /// with a namespace `$aws/things/T/jobs/+/namespace-NS/update/accepted` (SPEC 7.1, 7.3).
+    AnyJob {
+        /// `T`.
+        thing: ThingNameRef<'a>,
+        /// `NS`.
+        namespace: Option<NamespaceIdRef<'a>>,
+        /// `get` or `update`.
+        operation: JobOperation,
+        /// `accepted` or `rejected`.
+        reply: Reply,
+    },
+}
+
+impl Subscription<'_> {
+    /// Writes the filter to the start of `buf` and returns it; a buffer of
+    /// [`MAX_TOPIC_LEN`](crate::topic::MAX_TOPIC_LEN) bytes always suffices.
+    ///
+    /// # Errors
+    ///
+    /// [`TopicError::BufferTooSmall`], before anything is written.
+    pub fn write_to<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, TopicError> {
+        match self {
+            Self::Topic(topic) => topic.write_to(buf),
+            Self::AnyJob { .. } => {
+                let pieces = self.pieces();
+                let needed = pieces.iter().fold(0_usize, |n, p| n.saturating_add(p.len()));
+                let too_small = TopicError::BufferTooSmall { needed, available: buf.len() };
+                let out = buf.get_mut(..needed).ok_or(too_small)?;
+                // Byte by byte: no length check left for the optimiser to prove.
+                for (to, from) in out.iter_mut().zip(pieces.iter().flat_map(|p| p.bytes())) {
+                    *to = from;
+                }
+                core::str::from_utf8(out).map_err(|_| too_small)
+            }
+        }
+    }
+
+    /// The wildcard filter as pieces (the [`Subscription::Topic`] arm is unused).
+    fn pieces(&self) -> [&str; 7] {
+        match *self {
+            Self::Topic(_) => [""; 7],
+            Self::AnyJob { thing, namespace, operation, reply } => {
+                let (key, ns) = namespace.map_or(("", ""), |ns| ("/namespace-", ns.as_str()));
+                let op = match operation {
+                    JobOperation::Get => "/get/",
+                    JobOperation::Update => "/update/",
+                };
+                ["$aws/things/", thing.as_str(), "/jobs/+", key, ns, op, reply.as_str()]
+            }
+        }
+    }
+}
+
+impl fmt::Display for Subscription<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Topic(topic) => topic.fmt(f),
+            Self::AnyJob { .. } => self.pieces().iter().try_for_each(|p| f.write_str(p)),
+        }
+    }
+}
+
+/// The running job, as [`Agent::job`] shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct CurrentJob<'a> {
+    /// `jobId`.
+    pub job_id: &'a JobId,
+    /// `executionNumber`.
+    pub execution_number: ExecutionNumber,
+    /// The execution's `versionNumber` as the agent last learnt it.
+    pub version: VersionNumber,
+}
+
+/// Why the agent can no longer report on an execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum LostReason {
+    /// The execution or its job was deleted (`ResourceNotFound`, SPEC 4.2 DeleteJobExecution /
+    /// DeleteJob with force), or its number now names a newer execution (R7).
+    Deleted,
+    /// The service refused the update with a code that retrying cannot fix (e.g.
+    /// `InvalidRequest`).
+    Refused(ErrorCode),
+    /// Every attempt failed; `last` is the last error code, `None` when no reply came.
+    RetriesExhausted {
+        /// The last error code received.
+        last: Option<ErrorCode>,
+    },
+}
+
+/// What the application must know; see [`Agent::poll_event`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum AgentEvent<'a> {
+    /// Run this job. It is IN_PROGRESS on the service; report progress and the final status
+    /// with [`Agent::report`].
+    Run {
+        /// `jobId`.
+        job_id: JobId,
+        /// `executionNumber`.
+        execution_number: ExecutionNumber,
+        /// `versionNumber` when the job was handed over.
+        version: VersionNumber,
+        /// The job document: its raw JSON (an object over MQTT), or empty if the service sent
+        /// none.
+        document: &'a [u8],
+    },
+    /// A job is IN_PROGRESS but its document does not fit the agent's buffer, so it cannot be
+    /// run: nothing was truncated. The job stays current until the application reports a
+    /// final status for it (usually `REJECTED` or `FAILED`).
+    DocumentTooLarge {
+        /// `jobId`.
+        job_id: JobId,
+        /// `executionNumber`.
+        execution_number: ExecutionNumber,
+        /// The document's length in bytes.
+        len: usize,
+        /// The agent's document capacity.
+        capacity: usize,
+    },
+    /// The final status the application reported was accepted; the agent asks for the next
+    /// job.
+    Finished {
+        /// `jobId`.
+        job_id: JobId,
+        /// `executionNumber`.
+        execution_number: ExecutionNumber,
+        /// The final status.
+        status: ExecutionStatus,
+        /// The execution's final `versionNumber`.
+        version: VersionNumber,
+    },
+    /// Stop the job: the service ended the execution without the device (a forced cancel,
+    /// SPEC T9; a timeout, T7; removal, T10). `status` is the terminal status when the service
+    /// said which (it does not with `TerminalStateReached`, SPEC §4.4).
+    Canceled {
+        /// `jobId`.
+        job_id: JobId,
+        /// `executionNumber`.
+        execution_number: ExecutionNumber,
+        /// The terminal status, if known.
+        status: Option<ExecutionStatus>,
+    },
+    /// Stop the job: the agent can no longer report on it.
+    Lost {
+        /// `jobId`.
+        job_id: JobId,
+        /// `executionNumber`.
+        execution_number: ExecutionNumber,
+        /// Why.
+        reason: LostReason,
+    },
+    /// Something went wrong outside a job (a refused or unanswered StartNext, a send buffer too
+    /// small, events dropped). The agent stays usable.
+    Error(AgentError),
+}
+
+/// Why an input was refused, or what went wrong (in [`AgentEvent::Error`]). Nothing changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum AgentError {
+    /// The topic is not a Jobs topic.
+    Topic(TopicError),
+    /// The topic belongs to another thing (SPEC §7: a client must check the thing name).
+    OtherThing,
+    /// A Jobs topic of this thing the agent does not consume (`notify`, requests, events,
+    /// another namespace).
+    Unexpected,
+    /// A reply to no request in flight: late, duplicated, or with another `clientToken`.
+    Unsolicited,
+    /// The payload is not a valid message for its topic (SPEC §4.4 `InvalidJson` /
+    /// `InvalidRequest`).
+    Malformed(WireError),
+    /// [`Agent::report`] without a job to report on.
+    NoJob,
+    /// [`Agent::report`] after a final status was reported for the job.
+    Finishing,
+    /// [`Agent::report`] of a status a device may not set (SPEC T4, R9).
+    StatusNotAllowed(ExecutionStatus),
+    /// [`Agent::report`] with statusDetails larger than [`MAX_DETAILS_BYTES`].
+    DetailsTooLarge {
+        /// Bytes needed.
+        len: usize,
+        /// Bytes available.
+        capacity: usize,
+    },
+    /// The buffer given to [`Agent::poll_transmit`] is too small; give it
+    /// [`MAX_TRANSMIT_LEN`] bytes. The request stays queued.
+    BufferTooSmall {
+        /// The buffer's length.
+        available: usize,
+    },
+    /// The service refused a StartNext or describe with a code retrying cannot fix.
+    Refused(ErrorCode),
+    /// Every attempt of a StartNext or describe failed; `last` is the last code, `None` when
+    /// no reply came. Call [`Agent::reconnected`] to ask again.
+    RetriesExhausted {
+        /// The last error code received.
+        last: Option<ErrorCode>,
+    },
+    /// This many events did not fit the event queue; poll events after every input.
+    EventsDropped {
+        /// How many.
+        count: u16,
+    },
+}
+
+impl fmt::Display for AgentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Topic(e) => write!(f, "not a Jobs topic: {e}"),
+            Self::OtherThing => f.write_str("the topic belongs to another thing"),
+            Self::Unexpected => f.write_str("the agent does not consume this topic"),
+            Self::Unsolicited => f.write_str("a reply to no request in flight"),
+            Self::Malformed(e) => write!(f, "malformed payload: {e}"),
+            Self::NoJob => f.write_str("no job to report on"),
+            Self::Finishing => f.write_str("a final status was already reported for this job"),
+            Self::StatusNotAllowed(s) => write!(f, "a device may not set the status {s}"),
+            Self::DetailsTooLarge { len, capacity } => {
+                write!(f, "statusDetails need {len} bytes; the agent keeps at most {capacity}")
+            }
+            Self::BufferTooSmall { available } => {
+                write!(f, "a buffer of {available} bytes is too small; use MAX_TRANSMIT_LEN")
+            }
+            Self::Refused(code) => write!(f, "the service refused the request: {code}"),
+            Self::RetriesExhausted { last: Some(code) } => {
+                write!(f, "gave up after retries; last error {code}")
+            }
+            Self::RetriesExhausted { last: None } => f.write_str("gave up: no reply"),
+            Self::EventsDropped { count } => write!(f, "{count} events did not fit the event queue"),
+        }
+    }
+}
+
+impl core::error::Error for AgentError {}
+
+// ---------------------------------------------------------------------------------------------
+// Internal state.
+
+/// A statusDetails map kept until it is sent.
+type Details = DetailsBuf<MAX_DETAILS_BYTES>;
+
+/// `details`, kept; too large for the agent: [`AgentError::DetailsTooLarge`].
+fn keep_details(details: StatusDetails<'_>) -> Result<Details, AgentError> {
+    Details::from_details(details).map_err(|e| match e {
+        DetailsError::TooLarge { len, capacity } => AgentError::DetailsTooLarge { len, capacity },
+        DetailsError::OutOfMemory { len } => AgentError::DetailsTooLarge { len, capacity: MAX_DETAILS_BYTES },
+    })
+}
+
+/// The pairs of a kept map, at most [`StatusDetails::MAX_PAIRS`].
+fn kept_pairs(details: &Details) -> heapless::Vec<(&str, &str), { StatusDetails::MAX_PAIRS }> {
+    details.pairs().take(StatusDetails::MAX_PAIRS).collect()
+}
+
+/// A report of the application, to be sent as an UpdateJobExecution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Report {
+    status: ExecutionStatus,
+    details: Option<Details>,
+}
+
+/// What the agent asks the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant, reason = "no allocator to box into; there is one Request")]
+enum Request {
+    /// StartNextPendingJobExecution (SPEC 4.3, T2).
+    StartNext,
+    /// DescribeJobExecution of `$next` (namespace agents, SPEC 7.3).
+    DescribeNext,
+    /// DescribeJobExecution of the current execution, to check it is still ours.
+    Describe,
+    /// UpdateJobExecution of the current execution (SPEC 4.3).
+    Update(Report),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// To be sent now.
+    Ready,
+    /// Sent; a reply is due by `deadline`.
+    InFlight { deadline: Timestamp },
+    /// To be sent again at `until` (backoff).
+    Waiting { until: Timestamp },
+}
+
+/// The one request in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Outbox {
+    request: Request,
+    phase: Phase,
+    attempts: u8,
+    /// The clientToken of the first transmission; replies to any transmission count.
+    first_token: Option<u32>,
+    last_token: u32,
+    last_error: Option<ErrorCode>,
+}
+
+impl Outbox {
+    const fn new(request: Request) -> Self {
+        Self { request, phase: Phase::Ready, attempts: 0, first_token: None, last_token: 0, last_error: None }
+    }
+
+    /// Whether a reply with `token` answers a transmission of this request.
+    fn answers(&self, token: Option<&str>) -> bool {
+        let Some(first) = self.first_token else { return false };
+        match token {
+            // AWS echoes the clientToken (SPEC 7.1); a reply without one is taken by its topic.
+            None => true,
+            Some(t) => {
+                t.parse::<u32>().is_ok_and(|t| t.wrapping_sub(first) <= self.last_token.wrapping_sub(first))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Job<const DOC: usize> {
+    id: JobId,
+    number: ExecutionNumber,
+    version: VersionNumber,
+    document: heapless::Vec<u8, DOC>,
+    /// The document's real length (more than `DOC` when it did not fit).
+    document_len: usize,
+    /// Tells this job's announcement from a stale one.
+    seq: u32,
+    phase: JobPhase,
+}
+
+/// How far the current job has come; each phase implies the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum JobPhase {
+    /// Still QUEUED on the service: the agent's IN_PROGRESS claim is under way.
+    Claiming,
+    /// IN_PROGRESS by the agent's doing (StartNext, or an accepted claim), and Run /
+    /// DocumentTooLarge queued for the application.
+    Announced,
+    /// The application has heard of the job, so it must hear how it ends.
+    Delivered,
+    /// A final status was reported.
+    Finishing,
+}
+
+impl<const DOC: usize> Job<DOC> {
+    /// IN_PROGRESS on the service by the agent's doing, and announced to the application.
+    fn claimed(&self) -> bool {
+        self.phase >= JobPhase::Announced
+    }
+
+    fn delivered(&self) -> bool {
+        self.phase >= JobPhase::Delivered
+    }
+
+    fn finishing(&self) -> bool {
+        self.phase == JobPhase::Finishing
+    }
+
+    /// Moves to `phase` unless the job is already past it.
+    fn reach(&mut self, phase: JobPhase) {
+        self.phase = self.phase.max(phase);
+    }
+}
+
+/// A queued event; `Announce` is rendered from the current job when polled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Note {
+    Announce { seq: u32 },
+    Finished { job_id: JobId, number: ExecutionNumber, status: ExecutionStatus, version: VersionNumber },
+    Canceled { job_id: JobId, number: ExecutionNumber, status: Option<ExecutionStatus> },
+    Lost { job_id: JobId, number: ExecutionNumber, reason: LostReason },
+    Error(AgentError),
+}
+
+/// How a job ended.
+enum End {
+    Finished { status: ExecutionStatus, version: VersionNumber },
+    Canceled(Option<ExecutionStatus>),
+    Lost(LostReason),
+}
+
+/// The reply topics the agent consumes.
+#[derive(Clone, Copy)]
+enum ReplyTo<'t> {
+    StartNext,
+    DescribeNext,
+    Describe(JobIdRef<'t>),
+    Update(JobIdRef<'t>),
+}
+
+/// The state, apart from the scratch buffer (so a parsed message can borrow the scratch while
+/// the state changes).
+#[derive(Debug)]
+struct Core<const DOC: usize> {
+    thing: ThingName,
+    namespace: Option<NamespaceId>,
+    config: Config,
+    job: Option<Job<DOC>>,
+    outbox: Option<Outbox>,
+    /// The application's latest report, not yet sent.
+    pending: Option<Report>,
+    /// A notification suggests the current execution left the pending list: describe it.
+    verify: bool,
+    /// A notification named a job while a StartNext was in flight: ask again if it finds none.
+    recheck: bool,
+    token: u32,
+    seq: u32,
+    notes: heapless::Deque<Note, EVENT_QUEUE>,
+    dropped: u16,
+    /// The last `poll_transmit` failed for want of room (reported once).
+    blocked: bool,
+}
+
+/// The device-side job agent. `DOC` is the capacity of its job-document buffer, in bytes (AWS
+/// allows documents up to 32 KB, SPEC §6). See the [module docs](self) for the call order.
+pub struct Agent<const DOC: usize> {
+    core: Core<DOC>,
+    scratch: [u8; SCRATCH_LEN],
+}
+
+impl<const DOC: usize> fmt::Debug for Agent<DOC> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Agent").field("state", &self.core).finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests;
