@@ -5,10 +5,11 @@
 //! The core never reads a clock: every function takes `now`.
 
 use super::{CancelJob, CancelScope};
-use crate::config::Schedule;
+use crate::config::{RolloutRate, Schedule};
 use crate::error::{InvalidRequest, Rejection};
 use crate::id::{StepTimeout, Timestamp};
 use crate::status::{ExecutionStatus, JobEndBehavior, JobStatus};
+use crate::time::TimeoutMinutes;
 
 /// "No deadline": a time that never comes.
 pub const NEVER: Timestamp = Timestamp(u64::MAX);
@@ -89,8 +90,8 @@ pub fn schedule_event(job: &JobClock, now: Timestamp) -> ScheduleEvent {
 /// How many targets one rollout batch queues: all of them, or `maximumPerMinute` (SPEC §6
 /// Rollout).
 #[must_use]
-pub fn rollout_batch(maximum_per_minute: Option<u32>) -> usize {
-    maximum_per_minute.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX))
+pub fn rollout_batch(maximum_per_minute: Option<RolloutRate>) -> usize {
+    maximum_per_minute.map_or(usize::MAX, |m| usize::try_from(m.get()).unwrap_or(usize::MAX))
 }
 
 /// When the batch after one sent at `now` is due: a minute later while targets still wait,
@@ -179,9 +180,9 @@ pub const fn timer_on_status(from: ExecutionStatus, to: ExecutionStatus) -> Time
 /// The in-progress deadline of an execution that enters IN_PROGRESS at `now`: `now` plus
 /// `inProgressTimeoutInMinutes`, or [`NEVER`] without one (SPEC T7, §6 Timeouts).
 #[must_use]
-pub const fn in_progress_deadline(now: Timestamp, minutes: Option<u16>) -> Timestamp {
+pub const fn in_progress_deadline(now: Timestamp, minutes: Option<TimeoutMinutes>) -> Timestamp {
     match minutes {
-        Some(m) => now.saturating_add((m as u64).saturating_mul(60)),
+        Some(m) => now.saturating_add(m.secs()),
         None => NEVER,
     }
 }

@@ -23,7 +23,7 @@ impl<S: Storage> Registry<S> {
     /// # Errors
     /// `ResourceAlreadyExistsException` for a used id (also while its deletion is in progress);
     /// `ResourceNotFoundException` for a target that is not a registered thing;
-    /// `InvalidRequestException` for no targets or a bad configuration; capacity and sink limits.
+    /// capacity and sink limits. (A [`JobConfig`] is valid by construction.)
     pub fn create_job(
         &mut self,
         job: &NewJob<'_>,
@@ -35,7 +35,6 @@ impl<S: Storage> Registry<S> {
         // The request's own values first (see `rules`), then the state. An empty `targets` is
         // fine here: the request named target groups that have no things yet (the "at least one
         // target" rule of SPEC §5 is about the request's ARNs, which the host checks).
-        job.config.validate()?;
         // SPEC §2: the id is reusable only once its deletion completed.
         rules::job_id_available(self.job_index(job.id).and_then(|j| self.job_entry(j)).map(|j| j.status))?;
         let stamp = self.next_stamp();
@@ -50,8 +49,7 @@ impl<S: Storage> Registry<S> {
         let scheduled = rules::starts_scheduled(job.config.schedule, now);
         let status = rules::create_job(scheduled);
         // SPEC §6 Rollout: the first batch goes out now, the rest a minute at a time.
-        let batch =
-            job.config.maximum_per_minute.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
+        let batch = rules::rollout_batch(job.config.maximum_per_minute);
         let execs = if scheduled { 0 } else { distinct.min(batch) };
         if self.jobs.room() == 0 {
             return Err(Rejection::CapacityExhausted(Table::Jobs));
@@ -380,7 +378,7 @@ impl<S: Storage> Registry<S> {
     /// have not started (AMBIG-15: a running timer is frozen). The schedule cannot be changed.
     ///
     /// # Errors
-    /// `InvalidRequestException` for a configuration outside SPEC §6; unknown job.
+    /// `ResourceNotFoundException` for an unknown job. (A [`JobConfig`] is valid by construction.)
     pub fn update_job_config(
         &mut self,
         job: &JobId,
@@ -389,7 +387,7 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         let j = self.find_job(job)?;
         let old = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?.config;
-        let merged = rules::update_job_config(&old, &JobConfigUpdate::every_member(&config))?;
+        let merged = rules::update_job_config(&old, &JobConfigUpdate::every_member(&config));
         let e = self.job_mut(j)?;
         e.config = merged;
         e.last_updated_at = now;

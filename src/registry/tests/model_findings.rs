@@ -6,14 +6,11 @@ use crate::status::JobEndBehavior;
 
 #[test]
 fn d1_the_requests_own_values_come_before_the_id_check() {
-    let mut r = reg();
-    let mut log = Log::default();
-    things(&mut r, &["a"]);
-    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
-    let id = j("j1");
-    let config = JobConfig { maximum_per_minute: Some(0), ..JobConfig::default() };
-    let bad = NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) };
-    assert!(matches!(r.create_job(&bad, &[t("a")], T0, &mut log), Err(Rejection::InvalidField(_))));
+    // A `JobConfig` is valid by construction: a bad value is refused where the request is read,
+    // before the registry (and its id check) sees the request at all.
+    let bad = crate::config::RolloutRate::new(0);
+    assert_eq!(bad, Err(crate::field::ConfigError::Rollout));
+    assert!(matches!(bad.map_err(Rejection::from), Err(Rejection::InvalidField(_))));
 }
 
 #[test]

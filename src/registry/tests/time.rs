@@ -12,7 +12,7 @@ fn job_with(r: &mut Reg, id: &str, targets: &[&str], config: JobConfig, now: Tim
 }
 
 fn timeout(minutes: u16) -> JobConfig {
-    JobConfig { in_progress_timeout_minutes: Some(minutes), ..JobConfig::default() }
+    JobConfig { in_progress_timeout_minutes: mins(minutes), ..JobConfig::default() }
 }
 
 fn status(r: &Reg, job: &str, thing: &str) -> ExecutionStatus {
@@ -140,7 +140,7 @@ fn a_clock_that_goes_back_and_times_near_the_end_of_time() {
 fn retry(criteria: &[RetryCriterion]) -> JobConfig {
     JobConfig {
         retry: Some(RetryConfig::new(criteria).unwrap()),
-        in_progress_timeout_minutes: Some(1),
+        in_progress_timeout_minutes: mins(1),
         ..JobConfig::default()
     }
 }
@@ -334,7 +334,7 @@ fn paced_rollout_creates_at_most_maximum_per_minute() {
     let mut r = reg();
     let mut log = Log::default();
     things(&mut r, &["a", "b", "c", "d", "e"]);
-    let config = JobConfig { maximum_per_minute: Some(2), ..JobConfig::default() };
+    let config = JobConfig { maximum_per_minute: per_minute(2), ..JobConfig::default() };
     job_with(&mut r, "j1", &["a", "b", "c", "d", "e"], config, T0, &mut log);
     assert_eq!(r.usage().executions, 2);
     assert_eq!(r.next_deadline(), Some(T0.saturating_add(60)));
@@ -360,7 +360,7 @@ fn a_canceled_paced_job_rolls_out_nothing_more() {
     let mut r = reg();
     let mut log = Log::default();
     things(&mut r, &["a", "b", "c"]);
-    let config = JobConfig { maximum_per_minute: Some(1), ..JobConfig::default() };
+    let config = JobConfig { maximum_per_minute: per_minute(1), ..JobConfig::default() };
     job_with(&mut r, "j1", &["a", "b", "c"], config, T0, &mut log);
     assert_eq!(r.next_deadline(), Some(T0.saturating_add(60)));
     r.cancel_job(&j("j1"), false, None, T0, &mut log).unwrap();
@@ -381,7 +381,11 @@ fn scheduled(
 ) {
     let schedule =
         Schedule::new(start.map(|s| T0.saturating_add(s)), Some((T0.saturating_add(end.0), end.1))).unwrap();
-    let config = JobConfig { schedule: Some(schedule), maximum_per_minute: rate, ..JobConfig::default() };
+    let config = JobConfig {
+        schedule: Some(schedule),
+        maximum_per_minute: rate.and_then(per_minute),
+        ..JobConfig::default()
+    };
     job_with(r, id, targets, config, T0, log);
 }
 
@@ -457,7 +461,7 @@ fn a_closed_window_pauses_a_paced_rollout() {
         &mut r,
         "j1",
         &["a", "b"],
-        JobConfig { maximum_per_minute: Some(1), ..JobConfig::default() },
+        JobConfig { maximum_per_minute: per_minute(1), ..JobConfig::default() },
         T0,
         &mut log,
     );
@@ -487,7 +491,7 @@ fn a_stale_job_timer_does_nothing_and_needs_no_room() {
     let mut r = reg();
     let mut log = Log::default();
     things(&mut r, &["a", "b"]);
-    let config = JobConfig { maximum_per_minute: Some(1), ..JobConfig::default() };
+    let config = JobConfig { maximum_per_minute: per_minute(1), ..JobConfig::default() };
     job_with(&mut r, "j1", &["a", "b"], config, T0, &mut log);
     r.cancel_job(&j("j1"), false, None, T0, &mut log).unwrap();
     // The rollout timer at 60 s is stale: it comes out without an event, even into a sink
