@@ -60,6 +60,9 @@ pub enum Ev {
     NotifyNext(String),
     Job(String, &'static str),
     Exec(String, String, u64, &'static str),
+    /// An event kind the model does not know (never produced by the model, so it fails the
+    /// comparison).
+    Unknown(String),
 }
 
 /// Points SPEC leaves open that the model must still decide.
