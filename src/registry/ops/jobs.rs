@@ -7,6 +7,7 @@ use crate::registry::Registry;
 use crate::registry::entries::{ExecIx, JobIx, PairIx, ThingIx};
 use crate::registry::entries::{ExecutionEntry, JobEntry, NEVER, PairEntry};
 use crate::registry::events::Out;
+use crate::registry::events::Watch;
 use crate::registry::index::{Tag, hash, pair_hash, tagged};
 use crate::registry::lists::{ByJob, ByTarget, ByThing};
 use crate::registry::slab::{Links, List};
@@ -110,7 +111,8 @@ impl<S: Storage> Registry<S> {
         Ok(JobHandle(key))
     }
 
-    /// Creates the next QUEUED execution of (job, thing) (SPEC T1, R7). Room was checked.
+    /// Creates the next QUEUED execution of (job, thing) (SPEC T1, R7) and notifies the thing
+    /// (R15). Room was checked.
     pub(in crate::registry) fn queue_execution(
         &mut self,
         job: JobIx,
@@ -118,6 +120,22 @@ impl<S: Storage> Registry<S> {
         retry_attempt: u8,
         now: Timestamp,
         sink: &mut Out<'_, impl EventSink>,
+    ) -> Result<ExecIx, Rejection> {
+        let mut w = self.watch(thing);
+        let x = self.queue_watched(job, thing, retry_attempt, now, &mut w)?;
+        self.settle(w, sink)?;
+        Ok(x)
+    }
+
+    /// [`queue_execution`](Self::queue_execution) inside an operation that already watches the
+    /// thing `w` (R15: one `notify` / `notify-next` per operation, when it settles).
+    pub(in crate::registry) fn queue_watched(
+        &mut self,
+        job: JobIx,
+        thing: ThingIx,
+        retry_attempt: u8,
+        now: Timestamp,
+        w: &mut Watch,
     ) -> Result<ExecIx, Rejection> {
         let p = match self.pair(job, thing) {
             Some(p) => p,
@@ -127,7 +145,6 @@ impl<S: Storage> Registry<S> {
         let existing = newest.and_then(|x| self.exec_entry(x)).map(|e| e.number);
         // SPEC R7: next = 1 + highest existing (default) or 1 + highest ever (Monotonic).
         let number = rules::next_execution_number(existing, highest.flatten(), &self.policy)?;
-        let mut w = self.watch(thing);
         let entry = ExecutionEntry {
             job,
             thing,
@@ -166,7 +183,6 @@ impl<S: Storage> Registry<S> {
             self.attach_pending(x)?;
             w.changed = true;
         }
-        self.settle(w, sink)?;
         Ok(x)
     }
 
