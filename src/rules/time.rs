@@ -75,11 +75,14 @@ pub fn next_job_event(job: &JobClock) -> Option<Timestamp> {
 #[must_use]
 pub fn schedule_event(job: &JobClock, now: Timestamp) -> ScheduleEvent {
     let start_due = job.schedule.and_then(|s| s.start()).is_some_and(|s| s <= now);
-    // SPEC §2: SCHEDULED until startTime, never started before, and not once the end passed
-    // (maintenance windows are the host's calls). [`next_job_event`] offers no start once the
-    // end was applied.
-    let start =
-        job.status == JobStatus::Scheduled && !job.started && start_due && !end_passed(job.schedule, now);
+    // SPEC §2: SCHEDULED until startTime, never started before, and never after the end: not
+    // once it passed at `now`, nor once it was applied (an earlier `now` may follow a later
+    // one; maintenance windows are the host's calls).
+    let start = job.status == JobStatus::Scheduled
+        && !job.started
+        && !job.ended
+        && start_due
+        && !end_passed(job.schedule, now);
     // SPEC §6 Rollout: the next batch once its minute has come.
     let batch = !start && job.status == JobStatus::InProgress && job.rollout_at.is_some_and(|at| at <= now);
     // AMBIG-12: the end applies once, whatever the status that reaches it.

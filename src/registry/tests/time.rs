@@ -402,6 +402,26 @@ fn a_start_and_an_end_passed_in_one_advance_roll_out_nothing() {
 }
 
 #[test]
+fn a_stale_start_timer_after_the_end_starts_nothing() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    scheduled(&mut r, "j1", &["a"], Some(100), (200, JobEndBehavior::StopRollout), None, &mut log);
+    // UpdateJob re-arms the start: a second (stale) timer for it.
+    let config = *r.job(&j("j1")).unwrap().config();
+    r.update_job_config(&j("j1"), config, T0).unwrap();
+    // One unit of work at the end: the end applies, the stale start timer stays due.
+    let done = r.advance(T0.saturating_add(200), 1, &mut log).unwrap();
+    assert!(done.more);
+    // An earlier `now` is allowed (the core reads no clock): the stale timer fires before the
+    // end time, but the end was applied, so there is no start (SPEC §2: no start after the end).
+    r.advance(T0.saturating_add(150), usize::MAX, &mut log).unwrap();
+    assert_eq!(r.usage().executions, 0);
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
+    check(&r);
+}
+
+#[test]
 fn an_end_does_not_cancel_a_job_that_completed() {
     for behavior in [JobEndBehavior::Cancel, JobEndBehavior::ForceCancel] {
         let mut r = reg();
