@@ -148,34 +148,62 @@ impl Schedule {
     }
 }
 
+/// `jobExecutionsRolloutConfig.maximumPerMinute`: how many executions a rollout creates per
+/// minute, at least 1 (SPEC §6 Rollout).
+///
+/// Serialized as its number; deserializing checks the range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "u32", into = "u32"))]
+pub struct RolloutRate(u32);
+
+impl RolloutRate {
+    /// Validates a `maximumPerMinute` (SPEC §6 Rollout: at least 1).
+    pub const fn new(per_minute: u32) -> Result<Self, ConfigError> {
+        if per_minute == 0 { Err(ConfigError::Rollout) } else { Ok(Self(per_minute)) }
+    }
+
+    /// Executions per minute.
+    #[must_use]
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl TryFrom<u32> for RolloutRate {
+    type Error = ConfigError;
+
+    fn try_from(per_minute: u32) -> Result<Self, ConfigError> {
+        Self::new(per_minute)
+    }
+}
+
+impl From<RolloutRate> for u32 {
+    fn from(r: RolloutRate) -> Self {
+        r.0
+    }
+}
+
 /// The configuration a job carries (SPEC §4.1 CreateJob members, §6).
+///
+/// Valid by construction: every member is a validated type, so the ranges of SPEC §6 are
+/// checked where a request is read, and a `JobConfig` (built, merged by UpdateJob or restored
+/// from a snapshot) is always within them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct JobConfig {
-    /// `timeoutConfig.inProgressTimeoutInMinutes` (1–10080), if any.
-    pub in_progress_timeout_minutes: Option<u16>,
+    /// `timeoutConfig.inProgressTimeoutInMinutes`, if any.
+    pub in_progress_timeout_minutes: Option<TimeoutMinutes>,
     /// `jobExecutionsRetryConfig`.
     pub retry: Option<RetryConfig>,
     /// `abortConfig`.
     pub abort: Option<AbortConfig>,
     /// `schedulingConfig`.
     pub schedule: Option<Schedule>,
-    /// `jobExecutionsRolloutConfig.maximumPerMinute` (≥ 1), if any.
-    pub maximum_per_minute: Option<u32>,
-}
-
-impl JobConfig {
-    /// Checks the ranges a plain field cannot express (SPEC §6).
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        if let Some(m) = self.in_progress_timeout_minutes {
-            TimeoutMinutes::new(m)?;
-        }
-        if self.maximum_per_minute == Some(0) {
-            return Err(ConfigError::Rollout);
-        }
-        Ok(())
-    }
+    /// `jobExecutionsRolloutConfig.maximumPerMinute`, if any.
+    pub maximum_per_minute: Option<RolloutRate>,
 }
 
 #[cfg(test)]
@@ -218,11 +246,11 @@ mod tests {
             Schedule::new(Some(t(10)), Some((t(10), JobEndBehavior::Cancel))),
             Err(ConfigError::Schedule)
         );
-        let cfg = |m| JobConfig { in_progress_timeout_minutes: Some(m), ..JobConfig::default() };
-        assert_eq!(cfg(0).validate(), Err(ConfigError::InProgressTimeout));
-        assert_eq!(cfg(10081).validate(), Err(ConfigError::InProgressTimeout));
-        assert!(cfg(10080).validate().is_ok());
-        let rollout = JobConfig { maximum_per_minute: Some(0), ..JobConfig::default() };
-        assert_eq!(rollout.validate(), Err(ConfigError::Rollout));
+        assert_eq!(TimeoutMinutes::new(0), Err(ConfigError::InProgressTimeout));
+        assert_eq!(TimeoutMinutes::new(10081), Err(ConfigError::InProgressTimeout));
+        assert!(TimeoutMinutes::new(10080).is_ok());
+        assert_eq!(RolloutRate::new(0), Err(ConfigError::Rollout));
+        assert_eq!(RolloutRate::new(1).map(RolloutRate::get), Ok(1));
+        assert_eq!(RolloutRate::try_from(u32::MAX).map(u32::from), Ok(u32::MAX));
     }
 }

@@ -72,9 +72,27 @@ impl StepTimeout {
 
 /// A validated timeout length in minutes, 1–10080 (SPEC §6 Timeouts): the range shared by
 /// `inProgressTimeoutInMinutes` and `stepTimeoutInMinutes`.
+///
+/// Serialized as its number; deserializing checks the range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "u16", into = "u16"))]
 pub struct TimeoutMinutes(u16);
+
+impl TryFrom<u16> for TimeoutMinutes {
+    type Error = ConfigError;
+
+    fn try_from(minutes: u16) -> Result<Self, ConfigError> {
+        Self::new(minutes)
+    }
+}
+
+impl From<TimeoutMinutes> for u16 {
+    fn from(m: TimeoutMinutes) -> Self {
+        m.0
+    }
+}
 
 impl TimeoutMinutes {
     /// The shortest timeout: 1 minute.

@@ -352,7 +352,9 @@ fn every_delta_changes_its_cell() {
 
 // ---- lifecycle decisions the service makes on its own --------------------------------------
 
-use iot_jobs_core::config::{AbortConfig, AbortCriterion, JobConfig, RetryConfig, RetryCriterion, Schedule};
+use iot_jobs_core::config::{
+    AbortConfig, AbortCriterion, JobConfig, RetryConfig, RetryCriterion, RolloutRate, Schedule,
+};
 use iot_jobs_core::conformance::{
     BoundFrom, ConfigMember, KeyAfter, KeyIn, ScheduleEventKind, ScheduleEventRow,
 };
@@ -360,8 +362,8 @@ use iot_jobs_core::rules::{
     Executed, JobClock, JobConfigUpdate, RetriesUsed, ScheduleBound, TimerChange, Window,
 };
 use iot_jobs_core::{
-    DetailsWrite, FailureType, JobEndBehavior, RetryableFailureType, StatusDetails, StepTimeout, Timestamp,
-    UnknownThing,
+    DetailsWrite, FailureType, JobEndBehavior, RetryableFailureType, StatusDetails, StepTimeout,
+    TimeoutMinutes, Timestamp, UnknownThing,
 };
 
 fn retry_config(criteria: &[(RetryableFailureType, u8)]) -> RetryConfig {
@@ -622,7 +624,7 @@ fn schedule_events_every_input() {
 fn rollout_pacing() {
     assert_eq!(rules::rollout_batch(None), usize::MAX);
     for m in [1u32, 2, 1_000, u32::MAX] {
-        assert_eq!(rules::rollout_batch(Some(m)), usize::try_from(m).unwrap());
+        assert_eq!(rules::rollout_batch(Some(RolloutRate::new(m).unwrap())), usize::try_from(m).unwrap());
     }
     assert_eq!(rules::next_batch_at(Timestamp(NOW), true), Timestamp(NOW + 60));
     assert_eq!(rules::next_batch_at(Timestamp(NOW), false), rules::NEVER);
@@ -644,7 +646,7 @@ fn timers_every_status_change_and_small_durations() {
         assert_eq!(rules::in_progress_deadline(n, None), rules::NEVER);
         for m in [1u16, 2, 59, 10_080] {
             let at = Timestamp(now.saturating_add(u64::from(m) * 60));
-            assert_eq!(rules::in_progress_deadline(n, Some(m)), at);
+            assert_eq!(rules::in_progress_deadline(n, Some(TimeoutMinutes::new(m).unwrap())), at);
             for cap in [
                 Timestamp(0),
                 Timestamp(now),
@@ -750,11 +752,11 @@ fn details_write_every_overlap_and_size() {
 fn update_job_config_every_member_given_or_not() {
     let c = |f, r| RetryCriterion { failure: f, retries: r };
     let old = JobConfig {
-        in_progress_timeout_minutes: Some(5),
+        in_progress_timeout_minutes: Some(TimeoutMinutes::new(5).unwrap()),
         retry: Some(RetryConfig::new(&[c(RetryableFailureType::Failed, 1)]).unwrap()),
         abort: None,
         schedule: Some(Schedule::new(Some(Timestamp(100)), None).unwrap()),
-        maximum_per_minute: Some(3),
+        maximum_per_minute: Some(RolloutRate::new(3).unwrap()),
     };
     let abort = AbortCriterion { failure: FailureType::All, threshold_centipercent: 100, min_executed: 2 };
     let new = JobConfig {
@@ -789,21 +791,17 @@ fn update_job_config_every_member_given_or_not() {
                 old.maximum_per_minute
             },
         };
-        assert_eq!(rules::update_job_config(&old, &update), Ok(want), "{mask:04b}");
+        assert_eq!(rules::update_job_config(&old, &update), want, "{mask:04b}");
         // Swapped roles: every member given takes the request's value.
         assert_eq!(
             rules::update_job_config(&new, &JobConfigUpdate::every_member(&old)),
-            Ok(JobConfig { schedule: None, ..old })
+            JobConfig { schedule: None, ..old }
         );
     }
-    // The merged configuration is validated as CreateJob's.
-    let bad = JobConfigUpdate { maximum_per_minute: Some(Some(0)), ..JobConfigUpdate::default() };
-    assert_eq!(rules::update_job_config(&old, &bad), Err(iot_jobs_core::config::ConfigError::Rollout));
-    let bad = JobConfigUpdate { in_progress_timeout_minutes: Some(Some(0)), ..JobConfigUpdate::default() };
-    assert_eq!(
-        rules::update_job_config(&old, &bad),
-        Err(iot_jobs_core::config::ConfigError::InProgressTimeout)
-    );
+    // The members are validated where the request is read, as CreateJob's: an update cannot
+    // carry a value outside SPEC §6.
+    assert_eq!(RolloutRate::new(0), Err(iot_jobs_core::config::ConfigError::Rollout));
+    assert_eq!(TimeoutMinutes::new(0), Err(iot_jobs_core::config::ConfigError::InProgressTimeout));
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::str::FromStr;
 
 use iot_jobs_core::config::{
-    AbortConfig, AbortCriterion, ConfigError, JobConfig, RetryConfig, RetryCriterion, Schedule,
+    AbortConfig, AbortCriterion, ConfigError, JobConfig, RetryConfig, RetryCriterion, RolloutRate, Schedule,
 };
 use iot_jobs_core::registry::{Cursor, ExecutionView, NewJob, Registry, Update};
 use iot_jobs_core::rules::{self, JobConfigUpdate};
@@ -15,7 +15,7 @@ use iot_jobs_core::wire::{DescribeRequest, StartNextRequest, StatusDetailsBuf, U
 use iot_jobs_core::{
     Comment, ExecutionNumber, ExecutionStatus, FailureType, FieldError, JobEndBehavior, JobId, JobStatus,
     NamespaceId, Plane, ReasonCode, Rejection, Resource, RetryableFailureType, StatusDetails,
-    TargetSelection, ThingName, Timestamp, VersionNumber,
+    TargetSelection, ThingName, TimeoutMinutes, Timestamp, VersionNumber,
 };
 use serde::Serialize;
 
@@ -503,12 +503,16 @@ fn config_error(e: ConfigError) -> ApiError {
     ApiError::rejection(Rejection::from(e), C)
 }
 
-/// Maps the wire configuration to the core's [`JobConfig`], with the core's validators.
+/// Maps the wire configuration to the core's [`JobConfig`], with the core's validators (a
+/// `JobConfig` is valid by construction: each member is checked here, as it is read).
 fn job_config(c: &wire::JobConfigs, now: Timestamp) -> Result<JobConfig, ApiError> {
     let mut cfg = JobConfig::default();
     if let Some(t) = &c.timeout_config {
-        cfg.in_progress_timeout_minutes =
-            t.in_progress_timeout_in_minutes.map(|n| u16::try_from(n.max(0)).unwrap_or(u16::MAX));
+        cfg.in_progress_timeout_minutes = t
+            .in_progress_timeout_in_minutes
+            .map(|n| TimeoutMinutes::new(u16::try_from(n.max(0)).unwrap_or(u16::MAX)))
+            .transpose()
+            .map_err(config_error)?;
     }
     if let Some(r) = &c.job_executions_retry_config {
         let criteria = r
@@ -553,9 +557,12 @@ fn job_config(c: &wire::JobConfigs, now: Timestamp) -> Result<JobConfig, ApiErro
         cfg.schedule = Some(schedule(s, now)?);
     }
     if let Some(r) = &c.job_executions_rollout_config {
-        cfg.maximum_per_minute = r.maximum_per_minute.map(|n| u32::try_from(n.max(0)).unwrap_or(u32::MAX));
+        cfg.maximum_per_minute = r
+            .maximum_per_minute
+            .map(|n| RolloutRate::new(u32::try_from(n.max(0)).unwrap_or(u32::MAX)))
+            .transpose()
+            .map_err(config_error)?;
     }
-    cfg.validate().map_err(config_error)?;
     Ok(cfg)
 }
 
@@ -702,7 +709,7 @@ fn update_job(st: &mut State, job: &str, q: &Query<'_>, body: &[u8]) -> Result<R
             abort: c.abort_config.is_some().then_some(new.abort),
             maximum_per_minute: c.job_executions_rollout_config.is_some().then_some(new.maximum_per_minute),
         };
-        let config = rules::update_job_config(&old, &update).map_err(config_error)?;
+        let config = rules::update_job_config(&old, &update);
         st.registry.update_job_config(&id, config, st.now()).on(C)?;
         // DescribeJob echoes the configuration members as last given.
         let m = &mut st.meta.jobs.entry(job.to_owned()).or_default().configs;

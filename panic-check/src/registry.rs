@@ -2,11 +2,11 @@
 
 use core::hint::black_box;
 
-use iot_jobs_core::config::{JobConfig, RetryConfig, RetryCriterion};
+use iot_jobs_core::config::{JobConfig, RetryConfig, RetryCriterion, RolloutRate};
 use iot_jobs_core::registry::{Cursor, Discard, Event, EventSink, Fixed, NewJob, Registry, Update};
 use iot_jobs_core::{
     ExecutionNumber, ExecutionStatus, JobId, Plane, Policy, ReasonCode, RetryableFailureType, StatusDetails,
-    StepTimeout, TargetSelection, ThingName, Timestamp, VersionNumber,
+    StepTimeout, TargetSelection, TimeoutMinutes, ThingName, Timestamp, VersionNumber,
 };
 
 use crate::{keep, pick, text};
@@ -35,8 +35,8 @@ pub fn exercise(b: &[u8; 1024]) {
     let retry =
         RetryConfig::new(&[RetryCriterion { failure: RetryableFailureType::All, retries: b[98] }]).ok();
     let config = JobConfig {
-        in_progress_timeout_minutes: Some(u16::from_le_bytes([b[95], b[96]])),
-        maximum_per_minute: Some(u32::from(b[97])),
+        in_progress_timeout_minutes: TimeoutMinutes::new(u16::from_le_bytes([b[95], b[96]])).ok(),
+        maximum_per_minute: RolloutRate::new(u32::from(b[97])).ok(),
         retry,
         ..JobConfig::default()
     };

@@ -308,7 +308,7 @@ pub const SCHEDULE_EVENTS: [ScheduleEventRow; 3] = [
         statuses: &[J::Scheduled],
         needs_not_started: true,
         offered_needs_not_ended: true,
-        needs_not_ended: false,
+        needs_not_ended: true,
         needs_end_not_passed: true,
         needs_no_start: false,
         spec: "SPEC §2 SCHEDULED until startTime; no start after the end",

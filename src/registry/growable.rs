@@ -23,6 +23,13 @@ pub struct Growable<T> {
     cap: usize,
 }
 
+#[cfg(feature = "defmt")]
+impl<T> defmt::Format for Growable<T> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "Growable {{ len: {}, cap: {} }}", self.items.len(), self.cap);
+    }
+}
+
 impl<T> Growable<T> {
     /// The smallest allocation a growing table makes.
     const MIN_GROWTH: usize = 4;

@@ -100,6 +100,13 @@ pub struct Registry<S: Storage> {
     job_seq: u32,
 }
 
+#[cfg(feature = "defmt")]
+impl<S: Storage> defmt::Format for Registry<S> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "Registry {{ policy: {}, usage: {}, .. }}", self.policy, self.usage());
+    }
+}
+
 impl<S: Storage> fmt::Debug for Registry<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Registry")

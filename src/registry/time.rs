@@ -140,7 +140,7 @@ impl<S: Storage> Registry<S> {
         self.check_failure_room(x, ExecutionStatus::TimedOut, sink)?;
         let mut w = self.watch(thing);
         w.changed |= self.set_status(x, ExecutionStatus::TimedOut, Actor::Service, now, sink)?;
-        self.after_terminal(x, job, ExecutionStatus::TimedOut, now, sink)?;
+        self.after_terminal(x, job, ExecutionStatus::TimedOut, now, &mut w, sink)?;
         self.settle(w, sink)?;
         Ok(())
     }

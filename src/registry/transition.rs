@@ -4,6 +4,7 @@
 use super::Registry;
 use super::entries::{ABORT_REASON, NEVER};
 use super::entries::{ExecIx, JobIx, PairIx};
+use super::events::Watch;
 use super::events::{MISSING_EXECUTION, MISSING_JOB, Out};
 use super::index::{Tag, tagged};
 use super::storage::Storage;
@@ -142,13 +143,16 @@ impl<S: Storage> Registry<S> {
     }
 
     /// After an execution became terminal: abort (SPEC T8, §6 Abort), else retry (T12); then
-    /// job completion. Abort comes first: a canceled job rolls out nothing new.
+    /// job completion. Abort comes first: a canceled job rolls out nothing new. The retry is
+    /// part of the operation that watches the thing `w`: the thing's pending list changes once
+    /// in it, so it is notified once when `w` settles (R15, SPEC 7.2).
     pub(super) fn after_terminal(
         &mut self,
         x: ExecIx,
         job: JobIx,
         status: ExecutionStatus,
         now: Timestamp,
+        w: &mut Watch,
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
         if self.abort_due(job) {
@@ -158,7 +162,7 @@ impl<S: Storage> Registry<S> {
                 .exec_entry(x)
                 .map(|e| (e.thing, e.retry_attempt))
                 .ok_or(Rejection::NotFound(Resource::Execution))?;
-            self.queue_execution(job, thing, attempt.saturating_add(1), now, sink)?;
+            self.queue_watched(job, thing, attempt.saturating_add(1), now, w)?;
             self.pair_mut(p)?.retries = [retry.used.failed, retry.used.timed_out];
         }
         self.maybe_complete(job, now, sink)?;

@@ -24,8 +24,12 @@ pub struct ThingHandle(pub(super) Key);
 pub struct ExecutionHandle(pub(super) Key);
 
 /// Something the host must deliver (SPEC 7.2, 7.4).
+///
+/// Non-exhaustive: a later release may deliver more kinds (a host ignores what it does not
+/// know).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Event {
     /// `$aws/things/T/jobs/notify`: the thing's pending list changed (R15). Render
     /// [`Registry::pending`](super::Registry::pending) into the payload.
@@ -100,6 +104,7 @@ pub struct SinkFull;
 
 /// A sink that drops every event, for hosts that deliver no notifications.
 #[derive(Debug, Clone, Copy, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Discard;
 
 impl EventSink for Discard {
@@ -152,6 +157,7 @@ const fn slot_of(s: ExecutionStatus) -> usize {
 
 /// A new job (SPEC 4.1 CreateJob members the lifecycle needs).
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct NewJob<'a> {
     /// `jobId`.
     pub id: &'a JobId,
@@ -173,6 +179,7 @@ impl<'a> NewJob<'a> {
 
 /// What a device asks of UpdateJobExecution (SPEC 4.3).
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Update<'a> {
     /// `status`.
     pub status: ExecutionStatus,

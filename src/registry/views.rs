@@ -191,6 +191,28 @@ impl<'r> JobView<'r> {
     }
 }
 
+#[cfg(feature = "defmt")]
+impl defmt::Format for ExecutionView<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "ExecutionView {{ job: {}, thing: {}, number: {}, status: {}, version: {}, .. }}",
+            self.job.id,
+            self.thing,
+            self.entry.number,
+            self.entry.status,
+            self.entry.version
+        );
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for JobView<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "JobView {{ id: {}, status: {}, .. }}", self.entry.id, self.entry.status);
+    }
+}
+
 impl fmt::Debug for JobView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JobView")

@@ -1,8 +1,9 @@
 //! UpdateJob's configuration merge and the schedule's bounds from the request time (SPEC 4.1
 //! UpdateJob, §6 Scheduling).
 
-use crate::config::{AbortConfig, ConfigError, JobConfig, RetryConfig};
+use crate::config::{AbortConfig, JobConfig, RetryConfig, RolloutRate};
 use crate::id::Timestamp;
+use crate::time::TimeoutMinutes;
 
 /// UpdateJob's configuration members: `None` where the request leaves a member out (the job's
 /// value stays), `Some(value)` where it gives one (the value replaces the job's, and may itself
@@ -13,13 +14,13 @@ use crate::id::Timestamp;
 #[allow(clippy::option_option)]
 pub struct JobConfigUpdate {
     /// `timeoutConfig`: its `inProgressTimeoutInMinutes`.
-    pub in_progress_timeout_minutes: Option<Option<u16>>,
+    pub in_progress_timeout_minutes: Option<Option<TimeoutMinutes>>,
     /// `jobExecutionsRetryConfig`.
     pub retry: Option<Option<RetryConfig>>,
     /// `abortConfig`.
     pub abort: Option<Option<AbortConfig>>,
     /// `jobExecutionsRolloutConfig`: its `maximumPerMinute`.
-    pub maximum_per_minute: Option<Option<u32>>,
+    pub maximum_per_minute: Option<Option<RolloutRate>>,
 }
 
 impl JobConfigUpdate {
@@ -37,12 +38,11 @@ impl JobConfigUpdate {
 
 /// The job's configuration after UpdateJob (SPEC 4.1 UpdateJob): the members given replace the
 /// job's, the others stay, and the schedule is the job's. The result applies from now on (a
-/// running in-progress timer is frozen, AMBIG-15).
-///
-/// # Errors
-/// The [`ConfigError`] of a result outside SPEC §6 ([`JobConfig::validate`]).
-pub fn update_job_config(job: &JobConfig, update: &JobConfigUpdate) -> Result<JobConfig, ConfigError> {
-    let merged = JobConfig {
+/// running in-progress timer is frozen, AMBIG-15). Both are valid by construction, so the
+/// merge is too.
+#[must_use]
+pub fn update_job_config(job: &JobConfig, update: &JobConfigUpdate) -> JobConfig {
+    JobConfig {
         in_progress_timeout_minutes: update
             .in_progress_timeout_minutes
             .unwrap_or(job.in_progress_timeout_minutes),
@@ -51,9 +51,7 @@ pub fn update_job_config(job: &JobConfig, update: &JobConfigUpdate) -> Result<Jo
         // SPEC 4.1 UpdateJob: no schedulingConfig member.
         schedule: job.schedule,
         maximum_per_minute: update.maximum_per_minute.unwrap_or(job.maximum_per_minute),
-    };
-    merged.validate()?;
-    Ok(merged)
+    }
 }
 
 /// The earliest `startTime` (and the shortest `endTime − startTime`) from the request time:

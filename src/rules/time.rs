@@ -5,10 +5,11 @@
 //! The core never reads a clock: every function takes `now`.
 
 use super::{CancelJob, CancelScope};
-use crate::config::Schedule;
+use crate::config::{RolloutRate, Schedule};
 use crate::error::{InvalidRequest, Rejection};
 use crate::id::{StepTimeout, Timestamp};
 use crate::status::{ExecutionStatus, JobEndBehavior, JobStatus, terminal_execution};
+use crate::time::TimeoutMinutes;
 
 /// "No deadline": a time that never comes.
 pub const NEVER: Timestamp = Timestamp(u64::MAX);
@@ -74,11 +75,14 @@ pub fn next_job_event(job: &JobClock) -> Option<Timestamp> {
 #[must_use]
 pub fn schedule_event(job: &JobClock, now: Timestamp) -> ScheduleEvent {
     let start_due = job.schedule.and_then(|s| s.start()).is_some_and(|s| s <= now);
-    // SPEC §2: SCHEDULED until startTime, never started before, and not once the end passed
-    // (maintenance windows are the host's calls). [`next_job_event`] offers no start once the
-    // end was applied.
-    let start =
-        job.status == JobStatus::Scheduled && !job.started && start_due && !end_passed(job.schedule, now);
+    // SPEC §2: SCHEDULED until startTime, never started before, and never after the end: not
+    // once it passed at `now`, nor once it was applied (an earlier `now` may follow a later
+    // one; maintenance windows are the host's calls).
+    let start = job.status == JobStatus::Scheduled
+        && !job.started
+        && !job.ended
+        && start_due
+        && !end_passed(job.schedule, now);
     // SPEC §6 Rollout: the next batch once its minute has come.
     let batch = !start && job.status == JobStatus::InProgress && job.rollout_at.is_some_and(|at| at <= now);
     // AMBIG-12: the end applies once, whatever the status that reaches it.
@@ -89,8 +93,8 @@ pub fn schedule_event(job: &JobClock, now: Timestamp) -> ScheduleEvent {
 /// How many targets one rollout batch queues: all of them, or `maximumPerMinute` (SPEC §6
 /// Rollout).
 #[must_use]
-pub fn rollout_batch(maximum_per_minute: Option<u32>) -> usize {
-    maximum_per_minute.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX))
+pub fn rollout_batch(maximum_per_minute: Option<RolloutRate>) -> usize {
+    maximum_per_minute.map_or(usize::MAX, |m| usize::try_from(m.get()).unwrap_or(usize::MAX))
 }
 
 /// When the batch after one sent at `now` is due: a minute later while targets still wait,
@@ -167,9 +171,9 @@ pub const fn timer_on_status(from: ExecutionStatus, to: ExecutionStatus) -> Time
 /// The in-progress deadline of an execution that enters IN_PROGRESS at `now`: `now` plus
 /// `inProgressTimeoutInMinutes`, or [`NEVER`] without one (SPEC T7, §6 Timeouts).
 #[must_use]
-pub const fn in_progress_deadline(now: Timestamp, minutes: Option<u16>) -> Timestamp {
+pub const fn in_progress_deadline(now: Timestamp, minutes: Option<TimeoutMinutes>) -> Timestamp {
     match minutes {
-        Some(m) => now.saturating_add((m as u64).saturating_mul(60)),
+        Some(m) => now.saturating_add(m.secs()),
         None => NEVER,
     }
 }

@@ -128,6 +128,7 @@ impl EventSink for Sink {
             Event::Execution { job, thing, number, event } => {
                 Ev::Exec(job.to_string(), thing.to_string(), number.get(), event.as_str())
             }
+            other => Ev::Unknown(format!("{other:?}")),
         });
     }
 }

@@ -123,7 +123,7 @@ impl<S: Storage> Registry<S> {
             Some(_) | None => {}
         }
         if to.is_terminal() {
-            self.after_terminal(x, j, to, now, sink)?;
+            self.after_terminal(x, j, to, now, &mut w, sink)?;
         }
         self.settle(w, sink)?;
         self.state_of(x)

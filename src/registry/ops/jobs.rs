@@ -7,6 +7,7 @@ use crate::registry::Registry;
 use crate::registry::entries::{ExecIx, JobIx, PairIx, ThingIx};
 use crate::registry::entries::{ExecutionEntry, JobEntry, NEVER, PairEntry};
 use crate::registry::events::Out;
+use crate::registry::events::Watch;
 use crate::registry::index::{Tag, hash, pair_hash, tagged};
 use crate::registry::lists::{ByJob, ByTarget, ByThing};
 use crate::registry::slab::{Links, List};
@@ -23,7 +24,7 @@ impl<S: Storage> Registry<S> {
     /// # Errors
     /// `ResourceAlreadyExistsException` for a used id (also while its deletion is in progress);
     /// `ResourceNotFoundException` for a target that is not a registered thing;
-    /// `InvalidRequestException` for no targets or a bad configuration; capacity and sink limits.
+    /// capacity and sink limits. (A [`JobConfig`] is valid by construction.)
     pub fn create_job(
         &mut self,
         job: &NewJob<'_>,
@@ -35,7 +36,6 @@ impl<S: Storage> Registry<S> {
         // The request's own values first (see `rules`), then the state. An empty `targets` is
         // fine here: the request named target groups that have no things yet (the "at least one
         // target" rule of SPEC §5 is about the request's ARNs, which the host checks).
-        job.config.validate()?;
         // SPEC §2: the id is reusable only once its deletion completed.
         rules::job_id_available(self.job_index(job.id).and_then(|j| self.job_entry(j)).map(|j| j.status))?;
         let stamp = self.next_stamp();
@@ -50,8 +50,7 @@ impl<S: Storage> Registry<S> {
         let scheduled = rules::starts_scheduled(job.config.schedule, now);
         let status = rules::create_job(scheduled);
         // SPEC §6 Rollout: the first batch goes out now, the rest a minute at a time.
-        let batch =
-            job.config.maximum_per_minute.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
+        let batch = rules::rollout_batch(job.config.maximum_per_minute);
         let execs = if scheduled { 0 } else { distinct.min(batch) };
         if self.jobs.room() == 0 {
             return Err(Rejection::CapacityExhausted(Table::Jobs));
@@ -112,7 +111,8 @@ impl<S: Storage> Registry<S> {
         Ok(JobHandle(key))
     }
 
-    /// Creates the next QUEUED execution of (job, thing) (SPEC T1, R7). Room was checked.
+    /// Creates the next QUEUED execution of (job, thing) (SPEC T1, R7) and notifies the thing
+    /// (R15). Room was checked.
     pub(in crate::registry) fn queue_execution(
         &mut self,
         job: JobIx,
@@ -120,6 +120,22 @@ impl<S: Storage> Registry<S> {
         retry_attempt: u8,
         now: Timestamp,
         sink: &mut Out<'_, impl EventSink>,
+    ) -> Result<ExecIx, Rejection> {
+        let mut w = self.watch(thing);
+        let x = self.queue_watched(job, thing, retry_attempt, now, &mut w)?;
+        self.settle(w, sink)?;
+        Ok(x)
+    }
+
+    /// [`queue_execution`](Self::queue_execution) inside an operation that already watches the
+    /// thing `w` (R15: one `notify` / `notify-next` per operation, when it settles).
+    pub(in crate::registry) fn queue_watched(
+        &mut self,
+        job: JobIx,
+        thing: ThingIx,
+        retry_attempt: u8,
+        now: Timestamp,
+        w: &mut Watch,
     ) -> Result<ExecIx, Rejection> {
         let p = match self.pair(job, thing) {
             Some(p) => p,
@@ -129,7 +145,6 @@ impl<S: Storage> Registry<S> {
         let existing = newest.and_then(|x| self.exec_entry(x)).map(|e| e.number);
         // SPEC R7: next = 1 + highest existing (default) or 1 + highest ever (Monotonic).
         let number = rules::next_execution_number(existing, highest.flatten(), &self.policy)?;
-        let mut w = self.watch(thing);
         let entry = ExecutionEntry {
             job,
             thing,
@@ -168,7 +183,6 @@ impl<S: Storage> Registry<S> {
             self.attach_pending(x)?;
             w.changed = true;
         }
-        self.settle(w, sink)?;
         Ok(x)
     }
 
@@ -378,7 +392,7 @@ impl<S: Storage> Registry<S> {
     /// have not started (AMBIG-15: a running timer is frozen). The schedule cannot be changed.
     ///
     /// # Errors
-    /// `InvalidRequestException` for a configuration outside SPEC §6; unknown job.
+    /// `ResourceNotFoundException` for an unknown job. (A [`JobConfig`] is valid by construction.)
     pub fn update_job_config(
         &mut self,
         job: &JobId,
@@ -387,7 +401,7 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         let j = self.find_job(job)?;
         let old = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?.config;
-        let merged = rules::update_job_config(&old, &JobConfigUpdate::every_member(&config))?;
+        let merged = rules::update_job_config(&old, &JobConfigUpdate::every_member(&config));
         let e = self.job_mut(j)?;
         e.config = merged;
         e.last_updated_at = now;

@@ -218,7 +218,6 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
         let targets: u32 = map.next_value()?;
         expect_key(&mut map, "config")?;
         let config: JobConfig = map.next_value()?;
-        config.validate().map_err(de::Error::custom)?;
         expect_key(&mut map, "deletionDue")?;
         let due: Option<Timestamp> = map.next_value()?;
         expect_key(&mut map, "seq")?;

@@ -42,6 +42,14 @@ fn t(s: &str) -> ThingName {
     ThingName::new(s).unwrap()
 }
 
+fn mins(m: u16) -> Option<crate::time::TimeoutMinutes> {
+    Some(crate::time::TimeoutMinutes::new(m).unwrap())
+}
+
+fn per_minute(n: u32) -> Option<crate::config::RolloutRate> {
+    Some(crate::config::RolloutRate::new(n).unwrap())
+}
+
 fn j(s: &str) -> JobId {
     JobId::new(s).unwrap()
 }

@@ -1,17 +1,17 @@
 //! Regressions found by the reference model (tests/model).
 
 use super::*;
-use crate::config::Schedule;
+use crate::config::{RetryConfig, RetryCriterion, Schedule};
 use crate::status::JobEndBehavior;
+use crate::status::RetryableFailureType;
 
 #[test]
 fn d1_the_requests_own_values_come_before_the_id_check() {
-    let (mut r, mut log) = with_things(&["a"]);
-    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
-    let id = j("j1");
-    let config = JobConfig { maximum_per_minute: Some(0), ..JobConfig::default() };
-    let bad = NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) };
-    assert!(matches!(r.create_job(&bad, &[t("a")], T0, &mut log), Err(Rejection::InvalidField(_))));
+    // A `JobConfig` is valid by construction: a bad value is refused where the request is read,
+    // before the registry (and its id check) sees the request at all.
+    let bad = crate::config::RolloutRate::new(0);
+    assert_eq!(bad, Err(crate::field::ConfigError::Rollout));
+    assert!(matches!(bad.map_err(Rejection::from), Err(Rejection::InvalidField(_))));
 }
 
 #[test]
@@ -76,5 +76,39 @@ fn d5_remove_thing_stays_within_the_room_it_reserved() {
         r.describe_execution(&j("j1"), &t("t1"), None, Plane::Control).unwrap().status(),
         ExecutionStatus::Queued
     );
+    check(&r);
+}
+
+#[test]
+fn d10_a_retried_failure_notifies_its_thing_once() {
+    // SPEC 7.2, R15: the pending list of "a" changes once in the operation (attempt 1 leaves,
+    // attempt 2 joins), so one `notify` and one `notify-next`, whose payloads render the list
+    // as the operation left it.
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    let c = |failure| RetryCriterion { failure, retries: 1 };
+    let config = JobConfig {
+        retry: Some(
+            RetryConfig::new(&[c(RetryableFailureType::Failed), c(RetryableFailureType::TimedOut)]).unwrap(),
+        ),
+        in_progress_timeout_minutes: mins(1),
+        ..JobConfig::default()
+    };
+    let id = j("j1");
+    r.create_job(&NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) }, &[t("a")], T0, &mut log)
+        .unwrap();
+    let notices = |log: &Log| log.0.iter().filter(|e| e.starts_with("notify")).cloned().collect::<Vec<_>>();
+    let once = std::vec!["notify a".to_string(), "notify-next a".to_string()];
+    log.0.clear();
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+    assert_eq!(r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().number(), n(2));
+    assert_eq!(notices(&log), once, "{:?}", log.0);
+    // The same for a timeout that is retried (inside `advance`).
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    log.0.clear();
+    r.advance(T0.saturating_add(60), usize::MAX, &mut log).unwrap();
+    assert_eq!(r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().number(), n(3));
+    assert_eq!(notices(&log), once, "{:?}", log.0);
     check(&r);
 }

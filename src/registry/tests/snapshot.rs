@@ -91,3 +91,47 @@ fn snapshots_that_do_not_add_up_are_refused() {
         Registry::restore(Fixed, Policy::DEFAULT, &mut serde_json::Deserializer::from_str(&good));
     assert!(small.unwrap_err().to_string().contains("full"));
 }
+
+#[test]
+fn a_snapshot_config_outside_its_ranges_is_refused() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    let id = j("paced");
+    let config = JobConfig {
+        in_progress_timeout_minutes: mins(10),
+        maximum_per_minute: per_minute(1),
+        ..JobConfig::default()
+    };
+    r.create_job(
+        &NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) },
+        &[t("a"), t("b")],
+        T0,
+        &mut log,
+    )
+    .unwrap();
+    let good = json(&r);
+    // The shape is the plain numbers (snapshot format unchanged).
+    assert!(good.contains("\"in_progress_timeout_minutes\":10,"), "{good}");
+    assert!(good.contains("\"maximum_per_minute\":1}"), "{good}");
+    assert_eq!(json(&restore(&good, Policy::DEFAULT).unwrap()), good);
+    let cases = [
+        (
+            "\"in_progress_timeout_minutes\":10,",
+            "\"in_progress_timeout_minutes\":0,",
+            "inProgressTimeoutInMinutes",
+        ),
+        (
+            "\"in_progress_timeout_minutes\":10,",
+            "\"in_progress_timeout_minutes\":10081,",
+            "inProgressTimeoutInMinutes",
+        ),
+        ("\"maximum_per_minute\":1}", "\"maximum_per_minute\":0}", "maximumPerMinute"),
+    ];
+    for (from, to, why) in cases {
+        let text = good.replacen(from, to, 1);
+        assert_ne!(text, good);
+        let err = restore(&text, Policy::DEFAULT).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains(why), "{why}: got {err}");
+    }
+}

@@ -5,7 +5,7 @@ use crate::config::{AbortConfig, AbortCriterion, RetryConfig, RetryCriterion, Sc
 use crate::status::{FailureType, JobEndBehavior, RetryableFailureType};
 
 fn timeout(minutes: u16) -> JobConfig {
-    JobConfig { in_progress_timeout_minutes: Some(minutes), ..JobConfig::default() }
+    JobConfig { in_progress_timeout_minutes: mins(minutes), ..JobConfig::default() }
 }
 
 fn status(r: &Reg, job: &str, thing: &str) -> ExecutionStatus {
@@ -123,7 +123,7 @@ fn a_clock_that_goes_back_and_times_near_the_end_of_time() {
 fn retry(criteria: &[RetryCriterion]) -> JobConfig {
     JobConfig {
         retry: Some(RetryConfig::new(criteria).unwrap()),
-        in_progress_timeout_minutes: Some(1),
+        in_progress_timeout_minutes: mins(1),
         ..JobConfig::default()
     }
 }
@@ -303,7 +303,7 @@ fn maintenance_windows_hide_queued_executions_between_windows() {
 #[test]
 fn paced_rollout_creates_at_most_maximum_per_minute() {
     let (mut r, mut log) = with_things(&["a", "b", "c", "d", "e"]);
-    let config = JobConfig { maximum_per_minute: Some(2), ..JobConfig::default() };
+    let config = JobConfig { maximum_per_minute: per_minute(2), ..JobConfig::default() };
     job_with(&mut r, "j1", &["a", "b", "c", "d", "e"], config, T0, &mut log);
     assert_eq!(r.usage().executions, 2);
     assert_eq!(r.next_deadline(), Some(T0.saturating_add(60)));
@@ -327,7 +327,7 @@ fn paced_rollout_creates_at_most_maximum_per_minute() {
 #[test]
 fn a_canceled_paced_job_rolls_out_nothing_more() {
     let (mut r, mut log) = with_things(&["a", "b", "c"]);
-    let config = JobConfig { maximum_per_minute: Some(1), ..JobConfig::default() };
+    let config = JobConfig { maximum_per_minute: per_minute(1), ..JobConfig::default() };
     job_with(&mut r, "j1", &["a", "b", "c"], config, T0, &mut log);
     assert_eq!(r.next_deadline(), Some(T0.saturating_add(60)));
     r.cancel_job(&j("j1"), false, None, T0, &mut log).unwrap();
@@ -348,7 +348,11 @@ fn scheduled(
 ) {
     let schedule =
         Schedule::new(start.map(|s| T0.saturating_add(s)), Some((T0.saturating_add(end.0), end.1))).unwrap();
-    let config = JobConfig { schedule: Some(schedule), maximum_per_minute: rate, ..JobConfig::default() };
+    let config = JobConfig {
+        schedule: Some(schedule),
+        maximum_per_minute: rate.and_then(per_minute),
+        ..JobConfig::default()
+    };
     job_with(r, id, targets, config, T0, log);
 }
 
@@ -360,6 +364,26 @@ fn a_start_and_an_end_passed_in_one_advance_roll_out_nothing() {
     assert_eq!(r.usage().executions, 0);
     assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
     assert_eq!(r.next_deadline(), None);
+}
+
+#[test]
+fn a_stale_start_timer_after_the_end_starts_nothing() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    scheduled(&mut r, "j1", &["a"], Some(100), (200, JobEndBehavior::StopRollout), None, &mut log);
+    // UpdateJob re-arms the start: a second (stale) timer for it.
+    let config = *r.job(&j("j1")).unwrap().config();
+    r.update_job_config(&j("j1"), config, T0).unwrap();
+    // One unit of work at the end: the end applies, the stale start timer stays due.
+    let done = r.advance(T0.saturating_add(200), 1, &mut log).unwrap();
+    assert!(done.more);
+    // An earlier `now` is allowed (the core reads no clock): the stale timer fires before the
+    // end time, but the end was applied, so there is no start (SPEC §2: no start after the end).
+    r.advance(T0.saturating_add(150), usize::MAX, &mut log).unwrap();
+    assert_eq!(r.usage().executions, 0);
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
+    check(&r);
 }
 
 #[test]
@@ -412,7 +436,7 @@ fn a_closed_window_pauses_a_paced_rollout() {
         &mut r,
         "j1",
         &["a", "b"],
-        JobConfig { maximum_per_minute: Some(1), ..JobConfig::default() },
+        JobConfig { maximum_per_minute: per_minute(1), ..JobConfig::default() },
         T0,
         &mut log,
     );
@@ -438,7 +462,7 @@ fn a_stale_timer_of_a_job_with_a_later_event_re_arms_without_events() {
 #[test]
 fn a_stale_job_timer_does_nothing_and_needs_no_room() {
     let (mut r, mut log) = with_things(&["a", "b"]);
-    let config = JobConfig { maximum_per_minute: Some(1), ..JobConfig::default() };
+    let config = JobConfig { maximum_per_minute: per_minute(1), ..JobConfig::default() };
     job_with(&mut r, "j1", &["a", "b"], config, T0, &mut log);
     r.cancel_job(&j("j1"), false, None, T0, &mut log).unwrap();
     // The rollout timer at 60 s is stale: it comes out without an event, even into a sink

@@ -40,8 +40,8 @@ fn a_restore_rearms_every_live_timer() {
     let (mut r, mut log) = with_things(&["a", "b"]);
     let id = j("j1");
     let config = JobConfig {
-        in_progress_timeout_minutes: Some(10),
-        maximum_per_minute: Some(1),
+        in_progress_timeout_minutes: mins(10),
+        maximum_per_minute: per_minute(1),
         ..JobConfig::default()
     };
     job_with(&mut r, "j1", &["a", "b"], config, T0, &mut log);
