@@ -3,7 +3,7 @@
 #
 #   bash scripts/mutants.sh diff [BASE]   mutants on the src/ lines changed since BASE
 #                                         (default: HEAD~1, the first parent) - the CI mode
-#   bash scripts/mutants.sh core          every mutant of src/rules.rs and src/registry/
+#   bash scripts/mutants.sh core          every mutant of src/rules/ and src/registry/
 #   bash scripts/mutants.sh all           every mutant of src/
 #
 # Fails when a mutant is MISSED (survives every test); a TIMEOUT counts as caught (the mutant hangs
@@ -34,7 +34,7 @@ case "$mode" in
     fi
     args+=(--in-diff "$diff_file")
     ;;
-  core) args+=(-f src/rules.rs -f 'src/registry/*.rs') ;;
+  core) args+=(-f 'src/rules/**/*.rs' -f 'src/registry/**/*.rs') ;;
   all) ;;
   *) echo "usage: $0 [diff [BASE] | core | all]" >&2; exit 1 ;;
 esac
