@@ -1,0 +1,106 @@
+//! Executions on the control plane: list, describe, cancel, delete.
+
+use super::*;
+
+pub(super) fn list_for_job(st: &mut State, job: &str, q: &Query<'_>) -> Result<Reply, ApiError> {
+    let id = job_id(job, C)?;
+    let status: Option<ExecutionStatus> = q.parse("status")?;
+    let (max, from) = (q.max_results()?, q.cursor()?);
+    let mut out = Vec::new();
+    let next = st
+        .registry
+        .list_for_job(&id, status, from, max, |v| {
+            out.push(wire::SummaryForJob {
+                thing_arn: st.arns.thing(v.thing_name().as_str()),
+                job_execution_summary: wire::ExecutionSummary::new(&v),
+            });
+        })
+        .on(C)?;
+    let next_token = next.map(|c| Token::Cursor(c).encode());
+    reply(&wire::ListExecutionsOut { execution_summaries: out, next_token }, false)
+}
+
+pub(super) fn list_for_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Result<Reply, ApiError> {
+    let name = thing_name(thing, C)?;
+    let status: Option<ExecutionStatus> = q.parse("status")?;
+    let max = q.max_results()?;
+    let namespace = q.namespace(C)?;
+    let job = q.get("jobId").map(|j| job_id(j, C)).transpose()?;
+    let summary = |v: &ExecutionView<'_>| wire::SummaryForThing {
+        job_id: v.job_id().to_string(),
+        job_execution_summary: wire::ExecutionSummary::new(v),
+    };
+    let mut out = Vec::new();
+    if job.is_none() && namespace.is_none() {
+        let next =
+            st.registry.list_for_thing(&name, status, q.cursor()?, max, |v| out.push(summary(&v))).on(C)?;
+        let next_token = next.map(|c| Token::Cursor(c).encode());
+        return reply(&wire::ListExecutionsOut { execution_summaries: out, next_token }, false);
+    }
+    // Filters the core's listing does not have: page over the filtered whole.
+    let skip = q.offset("this listing")?;
+    let mut matching = Vec::new();
+    st.registry
+        .list_for_thing(&name, status, None, usize::MAX, |v| {
+            let job_ok = job.as_ref().is_none_or(|j| v.job_id() == j);
+            let ns_ok = namespace
+                .as_ref()
+                .is_none_or(|n| st.registry.job(v.job_id()).ok().and_then(|j| j.namespace()) == Some(n));
+            if job_ok && ns_ok {
+                matching.push(v.handle());
+            }
+        })
+        .on(C)?;
+    let (page, next_token) = token::page(matching, skip, max);
+    let out = page.into_iter().filter_map(|h| st.registry.execution(h)).map(|v| summary(&v)).collect();
+    reply(&wire::ListExecutionsOut { execution_summaries: out, next_token }, false)
+}
+
+pub(super) fn execution_number(q: &Query<'_>, plane: Plane) -> Result<Option<ExecutionNumber>, ApiError> {
+    q.get("executionNumber").map(ExecutionNumber::try_from).transpose().on(plane)
+}
+
+pub(super) fn describe_execution(
+    st: &mut State,
+    thing: &str,
+    job: &str,
+    q: &Query<'_>,
+) -> Result<Reply, ApiError> {
+    let (name, id) = (thing_name(thing, C)?, job_id(job, C)?);
+    let number = execution_number(q, C)?;
+    let v = st.registry.describe_execution(&id, &name, number, C).on(C)?;
+    reply(&wire::DescribeExecutionOut { execution: wire::ExecutionOut::new(&v, &st.arns, st.now()) }, false)
+}
+
+pub(super) fn cancel_execution(
+    st: &mut State,
+    thing: &str,
+    job: &str,
+    q: &Query<'_>,
+    body: &[u8],
+) -> Result<Reply, ApiError> {
+    let (name, id) = (thing_name(thing, C)?, job_id(job, C)?);
+    let force = q.flag("force")?;
+    let input: wire::CancelExecutionIn = wire::parse_body(body)?;
+    let expected = version(input.expected_version, C)?;
+    let pairs = input.status_details.as_ref().map(pairs);
+    let details = pairs.as_deref().map(StatusDetails::new).transpose().on(C)?;
+    with_events(st, |r, now, sink| r.cancel_execution(&id, &name, force, expected, details, now, sink))
+        .on(C)?;
+    empty(true)
+}
+
+pub(super) fn delete_execution(
+    st: &mut State,
+    thing: &str,
+    job: &str,
+    number: &str,
+    q: &Query<'_>,
+) -> Result<Reply, ApiError> {
+    let (name, id) = (thing_name(thing, C)?, job_id(job, C)?);
+    let number = ExecutionNumber::try_from(number).on(C)?;
+    let force = q.flag("force")?;
+    q.namespace(C)?;
+    with_events(st, |r, now, sink| r.delete_execution(&id, &name, number, force, now, sink)).on(C)?;
+    empty(true)
+}

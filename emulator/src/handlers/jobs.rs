@@ -1,0 +1,366 @@
+//! Jobs: CreateJob, DescribeJob, UpdateJob, DeleteJob, ListJobs, GetJobDocument, CancelJob, AssociateTargetsWithJob.
+
+use super::*;
+
+/// Resolved targets: the things, the groups named, the things named directly.
+type Resolved = (Vec<ThingName>, BTreeSet<String>, BTreeSet<String>);
+
+/// Resolves target ARNs: things by name, groups to their current members.
+pub(super) fn resolve_targets(st: &State, targets: &[String]) -> Result<Resolved, ApiError> {
+    let (mut things, mut groups, mut direct) = (Vec::new(), BTreeSet::new(), BTreeSet::new());
+    for arn in targets {
+        match wire::parse_target(arn)? {
+            Target::Thing(n) => {
+                things.push(thing_name(&n, C)?);
+                direct.insert(n);
+            }
+            Target::Group(g) => {
+                let members = &st
+                    .meta
+                    .groups
+                    .get(&g)
+                    .ok_or_else(|| ApiError::not_found(format!("thing group {g} does not exist")))?
+                    .members;
+                for m in members {
+                    things.push(thing_name(m, C)?);
+                }
+                groups.insert(g);
+            }
+        }
+    }
+    Ok((things, groups, direct))
+}
+
+pub(super) fn config_error(e: ConfigError) -> ApiError {
+    ApiError::rejection(Rejection::from(e), C)
+}
+
+/// Maps the wire configuration to the core's [`JobConfig`], with the core's validators (a
+/// `JobConfig` is valid by construction: each member is checked here, as it is read).
+pub(super) fn job_config(c: &wire::JobConfigs, now: Timestamp) -> Result<JobConfig, ApiError> {
+    let mut cfg = JobConfig::default();
+    if let Some(t) = &c.timeout_config {
+        cfg.in_progress_timeout_minutes = t
+            .in_progress_timeout_in_minutes
+            .map(|n| TimeoutMinutes::new(u16::try_from(n.max(0)).unwrap_or(u16::MAX)))
+            .transpose()
+            .map_err(config_error)?;
+    }
+    if let Some(r) = &c.job_executions_retry_config {
+        let criteria = r
+            .criteria_list
+            .iter()
+            .map(|c| {
+                Ok(RetryCriterion {
+                    failure: enum_value::<RetryableFailureType>("failureType", &c.failure_type)?,
+                    retries: u8::try_from(c.number_of_retries).unwrap_or(u8::MAX),
+                })
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        cfg.retry = Some(RetryConfig::new(&criteria).map_err(config_error)?);
+    }
+    if let Some(a) = &c.abort_config {
+        let criteria = a
+            .criteria_list
+            .iter()
+            .map(|c| {
+                if c.action != "CANCEL" {
+                    return Err(ApiError::invalid(format!(
+                        "action: {:?} is not a valid AbortAction value",
+                        c.action
+                    )));
+                }
+                // Hundredths of a percent; more than two decimals or out of range is invalid.
+                let centi = c.threshold_percentage * 100.0;
+                let whole = centi.round();
+                if !(0.0..=10_000.0).contains(&whole) || (centi - whole).abs() > 1e-6 {
+                    return Err(config_error(ConfigError::Abort));
+                }
+                Ok(AbortCriterion {
+                    failure: enum_value::<FailureType>("failureType", &c.failure_type)?,
+                    threshold_centipercent: whole as u16,
+                    min_executed: u32::try_from(c.min_number_of_executed_things).unwrap_or(0),
+                })
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        cfg.abort = Some(AbortConfig::new(&criteria).map_err(config_error)?);
+    }
+    if let Some(s) = &c.scheduling_config {
+        cfg.schedule = Some(schedule(s, now)?);
+    }
+    if let Some(r) = &c.job_executions_rollout_config {
+        cfg.maximum_per_minute = r
+            .maximum_per_minute
+            .map(|n| RolloutRate::new(u32::try_from(n.max(0)).unwrap_or(u32::MAX)))
+            .transpose()
+            .map_err(config_error)?;
+    }
+    Ok(cfg)
+}
+
+/// `schedulingConfig` times, within the core's bounds from now (SPEC §6 Scheduling).
+pub(super) fn schedule(s: &wire::SchedulingConfig, now: Timestamp) -> Result<Schedule, ApiError> {
+    let time = |member: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|t| {
+                wire::parse_date_time(t).map(Timestamp).ok_or_else(|| {
+                    ApiError::invalid(format!(
+                        "schedulingConfig {member} {t:?} is not YYYY-MM-DDTHH:MM (UTC)"
+                    ))
+                })
+            })
+            .transpose()
+    };
+    let start = time("startTime", &s.start_time)?;
+    let end = time("endTime", &s.end_time)?;
+    rules::schedule_bounds(start, end, now).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let behavior =
+        s.end_behavior.as_deref().map(|b| enum_value::<JobEndBehavior>("endBehavior", b)).transpose()?;
+    let end = end.map(|e| (e, behavior.unwrap_or(JobEndBehavior::StopRollout)));
+    Schedule::new(start, end).map_err(config_error)
+}
+
+pub(super) fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply, ApiError> {
+    let id = job_id(job, C)?;
+    let input: wire::CreateJobIn = wire::parse_body(body)?;
+    let targets = input.targets.unwrap_or_default();
+    // SPEC §5 JobTargets: at least one target ARN (a group may still have no things).
+    if targets.is_empty() {
+        return Err(ApiError::rejection(
+            Rejection::InvalidRequest(iot_jobs_core::InvalidRequest::NoTargets),
+            C,
+        ));
+    }
+    if input.document.is_none() && input.document_source.is_none() && input.job_template_arn.is_none() {
+        return Err(ApiError::invalid("one of document, documentSource or jobTemplateArn is required"));
+    }
+    if let Some(d) = &input.document {
+        let len = d.chars().map(char::len_utf16).sum::<usize>();
+        if len > MAX_DOCUMENT {
+            return Err(ApiError::invalid(format!(
+                "document is {len} characters long; at most {MAX_DOCUMENT} are allowed"
+            )));
+        }
+    }
+    if let Some(d) = &input.description {
+        check_text("description", d, 2028)?;
+    }
+    let selection = match &input.target_selection {
+        Some(s) => enum_value::<TargetSelection>("targetSelection", s)?,
+        None => TargetSelection::Snapshot,
+    };
+    let namespace = input.namespace_id.as_deref().map(NamespaceId::new).transpose().on(C)?;
+    let now = st.now();
+    let config = job_config(&input.configs, now)?;
+    let (things, groups, direct) = resolve_targets(st, &targets)?;
+    let new = NewJob { id: &id, selection, namespace: namespace.as_ref(), config };
+    with_events(st, |r, now, sink| r.create_job(&new, &things, now, sink)).on(C)?;
+    let out = wire::JobRef {
+        job_arn: st.arns.job(job),
+        job_id: job.to_owned(),
+        description: input.description.clone(),
+    };
+    st.meta.jobs.insert(
+        job.to_owned(),
+        JobMeta {
+            document: input.document,
+            document_source: input.document_source,
+            description: input.description,
+            comment: None,
+            targets,
+            groups,
+            things: direct,
+            configs: input.configs,
+        },
+    );
+    reply(&out, true)
+}
+
+pub(super) fn describe_job(st: &mut State, job: &str) -> Result<Reply, ApiError> {
+    let id = job_id(job, C)?;
+    let j = st.registry.job(&id).on(C)?;
+    let m = st.meta.jobs.get(job).cloned().unwrap_or_default();
+    let p = j.process_details();
+    let out = wire::DescribeJobOut {
+        document_source: m.document_source,
+        job: wire::JobOut {
+            job_arn: st.arns.job(job),
+            job_id: job.to_owned(),
+            target_selection: j.target_selection().as_str(),
+            status: j.status().as_str(),
+            force_canceled: j.force_canceled(),
+            reason_code: j.reason_code().map(|r| r.to_string()),
+            comment: m.comment,
+            targets: m.targets,
+            description: m.description,
+            created_at: j.created_at().secs(),
+            last_updated_at: j.last_updated_at().secs(),
+            completed_at: j.completed_at().map(Timestamp::secs),
+            job_process_details: wire::ProcessDetailsOut {
+                number_of_canceled_things: p.count(ExecutionStatus::Canceled),
+                number_of_succeeded_things: p.count(ExecutionStatus::Succeeded),
+                number_of_failed_things: p.count(ExecutionStatus::Failed),
+                number_of_rejected_things: p.count(ExecutionStatus::Rejected),
+                number_of_queued_things: p.count(ExecutionStatus::Queued),
+                number_of_in_progress_things: p.count(ExecutionStatus::InProgress),
+                number_of_removed_things: p.count(ExecutionStatus::Removed),
+                number_of_timed_out_things: p.count(ExecutionStatus::TimedOut),
+            },
+            namespace_id: j.namespace().map(|n| n.to_string()),
+            is_concurrent: false,
+            configs: m.configs,
+        },
+    };
+    reply(&out, false)
+}
+
+pub(super) fn update_job(st: &mut State, job: &str, q: &Query<'_>, body: &[u8]) -> Result<Reply, ApiError> {
+    let id = job_id(job, C)?;
+    q.namespace(C)?;
+    let input: wire::UpdateJobIn = wire::parse_body(body)?;
+    let old = *st.registry.job(&id).on(C)?.config();
+    let c = &input.configs;
+    if c.scheduling_config.is_some() {
+        return Err(ApiError::invalid(
+            "UpdateJob has no schedulingConfig member: a schedule cannot be changed",
+        ));
+    }
+    if let Some(d) = &input.description {
+        check_text("description", d, 2028)?;
+    }
+    let mut changed = false;
+    if *c != wire::JobConfigs::default() {
+        // The members given replace the job's; the others stay (SPEC 4.1 UpdateJob).
+        let new = job_config(c, st.now())?;
+        let update = JobConfigUpdate {
+            in_progress_timeout_minutes: c
+                .timeout_config
+                .is_some()
+                .then_some(new.in_progress_timeout_minutes),
+            retry: c.job_executions_retry_config.is_some().then_some(new.retry),
+            abort: c.abort_config.is_some().then_some(new.abort),
+            maximum_per_minute: c.job_executions_rollout_config.is_some().then_some(new.maximum_per_minute),
+        };
+        let config = rules::update_job_config(&old, &update);
+        st.registry.update_job_config(&id, config, st.now()).on(C)?;
+        // DescribeJob echoes the configuration members as last given.
+        let m = &mut st.meta.jobs.entry(job.to_owned()).or_default().configs;
+        if c.timeout_config.is_some() {
+            m.timeout_config.clone_from(&c.timeout_config);
+        }
+        if c.job_executions_retry_config.is_some() {
+            m.job_executions_retry_config.clone_from(&c.job_executions_retry_config);
+        }
+        if c.abort_config.is_some() {
+            m.abort_config.clone_from(&c.abort_config);
+        }
+        if c.job_executions_rollout_config.is_some() {
+            m.job_executions_rollout_config.clone_from(&c.job_executions_rollout_config);
+        }
+        if c.presigned_url_config.is_some() {
+            m.presigned_url_config.clone_from(&c.presigned_url_config);
+        }
+        changed = true;
+    }
+    if let Some(d) = input.description {
+        st.meta.jobs.entry(job.to_owned()).or_default().description = Some(d);
+        changed = true;
+    }
+    empty(changed)
+}
+
+pub(super) fn delete_job(st: &mut State, job: &str, q: &Query<'_>) -> Result<Reply, ApiError> {
+    let id = job_id(job, C)?;
+    let force = q.flag("force")?;
+    q.namespace(C)?;
+    with_events(st, |r, now, sink| r.delete_job(&id, force, now, sink)).on(C)?;
+    empty(true)
+}
+
+pub(super) fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError> {
+    let max = q.max_results()?;
+    let status: Option<JobStatus> = q.parse("status")?;
+    let selection: Option<TargetSelection> = q.parse("targetSelection")?;
+    let namespace = q.namespace(C)?;
+    let group = q.get("thingGroupName");
+    let skip = q.offset("ListJobs")?;
+    let mut jobs: Vec<_> = st
+        .registry
+        .jobs()
+        .filter(|j| status.is_none_or(|s| j.status() == s))
+        .filter(|j| selection.is_none_or(|s| j.target_selection() == s))
+        .filter(|j| namespace.is_none() || j.namespace() == namespace.as_ref())
+        .filter(|j| {
+            group.is_none_or(|g| st.meta.jobs.get(j.id().as_str()).is_some_and(|m| m.groups.contains(g)))
+        })
+        .map(|j| wire::JobSummary {
+            job_arn: st.arns.job(j.id().as_str()),
+            job_id: j.id().to_string(),
+            target_selection: j.target_selection().as_str(),
+            status: j.status().as_str(),
+            created_at: j.created_at().secs(),
+            last_updated_at: j.last_updated_at().secs(),
+            completed_at: j.completed_at().map(Timestamp::secs),
+            is_concurrent: false,
+        })
+        .collect();
+    jobs.sort_by(|a, b| (a.created_at, &a.job_id).cmp(&(b.created_at, &b.job_id)));
+    let (jobs, next_token) = token::page(jobs, skip, max);
+    reply(&wire::ListJobsOut { jobs, next_token }, false)
+}
+
+pub(super) fn get_job_document(st: &mut State, job: &str) -> Result<Reply, ApiError> {
+    let id = job_id(job, C)?;
+    st.registry.job(&id).on(C)?;
+    let document = st.meta.jobs.get(job).and_then(|m| m.document.clone());
+    reply(&wire::GetJobDocumentOut { document }, false)
+}
+
+pub(super) fn cancel_job(st: &mut State, job: &str, q: &Query<'_>, body: &[u8]) -> Result<Reply, ApiError> {
+    let id = job_id(job, C)?;
+    let force = q.flag("force")?;
+    let input: wire::CancelJobIn = wire::parse_body(body)?;
+    let reason = input.reason_code.as_deref().map(ReasonCode::new).transpose().on(C)?;
+    if let Some(c) = &input.comment {
+        Comment::new(c).on(C)?;
+    }
+    with_events(st, |r, now, sink| r.cancel_job(&id, force, reason.as_ref(), now, sink)).on(C)?;
+    let m = st.meta.jobs.entry(job.to_owned()).or_default();
+    if input.comment.is_some() {
+        m.comment = input.comment;
+    }
+    let description = m.description.clone();
+    reply(&wire::JobRef { job_arn: st.arns.job(job), job_id: job.to_owned(), description }, true)
+}
+
+pub(super) fn associate_targets(
+    st: &mut State,
+    job: &str,
+    q: &Query<'_>,
+    body: &[u8],
+) -> Result<Reply, ApiError> {
+    let id = job_id(job, C)?;
+    q.namespace(C)?;
+    let input: wire::AssociateTargetsIn = wire::parse_body(body)?;
+    let targets = input.targets.unwrap_or_default();
+    if targets.is_empty() {
+        return Err(ApiError::rejection(
+            Rejection::InvalidRequest(iot_jobs_core::InvalidRequest::NoTargets),
+            C,
+        ));
+    }
+    if let Some(c) = &input.comment {
+        Comment::new(c).on(C)?;
+    }
+    let (things, groups, direct) = resolve_targets(st, &targets)?;
+    with_events(st, |r, now, sink| r.add_targets(&id, &things, now, sink)).on(C)?;
+    let m = st.meta.jobs.entry(job.to_owned()).or_default();
+    m.targets.extend(targets.into_iter().filter(|t| !m.targets.contains(t)).collect::<Vec<_>>());
+    m.groups.extend(groups);
+    m.things.extend(direct);
+    if input.comment.is_some() {
+        m.comment = input.comment;
+    }
+    let description = m.description.clone();
+    reply(&wire::JobRef { job_arn: st.arns.job(job), job_id: job.to_owned(), description }, true)
+}

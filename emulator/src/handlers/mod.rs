@@ -1,0 +1,240 @@
+//! One function per operation: validate the wire input with the core's validators, make one
+//! registry call, render the answer. Lifecycle decisions (statuses, transitions, errors,
+//! numbering) are the registry's; the emulator decides only about the things it keeps itself
+//! (thing attributes, thing groups, job payloads).
+
+mod data_plane;
+mod executions;
+mod jobs;
+mod things;
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+use iot_jobs_core::config::{
+    AbortConfig, AbortCriterion, ConfigError, JobConfig, RetryConfig, RetryCriterion, RolloutRate, Schedule,
+};
+use iot_jobs_core::registry::{Cursor, ExecutionView, NewJob, Registry, Update};
+use iot_jobs_core::rules::{self, JobConfigUpdate};
+use iot_jobs_core::wire::{DescribeRequest, StartNextRequest, StatusDetailsBuf, UpdateRequest};
+use iot_jobs_core::{
+    Comment, ExecutionNumber, ExecutionStatus, FailureType, FieldError, JobEndBehavior, JobId, JobStatus,
+    NamespaceId, Plane, ReasonCode, Rejection, Resource, RetryableFailureType, StatusDetails,
+    TargetSelection, ThingName, TimeoutMinutes, Timestamp, VersionNumber,
+};
+use serde::Serialize;
+
+use crate::routing::Op;
+use crate::state::{Events, GroupMeta, Heap, JobMeta, State, ThingMeta};
+use crate::wire::data;
+use crate::wire::token::{self, Token};
+use crate::wire::{self, ApiError, Long, StringMap, Target};
+use data_plane::*;
+use executions::*;
+use jobs::*;
+use things::*;
+
+/// A successful answer: the JSON body (empty for operations without output) and whether the
+/// state changed (so it must be saved).
+#[derive(Debug)]
+pub struct Reply {
+    pub body: Vec<u8>,
+    pub changed: bool,
+}
+
+fn reply<T: Serialize>(out: &T, changed: bool) -> Result<Reply, ApiError> {
+    let body = serde_json::to_vec(out).map_err(|e| ApiError::unavailable(format!("cannot render: {e}")))?;
+    Ok(Reply { body, changed })
+}
+
+fn empty(changed: bool) -> Result<Reply, ApiError> {
+    Ok(Reply { body: Vec::new(), changed })
+}
+
+/// Core errors shaped for a plane.
+trait OnPlane<T> {
+    fn on(self, plane: Plane) -> Result<T, ApiError>;
+}
+
+impl<T> OnPlane<T> for Result<T, Rejection> {
+    fn on(self, plane: Plane) -> Result<T, ApiError> {
+        self.map_err(|r| ApiError::rejection(r, plane))
+    }
+}
+
+impl<T> OnPlane<T> for Result<T, FieldError> {
+    fn on(self, plane: Plane) -> Result<T, ApiError> {
+        self.map_err(|e| ApiError::rejection(Rejection::InvalidField(e), plane))
+    }
+}
+
+const C: Plane = Plane::Control;
+const D: Plane = Plane::Data;
+
+/// Most characters in a job document (SPEC §5 `JobDocument`).
+const MAX_DOCUMENT: usize = 32_768;
+
+// ---- small parsers ---------------------------------------------------------------------------------
+
+struct Query<'a>(&'a [(String, String)]);
+
+impl Query<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+    fn flag(&self, name: &str) -> Result<bool, ApiError> {
+        match self.get(name) {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(v) => Err(ApiError::invalid(format!("{name} must be true or false, not {v:?}"))),
+        }
+    }
+    fn opt_flag(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        self.get(name).map(|_| self.flag(name)).transpose()
+    }
+    /// `maxResults`, 1–250 (botocore `LaserMaxResults`, `RegistryMaxResults`).
+    fn max_results(&self) -> Result<usize, ApiError> {
+        let Some(v) = self.get("maxResults") else { return Ok(250) };
+        v.parse::<usize>()
+            .ok()
+            .filter(|n| (1..=250).contains(n))
+            .ok_or_else(|| ApiError::invalid(format!("maxResults must be between 1 and 250, not {v:?}")))
+    }
+    /// The `nextToken` of a listing the emulator pages.
+    fn offset(&self, listing: &str) -> Result<usize, ApiError> {
+        Token::offset(self.get("nextToken"), listing)
+    }
+    /// The `nextToken` of a listing the core pages.
+    fn cursor(&self) -> Result<Option<Cursor>, ApiError> {
+        Token::cursor(self.get("nextToken"), "this listing")
+    }
+    fn namespace(&self, plane: Plane) -> Result<Option<NamespaceId>, ApiError> {
+        self.get("namespaceId").map(NamespaceId::new).transpose().on(plane)
+    }
+    fn parse<T: FromStr<Err = iot_jobs_core::UnknownValue>>(
+        &self,
+        name: &str,
+    ) -> Result<Option<T>, ApiError> {
+        self.get(name).map(|v| enum_value(name, v)).transpose()
+    }
+}
+
+fn enum_value<T: FromStr<Err = iot_jobs_core::UnknownValue>>(member: &str, v: &str) -> Result<T, ApiError> {
+    v.parse().map_err(|e| ApiError::invalid(format!("{member}: {v:?} is {e}")))
+}
+
+fn job_id(s: &str, plane: Plane) -> Result<JobId, ApiError> {
+    JobId::new(s).on(plane)
+}
+
+fn thing_name(s: &str, plane: Plane) -> Result<ThingName, ApiError> {
+    ThingName::new(s).on(plane)
+}
+
+/// Thing group names have the thing-name pattern (botocore `ThingGroupName`).
+fn group_name(s: &str) -> Result<String, ApiError> {
+    ThingName::new(s)
+        .map(|_| s.to_owned())
+        .map_err(|e| ApiError::invalid(e.to_string().replacen("thingName", "thingGroupName", 1)))
+}
+
+/// `[^\p{C}]+` up to `max` UTF-16 units (botocore `JobDescription`).
+fn check_text(member: &str, s: &str, max: usize) -> Result<(), ApiError> {
+    let units: usize = s.chars().map(char::len_utf16).sum();
+    if s.is_empty() || units > max || s.chars().any(iot_jobs_core::id::is_other_category) {
+        return Err(ApiError::invalid(format!(
+            "{member} must be 1 to {max} characters without control, format or private-use characters"
+        )));
+    }
+    Ok(())
+}
+
+fn pairs(map: &StringMap) -> Vec<(&str, &str)> {
+    map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+fn version(v: Option<Long>, plane: Plane) -> Result<Option<VersionNumber>, ApiError> {
+    v.map(|Long(n)| VersionNumber::try_from(n)).transpose().on(plane)
+}
+
+fn not_found(r: Resource) -> ApiError {
+    ApiError::rejection(Rejection::NotFound(r), C)
+}
+
+/// Runs one registry operation at the clock's time with a fresh event sink, then delivers the
+/// events it reported (none when it failed: an error changes nothing).
+fn with_events<T>(
+    st: &mut State,
+    op: impl FnOnce(&mut Registry<Heap>, Timestamp, &mut Events) -> Result<T, Rejection>,
+) -> Result<T, Rejection> {
+    let now = st.now();
+    let mut sink = Events::default();
+    let result = op(&mut st.registry, now, &mut sink);
+    st.deliver(sink);
+    result
+}
+
+// ---- dispatch --------------------------------------------------------------------------------------
+
+/// Runs one operation against the state.
+pub fn handle(st: &mut State, op: &Op, query: &[(String, String)], body: &[u8]) -> Result<Reply, ApiError> {
+    let q = Query(query);
+    match op {
+        Op::CreateThing { thing } => create_thing(st, thing, body),
+        Op::DescribeThing { thing } => describe_thing(st, thing),
+        Op::DeleteThing { thing } => delete_thing(st, thing, &q),
+        Op::ListThings => list_things(st, &q),
+        Op::CreateThingGroup { group } => create_group(st, group, body),
+        Op::DescribeThingGroup { group } => describe_group(st, group),
+        Op::DeleteThingGroup { group } => delete_group(st, group, &q),
+        Op::AddThingToThingGroup => membership(st, body, true),
+        Op::RemoveThingFromThingGroup => membership(st, body, false),
+        Op::CreateJob { job } => create_job(st, job, body),
+        Op::DescribeJob { job } => describe_job(st, job),
+        Op::UpdateJob { job } => update_job(st, job, &q, body),
+        Op::DeleteJob { job } => delete_job(st, job, &q),
+        Op::ListJobs => list_jobs(st, &q),
+        Op::GetJobDocument { job } => get_job_document(st, job),
+        Op::CancelJob { job } => cancel_job(st, job, &q, body),
+        Op::AssociateTargetsWithJob { job } => associate_targets(st, job, &q, body),
+        Op::ListJobExecutionsForJob { job } => list_for_job(st, job, &q),
+        Op::ListJobExecutionsForThing { thing } => list_for_thing(st, thing, &q),
+        Op::DescribeJobExecution { thing, job } => describe_execution(st, thing, job, &q),
+        Op::CancelJobExecution { thing, job } => cancel_execution(st, thing, job, &q, body),
+        Op::DeleteJobExecution { thing, job, number } => delete_execution(st, thing, job, number, &q),
+        Op::GetPendingJobExecutions { thing } => pending(st, thing),
+        Op::StartNextPendingJobExecution { thing } => start_next(st, thing, body),
+        Op::DescribeJobExecutionData { thing, job } => describe_data(st, thing, job, &q),
+        Op::UpdateJobExecution { thing, job } => update_execution(st, thing, job, body),
+        Op::GetClock => reply(&wire::ClockOut { now: st.now().secs() }, false),
+        Op::SetClock => set_clock(st, body),
+        Op::Reset => {
+            st.reset();
+            empty(true)
+        }
+        Op::Stats => stats(st),
+    }
+}
+
+// ---- admin -------------------------------------------------------------------------------------------
+
+fn set_clock(st: &mut State, body: &[u8]) -> Result<Reply, ApiError> {
+    let input: wire::SetClockIn = wire::parse_body(body)?;
+    let now = st.clock.advance(input.advance_seconds).map_err(ApiError::invalid)?;
+    st.tick();
+    reply(&wire::ClockOut { now: now.secs() }, true)
+}
+
+fn stats(st: &mut State) -> Result<Reply, ApiError> {
+    let u = st.registry.usage();
+    let out = serde_json::json!({
+        "now": st.now().secs(),
+        "usage": { "jobs": u.jobs, "things": u.things, "executions": u.executions,
+                   "statusDetails": u.details, "pairs": u.pairs },
+        "caps": { "jobs": st.caps.jobs, "things": st.caps.things, "executions": st.caps.executions,
+                  "statusDetails": st.caps.status_details },
+        "jobsDeleting": st.registry.jobs_deleting(),
+        "events": st.events,
+    });
+    reply(&out, false)
+}

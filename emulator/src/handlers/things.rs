@@ -1,0 +1,262 @@
+//! Things and thing groups (CreateThing ... RemoveThingFromThingGroup).
+
+use super::*;
+
+pub(super) fn create_thing(st: &mut State, thing: &str, body: &[u8]) -> Result<Reply, ApiError> {
+    let name = thing_name(thing, C)?;
+    let input: wire::CreateThingIn = wire::parse_body(body)?;
+    let attributes = input.attribute_payload.and_then(|p| p.attributes).unwrap_or_default();
+    let out = |st: &State, m: &ThingMeta| wire::CreateThingOut {
+        thing_name: thing.to_owned(),
+        thing_arn: st.arns.thing(thing),
+        thing_id: m.id.clone(),
+    };
+    if let (Some(_), Some(m)) = (st.registry.thing(&name), st.meta.things.get(thing)) {
+        // Thing registry (not the jobs lifecycle): the same request again is accepted.
+        if m.attributes == attributes && m.type_name == input.thing_type_name {
+            return reply(&out(st, m), false);
+        }
+        return Err(ApiError::exists(format!("thing {thing} already exists with different attributes")));
+    }
+    st.registry.add_thing(&name).on(C)?;
+    let meta = ThingMeta { id: st.meta.new_id(), type_name: input.thing_type_name, attributes, version: 1 };
+    let r = reply(&out(st, &meta), true);
+    st.meta.things.insert(thing.to_owned(), meta);
+    r
+}
+
+pub(super) fn thing_meta<'s>(st: &'s State, name: &ThingName) -> Result<&'s ThingMeta, ApiError> {
+    st.registry.thing(name).and(st.meta.things.get(name.as_str())).ok_or_else(|| not_found(Resource::Thing))
+}
+
+pub(super) fn describe_thing(st: &mut State, thing: &str) -> Result<Reply, ApiError> {
+    let name = thing_name(thing, C)?;
+    let m = thing_meta(st, &name)?;
+    reply(
+        &wire::DescribeThingOut {
+            default_client_id: thing.to_owned(),
+            thing_name: thing.to_owned(),
+            thing_id: m.id.clone(),
+            thing_arn: st.arns.thing(thing),
+            thing_type_name: m.type_name.clone(),
+            attributes: m.attributes.clone(),
+            version: m.version,
+        },
+        false,
+    )
+}
+
+pub(super) fn delete_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Result<Reply, ApiError> {
+    let name = thing_name(thing, C)?;
+    // DeleteThing of an unknown thing succeeds (API reference).
+    let Ok(m) = thing_meta(st, &name) else { return empty(false) };
+    if let Some(v) = q.get("expectedVersion")
+        && v.parse::<u64>().ok() != Some(m.version)
+    {
+        return Err(ApiError::version_conflict(format!("thing {thing} is at version {}", m.version)));
+    }
+    with_events(st, |r, now, sink| r.remove_thing(&name, now, sink)).on(C)?;
+    st.meta.things.remove(thing);
+    for g in st.meta.groups.values_mut() {
+        g.members.remove(thing);
+    }
+    empty(true)
+}
+
+pub(super) fn list_things(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError> {
+    let max = q.max_results()?;
+    let skip = q.offset("ListThings")?;
+    let (attr, value, type_name) = (q.get("attributeName"), q.get("attributeValue"), q.get("thingTypeName"));
+    let matching = st.meta.things.iter().filter(|(_, m)| {
+        let attr_ok = match (attr, value) {
+            (Some(a), Some(v)) => m.attributes.get(a).is_some_and(|x| x == v),
+            (Some(a), None) => m.attributes.contains_key(a),
+            (None, _) => true,
+        };
+        attr_ok && type_name.is_none_or(|t| m.type_name.as_deref() == Some(t))
+    });
+    let (page, next_token) = token::page(matching, skip, max);
+    let things = page
+        .into_iter()
+        .map(|(name, m)| wire::ThingAttribute {
+            thing_name: name.clone(),
+            thing_type_name: m.type_name.clone(),
+            thing_arn: st.arns.thing(name),
+            attributes: m.attributes.clone(),
+            version: m.version,
+        })
+        .collect();
+    reply(&wire::ListThingsOut { things, next_token }, false)
+}
+
+// ---- thing groups ------------------------------------------------------------------------------------
+
+pub(super) fn create_group(st: &mut State, group: &str, body: &[u8]) -> Result<Reply, ApiError> {
+    let name = group_name(group)?;
+    let input: wire::CreateThingGroupIn = wire::parse_body(body)?;
+    let props = input.thing_group_properties.unwrap_or_default();
+    let attributes = props.attribute_payload.and_then(|p| p.attributes).unwrap_or_default();
+    if let Some(p) = &input.parent_group_name
+        && !st.meta.groups.contains_key(p)
+    {
+        return Err(ApiError::invalid(format!("parent group {p} does not exist")));
+    }
+    let out = |st: &State, g: &GroupMeta| wire::CreateThingGroupOut {
+        thing_group_name: name.clone(),
+        thing_group_arn: st.arns.group(&name),
+        thing_group_id: g.id.clone(),
+    };
+    if let Some(g) = st.meta.groups.get(&name) {
+        if g.description == props.thing_group_description
+            && g.attributes == attributes
+            && g.parent == input.parent_group_name
+        {
+            return reply(&out(st, g), false);
+        }
+        return Err(ApiError::exists(format!("thing group {name} already exists with different properties")));
+    }
+    let g = GroupMeta {
+        id: st.meta.new_id(),
+        description: props.thing_group_description,
+        attributes,
+        parent: input.parent_group_name,
+        members: BTreeSet::new(),
+        version: 1,
+        created_at: st.now().secs(),
+    };
+    let r = reply(&out(st, &g), true);
+    st.meta.groups.insert(name, g);
+    r
+}
+
+pub(super) fn describe_group(st: &mut State, group: &str) -> Result<Reply, ApiError> {
+    let name = group_name(group)?;
+    let g = st
+        .meta
+        .groups
+        .get(&name)
+        .ok_or_else(|| ApiError::not_found(format!("thing group {name} does not exist")))?;
+    reply(
+        &wire::DescribeThingGroupOut {
+            thing_group_name: name.clone(),
+            thing_group_id: g.id.clone(),
+            thing_group_arn: st.arns.group(&name),
+            version: g.version,
+            thing_group_properties: wire::GroupPropertiesOut {
+                thing_group_description: g.description.clone(),
+                attribute_payload: wire::AttributesOut { attributes: g.attributes.clone() },
+            },
+            thing_group_metadata: wire::GroupMetadataOut {
+                parent_group_name: g.parent.clone(),
+                creation_date: g.created_at,
+            },
+        },
+        false,
+    )
+}
+
+pub(super) fn delete_group(st: &mut State, group: &str, q: &Query<'_>) -> Result<Reply, ApiError> {
+    let name = group_name(group)?;
+    // DeleteThingGroup of an unknown group succeeds (its model has no ResourceNotFound).
+    let Some(g) = st.meta.groups.get(&name) else { return empty(false) };
+    if let Some(v) = q.get("expectedVersion")
+        && v.parse::<u64>().ok() != Some(g.version)
+    {
+        return Err(ApiError::version_conflict(format!("thing group {name} is at version {}", g.version)));
+    }
+    let members: Vec<String> = g.members.iter().cloned().collect();
+    let leave = leaves(st, &name, &members);
+    st.meta.groups.remove(&name);
+    apply_leaves(st, leave);
+    empty(true)
+}
+
+/// Resolves `name`/`arn` members of a membership request.
+pub(super) fn pick_name(name: Option<String>, arn: Option<String>, what: &str) -> Result<String, ApiError> {
+    match (name, arn) {
+        (Some(n), _) => Ok(n),
+        (None, Some(arn)) => match (wire::parse_target(&arn)?, what) {
+            (Target::Thing(n), "thing") | (Target::Group(n), "thing group") => Ok(n),
+            _ => Err(ApiError::invalid(format!("{arn} is not a {what} ARN"))),
+        },
+        (None, None) => Err(ApiError::invalid(format!("the {what} name or ARN is required"))),
+    }
+}
+
+pub(super) fn membership(st: &mut State, body: &[u8], join: bool) -> Result<Reply, ApiError> {
+    let input: wire::GroupMembershipIn = wire::parse_body(body)?;
+    let group = group_name(&pick_name(input.thing_group_name, input.thing_group_arn, "thing group")?)?;
+    let thing = pick_name(input.thing_name, input.thing_arn, "thing")?;
+    let name = thing_name(&thing, C)?;
+    thing_meta(st, &name)?;
+    let g = st
+        .meta
+        .groups
+        .get_mut(&group)
+        .ok_or_else(|| ApiError::not_found(format!("thing group {group} does not exist")))?;
+    if join {
+        if !g.members.insert(thing.clone()) {
+            return empty(false);
+        }
+        g.version = g.version.saturating_add(1);
+        // CONTINUOUS jobs that target the group roll out to the new member (SPEC T1, T13); the
+        // registry refuses jobs that no longer roll out, which leaves the join itself standing.
+        for id in continuous_jobs_targeting(st, &group) {
+            let joined =
+                with_events(st, |r, now, sink| r.add_members(&id, std::slice::from_ref(&name), now, sink));
+            if let Err(e) = joined {
+                tracing::debug!(job = %id, thing, "no execution for the new group member: {e}");
+            }
+        }
+    } else {
+        if !g.members.contains(&thing) {
+            return empty(false);
+        }
+        let leave = leaves(st, &group, std::slice::from_ref(&thing));
+        if let Some(g) = st.meta.groups.get_mut(&group) {
+            g.members.remove(&thing);
+            g.version = g.version.saturating_add(1);
+        }
+        apply_leaves(st, leave);
+    }
+    empty(true)
+}
+
+pub(super) fn continuous_jobs_targeting(st: &State, group: &str) -> Vec<JobId> {
+    st.meta
+        .jobs
+        .iter()
+        .filter(|(_, m)| m.groups.contains(group))
+        .filter_map(|(id, _)| JobId::new(id).ok())
+        .filter(|id| st.registry.job(id).is_ok_and(|j| j.target_selection() == TargetSelection::Continuous))
+        .collect()
+}
+
+/// The (job, thing) pairs whose thing stops being a target when `things` leave `group`: the
+/// CONTINUOUS jobs targeting the group, unless the thing is still targeted directly or through
+/// another of the job's groups.
+pub(super) fn leaves(st: &State, group: &str, things: &[String]) -> Vec<(JobId, ThingName)> {
+    let mut out = Vec::new();
+    for id in continuous_jobs_targeting(st, group) {
+        let Some(m) = st.meta.jobs.get(id.as_str()) else { continue };
+        for t in things {
+            let still = m.things.contains(t)
+                || m.groups
+                    .iter()
+                    .any(|g| g != group && st.meta.groups.get(g).is_some_and(|g| g.members.contains(t)));
+            if let (false, Ok(name)) = (still, ThingName::new(t)) {
+                out.push((id.clone(), name));
+            }
+        }
+    }
+    out
+}
+
+pub(super) fn apply_leaves(st: &mut State, leave: Vec<(JobId, ThingName)>) {
+    for (job, thing) in leave {
+        // SPEC T10, R10: the registry decides what becomes of the thing's execution.
+        if let Err(e) = with_events(st, |r, now, sink| r.remove_target(&job, &thing, now, sink)) {
+            tracing::debug!(%job, %thing, "group leave: {e}");
+        }
+    }
+}
