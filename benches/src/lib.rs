@@ -10,8 +10,8 @@
 //! - `create_job` with one target: [`BENCH_THINGS`] jobs made (timed), then deleted (not timed).
 
 use iot_jobs_core::registry::{
-    Discard, Entry, ExecutionEntry, Growable, JobEntry, NewJob, PairEntry, Registry, Storage,
-    Tables, ThingEntry, Timer, Update,
+    Discard, Entry, ExecutionEntry, Growable, JobEntry, NewJob, PairEntry, Registry, Storage, Tables,
+    ThingEntry, Timer, Update,
 };
 use iot_jobs_core::{
     ExecutionNumber, ExecutionStatus, JobId, Plane, Policy, TargetSelection, ThingName, Timestamp,

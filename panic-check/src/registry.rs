@@ -6,7 +6,7 @@ use iot_jobs_core::config::{JobConfig, RetryConfig, RetryCriterion, RolloutRate}
 use iot_jobs_core::registry::{Cursor, Discard, Event, EventSink, Fixed, NewJob, Registry, Update};
 use iot_jobs_core::{
     ExecutionNumber, ExecutionStatus, JobId, Plane, Policy, ReasonCode, RetryableFailureType, StatusDetails,
-    StepTimeout, TargetSelection, TimeoutMinutes, ThingName, Timestamp, VersionNumber,
+    StepTimeout, TargetSelection, ThingName, TimeoutMinutes, Timestamp, VersionNumber,
 };
 
 use crate::{keep, pick, text};

@@ -2,7 +2,9 @@
 use std::mem::size_of;
 
 use iot_jobs_core::details::DetailsBuf;
-use iot_jobs_core::registry::{Entry, ExecutionEntry, Fixed, JobEntry, PairEntry, Registry, ThingEntry, Timer};
+use iot_jobs_core::registry::{
+    Entry, ExecutionEntry, Fixed, JobEntry, PairEntry, Registry, ThingEntry, Timer,
+};
 use iot_jobs_core::{ExecutionNumber, ExecutionStatus, Timestamp, VersionNumber};
 
 fn main() {
