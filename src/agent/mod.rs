@@ -456,7 +456,14 @@ fn keep_details(details: StatusDetails<'_>) -> Result<Details, AgentError> {
 
 /// The pairs of a kept map, at most [`StatusDetails::MAX_PAIRS`].
 fn kept_pairs(details: &Details) -> heapless::Vec<(&str, &str), { StatusDetails::MAX_PAIRS }> {
-    details.pairs().take(StatusDetails::MAX_PAIRS).collect()
+    // Not `collect`: heapless's `FromIterator` panics when the iterator overflows the vector.
+    let mut pairs = heapless::Vec::new();
+    for pair in details.pairs() {
+        if pairs.push(pair).is_err() {
+            break;
+        }
+    }
+    pairs
 }
 
 /// A report of the application, to be sent as an UpdateJobExecution.
