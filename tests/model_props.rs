@@ -8,7 +8,7 @@
 
 mod model;
 
-use iot_jobs_core::{ExecutionStatus as XS, FailureType, RetryableFailureType};
+use iot_jobs_core::{ExecutionStatus as XS, FailureType, JobId, JobStatus, RetryableFailureType};
 use model::Readings;
 use model::harness::{Details, Driver, Op, Roomy, Tiny};
 use proptest::prelude::*;
@@ -338,4 +338,46 @@ fn abort_agrees_with_the_model() {
         assert_eq!(job.status == iot_jobs_core::JobStatus::Canceled, aborted, "{threshold}");
         assert_eq!(job.reason.is_some(), aborted);
     }
+}
+
+/// A schedule's end cancels a job, then the rollout of a job that starts at the same `advance`
+/// finds the executions table full: what was applied stays applied, the batch that did not fit
+/// stays due (`advance` is resumable, not atomic), and the registry's invariants hold.
+#[test]
+fn an_end_that_cancels_with_full_tables_is_atomic() {
+    let cj =
+        |job: &str, continuous: bool, start: Option<u64>, end: Option<u64>, targets: &[&str]| Op::CreateJob {
+            job: job.to_owned(),
+            continuous,
+            start,
+            end,
+            targets: targets.iter().map(|t| (*t).to_owned()).collect(),
+            retry: Vec::new(),
+            abort: Vec::new(),
+        };
+    let ops = [
+        cj("j2", true, None, None, &[]),
+        cj("j3", false, Some(1), None, &["t1"]),
+        cj("j1", true, None, Some(0), &["t1", "t3"]),
+        update("j1", "t1", XS::Succeeded),
+        cj("j0", false, None, None, &[]),
+        Op::AddTargets {
+            job: "j2".to_owned(),
+            things: vec!["t1".to_owned(), "t2".to_owned()],
+            counted: false,
+        },
+        Op::AddTargets {
+            job: "j1".to_owned(),
+            things: vec!["t1".to_owned(), "t2".to_owned()],
+            counted: false,
+        },
+        Op::AddThing("t1".to_owned()),
+        Op::Advance { dt: 1, budget: usize::MAX },
+    ];
+    let mut d = Driver::new(Tiny {}, Readings::SPEC, &THINGS);
+    d.capacity_mode = true;
+    run(&mut d, &ops).unwrap();
+    assert_eq!(d.reg.job(&JobId::new("j1").unwrap()).unwrap().status(), JobStatus::Canceled);
+    assert_eq!(d.reg.job(&JobId::new("j3").unwrap()).unwrap().status(), JobStatus::InProgress);
+    assert!(d.reg.next_deadline().is_some_and(|t| t.secs() <= d.now), "the batch stays due");
 }
