@@ -344,7 +344,7 @@ fn abort_agrees_with_the_model() {
 /// finds the executions table full: what was applied stays applied, the batch that did not fit
 /// stays due (`advance` is resumable, not atomic), and the registry's invariants hold.
 #[test]
-fn an_end_that_cancels_with_full_tables_is_atomic() {
+fn an_advance_stopped_by_a_full_table_keeps_what_it_applied() {
     let cj =
         |job: &str, continuous: bool, start: Option<u64>, end: Option<u64>, targets: &[&str]| Op::CreateJob {
             job: job.to_owned(),
