@@ -381,3 +381,29 @@ fn an_advance_stopped_by_a_full_table_keeps_what_it_applied() {
     assert_eq!(d.reg.job(&JobId::new("j3").unwrap()).unwrap().status(), JobStatus::InProgress);
     assert!(d.reg.next_deadline().is_some_and(|t| t.secs() <= d.now), "the batch stays due");
 }
+
+/// Found by CI's random 256-case run of `full_tables_refuse_atomically`.
+#[test]
+fn scheduled_ends_at_the_same_second_both_apply() {
+    let cj =
+        |job: &str, continuous: bool, start: Option<u64>, end: Option<u64>, targets: &[&str]| Op::CreateJob {
+            job: job.to_owned(),
+            continuous,
+            start,
+            end,
+            targets: targets.iter().map(|t| (*t).to_owned()).collect(),
+            retry: Vec::new(),
+            abort: Vec::new(),
+        };
+    let ops = [
+        cj("j2", false, Some(1), Some(25), &["t1"]),
+        cj("j0", true, Some(1), Some(25), &[]),
+        Op::Advance { dt: 14, budget: usize::MAX },
+        Op::Clock(0),
+        cj("j1", false, Some(1), Some(24), &["t1"]),
+        Op::Advance { dt: 11, budget: usize::MAX },
+    ];
+    let mut d = Driver::new(Tiny {}, Readings::SPEC, &THINGS);
+    d.capacity_mode = true;
+    run(&mut d, &ops).unwrap();
+}

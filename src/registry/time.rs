@@ -21,7 +21,7 @@ impl<S: Storage> Registry<S> {
     /// overtaken by events (an early call of `advance` then simply finds nothing to do).
     #[must_use]
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        let timer = self.timers.peek().map(|t| t.at);
+        let timer = [self.timers.peek(), self.timers.dropped()].into_iter().flatten().map(|t| t.at).min();
         let deletion = self.deleting.iter().map(|(_, due)| *due).min();
         match (timer, deletion) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -51,9 +51,23 @@ impl<S: Storage> Registry<S> {
         let sink = &mut Out::new(sink);
         let mut done = 0usize;
         while done < budget {
-            if let Some(t) = self.timers.peek().filter(|t| t.at <= now) {
-                self.fire(t, now, sink)?;
+            let next = self.timers.peek();
+            // A timer left out for room is due before the held ones: take the live ones again.
+            if self.timers.dropped().is_some_and(|d| d.at <= now && next.is_none_or(|t| d < t)) {
+                self.rebuild_timers();
+                if self.timers.peek().is_none() && self.timers.dropped().is_some() {
+                    // Not one slot for timers: nothing due can be handled.
+                    return Err(Rejection::CapacityExhausted(Table::Executions));
+                }
+                continue;
+            }
+            if let Some(t) = next.filter(|t| t.at <= now) {
+                // Taken out before it fires: firing may rebuild the heap.
                 self.timers.pop();
+                if let Err(e) = self.fire(t, now, sink) {
+                    self.arm(t.at, t.order, t.what);
+                    return Err(e);
+                }
                 done = done.saturating_add(1);
                 continue;
             }
@@ -70,7 +84,7 @@ impl<S: Storage> Registry<S> {
     }
 
     /// Handles one timer that is due; a stale one (its subject changed since) does nothing.
-    /// On error the timer stays in place.
+    /// On error nothing changed.
     pub(super) fn fire(
         &mut self,
         t: Timer,
@@ -95,19 +109,22 @@ impl<S: Storage> Registry<S> {
         Ok(())
     }
 
-    /// Pushes a timer; when the heap is full, rebuilds it from the live deadlines first.
+    /// Pushes a timer for a deadline its subject already holds; when the heap is full, rebuilds
+    /// it from the live deadlines instead (which include this one).
     pub(super) fn arm(&mut self, at: Timestamp, order: u32, what: u32) {
         if at == NEVER {
             return;
         }
         if self.timers.is_full() {
             self.rebuild_timers();
+        } else {
+            let _ = self.timers.push(Timer { at, order, what });
         }
-        // Sized for one timer per execution plus the jobs' events; a host that gives fewer
-        // slots loses the surplus timers until the next rebuild re-arms them.
-        let _ = self.timers.push(Timer { at, order, what });
     }
 
+    /// Refills the heap from the live deadlines, dropping stale entries. A heap smaller than
+    /// the live deadlines keeps the earliest and remembers the first it left out
+    /// (`Heap::dropped`): `advance` rebuilds again when that one comes due.
     pub(super) fn rebuild_timers(&mut self) {
         self.timers.clear();
         for i in self.execs.positions() {

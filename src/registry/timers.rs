@@ -3,7 +3,9 @@
 //!
 //! Entries are never updated in place: a changed deadline pushes a new entry and the registry
 //! discards entries that no longer match its state when they come out (lazy deletion). When the
-//! heap is full the registry rebuilds it from its live deadlines.
+//! heap is full the registry rebuilds it from its live deadlines. A heap smaller than the live
+//! timers keeps the earliest ones and remembers the earliest it had to leave out, so the registry
+//! knows when to rebuild again: no deadline is ever lost, whatever the host's capacity.
 
 use super::slab::Slots;
 use crate::id::Timestamp;
@@ -21,16 +23,25 @@ pub struct Timer {
 #[derive(Debug)]
 pub(crate) struct Heap<S> {
     slots: S,
+    /// The earliest timer left out for room since the last `clear`, if any. Every timer held is
+    /// earlier than it was when it was left out.
+    dropped: Option<Timer>,
 }
 
 impl<S: Slots<Timer>> Heap<S> {
     pub(crate) fn new(mut slots: S) -> Self {
         slots.clear();
-        Self { slots }
+        Self { slots, dropped: None }
     }
 
     pub(crate) fn clear(&mut self) {
         self.slots.clear();
+        self.dropped = None;
+    }
+
+    /// The earliest timer left out for room since the last [`clear`](Self::clear).
+    pub(crate) const fn dropped(&self) -> Option<Timer> {
+        self.dropped
     }
 
     pub(crate) fn is_full(&self) -> bool {
@@ -42,19 +53,40 @@ impl<S: Slots<Timer>> Heap<S> {
         self.slots.get(0).copied()
     }
 
-    /// Adds a timer; false when full.
+    /// Adds a timer. When full, the latest of the held timers and `t` is left out instead (and
+    /// remembered in [`dropped`](Self::dropped)), so the heap holds the earliest timers it was
+    /// given; false when something was left out.
     pub(crate) fn push(&mut self, t: Timer) -> bool {
-        let mut i = self.slots.len();
-        if self.slots.push(t).is_err() {
+        let i = self.slots.len();
+        if let Err(t) = self.slots.push(t) {
+            // The latest timer is a leaf (a parent is never later than its children).
+            let leaves = i / 2..i;
+            let latest = leaves.filter_map(|l| Some((*self.slots.get(l)?, l))).max();
+            let out = match latest {
+                Some((m, l)) if t < m => {
+                    if let Some(s) = self.slots.get_mut(l) {
+                        *s = t;
+                    }
+                    self.sift_up(l);
+                    m
+                }
+                Some(_) | None => t,
+            };
+            self.dropped = Some(self.dropped.map_or(out, |d| d.min(out)));
             return false;
         }
+        self.sift_up(i);
+        true
+    }
+
+    /// Moves the timer at `i` up to its place (it may be earlier than its parent).
+    fn sift_up(&mut self, mut i: usize) {
         while let Some(parent) = i.checked_sub(1).map(|p| p / 2) {
             if !self.swap_if_less(i, parent) {
                 break;
             }
             i = parent;
         }
-        true
     }
 
     /// Removes and returns the earliest timer.
@@ -115,18 +147,25 @@ mod tests {
 
     proptest! {
         /// The heap against a sorted vector: every pop is the least timer, peek agrees, a full
-        /// heap refuses, clear empties.
+        /// heap keeps the earliest timers and remembers the earliest it left out, clear empties.
         #[test]
         #[cfg_attr(miri, ignore)]
         fn pops_in_order(ops in proptest::collection::vec((any::<bool>(), 0u64..40, 0u32..3, 0u32..3), 0..300)) {
             let mut heap: Heap<heapless::Vec<Timer, 16>> = Heap::new(heapless::Vec::new());
             let mut model: Vec<Timer> = Vec::new();
+            let mut dropped: Option<Timer> = None;
             for (push, at, order, what) in ops {
                 if push {
                     let t = Timer { at: Timestamp(at), order, what };
                     prop_assert_eq!(heap.push(t), model.len() < 16);
-                    if model.len() < 16 {
-                        model.push(t);
+                    model.push(t);
+                    model.sort();
+                    if model.len() > 16 {
+                        let out = model.pop();
+                        dropped = match (dropped, out) {
+                            (Some(d), Some(o)) => Some(d.min(o)),
+                            (d, o) => d.or(o),
+                        };
                     }
                 } else {
                     model.sort();
@@ -135,9 +174,11 @@ mod tests {
                 }
                 prop_assert_eq!(heap.peek(), model.iter().min().copied());
                 prop_assert_eq!(heap.is_full(), model.len() == 16);
+                prop_assert_eq!(heap.dropped(), dropped);
             }
             heap.clear();
             prop_assert_eq!(heap.peek(), None);
+            prop_assert_eq!(heap.dropped(), None);
             prop_assert!(!heap.is_full());
         }
     }
