@@ -185,6 +185,19 @@ fn create(job: &str, targets: &[&str]) -> Op {
     create_with(job, targets, Vec::new(), Vec::new())
 }
 
+/// CreateJob with a schedule (start and end in seconds from now) and no retry or abort.
+fn cj(job: &str, continuous: bool, start: Option<u64>, end: Option<u64>, targets: &[&str]) -> Op {
+    Op::CreateJob {
+        job: job.to_owned(),
+        continuous,
+        start,
+        end,
+        targets: targets.iter().map(|t| (*t).to_owned()).collect(),
+        retry: Vec::new(),
+        abort: Vec::new(),
+    }
+}
+
 fn update(job: &str, thing: &str, status: XS) -> Op {
     Op::Update {
         job: job.to_owned(),
@@ -345,16 +358,6 @@ fn abort_agrees_with_the_model() {
 /// stays due (`advance` is resumable, not atomic), and the registry's invariants hold.
 #[test]
 fn an_advance_stopped_by_a_full_table_keeps_what_it_applied() {
-    let cj =
-        |job: &str, continuous: bool, start: Option<u64>, end: Option<u64>, targets: &[&str]| Op::CreateJob {
-            job: job.to_owned(),
-            continuous,
-            start,
-            end,
-            targets: targets.iter().map(|t| (*t).to_owned()).collect(),
-            retry: Vec::new(),
-            abort: Vec::new(),
-        };
     let ops = [
         cj("j2", true, None, None, &[]),
         cj("j3", false, Some(1), None, &["t1"]),
@@ -385,16 +388,6 @@ fn an_advance_stopped_by_a_full_table_keeps_what_it_applied() {
 /// Found by CI's random 256-case run of `full_tables_refuse_atomically`.
 #[test]
 fn scheduled_ends_at_the_same_second_both_apply() {
-    let cj =
-        |job: &str, continuous: bool, start: Option<u64>, end: Option<u64>, targets: &[&str]| Op::CreateJob {
-            job: job.to_owned(),
-            continuous,
-            start,
-            end,
-            targets: targets.iter().map(|t| (*t).to_owned()).collect(),
-            retry: Vec::new(),
-            abort: Vec::new(),
-        };
     let ops = [
         cj("j2", false, Some(1), Some(25), &["t1"]),
         cj("j0", true, Some(1), Some(25), &[]),
