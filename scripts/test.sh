@@ -64,6 +64,9 @@ bash emulator/e2e/run.sh
 step "docs (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features
 
+step "publishing: MSRV builds, package, docs.rs build, cargo-deny, semver-checks on API changes"
+bash scripts/publish-check.sh
+
 step "benchmarks compile (they are run by scripts/bench.sh, not in CI)"
 (cd benches && cargo fmt -- --check && cargo bench --no-run)
 

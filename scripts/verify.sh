@@ -17,22 +17,10 @@ steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(miri props fuzz coverage mutants)
 want() { [[ " ${steps[*]} " == *" $1 "* ]]; }
 
-# The nightly the tooling notes pinned: the machine's `nightly` when it is that one.
-NIGHTLY=nightly-2026-05-20
-if rustup run nightly rustc -V 2>/dev/null | grep -q '1.97.0-nightly (e50aa6fba 2026-05-19)'; then
-  NIGHTLY=nightly
-fi
-need() { cargo install --list | grep -qx "$1 v$2:" || cargo install --locked "$1@$2"; }
+source scripts/lib.sh
 
 step "tools: $NIGHTLY (miri, rust-src), llvm-tools, cargo-fuzz, cargo-llvm-cov, cargo-mutants"
-if want miri || want fuzz; then
-  if [ "$NIGHTLY" = nightly ]; then
-    # Never `rustup toolchain install nightly` here: that would update the channel.
-    rustup component add --toolchain nightly miri rust-src >/dev/null
-  else
-    rustup toolchain install "$NIGHTLY" --profile minimal -c miri,rust-src >/dev/null
-  fi
-fi
+if want miri || want fuzz; then nightly_with miri rust-src; fi
 if want coverage; then
   rustup component add llvm-tools-preview >/dev/null
   need cargo-llvm-cov 0.9.1

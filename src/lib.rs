@@ -1,5 +1,6 @@
 #![doc = include_str!("../docs/crate.md")]
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 // Unit tests may also unwrap, expect, panic and index: see clippy.toml.
