@@ -50,11 +50,12 @@ if want fuzz; then
   (
     cd fuzz
     cargo +"$NIGHTLY" fuzz build
-    for t in registry_model ids topic wire json; do
+    for t in registry_model ids topic wire json cron; do
       case "$t" in
         ids) dict=(-dict=dict/ids.dict) ;;
         topic) dict=(-dict=dict/topic.dict) ;;
         wire | json) dict=(-dict=dict/json.dict) ;;
+        cron) dict=(-dict=dict/cron.dict) ;;
         *) dict=() ;;
       esac
       mkdir -p "corpus/$t"

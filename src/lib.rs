@@ -17,6 +17,7 @@ struct ReadmeDoctests;
 pub mod agent;
 pub mod config;
 pub mod conformance;
+pub mod cron;
 pub mod details;
 pub mod error;
 pub mod field;

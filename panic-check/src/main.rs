@@ -48,6 +48,17 @@ fn vocabulary(inp: &[u8; 1024]) {
     keep(s.parse::<RetryableFailureType>().is_ok());
     keep(s.parse::<JobEndBehavior>().is_ok());
     keep(s.parse::<ErrorCode>().map(|c| (c.is_retryable(), c.carries_execution_state())));
+    let t = iot_jobs_core::Timestamp(u64::from_le_bytes([
+        c[13], c[14], c[15], c[16], c[17], c[18], c[19], c[20],
+    ]));
+    match iot_jobs_core::cron::Cron::parse(s) {
+        Ok(cron) => keep((cron.next_at_or_after(t), cron.matches(t))),
+        Err(e) => {
+            let mut out = Fmt::<128>::new();
+            keep(core::fmt::Write::write_fmt(&mut out, format_args!("{e}")));
+            keep(out.len);
+        }
+    }
 }
 
 fn rules_and_errors(inp: &[u8; 1024]) {
