@@ -293,6 +293,14 @@ fn lifecycle() {
         println!("| {:?} | `{}` | {} | {b} | {} |", r.change, r.job, outcome(r.outcome), r.spec);
     }
     println!(
+        "\n## Open maintenance windows (instants from 2026-12-01T00:00Z)\n\n| windows | at | open | ask again at | source |\n|---|---|---|---|---|"
+    );
+    for r in t::MAINTENANCE_WINDOW {
+        let w: Vec<String> = r.windows.iter().map(|(c, m)| format!("`{c}` for {m} min")).collect();
+        let again = r.recheck.map_or("never".to_string(), |s| format!("+{s} s"));
+        println!("| {} | +{} s | {} | {again} | {} |", w.join(", "), r.now, yes(r.open), r.spec);
+    }
+    println!(
         "\n## Timers on a status change\n\n| to | from QUEUED | from other | source |\n|---|---|---|---|"
     );
     for r in t::TIMER_ON_STATUS {

@@ -20,9 +20,11 @@ for f in "" serde defmt serde,defmt serde,defmt,alloc; do
 done
 
 echo "--- package: iot-jobs-core built from its .crate alone; iot-jobs-emulator's contents"
-cargo package -p iot-jobs-core --allow-dirty
+# Its own target directory: a verified package shares the crate's fingerprints, and would leave
+# the workspace's build pointing at the packaged copy of the sources.
+CARGO_TARGET_DIR=target/package-check cargo package -p iot-jobs-core --allow-dirty
 cargo package -p iot-jobs-core --allow-dirty --list
-ls -l target/package/iot-jobs-core-*.crate
+ls -l target/package-check/package/iot-jobs-core-*.crate
 # The emulator depends on the unpublished core: listed, not verified.
 cargo package -p iot-jobs-emulator --allow-dirty --no-verify --list
 

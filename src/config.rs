@@ -1,6 +1,7 @@
 //! Job configuration: timeouts, retries, abort criteria, scheduling and rollout rate, each
 //! validated against SPEC §6 when it is built.
 
+use crate::cron::Cron;
 #[doc(no_inline)]
 pub use crate::field::ConfigError;
 use crate::field::{Field, FieldError, Violation};
@@ -11,9 +12,11 @@ impl From<ConfigError> for crate::Rejection {
     fn from(e: ConfigError) -> Self {
         let field = match e {
             ConfigError::InProgressTimeout => Field::InProgressTimeout,
-            ConfigError::Retry | ConfigError::Abort | ConfigError::Schedule | ConfigError::Rollout => {
-                Field::JobConfig
-            }
+            ConfigError::Retry
+            | ConfigError::Abort
+            | ConfigError::Schedule
+            | ConfigError::Rollout
+            | ConfigError::MaintenanceWindow => Field::JobConfig,
         };
         crate::Rejection::InvalidField(FieldError { field, violation: Violation::Config(e) })
     }
@@ -112,8 +115,9 @@ impl AbortConfig {
     }
 }
 
-/// `schedulingConfig` times (SPEC §2, §6). Maintenance windows are the host's: it calls the
-/// registry when one opens or closes (the core does not parse cron).
+/// `schedulingConfig` times (SPEC §2, §6). Maintenance windows are the host's: it keeps each job's
+/// [`MaintenanceWindow`]s, asks [`rules::maintenance_window`](crate::rules::maintenance_window)
+/// whether they are open, and calls the registry when that changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -145,6 +149,46 @@ impl Schedule {
     #[must_use]
     pub const fn end(&self) -> Option<(Timestamp, JobEndBehavior)> {
         self.end
+    }
+}
+
+/// One of `schedulingConfig.maintenanceWindows` (SPEC §6 Scheduling, `lim-scheduling`): the window
+/// opens at each occurrence of its `startTime` cron expression and stays open
+/// `durationInMinutes`, 1 to 1430. [`rules::maintenance_window`](crate::rules::maintenance_window)
+/// says whether a job's windows are open; the host stores the windows and calls the registry's
+/// `open_window`/`close_window` when that changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct MaintenanceWindow {
+    start: Cron,
+    duration_minutes: u16,
+}
+
+impl MaintenanceWindow {
+    /// The longest window, in minutes.
+    pub const MAX_DURATION_MINUTES: u16 = 1430;
+
+    /// Checks `durationInMinutes` (1 to 1430).
+    ///
+    /// # Errors
+    /// [`ConfigError::MaintenanceWindow`] outside that range.
+    pub const fn new(start: Cron, duration_minutes: u16) -> Result<Self, ConfigError> {
+        if duration_minutes == 0 || duration_minutes > Self::MAX_DURATION_MINUTES {
+            return Err(ConfigError::MaintenanceWindow);
+        }
+        Ok(Self { start, duration_minutes })
+    }
+
+    /// `startTime`.
+    #[must_use]
+    pub const fn start(&self) -> &Cron {
+        &self.start
+    }
+
+    /// `durationInMinutes`.
+    #[must_use]
+    pub const fn duration_minutes(&self) -> u16 {
+        self.duration_minutes
     }
 }
 

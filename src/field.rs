@@ -199,6 +199,8 @@ pub enum ConfigError {
     Schedule,
     /// `maximumPerMinute` below 1.
     Rollout,
+    /// A maintenance window's `durationInMinutes` outside 1–1430.
+    MaintenanceWindow,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -213,6 +215,7 @@ impl core::fmt::Display for ConfigError {
             }
             Self::Schedule => "schedulingConfig endTime must be after startTime",
             Self::Rollout => "maximumPerMinute must be at least 1",
+            Self::MaintenanceWindow => "maintenanceWindows durationInMinutes must be between 1 and 1430",
         })
     }
 }

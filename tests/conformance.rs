@@ -516,6 +516,64 @@ fn window_every_input() {
     }
 }
 
+#[test]
+fn maintenance_window_cases() {
+    use iot_jobs_core::config::MaintenanceWindow;
+    use iot_jobs_core::cron::Cron;
+    for row in table::MAINTENANCE_WINDOW {
+        let windows: Vec<MaintenanceWindow> = row
+            .windows
+            .iter()
+            .map(|(start, minutes)| MaintenanceWindow::new(Cron::parse(start).unwrap(), *minutes).unwrap())
+            .collect();
+        let at = rules::maintenance_window(&windows, Timestamp(table::WINDOWS_BASE + row.now));
+        assert_eq!(at.open, row.open, "{row:?}");
+        assert_eq!(at.recheck, row.recheck.map(|r| Timestamp(table::WINDOWS_BASE + r)), "{row:?}");
+    }
+    let daily = Cron::parse("cron(0 2 * * ? *)").unwrap();
+    assert!(MaintenanceWindow::new(daily, 0).is_err());
+    assert!(MaintenanceWindow::new(daily, 1431).is_err());
+    assert!(MaintenanceWindow::new(daily, 1430).is_ok());
+}
+
+/// `maintenance_window` against a scan: open exactly when an occurrence started in the last
+/// `durationInMinutes`, and the answer holds every minute until `recheck` (scanned up to 6 hours).
+#[test]
+fn maintenance_window_against_a_scan() {
+    use iot_jobs_core::config::MaintenanceWindow;
+    use iot_jobs_core::cron::Cron;
+    let crons =
+        ["cron(0 2 * * ? *)", "cron(0/20 * * * ? *)", "cron(30 1-3 ? * TUE-THU *)", "cron(0 0 L * ? *)"];
+    let window =
+        |i: usize, minutes: u16| MaintenanceWindow::new(Cron::parse(crons[i]).unwrap(), minutes).unwrap();
+    let open_by_scan = |ws: &[MaintenanceWindow], t: u64| {
+        ws.iter().any(|w| {
+            let from = (t + 1).saturating_sub(u64::from(w.duration_minutes()) * 60).div_ceil(60) * 60;
+            (from..=t).step_by(60).any(|m| w.start().matches(Timestamp(m)))
+        })
+    };
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for _ in 0..100 {
+        let count = 1 + next(2) as usize;
+        let ws: Vec<MaintenanceWindow> =
+            (0..count).map(|_| window(next(4) as usize, [1, 20, 45, 90, 300][next(5) as usize])).collect();
+        let now = table::WINDOWS_BASE + next(3 * 86_400);
+        let at = rules::maintenance_window(&ws, Timestamp(now));
+        assert_eq!(at.open, open_by_scan(&ws, now), "at {now}");
+        let until = at.recheck.map_or(now + 6 * 3600, |r| r.secs().min(now + 6 * 3600));
+        assert!(until > now);
+        for t in (now.div_ceil(60) * 60..until).step_by(60) {
+            assert_eq!(open_by_scan(&ws, t), at.open, "from {now} to {until}, at {t}");
+        }
+    }
+}
+
 /// Where a schedule time is relative to `now`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum At {

@@ -52,7 +52,13 @@ fn vocabulary(inp: &[u8; 1024]) {
         c[13], c[14], c[15], c[16], c[17], c[18], c[19], c[20],
     ]));
     match iot_jobs_core::cron::Cron::parse(s) {
-        Ok(cron) => keep((cron.next_at_or_after(t), cron.matches(t))),
+        Ok(cron) => {
+            keep((cron.next_at_or_after(t), cron.matches(t)));
+            let minutes = u16::from_le_bytes([c[21], c[22]]);
+            if let Ok(w) = iot_jobs_core::config::MaintenanceWindow::new(cron, minutes) {
+                keep(rules::maintenance_window(&[w, w], t));
+            }
+        }
         Err(e) => {
             let mut out = Fmt::<128>::new();
             keep(core::fmt::Write::write_fmt(&mut out, format_args!("{e}")));

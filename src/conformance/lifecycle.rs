@@ -227,6 +227,93 @@ pub struct WindowRow {
     pub spec: &'static str,
 }
 
+/// One case of [`rules::maintenance_window`](crate::rules::maintenance_window): the windows
+/// (`startTime`, `durationInMinutes`), the instant in seconds after [`WINDOWS_BASE`], and the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct MaintenanceWindowRow {
+    /// The job's windows.
+    pub windows: &'static [(&'static str, u16)],
+    /// Seconds after [`WINDOWS_BASE`].
+    pub now: u64,
+    /// Some window is open.
+    pub open: bool,
+    /// When to ask again, in seconds after [`WINDOWS_BASE`].
+    pub recheck: Option<u64>,
+    /// Source.
+    pub spec: &'static str,
+}
+
+/// 2026-12-01T00:00:00Z, a Tuesday: the origin of [`MAINTENANCE_WINDOW`]'s instants.
+pub const WINDOWS_BASE: u64 = 1_796_083_200;
+
+const H: u64 = 3600;
+const DAILY_2AM: &[(&str, u16)] = &[("cron(0 2 * * ? *)", 60)];
+const TWO_DAILY: &[(&str, u16)] = &[("cron(0 2 * * ? *)", 60), ("cron(30 2 * * ? *)", 60)];
+
+/// Whether a job's maintenance windows are open (SPEC §2, `lim-scheduling`, AMBIG-26).
+pub const MAINTENANCE_WINDOW: [MaintenanceWindowRow; 9] = [
+    MaintenanceWindowRow {
+        windows: DAILY_2AM,
+        now: 2 * H - 1,
+        open: false,
+        recheck: Some(2 * H),
+        spec: "SPEC §2",
+    },
+    MaintenanceWindowRow {
+        windows: DAILY_2AM,
+        now: 2 * H,
+        open: true,
+        recheck: Some(3 * H),
+        spec: "SPEC §2",
+    },
+    MaintenanceWindowRow {
+        windows: DAILY_2AM,
+        now: 3 * H - 1,
+        open: true,
+        recheck: Some(3 * H),
+        spec: "SPEC §2",
+    },
+    MaintenanceWindowRow {
+        windows: DAILY_2AM,
+        now: 3 * H,
+        open: false,
+        recheck: Some(26 * H),
+        spec: "SPEC §2",
+    },
+    // Hourly windows of 90 minutes overlap: open throughout; the earliest running one ends first.
+    MaintenanceWindowRow {
+        windows: &[("cron(0 * * * ? *)", 90)],
+        now: H + 45 * 60,
+        open: true,
+        recheck: Some(2 * H + 30 * 60),
+        spec: "AMBIG-26",
+    },
+    MaintenanceWindowRow {
+        windows: TWO_DAILY,
+        now: 3 * H + 10 * 60,
+        open: true,
+        recheck: Some(3 * H + 30 * 60),
+        spec: "AMBIG-26",
+    },
+    MaintenanceWindowRow {
+        windows: TWO_DAILY,
+        now: 4 * H,
+        open: false,
+        recheck: Some(26 * H),
+        spec: "AMBIG-26",
+    },
+    // Only past occurrences: closed for good.
+    MaintenanceWindowRow {
+        windows: &[("cron(0 2 1 1 ? 2020)", 60)],
+        now: 0,
+        open: false,
+        recheck: None,
+        spec: "SPEC §2",
+    },
+    MaintenanceWindowRow { windows: &[], now: 0, open: false, recheck: None, spec: "SPEC §2" },
+];
+
 /// Maintenance windows (SPEC §2, AMBIG-13).
 pub const WINDOW: [WindowRow; 10] = [
     WindowRow { change: Window::Open, job: J::InProgress, outcome: BAD, becomes: None, spec: "SPEC §2" },

@@ -5,7 +5,7 @@
 //! The core never reads a clock: every function takes `now`.
 
 use super::{CancelJob, CancelScope};
-use crate::config::{RolloutRate, Schedule};
+use crate::config::{MaintenanceWindow, RolloutRate, Schedule};
 use crate::error::{InvalidRequest, Rejection};
 use crate::id::{StepTimeout, Timestamp};
 use crate::status::{ExecutionStatus, JobEndBehavior, JobStatus, terminal_execution};
@@ -102,6 +102,45 @@ pub fn rollout_batch(maximum_per_minute: Option<RolloutRate>) -> usize {
 #[must_use]
 pub const fn next_batch_at(now: Timestamp, targets_wait: bool) -> Timestamp {
     if targets_wait { now.saturating_add(ROLLOUT_PERIOD_SECS) } else { NEVER }
+}
+
+/// Whether a job's maintenance windows are open at some instant, and until when that holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct WindowAt {
+    /// Some window is open: an occurrence `o` of its start with `o <= now < o + duration`
+    /// (AMBIG-26).
+    pub open: bool,
+    /// The earliest later instant at which `open` may change: the end of the earliest running
+    /// occurrence, or the next start. `None` when no window runs or starts again (no occurrence
+    /// before 2200).
+    pub recheck: Option<Timestamp>,
+}
+
+/// Whether any of a job's maintenance windows is open at `now` (SPEC §2: IN_PROGRESS while one
+/// is, SCHEDULED between them; AMBIG-26 for overlapping occurrences and several windows). The
+/// host asks again at `recheck` and opens or closes the job's window when `open` changed
+/// ([`window`]).
+#[must_use]
+pub fn maintenance_window(windows: &[MaintenanceWindow], now: Timestamp) -> WindowAt {
+    let mut at = WindowAt { open: false, recheck: None };
+    for w in windows {
+        let len = u64::from(w.duration_minutes()).saturating_mul(60);
+        // The earliest occurrence that has not ended at `now`.
+        let from = now.secs().checked_sub(len).map_or(0, |s| s.saturating_add(1));
+        let change = match w.start().next_at_or_after(Timestamp(from)) {
+            Some(o) if o <= now => {
+                at.open = true;
+                Some(o.saturating_add(len))
+            }
+            next => next,
+        };
+        at.recheck = match (at.recheck, change) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    at
 }
 
 /// A maintenance window opening or closing for a job (SPEC §2, AMBIG-13).
