@@ -3,44 +3,22 @@
 #![allow(clippy::arithmetic_side_effects)]
 
 use iot_jobs_core::registry::{
-    Discard, Entry, ExecutionEntry, Growable, JobEntry, NewJob, PairEntry, Registry, Storage, Tables,
-    ThingEntry, Timer,
+    Discard, Entry, ExecutionEntry, Heap, JobEntry, NewJob, PairEntry, Registry, ThingEntry,
 };
 use iot_jobs_core::{ExecutionStatus, JobId, Plane, Policy, TargetSelection, ThingName, Timestamp};
-
-struct Heap {
-    executions: usize,
-}
-
-impl Storage for Heap {
-    type Jobs = Growable<Entry<JobEntry>>;
-    type Things = Growable<Entry<ThingEntry>>;
-    type Executions = Growable<Entry<ExecutionEntry>>;
-    type DetailsMap = Vec<u8>;
-    type Details = Growable<Entry<Vec<u8>>>;
-    type Pairs = Growable<Entry<PairEntry>>;
-    type Timers = Growable<Timer>;
-    type Index = Growable<u32>;
-
-    fn into_tables(self) -> Tables<Self> {
-        let x = self.executions;
-        Tables {
-            jobs: Growable::new(10_000),
-            things: Growable::new(100_000),
-            executions: Growable::new(x),
-            details: Growable::new(1_000),
-            pairs: Growable::new(x),
-            timers: Growable::new(x + 10_000),
-            index: Growable::new(2 * (x + 110_000)),
-        }
-    }
-}
 
 #[test]
 fn a_million_executions_in_host_memory() {
     const JOBS: usize = 1_000;
     const THINGS: usize = 1_000;
-    let mut r = Registry::new(Heap { executions: JOBS * THINGS }, Policy::DEFAULT);
+    let caps = Heap {
+        jobs: 10_000,
+        things: 100_000,
+        executions: JOBS * THINGS,
+        status_details: 1_000,
+        reserve: false,
+    };
+    let mut r = Registry::new(caps, Policy::DEFAULT);
     let things: Vec<ThingName> =
         (0..THINGS).map(|i| ThingName::new(&format!("thing-{i}")).unwrap()).collect();
     for t in &things {

@@ -1,4 +1,4 @@
-//! What the benchmarks share: a heap [`Storage`] over the core's [`Growable`] tables, a registry
+//! What the benchmarks share: the core's heap storage with every table reserved up front, a registry
 //! holding `1000 jobs × N things` executions, and the steady states each operation repeats in.
 //!
 //! Steady states (so that an operation can run millions of times at a fixed registry size):
@@ -9,10 +9,7 @@
 //!   job that targets [`BENCH_THINGS`] extra things, made and deleted outside the timed part;
 //! - `create_job` with one target: [`BENCH_THINGS`] jobs made (timed), then deleted (not timed).
 
-use iot_jobs_core::registry::{
-    Discard, Entry, ExecutionEntry, Growable, JobEntry, NewJob, PairEntry, Registry, Storage, Tables,
-    ThingEntry, Timer, Update,
-};
+use iot_jobs_core::registry::{Discard, Heap, NewJob, Registry, Update};
 use iot_jobs_core::{
     ExecutionNumber, ExecutionStatus, JobId, Plane, Policy, TargetSelection, ThingName, Timestamp,
 };
@@ -25,45 +22,6 @@ pub const SIZES: [usize; 4] = [1_000, 10_000, 100_000, 1_000_000];
 pub const BENCH_THINGS: usize = 64;
 /// How many pseudo-random executions the non-destructive operations cycle through.
 pub const KEYS: usize = 4_096;
-
-/// A table with memory for `cap` elements reserved up front, so that no timed operation pays
-/// for a reallocation (pages are only touched as the table fills).
-fn reserved<T>(cap: usize) -> Growable<T> {
-    Growable::reserved(cap).expect("memory for the benchmark tables")
-}
-
-/// Host memory for `executions` executions, plus room for the benchmarks' own jobs.
-pub struct Heap {
-    /// Executions (and pairs) the tables hold.
-    pub executions: usize,
-    /// Things.
-    pub things: usize,
-}
-
-impl Storage for Heap {
-    type Jobs = Growable<Entry<JobEntry>>;
-    type Things = Growable<Entry<ThingEntry>>;
-    type Executions = Growable<Entry<ExecutionEntry>>;
-    type DetailsMap = Vec<u8>;
-    type Details = Growable<Entry<Vec<u8>>>;
-    type Pairs = Growable<Entry<PairEntry>>;
-    type Timers = Growable<Timer>;
-    type Index = Growable<u32>;
-
-    fn into_tables(self) -> Tables<Self> {
-        let (x, t, j) = (self.executions, self.things, JOBS + 2 * BENCH_THINGS);
-        Tables {
-            jobs: reserved(j),
-            things: reserved(t),
-            executions: reserved(x),
-            details: reserved(16),
-            pairs: reserved(x),
-            timers: reserved(x),
-            // "At least twice as many as jobs + things + pairs".
-            index: reserved(2 * (j + t + x)),
-        }
-    }
-}
 
 /// A registry of `JOBS × things` executions and everything the operations need.
 pub struct World {
@@ -114,7 +72,15 @@ impl World {
             (0..BENCH_THINGS).map(|i| ThingName::new(&name("bench", i)).unwrap()).collect();
         let jobs: Vec<JobId> = (0..JOBS).map(|i| JobId::new(&name("job", i)).unwrap()).collect();
         let fresh: Vec<JobId> = (0..BENCH_THINGS).map(|i| JobId::new(&name("fresh", i)).unwrap()).collect();
-        let storage = Heap { executions: executions + 2 * BENCH_THINGS, things: n + BENCH_THINGS };
+        // Every table reserved up front: no timed operation pays for a reallocation (pages are
+        // only touched as the tables fill).
+        let storage = Heap {
+            jobs: JOBS + 2 * BENCH_THINGS,
+            things: n + BENCH_THINGS,
+            executions: executions + 2 * BENCH_THINGS,
+            status_details: 16,
+            reserve: true,
+        };
         let mut reg = Registry::new(storage, Policy::DEFAULT);
         for t in things.iter().chain(&bench_things) {
             reg.add_thing(t).unwrap();

@@ -1,9 +1,13 @@
-//! [`Growable`]: the heap-backed [`Slots`] for hosts with an allocator (feature `alloc`).
+//! [`Growable`]: the heap-backed [`Slots`] for hosts with an allocator (feature `alloc`), and
+//! [`Heap`], the [`Storage`] made of them.
 
 use alloc::collections::TryReserveError;
 use alloc::vec::Vec;
 
-use super::Slots;
+use super::entries::{ExecutionEntry, JobEntry, PairEntry, ThingEntry};
+use super::slab::Entry;
+use super::timers::Timer;
+use super::{Slots, Storage, Tables};
 
 /// A heap table that grows as it fills, up to a cap.
 ///
@@ -94,9 +98,101 @@ impl<T> Slots<T> for Growable<T> {
     }
 }
 
+/// [`Storage`] on the heap for hosts with an allocator: every table a [`Growable`] that grows as
+/// it fills, up to these caps, and statusDetails as `Vec<u8>`.
+///
+/// Derived sizes: one (job, thing) pair per execution, one timer per execution and per job, and
+/// twice as many index buckets as jobs, things and pairs together (plus the one that stays
+/// empty). The index is the one table allocated in full when the registry is made (a hash table
+/// does not grow); the others allocate as they fill. With `reserve`, every table is allocated in
+/// full up front (no reallocation later, for measurements); a table the allocator refuses then
+/// grows as it fills instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Heap {
+    /// Jobs, including those being deleted.
+    pub jobs: usize,
+    /// Things.
+    pub things: usize,
+    /// Executions, over all jobs.
+    pub executions: usize,
+    /// Stored statusDetails maps (one per execution that has one).
+    pub status_details: usize,
+    /// Allocate every table in full now.
+    pub reserve: bool,
+}
+
+impl Heap {
+    /// The index buckets for these caps: twice jobs + things + pairs, plus one.
+    #[must_use]
+    pub const fn index_buckets(&self) -> usize {
+        self.jobs
+            .saturating_add(self.things)
+            .saturating_add(self.executions)
+            .saturating_mul(2)
+            .saturating_add(1)
+    }
+
+    fn table<T>(&self, cap: usize) -> Growable<T> {
+        if self.reserve {
+            Growable::reserved(cap).unwrap_or_else(|_| Growable::new(cap))
+        } else {
+            Growable::new(cap)
+        }
+    }
+}
+
+impl Storage for Heap {
+    type Jobs = Growable<Entry<JobEntry>>;
+    type Things = Growable<Entry<ThingEntry>>;
+    type Executions = Growable<Entry<ExecutionEntry>>;
+    type DetailsMap = Vec<u8>;
+    type Details = Growable<Entry<Vec<u8>>>;
+    type Pairs = Growable<Entry<PairEntry>>;
+    type Timers = Growable<Timer>;
+    type Index = Growable<u32>;
+
+    fn into_tables(self) -> Tables<Self> {
+        Tables {
+            jobs: self.table(self.jobs),
+            things: self.table(self.things),
+            executions: self.table(self.executions),
+            details: self.table(self.status_details),
+            pairs: self.table(self.executions),
+            timers: self.table(self.executions.saturating_add(self.jobs)),
+            index: self.table(self.index_buckets()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn heap_sizes_every_table_from_the_caps() {
+        let caps = Heap { jobs: 3, things: 5, executions: 7, status_details: 2, reserve: false };
+        let t = caps.into_tables();
+        let got = |t: &Tables<Heap>| {
+            [
+                t.jobs.capacity(),
+                t.things.capacity(),
+                t.executions.capacity(),
+                t.details.capacity(),
+                t.pairs.capacity(),
+                t.timers.capacity(),
+                t.index.capacity(),
+            ]
+        };
+        assert_eq!(got(&t), [3, 5, 7, 2, 7, 10, 31]);
+        assert_eq!(t.executions.items.capacity(), 0, "grows as it fills");
+        let t = Heap { reserve: true, ..caps }.into_tables();
+        assert_eq!(got(&t), [3, 5, 7, 2, 7, 10, 31]);
+        assert!(t.executions.items.capacity() >= 7 && t.index.items.capacity() >= 31, "allocated up front");
+        let huge = Heap { jobs: usize::MAX, things: 1, executions: 1, status_details: 0, reserve: true };
+        assert_eq!(huge.index_buckets(), usize::MAX);
+        assert_eq!(huge.into_tables().jobs.items.capacity(), 0, "refused: grows as it fills instead");
+    }
 
     #[test]
     fn refuses_beyond_the_cap() {

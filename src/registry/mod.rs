@@ -61,12 +61,12 @@ use core::fmt;
 
 pub use self::entries::{ABORT_REASON, ExecutionEntry, JobEntry, PairEntry, ThingEntry};
 #[cfg(feature = "alloc")]
-pub use self::growable::Growable;
+pub use self::growable::{Growable, Heap};
 use self::index::Index;
 use self::slab::Slab;
 pub use self::slab::{Entry, Slots};
 pub use self::storage::{Fixed, Storage, Tables};
-use self::timers::Heap;
+use self::timers::Heap as TimerHeap;
 pub use self::timers::Timer;
 pub use self::types::{
     Advanced, Cursor, Discard, Event, EventSink, ExecutionHandle, JobHandle, NewJob, ProcessDetails,
@@ -89,7 +89,7 @@ pub struct Registry<S: Storage> {
     execs: Slab<ExecutionEntry, S::Executions>,
     details: Slab<S::DetailsMap, S::Details>,
     pairs: Slab<PairEntry, S::Pairs>,
-    timers: Heap<S::Timers>,
+    timers: TimerHeap<S::Timers>,
     index: Index<S::Index>,
     /// Jobs in DELETION_IN_PROGRESS and when their deletion is due (at most 10, SPEC §6).
     deleting: heapless::Vec<(entries::JobIx, Timestamp), { rules::MAX_JOBS_DELETING }>,
@@ -127,7 +127,7 @@ impl<S: Storage> Registry<S> {
             execs: Slab::new(t.executions),
             details: Slab::new(t.details),
             pairs: Slab::new(t.pairs),
-            timers: Heap::new(t.timers),
+            timers: TimerHeap::new(t.timers),
             index: Index::new(t.index),
             deleting: heapless::Vec::new(),
             deletion_delay: 0,
