@@ -187,6 +187,32 @@ async fn oversized_and_unreadable_bodies_are_refused_before_they_are_read() {
     assert_eq!(names, ["t100"]);
 }
 
+/// Connections beyond `--max-connections` wait (in the listen backlog) until one closes; they
+/// are then served.
+#[tokio::test]
+async fn connections_beyond_the_cap_wait_for_a_free_slot() {
+    let e = start(|c| {
+        c.max_connections = 4;
+        c.header_timeout = Duration::from_secs(600);
+    })
+    .await;
+    let mut stalled = Vec::new();
+    for _ in 0..4 {
+        let mut s = TcpStream::connect(e.server.addr).await.unwrap();
+        s.write_all(b"POST /things/s HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+        stalled.push(s);
+    }
+    // All four slots are taken: a fifth connection is not served (a wait, never a speed).
+    let fifth = reqwest::Client::builder().timeout(Duration::from_secs(1)).build().unwrap();
+    let waited = fifth.get(format!("{}/_emulator/clock", e.url)).send().await;
+    assert!(waited.is_err_and(|err| err.is_timeout()), "a fifth connection was served");
+    // One slot frees: the next connection is served.
+    stalled.pop();
+    let fresh = reqwest::Client::builder().timeout(PATIENCE).build().unwrap();
+    let got = fresh.get(format!("{}/_emulator/clock", e.url)).send().await.unwrap();
+    assert_eq!(got.status(), 200);
+}
+
 #[tokio::test]
 async fn a_body_sent_too_slowly_gets_408() {
     let e = start(|c| c.body_timeout = Duration::from_millis(300)).await;

@@ -7,6 +7,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -96,10 +97,11 @@ fn state_args(path: &Path) -> Vec<String> {
     vec!["--state-file".into(), path.display().to_string()]
 }
 
-/// A state file named `x.tmp` survives SIGKILLs during saves: after every kill it loads, and it
+/// A state file named `x.tmp` is never written in place (every save replaces it whole, by a
+/// rename: a new inode) and survives SIGKILLs during saves: after every kill it loads, and it
 /// holds every change that was acknowledged before the kill. (When the temporary file was the
-/// path with its extension replaced by `tmp`, it was the state file itself, truncated by every
-/// save.)
+/// path with its extension replaced by `tmp`, it was the state file itself, truncated and
+/// rewritten by every save, so a kill during a save emptied it.)
 #[test]
 fn a_state_file_named_like_a_temporary_file_survives_kills_during_saves() {
     let dir = temp_dir("kill-tmp");
@@ -112,8 +114,10 @@ fn a_state_file_named_like_a_temporary_file_survives_kills_during_saves() {
         assert_eq!(request(e.addr, "POST", "/things/t", "{}").map(|r| r.0), Some(200));
         let doc = "x".repeat(32_000);
         for j in 0..32 {
+            let inode = std::fs::metadata(&path).unwrap().ino();
             let body = format!(r#"{{"targets":["{ARN}:thing/t"],"document":"{doc}"}}"#);
             assert_eq!(request(e.addr, "PUT", &format!("/jobs/j{j}"), &body).map(|r| r.0), Some(200));
+            assert_ne!(std::fs::metadata(&path).unwrap().ino(), inode, "the state file was written in place");
         }
     }
     let mut acknowledged: Vec<String> = Vec::new();
@@ -148,6 +152,12 @@ fn a_state_file_named_like_a_temporary_file_survives_kills_during_saves() {
         let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         assert!(len > 1_000_000, "round {round}: the state file has {len} bytes");
     }
+    // A clean stop leaves no temporary file behind.
+    let mut e = spawn(emulator(&args));
+    assert!(Command::new("kill").args(["-TERM", &e.child.id().to_string()]).status().unwrap().success());
+    assert!(wait_exit(&mut e.child, PATIENCE).is_some_and(|s| s.success()));
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|f| f.unwrap().file_name()).collect();
+    assert_eq!(files, ["x.tmp"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
