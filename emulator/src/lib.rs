@@ -168,6 +168,8 @@ impl App {
             Ok(()) => {
                 st.generation = st.generation.saturating_add(1);
                 saver.rolled_back(st.generation);
+                // The deadlines may have changed with the state.
+                self.wake.notify_one();
                 tracing::warn!(
                     generation,
                     "state rolled back to the last state saved in {}",
@@ -345,7 +347,11 @@ fn spawn_listener(
             };
             let stream = tokio::select! {
                 r = listener.accept() => match r {
-                    Ok((stream, _)) => stream,
+                    Ok((stream, _)) => {
+                        // Small JSON answers: no Nagle delay on keep-alive connections.
+                        let _ = stream.set_nodelay(true);
+                        stream
+                    }
                     Err(e) => {
                         // Out of file descriptors and the like: wait a little, keep serving.
                         tracing::warn!("cannot accept a connection: {e}");

@@ -326,7 +326,7 @@ async fn the_largest_accepted_input_is_saved_and_loaded() {
         c.state_file = Some(path.clone());
         c.body_limit = 8 << 20;
     };
-    let first = start(big.clone()).await;
+    let first = start(big).await;
     let attrs: serde_json::Map<String, Value> =
         (0..50).map(|i| (format!("{i:0>128}"), json!(format!("{i:=>800}")))).collect();
     let payload = json!({"attributes": attrs});
