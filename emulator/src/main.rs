@@ -107,6 +107,7 @@ async fn main() -> std::process::ExitCode {
         body_timeout: Duration::from_millis(args.body_timeout_ms),
         shutdown_timeout: Duration::from_millis(args.shutdown_timeout_ms),
     };
+    let signals = Signals::install();
     let server = match iot_jobs_emulator::start(config).await {
         Ok(s) => s,
         Err(e) => {
@@ -133,7 +134,7 @@ async fn main() -> std::process::ExitCode {
     );
     let _ = out.flush();
     drop(out);
-    wait_for_signal().await;
+    signals.wait().await;
     tracing::info!("shutting down");
     match server.shutdown().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -144,24 +145,37 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGINT (Ctrl-C) and SIGTERM, caught from the moment this is made (before the address is
+/// printed, so a supervisor that signals as soon as it reads it gets a graceful stop).
+struct Signals {
     #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let streams =
+                signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)));
+            Signals { streams: streams.ok() }
+        }
+        #[cfg(not(unix))]
+        {
+            Signals {}
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut int, mut term)) = self.streams {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
