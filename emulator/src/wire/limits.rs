@@ -70,6 +70,14 @@ fn text(
     Ok(())
 }
 
+/// A list or map member of at most `max` items.
+fn count(member: &str, len: usize, max: usize, items: &str) -> Result<(), ApiError> {
+    if len > max {
+        return Err(ApiError::invalid(format!("{member} holds {len} {items}; at most {max} are allowed")));
+    }
+    Ok(())
+}
+
 /// An integer member in `min..=max`.
 fn range(member: &str, v: i64, min: i64, max: i64) -> Result<(), ApiError> {
     if v < min || v > max {
@@ -101,12 +109,7 @@ fn not_other(c: char) -> bool {
 /// `attributePayload.attributes`: at most [`MAX_ATTRIBUTES`] pairs of `AttributeName` (1 to 128
 /// of `[a-zA-Z0-9_.,@/:#-]`) and `AttributeValue` (at most 800 of `[a-zA-Z0-9_.,@/:#=\[\]-]`).
 pub fn attributes(map: &StringMap) -> Result<(), ApiError> {
-    if map.len() > MAX_ATTRIBUTES {
-        return Err(ApiError::invalid(format!(
-            "attributePayload.attributes holds {} attributes; at most {MAX_ATTRIBUTES} are allowed",
-            map.len()
-        )));
-    }
+    count("attributePayload.attributes", map.len(), MAX_ATTRIBUTES, "attributes")?;
     for (k, v) in map {
         text("attributePayload.attributes name", k, 1, 128, attribute_name_char, "[a-zA-Z0-9_.,@/:#-]")?;
         text(
@@ -210,12 +213,7 @@ pub fn job_configs(c: &JobConfigs) -> Result<(), ApiError> {
         rollout(r)?;
     }
     if let Some(w) = c.scheduling_config.as_ref().and_then(|s| s.maintenance_windows.as_ref()) {
-        if w.len() > MAX_WINDOWS {
-            return Err(ApiError::invalid(format!(
-                "schedulingConfig.maintenanceWindows holds {} windows; at most {MAX_WINDOWS} are allowed",
-                w.len()
-            )));
-        }
+        count("schedulingConfig.maintenanceWindows", w.len(), MAX_WINDOWS, "windows")?;
         w.iter().try_for_each(window)?;
     }
     Ok(())
@@ -239,12 +237,7 @@ fn tag(t: &Tag) -> Result<(), ApiError> {
 /// `tags` (CreateJob, CreateThingGroup): at most [`MAX_TAGS`], each within the model's bounds.
 pub fn tags(tags: Option<&[Tag]>) -> Result<(), ApiError> {
     let Some(tags) = tags else { return Ok(()) };
-    if tags.len() > MAX_TAGS {
-        return Err(ApiError::invalid(format!(
-            "tags holds {} tags; at most {MAX_TAGS} are allowed",
-            tags.len()
-        )));
-    }
+    count("tags", tags.len(), MAX_TAGS, "tags")?;
     tags.iter().try_for_each(tag)
 }
 
@@ -257,24 +250,14 @@ pub fn create_job(input: &CreateJobIn) -> Result<(), ApiError> {
     job_configs(&input.configs)?;
     tags(input.tags.as_deref())?;
     if let Some(p) = &input.document_parameters {
-        if p.len() > MAX_TAGS {
-            return Err(ApiError::invalid(format!(
-                "documentParameters holds {} parameters; at most {MAX_TAGS} are allowed",
-                p.len()
-            )));
-        }
+        count("documentParameters", p.len(), MAX_TAGS, "parameters")?;
         for (k, v) in p {
             text("documentParameters key", k, 1, 128, parameter_key_char, "[a-zA-Z0-9_-]")?;
             text("documentParameters value", v, 1, 30_720, not_other, "[^\\p{C}]")?;
         }
     }
     if let Some(v) = &input.destination_package_versions {
-        if v.len() > MAX_TAGS {
-            return Err(ApiError::invalid(format!(
-                "destinationPackageVersions holds {} ARNs; at most {MAX_TAGS} are allowed",
-                v.len()
-            )));
-        }
+        count("destinationPackageVersions", v.len(), MAX_TAGS, "ARNs")?;
         v.iter().try_for_each(|a| arn("destinationPackageVersions", a))?;
     }
     if let Some(a) = &input.job_template_arn {
