@@ -298,6 +298,8 @@ async fn out_of_range_values_are_refused_naming_member_and_limit() {
     e.ctl("PATCH", "/jobs/j", exp(1001, 2.0)).await.invalid(&["baseRatePerMinute", "from 1 to 1000"]);
     e.ctl("PATCH", "/jobs/j", exp(10, 1.05)).await.invalid(&["incrementFactor", "1.1 to 5"]);
     e.ctl("PATCH", "/jobs/j", exp(10, 1.55)).await.invalid(&["incrementFactor", "one decimal"]);
+    let source = json!({"targets": [format!("{ARN}:thing/t")], "documentSource": "s".repeat(1351)});
+    e.ctl("PUT", "/jobs/j3", source).await.invalid(&["documentSource", "1 to 1350"]);
     let presigned =
         json!({"presignedUrlConfig": {"roleArn": "arn:aws:iam::123456789012:role/r", "expiresInSec": 59}});
     e.ctl("PATCH", "/jobs/j", presigned).await.invalid(&["expiresInSec", "from 60 to 3600"]);

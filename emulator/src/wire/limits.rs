@@ -263,6 +263,9 @@ pub fn create_job(input: &CreateJobIn) -> Result<(), ApiError> {
     if let Some(a) = &input.job_template_arn {
         arn("jobTemplateArn", a)?;
     }
+    if let Some(d) = &input.document_source {
+        text("documentSource", d, 1, 1350, |_| true, "any character")?;
+    }
     Ok(())
 }
 
