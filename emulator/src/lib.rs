@@ -441,13 +441,14 @@ fn error(e: &ApiError, request_id: u64) -> Response {
 /// `Content-Length` over the limit is refused before anything is read (so a client that sent
 /// `Expect: 100-continue` gets 413, not `100 Continue`); a body that grows over the limit is
 /// 413; a body that cannot be read (malformed chunked encoding, a connection closed early) is
-/// 400; a body not in within `timeout` is 408.
+/// 400; a body not in within `timeout` is 408. With a 413, the body not read is handed back, to
+/// be drained while the answer goes out (see [`drain`]).
 async fn read_body(
     headers: &axum::http::HeaderMap,
-    body: Body,
+    mut body: Body,
     limit: usize,
     timeout: Duration,
-) -> Result<axum::body::Bytes, ApiError> {
+) -> Result<axum::body::Bytes, (ApiError, Option<Body>)> {
     let too_large = || ApiError {
         status: 413,
         name: "RequestEntityTooLargeException",
@@ -456,19 +457,48 @@ async fn read_body(
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX)) {
-        return Err(too_large());
+        return Err((too_large(), Some(body)));
     }
-    let read = http_body_util::BodyExt::collect(http_body_util::Limited::new(body, limit));
-    match tokio::time::timeout(timeout, read).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(too_large()),
-        Ok(Err(e)) => Err(ApiError::invalid(format!("the request body cannot be read: {e}"))),
-        Err(_) => Err(ApiError {
-            status: 408,
-            name: "RequestTimeoutException",
-            message: format!("the request body was not received within {} ms", timeout.as_millis()),
-        }),
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut bytes = Vec::new();
+    loop {
+        match tokio::time::timeout_at(deadline, http_body_util::BodyExt::frame(&mut body)).await {
+            Ok(None) => return Ok(bytes.into()),
+            Ok(Some(Ok(frame))) => {
+                let Some(data) = frame.data_ref() else { continue };
+                if bytes.len().saturating_add(data.len()) > limit {
+                    return Err((too_large(), Some(body)));
+                }
+                bytes.extend_from_slice(data);
+            }
+            Ok(Some(Err(e))) => {
+                return Err((ApiError::invalid(format!("the request body cannot be read: {e}")), None));
+            }
+            Err(_) => {
+                let m = format!("the request body was not received within {} ms", timeout.as_millis());
+                return Err((ApiError { status: 408, name: "RequestTimeoutException", message: m }, None));
+            }
+        }
     }
+}
+
+/// Reads and drops what a client still sends of a refused body (at most `cap` bytes, for at
+/// most `timeout`) while its 413 goes out: closing a connection with unread data resets it, and
+/// a client that writes its whole body before reading (most do) would lose the answer. Not for
+/// `Expect: 100-continue`, whose client sends nothing more (reading would send `100 Continue`).
+fn drain(mut body: Body, timeout: Duration, cap: usize) {
+    tokio::spawn(async move {
+        let mut seen = 0usize;
+        let _ = tokio::time::timeout(timeout, async {
+            while let Some(Ok(frame)) = http_body_util::BodyExt::frame(&mut body).await {
+                seen = seen.saturating_add(frame.data_ref().map_or(0, axum::body::Bytes::len));
+                if seen > cap {
+                    break;
+                }
+            }
+        })
+        .await;
+    });
 }
 
 /// Every request: route, read the body, run the operation under the lock, save, render.
@@ -505,7 +535,11 @@ async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Re
     };
     let body = match read_body(&parts.headers, body, app.body_limit, app.body_timeout).await {
         Ok(b) => b,
-        Err(e) => {
+        Err((e, rest)) => {
+            let expects = parts.headers.get(header::EXPECT).is_some();
+            if let (Some(rest), false) = (rest, expects) {
+                drain(rest, app.body_timeout, app.body_limit.saturating_mul(8));
+            }
             let mut r = error(&e, id);
             // The rest of the body is not read: the connection cannot carry another request.
             r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
