@@ -4,22 +4,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
+mod reliability_common;
+
 use std::time::Duration;
 
 use iot_jobs_emulator::clock::ClockMode;
 use iot_jobs_emulator::state::Caps;
 use iot_jobs_emulator::{Config, Server};
+use reliability_common::{ARN, CONTROL, PATIENCE, temp_dir};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-const CONTROL: &str =
-    "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iot/aws4_request, SignedHeaders=host, Signature=00";
-const ARN: &str = "arn:aws:iot:us-east-1:123456789012";
-
-/// Generous bound for an answer that must come (it fails the test, it measures nothing).
-const PATIENCE: Duration = Duration::from_secs(60);
 
 struct Emu {
     server: Server,
@@ -81,14 +76,6 @@ impl Emu {
     async fn get(&self, path: &str) -> Got {
         self.send("GET", path, None).await
     }
-}
-
-/// A fresh directory under the system's temporary directory.
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("iot-jobs-emulator-rel-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// Sends `request` on a new connection and returns what the server answered until it closed

@@ -5,20 +5,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod reliability_common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_iot-jobs-emulator");
-const CONTROL: &str =
-    "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iot/aws4_request, SignedHeaders=host, Signature=00";
-const ARN: &str = "arn:aws:iot:us-east-1:123456789012";
+use reliability_common::{ARN, CONTROL, PATIENCE, temp_dir};
 
-/// Generous bound for what must happen (it fails the test, it measures nothing).
-const PATIENCE: Duration = Duration::from_secs(60);
+const BIN: &str = env!("CARGO_BIN_EXE_iot-jobs-emulator");
 
 /// A child emulator and the address it listens on.
 struct Emu {
@@ -84,13 +82,6 @@ fn wait_exit(child: &mut Child, within: Duration) -> Option<ExitStatus> {
         std::thread::sleep(Duration::from_millis(20));
     }
     None
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("iot-jobs-emulator-relp-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 fn state_args(path: &Path) -> Vec<String> {
