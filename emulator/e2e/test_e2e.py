@@ -457,6 +457,41 @@ class E2E(unittest.TestCase):
                 proc.kill()
                 proc.wait()
 
+    def test_bounded_input_and_the_last_timestamp(self):
+        # What botocore sends unchecked (lengths, patterns, maxima) is refused by the service's
+        # bounds, as the modeled InvalidRequestException naming the member.
+        with self.assertRaises(self.iot.exceptions.InvalidRequestException) as ctx:
+            self.iot.create_thing(thingName="t", attributePayload={"attributes": {"k": "v" * 801}})
+        self.assertIn("800", ctx.exception.response["Error"]["Message"])
+        with self.assertRaises(self.iot.exceptions.InvalidRequestException):
+            self.iot.create_thing(thingName="t", thingTypeName="no spaces")
+        self.things("t")
+        self.job("j", [thing_arn("t")])
+        with self.assertRaises(self.iot.exceptions.InvalidRequestException) as ctx:
+            self.iot.update_job(jobId="j", jobExecutionsRolloutConfig={"maximumPerMinute": 1001})
+        self.assertIn("maximumPerMinute", ctx.exception.response["Error"]["Message"])
+        with self.assertRaises(self.iot.exceptions.InvalidRequestException):
+            self.iot.update_job(jobId="j", presignedUrlConfig={"roleArn": "arn:aws:iam::123456789012:role/r", "expiresInSec": 4000})
+        self.iot.update_job(jobId="j", presignedUrlConfig={"roleArn": "arn:aws:iam::123456789012:role/r", "expiresInSec": 3600})
+        self.assertEqual(self.iot.describe_job(jobId="j")["job"]["presignedUrlConfig"]["expiresInSec"], 3600)
+        # The clock goes up to the last second a timestamp can express, and botocore parses it.
+        proc, url = start_emulator("--clock", "manual", "--log-level", "warn")
+        try:
+            iot, _ = clients(url)
+            now = admin("GET", "/_emulator/clock", url=url)["now"]
+            self.assertEqual(admin("POST", "/_emulator/clock", {"advanceSeconds": 253402300799 - now}, url=url)["now"], 253402300799)
+            req = urllib.request.Request(url + "/_emulator/clock", method="POST", data=json.dumps({"advanceSeconds": 1}).encode())
+            with self.assertRaises(urllib.error.HTTPError) as ctx:
+                urllib.request.urlopen(req)
+            self.assertEqual(ctx.exception.code, 400)
+            iot.create_thing(thingName="t")
+            iot.create_job(jobId="j", targets=[thing_arn("t")], document="{}")
+            created = iot.describe_job(jobId="j")["job"]["createdAt"]
+            self.assertEqual((created.year, created.month, created.day, created.second), (9999, 12, 31, 59))
+        finally:
+            proc.kill()
+            proc.wait()
+
     # ---- time: the core's Registry::advance, driven by the manual clock ----------------------------
 
     def advance(self, secs):

@@ -23,6 +23,10 @@ pub enum Clock {
     Manual(u64),
 }
 
+/// The last second timestamps can express (9999-12-31T23:59:59Z: botocore parses years up to
+/// 9999); the manual clock goes no further.
+pub const MAX_TIME: u64 = 253_402_300_799;
+
 /// Seconds since the epoch, now.
 pub fn system_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
@@ -54,12 +58,22 @@ impl Clock {
     }
 
     /// Moves a manual clock forward; a system clock cannot be moved.
-    pub fn advance(&mut self, secs: u64) -> Result<Timestamp, &'static str> {
+    ///
+    /// # Errors
+    /// The system clock; a move past [`MAX_TIME`] (the clock stays where it is).
+    pub fn advance(&mut self, secs: u64) -> Result<Timestamp, String> {
         match self {
             Clock::System => {
-                Err("the clock is the system clock; start the emulator with --clock manual to move it")
+                Err("the clock is the system clock; start the emulator with --clock manual to move it".into())
             }
             Clock::Manual(t) => {
+                let room = MAX_TIME.saturating_sub(*t);
+                if secs > room {
+                    return Err(format!(
+                        "advanceSeconds {secs} would move the clock past 9999-12-31T23:59:59Z \
+                         ({MAX_TIME}, the last time a timestamp can express); at most {room} is allowed now"
+                    ));
+                }
                 *t = t.saturating_add(secs);
                 Ok(Timestamp(*t))
             }

@@ -21,9 +21,12 @@ use axum::body::Body;
 use axum::extract::{Request, State as Ext};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::{JoinHandle, JoinSet};
 
 use crate::clock::{Clock, ClockMode};
 use crate::persist::Saver;
@@ -33,6 +36,20 @@ use crate::wire::{ApiError, Arns};
 
 /// The largest request body accepted (1 MiB); a larger one gets 413.
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
+
+/// Most connections served at once, by default; more wait in the listen backlog.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 512;
+
+/// How long a client has to send a request's headers (and how long an idle connection stays
+/// open), by default.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a client has to send a request's body once its headers are in, by default.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a shutdown waits for the requests in flight, by default, before closing their
+/// connections.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How the emulator runs.
 #[derive(Debug, Clone)]
@@ -55,6 +72,14 @@ pub struct Config {
     pub caps: Caps,
     /// Largest request body in bytes.
     pub body_limit: usize,
+    /// Most connections served at once (per listener); more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Time to send a request's headers; also the longest an idle connection stays open.
+    pub header_timeout: Duration,
+    /// Time to send a request's body once its headers are in (longer: 408).
+    pub body_timeout: Duration,
+    /// Time a shutdown waits for the requests in flight before closing their connections.
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for Config {
@@ -69,6 +94,10 @@ impl Default for Config {
             state_file: None,
             caps: Caps::default(),
             body_limit: DEFAULT_BODY_LIMIT,
+            max_connections: DEFAULT_MAX_CONNECTIONS as usize,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         }
     }
 }
@@ -82,6 +111,7 @@ struct App {
     /// Wakes the system-clock task when a deadline may have changed.
     wake: Notify,
     body_limit: usize,
+    body_timeout: Duration,
     request_ids: AtomicU64,
 }
 
@@ -96,17 +126,61 @@ impl App {
         self.saver.as_ref().map(|_| (st.generation, persist::encode(st)))
     }
 
-    /// Saves off the async workers; returns an error message if the state could not be saved.
+    /// Saves off the async workers; returns an error message if the state could not be saved,
+    /// after rolling the state back to the last one saved (an error answer means nothing
+    /// changed).
     async fn save(self: &Arc<Self>, pending: Option<(u64, Result<Vec<u8>, String>)>) -> Result<(), String> {
         let Some((generation, bytes)) = pending else { return Ok(()) };
-        let bytes = bytes?;
-        let app = Arc::clone(self);
-        let res = tokio::task::spawn_blocking(move || app.saver.as_ref().map(|s| s.write(generation, bytes)))
-            .await
-            .map_err(|e| e.to_string())?;
-        match res {
-            Some(Err(e)) => Err(format!("cannot save the state file: {e}")),
-            Some(Ok(())) | None => Ok(()),
+        let Some(saver) = &self.saver else { return Ok(()) };
+        let result = match bytes {
+            Ok(bytes) => {
+                let app = Arc::clone(self);
+                tokio::task::spawn_blocking(move || {
+                    app.saver.as_ref().map_or(Ok(()), |s| s.write(generation, bytes))
+                })
+                .await
+                .unwrap_or_else(|e| {
+                    saver.poison();
+                    Err(format!("cannot save the state file {}: {e}", saver.path().display()))
+                })
+            }
+            Err(e) => {
+                saver.poison();
+                Err(e)
+            }
+        };
+        if result.is_err() {
+            self.roll_back();
+        }
+        result
+    }
+
+    /// After a failed save: puts the state back to the last one saved, once (the first request
+    /// to get here does it), and lets the saver accept writes of the following generations.
+    fn roll_back(&self) {
+        let Some(saver) = &self.saver else { return };
+        let mut st = self.lock();
+        if !saver.failed() {
+            return;
+        }
+        let (generation, bytes) = saver.last_written();
+        match persist::restore_into(&bytes, &mut st) {
+            Ok(()) => {
+                st.generation = st.generation.saturating_add(1);
+                saver.rolled_back(st.generation);
+                // The deadlines may have changed with the state.
+                self.wake.notify_one();
+                tracing::warn!(
+                    generation,
+                    "state rolled back to the last state saved in {}",
+                    saver.path().display()
+                );
+            }
+            // Not expected (the bytes are the emulator's own): every later change is refused.
+            Err(e) => tracing::error!(
+                "cannot roll back to the last state saved in {}: {e}; changes are refused until a restart",
+                saver.path().display()
+            ),
         }
     }
 }
@@ -141,6 +215,7 @@ impl Server {
 /// Loads the state, binds the listeners and starts serving.
 pub async fn start(config: Config) -> Result<Server, BoxError> {
     let arns = Arns { region: config.region.clone(), account: config.account_id.clone() };
+    check_caps(config.caps)?;
     let loaded = match &config.state_file {
         Some(path) => persist::load(path, config.caps, config.clock, arns.clone(), config.deletion_delay)?,
         None => None,
@@ -154,6 +229,7 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         saver: config.state_file.clone().map(Saver::new),
         wake: Notify::new(),
         body_limit: config.body_limit,
+        body_timeout: config.body_timeout,
         request_ids: AtomicU64::new(0),
     });
     if let Some(path) = &config.state_file {
@@ -167,14 +243,18 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     }
     let (stop, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
-    let listener = TcpListener::bind(config.addr).await?;
+    let bind = |a: SocketAddr| async move {
+        TcpListener::bind(a).await.map_err(|e| format!("cannot listen on {a}: {e}"))
+    };
+    let listener = bind(config.addr).await?;
     let addr = listener.local_addr()?;
-    tasks.push(spawn_listener(listener, Arc::clone(&app), false, stop_rx.clone()));
+    let conn = ConnLimits::from(&config);
+    tasks.push(spawn_listener(listener, Arc::clone(&app), false, stop_rx.clone(), conn));
     let data_addr = match config.data_addr {
         Some(a) => {
-            let l = TcpListener::bind(a).await?;
+            let l = bind(a).await?;
             let a = l.local_addr()?;
-            tasks.push(spawn_listener(l, Arc::clone(&app), true, stop_rx.clone()));
+            tasks.push(spawn_listener(l, Arc::clone(&app), true, stop_rx.clone(), conn));
             Some(a)
         }
         None => None,
@@ -185,21 +265,128 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     Ok(Server { addr, data_addr, app, stop, tasks })
 }
 
+/// Connection handling of a listener (from [`Config`]).
+#[derive(Debug, Clone, Copy)]
+struct ConnLimits {
+    max: usize,
+    header_timeout: Duration,
+    shutdown_timeout: Duration,
+}
+
+impl From<&Config> for ConnLimits {
+    fn from(c: &Config) -> Self {
+        ConnLimits {
+            max: c.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+            header_timeout: c.header_timeout,
+            shutdown_timeout: c.shutdown_timeout,
+        }
+    }
+}
+
+/// Refuses caps whose tables cannot be allocated: the registry's index (two buckets of four
+/// bytes per job, thing and execution) is allocated when the registry is made, so a cap too
+/// large for the memory is a clear error at start instead of an abort.
+fn check_caps(caps: Caps) -> Result<(), String> {
+    let flags = "--max-jobs, --max-things and --max-executions";
+    let buckets = caps
+        .jobs
+        .checked_add(caps.things)
+        .and_then(|n| n.checked_add(caps.executions))
+        .and_then(|n| n.checked_mul(2))
+        .and_then(|n| n.checked_add(1));
+    let bytes = buckets.and_then(|n| n.checked_mul(std::mem::size_of::<u32>()));
+    let (Some(buckets), Some(bytes)) = (buckets, bytes) else {
+        return Err(format!("the caps ({flags}) are too large to count: lower them"));
+    };
+    let too_large = |available: &str| {
+        format!(
+            "the caps ({flags}: {} + {} + {}) need an index of {bytes} bytes allocated at start, \
+             more than {available}: lower them",
+            caps.jobs, caps.things, caps.executions
+        )
+    };
+    if let Some(total) = physical_memory()
+        && u64::try_from(bytes).unwrap_or(u64::MAX) > total
+    {
+        return Err(too_large(&format!("the {total} bytes of memory of this machine")));
+    }
+    let mut probe: Vec<u32> = Vec::new();
+    probe.try_reserve_exact(buckets).map_err(|_| too_large("the allocator can give"))?;
+    Ok(())
+}
+
+/// The machine's memory in bytes, where the system says (`MemTotal` in `/proc/meminfo`).
+fn physical_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
+/// Accepts connections while fewer than `limits.max` are open (the others wait in the listen
+/// backlog, holding no file descriptor of the emulator) and serves each with HTTP/1.1 and a
+/// header read timeout. On stop: stops accepting, lets every connection finish the request in
+/// flight, and closes what is still open after `limits.shutdown_timeout`.
 fn spawn_listener(
     listener: TcpListener,
     app: Arc<App>,
     data_only: bool,
     mut stop: watch::Receiver<bool>,
+    limits: ConnLimits,
 ) -> JoinHandle<()> {
     let router = Router::new().fallback(serve).with_state((app, data_only));
+    let slots = Arc::new(Semaphore::new(limits.max));
     tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stop.wait_for(|s| *s).await;
-        };
-        if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
-            tracing::error!("listener failed: {e}");
+        let graceful = GracefulShutdown::new();
+        let mut conns = JoinSet::new();
+        loop {
+            while conns.try_join_next().is_some() {}
+            let slot = tokio::select! {
+                s = Arc::clone(&slots).acquire_owned() => match s { Ok(s) => s, Err(_) => break },
+                () = stopped(&mut stop) => break,
+            };
+            let stream = tokio::select! {
+                r = listener.accept() => match r {
+                    Ok((stream, _)) => {
+                        // Small JSON answers: no Nagle delay on keep-alive connections.
+                        let _ = stream.set_nodelay(true);
+                        stream
+                    }
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait a little, keep serving.
+                        tracing::warn!("cannot accept a connection: {e}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                },
+                () = stopped(&mut stop) => break,
+            };
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+            let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(router.clone()));
+            let conn = graceful.watch(conn);
+            conns.spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!("connection: {e}");
+                }
+                drop(slot);
+            });
         }
+        drop(listener);
+        if tokio::time::timeout(limits.shutdown_timeout, graceful.shutdown()).await.is_err() {
+            tracing::warn!(
+                open = conns.len(),
+                "connections still open {} ms after the shutdown began: closing them",
+                limits.shutdown_timeout.as_millis()
+            );
+        }
+        conns.shutdown().await;
     })
+}
+
+/// Returns once `stop` is set.
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
 }
 
 /// With the system clock: sleeps until the registry's next deadline and applies what is due.
@@ -250,6 +437,70 @@ fn error(e: &ApiError, request_id: u64) -> Response {
     respond(e.status, e.body(), Some(e.name), request_id)
 }
 
+/// Reads a request body of at most `limit` bytes within `timeout`. A declared
+/// `Content-Length` over the limit is refused before anything is read (so a client that sent
+/// `Expect: 100-continue` gets 413, not `100 Continue`); a body that grows over the limit is
+/// 413; a body that cannot be read (malformed chunked encoding, a connection closed early) is
+/// 400; a body not in within `timeout` is 408. With a 413, the body not read is handed back, to
+/// be drained while the answer goes out (see [`drain`]).
+async fn read_body(
+    headers: &axum::http::HeaderMap,
+    mut body: Body,
+    limit: usize,
+    timeout: Duration,
+) -> Result<axum::body::Bytes, (ApiError, Option<Body>)> {
+    let too_large = || ApiError {
+        status: 413,
+        name: "RequestEntityTooLargeException",
+        message: format!("the request body is larger than {limit} bytes (--max-body-bytes)"),
+    };
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX)) {
+        return Err((too_large(), Some(body)));
+    }
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut bytes = Vec::new();
+    loop {
+        match tokio::time::timeout_at(deadline, http_body_util::BodyExt::frame(&mut body)).await {
+            Ok(None) => return Ok(bytes.into()),
+            Ok(Some(Ok(frame))) => {
+                let Some(data) = frame.data_ref() else { continue };
+                if bytes.len().saturating_add(data.len()) > limit {
+                    return Err((too_large(), Some(body)));
+                }
+                bytes.extend_from_slice(data);
+            }
+            Ok(Some(Err(e))) => {
+                return Err((ApiError::invalid(format!("the request body cannot be read: {e}")), None));
+            }
+            Err(_) => {
+                let m = format!("the request body was not received within {} ms", timeout.as_millis());
+                return Err((ApiError { status: 408, name: "RequestTimeoutException", message: m }, None));
+            }
+        }
+    }
+}
+
+/// Reads and drops what a client still sends of a refused body (at most `cap` bytes, for at
+/// most `timeout`) while its 413 goes out: closing a connection with unread data resets it, and
+/// a client that writes its whole body before reading (most do) would lose the answer. Not for
+/// `Expect: 100-continue`, whose client sends nothing more (reading would send `100 Continue`).
+fn drain(mut body: Body, timeout: Duration, cap: usize) {
+    tokio::spawn(async move {
+        let mut seen = 0usize;
+        let _ = tokio::time::timeout(timeout, async {
+            while let Some(Ok(frame)) = http_body_util::BodyExt::frame(&mut body).await {
+                seen = seen.saturating_add(frame.data_ref().map_or(0, axum::body::Bytes::len));
+                if seen > cap {
+                    break;
+                }
+            }
+        })
+        .await;
+    });
+}
+
 /// Every request: route, read the body, run the operation under the lock, save, render.
 async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Response {
     let id = app.request_ids.fetch_add(1, Ordering::Relaxed);
@@ -282,12 +533,17 @@ async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Re
             return error(&ApiError::unknown_operation(404, m), id);
         }
     };
-    let body = match axum::body::to_bytes(body, app.body_limit).await {
+    let body = match read_body(&parts.headers, body, app.body_limit, app.body_timeout).await {
         Ok(b) => b,
-        Err(_) => {
-            let m = format!("the request body is larger than {} bytes", app.body_limit);
-            let e = ApiError { status: 413, name: "RequestEntityTooLargeException", message: m };
-            return error(&e, id);
+        Err((e, rest)) => {
+            let expects = parts.headers.get(header::EXPECT).is_some();
+            if let (Some(rest), false) = (rest, expects) {
+                drain(rest, app.body_timeout, app.body_limit.saturating_mul(8));
+            }
+            let mut r = error(&e, id);
+            // The rest of the body is not read: the connection cannot carry another request.
+            r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return r;
         }
     };
     let (result, pending) = {

@@ -3,11 +3,15 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
 use iot_jobs_emulator::clock::ClockMode;
 use iot_jobs_emulator::state::Caps;
-use iot_jobs_emulator::{Config, DEFAULT_BODY_LIMIT};
+use iot_jobs_emulator::{
+    Config, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_SHUTDOWN_TIMEOUT,
+};
 
 /// A local AWS IoT Jobs endpoint (iot + iot-jobs-data) for the AWS CLI and SDKs.
 #[derive(Debug, Parser)]
@@ -52,6 +56,25 @@ struct Args {
     /// Largest request body in bytes (larger: 413).
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
     max_body_bytes: usize,
+    /// Most connections served at once per listener; more wait in the listen backlog. Keep it
+    /// below the file-descriptor limit (`ulimit -n`).
+    #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Milliseconds a client has to send a request's headers (also the longest an idle
+    /// connection stays open).
+    #[arg(long, default_value_t = millis(DEFAULT_HEADER_TIMEOUT), value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_ms: u64,
+    /// Milliseconds a client has to send a request's body once its headers are in (longer: 408).
+    #[arg(long, default_value_t = millis(DEFAULT_BODY_TIMEOUT), value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_ms: u64,
+    /// Milliseconds SIGTERM or Ctrl-C waits for the requests in flight before closing their
+    /// connections and saving the state.
+    #[arg(long, default_value_t = millis(DEFAULT_SHUTDOWN_TIMEOUT))]
+    shutdown_timeout_ms: u64,
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[tokio::main]
@@ -79,7 +102,12 @@ async fn main() -> std::process::ExitCode {
             status_details: args.max_status_details,
         },
         body_limit: args.max_body_bytes,
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        header_timeout: Duration::from_millis(args.header_timeout_ms),
+        body_timeout: Duration::from_millis(args.body_timeout_ms),
+        shutdown_timeout: Duration::from_millis(args.shutdown_timeout_ms),
     };
+    let signals = Signals::install();
     let server = match iot_jobs_emulator::start(config).await {
         Ok(s) => s,
         Err(e) => {
@@ -106,7 +134,7 @@ async fn main() -> std::process::ExitCode {
     );
     let _ = out.flush();
     drop(out);
-    wait_for_signal().await;
+    signals.wait().await;
     tracing::info!("shutting down");
     match server.shutdown().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -117,24 +145,37 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGINT (Ctrl-C) and SIGTERM, caught from the moment this is made (before the address is
+/// printed, so a supervisor that signals as soon as it reads it gets a graceful stop).
+struct Signals {
     #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let streams =
+                signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)));
+            Signals { streams: streams.ok() }
+        }
+        #[cfg(not(unix))]
+        {
+            Signals {}
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut int, mut term)) = self.streams {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -123,6 +123,7 @@ pub(super) fn schedule(s: &wire::SchedulingConfig, now: Timestamp) -> Result<Sch
 pub(super) fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply, ApiError> {
     let id = job_id(job, C)?;
     let input: wire::CreateJobIn = wire::parse_body(body)?;
+    limits::create_job(&input)?;
     let targets = input.targets.unwrap_or_default();
     // SPEC §5 JobTargets: at least one target ARN (a group may still have no things).
     if targets.is_empty() {
@@ -218,6 +219,7 @@ pub(super) fn update_job(st: &mut State, job: &str, q: &Query<'_>, body: &[u8]) 
     let id = job_id(job, C)?;
     q.namespace(C)?;
     let input: wire::UpdateJobIn = wire::parse_body(body)?;
+    limits::job_configs(&input.configs)?;
     let old = *st.registry.job(&id).on(C)?.config();
     let c = &input.configs;
     if c.scheduling_config.is_some() {

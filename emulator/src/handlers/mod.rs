@@ -28,7 +28,7 @@ use crate::routing::Op;
 use crate::state::{Events, GroupMeta, Heap, JobMeta, State, ThingMeta};
 use crate::wire::data;
 use crate::wire::token::{self, Token};
-use crate::wire::{self, ApiError, Long, StringMap, Target};
+use crate::wire::{self, ApiError, Long, StringMap, Target, limits};
 use data_plane::*;
 use executions::*;
 use jobs::*;

@@ -6,6 +6,13 @@ pub(super) fn create_thing(st: &mut State, thing: &str, body: &[u8]) -> Result<R
     let name = thing_name(thing, C)?;
     let input: wire::CreateThingIn = wire::parse_body(body)?;
     let attributes = input.attribute_payload.and_then(|p| p.attributes).unwrap_or_default();
+    limits::attributes(&attributes)?;
+    if let Some(t) = &input.thing_type_name {
+        limits::type_or_billing_name("thingTypeName", t)?;
+    }
+    if let Some(b) = &input.billing_group_name {
+        limits::type_or_billing_name("billingGroupName", b)?;
+    }
     let out = |st: &State, m: &ThingMeta| wire::CreateThingOut {
         thing_name: thing.to_owned(),
         thing_arn: st.arns.thing(thing),
@@ -96,6 +103,11 @@ pub(super) fn create_group(st: &mut State, group: &str, body: &[u8]) -> Result<R
     let input: wire::CreateThingGroupIn = wire::parse_body(body)?;
     let props = input.thing_group_properties.unwrap_or_default();
     let attributes = props.attribute_payload.and_then(|p| p.attributes).unwrap_or_default();
+    limits::attributes(&attributes)?;
+    if let Some(d) = &props.thing_group_description {
+        limits::group_description(d)?;
+    }
+    limits::tags(input.tags.as_deref())?;
     if let Some(p) = &input.parent_group_name
         && !st.meta.groups.contains_key(p)
     {

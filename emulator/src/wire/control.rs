@@ -11,6 +11,7 @@ use super::{ApiError, Arns, StringMap};
 /// Parses a JSON body (empty means `{}`); a malformed body or a wrong type is a 400.
 pub fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
     let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
+    super::limits::check_depth(body)?;
     serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("the request body is not valid: {e}")))
 }
 
@@ -130,7 +131,7 @@ pub struct ThingGroupProperties {
 pub struct CreateThingGroupIn {
     pub parent_group_name: Option<String>,
     pub thing_group_properties: Option<ThingGroupProperties>,
-    pub tags: Option<serde_json::Value>,
+    pub tags: Option<Vec<Tag>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -230,7 +231,53 @@ pub struct RolloutConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub maximum_per_minute: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub exponential_rate: Option<serde_json::Value>,
+    pub exponential_rate: Option<ExponentialRate>,
+}
+
+/// `ExponentialRolloutRate` (bounds in [`super::limits`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExponentialRate {
+    pub base_rate_per_minute: i64,
+    pub increment_factor: f64,
+    pub rate_increase_criteria: RateIncreaseCriteria,
+}
+
+/// `RateIncreaseCriteria`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RateIncreaseCriteria {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number_of_notified_things: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number_of_succeeded_things: Option<i64>,
+}
+
+/// `PresignedUrlConfig` (stored and echoed; bounds in [`super::limits`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PresignedUrlConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in_sec: Option<i64>,
+}
+
+/// `MaintenanceWindow` (stored and echoed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MaintenanceWindow {
+    pub start_time: String,
+    pub duration_in_minutes: i64,
+}
+
+/// `Tag` (read, not kept).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Tag {
+    #[serde(rename = "Key")]
+    pub key: String,
+    #[serde(rename = "Value")]
+    pub value: Option<String>,
 }
 
 /// `schedulingConfig` (`maintenanceWindows` is stored and echoed).
@@ -244,7 +291,7 @@ pub struct SchedulingConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_behavior: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub maintenance_windows: Option<serde_json::Value>,
+    pub maintenance_windows: Option<Vec<MaintenanceWindow>>,
 }
 
 /// The configuration members of CreateJob, stored with the job and echoed by DescribeJob.
@@ -252,7 +299,7 @@ pub struct SchedulingConfig {
 #[serde(rename_all = "camelCase")]
 pub struct JobConfigs {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub presigned_url_config: Option<serde_json::Value>,
+    pub presigned_url_config: Option<PresignedUrlConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job_executions_rollout_config: Option<RolloutConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -274,10 +321,10 @@ pub struct CreateJobIn {
     pub description: Option<String>,
     pub target_selection: Option<String>,
     pub namespace_id: Option<String>,
-    pub tags: Option<serde_json::Value>,
+    pub tags: Option<Vec<Tag>>,
     pub job_template_arn: Option<String>,
-    pub document_parameters: Option<serde_json::Value>,
-    pub destination_package_versions: Option<serde_json::Value>,
+    pub document_parameters: Option<StringMap>,
+    pub destination_package_versions: Option<Vec<String>>,
     #[serde(flatten)]
     pub configs: JobConfigs,
 }

@@ -4,6 +4,7 @@
 //!   the admin API;
 //! * [`data`]: the `iot-jobs-data` bodies, parsed and rendered by the core's
 //!   `iot_jobs_core::wire` in its HTTP flavour (the MQTT device API's parser and renderer);
+//! * [`limits`]: the model's field bounds for the members the core does not check;
 //! * [`error`]: error answers; [`arn`]: ARNs; [`token`]: `nextToken` paging.
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ pub mod arn;
 pub mod control;
 pub mod data;
 pub mod error;
+pub mod limits;
 pub mod token;
 
 pub use arn::{Arns, Target, parse_target};

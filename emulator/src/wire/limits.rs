@@ -1,0 +1,298 @@
+//! Field limits of botocore's `iot` (2015-05-28) model for the control-plane members the core
+//! does not model (thing attributes, thing types, billing groups, thing-group properties, and
+//! the job members the emulator stores and echoes), plus the bounds the emulator puts on what
+//! the model leaves open (how deep a body nests, how many attributes a thing keeps). Everything
+//! accepted is bounded, so everything accepted can be saved and loaded again.
+//!
+//! A value out of bounds is a 400 `InvalidRequestException` that names the member and the limit.
+
+use iot_jobs_core::id::is_other_category;
+
+use super::control::{
+    CreateJobIn, ExponentialRate, JobConfigs, MaintenanceWindow, PresignedUrlConfig, RolloutConfig, Tag,
+};
+use super::{ApiError, StringMap};
+
+/// How deep a request body may nest objects and arrays (the deepest body of the model,
+/// `schedulingConfig.maintenanceWindows[]` or `jobExecutionsRolloutConfig.exponentialRate.
+/// rateIncreaseCriteria`, nests 4).
+pub const MAX_DEPTH: usize = 16;
+
+/// Most attributes of a thing or a thing group (AWS IoT quota: 50 attributes per thing).
+pub const MAX_ATTRIBUTES: usize = 50;
+
+/// Refuses a body nested deeper than [`MAX_DEPTH`] before it is parsed.
+pub fn check_depth(body: &[u8]) -> Result<(), ApiError> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in body {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth = depth.saturating_add(1);
+                if depth > MAX_DEPTH {
+                    return Err(ApiError::invalid(format!(
+                        "the request body nests objects and arrays more than {MAX_DEPTH} levels deep"
+                    )));
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A string of `min..=max` characters, each `allowed` (`pattern` names them in the message).
+fn text(
+    member: &str,
+    s: &str,
+    min: usize,
+    max: usize,
+    allowed: fn(char) -> bool,
+    pattern: &str,
+) -> Result<(), ApiError> {
+    let len = s.chars().map(char::len_utf16).sum::<usize>();
+    if len < min || len > max || !s.chars().all(allowed) {
+        let length = if min == 0 { format!("at most {max}") } else { format!("{min} to {max}") };
+        return Err(ApiError::invalid(format!(
+            "{member} must be {length} characters matching {pattern} (got {len} characters)"
+        )));
+    }
+    Ok(())
+}
+
+/// A list or map member of at most `max` items.
+fn count(member: &str, len: usize, max: usize, items: &str) -> Result<(), ApiError> {
+    if len > max {
+        return Err(ApiError::invalid(format!("{member} holds {len} {items}; at most {max} are allowed")));
+    }
+    Ok(())
+}
+
+/// An integer member in `min..=max`.
+fn range(member: &str, v: i64, min: i64, max: i64) -> Result<(), ApiError> {
+    if v < min || v > max {
+        return Err(ApiError::invalid(format!("{member} must be from {min} to {max}, not {v}")));
+    }
+    Ok(())
+}
+
+fn attribute_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_.,@/:#-".contains(c)
+}
+
+fn attribute_value_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_.,@/:#=[]-".contains(c)
+}
+
+fn name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || ":_-".contains(c)
+}
+
+fn graph_or_space(c: char) -> bool {
+    matches!(c, ' '..='~')
+}
+
+fn not_other(c: char) -> bool {
+    !is_other_category(c)
+}
+
+/// `attributePayload.attributes`: at most [`MAX_ATTRIBUTES`] pairs of `AttributeName` (1 to 128
+/// of `[a-zA-Z0-9_.,@/:#-]`) and `AttributeValue` (at most 800 of `[a-zA-Z0-9_.,@/:#=\[\]-]`).
+pub fn attributes(map: &StringMap) -> Result<(), ApiError> {
+    count("attributePayload.attributes", map.len(), MAX_ATTRIBUTES, "attributes")?;
+    for (k, v) in map {
+        text("attributePayload.attributes name", k, 1, 128, attribute_name_char, "[a-zA-Z0-9_.,@/:#-]")?;
+        text(
+            "attributePayload.attributes value",
+            v,
+            0,
+            800,
+            attribute_value_char,
+            "[a-zA-Z0-9_.,@/:#=\\[\\]-]",
+        )?;
+    }
+    Ok(())
+}
+
+/// `thingTypeName` and `billingGroupName`: 1 to 128 of `[a-zA-Z0-9:_-]`.
+pub fn type_or_billing_name(member: &str, s: &str) -> Result<(), ApiError> {
+    text(member, s, 1, 128, name_char, "[a-zA-Z0-9:_-]")
+}
+
+/// `thingGroupDescription`: at most 2028 of `[\p{Graph}\x20]` (printable ASCII).
+pub fn group_description(s: &str) -> Result<(), ApiError> {
+    text("thingGroupDescription", s, 0, 2028, graph_or_space, "[\\p{Graph}\\x20]")
+}
+
+fn arn_char(c: char) -> bool {
+    matches!(c, '!'..='~')
+}
+
+/// `^arn:[!-~]+$`, 1 to 1600 characters (`JobTemplateArn`, `PackageVersionArn`).
+fn arn(member: &str, s: &str) -> Result<(), ApiError> {
+    text(member, s, 1, 1600, arn_char, "[!-~] after arn:")?;
+    if s.strip_prefix("arn:").is_none_or(str::is_empty) {
+        return Err(ApiError::invalid(format!("{member} must be an ARN (arn:...)")));
+    }
+    Ok(())
+}
+
+fn presigned(p: &PresignedUrlConfig) -> Result<(), ApiError> {
+    if let Some(r) = &p.role_arn {
+        text("presignedUrlConfig.roleArn", r, 20, 2048, |_| true, "any character")?;
+    }
+    if let Some(s) = p.expires_in_sec {
+        range("presignedUrlConfig.expiresInSec", s, 60, 3600)?;
+    }
+    Ok(())
+}
+
+fn exponential(e: &ExponentialRate) -> Result<(), ApiError> {
+    let m = "jobExecutionsRolloutConfig.exponentialRate";
+    range(&format!("{m}.baseRatePerMinute"), e.base_rate_per_minute, 1, 1000)?;
+    let f = e.increment_factor;
+    let tenths = f * 10.0;
+    if !(1.1..=5.0).contains(&f) || (tenths - tenths.round()).abs() > 1e-9 {
+        return Err(ApiError::invalid(format!(
+            "{m}.incrementFactor must be from 1.1 to 5 with one decimal, not {f}"
+        )));
+    }
+    let c = &e.rate_increase_criteria;
+    if c.number_of_notified_things.is_none() && c.number_of_succeeded_things.is_none() {
+        return Err(ApiError::invalid(format!(
+            "{m}.rateIncreaseCriteria needs numberOfNotifiedThings or numberOfSucceededThings"
+        )));
+    }
+    for (name, v) in [
+        ("numberOfNotifiedThings", c.number_of_notified_things),
+        ("numberOfSucceededThings", c.number_of_succeeded_things),
+    ] {
+        if let Some(v) = v {
+            range(&format!("{m}.rateIncreaseCriteria.{name}"), v, 1, i64::from(i32::MAX))?;
+        }
+    }
+    Ok(())
+}
+
+fn rollout(r: &RolloutConfig) -> Result<(), ApiError> {
+    if let Some(n) = r.maximum_per_minute {
+        // SPEC lim-rollout: at least 1; the service rolls out about 1000 devices a minute.
+        range("jobExecutionsRolloutConfig.maximumPerMinute", n, 1, 1000)?;
+    }
+    if let Some(e) = &r.exponential_rate {
+        exponential(e)?;
+    }
+    Ok(())
+}
+
+fn window(w: &MaintenanceWindow) -> Result<(), ApiError> {
+    text("schedulingConfig.maintenanceWindows.startTime", &w.start_time, 1, 256, |_| true, "any character")?;
+    range("schedulingConfig.maintenanceWindows.durationInMinutes", w.duration_in_minutes, 1, 1430)
+}
+
+/// Most maintenance windows kept for a job (the model leaves the list open).
+pub const MAX_WINDOWS: usize = 32;
+
+/// The bounds of the configuration members (CreateJob, UpdateJob) that the core does not read
+/// (the core validates the ones it does, in `job_config`).
+pub fn job_configs(c: &JobConfigs) -> Result<(), ApiError> {
+    if let Some(p) = &c.presigned_url_config {
+        presigned(p)?;
+    }
+    if let Some(r) = &c.job_executions_rollout_config {
+        rollout(r)?;
+    }
+    if let Some(w) = c.scheduling_config.as_ref().and_then(|s| s.maintenance_windows.as_ref()) {
+        count("schedulingConfig.maintenanceWindows", w.len(), MAX_WINDOWS, "windows")?;
+        w.iter().try_for_each(window)?;
+    }
+    Ok(())
+}
+
+/// Most tags and document parameters of a CreateJob (AWS: 50 tags per resource).
+pub const MAX_TAGS: usize = 50;
+
+fn tag_key_char(c: char) -> bool {
+    c.is_alphanumeric() || c == ' ' || (c.is_whitespace() && !c.is_control()) || "_.:/=+-@".contains(c)
+}
+
+fn tag(t: &Tag) -> Result<(), ApiError> {
+    text("tags.Key", &t.key, 1, 128, tag_key_char, "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]")?;
+    if let Some(v) = &t.value {
+        text("tags.Value", v, 0, 256, |_| true, "any character")?;
+    }
+    Ok(())
+}
+
+/// `tags` (CreateJob, CreateThingGroup): at most [`MAX_TAGS`], each within the model's bounds.
+pub fn tags(tags: Option<&[Tag]>) -> Result<(), ApiError> {
+    let Some(tags) = tags else { return Ok(()) };
+    count("tags", tags.len(), MAX_TAGS, "tags")?;
+    tags.iter().try_for_each(tag)
+}
+
+fn parameter_key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_-".contains(c)
+}
+
+/// The members of CreateJob that the emulator reads but does not keep.
+pub fn create_job(input: &CreateJobIn) -> Result<(), ApiError> {
+    job_configs(&input.configs)?;
+    tags(input.tags.as_deref())?;
+    if let Some(p) = &input.document_parameters {
+        count("documentParameters", p.len(), MAX_TAGS, "parameters")?;
+        for (k, v) in p {
+            text("documentParameters key", k, 1, 128, parameter_key_char, "[a-zA-Z0-9_-]")?;
+            text("documentParameters value", v, 1, 30_720, not_other, "[^\\p{C}]")?;
+        }
+    }
+    if let Some(v) = &input.destination_package_versions {
+        count("destinationPackageVersions", v.len(), MAX_TAGS, "ARNs")?;
+        v.iter().try_for_each(|a| arn("destinationPackageVersions", a))?;
+    }
+    if let Some(a) = &input.job_template_arn {
+        arn("jobTemplateArn", a)?;
+    }
+    if let Some(d) = &input.document_source {
+        text("documentSource", d, 1, 1350, |_| true, "any character")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_counts_brackets_outside_strings_only() {
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(check_depth(deep(MAX_DEPTH).as_bytes()).is_ok());
+        assert!(check_depth(deep(MAX_DEPTH + 1).as_bytes()).is_err());
+        let quoted = format!("{{\"a\":\"{}\\\"{}\"}}", "[".repeat(100), "{".repeat(100));
+        assert!(check_depth(quoted.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn attribute_bounds_are_the_models() {
+        let one = |k: &str, v: &str| attributes(&[(k.to_owned(), v.to_owned())].into_iter().collect());
+        assert!(one("a", "").is_ok());
+        assert!(one(&"k".repeat(128), &"v".repeat(800)).is_ok());
+        assert!(one("", "v").is_err());
+        assert!(one(&"k".repeat(129), "v").is_err());
+        assert!(one("k", &"v".repeat(801)).is_err());
+        assert!(one("k", "a\0b").is_err());
+        assert!(one("k=", "v").is_err(), "= is allowed in values only");
+        let many: StringMap = (0..=MAX_ATTRIBUTES).map(|i| (format!("k{i}"), String::new())).collect();
+        assert!(attributes(&many).is_err());
+    }
+}

@@ -1,0 +1,233 @@
+//! The emulator binary as a child process: killed during saves, starved of file descriptors by
+//! stalled clients, stopped by SIGTERM while clients hold partial requests, started with caps
+//! too large for the machine. Every wait is bounded by a generous deadline that only fails the
+//! test; nothing measures speed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod reliability_common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use reliability_common::{ARN, CONTROL, PATIENCE, temp_dir};
+
+const BIN: &str = env!("CARGO_BIN_EXE_iot-jobs-emulator");
+
+/// A child emulator and the address it listens on.
+struct Emu {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Emu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `command` (the emulator, maybe under a shell) and reads the address it prints.
+fn spawn(mut command: Command) -> Emu {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .parse()
+        .unwrap();
+    // Keep reading what it prints so that it never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    Emu { child, addr }
+}
+
+fn emulator(args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(["--addr", "127.0.0.1:0", "--clock", "manual", "--log-level", "error"]).args(args);
+    c
+}
+
+/// One request on a new connection; the status and the body, or None if there was no answer
+/// within `PATIENCE`.
+fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(PATIENCE)).ok()?;
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {CONTROL}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let status = out.get(9..12)?.parse().ok()?;
+    let body = out.split_once("\r\n\r\n").map_or(String::new(), |(_, b)| b.to_owned());
+    Some((status, body))
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Some(s) = child.try_wait().unwrap() {
+            return Some(s);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+fn state_args(path: &Path) -> Vec<String> {
+    vec!["--state-file".into(), path.display().to_string()]
+}
+
+/// A state file named `x.tmp` is never written in place (every save replaces it whole, by a
+/// rename: a new inode) and survives SIGKILLs during saves: after every kill it loads, and it
+/// holds every change that was acknowledged before the kill. (When the temporary file was the
+/// path with its extension replaced by `tmp`, it was the state file itself, truncated and
+/// rewritten by every save, so a kill during a save emptied it.)
+#[test]
+fn a_state_file_named_like_a_temporary_file_survives_kills_during_saves() {
+    let dir = temp_dir("kill-tmp");
+    let path = dir.join("x.tmp");
+    let args = state_args(&path);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // About 1 MB of state, so that every save takes a while.
+    {
+        let e = spawn(emulator(&args));
+        assert_eq!(request(e.addr, "POST", "/things/t", "{}").map(|r| r.0), Some(200));
+        let doc = "x".repeat(32_000);
+        for j in 0..32 {
+            let inode = std::fs::metadata(&path).unwrap().ino();
+            let body = format!(r#"{{"targets":["{ARN}:thing/t"],"document":"{doc}"}}"#);
+            assert_eq!(request(e.addr, "PUT", &format!("/jobs/j{j}"), &body).map(|r| r.0), Some(200));
+            assert_ne!(std::fs::metadata(&path).unwrap().ino(), inode, "the state file was written in place");
+        }
+    }
+    let mut acknowledged: Vec<String> = Vec::new();
+    for round in 0..10_u64 {
+        let mut e = spawn(emulator(&args));
+        // Every change acknowledged before is there.
+        for name in &acknowledged {
+            let got = request(e.addr, "GET", &format!("/things/{name}"), "");
+            assert_eq!(got.map(|r| r.0), Some(200), "round {round}: {name} was acknowledged, then lost");
+        }
+        let (_, stats) = request(e.addr, "GET", "/_emulator/stats", "").unwrap();
+        assert!(stats.contains(r#""jobs":32"#), "round {round}: {stats}");
+        // Writers until a kill at a moment that varies from round to round.
+        let kill_at = Instant::now() + Duration::from_millis(30 + round * 37 % 200);
+        let mut n = 0;
+        while Instant::now() < kill_at {
+            let name = format!("r{round}n{n}");
+            if request(e.addr, "POST", &format!("/things/{name}"), "{}").is_some_and(|r| r.0 == 200) {
+                acknowledged.push(name);
+            }
+            n += 1;
+        }
+        // One more, in flight when the kill comes.
+        let addr = e.addr;
+        let late = std::thread::spawn(move || request(addr, "POST", "/things/late", "{}"));
+        std::thread::sleep(Duration::from_millis(2));
+        e.child.kill().unwrap();
+        e.child.wait().unwrap();
+        if late.join().unwrap().is_some_and(|r| r.0 == 200) {
+            acknowledged.push("late".into());
+        }
+        let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 1_000_000, "round {round}: the state file has {len} bytes");
+    }
+    // A clean stop leaves no temporary file behind.
+    let mut e = spawn(emulator(&args));
+    assert!(Command::new("kill").args(["-TERM", &e.child.id().to_string()]).status().unwrap().success());
+    assert!(wait_exit(&mut e.child, PATIENCE).is_some_and(|s| s.success()));
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|f| f.unwrap().file_name()).collect();
+    assert_eq!(files, ["x.tmp"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Stalled clients (partial headers never finished, or connections that send nothing) cannot
+/// wedge the server, even when there
+/// are more of them than file descriptors: a connection cap keeps the emulator below the limit,
+/// the header read timeout closes them, and a well-behaved request is answered.
+#[test]
+fn stalled_clients_do_not_wedge_the_server_under_a_low_descriptor_limit() {
+    let mut sh = Command::new("sh");
+    sh.args(["-c", "ulimit -n 64 && exec \"$0\" \"$@\"", BIN])
+        .args(["--addr", "127.0.0.1:0", "--clock", "manual", "--log-level", "error"])
+        .args(["--max-connections", "16", "--header-timeout-ms", "500"]);
+    let e = spawn(sh);
+    let mut stalled = Vec::new();
+    for i in 0..90 {
+        let mut s = TcpStream::connect(e.addr).unwrap();
+        // Half send part of their headers, half nothing at all.
+        if i % 2 == 0 {
+            s.write_all(b"POST /things/stalled HTTP/1.1\r\nHost: x\r\nContent-Le").unwrap();
+        }
+        stalled.push(s);
+    }
+    let answered = request(e.addr, "POST", "/things/fine", "{}");
+    assert_eq!(answered.map(|r| r.0), Some(200));
+    // Every stalled connection was closed by the server (end of stream or a reset).
+    for mut s in stalled {
+        s.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut buf = [0u8; 512];
+        match s.read(&mut buf) {
+            Ok(n) => assert!(n == 0 || String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 408"), "{n}"),
+            Err(err) => assert!(
+                !matches!(err.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+                "a stalled connection stayed open: {err}"
+            ),
+        }
+    }
+    assert_eq!(request(e.addr, "GET", "/things/stalled", "").map(|r| r.0), Some(404));
+}
+
+/// SIGTERM finishes within a bounded time although clients hold partial requests (headers,
+/// a body) and an idle connection, with read timeouts far longer than the test, and it saves
+/// the state.
+#[test]
+fn sigterm_finishes_while_clients_hold_partial_requests() {
+    let dir = temp_dir("sigterm");
+    let path = dir.join("state.json");
+    let mut args = state_args(&path);
+    args.extend(
+        ["--header-timeout-ms", "600000", "--body-timeout-ms", "600000", "--shutdown-timeout-ms", "500"]
+            .map(String::from),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut e = spawn(emulator(&args));
+    assert_eq!(request(e.addr, "POST", "/things/kept", "{}").map(|r| r.0), Some(200));
+    let mut head = TcpStream::connect(e.addr).unwrap();
+    head.write_all(b"POST /things/h HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let mut body = TcpStream::connect(e.addr).unwrap();
+    body.write_all(b"POST /things/b HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"attr").unwrap();
+    let idle = TcpStream::connect(e.addr).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = e.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = wait_exit(&mut e.child, PATIENCE);
+    assert!(status.is_some_and(|s| s.success()), "SIGTERM did not finish cleanly: {status:?}");
+    drop((head, body, idle));
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert!(saved.contains("\"kept\""), "{saved}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Caps too large to allocate: a clear error and a non-zero exit, not an abort.
+#[test]
+fn huge_caps_fail_with_a_clear_error_not_an_abort() {
+    for cap in ["1000000000000000", &usize::MAX.to_string()] {
+        let out = emulator(&["--max-executions", cap]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--max-executions") && err.contains("lower them"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
