@@ -468,7 +468,7 @@ class E2E(unittest.TestCase):
         self.things("t")
         self.job("j", [thing_arn("t")])
         with self.assertRaises(self.iot.exceptions.InvalidRequestException) as ctx:
-            self.iot.update_job(jobId="j", jobExecutionsRolloutConfig={"maximumPerMinute": 1001})
+            self.iot.update_job(jobId="j", jobExecutionsRolloutConfig={"maximumPerMinute": 2**31})
         self.assertIn("maximumPerMinute", ctx.exception.response["Error"]["Message"])
         with self.assertRaises(self.iot.exceptions.InvalidRequestException):
             self.iot.update_job(jobId="j", presignedUrlConfig={"roleArn": "arn:aws:iam::123456789012:role/r", "expiresInSec": 4000})

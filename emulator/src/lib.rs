@@ -288,12 +288,8 @@ impl From<&Config> for ConnLimits {
 /// large for the memory is a clear error at start instead of an abort.
 fn check_caps(caps: Caps) -> Result<(), String> {
     let flags = "--max-jobs, --max-things and --max-executions";
-    let buckets = caps
-        .jobs
-        .checked_add(caps.things)
-        .and_then(|n| n.checked_add(caps.executions))
-        .and_then(|n| n.checked_mul(2))
-        .and_then(|n| n.checked_add(1));
+    // `index_buckets` saturates: caps whose sum does not fit are too large to count.
+    let buckets = Some(caps.storage().index_buckets()).filter(|n| *n != usize::MAX);
     let bytes = buckets.and_then(|n| n.checked_mul(std::mem::size_of::<u32>()));
     let (Some(buckets), Some(bytes)) = (buckets, bytes) else {
         return Err(format!("the caps ({flags}) are too large to count: lower them"));

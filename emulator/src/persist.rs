@@ -119,7 +119,7 @@ fn decode_into(bytes: &[u8], st: &mut State, mode: ClockMode) -> Result<(), Stri
         .map_err(|e| format!("it is not a state file of this emulator: {e}"))?;
     check_caps(&counted, st.caps)?;
     let mut de = serde_json::Deserializer::from_str(loaded.registry.get());
-    let mut registry = Registry::restore(Heap(st.caps), Policy::DEFAULT, &mut de)
+    let mut registry = Registry::restore(st.caps.storage(), Policy::DEFAULT, &mut de)
         .map_err(|e| format!("it is not a state file of this emulator: {e}"))?;
     registry.set_deletion_delay(st.deletion_delay);
     st.registry = registry;

@@ -4,10 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use iot_jobs_core::registry::{
-    Entry, Event, EventSink, ExecutionEntry, Growable, JobEntry, PairEntry, Registry, Storage, Tables,
-    ThingEntry, Timer,
-};
+pub use iot_jobs_core::registry::Heap;
+use iot_jobs_core::registry::{Event, EventSink, Registry};
 use iot_jobs_core::{Policy, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -34,33 +32,15 @@ impl Default for Caps {
     }
 }
 
-/// Heap storage with caps.
-#[derive(Debug, Clone, Copy)]
-pub struct Heap(pub Caps);
-
-impl Storage for Heap {
-    type Jobs = Growable<Entry<JobEntry>>;
-    type Things = Growable<Entry<ThingEntry>>;
-    type Executions = Growable<Entry<ExecutionEntry>>;
-    type DetailsMap = Vec<u8>;
-    type Details = Growable<Entry<Vec<u8>>>;
-    type Pairs = Growable<Entry<PairEntry>>;
-    type Timers = Growable<Timer>;
-    type Index = Growable<u32>;
-
-    fn into_tables(self) -> Tables<Self> {
-        let c = self.0;
-        // The index wants at least twice jobs + things + pairs buckets; they are allocated now.
-        let buckets = c.jobs.saturating_add(c.things).saturating_add(c.executions).saturating_mul(2);
-        Tables {
-            jobs: Growable::new(c.jobs),
-            things: Growable::new(c.things),
-            executions: Growable::new(c.executions),
-            details: Growable::new(c.status_details),
-            pairs: Growable::new(c.executions),
-            // About one timer per execution, plus job schedule events.
-            timers: Growable::new(c.executions.saturating_add(c.jobs)),
-            index: Growable::new(buckets.saturating_add(1)),
+impl Caps {
+    /// The core's heap storage with these caps; tables grow as they fill.
+    pub const fn storage(self) -> Heap {
+        Heap {
+            jobs: self.jobs,
+            things: self.things,
+            executions: self.executions,
+            status_details: self.status_details,
+            reserve: false,
         }
     }
 }
@@ -162,7 +142,7 @@ const ADVANCE_BUDGET: usize = 10_000;
 impl State {
     /// An empty state.
     pub fn new(caps: Caps, clock: Clock, arns: Arns, deletion_delay: u64) -> Self {
-        let mut registry = Registry::new(Heap(caps), Policy::DEFAULT);
+        let mut registry = Registry::new(caps.storage(), Policy::DEFAULT);
         registry.set_deletion_delay(deletion_delay);
         State {
             registry,

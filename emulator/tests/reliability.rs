@@ -285,13 +285,13 @@ async fn out_of_range_values_are_refused_naming_member_and_limit() {
     e.ctl("POST", "/things/t", json!({})).await.ok();
     e.ctl("PUT", "/jobs/j", json!({"targets": [format!("{ARN}:thing/t")], "document": "{}"})).await.ok();
     let rate = |n: Value| json!({"jobExecutionsRolloutConfig": {"maximumPerMinute": n}});
-    for bad in [json!(0), json!(1001), json!(i64::MAX)] {
-        e.ctl("PATCH", "/jobs/j", rate(bad)).await.invalid(&["maximumPerMinute", "from 1 to 1000"]);
+    for bad in [json!(0), json!(2_147_483_648_i64), json!(i64::MAX)] {
+        e.ctl("PATCH", "/jobs/j", rate(bad)).await.invalid(&["maximumPerMinute", "from 1 to 2147483647"]);
     }
     assert!(e.get("/jobs/j").await.ok()["job"].get("jobExecutionsRolloutConfig").is_none());
-    e.ctl("PATCH", "/jobs/j", rate(json!(1000))).await.ok();
+    e.ctl("PATCH", "/jobs/j", rate(json!(i32::MAX))).await.ok();
     let d = e.get("/jobs/j").await.ok();
-    assert_eq!(d["job"]["jobExecutionsRolloutConfig"]["maximumPerMinute"], 1000);
+    assert_eq!(d["job"]["jobExecutionsRolloutConfig"]["maximumPerMinute"], i32::MAX);
     let exp = |base: i64, factor: f64| {
         json!({"jobExecutionsRolloutConfig": {"exponentialRate": {"baseRatePerMinute": base,
             "incrementFactor": factor, "rateIncreaseCriteria": {"numberOfNotifiedThings": 5}}}})

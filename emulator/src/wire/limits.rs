@@ -186,8 +186,9 @@ fn exponential(e: &ExponentialRate) -> Result<(), ApiError> {
 
 fn rollout(r: &RolloutConfig) -> Result<(), ApiError> {
     if let Some(n) = r.maximum_per_minute {
-        // SPEC lim-rollout: at least 1; the service rolls out about 1000 devices a minute.
-        range("jobExecutionsRolloutConfig.maximumPerMinute", n, 1, 1000)?;
+        // SPEC lim-rollout: at least 1 and no upper bound in the current model; the member is a
+        // 32-bit Integer on the wire.
+        range("jobExecutionsRolloutConfig.maximumPerMinute", n, 1, i64::from(i32::MAX))?;
     }
     if let Some(e) = &r.exponential_rate {
         exponential(e)?;
