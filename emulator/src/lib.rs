@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod handlers;
+pub mod mqtt;
 pub mod persist;
 pub mod routing;
 pub mod state;
@@ -41,6 +42,8 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Optional second listener: data plane only.
     pub data_addr: Option<SocketAddr>,
+    /// The MQTT broker's listener (`None`: no broker).
+    pub mqtt_addr: Option<SocketAddr>,
     /// Region in ARNs.
     pub region: String,
     /// Account in ARNs.
@@ -62,6 +65,7 @@ impl Default for Config {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 4588)),
             data_addr: None,
+            mqtt_addr: None,
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
             clock: ClockMode::System,
@@ -83,6 +87,8 @@ struct App {
     wake: Notify,
     body_limit: usize,
     request_ids: AtomicU64,
+    /// The MQTT broker, if it runs.
+    broker: Option<Arc<mqtt::Broker>>,
 }
 
 impl App {
@@ -94,6 +100,20 @@ impl App {
     fn commit(&self, st: &mut State) -> Option<(u64, Result<Vec<u8>, String>)> {
         st.generation = st.generation.saturating_add(1);
         self.saver.as_ref().map(|_| (st.generation, persist::encode(st)))
+    }
+
+    /// The MQTT messages of the events reported since the last call (with the lock held).
+    fn take_outbox(&self, st: &mut State) -> Vec<mqtt::Message> {
+        st.outbox.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Publishes event messages (after their change was saved).
+    fn publish(&self, messages: Vec<mqtt::Message>) {
+        if let Some(broker) = &self.broker {
+            for m in &messages {
+                broker.publish(m);
+            }
+        }
     }
 
     /// Saves off the async workers; returns an error message if the state could not be saved.
@@ -117,6 +137,8 @@ pub struct Server {
     pub addr: SocketAddr,
     /// Where the data plane alone is served, if asked for.
     pub data_addr: Option<SocketAddr>,
+    /// Where the MQTT broker listens, if it runs.
+    pub mqtt_addr: Option<SocketAddr>,
     app: Arc<App>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -146,15 +168,24 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         None => None,
     };
     let restored = loaded.is_some();
-    let state = loaded.unwrap_or_else(|| {
+    let mut state = loaded.unwrap_or_else(|| {
         State::new(config.caps, Clock::new(config.clock, None), arns, config.deletion_delay)
     });
+    let mqtt_listener = match config.mqtt_addr {
+        Some(a) => Some(TcpListener::bind(a).await.map_err(|e| format!("cannot listen for MQTT on {a}: {e}"))?),
+        None => None,
+    };
+    let broker = mqtt_listener.as_ref().map(|_| Arc::new(mqtt::Broker::default()));
+    if broker.is_some() {
+        state.outbox = Some(Vec::new());
+    }
     let app = Arc::new(App {
         state: Mutex::new(state),
         saver: config.state_file.clone().map(Saver::new),
         wake: Notify::new(),
         body_limit: config.body_limit,
         request_ids: AtomicU64::new(0),
+        broker,
     });
     if let Some(path) = &config.state_file {
         // Fails early on an unwritable path.
@@ -179,10 +210,52 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         }
         None => None,
     };
+    let mqtt_addr = match (mqtt_listener, &app.broker) {
+        (Some(l), Some(broker)) => {
+            let a = l.local_addr()?;
+            let requests = mqtt_requests(Arc::clone(&app));
+            tasks.push(tokio::spawn(mqtt::broker::serve(l, Arc::clone(broker), requests, stop_rx.clone())));
+            Some(a)
+        }
+        _ => None,
+    };
     if config.clock == ClockMode::System {
         tasks.push(tokio::spawn(clock_task(Arc::clone(&app), stop_rx)));
     }
-    Ok(Server { addr, data_addr, app, stop, tasks })
+    Ok(Server { addr, data_addr, mqtt_addr, app, stop, tasks })
+}
+
+/// The broker's hook for `$aws/things/…` publishes: runs a jobs request like an HTTP data-plane
+/// call (due transitions first, one registry call, the change saved), then publishes the events
+/// it caused and returns the answer for the publisher (SPEC §7.1: after the change is durable).
+fn mqtt_requests(app: Arc<App>) -> mqtt::Requests {
+    Arc::new(move |topic, payload| {
+        let app = Arc::clone(&app);
+        Box::pin(async move {
+            let (outcome, pending, events, now) = {
+                let mut st = app.lock();
+                let ticked = st.tick();
+                let outcome = mqtt::jobs::answer(&mut st, &topic, &payload);
+                let changed = ticked || outcome.as_ref().is_some_and(|o| o.changed);
+                let pending = if changed { app.commit(&mut st) } else { None };
+                (outcome, pending, app.take_outbox(&mut st), st.now())
+            };
+            if pending.is_some() {
+                app.wake.notify_one();
+            }
+            let saved = app.save(pending).await;
+            app.publish(events);
+            let Some(outcome) = outcome else { return Vec::new() };
+            tracing::debug!(topic, reply = outcome.reply.topic, "MQTT request");
+            match saved {
+                Ok(()) => vec![outcome.reply],
+                Err(m) => {
+                    tracing::error!("{m}");
+                    vec![outcome.internal_error(&m, now)]
+                }
+            }
+        })
+    })
 }
 
 fn spawn_listener(
@@ -220,15 +293,16 @@ async fn clock_task(app: Arc<App>, mut stop: watch::Receiver<bool>) {
             () = app.wake.notified() => { idle = false; continue; }
             _ = stop.wait_for(|s| *s) => return,
         }
-        let pending = {
+        let (pending, events) = {
             let mut st = app.lock();
             let changed = st.tick();
             idle = !changed;
-            if changed { app.commit(&mut st) } else { None }
+            (if changed { app.commit(&mut st) } else { None }, app.take_outbox(&mut st))
         };
         if let Err(e) = app.save(pending).await {
             tracing::error!("{e}");
         }
+        app.publish(events);
     }
 }
 
@@ -286,22 +360,23 @@ async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Re
         Ok(b) => b,
         Err(_) => {
             let m = format!("the request body is larger than {} bytes", app.body_limit);
-            let e = ApiError { status: 413, name: "RequestEntityTooLargeException", message: m };
+            let e = ApiError::new(413, "RequestEntityTooLargeException", m, iot_jobs_core::ErrorCode::InvalidRequest);
             return error(&e, id);
         }
     };
-    let (result, pending) = {
+    let (result, pending, events) = {
         let mut st = app.lock();
         // Due transitions first, so that the operation sees them.
         let ticked = st.tick();
         let result = handlers::handle(&mut st, &op, &query, &body);
         let changed = ticked || result.as_ref().is_ok_and(|r| r.changed);
-        (result, if changed { app.commit(&mut st) } else { None })
+        (result, if changed { app.commit(&mut st) } else { None }, app.take_outbox(&mut st))
     };
     if pending.is_some() {
         app.wake.notify_one();
     }
     let saved = app.save(pending).await;
+    app.publish(events);
     let response = match (result, saved) {
         (Ok(reply), Ok(())) => respond(200, reply.body, None, id),
         (Err(e), _) => error(&e, id),

@@ -120,7 +120,7 @@ impl Meta {
     }
 }
 
-/// Counts of the notifications the registry reported (there is no MQTT broker to deliver them).
+/// Counts of the notifications and events the registry reported.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventCounts {
@@ -154,6 +154,9 @@ pub struct State {
     pub deletion_delay: u64,
     /// Bumped on every accepted change; orders the state-file writes.
     pub generation: u64,
+    /// With the MQTT broker on: the messages for the events reported since the last take,
+    /// rendered as each operation left the state (published once the change is saved).
+    pub outbox: Option<Vec<crate::mqtt::Message>>,
 }
 
 /// Executions removed per `advance` call before the lock is checked again.
@@ -173,6 +176,7 @@ impl State {
             caps,
             deletion_delay,
             generation: 0,
+            outbox: None,
         }
     }
 
@@ -206,10 +210,17 @@ impl State {
         }
     }
 
-    /// Logs and counts the events of an operation, and drops the payloads of deleted jobs.
+    /// Logs and counts the events of an operation, renders them for the MQTT broker (before the
+    /// payloads of deleted jobs are dropped), and drops those payloads.
     pub fn deliver(&mut self, sink: Events) {
         for event in sink.0 {
             tracing::debug!(?event, "event");
+            if self.outbox.is_some() {
+                let messages = crate::mqtt::events::render(self, &event);
+                if let Some(out) = &mut self.outbox {
+                    out.extend(messages);
+                }
+            }
             match event {
                 Event::Notify(_) => self.events.notify = self.events.notify.saturating_add(1),
                 Event::NotifyNext(_) => self.events.notify_next = self.events.notify_next.saturating_add(1),
