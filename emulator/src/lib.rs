@@ -102,11 +102,6 @@ impl App {
         self.saver.as_ref().map(|_| (st.generation, persist::encode(st)))
     }
 
-    /// The MQTT messages of the events reported since the last call (with the lock held).
-    fn take_outbox(&self, st: &mut State) -> Vec<mqtt::Message> {
-        st.outbox.as_mut().map(std::mem::take).unwrap_or_default()
-    }
-
     /// Publishes event messages (after their change was saved).
     fn publish(&self, messages: Vec<mqtt::Message>) {
         if let Some(broker) = &self.broker {
@@ -172,7 +167,9 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         State::new(config.caps, Clock::new(config.clock, None), arns, config.deletion_delay)
     });
     let mqtt_listener = match config.mqtt_addr {
-        Some(a) => Some(TcpListener::bind(a).await.map_err(|e| format!("cannot listen for MQTT on {a}: {e}"))?),
+        Some(a) => {
+            Some(TcpListener::bind(a).await.map_err(|e| format!("cannot listen for MQTT on {a}: {e}"))?)
+        }
         None => None,
     };
     let broker = mqtt_listener.as_ref().map(|_| Arc::new(mqtt::Broker::default()));
@@ -238,7 +235,7 @@ fn mqtt_requests(app: Arc<App>) -> mqtt::Requests {
                 let outcome = mqtt::jobs::answer(&mut st, &topic, &payload);
                 let changed = ticked || outcome.as_ref().is_some_and(|o| o.changed);
                 let pending = if changed { app.commit(&mut st) } else { None };
-                (outcome, pending, app.take_outbox(&mut st), st.now())
+                (outcome, pending, st.take_messages(), st.now())
             };
             if pending.is_some() {
                 app.wake.notify_one();
@@ -297,7 +294,7 @@ async fn clock_task(app: Arc<App>, mut stop: watch::Receiver<bool>) {
             let mut st = app.lock();
             let changed = st.tick();
             idle = !changed;
-            (if changed { app.commit(&mut st) } else { None }, app.take_outbox(&mut st))
+            (if changed { app.commit(&mut st) } else { None }, st.take_messages())
         };
         if let Err(e) = app.save(pending).await {
             tracing::error!("{e}");
@@ -360,7 +357,12 @@ async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Re
         Ok(b) => b,
         Err(_) => {
             let m = format!("the request body is larger than {} bytes", app.body_limit);
-            let e = ApiError::new(413, "RequestEntityTooLargeException", m, iot_jobs_core::ErrorCode::InvalidRequest);
+            let e = ApiError::new(
+                413,
+                "RequestEntityTooLargeException",
+                m,
+                iot_jobs_core::ErrorCode::InvalidRequest,
+            );
             return error(&e, id);
         }
     };
@@ -370,7 +372,7 @@ async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Re
         let ticked = st.tick();
         let result = handlers::handle(&mut st, &op, &query, &body);
         let changed = ticked || result.as_ref().is_ok_and(|r| r.changed);
-        (result, if changed { app.commit(&mut st) } else { None }, app.take_outbox(&mut st))
+        (result, if changed { app.commit(&mut st) } else { None }, st.take_messages())
     };
     if pending.is_some() {
         app.wake.notify_one();

@@ -138,7 +138,9 @@ fn parse_mqtt_addr(s: &str) -> Result<MqttAddr, String> {
     if s == "off" {
         return Ok(MqttAddr(None));
     }
-    s.parse().map(|a| MqttAddr(Some(a))).map_err(|e| format!("{e} (an address such as 127.0.0.1:1883, or off)"))
+    s.parse()
+        .map(|a| MqttAddr(Some(a)))
+        .map_err(|e| format!("{e} (an address such as 127.0.0.1:1883, or off)"))
 }
 
 async fn wait_for_signal() {

@@ -143,6 +143,15 @@ impl EventSink for Events {
     }
 }
 
+/// An event waiting for the MQTT broker.
+#[derive(Debug)]
+pub enum Outgoing {
+    /// Rendered when taken.
+    Event(Event),
+    /// Rendered when reported.
+    Rendered(Vec<crate::mqtt::Message>),
+}
+
 /// The whole state, behind one mutex.
 pub struct State {
     pub registry: Registry<Heap>,
@@ -154,9 +163,9 @@ pub struct State {
     pub deletion_delay: u64,
     /// Bumped on every accepted change; orders the state-file writes.
     pub generation: u64,
-    /// With the MQTT broker on: the messages for the events reported since the last take,
-    /// rendered as each operation left the state (published once the change is saved).
-    pub outbox: Option<Vec<crate::mqtt::Message>>,
+    /// With the MQTT broker on: the events reported since the last [`State::take_messages`]
+    /// (published once the change is saved).
+    pub outbox: Option<Vec<Outgoing>>,
 }
 
 /// Executions removed per `advance` call before the lock is checked again.
@@ -216,9 +225,17 @@ impl State {
         for event in sink.0 {
             tracing::debug!(?event, "event");
             if self.outbox.is_some() {
-                let messages = crate::mqtt::events::render(self, &event);
+                // A deleted job's payloads go below: its event is rendered while they are here.
+                let item = if matches!(
+                    event,
+                    Event::Job { event: iot_jobs_core::registry::JobEvent::Deleted, .. }
+                ) {
+                    Outgoing::Rendered(crate::mqtt::events::render(self, &event))
+                } else {
+                    Outgoing::Event(event.clone())
+                };
                 if let Some(out) = &mut self.outbox {
-                    out.extend(messages);
+                    out.push(item);
                 }
             }
             match event {
@@ -237,6 +254,20 @@ impl State {
                 _ => {}
             }
         }
+    }
+
+    /// The MQTT messages of the events reported since the last call, rendered with the state
+    /// the operation left (its job payloads included).
+    pub fn take_messages(&mut self) -> Vec<crate::mqtt::Message> {
+        let items = self.outbox.as_mut().map(std::mem::take).unwrap_or_default();
+        let mut messages = Vec::new();
+        for item in items {
+            match item {
+                Outgoing::Event(event) => messages.extend(crate::mqtt::events::render(self, &event)),
+                Outgoing::Rendered(m) => messages.extend(m),
+            }
+        }
+        messages
     }
 
     /// Forgets everything (`POST /_emulator/reset`); the clock stays where it is.

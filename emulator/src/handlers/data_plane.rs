@@ -40,7 +40,8 @@ pub fn start_next(st: &mut State, thing: &str, body: &[u8], flavor: Flavor) -> R
     .on(D)?;
     let view = handle.and_then(|h| st.registry.execution(h));
     let doc = view.and_then(|v| document(st, v.job_id()));
-    let body = data::execution_body(view.as_ref(), doc.as_ref(), st.now(), form(st, flavor, input.client_token))?;
+    let body =
+        data::execution_body(view.as_ref(), doc.as_ref(), st.now(), form(st, flavor, input.client_token))?;
     Ok(Reply { body, changed: events || handle.is_some() })
 }
 
@@ -76,7 +77,8 @@ pub fn describe(
         Some(st.registry.describe_execution(&id, &name, input.execution_number, D).on(D)?)
     };
     let doc = view.filter(|_| input.include_job_document).and_then(|v| document(st, v.job_id()));
-    let body = data::execution_body(view.as_ref(), doc.as_ref(), st.now(), form(st, flavor, input.client_token))?;
+    let body =
+        data::execution_body(view.as_ref(), doc.as_ref(), st.now(), form(st, flavor, input.client_token))?;
     Ok(Reply { body, changed: false })
 }
 

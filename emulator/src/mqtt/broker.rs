@@ -317,8 +317,11 @@ impl Broker {
         let mut grants = Vec::with_capacity(filters.len());
         let mut matched = Vec::new();
         for (f, qos) in filters {
-            let Some(session) = sessions.get_mut(client) else { return (vec![None; grants.len() + 1], matched) };
-            let full = session.subscriptions.len() >= MAX_SUBSCRIPTIONS && !session.subscriptions.contains_key(&f);
+            let Some(session) = sessions.get_mut(client) else {
+                return (vec![None; grants.len() + 1], matched);
+            };
+            let full =
+                session.subscriptions.len() >= MAX_SUBSCRIPTIONS && !session.subscriptions.contains_key(&f);
             if !filter::valid_filter(&f) || full {
                 grants.push(None);
                 continue;
@@ -421,6 +424,27 @@ async fn run(
 ) -> Result<End, String> {
     let mut last_read = tokio::time::Instant::now();
     loop {
+        // Every whole packet already read (CONNECT may have come with more behind it).
+        loop {
+            let packet = match codec::read(buf, Some(conn.version), MAX_PACKET) {
+                Ok(p) => p,
+                Err(ReadError::Incomplete) => break,
+                Err(ReadError::TooLarge(n)) => {
+                    conn.write(Outgoing::Disconnect(DisconnectReasonCode::PacketTooLarge));
+                    let _ = conn.flush().await;
+                    return Err(format!("a packet of {n} bytes is larger than {MAX_PACKET}"));
+                }
+                Err(ReadError::Malformed(e)) => {
+                    conn.write(Outgoing::Disconnect(DisconnectReasonCode::MalformedPacket));
+                    let _ = conn.flush().await;
+                    return Err(format!("malformed packet: {e}"));
+                }
+            };
+            if let Some(end) = handle(conn, packet, broker, requests).await? {
+                let _ = conn.flush().await;
+                return Ok(end);
+            }
+        }
         conn.flush().await?;
         let expiry = async {
             if keep_alive.is_zero() {
@@ -435,25 +459,6 @@ async fn run(
                     return Err("the client closed the connection".into());
                 }
                 last_read = tokio::time::Instant::now();
-                loop {
-                    let packet = match codec::read(buf, Some(conn.version), MAX_PACKET) {
-                        Ok(p) => p,
-                        Err(ReadError::Incomplete) => break,
-                        Err(ReadError::TooLarge(n)) => {
-                            conn.write(Outgoing::Disconnect(DisconnectReasonCode::PacketTooLarge));
-                            let _ = conn.flush().await;
-                            return Err(format!("a packet of {n} bytes is larger than {MAX_PACKET}"));
-                        }
-                        Err(ReadError::Malformed(e)) => {
-                            conn.write(Outgoing::Disconnect(DisconnectReasonCode::MalformedPacket));
-                            let _ = conn.flush().await;
-                            return Err(format!("malformed packet: {e}"));
-                        }
-                    };
-                    if let Some(end) = handle(conn, packet, broker, requests).await? {
-                        return Ok(end);
-                    }
-                }
             }
             d = rx.recv() => match d {
                 Some(Deliver::Message(m)) => conn.send(m, false)?,
@@ -471,7 +476,12 @@ async fn run(
 }
 
 /// One packet from a connected client; `Some` ends the connection normally.
-async fn handle(conn: &mut Conn, packet: Incoming, broker: &Broker, requests: &Requests) -> Result<Option<End>, String> {
+async fn handle(
+    conn: &mut Conn,
+    packet: Incoming,
+    broker: &Broker,
+    requests: &Requests,
+) -> Result<Option<End>, String> {
     match packet {
         Incoming::Connect(_) => return Err("a second CONNECT".into()),
         Incoming::Publish { message, pkid, exactly_once, alias } => {

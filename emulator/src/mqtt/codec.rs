@@ -56,15 +56,28 @@ pub struct Connect {
 #[derive(Debug)]
 pub enum Incoming {
     Connect(Connect),
-    Publish { message: Message, pkid: u16, exactly_once: bool, alias: bool },
+    Publish {
+        message: Message,
+        pkid: u16,
+        exactly_once: bool,
+        alias: bool,
+    },
     PubAck(u16),
     /// A QoS 2 release: answered with PUBCOMP.
     PubRel(u16),
-    Subscribe { pkid: u16, filters: Vec<(String, u8)> },
-    Unsubscribe { pkid: u16, filters: Vec<String> },
+    Subscribe {
+        pkid: u16,
+        filters: Vec<(String, u8)>,
+    },
+    Unsubscribe {
+        pkid: u16,
+        filters: Vec<String>,
+    },
     PingReq,
     /// `with_will`: MQTT 5 reason 0x04 (disconnect with will message).
-    Disconnect { with_will: bool },
+    Disconnect {
+        with_will: bool,
+    },
     /// A packet a server never receives (CONNACK, SUBACK, …) or a QoS 2 packet of a flow the
     /// broker does not start (PUBREC, PUBCOMP).
     Unexpected(&'static str),
@@ -73,16 +86,29 @@ pub enum Incoming {
 /// A packet to a client.
 #[derive(Debug, Clone)]
 pub enum Outgoing {
-    ConnAck { session_present: bool, assigned_id: Option<String> },
+    ConnAck {
+        session_present: bool,
+        assigned_id: Option<String>,
+    },
     /// CONNACK refusing the connection (server unavailable).
     Refuse,
-    Publish { message: Message, pkid: u16, dup: bool },
+    Publish {
+        message: Message,
+        pkid: u16,
+        dup: bool,
+    },
     PubAck(u16),
     PubRec(u16),
     PubComp(u16),
     /// One grant per filter: `Some(qos)` or `None` (refused).
-    SubAck { pkid: u16, grants: Vec<Option<u8>> },
-    UnsubAck { pkid: u16, count: usize },
+    SubAck {
+        pkid: u16,
+        grants: Vec<Option<u8>>,
+    },
+    UnsubAck {
+        pkid: u16,
+        count: usize,
+    },
     PingResp,
     /// MQTT 5 only (3.1.1 servers just close): the reason code.
     Disconnect(v5::DisconnectReasonCode),
@@ -138,6 +164,16 @@ fn connect_level(buf: &[u8]) -> Option<u8> {
     buf.get(start.checked_add(6)?).copied()
 }
 
+/// Whether `buf` starts with a whole frame of at most `max` bytes.
+fn frame(buf: &BytesMut, max: usize) -> Result<(), ReadError> {
+    match m4::check(buf.iter(), max) {
+        Ok(_) => Ok(()),
+        Err(m4::Error::InsufficientBytes(_)) => Err(ReadError::Incomplete),
+        Err(m4::Error::PayloadSizeLimitExceeded(n)) => Err(ReadError::TooLarge(n)),
+        Err(e) => Err(ReadError::Malformed(e.to_string())),
+    }
+}
+
 /// Reads the next packet from `buf` (consuming it), or `Incomplete`.
 ///
 /// `version` is `None` before CONNECT: the first packet must be a CONNECT of level 4 or 5.
@@ -145,15 +181,10 @@ pub fn read(buf: &mut BytesMut, version: Option<Version>, max: usize) -> Result<
     let version = match version {
         Some(v) => v,
         None => {
-            match m4::check(buf.iter(), max) {
-                Ok(_) => {}
-                Err(m4::Error::InsufficientBytes(_)) => return Err(ReadError::Incomplete),
-                Err(m4::Error::PayloadSizeLimitExceeded(n)) => return Err(ReadError::TooLarge(n)),
-                Err(e) => return Err(ReadError::Malformed(e.to_string())),
-            }
-            if buf.first().map(|b| b >> 4) != Some(1) {
+            if buf.first().is_some_and(|b| b >> 4 != 1) {
                 return Err(ReadError::Malformed("the first packet is not CONNECT".into()));
             }
+            frame(buf, max)?;
             match connect_level(buf) {
                 Some(4) => Version::V4,
                 Some(5) => Version::V5,
@@ -161,6 +192,9 @@ pub fn read(buf: &mut BytesMut, version: Option<Version>, max: usize) -> Result<
             }
         }
     };
+    // A whole frame first (the same framing in both versions): any error the codec reports for a
+    // whole frame, "too short" included, is a malformed packet.
+    frame(buf, max)?;
     // The codecs are third-party parsers of untrusted bytes: a panic in one closes this
     // connection only, like any other malformed packet.
     let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match version {
@@ -171,12 +205,7 @@ pub fn read(buf: &mut BytesMut, version: Option<Version>, max: usize) -> Result<
 }
 
 fn read4(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
-    let packet = match v4::Packet::read(buf, max) {
-        Ok(p) => p,
-        Err(m4::Error::InsufficientBytes(_)) => return Err(ReadError::Incomplete),
-        Err(m4::Error::PayloadSizeLimitExceeded(n)) => return Err(ReadError::TooLarge(n)),
-        Err(e) => return Err(ReadError::Malformed(e.to_string())),
-    };
+    let packet = v4::Packet::read(buf, max).map_err(|e| ReadError::Malformed(e.to_string()))?;
     Ok(match packet {
         v4::Packet::Connect(c) => Incoming::Connect(Connect {
             version: Version::V4,
@@ -224,12 +253,7 @@ fn read4(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
 
 fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
     let limit = u32::try_from(max).unwrap_or(u32::MAX);
-    let packet = match v5::Packet::read(buf, Some(limit)) {
-        Ok(p) => p,
-        Err(m5::Error::InsufficientBytes(_)) => return Err(ReadError::Incomplete),
-        Err(m5::Error::PayloadSizeLimitExceeded { pkt_size, .. }) => return Err(ReadError::TooLarge(pkt_size)),
-        Err(e) => return Err(ReadError::Malformed(e.to_string())),
-    };
+    let packet = v5::Packet::read(buf, Some(limit)).map_err(|e| ReadError::Malformed(e.to_string()))?;
     Ok(match packet {
         v5::Packet::Connect(c, will, _login) => {
             let expiry = c.properties.as_ref().and_then(|p| p.session_expiry_interval).unwrap_or(0);
@@ -307,7 +331,9 @@ fn write4(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
         Outgoing::ConnAck { session_present, .. } => {
             v4::Packet::ConnAck(v4::ConnAck::new(v4::ConnectReturnCode::Success, session_present))
         }
-        Outgoing::Refuse => v4::Packet::ConnAck(v4::ConnAck::new(v4::ConnectReturnCode::ServiceUnavailable, false)),
+        Outgoing::Refuse => {
+            v4::Packet::ConnAck(v4::ConnAck::new(v4::ConnectReturnCode::ServiceUnavailable, false))
+        }
         Outgoing::Publish { message, pkid, dup } => v4::Packet::Publish(v4::Publish {
             dup,
             qos: to_qos4(message.qos),
@@ -323,7 +349,11 @@ fn write4(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
             pkid,
             grants
                 .into_iter()
-                .map(|g| g.map_or(v4::SubscribeReasonCode::Failure, |q| v4::SubscribeReasonCode::Success(to_qos4(q))))
+                .map(|g| {
+                    g.map_or(v4::SubscribeReasonCode::Failure, |q| {
+                        v4::SubscribeReasonCode::Success(to_qos4(q))
+                    })
+                })
                 .collect(),
         )),
         Outgoing::UnsubAck { pkid, .. } => v4::Packet::UnsubAck(v4::UnsubAck::new(pkid)),

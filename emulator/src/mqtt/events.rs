@@ -44,7 +44,11 @@ fn try_render(st: &State, event: &Event) -> Result<Vec<Message>, String> {
             let t = ThingNameRef::new(thing.as_str()).map_err(|e| e.to_string())?;
             let view = st.registry.next_pending(thing).map_err(|e| e.to_string())?;
             let doc = view.as_ref().and_then(|v| {
-                st.meta.jobs.get(v.job_id().as_str()).and_then(|m| m.document.as_deref()).map(data::Document::new)
+                st.meta
+                    .jobs
+                    .get(v.job_id().as_str())
+                    .and_then(|m| m.document.as_deref())
+                    .map(data::Document::new)
             });
             let body = data::notify_next_body(view.as_ref(), doc.as_ref(), now).map_err(|e| e.message)?;
             vec![Message::new(topic(Topic::NotifyNext { thing: t, namespace: None }), body, 1)]

@@ -28,10 +28,12 @@ pub enum Route<'a> {
 /// Classifies a topic name.
 pub fn route(topic: &str) -> Route<'_> {
     match Topic::parse(topic) {
-        Ok(t @ (Topic::GetPending { reply: None, .. }
-        | Topic::StartNext { reply: None, .. }
-        | Topic::Describe { reply: None, .. }
-        | Topic::Update { reply: None, .. })) => Route::Request(t),
+        Ok(
+            t @ (Topic::GetPending { reply: None, .. }
+            | Topic::StartNext { reply: None, .. }
+            | Topic::Describe { reply: None, .. }
+            | Topic::Update { reply: None, .. }),
+        ) => Route::Request(t),
         Ok(_) => Route::Other,
         Err(_) => {
             let mut levels = topic.split('/');
@@ -107,13 +109,17 @@ fn run(st: &mut State, t: Topic<'_>, payload: &[u8]) -> Result<Reply, ApiError> 
             let input = parse_in(M, payload, &mut scratch, DescribeRequest::parse_as)?;
             data_plane::describe(st, thing.as_str(), job.as_str(), &input, M)
         }
-        Topic::Update { thing, job, .. } => data_plane::update_execution(st, thing.as_str(), job.as_str(), payload, M),
+        Topic::Update { thing, job, .. } => {
+            data_plane::update_execution(st, thing.as_str(), job.as_str(), payload, M)
+        }
         // `route` yields only the four requests.
         Topic::Notify { .. }
         | Topic::NotifyNext { .. }
         | Topic::DocumentedNotify { .. }
         | Topic::JobEvent { .. }
-        | Topic::ExecutionEvent { .. } => Err(ApiError::new(400, "InvalidRequestException", "not a request", ErrorCode::InvalidTopic)),
+        | Topic::ExecutionEvent { .. } => {
+            Err(ApiError::new(400, "InvalidRequestException", "not a request", ErrorCode::InvalidTopic))
+        }
     }
 }
 
@@ -156,11 +162,13 @@ fn rejection(
 ) -> Message {
     let pairs: Vec<(&str, &str)> =
         state.map(|(_, p)| p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()).unwrap_or_default();
-    let execution_state = state.filter(|_| e.code.carries_execution_state()).map(|(s, _)| JobExecutionState {
-        status_details: StatusDetailsBuf::new(&pairs).ok(),
-        ..JobExecutionState::from(*s)
-    });
-    let mut response = ErrorResponse { code: e.code, message: &e.message, client_token, timestamp: now, execution_state };
+    let execution_state =
+        state.filter(|_| e.code.carries_execution_state()).map(|(s, _)| JobExecutionState {
+            status_details: StatusDetailsBuf::new(&pairs).ok(),
+            ..JobExecutionState::from(*s)
+        });
+    let mut response =
+        ErrorResponse { code: e.code, message: &e.message, client_token, timestamp: now, execution_state };
     let mut buf = vec![0; 64 * 1024];
     let body = match response.serialize(&mut buf) {
         Ok(b) => b.to_vec(),

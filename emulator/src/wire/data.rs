@@ -7,8 +7,8 @@ use iot_jobs_core::registry::ExecutionView;
 use iot_jobs_core::wire::{
     ExecutionResponse, Flavor, GetPendingResponse, JobDocument, JobExecution, JobExecutionState,
     JobExecutionSummary, JobExecutionsChanged, MAX_GET_PENDING_RESPONSE_LEN, MAX_JOB_EXECUTIONS_CHANGED_LEN,
-    MAX_RESPONSE_LEN_WITHOUT_DOCUMENT, NextJobExecutionChanged, StatusDetailsBuf, SummaryList, UpdateResponse,
-    WireError,
+    MAX_RESPONSE_LEN_WITHOUT_DOCUMENT, NextJobExecutionChanged, StatusDetailsBuf, SummaryList,
+    UpdateResponse, WireError,
 };
 use iot_jobs_core::{ExecutionState, ExecutionStatus, Timestamp};
 
@@ -189,7 +189,8 @@ pub fn execution_body(
 ) -> Result<Vec<u8>, ApiError> {
     let job_document = document.map(Document::get).transpose()?;
     let execution = view.map(|v| job_execution(v, job_document, now)).transpose()?;
-    let response = ExecutionResponse { execution, timestamp: Some(form.timestamp), client_token: form.client_token };
+    let response =
+        ExecutionResponse { execution, timestamp: Some(form.timestamp), client_token: form.client_token };
     let max = MAX_RESPONSE_LEN_WITHOUT_DOCUMENT.saturating_add(Document::max_len(job_document, form.flavor));
     render(max, |buf| Ok(response.serialize_as(buf, form.flavor)?.len()))
 }

@@ -40,7 +40,10 @@ impl ApiError {
             e if e.error_code() == ErrorCode::InternalError => {
                 Self::unavailable(format!("cannot render: {e}"))
             }
-            e => ApiError { code: e.error_code(), ..Self::invalid(format!("the request body is not valid: {e}")) },
+            e => ApiError {
+                code: e.error_code(),
+                ..Self::invalid(format!("the request body is not valid: {e}"))
+            },
         }
     }
     /// 400 `InvalidRequestException`.
