@@ -7,7 +7,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use iot_jobs_core::{ExecutionStatus, JobId, Plane, ThingName};
 use iot_jobs_emulator::clock::ClockMode;
+use iot_jobs_emulator::state::Caps;
 use iot_jobs_emulator::{Config, Server};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::{Value, json};
@@ -467,4 +469,54 @@ async fn an_mqtt5_client_runs_the_jobs_api() {
     assert_eq!(got["clientToken"], "v5");
     assert_eq!(got["execution"]["status"], "IN_PROGRESS");
     emu.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_accepted_mqtt_update_survives_a_restart() {
+    let dir = std::env::temp_dir().join(format!("iot-jobs-mqtt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("state.json");
+    let _ = std::fs::remove_file(&path);
+    let config = || Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        mqtt_addr: Some("127.0.0.1:0".parse().unwrap()),
+        clock: ClockMode::Manual,
+        state_file: Some(path.clone()),
+        ..Config::default()
+    };
+    let server = iot_jobs_emulator::start(config()).await.unwrap();
+    let first = Emu {
+        mqtt: server.mqtt_addr.unwrap(),
+        url: format!("http://{}", server.addr),
+        server,
+        http: reqwest::Client::new(),
+    };
+    first.create_job("kept", &["saver"]).await;
+    let mut dev = connect("saver", first.mqtt).await;
+    let (ok, got) = dev
+        .request("$aws/things/saver/jobs/kept/update", r#"{"status":"IN_PROGRESS","statusDetails":{"at":"1"}}"#)
+        .await;
+    assert!(ok, "{got}");
+    // The state file already holds the accepted update (saved before the answer went out).
+    let arns = iot_jobs_emulator::wire::Arns { region: "us-east-1".into(), account: "123456789012".into() };
+    let saved = iot_jobs_emulator::persist::load(&path, Caps::default(), ClockMode::Manual, arns, 0).unwrap().unwrap();
+    let (job, thing) = (JobId::new("kept").unwrap(), ThingName::new("saver").unwrap());
+    let view = saved.registry.describe_execution(&job, &thing, None, Plane::Data).unwrap();
+    assert_eq!(view.status(), ExecutionStatus::InProgress);
+    first.server.shutdown().await.unwrap();
+
+    let server = iot_jobs_emulator::start(config()).await.unwrap();
+    let second = Emu {
+        mqtt: server.mqtt_addr.unwrap(),
+        url: format!("http://{}", server.addr),
+        server,
+        http: reqwest::Client::new(),
+    };
+    let mut dev = connect("saver", second.mqtt).await;
+    let (ok, got) = dev.request("$aws/things/saver/jobs/kept/get", "{}").await;
+    assert!(ok, "{got}");
+    assert_eq!(got["execution"]["status"], "IN_PROGRESS");
+    assert_eq!(got["execution"]["statusDetails"], json!({"at": "1"}));
+    second.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 }
