@@ -494,12 +494,17 @@ async fn an_accepted_mqtt_update_survives_a_restart() {
     first.create_job("kept", &["saver"]).await;
     let mut dev = connect("saver", first.mqtt).await;
     let (ok, got) = dev
-        .request("$aws/things/saver/jobs/kept/update", r#"{"status":"IN_PROGRESS","statusDetails":{"at":"1"}}"#)
+        .request(
+            "$aws/things/saver/jobs/kept/update",
+            r#"{"status":"IN_PROGRESS","statusDetails":{"at":"1"}}"#,
+        )
         .await;
     assert!(ok, "{got}");
     // The state file already holds the accepted update (saved before the answer went out).
     let arns = iot_jobs_emulator::wire::Arns { region: "us-east-1".into(), account: "123456789012".into() };
-    let saved = iot_jobs_emulator::persist::load(&path, Caps::default(), ClockMode::Manual, arns, 0).unwrap().unwrap();
+    let saved = iot_jobs_emulator::persist::load(&path, Caps::default(), ClockMode::Manual, arns, 0)
+        .unwrap()
+        .unwrap();
     let (job, thing) = (JobId::new("kept").unwrap(), ThingName::new("saver").unwrap());
     let view = saved.registry.describe_execution(&job, &thing, None, Plane::Data).unwrap();
     assert_eq!(view.status(), ExecutionStatus::InProgress);

@@ -42,7 +42,7 @@ pub type Requests =
 
 /// What a connection's writer receives from the broker.
 enum Deliver {
-    Message(Message),
+    Message(Box<Message>),
     /// Another connection took the session over: close without touching the session.
     TakenOver,
 }
@@ -125,13 +125,13 @@ impl Broker {
 /// session, to its queue. A connection too far behind is dropped (its task then closes it).
 fn deliver(session: &mut Session, message: Message) {
     if let Some((_, tx)) = &session.connection {
-        match tx.try_send(Deliver::Message(message)) {
-            Ok(()) => return,
+        match tx.try_send(Deliver::Message(Box::new(message))) {
+            Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(Deliver::Message(m)))
             | Err(mpsc::error::TrySendError::Closed(Deliver::Message(m))) => {
                 tracing::warn!("an MQTT client is too slow to take its messages: closing it");
                 session.connection = None;
-                queue(session, m);
+                queue(session, *m);
             }
             Err(_) => session.connection = None,
         }
@@ -404,11 +404,9 @@ async fn connection(
     if let Some(w) = will.filter(|w| filter::valid_topic(&w.topic)) {
         broker.publish(&w);
     }
-    if let Ok(End::Stop) = end {
-        if conn.version == Version::V5 {
-            conn.write(Outgoing::Disconnect(DisconnectReasonCode::ServerShuttingDown));
-            let _ = conn.flush().await;
-        }
+    if let (Ok(End::Stop), Version::V5) = (&end, conn.version) {
+        conn.write(Outgoing::Disconnect(DisconnectReasonCode::ServerShuttingDown));
+        let _ = conn.flush().await;
     }
     end.map(|_| ())
 }
@@ -461,7 +459,7 @@ async fn run(
                 last_read = tokio::time::Instant::now();
             }
             d = rx.recv() => match d {
-                Some(Deliver::Message(m)) => conn.send(m, false)?,
+                Some(Deliver::Message(m)) => conn.send(*m, false)?,
                 Some(Deliver::TakenOver) => {
                     conn.write(Outgoing::Disconnect(DisconnectReasonCode::SessionTakenOver));
                     let _ = conn.flush().await;
