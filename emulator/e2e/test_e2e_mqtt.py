@@ -273,6 +273,11 @@ class Paho311(unittest.TestCase):
         kind, got = dev.request(nxt, {})
         self.assertEqual((kind, got["execution"]["status"]), ("accepted", "IN_PROGRESS"))
 
+    def test_describe_endpoint_leads_to_the_broker(self):
+        address = iot.describe_endpoint(endpointType="iot:Data-ATS")["endpointAddress"]
+        self.assertEqual(address, f"{HOST}:{PORT}")
+        self.assertEqual(iot.describe_endpoint(endpointType="iot:Jobs")["endpointAddress"], URL.split("//")[1])
+
     def test_the_dollar_wildcard_rule_and_qos1(self):
         thing = unique("dollar")
         everything = self.client(unique("hash"))

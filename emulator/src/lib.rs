@@ -28,7 +28,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::{Clock, ClockMode};
 use crate::persist::Saver;
-use crate::routing::Route;
+use crate::routing::{Op, Route};
 use crate::state::{Caps, State};
 use crate::wire::{ApiError, Arns};
 
@@ -89,6 +89,8 @@ struct App {
     request_ids: AtomicU64,
     /// The MQTT broker, if it runs.
     broker: Option<Arc<mqtt::Broker>>,
+    /// The bound addresses, for DescribeEndpoint: HTTP (both planes) and MQTT.
+    endpoints: std::sync::OnceLock<(SocketAddr, Option<SocketAddr>)>,
 }
 
 impl App {
@@ -183,6 +185,7 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         body_limit: config.body_limit,
         request_ids: AtomicU64::new(0),
         broker,
+        endpoints: std::sync::OnceLock::new(),
     });
     if let Some(path) = &config.state_file {
         // Fails early on an unwritable path.
@@ -216,6 +219,7 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         }
         _ => None,
     };
+    let _ = app.endpoints.set((addr, mqtt_addr));
     if config.clock == ClockMode::System {
         tasks.push(tokio::spawn(clock_task(Arc::clone(&app), stop_rx)));
     }
@@ -321,6 +325,28 @@ fn error(e: &ApiError, request_id: u64) -> Response {
     respond(e.status, e.body(), Some(e.name), request_id)
 }
 
+/// DescribeEndpoint: this emulator's own addresses as `HOST:PORT` (the MQTT broker for
+/// `iot:Data-ATS` and `iot:Data`, the default; the HTTP endpoint for `iot:Jobs` and
+/// `iot:CredentialProvider`).
+fn describe_endpoint(app: &App, query: &[(String, String)]) -> Result<Vec<u8>, ApiError> {
+    let kind = query.iter().find(|(k, _)| k == "endpointType").map_or("iot:Data", |(_, v)| v.as_str());
+    let Some(&(http, mqtt)) = app.endpoints.get() else {
+        return Err(ApiError::unavailable("the emulator is starting"));
+    };
+    let address = match kind {
+        "iot:Data-ATS" | "iot:Data" => {
+            mqtt.ok_or_else(|| ApiError::invalid("the MQTT broker is off (--mqtt-addr off)"))?
+        }
+        "iot:Jobs" | "iot:CredentialProvider" => http,
+        other => {
+            return Err(ApiError::invalid(format!(
+                "endpointType must be iot:Data, iot:Data-ATS, iot:CredentialProvider or iot:Jobs, not {other:?}"
+            )));
+        }
+    };
+    Ok(serde_json::json!({ "endpointAddress": address.to_string() }).to_string().into_bytes())
+}
+
 /// Every request: route, read the body, run the operation under the lock, save, render.
 async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Response {
     let id = app.request_ids.fetch_add(1, Ordering::Relaxed);
@@ -353,6 +379,12 @@ async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Re
             return error(&ApiError::unknown_operation(404, m), id);
         }
     };
+    if op == Op::DescribeEndpoint {
+        return match describe_endpoint(&app, &query) {
+            Ok(body) => respond(200, body, None, id),
+            Err(e) => error(&e, id),
+        };
+    }
     let body = match axum::body::to_bytes(body, app.body_limit).await {
         Ok(b) => b,
         Err(_) => {

@@ -525,3 +525,25 @@ async fn an_accepted_mqtt_update_survives_a_restart() {
     second.server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn describe_endpoint_names_this_emulators_addresses() {
+    let emu = emu().await;
+    let get = |kind: &str| {
+        let url = format!("{}/endpoint?endpointType={kind}", emu.url);
+        let req = emu.http.get(url).header("authorization", CONTROL);
+        async move {
+            let resp = req.send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    for kind in ["iot:Data-ATS", "iot:Data"] {
+        assert_eq!(get(kind).await, (200, json!({"endpointAddress": emu.mqtt.to_string()})));
+    }
+    for kind in ["iot:Jobs", "iot:CredentialProvider"] {
+        assert_eq!(get(kind).await, (200, json!({"endpointAddress": emu.server.addr.to_string()})));
+    }
+    let (status, body) = get("iot:Nope").await;
+    assert_eq!((status, body["__type"].as_str()), (400, Some("InvalidRequestException")));
+    emu.server.shutdown().await.unwrap();
+}

@@ -206,6 +206,8 @@ pub fn handle(st: &mut State, op: &Op, query: &[(String, String)], body: &[u8]) 
         Op::StartNextPendingJobExecution { thing } => start_next(st, thing, body, Flavor::Http),
         Op::DescribeJobExecutionData { thing, job } => describe_data(st, thing, job, &q),
         Op::UpdateJobExecution { thing, job } => update_execution(st, thing, job, body, Flavor::Http),
+        // Answered by the server, which knows its addresses.
+        Op::DescribeEndpoint => Err(ApiError::unavailable("DescribeEndpoint is answered by the server")),
         Op::GetClock => reply(&wire::ClockOut { now: st.now().secs() }, false),
         Op::SetClock => set_clock(st, body),
         Op::Reset => {
