@@ -547,3 +547,38 @@ async fn describe_endpoint_names_this_emulators_addresses() {
     assert_eq!((status, body["__type"].as_str()), (400, Some("InvalidRequestException")));
     emu.server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_silent_client_is_closed_after_one_and_a_half_keep_alives() {
+    let emu = emu().await;
+    let mut watcher = connect("ka-watcher", emu.mqtt).await;
+    watcher.sub("ka/#").await;
+    // CONNECT with keep-alive 1 s and a will on ka/gone, then silence.
+    let mut s = TcpStream::connect(emu.mqtt).await.unwrap();
+    let mut body = vec![0, 4, b'M', b'Q', b'T', b'T', 4, 0b0000_0110, 0, 1];
+    for field in [&b"sleeper"[..], b"ka/gone", b"timed out"] {
+        body.extend_from_slice(&u16::try_from(field.len()).unwrap().to_be_bytes());
+        body.extend_from_slice(field);
+    }
+    let mut packet = vec![0x10, u8::try_from(body.len()).unwrap()];
+    packet.extend(body);
+    s.write_all(&packet).await.unwrap();
+    let mut rest = Vec::new();
+    tokio::time::timeout(WAIT, s.read_to_end(&mut rest)).await.expect("not closed").unwrap();
+    assert_eq!(rest, [0x20, 2, 0, 0], "only the CONNACK before the close");
+    assert_eq!(&watcher.next_on("ka/gone").await.payload[..], b"timed out");
+    emu.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_qos2_publish_is_taken_in_and_routed_at_qos1() {
+    let emu = emu().await;
+    let mut sub = connect("q2-sub", emu.mqtt).await;
+    sub.client.subscribe("q2/#", QoS::ExactlyOnce).await.unwrap();
+    sub.drain().await;
+    let p = connect("q2-pub", emu.mqtt).await;
+    p.client.publish("q2/a", QoS::ExactlyOnce, false, "once").await.unwrap();
+    let got = sub.next_on("q2/a").await;
+    assert_eq!((&got.payload[..], got.qos), (&b"once"[..], QoS::AtLeastOnce));
+    emu.server.shutdown().await.unwrap();
+}
