@@ -314,12 +314,11 @@ impl Broker {
     fn subscribe(&self, client: &str, filters: Vec<(String, u8)>) -> (Vec<Option<u8>>, Vec<Message>) {
         let mut inner = self.lock();
         let Inner { sessions, retained } = &mut *inner;
+        // A session taken over meanwhile: nothing is granted (the connection is closing).
+        let Some(session) = sessions.get_mut(client) else { return (vec![None; filters.len()], Vec::new()) };
         let mut grants = Vec::with_capacity(filters.len());
         let mut matched = Vec::new();
         for (f, qos) in filters {
-            let Some(session) = sessions.get_mut(client) else {
-                return (vec![None; grants.len() + 1], matched);
-            };
             let full =
                 session.subscriptions.len() >= MAX_SUBSCRIPTIONS && !session.subscriptions.contains_key(&f);
             if !filter::valid_filter(&f) || full {
