@@ -233,6 +233,9 @@ fn mqtt_requests(app: Arc<App>) -> mqtt::Requests {
     Arc::new(move |topic, payload| {
         let app = Arc::clone(&app);
         Box::pin(async move {
+            if mqtt::jobs::route(&topic) == mqtt::jobs::Route::Other {
+                return Vec::new();
+            }
             let (outcome, pending, events, now) = {
                 let mut st = app.lock();
                 let ticked = st.tick();
