@@ -186,3 +186,44 @@ fn client_token(payload: &[u8]) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(payload).ok()?;
     value.get("clientToken")?.as_str().map(str::to_owned)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topics_are_routed_to_requests_errors_or_the_broker() {
+        for t in [
+            "$aws/things/t/jobs/get",
+            "$aws/things/t/jobs/start-next",
+            "$aws/things/t/jobs/j/get",
+            "$aws/things/t/jobs/$next/get",
+            "$aws/things/t/jobs/j/update",
+            "$aws/things/t/jobs/j/namespace-ns/get",
+            "$aws/things/t/jobs/$next/namespace-ns/get",
+            "$aws/things/t/jobs/j/namespace-ns/update",
+        ] {
+            assert!(matches!(route(t), Route::Request(_)), "{t}");
+        }
+        for t in [
+            "$aws/things/t/jobs/get/accepted",
+            "$aws/things/t/jobs/j/update/rejected",
+            "$aws/things/t/jobs/notify",
+            "$aws/things/t/jobs/notify-next-namespace-ns",
+            "$aws/events/job/j/completed",
+            "$aws/things/t/shadow/update",
+            "sensors/t/jobs/get",
+        ] {
+            assert_eq!(route(t), Route::Other, "{t}");
+        }
+        for t in [
+            "$aws/things/t/jobs/j/frobnicate",
+            "$aws/things/t/jobs/get/namespace-ns",
+            "$aws/things/t/jobs",
+            "$aws/things/t/jobs/",
+            "$aws/things/t/jobs/j/update/accepted/more",
+        ] {
+            assert_eq!(route(t), Route::Invalid, "{t}");
+        }
+    }
+}
