@@ -313,14 +313,19 @@ class DeviceSdk(unittest.TestCase):
 
         thing, job = unique("sdk5"), unique("sdkjob")
         create_job(job, [thing])
-        connected = Future()
+        connected, stopped = Future(), threading.Event()
         client = mqtt5.Client(mqtt5.ClientOptions(
             host_name=HOST, port=PORT, connect_options=mqtt5.ConnectPacket(client_id=thing),
             on_lifecycle_event_connection_success_fn=lambda d: connected.done() or connected.set_result(True),
             on_lifecycle_event_connection_failure_fn=lambda d: connected.done() or connected.set_exception(
-                RuntimeError(str(d.exception)))))
+                RuntimeError(str(d.exception))),
+            on_lifecycle_event_stopped_fn=lambda d: stopped.set()))
         client.start()
-        self.addCleanup(client.stop)
+
+        def stop():
+            client.stop()
+            stopped.wait(WAIT)
+        self.addCleanup(stop)
         connected.result(WAIT)
         jobs = iotjobs.IotJobsClientV2(client, mqtt_request_response.ClientOptions(
             max_request_response_subscriptions=4, max_streaming_subscriptions=2, operation_timeout_in_seconds=5))
@@ -337,6 +342,7 @@ class DeviceSdk(unittest.TestCase):
             jobs.describe_job_execution(iotjobs.DescribeJobExecutionRequest(
                 thing_name=thing, job_id="no-such-job")).result(WAIT)
         self.assertEqual(e.exception.modeled_error.code, "ResourceNotFound")
+        del jobs  # the request-response client goes before its MQTT client stops
 
     def test_iot_jobs_client_over_mqtt311(self):
         from awscrt import mqtt
@@ -380,4 +386,7 @@ if __name__ == "__main__":
     passed = result.testsRun - failed - len(result.skipped)
     print(f"e2e mqtt took {time.time() - t0:.1f}s")
     print(f"e2e mqtt: {passed} passed, {failed} failed")
-    sys.exit(0 if failed == 0 and passed > 0 else 1)
+    sys.stdout.flush()
+    # awscrt's native threads can crash the interpreter's teardown (a segfault after every test
+    # passed); the result is known, so leave without it.
+    os._exit(0 if failed == 0 and passed > 0 else 1)
