@@ -293,7 +293,16 @@ impl Broker {
 
     /// Unbinds a closed connection: a clean session goes; a persistent one keeps its
     /// subscriptions and gets the unacknowledged messages back first in its queue.
-    fn detach(&self, client: &str, id: u64, unacked: BTreeMap<u16, Message>) {
+    ///
+    /// `rx` is the connection's queue: what it still holds (routed, never sent) is kept too; it
+    /// is read with the lock held, so that nothing is routed to it meanwhile.
+    fn detach(
+        &self,
+        client: &str,
+        id: u64,
+        unacked: BTreeMap<u16, Message>,
+        rx: &mut mpsc::Receiver<Deliver>,
+    ) {
         let mut inner = self.lock();
         let Some(session) = inner.sessions.get_mut(client) else { return };
         if session.connection.as_ref().is_some_and(|(c, _)| *c != id) {
@@ -303,6 +312,11 @@ impl Broker {
         if session.persistent {
             for m in unacked.into_values().rev() {
                 session.queued.push_front(m);
+            }
+            while let Ok(d) = rx.try_recv() {
+                if let Deliver::Message(m) = d {
+                    queue(session, *m);
+                }
             }
             session.queued.truncate(MAX_QUEUED);
         } else {
@@ -395,7 +409,7 @@ async fn connection(
         Err(e) => Err(e),
     };
     let unacked = std::mem::take(&mut conn.inflight);
-    broker.detach(&conn.client, id, unacked);
+    broker.detach(&conn.client, id, unacked, &mut rx);
     match &end {
         Ok(End::Disconnect { with_will: false }) | Ok(End::Stop) => will = None,
         Ok(End::Disconnect { with_will: true }) | Ok(End::TakenOver) | Err(_) => {}
