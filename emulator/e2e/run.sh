@@ -4,13 +4,16 @@
 # Creates a venv with pinned boto3/awscli (reused while the pins match), builds the emulator,
 # starts it with --clock manual on a free loopback port (the restart test starts its own with
 # --state-file), runs test_e2e.py, and kills the server on exit. Exits non-zero on any failure;
-# the last line is "e2e: N passed, M failed".
+# then runs test_e2e_mqtt.py (paho-mqtt and awsiotsdk) against the same emulator's broker; each suite ends with
+# a line "e2e[ mqtt]: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
 export E2E_T0=$(date +%s)
 BOTO3=1.44.5
 AWSCLI=1.46.3
+PAHO=2.2.0
+AWSIOTSDK=1.31.0
 VENV=${E2E_VENV:-$ROOT/target/e2e-venv}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 
@@ -20,10 +23,14 @@ fail() {
   exit 1
 }
 
-if ! "$VENV/bin/python" -c "import boto3, awscli, sys; sys.exit(boto3.__version__ != '$BOTO3' or awscli.__version__ != '$AWSCLI')" 2>/dev/null; then
-  echo "e2e: creating $VENV with boto3==$BOTO3 awscli==$AWSCLI"
+PINS_OK="import boto3, awscli, paho.mqtt, importlib.metadata as m, sys
+sys.exit(boto3.__version__ != '$BOTO3' or awscli.__version__ != '$AWSCLI' or paho.mqtt.__version__ != '$PAHO'
+         or m.version('awsiotsdk') != '$AWSIOTSDK')"
+if ! "$VENV/bin/python" -c "$PINS_OK" 2>/dev/null; then
+  echo "e2e: creating $VENV with boto3==$BOTO3 awscli==$AWSCLI paho-mqtt==$PAHO awsiotsdk==$AWSIOTSDK"
   python3 -m venv "$VENV" || fail "cannot create the venv"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "boto3==$BOTO3" "awscli==$AWSCLI" || fail "pip install failed"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "boto3==$BOTO3" "awscli==$AWSCLI" \
+    "paho-mqtt==$PAHO" "awsiotsdk==$AWSIOTSDK" || fail "pip install failed"
 fi
 
 echo "e2e: building iot-jobs-emulator"
@@ -42,7 +49,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$BIN" --addr 127.0.0.1:0 --clock manual --deletion-delay 60 --log-level warn >"$WORK/out" 2>"$WORK/err" &
+"$BIN" --addr 127.0.0.1:0 --mqtt-addr 127.0.0.1:0 --clock manual --deletion-delay 60 --log-level warn >"$WORK/out" 2>"$WORK/err" &
 PID=$!
 URL=
 for _ in $(seq 100); do
@@ -52,10 +59,17 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -n "$URL" ] || fail "the emulator did not start: $(cat "$WORK/err")"
-echo "e2e: emulator at $URL (pid $PID)"
+MQTT=$(grep -o 'mqtt://[0-9.:]*' "$WORK/out" | head -n 1)
+[ -n "$MQTT" ] || fail "the emulator printed no MQTT address: $(cat "$WORK/out")"
+echo "e2e: emulator at $URL and ${MQTT} (pid $PID)"
 
-export EMU_URL=$URL EMU_BIN=$BIN EMU_AWS=$VENV/bin/aws
+export EMU_URL=$URL EMU_BIN=$BIN EMU_AWS=$VENV/bin/aws EMU_MQTT=${MQTT#mqtt://}
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 export AWS_MAX_ATTEMPTS=1 AWS_PAGER=
 "$VENV/bin/python" "$ROOT/emulator/e2e/test_e2e.py"
+HTTP_RC=$?
+# The MQTT suite (paho-mqtt and the AWS IoT Device SDK) against the same emulator.
+"$VENV/bin/python" "$ROOT/emulator/e2e/test_e2e_mqtt.py"
+MQTT_RC=$?
+[ "$HTTP_RC" -eq 0 ] && [ "$MQTT_RC" -eq 0 ]

@@ -68,7 +68,7 @@ def group_arn(g):
 
 def start_emulator(*args):
     """Starts an emulator of this test's own on a free port; returns (process, url)."""
-    p = subprocess.Popen([BIN, "--addr", "127.0.0.1:0", *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    p = subprocess.Popen([BIN, "--addr", "127.0.0.1:0", "--mqtt-addr", "127.0.0.1:0", *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = p.stdout.readline()
     m = re.search(r"(http://[0-9.:]+)", line)
     if not m:

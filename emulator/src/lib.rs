@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod handlers;
+pub mod mqtt;
 pub mod persist;
 pub mod routing;
 pub mod state;
@@ -30,7 +31,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::clock::{Clock, ClockMode};
 use crate::persist::Saver;
-use crate::routing::Route;
+use crate::routing::{Op, Route};
 use crate::state::{Caps, State};
 use crate::wire::{ApiError, Arns};
 
@@ -58,6 +59,8 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Optional second listener: data plane only.
     pub data_addr: Option<SocketAddr>,
+    /// The MQTT broker's listener (`None`: no broker).
+    pub mqtt_addr: Option<SocketAddr>,
     /// Region in ARNs.
     pub region: String,
     /// Account in ARNs.
@@ -87,6 +90,7 @@ impl Default for Config {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 4588)),
             data_addr: None,
+            mqtt_addr: None,
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
             clock: ClockMode::System,
@@ -113,6 +117,10 @@ struct App {
     body_limit: usize,
     body_timeout: Duration,
     request_ids: AtomicU64,
+    /// The MQTT broker, if it runs.
+    broker: Option<Arc<mqtt::Broker>>,
+    /// The bound addresses, for DescribeEndpoint: HTTP (both planes) and MQTT.
+    endpoints: std::sync::OnceLock<(SocketAddr, Option<SocketAddr>)>,
 }
 
 impl App {
@@ -124,6 +132,15 @@ impl App {
     fn commit(&self, st: &mut State) -> Option<(u64, Result<Vec<u8>, String>)> {
         st.generation = st.generation.saturating_add(1);
         self.saver.as_ref().map(|_| (st.generation, persist::encode(st)))
+    }
+
+    /// Publishes event messages (after their change was saved).
+    fn publish(&self, messages: Vec<mqtt::Message>) {
+        if let Some(broker) = &self.broker {
+            for m in &messages {
+                broker.publish(m);
+            }
+        }
     }
 
     /// Saves off the async workers; returns an error message if the state could not be saved,
@@ -191,6 +208,8 @@ pub struct Server {
     pub addr: SocketAddr,
     /// Where the data plane alone is served, if asked for.
     pub data_addr: Option<SocketAddr>,
+    /// Where the MQTT broker listens, if it runs.
+    pub mqtt_addr: Option<SocketAddr>,
     app: Arc<App>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -221,9 +240,19 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         None => None,
     };
     let restored = loaded.is_some();
-    let state = loaded.unwrap_or_else(|| {
+    let mut state = loaded.unwrap_or_else(|| {
         State::new(config.caps, Clock::new(config.clock, None), arns, config.deletion_delay)
     });
+    let mqtt_listener = match config.mqtt_addr {
+        Some(a) => {
+            Some(TcpListener::bind(a).await.map_err(|e| format!("cannot listen for MQTT on {a}: {e}"))?)
+        }
+        None => None,
+    };
+    let broker = mqtt_listener.as_ref().map(|_| Arc::new(mqtt::Broker::default()));
+    if broker.is_some() {
+        state.outbox = Some(Vec::new());
+    }
     let app = Arc::new(App {
         state: Mutex::new(state),
         saver: config.state_file.clone().map(Saver::new),
@@ -231,6 +260,8 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         body_limit: config.body_limit,
         body_timeout: config.body_timeout,
         request_ids: AtomicU64::new(0),
+        broker,
+        endpoints: std::sync::OnceLock::new(),
     });
     if let Some(path) = &config.state_file {
         // Fails early on an unwritable path.
@@ -259,10 +290,59 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         }
         None => None,
     };
+    let mqtt_addr = match (mqtt_listener, &app.broker) {
+        (Some(l), Some(broker)) => {
+            let a = l.local_addr()?;
+            let requests = mqtt_requests(Arc::clone(&app));
+            tasks.push(tokio::spawn(mqtt::broker::serve(l, Arc::clone(broker), requests, stop_rx.clone())));
+            Some(a)
+        }
+        _ => None,
+    };
+    let _ = app.endpoints.set((addr, mqtt_addr));
     if config.clock == ClockMode::System {
         tasks.push(tokio::spawn(clock_task(Arc::clone(&app), stop_rx)));
     }
-    Ok(Server { addr, data_addr, app, stop, tasks })
+    Ok(Server { addr, data_addr, mqtt_addr, app, stop, tasks })
+}
+
+/// The broker's hook for `$aws/things/…` publishes: runs a jobs request like an HTTP data-plane
+/// call (due transitions first, one registry call, the change saved), then publishes the events
+/// it caused and returns the answer for the publisher (SPEC §7.1: after the change is durable).
+fn mqtt_requests(app: Arc<App>) -> mqtt::Requests {
+    Arc::new(move |topic, payload| {
+        let app = Arc::clone(&app);
+        Box::pin(async move {
+            if mqtt::jobs::route(&topic) == mqtt::jobs::Route::Other {
+                return Vec::new();
+            }
+            let (outcome, pending, events, now) = {
+                let mut st = app.lock();
+                let ticked = st.tick();
+                let outcome = mqtt::jobs::answer(&mut st, &topic, &payload);
+                let changed = ticked || outcome.as_ref().is_some_and(|o| o.changed);
+                let pending = if changed { app.commit(&mut st) } else { None };
+                (outcome, pending, st.take_messages(), st.now())
+            };
+            if pending.is_some() {
+                app.wake.notify_one();
+            }
+            let saved = app.save(pending).await;
+            // A failed save rolled the change back: its events never happened.
+            if saved.is_ok() {
+                app.publish(events);
+            }
+            let Some(outcome) = outcome else { return Vec::new() };
+            tracing::debug!(topic, reply = outcome.reply.topic, "MQTT request");
+            match saved {
+                Ok(()) => vec![outcome.reply],
+                Err(m) => {
+                    tracing::error!("{m}");
+                    vec![outcome.internal_error(&m, now)]
+                }
+            }
+        })
+    })
 }
 
 /// Connection handling of a listener (from [`Config`]).
@@ -403,14 +483,15 @@ async fn clock_task(app: Arc<App>, mut stop: watch::Receiver<bool>) {
             () = app.wake.notified() => { idle = false; continue; }
             _ = stop.wait_for(|s| *s) => return,
         }
-        let pending = {
+        let (pending, events) = {
             let mut st = app.lock();
             let changed = st.tick();
             idle = !changed;
-            if changed { app.commit(&mut st) } else { None }
+            (if changed { app.commit(&mut st) } else { None }, st.take_messages())
         };
-        if let Err(e) = app.save(pending).await {
-            tracing::error!("{e}");
+        match app.save(pending).await {
+            Ok(()) => app.publish(events),
+            Err(e) => tracing::error!("{e}"),
         }
     }
 }
@@ -445,10 +526,9 @@ async fn read_body(
     limit: usize,
     timeout: Duration,
 ) -> Result<axum::body::Bytes, (ApiError, Option<Body>)> {
-    let too_large = || ApiError {
-        status: 413,
-        name: "RequestEntityTooLargeException",
-        message: format!("the request body is larger than {limit} bytes (--max-body-bytes)"),
+    let too_large = || {
+        let m = format!("the request body is larger than {limit} bytes (--max-body-bytes)");
+        ApiError::new(413, "RequestEntityTooLargeException", m, iot_jobs_core::ErrorCode::InvalidRequest)
     };
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
@@ -472,7 +552,15 @@ async fn read_body(
             }
             Err(_) => {
                 let m = format!("the request body was not received within {} ms", timeout.as_millis());
-                return Err((ApiError { status: 408, name: "RequestTimeoutException", message: m }, None));
+                return Err((
+                    ApiError::new(
+                        408,
+                        "RequestTimeoutException",
+                        m,
+                        iot_jobs_core::ErrorCode::InvalidRequest,
+                    ),
+                    None,
+                ));
             }
         }
     }
@@ -495,6 +583,28 @@ fn drain(mut body: Body, timeout: Duration, cap: usize) {
         })
         .await;
     });
+}
+
+/// DescribeEndpoint: this emulator's own addresses as `HOST:PORT` (the MQTT broker for
+/// `iot:Data-ATS` and `iot:Data`, the default; the HTTP endpoint for `iot:Jobs` and
+/// `iot:CredentialProvider`).
+fn describe_endpoint(app: &App, query: &[(String, String)]) -> Result<Vec<u8>, ApiError> {
+    let kind = query.iter().find(|(k, _)| k == "endpointType").map_or("iot:Data", |(_, v)| v.as_str());
+    let Some(&(http, mqtt)) = app.endpoints.get() else {
+        return Err(ApiError::unavailable("the emulator is starting"));
+    };
+    let address = match kind {
+        "iot:Data-ATS" | "iot:Data" => {
+            mqtt.ok_or_else(|| ApiError::invalid("the MQTT broker is off (--mqtt-addr off)"))?
+        }
+        "iot:Jobs" | "iot:CredentialProvider" => http,
+        other => {
+            return Err(ApiError::invalid(format!(
+                "endpointType must be iot:Data, iot:Data-ATS, iot:CredentialProvider or iot:Jobs, not {other:?}"
+            )));
+        }
+    };
+    Ok(serde_json::json!({ "endpointAddress": address.to_string() }).to_string().into_bytes())
 }
 
 /// Every request: route, read the body, run the operation under the lock, save, render.
@@ -529,6 +639,12 @@ async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Re
             return error(&ApiError::unknown_operation(404, m), id);
         }
     };
+    if op == Op::DescribeEndpoint {
+        return match describe_endpoint(&app, &query) {
+            Ok(body) => respond(200, body, None, id),
+            Err(e) => error(&e, id),
+        };
+    }
     let body = match read_body(&parts.headers, body, app.body_limit, app.body_timeout).await {
         Ok(b) => b,
         Err((e, rest)) => {
@@ -542,18 +658,22 @@ async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Re
             return r;
         }
     };
-    let (result, pending) = {
+    let (result, pending, events) = {
         let mut st = app.lock();
         // Due transitions first, so that the operation sees them.
         let ticked = st.tick();
         let result = handlers::handle(&mut st, &op, &query, &body);
         let changed = ticked || result.as_ref().is_ok_and(|r| r.changed);
-        (result, if changed { app.commit(&mut st) } else { None })
+        (result, if changed { app.commit(&mut st) } else { None }, st.take_messages())
     };
     if pending.is_some() {
         app.wake.notify_one();
     }
     let saved = app.save(pending).await;
+    // A failed save rolled the change back: its events never happened.
+    if saved.is_ok() {
+        app.publish(events);
+    }
     let response = match (result, saved) {
         (Ok(reply), Ok(())) => respond(200, reply.body, None, id),
         (Err(e), _) => error(&e, id),

@@ -23,6 +23,9 @@ struct Args {
     /// Optional second address that serves only the data plane (iot-jobs-data).
     #[arg(long)]
     data_addr: Option<SocketAddr>,
+    /// The MQTT broker's address (MQTT 3.1.1 and 5, plain TCP), or `off`.
+    #[arg(long, default_value = "127.0.0.1:1883", value_parser = parse_mqtt_addr)]
+    mqtt_addr: MqttAddr,
     /// Region used in ARNs.
     #[arg(long, default_value = "us-east-1")]
     region: String,
@@ -90,6 +93,7 @@ async fn main() -> std::process::ExitCode {
     let config = Config {
         addr: args.addr,
         data_addr: args.data_addr,
+        mqtt_addr: args.mqtt_addr.0,
         region: args.region.clone(),
         account_id: args.account_id,
         clock: args.clock,
@@ -122,6 +126,15 @@ async fn main() -> std::process::ExitCode {
     if let Some(d) = server.data_addr {
         let _ = writeln!(out, "data plane only (iot-jobs-data) on http://{d}");
     }
+    if let Some(m) = server.mqtt_addr {
+        let _ = writeln!(
+            out,
+            "MQTT broker (3.1.1 and 5, jobs device API on $aws/things/THING/jobs/...) on mqtt://{m}\n  \
+             mosquitto_sub -h {h} -p {p} -t '$aws/things/+/jobs/#' -t '$aws/events/#' -v",
+            h = m.ip(),
+            p = m.port()
+        );
+    }
     let _ = writeln!(
         out,
         "Point the AWS CLI or boto3 at it with any credentials:\n  \
@@ -143,6 +156,19 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// `--mqtt-addr`: an address or `off`.
+#[derive(Debug, Clone, Copy)]
+struct MqttAddr(Option<SocketAddr>);
+
+fn parse_mqtt_addr(s: &str) -> Result<MqttAddr, String> {
+    if s == "off" {
+        return Ok(MqttAddr(None));
+    }
+    s.parse()
+        .map(|a| MqttAddr(Some(a)))
+        .map_err(|e| format!("{e} (an address such as 127.0.0.1:1883, or off)"))
 }
 
 /// SIGINT (Ctrl-C) and SIGTERM, caught from the moment this is made (before the address is

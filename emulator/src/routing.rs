@@ -40,6 +40,8 @@ pub enum Op {
     DescribeJobExecution { thing: String, job: String },
     CancelJobExecution { thing: String, job: String },
     DeleteJobExecution { thing: String, job: String, number: String },
+    // Control plane: the endpoints of this emulator.
+    DescribeEndpoint,
     // Data plane.
     GetPendingJobExecutions { thing: String },
     StartNextPendingJobExecution { thing: String },
@@ -78,6 +80,7 @@ impl Op {
             Op::DescribeJobExecution { .. } | Op::DescribeJobExecutionData { .. } => "DescribeJobExecution",
             Op::CancelJobExecution { .. } => "CancelJobExecution",
             Op::DeleteJobExecution { .. } => "DeleteJobExecution",
+            Op::DescribeEndpoint => "DescribeEndpoint",
             Op::GetPendingJobExecutions { .. } => "GetPendingJobExecutions",
             Op::StartNextPendingJobExecution { .. } => "StartNextPendingJobExecution",
             Op::UpdateJobExecution { .. } => "UpdateJobExecution",
@@ -208,6 +211,7 @@ fn control(method: &str, segs: &[String]) -> Route {
             ("GET", Op::DescribeThingGroup { group: s(g) }),
             ("DELETE", Op::DeleteThingGroup { group: s(g) }),
         ],
+        ["endpoint"] => vec![("GET", Op::DescribeEndpoint)],
         ["jobs"] => vec![("GET", Op::ListJobs)],
         ["jobs", j] => vec![
             ("PUT", Op::CreateJob { job: s(j) }),

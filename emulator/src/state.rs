@@ -100,7 +100,7 @@ impl Meta {
     }
 }
 
-/// Counts of the notifications the registry reported (there is no MQTT broker to deliver them).
+/// Counts of the notifications and events the registry reported.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventCounts {
@@ -123,6 +123,15 @@ impl EventSink for Events {
     }
 }
 
+/// An event waiting for the MQTT broker.
+#[derive(Debug)]
+pub enum Outgoing {
+    /// Rendered when taken.
+    Event(Event),
+    /// Rendered when reported.
+    Rendered(Vec<crate::mqtt::Message>),
+}
+
 /// The whole state, behind one mutex.
 pub struct State {
     pub registry: Registry<Heap>,
@@ -134,6 +143,9 @@ pub struct State {
     pub deletion_delay: u64,
     /// Bumped on every accepted change; orders the state-file writes.
     pub generation: u64,
+    /// With the MQTT broker on: the events reported since the last [`State::take_messages`]
+    /// (published once the change is saved).
+    pub outbox: Option<Vec<Outgoing>>,
 }
 
 /// Executions removed per `advance` call before the lock is checked again.
@@ -153,6 +165,7 @@ impl State {
             caps,
             deletion_delay,
             generation: 0,
+            outbox: None,
         }
     }
 
@@ -186,10 +199,25 @@ impl State {
         }
     }
 
-    /// Logs and counts the events of an operation, and drops the payloads of deleted jobs.
+    /// Logs and counts the events of an operation, renders them for the MQTT broker (before the
+    /// payloads of deleted jobs are dropped), and drops those payloads.
     pub fn deliver(&mut self, sink: Events) {
         for event in sink.0 {
             tracing::debug!(?event, "event");
+            if self.outbox.is_some() {
+                // A deleted job's payloads go below: its event is rendered while they are here.
+                let item = if matches!(
+                    event,
+                    Event::Job { event: iot_jobs_core::registry::JobEvent::Deleted, .. }
+                ) {
+                    Outgoing::Rendered(crate::mqtt::events::render(self, &event))
+                } else {
+                    Outgoing::Event(event.clone())
+                };
+                if let Some(out) = &mut self.outbox {
+                    out.push(item);
+                }
+            }
             match event {
                 Event::Notify(_) => self.events.notify = self.events.notify.saturating_add(1),
                 Event::NotifyNext(_) => self.events.notify_next = self.events.notify_next.saturating_add(1),
@@ -206,6 +234,20 @@ impl State {
                 _ => {}
             }
         }
+    }
+
+    /// The MQTT messages of the events reported since the last call, rendered with the state
+    /// the operation left (its job payloads included).
+    pub fn take_messages(&mut self) -> Vec<crate::mqtt::Message> {
+        let items = self.outbox.as_mut().map(std::mem::take).unwrap_or_default();
+        let mut messages = Vec::new();
+        for item in items {
+            match item {
+                Outgoing::Event(event) => messages.extend(crate::mqtt::events::render(self, &event)),
+                Outgoing::Rendered(m) => messages.extend(m),
+            }
+        }
+        messages
     }
 
     /// Forgets everything (`POST /_emulator/reset`); the clock stays where it is.

@@ -51,7 +51,17 @@ fn spawn(mut command: Command) -> Emu {
 
 fn emulator(args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
-    c.args(["--addr", "127.0.0.1:0", "--clock", "manual", "--log-level", "error"]).args(args);
+    c.args([
+        "--addr",
+        "127.0.0.1:0",
+        "--mqtt-addr",
+        "127.0.0.1:0",
+        "--clock",
+        "manual",
+        "--log-level",
+        "error",
+    ])
+    .args(args);
     c
 }
 
@@ -160,7 +170,16 @@ fn a_state_file_named_like_a_temporary_file_survives_kills_during_saves() {
 fn stalled_clients_do_not_wedge_the_server_under_a_low_descriptor_limit() {
     let mut sh = Command::new("sh");
     sh.args(["-c", "ulimit -n 64 && exec \"$0\" \"$@\"", BIN])
-        .args(["--addr", "127.0.0.1:0", "--clock", "manual", "--log-level", "error"])
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--mqtt-addr",
+            "127.0.0.1:0",
+            "--clock",
+            "manual",
+            "--log-level",
+            "error",
+        ])
         .args(["--max-connections", "16", "--header-timeout-ms", "500"]);
     let e = spawn(sh);
     let mut stalled = Vec::new();

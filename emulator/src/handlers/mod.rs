@@ -3,7 +3,7 @@
 //! numbering) are the registry's; the emulator decides only about the things it keeps itself
 //! (thing attributes, thing groups, job payloads).
 
-mod data_plane;
+pub mod data_plane;
 mod executions;
 mod jobs;
 mod things;
@@ -16,7 +16,7 @@ use iot_jobs_core::config::{
 };
 use iot_jobs_core::registry::{Cursor, ExecutionView, NewJob, Registry, Update};
 use iot_jobs_core::rules::{self, JobConfigUpdate};
-use iot_jobs_core::wire::{DescribeRequest, StartNextRequest, StatusDetailsBuf, UpdateRequest};
+use iot_jobs_core::wire::{DescribeRequest, Flavor, StartNextRequest, StatusDetailsBuf, UpdateRequest};
 use iot_jobs_core::{
     Comment, ExecutionNumber, ExecutionStatus, FailureType, FieldError, JobEndBehavior, JobId, JobStatus,
     NamespaceId, Plane, ReasonCode, Rejection, Resource, RetryableFailureType, StatusDetails,
@@ -202,10 +202,12 @@ pub fn handle(st: &mut State, op: &Op, query: &[(String, String)], body: &[u8]) 
         Op::DescribeJobExecution { thing, job } => describe_execution(st, thing, job, &q),
         Op::CancelJobExecution { thing, job } => cancel_execution(st, thing, job, &q, body),
         Op::DeleteJobExecution { thing, job, number } => delete_execution(st, thing, job, number, &q),
-        Op::GetPendingJobExecutions { thing } => pending(st, thing),
-        Op::StartNextPendingJobExecution { thing } => start_next(st, thing, body),
+        Op::GetPendingJobExecutions { thing } => pending(st, thing, b"", Flavor::Http),
+        Op::StartNextPendingJobExecution { thing } => start_next(st, thing, body, Flavor::Http),
         Op::DescribeJobExecutionData { thing, job } => describe_data(st, thing, job, &q),
-        Op::UpdateJobExecution { thing, job } => update_execution(st, thing, job, body),
+        Op::UpdateJobExecution { thing, job } => update_execution(st, thing, job, body, Flavor::Http),
+        // Answered by the server, which knows its addresses.
+        Op::DescribeEndpoint => Err(ApiError::unavailable("DescribeEndpoint is answered by the server")),
         Op::GetClock => reply(&wire::ClockOut { now: st.now().secs() }, false),
         Op::SetClock => set_clock(st, body),
         Op::Reset => {

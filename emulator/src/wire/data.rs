@@ -6,8 +6,9 @@
 use iot_jobs_core::registry::ExecutionView;
 use iot_jobs_core::wire::{
     ExecutionResponse, Flavor, GetPendingResponse, JobDocument, JobExecution, JobExecutionState,
-    JobExecutionSummary, MAX_GET_PENDING_RESPONSE_LEN, MAX_RESPONSE_LEN_WITHOUT_DOCUMENT, StatusDetailsBuf,
-    SummaryList, UpdateResponse, WireError,
+    JobExecutionSummary, JobExecutionsChanged, MAX_GET_PENDING_RESPONSE_LEN, MAX_JOB_EXECUTIONS_CHANGED_LEN,
+    MAX_RESPONSE_LEN_WITHOUT_DOCUMENT, NextJobExecutionChanged, StatusDetailsBuf, SummaryList,
+    UpdateResponse, WireError,
 };
 use iot_jobs_core::{ExecutionState, ExecutionStatus, Timestamp};
 
@@ -23,11 +24,33 @@ pub fn parse<'a, T>(
     scratch: &'a mut Vec<u8>,
     parse_as: ParseAs<'a, T>,
 ) -> Result<T, ApiError> {
+    parse_in(Flavor::Http, body, scratch, parse_as)
+}
+
+/// [`parse`] in the form `flavor` gives the message (an MQTT payload is one JSON object).
+pub fn parse_in<'a, T>(
+    flavor: Flavor,
+    body: &'a [u8],
+    scratch: &'a mut Vec<u8>,
+    parse_as: ParseAs<'a, T>,
+) -> Result<T, ApiError> {
     if body.contains(&b'\\') {
         // Unescaping never lengthens a string: the body's length always suffices.
         scratch.resize(body.len(), 0);
     }
-    parse_as(body, scratch.as_mut_slice(), Flavor::Http).map_err(ApiError::wire)
+    parse_as(body, scratch.as_mut_slice(), flavor).map_err(ApiError::wire)
+}
+
+/// How an answer is written: the transport's form of the message and the members only the MQTT
+/// form has (`timestamp`, the request's `clientToken` echoed; the HTTP form leaves them out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Form<'t> {
+    /// The transport.
+    pub flavor: Flavor,
+    /// `timestamp`: the clock's time of the answer.
+    pub timestamp: Timestamp,
+    /// `clientToken` of the request.
+    pub client_token: Option<&'t str>,
 }
 
 /// The first buffer a response is rendered into; a response that does not fit is rendered again
@@ -85,8 +108,8 @@ impl<'t> Document<'t> {
         }
     }
 
-    fn max_len(document: Option<JobDocument<'_>>) -> usize {
-        document.map_or(0, |d| d.max_len(Flavor::Http))
+    fn max_len(document: Option<JobDocument<'_>>, flavor: Flavor) -> usize {
+        document.map_or(0, |d| d.max_len(flavor))
     }
 }
 
@@ -107,21 +130,53 @@ fn summary<'r>(v: &ExecutionView<'r>) -> JobExecutionSummary<'r> {
     }
 }
 
-/// GetPendingJobExecutions: the pending executions the registry listed (IN_PROGRESS and QUEUED).
-pub fn pending_body<'r>(pending: impl IntoIterator<Item = ExecutionView<'r>>) -> Result<Vec<u8>, ApiError> {
+/// The pending executions as summaries: (IN_PROGRESS, QUEUED).
+fn split<'r>(
+    pending: impl IntoIterator<Item = ExecutionView<'r>>,
+) -> Result<(SummaryList<'r>, SummaryList<'r>), ApiError> {
     let (mut in_progress, mut queued) = (SummaryList::new(), SummaryList::new());
     for v in pending {
         let list = if v.status() == ExecutionStatus::InProgress { &mut in_progress } else { &mut queued };
         list.push(summary(&v))
             .map_err(|_| ApiError::unavailable("more pending executions than a list holds"))?;
     }
+    Ok((in_progress, queued))
+}
+
+/// GetPendingJobExecutions: the pending executions the registry listed (IN_PROGRESS and QUEUED).
+pub fn pending_body<'r>(
+    pending: impl IntoIterator<Item = ExecutionView<'r>>,
+    form: Form<'_>,
+) -> Result<Vec<u8>, ApiError> {
+    let (in_progress, queued) = split(pending)?;
     let response = GetPendingResponse {
         in_progress_jobs: in_progress,
         queued_jobs: queued,
-        timestamp: None,
-        client_token: None,
+        timestamp: Some(form.timestamp),
+        client_token: form.client_token,
     };
-    render(MAX_GET_PENDING_RESPONSE_LEN, |buf| Ok(response.serialize_as(buf, Flavor::Http)?.len()))
+    render(MAX_GET_PENDING_RESPONSE_LEN, |buf| Ok(response.serialize_as(buf, form.flavor)?.len()))
+}
+
+/// The execution of `view` with `document` as the core's message.
+fn job_execution<'r>(
+    v: &ExecutionView<'r>,
+    job_document: Option<JobDocument<'r>>,
+    now: Timestamp,
+) -> Result<JobExecution<'r>, ApiError> {
+    Ok(JobExecution {
+        job_id: v.job_id().as_str(),
+        thing_name: Some(v.thing_name().as_str()),
+        job_document,
+        status: v.status(),
+        status_details: Some(details(v)?),
+        queued_at: v.queued_at(),
+        started_at: v.started_at(),
+        last_updated_at: v.last_updated_at(),
+        version_number: v.version(),
+        execution_number: v.number(),
+        approximate_seconds_before_timed_out: v.approximate_seconds_before_timed_out(now),
+    })
 }
 
 /// StartNextPendingJobExecution and DescribeJobExecution: the execution, if any, with its
@@ -130,28 +185,37 @@ pub fn execution_body(
     view: Option<&ExecutionView<'_>>,
     document: Option<&Document<'_>>,
     now: Timestamp,
+    form: Form<'_>,
 ) -> Result<Vec<u8>, ApiError> {
     let job_document = document.map(Document::get).transpose()?;
-    let execution = view
-        .map(|v| {
-            Ok::<_, ApiError>(JobExecution {
-                job_id: v.job_id().as_str(),
-                thing_name: Some(v.thing_name().as_str()),
-                job_document,
-                status: v.status(),
-                status_details: Some(details(v)?),
-                queued_at: v.queued_at(),
-                started_at: v.started_at(),
-                last_updated_at: v.last_updated_at(),
-                version_number: v.version(),
-                execution_number: v.number(),
-                approximate_seconds_before_timed_out: v.approximate_seconds_before_timed_out(now),
-            })
-        })
-        .transpose()?;
-    let response = ExecutionResponse { execution, timestamp: None, client_token: None };
-    let max = MAX_RESPONSE_LEN_WITHOUT_DOCUMENT.saturating_add(Document::max_len(job_document));
-    render(max, |buf| Ok(response.serialize_as(buf, Flavor::Http)?.len()))
+    let execution = view.map(|v| job_execution(v, job_document, now)).transpose()?;
+    let response =
+        ExecutionResponse { execution, timestamp: Some(form.timestamp), client_token: form.client_token };
+    let max = MAX_RESPONSE_LEN_WITHOUT_DOCUMENT.saturating_add(Document::max_len(job_document, form.flavor));
+    render(max, |buf| Ok(response.serialize_as(buf, form.flavor)?.len()))
+}
+
+/// `notify` (SPEC §7.2): the thing's pending executions.
+pub fn notify_body<'r>(
+    pending: impl IntoIterator<Item = ExecutionView<'r>>,
+    now: Timestamp,
+) -> Result<Vec<u8>, ApiError> {
+    let (in_progress, queued) = split(pending)?;
+    let message = JobExecutionsChanged { timestamp: now, in_progress, queued };
+    render(MAX_JOB_EXECUTIONS_CHANGED_LEN, |buf| Ok(message.serialize(buf)?.len()))
+}
+
+/// `notify-next` (SPEC §7.2): the head of the pending list with its document, or none.
+pub fn notify_next_body(
+    view: Option<&ExecutionView<'_>>,
+    document: Option<&Document<'_>>,
+    now: Timestamp,
+) -> Result<Vec<u8>, ApiError> {
+    let job_document = document.map(Document::get).transpose()?;
+    let execution = view.map(|v| job_execution(v, job_document, now)).transpose()?;
+    let message = NextJobExecutionChanged { timestamp: now, execution };
+    let max = MAX_RESPONSE_LEN_WITHOUT_DOCUMENT.saturating_add(Document::max_len(job_document, Flavor::Mqtt));
+    render(max, |buf| Ok(message.serialize(buf)?.len()))
 }
 
 /// UpdateJobExecution: the execution's new `state` with the statusDetails of `view` (the
@@ -160,6 +224,7 @@ pub fn execution_body(
 pub fn update_body(
     state: Option<(ExecutionState, Option<&ExecutionView<'_>>)>,
     document: Option<&Document<'_>>,
+    form: Form<'_>,
 ) -> Result<Vec<u8>, ApiError> {
     let job_document = document.map(Document::get).transpose()?;
     let execution_state = state
@@ -168,9 +233,14 @@ pub fn update_body(
             Ok::<_, ApiError>(JobExecutionState { status_details: Some(status_details), ..state.into() })
         })
         .transpose()?;
-    let response = UpdateResponse { execution_state, job_document, timestamp: None, client_token: None };
-    let max = MAX_RESPONSE_LEN_WITHOUT_DOCUMENT.saturating_add(Document::max_len(job_document));
-    render(max, |buf| Ok(response.serialize_as(buf, Flavor::Http)?.len()))
+    let response = UpdateResponse {
+        execution_state,
+        job_document,
+        timestamp: Some(form.timestamp),
+        client_token: form.client_token,
+    };
+    let max = MAX_RESPONSE_LEN_WITHOUT_DOCUMENT.saturating_add(Document::max_len(job_document, form.flavor));
+    render(max, |buf| Ok(response.serialize_as(buf, form.flavor)?.len()))
 }
 
 #[cfg(test)]
@@ -236,15 +306,17 @@ mod tests {
         }
     }
 
+    const HTTP: Form<'static> = Form { flavor: Flavor::Http, timestamp: Timestamp(0), client_token: None };
+
     fn execution_or_update(document: Document<'_>) -> Vec<u8> {
-        update_body(None, Some(&document)).unwrap()
+        update_body(None, Some(&document), HTTP).unwrap()
     }
 
     #[test]
     fn a_response_longer_than_the_first_try_is_rendered_again_whole() {
         let long = "x".repeat(3 * FIRST_TRY);
         let document = Document::new(&long);
-        let body = update_body(None, Some(&document)).unwrap();
+        let body = update_body(None, Some(&document), HTTP).unwrap();
         assert_eq!(body.len(), r#"{"jobDocument":""}"#.len() + long.len());
         let small = render(10, |buf| {
             assert_eq!(buf.len(), 10);

@@ -1,0 +1,545 @@
+//! The broker: sessions, subscriptions, retained messages and routing, and one task per client
+//! connection.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use rumqttc::v5::mqttbytes::v5::DisconnectReasonCode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, mpsc, watch};
+
+use super::codec::{self, Connect, Incoming, Message, Outgoing, ReadError, Version};
+use super::filter;
+
+/// Largest packet in either direction: AWS IoT Core's 128 KiB payload plus room for the topic
+/// and properties. A larger packet closes the connection that sent it.
+pub const MAX_PACKET: usize = 128 * 1024 + 4096;
+/// Most sessions (connected, or persistent and offline); a new client id beyond it is refused.
+pub const MAX_SESSIONS: usize = 10_000;
+/// Most simultaneous connections.
+pub const MAX_CONNECTIONS: usize = 10_000;
+/// Most retained messages; beyond it a new retained topic is routed but not retained.
+pub const MAX_RETAINED: usize = 10_000;
+/// Most QoS 1 messages kept for an offline persistent session (the oldest are dropped first).
+pub const MAX_QUEUED: usize = 1_000;
+/// Messages waiting for a connection's writer; a client that falls this far behind is closed.
+const CHANNEL: usize = 1_024;
+/// How long a new connection may take to send CONNECT.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most subscriptions of one session.
+const MAX_SUBSCRIPTIONS: usize = 1_000;
+
+/// Answers a publish to a jobs request topic: the replies for the publisher (SPEC §7: answers go
+/// to the publishing client only). It runs the request and publishes what it caused.
+pub type Requests =
+    Arc<dyn Fn(String, Bytes) -> Pin<Box<dyn Future<Output = Vec<Message>> + Send>> + Send + Sync>;
+
+/// What a connection's writer receives from the broker.
+enum Deliver {
+    Message(Box<Message>),
+    /// Another connection took the session over: close without touching the session.
+    TakenOver,
+}
+
+struct Session {
+    subscriptions: BTreeMap<String, u8>,
+    /// The connection serving the session: its id and queue.
+    connection: Option<(u64, mpsc::Sender<Deliver>)>,
+    persistent: bool,
+    /// QoS 1 messages for the session while it is offline, and those unacknowledged when the
+    /// connection closed.
+    queued: VecDeque<Message>,
+}
+
+#[derive(Default)]
+struct Inner {
+    sessions: HashMap<String, Session>,
+    retained: BTreeMap<String, Message>,
+}
+
+/// An MQTT 3.1.1 and 5 broker, QoS 0 and 1 (QoS 2 publishes are taken in and routed as QoS 1).
+pub struct Broker {
+    inner: Mutex<Inner>,
+    next_id: AtomicU64,
+    connections: Arc<Semaphore>,
+}
+
+impl Default for Broker {
+    fn default() -> Self {
+        Broker {
+            inner: Mutex::default(),
+            next_id: AtomicU64::new(1),
+            connections: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+        }
+    }
+}
+
+impl Broker {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Routes `message` to every session with a matching subscription, at the lower of the two
+    /// QoS, and keeps it if it is retained (an empty retained payload clears the topic).
+    pub fn publish(&self, message: &Message) {
+        let mut inner = self.lock();
+        if message.retain {
+            if message.payload.is_empty() {
+                inner.retained.remove(&message.topic);
+            } else if inner.retained.len() < MAX_RETAINED || inner.retained.contains_key(&message.topic) {
+                inner.retained.insert(message.topic.clone(), message.clone());
+            } else {
+                tracing::warn!(topic = message.topic, "too many retained messages: not retained");
+            }
+        }
+        for session in inner.sessions.values_mut() {
+            let grant = session
+                .subscriptions
+                .iter()
+                .filter(|(f, _)| filter::matches(&message.topic, f))
+                .map(|(_, q)| *q)
+                .max();
+            if let Some(q) = grant {
+                // Delivered to existing subscriptions with the retain flag cleared (MQTT-3.3.1-9).
+                let copy = Message { qos: q.min(message.qos), retain: false, ..message.clone() };
+                deliver(session, copy);
+            }
+        }
+    }
+
+    /// The QoS a session's subscriptions grant on `topic`, if any.
+    fn grant(&self, client: &str, topic: &str) -> Option<u8> {
+        let inner = self.lock();
+        let session = inner.sessions.get(client)?;
+        session.subscriptions.iter().filter(|(f, _)| filter::matches(topic, f)).map(|(_, q)| *q).max()
+    }
+}
+
+/// Hands a message to a session: to its connection, or, for QoS 1 on a persistent offline
+/// session, to its queue. A connection too far behind is dropped (its task then closes it).
+fn deliver(session: &mut Session, message: Message) {
+    if let Some((_, tx)) = &session.connection {
+        match tx.try_send(Deliver::Message(Box::new(message))) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(Deliver::Message(m)))
+            | Err(mpsc::error::TrySendError::Closed(Deliver::Message(m))) => {
+                tracing::warn!("an MQTT client is too slow to take its messages: closing it");
+                session.connection = None;
+                queue(session, *m);
+            }
+            Err(_) => session.connection = None,
+        }
+    } else {
+        queue(session, message);
+    }
+}
+
+fn queue(session: &mut Session, message: Message) {
+    if session.persistent && message.qos > 0 {
+        if session.queued.len() >= MAX_QUEUED {
+            session.queued.pop_front();
+        }
+        session.queued.push_back(message);
+    }
+}
+
+/// Accepts clients until `stop`.
+pub async fn serve(
+    listener: TcpListener,
+    broker: Arc<Broker>,
+    requests: Requests,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!("MQTT accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = stopped(&mut stop) => return,
+        };
+        let Ok(permit) = Arc::clone(&broker.connections).try_acquire_owned() else {
+            tracing::warn!("too many MQTT connections: refusing one");
+            continue;
+        };
+        let (b, r, s) = (Arc::clone(&broker), Arc::clone(&requests), stop.clone());
+        tokio::spawn(async move {
+            let _permit = permit;
+            let _ = stream.set_nodelay(true);
+            match connection(stream, b, r, s).await {
+                Ok(()) => tracing::debug!(%peer, "MQTT client left"),
+                Err(e) => tracing::debug!(%peer, "MQTT connection closed: {e}"),
+            }
+        });
+    }
+}
+
+/// Resolves once the emulator stops (the guard `wait_for` returns is not `Send`: dropped here).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+/// One client connection's state.
+struct Conn {
+    stream: TcpStream,
+    version: Version,
+    client: String,
+    /// Bytes waiting to be written.
+    out: BytesMut,
+    next_pkid: u16,
+    /// QoS 1 messages sent and not yet acknowledged, by packet id.
+    inflight: BTreeMap<u16, Message>,
+}
+
+/// Most unacknowledged QoS 1 messages per connection; a client further behind is closed.
+const MAX_INFLIGHT: usize = 1_000;
+
+impl Conn {
+    fn write(&mut self, packet: Outgoing) {
+        if let Err(e) = codec::write(packet, self.version, &mut self.out, MAX_PACKET) {
+            tracing::warn!(client = self.client, "an MQTT packet cannot be sent: {e}");
+        }
+    }
+
+    /// Sends a message at its QoS (a packet id and an in-flight entry for QoS 1).
+    fn send(&mut self, message: Message, dup: bool) -> Result<(), String> {
+        if message.qos == 0 {
+            self.write(Outgoing::Publish { message, pkid: 0, dup: false });
+            return Ok(());
+        }
+        if self.inflight.len() >= MAX_INFLIGHT {
+            return Err("too many unacknowledged QoS 1 messages".into());
+        }
+        let mut pkid = self.next_pkid;
+        while pkid == 0 || self.inflight.contains_key(&pkid) {
+            pkid = pkid.wrapping_add(1);
+        }
+        self.next_pkid = pkid.wrapping_add(1);
+        self.inflight.insert(pkid, message.clone());
+        self.write(Outgoing::Publish { message, pkid, dup });
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), String> {
+        if !self.out.is_empty() {
+            self.stream.write_all(&self.out).await.map_err(|e| e.to_string())?;
+            self.out.clear();
+        }
+        Ok(())
+    }
+}
+
+/// Reads CONNECT within [`CONNECT_TIMEOUT`].
+async fn read_connect(stream: &mut TcpStream, buf: &mut BytesMut) -> Result<Connect, String> {
+    let read = async {
+        loop {
+            match codec::read(buf, None, MAX_PACKET) {
+                Ok(Incoming::Connect(c)) => return Ok(c),
+                Ok(_) => return Err("the first packet is not CONNECT".to_owned()),
+                Err(ReadError::Incomplete) => {}
+                Err(e) => return Err(format!("{e:?}")),
+            }
+            if stream.read_buf(buf).await.map_err(|e| e.to_string())? == 0 {
+                return Err("closed before CONNECT".into());
+            }
+        }
+    };
+    tokio::time::timeout(CONNECT_TIMEOUT, read).await.map_err(|_| "no CONNECT in time".to_owned())?
+}
+
+impl Broker {
+    /// Binds a session to a new connection. Returns whether a session was present and its
+    /// queued messages, or `None` when the session table is full.
+    fn attach(
+        &self,
+        client: &str,
+        id: u64,
+        tx: mpsc::Sender<Deliver>,
+        connect: &Connect,
+    ) -> Option<(bool, VecDeque<Message>)> {
+        let mut inner = self.lock();
+        if inner.sessions.len() >= MAX_SESSIONS && !inner.sessions.contains_key(client) {
+            return None;
+        }
+        let session = inner.sessions.entry(client.to_owned()).or_insert_with(|| Session {
+            subscriptions: BTreeMap::new(),
+            connection: None,
+            persistent: false,
+            queued: VecDeque::new(),
+        });
+        let present = !connect.clean && (session.persistent || session.connection.is_some());
+        if let Some((_, old)) = session.connection.take() {
+            // MQTT-3.1.4-2: the existing connection with this client id is closed.
+            let _ = old.try_send(Deliver::TakenOver);
+        }
+        if !present {
+            session.subscriptions.clear();
+            session.queued.clear();
+        }
+        session.persistent = connect.persistent;
+        session.connection = Some((id, tx));
+        Some((present, std::mem::take(&mut session.queued)))
+    }
+
+    /// Unbinds a closed connection: a clean session goes; a persistent one keeps its
+    /// subscriptions and gets the unacknowledged messages back first in its queue.
+    ///
+    /// `rx` is the connection's queue: what it still holds (routed, never sent) is kept too; it
+    /// is read with the lock held, so that nothing is routed to it meanwhile.
+    fn detach(
+        &self,
+        client: &str,
+        id: u64,
+        unacked: BTreeMap<u16, Message>,
+        rx: &mut mpsc::Receiver<Deliver>,
+    ) {
+        let mut inner = self.lock();
+        let Some(session) = inner.sessions.get_mut(client) else { return };
+        if session.connection.as_ref().is_some_and(|(c, _)| *c != id) {
+            return;
+        }
+        session.connection = None;
+        if session.persistent {
+            for m in unacked.into_values().rev() {
+                session.queued.push_front(m);
+            }
+            while let Ok(d) = rx.try_recv() {
+                if let Deliver::Message(m) = d {
+                    queue(session, *m);
+                }
+            }
+            session.queued.truncate(MAX_QUEUED);
+        } else {
+            inner.sessions.remove(client);
+        }
+    }
+
+    /// Adds subscriptions; returns the grants and the retained messages they match.
+    fn subscribe(&self, client: &str, filters: Vec<(String, u8)>) -> (Vec<Option<u8>>, Vec<Message>) {
+        let mut inner = self.lock();
+        let Inner { sessions, retained } = &mut *inner;
+        // A session taken over meanwhile: nothing is granted (the connection is closing).
+        let Some(session) = sessions.get_mut(client) else { return (vec![None; filters.len()], Vec::new()) };
+        let mut grants = Vec::with_capacity(filters.len());
+        let mut matched = Vec::new();
+        for (f, qos) in filters {
+            let full =
+                session.subscriptions.len() >= MAX_SUBSCRIPTIONS && !session.subscriptions.contains_key(&f);
+            if !filter::valid_filter(&f) || full {
+                grants.push(None);
+                continue;
+            }
+            let q = qos.min(1);
+            for m in retained.values().filter(|m| filter::matches(&m.topic, &f)) {
+                matched.push(Message { qos: m.qos.min(q), retain: true, ..m.clone() });
+            }
+            session.subscriptions.insert(f, q);
+            grants.push(Some(q));
+        }
+        (grants, matched)
+    }
+
+    fn unsubscribe(&self, client: &str, filters: &[String]) {
+        let mut inner = self.lock();
+        if let Some(session) = inner.sessions.get_mut(client) {
+            for f in filters {
+                session.subscriptions.remove(f);
+            }
+        }
+    }
+}
+
+/// How a connection ended.
+enum End {
+    /// DISCONNECT (the will is published only when MQTT 5 asked for it).
+    Disconnect { with_will: bool },
+    /// Another connection took the session.
+    TakenOver,
+    /// The emulator is stopping.
+    Stop,
+}
+
+async fn connection(
+    mut stream: TcpStream,
+    broker: Arc<Broker>,
+    requests: Requests,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), String> {
+    let mut buf = BytesMut::with_capacity(4096);
+    let connect = read_connect(&mut stream, &mut buf).await?;
+    let id = broker.next_id.fetch_add(1, Ordering::Relaxed);
+    let assigned = connect.client_id.is_empty().then(|| format!("emulator-{id}"));
+    let client = assigned.clone().unwrap_or_else(|| connect.client_id.clone());
+    let (tx, mut rx) = mpsc::channel(CHANNEL);
+    let mut conn = Conn {
+        stream,
+        version: connect.version,
+        client,
+        out: BytesMut::new(),
+        next_pkid: 1,
+        inflight: BTreeMap::new(),
+    };
+    let Some((present, backlog)) = broker.attach(&conn.client, id, tx, &connect) else {
+        conn.write(Outgoing::Refuse);
+        conn.flush().await?;
+        return Err("too many sessions".into());
+    };
+    tracing::debug!(client = conn.client, version = ?connect.version, present, "MQTT client connected");
+    conn.write(Outgoing::ConnAck { session_present: present, assigned_id: assigned });
+    let mut result = Ok(());
+    for m in backlog {
+        if let Err(e) = conn.send(m, true) {
+            result = Err(e);
+        }
+    }
+    let keep_alive = Duration::from_millis(u64::from(connect.keep_alive).saturating_mul(1500));
+    let mut will = connect.will;
+    let end = match result {
+        Ok(()) => run(&mut conn, &mut buf, &mut rx, &broker, &requests, &mut stop, keep_alive).await,
+        Err(e) => Err(e),
+    };
+    let unacked = std::mem::take(&mut conn.inflight);
+    broker.detach(&conn.client, id, unacked, &mut rx);
+    match &end {
+        Ok(End::Disconnect { with_will: false }) | Ok(End::Stop) => will = None,
+        Ok(End::Disconnect { with_will: true }) | Ok(End::TakenOver) | Err(_) => {}
+    }
+    if let Some(w) = will.filter(|w| filter::valid_topic(&w.topic)) {
+        broker.publish(&w);
+    }
+    if let (Ok(End::Stop), Version::V5) = (&end, conn.version) {
+        conn.write(Outgoing::Disconnect(DisconnectReasonCode::ServerShuttingDown));
+        let _ = conn.flush().await;
+    }
+    end.map(|_| ())
+}
+
+async fn run(
+    conn: &mut Conn,
+    buf: &mut BytesMut,
+    rx: &mut mpsc::Receiver<Deliver>,
+    broker: &Broker,
+    requests: &Requests,
+    stop: &mut watch::Receiver<bool>,
+    keep_alive: Duration,
+) -> Result<End, String> {
+    let mut last_read = tokio::time::Instant::now();
+    loop {
+        // Every whole packet already read (CONNECT may have come with more behind it).
+        loop {
+            let packet = match codec::read(buf, Some(conn.version), MAX_PACKET) {
+                Ok(p) => p,
+                Err(ReadError::Incomplete) => break,
+                Err(ReadError::TooLarge(n)) => {
+                    conn.write(Outgoing::Disconnect(DisconnectReasonCode::PacketTooLarge));
+                    let _ = conn.flush().await;
+                    return Err(format!("a packet of {n} bytes is larger than {MAX_PACKET}"));
+                }
+                Err(ReadError::Malformed(e)) => {
+                    conn.write(Outgoing::Disconnect(DisconnectReasonCode::MalformedPacket));
+                    let _ = conn.flush().await;
+                    return Err(format!("malformed packet: {e}"));
+                }
+            };
+            if let Some(end) = handle(conn, packet, broker, requests).await? {
+                let _ = conn.flush().await;
+                return Ok(end);
+            }
+        }
+        conn.flush().await?;
+        let expiry = async {
+            if keep_alive.is_zero() {
+                std::future::pending::<()>().await
+            } else {
+                tokio::time::sleep_until(last_read + keep_alive).await
+            }
+        };
+        tokio::select! {
+            r = conn.stream.read_buf(buf) => {
+                if r.map_err(|e| e.to_string())? == 0 {
+                    return Err("the client closed the connection".into());
+                }
+                last_read = tokio::time::Instant::now();
+            }
+            d = rx.recv() => match d {
+                Some(Deliver::Message(m)) => conn.send(*m, false)?,
+                Some(Deliver::TakenOver) => {
+                    conn.write(Outgoing::Disconnect(DisconnectReasonCode::SessionTakenOver));
+                    let _ = conn.flush().await;
+                    return Ok(End::TakenOver);
+                }
+                None => return Err("closed as too slow to take its messages".into()),
+            },
+            () = expiry => return Err("keep-alive expired".into()),
+            () = stopped(stop) => return Ok(End::Stop),
+        }
+    }
+}
+
+/// One packet from a connected client; `Some` ends the connection normally.
+async fn handle(
+    conn: &mut Conn,
+    packet: Incoming,
+    broker: &Broker,
+    requests: &Requests,
+) -> Result<Option<End>, String> {
+    match packet {
+        Incoming::Connect(_) => return Err("a second CONNECT".into()),
+        Incoming::Publish { message, pkid, exactly_once, alias } => {
+            if alias {
+                conn.write(Outgoing::Disconnect(DisconnectReasonCode::TopicAliasInvalid));
+                return Err("a topic alias (the broker allows none)".into());
+            }
+            if !filter::valid_topic(&message.topic) {
+                conn.write(Outgoing::Disconnect(DisconnectReasonCode::TopicNameInvalid));
+                return Err(format!("invalid topic name {:?}", message.topic));
+            }
+            broker.publish(&message);
+            if message.topic.starts_with("$aws/things/") {
+                let replies = requests(message.topic.clone(), message.payload.clone()).await;
+                for mut reply in replies {
+                    // SPEC §7: answers reach the publishing client, subscribed or not.
+                    reply.qos = broker.grant(&conn.client, &reply.topic).unwrap_or(0);
+                    conn.send(reply, false)?;
+                }
+            }
+            match (message.qos, exactly_once) {
+                (0, _) => {}
+                (_, true) => conn.write(Outgoing::PubRec(pkid)),
+                (_, false) => conn.write(Outgoing::PubAck(pkid)),
+            }
+        }
+        Incoming::PubAck(pkid) => {
+            conn.inflight.remove(&pkid);
+        }
+        Incoming::PubRel(pkid) => conn.write(Outgoing::PubComp(pkid)),
+        Incoming::Subscribe { pkid, filters } => {
+            let (grants, retained) = broker.subscribe(&conn.client, filters);
+            conn.write(Outgoing::SubAck { pkid, grants });
+            for m in retained {
+                conn.send(m, false)?;
+            }
+        }
+        Incoming::Unsubscribe { pkid, filters } => {
+            broker.unsubscribe(&conn.client, &filters);
+            conn.write(Outgoing::UnsubAck { pkid, count: filters.len() });
+        }
+        Incoming::PingReq => conn.write(Outgoing::PingResp),
+        Incoming::Disconnect { with_will } => return Ok(Some(End::Disconnect { with_will })),
+        Incoming::Unexpected(name) => {
+            conn.write(Outgoing::Disconnect(DisconnectReasonCode::ProtocolError));
+            return Err(format!("a {name} packet from a client"));
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,430 @@
+//! MQTT 3.1.1 and MQTT 5 packets, read and written with `rumqttc`'s codecs and mapped to one set of
+//! broker-side types, so that the broker speaks both versions through the same code.
+
+use bytes::{Bytes, BytesMut};
+use rumqttc::mqttbytes::v4;
+use rumqttc::mqttbytes::{self as m4};
+use rumqttc::v5::mqttbytes::v5;
+use rumqttc::v5::mqttbytes::{self as m5};
+
+/// The protocol level a client connected with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// MQTT 3.1.1 (level 4).
+    V4,
+    /// MQTT 5 (level 5).
+    V5,
+}
+
+/// One application message as the broker keeps and routes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Topic name.
+    pub topic: String,
+    /// Payload bytes.
+    pub payload: Bytes,
+    /// 0 or 1 (a QoS 2 publish is taken in and routed as QoS 1).
+    pub qos: u8,
+    /// Retain flag.
+    pub retain: bool,
+    /// MQTT 5 properties carried end to end (content type, response topic, correlation data,
+    /// user properties, payload format); dropped for MQTT 3.1.1 receivers.
+    pub properties: Option<v5::PublishProperties>,
+}
+
+impl Message {
+    /// A QoS `qos` message without properties.
+    pub fn new(topic: impl Into<String>, payload: impl Into<Bytes>, qos: u8) -> Self {
+        Message { topic: topic.into(), payload: payload.into(), qos, retain: false, properties: None }
+    }
+}
+
+/// What a client's CONNECT asked for.
+#[derive(Debug, Clone)]
+pub struct Connect {
+    pub version: Version,
+    pub client_id: String,
+    /// 3.1.1 `cleanSession` / 5 `cleanStart`.
+    pub clean: bool,
+    /// Whether the session outlives the connection (3.1.1: not clean; 5: session expiry > 0).
+    pub persistent: bool,
+    pub keep_alive: u16,
+    pub will: Option<Message>,
+}
+
+/// A packet from a client, once connected.
+#[derive(Debug)]
+pub enum Incoming {
+    Connect(Connect),
+    Publish {
+        message: Message,
+        pkid: u16,
+        exactly_once: bool,
+        alias: bool,
+    },
+    PubAck(u16),
+    /// A QoS 2 release: answered with PUBCOMP.
+    PubRel(u16),
+    Subscribe {
+        pkid: u16,
+        filters: Vec<(String, u8)>,
+    },
+    Unsubscribe {
+        pkid: u16,
+        filters: Vec<String>,
+    },
+    PingReq,
+    /// `with_will`: MQTT 5 reason 0x04 (disconnect with will message).
+    Disconnect {
+        with_will: bool,
+    },
+    /// A packet a server never receives (CONNACK, SUBACK, …) or a QoS 2 packet of a flow the
+    /// broker does not start (PUBREC, PUBCOMP).
+    Unexpected(&'static str),
+}
+
+/// A packet to a client.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    ConnAck {
+        session_present: bool,
+        assigned_id: Option<String>,
+    },
+    /// CONNACK refusing the connection (server unavailable).
+    Refuse,
+    Publish {
+        message: Message,
+        pkid: u16,
+        dup: bool,
+    },
+    PubAck(u16),
+    PubRec(u16),
+    PubComp(u16),
+    /// One grant per filter: `Some(qos)` or `None` (refused).
+    SubAck {
+        pkid: u16,
+        grants: Vec<Option<u8>>,
+    },
+    UnsubAck {
+        pkid: u16,
+        count: usize,
+    },
+    PingResp,
+    /// MQTT 5 only (3.1.1 servers just close): the reason code.
+    Disconnect(v5::DisconnectReasonCode),
+}
+
+/// Why reading failed: the connection is closed.
+#[derive(Debug)]
+pub enum ReadError {
+    /// More bytes are needed (not an error).
+    Incomplete,
+    /// A packet larger than the limit.
+    TooLarge(usize),
+    /// Anything else malformed.
+    Malformed(String),
+}
+
+fn qos4(q: m4::QoS) -> u8 {
+    match q {
+        m4::QoS::AtMostOnce => 0,
+        m4::QoS::AtLeastOnce | m4::QoS::ExactlyOnce => 1,
+    }
+}
+
+fn qos5(q: m5::QoS) -> u8 {
+    match q {
+        m5::QoS::AtMostOnce => 0,
+        m5::QoS::AtLeastOnce | m5::QoS::ExactlyOnce => 1,
+    }
+}
+
+fn to_qos4(q: u8) -> m4::QoS {
+    if q == 0 { m4::QoS::AtMostOnce } else { m4::QoS::AtLeastOnce }
+}
+
+fn to_qos5(q: u8) -> m5::QoS {
+    if q == 0 { m5::QoS::AtMostOnce } else { m5::QoS::AtLeastOnce }
+}
+
+fn utf8(b: Bytes) -> Result<String, ReadError> {
+    String::from_utf8(b.to_vec()).map_err(|_| ReadError::Malformed("a topic is not UTF-8".into()))
+}
+
+/// The protocol level of the CONNECT packet at the head of `buf` (a whole frame).
+fn connect_level(buf: &[u8]) -> Option<u8> {
+    // Fixed header: the type byte, then 1 to 4 bytes of remaining length; then the protocol
+    // name ("MQTT", with its 2-byte length) and the level.
+    let len_bytes = buf.iter().skip(1).take(4).position(|b| b & 0x80 == 0)?.checked_add(1)?;
+    let start = len_bytes.checked_add(1)?;
+    let name = buf.get(start..start.checked_add(6)?)?;
+    if name != b"\x00\x04MQTT" {
+        return None;
+    }
+    buf.get(start.checked_add(6)?).copied()
+}
+
+/// Whether `buf` starts with a whole frame of at most `max` bytes.
+fn frame(buf: &BytesMut, max: usize) -> Result<(), ReadError> {
+    match m4::check(buf.iter(), max) {
+        Ok(_) => Ok(()),
+        Err(m4::Error::InsufficientBytes(_)) => Err(ReadError::Incomplete),
+        Err(m4::Error::PayloadSizeLimitExceeded(n)) => Err(ReadError::TooLarge(n)),
+        Err(e) => Err(ReadError::Malformed(e.to_string())),
+    }
+}
+
+/// Reads the next packet from `buf` (consuming it), or `Incomplete`.
+///
+/// `version` is `None` before CONNECT: the first packet must be a CONNECT of level 4 or 5.
+pub fn read(buf: &mut BytesMut, version: Option<Version>, max: usize) -> Result<Incoming, ReadError> {
+    let version = match version {
+        Some(v) => v,
+        None => {
+            if buf.first().is_some_and(|b| b >> 4 != 1) {
+                return Err(ReadError::Malformed("the first packet is not CONNECT".into()));
+            }
+            frame(buf, max)?;
+            match connect_level(buf) {
+                Some(4) => Version::V4,
+                Some(5) => Version::V5,
+                other => return Err(ReadError::Malformed(format!("unsupported protocol level {other:?}"))),
+            }
+        }
+    };
+    // A whole frame first (the same framing in both versions): any error the codec reports for a
+    // whole frame, "too short" included, is a malformed packet.
+    frame(buf, max)?;
+    // The codecs are third-party parsers of untrusted bytes: a panic in one closes this
+    // connection only, like any other malformed packet.
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match version {
+        Version::V4 => read4(buf, max),
+        Version::V5 => read5(buf, max),
+    }));
+    parsed.unwrap_or_else(|_| Err(ReadError::Malformed("malformed packet".into())))
+}
+
+fn read4(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
+    let packet = v4::Packet::read(buf, max).map_err(|e| ReadError::Malformed(e.to_string()))?;
+    Ok(match packet {
+        v4::Packet::Connect(c) => Incoming::Connect(Connect {
+            version: Version::V4,
+            persistent: !c.clean_session,
+            clean: c.clean_session,
+            keep_alive: c.keep_alive,
+            will: c.last_will.map(|w| Message {
+                topic: w.topic,
+                payload: w.message,
+                qos: qos4(w.qos),
+                retain: w.retain,
+                properties: None,
+            }),
+            client_id: c.client_id,
+        }),
+        v4::Packet::Publish(p) => Incoming::Publish {
+            exactly_once: p.qos == m4::QoS::ExactlyOnce,
+            message: Message {
+                topic: p.topic,
+                payload: p.payload,
+                qos: qos4(p.qos),
+                retain: p.retain,
+                properties: None,
+            },
+            pkid: p.pkid,
+            alias: false,
+        },
+        v4::Packet::PubAck(a) => Incoming::PubAck(a.pkid),
+        v4::Packet::PubRel(r) => Incoming::PubRel(r.pkid),
+        v4::Packet::Subscribe(s) => Incoming::Subscribe {
+            pkid: s.pkid,
+            filters: s.filters.into_iter().map(|f| (f.path, qos4(f.qos))).collect(),
+        },
+        v4::Packet::Unsubscribe(u) => Incoming::Unsubscribe { pkid: u.pkid, filters: u.topics },
+        v4::Packet::PingReq => Incoming::PingReq,
+        v4::Packet::Disconnect => Incoming::Disconnect { with_will: false },
+        v4::Packet::ConnAck(_) => Incoming::Unexpected("CONNACK"),
+        v4::Packet::PubRec(_) => Incoming::Unexpected("PUBREC"),
+        v4::Packet::PubComp(_) => Incoming::Unexpected("PUBCOMP"),
+        v4::Packet::SubAck(_) => Incoming::Unexpected("SUBACK"),
+        v4::Packet::UnsubAck(_) => Incoming::Unexpected("UNSUBACK"),
+        v4::Packet::PingResp => Incoming::Unexpected("PINGRESP"),
+    })
+}
+
+fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
+    let limit = u32::try_from(max).unwrap_or(u32::MAX);
+    let packet = v5::Packet::read(buf, Some(limit)).map_err(|e| ReadError::Malformed(e.to_string()))?;
+    Ok(match packet {
+        v5::Packet::Connect(c, will, _login) => {
+            let expiry = c.properties.as_ref().and_then(|p| p.session_expiry_interval).unwrap_or(0);
+            let will = match will {
+                Some(w) => Some(Message {
+                    topic: utf8(w.topic)?,
+                    payload: w.message,
+                    qos: qos5(w.qos),
+                    retain: w.retain,
+                    properties: None,
+                }),
+                None => None,
+            };
+            Incoming::Connect(Connect {
+                version: Version::V5,
+                client_id: c.client_id,
+                clean: c.clean_start,
+                persistent: expiry > 0,
+                keep_alive: c.keep_alive,
+                will,
+            })
+        }
+        v5::Packet::Publish(p) => {
+            let alias = p.properties.as_ref().is_some_and(|p| p.topic_alias.is_some());
+            let properties = p.properties.map(|mut props| {
+                props.topic_alias = None;
+                props.subscription_identifiers.clear();
+                props
+            });
+            Incoming::Publish {
+                exactly_once: p.qos == m5::QoS::ExactlyOnce,
+                message: Message {
+                    topic: utf8(p.topic)?,
+                    payload: p.payload,
+                    qos: qos5(p.qos),
+                    retain: p.retain,
+                    properties,
+                },
+                pkid: p.pkid,
+                alias,
+            }
+        }
+        v5::Packet::PubAck(a) => Incoming::PubAck(a.pkid),
+        v5::Packet::PubRel(r) => Incoming::PubRel(r.pkid),
+        v5::Packet::Subscribe(s) => Incoming::Subscribe {
+            pkid: s.pkid,
+            filters: s.filters.into_iter().map(|f| (f.path, qos5(f.qos))).collect(),
+        },
+        v5::Packet::Unsubscribe(u) => Incoming::Unsubscribe { pkid: u.pkid, filters: u.filters },
+        v5::Packet::PingReq(_) => Incoming::PingReq,
+        v5::Packet::Disconnect(d) => Incoming::Disconnect {
+            with_will: d.reason_code == v5::DisconnectReasonCode::DisconnectWithWillMessage,
+        },
+        v5::Packet::Auth(_) => Incoming::Unexpected("AUTH"),
+        v5::Packet::ConnAck(_) => Incoming::Unexpected("CONNACK"),
+        v5::Packet::PubRec(_) => Incoming::Unexpected("PUBREC"),
+        v5::Packet::PubComp(_) => Incoming::Unexpected("PUBCOMP"),
+        v5::Packet::SubAck(_) => Incoming::Unexpected("SUBACK"),
+        v5::Packet::UnsubAck(_) => Incoming::Unexpected("UNSUBACK"),
+        v5::Packet::PingResp(_) => Incoming::Unexpected("PINGRESP"),
+    })
+}
+
+/// Appends `packet` in `version`'s encoding to `out`; a packet that cannot be written (larger
+/// than `max`) is an error and nothing is written.
+pub fn write(packet: Outgoing, version: Version, out: &mut BytesMut, max: usize) -> Result<(), String> {
+    match version {
+        Version::V4 => write4(packet, out, max),
+        Version::V5 => write5(packet, out, max),
+    }
+}
+
+fn write4(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String> {
+    let p = match packet {
+        Outgoing::ConnAck { session_present, .. } => {
+            v4::Packet::ConnAck(v4::ConnAck::new(v4::ConnectReturnCode::Success, session_present))
+        }
+        Outgoing::Refuse => {
+            v4::Packet::ConnAck(v4::ConnAck::new(v4::ConnectReturnCode::ServiceUnavailable, false))
+        }
+        Outgoing::Publish { message, pkid, dup } => v4::Packet::Publish(v4::Publish {
+            dup,
+            qos: to_qos4(message.qos),
+            retain: message.retain,
+            topic: message.topic,
+            pkid,
+            payload: message.payload,
+        }),
+        Outgoing::PubAck(pkid) => v4::Packet::PubAck(v4::PubAck::new(pkid)),
+        Outgoing::PubRec(pkid) => v4::Packet::PubRec(v4::PubRec::new(pkid)),
+        Outgoing::PubComp(pkid) => v4::Packet::PubComp(v4::PubComp::new(pkid)),
+        Outgoing::SubAck { pkid, grants } => v4::Packet::SubAck(v4::SubAck::new(
+            pkid,
+            grants
+                .into_iter()
+                .map(|g| {
+                    g.map_or(v4::SubscribeReasonCode::Failure, |q| {
+                        v4::SubscribeReasonCode::Success(to_qos4(q))
+                    })
+                })
+                .collect(),
+        )),
+        Outgoing::UnsubAck { pkid, .. } => v4::Packet::UnsubAck(v4::UnsubAck::new(pkid)),
+        Outgoing::PingResp => v4::Packet::PingResp,
+        Outgoing::Disconnect(_) => return Ok(()),
+    };
+    p.write(out, max).map(|_| ()).map_err(|e| e.to_string())
+}
+
+fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String> {
+    let p = match packet {
+        Outgoing::ConnAck { session_present, assigned_id } => v5::Packet::ConnAck(v5::ConnAck {
+            session_present,
+            code: v5::ConnectReturnCode::Success,
+            properties: Some(v5::ConnAckProperties {
+                session_expiry_interval: None,
+                receive_max: None,
+                max_qos: Some(1),
+                retain_available: Some(1),
+                max_packet_size: u32::try_from(max).ok(),
+                assigned_client_identifier: assigned_id,
+                topic_alias_max: None,
+                reason_string: None,
+                user_properties: Vec::new(),
+                wildcard_subscription_available: Some(1),
+                subscription_identifiers_available: Some(0),
+                shared_subscription_available: Some(0),
+                server_keep_alive: None,
+                response_information: None,
+                server_reference: None,
+                authentication_method: None,
+                authentication_data: None,
+            }),
+        }),
+        Outgoing::Refuse => v5::Packet::ConnAck(v5::ConnAck {
+            session_present: false,
+            code: v5::ConnectReturnCode::ServerUnavailable,
+            properties: None,
+        }),
+        Outgoing::Publish { message, pkid, dup } => v5::Packet::Publish(v5::Publish {
+            dup,
+            qos: to_qos5(message.qos),
+            retain: message.retain,
+            topic: Bytes::from(message.topic.into_bytes()),
+            pkid,
+            payload: message.payload,
+            properties: message.properties,
+        }),
+        Outgoing::PubAck(pkid) => v5::Packet::PubAck(v5::PubAck::new(pkid, None)),
+        Outgoing::PubRec(pkid) => v5::Packet::PubRec(v5::PubRec::new(pkid, None)),
+        Outgoing::PubComp(pkid) => v5::Packet::PubComp(v5::PubComp::new(pkid, None)),
+        Outgoing::SubAck { pkid, grants } => v5::Packet::SubAck(v5::SubAck {
+            pkid,
+            return_codes: grants
+                .into_iter()
+                .map(|g| {
+                    g.map_or(v5::SubscribeReasonCode::TopicFilterInvalid, |q| {
+                        v5::SubscribeReasonCode::Success(to_qos5(q))
+                    })
+                })
+                .collect(),
+            properties: None,
+        }),
+        Outgoing::UnsubAck { pkid, count } => v5::Packet::UnsubAck(v5::UnsubAck {
+            pkid,
+            reasons: vec![v5::UnsubAckReason::Success; count],
+            properties: None,
+        }),
+        Outgoing::PingResp => v5::Packet::PingResp(v5::PingResp),
+        Outgoing::Disconnect(reason) => v5::Packet::Disconnect(v5::Disconnect::new(reason)),
+    };
+    let limit = u32::try_from(max).unwrap_or(u32::MAX);
+    p.write(out, Some(limit)).map(|_| ()).map_err(|e| e.to_string())
+}

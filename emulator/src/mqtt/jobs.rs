@@ -1,0 +1,229 @@
+//! The jobs device API over MQTT (SPEC §7.1, §7.3): a publish to a request topic runs the same
+//! data-plane function as its HTTP operation, with the core's wire in its MQTT flavour, and the
+//! answer goes to `…/accepted` or `…/rejected` (an ErrorResponse, SPEC §4.4).
+
+use iot_jobs_core::topic::{Reply as Answer, Topic};
+use iot_jobs_core::wire::{DescribeRequest, ErrorResponse, Flavor, JobExecutionState, StatusDetailsBuf};
+use iot_jobs_core::{ErrorCode, ExecutionState, JobId, Plane, ThingName, Timestamp};
+
+use super::codec::Message;
+use crate::handlers::Reply;
+use crate::handlers::data_plane;
+use crate::state::State;
+use crate::wire::ApiError;
+use crate::wire::data::parse_in;
+
+/// What a publish under `$aws/things/T/jobs/` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route<'a> {
+    /// One of the four requests (plain or namespace form).
+    Request(Topic<'a>),
+    /// A topic in the jobs namespace that names no operation (SPEC §4.4 `InvalidTopic`).
+    Invalid,
+    /// Not a request: an answer or notification topic, or outside the jobs namespace; routed as
+    /// any other message.
+    Other,
+}
+
+/// Classifies a topic name.
+pub fn route(topic: &str) -> Route<'_> {
+    match Topic::parse(topic) {
+        Ok(
+            t @ (Topic::GetPending { reply: None, .. }
+            | Topic::StartNext { reply: None, .. }
+            | Topic::Describe { reply: None, .. }
+            | Topic::Update { reply: None, .. }),
+        ) => Route::Request(t),
+        Ok(_) => Route::Other,
+        Err(_) => {
+            let mut levels = topic.split('/');
+            let jobs = levels.next() == Some("$aws")
+                && levels.next() == Some("things")
+                && levels.next().is_some()
+                && levels.next() == Some("jobs");
+            if jobs { Route::Invalid } else { Route::Other }
+        }
+    }
+}
+
+/// The answer to one request, before it is published.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The message for the publisher.
+    pub reply: Message,
+    /// Whether the state changed (so it must be saved before the reply goes out).
+    pub changed: bool,
+    /// Where an error found after the fact (the state could not be saved) is answered.
+    rejected_topic: String,
+    client_token: Option<String>,
+}
+
+impl Outcome {
+    /// The `InternalError` answer replacing an accepted one whose change could not be saved.
+    pub fn internal_error(&self, message: &str, now: Timestamp) -> Message {
+        let e = ApiError::unavailable(message);
+        rejection(&self.rejected_topic, &e, self.client_token.as_deref(), now, None)
+    }
+}
+
+/// Runs the request `topic` names with `payload`; `None` when the topic is not a request.
+pub fn answer(st: &mut State, topic: &str, payload: &[u8]) -> Option<Outcome> {
+    let now = st.now();
+    let token = client_token(payload);
+    let t = match route(topic) {
+        Route::Other => return None,
+        Route::Invalid => {
+            let e = ApiError::new(
+                400,
+                "InvalidRequestException",
+                format!("{topic} is in the jobs namespace but names no operation"),
+                ErrorCode::InvalidTopic,
+            );
+            let rejected = format!("{topic}/rejected");
+            let reply = rejection(&rejected, &e, token.as_deref(), now, None);
+            return Some(Outcome { reply, changed: false, rejected_topic: rejected, client_token: token });
+        }
+        Route::Request(t) => t,
+    };
+    let result = run(st, t, payload);
+    let accepted = with_reply(t, Answer::Accepted).to_string();
+    let rejected = with_reply(t, Answer::Rejected).to_string();
+    let (reply, changed) = match result {
+        Ok(Reply { body, changed }) => (Message::new(accepted, body, 0), changed),
+        Err(e) => {
+            let state = e.execution_state.map(|s| with_details(st, t, s));
+            (rejection(&rejected, &e, token.as_deref(), now, state.as_ref()), false)
+        }
+    };
+    Some(Outcome { reply, changed, rejected_topic: rejected, client_token: token })
+}
+
+fn run(st: &mut State, t: Topic<'_>, payload: &[u8]) -> Result<Reply, ApiError> {
+    const M: Flavor = Flavor::Mqtt;
+    // Namespace forms (SPEC §7.3, R8) address the same executions; only their topics differ.
+    match t {
+        Topic::GetPending { thing, .. } => data_plane::pending(st, thing.as_str(), payload, M),
+        Topic::StartNext { thing, .. } => data_plane::start_next(st, thing.as_str(), payload, M),
+        Topic::Describe { thing, job, .. } => {
+            let mut scratch = Vec::new();
+            let input = parse_in(M, payload, &mut scratch, DescribeRequest::parse_as)?;
+            data_plane::describe(st, thing.as_str(), job.as_str(), &input, M)
+        }
+        Topic::Update { thing, job, .. } => {
+            data_plane::update_execution(st, thing.as_str(), job.as_str(), payload, M)
+        }
+        // `route` yields only the four requests.
+        Topic::Notify { .. }
+        | Topic::NotifyNext { .. }
+        | Topic::DocumentedNotify { .. }
+        | Topic::JobEvent { .. }
+        | Topic::ExecutionEvent { .. } => {
+            Err(ApiError::new(400, "InvalidRequestException", "not a request", ErrorCode::InvalidTopic))
+        }
+    }
+}
+
+/// The request topic `t` with its answer suffix.
+fn with_reply(t: Topic<'_>, answer: Answer) -> Topic<'_> {
+    let reply = Some(answer);
+    match t {
+        Topic::GetPending { thing, .. } => Topic::GetPending { thing, reply },
+        Topic::StartNext { thing, .. } => Topic::StartNext { thing, reply },
+        Topic::Describe { thing, job, namespace, .. } => Topic::Describe { thing, job, namespace, reply },
+        Topic::Update { thing, job, namespace, .. } => Topic::Update { thing, job, namespace, reply },
+        other => other,
+    }
+}
+
+/// The state a rejection carries, with the execution's statusDetails from the store.
+fn with_details(st: &State, t: Topic<'_>, s: ExecutionState) -> (ExecutionState, Vec<(String, String)>) {
+    let pairs = match t {
+        Topic::Update { thing, job, .. } => {
+            let (Ok(thing), Ok(job)) = (ThingName::new(thing.as_str()), JobId::new(job.as_str())) else {
+                return (s, Vec::new());
+            };
+            st.registry
+                .describe_execution(&job, &thing, None, Plane::Control)
+                .map(|v| v.status_details().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+                .unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
+    (s, pairs)
+}
+
+/// An ErrorResponse on `topic` (SPEC §4.4): `executionState` only where the code carries one.
+fn rejection(
+    topic: &str,
+    e: &ApiError,
+    client_token: Option<&str>,
+    now: Timestamp,
+    state: Option<&(ExecutionState, Vec<(String, String)>)>,
+) -> Message {
+    let pairs: Vec<(&str, &str)> =
+        state.map(|(_, p)| p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()).unwrap_or_default();
+    let execution_state =
+        state.filter(|_| e.code.carries_execution_state()).map(|(s, _)| JobExecutionState {
+            status_details: StatusDetailsBuf::new(&pairs).ok(),
+            ..JobExecutionState::from(*s)
+        });
+    let mut response =
+        ErrorResponse { code: e.code, message: &e.message, client_token, timestamp: now, execution_state };
+    let mut buf = vec![0; 64 * 1024];
+    let body = match response.serialize(&mut buf) {
+        Ok(b) => b.to_vec(),
+        Err(_) => {
+            // A clientToken the wire refuses (too long, …) is not echoed.
+            response.client_token = None;
+            response.serialize(&mut buf).map(<[u8]>::to_vec).unwrap_or_default()
+        }
+    };
+    Message::new(topic, body, 0)
+}
+
+/// The request's `clientToken`, read leniently so that a rejected request echoes it too.
+fn client_token(payload: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    value.get("clientToken")?.as_str().map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topics_are_routed_to_requests_errors_or_the_broker() {
+        for t in [
+            "$aws/things/t/jobs/get",
+            "$aws/things/t/jobs/start-next",
+            "$aws/things/t/jobs/j/get",
+            "$aws/things/t/jobs/$next/get",
+            "$aws/things/t/jobs/j/update",
+            "$aws/things/t/jobs/j/namespace-ns/get",
+            "$aws/things/t/jobs/$next/namespace-ns/get",
+            "$aws/things/t/jobs/j/namespace-ns/update",
+        ] {
+            assert!(matches!(route(t), Route::Request(_)), "{t}");
+        }
+        for t in [
+            "$aws/things/t/jobs/get/accepted",
+            "$aws/things/t/jobs/j/update/rejected",
+            "$aws/things/t/jobs/notify",
+            "$aws/things/t/jobs/notify-next-namespace-ns",
+            "$aws/events/job/j/completed",
+            "$aws/things/t/shadow/update",
+            "sensors/t/jobs/get",
+        ] {
+            assert_eq!(route(t), Route::Other, "{t}");
+        }
+        for t in [
+            "$aws/things/t/jobs/j/frobnicate",
+            "$aws/things/t/jobs/get/namespace-ns",
+            "$aws/things/t/jobs",
+            "$aws/things/t/jobs/",
+            "$aws/things/t/jobs/j/update/accepted/more",
+        ] {
+            assert_eq!(route(t), Route::Invalid, "{t}");
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! The MQTT side of the emulator: a broker in the emulator's process (MQTT 3.1.1 and 5, QoS 0
+//! and 1, retained messages, clean and persistent sessions, wills, keep-alive, wildcards with
+//! the `$` rule) that any client may use for any topic, the jobs device API on
+//! `$aws/things/T/jobs/…` (SPEC §7.1, §7.3) and the publishing of the registry's notifications
+//! and events (SPEC §7.2, §7.4).
+//!
+//! The broker is written here over `rumqttc`'s packet codecs: the established broker crates
+//! either refuse `$`-prefixed topics (rumqttd) or add minutes to every clean build (rmqtt, about
+//! 270 crates); see the emulator's README.
+
+pub mod broker;
+pub mod codec;
+pub mod events;
+pub mod filter;
+pub mod jobs;
+
+pub use broker::{Broker, Requests};
+pub use codec::Message;

@@ -1,0 +1,596 @@
+//! The emulator's MQTT broker and the jobs device API over it, with a real Rust MQTT client
+//! (`rumqttc`, 3.1.1 and 5) and raw TCP for bad input, against an in-process emulator on
+//! ephemeral loopback ports.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use iot_jobs_core::{ExecutionStatus, JobId, Plane, ThingName};
+use iot_jobs_emulator::clock::ClockMode;
+use iot_jobs_emulator::state::Caps;
+use iot_jobs_emulator::{Config, Server};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+const CONTROL: &str =
+    "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iot/aws4_request, SignedHeaders=host, Signature=00";
+const ARN: &str = "arn:aws:iot:us-east-1:123456789012";
+/// Longest wait for a message that must come; a message that must not come is checked after a
+/// round trip that comes later on the same connection.
+const WAIT: Duration = Duration::from_secs(10);
+
+struct Emu {
+    server: Server,
+    mqtt: SocketAddr,
+    url: String,
+    http: reqwest::Client,
+}
+
+async fn emu() -> Emu {
+    let config = Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        mqtt_addr: Some("127.0.0.1:0".parse().unwrap()),
+        clock: ClockMode::Manual,
+        ..Config::default()
+    };
+    let server = iot_jobs_emulator::start(config).await.unwrap();
+    let url = format!("http://{}", server.addr);
+    Emu { mqtt: server.mqtt_addr.unwrap(), server, url, http: reqwest::Client::new() }
+}
+
+impl Emu {
+    async fn ctl(&self, method: &str, path: &str, body: Value) -> Value {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let resp = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .header("authorization", CONTROL)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        let bytes = resp.bytes().await.unwrap();
+        if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() }
+    }
+    async fn create_job(&self, job: &str, things: &[&str]) {
+        for t in things {
+            self.ctl("POST", &format!("/things/{t}"), json!({})).await;
+        }
+        let targets: Vec<String> = things.iter().map(|t| format!("{ARN}:thing/{t}")).collect();
+        let body = json!({"targets": targets, "document": "{\"op\":\"update\"}"});
+        self.ctl("PUT", &format!("/jobs/{job}"), body).await;
+    }
+    async fn advance(&self, seconds: u64) {
+        self.ctl("POST", "/_emulator/clock", json!({ "advanceSeconds": seconds })).await;
+    }
+}
+
+/// A connected 3.1.1 client and the publishes it receives.
+struct Client {
+    client: AsyncClient,
+    rx: mpsc::UnboundedReceiver<rumqttc::Publish>,
+    /// Received and not asked for yet.
+    stash: Vec<rumqttc::Publish>,
+}
+
+fn options(id: &str, addr: SocketAddr) -> MqttOptions {
+    let mut o = MqttOptions::new(id, addr.ip().to_string(), addr.port());
+    o.set_keep_alive(Duration::from_secs(30));
+    o.set_max_packet_size(1 << 20, 1 << 20);
+    o
+}
+
+async fn connect_with(o: MqttOptions) -> Client {
+    let (client, mut eventloop) = AsyncClient::new(o, 100);
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (ready_tx, mut ready) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    let _ = tx.send(p);
+                }
+                Ok(Event::Incoming(Packet::ConnAck(a))) => {
+                    let _ = ready_tx.send(a.session_present);
+                }
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+    });
+    tokio::time::timeout(WAIT, ready.recv()).await.unwrap().unwrap();
+    Client { client, rx, stash: Vec::new() }
+}
+
+async fn connect(id: &str, addr: SocketAddr) -> Client {
+    connect_with(options(id, addr)).await
+}
+
+impl Client {
+    async fn sub(&self, filter: &str) {
+        self.client.subscribe(filter, QoS::AtLeastOnce).await.unwrap();
+    }
+    async fn publish(&self, topic: &str, payload: impl Into<Vec<u8>>) {
+        self.client.publish(topic, QoS::AtLeastOnce, false, payload.into()).await.unwrap();
+    }
+    /// The next publish on `topic`, skipping others.
+    async fn next_on(&mut self, topic: &str) -> rumqttc::Publish {
+        if let Some(i) = self.stash.iter().position(|p| p.topic == topic) {
+            return self.stash.remove(i);
+        }
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let p = tokio::time::timeout_at(deadline, self.rx.recv())
+                .await
+                .unwrap_or_else(|_| panic!("nothing on {topic}"))
+                .unwrap();
+            if p.topic == topic {
+                return p;
+            }
+            self.stash.push(p);
+        }
+    }
+    async fn json_on(&mut self, topic: &str) -> Value {
+        serde_json::from_slice(&self.next_on(topic).await.payload).unwrap()
+    }
+    /// Publishes a request and returns the answer on `topic/accepted` or `topic/rejected`.
+    async fn request(&mut self, topic: &str, payload: &str) -> (bool, Value) {
+        self.publish(topic, payload).await;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let p = tokio::time::timeout_at(deadline, self.rx.recv()).await.expect("no answer").unwrap();
+            if p.topic == format!("{topic}/accepted") || p.topic == format!("{topic}/rejected") {
+                return (p.topic.ends_with("accepted"), serde_json::from_slice(&p.payload).unwrap());
+            }
+            self.stash.push(p);
+        }
+    }
+    /// Everything received so far (after a round trip that orders it).
+    async fn drain(&mut self) -> Vec<rumqttc::Publish> {
+        self.request("$aws/things/drain/jobs/get", "{}").await;
+        let mut got = std::mem::take(&mut self.stash);
+        while let Ok(p) = self.rx.try_recv() {
+            got.push(p);
+        }
+        got
+    }
+}
+
+#[tokio::test]
+async fn wildcards_retained_messages_and_the_dollar_rule() {
+    let emu = emu().await;
+    let mut all = connect("all", emu.mqtt).await;
+    all.sub("#").await;
+    all.sub("+/things/+/jobs/notify").await;
+    let mut jobs = connect("jobs", emu.mqtt).await;
+    jobs.sub("$aws/things/+/jobs/#").await;
+    jobs.sub("sensors/+/temp").await;
+    let p = connect("pub", emu.mqtt).await;
+    p.client.publish("sensors/a/temp", QoS::AtLeastOnce, true, "21").await.unwrap();
+    p.publish("$aws/things/t1/jobs/notify", "{}").await;
+    assert_eq!(&jobs.next_on("sensors/a/temp").await.payload[..], b"21");
+    assert_eq!(jobs.next_on("$aws/things/t1/jobs/notify").await.qos, QoS::AtLeastOnce);
+    assert_eq!(&all.next_on("sensors/a/temp").await.payload[..], b"21");
+    // MQTT-4.7.2-1: `#` and `+/…` do not match `$aws/…`.
+    let seen: Vec<String> = all.drain().await.into_iter().map(|p| p.topic).collect();
+    assert!(seen.iter().all(|t| !t.starts_with('$')), "{seen:?}");
+    // A later subscriber gets the retained message, flagged as retained.
+    let mut late = connect("late", emu.mqtt).await;
+    late.sub("sensors/#").await;
+    let r = late.next_on("sensors/a/temp").await;
+    assert!(r.retain);
+    assert_eq!(&r.payload[..], b"21");
+    // An empty retained payload clears it.
+    p.client.publish("sensors/a/temp", QoS::AtLeastOnce, true, "").await.unwrap();
+    let mut later = connect("later", emu.mqtt).await;
+    later.sub("sensors/#").await;
+    assert!(later.drain().await.iter().all(|p| p.topic != "sensors/a/temp"));
+    emu.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_device_runs_a_job_over_mqtt_and_hears_of_it() {
+    let emu = emu().await;
+    let mut dev = connect("dev-1", emu.mqtt).await;
+    dev.sub("$aws/things/dev-1/jobs/notify").await;
+    dev.sub("$aws/things/dev-1/jobs/notify-next").await;
+    let mut events = connect("rules", emu.mqtt).await;
+    events.sub("$aws/events/#").await;
+    emu.create_job("fw-1", &["dev-1"]).await;
+    let n = dev.next_on("$aws/things/dev-1/jobs/notify-next").await;
+    assert_eq!(n.qos, QoS::AtLeastOnce);
+    let n: Value = serde_json::from_slice(&n.payload).unwrap();
+    assert_eq!(n["execution"]["jobId"], "fw-1");
+    assert_eq!(n["execution"]["status"], "QUEUED");
+    assert_eq!(n["execution"]["jobDocument"], json!({"op": "update"}));
+    let list = dev.json_on("$aws/things/dev-1/jobs/notify").await;
+    assert_eq!(list["jobs"]["QUEUED"][0]["jobId"], "fw-1");
+
+    let (ok, got) = dev.request("$aws/things/dev-1/jobs/get", r#"{"clientToken":"t-1"}"#).await;
+    assert!(ok, "{got}");
+    assert_eq!(got["clientToken"], "t-1");
+    assert_eq!(got["queuedJobs"][0]["jobId"], "fw-1");
+    assert!(got["timestamp"].as_u64().is_some());
+
+    let (ok, got) = dev
+        .request("$aws/things/dev-1/jobs/start-next", r#"{"clientToken":"t-2","statusDetails":{"step":"1"}}"#)
+        .await;
+    assert!(ok, "{got}");
+    assert_eq!(got["clientToken"], "t-2");
+    assert_eq!(got["execution"]["status"], "IN_PROGRESS");
+    assert_eq!(got["execution"]["statusDetails"], json!({"step": "1"}));
+    assert_eq!(got["execution"]["jobDocument"], json!({"op": "update"}));
+    let version = got["execution"]["versionNumber"].as_u64().unwrap();
+
+    let (ok, got) = dev.request("$aws/things/dev-1/jobs/$next/get", r#"{"clientToken":"t-3"}"#).await;
+    assert!(ok, "{got}");
+    assert_eq!(got["execution"]["jobId"], "fw-1");
+
+    // VersionMismatch carries the execution's state (SPEC §4.4).
+    let stale =
+        json!({"status": "SUCCEEDED", "expectedVersion": version + 5, "clientToken": "t-4"}).to_string();
+    let (ok, got) = dev.request("$aws/things/dev-1/jobs/fw-1/update", &stale).await;
+    assert!(!ok);
+    assert_eq!(got["code"], "VersionMismatch");
+    assert_eq!(got["clientToken"], "t-4");
+    assert_eq!(got["executionState"]["status"], "IN_PROGRESS");
+    assert_eq!(got["executionState"]["statusDetails"], json!({"step": "1"}));
+
+    let done = json!({"status": "SUCCEEDED", "expectedVersion": version, "includeJobExecutionState": true,
+                      "clientToken": "t-5"})
+    .to_string();
+    let (ok, got) = dev.request("$aws/things/dev-1/jobs/fw-1/update", &done).await;
+    assert!(ok, "{got}");
+    assert_eq!(got["executionState"]["status"], "SUCCEEDED");
+    assert_eq!(got["clientToken"], "t-5");
+    let next = dev.json_on("$aws/things/dev-1/jobs/notify-next").await;
+    assert!(next.get("execution").is_none(), "{next}");
+    let ev = events.json_on("$aws/events/jobExecution/fw-1/succeeded").await;
+    assert_eq!(ev["thingArn"], format!("{ARN}:thing/dev-1"));
+    assert_eq!(ev["status"], "SUCCEEDED");
+    let ev = events.json_on("$aws/events/job/fw-1/completed").await;
+    assert_eq!(ev["status"], "COMPLETED");
+
+    // A terminal execution cannot be updated again.
+    let (ok, got) = dev.request("$aws/things/dev-1/jobs/fw-1/update", r#"{"status":"FAILED"}"#).await;
+    assert!(!ok);
+    assert_eq!(got["code"], "InvalidStateTransition");
+    assert_eq!(got["executionState"]["status"], "SUCCEEDED");
+    // A deletion over HTTP: its event still names the job's targets (rendered before the
+    // emulator drops the job's payloads).
+    emu.ctl("DELETE", "/jobs/fw-1", json!({})).await;
+    let ev = events.json_on("$aws/events/job/fw-1/deletion_in_progress").await;
+    assert_eq!(ev["targets"], json!([format!("{ARN}:thing/dev-1")]));
+    // The deletion completes at the clock's next step (a manual clock here).
+    emu.advance(1).await;
+    let ev = events.json_on("$aws/events/jobExecution/fw-1/deleted").await;
+    assert_eq!(ev["thingArn"], format!("{ARN}:thing/dev-1"));
+    let ev = events.json_on("$aws/events/job/fw-1/deleted").await;
+    assert_eq!(ev["operation"], "deleted");
+    assert_eq!(ev["targets"], json!([format!("{ARN}:thing/dev-1")]));
+    emu.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_requests_get_the_service_codes() {
+    let emu = emu().await;
+    emu.create_job("j1", &["t1"]).await;
+    let mut dev = connect("t1", emu.mqtt).await;
+    let cases = [
+        ("$aws/things/t1/jobs/get", "not json", "InvalidJson"),
+        ("$aws/things/t1/jobs/j1/update", r#"{"status":"SUCCESS","clientToken":"c"}"#, "InvalidRequest"),
+        ("$aws/things/t1/jobs/j1/update", r#"{"clientToken":"c"}"#, "InvalidRequest"),
+        ("$aws/things/t1/jobs/nope/get", r#"{"clientToken":"c"}"#, "ResourceNotFound"),
+        (
+            "$aws/things/t1/jobs/nope/update",
+            r#"{"status":"IN_PROGRESS","clientToken":"c"}"#,
+            "ResourceNotFound",
+        ),
+        ("$aws/things/t1/jobs/j1/frobnicate", r#"{"clientToken":"c"}"#, "InvalidTopic"),
+    ];
+    for (topic, payload, code) in cases {
+        let (ok, got) = dev.request(topic, payload).await;
+        assert!(!ok, "{topic} {payload}: {got}");
+        assert_eq!(got["code"], code, "{topic} {payload}: {got}");
+        assert!(got["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(got["timestamp"].as_u64().is_some());
+        assert!(got.get("executionState").is_none(), "{got}");
+        if payload.contains("clientToken") {
+            assert_eq!(got["clientToken"], "c", "{topic}");
+        }
+    }
+    // An error changed nothing: the execution is still QUEUED at its first version.
+    let (ok, got) = dev.request("$aws/things/t1/jobs/j1/get", "{}").await;
+    assert!(ok);
+    assert_eq!(got["execution"]["status"], "QUEUED");
+    assert_eq!(got["execution"]["versionNumber"], 1);
+    emu.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn namespace_topics_answer_on_their_own_topics() {
+    let emu = emu().await;
+    emu.create_job("j1", &["t1"]).await;
+    let mut dev = connect("t1", emu.mqtt).await;
+    let (ok, got) = dev.request("$aws/things/t1/jobs/j1/namespace-ns1/get", r#"{"clientToken":"n"}"#).await;
+    assert!(ok, "{got}");
+    assert_eq!(got["execution"]["jobId"], "j1");
+    let (ok, got) =
+        dev.request("$aws/things/t1/jobs/j1/namespace-ns1/update", r#"{"status":"IN_PROGRESS"}"#).await;
+    assert!(ok, "{got}");
+    emu.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_clock_and_http_calls_notify_devices() {
+    let emu = emu().await;
+    let mut dev = connect("clocked", emu.mqtt).await;
+    dev.sub("$aws/things/clocked/jobs/notify-next").await;
+    dev.sub("$aws/things/clocked/jobs/notify").await;
+    emu.ctl("POST", "/things/clocked", json!({})).await;
+    let body = json!({"targets": [format!("{ARN}:thing/clocked")], "document": "{}",
+                      "timeoutConfig": {"inProgressTimeoutInMinutes": 1}});
+    emu.ctl("PUT", "/jobs/slow", body).await;
+    assert_eq!(dev.json_on("$aws/things/clocked/jobs/notify-next").await["execution"]["jobId"], "slow");
+    let (ok, _) = dev.request("$aws/things/clocked/jobs/start-next", "{}").await;
+    assert!(ok);
+    // The in-progress timer runs out: the device hears that nothing is pending any more.
+    emu.advance(61).await;
+    let list = dev.json_on("$aws/things/clocked/jobs/notify").await;
+    let list =
+        if list["jobs"] == json!({}) { list } else { dev.json_on("$aws/things/clocked/jobs/notify").await };
+    assert_eq!(list["jobs"], json!({}), "{list}");
+    let next = dev.json_on("$aws/things/clocked/jobs/notify-next").await;
+    let next = if next["execution"]["jobId"] == "slow" {
+        dev.json_on("$aws/things/clocked/jobs/notify-next").await
+    } else {
+        next
+    };
+    assert!(next.get("execution").is_none(), "{next}");
+    // A cancel over HTTP is heard too.
+    emu.ctl("PUT", "/jobs/second", json!({"targets": [format!("{ARN}:thing/clocked")], "document": "{}"}))
+        .await;
+    assert_eq!(dev.json_on("$aws/things/clocked/jobs/notify-next").await["execution"]["jobId"], "second");
+    emu.ctl("PUT", "/jobs/second/cancel", json!({})).await;
+    let next = dev.json_on("$aws/things/clocked/jobs/notify-next").await;
+    assert!(next.get("execution").is_none(), "{next}");
+    emu.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn persistent_sessions_keep_subscriptions_and_qos1_messages() {
+    let emu = emu().await;
+    let mut o = options("keeper", emu.mqtt);
+    o.set_clean_session(false);
+    let mut c = connect_with(o.clone()).await;
+    c.sub("box/#").await;
+    c.drain().await;
+    c.client.disconnect().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let p = connect("sender", emu.mqtt).await;
+    p.publish("box/1", "kept").await;
+    p.client.publish("box/2", QoS::AtMostOnce, false, "dropped").await.unwrap();
+    let mut p = p;
+    p.drain().await;
+    let mut back = connect_with(o).await;
+    let got = back.next_on("box/1").await;
+    assert_eq!(&got.payload[..], b"kept");
+    // The subscription survived: a new message arrives without subscribing again.
+    p.publish("box/3", "new").await;
+    assert_eq!(&back.next_on("box/3").await.payload[..], b"new");
+    // A clean session starts empty.
+    let mut clean = connect("keeper", emu.mqtt).await;
+    p.publish("box/4", "x").await;
+    assert!(clean.drain().await.iter().all(|m| m.topic != "box/4"));
+    emu.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_will_is_published_when_a_client_vanishes() {
+    let emu = emu().await;
+    let mut watcher = connect("watcher", emu.mqtt).await;
+    watcher.sub("status/#").await;
+    // A raw 3.1.1 CONNECT with a will on status/dev, then the socket is dropped.
+    let mut s = TcpStream::connect(emu.mqtt).await.unwrap();
+    let mut body = vec![0, 4, b'M', b'Q', b'T', b'T', 4, 0b0000_0110, 0, 60];
+    for field in [&b"vanisher"[..], b"status/dev", b"gone"] {
+        body.extend_from_slice(&u16::try_from(field.len()).unwrap().to_be_bytes());
+        body.extend_from_slice(field);
+    }
+    let mut packet = vec![0x10, u8::try_from(body.len()).unwrap()];
+    packet.extend(body);
+    s.write_all(&packet).await.unwrap();
+    let mut ack = [0; 4];
+    s.read_exact(&mut ack).await.unwrap();
+    assert_eq!(ack, [0x20, 2, 0, 0]);
+    drop(s);
+    assert_eq!(&watcher.next_on("status/dev").await.payload[..], b"gone");
+    emu.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_input_closes_that_client_only() {
+    let emu = emu().await;
+    let mut good = connect("good", emu.mqtt).await;
+    good.sub("still/+").await;
+    let bad_inputs: [&[u8]; 5] = [
+        b"GET / HTTP/1.1\r\n\r\n",
+        &[0x10, 0xff, 0xff, 0xff, 0xff, 0x7f], // malformed remaining length
+        &[0x10, 0x0c, 0, 4, b'M', b'Q', b'T', b'T', 9, 2, 0, 60, 0, 0], // protocol level 9
+        &[0x30, 0x03, 0, 1],                   // PUBLISH before CONNECT
+        &[0x10, 0x0c, 0, 4, b'M', b'Q', b'T', b'T', 4, 2, 0, 60, 0, 0, 0x30, 0x05, 0, 0xff, 0xfe, b'x', b'y'],
+    ];
+    for input in bad_inputs {
+        let mut s = TcpStream::connect(emu.mqtt).await.unwrap();
+        s.write_all(input).await.unwrap();
+        let mut sink = Vec::new();
+        // The server closes the connection (after a CONNACK where CONNECT was valid).
+        let read = tokio::time::timeout(WAIT, s.read_to_end(&mut sink)).await;
+        assert!(read.is_ok(), "not closed after {input:?}");
+    }
+    // An oversized payload closes its sender only.
+    let big = connect("big", emu.mqtt).await;
+    big.client.publish("still/big", QoS::AtMostOnce, false, vec![b'x'; 300 * 1024]).await.unwrap();
+    // A flood of small messages from one client is taken in order.
+    let flood = connect("flood", emu.mqtt).await;
+    for i in 0..500 {
+        flood.client.publish("still/flood", QoS::AtMostOnce, false, i.to_string()).await.unwrap();
+    }
+    flood.publish("still/last", "end").await;
+    assert_eq!(&good.next_on("still/last").await.payload[..], b"end");
+    let seen = good.drain().await;
+    assert!(seen.iter().all(|m| m.topic != "still/big"));
+    // The broker and the good client go on.
+    let p = connect("after", emu.mqtt).await;
+    p.publish("still/alive", "yes").await;
+    assert_eq!(&good.next_on("still/alive").await.payload[..], b"yes");
+    emu.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_mqtt5_client_runs_the_jobs_api() {
+    use rumqttc::v5::mqttbytes::QoS as Q5;
+    use rumqttc::v5::{AsyncClient as Client5, Event as Event5, MqttOptions as Options5};
+    let emu = emu().await;
+    emu.create_job("j5", &["dev5"]).await;
+    let mut o = Options5::new("dev5", emu.mqtt.ip().to_string(), emu.mqtt.port());
+    o.set_keep_alive(Duration::from_secs(30));
+    let (client, mut eventloop) = Client5::new(o, 100);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok(e) = eventloop.poll().await {
+            if let Event5::Incoming(rumqttc::v5::mqttbytes::v5::Packet::Publish(p)) = e {
+                let _ = tx.send(p);
+            }
+        }
+    });
+    client.subscribe("$aws/things/dev5/jobs/start-next/+", Q5::AtLeastOnce).await.unwrap();
+    client
+        .publish("$aws/things/dev5/jobs/start-next", Q5::AtLeastOnce, false, r#"{"clientToken":"v5"}"#)
+        .await
+        .unwrap();
+    let p = tokio::time::timeout(WAIT, rx.recv()).await.unwrap().unwrap();
+    assert_eq!(&p.topic[..], b"$aws/things/dev5/jobs/start-next/accepted");
+    let got: Value = serde_json::from_slice(&p.payload).unwrap();
+    assert_eq!(got["clientToken"], "v5");
+    assert_eq!(got["execution"]["status"], "IN_PROGRESS");
+    emu.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_accepted_mqtt_update_survives_a_restart() {
+    let dir = std::env::temp_dir().join(format!("iot-jobs-mqtt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("state.json");
+    let _ = std::fs::remove_file(&path);
+    let config = || Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        mqtt_addr: Some("127.0.0.1:0".parse().unwrap()),
+        clock: ClockMode::Manual,
+        state_file: Some(path.clone()),
+        ..Config::default()
+    };
+    let server = iot_jobs_emulator::start(config()).await.unwrap();
+    let first = Emu {
+        mqtt: server.mqtt_addr.unwrap(),
+        url: format!("http://{}", server.addr),
+        server,
+        http: reqwest::Client::new(),
+    };
+    first.create_job("kept", &["saver"]).await;
+    let mut dev = connect("saver", first.mqtt).await;
+    let (ok, got) = dev
+        .request(
+            "$aws/things/saver/jobs/kept/update",
+            r#"{"status":"IN_PROGRESS","statusDetails":{"at":"1"}}"#,
+        )
+        .await;
+    assert!(ok, "{got}");
+    // The state file already holds the accepted update (saved before the answer went out).
+    let arns = iot_jobs_emulator::wire::Arns { region: "us-east-1".into(), account: "123456789012".into() };
+    let saved = iot_jobs_emulator::persist::load(&path, Caps::default(), ClockMode::Manual, arns, 0)
+        .unwrap()
+        .unwrap();
+    let (job, thing) = (JobId::new("kept").unwrap(), ThingName::new("saver").unwrap());
+    let view = saved.registry.describe_execution(&job, &thing, None, Plane::Data).unwrap();
+    assert_eq!(view.status(), ExecutionStatus::InProgress);
+    first.server.shutdown().await.unwrap();
+
+    let server = iot_jobs_emulator::start(config()).await.unwrap();
+    let second = Emu {
+        mqtt: server.mqtt_addr.unwrap(),
+        url: format!("http://{}", server.addr),
+        server,
+        http: reqwest::Client::new(),
+    };
+    let mut dev = connect("saver", second.mqtt).await;
+    let (ok, got) = dev.request("$aws/things/saver/jobs/kept/get", "{}").await;
+    assert!(ok, "{got}");
+    assert_eq!(got["execution"]["status"], "IN_PROGRESS");
+    assert_eq!(got["execution"]["statusDetails"], json!({"at": "1"}));
+    second.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn describe_endpoint_names_this_emulators_addresses() {
+    let emu = emu().await;
+    let get = |kind: &str| {
+        let url = format!("{}/endpoint?endpointType={kind}", emu.url);
+        let req = emu.http.get(url).header("authorization", CONTROL);
+        async move {
+            let resp = req.send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    for kind in ["iot:Data-ATS", "iot:Data"] {
+        assert_eq!(get(kind).await, (200, json!({"endpointAddress": emu.mqtt.to_string()})));
+    }
+    for kind in ["iot:Jobs", "iot:CredentialProvider"] {
+        assert_eq!(get(kind).await, (200, json!({"endpointAddress": emu.server.addr.to_string()})));
+    }
+    let (status, body) = get("iot:Nope").await;
+    assert_eq!((status, body["__type"].as_str()), (400, Some("InvalidRequestException")));
+    emu.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_silent_client_is_closed_after_one_and_a_half_keep_alives() {
+    let emu = emu().await;
+    let mut watcher = connect("ka-watcher", emu.mqtt).await;
+    watcher.sub("ka/#").await;
+    // CONNECT with keep-alive 1 s and a will on ka/gone, then silence.
+    let mut s = TcpStream::connect(emu.mqtt).await.unwrap();
+    let mut body = vec![0, 4, b'M', b'Q', b'T', b'T', 4, 0b0000_0110, 0, 1];
+    for field in [&b"sleeper"[..], b"ka/gone", b"timed out"] {
+        body.extend_from_slice(&u16::try_from(field.len()).unwrap().to_be_bytes());
+        body.extend_from_slice(field);
+    }
+    let mut packet = vec![0x10, u8::try_from(body.len()).unwrap()];
+    packet.extend(body);
+    s.write_all(&packet).await.unwrap();
+    let mut rest = Vec::new();
+    tokio::time::timeout(WAIT, s.read_to_end(&mut rest)).await.expect("not closed").unwrap();
+    assert_eq!(rest, [0x20, 2, 0, 0], "only the CONNACK before the close");
+    assert_eq!(&watcher.next_on("ka/gone").await.payload[..], b"timed out");
+    emu.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_qos2_publish_is_taken_in_and_routed_at_qos1() {
+    let emu = emu().await;
+    let mut sub = connect("q2-sub", emu.mqtt).await;
+    sub.client.subscribe("q2/#", QoS::ExactlyOnce).await.unwrap();
+    sub.drain().await;
+    let p = connect("q2-pub", emu.mqtt).await;
+    p.client.publish("q2/a", QoS::ExactlyOnce, false, "once").await.unwrap();
+    let got = sub.next_on("q2/a").await;
+    assert_eq!((&got.payload[..], got.qos), (&b"once"[..], QoS::AtLeastOnce));
+    emu.server.shutdown().await.unwrap();
+}
