@@ -54,11 +54,11 @@ step "tests (no features, then all features, incl. doc tests)"
 cargo test --no-default-features
 cargo test --all-features
 
-step "emulator: clippy, HTTP integration tests"
+step "emulator: clippy, HTTP, MQTT and reliability integration tests"
 cargo clippy -p iot-jobs-emulator --all-targets -- -D warnings
 cargo test -p iot-jobs-emulator
 
-step "emulator: end-to-end with the real AWS CLI and boto3"
+step "emulator: end-to-end with the real AWS CLI, boto3, paho-mqtt and the AWS IoT Device SDK"
 bash emulator/e2e/run.sh
 
 step "docs (warnings denied)"
