@@ -43,6 +43,33 @@ async fn emu() -> Emu {
     Emu { mqtt: server.mqtt_addr.unwrap(), server, url, http: reqwest::Client::new() }
 }
 
+/// A fresh directory for a test's state file, and the file's path in it.
+fn state_path(test: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("iot-jobs-mqtt-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("state.json");
+    (dir, path)
+}
+
+/// An emulator with a broker, the manual clock and `state` as its state file.
+async fn emu_with_state(state: &std::path::Path) -> Emu {
+    let config = Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        mqtt_addr: Some("127.0.0.1:0".parse().unwrap()),
+        clock: ClockMode::Manual,
+        state_file: Some(state.to_path_buf()),
+        ..Config::default()
+    };
+    let server = iot_jobs_emulator::start(config).await.unwrap();
+    Emu {
+        mqtt: server.mqtt_addr.unwrap(),
+        url: format!("http://{}", server.addr),
+        server,
+        http: reqwest::Client::new(),
+    }
+}
+
 impl Emu {
     async fn ctl(&self, method: &str, path: &str, body: Value) -> Value {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
@@ -485,24 +512,8 @@ async fn an_mqtt5_client_runs_the_jobs_api() {
 
 #[tokio::test]
 async fn an_accepted_mqtt_update_survives_a_restart() {
-    let dir = std::env::temp_dir().join(format!("iot-jobs-mqtt-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("state.json");
-    let _ = std::fs::remove_file(&path);
-    let config = || Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        mqtt_addr: Some("127.0.0.1:0".parse().unwrap()),
-        clock: ClockMode::Manual,
-        state_file: Some(path.clone()),
-        ..Config::default()
-    };
-    let server = iot_jobs_emulator::start(config()).await.unwrap();
-    let first = Emu {
-        mqtt: server.mqtt_addr.unwrap(),
-        url: format!("http://{}", server.addr),
-        server,
-        http: reqwest::Client::new(),
-    };
+    let (dir, path) = state_path("restart");
+    let first = emu_with_state(&path).await;
     first.create_job("kept", &["saver"]).await;
     let mut dev = connect("saver", first.mqtt).await;
     let (ok, got) = dev
@@ -522,13 +533,7 @@ async fn an_accepted_mqtt_update_survives_a_restart() {
     assert_eq!(view.status(), ExecutionStatus::InProgress);
     first.server.shutdown().await.unwrap();
 
-    let server = iot_jobs_emulator::start(config()).await.unwrap();
-    let second = Emu {
-        mqtt: server.mqtt_addr.unwrap(),
-        url: format!("http://{}", server.addr),
-        server,
-        http: reqwest::Client::new(),
-    };
+    let second = emu_with_state(&path).await;
     let mut dev = connect("saver", second.mqtt).await;
     let (ok, got) = dev.request("$aws/things/saver/jobs/kept/get", "{}").await;
     assert!(ok, "{got}");
@@ -593,4 +598,47 @@ async fn a_qos2_publish_is_taken_in_and_routed_at_qos1() {
     let got = sub.next_on("q2/a").await;
     assert_eq!((&got.payload[..], got.qos), (&b"once"[..], QoS::AtLeastOnce));
     emu.server.shutdown().await.unwrap();
+}
+
+/// A change whose save fails is rolled back, so none of its events happened: the device hears
+/// of nothing from a refused MQTT update or a refused HTTP call, and hears of the next saved one.
+#[tokio::test]
+async fn a_change_whose_save_failed_publishes_nothing() {
+    let (dir, path) = state_path("failed-save");
+    let emu = emu_with_state(&path).await;
+    emu.create_job("j1", &["dev"]).await;
+    let mut dev = connect("dev", emu.mqtt).await;
+    dev.sub("$aws/things/dev/jobs/notify").await;
+    dev.sub("$aws/things/dev/jobs/notify-next").await;
+    dev.sub("$aws/events/#").await;
+    dev.drain().await;
+
+    // The state file's place is taken by a directory: every save fails.
+    std::fs::remove_file(&path).unwrap();
+    std::fs::create_dir(&path).unwrap();
+    let (ok, got) = dev.request("$aws/things/dev/jobs/j1/update", r#"{"status":"SUCCEEDED"}"#).await;
+    assert!(!ok, "{got}");
+    assert_eq!(got["code"], "InternalError", "{got}");
+    let targets = json!({"targets": [format!("{ARN}:thing/dev")], "document": "{}"});
+    let refused = emu
+        .http
+        .put(format!("{}/jobs/j2", emu.url))
+        .header("authorization", CONTROL)
+        .body(targets.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 503);
+    let heard: Vec<String> = dev.drain().await.into_iter().map(|p| p.topic).collect();
+    assert!(heard.iter().all(|t| !t.contains("notify") && !t.starts_with("$aws/events/")), "{heard:?}");
+
+    // Saves work again: the next change is heard of.
+    std::fs::remove_dir(&path).unwrap();
+    emu.ctl("PUT", "/jobs/j3", targets).await;
+    let notify = dev.json_on("$aws/things/dev/jobs/notify").await;
+    let queued: Vec<&str> =
+        notify["jobs"]["QUEUED"].as_array().unwrap().iter().map(|e| e["jobId"].as_str().unwrap()).collect();
+    assert_eq!(queued, ["j1", "j3"], "{notify}");
+    emu.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 }
