@@ -304,6 +304,23 @@ async fn out_of_range_values_are_refused_naming_member_and_limit() {
     let presigned =
         json!({"presignedUrlConfig": {"roleArn": "arn:aws:iam::123456789012:role/r", "expiresInSec": 59}});
     e.ctl("PATCH", "/jobs/j", presigned).await.invalid(&["expiresInSec", "from 60 to 3600"]);
+    let window = |start: &str| {
+        json!({"targets": [format!("{ARN}:thing/t")], "document": "{}",
+            "schedulingConfig": {"maintenanceWindows": [{"startTime": start, "durationInMinutes": 60}]}})
+    };
+    e.ctl("PUT", "/jobs/w", window("cron(0 25 * * ? *)")).await.invalid(&[
+        "maintenanceWindows.startTime",
+        "at position 7",
+        "Hours takes 0-23",
+    ]);
+    e.ctl("PUT", "/jobs/w", window("0 2 * * ? *")).await.invalid(&["maintenanceWindows.startTime", "cron("]);
+    assert_eq!(e.get("/jobs/w").await.status, 404);
+}
+
+/// A valid cron expression of exactly 256 characters (the model's longest `startTime`).
+fn longest_cron(minute: usize) -> String {
+    let head = format!("cron({minute} 2 * * ?");
+    format!("{head}{} *)", " ".repeat(256 - head.len() - 3))
 }
 
 #[tokio::test]
@@ -339,7 +356,7 @@ async fn the_largest_accepted_input_is_saved_and_loaded() {
         "tags": (0..50).map(|i| json!({"Key": format!("{i:k>128}"), "Value": "v".repeat(256)})).collect::<Vec<_>>()});
     first.ctl("POST", "/thing-groups/g", group).await.ok();
     let windows: Vec<Value> =
-        (0..32).map(|i| json!({"startTime": format!("{i:*>256}"), "durationInMinutes": 1430})).collect();
+        (0..32).map(|i| json!({"startTime": longest_cron(i), "durationInMinutes": 1430})).collect();
     let job = json!({
         "targets": [format!("{ARN}:thing/t")],
         "document": "x".repeat(32_768),

@@ -197,7 +197,12 @@ fn rollout(r: &RolloutConfig) -> Result<(), ApiError> {
 }
 
 fn window(w: &MaintenanceWindow) -> Result<(), ApiError> {
-    text("schedulingConfig.maintenanceWindows.startTime", &w.start_time, 1, 256, |_| true, "any character")?;
+    let member = "schedulingConfig.maintenanceWindows.startTime";
+    text(member, &w.start_time, 1, 256, |_| true, "any character")?;
+    // The core's reading of the AWS cron dialect (SPEC AMBIG-26), with the error's position.
+    iot_jobs_core::cron::Cron::parse(&w.start_time).map_err(|e| {
+        ApiError::invalid(format!("{member} {:?} is not a cron expression {e}", w.start_time))
+    })?;
     range("schedulingConfig.maintenanceWindows.durationInMinutes", w.duration_in_minutes, 1, 1430)
 }
 
