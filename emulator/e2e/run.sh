@@ -4,7 +4,8 @@
 # Creates a venv with pinned boto3/awscli (reused while the pins match), builds the emulator,
 # starts it with --clock manual on a free loopback port (the restart test starts its own with
 # --state-file), runs test_e2e.py, and kills the server on exit. Exits non-zero on any failure;
-# then runs test_e2e_mqtt.py (paho-mqtt and awsiotsdk) against the same emulator's broker; each suite ends with
+# then runs test_e2e_mqtt.py (paho-mqtt, awsiotsdk, and the crate's agent in
+# emulator/examples/device_mqtt.rs) against the same emulator's broker; each suite ends with
 # a line "e2e[ mqtt]: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -34,7 +35,7 @@ if ! "$VENV/bin/python" -c "$PINS_OK" 2>/dev/null; then
 fi
 
 echo "e2e: building iot-jobs-emulator"
-cargo build --quiet -p iot-jobs-emulator || fail "cargo build failed"
+cargo build --quiet -p iot-jobs-emulator --bins --example device_mqtt || fail "cargo build failed"
 BIN=$TARGET/debug/iot-jobs-emulator
 
 WORK=$(mktemp -d)
@@ -64,6 +65,7 @@ MQTT=$(grep -o 'mqtt://[0-9.:]*' "$WORK/out" | head -n 1)
 echo "e2e: emulator at $URL and ${MQTT} (pid $PID)"
 
 export EMU_URL=$URL EMU_BIN=$BIN EMU_AWS=$VENV/bin/aws EMU_MQTT=${MQTT#mqtt://}
+export EMU_DEVICE=$TARGET/debug/examples/device_mqtt
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 export AWS_MAX_ATTEMPTS=1 AWS_PAGER=

@@ -10,6 +10,7 @@ Environment (set by run.sh): EMU_URL (a running emulator with --clock manual), E
 import json
 import os
 import queue
+import subprocess
 import sys
 import threading
 import time
@@ -376,10 +377,34 @@ class DeviceSdk(unittest.TestCase):
         self.assertEqual(d["status"], "SUCCEEDED")
 
 
+class CrateAgent(unittest.TestCase):
+    """The crate's own sans-IO agent over a real TCP connection (`emulator/examples/device_mqtt.rs`),
+    running jobs that the AWS CLI creates."""
+
+    def test_the_crate_agent_runs_jobs_created_with_the_aws_cli(self):
+        thing = unique("agent")
+        device = subprocess.Popen(
+            [os.environ["EMU_DEVICE"], "--broker", os.environ["EMU_MQTT"], "--thing", thing, "--jobs", "2",
+             "--seconds", "60"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        aws = [os.environ["EMU_AWS"], "iot", "--endpoint-url", URL, "--output", "json"]
+        subprocess.run([*aws, "create-thing", "--thing-name", thing], check=True, capture_output=True)
+        jobs = [unique("fw"), unique("fw")]
+        for job in jobs:
+            subprocess.run([*aws, "create-job", "--job-id", job, "--document", '{"op":"install"}',
+                            "--targets", f"{ARN}:thing/{thing}"], check=True, capture_output=True)
+        out, _ = device.communicate(timeout=90)
+        self.assertEqual(device.returncode, 0, out)
+        self.assertIn("done: 2 jobs", out)
+        for job in jobs:
+            self.assertIn(f"[app] run {job} (execution 1)", out)
+            e = iot.describe_job_execution(jobId=job, thingName=thing)["execution"]
+            self.assertEqual((e["status"], e["statusDetails"]["detailsMap"]), ("SUCCEEDED", {"by": "iot-jobs-core agent"}))
+
+
 if __name__ == "__main__":
     t0 = time.time()
     suite = unittest.TestSuite()
-    for case in (Paho311, Paho5, DeviceSdk):
+    for case in (Paho311, Paho5, DeviceSdk, CrateAgent):
         suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(case))
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     failed = len(result.failures) + len(result.errors)
