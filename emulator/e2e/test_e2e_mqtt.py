@@ -10,6 +10,7 @@ Environment (set by run.sh): EMU_URL (a running emulator with --clock manual), E
 import json
 import os
 import queue
+import ssl
 import subprocess
 import sys
 import threading
@@ -26,6 +27,9 @@ from botocore.config import Config
 URL = os.environ["EMU_URL"]
 HOST, PORT = os.environ["EMU_MQTT"].rsplit(":", 1)
 PORT = int(PORT)
+TLS_HOST, TLS_PORT = os.environ["EMU_MQTTS"].rsplit(":", 1)
+TLS_PORT = int(TLS_PORT)
+TLS_DIR = os.environ["EMU_TLS_DIR"]
 REGION = "us-east-1"
 ARN = "arn:aws:iot:us-east-1:123456789012"
 WAIT = 10
@@ -309,6 +313,16 @@ class DeviceSdk(unittest.TestCase):
     """The AWS IoT Device SDK v2 for Python (awscrt) in plain TCP."""
 
     def test_iot_jobs_client_v2_over_mqtt5(self):
+        self.run_v2(HOST, PORT, None)
+
+    def test_iot_jobs_client_v2_over_mqtt5_with_client_certificates(self):
+        from awscrt import io
+        options = io.TlsContextOptions.create_client_with_mtls_from_path(
+            os.path.join(TLS_DIR, "client.pem"), os.path.join(TLS_DIR, "client.key"))
+        options.override_default_trust_store_from_path(None, os.path.join(TLS_DIR, "ca.pem"))
+        self.run_v2(TLS_HOST, TLS_PORT, io.ClientTlsContext(options))
+
+    def run_v2(self, host, port, tls_ctx):
         from awscrt import mqtt5, mqtt_request_response
         from awsiot import V2ServiceException, iotjobs
 
@@ -316,7 +330,7 @@ class DeviceSdk(unittest.TestCase):
         create_job(job, [thing])
         connected, stopped = Future(), threading.Event()
         client = mqtt5.Client(mqtt5.ClientOptions(
-            host_name=HOST, port=PORT, connect_options=mqtt5.ConnectPacket(client_id=thing),
+            host_name=host, port=port, tls_ctx=tls_ctx, connect_options=mqtt5.ConnectPacket(client_id=thing),
             on_lifecycle_event_connection_success_fn=lambda d: connected.done() or connected.set_result(True),
             on_lifecycle_event_connection_failure_fn=lambda d: connected.done() or connected.set_exception(
                 RuntimeError(str(d.exception))),
@@ -377,6 +391,49 @@ class DeviceSdk(unittest.TestCase):
         self.assertEqual(d["status"], "SUCCEEDED")
 
 
+class Tls(unittest.TestCase):
+    """The TLS listener: a client certificate signed by the emulator's CA is required."""
+
+    def client(self, certificate):
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=unique("tls"))
+        if certificate:
+            c.tls_set(ca_certs=os.path.join(TLS_DIR, "ca.pem"), certfile=os.path.join(TLS_DIR, "client.pem"),
+                      keyfile=os.path.join(TLS_DIR, "client.key"))
+        else:
+            c.tls_set(ca_certs=os.path.join(TLS_DIR, "ca.pem"))
+        return c
+
+    def test_a_device_with_the_generated_certificate_runs_the_jobs_api(self):
+        thing, job = unique("tlsdev"), unique("tlsjob")
+        create_job(job, [thing])
+        got = queue.Queue()
+        c = self.client(True)
+        c.on_message = lambda c, u, m: got.put((m.topic, json.loads(m.payload)))
+        c.connect(TLS_HOST, TLS_PORT)
+        c.loop_start()
+        self.addCleanup(c.loop_stop)
+        c.subscribe(f"$aws/things/{thing}/jobs/start-next/accepted", qos=1)[1]
+        time.sleep(0.3)
+        c.publish(f"$aws/things/{thing}/jobs/start-next", json.dumps({"clientToken": "tls1"}), qos=1).wait_for_publish()
+        topic, body = got.get(timeout=WAIT)
+        self.assertEqual((topic, body["clientToken"], body["execution"]["jobId"]),
+                         (f"$aws/things/{thing}/jobs/start-next/accepted", "tls1", job))
+        c.disconnect()
+
+    def test_a_client_without_a_certificate_is_refused(self):
+        c = self.client(False)
+        refused = False
+        try:
+            c.connect(TLS_HOST, TLS_PORT)
+            c.loop_start()
+            time.sleep(1)
+            refused = not c.is_connected()
+            c.loop_stop()
+        except (ssl.SSLError, OSError):
+            refused = True
+        self.assertTrue(refused)
+
+
 class CrateAgent(unittest.TestCase):
     """The crate's own sans-IO agent over a real TCP connection (`emulator/examples/device_mqtt.rs`),
     running jobs that the AWS CLI creates."""
@@ -404,7 +461,7 @@ class CrateAgent(unittest.TestCase):
 if __name__ == "__main__":
     t0 = time.time()
     suite = unittest.TestSuite()
-    for case in (Paho311, Paho5, DeviceSdk, CrateAgent):
+    for case in (Paho311, Paho5, DeviceSdk, Tls, CrateAgent):
         suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(case))
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     failed = len(result.failures) + len(result.errors)

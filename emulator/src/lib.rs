@@ -59,8 +59,12 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Optional second listener: data plane only.
     pub data_addr: Option<SocketAddr>,
-    /// The MQTT broker's listener (`None`: no broker).
+    /// The MQTT broker's listener (`None`: none).
     pub mqtt_addr: Option<SocketAddr>,
+    /// The MQTT broker's TLS listener, with client certificates (`None`: none).
+    pub mqtts_addr: Option<SocketAddr>,
+    /// Where the TLS listener's CA, server and device certificates are (written at first start).
+    pub tls_dir: PathBuf,
     /// Region in ARNs.
     pub region: String,
     /// Account in ARNs.
@@ -91,6 +95,8 @@ impl Default for Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 4588)),
             data_addr: None,
             mqtt_addr: None,
+            mqtts_addr: None,
+            tls_dir: std::env::temp_dir().join("iot-jobs-emulator-tls"),
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
             clock: ClockMode::System,
@@ -210,6 +216,8 @@ pub struct Server {
     pub data_addr: Option<SocketAddr>,
     /// Where the MQTT broker listens, if it runs.
     pub mqtt_addr: Option<SocketAddr>,
+    /// Where the MQTT broker listens over TLS, if asked for.
+    pub mqtts_addr: Option<SocketAddr>,
     app: Arc<App>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -243,13 +251,19 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     let mut state = loaded.unwrap_or_else(|| {
         State::new(config.caps, Clock::new(config.clock, None), arns, config.deletion_delay)
     });
+    let mqtt_bind = |a: SocketAddr| async move {
+        TcpListener::bind(a).await.map_err(|e| format!("cannot listen for MQTT on {a}: {e}"))
+    };
     let mqtt_listener = match config.mqtt_addr {
-        Some(a) => {
-            Some(TcpListener::bind(a).await.map_err(|e| format!("cannot listen for MQTT on {a}: {e}"))?)
-        }
+        Some(a) => Some(mqtt_bind(a).await?),
         None => None,
     };
-    let broker = mqtt_listener.as_ref().map(|_| Arc::new(mqtt::Broker::default()));
+    let mqtts_listener = match config.mqtts_addr {
+        Some(a) => Some((mqtt_bind(a).await?, mqtt::tls::acceptor(&config.tls_dir, a.ip())?)),
+        None => None,
+    };
+    let broker =
+        (mqtt_listener.is_some() || mqtts_listener.is_some()).then(|| Arc::new(mqtt::Broker::default()));
     if broker.is_some() {
         state.outbox = Some(Vec::new());
     }
@@ -290,20 +304,27 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         }
         None => None,
     };
-    let mqtt_addr = match (mqtt_listener, &app.broker) {
-        (Some(l), Some(broker)) => {
-            let a = l.local_addr()?;
+    let mut serve_mqtt = |l: TcpListener, tls| -> Result<SocketAddr, BoxError> {
+        let a = l.local_addr()?;
+        if let Some(broker) = &app.broker {
             let requests = mqtt_requests(Arc::clone(&app));
-            tasks.push(tokio::spawn(mqtt::broker::serve(l, Arc::clone(broker), requests, stop_rx.clone())));
-            Some(a)
+            tasks.push(tokio::spawn(mqtt::broker::serve(
+                l,
+                tls,
+                Arc::clone(broker),
+                requests,
+                stop_rx.clone(),
+            )));
         }
-        _ => None,
+        Ok(a)
     };
-    let _ = app.endpoints.set((addr, mqtt_addr));
+    let mqtt_addr = mqtt_listener.map(|l| serve_mqtt(l, None)).transpose()?;
+    let mqtts_addr = mqtts_listener.map(|(l, tls)| serve_mqtt(l, Some(tls))).transpose()?;
+    let _ = app.endpoints.set((addr, mqtt_addr.or(mqtts_addr)));
     if config.clock == ClockMode::System {
         tasks.push(tokio::spawn(clock_task(Arc::clone(&app), stop_rx)));
     }
-    Ok(Server { addr, data_addr, mqtt_addr, app, stop, tasks })
+    Ok(Server { addr, data_addr, mqtt_addr, mqtts_addr, app, stop, tasks })
 }
 
 /// The broker's hook for `$aws/things/…` publishes: runs a jobs request like an HTTP data-plane

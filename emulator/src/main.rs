@@ -26,6 +26,14 @@ struct Args {
     /// The MQTT broker's address (MQTT 3.1.1 and 5, plain TCP), or `off`.
     #[arg(long, default_value = "127.0.0.1:1883", value_parser = parse_mqtt_addr)]
     mqtt_addr: MqttAddr,
+    /// An address for MQTT over TLS with client certificates, as AWS IoT Core serves devices
+    /// (e.g. 127.0.0.1:8883); off unless given.
+    #[arg(long)]
+    mqtts_addr: Option<SocketAddr>,
+    /// Where the TLS listener's CA, server and device certificates are (written at first start;
+    /// default: iot-jobs-emulator-tls in the system's temporary directory).
+    #[arg(long)]
+    tls_dir: Option<std::path::PathBuf>,
     /// Region used in ARNs.
     #[arg(long, default_value = "us-east-1")]
     region: String,
@@ -94,6 +102,8 @@ async fn main() -> std::process::ExitCode {
         addr: args.addr,
         data_addr: args.data_addr,
         mqtt_addr: args.mqtt_addr.0,
+        mqtts_addr: args.mqtts_addr,
+        tls_dir: args.tls_dir.unwrap_or_else(|| Config::default().tls_dir),
         region: args.region.clone(),
         account_id: args.account_id,
         clock: args.clock,
@@ -111,6 +121,7 @@ async fn main() -> std::process::ExitCode {
         body_timeout: Duration::from_millis(args.body_timeout_ms),
         shutdown_timeout: Duration::from_millis(args.shutdown_timeout_ms),
     };
+    let config_tls_dir = config.tls_dir.clone();
     let signals = Signals::install();
     let server = match iot_jobs_emulator::start(config).await {
         Ok(s) => s,
@@ -133,6 +144,13 @@ async fn main() -> std::process::ExitCode {
              mosquitto_sub -h {h} -p {p} -t '$aws/things/+/jobs/#' -t '$aws/events/#' -v",
             h = m.ip(),
             p = m.port()
+        );
+    }
+    if let Some(m) = server.mqtts_addr {
+        let _ = writeln!(
+            out,
+            "MQTT over TLS (client certificates signed by {dir}/ca.pem; a device's: client.pem, client.key) on mqtts://{m}",
+            dir = config_tls_dir.display()
         );
     }
     let _ = writeln!(

@@ -10,9 +10,11 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use rumqttc::v5::mqttbytes::v5::DisconnectReasonCode;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc, watch};
+use tokio_rustls::TlsAcceptor;
 
 use super::codec::{self, Connect, Incoming, Message, Outgoing, ReadError, Version};
 use super::filter;
@@ -149,9 +151,17 @@ fn queue(session: &mut Session, message: Message) {
     }
 }
 
-/// Accepts clients until `stop`.
+/// A client's byte stream: TCP, or TLS over TCP.
+trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
+
+type Stream = Box<dyn Io>;
+
+/// Accepts clients until `stop`, over TLS (client certificates required) when `tls` is given.
 pub async fn serve(
     listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     broker: Arc<Broker>,
     requests: Requests,
     mut stop: watch::Receiver<bool>,
@@ -172,10 +182,18 @@ pub async fn serve(
             tracing::warn!("too many MQTT connections: refusing one");
             continue;
         };
-        let (b, r, s) = (Arc::clone(&broker), Arc::clone(&requests), stop.clone());
+        let (b, r, s, tls) = (Arc::clone(&broker), Arc::clone(&requests), stop.clone(), tls.clone());
         tokio::spawn(async move {
             let _permit = permit;
             let _ = stream.set_nodelay(true);
+            let stream: Stream = match tls {
+                None => Box::new(stream),
+                Some(tls) => match tokio::time::timeout(CONNECT_TIMEOUT, tls.accept(stream)).await {
+                    Ok(Ok(s)) => Box::new(s),
+                    Ok(Err(e)) => return tracing::debug!(%peer, "MQTT TLS handshake failed: {e}"),
+                    Err(_) => return tracing::debug!(%peer, "MQTT TLS handshake not finished in time"),
+                },
+            };
             match connection(stream, b, r, s).await {
                 Ok(()) => tracing::debug!(%peer, "MQTT client left"),
                 Err(e) => tracing::debug!(%peer, "MQTT connection closed: {e}"),
@@ -191,7 +209,7 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 
 /// One client connection's state.
 struct Conn {
-    stream: TcpStream,
+    stream: Stream,
     version: Version,
     client: String,
     /// Bytes waiting to be written.
@@ -240,7 +258,7 @@ impl Conn {
 }
 
 /// Reads CONNECT within [`CONNECT_TIMEOUT`].
-async fn read_connect(stream: &mut TcpStream, buf: &mut BytesMut) -> Result<Connect, String> {
+async fn read_connect(stream: &mut Stream, buf: &mut BytesMut) -> Result<Connect, String> {
     let read = async {
         loop {
             match codec::read(buf, None, MAX_PACKET) {
@@ -370,7 +388,7 @@ enum End {
 }
 
 async fn connection(
-    mut stream: TcpStream,
+    mut stream: Stream,
     broker: Arc<Broker>,
     requests: Requests,
     mut stop: watch::Receiver<bool>,

@@ -13,6 +13,7 @@ pub mod codec;
 pub mod events;
 pub mod filter;
 pub mod jobs;
+pub mod tls;
 
 pub use broker::{Broker, Requests};
 pub use codec::Message;
