@@ -8,7 +8,9 @@
 
 mod model;
 
-use iot_jobs_core::{ExecutionStatus as XS, FailureType, JobId, JobStatus, RetryableFailureType};
+use iot_jobs_core::{
+    ExecutionStatus as XS, FailureType, JobEndBehavior, JobId, JobStatus, RetryableFailureType,
+};
 use model::Readings;
 use model::harness::{Details, Driver, Op, Roomy, Tiny};
 use proptest::prelude::*;
@@ -80,6 +82,28 @@ fn abort() -> impl Strategy<Value = Vec<(FailureType, u16, u32)>> {
     ]
 }
 
+/// `inProgressTimeoutInMinutes`: none, short valid ones, or out of range (SPEC §6 Timeouts).
+fn in_progress_timeout() -> impl Strategy<Value = Option<u64>> {
+    prop_oneof![
+        4 => Just(None),
+        3 => (1u64..4).prop_map(Some),
+        1 => prop::sample::select(vec![0u64, 10080, 10081]).prop_map(Some),
+    ]
+}
+
+/// `maximumPerMinute`: none, small enough that pacing matters with a few targets, or 0 (invalid).
+fn rate() -> impl Strategy<Value = Option<u32>> {
+    prop_oneof![3 => Just(None), 3 => (1u32..4).prop_map(Some), 1 => Just(Some(0))]
+}
+
+fn end_behavior() -> impl Strategy<Value = JobEndBehavior> {
+    prop::sample::select(vec![
+        JobEndBehavior::Cancel,
+        JobEndBehavior::StopRollout,
+        JobEndBehavior::ForceCancel,
+    ])
+}
+
 fn small() -> impl Strategy<Value = u64> {
     prop_oneof![10 => 0u64..5, 1 => Just(u64::MAX)]
 }
@@ -96,17 +120,13 @@ fn op(jobs: usize, room: bool) -> impl Strategy<Value = Op> {
     prop_oneof![
         1 => thing().prop_map(Op::AddThing),
         1 => thing().prop_map(Op::RemoveThing),
-        4 => (j(), any::<bool>(), schedule, prop::collection::vec(thing(), 0..4), retry(), abort()).prop_map(
-            |(job, continuous, (start, end), targets, retry, abort)| Op::CreateJob {
-                job,
-                continuous,
-                start,
-                end,
-                targets,
-                retry,
-                abort
-            }
-        ),
+        4 => (
+            (j(), any::<bool>(), schedule, prop::collection::vec(thing(), 0..4), retry(), abort()),
+            (end_behavior(), in_progress_timeout(), rate()),
+        )
+            .prop_map(|((job, continuous, (start, end), targets, retry, abort), (end_behavior, timeout, rate))| {
+                Op::CreateJob { job, continuous, start, end, targets, retry, abort, end_behavior, timeout, rate }
+            }),
         2 => (j(), prop::collection::vec(thing(), 0..3), any::<bool>())
             .prop_map(|(job, things, counted)| Op::AddTargets { job, things, counted }),
         1 => (j(), thing()).prop_map(|(job, thing)| Op::RemoveTarget { job, thing }),
@@ -125,7 +145,7 @@ fn op(jobs: usize, room: bool) -> impl Strategy<Value = Op> {
             prop::option::weighted(0.3, small()),
             prop::option::weighted(0.2, small()),
             details(),
-            prop::option::weighted(0.2, prop::sample::select(vec![-1i64, 0, 5, 10080, 10081])),
+            prop::option::weighted(0.2, prop::sample::select(vec![-1i64, 0, 1, 5, 10080, 10081])),
         )
             .prop_map(|(job, thing, status, expected, number, details, step)| Op::Update {
                 job,
@@ -136,12 +156,14 @@ fn op(jobs: usize, room: bool) -> impl Strategy<Value = Op> {
                 details,
                 step
             }),
-        3 => (thing(), details(), prop::option::weighted(0.2, prop::sample::select(vec![-1i64, 3])))
+        3 => (thing(), details(), prop::option::weighted(0.2, prop::sample::select(vec![-1i64, 1, 3])))
             .prop_map(|(thing, details, step)| Op::StartNext { thing, details, step }),
         2 => (j(), thing(), prop::option::weighted(0.3, small()), any::<bool>())
             .prop_map(|(job, thing, number, data_plane)| Op::Describe { job, thing, number, data_plane }),
-        3 => (-20i64..60, prop_oneof![3 => Just(usize::MAX), 1 => 0usize..3])
+        3 => (prop_oneof![4 => -20i64..60, 1 => 60i64..200], prop_oneof![3 => Just(usize::MAX), 1 => 0usize..3])
             .prop_map(|(dt, budget)| Op::Advance { dt, budget }),
+        1 => j().prop_map(Op::OpenWindow),
+        1 => j().prop_map(Op::CloseWindow),
         1 => (-30i64..30).prop_map(Op::Clock),
         1 => prop::sample::select(vec![0u64, 5, 40]).prop_map(Op::SetDeletionDelay),
         1 => sink.prop_map(Op::SinkRoom),
@@ -195,6 +217,9 @@ fn cj(job: &str, continuous: bool, start: Option<u64>, end: Option<u64>, targets
         targets: targets.iter().map(|t| (*t).to_owned()).collect(),
         retry: Vec::new(),
         abort: Vec::new(),
+        end_behavior: JobEndBehavior::Cancel,
+        timeout: None,
+        rate: None,
     }
 }
 
@@ -314,7 +339,18 @@ fn create_with(
     abort: Vec<(FailureType, u16, u32)>,
 ) -> Op {
     let targets = targets.iter().map(|t| (*t).to_owned()).collect();
-    Op::CreateJob { job: job.to_owned(), continuous: false, start: None, end: None, targets, retry, abort }
+    Op::CreateJob {
+        job: job.to_owned(),
+        continuous: false,
+        start: None,
+        end: None,
+        targets,
+        retry,
+        abort,
+        end_behavior: JobEndBehavior::Cancel,
+        timeout: None,
+        rate: None,
+    }
 }
 
 /// The model and the registry agree on every retry of a FAILED execution up to the
