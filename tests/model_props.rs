@@ -209,18 +209,37 @@ fn create(job: &str, targets: &[&str]) -> Op {
 
 /// CreateJob with a schedule (start and end in seconds from now) and no retry or abort.
 fn cj(job: &str, continuous: bool, start: Option<u64>, end: Option<u64>, targets: &[&str]) -> Op {
+    configured(job, targets, Config { continuous, start, end, ..Config::default() })
+}
+
+/// The CreateJob members of the timeout, rollout and scheduling regressions.
+#[derive(Default)]
+struct Config {
+    continuous: bool,
+    start: Option<u64>,
+    end: Option<u64>,
+    end_behavior: Option<JobEndBehavior>,
+    timeout: Option<u64>,
+    rate: Option<u32>,
+}
+
+fn configured(job: &str, targets: &[&str], c: Config) -> Op {
     Op::CreateJob {
         job: job.to_owned(),
-        continuous,
-        start,
-        end,
+        continuous: c.continuous,
+        start: c.start,
+        end: c.end,
         targets: targets.iter().map(|t| (*t).to_owned()).collect(),
         retry: Vec::new(),
         abort: Vec::new(),
-        end_behavior: JobEndBehavior::Cancel,
-        timeout: None,
-        rate: None,
+        end_behavior: c.end_behavior.unwrap_or(JobEndBehavior::Cancel),
+        timeout: c.timeout,
+        rate: c.rate,
     }
+}
+
+fn advance(dt: i64) -> Op {
+    Op::Advance { dt, budget: usize::MAX }
 }
 
 fn update(job: &str, thing: &str, status: XS) -> Op {
@@ -390,8 +409,9 @@ fn abort_agrees_with_the_model() {
 }
 
 /// A schedule's end cancels a job, then the rollout of a job that starts at the same `advance`
-/// finds the executions table full: what was applied stays applied, the batch that did not fit
-/// stays due (`advance` is resumable, not atomic), and the registry's invariants hold.
+/// finds the executions table full: what was applied stays applied, the start that did not fit
+/// (with its first batch) stays due (`advance` is resumable, not atomic), and the registry's
+/// invariants hold.
 #[test]
 fn an_advance_stopped_by_a_full_table_keeps_what_it_applied() {
     let ops = [
@@ -417,8 +437,9 @@ fn an_advance_stopped_by_a_full_table_keeps_what_it_applied() {
     d.capacity_mode = true;
     run(&mut d, &ops).unwrap();
     assert_eq!(d.reg.job(&JobId::new("j1").unwrap()).unwrap().status(), JobStatus::Canceled);
-    assert_eq!(d.reg.job(&JobId::new("j3").unwrap()).unwrap().status(), JobStatus::InProgress);
-    assert!(d.reg.next_deadline().is_some_and(|t| t.secs() <= d.now), "the batch stays due");
+    // The start checks the room for its first batch before it changes anything.
+    assert_eq!(d.reg.job(&JobId::new("j3").unwrap()).unwrap().status(), JobStatus::Scheduled);
+    assert!(d.reg.next_deadline().is_some_and(|t| t.secs() <= d.now), "the start stays due");
 }
 
 /// Found by CI's random 256-case run of `full_tables_refuse_atomically`.
@@ -435,4 +456,187 @@ fn scheduled_ends_at_the_same_second_both_apply() {
     let mut d = Driver::new(Tiny {}, Readings::SPEC, &THINGS);
     d.capacity_mode = true;
     run(&mut d, &ops).unwrap();
+}
+
+/// The in-progress timer (SPEC T7, §3 timer facts, AMBIG-15): it starts when the execution
+/// enters IN_PROGRESS, a step timer never runs past it (5 minutes asked, 2 left), -1 leaves only
+/// it, and the execution times out when it runs out, not a second earlier.
+#[test]
+fn in_progress_timeouts_agree_with_the_model() {
+    let step = |s: i64| Op::Update {
+        job: "j0".to_owned(),
+        thing: "t1".to_owned(),
+        status: XS::InProgress,
+        expected: None,
+        number: None,
+        details: None,
+        step: Some(s),
+    };
+    let ops = [
+        configured("j0", &["t1", "t2"], Config { timeout: Some(2), ..Config::default() }),
+        Op::Clock(30),
+        update("j0", "t1", XS::InProgress),
+        step(5),
+        step(-1),
+        step(1),
+        advance(59),
+        step(5),
+        advance(60),
+    ];
+    let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
+    run(&mut d, &ops).unwrap();
+    let started = model::harness::T0 + 30;
+    assert_eq!(d.model.job_execs("j0")[0].deadline, Some(started + 120), "capped by the in-progress timer");
+    d.step(&advance(0)).unwrap();
+    assert_eq!(d.model.job_execs("j0")[0].status, XS::InProgress);
+    d.step(&advance(1)).unwrap();
+    assert_eq!(d.model.job_execs("j0")[0].status, XS::TimedOut);
+    // QUEUED executions never time out.
+    d.step(&advance(10_000)).unwrap();
+    assert_eq!(d.model.job_execs("j0")[1].status, XS::Queued);
+}
+
+/// Maintenance windows (SPEC §2 SCHEDULED ⇄ IN_PROGRESS, AMBIG-13): a window closing takes the
+/// job back to SCHEDULED and its QUEUED executions off the devices' lists (the running one
+/// stays); opening lists them again; each is refused in the other status.
+#[test]
+fn maintenance_windows_agree_with_the_model() {
+    let open = || Op::OpenWindow("j0".to_owned());
+    let close = || Op::CloseWindow("j0".to_owned());
+    let ops = [
+        create("j0", &["t1", "t2"]),
+        create("j1", &["t1"]),
+        update("j0", "t1", XS::InProgress),
+        open(),
+        close(),
+        close(),
+        update("j1", "t1", XS::Succeeded),
+    ];
+    let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
+    run(&mut d, &ops).unwrap();
+    assert_eq!(d.model.jobs["j0"].status, JobStatus::Scheduled);
+    assert_eq!(d.model.pending("t1").len(), 1, "the running execution stays listed");
+    assert!(d.model.pending("t2").is_empty(), "the QUEUED one is not listed between windows");
+    d.step(&open()).unwrap();
+    assert_eq!(d.model.jobs["j0"].status, JobStatus::InProgress);
+    assert_eq!(d.model.pending("t2").len(), 1);
+    let refused = d.model.clone().apply(&model::Req::OpenWindow("j0"), d.now).0;
+    assert_eq!(refused.unwrap_err().name, model::INVALID_REQUEST);
+}
+
+/// Rollout pacing (SPEC §6 Rollout): `maximumPerMinute` 2 over three targets queues two now and
+/// the third a minute later, not a second earlier; a SNAPSHOT job whose rolled-out executions
+/// are all done still waits for its last batch.
+#[test]
+fn rollout_pacing_agrees_with_the_model() {
+    let ops = [
+        configured("j0", &["t1", "t2", "t3"], Config { rate: Some(2), ..Config::default() }),
+        update("j0", "t1", XS::Succeeded),
+        update("j0", "t2", XS::Succeeded),
+        advance(59),
+    ];
+    let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
+    run(&mut d, &ops).unwrap();
+    assert_eq!(d.model.job_execs("j0").len(), 2);
+    assert_eq!(d.model.jobs["j0"].status, JobStatus::InProgress, "t3 still waits");
+    d.step(&advance(1)).unwrap();
+    assert_eq!(d.model.job_execs("j0").len(), 3);
+    d.step(&update("j0", "t3", XS::Succeeded)).unwrap();
+    assert_eq!(d.model.jobs["j0"].status, JobStatus::Completed);
+}
+
+/// The schedule's end (AMBIG-12), one running and one QUEUED execution: STOP_ROLLOUT leaves both
+/// and stops the rollout (t3 never gets one); CANCEL cancels the QUEUED one; FORCE_CANCEL both,
+/// and the job is `forceCanceled`.
+#[test]
+fn end_behaviours_agree_with_the_model() {
+    use JobEndBehavior::{Cancel, ForceCancel, StopRollout};
+    for (behavior, status, t1, t2) in [
+        (StopRollout, JobStatus::InProgress, XS::InProgress, XS::Queued),
+        (Cancel, JobStatus::Canceled, XS::InProgress, XS::Canceled),
+        (ForceCancel, JobStatus::Canceled, XS::Canceled, XS::Canceled),
+    ] {
+        let config =
+            Config { end: Some(90), end_behavior: Some(behavior), rate: Some(2), ..Config::default() };
+        let ops =
+            [configured("j0", &["t1", "t2", "t3"], config), update("j0", "t1", XS::InProgress), advance(90)];
+        let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
+        run(&mut d, &ops).unwrap();
+        // The batch due at 60 goes out before the end at 90 (in due order), so t3 has one.
+        let execs = d.model.job_execs("j0");
+        assert_eq!(execs.iter().map(|e| e.status).collect::<Vec<_>>()[..2], [t1, t2], "{behavior:?}");
+        assert_eq!(d.model.jobs["j0"].status, status, "{behavior:?}");
+        assert_eq!(d.model.jobs["j0"].force_canceled, behavior == ForceCancel);
+        d.step(&advance(600)).unwrap();
+    }
+    // STOP_ROLLOUT before the last batch: the remaining target never gets an execution.
+    let config =
+        Config { end: Some(30), end_behavior: Some(StopRollout), rate: Some(1), ..Config::default() };
+    let ops = [configured("j0", &["t1", "t2"], config), advance(30), advance(600)];
+    let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
+    run(&mut d, &ops).unwrap();
+    assert_eq!(d.model.job_execs("j0").len(), 1);
+}
+
+/// D11: a thing deleted before the rollout reached it gets no execution (SPEC T10: no longer a
+/// valid target), at a scheduled start or in a later batch; the batch's room goes to the next.
+#[test]
+fn a_rollout_passes_over_deleted_things() {
+    let ops = [
+        cj("j0", false, Some(1), None, &["t3"]),
+        configured("j1", &["t1", "t3", "t2"], Config { rate: Some(1), ..Config::default() }),
+        Op::RemoveThing("t3".to_owned()),
+        advance(1),
+        advance(59),
+    ];
+    let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
+    run(&mut d, &ops).unwrap();
+    assert!(d.model.job_execs("j0").is_empty());
+    assert_eq!(d.model.jobs["j0"].status, JobStatus::Completed);
+    let things: Vec<String> = d.model.job_execs("j1").into_iter().map(|e| e.thing).collect();
+    assert_eq!(things, ["t1", "t2"]);
+}
+
+/// D12: a target that AssociateTargetsWithJob reached before the paced rollout did gets no
+/// second execution from the rollout (SPEC T1, T13: one pending execution per job and thing).
+#[test]
+fn a_rollout_reaches_each_target_once() {
+    let ops = [
+        configured("j0", &["t1", "t2"], Config { continuous: true, rate: Some(1), ..Config::default() }),
+        Op::AddTargets { job: "j0".to_owned(), things: vec!["t2".to_owned()], counted: true },
+        advance(60),
+        advance(60),
+    ];
+    let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
+    run(&mut d, &ops).unwrap();
+    assert_eq!(d.model.job_execs("j0").len(), 2);
+}
+
+/// A window that opens again within a minute of the last batch does not send the next one early
+/// (SPEC §6 Rollout: at most `maximumPerMinute` a minute); it goes out when its minute comes.
+#[test]
+fn a_window_opening_keeps_the_rollout_pace() {
+    let ops = [
+        configured("j0", &["t1", "t2", "t3"], Config { rate: Some(1), ..Config::default() }),
+        Op::Clock(10),
+        Op::CloseWindow("j0".to_owned()),
+        Op::Clock(10),
+        Op::OpenWindow("j0".to_owned()),
+        advance(39),
+    ];
+    let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
+    run(&mut d, &ops).unwrap();
+    assert_eq!(d.model.job_execs("j0").len(), 1);
+    d.step(&advance(1)).unwrap();
+    assert_eq!(d.model.job_execs("j0").len(), 2);
+}
+
+/// D13: a SNAPSHOT job with nothing to do that starts because a maintenance window opens is
+/// complete at once (SPEC §2), as it is when it starts at its `startTime`.
+#[test]
+fn a_window_opening_completes_a_job_with_nothing_to_do() {
+    let ops = [cj("j0", false, Some(1), None, &[]), Op::OpenWindow("j0".to_owned())];
+    let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
+    run(&mut d, &ops).unwrap();
+    assert_eq!(d.model.jobs["j0"].status, JobStatus::Completed);
 }

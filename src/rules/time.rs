@@ -97,6 +97,15 @@ pub fn rollout_batch(maximum_per_minute: Option<RolloutRate>) -> usize {
     maximum_per_minute.map_or(usize::MAX, |m| usize::try_from(m.get()).unwrap_or(usize::MAX))
 }
 
+/// Does a rollout batch give this waiting target an execution? (SPEC T1, T10, §6 Rollout.) Only
+/// a registered thing (T10: a deleted thing is no longer a valid target) that never had an
+/// execution of the job (AssociateTargetsWithJob may have reached it first: the rollout reaches a
+/// target once). A target passed over does not count toward the batch's `maximumPerMinute`.
+#[must_use]
+pub const fn rollout_reaches(registered: bool, had_execution: bool) -> bool {
+    registered && !had_execution
+}
+
 /// When the batch after one sent at `now` is due: a minute later while targets still wait,
 /// else never (SPEC §6 Rollout).
 #[must_use]

@@ -537,32 +537,41 @@ impl Model {
     /// Applies `req` at `now`: the answer and the events, in a canonical (sorted) order.
     pub fn apply(&mut self, req: &Req<'_>, now: u64) -> (Result<Out, Refusal>, Vec<Ev>) {
         self.ops += 1;
-        let all_things: BTreeSet<String> = self.execs.iter().map(|e| e.thing.clone()).collect();
-        let before: BTreeMap<String, Vec<u64>> =
-            all_things.iter().map(|t| (t.clone(), self.pending_seqs(t))).collect();
+        let before = self.pending_lists();
         let mut events = Vec::new();
         self.touched.clear();
         self.advancing = false;
         let answer = self.decide_and_apply(req, now, &mut events);
         if answer.is_ok() {
             self.complete_jobs(now, &mut events);
-            // R15: notify on membership change, notify-next on head change.
-            let mut things: BTreeSet<String> = self.execs.iter().map(|e| e.thing.clone()).collect();
-            things.extend(before.keys().cloned());
-            for t in things {
-                let old = before.get(&t).cloned().unwrap_or_default();
-                let new = self.pending_seqs(&t);
-                let set = |v: &[u64]| v.iter().copied().collect::<BTreeSet<u64>>();
-                if set(&old) != set(&new) {
-                    events.push(Ev::Notify(t.clone()));
-                }
-                if old.first() != new.first() {
-                    events.push(Ev::NotifyNext(t.clone()));
-                }
-            }
+            self.notify_changes(&before, &mut events);
         }
         events.sort();
         (answer, events)
+    }
+
+    /// Every thing's pending list (execution sequence numbers).
+    fn pending_lists(&self) -> BTreeMap<String, Vec<u64>> {
+        let things: BTreeSet<&String> = self.execs.iter().map(|e| &e.thing).collect();
+        things.into_iter().map(|t| (t.clone(), self.pending_seqs(t))).collect()
+    }
+
+    /// R15: `notify` to every thing whose pending list changed membership since `before`,
+    /// `notify-next` to every thing whose head changed.
+    fn notify_changes(&self, before: &BTreeMap<String, Vec<u64>>, events: &mut Vec<Ev>) {
+        let mut things: BTreeSet<String> = self.execs.iter().map(|e| e.thing.clone()).collect();
+        things.extend(before.keys().cloned());
+        for t in things {
+            let old = before.get(&t).cloned().unwrap_or_default();
+            let new = self.pending_seqs(&t);
+            let set = |v: &[u64]| v.iter().copied().collect::<BTreeSet<u64>>();
+            if set(&old) != set(&new) {
+                events.push(Ev::Notify(t.clone()));
+            }
+            if old.first() != new.first() {
+                events.push(Ev::NotifyNext(t.clone()));
+            }
+        }
     }
 
     fn pending_seqs(&self, thing: &str) -> Vec<u64> {
@@ -1020,10 +1029,13 @@ impl Model {
                         break;
                     };
                     if kind == 0 {
-                        // SPEC T7: the in-progress or step timer ran out.
+                        // SPEC T7: the in-progress or step timer ran out. Each transition of an
+                        // `advance` notifies on its own (a list may change and change back).
+                        let before = self.pending_lists();
                         let i = self.execs.iter().position(|e| e.seq == seq).unwrap();
                         self.set_status(i, XS::TimedOut, now, ev);
                         self.after_terminal(i, now, ev);
+                        self.notify_changes(&before, ev);
                     } else {
                         self.job_event(&id, now, ev);
                     }
@@ -1118,6 +1130,9 @@ impl Model {
     /// AMBIG-12 for the end): its start (never once the end passed), else its next batch; then
     /// its end.
     fn job_event(&mut self, id: &str, now: u64, ev: &mut Vec<Ev>) {
+        // The start or batch and the end each notify on their own (a target queued by the batch
+        // and canceled by the end hears of both).
+        let before = self.pending_lists();
         let j = &self.jobs[id];
         let end_passed = j.end.is_some_and(|e| e <= now);
         let start = j.status == JS::Scheduled
@@ -1134,6 +1149,8 @@ impl Model {
         if start || batch {
             self.roll_out(id, now);
         }
+        self.notify_changes(&before, ev);
+        let before = self.pending_lists();
         let j = &self.jobs[id];
         if end_passed && !j.ended && j.live() {
             let behavior = j.end_behavior;
@@ -1148,6 +1165,7 @@ impl Model {
                 JobEndBehavior::ForceCancel => self.cancel(id, true, None, now, ev),
             }
         }
+        self.notify_changes(&before, ev);
         self.touched.insert(id.to_owned());
     }
 }

@@ -80,7 +80,8 @@ impl<S: Storage> Registry<S> {
             executions: List::EMPTY,
             pairs: List::EMPTY,
             rollout_next: None,
-            rollout_at: NEVER,
+            // The first batch goes out as soon as the job starts (SPEC §6 Rollout).
+            rollout_at: Timestamp(0),
             ended: false,
             started: !scheduled,
             seq: self.job_seq,
