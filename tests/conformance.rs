@@ -629,6 +629,18 @@ fn rollout_pacing() {
     assert_eq!(rules::next_batch_at(Timestamp(NOW), true), Timestamp(NOW + 60));
     assert_eq!(rules::next_batch_at(Timestamp(NOW), false), rules::NEVER);
     assert_eq!(rules::next_batch_at(Timestamp(u64::MAX - 1), true), Timestamp(u64::MAX));
+    let mut checked = 0;
+    for registered in [false, true] {
+        for had_execution in [false, true] {
+            let row = table::ROLLOUT_REACH
+                .iter()
+                .find(|r| r.registered == registered && r.had_execution == had_execution)
+                .unwrap();
+            assert_eq!(rules::rollout_reaches(registered, had_execution), row.reaches, "{}", row.spec);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, table::ROLLOUT_REACH.len());
 }
 
 #[test]

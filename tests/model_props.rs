@@ -640,3 +640,21 @@ fn a_window_opening_completes_a_job_with_nothing_to_do() {
     run(&mut d, &ops).unwrap();
     assert_eq!(d.model.jobs["j0"].status, JobStatus::Completed);
 }
+
+/// A timeout and the schedule's end due at the same instant: the timeout comes first, the
+/// SNAPSHOT job is then complete (SPEC §2), and its end (FORCE_CANCEL) finds it no longer live.
+#[test]
+fn a_job_completed_by_a_timeout_ignores_its_end() {
+    let config = Config {
+        end: Some(60),
+        end_behavior: Some(JobEndBehavior::ForceCancel),
+        timeout: Some(1),
+        ..Config::default()
+    };
+    let next = Op::StartNext { thing: "t1".to_owned(), details: None, step: None };
+    let ops = [configured("j0", &["t1"], config), next, advance(60)];
+    let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
+    run(&mut d, &ops).unwrap();
+    assert_eq!(d.model.jobs["j0"].status, JobStatus::Completed);
+    assert_eq!(d.model.job_execs("j0")[0].status, XS::TimedOut);
+}

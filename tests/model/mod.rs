@@ -286,8 +286,6 @@ pub struct Model {
     ops: u64,
     /// Jobs whose executions changed in the current operation.
     touched: BTreeSet<String>,
-    /// The operation being applied is `advance`.
-    advancing: bool,
 }
 
 /// SPEC §6: at most 10 jobs DELETION_IN_PROGRESS.
@@ -434,7 +432,6 @@ impl Model {
             next_seq: 0,
             ops: 0,
             touched: BTreeSet::new(),
-            advancing: false,
         }
     }
 
@@ -540,7 +537,6 @@ impl Model {
         let before = self.pending_lists();
         let mut events = Vec::new();
         self.touched.clear();
-        self.advancing = false;
         let answer = self.decide_and_apply(req, now, &mut events);
         if answer.is_ok() {
             self.complete_jobs(now, &mut events);
@@ -591,11 +587,13 @@ impl Model {
             };
             // Targets a paced rollout has not reached yet are work still to do (SPEC §6 Rollout).
             let all_terminal = all_terminal && job.waiting.is_empty();
-            // Time-driven transitions happen in `advance` (sans-IO); a CONTINUOUS job's end is
-            // also noticed when one of its executions changes.
+            // Time-driven transitions happen in `advance` (sans-IO): a CONTINUOUS job's end is
+            // noticed when its end is applied there (once: AMBIG-12), or when one of its
+            // executions changes.
+            // READING: a clock set back after the end was applied does not apply it again; a
+            // job whose executions all ended in between completes at its next change.
             let noticed = !self.readings.complete_only_on_change
                 || self.touched.contains(&id)
-                || self.advancing
                 || job.selection == TargetSelection::Snapshot;
             if job.status == JS::InProgress && all_terminal && ends && noticed {
                 job.status = JS::Completed;
@@ -1014,7 +1012,6 @@ impl Model {
             // Timers and schedules first, then deletions: oldest due first, executions oldest first.
             Req::Advance { budget } => {
                 let _ = budget;
-                self.advancing = true;
                 // Everything due by `now` happens in due-time order; at one instant execution
                 // timeouts come first (earliest created first), then job schedule events (in job
                 // creation order).
@@ -1039,6 +1036,9 @@ impl Model {
                     } else {
                         self.job_event(&id, now, ev);
                     }
+                    // SPEC §2: a job completes as soon as its conditions hold, before whatever
+                    // else is due (its end then finds it no longer live).
+                    self.complete_jobs(now, ev);
                 }
                 // Run to completion: the registry's work units include superseded timers the
                 // model cannot see, so `work`/`more` are not compared (resumability has its own
