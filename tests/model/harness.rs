@@ -609,7 +609,6 @@ impl<S: Storage> Driver<S> {
                     maximum_per_minute: rate,
                     retry: (!retry.is_empty()).then(|| RetryConfig::new(&retry).unwrap()),
                     abort: (!abort.is_empty()).then(|| AbortConfig::new(&abort).unwrap()),
-                    ..JobConfig::default()
                 };
                 let new = NewJob { id: &id, selection, namespace: None, config };
                 r.create_job(&new, &targets, now, sink).map(|_| Out::Done).map_err(control)
