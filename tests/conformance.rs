@@ -641,6 +641,18 @@ fn rollout_pacing() {
         }
     }
     assert_eq!(checked, table::ROLLOUT_REACH.len());
+    // SPEC §6 Rollout: the first start sends the first batch; a window opening again sends the
+    // next one once its minute has come, not earlier.
+    for (started, rollout_at, now, want) in [
+        (false, None, NOW, true),
+        (false, Some(rules::NEVER), NOW, true),
+        (true, Some(Timestamp(NOW + 1)), NOW, false),
+        (true, Some(Timestamp(NOW)), NOW, true),
+        (true, None, NOW, false),
+    ] {
+        let c = JobClock { status: JobStatus::Scheduled, schedule: None, started, ended: false, rollout_at };
+        assert_eq!(rules::batch_on_start(&c, Timestamp(now)), want, "{c:?}");
+    }
 }
 
 #[test]

@@ -212,9 +212,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
-        let e = self.job_entry(j).ok_or(MISSING_JOB)?;
-        let clock = rules::JobClock { status: JobStatus::InProgress, ..e.clock() };
-        let batch = rules::schedule_event(&clock, now).batch;
+        let batch = rules::batch_on_start(&self.job_entry(j).ok_or(MISSING_JOB)?.clock(), now);
         let todo = if batch { self.plan_batch(j)?.0 } else { 0 };
         if self.execs.room() < todo {
             return Err(Rejection::CapacityExhausted(Table::Executions));

@@ -90,6 +90,15 @@ pub fn schedule_event(job: &JobClock, now: Timestamp) -> ScheduleEvent {
     ScheduleEvent { start, batch, end }
 }
 
+/// Does a job that goes IN_PROGRESS at `now` (its `startTime`, or a maintenance window opening)
+/// send a rollout batch at once? Its first batch, yes; once it has started before, the next
+/// batch only when its minute has come (SPEC §6 Rollout: at most `maximumPerMinute` a minute).
+#[must_use]
+pub fn batch_on_start(job: &JobClock, now: Timestamp) -> bool {
+    let running = JobClock { status: JobStatus::InProgress, ..*job };
+    !job.started || schedule_event(&running, now).batch
+}
+
 /// How many targets one rollout batch queues: all of them, or `maximumPerMinute` (SPEC §6
 /// Rollout).
 #[must_use]

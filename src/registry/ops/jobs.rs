@@ -80,8 +80,7 @@ impl<S: Storage> Registry<S> {
             executions: List::EMPTY,
             pairs: List::EMPTY,
             rollout_next: None,
-            // The first batch goes out as soon as the job starts (SPEC §6 Rollout).
-            rollout_at: Timestamp(0),
+            rollout_at: NEVER,
             ended: false,
             started: !scheduled,
             seq: self.job_seq,
