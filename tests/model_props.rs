@@ -203,12 +203,12 @@ proptest! {
     }
 }
 
-/// Runs `ops` on the registry (tables that never fill) and the model; panics on the first
-/// disagreement.
-fn agreed(ops: &[Op]) -> Driver<Roomy> {
+/// Runs `ops` on the registry (tables that never fill) and the model; the first disagreement is
+/// the error.
+fn agreed(ops: &[Op]) -> Result<Driver<Roomy>, TestCaseError> {
     let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
-    run(&mut d, ops).unwrap();
-    d
+    run(&mut d, ops)?;
+    Ok(d)
 }
 
 fn create(job: &str, targets: &[&str]) -> Op {
@@ -275,7 +275,7 @@ fn repeated_in_progress_update_keeps_the_head() {
         // A progress report of the head: SPEC 7.2 "not sent when only the head's details change".
         update("j0", "t1", XS::InProgress),
     ];
-    agreed(&ops);
+    agreed(&ops).unwrap();
 }
 
 /// D5: remove_thing must not push more events than it asked the sink room for (the
@@ -390,7 +390,7 @@ fn retries_agree_with_the_model() {
         for _ in 0..4 {
             ops.push(update("j0", "t1", XS::Failed));
         }
-        let d = agreed(&ops);
+        let d = agreed(&ops).unwrap();
         let numbers: Vec<u64> = d.model.job_execs("j0").iter().map(|e| e.number).collect();
         assert_eq!(numbers, [1, 2, 3]);
     }
@@ -406,7 +406,7 @@ fn abort_agrees_with_the_model() {
             update("j0", "t1", XS::Succeeded),
             update("j0", "t2", XS::Failed),
         ];
-        let d = agreed(&ops);
+        let d = agreed(&ops).unwrap();
         let job = &d.model.jobs["j0"];
         assert_eq!(job.status == iot_jobs_core::JobStatus::Canceled, aborted, "{threshold}");
         assert_eq!(job.reason.is_some(), aborted);
@@ -488,7 +488,7 @@ fn in_progress_timeouts_agree_with_the_model() {
         step(5),
         advance(60),
     ];
-    let mut d = agreed(&ops);
+    let mut d = agreed(&ops).unwrap();
     let started = model::harness::T0 + 30;
     assert_eq!(d.model.job_execs("j0")[0].deadline, Some(started + 120), "capped by the in-progress timer");
     d.step(&advance(0)).unwrap();
@@ -516,7 +516,7 @@ fn maintenance_windows_agree_with_the_model() {
         close(),
         update("j1", "t1", XS::Succeeded),
     ];
-    let mut d = agreed(&ops);
+    let mut d = agreed(&ops).unwrap();
     assert_eq!(d.model.jobs["j0"].status, JobStatus::Scheduled);
     assert_eq!(d.model.pending("t1").len(), 1, "the running execution stays listed");
     assert!(d.model.pending("t2").is_empty(), "the QUEUED one is not listed between windows");
@@ -538,7 +538,7 @@ fn rollout_pacing_agrees_with_the_model() {
         update("j0", "t2", XS::Succeeded),
         advance(59),
     ];
-    let mut d = agreed(&ops);
+    let mut d = agreed(&ops).unwrap();
     assert_eq!(d.model.job_execs("j0").len(), 2);
     assert_eq!(d.model.jobs["j0"].status, JobStatus::InProgress, "t3 still waits");
     d.step(&advance(1)).unwrap();
@@ -562,7 +562,7 @@ fn end_behaviours_agree_with_the_model() {
             Config { end: Some(90), end_behavior: Some(behavior), rate: Some(2), ..Config::default() };
         let ops =
             [configured("j0", &["t1", "t2", "t3"], config), update("j0", "t1", XS::InProgress), advance(90)];
-        let mut d = agreed(&ops);
+        let mut d = agreed(&ops).unwrap();
         // The batch due at 60 goes out before the end at 90 (in due order), so t3 has one.
         let execs = d.model.job_execs("j0");
         assert_eq!(execs.iter().map(|e| e.status).collect::<Vec<_>>()[..2], [t1, t2], "{behavior:?}");
@@ -574,7 +574,7 @@ fn end_behaviours_agree_with_the_model() {
     let config =
         Config { end: Some(30), end_behavior: Some(StopRollout), rate: Some(1), ..Config::default() };
     let ops = [configured("j0", &["t1", "t2"], config), advance(30), advance(600)];
-    let d = agreed(&ops);
+    let d = agreed(&ops).unwrap();
     assert_eq!(d.model.job_execs("j0").len(), 1);
 }
 
@@ -589,7 +589,7 @@ fn a_rollout_passes_over_deleted_things() {
         advance(1),
         advance(59),
     ];
-    let d = agreed(&ops);
+    let d = agreed(&ops).unwrap();
     assert!(d.model.job_execs("j0").is_empty());
     assert_eq!(d.model.jobs["j0"].status, JobStatus::Completed);
     let things: Vec<String> = d.model.job_execs("j1").into_iter().map(|e| e.thing).collect();
@@ -606,7 +606,7 @@ fn a_rollout_reaches_each_target_once() {
         advance(60),
         advance(60),
     ];
-    let d = agreed(&ops);
+    let d = agreed(&ops).unwrap();
     assert_eq!(d.model.job_execs("j0").len(), 2);
 }
 
@@ -622,7 +622,7 @@ fn a_window_opening_keeps_the_rollout_pace() {
         Op::OpenWindow("j0".to_owned()),
         advance(39),
     ];
-    let mut d = agreed(&ops);
+    let mut d = agreed(&ops).unwrap();
     assert_eq!(d.model.job_execs("j0").len(), 1);
     d.step(&advance(1)).unwrap();
     assert_eq!(d.model.job_execs("j0").len(), 2);
@@ -633,7 +633,7 @@ fn a_window_opening_keeps_the_rollout_pace() {
 #[test]
 fn a_window_opening_completes_a_job_with_nothing_to_do() {
     let ops = [cj("j0", false, Some(1), None, &[]), Op::OpenWindow("j0".to_owned())];
-    let d = agreed(&ops);
+    let d = agreed(&ops).unwrap();
     assert_eq!(d.model.jobs["j0"].status, JobStatus::Completed);
 }
 
@@ -649,7 +649,7 @@ fn a_job_completed_by_a_timeout_ignores_its_end() {
     };
     let next = Op::StartNext { thing: "t1".to_owned(), details: None, step: None };
     let ops = [configured("j0", &["t1"], config), next, advance(60)];
-    let d = agreed(&ops);
+    let d = agreed(&ops).unwrap();
     assert_eq!(d.model.jobs["j0"].status, JobStatus::Completed);
     assert_eq!(d.model.job_execs("j0")[0].status, XS::TimedOut);
 }
