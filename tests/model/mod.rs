@@ -831,6 +831,8 @@ impl Model {
                 Ok(Out::Done)
             }
             // AssociateTargetsWithJob / a thing joining a CONTINUOUS job's group (SPEC §2, T1, T13).
+            // READING: it queues at once, not paced by `maximumPerMinute` (SPEC T1 says only
+            // that the rollout configuration "sets the pace").
             Req::AddTargets { job, things, counted } => {
                 let Some(j) = self.jobs.get(job) else { return refuse(NOT_FOUND) };
                 if things.iter().any(|t| !self.things.contains(t)) {
@@ -1074,6 +1076,8 @@ impl Model {
                 self.deletion_delay = s;
                 Ok(Out::Done)
             }
+            // READING: a window may open or close for any job in the right status, with or
+            // without a schedule, and after its end (the host says when its windows are).
             // SPEC §2: a SCHEDULED job goes IN_PROGRESS when its next maintenance window opens;
             // its QUEUED executions are listed again (AMBIG-13) and the rollout goes on, at its
             // pace (SPEC §6 Rollout: the next batch once its minute has come).
