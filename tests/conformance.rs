@@ -687,6 +687,30 @@ fn rollout_pacing() {
     assert_eq!(rules::next_batch_at(Timestamp(NOW), true), Timestamp(NOW + 60));
     assert_eq!(rules::next_batch_at(Timestamp(NOW), false), rules::NEVER);
     assert_eq!(rules::next_batch_at(Timestamp(u64::MAX - 1), true), Timestamp(u64::MAX));
+    let mut checked = 0;
+    for registered in [false, true] {
+        for had_execution in [false, true] {
+            let row = table::ROLLOUT_REACH
+                .iter()
+                .find(|r| r.registered == registered && r.had_execution == had_execution)
+                .unwrap();
+            assert_eq!(rules::rollout_reaches(registered, had_execution), row.reaches, "{}", row.spec);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, table::ROLLOUT_REACH.len());
+    // SPEC §6 Rollout: the first start sends the first batch; a window opening again sends the
+    // next one once its minute has come, not earlier.
+    for (started, rollout_at, now, want) in [
+        (false, None, NOW, true),
+        (false, Some(rules::NEVER), NOW, true),
+        (true, Some(Timestamp(NOW + 1)), NOW, false),
+        (true, Some(Timestamp(NOW)), NOW, true),
+        (true, None, NOW, false),
+    ] {
+        let c = JobClock { status: JobStatus::Scheduled, schedule: None, started, ended: false, rollout_at };
+        assert_eq!(rules::batch_on_start(&c, Timestamp(now)), want, "{c:?}");
+    }
 }
 
 #[test]

@@ -8,7 +8,9 @@
 
 mod model;
 
-use iot_jobs_core::{ExecutionStatus as XS, FailureType, JobId, JobStatus, RetryableFailureType};
+use iot_jobs_core::{
+    ExecutionStatus as XS, FailureType, JobEndBehavior, JobId, JobStatus, RetryableFailureType,
+};
 use model::Readings;
 use model::harness::{Details, Driver, Op, Roomy, Tiny};
 use proptest::prelude::*;
@@ -80,6 +82,28 @@ fn abort() -> impl Strategy<Value = Vec<(FailureType, u16, u32)>> {
     ]
 }
 
+/// `inProgressTimeoutInMinutes`: none, short valid ones, or out of range (SPEC §6 Timeouts).
+fn in_progress_timeout() -> impl Strategy<Value = Option<u64>> {
+    prop_oneof![
+        4 => Just(None),
+        3 => (1u64..4).prop_map(Some),
+        1 => prop::sample::select(vec![0u64, 10080, 10081]).prop_map(Some),
+    ]
+}
+
+/// `maximumPerMinute`: none, small enough that pacing matters with a few targets, or 0 (invalid).
+fn rate() -> impl Strategy<Value = Option<u32>> {
+    prop_oneof![3 => Just(None), 3 => (1u32..4).prop_map(Some), 1 => Just(Some(0))]
+}
+
+fn end_behavior() -> impl Strategy<Value = JobEndBehavior> {
+    prop::sample::select(vec![
+        JobEndBehavior::Cancel,
+        JobEndBehavior::StopRollout,
+        JobEndBehavior::ForceCancel,
+    ])
+}
+
 fn small() -> impl Strategy<Value = u64> {
     prop_oneof![10 => 0u64..5, 1 => Just(u64::MAX)]
 }
@@ -96,17 +120,13 @@ fn op(jobs: usize, room: bool) -> impl Strategy<Value = Op> {
     prop_oneof![
         1 => thing().prop_map(Op::AddThing),
         1 => thing().prop_map(Op::RemoveThing),
-        4 => (j(), any::<bool>(), schedule, prop::collection::vec(thing(), 0..4), retry(), abort()).prop_map(
-            |(job, continuous, (start, end), targets, retry, abort)| Op::CreateJob {
-                job,
-                continuous,
-                start,
-                end,
-                targets,
-                retry,
-                abort
-            }
-        ),
+        4 => (
+            (j(), any::<bool>(), schedule, prop::collection::vec(thing(), 0..4), retry(), abort()),
+            (end_behavior(), in_progress_timeout(), rate()),
+        )
+            .prop_map(|((job, continuous, (start, end), targets, retry, abort), (end_behavior, timeout, rate))| {
+                Op::CreateJob { job, continuous, start, end, targets, retry, abort, end_behavior, timeout, rate }
+            }),
         2 => (j(), prop::collection::vec(thing(), 0..3), any::<bool>())
             .prop_map(|(job, things, counted)| Op::AddTargets { job, things, counted }),
         1 => (j(), thing()).prop_map(|(job, thing)| Op::RemoveTarget { job, thing }),
@@ -125,7 +145,7 @@ fn op(jobs: usize, room: bool) -> impl Strategy<Value = Op> {
             prop::option::weighted(0.3, small()),
             prop::option::weighted(0.2, small()),
             details(),
-            prop::option::weighted(0.2, prop::sample::select(vec![-1i64, 0, 5, 10080, 10081])),
+            prop::option::weighted(0.2, prop::sample::select(vec![-1i64, 0, 1, 5, 10080, 10081])),
         )
             .prop_map(|(job, thing, status, expected, number, details, step)| Op::Update {
                 job,
@@ -136,12 +156,14 @@ fn op(jobs: usize, room: bool) -> impl Strategy<Value = Op> {
                 details,
                 step
             }),
-        3 => (thing(), details(), prop::option::weighted(0.2, prop::sample::select(vec![-1i64, 3])))
+        3 => (thing(), details(), prop::option::weighted(0.2, prop::sample::select(vec![-1i64, 1, 3])))
             .prop_map(|(thing, details, step)| Op::StartNext { thing, details, step }),
         2 => (j(), thing(), prop::option::weighted(0.3, small()), any::<bool>())
             .prop_map(|(job, thing, number, data_plane)| Op::Describe { job, thing, number, data_plane }),
-        3 => (-20i64..60, prop_oneof![3 => Just(usize::MAX), 1 => 0usize..3])
+        3 => (prop_oneof![4 => -20i64..60, 1 => 60i64..200], prop_oneof![3 => Just(usize::MAX), 1 => 0usize..3])
             .prop_map(|(dt, budget)| Op::Advance { dt, budget }),
+        1 => j().prop_map(Op::OpenWindow),
+        1 => j().prop_map(Op::CloseWindow),
         1 => (-30i64..30).prop_map(Op::Clock),
         1 => prop::sample::select(vec![0u64, 5, 40]).prop_map(Op::SetDeletionDelay),
         1 => sink.prop_map(Op::SinkRoom),
@@ -181,21 +203,51 @@ proptest! {
     }
 }
 
+/// Runs `ops` on the registry (tables that never fill) and the model; the first disagreement is
+/// the error.
+fn agreed(ops: &[Op]) -> Result<Driver<Roomy>, TestCaseError> {
+    let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
+    run(&mut d, ops)?;
+    Ok(d)
+}
+
 fn create(job: &str, targets: &[&str]) -> Op {
     create_with(job, targets, Vec::new(), Vec::new())
 }
 
 /// CreateJob with a schedule (start and end in seconds from now) and no retry or abort.
 fn cj(job: &str, continuous: bool, start: Option<u64>, end: Option<u64>, targets: &[&str]) -> Op {
+    configured(job, targets, Config { continuous, start, end, ..Config::default() })
+}
+
+/// The CreateJob members of the timeout, rollout and scheduling regressions.
+#[derive(Default)]
+struct Config {
+    continuous: bool,
+    start: Option<u64>,
+    end: Option<u64>,
+    end_behavior: Option<JobEndBehavior>,
+    timeout: Option<u64>,
+    rate: Option<u32>,
+}
+
+fn configured(job: &str, targets: &[&str], c: Config) -> Op {
     Op::CreateJob {
         job: job.to_owned(),
-        continuous,
-        start,
-        end,
+        continuous: c.continuous,
+        start: c.start,
+        end: c.end,
         targets: targets.iter().map(|t| (*t).to_owned()).collect(),
         retry: Vec::new(),
         abort: Vec::new(),
+        end_behavior: c.end_behavior.unwrap_or(JobEndBehavior::Cancel),
+        timeout: c.timeout,
+        rate: c.rate,
     }
+}
+
+fn advance(dt: i64) -> Op {
+    Op::Advance { dt, budget: usize::MAX }
 }
 
 fn update(job: &str, thing: &str, status: XS) -> Op {
@@ -223,8 +275,7 @@ fn repeated_in_progress_update_keeps_the_head() {
         // A progress report of the head: SPEC 7.2 "not sent when only the head's details change".
         update("j0", "t1", XS::InProgress),
     ];
-    let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
-    run(&mut d, &ops).unwrap();
+    agreed(&ops).unwrap();
 }
 
 /// D5: remove_thing must not push more events than it asked the sink room for (the
@@ -314,7 +365,18 @@ fn create_with(
     abort: Vec<(FailureType, u16, u32)>,
 ) -> Op {
     let targets = targets.iter().map(|t| (*t).to_owned()).collect();
-    Op::CreateJob { job: job.to_owned(), continuous: false, start: None, end: None, targets, retry, abort }
+    Op::CreateJob {
+        job: job.to_owned(),
+        continuous: false,
+        start: None,
+        end: None,
+        targets,
+        retry,
+        abort,
+        end_behavior: JobEndBehavior::Cancel,
+        timeout: None,
+        rate: None,
+    }
 }
 
 /// The model and the registry agree on every retry of a FAILED execution up to the
@@ -328,8 +390,7 @@ fn retries_agree_with_the_model() {
         for _ in 0..4 {
             ops.push(update("j0", "t1", XS::Failed));
         }
-        let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
-        run(&mut d, &ops).unwrap();
+        let d = agreed(&ops).unwrap();
         let numbers: Vec<u64> = d.model.job_execs("j0").iter().map(|e| e.number).collect();
         assert_eq!(numbers, [1, 2, 3]);
     }
@@ -345,8 +406,7 @@ fn abort_agrees_with_the_model() {
             update("j0", "t1", XS::Succeeded),
             update("j0", "t2", XS::Failed),
         ];
-        let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
-        run(&mut d, &ops).unwrap();
+        let d = agreed(&ops).unwrap();
         let job = &d.model.jobs["j0"];
         assert_eq!(job.status == iot_jobs_core::JobStatus::Canceled, aborted, "{threshold}");
         assert_eq!(job.reason.is_some(), aborted);
@@ -354,8 +414,9 @@ fn abort_agrees_with_the_model() {
 }
 
 /// A schedule's end cancels a job, then the rollout of a job that starts at the same `advance`
-/// finds the executions table full: what was applied stays applied, the batch that did not fit
-/// stays due (`advance` is resumable, not atomic), and the registry's invariants hold.
+/// finds the executions table full: what was applied stays applied, the start that did not fit
+/// (with its first batch) stays due (`advance` is resumable, not atomic), and the registry's
+/// invariants hold.
 #[test]
 fn an_advance_stopped_by_a_full_table_keeps_what_it_applied() {
     let ops = [
@@ -381,8 +442,9 @@ fn an_advance_stopped_by_a_full_table_keeps_what_it_applied() {
     d.capacity_mode = true;
     run(&mut d, &ops).unwrap();
     assert_eq!(d.reg.job(&JobId::new("j1").unwrap()).unwrap().status(), JobStatus::Canceled);
-    assert_eq!(d.reg.job(&JobId::new("j3").unwrap()).unwrap().status(), JobStatus::InProgress);
-    assert!(d.reg.next_deadline().is_some_and(|t| t.secs() <= d.now), "the batch stays due");
+    // The start checks the room for its first batch before it changes anything.
+    assert_eq!(d.reg.job(&JobId::new("j3").unwrap()).unwrap().status(), JobStatus::Scheduled);
+    assert!(d.reg.next_deadline().is_some_and(|t| t.secs() <= d.now), "the start stays due");
 }
 
 /// Found by CI's random 256-case run of `full_tables_refuse_atomically`.
@@ -399,4 +461,195 @@ fn scheduled_ends_at_the_same_second_both_apply() {
     let mut d = Driver::new(Tiny {}, Readings::SPEC, &THINGS);
     d.capacity_mode = true;
     run(&mut d, &ops).unwrap();
+}
+
+/// The in-progress timer (SPEC T7, §3 timer facts, AMBIG-15): it starts when the execution
+/// enters IN_PROGRESS, a step timer never runs past it (5 minutes asked, 2 left), -1 leaves only
+/// it, and the execution times out when it runs out, not a second earlier.
+#[test]
+fn in_progress_timeouts_agree_with_the_model() {
+    let step = |s: i64| Op::Update {
+        job: "j0".to_owned(),
+        thing: "t1".to_owned(),
+        status: XS::InProgress,
+        expected: None,
+        number: None,
+        details: None,
+        step: Some(s),
+    };
+    let ops = [
+        configured("j0", &["t1", "t2"], Config { timeout: Some(2), ..Config::default() }),
+        Op::Clock(30),
+        update("j0", "t1", XS::InProgress),
+        step(5),
+        step(-1),
+        step(1),
+        advance(59),
+        step(5),
+        advance(60),
+    ];
+    let mut d = agreed(&ops).unwrap();
+    let started = model::harness::T0 + 30;
+    assert_eq!(d.model.job_execs("j0")[0].deadline, Some(started + 120), "capped by the in-progress timer");
+    d.step(&advance(0)).unwrap();
+    assert_eq!(d.model.job_execs("j0")[0].status, XS::InProgress);
+    d.step(&advance(1)).unwrap();
+    assert_eq!(d.model.job_execs("j0")[0].status, XS::TimedOut);
+    // QUEUED executions never time out.
+    d.step(&advance(10_000)).unwrap();
+    assert_eq!(d.model.job_execs("j0")[1].status, XS::Queued);
+}
+
+/// Maintenance windows (SPEC §2 SCHEDULED ⇄ IN_PROGRESS, AMBIG-13): a window closing takes the
+/// job back to SCHEDULED and its QUEUED executions off the devices' lists (the running one
+/// stays); opening lists them again; each is refused in the other status.
+#[test]
+fn maintenance_windows_agree_with_the_model() {
+    let open = || Op::OpenWindow("j0".to_owned());
+    let close = || Op::CloseWindow("j0".to_owned());
+    let ops = [
+        create("j0", &["t1", "t2"]),
+        create("j1", &["t1"]),
+        update("j0", "t1", XS::InProgress),
+        open(),
+        close(),
+        close(),
+        update("j1", "t1", XS::Succeeded),
+    ];
+    let mut d = agreed(&ops).unwrap();
+    assert_eq!(d.model.jobs["j0"].status, JobStatus::Scheduled);
+    assert_eq!(d.model.pending("t1").len(), 1, "the running execution stays listed");
+    assert!(d.model.pending("t2").is_empty(), "the QUEUED one is not listed between windows");
+    d.step(&open()).unwrap();
+    assert_eq!(d.model.jobs["j0"].status, JobStatus::InProgress);
+    assert_eq!(d.model.pending("t2").len(), 1);
+    let refused = d.model.clone().apply(&model::Req::OpenWindow("j0"), d.now).0;
+    assert_eq!(refused.unwrap_err().name, model::INVALID_REQUEST);
+}
+
+/// Rollout pacing (SPEC §6 Rollout): `maximumPerMinute` 2 over three targets queues two now and
+/// the third a minute later, not a second earlier; a SNAPSHOT job whose rolled-out executions
+/// are all done still waits for its last batch.
+#[test]
+fn rollout_pacing_agrees_with_the_model() {
+    let ops = [
+        configured("j0", &["t1", "t2", "t3"], Config { rate: Some(2), ..Config::default() }),
+        update("j0", "t1", XS::Succeeded),
+        update("j0", "t2", XS::Succeeded),
+        advance(59),
+    ];
+    let mut d = agreed(&ops).unwrap();
+    assert_eq!(d.model.job_execs("j0").len(), 2);
+    assert_eq!(d.model.jobs["j0"].status, JobStatus::InProgress, "t3 still waits");
+    d.step(&advance(1)).unwrap();
+    assert_eq!(d.model.job_execs("j0").len(), 3);
+    d.step(&update("j0", "t3", XS::Succeeded)).unwrap();
+    assert_eq!(d.model.jobs["j0"].status, JobStatus::Completed);
+}
+
+/// The schedule's end (AMBIG-12), one running and one QUEUED execution: STOP_ROLLOUT leaves both
+/// and stops the rollout (t3 never gets one); CANCEL cancels the QUEUED one; FORCE_CANCEL both,
+/// and the job is `forceCanceled`.
+#[test]
+fn end_behaviours_agree_with_the_model() {
+    use JobEndBehavior::{Cancel, ForceCancel, StopRollout};
+    for (behavior, status, t1, t2) in [
+        (StopRollout, JobStatus::InProgress, XS::InProgress, XS::Queued),
+        (Cancel, JobStatus::Canceled, XS::InProgress, XS::Canceled),
+        (ForceCancel, JobStatus::Canceled, XS::Canceled, XS::Canceled),
+    ] {
+        let config =
+            Config { end: Some(90), end_behavior: Some(behavior), rate: Some(2), ..Config::default() };
+        let ops =
+            [configured("j0", &["t1", "t2", "t3"], config), update("j0", "t1", XS::InProgress), advance(90)];
+        let mut d = agreed(&ops).unwrap();
+        // The batch due at 60 goes out before the end at 90 (in due order), so t3 has one.
+        let execs = d.model.job_execs("j0");
+        assert_eq!(execs.iter().map(|e| e.status).collect::<Vec<_>>()[..2], [t1, t2], "{behavior:?}");
+        assert_eq!(d.model.jobs["j0"].status, status, "{behavior:?}");
+        assert_eq!(d.model.jobs["j0"].force_canceled, behavior == ForceCancel);
+        d.step(&advance(600)).unwrap();
+    }
+    // STOP_ROLLOUT before the last batch: the remaining target never gets an execution.
+    let config =
+        Config { end: Some(30), end_behavior: Some(StopRollout), rate: Some(1), ..Config::default() };
+    let ops = [configured("j0", &["t1", "t2"], config), advance(30), advance(600)];
+    let d = agreed(&ops).unwrap();
+    assert_eq!(d.model.job_execs("j0").len(), 1);
+}
+
+/// D11: a thing deleted before the rollout reached it gets no execution (SPEC T10: no longer a
+/// valid target), at a scheduled start or in a later batch; the batch's room goes to the next.
+#[test]
+fn a_rollout_passes_over_deleted_things() {
+    let ops = [
+        cj("j0", false, Some(1), None, &["t3"]),
+        configured("j1", &["t1", "t3", "t2"], Config { rate: Some(1), ..Config::default() }),
+        Op::RemoveThing("t3".to_owned()),
+        advance(1),
+        advance(59),
+    ];
+    let d = agreed(&ops).unwrap();
+    assert!(d.model.job_execs("j0").is_empty());
+    assert_eq!(d.model.jobs["j0"].status, JobStatus::Completed);
+    let things: Vec<String> = d.model.job_execs("j1").into_iter().map(|e| e.thing).collect();
+    assert_eq!(things, ["t1", "t2"]);
+}
+
+/// D12: a target that AssociateTargetsWithJob reached before the paced rollout did gets no
+/// second execution from the rollout (SPEC T1, T13: one pending execution per job and thing).
+#[test]
+fn a_rollout_reaches_each_target_once() {
+    let ops = [
+        configured("j0", &["t1", "t2"], Config { continuous: true, rate: Some(1), ..Config::default() }),
+        Op::AddTargets { job: "j0".to_owned(), things: vec!["t2".to_owned()], counted: true },
+        advance(60),
+        advance(60),
+    ];
+    let d = agreed(&ops).unwrap();
+    assert_eq!(d.model.job_execs("j0").len(), 2);
+}
+
+/// A window that opens again within a minute of the last batch does not send the next one early
+/// (SPEC §6 Rollout: at most `maximumPerMinute` a minute); it goes out when its minute comes.
+#[test]
+fn a_window_opening_keeps_the_rollout_pace() {
+    let ops = [
+        configured("j0", &["t1", "t2", "t3"], Config { rate: Some(1), ..Config::default() }),
+        Op::Clock(10),
+        Op::CloseWindow("j0".to_owned()),
+        Op::Clock(10),
+        Op::OpenWindow("j0".to_owned()),
+        advance(39),
+    ];
+    let mut d = agreed(&ops).unwrap();
+    assert_eq!(d.model.job_execs("j0").len(), 1);
+    d.step(&advance(1)).unwrap();
+    assert_eq!(d.model.job_execs("j0").len(), 2);
+}
+
+/// D13: a SNAPSHOT job with nothing to do that starts because a maintenance window opens is
+/// complete at once (SPEC §2), as it is when it starts at its `startTime`.
+#[test]
+fn a_window_opening_completes_a_job_with_nothing_to_do() {
+    let ops = [cj("j0", false, Some(1), None, &[]), Op::OpenWindow("j0".to_owned())];
+    let d = agreed(&ops).unwrap();
+    assert_eq!(d.model.jobs["j0"].status, JobStatus::Completed);
+}
+
+/// A timeout and the schedule's end due at the same instant: the timeout comes first, the
+/// SNAPSHOT job is then complete (SPEC §2), and its end (FORCE_CANCEL) finds it no longer live.
+#[test]
+fn a_job_completed_by_a_timeout_ignores_its_end() {
+    let config = Config {
+        end: Some(60),
+        end_behavior: Some(JobEndBehavior::ForceCancel),
+        timeout: Some(1),
+        ..Config::default()
+    };
+    let next = Op::StartNext { thing: "t1".to_owned(), details: None, step: None };
+    let ops = [configured("j0", &["t1"], config), next, advance(60)];
+    let d = agreed(&ops).unwrap();
+    assert_eq!(d.model.jobs["j0"].status, JobStatus::Completed);
+    assert_eq!(d.model.job_execs("j0")[0].status, XS::TimedOut);
 }

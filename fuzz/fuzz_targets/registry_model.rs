@@ -7,7 +7,7 @@
 mod model;
 
 use arbitrary::{Result, Unstructured};
-use iot_jobs_core::{ExecutionStatus as XS, FailureType, RetryableFailureType};
+use iot_jobs_core::{ExecutionStatus as XS, FailureType, JobEndBehavior, RetryableFailureType};
 use libfuzzer_sys::fuzz_target;
 use model::Readings;
 use model::harness::{Details, Driver, Op, Roomy, Tiny};
@@ -61,7 +61,7 @@ fn opt<T>(u: &mut Unstructured<'_>, f: impl FnOnce(&mut Unstructured<'_>) -> Res
 }
 
 fn op(u: &mut Unstructured<'_>) -> Result<Op> {
-    Ok(match u.int_in_range(0..=16u8)? {
+    Ok(match u.int_in_range(0..=18u8)? {
         0 => Op::AddThing(thing(u)?),
         1 => Op::RemoveThing(thing(u)?),
         2 => {
@@ -89,7 +89,12 @@ fn op(u: &mut Unstructured<'_>) -> Result<Op> {
                 Ok(vec![(failure, threshold, u.int_in_range(1..=3)?)])
             })?
             .unwrap_or_default();
-            Op::CreateJob { job, continuous, start, end, targets, retry, abort }
+            let end_behavior =
+                *u.choose(&[JobEndBehavior::Cancel, JobEndBehavior::StopRollout, JobEndBehavior::ForceCancel])?;
+            // In-progress timeout and rollout rate: short valid ones, or out of range.
+            let timeout = opt(u, |u| u.choose(&[1u64, 2, 3, 0, 10080, 10081]).copied())?;
+            let rate = opt(u, |u| u.int_in_range(0..=3u32))?;
+            Op::CreateJob { job, continuous, start, end, targets, retry, abort, end_behavior, timeout, rate }
         }
         3 => Op::AddTargets { job: job(u)?, things: things(u)?, counted: u.arbitrary()? },
         4 => Op::RemoveTarget { job: job(u)?, thing: thing(u)? },
@@ -113,12 +118,12 @@ fn op(u: &mut Unstructured<'_>) -> Result<Op> {
             expected: opt(u, small)?,
             number: opt(u, small)?,
             details: details(u)?,
-            step: opt(u, |u| u.choose(&[-1i64, 0, 5, 10080, 10081]).copied())?,
+            step: opt(u, |u| u.choose(&[-1i64, 0, 1, 5, 10080, 10081]).copied())?,
         },
         11 => Op::StartNext {
             thing: thing(u)?,
             details: details(u)?,
-            step: opt(u, |u| u.choose(&[-1i64, 3]).copied())?,
+            step: opt(u, |u| u.choose(&[-1i64, 1, 3]).copied())?,
         },
         12 => Op::Describe {
             job: job(u)?,
@@ -128,10 +133,13 @@ fn op(u: &mut Unstructured<'_>) -> Result<Op> {
         },
         13 => {
             let budget = if u.arbitrary()? { usize::MAX } else { u.int_in_range(0..=3)? };
-            Op::Advance { dt: u.int_in_range(-20..=60)?, budget }
+            let dt = if u.ratio(1, 5)? { u.int_in_range(60..=200)? } else { u.int_in_range(-20..=60)? };
+            Op::Advance { dt, budget }
         }
         14 => Op::Clock(u.int_in_range(-30..=30)?),
         15 => Op::SetDeletionDelay(*u.choose(&[0, 5, 40])?),
+        16 => Op::OpenWindow(job(u)?),
+        17 => Op::CloseWindow(job(u)?),
         _ => Op::SinkRoom(opt(u, |u| u.int_in_range(0..=8))?),
     })
 }

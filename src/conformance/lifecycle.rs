@@ -457,6 +457,29 @@ pub const END_BEHAVIOR: [EndBehaviorRow; 3] = [
     },
 ];
 
+/// Does a rollout batch give a waiting target an execution (`rules::rollout_reaches`)?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RolloutReachRow {
+    /// The target's thing is still registered.
+    pub registered: bool,
+    /// The target already had an execution of the job.
+    pub had_execution: bool,
+    /// The batch queues one (and counts it toward `maximumPerMinute`).
+    pub reaches: bool,
+    /// Source.
+    pub spec: &'static str,
+}
+
+/// A rollout reaches a target once, and only while it is a registered thing.
+pub const ROLLOUT_REACH: [RolloutReachRow; 4] = [
+    RolloutReachRow { registered: true, had_execution: false, reaches: true, spec: "T1; §6 Rollout" },
+    // AssociateTargetsWithJob reached it first.
+    RolloutReachRow { registered: true, had_execution: true, reaches: false, spec: "T1; T13" },
+    // A deleted thing is no longer a valid target.
+    RolloutReachRow { registered: false, had_execution: false, reaches: false, spec: "T10" },
+    RolloutReachRow { registered: false, had_execution: true, reaches: false, spec: "T10; T13" },
+];
+
 /// What a status change does to an execution's timers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimerRow {

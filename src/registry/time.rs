@@ -2,8 +2,8 @@
 //! windows).
 
 use super::Registry;
-use super::entries::{ExecIx, JobIx};
-use super::entries::{JobEntry, NEVER};
+use super::entries::{ExecIx, JobIx, PairIx};
+use super::entries::{JobEntry, NEVER, PairEntry};
 use super::events::{MISSING_JOB, Out};
 use super::index::{Tag, tagged};
 use super::lookup::tagged_ix;
@@ -204,54 +204,88 @@ impl<S: Storage> Registry<S> {
     }
 
     /// SCHEDULED → IN_PROGRESS (startTime, or a maintenance window opening): QUEUED executions
-    /// are listed again, and the rollout goes on.
+    /// are listed again, and the rollout goes on at its pace: the next batch now if its minute
+    /// has come, else when it comes (SPEC §6 Rollout). Room is checked before anything changes.
     pub(super) fn start_rollout(
         &mut self,
         j: JobIx,
         now: Timestamp,
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
-        self.reserve_relist(j, sink)?;
+        let batch = rules::batch_on_start(&self.job_entry(j).ok_or(MISSING_JOB)?.clock(), now);
+        let todo = if batch { self.plan_batch(j)?.0 } else { 0 };
+        if self.execs.room() < todo {
+            return Err(Rejection::CapacityExhausted(Table::Executions));
+        }
+        // Two events per QUEUED execution listed again and per execution queued.
+        sink.reserve(self.queued_executions(j).saturating_add(todo).saturating_mul(2))?;
         self.set_job_status(j, JobStatus::InProgress, now)?;
         self.relist_queued(j, true, sink)?;
-        self.roll_out_batch(j, now, sink)
+        if batch {
+            self.roll_out_batch(j, now, sink)
+        } else {
+            self.arm_job(j);
+            Ok(())
+        }
+    }
+
+    /// How many executions the job's next rollout batch queues, and the pair it stops before:
+    /// up to `maximumPerMinute` of the targets the rollout reaches, passing over the others
+    /// ([`rules::rollout_reaches`], SPEC §6 Rollout).
+    fn plan_batch(&self, j: JobIx) -> Result<(usize, Option<PairIx>), Rejection> {
+        let e = self.job_entry(j).ok_or(MISSING_JOB)?;
+        let batch = rules::rollout_batch(e.config.maximum_per_minute);
+        let mut todo = 0usize;
+        let mut stop = e.rollout_next;
+        while let Some((_, pair)) = stop.and_then(|q| self.pairs.at(q)) {
+            if self.rollout_reaches(pair) {
+                if todo >= batch {
+                    break;
+                }
+                todo = todo.saturating_add(1);
+            }
+            stop = pair.job_link.next;
+        }
+        Ok((todo, stop))
     }
 
     /// Queues executions for the next targets without one: all of them, or one minute's worth
-    /// under `maximumPerMinute` (SPEC §6 Rollout).
+    /// under `maximumPerMinute` (SPEC §6 Rollout), as [`plan_batch`](Self::plan_batch) says.
     pub(super) fn roll_out_batch(
         &mut self,
         j: JobIx,
         now: Timestamp,
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
-        let e = self.job_entry(j).ok_or(MISSING_JOB)?;
-        let batch = rules::rollout_batch(e.config.maximum_per_minute);
-        let mut p = e.rollout_next;
-        let mut todo = 0usize;
-        let mut q = p;
-        while let Some((_, pair)) = q.and_then(|q| self.pairs.at(q)).filter(|_| todo < batch) {
-            todo = todo.saturating_add(1);
-            q = pair.job_link.next;
-        }
+        let (todo, stop) = self.plan_batch(j)?;
         if self.execs.room() < todo {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
         sink.reserve(todo.saturating_mul(2))?;
-        for _ in 0..todo {
-            let Some((thing, next)) =
-                p.and_then(|p| self.pairs.at(p)).map(|(_, pair)| (pair.thing, pair.job_link.next))
+        let mut p = self.job_entry(j).ok_or(MISSING_JOB)?.rollout_next;
+        while p != stop {
+            let Some((thing, next, reaches)) = p
+                .and_then(|p| self.pairs.at(p))
+                .map(|(_, pair)| (pair.thing, pair.job_link.next, self.rollout_reaches(pair)))
             else {
                 break;
             };
-            self.queue_execution(j, thing, 0, now, sink)?;
+            if reaches {
+                self.queue_execution(j, thing, 0, now, sink)?;
+            }
             p = next;
         }
         let e = self.job_mut(j)?;
-        e.rollout_next = p;
-        e.rollout_at = rules::next_batch_at(now, p.is_some());
+        e.rollout_next = stop;
+        e.rollout_at = rules::next_batch_at(now, stop.is_some());
         self.arm_job(j);
         Ok(())
+    }
+
+    /// Whether a batch gives `pair`'s thing an execution ([`rules::rollout_reaches`]).
+    fn rollout_reaches(&self, pair: &PairEntry) -> bool {
+        let registered = self.things.at(pair.thing).is_some_and(|(_, t)| t.registered);
+        rules::rollout_reaches(registered, pair.highest.is_some())
     }
 
     /// A maintenance window opened for a SCHEDULED job (SPEC §2): it goes IN_PROGRESS, its
@@ -268,7 +302,11 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         let sink = &mut Out::new(sink);
         let (j, _) = self.window_job(job, Window::Open)?;
-        self.start_rollout(j, now, sink)
+        // Room for a completion; the relisting and the batch check their own.
+        sink.reserve(1)?;
+        self.start_rollout(j, now, sink)?;
+        // SPEC §2: a SNAPSHOT job that starts with nothing to do is complete.
+        self.maybe_complete(j, now, sink)
     }
 
     /// A maintenance window closed for an IN_PROGRESS job (SPEC §2): it goes back to SCHEDULED
@@ -285,7 +323,7 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         let sink = &mut Out::new(sink);
         let (j, to) = self.window_job(job, Window::Close)?;
-        self.reserve_relist(j, sink)?;
+        sink.reserve(self.queued_executions(j).saturating_mul(2))?;
         self.relist_queued(j, false, sink)?;
         self.set_job_status(j, to, now)?;
         Ok(())
@@ -298,18 +336,16 @@ impl<S: Storage> Registry<S> {
         Ok((j, rules::window(entry.status, window)?))
     }
 
-    /// Reserves room for [`relist_queued`](Self::relist_queued): two events per QUEUED
-    /// execution of the job.
-    fn reserve_relist(&self, j: JobIx, sink: &mut Out<'_, impl EventSink>) -> Result<(), Rejection> {
-        let queued = self
-            .job_executions(j)
+    /// How many QUEUED executions the job has ([`relist_queued`](Self::relist_queued) tells
+    /// each device twice).
+    fn queued_executions(&self, j: JobIx) -> usize {
+        self.job_executions(j)
             .filter(|x| self.exec_entry(*x).is_some_and(|e| e.status == ExecutionStatus::Queued))
-            .count();
-        sink.reserve(queued.saturating_mul(2))
+            .count()
     }
 
     /// Puts the job's QUEUED executions on their devices' pending lists (`list`) or takes them
-    /// off, telling each device; call [`reserve_relist`](Self::reserve_relist) first.
+    /// off, telling each device; reserve two events per QUEUED execution first.
     fn relist_queued(
         &mut self,
         j: JobIx,

@@ -90,11 +90,29 @@ pub fn schedule_event(job: &JobClock, now: Timestamp) -> ScheduleEvent {
     ScheduleEvent { start, batch, end }
 }
 
+/// Does a job that goes IN_PROGRESS at `now` (its `startTime`, or a maintenance window opening)
+/// send a rollout batch at once? Its first batch, yes; once it has started before, the next
+/// batch only when its minute has come (SPEC §6 Rollout: at most `maximumPerMinute` a minute).
+#[must_use]
+pub fn batch_on_start(job: &JobClock, now: Timestamp) -> bool {
+    let running = JobClock { status: JobStatus::InProgress, ..*job };
+    !job.started || schedule_event(&running, now).batch
+}
+
 /// How many targets one rollout batch queues: all of them, or `maximumPerMinute` (SPEC §6
 /// Rollout).
 #[must_use]
 pub fn rollout_batch(maximum_per_minute: Option<RolloutRate>) -> usize {
     maximum_per_minute.map_or(usize::MAX, |m| usize::try_from(m.get()).unwrap_or(usize::MAX))
+}
+
+/// Does a rollout batch give this waiting target an execution? (SPEC T1, T10, §6 Rollout.) Only
+/// a registered thing (T10: a deleted thing is no longer a valid target) that never had an
+/// execution of the job (AssociateTargetsWithJob may have reached it first: the rollout reaches a
+/// target once). A target passed over does not count toward the batch's `maximumPerMinute`.
+#[must_use]
+pub const fn rollout_reaches(registered: bool, had_execution: bool) -> bool {
+    registered && !had_execution
 }
 
 /// When the batch after one sent at `now` is due: a minute later while targets still wait,

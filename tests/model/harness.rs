@@ -4,14 +4,16 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
-use iot_jobs_core::config::{AbortConfig, AbortCriterion, JobConfig, RetryConfig, RetryCriterion, Schedule};
+use iot_jobs_core::config::{
+    AbortConfig, AbortCriterion, JobConfig, RetryConfig, RetryCriterion, RolloutRate, Schedule,
+};
 use iot_jobs_core::registry::{
     Event, EventSink, ExecutionHandle, ExecutionView, NewJob, Registry, Storage, Update,
 };
 use iot_jobs_core::{
     ExecutionNumber, ExecutionStatus as XS, FailureType, JobEndBehavior, JobId, JobStatus as JS, Plane,
     ReasonCode, Rejection, RetryableFailureType, StatusDetails, StepTimeout, TargetSelection, ThingName,
-    Timestamp, VersionNumber,
+    TimeoutMinutes, Timestamp, VersionNumber,
 };
 
 use super::{Ev, ExecView, Model, Out, Readings, Refusal, Req};
@@ -36,6 +38,12 @@ pub enum Op {
         /// `abortConfig` criteria (valid ones): failure type, threshold in hundredths of a
         /// percent, minimum executed.
         abort: Vec<(FailureType, u16, u32)>,
+        /// The schedule's `endBehavior` (used only with an `end`).
+        end_behavior: JobEndBehavior,
+        /// `inProgressTimeoutInMinutes`, valid or not.
+        timeout: Option<u64>,
+        /// `maximumPerMinute`, valid or not.
+        rate: Option<u32>,
     },
     AddTargets {
         job: String,
@@ -96,6 +104,10 @@ pub enum Op {
     /// Move the clock only.
     Clock(i64),
     SetDeletionDelay(u64),
+    /// A maintenance window of the job opens (`Registry::open_window`).
+    OpenWindow(String),
+    /// A maintenance window of the job closes (`Registry::close_window`).
+    CloseWindow(String),
     /// Room of the event sink for the following operations (`None`: unbounded).
     SinkRoom(Option<usize>),
 }
@@ -380,7 +392,8 @@ impl<S: Storage> Driver<S> {
 
     fn run_model(&self, model: &mut Model, op: &Op) -> (Result<Out, Refusal>, Vec<Ev>) {
         use super::{
-            valid_details, valid_job_id, valid_long, valid_reason_code, valid_step, valid_thing_name,
+            valid_details, valid_in_progress_timeout, valid_job_id, valid_long, valid_rate,
+            valid_reason_code, valid_step, valid_thing_name,
         };
         let now = self.now;
         let bad =
@@ -393,8 +406,23 @@ impl<S: Storage> Driver<S> {
             Op::AddThing(t) => Req::AddThing(t),
             Op::RemoveThing(t) if !thing_ok(t) => return bad(),
             Op::RemoveThing(t) => Req::RemoveThing(t),
-            Op::CreateJob { job, continuous, start, end, targets, retry, abort } => {
-                if !job_ok(job) || !targets.iter().all(|t| thing_ok(t)) {
+            Op::CreateJob {
+                job,
+                continuous,
+                start,
+                end,
+                targets,
+                retry,
+                abort,
+                end_behavior,
+                timeout,
+                rate,
+            } => {
+                if !job_ok(job)
+                    || !targets.iter().all(|t| thing_ok(t))
+                    || timeout.is_some_and(|m| !valid_in_progress_timeout(m))
+                    || rate.is_some_and(|r| !valid_rate(r))
+                {
                     return bad();
                 }
                 let start = start.map(|s| now.saturating_add(s));
@@ -405,7 +433,18 @@ impl<S: Storage> Driver<S> {
                 {
                     return bad();
                 }
-                Req::CreateJob { job, continuous: *continuous, start, end, targets, retry, abort }
+                Req::CreateJob {
+                    job,
+                    continuous: *continuous,
+                    start,
+                    end,
+                    end_behavior: *end_behavior,
+                    timeout: *timeout,
+                    rate: *rate,
+                    targets,
+                    retry,
+                    abort,
+                }
             }
             Op::AddTargets { job, things, counted } => {
                 if !job_ok(job) || !things.iter().all(|t| thing_ok(t)) {
@@ -483,6 +522,10 @@ impl<S: Storage> Driver<S> {
             }
             Op::Advance { budget, .. } => Req::Advance { budget: *budget },
             Op::SetDeletionDelay(s) => Req::SetDeletionDelay(*s),
+            Op::OpenWindow(job) if !job_ok(job) => return bad(),
+            Op::OpenWindow(job) => Req::OpenWindow(job),
+            Op::CloseWindow(job) if !job_ok(job) => return bad(),
+            Op::CloseWindow(job) => Req::CloseWindow(job),
             Op::Clock(_) | Op::SinkRoom(_) => return (Ok(Out::Done), Vec::new()),
         };
         model.apply(&req, now)
@@ -521,17 +564,26 @@ impl<S: Storage> Driver<S> {
                 let t = ThingName::new(t).map_err(c)?;
                 r.remove_thing(&t, now, sink).map(|()| Out::Done).map_err(control)
             }
-            Op::CreateJob { job, continuous, start, end, targets, retry, abort } => {
+            Op::CreateJob {
+                job,
+                continuous,
+                start,
+                end,
+                targets,
+                retry,
+                abort,
+                end_behavior,
+                timeout,
+                rate,
+            } => {
                 let id = JobId::new(job).map_err(c)?;
                 let targets = things(targets).map_err(c)?;
                 let selection =
                     if *continuous { TargetSelection::Continuous } else { TargetSelection::Snapshot };
                 let at = |s: &u64| now.saturating_add(*s);
                 let schedule = if start.is_some() || end.is_some() {
-                    let s = Schedule::new(
-                        start.as_ref().map(at),
-                        end.as_ref().map(|e| (at(e), JobEndBehavior::Cancel)),
-                    );
+                    let s =
+                        Schedule::new(start.as_ref().map(at), end.as_ref().map(|e| (at(e), *end_behavior)));
                     Some(s.map_err(|e| control(Rejection::from(e)))?)
                 } else {
                     None
@@ -546,11 +598,17 @@ impl<S: Storage> Driver<S> {
                         min_executed,
                     })
                     .collect();
+                let timeout = timeout
+                    .map(|m| TimeoutMinutes::new(u16::try_from(m).unwrap_or(u16::MAX)))
+                    .transpose()
+                    .map_err(|e| control(Rejection::from(e)))?;
+                let rate = rate.map(RolloutRate::new).transpose().map_err(|e| control(Rejection::from(e)))?;
                 let config = JobConfig {
                     schedule,
+                    in_progress_timeout_minutes: timeout,
+                    maximum_per_minute: rate,
                     retry: (!retry.is_empty()).then(|| RetryConfig::new(&retry).unwrap()),
                     abort: (!abort.is_empty()).then(|| AbortConfig::new(&abort).unwrap()),
-                    ..JobConfig::default()
                 };
                 let new = NewJob { id: &id, selection, namespace: None, config };
                 r.create_job(&new, &targets, now, sink).map(|_| Out::Done).map_err(control)
@@ -651,6 +709,14 @@ impl<S: Storage> Driver<S> {
             Op::SetDeletionDelay(s) => {
                 r.set_deletion_delay(*s);
                 Ok(Out::Done)
+            }
+            Op::OpenWindow(job) => {
+                let id = JobId::new(job).map_err(c)?;
+                r.open_window(&id, now, sink).map(|()| Out::Done).map_err(control)
+            }
+            Op::CloseWindow(job) => {
+                let id = JobId::new(job).map_err(c)?;
+                r.close_window(&id, now, sink).map(|()| Out::Done).map_err(control)
             }
             Op::Clock(_) | Op::SinkRoom(_) => Ok(Out::Done),
         }

@@ -23,7 +23,8 @@ pub mod harness;
 use std::collections::{BTreeMap, BTreeSet};
 
 use iot_jobs_core::{
-    ExecutionStatus as XS, FailureType, JobStatus as JS, RetryableFailureType, TargetSelection,
+    ExecutionStatus as XS, FailureType, JobEndBehavior, JobStatus as JS, RetryableFailureType,
+    TargetSelection,
 };
 
 /// What the model answers when it refuses: the AWS exception name on the operation's plane and,
@@ -151,6 +152,19 @@ pub fn valid_step(n: i64, allow_cancel: bool) -> bool {
     (1..=10080).contains(&n) || (allow_cancel && n == -1)
 }
 
+/// SPEC §3 timer facts, §6 Timeouts: `inProgressTimeoutInMinutes` is 1–10080.
+pub fn valid_in_progress_timeout(n: u64) -> bool {
+    (1..=10080).contains(&n)
+}
+
+/// SPEC §6 Rollout: `maximumPerMinute` is at least 1.
+pub fn valid_rate(n: u32) -> bool {
+    n >= 1
+}
+
+/// SPEC §6 Rollout: one batch of at most `maximumPerMinute` executions a minute.
+pub const MINUTE: u64 = 60;
+
 /// SPEC §5: `long` values are 0..=i64::MAX.
 pub fn valid_long(n: u64) -> bool {
     i64::try_from(n).is_ok()
@@ -187,14 +201,24 @@ pub struct Job {
     pub targets: BTreeSet<String>,
     /// The count under [`Readings::targets_counted_by_executions`].
     pub counted: usize,
-    /// The CreateJob targets, distinct, in request order (a scheduled start rolls out in it).
-    pub order: Vec<String>,
     /// Creation order among jobs.
     pub seq: u64,
     /// Scheduling `startTime`, if any.
     pub start: Option<u64>,
-    /// Scheduling `endTime`, if any (its behaviour here is always CANCEL).
+    /// Scheduling `endTime`, if any.
     pub end: Option<u64>,
+    /// Its `endBehavior` (AMBIG-12).
+    pub end_behavior: JobEndBehavior,
+    /// `timeoutConfig.inProgressTimeoutInMinutes`, if any.
+    pub timeout: Option<u64>,
+    /// `jobExecutionsRolloutConfig.maximumPerMinute`, if any.
+    pub rate: Option<u32>,
+    /// The CreateJob targets the rollout has not reached yet, in target order (SPEC §6 Rollout).
+    pub waiting: Vec<String>,
+    /// When the next batch may go out; 0 before the first one (it goes out when the job starts).
+    pub rollout_at: u64,
+    /// Every thing that ever had an execution of this job (the rollout reaches a target once).
+    pub reached: BTreeSet<String>,
     /// It went IN_PROGRESS; the end was applied.
     pub started: bool,
     pub ended: bool,
@@ -205,6 +229,24 @@ pub struct Job {
     pub abort: Vec<(FailureType, u16, u32)>,
     /// Retries used per thing: (after FAILED, after TIMED_OUT).
     pub retries: BTreeMap<String, (u8, u8)>,
+}
+
+impl Job {
+    /// Live: it may still start, roll out or end (SPEC §2).
+    fn live(&self) -> bool {
+        matches!(self.status, JS::InProgress | JS::Scheduled)
+    }
+
+    /// When its schedule next does something (SPEC §2, §6 Scheduling, §6 Rollout): its start
+    /// (SCHEDULED, never started, not ended), its next batch (IN_PROGRESS with targets waiting),
+    /// its end (live, not applied yet).
+    fn next_event(&self) -> Option<u64> {
+        let start = self.start.filter(|_| self.status == JS::Scheduled && !self.started && !self.ended);
+        let batch =
+            Some(self.rollout_at).filter(|_| self.status == JS::InProgress && !self.waiting.is_empty());
+        let end = self.end.filter(|_| self.live() && !self.ended);
+        [start, batch, end].into_iter().flatten().min()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -218,8 +260,10 @@ pub struct Exec {
     pub status: XS,
     pub force_canceled: bool,
     pub details: Vec<(String, String)>,
-    /// When it times out (SPEC T7): the step timer; jobs here have no in-progress timeout.
+    /// When it times out (SPEC T7): the step timer's end, never after `timeout_at`.
     pub deadline: Option<u64>,
+    /// The in-progress timer's end, set when it entered IN_PROGRESS (SPEC T7, AMBIG-15).
+    pub timeout_at: Option<u64>,
     pub queued_at: u64,
     pub started_at: Option<u64>,
     pub last_updated: u64,
@@ -242,8 +286,6 @@ pub struct Model {
     ops: u64,
     /// Jobs whose executions changed in the current operation.
     touched: BTreeSet<String>,
-    /// The operation being applied is `advance`.
-    advancing: bool,
 }
 
 /// SPEC §6: at most 10 jobs DELETION_IN_PROGRESS.
@@ -261,6 +303,9 @@ pub enum Req<'a> {
         continuous: bool,
         start: Option<u64>,
         end: Option<u64>,
+        end_behavior: JobEndBehavior,
+        timeout: Option<u64>,
+        rate: Option<u32>,
         targets: &'a [String],
         retry: &'a [(RetryableFailureType, u8)],
         abort: &'a [(FailureType, u16, u32)],
@@ -320,6 +365,9 @@ pub enum Req<'a> {
         budget: usize,
     },
     SetDeletionDelay(u64),
+    /// A maintenance window of the job opens / closes (SPEC §2 SCHEDULED ⇄ IN_PROGRESS).
+    OpenWindow(&'a str),
+    CloseWindow(&'a str),
 }
 
 /// A successful answer.
@@ -347,7 +395,7 @@ pub struct ExecView {
     pub version: u64,
     pub force_canceled: bool,
     pub details: Vec<(String, String)>,
-    /// When it times out (SPEC T7): the step timer; jobs here have no in-progress timeout.
+    /// When it times out (SPEC T7), while IN_PROGRESS.
     pub deadline: Option<u64>,
     pub queued_at: u64,
     pub started_at: Option<u64>,
@@ -384,7 +432,6 @@ impl Model {
             next_seq: 0,
             ops: 0,
             touched: BTreeSet::new(),
-            advancing: false,
         }
     }
 
@@ -395,6 +442,16 @@ impl Model {
         self.jobs.get(&e.job).is_some_and(|j| j.status != JS::DeletionInProgress)
     }
 
+    /// On a device's pending list: pending, of a job devices see; while a job is SCHEDULED
+    /// (between maintenance windows) only its running executions (AMBIG-13).
+    fn listed(&self, e: &Exec) -> bool {
+        match self.jobs.get(&e.job).map(|j| j.status) {
+            Some(JS::Scheduled) => e.status == XS::InProgress,
+            Some(JS::InProgress | JS::Canceled | JS::Completed) => is_pending(e.status),
+            Some(JS::DeletionInProgress) | None => false,
+        }
+    }
+
     /// A thing's pending list, uncapped: IN_PROGRESS first, then QUEUED in creation order
     /// (SPEC T2, 7.2). Returns indices into `execs`.
     pub fn pending_all(&self, thing: &str) -> Vec<usize> {
@@ -402,7 +459,7 @@ impl Model {
             self.execs
                 .iter()
                 .enumerate()
-                .filter(move |(_, e)| e.thing == thing && e.status == s && self.visible(e))
+                .filter(move |(_, e)| e.thing == thing && e.status == s && self.listed(e))
                 .map(|(i, _)| i)
         };
         let mut running: Vec<usize> = mine(XS::InProgress).collect();
@@ -464,17 +521,12 @@ impl Model {
         if self.readings.targets_counted_by_executions { job.counted } else { job.targets.len() }
     }
 
-    /// The next instant something is due: a deletion, a timeout, a schedule start or end.
+    /// The next instant something is due: a deletion, a timeout, a schedule start, batch or end.
     pub fn next_deadline(&self) -> Option<u64> {
         let deletions = self.deleting.iter().map(|(_, due)| *due);
         let timeouts = self.execs.iter().filter(|e| e.status == XS::InProgress).filter_map(|e| e.deadline);
-        let schedules = self.jobs.values().filter(|j| j.status != JS::DeletionInProgress).flat_map(|j| {
-            let start = j.start.filter(|_| j.status == JS::Scheduled && !j.started && !j.ended);
-            let live = matches!(j.status, JS::InProgress | JS::Scheduled);
-            let end = j.end.filter(|_| !j.ended && live);
-            [start, end]
-        });
-        deletions.chain(timeouts).chain(schedules.flatten()).min()
+        let schedules = self.jobs.values().filter_map(Job::next_event);
+        deletions.chain(timeouts).chain(schedules).min()
     }
 
     // ---- the one entry point ----------------------------------------------------------------
@@ -482,32 +534,40 @@ impl Model {
     /// Applies `req` at `now`: the answer and the events, in a canonical (sorted) order.
     pub fn apply(&mut self, req: &Req<'_>, now: u64) -> (Result<Out, Refusal>, Vec<Ev>) {
         self.ops += 1;
-        let all_things: BTreeSet<String> = self.execs.iter().map(|e| e.thing.clone()).collect();
-        let before: BTreeMap<String, Vec<u64>> =
-            all_things.iter().map(|t| (t.clone(), self.pending_seqs(t))).collect();
+        let before = self.pending_lists();
         let mut events = Vec::new();
         self.touched.clear();
-        self.advancing = false;
         let answer = self.decide_and_apply(req, now, &mut events);
         if answer.is_ok() {
             self.complete_jobs(now, &mut events);
-            // R15: notify on membership change, notify-next on head change.
-            let mut things: BTreeSet<String> = self.execs.iter().map(|e| e.thing.clone()).collect();
-            things.extend(before.keys().cloned());
-            for t in things {
-                let old = before.get(&t).cloned().unwrap_or_default();
-                let new = self.pending_seqs(&t);
-                let set = |v: &[u64]| v.iter().copied().collect::<BTreeSet<u64>>();
-                if set(&old) != set(&new) {
-                    events.push(Ev::Notify(t.clone()));
-                }
-                if old.first() != new.first() {
-                    events.push(Ev::NotifyNext(t.clone()));
-                }
-            }
+            self.notify_changes(&before, &mut events);
         }
         events.sort();
         (answer, events)
+    }
+
+    /// Every thing's pending list (execution sequence numbers).
+    fn pending_lists(&self) -> BTreeMap<String, Vec<u64>> {
+        let things: BTreeSet<&String> = self.execs.iter().map(|e| &e.thing).collect();
+        things.into_iter().map(|t| (t.clone(), self.pending_seqs(t))).collect()
+    }
+
+    /// R15: `notify` to every thing whose pending list changed membership since `before`,
+    /// `notify-next` to every thing whose head changed.
+    fn notify_changes(&self, before: &BTreeMap<String, Vec<u64>>, events: &mut Vec<Ev>) {
+        let mut things: BTreeSet<String> = self.execs.iter().map(|e| e.thing.clone()).collect();
+        things.extend(before.keys().cloned());
+        for t in things {
+            let old = before.get(&t).cloned().unwrap_or_default();
+            let new = self.pending_seqs(&t);
+            let set = |v: &[u64]| v.iter().copied().collect::<BTreeSet<u64>>();
+            if set(&old) != set(&new) {
+                events.push(Ev::Notify(t.clone()));
+            }
+            if old.first() != new.first() {
+                events.push(Ev::NotifyNext(t.clone()));
+            }
+        }
     }
 
     fn pending_seqs(&self, thing: &str) -> Vec<u64> {
@@ -525,11 +585,15 @@ impl Model {
                 TargetSelection::Snapshot => true,
                 TargetSelection::Continuous => job.end.is_some_and(|end| now >= end),
             };
-            // Time-driven transitions happen in `advance` (sans-IO); a CONTINUOUS job's end is
-            // also noticed when one of its executions changes.
+            // Targets a paced rollout has not reached yet are work still to do (SPEC §6 Rollout).
+            let all_terminal = all_terminal && job.waiting.is_empty();
+            // Time-driven transitions happen in `advance` (sans-IO): a CONTINUOUS job's end is
+            // noticed when its end is applied there (once: AMBIG-12), or when one of its
+            // executions changes.
+            // READING: a clock set back after the end was applied does not apply it again; a
+            // job whose executions all ended in between completes at its next change.
             let noticed = !self.readings.complete_only_on_change
                 || self.touched.contains(&id)
-                || self.advancing
                 || job.selection == TargetSelection::Snapshot;
             if job.status == JS::InProgress && all_terminal && ends && noticed {
                 job.status = JS::Completed;
@@ -550,6 +614,16 @@ impl Model {
         e.last_updated = now;
         if to == XS::InProgress && e.started_at.is_none() {
             e.started_at = Some(now);
+        }
+        // SPEC T7, §3 timer facts: the in-progress timer starts on entering IN_PROGRESS and is
+        // then the deadline; the timers run on through a progress report; QUEUED and terminal
+        // executions do not time out.
+        if to == XS::InProgress && from == XS::Queued {
+            let minutes = self.jobs[&e.job].timeout;
+            e.timeout_at = minutes.map(|m| now + m * 60);
+            e.deadline = e.timeout_at;
+        } else if to != XS::InProgress {
+            e.deadline = None;
         }
         let last_write = self.readings.in_progress_order == InProgressOrder::LastWrite;
         if to == XS::InProgress && (from != XS::InProgress || last_write) {
@@ -572,6 +646,7 @@ impl Model {
             .unwrap_or(0)
             + 1;
         self.next_seq += 1;
+        self.jobs.get_mut(job).unwrap().reached.insert(thing.to_owned());
         self.execs.push(Exec {
             seq: self.next_seq,
             job: job.to_owned(),
@@ -582,6 +657,7 @@ impl Model {
             force_canceled: false,
             details: Vec::new(),
             deadline: None,
+            timeout_at: None,
             queued_at: now,
             started_at: None,
             last_updated: now,
@@ -689,7 +765,18 @@ impl Model {
                 Ok(Out::Done)
             }
             // SPEC 4.2 CreateJob.
-            Req::CreateJob { job, continuous, start, end, targets, retry, abort } => {
+            Req::CreateJob {
+                job,
+                continuous,
+                start,
+                end,
+                end_behavior,
+                timeout,
+                rate,
+                targets,
+                retry,
+                abort,
+            } => {
                 if self.readings.create_checks_id_first && self.jobs.contains_key(job) {
                     return refuse(ALREADY_EXISTS);
                 }
@@ -718,10 +805,15 @@ impl Model {
                         reason: None,
                         targets: distinct.iter().map(|t| (*t).clone()).collect(),
                         counted: distinct.len(),
-                        order: distinct.iter().map(|t| (*t).clone()).collect(),
                         seq: self.ops,
                         start,
                         end,
+                        end_behavior,
+                        timeout,
+                        rate,
+                        waiting: distinct.iter().map(|t| (*t).clone()).collect(),
+                        rollout_at: 0,
+                        reached: BTreeSet::new(),
                         started: !scheduled,
                         ended: false,
                         completed_at: None,
@@ -730,16 +822,17 @@ impl Model {
                         retries: BTreeMap::new(),
                     },
                 );
+                // SPEC §6 Rollout: the first batch goes out when the job starts.
                 if !scheduled {
-                    for t in distinct {
-                        self.queue(job, t, now);
-                    }
+                    self.roll_out(job, now);
                 }
                 // Creating the job is a change to it (completion is considered).
                 self.touched.insert(job.to_owned());
                 Ok(Out::Done)
             }
             // AssociateTargetsWithJob / a thing joining a CONTINUOUS job's group (SPEC §2, T1, T13).
+            // READING: it queues at once, not paced by `maximumPerMinute` (SPEC T1 says only
+            // that the rollout configuration "sets the pace").
             Req::AddTargets { job, things, counted } => {
                 let Some(j) = self.jobs.get(job) else { return refuse(NOT_FOUND) };
                 if things.iter().any(|t| !self.things.contains(t)) {
@@ -878,9 +971,10 @@ impl Model {
                 }
                 // SPEC T7, §3 timer facts: a step timer is set (or cancelled with -1) on an
                 // execution that is IN_PROGRESS after the update.
+                // A step timer never runs past the in-progress timer; -1 leaves only that one.
                 match step {
-                    Some(-1) => e.deadline = None,
-                    Some(n) if e.status == XS::InProgress => e.deadline = step_deadline(now, n),
+                    Some(-1) if e.status == XS::InProgress => e.deadline = e.timeout_at,
+                    Some(n) if e.status == XS::InProgress => e.deadline = step_deadline(now, n, e.timeout_at),
                     Some(_) | None => {}
                 }
                 let state = Out::State(e.status, e.version);
@@ -899,7 +993,7 @@ impl Model {
                         e.details = d.to_vec();
                     }
                     if let Some(m) = step {
-                        e.deadline = step_deadline(now, i64::from(m));
+                        e.deadline = step_deadline(now, i64::from(m), e.timeout_at);
                     }
                 }
                 let e = &self.execs[i];
@@ -917,66 +1011,36 @@ impl Model {
                 }
                 Ok(Out::Exec(e.view()))
             }
-            // Deletions complete once due: oldest due first, executions oldest first.
+            // Timers and schedules first, then deletions: oldest due first, executions oldest first.
             Req::Advance { budget } => {
                 let _ = budget;
-                self.advancing = true;
-                // SPEC T7: IN_PROGRESS executions whose timer expired time out, earliest first.
-                let mut due: Vec<usize> = (0..self.execs.len())
-                    .filter(|&i| {
-                        self.execs[i].status == XS::InProgress
-                            && self.execs[i].deadline.is_some_and(|d| d <= now)
-                    })
-                    .collect();
-                due.sort_by_key(|&i| self.execs[i].deadline);
-                for i in due {
-                    self.set_status(i, XS::TimedOut, now, ev);
-                    self.execs[i].deadline = None;
-                    self.after_terminal(i, now, ev);
-                }
-                // SPEC §2, AMBIG-12: a SCHEDULED job starts at startTime unless its end has
-                // passed; at endTime (behaviour CANCEL) a live job is canceled, QUEUED only.
-                // Jobs due at one instant start in creation order.
-                // Job events due by `now` apply in due-time order, then creation order.
-                let due = |j: &Job| {
-                    let start = j.start.filter(|_| j.status == JS::Scheduled && !j.started && !j.ended);
-                    let end =
-                        j.end.filter(|_| !j.ended && matches!(j.status, JS::InProgress | JS::Scheduled));
-                    [start, end].into_iter().flatten().min().unwrap_or(u64::MAX)
-                };
-                let mut ids: Vec<(u64, u64, String)> =
-                    self.jobs.iter().map(|(k, j)| (due(j), j.seq, k.clone())).collect();
-                ids.sort();
-                for (_, _, id) in ids {
-                    let j = &self.jobs[&id];
-                    let start_due = j.status == JS::Scheduled
-                        && !j.started
-                        && j.start.is_some_and(|s| s <= now)
-                        && j.end.is_none_or(|e| now < e);
-                    if start_due {
-                        let j = self.jobs.get_mut(&id).unwrap();
-                        j.status = JS::InProgress;
-                        j.started = true;
-                        let targets = j.order.clone();
-                        for t in targets {
-                            self.queue(&id, &t, now);
-                        }
+                // Everything due by `now` happens in due-time order; at one instant execution
+                // timeouts come first (earliest created first), then job schedule events (in job
+                // creation order).
+                for _ in 0..100_000 {
+                    let timeouts = self.execs.iter().filter(|e| e.status == XS::InProgress).filter_map(|e| {
+                        let d = e.deadline?;
+                        Some((d, 0, e.seq, String::new()))
+                    });
+                    let events =
+                        self.jobs.iter().filter_map(|(id, j)| Some((j.next_event()?, 1, j.seq, id.clone())));
+                    let Some((_, kind, seq, id)) = timeouts.chain(events).filter(|t| t.0 <= now).min() else {
+                        break;
+                    };
+                    if kind == 0 {
+                        // SPEC T7: the in-progress or step timer ran out. Each transition of an
+                        // `advance` notifies on its own (a list may change and change back).
+                        let before = self.pending_lists();
+                        let i = self.execs.iter().position(|e| e.seq == seq).unwrap();
+                        self.set_status(i, XS::TimedOut, now, ev);
+                        self.after_terminal(i, now, ev);
+                        self.notify_changes(&before, ev);
+                    } else {
+                        self.job_event(&id, now, ev);
                     }
-                    let j = &self.jobs[&id];
-                    if j.end.is_some_and(|e| e <= now) && !j.ended {
-                        let live = matches!(j.status, JS::InProgress | JS::Scheduled);
-                        self.jobs.get_mut(&id).unwrap().ended = true;
-                        if live {
-                            self.jobs.get_mut(&id).unwrap().status = JS::Canceled;
-                            ev.push(Ev::Job(id.clone(), "cancellation_in_progress"));
-                            for i in 0..self.execs.len() {
-                                if self.execs[i].job == id && self.execs[i].status == XS::Queued {
-                                    self.set_status(i, XS::Canceled, now, ev);
-                                }
-                            }
-                            ev.push(Ev::Job(id.clone(), "canceled"));
-                        }
-                    }
+                    // SPEC §2: a job completes as soon as its conditions hold, before whatever
+                    // else is due (its end then finds it no longer live).
+                    self.complete_jobs(now, ev);
                 }
                 // Run to completion: the registry's work units include superseded timers the
                 // model cannot see, so `work`/`more` are not compared (resumability has its own
@@ -1012,12 +1076,108 @@ impl Model {
                 self.deletion_delay = s;
                 Ok(Out::Done)
             }
+            // READING: a window may open or close for any job in the right status, with or
+            // without a schedule, and after its end (the host says when its windows are).
+            // SPEC §2: a SCHEDULED job goes IN_PROGRESS when its next maintenance window opens;
+            // its QUEUED executions are listed again (AMBIG-13) and the rollout goes on, at its
+            // pace (SPEC §6 Rollout: the next batch once its minute has come).
+            Req::OpenWindow(job) => {
+                let Some(j) = self.jobs.get_mut(job) else { return refuse(NOT_FOUND) };
+                if j.status != JS::Scheduled {
+                    return refuse(INVALID_REQUEST);
+                }
+                j.status = JS::InProgress;
+                j.started = true;
+                if j.rollout_at <= now {
+                    self.roll_out(job, now);
+                }
+                self.touched.insert(job.to_owned());
+                Ok(Out::Done)
+            }
+            // SPEC §2: an IN_PROGRESS job goes back to SCHEDULED at the end of its window; its
+            // QUEUED executions leave the pending lists (AMBIG-13), running ones go on.
+            Req::CloseWindow(job) => {
+                let Some(j) = self.jobs.get_mut(job) else { return refuse(NOT_FOUND) };
+                if j.status != JS::InProgress {
+                    return refuse(INVALID_REQUEST);
+                }
+                j.status = JS::Scheduled;
+                Ok(Out::Done)
+            }
         }
+    }
+
+    /// One rollout batch (SPEC T1, §6 Rollout): the next waiting targets get a QUEUED
+    /// execution, at most `maximumPerMinute` of them; the next batch may go out a minute later.
+    // READING: a waiting target that already had an execution of the job (AssociateTargetsWithJob
+    // reached it first) or that is no longer a registered thing (T10: not a valid target) is
+    // passed over and does not count toward the batch.
+    fn roll_out(&mut self, job: &str, now: u64) {
+        let j = &self.jobs[job];
+        let rate = j.rate.map_or(usize::MAX, |r| r as usize);
+        let mut queued = 0;
+        while let Some(t) = self.jobs[job].waiting.first().cloned() {
+            let passed_over = !self.things.contains(&t) || self.jobs[job].reached.contains(&t);
+            if !passed_over && queued == rate {
+                break;
+            }
+            self.jobs.get_mut(job).unwrap().waiting.remove(0);
+            if !passed_over {
+                self.queue(job, &t, now);
+                queued += 1;
+            }
+        }
+        self.jobs.get_mut(job).unwrap().rollout_at = now + MINUTE;
+    }
+
+    /// A job's schedule event at `now` (SPEC §2 SCHEDULED until `startTime`, §6 Rollout,
+    /// AMBIG-12 for the end): its start (never once the end passed), else its next batch; then
+    /// its end.
+    fn job_event(&mut self, id: &str, now: u64, ev: &mut Vec<Ev>) {
+        // The start or batch and the end each notify on their own (a target queued by the batch
+        // and canceled by the end hears of both).
+        let before = self.pending_lists();
+        let j = &self.jobs[id];
+        let end_passed = j.end.is_some_and(|e| e <= now);
+        let start = j.status == JS::Scheduled
+            && !j.started
+            && !j.ended
+            && j.start.is_some_and(|s| s <= now)
+            && !end_passed;
+        let batch = !start && j.status == JS::InProgress && !j.waiting.is_empty() && j.rollout_at <= now;
+        if start {
+            let j = self.jobs.get_mut(id).unwrap();
+            j.status = JS::InProgress;
+            j.started = true;
+        }
+        if start || batch {
+            self.roll_out(id, now);
+        }
+        self.notify_changes(&before, ev);
+        let before = self.pending_lists();
+        let j = &self.jobs[id];
+        if end_passed && !j.ended && j.live() {
+            let behavior = j.end_behavior;
+            let j = self.jobs.get_mut(id).unwrap();
+            j.ended = true;
+            // AMBIG-12: every behaviour stops the rollout; CANCEL cancels the job (QUEUED
+            // executions), FORCE_CANCEL also its IN_PROGRESS ones; STOP_ROLLOUT leaves them.
+            j.waiting.clear();
+            match behavior {
+                JobEndBehavior::StopRollout => {}
+                JobEndBehavior::Cancel => self.cancel(id, false, None, now, ev),
+                JobEndBehavior::ForceCancel => self.cancel(id, true, None, now, ev),
+            }
+        }
+        self.notify_changes(&before, ev);
+        self.touched.insert(id.to_owned());
     }
 }
 
-/// A step deadline `n` minutes from `now` (SPEC T7); one past the end of time never fires.
-fn step_deadline(now: u64, n: i64) -> Option<u64> {
+/// A step deadline `n` minutes from `now` (SPEC T7), but never after the in-progress timer's
+/// end `cap`; one at the end of time never fires.
+fn step_deadline(now: u64, n: i64, cap: Option<u64>) -> Option<u64> {
     let d = now.saturating_add(u64::try_from(n).unwrap_or(0).saturating_mul(60));
+    let d = cap.map_or(d, |c| d.min(c));
     (d != u64::MAX).then_some(d)
 }
