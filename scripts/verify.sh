@@ -3,7 +3,7 @@
 # a fuzz smoke of every target, line coverage with a floor, and mutation testing of the changed
 # lines. Installs what it needs (pinned; skipped when present). Usage, from anywhere:
 #
-#   bash scripts/verify.sh            # everything (~12 min on 2 cores with the tools present)
+#   bash scripts/verify.sh            # everything (about 20 min on 2 cores with the tools present)
 #   bash scripts/verify.sh miri props # only some steps: miri props fuzz coverage mutants
 #
 # Knobs: PROPTEST_CASES (default 30000), FUZZ_SECS per target (default 40),
