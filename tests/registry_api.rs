@@ -464,3 +464,78 @@ fn slots_know_when_they_are_empty() {
     assert!(!Slots::is_empty(&v));
     assert_eq!((Slots::len(&v), Slots::capacity(&v)), (1, 2));
 }
+
+/// Timers beyond the heap's slots (four here, for six live deadlines): the first one left out is
+/// taken again when it comes due even while the heap still holds a later timer (a timeout at
+/// 15 min fires first, then the start at 20 min, left out, is due), and a left-out timer that went
+/// stale is no error.
+#[test]
+fn timers_left_out_of_a_full_heap_come_back_when_due() {
+    use iot_jobs_core::config::{JobConfig, Schedule};
+    use iot_jobs_core::registry::Update;
+    use iot_jobs_core::time::TimeoutMinutes;
+    type Small = Registry<Fixed<4, 4, 4, 1, 64>>;
+    let minutes = |m: u64| T0.saturating_add(m * 60);
+    let scheduled = |r: &mut Small, id: &str, start: u64| {
+        let schedule = Schedule::new(Some(minutes(start)), None).unwrap();
+        let id = j(id);
+        let job = NewJob {
+            config: JobConfig { schedule: Some(schedule), ..JobConfig::default() },
+            ..NewJob::new(&id, TargetSelection::Snapshot)
+        };
+        r.create_job(&job, &[], T0, &mut Discard).unwrap();
+    };
+    let running = |r: &mut Small| {
+        for thing in ["a", "b"] {
+            r.add_thing(&t(thing)).unwrap();
+        }
+        for (id, timeout) in [("j1", 10), ("j2", 12)] {
+            let config = JobConfig {
+                in_progress_timeout_minutes: Some(TimeoutMinutes::new(timeout).unwrap()),
+                ..JobConfig::default()
+            };
+            let id = j(id);
+            let job = NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) };
+            r.create_job(&job, &[t("a"), t("b")], T0, &mut Discard).unwrap();
+        }
+        // Timeouts at 10, 13 (j1) and 12, 15 (j2) minutes.
+        for (id, thing, at) in [("j1", "a", 0), ("j1", "b", 3), ("j2", "a", 0), ("j2", "b", 3)] {
+            let u = Update {
+                status: ExecutionStatus::InProgress,
+                status_details: None,
+                expected_version: None,
+                execution_number: None,
+                step_timeout: None,
+            };
+            r.update_execution(&j(id), &t(thing), &u, minutes(at), &mut Discard).unwrap();
+        }
+    };
+    let status = |r: &Small, id: &str| r.job(&j(id)).unwrap().status();
+
+    let mut r: Small = Registry::new(Fixed, Policy::DEFAULT);
+    scheduled(&mut r, "j3", 20);
+    scheduled(&mut r, "j4", 25);
+    running(&mut r);
+    r.advance(minutes(14), usize::MAX, &mut Discard).unwrap();
+    assert_eq!(status(&r, "j3"), JobStatus::Scheduled);
+    // The timeout at 15 min is held, the start at 20 min was left out: both fire, in order.
+    r.advance(minutes(20), usize::MAX, &mut Discard).unwrap();
+    assert_eq!(
+        (status(&r, "j2"), status(&r, "j3"), status(&r, "j4")),
+        (JobStatus::Completed, JobStatus::Completed, JobStatus::Scheduled)
+    );
+    r.advance(minutes(25), usize::MAX, &mut Discard).unwrap();
+    assert_eq!(status(&r, "j4"), JobStatus::Completed);
+    assert_eq!(r.next_deadline(), None);
+
+    // The left-out start goes stale (its job is canceled): refilling the heap finds nothing due.
+    let mut r: Small = Registry::new(Fixed, Policy::DEFAULT);
+    scheduled(&mut r, "j3", 20);
+    scheduled(&mut r, "j4", 25);
+    running(&mut r);
+    r.cancel_job(&j("j3"), false, None, minutes(5), &mut Discard).unwrap();
+    r.cancel_job(&j("j4"), false, None, minutes(5), &mut Discard).unwrap();
+    r.advance(minutes(30), usize::MAX, &mut Discard).unwrap();
+    assert_eq!((status(&r, "j1"), status(&r, "j2")), (JobStatus::Completed, JobStatus::Completed));
+    assert_eq!(r.next_deadline(), None);
+}
