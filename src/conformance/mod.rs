@@ -12,10 +12,12 @@
 mod errors;
 mod lifecycle;
 mod operations;
+mod schedule;
 
 pub use errors::*;
 pub use lifecycle::*;
 pub use operations::*;
+pub use schedule::*;
 
 use crate::error::{ErrorCode, Exception};
 use crate::status::{ExecutionStatus, JobStatus};

@@ -1,0 +1,345 @@
+//! The time-driven decisions: maintenance windows, schedule starts and ends, rollout batches and
+//! execution timers (SPEC §2, §6 Scheduling and Rollout, T7, T10, AMBIG-12, AMBIG-13,
+//! AMBIG-15, AMBIG-26).
+
+use super::{BAD, OK, Outcome};
+use crate::rules::{TimerChange, Window};
+use crate::status::{ExecutionStatus, JobEndBehavior, JobStatus};
+
+use ExecutionStatus as E;
+use JobStatus as J;
+
+/// A maintenance window opening or closing for a job in one status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowRow {
+    /// Open or close.
+    pub change: Window,
+    /// The job's status.
+    pub job: JobStatus,
+    /// The answer.
+    pub outcome: Outcome,
+    /// The job's status after an accepted change.
+    pub becomes: Option<JobStatus>,
+    /// Source.
+    pub spec: &'static str,
+}
+
+/// One case of [`rules::maintenance_window`](crate::rules::maintenance_window): the windows
+/// (`startTime`, `durationInMinutes`), the instant in seconds after [`WINDOWS_BASE`], and the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct MaintenanceWindowRow {
+    /// The job's windows.
+    pub windows: &'static [(&'static str, u16)],
+    /// Seconds after [`WINDOWS_BASE`].
+    pub now: u64,
+    /// Some window is open.
+    pub open: bool,
+    /// When to ask again, in seconds after [`WINDOWS_BASE`].
+    pub recheck: Option<u64>,
+    /// Source.
+    pub spec: &'static str,
+}
+
+/// 2026-12-01T00:00:00Z, a Tuesday: the origin of [`MAINTENANCE_WINDOW`]'s instants.
+pub const WINDOWS_BASE: u64 = 1_796_083_200;
+
+const H: u64 = 3600;
+const DAILY_2AM: &[(&str, u16)] = &[("cron(0 2 * * ? *)", 60)];
+const TWO_DAILY: &[(&str, u16)] = &[("cron(0 2 * * ? *)", 60), ("cron(30 2 * * ? *)", 60)];
+
+/// Whether a job's maintenance windows are open (SPEC §2, `lim-scheduling`, AMBIG-26).
+pub const MAINTENANCE_WINDOW: [MaintenanceWindowRow; 9] = [
+    MaintenanceWindowRow {
+        windows: DAILY_2AM,
+        now: 2 * H - 1,
+        open: false,
+        recheck: Some(2 * H),
+        spec: "SPEC §2",
+    },
+    MaintenanceWindowRow {
+        windows: DAILY_2AM,
+        now: 2 * H,
+        open: true,
+        recheck: Some(3 * H),
+        spec: "SPEC §2",
+    },
+    MaintenanceWindowRow {
+        windows: DAILY_2AM,
+        now: 3 * H - 1,
+        open: true,
+        recheck: Some(3 * H),
+        spec: "SPEC §2",
+    },
+    MaintenanceWindowRow {
+        windows: DAILY_2AM,
+        now: 3 * H,
+        open: false,
+        recheck: Some(26 * H),
+        spec: "SPEC §2",
+    },
+    // Hourly windows of 90 minutes overlap: open throughout; the earliest running one ends first.
+    MaintenanceWindowRow {
+        windows: &[("cron(0 * * * ? *)", 90)],
+        now: H + 45 * 60,
+        open: true,
+        recheck: Some(2 * H + 30 * 60),
+        spec: "AMBIG-26",
+    },
+    MaintenanceWindowRow {
+        windows: TWO_DAILY,
+        now: 3 * H + 10 * 60,
+        open: true,
+        recheck: Some(3 * H + 30 * 60),
+        spec: "AMBIG-26",
+    },
+    MaintenanceWindowRow {
+        windows: TWO_DAILY,
+        now: 4 * H,
+        open: false,
+        recheck: Some(26 * H),
+        spec: "AMBIG-26",
+    },
+    // Only past occurrences: closed for good.
+    MaintenanceWindowRow {
+        windows: &[("cron(0 2 1 1 ? 2020)", 60)],
+        now: 0,
+        open: false,
+        recheck: None,
+        spec: "SPEC §2",
+    },
+    MaintenanceWindowRow { windows: &[], now: 0, open: false, recheck: None, spec: "SPEC §2" },
+];
+
+/// Maintenance windows (SPEC §2, AMBIG-13).
+pub const WINDOW: [WindowRow; 10] = [
+    WindowRow { change: Window::Open, job: J::InProgress, outcome: BAD, becomes: None, spec: "SPEC §2" },
+    WindowRow { change: Window::Open, job: J::Canceled, outcome: BAD, becomes: None, spec: "SPEC §2" },
+    WindowRow { change: Window::Open, job: J::Completed, outcome: BAD, becomes: None, spec: "SPEC §2" },
+    WindowRow {
+        change: Window::Open,
+        job: J::DeletionInProgress,
+        outcome: BAD,
+        becomes: None,
+        spec: "SPEC §2, R4",
+    },
+    WindowRow {
+        change: Window::Open,
+        job: J::Scheduled,
+        outcome: OK,
+        becomes: Some(J::InProgress),
+        spec: "SPEC §2",
+    },
+    WindowRow {
+        change: Window::Close,
+        job: J::InProgress,
+        outcome: OK,
+        becomes: Some(J::Scheduled),
+        spec: "SPEC §2, AMBIG-13",
+    },
+    WindowRow { change: Window::Close, job: J::Canceled, outcome: BAD, becomes: None, spec: "SPEC §2" },
+    WindowRow { change: Window::Close, job: J::Completed, outcome: BAD, becomes: None, spec: "SPEC §2" },
+    WindowRow {
+        change: Window::Close,
+        job: J::DeletionInProgress,
+        outcome: BAD,
+        becomes: None,
+        spec: "SPEC §2, R4",
+    },
+    WindowRow { change: Window::Close, job: J::Scheduled, outcome: BAD, becomes: None, spec: "SPEC §2" },
+];
+
+/// A job's schedule event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScheduleEventKind {
+    /// `startTime`: SCHEDULED → IN_PROGRESS.
+    Start,
+    /// The next batch of a paced rollout.
+    Batch,
+    /// `endTime`: the end behaviour.
+    End,
+}
+
+/// When a schedule event is due (offered by the timer) and when it fires at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScheduleEventRow {
+    /// The event.
+    pub event: ScheduleEventKind,
+    /// The job statuses it applies to.
+    pub statuses: &'static [JobStatus],
+    /// It needs a job that never started.
+    pub needs_not_started: bool,
+    /// It is offered only for a job whose end was not applied.
+    pub offered_needs_not_ended: bool,
+    /// It fires only for a job whose end was not applied.
+    pub needs_not_ended: bool,
+    /// It fires only while the end has not passed.
+    pub needs_end_not_passed: bool,
+    /// It fires only when the start does not fire at the same instant.
+    pub needs_no_start: bool,
+    /// Source.
+    pub spec: &'static str,
+}
+
+/// The schedule's events (SPEC §2 SCHEDULED, §6 Scheduling, §6 Rollout, AMBIG-12). An event is
+/// due at its time (`startTime`, the batch's minute, `endTime`) and fires once that time has
+/// come, in the statuses and conditions of its row; the timer offers the earliest due event.
+/// The end fires in any status once (the timer offers it only for a live job: IN_PROGRESS or
+/// SCHEDULED).
+pub const SCHEDULE_EVENTS: [ScheduleEventRow; 3] = [
+    ScheduleEventRow {
+        event: ScheduleEventKind::Start,
+        statuses: &[J::Scheduled],
+        needs_not_started: true,
+        offered_needs_not_ended: true,
+        needs_not_ended: true,
+        needs_end_not_passed: true,
+        needs_no_start: false,
+        spec: "SPEC §2 SCHEDULED until startTime; no start after the end",
+    },
+    ScheduleEventRow {
+        event: ScheduleEventKind::Batch,
+        statuses: &[J::InProgress],
+        needs_not_started: false,
+        offered_needs_not_ended: false,
+        needs_not_ended: false,
+        needs_end_not_passed: false,
+        needs_no_start: true,
+        spec: "SPEC §6 Rollout (maximumPerMinute: one batch a minute)",
+    },
+    ScheduleEventRow {
+        event: ScheduleEventKind::End,
+        statuses: &[J::InProgress, J::Scheduled],
+        needs_not_started: false,
+        offered_needs_not_ended: true,
+        needs_not_ended: true,
+        needs_end_not_passed: false,
+        needs_no_start: false,
+        spec: "SPEC §6 Scheduling endBehavior, AMBIG-12 (applied once)",
+    },
+];
+
+/// What an end behaviour cancels (AMBIG-12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndBehaviorRow {
+    /// `endBehavior`.
+    pub behavior: JobEndBehavior,
+    /// QUEUED executions are canceled.
+    pub cancels_queued: bool,
+    /// IN_PROGRESS executions are canceled (and the job is `forceCanceled`).
+    pub cancels_in_progress: bool,
+    /// Source.
+    pub spec: &'static str,
+}
+
+/// Every end behaviour stops the rollout (AMBIG-12).
+pub const END_BEHAVIOR: [EndBehaviorRow; 3] = [
+    EndBehaviorRow {
+        behavior: JobEndBehavior::StopRollout,
+        cancels_queued: false,
+        cancels_in_progress: false,
+        spec: "AMBIG-12",
+    },
+    EndBehaviorRow {
+        behavior: JobEndBehavior::Cancel,
+        cancels_queued: true,
+        cancels_in_progress: false,
+        spec: "AMBIG-12",
+    },
+    EndBehaviorRow {
+        behavior: JobEndBehavior::ForceCancel,
+        cancels_queued: true,
+        cancels_in_progress: true,
+        spec: "AMBIG-12",
+    },
+];
+
+/// Does a rollout batch give a waiting target an execution (`rules::rollout_reaches`)?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RolloutReachRow {
+    /// The target's thing is still registered.
+    pub registered: bool,
+    /// The target already had an execution of the job.
+    pub had_execution: bool,
+    /// The batch queues one (and counts it toward `maximumPerMinute`).
+    pub reaches: bool,
+    /// Source.
+    pub spec: &'static str,
+}
+
+/// A rollout reaches a target once, and only while it is a registered thing.
+pub const ROLLOUT_REACH: [RolloutReachRow; 4] = [
+    RolloutReachRow { registered: true, had_execution: false, reaches: true, spec: "T1; §6 Rollout" },
+    // AssociateTargetsWithJob reached it first.
+    RolloutReachRow { registered: true, had_execution: true, reaches: false, spec: "T1; T13" },
+    // A deleted thing is no longer a valid target.
+    RolloutReachRow { registered: false, had_execution: false, reaches: false, spec: "T10" },
+    RolloutReachRow { registered: false, had_execution: true, reaches: false, spec: "T10; T13" },
+];
+
+/// What a status change does to an execution's timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimerRow {
+    /// The new status.
+    pub to: ExecutionStatus,
+    /// From QUEUED.
+    pub from_queued: TimerChange,
+    /// From any other status.
+    pub from_other: TimerChange,
+    /// Source.
+    pub spec: &'static str,
+}
+
+/// Timers on a status change (SPEC T7). A started in-progress timer ends at `now + minutes ×
+/// 60` (never without `inProgressTimeoutInMinutes`); a step timer at `min(now + minutes × 60,
+/// in-progress deadline)`, and `-1` leaves the in-progress deadline (SPEC T7, AMBIG-15).
+pub const TIMER_ON_STATUS: [TimerRow; 8] = [
+    TimerRow {
+        to: E::Queued,
+        from_queued: TimerChange::Stop,
+        from_other: TimerChange::Stop,
+        spec: "SPEC T7 (QUEUED never times out)",
+    },
+    TimerRow {
+        to: E::InProgress,
+        from_queued: TimerChange::Start,
+        from_other: TimerChange::Keep,
+        spec: "SPEC T7",
+    },
+    TimerRow {
+        to: E::Succeeded,
+        from_queued: TimerChange::Stop,
+        from_other: TimerChange::Stop,
+        spec: "SPEC T7",
+    },
+    TimerRow {
+        to: E::Failed,
+        from_queued: TimerChange::Stop,
+        from_other: TimerChange::Stop,
+        spec: "SPEC T7",
+    },
+    TimerRow {
+        to: E::TimedOut,
+        from_queued: TimerChange::Stop,
+        from_other: TimerChange::Stop,
+        spec: "SPEC T7",
+    },
+    TimerRow {
+        to: E::Rejected,
+        from_queued: TimerChange::Stop,
+        from_other: TimerChange::Stop,
+        spec: "SPEC T7",
+    },
+    TimerRow {
+        to: E::Removed,
+        from_queued: TimerChange::Stop,
+        from_other: TimerChange::Stop,
+        spec: "SPEC T7",
+    },
+    TimerRow {
+        to: E::Canceled,
+        from_queued: TimerChange::Stop,
+        from_other: TimerChange::Stop,
+        spec: "SPEC T7",
+    },
+];
