@@ -5,20 +5,17 @@
 
 use std::path::PathBuf;
 
+mod in_process;
+
+use in_process::{Emu, start};
+use iot_jobs_emulator::Config;
 use iot_jobs_emulator::clock::ClockMode;
-use iot_jobs_emulator::{Config, Server};
 use serde_json::{Value, json};
 
 const CONTROL: &str =
     "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iot/aws4_request, SignedHeaders=host, Signature=00";
 const DATA: &str = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iot-jobs-data/aws4_request, SignedHeaders=host, Signature=00";
 const ARN: &str = "arn:aws:iot:us-east-1:123456789012";
-
-struct Emu {
-    server: Server,
-    url: String,
-    http: reqwest::Client,
-}
 
 /// What a request got back: status, `x-amzn-ErrorType`, JSON body (Null when empty).
 #[derive(Debug)]
@@ -41,15 +38,6 @@ impl Got {
     fn message(&self) -> &str {
         self.body["message"].as_str().unwrap_or("")
     }
-}
-
-async fn start(f: impl FnOnce(&mut Config)) -> Emu {
-    let mut config =
-        Config { addr: "127.0.0.1:0".parse().unwrap(), clock: ClockMode::Manual, ..Config::default() };
-    f(&mut config);
-    let server = iot_jobs_emulator::start(config).await.unwrap();
-    let url = format!("http://{}", server.addr);
-    Emu { server, url, http: reqwest::Client::new() }
 }
 
 async fn emu() -> Emu {

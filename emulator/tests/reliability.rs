@@ -8,19 +8,16 @@ mod reliability_common;
 
 use std::time::Duration;
 
+mod in_process;
+
+use in_process::{Emu, start};
+use iot_jobs_emulator::Config;
 use iot_jobs_emulator::clock::ClockMode;
 use iot_jobs_emulator::state::Caps;
-use iot_jobs_emulator::{Config, Server};
 use reliability_common::{ARN, CONTROL, PATIENCE, temp_dir};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-struct Emu {
-    server: Server,
-    url: String,
-    http: reqwest::Client,
-}
 
 #[derive(Debug)]
 struct Got {
@@ -45,15 +42,6 @@ impl Got {
     fn message(&self) -> &str {
         self.body["message"].as_str().unwrap_or("")
     }
-}
-
-async fn start(f: impl FnOnce(&mut Config)) -> Emu {
-    let mut config =
-        Config { addr: "127.0.0.1:0".parse().unwrap(), clock: ClockMode::Manual, ..Config::default() };
-    f(&mut config);
-    let server = iot_jobs_emulator::start(config).await.unwrap();
-    let url = format!("http://{}", server.addr);
-    Emu { server, url, http: reqwest::Client::new() }
 }
 
 impl Emu {

@@ -49,19 +49,13 @@ fn spawn(mut command: Command) -> Emu {
     Emu { child, addr }
 }
 
+/// Free ports, the manual clock, errors only: every child emulator's first arguments.
+const BASE_ARGS: [&str; 8] =
+    ["--addr", "127.0.0.1:0", "--mqtt-addr", "127.0.0.1:0", "--clock", "manual", "--log-level", "error"];
+
 fn emulator(args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
-    c.args([
-        "--addr",
-        "127.0.0.1:0",
-        "--mqtt-addr",
-        "127.0.0.1:0",
-        "--clock",
-        "manual",
-        "--log-level",
-        "error",
-    ])
-    .args(args);
+    c.args(BASE_ARGS).args(args);
     c
 }
 
@@ -169,18 +163,12 @@ fn a_state_file_named_like_a_temporary_file_survives_kills_during_saves() {
 #[test]
 fn stalled_clients_do_not_wedge_the_server_under_a_low_descriptor_limit() {
     let mut sh = Command::new("sh");
-    sh.args(["-c", "ulimit -n 64 && exec \"$0\" \"$@\"", BIN])
-        .args([
-            "--addr",
-            "127.0.0.1:0",
-            "--mqtt-addr",
-            "127.0.0.1:0",
-            "--clock",
-            "manual",
-            "--log-level",
-            "error",
-        ])
-        .args(["--max-connections", "16", "--header-timeout-ms", "500"]);
+    sh.args(["-c", "ulimit -n 64 && exec \"$0\" \"$@\"", BIN]).args(BASE_ARGS).args([
+        "--max-connections",
+        "16",
+        "--header-timeout-ms",
+        "500",
+    ]);
     let e = spawn(sh);
     let mut stalled = Vec::new();
     for i in 0..90 {
