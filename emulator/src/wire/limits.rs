@@ -203,7 +203,9 @@ fn window(w: &MaintenanceWindow) -> Result<(), ApiError> {
     iot_jobs_core::cron::Cron::parse(&w.start_time).map_err(|e| {
         ApiError::invalid(format!("{member} {:?} is not a cron expression {e}", w.start_time))
     })?;
-    range("schedulingConfig.maintenanceWindows.durationInMinutes", w.duration_in_minutes, 1, 1430)
+    // The core's bound (SPEC lim-scheduling).
+    let max = i64::from(iot_jobs_core::config::MaintenanceWindow::MAX_DURATION_MINUTES);
+    range("schedulingConfig.maintenanceWindows.durationInMinutes", w.duration_in_minutes, 1, max)
 }
 
 /// Most maintenance windows kept for a job (the model leaves the list open).
