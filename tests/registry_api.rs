@@ -465,27 +465,51 @@ fn slots_know_when_they_are_empty() {
     assert_eq!((Slots::len(&v), Slots::capacity(&v)), (1, 2));
 }
 
-/// Timers beyond the heap's slots (four here, for six live deadlines): the first one left out is
-/// taken again when it comes due even while the heap still holds a later timer (a timeout at
-/// 15 min fires first, then the start at 20 min, left out, is due), and a left-out timer that went
-/// stale is no error.
-#[test]
-fn timers_left_out_of_a_full_heap_come_back_when_due() {
+mod left_out {
+    use super::{Discard, Fixed, NewJob, Registry, T0, j, t};
     use iot_jobs_core::config::{JobConfig, Schedule};
     use iot_jobs_core::registry::Update;
-    use iot_jobs_core::time::TimeoutMinutes;
-    type Small = Registry<Fixed<4, 4, 4, 1, 64>>;
-    let minutes = |m: u64| T0.saturating_add(m * 60);
-    let scheduled = |r: &mut Small, id: &str, start: u64| {
-        let schedule = Schedule::new(Some(minutes(start)), None).unwrap();
-        let id = j(id);
-        let job = NewJob {
-            config: JobConfig { schedule: Some(schedule), ..JobConfig::default() },
-            ..NewJob::new(&id, TargetSelection::Snapshot)
-        };
-        r.create_job(&job, &[], T0, &mut Discard).unwrap();
-    };
-    let running = |r: &mut Small| {
+    use iot_jobs_core::time::{StepTimeout, TimeoutMinutes};
+    use iot_jobs_core::{ExecutionStatus, JobStatus, Timestamp};
+    use iot_jobs_core::{Policy, TargetSelection};
+
+    /// `J` jobs, four things, `X` executions and as many timer slots.
+    pub type Small<const J: usize, const X: usize> = Registry<Fixed<J, 4, X, 1, 64>>;
+
+    pub fn minutes(m: u64) -> Timestamp {
+        T0.saturating_add(m * 60)
+    }
+
+    /// Jobs with no targets whose scheduled starts are `starts` (id, minutes), created first,
+    /// then [`running`].
+    pub fn with_starts<const J: usize, const X: usize>(starts: &[(&str, u64)]) -> Small<J, X> {
+        let mut r = Registry::new(Fixed, Policy::DEFAULT);
+        for &(id, start) in starts {
+            let schedule = Schedule::new(Some(minutes(start)), None).unwrap();
+            let id = j(id);
+            let job = NewJob {
+                config: JobConfig { schedule: Some(schedule), ..JobConfig::default() },
+                ..NewJob::new(&id, TargetSelection::Snapshot)
+            };
+            r.create_job(&job, &[], T0, &mut Discard).unwrap();
+        }
+        running(&mut r);
+        r
+    }
+
+    pub fn in_progress(step_timeout: Option<u16>) -> Update<'static> {
+        Update {
+            status: ExecutionStatus::InProgress,
+            status_details: None,
+            expected_version: None,
+            execution_number: None,
+            step_timeout: step_timeout.map(|m| StepTimeout::from_wire(m.into(), false).unwrap()),
+        }
+    }
+
+    /// Jobs j1 and j2 on things a and b, with in-progress timeouts at 10, 13 (j1) and 12, 15 (j2)
+    /// minutes.
+    pub fn running<const J: usize, const X: usize>(r: &mut Small<J, X>) {
         for thing in ["a", "b"] {
             r.add_thing(&t(thing)).unwrap();
         }
@@ -498,24 +522,24 @@ fn timers_left_out_of_a_full_heap_come_back_when_due() {
             let job = NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) };
             r.create_job(&job, &[t("a"), t("b")], T0, &mut Discard).unwrap();
         }
-        // Timeouts at 10, 13 (j1) and 12, 15 (j2) minutes.
         for (id, thing, at) in [("j1", "a", 0), ("j1", "b", 3), ("j2", "a", 0), ("j2", "b", 3)] {
-            let u = Update {
-                status: ExecutionStatus::InProgress,
-                status_details: None,
-                expected_version: None,
-                execution_number: None,
-                step_timeout: None,
-            };
-            r.update_execution(&j(id), &t(thing), &u, minutes(at), &mut Discard).unwrap();
+            r.update_execution(&j(id), &t(thing), &in_progress(None), minutes(at), &mut Discard).unwrap();
         }
-    };
-    let status = |r: &Small, id: &str| r.job(&j(id)).unwrap().status();
+    }
 
-    let mut r: Small = Registry::new(Fixed, Policy::DEFAULT);
-    scheduled(&mut r, "j3", 20);
-    scheduled(&mut r, "j4", 25);
-    running(&mut r);
+    pub fn status<const J: usize, const X: usize>(r: &Small<J, X>, id: &str) -> JobStatus {
+        r.job(&j(id)).unwrap().status()
+    }
+}
+
+/// Timers beyond the heap's slots (four here, for six live deadlines): the first one left out is
+/// taken again when it comes due even while the heap still holds a later timer (a timeout at
+/// 15 min fires first, then the start at 20 min, left out, is due), and a left-out timer that went
+/// stale is no error.
+#[test]
+fn timers_left_out_of_a_full_heap_come_back_when_due() {
+    use left_out::{minutes, status, with_starts};
+    let mut r = with_starts::<4, 4>(&[("j3", 20), ("j4", 25)]);
     r.advance(minutes(14), usize::MAX, &mut Discard).unwrap();
     assert_eq!(status(&r, "j3"), JobStatus::Scheduled);
     // The timeout at 15 min is held, the start at 20 min was left out: both fire, in order.
@@ -529,13 +553,49 @@ fn timers_left_out_of_a_full_heap_come_back_when_due() {
     assert_eq!(r.next_deadline(), None);
 
     // The left-out start goes stale (its job is canceled): refilling the heap finds nothing due.
-    let mut r: Small = Registry::new(Fixed, Policy::DEFAULT);
-    scheduled(&mut r, "j3", 20);
-    scheduled(&mut r, "j4", 25);
-    running(&mut r);
+    let mut r = with_starts::<4, 4>(&[("j3", 20), ("j4", 25)]);
     r.cancel_job(&j("j3"), false, None, minutes(5), &mut Discard).unwrap();
     r.cancel_job(&j("j4"), false, None, minutes(5), &mut Discard).unwrap();
     r.advance(minutes(30), usize::MAX, &mut Discard).unwrap();
     assert_eq!((status(&r, "j1"), status(&r, "j2")), (JobStatus::Completed, JobStatus::Completed));
     assert_eq!(r.next_deadline(), None);
+}
+
+/// A timer armed after the heap freed slots can be later than the one left out, and they fire
+/// in deadline order. Five slots for six deadlines: j5's start at 22 min is left out; at 14 min,
+/// with three slots free again, a new job j4 runs on c with a step timeout due at 23 min. Once
+/// the held timers before 22 min have fired, an advance to 23 min fires j5's start before j4's
+/// timeout.
+#[test]
+fn a_left_out_timer_fires_before_a_later_one_armed_into_freed_slots() {
+    use left_out::{in_progress, minutes, status, with_starts};
+    let mut r = with_starts::<5, 5>(&[("j3", 20), ("j5", 22)]);
+    r.advance(minutes(14), usize::MAX, &mut Discard).unwrap();
+    let (j4, c) = (j("j4"), t("c"));
+    r.add_thing(&c).unwrap();
+    r.create_job(
+        &NewJob::new(&j4, TargetSelection::Snapshot),
+        std::slice::from_ref(&c),
+        minutes(14),
+        &mut Discard,
+    )
+    .unwrap();
+    r.update_execution(&j4, &c, &in_progress(Some(9)), minutes(14), &mut Discard).unwrap();
+    // Up to 21 min the held timers at 15 and 20 min fire; j5's start is not due yet.
+    r.advance(minutes(21), usize::MAX, &mut Discard).unwrap();
+    assert_eq!(status(&r, "j3"), JobStatus::Completed);
+    // Only the later timer is held now; the left-out one, due first, still fires first.
+    let mut events: heapless::Deque<Event, 16> = heapless::Deque::new();
+    r.advance(minutes(23), usize::MAX, &mut events).unwrap();
+    let order: Vec<String> = events
+        .iter()
+        .filter_map(|e| {
+            if let Event::Job { job, event } = e {
+                return Some(format!("{} {event:?}", job.as_str()));
+            }
+            let Event::Execution { job, thing, event, .. } = e else { return None };
+            Some(format!("{}/{} {event:?}", job.as_str(), thing.as_str()))
+        })
+        .collect();
+    assert_eq!(order, ["j5 Completed", "j4/c TimedOut", "j4 Completed"]);
 }
