@@ -31,7 +31,7 @@ use iot_jobs_core::registry::{Event, EventSink, ExecutionView, Fixed, NewJob, Re
 use iot_jobs_core::topic::{JobSelector, Reply, ThingNameRef, Topic};
 use iot_jobs_core::wire::{
     DescribeRequest, ErrorResponse, ExecutionResponse, JobDocument, JobExecution, JobExecutionState,
-    NextJobExecutionChanged, StartNextRequest, StatusDetailsBuf, UpdateRequest, UpdateResponse,
+    NextJobExecutionChanged, StartNextRequest, UpdateRequest, UpdateResponse,
 };
 use iot_jobs_core::{
     ExecutionStatus, JobId, Plane, Policy, Rejection, StatusDetails, TargetSelection, ThingName, Timestamp,
@@ -102,7 +102,7 @@ impl Cloud {
             // StartNextPendingJobExecution.
             Topic::StartNext { reply: None, .. } => {
                 let request = StartNextRequest::parse(payload, &mut scratch).unwrap();
-                let details = request.status_details.as_ref().map(|d| d.as_status_details());
+                let details = request.status_details.as_ref();
                 let token = request.client_token;
                 let answer = self
                     .registry
@@ -139,7 +139,7 @@ impl Cloud {
                 let request = UpdateRequest::parse(payload, &mut scratch).unwrap();
                 let update = Update {
                     status: request.status,
-                    status_details: request.status_details.as_ref().map(|d| d.as_status_details()),
+                    status_details: request.status_details.as_ref(),
                     expected_version: request.expected_version,
                     execution_number: request.execution_number,
                     step_timeout: request.step_timeout,
@@ -236,7 +236,7 @@ impl Cloud {
             thing_name: Some(x.thing_name().as_str()),
             job_document: doc.filter(|_| document).map(|d| JobDocument::new(d).unwrap()),
             status: x.status(),
-            status_details: (!pairs.is_empty()).then(|| StatusDetailsBuf::new(&pairs).unwrap()),
+            status_details: (!pairs.is_empty()).then(|| StatusDetails::new(&pairs).unwrap()),
             queued_at: x.queued_at(),
             started_at: x.started_at(),
             last_updated_at: x.last_updated_at(),
@@ -303,7 +303,7 @@ impl Device {
                     // Tell the service the work has started.
                     let details = [("step", "started")];
                     self.agent
-                        .report(ExecutionStatus::InProgress, Some(StatusDetails::new(&details).unwrap()))
+                        .report(ExecutionStatus::InProgress, Some(&StatusDetails::new(&details).unwrap()))
                         .unwrap();
                 }
                 AgentEvent::Finished { job_id, status, .. } => {
@@ -328,7 +328,7 @@ impl Device {
         let job = self.running.take().expect("a job is running");
         println!("\n# device: the app finishes {job}: {status}");
         let details = [("step", "done")];
-        self.agent.report(status, Some(StatusDetails::new(&details).unwrap())).unwrap();
+        self.agent.report(status, Some(&StatusDetails::new(&details).unwrap())).unwrap();
     }
 }
 

@@ -30,7 +30,7 @@ pub const MAX_ENCODED_LEN: usize =
 
 /// The encoded size of `details`, in bytes.
 #[must_use]
-pub fn encoded_len(details: StatusDetails<'_>) -> usize {
+pub fn encoded_len(details: &StatusDetails<'_>) -> usize {
     details.pairs().iter().fold(0_usize, |n, (k, v)| {
         n.saturating_add(PAIR_OVERHEAD).saturating_add(k.len()).saturating_add(v.len())
     })
@@ -71,7 +71,7 @@ impl core::error::Error for DetailsError {}
 /// Somewhere an encoded statusDetails map is kept.
 pub trait DetailsStore {
     /// Replaces the stored map with `details`. On an error the store is unchanged.
-    fn store(&mut self, details: StatusDetails<'_>) -> Result<(), DetailsError>;
+    fn store(&mut self, details: &StatusDetails<'_>) -> Result<(), DetailsError>;
 
     /// Appends one pair to the stored map, for readers that receive a map pair by pair (a
     /// snapshot). The caller checks the whole map afterwards (see [`StatusDetails::new`]). On
@@ -94,7 +94,7 @@ pub trait DetailsStore {
 
 /// Writes the encoding of `details` through `put`, which appends bytes. `len` is
 /// [`encoded_len`], checked by the caller against its room first.
-fn encode(details: StatusDetails<'_>, mut put: impl FnMut(&[u8])) {
+fn encode(details: &StatusDetails<'_>, mut put: impl FnMut(&[u8])) {
     for (k, v) in details.pairs() {
         // SPEC R14: keys are at most 128 bytes, values at most 3,072 (validated by StatusDetails),
         // so both lengths fit their fields.
@@ -133,7 +133,7 @@ impl<const B: usize> DetailsBuf<B> {
     }
 
     /// `details`, stored.
-    pub fn from_details(details: StatusDetails<'_>) -> Result<Self, DetailsError> {
+    pub fn from_details(details: &StatusDetails<'_>) -> Result<Self, DetailsError> {
         let mut buf = Self::new();
         buf.store(details)?;
         Ok(buf)
@@ -141,7 +141,7 @@ impl<const B: usize> DetailsBuf<B> {
 }
 
 impl<const B: usize> DetailsStore for DetailsBuf<B> {
-    fn store(&mut self, details: StatusDetails<'_>) -> Result<(), DetailsError> {
+    fn store(&mut self, details: &StatusDetails<'_>) -> Result<(), DetailsError> {
         let len = encoded_len(details);
         if len > B {
             return Err(DetailsError::TooLarge { len, capacity: B });
@@ -173,7 +173,7 @@ impl<const B: usize> DetailsStore for DetailsBuf<B> {
 
 #[cfg(feature = "alloc")]
 impl DetailsStore for alloc::vec::Vec<u8> {
-    fn store(&mut self, details: StatusDetails<'_>) -> Result<(), DetailsError> {
+    fn store(&mut self, details: &StatusDetails<'_>) -> Result<(), DetailsError> {
         let len = encoded_len(details);
         let mut out = alloc::vec::Vec::new();
         out.try_reserve_exact(len).map_err(|_| DetailsError::OutOfMemory { len })?;
@@ -242,9 +242,9 @@ mod tests {
         let (keys, value) = worst();
         let pairs: Vec<(&str, &str)> = keys.iter().map(|k| (k.as_str(), value.as_str())).collect();
         let details = StatusDetails::new(&pairs).unwrap();
-        assert_eq!(encoded_len(details), MAX_ENCODED_LEN);
+        assert_eq!(encoded_len(&details), MAX_ENCODED_LEN);
         assert_eq!(MAX_ENCODED_LEN, 32_030);
-        let buf = std::boxed::Box::new(DetailsBuf::<MAX_ENCODED_LEN>::from_details(details).unwrap());
+        let buf = std::boxed::Box::new(DetailsBuf::<MAX_ENCODED_LEN>::from_details(&details).unwrap());
         assert_eq!(buf.pairs().collect::<Vec<_>>(), pairs);
         assert_eq!(buf.encoded().len(), MAX_ENCODED_LEN);
     }
@@ -255,20 +255,20 @@ mod tests {
         let value = "𝄞".repeat(512);
         let pairs = [("k", value.as_str())];
         let details = StatusDetails::new(&pairs).unwrap();
-        assert_eq!(encoded_len(details), 3 + 1 + 2048);
-        assert!(encoded_len(details) < PAIR_OVERHEAD + 1 + MAX_VALUE_BYTES);
+        assert_eq!(encoded_len(&details), 3 + 1 + 2048);
+        assert!(encoded_len(&details) < PAIR_OVERHEAD + 1 + MAX_VALUE_BYTES);
     }
 
     #[test]
     fn a_small_store_refuses_what_does_not_fit_and_keeps_its_map() {
-        let mut buf = DetailsBuf::<16>::from_details(StatusDetails::new(&[("a", "b")]).unwrap()).unwrap();
+        let mut buf = DetailsBuf::<16>::from_details(&StatusDetails::new(&[("a", "b")]).unwrap()).unwrap();
         let big = [("key", "01234567890")];
-        let e = buf.store(StatusDetails::new(&big).unwrap()).unwrap_err();
+        let e = buf.store(&StatusDetails::new(&big).unwrap()).unwrap_err();
         assert_eq!(e, DetailsError::TooLarge { len: 16 + 1, capacity: 16 });
         assert_eq!(buf.pairs().collect::<Vec<_>>(), [("a", "b")]);
         // Exactly full fits.
         let exact = [("key", "0123456789")];
-        buf.store(StatusDetails::new(&exact).unwrap()).unwrap();
+        buf.store(&StatusDetails::new(&exact).unwrap()).unwrap();
         assert_eq!(buf.encoded().len(), 16);
         assert_eq!(buf.pairs().collect::<Vec<_>>(), exact);
     }
@@ -277,9 +277,9 @@ mod tests {
     fn storing_replaces_and_the_empty_map_is_empty() {
         let mut buf = DetailsBuf::<64>::new();
         assert!(buf.is_empty());
-        buf.store(StatusDetails::new(&[("a", "1"), ("b", "2")]).unwrap()).unwrap();
+        buf.store(&StatusDetails::new(&[("a", "1"), ("b", "2")]).unwrap()).unwrap();
         assert_eq!(buf.pairs().collect::<Vec<_>>(), [("a", "1"), ("b", "2")]);
-        buf.store(StatusDetails::EMPTY).unwrap();
+        buf.store(&StatusDetails::EMPTY).unwrap();
         assert!(buf.is_empty());
         assert_eq!(buf.pairs().next(), None);
     }
@@ -318,7 +318,7 @@ mod tests {
         let (keys, value) = worst();
         let pairs: Vec<(&str, &str)> = keys.iter().map(|k| (k.as_str(), value.as_str())).collect();
         let mut heap: Vec<u8> = Vec::new();
-        heap.store(StatusDetails::new(&pairs).unwrap()).unwrap();
+        heap.store(&StatusDetails::new(&pairs).unwrap()).unwrap();
         assert_eq!(heap.capacity(), MAX_ENCODED_LEN);
         assert_eq!(DetailsStore::pairs(&heap).collect::<Vec<_>>(), pairs);
     }

@@ -341,14 +341,16 @@ pub fn check_details_value(value: &str) -> Result<(), FieldError> {
     check_text(value, Field::StatusDetailsValue, StatusDetails::MAX_VALUE_LEN)
 }
 
-/// A validated, borrowed `statusDetails` map (SPEC R14): at most 10 pairs, unique keys, each
-/// key and value valid.
+/// A validated `statusDetails` map (SPEC R14): at most 10 pairs, unique keys, each key and value
+/// valid. It holds the pairs by value (the strings stay borrowed), so a parsed message and a
+/// caller's own pairs are the same type; it is never larger than ten pairs of references.
 ///
 /// The pairs keep the caller's order. A write that carries statusDetails replaces the stored
-/// map under the default policy ([`crate::DetailsWrite`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// map under the default policy ([`crate::DetailsWrite`]). The registry and the rules take it by
+/// reference.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct StatusDetails<'a>(&'a [(&'a str, &'a str)]);
+pub struct StatusDetails<'a>(heapless::Vec<(&'a str, &'a str), { StatusDetails::MAX_PAIRS }>);
 
 impl<'a> StatusDetails<'a> {
     /// Most pairs in one map (SPEC R14, AMBIG-16).
@@ -358,16 +360,14 @@ impl<'a> StatusDetails<'a> {
     /// Longest value, in UTF-16 code units.
     pub const MAX_VALUE_LEN: usize = 1024;
     /// The map with no pairs.
-    pub const EMPTY: StatusDetails<'static> = StatusDetails(&[]);
+    pub const EMPTY: StatusDetails<'static> = StatusDetails(heapless::Vec::new());
 
-    /// Validates every pair, the pair count and key uniqueness (SPEC R14).
-    pub fn new(pairs: &'a [(&'a str, &'a str)]) -> Result<Self, FieldError> {
-        if pairs.len() > Self::MAX_PAIRS {
-            return Err(FieldError::new(
-                Field::StatusDetails,
-                Violation::TooManyPairs { max: Self::MAX_PAIRS, len: pairs.len() },
-            ));
-        }
+    /// Validates every pair, the pair count and key uniqueness (SPEC R14), and copies the pairs.
+    pub fn new(pairs: &[(&'a str, &'a str)]) -> Result<Self, FieldError> {
+        let too_many = |len| {
+            FieldError::new(Field::StatusDetails, Violation::TooManyPairs { max: Self::MAX_PAIRS, len })
+        };
+        let held = heapless::Vec::from_slice(pairs).map_err(|_| too_many(pairs.len()))?;
         for (i, (k, v)) in pairs.iter().enumerate() {
             check_details_key(k)?;
             check_details_value(v)?;
@@ -375,30 +375,30 @@ impl<'a> StatusDetails<'a> {
                 return Err(FieldError::new(Field::StatusDetails, Violation::DuplicateKey { position: i }));
             }
         }
-        Ok(Self(pairs))
+        Ok(Self(held))
     }
 
     /// The pairs, in the caller's order.
     #[must_use]
-    pub const fn pairs(self) -> &'a [(&'a str, &'a str)] {
-        self.0
+    pub fn pairs(&self) -> &[(&'a str, &'a str)] {
+        &self.0
     }
 
     /// The value of `key`, if present.
     #[must_use]
-    pub fn get(self, key: &str) -> Option<&'a str> {
+    pub fn get(&self, key: &str) -> Option<&'a str> {
         self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
     }
 
     /// Number of pairs.
     #[must_use]
-    pub const fn len(self) -> usize {
+    pub fn len(&self) -> usize {
         self.0.len()
     }
 
     /// True when the map has no pairs.
     #[must_use]
-    pub const fn is_empty(self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 }

@@ -20,7 +20,7 @@ use iot_jobs_core::registry::{Event, EventSink, ExecutionView, Fixed, NewJob, Re
 use iot_jobs_core::topic::{JobSelector, Reply, Topic};
 use iot_jobs_core::wire::{
     DescribeRequest, ErrorResponse, ExecutionResponse, JobDocument, JobExecution, JobExecutionState,
-    NextJobExecutionChanged, StartNextRequest, StatusDetailsBuf, UpdateRequest, UpdateResponse,
+    NextJobExecutionChanged, StartNextRequest, UpdateRequest, UpdateResponse,
 };
 use iot_jobs_core::{
     ErrorCode, ExecutionNumber, ExecutionStatus, JobId, NamespaceId, Plane, Policy, Rejection, StatusDetails,
@@ -111,7 +111,7 @@ impl Service {
             thing_name: Some(x.thing_name().as_str()),
             job_document: doc.map(|d| JobDocument::new(d.as_bytes()).unwrap()),
             status: x.status(),
-            status_details: (!pairs.is_empty()).then(|| StatusDetailsBuf::new(&pairs).unwrap()),
+            status_details: (!pairs.is_empty()).then(|| StatusDetails::new(&pairs).unwrap()),
             queued_at: x.queued_at(),
             started_at: x.started_at(),
             last_updated_at: x.last_updated_at(),
@@ -165,7 +165,7 @@ impl Service {
         let (reply_topic, result): (Topic<'_>, Result<Vec<u8>, Vec<u8>>) = match topic {
             Topic::StartNext { thing, reply: None } => {
                 let req = StartNextRequest::parse(t.payload, &mut scratch).unwrap();
-                let details = req.status_details.as_ref().map(|d| d.as_status_details());
+                let details = req.status_details.as_ref();
                 let result = match self.reg.start_next(&name, details, req.step_timeout, now, &mut self.sink)
                 {
                     Ok(h) => Ok(self.execution_response(
@@ -196,7 +196,7 @@ impl Service {
                 let req = UpdateRequest::parse(t.payload, &mut scratch).unwrap();
                 let update = Update {
                     status: req.status,
-                    status_details: req.status_details.as_ref().map(|d| d.as_status_details()),
+                    status_details: req.status_details.as_ref(),
                     expected_version: req.expected_version,
                     execution_number: req.execution_number,
                     step_timeout: req.step_timeout,
@@ -485,7 +485,7 @@ impl<const DOC: usize> Harness<DOC> {
 
     fn report(&mut self, status: ExecutionStatus, details: &[(&str, &str)]) {
         let details = (!details.is_empty()).then(|| StatusDetails::new(details).unwrap());
-        self.agent.report(status, details).unwrap();
+        self.agent.report(status, details.as_ref()).unwrap();
         self.pump();
     }
 
@@ -617,12 +617,12 @@ fn normal_run_two_jobs_in_order() {
 #[test]
 fn progress_reports_made_while_one_is_in_flight_are_sent_in_turn() {
     let mut h = running(&["job-a"]);
-    h.agent.report(IN_PROGRESS, Some(StatusDetails::new(&[("pct", "10")]).unwrap())).unwrap();
+    h.agent.report(IN_PROGRESS, Some(&StatusDetails::new(&[("pct", "10")]).unwrap())).unwrap();
     let first = h.transmit();
     assert_eq!(first.len(), 1);
     // Two more reports while the first is unanswered: the newer progress replaces the older,
     // and the final one keeps the details of the report it replaced.
-    h.agent.report(IN_PROGRESS, Some(StatusDetails::new(&[("pct", "50")]).unwrap())).unwrap();
+    h.agent.report(IN_PROGRESS, Some(&StatusDetails::new(&[("pct", "50")]).unwrap())).unwrap();
     h.agent.report(SUCCEEDED, None).unwrap();
     assert!(h.transmit().is_empty(), "one request at a time");
     assert_eq!(h.agent.report(IN_PROGRESS, None), Err(AgentError::Finishing));
@@ -1096,7 +1096,7 @@ fn report_is_checked() {
     let long = "x".repeat(400);
     let pairs = [("a", long.as_str()), ("b", long.as_str())];
     assert_eq!(
-        h.agent.report(IN_PROGRESS, Some(StatusDetails::new(&pairs).unwrap())),
+        h.agent.report(IN_PROGRESS, Some(&StatusDetails::new(&pairs).unwrap())),
         Err(AgentError::DetailsTooLarge { len: 808, capacity: MAX_DETAILS_BYTES })
     );
     assert!(h.transmit().is_empty());
@@ -1143,7 +1143,7 @@ fn the_largest_publish_fits_max_transmit_len() {
     let keys: Vec<String> = (0..10).map(|i| format!("k{i}")).collect();
     let value = "\"\\".repeat((MAX_DETAILS_BYTES / 10 - 5) / 2);
     let pairs: Vec<(&str, &str)> = keys.iter().map(|k| (k.as_str(), value.as_str())).collect();
-    agent.report(SUCCEEDED, Some(StatusDetails::new(&pairs).unwrap())).unwrap();
+    agent.report(SUCCEEDED, Some(&StatusDetails::new(&pairs).unwrap())).unwrap();
     let t = agent.poll_transmit(T0, &mut buf).unwrap();
     let len = t.topic.len() + t.payload.len();
     assert!(len <= MAX_TRANSMIT_LEN, "{len} > {MAX_TRANSMIT_LEN}");

@@ -806,7 +806,7 @@ fn details_write_every_overlap_and_size() {
                         assert_eq!(rule(key), KeyAfter::UpdateValue);
                         want.push((k, "new"));
                     }
-                    let got = rules::merge_details(stored.iter().copied(), details, &policy);
+                    let got = rules::merge_details(stored.iter().copied(), &details, &policy);
                     if want.len() <= table::DETAILS_MAX_PAIRS {
                         assert_eq!(got.unwrap().to_vec(), want, "{write:?} {s} {u} {o}");
                     } else {

@@ -170,10 +170,10 @@ fn lookups_in_a_crowded_index() {
     crowded(Fixed::<3, 3, 9, 1, 29> {});
 }
 
-fn update(
+fn update<'a>(
     status: ExecutionStatus,
-    details: Option<iot_jobs_core::StatusDetails<'_>>,
-) -> iot_jobs_core::registry::Update<'_> {
+    details: Option<&'a iot_jobs_core::StatusDetails<'a>>,
+) -> iot_jobs_core::registry::Update<'a> {
     iot_jobs_core::registry::Update {
         status,
         status_details: details,
@@ -266,17 +266,21 @@ fn status_details_slots_are_given_back() {
     r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &[t("a"), t("b")], T0, &mut sink).unwrap();
     let pairs = [("k", "v")];
     let d = || Some(iot_jobs_core::StatusDetails::new(&pairs).unwrap());
-    r.update_execution(&id, &t("a"), &update(ExecutionStatus::InProgress, d()), T0, &mut sink).unwrap();
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::InProgress, d().as_ref()), T0, &mut sink)
+        .unwrap();
     assert_eq!(r.usage().details, 1);
     // An empty map replaces (R14) and frees the slot for b.
     let empty = Some(iot_jobs_core::StatusDetails::EMPTY);
-    r.update_execution(&id, &t("a"), &update(ExecutionStatus::InProgress, empty), T0, &mut sink).unwrap();
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::InProgress, empty.as_ref()), T0, &mut sink)
+        .unwrap();
     assert_eq!(r.usage().details, 0);
-    r.update_execution(&id, &t("b"), &update(ExecutionStatus::InProgress, d()), T0, &mut sink).unwrap();
+    r.update_execution(&id, &t("b"), &update(ExecutionStatus::InProgress, d().as_ref()), T0, &mut sink)
+        .unwrap();
     // Deleting b's execution frees its slot too.
     r.delete_execution(&id, &t("b"), iot_jobs_core::ExecutionNumber::FIRST, true, T0, &mut sink).unwrap();
     assert_eq!(r.usage().details, 0);
-    r.update_execution(&id, &t("a"), &update(ExecutionStatus::InProgress, d()), T0, &mut sink).unwrap();
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::InProgress, d().as_ref()), T0, &mut sink)
+        .unwrap();
 }
 
 #[test]

@@ -91,7 +91,7 @@ fn main() {
             if let Some(status) = report {
                 let details = [("by", "iot-jobs-core agent")];
                 agent
-                    .report(status, Some(StatusDetails::new(&details).unwrap()))
+                    .report(status, Some(&StatusDetails::new(&details).unwrap()))
                     .expect("a job to report on");
             }
         }

@@ -91,7 +91,7 @@ pub fn exercise(input: &[u8], topics: &[u8], ops: &[u8; 64]) {
             }
             3 => {
                 let status = pick(&ExecutionStatus::ALL, arg, ExecutionStatus::InProgress);
-                keep(agent.report(status, details.filter(|_| arg & 8 == 8)));
+                keep(agent.report(status, details.as_ref().filter(|_| arg & 8 == 8)));
             }
             4 => {
                 keep(agent.poll_timeout());

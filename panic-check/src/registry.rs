@@ -51,12 +51,12 @@ pub fn exercise(b: &[u8; 1024]) {
     let number = ExecutionNumber::new(u64::from(b[27])).ok();
     let step = StepTimeout::from_wire(i64::from(i16::from_le_bytes([b[28], b[29]])), true).ok();
     keep(
-        r.start_next(&thing, details, step, now, &mut q)
+        r.start_next(&thing, details.as_ref(), step, now, &mut q)
             .map(|h| h.map(|h| r.execution(h).map(|v| v.version()))),
     );
     let update = Update {
         status,
-        status_details: details,
+        status_details: details.as_ref(),
         expected_version: expected,
         execution_number: number,
         step_timeout: step,
@@ -71,7 +71,7 @@ pub fn exercise(b: &[u8; 1024]) {
     let cursor = Some(Cursor::from_parts(u32::from(b[30]), u32::from(b[31])));
     keep(r.list_for_job(&job, Some(status), cursor, usize::from(b[80]), |v| keep(v.started_at())));
     keep(r.list_for_thing(&thing, None, None, usize::from(b[81]), |v| keep(v.last_updated_at())));
-    keep(r.cancel_execution(&job, &thing, b[82] & 1 == 1, expected, details, now, &mut q));
+    keep(r.cancel_execution(&job, &thing, b[82] & 1 == 1, expected, details.as_ref(), now, &mut q));
     let reason = ReasonCode::new(text(&b[84..92])).ok();
     keep(r.cancel_job(&job, b[83] & 1 == 1, reason.as_ref(), now, &mut q));
     keep(r.delete_execution(

@@ -4,12 +4,12 @@ use core::fmt::Write as _;
 use core::hint::black_box;
 
 use iot_jobs_core::error::{ErrorCode, ExecutionState};
-use iot_jobs_core::id::VersionNumber;
+use iot_jobs_core::id::{StatusDetails, VersionNumber};
 use iot_jobs_core::status::ExecutionStatus;
 use iot_jobs_core::wire::{
     DescribeRequest, ErrorResponse, ExecutionResponse, Flavor, GetPendingRequest, GetPendingResponse,
     JobDocument, JobExecutionState, JobExecutionsChanged, NextJobExecutionChanged, StartNextRequest,
-    StatusDetailsBuf, UpdateRequest, UpdateResponse, WireError,
+    UpdateRequest, UpdateResponse, WireError,
 };
 
 use crate::Fmt;
@@ -69,9 +69,9 @@ pub fn exercise(input: &[u8], scratch: &mut [u8], out: &mut [u8]) {
     let (key, value) = text.split_at_checked(text.len() / 2).unwrap_or(("k", "v"));
     let pairs = [(key, value), (value, key)];
     let n = usize::from(input.first().copied().unwrap_or(0) % 3);
-    let details = StatusDetailsBuf::new(pairs.get(..n).unwrap_or_default());
+    let details = StatusDetails::new(pairs.get(..n).unwrap_or_default());
     if let Ok(d) = &details {
-        black_box((d.as_status_details().get("k"), d.pairs().len()));
+        black_box((d.get("k"), d.pairs().len()));
     }
     let document = JobDocument::new(input);
     match document {

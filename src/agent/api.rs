@@ -212,7 +212,7 @@ impl<const DOC: usize> Agent<DOC> {
     pub fn report(
         &mut self,
         status: ExecutionStatus,
-        details: Option<StatusDetails<'_>>,
+        details: Option<&StatusDetails<'_>>,
     ) -> Result<(), AgentError> {
         let core = &mut self.core;
         let job = core.job.as_mut().filter(|j| j.claimed()).ok_or(AgentError::NoJob)?;

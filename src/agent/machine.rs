@@ -433,14 +433,7 @@ impl<const DOC: usize> Core<DOC> {
             // SPEC 4.3 UpdateJobExecution: expectedVersion (R13), executionNumber (§8), and the
             // new state in the reply.
             Request::Update(report) => {
-                let pairs = report.details.as_ref().map(kept_pairs);
-                let status_details = match &pairs {
-                    Some(pairs) => Some(
-                        StatusDetailsBuf::new(pairs)
-                            .map_err(|e| AgentError::Malformed(WireError::Field(e)))?,
-                    ),
-                    None => None,
-                };
+                let status_details = report.details.as_ref().map(kept_details).transpose()?;
                 let job = job.ok_or(AgentError::NoJob)?;
                 UpdateRequest {
                     status: report.status,

@@ -101,6 +101,7 @@ use core::fmt;
 
 use crate::details::{DetailsBuf, DetailsError, DetailsStore};
 use crate::error::ErrorCode;
+use crate::field::{Field, FieldError, Violation};
 use crate::id::{
     ExecutionNumber, JobId, NamespaceId, StatusDetails, StepTimeout, ThingName, Timestamp, VersionNumber,
 };
@@ -108,7 +109,7 @@ use crate::status::ExecutionStatus;
 use crate::topic::{JobIdRef, JobSelector, NamespaceIdRef, Reply, ThingNameRef, Topic, TopicError};
 use crate::wire::{
     DescribeRequest, ErrorResponse, ExecutionResponse, JobExecution, NextJobExecutionChanged,
-    StartNextRequest, StatusDetailsBuf, UpdateRequest, UpdateResponse, WireError,
+    StartNextRequest, UpdateRequest, UpdateResponse, WireError,
 };
 
 /// Most bytes of the statusDetails of one report the agent keeps until it is sent: each pair
@@ -447,23 +448,27 @@ impl core::error::Error for AgentError {}
 type Details = DetailsBuf<MAX_DETAILS_BYTES>;
 
 /// `details`, kept; too large for the agent: [`AgentError::DetailsTooLarge`].
-fn keep_details(details: StatusDetails<'_>) -> Result<Details, AgentError> {
+fn keep_details(details: &StatusDetails<'_>) -> Result<Details, AgentError> {
     Details::from_details(details).map_err(|e| match e {
         DetailsError::TooLarge { len, capacity } => AgentError::DetailsTooLarge { len, capacity },
         DetailsError::OutOfMemory { len } => AgentError::DetailsTooLarge { len, capacity: MAX_DETAILS_BYTES },
     })
 }
 
-/// The pairs of a kept map, at most [`StatusDetails::MAX_PAIRS`].
-fn kept_pairs(details: &Details) -> heapless::Vec<(&str, &str), { StatusDetails::MAX_PAIRS }> {
-    // Not `collect`: heapless's `FromIterator` panics when the iterator overflows the vector.
-    let mut pairs = heapless::Vec::new();
+/// A kept map as the map to send. Its pairs were checked when it was kept; a map that holds
+/// more than [`StatusDetails::MAX_PAIRS`] is refused, never cut.
+fn kept_details(details: &Details) -> Result<StatusDetails<'_>, AgentError> {
+    let malformed = |e| AgentError::Malformed(WireError::Field(e));
+    let mut pairs: heapless::Vec<(&str, &str), { StatusDetails::MAX_PAIRS }> = heapless::Vec::new();
     for pair in details.pairs() {
-        if pairs.push(pair).is_err() {
-            break;
-        }
+        // Not `collect`: heapless's `FromIterator` panics when the iterator overflows the vector.
+        pairs.push(pair).map_err(|_| {
+            let too_many =
+                Violation::TooManyPairs { max: StatusDetails::MAX_PAIRS, len: details.pairs().count() };
+            malformed(FieldError::new(Field::StatusDetails, too_many))
+        })?;
     }
-    pairs
+    StatusDetails::new(&pairs).map_err(malformed)
 }
 
 /// A report of the application, to be sent as an UpdateJobExecution.

@@ -45,14 +45,14 @@ impl<S: Storage> Registry<S> {
 
     /// The stored map after a write of `new` (R14), encoded in the host's store; checked before
     /// anything changes. `None`: no map.
-    fn details_after(&self, x: ExecIx, new: StatusDetails<'_>) -> Result<Option<S::DetailsMap>, Rejection> {
+    fn details_after(&self, x: ExecIx, new: &StatusDetails<'_>) -> Result<Option<S::DetailsMap>, Rejection> {
         let pairs = rules::merge_details(Pairs::new(self.details_of(x)), new, &self.policy)?;
         if pairs.is_empty() {
             return Ok(None);
         }
         let merged = StatusDetails::new(&pairs).map_err(Rejection::InvalidField)?;
         let mut map = S::DetailsMap::default();
-        map.store(merged).map_err(refusal)?;
+        map.store(&merged).map_err(refusal)?;
         Ok(Some(map))
     }
 
@@ -61,7 +61,7 @@ impl<S: Storage> Registry<S> {
     pub(super) fn prepare_details(
         &self,
         x: ExecIx,
-        details: Option<StatusDetails<'_>>,
+        details: Option<&StatusDetails<'_>>,
     ) -> Result<Option<Option<S::DetailsMap>>, Rejection> {
         let Some(details) = details else { return Ok(None) };
         let after = self.details_after(x, details)?;

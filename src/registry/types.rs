@@ -184,7 +184,7 @@ pub struct Update<'a> {
     /// `status`.
     pub status: ExecutionStatus,
     /// `statusDetails`, if given.
-    pub status_details: Option<StatusDetails<'a>>,
+    pub status_details: Option<&'a StatusDetails<'a>>,
     /// `expectedVersion`, if given.
     pub expected_version: Option<VersionNumber>,
     /// `executionNumber`, if given; otherwise the latest execution.

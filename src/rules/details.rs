@@ -20,7 +20,7 @@ pub type DetailsPairs<'a> = heapless::Vec<(&'a str, &'a str), { StatusDetails::M
 /// would hold more than 10 pairs (SPEC R14, AMBIG-16: still at most 10).
 pub fn merge_details<'a, I>(
     existing: I,
-    update: StatusDetails<'a>,
+    update: &StatusDetails<'a>,
     policy: &Policy,
 ) -> Result<DetailsPairs<'a>, Rejection>
 where

@@ -11,37 +11,6 @@ use super::{
     required,
 };
 
-/// A validated `statusDetails` map held by value: up to ten borrowed pairs (SPEC R14).
-///
-/// Built by parsing or by [`new`](Self::new), which apply [`StatusDetails::new`]'s checks (key
-/// pattern and length, value length and characters, pair count, unique keys). View it as a
-/// [`StatusDetails`] with [`as_status_details`](Self::as_status_details).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct StatusDetailsBuf<'a>(heapless::Vec<(&'a str, &'a str), PAIRS>);
-
-impl<'a> StatusDetailsBuf<'a> {
-    /// Validates `pairs` (SPEC R14) and copies them (the strings stay borrowed).
-    pub fn new(pairs: &[(&'a str, &'a str)]) -> Result<Self, FieldError> {
-        StatusDetails::new(pairs)?;
-        heapless::Vec::from_slice(pairs).map(Self).map_err(|_| too_many_pairs(pairs.len()))
-    }
-
-    /// The map as the crate's validated view. (This re-runs the bounded checks of
-    /// [`StatusDetails::new`], which has no unchecked constructor.)
-    #[must_use]
-    pub fn as_status_details(&self) -> StatusDetails<'_> {
-        // Cannot fail: `self` holds only pairs that passed this same check.
-        StatusDetails::new(&self.0).unwrap_or(StatusDetails::EMPTY)
-    }
-
-    /// The pairs, in wire order.
-    #[must_use]
-    pub fn pairs(&self) -> &[(&'a str, &'a str)] {
-        &self.0
-    }
-}
-
 fn too_many_pairs(len: usize) -> FieldError {
     FieldError { field: Field::StatusDetails, violation: Violation::TooManyPairs { max: PAIRS, len } }
 }
@@ -220,7 +189,7 @@ pub struct JobExecutionState<'a> {
     /// `status`.
     pub status: ExecutionStatus,
     /// `statusDetails`.
-    pub status_details: Option<StatusDetailsBuf<'a>>,
+    pub status_details: Option<StatusDetails<'a>>,
     /// `versionNumber`.
     pub version_number: VersionNumber,
 }
@@ -277,7 +246,7 @@ pub struct JobExecution<'a> {
     /// `status`: any of the eight statuses.
     pub status: ExecutionStatus,
     /// `statusDetails`.
-    pub status_details: Option<StatusDetailsBuf<'a>>,
+    pub status_details: Option<StatusDetails<'a>>,
     /// `queuedAt`.
     pub queued_at: Timestamp,
     /// `startedAt`: absent while QUEUED.
@@ -367,7 +336,7 @@ impl<'a> JobExecution<'a> {
 /// Writes `"statusDetails":{…}` if present.
 pub(super) fn write_details(
     w: &mut Writer<'_>,
-    details: Option<&StatusDetailsBuf<'_>>,
+    details: Option<&StatusDetails<'_>>,
 ) -> Result<(), WireError> {
     if let Some(details) = details {
         w.key("statusDetails")?;
@@ -424,8 +393,8 @@ impl<'a> Parser<'a> {
 
     /// `statusDetails`: an object of string values, validated as a whole (SPEC R14). Pairs past
     /// the tenth are counted, not stored, so the error reports the real count.
-    pub(super) fn details(&mut self) -> Result<StatusDetailsBuf<'a>, WireError> {
-        let mut pairs = heapless::Vec::new();
+    pub(super) fn details(&mut self) -> Result<StatusDetails<'a>, WireError> {
+        let mut pairs: heapless::Vec<(&str, &str), PAIRS> = heapless::Vec::new();
         let mut extra = 0_usize;
         self.r.begin_object()?;
         while let Some(key) = self.r.next_member()? {
@@ -439,8 +408,7 @@ impl<'a> Parser<'a> {
         if extra > 0 {
             return Err(too_many_pairs(PAIRS.saturating_add(extra)).into());
         }
-        StatusDetails::new(&pairs)?;
-        Ok(StatusDetailsBuf(pairs))
+        Ok(StatusDetails::new(&pairs)?)
     }
 
     /// An array of summaries: at most [`MAX_PENDING_JOBS`](super::MAX_PENDING_JOBS); more is an

@@ -6,7 +6,7 @@ use crate::json::Writer;
 use crate::status::ExecutionStatus;
 
 use super::data::write_details;
-use super::{Flavor, Parser, StatusDetailsBuf, WireError, put_client_token, put_str, put_u64, required};
+use super::{Flavor, Parser, StatusDetails, WireError, put_client_token, put_str, put_u64, required};
 
 /// GetPendingJobExecutions, published to `$aws/things/T/jobs/get` (SPEC §7.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,7 +37,7 @@ message!(GetPendingRequest);
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct StartNextRequest<'a> {
     /// `statusDetails` to set if the next execution is QUEUED (SPEC T2).
-    pub status_details: Option<StatusDetailsBuf<'a>>,
+    pub status_details: Option<StatusDetails<'a>>,
     /// `stepTimeoutInMinutes`: 1–10080; `-1` is not allowed here (SPEC §3 timer facts).
     pub step_timeout: Option<StepTimeout>,
     /// `clientToken`, echoed in the response.
@@ -126,7 +126,7 @@ pub struct UpdateRequest<'a> {
     /// `status` (required).
     pub status: ExecutionStatus,
     /// `statusDetails`: absent leaves the stored map unchanged (SPEC §4.3).
-    pub status_details: Option<StatusDetailsBuf<'a>>,
+    pub status_details: Option<StatusDetails<'a>>,
     /// `expectedVersion`: a JSON number or a string of digits on input (SPEC §5); written as a
     /// number.
     pub expected_version: Option<VersionNumber>,

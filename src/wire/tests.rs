@@ -63,8 +63,8 @@ fn summary(job_id: &str, queued: u64, started: Option<u64>, last: u64, v: u64) -
     }
 }
 
-fn details<'a>(pairs: &[(&'a str, &'a str)]) -> StatusDetailsBuf<'a> {
-    StatusDetailsBuf::new(pairs).unwrap()
+fn details<'a>(pairs: &[(&'a str, &'a str)]) -> StatusDetails<'a> {
+    StatusDetails::new(pairs).unwrap()
 }
 
 fn list<'a>(items: &[JobExecutionSummary<'a>]) -> SummaryList<'a> {
@@ -222,7 +222,7 @@ fn start_next_and_describe_accepted() {
         "queuedAt":1,"lastUpdatedAt":2,"versionNumber":3,"executionNumber":4,
         "approximateSecondsBeforeTimedOut":600,"extra":{"ignored":[1,2]}},"timestamp":9}"#;
     let e = parse!(ExecutionResponse, full).unwrap().execution.unwrap();
-    assert_eq!(e.status_details.as_ref().unwrap().as_status_details().get("step"), Some("1/3"));
+    assert_eq!(e.status_details.as_ref().unwrap().get("step"), Some("1/3"));
     assert_eq!(e.approximate_seconds_before_timed_out, Some(600));
     assert_eq!(e.job_document, None);
 }
@@ -506,7 +506,7 @@ fn status_details_constraints() {
             .is_empty()
     );
     assert_eq!(
-        StatusDetailsBuf::new(&[("k", "v"); 11]),
+        StatusDetails::new(&[("k", "v"); 11]),
         Err(FieldError {
             field: Field::StatusDetails,
             violation: Violation::TooManyPairs { max: 10, len: 11 }
@@ -686,9 +686,9 @@ fn worst_token() -> String {
     "\u{1}".repeat(64)
 }
 
-fn worst_details<'a>(keys: &'a [String], value: &'a str) -> StatusDetailsBuf<'a> {
+fn worst_details<'a>(keys: &'a [String], value: &'a str) -> StatusDetails<'a> {
     let pairs: Vec<(&str, &str)> = keys.iter().map(|k| (k.as_str(), value)).collect();
-    StatusDetailsBuf::new(&pairs).unwrap()
+    StatusDetails::new(&pairs).unwrap()
 }
 
 #[test]
@@ -696,7 +696,7 @@ fn worst_details<'a>(keys: &'a [String], value: &'a str) -> StatusDetailsBuf<'a>
 fn worst_case_values_are_legal_and_as_long_as_assumed() {
     let value = worst_value();
     assert_eq!(value.len(), 3 * 1024);
-    assert!(StatusDetailsBuf::new(&[("k", value.as_str())]).is_ok());
+    assert!(StatusDetails::new(&[("k", value.as_str())]).is_ok());
     // Escaping a value never beats 3 bytes per UTF-16 unit: `"` and `\` double (1 → 2).
     let quotes = "\"".repeat(1024);
     let d = details(&[("k", quotes.as_str())]);

@@ -643,7 +643,7 @@ impl<S: Storage> Driver<S> {
                 let pairs = borrowed(details);
                 let details = pairs.as_deref().map(StatusDetails::new).transpose().map_err(c)?;
                 let expected = expected.map(VersionNumber::new).transpose().map_err(c)?;
-                r.cancel_execution(&id, &t, *force, expected, details, now, sink)
+                r.cancel_execution(&id, &t, *force, expected, details.as_ref(), now, sink)
                     .map(|s| Out::State(s.status, s.version.get()))
                     .map_err(control)
             }
@@ -660,7 +660,7 @@ impl<S: Storage> Driver<S> {
                 let status_details = pairs.as_deref().map(StatusDetails::new).transpose().map_err(d)?;
                 let update = Update {
                     status: *status,
-                    status_details,
+                    status_details: status_details.as_ref(),
                     expected_version: expected.map(VersionNumber::new).transpose().map_err(d)?,
                     execution_number: number.map(ExecutionNumber::new).transpose().map_err(d)?,
                     step_timeout: step.map(|s| StepTimeout::from_wire(s, true)).transpose().map_err(d)?,
@@ -674,7 +674,7 @@ impl<S: Storage> Driver<S> {
                 let pairs = borrowed(details);
                 let details = pairs.as_deref().map(StatusDetails::new).transpose().map_err(d)?;
                 let step = step.map(|s| StepTimeout::from_wire(s, false)).transpose().map_err(d)?;
-                let h = r.start_next(&t, details, step, now, sink).map_err(data)?;
+                let h = r.start_next(&t, details.as_ref(), step, now, sink).map_err(data)?;
                 let v = h.map(|h| r.execution(h).expect("a returned handle names an execution"));
                 Ok(Out::Next(
                     v.map(|v| (v.job_id().to_string(), v.number().get(), v.status(), v.version().get())),

@@ -32,7 +32,7 @@ pub fn start_next(st: &mut State, thing: &str, body: &[u8], flavor: Flavor) -> R
     let name = thing_name(thing, D)?;
     let mut scratch = Vec::new();
     let input = parse_in(flavor, body, &mut scratch, StartNextRequest::parse_as)?;
-    let details = input.status_details.as_ref().map(StatusDetailsBuf::as_status_details);
+    let details = input.status_details.as_ref();
     let (handle, events) = with_events(st, |r, now, sink| {
         let handle = r.start_next(&name, details, input.step_timeout, now, sink)?;
         Ok((handle, !sink.0.is_empty()))
@@ -95,7 +95,7 @@ pub fn update_execution(
     let input = parse_in(flavor, body, &mut scratch, UpdateRequest::parse_as)?;
     let update = Update {
         status: input.status,
-        status_details: input.status_details.as_ref().map(StatusDetailsBuf::as_status_details),
+        status_details: input.status_details.as_ref(),
         expected_version: input.expected_version,
         execution_number: input.execution_number,
         step_timeout: input.step_timeout,

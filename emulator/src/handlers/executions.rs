@@ -85,8 +85,10 @@ pub(super) fn cancel_execution(
     let expected = version(input.expected_version, C)?;
     let pairs = input.status_details.as_ref().map(pairs);
     let details = pairs.as_deref().map(StatusDetails::new).transpose().on(C)?;
-    with_events(st, |r, now, sink| r.cancel_execution(&id, &name, force, expected, details, now, sink))
-        .on(C)?;
+    with_events(st, |r, now, sink| {
+        r.cancel_execution(&id, &name, force, expected, details.as_ref(), now, sink)
+    })
+    .on(C)?;
     empty(true)
 }
 

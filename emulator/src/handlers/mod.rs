@@ -16,7 +16,7 @@ use iot_jobs_core::config::{
 };
 use iot_jobs_core::registry::{Cursor, ExecutionView, NewJob, Registry, Update};
 use iot_jobs_core::rules::{self, JobConfigUpdate};
-use iot_jobs_core::wire::{DescribeRequest, Flavor, StartNextRequest, StatusDetailsBuf, UpdateRequest};
+use iot_jobs_core::wire::{DescribeRequest, Flavor, StartNextRequest, UpdateRequest};
 use iot_jobs_core::{
     Comment, ExecutionNumber, ExecutionStatus, FailureType, FieldError, JobEndBehavior, JobId, JobStatus,
     NamespaceId, Plane, ReasonCode, Rejection, Resource, RetryableFailureType, StatusDetails,

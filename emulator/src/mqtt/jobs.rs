@@ -3,8 +3,8 @@
 //! answer goes to `…/accepted` or `…/rejected` (an ErrorResponse, SPEC §4.4).
 
 use iot_jobs_core::topic::{Reply as Answer, Topic};
-use iot_jobs_core::wire::{DescribeRequest, ErrorResponse, Flavor, JobExecutionState, StatusDetailsBuf};
-use iot_jobs_core::{ErrorCode, ExecutionState, JobId, Plane, ThingName, Timestamp};
+use iot_jobs_core::wire::{DescribeRequest, ErrorResponse, Flavor, JobExecutionState};
+use iot_jobs_core::{ErrorCode, ExecutionState, JobId, Plane, StatusDetails, ThingName, Timestamp};
 
 use super::codec::Message;
 use crate::handlers::Reply;
@@ -162,11 +162,9 @@ fn rejection(
 ) -> Message {
     let pairs: Vec<(&str, &str)> =
         state.map(|(_, p)| p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()).unwrap_or_default();
-    let execution_state =
-        state.filter(|_| e.code.carries_execution_state()).map(|(s, _)| JobExecutionState {
-            status_details: StatusDetailsBuf::new(&pairs).ok(),
-            ..JobExecutionState::from(*s)
-        });
+    let execution_state = state.filter(|_| e.code.carries_execution_state()).map(|(s, _)| {
+        JobExecutionState { status_details: StatusDetails::new(&pairs).ok(), ..JobExecutionState::from(*s) }
+    });
     let mut response =
         ErrorResponse { code: e.code, message: &e.message, client_token, timestamp: now, execution_state };
     let mut buf = vec![0; 64 * 1024];

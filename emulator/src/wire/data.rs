@@ -3,12 +3,12 @@
 //! the MQTT device API uses, so that both transports read and write the same values. This
 //! module only fills the core's message types from registry views and stored job documents.
 
+use iot_jobs_core::StatusDetails;
 use iot_jobs_core::registry::ExecutionView;
 use iot_jobs_core::wire::{
     ExecutionResponse, Flavor, GetPendingResponse, JobDocument, JobExecution, JobExecutionState,
     JobExecutionSummary, JobExecutionsChanged, MAX_GET_PENDING_RESPONSE_LEN, MAX_JOB_EXECUTIONS_CHANGED_LEN,
-    MAX_RESPONSE_LEN_WITHOUT_DOCUMENT, NextJobExecutionChanged, StatusDetailsBuf, SummaryList,
-    UpdateResponse, WireError,
+    MAX_RESPONSE_LEN_WITHOUT_DOCUMENT, NextJobExecutionChanged, SummaryList, UpdateResponse, WireError,
 };
 use iot_jobs_core::{ExecutionState, ExecutionStatus, Timestamp};
 
@@ -114,9 +114,9 @@ impl<'t> Document<'t> {
 }
 
 /// The execution's statusDetails as the core's map, whole (the core's type sets the bounds).
-fn details<'r>(v: &ExecutionView<'r>) -> Result<StatusDetailsBuf<'r>, ApiError> {
+fn details<'r>(v: &ExecutionView<'r>) -> Result<StatusDetails<'r>, ApiError> {
     let pairs: Vec<(&'r str, &'r str)> = v.status_details().collect();
-    StatusDetailsBuf::new(&pairs).map_err(|e| ApiError::wire(WireError::Field(e)))
+    StatusDetails::new(&pairs).map_err(|e| ApiError::wire(WireError::Field(e)))
 }
 
 fn summary<'r>(v: &ExecutionView<'r>) -> JobExecutionSummary<'r> {
@@ -272,7 +272,7 @@ mod tests {
         let mut scratch = Vec::new();
         let escaped = parse(bodies[2].as_bytes(), &mut scratch, UpdateRequest::parse_as).unwrap();
         let details = escaped.status_details.unwrap();
-        assert_eq!(details.as_status_details().get("msg"), Some("a \"quoted\" € 😀"));
+        assert_eq!(details.get("msg"), Some("a \"quoted\" € 😀"));
         // Bad bodies fail the same way (and as a 400 over HTTP).
         for bad in [
             r#"{"status":"SUCCESS"}"#,

@@ -57,7 +57,7 @@ impl<S: Storage> Registry<S> {
     pub fn start_next(
         &mut self,
         thing: &ThingName,
-        details: Option<StatusDetails<'_>>,
+        details: Option<&StatusDetails<'_>>,
         step_timeout: Option<StepTimeout>,
         now: Timestamp,
         sink: &mut impl EventSink,

@@ -52,7 +52,7 @@ impl<S: Storage> Registry<S> {
         thing: &ThingName,
         force: bool,
         expected: Option<VersionNumber>,
-        details: Option<StatusDetails<'_>>,
+        details: Option<&StatusDetails<'_>>,
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<ExecutionState, Rejection> {

@@ -75,7 +75,7 @@ fn start_next_starts_the_head_then_resumes_it() {
     let pairs = [("step", "download")];
     let d = StatusDetails::new(&pairs).unwrap();
     let later = T0.saturating_add(5);
-    let h = r.start_next(&t("a"), Some(d), Some(StepTimeout::Minutes(3)), later, &mut log).unwrap().unwrap();
+    let h = r.start_next(&t("a"), Some(&d), Some(StepTimeout::Minutes(3)), later, &mut log).unwrap().unwrap();
     let e = r.execution(h).unwrap();
     assert_eq!((e.job_id().as_str(), e.status(), e.version()), ("j1", ExecutionStatus::InProgress, v(2)));
     assert_eq!(e.started_at(), Some(later));
@@ -97,7 +97,8 @@ fn update_versions_terminal_lock_and_details() {
     create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
     let p1 = [("a", "1"), ("b", "2")];
     let mut u = update(ExecutionStatus::InProgress);
-    u.status_details = Some(StatusDetails::new(&p1).unwrap());
+    let d1 = StatusDetails::new(&p1).unwrap();
+    u.status_details = Some(&d1);
     u.expected_version = Some(v(1));
     assert_eq!(
         r.update_execution(&j("j1"), &t("a"), &u, T0, &mut log),
@@ -115,7 +116,7 @@ fn update_versions_terminal_lock_and_details() {
     // R14: a write with statusDetails replaces the map.
     let p2 = [("c", "3")];
     let u2 = Update {
-        status_details: Some(StatusDetails::new(&p2).unwrap()),
+        status_details: Some(&StatusDetails::new(&p2).unwrap()),
         ..update(ExecutionStatus::InProgress)
     };
     r.update_execution(&j("j1"), &t("a"), &u2, T0, &mut log).unwrap();
@@ -148,7 +149,7 @@ fn merge_policy_merges_and_still_bounds_pairs() {
     let p2 = [("b", "3"), ("c", "4")];
     for p in [&p1[..], &p2[..]] {
         let u = Update {
-            status_details: Some(StatusDetails::new(p).unwrap()),
+            status_details: Some(&StatusDetails::new(p).unwrap()),
             ..update(ExecutionStatus::InProgress)
         };
         r.update_execution(&j("j1"), &t("a"), &u, T0, &mut log).unwrap();
@@ -159,7 +160,7 @@ fn merge_policy_merges_and_still_bounds_pairs() {
     let keys: Vec<String> = (0..9).map(|i| std::format!("k{i}")).collect();
     let nine: Vec<(&str, &str)> = keys.iter().map(|k| (k.as_str(), "v")).collect();
     let u = Update {
-        status_details: Some(StatusDetails::new(&nine).unwrap()),
+        status_details: Some(&StatusDetails::new(&nine).unwrap()),
         ..update(ExecutionStatus::InProgress)
     };
     let before = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap().version();
@@ -267,7 +268,7 @@ fn cancel_execution_rules_and_versions() {
     let pairs = [("why", "operator")];
     let d = StatusDetails::new(&pairs).unwrap();
     assert_eq!(
-        r.cancel_execution(&j("j1"), &t("a"), false, Some(v(1)), Some(d), T0, &mut log),
+        r.cancel_execution(&j("j1"), &t("a"), false, Some(v(1)), Some(&d), T0, &mut log),
         Ok(ExecutionState { status: ExecutionStatus::Canceled, version: v(2) })
     );
     let e = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap();

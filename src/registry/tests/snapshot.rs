@@ -14,7 +14,7 @@ fn rich(policy: Policy) -> Reg {
     r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[t("a"), t("b")], T0, &mut log).unwrap();
     let p = [("step", "2 of 3"), ("note", "quote \" and \\ slash")];
     let u = Update {
-        status_details: Some(StatusDetails::new(&p).unwrap()),
+        status_details: Some(&StatusDetails::new(&p).unwrap()),
         ..update(ExecutionStatus::InProgress)
     };
     r.update_execution(&id, &t("a"), &u, T0.saturating_add(1), &mut log).unwrap();

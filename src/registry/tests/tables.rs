@@ -226,7 +226,8 @@ fn full_tables_and_sinks_refuse_and_change_nothing() {
     assert_eq!(mk(&mut r, "j3", &[t("a")], &mut log), Err(Rejection::CapacityExhausted(Table::Jobs)));
     // One statusDetails slot.
     let p = [("k", "v")];
-    let with = |s| Update { status_details: Some(StatusDetails::new(&p).unwrap()), ..update(s) };
+    let d = StatusDetails::new(&p).unwrap();
+    let with = |s| Update { status_details: Some(&d), ..update(s) };
     r.update_execution(&j("j1"), &t("a"), &with(ExecutionStatus::InProgress), T0, &mut log).unwrap();
     let before = std::format!(
         "{:?} {:?}",
@@ -250,7 +251,7 @@ fn full_tables_and_sinks_refuse_and_change_nothing() {
     let big = "x".repeat(600);
     let two = [("a", big.as_str()), ("b", big.as_str())];
     let u = Update {
-        status_details: Some(StatusDetails::new(&two).unwrap()),
+        status_details: Some(&StatusDetails::new(&two).unwrap()),
         ..update(ExecutionStatus::Succeeded)
     };
     let before = std::format!(
@@ -274,7 +275,7 @@ fn full_tables_and_sinks_refuse_and_change_nothing() {
         &t("a"),
         true,
         None,
-        Some(StatusDetails::new(&two).unwrap()),
+        Some(&StatusDetails::new(&two).unwrap()),
         T0,
         &mut log,
     );
@@ -431,14 +432,14 @@ fn the_largest_status_details_aws_accepts_is_stored_whole() {
     let value = "€".repeat(1024);
     let pairs: Vec<(&str, &str)> = keys.iter().map(|k| (k.as_str(), value.as_str())).collect();
     let details = StatusDetails::new(&pairs).unwrap();
-    assert_eq!(crate::details::encoded_len(details), crate::details::MAX_ENCODED_LEN);
-    let u = Update { status_details: Some(details), ..update(ExecutionStatus::InProgress) };
+    assert_eq!(crate::details::encoded_len(&details), crate::details::MAX_ENCODED_LEN);
+    let u = Update { status_details: Some(&details), ..update(ExecutionStatus::InProgress) };
     r.update_execution(&j("j"), &t("a"), &u, T0, &mut log).unwrap();
     let v = r.describe_execution(&j("j"), &t("a"), None, Plane::Data).unwrap();
     assert_eq!(v.status_details().collect::<Vec<_>>(), pairs);
     // The control plane stores it too.
     let rev: Vec<(&str, &str)> = pairs.iter().rev().copied().collect();
-    r.cancel_execution(&j("j"), &t("a"), true, None, Some(StatusDetails::new(&rev).unwrap()), T0, &mut log)
+    r.cancel_execution(&j("j"), &t("a"), true, None, Some(&StatusDetails::new(&rev).unwrap()), T0, &mut log)
         .unwrap();
     let v = r.describe_execution(&j("j"), &t("a"), None, Plane::Control).unwrap();
     assert_eq!(v.status_details().collect::<Vec<_>>(), rev);
