@@ -274,6 +274,12 @@ fn lifecycle() {
         );
     }
     println!(
+        "\n## A rollout batch when a job goes IN_PROGRESS\n\n| started before | next batch | batch at once | source |\n|---|---|---|---|"
+    );
+    for r in t::BATCH_ON_START {
+        println!("| {} | {:?} | {} | {} |", yes(r.started), r.due, yes(r.batch), r.spec);
+    }
+    println!(
         "\n## End behaviours\n\n| endBehavior | cancels QUEUED | cancels IN_PROGRESS | source |\n|---|---|---|---|"
     );
     for r in t::END_BEHAVIOR {

@@ -356,7 +356,7 @@ use iot_jobs_core::config::{
     AbortConfig, AbortCriterion, JobConfig, RetryConfig, RetryCriterion, RolloutRate, Schedule,
 };
 use iot_jobs_core::conformance::{
-    BoundFrom, ConfigMember, KeyAfter, KeyIn, ScheduleEventKind, ScheduleEventRow,
+    BatchDue, BoundFrom, ConfigMember, KeyAfter, KeyIn, ScheduleEventKind, ScheduleEventRow,
 };
 use iot_jobs_core::rules::{
     Executed, JobClock, JobConfigUpdate, RetriesUsed, ScheduleBound, TimerChange, Window,
@@ -699,18 +699,33 @@ fn rollout_pacing() {
         }
     }
     assert_eq!(checked, table::ROLLOUT_REACH.len());
-    // SPEC §6 Rollout: the first start sends the first batch; a window opening again sends the
-    // next one once its minute has come, not earlier.
-    for (started, rollout_at, now, want) in [
-        (false, None, NOW, true),
-        (false, Some(rules::NEVER), NOW, true),
-        (true, Some(Timestamp(NOW + 1)), NOW, false),
-        (true, Some(Timestamp(NOW)), NOW, true),
-        (true, None, NOW, false),
-    ] {
-        let c = JobClock { status: JobStatus::Scheduled, schedule: None, started, ended: false, rollout_at };
-        assert_eq!(rules::batch_on_start(&c, Timestamp(now)), want, "{c:?}");
+}
+
+#[test]
+fn batch_on_start_every_input() {
+    let now = Timestamp(NOW);
+    let mut checked = 0;
+    for status in JobStatus::ALL {
+        for (started, ended) in [(false, false), (true, false), (true, true), (false, true)] {
+            for rollout_at in
+                [None, Some(rules::NEVER), Some(Timestamp(NOW + 1)), Some(now), Some(Timestamp(NOW - 60))]
+            {
+                let due = match rollout_at {
+                    None => BatchDue::None,
+                    Some(t) if t > now => BatchDue::Later,
+                    Some(_) => BatchDue::Come,
+                };
+                // A job that never started has no batch of its own yet: its start is its first.
+                let key = if started { due } else { BatchDue::None };
+                let row =
+                    table::BATCH_ON_START.iter().find(|r| r.started == started && r.due == key).unwrap();
+                let c = JobClock { status, schedule: None, started, ended, rollout_at };
+                assert_eq!(rules::batch_on_start(&c, now), row.batch, "{c:?} {}", row.spec);
+                checked += 1;
+            }
+        }
     }
+    assert_eq!(checked, JobStatus::ALL.len() * 4 * 5);
 }
 
 #[test]
@@ -937,6 +952,7 @@ fn lifecycle_rows_cite_the_spec() {
         .chain(table::ABORT_FAILURES.iter().map(|r| r.spec))
         .chain(table::WINDOW.iter().map(|r| r.spec))
         .chain(table::SCHEDULE_EVENTS.iter().map(|r| r.spec))
+        .chain(table::BATCH_ON_START.iter().map(|r| r.spec))
         .chain(table::END_BEHAVIOR.iter().map(|r| r.spec))
         .chain(table::TIMER_ON_STATUS.iter().map(|r| r.spec))
         .chain(table::DEVICE_ACCESS.iter().map(|r| r.spec))

@@ -277,6 +277,56 @@ pub const ROLLOUT_REACH: [RolloutReachRow; 4] = [
     RolloutReachRow { registered: false, had_execution: true, reaches: false, spec: "T10; T13" },
 ];
 
+/// When a job's next rollout batch is due, as [`BatchOnStartRow`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchDue {
+    /// No batch is pending (every target has been reached, or none was paced).
+    None,
+    /// The batch's minute is still to come.
+    Later,
+    /// The batch's minute has come.
+    Come,
+}
+
+/// Does a job that goes IN_PROGRESS (its `startTime`, or a maintenance window opening) send a
+/// rollout batch at once (`rules::batch_on_start`)?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchOnStartRow {
+    /// The job went IN_PROGRESS before.
+    pub started: bool,
+    /// Its next batch (`None` for a job that never started: its first batch is its start).
+    pub due: BatchDue,
+    /// A batch goes at once.
+    pub batch: bool,
+    /// Source.
+    pub spec: &'static str,
+}
+
+/// The first start sends the first batch; a window opening again sends the next batch only
+/// once its minute has come, so a job never sends more than `maximumPerMinute` a minute across
+/// windows.
+pub const BATCH_ON_START: [BatchOnStartRow; 4] = [
+    BatchOnStartRow {
+        started: false,
+        due: BatchDue::None,
+        batch: true,
+        spec: "SPEC §6 Rollout (the first batch)",
+    },
+    BatchOnStartRow {
+        started: true,
+        due: BatchDue::None,
+        batch: false,
+        spec: "SPEC §6 Rollout (nothing waits)",
+    },
+    BatchOnStartRow {
+        started: true,
+        due: BatchDue::Later,
+        batch: false,
+        spec: "SPEC §6 Rollout (one batch a minute), AMBIG-13",
+    },
+    BatchOnStartRow { started: true, due: BatchDue::Come, batch: true, spec: "SPEC §6 Rollout, AMBIG-13" },
+];
+
 /// What a status change does to an execution's timers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimerRow {
