@@ -502,13 +502,8 @@ mod left_out {
     }
 
     pub fn in_progress(step_timeout: Option<u16>) -> Update<'static> {
-        Update {
-            status: ExecutionStatus::InProgress,
-            status_details: None,
-            expected_version: None,
-            execution_number: None,
-            step_timeout: step_timeout.map(|m| StepTimeout::from_wire(m.into(), false).unwrap()),
-        }
+        let step_timeout = step_timeout.map(|m| StepTimeout::from_wire(m.into(), false).unwrap());
+        Update { step_timeout, ..Update::new(ExecutionStatus::InProgress) }
     }
 
     /// Jobs j1 and j2 on things a and b, with in-progress timeouts at 10, 13 (j1) and 12, 15 (j2)
