@@ -44,7 +44,7 @@ step "flash binaries per layer (each also a panic-freedom link check) and their 
   cd benches/flash
   cargo fmt -- --check
   cargo build --release --target "$THUMB"
-  for b in rules topics-device messages registry full device-ram; do
+  for b in rules topics-harness topics-device messages registry full device-ram; do
     printf '%-14s' "$b"
     "$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin/llvm-size" -A "target/$THUMB/release/$b" |
       awk '$1==".text"||$1==".bss"{printf " %s %d", $1, $2} END{print ""}'

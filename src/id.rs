@@ -116,7 +116,7 @@ macro_rules! ascii_id {
 
             /// Validates `s` as a full match of the field's pattern and length (SPEC R17).
             pub fn new(s: &str) -> Result<Self, FieldError> {
-                check_ascii(s, $field, Self::MAX_LEN, $check)?;
+                Self::check(s)?;
                 let mut out = heapless::String::new();
                 out.push_str(s)
                     .map_err(|_| FieldError::new($field, Violation::TooLong { max: $max, len: s.len() }))?;
@@ -127,6 +127,12 @@ macro_rules! ascii_id {
             #[must_use]
             pub fn as_str(&self) -> &str {
                 self.0.as_str()
+            }
+
+            /// [`new`](Self::new)'s check without the copy (the borrowed views of
+            /// [`crate::topic`] use it).
+            pub(crate) fn check(s: &str) -> Result<(), FieldError> {
+                check_ascii(s, $field, Self::MAX_LEN, $check)
             }
         }
 

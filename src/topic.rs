@@ -88,8 +88,8 @@ macro_rules! borrowed_id {
                 "Validates `s` as a [`", stringify!($owned), "`] (SPEC §5, R17) and borrows it."
             )]
             pub fn new(s: &'a str) -> Result<Self, FieldError> {
-                // The owned type is the one place the pattern is written; its copy is dropped at once.
-                $owned::new(s).map(|_| Self(s))
+                // The owned type is the one place the pattern is written.
+                $owned::check(s).map(|()| Self(s))
             }
 
             /// The identifier as it appears in the topic.
