@@ -30,7 +30,7 @@ if want mutants; then need cargo-mutants 27.1.0; fi
 
 if want miri; then
   step "miri: library unit tests, 64-bit host and 32-bit i686 (usize as on thumbv7em)"
-  # The crate cannot leak (no_std, no alloc); src/wire/tests.rs leaks test strings on purpose
+  # The crate cannot leak (no_std, no alloc); src/wire/tests/ leaks test strings on purpose
   # (`.leak()` for 'static inputs), which Miri would report at exit.
   export MIRIFLAGS="${MIRIFLAGS:--Zmiri-ignore-leaks}"
   cargo +"$NIGHTLY" miri setup
