@@ -6,18 +6,16 @@ pub(super) fn list_for_job(st: &mut State, job: &str, q: &Query<'_>) -> Result<R
     let id = job_id(job, C)?;
     let status: Option<ExecutionStatus> = q.parse("status")?;
     let (max, from) = (q.max_results()?, q.cursor()?);
-    let mut out = Vec::new();
+    let prefix = st.arns.thing_prefix_json();
+    let mut out = wire::Summaries::with_capacity(max, prefix.len().saturating_add(ThingName::MAX_LEN));
     let next = st
         .registry
         .list_for_job(&id, status, from, max, |v| {
-            out.push(wire::SummaryForJob {
-                thing_arn: st.arns.thing(v.thing_name().as_str()),
-                job_execution_summary: wire::ExecutionSummary::new(&v),
-            });
+            out.push_for_job(&prefix, v.thing_name().as_str(), &wire::ExecutionSummary::new(&v));
         })
         .on(C)?;
     let next_token = next.map(|c| Token::Cursor(c).encode());
-    reply(&wire::ListExecutionsOut { execution_summaries: out, next_token }, false)
+    Ok(Reply { body: out.finish(next_token.as_deref()), changed: false })
 }
 
 pub(super) fn list_for_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Result<Reply, ApiError> {
@@ -26,16 +24,13 @@ pub(super) fn list_for_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Resu
     let max = q.max_results()?;
     let namespace = q.namespace(C)?;
     let job = q.get("jobId").map(|j| job_id(j, C)).transpose()?;
-    let summary = |v: &ExecutionView<'_>| wire::SummaryForThing {
-        job_id: v.job_id().to_string(),
-        job_execution_summary: wire::ExecutionSummary::new(v),
-    };
-    let mut out = Vec::new();
+    let mut out = wire::Summaries::with_capacity(max, JobId::MAX_LEN);
+    let mut push =
+        |v: &ExecutionView<'_>| out.push_for_thing(v.job_id().as_str(), &wire::ExecutionSummary::new(v));
     if job.is_none() && namespace.is_none() {
-        let next =
-            st.registry.list_for_thing(&name, status, q.cursor()?, max, |v| out.push(summary(&v))).on(C)?;
+        let next = st.registry.list_for_thing(&name, status, q.cursor()?, max, |v| push(&v)).on(C)?;
         let next_token = next.map(|c| Token::Cursor(c).encode());
-        return reply(&wire::ListExecutionsOut { execution_summaries: out, next_token }, false);
+        return Ok(Reply { body: out.finish(next_token.as_deref()), changed: false });
     }
     // Filters the core's listing does not have: page over the filtered whole.
     let skip = q.offset("this listing")?;
@@ -52,8 +47,8 @@ pub(super) fn list_for_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Resu
         })
         .on(C)?;
     let (page, next_token) = token::page(matching, skip, max);
-    let out = page.into_iter().filter_map(|h| st.registry.execution(h)).map(|v| summary(&v)).collect();
-    reply(&wire::ListExecutionsOut { execution_summaries: out, next_token }, false)
+    page.into_iter().filter_map(|h| st.registry.execution(h)).for_each(|v| push(&v));
+    Ok(Reply { body: out.finish(next_token.as_deref()), changed: false })
 }
 
 pub(super) fn execution_number(q: &Query<'_>, plane: Plane) -> Result<Option<ExecutionNumber>, ApiError> {

@@ -53,6 +53,12 @@ impl Arns {
     pub fn thing(&self, name: &str) -> String {
         self.arn("thing", name)
     }
+    /// A thing's ARN less its name, as the inside of a JSON string (escaped once, for lists of
+    /// summaries that add the validated name after it).
+    pub fn thing_prefix_json(&self) -> String {
+        let quoted = serde_json::Value::from(self.arn("thing", "")).to_string();
+        quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or_default().to_owned()
+    }
     /// A thing group's ARN.
     pub fn group(&self, name: &str) -> String {
         self.arn("thinggroup", name)

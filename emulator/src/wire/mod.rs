@@ -5,6 +5,7 @@
 //! * [`data`]: the `iot-jobs-data` bodies, parsed and rendered by the core's
 //!   `iot_jobs_core::wire` in its HTTP flavour (the MQTT device API's parser and renderer);
 //! * [`limits`]: the model's field bounds for the members the core does not check;
+//! * [`summaries`]: the execution-summary lists, written without per-summary allocation;
 //! * [`error`]: error answers; [`arn`]: ARNs; [`token`]: `nextToken` paging.
 
 use std::collections::BTreeMap;
@@ -14,11 +15,13 @@ pub mod control;
 pub mod data;
 pub mod error;
 pub mod limits;
+pub mod summaries;
 pub mod token;
 
 pub use arn::{Arns, Target, parse_target};
 pub use control::*;
 pub use error::ApiError;
+pub use summaries::Summaries;
 pub use token::Token;
 
 /// `statusDetails` / thing attributes: string to string.
