@@ -33,8 +33,9 @@ macro_rules! py_id {
             fn __str__(&self) -> &str {
                 self.0.as_str()
             }
-            fn __repr__(&self) -> String {
-                format!("{}({:?})", $name, self.0.as_str())
+            fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+                let quoted = pyo3::types::PyString::new(py, self.0.as_str()).repr()?;
+                Ok(format!("{}({})", $name, quoted))
             }
         }
     };

@@ -8,6 +8,7 @@ use iot_jobs_core::{
     ExecutionNumber, ExecutionStatus, JobId, NamespaceId, Plane, ReasonCode, StepTimeout, ThingName,
     Timestamp, VersionNumber,
 };
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::PyOnceLock;
@@ -20,19 +21,24 @@ use crate::convert::{
 use crate::ids::{details_pairs, with_details};
 use crate::policy::{PyPolicy, or_default};
 
-/// Events the registry may hold before a host drains them; past this, operations are refused
-/// with `ThrottlingException` (the core's `Throttled`) until [`PyRegistry::drain_events`].
-const MAX_EVENTS: usize = 100_000;
+/// The largest cap of one table. The core's heap index is allocated in full when the registry
+/// is made (twice jobs + things + executions buckets), so the caps bound the memory taken at
+/// once: at most about 48 MB of index with every cap at this value.
+const MAX_CAPACITY: usize = 2_000_000;
 
-/// The event queue, as the core's `EventSink`: it reports its room honestly.
-struct Queue<'a>(&'a mut Vec<Event>);
+/// The event queue, as the core's `EventSink`: it reports its room honestly, so an operation
+/// that would overflow it is refused before it changes anything (`ThrottlingException`).
+struct Queue<'a> {
+    events: &'a mut Vec<Event>,
+    max: usize,
+}
 
 impl EventSink for Queue<'_> {
     fn room(&self) -> usize {
-        MAX_EVENTS.saturating_sub(self.0.len())
+        self.max.saturating_sub(self.events.len())
     }
     fn push(&mut self, event: Event) {
-        self.0.push(event);
+        self.events.push(event);
     }
 }
 
@@ -46,6 +52,7 @@ impl EventSink for Queue<'_> {
 pub struct PyRegistry {
     reg: Registry<Heap>,
     events: Vec<Event>,
+    max_events: usize,
 }
 
 fn job_id(py: Python<'_>, s: &str) -> PyResult<JobId> {
@@ -143,7 +150,7 @@ fn step_timeout(py: Python<'_>, minutes: Option<i64>, allow_cancel: bool) -> PyR
 
 impl PyRegistry {
     fn sink(&mut self) -> (&mut Registry<Heap>, Queue<'_>) {
-        (&mut self.reg, Queue(&mut self.events))
+        (&mut self.reg, Queue { events: &mut self.events, max: self.max_events })
     }
 }
 
@@ -153,9 +160,12 @@ impl PyRegistry {
     /// and `status_details` statusDetails maps (tables grow on the heap up to these caps; a
     /// full table refuses with `LimitExceededException` on the control plane,
     /// `ServiceUnavailableException` on the data plane). `deletion_delay`: seconds a deleted job
-    /// stays DELETION_IN_PROGRESS before `advance` removes it.
+    /// stays DELETION_IN_PROGRESS before `advance` removes it. `max_events`: events held until
+    /// `drain_events()`; an operation that would pass it raises `ThrottlingException`.
+    /// Each cap is at most 2 000 000 (`ValueError` beyond).
     #[new]
-    #[pyo3(signature = (*, policy = None, jobs = 1000, things = 1000, executions = 10_000, status_details = 10_000, deletion_delay = 0))]
+    #[pyo3(signature = (*, policy = None, jobs = 1000, things = 1000, executions = 10_000, status_details = 10_000, deletion_delay = 0, max_events = 100_000))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         policy: Option<&Bound<'_, PyPolicy>>,
         jobs: usize,
@@ -163,11 +173,24 @@ impl PyRegistry {
         executions: usize,
         status_details: usize,
         deletion_delay: u64,
-    ) -> Self {
+        max_events: usize,
+    ) -> PyResult<Self> {
+        for (name, cap) in [
+            ("jobs", jobs),
+            ("things", things),
+            ("executions", executions),
+            ("status_details", status_details),
+        ] {
+            if cap > MAX_CAPACITY {
+                return Err(PyValueError::new_err(format!(
+                    "{name} must be at most {MAX_CAPACITY}, not {cap}"
+                )));
+            }
+        }
         let heap = Heap { jobs, things, executions, status_details, reserve: false };
         let mut reg = Registry::new(heap, or_default(policy));
         reg.set_deletion_delay(deletion_delay);
-        Self { reg, events: Vec::new() }
+        Ok(Self { reg, events: Vec::new(), max_events })
     }
 
     /// The policy it follows.
