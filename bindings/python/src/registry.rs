@@ -140,6 +140,24 @@ fn event_obj<'py>(py: Python<'py>, e: &Event) -> PyResult<Bound<'py, PyAny>> {
     }
 }
 
+/// A page of a listing: the executions and the cursor to go on from.
+type Page<'py> = (Vec<Bound<'py, PyAny>>, Option<(u32, u32)>);
+
+/// Runs a registry listing that visits views, collecting them as `Execution` records; the first
+/// conversion error (if any) is raised after the listing.
+fn collect<'py, T>(
+    py: Python<'py>,
+    list: impl FnOnce(&mut dyn FnMut(ExecutionView<'_>)) -> PyResult<T>,
+) -> PyResult<(Vec<Bound<'py, PyAny>>, T)> {
+    let mut out = Vec::new();
+    let mut err = None;
+    let t = list(&mut |v| match execution_obj(py, &v) {
+        Ok(o) => out.push(o),
+        Err(e) => err = err.take().or(Some(e)),
+    })?;
+    err.map_or(Ok((out, t)), Err)
+}
+
 fn cursor_of(c: Option<(u32, u32)>) -> Option<Cursor> {
     c.map(|(i, g)| Cursor::from_parts(i, g))
 }
@@ -442,19 +460,13 @@ impl PyRegistry {
         status: Option<PyBackedStr>,
         max_results: usize,
         cursor: Option<(u32, u32)>,
-    ) -> PyResult<(Vec<Bound<'py, PyAny>>, Option<(u32, u32)>)> {
+    ) -> PyResult<Page<'py>> {
         let id = self::job_id(py, &job_id)?;
         let st = opt_execution_status(status.as_ref())?;
-        let mut out = Vec::new();
-        let mut err = None;
-        let next = self
-            .reg
-            .list_for_job(&id, st, cursor_of(cursor), max_results, |v| match execution_obj(py, &v) {
-                Ok(o) => out.push(o),
-                Err(e) => err = Some(e),
-            })
-            .or_raise(py, Plane::Control)?;
-        err.map_or(Ok(()), Err)?;
+        let from = cursor_of(cursor);
+        let (out, next) = collect(py, |visit| {
+            self.reg.list_for_job(&id, st, from, max_results, visit).or_raise(py, Plane::Control)
+        })?;
         Ok((out, next.map(Cursor::to_parts)))
     }
 
@@ -467,19 +479,13 @@ impl PyRegistry {
         status: Option<PyBackedStr>,
         max_results: usize,
         cursor: Option<(u32, u32)>,
-    ) -> PyResult<(Vec<Bound<'py, PyAny>>, Option<(u32, u32)>)> {
+    ) -> PyResult<Page<'py>> {
         let t = thing_name(py, &thing)?;
         let st = opt_execution_status(status.as_ref())?;
-        let mut out = Vec::new();
-        let mut err = None;
-        let next = self
-            .reg
-            .list_for_thing(&t, st, cursor_of(cursor), max_results, |v| match execution_obj(py, &v) {
-                Ok(o) => out.push(o),
-                Err(e) => err = Some(e),
-            })
-            .or_raise(py, Plane::Control)?;
-        err.map_or(Ok(()), Err)?;
+        let from = cursor_of(cursor);
+        let (out, next) = collect(py, |visit| {
+            self.reg.list_for_thing(&t, st, from, max_results, visit).or_raise(py, Plane::Control)
+        })?;
         Ok((out, next.map(Cursor::to_parts)))
     }
 
@@ -488,15 +494,7 @@ impl PyRegistry {
     /// GetPendingJobExecutions: IN_PROGRESS first, then QUEUED, each in queue order.
     fn pending<'py>(&self, py: Python<'py>, thing: PyBackedStr) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let t = thing_name(py, &thing)?;
-        let mut out = Vec::new();
-        let mut err = None;
-        self.reg
-            .pending(&t, |v| match execution_obj(py, &v) {
-                Ok(o) => out.push(o),
-                Err(e) => err = Some(e),
-            })
-            .or_raise(py, Plane::Data)?;
-        err.map_or(Ok(out), Err)
+        collect(py, |visit| self.reg.pending(&t, visit).or_raise(py, Plane::Data)).map(|(out, ())| out)
     }
 
     /// DescribeJobExecution `$next`: the head of the pending list, or `None`.

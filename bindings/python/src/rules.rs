@@ -21,7 +21,7 @@ fn version(py: Python<'_>, n: u64) -> PyResult<VersionNumber> {
 }
 
 fn state(py: Python<'_>, status: &str, v: u64) -> PyResult<ExecutionState> {
-    Ok(ExecutionState { status: execution_status(&status)?, version: version(py, v)? })
+    Ok(ExecutionState { status: execution_status(status)?, version: version(py, v)? })
 }
 
 fn expected(py: Python<'_>, v: Option<u64>) -> PyResult<Option<VersionNumber>> {
