@@ -217,8 +217,7 @@ impl PyRegistry {
         PyPolicy(*self.reg.policy())
     }
 
-    /// Seconds a deleted job stays DELETION_IN_PROGRESS (applies to later deletions).
-    #[setter]
+    /// Sets how many seconds a deleted job stays DELETION_IN_PROGRESS (later deletions).
     fn set_deletion_delay(&mut self, secs: u64) {
         self.reg.set_deletion_delay(secs);
     }

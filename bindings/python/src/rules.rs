@@ -11,7 +11,7 @@ use pyo3::types::{PyDict, PyType};
 
 use crate::convert::{
     OrRaise, TYPES, call_class, execution_status, execution_status_obj, job_status, job_status_obj,
-    opt_execution_status, plane, target_selection,
+    opt_execution_status, plane as parse_plane, target_selection,
 };
 use crate::ids::{details_pairs, with_details};
 use crate::policy::{PyPolicy, or_default};
@@ -35,7 +35,7 @@ fn scope_str(s: CancelScope) -> &'static str {
     }
 }
 
-fn scope(s: &str) -> PyResult<CancelScope> {
+fn parse_scope(s: &str) -> PyResult<CancelScope> {
     match s {
         "QUEUED" => Ok(CancelScope::Queued),
         "QUEUED_AND_IN_PROGRESS" => Ok(CancelScope::QueuedAndInProgress),
@@ -45,7 +45,7 @@ fn scope(s: &str) -> PyResult<CancelScope> {
     }
 }
 
-fn actor(s: &str) -> PyResult<Actor> {
+fn parse_actor(s: &str) -> PyResult<Actor> {
     match s {
         "DEVICE" => Ok(Actor::Device),
         "CONTROL_PLANE" => Ok(Actor::ControlPlane),
@@ -166,9 +166,9 @@ pub fn cancel_job<'py>(
 pub fn cancel_job_execution_effect<'py>(
     py: Python<'py>,
     status: PyBackedStr,
-    scope_: PyBackedStr,
+    scope: PyBackedStr,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
-    opt_status_obj(py, rules::cancel_job_execution_effect(execution_status(&status)?, scope(&scope_)?))
+    opt_status_obj(py, rules::cancel_job_execution_effect(execution_status(&status)?, parse_scope(&scope)?))
 }
 
 /// CreateJob: the status a new job starts in.
@@ -238,15 +238,15 @@ pub fn start_next(py: Python<'_>, head: Option<PyBackedStr>, version: u64) -> Py
 
 /// DescribeJobExecution on `plane` (SPEC R11).
 #[pyfunction]
-#[pyo3(signature = (status, version, plane_ = None, policy = None))]
+#[pyo3(signature = (status, version, plane = None, policy = None))]
 pub fn describe_execution(
     py: Python<'_>,
     status: PyBackedStr,
     version: u64,
-    plane_: Option<PyBackedStr>,
+    plane: Option<PyBackedStr>,
     policy: Option<&Bound<'_, PyPolicy>>,
 ) -> PyResult<()> {
-    let on = plane(plane_.as_deref().unwrap_or("control"))?;
+    let on = parse_plane(plane.as_deref().unwrap_or("control"))?;
     let p = or_default(policy);
     rules::describe_execution(state(py, &status, version)?, on, &p).or_raise(py, on)
 }
@@ -278,8 +278,8 @@ pub fn remove_thing<'py>(
 
 /// May a request on `plane` reach an execution of a job in `job`? (SEED-CLI.)
 #[pyfunction]
-pub fn device_access(py: Python<'_>, job: PyBackedStr, plane_: PyBackedStr) -> PyResult<()> {
-    let on = plane(&plane_)?;
+pub fn device_access(py: Python<'_>, job: PyBackedStr, plane: PyBackedStr) -> PyResult<()> {
+    let on = parse_plane(&plane)?;
     rules::device_access(job_status(&job)?, on).or_raise(py, on)
 }
 
@@ -313,15 +313,15 @@ pub fn notifies(
 /// The version after an accepted change by `actor` (`"DEVICE"`, `"CONTROL_PLANE"`,
 /// `"SERVICE"`) (SPEC R6).
 #[pyfunction]
-#[pyo3(signature = (current, actor_, policy = None))]
+#[pyo3(signature = (current, actor, policy = None))]
 pub fn version_after(
     py: Python<'_>,
     current: u64,
-    actor_: PyBackedStr,
+    actor: PyBackedStr,
     policy: Option<&Bound<'_, PyPolicy>>,
 ) -> PyResult<u64> {
     let p = or_default(policy);
-    rules::version_after(version(py, current)?, actor(&actor_)?, &p)
+    rules::version_after(version(py, current)?, parse_actor(&actor)?, &p)
         .map(VersionNumber::get)
         .or_raise(py, Plane::Control)
 }

@@ -70,7 +70,7 @@ pub fn parse_topic(topic: PyBackedStr) -> PyResult<Parts> {
     })
 }
 
-fn reply(r: Option<&str>) -> PyResult<Option<Reply>> {
+fn parse_reply(r: Option<&str>) -> PyResult<Option<Reply>> {
     match r {
         None => Ok(None),
         Some("accepted") => Ok(Some(Reply::Accepted)),
@@ -88,14 +88,14 @@ fn need<'a>(what: &str, kind: &str, v: Option<&'a str>) -> PyResult<&'a str> {
 /// Builds a jobs topic from its parts (the inverse of [`parse_topic`]); every id is validated
 /// (`InvalidFieldError`), a missing or unknown part raises `ValueError`.
 #[pyfunction]
-#[pyo3(signature = (kind, thing = None, job = None, namespace = None, reply_ = None, event = None))]
+#[pyo3(signature = (kind, thing = None, job = None, namespace = None, reply = None, event = None))]
 pub fn build_topic(
     py: Python<'_>,
     kind: PyBackedStr,
     thing: Option<PyBackedStr>,
     job: Option<PyBackedStr>,
     namespace: Option<PyBackedStr>,
-    reply_: Option<PyBackedStr>,
+    reply: Option<PyBackedStr>,
     event: Option<PyBackedStr>,
 ) -> PyResult<String> {
     let kind: &str = &kind;
@@ -110,7 +110,7 @@ pub fn build_topic(
     let nsr = || -> PyResult<Option<NamespaceIdRef<'_>>> {
         ns_s.map(|n| NamespaceIdRef::new(n).or_raise(py, Plane::Data)).transpose()
     };
-    let r = reply(reply_.as_deref())?;
+    let r = parse_reply(reply.as_deref())?;
     let ev = event.as_deref();
     let topic = match kind {
         "get_pending" => Topic::GetPending { thing: th()?, reply: r },
