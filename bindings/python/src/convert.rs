@@ -51,31 +51,76 @@ pub fn opt_execution_status(s: Option<&PyBackedStr>) -> PyResult<Option<Executio
     s.map(|s| execution_status(s)).transpose()
 }
 
-fn member<'py>(
+/// The members of one of the package's enums, in the core's `ALL` order, fetched once.
+fn members<'py>(
     py: Python<'py>,
-    cell: &'static PyOnceLock<Py<PyType>>,
+    cell: &'static PyOnceLock<Vec<Py<PyAny>>>,
     class: &str,
-    name: &str,
+    names: &[&str],
+) -> PyResult<&'static [Py<PyAny>]> {
+    cell.get_or_try_init(py, || {
+        let cls = py.import(TYPES)?.getattr(class)?;
+        names.iter().map(|n| cls.getattr(*n).map(Bound::unbind)).collect()
+    })
+    .map(Vec::as_slice)
+}
+
+fn member_at<'py>(
+    py: Python<'py>,
+    all: &[Py<PyAny>],
+    i: Option<usize>,
+    what: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
-    cell.import(py, TYPES, class)?.getattr(name)
+    i.and_then(|i| all.get(i))
+        .map(|m| m.bind(py).clone())
+        .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err(format!("{what} has no Python member")))
 }
 
 /// The `ExecutionStatus` enum member for `s`.
 pub fn execution_status_obj(py: Python<'_>, s: ExecutionStatus) -> PyResult<Bound<'_, PyAny>> {
-    static CLS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    member(py, &CLS, "ExecutionStatus", s.as_str())
+    let names = ExecutionStatus::ALL.map(ExecutionStatus::as_str);
+    let all = members(py, &EXEC_MEMBERS, "ExecutionStatus", &names)?;
+    member_at(py, all, ExecutionStatus::ALL.iter().position(|x| *x == s), s.as_str())
 }
 
 /// The `JobStatus` enum member for `s`.
 pub fn job_status_obj(py: Python<'_>, s: JobStatus) -> PyResult<Bound<'_, PyAny>> {
-    static CLS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    member(py, &CLS, "JobStatus", s.as_str())
+    let names = JobStatus::ALL.map(JobStatus::as_str);
+    let all = members(py, &JOB_MEMBERS, "JobStatus", &names)?;
+    member_at(py, all, JobStatus::ALL.iter().position(|x| *x == s), s.as_str())
 }
 
 /// The `TargetSelection` enum member for `s`.
 pub fn selection_obj(py: Python<'_>, s: TargetSelection) -> PyResult<Bound<'_, PyAny>> {
-    static CLS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    member(py, &CLS, "TargetSelection", s.as_str())
+    static ALL: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
+    const SELECTIONS: [TargetSelection; 2] = [TargetSelection::Snapshot, TargetSelection::Continuous];
+    let names = SELECTIONS.map(TargetSelection::as_str);
+    let all = members(py, &ALL, "TargetSelection", &names)?;
+    member_at(py, all, SELECTIONS.iter().position(|x| *x == s), s.as_str())
+}
+
+static EXEC_MEMBERS: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
+static JOB_MEMBERS: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
+
+/// An execution status argument: one of the `ExecutionStatus` members (found by identity, no
+/// conversion) or a wire string.
+pub fn execution_status_arg(ob: &Bound<'_, PyAny>) -> PyResult<ExecutionStatus> {
+    let names = ExecutionStatus::ALL.map(ExecutionStatus::as_str);
+    let all = members(ob.py(), &EXEC_MEMBERS, "ExecutionStatus", &names)?;
+    match all.iter().zip(ExecutionStatus::ALL).find(|(m, _)| ob.is(*m)) {
+        Some((_, s)) => Ok(s),
+        None => execution_status(&ob.extract::<PyBackedStr>()?),
+    }
+}
+
+/// A job status argument: a `JobStatus` member or a wire string.
+pub fn job_status_arg(ob: &Bound<'_, PyAny>) -> PyResult<JobStatus> {
+    let names = JobStatus::ALL.map(JobStatus::as_str);
+    let all = members(ob.py(), &JOB_MEMBERS, "JobStatus", &names)?;
+    match all.iter().zip(JobStatus::ALL).find(|(m, _)| ob.is(*m)) {
+        Some((_, s)) => Ok(s),
+        None => job_status(&ob.extract::<PyBackedStr>()?),
+    }
 }
 
 /// An `ExecutionState` named tuple.
@@ -138,7 +183,10 @@ pub fn rejected(py: Python<'_>, r: Rejection, on: Plane) -> PyErr {
     static MAKE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let build = || -> PyResult<PyErr> {
         let make = MAKE.import(py, ERRORS, "_from_native")?;
-        let state = r.execution_state().map(|s| (s.status.as_str(), s.version.get()));
+        let state = match r.execution_state() {
+            Some(s) => Some((execution_status_obj(py, s.status)?, s.version.get())),
+            None => None,
+        };
         let field = match r {
             Rejection::InvalidField(e) => {
                 let (constraint, position) = violation_parts(e.violation);

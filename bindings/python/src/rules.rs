@@ -10,8 +10,8 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyType};
 
 use crate::convert::{
-    OrRaise, TYPES, call_class, execution_status, execution_status_obj, job_status, job_status_obj,
-    opt_execution_status, plane as parse_plane, target_selection,
+    OrRaise, TYPES, call_class, execution_status_arg, execution_status_obj, job_status, job_status_arg,
+    job_status_obj, opt_execution_status, plane as parse_plane, target_selection,
 };
 use crate::ids::{details_pairs, with_details};
 use crate::policy::{PyPolicy, or_default};
@@ -20,8 +20,8 @@ fn version(py: Python<'_>, n: u64) -> PyResult<VersionNumber> {
     VersionNumber::new(n).or_raise(py, Plane::Control)
 }
 
-fn state(py: Python<'_>, status: &str, v: u64) -> PyResult<ExecutionState> {
-    Ok(ExecutionState { status: execution_status(status)?, version: version(py, v)? })
+fn state(py: Python<'_>, status: &Bound<'_, PyAny>, v: u64) -> PyResult<ExecutionState> {
+    Ok(ExecutionState { status: execution_status_arg(status)?, version: version(py, v)? })
 }
 
 fn expected(py: Python<'_>, v: Option<u64>) -> PyResult<Option<VersionNumber>> {
@@ -65,14 +65,14 @@ fn opt_status_obj(
 
 /// `True` if the job status is terminal (CANCELED, COMPLETED).
 #[pyfunction]
-pub fn job_status_is_terminal(status: PyBackedStr) -> PyResult<bool> {
-    Ok(job_status(&status)?.is_terminal())
+pub fn job_status_is_terminal(status: &Bound<'_, PyAny>) -> PyResult<bool> {
+    Ok(job_status_arg(status)?.is_terminal())
 }
 
 /// `(is_terminal, is_pending, is_retriable, is_device_settable)` of an execution status.
 #[pyfunction]
-pub fn execution_status_flags(status: PyBackedStr) -> PyResult<(bool, bool, bool, bool)> {
-    let s = execution_status(&status)?;
+pub fn execution_status_flags(status: &Bound<'_, PyAny>) -> PyResult<(bool, bool, bool, bool)> {
+    let s = execution_status_arg(status)?;
     Ok((s.is_terminal(), s.is_pending(), s.is_retriable(), s.is_device_settable()))
 }
 
@@ -91,8 +91,8 @@ pub fn execution_statuses() -> Vec<&'static str> {
 /// DeleteJob (SPEC 4.2, R4, R5, §6): `deleting` jobs are in DELETION_IN_PROGRESS now.
 #[pyfunction]
 #[pyo3(signature = (job, force = false, deleting = 0))]
-pub fn delete_job(py: Python<'_>, job: PyBackedStr, force: bool, deleting: usize) -> PyResult<()> {
-    rules::delete_job(job_status(&job)?, force, deleting).or_raise(py, Plane::Control)
+pub fn delete_job(py: Python<'_>, job: &Bound<'_, PyAny>, force: bool, deleting: usize) -> PyResult<()> {
+    rules::delete_job(job_status_arg(job)?, force, deleting).or_raise(py, Plane::Control)
 }
 
 /// DeleteJobExecution (SPEC 4.2, T11, R1, R2).
@@ -100,13 +100,13 @@ pub fn delete_job(py: Python<'_>, job: PyBackedStr, force: bool, deleting: usize
 #[pyo3(signature = (status, version, force = false, policy = None))]
 pub fn delete_execution(
     py: Python<'_>,
-    status: PyBackedStr,
+    status: &Bound<'_, PyAny>,
     version: u64,
     force: bool,
     policy: Option<&Bound<'_, PyPolicy>>,
 ) -> PyResult<()> {
     let p = or_default(policy);
-    rules::delete_execution(state(py, &status, version)?, force, &p).or_raise(py, Plane::Control)
+    rules::delete_execution(state(py, status, version)?, force, &p).or_raise(py, Plane::Control)
 }
 
 /// CancelJobExecution (SPEC 4.2, T8, T9, R16): returns the execution's `forceCanceled`.
@@ -114,12 +114,12 @@ pub fn delete_execution(
 #[pyo3(signature = (status, version, force = false, expected_version = None))]
 pub fn cancel_execution(
     py: Python<'_>,
-    status: PyBackedStr,
+    status: &Bound<'_, PyAny>,
     version: u64,
     force: bool,
     expected_version: Option<u64>,
 ) -> PyResult<bool> {
-    let s = state(py, &status, version)?;
+    let s = state(py, status, version)?;
     let e = expected(py, expected_version)?;
     rules::cancel_execution(s, force, e).map(|c| c.force_canceled).or_raise(py, Plane::Control)
 }
@@ -131,14 +131,14 @@ pub fn cancel_execution(
 #[pyo3(signature = (status, version, requested, expected_version = None, policy = None))]
 pub fn update_execution<'py>(
     py: Python<'py>,
-    status: PyBackedStr,
+    status: &Bound<'_, PyAny>,
     version: u64,
-    requested: PyBackedStr,
+    requested: &Bound<'_, PyAny>,
     expected_version: Option<u64>,
     policy: Option<&Bound<'_, PyPolicy>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let s = state(py, &status, version)?;
-    let r = execution_status(&requested)?;
+    let s = state(py, status, version)?;
+    let r = execution_status_arg(requested)?;
     let e = expected(py, expected_version)?;
     let p = or_default(policy);
     let to = rules::update_execution(s, r, e, &p).or_raise(py, Plane::Data)?;
@@ -150,13 +150,13 @@ pub fn update_execution<'py>(
 #[pyo3(signature = (job, force = false, policy = None))]
 pub fn cancel_job<'py>(
     py: Python<'py>,
-    job: PyBackedStr,
+    job: &Bound<'_, PyAny>,
     force: bool,
     policy: Option<&Bound<'_, PyPolicy>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     static CLS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     let p = or_default(policy);
-    let c = rules::cancel_job(job_status(&job)?, force, &p).or_raise(py, Plane::Control)?;
+    let c = rules::cancel_job(job_status_arg(job)?, force, &p).or_raise(py, Plane::Control)?;
     call_class(py, &CLS, TYPES, "CancelJobOutcome", (scope_str(c.scope), c.force_canceled))
 }
 
@@ -165,10 +165,13 @@ pub fn cancel_job<'py>(
 #[pyfunction]
 pub fn cancel_job_execution_effect<'py>(
     py: Python<'py>,
-    status: PyBackedStr,
+    status: &Bound<'_, PyAny>,
     scope: PyBackedStr,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
-    opt_status_obj(py, rules::cancel_job_execution_effect(execution_status(&status)?, parse_scope(&scope)?))
+    opt_status_obj(
+        py,
+        rules::cancel_job_execution_effect(execution_status_arg(status)?, parse_scope(&scope)?),
+    )
 }
 
 /// CreateJob: the status a new job starts in.
@@ -188,44 +191,44 @@ pub fn job_id_available(py: Python<'_>, existing: Option<PyBackedStr>) -> PyResu
 /// Does the job complete now? (SPEC §2 COMPLETED.)
 #[pyfunction]
 pub fn job_completes(
-    job: PyBackedStr,
+    job: &Bound<'_, PyAny>,
     selection: PyBackedStr,
     all_terminal: bool,
     end_passed: bool,
 ) -> PyResult<bool> {
-    Ok(rules::job_completes(job_status(&job)?, target_selection(&selection)?, all_terminal, end_passed))
+    Ok(rules::job_completes(job_status_arg(job)?, target_selection(&selection)?, all_terminal, end_passed))
 }
 
 /// AssociateTargetsWithJob (SPEC §2): `targets_after` is the job's target count if accepted.
 #[pyfunction]
 pub fn associate_targets(
     py: Python<'_>,
-    job: PyBackedStr,
+    job: &Bound<'_, PyAny>,
     selection: PyBackedStr,
     targets_after: usize,
 ) -> PyResult<()> {
-    rules::associate_targets(job_status(&job)?, target_selection(&selection)?, targets_after)
+    rules::associate_targets(job_status_arg(job)?, target_selection(&selection)?, targets_after)
         .or_raise(py, Plane::Control)
 }
 
 /// The pending-list rank: 0 for IN_PROGRESS, 1 for QUEUED, `None` for terminal statuses.
 #[pyfunction]
-pub fn pending_rank(status: PyBackedStr) -> PyResult<Option<u8>> {
-    Ok(rules::pending_rank(execution_status(&status)?))
+pub fn pending_rank(status: &Bound<'_, PyAny>) -> PyResult<Option<u8>> {
+    Ok(rules::pending_rank(execution_status_arg(status)?))
 }
 
 /// Does a device see this execution in its pending list? (SPEC 3.1, AMBIG-13, SEED-CLI.)
 #[pyfunction]
-pub fn listed_to_device(job: PyBackedStr, execution: PyBackedStr) -> PyResult<bool> {
-    Ok(rules::listed_to_device(job_status(&job)?, execution_status(&execution)?))
+pub fn listed_to_device(job: &Bound<'_, PyAny>, execution: &Bound<'_, PyAny>) -> PyResult<bool> {
+    Ok(rules::listed_to_device(job_status_arg(job)?, execution_status_arg(execution)?))
 }
 
 /// StartNext on the head of the pending list: `"NOTHING"`, `"START"` or `"RESUME"`.
 #[pyfunction]
 #[pyo3(signature = (head = None, version = 1))]
-pub fn start_next(py: Python<'_>, head: Option<PyBackedStr>, version: u64) -> PyResult<&'static str> {
+pub fn start_next(py: Python<'_>, head: Option<&Bound<'_, PyAny>>, version: u64) -> PyResult<&'static str> {
     let head = match head {
-        Some(s) => Some(state(py, &s, version)?),
+        Some(s) => Some(state(py, s, version)?),
         None => None,
     };
     let next = rules::start_next(head).or_raise(py, Plane::Data)?;
@@ -241,14 +244,14 @@ pub fn start_next(py: Python<'_>, head: Option<PyBackedStr>, version: u64) -> Py
 #[pyo3(signature = (status, version, plane = None, policy = None))]
 pub fn describe_execution(
     py: Python<'_>,
-    status: PyBackedStr,
+    status: &Bound<'_, PyAny>,
     version: u64,
     plane: Option<PyBackedStr>,
     policy: Option<&Bound<'_, PyPolicy>>,
 ) -> PyResult<()> {
     let on = parse_plane(plane.as_deref().unwrap_or("control"))?;
     let p = or_default(policy);
-    rules::describe_execution(state(py, &status, version)?, on, &p).or_raise(py, on)
+    rules::describe_execution(state(py, status, version)?, on, &p).or_raise(py, on)
 }
 
 /// What happens to an execution whose thing stops being a target (SPEC T10, R10).
@@ -256,11 +259,11 @@ pub fn describe_execution(
 #[pyo3(signature = (status, policy = None))]
 pub fn remove_target<'py>(
     py: Python<'py>,
-    status: PyBackedStr,
+    status: &Bound<'_, PyAny>,
     policy: Option<&Bound<'_, PyPolicy>>,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     let p = or_default(policy);
-    opt_status_obj(py, rules::remove_target(execution_status(&status)?, &p))
+    opt_status_obj(py, rules::remove_target(execution_status_arg(status)?, &p))
 }
 
 /// What happens to an execution when its thing is deleted (SPEC T10, R10, R4).
@@ -268,19 +271,19 @@ pub fn remove_target<'py>(
 #[pyo3(signature = (job, status, policy = None))]
 pub fn remove_thing<'py>(
     py: Python<'py>,
-    job: PyBackedStr,
-    status: PyBackedStr,
+    job: &Bound<'_, PyAny>,
+    status: &Bound<'_, PyAny>,
     policy: Option<&Bound<'_, PyPolicy>>,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     let p = or_default(policy);
-    opt_status_obj(py, rules::remove_thing(job_status(&job)?, execution_status(&status)?, &p))
+    opt_status_obj(py, rules::remove_thing(job_status_arg(job)?, execution_status_arg(status)?, &p))
 }
 
 /// May a request on `plane` reach an execution of a job in `job`? (SEED-CLI.)
 #[pyfunction]
-pub fn device_access(py: Python<'_>, job: PyBackedStr, plane: PyBackedStr) -> PyResult<()> {
+pub fn device_access(py: Python<'_>, job: &Bound<'_, PyAny>, plane: PyBackedStr) -> PyResult<()> {
     let on = parse_plane(&plane)?;
-    rules::device_access(job_status(&job)?, on).or_raise(py, on)
+    rules::device_access(job_status_arg(job)?, on).or_raise(py, on)
 }
 
 /// A data-plane request names an unknown thing (SPEC R19).

@@ -28,7 +28,7 @@ class JobStatus(str, enum.Enum):
     @property
     def is_terminal(self) -> bool:
         """CANCELED or COMPLETED: DeleteJob needs no force."""
-        return _native.job_status_is_terminal(self.value)
+        return self._terminal  # type: ignore[attr-defined, no-any-return]
 
 
 class ExecutionStatus(str, enum.Enum):
@@ -49,22 +49,30 @@ class ExecutionStatus(str, enum.Enum):
     @property
     def is_terminal(self) -> bool:
         """Neither QUEUED nor IN_PROGRESS: it never changes again."""
-        return _native.execution_status_flags(self.value)[0]
+        return self._flags[0]  # type: ignore[attr-defined, no-any-return]
 
     @property
     def is_pending(self) -> bool:
         """QUEUED or IN_PROGRESS: listed by GetPendingJobExecutions and StartNext."""
-        return _native.execution_status_flags(self.value)[1]
+        return self._flags[1]  # type: ignore[attr-defined, no-any-return]
 
     @property
     def is_retriable(self) -> bool:
         """A retry configuration can retry an execution that ends in this status (SPEC T12)."""
-        return _native.execution_status_flags(self.value)[2]
+        return self._flags[2]  # type: ignore[attr-defined, no-any-return]
 
     @property
     def is_device_settable(self) -> bool:
         """A device may request it with UpdateJobExecution (SPEC R9)."""
-        return _native.execution_status_flags(self.value)[3]
+        return self._flags[3]  # type: ignore[attr-defined, no-any-return]
+
+
+# The predicates are asked of the core once per member, when the module is imported.
+for _m in JobStatus:
+    _m._terminal = _native.job_status_is_terminal(_m.value)  # type: ignore[attr-defined]
+for _e in ExecutionStatus:
+    _e._flags = _native.execution_status_flags(_e.value)  # type: ignore[attr-defined]
+del _m, _e
 
 
 class TargetSelection(str, enum.Enum):

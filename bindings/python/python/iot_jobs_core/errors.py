@@ -149,6 +149,9 @@ _BY_NAME: Dict[str, Type[JobsError]] = {
 }
 
 
+_PLANES = {p.value: p for p in Plane}
+
+
 def _from_native(
     kind: str,
     message: str,
@@ -156,11 +159,11 @@ def _from_native(
     control: Tuple[str, int],
     data: Tuple[str, int],
     mqtt_code: str,
-    state: Optional[Tuple[str, int]],
+    state: Optional[Tuple[ExecutionStatus, int]],
     field: Optional[Tuple[str, str, Optional[int]]],
 ) -> JobsError:
     """Builds the exception for a core ``Rejection`` (called by the extension)."""
-    p = Plane(plane)
+    p = _PLANES[plane]
     name = control[0] if p is Plane.CONTROL else data[0]
     cls: Type[JobsError] = InvalidFieldError if field is not None else _BY_NAME.get(name, JobsError)
     exc = cls(
@@ -169,7 +172,7 @@ def _from_native(
         mqtt_code=mqtt_code,
         plane=p,
         shapes={Plane.CONTROL: control, Plane.DATA: data},
-        execution_state=None if state is None else ExecutionState(ExecutionStatus(state[0]), state[1]),
+        execution_state=None if state is None else ExecutionState(*state),
     )
     if field is not None:
         exc.field, exc.constraint, exc.position = field  # type: ignore[attr-defined]
