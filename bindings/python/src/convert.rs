@@ -102,25 +102,39 @@ pub fn selection_obj(py: Python<'_>, s: TargetSelection) -> PyResult<Bound<'_, P
 static EXEC_MEMBERS: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
 static JOB_MEMBERS: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
 
-/// An execution status argument: one of the `ExecutionStatus` members (found by identity, no
-/// conversion) or a wire string.
-pub fn execution_status_arg(ob: &Bound<'_, PyAny>) -> PyResult<ExecutionStatus> {
-    let names = ExecutionStatus::ALL.map(ExecutionStatus::as_str);
-    let all = members(ob.py(), &EXEC_MEMBERS, "ExecutionStatus", &names)?;
-    match all.iter().zip(ExecutionStatus::ALL).find(|(m, _)| ob.is(*m)) {
-        Some((_, s)) => Ok(s),
-        None => execution_status(&ob.extract::<PyBackedStr>()?),
+/// A status argument: one of the enum's members (found by identity, no conversion) or a wire
+/// string, parsed with `parse`.
+fn status_arg<T: Copy>(
+    ob: &Bound<'_, PyAny>,
+    cell: &'static PyOnceLock<Vec<Py<PyAny>>>,
+    class: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+    parse: fn(&str) -> PyResult<T>,
+) -> PyResult<T> {
+    let names: Vec<&str> = all.iter().map(|s| name(*s)).collect();
+    let objs = members(ob.py(), cell, class, &names)?;
+    match objs.iter().zip(all).find(|(m, _)| ob.is(*m)) {
+        Some((_, s)) => Ok(*s),
+        None => parse(&ob.extract::<PyBackedStr>()?),
     }
+}
+
+/// An execution status argument: an `ExecutionStatus` member or a wire string.
+pub fn execution_status_arg(ob: &Bound<'_, PyAny>) -> PyResult<ExecutionStatus> {
+    status_arg(
+        ob,
+        &EXEC_MEMBERS,
+        "ExecutionStatus",
+        &ExecutionStatus::ALL,
+        ExecutionStatus::as_str,
+        execution_status,
+    )
 }
 
 /// A job status argument: a `JobStatus` member or a wire string.
 pub fn job_status_arg(ob: &Bound<'_, PyAny>) -> PyResult<JobStatus> {
-    let names = JobStatus::ALL.map(JobStatus::as_str);
-    let all = members(ob.py(), &JOB_MEMBERS, "JobStatus", &names)?;
-    match all.iter().zip(JobStatus::ALL).find(|(m, _)| ob.is(*m)) {
-        Some((_, s)) => Ok(s),
-        None => job_status(&ob.extract::<PyBackedStr>()?),
-    }
+    status_arg(ob, &JOB_MEMBERS, "JobStatus", &JobStatus::ALL, JobStatus::as_str, job_status)
 }
 
 /// An `ExecutionState` named tuple.
