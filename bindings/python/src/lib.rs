@@ -9,6 +9,7 @@
 mod conformance;
 mod convert;
 mod ids;
+mod messages;
 mod policy;
 mod registry;
 mod rules;
@@ -54,6 +55,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rules::merge_details, m)?)?;
     m.add_function(wrap_pyfunction!(conformance::conformance_table, m)?)?;
     m.add_function(wrap_pyfunction!(conformance::conformance_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(messages::canonical_message, m)?)?;
+    m.add_function(wrap_pyfunction!(messages::message_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(topics::parse_topic, m)?)?;
     m.add_function(wrap_pyfunction!(topics::build_topic, m)?)?;
     m.add("MAX_JOBS_DELETING", iot_jobs_core::rules::MAX_JOBS_DELETING)?;

@@ -8,7 +8,7 @@ service, the jobs MQTT topics and the conformance tables. A refused request rais
 
 from __future__ import annotations
 
-from . import _native, conformance, errors, records, topics
+from . import _native, conformance, errors, messages, records, topics
 from ._native import (
     MAX_JOBS_DELETING,
     MAX_TARGETS_PER_JOB,
@@ -119,6 +119,7 @@ __all__ = [
     "job_id_available",
     "listed_to_device",
     "merge_details",
+    "messages",
     "next_execution_number",
     "notifies",
     "pending_rank",

@@ -141,6 +141,9 @@ def build_topic(
     event: Optional[str] = None,
 ) -> str: ...
 
+def canonical_message(kind: str, payload: bytes, source: Optional[str] = None, target: Optional[str] = None) -> bytes: ...
+def message_kinds() -> List[str]: ...
+
 # -- the registry ---------------------------------------------------------------------------
 @final
 class Registry:
