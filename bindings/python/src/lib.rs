@@ -6,6 +6,7 @@
 //! of its AWS error (`convert::rejected`). The package's Python modules (`python/iot_jobs_core`)
 //! give the enums, exceptions and records their Python shape.
 
+mod config;
 mod conformance;
 mod convert;
 mod ids;

@@ -14,6 +14,7 @@ use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyType};
 
+use crate::config::ConfigArgs;
 use crate::convert::{
     OrRaise, RECORDS, TYPES, call_class, execution_status, execution_status_obj, job_status_obj,
     opt_execution_status, selection_obj, state_obj,
@@ -158,6 +159,11 @@ fn collect<'py, T>(
     err.map_or(Ok((out, t)), Err)
 }
 
+/// `{"FAILED": 2, ...}` as (failure type, retries) pairs.
+fn retry_pairs(d: &Bound<'_, PyDict>) -> PyResult<Vec<(PyBackedStr, u8)>> {
+    d.iter().map(|(k, v)| Ok((k.extract()?, v.extract()?))).collect()
+}
+
 fn cursor_of(c: Option<(u32, u32)>) -> Option<Cursor> {
     c.map(|(i, g)| Cursor::from_parts(i, g))
 }
@@ -281,7 +287,19 @@ impl PyRegistry {
     /// CreateJob: a new IN_PROGRESS job with one QUEUED execution per target (registered
     /// things). Raises `ResourceAlreadyExistsException` while the id is in use, also during its
     /// deletion.
-    #[pyo3(signature = (job_id, targets, now, *, target_selection = None, namespace_id = None))]
+    ///
+    /// The configuration (all optional, SPEC §6 ranges checked by the core):
+    /// `in_progress_timeout_minutes` (1–10080); `retry`, `{"FAILED" | "TIMED_OUT" | "ALL":
+    /// retries}`; `abort`, `[(failure type, threshold in hundredths of a percent, minimum
+    /// executed)]`; `start_time` (the job is SCHEDULED until then), `end_time` and
+    /// `end_behavior` (`STOP_ROLLOUT`, the default, `CANCEL`, `FORCE_CANCEL`);
+    /// `maximum_per_minute` (rollout rate).
+    #[pyo3(signature = (
+        job_id, targets, now, *, target_selection = None, namespace_id = None,
+        in_progress_timeout_minutes = None, retry = None, abort = None, start_time = None,
+        end_time = None, end_behavior = None, maximum_per_minute = None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
     fn create_job(
         &mut self,
         py: Python<'_>,
@@ -290,15 +308,62 @@ impl PyRegistry {
         now: u64,
         target_selection: Option<PyBackedStr>,
         namespace_id: Option<PyBackedStr>,
+        in_progress_timeout_minutes: Option<u16>,
+        retry: Option<&Bound<'_, PyDict>>,
+        abort: Option<Vec<(PyBackedStr, u16, u32)>>,
+        start_time: Option<u64>,
+        end_time: Option<u64>,
+        end_behavior: Option<PyBackedStr>,
+        maximum_per_minute: Option<u32>,
     ) -> PyResult<()> {
         let id = self::job_id(py, &job_id)?;
         let selection = crate::convert::target_selection(target_selection.as_deref().unwrap_or("SNAPSHOT"))?;
         let ns = namespace_id.map(|n| NamespaceId::new(&n).or_raise(py, Plane::Control)).transpose()?;
         let targets = things(py, &targets)?;
+        let config = ConfigArgs {
+            in_progress_timeout_minutes,
+            retry: retry.map(retry_pairs).transpose()?,
+            abort,
+            start_time,
+            end_time,
+            end_behavior,
+            maximum_per_minute,
+        }
+        .build(py)?;
         let mut job = NewJob::new(&id, selection);
         job.namespace = ns.as_ref();
+        job.config = config;
         let (reg, mut q) = self.sink();
         reg.create_job(&job, &targets, Timestamp(now), &mut q).map(|_| ()).or_raise(py, Plane::Control)
+    }
+
+    /// UpdateJob's configuration members: they apply from now on (a running in-progress timer
+    /// keeps its deadline, AMBIG-15). The schedule cannot be changed: it is kept as it was.
+    #[pyo3(signature = (job_id, now, *, in_progress_timeout_minutes = None, retry = None, abort = None, maximum_per_minute = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn update_job_config(
+        &mut self,
+        py: Python<'_>,
+        job_id: PyBackedStr,
+        now: u64,
+        in_progress_timeout_minutes: Option<u16>,
+        retry: Option<&Bound<'_, PyDict>>,
+        abort: Option<Vec<(PyBackedStr, u16, u32)>>,
+        maximum_per_minute: Option<u32>,
+    ) -> PyResult<()> {
+        let id = self::job_id(py, &job_id)?;
+        let mut config = ConfigArgs {
+            in_progress_timeout_minutes,
+            retry: retry.map(retry_pairs).transpose()?,
+            abort,
+            start_time: None,
+            end_time: None,
+            end_behavior: None,
+            maximum_per_minute,
+        }
+        .build(py)?;
+        config.schedule = self.reg.job(&id).or_raise(py, Plane::Control)?.config().schedule;
+        self.reg.update_job_config(&id, config, Timestamp(now)).or_raise(py, Plane::Control)
     }
 
     /// DescribeJob's lifecycle members; `ResourceNotFoundException` for an unknown job.

@@ -176,6 +176,23 @@ class Registry:
         *,
         target_selection: Optional[_Selection] = None,
         namespace_id: Optional[str] = None,
+        in_progress_timeout_minutes: Optional[int] = None,
+        retry: Optional[Mapping[str, int]] = None,
+        abort: Optional[List[Tuple[str, int, int]]] = None,
+        start_time: Optional[int] = None,
+        end_time: Optional[int] = None,
+        end_behavior: Optional[str] = None,
+        maximum_per_minute: Optional[int] = None,
+    ) -> None: ...
+    def update_job_config(
+        self,
+        job_id: str,
+        now: int,
+        *,
+        in_progress_timeout_minutes: Optional[int] = None,
+        retry: Optional[Mapping[str, int]] = None,
+        abort: Optional[List[Tuple[str, int, int]]] = None,
+        maximum_per_minute: Optional[int] = None,
     ) -> None: ...
     def job(self, job_id: str) -> Job: ...
     def jobs(self) -> List[Job]: ...
