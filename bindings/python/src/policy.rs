@@ -1,0 +1,199 @@
+//! `Policy`: the knobs for the readings of SPEC §R, as a frozen Python class.
+
+use iot_jobs_core::{
+    DeleteWithoutForce, DetailsWrite, NotifyOn, Numbering, PendingCap, Policy, UnknownThing, VersionBump,
+};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+
+/// The readings of SPEC §R that differ between AWS's documents, one keyword per knob; the
+/// defaults are the core's `Policy::DEFAULT`.
+#[pyclass(name = "Policy", module = "iot_jobs_core", frozen, eq, hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PyPolicy(pub Policy);
+
+fn pick<T: Copy>(name: &str, given: &str, choices: &[(&str, T)]) -> PyResult<T> {
+    choices.iter().find(|(s, _)| *s == given).map(|(_, v)| *v).ok_or_else(|| {
+        let allowed: Vec<&str> = choices.iter().map(|(s, _)| *s).collect();
+        PyValueError::new_err(format!("{name} must be one of {allowed:?}, not {given:?}"))
+    })
+}
+
+const VERSION_BUMP: [(&str, VersionBump); 2] =
+    [("EVERY_CHANGE", VersionBump::EveryChange), ("DEVICE_UPDATES_ONLY", VersionBump::DeviceUpdatesOnly)];
+const NUMBERING: [(&str, Numbering); 2] =
+    [("REUSE_AFTER_DELETE", Numbering::ReuseAfterDelete), ("MONOTONIC", Numbering::Monotonic)];
+const DETAILS_WRITE: [(&str, DetailsWrite); 2] =
+    [("REPLACE", DetailsWrite::Replace), ("MERGE", DetailsWrite::Merge)];
+const NOTIFY_ON: [(&str, NotifyOn); 2] = [
+    ("MEMBERSHIP_CHANGE", NotifyOn::MembershipChange),
+    ("EVERY_NON_TERMINAL_CHANGE", NotifyOn::EveryNonTerminalChange),
+];
+const UNKNOWN_THING: [(&str, UnknownThing); 2] =
+    [("EMPTY", UnknownThing::Empty), ("NOT_FOUND", UnknownThing::NotFound)];
+
+fn name_of<T: PartialEq + Copy>(choices: &[(&'static str, T)], v: T) -> &'static str {
+    choices.iter().find(|(_, c)| *c == v).map_or("?", |(s, _)| *s)
+}
+
+#[pymethods]
+impl PyPolicy {
+    #[new]
+    #[pyo3(signature = (
+        *,
+        delete_timed_out_without_force = Policy::DEFAULT.delete_without_force.timed_out,
+        delete_queued_without_force = Policy::DEFAULT.delete_without_force.queued,
+        force_cancel_escalates = Policy::DEFAULT.force_cancel_escalates,
+        version_bump = None,
+        numbering = None,
+        device_may_skip_in_progress = Policy::DEFAULT.device_may_skip_in_progress,
+        remove_in_progress = Policy::DEFAULT.remove_in_progress,
+        data_plane_describes_terminal = Policy::DEFAULT.data_plane_describes_terminal,
+        pending_cap = 10,
+        details_write = None,
+        notify_on = None,
+        unknown_thing = None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        delete_timed_out_without_force: bool,
+        delete_queued_without_force: bool,
+        force_cancel_escalates: bool,
+        version_bump: Option<PyBackedStr>,
+        numbering: Option<PyBackedStr>,
+        device_may_skip_in_progress: bool,
+        remove_in_progress: bool,
+        data_plane_describes_terminal: bool,
+        pending_cap: u64,
+        details_write: Option<PyBackedStr>,
+        notify_on: Option<PyBackedStr>,
+        unknown_thing: Option<PyBackedStr>,
+    ) -> PyResult<Self> {
+        let pending_cap = match pending_cap {
+            10 => PendingCap::Ten,
+            15 => PendingCap::Fifteen,
+            n => return Err(PyValueError::new_err(format!("pending_cap must be 10 or 15, not {n}"))),
+        };
+        Ok(Self(Policy {
+            delete_without_force: DeleteWithoutForce {
+                timed_out: delete_timed_out_without_force,
+                queued: delete_queued_without_force,
+            },
+            force_cancel_escalates,
+            version_bump: pick(
+                "version_bump",
+                version_bump.as_deref().unwrap_or("EVERY_CHANGE"),
+                &VERSION_BUMP,
+            )?,
+            numbering: pick("numbering", numbering.as_deref().unwrap_or("REUSE_AFTER_DELETE"), &NUMBERING)?,
+            device_may_skip_in_progress,
+            remove_in_progress,
+            data_plane_describes_terminal,
+            pending_cap,
+            details_write: pick(
+                "details_write",
+                details_write.as_deref().unwrap_or("REPLACE"),
+                &DETAILS_WRITE,
+            )?,
+            notify_on: pick("notify_on", notify_on.as_deref().unwrap_or("MEMBERSHIP_CHANGE"), &NOTIFY_ON)?,
+            unknown_thing: pick(
+                "unknown_thing",
+                unknown_thing.as_deref().unwrap_or("EMPTY"),
+                &UNKNOWN_THING,
+            )?,
+        }))
+    }
+
+    /// R1: DeleteJobExecution deletes a TIMED_OUT execution without force (default True).
+    #[getter]
+    fn delete_timed_out_without_force(&self) -> bool {
+        self.0.delete_without_force.timed_out
+    }
+    /// R2: DeleteJobExecution deletes a QUEUED execution without force (default False).
+    #[getter]
+    fn delete_queued_without_force(&self) -> bool {
+        self.0.delete_without_force.queued
+    }
+    /// R3: a forced CancelJob of a CANCELED job escalates instead of InvalidRequestException.
+    #[getter]
+    fn force_cancel_escalates(&self) -> bool {
+        self.0.force_cancel_escalates
+    }
+    /// R6: `"EVERY_CHANGE"` (default) or `"DEVICE_UPDATES_ONLY"`.
+    #[getter]
+    fn version_bump(&self) -> &'static str {
+        name_of(&VERSION_BUMP, self.0.version_bump)
+    }
+    /// R7: `"REUSE_AFTER_DELETE"` (default) or `"MONOTONIC"`.
+    #[getter]
+    fn numbering(&self) -> &'static str {
+        name_of(&NUMBERING, self.0.numbering)
+    }
+    /// R9: a device may move QUEUED straight to SUCCEEDED or FAILED (default True).
+    #[getter]
+    fn device_may_skip_in_progress(&self) -> bool {
+        self.0.device_may_skip_in_progress
+    }
+    /// R10: an IN_PROGRESS execution becomes REMOVED when its thing leaves (default True).
+    #[getter]
+    fn remove_in_progress(&self) -> bool {
+        self.0.remove_in_progress
+    }
+    /// R11: the data plane describes terminal executions (default False).
+    #[getter]
+    fn data_plane_describes_terminal(&self) -> bool {
+        self.0.data_plane_describes_terminal
+    }
+    /// R12: GetPendingJobExecutions lists at most 10 (default) or 15 per kind.
+    #[getter]
+    fn pending_cap(&self) -> usize {
+        self.0.pending_cap.get()
+    }
+    /// R14: `"REPLACE"` (default) or `"MERGE"`.
+    #[getter]
+    fn details_write(&self) -> &'static str {
+        name_of(&DETAILS_WRITE, self.0.details_write)
+    }
+    /// R15: `"MEMBERSHIP_CHANGE"` (default) or `"EVERY_NON_TERMINAL_CHANGE"`.
+    #[getter]
+    fn notify_on(&self) -> &'static str {
+        name_of(&NOTIFY_ON, self.0.notify_on)
+    }
+    /// R19: `"EMPTY"` (default) or `"NOT_FOUND"`.
+    #[getter]
+    fn unknown_thing(&self) -> &'static str {
+        name_of(&UNKNOWN_THING, self.0.unknown_thing)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Policy(delete_timed_out_without_force={}, delete_queued_without_force={}, \
+             force_cancel_escalates={}, version_bump={:?}, numbering={:?}, \
+             device_may_skip_in_progress={}, remove_in_progress={}, \
+             data_plane_describes_terminal={}, pending_cap={}, details_write={:?}, notify_on={:?}, \
+             unknown_thing={:?})",
+            py_bool(self.delete_timed_out_without_force()),
+            py_bool(self.delete_queued_without_force()),
+            py_bool(self.force_cancel_escalates()),
+            self.version_bump(),
+            self.numbering(),
+            py_bool(self.device_may_skip_in_progress()),
+            py_bool(self.remove_in_progress()),
+            py_bool(self.data_plane_describes_terminal()),
+            self.pending_cap(),
+            self.details_write(),
+            self.notify_on(),
+            self.unknown_thing(),
+        )
+    }
+}
+
+const fn py_bool(b: bool) -> &'static str {
+    if b { "True" } else { "False" }
+}
+
+/// The policy an optional argument names (default: `Policy::DEFAULT`).
+pub fn or_default(p: Option<&Bound<'_, PyPolicy>>) -> Policy {
+    p.map_or(Policy::DEFAULT, |p| p.get().0)
+}

@@ -1,0 +1,96 @@
+"""Job configuration through the Registry: in-progress timeouts, retries, abort criteria,
+schedules, UpdateJob's configuration, and the SPEC §6 ranges."""
+
+from __future__ import annotations
+
+import pytest
+
+import iot_jobs_core as j
+from iot_jobs_core import ExecutionStatus as E
+from iot_jobs_core import JobStatus as J
+
+
+@pytest.fixture
+def reg() -> j.Registry:
+    r = j.Registry()
+    for t in ("t", "u"):
+        r.add_thing(t)
+    return r
+
+
+def test_in_progress_timeout_then_retry(reg):
+    reg.create_job("a", ["t"], 0, in_progress_timeout_minutes=1, retry={"TIMED_OUT": 1})
+    reg.start_next("t", 0)
+    assert reg.next_deadline() == 60
+    reg.drain_events()
+    reg.advance(60)
+    # SPEC T12: the timed-out execution is retried as a new QUEUED execution, number 2.
+    assert reg.describe_execution("a", "t", 1).status is E.TIMED_OUT
+    retry = reg.describe_execution("a", "t")
+    assert (retry.execution_number, retry.status, retry.retry_attempt, retry.queued_at) == (2, E.QUEUED, 1, 60)
+    assert j.ExecutionChanged("a", "t", 1, "timed_out") in reg.drain_events()
+    # One retry only: the second timeout is final.
+    reg.start_next("t", 70)
+    reg.advance(130)
+    assert reg.describe_execution("a", "t").status is E.TIMED_OUT
+    assert reg.job("a").status is J.COMPLETED
+
+
+def test_abort_criteria_cancel_the_job(reg):
+    reg.create_job("a", ["t", "u"], 0, abort=[("FAILED", 5000, 1)])  # 50 %, after 1 execution
+    reg.update_execution("a", "t", "FAILED", 5)
+    reg.advance(5)
+    job = reg.job("a")
+    assert (job.status, job.reason_code) == (J.CANCELED, "ABORT_CRITERIA_MET")
+    assert reg.describe_execution("a", "u").status is E.CANCELED
+
+
+def test_schedule_start_time(reg):
+    reg.create_job("s", ["u"], 0, start_time=100)
+    assert reg.job("s").status is J.SCHEDULED
+    assert reg.pending("u") == []
+    assert reg.next_deadline() == 100
+    reg.advance(99)
+    assert reg.job("s").status is J.SCHEDULED
+    reg.advance(100)
+    assert reg.job("s").status is J.IN_PROGRESS
+    assert [x.job_id for x in reg.pending("u")] == ["s"]
+
+
+def test_update_job_config_applies_to_executions_not_started(reg):
+    reg.create_job("c", ["t"], 0)
+    reg.update_job_config("c", 1, in_progress_timeout_minutes=2)
+    reg.start_next("t", 10)
+    assert reg.describe_execution("c", "t").deadline == 130
+    with pytest.raises(j.ResourceNotFoundException):
+        reg.update_job_config("nope", 1, in_progress_timeout_minutes=2)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"in_progress_timeout_minutes": 0},
+        {"in_progress_timeout_minutes": 10081},
+        {"retry": {"FAILED": 11}},
+        {"retry": {}},
+        {"abort": [("FAILED", 10001, 1)]},
+        {"abort": [("FAILED", 50, 0)]},
+        {"start_time": 10, "end_time": 10},
+        {"maximum_per_minute": 0},
+    ],
+)
+def test_out_of_range_configuration_is_refused(reg, kwargs):
+    with pytest.raises(j.InvalidFieldError) as info:
+        reg.create_job("d", ["t"], 0, **kwargs)
+    assert (info.value.field, info.value.constraint) == ("job configuration", "config")
+    with pytest.raises(j.ResourceNotFoundException):
+        reg.job("d")
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"retry": {"REJECTED": 1}}, {"abort": [("NOPE", 1, 1)]}, {"end_behavior": "CANCEL"}, {"end_time": 5, "end_behavior": "STOP"}],
+)
+def test_unknown_configuration_values(reg, kwargs):
+    with pytest.raises(ValueError):
+        reg.create_job("d", ["t"], 0, **kwargs)

@@ -1,0 +1,140 @@
+"""Statuses, validators and Policy in Python idiom."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+import iot_jobs_core as j
+
+
+def test_enums_are_their_wire_strings():
+    assert j.ExecutionStatus.TIMED_OUT == "TIMED_OUT"
+    assert str(j.JobStatus.DELETION_IN_PROGRESS) == "DELETION_IN_PROGRESS"
+    assert j.ExecutionStatus("QUEUED") is j.ExecutionStatus.QUEUED
+    assert j.ExecutionStatus.QUEUED.is_pending and not j.ExecutionStatus.QUEUED.is_terminal
+    assert j.ExecutionStatus.REJECTED.is_device_settable
+    assert not j.ExecutionStatus.REMOVED.is_device_settable
+    assert j.ExecutionStatus.TIMED_OUT.is_retriable
+    assert j.JobStatus.COMPLETED.is_terminal and not j.JobStatus.SCHEDULED.is_terminal
+    with pytest.raises(ValueError):
+        j.ExecutionStatus("DONE")
+
+
+def test_decisions_take_members_or_strings_and_return_members():
+    assert j.update_execution(j.ExecutionStatus.QUEUED, 1, "IN_PROGRESS") is j.ExecutionStatus.IN_PROGRESS
+    assert j.update_execution("QUEUED", 1, j.ExecutionStatus.REJECTED) is j.ExecutionStatus.REJECTED
+    assert j.create_job(True) is j.JobStatus.SCHEDULED
+    assert j.create_job(False) is j.JobStatus.IN_PROGRESS
+
+
+@pytest.mark.parametrize(
+    "cls, value, constraint, position",
+    [
+        (j.JobId, "bad!", "invalid_character", 3),
+        (j.JobId, "", "empty", None),
+        (j.JobId, "x" * 65, "too_long", None),
+        (j.ThingName, "pump 7", "invalid_character", 4),
+        (j.ThingName, "t" * 129, "too_long", None),
+        (j.NamespaceId, "ns:1", "invalid_character", 2),
+        (j.ReasonCode, "lower", "invalid_character", 0),
+    ],
+)
+def test_validators_name_the_constraint_and_position(cls, value, constraint, position):
+    with pytest.raises(ValueError) as info:
+        cls(value)
+    e = info.value
+    assert isinstance(e, j.InvalidFieldError) and isinstance(e, j.InvalidRequestException)
+    assert (e.constraint, e.position) == (constraint, position)
+    assert e.http_status() == 400 and e.mqtt_code == "InvalidRequest"
+    if position is not None:
+        assert f"position {position}" in str(e)
+
+
+def test_valid_ids():
+    a = j.JobId("job_1-A")
+    assert (str(a), a.value, repr(a), j.JobId.MAX_LEN) == ("job_1-A", "job_1-A", "JobId('job_1-A')", 64)
+    assert a == j.JobId("job_1-A") and hash(a) == hash(j.JobId("job_1-A"))
+    assert j.ThingName("dev:1").value == "dev:1" and j.ThingName.MAX_LEN == 128
+    assert sorted([j.JobId("b"), j.JobId("a")]) == [j.JobId("a"), j.JobId("b")]
+
+
+def test_status_details_validation():
+    j.validate_status_details({"k": "v"})
+    with pytest.raises(j.InvalidFieldError) as info:
+        j.validate_status_details({f"k{i}": "v" for i in range(11)})
+    assert info.value.constraint == "too_many_pairs"
+    with pytest.raises(j.InvalidFieldError):
+        j.validate_status_details({"": "v"})
+
+
+def test_policy_knobs():
+    p = j.Policy()
+    assert p == j.Policy() and hash(p) == hash(j.Policy())
+    assert (p.delete_timed_out_without_force, p.delete_queued_without_force, p.numbering, p.pending_cap) == (
+        True,
+        False,
+        "REUSE_AFTER_DELETE",
+        10,
+    )
+    q = j.Policy(delete_queued_without_force=True, version_bump="DEVICE_UPDATES_ONLY", pending_cap=15)
+    assert q != p and q.version_bump == "DEVICE_UPDATES_ONLY" and q.pending_cap == 15
+    assert "pending_cap=15" in repr(q)
+    with pytest.raises(ValueError, match="numbering"):
+        j.Policy(numbering="SOMETIMES")
+    with pytest.raises(ValueError, match="pending_cap"):
+        j.Policy(pending_cap=12)
+    with pytest.raises(TypeError):
+        j.Policy(True)  # keyword-only
+    with pytest.raises(AttributeError):
+        p.numbering = "MONOTONIC"  # frozen
+
+
+def test_policy_changes_decisions():
+    # R2: QUEUED deletes without force under the alternative.
+    with pytest.raises(j.InvalidStateTransitionException):
+        j.delete_execution("QUEUED", 1)
+    j.delete_execution("QUEUED", 1, policy=j.Policy(delete_queued_without_force=True))
+    # R9: QUEUED -> SUCCEEDED needs IN_PROGRESS first under the alternative.
+    strict = j.Policy(device_may_skip_in_progress=False)
+    with pytest.raises(j.InvalidStateTransitionException):
+        j.update_execution("QUEUED", 1, "SUCCEEDED", policy=strict)
+    # R6, R7.
+    assert j.version_after(4, "SERVICE") == 5
+    assert j.version_after(4, "SERVICE", j.Policy(version_bump="DEVICE_UPDATES_ONLY")) == 4
+    assert j.next_execution_number(None, 7) == 1
+    assert j.next_execution_number(2, 7) == 3
+    assert j.next_execution_number(2, 7, j.Policy(numbering="MONOTONIC")) == 8
+
+
+def test_counters_stop_at_the_long_limit():
+    with pytest.raises(j.LimitExceededException) as info:
+        j.version_after(2**63 - 1, "DEVICE")
+    assert info.value.kind == "LimitExceeded"
+    with pytest.raises(j.InvalidFieldError):
+        j.version_after(2**63, "DEVICE")
+
+
+def test_merge_details():
+    assert j.merge_details({"a": "1", "b": "2"}, {"b": "3"}) == {"b": "3"}
+    merged = j.merge_details({"a": "1", "b": "2"}, {"b": "3", "c": "4"}, j.Policy(details_write="MERGE"))
+    assert list(merged.items()) == [("a", "1"), ("b", "3"), ("c", "4")]
+    with pytest.raises(j.InvalidFieldError) as info:
+        j.merge_details({f"k{i}": "v" for i in range(10)}, {"new": "v"}, j.Policy(details_write="MERGE"))
+    assert info.value.constraint == "too_many_pairs"
+
+
+def test_exceptions_pickle_free_attributes():
+    try:
+        j.cancel_execution("IN_PROGRESS", 3, expected_version=9)
+    except j.JobsError as e:
+        assert isinstance(e, j.InvalidStateTransitionException)  # status is checked before version
+        assert e.plane is j.Plane.CONTROL
+        assert "InvalidStateTransitionException" in repr(e)
+    with pytest.raises(j.VersionConflictException) as info:
+        j.cancel_execution("QUEUED", 3, expected_version=9)
+    assert info.value.http_status("data") == 409
+    assert info.value.exception_name_on("data") == "InvalidStateTransitionException"
+    # Statuses pickle as their enum (used by multiprocessing test runners).
+    assert pickle.loads(pickle.dumps(j.ExecutionStatus.FAILED)) is j.ExecutionStatus.FAILED
