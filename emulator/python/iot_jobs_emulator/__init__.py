@@ -370,7 +370,7 @@ class Emulator:
             "config": Config(retries={"total_max_attempts": 1, "mode": "standard"}),
         }
         options.update(kwargs)
-        return session.client(service_name, **options)  # type: ignore[call-overload,no-any-return]
+        return session.client(service_name, **options)
 
     @property
     def iot(self) -> BaseClient:
