@@ -44,8 +44,10 @@ BINARY_NAME = "iot-jobs-emulator"
 #: (for example ``target/debug/iot-jobs-emulator`` while working on the emulator itself).
 BINARY_ENV = "IOT_JOBS_EMULATOR_BIN"
 
-_HTTP_LINE = re.compile(r"listening on (http://[0-9A-Za-z.\[\]:]+)")
-_MQTT_LINE = re.compile(r"on mqtt://([0-9A-Za-z.\[\]:]+):([0-9]+)")
+# The lines the binary prints once its listeners are bound (src/main.rs); the trailing blank
+# makes sure a line is read whole.
+_HTTP_LINE = re.compile(r"listening on (http://[0-9A-Za-z.\[\]:]+)\s")
+_MQTT_LINE = re.compile(r"on mqtt://([0-9A-Za-z.\[\]:]+):([0-9]+)\s")
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
