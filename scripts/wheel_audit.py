@@ -110,8 +110,7 @@ def audit(wheel: str, package: str, tag_glob: str, auditwheel: str) -> list[str]
     size = os.path.getsize(wheel)
     print(
         f"wheel audit: {name}: {size / 1e6:.2f} MB, {len(names)} files, native: "
-        f"{', '.join(sorted(elf)) or 'none'}; "
-        + ("ok" if not problems else f"{len(problems)} problem(s)")
+        f"{', '.join(sorted(elf)) or 'none'}; " + ("ok" if not problems else f"{len(problems)} problem(s)")
     )
     return problems
 

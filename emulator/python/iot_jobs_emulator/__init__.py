@@ -31,7 +31,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Tuple
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from botocore.client import BaseClient
@@ -100,7 +101,7 @@ def find_binary() -> str:
     )
 
 
-def _user_scheme() -> Optional[str]:
+def _user_scheme() -> str | None:
     if sys.version_info >= (3, 10):
         return sysconfig.get_preferred_scheme("user")
     if os.name == "nt":  # pragma: no cover - platform specific
@@ -128,17 +129,17 @@ class Emulator:
     def __init__(
         self,
         *,
-        binary: Optional[str] = None,
+        binary: str | None = None,
         host: str = "127.0.0.1",
         mqtt: bool = True,
         clock: str = "manual",
-        deletion_delay: Optional[int] = None,
-        region: Optional[str] = None,
-        account_id: Optional[str] = None,
+        deletion_delay: int | None = None,
+        region: str | None = None,
+        account_id: str | None = None,
         log_level: str = "debug",
         extra_args: Sequence[str] = (),
         startup_timeout: float = 20.0,
-        env: Optional[Mapping[str, str]] = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         if clock not in ("manual", "system"):
             raise ValueError(f"clock must be 'manual' or 'system', not {clock!r}")
@@ -157,12 +158,12 @@ class Emulator:
         self.extra_args = tuple(extra_args)
         self.startup_timeout = startup_timeout
         self.env = dict(env) if env is not None else None
-        self._proc: Optional[subprocess.Popen[bytes]] = None
-        self._dir: Optional[str] = None
-        self._log_path: Optional[str] = None
-        self._final_log: Optional[bytes] = None
-        self._endpoint: Optional[str] = None
-        self._mqtt_address: Optional[Tuple[str, int]] = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._dir: str | None = None
+        self._log_path: str | None = None
+        self._final_log: bytes | None = None
+        self._endpoint: str | None = None
+        self._mqtt_address: tuple[str, int] | None = None
         self._clients: dict[str, BaseClient] = {}
 
     # ---- lifecycle ----------------------------------------------------------------------------
@@ -231,12 +232,10 @@ class Emulator:
             if code is not None:
                 raise EmulatorError(f"iot-jobs-emulator exited with status {code} before serving", self.log())
             if time.monotonic() > deadline:
-                raise EmulatorError(
-                    f"iot-jobs-emulator printed no address within {self.startup_timeout} s", self.log()
-                )
+                raise EmulatorError(f"iot-jobs-emulator printed no address within {self.startup_timeout} s", self.log())
             time.sleep(0.005)
 
-    def stop(self, timeout: float = 10.0) -> Optional[int]:
+    def stop(self, timeout: float = 10.0) -> int | None:
         """Stops the process (SIGTERM to its PID, then SIGKILL after ``timeout`` seconds).
 
         Idempotent. The log stays readable (:meth:`log`) after the stop.
@@ -249,7 +248,7 @@ class Emulator:
             client.close()
         self._clients.clear()
         proc, self._proc = self._proc, None
-        code: Optional[int] = None
+        code: int | None = None
         if proc is not None:
             if proc.poll() is None:
                 proc.terminate()
@@ -295,7 +294,7 @@ class Emulator:
         return self._endpoint
 
     @property
-    def mqtt_address(self) -> Optional[Tuple[str, int]]:
+    def mqtt_address(self) -> tuple[str, int] | None:
         """The MQTT broker's ``(host, port)`` (plain TCP, MQTT 3.1.1 and 5), or None when
         started with ``mqtt=False``; e.g. ``paho_client.connect(*emu.mqtt_address)``."""
         self._require()
@@ -332,7 +331,7 @@ class Emulator:
         /_emulator/stats``)."""
         return self._admin("GET", "/_emulator/stats")
 
-    def _admin(self, method: str, path: str, body: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+    def _admin(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.endpoint + path, data=data, method=method)
         if data is not None:
@@ -361,9 +360,7 @@ class Emulator:
             import boto3
             from botocore.config import Config
         except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                'the boto3 clients need boto3: pip install "iot-jobs-emulator[boto3]"'
-            ) from e
+            raise ImportError('the boto3 clients need boto3: pip install "iot-jobs-emulator[boto3]"') from e
         session = boto3.session.Session(
             aws_access_key_id="test", aws_secret_access_key="test", region_name=self.region or _region(self.extra_args)
         )

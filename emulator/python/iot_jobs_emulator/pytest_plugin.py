@@ -22,7 +22,7 @@ Configuration (``pytest.ini``, ``pyproject.toml`` ``[tool.pytest.ini_options]``.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

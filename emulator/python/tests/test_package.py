@@ -9,19 +9,13 @@ import subprocess
 import sys
 import sysconfig
 import time
+from pathlib import Path
+from typing import Callable
 
 import pytest
 
 import iot_jobs_emulator
 from iot_jobs_emulator import BINARY_ENV, Emulator, EmulatorError, find_binary
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_the_wheel_puts_the_binary_in_the_environment_s_scripts_folder(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,13 +40,13 @@ def test_python_m_runs_the_binary() -> None:
     assert bad.returncode == 2 and "--no-such-flag" in bad.stderr
 
 
-def test_the_override_must_name_an_executable(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
-    monkeypatch.setenv(BINARY_ENV, os.path.join(str(tmp_path), "missing"))
+def test_the_override_must_name_an_executable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(BINARY_ENV, str(tmp_path / "missing"))
     with pytest.raises(FileNotFoundError, match=BINARY_ENV):
         find_binary()
 
 
-def test_an_emulator_as_a_context_manager() -> None:
+def test_an_emulator_as_a_context_manager(pid_alive: Callable[[int], bool]) -> None:
     with Emulator(mqtt=False, deletion_delay=60) as emu:
         pid = emu.pid
         assert emu.running and emu.mqtt_address is None
@@ -70,10 +64,10 @@ def test_an_emulator_as_a_context_manager() -> None:
         assert emu.stats()["jobsDeleting"] == 0
         with pytest.raises(iot.exceptions.ResourceNotFoundException):
             iot.describe_job(jobId="j")
-    assert not emu.running and not alive(pid)
+    assert not emu.running and not pid_alive(pid)
     assert "DeleteJob" in emu.log()  # the log outlives the process
     with pytest.raises(EmulatorError, match="not running"):
-        emu.endpoint
+        _ = emu.endpoint
     assert emu.stop() is None  # idempotent
 
 
@@ -104,15 +98,15 @@ def test_bad_flags_and_bad_admin_calls_raise_with_the_reason() -> None:
         assert abs(emu.now() - time.time()) < 60
 
 
-def test_an_emulator_left_running_is_stopped_at_interpreter_exit() -> None:
+def test_an_emulator_left_running_is_stopped_at_interpreter_exit(pid_alive: Callable[[int], bool]) -> None:
     script = "from iot_jobs_emulator import Emulator; print(Emulator().start().pid, flush=True)"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     pid = int(done.stdout)
     try:
-        assert not alive(pid)
+        assert not pid_alive(pid)
     finally:
-        if alive(pid):
+        if pid_alive(pid):
             os.kill(pid, 9)
 
 

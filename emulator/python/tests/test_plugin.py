@@ -3,8 +3,8 @@ plugin is loaded the way a user's session loads it: through the installed entry 
 
 from __future__ import annotations
 
-import os
 import re
+from typing import Callable
 
 import pytest
 
@@ -48,14 +48,6 @@ def test_passes_too(iot_jobs_emulator):
 """
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def section(output: str, title: str) -> str:
     """The text of a report section of pytest's output (from its ``--- title ---`` line to the
     next separator line)."""
@@ -65,7 +57,7 @@ def section(output: str, title: str) -> str:
 
 
 def test_a_failed_test_shows_its_emulator_log_and_the_session_stops_the_process(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, pid_alive: Callable[[int], bool]
 ) -> None:
     pids_file = pytester.path / "pids.txt"
     monkeypatch.setenv("PIDS_FILE", str(pids_file))
@@ -89,7 +81,7 @@ def test_a_failed_test_shows_its_emulator_log_and_the_session_stops_the_process(
     assert len(pids) == 1, pids
     (pid,) = pids
     assert (pytester.path / "pids.txt.finish").read_text() == f"{pid} gone\n"
-    assert not alive(pid)
+    assert not pid_alive(pid)
 
 
 def test_the_emulator_s_flags_come_from_the_ini_option(pytester: pytest.Pytester) -> None:
