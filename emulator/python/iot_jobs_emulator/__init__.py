@@ -290,7 +290,8 @@ class Emulator:
         """The HTTP endpoint of both planes and the admin API, e.g. ``http://127.0.0.1:41237``:
         the ``endpoint_url`` for boto3 and ``--endpoint-url`` for the AWS CLI."""
         self._require()
-        assert self._endpoint is not None
+        if self._endpoint is None:
+            raise EmulatorError("the emulator has not printed its address yet")
         return self._endpoint
 
     @property
