@@ -110,5 +110,7 @@ def test_an_emulator_left_running_is_stopped_at_interpreter_exit(pid_alive: Call
             os.kill(pid, 9)
 
 
-def test_the_package_is_typed() -> None:
-    assert os.path.isfile(os.path.join(os.path.dirname(iot_jobs_emulator.__file__), "py.typed"))
+def test_the_tests_run_the_installed_package_and_it_is_typed() -> None:
+    package = os.path.dirname(iot_jobs_emulator.__file__)
+    assert os.path.dirname(package) in {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+    assert os.path.isfile(os.path.join(package, "py.typed"))
