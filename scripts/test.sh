@@ -4,6 +4,8 @@
 # with the tools present: 1,777 s (about 30 min). A fresh machine first builds cargo-fuzz,
 # cargo-llvm-cov, cargo-mutants and cargo-deny and fetches the nightly and MSRV toolchains (about
 # 8 min more); when the last commit changes src/, it also builds cargo-semver-checks (about 6 min).
+# The Python step (scripts/python.sh, measured after that figure) adds about 4-6 min on a clean
+# target/release, nearly all of it the emulator's release build for its wheel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never CARGO_INCREMENTAL=0 RUST_BACKTRACE=1
@@ -61,6 +63,9 @@ cargo test -p iot-jobs-emulator
 
 step "emulator: end-to-end with the real AWS CLI, boto3, paho-mqtt and the AWS IoT Device SDK"
 bash emulator/e2e/run.sh
+
+step "python: wheels (maturin), audit, the bindings' and the plugin's pytest suites"
+bash scripts/python.sh
 
 step "docs (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features

@@ -19,8 +19,13 @@ const SPEC: &str = "docs/SPEC.md";
 const RUST_ROOTS: &[&str] = &["src", "emulator/src", "tests", "emulator/tests", "examples"];
 
 /// Other files that cite the specification.
-const OTHER_FILES: &[&str] =
-    &["README.md", "emulator/README.md", "tests/model/README.md", "emulator/e2e/test_e2e.py"];
+const OTHER_FILES: &[&str] = &[
+    "README.md",
+    "emulator/README.md",
+    "tests/model/README.md",
+    "emulator/e2e/test_e2e.py",
+    "emulator/python/tests/test_sample_boto3.py",
+];
 
 /// Prefixes of the source tags of `docs/SPEC.md` §0 (besides the whole tag `SDKV2`).
 const SOURCE_PREFIXES: &[&str] = &["SEED", "DG", "BC", "API", "GG", "GH", "EMB"];

@@ -1,0 +1,440 @@
+"""Run the ``iot-jobs-emulator`` binary from Python.
+
+The wheel installs the emulator (a local AWS IoT Jobs endpoint: the ``iot`` control plane, the
+``iot-jobs-data`` data plane and an MQTT broker) as the ``iot-jobs-emulator`` command; this
+package finds that binary and drives it:
+
+    from iot_jobs_emulator import Emulator
+
+    with Emulator() as emu:                         # free loopback ports, manual clock
+        emu.iot.create_thing(thingName="dev1")      # boto3 clients (the ``boto3`` extra)
+        emu.advance(60)                             # timeouts, retries, deletions fall due
+        emu.reset()                                 # forget everything (the clock stays)
+
+The pytest plugin (``iot_jobs_emulator.pytest_plugin``, loaded automatically) gives tests the
+``iot_jobs_emulator`` fixture: one emulator per session, reset before every test.
+
+Only the standard library is needed, except for the ``iot`` and ``jobs_data`` clients (boto3).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - only for type checkers
+    from botocore.client import BaseClient
+
+__all__ = ["BINARY_NAME", "BINARY_ENV", "Emulator", "EmulatorError", "find_binary"]
+
+#: The command the wheel installs.
+BINARY_NAME = "iot-jobs-emulator"
+#: An environment variable that, when set, names the binary to run instead of the installed one
+#: (for example ``target/debug/iot-jobs-emulator`` while working on the emulator itself).
+BINARY_ENV = "IOT_JOBS_EMULATOR_BIN"
+
+# The lines the binary prints once its listeners are bound (src/main.rs); the trailing blank
+# makes sure a line is read whole.
+_HTTP_LINE = re.compile(r"listening on (http://[0-9A-Za-z.\[\]:]+)\s")
+_MQTT_LINE = re.compile(r"on mqtt://([0-9A-Za-z.\[\]:]+):([0-9]+)\s")
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class EmulatorError(RuntimeError):
+    """The emulator could not start, stopped, or refused an admin request.
+
+    ``log`` holds what the process wrote (its address lines and its log) when that helps.
+    """
+
+    def __init__(self, message: str, log: str = "") -> None:
+        super().__init__(message if not log else f"{message}\n--- iot-jobs-emulator log ---\n{log}")
+        self.log = log
+
+
+def find_binary() -> str:
+    """The path of the ``iot-jobs-emulator`` executable.
+
+    In order: the file named by ``$IOT_JOBS_EMULATOR_BIN``; the scripts folder of this
+    interpreter's environment (where pip installs the wheel's binary); the user scheme's scripts
+    folder (``pip install --user``); a ``bin`` folder beside the package (``pip install
+    --target``); then the ``PATH``.
+
+    Raises:
+        FileNotFoundError: none of them has it.
+    """
+    override = os.environ.get(BINARY_ENV)
+    if override:
+        if os.path.isfile(override) and os.access(override, os.X_OK):
+            return os.path.abspath(override)
+        raise FileNotFoundError(f"${BINARY_ENV} names {override!r}, which is not an executable file")
+    exe = BINARY_NAME + (sysconfig.get_config_var("EXE") or "")
+    candidates = [os.path.join(sysconfig.get_path("scripts"), exe)]
+    user_scheme = _user_scheme()
+    if user_scheme is not None:
+        try:
+            candidates.append(os.path.join(sysconfig.get_path("scripts", scheme=user_scheme), exe))
+        except KeyError:  # pragma: no cover - an interpreter without that scheme
+            pass
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    candidates.append(os.path.join(package_root, "bin", exe))
+    for path in candidates:
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    on_path = shutil.which(exe)
+    if on_path:
+        return on_path
+    raise FileNotFoundError(
+        f"{exe} not found (looked in {', '.join(candidates)} and on PATH); "
+        f"install the iot-jobs-emulator wheel or set ${BINARY_ENV}"
+    )
+
+
+def _user_scheme() -> str | None:
+    if sys.version_info >= (3, 10):
+        return sysconfig.get_preferred_scheme("user")
+    if os.name == "nt":  # pragma: no cover - platform specific
+        return "nt_user"
+    if sys.platform == "darwin" and getattr(sys, "_framework", None):  # pragma: no cover
+        return "osx_framework_user"
+    return "posix_user"
+
+
+class Emulator:
+    """One ``iot-jobs-emulator`` process on free loopback ports.
+
+    Every argument is optional; the defaults suit tests: HTTP and MQTT on ports the system picks
+    on ``127.0.0.1``, the manual clock (time moves only by :meth:`advance`), every request logged
+    (``debug``). ``deletion_delay`` (seconds a deleted job stays DELETION_IN_PROGRESS),
+    ``region`` and ``account_id`` (in ARNs) are passed only when given (the binary's defaults:
+    0, ``us-east-1``, ``123456789012``). ``extra_args`` are more command-line flags
+    (``iot-jobs-emulator --help``), for example ``["--max-jobs", "10"]``; they must not repeat a
+    flag an argument sets (the emulator refuses a flag given twice).
+
+    Use it as a context manager, or call :meth:`start` and :meth:`stop`. A started emulator is
+    also stopped when the interpreter exits.
+    """
+
+    def __init__(
+        self,
+        *,
+        binary: str | None = None,
+        host: str = "127.0.0.1",
+        mqtt: bool = True,
+        clock: str = "manual",
+        deletion_delay: int | None = None,
+        region: str | None = None,
+        account_id: str | None = None,
+        log_level: str = "debug",
+        extra_args: Sequence[str] = (),
+        startup_timeout: float = 20.0,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        if clock not in ("manual", "system"):
+            raise ValueError(f"clock must be 'manual' or 'system', not {clock!r}")
+        if deletion_delay is not None and (
+            isinstance(deletion_delay, bool) or not isinstance(deletion_delay, int) or deletion_delay < 0
+        ):
+            raise ValueError(f"deletion_delay must be a non-negative int (seconds), not {deletion_delay!r}")
+        self.binary = binary
+        self.host = host
+        self.mqtt = mqtt
+        self.clock = clock
+        self.deletion_delay = deletion_delay
+        self.region = region
+        self.account_id = account_id
+        self.log_level = log_level
+        self.extra_args = tuple(extra_args)
+        self.startup_timeout = startup_timeout
+        self.env = dict(env) if env is not None else None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._dir: str | None = None
+        self._log_path: str | None = None
+        self._final_log: bytes | None = None
+        self._endpoint: str | None = None
+        self._mqtt_address: tuple[str, int] | None = None
+        self._clients: dict[str, BaseClient] = {}
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    def command(self) -> list[str]:
+        """The command line :meth:`start` runs."""
+        return [
+            self.binary or find_binary(),
+            "--addr",
+            _join_host_port(self.host, 0),
+            "--mqtt-addr",
+            _join_host_port(self.host, 0) if self.mqtt else "off",
+            "--clock",
+            self.clock,
+            "--log-level",
+            self.log_level,
+            *(["--deletion-delay", str(self.deletion_delay)] if self.deletion_delay is not None else []),
+            *(["--region", self.region] if self.region is not None else []),
+            *(["--account-id", self.account_id] if self.account_id is not None else []),
+            *self.extra_args,
+        ]
+
+    def start(self) -> Emulator:
+        """Starts the process and waits until it serves (it prints its addresses once bound).
+
+        Returns:
+            self, so ``emu = Emulator().start()`` works.
+
+        Raises:
+            EmulatorError: it is already running, it exited (a bad flag, say), or it did not
+                print its address within ``startup_timeout`` seconds; the error carries its log.
+            FileNotFoundError: no binary (see :func:`find_binary`).
+        """
+        if self._proc is not None:
+            raise EmulatorError(f"already running (pid {self._proc.pid})")
+        command = self.command()
+        self._dir = tempfile.mkdtemp(prefix="iot-jobs-emulator-")
+        self._log_path = os.path.join(self._dir, "emulator.log")
+        self._final_log = None
+        env = dict(os.environ if self.env is None else self.env)
+        env.setdefault("NO_COLOR", "1")
+        with open(self._log_path, "wb") as log:
+            self._proc = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env
+            )
+        atexit.register(self.stop)
+        try:
+            self._wait_for_address()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_for_address(self) -> None:
+        assert self._proc is not None
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            text = self.log()
+            http = _HTTP_LINE.search(text)
+            mqtt = _MQTT_LINE.search(text)
+            if http and (mqtt or not self.mqtt):
+                self._endpoint = http.group(1)
+                self._mqtt_address = (mqtt.group(1).strip("[]"), int(mqtt.group(2))) if mqtt else None
+                return
+            code = self._proc.poll()
+            if code is not None:
+                raise EmulatorError(f"iot-jobs-emulator exited with status {code} before serving", self.log())
+            if time.monotonic() > deadline:
+                raise EmulatorError(f"iot-jobs-emulator printed no address within {self.startup_timeout} s", self.log())
+            time.sleep(0.005)
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """Stops the process (SIGTERM to its PID, then SIGKILL after ``timeout`` seconds).
+
+        Idempotent. The log stays readable (:meth:`log`) after the stop.
+
+        Returns:
+            the exit status, or None if it was not running.
+        """
+        atexit.unregister(self.stop)
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+        proc, self._proc = self._proc, None
+        code: int | None = None
+        if proc is not None:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            code = proc.returncode
+        if self._dir is not None:
+            self._final_log = self._read_log(0)
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+            self._log_path = None
+        self._endpoint = None
+        self._mqtt_address = None
+        return code
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        """Whether the process is alive."""
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def pid(self) -> int:
+        """The process id (raises :class:`EmulatorError` when not started)."""
+        return self._require().pid
+
+    # ---- addresses ----------------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        """The HTTP endpoint of both planes and the admin API, e.g. ``http://127.0.0.1:41237``:
+        the ``endpoint_url`` for boto3 and ``--endpoint-url`` for the AWS CLI."""
+        self._require()
+        if self._endpoint is None:
+            raise EmulatorError("the emulator has not printed its address yet")
+        return self._endpoint
+
+    @property
+    def mqtt_address(self) -> tuple[str, int] | None:
+        """The MQTT broker's ``(host, port)`` (plain TCP, MQTT 3.1.1 and 5), or None when
+        started with ``mqtt=False``; e.g. ``paho_client.connect(*emu.mqtt_address)``."""
+        self._require()
+        return self._mqtt_address
+
+    # ---- admin API ----------------------------------------------------------------------------
+
+    def now(self) -> int:
+        """The emulator's clock, in epoch seconds (``GET /_emulator/clock``)."""
+        return int(self._admin("GET", "/_emulator/clock")["now"])
+
+    def advance(self, seconds: int) -> int:
+        """Moves the manual clock forward and applies everything that falls due (timeouts,
+        retries, abort criteria, schedules, rollout pacing, the end of DELETION_IN_PROGRESS).
+
+        Returns:
+            the new time in epoch seconds.
+
+        Raises:
+            ValueError: ``seconds`` is not a non-negative int.
+            EmulatorError: the emulator refused (the system clock; past year 9999).
+        """
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+            raise ValueError(f"seconds must be a non-negative int, not {seconds!r}")
+        return int(self._admin("POST", "/_emulator/clock", {"advanceSeconds": seconds})["now"])
+
+    def reset(self) -> None:
+        """Forgets every thing, thing group, job and execution (``POST /_emulator/reset``). The
+        clock stays where it is; MQTT sessions and retained messages stay too."""
+        self._admin("POST", "/_emulator/reset")
+
+    def stats(self) -> dict[str, Any]:
+        """Table usage and caps, jobs being deleted and notification counts (``GET
+        /_emulator/stats``)."""
+        return self._admin("GET", "/_emulator/stats")
+
+    def _admin(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.endpoint + path, data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with _NO_PROXY.open(request, timeout=30) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as e:
+            detail = e.read().decode("utf-8", "replace")
+            raise EmulatorError(f"{method} {path}: HTTP {e.code}: {detail}") from None
+        except OSError as e:
+            raise EmulatorError(f"{method} {path}: {e}", self.log()) from None
+        return json.loads(raw) if raw.strip() else {}
+
+    # ---- boto3 --------------------------------------------------------------------------------
+
+    def client(self, service_name: str, **kwargs: Any) -> BaseClient:
+        """A new boto3 client for this emulator: its endpoint, its region, dummy credentials
+        (signatures are not checked) and no retries (an error shows at once). ``kwargs`` go to
+        ``boto3.session.Session.client`` and win over these.
+
+        Raises:
+            ImportError: boto3 is not installed (``pip install "iot-jobs-emulator[boto3]"``).
+        """
+        try:
+            import boto3
+            from botocore.config import Config
+        except ImportError as e:  # pragma: no cover - depends on the environment
+            raise ImportError('the boto3 clients need boto3: pip install "iot-jobs-emulator[boto3]"') from e
+        session = boto3.session.Session(
+            aws_access_key_id="test", aws_secret_access_key="test", region_name=self.region or _region(self.extra_args)
+        )
+        options: dict[str, Any] = {
+            "endpoint_url": self.endpoint,
+            "config": Config(retries={"total_max_attempts": 1, "mode": "standard"}),
+        }
+        options.update(kwargs)
+        return session.client(service_name, **options)
+
+    @property
+    def iot(self) -> BaseClient:
+        """A boto3 ``iot`` (control plane) client, made once per start."""
+        return self._cached_client("iot")
+
+    @property
+    def jobs_data(self) -> BaseClient:
+        """A boto3 ``iot-jobs-data`` (device data plane) client, made once per start."""
+        return self._cached_client("iot-jobs-data")
+
+    def _cached_client(self, service_name: str) -> BaseClient:
+        self._require()
+        client = self._clients.get(service_name)
+        if client is None:
+            client = self._clients[service_name] = self.client(service_name)
+        return client
+
+    # ---- log ----------------------------------------------------------------------------------
+
+    def log_size(self) -> int:
+        """How many bytes the process has written so far (an offset for :meth:`log`)."""
+        if self._log_path is not None:
+            try:
+                return os.path.getsize(self._log_path)
+            except OSError:
+                return 0
+        return len(self._final_log or b"")
+
+    def log(self, since: int = 0) -> str:
+        """What the process wrote (its address lines, then its log), from byte offset
+        ``since``; still readable after :meth:`stop`."""
+        return self._read_log(since).decode("utf-8", "replace")
+
+    def _read_log(self, since: int) -> bytes:
+        if self._log_path is not None:
+            try:
+                with open(self._log_path, "rb") as f:
+                    f.seek(since)
+                    return f.read()
+            except OSError:
+                return b""
+        return (self._final_log or b"")[since:]
+
+    def _require(self) -> subprocess.Popen[bytes]:
+        if self._proc is None:
+            raise EmulatorError("the emulator is not running (call start())")
+        return self._proc
+
+    def __repr__(self) -> str:
+        if self._proc is None:
+            return "<Emulator stopped>"
+        return f"<Emulator pid={self._proc.pid} endpoint={self._endpoint} mqtt={self._mqtt_address}>"
+
+
+def _join_host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _region(args: Sequence[str]) -> str:
+    """The region a command line sets (``--region R`` or ``--region=R``), else the binary's default."""
+    for i, arg in enumerate(args):
+        if arg == "--region" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--region="):
+            return arg[len("--region=") :]
+    return "us-east-1"

@@ -1,0 +1,85 @@
+"""pytest plugin: the ``iot_jobs_emulator`` fixture (loaded through the ``pytest11`` entry point
+once the wheel is installed; pytest 7 or later).
+
+- ``iot_jobs_emulator_session`` (session scope): one ``iot-jobs-emulator`` process for the whole
+  session, on free loopback ports (HTTP and MQTT), with the manual clock and every request
+  logged; stopped by its PID (SIGTERM, then SIGKILL) when the session ends, and at interpreter
+  exit if the session did not get that far.
+- ``iot_jobs_emulator`` (per test): the same :class:`~iot_jobs_emulator.Emulator`, reset first
+  (``POST /_emulator/reset``: no things, groups, jobs or executions; the clock stays where the
+  last test left it, since a manual clock only moves forward). It has ``endpoint``,
+  ``mqtt_address``, the boto3 clients ``iot`` and ``jobs_data``, ``advance(seconds)``, ``now()``,
+  ``reset()`` and ``stats()``.
+
+When a test that uses it fails, its report gets a section ``iot-jobs-emulator log (call)`` (or
+``setup``/``teardown``) with what the emulator logged during that test: one line per request with
+the operation and the status, and the events it published.
+
+Configuration (``pytest.ini``, ``pyproject.toml`` ``[tool.pytest.ini_options]``...):
+``iot_jobs_emulator_args`` adds flags to the command line, e.g. ``--deletion-delay 60
+--max-jobs 100``; ``$IOT_JOBS_EMULATOR_BIN`` runs another binary than the installed one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from iot_jobs_emulator import Emulator, EmulatorError
+
+__all__ = ["iot_jobs_emulator", "iot_jobs_emulator_session"]
+
+#: Most lines of the emulator's log a failed test's report shows (the last ones).
+REPORT_MAX_LINES = 400
+
+_EMULATOR = pytest.StashKey[Emulator]()
+_LOG_START = pytest.StashKey[int]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "iot_jobs_emulator_args",
+        type="args",
+        default=[],
+        help="more iot-jobs-emulator flags for the iot_jobs_emulator fixture, e.g. --deletion-delay 60",
+    )
+
+
+@pytest.fixture(scope="session")
+def iot_jobs_emulator_session(pytestconfig: pytest.Config) -> Iterator[Emulator]:
+    """One emulator for the session (not reset between tests: use ``iot_jobs_emulator``)."""
+    emulator = Emulator(extra_args=pytestconfig.getini("iot_jobs_emulator_args"))
+    emulator.start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture
+def iot_jobs_emulator(iot_jobs_emulator_session: Emulator, request: pytest.FixtureRequest) -> Emulator:
+    """The session's emulator, reset for this test (empty tables; the clock is not rewound)."""
+    emulator = iot_jobs_emulator_session
+    request.node.stash[_EMULATOR] = emulator
+    request.node.stash[_LOG_START] = emulator.log_size()
+    if not emulator.running:
+        raise EmulatorError("the iot-jobs-emulator process has stopped", emulator.log())
+    emulator.reset()
+    return emulator
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Adds the emulator's log of this test to the report of a failed phase."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    emulator = item.stash.get(_EMULATOR, None)
+    if emulator is None or not report.failed:
+        return
+    text = emulator.log(since=item.stash.get(_LOG_START, 0))
+    lines = text.splitlines()
+    if len(lines) > REPORT_MAX_LINES:
+        left_out = len(lines) - REPORT_MAX_LINES
+        lines = [f"({left_out} earlier lines left out)", *lines[-REPORT_MAX_LINES:]]
+    report.sections.append((f"iot-jobs-emulator log ({report.when})", "\n".join(lines) or "(nothing logged)"))

@@ -1,0 +1,116 @@
+"""The installed package: the binary on the PATH, ``python -m``, and the ``Emulator`` class."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+import iot_jobs_emulator
+from iot_jobs_emulator import BINARY_ENV, Emulator, EmulatorError, find_binary
+
+
+def test_the_wheel_puts_the_binary_in_the_environment_s_scripts_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(BINARY_ENV, raising=False)
+    installed = os.path.join(sysconfig.get_path("scripts"), "iot-jobs-emulator")
+    assert find_binary() == installed
+    assert shutil.which("iot-jobs-emulator") == installed
+    version = importlib.metadata.version("iot-jobs-emulator")
+    out = subprocess.run([installed, "--version"], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == f"iot-jobs-emulator {version}"
+
+
+def test_python_m_runs_the_binary() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "iot_jobs_emulator", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "--mqtt-addr" in done.stdout and "--clock" in done.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "iot_jobs_emulator", "--no-such-flag"], capture_output=True, text=True, timeout=60
+    )
+    assert bad.returncode == 2 and "--no-such-flag" in bad.stderr
+
+
+def test_the_override_must_name_an_executable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(BINARY_ENV, str(tmp_path / "missing"))
+    with pytest.raises(FileNotFoundError, match=BINARY_ENV):
+        find_binary()
+
+
+def test_an_emulator_as_a_context_manager(pid_alive: Callable[[int], bool]) -> None:
+    with Emulator(mqtt=False, deletion_delay=60) as emu:
+        pid = emu.pid
+        assert emu.running and emu.mqtt_address is None
+        assert emu.endpoint.startswith("http://127.0.0.1:")
+        iot = emu.iot
+        assert emu.iot is iot  # one client per start
+        iot.create_thing(thingName="t")
+        iot.create_job(jobId="j", targets=["arn:aws:iot:us-east-1:123456789012:thing/t"], document="{}")
+        iot.delete_job(jobId="j", force=True)
+        # --deletion-delay 60 was passed: the job stays DELETION_IN_PROGRESS for 60 s.
+        assert iot.describe_job(jobId="j")["job"]["status"] == "DELETION_IN_PROGRESS"
+        emu.advance(59)
+        assert emu.stats()["jobsDeleting"] == 1
+        emu.advance(1)
+        assert emu.stats()["jobsDeleting"] == 0
+        with pytest.raises(iot.exceptions.ResourceNotFoundException):
+            iot.describe_job(jobId="j")
+    assert not emu.running and not pid_alive(pid)
+    assert "DeleteJob" in emu.log()  # the log outlives the process
+    with pytest.raises(EmulatorError, match="not running"):
+        _ = emu.endpoint
+    assert emu.stop() is None  # idempotent
+
+
+def test_start_and_stop_return_the_exit_status() -> None:
+    emu = Emulator().start()
+    try:
+        host, port = emu.mqtt_address or ("", 0)
+        assert host == "127.0.0.1" and port > 0
+        assert emu.log_size() > 0
+        with pytest.raises(EmulatorError, match="already running"):
+            emu.start()
+    finally:
+        code = emu.stop()
+    assert code == 0  # SIGTERM is a graceful stop
+
+
+def test_bad_flags_and_bad_admin_calls_raise_with_the_reason() -> None:
+    with pytest.raises(EmulatorError, match="exited with status 2 before serving") as failed:
+        Emulator(extra_args=["--no-such-flag"]).start()
+    assert "--no-such-flag" in failed.value.log
+    with pytest.raises(ValueError):
+        Emulator(clock="sundial")
+    with Emulator(clock="system", mqtt=False) as emu:
+        with pytest.raises(EmulatorError, match="--clock manual"):
+            emu.advance(1)
+        with pytest.raises(ValueError):
+            emu.advance(-1)
+        assert abs(emu.now() - time.time()) < 60
+
+
+def test_an_emulator_left_running_is_stopped_at_interpreter_exit(pid_alive: Callable[[int], bool]) -> None:
+    script = "from iot_jobs_emulator import Emulator; print(Emulator().start().pid, flush=True)"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    pid = int(done.stdout)
+    try:
+        assert not pid_alive(pid)
+    finally:
+        if pid_alive(pid):
+            os.kill(pid, 9)
+
+
+def test_the_tests_run_the_installed_package_and_it_is_typed() -> None:
+    package = os.path.dirname(iot_jobs_emulator.__file__)
+    assert os.path.dirname(package) in {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+    assert os.path.isfile(os.path.join(package, "py.typed"))
