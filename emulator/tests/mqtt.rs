@@ -642,3 +642,71 @@ async fn a_change_whose_save_failed_publishes_nothing() {
     emu.server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// MQTT 5 flow control towards a client: no more unacknowledged QoS 1 publishes than its receive
+/// maximum (the rest wait for acknowledgements, in order), and no packet larger than its maximum
+/// packet size (such a message is discarded, MQTT-3.1.2-25; the client stays connected).
+#[tokio::test]
+async fn an_mqtt5_clients_receive_maximum_and_maximum_packet_size_are_respected() {
+    use rumqttc::v5::mqttbytes::QoS as Q5;
+    use rumqttc::v5::mqttbytes::v5::Packet as Packet5;
+    use rumqttc::v5::{AsyncClient as Client5, Event as Event5, MqttOptions as Options5};
+    let emu = emu().await;
+    let mut o = Options5::new("slow5", emu.mqtt.ip().to_string(), emu.mqtt.port());
+    o.set_keep_alive(Duration::from_secs(30)).set_manual_acks(true);
+    o.set_receive_maximum(Some(2)).set_max_packet_size(Some(512));
+    let (client, mut eventloop) = Client5::new(o, 100);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (subscribed_tx, mut subscribed) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        // An error here (a packet over 512 bytes among them) ends the stream: the test then fails.
+        while let Ok(e) = eventloop.poll().await {
+            match e {
+                Event5::Incoming(Packet5::Publish(p)) => {
+                    let _ = tx.send(p);
+                }
+                Event5::Incoming(Packet5::SubAck(_)) => {
+                    let _ = subscribed_tx.send(());
+                }
+                _ => {}
+            }
+        }
+    });
+    client.subscribe("rm/#", Q5::AtLeastOnce).await.unwrap();
+    tokio::time::timeout(WAIT, subscribed.recv()).await.unwrap().unwrap();
+    let publisher = connect("fast", emu.mqtt).await;
+    for t in ["rm/1", "rm/2", "rm/3", "rm/4"] {
+        publisher.publish(t, t).await;
+    }
+    publisher.publish("rm/big", vec![b'x'; 1000]).await;
+    publisher.publish("rm/5", "rm/5").await;
+    // QoS 0 is not held back: once it arrives, everything before it was routed.
+    publisher.client.publish("rm/ping", QoS::AtMostOnce, false, "ping").await.unwrap();
+    let mut next = async || {
+        let p = tokio::time::timeout(WAIT, rx.recv()).await.expect("nothing received").expect("disconnected");
+        (String::from_utf8(p.topic.to_vec()).unwrap(), p)
+    };
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(next().await);
+    }
+    let topics: Vec<&str> = held.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(topics, ["rm/1", "rm/2", "rm/ping"], "two QoS 1 publishes in flight at most");
+    // Each acknowledgement lets the next one through; rm/big (over 512 bytes) never comes.
+    let mut later = Vec::new();
+    let mut unacked: Vec<_> = held.into_iter().filter(|(t, _)| t != "rm/ping").map(|(_, p)| p).collect();
+    while later.len() < 3 {
+        let p = unacked.remove(0);
+        client.ack(&p).await.unwrap();
+        let (t, p) = next().await;
+        later.push(t);
+        unacked.push(p);
+    }
+    assert_eq!(later, ["rm/3", "rm/4", "rm/5"]);
+    for p in unacked {
+        client.ack(&p).await.unwrap();
+    }
+    publisher.client.publish("rm/ping", QoS::AtMostOnce, false, "ping").await.unwrap();
+    assert_eq!(next().await.0, "rm/ping", "rm/big was discarded and the client is still connected");
+    emu.server.shutdown().await.unwrap();
+}

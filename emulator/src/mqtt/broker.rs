@@ -217,9 +217,17 @@ struct Conn {
     next_pkid: u16,
     /// QoS 1 messages sent and not yet acknowledged, by packet id.
     inflight: BTreeMap<u16, Message>,
+    /// QoS 1 messages held back while `inflight` is at the client's receive maximum.
+    waiting: VecDeque<Message>,
+    /// Most unacknowledged QoS 1 messages the client takes (MQTT 5 receive maximum, at most
+    /// [`MAX_INFLIGHT`]).
+    receive_max: usize,
+    /// Largest packet the client takes (MQTT 5 maximum packet size, at most [`MAX_PACKET`]).
+    max_packet: usize,
 }
 
-/// Most unacknowledged QoS 1 messages per connection; a client further behind is closed.
+/// Most unacknowledged QoS 1 messages per connection, and most held back behind a client's
+/// receive maximum; a client further behind is closed.
 const MAX_INFLIGHT: usize = 1_000;
 
 impl Conn {
@@ -229,22 +237,49 @@ impl Conn {
         }
     }
 
-    /// Sends a message at its QoS (a packet id and an in-flight entry for QoS 1).
+    /// Sends a message at its QoS (a packet id and an in-flight entry for QoS 1). A QoS 1
+    /// message beyond the client's receive maximum waits for an acknowledgement (MQTT-3.3.4-9);
+    /// a message larger than the client's maximum packet size is discarded, as if delivered
+    /// (MQTT-3.1.2-25).
     fn send(&mut self, message: Message, dup: bool) -> Result<(), String> {
-        if message.qos == 0 {
-            self.write(Outgoing::Publish { message, pkid: 0, dup: false });
-            return Ok(());
+        let topic = message.topic.clone();
+        let pkid = if message.qos == 0 {
+            0
+        } else {
+            if self.inflight.len() >= self.receive_max {
+                if self.waiting.len() >= MAX_INFLIGHT {
+                    return Err("too many unacknowledged QoS 1 messages".into());
+                }
+                self.waiting.push_back(message);
+                return Ok(());
+            }
+            let mut pkid = self.next_pkid;
+            while pkid == 0 || self.inflight.contains_key(&pkid) {
+                pkid = pkid.wrapping_add(1);
+            }
+            self.next_pkid = pkid.wrapping_add(1);
+            self.inflight.insert(pkid, message.clone());
+            pkid
+        };
+        let packet = Outgoing::Publish { message, pkid, dup: dup && pkid != 0 };
+        if let Err(e) = codec::write(packet, self.version, &mut self.out, self.max_packet) {
+            tracing::debug!(
+                client = self.client,
+                topic,
+                "a message the client cannot take is discarded: {e}"
+            );
+            self.inflight.remove(&pkid);
         }
-        if self.inflight.len() >= MAX_INFLIGHT {
-            return Err("too many unacknowledged QoS 1 messages".into());
+        Ok(())
+    }
+
+    /// An acknowledgement: frees its slot for the next held-back message.
+    fn acked(&mut self, pkid: u16) -> Result<(), String> {
+        self.inflight.remove(&pkid);
+        while self.inflight.len() < self.receive_max {
+            let Some(m) = self.waiting.pop_front() else { break };
+            self.send(m, false)?;
         }
-        let mut pkid = self.next_pkid;
-        while pkid == 0 || self.inflight.contains_key(&pkid) {
-            pkid = pkid.wrapping_add(1);
-        }
-        self.next_pkid = pkid.wrapping_add(1);
-        self.inflight.insert(pkid, message.clone());
-        self.write(Outgoing::Publish { message, pkid, dup });
         Ok(())
     }
 
@@ -314,13 +349,7 @@ impl Broker {
     ///
     /// `rx` is the connection's queue: what it still holds (routed, never sent) is kept too; it
     /// is read with the lock held, so that nothing is routed to it meanwhile.
-    fn detach(
-        &self,
-        client: &str,
-        id: u64,
-        unacked: BTreeMap<u16, Message>,
-        rx: &mut mpsc::Receiver<Deliver>,
-    ) {
+    fn detach(&self, client: &str, id: u64, unacked: Vec<Message>, rx: &mut mpsc::Receiver<Deliver>) {
         let mut inner = self.lock();
         let Some(session) = inner.sessions.get_mut(client) else { return };
         if session.connection.as_ref().is_some_and(|(c, _)| *c != id) {
@@ -328,7 +357,7 @@ impl Broker {
         }
         session.connection = None;
         if session.persistent {
-            for m in unacked.into_values().rev() {
+            for m in unacked.into_iter().rev() {
                 session.queued.push_front(m);
             }
             while let Ok(d) = rx.try_recv() {
@@ -406,6 +435,12 @@ async fn connection(
         out: BytesMut::new(),
         next_pkid: 1,
         inflight: BTreeMap::new(),
+        waiting: VecDeque::new(),
+        receive_max: connect.receive_max.map_or(MAX_INFLIGHT, |r| usize::from(r).min(MAX_INFLIGHT)),
+        max_packet: connect
+            .max_packet
+            .and_then(|m| usize::try_from(m).ok())
+            .map_or(MAX_PACKET, |m| m.min(MAX_PACKET)),
     };
     let Some((present, backlog)) = broker.attach(&conn.client, id, tx, &connect) else {
         conn.write(Outgoing::Refuse);
@@ -426,7 +461,8 @@ async fn connection(
         Ok(()) => run(&mut conn, &mut buf, &mut rx, &broker, &requests, &mut stop, keep_alive).await,
         Err(e) => Err(e),
     };
-    let unacked = std::mem::take(&mut conn.inflight);
+    let mut unacked: Vec<Message> = std::mem::take(&mut conn.inflight).into_values().collect();
+    unacked.extend(conn.waiting.drain(..));
     broker.detach(&conn.client, id, unacked, &mut rx);
     match &end {
         Ok(End::Disconnect { with_will: false }) | Ok(End::Stop) => will = None,
@@ -537,9 +573,7 @@ async fn handle(
                 (_, false) => conn.write(Outgoing::PubAck(pkid)),
             }
         }
-        Incoming::PubAck(pkid) => {
-            conn.inflight.remove(&pkid);
-        }
+        Incoming::PubAck(pkid) => conn.acked(pkid)?,
         Incoming::PubRel(pkid) => conn.write(Outgoing::PubComp(pkid)),
         Incoming::Subscribe { pkid, filters } => {
             let (grants, retained) = broker.subscribe(&conn.client, filters);

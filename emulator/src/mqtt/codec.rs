@@ -50,6 +50,10 @@ pub struct Connect {
     pub persistent: bool,
     pub keep_alive: u16,
     pub will: Option<Message>,
+    /// MQTT 5 receive maximum: most unacknowledged QoS 1 publishes the client takes at once.
+    pub receive_max: Option<u16>,
+    /// MQTT 5 maximum packet size the client takes.
+    pub max_packet: Option<u32>,
 }
 
 /// A packet from a client, once connected.
@@ -210,6 +214,8 @@ fn read4(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
         v4::Packet::Connect(c) => Incoming::Connect(Connect {
             version: Version::V4,
             persistent: !c.clean_session,
+            receive_max: None,
+            max_packet: None,
             clean: c.clean_session,
             keep_alive: c.keep_alive,
             will: c.last_will.map(|w| Message {
@@ -274,6 +280,8 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
                 persistent: expiry > 0,
                 keep_alive: c.keep_alive,
                 will,
+                receive_max: c.properties.as_ref().and_then(|p| p.receive_maximum),
+                max_packet: c.properties.as_ref().and_then(|p| p.max_packet_size),
             })
         }
         v5::Packet::Publish(p) => {
