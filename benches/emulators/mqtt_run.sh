@@ -34,7 +34,8 @@ HTTP=$(free_port) MQTT=$(free_port)
 target/release/iot-jobs-emulator --addr "127.0.0.1:$HTTP" --mqtt-addr "127.0.0.1:$MQTT" --clock manual \
   --log-level warn >"$LOGS/ours-mqtt.log" 2>&1 & OURS=$!; PIDS+=($OURS)
 BROKER=$(free_port) BHTTP=$(free_port)
-printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 0\n' "$BROKER" >"$LOGS/mosquitto.conf"
+printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 0\nset_tcp_nodelay true\n' "$BROKER" \
+  >"$LOGS/mosquitto.conf"
 mosquitto -c "$LOGS/mosquitto.conf" >"$LOGS/mosquitto.log" 2>&1 & MOSQ=$!; PIDS+=($MOSQ)
 wait_tcp "$BROKER"
 target/release/iot-jobs-emulator --addr "127.0.0.1:$BHTTP" --mqtt-broker "mqtt://127.0.0.1:$BROKER" \

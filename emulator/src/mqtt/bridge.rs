@@ -166,6 +166,10 @@ impl Bridge {
             .set_receive_maximum(Some(RECEIVE_MAXIMUM))
             .set_max_packet_size(u32::try_from(MAX_PACKET).ok())
             .set_request_channel_capacity(QUEUE);
+        // Answers are small and latency-bound: no Nagle delay behind an acknowledgement.
+        let mut network = rumqttc::NetworkOptions::new();
+        network.set_tcp_nodelay(true);
+        options.set_network_options(network);
         if let Some((user, password)) = &url.credentials {
             options.set_credentials(user, password);
         }
@@ -222,12 +226,11 @@ pub async fn run(
             () = stopped(&mut stop) => break,
         };
         match event {
-            Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 tracing::info!(broker = %url, after_failures = failures, "MQTT bridge connected; subscribing to {REQUESTS}");
                 connected = true;
                 failures = 0;
                 backoff = MIN_BACKOFF;
-                let _ = ack;
                 let client = bridge.client.clone();
                 // Not awaited here: the event loop must go on polling for the SUBSCRIBE to leave.
                 tokio::spawn(async move {
