@@ -224,6 +224,8 @@ struct Conn {
     receive_max: usize,
     /// Largest packet the client takes (MQTT 5 maximum packet size, at most [`MAX_PACKET`]).
     max_packet: usize,
+    /// The client's topic aliases (MQTT 5), at most [`codec::TOPIC_ALIAS_MAX`].
+    aliases: HashMap<u16, String>,
 }
 
 /// Most unacknowledged QoS 1 messages per connection, and most held back behind a client's
@@ -441,6 +443,7 @@ async fn connection(
             .max_packet
             .and_then(|m| usize::try_from(m).ok())
             .map_or(MAX_PACKET, |m| m.min(MAX_PACKET)),
+        aliases: HashMap::new(),
     };
     let Some((present, backlog)) = broker.attach(&conn.client, id, tx, &connect) else {
         conn.write(Outgoing::Refuse);
@@ -505,9 +508,17 @@ async fn run(
                     return Err(format!("malformed packet: {e}"));
                 }
             };
-            if let Some(end) = handle(conn, packet, broker, requests).await? {
-                let _ = conn.flush().await;
-                return Ok(end);
+            match handle(conn, packet, broker, requests).await {
+                Ok(None) => {}
+                Ok(Some(end)) => {
+                    let _ = conn.flush().await;
+                    return Ok(end);
+                }
+                Err(e) => {
+                    // The DISCONNECT (MQTT 5 reason) written for a protocol error, if any.
+                    let _ = conn.flush().await;
+                    return Err(e);
+                }
             }
         }
         conn.flush().await?;
@@ -549,14 +560,27 @@ async fn handle(
 ) -> Result<Option<End>, String> {
     match packet {
         Incoming::Connect(_) => return Err("a second CONNECT".into()),
-        Incoming::Publish { message, pkid, exactly_once, alias } => {
-            if alias {
-                conn.write(Outgoing::Disconnect(DisconnectReasonCode::TopicAliasInvalid));
-                return Err("a topic alias (the broker allows none)".into());
+        Incoming::Publish { mut message, pkid, exactly_once, alias } => {
+            // MQTT 5 topic aliases (MQTT-3.3.2-8 to -12): this connection's own table.
+            if let Some(a) = alias {
+                if a == 0 || a > codec::TOPIC_ALIAS_MAX {
+                    conn.write(Outgoing::Disconnect(DisconnectReasonCode::TopicAliasInvalid));
+                    return Err(format!("topic alias {a} (1 to {} granted)", codec::TOPIC_ALIAS_MAX));
+                }
+                if message.topic.is_empty() {
+                    let Some(topic) = conn.aliases.get(&a) else {
+                        conn.write(Outgoing::Disconnect(DisconnectReasonCode::ProtocolError));
+                        return Err(format!("topic alias {a} names no topic yet"));
+                    };
+                    message.topic.clone_from(topic);
+                }
             }
             if !filter::valid_topic(&message.topic) {
                 conn.write(Outgoing::Disconnect(DisconnectReasonCode::TopicNameInvalid));
                 return Err(format!("invalid topic name {:?}", message.topic));
+            }
+            if let Some(a) = alias {
+                conn.aliases.insert(a, message.topic.clone());
             }
             broker.publish(&message);
             if message.topic.starts_with("$aws/things/") {

@@ -7,6 +7,9 @@ use rumqttc::mqttbytes::{self as m4};
 use rumqttc::v5::mqttbytes::v5;
 use rumqttc::v5::mqttbytes::{self as m5};
 
+/// Topic aliases an MQTT 5 client may use (granted in CONNACK, MQTT-3.2.2.3.8).
+pub const TOPIC_ALIAS_MAX: u16 = 32;
+
 /// The protocol level a client connected with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
@@ -64,7 +67,9 @@ pub enum Incoming {
         message: Message,
         pkid: u16,
         exactly_once: bool,
-        alias: bool,
+        /// MQTT 5 topic alias (1 to [`TOPIC_ALIAS_MAX`] when valid): with a topic, it names that
+        /// topic from now on; with an empty topic, it stands for the topic it names.
+        alias: Option<u16>,
     },
     PubAck(u16),
     /// A QoS 2 release: answered with PUBCOMP.
@@ -237,7 +242,7 @@ fn read4(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
                 properties: None,
             },
             pkid: p.pkid,
-            alias: false,
+            alias: None,
         },
         v4::Packet::PubAck(a) => Incoming::PubAck(a.pkid),
         v4::Packet::PubRel(r) => Incoming::PubRel(r.pkid),
@@ -285,7 +290,7 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
             })
         }
         v5::Packet::Publish(p) => {
-            let alias = p.properties.as_ref().is_some_and(|p| p.topic_alias.is_some());
+            let alias = p.properties.as_ref().and_then(|p| p.topic_alias);
             let properties = p.properties.map(|mut props| {
                 props.topic_alias = None;
                 props.subscription_identifiers.clear();
@@ -383,7 +388,7 @@ fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
                 retain_available: Some(1),
                 max_packet_size: u32::try_from(max).ok(),
                 assigned_client_identifier: assigned_id,
-                topic_alias_max: None,
+                topic_alias_max: Some(TOPIC_ALIAS_MAX),
                 reason_string: None,
                 user_properties: Vec::new(),
                 wildcard_subscription_available: Some(1),
