@@ -781,3 +781,64 @@ async fn an_mqtt5_clients_topic_aliases_are_resolved() {
     assert_eq!(&watcher.next_on("ta/after").await.payload[..], b"ok");
     emu.server.shutdown().await.unwrap();
 }
+
+/// An MQTT 5 persistent session ends once its session expiry interval has run out offline; a
+/// longer one is still there, with the QoS 1 message it was sent meanwhile.
+#[tokio::test]
+async fn an_mqtt5_session_ends_after_its_expiry_interval() {
+    use rumqttc::v5::mqttbytes::QoS as Q5;
+    use rumqttc::v5::mqttbytes::v5::Packet as Packet5;
+    use rumqttc::v5::{AsyncClient as Client5, Event as Event5, MqttOptions as Options5};
+    let emu = emu().await;
+    let open = async |id: &str, expiry: u32| {
+        let mut o = Options5::new(id, emu.mqtt.ip().to_string(), emu.mqtt.port());
+        o.set_keep_alive(Duration::from_secs(30))
+            .set_clean_start(false)
+            .set_session_expiry_interval(Some(expiry));
+        let (client, mut eventloop) = Client5::new(o, 100);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok(e) = eventloop.poll().await {
+                match e {
+                    Event5::Incoming(Packet5::ConnAck(a)) => {
+                        let _ = tx.send(format!("connack present={}", a.session_present));
+                    }
+                    Event5::Incoming(Packet5::Publish(p)) => {
+                        let _ = tx.send(String::from_utf8(p.topic.to_vec()).unwrap());
+                    }
+                    Event5::Incoming(Packet5::SubAck(_)) => {
+                        let _ = tx.send("suback".into());
+                    }
+                    Event5::Outgoing(rumqttc::Outgoing::Disconnect) => return,
+                    _ => {}
+                }
+            }
+        });
+        let first = tokio::time::timeout(WAIT, rx.recv()).await.unwrap().unwrap();
+        (client, first, rx)
+    };
+    let mut rest = Vec::new();
+    for (id, expiry) in [("exp-short", 1), ("exp-long", 600)] {
+        let (client, first, mut rx) = open(id, expiry).await;
+        assert_eq!(first, "connack present=false");
+        client.subscribe("se/#", Q5::AtLeastOnce).await.unwrap();
+        assert_eq!(tokio::time::timeout(WAIT, rx.recv()).await.unwrap().unwrap(), "suback");
+        client.disconnect().await.unwrap();
+        rest.push(client);
+    }
+    let publisher = connect("se-pub", emu.mqtt).await;
+    publisher.publish("se/while-away", "x").await;
+    // Waits for the short interval to run out (a timer: there is no event to wait for).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (short, first, mut short_rx) = open("exp-short", 1).await;
+    assert_eq!(first, "connack present=false", "the 1 s session expired");
+    let (_long, first, mut long_rx) = open("exp-long", 600).await;
+    assert_eq!(first, "connack present=true");
+    assert_eq!(tokio::time::timeout(WAIT, long_rx.recv()).await.unwrap().unwrap(), "se/while-away");
+    // The expired session lost its subscription and its message: only what it subscribes to now.
+    short.subscribe("se/now", Q5::AtLeastOnce).await.unwrap();
+    assert_eq!(tokio::time::timeout(WAIT, short_rx.recv()).await.unwrap().unwrap(), "suback");
+    publisher.publish("se/now", "y").await;
+    assert_eq!(tokio::time::timeout(WAIT, short_rx.recv()).await.unwrap().unwrap(), "se/now");
+    emu.server.shutdown().await.unwrap();
+}

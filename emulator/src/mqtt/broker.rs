@@ -54,6 +54,10 @@ struct Session {
     /// The connection serving the session: its id and queue.
     connection: Option<(u64, mpsc::Sender<Deliver>)>,
     persistent: bool,
+    /// How long a persistent session outlives its connection (`None`: until the emulator stops).
+    expiry: Option<Duration>,
+    /// The connection that left the session offline last (its expiry timer's key).
+    left_by: u64,
     /// QoS 1 messages for the session while it is offline, and those unacknowledged when the
     /// connection closed.
     queued: VecDeque<Message>,
@@ -330,6 +334,8 @@ impl Broker {
             subscriptions: BTreeMap::new(),
             connection: None,
             persistent: false,
+            expiry: None,
+            left_by: 0,
             queued: VecDeque::new(),
         });
         let present = !connect.clean && (session.persistent || session.connection.is_some());
@@ -342,6 +348,7 @@ impl Broker {
             session.queued.clear();
         }
         session.persistent = connect.persistent;
+        session.expiry = connect.session_expiry.map(|s| Duration::from_secs(u64::from(s)));
         session.connection = Some((id, tx));
         Some((present, std::mem::take(&mut session.queued)))
     }
@@ -351,13 +358,22 @@ impl Broker {
     ///
     /// `rx` is the connection's queue: what it still holds (routed, never sent) is kept too; it
     /// is read with the lock held, so that nothing is routed to it meanwhile.
-    fn detach(&self, client: &str, id: u64, unacked: Vec<Message>, rx: &mut mpsc::Receiver<Deliver>) {
+    ///
+    /// Returns how long the session may stay offline, if it expires (MQTT 5 session expiry).
+    fn detach(
+        &self,
+        client: &str,
+        id: u64,
+        unacked: Vec<Message>,
+        rx: &mut mpsc::Receiver<Deliver>,
+    ) -> Option<Duration> {
         let mut inner = self.lock();
-        let Some(session) = inner.sessions.get_mut(client) else { return };
+        let session = inner.sessions.get_mut(client)?;
         if session.connection.as_ref().is_some_and(|(c, _)| *c != id) {
-            return;
+            return None;
         }
         session.connection = None;
+        session.left_by = id;
         if session.persistent {
             for m in unacked.into_iter().rev() {
                 session.queued.push_front(m);
@@ -368,8 +384,20 @@ impl Broker {
                 }
             }
             session.queued.truncate(MAX_QUEUED);
+            session.expiry
         } else {
             inner.sessions.remove(client);
+            None
+        }
+    }
+
+    /// Ends a session whose expiry interval ran out, unless a connection took it back since
+    /// connection `left_by` left it (MQTT-3.1.2-23 for the session expiry interval).
+    fn expire(&self, client: &str, left_by: u64) {
+        let mut inner = self.lock();
+        if inner.sessions.get(client).is_some_and(|s| s.connection.is_none() && s.left_by == left_by) {
+            inner.sessions.remove(client);
+            tracing::debug!(client, "MQTT session expired");
         }
     }
 
@@ -466,7 +494,13 @@ async fn connection(
     };
     let mut unacked: Vec<Message> = std::mem::take(&mut conn.inflight).into_values().collect();
     unacked.extend(conn.waiting.drain(..));
-    broker.detach(&conn.client, id, unacked, &mut rx);
+    if let Some(after) = broker.detach(&conn.client, id, unacked, &mut rx) {
+        let (b, client) = (Arc::clone(&broker), conn.client.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            b.expire(&client, id);
+        });
+    }
     match &end {
         Ok(End::Disconnect { with_will: false }) | Ok(End::Stop) => will = None,
         Ok(End::Disconnect { with_will: true }) | Ok(End::TakenOver) | Err(_) => {}

@@ -57,6 +57,9 @@ pub struct Connect {
     pub receive_max: Option<u16>,
     /// MQTT 5 maximum packet size the client takes.
     pub max_packet: Option<u32>,
+    /// MQTT 5 session expiry interval in seconds (`None`: the session does not expire, as for
+    /// MQTT 3.1.1 or `0xFFFFFFFF`).
+    pub session_expiry: Option<u32>,
 }
 
 /// A packet from a client, once connected.
@@ -221,6 +224,7 @@ fn read4(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
             persistent: !c.clean_session,
             receive_max: None,
             max_packet: None,
+            session_expiry: None,
             clean: c.clean_session,
             keep_alive: c.keep_alive,
             will: c.last_will.map(|w| Message {
@@ -287,6 +291,7 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
                 will,
                 receive_max: c.properties.as_ref().and_then(|p| p.receive_maximum),
                 max_packet: c.properties.as_ref().and_then(|p| p.max_packet_size),
+                session_expiry: Some(expiry).filter(|e| *e != u32::MAX),
             })
         }
         v5::Packet::Publish(p) => {
