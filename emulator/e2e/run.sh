@@ -5,8 +5,10 @@
 # starts it with --clock manual on a free loopback port (the restart test starts its own with
 # --state-file), runs test_e2e.py, and kills the server on exit. Exits non-zero on any failure;
 # then runs test_e2e_mqtt.py (paho-mqtt, awsiotsdk, and the crate's agent in
-# emulator/examples/device_mqtt.rs) against the same emulator's broker; each suite ends with
-# a line "e2e[ mqtt]: N passed, M failed".
+# emulator/examples/device_mqtt.rs) against the same emulator's broker, then
+# test_e2e_bridge.py (bridge mode: its own mosquitto and an emulator started with --mqtt-broker;
+# the README's mosquitto_sub/mosquitto_pub session). mosquitto and mosquitto-clients are installed
+# with apt-get when missing. Each suite ends with a line "e2e[ mqtt| bridge]: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
@@ -33,6 +35,19 @@ if ! "$VENV/bin/python" -c "$PINS_OK" 2>/dev/null; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "boto3==$BOTO3" "awscli==$AWSCLI" \
     "paho-mqtt==$PAHO" "awsiotsdk==$AWSIOTSDK" || fail "pip install failed"
 fi
+
+# mosquitto (the broker of the bridge tests) and its clients, from the distribution's packages.
+export PATH=$PATH:/usr/sbin:/sbin
+if ! command -v mosquitto >/dev/null || ! command -v mosquitto_sub >/dev/null || ! command -v mosquitto_pub >/dev/null; then
+  echo "e2e: installing mosquitto and mosquitto-clients with apt-get"
+  SUDO=
+  [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq >/dev/null || fail "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq mosquitto mosquitto-clients >/dev/null \
+    || fail "cannot install mosquitto and mosquitto-clients"
+fi
+MOSQUITTO=$(command -v mosquitto) MOSQUITTO_SUB=$(command -v mosquitto_sub) MOSQUITTO_PUB=$(command -v mosquitto_pub)
+export MOSQUITTO MOSQUITTO_SUB MOSQUITTO_PUB
 
 echo "e2e: building iot-jobs-emulator"
 cargo build --quiet -p iot-jobs-emulator --bins --example device_mqtt || fail "cargo build failed"
@@ -76,4 +91,7 @@ HTTP_RC=$?
 # The MQTT suite (paho-mqtt and the AWS IoT Device SDK) against the same emulator.
 "$VENV/bin/python" "$ROOT/emulator/e2e/test_e2e_mqtt.py"
 MQTT_RC=$?
-[ "$HTTP_RC" -eq 0 ] && [ "$MQTT_RC" -eq 0 ]
+# Bridge mode against mosquitto (the script starts its own broker and emulators).
+"$VENV/bin/python" "$ROOT/emulator/e2e/test_e2e_bridge.py"
+BRIDGE_RC=$?
+[ "$HTTP_RC" -eq 0 ] && [ "$MQTT_RC" -eq 0 ] && [ "$BRIDGE_RC" -eq 0 ]

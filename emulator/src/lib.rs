@@ -63,6 +63,8 @@ pub struct Config {
     pub mqtt_addr: Option<SocketAddr>,
     /// The MQTT broker's TLS listener, with client certificates (`None`: none).
     pub mqtts_addr: Option<SocketAddr>,
+    /// An existing broker to serve the jobs device API on, as its client (bridge mode).
+    pub mqtt_broker: Option<mqtt::bridge::BrokerUrl>,
     /// Where the TLS listener's CA, server and device certificates are (written at first start).
     pub tls_dir: PathBuf,
     /// Region in ARNs.
@@ -96,6 +98,7 @@ impl Default for Config {
             data_addr: None,
             mqtt_addr: None,
             mqtts_addr: None,
+            mqtt_broker: None,
             tls_dir: std::env::temp_dir().join("iot-jobs-emulator-tls"),
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
@@ -125,8 +128,10 @@ struct App {
     request_ids: AtomicU64,
     /// The MQTT broker, if it runs.
     broker: Option<Arc<mqtt::Broker>>,
-    /// The bound addresses, for DescribeEndpoint: HTTP (both planes) and MQTT.
-    endpoints: std::sync::OnceLock<(SocketAddr, Option<SocketAddr>)>,
+    /// The client of an existing broker, in bridge mode.
+    bridge: Option<mqtt::bridge::Bridge>,
+    /// The bound addresses, for DescribeEndpoint: HTTP (both planes) and MQTT (`HOST:PORT`).
+    endpoints: std::sync::OnceLock<(SocketAddr, Option<String>)>,
 }
 
 impl App {
@@ -142,9 +147,12 @@ impl App {
 
     /// Publishes event messages (after their change was saved).
     fn publish(&self, messages: Vec<mqtt::Message>) {
-        if let Some(broker) = &self.broker {
-            for m in &messages {
+        for m in &messages {
+            if let Some(broker) = &self.broker {
                 broker.publish(m);
+            }
+            if let Some(bridge) = &self.bridge {
+                bridge.publish(m);
             }
         }
     }
@@ -264,7 +272,8 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     };
     let broker =
         (mqtt_listener.is_some() || mqtts_listener.is_some()).then(|| Arc::new(mqtt::Broker::default()));
-    if broker.is_some() {
+    let bridge = config.mqtt_broker.as_ref().map(mqtt::bridge::Bridge::new);
+    if broker.is_some() || bridge.is_some() {
         state.outbox = Some(Vec::new());
     }
     let app = Arc::new(App {
@@ -275,6 +284,7 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         body_timeout: config.body_timeout,
         request_ids: AtomicU64::new(0),
         broker,
+        bridge: bridge.as_ref().map(|(b, _)| b.clone()),
         endpoints: std::sync::OnceLock::new(),
     });
     if let Some(path) = &config.state_file {
@@ -320,7 +330,16 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     };
     let mqtt_addr = mqtt_listener.map(|l| serve_mqtt(l, None)).transpose()?;
     let mqtts_addr = mqtts_listener.map(|(l, tls)| serve_mqtt(l, Some(tls))).transpose()?;
-    let _ = app.endpoints.set((addr, mqtt_addr.or(mqtts_addr)));
+    if let (Some((b, eventloop)), Some(url)) = (bridge, &config.mqtt_broker) {
+        let requests = mqtt_requests(Arc::clone(&app));
+        tasks.push(tokio::spawn(mqtt::bridge::run(b, eventloop, url.clone(), requests, stop_rx.clone())));
+    }
+    // Devices reach the jobs API on the embedded broker if it runs, else on the bridged one.
+    let mqtt_endpoint = mqtt_addr
+        .or(mqtts_addr)
+        .map(|a| a.to_string())
+        .or_else(|| config.mqtt_broker.as_ref().map(mqtt::bridge::BrokerUrl::endpoint));
+    let _ = app.endpoints.set((addr, mqtt_endpoint));
     if config.clock == ClockMode::System {
         tasks.push(tokio::spawn(clock_task(Arc::clone(&app), stop_rx)));
     }
@@ -611,21 +630,21 @@ fn drain(mut body: Body, timeout: Duration, cap: usize) {
 /// `iot:CredentialProvider`).
 fn describe_endpoint(app: &App, query: &[(String, String)]) -> Result<Vec<u8>, ApiError> {
     let kind = query.iter().find(|(k, _)| k == "endpointType").map_or("iot:Data", |(_, v)| v.as_str());
-    let Some(&(http, mqtt)) = app.endpoints.get() else {
+    let Some((http, mqtt)) = app.endpoints.get() else {
         return Err(ApiError::unavailable("the emulator is starting"));
     };
     let address = match kind {
         "iot:Data-ATS" | "iot:Data" => {
-            mqtt.ok_or_else(|| ApiError::invalid("the MQTT broker is off (--mqtt-addr off)"))?
+            mqtt.clone().ok_or_else(|| ApiError::invalid("the MQTT broker is off (--mqtt-addr off)"))?
         }
-        "iot:Jobs" | "iot:CredentialProvider" => http,
+        "iot:Jobs" | "iot:CredentialProvider" => http.to_string(),
         other => {
             return Err(ApiError::invalid(format!(
                 "endpointType must be iot:Data, iot:Data-ATS, iot:CredentialProvider or iot:Jobs, not {other:?}"
             )));
         }
     };
-    Ok(serde_json::json!({ "endpointAddress": address.to_string() }).to_string().into_bytes())
+    Ok(serde_json::json!({ "endpointAddress": address }).to_string().into_bytes())
 }
 
 /// Every request: route, read the body, run the operation under the lock, save, render.

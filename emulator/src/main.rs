@@ -23,9 +23,15 @@ struct Args {
     /// Optional second address that serves only the data plane (iot-jobs-data).
     #[arg(long)]
     data_addr: Option<SocketAddr>,
-    /// The MQTT broker's address (MQTT 3.1.1 and 5, plain TCP), or `off`.
-    #[arg(long, default_value = "127.0.0.1:1883", value_parser = parse_mqtt_addr)]
-    mqtt_addr: MqttAddr,
+    /// The embedded MQTT broker's address (MQTT 3.1.1 and 5, plain TCP), or `off` [default:
+    /// 127.0.0.1:1883, or off with --mqtt-broker].
+    #[arg(long, value_parser = parse_mqtt_addr)]
+    mqtt_addr: Option<MqttAddr>,
+    /// Bridge mode: serve the jobs device API on an existing broker (mosquitto, EMQX, HiveMQ,
+    /// ...) as its MQTT 5 client, `mqtt://[USER[:PASSWORD]@]HOST[:PORT]`. The embedded broker
+    /// is then off unless --mqtt-addr is given.
+    #[arg(long)]
+    mqtt_broker: Option<iot_jobs_emulator::mqtt::bridge::BrokerUrl>,
     /// An address for MQTT over TLS with client certificates, as AWS IoT Core serves devices
     /// (e.g. 127.0.0.1:8883); off unless given.
     #[arg(long)]
@@ -101,7 +107,12 @@ async fn main() -> std::process::ExitCode {
     let config = Config {
         addr: args.addr,
         data_addr: args.data_addr,
-        mqtt_addr: args.mqtt_addr.0,
+        mqtt_addr: match (args.mqtt_addr, &args.mqtt_broker) {
+            (Some(MqttAddr(a)), _) => a,
+            (None, Some(_)) => None,
+            (None, None) => Some(SocketAddr::from(([127, 0, 0, 1], 1883))),
+        },
+        mqtt_broker: args.mqtt_broker.clone(),
         mqtts_addr: args.mqtts_addr,
         tls_dir: args.tls_dir.unwrap_or_else(|| Config::default().tls_dir),
         region: args.region.clone(),
@@ -144,6 +155,15 @@ async fn main() -> std::process::ExitCode {
              mosquitto_sub -h {h} -p {p} -t '$aws/things/+/jobs/#' -t '$aws/events/#' -v",
             h = m.ip(),
             p = m.port()
+        );
+    }
+    if let Some(b) = &args.mqtt_broker {
+        let _ = writeln!(
+            out,
+            "MQTT bridge: jobs device API served on the broker at {b} (reconnecting whenever it goes away)\n  \
+             mosquitto_sub -h {h} -p {p} -t '$aws/things/+/jobs/#' -t '$aws/events/#' -v",
+            h = b.host,
+            p = b.port
         );
     }
     if let Some(m) = server.mqtts_addr {

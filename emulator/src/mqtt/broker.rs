@@ -54,6 +54,10 @@ struct Session {
     /// The connection serving the session: its id and queue.
     connection: Option<(u64, mpsc::Sender<Deliver>)>,
     persistent: bool,
+    /// How long a persistent session outlives its connection (`None`: until the emulator stops).
+    expiry: Option<Duration>,
+    /// The connection that left the session offline last (its expiry timer's key).
+    left_by: u64,
     /// QoS 1 messages for the session while it is offline, and those unacknowledged when the
     /// connection closed.
     queued: VecDeque<Message>,
@@ -217,9 +221,19 @@ struct Conn {
     next_pkid: u16,
     /// QoS 1 messages sent and not yet acknowledged, by packet id.
     inflight: BTreeMap<u16, Message>,
+    /// QoS 1 messages held back while `inflight` is at the client's receive maximum.
+    waiting: VecDeque<Message>,
+    /// Most unacknowledged QoS 1 messages the client takes (MQTT 5 receive maximum, at most
+    /// [`MAX_INFLIGHT`]).
+    receive_max: usize,
+    /// Largest packet the client takes (MQTT 5 maximum packet size, at most [`MAX_PACKET`]).
+    max_packet: usize,
+    /// The client's topic aliases (MQTT 5), at most [`codec::TOPIC_ALIAS_MAX`].
+    aliases: HashMap<u16, String>,
 }
 
-/// Most unacknowledged QoS 1 messages per connection; a client further behind is closed.
+/// Most unacknowledged QoS 1 messages per connection, and most held back behind a client's
+/// receive maximum; a client further behind is closed.
 const MAX_INFLIGHT: usize = 1_000;
 
 impl Conn {
@@ -229,22 +243,49 @@ impl Conn {
         }
     }
 
-    /// Sends a message at its QoS (a packet id and an in-flight entry for QoS 1).
+    /// Sends a message at its QoS (a packet id and an in-flight entry for QoS 1). A QoS 1
+    /// message beyond the client's receive maximum waits for an acknowledgement (MQTT-3.3.4-9);
+    /// a message larger than the client's maximum packet size is discarded, as if delivered
+    /// (MQTT-3.1.2-25).
     fn send(&mut self, message: Message, dup: bool) -> Result<(), String> {
-        if message.qos == 0 {
-            self.write(Outgoing::Publish { message, pkid: 0, dup: false });
-            return Ok(());
+        let topic = message.topic.clone();
+        let pkid = if message.qos == 0 {
+            0
+        } else {
+            if self.inflight.len() >= self.receive_max {
+                if self.waiting.len() >= MAX_INFLIGHT {
+                    return Err("too many unacknowledged QoS 1 messages".into());
+                }
+                self.waiting.push_back(message);
+                return Ok(());
+            }
+            let mut pkid = self.next_pkid;
+            while pkid == 0 || self.inflight.contains_key(&pkid) {
+                pkid = pkid.wrapping_add(1);
+            }
+            self.next_pkid = pkid.wrapping_add(1);
+            self.inflight.insert(pkid, message.clone());
+            pkid
+        };
+        let packet = Outgoing::Publish { message, pkid, dup: dup && pkid != 0 };
+        if let Err(e) = codec::write(packet, self.version, &mut self.out, self.max_packet) {
+            tracing::debug!(
+                client = self.client,
+                topic,
+                "a message the client cannot take is discarded: {e}"
+            );
+            self.inflight.remove(&pkid);
         }
-        if self.inflight.len() >= MAX_INFLIGHT {
-            return Err("too many unacknowledged QoS 1 messages".into());
+        Ok(())
+    }
+
+    /// An acknowledgement: frees its slot for the next held-back message.
+    fn acked(&mut self, pkid: u16) -> Result<(), String> {
+        self.inflight.remove(&pkid);
+        while self.inflight.len() < self.receive_max {
+            let Some(m) = self.waiting.pop_front() else { break };
+            self.send(m, false)?;
         }
-        let mut pkid = self.next_pkid;
-        while pkid == 0 || self.inflight.contains_key(&pkid) {
-            pkid = pkid.wrapping_add(1);
-        }
-        self.next_pkid = pkid.wrapping_add(1);
-        self.inflight.insert(pkid, message.clone());
-        self.write(Outgoing::Publish { message, pkid, dup });
         Ok(())
     }
 
@@ -293,6 +334,8 @@ impl Broker {
             subscriptions: BTreeMap::new(),
             connection: None,
             persistent: false,
+            expiry: None,
+            left_by: 0,
             queued: VecDeque::new(),
         });
         let present = !connect.clean && (session.persistent || session.connection.is_some());
@@ -305,6 +348,7 @@ impl Broker {
             session.queued.clear();
         }
         session.persistent = connect.persistent;
+        session.expiry = connect.session_expiry.map(|s| Duration::from_secs(u64::from(s)));
         session.connection = Some((id, tx));
         Some((present, std::mem::take(&mut session.queued)))
     }
@@ -314,21 +358,24 @@ impl Broker {
     ///
     /// `rx` is the connection's queue: what it still holds (routed, never sent) is kept too; it
     /// is read with the lock held, so that nothing is routed to it meanwhile.
+    ///
+    /// Returns how long the session may stay offline, if it expires (MQTT 5 session expiry).
     fn detach(
         &self,
         client: &str,
         id: u64,
-        unacked: BTreeMap<u16, Message>,
+        unacked: Vec<Message>,
         rx: &mut mpsc::Receiver<Deliver>,
-    ) {
+    ) -> Option<Duration> {
         let mut inner = self.lock();
-        let Some(session) = inner.sessions.get_mut(client) else { return };
+        let session = inner.sessions.get_mut(client)?;
         if session.connection.as_ref().is_some_and(|(c, _)| *c != id) {
-            return;
+            return None;
         }
         session.connection = None;
+        session.left_by = id;
         if session.persistent {
-            for m in unacked.into_values().rev() {
+            for m in unacked.into_iter().rev() {
                 session.queued.push_front(m);
             }
             while let Ok(d) = rx.try_recv() {
@@ -337,8 +384,20 @@ impl Broker {
                 }
             }
             session.queued.truncate(MAX_QUEUED);
+            session.expiry
         } else {
             inner.sessions.remove(client);
+            None
+        }
+    }
+
+    /// Ends a session whose expiry interval ran out, unless a connection took it back since
+    /// connection `left_by` left it (MQTT-3.1.2-23 for the session expiry interval).
+    fn expire(&self, client: &str, left_by: u64) {
+        let mut inner = self.lock();
+        if inner.sessions.get(client).is_some_and(|s| s.connection.is_none() && s.left_by == left_by) {
+            inner.sessions.remove(client);
+            tracing::debug!(client, "MQTT session expired");
         }
     }
 
@@ -406,6 +465,13 @@ async fn connection(
         out: BytesMut::new(),
         next_pkid: 1,
         inflight: BTreeMap::new(),
+        waiting: VecDeque::new(),
+        receive_max: connect.receive_max.map_or(MAX_INFLIGHT, |r| usize::from(r).min(MAX_INFLIGHT)),
+        max_packet: connect
+            .max_packet
+            .and_then(|m| usize::try_from(m).ok())
+            .map_or(MAX_PACKET, |m| m.min(MAX_PACKET)),
+        aliases: HashMap::new(),
     };
     let Some((present, backlog)) = broker.attach(&conn.client, id, tx, &connect) else {
         conn.write(Outgoing::Refuse);
@@ -426,8 +492,15 @@ async fn connection(
         Ok(()) => run(&mut conn, &mut buf, &mut rx, &broker, &requests, &mut stop, keep_alive).await,
         Err(e) => Err(e),
     };
-    let unacked = std::mem::take(&mut conn.inflight);
-    broker.detach(&conn.client, id, unacked, &mut rx);
+    let mut unacked: Vec<Message> = std::mem::take(&mut conn.inflight).into_values().collect();
+    unacked.extend(conn.waiting.drain(..));
+    if let Some(after) = broker.detach(&conn.client, id, unacked, &mut rx) {
+        let (b, client) = (Arc::clone(&broker), conn.client.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            b.expire(&client, id);
+        });
+    }
     match &end {
         Ok(End::Disconnect { with_will: false }) | Ok(End::Stop) => will = None,
         Ok(End::Disconnect { with_will: true }) | Ok(End::TakenOver) | Err(_) => {}
@@ -469,9 +542,17 @@ async fn run(
                     return Err(format!("malformed packet: {e}"));
                 }
             };
-            if let Some(end) = handle(conn, packet, broker, requests).await? {
-                let _ = conn.flush().await;
-                return Ok(end);
+            match handle(conn, packet, broker, requests).await {
+                Ok(None) => {}
+                Ok(Some(end)) => {
+                    let _ = conn.flush().await;
+                    return Ok(end);
+                }
+                Err(e) => {
+                    // The DISCONNECT (MQTT 5 reason) written for a protocol error, if any.
+                    let _ = conn.flush().await;
+                    return Err(e);
+                }
             }
         }
         conn.flush().await?;
@@ -513,14 +594,27 @@ async fn handle(
 ) -> Result<Option<End>, String> {
     match packet {
         Incoming::Connect(_) => return Err("a second CONNECT".into()),
-        Incoming::Publish { message, pkid, exactly_once, alias } => {
-            if alias {
-                conn.write(Outgoing::Disconnect(DisconnectReasonCode::TopicAliasInvalid));
-                return Err("a topic alias (the broker allows none)".into());
+        Incoming::Publish { mut message, pkid, exactly_once, alias } => {
+            // MQTT 5 topic aliases (MQTT-3.3.2-8 to -12): this connection's own table.
+            if let Some(a) = alias {
+                if a == 0 || a > codec::TOPIC_ALIAS_MAX {
+                    conn.write(Outgoing::Disconnect(DisconnectReasonCode::TopicAliasInvalid));
+                    return Err(format!("topic alias {a} (1 to {} granted)", codec::TOPIC_ALIAS_MAX));
+                }
+                if message.topic.is_empty() {
+                    let Some(topic) = conn.aliases.get(&a) else {
+                        conn.write(Outgoing::Disconnect(DisconnectReasonCode::ProtocolError));
+                        return Err(format!("topic alias {a} names no topic yet"));
+                    };
+                    message.topic.clone_from(topic);
+                }
             }
             if !filter::valid_topic(&message.topic) {
                 conn.write(Outgoing::Disconnect(DisconnectReasonCode::TopicNameInvalid));
                 return Err(format!("invalid topic name {:?}", message.topic));
+            }
+            if let Some(a) = alias {
+                conn.aliases.insert(a, message.topic.clone());
             }
             broker.publish(&message);
             if message.topic.starts_with("$aws/things/") {
@@ -537,9 +631,7 @@ async fn handle(
                 (_, false) => conn.write(Outgoing::PubAck(pkid)),
             }
         }
-        Incoming::PubAck(pkid) => {
-            conn.inflight.remove(&pkid);
-        }
+        Incoming::PubAck(pkid) => conn.acked(pkid)?,
         Incoming::PubRel(pkid) => conn.write(Outgoing::PubComp(pkid)),
         Incoming::Subscribe { pkid, filters } => {
             let (grants, retained) = broker.subscribe(&conn.client, filters);

@@ -7,6 +7,9 @@ use rumqttc::mqttbytes::{self as m4};
 use rumqttc::v5::mqttbytes::v5;
 use rumqttc::v5::mqttbytes::{self as m5};
 
+/// Topic aliases an MQTT 5 client may use (granted in CONNACK, MQTT-3.2.2.3.8).
+pub const TOPIC_ALIAS_MAX: u16 = 32;
+
 /// The protocol level a client connected with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
@@ -50,6 +53,13 @@ pub struct Connect {
     pub persistent: bool,
     pub keep_alive: u16,
     pub will: Option<Message>,
+    /// MQTT 5 receive maximum: most unacknowledged QoS 1 publishes the client takes at once.
+    pub receive_max: Option<u16>,
+    /// MQTT 5 maximum packet size the client takes.
+    pub max_packet: Option<u32>,
+    /// MQTT 5 session expiry interval in seconds (`None`: the session does not expire, as for
+    /// MQTT 3.1.1 or `0xFFFFFFFF`).
+    pub session_expiry: Option<u32>,
 }
 
 /// A packet from a client, once connected.
@@ -60,7 +70,9 @@ pub enum Incoming {
         message: Message,
         pkid: u16,
         exactly_once: bool,
-        alias: bool,
+        /// MQTT 5 topic alias (1 to [`TOPIC_ALIAS_MAX`] when valid): with a topic, it names that
+        /// topic from now on; with an empty topic, it stands for the topic it names.
+        alias: Option<u16>,
     },
     PubAck(u16),
     /// A QoS 2 release: answered with PUBCOMP.
@@ -210,6 +222,9 @@ fn read4(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
         v4::Packet::Connect(c) => Incoming::Connect(Connect {
             version: Version::V4,
             persistent: !c.clean_session,
+            receive_max: None,
+            max_packet: None,
+            session_expiry: None,
             clean: c.clean_session,
             keep_alive: c.keep_alive,
             will: c.last_will.map(|w| Message {
@@ -231,7 +246,7 @@ fn read4(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
                 properties: None,
             },
             pkid: p.pkid,
-            alias: false,
+            alias: None,
         },
         v4::Packet::PubAck(a) => Incoming::PubAck(a.pkid),
         v4::Packet::PubRel(r) => Incoming::PubRel(r.pkid),
@@ -274,10 +289,13 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
                 persistent: expiry > 0,
                 keep_alive: c.keep_alive,
                 will,
+                receive_max: c.properties.as_ref().and_then(|p| p.receive_maximum),
+                max_packet: c.properties.as_ref().and_then(|p| p.max_packet_size),
+                session_expiry: Some(expiry).filter(|e| *e != u32::MAX),
             })
         }
         v5::Packet::Publish(p) => {
-            let alias = p.properties.as_ref().is_some_and(|p| p.topic_alias.is_some());
+            let alias = p.properties.as_ref().and_then(|p| p.topic_alias);
             let properties = p.properties.map(|mut props| {
                 props.topic_alias = None;
                 props.subscription_identifiers.clear();
@@ -375,7 +393,7 @@ fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
                 retain_available: Some(1),
                 max_packet_size: u32::try_from(max).ok(),
                 assigned_client_identifier: assigned_id,
-                topic_alias_max: None,
+                topic_alias_max: Some(TOPIC_ALIAS_MAX),
                 reason_string: None,
                 user_properties: Vec::new(),
                 wildcard_subscription_available: Some(1),

@@ -1,0 +1,380 @@
+//! Bridge mode: the emulator as a client of an existing broker (mosquitto, EMQX, HiveMQ, …)
+//! instead of, or beside, the embedded one.
+//!
+//! The bridge connects with MQTT 5 (rumqttc's client), subscribes to [`REQUESTS`] at QoS 1 with
+//! the no-local option (so that it does not receive its own answers), and hands every publish
+//! to the same jobs adapter as the embedded broker ([`Requests`]). The answers (`/accepted`,
+//! `/rejected`) and every notification and event are published to the broker at QoS 1, which
+//! delivers them to each subscriber at the QoS of its subscription. Unlike the embedded broker
+//! (and AWS IoT Core), an answer therefore reaches every client subscribed to its topic, not
+//! only the client that asked.
+//!
+//! Requests are acknowledged once answered, and at most [`RECEIVE_MAXIMUM`] unacknowledged QoS 1
+//! requests are in flight from the broker, so a broker faster than the emulator is held back by
+//! MQTT's own flow control. Requests of one thing are answered in the order they arrived (they
+//! go to one of [`WORKERS`] queues chosen by the thing name); different things run side by side.
+//!
+//! When the broker goes away, the bridge reconnects with exponential backoff (from
+//! [`MIN_BACKOFF`] to [`MAX_BACKOFF`]), logs both events, and subscribes again (each connection
+//! is a clean session). Messages published meanwhile wait in the client's queue (up to
+//! [`QUEUE`]); beyond it they are dropped and logged.
+
+use std::fmt;
+use std::hash::{BuildHasher, RandomState};
+use std::str::FromStr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use rumqttc::v5::mqttbytes::QoS;
+use rumqttc::v5::mqttbytes::v5::{Filter, Packet, Publish, RetainForwardRule, SubscribeReasonCode};
+use rumqttc::v5::{AsyncClient, ClientError, Event, EventLoop, MqttOptions};
+use tokio::sync::{mpsc, watch};
+
+use super::broker::{MAX_PACKET, Requests};
+use super::codec::Message;
+
+/// The filter the bridge subscribes to: every topic under a thing's jobs namespace (requests,
+/// and topics that name no operation, which are answered `InvalidTopic`).
+pub const REQUESTS: &str = "$aws/things/+/jobs/#";
+/// Most unacknowledged QoS 1 requests the broker may send the bridge (MQTT 5 receive maximum).
+pub const RECEIVE_MAXIMUM: u16 = 256;
+/// Queues of requests answered side by side (one thing's requests always go to the same one).
+pub const WORKERS: usize = 8;
+/// Messages the client holds for the broker; while the broker is away, later ones are dropped.
+pub const QUEUE: usize = 10_000;
+/// The first wait before reconnecting.
+pub const MIN_BACKOFF: Duration = Duration::from_millis(100);
+/// The longest wait between two connection attempts.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Keep-alive asked of the broker.
+const KEEP_ALIVE: Duration = Duration::from_secs(30);
+/// How long a stopping bridge waits to hand its last messages to the broker.
+const FLUSH: Duration = Duration::from_secs(1);
+/// Requests waiting in one worker's queue; QoS 1 requests are bounded by [`RECEIVE_MAXIMUM`]
+/// anyway, so only a flood of QoS 0 requests can fill it (they are then dropped, as QoS 0 allows).
+const WORKER_QUEUE: usize = RECEIVE_MAXIMUM as usize * 4;
+
+/// `--mqtt-broker`: `mqtt://[USER[:PASSWORD]@]HOST[:PORT]` (port 1883 by default).
+#[derive(Clone, PartialEq, Eq)]
+pub struct BrokerUrl {
+    /// Host name or IP address (an IPv6 address without its brackets).
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// User name and password, percent-decoded.
+    pub credentials: Option<(String, String)>,
+}
+
+impl fmt::Debug for BrokerUrl {
+    // The password is not printed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let user = self.credentials.as_ref().map(|(u, _)| u.as_str());
+        f.debug_struct("BrokerUrl")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &user)
+            .finish()
+    }
+}
+
+impl BrokerUrl {
+    /// `HOST:PORT`, as DescribeEndpoint answers it (IPv6 in brackets).
+    pub fn endpoint(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+impl fmt::Display for BrokerUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "mqtt://{}", self.endpoint())
+    }
+}
+
+impl FromStr for BrokerUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let usage = "a broker URL such as mqtt://127.0.0.1:1883 or mqtt://user:password@broker.example:1883";
+        let Some(rest) = s.strip_prefix("mqtt://") else {
+            return Err(if s.starts_with("mqtts://") {
+                format!("{s:?}: mqtts:// is not supported yet; give {usage}")
+            } else {
+                format!("{s:?} is not {usage}")
+            });
+        };
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        if rest.contains(['/', '?', '#']) {
+            return Err(format!("{s:?}: a broker URL has no path, query or fragment; give {usage}"));
+        }
+        let (credentials, hostport) = match rest.rsplit_once('@') {
+            Some((userinfo, hostport)) => {
+                let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+                let decode = |v: &str| {
+                    percent_encoding::percent_decode_str(v)
+                        .decode_utf8()
+                        .map(|c| c.into_owned())
+                        .map_err(|_| format!("{s:?}: the user name or password is not UTF-8 once decoded"))
+                };
+                (Some((decode(user)?, decode(password)?)), hostport)
+            }
+            None => (None, rest),
+        };
+        let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+            let Some((host, after)) = v6.split_once(']') else {
+                return Err(format!("{s:?}: an IPv6 address needs its closing ']'"));
+            };
+            (host, after.strip_prefix(':'))
+        } else {
+            match hostport.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (hostport, None),
+            }
+        };
+        if host.is_empty() || host.contains(['[', ']', '@']) {
+            return Err(format!("{s:?} names no valid host; give {usage}"));
+        }
+        let port = match port {
+            None => 1883,
+            Some(p) => match p.parse::<u16>() {
+                Ok(p) if p != 0 => p,
+                _ => return Err(format!("{s:?}: the port must be 1 to 65535")),
+            },
+        };
+        Ok(BrokerUrl { host: host.to_owned(), port, credentials })
+    }
+}
+
+/// The publishing half of the bridge, kept by the emulator to publish events.
+#[derive(Clone)]
+pub struct Bridge {
+    client: AsyncClient,
+}
+
+impl Bridge {
+    /// The client for `url` and its event loop; nothing is connected until [`run`] polls it.
+    pub fn new(url: &BrokerUrl) -> (Bridge, EventLoop) {
+        let mut options =
+            MqttOptions::new(format!("iot-jobs-emulator-{}", std::process::id()), &url.host, url.port);
+        options
+            .set_keep_alive(KEEP_ALIVE)
+            .set_clean_start(true)
+            .set_manual_acks(true)
+            .set_receive_maximum(Some(RECEIVE_MAXIMUM))
+            .set_max_packet_size(u32::try_from(MAX_PACKET).ok())
+            .set_request_channel_capacity(QUEUE);
+        // Answers are small and latency-bound: no Nagle delay behind an acknowledgement.
+        let mut network = rumqttc::NetworkOptions::new();
+        network.set_tcp_nodelay(true);
+        options.set_network_options(network);
+        if let Some((user, password)) = &url.credentials {
+            options.set_credentials(user, password);
+        }
+        let (client, eventloop) = AsyncClient::new(options, QUEUE);
+        (Bridge { client }, eventloop)
+    }
+
+    /// Queues `message` for the broker without waiting (at QoS 1 unless it is QoS 0); a message
+    /// that finds the queue full is dropped and logged.
+    pub fn publish(&self, message: &Message) {
+        let qos = if message.qos == 0 { QoS::AtMostOnce } else { QoS::AtLeastOnce };
+        let r = self.client.try_publish_with_properties(
+            message.topic.clone(),
+            qos,
+            message.retain,
+            message.payload.clone(),
+            message.properties.clone().unwrap_or_default(),
+        );
+        if let Err(e) = r {
+            tracing::warn!(topic = message.topic, "MQTT bridge: a message for the broker is dropped: {e}");
+        }
+    }
+
+    /// Publishes an answer, waiting for room in the client's queue.
+    async fn answer(&self, message: Message) -> Result<(), ClientError> {
+        // At QoS 1: the broker delivers it at each subscription's QoS.
+        self.client.publish_bytes(message.topic, QoS::AtLeastOnce, false, message.payload).await
+    }
+}
+
+/// Drives the connection until `stop`: connects and reconnects with backoff, subscribes after
+/// every connection, and answers the jobs requests it receives with `requests`.
+pub async fn run(
+    bridge: Bridge,
+    mut eventloop: EventLoop,
+    url: BrokerUrl,
+    requests: Requests,
+    mut stop: watch::Receiver<bool>,
+) {
+    let hasher = RandomState::new();
+    let workers: Vec<mpsc::Sender<Publish>> = (0..WORKERS)
+        .map(|_| {
+            let (tx, rx) = mpsc::channel(WORKER_QUEUE);
+            tokio::spawn(worker(rx, bridge.clone(), requests.clone()));
+            tx
+        })
+        .collect();
+    let mut backoff = MIN_BACKOFF;
+    let mut connected = false;
+    let mut failures = 0_u64;
+    loop {
+        let event = tokio::select! {
+            e = eventloop.poll() => e,
+            () = stopped(&mut stop) => break,
+        };
+        match event {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                tracing::info!(broker = %url, after_failures = failures, "MQTT bridge connected; subscribing to {REQUESTS}");
+                connected = true;
+                failures = 0;
+                backoff = MIN_BACKOFF;
+                let client = bridge.client.clone();
+                // Not awaited here: the event loop must go on polling for the SUBSCRIBE to leave.
+                tokio::spawn(async move {
+                    let filter = Filter {
+                        path: REQUESTS.to_owned(),
+                        qos: QoS::AtLeastOnce,
+                        nolocal: true,
+                        preserve_retain: false,
+                        retain_forward_rule: RetainForwardRule::Never,
+                    };
+                    if let Err(e) = client.subscribe_many([filter]).await {
+                        tracing::error!("MQTT bridge: cannot subscribe to {REQUESTS}: {e}");
+                    }
+                });
+            }
+            Ok(Event::Incoming(Packet::SubAck(ack))) => {
+                for code in &ack.return_codes {
+                    match code {
+                        SubscribeReasonCode::Success(q) => {
+                            tracing::debug!(granted = ?q, "MQTT bridge subscribed to {REQUESTS}");
+                        }
+                        refused => tracing::error!(
+                            broker = %url,
+                            "MQTT bridge: the broker refused the subscription to {REQUESTS} ({refused:?}): no jobs request will be answered"
+                        ),
+                    }
+                }
+            }
+            Ok(Event::Incoming(Packet::Publish(p))) => {
+                let shard = thing_of(&p.topic).map_or(0, |t| hasher.hash_one(t));
+                let index = usize::try_from(shard % WORKERS as u64).unwrap_or(0);
+                let Some(tx) = workers.get(index) else { continue };
+                if let Err(e) = tx.try_send(p) {
+                    // Only QoS 0 requests can get here (see WORKER_QUEUE).
+                    tracing::warn!("MQTT bridge: too many requests waiting: one is dropped ({e})");
+                }
+            }
+            Ok(Event::Incoming(Packet::Disconnect(d))) => {
+                tracing::warn!(broker = %url, reason = ?d.reason_code, "MQTT bridge: the broker closed the connection");
+            }
+            Ok(_) => {}
+            Err(e) => {
+                if connected {
+                    tracing::warn!(broker = %url, "MQTT bridge: connection lost ({e}); reconnecting");
+                } else if failures == 0 {
+                    tracing::warn!(broker = %url, "MQTT bridge: cannot connect ({e}); retrying with backoff up to {MAX_BACKOFF:?}");
+                } else {
+                    tracing::debug!(broker = %url, failures, "MQTT bridge: cannot connect ({e})");
+                }
+                connected = false;
+                failures = failures.saturating_add(1);
+                tokio::select! {
+                    () = tokio::time::sleep(backoff) => {}
+                    () = stopped(&mut stop) => break,
+                }
+                backoff = backoff.saturating_mul(2).min(MAX_BACKOFF);
+            }
+        }
+    }
+    drop(workers);
+    if connected {
+        // Hands the messages already queued to the broker, then disconnects.
+        let _ = bridge.client.try_disconnect();
+        let _ = tokio::time::timeout(FLUSH, async {
+            while let Ok(e) = eventloop.poll().await {
+                if matches!(e, Event::Outgoing(rumqttc::Outgoing::Disconnect)) {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+}
+
+/// Answers one queue of requests in order; each is acknowledged after its answer is queued.
+async fn worker(mut rx: mpsc::Receiver<Publish>, bridge: Bridge, requests: Requests) {
+    while let Some(p) = rx.recv().await {
+        match std::str::from_utf8(&p.topic) {
+            Ok(topic) => {
+                for reply in requests(topic.to_owned(), Bytes::clone(&p.payload)).await {
+                    if let Err(e) = bridge.answer(reply).await {
+                        tracing::warn!("MQTT bridge: an answer cannot be queued: {e}");
+                    }
+                }
+            }
+            // Not expected from a conforming broker (MQTT-1.5.4-1).
+            Err(_) => tracing::warn!("MQTT bridge: a publish whose topic is not UTF-8 is ignored"),
+        }
+        if p.qos != QoS::AtMostOnce
+            && let Err(e) = bridge.client.ack(&p).await
+        {
+            tracing::warn!("MQTT bridge: cannot acknowledge a request: {e}");
+        }
+    }
+}
+
+/// The thing name of `$aws/things/THING/…`.
+fn thing_of(topic: &[u8]) -> Option<&[u8]> {
+    let rest = topic.strip_prefix(b"$aws/things/")?;
+    rest.split(|b| *b == b'/').next()
+}
+
+/// Resolves once the emulator stops.
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broker_urls_are_parsed_or_refused_with_a_reason() {
+        let u: BrokerUrl = "mqtt://127.0.0.1:1884".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((u.host.as_str(), u.port, u.credentials), ("127.0.0.1", 1884, None));
+        let u: BrokerUrl = "mqtt://broker.local".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((u.host.as_str(), u.port), ("broker.local", 1883));
+        let u: BrokerUrl = "mqtt://dev%40x:p%3Ass@[::1]:2000/".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((u.host.as_str(), u.port), ("::1", 2000));
+        assert_eq!(u.credentials, Some(("dev@x".to_owned(), "p:ss".to_owned())));
+        assert_eq!(u.endpoint(), "[::1]:2000");
+        assert!(!format!("{u:?}").contains("p:ss"));
+        for (bad, why) in [
+            ("127.0.0.1:1883", "is not"),
+            ("mqtts://h:8883", "not supported"),
+            ("mqtt://", "no valid host"),
+            ("mqtt://:1883", "no valid host"),
+            ("mqtt://h:0", "port"),
+            ("mqtt://h:70000", "port"),
+            ("mqtt://h:x", "port"),
+            ("mqtt://h:1883/path", "no path"),
+            ("mqtt://[::1:1883", "closing"),
+        ] {
+            match bad.parse::<BrokerUrl>() {
+                Ok(u) => panic!("{bad} parsed as {u:?}"),
+                Err(e) => assert!(e.contains(why), "{bad}: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn requests_of_one_thing_share_a_queue_key() {
+        assert_eq!(thing_of(b"$aws/things/dev-1/jobs/start-next"), Some(&b"dev-1"[..]));
+        assert_eq!(thing_of(b"$aws/things/dev-1/jobs/j/update"), Some(&b"dev-1"[..]));
+        assert_eq!(thing_of(b"sensors/dev-1"), None);
+    }
+}
