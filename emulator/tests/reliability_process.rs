@@ -92,28 +92,36 @@ fn state_args(path: &Path) -> Vec<String> {
     vec!["--state-file".into(), path.display().to_string()]
 }
 
-/// A state file named `x.tmp` is never written in place (every save replaces it whole, by a
-/// rename: a new inode) and survives SIGKILLs during saves: after every kill it loads, and it
-/// holds every change that was acknowledged before the kill. (When the temporary file was the
-/// path with its extension replaced by `tmp`, it was the state file itself, truncated and
-/// rewritten by every save, so a kill during a save emptied it.)
+/// A state file named `x.tmp` is never written in place (every checkpoint replaces it whole,
+/// by a rename: a new inode) and survives SIGKILLs during checkpoints: after every kill it
+/// loads, and the state holds every change that was acknowledged before the kill. (When the
+/// temporary file was the path with its extension replaced by `tmp`, it was the state file
+/// itself, truncated and rewritten by every save, so a kill during a save emptied it.)
 #[test]
 fn a_state_file_named_like_a_temporary_file_survives_kills_during_saves() {
     let dir = temp_dir("kill-tmp");
     let path = dir.join("x.tmp");
-    let args = state_args(&path);
+    let mut args = state_args(&path);
+    // A checkpoint after every change: the snapshot is rewritten all the time.
+    args.extend(["--checkpoint-records".into(), "1".into()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     // About 1 MB of state, so that every save takes a while.
     {
         let e = spawn(emulator(&args));
         assert_eq!(request(e.addr, "POST", "/things/t", "{}").map(|r| r.0), Some(200));
         let doc = "x".repeat(32_000);
+        let mut inode = std::fs::metadata(&path).unwrap().ino();
+        let mut replaced = 0;
         for j in 0..32 {
-            let inode = std::fs::metadata(&path).unwrap().ino();
             let body = format!(r#"{{"targets":["{ARN}:thing/t"],"document":"{doc}"}}"#);
             assert_eq!(request(e.addr, "PUT", &format!("/jobs/j{j}"), &body).map(|r| r.0), Some(200));
-            assert_ne!(std::fs::metadata(&path).unwrap().ino(), inode, "the state file was written in place");
+            std::thread::sleep(Duration::from_millis(100));
+            let now = std::fs::metadata(&path).unwrap().ino();
+            replaced += usize::from(now != inode);
+            inode = now;
         }
+        // Every checkpoint gives the file a new inode; a file written in place never changes it.
+        assert!(replaced > 0, "the state file was written in place");
     }
     let mut acknowledged: Vec<String> = Vec::new();
     for round in 0..10_u64 {
