@@ -639,8 +639,9 @@ async fn clock_task(app: Arc<App>, mut stop: watch::Receiver<bool>) {
         }
         let (pending, events) = {
             let mut st = app.lock();
+            let before = st.generation;
             let (_, seq) = app.run(&mut st, &Entry::Tick, &[]);
-            idle = seq.is_none() && st.generation == app.checkpointed.load(Ordering::Acquire);
+            idle = st.generation == before;
             (seq, st.take_messages())
         };
         match app.durable(pending).await {
