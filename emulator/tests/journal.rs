@@ -114,6 +114,26 @@ async fn a_journal_cut_at_every_byte_of_its_last_record_recovers_without_it() {
         assert_eq!(std::fs::metadata(&seg).unwrap().len(), start_last as u64, "cut at {cut}");
         std::fs::remove_dir_all(&case).unwrap();
     }
+    // A final record whose payload fails its CRC (written partly, as after a power loss) is
+    // torn too; so is an all-zero tail (a file extended but never written).
+    let mut bad_last = bytes.clone();
+    bad_last[end - 1] ^= 1;
+    let mut zeros = bytes.clone();
+    zeros.extend_from_slice(&[0; 4096]);
+    for (what, case_bytes, kept, cut_at) in
+        [("bad last CRC", bad_last, "Queued", start_last), ("zero tail", zeros, "InProgress", end)]
+    {
+        let case = dir.join("case");
+        std::fs::create_dir_all(&case).unwrap();
+        let p = case.join("state.json");
+        std::fs::write(&p, &snapshot).unwrap();
+        let seg = case.join(segment.file_name().unwrap());
+        std::fs::write(&seg, &case_bytes).unwrap();
+        let st = recover(&p, Mode::Start).unwrap_or_else(|e| panic!("{what}: {e}")).unwrap();
+        assert_eq!(execution_status(&st), kept, "{what}");
+        assert_eq!(std::fs::metadata(&seg).unwrap().len(), cut_at as u64, "{what}");
+        std::fs::remove_dir_all(&case).unwrap();
+    }
     // An emulator starts on a torn journal and goes on from the last whole record.
     std::fs::write(&segment, &bytes[..end - 3]).unwrap();
     let e = start(|c| c.state_file = Some(path.clone())).await;
