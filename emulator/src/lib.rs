@@ -408,6 +408,7 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         endpoints: std::sync::OnceLock::new(),
     });
     if let Some(path) = &config.state_file {
+        persist::remove_stale_temps(path);
         if !path.exists() {
             // The first snapshot (fails early on a path that cannot be written).
             persist::write_atomically(path, &persist::encode(&app.lock())?)?;

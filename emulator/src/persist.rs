@@ -188,6 +188,26 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
     sync_dir(path)
 }
 
+/// Deletes the temporary siblings `.{name}.{pid}.tmp` of `path` that earlier processes left
+/// when they were killed during a save (one emulator at a time writes a state file).
+pub fn remove_stale_temps(path: &Path) {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else { return };
+    let Ok(entries) = fs::read_dir(directory(path)) else { return };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let stale = file
+            .strip_prefix('.')
+            .and_then(|r| r.strip_prefix(name.as_str()))
+            .and_then(|r| r.strip_prefix('.'))
+            .and_then(|r| r.strip_suffix(".tmp"))
+            .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+        if stale {
+            let _ = fs::remove_file(entry.path());
+            tracing::info!("deleted {}, left by a save that did not finish", entry.path().display());
+        }
+    }
+}
+
 /// Syncs the directory of `path` (after a file in it was created, renamed or removed).
 pub fn sync_dir(path: &Path) -> Result<(), String> {
     let dir = directory(path);
