@@ -22,6 +22,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_iot-jobs-emulator");
 struct Emu {
     child: Child,
     addr: SocketAddr,
+    /// The MQTT broker's address, if it printed one.
+    mqtt: Option<SocketAddr>,
 }
 
 impl Drop for Emu {
@@ -44,9 +46,23 @@ fn spawn(mut command: Command) -> Emu {
         .unwrap_or_else(|| panic!("no address in {line:?}"))
         .parse()
         .unwrap();
+    // The broker's address is on one of the next lines, when it runs.
+    let mut mqtt = None;
+    if line.contains("listening on") {
+        for _ in 0..2 {
+            line.clear();
+            if out.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            if let Some(a) = line.split("mqtt://").nth(1).and_then(|r| r.split_whitespace().next()) {
+                mqtt = a.parse().ok();
+                break;
+            }
+        }
+    }
     // Keep reading what it prints so that it never blocks on a full pipe.
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    Emu { child, addr }
+    Emu { child, addr, mqtt }
 }
 
 /// Free ports, the manual clock, errors only: every child emulator's first arguments.
@@ -286,8 +302,49 @@ fn next_random(state: &mut u64) -> u64 {
     *state
 }
 
-/// Crash torture of the journal: concurrent writers over HTTP, each updating its own execution
-/// (with `expectedVersion`) and creating things, while the emulator is SIGKILLed at a random
+/// An MQTT writer: updates its execution over `$aws/things/t{w}/jobs/j/update` until `stop` or
+/// until the connection dies (then the update sent and not answered is in flight).
+fn mqtt_writer(
+    mqtt: SocketAddr,
+    w: usize,
+    round: u64,
+    model: &mut Writer,
+    stop: &std::sync::atomic::AtomicBool,
+) {
+    use rumqttc::{Event, MqttOptions, Packet, QoS};
+    let mut options = MqttOptions::new(format!("t{w}-{round}"), mqtt.ip().to_string(), mqtt.port());
+    options.set_keep_alive(Duration::from_secs(30));
+    let (client, mut connection) = rumqttc::Client::new(options, 16);
+    let topic = format!("$aws/things/t{w}/jobs/j/update");
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let n = model.n + 1;
+        let body =
+            format!(r#"{{"status":"IN_PROGRESS","statusDetails":{{"n":"{n}"}},"expectedVersion":{n}}}"#);
+        if client.publish(&topic, QoS::AtLeastOnce, false, body).is_err() {
+            return;
+        }
+        model.update_in_flight = Some(n);
+        loop {
+            match connection.recv_timeout(PATIENCE) {
+                Ok(Ok(Event::Incoming(Packet::Publish(p)))) if p.topic == format!("{topic}/accepted") => {
+                    model.n = n;
+                    model.update_in_flight = None;
+                    break;
+                }
+                Ok(Ok(Event::Incoming(Packet::Publish(p)))) if p.topic == format!("{topic}/rejected") => {
+                    panic!("MQTT writer {w}: update {n} refused: {}", String::from_utf8_lossy(&p.payload))
+                }
+                Ok(Ok(_)) => {}
+                // The connection died (the kill): the update stays in flight.
+                Ok(Err(_)) | Err(_) => return,
+            }
+        }
+    }
+}
+
+/// Crash torture of the journal: concurrent writers over HTTP (six: each updating its own
+/// execution with `expectedVersion` and creating things) and MQTT (two: updating their own
+/// executions with `expectedVersion`), while the emulator is SIGKILLed at a random
 /// moment, 24 rounds, with a checkpoint every 64 changes (so kills also land during
 /// checkpoints). After every restart, the state is exactly the replay of the acknowledged
 /// changes plus, per writer, at most the one change it had in flight (sent, unanswered):
@@ -297,7 +354,9 @@ fn next_random(state: &mut u64) -> u64 {
 ///   thing count is the setup's plus the acknowledged plus the in-flight ones found).
 #[test]
 fn acknowledged_changes_survive_sigkills_at_random_moments() {
-    const WRITERS: usize = 6;
+    const WRITERS: usize = 8;
+    // Writers from this one on update over MQTT (and create no things).
+    const FIRST_MQTT: usize = 6;
     const ROUNDS: u64 = 24;
     let dir = temp_dir("torture");
     let path = dir.join("state.json");
@@ -353,7 +412,7 @@ fn acknowledged_changes_survive_sigkills_at_random_moments() {
         assert_eq!(stats["usage"]["things"].as_u64(), Some(things as u64), "round {round}: {stats}");
 
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let addr = e.addr;
+        let (addr, mqtt) = (e.addr, e.mqtt.unwrap());
         let handles: Vec<_> = writers
             .iter()
             .cloned()
@@ -361,6 +420,10 @@ fn acknowledged_changes_survive_sigkills_at_random_moments() {
             .map(|(w, mut model)| {
                 let stop = std::sync::Arc::clone(&stop);
                 std::thread::spawn(move || {
+                    if w >= FIRST_MQTT {
+                        mqtt_writer(mqtt, w, round, &mut model, &stop);
+                        return model;
+                    }
                     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                         let n = model.n + 1;
                         let body = format!(
@@ -397,9 +460,12 @@ fn acknowledged_changes_survive_sigkills_at_random_moments() {
         writers = handles.into_iter().map(|h| h.join().unwrap()).collect();
     }
     let acknowledged: usize = writers.iter().map(|w| w.n as usize + w.created.len()).sum();
+    let over_mqtt: u64 = writers[FIRST_MQTT..].iter().map(|w| w.n).sum();
     assert!(acknowledged > 100, "only {acknowledged} changes acknowledged in {kills} rounds");
+    assert!(writers[FIRST_MQTT..].iter().all(|w| w.n > 10), "MQTT writers: {:?}", &writers[FIRST_MQTT..]);
     eprintln!(
-        "crash torture: {ROUNDS} rounds, {kills} SIGKILLs, {acknowledged} acknowledged changes checked"
+        "crash torture: {ROUNDS} rounds, {kills} SIGKILLs, {acknowledged} acknowledged changes checked \
+         ({over_mqtt} over MQTT)"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
