@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod handlers;
+pub mod journal;
 pub mod mqtt;
 pub mod persist;
 pub mod routing;
@@ -30,7 +31,7 @@ use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::clock::{Clock, ClockMode};
-use crate::persist::Saver;
+use crate::journal::{Entry, Journal, Outcome};
 use crate::routing::{Op, Route};
 use crate::state::{Caps, State};
 use crate::wire::{ApiError, Arns};
@@ -51,6 +52,12 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a shutdown waits for the requests in flight, by default, before closing their
 /// connections.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A checkpoint is written after this many journal records, by default.
+pub const DEFAULT_CHECKPOINT_RECORDS: u64 = 100_000;
+
+/// A checkpoint is written this long after the last one if anything changed, by default.
+pub const DEFAULT_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(300);
 
 /// How the emulator runs.
 #[derive(Debug, Clone)]
@@ -75,8 +82,13 @@ pub struct Config {
     pub clock: ClockMode,
     /// Seconds a deleted job stays DELETION_IN_PROGRESS.
     pub deletion_delay: u64,
-    /// Where to keep the state across restarts.
+    /// Where to keep the state across restarts: the snapshot's path; the journal segments are
+    /// its siblings `PATH.{first record:020}.wal` ([`journal`]).
     pub state_file: Option<PathBuf>,
+    /// A checkpoint (snapshot) is written after this many journal records ...
+    pub checkpoint_records: u64,
+    /// ... or this long after the last one, whichever comes first.
+    pub checkpoint_interval: Duration,
     /// Table caps.
     pub caps: Caps,
     /// Largest request body in bytes.
@@ -105,6 +117,8 @@ impl Default for Config {
             clock: ClockMode::System,
             deletion_delay: 0,
             state_file: None,
+            checkpoint_records: DEFAULT_CHECKPOINT_RECORDS,
+            checkpoint_interval: DEFAULT_CHECKPOINT_INTERVAL,
             caps: Caps::default(),
             body_limit: DEFAULT_BODY_LIMIT,
             max_connections: DEFAULT_MAX_CONNECTIONS as usize,
@@ -120,7 +134,10 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Shared by every request.
 struct App {
     state: Mutex<State>,
-    saver: Option<Saver>,
+    /// The write-ahead journal (with `--state-file`).
+    journal: Option<Journal>,
+    /// The last record the snapshot holds.
+    checkpointed: AtomicU64,
     /// Wakes the system-clock task when a deadline may have changed.
     wake: Notify,
     body_limit: usize,
@@ -139,10 +156,35 @@ impl App {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// After a change (with the lock held): the bytes to save, if there is a state file.
-    fn commit(&self, st: &mut State) -> Option<(u64, Result<Vec<u8>, String>)> {
+    /// Runs an operation under the lock at one time (the time its journal record keeps) and,
+    /// if it changed the state, hands its record to the journal. Returns the outcome and the
+    /// record's sequence number, to wait for with [`App::durable`] before answering.
+    fn run(&self, st: &mut State, entry: &Entry, data: &[u8]) -> (Outcome, Option<u64>) {
+        let now = st.begin();
+        let (outcome, changed) = journal::apply(st, entry, data);
+        st.pin(None);
+        let seq = changed.then(|| self.commit(st, now, entry, data));
+        if changed {
+            self.wake.notify_one();
+        }
+        (outcome, seq.flatten())
+    }
+
+    /// After a change (with the lock held): numbers it and hands its record to the journal.
+    fn commit(&self, st: &mut State, now: u64, entry: &Entry, data: &[u8]) -> Option<u64> {
         st.generation = st.generation.saturating_add(1);
-        self.saver.as_ref().map(|_| (st.generation, persist::encode(st)))
+        let journal = self.journal.as_ref()?;
+        match journal::encode(st.generation, now, entry, data) {
+            Ok(bytes) => journal.append(st.generation, bytes),
+            Err(e) => journal.fail(format!("{e}; changes are refused until a restart")),
+        }
+        Some(st.generation)
+    }
+
+    /// Whether changes are refused (a journal write failed), and why.
+    fn refused(&self) -> Option<String> {
+        let failed = self.journal.as_ref()?.status().failed?;
+        Some(failed.to_string())
     }
 
     /// Publishes event messages (after their change was saved).
@@ -157,61 +199,133 @@ impl App {
         }
     }
 
-    /// Saves off the async workers; returns an error message if the state could not be saved,
-    /// after rolling the state back to the last one saved (an error answer means nothing
-    /// changed).
-    async fn save(self: &Arc<Self>, pending: Option<(u64, Result<Vec<u8>, String>)>) -> Result<(), String> {
-        let Some((generation, bytes)) = pending else { return Ok(()) };
-        let Some(saver) = &self.saver else { return Ok(()) };
-        let result = match bytes {
-            Ok(bytes) => {
-                let app = Arc::clone(self);
-                tokio::task::spawn_blocking(move || {
-                    app.saver.as_ref().map_or(Ok(()), |s| s.write(generation, bytes))
-                })
-                .await
-                .unwrap_or_else(|e| {
-                    saver.poison();
-                    Err(format!("cannot save the state file {}: {e}", saver.path().display()))
-                })
-            }
-            Err(e) => {
-                saver.poison();
-                Err(e)
-            }
-        };
-        if result.is_err() {
-            self.roll_back();
-        }
-        result
+    /// Returns once the change `seq` is on disk. On a failed journal write: rolls the state
+    /// back to what is on disk and returns the error (an error answer means nothing changed).
+    async fn durable(self: &Arc<Self>, seq: Option<u64>) -> Result<(), String> {
+        let (Some(seq), Some(journal)) = (seq, &self.journal) else { return Ok(()) };
+        let Err(e) = journal.durable(seq).await else { return Ok(()) };
+        let app = Arc::clone(self);
+        let _ = tokio::task::spawn_blocking(move || app.roll_back()).await;
+        Err(e)
     }
 
-    /// After a failed save: puts the state back to the last one saved, once (the first request
-    /// to get here does it), and lets the saver accept writes of the following generations.
+    /// After a failed journal write: puts the state back to the records on disk (once: the
+    /// first request to get here does it). Every later change is refused.
     fn roll_back(&self) {
-        let Some(saver) = &self.saver else { return };
+        let Some(journal) = &self.journal else { return };
         let mut st = self.lock();
-        if !saver.failed() {
+        let durable = journal.status().durable;
+        if st.generation <= durable {
             return;
         }
-        let (generation, bytes) = saver.last_written();
-        match persist::restore_into(&bytes, &mut st) {
-            Ok(()) => {
-                st.generation = st.generation.saturating_add(1);
-                saver.rolled_back(st.generation);
-                // The deadlines may have changed with the state.
+        let mode = if matches!(st.clock, Clock::System) { ClockMode::System } else { ClockMode::Manual };
+        let recovered = journal::recover(
+            journal.base(),
+            st.caps,
+            mode,
+            st.arns.clone(),
+            st.deletion_delay,
+            journal::Mode::UpTo(durable),
+        );
+        match recovered {
+            Ok(back) => {
+                let back = back.unwrap_or_else(|| {
+                    State::new(
+                        st.caps,
+                        Clock::new(mode, st.clock.saved()),
+                        st.arns.clone(),
+                        st.deletion_delay,
+                    )
+                });
+                st.registry = back.registry;
+                st.meta = back.meta;
+                st.clock = back.clock;
+                st.generation = durable;
+                if let Some(out) = &mut st.outbox {
+                    out.clear();
+                }
                 self.wake.notify_one();
                 tracing::warn!(
-                    generation,
-                    "state rolled back to the last state saved in {}",
-                    saver.path().display()
+                    durable,
+                    "state rolled back to the changes on disk in {}",
+                    journal.base().display()
                 );
             }
-            // Not expected (the bytes are the emulator's own): every later change is refused.
-            Err(e) => tracing::error!(
-                "cannot roll back to the last state saved in {}: {e}; changes are refused until a restart",
-                saver.path().display()
-            ),
+            // Not expected (the files were readable at start): the state keeps the changes
+            // that were refused; every later change is refused anyway.
+            Err(e) => tracing::error!("cannot roll back to the changes on disk: {e}"),
+        }
+    }
+
+    /// Writes a checkpoint: the snapshot of the state (encoded under the lock), once every
+    /// change it holds is durable; then deletes the journal segments it covers. The records
+    /// after it go to a new segment.
+    async fn checkpoint(self: &Arc<Self>) -> Result<(), String> {
+        let Some(journal) = &self.journal else { return Ok(()) };
+        let (seq, bytes) = {
+            let st = self.lock();
+            if journal.status().failed.is_some() || st.generation <= self.checkpointed.load(Ordering::Acquire)
+            {
+                return Ok(());
+            }
+            let bytes = persist::encode(&st)?;
+            journal.rotate(st.generation.saturating_add(1));
+            (st.generation, bytes)
+        };
+        // A snapshot never holds a change whose request may still get an error; the segments
+        // it covers are deleted only once the next one exists.
+        // (After a failed rotation, the snapshot is still written if its changes are durable.)
+        let rotated = journal.rotated(seq.saturating_add(1)).await;
+        if journal.status().durable < seq {
+            return rotated;
+        }
+        let base = journal.base().to_owned();
+        let delete = rotated.is_ok();
+        tokio::task::spawn_blocking(move || -> Result<(), String> {
+            persist::write_atomically(&base, &bytes)?;
+            if !delete {
+                return Ok(());
+            }
+            for (first, path) in journal::segments(&base)? {
+                if first <= seq {
+                    fs_remove(&path)?;
+                }
+            }
+            persist::sync_dir(&base)
+        })
+        .await
+        .map_err(|e| format!("the checkpoint of {} stopped: {e}", journal.base().display()))??;
+        self.checkpointed.store(seq, Ordering::Release);
+        rotated?;
+        tracing::debug!(seq, "checkpoint written to {}", journal.base().display());
+        Ok(())
+    }
+}
+
+fn fs_remove(path: &std::path::Path) -> Result<(), String> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(format!("cannot delete the journal segment {}: {e}", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes a checkpoint every `records` journal records or every `interval` (if anything
+/// changed), off the request path.
+async fn checkpoint_task(app: Arc<App>, mut stop: watch::Receiver<bool>, records: u64, interval: Duration) {
+    let mut last = tokio::time::Instant::now();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(50)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        let behind = app.lock().generation.saturating_sub(app.checkpointed.load(Ordering::Acquire));
+        if behind >= records.max(1) || (behind > 0 && last.elapsed() >= interval) {
+            if let Err(e) = app.checkpoint().await {
+                tracing::error!("{e}");
+            }
+            last = tokio::time::Instant::now();
         }
     }
 }
@@ -238,11 +352,18 @@ impl Server {
         for t in self.tasks {
             let _ = t.await;
         }
-        let pending = {
-            let mut st = self.app.lock();
-            self.app.commit(&mut st)
-        };
-        self.app.save(pending).await?;
+        // A last checkpoint, so that the next start replays nothing; the journal is empty then.
+        let Some(journal) = &self.app.journal else { return Ok(()) };
+        let written = self.app.checkpoint().await;
+        journal.close();
+        written?;
+        let (failed, generation) = (journal.status().failed, self.app.lock().generation);
+        if failed.is_none() && self.app.checkpointed.load(Ordering::Acquire) == generation {
+            for (_, path) in journal::segments(journal.base())? {
+                fs_remove(&path)?;
+            }
+            persist::sync_dir(journal.base())?;
+        }
         Ok(())
     }
 }
@@ -252,7 +373,14 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     let arns = Arns { region: config.region.clone(), account: config.account_id.clone() };
     check_caps(config.caps)?;
     let loaded = match &config.state_file {
-        Some(path) => persist::load(path, config.caps, config.clock, arns.clone(), config.deletion_delay)?,
+        Some(path) => journal::recover(
+            path,
+            config.caps,
+            config.clock,
+            arns.clone(),
+            config.deletion_delay,
+            journal::Mode::Start,
+        )?,
         None => None,
     };
     let restored = loaded.is_some();
@@ -276,9 +404,11 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     if broker.is_some() || bridge.is_some() {
         state.outbox = Some(Vec::new());
     }
+    let next = state.generation.saturating_add(1);
     let app = Arc::new(App {
         state: Mutex::new(state),
-        saver: config.state_file.clone().map(Saver::new),
+        journal: config.state_file.as_ref().map(|p| Journal::open(p, next)).transpose()?,
+        checkpointed: AtomicU64::new(next.saturating_sub(1)),
         wake: Notify::new(),
         body_limit: config.body_limit,
         body_timeout: config.body_timeout,
@@ -288,12 +418,11 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         endpoints: std::sync::OnceLock::new(),
     });
     if let Some(path) = &config.state_file {
-        // Fails early on an unwritable path.
-        let pending = {
-            let mut st = app.lock();
-            app.commit(&mut st)
-        };
-        app.save(pending).await?;
+        persist::remove_stale_temps(path);
+        if !path.exists() {
+            // The first snapshot (fails early on a path that cannot be written).
+            persist::write_atomically(path, &persist::encode(&app.lock())?)?;
+        }
         tracing::info!(path = %path.display(), restored, "state file");
     }
     let (stop, stop_rx) = watch::channel(false);
@@ -340,6 +469,10 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         .map(|a| a.to_string())
         .or_else(|| config.mqtt_broker.as_ref().map(mqtt::bridge::BrokerUrl::endpoint));
     let _ = app.endpoints.set((addr, mqtt_endpoint));
+    if config.state_file.is_some() {
+        let (records, interval) = (config.checkpoint_records, config.checkpoint_interval);
+        tasks.push(tokio::spawn(checkpoint_task(Arc::clone(&app), stop_rx.clone(), records, interval)));
+    }
     if config.clock == ClockMode::System {
         tasks.push(tokio::spawn(clock_task(Arc::clone(&app), stop_rx)));
     }
@@ -356,24 +489,20 @@ fn mqtt_requests(app: Arc<App>) -> mqtt::Requests {
             if mqtt::jobs::route(&topic) == mqtt::jobs::Route::Other {
                 return Vec::new();
             }
+            let entry = Entry::Mqtt { topic };
             let (outcome, pending, events, now) = {
                 let mut st = app.lock();
-                let ticked = st.tick();
-                let outcome = mqtt::jobs::answer(&mut st, &topic, &payload);
-                let changed = ticked || outcome.as_ref().is_some_and(|o| o.changed);
-                let pending = if changed { app.commit(&mut st) } else { None };
-                (outcome, pending, st.take_messages(), st.now())
+                let (outcome, seq) = app.run(&mut st, &entry, &payload);
+                let Outcome::Mqtt(outcome) = outcome else { return Vec::new() };
+                (outcome, seq, st.take_messages(), st.now())
             };
-            if pending.is_some() {
-                app.wake.notify_one();
-            }
-            let saved = app.save(pending).await;
+            let saved = app.durable(pending).await;
             // A failed save rolled the change back: its events never happened.
             if saved.is_ok() {
                 app.publish(events);
             }
             let Some(outcome) = outcome else { return Vec::new() };
-            tracing::debug!(topic, reply = outcome.reply.topic, "MQTT request");
+            tracing::debug!(reply = outcome.reply.topic, "MQTT request");
             match saved {
                 Ok(()) => vec![outcome.reply],
                 Err(m) => {
@@ -523,13 +652,19 @@ async fn clock_task(app: Arc<App>, mut stop: watch::Receiver<bool>) {
             () = app.wake.notified() => { idle = false; continue; }
             _ = stop.wait_for(|s| *s) => return,
         }
+        if app.refused().is_some() {
+            // The state stays as it is on disk until a restart.
+            idle = true;
+            continue;
+        }
         let (pending, events) = {
             let mut st = app.lock();
-            let changed = st.tick();
-            idle = !changed;
-            (if changed { app.commit(&mut st) } else { None }, st.take_messages())
+            let before = st.generation;
+            let (_, seq) = app.run(&mut st, &Entry::Tick, &[]);
+            idle = st.generation == before;
+            (seq, st.take_messages())
         };
-        match app.save(pending).await {
+        match app.durable(pending).await {
             Ok(()) => app.publish(events),
             Err(e) => tracing::error!("{e}"),
         }
@@ -698,18 +833,25 @@ async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Re
             return r;
         }
     };
+    if method != "GET"
+        && let Some(m) = app.refused()
+    {
+        return error(&ApiError::unavailable(m), id);
+    }
+    let entry = Entry::Http { op, query };
     let (result, pending, events) = {
         let mut st = app.lock();
-        // Due transitions first, so that the operation sees them.
-        let ticked = st.tick();
-        let result = handlers::handle(&mut st, &op, &query, &body);
-        let changed = ticked || result.as_ref().is_ok_and(|r| r.changed);
-        (result, if changed { app.commit(&mut st) } else { None }, st.take_messages())
+        let (outcome, seq) = app.run(&mut st, &entry, &body);
+        let result = match outcome {
+            Outcome::Http(r) => r,
+            _ => Err(ApiError::unavailable("not an HTTP operation")),
+        };
+        (result, seq, st.take_messages())
     };
-    if pending.is_some() {
-        app.wake.notify_one();
-    }
-    let saved = app.save(pending).await;
+    let Entry::Http { op, .. } = &entry else {
+        return error(&ApiError::unavailable("not an HTTP operation"), id);
+    };
+    let saved = app.durable(pending).await;
     // A failed save rolled the change back: its events never happened.
     if saved.is_ok() {
         app.publish(events);

@@ -52,9 +52,18 @@ struct Args {
     /// Seconds a deleted job stays DELETION_IN_PROGRESS.
     #[arg(long, default_value_t = 0)]
     deletion_delay: u64,
-    /// Load the state from this file at start and save it after every change.
+    /// Keep the state across restarts: PATH is the snapshot, and every change is appended to
+    /// the journal segments PATH.<first record>.wal (synced before the change is answered)
+    /// until the next checkpoint rewrites the snapshot. A state file of an earlier version
+    /// loads as the snapshot.
     #[arg(long)]
     state_file: Option<PathBuf>,
+    /// Write a checkpoint (the snapshot) after this many journalled changes ...
+    #[arg(long, default_value_t = iot_jobs_emulator::DEFAULT_CHECKPOINT_RECORDS, value_parser = clap::value_parser!(u64).range(1..))]
+    checkpoint_records: u64,
+    /// ... or this many seconds after the last one, whichever comes first.
+    #[arg(long, default_value_t = iot_jobs_emulator::DEFAULT_CHECKPOINT_INTERVAL.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    checkpoint_seconds: u64,
     /// error, warn, info, debug (debug logs every request and every notification) or trace.
     #[arg(long, default_value = "info")]
     log_level: String,
@@ -120,6 +129,8 @@ async fn main() -> std::process::ExitCode {
         clock: args.clock,
         deletion_delay: args.deletion_delay,
         state_file: args.state_file,
+        checkpoint_records: args.checkpoint_records,
+        checkpoint_interval: Duration::from_secs(args.checkpoint_seconds),
         caps: Caps {
             jobs: args.max_jobs,
             things: args.max_things,

@@ -2,15 +2,14 @@
 //! one JSON file, written atomically: a temporary sibling `.{name}.{pid}.tmp` (a name that can
 //! never be the state file's own), fsync, rename over the file, fsync of the directory.
 //!
-//! Every error names the file and the cause. A write that fails poisons the [`Saver`]: it
-//! refuses every later write until the state in memory has been rolled back to the last state
-//! written ([`Saver::last_written`], [`restore_into`]), so a change whose request got an error
-//! answer is never written by a later save.
+//! The file is the snapshot (checkpoint) of the write-ahead journal ([`crate::journal`]); its
+//! `seq` is the last journal record it holds (0, or absent, in a file written before the
+//! journal existed). `GET /_emulator/state` answers this format and `POST /_emulator/state`
+//! loads it. Every error names the file and the cause.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use iot_jobs_core::Policy;
 use iot_jobs_core::registry::{Registry, Snapshot};
@@ -28,6 +27,8 @@ const FORMAT: u32 = 1;
 #[derive(Serialize)]
 struct Saved<'a> {
     format: u32,
+    /// The last journal record the snapshot holds.
+    seq: u64,
     clock: Option<u64>,
     meta: &'a Meta,
     registry: Snapshot<'a, Heap>,
@@ -36,6 +37,9 @@ struct Saved<'a> {
 #[derive(Deserialize)]
 struct Loaded {
     format: u32,
+    /// 0 in a file written before the journal.
+    #[serde(default)]
+    seq: u64,
     clock: Option<u64>,
     meta: Meta,
     registry: Box<RawValue>,
@@ -62,8 +66,13 @@ struct CountedExecution {
 
 /// The whole state as the bytes of a state file.
 pub fn encode(st: &State) -> Result<Vec<u8>, String> {
-    let saved =
-        Saved { format: FORMAT, clock: st.clock.saved(), meta: &st.meta, registry: st.registry.snapshot() };
+    let saved = Saved {
+        format: FORMAT,
+        seq: st.generation,
+        clock: st.clock.saved(),
+        meta: &st.meta,
+        registry: st.registry.snapshot(),
+    };
     serde_json::to_vec(&saved).map_err(|e| format!("cannot encode the state: {e}"))
 }
 
@@ -76,7 +85,8 @@ pub fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
-fn directory(path: &Path) -> &Path {
+/// The directory `path` is in.
+pub fn directory(path: &Path) -> &Path {
     path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."))
 }
 
@@ -94,19 +104,22 @@ pub fn load(
         Err(e) => return Err(format!("cannot read the state file {}: {e}", path.display())),
     };
     let mut st = State::new(caps, Clock::new(mode, None), arns, deletion_delay);
-    decode_into(&bytes, &mut st, mode)
+    let seq = decode_into(&bytes, &mut st, mode)
         .map_err(|e| format!("cannot load the state file {}: {e}", path.display()))?;
+    st.generation = seq;
     Ok(Some(st))
 }
 
 /// Replaces the registry, the payloads and the manual clock's time of `st` with those of a
-/// state file's bytes (the event counters and anything else stay).
+/// state file's bytes (the event counters, the journal position and anything else stay).
+/// Nothing changes when the bytes are refused.
 pub fn restore_into(bytes: &[u8], st: &mut State) -> Result<(), String> {
     let mode = if matches!(st.clock, Clock::System) { ClockMode::System } else { ClockMode::Manual };
-    decode_into(bytes, st, mode)
+    decode_into(bytes, st, mode).map(|_| ())
 }
 
-fn decode_into(bytes: &[u8], st: &mut State, mode: ClockMode) -> Result<(), String> {
+/// Returns the snapshot's `seq`.
+fn decode_into(bytes: &[u8], st: &mut State, mode: ClockMode) -> Result<u64, String> {
     let loaded: Loaded =
         serde_json::from_slice(bytes).map_err(|e| format!("it is not a state file of this emulator: {e}"))?;
     if loaded.format != FORMAT {
@@ -125,7 +138,7 @@ fn decode_into(bytes: &[u8], st: &mut State, mode: ClockMode) -> Result<(), Stri
     st.registry = registry;
     st.meta = loaded.meta;
     st.clock = Clock::new(mode, loaded.clock);
-    Ok(())
+    Ok(loaded.seq)
 }
 
 /// Refuses a saved registry larger than the caps, naming the cap, the saved count and the flag.
@@ -151,137 +164,56 @@ fn check_caps(c: &Counted, caps: Caps) -> Result<(), String> {
     Ok(())
 }
 
-/// Writes state files in generation order, with group commit: a writer that finds a newer
-/// state waiting writes that one, so one fsync covers every change made meanwhile, and a write
-/// older than the last one written is skipped (the file already holds its change).
-#[derive(Debug)]
-pub struct Saver {
-    path: PathBuf,
-    /// The newest state not yet written.
-    latest: Mutex<Option<(u64, Arc<Vec<u8>>)>>,
-    /// What the file holds, and which writes are refused.
-    file: Mutex<Written>,
+/// Writes `bytes` to the temporary sibling of `path`, syncs it, renames it over `path` and
+/// syncs the directory: `path` holds either its old bytes or the new ones, whatever happens.
+///
+/// # Errors
+/// A message naming `path`, the file that failed and the cause.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let tmp = temp_path(path);
+    let fail = |what: &str, p: &Path, e: io::Error| {
+        format!("cannot save the state file {}: {what} {}: {e}", path.display(), p.display())
+    };
+    let written = File::create(&tmp)
+        .map_err(|e| fail("cannot create", &tmp, e))
+        .and_then(|mut f| {
+            f.write_all(bytes).map_err(|e| fail("cannot write", &tmp, e))?;
+            f.sync_all().map_err(|e| fail("cannot sync", &tmp, e))
+        })
+        .and_then(|()| fs::rename(&tmp, path).map_err(|e| fail("cannot rename onto it", &tmp, e)));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    sync_dir(path)
 }
 
-#[derive(Debug)]
-struct Written {
-    /// The generation in the file.
-    generation: u64,
-    /// The bytes in the file (to roll back to).
-    bytes: Arc<Vec<u8>>,
-    /// Writes of an older generation are refused: they hold changes rolled back after a failed
-    /// write. `u64::MAX` after a failure, until [`Saver::rolled_back`].
-    floor: u64,
+/// Deletes the temporary siblings `.{name}.{pid}.tmp` of `path` that earlier processes left
+/// when they were killed during a save (one emulator at a time writes a state file).
+pub fn remove_stale_temps(path: &Path) {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else { return };
+    let Ok(entries) = fs::read_dir(directory(path)) else { return };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let stale = file
+            .strip_prefix('.')
+            .and_then(|r| r.strip_prefix(name.as_str()))
+            .and_then(|r| r.strip_prefix('.'))
+            .and_then(|r| r.strip_suffix(".tmp"))
+            .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+        if stale {
+            let _ = fs::remove_file(entry.path());
+            tracing::info!("deleted {}, left by a save that did not finish", entry.path().display());
+        }
+    }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-impl Saver {
-    /// A saver for `path`.
-    pub fn new(path: PathBuf) -> Self {
-        let file = Written { generation: 0, bytes: Arc::new(Vec::new()), floor: 0 };
-        Saver { path, latest: Mutex::new(None), file: Mutex::new(file) }
-    }
-
-    /// The state file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Returns once the state at `generation` (1 or more), or a newer one, is in the file.
-    ///
-    /// # Errors
-    /// A message naming the file and the cause. After an error, every write is refused until
-    /// [`Saver::rolled_back`].
-    pub fn write(&self, generation: u64, bytes: Vec<u8>) -> Result<(), String> {
-        let refused = || {
-            format!(
-                "the change was not saved to the state file {}: an earlier save failed and the \
-                 state was rolled back",
-                self.path.display()
-            )
-        };
-        {
-            let file = lock(&self.file);
-            if file.generation >= generation {
-                return Ok(());
-            }
-            if generation < file.floor {
-                return Err(refused());
-            }
-        }
-        {
-            let mut latest = lock(&self.latest);
-            if latest.as_ref().is_none_or(|(g, _)| *g < generation) {
-                *latest = Some((generation, Arc::new(bytes)));
-            }
-        }
-        let mut file = lock(&self.file);
-        if file.generation >= generation {
-            return Ok(());
-        }
-        if generation < file.floor {
-            return Err(refused());
-        }
-        let Some((newest, bytes)) = lock(&self.latest).take() else {
-            return Err(refused());
-        };
-        if let Err(e) = self.replace(&bytes) {
-            file.floor = u64::MAX;
-            return Err(e);
-        }
-        file.generation = newest;
-        file.bytes = bytes;
-        Ok(())
-    }
-
-    /// The generation and bytes of the file's state.
-    pub fn last_written(&self) -> (u64, Arc<Vec<u8>>) {
-        let file = lock(&self.file);
-        (file.generation, Arc::clone(&file.bytes))
-    }
-
-    /// Whether a write failed and the state has not been rolled back since.
-    pub fn failed(&self) -> bool {
-        lock(&self.file).floor == u64::MAX
-    }
-
-    /// Refuses every write until [`Saver::rolled_back`] (a change could not be encoded, or a
-    /// save did not finish).
-    pub fn poison(&self) {
-        lock(&self.file).floor = u64::MAX;
-    }
-
-    /// After the state was rolled back to [`Saver::last_written`] and its generation set to
-    /// `generation`: writes from `generation` on are accepted again, older ones refused.
-    pub fn rolled_back(&self, generation: u64) {
-        lock(&self.file).floor = generation;
-        lock(&self.latest).take();
-    }
-
-    /// Writes `bytes` to the temporary sibling, syncs it, renames it over the file and syncs
-    /// the directory.
-    fn replace(&self, bytes: &[u8]) -> Result<(), String> {
-        let tmp = temp_path(&self.path);
-        let fail = |what: &str, p: &Path, e: io::Error| {
-            format!("cannot save the state file {}: {what} {}: {e}", self.path.display(), p.display())
-        };
-        let written = File::create(&tmp)
-            .map_err(|e| fail("cannot create", &tmp, e))
-            .and_then(|mut f| {
-                f.write_all(bytes).map_err(|e| fail("cannot write", &tmp, e))?;
-                f.sync_all().map_err(|e| fail("cannot sync", &tmp, e))
-            })
-            .and_then(|()| fs::rename(&tmp, &self.path).map_err(|e| fail("cannot rename onto it", &tmp, e)));
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
-        }
-        let dir = directory(&self.path);
-        File::open(dir).and_then(|d| d.sync_all()).map_err(|e| fail("cannot sync the directory", dir, e))
-    }
+/// Syncs the directory of `path` (after a file in it was created, renamed or removed).
+pub fn sync_dir(path: &Path) -> Result<(), String> {
+    let dir = directory(path);
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| {
+        format!("cannot sync the directory {} of the state file {}: {e}", dir.display(), path.display())
+    })
 }
 
 #[cfg(test)]

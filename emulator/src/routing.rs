@@ -12,8 +12,9 @@
 
 use iot_jobs_core::Plane;
 
-/// An operation and its (percent-decoded, not yet validated) path parameters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An operation and its (percent-decoded, not yet validated) path parameters (serialized in
+/// journal records).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Op {
     // Control plane: things and groups.
     CreateThing { thing: String },
@@ -52,6 +53,8 @@ pub enum Op {
     SetClock,
     Reset,
     Stats,
+    ExportState,
+    ImportState,
 }
 
 impl Op {
@@ -88,6 +91,8 @@ impl Op {
             Op::SetClock => "SetClock",
             Op::Reset => "Reset",
             Op::Stats => "Stats",
+            Op::ExportState => "ExportState",
+            Op::ImportState => "ImportState",
         }
     }
 
@@ -252,6 +257,7 @@ fn admin(method: &str, segs: &[String]) -> Route {
         ["_emulator", "clock"] => vec![("GET", Op::GetClock), ("POST", Op::SetClock)],
         ["_emulator", "reset"] => vec![("POST", Op::Reset)],
         ["_emulator", "stats"] => vec![("GET", Op::Stats)],
+        ["_emulator", "state"] => vec![("GET", Op::ExportState), ("POST", Op::ImportState)],
         _ => vec![],
     };
     pick(method, ops)

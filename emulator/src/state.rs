@@ -141,8 +141,10 @@ pub struct State {
     pub events: EventCounts,
     pub caps: Caps,
     pub deletion_delay: u64,
-    /// Bumped on every accepted change; orders the state-file writes.
+    /// The sequence number of the last change (its journal record, with a state file).
     pub generation: u64,
+    /// The time an operation runs at, while it runs (see [`State::pin`]).
+    pinned: Option<u64>,
     /// With the MQTT broker on: the events reported since the last [`State::take_messages`]
     /// (published once the change is saved).
     pub outbox: Option<Vec<Outgoing>>,
@@ -165,13 +167,32 @@ impl State {
             caps,
             deletion_delay,
             generation: 0,
+            pinned: None,
             outbox: None,
         }
     }
 
-    /// The clock's time.
+    /// The clock's time (the pinned time while an operation runs with the system clock).
     pub fn now(&self) -> Timestamp {
-        self.clock.now()
+        match (self.pinned, &self.clock) {
+            (Some(t), Clock::System) => Timestamp(t),
+            _ => self.clock.now(),
+        }
+    }
+
+    /// Fixes the system clock's time at `t` (`None`: back to the wall clock), so that one
+    /// operation sees one time, the time its journal record keeps and its replay uses. A
+    /// manual clock is part of the state and needs no pinning.
+    pub fn pin(&mut self, t: Option<u64>) {
+        self.pinned = t;
+    }
+
+    /// Pins the time for an operation about to run: returns it.
+    pub fn begin(&mut self) -> u64 {
+        self.pinned = None;
+        let now = self.now().secs();
+        self.pinned = Some(now);
+        now
     }
 
     /// Applies everything due now (SPEC: the registry decides what is due). Returns whether

@@ -4,11 +4,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[allow(dead_code)]
+mod reliability_common;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use iot_jobs_core::{ExecutionStatus, JobId, Plane, ThingName};
 use iot_jobs_emulator::clock::ClockMode;
+use iot_jobs_emulator::journal;
 use iot_jobs_emulator::state::Caps;
 use iot_jobs_emulator::{Config, Server};
 use rumqttc::v5::mqttbytes::QoS as Q5;
@@ -56,7 +60,13 @@ fn state_path(test: &str) -> (std::path::PathBuf, std::path::PathBuf) {
 
 /// An emulator with a broker, the manual clock and `state` as its state file.
 async fn emu_with_state(state: &std::path::Path) -> Emu {
+    emu_with_state_and(state, iot_jobs_emulator::DEFAULT_CHECKPOINT_RECORDS).await
+}
+
+/// The same, with a checkpoint after every `checkpoint_records` changes.
+async fn emu_with_state_and(state: &std::path::Path, checkpoint_records: u64) -> Emu {
     let config = Config {
+        checkpoint_records,
         addr: "127.0.0.1:0".parse().unwrap(),
         mqtt_addr: Some("127.0.0.1:0".parse().unwrap()),
         clock: ClockMode::Manual,
@@ -525,11 +535,12 @@ async fn an_accepted_mqtt_update_survives_a_restart() {
         )
         .await;
     assert!(ok, "{got}");
-    // The state file already holds the accepted update (saved before the answer went out).
+    // The journal already holds the accepted update (synced before the answer went out).
     let arns = iot_jobs_emulator::wire::Arns { region: "us-east-1".into(), account: "123456789012".into() };
-    let saved = iot_jobs_emulator::persist::load(&path, Caps::default(), ClockMode::Manual, arns, 0)
-        .unwrap()
-        .unwrap();
+    let saved =
+        journal::recover(&path, Caps::default(), ClockMode::Manual, arns, 0, journal::Mode::UpTo(u64::MAX))
+            .unwrap()
+            .unwrap();
     let (job, thing) = (JobId::new("kept").unwrap(), ThingName::new("saver").unwrap());
     let view = saved.registry.describe_execution(&job, &thing, None, Plane::Data).unwrap();
     assert_eq!(view.status(), ExecutionStatus::InProgress);
@@ -602,12 +613,13 @@ async fn a_qos2_publish_is_taken_in_and_routed_at_qos1() {
     emu.server.shutdown().await.unwrap();
 }
 
-/// A change whose save fails is rolled back, so none of its events happened: the device hears
-/// of nothing from a refused MQTT update or a refused HTTP call, and hears of the next saved one.
+/// A change whose journal write fails is rolled back, so none of its events happened: the
+/// device hears of nothing from a refused MQTT update or a refused HTTP call, and after a
+/// restart the refused changes are not there.
 #[tokio::test]
 async fn a_change_whose_save_failed_publishes_nothing() {
     let (dir, path) = state_path("failed-save");
-    let emu = emu_with_state(&path).await;
+    let emu = emu_with_state_and(&path, 1).await;
     emu.create_job("j1", &["dev"]).await;
     let mut dev = connect("dev", emu.mqtt).await;
     dev.sub("$aws/things/dev/jobs/notify").await;
@@ -615,9 +627,11 @@ async fn a_change_whose_save_failed_publishes_nothing() {
     dev.sub("$aws/events/#").await;
     dev.drain().await;
 
-    // The state file's place is taken by a directory: every save fails.
-    std::fs::remove_file(&path).unwrap();
-    std::fs::create_dir(&path).unwrap();
+    // The journal's next segment cannot be made: after one more change, every change fails.
+    let (blocked, seq) = reliability_common::block_next_segment(&path).await;
+    emu.ctl("POST", "/things/last", json!({})).await;
+    reliability_common::wait_for_snapshot(&path, seq).await;
+    dev.drain().await;
     let (ok, got) = dev.request("$aws/things/dev/jobs/j1/update", r#"{"status":"SUCCEEDED"}"#).await;
     assert!(!ok, "{got}");
     assert_eq!(got["code"], "InternalError", "{got}");
@@ -634,14 +648,17 @@ async fn a_change_whose_save_failed_publishes_nothing() {
     let heard: Vec<String> = dev.drain().await.into_iter().map(|p| p.topic).collect();
     assert!(heard.iter().all(|t| !t.contains("notify") && !t.starts_with("$aws/events/")), "{heard:?}");
 
-    // Saves work again: the next change is heard of.
-    std::fs::remove_dir(&path).unwrap();
-    emu.ctl("PUT", "/jobs/j3", targets).await;
-    let notify = dev.json_on("$aws/things/dev/jobs/notify").await;
-    let queued: Vec<&str> =
-        notify["jobs"]["QUEUED"].as_array().unwrap().iter().map(|e| e["jobId"].as_str().unwrap()).collect();
-    assert_eq!(queued, ["j1", "j3"], "{notify}");
-    emu.server.shutdown().await.unwrap();
+    // After a restart: j1 still QUEUED, no j2.
+    std::fs::remove_dir(&blocked).unwrap();
+    let second = emu_with_state(&path).await;
+    let mut dev = connect("dev", second.mqtt).await;
+    let (ok, got) = dev.request("$aws/things/dev/jobs/j1/get", "{}").await;
+    assert!(ok, "{got}");
+    assert_eq!(got["execution"]["status"], "QUEUED", "{got}");
+    let (ok, got) = dev.request("$aws/things/dev/jobs/j2/get", "{}").await;
+    assert!(!ok, "{got}");
+    second.server.shutdown().await.unwrap();
+    drop(emu);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -14,7 +14,7 @@ use in_process::{Emu, start};
 use iot_jobs_emulator::Config;
 use iot_jobs_emulator::clock::ClockMode;
 use iot_jobs_emulator::state::Caps;
-use reliability_common::{ARN, CONTROL, PATIENCE, temp_dir};
+use reliability_common::{ARN, CONTROL, PATIENCE, block_next_segment, temp_dir, wait_for_snapshot};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -376,34 +376,45 @@ async fn the_largest_accepted_input_is_saved_and_loaded() {
 
 // ---- a failed save changes nothing ---------------------------------------------------------------------
 
+/// A failed journal write refuses the change with a 503 naming the file and the cause, and
+/// every later change until a restart; the changes acknowledged before are kept, in memory and
+/// on disk, and the refused ones are in neither.
 #[tokio::test]
-async fn a_failed_save_rolls_the_change_back() {
+async fn a_failed_journal_write_refuses_the_change_and_keeps_the_acknowledged_ones() {
     let dir = temp_dir("failed-save");
     let path = dir.join("state.json");
-    let e = start(|c| c.state_file = Some(path.clone())).await;
+    let config = |c: &mut Config| {
+        c.state_file = Some(path.clone());
+        c.checkpoint_records = 1;
+    };
+    let e = start(config).await;
     e.ctl("POST", "/things/kept", json!({})).await.ok();
-    // The state file's place is taken by a directory: the rename onto it fails.
-    std::fs::remove_file(&path).unwrap();
-    std::fs::create_dir(&path).unwrap();
-    let failed = e.ctl("POST", "/things/lost", json!({})).await;
-    assert_eq!((failed.status, failed.body["__type"].as_str()), (503, Some("ServiceUnavailableException")));
-    assert!(failed.message().contains(&path.display().to_string()), "{failed:?}");
-    assert!(failed.message().contains("directory"), "{failed:?}");
-    // The error answer means nothing changed: not in memory ...
-    assert_eq!(e.get("/things/lost").await.status, 404);
-    assert_eq!(e.get("/things/kept").await.status, 200);
+    let (blocked, seq) = block_next_segment(&path).await;
+    // Written to the current segment: acknowledged. The checkpoint after it fails.
+    e.ctl("POST", "/things/last", json!({})).await.ok();
+    wait_for_snapshot(&path, seq).await;
+    let acknowledged = ["kept", "last"];
+    let refused = e.ctl("POST", "/things/lost", json!({})).await;
+    assert_eq!((refused.status, refused.body["__type"].as_str()), (503, Some("ServiceUnavailableException")));
+    assert!(refused.message().contains(&blocked.display().to_string()), "{refused:?}");
+    assert!(refused.message().contains("directory"), "{refused:?}");
     let failed_job =
         e.ctl("PUT", "/jobs/j", json!({"targets": [format!("{ARN}:thing/kept")], "document": "{}"})).await;
     assert_eq!(failed_job.status, 503, "{failed_job:?}");
+    // The error answers mean nothing changed: not in memory ...
     assert_eq!(e.get("/jobs/j").await.status, 404);
     assert_eq!(e.get("/things/kept/jobs").await.ok()["executionSummaries"], json!([]));
-    // ... and not in the file once saves work again.
-    std::fs::remove_dir(&path).unwrap();
-    e.ctl("POST", "/things/after", json!({})).await.ok();
+    for name in &acknowledged {
+        assert_eq!(e.get(&format!("/things/{name}")).await.status, 200, "{name}");
+    }
+    // ... nor on disk; the acknowledged changes are.
+    std::fs::remove_dir(&blocked).unwrap();
     let second = start(|c| c.state_file = Some(path.clone())).await;
-    assert_eq!(second.get("/things/kept").await.status, 200);
-    assert_eq!(second.get("/things/after").await.status, 200);
-    assert_eq!(second.get("/things/lost").await.status, 404);
+    for name in &acknowledged {
+        assert_eq!(second.get(&format!("/things/{name}")).await.status, 200, "{name}");
+    }
+    let things = second.get("/things").await.ok();
+    assert_eq!(things["things"].as_array().map(Vec::len), Some(acknowledged.len()), "{things}");
     assert_eq!(second.get("/jobs/j").await.status, 404);
     second.server.shutdown().await.unwrap();
     drop(e);

@@ -22,6 +22,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_iot-jobs-emulator");
 struct Emu {
     child: Child,
     addr: SocketAddr,
+    /// The MQTT broker's address, if it printed one.
+    mqtt: Option<SocketAddr>,
 }
 
 impl Drop for Emu {
@@ -44,9 +46,23 @@ fn spawn(mut command: Command) -> Emu {
         .unwrap_or_else(|| panic!("no address in {line:?}"))
         .parse()
         .unwrap();
+    // The broker's address is on one of the next lines, when it runs.
+    let mut mqtt = None;
+    if line.contains("listening on") {
+        for _ in 0..2 {
+            line.clear();
+            if out.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            if let Some(a) = line.split("mqtt://").nth(1).and_then(|r| r.split_whitespace().next()) {
+                mqtt = a.parse().ok();
+                break;
+            }
+        }
+    }
     // Keep reading what it prints so that it never blocks on a full pipe.
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    Emu { child, addr }
+    Emu { child, addr, mqtt }
 }
 
 /// Free ports, the manual clock, errors only: every child emulator's first arguments.
@@ -62,10 +78,21 @@ fn emulator(args: &[&str]) -> Command {
 /// One request on a new connection; the status and the body, or None if there was no answer
 /// within `PATIENCE`.
 fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
+    request_signed(addr, CONTROL, method, path, body)
+}
+
+/// [`request`] with this `Authorization` header (which names the plane).
+fn request_signed(
+    addr: SocketAddr,
+    auth: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(addr).ok()?;
     s.set_read_timeout(Some(PATIENCE)).ok()?;
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {CONTROL}\r\nContent-Type: application/json\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Type: application/json\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
@@ -92,28 +119,36 @@ fn state_args(path: &Path) -> Vec<String> {
     vec!["--state-file".into(), path.display().to_string()]
 }
 
-/// A state file named `x.tmp` is never written in place (every save replaces it whole, by a
-/// rename: a new inode) and survives SIGKILLs during saves: after every kill it loads, and it
-/// holds every change that was acknowledged before the kill. (When the temporary file was the
-/// path with its extension replaced by `tmp`, it was the state file itself, truncated and
-/// rewritten by every save, so a kill during a save emptied it.)
+/// A state file named `x.tmp` is never written in place (every checkpoint replaces it whole,
+/// by a rename: a new inode) and survives SIGKILLs during checkpoints: after every kill it
+/// loads, and the state holds every change that was acknowledged before the kill. (When the
+/// temporary file was the path with its extension replaced by `tmp`, it was the state file
+/// itself, truncated and rewritten by every save, so a kill during a save emptied it.)
 #[test]
 fn a_state_file_named_like_a_temporary_file_survives_kills_during_saves() {
     let dir = temp_dir("kill-tmp");
     let path = dir.join("x.tmp");
-    let args = state_args(&path);
+    let mut args = state_args(&path);
+    // A checkpoint after every change: the snapshot is rewritten all the time.
+    args.extend(["--checkpoint-records".into(), "1".into()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     // About 1 MB of state, so that every save takes a while.
     {
         let e = spawn(emulator(&args));
         assert_eq!(request(e.addr, "POST", "/things/t", "{}").map(|r| r.0), Some(200));
         let doc = "x".repeat(32_000);
+        let mut inode = std::fs::metadata(&path).unwrap().ino();
+        let mut replaced = 0;
         for j in 0..32 {
-            let inode = std::fs::metadata(&path).unwrap().ino();
             let body = format!(r#"{{"targets":["{ARN}:thing/t"],"document":"{doc}"}}"#);
             assert_eq!(request(e.addr, "PUT", &format!("/jobs/j{j}"), &body).map(|r| r.0), Some(200));
-            assert_ne!(std::fs::metadata(&path).unwrap().ino(), inode, "the state file was written in place");
+            std::thread::sleep(Duration::from_millis(100));
+            let now = std::fs::metadata(&path).unwrap().ino();
+            replaced += usize::from(now != inode);
+            inode = now;
         }
+        // Every checkpoint gives the file a new inode; a file written in place never changes it.
+        assert!(replaced > 0, "the state file was written in place");
     }
     let mut acknowledged: Vec<String> = Vec::new();
     for round in 0..10_u64 {
@@ -237,4 +272,200 @@ fn huge_caps_fail_with_a_clear_error_not_an_abort() {
         assert!(err.contains("--max-executions") && err.contains("lower them"), "{err}");
         assert!(!err.contains("panicked"), "{err}");
     }
+}
+
+// ---- crash torture ---------------------------------------------------------------------------------
+
+/// A data-plane `Authorization` header.
+const DATA: &str = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iot-jobs-data/aws4_request, SignedHeaders=host, Signature=00";
+
+/// What one writer knows: the changes acknowledged to it, and the one it had in flight when
+/// the emulator was killed (sent, no answer).
+#[derive(Debug, Default, Clone)]
+struct Writer {
+    /// The writer's thing `t{w}`: the last statusDetails `n` acknowledged (its execution of job
+    /// `j` then has version `n + 1`: version 1 when queued, one more per accepted update).
+    n: u64,
+    /// Things `w{w}-{k}` whose creation was acknowledged.
+    created: Vec<String>,
+    /// The update (`n`) or creation in flight at the kill, if any.
+    update_in_flight: Option<u64>,
+    create_in_flight: Option<String>,
+}
+
+/// A tiny deterministic generator (xorshift64), for kill moments that vary between rounds
+/// and runs of the test alike.
+fn next_random(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+/// An MQTT writer: updates its execution over `$aws/things/t{w}/jobs/j/update` until `stop` or
+/// until the connection dies (then the update sent and not answered is in flight).
+fn mqtt_writer(
+    mqtt: SocketAddr,
+    w: usize,
+    round: u64,
+    model: &mut Writer,
+    stop: &std::sync::atomic::AtomicBool,
+) {
+    use rumqttc::{Event, MqttOptions, Packet, QoS};
+    let mut options = MqttOptions::new(format!("t{w}-{round}"), mqtt.ip().to_string(), mqtt.port());
+    options.set_keep_alive(Duration::from_secs(30));
+    let (client, mut connection) = rumqttc::Client::new(options, 16);
+    let topic = format!("$aws/things/t{w}/jobs/j/update");
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let n = model.n + 1;
+        let body =
+            format!(r#"{{"status":"IN_PROGRESS","statusDetails":{{"n":"{n}"}},"expectedVersion":{n}}}"#);
+        if client.publish(&topic, QoS::AtLeastOnce, false, body).is_err() {
+            return;
+        }
+        model.update_in_flight = Some(n);
+        loop {
+            match connection.recv_timeout(PATIENCE) {
+                Ok(Ok(Event::Incoming(Packet::Publish(p)))) if p.topic == format!("{topic}/accepted") => {
+                    model.n = n;
+                    model.update_in_flight = None;
+                    break;
+                }
+                Ok(Ok(Event::Incoming(Packet::Publish(p)))) if p.topic == format!("{topic}/rejected") => {
+                    panic!("MQTT writer {w}: update {n} refused: {}", String::from_utf8_lossy(&p.payload))
+                }
+                Ok(Ok(_)) => {}
+                // The connection died (the kill): the update stays in flight.
+                Ok(Err(_)) | Err(_) => return,
+            }
+        }
+    }
+}
+
+/// Crash torture of the journal: concurrent writers over HTTP (six: each updating its own
+/// execution with `expectedVersion` and creating things) and MQTT (two: updating their own
+/// executions with `expectedVersion`), while the emulator is SIGKILLed at a random
+/// moment, 24 rounds, with a checkpoint every 64 changes (so kills also land during
+/// checkpoints). After every restart, the state is exactly the replay of the acknowledged
+/// changes plus, per writer, at most the one change it had in flight (sent, unanswered):
+/// - each writer's execution has `statusDetails.n` equal to its last acknowledged `n`, or to
+///   the `n` in flight; its version is `n + 1` (no update lost, none applied twice);
+/// - every acknowledged thing exists, a thing in flight may, and no other thing does (the
+///   thing count is the setup's plus the acknowledged plus the in-flight ones found).
+#[test]
+fn acknowledged_changes_survive_sigkills_at_random_moments() {
+    const WRITERS: usize = 8;
+    // Writers from this one on update over MQTT (and create no things).
+    const FIRST_MQTT: usize = 6;
+    const ROUNDS: u64 = 24;
+    let dir = temp_dir("torture");
+    let path = dir.join("state.json");
+    let mut args = state_args(&path);
+    args.extend(["--checkpoint-records".into(), "64".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    {
+        let e = spawn(emulator(&args));
+        let mut targets = Vec::new();
+        for w in 0..WRITERS {
+            assert_eq!(request(e.addr, "POST", &format!("/things/t{w}"), "{}").map(|r| r.0), Some(200));
+            targets.push(format!("\"{ARN}:thing/t{w}\""));
+        }
+        let job = format!(r#"{{"targets":[{}],"document":"{{}}"}}"#, targets.join(","));
+        assert_eq!(request(e.addr, "PUT", "/jobs/j", &job).map(|r| r.0), Some(200));
+    }
+    let mut writers = vec![Writer::default(); WRITERS];
+    let mut random = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut kills = 0;
+    for round in 0..ROUNDS {
+        let mut e = spawn(emulator(&args));
+        let mut things = WRITERS;
+        for (w, model) in writers.iter_mut().enumerate() {
+            let (status, body) = request(e.addr, "GET", &format!("/things/t{w}/jobs/j"), "").unwrap();
+            assert_eq!(status, 200, "round {round}: {body}");
+            let got: serde_json::Value = serde_json::from_str(&body).unwrap();
+            let n: u64 = got["execution"]["statusDetails"]["detailsMap"]["n"]
+                .as_str()
+                .map_or(0, |s| s.parse().unwrap());
+            let version = got["execution"]["versionNumber"].as_u64().unwrap();
+            assert!(
+                n == model.n || Some(n) == model.update_in_flight,
+                "round {round}, writer {w}: n {n}, acknowledged {}, in flight {:?}",
+                model.n,
+                model.update_in_flight
+            );
+            assert_eq!(version, n + 1, "round {round}, writer {w}: version {version} after update {n}");
+            model.n = n;
+            model.update_in_flight = None;
+            for name in &model.created {
+                let got = request(e.addr, "GET", &format!("/things/{name}"), "").map(|r| r.0);
+                assert_eq!(got, Some(200), "round {round}: thing {name} was acknowledged, then lost");
+            }
+            if let Some(name) = model.create_in_flight.take()
+                && request(e.addr, "GET", &format!("/things/{name}"), "").map(|r| r.0) == Some(200)
+            {
+                model.created.push(name);
+            }
+            things += model.created.len();
+        }
+        let (_, stats) = request(e.addr, "GET", "/_emulator/stats", "").unwrap();
+        let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
+        assert_eq!(stats["usage"]["things"].as_u64(), Some(things as u64), "round {round}: {stats}");
+
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (addr, mqtt) = (e.addr, e.mqtt.unwrap());
+        let handles: Vec<_> = writers
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(w, mut model)| {
+                let stop = std::sync::Arc::clone(&stop);
+                std::thread::spawn(move || {
+                    if w >= FIRST_MQTT {
+                        mqtt_writer(mqtt, w, round, &mut model, &stop);
+                        return model;
+                    }
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let n = model.n + 1;
+                        let body = format!(
+                            r#"{{"status":"IN_PROGRESS","statusDetails":{{"n":"{n}"}},"expectedVersion":{}}}"#,
+                            model.n + 1
+                        );
+                        match request_signed(addr, DATA, "POST", &format!("/things/t{w}/jobs/j"), &body) {
+                            Some((200, _)) => model.n = n,
+                            Some(other) => panic!("writer {w}: update {n} refused: {other:?}"),
+                            None => {
+                                model.update_in_flight = Some(n);
+                                break;
+                            }
+                        }
+                        let name = format!("w{w}-r{round}-{n}");
+                        match request(addr, "POST", &format!("/things/{name}"), "{}") {
+                            Some((200, _)) => model.created.push(name),
+                            Some(other) => panic!("writer {w}: thing {name} refused: {other:?}"),
+                            None => {
+                                model.create_in_flight = Some(name);
+                                break;
+                            }
+                        }
+                    }
+                    model
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(20 + next_random(&mut random) % 300));
+        e.child.kill().unwrap();
+        e.child.wait().unwrap();
+        kills += 1;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        writers = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    }
+    let acknowledged: usize = writers.iter().map(|w| w.n as usize + w.created.len()).sum();
+    let over_mqtt: u64 = writers[FIRST_MQTT..].iter().map(|w| w.n).sum();
+    assert!(acknowledged > 100, "only {acknowledged} changes acknowledged in {kills} rounds");
+    assert!(writers[FIRST_MQTT..].iter().all(|w| w.n > 10), "MQTT writers: {:?}", &writers[FIRST_MQTT..]);
+    eprintln!(
+        "crash torture: {ROUNDS} rounds, {kills} SIGKILLs, {acknowledged} acknowledged changes checked \
+         ({over_mqtt} over MQTT)"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

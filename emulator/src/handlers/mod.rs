@@ -215,6 +215,10 @@ pub fn handle(st: &mut State, op: &Op, query: &[(String, String)], body: &[u8]) 
             empty(true)
         }
         Op::Stats => stats(st),
+        Op::ExportState => {
+            Ok(Reply { body: crate::persist::encode(st).map_err(ApiError::unavailable)?, changed: false })
+        }
+        Op::ImportState => import_state(st, body),
     }
 }
 
@@ -225,6 +229,15 @@ fn set_clock(st: &mut State, body: &[u8]) -> Result<Reply, ApiError> {
     let now = st.clock.advance(input.advance_seconds).map_err(ApiError::invalid)?;
     st.tick();
     reply(&wire::ClockOut { now: now.secs() }, true)
+}
+
+/// `POST /_emulator/state`: replaces the registry, the payloads and a manual clock's time with
+/// those of a snapshot (`GET /_emulator/state`'s format), validated whole first: a refused one
+/// is a 400 and changes nothing.
+fn import_state(st: &mut State, body: &[u8]) -> Result<Reply, ApiError> {
+    crate::persist::restore_into(body, st)
+        .map_err(|e| ApiError::invalid(format!("the state cannot be loaded: {e}")))?;
+    empty(true)
 }
 
 fn stats(st: &mut State) -> Result<Reply, ApiError> {

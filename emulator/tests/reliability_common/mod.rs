@@ -19,3 +19,42 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).expect("a temporary directory");
     d
 }
+
+/// Makes the journal of the state file `path` fail at its next segment: waits until a
+/// checkpoint has covered every change (one segment left, holding no record), then puts a
+/// directory where the following segment goes. With a checkpoint after every record, the next
+/// change is still written, and the checkpoint after it cannot start the new segment: the
+/// journal fails and every later change is refused. Returns the blocked path and the sequence
+/// number of that next change (make exactly one, then [`wait_for_snapshot`] of it).
+#[allow(dead_code)]
+pub async fn block_next_segment(path: &std::path::Path) -> (PathBuf, u64) {
+    use iot_jobs_emulator::journal::{MAGIC, segment_path, segments};
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let segs = segments(path).unwrap();
+        if let [(first, seg)] = segs.as_slice()
+            && std::fs::metadata(seg).unwrap().len() == MAGIC.len() as u64
+        {
+            let blocked = segment_path(path, first + 1);
+            std::fs::create_dir(&blocked).unwrap();
+            return (blocked, *first);
+        }
+        assert!(std::time::Instant::now() < deadline, "no checkpoint covered the changes: {segs:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Waits until the snapshot at `path` holds the change `seq`.
+#[allow(dead_code)]
+pub async fn wait_for_snapshot(path: &std::path::Path, seq: u64) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let saved: Option<serde_json::Value> =
+            std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        if saved.as_ref().and_then(|v| v["seq"].as_u64()).is_some_and(|s| s >= seq) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "no snapshot of change {seq}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

@@ -1,0 +1,631 @@
+//! The write-ahead journal behind `--state-file PATH`: every accepted change is appended to a
+//! journal segment as one record, and the change is answered only once the record is on disk
+//! (`fdatasync`); a background checkpoint writes the whole state to `PATH` (the snapshot) every
+//! so many records or seconds, after which the segments it covers are deleted. A start loads
+//! the snapshot and replays the records after it through [`apply`], the function the live
+//! requests go through, with the clock's `now` of the record.
+//!
+//! # Files
+//! - `PATH`: the snapshot ([`crate::persist`]'s format; `seq` is the last record it holds). A
+//!   state file written before the journal existed is such a snapshot with `seq` 0.
+//! - `PATH.{first:020}.wal`: a segment, holding the records from sequence number `first` on.
+//!
+//! # Segment format (version 1)
+//! An 8-byte header `IOTJWAL` followed by the format version (`0x01`), then records:
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 4 | `len`: payload length, little-endian (at most 1 GiB) |
+//! | 4 | CRC32 (IEEE) of the 4 length bytes |
+//! | 4 | CRC32 (IEEE) of the payload |
+//! | `len` | payload |
+//!
+//! The payload is `seq` (u64 LE, one more than the previous record's), `now` (u64 LE, seconds
+//! since the epoch: the time the change was applied at), the length of a JSON header (u32 LE),
+//! the JSON header ([`Entry`]: the operation), and the operation's raw input (an HTTP request's
+//! body, an MQTT publish's payload).
+//!
+//! # Recovery
+//! A final record cut short (a write interrupted by a crash: fewer bytes than its header or
+//! length says, an all-zero tail, or a last record whose payload CRC fails) is cut off the
+//! file and logged. Any other bad record (CRC mismatch, bad length, a sequence number out of
+//! order, a segment torn before the last one) stops the start with an error naming the file
+//! and the offset; no file is changed then.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::clock::{Clock, ClockMode};
+use crate::handlers::{self, Reply};
+use crate::routing::Op;
+use crate::state::{Caps, State};
+use crate::wire::{ApiError, Arns};
+use crate::{mqtt, persist};
+
+/// A segment's first 8 bytes: the magic and the format version.
+pub const MAGIC: [u8; 8] = *b"IOTJWAL\x01";
+
+/// Bytes before a record's payload.
+const RECORD_HEADER: usize = 12;
+
+/// The longest payload a record may have (an imported state is one record).
+const MAX_RECORD: usize = 1 << 30;
+
+/// An operation as journalled: what the emulator did under its lock, with its raw input in the
+/// record's data. Due transitions (`tick`) are part of every operation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Entry {
+    /// An HTTP operation (control plane, data plane or admin) with its query; data: the body.
+    Http { op: Op, query: Vec<(String, String)> },
+    /// An MQTT jobs request; data: the payload.
+    Mqtt { topic: String },
+    /// Due transitions applied by the system clock's task.
+    Tick,
+}
+
+/// What [`apply`] returns for each kind of entry.
+pub enum Outcome {
+    Http(Result<Reply, ApiError>),
+    Mqtt(Option<mqtt::jobs::Outcome>),
+    Tick,
+}
+
+/// Applies an operation: due transitions first (so that the operation sees them), then the
+/// operation. Returns its outcome and whether the state changed. Deterministic given the state
+/// and the clock's time ([`State::pin`]): the live request and the replay both come here.
+pub fn apply(st: &mut State, entry: &Entry, data: &[u8]) -> (Outcome, bool) {
+    let ticked = st.tick();
+    match entry {
+        Entry::Http { op, query } => {
+            let result = handlers::handle(st, op, query, data);
+            let changed = ticked || result.as_ref().is_ok_and(|r| r.changed);
+            (Outcome::Http(result), changed)
+        }
+        Entry::Mqtt { topic } => {
+            let outcome = mqtt::jobs::answer(st, topic, data);
+            let changed = ticked || outcome.as_ref().is_some_and(|o| o.changed);
+            (Outcome::Mqtt(outcome), changed)
+        }
+        Entry::Tick => (Outcome::Tick, ticked),
+    }
+}
+
+/// One decoded record.
+#[derive(Debug)]
+pub struct Record {
+    pub seq: u64,
+    pub now: u64,
+    pub entry: Entry,
+    pub data: Vec<u8>,
+}
+
+/// A record's bytes as written to a segment.
+pub fn encode(seq: u64, now: u64, entry: &Entry, data: &[u8]) -> Result<Vec<u8>, String> {
+    let header = serde_json::to_vec(entry).map_err(|e| format!("cannot encode a journal record: {e}"))?;
+    let header_len =
+        u32::try_from(header.len()).map_err(|_| "a journal record header is too long".to_owned())?;
+    let len = 20usize.saturating_add(header.len()).saturating_add(data.len());
+    if len > MAX_RECORD {
+        return Err(format!("a journal record of {len} bytes is longer than the limit of {MAX_RECORD}"));
+    }
+    let len32 = u32::try_from(len).map_err(|_| "a journal record is too long".to_owned())?;
+    let mut out = Vec::with_capacity(RECORD_HEADER.saturating_add(len));
+    out.extend_from_slice(&len32.to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(&len32.to_le_bytes()).to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&seq.to_le_bytes());
+    out.extend_from_slice(&now.to_le_bytes());
+    out.extend_from_slice(&header_len.to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(data);
+    let crc = crc32fast::hash(out.get(RECORD_HEADER..).unwrap_or_default());
+    if let Some(slot) = out.get_mut(8..12) {
+        slot.copy_from_slice(&crc.to_le_bytes());
+    }
+    Ok(out)
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    b.get(at..at.checked_add(4)?)?.try_into().ok().map(u32::from_le_bytes)
+}
+
+fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+    b.get(at..at.checked_add(8)?)?.try_into().ok().map(u64::from_le_bytes)
+}
+
+fn decode_payload(p: &[u8]) -> Result<Record, String> {
+    let bad = |why: &str| format!("the record cannot be decoded: {why}");
+    let seq = u64_at(p, 0).ok_or_else(|| bad("too short"))?;
+    let now = u64_at(p, 8).ok_or_else(|| bad("too short"))?;
+    let header_len = u32_at(p, 16).ok_or_else(|| bad("too short"))? as usize;
+    let end = 20usize.checked_add(header_len).ok_or_else(|| bad("header length"))?;
+    let header = p.get(20..end).ok_or_else(|| bad("the header is longer than the record"))?;
+    let entry: Entry = serde_json::from_slice(header).map_err(|e| bad(&e.to_string()))?;
+    let data = p.get(end..).unwrap_or_default().to_vec();
+    Ok(Record { seq, now, entry, data })
+}
+
+/// What a segment holds.
+#[derive(Debug)]
+pub struct Scanned {
+    pub records: Vec<Record>,
+    /// The offset of a torn final record (to cut there) and what was wrong with it.
+    pub torn: Option<(u64, String)>,
+}
+
+/// Decodes a segment's bytes. `first` is the sequence number its name says it starts at.
+///
+/// # Errors
+/// A bad record before the tail, a bad header or a sequence number out of order, naming the
+/// file (`name`) and the offset.
+pub fn scan(name: &Path, bytes: &[u8], first: u64) -> Result<Scanned, String> {
+    let at = |off: usize, why: String| {
+        format!("the journal segment {} is corrupt at offset {off}: {why}", name.display())
+    };
+    let torn =
+        |off: usize, why: &str| Ok(Scanned { records: Vec::new(), torn: Some((off as u64, why.to_owned())) });
+    let Some(magic) = bytes.get(..MAGIC.len()) else {
+        if MAGIC.starts_with(bytes) {
+            return torn(0, "the segment header is cut short");
+        }
+        return Err(at(0, "it is not a journal segment of this emulator".into()));
+    };
+    if magic != MAGIC {
+        let why = if magic.get(..7) == MAGIC.get(..7) {
+            format!(
+                "journal format {} (this emulator reads {})",
+                magic.get(7).copied().unwrap_or(0),
+                MAGIC[7]
+            )
+        } else {
+            "it is not a journal segment of this emulator".into()
+        };
+        return Err(at(0, why));
+    }
+    let mut out = Scanned { records: Vec::new(), torn: None };
+    let mut off = MAGIC.len();
+    let mut expected = first;
+    while off < bytes.len() {
+        let rest = bytes.get(off..).unwrap_or_default();
+        let tail = |why: &str| Some((off as u64, why.to_owned()));
+        if rest.iter().all(|b| *b == 0) {
+            out.torn = tail("an all-zero tail");
+            break;
+        }
+        if rest.len() < RECORD_HEADER {
+            out.torn = tail("the record header is cut short");
+            break;
+        }
+        let (Some(len), Some(len_crc), Some(crc)) = (u32_at(rest, 0), u32_at(rest, 4), u32_at(rest, 8))
+        else {
+            out.torn = tail("the record header is cut short");
+            break;
+        };
+        if crc32fast::hash(&len.to_le_bytes()) != len_crc {
+            return Err(at(off, "the record length fails its CRC".into()));
+        }
+        let len = len as usize;
+        if len > MAX_RECORD {
+            return Err(at(off, format!("a record length of {len} bytes, more than {MAX_RECORD}")));
+        }
+        let end = RECORD_HEADER.saturating_add(len);
+        let Some(payload) = rest.get(RECORD_HEADER..end) else {
+            out.torn = tail("the record is cut short");
+            break;
+        };
+        if crc32fast::hash(payload) != crc {
+            if end == rest.len() {
+                out.torn = tail("the final record fails its CRC");
+                break;
+            }
+            return Err(at(off, "the record fails its CRC".into()));
+        }
+        let record = decode_payload(payload).map_err(|e| at(off, e))?;
+        if record.seq != expected {
+            return Err(at(off, format!("record {} where record {expected} belongs", record.seq)));
+        }
+        expected = expected.saturating_add(1);
+        out.records.push(record);
+        off = off.saturating_add(end);
+    }
+    Ok(out)
+}
+
+/// The segment of `base` that starts at record `first`.
+pub fn segment_path(base: &Path, first: u64) -> PathBuf {
+    let name = base.file_name().map_or_else(|| "state".into(), |n| n.to_string_lossy().into_owned());
+    base.with_file_name(format!("{name}.{first:020}.wal"))
+}
+
+/// The segments of `base`, by first record.
+pub fn segments(base: &Path) -> Result<Vec<(u64, PathBuf)>, String> {
+    let name = base.file_name().map_or_else(|| "state".into(), |n| n.to_string_lossy().into_owned());
+    let dir = persist::directory(base);
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("cannot list the directory {} of the state file: {e}", dir.display())),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot list the directory {}: {e}", dir.display()))?;
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let first = file
+            .strip_prefix(&name)
+            .and_then(|r| r.strip_prefix('.'))
+            .and_then(|r| r.strip_suffix(".wal"))
+            .filter(|n| n.len() == 20)
+            .and_then(|n| n.parse::<u64>().ok());
+        if let Some(first) = first {
+            out.push((first, segment_path(base, first)));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// How a recovery treats the files.
+#[derive(Debug, Clone, Copy)]
+pub enum Mode {
+    /// At start: replay everything, cut a torn final record off its file.
+    Start,
+    /// After a failed write: replay the records up to this one (those known to be on disk),
+    /// change no file.
+    UpTo(u64),
+}
+
+/// Loads the snapshot of `base` and replays the journal after it. `None`: neither exists.
+///
+/// # Errors
+/// A message naming the file (and the offset, for a bad record) and the cause; no file is
+/// changed then.
+pub fn recover(
+    base: &Path,
+    caps: Caps,
+    clock: ClockMode,
+    arns: Arns,
+    deletion_delay: u64,
+    mode: Mode,
+) -> Result<Option<State>, String> {
+    let snapshot = persist::load(base, caps, clock, arns.clone(), deletion_delay)?;
+    let segs = segments(base)?;
+    if snapshot.is_none() && segs.is_empty() {
+        return Ok(None);
+    }
+    let mut st = snapshot.unwrap_or_else(|| State::new(caps, Clock::new(clock, None), arns, deletion_delay));
+    // Every segment is checked before anything is replayed or cut.
+    let mut scanned = Vec::new();
+    let last = segs.len().saturating_sub(1);
+    for (i, (first, path)) in segs.into_iter().enumerate() {
+        let meta = fs::metadata(&path)
+            .map_err(|e| format!("cannot read the journal segment {}: {e}", path.display()))?;
+        if !meta.is_file() {
+            return Err(format!("the journal segment {} is not a regular file", path.display()));
+        }
+        let bytes = fs::read(&path)
+            .map_err(|e| format!("cannot read the journal segment {}: {e}", path.display()))?;
+        let s = scan(&path, &bytes, first)?;
+        if let (Some((off, why)), true) = (&s.torn, i != last) {
+            return Err(format!(
+                "the journal segment {} is corrupt at offset {off}: {why}, and later segments follow",
+                path.display()
+            ));
+        }
+        scanned.push((path, s));
+    }
+    let limit = match mode {
+        Mode::Start => u64::MAX,
+        Mode::UpTo(n) => n,
+    };
+    let mut plan = Vec::new();
+    let mut next = st.generation.saturating_add(1);
+    for (path, s) in &scanned {
+        for r in &s.records {
+            if r.seq < next || r.seq > limit {
+                continue;
+            }
+            if r.seq != next {
+                return Err(format!(
+                    "the journal segment {} starts at record {} but the state so far ends at record {}: records are missing",
+                    path.display(),
+                    r.seq,
+                    next.saturating_sub(1)
+                ));
+            }
+            plan.push(r);
+            next = next.saturating_add(1);
+        }
+    }
+    if matches!(mode, Mode::Start) {
+        for (path, s) in &scanned {
+            if let Some((off, why)) = &s.torn {
+                cut(path, *off)?;
+                tracing::warn!(
+                    "cut a torn final record off the journal segment {} at offset {off}: {why}",
+                    path.display()
+                );
+            }
+        }
+    }
+    let replayed = plan.len();
+    for r in plan {
+        replay(&mut st, r);
+    }
+    if replayed > 0 {
+        tracing::info!(records = replayed, last = st.generation, "journal replayed from {}", base.display());
+    }
+    Ok(Some(st))
+}
+
+fn replay(st: &mut State, r: &Record) {
+    st.pin(Some(r.now));
+    let _ = apply(st, &r.entry, &r.data);
+    st.pin(None);
+    st.generation = r.seq;
+    // Nothing is published for a replayed change: it was published when it was made.
+    if let Some(out) = &mut st.outbox {
+        out.clear();
+    }
+}
+
+fn cut(path: &Path, off: u64) -> Result<(), String> {
+    OpenOptions::new()
+        .write(true)
+        .open(path)
+        .and_then(|f| {
+            f.set_len(off)?;
+            f.sync_all()
+        })
+        .map_err(|e| {
+            format!("cannot cut the torn final record off the journal segment {}: {e}", path.display())
+        })
+}
+
+// ---- the writer ---------------------------------------------------------------------------------
+
+enum Msg {
+    Record {
+        seq: u64,
+        bytes: Vec<u8>,
+    },
+    /// Start a new segment at this record.
+    Rotate(u64),
+}
+
+/// What is on disk.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    /// The last record synced.
+    pub durable: u64,
+    /// The first record of the segment being written.
+    pub segment: u64,
+    /// Set when a write failed: no record is written after it (until a restart).
+    pub failed: Option<Arc<str>>,
+}
+
+/// The journal writer: a thread that writes the records handed to it in order, one
+/// `fdatasync` for all the records that arrived while the previous batch was syncing (group
+/// commit), and reports what is durable.
+pub struct Journal {
+    base: PathBuf,
+    tx: Mutex<Option<mpsc::Sender<Msg>>>,
+    status: watch::Sender<Status>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal").field("base", &self.base).finish_non_exhaustive()
+    }
+}
+
+/// Creates a segment and syncs it and its directory.
+fn create_segment(base: &Path, first: u64) -> Result<(PathBuf, File), String> {
+    let path = segment_path(base, first);
+    let fail =
+        |what: &str, e: io::Error| format!("cannot {what} the journal segment {}: {e}", path.display());
+    let mut f = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .open(&path)
+        .map_err(|e| fail("create", e))?;
+    f.write_all(&MAGIC).map_err(|e| fail("write", e))?;
+    f.sync_all().map_err(|e| fail("sync", e))?;
+    persist::sync_dir(base)?;
+    Ok((path, f))
+}
+
+impl Journal {
+    /// Opens a new segment for the records from `next` on and starts the writer.
+    ///
+    /// # Errors
+    /// The segment cannot be created (the message names it and the cause).
+    pub fn open(base: &Path, next: u64) -> Result<Self, String> {
+        let (path, file) = create_segment(base, next)?;
+        let (tx, rx) = mpsc::channel();
+        let status =
+            watch::Sender::new(Status { durable: next.saturating_sub(1), segment: next, failed: None });
+        let writer =
+            Writer { base: base.to_owned(), path, file, synced: MAGIC.len() as u64, status: status.clone() };
+        let thread = std::thread::Builder::new()
+            .name("journal".into())
+            .spawn(move || writer.run(&rx))
+            .map_err(|e| format!("cannot start the journal writer: {e}"))?;
+        Ok(Journal {
+            base: base.to_owned(),
+            tx: Mutex::new(Some(tx)),
+            status,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// The snapshot's path (`--state-file`).
+    pub fn base(&self) -> &Path {
+        &self.base
+    }
+
+    fn send(&self, msg: Msg) {
+        let tx = self.tx.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let sent = tx.as_ref().is_some_and(|tx| tx.send(msg).is_ok());
+        if !sent {
+            self.fail(format!("the journal of {} is closed", self.base.display()));
+        }
+    }
+
+    /// Hands a record over to be written (call with the state lock held, in record order).
+    pub fn append(&self, seq: u64, bytes: Vec<u8>) {
+        self.send(Msg::Record { seq, bytes });
+    }
+
+    /// The records from `first` on go to a new segment (call with the state lock held).
+    pub fn rotate(&self, first: u64) {
+        self.send(Msg::Rotate(first));
+    }
+
+    /// Refuses every later record, with this cause.
+    pub fn fail(&self, cause: String) {
+        self.status.send_modify(|s| {
+            if s.failed.is_none() {
+                s.failed = Some(cause.into());
+            }
+        });
+    }
+
+    /// What is on disk.
+    pub fn status(&self) -> Status {
+        self.status.borrow().clone()
+    }
+
+    /// Returns once record `seq` is durable.
+    ///
+    /// # Errors
+    /// A write failed before it was (the message names the segment and the cause).
+    pub async fn durable(&self, seq: u64) -> Result<(), String> {
+        let mut rx = self.status.subscribe();
+        let s = rx.wait_for(|s| s.durable >= seq || s.failed.is_some()).await.map(|s| s.clone());
+        match s {
+            Ok(s) if s.durable >= seq => Ok(()),
+            Ok(s) => Err(s.failed.map_or_else(String::new, |m| m.to_string())),
+            Err(_) => Err(format!("the journal of {} is closed", self.base.display())),
+        }
+    }
+
+    /// Returns once the segment from record `first` on is being written (after
+    /// [`Journal::rotate`]) and record `first - 1` is durable.
+    ///
+    /// # Errors
+    /// A write failed before.
+    pub async fn rotated(&self, first: u64) -> Result<(), String> {
+        let mut rx = self.status.subscribe();
+        let done = |s: &Status| s.segment >= first && s.durable.saturating_add(1) >= first;
+        let s = rx.wait_for(|s| done(s) || s.failed.is_some()).await.map(|s| s.clone());
+        match s {
+            Ok(s) if done(&s) => Ok(()),
+            Ok(s) => Err(s.failed.map_or_else(String::new, |m| m.to_string())),
+            Err(_) => Err(format!("the journal of {} is closed", self.base.display())),
+        }
+    }
+
+    /// Writes what was handed over and stops the writer.
+    pub fn close(&self) {
+        self.tx.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        let thread = self.thread.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(t) = thread {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Writer {
+    base: PathBuf,
+    path: PathBuf,
+    file: File,
+    /// The length of the segment's synced part.
+    synced: u64,
+    status: watch::Sender<Status>,
+}
+
+impl Writer {
+    fn run(mut self, rx: &mpsc::Receiver<Msg>) {
+        let mut buf = Vec::new();
+        while let Ok(first) = rx.recv() {
+            let mut last = None;
+            let mut next = Some(first);
+            // Everything that arrived meanwhile goes into this batch.
+            while let Some(msg) = next.take().or_else(|| rx.try_recv().ok()) {
+                if self.status.borrow().failed.is_some() {
+                    // After a failure nothing more is written: the records are dropped (their
+                    // requests get the failure).
+                    continue;
+                }
+                match msg {
+                    Msg::Record { seq, bytes } => {
+                        buf.extend_from_slice(&bytes);
+                        last = Some(seq);
+                        if buf.len() >= 8 << 20 {
+                            break;
+                        }
+                    }
+                    Msg::Rotate(first) => {
+                        let r = self.flush(&mut buf, last.take()).and_then(|()| {
+                            let (path, file) = create_segment(&self.base, first)?;
+                            self.path = path;
+                            self.file = file;
+                            self.synced = MAGIC.len() as u64;
+                            self.status.send_modify(|s| s.segment = first);
+                            Ok(())
+                        });
+                        if let Err(e) = r {
+                            self.failed(e);
+                        }
+                    }
+                }
+            }
+            if let Err(e) = self.flush(&mut buf, last) {
+                self.failed(e);
+            }
+        }
+    }
+
+    /// Writes and syncs `buf`; reports `last` durable.
+    fn flush(&mut self, buf: &mut Vec<u8>, last: Option<u64>) -> Result<(), String> {
+        let Some(last) = last else { return Ok(()) };
+        let fail = |what: &str, e: io::Error| {
+            format!("cannot {what} the journal segment {}: {e}", self.path.display())
+        };
+        let r = self
+            .file
+            .write_all(buf)
+            .map_err(|e| fail("write", e))
+            .and_then(|()| self.file.sync_data().map_err(|e| fail("sync", e)));
+        let written = buf.len() as u64;
+        buf.clear();
+        if let Err(e) = r {
+            // What was written without a sync is taken back, so that no later start replays a
+            // change whose request got the failure (best effort: the failure is reported anyway).
+            let _ = self.file.set_len(self.synced).and_then(|()| self.file.sync_all());
+            return Err(e);
+        }
+        self.synced = self.synced.saturating_add(written);
+        self.status.send_modify(|s| s.durable = last);
+        Ok(())
+    }
+
+    fn failed(&self, e: String) {
+        tracing::error!("{e}; changes are refused until a restart");
+        self.status.send_modify(|s| {
+            if s.failed.is_none() {
+                s.failed = Some(format!("{e}; changes are refused until a restart").into());
+            }
+        });
+    }
+}

@@ -1,0 +1,266 @@
+//! The write-ahead journal's recovery from torn and corrupted segments, and state export and
+//! import (`GET`/`POST /_emulator/state`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod in_process;
+#[allow(dead_code)]
+mod reliability_common;
+
+use std::path::{Path, PathBuf};
+
+use in_process::{Emu, start};
+use iot_jobs_emulator::clock::ClockMode;
+use iot_jobs_emulator::journal::{self, Mode};
+use iot_jobs_emulator::state::{Caps, State};
+use iot_jobs_emulator::wire::Arns;
+use reliability_common::{ARN, CONTROL, temp_dir};
+use serde_json::{Value, json};
+
+const DATA: &str = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iot-jobs-data/aws4_request, SignedHeaders=host, Signature=00";
+
+impl Emu {
+    async fn send(&self, auth: &str, method: &str, path: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let r = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .header("authorization", auth)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
+    }
+    async fn ok(&self, auth: &str, method: &str, path: &str, body: Value) -> Value {
+        let (status, body) = self.send(auth, method, path, body.to_string().into_bytes()).await;
+        assert_eq!(status, 200, "{method} {path}: {}", String::from_utf8_lossy(&body));
+        serde_json::from_slice(&body).unwrap_or(Value::Null)
+    }
+}
+
+fn recover(path: &Path, mode: Mode) -> Result<Option<State>, String> {
+    let arns = Arns { region: "us-east-1".into(), account: "123456789012".into() };
+    // Small caps: the index is allocated whole at every recovery.
+    let caps = Caps { jobs: 8, things: 8, executions: 8, status_details: 8 };
+    journal::recover(path, caps, ClockMode::Manual, arns, 0, mode)
+}
+
+/// A state file with a journal of several records, the last one an UpdateJobExecution; the
+/// emulator that wrote it is gone without a checkpoint (as after a crash).
+async fn journal_with_records(dir: &Path) -> (PathBuf, PathBuf) {
+    let path = dir.join("state.json");
+    let e = start(|c| c.state_file = Some(path.clone())).await;
+    e.ok(CONTROL, "POST", "/things/t", json!({})).await;
+    e.ok(CONTROL, "POST", "/things/u", json!({"attributePayload": {"attributes": {"a": "1"}}})).await;
+    let targets = json!({"targets": [format!("{ARN}:thing/t")], "document": "{\"x\":1}"});
+    e.ok(CONTROL, "PUT", "/jobs/j", targets).await;
+    e.ok(DATA, "POST", "/things/t/jobs/j", json!({"status": "IN_PROGRESS", "statusDetails": {"s": "1"}}))
+        .await;
+    drop(e);
+    let segs = journal::segments(&path).unwrap();
+    assert_eq!(segs.len(), 1, "{segs:?}");
+    (path, segs[0].1.clone())
+}
+
+/// Where each record of a segment starts, and its end.
+fn record_bounds(segment: &Path) -> Vec<(usize, usize)> {
+    let bytes = std::fs::read(segment).unwrap();
+    let first = journal::segments(segment.parent().unwrap().join("state.json").as_path()).unwrap()[0].0;
+    let scanned = journal::scan(segment, &bytes, first).unwrap();
+    assert!(scanned.torn.is_none());
+    let mut off = journal::MAGIC.len();
+    let mut out = Vec::new();
+    for r in &scanned.records {
+        let len = journal::encode(r.seq, r.now, &r.entry, &r.data).unwrap().len();
+        out.push((off, off + len));
+        off += len;
+    }
+    assert_eq!(off, bytes.len());
+    out
+}
+
+fn execution_status(st: &State) -> String {
+    let job = iot_jobs_core::JobId::new("j").unwrap();
+    let thing = iot_jobs_core::ThingName::new("t").unwrap();
+    let view = st.registry.describe_execution(&job, &thing, None, iot_jobs_core::Plane::Data).unwrap();
+    format!("{:?}", view.status())
+}
+
+/// A segment cut at every byte of its last record (a write interrupted by a crash) recovers:
+/// the torn record is cut off the file, and the state is that of the records before it.
+#[tokio::test]
+async fn a_journal_cut_at_every_byte_of_its_last_record_recovers_without_it() {
+    let dir = temp_dir("torn");
+    let (path, segment) = journal_with_records(&dir).await;
+    let bounds = record_bounds(&segment);
+    let (start_last, end) = *bounds.last().unwrap();
+    let whole = recover(&path, Mode::UpTo(u64::MAX)).unwrap().unwrap();
+    assert_eq!(execution_status(&whole), "InProgress");
+    let bytes = std::fs::read(&segment).unwrap();
+    let snapshot = std::fs::read(&path).unwrap();
+    for cut in start_last..end {
+        let case = dir.join(format!("cut-{cut}"));
+        std::fs::create_dir_all(&case).unwrap();
+        let p = case.join("state.json");
+        std::fs::write(&p, &snapshot).unwrap();
+        let seg = case.join(segment.file_name().unwrap());
+        std::fs::write(&seg, &bytes[..cut]).unwrap();
+        let st = recover(&p, Mode::Start).unwrap_or_else(|e| panic!("cut at {cut}: {e}")).unwrap();
+        assert_eq!(st.generation, whole.generation - 1, "cut at {cut}");
+        assert_eq!(execution_status(&st), "Queued", "cut at {cut}");
+        assert!(st.meta.things.contains_key("u"), "cut at {cut}");
+        // The torn record is cut off the file.
+        assert_eq!(std::fs::metadata(&seg).unwrap().len(), start_last as u64, "cut at {cut}");
+        std::fs::remove_dir_all(&case).unwrap();
+    }
+    // A final record whose payload fails its CRC (written partly, as after a power loss) is
+    // torn too; so is an all-zero tail (a file extended but never written).
+    let mut bad_last = bytes.clone();
+    bad_last[end - 1] ^= 1;
+    let mut zeros = bytes.clone();
+    zeros.extend_from_slice(&[0; 4096]);
+    for (what, case_bytes, kept, cut_at) in
+        [("bad last CRC", bad_last, "Queued", start_last), ("zero tail", zeros, "InProgress", end)]
+    {
+        let case = dir.join("case");
+        std::fs::create_dir_all(&case).unwrap();
+        let p = case.join("state.json");
+        std::fs::write(&p, &snapshot).unwrap();
+        let seg = case.join(segment.file_name().unwrap());
+        std::fs::write(&seg, &case_bytes).unwrap();
+        let st = recover(&p, Mode::Start).unwrap_or_else(|e| panic!("{what}: {e}")).unwrap();
+        assert_eq!(execution_status(&st), kept, "{what}");
+        assert_eq!(std::fs::metadata(&seg).unwrap().len(), cut_at as u64, "{what}");
+        std::fs::remove_dir_all(&case).unwrap();
+    }
+    // An emulator starts on a torn journal and goes on from the last whole record.
+    std::fs::write(&segment, &bytes[..end - 3]).unwrap();
+    let e = start(|c| c.state_file = Some(path.clone())).await;
+    let got = e.ok(CONTROL, "GET", "/things/t/jobs/j", json!({})).await;
+    assert_eq!(got["execution"]["status"], "QUEUED");
+    e.ok(DATA, "POST", "/things/t/jobs/j", json!({"status": "IN_PROGRESS"})).await;
+    e.server.shutdown().await.unwrap();
+    let st = recover(&path, Mode::Start).unwrap().unwrap();
+    assert_eq!(execution_status(&st), "InProgress");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A bit flipped anywhere in a record before the last one (every bit of the first record is
+/// tried) stops the start with an error naming the segment and the record's offset, and
+/// leaves every file as it was.
+#[tokio::test]
+async fn a_flipped_bit_before_the_tail_refuses_the_start_and_changes_no_file() {
+    let dir = temp_dir("flipped");
+    let (path, segment) = journal_with_records(&dir).await;
+    let bounds = record_bounds(&segment);
+    assert!(bounds.len() >= 3);
+    let (first_start, first_end) = bounds[0];
+    let bytes = std::fs::read(&segment).unwrap();
+    let snapshot = std::fs::read(&path).unwrap();
+    for at in first_start..first_end {
+        for bit in 0..8 {
+            let mut bad = bytes.clone();
+            bad[at] ^= 1 << bit;
+            std::fs::write(&segment, &bad).unwrap();
+            let e =
+                recover(&path, Mode::Start).err().unwrap_or_else(|| panic!("byte {at} bit {bit}: started"));
+            assert!(e.contains(&segment.display().to_string()), "{e}");
+            assert!(e.contains(&format!("offset {first_start}")), "byte {at} bit {bit}: {e}");
+            assert_eq!(std::fs::read(&segment).unwrap(), bad, "byte {at} bit {bit}: the segment changed");
+            assert_eq!(std::fs::read(&path).unwrap(), snapshot);
+        }
+    }
+    // The emulator refuses to start, with the same message, and changes nothing either.
+    let mid = (bounds[1].0 + bounds[1].1) / 2;
+    let mut bad = bytes.clone();
+    bad[mid] ^= 0x10;
+    std::fs::write(&segment, &bad).unwrap();
+    let mut config = iot_jobs_emulator::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        clock: ClockMode::Manual,
+        state_file: Some(path.clone()),
+        ..Default::default()
+    };
+    config.caps = Caps::default();
+    let Err(e) = iot_jobs_emulator::start(config).await else { panic!("started on a corrupt journal") };
+    let e = e.to_string();
+    assert!(
+        e.contains(&segment.display().to_string()) && e.contains(&format!("offset {}", bounds[1].0)),
+        "{e}"
+    );
+    assert_eq!(std::fs::read(&segment).unwrap(), bad);
+    assert_eq!(std::fs::read(&path).unwrap(), snapshot);
+    assert_eq!(journal::segments(&path).unwrap().len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `GET /_emulator/state` gives the snapshot; `POST /_emulator/state` on another emulator loads
+/// it (and it survives a crash of that one); a bad snapshot is a 400 and changes nothing.
+#[tokio::test]
+async fn the_state_exports_imports_and_survives_and_a_bad_one_is_refused() {
+    let dir = temp_dir("export");
+    let first = start(|_| {}).await;
+    first.ok(CONTROL, "POST", "/things/t", json!({"attributePayload": {"attributes": {"k": "v"}}})).await;
+    first.ok(CONTROL, "POST", "/thing-groups/g", json!({})).await;
+    let targets = json!({"targets": [format!("{ARN}:thing/t")], "document": "{\"x\":1}", "description": "d"});
+    first.ok(CONTROL, "PUT", "/jobs/j", targets).await;
+    first
+        .ok(DATA, "POST", "/things/t/jobs/j", json!({"status": "IN_PROGRESS", "statusDetails": {"s": "1"}}))
+        .await;
+    let (status, exported) = first.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await;
+    assert_eq!(status, 200);
+    let reads = [
+        "/things/t",
+        "/thing-groups/g",
+        "/jobs/j",
+        "/jobs/j/job-document",
+        "/things/t/jobs/j",
+        "/_emulator/clock",
+    ];
+    let mut before = Vec::new();
+    for r in reads {
+        before.push(first.ok(CONTROL, "GET", r, json!({})).await);
+    }
+
+    let path = dir.join("state.json");
+    let second = start(|c| c.state_file = Some(path.clone())).await;
+    second.ok(CONTROL, "POST", "/things/other", json!({})).await;
+    let (status, body) = second.send(CONTROL, "POST", "/_emulator/state", exported.clone()).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    for (r, b) in reads.iter().zip(&before) {
+        assert_eq!(&second.ok(CONTROL, "GET", r, json!({})).await, b, "{r}");
+    }
+    assert_eq!(second.send(CONTROL, "GET", "/things/other", Vec::new()).await.0, 404);
+
+    // Refused imports change nothing: not JSON, the wrong format, over the caps.
+    let (_, now) = second.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await;
+    let mut wrong_format: Value = serde_json::from_slice(&exported).unwrap();
+    wrong_format["format"] = json!(99);
+    let mut broken: Value = serde_json::from_slice(&exported).unwrap();
+    broken["registry"]["jobs"] = json!("not a list");
+    for (bad, words) in [
+        (b"not json".to_vec(), "not a state file"),
+        (wrong_format.to_string().into_bytes(), "format 99"),
+        (broken.to_string().into_bytes(), "not a state file"),
+    ] {
+        let (status, body) = second.send(CONTROL, "POST", "/_emulator/state", bad).await;
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!((status, body["__type"].as_str()), (400, Some("InvalidRequestException")), "{body}");
+        assert!(body["message"].as_str().unwrap().contains(words), "{body}");
+        assert_eq!(second.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await.1, now);
+    }
+    let small = start(|c| c.caps.things = 0).await;
+    let (status, body) = small.send(CONTROL, "POST", "/_emulator/state", exported.clone()).await;
+    assert_eq!(status, 400);
+    assert!(String::from_utf8_lossy(&body).contains("--max-things 1"), "{}", String::from_utf8_lossy(&body));
+
+    // The import is journalled: a crash of the second emulator loses nothing.
+    let third = start(|c| c.state_file = Some(path.clone())).await;
+    for (r, b) in reads.iter().zip(&before) {
+        assert_eq!(&third.ok(CONTROL, "GET", r, json!({})).await, b, "{r}");
+    }
+    drop((first, second, small));
+    third.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
