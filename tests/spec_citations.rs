@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 const SPEC: &str = "docs/SPEC.md";
 
 /// Folders whose Rust sources must cite only existing rows.
-const RUST_ROOTS: &[&str] = &["src", "emulator/src", "tests", "emulator/tests", "examples"];
+const RUST_ROOTS: &[&str] = &["src", "emulator/src", "tests", "emulator/tests", "examples", "bindings/python/src"];
 
 /// Other files that cite the specification.
 const OTHER_FILES: &[&str] = &[
@@ -25,6 +25,17 @@ const OTHER_FILES: &[&str] = &[
     "tests/model/README.md",
     "emulator/e2e/test_e2e.py",
     "emulator/python/tests/test_sample_boto3.py",
+    "bindings/python/README.md",
+    "bindings/python/python/iot_jobs_core/_types.py",
+    "bindings/python/python/iot_jobs_core/errors.py",
+    "bindings/python/python/iot_jobs_core/messages.py",
+    "bindings/python/python/iot_jobs_core/records.py",
+    "bindings/python/python/iot_jobs_core/topics.py",
+    "bindings/python/tests/test_config.py",
+    "bindings/python/tests/test_messages.py",
+    "bindings/python/tests/test_registry.py",
+    "examples/python/mini_backend.py",
+    "examples/python/test_mini_backend.py",
 ];
 
 /// Prefixes of the source tags of `docs/SPEC.md` §0 (besides the whole tag `SDKV2`).
