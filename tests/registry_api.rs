@@ -598,3 +598,44 @@ fn a_left_out_timer_fires_before_a_later_one_armed_into_freed_slots() {
         .collect();
     assert_eq!(order, ["j5 Completed", "j4/c TimedOut", "j4 Completed"]);
 }
+
+/// A clone is a separate registry in the same state: it answers as the original does, a change
+/// to one leaves the other as it was, and its timers are its own.
+#[test]
+fn a_clone_is_an_independent_copy() {
+    use iot_jobs_core::config::JobConfig;
+    use iot_jobs_core::registry::Update;
+    use iot_jobs_core::time::TimeoutMinutes;
+    let mut r: Registry<Fixed<4, 4, 8, 2, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    let (id, a) = (j("c"), t("a"));
+    r.add_thing(&a).unwrap();
+    let config = JobConfig {
+        in_progress_timeout_minutes: Some(TimeoutMinutes::new(1).unwrap()),
+        ..JobConfig::default()
+    };
+    let job = NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) };
+    r.create_job(&job, std::slice::from_ref(&a), T0, &mut Discard).unwrap();
+    let pairs = [("step", "1")];
+    let details = iot_jobs_core::StatusDetails::new(&pairs).unwrap();
+    let progress = Update { status_details: Some(&details), ..Update::new(ExecutionStatus::InProgress) };
+    r.update_execution(&id, &a, &progress, T0, &mut Discard).unwrap();
+
+    let mut copy = r.clone();
+    let view = |r: &Registry<Fixed<4, 4, 8, 2, 64>>| {
+        let v = r.describe_execution(&id, &a, None, Plane::Control).unwrap();
+        let details: Vec<(String, String)> =
+            v.status_details().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+        (v.status(), v.version(), details)
+    };
+    assert_eq!(view(&copy), view(&r));
+    assert_eq!((copy.usage(), copy.next_deadline()), (r.usage(), r.next_deadline()));
+    // A change to the copy only.
+    copy.update_execution(&id, &a, &update(ExecutionStatus::Succeeded, None), T0, &mut Discard).unwrap();
+    assert_eq!(view(&r).0, ExecutionStatus::InProgress);
+    assert_eq!(view(&copy).0, ExecutionStatus::Succeeded);
+    // The original's timer still fires; the copy's execution is done and cannot time out.
+    r.advance(T0.saturating_add(60), usize::MAX, &mut Discard).unwrap();
+    copy.advance(T0.saturating_add(60), usize::MAX, &mut Discard).unwrap();
+    assert_eq!(view(&r).0, ExecutionStatus::TimedOut);
+    assert_eq!(view(&copy).0, ExecutionStatus::Succeeded);
+}

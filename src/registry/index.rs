@@ -40,7 +40,7 @@ pub(crate) fn pair_hash(job: u32, thing: u32) -> u64 {
     hash(Tag::Pair, &[j[0], j[1], j[2], j[3], t[0], t[1], t[2], t[3]])
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Index<S> {
     buckets: S,
     used: usize,

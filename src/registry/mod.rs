@@ -107,6 +107,38 @@ impl<S: Storage> defmt::Format for Registry<S> {
     }
 }
 
+/// A copy of the whole registry, for a host that persists it without holding its lock while it
+/// writes (the copy is then encoded at leisure). Needs every table of the storage to be `Clone`,
+/// as `Fixed`'s and `Heap`'s are.
+impl<S: Storage> Clone for Registry<S>
+where
+    S::Jobs: Clone,
+    S::Things: Clone,
+    S::Executions: Clone,
+    S::DetailsMap: Clone,
+    S::Details: Clone,
+    S::Pairs: Clone,
+    S::Timers: Clone,
+    S::Index: Clone,
+{
+    fn clone(&self) -> Self {
+        Self {
+            policy: self.policy,
+            jobs: self.jobs.clone(),
+            things: self.things.clone(),
+            execs: self.execs.clone(),
+            details: self.details.clone(),
+            pairs: self.pairs.clone(),
+            timers: self.timers.clone(),
+            index: self.index.clone(),
+            deleting: self.deleting.clone(),
+            deletion_delay: self.deletion_delay,
+            stamp: self.stamp,
+            job_seq: self.job_seq,
+        }
+    }
+}
+
 impl<S: Storage> fmt::Debug for Registry<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Registry")

@@ -93,7 +93,7 @@ pub(crate) struct Key {
 
 /// A generational slab: O(1) insert, remove and lookup; a removed value's key never finds the
 /// value that reuses its slot.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Slab<T, S> {
     slots: S,
     free_head: u32,

@@ -20,7 +20,7 @@ pub struct Timer {
     pub(crate) what: u32,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Heap<S> {
     slots: S,
     /// The earliest timer left out for room since the last `clear`, if any. Every timer held is
