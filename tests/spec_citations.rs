@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 const SPEC: &str = "docs/SPEC.md";
 
 /// Folders whose Rust sources must cite only existing rows.
-const RUST_ROOTS: &[&str] = &["src", "emulator/src", "tests", "emulator/tests", "examples", "bindings/python/src"];
+const RUST_ROOTS: &[&str] =
+    &["src", "emulator/src", "tests", "emulator/tests", "examples", "bindings/python/src"];
 
 /// Other files that cite the specification.
 const OTHER_FILES: &[&str] = &[

@@ -262,15 +262,22 @@ impl App {
     /// after it go to a new segment.
     async fn checkpoint(self: &Arc<Self>) -> Result<(), String> {
         let Some(journal) = &self.journal else { return Ok(()) };
-        let (seq, bytes) = {
+        let (seq, frozen) = {
             let st = self.lock();
             if journal.status().failed.is_some() || st.generation <= self.checkpointed.load(Ordering::Acquire)
             {
                 return Ok(());
             }
-            let bytes = persist::encode(&st)?;
+            // A copy, encoded once the lock is released: requests wait for the copy only.
+            let copying = std::time::Instant::now();
+            let frozen = persist::Frozen::of(&st);
             journal.rotate(st.generation.saturating_add(1));
-            (st.generation, bytes)
+            tracing::debug!(
+                seq = st.generation,
+                "checkpoint: state copied in {:?} (the lock's share)",
+                copying.elapsed()
+            );
+            (st.generation, frozen)
         };
         // A snapshot never holds a change whose request may still get an error; the segments
         // it covers are deleted only once the next one exists.
@@ -282,7 +289,16 @@ impl App {
         let base = journal.base().to_owned();
         let delete = rotated.is_ok();
         tokio::task::spawn_blocking(move || -> Result<(), String> {
+            let encoding = std::time::Instant::now();
+            let bytes = frozen.encode()?;
+            drop(frozen);
             persist::write_atomically(&base, &bytes)?;
+            tracing::debug!(
+                seq,
+                "checkpoint: {} bytes encoded and written in {:?}",
+                bytes.len(),
+                encoding.elapsed()
+            );
             if !delete {
                 return Ok(());
             }
