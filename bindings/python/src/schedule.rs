@@ -182,6 +182,7 @@ pub fn end_behavior<'py>(py: Python<'py>, behavior: PyBackedStr) -> PyResult<Opt
 #[pyo3(signature = (maximum_per_minute = None))]
 pub fn rollout_batch(py: Python<'_>, maximum_per_minute: Option<u32>) -> PyResult<Option<usize>> {
     let n = rules::rollout_batch(rollout_rate(py, maximum_per_minute)?);
+    // The core's "every target" (`usize::MAX` without a rate) is `None`.
     Ok((n != usize::MAX || maximum_per_minute.is_some()).then_some(n))
 }
 
