@@ -9,9 +9,11 @@ use iot_jobs_core::{
     ConfigError, FailureType, Field, FieldError, JobEndBehavior, RetryableFailureType, TimeoutMinutes,
     Timestamp, Violation,
 };
+use pyo3::conversion::FromPyObjectOwned;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
+use pyo3::types::PyDict;
 
 use crate::convert::field_error;
 
@@ -29,64 +31,164 @@ pub struct ConfigArgs {
     pub maximum_per_minute: Option<u32>,
 }
 
-fn config_error(py: Python<'_>, e: ConfigError) -> PyErr {
+pub fn config_error(py: Python<'_>, e: ConfigError) -> PyErr {
     field_error(py, FieldError::new(Field::JobConfig, Violation::Config(e)))
 }
 
-fn parse<T: core::str::FromStr>(what: &str, s: &str) -> PyResult<T> {
+pub fn parse<T: core::str::FromStr>(what: &str, s: &str) -> PyResult<T> {
     s.parse().map_err(|_| PyValueError::new_err(format!("{s:?} is not a {what}")))
 }
 
+/// `{"FAILED": 2, ...}` as (failure type, retries) pairs.
+pub fn retry_pairs(d: &Bound<'_, PyDict>) -> PyResult<Vec<(PyBackedStr, u8)>> {
+    d.iter().map(|(k, v)| Ok((k.extract()?, v.extract()?))).collect()
+}
+
+/// A `jobExecutionsRetryConfig` from (failure type, retries) pairs, validated by the core.
+pub fn retry_config(py: Python<'_>, pairs: &[(PyBackedStr, u8)]) -> PyResult<RetryConfig> {
+    let criteria = pairs
+        .iter()
+        .map(|(f, retries)| {
+            Ok(RetryCriterion {
+                failure: parse::<RetryableFailureType>("retryable failure type", f)?,
+                retries: *retries,
+            })
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    RetryConfig::new(&criteria).map_err(|e| config_error(py, e))
+}
+
+/// An `abortConfig` from (failure type, threshold in hundredths of a percent, minimum executed)
+/// triples, validated by the core.
+pub fn abort_config(py: Python<'_>, triples: &[(PyBackedStr, u16, u32)]) -> PyResult<AbortConfig> {
+    let criteria = triples
+        .iter()
+        .map(|(f, threshold_centipercent, min_executed)| {
+            Ok(AbortCriterion {
+                failure: parse::<FailureType>("failure type", f)?,
+                threshold_centipercent: *threshold_centipercent,
+                min_executed: *min_executed,
+            })
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    AbortConfig::new(&criteria).map_err(|e| config_error(py, e))
+}
+
+/// A `schedulingConfig` from its times (epoch seconds) and `endBehavior` (`STOP_ROLLOUT` when
+/// an end is given without one); `None` when neither time is given.
+pub fn schedule(
+    py: Python<'_>,
+    start_time: Option<u64>,
+    end_time: Option<u64>,
+    end_behavior: Option<&str>,
+) -> PyResult<Option<Schedule>> {
+    let end = match (end_time, end_behavior) {
+        (Some(t), b) => {
+            let behavior = match b {
+                Some(b) => parse::<JobEndBehavior>("job end behavior", b)?,
+                None => JobEndBehavior::StopRollout,
+            };
+            Some((Timestamp(t), behavior))
+        }
+        (None, Some(_)) => return Err(PyValueError::new_err("end_behavior needs end_time")),
+        (None, None) => None,
+    };
+    if start_time.is_none() && end.is_none() {
+        return Ok(None);
+    }
+    Schedule::new(start_time.map(Timestamp), end).map(Some).map_err(|e| config_error(py, e))
+}
+
+/// `maximumPerMinute`, validated by the core.
+pub fn rollout_rate(py: Python<'_>, n: Option<u32>) -> PyResult<Option<RolloutRate>> {
+    n.map(|n| RolloutRate::new(n).map_err(|e| config_error(py, e))).transpose()
+}
+
+/// `inProgressTimeoutInMinutes`, validated by the core.
+pub fn timeout_minutes(py: Python<'_>, m: Option<u16>) -> PyResult<Option<TimeoutMinutes>> {
+    m.map(|m| TimeoutMinutes::new(m).map_err(|e| config_error(py, e))).transpose()
+}
+
+/// A job's configuration as the keyword dict `ConfigArgs` reads: every key present, `None`
+/// where the member is absent.
+pub fn config_dict<'py>(py: Python<'py>, c: &JobConfig) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("in_progress_timeout_minutes", c.in_progress_timeout_minutes.map(TimeoutMinutes::get))?;
+    let retry = match &c.retry {
+        Some(r) => {
+            let rd = PyDict::new(py);
+            for cr in r.criteria() {
+                rd.set_item(cr.failure.as_str(), cr.retries)?;
+            }
+            Some(rd)
+        }
+        None => None,
+    };
+    d.set_item("retry", retry)?;
+    let abort: Option<Vec<(&str, u16, u32)>> = c.abort.as_ref().map(|a| {
+        a.criteria().map(|cr| (cr.failure.as_str(), cr.threshold_centipercent, cr.min_executed)).collect()
+    });
+    d.set_item("abort", abort)?;
+    let start = c.schedule.and_then(|s| s.start());
+    let end = c.schedule.and_then(|s| s.end());
+    d.set_item("start_time", start.map(Timestamp::secs))?;
+    d.set_item("end_time", end.map(|(t, _)| t.secs()))?;
+    d.set_item("end_behavior", end.map(|(_, b)| b.as_str()))?;
+    d.set_item("maximum_per_minute", c.maximum_per_minute.map(RolloutRate::get))?;
+    Ok(d)
+}
+
+/// The keys of [`config_dict`], in its order.
+pub const CONFIG_KEYS: [&str; 7] = [
+    "in_progress_timeout_minutes",
+    "retry",
+    "abort",
+    "start_time",
+    "end_time",
+    "end_behavior",
+    "maximum_per_minute",
+];
+
 impl ConfigArgs {
+    /// The arguments from a dict with keys of [`CONFIG_KEYS`] (missing keys and `None` values
+    /// are absent members); an unknown key raises `ValueError`.
+    pub fn from_dict(d: &Bound<'_, PyDict>) -> PyResult<Self> {
+        for k in d.keys() {
+            let k: PyBackedStr = k.extract()?;
+            if !CONFIG_KEYS.contains(&&*k) {
+                return Err(PyValueError::new_err(format!(
+                    "{:?} is not a job configuration key ({})",
+                    &*k,
+                    CONFIG_KEYS.join(", ")
+                )));
+            }
+        }
+        fn get<'py, T: FromPyObjectOwned<'py>>(d: &Bound<'py, PyDict>, k: &str) -> PyResult<Option<T>> {
+            match d.get_item(k)? {
+                Some(v) if !v.is_none() => v.extract::<T>().map(Some).map_err(Into::into),
+                Some(_) | None => Ok(None),
+            }
+        }
+        let retry: Option<Bound<'_, PyDict>> = get(d, "retry")?;
+        Ok(Self {
+            in_progress_timeout_minutes: get(d, "in_progress_timeout_minutes")?,
+            retry: retry.as_ref().map(retry_pairs).transpose()?,
+            abort: get(d, "abort")?,
+            start_time: get(d, "start_time")?,
+            end_time: get(d, "end_time")?,
+            end_behavior: get(d, "end_behavior")?,
+            maximum_per_minute: get(d, "maximum_per_minute")?,
+        })
+    }
+
     /// The configuration, validated by the core.
     pub fn build(&self, py: Python<'_>) -> PyResult<JobConfig> {
-        let mut c = JobConfig::default();
-        if let Some(m) = self.in_progress_timeout_minutes {
-            c.in_progress_timeout_minutes = Some(TimeoutMinutes::new(m).map_err(|e| config_error(py, e))?);
-        }
-        if let Some(r) = &self.retry {
-            let criteria = r
-                .iter()
-                .map(|(f, retries)| {
-                    Ok(RetryCriterion {
-                        failure: parse::<RetryableFailureType>("retryable failure type", f)?,
-                        retries: *retries,
-                    })
-                })
-                .collect::<PyResult<Vec<_>>>()?;
-            c.retry = Some(RetryConfig::new(&criteria).map_err(|e| config_error(py, e))?);
-        }
-        if let Some(a) = &self.abort {
-            let criteria = a
-                .iter()
-                .map(|(f, threshold_centipercent, min_executed)| {
-                    Ok(AbortCriterion {
-                        failure: parse::<FailureType>("failure type", f)?,
-                        threshold_centipercent: *threshold_centipercent,
-                        min_executed: *min_executed,
-                    })
-                })
-                .collect::<PyResult<Vec<_>>>()?;
-            c.abort = Some(AbortConfig::new(&criteria).map_err(|e| config_error(py, e))?);
-        }
-        let end = match (self.end_time, &self.end_behavior) {
-            (Some(t), b) => {
-                let behavior = match b {
-                    Some(b) => parse::<JobEndBehavior>("job end behavior", b)?,
-                    None => JobEndBehavior::StopRollout,
-                };
-                Some((Timestamp(t), behavior))
-            }
-            (None, Some(_)) => return Err(PyValueError::new_err("end_behavior needs end_time")),
-            (None, None) => None,
-        };
-        if self.start_time.is_some() || end.is_some() {
-            c.schedule =
-                Some(Schedule::new(self.start_time.map(Timestamp), end).map_err(|e| config_error(py, e))?);
-        }
-        if let Some(n) = self.maximum_per_minute {
-            c.maximum_per_minute = Some(RolloutRate::new(n).map_err(|e| config_error(py, e))?);
-        }
-        Ok(c)
+        Ok(JobConfig {
+            in_progress_timeout_minutes: timeout_minutes(py, self.in_progress_timeout_minutes)?,
+            retry: self.retry.as_deref().map(|r| retry_config(py, r)).transpose()?,
+            abort: self.abort.as_deref().map(|a| abort_config(py, a)).transpose()?,
+            schedule: schedule(py, self.start_time, self.end_time, self.end_behavior.as_deref())?,
+            maximum_per_minute: rollout_rate(py, self.maximum_per_minute)?,
+        })
     }
 }

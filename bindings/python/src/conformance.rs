@@ -1,8 +1,10 @@
 //! The core's conformance tables (`iot_jobs_core::conformance`), row by row, as Python dicts:
 //! the Python tests iterate the same data the Rust tests do, never a copy.
 
-use iot_jobs_core::conformance::{self as c, Cell, Outcome};
-use iot_jobs_core::policy::{NotifyOn, UnknownThing};
+use iot_jobs_core::conformance::{
+    self as c, BatchDue, BoundFrom, Cell, ConfigMember, KeyAfter, KeyIn, Outcome, ScheduleEventKind, TableRef,
+};
+use iot_jobs_core::policy::{DetailsWrite, NotifyOn, UnknownThing};
 use iot_jobs_core::{ExecutionStatus, Plane};
 use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
@@ -10,9 +12,10 @@ use pyo3::pybacked::PyBackedStr;
 use pyo3::types::PyDict;
 
 use crate::convert::plane_str;
+use crate::schedule::{timer_str, window_str};
 
 /// The names of the tables [`conformance_table`] returns.
-const TABLES: [&str; 19] = [
+const TABLES: [&str; 35] = [
     "JOB_STATUSES",
     "EXECUTION_STATUSES",
     "CANCEL_JOB",
@@ -32,7 +35,33 @@ const TABLES: [&str; 19] = [
     "NOTIFY",
     "REMOVE_THING_JOB",
     "ERRORS",
+    "POLICY_DELTAS",
+    "RETRY_JOB",
+    "RETRY_FAILURE",
+    "RETRY_CRITERION",
+    "ABORT_JOB",
+    "ABORT_FAILURES",
+    "DETAILS_WRITE",
+    "UPDATE_JOB_CONFIG",
+    "SCHEDULE_BOUNDS",
+    "WINDOW",
+    "MAINTENANCE_WINDOW",
+    "SCHEDULE_EVENTS",
+    "END_BEHAVIOR",
+    "ROLLOUT_REACH",
+    "BATCH_ON_START",
+    "TIMER_ON_STATUS",
 ];
+
+/// The module's numeric constants: `DETAILS_MAX_PAIRS`, `RETRY_MAX_TOTAL`, `WINDOWS_BASE`.
+#[pyfunction]
+pub fn conformance_constants() -> Vec<(&'static str, u64)> {
+    vec![
+        ("DETAILS_MAX_PAIRS", c::DETAILS_MAX_PAIRS as u64),
+        ("RETRY_MAX_TOTAL", u64::from(c::RETRY_MAX_TOTAL)),
+        ("WINDOWS_BASE", c::WINDOWS_BASE),
+    ]
+}
 
 /// The table names, in the order of the core's module.
 #[pyfunction]
@@ -53,6 +82,73 @@ fn outcome(o: Outcome) -> Option<(&'static str, u16)> {
     match o {
         Outcome::Accepted => None,
         Outcome::Refused(e, http) => Some((e.name(), http)),
+    }
+}
+
+fn table_ref(t: TableRef) -> &'static str {
+    match t {
+        TableRef::DeleteJobExecution => "DELETE_JOB_EXECUTION",
+        TableRef::CancelJob => "CANCEL_JOB",
+        TableRef::UpdateJobExecution => "UPDATE_JOB_EXECUTION",
+        TableRef::RemoveTarget => "REMOVE_TARGET",
+        TableRef::DescribeJobExecution => "DESCRIBE_JOB_EXECUTION",
+    }
+}
+
+fn details_write(w: DetailsWrite) -> &'static str {
+    match w {
+        DetailsWrite::Replace => "REPLACE",
+        DetailsWrite::Merge => "MERGE",
+    }
+}
+
+fn key_in(k: KeyIn) -> &'static str {
+    match k {
+        KeyIn::Both => "BOTH",
+        KeyIn::StoredOnly => "STORED_ONLY",
+        KeyIn::UpdateOnly => "UPDATE_ONLY",
+    }
+}
+
+fn key_after(k: KeyAfter) -> &'static str {
+    match k {
+        KeyAfter::UpdateValue => "UPDATE_VALUE",
+        KeyAfter::StoredValue => "STORED_VALUE",
+        KeyAfter::Dropped => "DROPPED",
+    }
+}
+
+/// A configuration member: its AWS name and the `create_job` keywords that give it.
+fn config_member(m: ConfigMember) -> (&'static str, &'static [&'static str]) {
+    match m {
+        ConfigMember::Timeout => ("timeoutConfig", &["in_progress_timeout_minutes"]),
+        ConfigMember::Retry => ("jobExecutionsRetryConfig", &["retry"]),
+        ConfigMember::Abort => ("abortConfig", &["abort"]),
+        ConfigMember::Rollout => ("jobExecutionsRolloutConfig", &["maximum_per_minute"]),
+        ConfigMember::Scheduling => ("schedulingConfig", &["start_time", "end_time", "end_behavior"]),
+    }
+}
+
+fn bound_from(b: BoundFrom) -> &'static str {
+    match b {
+        BoundFrom::Now => "NOW",
+        BoundFrom::StartOrNow => "START_OR_NOW",
+    }
+}
+
+fn event_kind(k: ScheduleEventKind) -> &'static str {
+    match k {
+        ScheduleEventKind::Start => "START",
+        ScheduleEventKind::Batch => "BATCH",
+        ScheduleEventKind::End => "END",
+    }
+}
+
+fn batch_due(d: BatchDue) -> &'static str {
+    match d {
+        BatchDue::None => "NONE",
+        BatchDue::Later => "LATER",
+        BatchDue::Come => "COME",
     }
 }
 
@@ -77,6 +173,10 @@ macro_rules! row {
         $( d.set_item($k, $v)?; )*
         d
     }};
+}
+
+fn job_flags<'py>(py: Python<'py>, t: &[c::JobFlagRow]) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    t.iter().map(|r| Ok(row!(py, {"job": r.job.as_str(), "applies": r.applies, "spec": r.spec}))).collect()
 }
 
 /// The rows of one table, each a `dict` with the Rust row's fields; statuses are wire strings,
@@ -207,16 +307,121 @@ pub fn conformance_table<'py>(py: Python<'py>, name: PyBackedStr) -> PyResult<Ve
                     "notifies": r.notifies, "spec": r.spec}))
             })
             .collect::<PyResult<_>>()?,
-        "REMOVE_THING_JOB" => c::REMOVE_THING_JOB
-            .iter()
-            .map(|r| Ok(row!(py, {"job": r.job.as_str(), "applies": r.applies, "spec": r.spec})))
-            .collect::<PyResult<_>>()?,
+        "REMOVE_THING_JOB" => job_flags(py, &c::REMOVE_THING_JOB)?,
+        "RETRY_JOB" => job_flags(py, &c::RETRY_JOB)?,
+        "ABORT_JOB" => job_flags(py, &c::ABORT_JOB)?,
         "ERRORS" => c::ERRORS
             .iter()
             .map(|r| {
                 Ok(row!(py, {"rejection": r.rejection, "control_name": r.control_name,
                     "control_http": r.control_http, "data_name": r.data_name, "data_http": r.data_http,
                     "mqtt": r.mqtt, "spec": r.spec}))
+            })
+            .collect::<PyResult<_>>()?,
+        "POLICY_DELTAS" => c::POLICY_DELTAS
+            .iter()
+            .map(|r| {
+                Ok(row!(py, {"reading": r.reading, "knob": r.knob, "table": table_ref(r.table),
+                    "row": r.row, "column": r.column, "alternative": outcome(r.alternative),
+                    "becomes": opt(r.becomes)}))
+            })
+            .collect::<PyResult<_>>()?,
+        "RETRY_FAILURE" => c::RETRY_FAILURE
+            .iter()
+            .map(|r| {
+                Ok(row!(py, {"status": st(r.status), "failure": r.failure.map(|f| f.as_str()),
+                    "spec": r.spec}))
+            })
+            .collect::<PyResult<_>>()?,
+        "RETRY_CRITERION" => c::RETRY_CRITERION
+            .iter()
+            .map(|r| {
+                let criteria: Vec<&str> = r.criteria.iter().map(|f| f.as_str()).collect();
+                Ok(row!(py, {"failure": r.failure.as_str(), "criteria": criteria,
+                    "applies": r.applies.map(|f| f.as_str()), "spec": r.spec}))
+            })
+            .collect::<PyResult<_>>()?,
+        "ABORT_FAILURES" => c::ABORT_FAILURES
+            .iter()
+            .map(|r| {
+                Ok(row!(py, {"failure": r.failure.as_str(), "failed": r.failed, "rejected": r.rejected,
+                    "timed_out": r.timed_out, "spec": r.spec}))
+            })
+            .collect::<PyResult<_>>()?,
+        "DETAILS_WRITE" => c::DETAILS_WRITE
+            .iter()
+            .map(|r| {
+                Ok(row!(py, {"details_write": details_write(r.write), "key": key_in(r.key),
+                    "after": key_after(r.after), "spec": r.spec}))
+            })
+            .collect::<PyResult<_>>()?,
+        "UPDATE_JOB_CONFIG" => c::UPDATE_JOB_CONFIG
+            .iter()
+            .map(|r| {
+                let (member, keys) = config_member(r.member);
+                Ok(row!(py, {"member": member, "keys": keys.to_vec(), "updatable": r.updatable,
+                    "spec": r.spec}))
+            })
+            .collect::<PyResult<_>>()?,
+        "SCHEDULE_BOUNDS" => c::SCHEDULE_BOUNDS
+            .iter()
+            .map(|r| {
+                Ok(row!(py, {"start_time": r.start_time, "min_secs": r.min_secs,
+                    "min_from": bound_from(r.min_from), "max_secs": r.max_secs, "spec": r.spec}))
+            })
+            .collect::<PyResult<_>>()?,
+        "WINDOW" => c::WINDOW
+            .iter()
+            .map(|r| {
+                Ok(row!(py, {"change": window_str(r.change), "job": r.job.as_str(),
+                    "outcome": outcome(r.outcome), "becomes": r.becomes.map(|j| j.as_str()),
+                    "spec": r.spec}))
+            })
+            .collect::<PyResult<_>>()?,
+        "MAINTENANCE_WINDOW" => c::MAINTENANCE_WINDOW
+            .iter()
+            .map(|r| {
+                Ok(row!(py, {"windows": r.windows.to_vec(), "now": r.now, "open": r.open,
+                    "recheck": r.recheck, "spec": r.spec}))
+            })
+            .collect::<PyResult<_>>()?,
+        "SCHEDULE_EVENTS" => c::SCHEDULE_EVENTS
+            .iter()
+            .map(|r| {
+                let statuses: Vec<&str> = r.statuses.iter().map(|s| s.as_str()).collect();
+                Ok(row!(py, {"event": event_kind(r.event), "statuses": statuses,
+                    "needs_not_started": r.needs_not_started,
+                    "offered_needs_not_ended": r.offered_needs_not_ended,
+                    "needs_not_ended": r.needs_not_ended, "needs_end_not_passed": r.needs_end_not_passed,
+                    "needs_no_start": r.needs_no_start, "spec": r.spec}))
+            })
+            .collect::<PyResult<_>>()?,
+        "END_BEHAVIOR" => c::END_BEHAVIOR
+            .iter()
+            .map(|r| {
+                Ok(row!(py, {"behavior": r.behavior.as_str(), "cancels_queued": r.cancels_queued,
+                    "cancels_in_progress": r.cancels_in_progress, "spec": r.spec}))
+            })
+            .collect::<PyResult<_>>()?,
+        "ROLLOUT_REACH" => c::ROLLOUT_REACH
+            .iter()
+            .map(|r| {
+                Ok(row!(py, {"registered": r.registered, "had_execution": r.had_execution,
+                    "reaches": r.reaches, "spec": r.spec}))
+            })
+            .collect::<PyResult<_>>()?,
+        "BATCH_ON_START" => c::BATCH_ON_START
+            .iter()
+            .map(|r| {
+                Ok(row!(py, {"started": r.started, "due": batch_due(r.due), "batch": r.batch,
+                    "spec": r.spec}))
+            })
+            .collect::<PyResult<_>>()?,
+        "TIMER_ON_STATUS" => c::TIMER_ON_STATUS
+            .iter()
+            .map(|r| {
+                Ok(row!(py, {"to": st(r.to), "from_queued": timer_str(r.from_queued),
+                    "from_other": timer_str(r.from_other), "spec": r.spec}))
             })
             .collect::<PyResult<_>>()?,
         _ => {

@@ -2,7 +2,8 @@
 //! becomes a Python exception.
 
 use iot_jobs_core::{
-    ExecutionState, ExecutionStatus, FieldError, JobStatus, Plane, Rejection, TargetSelection, Violation,
+    ExecutionState, ExecutionStatus, FieldError, InvalidRequest, JobStatus, Plane, Rejection,
+    TargetSelection, Violation,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -194,6 +195,17 @@ const fn violation_parts(v: Violation) -> (&'static str, Option<usize>) {
 
 /// The Python exception for a refusal of an operation on `plane` (see `errors.py`).
 pub fn rejected(py: Python<'_>, r: Rejection, on: Plane) -> PyErr {
+    rejected_with(py, r, r.to_string(), on)
+}
+
+/// An `InvalidRequestException` (kind `InvalidRequest`) for a refusal the core answers with
+/// its own error type rather than a `Rejection` (a `schedulingConfig` bound, a cron
+/// expression): the shape of every `InvalidRequest` rejection, with `message`.
+pub fn invalid_request(py: Python<'_>, message: String) -> PyErr {
+    rejected_with(py, Rejection::InvalidRequest(InvalidRequest::NoTargets), message, Plane::Control)
+}
+
+fn rejected_with(py: Python<'_>, r: Rejection, message: String, on: Plane) -> PyErr {
     static MAKE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let build = || -> PyResult<PyErr> {
         let make = MAKE.import(py, ERRORS, "_from_native")?;
@@ -210,7 +222,7 @@ pub fn rejected(py: Python<'_>, r: Rejection, on: Plane) -> PyErr {
         };
         let args = (
             rejection_kind(&r),
-            r.to_string(),
+            message,
             plane_str(on),
             (r.exception_name(Plane::Control), r.http_status(Plane::Control)),
             (r.exception_name(Plane::Data), r.http_status(Plane::Data)),

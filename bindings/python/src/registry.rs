@@ -14,7 +14,7 @@ use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyType};
 
-use crate::config::ConfigArgs;
+use crate::config::{ConfigArgs, retry_pairs};
 use crate::convert::{
     OrRaise, RECORDS, TYPES, call_class, execution_status, execution_status_obj, job_status_obj,
     opt_execution_status, selection_obj, state_obj,
@@ -157,11 +157,6 @@ fn collect<'py, T>(
         Err(e) => err = err.take().or(Some(e)),
     })?;
     err.map_or(Ok((out, t)), Err)
-}
-
-/// `{"FAILED": 2, ...}` as (failure type, retries) pairs.
-fn retry_pairs(d: &Bound<'_, PyDict>) -> PyResult<Vec<(PyBackedStr, u8)>> {
-    d.iter().map(|(k, v)| Ok((k.extract()?, v.extract()?))).collect()
 }
 
 fn cursor_of(c: Option<(u32, u32)>) -> Option<Cursor> {

@@ -28,7 +28,7 @@ fn expected(py: Python<'_>, v: Option<u64>) -> PyResult<Option<VersionNumber>> {
     v.map(|v| version(py, v)).transpose()
 }
 
-fn scope_str(s: CancelScope) -> &'static str {
+pub(crate) fn scope_str(s: CancelScope) -> &'static str {
     match s {
         CancelScope::Queued => "QUEUED",
         CancelScope::QueuedAndInProgress => "QUEUED_AND_IN_PROGRESS",

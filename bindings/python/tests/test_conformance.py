@@ -38,7 +38,7 @@ def check_error_shape(e: j.JobsError) -> None:
 
 
 def test_every_table_is_exposed_and_not_empty():
-    assert len(c.TABLES) == 19
+    assert len(c.TABLES) == 35
     for name in c.TABLES:
         assert getattr(c, name) == c.table(name), name
         assert c.table(name), name

@@ -44,6 +44,38 @@ def test_decisions_with_hostile_strings_and_ints():
         run(lambda: j.Policy(pending_cap=n))
 
 
+
+def test_time_driven_decisions_with_hostile_input():
+    for s in HOSTILE_STRINGS:
+        run(lambda: j.window("SCHEDULED", s))
+        run(lambda: j.timer_on_status(s, s))
+        run(lambda: j.end_behavior(s))
+        run(lambda: j.maintenance_window([(s, 60)], 0))
+        run(lambda: j.retry("IN_PROGRESS", "FAILED", {s: 1}))
+        run(lambda: j.abort_due("IN_PROGRESS", [(s, 1, 1)]))
+        run(lambda: j.update_job_config({s: 1}, {}))
+        run(lambda: j.update_job_config({}, {s: 1}))
+        run(lambda: j.schedule_event(s, 0, end_time=1, end_behavior=s))
+    for n in HOSTILE_INTS + [0, 2**64 - 1]:
+        run(lambda: j.step_deadline(n, n, n))
+        run(lambda: j.in_progress_deadline(n, n))
+        run(lambda: j.next_batch_at(n, True))
+        run(lambda: j.schedule_bounds(n, n, n))
+        run(lambda: j.schedule_event("IN_PROGRESS", n, start_time=n, end_time=n, rollout_at=n))
+        run(lambda: j.next_job_event("SCHEDULED", start_time=n, end_time=n, rollout_at=n))
+        run(lambda: j.batch_on_start("SCHEDULED", n, rollout_at=n))
+        run(lambda: j.abort_due("IN_PROGRESS", [("ALL", n, n)], succeeded=n, failed=n))
+        run(lambda: j.retry("IN_PROGRESS", "FAILED", {"ALL": n}, (n, n)))
+        run(lambda: j.maintenance_window([("cron(0/20 * * * ? *)", n)], n))
+        run(lambda: j.rollout_batch(n))
+        run(lambda: j.update_job_config({"start_time": n, "end_time": n}, {"maximum_per_minute": n}))
+    for v in WRONG_TYPES:
+        run(lambda: j.retry("IN_PROGRESS", "FAILED", v))
+        run(lambda: j.abort_due("IN_PROGRESS", v))
+        run(lambda: j.maintenance_window(v, 0))
+        run(lambda: j.update_job_config(v, {}))
+        run(lambda: j.update_job_config({"retry": v}, {}))
+
 def test_wrong_types_raise_type_errors():
     for v in WRONG_TYPES:
         with pytest.raises((TypeError, ValueError)):

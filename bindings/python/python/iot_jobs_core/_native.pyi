@@ -2,7 +2,20 @@
 
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union, final
 
-from ._types import Advanced, CancelJobOutcome, ExecutionState, ExecutionStatus, JobStatus, Plane, TargetSelection
+from ._types import (
+    AbortCriterion,
+    Advanced,
+    CancelJobOutcome,
+    ExecutionState,
+    ExecutionStatus,
+    JobStatus,
+    Plane,
+    RetriesUsed,
+    Retry,
+    ScheduleEvent,
+    TargetSelection,
+    WindowAt,
+)
 from .records import Execution, ExecutionChanged, Job, JobChanged, Notify, NotifyNext
 
 _JobStatus = Union[JobStatus, str]
@@ -126,9 +139,81 @@ def merge_details(
     existing: Mapping[str, str], update: Mapping[str, str], policy: Optional[Policy] = None
 ) -> Dict[str, str]: ...
 
+# -- decisions the service makes on its own: retries, abort, UpdateJob, schedule bounds -----
+_RetryConfig = Mapping[str, int]
+_AbortConfig = List[Tuple[str, int, int]]
+
+def retry_failure(status: _ExecutionStatus) -> Optional[str]: ...
+def job_retries(job: _JobStatus) -> bool: ...
+def retry(
+    job: _JobStatus, status: _ExecutionStatus, retry: Optional[_RetryConfig] = None, used: Tuple[int, int] = (0, 0)
+) -> Optional[Retry]: ...
+def job_aborts(job: _JobStatus) -> bool: ...
+def abort_due(
+    job: _JobStatus,
+    abort: Optional[_AbortConfig] = None,
+    *,
+    succeeded: int = 0,
+    failed: int = 0,
+    rejected: int = 0,
+    timed_out: int = 0,
+) -> Optional[AbortCriterion]: ...
+def update_job_config(job: Mapping[str, Any], update: Mapping[str, Any]) -> Dict[str, Any]: ...
+def schedule_bounds(now: int, start_time: Optional[int] = None, end_time: Optional[int] = None) -> None: ...
+
+# -- time: schedule events, rollout, maintenance windows, timers ----------------------------
+def schedule_event(
+    job: _JobStatus,
+    now: int,
+    *,
+    start_time: Optional[int] = None,
+    end_time: Optional[int] = None,
+    end_behavior: Optional[str] = None,
+    started: bool = False,
+    ended: bool = False,
+    rollout_at: Optional[int] = None,
+) -> ScheduleEvent: ...
+def next_job_event(
+    job: _JobStatus,
+    *,
+    start_time: Optional[int] = None,
+    end_time: Optional[int] = None,
+    end_behavior: Optional[str] = None,
+    started: bool = False,
+    ended: bool = False,
+    rollout_at: Optional[int] = None,
+) -> Optional[int]: ...
+def batch_on_start(
+    job: _JobStatus,
+    now: int,
+    *,
+    start_time: Optional[int] = None,
+    end_time: Optional[int] = None,
+    end_behavior: Optional[str] = None,
+    started: bool = False,
+    ended: bool = False,
+    rollout_at: Optional[int] = None,
+) -> bool: ...
+def end_passed(
+    now: int, *, start_time: Optional[int] = None, end_time: Optional[int] = None, end_behavior: Optional[str] = None
+) -> bool: ...
+def starts_scheduled(
+    now: int, *, start_time: Optional[int] = None, end_time: Optional[int] = None, end_behavior: Optional[str] = None
+) -> bool: ...
+def end_behavior(behavior: str) -> Optional[CancelJobOutcome]: ...
+def rollout_batch(maximum_per_minute: Optional[int] = None) -> Optional[int]: ...
+def rollout_reaches(registered: bool, had_execution: bool) -> bool: ...
+def next_batch_at(now: int, targets_wait: bool) -> Optional[int]: ...
+def maintenance_window(windows: List[Tuple[str, int]], now: int) -> WindowAt: ...
+def window(job: _JobStatus, change: str) -> JobStatus: ...
+def timer_on_status(from_status: _ExecutionStatus, to_status: _ExecutionStatus) -> str: ...
+def in_progress_deadline(now: int, minutes: Optional[int] = None) -> Optional[int]: ...
+def step_deadline(now: int, step: int, in_progress: Optional[int] = None) -> Optional[int]: ...
+
 # -- conformance and topics -----------------------------------------------------------------
 def conformance_tables() -> List[str]: ...
 def conformance_table(name: str) -> List[Dict[str, Any]]: ...
+def conformance_constants() -> List[Tuple[str, int]]: ...
 def parse_topic(
     topic: str,
 ) -> Tuple[str, Optional[str], Optional[str], Optional[str], Optional[str], Optional[str]]: ...

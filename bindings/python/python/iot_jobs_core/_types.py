@@ -8,7 +8,7 @@ member is. Their predicates (``is_terminal``...) are answered by the Rust core.
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 from . import _native
 
@@ -121,4 +121,54 @@ class Advanced(NamedTuple):
     more: bool
     """More is due at the same ``now`` (only when a budget was given and spent)."""
 
+
+class RetriesUsed(NamedTuple):
+    """The retries one (job, thing) has used, per failure type (SPEC §6 Retries)."""
+
+    failed: int = 0
+    timed_out: int = 0
+
+
+class Retry(NamedTuple):
+    """A retry the rules grant: a new QUEUED execution of the same (job, thing) (SPEC T12)."""
+
+    failure: str
+    """The ended execution's failure: ``"FAILED"`` or ``"TIMED_OUT"``."""
+    criterion: str
+    """The criterion that grants it: the one for ``failure``, else the one for ``"ALL"``."""
+    used: RetriesUsed
+    """The retries used once this one is counted (store them)."""
+
+
+class AbortCriterion(NamedTuple):
+    """An abort criterion (SPEC §6 Abort), as ``abort=[...]`` gives it."""
+
+    failure: str
+    """``"FAILED"``, ``"REJECTED"``, ``"TIMED_OUT"`` or ``"ALL"``."""
+    threshold_centipercent: int
+    """``thresholdPercentage`` in hundredths of a percent (0–10000)."""
+    min_executed: int
+    """``minNumberOfExecutedThings``."""
+
+
+class ScheduleEvent(NamedTuple):
+    """What a job's schedule does at one instant (SPEC §2, §6 Scheduling, AMBIG-12)."""
+
+    start: bool
+    """SCHEDULED → IN_PROGRESS: QUEUED executions are listed again and the rollout goes on."""
+    batch: bool
+    """The next batch of the rollout goes out (only when the job does not start now)."""
+    end: Optional[str]
+    """The end is applied with this ``endBehavior`` (``"STOP_ROLLOUT"``, ``"CANCEL"``,
+    ``"FORCE_CANCEL"``), or ``None``."""
+
+
+class WindowAt(NamedTuple):
+    """Whether a job's maintenance windows are open at an instant, and until when (AMBIG-26)."""
+
+    open: bool
+    """Some window is open."""
+    recheck: Optional[int]
+    """The earliest later instant at which ``open`` may change; ``None`` when no window runs
+    or starts again."""
 

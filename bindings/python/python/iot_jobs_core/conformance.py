@@ -41,3 +41,30 @@ QUEUE_ON_REJOIN: List[Row] = table("QUEUE_ON_REJOIN")
 NOTIFY: List[Row] = table("NOTIFY")
 REMOVE_THING_JOB: List[Row] = table("REMOVE_THING_JOB")
 ERRORS: List[Row] = table("ERRORS")
+POLICY_DELTAS: List[Row] = table("POLICY_DELTAS")
+"""The cells the alternative readings of SPEC §R change: ``table`` names the table above,
+``row`` the row's index, ``column`` the requested status's index (UPDATE_JOB_EXECUTION)."""
+RETRY_JOB: List[Row] = table("RETRY_JOB")
+RETRY_FAILURE: List[Row] = table("RETRY_FAILURE")
+RETRY_CRITERION: List[Row] = table("RETRY_CRITERION")
+ABORT_JOB: List[Row] = table("ABORT_JOB")
+ABORT_FAILURES: List[Row] = table("ABORT_FAILURES")
+DETAILS_WRITE: List[Row] = table("DETAILS_WRITE")
+UPDATE_JOB_CONFIG: List[Row] = table("UPDATE_JOB_CONFIG")
+SCHEDULE_BOUNDS: List[Row] = table("SCHEDULE_BOUNDS")
+WINDOW: List[Row] = table("WINDOW")
+MAINTENANCE_WINDOW: List[Row] = table("MAINTENANCE_WINDOW")
+"""``now`` and ``recheck`` are seconds after :data:`WINDOWS_BASE`."""
+SCHEDULE_EVENTS: List[Row] = table("SCHEDULE_EVENTS")
+END_BEHAVIOR: List[Row] = table("END_BEHAVIOR")
+ROLLOUT_REACH: List[Row] = table("ROLLOUT_REACH")
+BATCH_ON_START: List[Row] = table("BATCH_ON_START")
+TIMER_ON_STATUS: List[Row] = table("TIMER_ON_STATUS")
+
+_CONSTANTS: Dict[str, int] = dict(_native.conformance_constants())
+DETAILS_MAX_PAIRS: int = _CONSTANTS["DETAILS_MAX_PAIRS"]
+"""Most pairs in a stored statusDetails map after a write (SPEC R14, AMBIG-16)."""
+RETRY_MAX_TOTAL: int = _CONSTANTS["RETRY_MAX_TOTAL"]
+"""Most retries per (job, thing) over every criterion (SPEC §6 Retries)."""
+WINDOWS_BASE: int = _CONSTANTS["WINDOWS_BASE"]
+"""2026-12-01T00:00:00Z, the origin of :data:`MAINTENANCE_WINDOW`'s instants."""

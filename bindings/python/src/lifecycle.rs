@@ -1,0 +1,157 @@
+//! The decisions the service makes on its own about a job's configuration: retries, abort
+//! criteria, UpdateJob's merge and the schedule's bounds (SPEC T12, §6 Retries, §6 Abort, 4.1
+//! UpdateJob, §6 Scheduling). Configurations are given as the keywords of
+//! `Registry.create_job` (`retry={"FAILED": 2}`, `abort=[("FAILED", 5000, 1)]`, ...).
+
+use iot_jobs_core::Timestamp;
+use iot_jobs_core::rules::{self, Executed, JobConfigUpdate, RetriesUsed};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyType};
+
+use crate::config::{
+    ConfigArgs, abort_config, config_dict, retry_config, retry_pairs, rollout_rate, timeout_minutes,
+};
+use crate::convert::{TYPES, call_class, execution_status_arg, invalid_request, job_status_arg};
+
+/// The failure type an execution status counts as for retries: `"FAILED"`, `"TIMED_OUT"`, or
+/// `None` (SPEC T12: REJECTED is never retried; the other statuses are not failures).
+#[pyfunction]
+pub fn retry_failure(status: &Bound<'_, PyAny>) -> PyResult<Option<&'static str>> {
+    Ok(rules::retry_failure(execution_status_arg(status)?).map(|f| f.as_str()))
+}
+
+/// Does a job in `job` still get new executions from retries? Only IN_PROGRESS and SCHEDULED
+/// ones (SPEC T12).
+#[pyfunction]
+pub fn job_retries(job: &Bound<'_, PyAny>) -> PyResult<bool> {
+    Ok(rules::job_retries(job_status_arg(job)?))
+}
+
+/// Is an execution that just reached `status` retried? (SPEC T12, §6 Retries.) `retry`:
+/// the job's `{"FAILED" | "TIMED_OUT" | "ALL": numberOfRetries}`; `used`: the retries the
+/// (job, thing) used so far, `RetriesUsed(failed, timed_out)`. A `Retry(failure, criterion,
+/// used)` (store `used`), or `None`.
+#[pyfunction]
+#[pyo3(signature = (job, status, retry = None, used = (0, 0)))]
+pub fn retry<'py>(
+    py: Python<'py>,
+    job: &Bound<'_, PyAny>,
+    status: &Bound<'_, PyAny>,
+    retry: Option<&Bound<'_, PyDict>>,
+    used: (u8, u8),
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    static RETRY: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    static USED: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    let config = retry.map(|d| retry_config(py, &retry_pairs(d)?)).transpose()?;
+    let used = RetriesUsed { failed: used.0, timed_out: used.1 };
+    let got = rules::retry(job_status_arg(job)?, execution_status_arg(status)?, config.as_ref(), used);
+    got.map(|r| {
+        let used = call_class(py, &USED, TYPES, "RetriesUsed", (r.used.failed, r.used.timed_out))?;
+        call_class(py, &RETRY, TYPES, "Retry", (r.failure.as_str(), r.criterion.as_str(), used))
+    })
+    .transpose()
+}
+
+/// Is a job in `job` checked against its abort criteria? Only an IN_PROGRESS one (SPEC §6
+/// Abort).
+#[pyfunction]
+pub fn job_aborts(job: &Bound<'_, PyAny>) -> PyResult<bool> {
+    Ok(rules::job_aborts(job_status_arg(job)?))
+}
+
+/// The abort criterion met now, if any (SPEC §6 Abort, T8): `abort` is the job's
+/// `[(failure type, threshold in hundredths of a percent, minimum executed)]`; the keywords
+/// count its ended executions. The first criterion met, in configuration order, as an
+/// `AbortCriterion(failure, threshold_centipercent, min_executed)`; the job is then canceled
+/// as by CancelJob without force.
+#[pyfunction]
+#[pyo3(signature = (job, abort = None, *, succeeded = 0, failed = 0, rejected = 0, timed_out = 0))]
+pub fn abort_due<'py>(
+    py: Python<'py>,
+    job: &Bound<'_, PyAny>,
+    abort: Option<Vec<(PyBackedStr, u16, u32)>>,
+    succeeded: u32,
+    failed: u32,
+    rejected: u32,
+    timed_out: u32,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    static CLS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    let config = abort.as_deref().map(|a| abort_config(py, a)).transpose()?;
+    let executed = Executed { succeeded, failed, rejected, timed_out };
+    rules::abort_due(job_status_arg(job)?, config.as_ref(), executed)
+        .map(|c| {
+            call_class(
+                py,
+                &CLS,
+                TYPES,
+                "AbortCriterion",
+                (c.failure.as_str(), c.threshold_centipercent, c.min_executed),
+            )
+        })
+        .transpose()
+}
+
+/// The members UpdateJob can give (SPEC 4.1 UpdateJob: no `schedulingConfig`).
+const UPDATABLE: [&str; 4] = ["in_progress_timeout_minutes", "retry", "abort", "maximum_per_minute"];
+
+/// The job's configuration after UpdateJob (SPEC 4.1 UpdateJob, AMBIG-15). `job`: the job's
+/// configuration as a dict of `create_job`'s keywords (`in_progress_timeout_minutes`, `retry`,
+/// `abort`, `start_time`, `end_time`, `end_behavior`, `maximum_per_minute`; missing keys are
+/// absent members). `update`: the members the request gives, of `in_progress_timeout_minutes`,
+/// `retry`, `abort`, `maximum_per_minute` (a key with `None` removes the member; a missing key
+/// keeps the job's). The answer has every key, `None` where the member is absent; the schedule
+/// is always the job's. Both are validated as CreateJob's (`InvalidFieldError`).
+#[pyfunction]
+pub fn update_job_config<'py>(
+    py: Python<'py>,
+    job: &Bound<'_, PyDict>,
+    update: &Bound<'_, PyDict>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let old = ConfigArgs::from_dict(job)?.build(py)?;
+    for k in update.keys() {
+        let k: PyBackedStr = k.extract()?;
+        if !UPDATABLE.contains(&&*k) {
+            return Err(PyValueError::new_err(format!(
+                "UpdateJob cannot give {:?} (it gives {})",
+                &*k,
+                UPDATABLE.join(", ")
+            )));
+        }
+    }
+    let args = ConfigArgs::from_dict(update)?;
+    let given = |k: &str| update.contains(k);
+    let u = JobConfigUpdate {
+        in_progress_timeout_minutes: given("in_progress_timeout_minutes")?
+            .then(|| timeout_minutes(py, args.in_progress_timeout_minutes))
+            .transpose()?,
+        retry: given("retry")?
+            .then(|| args.retry.as_deref().map(|r| retry_config(py, r)).transpose())
+            .transpose()?,
+        abort: given("abort")?
+            .then(|| args.abort.as_deref().map(|a| abort_config(py, a)).transpose())
+            .transpose()?,
+        maximum_per_minute: given("maximum_per_minute")?
+            .then(|| rollout_rate(py, args.maximum_per_minute))
+            .transpose()?,
+    };
+    config_dict(py, &rules::update_job_config(&old, &u))
+}
+
+/// Checks a CreateJob `schedulingConfig` against the request time `now` (SPEC §6 Scheduling):
+/// `start_time` from 30 minutes to 1 year ahead; `end_time` at least 30 minutes after
+/// `start_time` (or after now, without one) and at most 2 years ahead, bounds inclusive.
+/// `None`, or `InvalidRequestException` for the first bound passed, `start_time` first.
+#[pyfunction]
+#[pyo3(signature = (now, start_time = None, end_time = None))]
+pub fn schedule_bounds(
+    py: Python<'_>,
+    now: u64,
+    start_time: Option<u64>,
+    end_time: Option<u64>,
+) -> PyResult<()> {
+    rules::schedule_bounds(start_time.map(Timestamp), end_time.map(Timestamp), Timestamp(now))
+        .map_err(|e| invalid_request(py, e.to_string()))
+}
