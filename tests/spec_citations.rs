@@ -33,6 +33,7 @@ const OTHER_FILES: &[&str] = &[
     "bindings/python/python/iot_jobs_core/records.py",
     "bindings/python/python/iot_jobs_core/topics.py",
     "bindings/python/tests/test_config.py",
+    "bindings/python/tests/test_conformance_time.py",
     "bindings/python/tests/test_messages.py",
     "bindings/python/tests/test_registry.py",
     "examples/python/mini_backend.py",
