@@ -1,0 +1,300 @@
+//! HTTP: the listener's accept loop (a connection cap, a header timeout, a graceful stop) and
+//! the one service both planes and the admin API go through (route, read the body within its
+//! limits, run the operation, answer once the change is durable).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State as Ext};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::journal::{Entry, Outcome};
+use crate::routing::{self, Op, Route};
+use crate::wire::ApiError;
+use crate::{App, Config, stopped};
+
+/// Connection handling of a listener (from [`Config`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnLimits {
+    max: usize,
+    header_timeout: Duration,
+    shutdown_timeout: Duration,
+}
+
+impl From<&Config> for ConnLimits {
+    fn from(c: &Config) -> Self {
+        ConnLimits {
+            max: c.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+            header_timeout: c.header_timeout,
+            shutdown_timeout: c.shutdown_timeout,
+        }
+    }
+}
+
+/// Accepts connections while fewer than `limits.max` are open (the others wait in the listen
+/// backlog, holding no file descriptor of the emulator) and serves each with HTTP/1.1 and a
+/// header read timeout. On stop: stops accepting, lets every connection finish the request in
+/// flight, and closes what is still open after `limits.shutdown_timeout`.
+pub(crate) fn spawn_listener(
+    listener: TcpListener,
+    app: Arc<App>,
+    data_only: bool,
+    mut stop: watch::Receiver<bool>,
+    limits: ConnLimits,
+) -> JoinHandle<()> {
+    let router = Router::new().fallback(serve).with_state((app, data_only));
+    let slots = Arc::new(Semaphore::new(limits.max));
+    tokio::spawn(async move {
+        let graceful = GracefulShutdown::new();
+        let mut conns = JoinSet::new();
+        loop {
+            while conns.try_join_next().is_some() {}
+            let slot = tokio::select! {
+                s = Arc::clone(&slots).acquire_owned() => match s { Ok(s) => s, Err(_) => break },
+                () = stopped(&mut stop) => break,
+            };
+            let stream = tokio::select! {
+                r = listener.accept() => match r {
+                    Ok((stream, _)) => {
+                        // Small JSON answers: no Nagle delay on keep-alive connections.
+                        let _ = stream.set_nodelay(true);
+                        stream
+                    }
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait a little, keep serving.
+                        tracing::warn!("cannot accept a connection: {e}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                },
+                () = stopped(&mut stop) => break,
+            };
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+            let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(router.clone()));
+            let conn = graceful.watch(conn);
+            conns.spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!("connection: {e}");
+                }
+                drop(slot);
+            });
+        }
+        drop(listener);
+        if tokio::time::timeout(limits.shutdown_timeout, graceful.shutdown()).await.is_err() {
+            tracing::warn!(
+                open = conns.len(),
+                "connections still open {} ms after the shutdown began: closing them",
+                limits.shutdown_timeout.as_millis()
+            );
+        }
+        conns.shutdown().await;
+    })
+}
+
+fn respond(status: u16, body: Vec<u8>, error: Option<&'static str>, request_id: u64) -> Response {
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Ok(v) = HeaderValue::from_str(&format!("{request_id:016x}")) {
+        h.insert("x-amzn-RequestId", v);
+    }
+    if let Some(name) = error {
+        h.insert("x-amzn-ErrorType", HeaderValue::from_static(name));
+    }
+    r
+}
+
+fn error(e: &ApiError, request_id: u64) -> Response {
+    respond(e.status, e.body(), Some(e.name), request_id)
+}
+
+/// Reads a request body of at most `limit` bytes within `timeout`. A declared
+/// `Content-Length` over the limit is refused before anything is read (so a client that sent
+/// `Expect: 100-continue` gets 413, not `100 Continue`); a body that grows over the limit is
+/// 413; a body that cannot be read (malformed chunked encoding, a connection closed early) is
+/// 400; a body not in within `timeout` is 408. With a 413, the body not read is handed back, to
+/// be drained while the answer goes out (see [`drain`]).
+async fn read_body(
+    headers: &axum::http::HeaderMap,
+    mut body: Body,
+    limit: usize,
+    timeout: Duration,
+) -> Result<axum::body::Bytes, (ApiError, Option<Body>)> {
+    let too_large = || {
+        let m = format!("the request body is larger than {limit} bytes (--max-body-bytes)");
+        ApiError::new(413, "RequestEntityTooLargeException", m, iot_jobs_core::ErrorCode::InvalidRequest)
+    };
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX)) {
+        return Err((too_large(), Some(body)));
+    }
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut bytes = Vec::new();
+    loop {
+        match tokio::time::timeout_at(deadline, http_body_util::BodyExt::frame(&mut body)).await {
+            Ok(None) => return Ok(bytes.into()),
+            Ok(Some(Ok(frame))) => {
+                let Some(data) = frame.data_ref() else { continue };
+                if bytes.len().saturating_add(data.len()) > limit {
+                    return Err((too_large(), Some(body)));
+                }
+                bytes.extend_from_slice(data);
+            }
+            Ok(Some(Err(e))) => {
+                return Err((ApiError::invalid(format!("the request body cannot be read: {e}")), None));
+            }
+            Err(_) => {
+                let m = format!("the request body was not received within {} ms", timeout.as_millis());
+                return Err((
+                    ApiError::new(
+                        408,
+                        "RequestTimeoutException",
+                        m,
+                        iot_jobs_core::ErrorCode::InvalidRequest,
+                    ),
+                    None,
+                ));
+            }
+        }
+    }
+}
+
+/// Reads and drops what a client still sends of a refused body (at most `cap` bytes, for at
+/// most `timeout`) while its 413 goes out: closing a connection with unread data resets it, and
+/// a client that writes its whole body before reading (most do) would lose the answer. Not for
+/// `Expect: 100-continue`, whose client sends nothing more (reading would send `100 Continue`).
+fn drain(mut body: Body, timeout: Duration, cap: usize) {
+    tokio::spawn(async move {
+        let mut seen = 0usize;
+        let _ = tokio::time::timeout(timeout, async {
+            while let Some(Ok(frame)) = http_body_util::BodyExt::frame(&mut body).await {
+                seen = seen.saturating_add(frame.data_ref().map_or(0, axum::body::Bytes::len));
+                if seen > cap {
+                    break;
+                }
+            }
+        })
+        .await;
+    });
+}
+
+/// DescribeEndpoint: this emulator's own addresses as `HOST:PORT` (the MQTT broker for
+/// `iot:Data-ATS` and `iot:Data`, the default; the HTTP endpoint for `iot:Jobs` and
+/// `iot:CredentialProvider`).
+fn describe_endpoint(app: &App, query: &[(String, String)]) -> Result<Vec<u8>, ApiError> {
+    let kind = query.iter().find(|(k, _)| k == "endpointType").map_or("iot:Data", |(_, v)| v.as_str());
+    let Some((http, mqtt)) = app.endpoints.get() else {
+        return Err(ApiError::unavailable("the emulator is starting"));
+    };
+    let address = match kind {
+        "iot:Data-ATS" | "iot:Data" => {
+            mqtt.clone().ok_or_else(|| ApiError::invalid("the MQTT broker is off (--mqtt-addr off)"))?
+        }
+        "iot:Jobs" | "iot:CredentialProvider" => http.to_string(),
+        other => {
+            return Err(ApiError::invalid(format!(
+                "endpointType must be iot:Data, iot:Data-ATS, iot:CredentialProvider or iot:Jobs, not {other:?}"
+            )));
+        }
+    };
+    Ok(serde_json::json!({ "endpointAddress": address }).to_string().into_bytes())
+}
+
+/// Every request: route, read the body, run the operation under the lock, save, render.
+async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Response {
+    let id = app.request_ids.fetch_add(1, Ordering::Relaxed);
+    let (parts, body) = req.into_parts();
+    let query: Vec<(String, String)> = parts
+        .uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let method = parts.method.as_str();
+    let path = parts.uri.path();
+    let auth = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let service = routing::signed_service(auth, &query);
+    let Some(segs) = routing::segments(path) else {
+        return error(&ApiError::invalid("the path is not valid UTF-8 after percent-decoding"), id);
+    };
+    let op = match routing::route(method, &segs, &query, service.as_deref(), data_only) {
+        Route::Op(op) => op,
+        Route::MethodNotAllowed => {
+            let m = format!("{method} is not allowed on {path}");
+            return error(&ApiError::unknown_operation(405, m), id);
+        }
+        Route::NotFound => {
+            let plane = if data_only { "iot-jobs-data" } else { "iot or iot-jobs-data" };
+            let m = format!("no {plane} operation matches {method} {path}");
+            return error(&ApiError::unknown_operation(404, m), id);
+        }
+        Route::UnknownService(s) => {
+            let m = format!("this endpoint serves the iot and iot-jobs-data services, not {s:?}");
+            return error(&ApiError::unknown_operation(404, m), id);
+        }
+    };
+    if op == Op::DescribeEndpoint {
+        return match describe_endpoint(&app, &query) {
+            Ok(body) => respond(200, body, None, id),
+            Err(e) => error(&e, id),
+        };
+    }
+    let body = match read_body(&parts.headers, body, app.body_limit, app.body_timeout).await {
+        Ok(b) => b,
+        Err((e, rest)) => {
+            let expects = parts.headers.get(header::EXPECT).is_some();
+            if let (Some(rest), false) = (rest, expects) {
+                drain(rest, app.body_timeout, app.body_limit.saturating_mul(8));
+            }
+            let mut r = error(&e, id);
+            // The rest of the body is not read: the connection cannot carry another request.
+            r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return r;
+        }
+    };
+    if method != "GET"
+        && let Some(m) = app.refused()
+    {
+        return error(&ApiError::unavailable(m), id);
+    }
+    let entry = Entry::Http { op, query };
+    let (result, pending, events) = {
+        let mut st = app.lock();
+        let (outcome, seq) = app.run(&mut st, &entry, &body);
+        let result = match outcome {
+            Outcome::Http(r) => r,
+            _ => Err(ApiError::unavailable("not an HTTP operation")),
+        };
+        (result, seq, st.take_messages())
+    };
+    let Entry::Http { op, .. } = &entry else {
+        return error(&ApiError::unavailable("not an HTTP operation"), id);
+    };
+    let saved = app.durable(pending).await;
+    // A failed save rolled the change back: its events never happened.
+    if saved.is_ok() {
+        app.publish(events);
+    }
+    let response = match (result, saved) {
+        (Ok(reply), Ok(())) => respond(200, reply.body, None, id),
+        (Err(e), _) => error(&e, id),
+        (Ok(_), Err(m)) => {
+            tracing::error!("{m}");
+            error(&ApiError::unavailable(m), id)
+        }
+    };
+    tracing::debug!(op = op.name(), status = response.status().as_u16(), "{method} {path}");
+    response
+}
