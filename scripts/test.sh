@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite. Installs what it needs (rustup target and components), then runs every
 # check CI runs. Usage: bash scripts/test.sh   (from the repository root). Measured on 2 cores
-# with the tools present: 1,777 s (about 30 min). A fresh machine first builds cargo-fuzz,
-# cargo-llvm-cov, cargo-mutants and cargo-deny and fetches the nightly and MSRV toolchains (about
-# 8 min more); when the last commit changes src/, it also builds cargo-semver-checks (about 6 min).
-# The Python step (scripts/python.sh, measured after that figure) adds about 4-6 min on a clean
-# target/release, nearly all of it the emulator's release build for its wheel.
+# with the tools present, on a fresh clone: 1,595 s (about 27 min; the Python step, 141 s of it,
+# is mostly the emulator's release build for its wheel). A fresh machine first builds cargo-fuzz,
+# cargo-llvm-cov, cargo-mutants and cargo-deny, fetches the nightly and MSRV toolchains and
+# installs mosquitto and the Python tools (about 10 min more); when the last commit changes src/,
+# it also builds cargo-semver-checks (about 6 min).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never CARGO_INCREMENTAL=0 RUST_BACKTRACE=1
