@@ -516,28 +516,6 @@ impl ExecutionSummary {
     }
 }
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SummaryForJob {
-    pub thing_arn: String,
-    pub job_execution_summary: ExecutionSummary,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SummaryForThing {
-    pub job_id: String,
-    pub job_execution_summary: ExecutionSummary,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListExecutionsOut<T> {
-    pub execution_summaries: Vec<T>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CancelExecutionIn {

@@ -3,9 +3,8 @@
 //!
 //! Every string in them is a name the core validated (`[a-zA-Z0-9:_-]`), a status or an ARN
 //! prefix escaped once per response, so no summary is escaped, formatted through `fmt` or
-//! allocated on its own. The shape is [`ListExecutionsOut`](super::ListExecutionsOut) of
-//! [`SummaryForJob`](super::SummaryForJob) / [`SummaryForThing`](super::SummaryForThing); a test
-//! compares the two byte for byte.
+//! allocated on its own. A test compares the bodies byte for byte with serde_json's rendering of
+//! the model's shapes (`ListJobExecutionsForJobResponse` / `...ForThingResponse`).
 
 use super::ExecutionSummary;
 
@@ -90,8 +89,33 @@ impl Summaries {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Arns, ExecutionSummary, ListExecutionsOut, SummaryForJob, SummaryForThing};
+    use serde::Serialize;
+
+    use super::super::{Arns, ExecutionSummary};
     use super::*;
+
+    // The model's shapes, rendered by serde_json: the oracle the hand-written lists must match.
+    #[derive(Debug, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct SummaryForJob {
+        thing_arn: String,
+        job_execution_summary: ExecutionSummary,
+    }
+
+    #[derive(Debug, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct SummaryForThing {
+        job_id: String,
+        job_execution_summary: ExecutionSummary,
+    }
+
+    #[derive(Debug, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ListExecutionsOut<T> {
+        execution_summaries: Vec<T>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        next_token: Option<String>,
+    }
 
     fn summaries() -> Vec<ExecutionSummary> {
         let s = |status, started_at, n| ExecutionSummary {
