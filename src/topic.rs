@@ -1,7 +1,8 @@
 //! MQTT topics of the Jobs device API, its notifications and its events (SPEC §7, R8).
 //!
 //! A [`Topic`] is one topic as a value. [`Topic::parse`] reads a topic into a borrowed view whose
-//! thing name, job id and namespace have been validated with the rules of [`crate::id`] (SPEC R17);
+//! thing name, job id and namespace have been validated with the rules of [`crate::id`] (SPEC R17)
+//! ([`Topic::parse_device`] reads only the plain device topics, and is smaller);
 //! [`Topic::write_to`] (a caller's buffer) and [`Topic::to_heapless`] write it back. The two are exact
 //! inverses: every topic that parses is rebuilt byte for byte, and every topic built parses to the
 //! value it was built from.
@@ -483,7 +484,7 @@ impl<'a> Topic<'a> {
     /// A [`TopicError`] that says what is wrong and where; never [`TopicError::BufferTooSmall`].
     pub fn parse(topic: &'a str) -> Result<Self, TopicError> {
         if let Some(rest) = topic.strip_prefix(THINGS) {
-            Self::parse_thing_topic(topic, rest)
+            Self::parse_thing_topic::<true>(topic, rest)
         } else if let Some(rest) = topic.strip_prefix(JOB_EVENTS) {
             // SPEC 7.4: `$aws/events/job/J/EVENT`.
             let (job, event) = parse_event(topic, rest, JobEvent::from_segment)?;
@@ -497,8 +498,24 @@ impl<'a> Topic<'a> {
         }
     }
 
-    /// `rest` follows `$aws/things/` in `topic`.
-    fn parse_thing_topic(topic: &'a str, rest: &'a str) -> Result<Self, TopicError> {
+    /// Reads `topic` like [`parse`](Self::parse), but only the plain device API and its
+    /// notifications (SPEC 7.1, 7.2): the topics a device outside any namespace sends and receives,
+    /// the set the AWS C library's `Jobs_MatchTopic` matches. The namespace forms (SPEC 7.3) give
+    /// [`TopicError::UnknownSuffix`] and the event topics (SPEC 7.4) [`TopicError::NotJobsTopic`];
+    /// every other topic gives what [`parse`](Self::parse) gives.
+    ///
+    /// A device that never uses namespaces or events links only this, which is smaller.
+    ///
+    /// # Errors
+    ///
+    /// A [`TopicError`] that says what is wrong and where; never [`TopicError::BufferTooSmall`].
+    pub fn parse_device(topic: &'a str) -> Result<Self, TopicError> {
+        let rest = topic.strip_prefix(THINGS).ok_or(TopicError::NotJobsTopic)?;
+        Self::parse_thing_topic::<false>(topic, rest)
+    }
+
+    /// `rest` follows `$aws/things/` in `topic`; the namespace forms are read when `NAMESPACES`.
+    fn parse_thing_topic<const NAMESPACES: bool>(topic: &'a str, rest: &'a str) -> Result<Self, TopicError> {
         // SPEC §7: `$aws/things/T/jobs/…`; other topics of a thing (its shadow, …) are not ours.
         let Some((thing, rest)) = rest.split_once(is_slash) else { return Err(TopicError::NotJobsTopic) };
         let Some(rest) = rest.strip_prefix("jobs/") else { return Err(TopicError::NotJobsTopic) };
@@ -516,7 +533,7 @@ impl<'a> Topic<'a> {
             ([Some("notify"), None, None, None], None) => Self::Notify { thing, namespace: None },
             ([Some("notify-next"), None, None, None], None) => Self::NotifyNext { thing, namespace: None },
             // SPEC 7.3, R8: the notifications in a namespace, as AWS's Greengrass clients spell them.
-            ([Some(segment), None, None, None], None) => {
+            ([Some(segment), None, None, None], None) if NAMESPACES => {
                 if let Some(ns) = segment.strip_prefix("notify-namespace-") {
                     Self::Notify { thing, namespace: Some(namespace_id(topic, ns)?) }
                 } else if let Some(ns) = segment.strip_prefix("notify-next-namespace-") {
@@ -533,24 +550,26 @@ impl<'a> Topic<'a> {
                 Self::Update { thing, job: job_id(topic, job)?, namespace: None, reply }
             }
             // SPEC 7.3, R8: describe and update in a namespace (Greengrass); J may be `$next` in describe.
-            ([Some(job), Some(ns), Some("get"), None], reply) => {
+            ([Some(job), Some(ns), Some("get"), None], reply) if NAMESPACES => {
                 let ns = ns.strip_prefix("namespace-").ok_or(unknown)?;
                 let job = job_selector(topic, job)?;
                 Self::Describe { thing, job, namespace: Some(namespace_id(topic, ns)?), reply }
             }
-            ([Some(job), Some(ns), Some("update"), None], reply) => {
+            ([Some(job), Some(ns), Some("update"), None], reply) if NAMESPACES => {
                 let ns = ns.strip_prefix("namespace-").ok_or(unknown)?;
                 let job = job_id(topic, job)?;
                 Self::Update { thing, job, namespace: Some(namespace_id(topic, ns)?), reply }
             }
             // SPEC 7.3, R8: the API reference's form, trailing slash included.
-            ([Some(job), Some(ns), Some(""), None], None) => {
+            ([Some(job), Some(ns), Some(""), None], None) if NAMESPACES => {
                 let ns = ns.strip_prefix("notify-namespace-").ok_or(unknown)?;
                 let job = job_id(topic, job)?;
                 Self::DocumentedNotify { thing, job, namespace: namespace_id(topic, ns)? }
             }
             // SPEC 7.3, AMBIG-8: no source shows a namespace form of GetPending or StartNext.
-            ([Some("get" | "start-next"), Some(ns), None, None], _) if ns.starts_with("namespace-") => {
+            ([Some("get" | "start-next"), Some(ns), None, None], _)
+                if NAMESPACES && ns.starts_with("namespace-") =>
+            {
                 return Err(TopicError::UnsupportedNamespaceForm { at: offset(topic, ns) });
             }
             _ => return Err(unknown),
@@ -653,46 +672,51 @@ impl<'a> Topic<'a> {
     /// The topic as consecutive pieces, unused ones empty: the single description of the layout,
     /// read by every writer and by the length and broker checks.
     fn pieces(&self) -> [&'a str; 8] {
-        let namespace =
-            |ns: Option<NamespaceIdRef<'a>>| ns.map_or(("", ""), |ns| ("/namespace-", ns.as_str()));
+        // Each arm sets only the pieces it uses: the rest stay empty.
+        let mut pieces = [""; 8];
+        let [prefix, name, a, b, c, d, e, f] = &mut pieces;
+        *prefix = THINGS;
         match *self {
             // SPEC 7.1.
-            Self::GetPending { thing, reply } => {
-                [THINGS, thing.0, "/jobs/get", suffix(reply), "", "", "", ""]
-            }
+            Self::GetPending { thing, reply } => (*name, *a, *b) = (thing.0, "/jobs/get", suffix(reply)),
             Self::StartNext { thing, reply } => {
-                [THINGS, thing.0, "/jobs/start-next", suffix(reply), "", "", "", ""]
+                (*name, *a, *b) = (thing.0, "/jobs/start-next", suffix(reply))
             }
             // SPEC 7.1, 7.3, R8.
-            Self::Describe { thing, job, namespace: ns, reply } => {
-                let (key, ns) = namespace(ns);
-                [THINGS, thing.0, "/jobs/", job.as_str(), key, ns, "/get", suffix(reply)]
+            Self::Describe { thing, job, namespace, reply } => {
+                (*name, *a, *b, *e, *f) = (thing.0, "/jobs/", job.as_str(), "/get", suffix(reply));
+                if let Some(ns) = namespace {
+                    (*c, *d) = ("/namespace-", ns.0);
+                }
             }
-            Self::Update { thing, job, namespace: ns, reply } => {
-                let (key, ns) = namespace(ns);
-                [THINGS, thing.0, "/jobs/", job.0, key, ns, "/update", suffix(reply)]
+            Self::Update { thing, job, namespace, reply } => {
+                (*name, *a, *b, *e, *f) = (thing.0, "/jobs/", job.0, "/update", suffix(reply));
+                if let Some(ns) = namespace {
+                    (*c, *d) = ("/namespace-", ns.0);
+                }
             }
             // SPEC 7.2.
-            Self::Notify { thing, namespace: None } => [THINGS, thing.0, "/jobs/notify", "", "", "", "", ""],
-            Self::NotifyNext { thing, namespace: None } => {
-                [THINGS, thing.0, "/jobs/notify-next", "", "", "", "", ""]
-            }
+            Self::Notify { thing, namespace: None } => (*name, *a) = (thing.0, "/jobs/notify"),
+            Self::NotifyNext { thing, namespace: None } => (*name, *a) = (thing.0, "/jobs/notify-next"),
             // SPEC 7.3, R8.
             Self::Notify { thing, namespace: Some(ns) } => {
-                [THINGS, thing.0, "/jobs/notify-namespace-", ns.0, "", "", "", ""]
+                (*name, *a, *b) = (thing.0, "/jobs/notify-namespace-", ns.0);
             }
             Self::NotifyNext { thing, namespace: Some(ns) } => {
-                [THINGS, thing.0, "/jobs/notify-next-namespace-", ns.0, "", "", "", ""]
+                (*name, *a, *b) = (thing.0, "/jobs/notify-next-namespace-", ns.0);
             }
             Self::DocumentedNotify { thing, job, namespace: ns } => {
-                [THINGS, thing.0, "/jobs/", job.0, "/notify-namespace-", ns.0, "/", ""]
+                (*name, *a, *b, *c, *d, *e) = (thing.0, "/jobs/", job.0, "/notify-namespace-", ns.0, "/");
             }
             // SPEC 7.4.
-            Self::JobEvent { job, event } => [JOB_EVENTS, job.0, "/", event.as_str(), "", "", "", ""],
+            Self::JobEvent { job, event } => {
+                (*prefix, *name, *a, *b) = (JOB_EVENTS, job.0, "/", event.as_str())
+            }
             Self::ExecutionEvent { job, event } => {
-                [EXECUTION_EVENTS, job.0, "/", event.as_str(), "", "", "", ""]
+                (*prefix, *name, *a, *b) = (EXECUTION_EVENTS, job.0, "/", event.as_str());
             }
         }
+        pieces
     }
 }
 

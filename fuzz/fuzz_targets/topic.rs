@@ -17,6 +17,17 @@ fn check_built(t: &Topic<'_>) {
     assert_eq!(t.to_string(), s);
     assert_eq!(t.to_heapless::<MAX_TOPIC_LEN>().expect("fits").as_str(), s);
     assert_eq!(Topic::parse(s).as_ref(), Ok(t), "parse(build(t)) for {s:?}");
+    // The device parser reads exactly the plain device topics (SPEC 7.1, 7.2).
+    let plain = matches!(
+        t,
+        Topic::GetPending { .. }
+            | Topic::StartNext { .. }
+            | Topic::Describe { namespace: None, .. }
+            | Topic::Update { namespace: None, .. }
+            | Topic::Notify { namespace: None, .. }
+            | Topic::NotifyNext { namespace: None, .. }
+    );
+    assert_eq!(Topic::parse_device(s).ok().as_ref(), plain.then_some(t), "parse_device({s:?})");
     // A buffer one byte short is refused, never truncated.
     let mut short = vec![0u8; s.len() - 1];
     assert!(t.write_to(&mut short).is_err());
@@ -61,6 +72,9 @@ fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else { return };
     if mode & 1 == 0 {
         let Ok(s) = std::str::from_utf8(rest) else { return };
+        if Topic::parse(s).is_err() {
+            assert!(Topic::parse_device(s).is_err(), "parse_device accepts {s:?}, which parse refuses");
+        }
         if let Ok(t) = Topic::parse(s) {
             let mut buf = [0u8; MAX_TOPIC_LEN];
             assert_eq!(t.write_to(&mut buf), Ok(s), "build(parse(s))");

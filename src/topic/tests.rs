@@ -158,6 +158,38 @@ fn every_kind<'a>(t: &'a str, j: &'a str, n: &'a str) -> Vec<Topic<'a>> {
 }
 
 #[test]
+fn the_device_parser_reads_the_plain_topics_and_refuses_the_rest() {
+    let all = every_kind("pump-7", "firmware-2", "greengrass");
+    let plain_count = all.iter().filter(|t| plain(t)).count();
+    assert_eq!((all.len(), plain_count), (41, 17));
+    for topic in all {
+        let s = topic.to_string();
+        let event = matches!(topic, Topic::JobEvent { .. } | Topic::ExecutionEvent { .. });
+        let expected = if event {
+            Err(TopicError::NotJobsTopic)
+        } else if plain(&topic) {
+            Ok(topic)
+        } else {
+            // The part after `…/jobs/` starts at byte 24.
+            Err(TopicError::UnknownSuffix { at: 24 })
+        };
+        assert_eq!(Topic::parse_device(&s), expected, "{s}");
+    }
+    // `parse` names the unsupported namespace form; to the device parser it is a suffix it does
+    // not read.
+    let get_in_ns = "$aws/things/pump-7/jobs/get/namespace-greengrass";
+    assert_eq!(Topic::parse(get_in_ns), Err(TopicError::UnsupportedNamespaceForm { at: 28 }));
+    assert_eq!(Topic::parse_device(get_in_ns), Err(TopicError::UnknownSuffix { at: 24 }));
+    // Outside the namespace and event forms, the errors are `parse`'s.
+    for bad in
+        ["$aws/things/pump-7/jobs/$next/update", "$aws/things/pump 7/jobs/get", "$aws/things/pump-7/shadow"]
+    {
+        assert_eq!(Topic::parse_device(bad), Topic::parse(bad), "{bad}");
+        assert!(Topic::parse(bad).is_err());
+    }
+}
+
+#[test]
 fn names_at_their_maximum_length() {
     let (t, j, n) = ("T".repeat(128), "J".repeat(64), "N".repeat(64));
     check_both_ways(
@@ -509,8 +541,42 @@ fn jobs_like() -> impl Strategy<Value = String> {
     })
 }
 
-/// Parsing never panics; whatever parses is rebuilt byte for byte, by every writer.
+/// The plain device topics (SPEC 7.1, 7.2), the set `parse_device` reads: written from the
+/// variants, not from the parser.
+fn plain(topic: &Topic<'_>) -> bool {
+    match topic {
+        Topic::GetPending { .. } | Topic::StartNext { .. } => true,
+        Topic::Describe { namespace, .. }
+        | Topic::Update { namespace, .. }
+        | Topic::Notify { namespace, .. }
+        | Topic::NotifyNext { namespace, .. } => namespace.is_none(),
+        Topic::DocumentedNotify { .. } | Topic::JobEvent { .. } | Topic::ExecutionEvent { .. } => false,
+    }
+}
+
+/// `parse_device` answers as `parse` on the plain device topics, and refuses the rest: the event
+/// topics as not Jobs topics, the namespace forms (valid or not) as an unknown suffix.
+fn device_agrees(s: &str) -> Result<(), TestCaseError> {
+    let device = Topic::parse_device(s);
+    let event = s.starts_with(JOB_EVENTS) || s.starts_with(EXECUTION_EVENTS);
+    match Topic::parse(s) {
+        Ok(topic) if plain(&topic) => prop_assert_eq!(device, Ok(topic)),
+        _ if event => prop_assert_eq!(device, Err(TopicError::NotJobsTopic)),
+        Ok(_) | Err(TopicError::UnsupportedNamespaceForm { .. }) => {
+            prop_assert!(matches!(device, Err(TopicError::UnknownSuffix { .. })), "{s:?}: {device:?}");
+        }
+        Err(e) => prop_assert!(
+            device == Err(e) || matches!(device, Err(TopicError::UnknownSuffix { .. })),
+            "{s:?}: {device:?}, parse: {e:?}"
+        ),
+    }
+    Ok(())
+}
+
+/// Parsing never panics; whatever parses is rebuilt byte for byte, by every writer; the device
+/// parser agrees.
 fn parse_is_exact(s: &str) -> Result<(), TestCaseError> {
+    device_agrees(s)?;
     if let Ok(topic) = Topic::parse(s) {
         prop_assert_eq!(topic.to_string(), s);
         let mut buf = [0; MAX_TOPIC_LEN];

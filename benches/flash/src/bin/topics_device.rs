@@ -1,7 +1,8 @@
 //! (b0) The topic code a device needs, the scope of the AWS C Jobs library's `jobs.c` topic
 //! functions: build the request topics of GetPending, StartNext, Describe and Update (no
 //! namespace) and the notify-next subscription into a caller buffer, and parse an incoming
-//! topic (`Jobs_MatchTopic`).
+//! topic with `Topic::parse_device` (`Jobs_MatchTopic`: the plain device topics, no namespace or
+//! event forms).
 #![no_std]
 #![no_main]
 #![allow(clippy::empty_loop)] // `_start` never returns: a bare-metal idle loop
@@ -22,7 +23,7 @@ pub extern "C" fn _start() -> ! {
     let [len, cut, flags, rest @ ..] = input;
     let s = text(rest.get(..usize::from(len)).unwrap_or(&rest));
     // Parse an incoming topic and keep what a device dispatches on.
-    match Topic::parse(s) {
+    match Topic::parse_device(s) {
         Ok(Topic::NotifyNext { thing, .. }) => keep(thing.as_str().len()),
         Ok(Topic::Update { job, reply, .. }) => keep((job.as_str().len(), reply == Some(Reply::Accepted))),
         Ok(_) => keep(1),
