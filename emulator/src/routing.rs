@@ -43,6 +43,15 @@ pub enum Op {
     DeleteJobExecution { thing: String, job: String, number: String },
     // Control plane: the endpoints of this emulator.
     DescribeEndpoint,
+    // Control plane: the thing-group hierarchy, tags and event configurations.
+    ListThingGroups,
+    ListThingsInThingGroup { group: String },
+    ListThingGroupsForThing { thing: String },
+    TagResource,
+    UntagResource,
+    ListTagsForResource,
+    DescribeEventConfigurations,
+    UpdateEventConfigurations,
     // Data plane.
     GetPendingJobExecutions { thing: String },
     StartNextPendingJobExecution { thing: String },
@@ -84,6 +93,14 @@ impl Op {
             Op::CancelJobExecution { .. } => "CancelJobExecution",
             Op::DeleteJobExecution { .. } => "DeleteJobExecution",
             Op::DescribeEndpoint => "DescribeEndpoint",
+            Op::ListThingGroups => "ListThingGroups",
+            Op::ListThingsInThingGroup { .. } => "ListThingsInThingGroup",
+            Op::ListThingGroupsForThing { .. } => "ListThingGroupsForThing",
+            Op::TagResource => "TagResource",
+            Op::UntagResource => "UntagResource",
+            Op::ListTagsForResource => "ListTagsForResource",
+            Op::DescribeEventConfigurations => "DescribeEventConfigurations",
+            Op::UpdateEventConfigurations => "UpdateEventConfigurations",
             Op::GetPendingJobExecutions { .. } => "GetPendingJobExecutions",
             Op::StartNextPendingJobExecution { .. } => "StartNextPendingJobExecution",
             Op::UpdateJobExecution { .. } => "UpdateJobExecution",
@@ -208,6 +225,14 @@ fn control(method: &str, segs: &[String]) -> Route {
         }
         ["things", t, "jobs", j, "executionNumber", n] => {
             vec![("DELETE", Op::DeleteJobExecution { thing: s(t), job: s(j), number: s(n) })]
+        }
+        ["things", t, "thing-groups"] => vec![("GET", Op::ListThingGroupsForThing { thing: s(t) })],
+        ["thing-groups"] => vec![("GET", Op::ListThingGroups)],
+        ["thing-groups", g, "things"] => vec![("GET", Op::ListThingsInThingGroup { group: s(g) })],
+        ["tags"] => vec![("POST", Op::TagResource), ("GET", Op::ListTagsForResource)],
+        ["untag"] => vec![("POST", Op::UntagResource)],
+        ["event-configurations"] => {
+            vec![("GET", Op::DescribeEventConfigurations), ("PATCH", Op::UpdateEventConfigurations)]
         }
         ["thing-groups", "addThingToThingGroup"] => vec![("PUT", Op::AddThingToThingGroup)],
         ["thing-groups", "removeThingFromThingGroup"] => vec![("PUT", Op::RemoveThingFromThingGroup)],
