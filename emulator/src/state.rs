@@ -220,6 +220,9 @@ pub struct State {
     pub deletion_delay: u64,
     /// The sequence number of the last change (its journal record, with a state file).
     pub generation: u64,
+    /// The last journal record the snapshot this state was loaded from holds (0 for a new
+    /// state): the records after it, replayed at start, are in no snapshot yet.
+    pub snapshot_seq: u64,
     /// The time an operation runs at, while it runs (see [`State::pin`]).
     pinned: Option<u64>,
     /// With the MQTT broker on: the events reported since the last [`State::take_messages`]
@@ -244,6 +247,7 @@ impl State {
             caps,
             deletion_delay,
             generation: 0,
+            snapshot_seq: 0,
             pinned: None,
             outbox: None,
         }
