@@ -330,6 +330,31 @@ mod tests {
     }
 
     #[test]
+    fn hierarchy_tag_and_event_routes() {
+        let r = |m, p: &str| route(m, &segs(p), &[], Some("iot"), false);
+        assert_eq!(r("GET", "/thing-groups"), Route::Op(Op::ListThingGroups));
+        assert_eq!(
+            r("GET", "/thing-groups/g/things"),
+            Route::Op(Op::ListThingsInThingGroup { group: s("g") })
+        );
+        assert_eq!(
+            r("GET", "/things/t/thing-groups"),
+            Route::Op(Op::ListThingGroupsForThing { thing: s("t") })
+        );
+        assert_eq!(r("POST", "/tags"), Route::Op(Op::TagResource));
+        assert_eq!(r("GET", "/tags"), Route::Op(Op::ListTagsForResource));
+        assert_eq!(r("POST", "/untag"), Route::Op(Op::UntagResource));
+        assert_eq!(r("GET", "/event-configurations"), Route::Op(Op::DescribeEventConfigurations));
+        assert_eq!(r("PATCH", "/event-configurations"), Route::Op(Op::UpdateEventConfigurations));
+        assert_eq!(r("DELETE", "/tags"), Route::MethodNotAllowed);
+        // Unsigned, the group listing is the control plane's (the data plane has no such path).
+        assert_eq!(
+            route("GET", &segs("/things/t/thing-groups"), &[], None, false),
+            r("GET", "/things/t/thing-groups")
+        );
+    }
+
+    #[test]
     fn signed_and_data_only_routes() {
         let p = segs("/things/t/jobs");
         assert!(matches!(

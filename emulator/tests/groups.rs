@@ -276,17 +276,30 @@ async fn tags_on_jobs_and_groups() {
     // Resources: things are not taggable, other types are not ARNs of this emulator's resources,
     // job templates are not kept here; unknown or foreign resources are 404.
     ok(&e, "POST", "/things/t", Some(json!({}))).await;
-    for arn in [format!("{ARN}:thing/t"), format!("{ARN}:rule/r"), "nope".to_owned(), format!("{ARN}:jobtemplate/x")] {
+    for arn in
+        [format!("{ARN}:thing/t"), format!("{ARN}:rule/r"), "nope".to_owned(), format!("{ARN}:jobtemplate/x")]
+    {
         fails(&e, 400, "InvalidRequestException", "GET", &format!("/tags?resourceArn={arn}"), None).await;
     }
-    for arn in [format!("{ARN}:job/nope"), format!("{ARN}:thinggroup/nope"), "arn:aws:iot:eu-west-1:123456789012:job/j".to_owned()] {
+    for arn in [
+        format!("{ARN}:job/nope"),
+        format!("{ARN}:thinggroup/nope"),
+        "arn:aws:iot:eu-west-1:123456789012:job/j".to_owned(),
+    ] {
         fails(&e, 404, "ResourceNotFoundException", "GET", &format!("/tags?resourceArn={arn}"), None).await;
         let body = Some(json!({"resourceArn": arn, "tags": [{"Key": "k"}]}));
         fails(&e, 404, "ResourceNotFoundException", "POST", "/tags", body).await;
     }
     fails(&e, 400, "InvalidRequestException", "GET", "/tags", None).await;
-    fails(&e, 400, "InvalidRequestException", "GET", &format!("/tags?resourceArn={g_arn}&nextToken=zz"), None)
-        .await;
+    fails(
+        &e,
+        400,
+        "InvalidRequestException",
+        "GET",
+        &format!("/tags?resourceArn={g_arn}&nextToken=zz"),
+        None,
+    )
+    .await;
     // A deleted group's tags go with it: a new group of that name starts without.
     ok(&e, "DELETE", "/thing-groups/g", None).await;
     ok(&e, "POST", "/thing-groups/g", Some(json!({}))).await;
@@ -299,7 +312,10 @@ async fn event_configurations_are_described_and_updated() {
     let d = ok(&e, "GET", "/event-configurations", None).await;
     let c = &d["eventConfigurations"];
     assert_eq!(c.as_object().unwrap().len(), 11);
-    assert_eq!((c["JOB"]["Enabled"].as_bool(), c["JOB_EXECUTION"]["Enabled"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(
+        (c["JOB"]["Enabled"].as_bool(), c["JOB_EXECUTION"]["Enabled"].as_bool()),
+        (Some(true), Some(true))
+    );
     assert_eq!(c["THING"]["Enabled"], false);
     assert!(d.get("creationDate").is_none() && d.get("lastModifiedDate").is_none(), "{d}");
     let now = ok(&e, "GET", "/_emulator/clock", None).await["now"].as_u64().unwrap();
@@ -331,7 +347,8 @@ async fn a_restart_keeps_parents_tags_and_event_configurations() {
     let first = start(|c| c.state_file = Some(path.clone())).await;
     tree(&first).await;
     let g_arn = format!("{ARN}:thinggroup/mid");
-    ok(&first, "POST", "/tags", Some(json!({"resourceArn": g_arn, "tags": [{"Key": "k", "Value": "v"}]}))).await;
+    ok(&first, "POST", "/tags", Some(json!({"resourceArn": g_arn, "tags": [{"Key": "k", "Value": "v"}]})))
+        .await;
     let off = json!({"eventConfigurations": {"JOB_EXECUTION": {"Enabled": false}}});
     ok(&first, "PATCH", "/event-configurations", Some(off)).await;
     // Without a shutdown (the journal replays), then after a clean one (the snapshot holds it).

@@ -321,9 +321,7 @@ async fn event_configurations_switch_the_job_event_topics() {
     let emu = emu().await;
     let mut rules = connect("rules", emu.mqtt).await;
     rules.sub("$aws/events/#").await;
-    let switch = |job: bool, execution: bool| {
-        json!({"eventConfigurations": {"JOB": {"Enabled": job}, "JOB_EXECUTION": {"Enabled": execution}}})
-    };
+    let switch = |job: bool, execution: bool| json!({"eventConfigurations": {"JOB": {"Enabled": job}, "JOB_EXECUTION": {"Enabled": execution}}});
     let cancel = |job: &str| format!("/jobs/{job}/cancel?force=true");
     // SPEC R23: both off, neither kind is published.
     emu.ctl("PATCH", "/event-configurations", switch(false, false)).await;

@@ -309,6 +309,26 @@ mod tests {
     }
 
     #[test]
+    fn tag_bounds_are_the_models_and_aws_keeps_its_prefix() {
+        let t = |k: &str, v: Option<&str>| Tag { key: k.to_owned(), value: v.map(str::to_owned) };
+        assert!(
+            tags(Some(&[t("env", Some("")), t("a b:c/d=e+f-g@h_.", None), t(&"é".repeat(128), None)]))
+                .is_ok()
+        );
+        for bad in [t("", None), t(&"k".repeat(129), None), t("k", Some(&"v".repeat(257))), t("a#b", None)] {
+            assert!(tags(Some(&[bad.clone()])).is_err(), "{bad:?}");
+        }
+        for reserved in ["aws:x", "AWS:x", "Aws:"] {
+            assert!(tag_key("k", reserved).is_err(), "{reserved}");
+        }
+        assert!(tag_key("k", "awsx").is_ok() && tag_key("k", "x-aws:").is_ok());
+        assert!(tags(Some(&[t("d", Some("1")), t("d", Some("2"))])).is_err(), "a key twice");
+        let many: Vec<Tag> = (0..=MAX_TAGS).map(|i| t(&format!("k{i}"), None)).collect();
+        assert!(tags(Some(&many)).is_err());
+        assert!(tags(many.get(..MAX_TAGS)).is_ok());
+    }
+
+    #[test]
     fn attribute_bounds_are_the_models() {
         let one = |k: &str, v: &str| attributes(&[(k.to_owned(), v.to_owned())].into_iter().collect());
         assert!(one("a", "").is_ok());
