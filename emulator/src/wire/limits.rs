@@ -316,7 +316,7 @@ mod tests {
                 .is_ok()
         );
         for bad in [t("", None), t(&"k".repeat(129), None), t("k", Some(&"v".repeat(257))), t("a#b", None)] {
-            assert!(tags(Some(&[bad.clone()])).is_err(), "{bad:?}");
+            assert!(tags(Some(std::slice::from_ref(&bad))).is_err(), "{bad:?}");
         }
         for reserved in ["aws:x", "AWS:x", "Aws:"] {
             assert!(tag_key("k", reserved).is_err(), "{reserved}");
