@@ -111,6 +111,13 @@ pub type Tags = BTreeMap<String, Option<String>>;
 pub struct TagStore(pub BTreeMap<String, Tags>);
 
 impl TagStore {
+    /// The ARN resource type of a job (`arn:aws:iot:REGION:ACCOUNT:job/ID`).
+    pub const JOB: &'static str = "job";
+    /// The ARN resource type of a thing group.
+    pub const GROUP: &'static str = "thinggroup";
+    /// The ARN resource type of a job template.
+    pub const JOB_TEMPLATE: &'static str = "jobtemplate";
+
     /// The key of resource `name` of `kind`.
     pub fn key(kind: &str, name: &str) -> String {
         format!("{kind}/{name}")
@@ -327,7 +334,7 @@ impl State {
                     self.events.job_events = self.events.job_events.saturating_add(1);
                     if matches!(event, iot_jobs_core::registry::JobEvent::Deleted) {
                         self.meta.jobs.remove(job.as_str());
-                        self.meta.tags.forget("job", job.as_str());
+                        self.meta.tags.forget(TagStore::JOB, job.as_str());
                     }
                 }
                 Event::Execution { .. } => {

@@ -7,14 +7,11 @@
 //! is the one place that connects them.
 
 use super::*;
-use crate::state::Tags;
+use crate::state::{TagStore, Tags};
 
-/// The ARN resource type of a job (`arn:aws:iot:REGION:ACCOUNT:job/ID`).
-pub(super) const JOB: &str = "job";
-/// The ARN resource type of a thing group.
-pub(super) const GROUP: &str = "thinggroup";
-/// The ARN resource type of a job template.
-pub(super) const JOB_TEMPLATE: &str = "jobtemplate";
+pub(super) const JOB: &str = TagStore::JOB;
+pub(super) const GROUP: &str = TagStore::GROUP;
+const JOB_TEMPLATE: &str = TagStore::JOB_TEMPLATE;
 
 /// Most tags a resource keeps (AWS: 50 user tags per resource).
 const MAX_TAGS: usize = limits::MAX_TAGS;
