@@ -265,6 +265,28 @@ class Paho311(unittest.TestCase):
         self.assertEqual(dev.json(f"{base}/notify-next").keys(), {"timestamp"})
         self.assertEqual(dev.json(f"{base}/notify")["jobs"], {})
 
+    def test_event_configurations_switch_the_job_event_topics(self):
+        thing = unique("evc")
+        rules = self.client(unique("rules"))
+        rules.sub("$aws/events/#")
+
+        def switch(job, execution):
+            iot.update_event_configurations(
+                eventConfigurations={"JOB": {"Enabled": job}, "JOB_EXECUTION": {"Enabled": execution}})
+        self.addCleanup(switch, True, True)
+        switch(False, True)
+        off = unique("evoff")
+        create_job(off, [thing])
+        iot.cancel_job(jobId=off, force=True)
+        self.assertEqual(rules.json(f"$aws/events/jobExecution/{off}/canceled")["jobId"], off)
+        topics = [m.topic for m in rules.received()]
+        self.assertFalse([t for t in topics if t.startswith(f"$aws/events/job/{off}/")], topics)
+        switch(True, True)
+        on = unique("evon")
+        iot.create_job(jobId=on, targets=[f"{ARN}:thing/{thing}"], document="{}")
+        iot.cancel_job(jobId=on, force=True)
+        self.assertEqual(rules.json(f"$aws/events/job/{on}/canceled")["jobId"], on)
+
     def test_namespace_topics(self):
         thing, job = unique("ns"), unique("nsjob")
         create_job(job, [thing])

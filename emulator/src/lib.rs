@@ -414,10 +414,13 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         state.outbox = Some(Vec::new());
     }
     let next = state.generation.saturating_add(1);
+    // The records replayed after the snapshot are in no snapshot yet: the next checkpoint (at
+    // the latest, the shutdown's) writes them before their segments are deleted.
+    let snapshot_seq = state.snapshot_seq;
     let app = Arc::new(App {
         state: Mutex::new(state),
         journal: config.state_file.as_ref().map(|p| Journal::open(p, next)).transpose()?,
-        checkpointed: AtomicU64::new(next.saturating_sub(1)),
+        checkpointed: AtomicU64::new(snapshot_seq),
         wake: Notify::new(),
         body_limit: config.body_limit,
         body_timeout: config.body_timeout,

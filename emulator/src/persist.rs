@@ -137,6 +137,7 @@ pub fn load(
     let seq = decode_into(&bytes, &mut st, mode)
         .map_err(|e| format!("cannot load the state file {}: {e}", path.display()))?;
     st.generation = seq;
+    st.snapshot_seq = seq;
     Ok(Some(st))
 }
 

@@ -43,6 +43,15 @@ pub enum Op {
     DeleteJobExecution { thing: String, job: String, number: String },
     // Control plane: the endpoints of this emulator.
     DescribeEndpoint,
+    // Control plane: the thing-group hierarchy, tags and event configurations.
+    ListThingGroups,
+    ListThingsInThingGroup { group: String },
+    ListThingGroupsForThing { thing: String },
+    TagResource,
+    UntagResource,
+    ListTagsForResource,
+    DescribeEventConfigurations,
+    UpdateEventConfigurations,
     // Data plane.
     GetPendingJobExecutions { thing: String },
     StartNextPendingJobExecution { thing: String },
@@ -84,6 +93,14 @@ impl Op {
             Op::CancelJobExecution { .. } => "CancelJobExecution",
             Op::DeleteJobExecution { .. } => "DeleteJobExecution",
             Op::DescribeEndpoint => "DescribeEndpoint",
+            Op::ListThingGroups => "ListThingGroups",
+            Op::ListThingsInThingGroup { .. } => "ListThingsInThingGroup",
+            Op::ListThingGroupsForThing { .. } => "ListThingGroupsForThing",
+            Op::TagResource => "TagResource",
+            Op::UntagResource => "UntagResource",
+            Op::ListTagsForResource => "ListTagsForResource",
+            Op::DescribeEventConfigurations => "DescribeEventConfigurations",
+            Op::UpdateEventConfigurations => "UpdateEventConfigurations",
             Op::GetPendingJobExecutions { .. } => "GetPendingJobExecutions",
             Op::StartNextPendingJobExecution { .. } => "StartNextPendingJobExecution",
             Op::UpdateJobExecution { .. } => "UpdateJobExecution",
@@ -209,6 +226,14 @@ fn control(method: &str, segs: &[String]) -> Route {
         ["things", t, "jobs", j, "executionNumber", n] => {
             vec![("DELETE", Op::DeleteJobExecution { thing: s(t), job: s(j), number: s(n) })]
         }
+        ["things", t, "thing-groups"] => vec![("GET", Op::ListThingGroupsForThing { thing: s(t) })],
+        ["thing-groups"] => vec![("GET", Op::ListThingGroups)],
+        ["thing-groups", g, "things"] => vec![("GET", Op::ListThingsInThingGroup { group: s(g) })],
+        ["tags"] => vec![("POST", Op::TagResource), ("GET", Op::ListTagsForResource)],
+        ["untag"] => vec![("POST", Op::UntagResource)],
+        ["event-configurations"] => {
+            vec![("GET", Op::DescribeEventConfigurations), ("PATCH", Op::UpdateEventConfigurations)]
+        }
         ["thing-groups", "addThingToThingGroup"] => vec![("PUT", Op::AddThingToThingGroup)],
         ["thing-groups", "removeThingFromThingGroup"] => vec![("PUT", Op::RemoveThingFromThingGroup)],
         ["thing-groups", g] => vec![
@@ -302,6 +327,31 @@ mod tests {
         ));
         assert_eq!(r("PATCH", "/things/t/jobs/j", &[]), Route::MethodNotAllowed);
         assert_eq!(r("GET", "/nope", &[]), Route::NotFound);
+    }
+
+    #[test]
+    fn hierarchy_tag_and_event_routes() {
+        let r = |m, p: &str| route(m, &segs(p), &[], Some("iot"), false);
+        assert_eq!(r("GET", "/thing-groups"), Route::Op(Op::ListThingGroups));
+        assert_eq!(
+            r("GET", "/thing-groups/g/things"),
+            Route::Op(Op::ListThingsInThingGroup { group: s("g") })
+        );
+        assert_eq!(
+            r("GET", "/things/t/thing-groups"),
+            Route::Op(Op::ListThingGroupsForThing { thing: s("t") })
+        );
+        assert_eq!(r("POST", "/tags"), Route::Op(Op::TagResource));
+        assert_eq!(r("GET", "/tags"), Route::Op(Op::ListTagsForResource));
+        assert_eq!(r("POST", "/untag"), Route::Op(Op::UntagResource));
+        assert_eq!(r("GET", "/event-configurations"), Route::Op(Op::DescribeEventConfigurations));
+        assert_eq!(r("PATCH", "/event-configurations"), Route::Op(Op::UpdateEventConfigurations));
+        assert_eq!(r("DELETE", "/tags"), Route::MethodNotAllowed);
+        // Unsigned, the group listing is the control plane's (the data plane has no such path).
+        assert_eq!(
+            route("GET", &segs("/things/t/thing-groups"), &[], None, false),
+            r("GET", "/things/t/thing-groups")
+        );
     }
 
     #[test]

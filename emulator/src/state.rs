@@ -90,6 +90,90 @@ pub struct Meta {
     pub jobs: BTreeMap<String, JobMeta>,
     /// Source of thing and group ids.
     pub next_id: u64,
+    /// The tags of each taggable resource, by [`TagStore`] key (absent in a state file written
+    /// before tags were kept: none).
+    #[serde(default)]
+    pub tags: TagStore,
+    /// DescribeEventConfigurations / UpdateEventConfigurations (absent in a state file written
+    /// before they were kept: the defaults).
+    #[serde(default)]
+    pub event_configurations: EventConfigurations,
+}
+
+/// A resource's tags: key to value (`Value` is optional in botocore's `Tag`).
+pub type Tags = BTreeMap<String, Option<String>>;
+
+/// The tags of every taggable resource, keyed by `KIND/NAME` (the resource part of its ARN, as
+/// `job/J`, `thinggroup/G`, `jobtemplate/T`), so that a change of `--region` or `--account-id`
+/// keeps them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TagStore(pub BTreeMap<String, Tags>);
+
+impl TagStore {
+    /// The ARN resource type of a job (`arn:aws:iot:REGION:ACCOUNT:job/ID`).
+    pub const JOB: &'static str = "job";
+    /// The ARN resource type of a thing group.
+    pub const GROUP: &'static str = "thinggroup";
+    /// The ARN resource type of a job template.
+    pub const JOB_TEMPLATE: &'static str = "jobtemplate";
+
+    /// The key of resource `name` of `kind`.
+    pub fn key(kind: &str, name: &str) -> String {
+        format!("{kind}/{name}")
+    }
+    /// The tags of a resource (empty when it has none).
+    pub fn get(&self, kind: &str, name: &str) -> Option<&Tags> {
+        self.0.get(&Self::key(kind, name))
+    }
+    /// Replaces the tags of a resource (an empty map removes its entry).
+    pub fn set(&mut self, kind: &str, name: &str, tags: Tags) {
+        if tags.is_empty() {
+            self.0.remove(&Self::key(kind, name));
+        } else {
+            self.0.insert(Self::key(kind, name), tags);
+        }
+    }
+    /// Forgets the tags of a deleted resource (a new resource of the same name starts without).
+    pub fn forget(&mut self, kind: &str, name: &str) {
+        self.0.remove(&Self::key(kind, name));
+    }
+}
+
+/// The event types of botocore's `EventType`, in its order.
+pub const EVENT_TYPES: [&str; 11] = [
+    "THING",
+    "THING_GROUP",
+    "THING_TYPE",
+    "THING_GROUP_MEMBERSHIP",
+    "THING_GROUP_HIERARCHY",
+    "THING_TYPE_ASSOCIATION",
+    "JOB",
+    "JOB_EXECUTION",
+    "POLICY",
+    "CERTIFICATE",
+    "CA_CERTIFICATE",
+];
+
+/// The account's event configuration (SPEC R23): which event types are published. The emulator
+/// publishes `JOB` and `JOB_EXECUTION` events only, and both are on until switched off.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventConfigurations {
+    /// The types set by UpdateEventConfigurations; the others have their default.
+    pub enabled: BTreeMap<String, bool>,
+    /// When UpdateEventConfigurations first changed it.
+    pub created_at: Option<u64>,
+    /// When UpdateEventConfigurations last changed it.
+    pub modified_at: Option<u64>,
+}
+
+impl EventConfigurations {
+    /// Whether events of `kind` (an [`EVENT_TYPES`] name) are published: as last set, else on for
+    /// `JOB` and `JOB_EXECUTION` and off for the types the emulator never publishes.
+    pub fn enabled(&self, kind: &str) -> bool {
+        self.enabled.get(kind).copied().unwrap_or(matches!(kind, "JOB" | "JOB_EXECUTION"))
+    }
 }
 
 impl Meta {
@@ -143,6 +227,9 @@ pub struct State {
     pub deletion_delay: u64,
     /// The sequence number of the last change (its journal record, with a state file).
     pub generation: u64,
+    /// The last journal record the snapshot this state was loaded from holds (0 for a new
+    /// state): the records after it, replayed at start, are in no snapshot yet.
+    pub snapshot_seq: u64,
     /// The time an operation runs at, while it runs (see [`State::pin`]).
     pinned: Option<u64>,
     /// With the MQTT broker on: the events reported since the last [`State::take_messages`]
@@ -167,6 +254,7 @@ impl State {
             caps,
             deletion_delay,
             generation: 0,
+            snapshot_seq: 0,
             pinned: None,
             outbox: None,
         }
@@ -246,6 +334,7 @@ impl State {
                     self.events.job_events = self.events.job_events.saturating_add(1);
                     if matches!(event, iot_jobs_core::registry::JobEvent::Deleted) {
                         self.meta.jobs.remove(job.as_str());
+                        self.meta.tags.forget(TagStore::JOB, job.as_str());
                     }
                 }
                 Event::Execution { .. } => {

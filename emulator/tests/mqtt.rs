@@ -317,6 +317,36 @@ async fn a_device_runs_a_job_over_mqtt_and_hears_of_it() {
 }
 
 #[tokio::test]
+async fn event_configurations_switch_the_job_event_topics() {
+    let emu = emu().await;
+    let mut rules = connect("rules", emu.mqtt).await;
+    rules.sub("$aws/events/#").await;
+    let switch = |job: bool, execution: bool| json!({"eventConfigurations": {"JOB": {"Enabled": job}, "JOB_EXECUTION": {"Enabled": execution}}});
+    let cancel = |job: &str| format!("/jobs/{job}/cancel?force=true");
+    // SPEC R23: both off, neither kind is published.
+    emu.ctl("PATCH", "/event-configurations", switch(false, false)).await;
+    emu.create_job("ev-1", &["dev-e"]).await;
+    emu.ctl("PUT", &cancel("ev-1"), json!({})).await;
+    let heard: Vec<String> = rules.drain().await.into_iter().map(|p| p.topic).collect();
+    assert!(heard.iter().all(|t| !t.starts_with("$aws/events/")), "{heard:?}");
+    // Job events only.
+    emu.ctl("PATCH", "/event-configurations", switch(true, false)).await;
+    emu.create_job("ev-2", &["dev-e"]).await;
+    emu.ctl("PUT", &cancel("ev-2"), json!({})).await;
+    assert_eq!(rules.json_on("$aws/events/job/ev-2/canceled").await["jobId"], "ev-2");
+    let heard: Vec<String> = rules.drain().await.into_iter().map(|p| p.topic).collect();
+    assert!(heard.iter().all(|t| !t.starts_with("$aws/events/jobExecution/")), "{heard:?}");
+    // Both on again (the default).
+    emu.ctl("PATCH", "/event-configurations", switch(true, true)).await;
+    emu.create_job("ev-3", &["dev-e"]).await;
+    emu.ctl("PUT", &cancel("ev-3"), json!({})).await;
+    let ev = rules.json_on("$aws/events/jobExecution/ev-3/canceled").await;
+    assert_eq!(ev["thingArn"], format!("{ARN}:thing/dev-e"));
+    rules.next_on("$aws/events/job/ev-3/canceled").await;
+    emu.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn bad_requests_get_the_service_codes() {
     let emu = emu().await;
     emu.create_job("j1", &["t1"]).await;

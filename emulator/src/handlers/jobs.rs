@@ -5,7 +5,8 @@ use super::*;
 /// Resolved targets: the things, the groups named, the things named directly.
 type Resolved = (Vec<ThingName>, BTreeSet<String>, BTreeSet<String>);
 
-/// Resolves target ARNs: things by name, groups to their current members.
+/// Resolves target ARNs: things by name, groups to the current members of the group and of its
+/// descendants (SPEC AMBIG-32).
 pub(super) fn resolve_targets(st: &State, targets: &[String]) -> Result<Resolved, ApiError> {
     let (mut things, mut groups, mut direct) = (Vec::new(), BTreeSet::new(), BTreeSet::new());
     for arn in targets {
@@ -15,13 +16,11 @@ pub(super) fn resolve_targets(st: &State, targets: &[String]) -> Result<Resolved
                 direct.insert(n);
             }
             Target::Group(g) => {
-                let members = &st
-                    .meta
-                    .groups
-                    .get(&g)
-                    .ok_or_else(|| ApiError::not_found(format!("thing group {g} does not exist")))?
-                    .members;
-                for m in members {
+                if !st.meta.groups.contains_key(&g) {
+                    return Err(ApiError::not_found(format!("thing group {g} does not exist")));
+                }
+                let members = subtree(st, &g).into_iter().filter_map(|h| st.meta.groups.get(&h));
+                for m in members.flat_map(|h| &h.members) {
                     things.push(thing_name(m, C)?);
                 }
                 groups.insert(g);
@@ -161,6 +160,7 @@ pub(super) fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply
         job_id: job.to_owned(),
         description: input.description.clone(),
     };
+    st.meta.tags.set(super::tags::JOB, job, super::tags::tag_map(input.tags.unwrap_or_default()));
     st.meta.jobs.insert(
         job.to_owned(),
         JobMeta {

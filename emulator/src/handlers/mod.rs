@@ -1,11 +1,14 @@
 //! One function per operation: validate the wire input with the core's validators, make one
 //! registry call, render the answer. Lifecycle decisions (statuses, transitions, errors,
 //! numbering) are the registry's; the emulator decides only about the things it keeps itself
-//! (thing attributes, thing groups, job payloads).
+//! (thing attributes, thing groups and their hierarchy, job payloads, tags, event
+//! configurations).
 
 pub mod data_plane;
+mod event_config;
 mod executions;
 mod jobs;
+mod tags;
 mod things;
 
 use std::collections::BTreeSet;
@@ -206,6 +209,14 @@ pub fn handle(st: &mut State, op: &Op, query: &[(String, String)], body: &[u8]) 
         Op::StartNextPendingJobExecution { thing } => start_next(st, thing, body, Flavor::Http),
         Op::DescribeJobExecutionData { thing, job } => describe_data(st, thing, job, &q),
         Op::UpdateJobExecution { thing, job } => update_execution(st, thing, job, body, Flavor::Http),
+        Op::ListThingGroups => list_groups(st, &q),
+        Op::ListThingsInThingGroup { group } => list_things_in_group(st, group, &q),
+        Op::ListThingGroupsForThing { thing } => list_groups_for_thing(st, thing, &q),
+        Op::TagResource => tags::tag_resource(st, body),
+        Op::UntagResource => tags::untag_resource(st, body),
+        Op::ListTagsForResource => tags::list_tags(st, &q),
+        Op::DescribeEventConfigurations => event_config::describe(st),
+        Op::UpdateEventConfigurations => event_config::update(st, body),
         // Answered by the server, which knows its addresses.
         Op::DescribeEndpoint => Err(ApiError::unavailable("DescribeEndpoint is answered by the server")),
         Op::GetClock => reply(&wire::ClockOut { now: st.now().secs() }, false),

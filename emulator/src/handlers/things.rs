@@ -1,4 +1,5 @@
-//! Things and thing groups (CreateThing ... RemoveThingFromThingGroup).
+//! Things and thing groups (CreateThing ... RemoveThingFromThingGroup), and the thing-group
+//! hierarchy (ListThingGroups, ListThingsInThingGroup, ListThingGroupsForThing; SPEC AMBIG-32).
 
 use super::*;
 
@@ -108,10 +109,18 @@ pub(super) fn create_group(st: &mut State, group: &str, body: &[u8]) -> Result<R
         limits::group_description(d)?;
     }
     limits::tags(input.tags.as_deref())?;
-    if let Some(p) = &input.parent_group_name
-        && !st.meta.groups.contains_key(p)
-    {
-        return Err(ApiError::invalid(format!("parent group {p} does not exist")));
+    if let Some(p) = &input.parent_group_name {
+        group_name(p)?;
+        if !st.meta.groups.contains_key(p) {
+            return Err(ApiError::not_found(format!("the parent thing group {p} does not exist")));
+        }
+        // SPEC AMBIG-32: the parent's ancestors, the parent and the new group.
+        let depth = ancestors(st, p).len().saturating_add(2);
+        if depth > MAX_GROUP_DEPTH && !st.meta.groups.contains_key(&name) {
+            return Err(ApiError::invalid(format!(
+                "thing group {name} would be level {depth} of its hierarchy; a hierarchy has at most {MAX_GROUP_DEPTH} levels"
+            )));
+        }
     }
     let out = |st: &State, g: &GroupMeta| wire::CreateThingGroupOut {
         thing_group_name: name.clone(),
@@ -137,6 +146,7 @@ pub(super) fn create_group(st: &mut State, group: &str, body: &[u8]) -> Result<R
         created_at: st.now().secs(),
     };
     let r = reply(&out(st, &g), true);
+    st.meta.tags.set(super::tags::GROUP, &name, super::tags::tag_map(input.tags.unwrap_or_default()));
     st.meta.groups.insert(name, g);
     r
 }
@@ -160,6 +170,10 @@ pub(super) fn describe_group(st: &mut State, group: &str) -> Result<Reply, ApiEr
             },
             thing_group_metadata: wire::GroupMetadataOut {
                 parent_group_name: g.parent.clone(),
+                root_to_parent_thing_groups: ancestors(st, &name)
+                    .into_iter()
+                    .map(|a| name_and_arn(st, a))
+                    .collect(),
                 creation_date: g.created_at,
             },
         },
@@ -176,11 +190,116 @@ pub(super) fn delete_group(st: &mut State, group: &str, q: &Query<'_>) -> Result
     {
         return Err(ApiError::version_conflict(format!("thing group {name} is at version {}", g.version)));
     }
+    // SPEC AMBIG-32: a group with child groups stays; its children are deleted first.
+    let children: Vec<&str> = children(st, &name).collect();
+    if !children.is_empty() {
+        return Err(ApiError::invalid(format!(
+            "thing group {name} has child groups ({}): delete them first",
+            children.join(", ")
+        )));
+    }
     let members: Vec<String> = g.members.iter().cloned().collect();
     let leave = leaves(st, &name, &members);
     st.meta.groups.remove(&name);
+    st.meta.tags.forget(super::tags::GROUP, &name);
     apply_leaves(st, leave);
     empty(true)
+}
+
+// ---- the hierarchy (SPEC AMBIG-32) ---------------------------------------------------------------------
+
+/// Most levels of a thing-group hierarchy, the root included (AWS IoT Device Management quota
+/// "maximum depth of a thing group hierarchy").
+pub(super) const MAX_GROUP_DEPTH: usize = 7;
+
+/// The ancestors of `group`, the root first (none for a root group or an unknown one).
+pub(super) fn ancestors(st: &State, group: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut next = st.meta.groups.get(group).and_then(|g| g.parent.clone());
+    while let Some(p) = next {
+        // A loop or a chain deeper than the limit cannot be created; a state file is not trusted.
+        if out.contains(&p) || out.len() >= MAX_GROUP_DEPTH {
+            break;
+        }
+        next = st.meta.groups.get(&p).and_then(|g| g.parent.clone());
+        out.push(p);
+    }
+    out.reverse();
+    out
+}
+
+/// The direct child groups of `group`.
+fn children<'s>(st: &'s State, group: &'s str) -> impl Iterator<Item = &'s str> + 's {
+    st.meta.groups.iter().filter(move |(_, g)| g.parent.as_deref() == Some(group)).map(|(n, _)| n.as_str())
+}
+
+/// Whether `group` is `ancestor` or one of its descendants.
+fn within(st: &State, group: &str, ancestor: &str) -> bool {
+    group == ancestor || ancestors(st, group).iter().any(|a| a == ancestor)
+}
+
+/// `group` and its descendants, by name.
+pub(super) fn subtree(st: &State, group: &str) -> Vec<String> {
+    st.meta.groups.keys().filter(|g| within(st, g, group)).cloned().collect()
+}
+
+fn name_and_arn(st: &State, name: String) -> wire::GroupNameAndArn {
+    wire::GroupNameAndArn { group_arn: st.arns.group(&name), group_name: name }
+}
+
+/// ListThingGroups: the children of `parentGroup` (the root groups without it), and with
+/// `recursive` (the default) their descendants too, whose names start with `namePrefixFilter`.
+pub(super) fn list_groups(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError> {
+    let max = q.max_results()?;
+    let skip = q.offset("ListThingGroups")?;
+    let parent = q.get("parentGroup").map(group_name).transpose()?;
+    let prefix = q.get("namePrefixFilter").map(group_name).transpose()?.unwrap_or_default();
+    let recursive = q.opt_flag("recursive")?.unwrap_or(true);
+    if let Some(p) = &parent
+        && !st.meta.groups.contains_key(p)
+    {
+        return Err(ApiError::not_found(format!("thing group {p} does not exist")));
+    }
+    let matching = st.meta.groups.iter().filter(|(name, g)| {
+        let placed = match (&parent, recursive) {
+            (Some(p), false) => g.parent.as_ref() == Some(p),
+            (Some(p), true) => *name != p && within(st, name, p),
+            (None, false) => g.parent.is_none(),
+            (None, true) => true,
+        };
+        placed && name.starts_with(prefix.as_str())
+    });
+    let (page, next_token) = token::page(matching, skip, max);
+    let thing_groups = page.into_iter().map(|(n, _)| name_and_arn(st, n.clone())).collect();
+    reply(&wire::ThingGroupsOut { thing_groups, next_token }, false)
+}
+
+/// ListThingsInThingGroup: the group's things, and with `recursive` those of its descendants.
+pub(super) fn list_things_in_group(st: &mut State, group: &str, q: &Query<'_>) -> Result<Reply, ApiError> {
+    let name = group_name(group)?;
+    let max = q.max_results()?;
+    let skip = q.offset("ListThingsInThingGroup")?;
+    let recursive = q.flag("recursive")?;
+    if !st.meta.groups.contains_key(&name) {
+        return Err(ApiError::not_found(format!("thing group {name} does not exist")));
+    }
+    let groups = if recursive { subtree(st, &name) } else { vec![name] };
+    let things: BTreeSet<&String> =
+        groups.iter().filter_map(|g| st.meta.groups.get(g)).flat_map(|g| &g.members).collect();
+    let (page, next_token) = token::page(things, skip, max);
+    reply(&wire::ThingNamesOut { things: page.into_iter().cloned().collect(), next_token }, false)
+}
+
+/// ListThingGroupsForThing: the groups the thing was added to.
+pub(super) fn list_groups_for_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Result<Reply, ApiError> {
+    let name = thing_name(thing, C)?;
+    let max = q.max_results()?;
+    let skip = q.offset("ListThingGroupsForThing")?;
+    thing_meta(st, &name)?;
+    let groups = st.meta.groups.iter().filter(|(_, g)| g.members.contains(thing));
+    let (page, next_token) = token::page(groups, skip, max);
+    let thing_groups = page.into_iter().map(|(n, _)| name_and_arn(st, n.clone())).collect();
+    reply(&wire::ThingGroupsOut { thing_groups, next_token }, false)
 }
 
 /// Resolves `name`/`arn` members of a membership request.
@@ -234,28 +353,32 @@ pub(super) fn membership(st: &mut State, body: &[u8], join: bool) -> Result<Repl
     empty(true)
 }
 
+/// The CONTINUOUS jobs that target `group` or one of its ancestors (a job targeting a group
+/// reaches the things of its descendants; SPEC AMBIG-32).
 pub(super) fn continuous_jobs_targeting(st: &State, group: &str) -> Vec<JobId> {
+    let mut reaching = ancestors(st, group);
+    reaching.push(group.to_owned());
     st.meta
         .jobs
         .iter()
-        .filter(|(_, m)| m.groups.contains(group))
+        .filter(|(_, m)| reaching.iter().any(|g| m.groups.contains(g)))
         .filter_map(|(id, _)| JobId::new(id).ok())
         .filter(|id| st.registry.job(id).is_ok_and(|j| j.target_selection() == TargetSelection::Continuous))
         .collect()
 }
 
 /// The (job, thing) pairs whose thing stops being a target when `things` leave `group`: the
-/// CONTINUOUS jobs targeting the group, unless the thing is still targeted directly or through
-/// another of the job's groups.
+/// CONTINUOUS jobs targeting the group or an ancestor, unless the thing is still targeted
+/// directly or through another group within one of the job's target groups.
 pub(super) fn leaves(st: &State, group: &str, things: &[String]) -> Vec<(JobId, ThingName)> {
     let mut out = Vec::new();
     for id in continuous_jobs_targeting(st, group) {
         let Some(m) = st.meta.jobs.get(id.as_str()) else { continue };
         for t in things {
             let still = m.things.contains(t)
-                || m.groups
-                    .iter()
-                    .any(|g| g != group && st.meta.groups.get(g).is_some_and(|g| g.members.contains(t)));
+                || st.meta.groups.iter().any(|(h, g)| {
+                    h != group && g.members.contains(t) && m.groups.iter().any(|target| within(st, h, target))
+                });
             if let (false, Ok(name)) = (still, ThingName::new(t)) {
                 out.push((id.clone(), name));
             }

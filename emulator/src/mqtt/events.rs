@@ -1,6 +1,7 @@
 //! The messages the broker publishes for the registry's events: `notify` and `notify-next`
 //! (SPEC §7.2, QoS 1) and the job and job-execution events (SPEC §7.4, QoS 1), rendered with the
-//! state as the operation that reported them left it.
+//! state as the operation that reported them left it. Job and job-execution events are
+//! published while their type is enabled in the event configuration (SPEC R23; on by default).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -53,6 +54,8 @@ fn try_render(st: &State, event: &Event) -> Result<Vec<Message>, String> {
             let body = data::notify_next_body(view.as_ref(), doc.as_ref(), now).map_err(|e| e.message)?;
             vec![Message::new(topic(Topic::NotifyNext { thing: t, namespace: None }), body, 1)]
         }
+        Event::Job { .. } if !st.meta.event_configurations.enabled("JOB") => Vec::new(),
+        Event::Execution { .. } if !st.meta.event_configurations.enabled("JOB_EXECUTION") => Vec::new(),
         Event::Job { job, event } => {
             let j = JobIdRef::new(job.as_str()).map_err(|e| e.to_string())?;
             let mut body = Map::new();

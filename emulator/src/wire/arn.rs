@@ -42,7 +42,8 @@ pub struct Arns {
 }
 
 impl Arns {
-    fn arn(&self, kind: &str, name: &str) -> String {
+    /// The ARN of resource `name` of type `kind` (`job`, `thing`, `thinggroup`, ...).
+    pub fn arn(&self, kind: &str, name: &str) -> String {
         format!("arn:aws:iot:{}:{}:{kind}/{name}", self.region, self.account)
     }
     /// A job's ARN.

@@ -2,6 +2,8 @@
 //! names, optional members, nesting) for things, thing groups, jobs and executions, the admin
 //! API's shapes, and the `schedulingConfig` time format. Timestamps are epoch seconds.
 
+use std::collections::BTreeMap;
+
 use iot_jobs_core::Timestamp;
 use iot_jobs_core::registry::ExecutionView;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -160,7 +162,88 @@ pub struct AttributesOut {
 pub struct GroupMetadataOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_group_name: Option<String>,
+    /// The group's ancestors, the root first (absent for a root group).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub root_to_parent_thing_groups: Vec<GroupNameAndArn>,
     pub creation_date: u64,
+}
+
+/// `GroupNameAndArn`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupNameAndArn {
+    pub group_name: String,
+    pub group_arn: String,
+}
+
+/// ListThingGroups and ListThingGroupsForThing.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThingGroupsOut {
+    pub thing_groups: Vec<GroupNameAndArn>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// ListThingsInThingGroup.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThingNamesOut {
+    pub things: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+// ---- control plane: tags and event configurations ----------------------------------------------
+
+/// TagResource.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagResourceIn {
+    pub resource_arn: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+/// UntagResource.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UntagResourceIn {
+    pub resource_arn: Option<String>,
+    pub tag_keys: Option<Vec<String>>,
+}
+
+/// ListTagsForResource.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListTagsOut {
+    pub tags: Vec<Tag>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// `Configuration` (one event type's switch).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventSwitch {
+    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// UpdateEventConfigurations.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateEventConfigurationsIn {
+    pub event_configurations: Option<BTreeMap<String, EventSwitch>>,
+}
+
+/// DescribeEventConfigurations.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeEventConfigurationsOut {
+    pub event_configurations: BTreeMap<String, EventSwitch>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creation_date: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_modified_date: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -271,12 +354,12 @@ pub struct MaintenanceWindow {
     pub duration_in_minutes: i64,
 }
 
-/// `Tag` (read, not kept).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// `Tag`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tag {
     #[serde(rename = "Key")]
     pub key: String,
-    #[serde(rename = "Value")]
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 

@@ -234,19 +234,37 @@ fn tag_key_char(c: char) -> bool {
     c.is_alphanumeric() || c == ' ' || (c.is_whitespace() && !c.is_control()) || "_.:/=+-@".contains(c)
 }
 
+/// A tag key: 1–128 of `[\p{L}\p{Z}\p{N}_.:/=+\-@]` (botocore `TagKey`), without the `aws:`
+/// prefix AWS reserves for its own tags (in any case; SPEC AMBIG-33).
+pub fn tag_key(member: &str, key: &str) -> Result<(), ApiError> {
+    text(member, key, 1, 128, tag_key_char, "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]")?;
+    if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
+        return Err(ApiError::invalid(format!(
+            "{member} {key:?} starts with aws:, a prefix reserved for AWS's own tags"
+        )));
+    }
+    Ok(())
+}
+
 fn tag(t: &Tag) -> Result<(), ApiError> {
-    text("tags.Key", &t.key, 1, 128, tag_key_char, "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]")?;
+    tag_key("tags.Key", &t.key)?;
     if let Some(v) = &t.value {
         text("tags.Value", v, 0, 256, |_| true, "any character")?;
     }
     Ok(())
 }
 
-/// `tags` (CreateJob, CreateThingGroup): at most [`MAX_TAGS`], each within the model's bounds.
+/// `tags` (CreateJob, CreateThingGroup, TagResource): at most [`MAX_TAGS`], each within the
+/// model's bounds, each key once.
 pub fn tags(tags: Option<&[Tag]>) -> Result<(), ApiError> {
     let Some(tags) = tags else { return Ok(()) };
     count("tags", tags.len(), MAX_TAGS, "tags")?;
-    tags.iter().try_for_each(tag)
+    tags.iter().try_for_each(tag)?;
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(t) = tags.iter().find(|t| !seen.insert(t.key.as_str())) {
+        return Err(ApiError::invalid(format!("tags names the key {:?} more than once", t.key)));
+    }
+    Ok(())
 }
 
 fn parameter_key_char(c: char) -> bool {
@@ -288,6 +306,26 @@ mod tests {
         assert!(check_depth(deep(MAX_DEPTH + 1).as_bytes()).is_err());
         let quoted = format!("{{\"a\":\"{}\\\"{}\"}}", "[".repeat(100), "{".repeat(100));
         assert!(check_depth(quoted.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn tag_bounds_are_the_models_and_aws_keeps_its_prefix() {
+        let t = |k: &str, v: Option<&str>| Tag { key: k.to_owned(), value: v.map(str::to_owned) };
+        assert!(
+            tags(Some(&[t("env", Some("")), t("a b:c/d=e+f-g@h_.", None), t(&"é".repeat(128), None)]))
+                .is_ok()
+        );
+        for bad in [t("", None), t(&"k".repeat(129), None), t("k", Some(&"v".repeat(257))), t("a#b", None)] {
+            assert!(tags(Some(std::slice::from_ref(&bad))).is_err(), "{bad:?}");
+        }
+        for reserved in ["aws:x", "AWS:x", "Aws:"] {
+            assert!(tag_key("k", reserved).is_err(), "{reserved}");
+        }
+        assert!(tag_key("k", "awsx").is_ok() && tag_key("k", "x-aws:").is_ok());
+        assert!(tags(Some(&[t("d", Some("1")), t("d", Some("2"))])).is_err(), "a key twice");
+        let many: Vec<Tag> = (0..=MAX_TAGS).map(|i| t(&format!("k{i}"), None)).collect();
+        assert!(tags(Some(&many)).is_err());
+        assert!(tags(many.get(..MAX_TAGS)).is_ok());
     }
 
     #[test]

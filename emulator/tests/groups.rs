@@ -1,0 +1,381 @@
+//! The thing-group hierarchy (SPEC AMBIG-32), tags (SPEC AMBIG-33) and event configurations
+//! (SPEC R23) over real HTTP, against an in-process emulator with the manual clock.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod in_process;
+
+use in_process::{Emu, start};
+use serde_json::{Value, json};
+
+const CONTROL: &str =
+    "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iot/aws4_request, SignedHeaders=host, Signature=00";
+const ARN: &str = "arn:aws:iot:us-east-1:123456789012";
+
+/// A control-plane call: status, `x-amzn-ErrorType`, JSON body (Null when empty).
+async fn call(e: &Emu, method: &str, path: &str, body: Option<Value>) -> (u16, Option<String>, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = e.http.request(method, format!("{}{path}", e.url)).header("authorization", CONTROL);
+    if let Some(b) = body {
+        req = req.header("content-type", "application/json").body(b.to_string());
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let error = resp.headers().get("x-amzn-ErrorType").map(|v| v.to_str().unwrap().to_owned());
+    let bytes = resp.bytes().await.unwrap();
+    (status, error, if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() })
+}
+
+/// A call that must succeed: its body.
+async fn ok(e: &Emu, method: &str, path: &str, body: Option<Value>) -> Value {
+    let (status, error, body) = call(e, method, path, body).await;
+    assert_eq!((status, error), (200, None), "{method} {path}: {body}");
+    body
+}
+
+/// A call that must fail with `status` and `name`: its message.
+async fn fails(e: &Emu, status: u16, name: &str, method: &str, path: &str, body: Option<Value>) -> String {
+    let got = call(e, method, path, body).await;
+    assert_eq!((got.0, got.1.as_deref()), (status, Some(name)), "{method} {path}: {}", got.2);
+    got.2["message"].as_str().unwrap().to_owned()
+}
+
+async fn group(e: &Emu, name: &str, parent: Option<&str>) {
+    let body = match parent {
+        Some(p) => json!({"parentGroupName": p}),
+        None => json!({}),
+    };
+    ok(e, "POST", &format!("/thing-groups/{name}"), Some(body)).await;
+}
+
+async fn thing_in(e: &Emu, thing: &str, group: &str) {
+    ok(e, "POST", &format!("/things/{thing}"), Some(json!({}))).await;
+    let body = json!({"thingGroupName": group, "thingName": thing});
+    ok(e, "PUT", "/thing-groups/addThingToThingGroup", Some(body)).await;
+}
+
+fn names(v: &Value, member: &str, field: &str) -> Vec<String> {
+    v[member].as_array().unwrap().iter().map(|g| g[field].as_str().unwrap().to_owned()).collect()
+}
+
+async fn list_groups(e: &Emu, query: &str) -> Vec<String> {
+    names(&ok(e, "GET", &format!("/thing-groups{query}"), None).await, "thingGroups", "groupName")
+}
+
+async fn things_in(e: &Emu, group: &str, query: &str) -> Vec<String> {
+    let v = ok(e, "GET", &format!("/thing-groups/{group}/things{query}"), None).await;
+    v["things"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_owned()).collect()
+}
+
+async fn exec_status(e: &Emu, thing: &str, job: &str) -> Option<String> {
+    let (status, _, v) = call(e, "GET", &format!("/things/{thing}/jobs/{job}"), None).await;
+    (status == 200).then(|| v["execution"]["status"].as_str().unwrap().to_owned())
+}
+
+/// root > mid > leaf, and root > other; t-root in root, t-mid in mid, t-leaf in leaf.
+async fn tree(e: &Emu) {
+    group(e, "root", None).await;
+    group(e, "mid", Some("root")).await;
+    group(e, "leaf", Some("mid")).await;
+    group(e, "other", Some("root")).await;
+    for (t, g) in [("t-root", "root"), ("t-mid", "mid"), ("t-leaf", "leaf")] {
+        thing_in(e, t, g).await;
+    }
+}
+
+#[tokio::test]
+async fn groups_form_a_hierarchy_of_at_most_seven_levels() {
+    let e = start(|_| {}).await;
+    tree(&e).await;
+    let d = ok(&e, "GET", "/thing-groups/leaf", None).await;
+    let meta = &d["thingGroupMetadata"];
+    assert_eq!(meta["parentGroupName"], "mid");
+    assert_eq!(
+        meta["rootToParentThingGroups"],
+        json!([
+            {"groupName": "root", "groupArn": format!("{ARN}:thinggroup/root")},
+            {"groupName": "mid", "groupArn": format!("{ARN}:thinggroup/mid")},
+        ])
+    );
+    let root = ok(&e, "GET", "/thing-groups/root", None).await;
+    assert!(root["thingGroupMetadata"].get("parentGroupName").is_none(), "{root}");
+    assert!(root["thingGroupMetadata"].get("rootToParentThingGroups").is_none(), "{root}");
+    // The same request again is accepted; another parent is a conflict.
+    group(&e, "leaf", Some("mid")).await;
+    let body = Some(json!({"parentGroupName": "root"}));
+    fails(&e, 409, "ResourceAlreadyExistsException", "POST", "/thing-groups/leaf", body).await;
+    // The parent must exist, and be a valid name.
+    let body = Some(json!({"parentGroupName": "nope"}));
+    fails(&e, 404, "ResourceNotFoundException", "POST", "/thing-groups/x", body).await;
+    let body = Some(json!({"parentGroupName": "a b"}));
+    fails(&e, 400, "InvalidRequestException", "POST", "/thing-groups/x", body).await;
+    // Seven levels: root, mid, leaf, l4 .. l7; an eighth is refused and not created.
+    let mut parent = "leaf".to_owned();
+    for level in 4..=7 {
+        let name = format!("l{level}");
+        group(&e, &name, Some(&parent)).await;
+        parent = name;
+    }
+    let body = Some(json!({"parentGroupName": "l7"}));
+    let m = fails(&e, 400, "InvalidRequestException", "POST", "/thing-groups/l8", body).await;
+    assert!(m.contains("at most 7 levels"), "{m}");
+    fails(&e, 404, "ResourceNotFoundException", "GET", "/thing-groups/l8", None).await;
+    let d = ok(&e, "GET", "/thing-groups/l7", None).await;
+    assert_eq!(names(&d["thingGroupMetadata"], "rootToParentThingGroups", "groupName").len(), 6);
+}
+
+#[tokio::test]
+async fn listings_follow_the_hierarchy() {
+    let e = start(|_| {}).await;
+    tree(&e).await;
+    group(&e, "solo", None).await;
+    // ListThingGroups: recursive by default.
+    assert_eq!(list_groups(&e, "").await, ["leaf", "mid", "other", "root", "solo"]);
+    assert_eq!(list_groups(&e, "?recursive=false").await, ["root", "solo"]);
+    assert_eq!(list_groups(&e, "?parentGroup=root").await, ["leaf", "mid", "other"]);
+    assert_eq!(list_groups(&e, "?parentGroup=root&recursive=false").await, ["mid", "other"]);
+    assert_eq!(list_groups(&e, "?parentGroup=leaf").await, Vec::<String>::new());
+    assert_eq!(list_groups(&e, "?namePrefixFilter=m").await, ["mid"]);
+    assert_eq!(list_groups(&e, "?parentGroup=root&namePrefixFilter=o").await, ["other"]);
+    fails(&e, 404, "ResourceNotFoundException", "GET", "/thing-groups?parentGroup=nope", None).await;
+    fails(&e, 400, "InvalidRequestException", "GET", "/thing-groups?recursive=maybe", None).await;
+    let v = ok(&e, "GET", "/thing-groups?maxResults=2", None).await;
+    assert_eq!(names(&v, "thingGroups", "groupName"), ["leaf", "mid"]);
+    assert_eq!(v["thingGroups"][0]["groupArn"], format!("{ARN}:thinggroup/leaf"));
+    let token = v["nextToken"].as_str().unwrap();
+    assert_eq!(list_groups(&e, &format!("?maxResults=2&nextToken={token}")).await, ["other", "root"]);
+    // ListThingsInThingGroup: direct members by default.
+    assert_eq!(things_in(&e, "root", "").await, ["t-root"]);
+    assert_eq!(things_in(&e, "root", "?recursive=true").await, ["t-leaf", "t-mid", "t-root"]);
+    assert_eq!(things_in(&e, "mid", "?recursive=true").await, ["t-leaf", "t-mid"]);
+    assert_eq!(things_in(&e, "mid", "?recursive=true&maxResults=1").await, ["t-leaf"]);
+    fails(&e, 404, "ResourceNotFoundException", "GET", "/thing-groups/nope/things", None).await;
+    // ListThingGroupsForThing: the groups the thing was added to.
+    let body = json!({"thingGroupName": "solo", "thingName": "t-leaf"});
+    ok(&e, "PUT", "/thing-groups/addThingToThingGroup", Some(body)).await;
+    let v = ok(&e, "GET", "/things/t-leaf/thing-groups", None).await;
+    assert_eq!(names(&v, "thingGroups", "groupName"), ["leaf", "solo"]);
+    fails(&e, 404, "ResourceNotFoundException", "GET", "/things/nope/thing-groups", None).await;
+}
+
+#[tokio::test]
+async fn a_group_with_children_is_deleted_after_them() {
+    let e = start(|_| {}).await;
+    tree(&e).await;
+    let m = fails(&e, 400, "InvalidRequestException", "DELETE", "/thing-groups/root", None).await;
+    assert!(m.contains("mid, other"), "{m}");
+    ok(&e, "GET", "/thing-groups/root", None).await;
+    for g in ["leaf", "mid", "other", "root"] {
+        ok(&e, "DELETE", &format!("/thing-groups/{g}"), None).await;
+    }
+    assert_eq!(list_groups(&e, "").await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_job_on_a_group_reaches_its_descendants() {
+    let e = start(|_| {}).await;
+    tree(&e).await;
+    let target = |g: &str| json!([format!("{ARN}:thinggroup/{g}")]);
+    let doc = "{\"op\":\"x\"}";
+    let snap = json!({"targets": target("mid"), "document": doc});
+    ok(&e, "PUT", "/jobs/snap", Some(snap)).await;
+    assert_eq!(exec_status(&e, "t-mid", "snap").await.as_deref(), Some("QUEUED"));
+    assert_eq!(exec_status(&e, "t-leaf", "snap").await.as_deref(), Some("QUEUED"));
+    assert_eq!(exec_status(&e, "t-root", "snap").await, None, "a parent's things are not targeted");
+    let cont = json!({"targets": target("root"), "document": doc, "targetSelection": "CONTINUOUS"});
+    ok(&e, "PUT", "/jobs/cont", Some(cont)).await;
+    for t in ["t-root", "t-mid", "t-leaf"] {
+        assert_eq!(exec_status(&e, t, "cont").await.as_deref(), Some("QUEUED"), "{t}");
+    }
+    // A thing that joins a descendant later gets an execution of the CONTINUOUS job only.
+    thing_in(&e, "t-new", "leaf").await;
+    assert_eq!(exec_status(&e, "t-new", "cont").await.as_deref(), Some("QUEUED"));
+    assert_eq!(exec_status(&e, "t-new", "snap").await, None);
+    // One that leaves it (and is in no other group under the target) is removed (SPEC T10) ...
+    let leave = json!({"thingGroupName": "leaf", "thingName": "t-new"});
+    ok(&e, "PUT", "/thing-groups/removeThingFromThingGroup", Some(leave)).await;
+    assert_eq!(exec_status(&e, "t-new", "cont").await.as_deref(), Some("REMOVED"));
+    // ... but one still in another group under the target keeps its execution.
+    let join = json!({"thingGroupName": "other", "thingName": "t-leaf"});
+    ok(&e, "PUT", "/thing-groups/addThingToThingGroup", Some(join)).await;
+    let leave = json!({"thingGroupName": "leaf", "thingName": "t-leaf"});
+    ok(&e, "PUT", "/thing-groups/removeThingFromThingGroup", Some(leave)).await;
+    assert_eq!(exec_status(&e, "t-leaf", "cont").await.as_deref(), Some("QUEUED"));
+    // Deleting a (childless) group is a leave of all its members.
+    ok(&e, "DELETE", "/thing-groups/leaf", None).await;
+    ok(&e, "DELETE", "/thing-groups/other", None).await;
+    assert_eq!(exec_status(&e, "t-leaf", "cont").await.as_deref(), Some("REMOVED"));
+    assert_eq!(exec_status(&e, "t-mid", "cont").await.as_deref(), Some("QUEUED"));
+}
+
+fn tags(v: &Value) -> Vec<(String, Option<String>)> {
+    v["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["Key"].as_str().unwrap().to_owned(), t["Value"].as_str().map(str::to_owned)))
+        .collect()
+}
+
+async fn list_tags(e: &Emu, arn: &str) -> Vec<(String, Option<String>)> {
+    tags(&ok(e, "GET", &format!("/tags?resourceArn={arn}"), None).await)
+}
+
+fn kv(k: &str, v: &str) -> (String, Option<String>) {
+    (k.to_owned(), Some(v.to_owned()))
+}
+
+#[tokio::test]
+async fn tags_on_jobs_and_groups() {
+    let e = start(|_| {}).await;
+    let (g_arn, j_arn) = (format!("{ARN}:thinggroup/g"), format!("{ARN}:job/j"));
+    let body = json!({"tags": [{"Key": "env", "Value": "prod"}, {"Key": "team"}]});
+    ok(&e, "POST", "/thing-groups/g", Some(body)).await;
+    assert_eq!(list_tags(&e, &g_arn).await, [kv("env", "prod"), ("team".to_owned(), None)]);
+    let job = json!({"targets": [g_arn], "document": "{}", "tags": [{"Key": "k", "Value": "v"}]});
+    ok(&e, "PUT", "/jobs/j", Some(job)).await;
+    assert_eq!(list_tags(&e, &j_arn).await, [kv("k", "v")]);
+    // TagResource adds and replaces; UntagResource removes (unknown keys are ignored).
+    let add = json!({"resourceArn": j_arn, "tags": [{"Key": "k", "Value": "w"}, {"Key": "a", "Value": ""}]});
+    ok(&e, "POST", "/tags", Some(add)).await;
+    assert_eq!(list_tags(&e, &j_arn).await, [kv("a", ""), kv("k", "w")]);
+    ok(&e, "POST", "/untag", Some(json!({"resourceArn": j_arn, "tagKeys": ["a", "zzz"]}))).await;
+    assert_eq!(list_tags(&e, &j_arn).await, [kv("k", "w")]);
+    // 50 tags per resource: one more is a 410 and changes nothing.
+    let many: Vec<Value> = (0..49).map(|i| json!({"Key": format!("k{i:02}"), "Value": "v"})).collect();
+    ok(&e, "POST", "/tags", Some(json!({"resourceArn": j_arn, "tags": many}))).await;
+    assert_eq!(list_tags(&e, &j_arn).await.len(), 50);
+    let one_more = Some(json!({"resourceArn": j_arn, "tags": [{"Key": "x", "Value": "v"}]}));
+    fails(&e, 410, "LimitExceededException", "POST", "/tags", one_more).await;
+    assert_eq!(list_tags(&e, &j_arn).await.len(), 50);
+    let replace = json!({"resourceArn": j_arn, "tags": [{"Key": "k", "Value": "again"}]});
+    ok(&e, "POST", "/tags", Some(replace)).await;
+    // Bad tags: 400, nothing changes.
+    let bad = [
+        json!([{"Key": "aws:owner", "Value": "v"}]),
+        json!([{"Key": "AWS:owner", "Value": "v"}]),
+        json!([{"Key": "", "Value": "v"}]),
+        json!([{"Key": "k".repeat(129), "Value": "v"}]),
+        json!([{"Key": "k", "Value": "v".repeat(257)}]),
+        json!([{"Key": "a#b", "Value": "v"}]),
+        json!([{"Key": "d", "Value": "1"}, {"Key": "d", "Value": "2"}]),
+        json!([{"Value": "no key"}]),
+    ];
+    for tags in bad {
+        let body = Some(json!({"resourceArn": g_arn, "tags": tags}));
+        fails(&e, 400, "InvalidRequestException", "POST", "/tags", body).await;
+    }
+    let aws_key = Some(json!({"tags": [{"Key": "aws:x"}]}));
+    fails(&e, 400, "InvalidRequestException", "POST", "/thing-groups/g2", aws_key).await;
+    assert_eq!(list_tags(&e, &g_arn).await.len(), 2);
+    fails(&e, 400, "InvalidRequestException", "POST", "/tags", Some(json!({"tags": []}))).await;
+    fails(&e, 400, "InvalidRequestException", "POST", "/tags", Some(json!({"resourceArn": g_arn}))).await;
+    fails(&e, 400, "InvalidRequestException", "POST", "/untag", Some(json!({"resourceArn": g_arn}))).await;
+    let body = Some(json!({"resourceArn": g_arn, "tagKeys": ["aws:x"]}));
+    fails(&e, 400, "InvalidRequestException", "POST", "/untag", body).await;
+    // Resources: things are not taggable, other types are not ARNs of this emulator's resources,
+    // job templates are not kept here; unknown or foreign resources are 404.
+    ok(&e, "POST", "/things/t", Some(json!({}))).await;
+    for arn in
+        [format!("{ARN}:thing/t"), format!("{ARN}:rule/r"), "nope".to_owned(), format!("{ARN}:jobtemplate/x")]
+    {
+        fails(&e, 400, "InvalidRequestException", "GET", &format!("/tags?resourceArn={arn}"), None).await;
+    }
+    for arn in [
+        format!("{ARN}:job/nope"),
+        format!("{ARN}:thinggroup/nope"),
+        "arn:aws:iot:eu-west-1:123456789012:job/j".to_owned(),
+    ] {
+        fails(&e, 404, "ResourceNotFoundException", "GET", &format!("/tags?resourceArn={arn}"), None).await;
+        let body = Some(json!({"resourceArn": arn, "tags": [{"Key": "k"}]}));
+        fails(&e, 404, "ResourceNotFoundException", "POST", "/tags", body).await;
+    }
+    fails(&e, 400, "InvalidRequestException", "GET", "/tags", None).await;
+    fails(
+        &e,
+        400,
+        "InvalidRequestException",
+        "GET",
+        &format!("/tags?resourceArn={g_arn}&nextToken=zz"),
+        None,
+    )
+    .await;
+    // A deleted group's tags go with it: a new group of that name starts without.
+    ok(&e, "DELETE", "/thing-groups/g", None).await;
+    ok(&e, "POST", "/thing-groups/g", Some(json!({}))).await;
+    assert_eq!(list_tags(&e, &g_arn).await, []);
+}
+
+#[tokio::test]
+async fn event_configurations_are_described_and_updated() {
+    let e = start(|_| {}).await;
+    let d = ok(&e, "GET", "/event-configurations", None).await;
+    let c = &d["eventConfigurations"];
+    assert_eq!(c.as_object().unwrap().len(), 11);
+    assert_eq!(
+        (c["JOB"]["Enabled"].as_bool(), c["JOB_EXECUTION"]["Enabled"].as_bool()),
+        (Some(true), Some(true))
+    );
+    assert_eq!(c["THING"]["Enabled"], false);
+    assert!(d.get("creationDate").is_none() && d.get("lastModifiedDate").is_none(), "{d}");
+    let now = ok(&e, "GET", "/_emulator/clock", None).await["now"].as_u64().unwrap();
+    let update = json!({"eventConfigurations": {"JOB": {"Enabled": false}, "THING": {"Enabled": true}}});
+    ok(&e, "PATCH", "/event-configurations", Some(update)).await;
+    ok(&e, "POST", "/_emulator/clock", Some(json!({"advanceSeconds": 60}))).await;
+    // A type without Enabled keeps its switch.
+    ok(&e, "PATCH", "/event-configurations", Some(json!({"eventConfigurations": {"JOB": {}}}))).await;
+    let d = ok(&e, "GET", "/event-configurations", None).await;
+    let c = &d["eventConfigurations"];
+    assert_eq!((c["JOB"]["Enabled"].as_bool(), c["THING"]["Enabled"].as_bool()), (Some(false), Some(true)));
+    assert_eq!(c["JOB_EXECUTION"]["Enabled"], true);
+    assert_eq!((d["creationDate"].as_u64(), d["lastModifiedDate"].as_u64()), (Some(now), Some(now + 60)));
+    // An unknown type: 400, nothing changes.
+    let bad = Some(json!({"eventConfigurations": {"JOB": {"Enabled": true}, "NOPE": {"Enabled": true}}}));
+    fails(&e, 400, "InvalidRequestException", "PATCH", "/event-configurations", bad).await;
+    let bad = Some(json!({"eventConfigurations": {"JOB": {"Enabled": "yes"}}}));
+    fails(&e, 400, "InvalidRequestException", "PATCH", "/event-configurations", bad).await;
+    let d = ok(&e, "GET", "/event-configurations", None).await;
+    assert_eq!(d["eventConfigurations"]["JOB"]["Enabled"], false);
+}
+
+#[tokio::test]
+async fn a_restart_keeps_parents_tags_and_event_configurations() {
+    let dir = std::env::temp_dir().join(format!("iot-jobs-groups-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("state.json");
+    let first = start(|c| c.state_file = Some(path.clone())).await;
+    tree(&first).await;
+    let g_arn = format!("{ARN}:thinggroup/mid");
+    ok(&first, "POST", "/tags", Some(json!({"resourceArn": g_arn, "tags": [{"Key": "k", "Value": "v"}]})))
+        .await;
+    let off = json!({"eventConfigurations": {"JOB_EXECUTION": {"Enabled": false}}});
+    ok(&first, "PATCH", "/event-configurations", Some(off)).await;
+    // Without a shutdown (the journal replays), then after a clean one (the snapshot holds it).
+    let check = |e: Emu| async move {
+        let d = ok(&e, "GET", "/thing-groups/leaf", None).await;
+        assert_eq!(names(&d["thingGroupMetadata"], "rootToParentThingGroups", "groupName"), ["root", "mid"]);
+        assert_eq!(list_tags(&e, &format!("{ARN}:thinggroup/mid")).await, [kv("k", "v")]);
+        let c = ok(&e, "GET", "/event-configurations", None).await;
+        assert_eq!(c["eventConfigurations"]["JOB_EXECUTION"]["Enabled"], false);
+        e
+    };
+    let second = check(start(|c| c.state_file = Some(path.clone())).await).await;
+    second.server.shutdown().await.unwrap();
+    drop(first);
+    let third = check(start(|c| c.state_file = Some(path.clone())).await).await;
+    third.server.shutdown().await.unwrap();
+    // A snapshot written before tags and event configurations were kept loads with none.
+    // (The meta's last members: cut from the text, as the registry's snapshot keeps its order.)
+    let saved = String::from_utf8(std::fs::read(&path).unwrap()).unwrap();
+    let (from, to) = (saved.find(",\"tags\":").unwrap(), saved.find("},\"registry\":").unwrap());
+    assert!(saved[from..to].contains("\"event_configurations\":"), "{saved}");
+    std::fs::write(&path, format!("{}{}", &saved[..from], &saved[to..])).unwrap();
+    let old = start(|c| c.state_file = Some(path.clone())).await;
+    ok(&old, "GET", "/thing-groups/leaf", None).await;
+    assert_eq!(list_tags(&old, &g_arn).await, []);
+    let c = ok(&old, "GET", "/event-configurations", None).await;
+    assert_eq!(c["eventConfigurations"]["JOB_EXECUTION"]["Enabled"], true);
+    old.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
