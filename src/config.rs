@@ -16,7 +16,8 @@ impl From<ConfigError> for crate::Rejection {
             | ConfigError::Abort
             | ConfigError::Schedule
             | ConfigError::Rollout
-            | ConfigError::MaintenanceWindow => Field::JobConfig,
+            | ConfigError::MaintenanceWindow
+            | ConfigError::MaintenanceWindows => Field::JobConfig,
         };
         crate::Rejection::InvalidField(FieldError { field, violation: Violation::Config(e) })
     }
@@ -115,9 +116,7 @@ impl AbortConfig {
     }
 }
 
-/// `schedulingConfig` times (SPEC §2, §6). Maintenance windows are the host's: it keeps each job's
-/// [`MaintenanceWindow`]s, asks [`rules::maintenance_window`](crate::rules::maintenance_window)
-/// whether they are open, and calls the registry when that changes.
+/// `schedulingConfig` times (SPEC §2, §6). Its maintenance windows are [`JobConfig::windows`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -155,10 +154,11 @@ impl Schedule {
 /// One of `schedulingConfig.maintenanceWindows` (SPEC §6 Scheduling, `lim-scheduling`): the window
 /// opens at each occurrence of its `startTime` cron expression and stays open
 /// `durationInMinutes`, 1 to 1430. [`rules::maintenance_window`](crate::rules::maintenance_window)
-/// says whether a job's windows are open; the host stores the windows and calls the registry's
-/// `open_window`/`close_window` when that changes.
+/// says whether a job's windows are open; the registry opens and closes them as time passes
+/// ([`JobConfig::windows`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MaintenanceWindow {
     start: Cron,
     duration_minutes: u16,
@@ -189,6 +189,47 @@ impl MaintenanceWindow {
     #[must_use]
     pub const fn duration_minutes(&self) -> u16 {
         self.duration_minutes
+    }
+}
+
+/// A job's `schedulingConfig.maintenanceWindows`: 1 to [`CAPACITY`](Self::CAPACITY) windows
+/// (SPEC §2, AMBIG-28).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MaintenanceWindows {
+    windows: [Option<MaintenanceWindow>; MaintenanceWindows::CAPACITY],
+}
+
+impl MaintenanceWindows {
+    /// Most windows a job keeps (the service model leaves the list open; SPEC AMBIG-28).
+    pub const CAPACITY: usize = 4;
+
+    /// Keeps 1 to [`CAPACITY`](Self::CAPACITY) windows.
+    ///
+    /// # Errors
+    /// [`ConfigError::MaintenanceWindows`] for none or more than that.
+    pub fn new(windows: &[MaintenanceWindow]) -> Result<Self, ConfigError> {
+        let mut out = [None; Self::CAPACITY];
+        if windows.is_empty() || windows.len() > out.len() {
+            return Err(ConfigError::MaintenanceWindows);
+        }
+        for (slot, w) in out.iter_mut().zip(windows) {
+            *slot = Some(*w);
+        }
+        Ok(Self { windows: out })
+    }
+
+    /// The windows, in request order.
+    pub fn iter(&self) -> impl Iterator<Item = MaintenanceWindow> + '_ {
+        self.windows.iter().flatten().copied()
+    }
+
+    /// Whether they are open at `now`, and until when that holds
+    /// ([`rules::maintenance_window`](crate::rules::maintenance_window)).
+    #[must_use]
+    pub fn at(&self, now: Timestamp) -> crate::rules::WindowAt {
+        crate::rules::maintenance_window(self.windows.iter().flatten(), now)
     }
 }
 
@@ -248,6 +289,10 @@ pub struct JobConfig {
     pub schedule: Option<Schedule>,
     /// `jobExecutionsRolloutConfig.maximumPerMinute`, if any.
     pub maximum_per_minute: Option<RolloutRate>,
+    /// `schedulingConfig.maintenanceWindows`, if any: the job rolls out only while one is open
+    /// (SPEC §2, AMBIG-28). Absent from snapshots of format 4 and earlier.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub windows: Option<MaintenanceWindows>,
 }
 
 #[cfg(test)]

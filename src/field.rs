@@ -201,6 +201,9 @@ pub enum ConfigError {
     Rollout,
     /// A maintenance window's `durationInMinutes` outside 1–1430.
     MaintenanceWindow,
+    /// More maintenance windows than a job keeps
+    /// ([`MaintenanceWindows::CAPACITY`](crate::config::MaintenanceWindows::CAPACITY), SPEC AMBIG-28).
+    MaintenanceWindows,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -216,6 +219,7 @@ impl core::fmt::Display for ConfigError {
             Self::Schedule => "schedulingConfig endTime must be after startTime",
             Self::Rollout => "maximumPerMinute must be at least 1",
             Self::MaintenanceWindow => "maintenanceWindows durationInMinutes must be between 1 and 1430",
+            Self::MaintenanceWindows => "a job has at most 4 maintenanceWindows",
         })
     }
 }

@@ -621,7 +621,8 @@ fn schedule_events_every_input() {
                                 let Ok(schedule) = Schedule::new(start, end) else { continue };
                                 let schedule = (start.is_some() || end.is_some()).then_some(schedule);
                                 let rollout_at = at(r, 7_000, 10_060);
-                                let c = JobClock { status, schedule, started, ended, rollout_at };
+                                let c =
+                                    JobClock { status, schedule, started, ended, rollout_at, window: None };
                                 let now = Timestamp(NOW);
                                 let end_passed = end.is_some_and(|(t, _)| t <= now);
                                 let due = |t: Option<Timestamp>| t.is_some_and(|t| t <= now);
@@ -667,6 +668,7 @@ fn schedule_events_every_input() {
         started: true,
         ended: false,
         rollout_at: Some(rules::NEVER),
+        window: None,
     };
     assert_eq!(rules::next_job_event(&c), None);
     for r in table::END_BEHAVIOR {
@@ -719,7 +721,7 @@ fn batch_on_start_every_input() {
                 let key = if started { due } else { BatchDue::None };
                 let row =
                     table::BATCH_ON_START.iter().find(|r| r.started == started && r.due == key).unwrap();
-                let c = JobClock { status, schedule: None, started, ended, rollout_at };
+                let c = JobClock { status, schedule: None, started, ended, rollout_at, window: None };
                 assert_eq!(rules::batch_on_start(&c, now), row.batch, "{c:?} {}", row.spec);
                 checked += 1;
             }

@@ -32,6 +32,11 @@ impl JobEntry {
             started: self.started,
             ended: self.ended,
             rollout_at: self.rollout_next.map(|_| self.rollout_at),
+            // Open as its status says, until `job_event` looks at the windows.
+            window: self.config.windows.map(|_| rules::WindowClock {
+                at: self.window_at,
+                open: self.status == JobStatus::InProgress,
+            }),
         }
     }
 
@@ -68,6 +73,9 @@ pub struct JobEntry {
     pub(super) ended: bool,
     /// It went IN_PROGRESS at least once.
     pub(super) started: bool,
+    /// With maintenance windows: when to look at them again ([`rules::WindowClock::at`]);
+    /// [`NEVER`] without.
+    pub(super) window_at: Timestamp,
     /// Creation order among jobs: events due at one instant happen in it.
     pub(super) seq: u32,
 }

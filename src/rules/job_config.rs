@@ -50,6 +50,7 @@ pub fn update_job_config(job: &JobConfig, update: &JobConfigUpdate) -> JobConfig
         abort: update.abort.unwrap_or(job.abort),
         // SPEC 4.1 UpdateJob: no schedulingConfig member.
         schedule: job.schedule,
+        windows: job.windows,
         maximum_per_minute: update.maximum_per_minute.unwrap_or(job.maximum_per_minute),
     }
 }

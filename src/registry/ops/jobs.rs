@@ -47,7 +47,11 @@ impl<S: Storage> Registry<S> {
                 distinct = distinct.saturating_add(1);
             }
         }
-        let scheduled = rules::starts_scheduled(job.config.schedule, now);
+        // AMBIG-28: a job with maintenance windows also waits for one to open.
+        let (scheduled, window_at) = match job.config.windows {
+            Some(w) => rules::starts_in_window(job.config.schedule, w.at(now), now),
+            None => (rules::starts_scheduled(job.config.schedule, now), NEVER),
+        };
         let status = rules::create_job(scheduled);
         // SPEC §6 Rollout: the first batch goes out now, the rest a minute at a time.
         let batch = rules::rollout_batch(job.config.maximum_per_minute);
@@ -83,6 +87,7 @@ impl<S: Storage> Registry<S> {
             rollout_at: NEVER,
             ended: false,
             started: !scheduled,
+            window_at,
             seq: self.job_seq,
         };
         self.job_seq = self.job_seq.saturating_add(1);

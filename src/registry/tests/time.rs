@@ -470,3 +470,127 @@ fn a_stale_job_timer_does_nothing_and_needs_no_room() {
     assert!(r.advance(T0.saturating_add(60), usize::MAX, &mut Tight(0)).is_ok());
     assert_eq!(r.usage().executions, 1);
 }
+
+/// Daily windows 02:00-03:00 UTC (T0 is 2023-11-14 22:13:20 UTC).
+fn nightly(minutes: u16) -> crate::config::MaintenanceWindows {
+    use crate::config::{MaintenanceWindow, MaintenanceWindows};
+    let w = MaintenanceWindow::new(crate::cron::Cron::parse("cron(0 2 * * ? *)").unwrap(), minutes).unwrap();
+    MaintenanceWindows::new(&[w]).unwrap()
+}
+
+/// 2023-11-15 02:00:00 UTC, the first window after T0.
+const OPENS: Timestamp = Timestamp(1_700_013_600);
+const DAY: u64 = 86_400;
+
+#[test]
+fn maintenance_windows_open_and_close_as_time_passes() {
+    let (mut r, mut log) = with_things(&["a", "b"]);
+    let config = JobConfig { windows: Some(nightly(60)), ..JobConfig::default() };
+    // AMBIG-28: created outside its windows, the job waits for one, without executions.
+    job_with(&mut r, "j1", &["a", "b"], config, T0, &mut log);
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
+    assert!(pending_ids(&r, "a").is_empty());
+    assert_eq!(r.next_deadline(), Some(OPENS));
+    log.take();
+    assert_eq!(run_until(&mut r, Timestamp(OPENS.0 - 1), &mut log), 0);
+    run_until(&mut r, OPENS, &mut log);
+    // SPEC §2: IN_PROGRESS inside the window, executions roll out.
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::InProgress);
+    assert_eq!(pending_ids(&r, "a"), ["j1#1:QUEUED"]);
+    assert_eq!(pending_ids(&r, "b"), ["j1#1:QUEUED"]);
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), OPENS, &mut log).unwrap();
+    let closes = OPENS.saturating_add(3_600);
+    assert_eq!(r.next_deadline(), Some(closes));
+    log.take();
+    run_until(&mut r, closes, &mut log);
+    // SPEC §2, AMBIG-13: SCHEDULED between windows; QUEUED executions leave the pending list,
+    // the running one goes on.
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
+    assert!(pending_ids(&r, "b").is_empty());
+    assert_eq!(pending_ids(&r, "a"), ["j1#1:IN_PROGRESS"]);
+    assert_eq!(log.take(), ["notify b", "notify-next b"]);
+    assert_eq!(r.next_deadline(), Some(OPENS.saturating_add(DAY)));
+    // The next window lists b again.
+    run_until(&mut r, OPENS.saturating_add(DAY), &mut log);
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::InProgress);
+    assert_eq!(pending_ids(&r, "b"), ["j1#1:QUEUED"]);
+    // A SNAPSHOT job completes once every execution is done, inside a window or not.
+    for thing in ["a", "b"] {
+        let now = OPENS.saturating_add(DAY);
+        r.update_execution(&j("j1"), &t(thing), &update(ExecutionStatus::Succeeded), now, &mut log).unwrap();
+    }
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Completed);
+    run_until(&mut r, OPENS.saturating_add(3 * DAY), &mut log);
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Completed);
+}
+
+#[test]
+fn one_advance_over_several_windows_opens_and_closes_each_in_order() {
+    let (mut r, mut log) = with_things(&["a", "b", "c"]);
+    let config =
+        JobConfig { windows: Some(nightly(30)), maximum_per_minute: per_minute(1), ..JobConfig::default() };
+    job_with(&mut r, "j1", &["a", "b", "c"], config, T0, &mut log);
+    log.take();
+    // Three days in one call: each window opens and closes in turn, so the job ends between
+    // windows with its executions hidden. Everything `advance` applies is stamped with its
+    // `now`, so the pace (one a minute, counted from that instant) lets one batch out.
+    let later = OPENS.saturating_add(2 * DAY + 7_200);
+    run_until(&mut r, later, &mut log);
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
+    let exists =
+        |r: &Reg, thing: &str| r.describe_execution(&j("j1"), &t(thing), None, Plane::Control).is_ok();
+    assert_eq!([exists(&r, "a"), exists(&r, "b"), exists(&r, "c")], [true, false, false]);
+    assert!(pending_ids(&r, "a").is_empty());
+    assert_eq!(r.next_deadline(), Some(OPENS.saturating_add(3 * DAY)));
+    // Stepping a window at a time, each opening lets the next batch out.
+    run_until(&mut r, OPENS.saturating_add(3 * DAY), &mut log);
+    assert_eq!(pending_ids(&r, "a"), ["j1#1:QUEUED"]);
+    assert_eq!(pending_ids(&r, "b"), ["j1#1:QUEUED"]);
+}
+
+#[test]
+fn a_start_time_outside_the_windows_waits_for_the_next_one() {
+    let (mut r, mut log) = with_things(&["a"]);
+    // startTime 2023-11-15 01:00, an hour before the window.
+    let start = Timestamp(OPENS.0 - 3_600);
+    let schedule = Schedule::new(Some(start), None).unwrap();
+    let config = JobConfig { schedule: Some(schedule), windows: Some(nightly(60)), ..JobConfig::default() };
+    job_with(&mut r, "j1", &["a"], config, T0, &mut log);
+    assert_eq!(r.next_deadline(), Some(start));
+    run_until(&mut r, start, &mut log);
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
+    assert!(pending_ids(&r, "a").is_empty());
+    assert_eq!(r.next_deadline(), Some(OPENS));
+    run_until(&mut r, OPENS, &mut log);
+    assert_eq!(pending_ids(&r, "a"), ["j1#1:QUEUED"]);
+    // Created inside a window, a job without startTime starts at once.
+    job_with(
+        &mut r,
+        "j2",
+        &["a"],
+        JobConfig { windows: Some(nightly(60)), ..JobConfig::default() },
+        OPENS,
+        &mut log,
+    );
+    assert_eq!(r.job(&j("j2")).unwrap().status(), JobStatus::InProgress);
+    assert_eq!(pending_ids(&r, "a"), ["j1#1:QUEUED", "j2#1:QUEUED"]);
+}
+
+#[test]
+fn maintenance_windows_survive_a_snapshot() {
+    let (mut r, mut log) = with_things(&["a"]);
+    job_with(
+        &mut r,
+        "j1",
+        &["a"],
+        JobConfig { windows: Some(nightly(60)), ..JobConfig::default() },
+        T0,
+        &mut log,
+    );
+    let text = serde_json::to_string(&r.snapshot()).unwrap();
+    let mut back: Reg =
+        Registry::restore(Fixed, Policy::DEFAULT, &mut serde_json::Deserializer::from_str(&text)).unwrap();
+    assert_eq!(back.next_deadline(), Some(OPENS));
+    run_until(&mut back, OPENS, &mut log);
+    assert_eq!(pending_ids(&back, "a"), ["j1#1:QUEUED"]);
+}
