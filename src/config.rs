@@ -225,6 +225,22 @@ impl MaintenanceWindows {
         self.windows.iter().flatten().copied()
     }
 
+    /// How many window starts `scheduledJobRollouts` lists (SPEC `lim-scheduling`).
+    pub const SCHEDULED_ROLLOUTS: usize = 7;
+
+    /// The next window starts at or after `now`, all windows merged, earliest first, each
+    /// instant once: DescribeJob's `scheduledJobRollouts` takes the first
+    /// [`SCHEDULED_ROLLOUTS`](Self::SCHEDULED_ROLLOUTS) (SPEC `lim-scheduling`, AMBIG-28).
+    pub fn starts_from(&self, now: Timestamp) -> impl Iterator<Item = Timestamp> + '_ {
+        let mut from = Some(now);
+        core::iter::from_fn(move || {
+            let at = self.iter().filter_map(|w| w.start().next_at_or_after(from?)).min()?;
+            // Occurrences are whole minutes: the next one is at least a minute later.
+            from = at.secs().checked_add(60).map(Timestamp);
+            Some(at)
+        })
+    }
+
     /// Whether they are open at `now`, and until when that holds
     /// ([`rules::maintenance_window`](crate::rules::maintenance_window)).
     #[must_use]

@@ -87,6 +87,7 @@ pub(super) fn job_config(c: &wire::JobConfigs, now: Timestamp) -> Result<JobConf
     }
     if let Some(s) = &c.scheduling_config {
         cfg.schedule = Some(schedule(s, now)?);
+        cfg.windows = s.maintenance_windows.as_deref().map(windows).transpose()?;
     }
     if let Some(r) = &c.job_executions_rollout_config {
         cfg.maximum_per_minute = r
@@ -118,6 +119,43 @@ pub(super) fn schedule(s: &wire::SchedulingConfig, now: Timestamp) -> Result<Sch
         s.end_behavior.as_deref().map(|b| enum_value::<JobEndBehavior>("endBehavior", b)).transpose()?;
     let end = end.map(|e| (e, behavior.unwrap_or(JobEndBehavior::StopRollout)));
     Schedule::new(start, end).map_err(config_error)
+}
+
+/// `schedulingConfig.maintenanceWindows` as the core keeps them (SPEC §2, AMBIG-28): each
+/// `startTime` parsed as an AWS cron expression (a refusal names the position), at most
+/// [`MaintenanceWindows::CAPACITY`] windows.
+fn windows(ws: &[wire::MaintenanceWindow]) -> Result<MaintenanceWindows, ApiError> {
+    let member = "schedulingConfig.maintenanceWindows";
+    let ws = ws
+        .iter()
+        .map(|w| {
+            let cron = Cron::parse(&w.start_time).map_err(|e| {
+                ApiError::invalid(format!(
+                    "{member}.startTime {:?} is not a cron expression {e}",
+                    w.start_time
+                ))
+            })?;
+            let minutes = u16::try_from(w.duration_in_minutes).unwrap_or(0);
+            MaintenanceWindow::new(cron, minutes).map_err(config_error)
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    MaintenanceWindows::new(&ws)
+        .map_err(|e| ApiError::invalid(format!("{member}: {} windows given; {e}", ws.len())))
+}
+
+/// DescribeJob's `scheduledJobRollouts`: the next window starts of a live job with maintenance
+/// windows (SPEC `lim-scheduling`: 7 of them).
+fn scheduled_rollouts(
+    status: JobStatus,
+    config: &JobConfig,
+    now: Timestamp,
+) -> Vec<wire::ScheduledJobRollout> {
+    let live = matches!(status, JobStatus::Scheduled | JobStatus::InProgress);
+    let Some(w) = config.windows.filter(|_| live) else { return Vec::new() };
+    w.starts_from(now)
+        .take(MaintenanceWindows::SCHEDULED_ROLLOUTS)
+        .map(|t| wire::ScheduledJobRollout { start_time: wire::format_date_time(t.secs()) })
+        .collect()
 }
 
 pub(super) fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply, ApiError> {
@@ -209,6 +247,7 @@ pub(super) fn describe_job(st: &mut State, job: &str) -> Result<Reply, ApiError>
             },
             namespace_id: j.namespace().map(|n| n.to_string()),
             is_concurrent: false,
+            scheduled_job_rollouts: scheduled_rollouts(j.status(), j.config(), st.now()),
             configs: m.configs,
         },
     };

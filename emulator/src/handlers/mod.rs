@@ -12,8 +12,10 @@ use std::collections::BTreeSet;
 use std::str::FromStr;
 
 use iot_jobs_core::config::{
-    AbortConfig, AbortCriterion, ConfigError, JobConfig, RetryConfig, RetryCriterion, RolloutRate, Schedule,
+    AbortConfig, AbortCriterion, ConfigError, JobConfig, MaintenanceWindow, MaintenanceWindows, RetryConfig,
+    RetryCriterion, RolloutRate, Schedule,
 };
+use iot_jobs_core::cron::Cron;
 use iot_jobs_core::registry::{Cursor, ExecutionView, NewJob, Registry, Update};
 use iot_jobs_core::rules::{self, JobConfigUpdate};
 use iot_jobs_core::wire::{DescribeRequest, Flavor, StartNextRequest, UpdateRequest};

@@ -208,8 +208,9 @@ fn window(w: &MaintenanceWindow) -> Result<(), ApiError> {
     range("schedulingConfig.maintenanceWindows.durationInMinutes", w.duration_in_minutes, 1, max)
 }
 
-/// Most maintenance windows kept for a job (the model leaves the list open).
-pub const MAX_WINDOWS: usize = 32;
+/// Most maintenance windows kept for a job (the model leaves the list open; the core's
+/// capacity, SPEC AMBIG-28).
+pub const MAX_WINDOWS: usize = iot_jobs_core::config::MaintenanceWindows::CAPACITY;
 
 /// The bounds of the configuration members (CreateJob, UpdateJob) that the core does not read
 /// (the core validates the ones it does, in `job_config`).
