@@ -307,6 +307,20 @@ fn lifecycle() {
         println!("| {} | +{} s | {} | {again} | {} |", w.join(", "), r.now, yes(r.open), r.spec);
     }
     println!(
+        "\n## Schedule events of a job with maintenance windows (start due, end not passed)\n\n| job status | started before | window open | starts | window change | source |\n|---|---|---|---|---|---|"
+    );
+    for r in t::WINDOWED_EVENTS {
+        let w = r.window.map_or("-".to_string(), |w| format!("{w:?}"));
+        println!(
+            "| `{}` | {} | {} | {} | {w} | {} |",
+            r.status,
+            yes(r.started),
+            yes(r.open),
+            yes(r.start),
+            r.spec
+        );
+    }
+    println!(
         "\n## Timers on a status change\n\n| to | from QUEUED | from other | source |\n|---|---|---|---|"
     );
     for r in t::TIMER_ON_STATUS {

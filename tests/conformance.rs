@@ -353,7 +353,8 @@ fn every_delta_changes_its_cell() {
 // ---- lifecycle decisions the service makes on its own --------------------------------------
 
 use iot_jobs_core::config::{
-    AbortConfig, AbortCriterion, JobConfig, RetryConfig, RetryCriterion, RolloutRate, Schedule,
+    AbortConfig, AbortCriterion, JobConfig, MaintenanceWindow, MaintenanceWindows, RetryConfig,
+    RetryCriterion, RolloutRate, Schedule,
 };
 use iot_jobs_core::conformance::{
     BatchDue, BoundFrom, ConfigMember, KeyAfter, KeyIn, ScheduleEventKind, ScheduleEventRow,
@@ -680,6 +681,61 @@ fn schedule_events_every_input() {
     }
 }
 
+/// A job with maintenance windows: every status, start, end and window state against
+/// `WINDOWED_EVENTS` (AMBIG-28).
+#[test]
+fn windowed_schedule_events_every_input() {
+    use rules::{Window, WindowClock};
+    let kinds = [At::Absent, At::Past, At::Later];
+    let now = Timestamp(NOW);
+    let mut checked = 0;
+    for status in JobStatus::ALL {
+        for started in BOOLS {
+            for ended in BOOLS {
+                for open in BOOLS {
+                    for s in kinds {
+                        for e in kinds {
+                            let start = at(s, 5_000, 20_000);
+                            let end = at(e, 6_000, 30_000).map(|t| (t, JobEndBehavior::StopRollout));
+                            let Ok(schedule) = Schedule::new(start, end) else { continue };
+                            let schedule = (start.is_some() || end.is_some()).then_some(schedule);
+                            let look = Timestamp(NOW + 600);
+                            let window = Some(WindowClock { at: look, open });
+                            let c = JobClock { status, schedule, started, ended, rollout_at: None, window };
+                            let start_due = start.is_none_or(|t| t <= now);
+                            let before_end = !ended && end.is_none_or(|(t, _)| t > now);
+                            let row = table::WINDOWED_EVENTS
+                                .iter()
+                                .find(|r| r.status == status && r.started == started && r.open == open);
+                            let want_start = row.is_some_and(|r| r.start) && start_due && before_end;
+                            let want_window = match row.and_then(|r| r.window) {
+                                Some(Window::Open) if before_end => Some(Window::Open),
+                                Some(Window::Close) if !ended => Some(Window::Close),
+                                Some(Window::Open | Window::Close) | None => None,
+                            };
+                            let got = rules::schedule_event(&c, now);
+                            assert_eq!((got.start, got.window), (want_start, want_window), "{c:?}");
+                            assert!(!got.batch, "{c:?}");
+                            // The timer offers the next look (not the start) and the end.
+                            let live = matches!(status, JobStatus::InProgress | JobStatus::Scheduled);
+                            let want_next = [
+                                (live && !ended).then_some(look),
+                                end.map(|(t, _)| t).filter(|_| live && !ended),
+                            ]
+                            .into_iter()
+                            .flatten()
+                            .min();
+                            assert_eq!(rules::next_job_event(&c), want_next, "{c:?}");
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 300, "{checked}");
+}
+
 #[test]
 fn rollout_pacing() {
     assert_eq!(rules::rollout_batch(None), usize::MAX);
@@ -856,6 +912,14 @@ fn update_job_config_every_member_given_or_not() {
         abort: None,
         schedule: Some(Schedule::new(Some(Timestamp(100)), None).unwrap()),
         maximum_per_minute: Some(RolloutRate::new(3).unwrap()),
+        windows: Some(
+            MaintenanceWindows::new(&[MaintenanceWindow::new(
+                iot_jobs_core::cron::Cron::parse("cron(0 2 * * ? *)").unwrap(),
+                60,
+            )
+            .unwrap()])
+            .unwrap(),
+        ),
     };
     let abort = AbortCriterion { failure: FailureType::All, threshold_centipercent: 100, min_executed: 2 };
     let new = JobConfig {
@@ -864,6 +928,7 @@ fn update_job_config_every_member_given_or_not() {
         abort: Some(AbortConfig::new(&[abort]).unwrap()),
         schedule: None,
         maximum_per_minute: None,
+        windows: None,
     };
     let updatable = |m| table::UPDATE_JOB_CONFIG.iter().find(|r| r.member == m).unwrap().updatable;
     for mask in 0..16u8 {
@@ -884,6 +949,7 @@ fn update_job_config_every_member_given_or_not() {
             retry: if pick(1, ConfigMember::Retry) { new.retry } else { old.retry },
             abort: if pick(2, ConfigMember::Abort) { new.abort } else { old.abort },
             schedule: if updatable(ConfigMember::Scheduling) { new.schedule } else { old.schedule },
+            windows: if updatable(ConfigMember::Scheduling) { new.windows } else { old.windows },
             maximum_per_minute: if pick(3, ConfigMember::Rollout) {
                 new.maximum_per_minute
             } else {
@@ -894,7 +960,7 @@ fn update_job_config_every_member_given_or_not() {
         // Swapped roles: every member given takes the request's value.
         assert_eq!(
             rules::update_job_config(&new, &JobConfigUpdate::every_member(&old)),
-            JobConfig { schedule: None, ..old }
+            JobConfig { schedule: None, windows: None, ..old }
         );
     }
     // The members are validated where the request is read, as CreateJob's: an update cannot
@@ -954,6 +1020,7 @@ fn lifecycle_rows_cite_the_spec() {
         .chain(table::ABORT_FAILURES.iter().map(|r| r.spec))
         .chain(table::WINDOW.iter().map(|r| r.spec))
         .chain(table::SCHEDULE_EVENTS.iter().map(|r| r.spec))
+        .chain(table::WINDOWED_EVENTS.iter().map(|r| r.spec))
         .chain(table::BATCH_ON_START.iter().map(|r| r.spec))
         .chain(table::END_BEHAVIOR.iter().map(|r| r.spec))
         .chain(table::TIMER_ON_STATUS.iter().map(|r| r.spec))

@@ -1,6 +1,6 @@
 //! The time-driven decisions: maintenance windows, schedule starts and ends, rollout batches and
 //! execution timers (SPEC §2, §6 Scheduling and Rollout, T7, T10, AMBIG-12, AMBIG-13,
-//! AMBIG-15, AMBIG-26).
+//! AMBIG-15, AMBIG-26, AMBIG-28).
 
 use super::{BAD, OK, Outcome};
 use crate::rules::{TimerChange, Window};
@@ -216,6 +216,96 @@ pub const SCHEDULE_EVENTS: [ScheduleEventRow; 3] = [
         needs_end_not_passed: false,
         needs_no_start: false,
         spec: "SPEC §6 Scheduling endBehavior, AMBIG-12 (applied once)",
+    },
+];
+
+/// What the schedule of a job with maintenance windows does when its windows are looked at
+/// (SPEC §2, AMBIG-13, AMBIG-28), with its start due (passed, or no `startTime`), its end neither
+/// applied nor passed. Once the end passed, neither a start nor an opening happens; once it was
+/// applied, no close either. A status without a row (CANCELED, COMPLETED,
+/// DELETION_IN_PROGRESS) does nothing. The windows replace the start on the timer: it offers the
+/// next look, for a live job whose end was not applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowedEventRow {
+    /// The job's status.
+    pub status: JobStatus,
+    /// It went IN_PROGRESS before.
+    pub started: bool,
+    /// A window is open at that instant ([`MAINTENANCE_WINDOW`]).
+    pub open: bool,
+    /// It starts (SCHEDULED → IN_PROGRESS, its first batch).
+    pub start: bool,
+    /// A window opens or closes for it.
+    pub window: Option<Window>,
+    /// Source.
+    pub spec: &'static str,
+}
+
+/// The schedule events of a job with maintenance windows (SPEC §2, AMBIG-28).
+pub const WINDOWED_EVENTS: [WindowedEventRow; 8] = [
+    WindowedEventRow {
+        status: J::Scheduled,
+        started: false,
+        open: false,
+        start: false,
+        window: None,
+        spec: "AMBIG-28 (no start outside a window)",
+    },
+    WindowedEventRow {
+        status: J::Scheduled,
+        started: false,
+        open: true,
+        start: true,
+        window: None,
+        spec: "SPEC §2 (starts in its first window), AMBIG-28",
+    },
+    WindowedEventRow {
+        status: J::Scheduled,
+        started: true,
+        open: false,
+        start: false,
+        window: None,
+        spec: "SPEC §2 (SCHEDULED between windows)",
+    },
+    WindowedEventRow {
+        status: J::Scheduled,
+        started: true,
+        open: true,
+        start: false,
+        window: Some(Window::Open),
+        spec: "SPEC §2 (IN_PROGRESS when the next window opens)",
+    },
+    WindowedEventRow {
+        status: J::InProgress,
+        started: false,
+        open: false,
+        start: false,
+        window: Some(Window::Close),
+        spec: "SPEC §2, AMBIG-13 (back to SCHEDULED at the end of a window)",
+    },
+    WindowedEventRow {
+        status: J::InProgress,
+        started: false,
+        open: true,
+        start: false,
+        window: None,
+        spec: "SPEC §2 (IN_PROGRESS inside a window)",
+    },
+    WindowedEventRow {
+        status: J::InProgress,
+        started: true,
+        open: false,
+        start: false,
+        window: Some(Window::Close),
+        spec: "SPEC §2, AMBIG-13 (back to SCHEDULED at the end of a window)",
+    },
+    WindowedEventRow {
+        status: J::InProgress,
+        started: true,
+        open: true,
+        start: false,
+        window: None,
+        spec: "SPEC §2 (IN_PROGRESS inside a window)",
     },
 ];
 

@@ -609,6 +609,7 @@ impl<S: Storage> Driver<S> {
                     maximum_per_minute: rate,
                     retry: (!retry.is_empty()).then(|| RetryConfig::new(&retry).unwrap()),
                     abort: (!abort.is_empty()).then(|| AbortConfig::new(&abort).unwrap()),
+                    windows: None,
                 };
                 let new = NewJob { id: &id, selection, namespace: None, config };
                 r.create_job(&new, &targets, now, sink).map(|_| Out::Done).map_err(control)
