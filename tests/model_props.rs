@@ -122,11 +122,25 @@ fn op(jobs: usize, room: bool) -> impl Strategy<Value = Op> {
         1 => thing().prop_map(Op::RemoveThing),
         4 => (
             (j(), any::<bool>(), schedule, prop::collection::vec(thing(), 0..4), retry(), abort()),
-            (end_behavior(), in_progress_timeout(), rate()),
+            (end_behavior(), in_progress_timeout(), rate(), prop::option::weighted(0.25, 0u8..4)),
         )
-            .prop_map(|((job, continuous, (start, end), targets, retry, abort), (end_behavior, timeout, rate))| {
-                Op::CreateJob { job, continuous, start, end, targets, retry, abort, end_behavior, timeout, rate }
-            }),
+            .prop_map(
+                |((job, continuous, (start, end), targets, retry, abort), (end_behavior, timeout, rate, windows))| {
+                    Op::CreateJob {
+                        job,
+                        continuous,
+                        start,
+                        end,
+                        targets,
+                        retry,
+                        abort,
+                        end_behavior,
+                        timeout,
+                        rate,
+                        windows,
+                    }
+                }
+            ),
         2 => (j(), prop::collection::vec(thing(), 0..3), any::<bool>())
             .prop_map(|(job, things, counted)| Op::AddTargets { job, things, counted }),
         1 => (j(), thing()).prop_map(|(job, thing)| Op::RemoveTarget { job, thing }),
@@ -229,6 +243,7 @@ struct Config {
     end_behavior: Option<JobEndBehavior>,
     timeout: Option<u64>,
     rate: Option<u32>,
+    windows: Option<u8>,
 }
 
 fn configured(job: &str, targets: &[&str], c: Config) -> Op {
@@ -243,6 +258,7 @@ fn configured(job: &str, targets: &[&str], c: Config) -> Op {
         end_behavior: c.end_behavior.unwrap_or(JobEndBehavior::Cancel),
         timeout: c.timeout,
         rate: c.rate,
+        windows: c.windows,
     }
 }
 
@@ -376,6 +392,7 @@ fn create_with(
         end_behavior: JobEndBehavior::Cancel,
         timeout: None,
         rate: None,
+        windows: None,
     }
 }
 
@@ -652,4 +669,34 @@ fn a_job_completed_by_a_timeout_ignores_its_end() {
     let d = agreed(&ops).unwrap();
     assert_eq!(d.model.jobs["j0"].status, JobStatus::Completed);
     assert_eq!(d.model.job_execs("j0")[0].status, XS::TimedOut);
+}
+
+/// Maintenance windows (SPEC §2, AMBIG-28): a paced job with a window of 2 minutes every 5 opens,
+/// rolls out, closes and opens again in step with the model, through short and long advances,
+/// a manual window change, a start inside and outside a window, and its end.
+#[test]
+fn maintenance_windows_step_with_the_model() {
+    let windowed = |job: &str, start, end, windows| {
+        configured(
+            job,
+            &["t1", "t2"],
+            Config { start, end, rate: Some(1), windows: Some(windows), ..Config::default() },
+        )
+    };
+    let ops = [
+        windowed("j0", None, None, 1),
+        windowed("j1", Some(200), Some(900), 0),
+        Op::Advance { dt: 100, budget: usize::MAX },
+        Op::Advance { dt: 60, budget: usize::MAX },
+        update("j0", "t1", XS::InProgress),
+        Op::Advance { dt: 150, budget: 1 },
+        Op::CloseWindow("j1".to_owned()),
+        Op::Advance { dt: 700, budget: usize::MAX },
+        Op::OpenWindow("j0".to_owned()),
+        Op::Advance { dt: 45, budget: usize::MAX },
+    ];
+    let d = agreed(&ops).unwrap();
+    // Both jobs reached both targets over their windows; j1's end stopped its windows.
+    assert_eq!(d.model.jobs["j0"].reached.len(), 2);
+    assert!(d.model.jobs["j1"].ended);
 }
