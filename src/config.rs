@@ -159,9 +159,27 @@ impl Schedule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "WindowFields"))]
 pub struct MaintenanceWindow {
     start: Cron,
     duration_minutes: u16,
+}
+
+/// A [`MaintenanceWindow`] as read, before its check.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct WindowFields {
+    start: Cron,
+    duration_minutes: u16,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<WindowFields> for MaintenanceWindow {
+    type Error = ConfigError;
+
+    fn try_from(w: WindowFields) -> Result<Self, ConfigError> {
+        Self::new(w.start, w.duration_minutes)
+    }
 }
 
 impl MaintenanceWindow {
@@ -197,8 +215,30 @@ impl MaintenanceWindow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "WindowSlots"))]
 pub struct MaintenanceWindows {
     windows: [Option<MaintenanceWindow>; MaintenanceWindows::CAPACITY],
+}
+
+/// [`MaintenanceWindows`] as read, before its check.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct WindowSlots {
+    windows: [Option<MaintenanceWindow>; MaintenanceWindows::CAPACITY],
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<WindowSlots> for MaintenanceWindows {
+    type Error = ConfigError;
+
+    /// At least one window, the kept ones first.
+    fn try_from(w: WindowSlots) -> Result<Self, ConfigError> {
+        let kept = w.windows.iter().take_while(|s| s.is_some()).count();
+        if kept == 0 || w.windows.iter().skip(kept).any(Option::is_some) {
+            return Err(ConfigError::MaintenanceWindows);
+        }
+        Ok(Self { windows: w.windows })
+    }
 }
 
 impl MaintenanceWindows {

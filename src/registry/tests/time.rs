@@ -593,4 +593,16 @@ fn maintenance_windows_survive_a_snapshot() {
     assert_eq!(back.next_deadline(), Some(OPENS));
     run_until(&mut back, OPENS, &mut log);
     assert_eq!(pending_ids(&back, "a"), ["j1#1:QUEUED"]);
+    // Windows outside their bounds are refused, as every configuration value.
+    let start = text.find("{\"start\"").unwrap();
+    let end =
+        text[start..].find("\"duration_minutes\":60}").unwrap() + start + "\"duration_minutes\":60}".len();
+    let none = std::format!("{}null{}", &text[..start], &text[end..]);
+    for bad in [text.replacen("\"duration_minutes\":60", "\"duration_minutes\":0", 1), none] {
+        assert_ne!(bad, text);
+        let got: Result<Reg, _> =
+            Registry::restore(Fixed, Policy::DEFAULT, &mut serde_json::Deserializer::from_str(&bad));
+        let err = got.unwrap_err().to_string();
+        assert!(err.contains("maintenanceWindows"), "{err}");
+    }
 }
