@@ -17,7 +17,8 @@ impl From<ConfigError> for crate::Rejection {
             | ConfigError::Schedule
             | ConfigError::Rollout
             | ConfigError::MaintenanceWindow
-            | ConfigError::MaintenanceWindows => Field::JobConfig,
+            | ConfigError::MaintenanceWindows
+            | ConfigError::ExponentialRate => Field::JobConfig,
         };
         crate::Rejection::InvalidField(FieldError { field, violation: Violation::Config(e) })
     }
@@ -326,6 +327,93 @@ impl From<RolloutRate> for u32 {
     }
 }
 
+/// `jobExecutionsRolloutConfig.exponentialRate.rateIncreaseCriteria`: the rate goes up each time
+/// another `notified` things were notified, or another `succeeded` executions of the job
+/// succeeded, since the last increase (SPEC §6 Rollout, AMBIG-29). At least one is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RateIncrease {
+    /// `numberOfNotifiedThings`.
+    pub notified: Option<u32>,
+    /// `numberOfSucceededThings`.
+    pub succeeded: Option<u32>,
+}
+
+/// `jobExecutionsRolloutConfig.exponentialRate` (SPEC §6 Rollout, `lim-rollout`, AMBIG-29): the
+/// rollout starts at `baseRatePerMinute` things a minute and multiplies its rate by
+/// `incrementFactor` each time its criterion is met, never above `maximumPerMinute` when that
+/// is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "ExponentialFields"))]
+pub struct ExponentialRate {
+    base: u16,
+    factor_tenths: u8,
+    increase: RateIncrease,
+}
+
+/// An [`ExponentialRate`] as read, before its check.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct ExponentialFields {
+    base: u16,
+    factor_tenths: u8,
+    increase: RateIncrease,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<ExponentialFields> for ExponentialRate {
+    type Error = ConfigError;
+
+    fn try_from(f: ExponentialFields) -> Result<Self, ConfigError> {
+        Self::new(f.base, f.factor_tenths, f.increase)
+    }
+}
+
+impl ExponentialRate {
+    /// Validates `baseRatePerMinute` (1–1000), `incrementFactor` in tenths (11–50: 1.1 to 5
+    /// with one decimal) and the criteria (each at least 1, at least one given); SPEC
+    /// `lim-rollout`.
+    ///
+    /// # Errors
+    /// [`ConfigError::ExponentialRate`] outside those bounds.
+    pub fn new(base: u16, factor_tenths: u8, increase: RateIncrease) -> Result<Self, ConfigError> {
+        let positive = |n: Option<u32>| n.is_none_or(|n| n > 0);
+        let given = increase.notified.is_some() || increase.succeeded.is_some();
+        if base == 0
+            || base > 1000
+            || factor_tenths < 11
+            || factor_tenths > 50
+            || !given
+            || !positive(increase.notified)
+            || !positive(increase.succeeded)
+        {
+            return Err(ConfigError::ExponentialRate);
+        }
+        Ok(Self { base, factor_tenths, increase })
+    }
+
+    /// `baseRatePerMinute`.
+    #[must_use]
+    pub const fn base(&self) -> u16 {
+        self.base
+    }
+
+    /// `incrementFactor`, in tenths.
+    #[must_use]
+    pub const fn factor_tenths(&self) -> u8 {
+        self.factor_tenths
+    }
+
+    /// `rateIncreaseCriteria`.
+    #[must_use]
+    pub const fn increase(&self) -> RateIncrease {
+        self.increase
+    }
+}
+
 /// The configuration a job carries (SPEC §4.1 CreateJob members, §6).
 ///
 /// Valid by construction: every member is a validated type, so the ranges of SPEC §6 are
@@ -349,6 +437,10 @@ pub struct JobConfig {
     /// (SPEC §2, AMBIG-28). Absent from snapshots of format 4 and earlier.
     #[cfg_attr(feature = "serde", serde(default))]
     pub windows: Option<MaintenanceWindows>,
+    /// `jobExecutionsRolloutConfig.exponentialRate`, if any (AMBIG-29). Absent from snapshots
+    /// of format 4 and earlier.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub exponential: Option<ExponentialRate>,
 }
 
 #[cfg(test)]

@@ -204,6 +204,9 @@ pub enum ConfigError {
     /// More maintenance windows than a job keeps
     /// ([`MaintenanceWindows::CAPACITY`](crate::config::MaintenanceWindows::CAPACITY), SPEC AMBIG-28).
     MaintenanceWindows,
+    /// `exponentialRate` with `baseRatePerMinute` outside 1–1000, `incrementFactor` outside 1.1–5
+    /// (one decimal), or no positive `rateIncreaseCriteria`.
+    ExponentialRate,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -220,6 +223,9 @@ impl core::fmt::Display for ConfigError {
             Self::Rollout => "maximumPerMinute must be at least 1",
             Self::MaintenanceWindow => "maintenanceWindows durationInMinutes must be between 1 and 1430",
             Self::MaintenanceWindows => "a job has at most 4 maintenanceWindows",
+            Self::ExponentialRate => {
+                "exponentialRate: baseRatePerMinute 1-1000, incrementFactor 1.1-5 with one decimal, rateIncreaseCriteria numberOfNotifiedThings or numberOfSucceededThings at least 1"
+            }
         })
     }
 }

@@ -353,8 +353,8 @@ fn every_delta_changes_its_cell() {
 // ---- lifecycle decisions the service makes on its own --------------------------------------
 
 use iot_jobs_core::config::{
-    AbortConfig, AbortCriterion, JobConfig, MaintenanceWindow, MaintenanceWindows, RetryConfig,
-    RetryCriterion, RolloutRate, Schedule,
+    AbortConfig, AbortCriterion, ExponentialRate, JobConfig, MaintenanceWindow, MaintenanceWindows,
+    RateIncrease, RetryConfig, RetryCriterion, RolloutRate, Schedule,
 };
 use iot_jobs_core::conformance::{
     BatchDue, BoundFrom, ConfigMember, KeyAfter, KeyIn, ScheduleEventKind, ScheduleEventRow,
@@ -736,6 +736,63 @@ fn windowed_schedule_events_every_input() {
     assert!(checked > 300, "{checked}");
 }
 
+/// `RAMP`, and a property: the ramp never decreases, its marks never pass the counts, and what
+/// is left uncounted is below each criterion (AMBIG-29).
+#[test]
+fn exponential_ramp_cases() {
+    use rules::Ramp;
+    for row in table::RAMP {
+        let increase = RateIncrease { notified: row.notified_criterion, succeeded: row.succeeded_criterion };
+        let rate = ExponentialRate::new(row.base, row.factor_tenths, increase).unwrap();
+        let (rate_milli, notified, notified_mark, succeeded_mark) = row.before;
+        let before = Ramp { rate_milli, notified, notified_mark, succeeded_mark };
+        let after = rules::ramp_up(&rate, before, row.succeeded);
+        assert_eq!((after.rate_milli, after.notified_mark, after.succeeded_mark), row.after, "{}", row.spec);
+        assert_eq!(after.notified, notified, "{}", row.spec);
+        let max = row.maximum.map(|m| RolloutRate::new(m).unwrap());
+        assert_eq!(rules::ramp_batch(max, Some(after)), row.batch, "{}", row.spec);
+    }
+    // Bounds of the configuration (SPEC lim-rollout).
+    let some = RateIncrease { notified: Some(1), succeeded: None };
+    assert!(ExponentialRate::new(0, 20, some).is_err());
+    assert!(ExponentialRate::new(1001, 20, some).is_err());
+    assert!(ExponentialRate::new(1000, 50, some).is_ok());
+    assert!(ExponentialRate::new(1, 10, some).is_err());
+    assert!(ExponentialRate::new(1, 51, some).is_err());
+    assert!(ExponentialRate::new(1, 11, RateIncrease { notified: None, succeeded: None }).is_err());
+    assert!(ExponentialRate::new(1, 11, RateIncrease { notified: Some(0), succeeded: Some(1) }).is_err());
+    assert_eq!(rules::ramp_batch(None, None), usize::MAX);
+    assert_eq!(rules::ramp_batch(None, Some(Ramp { rate_milli: 999, ..Ramp::default() })), 1);
+    let mut seed = 7u64;
+    let mut next = |m: u64| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        (seed >> 33) % m
+    };
+    for _ in 0..2_000 {
+        let n = (next(3) != 0).then(|| next(20) as u32 + 1);
+        let s = if n.is_none() || next(2) == 0 { Some(next(20) as u32 + 1) } else { None };
+        let rate = ExponentialRate::new(
+            next(1000) as u16 + 1,
+            next(40) as u8 + 11,
+            RateIncrease { notified: n, succeeded: s },
+        )
+        .unwrap();
+        let mut ramp = Ramp::default();
+        let (mut notified, mut succeeded) = (0u32, 0u32);
+        for _ in 0..20 {
+            let after = rules::ramp_up(&rate, ramp, succeeded);
+            assert!(after.rate_milli >= ramp.rate_milli.max(u64::from(rate.base()) * 1000));
+            assert!(after.notified_mark <= notified && after.succeeded_mark <= succeeded);
+            assert!(n.is_none_or(|n| notified - after.notified_mark < n));
+            assert!(s.is_none_or(|s| succeeded - after.succeeded_mark < s));
+            let batch = rules::ramp_batch(None, Some(after)) as u32;
+            notified += batch.min(1_000_000);
+            succeeded += next(u64::from(batch.min(1000)) + 1) as u32;
+            ramp = Ramp { notified, ..after };
+        }
+    }
+}
+
 #[test]
 fn rollout_pacing() {
     assert_eq!(rules::rollout_batch(None), usize::MAX);
@@ -912,6 +969,7 @@ fn update_job_config_every_member_given_or_not() {
         abort: None,
         schedule: Some(Schedule::new(Some(Timestamp(100)), None).unwrap()),
         maximum_per_minute: Some(RolloutRate::new(3).unwrap()),
+        exponential: None,
         windows: Some(
             MaintenanceWindows::new(&[MaintenanceWindow::new(
                 iot_jobs_core::cron::Cron::parse("cron(0 2 * * ? *)").unwrap(),
@@ -929,6 +987,9 @@ fn update_job_config_every_member_given_or_not() {
         schedule: None,
         maximum_per_minute: None,
         windows: None,
+        exponential: Some(
+            ExponentialRate::new(10, 20, RateIncrease { notified: Some(5), succeeded: None }).unwrap(),
+        ),
     };
     let updatable = |m| table::UPDATE_JOB_CONFIG.iter().find(|r| r.member == m).unwrap().updatable;
     for mask in 0..16u8 {
@@ -938,6 +999,7 @@ fn update_job_config_every_member_given_or_not() {
             retry: given(1).then_some(new.retry),
             abort: given(2).then_some(new.abort),
             maximum_per_minute: given(3).then_some(new.maximum_per_minute),
+            exponential: given(3).then_some(new.exponential),
         };
         let pick = |bit, m| given(bit) && updatable(m);
         let want = JobConfig {
@@ -955,6 +1017,7 @@ fn update_job_config_every_member_given_or_not() {
             } else {
                 old.maximum_per_minute
             },
+            exponential: if pick(3, ConfigMember::Rollout) { new.exponential } else { old.exponential },
         };
         assert_eq!(rules::update_job_config(&old, &update), want, "{mask:04b}");
         // Swapped roles: every member given takes the request's value.
@@ -1021,6 +1084,7 @@ fn lifecycle_rows_cite_the_spec() {
         .chain(table::WINDOW.iter().map(|r| r.spec))
         .chain(table::SCHEDULE_EVENTS.iter().map(|r| r.spec))
         .chain(table::WINDOWED_EVENTS.iter().map(|r| r.spec))
+        .chain(table::RAMP.iter().map(|r| r.spec))
         .chain(table::BATCH_ON_START.iter().map(|r| r.spec))
         .chain(table::END_BEHAVIOR.iter().map(|r| r.spec))
         .chain(table::TIMER_ON_STATUS.iter().map(|r| r.spec))

@@ -105,6 +105,11 @@ impl Emu {
         let d = self.ctl("GET", &format!("/jobs/{job}"), None).await.ok();
         d["job"]["status"].as_str().unwrap().to_owned()
     }
+    /// How many executions the job has (ListJobExecutionsForJob).
+    async fn executions(&self, job: &str) -> usize {
+        let got = self.ctl("GET", &format!("/jobs/{job}/things"), None).await.ok();
+        got["executionSummaries"].as_array().unwrap().len()
+    }
     /// How many QUEUED executions the thing's pending list holds.
     async fn queued(&self, thing: &str) -> usize {
         let got = self.data("GET", &format!("/things/{thing}/jobs"), None).await.ok();
@@ -933,6 +938,34 @@ async fn maintenance_windows_open_and_close_with_the_manual_clock() {
         "{got:?}"
     );
     e.ctl("GET", "/jobs/w5", None).await.err(404, "ResourceNotFoundException");
+}
+
+/// An exponential rollout (SPEC §6 Rollout, AMBIG-29): base 1, doubled each time another 2
+/// things were notified, capped by `maximumPerMinute` 3; a bad factor is a 400.
+#[tokio::test]
+async fn an_exponential_rollout_ramps_up_with_the_manual_clock() {
+    let e = emu().await;
+    let things: Vec<String> = (0..8).map(|i| format!("x{i}")).collect();
+    for t in &things {
+        e.thing(t).await;
+    }
+    let targets: Vec<&str> = things.iter().map(String::as_str).collect();
+    let rollout = json!({"jobExecutionsRolloutConfig": {"maximumPerMinute": 3, "exponentialRate": {
+        "baseRatePerMinute": 1, "incrementFactor": 2.0, "rateIncreaseCriteria": {"numberOfNotifiedThings": 2}}}});
+    e.job("exp", &targets, rollout).await.ok();
+    let mut seen = vec![e.executions("exp").await];
+    for _ in 0..4 {
+        e.advance(60).await;
+        seen.push(e.executions("exp").await);
+    }
+    assert_eq!(seen, [1, 2, 4, 7, 8]);
+    let d = e.ctl("GET", "/jobs/exp", None).await.ok();
+    assert_eq!(d["job"]["jobExecutionsRolloutConfig"]["exponentialRate"]["incrementFactor"], 2.0);
+    let bad = json!({"jobExecutionsRolloutConfig": {"exponentialRate": {
+        "baseRatePerMinute": 1, "incrementFactor": 1.0, "rateIncreaseCriteria": {"numberOfSucceededThings": 1}}}});
+    let got = e.job("bad", &targets, bad).await;
+    got.err(400, "InvalidRequestException");
+    assert!(got.message().contains("incrementFactor"), "{got:?}");
 }
 
 // ---- the data plane over the core's wire ------------------------------------------------------------------

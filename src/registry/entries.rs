@@ -40,6 +40,12 @@ impl JobEntry {
         }
     }
 
+    /// The ramp of its next batch, with an exponential rate ([`rules::ramp_up`]).
+    pub(super) fn next_ramp(&self) -> Option<rules::Ramp> {
+        let succeeded = self.process.count(ExecutionStatus::Succeeded);
+        self.config.exponential.map(|x| rules::ramp_up(&x, self.ramp, succeeded))
+    }
+
     /// When its next schedule event is due: start, next rollout batch, end.
     pub(super) fn next_event(&self) -> Option<Timestamp> {
         rules::next_job_event(&self.clock())
@@ -76,6 +82,8 @@ pub struct JobEntry {
     /// With maintenance windows: when to look at them again ([`rules::WindowClock::at`]);
     /// [`NEVER`] without.
     pub(super) window_at: Timestamp,
+    /// Where its exponential rollout stands ([`rules::Ramp`]).
+    pub(super) ramp: rules::Ramp,
     /// Creation order among jobs: events due at one instant happen in it.
     pub(super) seq: u32,
 }

@@ -244,12 +244,14 @@ impl<S: Storage> Registry<S> {
         }
     }
 
-    /// How many executions the job's next rollout batch queues, and the pair it stops before:
-    /// up to `maximumPerMinute` of the targets the rollout reaches, passing over the others
-    /// ([`rules::rollout_reaches`], SPEC §6 Rollout).
-    fn plan_batch(&self, j: JobIx) -> Result<(usize, Option<PairIx>), Rejection> {
+    /// How many executions the job's next rollout batch queues, the pair it stops before, and
+    /// the ramp of an exponential rollout: up to `maximumPerMinute` (and the ramp's rate) of the
+    /// targets the rollout reaches, passing over the others ([`rules::rollout_reaches`], SPEC §6
+    /// Rollout, AMBIG-29).
+    fn plan_batch(&self, j: JobIx) -> Result<(usize, Option<PairIx>, Option<rules::Ramp>), Rejection> {
         let e = self.job_entry(j).ok_or(MISSING_JOB)?;
-        let batch = rules::rollout_batch(e.config.maximum_per_minute);
+        let ramp = e.next_ramp();
+        let batch = rules::ramp_batch(e.config.maximum_per_minute, ramp);
         let mut todo = 0usize;
         let mut stop = e.rollout_next;
         while let Some((_, pair)) = stop.and_then(|q| self.pairs.at(q)) {
@@ -261,7 +263,7 @@ impl<S: Storage> Registry<S> {
             }
             stop = pair.job_link.next;
         }
-        Ok((todo, stop))
+        Ok((todo, stop, ramp))
     }
 
     /// Queues executions for the next targets without one: all of them, or one minute's worth
@@ -272,7 +274,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
-        let (todo, stop) = self.plan_batch(j)?;
+        let (todo, stop, ramp) = self.plan_batch(j)?;
         if self.execs.room() < todo {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
@@ -293,6 +295,11 @@ impl<S: Storage> Registry<S> {
         let e = self.job_mut(j)?;
         e.rollout_next = stop;
         e.rollout_at = rules::next_batch_at(now, stop.is_some());
+        if let Some(r) = ramp {
+            // AMBIG-29: the things this batch notified count toward the next increase.
+            let n = u32::try_from(todo).unwrap_or(u32::MAX);
+            e.ramp = rules::Ramp { notified: r.notified.saturating_add(n), ..r };
+        }
         self.arm_job(j);
         Ok(())
     }

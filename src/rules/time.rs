@@ -5,7 +5,7 @@
 //! The core never reads a clock: every function takes `now`.
 
 use super::{CancelJob, CancelScope};
-use crate::config::{MaintenanceWindow, RolloutRate, Schedule};
+use crate::config::{ExponentialRate, MaintenanceWindow, RolloutRate, Schedule};
 use crate::error::{InvalidRequest, Rejection};
 use crate::id::{StepTimeout, Timestamp};
 use crate::status::{ExecutionStatus, JobEndBehavior, JobStatus, terminal_execution};
@@ -141,6 +141,65 @@ pub fn batch_on_start(job: &JobClock, now: Timestamp) -> bool {
 #[must_use]
 pub fn rollout_batch(maximum_per_minute: Option<RolloutRate>) -> usize {
     maximum_per_minute.map_or(usize::MAX, |m| usize::try_from(m.get()).unwrap_or(usize::MAX))
+}
+
+/// Where an exponential rollout stands (SPEC §6 Rollout, AMBIG-29).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Ramp {
+    /// The rate, in thousandths of a thing a minute; 0 until the first batch (which starts at
+    /// `baseRatePerMinute`).
+    pub rate_milli: u64,
+    /// Things the rollout notified (executions its batches queued).
+    pub notified: u32,
+    /// `notified` at the last increase (plus the criterion for each further one).
+    pub notified_mark: u32,
+    /// The job's SUCCEEDED executions at the last increase (likewise).
+    pub succeeded_mark: u32,
+}
+
+/// The highest rate a ramp reaches, in thousandths of a thing a minute (more than any batch).
+const RAMP_CAP_MILLI: u64 = (u32::MAX as u64) * 1000;
+
+/// The ramp before the next batch of an exponential rollout, with `succeeded` executions of the
+/// job SUCCEEDED so far (SPEC §6 Rollout, AMBIG-29): the first batch starts at
+/// `baseRatePerMinute`; each time another `numberOfNotifiedThings` were notified, or another
+/// `numberOfSucceededThings` succeeded, since the last increase, the rate is multiplied by
+/// `incrementFactor` (to a thousandth of a thing).
+#[must_use]
+pub fn ramp_up(rate: &ExponentialRate, ramp: Ramp, succeeded: u32) -> Ramp {
+    let mut r = ramp;
+    if r.rate_milli == 0 {
+        r.rate_milli = u64::from(rate.base()).saturating_mul(1000);
+    }
+    let crit = rate.increase();
+    loop {
+        // AMBIG-29: either criterion met counts; the other keeps counting.
+        let by_notified = crit.notified.filter(|n| r.notified.saturating_sub(r.notified_mark) >= *n);
+        let by_succeeded = crit.succeeded.filter(|n| succeeded.saturating_sub(r.succeeded_mark) >= *n);
+        if by_notified.is_none() && by_succeeded.is_none() {
+            return r;
+        }
+        if r.rate_milli >= RAMP_CAP_MILLI {
+            // No batch is that large: the marks catch up at once.
+            r.notified_mark = r.notified;
+            r.succeeded_mark = succeeded;
+            return r;
+        }
+        r.rate_milli = r.rate_milli.saturating_mul(u64::from(rate.factor_tenths())) / 10;
+        r.notified_mark = r.notified_mark.saturating_add(by_notified.unwrap_or(0));
+        r.succeeded_mark = r.succeeded_mark.saturating_add(by_succeeded.unwrap_or(0));
+    }
+}
+
+/// How many targets the next batch queues: [`rollout_batch`] under `maximumPerMinute`, and with
+/// an exponential rate the ramp's whole things a minute (at least one) below that (SPEC §6
+/// Rollout, AMBIG-29).
+#[must_use]
+pub fn ramp_batch(maximum_per_minute: Option<RolloutRate>, ramp: Option<Ramp>) -> usize {
+    let cap = rollout_batch(maximum_per_minute);
+    ramp.map_or(cap, |r| usize::try_from((r.rate_milli / 1000).max(1)).unwrap_or(usize::MAX).min(cap))
 }
 
 /// Does a rollout batch give this waiting target an execution? (SPEC T1, T10, §6 Rollout.) Only

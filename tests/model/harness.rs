@@ -620,6 +620,7 @@ impl<S: Storage> Driver<S> {
                         let w = iot_jobs_core::config::MaintenanceWindow::new(cron, minutes).unwrap();
                         iot_jobs_core::config::MaintenanceWindows::new(&[w]).unwrap()
                     }),
+                    exponential: None,
                 };
                 let new = NewJob { id: &id, selection, namespace: None, config };
                 r.create_job(&new, &targets, now, sink).map(|_| Out::Done).map_err(control)

@@ -95,8 +95,23 @@ pub(super) fn job_config(c: &wire::JobConfigs, now: Timestamp) -> Result<JobConf
             .map(|n| RolloutRate::new(u32::try_from(n.max(0)).unwrap_or(u32::MAX)))
             .transpose()
             .map_err(config_error)?;
+        cfg.exponential = r.exponential_rate.as_ref().map(exponential).transpose()?;
     }
     Ok(cfg)
+}
+
+/// `exponentialRate` as the core keeps it (SPEC §6 Rollout, AMBIG-29); the wire bounds were
+/// checked by `limits` (the factor has one decimal).
+fn exponential(e: &wire::ExponentialRate) -> Result<ExponentialRate, ApiError> {
+    let count = |n: Option<i64>| n.map(|n| u32::try_from(n).unwrap_or(0));
+    let increase = RateIncrease {
+        notified: count(e.rate_increase_criteria.number_of_notified_things),
+        succeeded: count(e.rate_increase_criteria.number_of_succeeded_things),
+    };
+    let base = u16::try_from(e.base_rate_per_minute).unwrap_or(0);
+    let tenths = (e.increment_factor * 10.0).round();
+    let tenths = if (0.0..=255.0).contains(&tenths) { tenths as u8 } else { 0 };
+    ExponentialRate::new(base, tenths, increase).map_err(config_error)
 }
 
 /// `schedulingConfig` times, within the core's bounds from now (SPEC §6 Scheduling).
@@ -281,6 +296,7 @@ pub(super) fn update_job(st: &mut State, job: &str, q: &Query<'_>, body: &[u8]) 
             retry: c.job_executions_retry_config.is_some().then_some(new.retry),
             abort: c.abort_config.is_some().then_some(new.abort),
             maximum_per_minute: c.job_executions_rollout_config.is_some().then_some(new.maximum_per_minute),
+            exponential: c.job_executions_rollout_config.is_some().then_some(new.exponential),
         };
         let config = rules::update_job_config(&old, &update);
         st.registry.update_job_config(&id, config, st.now()).on(C)?;

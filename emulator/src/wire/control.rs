@@ -248,7 +248,7 @@ pub struct AbortCriteria {
     pub min_number_of_executed_things: i64,
 }
 
-/// `jobExecutionsRolloutConfig` (`exponentialRate` is stored and echoed).
+/// `jobExecutionsRolloutConfig`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RolloutConfig {

@@ -54,7 +54,8 @@ impl<S: Storage> Registry<S> {
         };
         let status = rules::create_job(scheduled);
         // SPEC §6 Rollout: the first batch goes out now, the rest a minute at a time.
-        let batch = rules::rollout_batch(job.config.maximum_per_minute);
+        let ramp = job.config.exponential.map(|x| rules::ramp_up(&x, rules::Ramp::default(), 0));
+        let batch = rules::ramp_batch(job.config.maximum_per_minute, ramp);
         let execs = if scheduled { 0 } else { distinct.min(batch) };
         if self.jobs.room() == 0 {
             return Err(Rejection::CapacityExhausted(Table::Jobs));
@@ -88,6 +89,7 @@ impl<S: Storage> Registry<S> {
             ended: false,
             started: !scheduled,
             window_at,
+            ramp: rules::Ramp::default(),
             seq: self.job_seq,
         };
         self.job_seq = self.job_seq.saturating_add(1);

@@ -11,7 +11,8 @@ use serde::de;
 use super::{Registry, Storage};
 
 /// The snapshot format version. Version 5 added maintenance windows (`config.windows` and
-/// `windowAt`); [`Registry::restore`] also reads version 4.
+/// `windowAt`) and exponential rollouts (`config.exponential` and `ramp`); [`Registry::restore`]
+/// also reads version 4.
 pub const FORMAT: u32 = 5;
 
 /// Snapshot and restore of the whole registry (feature `serde`).
@@ -31,7 +32,7 @@ pub const FORMAT: u32 = 5;
 ///   "things": [ { "name", "registered" } ],
 ///   "jobs": [ { "id", "status", "selection", "namespace", "createdAt", "lastUpdatedAt",
 ///               "completedAt", "reasonCode", "forceCanceled", "targets", "config",
-///               "deletionDue", "seq", "started", "ended", "rolloutAt", "rolloutNext", "windowAt",
+///               "deletionDue", "seq", "started", "ended", "rolloutAt", "rolloutNext", "windowAt", "ramp",
 ///               "windowAt", "pairs": [ [thing, highest, [failedRetries, timedOutRetries], target] ],
 ///               "executions": [ { "thing", "number", "version", "status", "forceCanceled",
 ///                                 "retryAttempt", "queuedAt", "startedAt", "lastUpdatedAt",

@@ -232,10 +232,19 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
         let rollout_at: Timestamp = map.next_value()?;
         expect_key(&mut map, "rolloutNext")?;
         let rollout_next: Option<ThingName> = map.next_value()?;
-        // `windowAt` (format 5), or `pairs` at once (format 4).
-        let (window_at, pairs_next) = match map.next_key::<Bounded<24>>()? {
-            Some(k) if k.0.as_str() == "windowAt" => (map.next_value::<Timestamp>()?, false),
-            Some(k) if k.0.as_str() == "pairs" && config.windows.is_none() => (NEVER, true),
+        // `windowAt` and `ramp` (format 5), or `pairs` at once (format 4: neither windows nor
+        // an exponential rate).
+        let (window_at, ramp, pairs_next) = match map.next_key::<Bounded<24>>()? {
+            Some(k) if k.0.as_str() == "windowAt" => {
+                let at = map.next_value::<Timestamp>()?;
+                expect_key(&mut map, "ramp")?;
+                (at, map.next_value::<crate::rules::Ramp>()?, false)
+            }
+            Some(k)
+                if k.0.as_str() == "pairs" && config.windows.is_none() && config.exponential.is_none() =>
+            {
+                (NEVER, crate::rules::Ramp::default(), true)
+            }
             Some(_) | None => return Err(de::Error::custom(Expected("windowAt"))),
         };
         if r.job_index(&id).is_some() {
@@ -278,6 +287,7 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
             ended,
             started,
             window_at,
+            ramp,
             seq,
         };
         r.job_seq = r.job_seq.max(seq.saturating_add(1));

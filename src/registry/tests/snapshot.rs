@@ -136,16 +136,21 @@ fn a_snapshot_config_outside_its_ranges_is_refused() {
     }
 }
 
-/// Format 5 added maintenance windows; a format 4 snapshot (no `windows`, no `windowAt`) still
-/// restores, to the same state.
+/// Format 5 added maintenance windows and exponential rollouts; a format 4 snapshot (no
+/// `windows`, `exponential`, `windowAt` nor `ramp`) still restores, to the same state.
 #[test]
 fn a_format_4_snapshot_restores() {
     let r = rich(Policy::DEFAULT);
     let good = json(&r);
-    let never = std::format!(",\"windowAt\":{}", u64::MAX);
-    assert!(good.contains(&never) && good.contains(",\"windows\":null"), "{good}");
-    let old =
-        good.replacen("\"format\":5", "\"format\":4", 1).replace(&never, "").replace(",\"windows\":null", "");
+    let never = std::format!(
+        ",\"windowAt\":{},\"ramp\":{{\"rate_milli\":0,\"notified\":0,\"notified_mark\":0,\"succeeded_mark\":0}}",
+        u64::MAX
+    );
+    assert!(good.contains(&never) && good.contains(",\"windows\":null,\"exponential\":null"), "{good}");
+    let old = good
+        .replacen("\"format\":5", "\"format\":4", 1)
+        .replace(&never, "")
+        .replace(",\"windows\":null,\"exponential\":null", "");
     let back = restore(&old, Policy::DEFAULT).unwrap();
     check(&back);
     assert_eq!(json(&back), good);

@@ -606,3 +606,68 @@ fn maintenance_windows_survive_a_snapshot() {
         assert!(err.contains("maintenanceWindows"), "{err}");
     }
 }
+
+fn exponential(base: u16, factor_tenths: u8, notified: Option<u32>, succeeded: Option<u32>) -> JobConfig {
+    use crate::config::{ExponentialRate, RateIncrease};
+    let rate = ExponentialRate::new(base, factor_tenths, RateIncrease { notified, succeeded }).unwrap();
+    JobConfig { exponential: Some(rate), ..JobConfig::default() }
+}
+
+/// The job's executions, whatever their status.
+fn executions(r: &Reg, job: &str) -> usize {
+    let p = r.job(&j(job)).unwrap().process_details();
+    ExecutionStatus::ALL.iter().map(|s| p.count(*s) as usize).sum()
+}
+
+const EIGHT: [&str; 8] = ["a", "b", "c", "d", "e", "f", "g", "h"];
+
+/// The job's executions after each of its first minutes.
+fn per_minute_counts(config: JobConfig) -> Vec<usize> {
+    let (mut r, mut log) = with_things(&EIGHT);
+    job_with(&mut r, "j1", &EIGHT, config, T0, &mut log);
+    let mut seen = std::vec![executions(&r, "j1")];
+    for minute in 1..=4u64 {
+        run_until(&mut r, T0.saturating_add(60 * minute), &mut log);
+        seen.push(executions(&r, "j1"));
+    }
+    seen
+}
+
+/// AMBIG-29: base 1, factor 2, up each time another 2 things were notified: batches of 1, 1,
+/// 2, 4 (the rate doubled at 2 and 4 notified); under `maximumPerMinute` 3 the same ramp
+/// is capped.
+#[test]
+fn an_exponential_rollout_multiplies_its_rate_each_time_the_criterion_is_met() {
+    assert_eq!(per_minute_counts(exponential(1, 20, Some(2), None)), [1, 2, 4, 8, 8]);
+    let capped = JobConfig { maximum_per_minute: per_minute(3), ..exponential(1, 20, Some(2), None) };
+    assert_eq!(per_minute_counts(capped), [1, 2, 4, 7, 8]);
+    // A larger base starts larger; a factor of 1.1 on 1 needs several increases for a second thing.
+    assert_eq!(per_minute_counts(exponential(3, 50, Some(100), None)), [3, 6, 8, 8, 8]);
+    assert_eq!(per_minute_counts(exponential(1, 11, Some(1), None)), [1, 2, 3, 4, 5]);
+}
+
+/// AMBIG-29: by succeeded things, the rate goes up only as executions succeed; factor 1.5 is
+/// kept to a thousandth (1, 1.5, 2.25: batches of 1, 1, 2).
+#[test]
+fn an_exponential_rollout_by_succeeded_things_waits_for_successes() {
+    let (mut r, mut log) = with_things(&EIGHT);
+    job_with(&mut r, "j1", &EIGHT, exponential(1, 15, None, Some(1)), T0, &mut log);
+    assert_eq!(executions(&r, "j1"), 1);
+    run_until(&mut r, T0.saturating_add(60), &mut log);
+    // Nothing succeeded: still one a minute.
+    assert_eq!(executions(&r, "j1"), 2);
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    run_until(&mut r, T0.saturating_add(120), &mut log);
+    assert_eq!(executions(&r, "j1"), 3);
+    r.update_execution(&j("j1"), &t("b"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    run_until(&mut r, T0.saturating_add(180), &mut log);
+    assert_eq!(executions(&r, "j1"), 5);
+    // The ramp survives a snapshot.
+    let text = serde_json::to_string(&r.snapshot()).unwrap();
+    let mut back: Reg =
+        Registry::restore(Fixed, Policy::DEFAULT, &mut serde_json::Deserializer::from_str(&text)).unwrap();
+    run_until(&mut back, T0.saturating_add(240), &mut log);
+    run_until(&mut r, T0.saturating_add(240), &mut log);
+    assert_eq!(executions(&back, "j1"), executions(&r, "j1"));
+    assert_eq!(executions(&r, "j1"), 7);
+}
