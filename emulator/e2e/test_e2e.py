@@ -610,6 +610,31 @@ class E2E(unittest.TestCase):
         self.assertIn("maintenanceWindows.startTime", err)
         self.assertIn("position 7", err)
 
+    def test_exponential_rollout(self):
+        things = [f"x{i}" for i in range(8)]
+        self.things(*things)
+        # SPEC AMBIG-29: base 1, doubled every 2 things notified, at most 3 a minute.
+        self.job("exp", [thing_arn(t) for t in things],
+                 jobExecutionsRolloutConfig={"maximumPerMinute": 3, "exponentialRate": {
+                     "baseRatePerMinute": 1, "incrementFactor": 2.0,
+                     "rateIncreaseCriteria": {"numberOfNotifiedThings": 2}}})
+        count = lambda: len(self.iot.list_job_executions_for_job(jobId="exp")["executionSummaries"])
+        seen = [count()]
+        for _ in range(4):
+            self.advance(60)
+            seen.append(count())
+        self.assertEqual(seen, [1, 2, 4, 7, 8])
+        rate = self.iot.describe_job(jobId="exp")["job"]["jobExecutionsRolloutConfig"]["exponentialRate"]
+        self.assertEqual((rate["baseRatePerMinute"], rate["incrementFactor"]), (1, 2.0))
+        # The AWS CLI: a factor outside 1.1-5 is a 400.
+        code, _, err = aws("iot", "create-job", "--job-id", "badexp", "--targets", thing_arn("x0"),
+                           "--document", "{}", "--job-executions-rollout-config",
+                           json.dumps({"exponentialRate": {"baseRatePerMinute": 1, "incrementFactor": 6.0,
+                                                           "rateIncreaseCriteria": {"numberOfSucceededThings": 1}}}))
+        self.assertNotEqual(code, 0)
+        self.assertIn("InvalidRequestException", err)
+        self.assertIn("incrementFactor", err)
+
 
 class Result(unittest.TextTestResult):
     pass
