@@ -46,6 +46,8 @@ pub enum Op {
         rate: Option<u32>,
         /// `schedulingConfig.maintenanceWindows`: an index into [`super::WINDOW_SETS`].
         windows: Option<u8>,
+        /// `exponentialRate` (valid ones).
+        exponential: Option<super::Exponential>,
     },
     AddTargets {
         job: String,
@@ -420,6 +422,7 @@ impl<S: Storage> Driver<S> {
                 timeout,
                 rate,
                 windows,
+                exponential,
             } => {
                 if !job_ok(job)
                     || !targets.iter().all(|t| thing_ok(t))
@@ -448,6 +451,7 @@ impl<S: Storage> Driver<S> {
                     retry,
                     abort,
                     windows: *windows,
+                    exponential: *exponential,
                 }
             }
             Op::AddTargets { job, things, counted } => {
@@ -580,6 +584,7 @@ impl<S: Storage> Driver<S> {
                 timeout,
                 rate,
                 windows,
+                exponential,
             } => {
                 let id = JobId::new(job).map_err(c)?;
                 let targets = things(targets).map_err(c)?;
@@ -620,7 +625,10 @@ impl<S: Storage> Driver<S> {
                         let w = iot_jobs_core::config::MaintenanceWindow::new(cron, minutes).unwrap();
                         iot_jobs_core::config::MaintenanceWindows::new(&[w]).unwrap()
                     }),
-                    exponential: None,
+                    exponential: exponential.map(|(base, factor, notified, succeeded)| {
+                        let increase = iot_jobs_core::config::RateIncrease { notified, succeeded };
+                        iot_jobs_core::config::ExponentialRate::new(base, factor, increase).unwrap()
+                    }),
                 };
                 let new = NewJob { id: &id, selection, namespace: None, config };
                 r.create_job(&new, &targets, now, sink).map(|_| Out::Done).map_err(control)

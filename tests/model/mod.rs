@@ -281,7 +281,16 @@ pub struct Job {
     pub retries: BTreeMap<String, (u8, u8)>,
     /// `schedulingConfig.maintenanceWindows`, if any.
     pub windows: Option<Windows>,
+    /// `exponentialRate`, if any: base, factor in tenths, the two criteria.
+    pub exponential: Option<Exponential>,
+    /// Its ramp: rate in thousandths (0 before the first batch), things notified by the rollout,
+    /// and the two counts at the last increase.
+    pub ramp: (u64, u32, u32, u32),
 }
+
+/// `exponentialRate` as the model keeps it: `baseRatePerMinute`, `incrementFactor` in tenths,
+/// `numberOfNotifiedThings`, `numberOfSucceededThings`.
+pub type Exponential = (u16, u8, Option<u32>, Option<u32>);
 
 impl Job {
     /// Live: it may still start, roll out or end (SPEC §2).
@@ -366,6 +375,7 @@ pub enum Req<'a> {
         abort: &'a [(FailureType, u16, u32)],
         /// An index into [`WINDOW_SETS`].
         windows: Option<u8>,
+        exponential: Option<Exponential>,
     },
     AddTargets {
         job: &'a str,
@@ -834,6 +844,7 @@ impl Model {
                 retry,
                 abort,
                 windows,
+                exponential,
             } => {
                 if self.readings.create_checks_id_first && self.jobs.contains_key(job) {
                     return refuse(ALREADY_EXISTS);
@@ -892,6 +903,8 @@ impl Model {
                         abort: abort.to_vec(),
                         retries: BTreeMap::new(),
                         windows,
+                        exponential,
+                        ramp: (0, 0, 0, 0),
                     },
                 );
                 // SPEC §6 Rollout: the first batch goes out when the job starts.
@@ -1185,9 +1198,34 @@ impl Model {
     // READING: a waiting target that already had an execution of the job (AssociateTargetsWithJob
     // reached it first) or that is no longer a registered thing (T10: not a valid target) is
     // passed over and does not count toward the batch.
+    ///
+    /// With an exponential rate (AMBIG-29) the batch is the ramp's whole things a minute (at least
+    /// one, at most `maximumPerMinute`): the ramp starts at the base and, before each batch, is
+    /// multiplied by the factor (to a thousandth) for every further criterion's count of things
+    /// notified by the rollout or executions of the job SUCCEEDED since the last increase.
     fn roll_out(&mut self, job: &str, now: u64) {
-        let j = &self.jobs[job];
-        let rate = j.rate.map_or(usize::MAX, |r| r as usize);
+        let succeeded =
+            self.execs.iter().filter(|e| e.job == job && e.status == XS::Succeeded).count() as u32;
+        let j = self.jobs.get_mut(job).unwrap();
+        let mut rate = j.rate.map_or(usize::MAX, |r| r as usize);
+        if let Some((base, factor, by_notified, by_succeeded)) = j.exponential {
+            let (mut milli, notified, mut n_mark, mut s_mark) = j.ramp;
+            if milli == 0 {
+                milli = u64::from(base) * 1000;
+            }
+            loop {
+                let n = by_notified.filter(|n| notified - n_mark >= *n);
+                let s = by_succeeded.filter(|s| succeeded.saturating_sub(s_mark) >= *s);
+                if n.is_none() && s.is_none() {
+                    break;
+                }
+                milli = milli * u64::from(factor) / 10;
+                n_mark += n.unwrap_or(0);
+                s_mark += s.unwrap_or(0);
+            }
+            j.ramp = (milli, notified, n_mark, s_mark);
+            rate = rate.min((milli / 1000).max(1) as usize);
+        }
         let mut queued = 0;
         while let Some(t) = self.jobs[job].waiting.first().cloned() {
             let passed_over = !self.things.contains(&t) || self.jobs[job].reached.contains(&t);
@@ -1200,7 +1238,9 @@ impl Model {
                 queued += 1;
             }
         }
-        self.jobs.get_mut(job).unwrap().rollout_at = now + MINUTE;
+        let j = self.jobs.get_mut(job).unwrap();
+        j.rollout_at = now + MINUTE;
+        j.ramp.1 += queued as u32;
     }
 
     /// A job's schedule event at `now` (SPEC §2 SCHEDULED until `startTime`, §6 Rollout,
