@@ -382,10 +382,8 @@ impl ExponentialRate {
     pub fn new(base: u16, factor_tenths: u8, increase: RateIncrease) -> Result<Self, ConfigError> {
         let positive = |n: Option<u32>| n.is_none_or(|n| n > 0);
         let given = increase.notified.is_some() || increase.succeeded.is_some();
-        if base == 0
-            || base > 1000
-            || factor_tenths < 11
-            || factor_tenths > 50
+        if !(1..=1000).contains(&base)
+            || !(11..=50).contains(&factor_tenths)
             || !given
             || !positive(increase.notified)
             || !positive(increase.succeeded)
