@@ -734,6 +734,18 @@ fn windowed_schedule_events_every_input() {
         }
     }
     assert!(checked > 300, "{checked}");
+    // At creation (AMBIG-28): SCHEDULED until a `startTime` to come (looked at then), else
+    // unless a window is open (looked at when that may change).
+    let later = Schedule::new(Some(Timestamp(NOW + 60)), None).unwrap();
+    let past = Schedule::new(Some(Timestamp(NOW - 60)), None).unwrap();
+    let at = |open, recheck| rules::WindowAt { open, recheck };
+    let next = Some(Timestamp(NOW + 120));
+    assert_eq!(rules::starts_in_window(Some(later), at(true, next), now), (true, Timestamp(NOW + 60)));
+    for schedule in [None, Some(past)] {
+        assert_eq!(rules::starts_in_window(schedule, at(true, next), now), (false, Timestamp(NOW + 120)));
+        assert_eq!(rules::starts_in_window(schedule, at(false, next), now), (true, Timestamp(NOW + 120)));
+        assert_eq!(rules::starts_in_window(schedule, at(false, None), now), (true, rules::NEVER));
+    }
 }
 
 /// `RAMP`, and a property: the ramp never decreases, its marks never pass the counts, and what

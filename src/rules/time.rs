@@ -99,7 +99,7 @@ pub fn schedule_event(job: &JobClock, now: Timestamp) -> ScheduleEvent {
     let start_due = job.schedule.and_then(|s| s.start()).is_some_and(|s| s <= now);
     // SPEC §2: SCHEDULED until startTime, never started before, and never after the end: not
     // once it passed at `now`, nor once it was applied (an earlier `now` may follow a later
-    // one; maintenance windows are the host's calls).
+    // one; a host may open and close windows of its own).
     let before_end = !job.ended && !end_passed(job.schedule, now);
     // AMBIG-28: with maintenance windows, the job starts (and later goes on) only while one is
     // open; a job without `startTime` may start at its first window.
