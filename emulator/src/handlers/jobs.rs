@@ -144,12 +144,7 @@ fn windows(ws: &[wire::MaintenanceWindow]) -> Result<MaintenanceWindows, ApiErro
     let ws = ws
         .iter()
         .map(|w| {
-            let cron = Cron::parse(&w.start_time).map_err(|e| {
-                ApiError::invalid(format!(
-                    "{member}.startTime {:?} is not a cron expression {e}",
-                    w.start_time
-                ))
-            })?;
+            let cron = limits::window_start(w)?;
             let minutes = u16::try_from(w.duration_in_minutes).unwrap_or(0);
             MaintenanceWindow::new(cron, minutes).map_err(config_error)
         })

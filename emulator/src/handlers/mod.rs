@@ -15,7 +15,6 @@ use iot_jobs_core::config::{
     AbortConfig, AbortCriterion, ConfigError, ExponentialRate, JobConfig, MaintenanceWindow,
     MaintenanceWindows, RateIncrease, RetryConfig, RetryCriterion, RolloutRate, Schedule,
 };
-use iot_jobs_core::cron::Cron;
 use iot_jobs_core::registry::{Cursor, ExecutionView, NewJob, Registry, Update};
 use iot_jobs_core::rules::{self, JobConfigUpdate};
 use iot_jobs_core::wire::{DescribeRequest, Flavor, StartNextRequest, UpdateRequest};

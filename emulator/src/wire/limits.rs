@@ -196,13 +196,17 @@ fn rollout(r: &RolloutConfig) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn window(w: &MaintenanceWindow) -> Result<(), ApiError> {
+/// A window's `startTime` as the core's cron expression: the core's reading of the AWS cron
+/// dialect (SPEC AMBIG-26); a refusal names the member and the error's position.
+pub fn window_start(w: &MaintenanceWindow) -> Result<iot_jobs_core::cron::Cron, ApiError> {
     let member = "schedulingConfig.maintenanceWindows.startTime";
-    text(member, &w.start_time, 1, 256, |_| true, "any character")?;
-    // The core's reading of the AWS cron dialect (SPEC AMBIG-26), with the error's position.
-    iot_jobs_core::cron::Cron::parse(&w.start_time).map_err(|e| {
-        ApiError::invalid(format!("{member} {:?} is not a cron expression {e}", w.start_time))
-    })?;
+    iot_jobs_core::cron::Cron::parse(&w.start_time)
+        .map_err(|e| ApiError::invalid(format!("{member} {:?} is not a cron expression {e}", w.start_time)))
+}
+
+fn window(w: &MaintenanceWindow) -> Result<(), ApiError> {
+    text("schedulingConfig.maintenanceWindows.startTime", &w.start_time, 1, 256, |_| true, "any character")?;
+    window_start(w)?;
     // The core's bound (SPEC lim-scheduling).
     let max = i64::from(iot_jobs_core::config::MaintenanceWindow::MAX_DURATION_MINUTES);
     range("schedulingConfig.maintenanceWindows.durationInMinutes", w.duration_in_minutes, 1, max)
