@@ -307,6 +307,40 @@ fn lifecycle() {
         println!("| {} | +{} s | {} | {again} | {} |", w.join(", "), r.now, yes(r.open), r.spec);
     }
     println!(
+        "\n## Schedule events of a job with maintenance windows (start due, end not passed)\n\n| job status | started before | window open | starts | window change | source |\n|---|---|---|---|---|---|"
+    );
+    for r in t::WINDOWED_EVENTS {
+        let w = r.window.map_or("-".to_string(), |w| format!("{w:?}"));
+        println!(
+            "| `{}` | {} | {} | {} | {w} | {} |",
+            r.status,
+            yes(r.started),
+            yes(r.open),
+            yes(r.start),
+            r.spec
+        );
+    }
+    println!(
+        "\n## Exponential rollout (rate in thousandths of a thing a minute)\n\n| base | factor | notified criterion | succeeded criterion | maximumPerMinute | before: rate, notified, marks | succeeded | after: rate, marks | batch | source |\n|---|---|---|---|---|---|---|---|---|---|"
+    );
+    for r in t::RAMP {
+        let o = |v: Option<u32>| v.map_or("-".to_string(), |v| v.to_string());
+        let (rate, notified, nm, sm) = r.before;
+        let (ar, anm, asm) = r.after;
+        println!(
+            "| {} | {}.{} | {} | {} | {} | {rate}, {notified}, {nm}/{sm} | {} | {ar}, {anm}/{asm} | {} | {} |",
+            r.base,
+            r.factor_tenths / 10,
+            r.factor_tenths % 10,
+            o(r.notified_criterion),
+            o(r.succeeded_criterion),
+            o(r.maximum),
+            r.succeeded,
+            r.batch,
+            r.spec
+        );
+    }
+    println!(
         "\n## Timers on a status change\n\n| to | from QUEUED | from other | source |\n|---|---|---|---|"
     );
     for r in t::TIMER_ON_STATUS {

@@ -16,7 +16,9 @@ impl From<ConfigError> for crate::Rejection {
             | ConfigError::Abort
             | ConfigError::Schedule
             | ConfigError::Rollout
-            | ConfigError::MaintenanceWindow => Field::JobConfig,
+            | ConfigError::MaintenanceWindow
+            | ConfigError::MaintenanceWindows
+            | ConfigError::ExponentialRate => Field::JobConfig,
         };
         crate::Rejection::InvalidField(FieldError { field, violation: Violation::Config(e) })
     }
@@ -115,9 +117,7 @@ impl AbortConfig {
     }
 }
 
-/// `schedulingConfig` times (SPEC §2, §6). Maintenance windows are the host's: it keeps each job's
-/// [`MaintenanceWindow`]s, asks [`rules::maintenance_window`](crate::rules::maintenance_window)
-/// whether they are open, and calls the registry when that changes.
+/// `schedulingConfig` times (SPEC §2, §6). Its maintenance windows are [`JobConfig::windows`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -155,13 +155,32 @@ impl Schedule {
 /// One of `schedulingConfig.maintenanceWindows` (SPEC §6 Scheduling, `lim-scheduling`): the window
 /// opens at each occurrence of its `startTime` cron expression and stays open
 /// `durationInMinutes`, 1 to 1430. [`rules::maintenance_window`](crate::rules::maintenance_window)
-/// says whether a job's windows are open; the host stores the windows and calls the registry's
-/// `open_window`/`close_window` when that changes.
+/// says whether a job's windows are open; the registry opens and closes them as time passes
+/// ([`JobConfig::windows`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "WindowFields"))]
 pub struct MaintenanceWindow {
     start: Cron,
     duration_minutes: u16,
+}
+
+/// A [`MaintenanceWindow`] as read, before its check.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct WindowFields {
+    start: Cron,
+    duration_minutes: u16,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<WindowFields> for MaintenanceWindow {
+    type Error = ConfigError;
+
+    fn try_from(w: WindowFields) -> Result<Self, ConfigError> {
+        Self::new(w.start, w.duration_minutes)
+    }
 }
 
 impl MaintenanceWindow {
@@ -189,6 +208,85 @@ impl MaintenanceWindow {
     #[must_use]
     pub const fn duration_minutes(&self) -> u16 {
         self.duration_minutes
+    }
+}
+
+/// A job's `schedulingConfig.maintenanceWindows`: 1 to [`CAPACITY`](Self::CAPACITY) windows
+/// (SPEC §2, AMBIG-28).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "WindowSlots"))]
+pub struct MaintenanceWindows {
+    windows: [Option<MaintenanceWindow>; MaintenanceWindows::CAPACITY],
+}
+
+/// [`MaintenanceWindows`] as read, before its check.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct WindowSlots {
+    windows: [Option<MaintenanceWindow>; MaintenanceWindows::CAPACITY],
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<WindowSlots> for MaintenanceWindows {
+    type Error = ConfigError;
+
+    /// At least one window, the kept ones first.
+    fn try_from(w: WindowSlots) -> Result<Self, ConfigError> {
+        let kept = w.windows.iter().take_while(|s| s.is_some()).count();
+        if kept == 0 || w.windows.iter().skip(kept).any(Option::is_some) {
+            return Err(ConfigError::MaintenanceWindows);
+        }
+        Ok(Self { windows: w.windows })
+    }
+}
+
+impl MaintenanceWindows {
+    /// Most windows a job keeps (the service model leaves the list open; SPEC AMBIG-28).
+    pub const CAPACITY: usize = 4;
+
+    /// Keeps 1 to [`CAPACITY`](Self::CAPACITY) windows.
+    ///
+    /// # Errors
+    /// [`ConfigError::MaintenanceWindows`] for none or more than that.
+    pub fn new(windows: &[MaintenanceWindow]) -> Result<Self, ConfigError> {
+        let mut out = [None; Self::CAPACITY];
+        if windows.is_empty() || windows.len() > out.len() {
+            return Err(ConfigError::MaintenanceWindows);
+        }
+        for (slot, w) in out.iter_mut().zip(windows) {
+            *slot = Some(*w);
+        }
+        Ok(Self { windows: out })
+    }
+
+    /// The windows, in request order.
+    pub fn iter(&self) -> impl Iterator<Item = MaintenanceWindow> + '_ {
+        self.windows.iter().flatten().copied()
+    }
+
+    /// How many window starts `scheduledJobRollouts` lists (SPEC `lim-scheduling`).
+    pub const SCHEDULED_ROLLOUTS: usize = 7;
+
+    /// The next window starts at or after `now`, all windows merged, earliest first, each
+    /// instant once: DescribeJob's `scheduledJobRollouts` takes the first
+    /// [`SCHEDULED_ROLLOUTS`](Self::SCHEDULED_ROLLOUTS) (SPEC `lim-scheduling`, AMBIG-28).
+    pub fn starts_from(&self, now: Timestamp) -> impl Iterator<Item = Timestamp> + '_ {
+        let mut from = Some(now);
+        core::iter::from_fn(move || {
+            let at = self.iter().filter_map(|w| w.start().next_at_or_after(from?)).min()?;
+            // Occurrences are whole minutes: the next one is at least a minute later.
+            from = at.secs().checked_add(60).map(Timestamp);
+            Some(at)
+        })
+    }
+
+    /// Whether they are open at `now`, and until when that holds
+    /// ([`rules::maintenance_window`](crate::rules::maintenance_window)).
+    #[must_use]
+    pub fn at(&self, now: Timestamp) -> crate::rules::WindowAt {
+        crate::rules::maintenance_window(self.windows.iter().flatten(), now)
     }
 }
 
@@ -229,6 +327,91 @@ impl From<RolloutRate> for u32 {
     }
 }
 
+/// `jobExecutionsRolloutConfig.exponentialRate.rateIncreaseCriteria`: the rate goes up each time
+/// another `notified` things were notified, or another `succeeded` executions of the job
+/// succeeded, since the last increase (SPEC §6 Rollout, AMBIG-29). At least one is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RateIncrease {
+    /// `numberOfNotifiedThings`.
+    pub notified: Option<u32>,
+    /// `numberOfSucceededThings`.
+    pub succeeded: Option<u32>,
+}
+
+/// `jobExecutionsRolloutConfig.exponentialRate` (SPEC §6 Rollout, `lim-rollout`, AMBIG-29): the
+/// rollout starts at `baseRatePerMinute` things a minute and multiplies its rate by
+/// `incrementFactor` each time its criterion is met, never above `maximumPerMinute` when that
+/// is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "ExponentialFields"))]
+pub struct ExponentialRate {
+    base: u16,
+    factor_tenths: u8,
+    increase: RateIncrease,
+}
+
+/// An [`ExponentialRate`] as read, before its check.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct ExponentialFields {
+    base: u16,
+    factor_tenths: u8,
+    increase: RateIncrease,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<ExponentialFields> for ExponentialRate {
+    type Error = ConfigError;
+
+    fn try_from(f: ExponentialFields) -> Result<Self, ConfigError> {
+        Self::new(f.base, f.factor_tenths, f.increase)
+    }
+}
+
+impl ExponentialRate {
+    /// Validates `baseRatePerMinute` (1–1000), `incrementFactor` in tenths (11–50: 1.1 to 5
+    /// with one decimal) and the criteria (each at least 1, at least one given); SPEC
+    /// `lim-rollout`.
+    ///
+    /// # Errors
+    /// [`ConfigError::ExponentialRate`] outside those bounds.
+    pub fn new(base: u16, factor_tenths: u8, increase: RateIncrease) -> Result<Self, ConfigError> {
+        let positive = |n: Option<u32>| n.is_none_or(|n| n > 0);
+        let given = increase.notified.is_some() || increase.succeeded.is_some();
+        if !(1..=1000).contains(&base)
+            || !(11..=50).contains(&factor_tenths)
+            || !given
+            || !positive(increase.notified)
+            || !positive(increase.succeeded)
+        {
+            return Err(ConfigError::ExponentialRate);
+        }
+        Ok(Self { base, factor_tenths, increase })
+    }
+
+    /// `baseRatePerMinute`.
+    #[must_use]
+    pub const fn base(&self) -> u16 {
+        self.base
+    }
+
+    /// `incrementFactor`, in tenths.
+    #[must_use]
+    pub const fn factor_tenths(&self) -> u8 {
+        self.factor_tenths
+    }
+
+    /// `rateIncreaseCriteria`.
+    #[must_use]
+    pub const fn increase(&self) -> RateIncrease {
+        self.increase
+    }
+}
+
 /// The configuration a job carries (SPEC §4.1 CreateJob members, §6).
 ///
 /// Valid by construction: every member is a validated type, so the ranges of SPEC §6 are
@@ -248,6 +431,14 @@ pub struct JobConfig {
     pub schedule: Option<Schedule>,
     /// `jobExecutionsRolloutConfig.maximumPerMinute`, if any.
     pub maximum_per_minute: Option<RolloutRate>,
+    /// `schedulingConfig.maintenanceWindows`, if any: the job rolls out only while one is open
+    /// (SPEC §2, AMBIG-28). Absent from snapshots of format 4 and earlier.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub windows: Option<MaintenanceWindows>,
+    /// `jobExecutionsRolloutConfig.exponentialRate`, if any (AMBIG-29). Absent from snapshots
+    /// of format 4 and earlier.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub exponential: Option<ExponentialRate>,
 }
 
 #[cfg(test)]

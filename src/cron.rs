@@ -26,6 +26,7 @@ use crate::time::Timestamp;
 /// A parsed cron expression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Cron {
     // Each set holds `value - min` of its field.
     minutes: Bits<1>,
@@ -38,6 +39,7 @@ pub struct Cron {
 /// Which days match: by day of the month (Day-of-week is `?`) or of the week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 enum Days {
     Month(MonthDay),
     Week(WeekDay),
@@ -45,6 +47,7 @@ enum Days {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 enum MonthDay {
     /// Days `d` (bit `d - 1`).
     Set(Bits<1>),
@@ -58,6 +61,7 @@ enum MonthDay {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 enum WeekDay {
     /// Weekdays `d`, 1 = Sunday (bit `d - 1`).
     Set(Bits<1>),
@@ -392,6 +396,38 @@ fn days_from_civil(y: u16, m: u8, d: u8) -> Option<u64> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 struct Bits<const W: usize>([u64; W]);
+
+/// A set is its `W` words, as a sequence.
+#[cfg(feature = "serde")]
+impl<const W: usize> serde::Serialize for Bits<W> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de, const W: usize> serde::Deserialize<'de> for Bits<W> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Words<const W: usize>;
+        impl<'de, const W: usize> serde::de::Visitor<'de> for Words<W> {
+            type Value = Bits<W>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{W} words of a cron field's set")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Bits<W>, A::Error> {
+                let mut out = [0u64; W];
+                for (i, word) in out.iter_mut().enumerate() {
+                    *word = seq.next_element()?.ok_or_else(|| serde::de::Error::invalid_length(i, &self))?;
+                }
+                if seq.next_element::<u64>()?.is_some() {
+                    return Err(serde::de::Error::invalid_length(W.saturating_add(1), &self));
+                }
+                Ok(Bits(out))
+            }
+        }
+        d.deserialize_seq(Words::<W>)
+    }
+}
 
 impl<const W: usize> Bits<W> {
     const EMPTY: Self = Self([0; W]);

@@ -201,6 +201,12 @@ pub enum ConfigError {
     Rollout,
     /// A maintenance window's `durationInMinutes` outside 1–1430.
     MaintenanceWindow,
+    /// More maintenance windows than a job keeps
+    /// ([`MaintenanceWindows::CAPACITY`](crate::config::MaintenanceWindows::CAPACITY), SPEC AMBIG-28).
+    MaintenanceWindows,
+    /// `exponentialRate` with `baseRatePerMinute` outside 1–1000, `incrementFactor` outside 1.1–5
+    /// (one decimal), or no positive `rateIncreaseCriteria`.
+    ExponentialRate,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -216,6 +222,10 @@ impl core::fmt::Display for ConfigError {
             Self::Schedule => "schedulingConfig endTime must be after startTime",
             Self::Rollout => "maximumPerMinute must be at least 1",
             Self::MaintenanceWindow => "maintenanceWindows durationInMinutes must be between 1 and 1430",
+            Self::MaintenanceWindows => "a job has at most 4 maintenanceWindows",
+            Self::ExponentialRate => {
+                "exponentialRate: baseRatePerMinute 1-1000, incrementFactor 1.1-5 with one decimal, rateIncreaseCriteria numberOfNotifiedThings or numberOfSucceededThings at least 1"
+            }
         })
     }
 }

@@ -353,7 +353,8 @@ fn every_delta_changes_its_cell() {
 // ---- lifecycle decisions the service makes on its own --------------------------------------
 
 use iot_jobs_core::config::{
-    AbortConfig, AbortCriterion, JobConfig, RetryConfig, RetryCriterion, RolloutRate, Schedule,
+    AbortConfig, AbortCriterion, ExponentialRate, JobConfig, MaintenanceWindow, MaintenanceWindows,
+    RateIncrease, RetryConfig, RetryCriterion, RolloutRate, Schedule,
 };
 use iot_jobs_core::conformance::{
     BatchDue, BoundFrom, ConfigMember, KeyAfter, KeyIn, ScheduleEventKind, ScheduleEventRow,
@@ -621,7 +622,8 @@ fn schedule_events_every_input() {
                                 let Ok(schedule) = Schedule::new(start, end) else { continue };
                                 let schedule = (start.is_some() || end.is_some()).then_some(schedule);
                                 let rollout_at = at(r, 7_000, 10_060);
-                                let c = JobClock { status, schedule, started, ended, rollout_at };
+                                let c =
+                                    JobClock { status, schedule, started, ended, rollout_at, window: None };
                                 let now = Timestamp(NOW);
                                 let end_passed = end.is_some_and(|(t, _)| t <= now);
                                 let due = |t: Option<Timestamp>| t.is_some_and(|t| t <= now);
@@ -667,6 +669,7 @@ fn schedule_events_every_input() {
         started: true,
         ended: false,
         rollout_at: Some(rules::NEVER),
+        window: None,
     };
     assert_eq!(rules::next_job_event(&c), None);
     for r in table::END_BEHAVIOR {
@@ -675,6 +678,130 @@ fn schedule_events_every_input() {
             if r.cancels_in_progress { CancelScope::QueuedAndInProgress } else { CancelScope::Queued },
         );
         assert_eq!(cancels.is_some(), r.cancels_in_progress, "{}", r.spec);
+    }
+}
+
+/// A job with maintenance windows: every status, start, end and window state against
+/// `WINDOWED_EVENTS` (AMBIG-28).
+#[test]
+fn windowed_schedule_events_every_input() {
+    use rules::{Window, WindowClock};
+    let kinds = [At::Absent, At::Past, At::Later];
+    let now = Timestamp(NOW);
+    let mut checked = 0;
+    for status in JobStatus::ALL {
+        for started in BOOLS {
+            for ended in BOOLS {
+                for open in BOOLS {
+                    for s in kinds {
+                        for e in kinds {
+                            let start = at(s, 5_000, 20_000);
+                            let end = at(e, 6_000, 30_000).map(|t| (t, JobEndBehavior::StopRollout));
+                            let Ok(schedule) = Schedule::new(start, end) else { continue };
+                            let schedule = (start.is_some() || end.is_some()).then_some(schedule);
+                            let look = Timestamp(NOW + 600);
+                            let window = Some(WindowClock { at: look, open });
+                            let c = JobClock { status, schedule, started, ended, rollout_at: None, window };
+                            let start_due = start.is_none_or(|t| t <= now);
+                            let before_end = !ended && end.is_none_or(|(t, _)| t > now);
+                            let row = table::WINDOWED_EVENTS
+                                .iter()
+                                .find(|r| r.status == status && r.started == started && r.open == open);
+                            let want_start = row.is_some_and(|r| r.start) && start_due && before_end;
+                            let want_window = match row.and_then(|r| r.window) {
+                                Some(Window::Open) if before_end => Some(Window::Open),
+                                Some(Window::Close) if !ended => Some(Window::Close),
+                                Some(Window::Open | Window::Close) | None => None,
+                            };
+                            let got = rules::schedule_event(&c, now);
+                            assert_eq!((got.start, got.window), (want_start, want_window), "{c:?}");
+                            assert!(!got.batch, "{c:?}");
+                            // The timer offers the next look (not the start) and the end.
+                            let live = matches!(status, JobStatus::InProgress | JobStatus::Scheduled);
+                            let want_next = [
+                                (live && !ended).then_some(look),
+                                end.map(|(t, _)| t).filter(|_| live && !ended),
+                            ]
+                            .into_iter()
+                            .flatten()
+                            .min();
+                            assert_eq!(rules::next_job_event(&c), want_next, "{c:?}");
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 300, "{checked}");
+    // At creation (AMBIG-28): SCHEDULED until a `startTime` to come (looked at then), else
+    // unless a window is open (looked at when that may change).
+    let later = Schedule::new(Some(Timestamp(NOW + 60)), None).unwrap();
+    let past = Schedule::new(Some(Timestamp(NOW - 60)), None).unwrap();
+    let at = |open, recheck| rules::WindowAt { open, recheck };
+    let next = Some(Timestamp(NOW + 120));
+    assert_eq!(rules::starts_in_window(Some(later), at(true, next), now), (true, Timestamp(NOW + 60)));
+    for schedule in [None, Some(past)] {
+        assert_eq!(rules::starts_in_window(schedule, at(true, next), now), (false, Timestamp(NOW + 120)));
+        assert_eq!(rules::starts_in_window(schedule, at(false, next), now), (true, Timestamp(NOW + 120)));
+        assert_eq!(rules::starts_in_window(schedule, at(false, None), now), (true, rules::NEVER));
+    }
+}
+
+/// `RAMP`, and a property: the ramp never decreases, its marks never pass the counts, and what
+/// is left uncounted is below each criterion (AMBIG-29).
+#[test]
+fn exponential_ramp_cases() {
+    use rules::Ramp;
+    for row in table::RAMP {
+        let increase = RateIncrease { notified: row.notified_criterion, succeeded: row.succeeded_criterion };
+        let rate = ExponentialRate::new(row.base, row.factor_tenths, increase).unwrap();
+        let (rate_milli, notified, notified_mark, succeeded_mark) = row.before;
+        let before = Ramp { rate_milli, notified, notified_mark, succeeded_mark };
+        let after = rules::ramp_up(&rate, before, row.succeeded);
+        assert_eq!((after.rate_milli, after.notified_mark, after.succeeded_mark), row.after, "{}", row.spec);
+        assert_eq!(after.notified, notified, "{}", row.spec);
+        let max = row.maximum.map(|m| RolloutRate::new(m).unwrap());
+        assert_eq!(rules::ramp_batch(max, Some(after)), row.batch, "{}", row.spec);
+    }
+    // Bounds of the configuration (SPEC lim-rollout).
+    let some = RateIncrease { notified: Some(1), succeeded: None };
+    assert!(ExponentialRate::new(0, 20, some).is_err());
+    assert!(ExponentialRate::new(1001, 20, some).is_err());
+    assert!(ExponentialRate::new(1000, 50, some).is_ok());
+    assert!(ExponentialRate::new(1, 10, some).is_err());
+    assert!(ExponentialRate::new(1, 51, some).is_err());
+    assert!(ExponentialRate::new(1, 11, RateIncrease { notified: None, succeeded: None }).is_err());
+    assert!(ExponentialRate::new(1, 11, RateIncrease { notified: Some(0), succeeded: Some(1) }).is_err());
+    assert_eq!(rules::ramp_batch(None, None), usize::MAX);
+    assert_eq!(rules::ramp_batch(None, Some(Ramp { rate_milli: 999, ..Ramp::default() })), 1);
+    let mut seed = 7u64;
+    let mut next = |m: u64| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        (seed >> 33) % m
+    };
+    for _ in 0..2_000 {
+        let n = (next(3) != 0).then(|| next(20) as u32 + 1);
+        let s = if n.is_none() || next(2) == 0 { Some(next(20) as u32 + 1) } else { None };
+        let rate = ExponentialRate::new(
+            next(1000) as u16 + 1,
+            next(40) as u8 + 11,
+            RateIncrease { notified: n, succeeded: s },
+        )
+        .unwrap();
+        let mut ramp = Ramp::default();
+        let (mut notified, mut succeeded) = (0u32, 0u32);
+        for _ in 0..20 {
+            let after = rules::ramp_up(&rate, ramp, succeeded);
+            assert!(after.rate_milli >= ramp.rate_milli.max(u64::from(rate.base()) * 1000));
+            assert!(after.notified_mark <= notified && after.succeeded_mark <= succeeded);
+            assert!(n.is_none_or(|n| notified - after.notified_mark < n));
+            assert!(s.is_none_or(|s| succeeded - after.succeeded_mark < s));
+            let batch = rules::ramp_batch(None, Some(after)) as u32;
+            notified += batch.min(1_000_000);
+            succeeded += next(u64::from(batch.min(1000)) + 1) as u32;
+            ramp = Ramp { notified, ..after };
+        }
     }
 }
 
@@ -719,7 +846,7 @@ fn batch_on_start_every_input() {
                 let key = if started { due } else { BatchDue::None };
                 let row =
                     table::BATCH_ON_START.iter().find(|r| r.started == started && r.due == key).unwrap();
-                let c = JobClock { status, schedule: None, started, ended, rollout_at };
+                let c = JobClock { status, schedule: None, started, ended, rollout_at, window: None };
                 assert_eq!(rules::batch_on_start(&c, now), row.batch, "{c:?} {}", row.spec);
                 checked += 1;
             }
@@ -854,6 +981,15 @@ fn update_job_config_every_member_given_or_not() {
         abort: None,
         schedule: Some(Schedule::new(Some(Timestamp(100)), None).unwrap()),
         maximum_per_minute: Some(RolloutRate::new(3).unwrap()),
+        exponential: None,
+        windows: Some(
+            MaintenanceWindows::new(&[MaintenanceWindow::new(
+                iot_jobs_core::cron::Cron::parse("cron(0 2 * * ? *)").unwrap(),
+                60,
+            )
+            .unwrap()])
+            .unwrap(),
+        ),
     };
     let abort = AbortCriterion { failure: FailureType::All, threshold_centipercent: 100, min_executed: 2 };
     let new = JobConfig {
@@ -862,6 +998,10 @@ fn update_job_config_every_member_given_or_not() {
         abort: Some(AbortConfig::new(&[abort]).unwrap()),
         schedule: None,
         maximum_per_minute: None,
+        windows: None,
+        exponential: Some(
+            ExponentialRate::new(10, 20, RateIncrease { notified: Some(5), succeeded: None }).unwrap(),
+        ),
     };
     let updatable = |m| table::UPDATE_JOB_CONFIG.iter().find(|r| r.member == m).unwrap().updatable;
     for mask in 0..16u8 {
@@ -871,6 +1011,7 @@ fn update_job_config_every_member_given_or_not() {
             retry: given(1).then_some(new.retry),
             abort: given(2).then_some(new.abort),
             maximum_per_minute: given(3).then_some(new.maximum_per_minute),
+            exponential: given(3).then_some(new.exponential),
         };
         let pick = |bit, m| given(bit) && updatable(m);
         let want = JobConfig {
@@ -882,17 +1023,19 @@ fn update_job_config_every_member_given_or_not() {
             retry: if pick(1, ConfigMember::Retry) { new.retry } else { old.retry },
             abort: if pick(2, ConfigMember::Abort) { new.abort } else { old.abort },
             schedule: if updatable(ConfigMember::Scheduling) { new.schedule } else { old.schedule },
+            windows: if updatable(ConfigMember::Scheduling) { new.windows } else { old.windows },
             maximum_per_minute: if pick(3, ConfigMember::Rollout) {
                 new.maximum_per_minute
             } else {
                 old.maximum_per_minute
             },
+            exponential: if pick(3, ConfigMember::Rollout) { new.exponential } else { old.exponential },
         };
         assert_eq!(rules::update_job_config(&old, &update), want, "{mask:04b}");
         // Swapped roles: every member given takes the request's value.
         assert_eq!(
             rules::update_job_config(&new, &JobConfigUpdate::every_member(&old)),
-            JobConfig { schedule: None, ..old }
+            JobConfig { schedule: None, windows: None, ..old }
         );
     }
     // The members are validated where the request is read, as CreateJob's: an update cannot
@@ -952,6 +1095,8 @@ fn lifecycle_rows_cite_the_spec() {
         .chain(table::ABORT_FAILURES.iter().map(|r| r.spec))
         .chain(table::WINDOW.iter().map(|r| r.spec))
         .chain(table::SCHEDULE_EVENTS.iter().map(|r| r.spec))
+        .chain(table::WINDOWED_EVENTS.iter().map(|r| r.spec))
+        .chain(table::RAMP.iter().map(|r| r.spec))
         .chain(table::BATCH_ON_START.iter().map(|r| r.spec))
         .chain(table::END_BEHAVIOR.iter().map(|r| r.spec))
         .chain(table::TIMER_ON_STATUS.iter().map(|r| r.spec))

@@ -96,6 +96,16 @@ fn rate() -> impl Strategy<Value = Option<u32>> {
     prop_oneof![3 => Just(None), 3 => (1u32..4).prop_map(Some), 1 => Just(Some(0))]
 }
 
+/// A valid `exponentialRate`: a small base, factor 1.1 to 3, one or both criteria.
+fn exponential() -> impl Strategy<Value = Option<model::Exponential>> {
+    let criterion = || prop::option::of(1u32..4);
+    prop::option::weighted(
+        0.25,
+        (1u16..4, 11u8..31, criterion(), criterion())
+            .prop_map(|(b, f, n, s)| (b, f, n, if n.is_none() && s.is_none() { Some(1) } else { s })),
+    )
+}
+
 fn end_behavior() -> impl Strategy<Value = JobEndBehavior> {
     prop::sample::select(vec![
         JobEndBehavior::Cancel,
@@ -122,11 +132,29 @@ fn op(jobs: usize, room: bool) -> impl Strategy<Value = Op> {
         1 => thing().prop_map(Op::RemoveThing),
         4 => (
             (j(), any::<bool>(), schedule, prop::collection::vec(thing(), 0..4), retry(), abort()),
-            (end_behavior(), in_progress_timeout(), rate()),
+            (end_behavior(), in_progress_timeout(), rate(), prop::option::weighted(0.25, 0u8..4), exponential()),
         )
-            .prop_map(|((job, continuous, (start, end), targets, retry, abort), (end_behavior, timeout, rate))| {
-                Op::CreateJob { job, continuous, start, end, targets, retry, abort, end_behavior, timeout, rate }
-            }),
+            .prop_map(
+                |(
+                    (job, continuous, (start, end), targets, retry, abort),
+                    (end_behavior, timeout, rate, windows, exponential),
+                )| {
+                    Op::CreateJob {
+                        job,
+                        continuous,
+                        start,
+                        end,
+                        targets,
+                        retry,
+                        abort,
+                        end_behavior,
+                        timeout,
+                        rate,
+                        windows,
+                        exponential,
+                    }
+                }
+            ),
         2 => (j(), prop::collection::vec(thing(), 0..3), any::<bool>())
             .prop_map(|(job, things, counted)| Op::AddTargets { job, things, counted }),
         1 => (j(), thing()).prop_map(|(job, thing)| Op::RemoveTarget { job, thing }),
@@ -229,6 +257,8 @@ struct Config {
     end_behavior: Option<JobEndBehavior>,
     timeout: Option<u64>,
     rate: Option<u32>,
+    windows: Option<u8>,
+    exponential: Option<model::Exponential>,
 }
 
 fn configured(job: &str, targets: &[&str], c: Config) -> Op {
@@ -243,6 +273,8 @@ fn configured(job: &str, targets: &[&str], c: Config) -> Op {
         end_behavior: c.end_behavior.unwrap_or(JobEndBehavior::Cancel),
         timeout: c.timeout,
         rate: c.rate,
+        windows: c.windows,
+        exponential: c.exponential,
     }
 }
 
@@ -376,6 +408,8 @@ fn create_with(
         end_behavior: JobEndBehavior::Cancel,
         timeout: None,
         rate: None,
+        windows: None,
+        exponential: None,
     }
 }
 
@@ -652,4 +686,57 @@ fn a_job_completed_by_a_timeout_ignores_its_end() {
     let d = agreed(&ops).unwrap();
     assert_eq!(d.model.jobs["j0"].status, JobStatus::Completed);
     assert_eq!(d.model.job_execs("j0")[0].status, XS::TimedOut);
+}
+
+/// Maintenance windows (SPEC §2, AMBIG-28): a paced job with a window of 2 minutes every 5 opens,
+/// rolls out, closes and opens again in step with the model, through short and long advances,
+/// a manual window change, a start inside and outside a window, and its end.
+#[test]
+fn maintenance_windows_step_with_the_model() {
+    let windowed = |job: &str, start, end, windows| {
+        configured(
+            job,
+            &["t1", "t2"],
+            Config { start, end, rate: Some(1), windows: Some(windows), ..Config::default() },
+        )
+    };
+    let ops = [
+        windowed("j0", None, None, 1),
+        windowed("j1", Some(200), Some(900), 0),
+        Op::Advance { dt: 100, budget: usize::MAX },
+        Op::Advance { dt: 60, budget: usize::MAX },
+        update("j0", "t1", XS::InProgress),
+        Op::Advance { dt: 150, budget: 1 },
+        Op::CloseWindow("j1".to_owned()),
+        Op::Advance { dt: 700, budget: usize::MAX },
+        Op::OpenWindow("j0".to_owned()),
+        Op::Advance { dt: 45, budget: usize::MAX },
+    ];
+    let d = agreed(&ops).unwrap();
+    // Both jobs reached both targets over their windows; j1's end stopped its windows.
+    assert_eq!(d.model.jobs["j0"].reached.len(), 2);
+    assert!(d.model.jobs["j1"].ended);
+}
+
+/// An exponential rollout (SPEC §6 Rollout, AMBIG-29) by notified and by succeeded things, capped
+/// and not, in step with the model.
+#[test]
+fn exponential_rollouts_step_with_the_model() {
+    let ramped = |job: &str, exponential, rate| {
+        let things = ["t1", "t2", "t3", "t4"];
+        configured(job, &things, Config { rate, exponential: Some(exponential), ..Config::default() })
+    };
+    let ops = [
+        Op::AddThing("t4".to_owned()),
+        ramped("j0", (1, 20, Some(1), None), None),
+        ramped("j1", (1, 15, None, Some(1)), Some(2)),
+        Op::Advance { dt: 60, budget: usize::MAX },
+        update("j1", "t1", XS::Succeeded),
+        update("j1", "t2", XS::Succeeded),
+        // Two successes: 1.5 then 2.25 things a minute, a batch of two.
+        Op::Advance { dt: 60, budget: usize::MAX },
+    ];
+    let d = agreed(&ops).unwrap();
+    assert_eq!(d.model.jobs["j0"].reached.len(), 4);
+    assert_eq!(d.model.jobs["j1"].reached.len(), 4);
 }

@@ -577,6 +577,64 @@ class E2E(unittest.TestCase):
         self.advance(60)
         self.assertEqual(count(), 3)
 
+    def test_maintenance_windows_open_and_close(self):
+        import datetime
+        self.things("t1", "t2")
+        now = admin("GET", "/_emulator/clock")["now"]
+        if now % 3600 < 600:
+            self.advance(600 - now % 3600)
+            now = admin("GET", "/_emulator/clock")["now"]
+        # Hourly windows of 10 minutes at :00 (SPEC AMBIG-28).
+        windows = {"maintenanceWindows": [{"startTime": "cron(0 * * * ? *)", "durationInMinutes": 10}]}
+        self.job("win", [thing_arn("t1"), thing_arn("t2")], schedulingConfig=windows)
+        job = self.iot.describe_job(jobId="win")["job"]
+        self.assertEqual(job["status"], "SCHEDULED")
+        opens = now - now % 3600 + 3600
+        stamp = lambda t: datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M")
+        self.assertEqual([r["startTime"] for r in job["scheduledJobRollouts"]],
+                         [stamp(opens + 3600 * i) for i in range(7)])
+        self.assertEqual(self.data.get_pending_job_executions(thingName="t1")["queuedJobs"], [])
+        self.advance(opens - now)
+        self.assertEqual(self.iot.describe_job(jobId="win")["job"]["status"], "IN_PROGRESS")
+        self.assertEqual([j["jobId"] for j in self.data.get_pending_job_executions(thingName="t2")["queuedJobs"]], ["win"])
+        self.advance(600)
+        self.assertEqual(self.iot.describe_job(jobId="win")["job"]["status"], "SCHEDULED")
+        self.assertEqual(self.data.get_pending_job_executions(thingName="t2")["queuedJobs"], [])
+        self.assertEqual(self.status("t2", "win"), "QUEUED")
+        # The AWS CLI: a bad expression is a 400 that names the member and the position.
+        code, _, err = aws("iot", "create-job", "--job-id", "badcron", "--targets", thing_arn("t1"),
+                           "--document", "{}", "--scheduling-config",
+                           json.dumps({"maintenanceWindows": [{"startTime": "cron(0 25 * * ? *)", "durationInMinutes": 5}]}))
+        self.assertNotEqual(code, 0)
+        self.assertIn("InvalidRequestException", err)
+        self.assertIn("maintenanceWindows.startTime", err)
+        self.assertIn("position 7", err)
+
+    def test_exponential_rollout(self):
+        things = [f"x{i}" for i in range(8)]
+        self.things(*things)
+        # SPEC AMBIG-29: base 1, doubled every 2 things notified, at most 3 a minute.
+        self.job("exp", [thing_arn(t) for t in things],
+                 jobExecutionsRolloutConfig={"maximumPerMinute": 3, "exponentialRate": {
+                     "baseRatePerMinute": 1, "incrementFactor": 2.0,
+                     "rateIncreaseCriteria": {"numberOfNotifiedThings": 2}}})
+        count = lambda: len(self.iot.list_job_executions_for_job(jobId="exp")["executionSummaries"])
+        seen = [count()]
+        for _ in range(4):
+            self.advance(60)
+            seen.append(count())
+        self.assertEqual(seen, [1, 2, 4, 7, 8])
+        rate = self.iot.describe_job(jobId="exp")["job"]["jobExecutionsRolloutConfig"]["exponentialRate"]
+        self.assertEqual((rate["baseRatePerMinute"], rate["incrementFactor"]), (1, 2.0))
+        # The AWS CLI: a factor outside 1.1-5 is a 400.
+        code, _, err = aws("iot", "create-job", "--job-id", "badexp", "--targets", thing_arn("x0"),
+                           "--document", "{}", "--job-executions-rollout-config",
+                           json.dumps({"exponentialRate": {"baseRatePerMinute": 1, "incrementFactor": 6.0,
+                                                           "rateIncreaseCriteria": {"numberOfSucceededThings": 1}}}))
+        self.assertNotEqual(code, 0)
+        self.assertIn("InvalidRequestException", err)
+        self.assertIn("incrementFactor", err)
+
 
 class Result(unittest.TextTestResult):
     pass

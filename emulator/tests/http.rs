@@ -105,6 +105,16 @@ impl Emu {
         let d = self.ctl("GET", &format!("/jobs/{job}"), None).await.ok();
         d["job"]["status"].as_str().unwrap().to_owned()
     }
+    /// How many executions the job has (ListJobExecutionsForJob).
+    async fn executions(&self, job: &str) -> usize {
+        let got = self.ctl("GET", &format!("/jobs/{job}/things"), None).await.ok();
+        got["executionSummaries"].as_array().unwrap().len()
+    }
+    /// How many QUEUED executions the thing's pending list holds.
+    async fn queued(&self, thing: &str) -> usize {
+        let got = self.data("GET", &format!("/things/{thing}/jobs"), None).await.ok();
+        got["queuedJobs"].as_array().unwrap().len()
+    }
     async fn advance(&self, secs: u64) -> u64 {
         let b = self.raw(
             None,
@@ -869,6 +879,94 @@ async fn update_job_changes_configuration_for_executions_not_yet_started() {
     e.ctl("PATCH", "/jobs/nope", Some(json!({"description": "x"})))
         .await
         .err(404, "ResourceNotFoundException");
+}
+
+/// Maintenance windows open and close with the manual clock (SPEC §2, AMBIG-28): SCHEDULED and
+/// nothing pending between windows, IN_PROGRESS with the executions pending inside one.
+#[tokio::test]
+async fn maintenance_windows_open_and_close_with_the_manual_clock() {
+    let e = emu().await;
+    e.thing("t1").await;
+    e.thing("t2").await;
+    // Hourly windows of 10 minutes, at :00. Start outside one.
+    let mut now = e.advance(0).await;
+    if now % 3600 < 600 {
+        now = e.advance(600 - now % 3600).await;
+    }
+    let windows = json!({"schedulingConfig": {"maintenanceWindows": [
+        {"startTime": "cron(0 * * * ? *)", "durationInMinutes": 10}]}});
+    e.job("w", &["t1", "t2"], windows).await.ok();
+    assert_eq!(e.job_status("w").await, "SCHEDULED");
+    assert_eq!(e.queued("t1").await, 0);
+    let d = e.ctl("GET", "/jobs/w", None).await.ok();
+    let opens = now - now % 3600 + 3600;
+    let rollouts = d["job"]["scheduledJobRollouts"].as_array().unwrap().clone();
+    assert_eq!(rollouts.len(), 7);
+    let first = rollouts[0]["startTime"].as_str().unwrap();
+    assert_eq!(iot_jobs_emulator::wire::parse_date_time(first), Some(opens), "{first}");
+    let second = rollouts[1]["startTime"].as_str().unwrap();
+    assert_eq!(iot_jobs_emulator::wire::parse_date_time(second), Some(opens + 3600), "{second}");
+    assert_eq!(d["job"]["schedulingConfig"]["maintenanceWindows"][0]["durationInMinutes"], 10);
+    // Into the window: IN_PROGRESS, both executions pending.
+    e.advance(opens - now).await;
+    assert_eq!(e.job_status("w").await, "IN_PROGRESS");
+    assert_eq!((e.queued("t1").await, e.queued("t2").await), (1, 1));
+    e.update("t1", "w", json!({"status": "IN_PROGRESS"})).await.ok();
+    // Out of it: SCHEDULED; the QUEUED execution leaves the list, the running one goes on.
+    e.advance(600).await;
+    assert_eq!(e.job_status("w").await, "SCHEDULED");
+    assert_eq!(e.queued("t2").await, 0);
+    assert_eq!(e.exec_status("t2", "w").await, "QUEUED");
+    let t1 = e.data("GET", "/things/t1/jobs", None).await.ok();
+    assert_eq!(t1["inProgressJobs"][0]["jobId"], "w");
+    e.update("t1", "w", json!({"status": "SUCCEEDED"})).await.ok();
+    // The next window lists it again.
+    e.advance(3000).await;
+    assert_eq!(e.job_status("w").await, "IN_PROGRESS");
+    assert_eq!(e.queued("t2").await, 1);
+    // More windows than a job keeps, or a bad expression: 400, nothing created.
+    let five: Vec<Value> = (0..5)
+        .map(|i| json!({"startTime": format!("cron({i} 2 * * ? *)"), "durationInMinutes": 5}))
+        .collect();
+    let got = e.job("w5", &["t1"], json!({"schedulingConfig": {"maintenanceWindows": five}})).await;
+    got.err(400, "InvalidRequestException");
+    assert!(got.message().contains("maintenanceWindows"), "{got:?}");
+    let bad = json!({"schedulingConfig": {"maintenanceWindows": [{"startTime": "cron(0 2 * * * *)", "durationInMinutes": 5}]}});
+    let got = e.job("wb", &["t1"], bad).await;
+    got.err(400, "InvalidRequestException");
+    assert!(
+        got.message().contains("maintenanceWindows.startTime") && got.message().contains("position"),
+        "{got:?}"
+    );
+    e.ctl("GET", "/jobs/w5", None).await.err(404, "ResourceNotFoundException");
+}
+
+/// An exponential rollout (SPEC §6 Rollout, AMBIG-29): base 1, doubled each time another 2
+/// things were notified, capped by `maximumPerMinute` 3; a bad factor is a 400.
+#[tokio::test]
+async fn an_exponential_rollout_ramps_up_with_the_manual_clock() {
+    let e = emu().await;
+    let things: Vec<String> = (0..8).map(|i| format!("x{i}")).collect();
+    for t in &things {
+        e.thing(t).await;
+    }
+    let targets: Vec<&str> = things.iter().map(String::as_str).collect();
+    let rollout = json!({"jobExecutionsRolloutConfig": {"maximumPerMinute": 3, "exponentialRate": {
+        "baseRatePerMinute": 1, "incrementFactor": 2.0, "rateIncreaseCriteria": {"numberOfNotifiedThings": 2}}}});
+    e.job("exp", &targets, rollout).await.ok();
+    let mut seen = vec![e.executions("exp").await];
+    for _ in 0..4 {
+        e.advance(60).await;
+        seen.push(e.executions("exp").await);
+    }
+    assert_eq!(seen, [1, 2, 4, 7, 8]);
+    let d = e.ctl("GET", "/jobs/exp", None).await.ok();
+    assert_eq!(d["job"]["jobExecutionsRolloutConfig"]["exponentialRate"]["incrementFactor"], 2.0);
+    let bad = json!({"jobExecutionsRolloutConfig": {"exponentialRate": {
+        "baseRatePerMinute": 1, "incrementFactor": 1.0, "rateIncreaseCriteria": {"numberOfSucceededThings": 1}}}});
+    let got = e.job("bad", &targets, bad).await;
+    got.err(400, "InvalidRequestException");
+    assert!(got.message().contains("incrementFactor"), "{got:?}");
 }
 
 // ---- the data plane over the core's wire ------------------------------------------------------------------

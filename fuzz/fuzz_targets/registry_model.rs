@@ -94,7 +94,29 @@ fn op(u: &mut Unstructured<'_>) -> Result<Op> {
             // In-progress timeout and rollout rate: short valid ones, or out of range.
             let timeout = opt(u, |u| u.choose(&[1u64, 2, 3, 0, 10080, 10081]).copied())?;
             let rate = opt(u, |u| u.int_in_range(0..=3u32))?;
-            Op::CreateJob { job, continuous, start, end, targets, retry, abort, end_behavior, timeout, rate }
+            // Maintenance windows: an index into the model's window sets.
+            let windows = opt(u, |u| u.int_in_range(0..=3u8))?;
+            // An exponential rate: a small base, factor 1.1 to 3, one or both criteria.
+            let exponential = opt(u, |u| {
+                let notified = opt(u, |u| u.int_in_range(1..=3u32))?;
+                let succeeded = opt(u, |u| u.int_in_range(1..=3u32))?;
+                let succeeded = if notified.is_none() { Some(succeeded.unwrap_or(1)) } else { succeeded };
+                Ok((u.int_in_range(1..=3u16)?, u.int_in_range(11..=30u8)?, notified, succeeded))
+            })?;
+            Op::CreateJob {
+                job,
+                continuous,
+                start,
+                end,
+                targets,
+                retry,
+                abort,
+                end_behavior,
+                timeout,
+                rate,
+                windows,
+                exponential,
+            }
         }
         3 => Op::AddTargets { job: job(u)?, things: things(u)?, counted: u.arbitrary()? },
         4 => Op::RemoveTarget { job: job(u)?, thing: thing(u)? },

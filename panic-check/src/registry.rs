@@ -2,7 +2,11 @@
 
 use core::hint::black_box;
 
-use iot_jobs_core::config::{JobConfig, RetryConfig, RetryCriterion, RolloutRate};
+use iot_jobs_core::config::{
+    ExponentialRate, JobConfig, MaintenanceWindow, MaintenanceWindows, RateIncrease, RetryConfig,
+    RetryCriterion, RolloutRate,
+};
+use iot_jobs_core::cron::Cron;
 use iot_jobs_core::registry::{Cursor, Discard, Event, EventSink, Fixed, NewJob, Registry, Update};
 use iot_jobs_core::{
     ExecutionNumber, ExecutionStatus, JobId, Plane, Policy, ReasonCode, RetryableFailureType, StatusDetails,
@@ -38,6 +42,16 @@ pub fn exercise(b: &[u8; 1024]) {
         in_progress_timeout_minutes: TimeoutMinutes::new(u16::from_le_bytes([b[95], b[96]])).ok(),
         maximum_per_minute: RolloutRate::new(u32::from(b[97])).ok(),
         retry,
+        windows: Cron::parse(text(&b[200..240]))
+            .ok()
+            .and_then(|c| MaintenanceWindow::new(c, u16::from_le_bytes([b[240], b[241]])).ok())
+            .and_then(|w| MaintenanceWindows::new(&[w]).ok()),
+        exponential: ExponentialRate::new(
+            u16::from_le_bytes([b[242], b[243]]),
+            b[244],
+            RateIncrease { notified: Some(u32::from(b[245])), succeeded: Some(u32::from(b[246])) },
+        )
+        .ok(),
         ..JobConfig::default()
     };
     let new = NewJob { id: &job, selection, namespace: None, config };

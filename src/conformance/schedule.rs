@@ -1,6 +1,6 @@
 //! The time-driven decisions: maintenance windows, schedule starts and ends, rollout batches and
 //! execution timers (SPEC §2, §6 Scheduling and Rollout, T7, T10, AMBIG-12, AMBIG-13,
-//! AMBIG-15, AMBIG-26).
+//! AMBIG-15, AMBIG-26, AMBIG-28, AMBIG-29).
 
 use super::{BAD, OK, Outcome};
 use crate::rules::{TimerChange, Window};
@@ -216,6 +216,223 @@ pub const SCHEDULE_EVENTS: [ScheduleEventRow; 3] = [
         needs_end_not_passed: false,
         needs_no_start: false,
         spec: "SPEC §6 Scheduling endBehavior, AMBIG-12 (applied once)",
+    },
+];
+
+/// What the schedule of a job with maintenance windows does when its windows are looked at
+/// (SPEC §2, AMBIG-13, AMBIG-28), with its start due (passed, or no `startTime`), its end neither
+/// applied nor passed. Once the end passed, neither a start nor an opening happens; once it was
+/// applied, no close either. A status without a row (CANCELED, COMPLETED,
+/// DELETION_IN_PROGRESS) does nothing. The windows replace the start on the timer: it offers the
+/// next look, for a live job whose end was not applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowedEventRow {
+    /// The job's status.
+    pub status: JobStatus,
+    /// It went IN_PROGRESS before.
+    pub started: bool,
+    /// A window is open at that instant ([`MAINTENANCE_WINDOW`]).
+    pub open: bool,
+    /// It starts (SCHEDULED → IN_PROGRESS, its first batch).
+    pub start: bool,
+    /// A window opens or closes for it.
+    pub window: Option<Window>,
+    /// Source.
+    pub spec: &'static str,
+}
+
+/// The schedule events of a job with maintenance windows (SPEC §2, AMBIG-28).
+pub const WINDOWED_EVENTS: [WindowedEventRow; 8] = [
+    WindowedEventRow {
+        status: J::Scheduled,
+        started: false,
+        open: false,
+        start: false,
+        window: None,
+        spec: "AMBIG-28 (no start outside a window)",
+    },
+    WindowedEventRow {
+        status: J::Scheduled,
+        started: false,
+        open: true,
+        start: true,
+        window: None,
+        spec: "SPEC §2 (starts in its first window), AMBIG-28",
+    },
+    WindowedEventRow {
+        status: J::Scheduled,
+        started: true,
+        open: false,
+        start: false,
+        window: None,
+        spec: "SPEC §2 (SCHEDULED between windows)",
+    },
+    WindowedEventRow {
+        status: J::Scheduled,
+        started: true,
+        open: true,
+        start: false,
+        window: Some(Window::Open),
+        spec: "SPEC §2 (IN_PROGRESS when the next window opens)",
+    },
+    WindowedEventRow {
+        status: J::InProgress,
+        started: false,
+        open: false,
+        start: false,
+        window: Some(Window::Close),
+        spec: "SPEC §2, AMBIG-13 (back to SCHEDULED at the end of a window)",
+    },
+    WindowedEventRow {
+        status: J::InProgress,
+        started: false,
+        open: true,
+        start: false,
+        window: None,
+        spec: "SPEC §2 (IN_PROGRESS inside a window)",
+    },
+    WindowedEventRow {
+        status: J::InProgress,
+        started: true,
+        open: false,
+        start: false,
+        window: Some(Window::Close),
+        spec: "SPEC §2, AMBIG-13 (back to SCHEDULED at the end of a window)",
+    },
+    WindowedEventRow {
+        status: J::InProgress,
+        started: true,
+        open: true,
+        start: false,
+        window: None,
+        spec: "SPEC §2 (IN_PROGRESS inside a window)",
+    },
+];
+
+/// One step of an exponential rollout ([`rules::ramp_up`](crate::rules::ramp_up) and
+/// [`rules::ramp_batch`](crate::rules::ramp_batch)): the rate and criteria, where the ramp stood,
+/// the job's SUCCEEDED executions, and the ramp and batch that follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RampRow {
+    /// `baseRatePerMinute`.
+    pub base: u16,
+    /// `incrementFactor` in tenths.
+    pub factor_tenths: u8,
+    /// `numberOfNotifiedThings`.
+    pub notified_criterion: Option<u32>,
+    /// `numberOfSucceededThings`.
+    pub succeeded_criterion: Option<u32>,
+    /// `maximumPerMinute`.
+    pub maximum: Option<u32>,
+    /// The ramp before: rate (thousandths), things notified, and the two marks.
+    pub before: (u64, u32, u32, u32),
+    /// The job's SUCCEEDED executions.
+    pub succeeded: u32,
+    /// The ramp after: rate (thousandths) and the two marks.
+    pub after: (u64, u32, u32),
+    /// The next batch.
+    pub batch: usize,
+    /// Source.
+    pub spec: &'static str,
+}
+
+/// Exponential rollout (SPEC §6 Rollout, `lim-rollout`, AMBIG-29).
+pub const RAMP: [RampRow; 8] = [
+    RampRow {
+        base: 5,
+        factor_tenths: 20,
+        notified_criterion: Some(10),
+        succeeded_criterion: None,
+        maximum: None,
+        before: (0, 0, 0, 0),
+        succeeded: 0,
+        after: (5_000, 0, 0),
+        batch: 5,
+        spec: "SPEC §6 Rollout (the first batch at baseRatePerMinute)",
+    },
+    RampRow {
+        base: 5,
+        factor_tenths: 20,
+        notified_criterion: Some(10),
+        succeeded_criterion: None,
+        maximum: None,
+        before: (5_000, 9, 0, 0),
+        succeeded: 9,
+        after: (5_000, 0, 0),
+        batch: 5,
+        spec: "AMBIG-29 (criterion not met: the rate stays)",
+    },
+    RampRow {
+        base: 5,
+        factor_tenths: 20,
+        notified_criterion: Some(10),
+        succeeded_criterion: None,
+        maximum: None,
+        before: (5_000, 10, 0, 0),
+        succeeded: 0,
+        after: (10_000, 10, 0),
+        batch: 10,
+        spec: "AMBIG-29 (met: times incrementFactor)",
+    },
+    RampRow {
+        base: 5,
+        factor_tenths: 20,
+        notified_criterion: Some(10),
+        succeeded_criterion: None,
+        maximum: Some(15),
+        before: (10_000, 35, 10, 0),
+        succeeded: 0,
+        after: (40_000, 30, 0),
+        batch: 15,
+        spec: "AMBIG-29 (met twice since: twice; capped by maximumPerMinute)",
+    },
+    RampRow {
+        base: 1,
+        factor_tenths: 15,
+        notified_criterion: None,
+        succeeded_criterion: Some(2),
+        maximum: None,
+        before: (1_000, 40, 0, 0),
+        succeeded: 3,
+        after: (1_500, 0, 2),
+        batch: 1,
+        spec: "AMBIG-29 (by succeeded things; a thousandth kept, a batch is whole things)",
+    },
+    RampRow {
+        base: 1,
+        factor_tenths: 15,
+        notified_criterion: None,
+        succeeded_criterion: Some(2),
+        maximum: None,
+        before: (1_500, 40, 0, 2),
+        succeeded: 4,
+        after: (2_250, 0, 4),
+        batch: 2,
+        spec: "AMBIG-29 (by succeeded things)",
+    },
+    RampRow {
+        base: 2,
+        factor_tenths: 11,
+        notified_criterion: Some(4),
+        succeeded_criterion: Some(1),
+        maximum: None,
+        before: (2_000, 4, 0, 0),
+        succeeded: 1,
+        after: (2_200, 4, 1),
+        batch: 2,
+        spec: "AMBIG-29 (both criteria met at once: one increase, both counted)",
+    },
+    RampRow {
+        base: 2,
+        factor_tenths: 11,
+        notified_criterion: Some(4),
+        succeeded_criterion: Some(1),
+        maximum: None,
+        before: (2_000, 4, 0, 0),
+        succeeded: 0,
+        after: (2_200, 4, 0),
+        batch: 2,
+        spec: "AMBIG-29 (either criterion met: one increase)",
     },
 ];
 

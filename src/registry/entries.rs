@@ -32,7 +32,18 @@ impl JobEntry {
             started: self.started,
             ended: self.ended,
             rollout_at: self.rollout_next.map(|_| self.rollout_at),
+            // Open as its status says, until `job_event` looks at the windows.
+            window: self.config.windows.map(|_| rules::WindowClock {
+                at: self.window_at,
+                open: self.status == JobStatus::InProgress,
+            }),
         }
+    }
+
+    /// The ramp of its next batch, with an exponential rate ([`rules::ramp_up`]).
+    pub(super) fn next_ramp(&self) -> Option<rules::Ramp> {
+        let succeeded = self.process.count(ExecutionStatus::Succeeded);
+        self.config.exponential.map(|x| rules::ramp_up(&x, self.ramp, succeeded))
     }
 
     /// When its next schedule event is due: start, next rollout batch, end.
@@ -68,6 +79,11 @@ pub struct JobEntry {
     pub(super) ended: bool,
     /// It went IN_PROGRESS at least once.
     pub(super) started: bool,
+    /// With maintenance windows: when to look at them again ([`rules::WindowClock::at`]);
+    /// [`NEVER`] without.
+    pub(super) window_at: Timestamp,
+    /// Where its exponential rollout stands ([`rules::Ramp`]).
+    pub(super) ramp: rules::Ramp,
     /// Creation order among jobs: events due at one instant happen in it.
     pub(super) seq: u32,
 }

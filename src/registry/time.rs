@@ -100,7 +100,7 @@ impl<S: Storage> Registry<S> {
             }
         } else if let Some(i) = tagged_ix(t.what, Tag::Job) {
             match self.job_entry(i).and_then(JobEntry::next_event) {
-                Some(at) if at == t.at => self.job_event(i, now, sink)?,
+                Some(at) if at == t.at => self.job_event(i, t.at, now, sink)?,
                 // The job changed since this timer was armed: make sure its next event has one.
                 Some(_) => self.arm_job(i),
                 None => {}
@@ -163,21 +163,36 @@ impl<S: Storage> Registry<S> {
     }
 
     /// A job's schedule event (SPEC §2 SCHEDULED, §6 Scheduling, rollout pacing): its start,
-    /// the next batch of a paced rollout, its end.
+    /// the next batch of a paced rollout, its end, its maintenance windows opening or closing.
+    /// The windows are looked at `due`, the instant the event was due (no later than `now`), so
+    /// that one `advance` over several windows opens and closes each in turn (AMBIG-28); what
+    /// changes is stamped `now`, as every transition `advance` applies.
     pub(super) fn job_event(
         &mut self,
         j: JobIx,
+        due: Timestamp,
         now: Timestamp,
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
         // Room for a completion; the starts, batches and cancels check their own.
         sink.reserve(1)?;
         let e = self.job_entry(j).ok_or(MISSING_JOB)?;
-        let event = rules::schedule_event(&e.clock(), now);
-        if event.start {
+        let mut clock = e.clock();
+        let window = e.config.windows.map(|w| w.at(due));
+        if let (Some(c), Some(w)) = (clock.window.as_mut(), window) {
+            c.open = w.open;
+        }
+        let event = rules::schedule_event(&clock, now);
+        if event.start || event.window == Some(Window::Open) {
             self.start_rollout(j, now, sink)?;
+        } else if event.window == Some(Window::Close) {
+            self.leave_window(j, now, sink)?;
         } else if event.batch {
             self.roll_out_batch(j, now, sink)?;
+        }
+        if let Some(w) = window {
+            // AMBIG-28: look again when the windows may change.
+            self.job_mut(j)?.window_at = w.recheck.unwrap_or(NEVER);
         }
         if let Some(behavior) = event.end {
             let e = self.job_mut(j)?;
@@ -229,12 +244,14 @@ impl<S: Storage> Registry<S> {
         }
     }
 
-    /// How many executions the job's next rollout batch queues, and the pair it stops before:
-    /// up to `maximumPerMinute` of the targets the rollout reaches, passing over the others
-    /// ([`rules::rollout_reaches`], SPEC §6 Rollout).
-    fn plan_batch(&self, j: JobIx) -> Result<(usize, Option<PairIx>), Rejection> {
+    /// How many executions the job's next rollout batch queues, the pair it stops before, and
+    /// the ramp of an exponential rollout: up to `maximumPerMinute` (and the ramp's rate) of the
+    /// targets the rollout reaches, passing over the others ([`rules::rollout_reaches`], SPEC §6
+    /// Rollout, AMBIG-29).
+    fn plan_batch(&self, j: JobIx) -> Result<(usize, Option<PairIx>, Option<rules::Ramp>), Rejection> {
         let e = self.job_entry(j).ok_or(MISSING_JOB)?;
-        let batch = rules::rollout_batch(e.config.maximum_per_minute);
+        let ramp = e.next_ramp();
+        let batch = rules::ramp_batch(e.config.maximum_per_minute, ramp);
         let mut todo = 0usize;
         let mut stop = e.rollout_next;
         while let Some((_, pair)) = stop.and_then(|q| self.pairs.at(q)) {
@@ -246,7 +263,7 @@ impl<S: Storage> Registry<S> {
             }
             stop = pair.job_link.next;
         }
-        Ok((todo, stop))
+        Ok((todo, stop, ramp))
     }
 
     /// Queues executions for the next targets without one: all of them, or one minute's worth
@@ -257,7 +274,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
-        let (todo, stop) = self.plan_batch(j)?;
+        let (todo, stop, ramp) = self.plan_batch(j)?;
         if self.execs.room() < todo {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
@@ -278,6 +295,11 @@ impl<S: Storage> Registry<S> {
         let e = self.job_mut(j)?;
         e.rollout_next = stop;
         e.rollout_at = rules::next_batch_at(now, stop.is_some());
+        if let Some(r) = ramp {
+            // AMBIG-29: the things this batch notified count toward the next increase.
+            let n = u32::try_from(todo).unwrap_or(u32::MAX);
+            e.ramp = rules::Ramp { notified: r.notified.saturating_add(n), ..r };
+        }
         self.arm_job(j);
         Ok(())
     }
@@ -289,8 +311,9 @@ impl<S: Storage> Registry<S> {
     }
 
     /// A maintenance window opened for a SCHEDULED job (SPEC §2): it goes IN_PROGRESS, its
-    /// QUEUED executions are listed again and its rollout continues. The core does not parse
-    /// cron; the host calls this when its window opens.
+    /// QUEUED executions are listed again and its rollout continues. A job created with
+    /// [`JobConfig::windows`](crate::config::JobConfig::windows) has them opened and closed by
+    /// [`advance`](Self::advance); a host that keeps windows of its own calls this when one opens.
     ///
     /// # Errors
     /// `InvalidRequestException` unless the job is SCHEDULED; unknown job; capacity and sink.
@@ -322,10 +345,23 @@ impl<S: Storage> Registry<S> {
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
         let sink = &mut Out::new(sink);
-        let (j, to) = self.window_job(job, Window::Close)?;
+        let (j, _) = self.window_job(job, Window::Close)?;
+        self.leave_window(j, now, sink)
+    }
+
+    /// IN_PROGRESS → SCHEDULED at the end of a maintenance window: QUEUED executions leave the
+    /// pending lists (SPEC §2, AMBIG-13). Room is checked before anything changes.
+    fn leave_window(
+        &mut self,
+        j: JobIx,
+        now: Timestamp,
+        sink: &mut Out<'_, impl EventSink>,
+    ) -> Result<(), Rejection> {
+        let to = rules::window(self.job_entry(j).ok_or(MISSING_JOB)?.status, Window::Close)?;
         sink.reserve(self.queued_executions(j).saturating_mul(2))?;
         self.relist_queued(j, false, sink)?;
         self.set_job_status(j, to, now)?;
+        self.arm_job(j);
         Ok(())
     }
 

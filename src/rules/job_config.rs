@@ -1,7 +1,7 @@
 //! UpdateJob's configuration merge and the schedule's bounds from the request time (SPEC 4.1
 //! UpdateJob, §6 Scheduling).
 
-use crate::config::{AbortConfig, JobConfig, RetryConfig, RolloutRate};
+use crate::config::{AbortConfig, ExponentialRate, JobConfig, RetryConfig, RolloutRate};
 use crate::id::Timestamp;
 use crate::time::TimeoutMinutes;
 
@@ -21,6 +21,8 @@ pub struct JobConfigUpdate {
     pub abort: Option<Option<AbortConfig>>,
     /// `jobExecutionsRolloutConfig`: its `maximumPerMinute`.
     pub maximum_per_minute: Option<Option<RolloutRate>>,
+    /// `jobExecutionsRolloutConfig`: its `exponentialRate` (given with `maximumPerMinute`).
+    pub exponential: Option<Option<ExponentialRate>>,
 }
 
 impl JobConfigUpdate {
@@ -32,6 +34,7 @@ impl JobConfigUpdate {
             retry: Some(config.retry),
             abort: Some(config.abort),
             maximum_per_minute: Some(config.maximum_per_minute),
+            exponential: Some(config.exponential),
         }
     }
 }
@@ -50,7 +53,9 @@ pub fn update_job_config(job: &JobConfig, update: &JobConfigUpdate) -> JobConfig
         abort: update.abort.unwrap_or(job.abort),
         // SPEC 4.1 UpdateJob: no schedulingConfig member.
         schedule: job.schedule,
+        windows: job.windows,
         maximum_per_minute: update.maximum_per_minute.unwrap_or(job.maximum_per_minute),
+        exponential: update.exponential.unwrap_or(job.exponential),
     }
 }
 

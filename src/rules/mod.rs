@@ -7,7 +7,8 @@
 //!
 //! The service's own decisions are here too: retries and abort criteria ([`retry`],
 //! [`abort_due`]), schedule events, rollout pacing, maintenance windows and timers
-//! ([`schedule_event`], [`next_job_event`], [`window`], [`timer_on_status`], [`step_deadline`]),
+//! ([`schedule_event`], [`next_job_event`], [`maintenance_window`], [`window`], [`ramp_up`],
+//! [`ramp_batch`], [`timer_on_status`], [`step_deadline`]),
 //! device access and unknown things ([`device_access`], [`unknown_thing`]), when a target gets a
 //! new execution ([`queue_on_rejoin`]), statusDetails writes ([`merge_details`]), UpdateJob's
 //! merge ([`update_job_config`]) and the schedule's bounds ([`schedule_bounds`]).

@@ -44,6 +44,10 @@ pub enum Op {
         timeout: Option<u64>,
         /// `maximumPerMinute`, valid or not.
         rate: Option<u32>,
+        /// `schedulingConfig.maintenanceWindows`: an index into [`super::WINDOW_SETS`].
+        windows: Option<u8>,
+        /// `exponentialRate` (valid ones).
+        exponential: Option<super::Exponential>,
     },
     AddTargets {
         job: String,
@@ -417,6 +421,8 @@ impl<S: Storage> Driver<S> {
                 end_behavior,
                 timeout,
                 rate,
+                windows,
+                exponential,
             } => {
                 if !job_ok(job)
                     || !targets.iter().all(|t| thing_ok(t))
@@ -444,6 +450,8 @@ impl<S: Storage> Driver<S> {
                     targets,
                     retry,
                     abort,
+                    windows: *windows,
+                    exponential: *exponential,
                 }
             }
             Op::AddTargets { job, things, counted } => {
@@ -575,6 +583,8 @@ impl<S: Storage> Driver<S> {
                 end_behavior,
                 timeout,
                 rate,
+                windows,
+                exponential,
             } => {
                 let id = JobId::new(job).map_err(c)?;
                 let targets = things(targets).map_err(c)?;
@@ -609,6 +619,16 @@ impl<S: Storage> Driver<S> {
                     maximum_per_minute: rate,
                     retry: (!retry.is_empty()).then(|| RetryConfig::new(&retry).unwrap()),
                     abort: (!abort.is_empty()).then(|| AbortConfig::new(&abort).unwrap()),
+                    windows: windows.map(|set| {
+                        let (cron, minutes) = super::WINDOW_SETS[usize::from(set) % super::WINDOW_SETS.len()];
+                        let cron = iot_jobs_core::cron::Cron::parse(cron).unwrap();
+                        let w = iot_jobs_core::config::MaintenanceWindow::new(cron, minutes).unwrap();
+                        iot_jobs_core::config::MaintenanceWindows::new(&[w]).unwrap()
+                    }),
+                    exponential: exponential.map(|(base, factor, notified, succeeded)| {
+                        let increase = iot_jobs_core::config::RateIncrease { notified, succeeded };
+                        iot_jobs_core::config::ExponentialRate::new(base, factor, increase).unwrap()
+                    }),
                 };
                 let new = NewJob { id: &id, selection, namespace: None, config };
                 r.create_job(&new, &targets, now, sink).map(|_| Out::Done).map_err(control)

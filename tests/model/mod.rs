@@ -165,6 +165,56 @@ pub fn valid_rate(n: u32) -> bool {
 /// SPEC §6 Rollout: one batch of at most `maximumPerMinute` executions a minute.
 pub const MINUTE: u64 = 60;
 
+/// The maintenance windows a generated CreateJob may have (an index into this list): one window
+/// each, never longer than its period, so that its starts and ends are the instants at which
+/// it may open or close (SPEC §2, AMBIG-26, AMBIG-28).
+pub const WINDOW_SETS: [(&str, u16); 4] = [
+    ("cron(0/2 * * * ? *)", 1),
+    ("cron(0/5 * * * ? *)", 2),
+    ("cron(0/3 * * * ? *)", 3),
+    ("cron(* * * * ? *)", 1),
+];
+
+/// A job's maintenance window: its start expression and duration in seconds.
+#[derive(Debug, Clone)]
+pub struct Windows {
+    pub cron: iot_jobs_core::cron::Cron,
+    pub secs: u64,
+    /// When the windows are looked at next (AMBIG-28): the job's `startTime` while it is to
+    /// come, then the next start or end of an occurrence.
+    pub due: u64,
+}
+
+impl Windows {
+    fn new(set: u8) -> Self {
+        let (cron, minutes) = WINDOW_SETS[usize::from(set) % WINDOW_SETS.len()];
+        let cron = iot_jobs_core::cron::Cron::parse(cron).unwrap();
+        Windows { cron, secs: u64::from(minutes) * MINUTE, due: 0 }
+    }
+
+    /// AMBIG-26: open at `t` when an occurrence started in the last `secs` (by scanning the
+    /// minutes, with the cron calendar only).
+    fn open(&self, t: u64) -> bool {
+        let last = t - t % MINUTE;
+        (0..self.secs / MINUTE)
+            .filter_map(|k| last.checked_sub(k * MINUTE))
+            .any(|m| self.cron.matches(iot_jobs_core::Timestamp(m)))
+    }
+
+    /// The first minute after `t` at which an occurrence starts or ends.
+    fn next_boundary(&self, t: u64) -> u64 {
+        let mut m = t - t % MINUTE + MINUTE;
+        loop {
+            if self.cron.matches(iot_jobs_core::Timestamp(m))
+                || self.cron.matches(iot_jobs_core::Timestamp(m - self.secs))
+            {
+                return m;
+            }
+            m += MINUTE;
+        }
+    }
+}
+
 /// SPEC §5: `long` values are 0..=i64::MAX.
 pub fn valid_long(n: u64) -> bool {
     i64::try_from(n).is_ok()
@@ -229,7 +279,18 @@ pub struct Job {
     pub abort: Vec<(FailureType, u16, u32)>,
     /// Retries used per thing: (after FAILED, after TIMED_OUT).
     pub retries: BTreeMap<String, (u8, u8)>,
+    /// `schedulingConfig.maintenanceWindows`, if any.
+    pub windows: Option<Windows>,
+    /// `exponentialRate`, if any: base, factor in tenths, the two criteria.
+    pub exponential: Option<Exponential>,
+    /// Its ramp: rate in thousandths (0 before the first batch), things notified by the rollout,
+    /// and the two counts at the last increase.
+    pub ramp: (u64, u32, u32, u32),
 }
+
+/// `exponentialRate` as the model keeps it: `baseRatePerMinute`, `incrementFactor` in tenths,
+/// `numberOfNotifiedThings`, `numberOfSucceededThings`.
+pub type Exponential = (u16, u8, Option<u32>, Option<u32>);
 
 impl Job {
     /// Live: it may still start, roll out or end (SPEC §2).
@@ -240,12 +301,15 @@ impl Job {
     /// When its schedule next does something (SPEC §2, §6 Scheduling, §6 Rollout): its start
     /// (SCHEDULED, never started, not ended), its next batch (IN_PROGRESS with targets waiting),
     /// its end (live, not applied yet).
+    /// With maintenance windows, their next look replaces the start (AMBIG-28).
     fn next_event(&self) -> Option<u64> {
         let start = self.start.filter(|_| self.status == JS::Scheduled && !self.started && !self.ended);
+        let start = if self.windows.is_some() { None } else { start };
+        let look = self.windows.as_ref().map(|w| w.due).filter(|_| self.live() && !self.ended);
         let batch =
             Some(self.rollout_at).filter(|_| self.status == JS::InProgress && !self.waiting.is_empty());
         let end = self.end.filter(|_| self.live() && !self.ended);
-        [start, batch, end].into_iter().flatten().min()
+        [start, look, batch, end].into_iter().flatten().min()
     }
 }
 
@@ -309,6 +373,9 @@ pub enum Req<'a> {
         targets: &'a [String],
         retry: &'a [(RetryableFailureType, u8)],
         abort: &'a [(FailureType, u16, u32)],
+        /// An index into [`WINDOW_SETS`].
+        windows: Option<u8>,
+        exponential: Option<Exponential>,
     },
     AddTargets {
         job: &'a str,
@@ -776,6 +843,8 @@ impl Model {
                 targets,
                 retry,
                 abort,
+                windows,
+                exponential,
             } => {
                 if self.readings.create_checks_id_first && self.jobs.contains_key(job) {
                     return refuse(ALREADY_EXISTS);
@@ -789,7 +858,20 @@ impl Model {
                 if targets.iter().any(|t| !self.things.contains(t)) {
                     return refuse(NOT_FOUND);
                 }
-                let scheduled = start.is_some_and(|s| s > now);
+                let mut scheduled = start.is_some_and(|s| s > now);
+                // AMBIG-28: with windows, SCHEDULED also while none is open; looked at again at
+                // `startTime`, or when a window next starts or ends.
+                let windows = windows.map(|set| {
+                    let mut w = Windows::new(set);
+                    w.due = match start.filter(|s| *s > now) {
+                        Some(s) => s,
+                        None => {
+                            scheduled = !w.open(now);
+                            w.next_boundary(now)
+                        }
+                    };
+                    w
+                });
                 let distinct: Vec<&String> = {
                     let mut seen = BTreeSet::new();
                     targets.iter().filter(|t| seen.insert(t.as_str())).collect()
@@ -820,6 +902,9 @@ impl Model {
                         retry: retry.to_vec(),
                         abort: abort.to_vec(),
                         retries: BTreeMap::new(),
+                        windows,
+                        exponential,
+                        ramp: (0, 0, 0, 0),
                     },
                 );
                 // SPEC §6 Rollout: the first batch goes out when the job starts.
@@ -1024,7 +1109,8 @@ impl Model {
                     });
                     let events =
                         self.jobs.iter().filter_map(|(id, j)| Some((j.next_event()?, 1, j.seq, id.clone())));
-                    let Some((_, kind, seq, id)) = timeouts.chain(events).filter(|t| t.0 <= now).min() else {
+                    let Some((due, kind, seq, id)) = timeouts.chain(events).filter(|t| t.0 <= now).min()
+                    else {
                         break;
                     };
                     if kind == 0 {
@@ -1036,7 +1122,7 @@ impl Model {
                         self.after_terminal(i, now, ev);
                         self.notify_changes(&before, ev);
                     } else {
-                        self.job_event(&id, now, ev);
+                        self.job_event(&id, due, now, ev);
                     }
                     // SPEC §2: a job completes as soon as its conditions hold, before whatever
                     // else is due (its end then finds it no longer live).
@@ -1112,9 +1198,34 @@ impl Model {
     // READING: a waiting target that already had an execution of the job (AssociateTargetsWithJob
     // reached it first) or that is no longer a registered thing (T10: not a valid target) is
     // passed over and does not count toward the batch.
+    ///
+    /// With an exponential rate (AMBIG-29) the batch is the ramp's whole things a minute (at least
+    /// one, at most `maximumPerMinute`): the ramp starts at the base and, before each batch, is
+    /// multiplied by the factor (to a thousandth) for every further criterion's count of things
+    /// notified by the rollout or executions of the job SUCCEEDED since the last increase.
     fn roll_out(&mut self, job: &str, now: u64) {
-        let j = &self.jobs[job];
-        let rate = j.rate.map_or(usize::MAX, |r| r as usize);
+        let succeeded =
+            self.execs.iter().filter(|e| e.job == job && e.status == XS::Succeeded).count() as u32;
+        let j = self.jobs.get_mut(job).unwrap();
+        let mut rate = j.rate.map_or(usize::MAX, |r| r as usize);
+        if let Some((base, factor, by_notified, by_succeeded)) = j.exponential {
+            let (mut milli, notified, mut n_mark, mut s_mark) = j.ramp;
+            if milli == 0 {
+                milli = u64::from(base) * 1000;
+            }
+            loop {
+                let n = by_notified.filter(|n| notified - n_mark >= *n);
+                let s = by_succeeded.filter(|s| succeeded.saturating_sub(s_mark) >= *s);
+                if n.is_none() && s.is_none() {
+                    break;
+                }
+                milli = milli * u64::from(factor) / 10;
+                n_mark += n.unwrap_or(0);
+                s_mark += s.unwrap_or(0);
+            }
+            j.ramp = (milli, notified, n_mark, s_mark);
+            rate = rate.min((milli / 1000).max(1) as usize);
+        }
         let mut queued = 0;
         while let Some(t) = self.jobs[job].waiting.first().cloned() {
             let passed_over = !self.things.contains(&t) || self.jobs[job].reached.contains(&t);
@@ -1127,31 +1238,53 @@ impl Model {
                 queued += 1;
             }
         }
-        self.jobs.get_mut(job).unwrap().rollout_at = now + MINUTE;
+        let j = self.jobs.get_mut(job).unwrap();
+        j.rollout_at = now + MINUTE;
+        j.ramp.1 += queued as u32;
     }
 
     /// A job's schedule event at `now` (SPEC §2 SCHEDULED until `startTime`, §6 Rollout,
     /// AMBIG-12 for the end): its start (never once the end passed), else its next batch; then
     /// its end.
-    fn job_event(&mut self, id: &str, now: u64, ev: &mut Vec<Ev>) {
+    /// With maintenance windows (AMBIG-28), they are looked at `due`, the instant the event was
+    /// due: the job starts only in a window, a started one goes IN_PROGRESS when one opens
+    /// (SPEC §2) and back to SCHEDULED when it closes (its QUEUED executions leave the pending
+    /// lists, AMBIG-13); batches wait while it is SCHEDULED.
+    fn job_event(&mut self, id: &str, due: u64, now: u64, ev: &mut Vec<Ev>) {
         // The start or batch and the end each notify on their own (a target queued by the batch
         // and canceled by the end hears of both).
         let before = self.pending_lists();
         let j = &self.jobs[id];
         let end_passed = j.end.is_some_and(|e| e <= now);
-        let start = j.status == JS::Scheduled
-            && !j.started
-            && !j.ended
-            && j.start.is_some_and(|s| s <= now)
-            && !end_passed;
-        let batch = !start && j.status == JS::InProgress && !j.waiting.is_empty() && j.rollout_at <= now;
-        if start {
+        let before_end = !j.ended && !end_passed;
+        let open = j.windows.as_ref().is_none_or(|w| w.open(due));
+        // A job with windows and no `startTime` starts at its first window.
+        let start_due = j.start.is_some_and(|s| s <= now) || (j.windows.is_some() && j.start.is_none());
+        let start = j.status == JS::Scheduled && !j.started && start_due && before_end && open;
+        let windowed = j.windows.is_some();
+        let reopen = windowed && j.status == JS::Scheduled && j.started && before_end && open;
+        let close = windowed && j.status == JS::InProgress && !j.ended && !open;
+        let batch = !start
+            && !reopen
+            && !close
+            && j.status == JS::InProgress
+            && !j.waiting.is_empty()
+            && j.rollout_at <= now;
+        if start || reopen {
             let j = self.jobs.get_mut(id).unwrap();
             j.status = JS::InProgress;
             j.started = true;
         }
-        if start || batch {
+        // SPEC §6 Rollout: a first start sends the first batch; a window opening the next one
+        // once its minute has come.
+        if start || batch || (reopen && self.jobs[id].rollout_at <= now) {
             self.roll_out(id, now);
+        }
+        if close {
+            self.jobs.get_mut(id).unwrap().status = JS::Scheduled;
+        }
+        if let Some(w) = self.jobs.get_mut(id).unwrap().windows.as_mut() {
+            w.due = w.next_boundary(due);
         }
         self.notify_changes(&before, ev);
         let before = self.pending_lists();

@@ -189,6 +189,9 @@ impl ConfigArgs {
             abort: self.abort.as_deref().map(|a| abort_config(py, a)).transpose()?,
             schedule: schedule(py, self.start_time, self.end_time, self.end_behavior.as_deref())?,
             maximum_per_minute: rollout_rate(py, self.maximum_per_minute)?,
+            // Maintenance windows and exponential rates are not exposed to Python yet.
+            windows: None,
+            exponential: None,
         })
     }
 }

@@ -136,6 +136,8 @@ pub fn update_job_config<'py>(
         maximum_per_minute: given("maximum_per_minute")?
             .then(|| rollout_rate(py, args.maximum_per_minute))
             .transpose()?,
+        // `exponentialRate` is not exposed to Python yet: the job's stays.
+        exponential: None,
     };
     config_dict(py, &rules::update_job_config(&old, &u))
 }

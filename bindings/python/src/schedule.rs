@@ -58,6 +58,8 @@ fn clock(
         started,
         ended,
         rollout_at: rollout_at.map(Timestamp),
+        // Maintenance windows are not exposed to Python yet.
+        window: None,
     })
 }
 

@@ -86,6 +86,7 @@ pub(super) fn job_config(c: &wire::JobConfigs, now: Timestamp) -> Result<JobConf
     }
     if let Some(s) = &c.scheduling_config {
         cfg.schedule = Some(schedule(s, now)?);
+        cfg.windows = s.maintenance_windows.as_deref().map(windows).transpose()?;
     }
     if let Some(r) = &c.job_executions_rollout_config {
         cfg.maximum_per_minute = r
@@ -93,8 +94,23 @@ pub(super) fn job_config(c: &wire::JobConfigs, now: Timestamp) -> Result<JobConf
             .map(|n| RolloutRate::new(u32::try_from(n.max(0)).unwrap_or(u32::MAX)))
             .transpose()
             .map_err(config_error)?;
+        cfg.exponential = r.exponential_rate.as_ref().map(exponential).transpose()?;
     }
     Ok(cfg)
+}
+
+/// `exponentialRate` as the core keeps it (SPEC §6 Rollout, AMBIG-29); the wire bounds were
+/// checked by `limits` (the factor has one decimal).
+fn exponential(e: &wire::ExponentialRate) -> Result<ExponentialRate, ApiError> {
+    let count = |n: Option<i64>| n.map(|n| u32::try_from(n).unwrap_or(0));
+    let increase = RateIncrease {
+        notified: count(e.rate_increase_criteria.number_of_notified_things),
+        succeeded: count(e.rate_increase_criteria.number_of_succeeded_things),
+    };
+    let base = u16::try_from(e.base_rate_per_minute).unwrap_or(0);
+    let tenths = (e.increment_factor * 10.0).round();
+    let tenths = if (0.0..=255.0).contains(&tenths) { tenths as u8 } else { 0 };
+    ExponentialRate::new(base, tenths, increase).map_err(config_error)
 }
 
 /// `schedulingConfig` times, within the core's bounds from now (SPEC §6 Scheduling).
@@ -117,6 +133,38 @@ pub(super) fn schedule(s: &wire::SchedulingConfig, now: Timestamp) -> Result<Sch
         s.end_behavior.as_deref().map(|b| enum_value::<JobEndBehavior>("endBehavior", b)).transpose()?;
     let end = end.map(|e| (e, behavior.unwrap_or(JobEndBehavior::StopRollout)));
     Schedule::new(start, end).map_err(config_error)
+}
+
+/// `schedulingConfig.maintenanceWindows` as the core keeps them (SPEC §2, AMBIG-28): each
+/// `startTime` parsed as an AWS cron expression (a refusal names the position), at most
+/// [`MaintenanceWindows::CAPACITY`] windows.
+fn windows(ws: &[wire::MaintenanceWindow]) -> Result<MaintenanceWindows, ApiError> {
+    let member = "schedulingConfig.maintenanceWindows";
+    let ws = ws
+        .iter()
+        .map(|w| {
+            let cron = limits::window_start(w)?;
+            let minutes = u16::try_from(w.duration_in_minutes).unwrap_or(0);
+            MaintenanceWindow::new(cron, minutes).map_err(config_error)
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    MaintenanceWindows::new(&ws)
+        .map_err(|e| ApiError::invalid(format!("{member}: {} windows given; {e}", ws.len())))
+}
+
+/// DescribeJob's `scheduledJobRollouts`: the next window starts of a live job with maintenance
+/// windows (SPEC `lim-scheduling`: 7 of them).
+fn scheduled_rollouts(
+    status: JobStatus,
+    config: &JobConfig,
+    now: Timestamp,
+) -> Vec<wire::ScheduledJobRollout> {
+    let live = matches!(status, JobStatus::Scheduled | JobStatus::InProgress);
+    let Some(w) = config.windows.filter(|_| live) else { return Vec::new() };
+    w.starts_from(now)
+        .take(MaintenanceWindows::SCHEDULED_ROLLOUTS)
+        .map(|t| wire::ScheduledJobRollout { start_time: wire::format_date_time(t.secs()) })
+        .collect()
 }
 
 pub(super) fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply, ApiError> {
@@ -209,6 +257,7 @@ pub(super) fn describe_job(st: &mut State, job: &str) -> Result<Reply, ApiError>
             },
             namespace_id: j.namespace().map(|n| n.to_string()),
             is_concurrent: false,
+            scheduled_job_rollouts: scheduled_rollouts(j.status(), j.config(), st.now()),
             configs: m.configs,
         },
     };
@@ -242,6 +291,7 @@ pub(super) fn update_job(st: &mut State, job: &str, q: &Query<'_>, body: &[u8]) 
             retry: c.job_executions_retry_config.is_some().then_some(new.retry),
             abort: c.abort_config.is_some().then_some(new.abort),
             maximum_per_minute: c.job_executions_rollout_config.is_some().then_some(new.maximum_per_minute),
+            exponential: c.job_executions_rollout_config.is_some().then_some(new.exponential),
         };
         let config = rules::update_job_config(&old, &update);
         st.registry.update_job_config(&id, config, st.now()).on(C)?;

@@ -15,7 +15,8 @@ use std::collections::BTreeSet;
 use std::str::FromStr;
 
 use iot_jobs_core::config::{
-    AbortConfig, AbortCriterion, ConfigError, JobConfig, RetryConfig, RetryCriterion, RolloutRate, Schedule,
+    AbortConfig, AbortCriterion, ConfigError, ExponentialRate, JobConfig, MaintenanceWindow,
+    MaintenanceWindows, RateIncrease, RetryConfig, RetryCriterion, RolloutRate, Schedule,
 };
 use iot_jobs_core::registry::{Cursor, ExecutionView, NewJob, Registry, Update};
 use iot_jobs_core::rules::{self, JobConfigUpdate};

@@ -64,6 +64,30 @@ pub fn parse_date_time(s: &str) -> Option<u64> {
     Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 
+/// Formats epoch seconds as a `schedulingConfig` time, `YYYY-MM-DDTHH:MM` (UTC), the inverse
+/// of [`parse_date_time`] to the minute.
+pub fn format_date_time(secs: u64) -> String {
+    // Civil from days (Howard Hinnant), for days since 1970.
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}", rem / 3600, rem % 3600 / 60)
+}
+
+/// `ScheduledJobRollout`: the start of one of the next maintenance windows.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduledJobRollout {
+    pub start_time: String,
+}
+
 // ---- control plane: things and groups ------------------------------------------------------------
 
 #[derive(Debug, Default, Deserialize)]
@@ -307,7 +331,7 @@ pub struct AbortCriteria {
     pub min_number_of_executed_things: i64,
 }
 
-/// `jobExecutionsRolloutConfig` (`exponentialRate` is stored and echoed).
+/// `jobExecutionsRolloutConfig`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RolloutConfig {
@@ -479,6 +503,9 @@ pub struct JobOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace_id: Option<String>,
     pub is_concurrent: bool,
+    /// The next maintenance-window starts of a live job with windows (SPEC `lim-scheduling`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scheduled_job_rollouts: Vec<ScheduledJobRollout>,
     #[serde(flatten)]
     pub configs: JobConfigs,
 }

@@ -196,20 +196,25 @@ fn rollout(r: &RolloutConfig) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn window(w: &MaintenanceWindow) -> Result<(), ApiError> {
+/// A window's `startTime` as the core's cron expression: the core's reading of the AWS cron
+/// dialect (SPEC AMBIG-26); a refusal names the member and the error's position.
+pub fn window_start(w: &MaintenanceWindow) -> Result<iot_jobs_core::cron::Cron, ApiError> {
     let member = "schedulingConfig.maintenanceWindows.startTime";
-    text(member, &w.start_time, 1, 256, |_| true, "any character")?;
-    // The core's reading of the AWS cron dialect (SPEC AMBIG-26), with the error's position.
-    iot_jobs_core::cron::Cron::parse(&w.start_time).map_err(|e| {
-        ApiError::invalid(format!("{member} {:?} is not a cron expression {e}", w.start_time))
-    })?;
+    iot_jobs_core::cron::Cron::parse(&w.start_time)
+        .map_err(|e| ApiError::invalid(format!("{member} {:?} is not a cron expression {e}", w.start_time)))
+}
+
+fn window(w: &MaintenanceWindow) -> Result<(), ApiError> {
+    text("schedulingConfig.maintenanceWindows.startTime", &w.start_time, 1, 256, |_| true, "any character")?;
+    window_start(w)?;
     // The core's bound (SPEC lim-scheduling).
     let max = i64::from(iot_jobs_core::config::MaintenanceWindow::MAX_DURATION_MINUTES);
     range("schedulingConfig.maintenanceWindows.durationInMinutes", w.duration_in_minutes, 1, max)
 }
 
-/// Most maintenance windows kept for a job (the model leaves the list open).
-pub const MAX_WINDOWS: usize = 32;
+/// Most maintenance windows kept for a job (the model leaves the list open; the core's
+/// capacity, SPEC AMBIG-28).
+pub const MAX_WINDOWS: usize = iot_jobs_core::config::MaintenanceWindows::CAPACITY;
 
 /// The bounds of the configuration members (CreateJob, UpdateJob) that the core does not read
 /// (the core validates the ones it does, in `job_config`).

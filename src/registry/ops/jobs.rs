@@ -47,10 +47,15 @@ impl<S: Storage> Registry<S> {
                 distinct = distinct.saturating_add(1);
             }
         }
-        let scheduled = rules::starts_scheduled(job.config.schedule, now);
+        // AMBIG-28: a job with maintenance windows also waits for one to open.
+        let (scheduled, window_at) = match job.config.windows {
+            Some(w) => rules::starts_in_window(job.config.schedule, w.at(now), now),
+            None => (rules::starts_scheduled(job.config.schedule, now), NEVER),
+        };
         let status = rules::create_job(scheduled);
         // SPEC §6 Rollout: the first batch goes out now, the rest a minute at a time.
-        let batch = rules::rollout_batch(job.config.maximum_per_minute);
+        let ramp = job.config.exponential.map(|x| rules::ramp_up(&x, rules::Ramp::default(), 0));
+        let batch = rules::ramp_batch(job.config.maximum_per_minute, ramp);
         let execs = if scheduled { 0 } else { distinct.min(batch) };
         if self.jobs.room() == 0 {
             return Err(Rejection::CapacityExhausted(Table::Jobs));
@@ -83,6 +88,8 @@ impl<S: Storage> Registry<S> {
             rollout_at: NEVER,
             ended: false,
             started: !scheduled,
+            window_at,
+            ramp: rules::Ramp::default(),
             seq: self.job_seq,
         };
         self.job_seq = self.job_seq.saturating_add(1);

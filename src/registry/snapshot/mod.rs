@@ -10,8 +10,10 @@ use serde::de;
 
 use super::{Registry, Storage};
 
-/// The snapshot format version.
-pub const FORMAT: u32 = 4;
+/// The snapshot format version. Version 5 added maintenance windows (`config.windows` and
+/// `windowAt`) and exponential rollouts (`config.exponential` and `ramp`); [`Registry::restore`]
+/// also reads version 4.
+pub const FORMAT: u32 = 5;
 
 /// Snapshot and restore of the whole registry (feature `serde`).
 ///
@@ -30,8 +32,8 @@ pub const FORMAT: u32 = 4;
 ///   "things": [ { "name", "registered" } ],
 ///   "jobs": [ { "id", "status", "selection", "namespace", "createdAt", "lastUpdatedAt",
 ///               "completedAt", "reasonCode", "forceCanceled", "targets", "config",
-///               "deletionDue", "seq", "started", "ended", "rolloutAt", "rolloutNext",
-///               "pairs": [ [thing, highest, [failedRetries, timedOutRetries], target] ],
+///               "deletionDue", "seq", "started", "ended", "rolloutAt", "rolloutNext", "windowAt", "ramp",
+///               "windowAt", "pairs": [ [thing, highest, [failedRetries, timedOutRetries], target] ],
 ///               "executions": [ { "thing", "number", "version", "status", "forceCanceled",
 ///                                 "retryAttempt", "queuedAt", "startedAt", "lastUpdatedAt",
 ///                                 "timeoutAt", "deadline", "statusDetails": [ [k, v] ] } ] } ],

@@ -20,6 +20,7 @@ use crate::registry::index::{Tag, hash, tagged};
 use crate::registry::lists::{ByJob, ByPending, ByThing};
 use crate::registry::slab::{Links, List};
 use crate::registry::{ExecutionEntry, JobEntry, ProcessDetails, Registry, Storage};
+use crate::rules::NEVER;
 use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
 
 /// A short owned string (field names), copied from whatever the deserializer hands over.
@@ -83,7 +84,8 @@ impl<'de, S: Storage> Visitor<'de> for Top<'_, S> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let r = self.0;
         expect_key(&mut map, "format")?;
-        if map.next_value::<u32>()? != FORMAT {
+        // Format 4 is format 5 without `windowAt` (and without maintenance windows).
+        if !matches!(map.next_value::<u32>()?, 4 | FORMAT) {
             return Err(bad("snapshot: unknown format version"));
         }
         expect_key(&mut map, "deletionDelay")?;
@@ -230,6 +232,21 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
         let rollout_at: Timestamp = map.next_value()?;
         expect_key(&mut map, "rolloutNext")?;
         let rollout_next: Option<ThingName> = map.next_value()?;
+        // `windowAt` and `ramp` (format 5), or `pairs` at once (format 4: neither windows nor
+        // an exponential rate).
+        let (window_at, ramp, pairs_next) = match map.next_key::<Bounded<24>>()? {
+            Some(k) if k.0.as_str() == "windowAt" => {
+                let at = map.next_value::<Timestamp>()?;
+                expect_key(&mut map, "ramp")?;
+                (at, map.next_value::<crate::rules::Ramp>()?, false)
+            }
+            Some(k)
+                if k.0.as_str() == "pairs" && config.windows.is_none() && config.exponential.is_none() =>
+            {
+                (NEVER, crate::rules::Ramp::default(), true)
+            }
+            Some(_) | None => return Err(de::Error::custom(Expected("windowAt"))),
+        };
         if r.job_index(&id).is_some() {
             return Err(bad("snapshot: a job id is listed twice"));
         }
@@ -269,6 +286,8 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
             rollout_at,
             ended,
             started,
+            window_at,
+            ramp,
             seq,
         };
         r.job_seq = r.job_seq.max(seq.saturating_add(1));
@@ -282,7 +301,9 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
                 .push((j, due))
                 .map_err(|_| bad::<A::Error>("snapshot: more than 10 jobs are being deleted"))?;
         }
-        expect_key(&mut map, "pairs")?;
+        if !pairs_next {
+            expect_key(&mut map, "pairs")?;
+        }
         map.next_value_seed(SeqOf(&mut *r, Part::Pairs(j)))?;
         if let Some(name) = rollout_next {
             let t = r

@@ -75,7 +75,7 @@ impl<S: Storage> Serialize for JobSer<'_, S> {
             .and_then(|p| self.r.pairs.at(p))
             .and_then(|(_, p)| self.r.things.at(p.thing))
             .map(|(_, t)| &t.name);
-        let mut st = z.serialize_struct("Job", 19)?;
+        let mut st = z.serialize_struct("Job", 21)?;
         st.serialize_field("id", &j.id)?;
         st.serialize_field("status", &j.status)?;
         st.serialize_field("selection", &j.selection)?;
@@ -93,6 +93,8 @@ impl<S: Storage> Serialize for JobSer<'_, S> {
         st.serialize_field("ended", &j.ended)?;
         st.serialize_field("rolloutAt", &j.rollout_at)?;
         st.serialize_field("rolloutNext", &rollout_next)?;
+        st.serialize_field("windowAt", &j.window_at)?;
+        st.serialize_field("ramp", &j.ramp)?;
         st.serialize_field("pairs", &PairsSer { r: self.r, job: j })?;
         st.serialize_field("executions", &ExecsSer { r: self.r, job: self.index })?;
         st.end()

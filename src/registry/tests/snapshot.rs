@@ -73,11 +73,11 @@ fn snapshots_that_do_not_add_up_are_refused() {
     let r = rich(Policy::DEFAULT);
     let good = json(&r);
     let cases = [
-        (good.replacen("\"format\":4", "\"format\":5", 1), "unknown format"),
+        (good.replacen("\"format\":5", "\"format\":6", 1), "unknown format"),
         (good.replacen("\"name\":\"c\"", "\"name\":\"a\"", 1), "listed twice"),
         (good.replacen("\"thing\":\"c\"", "\"thing\":\"zz\"", 1), "unknown thing"),
         (good.replacen("\"deletionDue\":null", "\"deletionDue\":5", 1), "deletionDue"),
-        (good.replacen("\"format\":4,\"deletionDelay\"", "\"deletionDelay\"", 1), "expected the field"),
+        (good.replacen("\"format\":5,\"deletionDelay\"", "\"deletionDelay\"", 1), "expected the field"),
         (good.replacen("\"inProgress\":[[\"cont\",1]]", "\"inProgress\":[]", 1), "pending lists"),
         (good.replacen("[\"step\",\"2 of 3\"]", "[\"st ep\",\"2 of 3\"]", 1), "not allowed"),
     ];
@@ -113,7 +113,7 @@ fn a_snapshot_config_outside_its_ranges_is_refused() {
     let good = json(&r);
     // The shape is the plain numbers (snapshot format unchanged).
     assert!(good.contains("\"in_progress_timeout_minutes\":10,"), "{good}");
-    assert!(good.contains("\"maximum_per_minute\":1}"), "{good}");
+    assert!(good.contains("\"maximum_per_minute\":1,"), "{good}");
     assert_eq!(json(&restore(&good, Policy::DEFAULT).unwrap()), good);
     let cases = [
         (
@@ -126,7 +126,7 @@ fn a_snapshot_config_outside_its_ranges_is_refused() {
             "\"in_progress_timeout_minutes\":10081,",
             "inProgressTimeoutInMinutes",
         ),
-        ("\"maximum_per_minute\":1}", "\"maximum_per_minute\":0}", "maximumPerMinute"),
+        ("\"maximum_per_minute\":1,", "\"maximum_per_minute\":0,", "maximumPerMinute"),
     ];
     for (from, to, why) in cases {
         let text = good.replacen(from, to, 1);
@@ -134,4 +134,24 @@ fn a_snapshot_config_outside_its_ranges_is_refused() {
         let err = restore(&text, Policy::DEFAULT).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains(why), "{why}: got {err}");
     }
+}
+
+/// Format 5 added maintenance windows and exponential rollouts; a format 4 snapshot (no
+/// `windows`, `exponential`, `windowAt` nor `ramp`) still restores, to the same state.
+#[test]
+fn a_format_4_snapshot_restores() {
+    let r = rich(Policy::DEFAULT);
+    let good = json(&r);
+    let never = std::format!(
+        ",\"windowAt\":{},\"ramp\":{{\"rate_milli\":0,\"notified\":0,\"notified_mark\":0,\"succeeded_mark\":0}}",
+        u64::MAX
+    );
+    assert!(good.contains(&never) && good.contains(",\"windows\":null,\"exponential\":null"), "{good}");
+    let old = good
+        .replacen("\"format\":5", "\"format\":4", 1)
+        .replace(&never, "")
+        .replace(",\"windows\":null,\"exponential\":null", "");
+    let back = restore(&old, Policy::DEFAULT).unwrap();
+    check(&back);
+    assert_eq!(json(&back), good);
 }

@@ -470,3 +470,204 @@ fn a_stale_job_timer_does_nothing_and_needs_no_room() {
     assert!(r.advance(T0.saturating_add(60), usize::MAX, &mut Tight(0)).is_ok());
     assert_eq!(r.usage().executions, 1);
 }
+
+/// Daily windows 02:00-03:00 UTC (T0 is 2023-11-14 22:13:20 UTC).
+fn nightly(minutes: u16) -> crate::config::MaintenanceWindows {
+    use crate::config::{MaintenanceWindow, MaintenanceWindows};
+    let w = MaintenanceWindow::new(crate::cron::Cron::parse("cron(0 2 * * ? *)").unwrap(), minutes).unwrap();
+    MaintenanceWindows::new(&[w]).unwrap()
+}
+
+/// 2023-11-15 02:00:00 UTC, the first window after T0.
+const OPENS: Timestamp = Timestamp(1_700_013_600);
+const DAY: u64 = 86_400;
+
+#[test]
+fn maintenance_windows_open_and_close_as_time_passes() {
+    let (mut r, mut log) = with_things(&["a", "b"]);
+    let config = JobConfig { windows: Some(nightly(60)), ..JobConfig::default() };
+    // AMBIG-28: created outside its windows, the job waits for one, without executions.
+    job_with(&mut r, "j1", &["a", "b"], config, T0, &mut log);
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
+    assert!(pending_ids(&r, "a").is_empty());
+    assert_eq!(r.next_deadline(), Some(OPENS));
+    log.take();
+    assert_eq!(run_until(&mut r, Timestamp(OPENS.0 - 1), &mut log), 0);
+    run_until(&mut r, OPENS, &mut log);
+    // SPEC §2: IN_PROGRESS inside the window, executions roll out.
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::InProgress);
+    assert_eq!(pending_ids(&r, "a"), ["j1#1:QUEUED"]);
+    assert_eq!(pending_ids(&r, "b"), ["j1#1:QUEUED"]);
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), OPENS, &mut log).unwrap();
+    let closes = OPENS.saturating_add(3_600);
+    assert_eq!(r.next_deadline(), Some(closes));
+    log.take();
+    run_until(&mut r, closes, &mut log);
+    // SPEC §2, AMBIG-13: SCHEDULED between windows; QUEUED executions leave the pending list,
+    // the running one goes on.
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
+    assert!(pending_ids(&r, "b").is_empty());
+    assert_eq!(pending_ids(&r, "a"), ["j1#1:IN_PROGRESS"]);
+    assert_eq!(log.take(), ["notify b", "notify-next b"]);
+    assert_eq!(r.next_deadline(), Some(OPENS.saturating_add(DAY)));
+    // The next window lists b again.
+    run_until(&mut r, OPENS.saturating_add(DAY), &mut log);
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::InProgress);
+    assert_eq!(pending_ids(&r, "b"), ["j1#1:QUEUED"]);
+    // A SNAPSHOT job completes once every execution is done, inside a window or not.
+    for thing in ["a", "b"] {
+        let now = OPENS.saturating_add(DAY);
+        r.update_execution(&j("j1"), &t(thing), &update(ExecutionStatus::Succeeded), now, &mut log).unwrap();
+    }
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Completed);
+    run_until(&mut r, OPENS.saturating_add(3 * DAY), &mut log);
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Completed);
+}
+
+#[test]
+fn one_advance_over_several_windows_opens_and_closes_each_in_order() {
+    let (mut r, mut log) = with_things(&["a", "b", "c"]);
+    let config =
+        JobConfig { windows: Some(nightly(30)), maximum_per_minute: per_minute(1), ..JobConfig::default() };
+    job_with(&mut r, "j1", &["a", "b", "c"], config, T0, &mut log);
+    log.take();
+    // Three days in one call: each window opens and closes in turn, so the job ends between
+    // windows with its executions hidden. Everything `advance` applies is stamped with its
+    // `now`, so the pace (one a minute, counted from that instant) lets one batch out.
+    let later = OPENS.saturating_add(2 * DAY + 7_200);
+    run_until(&mut r, later, &mut log);
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
+    let exists =
+        |r: &Reg, thing: &str| r.describe_execution(&j("j1"), &t(thing), None, Plane::Control).is_ok();
+    assert_eq!([exists(&r, "a"), exists(&r, "b"), exists(&r, "c")], [true, false, false]);
+    assert!(pending_ids(&r, "a").is_empty());
+    assert_eq!(r.next_deadline(), Some(OPENS.saturating_add(3 * DAY)));
+    // Stepping a window at a time, each opening lets the next batch out.
+    run_until(&mut r, OPENS.saturating_add(3 * DAY), &mut log);
+    assert_eq!(pending_ids(&r, "a"), ["j1#1:QUEUED"]);
+    assert_eq!(pending_ids(&r, "b"), ["j1#1:QUEUED"]);
+}
+
+#[test]
+fn a_start_time_outside_the_windows_waits_for_the_next_one() {
+    let (mut r, mut log) = with_things(&["a"]);
+    // startTime 2023-11-15 01:00, an hour before the window.
+    let start = Timestamp(OPENS.0 - 3_600);
+    let schedule = Schedule::new(Some(start), None).unwrap();
+    let config = JobConfig { schedule: Some(schedule), windows: Some(nightly(60)), ..JobConfig::default() };
+    job_with(&mut r, "j1", &["a"], config, T0, &mut log);
+    assert_eq!(r.next_deadline(), Some(start));
+    run_until(&mut r, start, &mut log);
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
+    assert!(pending_ids(&r, "a").is_empty());
+    assert_eq!(r.next_deadline(), Some(OPENS));
+    run_until(&mut r, OPENS, &mut log);
+    assert_eq!(pending_ids(&r, "a"), ["j1#1:QUEUED"]);
+    // Created inside a window, a job without startTime starts at once.
+    job_with(
+        &mut r,
+        "j2",
+        &["a"],
+        JobConfig { windows: Some(nightly(60)), ..JobConfig::default() },
+        OPENS,
+        &mut log,
+    );
+    assert_eq!(r.job(&j("j2")).unwrap().status(), JobStatus::InProgress);
+    assert_eq!(pending_ids(&r, "a"), ["j1#1:QUEUED", "j2#1:QUEUED"]);
+}
+
+#[test]
+fn maintenance_windows_survive_a_snapshot() {
+    let (mut r, mut log) = with_things(&["a"]);
+    job_with(
+        &mut r,
+        "j1",
+        &["a"],
+        JobConfig { windows: Some(nightly(60)), ..JobConfig::default() },
+        T0,
+        &mut log,
+    );
+    let text = serde_json::to_string(&r.snapshot()).unwrap();
+    let mut back: Reg =
+        Registry::restore(Fixed, Policy::DEFAULT, &mut serde_json::Deserializer::from_str(&text)).unwrap();
+    assert_eq!(back.next_deadline(), Some(OPENS));
+    run_until(&mut back, OPENS, &mut log);
+    assert_eq!(pending_ids(&back, "a"), ["j1#1:QUEUED"]);
+    // Windows outside their bounds are refused, as every configuration value.
+    let start = text.find("{\"start\"").unwrap();
+    let end =
+        text[start..].find("\"duration_minutes\":60}").unwrap() + start + "\"duration_minutes\":60}".len();
+    let none = std::format!("{}null{}", &text[..start], &text[end..]);
+    for bad in [text.replacen("\"duration_minutes\":60", "\"duration_minutes\":0", 1), none] {
+        assert_ne!(bad, text);
+        let got: Result<Reg, _> =
+            Registry::restore(Fixed, Policy::DEFAULT, &mut serde_json::Deserializer::from_str(&bad));
+        let err = got.unwrap_err().to_string();
+        assert!(err.contains("maintenanceWindows"), "{err}");
+    }
+}
+
+fn exponential(base: u16, factor_tenths: u8, notified: Option<u32>, succeeded: Option<u32>) -> JobConfig {
+    use crate::config::{ExponentialRate, RateIncrease};
+    let rate = ExponentialRate::new(base, factor_tenths, RateIncrease { notified, succeeded }).unwrap();
+    JobConfig { exponential: Some(rate), ..JobConfig::default() }
+}
+
+/// The job's executions, whatever their status.
+fn executions(r: &Reg, job: &str) -> usize {
+    let p = r.job(&j(job)).unwrap().process_details();
+    ExecutionStatus::ALL.iter().map(|s| p.count(*s) as usize).sum()
+}
+
+const EIGHT: [&str; 8] = ["a", "b", "c", "d", "e", "f", "g", "h"];
+
+/// The job's executions after each of its first minutes.
+fn per_minute_counts(config: JobConfig) -> Vec<usize> {
+    let (mut r, mut log) = with_things(&EIGHT);
+    job_with(&mut r, "j1", &EIGHT, config, T0, &mut log);
+    let mut seen = std::vec![executions(&r, "j1")];
+    for minute in 1..=4u64 {
+        run_until(&mut r, T0.saturating_add(60 * minute), &mut log);
+        seen.push(executions(&r, "j1"));
+    }
+    seen
+}
+
+/// AMBIG-29: base 1, factor 2, up each time another 2 things were notified: batches of 1, 1,
+/// 2, 4 (the rate doubled at 2 and 4 notified); under `maximumPerMinute` 3 the same ramp
+/// is capped.
+#[test]
+fn an_exponential_rollout_multiplies_its_rate_each_time_the_criterion_is_met() {
+    assert_eq!(per_minute_counts(exponential(1, 20, Some(2), None)), [1, 2, 4, 8, 8]);
+    let capped = JobConfig { maximum_per_minute: per_minute(3), ..exponential(1, 20, Some(2), None) };
+    assert_eq!(per_minute_counts(capped), [1, 2, 4, 7, 8]);
+    // A larger base starts larger; a factor of 1.1 on 1 needs several increases for a second thing.
+    assert_eq!(per_minute_counts(exponential(3, 50, Some(100), None)), [3, 6, 8, 8, 8]);
+    assert_eq!(per_minute_counts(exponential(1, 11, Some(1), None)), [1, 2, 3, 4, 5]);
+}
+
+/// AMBIG-29: by succeeded things, the rate goes up only as executions succeed; factor 1.5 is
+/// kept to a thousandth (1, 1.5, 2.25: batches of 1, 1, 2).
+#[test]
+fn an_exponential_rollout_by_succeeded_things_waits_for_successes() {
+    let (mut r, mut log) = with_things(&EIGHT);
+    job_with(&mut r, "j1", &EIGHT, exponential(1, 15, None, Some(1)), T0, &mut log);
+    assert_eq!(executions(&r, "j1"), 1);
+    run_until(&mut r, T0.saturating_add(60), &mut log);
+    // Nothing succeeded: still one a minute.
+    assert_eq!(executions(&r, "j1"), 2);
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    run_until(&mut r, T0.saturating_add(120), &mut log);
+    assert_eq!(executions(&r, "j1"), 3);
+    r.update_execution(&j("j1"), &t("b"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
+    run_until(&mut r, T0.saturating_add(180), &mut log);
+    assert_eq!(executions(&r, "j1"), 5);
+    // The ramp survives a snapshot.
+    let text = serde_json::to_string(&r.snapshot()).unwrap();
+    let mut back: Reg =
+        Registry::restore(Fixed, Policy::DEFAULT, &mut serde_json::Deserializer::from_str(&text)).unwrap();
+    run_until(&mut back, T0.saturating_add(240), &mut log);
+    run_until(&mut r, T0.saturating_add(240), &mut log);
+    assert_eq!(executions(&back, "j1"), executions(&r, "j1"));
+    assert_eq!(executions(&r, "j1"), 7);
+}
