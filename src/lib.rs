@@ -23,6 +23,7 @@ pub mod error;
 pub mod field;
 pub mod id;
 mod json;
+pub mod parameters;
 mod macros;
 pub mod policy;
 pub mod registry;

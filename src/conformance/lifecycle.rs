@@ -398,6 +398,21 @@ pub const UPDATE_JOB_CONFIG: [ConfigMemberRow; 5] = [
     },
 ];
 
+/// CreateJob from a job template (SPEC R22, AMBIG-30): `updatable` is whether the request's
+/// member, when given, replaces the template's; a member the request leaves out is the
+/// template's. A template has no `schedulingConfig`: the job's is the request's alone.
+pub const TEMPLATE_JOB_CONFIG: [ConfigMemberRow; 5] = [
+    ConfigMemberRow { member: ConfigMember::Timeout, updatable: true, spec: "SPEC R22" },
+    ConfigMemberRow { member: ConfigMember::Retry, updatable: true, spec: "SPEC R22" },
+    ConfigMemberRow { member: ConfigMember::Abort, updatable: true, spec: "SPEC R22" },
+    ConfigMemberRow { member: ConfigMember::Rollout, updatable: true, spec: "SPEC R22" },
+    ConfigMemberRow {
+        member: ConfigMember::Scheduling,
+        updatable: true,
+        spec: "SPEC R22 (a template has no schedulingConfig)",
+    },
+];
+
 /// What a bound of a scheduling time is measured from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BoundFrom {

@@ -1,7 +1,7 @@
-//! UpdateJob's configuration merge and the schedule's bounds from the request time (SPEC 4.1
-//! UpdateJob, §6 Scheduling).
+//! UpdateJob's configuration merge, CreateJob's configuration from a job template, and the
+//! schedule's bounds from the request time (SPEC 4.1 UpdateJob, R22, §6 Scheduling).
 
-use crate::config::{AbortConfig, JobConfig, RetryConfig, RolloutRate};
+use crate::config::{AbortConfig, JobConfig, RetryConfig, RolloutRate, Schedule};
 use crate::id::Timestamp;
 use crate::time::TimeoutMinutes;
 
@@ -52,6 +52,20 @@ pub fn update_job_config(job: &JobConfig, update: &JobConfigUpdate) -> JobConfig
         schedule: job.schedule,
         maximum_per_minute: update.maximum_per_minute.unwrap_or(job.maximum_per_minute),
     }
+}
+
+/// The configuration of a job created from a job template (SPEC R22, AMBIG-30): each member
+/// the CreateJob request gives (`Some` in `given`, whatever its value) replaces the template's
+/// whole member; each member it leaves out is the template's. A template has no
+/// `schedulingConfig`, so the job's schedule is the request's `schedule` alone. Both sides are
+/// valid by construction, so the result is too.
+#[must_use]
+pub fn job_config_from_template(
+    template: &JobConfig,
+    given: &JobConfigUpdate,
+    schedule: Option<Schedule>,
+) -> JobConfig {
+    JobConfig { schedule, ..update_job_config(template, given) }
 }
 
 /// The earliest `startTime` (and the shortest `endTime − startTime`) from the request time:
