@@ -7,6 +7,7 @@ pub mod clock;
 pub mod handlers;
 mod http;
 pub mod journal;
+pub mod managed;
 pub mod mqtt;
 pub mod persist;
 pub mod routing;
@@ -417,7 +418,10 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     let app = Arc::new(App {
         state: Mutex::new(state),
         journal: config.state_file.as_ref().map(|p| Journal::open(p, next)).transpose()?,
-        checkpointed: AtomicU64::new(next.saturating_sub(1)),
+        // What the snapshot on disk holds is not known after a replay (records past its `seq`
+        // may have been replayed): 0 makes the first checkpoint write it, so that a shutdown
+        // before any new change does not delete journal records the snapshot lacks.
+        checkpointed: AtomicU64::new(0),
         wake: Notify::new(),
         body_limit: config.body_limit,
         body_timeout: config.body_timeout,

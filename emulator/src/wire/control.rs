@@ -271,12 +271,12 @@ pub struct MaintenanceWindow {
     pub duration_in_minutes: i64,
 }
 
-/// `Tag` (read, not kept).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// `Tag` (kept with a job template).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tag {
     #[serde(rename = "Key")]
     pub key: String,
-    #[serde(rename = "Value")]
+    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 
@@ -396,6 +396,12 @@ pub struct JobOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace_id: Option<String>,
     pub is_concurrent: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_template_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_parameters: Option<StringMap>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_package_versions: Option<Vec<String>>,
     #[serde(flatten)]
     pub configs: JobConfigs,
 }
