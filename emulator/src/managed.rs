@@ -95,7 +95,11 @@ pub const CATALOGUE: [ManagedTemplate; 8] = [
         description: "A managed job template for installing one or more applications.",
         environments: LINUX,
         parameters: &[
-            required("packages", "Space separated list of one or more applications to be installed.", "lighttpd"),
+            required(
+                "packages",
+                "Space separated list of one or more applications to be installed.",
+                "lighttpd",
+            ),
             RUN_AS_USER,
             PATH_TO_HANDLER,
         ],
@@ -115,7 +119,11 @@ pub const CATALOGUE: [ManagedTemplate; 8] = [
         description: "A managed job template for uninstalling one or more applications.",
         environments: LINUX,
         parameters: &[
-            required("packages", "Space separated list of one or more applications to be uninstalled.", "lighttpd"),
+            required(
+                "packages",
+                "Space separated list of one or more applications to be uninstalled.",
+                "lighttpd",
+            ),
             RUN_AS_USER,
             PATH_TO_HANDLER,
         ],
@@ -226,7 +234,7 @@ pub fn resolve(template: &ManagedTemplate, given: Option<&StringMap>) -> Result<
     }
     // UTF-8 needs at most 4 bytes a character.
     let mut out = vec![0u8; MAX_DOCUMENT.saturating_mul(4)];
-    let value = |k: &str| given.get(k).map(String::as_str).or_else(|| Some(""));
+    let value = |k: &str| Some(given.get(k).map_or("", String::as_str));
     let n = parameters::substitute(template.document, value, &mut out).map_err(|e| match e {
         SubstitutionError::Overflow => too_long(),
         e => ApiError::unavailable(format!("the document of {} cannot be substituted: {e}", template.name)),
@@ -278,7 +286,8 @@ mod tests {
         let p = |pairs: &[(&str, &str)]| -> StringMap {
             pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
         };
-        let doc = resolve(t, Some(&p(&[("downloadUrl", "https://e.com/f"), ("filePath", "/tmp/f")]))).unwrap();
+        let doc =
+            resolve(t, Some(&p(&[("downloadUrl", "https://e.com/f"), ("filePath", "/tmp/f")]))).unwrap();
         let v: serde_json::Value = serde_json::from_str(&doc).unwrap();
         let action = &v["steps"][0]["action"];
         assert_eq!(action["input"]["args"], serde_json::json!(["https://e.com/f", "/tmp/f"]));

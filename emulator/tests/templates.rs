@@ -105,11 +105,17 @@ async fn custom_templates_are_created_described_listed_and_deleted() {
     // Duplicate id: the model's 409 for CreateJobTemplate (AMBIG-30).
     e.template("t1", json!({"description": "x", "document": "{}"})).await.err(409, "ConflictException");
     for id in ["t2", "t3"] {
-        e.template(id, json!({"description": id, "documentSource": "https://s3.amazonaws.com/b/k"})).await.ok();
+        e.template(id, json!({"description": id, "documentSource": "https://s3.amazonaws.com/b/k"}))
+            .await
+            .ok();
     }
     let page = e.ctl("GET", "/job-templates?maxResults=2", None).await.ok();
-    let ids: Vec<&str> =
-        page["jobTemplates"].as_array().unwrap().iter().map(|t| t["jobTemplateId"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = page["jobTemplates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["jobTemplateId"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["t1", "t2"]);
     let token = page["nextToken"].as_str().unwrap();
     let rest = e.ctl("GET", &format!("/job-templates?maxResults=2&nextToken={token}"), None).await.ok();
@@ -125,12 +131,21 @@ async fn custom_templates_are_created_described_listed_and_deleted() {
         (&"x".repeat(65), json!({"description": "d", "document": "{}"})),
         ("t4", json!({"document": "{}"})),
         ("t4", json!({"description": "d"})),
-        ("t4", json!({"description": "d", "document": "{}", "documentSource": "https://s3.amazonaws.com/b/k"})),
-        ("t4", json!({"description": "d", "document": "{}", "timeoutConfig": {"inProgressTimeoutInMinutes": 0}})),
+        (
+            "t4",
+            json!({"description": "d", "document": "{}", "documentSource": "https://s3.amazonaws.com/b/k"}),
+        ),
+        (
+            "t4",
+            json!({"description": "d", "document": "{}", "timeoutConfig": {"inProgressTimeoutInMinutes": 0}}),
+        ),
         ("t4", json!({"description": "d", "document": "x".repeat(32_769)})),
         ("t4", json!({"description": "d", "document": "{}", "tags": [{"Key": ""}]})),
-        ("t4", json!({"description": "d", "document": "{}",
-            "maintenanceWindows": [{"startTime": "cron(bad)", "durationInMinutes": 60}]})),
+        (
+            "t4",
+            json!({"description": "d", "document": "{}",
+            "maintenanceWindows": [{"startTime": "cron(bad)", "durationInMinutes": 60}]}),
+        ),
     ];
     for (id, body) in bad {
         e.template(id, body.clone()).await.err(400, "InvalidRequestException");
@@ -169,13 +184,18 @@ async fn a_job_from_a_template_takes_its_document_and_the_members_it_is_not_give
     assert_eq!(d1["jobExecutionsRetryConfig"]["criteriaList"][0]["numberOfRetries"], 1);
     assert_eq!(d1["schedulingConfig"]["maintenanceWindows"][0]["durationInMinutes"], 60);
     let d2 = e.ctl("GET", "/jobs/j2", None).await.ok()["job"].clone();
-    assert_eq!((d2["description"].as_str(), d2["timeoutConfig"]["inProgressTimeoutInMinutes"].as_u64()), (Some("mine"), Some(1)));
+    assert_eq!(
+        (d2["description"].as_str(), d2["timeoutConfig"]["inProgressTimeoutInMinutes"].as_u64()),
+        (Some("mine"), Some(1))
+    );
     assert_eq!(d2["jobExecutionsRetryConfig"]["criteriaList"][0]["failureType"], "TIMED_OUT");
     assert_eq!(e.document("j2", "").await, "{\"op\":\"fw\"}");
     // The lifecycle follows the merged configuration: j2 times out after 1 minute and is
     // retried (the template's retry), j1 not before 5.
     for (t, j) in [("t1", "j1"), ("t2", "j2")] {
-        e.call(DATA, "POST", &format!("/things/{t}/jobs/{j}"), Some(json!({"status": "IN_PROGRESS"}))).await.ok();
+        e.call(DATA, "POST", &format!("/things/{t}/jobs/{j}"), Some(json!({"status": "IN_PROGRESS"})))
+            .await
+            .ok();
     }
     e.advance(61).await;
     assert_eq!(e.exec_status("t1", "j1").await, "IN_PROGRESS");
@@ -200,8 +220,16 @@ async fn a_job_from_a_template_takes_its_document_and_the_members_it_is_not_give
     // Errors; none creates the job.
     let cases = [
         (json!({"jobTemplateArn": arn}), 404, "ResourceNotFoundException"),
-        (json!({"jobTemplateArn": format!("{ARN}:jobtemplate/copy"), "document": "{}"}), 400, "InvalidRequestException"),
-        (json!({"jobTemplateArn": format!("{ARN}:jobtemplate/copy"), "documentParameters": {"a": "b"}}), 400, "InvalidRequestException"),
+        (
+            json!({"jobTemplateArn": format!("{ARN}:jobtemplate/copy"), "document": "{}"}),
+            400,
+            "InvalidRequestException",
+        ),
+        (
+            json!({"jobTemplateArn": format!("{ARN}:jobtemplate/copy"), "documentParameters": {"a": "b"}}),
+            400,
+            "InvalidRequestException",
+        ),
         (json!({"document": "{}", "documentParameters": {"a": "b"}}), 400, "InvalidRequestException"),
         (json!({"jobTemplateArn": format!("{ARN}:job/j1")}), 404, "ResourceNotFoundException"),
         (json!({"jobTemplateArn": "not-an-arn"}), 400, "InvalidRequestException"),
@@ -230,7 +258,8 @@ async fn managed_templates_are_listed_described_and_substituted() {
     assert_eq!(all["managedJobTemplates"][0]["environments"], json!(["LINUX"]));
     let first = e.ctl("GET", "/managed-job-templates?maxResults=3", None).await.ok();
     let token = first["nextToken"].as_str().unwrap();
-    let second = e.ctl("GET", &format!("/managed-job-templates?maxResults=3&nextToken={token}"), None).await.ok();
+    let second =
+        e.ctl("GET", &format!("/managed-job-templates?maxResults=3&nextToken={token}"), None).await.ok();
     assert_eq!(second["managedJobTemplates"][0]["templateName"], names[3]);
     let one = e.ctl("GET", "/managed-job-templates?templateName=AWS-Reboot", None).await.ok();
     assert_eq!(one["managedJobTemplates"].as_array().unwrap().len(), 1);
@@ -252,24 +281,42 @@ async fn managed_templates_are_listed_described_and_substituted() {
     e.ctl("GET", "/managed-job-templates/AWS-Nope", None).await.err(404, "ResourceNotFoundException");
     // CreateJob with parameters: substituted; beforeSubstitution shows the template's document.
     let params = json!({"downloadUrl": "https://example.com/f.bin", "filePath": "/tmp/f.bin"});
-    let out = e.job_from("dl", "t1", json!({"jobTemplateArn": DOWNLOAD, "documentParameters": params})).await.ok();
+    let out =
+        e.job_from("dl", "t1", json!({"jobTemplateArn": DOWNLOAD, "documentParameters": params})).await.ok();
     assert_eq!(out["description"], "A managed job template for downloading a file.");
     let doc: Value = serde_json::from_str(e.document("dl", "").await.as_str().unwrap()).unwrap();
-    assert_eq!(doc["steps"][0]["action"]["input"]["args"], json!(["https://example.com/f.bin", "/tmp/f.bin"]));
+    assert_eq!(
+        doc["steps"][0]["action"]["input"]["args"],
+        json!(["https://example.com/f.bin", "/tmp/f.bin"])
+    );
     assert_eq!(e.document("dl", "?beforeSubstitution=true").await, template_doc.as_str());
-    e.ctl("GET", "/jobs/dl/job-document?beforeSubstitution=maybe", None).await.err(400, "InvalidRequestException");
+    e.ctl("GET", "/jobs/dl/job-document?beforeSubstitution=maybe", None)
+        .await
+        .err(400, "InvalidRequestException");
     let job = e.ctl("GET", "/jobs/dl?beforeSubstitution=true", None).await.ok()["job"].clone();
     assert_eq!((job["jobTemplateArn"].as_str(), job["documentParameters"].clone()), (Some(DOWNLOAD), params));
     // The device gets the substituted document.
     let next = e.call(DATA, "GET", "/things/t1/jobs/$next", None).await.ok();
-    assert!(next["execution"]["jobDocument"].as_str().unwrap().contains("https://example.com/f.bin"), "{next}");
+    assert!(
+        next["execution"]["jobDocument"].as_str().unwrap().contains("https://example.com/f.bin"),
+        "{next}"
+    );
     // Each parameter validated: missing, unknown, pattern; a wrong version; none creates a job.
     let cases = [
         (json!({"jobTemplateArn": DOWNLOAD, "documentParameters": {"downloadUrl": "u"}}), 400),
         (json!({"jobTemplateArn": DOWNLOAD}), 400),
-        (json!({"jobTemplateArn": DOWNLOAD, "documentParameters": {"downloadUrl": "u", "filePath": "f", "x": "1"}}), 400),
-        (json!({"jobTemplateArn": DOWNLOAD, "documentParameters": {"downloadUrl": "u", "filePath": "f", "runAsUser": "u".repeat(257)}}), 400),
-        (json!({"jobTemplateArn": "arn:aws:iot:us-east-1::jobtemplate/AWS-Download-File:9.9", "documentParameters": {}}), 404),
+        (
+            json!({"jobTemplateArn": DOWNLOAD, "documentParameters": {"downloadUrl": "u", "filePath": "f", "x": "1"}}),
+            400,
+        ),
+        (
+            json!({"jobTemplateArn": DOWNLOAD, "documentParameters": {"downloadUrl": "u", "filePath": "f", "runAsUser": "u".repeat(257)}}),
+            400,
+        ),
+        (
+            json!({"jobTemplateArn": "arn:aws:iot:us-east-1::jobtemplate/AWS-Download-File:9.9", "documentParameters": {}}),
+            404,
+        ),
     ];
     for (body, status) in cases {
         let got = e.job_from("dl2", "t1", body.clone()).await;
@@ -288,7 +335,13 @@ async fn templates_survive_restarts_and_old_state_files_load() {
     let _ = std::fs::remove_file(&path);
     let first = start(|c| c.state_file = Some(path.clone())).await;
     first.thing("t1").await;
-    first.template("keep", json!({"description": "kept", "document": "{\"k\":1}", "tags": [{"Key": "k", "Value": "v"}]})).await.ok();
+    first
+        .template(
+            "keep",
+            json!({"description": "kept", "document": "{\"k\":1}", "tags": [{"Key": "k", "Value": "v"}]}),
+        )
+        .await
+        .ok();
     let params = json!({"command": "ls,-l"});
     let run = "arn:aws:iot:us-east-1::jobtemplate/AWS-Run-Command:1.0";
     first.job_from("cmd", "t1", json!({"jobTemplateArn": run, "documentParameters": params})).await.ok();
@@ -322,7 +375,12 @@ async fn templates_survive_restarts_and_old_state_files_load() {
     old.format = 1;
     old.meta.as_object_mut().unwrap().remove("templates");
     for j in old.meta["jobs"].as_object_mut().unwrap().values_mut() {
-        for k in ["job_template_arn", "document_parameters", "document_before_substitution", "destination_package_versions"] {
+        for k in [
+            "job_template_arn",
+            "document_parameters",
+            "document_before_substitution",
+            "destination_package_versions",
+        ] {
             j.as_object_mut().unwrap().remove(k);
         }
     }

@@ -127,7 +127,8 @@ pub(super) fn overlay_configs(base: &wire::JobConfigs, over: &wire::JobConfigs) 
     fn pick<T: Clone>(over: &Option<T>, base: &Option<T>) -> Option<T> {
         over.as_ref().or(base.as_ref()).cloned()
     }
-    let windows = |c: &wire::JobConfigs| c.scheduling_config.as_ref().and_then(|s| s.maintenance_windows.clone());
+    let windows =
+        |c: &wire::JobConfigs| c.scheduling_config.as_ref().and_then(|s| s.maintenance_windows.clone());
     let scheduling_config = match (&over.scheduling_config, windows(base)) {
         (None, None) => None,
         (Some(s), base_windows) => Some(wire::SchedulingConfig {
@@ -146,7 +147,10 @@ pub(super) fn overlay_configs(base: &wire::JobConfigs, over: &wire::JobConfigs) 
         ),
         abort_config: pick(&over.abort_config, &base.abort_config),
         timeout_config: pick(&over.timeout_config, &base.timeout_config),
-        job_executions_retry_config: pick(&over.job_executions_retry_config, &base.job_executions_retry_config),
+        job_executions_retry_config: pick(
+            &over.job_executions_retry_config,
+            &base.job_executions_retry_config,
+        ),
         scheduling_config,
     }
 }
@@ -276,7 +280,8 @@ pub(super) fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply
     });
     // The request's description, else the template's (SPEC R22).
     let description = input.description.or(t.description);
-    let out = wire::JobRef { job_arn: st.arns.job(job), job_id: job.to_owned(), description: description.clone() };
+    let out =
+        wire::JobRef { job_arn: st.arns.job(job), job_id: job.to_owned(), description: description.clone() };
     st.meta.jobs.insert(
         job.to_owned(),
         JobMeta {
@@ -291,7 +296,9 @@ pub(super) fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply
             job_template_arn: input.job_template_arn,
             document_parameters: input.document_parameters,
             document_before_substitution: t.before_substitution,
-            destination_package_versions: input.destination_package_versions.or(t.destination_package_versions),
+            destination_package_versions: input
+                .destination_package_versions
+                .or(t.destination_package_versions),
         },
     );
     reply(&out, true)
@@ -441,11 +448,13 @@ pub(super) fn get_job_document(st: &mut State, job: &str, q: &Query<'_>) -> Resu
     let before = q.flag("beforeSubstitution")?;
     st.registry.job(&id).on(C)?;
     // Before substitution: a managed template's document as the template has it (SPEC AMBIG-31).
-    let document = st
-        .meta
-        .jobs
-        .get(job)
-        .and_then(|m| if before { m.document_before_substitution.clone().or(m.document.clone()) } else { m.document.clone() });
+    let document = st.meta.jobs.get(job).and_then(|m| {
+        if before {
+            m.document_before_substitution.clone().or(m.document.clone())
+        } else {
+            m.document.clone()
+        }
+    });
     reply(&wire::GetJobDocumentOut { document }, false)
 }
 

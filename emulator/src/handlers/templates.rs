@@ -75,13 +75,19 @@ pub(super) fn create_template(st: &mut State, id: &str, body: &[u8]) -> Result<R
             tags: input.tags.unwrap_or_default(),
         },
     );
-    reply(&wire::JobTemplateRef { job_template_arn: st.arns.job_template(id), job_template_id: id.to_owned() }, true)
+    reply(
+        &wire::JobTemplateRef { job_template_arn: st.arns.job_template(id), job_template_id: id.to_owned() },
+        true,
+    )
 }
 
 /// `base` with each member `over` gives replacing `base`'s (SPEC R22).
 fn overlay_template(base: &wire::TemplateConfigs, over: &wire::TemplateConfigs) -> wire::TemplateConfigs {
     let versions = over.destination_package_versions.as_ref().or(base.destination_package_versions.as_ref());
-    wire::TemplateConfigs::of_job(&overlay_configs(&base.job_configs(), &over.job_configs()), versions.cloned())
+    wire::TemplateConfigs::of_job(
+        &overlay_configs(&base.job_configs(), &over.job_configs()),
+        versions.cloned(),
+    )
 }
 
 pub(super) fn describe_template(st: &mut State, id: &str) -> Result<Reply, ApiError> {

@@ -120,7 +120,9 @@ mod tests {
             parse_template_arn(&arns.managed_template("AWS-Reboot", "1.0")),
             Some(TemplateArn::Managed { name: "AWS-Reboot".into(), version: "1.0".into() })
         );
-        for bad in ["arn:aws:iot:r:1:job/j", "arn:aws:iot:r:1:jobtemplate/", "arn:aws:iot:r::jobtemplate/x", "t"] {
+        for bad in
+            ["arn:aws:iot:r:1:job/j", "arn:aws:iot:r:1:jobtemplate/", "arn:aws:iot:r::jobtemplate/x", "t"]
+        {
             assert_eq!(parse_template_arn(bad), None, "{bad}");
         }
     }

@@ -297,7 +297,9 @@ pub fn managed_template_version(v: &str) -> Result<(), ApiError> {
             && minor.bytes().all(|b| b.is_ascii_digit())
     });
     if !ok {
-        return Err(ApiError::invalid(format!("templateVersion {v:?} must match ^[1-9]+.[0-9]+ (such as 1.0)")));
+        return Err(ApiError::invalid(format!(
+            "templateVersion {v:?} must match ^[1-9]+.[0-9]+ (such as 1.0)"
+        )));
     }
     Ok(())
 }
