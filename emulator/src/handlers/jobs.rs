@@ -99,6 +99,18 @@ pub(super) fn job_config(c: &wire::JobConfigs, now: Timestamp) -> Result<JobConf
     Ok(cfg)
 }
 
+/// The lifecycle members a request gives (`Some`, with `read`'s value: the request's members
+/// read by [`job_config`]) and those it leaves out (`None`), for the core's merges (SPEC 4.1
+/// UpdateJob, R22).
+pub(super) fn given_members(c: &wire::JobConfigs, read: &JobConfig) -> JobConfigUpdate {
+    JobConfigUpdate {
+        in_progress_timeout_minutes: c.timeout_config.is_some().then_some(read.in_progress_timeout_minutes),
+        retry: c.job_executions_retry_config.is_some().then_some(read.retry),
+        abort: c.abort_config.is_some().then_some(read.abort),
+        maximum_per_minute: c.job_executions_rollout_config.is_some().then_some(read.maximum_per_minute),
+    }
+}
+
 /// `schedulingConfig` times, within the core's bounds from now (SPEC §6 Scheduling).
 pub(super) fn schedule(s: &wire::SchedulingConfig, now: Timestamp) -> Result<Schedule, ApiError> {
     let time = |member: &str, v: &Option<String>| {
@@ -250,18 +262,7 @@ pub(super) fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply
             // The core decides which members apply (SPEC R22): the request's given ones, else
             // the template's.
             let c = &input.configs;
-            let given = JobConfigUpdate {
-                in_progress_timeout_minutes: c
-                    .timeout_config
-                    .is_some()
-                    .then_some(requested.in_progress_timeout_minutes),
-                retry: c.job_executions_retry_config.is_some().then_some(requested.retry),
-                abort: c.abort_config.is_some().then_some(requested.abort),
-                maximum_per_minute: c
-                    .job_executions_rollout_config
-                    .is_some()
-                    .then_some(requested.maximum_per_minute),
-            };
+            let given = given_members(c, &requested);
             let base = job_config(&t.configs, now)?;
             let config = rules::job_config_from_template(&base, &given, requested.schedule);
             (config, overlay_configs(&t.configs, c))
@@ -366,15 +367,7 @@ pub(super) fn update_job(st: &mut State, job: &str, q: &Query<'_>, body: &[u8]) 
     if *c != wire::JobConfigs::default() {
         // The members given replace the job's; the others stay (SPEC 4.1 UpdateJob).
         let new = job_config(c, st.now())?;
-        let update = JobConfigUpdate {
-            in_progress_timeout_minutes: c
-                .timeout_config
-                .is_some()
-                .then_some(new.in_progress_timeout_minutes),
-            retry: c.job_executions_retry_config.is_some().then_some(new.retry),
-            abort: c.abort_config.is_some().then_some(new.abort),
-            maximum_per_minute: c.job_executions_rollout_config.is_some().then_some(new.maximum_per_minute),
-        };
+        let update = given_members(c, &new);
         let config = rules::update_job_config(&old, &update);
         st.registry.update_job_config(&id, config, st.now()).on(C)?;
         // DescribeJob echoes the configuration members as last given.
