@@ -46,6 +46,13 @@ enum Piece<'a> {
     Name(&'a str),
 }
 
+/// The byte offset of the first [`PREFIX`] in `s` (a plain scan: `str::find`'s searcher keeps
+/// panic paths the optimiser cannot remove).
+fn find_prefix(s: &str) -> Option<usize> {
+    let (bytes, p) = (s.as_bytes(), PREFIX.as_bytes());
+    (0..bytes.len()).find(|&i| bytes.get(i..i.saturating_add(p.len())) == Some(p))
+}
+
 /// Splits a document into literal text and placeholder names, in order.
 #[derive(Debug, Clone)]
 struct Pieces<'a> {
@@ -61,7 +68,7 @@ impl<'a> Iterator for Pieces<'a> {
         if self.rest.is_empty() {
             return None;
         }
-        let Some(open) = self.rest.find(PREFIX) else {
+        let Some(open) = find_prefix(self.rest) else {
             let text = self.rest;
             self.rest = "";
             return Some(Ok(Piece::Text(text)));
@@ -73,7 +80,7 @@ impl<'a> Iterator for Pieces<'a> {
             return Some(Ok(Piece::Text(text)));
         }
         let after = self.rest.get(PREFIX.len()..)?;
-        let Some(close) = after.find('}') else {
+        let Some(close) = after.bytes().position(|b| b == b'}') else {
             let at = self.at;
             self.rest = "";
             return Some(Err(SubstitutionError::Unterminated(at)));
