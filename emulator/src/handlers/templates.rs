@@ -7,6 +7,10 @@ use super::*;
 use crate::managed::{self, ManagedTemplate};
 use crate::state::TemplateMeta;
 
+/// Most job templates the emulator keeps (its own bound on memory; CreateJobTemplate's model has
+/// `LimitExceededException` for the service's quota).
+pub const MAX_TEMPLATES: usize = 10_000;
+
 /// 404 for a template id this account does not have.
 fn no_template(id: &str) -> ApiError {
     ApiError::not_found(format!("job template {id} does not exist"))
@@ -63,6 +67,14 @@ pub(super) fn create_template(st: &mut State, id: &str, body: &[u8]) -> Result<R
     };
     if st.meta.templates.contains_key(id) {
         return Err(template_exists(id));
+    }
+    if st.meta.templates.len() >= MAX_TEMPLATES {
+        return Err(ApiError::new(
+            410,
+            "LimitExceededException",
+            format!("at most {MAX_TEMPLATES} job templates are kept: delete one first"),
+            iot_jobs_core::ErrorCode::InvalidRequest,
+        ));
     }
     st.meta.templates.insert(
         id.to_owned(),
@@ -194,4 +206,30 @@ pub(super) fn describe_managed(st: &mut State, name: &str, q: &Query<'_>) -> Res
         },
         false,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::clock::{Clock, ClockMode};
+    use crate::state::Caps;
+
+    #[test]
+    fn templates_are_capped_and_a_refused_one_changes_nothing() {
+        let arns = wire::Arns { region: "r".into(), account: "1".into() };
+        let mut st = State::new(Caps::default(), Clock::new(ClockMode::Manual, Some(0)), arns, 0);
+        for i in 0..MAX_TEMPLATES.saturating_sub(1) {
+            st.meta.templates.insert(format!("t{i}"), TemplateMeta::default());
+        }
+        let body = br#"{"description":"d","document":"{}"}"#;
+        assert!(create_template(&mut st, "last", body).unwrap().changed);
+        let err = create_template(&mut st, "over", body).unwrap_err();
+        assert_eq!((err.status, err.name), (410, "LimitExceededException"));
+        assert_eq!(st.meta.templates.len(), MAX_TEMPLATES);
+        assert!(!st.meta.templates.contains_key("over"));
+        // Deleting one makes room again.
+        delete_template(&mut st, "t0").unwrap();
+        assert!(create_template(&mut st, "over", body).is_ok());
+    }
 }
