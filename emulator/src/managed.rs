@@ -9,6 +9,9 @@
 //! required keys, each value's pattern as a full match, SPEC R17) and substitutes them with the
 //! core's [`iot_jobs_core::parameters::substitute`].
 
+use std::collections::BTreeMap;
+use std::sync::{LazyLock, Mutex};
+
 use iot_jobs_core::parameters::{self, SubstitutionError};
 
 use crate::wire::{ApiError, StringMap};
@@ -220,7 +223,7 @@ pub fn resolve(template: &ManagedTemplate, given: Option<&StringMap>) -> Result<
             }
             None => {}
             Some(v) => {
-                let re = regex::Regex::new(&format!("^(?:{})$", p.regex)).map_err(|e| {
+                let re = pattern(p.regex).map_err(|e| {
                     ApiError::unavailable(format!("the pattern of {} does not compile: {e}", p.key))
                 })?;
                 if !re.is_match(v) {
@@ -247,6 +250,18 @@ pub fn resolve(template: &ManagedTemplate, given: Option<&StringMap>) -> Result<
     Ok(document)
 }
 
+/// The full-match form of a catalogue pattern, compiled once.
+fn pattern(regex: &'static str) -> Result<regex::Regex, regex::Error> {
+    static COMPILED: LazyLock<Mutex<BTreeMap<&'static str, regex::Regex>>> = LazyLock::new(Mutex::default);
+    let mut compiled = COMPILED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(re) = compiled.get(regex) {
+        return Ok(re.clone());
+    }
+    let re = regex::Regex::new(&format!("^(?:{regex})$"))?;
+    compiled.insert(regex, re.clone());
+    Ok(re)
+}
+
 fn too_long() -> ApiError {
     ApiError::invalid(format!(
         "the job document after substitution of documentParameters is longer than {MAX_DOCUMENT} characters"
@@ -270,8 +285,7 @@ mod tests {
             assert_eq!(used, declared, "{}", t.name);
             for p in t.parameters {
                 regex::Regex::new(p.regex).unwrap();
-                let re = regex::Regex::new(&format!("^(?:{})$", p.regex)).unwrap();
-                assert!(re.is_match(p.example), "{} {}", t.name, p.key);
+                assert!(pattern(p.regex).unwrap().is_match(p.example), "{} {}", t.name, p.key);
             }
         }
         let names: Vec<&str> = CATALOGUE.iter().map(|t| t.name).collect();
