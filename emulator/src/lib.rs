@@ -130,7 +130,9 @@ struct App {
     state: Mutex<State>,
     /// The write-ahead journal (with `--state-file`).
     journal: Option<Journal>,
-    /// The last record the snapshot holds.
+    /// The last record the snapshot holds (after a start that replayed journal records: the last
+    /// record replayed, which the snapshot may lack until the next checkpoint; see
+    /// [`Server::shutdown`]).
     checkpointed: AtomicU64,
     /// Wakes the system-clock task when a deadline may have changed.
     wake: Notify,
@@ -363,7 +365,11 @@ impl Server {
             let _ = t.await;
         }
         // A last checkpoint, so that the next start replays nothing; the journal is empty then.
+        // It is always written: after a start that replayed journal records, `checkpointed` is
+        // the replayed state's, not the snapshot's, and the segments deleted below hold records
+        // the snapshot on disk may lack.
         let Some(journal) = &self.app.journal else { return Ok(()) };
+        self.app.checkpointed.store(0, Ordering::Release);
         let written = self.app.checkpoint().await;
         journal.close();
         written?;
@@ -418,10 +424,7 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     let app = Arc::new(App {
         state: Mutex::new(state),
         journal: config.state_file.as_ref().map(|p| Journal::open(p, next)).transpose()?,
-        // What the snapshot on disk holds is not known after a replay (records past its `seq`
-        // may have been replayed): 0 makes the first checkpoint write it, so that a shutdown
-        // before any new change does not delete journal records the snapshot lacks.
-        checkpointed: AtomicU64::new(0),
+        checkpointed: AtomicU64::new(next.saturating_sub(1)),
         wake: Notify::new(),
         body_limit: config.body_limit,
         body_timeout: config.body_timeout,
