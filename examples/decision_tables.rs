@@ -390,6 +390,12 @@ fn lifecycle() {
         println!("| {:?} | {} | {} |", r.member, yes(r.updatable), r.spec);
     }
     println!(
+        "\n## CreateJob from a job template\n\n| member | given replaces the template's | source |\n|---|---|---|"
+    );
+    for r in t::TEMPLATE_JOB_CONFIG {
+        println!("| {:?} | {} | {} |", r.member, yes(r.updatable), r.spec);
+    }
+    println!(
         "\n## schedulingConfig bounds (seconds, inclusive)\n\n| time | at least | after | at most after now | source |\n|---|---|---|---|---|"
     );
     for r in t::SCHEDULE_BOUNDS {

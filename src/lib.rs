@@ -24,6 +24,7 @@ pub mod field;
 pub mod id;
 mod json;
 mod macros;
+pub mod parameters;
 pub mod policy;
 pub mod registry;
 pub mod rules;

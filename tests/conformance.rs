@@ -973,6 +973,79 @@ fn details_write_every_overlap_and_size() {
 }
 
 #[test]
+fn job_config_from_template_every_member_given_or_not() {
+    let c = |f, r| RetryCriterion { failure: f, retries: r };
+    let window = |cron: &str| {
+        let w = MaintenanceWindow::new(iot_jobs_core::cron::Cron::parse(cron).unwrap(), 60).unwrap();
+        Some(MaintenanceWindows::new(&[w]).unwrap())
+    };
+    let template = JobConfig {
+        in_progress_timeout_minutes: Some(TimeoutMinutes::new(5).unwrap()),
+        retry: Some(RetryConfig::new(&[c(RetryableFailureType::Failed, 1)]).unwrap()),
+        abort: None,
+        schedule: None,
+        maximum_per_minute: Some(RolloutRate::new(3).unwrap()),
+        exponential: None,
+        windows: window("cron(0 2 * * ? *)"),
+    };
+    let abort = AbortCriterion { failure: FailureType::All, threshold_centipercent: 100, min_executed: 2 };
+    let request = JobConfig {
+        in_progress_timeout_minutes: None,
+        retry: Some(RetryConfig::new(&[c(RetryableFailureType::All, 4)]).unwrap()),
+        abort: Some(AbortConfig::new(&[abort]).unwrap()),
+        schedule: Some(Schedule::new(Some(Timestamp(100)), None).unwrap()),
+        maximum_per_minute: None,
+        exponential: None,
+        windows: window("cron(30 4 ? * MON *)"),
+    };
+    let replaces = |m| table::TEMPLATE_JOB_CONFIG.iter().find(|r| r.member == m).unwrap().updatable;
+    for mask in 0..64u8 {
+        let given = |bit: u8| mask & (1 << bit) != 0;
+        let members = JobConfigUpdate {
+            in_progress_timeout_minutes: given(0).then_some(request.in_progress_timeout_minutes),
+            retry: given(1).then_some(request.retry),
+            abort: given(2).then_some(request.abort),
+            maximum_per_minute: given(3).then_some(request.maximum_per_minute),
+            exponential: given(3).then_some(request.exponential),
+        };
+        let schedule = given(4).then_some(request.schedule).flatten();
+        let windows = given(5).then_some(request.windows).flatten();
+        let pick = |bit, m| given(bit) && replaces(m);
+        let want = JobConfig {
+            in_progress_timeout_minutes: if pick(0, ConfigMember::Timeout) {
+                request.in_progress_timeout_minutes
+            } else {
+                template.in_progress_timeout_minutes
+            },
+            retry: if pick(1, ConfigMember::Retry) { request.retry } else { template.retry },
+            abort: if pick(2, ConfigMember::Abort) { request.abort } else { template.abort },
+            // The template never has a schedule: the request's, or none.
+            schedule: if pick(4, ConfigMember::Scheduling) { request.schedule } else { None },
+            windows: if pick(5, ConfigMember::MaintenanceWindows) {
+                request.windows
+            } else {
+                template.windows
+            },
+            maximum_per_minute: if pick(3, ConfigMember::Rollout) {
+                request.maximum_per_minute
+            } else {
+                template.maximum_per_minute
+            },
+            exponential: if pick(3, ConfigMember::Rollout) {
+                request.exponential
+            } else {
+                template.exponential
+            },
+        };
+        assert_eq!(
+            rules::job_config_from_template(&template, &members, schedule, windows),
+            want,
+            "{mask:06b}"
+        );
+    }
+}
+
+#[test]
 fn update_job_config_every_member_given_or_not() {
     let c = |f, r| RetryCriterion { failure: f, retries: r };
     let old = JobConfig {
@@ -1023,7 +1096,7 @@ fn update_job_config_every_member_given_or_not() {
             retry: if pick(1, ConfigMember::Retry) { new.retry } else { old.retry },
             abort: if pick(2, ConfigMember::Abort) { new.abort } else { old.abort },
             schedule: if updatable(ConfigMember::Scheduling) { new.schedule } else { old.schedule },
-            windows: if updatable(ConfigMember::Scheduling) { new.windows } else { old.windows },
+            windows: if updatable(ConfigMember::MaintenanceWindows) { new.windows } else { old.windows },
             maximum_per_minute: if pick(3, ConfigMember::Rollout) {
                 new.maximum_per_minute
             } else {
@@ -1105,6 +1178,7 @@ fn lifecycle_rows_cite_the_spec() {
         .chain(table::QUEUE_ON_REJOIN.iter().map(|r| r.spec))
         .chain(table::DETAILS_WRITE.iter().map(|r| r.spec))
         .chain(table::UPDATE_JOB_CONFIG.iter().map(|r| r.spec))
+        .chain(table::TEMPLATE_JOB_CONFIG.iter().map(|r| r.spec))
         .chain(table::SCHEDULE_BOUNDS.iter().map(|r| r.spec))
         .chain(table::NOTIFY.iter().map(|r| r.spec))
         .chain(table::REMOVE_THING_JOB.iter().map(|r| r.spec));

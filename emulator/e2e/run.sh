@@ -3,13 +3,14 @@
 # Usage: bash emulator/e2e/run.sh   (from anywhere; needs python3 with venv, and cargo)
 # Creates a venv with pinned boto3/awscli (reused while the pins match), builds the emulator,
 # starts it with --clock manual on a free loopback port (the restart test starts its own with
-# --state-file), runs test_e2e.py and test_e2e_groups.py (thing-group hierarchy, tags, event
-# configurations), and kills the server on exit. Exits non-zero on any failure;
-# then runs test_e2e_mqtt.py (paho-mqtt, awsiotsdk, and the crate's agent in
-# emulator/examples/device_mqtt.rs) against the same emulator's broker, then
-# test_e2e_bridge.py (bridge mode: its own mosquitto and an emulator started with --mqtt-broker;
-# the README's mosquitto_sub/mosquitto_pub session). mosquitto and mosquitto-clients are installed
-# with apt-get when missing. Each suite ends with a line "e2e[ groups| mqtt| bridge]: N passed, M failed".
+# --state-file), runs test_e2e.py, test_e2e_groups.py (thing-group hierarchy, tags, event
+# configurations) and test_e2e_templates.py (job templates, managed templates), and kills the
+# server on exit. Exits non-zero on any failure; then runs test_e2e_mqtt.py (paho-mqtt,
+# awsiotsdk, and the crate's agent in emulator/examples/device_mqtt.rs) against the same
+# emulator's broker, then test_e2e_bridge.py (bridge mode: its own mosquitto and an emulator
+# started with --mqtt-broker; the README's mosquitto_sub/mosquitto_pub session). mosquitto and
+# mosquitto-clients are installed with apt-get when missing. Each suite ends with a line
+# "e2e[ groups| templates| mqtt| bridge]: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
@@ -92,10 +93,13 @@ HTTP_RC=$?
 # The thing-group hierarchy, tags and event configurations (boto3 and the AWS CLI).
 "$VENV/bin/python" "$ROOT/emulator/e2e/test_e2e_groups.py"
 GROUPS_RC=$?
+# Job templates and the AWS managed templates (AWS CLI, boto3).
+"$VENV/bin/python" "$ROOT/emulator/e2e/test_e2e_templates.py"
+TEMPLATES_RC=$?
 # The MQTT suite (paho-mqtt and the AWS IoT Device SDK) against the same emulator.
 "$VENV/bin/python" "$ROOT/emulator/e2e/test_e2e_mqtt.py"
 MQTT_RC=$?
 # Bridge mode against mosquitto (the script starts its own broker and emulators).
 "$VENV/bin/python" "$ROOT/emulator/e2e/test_e2e_bridge.py"
 BRIDGE_RC=$?
-[ "$HTTP_RC" -eq 0 ] && [ "$GROUPS_RC" -eq 0 ] && [ "$MQTT_RC" -eq 0 ] && [ "$BRIDGE_RC" -eq 0 ]
+[ "$HTTP_RC" -eq 0 ] && [ "$GROUPS_RC" -eq 0 ] && [ "$TEMPLATES_RC" -eq 0 ] && [ "$MQTT_RC" -eq 0 ] && [ "$BRIDGE_RC" -eq 0 ]

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod handlers;
 mod http;
 pub mod journal;
+pub mod managed;
 pub mod mqtt;
 pub mod persist;
 pub mod routing;

@@ -21,8 +21,12 @@ use crate::clock::{Clock, ClockMode};
 use crate::state::{Caps, Heap, Meta, State};
 use crate::wire::Arns;
 
-/// The file format version of the emulator's wrapper.
-const FORMAT: u32 = 1;
+/// The file format version of the emulator's wrapper: 2 keeps job templates (`meta.templates`)
+/// and the template members of jobs; a version-1 file is read as one without any.
+const FORMAT: u32 = 2;
+
+/// The oldest format this emulator reads.
+const OLDEST_FORMAT: u32 = 1;
 
 #[derive(Serialize)]
 struct Saved<'a> {
@@ -153,9 +157,9 @@ pub fn restore_into(bytes: &[u8], st: &mut State) -> Result<(), String> {
 fn decode_into(bytes: &[u8], st: &mut State, mode: ClockMode) -> Result<u64, String> {
     let loaded: Loaded =
         serde_json::from_slice(bytes).map_err(|e| format!("it is not a state file of this emulator: {e}"))?;
-    if loaded.format != FORMAT {
+    if !(OLDEST_FORMAT..=FORMAT).contains(&loaded.format) {
         return Err(format!(
-            "it is not a state file of this emulator: format {} (expected {FORMAT})",
+            "it is not a state file of this emulator: format {} (expected {OLDEST_FORMAT} to {FORMAT})",
             loaded.format
         ));
     }

@@ -1,6 +1,6 @@
 //! The emulator's state: the core's [`Registry`] over heap tables with caps, plus the payloads
 //! the registry does not keep (job documents, descriptions, comments, thing attributes, thing
-//! groups), the clock, and the event counters.
+//! groups, job templates), the clock, and the event counters.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,7 +10,7 @@ use iot_jobs_core::{Policy, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
-use crate::wire::{Arns, JobConfigs, StringMap};
+use crate::wire::{Arns, JobConfigs, StringMap, TemplateArn, TemplateConfigs};
 
 /// Table caps (`--max-*` flags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +80,28 @@ pub struct JobMeta {
     /// Things named directly among the targets.
     pub things: BTreeSet<String>,
     pub configs: JobConfigs,
+    /// The job template it was created from (CreateJob `jobTemplateArn`).
+    #[serde(default)]
+    pub job_template_arn: Option<String>,
+    /// CreateJob's `documentParameters` (a managed template's).
+    #[serde(default)]
+    pub document_parameters: Option<StringMap>,
+    /// The managed template's document before substitution (GetJobDocument
+    /// `beforeSubstitution=true`); `None` when nothing was substituted.
+    #[serde(default)]
+    pub document_before_substitution: Option<String>,
+    #[serde(default)]
+    pub destination_package_versions: Option<Vec<String>>,
+}
+
+/// A job template of this account (CreateJobTemplate): it lives only in the emulator.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TemplateMeta {
+    pub description: String,
+    pub document: Option<String>,
+    pub document_source: Option<String>,
+    pub created_at: u64,
+    pub configs: TemplateConfigs,
 }
 
 /// Everything that is not the registry, saved beside its snapshot.
@@ -88,6 +110,9 @@ pub struct Meta {
     pub things: BTreeMap<String, ThingMeta>,
     pub groups: BTreeMap<String, GroupMeta>,
     pub jobs: BTreeMap<String, JobMeta>,
+    /// Job templates by id (absent from snapshots written before templates existed).
+    #[serde(default)]
+    pub templates: BTreeMap<String, TemplateMeta>,
     /// Source of thing and group ids.
     pub next_id: u64,
     /// The tags of each taggable resource, by [`TagStore`] key (absent in a state file written
@@ -358,6 +383,23 @@ impl State {
             }
         }
         messages
+    }
+
+    /// The job template of this account an ARN names (any region or account in the ARN, as
+    /// for targets), with its id; `None` for an unknown or managed template's ARN.
+    pub fn job_template(&self, arn: &str) -> Option<(&str, &TemplateMeta)> {
+        match crate::wire::parse_template_arn(arn)? {
+            TemplateArn::Custom(id) => self.meta.templates.get_key_value(&id).map(|(k, v)| (k.as_str(), v)),
+            TemplateArn::Managed { .. } => None,
+        }
+    }
+
+    /// The same template, to change (its tags).
+    pub fn job_template_mut(&mut self, arn: &str) -> Option<&mut TemplateMeta> {
+        match crate::wire::parse_template_arn(arn)? {
+            TemplateArn::Custom(id) => self.meta.templates.get_mut(&id),
+            TemplateArn::Managed { .. } => None,
+        }
     }
 
     /// Forgets everything (`POST /_emulator/reset`); the clock stays where it is.

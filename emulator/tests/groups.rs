@@ -225,6 +225,28 @@ fn kv(k: &str, v: &str) -> (String, Option<String>) {
     (k.to_owned(), Some(v.to_owned()))
 }
 
+/// A job template keeps the tags of CreateJobTemplate; TagResource and UntagResource change them;
+/// they go with the template, and a new template of the same id starts without.
+#[tokio::test]
+async fn tags_on_job_templates() {
+    let e = start(|_| {}).await;
+    let arn = format!("{ARN}:jobtemplate/tpl");
+    let create = json!({"document": "{}", "description": "d", "tags": [{"Key": "team", "Value": "a"}]});
+    ok(&e, "PUT", "/job-templates/tpl", Some(create)).await;
+    assert_eq!(list_tags(&e, &arn).await, [kv("team", "a")]);
+    ok(&e, "POST", "/tags", Some(json!({"resourceArn": arn, "tags": [{"Key": "env", "Value": "dev"}]})))
+        .await;
+    ok(&e, "POST", "/untag", Some(json!({"resourceArn": arn, "tagKeys": ["team"]}))).await;
+    assert_eq!(list_tags(&e, &arn).await, [kv("env", "dev")]);
+    ok(&e, "DELETE", "/job-templates/tpl", None).await;
+    fails(&e, 404, "ResourceNotFoundException", "GET", &format!("/tags?resourceArn={arn}"), None).await;
+    ok(&e, "PUT", "/job-templates/tpl", Some(json!({"document": "{}", "description": "d"}))).await;
+    assert_eq!(list_tags(&e, &arn).await, []);
+    // An AWS managed template has no account, so no tags.
+    let managed = "arn:aws:iot:us-east-1::jobtemplate/AWS-Reboot:1.0";
+    fails(&e, 404, "ResourceNotFoundException", "GET", &format!("/tags?resourceArn={managed}"), None).await;
+}
+
 #[tokio::test]
 async fn tags_on_jobs_and_groups() {
     let e = start(|_| {}).await;
@@ -273,17 +295,16 @@ async fn tags_on_jobs_and_groups() {
     fails(&e, 400, "InvalidRequestException", "POST", "/untag", Some(json!({"resourceArn": g_arn}))).await;
     let body = Some(json!({"resourceArn": g_arn, "tagKeys": ["aws:x"]}));
     fails(&e, 400, "InvalidRequestException", "POST", "/untag", body).await;
-    // Resources: things are not taggable, other types are not ARNs of this emulator's resources,
-    // job templates are not kept here; unknown or foreign resources are 404.
+    // Resources: things are not taggable, other types are not ARNs of this emulator's resources;
+    // unknown or foreign resources are 404.
     ok(&e, "POST", "/things/t", Some(json!({}))).await;
-    for arn in
-        [format!("{ARN}:thing/t"), format!("{ARN}:rule/r"), "nope".to_owned(), format!("{ARN}:jobtemplate/x")]
-    {
+    for arn in [format!("{ARN}:thing/t"), format!("{ARN}:rule/r"), "nope".to_owned()] {
         fails(&e, 400, "InvalidRequestException", "GET", &format!("/tags?resourceArn={arn}"), None).await;
     }
     for arn in [
         format!("{ARN}:job/nope"),
         format!("{ARN}:thinggroup/nope"),
+        format!("{ARN}:jobtemplate/nope"),
         "arn:aws:iot:eu-west-1:123456789012:job/j".to_owned(),
     ] {
         fails(&e, 404, "ResourceNotFoundException", "GET", &format!("/tags?resourceArn={arn}"), None).await;

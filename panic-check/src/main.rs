@@ -114,10 +114,29 @@ fn rules_and_errors(inp: &[u8; 1024]) {
     keep(table::DELETE_JOB_EXECUTION.get(usize::from(b[22])).map(|r| r.outcome));
 }
 
+/// Document-parameter substitution: an opaque document, values cut out of opaque text (or
+/// none), into a buffer of opaque room.
+fn parameters(inp: &[u8; 1024]) {
+    let (doc, rest) = inp.split_at(600);
+    let (values, ctl) = rest.split_at(400);
+    let (doc, values) = (text(doc), text(values));
+    let cut = usize::from(ctl[0]) % 64;
+    let value = |name: &str| if name.len() % 3 == 0 { None } else { values.get(..cut.min(values.len())) };
+    let mut out = [0u8; 256];
+    let room = usize::from(ctl[1]);
+    if let Some(buf) = out.get_mut(..room.min(256)) {
+        keep(iot_jobs_core::parameters::substitute(doc, value, buf));
+    }
+    for name in iot_jobs_core::parameters::placeholders(doc) {
+        keep(name);
+    }
+}
+
 #[unsafe(no_mangle)]
 pub extern "C" fn _start() -> ! {
     let inp = input();
     vocabulary(&inp);
+    parameters(&inp);
     rules_and_errors(&inp);
     messages::exercise(&inp);
     registry::exercise(&inp);

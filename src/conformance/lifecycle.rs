@@ -369,8 +369,10 @@ pub enum ConfigMember {
     Abort,
     /// `jobExecutionsRolloutConfig`.
     Rollout,
-    /// `schedulingConfig`.
+    /// `schedulingConfig` (its times and end behavior).
     Scheduling,
+    /// `schedulingConfig.maintenanceWindows` (a job template's `maintenanceWindows`).
+    MaintenanceWindows,
 }
 
 /// Whether UpdateJob changes one member of a job's configuration.
@@ -386,7 +388,7 @@ pub struct ConfigMemberRow {
 }
 
 /// UpdateJob's merge (SPEC 4.1 UpdateJob); the result is validated as CreateJob's (SPEC §6).
-pub const UPDATE_JOB_CONFIG: [ConfigMemberRow; 5] = [
+pub const UPDATE_JOB_CONFIG: [ConfigMemberRow; 6] = [
     ConfigMemberRow { member: ConfigMember::Timeout, updatable: true, spec: "SPEC 4.1 UpdateJob" },
     ConfigMemberRow { member: ConfigMember::Retry, updatable: true, spec: "SPEC 4.1 UpdateJob" },
     ConfigMemberRow { member: ConfigMember::Abort, updatable: true, spec: "SPEC 4.1 UpdateJob" },
@@ -396,6 +398,28 @@ pub const UPDATE_JOB_CONFIG: [ConfigMemberRow; 5] = [
         updatable: false,
         spec: "SPEC 4.1 UpdateJob (no schedulingConfig member)",
     },
+    ConfigMemberRow {
+        member: ConfigMember::MaintenanceWindows,
+        updatable: false,
+        spec: "SPEC 4.1 UpdateJob (no schedulingConfig member)",
+    },
+];
+
+/// CreateJob from a job template (SPEC R22, AMBIG-30): `updatable` is whether the request's
+/// member, when given, replaces the template's; a member the request leaves out is the
+/// template's. A template has no schedule: the job's is the request's alone; its
+/// `maintenanceWindows` apply unless the request's `schedulingConfig` gives some.
+pub const TEMPLATE_JOB_CONFIG: [ConfigMemberRow; 6] = [
+    ConfigMemberRow { member: ConfigMember::Timeout, updatable: true, spec: "SPEC R22" },
+    ConfigMemberRow { member: ConfigMember::Retry, updatable: true, spec: "SPEC R22" },
+    ConfigMemberRow { member: ConfigMember::Abort, updatable: true, spec: "SPEC R22" },
+    ConfigMemberRow { member: ConfigMember::Rollout, updatable: true, spec: "SPEC R22" },
+    ConfigMemberRow {
+        member: ConfigMember::Scheduling,
+        updatable: true,
+        spec: "SPEC R22 (a template has no schedule: the request's, or none)",
+    },
+    ConfigMemberRow { member: ConfigMember::MaintenanceWindows, updatable: true, spec: "SPEC R22" },
 ];
 
 /// What a bound of a scheduling time is measured from.

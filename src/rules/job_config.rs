@@ -1,7 +1,9 @@
-//! UpdateJob's configuration merge and the schedule's bounds from the request time (SPEC 4.1
-//! UpdateJob, §6 Scheduling).
+//! UpdateJob's configuration merge, CreateJob's configuration from a job template, and the
+//! schedule's bounds from the request time (SPEC 4.1 UpdateJob, R22, §6 Scheduling).
 
-use crate::config::{AbortConfig, ExponentialRate, JobConfig, RetryConfig, RolloutRate};
+use crate::config::{
+    AbortConfig, ExponentialRate, JobConfig, MaintenanceWindows, RetryConfig, RolloutRate, Schedule,
+};
 use crate::id::Timestamp;
 use crate::time::TimeoutMinutes;
 
@@ -56,6 +58,27 @@ pub fn update_job_config(job: &JobConfig, update: &JobConfigUpdate) -> JobConfig
         windows: job.windows,
         maximum_per_minute: update.maximum_per_minute.unwrap_or(job.maximum_per_minute),
         exponential: update.exponential.unwrap_or(job.exponential),
+    }
+}
+
+/// The configuration of a job created from a job template (SPEC R22, AMBIG-30): each member
+/// the CreateJob request gives (`Some` in `given`, whatever its value) replaces the template's
+/// whole member; each member it leaves out is the template's. A template has no schedule, so
+/// the job's is the request's `schedule` alone; its maintenance windows apply unless the request
+/// gives `windows` of its own. Both sides are valid by construction, so the result is too.
+#[must_use]
+pub fn job_config_from_template(
+    template: &JobConfig,
+    given: &JobConfigUpdate,
+    schedule: Option<Schedule>,
+    windows: Option<MaintenanceWindows>,
+) -> JobConfig {
+    JobConfig {
+        // SPEC R22: `schedulingConfig` is the request's; `maintenanceWindows` the request's, else
+        // the template's.
+        schedule,
+        windows: windows.or(template.windows),
+        ..update_job_config(template, given)
     }
 }
 

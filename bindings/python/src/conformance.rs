@@ -126,6 +126,8 @@ fn config_member(m: ConfigMember) -> (&'static str, &'static [&'static str]) {
         ConfigMember::Abort => ("abortConfig", &["abort"]),
         ConfigMember::Rollout => ("jobExecutionsRolloutConfig", &["maximum_per_minute"]),
         ConfigMember::Scheduling => ("schedulingConfig", &["start_time", "end_time", "end_behavior"]),
+        // The module's `create_job` takes no maintenance windows.
+        ConfigMember::MaintenanceWindows => ("schedulingConfig.maintenanceWindows", &[]),
     }
 }
 

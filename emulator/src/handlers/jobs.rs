@@ -1,4 +1,5 @@
-//! Jobs: CreateJob, DescribeJob, UpdateJob, DeleteJob, ListJobs, GetJobDocument, CancelJob, AssociateTargetsWithJob.
+//! Jobs: CreateJob (from a document or a job template), DescribeJob, UpdateJob, DeleteJob,
+//! ListJobs, GetJobDocument, CancelJob, AssociateTargetsWithJob.
 
 use super::*;
 
@@ -113,6 +114,19 @@ fn exponential(e: &wire::ExponentialRate) -> Result<ExponentialRate, ApiError> {
     ExponentialRate::new(base, tenths, increase).map_err(config_error)
 }
 
+/// The lifecycle members a request gives (`Some`, with `read`'s value: the request's members
+/// read by [`job_config`]) and those it leaves out (`None`), for the core's merges (SPEC 4.1
+/// UpdateJob, R22).
+pub(super) fn given_members(c: &wire::JobConfigs, read: &JobConfig) -> JobConfigUpdate {
+    JobConfigUpdate {
+        in_progress_timeout_minutes: c.timeout_config.is_some().then_some(read.in_progress_timeout_minutes),
+        retry: c.job_executions_retry_config.is_some().then_some(read.retry),
+        abort: c.abort_config.is_some().then_some(read.abort),
+        maximum_per_minute: c.job_executions_rollout_config.is_some().then_some(read.maximum_per_minute),
+        exponential: c.job_executions_rollout_config.is_some().then_some(read.exponential),
+    }
+}
+
 /// `schedulingConfig` times, within the core's bounds from now (SPEC §6 Scheduling).
 pub(super) fn schedule(s: &wire::SchedulingConfig, now: Timestamp) -> Result<Schedule, ApiError> {
     let time = |member: &str, v: &Option<String>| {
@@ -167,11 +181,97 @@ fn scheduled_rollouts(
         .collect()
 }
 
+/// `base` with each configuration member `over` gives replacing `base`'s (SPEC R22); a
+/// `schedulingConfig` without `maintenanceWindows` keeps `base`'s windows (a template's).
+pub(super) fn overlay_configs(base: &wire::JobConfigs, over: &wire::JobConfigs) -> wire::JobConfigs {
+    fn pick<T: Clone>(over: &Option<T>, base: &Option<T>) -> Option<T> {
+        over.as_ref().or(base.as_ref()).cloned()
+    }
+    let windows =
+        |c: &wire::JobConfigs| c.scheduling_config.as_ref().and_then(|s| s.maintenance_windows.clone());
+    let scheduling_config = match (&over.scheduling_config, windows(base)) {
+        (None, None) => None,
+        (Some(s), base_windows) => Some(wire::SchedulingConfig {
+            maintenance_windows: s.maintenance_windows.clone().or(base_windows),
+            ..s.clone()
+        }),
+        (None, Some(w)) => {
+            Some(wire::SchedulingConfig { maintenance_windows: Some(w), ..wire::SchedulingConfig::default() })
+        }
+    };
+    wire::JobConfigs {
+        presigned_url_config: pick(&over.presigned_url_config, &base.presigned_url_config),
+        job_executions_rollout_config: pick(
+            &over.job_executions_rollout_config,
+            &base.job_executions_rollout_config,
+        ),
+        abort_config: pick(&over.abort_config, &base.abort_config),
+        timeout_config: pick(&over.timeout_config, &base.timeout_config),
+        job_executions_retry_config: pick(
+            &over.job_executions_retry_config,
+            &base.job_executions_retry_config,
+        ),
+        scheduling_config,
+    }
+}
+
+/// What a job takes from the template CreateJob names.
+struct FromTemplate {
+    document: Option<String>,
+    document_source: Option<String>,
+    before_substitution: Option<String>,
+    description: Option<String>,
+    /// The template's configuration (a managed template has none).
+    configs: wire::JobConfigs,
+    destination_package_versions: Option<Vec<String>>,
+}
+
+/// Looks up CreateJob's `jobTemplateArn` and takes the template's document: a custom template's
+/// as it is, a managed template's with `documentParameters` substituted (SPEC AMBIG-31).
+fn from_template(st: &State, arn: &str, input: &wire::CreateJobIn) -> Result<FromTemplate, ApiError> {
+    if input.document.is_some() || input.document_source.is_some() {
+        return Err(ApiError::invalid(
+            "jobTemplateArn cannot be given with document or documentSource: the template has the document",
+        ));
+    }
+    let unknown = || ApiError::not_found(format!("job template {arn} does not exist"));
+    match wire::parse_template_arn(arn).ok_or_else(unknown)? {
+        wire::TemplateArn::Managed { name, version } => {
+            let t = crate::managed::find(&name, Some(&version)).ok_or_else(unknown)?;
+            let document = crate::managed::resolve(t, input.document_parameters.as_ref())?;
+            Ok(FromTemplate {
+                document: Some(document),
+                document_source: None,
+                before_substitution: Some(t.document.to_owned()),
+                description: Some(t.description.to_owned()),
+                configs: wire::JobConfigs::default(),
+                destination_package_versions: None,
+            })
+        }
+        wire::TemplateArn::Custom(_) => {
+            let (_, t) = st.job_template(arn).ok_or_else(unknown)?;
+            if input.document_parameters.is_some() {
+                return Err(ApiError::invalid(
+                    "documentParameters can be used only with an AWS managed template, not a custom job template",
+                ));
+            }
+            Ok(FromTemplate {
+                document: t.document.clone(),
+                document_source: t.document_source.clone(),
+                before_substitution: None,
+                description: Some(t.description.clone()),
+                configs: t.configs.job_configs(),
+                destination_package_versions: t.configs.destination_package_versions.clone(),
+            })
+        }
+    }
+}
+
 pub(super) fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply, ApiError> {
     let id = job_id(job, C)?;
     let input: wire::CreateJobIn = wire::parse_body(body)?;
     limits::create_job(&input)?;
-    let targets = input.targets.unwrap_or_default();
+    let targets = input.targets.clone().unwrap_or_default();
     // SPEC §5 JobTargets: at least one target ARN (a group may still have no things).
     if targets.is_empty() {
         return Err(ApiError::rejection(
@@ -183,12 +283,7 @@ pub(super) fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply
         return Err(ApiError::invalid("one of document, documentSource or jobTemplateArn is required"));
     }
     if let Some(d) = &input.document {
-        let len = d.chars().map(char::len_utf16).sum::<usize>();
-        if len > MAX_DOCUMENT {
-            return Err(ApiError::invalid(format!(
-                "document is {len} characters long; at most {MAX_DOCUMENT} are allowed"
-            )));
-        }
+        check_document(d)?;
     }
     if let Some(d) = &input.description {
         check_text("description", d, 2028)?;
@@ -199,34 +294,71 @@ pub(super) fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply
     };
     let namespace = input.namespace_id.as_deref().map(NamespaceId::new).transpose().on(C)?;
     let now = st.now();
-    let config = job_config(&input.configs, now)?;
+    let requested = job_config(&input.configs, now)?;
+    let template = match &input.job_template_arn {
+        Some(arn) => Some(from_template(st, arn, &input)?),
+        None if input.document_parameters.is_some() => {
+            return Err(ApiError::invalid(
+                "documentParameters can be used only with the jobTemplateArn of an AWS managed template",
+            ));
+        }
+        None => None,
+    };
+    let (config, configs) = match &template {
+        None => (requested, input.configs.clone()),
+        Some(t) => {
+            // The core decides which members apply (SPEC R22): the request's given ones, else
+            // the template's.
+            let c = &input.configs;
+            let given = given_members(c, &requested);
+            let base = job_config(&t.configs, now)?;
+            let config =
+                rules::job_config_from_template(&base, &given, requested.schedule, requested.windows);
+            (config, overlay_configs(&t.configs, c))
+        }
+    };
     let (things, groups, direct) = resolve_targets(st, &targets)?;
     let new = NewJob { id: &id, selection, namespace: namespace.as_ref(), config };
     with_events(st, |r, now, sink| r.create_job(&new, &things, now, sink)).on(C)?;
-    let out = wire::JobRef {
-        job_arn: st.arns.job(job),
-        job_id: job.to_owned(),
-        description: input.description.clone(),
-    };
+    let t = template.unwrap_or(FromTemplate {
+        document: input.document,
+        document_source: input.document_source,
+        before_substitution: None,
+        description: None,
+        configs: wire::JobConfigs::default(),
+        destination_package_versions: None,
+    });
+    // The request's description, else the template's (SPEC R22).
+    let description = input.description.or(t.description);
+    let out =
+        wire::JobRef { job_arn: st.arns.job(job), job_id: job.to_owned(), description: description.clone() };
     st.meta.tags.set(super::tags::JOB, job, super::tags::tag_map(input.tags.unwrap_or_default()));
     st.meta.jobs.insert(
         job.to_owned(),
         JobMeta {
-            document: input.document,
-            document_source: input.document_source,
-            description: input.description,
+            document: t.document,
+            document_source: t.document_source,
+            description,
             comment: None,
             targets,
             groups,
             things: direct,
-            configs: input.configs,
+            configs,
+            job_template_arn: input.job_template_arn,
+            document_parameters: input.document_parameters,
+            document_before_substitution: t.before_substitution,
+            destination_package_versions: input
+                .destination_package_versions
+                .or(t.destination_package_versions),
         },
     );
     reply(&out, true)
 }
 
-pub(super) fn describe_job(st: &mut State, job: &str) -> Result<Reply, ApiError> {
+pub(super) fn describe_job(st: &mut State, job: &str, q: &Query<'_>) -> Result<Reply, ApiError> {
     let id = job_id(job, C)?;
+    // DescribeJob's answer has no document: the flag is read and changes nothing (SPEC AMBIG-31).
+    q.flag("beforeSubstitution")?;
     let j = st.registry.job(&id).on(C)?;
     let m = st.meta.jobs.get(job).cloned().unwrap_or_default();
     let p = j.process_details();
@@ -258,6 +390,9 @@ pub(super) fn describe_job(st: &mut State, job: &str) -> Result<Reply, ApiError>
             namespace_id: j.namespace().map(|n| n.to_string()),
             is_concurrent: false,
             scheduled_job_rollouts: scheduled_rollouts(j.status(), j.config(), st.now()),
+            job_template_arn: m.job_template_arn,
+            document_parameters: m.document_parameters,
+            destination_package_versions: m.destination_package_versions,
             configs: m.configs,
         },
     };
@@ -283,16 +418,7 @@ pub(super) fn update_job(st: &mut State, job: &str, q: &Query<'_>, body: &[u8]) 
     if *c != wire::JobConfigs::default() {
         // The members given replace the job's; the others stay (SPEC 4.1 UpdateJob).
         let new = job_config(c, st.now())?;
-        let update = JobConfigUpdate {
-            in_progress_timeout_minutes: c
-                .timeout_config
-                .is_some()
-                .then_some(new.in_progress_timeout_minutes),
-            retry: c.job_executions_retry_config.is_some().then_some(new.retry),
-            abort: c.abort_config.is_some().then_some(new.abort),
-            maximum_per_minute: c.job_executions_rollout_config.is_some().then_some(new.maximum_per_minute),
-            exponential: c.job_executions_rollout_config.is_some().then_some(new.exponential),
-        };
+        let update = given_members(c, &new);
         let config = rules::update_job_config(&old, &update);
         st.registry.update_job_config(&id, config, st.now()).on(C)?;
         // DescribeJob echoes the configuration members as last given.
@@ -361,10 +487,18 @@ pub(super) fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError
     reply(&wire::ListJobsOut { jobs, next_token }, false)
 }
 
-pub(super) fn get_job_document(st: &mut State, job: &str) -> Result<Reply, ApiError> {
+pub(super) fn get_job_document(st: &mut State, job: &str, q: &Query<'_>) -> Result<Reply, ApiError> {
     let id = job_id(job, C)?;
+    let before = q.flag("beforeSubstitution")?;
     st.registry.job(&id).on(C)?;
-    let document = st.meta.jobs.get(job).and_then(|m| m.document.clone());
+    // Before substitution: a managed template's document as the template has it (SPEC AMBIG-31).
+    let document = st.meta.jobs.get(job).and_then(|m| {
+        if before {
+            m.document_before_substitution.clone().or(m.document.clone())
+        } else {
+            m.document.clone()
+        }
+    });
     reply(&wire::GetJobDocumentOut { document }, false)
 }
 

@@ -1,7 +1,7 @@
 //! One function per operation: validate the wire input with the core's validators, make one
 //! registry call, render the answer. Lifecycle decisions (statuses, transitions, errors,
 //! numbering) are the registry's; the emulator decides only about the things it keeps itself
-//! (thing attributes, thing groups and their hierarchy, job payloads, tags, event
+//! (thing attributes, thing groups and their hierarchy, job payloads, job templates, tags, event
 //! configurations).
 
 pub mod data_plane;
@@ -9,6 +9,7 @@ mod event_config;
 mod executions;
 mod jobs;
 mod tags;
+mod templates;
 mod things;
 
 use std::collections::BTreeSet;
@@ -36,6 +37,7 @@ use crate::wire::{self, ApiError, Long, StringMap, Target, limits};
 use data_plane::*;
 use executions::*;
 use jobs::*;
+use templates::*;
 use things::*;
 
 /// A successful answer: the JSON body (empty for operations without output) and whether the
@@ -153,6 +155,17 @@ fn check_text(member: &str, s: &str, max: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A job document: at most [`MAX_DOCUMENT`] UTF-16 units (SPEC §5 `JobDocument`).
+fn check_document(d: &str) -> Result<(), ApiError> {
+    let len = d.chars().map(char::len_utf16).sum::<usize>();
+    if len > MAX_DOCUMENT {
+        return Err(ApiError::invalid(format!(
+            "document is {len} characters long; at most {MAX_DOCUMENT} are allowed"
+        )));
+    }
+    Ok(())
+}
+
 fn pairs(map: &StringMap) -> Vec<(&str, &str)> {
     map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
@@ -194,13 +207,19 @@ pub fn handle(st: &mut State, op: &Op, query: &[(String, String)], body: &[u8]) 
         Op::AddThingToThingGroup => membership(st, body, true),
         Op::RemoveThingFromThingGroup => membership(st, body, false),
         Op::CreateJob { job } => create_job(st, job, body),
-        Op::DescribeJob { job } => describe_job(st, job),
+        Op::DescribeJob { job } => describe_job(st, job, &q),
         Op::UpdateJob { job } => update_job(st, job, &q, body),
         Op::DeleteJob { job } => delete_job(st, job, &q),
         Op::ListJobs => list_jobs(st, &q),
-        Op::GetJobDocument { job } => get_job_document(st, job),
+        Op::GetJobDocument { job } => get_job_document(st, job, &q),
         Op::CancelJob { job } => cancel_job(st, job, &q, body),
         Op::AssociateTargetsWithJob { job } => associate_targets(st, job, &q, body),
+        Op::CreateJobTemplate { template } => create_template(st, template, body),
+        Op::DescribeJobTemplate { template } => describe_template(st, template),
+        Op::ListJobTemplates => list_templates(st, &q),
+        Op::DeleteJobTemplate { template } => delete_template(st, template),
+        Op::ListManagedJobTemplates => list_managed(st, &q),
+        Op::DescribeManagedJobTemplate { name } => describe_managed(st, name, &q),
         Op::ListJobExecutionsForJob { job } => list_for_job(st, job, &q),
         Op::ListJobExecutionsForThing { thing } => list_for_thing(st, thing, &q),
         Op::DescribeJobExecution { thing, job } => describe_execution(st, thing, job, &q),

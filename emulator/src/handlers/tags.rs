@@ -1,10 +1,10 @@
 //! Tags (TagResource, UntagResource, ListTagsForResource) and the `tags` of the create calls,
 //! kept per resource in [`crate::state::TagStore`] (SPEC AMBIG-33).
 //!
-//! The taggable resources this emulator has are jobs and thing groups (the service tags thing
-//! groups, thing types, topic rules, jobs, job templates, security profiles, billing groups and
-//! more, but not things). Job templates are kept by their own handlers: [`job_template_exists`]
-//! is the one place that connects them.
+//! The taggable resources this emulator has are jobs, thing groups and job templates (the
+//! service tags thing groups, thing types, topic rules, jobs, job templates, security profiles,
+//! billing groups and more, but not things; an AWS managed template has no account, so no
+//! tags).
 
 use super::*;
 use crate::state::{TagStore, Tags};
@@ -19,14 +19,6 @@ const MAX_TAGS: usize = limits::MAX_TAGS;
 /// The tags of a create call (validated with [`limits::tags`]), as stored.
 pub(super) fn tag_map(tags: Vec<wire::Tag>) -> Tags {
     tags.into_iter().map(|t| (t.key, t.value)).collect()
-}
-
-/// Whether job template `id` exists: the hook the job-template store answers. Until it is
-/// wired, a job template's ARN is refused with a 400 that says so (never a success).
-fn job_template_exists(_st: &State, id: &str) -> Result<bool, ApiError> {
-    Err(ApiError::invalid(format!(
-        "job template {id}: tags on job templates are not emulated by this build of the emulator"
-    )))
 }
 
 /// The resource `arn` names, as (type, name), once it is known to exist: 400 for an ARN that
@@ -56,7 +48,7 @@ fn resource(st: &State, arn: &str) -> Result<(&'static str, String), ApiError> {
     let exists = match kind {
         JOB => JobId::new(name).is_ok_and(|id| st.registry.job(&id).is_ok()),
         GROUP => st.meta.groups.contains_key(name),
-        _ => job_template_exists(st, name)?,
+        _ => st.meta.templates.contains_key(name),
     };
     if !exists {
         return Err(missing());

@@ -1,5 +1,6 @@
-//! ARNs: parsing the thing and thing-group ARNs of `targets` and membership requests, and
-//! rendering the ARNs of jobs, things and groups for one region and account.
+//! ARNs: parsing the thing and thing-group ARNs of `targets` and membership requests and the
+//! job-template ARNs of CreateJob, and rendering the ARNs of jobs, job templates, things and
+//! groups for one region and account.
 
 use super::ApiError;
 
@@ -32,6 +33,31 @@ pub fn parse_target(arn: &str) -> Result<Target, ApiError> {
     }
 }
 
+/// What a `jobTemplateArn` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateArn {
+    /// `arn:aws:iot:REGION:ACCOUNT:jobtemplate/ID`: a template of this account.
+    Custom(String),
+    /// `arn:aws:iot:REGION::jobtemplate/NAME:VERSION`: an AWS managed template (no account).
+    Managed { name: String, version: String },
+}
+
+/// Parses a job template ARN (any partition and region); `None` if it is not one.
+pub fn parse_template_arn(arn: &str) -> Option<TemplateArn> {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(_), Some("iot"), Some(_), Some(account), Some(resource)) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let id = resource.strip_prefix("jobtemplate/").filter(|i| !i.is_empty())?;
+    if account.is_empty() {
+        let (name, version) = id.split_once(':')?;
+        return Some(TemplateArn::Managed { name: name.to_owned(), version: version.to_owned() });
+    }
+    Some(TemplateArn::Custom(id.to_owned()))
+}
+
 /// Builds ARNs for one region and account.
 #[derive(Debug, Clone)]
 pub struct Arns {
@@ -60,6 +86,14 @@ impl Arns {
         let quoted = serde_json::Value::from(self.arn("thing", "")).to_string();
         quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or_default().to_owned()
     }
+    /// A job template's ARN.
+    pub fn job_template(&self, id: &str) -> String {
+        self.arn("jobtemplate", id)
+    }
+    /// An AWS managed template's ARN: no account (the service's form).
+    pub fn managed_template(&self, name: &str, version: &str) -> String {
+        format!("arn:aws:iot:{}::jobtemplate/{name}:{version}", self.region)
+    }
     /// A thing group's ARN.
     pub fn group(&self, name: &str) -> String {
         self.arn("thinggroup", name)
@@ -82,5 +116,15 @@ mod tests {
         assert_eq!(parse_target(&arns.thing("t1")).unwrap(), Target::Thing("t1".into()));
         assert_eq!(parse_target(&arns.group("g")).unwrap(), Target::Group("g".into()));
         assert_eq!(arns.job("j"), "arn:aws:iot:r:1:job/j");
+        assert_eq!(parse_template_arn(&arns.job_template("t")), Some(TemplateArn::Custom("t".into())));
+        assert_eq!(
+            parse_template_arn(&arns.managed_template("AWS-Reboot", "1.0")),
+            Some(TemplateArn::Managed { name: "AWS-Reboot".into(), version: "1.0".into() })
+        );
+        for bad in
+            ["arn:aws:iot:r:1:job/j", "arn:aws:iot:r:1:jobtemplate/", "arn:aws:iot:r::jobtemplate/x", "t"]
+        {
+            assert_eq!(parse_template_arn(bad), None, "{bad}");
+        }
     }
 }

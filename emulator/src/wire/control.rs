@@ -378,7 +378,7 @@ pub struct MaintenanceWindow {
     pub duration_in_minutes: i64,
 }
 
-/// `Tag`.
+/// `Tag` (kept with a job, a group or a job template).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tag {
     #[serde(rename = "Key")]
@@ -506,6 +506,12 @@ pub struct JobOut {
     /// The next maintenance-window starts of a live job with windows (SPEC `lim-scheduling`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scheduled_job_rollouts: Vec<ScheduledJobRollout>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_template_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_parameters: Option<StringMap>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_package_versions: Option<Vec<String>>,
     #[serde(flatten)]
     pub configs: JobConfigs,
 }

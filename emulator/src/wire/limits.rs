@@ -11,7 +11,7 @@ use iot_jobs_core::id::is_other_category;
 use super::control::{
     CreateJobIn, ExponentialRate, JobConfigs, MaintenanceWindow, PresignedUrlConfig, RolloutConfig, Tag,
 };
-use super::{ApiError, StringMap};
+use super::{ApiError, CreateJobTemplateIn, StringMap};
 
 /// How deep a request body may nest objects and arrays (the deepest body of the model,
 /// `schedulingConfig.maintenanceWindows[]` or `jobExecutionsRolloutConfig.exponentialRate.
@@ -276,6 +276,57 @@ fn parameter_key_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "_-".contains(c)
 }
 
+/// `destinationPackageVersions`: at most [`MAX_TAGS`] ARNs.
+fn destination_package_versions(v: Option<&[String]>) -> Result<(), ApiError> {
+    let Some(v) = v else { return Ok(()) };
+    count("destinationPackageVersions", v.len(), MAX_TAGS, "ARNs")?;
+    v.iter().try_for_each(|a| arn("destinationPackageVersions", a))
+}
+
+fn template_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_-".contains(c)
+}
+
+/// `jobTemplateId`: 1 to 64 of `[a-zA-Z0-9_-]` (botocore `JobTemplateId`, a full match, SPEC R17).
+pub fn job_template_id(id: &str) -> Result<(), ApiError> {
+    text("jobTemplateId", id, 1, 64, template_id_char, "[a-zA-Z0-9_-]+")
+}
+
+/// The members of CreateJobTemplate the core does not read (`jobTemplateId`, the document and
+/// description are checked by the handler, the lifecycle configuration by the core).
+pub fn create_job_template(input: &CreateJobTemplateIn) -> Result<(), ApiError> {
+    job_configs(&input.configs.job_configs())?;
+    tags(input.tags.as_deref())?;
+    destination_package_versions(input.configs.destination_package_versions.as_deref())?;
+    if let Some(d) = &input.document_source {
+        text("documentSource", d, 1, 1350, |_| true, "any character")?;
+    }
+    Ok(())
+}
+
+/// `templateName` of the managed-template calls: 1 to 64 characters (botocore
+/// `ManagedJobTemplateName`).
+pub fn managed_template_name(name: &str) -> Result<(), ApiError> {
+    text("templateName", name, 1, 64, |_| true, "any character")
+}
+
+/// `templateVersion`: `^[1-9]+.[0-9]+` (botocore `ManagedTemplateVersion`), read as digits, a dot,
+/// digits (SPEC R17: full match; the model's unescaped `.` is read as the dot it means).
+pub fn managed_template_version(v: &str) -> Result<(), ApiError> {
+    let ok = v.split_once('.').is_some_and(|(major, minor)| {
+        !major.is_empty()
+            && major.bytes().all(|b| (b'1'..=b'9').contains(&b))
+            && !minor.is_empty()
+            && minor.bytes().all(|b| b.is_ascii_digit())
+    });
+    if !ok {
+        return Err(ApiError::invalid(format!(
+            "templateVersion {v:?} must match ^[1-9]+.[0-9]+ (such as 1.0)"
+        )));
+    }
+    Ok(())
+}
+
 /// The members of CreateJob that the emulator reads but does not keep.
 pub fn create_job(input: &CreateJobIn) -> Result<(), ApiError> {
     job_configs(&input.configs)?;
@@ -287,10 +338,7 @@ pub fn create_job(input: &CreateJobIn) -> Result<(), ApiError> {
             text("documentParameters value", v, 1, 30_720, not_other, "[^\\p{C}]")?;
         }
     }
-    if let Some(v) = &input.destination_package_versions {
-        count("destinationPackageVersions", v.len(), MAX_TAGS, "ARNs")?;
-        v.iter().try_for_each(|a| arn("destinationPackageVersions", a))?;
-    }
+    destination_package_versions(input.destination_package_versions.as_deref())?;
     if let Some(a) = &input.job_template_arn {
         arn("jobTemplateArn", a)?;
     }

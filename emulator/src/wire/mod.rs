@@ -4,6 +4,7 @@
 //!   the admin API;
 //! * [`data`]: the `iot-jobs-data` bodies, parsed and rendered by the core's
 //!   `iot_jobs_core::wire` in its HTTP flavour (the MQTT device API's parser and renderer);
+//! * [`templates`]: the job-template shapes (custom and AWS managed);
 //! * [`limits`]: the model's field bounds for the members the core does not check;
 //! * [`summaries`]: the execution-summary lists, written without per-summary allocation;
 //! * [`error`]: error answers; [`arn`]: ARNs; [`token`]: `nextToken` paging.
@@ -16,12 +17,14 @@ pub mod data;
 pub mod error;
 pub mod limits;
 pub mod summaries;
+pub mod templates;
 pub mod token;
 
-pub use arn::{Arns, Target, parse_target};
+pub use arn::{Arns, Target, TemplateArn, parse_target, parse_template_arn};
 pub use control::*;
 pub use error::ApiError;
 pub use summaries::Summaries;
+pub use templates::*;
 pub use token::Token;
 
 /// `statusDetails` / thing attributes: string to string.
