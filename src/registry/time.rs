@@ -4,7 +4,7 @@
 use super::Registry;
 use super::entries::{ExecIx, JobIx, PairIx};
 use super::entries::{JobEntry, NEVER, PairEntry};
-use super::events::{MISSING_JOB, Out};
+use super::events::{MISSING_JOB, Out, SETTLE_EVENTS};
 use super::index::{Tag, tagged};
 use super::lookup::tagged_ix;
 use super::storage::Storage;
@@ -155,7 +155,7 @@ impl<S: Storage> Registry<S> {
         let (job, thing) =
             self.exec_entry(x).map(|e| (e.job, e.thing)).ok_or(Rejection::NotFound(Resource::Execution))?;
         self.check_failure_room(x, ExecutionStatus::TimedOut, sink)?;
-        let mut w = self.watch(thing);
+        let mut w = self.watch_job(thing, job)?;
         w.changed |= self.set_status(x, ExecutionStatus::TimedOut, Actor::Service, now, sink)?;
         self.after_terminal(x, job, ExecutionStatus::TimedOut, now, &mut w, sink)?;
         self.settle(w, sink)?;
@@ -217,8 +217,8 @@ impl<S: Storage> Registry<S> {
         if self.execs.room() < todo {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
-        // Two events per QUEUED execution listed again and per execution queued.
-        sink.reserve(self.queued_executions(j).saturating_add(todo).saturating_mul(2))?;
+        // The notifications of each QUEUED execution listed again and of each execution queued.
+        sink.reserve(self.queued_executions(j).saturating_add(todo).saturating_mul(SETTLE_EVENTS))?;
         self.set_job_status(j, JobStatus::InProgress, now)?;
         self.relist_queued(j, true, sink)?;
         if batch {
@@ -261,7 +261,7 @@ impl<S: Storage> Registry<S> {
         if self.execs.room() < todo {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
-        sink.reserve(todo.saturating_mul(2))?;
+        sink.reserve(todo.saturating_mul(SETTLE_EVENTS))?;
         let mut p = self.job_entry(j).ok_or(MISSING_JOB)?.rollout_next;
         while p != stop {
             let Some((thing, next, reaches)) = p
@@ -323,7 +323,7 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         let sink = &mut Out::new(sink);
         let (j, to) = self.window_job(job, Window::Close)?;
-        sink.reserve(self.queued_executions(j).saturating_mul(2))?;
+        sink.reserve(self.queued_executions(j).saturating_mul(SETTLE_EVENTS))?;
         self.relist_queued(j, false, sink)?;
         self.set_job_status(j, to, now)?;
         Ok(())
@@ -337,7 +337,7 @@ impl<S: Storage> Registry<S> {
     }
 
     /// How many QUEUED executions the job has ([`relist_queued`](Self::relist_queued) tells
-    /// each device twice).
+    /// each device up to [`SETTLE_EVENTS`] times).
     fn queued_executions(&self, j: JobIx) -> usize {
         self.job_executions(j)
             .filter(|x| self.exec_entry(*x).is_some_and(|e| e.status == ExecutionStatus::Queued))
@@ -345,7 +345,7 @@ impl<S: Storage> Registry<S> {
     }
 
     /// Puts the job's QUEUED executions on their devices' pending lists (`list`) or takes them
-    /// off, telling each device; reserve two events per QUEUED execution first.
+    /// off, telling each device; reserve [`SETTLE_EVENTS`] per QUEUED execution first.
     fn relist_queued(
         &mut self,
         j: JobIx,
@@ -356,7 +356,7 @@ impl<S: Storage> Registry<S> {
         while let Some((x, e)) = self.exec_at(cur) {
             let (next, thing, queued) = (e.job_link.next, e.thing, e.status == ExecutionStatus::Queued);
             if queued {
-                let mut w = self.watch(thing);
+                let mut w = self.watch_job(thing, j)?;
                 if list {
                     self.attach_pending(x)?;
                 } else {

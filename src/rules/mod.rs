@@ -9,7 +9,7 @@
 //! [`abort_due`]), schedule events, rollout pacing, maintenance windows and timers
 //! ([`schedule_event`], [`next_job_event`], [`window`], [`timer_on_status`], [`step_deadline`]),
 //! device access and unknown things ([`device_access`], [`unknown_thing`]), when a target gets a
-//! new execution ([`queue_on_rejoin`]), statusDetails writes ([`merge_details`]), UpdateJob's
+//! new execution ([`queue_on_rejoin`]), the notification topics of a change ([`notify_topics`]), statusDetails writes ([`merge_details`]), UpdateJob's
 //! merge ([`update_job_config`]) and the schedule's bounds ([`schedule_bounds`]).
 //!
 //! Where a request could fail for several reasons, the rules check in this order (documented,
@@ -22,6 +22,7 @@ mod device;
 mod execution;
 mod job;
 mod job_config;
+mod notify;
 mod numbering;
 mod retry;
 mod time;
@@ -32,6 +33,7 @@ pub use device::*;
 pub use execution::*;
 pub use job::*;
 pub use job_config::*;
+pub use notify::*;
 pub use numbering::*;
 pub use retry::*;
 pub use time::*;

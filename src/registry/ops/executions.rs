@@ -5,7 +5,7 @@ use crate::id::{ExecutionNumber, JobId, StatusDetails, ThingName, Timestamp, Ver
 use crate::registry::Registry;
 use crate::registry::entries::ExecutionEntry;
 use crate::registry::entries::{ExecIx, JobIx};
-use crate::registry::events::{MISSING_EXECUTION, Out};
+use crate::registry::events::{MISSING_EXECUTION, Out, SETTLE_EVENTS};
 use crate::registry::lists::{ByJob, ByThing, Link};
 use crate::registry::storage::Storage;
 use crate::registry::types::{Cursor, EventSink};
@@ -61,8 +61,9 @@ impl<S: Storage> Registry<S> {
         let v = self.view_or_missing(x)?;
         let decision = rules::cancel_execution(v.state(), force, expected)?;
         let after = self.prepare_details(x, details)?;
-        sink.reserve(4)?;
-        let mut w = self.watch(t);
+        // Its event, the job's `completed`, and the notifications.
+        sink.reserve(SETTLE_EVENTS.saturating_add(2))?;
+        let mut w = self.watch_job(t, j)?;
         w.changed |= self.set_status(x, ExecutionStatus::Canceled, Actor::ControlPlane, now, sink)?;
         let e = self.exec_mut(x)?;
         e.force_canceled = decision.force_canceled;

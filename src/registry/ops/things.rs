@@ -49,7 +49,9 @@ impl<S: Storage> Registry<S> {
     /// executions stay listable until they are deleted.
     ///
     /// # Errors
-    /// `ResourceNotFoundException` for an unknown thing; `Throttled` when the sink has no room.
+    /// `ResourceNotFoundException` for an unknown thing; `Throttled` when the sink has no room;
+    /// `CapacityExhausted(Events)` when the executions it removes belong to jobs of more than
+    /// four namespaces, whose topics one change cannot all be told on (SPEC R20).
     pub fn remove_thing(
         &mut self,
         name: &ThingName,
@@ -66,9 +68,17 @@ impl<S: Storage> Registry<S> {
         let affected = walk(&self.execs, head, ByThing)
             .filter(|x| self.exec_entry(*x).is_some_and(|e| removes(self, e).is_some()))
             .count();
-        // One event per removed execution and per job that completes, plus notify, notify-next.
-        sink.reserve(affected.saturating_mul(2).saturating_add(2))?;
+        // SPEC R20: the namespaces told of the change, refused before anything changes when
+        // there are more than a watch holds.
         let mut w = self.watch(t);
+        for x in walk(&self.execs, head, ByThing) {
+            if let Some(e) = self.exec_entry(x).filter(|e| removes(self, e).is_some()) {
+                w.involve(self.job_entry(e.job).and_then(|j| j.namespace.as_ref()))?;
+            }
+        }
+        // One event per removed execution and per job that completes, plus the notifications.
+        let notifications = w.namespaces.len().saturating_add(1).saturating_mul(2);
+        sink.reserve(affected.saturating_mul(2).saturating_add(notifications))?;
         let mut cur = head;
         while let Some((x, e)) = self.exec_at(cur) {
             let (next, job, to) = (e.thing_link.next, e.job, removes(self, e));
