@@ -67,9 +67,12 @@ impl<'k, K: EventSink> Out<'k, K> {
 /// [`Table::Events`](crate::error::Table::Events)).
 pub(super) const WATCHED_NAMESPACES: usize = 4;
 
-/// The most notifications one [`Registry::settle`] of a one-job operation emits: `notify`,
-/// `notify-next` and their namespace forms (SPEC R15, R20).
-pub(super) const SETTLE_EVENTS: usize = 4;
+/// The most notifications one [`Registry::settle`] of an operation on the executions of one job
+/// emits: `notify`, `notify-next`, and their namespace forms when the job has a namespace (SPEC
+/// R15, R20).
+pub(super) const fn settle_events_for(namespaced: bool) -> usize {
+    if namespaced { 4 } else { 2 }
+}
 
 /// Per-thing bookkeeping of one operation, to derive its notifications (R15, R20).
 #[derive(Clone)]
@@ -101,6 +104,11 @@ impl<S: Storage> Registry<S> {
     pub(super) fn head(&self, thing: ThingIx) -> Option<ExecIx> {
         let (_, t) = self.things.at(thing)?;
         t.in_progress.head.or(t.queued.head)
+    }
+
+    /// [`settle_events_for`] job `j`.
+    pub(super) fn settle_events(&self, j: JobIx) -> usize {
+        settle_events_for(self.job_entry(j).is_some_and(|e| e.namespace.is_some()))
     }
 
     /// Starts watching `thing`, with no namespace involved yet (R15).

@@ -4,7 +4,7 @@
 use super::Registry;
 use super::entries::{ExecIx, JobIx, PairIx};
 use super::entries::{JobEntry, NEVER, PairEntry};
-use super::events::{MISSING_JOB, Out, SETTLE_EVENTS};
+use super::events::{MISSING_JOB, Out};
 use super::index::{Tag, tagged};
 use super::lookup::tagged_ix;
 use super::storage::Storage;
@@ -218,7 +218,7 @@ impl<S: Storage> Registry<S> {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
         // The notifications of each QUEUED execution listed again and of each execution queued.
-        sink.reserve(self.queued_executions(j).saturating_add(todo).saturating_mul(SETTLE_EVENTS))?;
+        sink.reserve(self.queued_executions(j).saturating_add(todo).saturating_mul(self.settle_events(j)))?;
         self.set_job_status(j, JobStatus::InProgress, now)?;
         self.relist_queued(j, true, sink)?;
         if batch {
@@ -261,7 +261,7 @@ impl<S: Storage> Registry<S> {
         if self.execs.room() < todo {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
-        sink.reserve(todo.saturating_mul(SETTLE_EVENTS))?;
+        sink.reserve(todo.saturating_mul(self.settle_events(j)))?;
         let mut p = self.job_entry(j).ok_or(MISSING_JOB)?.rollout_next;
         while p != stop {
             let Some((thing, next, reaches)) = p
@@ -323,7 +323,7 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         let sink = &mut Out::new(sink);
         let (j, to) = self.window_job(job, Window::Close)?;
-        sink.reserve(self.queued_executions(j).saturating_mul(SETTLE_EVENTS))?;
+        sink.reserve(self.queued_executions(j).saturating_mul(self.settle_events(j)))?;
         self.relist_queued(j, false, sink)?;
         self.set_job_status(j, to, now)?;
         Ok(())
@@ -337,7 +337,7 @@ impl<S: Storage> Registry<S> {
     }
 
     /// How many QUEUED executions the job has ([`relist_queued`](Self::relist_queued) tells
-    /// each device up to [`SETTLE_EVENTS`] times).
+    /// each device up to [`settle_events`](Self::settle_events) times).
     fn queued_executions(&self, j: JobIx) -> usize {
         self.job_executions(j)
             .filter(|x| self.exec_entry(*x).is_some_and(|e| e.status == ExecutionStatus::Queued))
@@ -345,7 +345,8 @@ impl<S: Storage> Registry<S> {
     }
 
     /// Puts the job's QUEUED executions on their devices' pending lists (`list`) or takes them
-    /// off, telling each device; reserve [`SETTLE_EVENTS`] per QUEUED execution first.
+    /// off, telling each device; reserve [`settle_events`](Self::settle_events) per QUEUED
+    /// execution first.
     fn relist_queued(
         &mut self,
         j: JobIx,

@@ -5,7 +5,7 @@ use super::Registry;
 use super::entries::{ABORT_REASON, NEVER};
 use super::entries::{ExecIx, JobIx, PairIx};
 use super::events::Watch;
-use super::events::{MISSING_EXECUTION, MISSING_JOB, Out, SETTLE_EVENTS};
+use super::events::{MISSING_EXECUTION, MISSING_JOB, Out};
 use super::index::{Tag, tagged};
 use super::storage::Storage;
 use super::types::{Event, EventSink};
@@ -134,11 +134,12 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         let e = self.exec_entry(x).ok_or(MISSING_EXECUTION)?;
         let queued = self.job_entry(e.job).ok_or(MISSING_JOB)?.process.count(ExecutionStatus::Queued);
-        let per_cancel = SETTLE_EVENTS.saturating_add(1);
+        let settle = self.settle_events(e.job);
+        let per_cancel = settle.saturating_add(1);
         let events = usize::try_from(queued)
             .unwrap_or(usize::MAX)
             .saturating_mul(per_cancel)
-            .saturating_add(SETTLE_EVENTS.saturating_add(8));
+            .saturating_add(settle.saturating_add(6));
         sink.reserve(events)?;
         if self.retry_for(x, status).is_some() && self.execs.room() == 0 {
             return Err(Rejection::CapacityExhausted(Table::Executions));

@@ -5,7 +5,7 @@ use crate::id::{ExecutionNumber, JobId, ThingName, Timestamp};
 use crate::registry::Registry;
 use crate::registry::entries::ExecutionEntry;
 use crate::registry::entries::{ExecIx, JobIx, PairIx};
-use crate::registry::events::{MISSING_EXECUTION, MISSING_JOB, Out, SETTLE_EVENTS};
+use crate::registry::events::{MISSING_EXECUTION, MISSING_JOB, Out};
 use crate::registry::index::{Tag, hash, pair_hash, tagged};
 use crate::registry::lists::{ByJob, ByTarget, ByThing};
 use crate::registry::lookup::hash_of_parts;
@@ -35,7 +35,7 @@ impl<S: Storage> Registry<S> {
         let job_status = entry.status;
         let listed = |e: &ExecutionEntry| rules::listed_to_device(job_status, e.status);
         let visible = self.job_executions(j).filter(|x| self.exec_entry(*x).is_some_and(listed)).count();
-        sink.reserve(visible.saturating_mul(SETTLE_EVENTS).saturating_add(1))?;
+        sink.reserve(visible.saturating_mul(self.settle_events(j)).saturating_add(1))?;
         let id = entry.id.clone();
         // Room is certain (the rule refused the 11th); pushed first so nothing is half-applied.
         let due = now.saturating_add(self.deletion_delay);
@@ -174,7 +174,7 @@ impl<S: Storage> Registry<S> {
         let v = self.view_or_missing(x)?;
         rules::delete_execution(v.state(), force, &self.policy)?;
         // Its event, the job's `completed`, and the notifications.
-        sink.reserve(SETTLE_EVENTS.saturating_add(2))?;
+        sink.reserve(self.settle_events(j).saturating_add(2))?;
         let mut w = self.watch_job(t, j)?;
         w.changed = rules::listed_to_device(v.job_status(), v.status());
         self.emit_execution(x, ExecutionEvent::Deleted, sink)?;

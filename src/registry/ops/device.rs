@@ -4,7 +4,7 @@ use crate::error::{ExecutionState, Plane, Rejection};
 use crate::id::{JobId, NamespaceId, StatusDetails, StepTimeout, ThingName, Timestamp};
 use crate::registry::Registry;
 use crate::registry::entries::{ExecIx, ThingIx};
-use crate::registry::events::{MISSING_EXECUTION, Out, SETTLE_EVENTS};
+use crate::registry::events::{MISSING_EXECUTION, Out};
 use crate::registry::storage::Storage;
 use crate::registry::types::{EventSink, ExecutionHandle, Update};
 use crate::registry::views::ExecutionView;
@@ -117,8 +117,8 @@ impl<S: Storage> Registry<S> {
             StartNext::Resume => Ok(self.execs.at(x).map(|(k, _)| ExecutionHandle(k))),
             StartNext::Start => {
                 let after = self.prepare_details(x, details)?;
-                sink.reserve(SETTLE_EVENTS)?;
                 let job = self.exec_entry(x).ok_or(MISSING_EXECUTION)?.job;
+                sink.reserve(self.settle_events(job))?;
                 let mut w = self.watch_job(t, job)?;
                 w.changed |= self.set_status(x, ExecutionStatus::InProgress, Actor::Device, now, sink)?;
                 if let Some(after) = after {
@@ -153,7 +153,7 @@ impl<S: Storage> Registry<S> {
         let to = rules::update_execution(v.state(), update.status, update.expected_version, &self.policy)?;
         let after = self.prepare_details(x, update.status_details)?;
         // Its event, the job's `completed`, and the notifications.
-        sink.reserve(SETTLE_EVENTS.saturating_add(2))?;
+        sink.reserve(self.settle_events(j).saturating_add(2))?;
         self.check_failure_room(x, to, sink)?;
         let mut w = self.watch_job(t, j)?;
         w.changed |= self.set_status(x, to, Actor::Device, now, sink)?;

@@ -5,7 +5,7 @@ use crate::id::{ExecutionNumber, JobId, StatusDetails, ThingName, Timestamp, Ver
 use crate::registry::Registry;
 use crate::registry::entries::ExecutionEntry;
 use crate::registry::entries::{ExecIx, JobIx};
-use crate::registry::events::{MISSING_EXECUTION, Out, SETTLE_EVENTS};
+use crate::registry::events::{MISSING_EXECUTION, Out};
 use crate::registry::lists::{ByJob, ByThing, Link};
 use crate::registry::storage::Storage;
 use crate::registry::types::{Cursor, EventSink};
@@ -62,7 +62,7 @@ impl<S: Storage> Registry<S> {
         let decision = rules::cancel_execution(v.state(), force, expected)?;
         let after = self.prepare_details(x, details)?;
         // Its event, the job's `completed`, and the notifications.
-        sink.reserve(SETTLE_EVENTS.saturating_add(2))?;
+        sink.reserve(self.settle_events(j).saturating_add(2))?;
         let mut w = self.watch_job(t, j)?;
         w.changed |= self.set_status(x, ExecutionStatus::Canceled, Actor::ControlPlane, now, sink)?;
         let e = self.exec_mut(x)?;

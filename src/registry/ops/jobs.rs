@@ -7,7 +7,7 @@ use crate::registry::Registry;
 use crate::registry::entries::{ExecIx, JobIx, PairIx, ThingIx};
 use crate::registry::entries::{ExecutionEntry, JobEntry, NEVER, PairEntry};
 use crate::registry::events::Watch;
-use crate::registry::events::{Out, SETTLE_EVENTS};
+use crate::registry::events::{Out, settle_events_for};
 use crate::registry::index::{Tag, hash, pair_hash, tagged};
 use crate::registry::lists::{ByJob, ByTarget, ByThing};
 use crate::registry::slab::{Links, List};
@@ -62,7 +62,7 @@ impl<S: Storage> Registry<S> {
             return Err(Rejection::CapacityExhausted(Table::Jobs));
         }
         // Per execution: notify, notify-next; and the job's `completed` if it has nothing to do.
-        sink.reserve(execs.saturating_mul(SETTLE_EVENTS).saturating_add(1))?;
+        sink.reserve(execs.saturating_mul(settle_events_for(job.namespace.is_some())).saturating_add(1))?;
 
         let entry = JobEntry {
             id: job.id.clone(),
@@ -282,7 +282,7 @@ impl<S: Storage> Registry<S> {
         if self.execs.room() < queue || self.pairs.room() < fresh || self.index.room() < fresh {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
-        sink.reserve(queue.saturating_mul(SETTLE_EVENTS))?;
+        sink.reserve(queue.saturating_mul(self.settle_events(j)))?;
         let mut queued = 0usize;
         for name in targets {
             // Every target was found registered above.
@@ -318,7 +318,7 @@ impl<S: Storage> Registry<S> {
         let sink = &mut Out::new(sink);
         let (j, t, x) = self.lookup_execution(job, thing, None)?;
         // Its event, the job's `completed`, and the notifications.
-        sink.reserve(SETTLE_EVENTS.saturating_add(2))?;
+        sink.reserve(self.settle_events(j).saturating_add(2))?;
         let status = self.exec_entry(x).map(|e| e.status).ok_or(Rejection::NotFound(Resource::Execution))?;
         let mut w = self.watch_job(t, j)?;
         if let Some(to) = rules::remove_target(status, &self.policy) {
@@ -361,7 +361,7 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         let affected = self.job_executions(j).filter(|x| self.cancels(*x, scope)).count();
         // Per canceled execution: its event and the notifications; the job's two events.
-        sink.reserve(affected.saturating_mul(SETTLE_EVENTS.saturating_add(1)).saturating_add(2))?;
+        sink.reserve(affected.saturating_mul(self.settle_events(j).saturating_add(1)).saturating_add(2))?;
         let id = self.job_entry(j).map(|e| e.id.clone()).ok_or(Rejection::NotFound(Resource::Job))?;
         sink.emit(Event::Job { job: id.clone(), event: JobEvent::CancellationInProgress })?;
         let mut cur = self.job_entry(j).and_then(|e| e.executions.head);
