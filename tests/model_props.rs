@@ -104,6 +104,11 @@ fn end_behavior() -> impl Strategy<Value = JobEndBehavior> {
     ])
 }
 
+/// No namespace, or one of two (SPEC R20).
+fn namespace() -> impl Strategy<Value = Option<String>> {
+    prop::option::weighted(0.4, prop::sample::select(vec!["n1".to_owned(), "n2".to_owned()]))
+}
+
 fn small() -> impl Strategy<Value = u64> {
     prop_oneof![10 => 0u64..5, 1 => Just(u64::MAX)]
 }
@@ -122,11 +127,25 @@ fn op(jobs: usize, room: bool) -> impl Strategy<Value = Op> {
         1 => thing().prop_map(Op::RemoveThing),
         4 => (
             (j(), any::<bool>(), schedule, prop::collection::vec(thing(), 0..4), retry(), abort()),
-            (end_behavior(), in_progress_timeout(), rate()),
+            (end_behavior(), in_progress_timeout(), rate(), namespace()),
         )
-            .prop_map(|((job, continuous, (start, end), targets, retry, abort), (end_behavior, timeout, rate))| {
-                Op::CreateJob { job, continuous, start, end, targets, retry, abort, end_behavior, timeout, rate }
-            }),
+            .prop_map(
+                |((job, continuous, (start, end), targets, retry, abort), (end_behavior, timeout, rate, namespace))| {
+                    Op::CreateJob {
+                        job,
+                        continuous,
+                        start,
+                        end,
+                        targets,
+                        retry,
+                        abort,
+                        end_behavior,
+                        timeout,
+                        rate,
+                        namespace,
+                    }
+                }
+            ),
         2 => (j(), prop::collection::vec(thing(), 0..3), any::<bool>())
             .prop_map(|(job, things, counted)| Op::AddTargets { job, things, counted }),
         1 => (j(), thing()).prop_map(|(job, thing)| Op::RemoveTarget { job, thing }),
@@ -243,6 +262,7 @@ fn configured(job: &str, targets: &[&str], c: Config) -> Op {
         end_behavior: c.end_behavior.unwrap_or(JobEndBehavior::Cancel),
         timeout: c.timeout,
         rate: c.rate,
+        namespace: None,
     }
 }
 
@@ -376,6 +396,7 @@ fn create_with(
         end_behavior: JobEndBehavior::Cancel,
         timeout: None,
         rate: None,
+        namespace: None,
     }
 }
 

@@ -11,9 +11,9 @@ use iot_jobs_core::registry::{
     Event, EventSink, ExecutionHandle, ExecutionView, NewJob, Registry, Storage, Update,
 };
 use iot_jobs_core::{
-    ExecutionNumber, ExecutionStatus as XS, FailureType, JobEndBehavior, JobId, JobStatus as JS, Plane,
-    ReasonCode, Rejection, RetryableFailureType, StatusDetails, StepTimeout, TargetSelection, ThingName,
-    TimeoutMinutes, Timestamp, VersionNumber,
+    ExecutionNumber, ExecutionStatus as XS, FailureType, JobEndBehavior, JobId, JobStatus as JS, NamespaceId,
+    Plane, ReasonCode, Rejection, RetryableFailureType, StatusDetails, StepTimeout, TargetSelection,
+    ThingName, TimeoutMinutes, Timestamp, VersionNumber,
 };
 
 use super::{Ev, ExecView, Model, Out, Readings, Refusal, Req};
@@ -44,6 +44,8 @@ pub enum Op {
         timeout: Option<u64>,
         /// `maximumPerMinute`, valid or not.
         rate: Option<u32>,
+        /// `namespaceId` (a valid one), if any (SPEC R20).
+        namespace: Option<String>,
     },
     AddTargets {
         job: String,
@@ -136,6 +138,12 @@ impl EventSink for Sink {
         self.events.push(match e {
             Event::Notify(t) => Ev::Notify(t.to_string()),
             Event::NotifyNext(t) => Ev::NotifyNext(t.to_string()),
+            Event::NotifyNamespace { thing, namespace } => {
+                Ev::NotifyNs(thing.to_string(), namespace.to_string())
+            }
+            Event::NotifyNextNamespace { thing, namespace } => {
+                Ev::NotifyNextNs(thing.to_string(), namespace.to_string())
+            }
             Event::Job { job, event } => Ev::Job(job.to_string(), event.as_str()),
             Event::Execution { job, thing, number, event } => {
                 Ev::Exec(job.to_string(), thing.to_string(), number.get(), event.as_str())
@@ -417,6 +425,7 @@ impl<S: Storage> Driver<S> {
                 end_behavior,
                 timeout,
                 rate,
+                namespace,
             } => {
                 if !job_ok(job)
                     || !targets.iter().all(|t| thing_ok(t))
@@ -441,6 +450,7 @@ impl<S: Storage> Driver<S> {
                     end_behavior: *end_behavior,
                     timeout: *timeout,
                     rate: *rate,
+                    namespace: namespace.as_deref(),
                     targets,
                     retry,
                     abort,
@@ -575,6 +585,7 @@ impl<S: Storage> Driver<S> {
                 end_behavior,
                 timeout,
                 rate,
+                namespace,
             } => {
                 let id = JobId::new(job).map_err(c)?;
                 let targets = things(targets).map_err(c)?;
@@ -610,7 +621,8 @@ impl<S: Storage> Driver<S> {
                     retry: (!retry.is_empty()).then(|| RetryConfig::new(&retry).unwrap()),
                     abort: (!abort.is_empty()).then(|| AbortConfig::new(&abort).unwrap()),
                 };
-                let new = NewJob { id: &id, selection, namespace: None, config };
+                let namespace = namespace.as_deref().map(|n| NamespaceId::new(n).unwrap());
+                let new = NewJob { id: &id, selection, namespace: namespace.as_ref(), config };
                 r.create_job(&new, &targets, now, sink).map(|_| Out::Done).map_err(control)
             }
             Op::AddTargets { job, things: list, counted } => {
