@@ -94,7 +94,21 @@ fn op(u: &mut Unstructured<'_>) -> Result<Op> {
             // In-progress timeout and rollout rate: short valid ones, or out of range.
             let timeout = opt(u, |u| u.choose(&[1u64, 2, 3, 0, 10080, 10081]).copied())?;
             let rate = opt(u, |u| u.int_in_range(0..=3u32))?;
-            Op::CreateJob { job, continuous, start, end, targets, retry, abort, end_behavior, timeout, rate }
+            // SPEC R20: no namespace, or one of two.
+            let namespace = opt(u, |u| u.choose(&["n1", "n2"]).map(|n| (*n).to_owned()))?;
+            Op::CreateJob {
+                job,
+                continuous,
+                start,
+                end,
+                targets,
+                retry,
+                abort,
+                end_behavior,
+                timeout,
+                rate,
+                namespace,
+            }
         }
         3 => Op::AddTargets { job: job(u)?, things: things(u)?, counted: u.arbitrary()? },
         4 => Op::RemoveTarget { job: job(u)?, thing: thing(u)? },
