@@ -366,6 +366,57 @@ async fn namespace_topics_answer_on_their_own_topics() {
     emu.server.shutdown().await.unwrap();
 }
 
+/// SPEC R20, AMBIG-27: a namespaced job is told on the plain topics and on its namespace's,
+/// whose payloads list only that namespace's executions; the head is the whole list's.
+#[tokio::test]
+async fn a_namespaced_job_is_told_on_its_namespace_topics() {
+    const NS: &str = "$aws/things/gg/jobs/notify-namespace-aws-gg-deployment";
+    const NEXT_NS: &str = "$aws/things/gg/jobs/notify-next-namespace-aws-gg-deployment";
+    let emu = emu().await;
+    let mut dev = connect("gg", emu.mqtt).await;
+    dev.sub("$aws/things/gg/jobs/#").await;
+    // A job without a namespace: the plain topics only.
+    emu.create_job("plain", &["gg"]).await;
+    assert_eq!(dev.json_on("$aws/things/gg/jobs/notify-next").await["execution"]["jobId"], "plain");
+    let got = dev.drain().await;
+    assert!(got.iter().all(|p| !p.topic.contains("namespace")), "{:?}", got.iter().map(|p| &p.topic));
+    // A namespaced job behind it: both lists, no next (the head is still `plain`).
+    let body = json!({"targets": [format!("{ARN}:thing/gg")], "document": "{\"deploy\":1}",
+                      "namespaceId": "aws-gg-deployment",
+                      "timeoutConfig": {"inProgressTimeoutInMinutes": 1}});
+    emu.ctl("PUT", "/jobs/deploy", body).await;
+    let list = dev.next_on(NS).await;
+    assert_eq!(list.qos, QoS::AtLeastOnce);
+    let list: Value = serde_json::from_slice(&list.payload).unwrap();
+    assert_eq!(list["jobs"]["QUEUED"].as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list["jobs"]["QUEUED"][0]["jobId"], "deploy");
+    let plain = dev.json_on("$aws/things/gg/jobs/notify").await;
+    assert_eq!(plain["jobs"]["QUEUED"].as_array().map(Vec::len), Some(2), "{plain}");
+    let got = dev.drain().await;
+    assert!(got.iter().all(|p| !p.topic.contains("notify-next")), "{:?}", got.iter().map(|p| &p.topic));
+    // The device starts it on its namespace topic: it becomes the head, told on both.
+    let (ok, got) = dev
+        .request(
+            "$aws/things/gg/jobs/deploy/namespace-aws-gg-deployment/update",
+            r#"{"status":"IN_PROGRESS"}"#,
+        )
+        .await;
+    assert!(ok, "{got}");
+    let next = dev.json_on(NEXT_NS).await;
+    assert_eq!(next["execution"]["jobId"], "deploy");
+    assert_eq!(next["execution"]["status"], "IN_PROGRESS");
+    assert_eq!(next["execution"]["jobDocument"], json!({"deploy": 1}));
+    assert_eq!(dev.json_on("$aws/things/gg/jobs/notify-next").await["execution"]["jobId"], "deploy");
+    // The clock times it out: the namespace has nothing pending, the plain list still `plain`.
+    emu.advance(61).await;
+    assert_eq!(dev.json_on(NS).await["jobs"], json!({}));
+    let next = dev.json_on(NEXT_NS).await;
+    assert!(next.get("execution").is_none(), "{next}");
+    assert!(next["timestamp"].as_u64().is_some());
+    assert_eq!(dev.json_on("$aws/things/gg/jobs/notify-next").await["execution"]["jobId"], "plain");
+    emu.server.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn the_clock_and_http_calls_notify_devices() {
     let emu = emu().await;
