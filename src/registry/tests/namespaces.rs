@@ -102,13 +102,19 @@ fn cancel_and_delete_of_a_namespaced_job_tell_its_namespace() {
     check(&r);
 }
 
-#[test]
-fn delete_thing_tells_every_namespace_it_touches_up_to_four() {
+/// The thing `a` with the jobs g1..g5 in the namespaces n1..n4 and `fifth`.
+fn five_namespaced_jobs(fifth: &str) -> (Reg, Log) {
     let (mut r, mut log) = with_things(&["a"]);
-    for (id, namespace) in [("g1", "n1"), ("g2", "n2"), ("g3", "n3"), ("g4", "n4"), ("g5", "n4")] {
+    for (id, namespace) in [("g1", "n1"), ("g2", "n2"), ("g3", "n3"), ("g4", "n4"), ("g5", fifth)] {
         create_in(&mut r, id, Some(namespace), &["a"], &mut log);
     }
     log.take();
+    (r, log)
+}
+
+#[test]
+fn delete_thing_tells_every_namespace_it_touches_up_to_four() {
+    let (mut r, mut log) = five_namespaced_jobs("n4");
     r.remove_thing(&t("a"), T0, &mut log).unwrap();
     let got = log.take();
     let told: Vec<&String> = got.iter().filter(|e| e.starts_with("notify a ns")).collect();
@@ -119,11 +125,7 @@ fn delete_thing_tells_every_namespace_it_touches_up_to_four() {
 
 #[test]
 fn delete_thing_over_five_namespaces_is_refused_with_nothing_changed() {
-    let (mut r, mut log) = with_things(&["a"]);
-    for (id, namespace) in [("g1", "n1"), ("g2", "n2"), ("g3", "n3"), ("g4", "n4"), ("g5", "n5")] {
-        create_in(&mut r, id, Some(namespace), &["a"], &mut log);
-    }
-    log.take();
+    let (mut r, mut log) = five_namespaced_jobs("n5");
     let before = pending_ids(&r, "a");
     assert_eq!(r.remove_thing(&t("a"), T0, &mut log), Err(Rejection::CapacityExhausted(Table::Events)));
     assert_eq!(log.take(), Vec::<String>::new());
