@@ -155,3 +155,29 @@ fn a_namespace_list_keeps_the_whole_lists_order() {
     assert_eq!(next_in(&r, "a", "gg").as_deref(), Some("g1"));
     check(&r);
 }
+
+#[test]
+fn delete_thing_tells_only_the_namespaces_of_listed_executions() {
+    // g1's execution is off the device's list (its window closed): n1 is not told.
+    let (mut r, mut log) = with_things(&["a"]);
+    create_in(&mut r, "g1", Some("n1"), &["a"], &mut log);
+    create_in(&mut r, "g2", Some("n2"), &["a"], &mut log);
+    r.close_window(&j("g1"), T0, &mut log).unwrap();
+    log.take();
+    r.remove_thing(&t("a"), T0, &mut log).unwrap();
+    let told: Vec<String> = log.take().into_iter().filter(|e| e.contains(" ns ")).collect();
+    assert_eq!(told, ["notify a ns n2", "notify-next a ns n2"]);
+    check(&r);
+}
+
+#[test]
+fn delete_thing_reserves_exactly_its_events() {
+    // One removed execution: its event, the job's `completed`, and four notifications.
+    let (mut r, mut log) = with_things(&["a"]);
+    create_in(&mut r, "g1", Some("n1"), &["a"], &mut log);
+    assert_eq!(r.remove_thing(&t("a"), T0, &mut Tight(5)), Err(Rejection::Throttled));
+    assert_eq!(pending_ids(&r, "a"), ["g1#1:QUEUED"]);
+    let mut room = Tight(6);
+    r.remove_thing(&t("a"), T0, &mut room).unwrap();
+    assert_eq!(room.0, 0);
+}
