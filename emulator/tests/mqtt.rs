@@ -852,16 +852,17 @@ async fn an_mqtt5_clients_topic_aliases_are_resolved() {
         assert_eq!(&p.topic[..], format!("{jobs}/accepted").as_bytes());
         assert_eq!(serde_json::from_slice::<Value>(&p.payload).unwrap()["clientToken"], token);
     }
-    // An alias that names no topic yet: a protocol error, that client is closed. (rumqttc 0.25.1
-    // cannot read back the DISCONNECT with a reason its own codec wrote, "bytes remaining on
-    // stream": the end of the connection is what is checked.)
+    // An alias that names no topic yet: a protocol error, that client is closed with its reason
+    // (rumqttc reports the server's DISCONNECT as the error that ends its loop).
     client.publish_with_properties("", Q5::AtLeastOnce, false, "x", alias(3)).await.unwrap();
-    loop {
+    let end = loop {
         match tokio::time::timeout(WAIT, rx.recv()).await.unwrap() {
-            Some(Ok(Packet5::Disconnect(_)) | Err(_)) | None => break,
+            Some(Err(e)) => break e,
             Some(Ok(_)) => {}
+            None => panic!("closed without a DISCONNECT"),
         }
-    }
+    };
+    assert!(end.contains("Server sent disconnect") && end.contains("code 'ProtocolError'"), "{end}");
     // The others go on.
     watcher.publish("ta/after", "ok").await;
     assert_eq!(&watcher.next_on("ta/after").await.payload[..], b"ok");
@@ -902,5 +903,110 @@ async fn an_mqtt5_session_ends_after_its_expiry_interval() {
     next5(&mut short_rx, suback5).await;
     publisher.publish("se/now", "y").await;
     assert_eq!(next5(&mut short_rx, topic5).await, "se/now");
+    emu.server.shutdown().await.unwrap();
+}
+
+/// A raw MQTT 5 client of `emu`: CONNECT (clean start off; session expiry `expiry`, none when
+/// 0; a will on `will`, if any), SUBSCRIBE `filter` at QoS 1, then DISCONNECT carrying the
+/// session expiry `disconnect_expiry`. Returns every packet the server sent until it closed.
+async fn disconnect_with_expiry(
+    emu: &Emu,
+    id: &str,
+    expiry: u32,
+    will: Option<&str>,
+    filter: &str,
+    disconnect_expiry: u32,
+) -> Vec<Packet5> {
+    use bytes::BytesMut;
+    use rumqttc::v5::mqttbytes::v5::{
+        Connect, ConnectProperties, Disconnect, DisconnectProperties, DisconnectReasonCode, Filter, LastWill,
+        Subscribe,
+    };
+    let mut out = BytesMut::new();
+    let properties = ConnectProperties {
+        session_expiry_interval: (expiry > 0).then_some(expiry),
+        ..ConnectProperties::new()
+    };
+    let connect = Connect {
+        keep_alive: 30,
+        client_id: id.to_owned(),
+        clean_start: false,
+        properties: Some(properties),
+    };
+    let will = will.map(|t| LastWill::new(t, "gone", Q5::AtLeastOnce, false, None));
+    connect.write(&will, &None, &mut out).unwrap();
+    Subscribe::new(Filter::new(filter, Q5::AtLeastOnce), None).write(&mut out).unwrap();
+    let properties = DisconnectProperties {
+        session_expiry_interval: Some(disconnect_expiry),
+        reason_string: None,
+        user_properties: Vec::new(),
+        server_reference: None,
+    };
+    let disconnect =
+        Disconnect { reason_code: DisconnectReasonCode::NormalDisconnection, properties: Some(properties) };
+    disconnect.write(&mut out).unwrap();
+    let mut s = TcpStream::connect(emu.mqtt).await.unwrap();
+    s.write_all(&out).await.unwrap();
+    let mut rest = Vec::new();
+    tokio::time::timeout(WAIT, s.read_to_end(&mut rest)).await.expect("not closed").unwrap();
+    let mut rest = BytesMut::from(&rest[..]);
+    let mut got = Vec::new();
+    while !rest.is_empty() {
+        got.push(Packet5::read(&mut rest, None).unwrap());
+    }
+    got
+}
+
+/// MQTT 5 3.14.2.2.2: the session expiry interval of a DISCONNECT replaces the CONNECT's: 0 ends
+/// the session with the connection, a longer one keeps it past the CONNECT's interval.
+#[tokio::test]
+async fn a_disconnect_sets_the_session_expiry() {
+    let emu = emu().await;
+    let publisher = connect("sx-pub", emu.mqtt).await;
+    // 600 s in CONNECT, 0 in DISCONNECT: the session ends now.
+    let got = disconnect_with_expiry(&emu, "sx-end", 600, None, "sx/end", 0).await;
+    assert!(matches!(got[..], [Packet5::ConnAck(_), Packet5::SubAck(_)]), "{got:?}");
+    // 1 s in CONNECT, 600 s in DISCONNECT: the session outlives the 1 s.
+    disconnect_with_expiry(&emu, "sx-keep", 1, None, "sx/keep", 600).await;
+    publisher.publish("sx/keep", "kept").await;
+    publisher.publish("sx/end", "lost").await;
+    // Past the CONNECT's 1 s (a timer: there is no event to wait for).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let open = async |id: &str| {
+        let (client, mut rx) = connect5(&emu, id, |o| {
+            o.set_clean_start(false).set_session_expiry_interval(Some(600));
+        })
+        .await;
+        let present = next5(&mut rx, connack5).await.session_present;
+        (client, present, rx)
+    };
+    let (_keep, present, mut keep_rx) = open("sx-keep").await;
+    assert!(present, "the DISCONNECT's 600 s kept the session");
+    assert_eq!(next5(&mut keep_rx, topic5).await, "sx/keep");
+    let (_end, present, _) = open("sx-end").await;
+    assert!(!present, "the DISCONNECT's 0 ended the session");
+    emu.server.shutdown().await.unwrap();
+}
+
+/// MQTT 5 3.14.2.2.2: a DISCONNECT that sets an expiry on a session whose CONNECT had none is a
+/// protocol error: the server answers DISCONNECT 0x82, and the will goes out (it was not a valid
+/// DISCONNECT); the session still ends with the connection.
+#[tokio::test]
+async fn a_disconnect_giving_a_session_an_expiry_it_had_none_of_is_a_protocol_error() {
+    use rumqttc::v5::mqttbytes::v5::DisconnectReasonCode;
+    let emu = emu().await;
+    let mut watcher = connect("sx-watcher", emu.mqtt).await;
+    watcher.sub("sx/will").await;
+    let got = disconnect_with_expiry(&emu, "sx-bad", 0, Some("sx/will"), "sx/bad", 60).await;
+    let [Packet5::ConnAck(_), Packet5::SubAck(_), Packet5::Disconnect(d)] = &got[..] else {
+        panic!("{got:?}")
+    };
+    assert_eq!(d.reason_code, DisconnectReasonCode::ProtocolError);
+    assert_eq!(&watcher.next_on("sx/will").await.payload[..], b"gone");
+    let (_c, mut rx) = connect5(&emu, "sx-bad", |o| {
+        o.set_clean_start(false).set_session_expiry_interval(Some(600));
+    })
+    .await;
+    assert!(!next5(&mut rx, connack5).await.session_present);
     emu.server.shutdown().await.unwrap();
 }

@@ -216,6 +216,8 @@ struct Conn {
     stream: Stream,
     version: Version,
     client: String,
+    /// This connection's id (sessions know which connection serves them by it).
+    id: u64,
     /// Bytes waiting to be written.
     out: BytesMut,
     next_pkid: u16,
@@ -391,6 +393,24 @@ impl Broker {
         }
     }
 
+    /// Applies the session expiry interval of a DISCONNECT from connection `id` (MQTT 5
+    /// 3.14.2.2.2): 0 ends the session with the connection, `0xFFFFFFFF` keeps it until the
+    /// emulator stops. Returns `false`, changing nothing, for a session whose CONNECT asked
+    /// for none (interval 0): setting one then is a protocol error.
+    fn set_expiry(&self, client: &str, id: u64, secs: u32) -> bool {
+        let mut inner = self.lock();
+        let Some(session) = inner.sessions.get_mut(client) else { return true };
+        if session.connection.as_ref().is_some_and(|(c, _)| *c != id) {
+            return true;
+        }
+        if !session.persistent && secs != 0 {
+            return false;
+        }
+        session.persistent = secs > 0;
+        session.expiry = (secs != u32::MAX).then(|| Duration::from_secs(u64::from(secs)));
+        true
+    }
+
     /// Ends a session whose expiry interval ran out, unless a connection took it back since
     /// connection `left_by` left it (MQTT-3.1.2-23 for the session expiry interval).
     fn expire(&self, client: &str, left_by: u64) {
@@ -462,6 +482,7 @@ async fn connection(
         stream,
         version: connect.version,
         client,
+        id,
         out: BytesMut::new(),
         next_pkid: 1,
         inflight: BTreeMap::new(),
@@ -645,7 +666,17 @@ async fn handle(
             conn.write(Outgoing::UnsubAck { pkid, count: filters.len() });
         }
         Incoming::PingReq => conn.write(Outgoing::PingResp),
-        Incoming::Disconnect { with_will } => return Ok(Some(End::Disconnect { with_will })),
+        Incoming::Disconnect { with_will, session_expiry } => {
+            if let Some(secs) = session_expiry
+                && !broker.set_expiry(&conn.client, conn.id, secs)
+            {
+                // MQTT 5 3.14.2.2.2: from 0 in CONNECT to non-zero is a Protocol Error, and the
+                // packet is not a valid DISCONNECT (the will is published).
+                conn.write(Outgoing::Disconnect(DisconnectReasonCode::ProtocolError));
+                return Err("a DISCONNECT set a session expiry on a session that had none".into());
+            }
+            return Ok(Some(End::Disconnect { with_will }));
+        }
         Incoming::Unexpected(name) => {
             conn.write(Outgoing::Disconnect(DisconnectReasonCode::ProtocolError));
             return Err(format!("a {name} packet from a client"));
