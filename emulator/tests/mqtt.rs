@@ -1010,3 +1010,136 @@ async fn a_disconnect_giving_a_session_an_expiry_it_had_none_of_is_a_protocol_er
     assert!(!next5(&mut rx, connack5).await.session_present);
     emu.server.shutdown().await.unwrap();
 }
+
+/// The broker's side of one MQTT 5 connection from the bridge (a stand-in broker that does
+/// exactly what a test needs).
+struct Peer {
+    s: TcpStream,
+    buf: bytes::BytesMut,
+}
+
+impl Peer {
+    /// Accepts the bridge's connection and answers its CONNECT.
+    async fn accept(l: &tokio::net::TcpListener) -> Peer {
+        use rumqttc::v5::mqttbytes::v5::{ConnAck, ConnectReturnCode};
+        let (s, _) = tokio::time::timeout(WAIT, l.accept()).await.expect("no connection").unwrap();
+        let mut peer = Peer { s, buf: bytes::BytesMut::new() };
+        assert!(matches!(peer.read(WAIT).await, Some(Packet5::Connect(..))));
+        let connack = ConnAck { session_present: false, code: ConnectReturnCode::Success, properties: None };
+        peer.write(Packet5::ConnAck(connack)).await;
+        peer
+    }
+
+    /// The next packet, or `None` when the connection closes or nothing comes within `wait`.
+    async fn read(&mut self, wait: Duration) -> Option<Packet5> {
+        loop {
+            match Packet5::read(&mut self.buf, None) {
+                Ok(p) => return Some(p),
+                Err(rumqttc::v5::mqttbytes::Error::InsufficientBytes(_)) => {}
+                Err(e) => panic!("the bridge sent a malformed packet: {e}"),
+            }
+            match tokio::time::timeout(wait, self.s.read_buf(&mut self.buf)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return None,
+            }
+        }
+    }
+
+    async fn write(&mut self, p: Packet5) {
+        let mut out = bytes::BytesMut::new();
+        p.write(&mut out, None).unwrap();
+        self.s.write_all(&out).await.unwrap();
+    }
+
+    /// Reads until `wait` passes with nothing new, answering SUBSCRIBE and QoS 1 PUBLISH as a
+    /// broker does; returns everything read.
+    async fn serve(&mut self, wait: Duration) -> Vec<Packet5> {
+        use rumqttc::v5::mqttbytes::v5::{PubAck, PubAckReason, SubAck, SubscribeReasonCode};
+        let mut got = Vec::new();
+        while let Some(p) = self.read(wait).await {
+            match &p {
+                Packet5::Subscribe(s) => {
+                    let return_codes = vec![SubscribeReasonCode::Success(Q5::AtLeastOnce); s.filters.len()];
+                    self.write(Packet5::SubAck(SubAck { pkid: s.pkid, return_codes, properties: None }))
+                        .await;
+                }
+                Packet5::Publish(p) if p.qos == Q5::AtLeastOnce => {
+                    let ack = PubAck { pkid: p.pkid, reason: PubAckReason::Success, properties: None };
+                    self.write(Packet5::PubAck(ack)).await;
+                }
+                _ => {}
+            }
+            got.push(p);
+        }
+        got
+    }
+}
+
+fn request5(pkid: u16) -> Packet5 {
+    let mut p = rumqttc::v5::mqttbytes::v5::Publish::new(
+        "$aws/things/bridged/jobs/get",
+        Q5::AtLeastOnce,
+        format!(r#"{{"clientToken":"r{pkid}"}}"#),
+        None,
+    );
+    p.pkid = pkid;
+    Packet5::Publish(p)
+}
+
+/// Bridge mode: a request that came on a connection since lost is answered, but its
+/// acknowledgement does not go out on the next connection, where its packet id means another
+/// message or none; requests on the new connection are acknowledged as usual.
+#[tokio::test]
+async fn the_bridge_acknowledges_a_request_only_on_the_connection_it_came_on() {
+    use rumqttc::v5::mqttbytes::v5::PubAck;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let config = Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        mqtt_addr: None,
+        mqtt_broker: Some(format!("mqtt://127.0.0.1:{port}").parse().unwrap()),
+        clock: ClockMode::Manual,
+        ..Config::default()
+    };
+    let server = iot_jobs_emulator::start(config).await.unwrap();
+    let mut first = Peer::accept(&listener).await;
+    let got = first.serve(Duration::from_millis(300)).await;
+    assert!(got.iter().any(|p| matches!(p, Packet5::Subscribe(_))), "{got:?}");
+    // As many requests as the bridge takes unacknowledged, then the connection is gone.
+    for pkid in 1..=256 {
+        first.write(request5(pkid)).await;
+    }
+    drop(first);
+    let mut second = Peer::accept(&listener).await;
+    let got = second.serve(Duration::from_millis(1500)).await;
+    let stale: Vec<&PubAck> = got
+        .iter()
+        .filter_map(|p| match p {
+            Packet5::PubAck(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    assert!(stale.is_empty(), "acknowledgements of the lost connection's requests: {stale:?}");
+    // A request on this connection is answered and acknowledged with its own packet id.
+    second.write(request5(7)).await;
+    let got = second.serve(Duration::from_millis(500)).await;
+    let acks: Vec<u16> = got
+        .iter()
+        .filter_map(|p| match p {
+            Packet5::PubAck(a) => Some(a.pkid),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(acks, [7], "{got:?}");
+    let answered = got.iter().any(|p| match p {
+        Packet5::Publish(p) => {
+            p.topic == "$aws/things/bridged/jobs/get/accepted" && {
+                let v: Value = serde_json::from_slice(&p.payload).unwrap();
+                v["clientToken"] == "r7"
+            }
+        }
+        _ => false,
+    });
+    assert!(answered, "{got:?}");
+    server.shutdown().await.unwrap();
+}
