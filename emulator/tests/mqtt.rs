@@ -1143,3 +1143,50 @@ async fn the_bridge_acknowledges_a_request_only_on_the_connection_it_came_on() {
     assert!(answered, "{got:?}");
     server.shutdown().await.unwrap();
 }
+
+/// Shared subscriptions (`$share/{group}/{filter}`, MQTT 5 §4.8.2, taken from 3.1.1 clients as
+/// AWS IoT Core does): each message goes to one member of each group, in turn; other groups and
+/// plain subscriptions get their own copies; a shared subscription gets no retained message.
+#[tokio::test]
+async fn a_shared_subscription_hands_each_message_to_one_member_in_turn() {
+    let emu = emu().await;
+    let publisher = connect("sh-pub", emu.mqtt).await;
+    publisher.client.publish("sh/retained", QoS::AtLeastOnce, true, "old").await.unwrap();
+    let mut members = Vec::new();
+    for id in ["sh-m1", "sh-m2", "sh-m3"] {
+        let c = connect(id, emu.mqtt).await;
+        c.sub("$share/g/sh/+").await;
+        members.push(c);
+    }
+    let mut other = connect("sh-other", emu.mqtt).await;
+    other.sub("$share/h/sh/#").await;
+    let mut plain = connect("sh-plain", emu.mqtt).await;
+    plain.sub("sh/+").await;
+    let mut publisher = publisher;
+    for i in 0..6 {
+        publisher.publish(&format!("sh/{i}"), "x").await;
+    }
+    // The publisher's round trip comes after its publishes are routed.
+    publisher.drain().await;
+    let topics = |got: Vec<rumqttc::Publish>| -> Vec<String> {
+        got.into_iter().map(|p| p.topic).filter(|t| t.starts_with("sh/")).collect()
+    };
+    let mut seen = Vec::new();
+    for m in &mut members {
+        let got = topics(m.drain().await);
+        assert_eq!(got.len(), 2, "{got:?}");
+        seen.extend(got);
+    }
+    seen.sort();
+    let all: Vec<String> = (0..6).map(|i| format!("sh/{i}")).collect();
+    assert_eq!(seen, all, "each message to exactly one member of the group");
+    assert_eq!(topics(other.drain().await), all, "another group gets its own copy of each");
+    let got = topics(plain.drain().await);
+    assert_eq!(
+        got.first().map(String::as_str),
+        Some("sh/retained"),
+        "a plain subscription gets the retained one"
+    );
+    assert_eq!(got[1..], all[..]);
+    emu.server.shutdown().await.unwrap();
+}

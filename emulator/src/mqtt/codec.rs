@@ -401,7 +401,7 @@ fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
                 user_properties: Vec::new(),
                 wildcard_subscription_available: Some(1),
                 subscription_identifiers_available: Some(0),
-                shared_subscription_available: Some(0),
+                shared_subscription_available: Some(1),
                 server_keep_alive: None,
                 response_information: None,
                 server_reference: None,
