@@ -361,6 +361,29 @@ fn lifecycle() {
         );
     }
     println!(
+        "\n## The topics of a change (plain and namespace)\n\n| namespaced job | list changed | head changed | notify | notify-next | notify-namespace-NS | notify-next-namespace-NS | source |\n|---|---|---|---|---|---|---|---|"
+    );
+    for r in t::NOTIFY_TOPICS {
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            yes(r.namespaced),
+            yes(r.list_changed),
+            yes(r.head_changed),
+            yes(r.notify),
+            yes(r.notify_next),
+            yes(r.notify_namespace),
+            yes(r.notify_next_namespace),
+            r.spec
+        );
+    }
+    println!(
+        "\n## What a namespace topic's payload lists\n\n| job's namespace | topic's namespace | listed | source |\n|---|---|---|---|"
+    );
+    for r in t::NAMESPACE_PAYLOAD {
+        let job = r.job_namespace.map_or("(none)".to_string(), |n| format!("`{n}`"));
+        println!("| {job} | `{}` | {} | {} |", r.topic_namespace, yes(r.listed), r.spec);
+    }
+    println!(
         "\n## DeleteThing: whose executions it removes\n\n| job status | removed as a target | source |\n|---|---|---|"
     );
     flag(&t::REMOVE_THING_JOB);

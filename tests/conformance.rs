@@ -6,8 +6,8 @@
 use iot_jobs_core::conformance::{self as table, Cell, Outcome, PolicyDelta, TableRef};
 use iot_jobs_core::rules::{self, CancelScope, StartNext};
 use iot_jobs_core::{
-    DeleteWithoutForce, ErrorCode, ExecutionState, ExecutionStatus, FieldError, JobStatus, Plane, Policy,
-    Rejection, TargetSelection, VersionNumber,
+    DeleteWithoutForce, ErrorCode, ExecutionState, ExecutionStatus, FieldError, JobStatus, NamespaceId,
+    Plane, Policy, Rejection, TargetSelection, VersionNumber,
 };
 
 const BOOLS: [bool; 2] = [false, true];
@@ -1181,6 +1181,8 @@ fn lifecycle_rows_cite_the_spec() {
         .chain(table::TEMPLATE_JOB_CONFIG.iter().map(|r| r.spec))
         .chain(table::SCHEDULE_BOUNDS.iter().map(|r| r.spec))
         .chain(table::NOTIFY.iter().map(|r| r.spec))
+        .chain(table::NOTIFY_TOPICS.iter().map(|r| r.spec))
+        .chain(table::NAMESPACE_PAYLOAD.iter().map(|r| r.spec))
         .chain(table::REMOVE_THING_JOB.iter().map(|r| r.spec));
     for s in specs {
         assert!(s.starts_with("SPEC ") || s.starts_with("AMBIG-") || s.starts_with("SEED-"), "{s}");
@@ -1224,6 +1226,32 @@ fn end_behaviour_notify_and_creation_every_input() {
         }
     }
     assert_eq!(seen, table::NOTIFY.len());
+    // SPEC R15, R20: the topics of a change, over every input.
+    let mut seen = 0;
+    for namespaced in BOOLS {
+        for list in BOOLS {
+            for head in BOOLS {
+                let row = table::NOTIFY_TOPICS
+                    .iter()
+                    .find(|r| r.namespaced == namespaced && r.list_changed == list && r.head_changed == head)
+                    .unwrap();
+                let got = rules::notify_topics(namespaced, list, head);
+                let want = (row.notify, row.notify_next, row.notify_namespace, row.notify_next_namespace);
+                assert_eq!(
+                    (got.notify, got.notify_next, got.notify_namespace, got.notify_next_namespace),
+                    want,
+                    "{row:?}"
+                );
+                seen += 1;
+            }
+        }
+    }
+    assert_eq!(seen, table::NOTIFY_TOPICS.len());
+    for r in table::NAMESPACE_PAYLOAD {
+        let job = r.job_namespace.map(|n| NamespaceId::new(n).unwrap());
+        let topic = NamespaceId::new(r.topic_namespace).unwrap();
+        assert_eq!(rules::listed_in_namespace(job.as_ref(), &topic), r.listed, "{r:?}");
+    }
     // SPEC 4.2 CreateJob: SCHEDULED only while startTime is to come.
     let now = Timestamp(NOW);
     for (start, scheduled) in

@@ -114,6 +114,11 @@ fn end_behavior() -> impl Strategy<Value = JobEndBehavior> {
     ])
 }
 
+/// No namespace, or one of two (SPEC R20).
+fn namespace() -> impl Strategy<Value = Option<String>> {
+    prop::option::weighted(0.4, prop::sample::select(vec!["n1".to_owned(), "n2".to_owned()]))
+}
+
 fn small() -> impl Strategy<Value = u64> {
     prop_oneof![10 => 0u64..5, 1 => Just(u64::MAX)]
 }
@@ -132,12 +137,12 @@ fn op(jobs: usize, room: bool) -> impl Strategy<Value = Op> {
         1 => thing().prop_map(Op::RemoveThing),
         4 => (
             (j(), any::<bool>(), schedule, prop::collection::vec(thing(), 0..4), retry(), abort()),
-            (end_behavior(), in_progress_timeout(), rate(), prop::option::weighted(0.25, 0u8..4), exponential()),
+            (end_behavior(), in_progress_timeout(), rate(), prop::option::weighted(0.25, 0u8..4), exponential(), namespace()),
         )
             .prop_map(
                 |(
                     (job, continuous, (start, end), targets, retry, abort),
-                    (end_behavior, timeout, rate, windows, exponential),
+                    (end_behavior, timeout, rate, windows, exponential, namespace),
                 )| {
                     Op::CreateJob {
                         job,
@@ -152,6 +157,7 @@ fn op(jobs: usize, room: bool) -> impl Strategy<Value = Op> {
                         rate,
                         windows,
                         exponential,
+                        namespace,
                     }
                 }
             ),
@@ -275,6 +281,7 @@ fn configured(job: &str, targets: &[&str], c: Config) -> Op {
         rate: c.rate,
         windows: c.windows,
         exponential: c.exponential,
+        namespace: None,
     }
 }
 
@@ -410,6 +417,7 @@ fn create_with(
         rate: None,
         windows: None,
         exponential: None,
+        namespace: None,
     }
 }
 

@@ -36,6 +36,8 @@ WAIT = 10
 
 iot = boto3.client("iot", endpoint_url=URL, region_name=REGION,
                    config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+data = boto3.client("iot-jobs-data", endpoint_url=URL, region_name=REGION,
+                    config=Config(retries={"max_attempts": 1, "mode": "standard"}))
 
 
 def advance(seconds):
@@ -299,6 +301,49 @@ class Paho311(unittest.TestCase):
         nxt = f"$aws/things/{thing}/jobs/$next/namespace-aws-gg-deployment/get"
         kind, got = dev.request(nxt, {})
         self.assertEqual((kind, got["execution"]["status"]), ("accepted", "IN_PROGRESS"))
+
+    def test_namespace_notifications(self):
+        """SPEC R20, AMBIG-27: a job created with a namespaceId is told on the plain topics and on
+        its namespace's, whose payloads list only that namespace's executions."""
+        thing, plain, deploy = unique("gg"), unique("plain"), unique("deploy")
+        dev = self.client(thing)
+        base = f"$aws/things/{thing}/jobs"
+        ns, next_ns = f"{base}/notify-namespace-aws-gg-deployment", f"{base}/notify-next-namespace-aws-gg-deployment"
+        self.assertEqual(dev.sub(f"{base}/notify", f"{base}/notify-next", ns, next_ns), [1, 1, 1, 1])
+        # A job without a namespace: the plain topics only.
+        create_job(plain, [thing])
+        self.assertEqual(dev.json(f"{base}/notify-next")["execution"]["jobId"], plain)
+        seen = [m.topic for m in dev.received()]
+        self.assertEqual(seen, [f"{base}/notify"])
+        # A namespaced job behind it (over HTTP, control plane): both lists; the head is unchanged.
+        iot.create_job(jobId=deploy, targets=[f"{ARN}:thing/{thing}"], namespaceId="aws-gg-deployment",
+                       document=json.dumps({"components": {"a": "1.0"}}))
+        m = dev.next(ns)
+        self.assertEqual(m.qos, 1)
+        lst = json.loads(m.payload)
+        self.assertEqual(set(lst), {"timestamp", "jobs"})
+        self.assertEqual([j["jobId"] for j in lst["jobs"]["QUEUED"]], [deploy])
+        self.assertEqual(set(lst["jobs"]), {"QUEUED"})
+        whole = dev.json(f"{base}/notify")
+        self.assertEqual([j["jobId"] for j in whole["jobs"]["QUEUED"]], [plain, deploy])
+        self.assertEqual(lst["jobs"]["QUEUED"][0], whole["jobs"]["QUEUED"][1])
+        self.assertEqual([m.topic for m in dev.received()], [])
+        # The device starts it over HTTP (data plane): it becomes the head, told on both.
+        data.update_job_execution(jobId=deploy, thingName=thing, status="IN_PROGRESS")
+        nxt = dev.json(next_ns)
+        self.assertEqual(set(nxt), {"timestamp", "execution"})
+        ex = nxt["execution"]
+        self.assertEqual((ex["jobId"], ex["status"], ex["versionNumber"]), (deploy, "IN_PROGRESS", 2))
+        self.assertEqual(ex["jobDocument"], {"components": {"a": "1.0"}})
+        self.assertEqual(dev.json(f"{base}/notify-next")["execution"]["jobId"], deploy)
+        self.assertEqual([m.topic for m in dev.received()], [])
+        # It ends over MQTT on its namespace topic: the namespace has nothing pending.
+        kind, _ = dev.request(f"{base}/{deploy}/namespace-aws-gg-deployment/update", {"status": "SUCCEEDED"})
+        self.assertEqual(kind, "accepted")
+        self.assertEqual(dev.json(ns)["jobs"], {})
+        self.assertEqual(dev.json(next_ns).keys(), {"timestamp"})
+        self.assertEqual([j["jobId"] for j in dev.json(f"{base}/notify")["jobs"]["QUEUED"]], [plain])
+        self.assertEqual(dev.json(f"{base}/notify-next")["execution"]["jobId"], plain)
 
     def test_describe_endpoint_leads_to_the_broker(self):
         address = iot.describe_endpoint(endpointType="iot:Data-ATS")["endpointAddress"]

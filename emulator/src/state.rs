@@ -217,6 +217,10 @@ pub struct EventCounts {
     pub notify_next: u64,
     pub job_events: u64,
     pub execution_events: u64,
+    /// `notify-namespace-NS` (SPEC R20).
+    pub notify_namespace: u64,
+    /// `notify-next-namespace-NS` (SPEC R20).
+    pub notify_next_namespace: u64,
 }
 
 /// The sink handed to the registry: a vector with (practically) unlimited room.
@@ -355,6 +359,12 @@ impl State {
             match event {
                 Event::Notify(_) => self.events.notify = self.events.notify.saturating_add(1),
                 Event::NotifyNext(_) => self.events.notify_next = self.events.notify_next.saturating_add(1),
+                Event::NotifyNamespace { .. } => {
+                    self.events.notify_namespace = self.events.notify_namespace.saturating_add(1)
+                }
+                Event::NotifyNextNamespace { .. } => {
+                    self.events.notify_next_namespace = self.events.notify_next_namespace.saturating_add(1)
+                }
                 Event::Job { job, event } => {
                     self.events.job_events = self.events.job_events.saturating_add(1);
                     if matches!(event, iot_jobs_core::registry::JobEvent::Deleted) {

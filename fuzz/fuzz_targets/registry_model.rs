@@ -103,6 +103,8 @@ fn op(u: &mut Unstructured<'_>) -> Result<Op> {
                 let succeeded = if notified.is_none() { Some(succeeded.unwrap_or(1)) } else { succeeded };
                 Ok((u.int_in_range(1..=3u16)?, u.int_in_range(11..=30u8)?, notified, succeeded))
             })?;
+            // SPEC R20: no namespace, or one of two.
+            let namespace = opt(u, |u| u.choose(&["n1", "n2"]).map(|n| (*n).to_owned()))?;
             Op::CreateJob {
                 job,
                 continuous,
@@ -116,6 +118,7 @@ fn op(u: &mut Unstructured<'_>) -> Result<Op> {
                 rate,
                 windows,
                 exponential,
+                namespace,
             }
         }
         3 => Op::AddTargets { job: job(u)?, things: things(u)?, counted: u.arbitrary()? },

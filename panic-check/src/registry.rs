@@ -9,8 +9,8 @@ use iot_jobs_core::config::{
 use iot_jobs_core::cron::Cron;
 use iot_jobs_core::registry::{Cursor, Discard, Event, EventSink, Fixed, NewJob, Registry, Update};
 use iot_jobs_core::{
-    ExecutionNumber, ExecutionStatus, JobId, Plane, Policy, ReasonCode, RetryableFailureType, StatusDetails,
-    StepTimeout, TargetSelection, ThingName, TimeoutMinutes, Timestamp, VersionNumber,
+    ExecutionNumber, ExecutionStatus, JobId, NamespaceId, Plane, Policy, ReasonCode, RetryableFailureType,
+    StatusDetails, StepTimeout, TargetSelection, ThingName, TimeoutMinutes, Timestamp, VersionNumber,
 };
 
 use crate::{keep, pick, text};
@@ -54,7 +54,8 @@ pub fn exercise(b: &[u8; 1024]) {
         .ok(),
         ..JobConfig::default()
     };
-    let new = NewJob { id: &job, selection, namespace: None, config };
+    let namespace = NamespaceId::new(text(&b[100..108])).ok();
+    let new = NewJob { id: &job, selection, namespace: namespace.as_ref(), config };
     keep(r.create_job(&new, core::slice::from_ref(&thing), now, &mut q));
     keep(r.add_targets(&job, core::slice::from_ref(&thing), now, &mut Discard));
     keep(r.add_members(&job, core::slice::from_ref(&thing), now, &mut q));
@@ -82,6 +83,10 @@ pub fn exercise(b: &[u8; 1024]) {
     );
     keep(r.pending(&thing, |v| keep(v.number())));
     keep(r.next_pending(&thing).map(|v| v.map(|v| v.queued_at())));
+    if let Some(ns) = &namespace {
+        keep(r.pending_in_namespace(&thing, ns, |v| keep(v.number())));
+        keep(r.next_pending_in_namespace(&thing, ns).map(|v| v.map(|v| v.queued_at())));
+    }
     let cursor = Some(Cursor::from_parts(u32::from(b[30]), u32::from(b[31])));
     keep(r.list_for_job(&job, Some(status), cursor, usize::from(b[80]), |v| keep(v.started_at())));
     keep(r.list_for_thing(&thing, None, None, usize::from(b[81]), |v| keep(v.last_updated_at())));

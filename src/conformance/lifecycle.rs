@@ -511,6 +511,85 @@ pub const NOTIFY: [NotifyRow; 16] = [
     notify_row(NotifyOn::EveryNonTerminalChange, true, true, true, true),
 ];
 
+/// Which topics one change of a thing's executions is published on (SPEC R15, R20).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotifyTopicsRow {
+    /// The changed execution's job has a `namespaceId`.
+    pub namespaced: bool,
+    /// The pending list changed as R15 counts it ([`NOTIFY`]).
+    pub list_changed: bool,
+    /// The head of the pending list changed.
+    pub head_changed: bool,
+    /// `…/jobs/notify`.
+    pub notify: bool,
+    /// `…/jobs/notify-next`.
+    pub notify_next: bool,
+    /// `…/jobs/notify-namespace-NS` of the job's namespace.
+    pub notify_namespace: bool,
+    /// `…/jobs/notify-next-namespace-NS` of the job's namespace.
+    pub notify_next_namespace: bool,
+    /// Source.
+    pub spec: &'static str,
+}
+
+const fn topics_row(
+    namespaced: bool,
+    list: bool,
+    head: bool,
+    plain: (bool, bool),
+    ns: (bool, bool),
+) -> NotifyTopicsRow {
+    NotifyTopicsRow {
+        namespaced,
+        list_changed: list,
+        head_changed: head,
+        notify: plain.0,
+        notify_next: plain.1,
+        notify_namespace: ns.0,
+        notify_next_namespace: ns.1,
+        spec: if namespaced { "SPEC R20, AMBIG-27" } else { "SPEC R15" },
+    }
+}
+
+/// The topics of a change (SPEC R15, R20, AMBIG-27): the plain topics for every job; the
+/// namespace's topics too when the job has a namespace. Both judged on the whole pending list.
+pub const NOTIFY_TOPICS: [NotifyTopicsRow; 8] = [
+    topics_row(false, false, false, (false, false), (false, false)),
+    topics_row(false, false, true, (false, true), (false, false)),
+    topics_row(false, true, false, (true, false), (false, false)),
+    topics_row(false, true, true, (true, true), (false, false)),
+    topics_row(true, false, false, (false, false), (false, false)),
+    topics_row(true, false, true, (false, true), (false, true)),
+    topics_row(true, true, false, (true, false), (true, false)),
+    topics_row(true, true, true, (true, true), (true, true)),
+];
+
+/// Whether a namespace topic's payload lists an execution (SPEC R20, AMBIG-27).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NamespacePayloadRow {
+    /// The namespace of the execution's job (`None`: created without one).
+    pub job_namespace: Option<&'static str>,
+    /// The namespace of the topic.
+    pub topic_namespace: &'static str,
+    /// The execution is in the payload.
+    pub listed: bool,
+    /// Source.
+    pub spec: &'static str,
+}
+
+/// What `notify-namespace-NS` and `notify-next-namespace-NS` carry: only the executions of jobs
+/// created in NS (SPEC R20, AMBIG-27).
+pub const NAMESPACE_PAYLOAD: [NamespacePayloadRow; 3] = [
+    NamespacePayloadRow { job_namespace: None, topic_namespace: "ns", listed: false, spec: "SPEC R20" },
+    NamespacePayloadRow { job_namespace: Some("ns"), topic_namespace: "ns", listed: true, spec: "SPEC R20" },
+    NamespacePayloadRow {
+        job_namespace: Some("other"),
+        topic_namespace: "ns",
+        listed: false,
+        spec: "SPEC R20",
+    },
+];
+
 /// Which jobs' executions a DeleteThing removes, as a thing leaving the targets does
 /// ([`REMOVE_TARGET`](super::REMOVE_TARGET)): all but those of a job being deleted (SPEC T10, R4).
 pub const REMOVE_THING_JOB: [JobFlagRow; 5] = [

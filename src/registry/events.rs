@@ -1,11 +1,13 @@
-//! Event room and emission: notify / notify-next per thing (R15) and lifecycle events
-//! (SPEC 7.4).
+//! Event room and emission: notify / notify-next per thing and their namespace forms (R15,
+//! R20) and lifecycle events (SPEC 7.4).
 
 use super::Registry;
-use super::entries::{ExecIx, ThingIx};
+use super::entries::{ExecIx, JobIx, ThingIx};
 use super::storage::Storage;
 use super::types::{Event, EventSink};
-use crate::error::Rejection;
+use crate::error::{Rejection, Table};
+use crate::id::{NamespaceId, ThingName};
+use crate::rules;
 use crate::topic::ExecutionEvent;
 
 /// A job that an execution, a pair or a pending deletion names is missing.
@@ -59,12 +61,42 @@ impl<'k, K: EventSink> Out<'k, K> {
     }
 }
 
-/// Per-thing bookkeeping of one operation, to derive its notifications (R15).
-#[derive(Clone, Copy)]
+/// At most this many namespaces are told of one operation's change of one thing (SPEC R20):
+/// an operation changes the executions of one job, except DeleteThing, which is refused first
+/// when the executions it would remove span more ([`Rejection::CapacityExhausted`] of
+/// [`Table::Events`](crate::error::Table::Events)).
+pub(super) const WATCHED_NAMESPACES: usize = 4;
+
+/// The most notifications one [`Registry::settle`] of an operation on the executions of one job
+/// emits: `notify`, `notify-next`, and their namespace forms when the job has a namespace (SPEC
+/// R15, R20).
+pub(super) const fn settle_events_for(namespaced: bool) -> usize {
+    if namespaced { 4 } else { 2 }
+}
+
+/// Per-thing bookkeeping of one operation, to derive its notifications (R15, R20).
+#[derive(Clone)]
 pub(super) struct Watch {
     pub(super) thing: ThingIx,
     pub(super) head: Option<ExecIx>,
     pub(super) changed: bool,
+    /// The namespaces of the jobs whose executions the operation changes (SPEC R20).
+    pub(super) namespaces: heapless::Vec<NamespaceId, WATCHED_NAMESPACES>,
+}
+
+impl Watch {
+    /// Records that the operation changes an execution of a job created in `namespace`.
+    ///
+    /// # Errors
+    /// `CapacityExhausted(Events)` when [`WATCHED_NAMESPACES`] other namespaces are recorded.
+    pub(super) fn involve(&mut self, namespace: Option<&NamespaceId>) -> Result<(), Rejection> {
+        match namespace {
+            Some(ns) if !self.namespaces.contains(ns) => {
+                self.namespaces.push(ns.clone()).map_err(|_| Rejection::CapacityExhausted(Table::Events))
+            }
+            Some(_) | None => Ok(()),
+        }
+    }
 }
 
 impl<S: Storage> Registry<S> {
@@ -74,18 +106,54 @@ impl<S: Storage> Registry<S> {
         t.in_progress.head.or(t.queued.head)
     }
 
-    pub(super) fn watch(&self, thing: ThingIx) -> Watch {
-        Watch { thing, head: self.head(thing), changed: false }
+    /// [`settle_events_for`] job `j`.
+    pub(super) fn settle_events(&self, j: JobIx) -> usize {
+        settle_events_for(self.job_entry(j).is_some_and(|e| e.namespace.is_some()))
     }
 
-    /// Emits `notify` / `notify-next` for a watched thing (R15).
+    /// Starts watching `thing`, with no namespace involved yet (R15).
+    pub(super) fn watch(&self, thing: ThingIx) -> Watch {
+        Watch { thing, head: self.head(thing), changed: false, namespaces: heapless::Vec::new() }
+    }
+
+    /// Starts watching `thing` for an operation that changes executions of job `job` (R15, R20).
+    pub(super) fn watch_job(&self, thing: ThingIx, job: JobIx) -> Result<Watch, Rejection> {
+        let mut w = self.watch(thing);
+        w.involve(self.job_entry(job).ok_or(MISSING_JOB)?.namespace.as_ref())?;
+        Ok(w)
+    }
+
+    /// Emits `notify` / `notify-next` for a watched thing, and their forms for every namespace
+    /// involved (R15, R20, `rules::notify_topics`).
     pub(super) fn settle(&self, w: Watch, sink: &mut Out<'_, impl EventSink>) -> Result<(), Rejection> {
         let (_, t) = self.things.at(w.thing).ok_or(Rejection::LogicBug("a watched thing is missing"))?;
-        if w.changed {
-            sink.emit(Event::Notify(t.name.clone()))?;
+        let head_changed = self.head(w.thing) != w.head;
+        Self::notify(&t.name, &w.namespaces, w.changed, head_changed, sink)
+    }
+
+    /// The notifications of a change of `thing`'s pending list (R15, R20).
+    pub(super) fn notify(
+        thing: &ThingName,
+        namespaces: &[NamespaceId],
+        list_changed: bool,
+        head_changed: bool,
+        sink: &mut Out<'_, impl EventSink>,
+    ) -> Result<(), Rejection> {
+        let plain = rules::notify_topics(false, list_changed, head_changed);
+        if plain.notify {
+            sink.emit(Event::Notify(thing.clone()))?;
         }
-        if self.head(w.thing) != w.head {
-            sink.emit(Event::NotifyNext(t.name.clone()))?;
+        if plain.notify_next {
+            sink.emit(Event::NotifyNext(thing.clone()))?;
+        }
+        let namespaced = rules::notify_topics(true, list_changed, head_changed);
+        for ns in namespaces {
+            if namespaced.notify_namespace {
+                sink.emit(Event::NotifyNamespace { thing: thing.clone(), namespace: ns.clone() })?;
+            }
+            if namespaced.notify_next_namespace {
+                sink.emit(Event::NotifyNextNamespace { thing: thing.clone(), namespace: ns.clone() })?;
+            }
         }
         Ok(())
     }

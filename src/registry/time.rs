@@ -155,7 +155,7 @@ impl<S: Storage> Registry<S> {
         let (job, thing) =
             self.exec_entry(x).map(|e| (e.job, e.thing)).ok_or(Rejection::NotFound(Resource::Execution))?;
         self.check_failure_room(x, ExecutionStatus::TimedOut, sink)?;
-        let mut w = self.watch(thing);
+        let mut w = self.watch_job(thing, job)?;
         w.changed |= self.set_status(x, ExecutionStatus::TimedOut, Actor::Service, now, sink)?;
         self.after_terminal(x, job, ExecutionStatus::TimedOut, now, &mut w, sink)?;
         self.settle(w, sink)?;
@@ -232,8 +232,8 @@ impl<S: Storage> Registry<S> {
         if self.execs.room() < todo {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
-        // Two events per QUEUED execution listed again and per execution queued.
-        sink.reserve(self.queued_executions(j).saturating_add(todo).saturating_mul(2))?;
+        // The notifications of each QUEUED execution listed again and of each execution queued.
+        sink.reserve(self.queued_executions(j).saturating_add(todo).saturating_mul(self.settle_events(j)))?;
         self.set_job_status(j, JobStatus::InProgress, now)?;
         self.relist_queued(j, true, sink)?;
         if batch {
@@ -278,7 +278,7 @@ impl<S: Storage> Registry<S> {
         if self.execs.room() < todo {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
-        sink.reserve(todo.saturating_mul(2))?;
+        sink.reserve(todo.saturating_mul(self.settle_events(j)))?;
         let mut p = self.job_entry(j).ok_or(MISSING_JOB)?.rollout_next;
         while p != stop {
             let Some((thing, next, reaches)) = p
@@ -358,7 +358,7 @@ impl<S: Storage> Registry<S> {
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
         let to = rules::window(self.job_entry(j).ok_or(MISSING_JOB)?.status, Window::Close)?;
-        sink.reserve(self.queued_executions(j).saturating_mul(2))?;
+        sink.reserve(self.queued_executions(j).saturating_mul(self.settle_events(j)))?;
         self.relist_queued(j, false, sink)?;
         self.set_job_status(j, to, now)?;
         self.arm_job(j);
@@ -373,7 +373,7 @@ impl<S: Storage> Registry<S> {
     }
 
     /// How many QUEUED executions the job has ([`relist_queued`](Self::relist_queued) tells
-    /// each device twice).
+    /// each device up to [`settle_events`](Self::settle_events) times).
     fn queued_executions(&self, j: JobIx) -> usize {
         self.job_executions(j)
             .filter(|x| self.exec_entry(*x).is_some_and(|e| e.status == ExecutionStatus::Queued))
@@ -381,7 +381,8 @@ impl<S: Storage> Registry<S> {
     }
 
     /// Puts the job's QUEUED executions on their devices' pending lists (`list`) or takes them
-    /// off, telling each device; reserve two events per QUEUED execution first.
+    /// off, telling each device; reserve [`settle_events`](Self::settle_events) per QUEUED
+    /// execution first.
     fn relist_queued(
         &mut self,
         j: JobIx,
@@ -392,7 +393,7 @@ impl<S: Storage> Registry<S> {
         while let Some((x, e)) = self.exec_at(cur) {
             let (next, thing, queued) = (e.job_link.next, e.thing, e.status == ExecutionStatus::Queued);
             if queued {
-                let mut w = self.watch(thing);
+                let mut w = self.watch_job(thing, j)?;
                 if list {
                     self.attach_pending(x)?;
                 } else {

@@ -134,7 +134,12 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         let e = self.exec_entry(x).ok_or(MISSING_EXECUTION)?;
         let queued = self.job_entry(e.job).ok_or(MISSING_JOB)?.process.count(ExecutionStatus::Queued);
-        let events = usize::try_from(queued).unwrap_or(usize::MAX).saturating_mul(3).saturating_add(8);
+        let settle = self.settle_events(e.job);
+        let per_cancel = settle.saturating_add(1);
+        let events = usize::try_from(queued)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(per_cancel)
+            .saturating_add(settle.saturating_add(6));
         sink.reserve(events)?;
         if self.retry_for(x, status).is_some() && self.execs.room() == 0 {
             return Err(Rejection::CapacityExhausted(Table::Executions));

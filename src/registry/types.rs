@@ -37,6 +37,26 @@ pub enum Event {
     /// `$aws/things/T/jobs/notify-next`: the head of the thing's pending list changed (R15).
     /// Render [`Registry::next_pending`](super::Registry::next_pending) into the payload.
     NotifyNext(ThingName),
+    /// `$aws/things/T/jobs/notify-namespace-NS`: the thing's pending list changed through an
+    /// execution of a job created in namespace NS (SPEC R20, AMBIG-27). Render
+    /// [`Registry::pending_in_namespace`](super::Registry::pending_in_namespace) into the
+    /// payload.
+    NotifyNamespace {
+        /// The thing.
+        thing: ThingName,
+        /// The namespace.
+        namespace: NamespaceId,
+    },
+    /// `$aws/things/T/jobs/notify-next-namespace-NS`: the head of the thing's pending list
+    /// changed through an execution of a job created in namespace NS (SPEC R20, AMBIG-27).
+    /// Render [`Registry::next_pending_in_namespace`](super::Registry::next_pending_in_namespace)
+    /// into the payload.
+    NotifyNextNamespace {
+        /// The thing.
+        thing: ThingName,
+        /// The namespace.
+        namespace: NamespaceId,
+    },
     /// A job lifecycle event (SPEC 7.4).
     Job {
         /// The job.

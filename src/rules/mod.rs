@@ -10,7 +10,7 @@
 //! ([`schedule_event`], [`next_job_event`], [`maintenance_window`], [`window`], [`ramp_up`],
 //! [`ramp_batch`], [`timer_on_status`], [`step_deadline`]),
 //! device access and unknown things ([`device_access`], [`unknown_thing`]), when a target gets a
-//! new execution ([`queue_on_rejoin`]), statusDetails writes ([`merge_details`]), UpdateJob's
+//! new execution ([`queue_on_rejoin`]), the notification topics of a change ([`notify_topics`]), statusDetails writes ([`merge_details`]), UpdateJob's
 //! merge ([`update_job_config`]) and the schedule's bounds ([`schedule_bounds`]).
 //!
 //! Where a request could fail for several reasons, the rules check in this order (documented,
@@ -23,6 +23,7 @@ mod device;
 mod execution;
 mod job;
 mod job_config;
+mod notify;
 mod numbering;
 mod retry;
 mod time;
@@ -33,6 +34,7 @@ pub use device::*;
 pub use execution::*;
 pub use job::*;
 pub use job_config::*;
+pub use notify::*;
 pub use numbering::*;
 pub use retry::*;
 pub use time::*;

@@ -11,9 +11,9 @@ use iot_jobs_core::registry::{
     Event, EventSink, ExecutionHandle, ExecutionView, NewJob, Registry, Storage, Update,
 };
 use iot_jobs_core::{
-    ExecutionNumber, ExecutionStatus as XS, FailureType, JobEndBehavior, JobId, JobStatus as JS, Plane,
-    ReasonCode, Rejection, RetryableFailureType, StatusDetails, StepTimeout, TargetSelection, ThingName,
-    TimeoutMinutes, Timestamp, VersionNumber,
+    ExecutionNumber, ExecutionStatus as XS, FailureType, JobEndBehavior, JobId, JobStatus as JS, NamespaceId,
+    Plane, ReasonCode, Rejection, RetryableFailureType, StatusDetails, StepTimeout, TargetSelection,
+    ThingName, TimeoutMinutes, Timestamp, VersionNumber,
 };
 
 use super::{Ev, ExecView, Model, Out, Readings, Refusal, Req};
@@ -48,6 +48,8 @@ pub enum Op {
         windows: Option<u8>,
         /// `exponentialRate` (valid ones).
         exponential: Option<super::Exponential>,
+        /// `namespaceId` (a valid one), if any (SPEC R20).
+        namespace: Option<String>,
     },
     AddTargets {
         job: String,
@@ -140,6 +142,12 @@ impl EventSink for Sink {
         self.events.push(match e {
             Event::Notify(t) => Ev::Notify(t.to_string()),
             Event::NotifyNext(t) => Ev::NotifyNext(t.to_string()),
+            Event::NotifyNamespace { thing, namespace } => {
+                Ev::NotifyNs(thing.to_string(), namespace.to_string())
+            }
+            Event::NotifyNextNamespace { thing, namespace } => {
+                Ev::NotifyNextNs(thing.to_string(), namespace.to_string())
+            }
             Event::Job { job, event } => Ev::Job(job.to_string(), event.as_str()),
             Event::Execution { job, thing, number, event } => {
                 Ev::Exec(job.to_string(), thing.to_string(), number.get(), event.as_str())
@@ -423,6 +431,7 @@ impl<S: Storage> Driver<S> {
                 rate,
                 windows,
                 exponential,
+                namespace,
             } => {
                 if !job_ok(job)
                     || !targets.iter().all(|t| thing_ok(t))
@@ -447,6 +456,7 @@ impl<S: Storage> Driver<S> {
                     end_behavior: *end_behavior,
                     timeout: *timeout,
                     rate: *rate,
+                    namespace: namespace.as_deref(),
                     targets,
                     retry,
                     abort,
@@ -585,6 +595,7 @@ impl<S: Storage> Driver<S> {
                 rate,
                 windows,
                 exponential,
+                namespace,
             } => {
                 let id = JobId::new(job).map_err(c)?;
                 let targets = things(targets).map_err(c)?;
@@ -630,7 +641,8 @@ impl<S: Storage> Driver<S> {
                         iot_jobs_core::config::ExponentialRate::new(base, factor, increase).unwrap()
                     }),
                 };
-                let new = NewJob { id: &id, selection, namespace: None, config };
+                let namespace = namespace.as_deref().map(|n| NamespaceId::new(n).unwrap());
+                let new = NewJob { id: &id, selection, namespace: namespace.as_ref(), config };
                 r.create_job(&new, &targets, now, sink).map(|_| Out::Done).map_err(control)
             }
             Op::AddTargets { job, things: list, counted } => {

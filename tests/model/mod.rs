@@ -59,6 +59,10 @@ fn refuse_with<T>(name: &'static str, e: &Exec) -> Result<T, Refusal> {
 pub enum Ev {
     Notify(String),
     NotifyNext(String),
+    /// `notify-namespace-NS` of (thing, NS) (SPEC R20).
+    NotifyNs(String, String),
+    /// `notify-next-namespace-NS` of (thing, NS) (SPEC R20).
+    NotifyNextNs(String, String),
     Job(String, &'static str),
     Exec(String, String, u64, &'static str),
     /// An event kind the model does not know (never produced by the model, so it fails the
@@ -286,6 +290,8 @@ pub struct Job {
     /// Its ramp: rate in thousandths (0 before the first batch), things notified by the rollout,
     /// and the two counts at the last increase.
     pub ramp: (u64, u32, u32, u32),
+    /// `namespaceId` (SPEC R20).
+    pub namespace: Option<String>,
 }
 
 /// `exponentialRate` as the model keeps it: `baseRatePerMinute`, `incrementFactor` in tenths,
@@ -335,6 +341,25 @@ pub struct Exec {
     pub started_seq: Option<u64>,
 }
 
+/// The state notifications are judged against (R15, R20): every thing's pending list and
+/// every execution's [`Mark`], before an operation or a transition.
+pub struct Before {
+    lists: BTreeMap<String, Vec<u64>>,
+    marks: BTreeMap<u64, Mark>,
+}
+
+/// What of an execution a change shows in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    thing: String,
+    status: XS,
+    version: u64,
+    /// On its thing's pending list.
+    pending: bool,
+    /// Its job's `namespaceId`.
+    namespace: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Model {
     pub readings: Readings,
@@ -370,6 +395,7 @@ pub enum Req<'a> {
         end_behavior: JobEndBehavior,
         timeout: Option<u64>,
         rate: Option<u32>,
+        namespace: Option<&'a str>,
         targets: &'a [String],
         retry: &'a [(RetryableFailureType, u8)],
         abort: &'a [(FailureType, u16, u32)],
@@ -607,32 +633,75 @@ impl Model {
         let answer = self.decide_and_apply(req, now, &mut events);
         if answer.is_ok() {
             self.complete_jobs(now, &mut events);
-            self.notify_changes(&before, &mut events);
+            // `advance` notifies each of its transitions on its own; judged over the whole call,
+            // two transitions of one thing would mix the namespaces of one with the head change
+            // of the other (R20).
+            if !matches!(req, Req::Advance { .. }) {
+                self.notify_changes(&before, &mut events);
+            }
         }
         events.sort();
         (answer, events)
     }
 
-    /// Every thing's pending list (execution sequence numbers).
-    fn pending_lists(&self) -> BTreeMap<String, Vec<u64>> {
+    /// Every thing's pending list (execution sequence numbers) and every execution's mark.
+    fn pending_lists(&self) -> Before {
         let things: BTreeSet<&String> = self.execs.iter().map(|e| &e.thing).collect();
-        things.into_iter().map(|t| (t.clone(), self.pending_seqs(t))).collect()
+        let lists = things.into_iter().map(|t| (t.clone(), self.pending_seqs(t))).collect();
+        Before { lists, marks: self.marks() }
+    }
+
+    fn marks(&self) -> BTreeMap<u64, Mark> {
+        self.execs
+            .iter()
+            .map(|e| {
+                let namespace = self.jobs.get(&e.job).and_then(|j| j.namespace.clone());
+                let pending = self.listed(e);
+                (
+                    e.seq,
+                    Mark { thing: e.thing.clone(), status: e.status, version: e.version, pending, namespace },
+                )
+            })
+            .collect()
     }
 
     /// R15: `notify` to every thing whose pending list changed membership since `before`,
-    /// `notify-next` to every thing whose head changed.
-    fn notify_changes(&self, before: &BTreeMap<String, Vec<u64>>, events: &mut Vec<Ev>) {
+    /// `notify-next` to every thing whose head changed. R20: each also on the topics of the
+    /// namespace of every job one of whose executions on that thing changed while pending (or
+    /// became or stopped being pending).
+    fn notify_changes(&self, before: &Before, events: &mut Vec<Ev>) {
         let mut things: BTreeSet<String> = self.execs.iter().map(|e| e.thing.clone()).collect();
-        things.extend(before.keys().cloned());
+        things.extend(before.lists.keys().cloned());
+        let after = self.marks();
+        let seqs: BTreeSet<u64> = after.keys().chain(before.marks.keys()).copied().collect();
         for t in things {
-            let old = before.get(&t).cloned().unwrap_or_default();
+            let old = before.lists.get(&t).cloned().unwrap_or_default();
             let new = self.pending_seqs(&t);
             let set = |v: &[u64]| v.iter().copied().collect::<BTreeSet<u64>>();
-            if set(&old) != set(&new) {
+            let list_changed = set(&old) != set(&new);
+            let head_changed = old.first() != new.first();
+            if list_changed {
                 events.push(Ev::Notify(t.clone()));
             }
-            if old.first() != new.first() {
+            if head_changed {
                 events.push(Ev::NotifyNext(t.clone()));
+            }
+            let mut namespaces = BTreeSet::new();
+            for s in &seqs {
+                let (was, now) = (before.marks.get(s), after.get(s));
+                let on_thing = was.or(now).is_some_and(|m| m.thing == t);
+                let pending = was.is_some_and(|m| m.pending) || now.is_some_and(|m| m.pending);
+                if on_thing && pending && was != now {
+                    namespaces.extend(was.or(now).and_then(|m| m.namespace.clone()));
+                }
+            }
+            for ns in namespaces {
+                if list_changed {
+                    events.push(Ev::NotifyNs(t.clone(), ns.clone()));
+                }
+                if head_changed {
+                    events.push(Ev::NotifyNextNs(t.clone(), ns));
+                }
             }
         }
     }
@@ -840,6 +909,7 @@ impl Model {
                 end_behavior,
                 timeout,
                 rate,
+                namespace,
                 targets,
                 retry,
                 abort,
@@ -905,6 +975,7 @@ impl Model {
                         windows,
                         exponential,
                         ramp: (0, 0, 0, 0),
+                        namespace: namespace.map(str::to_owned),
                     },
                 );
                 // SPEC §6 Rollout: the first batch goes out when the job starts.

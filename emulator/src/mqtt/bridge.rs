@@ -17,17 +17,21 @@
 //! When the broker goes away, the bridge reconnects with exponential backoff (from
 //! [`MIN_BACKOFF`] to [`MAX_BACKOFF`]), logs both events, and subscribes again (each connection
 //! is a clean session). Messages published meanwhile wait in the client's queue (up to
-//! [`QUEUE`]); beyond it they are dropped and logged.
+//! [`QUEUE`]); beyond it they are dropped and logged. Those that were in flight or queued when
+//! the connection was lost are published again on the next one (QoS 1: at least once). A request
+//! received on a connection that is gone is answered but not acknowledged: its packet id belonged
+//! to that connection, and the broker dropped its session with it.
 
 use std::fmt;
 use std::hash::{BuildHasher, RandomState};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::{Filter, Packet, Publish, RetainForwardRule, SubscribeReasonCode};
-use rumqttc::v5::{AsyncClient, ClientError, Event, EventLoop, MqttOptions};
+use rumqttc::v5::{AsyncClient, ClientError, Event, EventLoop, MqttOptions, Request};
 use tokio::sync::{mpsc, watch};
 
 use super::broker::{MAX_PACKET, Requests};
@@ -200,6 +204,53 @@ impl Bridge {
     }
 }
 
+/// Which connection to the broker is current: it grows each time one is lost. A request is
+/// acknowledged only on the connection it came on (its packet id is that connection's).
+#[derive(Clone, Default)]
+struct Generation(Arc<Mutex<u64>>);
+
+impl Generation {
+    fn get(&self) -> u64 {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Acknowledges `p`, received on connection `generation`, if that connection is still the
+    /// current one; waits for room in the client's queue. Returns whether it was acknowledged.
+    async fn ack(&self, client: &AsyncClient, generation: u64, p: &Publish) -> bool {
+        loop {
+            {
+                // Checked and queued under the lock: the connection cannot be declared lost in
+                // between (see `lost`).
+                let current = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+                if *current != generation {
+                    return false;
+                }
+                match client.try_ack(p) {
+                    Ok(()) => return true,
+                    Err(ClientError::TryRequest(_)) => {}
+                    Err(e) => {
+                        tracing::warn!("MQTT bridge: cannot acknowledge a request: {e}");
+                        return false;
+                    }
+                }
+            }
+            // The queue is full: the event loop empties it.
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
+    /// The connection of `eventloop` was lost: from now on no acknowledgement of a request it
+    /// brought is queued, and those queued since the loss are dropped (rumqttc's `clean` drops
+    /// acknowledgements and keeps the rest). Returns the publishes that were in flight or queued,
+    /// to publish again once connected.
+    fn lost(&self, eventloop: &mut EventLoop) -> Vec<Request> {
+        let mut current = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        *current = current.wrapping_add(1);
+        eventloop.clean();
+        eventloop.pending.drain(..).filter(|r| matches!(r, Request::Publish(_))).collect()
+    }
+}
+
 /// Drives the connection until `stop`: connects and reconnects with backoff, subscribes after
 /// every connection, and answers the jobs requests it receives with `requests`.
 pub async fn run(
@@ -210,13 +261,16 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     let hasher = RandomState::new();
-    let workers: Vec<mpsc::Sender<Publish>> = (0..WORKERS)
+    let generation = Generation::default();
+    let workers: Vec<mpsc::Sender<(u64, Publish)>> = (0..WORKERS)
         .map(|_| {
             let (tx, rx) = mpsc::channel(WORKER_QUEUE);
-            tokio::spawn(worker(rx, bridge.clone(), requests.clone()));
+            tokio::spawn(worker(rx, bridge.clone(), requests.clone(), generation.clone()));
             tx
         })
         .collect();
+    // Publishes in flight or queued when the last connection was lost, for the next one.
+    let mut unsent: Vec<Request> = Vec::new();
     let mut backoff = MIN_BACKOFF;
     let mut connected = false;
     let mut failures = 0_u64;
@@ -231,6 +285,14 @@ pub async fn run(
                 connected = true;
                 failures = 0;
                 backoff = MIN_BACKOFF;
+                // The new session is clean: rumqttc dropped what it held for the old one.
+                if !unsent.is_empty() {
+                    tracing::info!(
+                        messages = unsent.len(),
+                        "MQTT bridge: publishing again what the lost connection had not delivered"
+                    );
+                    eventloop.pending.extend(unsent.drain(..));
+                }
                 let client = bridge.client.clone();
                 // Not awaited here: the event loop must go on polling for the SUBSCRIBE to leave.
                 tokio::spawn(async move {
@@ -263,7 +325,7 @@ pub async fn run(
                 let shard = thing_of(&p.topic).map_or(0, |t| hasher.hash_one(t));
                 let index = usize::try_from(shard % WORKERS as u64).unwrap_or(0);
                 let Some(tx) = workers.get(index) else { continue };
-                if let Err(e) = tx.try_send(p) {
+                if let Err(e) = tx.try_send((generation.get(), p)) {
                     // Only QoS 0 requests can get here (see WORKER_QUEUE).
                     tracing::warn!("MQTT bridge: too many requests waiting: one is dropped ({e})");
                 }
@@ -273,6 +335,8 @@ pub async fn run(
             }
             Ok(_) => {}
             Err(e) => {
+                unsent.extend(generation.lost(&mut eventloop));
+                unsent.truncate(QUEUE);
                 if connected {
                     tracing::warn!(broker = %url, "MQTT bridge: connection lost ({e}); reconnecting");
                 } else if failures == 0 {
@@ -305,9 +369,15 @@ pub async fn run(
     }
 }
 
-/// Answers one queue of requests in order; each is acknowledged after its answer is queued.
-async fn worker(mut rx: mpsc::Receiver<Publish>, bridge: Bridge, requests: Requests) {
-    while let Some(p) = rx.recv().await {
+/// Answers one queue of requests in order; each is acknowledged after its answer is queued, if
+/// the connection it came on (`generation`) is still the current one.
+async fn worker(
+    mut rx: mpsc::Receiver<(u64, Publish)>,
+    bridge: Bridge,
+    requests: Requests,
+    current: Generation,
+) {
+    while let Some((generation, p)) = rx.recv().await {
         match std::str::from_utf8(&p.topic) {
             Ok(topic) => {
                 for reply in requests(topic.to_owned(), Bytes::clone(&p.payload)).await {
@@ -319,10 +389,8 @@ async fn worker(mut rx: mpsc::Receiver<Publish>, bridge: Bridge, requests: Reque
             // Not expected from a conforming broker (MQTT-1.5.4-1).
             Err(_) => tracing::warn!("MQTT bridge: a publish whose topic is not UTF-8 is ignored"),
         }
-        if p.qos != QoS::AtMostOnce
-            && let Err(e) = bridge.client.ack(&p).await
-        {
-            tracing::warn!("MQTT bridge: cannot acknowledge a request: {e}");
+        if p.qos != QoS::AtMostOnce && !current.ack(&bridge.client, generation, &p).await {
+            tracing::debug!(pkid = p.pkid, "MQTT bridge: a request of a lost connection is not acknowledged");
         }
     }
 }

@@ -67,6 +67,9 @@ struct Session {
 struct Inner {
     sessions: HashMap<String, Session>,
     retained: BTreeMap<String, Message>,
+    /// Per shared subscription (`$share/{group}/{filter}`), how many messages it has handed out:
+    /// the next goes to the member after (round robin).
+    shared_turns: HashMap<String, usize>,
 }
 
 /// An MQTT 3.1.1 and 5 broker, QoS 0 and 1 (QoS 2 publishes are taken in and routed as QoS 1).
@@ -104,11 +107,43 @@ impl Broker {
                 tracing::warn!(topic = message.topic, "too many retained messages: not retained");
             }
         }
-        for session in inner.sessions.values_mut() {
+        // Shared subscriptions (MQTT 5 §4.8.2): per `$share/{group}/{filter}`, its members.
+        let mut groups: BTreeMap<&str, Vec<(&str, u8, bool)>> = BTreeMap::new();
+        for (client, session) in &inner.sessions {
+            for (f, q) in &session.subscriptions {
+                if filter::shared(f).is_some_and(|(_, f)| filter::matches(&message.topic, f)) {
+                    let online = session.connection.is_some();
+                    groups.entry(f.as_str()).or_default().push((client.as_str(), *q, online));
+                }
+            }
+        }
+        let chosen: Vec<(String, String, u8)> = groups
+            .into_iter()
+            .filter_map(|(group, mut members)| {
+                // Round robin over the members in client-id order, among the connected ones
+                // when there are any (an offline persistent member keeps QoS 1 messages).
+                members.sort_unstable();
+                if members.iter().any(|m| m.2) {
+                    members.retain(|m| m.2);
+                }
+                let turn = inner.shared_turns.get(group).copied().unwrap_or(0);
+                let (client, q, _) = members.get(turn % members.len().max(1))?;
+                Some((group.to_owned(), (*client).to_owned(), *q))
+            })
+            .collect();
+        let Inner { sessions, shared_turns, .. } = &mut *inner;
+        for (group, client, q) in chosen {
+            let turn = shared_turns.entry(group).or_insert(0);
+            *turn = turn.wrapping_add(1);
+            if let Some(session) = sessions.get_mut(&client) {
+                deliver(session, Message { qos: q.min(message.qos), retain: false, ..message.clone() });
+            }
+        }
+        for session in sessions.values_mut() {
             let grant = session
                 .subscriptions
                 .iter()
-                .filter(|(f, _)| filter::matches(&message.topic, f))
+                .filter(|(f, _)| filter::shared(f).is_none() && filter::matches(&message.topic, f))
                 .map(|(_, q)| *q)
                 .max();
             if let Some(q) = grant {
@@ -117,13 +152,24 @@ impl Broker {
                 deliver(session, copy);
             }
         }
+        if shared_turns.len() > MAX_SESSIONS {
+            // Turns of shared subscriptions nobody holds any more.
+            let live: std::collections::HashSet<&String> =
+                sessions.values().flat_map(|s| s.subscriptions.keys()).collect();
+            shared_turns.retain(|g, _| live.contains(g));
+        }
     }
 
     /// The QoS a session's subscriptions grant on `topic`, if any.
     fn grant(&self, client: &str, topic: &str) -> Option<u8> {
         let inner = self.lock();
         let session = inner.sessions.get(client)?;
-        session.subscriptions.iter().filter(|(f, _)| filter::matches(topic, f)).map(|(_, q)| *q).max()
+        session
+            .subscriptions
+            .iter()
+            .filter(|(f, _)| filter::subscription_matches(topic, f))
+            .map(|(_, q)| *q)
+            .max()
     }
 }
 
@@ -216,6 +262,8 @@ struct Conn {
     stream: Stream,
     version: Version,
     client: String,
+    /// This connection's id (sessions know which connection serves them by it).
+    id: u64,
     /// Bytes waiting to be written.
     out: BytesMut,
     next_pkid: u16,
@@ -391,6 +439,24 @@ impl Broker {
         }
     }
 
+    /// Applies the session expiry interval of a DISCONNECT from connection `id` (MQTT 5
+    /// 3.14.2.2.2): 0 ends the session with the connection, `0xFFFFFFFF` keeps it until the
+    /// emulator stops. Returns `false`, changing nothing, for a session whose CONNECT asked
+    /// for none (interval 0): setting one then is a protocol error.
+    fn set_expiry(&self, client: &str, id: u64, secs: u32) -> bool {
+        let mut inner = self.lock();
+        let Some(session) = inner.sessions.get_mut(client) else { return true };
+        if session.connection.as_ref().is_some_and(|(c, _)| *c != id) {
+            return true;
+        }
+        if !session.persistent && secs != 0 {
+            return false;
+        }
+        session.persistent = secs > 0;
+        session.expiry = (secs != u32::MAX).then(|| Duration::from_secs(u64::from(secs)));
+        true
+    }
+
     /// Ends a session whose expiry interval ran out, unless a connection took it back since
     /// connection `left_by` left it (MQTT-3.1.2-23 for the session expiry interval).
     fn expire(&self, client: &str, left_by: u64) {
@@ -404,7 +470,7 @@ impl Broker {
     /// Adds subscriptions; returns the grants and the retained messages they match.
     fn subscribe(&self, client: &str, filters: Vec<(String, u8)>) -> (Vec<Option<u8>>, Vec<Message>) {
         let mut inner = self.lock();
-        let Inner { sessions, retained } = &mut *inner;
+        let Inner { sessions, retained, .. } = &mut *inner;
         // A session taken over meanwhile: nothing is granted (the connection is closing).
         let Some(session) = sessions.get_mut(client) else { return (vec![None; filters.len()], Vec::new()) };
         let mut grants = Vec::with_capacity(filters.len());
@@ -412,12 +478,14 @@ impl Broker {
         for (f, qos) in filters {
             let full =
                 session.subscriptions.len() >= MAX_SUBSCRIPTIONS && !session.subscriptions.contains_key(&f);
-            if !filter::valid_filter(&f) || full {
+            if !filter::valid_subscription(&f) || full {
                 grants.push(None);
                 continue;
             }
             let q = qos.min(1);
-            for m in retained.values().filter(|m| filter::matches(&m.topic, &f)) {
+            // No retained messages for a shared subscription (MQTT 5 §4.8.2).
+            let own = filter::shared(&f).is_none();
+            for m in retained.values().filter(|m| own && filter::matches(&m.topic, &f)) {
                 matched.push(Message { qos: m.qos.min(q), retain: true, ..m.clone() });
             }
             session.subscriptions.insert(f, q);
@@ -462,6 +530,7 @@ async fn connection(
         stream,
         version: connect.version,
         client,
+        id,
         out: BytesMut::new(),
         next_pkid: 1,
         inflight: BTreeMap::new(),
@@ -645,7 +714,17 @@ async fn handle(
             conn.write(Outgoing::UnsubAck { pkid, count: filters.len() });
         }
         Incoming::PingReq => conn.write(Outgoing::PingResp),
-        Incoming::Disconnect { with_will } => return Ok(Some(End::Disconnect { with_will })),
+        Incoming::Disconnect { with_will, session_expiry } => {
+            if let Some(secs) = session_expiry
+                && !broker.set_expiry(&conn.client, conn.id, secs)
+            {
+                // MQTT 5 3.14.2.2.2: from 0 in CONNECT to non-zero is a Protocol Error, and the
+                // packet is not a valid DISCONNECT (the will is published).
+                conn.write(Outgoing::Disconnect(DisconnectReasonCode::ProtocolError));
+                return Err("a DISCONNECT set a session expiry on a session that had none".into());
+            }
+            return Ok(Some(End::Disconnect { with_will }));
+        }
         Incoming::Unexpected(name) => {
             conn.write(Outgoing::Disconnect(DisconnectReasonCode::ProtocolError));
             return Err(format!("a {name} packet from a client"));

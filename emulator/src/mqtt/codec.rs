@@ -86,9 +86,11 @@ pub enum Incoming {
         filters: Vec<String>,
     },
     PingReq,
-    /// `with_will`: MQTT 5 reason 0x04 (disconnect with will message).
+    /// `with_will`: MQTT 5 reason 0x04 (disconnect with will message). `session_expiry`: the
+    /// MQTT 5 session expiry interval it sets, in seconds, if it carries one (3.14.2.2.2).
     Disconnect {
         with_will: bool,
+        session_expiry: Option<u32>,
     },
     /// A packet a server never receives (CONNACK, SUBACK, …) or a QoS 2 packet of a flow the
     /// broker does not start (PUBREC, PUBCOMP).
@@ -256,7 +258,7 @@ fn read4(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
         },
         v4::Packet::Unsubscribe(u) => Incoming::Unsubscribe { pkid: u.pkid, filters: u.topics },
         v4::Packet::PingReq => Incoming::PingReq,
-        v4::Packet::Disconnect => Incoming::Disconnect { with_will: false },
+        v4::Packet::Disconnect => Incoming::Disconnect { with_will: false, session_expiry: None },
         v4::Packet::ConnAck(_) => Incoming::Unexpected("CONNACK"),
         v4::Packet::PubRec(_) => Incoming::Unexpected("PUBREC"),
         v4::Packet::PubComp(_) => Incoming::Unexpected("PUBCOMP"),
@@ -324,6 +326,7 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
         v5::Packet::PingReq(_) => Incoming::PingReq,
         v5::Packet::Disconnect(d) => Incoming::Disconnect {
             with_will: d.reason_code == v5::DisconnectReasonCode::DisconnectWithWillMessage,
+            session_expiry: d.properties.and_then(|p| p.session_expiry_interval),
         },
         v5::Packet::Auth(_) => Incoming::Unexpected("AUTH"),
         v5::Packet::ConnAck(_) => Incoming::Unexpected("CONNACK"),
@@ -398,7 +401,7 @@ fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
                 user_properties: Vec::new(),
                 wildcard_subscription_available: Some(1),
                 subscription_identifiers_available: Some(0),
-                shared_subscription_available: Some(0),
+                shared_subscription_available: Some(1),
                 server_keep_alive: None,
                 response_information: None,
                 server_reference: None,
@@ -441,7 +444,18 @@ fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
             properties: None,
         }),
         Outgoing::PingResp => v5::Packet::PingResp(v5::PingResp),
-        Outgoing::Disconnect(reason) => v5::Packet::Disconnect(v5::Disconnect::new(reason)),
+        Outgoing::Disconnect(reason) => {
+            // With a reason code and no properties, rumqttc 0.25 writes a remaining length of 1
+            // and then two bytes (a malformed packet); a Reason String (allowed on DISCONNECT
+            // whatever the client asked, MQTT 5 3.14.2.2.3) makes it well-formed.
+            let properties = v5::DisconnectProperties {
+                session_expiry_interval: None,
+                reason_string: Some(format!("{reason:?}")),
+                user_properties: Vec::new(),
+                server_reference: None,
+            };
+            v5::Packet::Disconnect(v5::Disconnect { reason_code: reason, properties: Some(properties) })
+        }
     };
     let limit = u32::try_from(max).unwrap_or(u32::MAX);
     p.write(out, Some(limit)).map(|_| ()).map_err(|e| e.to_string())

@@ -1,13 +1,14 @@
 //! The messages the broker publishes for the registry's events: `notify` and `notify-next`
-//! (SPEC §7.2, QoS 1) and the job and job-execution events (SPEC §7.4, QoS 1), rendered with the
-//! state as the operation that reported them left it. Job and job-execution events are
-//! published while their type is enabled in the event configuration (SPEC R23; on by default).
+//! and their namespace forms (SPEC §7.2, §7.3, R20, QoS 1) and the job and job-execution events
+//! (SPEC §7.4, QoS 1), rendered with the state as the operation that reported them left it. Job
+//! and job-execution events are published while their type is enabled in the event
+//! configuration (SPEC R23; on by default).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use iot_jobs_core::Plane;
-use iot_jobs_core::registry::Event;
-use iot_jobs_core::topic::{JobIdRef, ThingNameRef, Topic};
+use iot_jobs_core::registry::{Event, ExecutionHandle, ExecutionView};
+use iot_jobs_core::topic::{JobIdRef, NamespaceIdRef, ThingNameRef, Topic};
+use iot_jobs_core::{Plane, Timestamp};
 use serde_json::{Map, Value, json};
 
 use super::codec::Message;
@@ -37,22 +38,28 @@ fn try_render(st: &State, event: &Event) -> Result<Vec<Message>, String> {
             let t = ThingNameRef::new(thing.as_str()).map_err(|e| e.to_string())?;
             let mut handles = Vec::new();
             st.registry.pending(thing, |v| handles.push(v.handle())).map_err(|e| e.to_string())?;
-            let views = handles.into_iter().filter_map(|h| st.registry.execution(h));
-            let body = data::notify_body(views, now).map_err(|e| e.message)?;
-            vec![Message::new(topic(Topic::Notify { thing: t, namespace: None }), body, 1)]
+            vec![notify(st, Topic::Notify { thing: t, namespace: None }, handles, now)?]
+        }
+        Event::NotifyNamespace { thing, namespace } => {
+            let t = ThingNameRef::new(thing.as_str()).map_err(|e| e.to_string())?;
+            let ns = NamespaceIdRef::new(namespace.as_str()).map_err(|e| e.to_string())?;
+            let mut handles = Vec::new();
+            st.registry
+                .pending_in_namespace(thing, namespace, |v| handles.push(v.handle()))
+                .map_err(|e| e.to_string())?;
+            vec![notify(st, Topic::Notify { thing: t, namespace: Some(ns) }, handles, now)?]
         }
         Event::NotifyNext(thing) => {
             let t = ThingNameRef::new(thing.as_str()).map_err(|e| e.to_string())?;
             let view = st.registry.next_pending(thing).map_err(|e| e.to_string())?;
-            let doc = view.as_ref().and_then(|v| {
-                st.meta
-                    .jobs
-                    .get(v.job_id().as_str())
-                    .and_then(|m| m.document.as_deref())
-                    .map(data::Document::new)
-            });
-            let body = data::notify_next_body(view.as_ref(), doc.as_ref(), now).map_err(|e| e.message)?;
-            vec![Message::new(topic(Topic::NotifyNext { thing: t, namespace: None }), body, 1)]
+            vec![notify_next(st, Topic::NotifyNext { thing: t, namespace: None }, view.as_ref(), now)?]
+        }
+        Event::NotifyNextNamespace { thing, namespace } => {
+            let t = ThingNameRef::new(thing.as_str()).map_err(|e| e.to_string())?;
+            let ns = NamespaceIdRef::new(namespace.as_str()).map_err(|e| e.to_string())?;
+            let view = st.registry.next_pending_in_namespace(thing, namespace).map_err(|e| e.to_string())?;
+            let topic = Topic::NotifyNext { thing: t, namespace: Some(ns) };
+            vec![notify_next(st, topic, view.as_ref(), now)?]
         }
         Event::Job { .. } if !st.meta.event_configurations.enabled("JOB") => Vec::new(),
         Event::Execution { .. } if !st.meta.event_configurations.enabled("JOB_EXECUTION") => Vec::new(),
@@ -104,6 +111,32 @@ fn try_render(st: &State, event: &Event) -> Result<Vec<Message>, String> {
         // A kind of event this emulator does not publish yet (logged by the caller).
         _ => Vec::new(),
     })
+}
+
+/// A `notify` message on `topic` (SPEC 7.2, R20) listing the executions `handles`.
+fn notify(
+    st: &State,
+    topic: Topic<'_>,
+    handles: Vec<ExecutionHandle>,
+    now: Timestamp,
+) -> Result<Message, String> {
+    let views = handles.into_iter().filter_map(|h| st.registry.execution(h));
+    let body = data::notify_body(views, now).map_err(|e| e.message)?;
+    Ok(Message::new(topic.to_string(), body, 1))
+}
+
+/// A `notify-next` message on `topic` (SPEC 7.2, R20) for `view`, with its job document.
+fn notify_next(
+    st: &State,
+    topic: Topic<'_>,
+    view: Option<&ExecutionView<'_>>,
+    now: Timestamp,
+) -> Result<Message, String> {
+    let doc = view.and_then(|v| {
+        st.meta.jobs.get(v.job_id().as_str()).and_then(|m| m.document.as_deref()).map(data::Document::new)
+    });
+    let body = data::notify_next_body(view, doc.as_ref(), now).map_err(|e| e.message)?;
+    Ok(Message::new(topic.to_string(), body, 1))
 }
 
 /// A UUID-shaped id unique within this process.

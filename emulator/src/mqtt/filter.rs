@@ -26,6 +26,28 @@ pub fn valid_filter(filter: &str) -> bool {
     true
 }
 
+/// The share name and the topic filter of a shared subscription `$share/{ShareName}/{filter}`
+/// (MQTT 5 §4.8.2; also taken from MQTT 3.1.1 clients, as AWS IoT Core does), or `None` for a
+/// filter that is not shared.
+pub fn shared(filter: &str) -> Option<(&str, &str)> {
+    filter.strip_prefix("$share/")?.split_once('/')
+}
+
+/// Whether `filter` may be subscribed to: a valid filter, or a shared subscription whose share
+/// name is not empty and has no wildcard (MQTT-4.8.2-1) and whose filter is valid
+/// (MQTT-4.8.2-2).
+pub fn valid_subscription(filter: &str) -> bool {
+    match shared(filter) {
+        Some((group, f)) => !group.is_empty() && !group.contains(['+', '#']) && valid_filter(f),
+        None => filter != "$share" && !filter.starts_with("$share/") && valid_filter(filter),
+    }
+}
+
+/// Whether `topic` matches the topic filter of subscription `filter` (shared or not).
+pub fn subscription_matches(topic: &str, filter: &str) -> bool {
+    matches(topic, shared(filter).map_or(filter, |(_, f)| f))
+}
+
 /// Whether `topic` matches `filter` (both valid).
 ///
 /// MQTT-4.7.2-1: a filter whose first level is a wildcard does not match a topic whose first
@@ -73,6 +95,26 @@ mod tests {
             assert!(valid_filter(filter), "{filter}");
             assert_eq!(matches(topic, filter), want, "{topic} ~ {filter}");
         }
+    }
+
+    #[test]
+    fn shared_subscriptions_are_parsed_and_checked() {
+        assert_eq!(shared("$share/g/a/+"), Some(("g", "a/+")));
+        assert_eq!(shared("$share/g/$aws/things/+/jobs/#"), Some(("g", "$aws/things/+/jobs/#")));
+        assert_eq!(shared("a/b"), None);
+        for ok in ["$share/g/a", "$share/g/#", "$share/g/+/x", "$share/g-1/$aws/#"] {
+            assert!(valid_subscription(ok), "{ok}");
+        }
+        for bad in
+            ["$share/g", "$share//a", "$share/g+/a", "$share/#/a", "$share/g/a/#/b", "$share", "$share/"]
+        {
+            assert!(!valid_subscription(bad), "{bad}");
+        }
+        // The `$` rule applies to the shared filter as to any other.
+        assert!(!subscription_matches("$aws/things/t/jobs/notify", "$share/g/#"));
+        assert!(subscription_matches("$aws/things/t/jobs/notify", "$share/g/$aws/things/+/jobs/#"));
+        assert!(subscription_matches("a/b", "$share/g/a/+"));
+        assert!(subscription_matches("a/b", "a/+"));
     }
 
     #[test]

@@ -35,7 +35,7 @@ impl<S: Storage> Registry<S> {
         let job_status = entry.status;
         let listed = |e: &ExecutionEntry| rules::listed_to_device(job_status, e.status);
         let visible = self.job_executions(j).filter(|x| self.exec_entry(*x).is_some_and(listed)).count();
-        sink.reserve(visible.saturating_mul(2).saturating_add(1))?;
+        sink.reserve(visible.saturating_mul(self.settle_events(j)).saturating_add(1))?;
         let id = entry.id.clone();
         // Room is certain (the rule refused the 11th); pushed first so nothing is half-applied.
         let due = now.saturating_add(self.deletion_delay);
@@ -49,7 +49,7 @@ impl<S: Storage> Registry<S> {
             let (next, thing, was_listed) = (e.job_link.next, e.thing, listed(e));
             if was_listed {
                 // SEED-CLI: devices lose access to the job's executions.
-                let mut w = self.watch(thing);
+                let mut w = self.watch_job(thing, j)?;
                 self.detach_pending(x)?;
                 w.changed = true;
                 self.settle(w, sink)?;
@@ -173,8 +173,9 @@ impl<S: Storage> Registry<S> {
         let (j, t, x) = self.lookup_execution(job, thing, Some(number))?;
         let v = self.view_or_missing(x)?;
         rules::delete_execution(v.state(), force, &self.policy)?;
-        sink.reserve(4)?;
-        let mut w = self.watch(t);
+        // Its event, the job's `completed`, and the notifications.
+        sink.reserve(self.settle_events(j).saturating_add(2))?;
+        let mut w = self.watch_job(t, j)?;
         w.changed = rules::listed_to_device(v.job_status(), v.status());
         self.emit_execution(x, ExecutionEvent::Deleted, sink)?;
         self.remove_execution(x)?;
@@ -185,8 +186,7 @@ impl<S: Storage> Registry<S> {
             self.settle(w, sink)?;
         } else if w.changed {
             // The thing record is gone with its last execution; still tell its devices.
-            sink.emit(Event::Notify(thing.clone()))?;
-            sink.emit(Event::NotifyNext(thing.clone()))?;
+            Self::notify(thing, &w.namespaces, true, true, sink)?;
         }
         Ok(())
     }

@@ -1,9 +1,9 @@
 //! The data plane: what a device reads and writes.
 
 use crate::error::{ExecutionState, Plane, Rejection};
-use crate::id::{JobId, StatusDetails, StepTimeout, ThingName, Timestamp};
+use crate::id::{JobId, NamespaceId, StatusDetails, StepTimeout, ThingName, Timestamp};
 use crate::registry::Registry;
-use crate::registry::entries::ThingIx;
+use crate::registry::entries::{ExecIx, ThingIx};
 use crate::registry::events::{MISSING_EXECUTION, Out};
 use crate::registry::storage::Storage;
 use crate::registry::types::{EventSink, ExecutionHandle, Update};
@@ -49,6 +49,46 @@ impl<S: Storage> Registry<S> {
         Ok(self.head(t).and_then(|x| self.view(x)))
     }
 
+    /// The payload of `notify-namespace-NS` (SPEC R20, AMBIG-27): as [`Registry::pending`], for
+    /// the executions of jobs created in `namespace` only, in the same order and under the same
+    /// cap.
+    ///
+    /// # Errors
+    /// As [`Registry::pending`].
+    pub fn pending_in_namespace(
+        &self,
+        thing: &ThingName,
+        namespace: &NamespaceId,
+        mut visit: impl FnMut(ExecutionView<'_>),
+    ) -> Result<(), Rejection> {
+        let Some(t) = self.thing_for_device(thing)? else { return Ok(()) };
+        let listed = self.pending_iter(t).filter(|x| self.in_namespace(*x, namespace));
+        // SPEC R12: at most the cap.
+        for x in listed.take(self.policy.pending_cap.get()) {
+            visit(self.view(x).ok_or(MISSING_EXECUTION)?);
+        }
+        Ok(())
+    }
+
+    /// The payload of `notify-next-namespace-NS` (SPEC R20, AMBIG-27): the first pending
+    /// execution of a job created in `namespace`, in the order of [`Registry::pending`].
+    ///
+    /// # Errors
+    /// As [`Registry::pending`].
+    pub fn next_pending_in_namespace(
+        &self,
+        thing: &ThingName,
+        namespace: &NamespaceId,
+    ) -> Result<Option<ExecutionView<'_>>, Rejection> {
+        let Some(t) = self.thing_for_device(thing)? else { return Ok(None) };
+        Ok(self.pending_iter(t).find(|x| self.in_namespace(*x, namespace)).and_then(|x| self.view(x)))
+    }
+
+    fn in_namespace(&self, x: ExecIx, namespace: &NamespaceId) -> bool {
+        let job = self.exec_entry(x).and_then(|e| self.job_entry(e.job));
+        job.is_some_and(|j| rules::listed_in_namespace(j.namespace.as_ref(), namespace))
+    }
+
     /// StartNextPendingJobExecution (SPEC 4.3, T2, T3, R19): the head of the pending list; a
     /// QUEUED head becomes IN_PROGRESS with `details` and the step timeout applied.
     ///
@@ -77,8 +117,9 @@ impl<S: Storage> Registry<S> {
             StartNext::Resume => Ok(self.execs.at(x).map(|(k, _)| ExecutionHandle(k))),
             StartNext::Start => {
                 let after = self.prepare_details(x, details)?;
-                sink.reserve(2)?;
-                let mut w = self.watch(t);
+                let job = self.exec_entry(x).ok_or(MISSING_EXECUTION)?.job;
+                sink.reserve(self.settle_events(job))?;
+                let mut w = self.watch_job(t, job)?;
                 w.changed |= self.set_status(x, ExecutionStatus::InProgress, Actor::Device, now, sink)?;
                 if let Some(after) = after {
                     self.store_details(x, after)?;
@@ -111,9 +152,10 @@ impl<S: Storage> Registry<S> {
         let v = self.view_or_missing(x)?;
         let to = rules::update_execution(v.state(), update.status, update.expected_version, &self.policy)?;
         let after = self.prepare_details(x, update.status_details)?;
-        sink.reserve(4)?;
+        // Its event, the job's `completed`, and the notifications.
+        sink.reserve(self.settle_events(j).saturating_add(2))?;
         self.check_failure_room(x, to, sink)?;
-        let mut w = self.watch(t);
+        let mut w = self.watch_job(t, j)?;
         w.changed |= self.set_status(x, to, Actor::Device, now, sink)?;
         if let Some(after) = after {
             self.store_details(x, after)?;

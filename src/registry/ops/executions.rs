@@ -61,8 +61,9 @@ impl<S: Storage> Registry<S> {
         let v = self.view_or_missing(x)?;
         let decision = rules::cancel_execution(v.state(), force, expected)?;
         let after = self.prepare_details(x, details)?;
-        sink.reserve(4)?;
-        let mut w = self.watch(t);
+        // Its event, the job's `completed`, and the notifications.
+        sink.reserve(self.settle_events(j).saturating_add(2))?;
+        let mut w = self.watch_job(t, j)?;
         w.changed |= self.set_status(x, ExecutionStatus::Canceled, Actor::ControlPlane, now, sink)?;
         let e = self.exec_mut(x)?;
         e.force_canceled = decision.force_canceled;

@@ -6,8 +6,8 @@ use crate::id::{JobId, ReasonCode, ThingName, Timestamp, VersionNumber};
 use crate::registry::Registry;
 use crate::registry::entries::{ExecIx, JobIx, PairIx, ThingIx};
 use crate::registry::entries::{ExecutionEntry, JobEntry, NEVER, PairEntry};
-use crate::registry::events::Out;
 use crate::registry::events::Watch;
+use crate::registry::events::{Out, settle_events_for};
 use crate::registry::index::{Tag, hash, pair_hash, tagged};
 use crate::registry::lists::{ByJob, ByTarget, ByThing};
 use crate::registry::slab::{Links, List};
@@ -67,7 +67,7 @@ impl<S: Storage> Registry<S> {
             return Err(Rejection::CapacityExhausted(Table::Jobs));
         }
         // Per execution: notify, notify-next; and the job's `completed` if it has nothing to do.
-        sink.reserve(execs.saturating_mul(2).saturating_add(1))?;
+        sink.reserve(execs.saturating_mul(settle_events_for(job.namespace.is_some())).saturating_add(1))?;
 
         let entry = JobEntry {
             id: job.id.clone(),
@@ -128,7 +128,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<ExecIx, Rejection> {
-        let mut w = self.watch(thing);
+        let mut w = self.watch_job(thing, job)?;
         let x = self.queue_watched(job, thing, retry_attempt, now, &mut w)?;
         self.settle(w, sink)?;
         Ok(x)
@@ -289,7 +289,7 @@ impl<S: Storage> Registry<S> {
         if self.execs.room() < queue || self.pairs.room() < fresh || self.index.room() < fresh {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
-        sink.reserve(queue.saturating_mul(2))?;
+        sink.reserve(queue.saturating_mul(self.settle_events(j)))?;
         let mut queued = 0usize;
         for name in targets {
             // Every target was found registered above.
@@ -324,9 +324,10 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         let sink = &mut Out::new(sink);
         let (j, t, x) = self.lookup_execution(job, thing, None)?;
-        sink.reserve(4)?;
+        // Its event, the job's `completed`, and the notifications.
+        sink.reserve(self.settle_events(j).saturating_add(2))?;
         let status = self.exec_entry(x).map(|e| e.status).ok_or(Rejection::NotFound(Resource::Execution))?;
-        let mut w = self.watch(t);
+        let mut w = self.watch_job(t, j)?;
         if let Some(to) = rules::remove_target(status, &self.policy) {
             w.changed |= self.set_status(x, to, Actor::Service, now, sink)?;
             self.maybe_complete(j, now, sink)?;
@@ -366,15 +367,15 @@ impl<S: Storage> Registry<S> {
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
         let affected = self.job_executions(j).filter(|x| self.cancels(*x, scope)).count();
-        // Per canceled execution: its event, notify, notify-next; the job's two events.
-        sink.reserve(affected.saturating_mul(3).saturating_add(2))?;
+        // Per canceled execution: its event and the notifications; the job's two events.
+        sink.reserve(affected.saturating_mul(self.settle_events(j).saturating_add(1)).saturating_add(2))?;
         let id = self.job_entry(j).map(|e| e.id.clone()).ok_or(Rejection::NotFound(Resource::Job))?;
         sink.emit(Event::Job { job: id.clone(), event: JobEvent::CancellationInProgress })?;
         let mut cur = self.job_entry(j).and_then(|e| e.executions.head);
         while let Some((x, e)) = self.exec_at(cur) {
             let (next, status, thing) = (e.job_link.next, e.status, e.thing);
             if let Some(to) = rules::cancel_job_execution_effect(status, scope) {
-                let mut w = self.watch(thing);
+                let mut w = self.watch_job(thing, j)?;
                 w.changed |= self.set_status(x, to, Actor::ControlPlane, now, sink)?;
                 let e = self.exec_mut(x)?;
                 e.force_canceled = force_canceled;

@@ -5,7 +5,7 @@ use crate::id::{ThingName, Timestamp};
 use crate::registry::Registry;
 use crate::registry::entries::ThingIx;
 use crate::registry::entries::{ExecutionEntry, ThingEntry};
-use crate::registry::events::Out;
+use crate::registry::events::{MISSING_JOB, Out};
 use crate::registry::index::{Tag, hash, tagged};
 use crate::registry::lists::{ByThing, walk};
 use crate::registry::lookup::hash_of_parts;
@@ -49,7 +49,9 @@ impl<S: Storage> Registry<S> {
     /// executions stay listable until they are deleted.
     ///
     /// # Errors
-    /// `ResourceNotFoundException` for an unknown thing; `Throttled` when the sink has no room.
+    /// `ResourceNotFoundException` for an unknown thing; `Throttled` when the sink has no room;
+    /// `CapacityExhausted(Events)` when the pending executions it removes belong to jobs of more than
+    /// four namespaces, whose topics one change cannot all be told on (SPEC R20).
     pub fn remove_thing(
         &mut self,
         name: &ThingName,
@@ -66,9 +68,19 @@ impl<S: Storage> Registry<S> {
         let affected = walk(&self.execs, head, ByThing)
             .filter(|x| self.exec_entry(*x).is_some_and(|e| removes(self, e).is_some()))
             .count();
-        // One event per removed execution and per job that completes, plus notify, notify-next.
-        sink.reserve(affected.saturating_mul(2).saturating_add(2))?;
+        // SPEC R20: the namespaces of the removed executions on the device's pending list are
+        // told of the change; refused before anything changes when a watch cannot hold them.
         let mut w = self.watch(t);
+        for x in walk(&self.execs, head, ByThing) {
+            let Some(e) = self.exec_entry(x).filter(|e| removes(self, e).is_some()) else { continue };
+            let job = self.job_entry(e.job).ok_or(MISSING_JOB)?;
+            if rules::listed_to_device(job.status, e.status) {
+                w.involve(job.namespace.as_ref())?;
+            }
+        }
+        // One event per removed execution and per job that completes, plus the notifications.
+        let notifications = w.namespaces.len().saturating_add(1).saturating_mul(2);
+        sink.reserve(affected.saturating_mul(2).saturating_add(notifications))?;
         let mut cur = head;
         while let Some((x, e)) = self.exec_at(cur) {
             let (next, job, to) = (e.thing_link.next, e.job, removes(self, e));

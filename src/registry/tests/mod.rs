@@ -20,6 +20,7 @@ use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
 
 mod lifecycle;
 mod model_findings;
+mod namespaces;
 #[cfg(feature = "serde")]
 mod snapshot;
 mod tables;
@@ -76,6 +77,10 @@ impl EventSink for Log {
         self.0.push(match e {
             Event::Notify(t) => std::format!("notify {t}"),
             Event::NotifyNext(t) => std::format!("notify-next {t}"),
+            Event::NotifyNamespace { thing, namespace } => std::format!("notify {thing} ns {namespace}"),
+            Event::NotifyNextNamespace { thing, namespace } => {
+                std::format!("notify-next {thing} ns {namespace}")
+            }
             Event::Job { job, event } => std::format!("job {job} {}", event.as_str()),
             Event::Execution { job, thing, number, event } => {
                 std::format!("execution {job} {thing} #{number} {}", event.as_str())
