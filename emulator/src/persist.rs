@@ -69,33 +69,6 @@ pub fn encode(st: &State) -> Result<Vec<u8>, String> {
     encode_parts(st.generation, st.clock.saved(), &st.meta, &st.registry)
 }
 
-/// What a state file holds, copied: taken under the state's lock and encoded after it is
-/// released, so that a checkpoint holds the lock for a copy of the tables, not for their
-/// encoding.
-pub struct Frozen {
-    seq: u64,
-    clock: Option<u64>,
-    meta: Meta,
-    registry: Registry<Heap>,
-}
-
-impl Frozen {
-    /// A copy of `st`.
-    pub fn of(st: &State) -> Self {
-        Frozen {
-            seq: st.generation,
-            clock: st.clock.saved(),
-            meta: st.meta.clone(),
-            registry: st.registry.clone(),
-        }
-    }
-
-    /// The copy as the bytes of a state file, as [`encode`] writes them.
-    pub fn encode(&self) -> Result<Vec<u8>, String> {
-        encode_parts(self.seq, self.clock, &self.meta, &self.registry)
-    }
-}
-
 fn encode_parts(
     seq: u64,
     clock: Option<u64>,

@@ -172,6 +172,24 @@ impl State {
         }
     }
 
+    /// A copy of the state for the journal's checkpoints ([`crate::journal::Journal`]): the
+    /// registry, the payloads, the clock and the counters; nothing to publish. (Every field is
+    /// named: a new one must be decided on here.)
+    pub fn replica(&self) -> State {
+        State {
+            registry: self.registry.clone(),
+            meta: self.meta.clone(),
+            clock: self.clock.clone(),
+            arns: self.arns.clone(),
+            events: self.events,
+            caps: self.caps,
+            deletion_delay: self.deletion_delay,
+            generation: self.generation,
+            pinned: None,
+            outbox: None,
+        }
+    }
+
     /// The clock's time (the pinned time while an operation runs with the system clock).
     pub fn now(&self) -> Timestamp {
         match (self.pinned, &self.clock) {

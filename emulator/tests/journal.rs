@@ -76,7 +76,8 @@ fn record_bounds(segment: &Path) -> Vec<(usize, usize)> {
         out.push((off, off + len));
         off += len;
     }
-    assert_eq!(off, bytes.len());
+    assert_eq!(off as u64, scanned.end);
+    assert!(bytes[off..].iter().all(|b| *b == 0), "after the records: the allocated space");
     out
 }
 
@@ -99,13 +100,23 @@ async fn a_journal_cut_at_every_byte_of_its_last_record_recovers_without_it() {
     assert_eq!(execution_status(&whole), "InProgress");
     let bytes = std::fs::read(&segment).unwrap();
     let snapshot = std::fs::read(&path).unwrap();
-    for cut in start_last..end {
+    // Cut off where the file ends (a write past the allocated space), or written only partly
+    // into the zeros allocated ahead of it (the segment keeps its length).
+    let padded = |cut: usize| {
+        let mut b = bytes[..cut].to_vec();
+        b.resize(bytes.len(), 0);
+        b
+    };
+    let cases = (start_last..end)
+        .map(|cut| (cut, bytes[..cut].to_vec()))
+        .chain((start_last + 1..end).map(|cut| (cut, padded(cut))));
+    for (cut, torn) in cases {
         let case = dir.join(format!("cut-{cut}"));
         std::fs::create_dir_all(&case).unwrap();
         let p = case.join("state.json");
         std::fs::write(&p, &snapshot).unwrap();
         let seg = case.join(segment.file_name().unwrap());
-        std::fs::write(&seg, &bytes[..cut]).unwrap();
+        std::fs::write(&seg, &torn).unwrap();
         let st = recover(&p, Mode::Start).unwrap_or_else(|e| panic!("cut at {cut}: {e}")).unwrap();
         assert_eq!(st.generation, whole.generation - 1, "cut at {cut}");
         assert_eq!(execution_status(&st), "Queued", "cut at {cut}");
@@ -115,13 +126,14 @@ async fn a_journal_cut_at_every_byte_of_its_last_record_recovers_without_it() {
         std::fs::remove_dir_all(&case).unwrap();
     }
     // A final record whose payload fails its CRC (written partly, as after a power loss) is
-    // torn too; so is an all-zero tail (a file extended but never written).
+    // torn too; an all-zero tail is the space allocated ahead of the records, kept as it is.
     let mut bad_last = bytes.clone();
     bad_last[end - 1] ^= 1;
     let mut zeros = bytes.clone();
     zeros.extend_from_slice(&[0; 4096]);
+    let zeros_len = zeros.len();
     for (what, case_bytes, kept, cut_at) in
-        [("bad last CRC", bad_last, "Queued", start_last), ("zero tail", zeros, "InProgress", end)]
+        [("bad last CRC", bad_last, "Queued", start_last), ("zero tail", zeros, "InProgress", zeros_len)]
     {
         let case = dir.join("case");
         std::fs::create_dir_all(&case).unwrap();
@@ -262,5 +274,59 @@ async fn the_state_exports_imports_and_survives_and_a_bad_one_is_refused() {
     }
     drop((first, second, small));
     third.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The checkpoints are written from the journal's replica (the synced records replayed as a
+/// start would), not from the live state: after a varied run, the snapshot on disk equals the
+/// live state's export, and the segments it covers are gone.
+#[tokio::test]
+async fn a_checkpoint_from_the_replica_equals_the_live_state() {
+    let dir = temp_dir("replica");
+    let path = dir.join("state.json");
+    let e = start(|c| {
+        c.state_file = Some(path.clone());
+        c.checkpoint_records = 4;
+        c.checkpoint_interval = std::time::Duration::from_millis(100);
+    })
+    .await;
+    for i in 0..6 {
+        let attrs = json!({"attributePayload": {"attributes": {"n": i.to_string()}}});
+        e.ok(CONTROL, "POST", &format!("/things/t{i}"), attrs).await;
+    }
+    e.ok(CONTROL, "POST", "/thing-groups/g", json!({"thingGroupProperties": {"thingGroupDescription": "d"}}))
+        .await;
+    let targets: Vec<String> = (0..6).map(|i| format!("{ARN}:thing/t{i}")).collect();
+    let timeout = json!({"inProgressTimeoutInMinutes": 1});
+    e.ok(CONTROL, "PUT", "/jobs/a", json!({"targets": targets, "document": "{}", "timeoutConfig": timeout}))
+        .await;
+    e.ok(CONTROL, "PUT", "/jobs/b", json!({"targets": targets, "document": "{\"y\":2}"})).await;
+    for i in 0..6 {
+        let body = json!({"status": "IN_PROGRESS", "statusDetails": {"i": i.to_string()}});
+        e.ok(DATA, "POST", &format!("/things/t{i}/jobs/a"), body).await;
+    }
+    e.ok(DATA, "POST", "/things/t0/jobs/b", json!({"status": "SUCCEEDED"})).await;
+    // Due transitions (the timeouts) are replayed at the records' time.
+    e.ok(CONTROL, "POST", "/_emulator/clock", json!({"advanceSeconds": 120})).await;
+    e.ok(CONTROL, "PUT", "/jobs/b/cancel", json!({})).await;
+    e.ok(CONTROL, "DELETE", "/things/t5", json!({})).await;
+    let (status, live) = e.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await;
+    assert_eq!(status, 200);
+    let live: Value = serde_json::from_slice(&live).unwrap();
+    let seq = live["seq"].as_u64().unwrap();
+    assert!(seq >= 19, "{seq} changes");
+    let mut on_disk = Value::Null;
+    for _ in 0..200 {
+        on_disk = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        if on_disk["seq"].as_u64() == Some(seq) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(on_disk["seq"].as_u64(), Some(seq), "no checkpoint of the last change");
+    assert_eq!(on_disk, live, "the replica's snapshot differs from the live state");
+    let segs = journal::segments(&path).unwrap();
+    assert_eq!(segs.iter().map(|s| s.0).collect::<Vec<_>>(), vec![seq + 1], "{segs:?}");
+    e.server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
