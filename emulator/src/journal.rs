@@ -1,9 +1,14 @@
 //! The write-ahead journal behind `--state-file PATH`: every accepted change is appended to a
 //! journal segment as one record, and the change is answered only once the record is on disk
-//! (`fdatasync`); a background checkpoint writes the whole state to `PATH` (the snapshot) every
-//! so many records or seconds, after which the segments it covers are deleted. A start loads
-//! the snapshot and replays the records after it through [`apply`], the function the live
-//! requests go through, with the clock's `now` of the record.
+//! (`fdatasync`); every so many records or seconds a checkpoint writes the whole state to
+//! `PATH` (the snapshot), after which the segments it covers are deleted. A start loads the
+//! snapshot and replays the records after it through [`apply`], the function the live requests
+//! go through, with the clock's `now` of the record.
+//!
+//! The checkpoints are written from a replica: a second copy of the state, kept by a thread of
+//! its own, to which every synced record is applied by the replay a start does. A checkpoint
+//! therefore takes no lock and copies nothing while requests run; the price is a second copy of
+//! the state in memory.
 //!
 //! # Files
 //! - `PATH`: the snapshot ([`crate::persist`]'s format; `seq` is the last record it holds). A
@@ -11,7 +16,8 @@
 //! - `PATH.{first:020}.wal`: a segment, holding the records from sequence number `first` on.
 //!
 //! # Segment format (version 1)
-//! An 8-byte header `IOTJWAL` followed by the format version (`0x01`), then records:
+//! An 8-byte header `IOTJWAL` followed by the format version (`0x01`), then records, then
+//! zeros: a segment grows by [`PREALLOCATE`] zero bytes at a time, ahead of its records.
 //!
 //! | bytes | content |
 //! |---|---|
@@ -23,14 +29,17 @@
 //! The payload is `seq` (u64 LE, one more than the previous record's), `now` (u64 LE, seconds
 //! since the epoch: the time the change was applied at), the length of a JSON header (u32 LE),
 //! the JSON header ([`Entry`]: the operation), and the operation's raw input (an HTTP request's
-//! body, an MQTT publish's payload).
+//! body, an MQTT publish's payload). The operation's name is [`Op`]'s serialized name: renaming
+//! a variant changes the format.
 //!
 //! # Recovery
-//! A final record cut short (a write interrupted by a crash: fewer bytes than its header or
-//! length says, an all-zero tail, or a last record whose payload CRC fails) is cut off the
-//! file and logged. Any other bad record (CRC mismatch, bad length, a sequence number out of
-//! order, a segment torn before the last one) stops the start with an error naming the file
-//! and the offset; no file is changed then.
+//! The records end where only zeros follow. A final record cut short (a write interrupted by a
+//! crash: fewer bytes than its header or length says, or a CRC failure with only zeros after
+//! it) is cut off the file and logged. Any other bad record (CRC mismatch, bad length, a
+//! sequence number out of order, a segment torn before the last one) stops the start with an
+//! error naming the file and the offset; no file is changed then. Records are replayed under
+//! the clock they were made with (the snapshot's): a start with another `--clock` is refused
+//! while records are to be replayed; with none, the snapshot is rewritten for the new clock.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -316,12 +325,31 @@ pub fn recover(
     deletion_delay: u64,
     mode: Mode,
 ) -> Result<Option<State>, String> {
+    Ok(recover_from(base, caps, clock, arns, deletion_delay, mode)?.map(|(st, _)| st))
+}
+
+/// [`recover`], with the last record the snapshot holds (the records after it, replayed, are
+/// not in any snapshot yet: their segments must stay until a checkpoint holds them).
+///
+/// # Errors
+/// As [`recover`].
+pub fn recover_from(
+    base: &Path,
+    caps: Caps,
+    clock: ClockMode,
+    arns: Arns,
+    deletion_delay: u64,
+    mode: Mode,
+) -> Result<Option<(State, u64)>, String> {
     let snapshot = persist::load(base, caps, clock, arns.clone(), deletion_delay)?;
     let segs = segments(base)?;
     if snapshot.is_none() && segs.is_empty() {
         return Ok(None);
     }
-    let mut st = snapshot.unwrap_or_else(|| State::new(caps, Clock::new(clock, None), arns, deletion_delay));
+    let written = snapshot.as_ref().map_or(clock, |(_, written)| *written);
+    let mut st = snapshot
+        .map(|(st, _)| st)
+        .unwrap_or_else(|| State::new(caps, Clock::new(clock, None), arns, deletion_delay));
     // Every segment is checked before anything is replayed or cut.
     let mut scanned = Vec::new();
     let last = segs.len().saturating_sub(1);
@@ -346,6 +374,7 @@ pub fn recover(
         Mode::Start => u64::MAX,
         Mode::UpTo(n) => n,
     };
+    let snapshot_seq = st.generation;
     let mut plan = Vec::new();
     let mut next = st.generation.saturating_add(1);
     for (path, s) in &scanned {
@@ -365,6 +394,15 @@ pub fn recover(
             next = next.saturating_add(1);
         }
     }
+    if written != clock && !plan.is_empty() {
+        return Err(format!(
+            "the journal of the state file {} holds {} changes made with --clock {}, which replay only under that clock: start with --clock {} (a clean stop writes a checkpoint; after it, the clock may change)",
+            base.display(),
+            plan.len(),
+            clock_flag(written),
+            clock_flag(written)
+        ));
+    }
     if matches!(mode, Mode::Start) {
         for (path, s) in &scanned {
             if let Some((off, why)) = &s.torn {
@@ -380,10 +418,27 @@ pub fn recover(
     for r in plan {
         replay(&mut st, r);
     }
+    if written != clock && matches!(mode, Mode::Start) {
+        // The snapshot says which clock the records after it are made with.
+        persist::write_atomically(base, &persist::encode(&st)?)?;
+        tracing::info!(
+            "the state file {} was written with --clock {}: rewritten for --clock {}",
+            base.display(),
+            clock_flag(written),
+            clock_flag(clock)
+        );
+    }
     if replayed > 0 {
         tracing::info!(records = replayed, last = st.generation, "journal replayed from {}", base.display());
     }
-    Ok(Some(st))
+    Ok(Some((st, snapshot_seq)))
+}
+
+fn clock_flag(mode: ClockMode) -> &'static str {
+    match mode {
+        ClockMode::System => "system",
+        ClockMode::Manual => "manual",
+    }
 }
 
 fn replay(st: &mut State, r: &Record) {
@@ -508,13 +563,14 @@ fn create_segment(base: &Path, first: u64) -> Result<(PathBuf, File, u64), Strin
 }
 
 impl Journal {
-    /// Opens a new segment for the records from `next` on and starts the writer, with
-    /// `replica`, a copy of the state at record `next - 1` (the one just recovered), for the
-    /// checkpoints.
+    /// Opens a new segment for the records from `replica.generation + 1` on and starts the
+    /// writer, with `replica`, a copy of the state just recovered, for the checkpoints;
+    /// `checkpointed` is the last record the snapshot holds.
     ///
     /// # Errors
     /// The segment cannot be created (the message names it and the cause).
-    pub fn open(base: &Path, next: u64, replica: State) -> Result<Self, String> {
+    pub fn open(base: &Path, checkpointed: u64, replica: State) -> Result<Self, String> {
+        let next = replica.generation.saturating_add(1);
         let (path, file, allocated) = create_segment(base, next)?;
         let (tx, rx) = mpsc::channel();
         let (replica_tx, replica_rx) = mpsc::channel();
@@ -523,7 +579,7 @@ impl Journal {
             durable: last,
             segment: next,
             failed: None,
-            checkpointed: last,
+            checkpointed,
             checkpoint_failed: None,
         });
         let writer = Writer {

@@ -332,7 +332,7 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     let arns = Arns { region: config.region.clone(), account: config.account_id.clone() };
     check_caps(config.caps)?;
     let loaded = match &config.state_file {
-        Some(path) => journal::recover(
+        Some(path) => journal::recover_from(
             path,
             config.caps,
             config.clock,
@@ -343,6 +343,11 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         None => None,
     };
     let restored = loaded.is_some();
+    // The records replayed after the snapshot stay in their segments until a checkpoint.
+    let (loaded, checkpointed) = match loaded {
+        Some((st, seq)) => (Some(st), seq),
+        None => (None, 0),
+    };
     let mut state = loaded.unwrap_or_else(|| {
         State::new(config.caps, Clock::new(config.clock, None), arns, config.deletion_delay)
     });
@@ -363,8 +368,8 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     if broker.is_some() || bridge.is_some() {
         state.outbox = Some(Vec::new());
     }
-    let next = state.generation.saturating_add(1);
-    let journal = config.state_file.as_ref().map(|p| Journal::open(p, next, state.replica())).transpose()?;
+    let journal =
+        config.state_file.as_ref().map(|p| Journal::open(p, checkpointed, state.replica())).transpose()?;
     let app = Arc::new(App {
         state: Mutex::new(state),
         journal,

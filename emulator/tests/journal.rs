@@ -330,3 +330,76 @@ async fn a_checkpoint_from_the_replica_equals_the_live_state() {
     e.server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Records replay only under the clock they were made with: a start with another `--clock`
+/// while records are to be replayed is refused (naming the flag) and changes no file; after a
+/// clean stop the clock may change, and the journal then follows the new one.
+#[tokio::test]
+async fn a_journal_replays_only_under_the_clock_it_was_written_with() {
+    let dir = temp_dir("clock");
+    let path = dir.join("state.json");
+    let manual = start(|c| c.state_file = Some(path.clone())).await;
+    manual.ok(CONTROL, "POST", "/things/a", json!({})).await;
+    drop(manual); // gone without a checkpoint: the journal holds the change
+    let files = |p: &Path| {
+        let mut v: Vec<_> = std::fs::read_dir(p.parent().unwrap())
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (e.file_name(), std::fs::read(e.path()).unwrap())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let before = files(&path);
+    let config = iot_jobs_emulator::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        clock: ClockMode::System,
+        state_file: Some(path.clone()),
+        ..Default::default()
+    };
+    let Err(e) = iot_jobs_emulator::start(config).await else { panic!("replayed under another clock") };
+    let e = e.to_string();
+    assert!(e.contains("--clock manual") && e.contains(&path.display().to_string()), "{e}");
+    assert_eq!(files(&path), before, "a refused start changed a file");
+
+    // Under its own clock it starts; after a clean stop, the system clock may take over.
+    let manual = start(|c| c.state_file = Some(path.clone())).await;
+    manual.ok(CONTROL, "GET", "/things/a", json!({})).await;
+    manual.server.shutdown().await.unwrap();
+    let system = start(|c| {
+        c.state_file = Some(path.clone());
+        c.clock = ClockMode::System;
+    })
+    .await;
+    system.ok(CONTROL, "GET", "/things/a", json!({})).await;
+    system.ok(CONTROL, "POST", "/things/b", json!({})).await;
+    drop(system); // a crash: the journal holds a change made with the system clock
+    let system = start(|c| {
+        c.state_file = Some(path.clone());
+        c.clock = ClockMode::System;
+    })
+    .await;
+    system.ok(CONTROL, "GET", "/things/b", json!({})).await;
+    system.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The changes a start replays from the journal are in no snapshot yet: a clean stop right
+/// after such a start writes the checkpoint that holds them before it deletes the journal.
+#[tokio::test]
+async fn a_clean_stop_after_a_replay_keeps_the_replayed_changes() {
+    let dir = temp_dir("replayed");
+    let path = dir.join("state.json");
+    let first = start(|c| c.state_file = Some(path.clone())).await;
+    first.ok(CONTROL, "POST", "/things/a", json!({})).await;
+    drop(first); // a crash: the change is in the journal only
+    let second = start(|c| c.state_file = Some(path.clone())).await;
+    second.server.shutdown().await.unwrap();
+    assert!(journal::segments(&path).unwrap().is_empty(), "a clean stop leaves no journal");
+    let third = start(|c| c.state_file = Some(path.clone())).await;
+    third.ok(CONTROL, "GET", "/things/a", json!({})).await;
+    third.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
