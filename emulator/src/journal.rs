@@ -530,7 +530,7 @@ impl std::fmt::Debug for Journal {
 
 /// Writes `len` zero bytes at `at`.
 fn zero_fill(file: &mut File, at: u64, len: u64) -> io::Result<()> {
-    const ZEROS: [u8; 64 << 10] = [0; 64 << 10];
+    static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
     file.seek(SeekFrom::Start(at))?;
     let mut left = len;
     while left > 0 {
