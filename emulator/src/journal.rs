@@ -558,6 +558,8 @@ fn create_segment(base: &Path, first: u64) -> Result<(PathBuf, File, u64), Strin
     zero_fill(&mut f, MAGIC.len() as u64, allocated.saturating_sub(MAGIC.len() as u64))
         .map_err(|e| fail("write", e))?;
     f.sync_all().map_err(|e| fail("sync", e))?;
+    // The writer writes at the file's position: the first record goes after the header.
+    f.seek(SeekFrom::Start(MAGIC.len() as u64)).map_err(|e| fail("seek in", e))?;
     persist::sync_dir(base)?;
     Ok((path, f, allocated))
 }
@@ -725,14 +727,18 @@ impl Writer {
                             self.failed(e);
                             continue;
                         }
-                        let created = create_segment(&self.base, first);
                         // The records before `first` are synced: the checkpoint can hold them
-                        // (the segments it covers are deleted only once the next one exists).
+                        // (the segments it covers are deleted only once the next one exists). A
+                        // retried checkpoint with no record since the last one keeps the segment.
                         let seq = first.saturating_sub(1);
+                        let fresh = self.status.borrow().segment == first;
+                        let created =
+                            if fresh { Ok(None) } else { create_segment(&self.base, first).map(Some) };
                         let delete = created.is_ok();
                         let _ = self.replica.send(ToReplica::Checkpoint { seq, delete });
                         match created {
-                            Ok((path, file, allocated)) => {
+                            Ok(None) => {}
+                            Ok(Some((path, file, allocated))) => {
                                 self.path = path.into();
                                 self.file = file;
                                 self.synced = MAGIC.len() as u64;
@@ -765,9 +771,15 @@ impl Writer {
         } else {
             0
         };
-        let r = zero_fill(&mut self.file, self.allocated, grow)
-            .and_then(|()| self.file.seek(SeekFrom::Start(self.synced)))
-            .and_then(|_| self.file.write_all(buf))
+        // The file's position is at `synced` unless the segment grows first.
+        let grown = if grow > 0 {
+            zero_fill(&mut self.file, self.allocated, grow)
+                .and_then(|()| self.file.seek(SeekFrom::Start(self.synced)).map(|_| ()))
+        } else {
+            Ok(())
+        };
+        let r = grown
+            .and_then(|()| self.file.write_all(buf))
             .map_err(|e| fail("write", e))
             .and_then(|()| self.file.sync_data().map_err(|e| fail("sync", e)));
         if let Err(e) = r {

@@ -269,10 +269,14 @@ impl App {
     }
 }
 
+/// How long after a failed checkpoint the next one is tried (at most).
+const CHECKPOINT_RETRY: Duration = Duration::from_secs(10);
+
 /// Writes a checkpoint every `records` journal records or every `interval` (if anything
 /// changed), off the request path.
 async fn checkpoint_task(app: Arc<App>, mut stop: watch::Receiver<bool>, records: u64, interval: Duration) {
     let mut last = tokio::time::Instant::now();
+    let mut retry = None;
     loop {
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(50)) => {}
@@ -280,10 +284,15 @@ async fn checkpoint_task(app: Arc<App>, mut stop: watch::Receiver<bool>, records
         }
         let checkpointed = app.journal.as_ref().map_or(0, |j| j.status().checkpointed);
         let behind = app.lock().generation.saturating_sub(checkpointed);
+        if retry.is_some_and(|at| tokio::time::Instant::now() < at) {
+            continue;
+        }
         if behind >= records.max(1) || (behind > 0 && last.elapsed() >= interval) {
-            if let Err(e) = app.checkpoint().await {
-                tracing::error!("{e}");
-            }
+            // After a failed checkpoint (logged), the next one waits a while.
+            retry = app.checkpoint().await.err().map(|e| {
+                tracing::error!("{e}; the next checkpoint is tried in {:?}", CHECKPOINT_RETRY.min(interval));
+                tokio::time::Instant::now() + CHECKPOINT_RETRY.min(interval)
+            });
             last = tokio::time::Instant::now();
         }
     }

@@ -403,3 +403,72 @@ async fn a_clean_stop_after_a_replay_keeps_the_replayed_changes() {
     third.server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A checkpoint that cannot write the snapshot is retried, without a new journal segment per
+/// attempt while no change comes in; once the snapshot can be written, it holds every change
+/// and the segments it covers are gone.
+#[tokio::test]
+async fn a_failed_checkpoint_is_retried_without_piling_up_segments() {
+    let dir = temp_dir("retry");
+    let path = dir.join("state.json");
+    let e = start(|c| {
+        c.state_file = Some(path.clone());
+        c.checkpoint_records = 1;
+        c.checkpoint_interval = std::time::Duration::from_millis(100);
+    })
+    .await;
+    // The snapshot's temporary file cannot be created while a directory has its name.
+    let blocked = iot_jobs_emulator::persist::temp_path(&path);
+    std::fs::create_dir(&blocked).unwrap();
+    for t in ["a", "b", "c"] {
+        e.ok(CONTROL, "POST", &format!("/things/{t}"), json!({})).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await; // ≈ 15 attempts
+    let segs = journal::segments(&path).unwrap();
+    assert!((1..=4).contains(&segs.len()), "a segment per attempt: {segs:?}");
+    std::fs::remove_dir(&blocked).unwrap();
+    let (_, live) = e.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await;
+    let seq = serde_json::from_slice::<Value>(&live).unwrap()["seq"].as_u64().unwrap();
+    let mut on_disk = 0;
+    for _ in 0..100 {
+        on_disk =
+            serde_json::from_slice::<Value>(&std::fs::read(&path).unwrap()).unwrap()["seq"].as_u64().unwrap();
+        if on_disk == seq {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(on_disk, seq, "the retried checkpoint holds every change");
+    assert_eq!(journal::segments(&path).unwrap().len(), 1);
+    e.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A segment grows 1 MiB of zeros at a time ahead of its records: past the first chunk the
+/// records go on in the next one, and a start after a crash replays every one of them.
+#[tokio::test]
+async fn records_past_the_first_allocated_chunk_are_replayed() {
+    let dir = temp_dir("grow");
+    let path = dir.join("state.json");
+    let e = start(|c| c.state_file = Some(path.clone())).await;
+    e.ok(CONTROL, "POST", "/things/t", json!({})).await;
+    e.ok(CONTROL, "PUT", "/jobs/j", json!({"targets": [format!("{ARN}:thing/t")], "document": "{}"})).await;
+    let filler = "x".repeat(900);
+    let n = 1300; // ≈ 1.3 MB of records
+    for i in 0..n {
+        let body = json!({"status": "IN_PROGRESS", "statusDetails": {"i": i.to_string(), "f": filler}});
+        e.ok(DATA, "POST", "/things/t/jobs/j", body).await;
+    }
+    drop(e); // a crash: every update is in the one segment
+    let segs = journal::segments(&path).unwrap();
+    assert_eq!(segs.len(), 1, "{segs:?}");
+    let len = std::fs::metadata(&segs[0].1).unwrap().len();
+    assert_eq!(len, 2 * journal::PREALLOCATE, "grown by whole chunks");
+    let st = recover(&path, Mode::Start).unwrap().unwrap();
+    assert_eq!(st.generation, n + 2);
+    let again = start(|c| c.state_file = Some(path.clone())).await;
+    let got = again.ok(CONTROL, "GET", "/things/t/jobs/j", json!({})).await;
+    assert_eq!(got["execution"]["statusDetails"]["detailsMap"]["i"], (n - 1).to_string(), "{got}");
+    again.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
