@@ -823,10 +823,8 @@ impl Replica {
             match msg {
                 ToReplica::Batch { path, offset, bytes } => self.apply(&path, offset, &bytes),
                 ToReplica::Checkpoint { seq, delete } => {
+                    // A failure goes to the checkpoint's caller, which logs it.
                     let r = self.checkpoint(seq, delete);
-                    if let Err(e) = &r {
-                        tracing::error!("{e}");
-                    }
                     self.status.send_modify(|s| match r {
                         Ok(()) => s.checkpointed = s.checkpointed.max(seq),
                         Err(e) => s.checkpoint_failed = Some((seq, e.into())),
