@@ -2,20 +2,24 @@
 # The write-ahead journal's cost: UpdateJobExecution/s with --state-file beside the in-memory
 # figure (same binary, same seed, same run), at several state sizes; recovery time and disk
 # size; DescribeJobExecution latency while updates are being persisted.
+# Then the pause a checkpoint causes: DescribeJobExecution latency (p99 and max) while 16
+# clients update and a checkpoint is written every CKPT_SECS seconds (back to back if one
+# takes longer); and the resident memory of the
+# emulator without and with the journal (whose checkpoints keep a replica of the state).
 # Usage: bash benches/emulators/journal.sh [SIZES...]   (sizes in executions: 1k 100k 1m;
-#        env: DURATION=5s THREADS=2)
+#        env: DURATION=5s THREADS=2 CKPT_SECS=1 BIN=path of an emulator binary to measure
+#        instead of building this tree's)
 # A size is THINGS things x JOBS jobs (each job targets every thing); the load updates the
 # executions of job1 (IN_PROGRESS -> IN_PROGRESS: every update is a change, journalled).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 HERE=benches/emulators
-DURATION=${DURATION:-5s} THREADS=${THREADS:-2}
+DURATION=${DURATION:-5s} THREADS=${THREADS:-2} CKPT_SECS=${CKPT_SECS:-1}
 SIZES=("${@:-1k 100k}")
 read -r -a SIZES <<<"${SIZES[*]}"
 OUT=target/journal-bench; rm -rf "$OUT"; mkdir -p "$OUT"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-cargo build -q --release -p iot-jobs-emulator
-BIN=target/release/iot-jobs-emulator
+if [ -z "${BIN:-}" ]; then cargo build -q --release -p iot-jobs-emulator; BIN=target/release/iot-jobs-emulator; fi
 
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -23,6 +27,7 @@ trap cleanup EXIT INT TERM
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { for _ in $(seq 6000); do curl -s -o /dev/null "http://127.0.0.1:$1/_emulator/stats" && return 0; sleep 0.05; done; exit 1; }
 now_ms() { date +%s%3N; }
+rss_mb() { awk '/^VmRSS/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 AUTH='AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/iot/aws4_request, SignedHeaders=host, Signature=00'
 
 # seed PORT THINGS JOBS: THINGS things, JOBS jobs over all of them (SNAPSHOT).
@@ -66,6 +71,7 @@ for size in "${SIZES[@]}"; do
   echo "$size: seeded $THINGS things x $JOBS jobs in $((t1 - t0)) ms; snapshot $(stat -c %s "$DIR/seed.json") bytes" | tee -a "$OUT/notes.txt"
   declare -A MEMR=()
   for c in 16 64; do MEMR[$c]=$(load $P update $c $THINGS); done
+  MEM_RSS=$(rss_mb $MEM)
   kill -9 $MEM
   # With the journal, from the exported snapshot as its state file.
   mkdir -p "$DIR/state"; cp "$DIR/seed.json" "$DIR/state/state.json"
@@ -73,6 +79,7 @@ for size in "${SIZES[@]}"; do
   $BIN --addr 127.0.0.1:$P --mqtt-addr off --clock manual --log-level warn --state-file "$DIR/state/state.json" >"$DIR/journal.log" 2>&1 & J=$!; PIDS+=($J)
   wait_up $P; t1=$(now_ms)
   echo "$size: start from the snapshot alone: $((t1 - t0)) ms" | tee -a "$OUT/notes.txt"
+  echo "$size: resident memory: $MEM_RSS MB in memory after its loads, $(rss_mb $J) MB with the journal at its start" | tee -a "$OUT/notes.txt"
   for c in 16 64; do
     JR=$(load $P update $c $THINGS)
     m=$(rate "${MEMR[$c]}"); j=$(rate "$JR")
@@ -91,6 +98,21 @@ for size in "${SIZES[@]}"; do
   $BIN --addr 127.0.0.1:$P --mqtt-addr off --clock manual --log-level info --state-file "$DIR/state/state.json" >"$DIR/recover.log" 2>&1 & J=$!; PIDS+=($J)
   wait_up $P; t1=$(now_ms)
   echo "$size: recovery after SIGKILL: $((t1 - t0)) ms ($(grep -o 'records=[0-9]*' "$DIR/recover.log" || echo 'records=0') replayed)" | tee -a "$OUT/notes.txt"
-  kill -9 $J
+  kill -9 $J; wait $J 2>/dev/null || true
+  # A checkpoint's pause: reads during updates with a checkpoint every CKPT_SECS seconds (from
+  # the seeded snapshot again), and the same without checkpoints for comparison.
+  for ck in 100000 $CKPT_SECS; do
+    rm -rf "$DIR/state"; mkdir -p "$DIR/state"; cp "$DIR/seed.json" "$DIR/state/state.json"
+    P=$(free_port)
+    $BIN --addr 127.0.0.1:$P --mqtt-addr off --clock manual --log-level warn,iot_jobs_emulator=debug,iot_jobs_emulator::state=info --state-file "$DIR/state/state.json" --checkpoint-records 1000000000 --checkpoint-seconds $ck >"$DIR/pause-$ck.log" 2>&1 & J=$!; PIDS+=($J)
+    wait_up $P
+    OP=update THINGS=$THINGS wrk -t1 -c16 -d"$DURATION" --timeout 10s -s $HERE/load.lua "http://127.0.0.1:$P" >"$DIR/pause-update-$ck.txt" & W=$!
+    R=$(OP=describe THINGS=$THINGS wrk -t1 -c16 -d"$DURATION" --timeout 10s -s $HERE/load.lua "http://127.0.0.1:$P" | grep '^RESULT')
+    wait $W
+    U=$(grep '^RESULT' "$DIR/pause-update-$ck.txt")
+    n=$(grep -c 'checkpoint written' "$DIR/pause-$ck.log" || true)
+    echo "$size: checkpoint every $ck s ($n written): DescribeJobExecution p50 $(field "$R" p50_us) us, p99 $(field "$R" p99_us) us, max $(field "$R" max_us) us; updates $(rate "$U")/s" | tee -a "$OUT/notes.txt"
+    kill -9 $J; wait $J 2>/dev/null || true
+  done
 done
 echo; cat "$OUT/notes.txt"

@@ -39,8 +39,8 @@ function done(summary, latency, requests)
   for _, t in ipairs(threads) do good = good + t:get("ok") end
   local e = summary.errors
   io.write(string.format(
-    "RESULT requests=%d ok=%d secs=%.3f sockerr=%d p50_us=%d p99_us=%d\n",
+    "RESULT requests=%d ok=%d secs=%.3f sockerr=%d p50_us=%d p99_us=%d max_us=%d\n",
     summary.requests, good, summary.duration / 1e6,
     e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50), latency:percentile(99)))
+    latency:percentile(50), latency:percentile(99), latency.max))
 end

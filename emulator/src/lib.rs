@@ -16,7 +16,7 @@ pub mod wire;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -130,8 +130,6 @@ struct App {
     state: Mutex<State>,
     /// The write-ahead journal (with `--state-file`).
     journal: Option<Journal>,
-    /// The last record the snapshot holds.
-    checkpointed: AtomicU64,
     /// Wakes the system-clock task when a deadline may have changed.
     wake: Notify,
     body_limit: usize,
@@ -251,90 +249,51 @@ impl App {
         }
     }
 
-    /// Writes a checkpoint: the snapshot of the state (encoded under the lock), once every
-    /// change it holds is durable; then deletes the journal segments it covers. The records
-    /// after it go to a new segment.
+    /// Writes a checkpoint: the journal's replica writes the snapshot of the records up to
+    /// the last one, and deletes the segments it covers; the records after it go to a new
+    /// segment. The lock is held only to hand the rotation over in record order: requests do
+    /// not wait for the checkpoint.
     async fn checkpoint(self: &Arc<Self>) -> Result<(), String> {
         let Some(journal) = &self.journal else { return Ok(()) };
-        let (seq, frozen) = {
+        let seq = {
             let st = self.lock();
-            if journal.status().failed.is_some() || st.generation <= self.checkpointed.load(Ordering::Acquire)
-            {
+            let status = journal.status();
+            if status.failed.is_some() || st.generation <= status.checkpointed {
                 return Ok(());
             }
-            // A copy, encoded once the lock is released: requests wait for the copy only.
-            let copying = std::time::Instant::now();
-            let frozen = persist::Frozen::of(&st);
             journal.rotate(st.generation.saturating_add(1));
-            tracing::debug!(
-                seq = st.generation,
-                "checkpoint: state copied in {:?} (the lock's share)",
-                copying.elapsed()
-            );
-            (st.generation, frozen)
+            st.generation
         };
-        // A snapshot never holds a change whose request may still get an error; the segments
-        // it covers are deleted only once the next one exists.
-        // (After a failed rotation, the snapshot is still written if its changes are durable.)
-        let rotated = journal.rotated(seq.saturating_add(1)).await;
-        if journal.status().durable < seq {
-            return rotated;
-        }
-        let base = journal.base().to_owned();
-        let delete = rotated.is_ok();
-        tokio::task::spawn_blocking(move || -> Result<(), String> {
-            let encoding = std::time::Instant::now();
-            let bytes = frozen.encode()?;
-            drop(frozen);
-            persist::write_atomically(&base, &bytes)?;
-            tracing::debug!(
-                seq,
-                "checkpoint: {} bytes encoded and written in {:?}",
-                bytes.len(),
-                encoding.elapsed()
-            );
-            if !delete {
-                return Ok(());
-            }
-            for (first, path) in journal::segments(&base)? {
-                if first <= seq {
-                    fs_remove(&path)?;
-                }
-            }
-            persist::sync_dir(&base)
-        })
-        .await
-        .map_err(|e| format!("the checkpoint of {} stopped: {e}", journal.base().display()))??;
-        self.checkpointed.store(seq, Ordering::Release);
-        rotated?;
+        journal.checkpointed(seq).await?;
         tracing::debug!(seq, "checkpoint written to {}", journal.base().display());
         Ok(())
     }
 }
 
-fn fs_remove(path: &std::path::Path) -> Result<(), String> {
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(format!("cannot delete the journal segment {}: {e}", path.display()))
-        }
-        _ => Ok(()),
-    }
-}
+/// How long after a failed checkpoint the next one is tried (at most).
+const CHECKPOINT_RETRY: Duration = Duration::from_secs(10);
 
 /// Writes a checkpoint every `records` journal records or every `interval` (if anything
 /// changed), off the request path.
 async fn checkpoint_task(app: Arc<App>, mut stop: watch::Receiver<bool>, records: u64, interval: Duration) {
     let mut last = tokio::time::Instant::now();
+    let mut retry = None;
     loop {
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(50)) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        let behind = app.lock().generation.saturating_sub(app.checkpointed.load(Ordering::Acquire));
+        let checkpointed = app.journal.as_ref().map_or(0, |j| j.status().checkpointed);
+        let behind = app.lock().generation.saturating_sub(checkpointed);
+        if retry.is_some_and(|at| tokio::time::Instant::now() < at) {
+            continue;
+        }
         if behind >= records.max(1) || (behind > 0 && last.elapsed() >= interval) {
-            if let Err(e) = app.checkpoint().await {
-                tracing::error!("{e}");
-            }
+            // After a failed checkpoint (logged), the next one waits a while.
+            retry = app.checkpoint().await.err().map(|e| {
+                tracing::error!("{e}; the next checkpoint is tried in {:?}", CHECKPOINT_RETRY.min(interval));
+                tokio::time::Instant::now() + CHECKPOINT_RETRY.min(interval)
+            });
             last = tokio::time::Instant::now();
         }
     }
@@ -368,9 +327,9 @@ impl Server {
         journal.close();
         written?;
         let (failed, generation) = (journal.status().failed, self.app.lock().generation);
-        if failed.is_none() && self.app.checkpointed.load(Ordering::Acquire) == generation {
+        if failed.is_none() && journal.status().checkpointed == generation {
             for (_, path) in journal::segments(journal.base())? {
-                fs_remove(&path)?;
+                journal::remove_segment(&path)?;
             }
             persist::sync_dir(journal.base())?;
         }
@@ -383,7 +342,7 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     let arns = Arns { region: config.region.clone(), account: config.account_id.clone() };
     check_caps(config.caps)?;
     let loaded = match &config.state_file {
-        Some(path) => journal::recover(
+        Some(path) => journal::recover_from(
             path,
             config.caps,
             config.clock,
@@ -394,6 +353,11 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         None => None,
     };
     let restored = loaded.is_some();
+    // The records replayed after the snapshot stay in their segments until a checkpoint.
+    let (loaded, checkpointed) = match loaded {
+        Some((st, seq)) => (Some(st), seq),
+        None => (None, 0),
+    };
     let mut state = loaded.unwrap_or_else(|| {
         State::new(config.caps, Clock::new(config.clock, None), arns, config.deletion_delay)
     });
@@ -414,14 +378,11 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     if broker.is_some() || bridge.is_some() {
         state.outbox = Some(Vec::new());
     }
-    let next = state.generation.saturating_add(1);
-    // The records replayed after the snapshot are in no snapshot yet: the next checkpoint (at
-    // the latest, the shutdown's) writes them before their segments are deleted.
-    let snapshot_seq = state.snapshot_seq;
+    let journal =
+        config.state_file.as_ref().map(|p| Journal::open(p, checkpointed, state.replica())).transpose()?;
     let app = Arc::new(App {
         state: Mutex::new(state),
-        journal: config.state_file.as_ref().map(|p| Journal::open(p, next)).transpose()?,
-        checkpointed: AtomicU64::new(snapshot_seq),
+        journal,
         wake: Notify::new(),
         body_limit: config.body_limit,
         body_timeout: config.body_timeout,

@@ -73,33 +73,6 @@ pub fn encode(st: &State) -> Result<Vec<u8>, String> {
     encode_parts(st.generation, st.clock.saved(), &st.meta, &st.registry)
 }
 
-/// What a state file holds, copied: taken under the state's lock and encoded after it is
-/// released, so that a checkpoint holds the lock for a copy of the tables, not for their
-/// encoding.
-pub struct Frozen {
-    seq: u64,
-    clock: Option<u64>,
-    meta: Meta,
-    registry: Registry<Heap>,
-}
-
-impl Frozen {
-    /// A copy of `st`.
-    pub fn of(st: &State) -> Self {
-        Frozen {
-            seq: st.generation,
-            clock: st.clock.saved(),
-            meta: st.meta.clone(),
-            registry: st.registry.clone(),
-        }
-    }
-
-    /// The copy as the bytes of a state file, as [`encode`] writes them.
-    pub fn encode(&self) -> Result<Vec<u8>, String> {
-        encode_parts(self.seq, self.clock, &self.meta, &self.registry)
-    }
-}
-
 fn encode_parts(
     seq: u64,
     clock: Option<u64>,
@@ -124,25 +97,25 @@ pub fn directory(path: &Path) -> &Path {
     path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."))
 }
 
-/// Loads a state file, if it exists.
+/// Loads a state file, if it exists: the state, and the clock it was written with (a saved
+/// time is the manual clock's).
 pub fn load(
     path: &Path,
     caps: Caps,
     mode: ClockMode,
     arns: Arns,
     deletion_delay: u64,
-) -> Result<Option<State>, String> {
+) -> Result<Option<(State, ClockMode)>, String> {
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read the state file {}: {e}", path.display())),
     };
     let mut st = State::new(caps, Clock::new(mode, None), arns, deletion_delay);
-    let seq = decode_into(&bytes, &mut st, mode)
+    let (seq, written) = decode_into(&bytes, &mut st, mode)
         .map_err(|e| format!("cannot load the state file {}: {e}", path.display()))?;
     st.generation = seq;
-    st.snapshot_seq = seq;
-    Ok(Some(st))
+    Ok(Some((st, written)))
 }
 
 /// Replaces the registry, the payloads and the manual clock's time of `st` with those of a
@@ -153,8 +126,8 @@ pub fn restore_into(bytes: &[u8], st: &mut State) -> Result<(), String> {
     decode_into(bytes, st, mode).map(|_| ())
 }
 
-/// Returns the snapshot's `seq`.
-fn decode_into(bytes: &[u8], st: &mut State, mode: ClockMode) -> Result<u64, String> {
+/// Returns the snapshot's `seq` and the clock it was written with.
+fn decode_into(bytes: &[u8], st: &mut State, mode: ClockMode) -> Result<(u64, ClockMode), String> {
     let loaded: Loaded =
         serde_json::from_slice(bytes).map_err(|e| format!("it is not a state file of this emulator: {e}"))?;
     if !(OLDEST_FORMAT..=FORMAT).contains(&loaded.format) {
@@ -173,7 +146,8 @@ fn decode_into(bytes: &[u8], st: &mut State, mode: ClockMode) -> Result<u64, Str
     st.registry = registry;
     st.meta = loaded.meta;
     st.clock = Clock::new(mode, loaded.clock);
-    Ok(loaded.seq)
+    let written = if loaded.clock.is_some() { ClockMode::Manual } else { ClockMode::System };
+    Ok((loaded.seq, written))
 }
 
 /// Refuses a saved registry larger than the caps, naming the cap, the saved count and the flag.

@@ -256,9 +256,6 @@ pub struct State {
     pub deletion_delay: u64,
     /// The sequence number of the last change (its journal record, with a state file).
     pub generation: u64,
-    /// The last journal record the snapshot this state was loaded from holds (0 for a new
-    /// state): the records after it, replayed at start, are in no snapshot yet.
-    pub snapshot_seq: u64,
     /// The time an operation runs at, while it runs (see [`State::pin`]).
     pinned: Option<u64>,
     /// With the MQTT broker on: the events reported since the last [`State::take_messages`]
@@ -283,7 +280,24 @@ impl State {
             caps,
             deletion_delay,
             generation: 0,
-            snapshot_seq: 0,
+            pinned: None,
+            outbox: None,
+        }
+    }
+
+    /// A copy of the state for the journal's checkpoints ([`crate::journal::Journal`]): the
+    /// registry, the payloads, the clock and the counters; nothing to publish. (Every field is
+    /// named: a new one must be decided on here.)
+    pub fn replica(&self) -> State {
+        State {
+            registry: self.registry.clone(),
+            meta: self.meta.clone(),
+            clock: self.clock.clone(),
+            arns: self.arns.clone(),
+            events: self.events,
+            caps: self.caps,
+            deletion_delay: self.deletion_delay,
+            generation: self.generation,
             pinned: None,
             outbox: None,
         }

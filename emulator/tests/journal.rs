@@ -76,7 +76,8 @@ fn record_bounds(segment: &Path) -> Vec<(usize, usize)> {
         out.push((off, off + len));
         off += len;
     }
-    assert_eq!(off, bytes.len());
+    assert_eq!(off as u64, scanned.end);
+    assert!(bytes[off..].iter().all(|b| *b == 0), "after the records: the allocated space");
     out
 }
 
@@ -99,13 +100,23 @@ async fn a_journal_cut_at_every_byte_of_its_last_record_recovers_without_it() {
     assert_eq!(execution_status(&whole), "InProgress");
     let bytes = std::fs::read(&segment).unwrap();
     let snapshot = std::fs::read(&path).unwrap();
-    for cut in start_last..end {
+    // Cut off where the file ends (a write past the allocated space), or written only partly
+    // into the zeros allocated ahead of it (the segment keeps its length).
+    let padded = |cut: usize| {
+        let mut b = bytes[..cut].to_vec();
+        b.resize(bytes.len(), 0);
+        b
+    };
+    let cases = (start_last..end)
+        .map(|cut| (cut, bytes[..cut].to_vec()))
+        .chain((start_last + 1..end).map(|cut| (cut, padded(cut))));
+    for (cut, torn) in cases {
         let case = dir.join(format!("cut-{cut}"));
         std::fs::create_dir_all(&case).unwrap();
         let p = case.join("state.json");
         std::fs::write(&p, &snapshot).unwrap();
         let seg = case.join(segment.file_name().unwrap());
-        std::fs::write(&seg, &bytes[..cut]).unwrap();
+        std::fs::write(&seg, &torn).unwrap();
         let st = recover(&p, Mode::Start).unwrap_or_else(|e| panic!("cut at {cut}: {e}")).unwrap();
         assert_eq!(st.generation, whole.generation - 1, "cut at {cut}");
         assert_eq!(execution_status(&st), "Queued", "cut at {cut}");
@@ -115,13 +126,14 @@ async fn a_journal_cut_at_every_byte_of_its_last_record_recovers_without_it() {
         std::fs::remove_dir_all(&case).unwrap();
     }
     // A final record whose payload fails its CRC (written partly, as after a power loss) is
-    // torn too; so is an all-zero tail (a file extended but never written).
+    // torn too; an all-zero tail is the space allocated ahead of the records, kept as it is.
     let mut bad_last = bytes.clone();
     bad_last[end - 1] ^= 1;
     let mut zeros = bytes.clone();
     zeros.extend_from_slice(&[0; 4096]);
+    let zeros_len = zeros.len();
     for (what, case_bytes, kept, cut_at) in
-        [("bad last CRC", bad_last, "Queued", start_last), ("zero tail", zeros, "InProgress", end)]
+        [("bad last CRC", bad_last, "Queued", start_last), ("zero tail", zeros, "InProgress", zeros_len)]
     {
         let case = dir.join("case");
         std::fs::create_dir_all(&case).unwrap();
@@ -262,5 +274,201 @@ async fn the_state_exports_imports_and_survives_and_a_bad_one_is_refused() {
     }
     drop((first, second, small));
     third.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The checkpoints are written from the journal's replica (the synced records replayed as a
+/// start would), not from the live state: after a varied run, the snapshot on disk equals the
+/// live state's export, and the segments it covers are gone.
+#[tokio::test]
+async fn a_checkpoint_from_the_replica_equals_the_live_state() {
+    let dir = temp_dir("replica");
+    let path = dir.join("state.json");
+    let e = start(|c| {
+        c.state_file = Some(path.clone());
+        c.checkpoint_records = 4;
+        c.checkpoint_interval = std::time::Duration::from_millis(100);
+    })
+    .await;
+    for i in 0..6 {
+        let attrs = json!({"attributePayload": {"attributes": {"n": i.to_string()}}});
+        e.ok(CONTROL, "POST", &format!("/things/t{i}"), attrs).await;
+    }
+    e.ok(CONTROL, "POST", "/thing-groups/g", json!({"thingGroupProperties": {"thingGroupDescription": "d"}}))
+        .await;
+    let targets: Vec<String> = (0..6).map(|i| format!("{ARN}:thing/t{i}")).collect();
+    let timeout = json!({"inProgressTimeoutInMinutes": 1});
+    e.ok(CONTROL, "PUT", "/jobs/a", json!({"targets": targets, "document": "{}", "timeoutConfig": timeout}))
+        .await;
+    e.ok(CONTROL, "PUT", "/jobs/b", json!({"targets": targets, "document": "{\"y\":2}"})).await;
+    for i in 0..6 {
+        let body = json!({"status": "IN_PROGRESS", "statusDetails": {"i": i.to_string()}});
+        e.ok(DATA, "POST", &format!("/things/t{i}/jobs/a"), body).await;
+    }
+    e.ok(DATA, "POST", "/things/t0/jobs/b", json!({"status": "SUCCEEDED"})).await;
+    // Due transitions (the timeouts) are replayed at the records' time.
+    e.ok(CONTROL, "POST", "/_emulator/clock", json!({"advanceSeconds": 120})).await;
+    e.ok(CONTROL, "PUT", "/jobs/b/cancel", json!({})).await;
+    e.ok(CONTROL, "DELETE", "/things/t5", json!({})).await;
+    let (status, live) = e.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await;
+    assert_eq!(status, 200);
+    let live: Value = serde_json::from_slice(&live).unwrap();
+    let seq = live["seq"].as_u64().unwrap();
+    assert!(seq >= 19, "{seq} changes");
+    let mut on_disk = Value::Null;
+    for _ in 0..200 {
+        on_disk = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        if on_disk["seq"].as_u64() == Some(seq) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(on_disk["seq"].as_u64(), Some(seq), "no checkpoint of the last change");
+    assert_eq!(on_disk, live, "the replica's snapshot differs from the live state");
+    let segs = journal::segments(&path).unwrap();
+    assert_eq!(segs.iter().map(|s| s.0).collect::<Vec<_>>(), vec![seq + 1], "{segs:?}");
+    e.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Records replay only under the clock they were made with: a start with another `--clock`
+/// while records are to be replayed is refused (naming the flag) and changes no file; after a
+/// clean stop the clock may change, and the journal then follows the new one.
+#[tokio::test]
+async fn a_journal_replays_only_under_the_clock_it_was_written_with() {
+    let dir = temp_dir("clock");
+    let path = dir.join("state.json");
+    let manual = start(|c| c.state_file = Some(path.clone())).await;
+    manual.ok(CONTROL, "POST", "/things/a", json!({})).await;
+    drop(manual); // gone without a checkpoint: the journal holds the change
+    let files = |p: &Path| {
+        let mut v: Vec<_> = std::fs::read_dir(p.parent().unwrap())
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (e.file_name(), std::fs::read(e.path()).unwrap())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let before = files(&path);
+    let config = iot_jobs_emulator::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        clock: ClockMode::System,
+        state_file: Some(path.clone()),
+        ..Default::default()
+    };
+    let Err(e) = iot_jobs_emulator::start(config).await else { panic!("replayed under another clock") };
+    let e = e.to_string();
+    assert!(e.contains("--clock manual") && e.contains(&path.display().to_string()), "{e}");
+    assert_eq!(files(&path), before, "a refused start changed a file");
+
+    // Under its own clock it starts; after a clean stop, the system clock may take over.
+    let manual = start(|c| c.state_file = Some(path.clone())).await;
+    manual.ok(CONTROL, "GET", "/things/a", json!({})).await;
+    manual.server.shutdown().await.unwrap();
+    let system = start(|c| {
+        c.state_file = Some(path.clone());
+        c.clock = ClockMode::System;
+    })
+    .await;
+    system.ok(CONTROL, "GET", "/things/a", json!({})).await;
+    system.ok(CONTROL, "POST", "/things/b", json!({})).await;
+    drop(system); // a crash: the journal holds a change made with the system clock
+    let system = start(|c| {
+        c.state_file = Some(path.clone());
+        c.clock = ClockMode::System;
+    })
+    .await;
+    system.ok(CONTROL, "GET", "/things/b", json!({})).await;
+    system.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The changes a start replays from the journal are in no snapshot yet: a clean stop right
+/// after such a start writes the checkpoint that holds them before it deletes the journal.
+#[tokio::test]
+async fn a_clean_stop_after_a_replay_keeps_the_replayed_changes() {
+    let dir = temp_dir("replayed");
+    let path = dir.join("state.json");
+    let first = start(|c| c.state_file = Some(path.clone())).await;
+    first.ok(CONTROL, "POST", "/things/a", json!({})).await;
+    drop(first); // a crash: the change is in the journal only
+    let second = start(|c| c.state_file = Some(path.clone())).await;
+    second.server.shutdown().await.unwrap();
+    assert!(journal::segments(&path).unwrap().is_empty(), "a clean stop leaves no journal");
+    let third = start(|c| c.state_file = Some(path.clone())).await;
+    third.ok(CONTROL, "GET", "/things/a", json!({})).await;
+    third.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A checkpoint that cannot write the snapshot is retried, without a new journal segment per
+/// attempt while no change comes in; once the snapshot can be written, it holds every change
+/// and the segments it covers are gone.
+#[tokio::test]
+async fn a_failed_checkpoint_is_retried_without_piling_up_segments() {
+    let dir = temp_dir("retry");
+    let path = dir.join("state.json");
+    let e = start(|c| {
+        c.state_file = Some(path.clone());
+        c.checkpoint_records = 1;
+        c.checkpoint_interval = std::time::Duration::from_millis(100);
+    })
+    .await;
+    // The snapshot's temporary file cannot be created while a directory has its name.
+    let blocked = iot_jobs_emulator::persist::temp_path(&path);
+    std::fs::create_dir(&blocked).unwrap();
+    for t in ["a", "b", "c"] {
+        e.ok(CONTROL, "POST", &format!("/things/{t}"), json!({})).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await; // ≈ 15 attempts
+    let segs = journal::segments(&path).unwrap();
+    assert!((1..=4).contains(&segs.len()), "a segment per attempt: {segs:?}");
+    std::fs::remove_dir(&blocked).unwrap();
+    let (_, live) = e.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await;
+    let seq = serde_json::from_slice::<Value>(&live).unwrap()["seq"].as_u64().unwrap();
+    let mut on_disk = 0;
+    for _ in 0..100 {
+        on_disk =
+            serde_json::from_slice::<Value>(&std::fs::read(&path).unwrap()).unwrap()["seq"].as_u64().unwrap();
+        if on_disk == seq {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(on_disk, seq, "the retried checkpoint holds every change");
+    assert_eq!(journal::segments(&path).unwrap().len(), 1);
+    e.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A segment grows 1 MiB of zeros at a time ahead of its records: past the first chunk the
+/// records go on in the next one, and a start after a crash replays every one of them.
+#[tokio::test]
+async fn records_past_the_first_allocated_chunk_are_replayed() {
+    let dir = temp_dir("grow");
+    let path = dir.join("state.json");
+    let e = start(|c| c.state_file = Some(path.clone())).await;
+    e.ok(CONTROL, "POST", "/things/t", json!({})).await;
+    e.ok(CONTROL, "PUT", "/jobs/j", json!({"targets": [format!("{ARN}:thing/t")], "document": "{}"})).await;
+    let filler = "x".repeat(900);
+    let n = 1300; // ≈ 1.3 MB of records
+    for i in 0..n {
+        let body = json!({"status": "IN_PROGRESS", "statusDetails": {"i": i.to_string(), "f": filler}});
+        e.ok(DATA, "POST", "/things/t/jobs/j", body).await;
+    }
+    drop(e); // a crash: every update is in the one segment
+    let segs = journal::segments(&path).unwrap();
+    assert_eq!(segs.len(), 1, "{segs:?}");
+    let len = std::fs::metadata(&segs[0].1).unwrap().len();
+    assert_eq!(len, 2 * journal::PREALLOCATE, "grown by whole chunks");
+    let st = recover(&path, Mode::Start).unwrap().unwrap();
+    assert_eq!(st.generation, n + 2);
+    let again = start(|c| c.state_file = Some(path.clone())).await;
+    let got = again.ok(CONTROL, "GET", "/things/t/jobs/j", json!({})).await;
+    assert_eq!(got["execution"]["statusDetails"]["detailsMap"]["i"], (n - 1).to_string(), "{got}");
+    again.server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }

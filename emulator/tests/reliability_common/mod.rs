@@ -28,12 +28,12 @@ pub fn temp_dir(name: &str) -> PathBuf {
 /// number of that next change (make exactly one, then [`wait_for_snapshot`] of it).
 #[allow(dead_code)]
 pub async fn block_next_segment(path: &std::path::Path) -> (PathBuf, u64) {
-    use iot_jobs_emulator::journal::{MAGIC, segment_path, segments};
+    use iot_jobs_emulator::journal::{scan, segment_path, segments};
     let deadline = std::time::Instant::now() + PATIENCE;
     loop {
         let segs = segments(path).unwrap();
         if let [(first, seg)] = segs.as_slice()
-            && std::fs::metadata(seg).unwrap().len() == MAGIC.len() as u64
+            && std::fs::read(seg).is_ok_and(|b| scan(seg, &b, *first).is_ok_and(|s| s.records.is_empty()))
         {
             let blocked = segment_path(path, first + 1);
             std::fs::create_dir(&blocked).unwrap();
