@@ -61,6 +61,11 @@ class Groups(unittest.TestCase):
         self.assertEqual(self.iot.list_things_in_thing_group(thingGroupName="root")["things"], ["t-root"])
         got = self.iot.list_thing_groups_for_thing(thingName="t-leaf")["thingGroups"]
         self.assertEqual(got, [{"groupName": "leaf", "groupArn": group_arn("leaf")}])
+        # One group per hierarchy: t-leaf (in leaf) cannot join other, below the same root.
+        with self.assertRaises(self.iot.exceptions.InvalidRequestException) as ctx:
+            self.iot.add_thing_to_thing_group(thingGroupName="other", thingName="t-leaf")
+        self.error(ctx, "InvalidRequestException", 400)
+        self.assertEqual(self.iot.list_things_in_thing_group(thingGroupName="other")["things"], [])
         with self.assertRaises(self.iot.exceptions.ResourceNotFoundException) as ctx:
             self.iot.create_thing_group(thingGroupName="x", parentGroupName="nope")
         self.error(ctx, "ResourceNotFoundException", 404)

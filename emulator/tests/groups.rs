@@ -171,6 +171,36 @@ async fn a_group_with_children_is_deleted_after_them() {
     assert_eq!(list_groups(&e, "").await, Vec::<String>::new());
 }
 
+/// A thing is in at most one group of a hierarchy, and in at most 10 groups (SPEC AMBIG-32); a
+/// refused join changes nothing.
+#[tokio::test]
+async fn a_thing_joins_one_group_per_hierarchy_and_at_most_ten() {
+    let e = start(|_| {}).await;
+    tree(&e).await;
+    let join = |g: &str| json!({"thingGroupName": g, "thingName": "t-leaf"});
+    let refused = async |g: &str| {
+        let path = "/thing-groups/addThingToThingGroup";
+        fails(&e, 400, "InvalidRequestException", "PUT", path, Some(join(g))).await
+    };
+    for g in ["root", "mid", "other"] {
+        let m = refused(g).await;
+        assert!(m.contains("same hierarchy as") && m.contains("root root"), "{m}");
+    }
+    // Joining a group it is in already is no change.
+    ok(&e, "PUT", "/thing-groups/addThingToThingGroup", Some(join("leaf"))).await;
+    for i in 0..9 {
+        group(&e, &format!("h{i}"), None).await;
+        ok(&e, "PUT", "/thing-groups/addThingToThingGroup", Some(join(&format!("h{i}")))).await;
+    }
+    group(&e, "h9", None).await;
+    let m = refused("h9").await;
+    assert!(m.contains("in 10 thing groups already"), "{m}");
+    let v = ok(&e, "GET", "/things/t-leaf/thing-groups?maxResults=20", None).await;
+    assert_eq!(names(&v, "thingGroups", "groupName").len(), 10);
+    assert_eq!(things_in(&e, "h9", "").await, Vec::<String>::new());
+    assert_eq!(things_in(&e, "other", "").await, Vec::<String>::new());
+}
+
 #[tokio::test]
 async fn a_job_on_a_group_reaches_its_descendants() {
     let e = start(|_| {}).await;
@@ -182,7 +212,10 @@ async fn a_job_on_a_group_reaches_its_descendants() {
     assert_eq!(exec_status(&e, "t-mid", "snap").await.as_deref(), Some("QUEUED"));
     assert_eq!(exec_status(&e, "t-leaf", "snap").await.as_deref(), Some("QUEUED"));
     assert_eq!(exec_status(&e, "t-root", "snap").await, None, "a parent's things are not targeted");
-    let cont = json!({"targets": target("root"), "document": doc, "targetSelection": "CONTINUOUS"});
+    // The CONTINUOUS job targets two hierarchies: root's and solo's.
+    group(&e, "solo", None).await;
+    let targets = json!([format!("{ARN}:thinggroup/root"), format!("{ARN}:thinggroup/solo")]);
+    let cont = json!({"targets": targets, "document": doc, "targetSelection": "CONTINUOUS"});
     ok(&e, "PUT", "/jobs/cont", Some(cont)).await;
     for t in ["t-root", "t-mid", "t-leaf"] {
         assert_eq!(exec_status(&e, t, "cont").await.as_deref(), Some("QUEUED"), "{t}");
@@ -195,15 +228,15 @@ async fn a_job_on_a_group_reaches_its_descendants() {
     let leave = json!({"thingGroupName": "leaf", "thingName": "t-new"});
     ok(&e, "PUT", "/thing-groups/removeThingFromThingGroup", Some(leave)).await;
     assert_eq!(exec_status(&e, "t-new", "cont").await.as_deref(), Some("REMOVED"));
-    // ... but one still in another group under the target keeps its execution.
-    let join = json!({"thingGroupName": "other", "thingName": "t-leaf"});
+    // ... but one still in another of the job's target groups keeps its execution.
+    let join = json!({"thingGroupName": "solo", "thingName": "t-leaf"});
     ok(&e, "PUT", "/thing-groups/addThingToThingGroup", Some(join)).await;
     let leave = json!({"thingGroupName": "leaf", "thingName": "t-leaf"});
     ok(&e, "PUT", "/thing-groups/removeThingFromThingGroup", Some(leave)).await;
     assert_eq!(exec_status(&e, "t-leaf", "cont").await.as_deref(), Some("QUEUED"));
     // Deleting a (childless) group is a leave of all its members.
     ok(&e, "DELETE", "/thing-groups/leaf", None).await;
-    ok(&e, "DELETE", "/thing-groups/other", None).await;
+    ok(&e, "DELETE", "/thing-groups/solo", None).await;
     assert_eq!(exec_status(&e, "t-leaf", "cont").await.as_deref(), Some("REMOVED"));
     assert_eq!(exec_status(&e, "t-mid", "cont").await.as_deref(), Some("QUEUED"));
 }

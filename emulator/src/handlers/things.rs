@@ -320,6 +320,12 @@ pub(super) fn membership(st: &mut State, body: &[u8], join: bool) -> Result<Repl
     let thing = pick_name(input.thing_name, input.thing_arn, "thing")?;
     let name = thing_name(&thing, C)?;
     thing_meta(st, &name)?;
+    if !st.meta.groups.contains_key(&group) {
+        return Err(ApiError::not_found(format!("thing group {group} does not exist")));
+    }
+    if join {
+        joinable(st, &group, &thing)?;
+    }
     let g = st
         .meta
         .groups
@@ -351,6 +357,35 @@ pub(super) fn membership(st: &mut State, body: &[u8], join: bool) -> Result<Repl
         apply_leaves(st, leave);
     }
     empty(true)
+}
+
+/// Most static groups a thing is in (AWS IoT Device Management quotas).
+pub(super) const MAX_GROUPS_PER_THING: usize = 10;
+
+/// May `thing` join `group`? Not when it is in another group of the same hierarchy (the same
+/// root), nor when it is in [`MAX_GROUPS_PER_THING`] groups already (SPEC AMBIG-32). A group it is
+/// in already is no change, and fine.
+fn joinable(st: &State, group: &str, thing: &str) -> Result<(), ApiError> {
+    let root = |g: &str| ancestors(st, g).into_iter().next().unwrap_or_else(|| g.to_owned());
+    let mine: Vec<&String> =
+        st.meta.groups.iter().filter(|(_, g)| g.members.contains(thing)).map(|(n, _)| n).collect();
+    if mine.iter().any(|g| *g == group) {
+        return Ok(());
+    }
+    let hierarchy = root(group);
+    if let Some(other) = mine.iter().find(|g| root(g) == hierarchy) {
+        return Err(ApiError::invalid(format!(
+            "thing {thing} is in thing group {other}, of the same hierarchy as {group} (root {hierarchy}): \
+             a thing is in at most one group of a hierarchy"
+        )));
+    }
+    if mine.len() >= MAX_GROUPS_PER_THING {
+        return Err(ApiError::invalid(format!(
+            "thing {thing} is in {} thing groups already; a thing is in at most {MAX_GROUPS_PER_THING}",
+            mine.len()
+        )));
+    }
+    Ok(())
 }
 
 /// The CONTINUOUS jobs that target `group` or one of its ancestors (a job targeting a group
