@@ -2,7 +2,7 @@
 schedule events, rollout, maintenance windows, timers) and the §R alternative readings, against
 the core's conformance tables.
 
-These mirror the crate's ``tests/conformance.rs``: the same loops over every combination of
+These mirror the crate's ``tests/conformance/``: the same loops over every combination of
 inputs, and the same small domains where an input is numeric. The rows are read from the Rust
 constants through ``iot_jobs_core.conformance``.
 """
