@@ -1,0 +1,105 @@
+//! The admin API and the state file.
+
+use super::*;
+
+#[tokio::test]
+async fn admin_clock_reset_and_stats() {
+    let e = emu().await;
+    let now = e.raw(None, "GET", "/_emulator/clock", None).await.ok()["now"].as_u64().unwrap();
+    assert_eq!(e.advance(90).await, now + 90);
+    e.thing("t1").await;
+    e.job("j1", &["t1"], json!({})).await.ok();
+    let x = e.ctl("GET", "/things/t1/jobs/j1", None).await.ok();
+    assert_eq!(x["execution"]["queuedAt"], now + 90);
+    e.raw(None, "POST", "/_emulator/clock", Some(b"{\"advanceSeconds\": -5}".to_vec()))
+        .await
+        .err(400, "InvalidRequestException");
+    e.raw(None, "PUT", "/_emulator/clock", None).await.err(405, "UnknownOperationException");
+    let stats = e.raw(None, "GET", "/_emulator/stats", None).await.ok();
+    assert_eq!(stats["usage"]["executions"], 1);
+    assert!(stats["events"]["notify"].as_u64().unwrap() >= 1);
+    e.raw(None, "POST", "/_emulator/reset", None).await.ok();
+    e.ctl("GET", "/jobs/j1", None).await.err(404, "ResourceNotFoundException");
+    e.ctl("GET", "/things/t1", None).await.err(404, "ResourceNotFoundException");
+
+    let sys = start(|c| c.clock = ClockMode::System).await;
+    let r = sys.raw(None, "POST", "/_emulator/clock", Some(b"{\"advanceSeconds\": 5}".to_vec())).await;
+    r.err(400, "InvalidRequestException");
+}
+
+#[tokio::test]
+async fn system_clock_completes_deletions_by_itself() {
+    let e = start(|c| {
+        c.clock = ClockMode::System;
+        c.deletion_delay = 1;
+    })
+    .await;
+    e.thing("t1").await;
+    e.job("j1", &["t1"], json!({})).await.ok();
+    e.ctl("DELETE", "/jobs/j1?force=true", None).await.ok();
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let stats = e.raw(None, "GET", "/_emulator/stats", None).await.ok();
+    assert_eq!(stats["usage"]["jobs"], 0, "{stats}");
+}
+
+fn temp_file(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("iot-jobs-emulator-{}-{name}.json", std::process::id()));
+    let _ = std::fs::remove_file(&p);
+    p
+}
+
+#[tokio::test]
+async fn state_file_keeps_every_accepted_change() {
+    let path = temp_file("state");
+    let first = start(|c| {
+        c.state_file = Some(path.clone());
+        c.deletion_delay = 3600;
+    })
+    .await;
+    first.thing("t1").await;
+    first.thing("t2").await;
+    first.ctl("POST", "/thing-groups/g", Some(json!({}))).await.ok();
+    first.join("g", "t2").await;
+    first.job("j1", &["t1", "group:g"], json!({"description": "kept"})).await.ok();
+    first.update("t1", "j1", json!({"status": "IN_PROGRESS", "statusDetails": {"p": "1"}})).await.ok();
+    first.job("j2", &["t1"], json!({})).await.ok();
+    first.ctl("DELETE", "/jobs/j2?force=true", None).await.ok();
+    let now = first.advance(10).await;
+    // No shutdown (as after a crash): a second emulator starts from the file.
+    let second = start(|c| {
+        c.state_file = Some(path.clone());
+        c.deletion_delay = 3600;
+    })
+    .await;
+    assert_eq!(second.raw(None, "GET", "/_emulator/clock", None).await.ok()["now"], now);
+    let x = second.ctl("GET", "/things/t1/jobs/j1", None).await.ok();
+    assert_eq!(
+        (x["execution"]["status"].as_str(), x["execution"]["versionNumber"].as_u64()),
+        (Some("IN_PROGRESS"), Some(2))
+    );
+    assert_eq!(x["execution"]["statusDetails"]["detailsMap"]["p"], "1");
+    assert_eq!(second.job_status("j2").await, "DELETION_IN_PROGRESS");
+    let d = second.ctl("GET", "/jobs/j1", None).await.ok();
+    assert_eq!(d["job"]["description"], "kept");
+    assert_eq!(
+        second.ctl("GET", "/jobs/j1/job-document", None).await.ok()["document"],
+        "{\"op\":\"update\"}"
+    );
+    assert_eq!(second.exec_status("t2", "j1").await, "QUEUED");
+    second.update("t1", "j1", json!({"status": "SUCCEEDED", "expectedVersion": 2})).await.ok();
+    second.server.shutdown().await.unwrap();
+    drop(first);
+    let third = start(|c| c.state_file = Some(path.clone())).await;
+    assert_eq!(third.exec_status("t1", "j1").await, "SUCCEEDED");
+    third.server.shutdown().await.unwrap();
+    // A file that is not a state file is refused at start.
+    std::fs::write(&path, b"{\"format\": 1}").unwrap();
+    let bad = iot_jobs_emulator::start(Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        state_file: Some(path.clone()),
+        ..Config::default()
+    })
+    .await;
+    assert!(bad.is_err());
+    let _ = std::fs::remove_file(&path);
+}

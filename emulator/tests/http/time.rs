@@ -1,0 +1,168 @@
+//! Time: timeouts, retries, rollout pacing, maintenance windows and the exponential ramp through
+//! the manual clock.
+
+use super::*;
+
+#[tokio::test]
+async fn timeouts_retries_and_pacing_follow_the_clock() {
+    let e = emu().await;
+    for t in ["t1", "t2"] {
+        e.thing(t).await;
+    }
+    let cfg = json!({"timeoutConfig": {"inProgressTimeoutInMinutes": 2},
+        "jobExecutionsRetryConfig": {"criteriaList": [{"failureType": "ALL", "numberOfRetries": 1}]}});
+    e.job("j1", &["t1"], cfg).await.ok();
+    e.data("PUT", "/things/t1/jobs/$next", Some(json!({}))).await.ok();
+    let x = e.ctl("GET", "/things/t1/jobs/j1", None).await.ok();
+    assert_eq!(x["execution"]["approximateSecondsBeforeTimedOut"], 120);
+    e.advance(100).await;
+    let x = e.data("GET", "/things/t1/jobs/j1", None).await.ok();
+    assert_eq!(x["execution"]["approximateSecondsBeforeTimedOut"], 20);
+    e.advance(20).await;
+    let first = e.ctl("GET", "/things/t1/jobs/j1?executionNumber=1", None).await.ok();
+    assert_eq!(first["execution"]["status"], "TIMED_OUT");
+    assert!(first["execution"].get("approximateSecondsBeforeTimedOut").is_none());
+    let retry = e.ctl("GET", "/things/t1/jobs/j1", None).await.ok();
+    assert_eq!(
+        (retry["execution"]["executionNumber"].as_u64(), retry["execution"]["status"].as_str()),
+        (Some(2), Some("QUEUED"))
+    );
+    let list = e.ctl("GET", "/jobs/j1/things?status=QUEUED", None).await.ok();
+    assert_eq!(list["executionSummaries"][0]["jobExecutionSummary"]["retryAttempt"], 1);
+    // Paced rollout: one execution a minute.
+    e.job("paced", &["t1", "t2"], json!({"jobExecutionsRolloutConfig": {"maximumPerMinute": 1}})).await.ok();
+    let n = |v: Value| v["executionSummaries"].as_array().map_or(0, Vec::len);
+    assert_eq!(n(e.ctl("GET", "/jobs/paced/things", None).await.ok()), 1);
+    e.advance(60).await;
+    assert_eq!(n(e.ctl("GET", "/jobs/paced/things", None).await.ok()), 2);
+}
+
+#[tokio::test]
+async fn a_continuous_job_on_an_empty_group_rolls_out_to_members_that_join_later() {
+    let e = emu().await;
+    e.thing("t1").await;
+    e.ctl("POST", "/thing-groups/empty", Some(json!({}))).await.ok();
+    e.job("c1", &["group:empty"], json!({"targetSelection": "CONTINUOUS"})).await.ok();
+    assert_eq!(e.job_status("c1").await, "IN_PROGRESS");
+    // A SNAPSHOT job on an empty group has nothing to do: it completes at once.
+    e.job("s1", &["group:empty"], json!({})).await.ok();
+    assert_eq!(e.job_status("s1").await, "COMPLETED");
+    e.join("empty", "t1").await;
+    assert_eq!(e.exec_status("t1", "c1").await, "QUEUED");
+}
+
+#[tokio::test]
+async fn update_job_changes_configuration_for_executions_not_yet_started() {
+    let e = emu().await;
+    for t in ["t1", "t2"] {
+        e.thing(t).await;
+    }
+    e.job("j1", &["t1", "t2"], json!({"timeoutConfig": {"inProgressTimeoutInMinutes": 10}})).await.ok();
+    e.update("t1", "j1", json!({"status": "IN_PROGRESS"})).await.ok();
+    // AMBIG-15: a new timeout applies to executions that have not started.
+    let body = json!({"timeoutConfig": {"inProgressTimeoutInMinutes": 1}, "description": "shorter"});
+    e.ctl("PATCH", "/jobs/j1", Some(body)).await.ok();
+    e.update("t2", "j1", json!({"status": "IN_PROGRESS"})).await.ok();
+    e.advance(60).await;
+    assert_eq!(e.exec_status("t2", "j1").await, "TIMED_OUT");
+    assert_eq!(e.exec_status("t1", "j1").await, "IN_PROGRESS");
+    let d = e.ctl("GET", "/jobs/j1", None).await.ok();
+    assert_eq!(d["job"]["description"], "shorter");
+    assert_eq!(d["job"]["timeoutConfig"]["inProgressTimeoutInMinutes"], 1);
+    // Invalid values and members UpdateJob does not have are refused.
+    let bad = json!({"timeoutConfig": {"inProgressTimeoutInMinutes": 0}});
+    e.ctl("PATCH", "/jobs/j1", Some(bad)).await.err(400, "InvalidRequestException");
+    let sched = json!({"schedulingConfig": {"startTime": "2030-01-01T00:00"}});
+    e.ctl("PATCH", "/jobs/j1", Some(sched)).await.err(400, "InvalidRequestException");
+    e.ctl("PATCH", "/jobs/nope", Some(json!({"description": "x"})))
+        .await
+        .err(404, "ResourceNotFoundException");
+}
+
+/// Maintenance windows open and close with the manual clock (SPEC §2, AMBIG-28): SCHEDULED and
+/// nothing pending between windows, IN_PROGRESS with the executions pending inside one.
+#[tokio::test]
+async fn maintenance_windows_open_and_close_with_the_manual_clock() {
+    let e = emu().await;
+    e.thing("t1").await;
+    e.thing("t2").await;
+    // Hourly windows of 10 minutes, at :00. Start outside one.
+    let mut now = e.advance(0).await;
+    if now % 3600 < 600 {
+        now = e.advance(600 - now % 3600).await;
+    }
+    let windows = json!({"schedulingConfig": {"maintenanceWindows": [
+        {"startTime": "cron(0 * * * ? *)", "durationInMinutes": 10}]}});
+    e.job("w", &["t1", "t2"], windows).await.ok();
+    assert_eq!(e.job_status("w").await, "SCHEDULED");
+    assert_eq!(e.queued("t1").await, 0);
+    let d = e.ctl("GET", "/jobs/w", None).await.ok();
+    let opens = now - now % 3600 + 3600;
+    let rollouts = d["job"]["scheduledJobRollouts"].as_array().unwrap().clone();
+    assert_eq!(rollouts.len(), 7);
+    let first = rollouts[0]["startTime"].as_str().unwrap();
+    assert_eq!(iot_jobs_emulator::wire::parse_date_time(first), Some(opens), "{first}");
+    let second = rollouts[1]["startTime"].as_str().unwrap();
+    assert_eq!(iot_jobs_emulator::wire::parse_date_time(second), Some(opens + 3600), "{second}");
+    assert_eq!(d["job"]["schedulingConfig"]["maintenanceWindows"][0]["durationInMinutes"], 10);
+    // Into the window: IN_PROGRESS, both executions pending.
+    e.advance(opens - now).await;
+    assert_eq!(e.job_status("w").await, "IN_PROGRESS");
+    assert_eq!((e.queued("t1").await, e.queued("t2").await), (1, 1));
+    e.update("t1", "w", json!({"status": "IN_PROGRESS"})).await.ok();
+    // Out of it: SCHEDULED; the QUEUED execution leaves the list, the running one goes on.
+    e.advance(600).await;
+    assert_eq!(e.job_status("w").await, "SCHEDULED");
+    assert_eq!(e.queued("t2").await, 0);
+    assert_eq!(e.exec_status("t2", "w").await, "QUEUED");
+    let t1 = e.data("GET", "/things/t1/jobs", None).await.ok();
+    assert_eq!(t1["inProgressJobs"][0]["jobId"], "w");
+    e.update("t1", "w", json!({"status": "SUCCEEDED"})).await.ok();
+    // The next window lists it again.
+    e.advance(3000).await;
+    assert_eq!(e.job_status("w").await, "IN_PROGRESS");
+    assert_eq!(e.queued("t2").await, 1);
+    // More windows than a job keeps, or a bad expression: 400, nothing created.
+    let five: Vec<Value> = (0..5)
+        .map(|i| json!({"startTime": format!("cron({i} 2 * * ? *)"), "durationInMinutes": 5}))
+        .collect();
+    let got = e.job("w5", &["t1"], json!({"schedulingConfig": {"maintenanceWindows": five}})).await;
+    got.err(400, "InvalidRequestException");
+    assert!(got.message().contains("maintenanceWindows"), "{got:?}");
+    let bad = json!({"schedulingConfig": {"maintenanceWindows": [{"startTime": "cron(0 2 * * * *)", "durationInMinutes": 5}]}});
+    let got = e.job("wb", &["t1"], bad).await;
+    got.err(400, "InvalidRequestException");
+    assert!(
+        got.message().contains("maintenanceWindows.startTime") && got.message().contains("position"),
+        "{got:?}"
+    );
+    e.ctl("GET", "/jobs/w5", None).await.err(404, "ResourceNotFoundException");
+}
+
+/// An exponential rollout (SPEC §6 Rollout, AMBIG-29): base 1, doubled each time another 2
+/// things were notified, capped by `maximumPerMinute` 3; a bad factor is a 400.
+#[tokio::test]
+async fn an_exponential_rollout_ramps_up_with_the_manual_clock() {
+    let e = emu().await;
+    let things: Vec<String> = (0..8).map(|i| format!("x{i}")).collect();
+    for t in &things {
+        e.thing(t).await;
+    }
+    let targets: Vec<&str> = things.iter().map(String::as_str).collect();
+    let rollout = json!({"jobExecutionsRolloutConfig": {"maximumPerMinute": 3, "exponentialRate": {
+        "baseRatePerMinute": 1, "incrementFactor": 2.0, "rateIncreaseCriteria": {"numberOfNotifiedThings": 2}}}});
+    e.job("exp", &targets, rollout).await.ok();
+    let mut seen = vec![e.executions("exp").await];
+    for _ in 0..4 {
+        e.advance(60).await;
+        seen.push(e.executions("exp").await);
+    }
+    assert_eq!(seen, [1, 2, 4, 7, 8]);
+    let d = e.ctl("GET", "/jobs/exp", None).await.ok();
+    assert_eq!(d["job"]["jobExecutionsRolloutConfig"]["exponentialRate"]["incrementFactor"], 2.0);
+    let bad = json!({"jobExecutionsRolloutConfig": {"exponentialRate": {
+        "baseRatePerMinute": 1, "incrementFactor": 1.0, "rateIncreaseCriteria": {"numberOfSucceededThings": 1}}}});
+    let got = e.job("bad", &targets, bad).await;
+    got.err(400, "InvalidRequestException");
+    assert!(got.message().contains("incrementFactor"), "{got:?}");
+}

@@ -1,0 +1,482 @@
+//! MQTT 5: flow control, topic aliases, session expiry (in CONNECT and in DISCONNECT), the bridge's
+//! acknowledgements and shared subscriptions.
+
+use super::*;
+
+/// An MQTT 5 client (rumqttc) of `emu` and what it receives, in order: each incoming packet, then
+/// `Err` with the reason the connection ended (the loop stops there, or after its DISCONNECT).
+async fn connect5(
+    emu: &Emu,
+    id: &str,
+    set: impl FnOnce(&mut rumqttc::v5::MqttOptions),
+) -> (rumqttc::v5::AsyncClient, mpsc::UnboundedReceiver<Result<Packet5, String>>) {
+    use rumqttc::v5::{AsyncClient as Client5, Event as Event5, MqttOptions as Options5};
+    let mut o = Options5::new(id, emu.mqtt.ip().to_string(), emu.mqtt.port());
+    o.set_keep_alive(Duration::from_secs(30));
+    set(&mut o);
+    let (client, mut eventloop) = Client5::new(o, 100);
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            match eventloop.poll().await {
+                Ok(Event5::Incoming(p)) => {
+                    let _ = tx.send(Ok(p));
+                }
+                Ok(Event5::Outgoing(rumqttc::Outgoing::Disconnect)) => return,
+                Ok(Event5::Outgoing(_)) => {}
+                Err(e) => {
+                    let _ = tx.send(Err(e.to_string()));
+                    return;
+                }
+            }
+        }
+    });
+    (client, rx)
+}
+
+/// The next packet `pick` keeps, skipping the others; panics if the connection ended first.
+async fn next5<T>(
+    rx: &mut mpsc::UnboundedReceiver<Result<Packet5, String>>,
+    pick: impl Fn(Packet5) -> Option<T>,
+) -> T {
+    loop {
+        let got = tokio::time::timeout(WAIT, rx.recv()).await.expect("nothing received").expect("no more");
+        if let Some(t) = pick(got.unwrap_or_else(|e| panic!("connection ended: {e}"))) {
+            return t;
+        }
+    }
+}
+
+fn publish5(p: Packet5) -> Option<rumqttc::v5::mqttbytes::v5::Publish> {
+    if let Packet5::Publish(p) = p { Some(p) } else { None }
+}
+
+fn topic5(p: Packet5) -> Option<String> {
+    publish5(p).map(|p| String::from_utf8(p.topic.to_vec()).unwrap())
+}
+
+fn connack5(p: Packet5) -> Option<rumqttc::v5::mqttbytes::v5::ConnAck> {
+    if let Packet5::ConnAck(a) = p { Some(a) } else { None }
+}
+
+fn suback5(p: Packet5) -> Option<()> {
+    matches!(p, Packet5::SubAck(_)).then_some(())
+}
+
+/// MQTT 5 flow control towards a client: no more unacknowledged QoS 1 publishes than its receive
+/// maximum (the rest wait for acknowledgements, in order), and no packet larger than its maximum
+/// packet size (such a message is discarded, MQTT-3.1.2-25; the client stays connected).
+#[tokio::test]
+async fn an_mqtt5_clients_receive_maximum_and_maximum_packet_size_are_respected() {
+    let emu = emu().await;
+    // rumqttc ends the connection on a packet over the size it announced: the test then fails.
+    let (client, mut rx) = connect5(&emu, "slow5", |o| {
+        o.set_manual_acks(true).set_receive_maximum(Some(2)).set_max_packet_size(Some(512));
+    })
+    .await;
+    client.subscribe("rm/#", Q5::AtLeastOnce).await.unwrap();
+    next5(&mut rx, suback5).await;
+    let publisher = connect("fast", emu.mqtt).await;
+    for t in ["rm/1", "rm/2", "rm/3", "rm/4"] {
+        publisher.publish(t, t).await;
+    }
+    publisher.publish("rm/big", vec![b'x'; 1000]).await;
+    publisher.publish("rm/5", "rm/5").await;
+    // QoS 0 is not held back: once it arrives, everything before it was routed.
+    publisher.client.publish("rm/ping", QoS::AtMostOnce, false, "ping").await.unwrap();
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(next5(&mut rx, publish5).await);
+    }
+    let topics: Vec<&[u8]> = held.iter().map(|p| &p.topic[..]).collect();
+    assert_eq!(topics, [&b"rm/1"[..], b"rm/2", b"rm/ping"], "two QoS 1 publishes in flight at most");
+    // Each acknowledgement lets the next one through; rm/big (over 512 bytes) never comes.
+    let mut unacked: Vec<_> = held.into_iter().filter(|p| &p.topic[..] != b"rm/ping").collect();
+    let mut later = Vec::new();
+    while later.len() < 3 {
+        client.ack(&unacked.remove(0)).await.unwrap();
+        let p = next5(&mut rx, publish5).await;
+        later.push(String::from_utf8(p.topic.to_vec()).unwrap());
+        unacked.push(p);
+    }
+    assert_eq!(later, ["rm/3", "rm/4", "rm/5"]);
+    for p in unacked {
+        client.ack(&p).await.unwrap();
+    }
+    publisher.client.publish("rm/ping", QoS::AtMostOnce, false, "ping").await.unwrap();
+    assert_eq!(
+        next5(&mut rx, topic5).await,
+        "rm/ping",
+        "rm/big was discarded and the client is still connected"
+    );
+    emu.server.shutdown().await.unwrap();
+}
+
+/// MQTT 5 topic aliases from a client: granted in CONNACK, set by a publish with a topic, used by
+/// a publish with an empty topic (routed and answered as the full topic); an alias naming no
+/// topic closes that client.
+#[tokio::test]
+async fn an_mqtt5_clients_topic_aliases_are_resolved() {
+    use rumqttc::v5::mqttbytes::v5::PublishProperties;
+    let emu = emu().await;
+    let mut watcher = connect("watch-alias", emu.mqtt).await;
+    watcher.sub("ta/#").await;
+    let (client, mut rx) = connect5(&emu, "dev-alias", |_| {}).await;
+    let granted = next5(&mut rx, connack5).await.properties.and_then(|p| p.topic_alias_max);
+    assert_eq!(granted, Some(32));
+    let alias = |a| PublishProperties { topic_alias: Some(a), ..Default::default() };
+    let jobs = "$aws/things/dev-alias/jobs/get";
+    for (topic, payload, a) in [
+        ("ta/sensor", "one", 1),
+        ("", "two", 1),
+        (jobs, r#"{"clientToken":"a1"}"#, 2),
+        ("", r#"{"clientToken":"a2"}"#, 2),
+    ] {
+        client.publish_with_properties(topic, Q5::AtLeastOnce, false, payload, alias(a)).await.unwrap();
+    }
+    assert_eq!(&watcher.next_on("ta/sensor").await.payload[..], b"one");
+    assert_eq!(&watcher.next_on("ta/sensor").await.payload[..], b"two");
+    // The answers go to the publisher, on the full topic.
+    for token in ["a1", "a2"] {
+        let p = next5(&mut rx, publish5).await;
+        assert_eq!(&p.topic[..], format!("{jobs}/accepted").as_bytes());
+        assert_eq!(serde_json::from_slice::<Value>(&p.payload).unwrap()["clientToken"], token);
+    }
+    // An alias that names no topic yet: a protocol error, that client is closed with its reason
+    // (rumqttc reports the server's DISCONNECT as the error that ends its loop).
+    client.publish_with_properties("", Q5::AtLeastOnce, false, "x", alias(3)).await.unwrap();
+    let end = loop {
+        match tokio::time::timeout(WAIT, rx.recv()).await.unwrap() {
+            Some(Err(e)) => break e,
+            Some(Ok(_)) => {}
+            None => panic!("closed without a DISCONNECT"),
+        }
+    };
+    assert!(end.contains("Server sent disconnect") && end.contains("code 'ProtocolError'"), "{end}");
+    // The others go on.
+    watcher.publish("ta/after", "ok").await;
+    assert_eq!(&watcher.next_on("ta/after").await.payload[..], b"ok");
+    emu.server.shutdown().await.unwrap();
+}
+
+/// An MQTT 5 persistent session ends once its session expiry interval has run out offline; a
+/// longer one is still there, with the QoS 1 message it was sent meanwhile.
+#[tokio::test]
+async fn an_mqtt5_session_ends_after_its_expiry_interval() {
+    let emu = emu().await;
+    let open = async |id: &str, expiry: u32| {
+        let (client, mut rx) = connect5(&emu, id, |o| {
+            o.set_clean_start(false).set_session_expiry_interval(Some(expiry));
+        })
+        .await;
+        let present = next5(&mut rx, connack5).await.session_present;
+        (client, present, rx)
+    };
+    for (id, expiry) in [("exp-short", 1), ("exp-long", 600)] {
+        let (client, present, mut rx) = open(id, expiry).await;
+        assert!(!present);
+        client.subscribe("se/#", Q5::AtLeastOnce).await.unwrap();
+        next5(&mut rx, suback5).await;
+        client.disconnect().await.unwrap();
+    }
+    let publisher = connect("se-pub", emu.mqtt).await;
+    publisher.publish("se/while-away", "x").await;
+    // Waits for the short interval to run out (a timer: there is no event to wait for).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (short, present, mut short_rx) = open("exp-short", 1).await;
+    assert!(!present, "the 1 s session expired");
+    let (_long, present, mut long_rx) = open("exp-long", 600).await;
+    assert!(present);
+    assert_eq!(next5(&mut long_rx, topic5).await, "se/while-away");
+    // The expired session lost its subscription and its message: only what it subscribes to now.
+    short.subscribe("se/now", Q5::AtLeastOnce).await.unwrap();
+    next5(&mut short_rx, suback5).await;
+    publisher.publish("se/now", "y").await;
+    assert_eq!(next5(&mut short_rx, topic5).await, "se/now");
+    emu.server.shutdown().await.unwrap();
+}
+
+/// A raw MQTT 5 client of `emu`: CONNECT (clean start off; session expiry `expiry`, none when
+/// 0; a will on `will`, if any), SUBSCRIBE `filter` at QoS 1, then DISCONNECT carrying the
+/// session expiry `disconnect_expiry`. Returns every packet the server sent until it closed.
+async fn disconnect_with_expiry(
+    emu: &Emu,
+    id: &str,
+    expiry: u32,
+    will: Option<&str>,
+    filter: &str,
+    disconnect_expiry: u32,
+) -> Vec<Packet5> {
+    use bytes::BytesMut;
+    use rumqttc::v5::mqttbytes::v5::{
+        Connect, ConnectProperties, Disconnect, DisconnectProperties, DisconnectReasonCode, Filter, LastWill,
+        Subscribe,
+    };
+    let mut out = BytesMut::new();
+    let properties = ConnectProperties {
+        session_expiry_interval: (expiry > 0).then_some(expiry),
+        ..ConnectProperties::new()
+    };
+    let connect = Connect {
+        keep_alive: 30,
+        client_id: id.to_owned(),
+        clean_start: false,
+        properties: Some(properties),
+    };
+    let will = will.map(|t| LastWill::new(t, "gone", Q5::AtLeastOnce, false, None));
+    connect.write(&will, &None, &mut out).unwrap();
+    Subscribe::new(Filter::new(filter, Q5::AtLeastOnce), None).write(&mut out).unwrap();
+    let properties = DisconnectProperties {
+        session_expiry_interval: Some(disconnect_expiry),
+        reason_string: None,
+        user_properties: Vec::new(),
+        server_reference: None,
+    };
+    let disconnect =
+        Disconnect { reason_code: DisconnectReasonCode::NormalDisconnection, properties: Some(properties) };
+    disconnect.write(&mut out).unwrap();
+    let mut s = TcpStream::connect(emu.mqtt).await.unwrap();
+    s.write_all(&out).await.unwrap();
+    let mut rest = Vec::new();
+    tokio::time::timeout(WAIT, s.read_to_end(&mut rest)).await.expect("not closed").unwrap();
+    let mut rest = BytesMut::from(&rest[..]);
+    let mut got = Vec::new();
+    while !rest.is_empty() {
+        got.push(Packet5::read(&mut rest, None).unwrap());
+    }
+    got
+}
+
+/// MQTT 5 3.14.2.2.2: the session expiry interval of a DISCONNECT replaces the CONNECT's: 0 ends
+/// the session with the connection, a longer one keeps it past the CONNECT's interval.
+#[tokio::test]
+async fn a_disconnect_sets_the_session_expiry() {
+    let emu = emu().await;
+    let publisher = connect("sx-pub", emu.mqtt).await;
+    // 600 s in CONNECT, 0 in DISCONNECT: the session ends now.
+    let got = disconnect_with_expiry(&emu, "sx-end", 600, None, "sx/end", 0).await;
+    assert!(matches!(got[..], [Packet5::ConnAck(_), Packet5::SubAck(_)]), "{got:?}");
+    // 1 s in CONNECT, 600 s in DISCONNECT: the session outlives the 1 s.
+    disconnect_with_expiry(&emu, "sx-keep", 1, None, "sx/keep", 600).await;
+    publisher.publish("sx/keep", "kept").await;
+    publisher.publish("sx/end", "lost").await;
+    // Past the CONNECT's 1 s (a timer: there is no event to wait for).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let open = async |id: &str| {
+        let (client, mut rx) = connect5(&emu, id, |o| {
+            o.set_clean_start(false).set_session_expiry_interval(Some(600));
+        })
+        .await;
+        let present = next5(&mut rx, connack5).await.session_present;
+        (client, present, rx)
+    };
+    let (_keep, present, mut keep_rx) = open("sx-keep").await;
+    assert!(present, "the DISCONNECT's 600 s kept the session");
+    assert_eq!(next5(&mut keep_rx, topic5).await, "sx/keep");
+    let (_end, present, _) = open("sx-end").await;
+    assert!(!present, "the DISCONNECT's 0 ended the session");
+    emu.server.shutdown().await.unwrap();
+}
+
+/// MQTT 5 3.14.2.2.2: a DISCONNECT that sets an expiry on a session whose CONNECT had none is a
+/// protocol error: the server answers DISCONNECT 0x82, and the will goes out (it was not a valid
+/// DISCONNECT); the session still ends with the connection.
+#[tokio::test]
+async fn a_disconnect_giving_a_session_an_expiry_it_had_none_of_is_a_protocol_error() {
+    use rumqttc::v5::mqttbytes::v5::DisconnectReasonCode;
+    let emu = emu().await;
+    let mut watcher = connect("sx-watcher", emu.mqtt).await;
+    watcher.sub("sx/will").await;
+    let got = disconnect_with_expiry(&emu, "sx-bad", 0, Some("sx/will"), "sx/bad", 60).await;
+    let [Packet5::ConnAck(_), Packet5::SubAck(_), Packet5::Disconnect(d)] = &got[..] else {
+        panic!("{got:?}")
+    };
+    assert_eq!(d.reason_code, DisconnectReasonCode::ProtocolError);
+    assert_eq!(&watcher.next_on("sx/will").await.payload[..], b"gone");
+    let (_c, mut rx) = connect5(&emu, "sx-bad", |o| {
+        o.set_clean_start(false).set_session_expiry_interval(Some(600));
+    })
+    .await;
+    assert!(!next5(&mut rx, connack5).await.session_present);
+    emu.server.shutdown().await.unwrap();
+}
+
+/// The broker's side of one MQTT 5 connection from the bridge (a stand-in broker that does
+/// exactly what a test needs).
+struct Peer {
+    s: TcpStream,
+    buf: bytes::BytesMut,
+}
+
+impl Peer {
+    /// Accepts the bridge's connection and answers its CONNECT.
+    async fn accept(l: &tokio::net::TcpListener) -> Peer {
+        use rumqttc::v5::mqttbytes::v5::{ConnAck, ConnectReturnCode};
+        let (s, _) = tokio::time::timeout(WAIT, l.accept()).await.expect("no connection").unwrap();
+        let mut peer = Peer { s, buf: bytes::BytesMut::new() };
+        assert!(matches!(peer.read(WAIT).await, Some(Packet5::Connect(..))));
+        let connack = ConnAck { session_present: false, code: ConnectReturnCode::Success, properties: None };
+        peer.write(Packet5::ConnAck(connack)).await;
+        peer
+    }
+
+    /// The next packet, or `None` when the connection closes or nothing comes within `wait`.
+    async fn read(&mut self, wait: Duration) -> Option<Packet5> {
+        loop {
+            match Packet5::read(&mut self.buf, None) {
+                Ok(p) => return Some(p),
+                Err(rumqttc::v5::mqttbytes::Error::InsufficientBytes(_)) => {}
+                Err(e) => panic!("the bridge sent a malformed packet: {e}"),
+            }
+            match tokio::time::timeout(wait, self.s.read_buf(&mut self.buf)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return None,
+            }
+        }
+    }
+
+    async fn write(&mut self, p: Packet5) {
+        let mut out = bytes::BytesMut::new();
+        p.write(&mut out, None).unwrap();
+        self.s.write_all(&out).await.unwrap();
+    }
+
+    /// Reads until `wait` passes with nothing new, answering SUBSCRIBE and QoS 1 PUBLISH as a
+    /// broker does; returns everything read.
+    async fn serve(&mut self, wait: Duration) -> Vec<Packet5> {
+        use rumqttc::v5::mqttbytes::v5::{PubAck, PubAckReason, SubAck, SubscribeReasonCode};
+        let mut got = Vec::new();
+        while let Some(p) = self.read(wait).await {
+            match &p {
+                Packet5::Subscribe(s) => {
+                    let return_codes = vec![SubscribeReasonCode::Success(Q5::AtLeastOnce); s.filters.len()];
+                    self.write(Packet5::SubAck(SubAck { pkid: s.pkid, return_codes, properties: None }))
+                        .await;
+                }
+                Packet5::Publish(p) if p.qos == Q5::AtLeastOnce => {
+                    let ack = PubAck { pkid: p.pkid, reason: PubAckReason::Success, properties: None };
+                    self.write(Packet5::PubAck(ack)).await;
+                }
+                _ => {}
+            }
+            got.push(p);
+        }
+        got
+    }
+}
+
+fn request5(pkid: u16) -> Packet5 {
+    let mut p = rumqttc::v5::mqttbytes::v5::Publish::new(
+        "$aws/things/bridged/jobs/get",
+        Q5::AtLeastOnce,
+        format!(r#"{{"clientToken":"r{pkid}"}}"#),
+        None,
+    );
+    p.pkid = pkid;
+    Packet5::Publish(p)
+}
+
+/// Bridge mode: a request that came on a connection since lost is answered, but its
+/// acknowledgement does not go out on the next connection, where its packet id means another
+/// message or none; requests on the new connection are acknowledged as usual.
+#[tokio::test]
+async fn the_bridge_acknowledges_a_request_only_on_the_connection_it_came_on() {
+    use rumqttc::v5::mqttbytes::v5::PubAck;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let config = Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        mqtt_addr: None,
+        mqtt_broker: Some(format!("mqtt://127.0.0.1:{port}").parse().unwrap()),
+        clock: ClockMode::Manual,
+        ..Config::default()
+    };
+    let server = iot_jobs_emulator::start(config).await.unwrap();
+    let mut first = Peer::accept(&listener).await;
+    let got = first.serve(Duration::from_millis(300)).await;
+    assert!(got.iter().any(|p| matches!(p, Packet5::Subscribe(_))), "{got:?}");
+    // As many requests as the bridge takes unacknowledged, then the connection is gone.
+    for pkid in 1..=256 {
+        first.write(request5(pkid)).await;
+    }
+    drop(first);
+    let mut second = Peer::accept(&listener).await;
+    let got = second.serve(Duration::from_millis(1500)).await;
+    let stale: Vec<&PubAck> = got
+        .iter()
+        .filter_map(|p| match p {
+            Packet5::PubAck(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    assert!(stale.is_empty(), "acknowledgements of the lost connection's requests: {stale:?}");
+    // A request on this connection is answered and acknowledged with its own packet id.
+    second.write(request5(7)).await;
+    let got = second.serve(Duration::from_millis(500)).await;
+    let acks: Vec<u16> = got
+        .iter()
+        .filter_map(|p| match p {
+            Packet5::PubAck(a) => Some(a.pkid),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(acks, [7], "{got:?}");
+    let answered = got.iter().any(|p| match p {
+        Packet5::Publish(p) => {
+            p.topic == "$aws/things/bridged/jobs/get/accepted" && {
+                let v: Value = serde_json::from_slice(&p.payload).unwrap();
+                v["clientToken"] == "r7"
+            }
+        }
+        _ => false,
+    });
+    assert!(answered, "{got:?}");
+    server.shutdown().await.unwrap();
+}
+
+/// Shared subscriptions (`$share/{group}/{filter}`, MQTT 5 §4.8.2, taken from 3.1.1 clients as
+/// AWS IoT Core does): each message goes to one member of each group, in turn; other groups and
+/// plain subscriptions get their own copies; a shared subscription gets no retained message.
+#[tokio::test]
+async fn a_shared_subscription_hands_each_message_to_one_member_in_turn() {
+    let emu = emu().await;
+    let publisher = connect("sh-pub", emu.mqtt).await;
+    publisher.client.publish("sh/retained", QoS::AtLeastOnce, true, "old").await.unwrap();
+    let mut members = Vec::new();
+    for id in ["sh-m1", "sh-m2", "sh-m3"] {
+        let c = connect(id, emu.mqtt).await;
+        c.sub("$share/g/sh/+").await;
+        members.push(c);
+    }
+    let mut other = connect("sh-other", emu.mqtt).await;
+    other.sub("$share/h/sh/#").await;
+    let mut plain = connect("sh-plain", emu.mqtt).await;
+    plain.sub("sh/+").await;
+    let mut publisher = publisher;
+    for i in 0..6 {
+        publisher.publish(&format!("sh/{i}"), "x").await;
+    }
+    // The publisher's round trip comes after its publishes are routed.
+    publisher.drain().await;
+    let topics = |got: Vec<rumqttc::Publish>| -> Vec<String> {
+        got.into_iter().map(|p| p.topic).filter(|t| t.starts_with("sh/")).collect()
+    };
+    let mut seen = Vec::new();
+    for m in &mut members {
+        let got = topics(m.drain().await);
+        assert_eq!(got.len(), 2, "{got:?}");
+        seen.extend(got);
+    }
+    seen.sort();
+    let all: Vec<String> = (0..6).map(|i| format!("sh/{i}")).collect();
+    assert_eq!(seen, all, "each message to exactly one member of the group");
+    assert_eq!(topics(other.drain().await), all, "another group gets its own copy of each");
+    let got = topics(plain.drain().await);
+    assert_eq!(
+        got.first().map(String::as_str),
+        Some("sh/retained"),
+        "a plain subscription gets the retained one"
+    );
+    assert_eq!(got[1..], all[..]);
+    emu.server.shutdown().await.unwrap();
+}
