@@ -1,4 +1,4 @@
-//! Unit tests of the agent's private helpers; the scenarios are in `tests/agent.rs`.
+//! Unit tests of the agent's private helpers; the scenarios are in `tests/agent/`.
 
 extern crate std;
 

@@ -1,0 +1,336 @@
+//! Scenarios of normal runs: subscriptions, jobs in order, duplicate and reused notifications,
+//! version mismatches, lost replies, forced cancels and deletions.
+
+use super::*;
+
+#[test]
+fn subscriptions_name_notify_next_and_every_reply() {
+    let agent: Agent<64> = Agent::new(&thing("dev1"), None, Config::DEFAULT);
+    let subs: Vec<String> = agent.subscriptions().map(|s| s.to_string()).collect();
+    assert_eq!(
+        subs,
+        [
+            "$aws/things/dev1/jobs/notify-next",
+            "$aws/things/dev1/jobs/start-next/accepted",
+            "$aws/things/dev1/jobs/start-next/rejected",
+            "$aws/things/dev1/jobs/+/get/accepted",
+            "$aws/things/dev1/jobs/+/get/rejected",
+            "$aws/things/dev1/jobs/+/update/accepted",
+            "$aws/things/dev1/jobs/+/update/rejected",
+        ]
+    );
+    let mut buf = [0; 64];
+    for s in agent.subscriptions() {
+        assert_eq!(s.write_to(&mut buf).unwrap(), s.to_string());
+    }
+    let ns = NamespaceId::new("ns1").unwrap();
+    let agent: Agent<64> = Agent::new(&thing("dev1"), Some(&ns), Config::DEFAULT);
+    let subs: Vec<String> = agent.subscriptions().map(|s| s.to_string()).collect();
+    assert_eq!(
+        subs,
+        [
+            "$aws/things/dev1/jobs/notify-next-namespace-ns1",
+            "$aws/things/dev1/jobs/+/namespace-ns1/get/accepted",
+            "$aws/things/dev1/jobs/+/namespace-ns1/get/rejected",
+            "$aws/things/dev1/jobs/+/namespace-ns1/update/accepted",
+            "$aws/things/dev1/jobs/+/namespace-ns1/update/rejected",
+        ]
+    );
+    let mut small = [0; 10];
+    assert!(agent.subscriptions().nth(1).unwrap().write_to(&mut small).is_err());
+}
+
+#[test]
+fn normal_run_two_jobs_in_order() {
+    let mut h: Harness<256> = Harness::new(&["dev1"]);
+    // Connect: StartNext at once, nothing pending yet (R19: no `execution`).
+    h.pump();
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].is_start_next());
+    assert_eq!(sent[0].token(), "1");
+    assert!(h.agent.is_idle());
+
+    // Two jobs queued: notify-next names the first; the agent asks StartNext and runs it.
+    h.service.create_job("job-a", r#"{"op":"a"}"#, TargetSelection::Snapshot, &["dev1"]);
+    h.service.create_job("job-b", r#"{"op":"b"}"#, TargetSelection::Snapshot, &["dev1"]);
+    h.notify();
+    h.pump();
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].is_start_next());
+    assert_eq!(h.take_events(), [run("job-a", 1, 2, r#"{"op":"a"}"#)]);
+    let current = h.agent.job().unwrap();
+    assert_eq!((current.job_id.as_str(), current.execution_number, current.version), ("job-a", n(1), v(2)));
+
+    // Progress, then success, each with the version the last reply gave.
+    h.report(IN_PROGRESS, &[("step", "download")]);
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].topic, "$aws/things/dev1/jobs/job-a/update");
+    assert_eq!(sent[0].update(), (IN_PROGRESS, Some(2), Some(1), vec![("step".into(), "download".into())]));
+    assert_eq!(h.agent.job().unwrap().version, v(3));
+    assert!(h.take_events().is_empty());
+
+    h.report(SUCCEEDED, &[]);
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(sent[0].topic, "$aws/things/dev1/jobs/job-a/update");
+    assert_eq!(sent[0].update(), (SUCCEEDED, Some(3), Some(1), vec![]));
+    // The next job is asked for at once.
+    assert!(sent[1].is_start_next());
+    assert_eq!(h.take_events(), [finished("job-a", 1, SUCCEEDED, 4), run("job-b", 1, 2, r#"{"op":"b"}"#)]);
+
+    h.report(SUCCEEDED, &[("result", "ok")]);
+    let sent = h.take_sent();
+    assert_eq!(sent[0].topic, "$aws/things/dev1/jobs/job-b/update");
+    assert_eq!(sent[0].update(), (SUCCEEDED, Some(2), Some(1), vec![("result".into(), "ok".into())]));
+    assert!(sent[1].is_start_next());
+    assert_eq!(sent.len(), 2);
+    assert_eq!(h.take_events(), [finished("job-b", 1, SUCCEEDED, 3)]);
+    assert!(h.agent.is_idle());
+    assert_eq!(h.agent.poll_timeout(), None);
+    // The registry agrees.
+    let x = h.service.reg.describe_execution(&job("job-b"), &thing("dev1"), None, Plane::Control).unwrap();
+    assert_eq!((x.status(), x.version()), (SUCCEEDED, v(3)));
+}
+
+#[test]
+fn progress_reports_made_while_one_is_in_flight_are_sent_in_turn() {
+    let mut h = running(&["job-a"]);
+    h.agent.report(IN_PROGRESS, Some(&StatusDetails::new(&[("pct", "10")]).unwrap())).unwrap();
+    let first = h.transmit();
+    assert_eq!(first.len(), 1);
+    // Two more reports while the first is unanswered: the newer progress replaces the older,
+    // and the final one keeps the details of the report it replaced.
+    h.agent.report(IN_PROGRESS, Some(&StatusDetails::new(&[("pct", "50")]).unwrap())).unwrap();
+    h.agent.report(SUCCEEDED, None).unwrap();
+    assert!(h.transmit().is_empty(), "one request at a time");
+    assert_eq!(h.agent.report(IN_PROGRESS, None), Err(AgentError::Finishing));
+    let replies = h.service.serve(&Transmit { topic: &first[0].topic, payload: &first[0].payload });
+    h.deliver(replies);
+    h.pump();
+    let sent = h.take_sent();
+    assert_eq!(sent[0].update().0, IN_PROGRESS);
+    assert_eq!(sent[1].update(), (SUCCEEDED, Some(3), Some(1), vec![("pct".into(), "50".into())]));
+    assert!(sent[2].is_start_next());
+    assert_eq!(h.take_events(), [finished("job-a", 1, SUCCEEDED, 4)]);
+}
+
+#[test]
+fn duplicate_notify_next_does_not_run_the_job_twice() {
+    let mut h: Harness<256> = Harness::new(&["dev1"]);
+    h.pump();
+    h.take_sent();
+    h.service.create_job("job-a", r#"{"op":"a"}"#, TargetSelection::Snapshot, &["dev1"]);
+    // Keep the original notification (job-a QUEUED, version 1) to replay it late.
+    let original = h.service.notifications();
+    h.deliver(original.clone());
+    h.pump();
+    assert_eq!(h.take_events(), [run("job-a", 1, 2, r#"{"op":"a"}"#)]);
+    h.take_sent();
+    let before = h.state();
+
+    // The same head again, at the running version: ignored outright.
+    let same = {
+        let x = h.service.reg.next_pending(&thing("dev1")).unwrap().unwrap();
+        h.service.render(&x, true, |e| {
+            let mut out = vec![0; 4096];
+            let len = NextJobExecutionChanged { timestamp: T0, execution: Some(e) }
+                .serialize(&mut out)
+                .unwrap()
+                .len();
+            out.truncate(len);
+            out
+        })
+    };
+    h.agent.handle(T0, "$aws/things/dev1/jobs/notify-next", &same).unwrap();
+    assert!(h.transmit().is_empty());
+    assert_eq!(h.state(), before);
+
+    // The first notification, delivered late (QUEUED, version 1): the agent checks its
+    // execution instead of trusting it, finds it still IN_PROGRESS, and carries on.
+    h.deliver(original);
+    h.pump();
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].topic, "$aws/things/dev1/jobs/job-a/get");
+    assert_eq!(sent[0].describe(), (Some(1), false));
+    assert!(h.take_events().is_empty(), "no second Run");
+    h.report(SUCCEEDED, &[]);
+    assert_eq!(h.take_sent()[0].update(), (SUCCEEDED, Some(2), Some(1), vec![]));
+    assert_eq!(h.take_events(), [finished("job-a", 1, SUCCEEDED, 3)]);
+}
+
+#[test]
+fn reused_execution_number_after_deletion_is_a_new_run() {
+    let mut h = running_job_c();
+    assert_eq!(h.take_events(), [run("job-c", 1, 2, r#"{"op":"c"}"#)]);
+    h.take_sent();
+
+    // The operator deletes the running execution (force), then the thing re-joins the group:
+    // the same job comes back with executionNumber 1 (R7: 1 + highest existing) and version 1.
+    let (deleted, readded) = h.service.delete_and_rejoin("job-c", "dev1");
+    assert_eq!((deleted.len(), readded.len()), (1, 1));
+    h.deliver(deleted);
+    h.deliver(readded);
+    h.pump();
+
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    // The agent describes its execution, sees a QUEUED one at version 1 under its number: its own
+    // was deleted. It tells the app, asks StartNext and runs the new execution.
+    assert_eq!(sent[0].topic, "$aws/things/dev1/jobs/job-c/get");
+    assert_eq!(sent[0].describe(), (Some(1), false));
+    assert!(sent[1].is_start_next());
+    assert_eq!(h.take_events(), lost_then_run_again());
+}
+
+#[test]
+fn reused_number_notified_alone_while_running_is_checked_then_run() {
+    let mut h = running_job_c();
+    h.take_events();
+    let (_lost_on_the_way, readded) = h.service.delete_and_rejoin("job-c", "dev1");
+    h.deliver(readded);
+    h.pump();
+    assert_eq!(h.take_events(), lost_then_run_again());
+}
+
+#[test]
+fn a_new_execution_number_of_the_same_job_is_a_new_run() {
+    let mut h = running_job_c();
+    h.report(ExecutionStatus::Failed, &[("why", "disk")]);
+    h.notify();
+    // The thing re-joins: execution 2 of the same job (SPEC T13).
+    let t = thing("dev1");
+    h.service.reg.add_members(&job("job-c"), std::slice::from_ref(&t), T0, &mut h.service.sink).unwrap();
+    h.notify();
+    h.pump();
+    assert_eq!(
+        h.take_events(),
+        [
+            run("job-c", 1, 2, r#"{"op":"c"}"#),
+            finished("job-c", 1, ExecutionStatus::Failed, 3),
+            run("job-c", 2, 2, r#"{"op":"c"}"#),
+        ]
+    );
+}
+
+#[test]
+fn version_mismatch_resyncs_and_retries_with_the_new_version() {
+    let mut h = running(&["job-a"]);
+    // Someone else updates the execution: version 2 → 3.
+    let update = Update {
+        status: IN_PROGRESS,
+        status_details: None,
+        expected_version: None,
+        execution_number: None,
+        step_timeout: None,
+    };
+    h.service.reg.update_execution(&job("job-a"), &thing("dev1"), &update, T0, &mut h.service.sink).unwrap();
+
+    h.report(SUCCEEDED, &[]);
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    // Rejected with VersionMismatch and executionState {IN_PROGRESS, 3} (SPEC §4.4): resent at once.
+    assert_eq!(sent[0].update(), (SUCCEEDED, Some(2), Some(1), vec![]));
+    assert_eq!(sent[1].update(), (SUCCEEDED, Some(3), Some(1), vec![]));
+    assert_ne!(sent[0].token(), sent[1].token());
+    assert!(sent[2].is_start_next());
+    assert_eq!(h.take_events(), [finished("job-a", 1, SUCCEEDED, 4)]);
+}
+
+#[test]
+fn a_lost_reply_is_resent_and_the_rejection_of_the_resend_confirms_it() {
+    let mut h = running(&["job-a"]);
+    h.agent.report(SUCCEEDED, None).unwrap();
+    let first = h.transmit();
+    // The service applies it, but the reply never arrives.
+    let lost = h.service.serve(&Transmit { topic: &first[0].topic, payload: &first[0].payload });
+    assert!(lost[0].topic.ends_with("/update/accepted"));
+    let deadline = h.agent.poll_timeout().unwrap();
+    assert_eq!(deadline, T0.saturating_add(30));
+    h.agent.handle_timeout(Timestamp(deadline.secs() - 1));
+    assert!(h.transmit().is_empty());
+    h.service.now = deadline;
+    h.agent.handle_timeout(deadline);
+    h.take_sent();
+    h.pump();
+    let sent = h.take_sent();
+    // The resend meets InvalidStateTransition with executionState SUCCEEDED: its own report.
+    assert_eq!(sent[0].update(), (SUCCEEDED, Some(2), Some(1), vec![]));
+    assert!(sent[1].is_start_next());
+    assert_eq!(h.take_events(), [finished("job-a", 1, SUCCEEDED, 3)]);
+    // The late reply of the first attempt is now unsolicited.
+    assert_eq!(h.agent.handle(deadline, &lost[0].topic, &lost[0].payload), Err(AgentError::Unsolicited));
+}
+
+#[test]
+fn forced_cancel_mid_run_is_reported_on_the_next_update_without_retry() {
+    let mut h = running(&["job-a"]);
+    h.report(IN_PROGRESS, &[("pct", "40")]);
+    h.take_sent();
+    // The operator force-cancels; the notification is lost.
+    h.deliver_notifications = false;
+    h.service.reg.cancel_job(&job("job-a"), true, None, T0, &mut h.service.sink).unwrap();
+    h.notify();
+    h.report(SUCCEEDED, &[]);
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(sent[0].update(), (SUCCEEDED, Some(3), Some(1), vec![]));
+    // InvalidStateTransition with executionState CANCELED: stop, no retry, ask for the next job.
+    assert!(sent[1].is_start_next());
+    assert_eq!(
+        h.take_events(),
+        [Ev::Canceled { job: "job-a".into(), number: 1, status: Some(ExecutionStatus::Canceled) }]
+    );
+    assert_eq!(h.agent.job(), None);
+    assert_eq!(h.agent.report(SUCCEEDED, None), Err(AgentError::NoJob));
+}
+
+#[test]
+fn forced_cancel_noticed_from_notify_next() {
+    let mut h = running(&["job-a", "job-b"]);
+    h.service.reg.cancel_job(&job("job-a"), true, None, T0, &mut h.service.sink).unwrap();
+    h.notify();
+    h.pump();
+    let sent = h.take_sent();
+    // notify-next names job-b: the agent describes job-a, which is terminal (R11:
+    // TerminalStateReached), tells the app to stop, and starts job-b.
+    assert_eq!(sent[0].topic, "$aws/things/dev1/jobs/job-a/get");
+    assert!(sent[1].is_start_next());
+    assert_eq!(sent.len(), 2);
+    assert_eq!(
+        h.take_events(),
+        [
+            Ev::Canceled { job: "job-a".into(), number: 1, status: None },
+            run("job-b", 1, 2, r#"{"op":"job-b"}"#)
+        ]
+    );
+}
+
+#[test]
+fn deleted_job_is_lost() {
+    let mut h = running(&["job-a"]);
+    h.deliver_notifications = false;
+    h.service.reg.delete_job(&job("job-a"), true, T0, &mut h.service.sink).unwrap();
+    h.notify();
+    h.report(IN_PROGRESS, &[]);
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0].update(), (IN_PROGRESS, Some(2), Some(1), vec![]));
+    assert!(sent[1].is_start_next());
+    assert_eq!(h.take_events(), [lost("job-a", 1, LostReason::Deleted)]);
+}
+
+#[test]
+fn deleted_job_noticed_from_notify_next() {
+    let mut h = running(&["job-a"]);
+    h.service.reg.delete_job(&job("job-a"), true, T0, &mut h.service.sink).unwrap();
+    h.notify();
+    h.pump();
+    let sent = h.take_sent();
+    assert_eq!(sent[0].topic, "$aws/things/dev1/jobs/job-a/get");
+    assert!(sent[1].is_start_next());
+    assert_eq!(h.take_events(), [lost("job-a", 1, LostReason::Deleted)]);
+}
