@@ -173,6 +173,17 @@ mod tests {
     }
 
     #[test]
+    fn errors_display_what_is_wrong() {
+        extern crate std;
+        use std::string::ToString;
+        assert_eq!(SubstitutionError::Missing("zz").to_string(), "the document parameter zz has no value");
+        let unterminated = "the placeholder at byte 2 of the document has no closing }";
+        assert_eq!(SubstitutionError::Unterminated(2).to_string(), unterminated);
+        let overflow = "the document after substitution does not fit its buffer";
+        assert_eq!(SubstitutionError::Overflow.to_string(), overflow);
+    }
+
+    #[test]
     fn placeholders_in_order() {
         let mut names = placeholders("${aws:iot:parameter:a}-${aws:iot:parameter:b}${aws:iot:parameter:a}");
         assert_eq!(names.next(), Some(Ok("a")));
