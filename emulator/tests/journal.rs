@@ -429,17 +429,19 @@ async fn a_failed_checkpoint_is_retried_without_piling_up_segments() {
     std::fs::remove_dir(&blocked).unwrap();
     let (_, live) = e.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await;
     let seq = serde_json::from_slice::<Value>(&live).unwrap()["seq"].as_u64().unwrap();
-    let mut on_disk = 0;
+    // The checkpoint writes the snapshot, then deletes the segments it covers: wait for both.
+    let (mut on_disk, mut left) = (0, 0);
     for _ in 0..100 {
         on_disk =
             serde_json::from_slice::<Value>(&std::fs::read(&path).unwrap()).unwrap()["seq"].as_u64().unwrap();
-        if on_disk == seq {
+        left = journal::segments(&path).unwrap().len();
+        if on_disk == seq && left == 1 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(on_disk, seq, "the retried checkpoint holds every change");
-    assert_eq!(journal::segments(&path).unwrap().len(), 1);
+    assert_eq!(left, 1, "the segments the checkpoint covers are deleted");
     e.server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
