@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite. Installs what it needs (rustup target and components), then runs every
 # check CI runs. Usage: bash scripts/test.sh   (from the repository root). Measured on 2 cores
-# with the tools present, on a fresh clone: 1,595 s (about 27 min; the Python step, 141 s of it,
-# is mostly the emulator's release build for its wheel). A fresh machine first builds cargo-fuzz,
+# with the tools present, on a fresh clone: 1,924 s (about 30 min, with a low-priority job sharing
+# the machine; the Python step, 182 s of it, is mostly the emulator's release build for its wheel). A fresh machine first builds cargo-fuzz,
 # cargo-llvm-cov, cargo-mutants and cargo-deny, fetches the nightly and MSRV toolchains and
 # installs mosquitto and the Python tools (about 10 min more); when the last commit changes src/,
 # it also builds cargo-semver-checks (about 6 min).
