@@ -5,8 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod in_process;
+#[allow(dead_code)] // `Got::message` serves the HTTP tests only.
+mod requests;
 
 use in_process::{Emu, start};
+use requests::Got;
 use serde_json::{Value, json};
 
 const CONTROL: &str =
@@ -15,37 +18,9 @@ const DATA: &str = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iot-jobs
 const ARN: &str = "arn:aws:iot:us-east-1:123456789012";
 const DOWNLOAD: &str = "arn:aws:iot:us-east-1::jobtemplate/AWS-Download-File:1.0";
 
-#[derive(Debug)]
-struct Got {
-    status: u16,
-    error: Option<String>,
-    body: Value,
-}
-
-impl Got {
-    fn ok(self) -> Value {
-        assert_eq!(self.status, 200, "{self:?}");
-        self.body
-    }
-    fn err(&self, status: u16, name: &str) {
-        assert_eq!((self.status, self.error.as_deref()), (status, Some(name)), "{self:?}");
-        assert!(self.body["message"].as_str().is_some_and(|m| !m.is_empty()), "{self:?}");
-    }
-}
-
 impl Emu {
     async fn call(&self, auth: &str, method: &str, path: &str, body: Option<Value>) -> Got {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut req = self.http.request(method, format!("{}{path}", self.url)).header("authorization", auth);
-        if let Some(b) = body {
-            req = req.header("content-type", "application/json").body(b.to_string());
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let error = resp.headers().get("x-amzn-ErrorType").map(|v| v.to_str().unwrap().to_owned());
-        let bytes = resp.bytes().await.unwrap();
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
-        Got { status, error, body }
+        self.raw(Some(auth), method, path, body.map(|b| b.to_string().into_bytes())).await
     }
     async fn ctl(&self, method: &str, path: &str, body: Option<Value>) -> Got {
         self.call(CONTROL, method, path, body).await

@@ -7,10 +7,13 @@ use std::path::PathBuf;
 
 #[path = "../in_process/mod.rs"]
 mod in_process;
+#[path = "../requests/mod.rs"]
+mod requests;
 
 use in_process::{Emu, start};
 use iot_jobs_emulator::Config;
 use iot_jobs_emulator::clock::ClockMode;
+use requests::Got;
 use serde_json::{Value, json};
 
 const CONTROL: &str =
@@ -18,50 +21,11 @@ const CONTROL: &str =
 const DATA: &str = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iot-jobs-data/aws4_request, SignedHeaders=host, Signature=00";
 const ARN: &str = "arn:aws:iot:us-east-1:123456789012";
 
-/// What a request got back: status, `x-amzn-ErrorType`, JSON body (Null when empty).
-#[derive(Debug)]
-struct Got {
-    status: u16,
-    error: Option<String>,
-    body: Value,
-}
-
-impl Got {
-    fn ok(self) -> Value {
-        assert_eq!(self.status, 200, "{self:?}");
-        self.body
-    }
-    fn err(&self, status: u16, name: &str) {
-        assert_eq!((self.status, self.error.as_deref()), (status, Some(name)), "{self:?}");
-        assert_eq!(self.body["__type"], name);
-        assert!(self.body["message"].as_str().is_some_and(|m| !m.is_empty()), "{self:?}");
-    }
-    fn message(&self) -> &str {
-        self.body["message"].as_str().unwrap_or("")
-    }
-}
-
 async fn emu() -> Emu {
     start(|_| {}).await
 }
 
 impl Emu {
-    async fn raw(&self, auth: Option<&str>, method: &str, path: &str, body: Option<Vec<u8>>) -> Got {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut req = self.http.request(method, format!("{}{path}", self.url));
-        if let Some(a) = auth {
-            req = req.header("authorization", a);
-        }
-        if let Some(b) = body {
-            req = req.header("content-type", "application/json").body(b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let error = resp.headers().get("x-amzn-ErrorType").map(|v| v.to_str().unwrap().to_owned());
-        let bytes = resp.bytes().await.unwrap();
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
-        Got { status, error, body }
-    }
     async fn ctl(&self, method: &str, path: &str, body: Option<Value>) -> Got {
         self.raw(Some(CONTROL), method, path, body.map(|b| b.to_string().into_bytes())).await
     }

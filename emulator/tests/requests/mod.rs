@@ -1,0 +1,52 @@
+//! Requests to an in-process emulator and what they got back: the helpers the HTTP and template
+//! tests share.
+
+use serde_json::Value;
+
+use crate::in_process::Emu;
+
+/// What a request got back: status, `x-amzn-ErrorType`, JSON body (Null when empty).
+#[derive(Debug)]
+pub struct Got {
+    pub status: u16,
+    pub error: Option<String>,
+    pub body: Value,
+}
+
+impl Got {
+    /// The body of a 200.
+    pub fn ok(self) -> Value {
+        assert_eq!(self.status, 200, "{self:?}");
+        self.body
+    }
+    /// An AWS error: its status, name (header and `__type`) and a message.
+    pub fn err(&self, status: u16, name: &str) {
+        assert_eq!((self.status, self.error.as_deref()), (status, Some(name)), "{self:?}");
+        assert_eq!(self.body["__type"], name);
+        assert!(self.body["message"].as_str().is_some_and(|m| !m.is_empty()), "{self:?}");
+    }
+    /// The error's message (empty when there is none).
+    pub fn message(&self) -> &str {
+        self.body["message"].as_str().unwrap_or("")
+    }
+}
+
+impl Emu {
+    /// One request, with `auth` as its `authorization` header and `body` as JSON.
+    pub async fn raw(&self, auth: Option<&str>, method: &str, path: &str, body: Option<Vec<u8>>) -> Got {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let error = resp.headers().get("x-amzn-ErrorType").map(|v| v.to_str().unwrap().to_owned());
+        let bytes = resp.bytes().await.unwrap();
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
+        Got { status, error, body }
+    }
+}
