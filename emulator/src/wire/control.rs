@@ -370,7 +370,8 @@ pub struct PresignedUrlConfig {
     pub expires_in_sec: Option<i64>,
 }
 
-/// `MaintenanceWindow` (stored and echoed).
+/// `MaintenanceWindow`: read into the core's `config::MaintenanceWindow`, which opens and closes
+/// the job (SPEC AMBIG-28).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MaintenanceWindow {
@@ -387,7 +388,7 @@ pub struct Tag {
     pub value: Option<String>,
 }
 
-/// `schedulingConfig` (`maintenanceWindows` is stored and echoed).
+/// `schedulingConfig`: its times and its `maintenanceWindows`, read into the core's configuration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SchedulingConfig {
