@@ -1,10 +1,14 @@
 //! A job's configuration (the core's `config::JobConfig`) from keyword arguments: in-progress
-//! timeout, retries, abort criteria, schedule and rollout rate. Every range of SPEC §6 is checked
-//! by the core; a value out of range raises `InvalidFieldError` (field `job configuration`).
+//! timeout, retries, abort criteria, schedule, maintenance windows, rollout rate and exponential
+//! rate. Every range of SPEC §6 is checked by the core; a value out of range raises
+//! `InvalidFieldError` (field `job configuration`), a bad cron expression
+//! `InvalidRequestException`.
 
 use iot_jobs_core::config::{
-    AbortConfig, AbortCriterion, JobConfig, RetryConfig, RetryCriterion, RolloutRate, Schedule,
+    AbortConfig, AbortCriterion, ExponentialRate, JobConfig, MaintenanceWindow, MaintenanceWindows,
+    RateIncrease, RetryConfig, RetryCriterion, RolloutRate, Schedule,
 };
+use iot_jobs_core::cron::Cron;
 use iot_jobs_core::{
     ConfigError, FailureType, Field, FieldError, JobEndBehavior, RetryableFailureType, TimeoutMinutes,
     Timestamp, Violation,
@@ -15,7 +19,14 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::types::PyDict;
 
-use crate::convert::field_error;
+use crate::convert::{field_error, invalid_request};
+
+/// `maintenance_windows`: `[(startTime cron expression, durationInMinutes)]`.
+pub type WindowArgs = Vec<(PyBackedStr, u16)>;
+
+/// `exponential_rate`: `(baseRatePerMinute, incrementFactor in tenths, numberOfNotifiedThings,
+/// numberOfSucceededThings)`, either criterion `None`.
+pub type ExponentialArgs = (u16, u8, Option<u32>, Option<u32>);
 
 /// The keyword arguments of `Registry.create_job` and `Registry.update_job_config` that make a
 /// job's configuration.
@@ -29,6 +40,8 @@ pub struct ConfigArgs {
     pub end_time: Option<u64>,
     pub end_behavior: Option<PyBackedStr>,
     pub maximum_per_minute: Option<u32>,
+    pub maintenance_windows: Option<WindowArgs>,
+    pub exponential_rate: Option<ExponentialArgs>,
 }
 
 pub fn config_error(py: Python<'_>, e: ConfigError) -> PyErr {
@@ -104,14 +117,54 @@ pub fn rollout_rate(py: Python<'_>, n: Option<u32>) -> PyResult<Option<RolloutRa
     n.map(|n| RolloutRate::new(n).map_err(|e| config_error(py, e))).transpose()
 }
 
+/// One maintenance window, validated by the core: a bad expression raises
+/// `InvalidRequestException`, a duration outside 1–1430 `InvalidFieldError`.
+pub fn maintenance_window(py: Python<'_>, expr: &str, minutes: u16) -> PyResult<MaintenanceWindow> {
+    let cron = Cron::parse(expr)
+        .map_err(|e| invalid_request(py, format!("maintenance window startTime {expr:?} {e}")))?;
+    MaintenanceWindow::new(cron, minutes).map_err(|e| config_error(py, e))
+}
+
+/// Each window of `windows`, validated by the core.
+pub fn window_list(py: Python<'_>, windows: &[(PyBackedStr, u16)]) -> PyResult<Vec<MaintenanceWindow>> {
+    windows.iter().map(|(expr, minutes)| maintenance_window(py, expr, *minutes)).collect()
+}
+
+/// `schedulingConfig.maintenanceWindows` (1 to 4 windows), validated by the core.
+pub fn maintenance_windows(
+    py: Python<'_>,
+    windows: Option<&[(PyBackedStr, u16)]>,
+) -> PyResult<Option<MaintenanceWindows>> {
+    windows
+        .map(|w| MaintenanceWindows::new(&window_list(py, w)?).map_err(|e| config_error(py, e)))
+        .transpose()
+}
+
+/// `exponentialRate`, validated by the core.
+pub fn exponential_rate(py: Python<'_>, e: Option<ExponentialArgs>) -> PyResult<Option<ExponentialRate>> {
+    e.map(|(base, factor_tenths, notified, succeeded)| {
+        ExponentialRate::new(base, factor_tenths, RateIncrease { notified, succeeded })
+            .map_err(|e| config_error(py, e))
+    })
+    .transpose()
+}
+
+/// An `exponentialRate` as the tuple [`exponential_rate`] reads.
+pub fn exponential_tuple(e: &ExponentialRate) -> ExponentialArgs {
+    let inc = e.increase();
+    (e.base(), e.factor_tenths(), inc.notified, inc.succeeded)
+}
+
 /// `inProgressTimeoutInMinutes`, validated by the core.
 pub fn timeout_minutes(py: Python<'_>, m: Option<u16>) -> PyResult<Option<TimeoutMinutes>> {
     m.map(|m| TimeoutMinutes::new(m).map_err(|e| config_error(py, e))).transpose()
 }
 
 /// A job's configuration as the keyword dict `ConfigArgs` reads: every key present, `None`
-/// where the member is absent.
-pub fn config_dict<'py>(py: Python<'py>, c: &JobConfig) -> PyResult<Bound<'py, PyDict>> {
+/// where the member is absent. A cron expression is kept only as parsed, so each maintenance
+/// window is written with the text it was given in one of `given` (the arguments the
+/// configuration was made from).
+pub fn config_dict<'py>(py: Python<'py>, c: &JobConfig, given: &[&ConfigArgs]) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("in_progress_timeout_minutes", c.in_progress_timeout_minutes.map(TimeoutMinutes::get))?;
     let retry = match &c.retry {
@@ -135,11 +188,29 @@ pub fn config_dict<'py>(py: Python<'py>, c: &JobConfig) -> PyResult<Bound<'py, P
     d.set_item("end_time", end.map(|(t, _)| t.secs()))?;
     d.set_item("end_behavior", end.map(|(_, b)| b.as_str()))?;
     d.set_item("maximum_per_minute", c.maximum_per_minute.map(RolloutRate::get))?;
+    let windows = match &c.windows {
+        Some(ws) => Some(ws.iter().map(|w| window_text(py, &w, given)).collect::<PyResult<Vec<_>>>()?),
+        None => None,
+    };
+    d.set_item("maintenance_windows", windows)?;
+    d.set_item("exponential_rate", c.exponential.as_ref().map(exponential_tuple))?;
     Ok(d)
 }
 
+/// A window as `(expression, minutes)`, its expression the text of an equal window in `given`.
+fn window_text(py: Python<'_>, w: &MaintenanceWindow, given: &[&ConfigArgs]) -> PyResult<(String, u16)> {
+    for args in given {
+        for (expr, minutes) in args.maintenance_windows.iter().flatten() {
+            if maintenance_window(py, expr, *minutes)? == *w {
+                return Ok((String::from(&**expr), *minutes));
+            }
+        }
+    }
+    Err(PyValueError::new_err("a maintenance window of the configuration was given in no argument"))
+}
+
 /// The keys of [`config_dict`], in its order.
-pub const CONFIG_KEYS: [&str; 7] = [
+pub const CONFIG_KEYS: [&str; 9] = [
     "in_progress_timeout_minutes",
     "retry",
     "abort",
@@ -147,6 +218,8 @@ pub const CONFIG_KEYS: [&str; 7] = [
     "end_time",
     "end_behavior",
     "maximum_per_minute",
+    "maintenance_windows",
+    "exponential_rate",
 ];
 
 impl ConfigArgs {
@@ -178,6 +251,8 @@ impl ConfigArgs {
             end_time: get(d, "end_time")?,
             end_behavior: get(d, "end_behavior")?,
             maximum_per_minute: get(d, "maximum_per_minute")?,
+            maintenance_windows: get(d, "maintenance_windows")?,
+            exponential_rate: get(d, "exponential_rate")?,
         })
     }
 
@@ -189,9 +264,8 @@ impl ConfigArgs {
             abort: self.abort.as_deref().map(|a| abort_config(py, a)).transpose()?,
             schedule: schedule(py, self.start_time, self.end_time, self.end_behavior.as_deref())?,
             maximum_per_minute: rollout_rate(py, self.maximum_per_minute)?,
-            // Maintenance windows and exponential rates are not exposed to Python yet.
-            windows: None,
-            exponential: None,
+            windows: maintenance_windows(py, self.maintenance_windows.as_deref())?,
+            exponential: exponential_rate(py, self.exponential_rate)?,
         })
     }
 }

@@ -63,6 +63,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(lifecycle::abort_due, m)?)?;
     m.add_function(wrap_pyfunction!(lifecycle::update_job_config, m)?)?;
     m.add_function(wrap_pyfunction!(lifecycle::schedule_bounds, m)?)?;
+    m.add_function(wrap_pyfunction!(lifecycle::job_config_from_template, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::notify_topics, m)?)?;
+    m.add_function(wrap_pyfunction!(schedule::ramp_up, m)?)?;
+    m.add_function(wrap_pyfunction!(schedule::ramp_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(schedule::starts_in_window, m)?)?;
     m.add_function(wrap_pyfunction!(schedule::schedule_event, m)?)?;
     m.add_function(wrap_pyfunction!(schedule::next_job_event, m)?)?;
     m.add_function(wrap_pyfunction!(schedule::batch_on_start, m)?)?;

@@ -12,7 +12,8 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyType};
 
 use crate::config::{
-    ConfigArgs, abort_config, config_dict, retry_config, retry_pairs, rollout_rate, timeout_minutes,
+    ConfigArgs, WindowArgs, abort_config, config_dict, exponential_rate, retry_config, retry_pairs,
+    rollout_rate, schedule, timeout_minutes,
 };
 use crate::convert::{TYPES, call_class, execution_status_arg, invalid_request, job_status_arg};
 
@@ -95,27 +96,18 @@ pub fn abort_due<'py>(
 }
 
 /// The members UpdateJob can give (SPEC 4.1 UpdateJob: no `schedulingConfig`).
-const UPDATABLE: [&str; 4] = ["in_progress_timeout_minutes", "retry", "abort", "maximum_per_minute"];
+const UPDATABLE: [&str; 5] =
+    ["in_progress_timeout_minutes", "retry", "abort", "maximum_per_minute", "exponential_rate"];
 
-/// The job's configuration after UpdateJob (SPEC 4.1 UpdateJob, AMBIG-15). `job`: the job's
-/// configuration as a dict of `create_job`'s keywords (`in_progress_timeout_minutes`, `retry`,
-/// `abort`, `start_time`, `end_time`, `end_behavior`, `maximum_per_minute`; missing keys are
-/// absent members). `update`: the members the request gives, of `in_progress_timeout_minutes`,
-/// `retry`, `abort`, `maximum_per_minute` (a key with `None` removes the member; a missing key
-/// keeps the job's). The answer has every key, `None` where the member is absent; the schedule
-/// is always the job's. Both are validated as CreateJob's (`InvalidFieldError`).
-#[pyfunction]
-pub fn update_job_config<'py>(
-    py: Python<'py>,
-    job: &Bound<'_, PyDict>,
-    update: &Bound<'_, PyDict>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let old = ConfigArgs::from_dict(job)?.build(py)?;
+/// The members a request gives, as the core's `JobConfigUpdate`: a key present gives its member
+/// (`None` as an absent one), a missing key leaves it out; a key UpdateJob cannot give raises
+/// `ValueError`. The arguments are returned too (for the text of what they give).
+fn config_update(py: Python<'_>, update: &Bound<'_, PyDict>) -> PyResult<(ConfigArgs, JobConfigUpdate)> {
     for k in update.keys() {
         let k: PyBackedStr = k.extract()?;
         if !UPDATABLE.contains(&&*k) {
             return Err(PyValueError::new_err(format!(
-                "UpdateJob cannot give {:?} (it gives {})",
+                "the request cannot give {:?} here (it gives {})",
                 &*k,
                 UPDATABLE.join(", ")
             )));
@@ -136,10 +128,73 @@ pub fn update_job_config<'py>(
         maximum_per_minute: given("maximum_per_minute")?
             .then(|| rollout_rate(py, args.maximum_per_minute))
             .transpose()?,
-        // `exponentialRate` is not exposed to Python yet: the job's stays.
-        exponential: None,
+        exponential: given("exponential_rate")?
+            .then(|| exponential_rate(py, args.exponential_rate))
+            .transpose()?,
     };
-    config_dict(py, &rules::update_job_config(&old, &u))
+    Ok((args, u))
+}
+
+/// The job's configuration after UpdateJob (SPEC 4.1 UpdateJob, AMBIG-15). `job`: the job's
+/// configuration as a dict of `create_job`'s keywords (`in_progress_timeout_minutes`, `retry`,
+/// `abort`, `start_time`, `end_time`, `end_behavior`, `maximum_per_minute`,
+/// `maintenance_windows`, `exponential_rate`; missing keys are absent members). `update`: the
+/// members the request gives, of `in_progress_timeout_minutes`, `retry`, `abort`,
+/// `maximum_per_minute`, `exponential_rate` (a key with `None` removes the member; a missing key
+/// keeps the job's). The answer has every key, `None` where the member is absent; the schedule
+/// and its maintenance windows are always the job's. Both are validated as CreateJob's
+/// (`InvalidFieldError`).
+#[pyfunction]
+pub fn update_job_config<'py>(
+    py: Python<'py>,
+    job: &Bound<'_, PyDict>,
+    update: &Bound<'_, PyDict>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let old_args = ConfigArgs::from_dict(job)?;
+    let old = old_args.build(py)?;
+    let (args, u) = config_update(py, update)?;
+    config_dict(py, &rules::update_job_config(&old, &u), &[&old_args, &args])
+}
+
+/// The configuration of a job CreateJob makes from a job template (SPEC R22, AMBIG-30).
+/// `template`: the template's configuration as a dict of `create_job`'s keywords (no schedule:
+/// `start_time`, `end_time` and `end_behavior` raise `ValueError`). `given`: the members the
+/// request gives, as `update_job_config`'s `update` (each given member replaces the template's
+/// whole member, whatever its value; `None` gives it absent). The keywords are the request's
+/// `schedulingConfig`: its times, and `maintenance_windows`, which replace the template's when
+/// given. The answer has every key of `create_job`'s configuration, `None` where absent.
+#[pyfunction]
+#[pyo3(signature = (template, given, *, start_time = None, end_time = None, end_behavior = None, maintenance_windows = None))]
+pub fn job_config_from_template<'py>(
+    py: Python<'py>,
+    template: &Bound<'_, PyDict>,
+    given: &Bound<'_, PyDict>,
+    start_time: Option<u64>,
+    end_time: Option<u64>,
+    end_behavior: Option<PyBackedStr>,
+    maintenance_windows: Option<WindowArgs>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let template_args = ConfigArgs::from_dict(template)?;
+    if template_args.start_time.is_some() || template_args.end_time.is_some() || template_args.end_behavior.is_some() {
+        return Err(PyValueError::new_err("a job template has no schedule (start_time, end_time, end_behavior)"));
+    }
+    let base = template_args.build(py)?;
+    let (args, u) = config_update(py, given)?;
+    let request = ConfigArgs {
+        in_progress_timeout_minutes: None,
+        retry: None,
+        abort: None,
+        start_time,
+        end_time,
+        end_behavior,
+        maximum_per_minute: None,
+        maintenance_windows,
+        exponential_rate: None,
+    };
+    let sched = schedule(py, request.start_time, request.end_time, request.end_behavior.as_deref())?;
+    let windows = crate::config::maintenance_windows(py, request.maintenance_windows.as_deref())?;
+    let config = rules::job_config_from_template(&base, &u, sched, windows);
+    config_dict(py, &config, &[&template_args, &args, &request])
 }
 
 /// Checks a CreateJob `schedulingConfig` against the request time `now` (SPEC §6 Scheduling):

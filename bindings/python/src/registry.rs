@@ -14,7 +14,7 @@ use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyType};
 
-use crate::config::{ConfigArgs, retry_pairs};
+use crate::config::{ConfigArgs, ExponentialArgs, WindowArgs, retry_pairs};
 use crate::convert::{
     OrRaise, RECORDS, TYPES, call_class, execution_status, execution_status_obj, job_status_obj,
     opt_execution_status, selection_obj, state_obj,
@@ -120,11 +120,19 @@ fn job_obj<'py>(py: Python<'py>, v: &JobView<'_>) -> PyResult<Bound<'py, PyAny>>
 fn event_obj<'py>(py: Python<'py>, e: &Event) -> PyResult<Bound<'py, PyAny>> {
     static NOTIFY: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     static NEXT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    static NS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    static NEXT_NS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     static JOB: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     static EXEC: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     match e {
         Event::Notify(t) => call_class(py, &NOTIFY, RECORDS, "Notify", (t.as_str(),)),
         Event::NotifyNext(t) => call_class(py, &NEXT, RECORDS, "NotifyNext", (t.as_str(),)),
+        Event::NotifyNamespace { thing, namespace } => {
+            call_class(py, &NS, RECORDS, "NotifyNamespace", (thing.as_str(), namespace.as_str()))
+        }
+        Event::NotifyNextNamespace { thing, namespace } => {
+            call_class(py, &NEXT_NS, RECORDS, "NotifyNextNamespace", (thing.as_str(), namespace.as_str()))
+        }
         Event::Job { job, event } => {
             call_class(py, &JOB, RECORDS, "JobChanged", (job.as_str(), event.as_str()))
         }
@@ -288,11 +296,16 @@ impl PyRegistry {
     /// retries}`; `abort`, `[(failure type, threshold in hundredths of a percent, minimum
     /// executed)]`; `start_time` (the job is SCHEDULED until then), `end_time` and
     /// `end_behavior` (`STOP_ROLLOUT`, the default, `CANCEL`, `FORCE_CANCEL`);
-    /// `maximum_per_minute` (rollout rate).
+    /// `maintenance_windows`, `[(startTime cron expression, durationInMinutes)]` (1 to 4: the job
+    /// is IN_PROGRESS only while one is open, `advance` opens and closes them);
+    /// `maximum_per_minute` (rollout rate); `exponential_rate`, `(baseRatePerMinute,
+    /// incrementFactor in tenths, numberOfNotifiedThings, numberOfSucceededThings)` with a
+    /// criterion `None` when not given (the rollout ramps up, `advance` sends its batches).
     #[pyo3(signature = (
         job_id, targets, now, *, target_selection = None, namespace_id = None,
         in_progress_timeout_minutes = None, retry = None, abort = None, start_time = None,
         end_time = None, end_behavior = None, maximum_per_minute = None,
+        maintenance_windows = None, exponential_rate = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn create_job(
@@ -310,6 +323,8 @@ impl PyRegistry {
         end_time: Option<u64>,
         end_behavior: Option<PyBackedStr>,
         maximum_per_minute: Option<u32>,
+        maintenance_windows: Option<WindowArgs>,
+        exponential_rate: Option<ExponentialArgs>,
     ) -> PyResult<()> {
         let id = self::job_id(py, &job_id)?;
         let selection = crate::convert::target_selection(target_selection.as_deref().unwrap_or("SNAPSHOT"))?;
@@ -323,6 +338,8 @@ impl PyRegistry {
             end_time,
             end_behavior,
             maximum_per_minute,
+            maintenance_windows,
+            exponential_rate,
         }
         .build(py)?;
         let mut job = NewJob::new(&id, selection);
@@ -333,8 +350,9 @@ impl PyRegistry {
     }
 
     /// UpdateJob's configuration members: they apply from now on (a running in-progress timer
-    /// keeps its deadline, AMBIG-15). The schedule cannot be changed: it is kept as it was.
-    #[pyo3(signature = (job_id, now, *, in_progress_timeout_minutes = None, retry = None, abort = None, maximum_per_minute = None))]
+    /// keeps its deadline, AMBIG-15). Every member is given: one left `None` is removed. The
+    /// schedule and its maintenance windows cannot be changed: they are kept as they were.
+    #[pyo3(signature = (job_id, now, *, in_progress_timeout_minutes = None, retry = None, abort = None, maximum_per_minute = None, exponential_rate = None))]
     #[allow(clippy::too_many_arguments)]
     fn update_job_config(
         &mut self,
@@ -345,9 +363,10 @@ impl PyRegistry {
         retry: Option<&Bound<'_, PyDict>>,
         abort: Option<Vec<(PyBackedStr, u16, u32)>>,
         maximum_per_minute: Option<u32>,
+        exponential_rate: Option<ExponentialArgs>,
     ) -> PyResult<()> {
         let id = self::job_id(py, &job_id)?;
-        let mut config = ConfigArgs {
+        let config = ConfigArgs {
             in_progress_timeout_minutes,
             retry: retry.map(retry_pairs).transpose()?,
             abort,
@@ -355,9 +374,11 @@ impl PyRegistry {
             end_time: None,
             end_behavior: None,
             maximum_per_minute,
+            maintenance_windows: None,
+            exponential_rate,
         }
         .build(py)?;
-        config.schedule = self.reg.job(&id).or_raise(py, Plane::Control)?.config().schedule;
+        // SPEC 4.1 UpdateJob: the registry keeps the job's schedule and windows.
         self.reg.update_job_config(&id, config, Timestamp(now)).or_raise(py, Plane::Control)
     }
 

@@ -313,6 +313,29 @@ pub fn notifies(
     rules::notifies(was_listed, now_listed, status_changed, &or_default(policy))
 }
 
+/// The topics a change of a thing's executions is published on (SPEC R15, R20, AMBIG-27):
+/// `NotifyTopics(notify, notify_next, notify_namespace, notify_next_namespace)`. `namespaced`:
+/// the changed execution's job was created with a `namespaceId`; `list_changed`: the thing's
+/// pending list changed as `notifies` counts it; `head_changed`: its head changed. Both are
+/// judged on the thing's whole pending list, across namespaces.
+#[pyfunction]
+pub fn notify_topics<'py>(
+    py: Python<'py>,
+    namespaced: bool,
+    list_changed: bool,
+    head_changed: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    static CLS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    let t = rules::notify_topics(namespaced, list_changed, head_changed);
+    call_class(
+        py,
+        &CLS,
+        TYPES,
+        "NotifyTopics",
+        (t.notify, t.notify_next, t.notify_namespace, t.notify_next_namespace),
+    )
+}
+
 /// The version after an accepted change by `actor` (`"DEVICE"`, `"CONTROL_PLANE"`,
 /// `"SERVICE"`) (SPEC R6).
 #[pyfunction]

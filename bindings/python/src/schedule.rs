@@ -3,9 +3,7 @@
 //! Timeouts, T7, T10, AMBIG-12, AMBIG-13, AMBIG-15, AMBIG-26). Times are whole seconds of any
 //! epoch; "never" (the core's `NEVER`) is `None`.
 
-use iot_jobs_core::config::MaintenanceWindow;
-use iot_jobs_core::cron::Cron;
-use iot_jobs_core::rules::{self, JobClock, TimerChange, Window};
+use iot_jobs_core::rules::{self, JobClock, Ramp, TimerChange, Window, WindowAt, WindowClock};
 use iot_jobs_core::{Plane, StepTimeout, Timestamp};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -13,10 +11,14 @@ use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
-use crate::config::{config_error, parse, rollout_rate, schedule, timeout_minutes};
-use crate::convert::{
-    OrRaise, TYPES, call_class, execution_status_arg, invalid_request, job_status_arg, job_status_obj,
+use crate::config::{
+    ExponentialArgs, WindowArgs, exponential_rate, parse, rollout_rate, schedule, timeout_minutes, window_list,
 };
+use crate::convert::{OrRaise, TYPES, call_class, execution_status_arg, job_status_arg, job_status_obj};
+
+/// A job's maintenance-window clock: `(at, open)`, `at` being when its windows are looked at
+/// next (`None`: never) and `open` whether one is open at the instant asked about.
+pub type WindowClockArgs = (Option<u64>, bool);
 
 /// A time, or `None` for the core's `NEVER`.
 fn secs(t: Timestamp) -> Option<u64> {
@@ -51,6 +53,7 @@ fn clock(
     started: bool,
     ended: bool,
     rollout_at: Option<u64>,
+    window: Option<WindowClockArgs>,
 ) -> PyResult<JobClock> {
     Ok(JobClock {
         status: job_status_arg(job)?,
@@ -58,8 +61,7 @@ fn clock(
         started,
         ended,
         rollout_at: rollout_at.map(Timestamp),
-        // Maintenance windows are not exposed to Python yet.
-        window: None,
+        window: window.map(|(at, open)| WindowClock { at: at.map_or(rules::NEVER, Timestamp), open }),
     })
 }
 
@@ -68,9 +70,11 @@ fn clock(
 /// (`"STOP_ROLLOUT"`, `"CANCEL"`, `"FORCE_CANCEL"`) or `None`. The keywords are the job's
 /// clock: its `schedulingConfig` times and `endBehavior`, whether it went IN_PROGRESS before
 /// (`started`), whether its end was applied (`ended`), and when its next rollout batch is due
-/// (`rollout_at`).
+/// (`rollout_at`), and for a job with maintenance windows `window=(at, open)`: when its windows
+/// are looked at next (`None`: never) and whether one is open at `now` (`maintenance_window`);
+/// then `ScheduleEvent.window` says whether one opens or closes for it (AMBIG-13, AMBIG-28).
 #[pyfunction]
-#[pyo3(signature = (job, now, *, start_time = None, end_time = None, end_behavior = None, started = false, ended = false, rollout_at = None))]
+#[pyo3(signature = (job, now, *, start_time = None, end_time = None, end_behavior = None, started = false, ended = false, rollout_at = None, window = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn schedule_event<'py>(
     py: Python<'py>,
@@ -82,11 +86,13 @@ pub fn schedule_event<'py>(
     started: bool,
     ended: bool,
     rollout_at: Option<u64>,
+    window: Option<WindowClockArgs>,
 ) -> PyResult<Bound<'py, PyAny>> {
     static CLS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    let c = clock(py, job, start_time, end_time, end_behavior.as_deref(), started, ended, rollout_at)?;
+    let c = clock(py, job, start_time, end_time, end_behavior.as_deref(), started, ended, rollout_at, window)?;
     let e = rules::schedule_event(&c, Timestamp(now));
-    call_class(py, &CLS, TYPES, "ScheduleEvent", (e.start, e.batch, e.end.map(|b| b.as_str())))
+    let args = (e.start, e.batch, e.end.map(|b| b.as_str()), e.window.map(window_str));
+    call_class(py, &CLS, TYPES, "ScheduleEvent", args)
 }
 
 /// When the job's next schedule event is due, or `None`: its start (a SCHEDULED job that never
@@ -94,7 +100,7 @@ pub fn schedule_event<'py>(
 /// end is not applied yet) (SPEC §2, §6 Scheduling, §6 Rollout). Keywords as
 /// `schedule_event`'s.
 #[pyfunction]
-#[pyo3(signature = (job, *, start_time = None, end_time = None, end_behavior = None, started = false, ended = false, rollout_at = None))]
+#[pyo3(signature = (job, *, start_time = None, end_time = None, end_behavior = None, started = false, ended = false, rollout_at = None, window = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn next_job_event(
     py: Python<'_>,
@@ -105,8 +111,9 @@ pub fn next_job_event(
     started: bool,
     ended: bool,
     rollout_at: Option<u64>,
+    window: Option<WindowClockArgs>,
 ) -> PyResult<Option<u64>> {
-    let c = clock(py, job, start_time, end_time, end_behavior.as_deref(), started, ended, rollout_at)?;
+    let c = clock(py, job, start_time, end_time, end_behavior.as_deref(), started, ended, rollout_at, window)?;
     Ok(rules::next_job_event(&c).map(Timestamp::secs))
 }
 
@@ -115,7 +122,7 @@ pub fn next_job_event(
 /// the next batch's minute has come (SPEC §6 Rollout, AMBIG-13). Keywords as
 /// `schedule_event`'s.
 #[pyfunction]
-#[pyo3(signature = (job, now, *, start_time = None, end_time = None, end_behavior = None, started = false, ended = false, rollout_at = None))]
+#[pyo3(signature = (job, now, *, start_time = None, end_time = None, end_behavior = None, started = false, ended = false, rollout_at = None, window = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn batch_on_start(
     py: Python<'_>,
@@ -127,8 +134,9 @@ pub fn batch_on_start(
     started: bool,
     ended: bool,
     rollout_at: Option<u64>,
+    window: Option<WindowClockArgs>,
 ) -> PyResult<bool> {
-    let c = clock(py, job, start_time, end_time, end_behavior.as_deref(), started, ended, rollout_at)?;
+    let c = clock(py, job, start_time, end_time, end_behavior.as_deref(), started, ended, rollout_at, window)?;
     Ok(rules::batch_on_start(&c, Timestamp(now)))
 }
 
@@ -210,19 +218,11 @@ pub fn next_batch_at(now: u64, targets_wait: bool) -> Option<u64> {
 #[pyfunction]
 pub fn maintenance_window<'py>(
     py: Python<'py>,
-    windows: Vec<(PyBackedStr, u16)>,
+    windows: WindowArgs,
     now: u64,
 ) -> PyResult<Bound<'py, PyAny>> {
     static CLS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    let ws = windows
-        .iter()
-        .map(|(expr, minutes)| {
-            let cron = Cron::parse(expr).map_err(|e| {
-                invalid_request(py, format!("maintenance window startTime {:?} {e}", &**expr))
-            })?;
-            MaintenanceWindow::new(cron, *minutes).map_err(|e| config_error(py, e))
-        })
-        .collect::<PyResult<Vec<_>>>()?;
+    let ws = window_list(py, &windows)?;
     let at = rules::maintenance_window(&ws, Timestamp(now));
     call_class(py, &CLS, TYPES, "WindowAt", (at.open, at.recheck.map(Timestamp::secs)))
 }
@@ -281,4 +281,68 @@ pub fn step_deadline(py: Python<'_>, now: u64, step: i64, in_progress: Option<u6
     let step = StepTimeout::from_wire(step, true).or_raise(py, Plane::Data)?;
     let cap = in_progress.map_or(rules::NEVER, Timestamp);
     Ok(secs(rules::step_deadline(Timestamp(now), step, cap)))
+}
+
+/// A ramp from its `Ramp` tuple `(rate_milli, notified, notified_mark, succeeded_mark)`.
+fn ramp((rate_milli, notified, notified_mark, succeeded_mark): (u64, u32, u32, u32)) -> Ramp {
+    Ramp { rate_milli, notified, notified_mark, succeeded_mark }
+}
+
+/// The ramp before the next batch of an exponential rollout (SPEC §6 Rollout, AMBIG-29).
+/// `rate`: the job's `(baseRatePerMinute, incrementFactor in tenths, numberOfNotifiedThings,
+/// numberOfSucceededThings)` (a criterion `None` when not given; validated by the core,
+/// `InvalidFieldError`); `ramp`: where it stood, a `Ramp` (`Ramp()` before the first batch);
+/// `succeeded`: the job's SUCCEEDED executions so far. The first batch starts at
+/// `baseRatePerMinute`; each time another `numberOfNotifiedThings` were notified, or another
+/// `numberOfSucceededThings` succeeded, since the last increase, the rate is multiplied by
+/// `incrementFactor`. Store the answer, add the batch's executions to its `notified`.
+#[pyfunction]
+#[pyo3(signature = (rate, ramp = (0, 0, 0, 0), succeeded = 0))]
+pub fn ramp_up<'py>(
+    py: Python<'py>,
+    rate: ExponentialArgs,
+    ramp: (u64, u32, u32, u32),
+    succeeded: u32,
+) -> PyResult<Bound<'py, PyAny>> {
+    static CLS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    let Some(rate) = exponential_rate(py, Some(rate))? else {
+        return Err(PyValueError::new_err("no exponential rate"));
+    };
+    let r = rules::ramp_up(&rate, self::ramp(ramp), succeeded);
+    call_class(py, &CLS, TYPES, "Ramp", (r.rate_milli, r.notified, r.notified_mark, r.succeeded_mark))
+}
+
+/// How many targets the next batch queues (SPEC §6 Rollout, AMBIG-29): `rollout_batch`'s
+/// under `maximum_per_minute`, and with a `ramp` (the answer of `ramp_up`) its rate in whole
+/// things, at least one. `None`: every target (no rate and no ramp).
+#[pyfunction]
+#[pyo3(signature = (maximum_per_minute = None, ramp = None))]
+pub fn ramp_batch(
+    py: Python<'_>,
+    maximum_per_minute: Option<u32>,
+    ramp: Option<(u64, u32, u32, u32)>,
+) -> PyResult<Option<usize>> {
+    let n = rules::ramp_batch(rollout_rate(py, maximum_per_minute)?, ramp.map(self::ramp));
+    // The core's "every target" (`usize::MAX` without a rate or ramp) is `None`.
+    Ok((n != usize::MAX || maximum_per_minute.is_some() || ramp.is_some()).then_some(n))
+}
+
+/// Does a job with maintenance windows created at `now` start SCHEDULED, and when are its
+/// windows looked at first? (AMBIG-28.) `at`: `maintenance_window(windows, now)`. A
+/// `(scheduled, look_at)` pair: SCHEDULED while its `startTime` is to come (looked at then) or
+/// no window is open (looked at when that may change; `None`: never).
+#[pyfunction]
+#[pyo3(signature = (now, at, *, start_time = None, end_time = None, end_behavior = None))]
+pub fn starts_in_window(
+    py: Python<'_>,
+    now: u64,
+    at: (bool, Option<u64>),
+    start_time: Option<u64>,
+    end_time: Option<u64>,
+    end_behavior: Option<PyBackedStr>,
+) -> PyResult<(bool, Option<u64>)> {
+    let s = schedule(py, start_time, end_time, end_behavior.as_deref())?;
+    let at = WindowAt { open: at.0, recheck: at.1.map(Timestamp) };
+    let (scheduled, look) = rules::starts_in_window(s, at, Timestamp(now));
+    Ok((scheduled, secs(look)))
 }

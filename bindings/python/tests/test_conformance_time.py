@@ -236,7 +236,7 @@ def test_each_alternative_reading_changes_exactly_its_cells(reading):
 # ---- UpdateJob and the schedule's bounds ----------------------------------------------------
 
 CONFIG_KEYS = ["in_progress_timeout_minutes", "retry", "abort", "start_time", "end_time", "end_behavior",
-               "maximum_per_minute"]
+               "maximum_per_minute", "maintenance_windows", "exponential_rate"]
 
 
 def full(config: Dict[str, Any]) -> Dict[str, Any]:
@@ -245,11 +245,12 @@ def full(config: Dict[str, Any]) -> Dict[str, Any]:
 
 def test_update_job_config_every_member_given_or_not():
     old = full(dict(in_progress_timeout_minutes=5, retry={"FAILED": 1}, start_time=100, maximum_per_minute=3))
-    new = full(dict(retry={"ALL": 4}, abort=[("ALL", 100, 2)]))
+    new = full(dict(retry={"ALL": 4}, abort=[("ALL", 100, 2)], exponential_rate=(5, 20, 10, None)))
     rows = {r["member"]: r for r in c.UPDATE_JOB_CONFIG}
     updatable_members = [m for m, r in rows.items() if r["updatable"]]
     assert [rows[m]["keys"] for m in updatable_members] == [["in_progress_timeout_minutes"], ["retry"], ["abort"],
-                                                            ["maximum_per_minute"]]
+                                                            ["maximum_per_minute", "exponential_rate"]]
+    assert sorted(k for r in rows.values() for k in r["keys"]) == sorted(CONFIG_KEYS)
     for mask in range(16):
         given = [m for bit, m in enumerate(updatable_members) if mask & (1 << bit)]
         update = {k: new[k] for m in given for k in rows[m]["keys"]}
@@ -269,6 +270,44 @@ def test_update_job_config_every_member_given_or_not():
         j.update_job_config(old, {"start_time": 5})
     with pytest.raises(ValueError):
         j.update_job_config({"schedule": 1}, {})
+
+
+def test_job_config_from_template_every_member_given_or_not():
+    """TEMPLATE_JOB_CONFIG through `job_config_from_template`: each member the request gives
+    replaces the template's whole member (even with an absent value), the others are the
+    template's (SPEC R22, AMBIG-30)."""
+    windows = [("cron(0 2 ? * SUN *)", 60)]
+    template = full(dict(in_progress_timeout_minutes=5, retry={"FAILED": 1}, abort=[("FAILED", 5000, 1)],
+                         maximum_per_minute=3, exponential_rate=(2, 15, None, 4), maintenance_windows=windows))
+    del template["start_time"], template["end_time"], template["end_behavior"]
+    request = full(dict(retry={"ALL": 4}, maximum_per_minute=50, start_time=10_000, end_time=20_000,
+                        end_behavior="CANCEL", maintenance_windows=[("cron(30 * * * ? *)", 10)]))
+    rows = {r["member"]: r for r in c.TEMPLATE_JOB_CONFIG}
+    assert sorted(k for r in rows.values() for k in r["keys"]) == sorted(CONFIG_KEYS)
+    members = [m for m, r in rows.items() if r["updatable"]]
+    assert len(members) == 6
+    schedule_keys = {"start_time", "end_time", "end_behavior", "maintenance_windows"}
+    for mask in range(1 << len(members)):
+        given = [m for bit, m in enumerate(members) if mask & (1 << bit)]
+        keys = [k for m in given for k in rows[m]["keys"]]
+        body = {k: request[k] for k in keys if k not in schedule_keys}
+        sched = {k: request[k] for k in keys if k in schedule_keys}
+        want = {k: (request if k in keys else template).get(k) for k in CONFIG_KEYS}
+        assert j.job_config_from_template(template, body, **sched) == want, given
+    # A member given as None is given: the template's is dropped.
+    assert j.job_config_from_template(template, {"retry": None})["retry"] is None
+    assert j.job_config_from_template(template, {})["retry"] == {"FAILED": 1}
+    # A template has no schedule; the members are validated as CreateJob's.
+    with pytest.raises(ValueError):
+        j.job_config_from_template({"start_time": 5}, {})
+    with pytest.raises(ValueError):
+        j.job_config_from_template(template, {"start_time": 5})
+    with pytest.raises(j.InvalidFieldError):
+        j.job_config_from_template(template, {"exponential_rate": (5, 60, 1, None)})
+    with pytest.raises(j.InvalidFieldError):
+        j.job_config_from_template(template, {}, maintenance_windows=[("cron(0 2 ? * SUN *)", 1431)])
+    with pytest.raises(j.InvalidRequestException):
+        j.job_config_from_template(template, {}, maintenance_windows=[("cron(0 2 * * * *)", 60)])
 
 
 def test_schedule_bounds_every_offset_near_a_bound():

@@ -11,18 +11,29 @@ from ._types import (
     JobStatus,
     Plane,
     RetriesUsed,
+    NotifyTopics,
+    Ramp,
     Retry,
     ScheduleEvent,
     TargetSelection,
     WindowAt,
 )
-from .records import Execution, ExecutionChanged, Job, JobChanged, Notify, NotifyNext
+from .records import (
+    Execution,
+    ExecutionChanged,
+    Job,
+    JobChanged,
+    Notify,
+    NotifyNamespace,
+    NotifyNext,
+    NotifyNextNamespace,
+)
 
 _JobStatus = Union[JobStatus, str]
 _ExecutionStatus = Union[ExecutionStatus, str]
 _Plane = Union[Plane, str]
 _Selection = Union[TargetSelection, str]
-_Event = Union[Notify, NotifyNext, JobChanged, ExecutionChanged]
+_Event = Union[Notify, NotifyNext, NotifyNamespace, NotifyNextNamespace, JobChanged, ExecutionChanged]
 _Cursor = Tuple[int, int]
 
 MAX_JOBS_DELETING: int
@@ -131,6 +142,7 @@ def device_access(job: _JobStatus, plane: _Plane) -> None: ...
 def unknown_thing(policy: Optional[Policy] = None) -> None: ...
 def queue_on_rejoin(newest: Optional[_ExecutionStatus] = None) -> bool: ...
 def notifies(was_listed: bool, now_listed: bool, status_changed: bool, policy: Optional[Policy] = None) -> bool: ...
+def notify_topics(namespaced: bool, list_changed: bool, head_changed: bool) -> NotifyTopics: ...
 def version_after(current: int, actor: str, policy: Optional[Policy] = None) -> int: ...
 def next_execution_number(
     highest_existing: Optional[int] = None, highest_ever: Optional[int] = None, policy: Optional[Policy] = None
@@ -142,6 +154,11 @@ def merge_details(
 # -- decisions the service makes on its own: retries, abort, UpdateJob, schedule bounds -----
 _RetryConfig = Mapping[str, int]
 _AbortConfig = List[Tuple[str, int, int]]
+_Windows = List[Tuple[str, int]]
+"""``[(startTime cron expression, durationInMinutes)]``."""
+_Exponential = Tuple[int, int, Optional[int], Optional[int]]
+"""``(baseRatePerMinute, incrementFactor in tenths, numberOfNotifiedThings, numberOfSucceededThings)``."""
+_RampTuple = Tuple[int, int, int, int]
 
 def retry_failure(status: _ExecutionStatus) -> Optional[str]: ...
 def job_retries(job: _JobStatus) -> bool: ...
@@ -159,6 +176,15 @@ def abort_due(
     timed_out: int = 0,
 ) -> Optional[AbortCriterion]: ...
 def update_job_config(job: Mapping[str, Any], update: Mapping[str, Any]) -> Dict[str, Any]: ...
+def job_config_from_template(
+    template: Mapping[str, Any],
+    given: Mapping[str, Any],
+    *,
+    start_time: Optional[int] = None,
+    end_time: Optional[int] = None,
+    end_behavior: Optional[str] = None,
+    maintenance_windows: Optional[_Windows] = None,
+) -> Dict[str, Any]: ...
 def schedule_bounds(now: int, start_time: Optional[int] = None, end_time: Optional[int] = None) -> None: ...
 
 # -- time: schedule events, rollout, maintenance windows, timers ----------------------------
@@ -172,6 +198,7 @@ def schedule_event(
     started: bool = False,
     ended: bool = False,
     rollout_at: Optional[int] = None,
+    window: Optional[Tuple[Optional[int], bool]] = None,
 ) -> ScheduleEvent: ...
 def next_job_event(
     job: _JobStatus,
@@ -182,6 +209,7 @@ def next_job_event(
     started: bool = False,
     ended: bool = False,
     rollout_at: Optional[int] = None,
+    window: Optional[Tuple[Optional[int], bool]] = None,
 ) -> Optional[int]: ...
 def batch_on_start(
     job: _JobStatus,
@@ -193,6 +221,7 @@ def batch_on_start(
     started: bool = False,
     ended: bool = False,
     rollout_at: Optional[int] = None,
+    window: Optional[Tuple[Optional[int], bool]] = None,
 ) -> bool: ...
 def end_passed(
     now: int, *, start_time: Optional[int] = None, end_time: Optional[int] = None, end_behavior: Optional[str] = None
@@ -204,7 +233,17 @@ def end_behavior(behavior: str) -> Optional[CancelJobOutcome]: ...
 def rollout_batch(maximum_per_minute: Optional[int] = None) -> Optional[int]: ...
 def rollout_reaches(registered: bool, had_execution: bool) -> bool: ...
 def next_batch_at(now: int, targets_wait: bool) -> Optional[int]: ...
-def maintenance_window(windows: List[Tuple[str, int]], now: int) -> WindowAt: ...
+def ramp_up(rate: _Exponential, ramp: _RampTuple = (0, 0, 0, 0), succeeded: int = 0) -> Ramp: ...
+def ramp_batch(maximum_per_minute: Optional[int] = None, ramp: Optional[_RampTuple] = None) -> Optional[int]: ...
+def maintenance_window(windows: _Windows, now: int) -> WindowAt: ...
+def starts_in_window(
+    now: int,
+    at: Tuple[bool, Optional[int]],
+    *,
+    start_time: Optional[int] = None,
+    end_time: Optional[int] = None,
+    end_behavior: Optional[str] = None,
+) -> Tuple[bool, Optional[int]]: ...
 def window(job: _JobStatus, change: str) -> JobStatus: ...
 def timer_on_status(from_status: _ExecutionStatus, to_status: _ExecutionStatus) -> str: ...
 def in_progress_deadline(now: int, minutes: Optional[int] = None) -> Optional[int]: ...
@@ -268,6 +307,8 @@ class Registry:
         end_time: Optional[int] = None,
         end_behavior: Optional[str] = None,
         maximum_per_minute: Optional[int] = None,
+        maintenance_windows: Optional[_Windows] = None,
+        exponential_rate: Optional[_Exponential] = None,
     ) -> None: ...
     def update_job_config(
         self,
@@ -278,6 +319,7 @@ class Registry:
         retry: Optional[Mapping[str, int]] = None,
         abort: Optional[List[Tuple[str, int, int]]] = None,
         maximum_per_minute: Optional[int] = None,
+        exponential_rate: Optional[_Exponential] = None,
     ) -> None: ...
     def job(self, job_id: str) -> Job: ...
     def jobs(self) -> List[Job]: ...

@@ -161,6 +161,9 @@ class ScheduleEvent(NamedTuple):
     end: Optional[str]
     """The end is applied with this ``endBehavior`` (``"STOP_ROLLOUT"``, ``"CANCEL"``,
     ``"FORCE_CANCEL"``), or ``None``."""
+    window: Optional[str] = None
+    """A maintenance window opens (``"OPEN"``: SCHEDULED → IN_PROGRESS) or closes (``"CLOSE"``:
+    IN_PROGRESS → SCHEDULED) for the job, or ``None`` (AMBIG-13, AMBIG-28)."""
 
 
 class WindowAt(NamedTuple):
@@ -172,3 +175,29 @@ class WindowAt(NamedTuple):
     """The earliest later instant at which ``open`` may change; ``None`` when no window runs
     or starts again."""
 
+
+
+class Ramp(NamedTuple):
+    """Where an exponential rollout stands (SPEC §6 Rollout, AMBIG-29)."""
+
+    rate_milli: int = 0
+    """The rate in thousandths of a thing a minute; 0 before the first batch."""
+    notified: int = 0
+    """Things the rollout notified (executions its batches queued)."""
+    notified_mark: int = 0
+    """``notified`` at the last increase (plus the criterion for each further one)."""
+    succeeded_mark: int = 0
+    """The job's SUCCEEDED executions at the last increase (likewise)."""
+
+
+class NotifyTopics(NamedTuple):
+    """The topics a change of a thing's executions is published on (SPEC R15, R20, AMBIG-27)."""
+
+    notify: bool
+    """``$aws/things/T/jobs/notify``."""
+    notify_next: bool
+    """``$aws/things/T/jobs/notify-next``."""
+    notify_namespace: bool
+    """``$aws/things/T/jobs/notify-namespace-NS``."""
+    notify_next_namespace: bool
+    """``$aws/things/T/jobs/notify-next-namespace-NS``."""

@@ -60,6 +60,16 @@ END_BEHAVIOR: List[Row] = table("END_BEHAVIOR")
 ROLLOUT_REACH: List[Row] = table("ROLLOUT_REACH")
 BATCH_ON_START: List[Row] = table("BATCH_ON_START")
 TIMER_ON_STATUS: List[Row] = table("TIMER_ON_STATUS")
+TEMPLATE_JOB_CONFIG: List[Row] = table("TEMPLATE_JOB_CONFIG")
+"""CreateJob from a job template: ``updatable`` is whether the request's member, when given,
+replaces the template's (:func:`~iot_jobs_core.job_config_from_template`)."""
+WINDOWED_EVENTS: List[Row] = table("WINDOWED_EVENTS")
+"""The schedule events of a job with maintenance windows (``schedule_event(..., window=)``)."""
+RAMP: List[Row] = table("RAMP")
+"""Exponential rollout steps: ``before`` is a :class:`~iot_jobs_core.Ramp`, ``after`` its rate
+and two marks (:func:`~iot_jobs_core.ramp_up`, :func:`~iot_jobs_core.ramp_batch`)."""
+NOTIFY_TOPICS: List[Row] = table("NOTIFY_TOPICS")
+NAMESPACE_PAYLOAD: List[Row] = table("NAMESPACE_PAYLOAD")
 
 _CONSTANTS: Dict[str, int] = dict(_native.conformance_constants())
 DETAILS_MAX_PAIRS: int = _CONSTANTS["DETAILS_MAX_PAIRS"]

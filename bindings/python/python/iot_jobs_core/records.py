@@ -28,6 +28,26 @@ class NotifyNext:
 
 
 @dataclass(frozen=True)
+class NotifyNamespace:
+    """Publish ``$aws/things/{thing}/jobs/notify-namespace-{namespace}``: the thing's pending list
+    changed through an execution of a job created in ``namespace`` (SPEC R20, AMBIG-27). The
+    payload lists only that namespace's executions."""
+
+    thing: str
+    namespace: str
+
+
+@dataclass(frozen=True)
+class NotifyNextNamespace:
+    """Publish ``$aws/things/{thing}/jobs/notify-next-namespace-{namespace}``: the head of the
+    thing's pending list changed through an execution of a job created in ``namespace`` (SPEC
+    R20, AMBIG-27)."""
+
+    thing: str
+    namespace: str
+
+
+@dataclass(frozen=True)
 class JobChanged:
     """A job lifecycle event (SPEC 7.4), ``$aws/events/job/{job}/{event}``."""
 
@@ -87,4 +107,4 @@ class Job:
     """Executions per status, keyed by the wire status (``numberOf<Status>Things``)."""
 
 
-__all__ = ["Notify", "NotifyNext", "JobChanged", "ExecutionChanged", "Execution", "Job"]
+__all__ = ["Notify", "NotifyNext", "NotifyNamespace", "NotifyNextNamespace", "JobChanged", "ExecutionChanged", "Execution", "Job"]
