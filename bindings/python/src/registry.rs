@@ -571,16 +571,42 @@ impl PyRegistry {
 
     // --- device calls (data plane) -------------------------------------------------------
 
-    /// GetPendingJobExecutions: IN_PROGRESS first, then QUEUED, each in queue order.
-    fn pending<'py>(&self, py: Python<'py>, thing: PyBackedStr) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    /// GetPendingJobExecutions: IN_PROGRESS first, then QUEUED, at most the policy's cap. With
+    /// `namespace`, the payload of `notify-namespace-NS`: only the executions of jobs created in
+    /// that namespace (SPEC R20, AMBIG-27).
+    #[pyo3(signature = (thing, *, namespace = None))]
+    fn pending<'py>(
+        &self,
+        py: Python<'py>,
+        thing: PyBackedStr,
+        namespace: Option<PyBackedStr>,
+    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let t = thing_name(py, &thing)?;
-        collect(py, |visit| self.reg.pending(&t, visit).or_raise(py, Plane::Data)).map(|(out, ())| out)
+        let ns = namespace.map(|n| NamespaceId::new(&n).or_raise(py, Plane::Data)).transpose()?;
+        collect(py, |visit| match &ns {
+            Some(ns) => self.reg.pending_in_namespace(&t, ns, visit).or_raise(py, Plane::Data),
+            None => self.reg.pending(&t, visit).or_raise(py, Plane::Data),
+        })
+        .map(|(out, ())| out)
     }
 
-    /// DescribeJobExecution `$next`: the head of the pending list, or `None`.
-    fn next_pending<'py>(&self, py: Python<'py>, thing: PyBackedStr) -> PyResult<Option<Bound<'py, PyAny>>> {
+    /// DescribeJobExecution `$next`: the head of the pending list, or `None`. With `namespace`,
+    /// the payload of `notify-next-namespace-NS`: the first pending execution of a job created
+    /// in that namespace (SPEC R20, AMBIG-27).
+    #[pyo3(signature = (thing, *, namespace = None))]
+    fn next_pending<'py>(
+        &self,
+        py: Python<'py>,
+        thing: PyBackedStr,
+        namespace: Option<PyBackedStr>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let t = thing_name(py, &thing)?;
-        let v = self.reg.next_pending(&t).or_raise(py, Plane::Data)?;
+        let ns = namespace.map(|n| NamespaceId::new(&n).or_raise(py, Plane::Data)).transpose()?;
+        let v = match &ns {
+            Some(ns) => self.reg.next_pending_in_namespace(&t, ns),
+            None => self.reg.next_pending(&t),
+        }
+        .or_raise(py, Plane::Data)?;
         v.map(|v| execution_obj(py, &v)).transpose()
     }
 

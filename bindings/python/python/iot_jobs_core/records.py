@@ -30,8 +30,9 @@ class NotifyNext:
 @dataclass(frozen=True)
 class NotifyNamespace:
     """Publish ``$aws/things/{thing}/jobs/notify-namespace-{namespace}``: the thing's pending list
-    changed through an execution of a job created in ``namespace`` (SPEC R20, AMBIG-27). The
-    payload lists only that namespace's executions."""
+    changed through an execution of a job created in ``namespace`` (SPEC R20, AMBIG-27). Render
+    :meth:`Registry.pending` with ``namespace=`` into the payload (only that namespace's
+    executions)."""
 
     thing: str
     namespace: str
@@ -41,7 +42,7 @@ class NotifyNamespace:
 class NotifyNextNamespace:
     """Publish ``$aws/things/{thing}/jobs/notify-next-namespace-{namespace}``: the head of the
     thing's pending list changed through an execution of a job created in ``namespace`` (SPEC
-    R20, AMBIG-27)."""
+    R20, AMBIG-27). Render :meth:`Registry.next_pending` with ``namespace=`` into the payload."""
 
     thing: str
     namespace: str
