@@ -164,7 +164,11 @@ pub fn timeout_minutes(py: Python<'_>, m: Option<u16>) -> PyResult<Option<Timeou
 /// where the member is absent. A cron expression is kept only as parsed, so each maintenance
 /// window is written with the text it was given in one of `given` (the arguments the
 /// configuration was made from).
-pub fn config_dict<'py>(py: Python<'py>, c: &JobConfig, given: &[&ConfigArgs]) -> PyResult<Bound<'py, PyDict>> {
+pub fn config_dict<'py>(
+    py: Python<'py>,
+    c: &JobConfig,
+    given: &[&ConfigArgs],
+) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("in_progress_timeout_minutes", c.in_progress_timeout_minutes.map(TimeoutMinutes::get))?;
     let retry = match &c.retry {

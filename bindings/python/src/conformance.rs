@@ -365,12 +365,12 @@ pub fn conformance_table<'py>(py: Python<'py>, name: PyBackedStr) -> PyResult<Ve
             let t: &[c::ConfigMemberRow] =
                 if name == "UPDATE_JOB_CONFIG" { &c::UPDATE_JOB_CONFIG } else { &c::TEMPLATE_JOB_CONFIG };
             t.iter()
-            .map(|r| {
-                let (member, keys) = config_member(r.member);
-                Ok(row!(py, {"member": member, "keys": keys.to_vec(), "updatable": r.updatable,
+                .map(|r| {
+                    let (member, keys) = config_member(r.member);
+                    Ok(row!(py, {"member": member, "keys": keys.to_vec(), "updatable": r.updatable,
                     "spec": r.spec}))
-            })
-            .collect::<PyResult<_>>()?
+                })
+                .collect::<PyResult<_>>()?
         }
         "WINDOWED_EVENTS" => c::WINDOWED_EVENTS
             .iter()

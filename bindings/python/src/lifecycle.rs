@@ -175,8 +175,13 @@ pub fn job_config_from_template<'py>(
     maintenance_windows: Option<WindowArgs>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let template_args = ConfigArgs::from_dict(template)?;
-    if template_args.start_time.is_some() || template_args.end_time.is_some() || template_args.end_behavior.is_some() {
-        return Err(PyValueError::new_err("a job template has no schedule (start_time, end_time, end_behavior)"));
+    if template_args.start_time.is_some()
+        || template_args.end_time.is_some()
+        || template_args.end_behavior.is_some()
+    {
+        return Err(PyValueError::new_err(
+            "a job template has no schedule (start_time, end_time, end_behavior)",
+        ));
     }
     let base = template_args.build(py)?;
     let (args, u) = config_update(py, given)?;

@@ -12,7 +12,8 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
 use crate::config::{
-    ExponentialArgs, WindowArgs, exponential_rate, parse, rollout_rate, schedule, timeout_minutes, window_list,
+    ExponentialArgs, WindowArgs, exponential_rate, parse, rollout_rate, schedule, timeout_minutes,
+    window_list,
 };
 use crate::convert::{OrRaise, TYPES, call_class, execution_status_arg, job_status_arg, job_status_obj};
 
@@ -89,7 +90,8 @@ pub fn schedule_event<'py>(
     window: Option<WindowClockArgs>,
 ) -> PyResult<Bound<'py, PyAny>> {
     static CLS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    let c = clock(py, job, start_time, end_time, end_behavior.as_deref(), started, ended, rollout_at, window)?;
+    let c =
+        clock(py, job, start_time, end_time, end_behavior.as_deref(), started, ended, rollout_at, window)?;
     let e = rules::schedule_event(&c, Timestamp(now));
     let args = (e.start, e.batch, e.end.map(|b| b.as_str()), e.window.map(window_str));
     call_class(py, &CLS, TYPES, "ScheduleEvent", args)
@@ -113,7 +115,8 @@ pub fn next_job_event(
     rollout_at: Option<u64>,
     window: Option<WindowClockArgs>,
 ) -> PyResult<Option<u64>> {
-    let c = clock(py, job, start_time, end_time, end_behavior.as_deref(), started, ended, rollout_at, window)?;
+    let c =
+        clock(py, job, start_time, end_time, end_behavior.as_deref(), started, ended, rollout_at, window)?;
     Ok(rules::next_job_event(&c).map(Timestamp::secs))
 }
 
@@ -136,7 +139,8 @@ pub fn batch_on_start(
     rollout_at: Option<u64>,
     window: Option<WindowClockArgs>,
 ) -> PyResult<bool> {
-    let c = clock(py, job, start_time, end_time, end_behavior.as_deref(), started, ended, rollout_at, window)?;
+    let c =
+        clock(py, job, start_time, end_time, end_behavior.as_deref(), started, ended, rollout_at, window)?;
     Ok(rules::batch_on_start(&c, Timestamp(now)))
 }
 
