@@ -12,6 +12,7 @@ mod convert;
 mod ids;
 mod lifecycle;
 mod messages;
+mod parameters;
 mod policy;
 mod registry;
 mod rules;
@@ -89,6 +90,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(messages::message_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(topics::parse_topic, m)?)?;
     m.add_function(wrap_pyfunction!(topics::build_topic, m)?)?;
+    m.add_function(wrap_pyfunction!(parameters::document_placeholders, m)?)?;
+    m.add_function(wrap_pyfunction!(parameters::substitute_parameters, m)?)?;
+    m.add("PARAMETER_PREFIX", parameters::PREFIX)?;
     m.add("MAX_JOBS_DELETING", iot_jobs_core::rules::MAX_JOBS_DELETING)?;
     m.add("MAX_TARGETS_PER_JOB", iot_jobs_core::rules::MAX_TARGETS_PER_JOB)?;
     Ok(())

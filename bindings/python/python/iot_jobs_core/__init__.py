@@ -8,7 +8,7 @@ service, the jobs MQTT topics and the conformance tables. A refused request rais
 
 from __future__ import annotations
 
-from . import _native, conformance, errors, messages, records, topics
+from . import _native, conformance, errors, messages, parameters, records, topics
 from ._native import (
     MAX_JOBS_DELETING,
     MAX_TARGETS_PER_JOB,
@@ -185,6 +185,7 @@ __all__ = [
     "next_job_event",
     "notifies",
     "notify_topics",
+    "parameters",
     "pending_rank",
     "queue_on_rejoin",
     "ramp_batch",

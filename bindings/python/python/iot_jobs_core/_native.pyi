@@ -37,6 +37,7 @@ _Event = Union[Notify, NotifyNext, NotifyNamespace, NotifyNextNamespace, JobChan
 _Cursor = Tuple[int, int]
 
 MAX_JOBS_DELETING: int
+PARAMETER_PREFIX: str
 MAX_TARGETS_PER_JOB: int
 
 @final
@@ -265,6 +266,8 @@ def build_topic(
     event: Optional[str] = None,
 ) -> str: ...
 
+def document_placeholders(document: str) -> List[str]: ...
+def substitute_parameters(document: str, values: Mapping[str, str]) -> str: ...
 def canonical_message(kind: str, payload: bytes, source: Optional[str] = None, target: Optional[str] = None) -> bytes: ...
 def message_kinds() -> List[str]: ...
 
