@@ -61,11 +61,81 @@ pub fn update_job_config(job: &JobConfig, update: &JobConfigUpdate) -> JobConfig
     }
 }
 
+/// Which side a configuration member of a job created from a job template comes from (SPEC
+/// R22, AMBIG-30).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ConfigSource {
+    /// The template's member (the request leaves it out).
+    Template,
+    /// The request's member, whole (it gives one, whatever its value).
+    Request,
+}
+
+impl ConfigSource {
+    /// A member given (`true`) comes from the request, else from the template (SPEC R22).
+    #[must_use]
+    pub const fn of(given: bool) -> Self {
+        if given { Self::Request } else { Self::Template }
+    }
+
+    /// This side's value: `request` when it is the request's and the request gives one (`Some`),
+    /// else `template`.
+    #[must_use]
+    pub fn pick<T>(self, template: T, request: Option<T>) -> T {
+        match (self, request) {
+            (Self::Request, Some(value)) => value,
+            (Self::Request, None) | (Self::Template, Some(_) | None) => template,
+        }
+    }
+}
+
+/// Where each lifecycle member of a job created from a job template comes from
+/// ([`template_sources`]): a host that echoes the configuration it was given (DescribeJob) takes
+/// each member's text from the side named here, so the echo is what the core applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct TemplateSources {
+    /// `timeoutConfig`.
+    pub in_progress_timeout_minutes: ConfigSource,
+    /// `jobExecutionsRetryConfig`.
+    pub retry: ConfigSource,
+    /// `abortConfig`.
+    pub abort: ConfigSource,
+    /// `jobExecutionsRolloutConfig`: its `maximumPerMinute`.
+    pub maximum_per_minute: ConfigSource,
+    /// `jobExecutionsRolloutConfig`: its `exponentialRate`.
+    pub exponential: ConfigSource,
+    /// `schedulingConfig` without its windows: always the request's (a template has none).
+    pub schedule: ConfigSource,
+    /// `schedulingConfig.maintenanceWindows`.
+    pub windows: ConfigSource,
+}
+
+/// Where each member of a job created from a job template comes from (SPEC R22, AMBIG-30):
+/// each member the CreateJob request gives (`Some` in `given`, whatever its value; `windows_given`
+/// for its `maintenanceWindows`) is the request's whole member, each member it leaves out the
+/// template's; the schedule is the request's (a template has none).
+#[must_use]
+pub const fn template_sources(given: &JobConfigUpdate, windows_given: bool) -> TemplateSources {
+    TemplateSources {
+        in_progress_timeout_minutes: ConfigSource::of(given.in_progress_timeout_minutes.is_some()),
+        retry: ConfigSource::of(given.retry.is_some()),
+        abort: ConfigSource::of(given.abort.is_some()),
+        maximum_per_minute: ConfigSource::of(given.maximum_per_minute.is_some()),
+        exponential: ConfigSource::of(given.exponential.is_some()),
+        // SPEC R22: a template has no schedule.
+        schedule: ConfigSource::Request,
+        windows: ConfigSource::of(windows_given),
+    }
+}
+
 /// The configuration of a job created from a job template (SPEC R22, AMBIG-30): each member
 /// the CreateJob request gives (`Some` in `given`, whatever its value) replaces the template's
-/// whole member; each member it leaves out is the template's. A template has no schedule, so
-/// the job's is the request's `schedule` alone; its maintenance windows apply unless the request
-/// gives `windows` of its own. Both sides are valid by construction, so the result is too.
+/// whole member; each member it leaves out is the template's ([`template_sources`]). A template
+/// has no schedule, so the job's is the request's `schedule` alone; its maintenance windows
+/// apply unless the request gives `windows` of its own. Both sides are valid by construction, so
+/// the result is too.
 #[must_use]
 pub fn job_config_from_template(
     template: &JobConfig,
@@ -73,12 +143,19 @@ pub fn job_config_from_template(
     schedule: Option<Schedule>,
     windows: Option<MaintenanceWindows>,
 ) -> JobConfig {
+    let from = template_sources(given, windows.is_some());
     JobConfig {
-        // SPEC R22: `schedulingConfig` is the request's; `maintenanceWindows` the request's, else
-        // the template's.
-        schedule,
-        windows: windows.or(template.windows),
-        ..update_job_config(template, given)
+        in_progress_timeout_minutes: from
+            .in_progress_timeout_minutes
+            .pick(template.in_progress_timeout_minutes, given.in_progress_timeout_minutes),
+        retry: from.retry.pick(template.retry, given.retry),
+        abort: from.abort.pick(template.abort, given.abort),
+        maximum_per_minute: from
+            .maximum_per_minute
+            .pick(template.maximum_per_minute, given.maximum_per_minute),
+        exponential: from.exponential.pick(template.exponential, given.exponential),
+        schedule: from.schedule.pick(None, Some(schedule)),
+        windows: from.windows.pick(template.windows, windows.map(Some)),
     }
 }
 

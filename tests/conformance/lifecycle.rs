@@ -323,7 +323,31 @@ fn job_config_from_template_every_member_given_or_not() {
             want,
             "{mask:06b}"
         );
+        // Where each member came from, for a host that echoes the sides' own text.
+        let side = |bit, m| if pick(bit, m) { ConfigSource::Request } else { ConfigSource::Template };
+        let sources = rules::template_sources(&members, windows.is_some());
+        let want = rules::TemplateSources {
+            in_progress_timeout_minutes: side(0, ConfigMember::Timeout),
+            retry: side(1, ConfigMember::Retry),
+            abort: side(2, ConfigMember::Abort),
+            maximum_per_minute: side(3, ConfigMember::Rollout),
+            exponential: side(3, ConfigMember::Rollout),
+            // Given or not, the schedule is the request's (a template has none).
+            schedule: if replaces(ConfigMember::Scheduling) {
+                ConfigSource::Request
+            } else {
+                ConfigSource::Template
+            },
+            windows: side(5, ConfigMember::MaintenanceWindows),
+        };
+        assert_eq!(sources, want, "{mask:06b}");
     }
+    // `pick` takes the request's value only from the request's side, when it gives one.
+    assert_eq!(ConfigSource::Request.pick(1, Some(2)), 2);
+    assert_eq!(ConfigSource::Request.pick(1, None), 1);
+    assert_eq!(ConfigSource::Template.pick(1, Some(2)), 1);
+    assert_eq!(ConfigSource::of(true), ConfigSource::Request);
+    assert_eq!(ConfigSource::of(false), ConfigSource::Template);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::arithmetic_side_effects)]
 
 use iot_jobs_core::conformance::{self as table, Cell, Outcome, PolicyDelta, TableRef};
-use iot_jobs_core::rules::{self, CancelScope, StartNext};
+use iot_jobs_core::rules::{self, CancelScope, ConfigSource, StartNext};
 use iot_jobs_core::{
     DeleteWithoutForce, ErrorCode, ExecutionState, ExecutionStatus, FieldError, JobStatus, NamespaceId,
     Plane, Policy, Rejection, TargetSelection, VersionNumber,

@@ -181,35 +181,50 @@ fn scheduled_rollouts(
         .collect()
 }
 
-/// `base` with each configuration member `over` gives replacing `base`'s (SPEC R22); a
-/// `schedulingConfig` without `maintenanceWindows` keeps `base`'s windows (a template's).
-pub(super) fn overlay_configs(base: &wire::JobConfigs, over: &wire::JobConfigs) -> wire::JobConfigs {
-    fn pick<T: Clone>(over: &Option<T>, base: &Option<T>) -> Option<T> {
-        over.as_ref().or(base.as_ref()).cloned()
+/// The configuration DescribeJob echoes for a job made from a template (or a template made from
+/// a job): each lifecycle member's JSON from the side the core took it from (`from`:
+/// [`rules::template_sources`], SPEC R22), so the echo is what the core applies;
+/// `presignedUrlConfig`, which the core does not read, likewise from the request if it gives one.
+pub(super) fn overlay_configs(
+    base: &wire::JobConfigs,
+    over: &wire::JobConfigs,
+    from: &TemplateSources,
+) -> wire::JobConfigs {
+    fn side<T: Clone>(source: ConfigSource, base: &Option<T>, over: &Option<T>) -> Option<T> {
+        match source {
+            ConfigSource::Template => base.clone(),
+            ConfigSource::Request => over.clone(),
+        }
     }
     let windows =
         |c: &wire::JobConfigs| c.scheduling_config.as_ref().and_then(|s| s.maintenance_windows.clone());
-    let scheduling_config = match (&over.scheduling_config, windows(base)) {
+    let times = side(from.schedule, &base.scheduling_config, &over.scheduling_config)
+        .map(|s| wire::SchedulingConfig { maintenance_windows: None, ..s });
+    let scheduling_config = match (times, side(from.windows, &windows(base), &windows(over))) {
         (None, None) => None,
-        (Some(s), base_windows) => Some(wire::SchedulingConfig {
-            maintenance_windows: s.maintenance_windows.clone().or(base_windows),
-            ..s.clone()
-        }),
-        (None, Some(w)) => {
-            Some(wire::SchedulingConfig { maintenance_windows: Some(w), ..wire::SchedulingConfig::default() })
+        (times, maintenance_windows) => {
+            Some(wire::SchedulingConfig { maintenance_windows, ..times.unwrap_or_default() })
         }
     };
     wire::JobConfigs {
-        presigned_url_config: pick(&over.presigned_url_config, &base.presigned_url_config),
-        job_executions_rollout_config: pick(
-            &over.job_executions_rollout_config,
+        presigned_url_config: over
+            .presigned_url_config
+            .as_ref()
+            .or(base.presigned_url_config.as_ref())
+            .cloned(),
+        // One JSON member holds both `maximumPerMinute` and `exponentialRate`: a request gives
+        // both or neither (`given_members`).
+        job_executions_rollout_config: side(
+            from.maximum_per_minute,
             &base.job_executions_rollout_config,
+            &over.job_executions_rollout_config,
         ),
-        abort_config: pick(&over.abort_config, &base.abort_config),
-        timeout_config: pick(&over.timeout_config, &base.timeout_config),
-        job_executions_retry_config: pick(
-            &over.job_executions_retry_config,
+        abort_config: side(from.abort, &base.abort_config, &over.abort_config),
+        timeout_config: side(from.in_progress_timeout_minutes, &base.timeout_config, &over.timeout_config),
+        job_executions_retry_config: side(
+            from.retry,
             &base.job_executions_retry_config,
+            &over.job_executions_retry_config,
         ),
         scheduling_config,
     }
@@ -314,7 +329,8 @@ pub(super) fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply
             let base = job_config(&t.configs, now)?;
             let config =
                 rules::job_config_from_template(&base, &given, requested.schedule, requested.windows);
-            (config, overlay_configs(&t.configs, c))
+            let from = rules::template_sources(&given, requested.windows.is_some());
+            (config, overlay_configs(&t.configs, c, &from))
         }
     };
     let (things, groups, direct) = resolve_targets(st, &targets)?;

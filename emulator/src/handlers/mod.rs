@@ -20,7 +20,7 @@ use iot_jobs_core::config::{
     MaintenanceWindows, RateIncrease, RetryConfig, RetryCriterion, RolloutRate, Schedule,
 };
 use iot_jobs_core::registry::{Cursor, ExecutionView, NewJob, Registry, Update};
-use iot_jobs_core::rules::{self, JobConfigUpdate};
+use iot_jobs_core::rules::{self, ConfigSource, JobConfigUpdate, TemplateSources};
 use iot_jobs_core::wire::{DescribeRequest, Flavor, StartNextRequest, UpdateRequest};
 use iot_jobs_core::{
     Comment, ExecutionNumber, ExecutionStatus, FailureType, FieldError, JobEndBehavior, JobId, JobStatus,

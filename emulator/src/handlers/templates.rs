@@ -48,7 +48,7 @@ pub(super) fn create_template(st: &mut State, id: &str, body: &[u8]) -> Result<R
     }
     // The lifecycle members are validated as CreateJob's (SPEC §6).
     let now = st.now();
-    job_config(&input.configs.job_configs(), now)?;
+    let read = job_config(&input.configs.job_configs(), now)?;
     // From a job: its document and configuration, the members given here replacing its own
     // (SPEC R22, AMBIG-30).
     let (document, document_source, configs) = match &input.job_arn {
@@ -62,7 +62,7 @@ pub(super) fn create_template(st: &mut State, id: &str, body: &[u8]) -> Result<R
             st.registry.job(&job_id(job, C)?).on(C)?;
             let m = st.meta.jobs.get(job).cloned().unwrap_or_default();
             let from_job = wire::TemplateConfigs::of_job(&m.configs, m.destination_package_versions);
-            (m.document, m.document_source, overlay_template(&from_job, &input.configs))
+            (m.document, m.document_source, overlay_template(&from_job, &input.configs, &read))
         }
     };
     if st.meta.templates.contains_key(id) {
@@ -88,13 +88,17 @@ pub(super) fn create_template(st: &mut State, id: &str, body: &[u8]) -> Result<R
     )
 }
 
-/// `base` with each member `over` gives replacing `base`'s (SPEC R22).
-fn overlay_template(base: &wire::TemplateConfigs, over: &wire::TemplateConfigs) -> wire::TemplateConfigs {
+/// `base` (a job's) with each member `over` gives replacing `base`'s, as the core takes a job's
+/// members from a template (SPEC R22, AMBIG-30); `read` is `over` as the core read it.
+fn overlay_template(
+    base: &wire::TemplateConfigs,
+    over: &wire::TemplateConfigs,
+    read: &JobConfig,
+) -> wire::TemplateConfigs {
     let versions = over.destination_package_versions.as_ref().or(base.destination_package_versions.as_ref());
-    wire::TemplateConfigs::of_job(
-        &overlay_configs(&base.job_configs(), &over.job_configs()),
-        versions.cloned(),
-    )
+    let over = over.job_configs();
+    let from = rules::template_sources(&given_members(&over, read), read.windows.is_some());
+    wire::TemplateConfigs::of_job(&overlay_configs(&base.job_configs(), &over, &from), versions.cloned())
 }
 
 pub(super) fn describe_template(st: &mut State, id: &str) -> Result<Reply, ApiError> {
