@@ -65,6 +65,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(lifecycle::update_job_config, m)?)?;
     m.add_function(wrap_pyfunction!(lifecycle::schedule_bounds, m)?)?;
     m.add_function(wrap_pyfunction!(lifecycle::job_config_from_template, m)?)?;
+    m.add_function(wrap_pyfunction!(lifecycle::template_sources, m)?)?;
     m.add_function(wrap_pyfunction!(rules::notify_topics, m)?)?;
     m.add_function(wrap_pyfunction!(schedule::ramp_up, m)?)?;
     m.add_function(wrap_pyfunction!(schedule::ramp_batch, m)?)?;

@@ -4,7 +4,7 @@
 //! `Registry.create_job` (`retry={"FAILED": 2}`, `abort=[("FAILED", 5000, 1)]`, ...).
 
 use iot_jobs_core::Timestamp;
-use iot_jobs_core::rules::{self, Executed, JobConfigUpdate, RetriesUsed};
+use iot_jobs_core::rules::{self, ConfigSource, Executed, JobConfigUpdate, RetriesUsed};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
@@ -200,6 +200,40 @@ pub fn job_config_from_template<'py>(
     let windows = crate::config::maintenance_windows(py, request.maintenance_windows.as_deref())?;
     let config = rules::job_config_from_template(&base, &u, sched, windows);
     config_dict(py, &config, &[&template_args, &args, &request])
+}
+
+/// A side as its string: `"TEMPLATE"` or `"REQUEST"`.
+const fn source_str(s: ConfigSource) -> &'static str {
+    match s {
+        ConfigSource::Template => "TEMPLATE",
+        ConfigSource::Request => "REQUEST",
+    }
+}
+
+/// Where each member of a job made from a job template comes from (SPEC R22, AMBIG-30), for a
+/// host that echoes the configuration text it was given: `{key: "TEMPLATE" | "REQUEST"}` for the
+/// keys `in_progress_timeout_minutes`, `retry`, `abort`, `maximum_per_minute`,
+/// `exponential_rate`, `schedule` (its times) and `maintenance_windows`. `given` as
+/// `job_config_from_template`'s; `windows_given`: the request's `schedulingConfig` gives
+/// `maintenanceWindows`.
+#[pyfunction]
+#[pyo3(signature = (given, windows_given = false))]
+pub fn template_sources<'py>(
+    py: Python<'py>,
+    given: &Bound<'_, PyDict>,
+    windows_given: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (_, u) = config_update(py, given)?;
+    let s = rules::template_sources(&u, windows_given);
+    let d = PyDict::new(py);
+    d.set_item("in_progress_timeout_minutes", source_str(s.in_progress_timeout_minutes))?;
+    d.set_item("retry", source_str(s.retry))?;
+    d.set_item("abort", source_str(s.abort))?;
+    d.set_item("maximum_per_minute", source_str(s.maximum_per_minute))?;
+    d.set_item("exponential_rate", source_str(s.exponential))?;
+    d.set_item("schedule", source_str(s.schedule))?;
+    d.set_item("maintenance_windows", source_str(s.windows))?;
+    Ok(d)
 }
 
 /// Checks a CreateJob `schedulingConfig` against the request time `now` (SPEC §6 Scheduling):

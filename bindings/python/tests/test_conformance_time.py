@@ -294,6 +294,13 @@ def test_job_config_from_template_every_member_given_or_not():
         sched = {k: request[k] for k in keys if k in schedule_keys}
         want = {k: (request if k in keys else template).get(k) for k in CONFIG_KEYS}
         assert j.job_config_from_template(template, body, **sched) == want, given
+        sources = j.template_sources(body, windows_given="maintenance_windows" in sched)
+        want_sources = {k: ("REQUEST" if k in keys else "TEMPLATE") for k in CONFIG_KEYS}
+        # A template has no schedule: its times are always the request's.
+        for k in ("start_time", "end_time", "end_behavior"):
+            assert want_sources.pop(k) == ("REQUEST" if "schedulingConfig" in given else "TEMPLATE")
+        want_sources["schedule"] = "REQUEST" if rows["schedulingConfig"]["updatable"] else "TEMPLATE"
+        assert sources == want_sources, given
     # A member given as None is given: the template's is dropped.
     assert j.job_config_from_template(template, {"retry": None})["retry"] is None
     assert j.job_config_from_template(template, {})["retry"] == {"FAILED": 1}
