@@ -171,6 +171,11 @@ fn cursor_of(c: Option<(u32, u32)>) -> Option<Cursor> {
     c.map(|(i, g)| Cursor::from_parts(i, g))
 }
 
+/// A namespace argument, validated (`InvalidFieldError`, as refused on `plane`).
+fn namespace_arg(py: Python<'_>, n: Option<PyBackedStr>, plane: Plane) -> PyResult<Option<NamespaceId>> {
+    n.map(|n| NamespaceId::new(&n).or_raise(py, plane)).transpose()
+}
+
 fn step_timeout(py: Python<'_>, minutes: Option<i64>, allow_cancel: bool) -> PyResult<Option<StepTimeout>> {
     minutes.map(|m| StepTimeout::from_wire(m, allow_cancel).or_raise(py, Plane::Data)).transpose()
 }
@@ -328,7 +333,7 @@ impl PyRegistry {
     ) -> PyResult<()> {
         let id = self::job_id(py, &job_id)?;
         let selection = crate::convert::target_selection(target_selection.as_deref().unwrap_or("SNAPSHOT"))?;
-        let ns = namespace_id.map(|n| NamespaceId::new(&n).or_raise(py, Plane::Control)).transpose()?;
+        let ns = namespace_arg(py, namespace_id, Plane::Control)?;
         let targets = things(py, &targets)?;
         let config = ConfigArgs {
             in_progress_timeout_minutes,
@@ -582,7 +587,7 @@ impl PyRegistry {
         namespace: Option<PyBackedStr>,
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let t = thing_name(py, &thing)?;
-        let ns = namespace.map(|n| NamespaceId::new(&n).or_raise(py, Plane::Data)).transpose()?;
+        let ns = namespace_arg(py, namespace, Plane::Data)?;
         collect(py, |visit| match &ns {
             Some(ns) => self.reg.pending_in_namespace(&t, ns, visit).or_raise(py, Plane::Data),
             None => self.reg.pending(&t, visit).or_raise(py, Plane::Data),
@@ -601,7 +606,7 @@ impl PyRegistry {
         namespace: Option<PyBackedStr>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let t = thing_name(py, &thing)?;
-        let ns = namespace.map(|n| NamespaceId::new(&n).or_raise(py, Plane::Data)).transpose()?;
+        let ns = namespace_arg(py, namespace, Plane::Data)?;
         let v = match &ns {
             Some(ns) => self.reg.next_pending_in_namespace(&t, ns),
             None => self.reg.next_pending(&t),
