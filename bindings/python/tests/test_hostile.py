@@ -76,6 +76,39 @@ def test_time_driven_decisions_with_hostile_input():
         run(lambda: j.update_job_config(v, {}))
         run(lambda: j.update_job_config({"retry": v}, {}))
 
+def test_window_rollout_template_and_parameter_functions_with_hostile_input():
+    reg = j.Registry()
+    reg.add_thing("t")
+    for s in HOSTILE_STRINGS:
+        run(lambda: reg.create_job("w", ["t"], 0, maintenance_windows=[(s, 60)]))
+        run(lambda: reg.pending("t", namespace=s))
+        run(lambda: reg.next_pending("t", namespace=s))
+        run(lambda: j.job_config_from_template({s: 1}, {}))
+        run(lambda: j.job_config_from_template({}, {s: 1}))
+        run(lambda: j.job_config_from_template({}, {}, maintenance_windows=[(s, 1)], end_behavior=s))
+        run(lambda: j.template_sources({s: 1}))
+        run(lambda: j.parameters.substitute(s, {s: s}))
+        run(lambda: j.parameters.placeholders(s))
+    for n in HOSTILE_INTS + [0, 2**64 - 1]:
+        run(lambda: j.ramp_up((n, n, n, n), (n, n, n, n), n))
+        run(lambda: j.ramp_batch(n, (n, n, n, n)))
+        run(lambda: j.starts_in_window(n, (True, n), start_time=n))
+        run(lambda: j.schedule_event("SCHEDULED", n, window=(n, True)))
+        run(lambda: j.notify_topics(n, n, n))
+        run(lambda: reg.create_job("x", ["t"], n, exponential_rate=(n, n, n, n), maintenance_windows=[("x", n)]))
+    for v in WRONG_TYPES:
+        run(lambda: j.ramp_up(v))
+        run(lambda: j.ramp_batch(None, v))
+        run(lambda: j.starts_in_window(0, v))
+        run(lambda: j.job_config_from_template(v, {}))
+        run(lambda: j.job_config_from_template({}, {"exponential_rate": v}))
+        run(lambda: j.parameters.substitute("${aws:iot:parameter:a}", v))
+        if v is not None:  # None: no windows, a valid job
+            run(lambda: reg.create_job("y", ["t"], 0, maintenance_windows=v))
+    # Nothing hostile was accepted: no job exists.
+    assert reg.jobs() == []
+
+
 def test_wrong_types_raise_type_errors():
     for v in WRONG_TYPES:
         with pytest.raises((TypeError, ValueError)):
