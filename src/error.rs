@@ -314,7 +314,8 @@ pub enum Limit {
     JobsDeletionInProgress,
     /// 100 targets per job for AssociateTargetsWithJob (SPEC §6).
     TargetsPerJob,
-    /// A version or execution number would pass `i64::MAX`.
+    /// A version or execution number would pass its maximum: `i64::MAX` in the rules, 4,294,967,295
+    /// (`u32::MAX`) as the registry stores them.
     Counter,
 }
 

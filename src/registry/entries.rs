@@ -110,8 +110,10 @@ pub struct ThingEntry {
 pub struct ExecutionEntry {
     pub(super) job: JobIx,
     pub(super) thing: ThingIx,
-    pub(super) number: ExecutionNumber,
-    pub(super) version: VersionNumber,
+    /// Its [`ExecutionNumber`], stored as `u32` ([`compact`](super::compact)).
+    pub(super) number: u32,
+    /// Its [`VersionNumber`], stored as `u32`.
+    pub(super) version: u32,
     pub(super) status: ExecutionStatus,
     pub(super) force_canceled: bool,
     pub(super) retry_attempt: u8,
@@ -131,6 +133,25 @@ pub struct ExecutionEntry {
     pub(super) pending_link: Links<ExecIx>,
 }
 
+impl ExecutionEntry {
+    /// Its number.
+    pub(super) fn number(&self) -> ExecutionNumber {
+        ExecutionNumber::from(self.number)
+    }
+
+    /// Its version.
+    pub(super) fn version(&self) -> VersionNumber {
+        VersionNumber::from(self.version)
+    }
+}
+
+impl PairEntry {
+    /// The highest number ever given to the pair, if any.
+    pub(super) fn highest(&self) -> Option<ExecutionNumber> {
+        (self.highest != 0).then(|| ExecutionNumber::from(self.highest))
+    }
+}
+
 /// One (job, thing) pair: its newest execution and the highest number it ever had (R7).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -139,8 +160,9 @@ pub struct PairEntry {
     pub(super) thing: ThingIx,
     /// The newest execution; older ones are chained by `pair_prev`.
     pub(super) newest: Option<ExecIx>,
-    /// The highest number ever given to the pair (R7 `Monotonic`).
-    pub(super) highest: Option<ExecutionNumber>,
+    /// The highest number ever given to the pair (R7 `Monotonic`); 0 for none (numbers start
+    /// at 1).
+    pub(super) highest: u32,
     /// Link in the job's list of pairs.
     pub(super) job_link: Links<PairIx>,
     /// Retries used, by failure type: FAILED, TIMED_OUT (SPEC T12).

@@ -35,6 +35,7 @@
 //! status changes), `time` (timers, `advance`, schedules), `details` (statusDetails), `snapshot`;
 //! and the operations in `ops/{things,jobs,delete,executions,device}`.
 
+mod compact;
 mod details;
 mod entries;
 mod events;

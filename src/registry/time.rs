@@ -307,7 +307,7 @@ impl<S: Storage> Registry<S> {
     /// Whether a batch gives `pair`'s thing an execution ([`rules::rollout_reaches`]).
     fn rollout_reaches(&self, pair: &PairEntry) -> bool {
         let registered = self.things.at(pair.thing).is_some_and(|(_, t)| t.registered);
-        rules::rollout_reaches(registered, pair.highest.is_some())
+        rules::rollout_reaches(registered, pair.highest().is_some())
     }
 
     /// A maintenance window opened for a SCHEDULED job (SPEC §2): it goes IN_PROGRESS, its

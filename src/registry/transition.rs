@@ -2,6 +2,7 @@
 //! terminal status sets off (abort, retry, completion).
 
 use super::Registry;
+use super::compact;
 use super::entries::{ABORT_REASON, NEVER};
 use super::entries::{ExecIx, JobIx, PairIx};
 use super::events::Watch;
@@ -28,7 +29,7 @@ impl<S: Storage> Registry<S> {
     ) -> Result<bool, Rejection> {
         let e = self.exec_entry(x).ok_or(Rejection::NotFound(Resource::Execution))?;
         let (from, job) = (e.status, e.job);
-        let version = rules::version_after(e.version, actor, &self.policy)?;
+        let version = compact::version(rules::version_after(e.version(), actor, &self.policy)?)?;
         let (job_status, timeout) = self
             .job_entry(job)
             .map(|j| (j.status, j.config.in_progress_timeout_minutes))
@@ -214,7 +215,7 @@ impl<S: Storage> Registry<S> {
 
     pub(super) fn state_of(&self, x: ExecIx) -> Result<ExecutionState, Rejection> {
         self.exec_entry(x)
-            .map(|e| ExecutionState { status: e.status, version: e.version })
+            .map(|e| ExecutionState { status: e.status, version: e.version() })
             .ok_or(Rejection::NotFound(Resource::Execution))
     }
 }

@@ -39,7 +39,7 @@ impl<'r> ExecutionView<'r> {
     /// `executionNumber`.
     #[must_use]
     pub fn number(&self) -> ExecutionNumber {
-        self.entry.number
+        self.entry.number()
     }
     /// `status`.
     #[must_use]
@@ -49,12 +49,12 @@ impl<'r> ExecutionView<'r> {
     /// `versionNumber`.
     #[must_use]
     pub fn version(&self) -> VersionNumber {
-        self.entry.version
+        self.entry.version()
     }
     /// Status and version, as an ErrorResponse's `executionState` carries them.
     #[must_use]
     pub fn state(&self) -> ExecutionState {
-        ExecutionState { status: self.entry.status, version: self.entry.version }
+        ExecutionState { status: self.entry.status, version: self.entry.version() }
     }
     /// `queuedAt`.
     #[must_use]
@@ -109,9 +109,9 @@ impl fmt::Debug for ExecutionView<'_> {
         f.debug_struct("ExecutionView")
             .field("job", &self.job.id)
             .field("thing", &self.thing)
-            .field("number", &self.entry.number)
+            .field("number", &self.entry.number())
             .field("status", &self.entry.status)
-            .field("version", &self.entry.version)
+            .field("version", &self.entry.version())
             .finish_non_exhaustive()
     }
 }
@@ -199,9 +199,9 @@ impl defmt::Format for ExecutionView<'_> {
             "ExecutionView {{ job: {}, thing: {}, number: {}, status: {}, version: {}, .. }}",
             self.job.id,
             self.thing,
-            self.entry.number,
+            self.entry.number(),
             self.entry.status,
-            self.entry.version
+            self.entry.version()
         );
     }
 }

@@ -107,7 +107,7 @@ impl<S: Storage> Registry<S> {
         let x = self.head(t);
         let head = x
             .and_then(|x| self.exec_entry(x))
-            .map(|e| ExecutionState { status: e.status, version: e.version });
+            .map(|e| ExecutionState { status: e.status, version: e.version() });
         let decision = rules::start_next(head)?;
         // With no head, the rule decided `Nothing`.
         let Some(x) = x else { return Ok(None) };

@@ -4,6 +4,7 @@ use crate::config::JobConfig;
 use crate::error::{Rejection, Resource, Table};
 use crate::id::{JobId, ReasonCode, ThingName, Timestamp, VersionNumber};
 use crate::registry::Registry;
+use crate::registry::compact;
 use crate::registry::entries::{ExecIx, JobIx, PairIx, ThingIx};
 use crate::registry::entries::{ExecutionEntry, JobEntry, NEVER, PairEntry};
 use crate::registry::events::Watch;
@@ -148,15 +149,15 @@ impl<S: Storage> Registry<S> {
             Some(p) => p,
             None => self.new_pair(job, thing)?,
         };
-        let (newest, highest) = self.pairs.at(p).map_or((None, None), |(_, p)| (p.newest, Some(p.highest)));
-        let existing = newest.and_then(|x| self.exec_entry(x)).map(|e| e.number);
+        let (newest, highest) = self.pairs.at(p).map_or((None, None), |(_, p)| (p.newest, p.highest()));
+        let existing = newest.and_then(|x| self.exec_entry(x)).map(ExecutionEntry::number);
         // SPEC R7: next = 1 + highest existing (default) or 1 + highest ever (Monotonic).
-        let number = rules::next_execution_number(existing, highest.flatten(), &self.policy)?;
+        let number = compact::number(rules::next_execution_number(existing, highest, &self.policy)?)?;
         let entry = ExecutionEntry {
             job,
             thing,
             number,
-            version: VersionNumber::INITIAL,
+            version: compact::version(VersionNumber::INITIAL)?,
             status: ExecutionStatus::Queued,
             force_canceled: false,
             retry_attempt,
@@ -174,7 +175,7 @@ impl<S: Storage> Registry<S> {
         let (_, x) = self.execs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
         let pair = self.pair_mut(p)?;
         pair.newest = Some(x);
-        pair.highest = pair.highest.max(Some(number));
+        pair.highest = pair.highest.max(number);
         if let Some(list) = self.job_entry(job).map(|j| j.executions) {
             let list = list.push_back(&mut self.execs, x, ByJob);
             let j = self.job_mut(job)?;
@@ -199,7 +200,7 @@ impl<S: Storage> Registry<S> {
             job,
             thing,
             newest: None,
-            highest: None,
+            highest: 0,
             job_link: Links::NONE,
             retries: [0; 2],
             target: false,

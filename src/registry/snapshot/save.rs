@@ -112,7 +112,7 @@ impl<S: Storage> Serialize for PairsSer<'_, S> {
         let mut p = self.job.pairs.head;
         while let Some((_, pair)) = p.and_then(|p| self.r.pairs.at(p)) {
             let thing = self.r.things.at(pair.thing).map(|(_, t)| &t.name);
-            seq.serialize_element(&(thing, pair.highest, pair.retries, pair.target))?;
+            seq.serialize_element(&(thing, pair.highest(), pair.retries, pair.target))?;
             p = pair.job_link.next;
         }
         seq.end()
@@ -151,8 +151,8 @@ impl Serialize for ExecSer<'_> {
         let e = self.e;
         let mut st = z.serialize_struct("Execution", 12)?;
         st.serialize_field("thing", &self.thing)?;
-        st.serialize_field("number", &e.number)?;
-        st.serialize_field("version", &e.version)?;
+        st.serialize_field("number", &e.number())?;
+        st.serialize_field("version", &e.version())?;
         st.serialize_field("status", &e.status)?;
         st.serialize_field("forceCanceled", &e.force_canceled)?;
         st.serialize_field("retryAttempt", &e.retry_attempt)?;
@@ -224,7 +224,7 @@ impl<S: Storage, L: Link<ExecutionEntry> + Copy> Serialize for RefsSer<'_, S, L>
             if let Some(e) = self.r.exec_entry(x)
                 && let Some(j) = self.r.job_entry(e.job)
             {
-                seq.serialize_element(&(&j.id, e.number))?;
+                seq.serialize_element(&(&j.id, e.number()))?;
             }
         }
         seq.end()

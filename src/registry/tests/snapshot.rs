@@ -155,3 +155,51 @@ fn a_format_4_snapshot_restores() {
     check(&back);
     assert_eq!(json(&back), good);
 }
+
+/// A snapshot written before the compact layout (u32 numbers, versions and times): the format is
+/// a logical record, independent of the layout, so it restores to the same state and is written
+/// again byte for byte.
+#[test]
+fn a_snapshot_from_the_former_layout_restores() {
+    let fixture = include_str!("fixtures/snapshot-format5.json");
+    for policy in [Policy::DEFAULT, Policy { numbering: Numbering::Monotonic, ..Policy::DEFAULT }] {
+        let back = restore(fixture, policy).unwrap();
+        check(&back);
+        assert_eq!(json(&back), fixture);
+        let r = rich(policy);
+        assert_eq!(json(&r), fixture, "the same operations give the same snapshot");
+        assert_eq!(digest(&back), digest(&r));
+    }
+}
+
+/// Numbers and versions are stored as `u32`: a snapshot's version at `u32::MAX` restores, and the
+/// next bump is refused with `LimitExceeded(Counter)` with nothing changed; a number or version
+/// above it is refused at restore, never wrapped.
+#[test]
+fn counters_stop_at_u32_max() {
+    let good = include_str!("fixtures/snapshot-format5.json");
+    let at = "{\"thing\":\"a\",\"number\":1,\"version\":2,\"status\":\"IN_PROGRESS\"";
+    assert!(good.contains(at));
+    let top = good.replacen(at, &at.replacen("\"version\":2", "\"version\":4294967295", 1), 1);
+    let mut r = restore(&top, Policy::DEFAULT).unwrap();
+    let before = json(&r);
+    let mut log = Log::default();
+    let u = update(ExecutionStatus::Succeeded);
+    assert_eq!(
+        r.update_execution(&j("cont"), &t("a"), &u, T0, &mut log).map(|_| ()),
+        Err(Rejection::LimitExceeded(Limit::Counter))
+    );
+    assert_eq!(json(&r), before, "a refused update changes nothing");
+    assert!(log.0.is_empty());
+    for (from, to) in [
+        ("\"version\":2", "\"version\":4294967296"),
+        ("\"number\":1", "\"number\":4294967296"),
+    ] {
+        let text = good.replacen(at, &at.replacen(from, to, 1), 1);
+        let err = restore(&text, Policy::DEFAULT).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("above 4294967295"), "{to}: {err}");
+    }
+    let text = good.replacen("\"pairs\":[[\"a\",1,", "\"pairs\":[[\"a\",0,", 1);
+    let err = restore(&text, Policy::DEFAULT).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("`highest` of 0"), "{err}");
+}
