@@ -1,5 +1,6 @@
 //! The stored entries of the registry's tables.
 
+use super::compact::Stamp;
 use super::details::DetailsIx;
 use super::slab::{Ix, Links, List};
 use super::types::ProcessDetails;
@@ -117,13 +118,14 @@ pub struct ExecutionEntry {
     pub(super) status: ExecutionStatus,
     pub(super) force_canceled: bool,
     pub(super) retry_attempt: u8,
-    pub(super) queued_at: Timestamp,
-    pub(super) started_at: Option<Timestamp>,
-    pub(super) last_updated_at: Timestamp,
+    pub(super) queued_at: Stamp,
+    /// When it went IN_PROGRESS; [`Stamp::NEVER`] before.
+    pub(super) started_at: Stamp,
+    pub(super) last_updated_at: Stamp,
     /// The in-progress deadline, fixed when the execution starts (AMBIG-15); `NEVER` if none.
-    pub(super) timeout_at: Timestamp,
+    pub(super) timeout_at: Stamp,
     /// When it times out: the step deadline capped by `timeout_at` (SPEC T7); `NEVER` if none.
-    pub(super) deadline: Timestamp,
+    pub(super) deadline: Stamp,
     pub(super) details: Option<DetailsIx>,
     /// The next older execution of the same (job, thing).
     pub(super) pair_prev: Option<ExecIx>,

@@ -60,6 +60,7 @@ pub use snapshot::{FORMAT as SNAPSHOT_FORMAT, Snapshot};
 
 use core::fmt;
 
+pub use self::compact::LATEST_TIME;
 pub use self::entries::{ABORT_REASON, ExecutionEntry, JobEntry, PairEntry, ThingEntry};
 #[cfg(feature = "alloc")]
 pub use self::growable::{Growable, Heap};

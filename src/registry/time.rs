@@ -2,6 +2,7 @@
 //! windows).
 
 use super::Registry;
+use super::compact::{Stamp, check_time};
 use super::entries::{ExecIx, JobIx, PairIx};
 use super::entries::{JobEntry, NEVER, PairEntry};
 use super::events::{MISSING_JOB, Out};
@@ -48,6 +49,7 @@ impl<S: Storage> Registry<S> {
         budget: usize,
         sink: &mut impl EventSink,
     ) -> Result<Advanced, Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let mut done = 0usize;
         while done < budget {
@@ -94,7 +96,7 @@ impl<S: Storage> Registry<S> {
         if let Some(i) = tagged_ix(t.what, Tag::Execution) {
             let due = self
                 .exec_entry(i)
-                .is_some_and(|e| e.deadline == t.at && e.status == ExecutionStatus::InProgress);
+                .is_some_and(|e| e.deadline.get() == t.at && e.status == ExecutionStatus::InProgress);
             if due {
                 self.time_out(i, now, sink)?;
             }
@@ -129,9 +131,9 @@ impl<S: Storage> Registry<S> {
         self.timers.clear();
         for i in self.execs.positions() {
             // Only IN_PROGRESS executions hold a deadline (set_status clears it otherwise).
-            if let Some(e) = self.exec_entry(i).filter(|e| e.deadline != NEVER) {
+            if let Some(e) = self.exec_entry(i).filter(|e| e.deadline != Stamp::NEVER) {
                 let _ = self.timers.push(Timer {
-                    at: e.deadline,
+                    at: e.deadline.get(),
                     order: 0,
                     what: tagged(Tag::Execution, i.get()),
                 });
@@ -323,6 +325,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let (j, _) = self.window_job(job, Window::Open)?;
         // Room for a completion; the relisting and the batch check their own.
@@ -344,6 +347,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let (j, _) = self.window_job(job, Window::Close)?;
         self.leave_window(j, now, sink)

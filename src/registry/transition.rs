@@ -2,8 +2,8 @@
 //! terminal status sets off (abort, retry, completion).
 
 use super::Registry;
-use super::compact;
-use super::entries::{ABORT_REASON, NEVER};
+use super::compact::{self, Stamp};
+use super::entries::ABORT_REASON;
 use super::entries::{ExecIx, JobIx, PairIx};
 use super::events::Watch;
 use super::events::{MISSING_EXECUTION, MISSING_JOB, Out};
@@ -46,16 +46,16 @@ impl<S: Storage> Registry<S> {
             let e = self.exec_mut(x)?;
             e.status = to;
             e.version = version;
-            e.last_updated_at = now;
+            e.last_updated_at = Stamp::new(now);
             match rules::timer_on_status(from, to) {
                 TimerChange::Start => {
-                    e.started_at = Some(now);
-                    e.timeout_at = rules::in_progress_deadline(now, timeout);
+                    e.started_at = Stamp::new(now);
+                    e.timeout_at = Stamp::new(rules::in_progress_deadline(now, timeout));
                     e.deadline = e.timeout_at;
-                    deadline = Some(e.deadline);
+                    deadline = Some(e.deadline.get());
                 }
                 TimerChange::Keep => {}
-                TimerChange::Stop => e.deadline = NEVER,
+                TimerChange::Stop => e.deadline = Stamp::NEVER,
             }
         }
         if let Some(at) = deadline {
@@ -81,8 +81,8 @@ impl<S: Storage> Registry<S> {
     /// step timer never runs past the in-progress deadline; -1 leaves only that deadline.
     pub(super) fn set_step(&mut self, x: ExecIx, step: StepTimeout, now: Timestamp) -> Result<(), Rejection> {
         let e = self.exec_mut(x)?;
-        e.deadline = rules::step_deadline(now, step, e.timeout_at);
-        let at = e.deadline;
+        e.deadline = Stamp::new(rules::step_deadline(now, step, e.timeout_at.get()));
+        let at = e.deadline.get();
         self.arm(at, 0, tagged(Tag::Execution, x.get()));
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! Read-only views of stored jobs and executions.
 
-use super::entries::{ExecutionEntry, JobEntry, NEVER};
+use super::entries::{ExecutionEntry, JobEntry};
 use super::types::{ExecutionHandle, JobHandle, ProcessDetails};
 use crate::config::JobConfig;
 use crate::details::Pairs;
@@ -59,17 +59,17 @@ impl<'r> ExecutionView<'r> {
     /// `queuedAt`.
     #[must_use]
     pub fn queued_at(&self) -> Timestamp {
-        self.entry.queued_at
+        self.entry.queued_at.get()
     }
     /// `startedAt`, once it went IN_PROGRESS.
     #[must_use]
     pub fn started_at(&self) -> Option<Timestamp> {
-        self.entry.started_at
+        self.entry.started_at.get_opt()
     }
     /// `lastUpdatedAt`.
     #[must_use]
     pub fn last_updated_at(&self) -> Timestamp {
-        self.entry.last_updated_at
+        self.entry.last_updated_at.get()
     }
     /// `forceCanceled`.
     #[must_use]
@@ -84,7 +84,7 @@ impl<'r> ExecutionView<'r> {
     /// When it times out, if it can (SPEC T7).
     #[must_use]
     pub fn deadline(&self) -> Option<Timestamp> {
-        Some(self.entry.deadline).filter(|d| *d != NEVER && self.entry.status == ExecutionStatus::InProgress)
+        self.entry.deadline.get_opt().filter(|_| self.entry.status == ExecutionStatus::InProgress)
     }
 
     /// `approximateSecondsBeforeTimedOut` at `now` (SPEC §3 timer facts): absent unless it is

@@ -3,6 +3,7 @@
 use crate::error::Rejection;
 use crate::id::{ExecutionNumber, JobId, ThingName, Timestamp};
 use crate::registry::Registry;
+use crate::registry::compact::check_time;
 use crate::registry::entries::ExecutionEntry;
 use crate::registry::entries::{ExecIx, JobIx, PairIx};
 use crate::registry::events::{MISSING_EXECUTION, MISSING_JOB, Out};
@@ -29,6 +30,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let (j, entry) = self.find_job_entry(job)?;
         rules::delete_job(entry.status, force, self.deleting.len())?;
@@ -169,6 +171,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let (j, t, x) = self.lookup_execution(job, thing, Some(number))?;
         let v = self.view_or_missing(x)?;

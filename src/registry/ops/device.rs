@@ -3,6 +3,7 @@
 use crate::error::{ExecutionState, Plane, Rejection};
 use crate::id::{JobId, NamespaceId, StatusDetails, StepTimeout, ThingName, Timestamp};
 use crate::registry::Registry;
+use crate::registry::compact::check_time;
 use crate::registry::entries::{ExecIx, ThingIx};
 use crate::registry::events::{MISSING_EXECUTION, Out};
 use crate::registry::storage::Storage;
@@ -102,6 +103,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<Option<ExecutionHandle>, Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let Some(t) = self.thing_for_device(thing)? else { return Ok(None) };
         let x = self.head(t);
@@ -146,6 +148,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<ExecutionState, Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let (j, t, x) = self.lookup_execution(job, thing, update.execution_number)?;
         self.check_device_access(j, Plane::Data)?;

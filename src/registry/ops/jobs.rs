@@ -4,7 +4,7 @@ use crate::config::JobConfig;
 use crate::error::{Rejection, Resource, Table};
 use crate::id::{JobId, ReasonCode, ThingName, Timestamp, VersionNumber};
 use crate::registry::Registry;
-use crate::registry::compact;
+use crate::registry::compact::{self, Stamp, check_time};
 use crate::registry::entries::{ExecIx, JobIx, PairIx, ThingIx};
 use crate::registry::entries::{ExecutionEntry, JobEntry, NEVER, PairEntry};
 use crate::registry::events::Watch;
@@ -33,6 +33,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<JobHandle, Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         // The request's own values first (see `rules`), then the state. An empty `targets` is
         // fine here: the request named target groups that have no things yet (the "at least one
@@ -161,11 +162,11 @@ impl<S: Storage> Registry<S> {
             status: ExecutionStatus::Queued,
             force_canceled: false,
             retry_attempt,
-            queued_at: now,
-            started_at: None,
-            last_updated_at: now,
-            timeout_at: NEVER,
-            deadline: NEVER,
+            queued_at: Stamp::new(now),
+            started_at: Stamp::NEVER,
+            last_updated_at: Stamp::new(now),
+            timeout_at: Stamp::NEVER,
+            deadline: Stamp::NEVER,
             details: None,
             pair_prev: newest,
             job_link: Links::NONE,
@@ -233,6 +234,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<usize, Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         self.roll_out_to(job, targets, true, now, sink)
     }
@@ -250,6 +252,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<usize, Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         self.roll_out_to(job, things, false, now, sink)
     }
@@ -323,6 +326,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let (j, t, x) = self.lookup_execution(job, thing, None)?;
         // Its event, the job's `completed`, and the notifications.
@@ -350,6 +354,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let (j, entry) = self.find_job_entry(job)?;
         let decision = rules::cancel_job(entry.status, force, &self.policy)?;
@@ -408,6 +413,7 @@ impl<S: Storage> Registry<S> {
         config: JobConfig,
         now: Timestamp,
     ) -> Result<(), Rejection> {
+        check_time(now)?;
         let j = self.find_job(job)?;
         let old = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?.config;
         let merged = rules::update_job_config(&old, &JobConfigUpdate::every_member(&config));

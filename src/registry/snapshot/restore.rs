@@ -14,7 +14,7 @@ use crate::id::{
     ExecutionNumber, JobId, NamespaceId, ReasonCode, StatusDetails, ThingName, Timestamp, VersionNumber,
     check_details_key, check_details_value,
 };
-use crate::registry::compact;
+use crate::registry::compact::{self, Stamp};
 use crate::registry::details::DetailsIx;
 use crate::registry::entries::{JobIx, ThingIx};
 use crate::registry::index::{Tag, hash, tagged};
@@ -160,6 +160,9 @@ fn restore_thing<S: Storage>(r: &mut Registry<S>, t: ThingRec) -> Result<(), &'s
     }
     Ok(())
 }
+
+/// An execution time the registry cannot store ([`Stamp`]).
+const TIME: &str = "snapshot: an execution time at or past 4294967295 (other than the never of a deadline)";
 
 /// A number or version the registry cannot store ([`compact`]).
 const COUNTER: &str = "snapshot: an execution number or version above 4294967295, or a `highest` of 0";
@@ -383,11 +386,21 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
         let (Ok(number), Ok(version)) = (compact::number(number), compact::version(version)) else {
             return Err(bad(COUNTER));
         };
+        // Stored as u32 seconds: each time exact, and "not started" only as `null`.
+        let started = match started_at {
+            None => Some(Stamp::NEVER),
+            Some(t) => Stamp::exact(t).filter(|s| *s != Stamp::NEVER),
+        };
+        let stamps = (Stamp::exact(queued_at), started, Stamp::exact(last_updated_at));
+        let (Some(queued_at), Some(started_at), Some(last_updated_at)) = stamps else {
+            return Err(bad(TIME));
+        };
+        let (Some(timeout_at), Some(deadline)) = (Stamp::exact(timeout_at), Stamp::exact(deadline)) else {
+            return Err(bad(TIME));
+        };
         let (newest, highest) = r.pairs.at(p).map_or((None, 0), |(_, e)| (e.newest, e.highest));
         // Within a pair, numbers grow with creation (R7), and never pass the remembered highest.
-        if newest.and_then(|x| r.exec_entry(x)).is_some_and(|e| e.number >= number)
-            || number > highest
-        {
+        if newest.and_then(|x| r.exec_entry(x)).is_some_and(|e| e.number >= number) || number > highest {
             return Err(bad(
                 "snapshot: execution numbers of a (job, thing) must grow and stay within `highest`",
             ));

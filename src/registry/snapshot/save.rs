@@ -156,11 +156,11 @@ impl Serialize for ExecSer<'_> {
         st.serialize_field("status", &e.status)?;
         st.serialize_field("forceCanceled", &e.force_canceled)?;
         st.serialize_field("retryAttempt", &e.retry_attempt)?;
-        st.serialize_field("queuedAt", &e.queued_at)?;
-        st.serialize_field("startedAt", &e.started_at)?;
-        st.serialize_field("lastUpdatedAt", &e.last_updated_at)?;
-        st.serialize_field("timeoutAt", &e.timeout_at)?;
-        st.serialize_field("deadline", &e.deadline)?;
+        st.serialize_field("queuedAt", &e.queued_at.get())?;
+        st.serialize_field("startedAt", &e.started_at.get_opt())?;
+        st.serialize_field("lastUpdatedAt", &e.last_updated_at.get())?;
+        st.serialize_field("timeoutAt", &e.timeout_at.get())?;
+        st.serialize_field("deadline", &e.deadline.get())?;
         st.serialize_field("statusDetails", &DetailsSer(self.details))?;
         st.end()
     }

@@ -174,9 +174,10 @@ fn a_snapshot_from_the_former_layout_restores() {
 
 /// Numbers and versions are stored as `u32`: a snapshot's version at `u32::MAX` restores, and the
 /// next bump is refused with `LimitExceeded(Counter)` with nothing changed; a number or version
-/// above it is refused at restore, never wrapped.
+/// above it is refused at restore, never wrapped; so is an execution time that is not exact as
+/// u32 seconds.
 #[test]
-fn counters_stop_at_u32_max() {
+fn counters_and_times_stop_at_u32_max() {
     let good = include_str!("fixtures/snapshot-format5.json");
     let at = "{\"thing\":\"a\",\"number\":1,\"version\":2,\"status\":\"IN_PROGRESS\"";
     assert!(good.contains(at));
@@ -191,14 +192,32 @@ fn counters_stop_at_u32_max() {
     );
     assert_eq!(json(&r), before, "a refused update changes nothing");
     assert!(log.0.is_empty());
-    for (from, to) in [
-        ("\"version\":2", "\"version\":4294967296"),
-        ("\"number\":1", "\"number\":4294967296"),
-    ] {
+    for (from, to) in [("\"version\":2", "\"version\":4294967296"), ("\"number\":1", "\"number\":4294967296")]
+    {
         let text = good.replacen(at, &at.replacen(from, to, 1), 1);
         let err = restore(&text, Policy::DEFAULT).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("above 4294967295"), "{to}: {err}");
     }
+    // Execution times are u32 seconds: a time that does not fit exactly is refused.
+    let exec = "\"queuedAt\":1700000000,\"startedAt\":1700000001,\"lastUpdatedAt\":1700000001,\"timeoutAt\":18446744073709551615,\"deadline\":18446744073709551615";
+    assert!(good.contains(exec));
+    for (from, to) in [
+        ("\"queuedAt\":1700000000", "\"queuedAt\":4294967295"),
+        ("\"startedAt\":1700000001", "\"startedAt\":18446744073709551615"),
+        ("\"lastUpdatedAt\":1700000001", "\"lastUpdatedAt\":4294967296"),
+        ("\"deadline\":18446744073709551615", "\"deadline\":4294967295"),
+        ("\"timeoutAt\":18446744073709551615", "\"timeoutAt\":18446744073709551614"),
+    ] {
+        let text = good.replacen(exec, &exec.replacen(from, to, 1), 1);
+        let err = restore(&text, Policy::DEFAULT).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("execution time"), "{to}: {err}");
+    }
+    let just = good.replacen(
+        exec,
+        &exec.replacen("\"deadline\":18446744073709551615", "\"deadline\":4294967294", 1),
+        1,
+    );
+    assert!(restore(&just, Policy::DEFAULT).is_ok(), "the last exact time restores");
     let text = good.replacen("\"pairs\":[[\"a\",1,", "\"pairs\":[[\"a\",0,", 1);
     let err = restore(&text, Policy::DEFAULT).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("`highest` of 0"), "{err}");

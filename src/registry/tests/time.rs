@@ -111,11 +111,23 @@ fn a_clock_that_goes_back_and_times_near_the_end_of_time() {
     r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
     assert_eq!(run_until(&mut r, Timestamp(0), &mut log), 0);
     assert_eq!(status(&r, "j1", "a"), ExecutionStatus::InProgress);
-    // Started 10 s before the end of u64 time: the deadline saturates and never fires.
-    let late = Timestamp(u64::MAX - 10);
-    r.update_execution(&j("j1"), &t("b"), &update(ExecutionStatus::InProgress), late, &mut log).unwrap();
-    assert_eq!(r.describe_execution(&j("j1"), &t("b"), None, Plane::Control).unwrap().deadline(), None);
-    run_until(&mut r, Timestamp(u64::MAX), &mut log);
+    // Past the last time the registry stores (u32 seconds): refused, nothing changed.
+    let events = log.0.len();
+    let in_progress = update(ExecutionStatus::InProgress);
+    for past in [LATEST_TIME.saturating_add(1), Timestamp(u64::MAX - 10), Timestamp(u64::MAX)] {
+        let got = r.update_execution(&j("j1"), &t("b"), &in_progress, past, &mut log).map(|_| ());
+        assert_eq!(got, Err(Rejection::LimitExceeded(Limit::Time)));
+        assert_eq!(r.advance(past, usize::MAX, &mut log), Err(Rejection::LimitExceeded(Limit::Time)));
+        let got = r.cancel_job(&j("j1"), true, None, past, &mut log).map(|_| ());
+        assert_eq!(got, Err(Rejection::LimitExceeded(Limit::Time)));
+    }
+    assert_eq!((status(&r, "j1", "b"), log.0.len()), (ExecutionStatus::Queued, events));
+    // Started at the last time: the 7-day deadline after it is stored exactly.
+    let late = LATEST_TIME;
+    r.update_execution(&j("j1"), &t("b"), &in_progress, late, &mut log).unwrap();
+    let b = r.describe_execution(&j("j1"), &t("b"), None, Plane::Control).unwrap();
+    assert_eq!((b.started_at(), b.deadline()), (Some(late), Some(late.saturating_add(10080 * 60))));
+    run_until(&mut r, late, &mut log);
     assert_eq!(status(&r, "j1", "a"), ExecutionStatus::TimedOut);
     assert_eq!(status(&r, "j1", "b"), ExecutionStatus::InProgress);
 }
