@@ -250,12 +250,31 @@ fn optional_positions_take_no_more_room_than_a_u32() {
     assert_eq!(size_of::<super::slab::Links<ExecIx>>(), 2 * size_of::<u32>());
     assert_eq!(size_of::<super::slab::List<PairIx>>(), 3 * size_of::<u32>());
     std::println!(
-        "SIZES job={} thing={} exec={} pair={}",
+        "SIZES job={} thing={} exec={} pair={} | slots: job={} thing={} exec={} pair={}",
         size_of::<JobEntry>(),
         size_of::<ThingEntry>(),
         size_of::<ExecutionEntry>(),
         size_of::<PairEntry>(),
+        size_of::<Entry<JobEntry>>(),
+        size_of::<Entry<ThingEntry>>(),
+        size_of::<Entry<ExecutionEntry>>(),
+        size_of::<Entry<PairEntry>>(),
     );
+}
+
+/// The stored layout (BENCHMARKS §3): no `u64` left in an execution or a pair, so both are
+/// 4-aligned with the same size on 32- and 64-bit targets, and a slot's "free" mark costs nothing
+/// beyond the 4-byte generation.
+#[test]
+fn executions_and_pairs_have_the_compact_layout() {
+    use core::mem::{align_of, size_of};
+    assert_eq!(align_of::<ExecutionEntry>(), 4);
+    assert_eq!(align_of::<PairEntry>(), 4);
+    assert_eq!(size_of::<ExecutionEntry>(), 72);
+    assert_eq!(size_of::<PairEntry>(), 28);
+    assert_eq!(size_of::<Entry<ExecutionEntry>>(), size_of::<ExecutionEntry>() + 4);
+    assert_eq!(size_of::<Entry<PairEntry>>(), size_of::<PairEntry>() + 4);
+    assert_eq!(size_of::<Entry<ThingEntry>>(), size_of::<ThingEntry>() + 4);
 }
 
 /// A sink that reports room but refuses every event.
