@@ -165,8 +165,9 @@ pub struct PairEntry {
     /// The highest number ever given to the pair (R7 `Monotonic`); 0 for none (numbers start
     /// at 1).
     pub(super) highest: u32,
-    /// Link in the job's list of pairs.
-    pub(super) job_link: Links<PairIx>,
+    /// The next pair in the job's list of pairs. The list is singly linked: pairs are added
+    /// last, walked forward, and removed only from the front, when their job is deleted.
+    pub(super) job_next: Option<PairIx>,
     /// Retries used, by failure type: FAILED, TIMED_OUT (SPEC T12).
     pub(super) retries: [u8; 2],
     /// Counted among the job's targets (CreateJob, AssociateTargetsWithJob), not only a member

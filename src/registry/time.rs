@@ -263,7 +263,7 @@ impl<S: Storage> Registry<S> {
                 }
                 todo = todo.saturating_add(1);
             }
-            stop = pair.job_link.next;
+            stop = pair.job_next;
         }
         Ok((todo, stop, ramp))
     }
@@ -285,7 +285,7 @@ impl<S: Storage> Registry<S> {
         while p != stop {
             let Some((thing, next, reaches)) = p
                 .and_then(|p| self.pairs.at(p))
-                .map(|(_, pair)| (pair.thing, pair.job_link.next, self.rollout_reaches(pair)))
+                .map(|(_, pair)| (pair.thing, pair.job_next, self.rollout_reaches(pair)))
             else {
                 break;
             };

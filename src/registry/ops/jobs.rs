@@ -10,7 +10,7 @@ use crate::registry::entries::{ExecutionEntry, JobEntry, NEVER, PairEntry};
 use crate::registry::events::Watch;
 use crate::registry::events::{Out, settle_events_for};
 use crate::registry::index::{Tag, hash, pair_hash, tagged};
-use crate::registry::lists::{ByJob, ByTarget, ByThing};
+use crate::registry::lists::{ByJob, ByThing};
 use crate::registry::slab::{Links, List};
 use crate::registry::storage::Storage;
 use crate::registry::types::{Event, EventSink, JobHandle, NewJob, ProcessDetails};
@@ -202,7 +202,7 @@ impl<S: Storage> Registry<S> {
             thing,
             newest: None,
             highest: 0,
-            job_link: Links::NONE,
+            job_next: None,
             retries: [0; 2],
             target: false,
         };
@@ -212,7 +212,7 @@ impl<S: Storage> Registry<S> {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
         if let Some(list) = self.job_entry(job).map(|j| j.pairs) {
-            let list = list.push_back(&mut self.pairs, p, ByTarget);
+            let list = list.push_back_pair(&mut self.pairs, p);
             let j = self.job_mut(job)?;
             j.pairs = list;
         }

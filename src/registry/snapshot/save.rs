@@ -113,7 +113,7 @@ impl<S: Storage> Serialize for PairsSer<'_, S> {
         while let Some((_, pair)) = p.and_then(|p| self.r.pairs.at(p)) {
             let thing = self.r.things.at(pair.thing).map(|(_, t)| &t.name);
             seq.serialize_element(&(thing, pair.highest(), pair.retries, pair.target))?;
-            p = pair.job_link.next;
+            p = pair.job_next;
         }
         seq.end()
     }

@@ -172,6 +172,14 @@ fn check<S: Storage>(r: &Registry<S>) {
             assert_eq!(e.job, i);
         }
         assert_eq!(job.process, recount, "counters of {} differ from a recount", job.id);
+        // The singly linked list of its pairs: every pair is the job's, once, and ends at `tail`.
+        let (mut p, mut last, mut n) = (job.pairs.head, None, 0u32);
+        while let Some((_, pair)) = p.and_then(|q| r.pairs.at(q)) {
+            assert_eq!(pair.job, i);
+            assert_eq!(r.pair(i, pair.thing), p, "the index finds the pair listed");
+            (last, p, n) = (p, pair.job_next, n + 1);
+        }
+        assert_eq!((last, n), (job.pairs.tail, job.pairs.len), "the pairs of {} end at the tail", job.id);
     }
     for i in r.things.positions() {
         let Some((_, thing)) = r.things.at(i) else { continue };
@@ -271,7 +279,7 @@ fn executions_and_pairs_have_the_compact_layout() {
     assert_eq!(align_of::<ExecutionEntry>(), 4);
     assert_eq!(align_of::<PairEntry>(), 4);
     assert_eq!(size_of::<ExecutionEntry>(), 72);
-    assert_eq!(size_of::<PairEntry>(), 28);
+    assert_eq!(size_of::<PairEntry>(), 24);
     assert_eq!(size_of::<Entry<ExecutionEntry>>(), size_of::<ExecutionEntry>() + 4);
     assert_eq!(size_of::<Entry<PairEntry>>(), size_of::<PairEntry>() + 4);
     assert_eq!(size_of::<Entry<ThingEntry>>(), size_of::<ThingEntry>() + 4);
