@@ -22,7 +22,8 @@ impl<S: Storage> Registry<S> {
     /// overtaken by events (an early call of `advance` then simply finds nothing to do).
     #[must_use]
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        let timer = [self.timers.peek(), self.timers.dropped()].into_iter().flatten().map(|t| t.at).min();
+        let timer =
+            [self.timers.peek(), self.timers.dropped()].into_iter().flatten().map(|t| t.at.get()).min();
         let deletion = self.deleting.iter().map(|(_, due)| *due).min();
         match (timer, deletion) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -55,7 +56,7 @@ impl<S: Storage> Registry<S> {
         while done < budget {
             let next = self.timers.peek();
             // A timer left out for room is due before the held ones: take the live ones again.
-            if self.timers.dropped().is_some_and(|d| d.at <= now && next.is_none_or(|t| d < t)) {
+            if self.timers.dropped().is_some_and(|d| d.at.get() <= now && next.is_none_or(|t| d < t)) {
                 self.rebuild_timers();
                 if self.timers.peek().is_none() && self.timers.dropped().is_some() {
                     // Not one slot for timers: nothing due can be handled.
@@ -63,11 +64,11 @@ impl<S: Storage> Registry<S> {
                 }
                 continue;
             }
-            if let Some(t) = next.filter(|t| t.at <= now) {
+            if let Some(t) = next.filter(|t| t.at.get() <= now) {
                 // Taken out before it fires: firing may rebuild the heap.
                 self.timers.pop();
                 if let Err(e) = self.fire(t, now, sink) {
-                    self.arm(t.at, t.order, t.what);
+                    self.arm(t.at.get(), t.order, t.what);
                     return Err(e);
                 }
                 done = done.saturating_add(1);
@@ -96,13 +97,13 @@ impl<S: Storage> Registry<S> {
         if let Some(i) = tagged_ix(t.what, Tag::Execution) {
             let due = self
                 .exec_entry(i)
-                .is_some_and(|e| e.deadline.get() == t.at && e.status == ExecutionStatus::InProgress);
+                .is_some_and(|e| e.deadline == t.at && e.status == ExecutionStatus::InProgress);
             if due {
                 self.time_out(i, now, sink)?;
             }
         } else if let Some(i) = tagged_ix(t.what, Tag::Job) {
             match self.job_entry(i).and_then(JobEntry::next_event) {
-                Some(at) if at == t.at => self.job_event(i, t.at, now, sink)?,
+                Some(at) if Stamp::new(at) == t.at => self.job_event(i, at, now, sink)?,
                 // The job changed since this timer was armed: make sure its next event has one.
                 Some(_) => self.arm_job(i),
                 None => {}
@@ -113,8 +114,13 @@ impl<S: Storage> Registry<S> {
 
     /// Pushes a timer for a deadline its subject already holds; when the heap is full, rebuilds
     /// it from the live deadlines instead (which include this one).
+    ///
+    /// A timer holds its time as a `u32` [`Stamp`]: a time at or past `u32::MAX` (a job's
+    /// schedule may name one) is never armed, since no `now` the registry accepts
+    /// ([`LATEST_TIME`](super::LATEST_TIME)) reaches it.
     pub(super) fn arm(&mut self, at: Timestamp, order: u32, what: u32) {
-        if at == NEVER {
+        let at = Stamp::new(at);
+        if at == Stamp::NEVER {
             return;
         }
         if self.timers.is_full() {
@@ -133,14 +139,15 @@ impl<S: Storage> Registry<S> {
             // Only IN_PROGRESS executions hold a deadline (set_status clears it otherwise).
             if let Some(e) = self.exec_entry(i).filter(|e| e.deadline != Stamp::NEVER) {
                 let _ = self.timers.push(Timer {
-                    at: e.deadline.get(),
+                    at: e.deadline,
                     order: 0,
                     what: tagged(Tag::Execution, i.get()),
                 });
             }
         }
         for i in self.jobs.positions() {
-            if let Some((at, order)) = self.job_entry(i).and_then(|j| Some((j.next_event()?, j.seq))) {
+            let next = self.job_entry(i).and_then(|j| Some((Stamp::new(j.next_event()?), j.seq)));
+            if let Some((at, order)) = next.filter(|(at, _)| *at != Stamp::NEVER) {
                 let _ = self.timers.push(Timer { at, order, what: tagged(Tag::Job, i.get()) });
             }
         }

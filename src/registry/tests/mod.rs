@@ -270,7 +270,7 @@ fn optional_positions_take_no_more_room_than_a_u32() {
     );
 }
 
-/// The stored layout (BENCHMARKS §3): no `u64` left in an execution or a pair, so both are
+/// The stored layout (BENCHMARKS §3): no `u64` left in an execution, a pair or a timer, so they are
 /// 4-aligned with the same size on 32- and 64-bit targets, and a slot's "free" mark costs nothing
 /// beyond the 4-byte generation.
 #[test]
@@ -283,6 +283,7 @@ fn executions_and_pairs_have_the_compact_layout() {
     assert_eq!(size_of::<Entry<ExecutionEntry>>(), size_of::<ExecutionEntry>() + 4);
     assert_eq!(size_of::<Entry<PairEntry>>(), size_of::<PairEntry>() + 4);
     assert_eq!(size_of::<Entry<ThingEntry>>(), size_of::<ThingEntry>() + 4);
+    assert_eq!(size_of::<Timer>(), 12);
 }
 
 /// A sink that reports room but refuses every event.
