@@ -32,10 +32,10 @@ impl JobEntry {
             schedule: self.config.schedule,
             started: self.started,
             ended: self.ended,
-            rollout_at: self.rollout_next.map(|_| self.rollout_at),
+            rollout_at: self.rollout_next.map(|_| self.rollout_at.get()),
             // Open as its status says, until `job_event` looks at the windows.
             window: self.config.windows.map(|_| rules::WindowClock {
-                at: self.window_at,
+                at: self.window_at.get(),
                 open: self.status == JobStatus::InProgress,
             }),
         }
@@ -61,9 +61,10 @@ pub struct JobEntry {
     pub(super) status: JobStatus,
     pub(super) selection: TargetSelection,
     pub(super) namespace: Option<NamespaceId>,
-    pub(super) created_at: Timestamp,
-    pub(super) last_updated_at: Timestamp,
-    pub(super) completed_at: Option<Timestamp>,
+    pub(super) created_at: Stamp,
+    pub(super) last_updated_at: Stamp,
+    /// When it completed; [`Stamp::NEVER`] before.
+    pub(super) completed_at: Stamp,
     pub(super) reason_code: Option<ReasonCode>,
     pub(super) force_canceled: bool,
     pub(super) process: ProcessDetails,
@@ -75,14 +76,15 @@ pub struct JobEntry {
     /// The next pair without an execution yet (paced or scheduled rollout), or none.
     pub(super) rollout_next: Option<PairIx>,
     /// When the next batch of a paced rollout may go out.
-    pub(super) rollout_at: Timestamp,
+    pub(super) rollout_at: Stamp,
     /// The schedule's end has been applied.
     pub(super) ended: bool,
     /// It went IN_PROGRESS at least once.
     pub(super) started: bool,
     /// With maintenance windows: when to look at them again ([`rules::WindowClock::at`]);
-    /// [`NEVER`] without.
-    pub(super) window_at: Timestamp,
+    /// [`NEVER`] without, or when that is past `u32::MAX` seconds (no accepted `now` reaches
+    /// it).
+    pub(super) window_at: Stamp,
     /// Where its exponential rollout stands ([`rules::Ramp`]).
     pub(super) ramp: rules::Ramp,
     /// Creation order among jobs: events due at one instant happen in it.

@@ -201,14 +201,14 @@ impl<S: Storage> Registry<S> {
         }
         if let Some(w) = window {
             // AMBIG-28: look again when the windows may change.
-            self.job_mut(j)?.window_at = w.recheck.unwrap_or(NEVER);
+            self.job_mut(j)?.window_at = Stamp::new(w.recheck.unwrap_or(NEVER));
         }
         if let Some(behavior) = event.end {
             let e = self.job_mut(j)?;
             e.ended = true;
             // AMBIG-12: every end behaviour stops the rollout.
             e.rollout_next = None;
-            e.rollout_at = NEVER;
+            e.rollout_at = Stamp::NEVER;
             // The job is live here: `next_event` offers an end only for a live job.
             if let Some(cancel) = rules::end_behavior(behavior) {
                 self.cancel_job_at(j, cancel.scope, cancel.force_canceled, None, now, sink)?;
@@ -303,7 +303,7 @@ impl<S: Storage> Registry<S> {
         }
         let e = self.job_mut(j)?;
         e.rollout_next = stop;
-        e.rollout_at = rules::next_batch_at(now, stop.is_some());
+        e.rollout_at = Stamp::new(rules::next_batch_at(now, stop.is_some()));
         if let Some(r) = ramp {
             // AMBIG-29: the things this batch notified count toward the next increase.
             let n = u32::try_from(todo).unwrap_or(u32::MAX);

@@ -67,7 +67,7 @@ impl<S: Storage> Registry<S> {
         let j = self.job_mut(job)?;
         j.process.add(from, -1);
         j.process.add(to, 1);
-        j.last_updated_at = now;
+        j.last_updated_at = Stamp::new(now);
         // SPEC 7.4: an execution event when it reaches a terminal status.
         if !from.is_terminal()
             && let Some(event) = ExecutionEvent::for_status(to)
@@ -98,10 +98,10 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         let e = self.jobs.at_mut(j).ok_or(MISSING_JOB)?;
         e.status = to;
-        e.last_updated_at = now;
+        e.last_updated_at = Stamp::new(now);
         match to {
             JobStatus::InProgress => e.started = true,
-            JobStatus::Completed => e.completed_at = Some(now),
+            JobStatus::Completed => e.completed_at = Stamp::new(now),
             JobStatus::Scheduled | JobStatus::Canceled | JobStatus::DeletionInProgress => {}
         }
         Ok(())

@@ -152,17 +152,17 @@ impl<'r> JobView<'r> {
     /// `createdAt`.
     #[must_use]
     pub fn created_at(&self) -> Timestamp {
-        self.entry.created_at
+        self.entry.created_at.get()
     }
     /// `lastUpdatedAt`.
     #[must_use]
     pub fn last_updated_at(&self) -> Timestamp {
-        self.entry.last_updated_at
+        self.entry.last_updated_at.get()
     }
     /// `completedAt`.
     #[must_use]
     pub fn completed_at(&self) -> Option<Timestamp> {
-        self.entry.completed_at
+        self.entry.completed_at.get_opt()
     }
     /// `reasonCode`.
     #[must_use]

@@ -3,7 +3,7 @@
 use crate::error::Rejection;
 use crate::id::{ExecutionNumber, JobId, ThingName, Timestamp};
 use crate::registry::Registry;
-use crate::registry::compact::check_time;
+use crate::registry::compact::{Stamp, check_time};
 use crate::registry::entries::ExecutionEntry;
 use crate::registry::entries::{ExecIx, JobIx, PairIx};
 use crate::registry::events::{MISSING_EXECUTION, MISSING_JOB, Out};
@@ -183,7 +183,7 @@ impl<S: Storage> Registry<S> {
         self.emit_execution(x, ExecutionEvent::Deleted, sink)?;
         self.remove_execution(x)?;
         let e = self.job_mut(j)?;
-        e.last_updated_at = now;
+        e.last_updated_at = Stamp::new(now);
         self.maybe_complete(j, now, sink)?;
         if self.things.at(t).is_some() {
             self.settle(w, sink)?;

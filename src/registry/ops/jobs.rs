@@ -76,9 +76,9 @@ impl<S: Storage> Registry<S> {
             status,
             selection: job.selection,
             namespace: job.namespace.cloned(),
-            created_at: now,
-            last_updated_at: now,
-            completed_at: None,
+            created_at: Stamp::new(now),
+            last_updated_at: Stamp::new(now),
+            completed_at: Stamp::NEVER,
             reason_code: None,
             force_canceled: false,
             process: ProcessDetails::default(),
@@ -87,10 +87,10 @@ impl<S: Storage> Registry<S> {
             executions: List::EMPTY,
             pairs: List::EMPTY,
             rollout_next: None,
-            rollout_at: NEVER,
+            rollout_at: Stamp::NEVER,
             ended: false,
             started: !scheduled,
-            window_at,
+            window_at: Stamp::new(window_at),
             ramp: rules::Ramp::default(),
             seq: self.job_seq,
         };
@@ -310,7 +310,7 @@ impl<S: Storage> Registry<S> {
         }
         let e = self.job_mut(j)?;
         e.targets = count;
-        e.last_updated_at = now;
+        e.last_updated_at = Stamp::new(now);
         Ok(queued)
     }
 
@@ -393,7 +393,7 @@ impl<S: Storage> Registry<S> {
         let e = self.job_mut(j)?;
         e.force_canceled = force_canceled;
         e.rollout_next = None;
-        e.rollout_at = NEVER;
+        e.rollout_at = Stamp::NEVER;
         if let Some(r) = reason_code {
             e.reason_code = Some(r.clone());
         }
@@ -419,7 +419,7 @@ impl<S: Storage> Registry<S> {
         let merged = rules::update_job_config(&old, &JobConfigUpdate::every_member(&config));
         let e = self.job_mut(j)?;
         e.config = merged;
-        e.last_updated_at = now;
+        e.last_updated_at = Stamp::new(now);
         self.arm_job(j);
         Ok(())
     }

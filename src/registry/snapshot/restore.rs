@@ -164,6 +164,9 @@ fn restore_thing<S: Storage>(r: &mut Registry<S>, t: ThingRec) -> Result<(), &'s
 /// An execution time the registry cannot store ([`Stamp`]).
 const TIME: &str = "snapshot: an execution time at or past 4294967295 (other than the never of a deadline)";
 
+/// A job time the registry cannot store ([`Stamp`]).
+const JOB_TIME: &str = "snapshot: a job's creation, update or completion time at or past 4294967295";
+
 /// A number or version the registry cannot store ([`compact`]).
 const COUNTER: &str = "snapshot: an execution number or version above 4294967295, or a `highest` of 0";
 
@@ -279,6 +282,18 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
                 return Err(bad("snapshot: deletionDue must be given exactly for DELETION_IN_PROGRESS"));
             }
         }
+        // Stored as u32 seconds, as an execution's times ([`Stamp`]).
+        let completed = match completed_at {
+            None => Some(Stamp::NEVER),
+            Some(t) => Stamp::exact(t).filter(|s| *s != Stamp::NEVER),
+        };
+        let stamps = (Stamp::exact(created_at), Stamp::exact(last_updated_at), completed);
+        let (Some(created_at), Some(last_updated_at), Some(completed_at)) = stamps else {
+            return Err(bad(JOB_TIME));
+        };
+        // When to look again: a time past `u32::MAX` seconds is never (no accepted `now` reaches
+        // it), as when the registry computes one.
+        let (rollout_at, window_at) = (Stamp::new(rollout_at), Stamp::new(window_at));
         let entry = JobEntry {
             id,
             status,

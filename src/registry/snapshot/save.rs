@@ -80,9 +80,9 @@ impl<S: Storage> Serialize for JobSer<'_, S> {
         st.serialize_field("status", &j.status)?;
         st.serialize_field("selection", &j.selection)?;
         st.serialize_field("namespace", &j.namespace)?;
-        st.serialize_field("createdAt", &j.created_at)?;
-        st.serialize_field("lastUpdatedAt", &j.last_updated_at)?;
-        st.serialize_field("completedAt", &j.completed_at)?;
+        st.serialize_field("createdAt", &j.created_at.get())?;
+        st.serialize_field("lastUpdatedAt", &j.last_updated_at.get())?;
+        st.serialize_field("completedAt", &j.completed_at.get_opt())?;
         st.serialize_field("reasonCode", &j.reason_code)?;
         st.serialize_field("forceCanceled", &j.force_canceled)?;
         st.serialize_field("targets", &j.targets)?;
@@ -91,9 +91,9 @@ impl<S: Storage> Serialize for JobSer<'_, S> {
         st.serialize_field("seq", &j.seq)?;
         st.serialize_field("started", &j.started)?;
         st.serialize_field("ended", &j.ended)?;
-        st.serialize_field("rolloutAt", &j.rollout_at)?;
+        st.serialize_field("rolloutAt", &j.rollout_at.get())?;
         st.serialize_field("rolloutNext", &rollout_next)?;
-        st.serialize_field("windowAt", &j.window_at)?;
+        st.serialize_field("windowAt", &j.window_at.get())?;
         st.serialize_field("ramp", &j.ramp)?;
         st.serialize_field("pairs", &PairsSer { r: self.r, job: j })?;
         st.serialize_field("executions", &ExecsSer { r: self.r, job: self.index })?;

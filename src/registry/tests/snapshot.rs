@@ -174,8 +174,8 @@ fn a_snapshot_from_the_former_layout_restores() {
 
 /// Numbers and versions are stored as `u32`: a snapshot's version at `u32::MAX` restores, and the
 /// next bump is refused with `LimitExceeded(Counter)` with nothing changed; a number or version
-/// above it is refused at restore, never wrapped; so is an execution time that is not exact as
-/// u32 seconds.
+/// above it is refused at restore, never wrapped; so is an execution's or a job's time that is
+/// not exact as u32 seconds.
 #[test]
 fn counters_and_times_stop_at_u32_max() {
     let good = include_str!("fixtures/snapshot-format5.json");
@@ -218,6 +218,18 @@ fn counters_and_times_stop_at_u32_max() {
         1,
     );
     assert!(restore(&just, Policy::DEFAULT).is_ok(), "the last exact time restores");
+    // A job's times are u32 seconds too.
+    let job = "\"createdAt\":1700000000,\"lastUpdatedAt\":1700000000,\"completedAt\":1700000000,";
+    assert!(good.contains(job));
+    for (from, to) in [
+        ("\"createdAt\":1700000000", "\"createdAt\":4294967295"),
+        ("\"lastUpdatedAt\":1700000000", "\"lastUpdatedAt\":4294967296"),
+        ("\"completedAt\":1700000000", "\"completedAt\":18446744073709551615"),
+    ] {
+        let text = good.replacen(job, &job.replacen(from, to, 1), 1);
+        let err = restore(&text, Policy::DEFAULT).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("a job's creation, update or completion time"), "{to}: {err}");
+    }
     let text = good.replacen("\"pairs\":[[\"a\",1,", "\"pairs\":[[\"a\",0,", 1);
     let err = restore(&text, Policy::DEFAULT).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("`highest` of 0"), "{err}");
