@@ -29,11 +29,12 @@
 //! # Layout of the source
 //!
 //! `types` (handles, events, sink, arguments), `entries` (stored records and their typed
-//! positions), `storage`, `views`; the mechanics: `slab` (generational tables, `Ix`), `lists`
-//! (one intrusive list for every list), `index` (lookup by id and name), `lookup`, `events` (the
-//! room an operation reserves and spends), `transition` (the one place an execution's or a job's
-//! status changes), `time` (timers, `advance`, schedules), `details` (statusDetails), `snapshot`;
-//! and the operations in `ops/{things,jobs,delete,executions,device}`.
+//! positions), `compact` (numbers, versions and times as stored: `u32`, and the limits that
+//! follow, [`LATEST_TIME`]), `storage`, `views`; the mechanics: `slab` (generational tables,
+//! `Ix`), `lists` (one intrusive list for every list), `index` (lookup by id and name),
+//! `lookup`, `events` (the room an operation reserves and spends), `transition` (the one place
+//! an execution's or a job's status changes), `time` (timers, `advance`, schedules), `details`
+//! (statusDetails), `snapshot`; and the operations in `ops/{things,jobs,delete,executions,device}`.
 
 mod compact;
 mod details;
