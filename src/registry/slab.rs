@@ -62,28 +62,24 @@ pub(crate) const NIL: u32 = u32::MAX;
 /// The largest number of entries in one table: indexes are 30 bits in the lookup index.
 pub(crate) const MAX_ENTRIES: usize = (1 << 30) - 1;
 
-/// One slot of a registry table: a value, or free (linked into the table's free list), and the
-/// generation that tells the value from earlier and later ones in the same slot.
-///
-/// A slot costs its value plus the 4-byte generation: "free" (and the next free slot) is kept
-/// in a bit pattern the value never has (the niche of a status enum or a `bool`), not in a tag of
-/// its own.
+/// One slot of a registry table: free (linked into the free list) or holding a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Entry<T> {
-    /// The value's generation; while free, the one the next value stored here will have.
-    generation: u32,
-    slot: Slot<T>,
-}
-
-/// What a slot holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-enum Slot<T> {
-    /// Free; the next free slot, or [`NIL`].
-    Free(u32),
+pub enum Entry<T> {
+    /// Free; `next` is the next free slot.
+    Free {
+        /// Next free slot, or none.
+        next: u32,
+        /// Generation the next value stored here will have.
+        generation: u32,
+    },
     /// In use.
-    Used(T),
+    Used {
+        /// Distinguishes this value from earlier ones in the same slot.
+        generation: u32,
+        /// The value.
+        value: T,
+    },
 }
 
 /// A slot index and the generation of the value it was issued for.
@@ -129,32 +125,35 @@ impl<T, S: Slots<Entry<T>>> Slab<T, S> {
     }
 
     fn insert_key(&mut self, value: T) -> Option<Key> {
-        if let Some(&Entry { generation, slot: Slot::Free(next) }) = self.slots.get(idx(self.free_head)) {
+        if let Some(&Entry::Free { next, generation }) = self.slots.get(idx(self.free_head)) {
             let index = self.free_head;
-            let entry = self.slots.get_mut(idx(index))?;
-            entry.slot = Slot::Used(value);
+            let slot = self.slots.get_mut(idx(index))?;
+            *slot = Entry::Used { generation, value };
             self.free_head = next;
             self.free_count = self.free_count.saturating_sub(1);
             return Some(Key { index, generation });
         }
         let len = self.slots.len();
         let index = u32::try_from(len).ok().filter(|_| len < MAX_ENTRIES)?;
-        self.slots.push(Entry { generation: 0, slot: Slot::Used(value) }).ok()?;
+        self.slots.push(Entry::Used { generation: 0, value }).ok()?;
         Some(Key { index, generation: 0 })
     }
 
     pub(crate) fn remove(&mut self, key: Key) -> Option<T> {
-        let entry = self.slots.get_mut(idx(key.index))?;
-        if entry.generation != key.generation || matches!(entry.slot, Slot::Free(_)) {
-            return None;
-        }
-        let old = core::mem::replace(&mut entry.slot, Slot::Free(self.free_head));
-        entry.generation = entry.generation.wrapping_add(1);
-        self.free_head = key.index;
-        self.free_count = self.free_count.saturating_add(1);
-        match old {
-            Slot::Used(value) => Some(value),
-            Slot::Free(_) => None,
+        let slot = self.slots.get_mut(idx(key.index))?;
+        match slot {
+            Entry::Used { generation, .. } if *generation == key.generation => {
+                let next_gen = generation.wrapping_add(1);
+                let old =
+                    core::mem::replace(slot, Entry::Free { next: self.free_head, generation: next_gen });
+                self.free_head = key.index;
+                self.free_count = self.free_count.saturating_add(1);
+                match old {
+                    Entry::Used { value, .. } => Some(value),
+                    Entry::Free { .. } => None,
+                }
+            }
+            Entry::Used { .. } | Entry::Free { .. } => None,
         }
     }
 
@@ -171,8 +170,8 @@ impl<T, S: Slots<Entry<T>>> Slab<T, S> {
 
     pub(crate) fn get(&self, key: Key) -> Option<&T> {
         match self.slots.get(idx(key.index))? {
-            Entry { generation, slot: Slot::Used(value) } if *generation == key.generation => Some(value),
-            Entry { slot: Slot::Used(_) | Slot::Free(_), .. } => None,
+            Entry::Used { generation, value } if *generation == key.generation => Some(value),
+            Entry::Used { .. } | Entry::Free { .. } => None,
         }
     }
 
@@ -180,17 +179,15 @@ impl<T, S: Slots<Entry<T>>> Slab<T, S> {
     pub(crate) fn at(&self, i: Ix<T>) -> Option<(Key, &T)> {
         let index = i.get();
         match self.slots.get(idx(index))? {
-            Entry { generation, slot: Slot::Used(value) } => {
-                Some((Key { index, generation: *generation }, value))
-            }
-            Entry { slot: Slot::Free(_), .. } => None,
+            Entry::Used { generation, value } => Some((Key { index, generation: *generation }, value)),
+            Entry::Free { .. } => None,
         }
     }
 
     pub(crate) fn at_mut(&mut self, i: Ix<T>) -> Option<&mut T> {
-        match &mut self.slots.get_mut(idx(i.get()))?.slot {
-            Slot::Used(value) => Some(value),
-            Slot::Free(_) => None,
+        match self.slots.get_mut(idx(i.get()))? {
+            Entry::Used { value, .. } => Some(value),
+            Entry::Free { .. } => None,
         }
     }
 

@@ -271,8 +271,9 @@ fn optional_positions_take_no_more_room_than_a_u32() {
 }
 
 /// The stored layout (BENCHMARKS §3): no `u64` left in an execution, a pair or a timer, so they are
-/// 4-aligned with the same size on 32- and 64-bit targets, and a slot's "free" mark costs nothing
-/// beyond the 4-byte generation.
+/// 4-aligned with the same size on 32- and 64-bit targets, and a slot costs its value plus the
+/// 4-byte generation (the compiler keeps the free/used tag in the value's niche: a status enum, a
+/// `bool`).
 #[test]
 fn executions_and_pairs_have_the_compact_layout() {
     use core::mem::{align_of, size_of};
