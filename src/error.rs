@@ -314,8 +314,12 @@ pub enum Limit {
     JobsDeletionInProgress,
     /// 100 targets per job for AssociateTargetsWithJob (SPEC §6).
     TargetsPerJob,
-    /// A version or execution number would pass `i64::MAX`.
+    /// A version or execution number would pass its maximum: `i64::MAX` in the rules, 4,294,967,295
+    /// (`u32::MAX`) as the registry stores them.
     Counter,
+    /// A time past the last one the registry stores (its `LATEST_TIME`, 2106-01-01T00:00:00Z:
+    /// execution times are kept as `u32` seconds).
+    Time,
 }
 
 /// A fixed-capacity table of the store that is full. Distinct from AWS's documented limits: the
@@ -548,6 +552,7 @@ impl fmt::Display for Rejection {
                 }
                 Limit::TargetsPerJob => "a job may have at most 100 targets",
                 Limit::Counter => "a version or execution number would pass its maximum",
+                Limit::Time => "the time is past the last one the store keeps (2106-01-01T00:00:00Z)",
             }),
             Self::TerminalState(e) => {
                 write!(f, "the job execution is in the terminal status {}", e.status)

@@ -254,6 +254,13 @@ macro_rules! long_id {
             }
         }
 
+        /// Every `u32` is in range (the registry stores numbers and versions as `u32`).
+        impl From<u32> for $name {
+            fn from(n: u32) -> Self {
+                Self(u64::from(n))
+            }
+        }
+
         impl TryFrom<&str> for $name {
             type Error = FieldError;
             fn try_from(s: &str) -> Result<Self, FieldError> {

@@ -23,9 +23,10 @@ pub enum Clock {
     Manual(u64),
 }
 
-/// The last second timestamps can express (9999-12-31T23:59:59Z: botocore parses years up to
-/// 9999); the manual clock goes no further.
-pub const MAX_TIME: u64 = 253_402_300_799;
+/// The last second the core's registry stores (2106-01-01T00:00:00Z,
+/// [`LATEST_TIME`](iot_jobs_core::registry::LATEST_TIME): it keeps execution times as `u32`
+/// seconds); the manual clock goes no further.
+pub const MAX_TIME: u64 = iot_jobs_core::registry::LATEST_TIME.0;
 
 /// Seconds since the epoch, now.
 pub fn system_now() -> u64 {
@@ -70,8 +71,8 @@ impl Clock {
                 let room = MAX_TIME.saturating_sub(*t);
                 if secs > room {
                     return Err(format!(
-                        "advanceSeconds {secs} would move the clock past 9999-12-31T23:59:59Z \
-                         ({MAX_TIME}, the last time a timestamp can express); at most {room} is allowed now"
+                        "advanceSeconds {secs} would move the clock past 2106-01-01T00:00:00Z \
+                         ({MAX_TIME}, the last time the registry stores); at most {room} is allowed now"
                     ));
                 }
                 *t = t.saturating_add(secs);

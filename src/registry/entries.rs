@@ -1,5 +1,6 @@
 //! The stored entries of the registry's tables.
 
+use super::compact::Stamp;
 use super::details::DetailsIx;
 use super::slab::{Ix, Links, List};
 use super::types::ProcessDetails;
@@ -31,10 +32,10 @@ impl JobEntry {
             schedule: self.config.schedule,
             started: self.started,
             ended: self.ended,
-            rollout_at: self.rollout_next.map(|_| self.rollout_at),
+            rollout_at: self.rollout_next.map(|_| self.rollout_at.get()),
             // Open as its status says, until `job_event` looks at the windows.
             window: self.config.windows.map(|_| rules::WindowClock {
-                at: self.window_at,
+                at: self.window_at.get(),
                 open: self.status == JobStatus::InProgress,
             }),
         }
@@ -60,9 +61,10 @@ pub struct JobEntry {
     pub(super) status: JobStatus,
     pub(super) selection: TargetSelection,
     pub(super) namespace: Option<NamespaceId>,
-    pub(super) created_at: Timestamp,
-    pub(super) last_updated_at: Timestamp,
-    pub(super) completed_at: Option<Timestamp>,
+    pub(super) created_at: Stamp,
+    pub(super) last_updated_at: Stamp,
+    /// When it completed; [`Stamp::NEVER`] before.
+    pub(super) completed_at: Stamp,
     pub(super) reason_code: Option<ReasonCode>,
     pub(super) force_canceled: bool,
     pub(super) process: ProcessDetails,
@@ -74,14 +76,15 @@ pub struct JobEntry {
     /// The next pair without an execution yet (paced or scheduled rollout), or none.
     pub(super) rollout_next: Option<PairIx>,
     /// When the next batch of a paced rollout may go out.
-    pub(super) rollout_at: Timestamp,
+    pub(super) rollout_at: Stamp,
     /// The schedule's end has been applied.
     pub(super) ended: bool,
     /// It went IN_PROGRESS at least once.
     pub(super) started: bool,
     /// With maintenance windows: when to look at them again ([`rules::WindowClock::at`]);
-    /// [`NEVER`] without.
-    pub(super) window_at: Timestamp,
+    /// [`NEVER`] without, or when that is past `u32::MAX` seconds (no accepted `now` reaches
+    /// it).
+    pub(super) window_at: Stamp,
     /// Where its exponential rollout stands ([`rules::Ramp`]).
     pub(super) ramp: rules::Ramp,
     /// Creation order among jobs: events due at one instant happen in it.
@@ -110,18 +113,21 @@ pub struct ThingEntry {
 pub struct ExecutionEntry {
     pub(super) job: JobIx,
     pub(super) thing: ThingIx,
-    pub(super) number: ExecutionNumber,
-    pub(super) version: VersionNumber,
+    /// Its [`ExecutionNumber`], stored as `u32` ([`compact`](super::compact)).
+    pub(super) number: u32,
+    /// Its [`VersionNumber`], stored as `u32`.
+    pub(super) version: u32,
     pub(super) status: ExecutionStatus,
     pub(super) force_canceled: bool,
     pub(super) retry_attempt: u8,
-    pub(super) queued_at: Timestamp,
-    pub(super) started_at: Option<Timestamp>,
-    pub(super) last_updated_at: Timestamp,
+    pub(super) queued_at: Stamp,
+    /// When it went IN_PROGRESS; [`Stamp::NEVER`] before.
+    pub(super) started_at: Stamp,
+    pub(super) last_updated_at: Stamp,
     /// The in-progress deadline, fixed when the execution starts (AMBIG-15); `NEVER` if none.
-    pub(super) timeout_at: Timestamp,
+    pub(super) timeout_at: Stamp,
     /// When it times out: the step deadline capped by `timeout_at` (SPEC T7); `NEVER` if none.
-    pub(super) deadline: Timestamp,
+    pub(super) deadline: Stamp,
     pub(super) details: Option<DetailsIx>,
     /// The next older execution of the same (job, thing).
     pub(super) pair_prev: Option<ExecIx>,
@@ -129,6 +135,25 @@ pub struct ExecutionEntry {
     pub(super) thing_link: Links<ExecIx>,
     /// Link in the thing's in-progress or queued list, while pending and visible.
     pub(super) pending_link: Links<ExecIx>,
+}
+
+impl ExecutionEntry {
+    /// Its number.
+    pub(super) fn number(&self) -> ExecutionNumber {
+        ExecutionNumber::from(self.number)
+    }
+
+    /// Its version.
+    pub(super) fn version(&self) -> VersionNumber {
+        VersionNumber::from(self.version)
+    }
+}
+
+impl PairEntry {
+    /// The highest number ever given to the pair, if any.
+    pub(super) fn highest(&self) -> Option<ExecutionNumber> {
+        (self.highest != 0).then(|| ExecutionNumber::from(self.highest))
+    }
 }
 
 /// One (job, thing) pair: its newest execution and the highest number it ever had (R7).
@@ -139,10 +164,12 @@ pub struct PairEntry {
     pub(super) thing: ThingIx,
     /// The newest execution; older ones are chained by `pair_prev`.
     pub(super) newest: Option<ExecIx>,
-    /// The highest number ever given to the pair (R7 `Monotonic`).
-    pub(super) highest: Option<ExecutionNumber>,
-    /// Link in the job's list of pairs.
-    pub(super) job_link: Links<PairIx>,
+    /// The highest number ever given to the pair (R7 `Monotonic`); 0 for none (numbers start
+    /// at 1).
+    pub(super) highest: u32,
+    /// The next pair in the job's list of pairs. The list is singly linked: pairs are added
+    /// last, walked forward, and removed only from the front, when their job is deleted.
+    pub(super) job_next: Option<PairIx>,
     /// Retries used, by failure type: FAILED, TIMED_OUT (SPEC T12).
     pub(super) retries: [u8; 2],
     /// Counted among the job's targets (CreateJob, AssociateTargetsWithJob), not only a member

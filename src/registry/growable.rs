@@ -101,12 +101,18 @@ impl<T> Slots<T> for Growable<T> {
 /// [`Storage`] on the heap for hosts with an allocator: every table a [`Growable`] that grows as
 /// it fills, up to these caps, and statusDetails as `Vec<u8>`.
 ///
-/// Derived sizes: one (job, thing) pair per execution, one timer per execution and per job, and
-/// twice as many index buckets as jobs, things and pairs together (plus the one that stays
-/// empty). The index is the one table allocated in full when the registry is made (a hash table
-/// does not grow); the others allocate as they fill. With `reserve`, every table is allocated in
-/// full up front (no reallocation later, for measurements); a table the allocator refuses then
-/// grows as it fills instead.
+/// Derived sizes: one (job, thing) pair per execution, at most one timer per execution and per
+/// job, and twice as many index buckets as jobs, things and pairs together (plus the one that
+/// stays empty). The index is the one table allocated in full when the registry is made (a hash
+/// table does not grow); the others allocate as they fill. With `reserve`, every table but the
+/// timers is allocated in full up front (no reallocation later, for measurements); a table the
+/// allocator refuses then grows as it fills instead.
+///
+/// The timers always grow as they fill: they hold the deadlines of IN_PROGRESS executions that
+/// have a timeout and the next event of each job, and (until they come due or the heap is
+/// rebuilt) the deadlines these replaced; an execution that is QUEUED, finished, or IN_PROGRESS
+/// without a timeout costs no timer. The cap stays one per execution and job, so the heap never
+/// has to leave a live deadline out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Heap {
@@ -159,7 +165,8 @@ impl Storage for Heap {
             executions: self.table(self.executions),
             details: self.table(self.status_details),
             pairs: self.table(self.executions),
-            timers: self.table(self.executions.saturating_add(self.jobs)),
+            // Grows with the deadlines armed, never reserved (see the type's docs).
+            timers: Growable::new(self.executions.saturating_add(self.jobs)),
             index: self.table(self.index_buckets()),
         }
     }
@@ -189,6 +196,7 @@ mod tests {
         let t = Heap { reserve: true, ..caps }.into_tables();
         assert_eq!(got(&t), [3, 5, 7, 2, 7, 10, 31]);
         assert!(t.executions.items.capacity() >= 7 && t.index.items.capacity() >= 31, "allocated up front");
+        assert_eq!(t.timers.items.capacity(), 0, "timers grow with the deadlines armed, even reserved");
         let huge = Heap { jobs: usize::MAX, things: 1, executions: 1, status_details: 0, reserve: true };
         assert_eq!(huge.index_buckets(), usize::MAX);
         assert_eq!(huge.into_tables().jobs.items.capacity(), 0, "refused: grows as it fills instead");

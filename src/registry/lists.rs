@@ -4,7 +4,7 @@
 //! holds its [`Links`] in one field per list it can be in, and a [`Link`] names that field.
 
 use super::Registry;
-use super::entries::{ExecIx, ExecutionEntry, PairEntry, ThingIx};
+use super::entries::{ExecIx, ExecutionEntry, PairEntry, PairIx, ThingIx};
 use super::events::MISSING_EXECUTION;
 use super::slab::{Entry, Ix, Links, List, Slab, Slots};
 use super::storage::Storage;
@@ -30,10 +30,6 @@ pub(super) struct ByThing;
 /// A thing's IN_PROGRESS or QUEUED list (`ExecutionEntry::pending_link`).
 #[derive(Clone, Copy)]
 pub(super) struct ByPending;
-
-/// The (job, thing) pairs of one job, in target order (`PairEntry::job_link`).
-#[derive(Clone, Copy)]
-pub(super) struct ByTarget;
 
 impl Link<ExecutionEntry> for ByJob {
     fn of(e: &ExecutionEntry) -> &Links<ExecIx> {
@@ -62,12 +58,45 @@ impl Link<ExecutionEntry> for ByPending {
     }
 }
 
-impl Link<PairEntry> for ByTarget {
-    fn of(e: &PairEntry) -> &Links<Ix<PairEntry>> {
-        &e.job_link
+/// The (job, thing) pairs of one job, in target order, singly linked through
+/// `PairEntry::job_next` (they are added last, walked forward and removed from the front).
+impl List<PairIx> {
+    /// Links `p` in last.
+    pub(super) fn push_back_pair<S: Slots<Entry<PairEntry>>>(
+        mut self,
+        pairs: &mut Slab<PairEntry, S>,
+        p: PairIx,
+    ) -> Self {
+        if let Some(e) = pairs.at_mut(p) {
+            e.job_next = None;
+        }
+        match self.tail.and_then(|t| pairs.at_mut(t)) {
+            Some(t) => t.job_next = Some(p),
+            None => self.head = Some(p),
+        }
+        self.tail = Some(p);
+        self.len = self.len.saturating_add(1);
+        self
     }
-    fn of_mut(e: &mut PairEntry) -> &mut Links<Ix<PairEntry>> {
-        &mut e.job_link
+
+    /// Unlinks `p`, which must be the first.
+    ///
+    /// # Errors
+    /// `LogicBug` if `p` is not the first (nothing changed).
+    pub(super) fn pop_front_pair<S: Slots<Entry<PairEntry>>>(
+        mut self,
+        pairs: &Slab<PairEntry, S>,
+        p: PairIx,
+    ) -> Result<Self, Rejection> {
+        if self.head != Some(p) {
+            return Err(Rejection::LogicBug("a pair is unlinked only from the front of its job's list"));
+        }
+        self.head = pairs.at(p).and_then(|(_, e)| e.job_next);
+        if self.head.is_none() {
+            self.tail = None;
+        }
+        self.len = self.len.saturating_sub(1);
+        Ok(self)
     }
 }
 

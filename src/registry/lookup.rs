@@ -128,7 +128,7 @@ impl<S: Storage> Registry<S> {
         // The chain of one (job, thing) is short: one execution per attempt.
         let mut i = Some(newest);
         while let Some((x, e)) = i.and_then(|x| Some((x, self.exec_entry(x)?))) {
-            if e.number == number {
+            if e.number() == number {
                 return Ok(x);
             }
             i = e.pair_prev;

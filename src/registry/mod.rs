@@ -29,12 +29,14 @@
 //! # Layout of the source
 //!
 //! `types` (handles, events, sink, arguments), `entries` (stored records and their typed
-//! positions), `storage`, `views`; the mechanics: `slab` (generational tables, `Ix`), `lists`
-//! (one intrusive list for every list), `index` (lookup by id and name), `lookup`, `events` (the
-//! room an operation reserves and spends), `transition` (the one place an execution's or a job's
-//! status changes), `time` (timers, `advance`, schedules), `details` (statusDetails), `snapshot`;
-//! and the operations in `ops/{things,jobs,delete,executions,device}`.
+//! positions), `compact` (numbers, versions and times as stored: `u32`, and the limits that
+//! follow, [`LATEST_TIME`]), `storage`, `views`; the mechanics: `slab` (generational tables,
+//! `Ix`), `lists` (one intrusive list for every list), `index` (lookup by id and name),
+//! `lookup`, `events` (the room an operation reserves and spends), `transition` (the one place
+//! an execution's or a job's status changes), `time` (timers, `advance`, schedules), `details`
+//! (statusDetails), `snapshot`; and the operations in `ops/{things,jobs,delete,executions,device}`.
 
+mod compact;
 mod details;
 mod entries;
 mod events;
@@ -59,6 +61,7 @@ pub use snapshot::{FORMAT as SNAPSHOT_FORMAT, Snapshot};
 
 use core::fmt;
 
+pub use self::compact::LATEST_TIME;
 pub use self::entries::{ABORT_REASON, ExecutionEntry, JobEntry, PairEntry, ThingEntry};
 #[cfg(feature = "alloc")]
 pub use self::growable::{Growable, Heap};

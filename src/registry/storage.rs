@@ -21,7 +21,17 @@ pub trait Storage {
     type Details: Slots<Entry<Self::DetailsMap>>;
     /// (job, thing) pairs: one per thing a job targets.
     type Pairs: Slots<Entry<PairEntry>>;
-    /// Timers (execution deadlines and job schedule events); about one per execution.
+    /// Timers: the deadline of each IN_PROGRESS execution with a timeout and the next event of
+    /// each job with a schedule, a rollout or windows, plus the deadlines these replaced until
+    /// they come due (the heap deletes lazily). A QUEUED or finished execution needs none.
+    ///
+    /// Size it to the executions that run at once with a timeout, plus the jobs: a heap that is
+    /// full rebuilds itself from the live deadlines, and one smaller than them keeps the
+    /// earliest and takes the rest again when they come due, so no deadline is ever lost; but
+    /// each rebuild walks every execution, so a heap much smaller than the live deadlines makes
+    /// starting and updating executions slow. [`Fixed`] gives one per execution;
+    /// [`Heap`](super::Heap) caps it at one per execution and job and allocates only what is
+    /// armed.
     type Timers: Slots<Timer>;
     /// Buckets of the lookup index: give it at least twice as many as jobs + things +
     /// (job, thing) pairs together.
@@ -53,7 +63,7 @@ pub struct Tables<S: Storage> {
 }
 
 /// Fixed-capacity storage in `heapless` vectors, for devices and tests: `J` jobs, `T` things,
-/// `X` executions and as many (job, thing) pairs, `D` statusDetails maps of at most `B` bytes
+/// `X` executions and as many (job, thing) pairs and timers, `D` statusDetails maps of at most `B` bytes
 /// each, and `I` index buckets (at least twice `J + T + X`).
 ///
 /// The default `B`, [`MAX_ENCODED_LEN`] (32,030), holds every map AWS accepts; a device that

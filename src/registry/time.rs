@@ -2,6 +2,7 @@
 //! windows).
 
 use super::Registry;
+use super::compact::{Stamp, check_time};
 use super::entries::{ExecIx, JobIx, PairIx};
 use super::entries::{JobEntry, NEVER, PairEntry};
 use super::events::{MISSING_JOB, Out};
@@ -21,7 +22,8 @@ impl<S: Storage> Registry<S> {
     /// overtaken by events (an early call of `advance` then simply finds nothing to do).
     #[must_use]
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        let timer = [self.timers.peek(), self.timers.dropped()].into_iter().flatten().map(|t| t.at).min();
+        let timer =
+            [self.timers.peek(), self.timers.dropped()].into_iter().flatten().map(|t| t.at.get()).min();
         let deletion = self.deleting.iter().map(|(_, due)| *due).min();
         match (timer, deletion) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -48,12 +50,13 @@ impl<S: Storage> Registry<S> {
         budget: usize,
         sink: &mut impl EventSink,
     ) -> Result<Advanced, Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let mut done = 0usize;
         while done < budget {
             let next = self.timers.peek();
             // A timer left out for room is due before the held ones: take the live ones again.
-            if self.timers.dropped().is_some_and(|d| d.at <= now && next.is_none_or(|t| d < t)) {
+            if self.timers.dropped().is_some_and(|d| d.at.get() <= now && next.is_none_or(|t| d < t)) {
                 self.rebuild_timers();
                 if self.timers.peek().is_none() && self.timers.dropped().is_some() {
                     // Not one slot for timers: nothing due can be handled.
@@ -61,11 +64,11 @@ impl<S: Storage> Registry<S> {
                 }
                 continue;
             }
-            if let Some(t) = next.filter(|t| t.at <= now) {
+            if let Some(t) = next.filter(|t| t.at.get() <= now) {
                 // Taken out before it fires: firing may rebuild the heap.
                 self.timers.pop();
                 if let Err(e) = self.fire(t, now, sink) {
-                    self.arm(t.at, t.order, t.what);
+                    self.arm(t.at.get(), t.order, t.what);
                     return Err(e);
                 }
                 done = done.saturating_add(1);
@@ -100,7 +103,7 @@ impl<S: Storage> Registry<S> {
             }
         } else if let Some(i) = tagged_ix(t.what, Tag::Job) {
             match self.job_entry(i).and_then(JobEntry::next_event) {
-                Some(at) if at == t.at => self.job_event(i, t.at, now, sink)?,
+                Some(at) if Stamp::new(at) == t.at => self.job_event(i, at, now, sink)?,
                 // The job changed since this timer was armed: make sure its next event has one.
                 Some(_) => self.arm_job(i),
                 None => {}
@@ -111,8 +114,13 @@ impl<S: Storage> Registry<S> {
 
     /// Pushes a timer for a deadline its subject already holds; when the heap is full, rebuilds
     /// it from the live deadlines instead (which include this one).
+    ///
+    /// A timer holds its time as a `u32` [`Stamp`]: a time at or past `u32::MAX` (a job's
+    /// schedule may name one) is never armed, since no `now` the registry accepts
+    /// ([`LATEST_TIME`](super::LATEST_TIME)) reaches it.
     pub(super) fn arm(&mut self, at: Timestamp, order: u32, what: u32) {
-        if at == NEVER {
+        let at = Stamp::new(at);
+        if at == Stamp::NEVER {
             return;
         }
         if self.timers.is_full() {
@@ -129,7 +137,7 @@ impl<S: Storage> Registry<S> {
         self.timers.clear();
         for i in self.execs.positions() {
             // Only IN_PROGRESS executions hold a deadline (set_status clears it otherwise).
-            if let Some(e) = self.exec_entry(i).filter(|e| e.deadline != NEVER) {
+            if let Some(e) = self.exec_entry(i).filter(|e| e.deadline != Stamp::NEVER) {
                 let _ = self.timers.push(Timer {
                     at: e.deadline,
                     order: 0,
@@ -138,7 +146,8 @@ impl<S: Storage> Registry<S> {
             }
         }
         for i in self.jobs.positions() {
-            if let Some((at, order)) = self.job_entry(i).and_then(|j| Some((j.next_event()?, j.seq))) {
+            let next = self.job_entry(i).and_then(|j| Some((Stamp::new(j.next_event()?), j.seq)));
+            if let Some((at, order)) = next.filter(|(at, _)| *at != Stamp::NEVER) {
                 let _ = self.timers.push(Timer { at, order, what: tagged(Tag::Job, i.get()) });
             }
         }
@@ -192,14 +201,14 @@ impl<S: Storage> Registry<S> {
         }
         if let Some(w) = window {
             // AMBIG-28: look again when the windows may change.
-            self.job_mut(j)?.window_at = w.recheck.unwrap_or(NEVER);
+            self.job_mut(j)?.window_at = Stamp::new(w.recheck.unwrap_or(NEVER));
         }
         if let Some(behavior) = event.end {
             let e = self.job_mut(j)?;
             e.ended = true;
             // AMBIG-12: every end behaviour stops the rollout.
             e.rollout_next = None;
-            e.rollout_at = NEVER;
+            e.rollout_at = Stamp::NEVER;
             // The job is live here: `next_event` offers an end only for a live job.
             if let Some(cancel) = rules::end_behavior(behavior) {
                 self.cancel_job_at(j, cancel.scope, cancel.force_canceled, None, now, sink)?;
@@ -261,7 +270,7 @@ impl<S: Storage> Registry<S> {
                 }
                 todo = todo.saturating_add(1);
             }
-            stop = pair.job_link.next;
+            stop = pair.job_next;
         }
         Ok((todo, stop, ramp))
     }
@@ -283,7 +292,7 @@ impl<S: Storage> Registry<S> {
         while p != stop {
             let Some((thing, next, reaches)) = p
                 .and_then(|p| self.pairs.at(p))
-                .map(|(_, pair)| (pair.thing, pair.job_link.next, self.rollout_reaches(pair)))
+                .map(|(_, pair)| (pair.thing, pair.job_next, self.rollout_reaches(pair)))
             else {
                 break;
             };
@@ -294,7 +303,7 @@ impl<S: Storage> Registry<S> {
         }
         let e = self.job_mut(j)?;
         e.rollout_next = stop;
-        e.rollout_at = rules::next_batch_at(now, stop.is_some());
+        e.rollout_at = Stamp::new(rules::next_batch_at(now, stop.is_some()));
         if let Some(r) = ramp {
             // AMBIG-29: the things this batch notified count toward the next increase.
             let n = u32::try_from(todo).unwrap_or(u32::MAX);
@@ -307,7 +316,7 @@ impl<S: Storage> Registry<S> {
     /// Whether a batch gives `pair`'s thing an execution ([`rules::rollout_reaches`]).
     fn rollout_reaches(&self, pair: &PairEntry) -> bool {
         let registered = self.things.at(pair.thing).is_some_and(|(_, t)| t.registered);
-        rules::rollout_reaches(registered, pair.highest.is_some())
+        rules::rollout_reaches(registered, pair.highest().is_some())
     }
 
     /// A maintenance window opened for a SCHEDULED job (SPEC §2): it goes IN_PROGRESS, its
@@ -323,6 +332,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let (j, _) = self.window_job(job, Window::Open)?;
         // Room for a completion; the relisting and the batch check their own.
@@ -344,6 +354,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let (j, _) = self.window_job(job, Window::Close)?;
         self.leave_window(j, now, sink)

@@ -7,14 +7,15 @@
 //! timers keeps the earliest ones and remembers the earliest it had to leave out, so the registry
 //! knows when to rebuild again: no deadline is ever lost, whatever the host's capacity.
 
+use super::compact::Stamp;
 use super::slab::Slots;
-use crate::id::Timestamp;
 
-/// One timer: when, and what (a tagged table index the registry interprets).
+/// One timer: when (`u32` seconds, as executions store times), and what (a tagged table index
+/// the registry interprets).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Timer {
-    pub(crate) at: Timestamp,
+    pub(crate) at: Stamp,
     /// Tie-break at equal `at`: 0 for executions, the job's creation sequence for job events.
     pub(crate) order: u32,
     pub(crate) what: u32,
@@ -144,6 +145,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::id::Timestamp;
 
     proptest! {
         /// The heap against a sorted vector: every pop is the least timer, peek agrees, a full
@@ -156,7 +158,7 @@ mod tests {
             let mut dropped: Option<Timer> = None;
             for (push, at, order, what) in ops {
                 if push {
-                    let t = Timer { at: Timestamp(at), order, what };
+                    let t = Timer { at: Stamp::new(Timestamp(at)), order, what };
                     prop_assert_eq!(heap.push(t), model.len() < 16);
                     model.push(t);
                     model.sort();

@@ -2,7 +2,8 @@
 //! terminal status sets off (abort, retry, completion).
 
 use super::Registry;
-use super::entries::{ABORT_REASON, NEVER};
+use super::compact::{self, Stamp};
+use super::entries::ABORT_REASON;
 use super::entries::{ExecIx, JobIx, PairIx};
 use super::events::Watch;
 use super::events::{MISSING_EXECUTION, MISSING_JOB, Out};
@@ -28,7 +29,7 @@ impl<S: Storage> Registry<S> {
     ) -> Result<bool, Rejection> {
         let e = self.exec_entry(x).ok_or(Rejection::NotFound(Resource::Execution))?;
         let (from, job) = (e.status, e.job);
-        let version = rules::version_after(e.version, actor, &self.policy)?;
+        let version = compact::version(rules::version_after(e.version(), actor, &self.policy)?)?;
         let (job_status, timeout) = self
             .job_entry(job)
             .map(|j| (j.status, j.config.in_progress_timeout_minutes))
@@ -45,16 +46,16 @@ impl<S: Storage> Registry<S> {
             let e = self.exec_mut(x)?;
             e.status = to;
             e.version = version;
-            e.last_updated_at = now;
+            e.last_updated_at = Stamp::new(now);
             match rules::timer_on_status(from, to) {
                 TimerChange::Start => {
-                    e.started_at = Some(now);
-                    e.timeout_at = rules::in_progress_deadline(now, timeout);
+                    e.started_at = Stamp::new(now);
+                    e.timeout_at = Stamp::new(rules::in_progress_deadline(now, timeout));
                     e.deadline = e.timeout_at;
-                    deadline = Some(e.deadline);
+                    deadline = Some(e.deadline.get());
                 }
                 TimerChange::Keep => {}
-                TimerChange::Stop => e.deadline = NEVER,
+                TimerChange::Stop => e.deadline = Stamp::NEVER,
             }
         }
         if let Some(at) = deadline {
@@ -66,7 +67,7 @@ impl<S: Storage> Registry<S> {
         let j = self.job_mut(job)?;
         j.process.add(from, -1);
         j.process.add(to, 1);
-        j.last_updated_at = now;
+        j.last_updated_at = Stamp::new(now);
         // SPEC 7.4: an execution event when it reaches a terminal status.
         if !from.is_terminal()
             && let Some(event) = ExecutionEvent::for_status(to)
@@ -80,8 +81,8 @@ impl<S: Storage> Registry<S> {
     /// step timer never runs past the in-progress deadline; -1 leaves only that deadline.
     pub(super) fn set_step(&mut self, x: ExecIx, step: StepTimeout, now: Timestamp) -> Result<(), Rejection> {
         let e = self.exec_mut(x)?;
-        e.deadline = rules::step_deadline(now, step, e.timeout_at);
-        let at = e.deadline;
+        e.deadline = Stamp::new(rules::step_deadline(now, step, e.timeout_at.get()));
+        let at = e.deadline.get();
         self.arm(at, 0, tagged(Tag::Execution, x.get()));
         Ok(())
     }
@@ -97,10 +98,10 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         let e = self.jobs.at_mut(j).ok_or(MISSING_JOB)?;
         e.status = to;
-        e.last_updated_at = now;
+        e.last_updated_at = Stamp::new(now);
         match to {
             JobStatus::InProgress => e.started = true,
-            JobStatus::Completed => e.completed_at = Some(now),
+            JobStatus::Completed => e.completed_at = Stamp::new(now),
             JobStatus::Scheduled | JobStatus::Canceled | JobStatus::DeletionInProgress => {}
         }
         Ok(())
@@ -214,7 +215,7 @@ impl<S: Storage> Registry<S> {
 
     pub(super) fn state_of(&self, x: ExecIx) -> Result<ExecutionState, Rejection> {
         self.exec_entry(x)
-            .map(|e| ExecutionState { status: e.status, version: e.version })
+            .map(|e| ExecutionState { status: e.status, version: e.version() })
             .ok_or(Rejection::NotFound(Resource::Execution))
     }
 }

@@ -1,6 +1,6 @@
 //! Read-only views of stored jobs and executions.
 
-use super::entries::{ExecutionEntry, JobEntry, NEVER};
+use super::entries::{ExecutionEntry, JobEntry};
 use super::types::{ExecutionHandle, JobHandle, ProcessDetails};
 use crate::config::JobConfig;
 use crate::details::Pairs;
@@ -39,7 +39,7 @@ impl<'r> ExecutionView<'r> {
     /// `executionNumber`.
     #[must_use]
     pub fn number(&self) -> ExecutionNumber {
-        self.entry.number
+        self.entry.number()
     }
     /// `status`.
     #[must_use]
@@ -49,27 +49,27 @@ impl<'r> ExecutionView<'r> {
     /// `versionNumber`.
     #[must_use]
     pub fn version(&self) -> VersionNumber {
-        self.entry.version
+        self.entry.version()
     }
     /// Status and version, as an ErrorResponse's `executionState` carries them.
     #[must_use]
     pub fn state(&self) -> ExecutionState {
-        ExecutionState { status: self.entry.status, version: self.entry.version }
+        ExecutionState { status: self.entry.status, version: self.entry.version() }
     }
     /// `queuedAt`.
     #[must_use]
     pub fn queued_at(&self) -> Timestamp {
-        self.entry.queued_at
+        self.entry.queued_at.get()
     }
     /// `startedAt`, once it went IN_PROGRESS.
     #[must_use]
     pub fn started_at(&self) -> Option<Timestamp> {
-        self.entry.started_at
+        self.entry.started_at.get_opt()
     }
     /// `lastUpdatedAt`.
     #[must_use]
     pub fn last_updated_at(&self) -> Timestamp {
-        self.entry.last_updated_at
+        self.entry.last_updated_at.get()
     }
     /// `forceCanceled`.
     #[must_use]
@@ -84,7 +84,7 @@ impl<'r> ExecutionView<'r> {
     /// When it times out, if it can (SPEC T7).
     #[must_use]
     pub fn deadline(&self) -> Option<Timestamp> {
-        Some(self.entry.deadline).filter(|d| *d != NEVER && self.entry.status == ExecutionStatus::InProgress)
+        self.entry.deadline.get_opt().filter(|_| self.entry.status == ExecutionStatus::InProgress)
     }
 
     /// `approximateSecondsBeforeTimedOut` at `now` (SPEC §3 timer facts): absent unless it is
@@ -109,9 +109,9 @@ impl fmt::Debug for ExecutionView<'_> {
         f.debug_struct("ExecutionView")
             .field("job", &self.job.id)
             .field("thing", &self.thing)
-            .field("number", &self.entry.number)
+            .field("number", &self.entry.number())
             .field("status", &self.entry.status)
-            .field("version", &self.entry.version)
+            .field("version", &self.entry.version())
             .finish_non_exhaustive()
     }
 }
@@ -152,17 +152,17 @@ impl<'r> JobView<'r> {
     /// `createdAt`.
     #[must_use]
     pub fn created_at(&self) -> Timestamp {
-        self.entry.created_at
+        self.entry.created_at.get()
     }
     /// `lastUpdatedAt`.
     #[must_use]
     pub fn last_updated_at(&self) -> Timestamp {
-        self.entry.last_updated_at
+        self.entry.last_updated_at.get()
     }
     /// `completedAt`.
     #[must_use]
     pub fn completed_at(&self) -> Option<Timestamp> {
-        self.entry.completed_at
+        self.entry.completed_at.get_opt()
     }
     /// `reasonCode`.
     #[must_use]
@@ -199,9 +199,9 @@ impl defmt::Format for ExecutionView<'_> {
             "ExecutionView {{ job: {}, thing: {}, number: {}, status: {}, version: {}, .. }}",
             self.job.id,
             self.thing,
-            self.entry.number,
+            self.entry.number(),
             self.entry.status,
-            self.entry.version
+            self.entry.version()
         );
     }
 }

@@ -3,11 +3,12 @@
 use crate::error::Rejection;
 use crate::id::{ExecutionNumber, JobId, ThingName, Timestamp};
 use crate::registry::Registry;
+use crate::registry::compact::{Stamp, check_time};
 use crate::registry::entries::ExecutionEntry;
 use crate::registry::entries::{ExecIx, JobIx, PairIx};
 use crate::registry::events::{MISSING_EXECUTION, MISSING_JOB, Out};
 use crate::registry::index::{Tag, hash, pair_hash, tagged};
-use crate::registry::lists::{ByJob, ByTarget, ByThing};
+use crate::registry::lists::{ByJob, ByThing};
 use crate::registry::lookup::hash_of_parts;
 use crate::registry::storage::Storage;
 use crate::registry::types::{Event, EventSink};
@@ -29,6 +30,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let (j, entry) = self.find_job_entry(job)?;
         rules::delete_job(entry.status, force, self.deleting.len())?;
@@ -138,15 +140,15 @@ impl<S: Storage> Registry<S> {
         Ok(())
     }
 
-    /// Frees a pair record: index, job list, thing count.
+    /// Frees the first pair record of its job's list: index, job list, thing count.
     pub(in crate::registry) fn remove_pair(&mut self, p: PairIx) -> Result<(), Rejection> {
         let (key, e) = self.pairs.at(p).ok_or(Rejection::LogicBug("a job's list names a missing pair"))?;
         let (job, thing) = (e.job, e.thing);
+        let list = self.job_entry(job).ok_or(MISSING_JOB)?.pairs.pop_front_pair(&self.pairs, p)?;
         let Self { index, jobs, things, pairs, .. } = self;
         index.remove(pair_hash(job.get(), thing.get()), tagged(Tag::Pair, p.get()), |v| {
             hash_of_parts(jobs, things, pairs, v)
         });
-        let list = self.job_mut(job)?.pairs.unlink(&mut self.pairs, p, ByTarget);
         self.job_mut(job)?.pairs = list;
         self.pairs.remove(key);
         let t = self.thing_mut(thing)?;
@@ -169,6 +171,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let (j, t, x) = self.lookup_execution(job, thing, Some(number))?;
         let v = self.view_or_missing(x)?;
@@ -180,7 +183,7 @@ impl<S: Storage> Registry<S> {
         self.emit_execution(x, ExecutionEvent::Deleted, sink)?;
         self.remove_execution(x)?;
         let e = self.job_mut(j)?;
-        e.last_updated_at = now;
+        e.last_updated_at = Stamp::new(now);
         self.maybe_complete(j, now, sink)?;
         if self.things.at(t).is_some() {
             self.settle(w, sink)?;

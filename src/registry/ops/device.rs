@@ -3,6 +3,7 @@
 use crate::error::{ExecutionState, Plane, Rejection};
 use crate::id::{JobId, NamespaceId, StatusDetails, StepTimeout, ThingName, Timestamp};
 use crate::registry::Registry;
+use crate::registry::compact::check_time;
 use crate::registry::entries::{ExecIx, ThingIx};
 use crate::registry::events::{MISSING_EXECUTION, Out};
 use crate::registry::storage::Storage;
@@ -102,12 +103,13 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<Option<ExecutionHandle>, Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let Some(t) = self.thing_for_device(thing)? else { return Ok(None) };
         let x = self.head(t);
         let head = x
             .and_then(|x| self.exec_entry(x))
-            .map(|e| ExecutionState { status: e.status, version: e.version });
+            .map(|e| ExecutionState { status: e.status, version: e.version() });
         let decision = rules::start_next(head)?;
         // With no head, the rule decided `Nothing`.
         let Some(x) = x else { return Ok(None) };
@@ -146,6 +148,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<ExecutionState, Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let (j, t, x) = self.lookup_execution(job, thing, update.execution_number)?;
         self.check_device_access(j, Plane::Data)?;

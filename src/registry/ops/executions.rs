@@ -3,6 +3,7 @@
 use crate::error::{ExecutionState, Plane, Rejection, Resource};
 use crate::id::{ExecutionNumber, JobId, StatusDetails, ThingName, Timestamp, VersionNumber};
 use crate::registry::Registry;
+use crate::registry::compact::check_time;
 use crate::registry::entries::ExecutionEntry;
 use crate::registry::entries::{ExecIx, JobIx};
 use crate::registry::events::{MISSING_EXECUTION, Out};
@@ -56,6 +57,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<ExecutionState, Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let (j, t, x) = self.lookup_execution(job, thing, None)?;
         let v = self.view_or_missing(x)?;

@@ -4,12 +4,13 @@ use crate::config::JobConfig;
 use crate::error::{Rejection, Resource, Table};
 use crate::id::{JobId, ReasonCode, ThingName, Timestamp, VersionNumber};
 use crate::registry::Registry;
+use crate::registry::compact::{self, Stamp, check_time};
 use crate::registry::entries::{ExecIx, JobIx, PairIx, ThingIx};
 use crate::registry::entries::{ExecutionEntry, JobEntry, NEVER, PairEntry};
 use crate::registry::events::Watch;
 use crate::registry::events::{Out, settle_events_for};
 use crate::registry::index::{Tag, hash, pair_hash, tagged};
-use crate::registry::lists::{ByJob, ByTarget, ByThing};
+use crate::registry::lists::{ByJob, ByThing};
 use crate::registry::slab::{Links, List};
 use crate::registry::storage::Storage;
 use crate::registry::types::{Event, EventSink, JobHandle, NewJob, ProcessDetails};
@@ -32,6 +33,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<JobHandle, Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         // The request's own values first (see `rules`), then the state. An empty `targets` is
         // fine here: the request named target groups that have no things yet (the "at least one
@@ -74,9 +76,9 @@ impl<S: Storage> Registry<S> {
             status,
             selection: job.selection,
             namespace: job.namespace.cloned(),
-            created_at: now,
-            last_updated_at: now,
-            completed_at: None,
+            created_at: Stamp::new(now),
+            last_updated_at: Stamp::new(now),
+            completed_at: Stamp::NEVER,
             reason_code: None,
             force_canceled: false,
             process: ProcessDetails::default(),
@@ -85,10 +87,10 @@ impl<S: Storage> Registry<S> {
             executions: List::EMPTY,
             pairs: List::EMPTY,
             rollout_next: None,
-            rollout_at: NEVER,
+            rollout_at: Stamp::NEVER,
             ended: false,
             started: !scheduled,
-            window_at,
+            window_at: Stamp::new(window_at),
             ramp: rules::Ramp::default(),
             seq: self.job_seq,
         };
@@ -148,23 +150,23 @@ impl<S: Storage> Registry<S> {
             Some(p) => p,
             None => self.new_pair(job, thing)?,
         };
-        let (newest, highest) = self.pairs.at(p).map_or((None, None), |(_, p)| (p.newest, Some(p.highest)));
-        let existing = newest.and_then(|x| self.exec_entry(x)).map(|e| e.number);
+        let (newest, highest) = self.pairs.at(p).map_or((None, None), |(_, p)| (p.newest, p.highest()));
+        let existing = newest.and_then(|x| self.exec_entry(x)).map(ExecutionEntry::number);
         // SPEC R7: next = 1 + highest existing (default) or 1 + highest ever (Monotonic).
-        let number = rules::next_execution_number(existing, highest.flatten(), &self.policy)?;
+        let number = compact::number(rules::next_execution_number(existing, highest, &self.policy)?)?;
         let entry = ExecutionEntry {
             job,
             thing,
             number,
-            version: VersionNumber::INITIAL,
+            version: compact::version(VersionNumber::INITIAL)?,
             status: ExecutionStatus::Queued,
             force_canceled: false,
             retry_attempt,
-            queued_at: now,
-            started_at: None,
-            last_updated_at: now,
-            timeout_at: NEVER,
-            deadline: NEVER,
+            queued_at: Stamp::new(now),
+            started_at: Stamp::NEVER,
+            last_updated_at: Stamp::new(now),
+            timeout_at: Stamp::NEVER,
+            deadline: Stamp::NEVER,
             details: None,
             pair_prev: newest,
             job_link: Links::NONE,
@@ -174,7 +176,7 @@ impl<S: Storage> Registry<S> {
         let (_, x) = self.execs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
         let pair = self.pair_mut(p)?;
         pair.newest = Some(x);
-        pair.highest = pair.highest.max(Some(number));
+        pair.highest = pair.highest.max(number);
         if let Some(list) = self.job_entry(job).map(|j| j.executions) {
             let list = list.push_back(&mut self.execs, x, ByJob);
             let j = self.job_mut(job)?;
@@ -199,8 +201,8 @@ impl<S: Storage> Registry<S> {
             job,
             thing,
             newest: None,
-            highest: None,
-            job_link: Links::NONE,
+            highest: 0,
+            job_next: None,
             retries: [0; 2],
             target: false,
         };
@@ -210,7 +212,7 @@ impl<S: Storage> Registry<S> {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
         if let Some(list) = self.job_entry(job).map(|j| j.pairs) {
-            let list = list.push_back(&mut self.pairs, p, ByTarget);
+            let list = list.push_back_pair(&mut self.pairs, p);
             let j = self.job_mut(job)?;
             j.pairs = list;
         }
@@ -232,6 +234,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<usize, Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         self.roll_out_to(job, targets, true, now, sink)
     }
@@ -249,6 +252,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<usize, Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         self.roll_out_to(job, things, false, now, sink)
     }
@@ -306,7 +310,7 @@ impl<S: Storage> Registry<S> {
         }
         let e = self.job_mut(j)?;
         e.targets = count;
-        e.last_updated_at = now;
+        e.last_updated_at = Stamp::new(now);
         Ok(queued)
     }
 
@@ -322,6 +326,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let (j, t, x) = self.lookup_execution(job, thing, None)?;
         // Its event, the job's `completed`, and the notifications.
@@ -349,6 +354,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let (j, entry) = self.find_job_entry(job)?;
         let decision = rules::cancel_job(entry.status, force, &self.policy)?;
@@ -387,7 +393,7 @@ impl<S: Storage> Registry<S> {
         let e = self.job_mut(j)?;
         e.force_canceled = force_canceled;
         e.rollout_next = None;
-        e.rollout_at = NEVER;
+        e.rollout_at = Stamp::NEVER;
         if let Some(r) = reason_code {
             e.reason_code = Some(r.clone());
         }
@@ -407,12 +413,13 @@ impl<S: Storage> Registry<S> {
         config: JobConfig,
         now: Timestamp,
     ) -> Result<(), Rejection> {
+        check_time(now)?;
         let j = self.find_job(job)?;
         let old = self.job_entry(j).ok_or(Rejection::NotFound(Resource::Job))?.config;
         let merged = rules::update_job_config(&old, &JobConfigUpdate::every_member(&config));
         let e = self.job_mut(j)?;
         e.config = merged;
-        e.last_updated_at = now;
+        e.last_updated_at = Stamp::new(now);
         self.arm_job(j);
         Ok(())
     }

@@ -3,6 +3,7 @@
 use crate::error::{Rejection, Resource, Table};
 use crate::id::{ThingName, Timestamp};
 use crate::registry::Registry;
+use crate::registry::compact::check_time;
 use crate::registry::entries::ThingIx;
 use crate::registry::entries::{ExecutionEntry, ThingEntry};
 use crate::registry::events::{MISSING_JOB, Out};
@@ -58,6 +59,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<(), Rejection> {
+        check_time(now)?;
         let sink = &mut Out::new(sink);
         let t = self.thing_index(name).filter(|t| self.things.at(*t).is_some_and(|(_, e)| e.registered));
         let t = t.ok_or(Rejection::NotFound(Resource::Thing))?;

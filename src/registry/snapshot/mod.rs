@@ -13,6 +13,11 @@ use super::{Registry, Storage};
 /// The snapshot format version. Version 5 added maintenance windows (`config.windows` and
 /// `windowAt`) and exponential rollouts (`config.exponential` and `ramp`); [`Registry::restore`]
 /// also reads version 4.
+///
+/// The format is a logical record, independent of the tables' layout: storing numbers,
+/// versions and execution times as `u32` (SPEC AMBIG-34) left it unchanged, and a version-5
+/// snapshot written before that restores to the same state (a test keeps one as a fixture). A
+/// number, version or execution time that the registry cannot store is refused at restore.
 pub const FORMAT: u32 = 5;
 
 /// Snapshot and restore of the whole registry (feature `serde`).

@@ -14,6 +14,7 @@ use crate::id::{
     ExecutionNumber, JobId, NamespaceId, ReasonCode, StatusDetails, ThingName, Timestamp, VersionNumber,
     check_details_key, check_details_value,
 };
+use crate::registry::compact::{self, Stamp};
 use crate::registry::details::DetailsIx;
 use crate::registry::entries::{JobIx, ThingIx};
 use crate::registry::index::{Tag, hash, tagged};
@@ -160,12 +161,26 @@ fn restore_thing<S: Storage>(r: &mut Registry<S>, t: ThingRec) -> Result<(), &'s
     Ok(())
 }
 
+/// An execution time the registry cannot store ([`Stamp`]).
+const TIME: &str = "snapshot: an execution time at or past 4294967295 (other than the never of a deadline)";
+
+/// A job time the registry cannot store ([`Stamp`]).
+const JOB_TIME: &str = "snapshot: a job's creation, update or completion time at or past 4294967295";
+
+/// A number or version the registry cannot store ([`compact`]).
+const COUNTER: &str = "snapshot: an execution number or version above 4294967295, or a `highest` of 0";
+
 fn restore_pair<S: Storage>(
     r: &mut Registry<S>,
     job: JobIx,
     thing: &ThingName,
     (highest, retries, target): (Option<ExecutionNumber>, [u8; 2], bool),
 ) -> Result<(), &'static str> {
+    // Stored as u32 with 0 for none: execution numbers start at 1 (R7).
+    let highest = match highest {
+        None => 0,
+        Some(h) => compact::number(h).ok().filter(|h| *h != 0).ok_or(COUNTER)?,
+    };
     let t = r.thing_index(thing).ok_or("snapshot: a pair names an unknown thing")?;
     if r.pair(job, t).is_some() {
         return Err("snapshot: a pair is listed twice");
@@ -267,6 +282,18 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
                 return Err(bad("snapshot: deletionDue must be given exactly for DELETION_IN_PROGRESS"));
             }
         }
+        // Stored as u32 seconds, as an execution's times ([`Stamp`]).
+        let completed = match completed_at {
+            None => Some(Stamp::NEVER),
+            Some(t) => Stamp::exact(t).filter(|s| *s != Stamp::NEVER),
+        };
+        let stamps = (Stamp::exact(created_at), Stamp::exact(last_updated_at), completed);
+        let (Some(created_at), Some(last_updated_at), Some(completed_at)) = stamps else {
+            return Err(bad(JOB_TIME));
+        };
+        // When to look again: a time past `u32::MAX` seconds is never (no accepted `now` reaches
+        // it), as when the registry computes one.
+        let (rollout_at, window_at) = (Stamp::new(rollout_at), Stamp::new(window_at));
         let entry = JobEntry {
             id,
             status,
@@ -371,11 +398,24 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
             .ok_or_else(|| bad::<A::Error>("snapshot: an execution names an unknown thing"))?;
         let p =
             r.pair(job, t).ok_or_else(|| bad::<A::Error>("snapshot: an execution's pair is not listed"))?;
-        let (newest, highest) = r.pairs.at(p).map_or((None, None), |(_, e)| (e.newest, e.highest));
+        let (Ok(number), Ok(version)) = (compact::number(number), compact::version(version)) else {
+            return Err(bad(COUNTER));
+        };
+        // Stored as u32 seconds: each time exact, and "not started" only as `null`.
+        let started = match started_at {
+            None => Some(Stamp::NEVER),
+            Some(t) => Stamp::exact(t).filter(|s| *s != Stamp::NEVER),
+        };
+        let stamps = (Stamp::exact(queued_at), started, Stamp::exact(last_updated_at));
+        let (Some(queued_at), Some(started_at), Some(last_updated_at)) = stamps else {
+            return Err(bad(TIME));
+        };
+        let (Some(timeout_at), Some(deadline)) = (Stamp::exact(timeout_at), Stamp::exact(deadline)) else {
+            return Err(bad(TIME));
+        };
+        let (newest, highest) = r.pairs.at(p).map_or((None, 0), |(_, e)| (e.newest, e.highest));
         // Within a pair, numbers grow with creation (R7), and never pass the remembered highest.
-        if newest.and_then(|x| r.exec_entry(x)).is_some_and(|e| e.number >= number)
-            || highest.is_none_or(|h| number > h)
-        {
+        if newest.and_then(|x| r.exec_entry(x)).is_some_and(|e| e.number >= number) || number > highest {
             return Err(bad(
                 "snapshot: execution numbers of a (job, thing) must grow and stay within `highest`",
             ));

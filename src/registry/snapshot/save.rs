@@ -80,9 +80,9 @@ impl<S: Storage> Serialize for JobSer<'_, S> {
         st.serialize_field("status", &j.status)?;
         st.serialize_field("selection", &j.selection)?;
         st.serialize_field("namespace", &j.namespace)?;
-        st.serialize_field("createdAt", &j.created_at)?;
-        st.serialize_field("lastUpdatedAt", &j.last_updated_at)?;
-        st.serialize_field("completedAt", &j.completed_at)?;
+        st.serialize_field("createdAt", &j.created_at.get())?;
+        st.serialize_field("lastUpdatedAt", &j.last_updated_at.get())?;
+        st.serialize_field("completedAt", &j.completed_at.get_opt())?;
         st.serialize_field("reasonCode", &j.reason_code)?;
         st.serialize_field("forceCanceled", &j.force_canceled)?;
         st.serialize_field("targets", &j.targets)?;
@@ -91,9 +91,9 @@ impl<S: Storage> Serialize for JobSer<'_, S> {
         st.serialize_field("seq", &j.seq)?;
         st.serialize_field("started", &j.started)?;
         st.serialize_field("ended", &j.ended)?;
-        st.serialize_field("rolloutAt", &j.rollout_at)?;
+        st.serialize_field("rolloutAt", &j.rollout_at.get())?;
         st.serialize_field("rolloutNext", &rollout_next)?;
-        st.serialize_field("windowAt", &j.window_at)?;
+        st.serialize_field("windowAt", &j.window_at.get())?;
         st.serialize_field("ramp", &j.ramp)?;
         st.serialize_field("pairs", &PairsSer { r: self.r, job: j })?;
         st.serialize_field("executions", &ExecsSer { r: self.r, job: self.index })?;
@@ -112,8 +112,8 @@ impl<S: Storage> Serialize for PairsSer<'_, S> {
         let mut p = self.job.pairs.head;
         while let Some((_, pair)) = p.and_then(|p| self.r.pairs.at(p)) {
             let thing = self.r.things.at(pair.thing).map(|(_, t)| &t.name);
-            seq.serialize_element(&(thing, pair.highest, pair.retries, pair.target))?;
-            p = pair.job_link.next;
+            seq.serialize_element(&(thing, pair.highest(), pair.retries, pair.target))?;
+            p = pair.job_next;
         }
         seq.end()
     }
@@ -151,16 +151,16 @@ impl Serialize for ExecSer<'_> {
         let e = self.e;
         let mut st = z.serialize_struct("Execution", 12)?;
         st.serialize_field("thing", &self.thing)?;
-        st.serialize_field("number", &e.number)?;
-        st.serialize_field("version", &e.version)?;
+        st.serialize_field("number", &e.number())?;
+        st.serialize_field("version", &e.version())?;
         st.serialize_field("status", &e.status)?;
         st.serialize_field("forceCanceled", &e.force_canceled)?;
         st.serialize_field("retryAttempt", &e.retry_attempt)?;
-        st.serialize_field("queuedAt", &e.queued_at)?;
-        st.serialize_field("startedAt", &e.started_at)?;
-        st.serialize_field("lastUpdatedAt", &e.last_updated_at)?;
-        st.serialize_field("timeoutAt", &e.timeout_at)?;
-        st.serialize_field("deadline", &e.deadline)?;
+        st.serialize_field("queuedAt", &e.queued_at.get())?;
+        st.serialize_field("startedAt", &e.started_at.get_opt())?;
+        st.serialize_field("lastUpdatedAt", &e.last_updated_at.get())?;
+        st.serialize_field("timeoutAt", &e.timeout_at.get())?;
+        st.serialize_field("deadline", &e.deadline.get())?;
         st.serialize_field("statusDetails", &DetailsSer(self.details))?;
         st.end()
     }
@@ -224,7 +224,7 @@ impl<S: Storage, L: Link<ExecutionEntry> + Copy> Serialize for RefsSer<'_, S, L>
             if let Some(e) = self.r.exec_entry(x)
                 && let Some(j) = self.r.job_entry(e.job)
             {
-                seq.serialize_element(&(&j.id, e.number))?;
+                seq.serialize_element(&(&j.id, e.number()))?;
             }
         }
         seq.end()

@@ -172,6 +172,14 @@ fn check<S: Storage>(r: &Registry<S>) {
             assert_eq!(e.job, i);
         }
         assert_eq!(job.process, recount, "counters of {} differ from a recount", job.id);
+        // The singly linked list of its pairs: every pair is the job's, once, and ends at `tail`.
+        let (mut p, mut last, mut n) = (job.pairs.head, None, 0u32);
+        while let Some((_, pair)) = p.and_then(|q| r.pairs.at(q)) {
+            assert_eq!(pair.job, i);
+            assert_eq!(r.pair(i, pair.thing), p, "the index finds the pair listed");
+            (last, p, n) = (p, pair.job_next, n + 1);
+        }
+        assert_eq!((last, n), (job.pairs.tail, job.pairs.len), "the pairs of {} end at the tail", job.id);
     }
     for i in r.things.positions() {
         let Some((_, thing)) = r.things.at(i) else { continue };
@@ -250,12 +258,33 @@ fn optional_positions_take_no_more_room_than_a_u32() {
     assert_eq!(size_of::<super::slab::Links<ExecIx>>(), 2 * size_of::<u32>());
     assert_eq!(size_of::<super::slab::List<PairIx>>(), 3 * size_of::<u32>());
     std::println!(
-        "SIZES job={} thing={} exec={} pair={}",
+        "SIZES job={} thing={} exec={} pair={} | slots: job={} thing={} exec={} pair={}",
         size_of::<JobEntry>(),
         size_of::<ThingEntry>(),
         size_of::<ExecutionEntry>(),
         size_of::<PairEntry>(),
+        size_of::<Entry<JobEntry>>(),
+        size_of::<Entry<ThingEntry>>(),
+        size_of::<Entry<ExecutionEntry>>(),
+        size_of::<Entry<PairEntry>>(),
     );
+}
+
+/// The stored layout (BENCHMARKS §3): no `u64` left in an execution, a pair or a timer, so they are
+/// 4-aligned with the same size on 32- and 64-bit targets, and a slot costs its value plus the
+/// 4-byte generation (the compiler keeps the free/used tag in the value's niche: a status enum, a
+/// `bool`).
+#[test]
+fn executions_and_pairs_have_the_compact_layout() {
+    use core::mem::{align_of, size_of};
+    assert_eq!(align_of::<ExecutionEntry>(), 4);
+    assert_eq!(align_of::<PairEntry>(), 4);
+    assert_eq!(size_of::<ExecutionEntry>(), 72);
+    assert_eq!(size_of::<PairEntry>(), 24);
+    assert_eq!(size_of::<Entry<ExecutionEntry>>(), size_of::<ExecutionEntry>() + 4);
+    assert_eq!(size_of::<Entry<PairEntry>>(), size_of::<PairEntry>() + 4);
+    assert_eq!(size_of::<Entry<ThingEntry>>(), size_of::<ThingEntry>() + 4);
+    assert_eq!(size_of::<Timer>(), 12);
 }
 
 /// A sink that reports room but refuses every event.

@@ -155,3 +155,69 @@ fn a_format_4_snapshot_restores() {
     check(&back);
     assert_eq!(json(&back), good);
 }
+
+/// A snapshot written before the compact layout (u32 numbers, versions and times): the format is
+/// a logical record, independent of the layout, so it restores to the same state and is written
+/// again byte for byte.
+#[test]
+fn a_snapshot_from_the_former_layout_restores() {
+    let fixture = include_str!("fixtures/snapshot-format5.json");
+    for policy in [Policy::DEFAULT, Policy { numbering: Numbering::Monotonic, ..Policy::DEFAULT }] {
+        let back = restore(fixture, policy).unwrap();
+        check(&back);
+        assert_eq!(json(&back), fixture);
+        let r = rich(policy);
+        assert_eq!(json(&r), fixture, "the same operations give the same snapshot");
+        assert_eq!(digest(&back), digest(&r));
+    }
+}
+
+/// Numbers and versions are stored as `u32`: a snapshot's version at `u32::MAX` restores, and the
+/// next bump is refused with `LimitExceeded(Counter)` with nothing changed; a number or version
+/// above it is refused at restore, never wrapped; so is an execution's or a job's time that is
+/// not exact as u32 seconds.
+#[test]
+fn counters_and_times_stop_at_u32_max() {
+    let good = include_str!("fixtures/snapshot-format5.json");
+    let at = "{\"thing\":\"a\",\"number\":1,\"version\":2,\"status\":\"IN_PROGRESS\"";
+    assert!(good.contains(at));
+    let top = good.replacen(at, &at.replacen("\"version\":2", "\"version\":4294967295", 1), 1);
+    let mut r = restore(&top, Policy::DEFAULT).unwrap();
+    let before = json(&r);
+    let mut log = Log::default();
+    let u = update(ExecutionStatus::Succeeded);
+    assert_eq!(
+        r.update_execution(&j("cont"), &t("a"), &u, T0, &mut log).map(|_| ()),
+        Err(Rejection::LimitExceeded(Limit::Counter))
+    );
+    assert_eq!(json(&r), before, "a refused update changes nothing");
+    assert!(log.0.is_empty());
+    // Each tampering of one record of the snapshot, and what the refusal says.
+    let exec = "\"queuedAt\":1700000000,\"startedAt\":1700000001,\"lastUpdatedAt\":1700000001,\"timeoutAt\":18446744073709551615,\"deadline\":18446744073709551615";
+    let job = "\"createdAt\":1700000000,\"lastUpdatedAt\":1700000000,\"completedAt\":1700000000,";
+    let pair = "\"pairs\":[[\"a\",1,";
+    let (counter, time, job_time) =
+        ("above 4294967295", "execution time", "a job's creation, update or completion time");
+    let cases = [
+        (at, "\"version\":2", "\"version\":4294967296", counter),
+        (at, "\"number\":1", "\"number\":4294967296", counter),
+        (pair, "1,", "0,", "`highest` of 0"),
+        // Execution and job times are u32 seconds: a time that does not fit exactly is refused.
+        (exec, "\"queuedAt\":1700000000", "\"queuedAt\":4294967295", time),
+        (exec, "\"startedAt\":1700000001", "\"startedAt\":18446744073709551615", time),
+        (exec, "\"lastUpdatedAt\":1700000001", "\"lastUpdatedAt\":4294967296", time),
+        (exec, "\"deadline\":18446744073709551615", "\"deadline\":4294967295", time),
+        (exec, "\"timeoutAt\":18446744073709551615", "\"timeoutAt\":18446744073709551614", time),
+        (job, "\"createdAt\":1700000000", "\"createdAt\":4294967295", job_time),
+        (job, "\"lastUpdatedAt\":1700000000", "\"lastUpdatedAt\":4294967296", job_time),
+        (job, "\"completedAt\":1700000000", "\"completedAt\":18446744073709551615", job_time),
+    ];
+    for (record, from, to, why) in cases {
+        assert!(good.contains(record) && record.contains(from), "{record}");
+        let text = good.replacen(record, &record.replacen(from, to, 1), 1);
+        let err = restore(&text, Policy::DEFAULT).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains(why), "{to}: {err}");
+    }
+    let last = exec.replacen("\"deadline\":18446744073709551615", "\"deadline\":4294967294", 1);
+    assert!(restore(&good.replacen(exec, &last, 1), Policy::DEFAULT).is_ok(), "the last exact time restores");
+}

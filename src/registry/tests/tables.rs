@@ -407,9 +407,14 @@ fn deletion_delay_deadlines_and_a_clock_that_goes_back() {
     // A clock that goes backwards: no panic, no transition.
     assert_eq!(r.advance(Timestamp(0), usize::MAX, &mut log), Ok(Advanced { work: 0, more: false }));
     assert!(r.job(&j("j2")).is_ok());
+    // A time past the last one the registry stores is refused and does nothing.
+    let past = LATEST_TIME.saturating_add(1);
+    assert_eq!(r.advance(past, 1, &mut log), Err(Rejection::LimitExceeded(Limit::Time)));
+    assert_eq!(r.advance(Timestamp(u64::MAX), 1, &mut log), Err(Rejection::LimitExceeded(Limit::Time)));
+    assert!(r.job(&j("j2")).is_ok());
     // A budget of zero does no work but says more is due.
-    assert_eq!(r.advance(Timestamp(u64::MAX), 0, &mut log), Ok(Advanced { work: 0, more: true }));
-    assert_eq!(r.advance(Timestamp(u64::MAX), 1, &mut log), Ok(Advanced { work: 1, more: false }));
+    assert_eq!(r.advance(LATEST_TIME, 0, &mut log), Ok(Advanced { work: 0, more: true }));
+    assert_eq!(r.advance(LATEST_TIME, 1, &mut log), Ok(Advanced { work: 1, more: false }));
     assert_eq!(r.next_deadline(), None);
     // A delay near u64::MAX saturates instead of overflowing.
     r.set_deletion_delay(u64::MAX);

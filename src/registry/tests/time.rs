@@ -111,11 +111,23 @@ fn a_clock_that_goes_back_and_times_near_the_end_of_time() {
     r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
     assert_eq!(run_until(&mut r, Timestamp(0), &mut log), 0);
     assert_eq!(status(&r, "j1", "a"), ExecutionStatus::InProgress);
-    // Started 10 s before the end of u64 time: the deadline saturates and never fires.
-    let late = Timestamp(u64::MAX - 10);
-    r.update_execution(&j("j1"), &t("b"), &update(ExecutionStatus::InProgress), late, &mut log).unwrap();
-    assert_eq!(r.describe_execution(&j("j1"), &t("b"), None, Plane::Control).unwrap().deadline(), None);
-    run_until(&mut r, Timestamp(u64::MAX), &mut log);
+    // Past the last time the registry stores (u32 seconds): refused, nothing changed.
+    let events = log.0.len();
+    let in_progress = update(ExecutionStatus::InProgress);
+    for past in [LATEST_TIME.saturating_add(1), Timestamp(u64::MAX - 10), Timestamp(u64::MAX)] {
+        let got = r.update_execution(&j("j1"), &t("b"), &in_progress, past, &mut log).map(|_| ());
+        assert_eq!(got, Err(Rejection::LimitExceeded(Limit::Time)));
+        assert_eq!(r.advance(past, usize::MAX, &mut log), Err(Rejection::LimitExceeded(Limit::Time)));
+        let got = r.cancel_job(&j("j1"), true, None, past, &mut log).map(|_| ());
+        assert_eq!(got, Err(Rejection::LimitExceeded(Limit::Time)));
+    }
+    assert_eq!((status(&r, "j1", "b"), log.0.len()), (ExecutionStatus::Queued, events));
+    // Started at the last time: the 7-day deadline after it is stored exactly.
+    let late = LATEST_TIME;
+    r.update_execution(&j("j1"), &t("b"), &in_progress, late, &mut log).unwrap();
+    let b = r.describe_execution(&j("j1"), &t("b"), None, Plane::Control).unwrap();
+    assert_eq!((b.started_at(), b.deadline()), (Some(late), Some(late.saturating_add(10080 * 60))));
+    run_until(&mut r, late, &mut log);
     assert_eq!(status(&r, "j1", "a"), ExecutionStatus::TimedOut);
     assert_eq!(status(&r, "j1", "b"), ExecutionStatus::InProgress);
 }
@@ -674,5 +686,28 @@ fn an_exponential_rollout_by_succeeded_things_waits_for_successes() {
         run_until(&mut r, T0.saturating_add(240), &mut log);
         assert_eq!(executions(&back, "j1"), executions(&r, "j1"));
         assert_eq!(executions(&r, "j1"), 7);
+    }
+}
+
+/// Timers hold `u32` seconds: a job event at or past `u32::MAX` (a far schedule end) arms no
+/// timer and is no deadline, since no `now` the registry accepts reaches it; one between
+/// `LATEST_TIME` and `u32::MAX` is armed and reported, and never comes due either.
+#[test]
+fn a_schedule_end_past_the_stored_range_arms_no_timer() {
+    let year_3000 = Timestamp(32_503_680_000);
+    let just_after = LATEST_TIME.saturating_add(1);
+    for (end, want) in
+        [(Timestamp(u64::from(u32::MAX)), None), (year_3000, None), (just_after, Some(just_after))]
+    {
+        let (mut r, mut log) = with_things(&["a"]);
+        let schedule = Schedule::new(None, Some((end, JobEndBehavior::Cancel))).unwrap();
+        let config = JobConfig { schedule: Some(schedule), ..JobConfig::default() };
+        let id = j("j1");
+        let job = NewJob { config, ..NewJob::new(&id, TargetSelection::Continuous) };
+        r.create_job(&job, &[t("a")], T0, &mut log).unwrap();
+        assert_eq!(r.next_deadline(), want, "{end:?}");
+        assert_eq!(run_until(&mut r, LATEST_TIME, &mut log), 0);
+        assert_eq!(r.job(&id).unwrap().status(), JobStatus::InProgress);
+        assert_eq!(status(&r, "j1", "a"), ExecutionStatus::Queued);
     }
 }
