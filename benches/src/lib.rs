@@ -196,6 +196,29 @@ impl World {
     }
 }
 
+/// A lookup, by name, as a call on key `i` of a [`World`]: the operations whose cost at 1M is
+/// the memory hierarchy's (`misses` bench, `lookups` binary).
+pub type Lookup = (&'static str, fn(&mut World, usize));
+
+/// describe_execution, update_execution (IN_PROGRESS → IN_PROGRESS), start_next (needs
+/// [`World::prime_start_next`]) and pending (GetPending), each on key `i`.
+pub const LOOKUPS: [Lookup; 4] = [
+    ("describe_execution", |w, i| _ = std::hint::black_box(w.describe(i))),
+    ("update_execution", |w, i| _ = std::hint::black_box(w.update(i))),
+    ("start_next", |w, i| _ = std::hint::black_box(w.start_next_spread(i))),
+    ("pending", |w, i| _ = std::hint::black_box(w.pending(i))),
+];
+
+impl World {
+    /// Not timed: one pass of `op` over every key, so the next calls see the caches as a cycle
+    /// through the keys leaves them (each key last touched a whole cycle ago).
+    pub fn warm(&mut self, op: fn(&mut World, usize)) {
+        for i in 0..self.keys.len() {
+            op(self, i);
+        }
+    }
+}
+
 /// One call of each decision function of [`iot_jobs_core::rules`], on a typical accepted input
 /// hidden from the optimiser; shared by the criterion and the instruction-count benchmarks.
 pub mod decisions {

@@ -14,20 +14,9 @@
 //! host's page size is whatever the allocator gets: run with
 //! `GLIBC_TUNABLES=glibc.malloc.hugetlb=1` to have glibc's malloc ask for transparent huge
 //! pages (`madvise(MADV_HUGEPAGE)` on its mappings); `anon_huge_kib` reports what the kernel gave.
-use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use iot_jobs_core_benches::{KEYS, SIZES, World};
-
-/// One operation under test: a name and a call on key `i`.
-type Op = (&'static str, fn(&mut World, usize));
-
-const OPS: [Op; 4] = [
-    ("describe_execution", |w, i| _ = black_box(w.describe(i))),
-    ("update_execution", |w, i| _ = black_box(w.update(i))),
-    ("start_next", |w, i| _ = black_box(w.start_next_spread(i))),
-    ("pending", |w, i| _ = black_box(w.pending(i))),
-];
+use iot_jobs_core_benches::{KEYS, LOOKUPS, SIZES, World};
 
 struct Args {
     sizes: Vec<usize>,
@@ -41,7 +30,8 @@ fn args() -> Args {
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().unwrap_or_else(|| panic!("{flag}: a value is missing"));
-        let num = |v: &str| v.trim().parse::<usize>().unwrap_or_else(|_| panic!("{flag}: {v} is not a number"));
+        let num =
+            |v: &str| v.trim().parse::<usize>().unwrap_or_else(|_| panic!("{flag}: {v} is not a number"));
         match flag.as_str() {
             "--sizes" => a.sizes = value.split(',').map(num).collect(),
             "--keys" => a.keys = num(&value),
@@ -81,17 +71,23 @@ fn main() {
     let a = args();
     eprintln!(
         "{:<20} {:>9} {:>10} {:>10} {:>10}   (ns per operation; keys {}, batch {}, {} batches; load {})",
-        "operation", "size", "median", "p99", "mean", a.keys, a.batch, a.batches, loadavg()
+        "operation",
+        "size",
+        "median",
+        "p99",
+        "mean",
+        a.keys,
+        a.batch,
+        a.batches,
+        loadavg()
     );
     for &size in &a.sizes {
         let t0 = Instant::now();
         let mut w = World::with_keys(size, a.keys);
         w.prime_start_next();
         let built = t0.elapsed();
-        for (name, op) in OPS {
-            for i in 0..a.keys {
-                op(&mut w, i);
-            }
+        for (name, op) in LOOKUPS {
+            w.warm(op);
             let mut means = Vec::with_capacity(a.batches);
             let mut total = Duration::ZERO;
             let mut cursor = 0usize;
