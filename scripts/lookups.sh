@@ -9,8 +9,10 @@
 #   defaults: BEFORE=main, AFTER=this checkout. A rev is exported with `git archive` (the
 #   repository is not touched); a directory is used as it is (another worktree, say).
 #   Both sides run THIS checkout's benches/ (public API only) against their own crate, so the
-#   measurement is the same code. LOOKUP_SIZES=1000,1000000 limits the wall-clock sizes.
-# Duration: ~2 min building + ~4 min of callgrind per side on a quiet core; wall-clock ~1 min.
+#   measurement is the same code. LOOKUP_SIZES=1000,1000000 limits the wall-clock sizes,
+#   LOOKUP_ROUNDS=3 sets how many times each wall-clock figure is taken (the best is kept).
+# Duration: ~1 min building + ~6 min of callgrind per side on 2 busy cores, wall-clock ~1 min
+# per round: ~15 min in all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -18,6 +20,7 @@ export CARGO_TERM_COLOR=never
 BEFORE=${BEFORE:-main}
 AFTER=${AFTER:-$ROOT}
 SIZES=${LOOKUP_SIZES:-1000,10000,100000,1000000}
+ROUNDS=${LOOKUP_ROUNDS:-3}
 OUT=$ROOT/benches/target/lookups
 TARGET=$ROOT/benches/target # shared: both sides reuse the compiled dependencies
 rm -rf "$OUT"
@@ -72,16 +75,19 @@ step "machine"
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/machine.txt"
 
-step "wall-clock (taskset -c 1; 4 KiB pages, then GLIBC_TUNABLES=glibc.malloc.hugetlb=1)"
-# Sides alternate, so a change of load hits both alike.
-for pages in 4k thp; do
-  env=()
-  [ "$pages" = thp ] && env=(GLIBC_TUNABLES=glibc.malloc.hugetlb=1)
-  for s in before after; do
-    for run in "--sizes $SIZES --keys 4096" "--sizes 1000000 --keys 262144"; do
-      # shellcheck disable=SC2086
-      env "${env[@]}" taskset -c 1 "$OUT/$s/lookups" $run --batches 5000 |
-        sed "s/^{/{\"side\":\"$s\",\"pages\":\"$pages\",/" >>"$OUT/wall.jsonl"
+step "wall-clock (taskset -c 1; 4 KiB pages, then GLIBC_TUNABLES=glibc.malloc.hugetlb=1; $ROUNDS rounds)"
+# Sides alternate within each round, so a change of load hits both alike; the report keeps, for
+# each figure, the round with the lowest median (the least disturbed one) and says the spread.
+for round in $(seq "$ROUNDS"); do
+  for pages in 4k thp; do
+    env=()
+    [ "$pages" = thp ] && env=(GLIBC_TUNABLES=glibc.malloc.hugetlb=1)
+    for s in before after; do
+      for run in "--sizes $SIZES --keys 4096" "--sizes 1000000 --keys 262144"; do
+        # shellcheck disable=SC2086
+        env "${env[@]}" taskset -c 1 "$OUT/$s/lookups" $run --batches 5000 2>/dev/null |
+          sed "s/^{/{\"side\":\"$s\",\"pages\":\"$pages\",\"round\":$round,/" >>"$OUT/wall.jsonl"
+      done
     done
   done
 done
