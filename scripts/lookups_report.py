@@ -95,8 +95,9 @@ def main():
                    if d["size"] == 1_000_000})
     md.append("\nAnonHugePages at 1M (KiB; the kernel may refuse huge pages when memory is fragmented): "
               + ", ".join(f"{s} {p} {k:,} keys: {h:,}" for s, p, k, h in huge))
-    md.append("Load average during the wall-clock runs: "
-              + ", ".join(sorted({d["load"] for d in w.values()})))
+    loads = sorted(float(d["load"].split()[0]) for d in w.values())
+    md.append(f"Load average (1 min) during the wall-clock runs: {loads[0]:.2f}–{loads[-1]:.2f} on "
+              f"{os.cpu_count()} cores")
     os.makedirs(out, exist_ok=True)
     open(os.path.join(out, "lookups.md"), "w").write("\n".join(md) + "\n")
     print("\n".join(md))
