@@ -11,8 +11,8 @@
 #   Both sides run THIS checkout's benches/ (public API only) against their own crate, so the
 #   measurement is the same code. LOOKUP_SIZES=1000,1000000 limits the wall-clock sizes,
 #   LOOKUP_ROUNDS=3 sets how many times each wall-clock figure is taken (the best is kept).
-# Duration: ~1 min building + ~6 min of callgrind per side on 2 busy cores, wall-clock ~1 min
-# per round: ~15 min in all.
+# Duration: 13–17 min on 2 cores at load 5–6 (callgrind ~6 min per side, wall-clock ~1 min per
+# round, building ~1 min per side with the dependencies already compiled).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
