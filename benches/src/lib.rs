@@ -3,8 +3,11 @@
 //!
 //! Steady states (so that an operation can run millions of times at a fixed registry size):
 //! - `update_execution` IN_PROGRESS → IN_PROGRESS, `describe_execution` and `pending` on
-//!   [`KEYS`] pseudo-random executions spread over the whole registry (the keys' executions are
-//!   set IN_PROGRESS when the world is built);
+//!   [`KEYS`] (or [`World::with_keys`]) pseudo-random executions spread over the whole registry
+//!   (the keys' executions are set IN_PROGRESS when the world is built);
+//! - `start_next` on the things of the same keys ([`World::start_next_spread`]): once each thing's
+//!   head is IN_PROGRESS ([`World::prime_start_next`]), StartNext returns it unchanged (SPEC T3),
+//!   a lookup of the thing and its head;
 //! - `start_next` (QUEUED → IN_PROGRESS), `cancel_execution` and `delete_execution` on a fresh
 //!   job that targets [`BENCH_THINGS`] extra things, made and deleted outside the timed part;
 //! - `create_job` with one target: [`BENCH_THINGS`] jobs made (timed), then deleted (not timed).
@@ -64,8 +67,14 @@ fn name(prefix: &str, i: usize) -> String {
 }
 
 impl World {
-    /// A registry holding `executions` (a multiple of [`JOBS`]) executions.
+    /// A registry holding `executions` (a multiple of [`JOBS`]) executions and [`KEYS`] keys.
     pub fn new(executions: usize) -> Self {
+        Self::with_keys(executions, KEYS)
+    }
+
+    /// A registry holding `executions` (a multiple of [`JOBS`]) executions, with `keys`
+    /// pseudo-random (job, thing) keys set IN_PROGRESS (the same first keys as [`World::new`]).
+    pub fn with_keys(executions: usize, keys: usize) -> Self {
         let n = executions / JOBS;
         let things: Vec<ThingName> = (0..n).map(|i| ThingName::new(&name("thing", i)).unwrap()).collect();
         let bench_things: Vec<ThingName> =
@@ -91,7 +100,7 @@ impl World {
         }
         assert_eq!(reg.usage().executions, executions);
         let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
-        let keys: Vec<(usize, usize)> = (0..KEYS)
+        let keys: Vec<(usize, usize)> = (0..keys.max(1))
             .map(|_| {
                 let r = xorshift(&mut seed);
                 ((r % JOBS as u64) as usize, ((r >> 32) % n as u64) as usize)
@@ -105,13 +114,13 @@ impl World {
 
     /// The job and thing of key `i` (cycling).
     pub fn key(&self, i: usize) -> (&JobId, &ThingName) {
-        let (j, t) = self.keys[i % KEYS];
+        let (j, t) = self.keys[i % self.keys.len()];
         (&self.jobs[j], &self.things[t])
     }
 
     /// One UpdateJobExecution IN_PROGRESS → IN_PROGRESS on key `i`.
     pub fn update(&mut self, i: usize) -> ExecutionStatus {
-        let (j, t) = self.keys[i % KEYS];
+        let (j, t) = self.keys[i % self.keys.len()];
         let s = self.reg.update_execution(&self.jobs[j], &self.things[t], &IN_PROGRESS, NOW, &mut Discard);
         s.unwrap().status
     }
@@ -128,6 +137,21 @@ impl World {
         let mut n = 0;
         self.reg.pending(thing, |v| n += v.number().get() as usize).unwrap();
         n
+    }
+
+    /// One StartNextPendingJobExecution on key `i`'s thing: after [`World::prime_start_next`],
+    /// the thing's head is IN_PROGRESS and is returned unchanged (SPEC T3), so this is a lookup
+    /// spread over the registry like [`World::describe`].
+    pub fn start_next_spread(&mut self, i: usize) -> bool {
+        let t = self.keys[i % self.keys.len()].1;
+        self.reg.start_next(&self.things[t], None, None, NOW, &mut Discard).unwrap().is_some()
+    }
+
+    /// Not timed: one StartNext on every key's thing, so each thing's head is IN_PROGRESS.
+    pub fn prime_start_next(&mut self) {
+        for i in 0..self.keys.len() {
+            self.start_next_spread(i);
+        }
     }
 
     /// One StartNextPendingJobExecution on a [`World::make_fresh`] execution.
@@ -168,6 +192,29 @@ impl World {
                 self.reg.delete_job(id, true, NOW, &mut Discard).unwrap();
             }
             while self.reg.advance(NOW, usize::MAX, &mut Discard).unwrap().more {}
+        }
+    }
+}
+
+/// A lookup, by name, as a call on key `i` of a [`World`]: the operations whose cost at 1M is
+/// the memory hierarchy's (`misses` bench, `lookups` binary).
+pub type Lookup = (&'static str, fn(&mut World, usize));
+
+/// describe_execution, update_execution (IN_PROGRESS → IN_PROGRESS), start_next (needs
+/// [`World::prime_start_next`]) and pending (GetPending), each on key `i`.
+pub const LOOKUPS: [Lookup; 4] = [
+    ("describe_execution", |w, i| _ = std::hint::black_box(w.describe(i))),
+    ("update_execution", |w, i| _ = std::hint::black_box(w.update(i))),
+    ("start_next", |w, i| _ = std::hint::black_box(w.start_next_spread(i))),
+    ("pending", |w, i| _ = std::hint::black_box(w.pending(i))),
+];
+
+impl World {
+    /// Not timed: one pass of `op` over every key, so the next calls see the caches as a cycle
+    /// through the keys leaves them (each key last touched a whole cycle ago).
+    pub fn warm(&mut self, op: fn(&mut World, usize)) {
+        for i in 0..self.keys.len() {
+            op(self, i);
         }
     }
 }
