@@ -34,11 +34,13 @@ pub fn system_now() -> u64 {
 }
 
 impl Clock {
-    /// A clock of `mode`; a manual clock starts at `start` (a saved time) or at the system time.
+    /// A clock of `mode`; a manual clock starts at `start` (a saved time) or at the system time,
+    /// and no later than [`MAX_TIME`] (a time saved by an older build could be later: the clock
+    /// stops there, as [`advance`](Self::advance) stops it).
     pub fn new(mode: ClockMode, start: Option<u64>) -> Self {
         match mode {
             ClockMode::System => Clock::System,
-            ClockMode::Manual => Clock::Manual(start.unwrap_or_else(system_now)),
+            ClockMode::Manual => Clock::Manual(start.unwrap_or_else(system_now).min(MAX_TIME)),
         }
     }
 
@@ -79,5 +81,18 @@ impl Clock {
                 Ok(Timestamp(*t))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A saved manual time past the last one the registry stores (written before the registry
+    /// kept `u32` seconds) starts the clock at that last time, where every operation still works.
+    #[test]
+    fn a_saved_time_past_the_stored_range_starts_at_its_end() {
+        assert_eq!(Clock::new(ClockMode::Manual, Some(253_402_300_799)).now(), Timestamp(MAX_TIME));
+        assert_eq!(Clock::new(ClockMode::Manual, Some(1_700_000_000)).now(), Timestamp(1_700_000_000));
     }
 }

@@ -157,7 +157,8 @@ def test_registry_with_hostile_input_changes_nothing():
 
 
 def test_registry_with_hostile_numbers_and_details():
-    # Some of these are valid (`now` is any u64, statusDetails allow most characters): only the absence of a crash is checked.
+    # Some of these are valid (`now` is any u64 up to the registry's last time, 2106-01-01;
+    # statusDetails allow most characters): only the absence of a crash is checked.
     reg = j.Registry()
     reg.add_thing("t1")
     reg.create_job("job-1", ["t1"], 0)
