@@ -312,7 +312,7 @@ impl App {
         // The rotation is done by the next leader of the journal's writes: this task, if no
         // request is writing.
         journal.synced(ticket).await?;
-        journal.checkpointed(seq).await?;
+        journal.checkpointed(seq, ticket).await?;
         tracing::debug!(seq, "checkpoint written to {}", journal.base().display());
         Ok(())
     }
@@ -363,6 +363,19 @@ pub struct Server {
 }
 
 impl Server {
+    /// The journal (with `--state-file`), for tests.
+    #[doc(hidden)]
+    pub fn journal(&self) -> Option<&Journal> {
+        self.app.journal.as_ref()
+    }
+
+    /// The live state encoded as `GET /_emulator/state` answers it without a journal (under
+    /// the lock), for tests to compare the replica's with.
+    #[doc(hidden)]
+    pub fn live_state(&self) -> Result<Vec<u8>, String> {
+        persist::encode(&self.app.lock())
+    }
+
     /// Stops accepting, finishes the requests in flight, and saves the state.
     pub async fn shutdown(self) -> Result<(), BoxError> {
         let _ = self.stop.send(true);

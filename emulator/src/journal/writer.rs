@@ -50,8 +50,9 @@ enum ToReplica {
     /// Synced records: their bytes, in the segment `path` at `offset`.
     Batch { path: Arc<Path>, offset: u64, bytes: Vec<u8> },
     /// Write the snapshot at record `seq` (every record up to it is synced, none after it is
-    /// in the replica yet); with `delete`, then delete the segments it covers.
-    Checkpoint { seq: u64, delete: bool },
+    /// in the replica yet); with `delete`, then delete the segments it covers. `ticket`: the
+    /// rotation's, which names the attempt.
+    Checkpoint { seq: u64, delete: bool, ticket: u64 },
     /// Encode the replica's state (it holds every batch handed over before).
     Export(tokio::sync::oneshot::Sender<Result<Vec<u8>, String>>),
 }
@@ -69,7 +70,8 @@ pub struct Status {
     pub failed: Option<Arc<str>>,
     /// The last record the snapshot holds.
     pub checkpointed: u64,
-    /// The last checkpoint that failed (the record it was for, the cause); the journal goes on.
+    /// The last checkpoint that failed (its rotation's ticket number, the cause); the journal
+    /// goes on.
     pub checkpoint_failed: Option<(u64, Arc<str>)>,
 }
 
@@ -368,13 +370,15 @@ impl Journal {
         rx.await.map_err(|_| closed())?
     }
 
-    /// Returns once the snapshot holds record `seq` (after [`Journal::rotate`] at `seq + 1`).
+    /// Returns once the snapshot holds record `seq` (after [`Journal::rotate`] at `seq + 1`,
+    /// which returned `ticket`).
     ///
     /// # Errors
-    /// The checkpoint failed, or a write failed before it could be taken.
-    pub async fn checkpointed(&self, seq: u64) -> Result<(), String> {
+    /// This checkpoint failed, or a write failed before it could be taken.
+    pub async fn checkpointed(&self, seq: u64, ticket: Ticket) -> Result<(), String> {
         let mut rx = self.status.subscribe();
-        let failed = |s: &Status| s.checkpoint_failed.as_ref().is_some_and(|(at, _)| *at >= seq);
+        // An earlier attempt's failure is not this one's.
+        let failed = |s: &Status| s.checkpoint_failed.as_ref().is_some_and(|(at, _)| *at >= ticket.0);
         let done = |s: &Status| s.checkpointed >= seq || failed(s) || s.failed.is_some();
         let s = rx.wait_for(done).await.map(|s| s.clone());
         match s {
@@ -439,7 +443,7 @@ impl Writer {
                     let fresh = segment_path(&self.base, first).as_path() == &*self.path;
                     let created = if fresh { Ok(None) } else { create_segment(&self.base, first).map(Some) };
                     let delete = created.is_ok();
-                    self.send(ToReplica::Checkpoint { seq, delete });
+                    self.send(ToReplica::Checkpoint { seq, delete, ticket });
                     if let Some((path, file, allocated)) = created? {
                         self.path = path.into();
                         self.file = file;
@@ -528,12 +532,12 @@ impl Replica {
                     };
                     let _ = reply.send(encoded);
                 }
-                ToReplica::Checkpoint { seq, delete } => {
+                ToReplica::Checkpoint { seq, delete, ticket } => {
                     // A failure goes to the checkpoint's caller, which logs it.
                     let r = self.checkpoint(seq, delete);
                     self.status.send_modify(|s| match r {
                         Ok(()) => s.checkpointed = s.checkpointed.max(seq),
-                        Err(e) => s.checkpoint_failed = Some((seq, e.into())),
+                        Err(e) => s.checkpoint_failed = Some((ticket, e.into())),
                     });
                 }
             }
