@@ -439,8 +439,11 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     if broker.is_some() || bridge.is_some() {
         state.outbox = Some(Vec::new());
     }
-    let journal =
-        config.state_file.as_ref().map(|p| Journal::open(p, checkpointed, state.replica(), config.replica_lag_bytes)).transpose()?;
+    let journal = config
+        .state_file
+        .as_ref()
+        .map(|p| Journal::open(p, checkpointed, state.replica(), config.replica_lag_bytes))
+        .transpose()?;
     let app = Arc::new(App {
         state: Mutex::new(state),
         journal,

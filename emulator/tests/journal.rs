@@ -540,6 +540,8 @@ async fn an_export_while_writers_run_holds_every_change_acknowledged_before_it()
 /// synced but its answer waits for the replica; once it runs again, the answer comes. With
 /// the default bound the same change is answered while the replica is held.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// The replica (a thread) is held by a std lock while the test waits: on purpose.
+#[allow(clippy::await_holding_lock)]
 async fn a_slow_replica_holds_the_writers_back_past_its_bound() {
     let dir = temp_dir("lag");
     for (bound, waits) in [(1, true), (iot_jobs_emulator::DEFAULT_REPLICA_LAG_BYTES, false)] {
