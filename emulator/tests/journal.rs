@@ -313,17 +313,18 @@ async fn a_checkpoint_from_the_replica_equals_the_live_state() {
     let live: Value = serde_json::from_slice(&e.server.live_state().unwrap()).unwrap();
     let seq = live["seq"].as_u64().unwrap();
     assert!(seq >= 19, "{seq} changes");
-    let mut on_disk = Value::Null;
+    // The checkpoint writes the snapshot, then deletes the segments it covers: wait for both.
+    let (mut on_disk, mut segs) = (Value::Null, Vec::new());
     for _ in 0..200 {
         on_disk = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        if on_disk["seq"].as_u64() == Some(seq) {
+        segs = journal::segments(&path).unwrap();
+        if on_disk["seq"].as_u64() == Some(seq) && segs.len() == 1 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(on_disk["seq"].as_u64(), Some(seq), "no checkpoint of the last change");
     assert_eq!(on_disk, live, "the replica's snapshot differs from the live state");
-    let segs = journal::segments(&path).unwrap();
     assert_eq!(segs.iter().map(|s| s.0).collect::<Vec<_>>(), vec![seq + 1], "{segs:?}");
     e.server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
