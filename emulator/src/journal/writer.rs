@@ -285,14 +285,17 @@ impl Journal {
     pub async fn synced(&self, ticket: Ticket) -> Result<(), String> {
         let mut rx = self.status.subscribe();
         loop {
-            {
+            let failed = {
                 let s = rx.borrow_and_update();
                 if s.written >= ticket.0 {
                     return Ok(());
                 }
-                if let Some(failed) = &s.failed {
-                    return Err(failed.to_string());
-                }
+                s.failed.clone()
+            };
+            if let Some(failed) = failed {
+                // Nothing is written after a failure: what was handed over is dropped.
+                locked(&self.queue).items.clear();
+                return Err(failed.to_string());
             }
             // A leader reports after it lets go of the writer, so a report follows every
             // failed try here: the wait below cannot miss the batch this ticket is in.
