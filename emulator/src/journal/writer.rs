@@ -300,8 +300,8 @@ impl Journal {
             // A leader reports after it lets go of the writer, so a report follows every
             // failed try here: the wait below cannot miss the batch this ticket is in.
             let led = match self.writer.try_lock() {
-                Ok(w) => self.lead(w),
-                Err(std::sync::TryLockError::Poisoned(p)) => self.lead(p.into_inner()),
+                Ok(w) => self.lead_here(w),
+                Err(std::sync::TryLockError::Poisoned(p)) => self.lead_here(p.into_inner()),
                 Err(std::sync::TryLockError::WouldBlock) => false,
             };
             if led {
@@ -311,6 +311,15 @@ impl Journal {
                 return Err(format!("the journal of {} is closed", self.base.display()));
             }
         }
+    }
+
+    /// [`Journal::lead`] on the caller's task; on a multi-threaded runtime the worker's other
+    /// tasks are handed to another thread for the time of the sync (`block_in_place`), so that
+    /// they do not wait for it.
+    fn lead_here(&self, w: std::sync::MutexGuard<'_, Writer>) -> bool {
+        let multi = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if multi { tokio::task::block_in_place(|| self.lead(w)) } else { self.lead(w) }
     }
 
     /// Writes everything handed over so far (the leader holds `w`), then reports. Returns
