@@ -89,7 +89,8 @@ struct Lag {
 /// others wait for its report, and those whose records came too late for its batch elect the
 /// next leader among themselves (the write group of PostgreSQL's, MySQL's and RocksDB's group
 /// commits). The write and the sync run on the leading request's own task: no thread
-/// hand-off on the path of an answer.
+/// hand-off on the path of an answer (on a multi-threaded runtime inside `block_in_place`,
+/// so that the worker's other tasks move to another thread instead of waiting for the sync).
 ///
 /// A replica thread keeps a second copy of the state, made of the synced records only, and
 /// writes the checkpoints from it. It applies each synced batch through [`scan_records`] and
