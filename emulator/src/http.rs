@@ -264,6 +264,12 @@ async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Re
             return r;
         }
     };
+    // With the journal, the export is encoded by its replica, without the lock.
+    if op == Op::ExportState
+        && let Some(body) = app.export().await
+    {
+        return respond(200, body, None, id);
+    }
     if method != "GET"
         && let Some(m) = app.refused()
     {

@@ -26,7 +26,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::{Clock, ClockMode};
 use crate::http::{ConnLimits, spawn_listener};
-use crate::journal::{Entry, Journal, Outcome};
+use crate::journal::{Entry, Journal, Outcome, Ticket};
 use crate::state::{Caps, State};
 use crate::wire::Arns;
 
@@ -52,6 +52,11 @@ pub const DEFAULT_CHECKPOINT_RECORDS: u64 = 100_000;
 
 /// A checkpoint is written this long after the last one if anything changed, by default.
 pub const DEFAULT_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(300);
+
+/// The journal's replica may have this many bytes of synced records left to apply before the
+/// answers to changes wait for it, by default (64 MiB: 200,000 updates of a few hundred bytes,
+/// several seconds of a checkpoint at 1M executions).
+pub const DEFAULT_REPLICA_LAG_BYTES: u64 = 64 << 20;
 
 /// How the emulator runs.
 #[derive(Debug, Clone)]
@@ -89,6 +94,9 @@ pub struct Config {
     pub body_limit: usize,
     /// Most connections served at once (per listener); more wait in the listen backlog.
     pub max_connections: usize,
+    /// With the journal: most bytes of synced records its replica may have left to apply
+    /// before the answers to changes wait for it ([`journal::Journal::caught_up`]).
+    pub replica_lag_bytes: u64,
     /// Time to send a request's headers; also the longest an idle connection stays open.
     pub header_timeout: Duration,
     /// Time to send a request's body once its headers are in (longer: 408).
@@ -116,6 +124,7 @@ impl Default for Config {
             caps: Caps::default(),
             body_limit: DEFAULT_BODY_LIMIT,
             max_connections: DEFAULT_MAX_CONNECTIONS as usize,
+            replica_lag_bytes: DEFAULT_REPLICA_LAG_BYTES,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
@@ -150,8 +159,8 @@ impl App {
 
     /// Runs an operation under the lock at one time (the time its journal record keeps) and,
     /// if it changed the state, hands its record to the journal. Returns the outcome and the
-    /// record's sequence number, to wait for with [`App::durable`] before answering.
-    fn run(&self, st: &mut State, entry: &Entry, data: &[u8]) -> (Outcome, Option<u64>) {
+    /// record's ticket, to wait for with [`App::durable`] before answering.
+    fn run(&self, st: &mut State, entry: &Entry, data: &[u8]) -> (Outcome, Option<Ticket>) {
         let now = st.begin();
         let (outcome, changed) = journal::apply(st, entry, data);
         st.pin(None);
@@ -163,14 +172,13 @@ impl App {
     }
 
     /// After a change (with the lock held): numbers it and hands its record to the journal.
-    fn commit(&self, st: &mut State, now: u64, entry: &Entry, data: &[u8]) -> Option<u64> {
+    fn commit(&self, st: &mut State, now: u64, entry: &Entry, data: &[u8]) -> Option<Ticket> {
         st.generation = st.generation.saturating_add(1);
         let journal = self.journal.as_ref()?;
-        match journal::encode(st.generation, now, entry, data) {
-            Ok(bytes) => journal.append(st.generation, bytes),
-            Err(e) => journal.fail(format!("{e}; changes are refused until a restart")),
-        }
-        Some(st.generation)
+        Some(match journal::encode(st.generation, now, entry, data) {
+            Ok(bytes) => journal.append(st.generation, &bytes),
+            Err(e) => journal.refuse(format!("{e}; changes are refused until a restart")),
+        })
     }
 
     /// Whether changes are refused (a journal write failed), and why.
@@ -191,14 +199,52 @@ impl App {
         }
     }
 
-    /// Returns once the change `seq` is on disk. On a failed journal write: rolls the state
-    /// back to what is on disk and returns the error (an error answer means nothing changed).
-    async fn durable(self: &Arc<Self>, seq: Option<u64>) -> Result<(), String> {
-        let (Some(seq), Some(journal)) = (seq, &self.journal) else { return Ok(()) };
-        let Err(e) = journal.durable(seq).await else { return Ok(()) };
-        let app = Arc::clone(self);
-        let _ = tokio::task::spawn_blocking(move || app.roll_back()).await;
-        Err(e)
+    /// Returns once the change with this ticket is on disk (writing it, and the others
+    /// waiting, if no write is in progress: [`Journal::synced`]), and the replica is within
+    /// its bound ([`Journal::caught_up`]). On a failed journal write: rolls the state back to
+    /// what is on disk and returns the error (an error answer means nothing changed).
+    async fn durable(self: &Arc<Self>, ticket: Option<Ticket>) -> Result<(), String> {
+        let (Some(ticket), Some(journal)) = (ticket, &self.journal) else { return Ok(()) };
+        match journal.synced(ticket).await {
+            Ok(()) => {
+                journal.caught_up().await;
+                Ok(())
+            }
+            Err(e) => {
+                let app = Arc::clone(self);
+                let _ = tokio::task::spawn_blocking(move || app.roll_back()).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// `GET /_emulator/state` with the journal: due transitions are applied (and journalled)
+    /// first, as for any operation; then the journal's replica encodes the state once it holds
+    /// every change made before (see [`Journal::export`]). The live state's lock is held only
+    /// for the transitions, not for the encoding. `None`: no journal, or it cannot (it
+    /// failed, or its replica did; logged): the caller encodes the live state.
+    async fn export(self: &Arc<Self>) -> Option<Vec<u8>> {
+        let journal = self.journal.as_ref()?;
+        if self.refused().is_some() {
+            return None;
+        }
+        let (ticket, events) = {
+            let mut st = self.lock();
+            let (_, ticket) = self.run(&mut st, &Entry::Tick, &[]);
+            (ticket.unwrap_or_else(|| journal.position()), st.take_messages())
+        };
+        if let Err(e) = self.durable(Some(ticket)).await {
+            tracing::error!("{e}");
+            return None;
+        }
+        self.publish(events);
+        match journal.export(ticket).await {
+            Ok(bytes) => Some(bytes),
+            Err(e) => {
+                tracing::warn!("the state is exported from the live copy: {e}");
+                None
+            }
+        }
     }
 
     /// After a failed journal write: puts the state back to the records on disk (once: the
@@ -255,16 +301,18 @@ impl App {
     /// not wait for the checkpoint.
     async fn checkpoint(self: &Arc<Self>) -> Result<(), String> {
         let Some(journal) = &self.journal else { return Ok(()) };
-        let seq = {
+        let (seq, ticket) = {
             let st = self.lock();
             let status = journal.status();
             if status.failed.is_some() || st.generation <= status.checkpointed {
                 return Ok(());
             }
-            journal.rotate(st.generation.saturating_add(1));
-            st.generation
+            (st.generation, journal.rotate(st.generation.saturating_add(1)))
         };
-        journal.checkpointed(seq).await?;
+        // The rotation is done by the next leader of the journal's writes: this task, if no
+        // request is writing.
+        journal.synced(ticket).await?;
+        journal.checkpointed(seq, ticket).await?;
         tracing::debug!(seq, "checkpoint written to {}", journal.base().display());
         Ok(())
     }
@@ -315,6 +363,19 @@ pub struct Server {
 }
 
 impl Server {
+    /// The journal (with `--state-file`), for tests.
+    #[doc(hidden)]
+    pub fn journal(&self) -> Option<&Journal> {
+        self.app.journal.as_ref()
+    }
+
+    /// The live state encoded as `GET /_emulator/state` answers it without a journal (under
+    /// the lock), for tests to compare the replica's with.
+    #[doc(hidden)]
+    pub fn live_state(&self) -> Result<Vec<u8>, String> {
+        persist::encode(&self.app.lock())
+    }
+
     /// Stops accepting, finishes the requests in flight, and saves the state.
     pub async fn shutdown(self) -> Result<(), BoxError> {
         let _ = self.stop.send(true);
@@ -378,8 +439,11 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     if broker.is_some() || bridge.is_some() {
         state.outbox = Some(Vec::new());
     }
-    let journal =
-        config.state_file.as_ref().map(|p| Journal::open(p, checkpointed, state.replica())).transpose()?;
+    let journal = config
+        .state_file
+        .as_ref()
+        .map(|p| Journal::open(p, checkpointed, state.replica(), config.replica_lag_bytes))
+        .transpose()?;
     let app = Arc::new(App {
         state: Mutex::new(state),
         journal,

@@ -64,6 +64,11 @@ struct Args {
     /// ... or this many seconds after the last one, whichever comes first.
     #[arg(long, default_value_t = iot_jobs_emulator::DEFAULT_CHECKPOINT_INTERVAL.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     checkpoint_seconds: u64,
+    /// Most bytes of synced journal records the checkpoints' replica may have left to apply;
+    /// past it, the answers to changes wait until it catches up (a checkpoint of a large state
+    /// slows it down for seconds).
+    #[arg(long, default_value_t = iot_jobs_emulator::DEFAULT_REPLICA_LAG_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
+    replica_lag_bytes: u64,
     /// error, warn, info, debug (debug logs every request and every notification) or trace.
     #[arg(long, default_value = "info")]
     log_level: String,
@@ -131,6 +136,7 @@ async fn main() -> std::process::ExitCode {
         state_file: args.state_file,
         checkpoint_records: args.checkpoint_records,
         checkpoint_interval: Duration::from_secs(args.checkpoint_seconds),
+        replica_lag_bytes: args.replica_lag_bytes,
         caps: Caps {
             jobs: args.max_jobs,
             things: args.max_things,

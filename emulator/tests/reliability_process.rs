@@ -149,6 +149,11 @@ fn a_state_file_named_like_a_temporary_file_survives_kills_during_saves() {
         }
         // Every checkpoint gives the file a new inode; a file written in place never changes it.
         assert!(replaced > 0, "the state file was written in place");
+        // The checkpoint of the last job (on a loaded machine it may come after the loop).
+        let deadline = Instant::now() + PATIENCE;
+        while std::fs::metadata(&path).map_or(0, |m| m.len()) <= 1_000_000 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
     let mut acknowledged: Vec<String> = Vec::new();
     for round in 0..10_u64 {

@@ -1,5 +1,5 @@
-//! The writer thread (group commit, preallocated segments) and the replica that writes the
-//! checkpoints.
+//! The writer (group commit led by a waiting request, preallocated segments) and the replica
+//! that writes the checkpoints and answers exports.
 
 use super::*;
 
@@ -8,13 +8,41 @@ use super::*;
 /// file size to flush, only the data (on ext4 here: 0.08 ms instead of 0.16 ms per sync).
 pub const PREALLOCATE: u64 = 1 << 20;
 
-enum Msg {
-    Record {
-        seq: u64,
-        bytes: Vec<u8>,
-    },
-    /// Start a new segment at this record, and write a checkpoint of the records before it.
-    Rotate(u64),
+/// What writers hand over, in record order (under the state lock), for a leader to write.
+enum Pending {
+    /// Records' bytes, back to back; `last` is the last one's sequence number, `ticket` its
+    /// ticket.
+    Records { last: u64, ticket: u64, bytes: Vec<u8> },
+    /// Start a new segment at record `first`, and write a checkpoint of the records before it.
+    Rotate { first: u64, ticket: u64 },
+}
+
+/// How far a leader got: the last record synced, the last ticket done, and the first record of
+/// the segment it started (if any).
+#[derive(Default)]
+struct Progress {
+    durable: Option<u64>,
+    written: Option<u64>,
+    segment: Option<u64>,
+}
+
+/// The hand-over queue: what is not taken by a leader yet, and the ticket of the last item
+/// handed over (every record or rotation gets the next ticket).
+#[derive(Default)]
+struct Queue {
+    items: Vec<Pending>,
+    appended: u64,
+}
+
+/// The place of a record or rotation in the journal's hand-over order: [`Journal::synced`]
+/// waits for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ticket(u64);
+
+impl Ticket {
+    /// A ticket that is never written (for a record that could not be encoded: its wait ends
+    /// with the failure).
+    const NEVER: Ticket = Ticket(u64::MAX);
 }
 
 /// What the writer hands the replica.
@@ -22,8 +50,11 @@ enum ToReplica {
     /// Synced records: their bytes, in the segment `path` at `offset`.
     Batch { path: Arc<Path>, offset: u64, bytes: Vec<u8> },
     /// Write the snapshot at record `seq` (every record up to it is synced, none after it is
-    /// in the replica yet); with `delete`, then delete the segments it covers.
-    Checkpoint { seq: u64, delete: bool },
+    /// in the replica yet); with `delete`, then delete the segments it covers. `ticket`: the
+    /// rotation's, which names the attempt.
+    Checkpoint { seq: u64, delete: bool, ticket: u64 },
+    /// Encode the replica's state (it holds every batch handed over before).
+    Export(tokio::sync::oneshot::Sender<Result<Vec<u8>, String>>),
 }
 
 /// What is on disk.
@@ -31,31 +62,57 @@ enum ToReplica {
 pub struct Status {
     /// The last record synced.
     pub durable: u64,
+    /// The last hand-over written (synced records, rotations done), as a [`Ticket`]'s number.
+    written: u64,
     /// The first record of the segment being written.
     pub segment: u64,
     /// Set when a write failed: no record is written after it (until a restart).
     pub failed: Option<Arc<str>>,
     /// The last record the snapshot holds.
     pub checkpointed: u64,
-    /// The last checkpoint that failed (the record it was for, the cause); the journal goes on.
+    /// The last checkpoint that failed (its rotation's ticket number, the cause); the journal
+    /// goes on.
     pub checkpoint_failed: Option<(u64, Arc<str>)>,
 }
 
-/// The journal: a writer thread that writes the records handed to it in order, one
-/// `fdatasync` for all the records that arrived while the previous batch was syncing (group
-/// commit), and reports what is durable; and a replica thread that keeps a second copy of the
-/// state, made of the synced records only, and writes the checkpoints from it.
+/// How far the replica is behind the writer.
+#[derive(Debug, Clone, Copy, Default)]
+struct Lag {
+    /// Bytes of synced records handed to the replica and not applied yet.
+    bytes: u64,
+}
+
+/// The journal. Writers hand their records over in order (with the state lock held) and then
+/// wait in [`Journal::synced`], where the first of them to find no write in progress becomes
+/// the leader: it takes every record handed over so far, writes them with one `write` and one
+/// `fdatasync` (group commit), reports them durable and hands them to the replica; the
+/// others wait for its report, and those whose records came too late for its batch elect the
+/// next leader among themselves (the write group of PostgreSQL's, MySQL's and RocksDB's group
+/// commits). The write and the sync run on the leading request's own task: no thread
+/// hand-off on the path of an answer (on a multi-threaded runtime inside `block_in_place`,
+/// so that the worker's other tasks move to another thread instead of waiting for the sync).
 ///
-/// The replica applies each synced batch through [`scan_records`] and the replay a recovery
-/// does, so a checkpoint needs no lock on the live state (requests never wait for one), and
-/// every record is decoded and replayed once as the next start would: a record that cannot be
-/// stops the checkpoints with an error (logged) instead of surfacing at the next start. The
-/// cost is a second copy of the state in memory.
+/// A replica thread keeps a second copy of the state, made of the synced records only, and
+/// writes the checkpoints from it. It applies each synced batch through [`scan_records`] and
+/// the replay a recovery does, so a checkpoint needs no lock on the live state (requests never
+/// wait for one), and every record is decoded and replayed once as the next start would: a
+/// record that cannot be stops the checkpoints with an error (logged) instead of surfacing at
+/// the next start. The cost is a second copy of the state in memory. How far the replica may
+/// fall behind is bounded ([`Journal::caught_up`]).
 pub struct Journal {
     base: PathBuf,
-    tx: Mutex<Option<mpsc::Sender<Msg>>>,
+    queue: Mutex<Queue>,
+    /// Held by the leader while it writes.
+    writer: Mutex<Writer>,
     status: watch::Sender<Status>,
-    threads: Mutex<Vec<JoinHandle<()>>>,
+    /// For exports (the writer holds the other sender).
+    replica: Mutex<Option<mpsc::Sender<ToReplica>>>,
+    lag: watch::Sender<Lag>,
+    /// Most bytes of synced records the replica may have to apply before answers wait.
+    max_lag: u64,
+    /// Held to stop the replica before its next batch (tests: a slow replica).
+    gate: Arc<Mutex<()>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -100,48 +157,64 @@ fn create_segment(base: &Path, first: u64) -> Result<(PathBuf, File, u64), Strin
     Ok((path, f, allocated))
 }
 
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl Journal {
     /// Opens a new segment for the records from `replica.generation + 1` on and starts the
-    /// writer, with `replica`, a copy of the state just recovered, for the checkpoints;
-    /// `checkpointed` is the last record the snapshot holds.
+    /// replica thread with `replica`, a copy of the state just recovered, for the checkpoints;
+    /// `checkpointed` is the last record the snapshot holds; `max_lag` bounds the bytes of
+    /// synced records the replica may have left to apply ([`Journal::caught_up`]).
     ///
     /// # Errors
     /// The segment cannot be created (the message names it and the cause).
-    pub fn open(base: &Path, checkpointed: u64, replica: State) -> Result<Self, String> {
+    pub fn open(base: &Path, checkpointed: u64, replica: State, max_lag: u64) -> Result<Self, String> {
         let next = replica.generation.saturating_add(1);
         let (path, file, allocated) = create_segment(base, next)?;
-        let (tx, rx) = mpsc::channel();
         let (replica_tx, replica_rx) = mpsc::channel();
         let last = next.saturating_sub(1);
         let status = watch::Sender::new(Status {
             durable: last,
+            written: 0,
             segment: next,
             failed: None,
             checkpointed,
             checkpoint_failed: None,
         });
+        let lag = watch::Sender::new(Lag::default());
+        let gate = Arc::new(Mutex::new(()));
         let writer = Writer {
             base: base.to_owned(),
             path: path.into(),
             file,
             synced: MAGIC.len() as u64,
             allocated,
-            status: status.clone(),
-            replica: replica_tx,
+            replica: Some(replica_tx.clone()),
+            lag: lag.clone(),
         };
-        let replica = Replica { base: base.to_owned(), state: replica, broken: None, status: status.clone() };
-        let spawn = |name: &str| std::thread::Builder::new().name(name.into());
-        let replica = spawn("journal-replica")
+        let replica = Replica {
+            base: base.to_owned(),
+            state: replica,
+            broken: None,
+            status: status.clone(),
+            lag: lag.clone(),
+            gate: Arc::clone(&gate),
+        };
+        let thread = std::thread::Builder::new()
+            .name("journal-replica".into())
             .spawn(move || replica.run(&replica_rx))
             .map_err(|e| format!("cannot start the journal's replica: {e}"))?;
-        let writer = spawn("journal")
-            .spawn(move || writer.run(&rx))
-            .map_err(|e| format!("cannot start the journal writer: {e}"))?;
         Ok(Journal {
             base: base.to_owned(),
-            tx: Mutex::new(Some(tx)),
+            queue: Mutex::new(Queue::default()),
+            writer: Mutex::new(writer),
             status,
-            threads: Mutex::new(vec![writer, replica]),
+            replica: Mutex::new(Some(replica_tx)),
+            lag,
+            max_lag,
+            gate,
+            thread: Mutex::new(Some(thread)),
         })
     }
 
@@ -150,23 +223,37 @@ impl Journal {
         &self.base
     }
 
-    fn send(&self, msg: Msg) {
-        let tx = self.tx.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let sent = tx.as_ref().is_some_and(|tx| tx.send(msg).is_ok());
-        if !sent {
-            self.fail(format!("the journal of {} is closed", self.base.display()));
-        }
-    }
-
     /// Hands a record over to be written (call with the state lock held, in record order).
-    pub fn append(&self, seq: u64, bytes: Vec<u8>) {
-        self.send(Msg::Record { seq, bytes });
+    /// Returns what to wait for with [`Journal::synced`].
+    pub fn append(&self, seq: u64, bytes: &[u8]) -> Ticket {
+        let mut q = locked(&self.queue);
+        q.appended = q.appended.saturating_add(1);
+        let next = q.appended;
+        match q.items.last_mut() {
+            Some(Pending::Records { last, ticket, bytes: buf }) => {
+                buf.extend_from_slice(bytes);
+                *last = seq;
+                *ticket = next;
+            }
+            _ => q.items.push(Pending::Records { last: seq, ticket: next, bytes: bytes.to_vec() }),
+        }
+        Ticket(next)
     }
 
     /// The records from `first` on go to a new segment, and the replica writes a checkpoint
     /// of those before it (call with the state lock held, `first` the next record's number).
-    pub fn rotate(&self, first: u64) {
-        self.send(Msg::Rotate(first));
+    /// The rotation is done by the next leader: wait for the ticket with [`Journal::synced`].
+    pub fn rotate(&self, first: u64) -> Ticket {
+        let mut q = locked(&self.queue);
+        q.appended = q.appended.saturating_add(1);
+        let ticket = q.appended;
+        q.items.push(Pending::Rotate { first, ticket });
+        Ticket(ticket)
+    }
+
+    /// The ticket of the last record or rotation handed over.
+    pub fn position(&self) -> Ticket {
+        Ticket(locked(&self.queue).appended)
     }
 
     /// Refuses every later record, with this cause.
@@ -178,32 +265,133 @@ impl Journal {
         });
     }
 
+    /// [`Journal::fail`], for a record that cannot be handed over: returns a ticket whose
+    /// wait ends with the failure.
+    pub fn refuse(&self, cause: String) -> Ticket {
+        self.fail(cause);
+        Ticket::NEVER
+    }
+
     /// What is on disk.
     pub fn status(&self) -> Status {
         self.status.borrow().clone()
     }
 
-    /// Returns once record `seq` is durable.
+    /// Returns once what `ticket` stands for is on disk (a record synced, a rotation done).
+    /// Leads the write of everything handed over if no other caller is writing (see
+    /// [`Journal`]): the write and the `fdatasync` then run on the caller's task.
     ///
     /// # Errors
     /// A write failed before it was (the message names the segment and the cause).
-    pub async fn durable(&self, seq: u64) -> Result<(), String> {
+    pub async fn synced(&self, ticket: Ticket) -> Result<(), String> {
         let mut rx = self.status.subscribe();
-        let s = rx.wait_for(|s| s.durable >= seq || s.failed.is_some()).await.map(|s| s.clone());
-        match s {
-            Ok(s) if s.durable >= seq => Ok(()),
-            Ok(s) => Err(s.failed.map_or_else(String::new, |m| m.to_string())),
-            Err(_) => Err(format!("the journal of {} is closed", self.base.display())),
+        loop {
+            let failed = {
+                let s = rx.borrow_and_update();
+                if s.written >= ticket.0 {
+                    return Ok(());
+                }
+                s.failed.clone()
+            };
+            if let Some(failed) = failed {
+                // Nothing is written after a failure: what was handed over is dropped.
+                locked(&self.queue).items.clear();
+                return Err(failed.to_string());
+            }
+            // A leader reports after it lets go of the writer, so a report follows every
+            // failed try here: the wait below cannot miss the batch this ticket is in.
+            let led = match self.writer.try_lock() {
+                Ok(w) => self.lead_here(w),
+                Err(std::sync::TryLockError::Poisoned(p)) => self.lead_here(p.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => false,
+            };
+            if led {
+                continue;
+            }
+            if rx.changed().await.is_err() {
+                return Err(format!("the journal of {} is closed", self.base.display()));
+            }
         }
     }
 
-    /// Returns once the snapshot holds record `seq` (after [`Journal::rotate`] at `seq + 1`).
+    /// [`Journal::lead`] on the caller's task; on a multi-threaded runtime the worker's other
+    /// tasks are handed to another thread for the time of the sync (`block_in_place`), so that
+    /// they do not wait for it.
+    fn lead_here(&self, w: std::sync::MutexGuard<'_, Writer>) -> bool {
+        let multi = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if multi { tokio::task::block_in_place(|| self.lead(w)) } else { self.lead(w) }
+    }
+
+    /// Writes everything handed over so far (the leader holds `w`), then reports. Returns
+    /// `true`.
+    fn lead(&self, mut w: std::sync::MutexGuard<'_, Writer>) -> bool {
+        let items = std::mem::take(&mut locked(&self.queue).items);
+        let mut done = Progress::default();
+        // After a failure nothing more is written: the records handed over are dropped (their
+        // requests get the failure).
+        if self.status.borrow().failed.is_none()
+            && let Err(e) = w.write(items, &mut done)
+        {
+            self.failed(e);
+        }
+        drop(w);
+        self.status.send_modify(|s| {
+            s.durable = s.durable.max(done.durable.unwrap_or(0));
+            s.written = s.written.max(done.written.unwrap_or(0));
+            s.segment = s.segment.max(done.segment.unwrap_or(0));
+        });
+        true
+    }
+
+    fn failed(&self, e: String) {
+        tracing::error!("{e}; changes are refused until a restart");
+        self.status.send_modify(|s| {
+            if s.failed.is_none() {
+                s.failed = Some(format!("{e}; changes are refused until a restart").into());
+            }
+        });
+    }
+
+    /// Returns once the replica has at most the bound's bytes of synced records left to
+    /// apply (`--replica-lag-bytes`): the answer to a change waits here, after its sync, so
+    /// that a replica slowed down by a checkpoint holds the writers back instead of queueing
+    /// records without limit. The lag can pass the bound by the changes in flight (at most
+    /// one per connection).
+    pub async fn caught_up(&self) {
+        if self.lag.borrow().bytes <= self.max_lag {
+            return;
+        }
+        let mut rx = self.lag.subscribe();
+        let _ = rx.wait_for(|l| l.bytes <= self.max_lag).await;
+    }
+
+    /// The state as `GET /_emulator/state` answers it, encoded by the replica: every record
+    /// up to `ticket` is synced first (leading the write if needed), so the snapshot holds
+    /// every change acknowledged before, and the live state's lock is not taken.
     ///
     /// # Errors
-    /// The checkpoint failed, or a write failed before it could be taken.
-    pub async fn checkpointed(&self, seq: u64) -> Result<(), String> {
+    /// A write failed, or the replica cannot follow the journal (it logged why).
+    pub async fn export(&self, ticket: Ticket) -> Result<Vec<u8>, String> {
+        self.synced(ticket).await?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let sent = locked(&self.replica).as_ref().is_some_and(|r| r.send(ToReplica::Export(tx)).is_ok());
+        let closed = || format!("the journal of {} is closed", self.base.display());
+        if !sent {
+            return Err(closed());
+        }
+        rx.await.map_err(|_| closed())?
+    }
+
+    /// Returns once the snapshot holds record `seq` (after [`Journal::rotate`] at `seq + 1`,
+    /// which returned `ticket`).
+    ///
+    /// # Errors
+    /// This checkpoint failed, or a write failed before it could be taken.
+    pub async fn checkpointed(&self, seq: u64, ticket: Ticket) -> Result<(), String> {
         let mut rx = self.status.subscribe();
-        let failed = |s: &Status| s.checkpoint_failed.as_ref().is_some_and(|(at, _)| *at >= seq);
+        // An earlier attempt's failure is not this one's.
+        let failed = |s: &Status| s.checkpoint_failed.as_ref().is_some_and(|(at, _)| *at >= ticket.0);
         let done = |s: &Status| s.checkpointed >= seq || failed(s) || s.failed.is_some();
         let s = rx.wait_for(done).await.map(|s| s.clone());
         match s {
@@ -214,12 +402,24 @@ impl Journal {
         }
     }
 
-    /// Writes what was handed over, lets the replica finish, and stops both threads.
+    /// Holds the replica before its next batch while the guard lives (to test a slow one).
+    #[doc(hidden)]
+    pub fn hold_replica(&self) -> std::sync::MutexGuard<'_, ()> {
+        locked(&self.gate)
+    }
+
+    /// The bytes of synced records the replica has not applied yet.
+    #[doc(hidden)]
+    pub fn replica_lag(&self) -> u64 {
+        self.lag.borrow().bytes
+    }
+
+    /// Writes what was handed over, lets the replica finish, and stops it.
     pub fn close(&self) {
-        self.tx.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-        let threads =
-            std::mem::take(&mut *self.threads.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-        for t in threads {
+        self.lead(locked(&self.writer));
+        locked(&self.writer).replica.take();
+        locked(&self.replica).take();
+        if let Some(t) = locked(&self.thread).take() {
             let _ = t.join();
         }
     }
@@ -233,68 +433,52 @@ struct Writer {
     synced: u64,
     /// The length of the segment's allocated (zero-filled and synced) part.
     allocated: u64,
-    status: watch::Sender<Status>,
-    replica: mpsc::Sender<ToReplica>,
+    replica: Option<mpsc::Sender<ToReplica>>,
+    lag: watch::Sender<Lag>,
 }
 
 impl Writer {
-    fn run(mut self, rx: &mpsc::Receiver<Msg>) {
-        let mut buf = Vec::new();
-        while let Ok(first) = rx.recv() {
-            let mut last = None;
-            let mut next = Some(first);
-            // Everything that arrived meanwhile goes into this batch.
-            while let Some(msg) = next.take().or_else(|| rx.try_recv().ok()) {
-                if self.status.borrow().failed.is_some() {
-                    // After a failure nothing more is written: the records are dropped (their
-                    // requests get the failure).
-                    continue;
+    /// Writes and syncs the records handed over, and does the rotations between them in
+    /// order; `done` says how far it got (also when it fails).
+    fn write(&mut self, items: Vec<Pending>, done: &mut Progress) -> Result<(), String> {
+        for item in items {
+            match item {
+                Pending::Records { last, ticket, bytes } => {
+                    self.flush(bytes)?;
+                    done.durable = Some(last);
+                    done.written = Some(ticket);
                 }
-                match msg {
-                    Msg::Record { seq, bytes } => {
-                        buf.extend_from_slice(&bytes);
-                        last = Some(seq);
-                        if buf.len() >= 8 << 20 {
-                            break;
-                        }
+                Pending::Rotate { first, ticket } => {
+                    // The records before `first` are synced: the checkpoint can hold them
+                    // (the segments it covers are deleted only once the next one exists). A
+                    // retried checkpoint with no record since the last one keeps the segment.
+                    let seq = first.saturating_sub(1);
+                    let fresh = segment_path(&self.base, first).as_path() == &*self.path;
+                    let created = if fresh { Ok(None) } else { create_segment(&self.base, first).map(Some) };
+                    let delete = created.is_ok();
+                    self.send(ToReplica::Checkpoint { seq, delete, ticket });
+                    if let Some((path, file, allocated)) = created? {
+                        self.path = path.into();
+                        self.file = file;
+                        self.synced = MAGIC.len() as u64;
+                        self.allocated = allocated;
+                        done.segment = Some(first);
                     }
-                    Msg::Rotate(first) => {
-                        if let Err(e) = self.flush(&mut buf, last.take()) {
-                            self.failed(e);
-                            continue;
-                        }
-                        // The records before `first` are synced: the checkpoint can hold them
-                        // (the segments it covers are deleted only once the next one exists). A
-                        // retried checkpoint with no record since the last one keeps the segment.
-                        let seq = first.saturating_sub(1);
-                        let fresh = self.status.borrow().segment == first;
-                        let created =
-                            if fresh { Ok(None) } else { create_segment(&self.base, first).map(Some) };
-                        let delete = created.is_ok();
-                        let _ = self.replica.send(ToReplica::Checkpoint { seq, delete });
-                        match created {
-                            Ok(None) => {}
-                            Ok(Some((path, file, allocated))) => {
-                                self.path = path.into();
-                                self.file = file;
-                                self.synced = MAGIC.len() as u64;
-                                self.allocated = allocated;
-                                self.status.send_modify(|s| s.segment = first);
-                            }
-                            Err(e) => self.failed(e),
-                        }
-                    }
+                    done.written = Some(ticket);
                 }
             }
-            if let Err(e) = self.flush(&mut buf, last) {
-                self.failed(e);
-            }
+        }
+        Ok(())
+    }
+
+    fn send(&self, msg: ToReplica) {
+        if let Some(r) = &self.replica {
+            let _ = r.send(msg);
         }
     }
 
-    /// Writes and syncs `buf`; reports `last` durable and hands the batch to the replica.
-    fn flush(&mut self, buf: &mut Vec<u8>, last: Option<u64>) -> Result<(), String> {
-        let Some(last) = last else { return Ok(()) };
+    /// Writes and syncs `buf`, and hands the batch to the replica.
+    fn flush(&mut self, buf: Vec<u8>) -> Result<(), String> {
         let fail = |what: &str, e: io::Error| {
             format!("cannot {what} the journal segment {}: {e}", self.path.display())
         };
@@ -315,11 +499,10 @@ impl Writer {
             Ok(())
         };
         let r = grown
-            .and_then(|()| self.file.write_all(buf))
+            .and_then(|()| self.file.write_all(&buf))
             .map_err(|e| fail("write", e))
             .and_then(|()| self.file.sync_data().map_err(|e| fail("sync", e)));
         if let Err(e) = r {
-            buf.clear();
             // What was written without a sync is taken back, so that no later start replays a
             // change whose request got the failure (best effort: the failure is reported anyway).
             let _ = self.file.set_len(self.synced).and_then(|()| self.file.sync_all());
@@ -328,19 +511,9 @@ impl Writer {
         let offset = self.synced;
         self.synced = end;
         self.allocated = self.allocated.saturating_add(grow);
-        self.status.send_modify(|s| s.durable = last);
-        let bytes = std::mem::take(buf);
-        let _ = self.replica.send(ToReplica::Batch { path: Arc::clone(&self.path), offset, bytes });
+        self.lag.send_modify(|l| l.bytes = l.bytes.saturating_add(written));
+        self.send(ToReplica::Batch { path: Arc::clone(&self.path), offset, bytes: buf });
         Ok(())
-    }
-
-    fn failed(&self, e: String) {
-        tracing::error!("{e}; changes are refused until a restart");
-        self.status.send_modify(|s| {
-            if s.failed.is_none() {
-                s.failed = Some(format!("{e}; changes are refused until a restart").into());
-            }
-        });
     }
 }
 
@@ -351,19 +524,33 @@ struct Replica {
     /// Why the replica stopped following the journal (a record it could not read back).
     broken: Option<String>,
     status: watch::Sender<Status>,
+    lag: watch::Sender<Lag>,
+    gate: Arc<Mutex<()>>,
 }
 
 impl Replica {
     fn run(mut self, rx: &mpsc::Receiver<ToReplica>) {
         while let Ok(msg) = rx.recv() {
             match msg {
-                ToReplica::Batch { path, offset, bytes } => self.apply(&path, offset, &bytes),
-                ToReplica::Checkpoint { seq, delete } => {
+                ToReplica::Batch { path, offset, bytes } => {
+                    drop(locked(&self.gate));
+                    self.apply(&path, offset, &bytes);
+                    let n = bytes.len() as u64;
+                    self.lag.send_modify(|l| l.bytes = l.bytes.saturating_sub(n));
+                }
+                ToReplica::Export(reply) => {
+                    let encoded = match &self.broken {
+                        Some(e) => Err(e.clone()),
+                        None => persist::encode(&self.state),
+                    };
+                    let _ = reply.send(encoded);
+                }
+                ToReplica::Checkpoint { seq, delete, ticket } => {
                     // A failure goes to the checkpoint's caller, which logs it.
                     let r = self.checkpoint(seq, delete);
                     self.status.send_modify(|s| match r {
                         Ok(()) => s.checkpointed = s.checkpointed.max(seq),
-                        Err(e) => s.checkpoint_failed = Some((seq, e.into())),
+                        Err(e) => s.checkpoint_failed = Some((ticket, e.into())),
                     });
                 }
             }
