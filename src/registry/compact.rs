@@ -40,6 +40,7 @@ impl Stamp {
     }
 
     /// `t` as stored if it is exact: [`NEVER`] or a time before `u32::MAX` (for snapshots).
+    #[cfg(feature = "serde")]
     pub(super) fn exact(t: Timestamp) -> Option<Self> {
         if t == NEVER {
             Some(Self::NEVER)
