@@ -126,6 +126,18 @@ impl<S: Slots<u32>> Index<S> {
         None
     }
 
+    /// Puts `new` in the place of `old` (stored under hash `h`; `new` has the same hash); false
+    /// if `old` is not there.
+    pub(crate) fn replace(&mut self, h: u64, old: u32, new: u32) -> bool {
+        match self.position(h, old).and_then(|i| self.buckets.get_mut(i)) {
+            Some(b) => {
+                *b = new;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Removes `value` (stored under hash `h`); `hash_of` gives the hash of any stored value, to
     /// shift the values after it back into place.
     pub(crate) fn remove(&mut self, h: u64, value: u32, hash_of: impl Fn(u32) -> u64) -> bool {
