@@ -126,7 +126,9 @@ impl<S: Storage> Registry<S> {
 
     /// The state of (job, thing), which a list names: missing, it is a defect.
     pub(super) fn pair_mut(&mut self, job: JobIx, thing: ThingIx) -> Result<&mut PairState, Rejection> {
-        let h = self.pair_head(job, thing).ok_or(Rejection::LogicBug("a list names a missing (job, thing) pair"))?;
+        let h = self
+            .pair_head(job, thing)
+            .ok_or(Rejection::LogicBug("a list names a missing (job, thing) pair"))?;
         self.pair_state_mut(h)
     }
 

@@ -55,7 +55,8 @@ impl<S: Storage> Registry<S> {
         let state = *self.pair_state(old).ok_or(LOST_PAIR)?;
         let e = self.exec_mut(x)?;
         e.pair = PairState { highest: state.highest.max(e.number), ..state };
-        if !self.index.replace(pair_hash(job.get(), thing.get()), head_value(old), head_value(Head::Exec(x))) {
+        if !self.index.replace(pair_hash(job.get(), thing.get()), head_value(old), head_value(Head::Exec(x)))
+        {
             return Err(LOST_PAIR);
         }
         if let Head::Record(p) = old {

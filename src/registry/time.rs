@@ -290,8 +290,9 @@ impl<S: Storage> Registry<S> {
         sink.reserve(todo.saturating_mul(self.settle_events(j)))?;
         let mut p = self.job_entry(j).ok_or(MISSING_JOB)?.rollout_next;
         while p != stop {
-            let Some((thing, next, reaches)) =
-                p.and_then(|t| Some((t, self.pair_of(j, t)?))).map(|(t, pair)| (t, pair.job_next, self.rollout_reaches(t, pair)))
+            let Some((thing, next, reaches)) = p
+                .and_then(|t| Some((t, self.pair_of(j, t)?)))
+                .map(|(t, pair)| (t, pair.job_next, self.rollout_reaches(t, pair)))
             else {
                 break;
             };

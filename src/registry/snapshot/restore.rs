@@ -393,8 +393,9 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
         let t = r
             .thing_index(&thing)
             .ok_or_else(|| bad::<A::Error>("snapshot: an execution names an unknown thing"))?;
-        let head =
-            r.pair_head(job, t).ok_or_else(|| bad::<A::Error>("snapshot: an execution's pair is not listed"))?;
+        let head = r
+            .pair_head(job, t)
+            .ok_or_else(|| bad::<A::Error>("snapshot: an execution's pair is not listed"))?;
         let (Ok(number), Ok(version)) = (compact::number(number), compact::version(version)) else {
             return Err(bad(COUNTER));
         };
@@ -449,7 +450,8 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
         };
         let (_, x) =
             r.execs.insert(entry).ok_or_else(|| bad::<A::Error>("snapshot: the executions table is full"))?;
-        r.become_head(job, t, x).map_err(|_| bad::<A::Error>("snapshot: an execution's pair is not listed"))?;
+        r.become_head(job, t, x)
+            .map_err(|_| bad::<A::Error>("snapshot: an execution's pair is not listed"))?;
         if let Some(list) = r.job_entry(job).map(|j| j.executions) {
             let list = list.push_back(&mut r.execs, x, ByJob);
             if let Some(j) = r.jobs.at_mut(job) {
