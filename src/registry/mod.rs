@@ -32,7 +32,8 @@
 //! positions), `compact` (numbers, versions and times as stored: `u32`, and the limits that
 //! follow, [`LATEST_TIME`]), `storage`, `views`; the mechanics: `slab` (generational tables,
 //! `Ix`), `lists` (one intrusive list for every list), `index` (lookup by id and name),
-//! `lookup`, `events` (the room an operation reserves and spends), `transition` (the one place
+//! `lookup`, `pairs` ((job, thing) pairs: their state in the newest execution or a record, and
+//! each job's list of targets), `events` (the room an operation reserves and spends), `transition` (the one place
 //! an execution's or a job's status changes), `time` (timers, `advance`, schedules), `details`
 //! (statusDetails), `snapshot`; and the operations in `ops/{things,jobs,delete,executions,device}`.
 
