@@ -66,7 +66,8 @@ impl<S: Storage> Registry<S> {
         Ok(())
     }
 
-    /// Before execution `x` is freed: takes it out of its pair's chain. The newest hands the
+    /// Before execution `x` is freed, and before anything else of its removal changes: takes it
+    /// out of its pair's chain. The newest hands the
     /// pair's state to the next older execution, or to a new record when it was the last (the
     /// pair stays one of the job's targets: R7's default numbers from 1 again, `Monotonic` goes
     /// on from `highest`).
@@ -92,8 +93,11 @@ impl<S: Storage> Registry<S> {
                 Head::Exec(prev)
             }
             None => {
-                // Room: every pair counts against the table's capacity (`pair_room`).
-                let (_, p) = self.pairs.insert(PairEntry { job, thing, pair: state }).ok_or(LOST_PAIR)?;
+                // Room: every pair counts against the table's capacity (`pair_room`); only an
+                // allocator that refuses a table that grows can fail here, before any change.
+                let record = PairEntry { job, thing, pair: state };
+                let (_, p) =
+                    self.pairs.insert(record).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
                 Head::Record(p)
             }
         };

@@ -103,6 +103,9 @@ impl<S: Storage> Registry<S> {
 
     /// Unlinks and frees an execution: lists, pair chain, index, counters, details.
     pub(in crate::registry) fn remove_execution(&mut self, x: ExecIx) -> Result<(), Rejection> {
+        // First, as the one step that may allocate (a record when x is its pair's last
+        // execution, in a table that grows): if the allocator refuses, nothing changed.
+        self.leave_pair(x)?;
         let (key, e) = self.execs.at(x).ok_or(MISSING_EXECUTION)?;
         let (job, thing, status) = (e.job, e.thing, e.status);
         let (job_status, list) = self.job_entry(job).map(|j| (j.status, j.executions)).ok_or(MISSING_JOB)?;
@@ -115,7 +118,6 @@ impl<S: Storage> Registry<S> {
         j.process.add(status, -1);
         let list = self.thing_mut(thing)?.all.unlink(&mut self.execs, x, ByThing);
         self.thing_mut(thing)?.all = list;
-        self.leave_pair(x)?;
         self.free_details(x)?;
         self.execs.remove(key);
         self.forget_thing_if_unused(thing);

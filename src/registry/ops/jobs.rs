@@ -276,8 +276,8 @@ impl<S: Storage> Registry<S> {
                 self.queue_execution(j, t, retry, now, sink)?;
                 queued = queued.saturating_add(1);
             }
-            if counted {
-                self.pair_mut(j, t)?.target = true;
+            if counted && let Some(h) = self.pair_head(j, t) {
+                self.pair_state_mut(h)?.target = true;
             }
         }
         let e = self.job_mut(j)?;
