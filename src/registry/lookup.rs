@@ -81,16 +81,16 @@ impl<S: Storage> Registry<S> {
     /// probe; the execution found is the one describe and update want).
     pub(super) fn pair_head(&self, job: JobIx, thing: ThingIx) -> Option<Head> {
         let (pairs, execs) = (&self.pairs, &self.execs);
-        let head = |v| {
-            if let Some(x) = tagged_ix(v, Tag::Execution) {
-                execs.at(x).filter(|(_, e)| e.job == job && e.thing == thing).map(|_| Head::Exec(x))
-            } else {
-                tagged_ix(v, Tag::Pair)
-                    .and_then(|p| pairs.at(p).filter(|(_, e)| e.job == job && e.thing == thing).map(|_| p))
-                    .map(Head::Record)
-            }
+        let head = |v| match tagged_ix(v, Tag::Execution) {
+            Some(x) => Some(Head::Exec(x)),
+            None => tagged_ix(v, Tag::Pair).map(Head::Record),
         };
-        self.index.find(pair_hash(job.get(), thing.get()), |v| head(v).is_some()).and_then(head)
+        let is = |v| match head(v) {
+            Some(Head::Exec(x)) => execs.at(x).is_some_and(|(_, e)| e.job == job && e.thing == thing),
+            Some(Head::Record(p)) => pairs.at(p).is_some_and(|(_, e)| e.job == job && e.thing == thing),
+            None => false,
+        };
+        self.index.find(pair_hash(job.get(), thing.get()), is).and_then(head)
     }
 
     /// The newest execution of (job, thing).
