@@ -15,8 +15,19 @@ pub(super) type JobIx = Ix<JobEntry>;
 pub(super) type ThingIx = Ix<ThingEntry>;
 /// The position of an execution in its table.
 pub(super) type ExecIx = Ix<ExecutionEntry>;
-/// The position of a (job, thing) pair in its table.
+/// The position of a (job, thing) pair record in its table.
 pub(super) type PairIx = Ix<PairEntry>;
+
+/// Where a (job, thing) pair's state lives: in its newest execution, or, while it has none, in a
+/// pair record. The index maps the pair to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Head {
+    /// The pair's newest execution.
+    Exec(ExecIx),
+    /// The pair's record (a target waiting for the rollout, passed over by it, or whose
+    /// executions were all deleted).
+    Record(PairIx),
+}
 
 pub(super) use crate::rules::NEVER;
 
@@ -71,10 +82,12 @@ pub struct JobEntry {
     pub(super) targets: u32,
     pub(super) config: JobConfig,
     pub(super) executions: List<ExecIx>,
-    /// Its targets, one pair per thing, in target order.
-    pub(super) pairs: List<PairIx>,
-    /// The next pair without an execution yet (paced or scheduled rollout), or none.
-    pub(super) rollout_next: Option<PairIx>,
+    /// Its targets, one pair per thing, in target order: a list of things, singly linked
+    /// through [`PairState::job_next`] of each pair's [`Head`] (the pair is found through the
+    /// index, so the list does not change when its head moves between executions and records).
+    pub(super) pairs: List<ThingIx>,
+    /// The thing of the next pair without an execution yet (paced or scheduled rollout), or none.
+    pub(super) rollout_next: Option<ThingIx>,
     /// When the next batch of a paced rollout may go out.
     pub(super) rollout_at: Stamp,
     /// The schedule's end has been applied.
@@ -131,6 +144,9 @@ pub struct ExecutionEntry {
     pub(super) details: Option<DetailsIx>,
     /// The next older execution of the same (job, thing).
     pub(super) pair_prev: Option<ExecIx>,
+    /// Its pair's state, while it is the pair's newest execution (older ones keep a stale copy
+    /// that nothing reads).
+    pub(super) pair: PairState,
     pub(super) job_link: Links<ExecIx>,
     pub(super) thing_link: Links<ExecIx>,
     /// Link in the thing's in-progress or queued list, while pending and visible.
@@ -149,30 +165,41 @@ impl ExecutionEntry {
     }
 }
 
-impl PairEntry {
+impl PairState {
     /// The highest number ever given to the pair, if any.
     pub(super) fn highest(&self) -> Option<ExecutionNumber> {
         (self.highest != 0).then(|| ExecutionNumber::from(self.highest))
     }
 }
 
-/// One (job, thing) pair: its newest execution and the highest number it ever had (R7).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A (job, thing) pair's state: the highest number it ever had (R7), its retries, whether it
+/// is a counted target, and its link in the job's list of targets. Held by the pair's newest
+/// execution, or by a [`PairEntry`] while it has none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct PairEntry {
-    pub(super) job: JobIx,
-    pub(super) thing: ThingIx,
-    /// The newest execution; older ones are chained by `pair_prev`.
-    pub(super) newest: Option<ExecIx>,
+pub(super) struct PairState {
     /// The highest number ever given to the pair (R7 `Monotonic`); 0 for none (numbers start
     /// at 1).
     pub(super) highest: u32,
-    /// The next pair in the job's list of pairs. The list is singly linked: pairs are added
-    /// last, walked forward, and removed only from the front, when their job is deleted.
-    pub(super) job_next: Option<PairIx>,
+    /// The thing of the next pair in the job's list of targets. The list is singly linked:
+    /// pairs are added last, walked forward, and removed only from the front, when their job
+    /// is deleted.
+    pub(super) job_next: Option<ThingIx>,
     /// Retries used, by failure type: FAILED, TIMED_OUT (SPEC T12).
     pub(super) retries: [u8; 2],
     /// Counted among the job's targets (CreateJob, AssociateTargetsWithJob), not only a member
     /// of a targeted group.
     pub(super) target: bool,
+}
+
+/// A (job, thing) pair without an execution: a target waiting for a paced or scheduled
+/// rollout, passed over by it, or whose executions were all deleted (it stays one of the job's
+/// targets, and under R7 `Monotonic` its `highest` numbers the next one). A pair with
+/// executions keeps its state in the newest one instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PairEntry {
+    pub(super) job: JobIx,
+    pub(super) thing: ThingIx,
+    pub(super) pair: PairState,
 }

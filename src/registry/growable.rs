@@ -101,7 +101,8 @@ impl<T> Slots<T> for Growable<T> {
 /// [`Storage`] on the heap for hosts with an allocator: every table a [`Growable`] that grows as
 /// it fills, up to these caps, and statusDetails as `Vec<u8>`.
 ///
-/// Derived sizes: one (job, thing) pair per execution, at most one timer per execution and per
+/// Derived sizes: one (job, thing) pair per execution (records are allocated only for pairs
+/// without an execution), at most one timer per execution and per
 /// job, and twice as many index buckets as jobs, things and pairs together (plus the one that
 /// stays empty). The index is the one table allocated in full when the registry is made (a hash
 /// table does not grow); the others allocate as they fill. With `reserve`, every table but the

@@ -1,6 +1,6 @@
 //! The lookup index: one open-addressing hash table (linear probing, backward-shift deletion)
 //! over host-provided [`Slots`], mapping job ids, thing names and (job, thing) pairs to table
-//! indexes in O(1).
+//! indexes in O(1) (a pair to its newest execution, or to its record when it has none).
 //!
 //! Its bucket count is fixed when the registry is made (every slot the host provides), so it never
 //! rehashes; one bucket stays empty so that every probe ends.
@@ -12,8 +12,10 @@ use super::slab::{MAX_ENTRIES, NIL, Slots};
 pub(crate) enum Tag {
     Job = 0,
     Thing = 1,
+    /// A (job, thing) pair's record: the pair has no execution.
     Pair = 2,
-    /// Only in timers, never in the index.
+    /// In the index, a (job, thing) pair's newest execution (which holds the pair's state); in
+    /// timers, an execution's deadline.
     Execution = 3,
 }
 
@@ -124,6 +126,18 @@ impl<S: Slots<u32>> Index<S> {
             }
         }
         None
+    }
+
+    /// Puts `new` in the place of `old` (stored under hash `h`; `new` has the same hash); false
+    /// if `old` is not there.
+    pub(crate) fn replace(&mut self, h: u64, old: u32, new: u32) -> bool {
+        match self.position(h, old).and_then(|i| self.buckets.get_mut(i)) {
+            Some(b) => {
+                *b = new;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Removes `value` (stored under hash `h`); `hash_of` gives the hash of any stored value, to

@@ -1,10 +1,10 @@
-//! The intrusive lists threaded through executions and pairs, and the pending lists.
+//! The intrusive lists threaded through executions, and the pending lists.
 //!
 //! One doubly linked list implementation serves every list: [`List`] holds the ends, each entry
 //! holds its [`Links`] in one field per list it can be in, and a [`Link`] names that field.
 
 use super::Registry;
-use super::entries::{ExecIx, ExecutionEntry, PairEntry, PairIx, ThingIx};
+use super::entries::{ExecIx, ExecutionEntry, ThingIx};
 use super::events::MISSING_EXECUTION;
 use super::slab::{Entry, Ix, Links, List, Slab, Slots};
 use super::storage::Storage;
@@ -55,48 +55,6 @@ impl Link<ExecutionEntry> for ByPending {
     }
     fn of_mut(e: &mut ExecutionEntry) -> &mut Links<ExecIx> {
         &mut e.pending_link
-    }
-}
-
-/// The (job, thing) pairs of one job, in target order, singly linked through
-/// `PairEntry::job_next` (they are added last, walked forward and removed from the front).
-impl List<PairIx> {
-    /// Links `p` in last.
-    pub(super) fn push_back_pair<S: Slots<Entry<PairEntry>>>(
-        mut self,
-        pairs: &mut Slab<PairEntry, S>,
-        p: PairIx,
-    ) -> Self {
-        if let Some(e) = pairs.at_mut(p) {
-            e.job_next = None;
-        }
-        match self.tail.and_then(|t| pairs.at_mut(t)) {
-            Some(t) => t.job_next = Some(p),
-            None => self.head = Some(p),
-        }
-        self.tail = Some(p);
-        self.len = self.len.saturating_add(1);
-        self
-    }
-
-    /// Unlinks `p`, which must be the first.
-    ///
-    /// # Errors
-    /// `LogicBug` if `p` is not the first (nothing changed).
-    pub(super) fn pop_front_pair<S: Slots<Entry<PairEntry>>>(
-        mut self,
-        pairs: &Slab<PairEntry, S>,
-        p: PairIx,
-    ) -> Result<Self, Rejection> {
-        if self.head != Some(p) {
-            return Err(Rejection::LogicBug("a pair is unlinked only from the front of its job's list"));
-        }
-        self.head = pairs.at(p).and_then(|(_, e)| e.job_next);
-        if self.head.is_none() {
-            self.tail = None;
-        }
-        self.len = self.len.saturating_sub(1);
-        Ok(self)
     }
 }
 

@@ -1,9 +1,11 @@
 //! Finding entries by id, name, pair and handle; the public read accessors.
 
 use super::Registry;
-use super::entries::{ExecIx, ExecutionEntry, JobEntry, JobIx, PairEntry, PairIx, ThingEntry, ThingIx};
+use super::entries::{
+    ExecIx, ExecutionEntry, Head, JobEntry, JobIx, PairEntry, PairState, ThingEntry, ThingIx,
+};
 use super::events::{MISSING_EXECUTION, MISSING_JOB};
-use super::index::{Tag, hash, pair_hash, untag};
+use super::index::{Tag, hash, pair_hash, tagged, untag};
 use super::slab::{Entry, Ix, Slab, Slots};
 use super::storage::Storage;
 use super::types::{ExecutionHandle, JobHandle, ThingHandle};
@@ -17,29 +19,49 @@ pub(super) fn tagged_ix<T>(v: u32, tag: Tag) -> Option<Ix<T>> {
     if t == tag as u32 { Ix::new(i) } else { None }
 }
 
-pub(super) fn hash_of_parts<A, B, C>(
+/// The hash of any value the index holds, from the entry it names (to shift values back into
+/// place when one is removed).
+fn hash_of_parts<A, B, C, D>(
     jobs: &Slab<JobEntry, A>,
     things: &Slab<ThingEntry, B>,
     pairs: &Slab<PairEntry, C>,
+    execs: &Slab<ExecutionEntry, D>,
     v: u32,
 ) -> u64
 where
     A: Slots<Entry<JobEntry>>,
     B: Slots<Entry<ThingEntry>>,
     C: Slots<Entry<PairEntry>>,
+    D: Slots<Entry<ExecutionEntry>>,
 {
     if let Some(i) = tagged_ix(v, Tag::Job) {
         jobs.at(i).map_or(0, |(_, j)| hash(Tag::Job, j.id.as_str().as_bytes()))
     } else if let Some(i) = tagged_ix(v, Tag::Thing) {
         things.at(i).map_or(0, |(_, t)| hash(Tag::Thing, t.name.as_str().as_bytes()))
+    } else if let Some(i) = tagged_ix(v, Tag::Pair) {
+        pairs.at(i).map_or(0, |(_, p)| pair_hash(p.job.get(), p.thing.get()))
     } else {
-        tagged_ix(v, Tag::Pair)
-            .and_then(|i| pairs.at(i))
-            .map_or(0, |(_, p)| pair_hash(p.job.get(), p.thing.get()))
+        tagged_ix(v, Tag::Execution)
+            .and_then(|i| execs.at(i))
+            .map_or(0, |(_, e)| pair_hash(e.job.get(), e.thing.get()))
+    }
+}
+
+/// The index value of a pair's head.
+pub(super) fn head_value(h: Head) -> u32 {
+    match h {
+        Head::Exec(x) => tagged(Tag::Execution, x.get()),
+        Head::Record(p) => tagged(Tag::Pair, p.get()),
     }
 }
 
 impl<S: Storage> Registry<S> {
+    /// Removes `value` (stored under hash `h`) from the index.
+    pub(super) fn unindex(&mut self, h: u64, value: u32) -> bool {
+        let Self { index, jobs, things, pairs, execs, .. } = self;
+        index.remove(h, value, |v| hash_of_parts(jobs, things, pairs, execs, v))
+    }
+
     pub(super) fn job_index(&self, id: &JobId) -> Option<JobIx> {
         let jobs = &self.jobs;
         let found = |v| tagged_ix(v, Tag::Job).and_then(|i| jobs.at(i)).is_some_and(|(_, j)| j.id == *id);
@@ -55,21 +77,66 @@ impl<S: Storage> Registry<S> {
             .and_then(|v| tagged_ix(v, Tag::Thing))
     }
 
-    /// The pair record of (job, thing).
-    pub(super) fn pair(&self, job: JobIx, thing: ThingIx) -> Option<PairIx> {
-        let pairs = &self.pairs;
-        let found = |v| {
-            tagged_ix(v, Tag::Pair)
-                .and_then(|i| pairs.at(i))
-                .is_some_and(|(_, p)| p.job == job && p.thing == thing)
+    /// Where the state of (job, thing) lives: its newest execution or its record (one index
+    /// probe; the execution found is the one describe and update want).
+    pub(super) fn pair_head(&self, job: JobIx, thing: ThingIx) -> Option<Head> {
+        let (pairs, execs) = (&self.pairs, &self.execs);
+        let head = |v| match tagged_ix(v, Tag::Execution) {
+            Some(x) => Some(Head::Exec(x)),
+            None => tagged_ix(v, Tag::Pair).map(Head::Record),
         };
-        self.index.find(pair_hash(job.get(), thing.get()), found).and_then(|v| tagged_ix(v, Tag::Pair))
+        let is = |v| match head(v) {
+            Some(Head::Exec(x)) => execs.at(x).is_some_and(|(_, e)| e.job == job && e.thing == thing),
+            Some(Head::Record(p)) => pairs.at(p).is_some_and(|(_, e)| e.job == job && e.thing == thing),
+            None => false,
+        };
+        self.index.find(pair_hash(job.get(), thing.get()), is).and_then(head)
     }
 
     /// The newest execution of (job, thing).
     pub(super) fn newest(&self, job: JobIx, thing: ThingIx) -> Option<ExecIx> {
-        let p = self.pair(job, thing)?;
-        self.pairs.at(p).and_then(|(_, p)| p.newest)
+        match self.pair_head(job, thing)? {
+            Head::Exec(x) => Some(x),
+            Head::Record(_) => None,
+        }
+    }
+
+    /// The state of the pair whose head is `h`.
+    pub(super) fn pair_state(&self, h: Head) -> Option<&PairState> {
+        match h {
+            Head::Exec(x) => self.execs.at(x).map(|(_, e)| &e.pair),
+            Head::Record(p) => self.pairs.at(p).map(|(_, e)| &e.pair),
+        }
+    }
+
+    /// The state of (job, thing), if it is a pair.
+    pub(super) fn pair_of(&self, job: JobIx, thing: ThingIx) -> Option<&PairState> {
+        self.pair_state(self.pair_head(job, thing)?)
+    }
+
+    /// The state of the pair whose head is `h`, which a lookup or a list names: missing, it is
+    /// a defect.
+    pub(super) fn pair_state_mut(&mut self, h: Head) -> Result<&mut PairState, Rejection> {
+        let missing = Rejection::LogicBug("an entry names a missing (job, thing) pair");
+        match h {
+            Head::Exec(x) => self.execs.at_mut(x).map(|e| &mut e.pair).ok_or(missing),
+            Head::Record(p) => self.pairs.at_mut(p).map(|e| &mut e.pair).ok_or(missing),
+        }
+    }
+
+    /// The state of (job, thing), which a list names: missing, it is a defect.
+    pub(super) fn pair_mut(&mut self, job: JobIx, thing: ThingIx) -> Result<&mut PairState, Rejection> {
+        let h = self
+            .pair_head(job, thing)
+            .ok_or(Rejection::LogicBug("a list names a missing (job, thing) pair"))?;
+        self.pair_state_mut(h)
+    }
+
+    /// How many more pairs fit: pairs with executions count too, so that each can fall back to a
+    /// record when its executions are deleted.
+    pub(super) fn pair_room(&self) -> usize {
+        let capacity = self.pairs.room().saturating_add(self.pairs.used());
+        capacity.saturating_sub(self.pair_count)
     }
 
     pub(super) fn job_entry(&self, i: JobIx) -> Option<&JobEntry> {
@@ -88,11 +155,6 @@ impl<S: Storage> Registry<S> {
     /// The execution at `x`, which a list or a lookup names: missing, it is a defect.
     pub(super) fn exec_mut(&mut self, x: ExecIx) -> Result<&mut ExecutionEntry, Rejection> {
         self.execs.at_mut(x).ok_or(MISSING_EXECUTION)
-    }
-
-    /// The pair at `p`, which a lookup or a list names: missing, it is a defect.
-    pub(super) fn pair_mut(&mut self, p: PairIx) -> Result<&mut PairEntry, Rejection> {
-        self.pairs.at_mut(p).ok_or(Rejection::LogicBug("an entry names a missing (job, thing) pair"))
     }
 
     /// The thing at `t`, which an execution or a lookup names: missing, it is a defect.

@@ -32,7 +32,8 @@
 //! positions), `compact` (numbers, versions and times as stored: `u32`, and the limits that
 //! follow, [`LATEST_TIME`]), `storage`, `views`; the mechanics: `slab` (generational tables,
 //! `Ix`), `lists` (one intrusive list for every list), `index` (lookup by id and name),
-//! `lookup`, `events` (the room an operation reserves and spends), `transition` (the one place
+//! `lookup`, `pairs` ((job, thing) pairs: their state in the newest execution or a record, and
+//! each job's list of targets), `events` (the room an operation reserves and spends), `transition` (the one place
 //! an execution's or a job's status changes), `time` (timers, `advance`, schedules), `details`
 //! (statusDetails), `snapshot`; and the operations in `ops/{things,jobs,delete,executions,device}`.
 
@@ -46,6 +47,7 @@ mod index;
 mod lists;
 mod lookup;
 mod ops;
+mod pairs;
 mod slab;
 #[cfg(feature = "serde")]
 mod snapshot;
@@ -91,7 +93,11 @@ pub struct Registry<S: Storage> {
     things: Slab<ThingEntry, S::Things>,
     execs: Slab<ExecutionEntry, S::Executions>,
     details: Slab<S::DetailsMap, S::Details>,
+    /// Records of pairs without an execution (a pair with executions lives in its newest).
     pairs: Slab<PairEntry, S::Pairs>,
+    /// (job, thing) pairs, with executions or not: at most the pairs table's capacity, so that
+    /// every pair can fall back to a record.
+    pair_count: usize,
     timers: TimerHeap<S::Timers>,
     index: Index<S::Index>,
     /// Jobs in DELETION_IN_PROGRESS and when their deletion is due (at most 10, SPEC §6).
@@ -132,6 +138,7 @@ where
             execs: self.execs.clone(),
             details: self.details.clone(),
             pairs: self.pairs.clone(),
+            pair_count: self.pair_count,
             timers: self.timers.clone(),
             index: self.index.clone(),
             deleting: self.deleting.clone(),
@@ -162,6 +169,7 @@ impl<S: Storage> Registry<S> {
             execs: Slab::new(t.executions),
             details: Slab::new(t.details),
             pairs: Slab::new(t.pairs),
+            pair_count: 0,
             timers: TimerHeap::new(t.timers),
             index: Index::new(t.index),
             deleting: heapless::Vec::new(),
@@ -184,6 +192,7 @@ impl<S: Storage> Registry<S> {
         self.execs.clear();
         self.details.clear();
         self.pairs.clear();
+        self.pair_count = 0;
         self.timers.clear();
         self.index.clear();
         self.deleting.clear();
@@ -198,7 +207,7 @@ impl<S: Storage> Registry<S> {
             things: self.things.used(),
             executions: self.execs.used(),
             details: self.details.used(),
-            pairs: self.pairs.used(),
+            pairs: self.pair_count,
             index_room: self.index.room(),
         }
     }

@@ -19,7 +19,10 @@ pub trait Storage {
     type DetailsMap: DetailsStore + Default + core::fmt::Debug;
     /// statusDetails maps (only executions that have one use a slot).
     type Details: Slots<Entry<Self::DetailsMap>>;
-    /// (job, thing) pairs: one per thing a job targets.
+    /// Records of (job, thing) pairs without an execution (a pair with executions keeps its
+    /// state in the newest). Its capacity bounds the pairs, with executions or not, so that a
+    /// pair whose last execution is deleted always finds room for its record: size it to the
+    /// pairs (one per thing a job targets).
     type Pairs: Slots<Entry<PairEntry>>;
     /// Timers: the deadline of each IN_PROGRESS execution with a timeout and the next event of
     /// each job with a schedule, a rollout or windows, plus the deadlines these replaced until
@@ -54,7 +57,7 @@ pub struct Tables<S: Storage> {
     pub executions: S::Executions,
     /// statusDetails maps.
     pub details: S::Details,
-    /// (job, thing) pairs.
+    /// Records of (job, thing) pairs without an execution.
     pub pairs: S::Pairs,
     /// Timers.
     pub timers: S::Timers,

@@ -3,8 +3,8 @@
 
 use super::Registry;
 use super::compact::{Stamp, check_time};
-use super::entries::{ExecIx, JobIx, PairIx};
-use super::entries::{JobEntry, NEVER, PairEntry};
+use super::entries::{ExecIx, JobIx, ThingIx};
+use super::entries::{JobEntry, NEVER, PairState};
 use super::events::{MISSING_JOB, Out};
 use super::index::{Tag, tagged};
 use super::lookup::tagged_ix;
@@ -257,14 +257,14 @@ impl<S: Storage> Registry<S> {
     /// the ramp of an exponential rollout: up to `maximumPerMinute` (and the ramp's rate) of the
     /// targets the rollout reaches, passing over the others ([`rules::rollout_reaches`], SPEC §6
     /// Rollout, AMBIG-29).
-    fn plan_batch(&self, j: JobIx) -> Result<(usize, Option<PairIx>, Option<rules::Ramp>), Rejection> {
+    fn plan_batch(&self, j: JobIx) -> Result<(usize, Option<ThingIx>, Option<rules::Ramp>), Rejection> {
         let e = self.job_entry(j).ok_or(MISSING_JOB)?;
         let ramp = e.next_ramp();
         let batch = rules::ramp_batch(e.config.maximum_per_minute, ramp);
         let mut todo = 0usize;
         let mut stop = e.rollout_next;
-        while let Some((_, pair)) = stop.and_then(|q| self.pairs.at(q)) {
-            if self.rollout_reaches(pair) {
+        while let Some((t, pair)) = stop.and_then(|t| Some((t, self.pair_of(j, t)?))) {
+            if self.rollout_reaches(t, pair) {
                 if todo >= batch {
                     break;
                 }
@@ -291,8 +291,8 @@ impl<S: Storage> Registry<S> {
         let mut p = self.job_entry(j).ok_or(MISSING_JOB)?.rollout_next;
         while p != stop {
             let Some((thing, next, reaches)) = p
-                .and_then(|p| self.pairs.at(p))
-                .map(|(_, pair)| (pair.thing, pair.job_next, self.rollout_reaches(pair)))
+                .and_then(|t| Some((t, self.pair_of(j, t)?)))
+                .map(|(t, pair)| (t, pair.job_next, self.rollout_reaches(t, pair)))
             else {
                 break;
             };
@@ -313,9 +313,9 @@ impl<S: Storage> Registry<S> {
         Ok(())
     }
 
-    /// Whether a batch gives `pair`'s thing an execution ([`rules::rollout_reaches`]).
-    fn rollout_reaches(&self, pair: &PairEntry) -> bool {
-        let registered = self.things.at(pair.thing).is_some_and(|(_, t)| t.registered);
+    /// Whether a batch gives `thing` an execution ([`rules::rollout_reaches`]).
+    fn rollout_reaches(&self, thing: ThingIx, pair: &PairState) -> bool {
+        let registered = self.things.at(thing).is_some_and(|(_, t)| t.registered);
         rules::rollout_reaches(registered, pair.highest().is_some())
     }
 

@@ -4,7 +4,7 @@
 use super::Registry;
 use super::compact::{self, Stamp};
 use super::entries::ABORT_REASON;
-use super::entries::{ExecIx, JobIx, PairIx};
+use super::entries::{ExecIx, JobIx};
 use super::events::Watch;
 use super::events::{MISSING_EXECUTION, MISSING_JOB, Out};
 use super::index::{Tag, tagged};
@@ -163,26 +163,25 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         if self.abort_due(job) {
             self.abort(job, now, sink)?;
-        } else if let Some((p, retry)) = self.retry_for(x, status) {
+        } else if let Some(retry) = self.retry_for(x, status) {
             let (thing, attempt) = self
                 .exec_entry(x)
                 .map(|e| (e.thing, e.retry_attempt))
                 .ok_or(Rejection::NotFound(Resource::Execution))?;
             self.queue_watched(job, thing, attempt.saturating_add(1), now, w)?;
-            self.pair_mut(p)?.retries = [retry.used.failed, retry.used.timed_out];
+            self.pair_mut(job, thing)?.retries = [retry.used.failed, retry.used.timed_out];
         }
         self.maybe_complete(job, now, sink)?;
         Ok(())
     }
 
-    /// The pair and the retry if `status` of execution `x` is retried now ([`rules::retry`]).
-    pub(super) fn retry_for(&self, x: ExecIx, status: ExecutionStatus) -> Option<(PairIx, rules::Retry)> {
+    /// The retry if `status` of execution `x` is retried now ([`rules::retry`]).
+    pub(super) fn retry_for(&self, x: ExecIx, status: ExecutionStatus) -> Option<rules::Retry> {
         let e = self.exec_entry(x)?;
         let j = self.job_entry(e.job)?;
-        let p = self.pair(e.job, e.thing)?;
-        let [failed, timed_out] = self.pairs.at(p)?.1.retries;
+        let [failed, timed_out] = self.pair_of(e.job, e.thing)?.retries;
         let used = rules::RetriesUsed { failed, timed_out };
-        rules::retry(j.status, status, j.config.retry.as_ref(), used).map(|r| (p, r))
+        rules::retry(j.status, status, j.config.retry.as_ref(), used)
     }
 
     /// Whether the job's abort criteria are met now ([`rules::abort_due`]).

@@ -268,7 +268,9 @@ pub struct Usage {
     pub executions: usize,
     /// statusDetails maps stored.
     pub details: usize,
-    /// (job, thing) pairs stored.
+    /// (job, thing) pairs stored, with executions or not (a pair with executions keeps its state
+    /// in the newest, so only the others take a slot of the pairs table; all count against its
+    /// capacity).
     pub pairs: usize,
     /// Free index buckets.
     pub index_room: usize,

@@ -31,34 +31,41 @@ fn main() {
         println!("| `{what}` | {bytes} |");
     }
 
-    // Per execution: its entry, its (job, thing) pair (one per execution in the usual case of
-    // one execution per pair), the pair's index value at the recommended load (2 buckets per
-    // value), and its timer share: `Fixed` gives one timer per execution; `Heap` allocates one
-    // only while the execution runs with a timeout (plus the deadlines it replaced until they
-    // come due), so the figure counts one, the most a host in this repository gives.
+    // Per execution: its entry (which holds its (job, thing) pair's state while it is the pair's
+    // newest: one execution per pair in the usual case), the pair's index value at the
+    // recommended load (2 buckets per value), and its timer share: `Fixed` gives one timer per
+    // execution; `Heap` allocates one only while the execution runs with a timeout (plus the
+    // deadlines it replaced until they come due), so the figure counts one, the most a host in
+    // this repository gives. A pair record is stored only for a pair without an execution (a
+    // target waiting for a paced or scheduled rollout, passed over by it, or whose executions
+    // were deleted); `Heap` allocates those as they come, `Fixed` reserves one per execution.
     let buckets = 2 * bucket;
-    let per_exec = exec + pair + buckets + timer;
+    let per_exec = exec + buckets + timer;
     let idle = per_exec - timer;
+    let fixed = per_exec + pair;
     println!("\n## Lifecycle state per execution (no statusDetails, no documents)");
     println!("| part | bytes |\n|---|---:|");
-    println!("| execution entry | {exec} |\n| pair entry | {pair} |\n| 2 index buckets (pair) | {buckets} |");
+    println!("| execution entry (with its pair's state) | {exec} |\n| 2 index buckets (pair) | {buckets} |");
     println!("| 1 timer slot (`Fixed`; `Heap` while running with a timeout) | {timer} |");
     println!("| **total** | **{per_exec}** |");
     println!("| without a running deadline, in a `Heap` host | {idle} |");
+    println!("| in a `Fixed` host (a pair record slot reserved per execution) | {fixed} |");
+    println!("| a pair without an execution (record + 2 index buckets) | {} |", pair + buckets);
     // Amortized in the 1000 jobs × 1000 things world: each job and each thing (with 2 buckets)
     // is shared by 1000 executions.
     let amortized = per_exec as f64 + (job + thing + 4 * bucket) as f64 / 1000.0;
     println!("| total with the share of jobs and things (1000 × 1000 world) | {amortized:.1} |");
     println!(
-        "\nper execution: {per_exec} bytes (= Entry<ExecutionEntry> {exec} + Entry<PairEntry> {pair} + 2 × {bucket} index buckets + Timer {timer})"
+        "\nper execution: {per_exec} bytes (= Entry<ExecutionEntry> {exec} + 2 × {bucket} index buckets + Timer {timer}; the pair's state is in the execution)"
     );
     println!("per execution without a running deadline (Heap host): {idle} bytes (the same without the timer)");
+    println!("per execution in a Fixed host: {fixed} bytes (the same + Entry<PairEntry> {pair}, reserved for every pair)");
     println!("per job: {} bytes (entry + 2 index buckets)", job + 2 * bucket);
     println!("per thing: {} bytes (entry + 2 index buckets)", thing + 2 * bucket);
 
     println!("\n## Field types of ExecutionEntry");
     for (what, bytes) in [
-        ("u32 (job, thing, details, pair_prev, number, version, each time)", size_of::<u32>()),
+        ("u32 (job, thing, details, pair_prev, number, version, each time, the pair's highest and job_next)", size_of::<u32>()),
         ("ExecutionStatus", size_of::<ExecutionStatus>()),
         ("Timestamp (public API; stored as u32 seconds)", size_of::<Timestamp>()),
         ("ExecutionNumber, VersionNumber (public API; stored as u32)", size_of::<ExecutionNumber>()),

@@ -5,11 +5,10 @@ use crate::id::{ExecutionNumber, JobId, ThingName, Timestamp};
 use crate::registry::Registry;
 use crate::registry::compact::{Stamp, check_time};
 use crate::registry::entries::ExecutionEntry;
-use crate::registry::entries::{ExecIx, JobIx, PairIx};
+use crate::registry::entries::{ExecIx, JobIx};
 use crate::registry::events::{MISSING_EXECUTION, MISSING_JOB, Out};
-use crate::registry::index::{Tag, hash, pair_hash, tagged};
+use crate::registry::index::{Tag, hash, tagged};
 use crate::registry::lists::{ByJob, ByThing};
-use crate::registry::lookup::hash_of_parts;
 use crate::registry::storage::Storage;
 use crate::registry::types::{Event, EventSink};
 use crate::rules::{self};
@@ -90,23 +89,25 @@ impl<S: Storage> Registry<S> {
         j: JobIx,
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
-        while let Some(p) = self.job_entry(j).and_then(|e| e.pairs.head) {
-            self.remove_pair(p)?;
+        while self.job_entry(j).is_some_and(|e| e.pairs.head.is_some()) {
+            self.remove_first_pair(j)?;
         }
         let (key, e) = self.jobs.at(j).ok_or(MISSING_JOB)?;
         let id = e.id.clone();
         let h = hash(Tag::Job, id.as_str().as_bytes());
-        let Self { index, jobs, things, pairs, .. } = self;
-        index.remove(h, tagged(Tag::Job, j.get()), |v| hash_of_parts(jobs, things, pairs, v));
-        jobs.remove(key);
+        self.unindex(h, tagged(Tag::Job, j.get()));
+        self.jobs.remove(key);
         self.deleting.retain(|(d, _)| *d != j);
         sink.emit(Event::Job { job: id, event: JobEvent::Deleted })
     }
 
     /// Unlinks and frees an execution: lists, pair chain, index, counters, details.
     pub(in crate::registry) fn remove_execution(&mut self, x: ExecIx) -> Result<(), Rejection> {
+        // First, as the one step that may allocate (a record when x is its pair's last
+        // execution, in a table that grows): if the allocator refuses, nothing changed.
+        self.leave_pair(x)?;
         let (key, e) = self.execs.at(x).ok_or(MISSING_EXECUTION)?;
-        let (job, thing, status, pair_prev) = (e.job, e.thing, e.status, e.pair_prev);
+        let (job, thing, status) = (e.job, e.thing, e.status);
         let (job_status, list) = self.job_entry(job).map(|j| (j.status, j.executions)).ok_or(MISSING_JOB)?;
         if rules::listed_to_device(job_status, status) {
             self.detach_pending(x)?;
@@ -117,42 +118,8 @@ impl<S: Storage> Registry<S> {
         j.process.add(status, -1);
         let list = self.thing_mut(thing)?.all.unlink(&mut self.execs, x, ByThing);
         self.thing_mut(thing)?.all = list;
-        // The pair chain: the pair points at the newest; older ones are linked by pair_prev.
-        let p = self.pair(job, thing).ok_or(Rejection::LogicBug("an execution has no (job, thing) pair"))?;
-        let newest = self.pair_mut(p)?.newest;
-        if newest == Some(x) {
-            self.pair_mut(p)?.newest = pair_prev;
-            // The pair stays (it is one of the job's targets): with no execution left,
-            // R7's default numbers from 1 again, `Monotonic` goes on from `highest`.
-        } else {
-            let mut newer = newest;
-            while let Some((newer_x, n)) = self.exec_at(newer) {
-                if n.pair_prev == Some(x) {
-                    self.exec_mut(newer_x)?.pair_prev = pair_prev;
-                    break;
-                }
-                newer = n.pair_prev;
-            }
-        }
         self.free_details(x)?;
         self.execs.remove(key);
-        self.forget_thing_if_unused(thing);
-        Ok(())
-    }
-
-    /// Frees the first pair record of its job's list: index, job list, thing count.
-    pub(in crate::registry) fn remove_pair(&mut self, p: PairIx) -> Result<(), Rejection> {
-        let (key, e) = self.pairs.at(p).ok_or(Rejection::LogicBug("a job's list names a missing pair"))?;
-        let (job, thing) = (e.job, e.thing);
-        let list = self.job_entry(job).ok_or(MISSING_JOB)?.pairs.pop_front_pair(&self.pairs, p)?;
-        let Self { index, jobs, things, pairs, .. } = self;
-        index.remove(pair_hash(job.get(), thing.get()), tagged(Tag::Pair, p.get()), |v| {
-            hash_of_parts(jobs, things, pairs, v)
-        });
-        self.job_mut(job)?.pairs = list;
-        self.pairs.remove(key);
-        let t = self.thing_mut(thing)?;
-        t.pairs = t.pairs.saturating_sub(1);
         self.forget_thing_if_unused(thing);
         Ok(())
     }

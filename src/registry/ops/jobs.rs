@@ -5,11 +5,11 @@ use crate::error::{Rejection, Resource, Table};
 use crate::id::{JobId, ReasonCode, ThingName, Timestamp, VersionNumber};
 use crate::registry::Registry;
 use crate::registry::compact::{self, Stamp, check_time};
-use crate::registry::entries::{ExecIx, JobIx, PairIx, ThingIx};
-use crate::registry::entries::{ExecutionEntry, JobEntry, NEVER, PairEntry};
+use crate::registry::entries::{ExecIx, JobIx, ThingIx};
+use crate::registry::entries::{ExecutionEntry, JobEntry, NEVER, PairState};
 use crate::registry::events::Watch;
 use crate::registry::events::{Out, settle_events_for};
-use crate::registry::index::{Tag, hash, pair_hash, tagged};
+use crate::registry::index::{Tag, hash, tagged};
 use crate::registry::lists::{ByJob, ByThing};
 use crate::registry::slab::{Links, List};
 use crate::registry::storage::Storage;
@@ -62,7 +62,7 @@ impl<S: Storage> Registry<S> {
         if self.jobs.room() == 0 {
             return Err(Rejection::CapacityExhausted(Table::Jobs));
         }
-        if self.execs.room() < execs || self.pairs.room() < distinct {
+        if self.execs.room() < execs || self.pair_room() < distinct {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
         if self.index.room() < distinct.saturating_add(1) {
@@ -101,10 +101,9 @@ impl<S: Storage> Registry<S> {
         for name in targets {
             // Every target was found registered above.
             let t = self.thing_index(name).ok_or(Rejection::NotFound(Resource::Thing))?;
-            if self.pair(j, t).is_none() {
-                let p = self.new_pair(j, t)?;
-                let p = self.pair_mut(p)?;
-                p.target = true;
+            if self.pair_head(j, t).is_none() {
+                self.new_pair(j, t)?;
+                self.pair_mut(j, t)?.target = true;
             }
         }
         let first = self.job_entry(j).and_then(|e| e.pairs.head);
@@ -146,11 +145,11 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         w: &mut Watch,
     ) -> Result<ExecIx, Rejection> {
-        let p = match self.pair(job, thing) {
-            Some(p) => p,
-            None => self.new_pair(job, thing)?,
-        };
-        let (newest, highest) = self.pairs.at(p).map_or((None, None), |(_, p)| (p.newest, p.highest()));
+        if self.pair_head(job, thing).is_none() {
+            self.new_pair(job, thing)?;
+        }
+        let newest = self.newest(job, thing);
+        let highest = self.pair_of(job, thing).and_then(PairState::highest);
         let existing = newest.and_then(|x| self.exec_entry(x)).map(ExecutionEntry::number);
         // SPEC R7: next = 1 + highest existing (default) or 1 + highest ever (Monotonic).
         let number = compact::number(rules::next_execution_number(existing, highest, &self.policy)?)?;
@@ -169,14 +168,13 @@ impl<S: Storage> Registry<S> {
             deadline: Stamp::NEVER,
             details: None,
             pair_prev: newest,
+            pair: PairState::default(),
             job_link: Links::NONE,
             thing_link: Links::NONE,
             pending_link: Links::NONE,
         };
         let (_, x) = self.execs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
-        let pair = self.pair_mut(p)?;
-        pair.newest = Some(x);
-        pair.highest = pair.highest.max(number);
+        self.become_head(job, thing, x)?;
         if let Some(list) = self.job_entry(job).map(|j| j.executions) {
             let list = list.push_back(&mut self.execs, x, ByJob);
             let j = self.job_mut(job)?;
@@ -193,32 +191,6 @@ impl<S: Storage> Registry<S> {
             w.changed = true;
         }
         Ok(x)
-    }
-
-    /// A new pair record for (job, thing); room in the pairs table and the index was checked.
-    pub(in crate::registry) fn new_pair(&mut self, job: JobIx, thing: ThingIx) -> Result<PairIx, Rejection> {
-        let entry = PairEntry {
-            job,
-            thing,
-            newest: None,
-            highest: 0,
-            job_next: None,
-            retries: [0; 2],
-            target: false,
-        };
-        let (key, p) = self.pairs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
-        if !self.index.insert(pair_hash(job.get(), thing.get()), tagged(Tag::Pair, p.get())) {
-            self.pairs.remove(key);
-            return Err(Rejection::CapacityExhausted(Table::Executions));
-        }
-        if let Some(list) = self.job_entry(job).map(|j| j.pairs) {
-            let list = list.push_back_pair(&mut self.pairs, p);
-            let j = self.job_mut(job)?;
-            j.pairs = list;
-        }
-        let t = self.thing_mut(thing)?;
-        t.pairs = t.pairs.saturating_add(1);
-        Ok(p)
     }
 
     /// AssociateTargetsWithJob with thing targets (SPEC §2, T1, T13): each thing without a
@@ -274,7 +246,7 @@ impl<S: Storage> Registry<S> {
             if !self.first_visit(t, stamp) {
                 continue;
             }
-            let pair = self.pair(j, t).and_then(|p| self.pairs.at(p)).map(|(_, p)| p.target);
+            let pair = self.pair_of(j, t).map(|p| p.target);
             if pair.is_none() {
                 fresh = fresh.saturating_add(1);
             }
@@ -290,7 +262,7 @@ impl<S: Storage> Registry<S> {
             count = count.saturating_add(u32::try_from(new_targets).unwrap_or(u32::MAX));
         }
         rules::associate_targets(status, selection, usize::try_from(count).unwrap_or(usize::MAX))?;
-        if self.execs.room() < queue || self.pairs.room() < fresh || self.index.room() < fresh {
+        if self.execs.room() < queue || self.pair_room() < fresh || self.index.room() < fresh {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
         sink.reserve(queue.saturating_mul(self.settle_events(j)))?;
@@ -304,8 +276,8 @@ impl<S: Storage> Registry<S> {
                 self.queue_execution(j, t, retry, now, sink)?;
                 queued = queued.saturating_add(1);
             }
-            if counted && let Some(p) = self.pair(j, t).and_then(|p| self.pairs.at_mut(p)) {
-                p.target = true;
+            if counted && let Some(h) = self.pair_head(j, t) {
+                self.pair_state_mut(h)?.target = true;
             }
         }
         let e = self.job_mut(j)?;

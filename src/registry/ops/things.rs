@@ -9,7 +9,6 @@ use crate::registry::entries::{ExecutionEntry, ThingEntry};
 use crate::registry::events::{MISSING_JOB, Out};
 use crate::registry::index::{Tag, hash, tagged};
 use crate::registry::lists::{ByThing, walk};
-use crate::registry::lookup::hash_of_parts;
 use crate::registry::slab::List;
 use crate::registry::storage::Storage;
 use crate::registry::types::{EventSink, ThingHandle};
@@ -106,8 +105,7 @@ impl<S: Storage> Registry<S> {
             return;
         }
         let h = hash(Tag::Thing, e.name.as_str().as_bytes());
-        let Self { index, jobs, things, pairs, .. } = self;
-        index.remove(h, tagged(Tag::Thing, t.get()), |v| hash_of_parts(jobs, things, pairs, v));
-        things.remove(key);
+        self.unindex(h, tagged(Tag::Thing, t.get()));
+        self.things.remove(key);
     }
 }

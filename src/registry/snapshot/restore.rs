@@ -16,7 +16,7 @@ use crate::id::{
 };
 use crate::registry::compact::{self, Stamp};
 use crate::registry::details::DetailsIx;
-use crate::registry::entries::{JobIx, ThingIx};
+use crate::registry::entries::{JobIx, PairState, ThingIx};
 use crate::registry::index::{Tag, hash, tagged};
 use crate::registry::lists::{ByJob, ByPending, ByThing};
 use crate::registry::slab::{Links, List};
@@ -182,18 +182,15 @@ fn restore_pair<S: Storage>(
         Some(h) => compact::number(h).ok().filter(|h| *h != 0).ok_or(COUNTER)?,
     };
     let t = r.thing_index(thing).ok_or("snapshot: a pair names an unknown thing")?;
-    if r.pair(job, t).is_some() {
+    if r.pair_head(job, t).is_some() {
         return Err("snapshot: a pair is listed twice");
     }
-    if r.pairs.room() == 0 {
+    if r.pair_room() == 0 {
         return Err("snapshot: the pairs table is full");
     }
-    let p = r.new_pair(job, t).map_err(|_| "snapshot: the pairs table or the index is full")?;
-    if let Some(e) = r.pairs.at_mut(p) {
-        e.highest = highest;
-        e.retries = retries;
-        e.target = target;
-    }
+    r.new_pair(job, t).map_err(|_| "snapshot: the pairs table or the index is full")?;
+    let e = r.pair_mut(job, t).map_err(|_| "snapshot: the pairs table or the index is full")?;
+    *e = PairState { highest, retries, target, ..*e };
     Ok(())
 }
 
@@ -336,9 +333,9 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
             let t = r
                 .thing_index(&name)
                 .ok_or_else(|| bad::<A::Error>("snapshot: rolloutNext names an unknown thing"))?;
-            let p = r.pair(j, t).ok_or_else(|| bad::<A::Error>("snapshot: rolloutNext names no target"))?;
+            r.pair_head(j, t).ok_or_else(|| bad::<A::Error>("snapshot: rolloutNext names no target"))?;
             if let Some(e) = r.jobs.at_mut(j) {
-                e.rollout_next = Some(p);
+                e.rollout_next = Some(t);
             }
         }
         expect_key(&mut map, "executions")?;
@@ -396,8 +393,9 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
         let t = r
             .thing_index(&thing)
             .ok_or_else(|| bad::<A::Error>("snapshot: an execution names an unknown thing"))?;
-        let p =
-            r.pair(job, t).ok_or_else(|| bad::<A::Error>("snapshot: an execution's pair is not listed"))?;
+        let head = r
+            .pair_head(job, t)
+            .ok_or_else(|| bad::<A::Error>("snapshot: an execution's pair is not listed"))?;
         let (Ok(number), Ok(version)) = (compact::number(number), compact::version(version)) else {
             return Err(bad(COUNTER));
         };
@@ -413,7 +411,8 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
         let (Some(timeout_at), Some(deadline)) = (Stamp::exact(timeout_at), Stamp::exact(deadline)) else {
             return Err(bad(TIME));
         };
-        let (newest, highest) = r.pairs.at(p).map_or((None, 0), |(_, e)| (e.newest, e.highest));
+        let newest = r.newest(job, t);
+        let highest = r.pair_state(head).map_or(0, |e| e.highest);
         // Within a pair, numbers grow with creation (R7), and never pass the remembered highest.
         if newest.and_then(|x| r.exec_entry(x)).is_some_and(|e| e.number >= number) || number > highest {
             return Err(bad(
@@ -444,15 +443,15 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
             deadline,
             details: d,
             pair_prev: newest,
+            pair: PairState::default(),
             job_link: Links::NONE,
             thing_link: Links::NONE,
             pending_link: Links::NONE,
         };
         let (_, x) =
             r.execs.insert(entry).ok_or_else(|| bad::<A::Error>("snapshot: the executions table is full"))?;
-        if let Some(e) = r.pairs.at_mut(p) {
-            e.newest = Some(x);
-        }
+        r.become_head(job, t, x)
+            .map_err(|_| bad::<A::Error>("snapshot: an execution's pair is not listed"))?;
         if let Some(list) = r.job_entry(job).map(|j| j.executions) {
             let list = list.push_back(&mut r.execs, x, ByJob);
             if let Some(j) = r.jobs.at_mut(job) {

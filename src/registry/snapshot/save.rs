@@ -70,11 +70,7 @@ impl<S: Storage> Serialize for JobSer<'_, S> {
     fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
         let j = self.job;
         let due = self.r.deleting.iter().find(|(d, _)| *d == self.index).map(|(_, due)| *due);
-        let rollout_next = j
-            .rollout_next
-            .and_then(|p| self.r.pairs.at(p))
-            .and_then(|(_, p)| self.r.things.at(p.thing))
-            .map(|(_, t)| &t.name);
+        let rollout_next = j.rollout_next.and_then(|t| self.r.things.at(t)).map(|(_, t)| &t.name);
         let mut st = z.serialize_struct("Job", 21)?;
         st.serialize_field("id", &j.id)?;
         st.serialize_field("status", &j.status)?;
@@ -95,7 +91,7 @@ impl<S: Storage> Serialize for JobSer<'_, S> {
         st.serialize_field("rolloutNext", &rollout_next)?;
         st.serialize_field("windowAt", &j.window_at.get())?;
         st.serialize_field("ramp", &j.ramp)?;
-        st.serialize_field("pairs", &PairsSer { r: self.r, job: j })?;
+        st.serialize_field("pairs", &PairsSer { r: self.r, index: self.index, job: j })?;
         st.serialize_field("executions", &ExecsSer { r: self.r, job: self.index })?;
         st.end()
     }
@@ -103,6 +99,7 @@ impl<S: Storage> Serialize for JobSer<'_, S> {
 
 struct PairsSer<'r, S: Storage> {
     r: &'r Registry<S>,
+    index: JobIx,
     job: &'r JobEntry,
 }
 
@@ -110,8 +107,8 @@ impl<S: Storage> Serialize for PairsSer<'_, S> {
     fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
         let mut seq = z.serialize_seq(usize::try_from(self.job.pairs.len).ok())?;
         let mut p = self.job.pairs.head;
-        while let Some((_, pair)) = p.and_then(|p| self.r.pairs.at(p)) {
-            let thing = self.r.things.at(pair.thing).map(|(_, t)| &t.name);
+        while let Some((t, pair)) = p.and_then(|t| Some((t, self.r.pair_of(self.index, t)?))) {
+            let thing = self.r.things.at(t).map(|(_, t)| &t.name);
             seq.serialize_element(&(thing, pair.highest(), pair.retries, pair.target))?;
             p = pair.job_next;
         }

@@ -159,6 +159,7 @@ fn pending_ids<S: Storage>(r: &Registry<S>, thing: &str) -> Vec<String> {
 /// Invariants that hold after every operation.
 fn check<S: Storage>(r: &Registry<S>) {
     let mut seen = std::collections::HashSet::new();
+    let (mut pairs, mut records) = (0usize, 0usize);
     for i in r.jobs.positions() {
         let Some((_, job)) = r.jobs.at(i) else { continue };
         let mut recount = ProcessDetails::default();
@@ -172,15 +173,45 @@ fn check<S: Storage>(r: &Registry<S>) {
             assert_eq!(e.job, i);
         }
         assert_eq!(job.process, recount, "counters of {} differ from a recount", job.id);
-        // The singly linked list of its pairs: every pair is the job's, once, and ends at `tail`.
+        // The singly linked list of its pairs (by thing): each found through the index, once,
+        // ending at `tail`. A pair with executions lives in its newest (the highest number of the
+        // pair, with the older ones chained below it by number), one without in a record.
         let (mut p, mut last, mut n) = (job.pairs.head, None, 0u32);
-        while let Some((_, pair)) = p.and_then(|q| r.pairs.at(q)) {
-            assert_eq!(pair.job, i);
-            assert_eq!(r.pair(i, pair.thing), p, "the index finds the pair listed");
+        let mut listed = std::collections::HashSet::new();
+        while let Some(thing) = p {
+            assert!(listed.insert(thing.get()), "a pair is listed twice in {}", job.id);
+            let head = r.pair_head(i, thing).expect("the index finds the pair listed");
+            let pair = *r.pair_state(head).unwrap();
+            match head {
+                super::entries::Head::Exec(x) => {
+                    let newest = r.job_executions(i).filter(|y| r.exec_entry(*y).unwrap().thing == thing);
+                    let newest = newest.max_by_key(|y| r.exec_entry(*y).unwrap().number).unwrap();
+                    assert_eq!(x, newest, "the pair's head is its newest execution");
+                    let mut chain = Some(x);
+                    let mut above = u32::MAX;
+                    while let Some((_, e)) = r.exec_at(chain) {
+                        assert!(e.number < above && e.number <= pair.highest && e.thing == thing);
+                        (above, chain) = (e.number, e.pair_prev);
+                    }
+                }
+                super::entries::Head::Record(q) => {
+                    let e = r.pairs.at(q).unwrap().1;
+                    assert_eq!((e.job, e.thing), (i, thing));
+                    assert!(r.job_executions(i).all(|y| r.exec_entry(y).unwrap().thing != thing));
+                }
+            }
+            pairs += 1;
             (last, p, n) = (p, pair.job_next, n + 1);
         }
         assert_eq!((last, n), (job.pairs.tail, job.pairs.len), "the pairs of {} end at the tail", job.id);
+        for x in r.job_executions(i) {
+            let thing = r.exec_entry(x).unwrap().thing;
+            assert!(listed.contains(&thing.get()), "an execution's pair is not in its job's list");
+        }
+        records += r.pairs.positions().filter(|q| r.pairs.at(*q).is_some_and(|(_, e)| e.job == i)).count();
     }
+    assert_eq!(r.usage().pairs, pairs, "every pair is listed by its job");
+    assert_eq!(r.pairs.used(), records, "every record is its job's");
     for i in r.things.positions() {
         let Some((_, thing)) = r.things.at(i) else { continue };
         let listed: Vec<u32> = r.pending_iter(i).map(|x| x.get()).collect();
@@ -252,11 +283,11 @@ fn digest(r: &Reg) -> String {
 /// ends are as small as with a sentinel.
 #[test]
 fn optional_positions_take_no_more_room_than_a_u32() {
-    use super::entries::{ExecIx, PairIx};
+    use super::entries::{ExecIx, ThingIx};
     use core::mem::size_of;
     assert_eq!(size_of::<Option<ExecIx>>(), size_of::<u32>());
     assert_eq!(size_of::<super::slab::Links<ExecIx>>(), 2 * size_of::<u32>());
-    assert_eq!(size_of::<super::slab::List<PairIx>>(), 3 * size_of::<u32>());
+    assert_eq!(size_of::<super::slab::List<ThingIx>>(), 3 * size_of::<u32>());
     std::println!(
         "SIZES job={} thing={} exec={} pair={} | slots: job={} thing={} exec={} pair={}",
         size_of::<JobEntry>(),
@@ -273,14 +304,17 @@ fn optional_positions_take_no_more_room_than_a_u32() {
 /// The stored layout (BENCHMARKS §3): no `u64` left in an execution, a pair or a timer, so they are
 /// 4-aligned with the same size on 32- and 64-bit targets, and a slot costs its value plus the
 /// 4-byte generation (the compiler keeps the free/used tag in the value's niche: a status enum, a
-/// `bool`).
+/// `bool`). The pair's state is folded into its newest execution (72 + 12: `highest`,
+/// `job_next`, `retries`, `target`); a record, for a pair without an execution, is that state and
+/// the pair's job and thing.
 #[test]
 fn executions_and_pairs_have_the_compact_layout() {
     use core::mem::{align_of, size_of};
     assert_eq!(align_of::<ExecutionEntry>(), 4);
     assert_eq!(align_of::<PairEntry>(), 4);
-    assert_eq!(size_of::<ExecutionEntry>(), 72);
-    assert_eq!(size_of::<PairEntry>(), 24);
+    assert_eq!(size_of::<super::entries::PairState>(), 12);
+    assert_eq!(size_of::<ExecutionEntry>(), 84);
+    assert_eq!(size_of::<PairEntry>(), 20);
     assert_eq!(size_of::<Entry<ExecutionEntry>>(), size_of::<ExecutionEntry>() + 4);
     assert_eq!(size_of::<Entry<PairEntry>>(), size_of::<PairEntry>() + 4);
     assert_eq!(size_of::<Entry<ThingEntry>>(), size_of::<ThingEntry>() + 4);

@@ -463,3 +463,75 @@ fn the_largest_status_details_aws_accepts_is_stored_whole() {
         assert!(small.unwrap_err().to_string().contains("bytes of storage"));
     }
 }
+
+/// A pair keeps its state in its newest execution; when its last execution is deleted the state
+/// falls back to a record. `Monotonic` numbering and the retries used survive the fall-back.
+#[test]
+fn a_pair_falls_back_to_a_record_when_its_last_execution_goes() {
+    let policy = Policy { numbering: crate::policy::Numbering::Monotonic, ..Policy::DEFAULT };
+    let mut r = reg_with(policy);
+    let mut log = Log::default();
+    things(&mut r, &["a", "b"]);
+    let id = j("c1");
+    let failed = crate::status::RetryableFailureType::Failed;
+    let retry =
+        crate::config::RetryConfig::new(&[crate::config::RetryCriterion { failure: failed, retries: 2 }])
+            .unwrap();
+    let config = JobConfig { retry: Some(retry), ..JobConfig::default() };
+    let job = NewJob { config, ..NewJob::new(&id, TargetSelection::Continuous) };
+    r.create_job(&job, &[t("a"), t("b")], T0, &mut log).unwrap();
+    // a fails once and is retried: execution 2 holds the pair, with one retry used.
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+    assert_eq!(r.describe_execution(&id, &t("a"), None, Plane::Control).unwrap().number(), n(2));
+    assert_eq!((r.usage().executions, r.usage().pairs, r.pairs.used()), (3, 2, 0));
+    check(&r);
+    // Delete all of a's executions (2 is QUEUED: force, R2) and b's: both pairs become records.
+    r.delete_execution(&id, &t("a"), n(2), true, T0, &mut log).unwrap();
+    r.delete_execution(&id, &t("a"), n(1), false, T0, &mut log).unwrap();
+    r.delete_execution(&id, &t("b"), n(1), true, T0, &mut log).unwrap();
+    assert_eq!((r.usage().executions, r.usage().pairs, r.pairs.used()), (0, 2, 2));
+    check(&r);
+    // Monotonic (R7): a goes on from its highest, 2.
+    assert_eq!(r.add_targets(&id, &[t("a")], T0, &mut log), Ok(1));
+    let again = r.describe_execution(&id, &t("a"), None, Plane::Control).unwrap();
+    assert_eq!((again.number(), again.version()), (n(3), v(1)));
+    assert_eq!((r.usage().pairs, r.pairs.used()), (2, 1));
+    check(&r);
+    // The retry used before the deletions still counts: one more failure is retried (2 allowed),
+    // the one after that is not.
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+    assert_eq!(r.describe_execution(&id, &t("a"), None, Plane::Control).unwrap().number(), n(4));
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+    let last = r.describe_execution(&id, &t("a"), None, Plane::Control).unwrap();
+    assert_eq!((last.number(), last.status()), (n(4), ExecutionStatus::Failed));
+    check(&r);
+}
+
+/// Every pair, with executions or not, counts against the pairs table, so that deleting a pair's
+/// last execution always finds room for its record: a new pair is refused when the table's
+/// capacity is taken by pairs, even while the table itself has a free slot.
+#[test]
+fn every_pair_counts_against_the_pairs_table() {
+    let mut r: Registry<Fixed<2, 3, 3, 1, 32>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut log = Log::default();
+    for name in ["a", "b", "c"] {
+        r.add_thing(&t(name)).unwrap();
+    }
+    let id = j("c1");
+    r.create_job(&NewJob::new(&id, TargetSelection::Snapshot), &[t("a"), t("b"), t("c")], T0, &mut log)
+        .unwrap();
+    r.delete_execution(&id, &t("a"), n(1), true, T0, &mut log).unwrap();
+    r.delete_execution(&id, &t("b"), n(1), true, T0, &mut log).unwrap();
+    assert_eq!((r.usage().executions, r.usage().pairs, r.pairs.used()), (1, 3, 2));
+    let before = std::format!("{:?}", r.usage());
+    let other = j("c2");
+    assert_eq!(
+        r.create_job(&NewJob::new(&other, TargetSelection::Snapshot), &[t("a")], T0, &mut log),
+        Err(Rejection::CapacityExhausted(Table::Executions))
+    );
+    assert_eq!(std::format!("{:?}", r.usage()), before);
+    // The last execution goes too: its record fits.
+    r.delete_execution(&id, &t("c"), n(1), true, T0, &mut log).unwrap();
+    assert_eq!((r.usage().executions, r.usage().pairs, r.pairs.used()), (0, 3, 3));
+    check(&r);
+}
