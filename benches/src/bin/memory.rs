@@ -58,14 +58,21 @@ fn main() {
     println!(
         "\nper execution: {per_exec} bytes (= Entry<ExecutionEntry> {exec} + 2 × {bucket} index buckets + Timer {timer}; the pair's state is in the execution)"
     );
-    println!("per execution without a running deadline (Heap host): {idle} bytes (the same without the timer)");
-    println!("per execution in a Fixed host: {fixed} bytes (the same + Entry<PairEntry> {pair}, reserved for every pair)");
+    println!(
+        "per execution without a running deadline (Heap host): {idle} bytes (the same without the timer)"
+    );
+    println!(
+        "per execution in a Fixed host: {fixed} bytes (the same + Entry<PairEntry> {pair}, reserved for every pair)"
+    );
     println!("per job: {} bytes (entry + 2 index buckets)", job + 2 * bucket);
     println!("per thing: {} bytes (entry + 2 index buckets)", thing + 2 * bucket);
 
     println!("\n## Field types of ExecutionEntry");
     for (what, bytes) in [
-        ("u32 (job, thing, details, pair_prev, number, version, each time, the pair's highest and job_next)", size_of::<u32>()),
+        (
+            "u32 (job, thing, details, pair_prev, number, version, each time, the pair's highest and job_next)",
+            size_of::<u32>(),
+        ),
         ("ExecutionStatus", size_of::<ExecutionStatus>()),
         ("Timestamp (public API; stored as u32 seconds)", size_of::<Timestamp>()),
         ("ExecutionNumber, VersionNumber (public API; stored as u32)", size_of::<ExecutionNumber>()),
