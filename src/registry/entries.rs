@@ -112,7 +112,13 @@ pub struct JobEntry {
 pub struct ThingEntry {
     pub(super) name: ThingName,
     pub(super) registered: bool,
+    /// Its IN_PROGRESS executions, in queue order, singly linked through
+    /// [`ExecutionEntry::pending_next`] with the tail kept: taking or reading the head
+    /// (StartNext, GetPendingJobExecutions, the notifications) and appending are O(1); taking
+    /// out any other execution walks the list from its head, O(the thing's pending
+    /// executions), which are few: one per unfinished job that targets the thing.
     pub(super) in_progress: List<ExecIx>,
+    /// Its QUEUED executions (listed to the device), in queue order; linked as `in_progress`.
     pub(super) queued: List<ExecIx>,
     pub(super) all: List<ExecIx>,
     /// Pairs that refer to this thing (kept under R7 `Monotonic` after their executions go).
@@ -150,8 +156,9 @@ pub struct ExecutionEntry {
     pub(super) pair: PairState,
     pub(super) job_link: Links<ExecIx>,
     pub(super) thing_link: Links<ExecIx>,
-    /// Link in the thing's in-progress or queued list, while pending and visible.
-    pub(super) pending_link: Links<ExecIx>,
+    /// The next execution in the thing's in-progress or queued list, while pending and visible
+    /// (the lists are singly linked: [`ThingEntry::in_progress`]).
+    pub(super) pending_next: Option<ExecIx>,
 }
 
 impl ExecutionEntry {

@@ -171,7 +171,7 @@ impl<S: Storage> Registry<S> {
             pair: PairState::default(),
             job_link: Links::NONE,
             thing_link: Links::NONE,
-            pending_link: Links::NONE,
+            pending_next: None,
         };
         let (_, x) = self.execs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
         self.become_head(job, thing, x)?;

@@ -18,7 +18,7 @@ use crate::registry::compact::{self, Stamp};
 use crate::registry::details::DetailsIx;
 use crate::registry::entries::{ExecFlags, JobIx, PairState, Retries, ThingIx};
 use crate::registry::index::{Tag, hash, tagged};
-use crate::registry::lists::{ByJob, ByPending, ByThing};
+use crate::registry::lists::{ByJob, ByThing};
 use crate::registry::slab::{Links, List};
 use crate::registry::{ExecutionEntry, JobEntry, ProcessDetails, Registry, Storage};
 use crate::rules::NEVER;
@@ -452,7 +452,7 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
             pair: PairState::default(),
             job_link: Links::NONE,
             thing_link: Links::NONE,
-            pending_link: Links::NONE,
+            pending_next: None,
         };
         let (_, x) =
             r.execs.insert(entry).ok_or_else(|| bad::<A::Error>("snapshot: the executions table is full"))?;
@@ -589,28 +589,28 @@ fn link<S: Storage>(
     if e.thing != t {
         return Err("snapshot: an order lists another thing's execution");
     }
-    let (list, links, wanted) = match which {
-        ListOf::All => (all, e.thing_link, true),
+    let (list, listed, wanted) = match which {
+        ListOf::All => (all, e.thing_link != Links::NONE || all.head == Some(x), true),
         ListOf::InProgress => (
             in_progress,
-            e.pending_link,
+            in_progress.holds_pending(&r.execs, x),
             status == ExecutionStatus::InProgress && crate::rules::listed_to_device(job_status, status),
         ),
         ListOf::Queued => (
             queued,
-            e.pending_link,
+            queued.holds_pending(&r.execs, x),
             status == ExecutionStatus::Queued && crate::rules::listed_to_device(job_status, status),
         ),
     };
     if !wanted {
         return Err("snapshot: a pending list holds an execution that is not pending there");
     }
-    if links != Links::NONE || list.head == Some(x) {
+    if listed {
         return Err("snapshot: an execution is listed twice");
     }
     let list = match which {
         ListOf::All => list.push_back(&mut r.execs, x, ByThing),
-        ListOf::InProgress | ListOf::Queued => list.push_back(&mut r.execs, x, ByPending),
+        ListOf::InProgress | ListOf::Queued => list.insert_pending(&mut r.execs, list.tail, x),
     };
     if let Some(th) = r.things.at_mut(t) {
         match which {

@@ -7,7 +7,7 @@ use super::{FORMAT, Snapshot};
 use crate::details::Pairs;
 use crate::id::ThingName;
 use crate::registry::entries::{ExecIx, JobIx};
-use crate::registry::lists::{ByPending, ByThing, Link, walk};
+use crate::registry::lists::{ByPending, ByThing, Next, walk};
 use crate::registry::slab::List;
 use crate::registry::{ExecutionEntry, JobEntry, Registry, Storage, ThingEntry};
 
@@ -215,7 +215,7 @@ struct RefsSer<'r, S: Storage, L> {
     link: L,
 }
 
-impl<S: Storage, L: Link<ExecutionEntry> + Copy> Serialize for RefsSer<'_, S, L> {
+impl<S: Storage, L: Next<ExecutionEntry> + Copy> Serialize for RefsSer<'_, S, L> {
     fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
         let mut seq = z.serialize_seq(usize::try_from(self.list.len).ok())?;
         for x in walk(&self.r.execs, self.list.head, self.link) {
