@@ -59,7 +59,7 @@ impl<S: Storage> Registry<S> {
             }
         }
         if let Some(at) = deadline {
-            self.arm(at, 0, tagged(Tag::Execution, x.get()));
+            self.arm(at, tagged(Tag::Execution, x.get()));
         }
         if now_listed && moves {
             self.attach_pending(x)?;
@@ -83,7 +83,7 @@ impl<S: Storage> Registry<S> {
         let e = self.exec_mut(x)?;
         e.deadline = Stamp::new(rules::step_deadline(now, step, e.timeout_at.get()));
         let at = e.deadline.get();
-        self.arm(at, 0, tagged(Tag::Execution, x.get()));
+        self.arm(at, tagged(Tag::Execution, x.get()));
         Ok(())
     }
 

@@ -334,7 +334,7 @@ fn executions_and_pairs_have_the_compact_layout() {
     assert_eq!(size_of::<Entry<ExecutionEntry>>(), size_of::<ExecutionEntry>() + 4);
     assert_eq!(size_of::<Entry<PairEntry>>(), size_of::<PairEntry>() + 4);
     assert_eq!(size_of::<Entry<ThingEntry>>(), size_of::<ThingEntry>() + 4);
-    assert_eq!(size_of::<Timer>(), 12);
+    assert_eq!(size_of::<Timer>(), 8);
 }
 
 /// The retry counters and `retryAttempt` are kept in 4 bits each, beside `forceCanceled`: every
