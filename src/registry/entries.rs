@@ -4,7 +4,8 @@ use super::compact::Stamp;
 use super::details::DetailsIx;
 use super::slab::{Ix, Links, List};
 use super::types::ProcessDetails;
-use crate::config::JobConfig;
+use crate::config::{JobConfig, RetryConfig};
+use crate::error::Rejection;
 use crate::id::{ExecutionNumber, JobId, NamespaceId, ReasonCode, ThingName, Timestamp, VersionNumber};
 use crate::rules;
 use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
@@ -111,7 +112,13 @@ pub struct JobEntry {
 pub struct ThingEntry {
     pub(super) name: ThingName,
     pub(super) registered: bool,
+    /// Its IN_PROGRESS executions, in queue order, singly linked through
+    /// [`ExecutionEntry::pending_next`] with the tail kept: taking or reading the head
+    /// (StartNext, GetPendingJobExecutions, the notifications) and appending are O(1); taking
+    /// out any other execution walks the list from its head, O(the thing's pending
+    /// executions), which are few: one per unfinished job that targets the thing.
     pub(super) in_progress: List<ExecIx>,
+    /// Its QUEUED executions (listed to the device), in queue order; linked as `in_progress`.
     pub(super) queued: List<ExecIx>,
     pub(super) all: List<ExecIx>,
     /// Pairs that refer to this thing (kept under R7 `Monotonic` after their executions go).
@@ -131,8 +138,8 @@ pub struct ExecutionEntry {
     /// Its [`VersionNumber`], stored as `u32`.
     pub(super) version: u32,
     pub(super) status: ExecutionStatus,
-    pub(super) force_canceled: bool,
-    pub(super) retry_attempt: u8,
+    /// `forceCanceled` and `retryAttempt`, in one byte.
+    pub(super) flags: ExecFlags,
     pub(super) queued_at: Stamp,
     /// When it went IN_PROGRESS; [`Stamp::NEVER`] before.
     pub(super) started_at: Stamp,
@@ -149,8 +156,9 @@ pub struct ExecutionEntry {
     pub(super) pair: PairState,
     pub(super) job_link: Links<ExecIx>,
     pub(super) thing_link: Links<ExecIx>,
-    /// Link in the thing's in-progress or queued list, while pending and visible.
-    pub(super) pending_link: Links<ExecIx>,
+    /// The next execution in the thing's in-progress or queued list, while pending and visible
+    /// (the lists are singly linked: [`ThingEntry::in_progress`]).
+    pub(super) pending_next: Option<ExecIx>,
 }
 
 impl ExecutionEntry {
@@ -175,8 +183,12 @@ impl PairState {
 /// A (job, thing) pair's state: the highest number it ever had (R7), its retries, whether it
 /// is a counted target, and its link in the job's list of targets. Held by the pair's newest
 /// execution, or by a [`PairEntry`] while it has none.
+///
+/// Packed (byte-aligned, 10 bytes): in an execution it sits beside the status and the
+/// [`ExecFlags`] byte without padding (4 × 4-byte fields + 10 + 1 + 1 = 80 bytes). Its fields are
+/// read and written by value (a reference to a packed `u32` field is refused by the compiler).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(Rust, packed)]
 pub(super) struct PairState {
     /// The highest number ever given to the pair (R7 `Monotonic`); 0 for none (numbers start
     /// at 1).
@@ -186,10 +198,96 @@ pub(super) struct PairState {
     /// is deleted.
     pub(super) job_next: Option<ThingIx>,
     /// Retries used, by failure type: FAILED, TIMED_OUT (SPEC T12).
-    pub(super) retries: [u8; 2],
+    pub(super) retries: Retries,
     /// Counted among the job's targets (CreateJob, AssociateTargetsWithJob), not only a member
     /// of a targeted group.
     pub(super) target: bool,
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for PairState {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let (highest, job_next, retries, target) = (self.highest, self.job_next, self.retries, self.target);
+        defmt::write!(
+            f,
+            "PairState {{ highest: {}, job_next: {}, retries: {}, target: {} }}",
+            highest,
+            job_next,
+            retries,
+            target
+        );
+    }
+}
+
+/// The most retries of one (job, thing), per failure type and in total, and so the highest
+/// `retryAttempt` ([`RetryConfig::MAX_TOTAL`], 10: SPEC §6 Retries, refused above by
+/// [`RetryConfig::new`]); the rules grant no retry once the total reaches it
+/// ([`rules::retry`]). Stored in 4 bits each.
+pub(super) const MAX_RETRIES: u8 = RetryConfig::MAX_TOTAL;
+const _: () = assert!(MAX_RETRIES <= 0x0f, "a retry count must fit in 4 bits");
+
+/// A count above [`MAX_RETRIES`]: the rules never make one (a defect, refused, never wrapped);
+/// a snapshot that holds one is refused at restore.
+const RETRIES_PAST_MAX: Rejection = Rejection::LogicBug("a retry count past RetryConfig::MAX_TOTAL");
+
+/// The retries a pair used, per failure type (SPEC T12): FAILED in the low 4 bits, TIMED_OUT in
+/// the high 4, each at most [`MAX_RETRIES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub(super) struct Retries(u8);
+
+impl Retries {
+    /// `used`, or a refusal if either count is past [`MAX_RETRIES`].
+    pub(super) fn new(used: rules::RetriesUsed) -> Result<Self, Rejection> {
+        if used.failed > MAX_RETRIES || used.timed_out > MAX_RETRIES {
+            return Err(RETRIES_PAST_MAX);
+        }
+        Ok(Self(used.failed | (used.timed_out << 4)))
+    }
+
+    /// The counts.
+    pub(super) fn used(self) -> rules::RetriesUsed {
+        rules::RetriesUsed { failed: self.0 & 0x0f, timed_out: self.0 >> 4 }
+    }
+}
+
+/// An execution's `forceCanceled` (the high bit) and `retryAttempt` (the low 4 bits, at most
+/// [`MAX_RETRIES`]: each retry of a pair counts one retry used, so an attempt never exceeds its
+/// pair's total).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub(super) struct ExecFlags(u8);
+
+impl ExecFlags {
+    const FORCE_CANCELED: u8 = 0x80;
+
+    /// A new execution's: not force-canceled, attempt `retry_attempt`, or a refusal past
+    /// [`MAX_RETRIES`].
+    pub(super) fn new(retry_attempt: u8) -> Result<Self, Rejection> {
+        if retry_attempt > MAX_RETRIES {
+            return Err(RETRIES_PAST_MAX);
+        }
+        Ok(Self(retry_attempt))
+    }
+
+    /// `forceCanceled`.
+    pub(super) fn force_canceled(self) -> bool {
+        self.0 & Self::FORCE_CANCELED != 0
+    }
+
+    /// Sets `forceCanceled`.
+    pub(super) fn set_force_canceled(&mut self, force_canceled: bool) {
+        if force_canceled {
+            self.0 |= Self::FORCE_CANCELED;
+        } else {
+            self.0 &= !Self::FORCE_CANCELED;
+        }
+    }
+
+    /// `retryAttempt`.
+    pub(super) fn retry_attempt(self) -> u8 {
+        self.0 & !Self::FORCE_CANCELED
+    }
 }
 
 /// A (job, thing) pair without an execution: a target waiting for a paced or scheduled

@@ -1,7 +1,11 @@
 //! The intrusive lists threaded through executions, and the pending lists.
 //!
-//! One doubly linked list implementation serves every list: [`List`] holds the ends, each entry
-//! holds its [`Links`] in one field per list it can be in, and a [`Link`] names that field.
+//! [`List`] holds the ends of every list. A job's and a thing's lists of executions are doubly
+//! linked: each entry holds its [`Links`] in one field per list, and a [`Link`] names that field.
+//! A thing's pending lists are singly linked (`ExecutionEntry::pending_next`, 4 bytes less per
+//! execution): appending (the tail is kept) and taking the head are O(1), taking out another
+//! execution walks the list from its head (a thing's pending executions are few: one per
+//! unfinished job that targets it).
 
 use super::Registry;
 use super::entries::{ExecIx, ExecutionEntry, ThingIx};
@@ -11,7 +15,13 @@ use super::storage::Storage;
 use crate::error::Rejection;
 use crate::status::{ExecutionStatus, terminal_execution};
 
-/// The field of a `T` that holds its links in one kind of list.
+/// The next entry of a `T` in one kind of list ([`walk`]).
+pub(super) trait Next<T> {
+    /// The entry after `e`.
+    fn next(e: &T) -> Option<Ix<T>>;
+}
+
+/// The field of a `T` that holds its links in one kind of doubly linked list.
 pub(super) trait Link<T> {
     /// The links of `e`.
     fn of(e: &T) -> &Links<Ix<T>>;
@@ -27,9 +37,27 @@ pub(super) struct ByJob;
 #[derive(Clone, Copy)]
 pub(super) struct ByThing;
 
-/// A thing's IN_PROGRESS or QUEUED list (`ExecutionEntry::pending_link`).
+/// A thing's IN_PROGRESS or QUEUED list (`ExecutionEntry::pending_next`), singly linked.
 #[derive(Clone, Copy)]
 pub(super) struct ByPending;
+
+impl Next<ExecutionEntry> for ByJob {
+    fn next(e: &ExecutionEntry) -> Option<ExecIx> {
+        e.job_link.next
+    }
+}
+
+impl Next<ExecutionEntry> for ByThing {
+    fn next(e: &ExecutionEntry) -> Option<ExecIx> {
+        e.thing_link.next
+    }
+}
+
+impl Next<ExecutionEntry> for ByPending {
+    fn next(e: &ExecutionEntry) -> Option<ExecIx> {
+        e.pending_next
+    }
+}
 
 impl Link<ExecutionEntry> for ByJob {
     fn of(e: &ExecutionEntry) -> &Links<ExecIx> {
@@ -46,15 +74,6 @@ impl Link<ExecutionEntry> for ByThing {
     }
     fn of_mut(e: &mut ExecutionEntry) -> &mut Links<ExecIx> {
         &mut e.thing_link
-    }
-}
-
-impl Link<ExecutionEntry> for ByPending {
-    fn of(e: &ExecutionEntry) -> &Links<ExecIx> {
-        &e.pending_link
-    }
-    fn of_mut(e: &mut ExecutionEntry) -> &mut Links<ExecIx> {
-        &mut e.pending_link
     }
 }
 
@@ -86,33 +105,6 @@ impl<T> List<Ix<T>> {
         self
     }
 
-    /// Links `x` in after `before` (first, for `None`).
-    pub(super) fn insert_after<S: Slots<Entry<T>>, L: Link<T>>(
-        mut self,
-        slab: &mut Slab<T, S>,
-        before: Option<Ix<T>>,
-        x: Ix<T>,
-        _: L,
-    ) -> Self {
-        let next = match before.and_then(|b| slab.at(b)) {
-            Some((_, b)) => L::of(b).next,
-            None => self.head,
-        };
-        if let Some(l) = links_mut::<T, S, L>(slab, Some(x)) {
-            *l = Links { prev: before, next };
-        }
-        match links_mut::<T, S, L>(slab, before) {
-            Some(l) => l.next = Some(x),
-            None => self.head = Some(x),
-        }
-        match links_mut::<T, S, L>(slab, next) {
-            Some(l) => l.prev = Some(x),
-            None => self.tail = Some(x),
-        }
-        self.len = self.len.saturating_add(1);
-        self
-    }
-
     /// Unlinks `x`.
     pub(super) fn unlink<S: Slots<Entry<T>>, L: Link<T>>(
         mut self,
@@ -138,12 +130,78 @@ impl<T> List<Ix<T>> {
 }
 
 /// Walks a list from `head`, in order.
-pub(super) fn walk<T, S: Slots<Entry<T>>, L: Link<T>>(
+pub(super) fn walk<T, S: Slots<Entry<T>>, L: Next<T>>(
     slab: &Slab<T, S>,
     head: Option<Ix<T>>,
     _: L,
 ) -> impl Iterator<Item = Ix<T>> + '_ {
-    core::iter::successors(head, move |x| slab.at(*x).and_then(|(_, e)| L::of(e).next))
+    core::iter::successors(head, move |x| slab.at(*x).and_then(|(_, e)| L::next(e)))
+}
+
+/// A thing's pending list ([`ByPending`]): singly linked through `pending_next`, tail kept.
+impl List<ExecIx> {
+    /// Links `x` in after `before` (first, for `None`; last, for the tail): O(1).
+    pub(super) fn insert_pending<S: Slots<Entry<ExecutionEntry>>>(
+        mut self,
+        execs: &mut Slab<ExecutionEntry, S>,
+        before: Option<ExecIx>,
+        x: ExecIx,
+    ) -> Self {
+        let next = match before.and_then(|b| execs.at(b)) {
+            Some((_, b)) => b.pending_next,
+            None => self.head,
+        };
+        if let Some(e) = execs.at_mut(x) {
+            e.pending_next = next;
+        }
+        match before.and_then(|b| execs.at_mut(b)) {
+            Some(b) => b.pending_next = Some(x),
+            None => self.head = Some(x),
+        }
+        if next.is_none() {
+            self.tail = Some(x);
+        }
+        self.len = self.len.saturating_add(1);
+        self
+    }
+
+    /// Whether `x`, an execution of this list's kind (IN_PROGRESS or QUEUED), is linked in it:
+    /// O(1) (every member but the tail has a next).
+    pub(super) fn holds_pending<S: Slots<Entry<ExecutionEntry>>>(
+        &self,
+        execs: &Slab<ExecutionEntry, S>,
+        x: ExecIx,
+    ) -> bool {
+        self.tail == Some(x) || execs.at(x).is_some_and(|(_, e)| e.pending_next.is_some())
+    }
+
+    /// Unlinks `x`, if it is in the list: O(1) for the head, else a walk from the head to the
+    /// one before it.
+    pub(super) fn unlink_pending<S: Slots<Entry<ExecutionEntry>>>(
+        mut self,
+        execs: &mut Slab<ExecutionEntry, S>,
+        x: ExecIx,
+    ) -> Self {
+        let mut before = None;
+        let mut at = self.head;
+        while let Some(c) = at.filter(|c| *c != x) {
+            before = Some(c);
+            at = execs.at(c).and_then(|(_, e)| e.pending_next);
+        }
+        let Some(next) = at.and_then(|c| execs.at(c)).map(|(_, e)| e.pending_next) else { return self };
+        match before.and_then(|b| execs.at_mut(b)) {
+            Some(b) => b.pending_next = next,
+            None => self.head = next,
+        }
+        if self.tail == Some(x) {
+            self.tail = before;
+        }
+        if let Some(e) = execs.at_mut(x) {
+            e.pending_next = None;
+        }
+        self.len = self.len.saturating_sub(1);
+        self
+    }
 }
 
 impl<S: Storage> Registry<S> {
@@ -162,29 +220,27 @@ impl<S: Storage> Registry<S> {
         // list of all executions. The newest execution goes last; an older one (starting, or
         // listed again when a window opens) goes after the nearest older one in the same list.
         let mut before = self.exec_entry(x).and_then(|e| e.thing_link.prev);
-        while let Some(e) = before.and_then(|b| self.exec_entry(b)) {
-            let linked = e.pending_link != Links::NONE || list.head == before;
-            if linked && e.status == status {
+        while let Some((b, e)) = before.and_then(|b| Some((b, self.exec_entry(b)?))) {
+            if e.status == status && list.holds_pending(&self.execs, b) {
                 break;
             }
             before = e.thing_link.prev;
         }
-        let list = list.insert_after(&mut self.execs, before, x, ByPending);
+        let list = list.insert_pending(&mut self.execs, before, x);
         self.set_pending_list(thing, in_progress, list)
     }
 
     /// Takes an execution out of its thing's pending list, if it is in one.
     pub(super) fn detach_pending(&mut self, x: ExecIx) -> Result<(), Rejection> {
         let e = self.exec_entry(x).ok_or(MISSING_EXECUTION)?;
-        let (thing, status, linked) = (e.thing, e.status, e.pending_link);
+        let (thing, status) = (e.thing, e.status);
         let t = self.thing_mut(thing)?;
-        let in_list = linked != Links::NONE || t.in_progress.head == Some(x) || t.queued.head == Some(x);
-        if !in_list {
-            return Ok(());
-        }
         let in_progress = matches!(status, ExecutionStatus::InProgress);
         let list = if in_progress { t.in_progress } else { t.queued };
-        let list = list.unlink(&mut self.execs, x, ByPending);
+        if !list.holds_pending(&self.execs, x) {
+            return Ok(());
+        }
+        let list = list.unlink_pending(&mut self.execs, x);
         self.set_pending_list(thing, in_progress, list)
     }
 

@@ -8,8 +8,9 @@ use super::entries::{JobEntry, NEVER, PairState};
 use super::events::{MISSING_JOB, Out};
 use super::index::{Tag, tagged};
 use super::lookup::tagged_ix;
+use super::slab::{Entry, Slab, Slots};
 use super::storage::Storage;
-use super::timers::Timer;
+use super::timers::{Timer, before};
 use super::types::{Advanced, EventSink};
 use crate::error::{Rejection, Resource, Table};
 use crate::id::{JobId, Timestamp};
@@ -37,8 +38,9 @@ impl<S: Storage> Registry<S> {
     /// again until `more` is false.
     ///
     /// Several things due at one instant happen in deadline order; at equal deadlines execution
-    /// timers come before job events (by table position), and deletions come last. A `now`
-    /// earlier than a previous one is not an error: nothing that is not due at `now` happens.
+    /// timers (by table position) come before job events (in the jobs' creation order), and
+    /// deletions come last. A `now` earlier than a previous one is not an error: nothing that is
+    /// not due at `now` happens.
     ///
     /// # Errors
     /// `Throttled` when the sink has no room, `CapacityExhausted` when a retry does not fit;
@@ -56,7 +58,10 @@ impl<S: Storage> Registry<S> {
         while done < budget {
             let next = self.timers.peek();
             // A timer left out for room is due before the held ones: take the live ones again.
-            if self.timers.dropped().is_some_and(|d| d.at.get() <= now && next.is_none_or(|t| d < t)) {
+            let refill = self.timers.dropped().is_some_and(|d| {
+                d.at.get() <= now && next.is_none_or(|t| before(&d, &t, &timer_order(&self.jobs)))
+            });
+            if refill {
                 self.rebuild_timers();
                 if self.timers.peek().is_none() && self.timers.dropped().is_some() {
                     // Not one slot for timers: nothing due can be handled.
@@ -66,9 +71,9 @@ impl<S: Storage> Registry<S> {
             }
             if let Some(t) = next.filter(|t| t.at.get() <= now) {
                 // Taken out before it fires: firing may rebuild the heap.
-                self.timers.pop();
+                self.timers.pop(&timer_order(&self.jobs));
                 if let Err(e) = self.fire(t, now, sink) {
-                    self.arm(t.at.get(), t.order, t.what);
+                    self.arm(t.at.get(), t.what);
                     return Err(e);
                 }
                 done = done.saturating_add(1);
@@ -118,7 +123,7 @@ impl<S: Storage> Registry<S> {
     /// A timer holds its time as a `u32` [`Stamp`]: a time at or past `u32::MAX` (a job's
     /// schedule may name one) is never armed, since no `now` the registry accepts
     /// ([`LATEST_TIME`](super::LATEST_TIME)) reaches it.
-    pub(super) fn arm(&mut self, at: Timestamp, order: u32, what: u32) {
+    pub(super) fn arm(&mut self, at: Timestamp, what: u32) {
         let at = Stamp::new(at);
         if at == Stamp::NEVER {
             return;
@@ -126,8 +131,20 @@ impl<S: Storage> Registry<S> {
         if self.timers.is_full() {
             self.rebuild_timers();
         } else {
-            let _ = self.timers.push(Timer { at, order, what });
+            let _ = self.timers.push(Timer { at, what }, &timer_order(&self.jobs));
         }
+    }
+
+    /// Before job `j`'s slot is freed: takes its timers out of the heap, so that no held timer
+    /// changes its order when the slot holds another job ([`timer_order`]). O(held timers).
+    pub(super) fn disarm_job(&mut self, j: JobIx) {
+        let what = tagged(Tag::Job, j.get());
+        if self.timers.dropped().is_some_and(|d| d.what == what) {
+            // The first timer left out for room is the job's: take the live ones again without
+            // it (the job is no longer armed: `next_event` is none for a job being deleted).
+            self.rebuild_timers();
+        }
+        self.timers.retain(|t| t.what != what, &timer_order(&self.jobs));
     }
 
     /// Refills the heap from the live deadlines, dropping stale entries. A heap smaller than
@@ -135,20 +152,18 @@ impl<S: Storage> Registry<S> {
     /// (`Heap::dropped`): `advance` rebuilds again when that one comes due.
     pub(super) fn rebuild_timers(&mut self) {
         self.timers.clear();
+        let order = timer_order(&self.jobs);
         for i in self.execs.positions() {
             // Only IN_PROGRESS executions hold a deadline (set_status clears it otherwise).
-            if let Some(e) = self.exec_entry(i).filter(|e| e.deadline != Stamp::NEVER) {
-                let _ = self.timers.push(Timer {
-                    at: e.deadline,
-                    order: 0,
-                    what: tagged(Tag::Execution, i.get()),
-                });
+            if let Some((_, e)) = self.execs.at(i).filter(|(_, e)| e.deadline != Stamp::NEVER) {
+                let _ =
+                    self.timers.push(Timer { at: e.deadline, what: tagged(Tag::Execution, i.get()) }, &order);
             }
         }
         for i in self.jobs.positions() {
-            let next = self.job_entry(i).and_then(|j| Some((Stamp::new(j.next_event()?), j.seq)));
-            if let Some((at, order)) = next.filter(|(at, _)| *at != Stamp::NEVER) {
-                let _ = self.timers.push(Timer { at, order, what: tagged(Tag::Job, i.get()) });
+            let next = self.jobs.at(i).and_then(|(_, j)| Some(Stamp::new(j.next_event()?)));
+            if let Some(at) = next.filter(|at| *at != Stamp::NEVER) {
+                let _ = self.timers.push(Timer { at, what: tagged(Tag::Job, i.get()) }, &order);
             }
         }
     }
@@ -222,8 +237,8 @@ impl<S: Storage> Registry<S> {
 
     /// Arms the job's next schedule event, if it has one.
     pub(super) fn arm_job(&mut self, j: JobIx) {
-        if let Some((at, order)) = self.job_entry(j).and_then(|e| Some((e.next_event()?, e.seq))) {
-            self.arm(at, order, tagged(Tag::Job, j.get()));
+        if let Some(at) = self.job_entry(j).and_then(JobEntry::next_event) {
+            self.arm(at, tagged(Tag::Job, j.get()));
         }
     }
 
@@ -416,5 +431,16 @@ impl<S: Storage> Registry<S> {
             cur = next;
         }
         Ok(())
+    }
+}
+
+/// The order of timers due at one instant ([`before`]): execution deadlines first (0), then job
+/// events in the jobs' creation order (`JobEntry::seq`, from 1). A job's sequence never changes,
+/// and its timers leave the heap before its slot is freed ([`Registry::disarm_job`]), so a held
+/// timer's order never changes.
+fn timer_order<S: Slots<Entry<JobEntry>>>(jobs: &Slab<JobEntry, S>) -> impl Fn(u32) -> u32 + '_ {
+    move |what| match tagged_ix(what, Tag::Job) {
+        Some(j) => jobs.at(j).map_or(0, |(_, e)| e.seq),
+        None => 0,
     }
 }

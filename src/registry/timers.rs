@@ -6,19 +6,32 @@
 //! heap is full the registry rebuilds it from its live deadlines. A heap smaller than the live
 //! timers keeps the earliest ones and remembers the earliest it had to leave out, so the registry
 //! knows when to rebuild again: no deadline is ever lost, whatever the host's capacity.
+//!
+//! A timer is 8 bytes: its time and its subject. Timers due at one instant are ordered by a key
+//! the registry gives for a subject ([`before`]), asked for only on a tie of times; a key must
+//! not change while a timer with that subject is held.
 
 use super::compact::Stamp;
 use super::slab::Slots;
 
 /// One timer: when (`u32` seconds, as executions store times), and what (a tagged table index
-/// the registry interprets).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// the registry interprets). Timers due at one instant are ordered by a key of `what` that the
+/// registry gives the heap ([`before`]), not stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Timer {
     pub(crate) at: Stamp,
-    /// Tie-break at equal `at`: 0 for executions, the job's creation sequence for job events.
-    pub(crate) order: u32,
     pub(crate) what: u32,
+}
+
+/// Whether `a` is due before `b`: the earlier time; at one time the smaller `order` of its
+/// subject, then the smaller subject. `order` is asked only on a tie of times.
+pub(crate) fn before(a: &Timer, b: &Timer, order: &impl Fn(u32) -> u32) -> bool {
+    match a.at.cmp(&b.at) {
+        core::cmp::Ordering::Less => true,
+        core::cmp::Ordering::Greater => false,
+        core::cmp::Ordering::Equal => (order(a.what), a.what) < (order(b.what), b.what),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -57,74 +70,107 @@ impl<S: Slots<Timer>> Heap<S> {
     /// Adds a timer. When full, the latest of the held timers and `t` is left out instead (and
     /// remembered in [`dropped`](Self::dropped)), so the heap holds the earliest timers it was
     /// given; false when something was left out.
-    pub(crate) fn push(&mut self, t: Timer) -> bool {
+    pub(crate) fn push(&mut self, t: Timer, order: &impl Fn(u32) -> u32) -> bool {
         let i = self.slots.len();
         if let Err(t) = self.slots.push(t) {
             // The latest timer is a leaf (a parent is never later than its children).
-            let leaves = i / 2..i;
-            let latest = leaves.filter_map(|l| Some((*self.slots.get(l)?, l))).max();
+            let mut latest: Option<(Timer, usize)> = None;
+            for l in i / 2..i {
+                if let Some(&m) = self.slots.get(l)
+                    && latest.is_none_or(|(x, _)| before(&x, &m, order))
+                {
+                    latest = Some((m, l));
+                }
+            }
             let out = match latest {
-                Some((m, l)) if t < m => {
+                Some((m, l)) if before(&t, &m, order) => {
                     if let Some(s) = self.slots.get_mut(l) {
                         *s = t;
                     }
-                    self.sift_up(l);
+                    self.sift_up(l, order);
                     m
                 }
                 Some(_) | None => t,
             };
-            self.dropped = Some(self.dropped.map_or(out, |d| d.min(out)));
+            self.dropped = Some(match self.dropped {
+                Some(d) if before(&d, &out, order) => d,
+                Some(_) | None => out,
+            });
             return false;
         }
-        self.sift_up(i);
+        self.sift_up(i, order);
         true
     }
 
     /// Moves the timer at `i` up to its place (it may be earlier than its parent).
-    fn sift_up(&mut self, mut i: usize) {
+    fn sift_up(&mut self, mut i: usize, order: &impl Fn(u32) -> u32) {
         while let Some(parent) = i.checked_sub(1).map(|p| p / 2) {
-            if !self.swap_if_less(i, parent) {
+            if !self.swap_if_less(i, parent, order) {
                 break;
             }
             i = parent;
         }
     }
 
-    /// Removes and returns the earliest timer.
-    pub(crate) fn pop(&mut self) -> Option<Timer> {
-        let last = self.slots.pop()?;
-        let Some(root) = self.slots.get_mut(0) else { return Some(last) };
-        let top = core::mem::replace(root, last);
-        let mut i = 0usize;
+    /// Moves the timer at `i` down to its place (it may be later than its children).
+    fn sift_down(&mut self, mut i: usize, order: &impl Fn(u32) -> u32) {
         loop {
             let l = i.saturating_mul(2).saturating_add(1);
             let r = l.saturating_add(1);
             let mut least = i;
-            if self.less(l, least) {
+            if self.less(l, least, order) {
                 least = l;
             }
-            if self.less(r, least) {
+            if self.less(r, least, order) {
                 least = r;
             }
-            if least == i || !self.swap_if_less(least, i) {
+            if least == i || !self.swap_if_less(least, i, order) {
                 break;
             }
             i = least;
         }
+    }
+
+    /// Removes and returns the earliest timer.
+    pub(crate) fn pop(&mut self, order: &impl Fn(u32) -> u32) -> Option<Timer> {
+        let last = self.slots.pop()?;
+        let Some(root) = self.slots.get_mut(0) else { return Some(last) };
+        let top = core::mem::replace(root, last);
+        self.sift_down(0, order);
         Some(top)
     }
 
-    fn less(&self, a: usize, b: usize) -> bool {
+    /// Keeps only the timers `keep` accepts, in O(held timers). [`dropped`](Self::dropped)
+    /// stays as it was.
+    pub(crate) fn retain(&mut self, keep: impl Fn(&Timer) -> bool, order: &impl Fn(u32) -> u32) {
+        let mut i = 0usize;
+        while let Some(&t) = self.slots.get(i) {
+            if keep(&t) {
+                i = i.saturating_add(1);
+                continue;
+            }
+            // The last timer takes its place (or it was the last).
+            let Some(last) = self.slots.pop() else { break };
+            if let Some(s) = self.slots.get_mut(i) {
+                *s = last;
+            }
+        }
+        for i in (0..self.slots.len() / 2).rev() {
+            self.sift_down(i, order);
+        }
+    }
+
+    fn less(&self, a: usize, b: usize, order: &impl Fn(u32) -> u32) -> bool {
         match (self.slots.get(a), self.slots.get(b)) {
-            (Some(x), Some(y)) => x < y,
+            (Some(x), Some(y)) => before(x, y, order),
             (Some(_) | None, Some(_) | None) => false,
         }
     }
 
     /// Swaps `child` and `parent` if the child is earlier; true if it swapped.
-    fn swap_if_less(&mut self, child: usize, parent: usize) -> bool {
+    fn swap_if_less(&mut self, child: usize, parent: usize, order: &impl Fn(u32) -> u32) -> bool {
         let (Some(&c), Some(&p)) = (self.slots.get(child), self.slots.get(parent)) else { return false };
-        if c >= p {
+        if !before(&c, &p, order) {
             return false;
         }
         if let Some(s) = self.slots.get_mut(child) {
@@ -148,33 +194,40 @@ mod tests {
     use crate::id::Timestamp;
 
     proptest! {
-        /// The heap against a sorted vector: every pop is the least timer, peek agrees, a full
-        /// heap keeps the earliest timers and remembers the earliest it left out, clear empties.
+        /// The heap against a sorted vector: every pop is the least timer by (time, the order
+        /// of its subject, subject), peek agrees, a full heap keeps the earliest timers and
+        /// remembers the earliest it left out, `retain` keeps the others in order, clear empties.
         #[test]
         #[cfg_attr(miri, ignore)]
-        fn pops_in_order(ops in proptest::collection::vec((any::<bool>(), 0u64..40, 0u32..3, 0u32..3), 0..300)) {
+        fn pops_in_order(ops in proptest::collection::vec((0u8..9, 0u64..40, 0u32..6), 0..300)) {
+            // A key per subject that is not the subject's own order (as a job's sequence).
+            let order = |what: u32| [3u32, 0, 0, 2, 1, 3][what as usize];
+            let key = |t: &Timer| (t.at, order(t.what), t.what);
             let mut heap: Heap<heapless::Vec<Timer, 16>> = Heap::new(heapless::Vec::new());
             let mut model: Vec<Timer> = Vec::new();
             let mut dropped: Option<Timer> = None;
-            for (push, at, order, what) in ops {
-                if push {
-                    let t = Timer { at: Stamp::new(Timestamp(at)), order, what };
-                    prop_assert_eq!(heap.push(t), model.len() < 16);
+            for (op, at, what) in ops {
+                model.sort_by_key(key);
+                if op == 0 {
+                    heap.retain(|t| t.what != what, &order);
+                    model.retain(|t| t.what != what);
+                } else if op < 5 {
+                    let t = Timer { at: Stamp::new(Timestamp(at)), what };
+                    prop_assert_eq!(heap.push(t, &order), model.len() < 16);
                     model.push(t);
-                    model.sort();
+                    model.sort_by_key(key);
                     if model.len() > 16 {
                         let out = model.pop();
                         dropped = match (dropped, out) {
-                            (Some(d), Some(o)) => Some(d.min(o)),
+                            (Some(d), Some(o)) => Some(if key(&o) < key(&d) { o } else { d }),
                             (d, o) => d.or(o),
                         };
                     }
                 } else {
-                    model.sort();
                     let want = if model.is_empty() { None } else { Some(model.remove(0)) };
-                    prop_assert_eq!(heap.pop(), want);
+                    prop_assert_eq!(heap.pop(&order), want);
                 }
-                prop_assert_eq!(heap.peek(), model.iter().min().copied());
+                prop_assert_eq!(heap.peek(), model.iter().min_by_key(|t| key(t)).copied());
                 prop_assert_eq!(heap.is_full(), model.len() == 16);
                 prop_assert_eq!(heap.dropped(), dropped);
             }

@@ -4,7 +4,7 @@
 use super::Registry;
 use super::compact::{self, Stamp};
 use super::entries::ABORT_REASON;
-use super::entries::{ExecIx, JobIx};
+use super::entries::{ExecIx, JobIx, Retries};
 use super::events::Watch;
 use super::events::{MISSING_EXECUTION, MISSING_JOB, Out};
 use super::index::{Tag, tagged};
@@ -59,7 +59,7 @@ impl<S: Storage> Registry<S> {
             }
         }
         if let Some(at) = deadline {
-            self.arm(at, 0, tagged(Tag::Execution, x.get()));
+            self.arm(at, tagged(Tag::Execution, x.get()));
         }
         if now_listed && moves {
             self.attach_pending(x)?;
@@ -83,7 +83,7 @@ impl<S: Storage> Registry<S> {
         let e = self.exec_mut(x)?;
         e.deadline = Stamp::new(rules::step_deadline(now, step, e.timeout_at.get()));
         let at = e.deadline.get();
-        self.arm(at, 0, tagged(Tag::Execution, x.get()));
+        self.arm(at, tagged(Tag::Execution, x.get()));
         Ok(())
     }
 
@@ -166,10 +166,11 @@ impl<S: Storage> Registry<S> {
         } else if let Some(retry) = self.retry_for(x, status) {
             let (thing, attempt) = self
                 .exec_entry(x)
-                .map(|e| (e.thing, e.retry_attempt))
+                .map(|e| (e.thing, e.flags.retry_attempt()))
                 .ok_or(Rejection::NotFound(Resource::Execution))?;
+            let retries = Retries::new(retry.used)?;
             self.queue_watched(job, thing, attempt.saturating_add(1), now, w)?;
-            self.pair_mut(job, thing)?.retries = [retry.used.failed, retry.used.timed_out];
+            self.pair_mut(job, thing)?.retries = retries;
         }
         self.maybe_complete(job, now, sink)?;
         Ok(())
@@ -179,8 +180,7 @@ impl<S: Storage> Registry<S> {
     pub(super) fn retry_for(&self, x: ExecIx, status: ExecutionStatus) -> Option<rules::Retry> {
         let e = self.exec_entry(x)?;
         let j = self.job_entry(e.job)?;
-        let [failed, timed_out] = self.pair_of(e.job, e.thing)?.retries;
-        let used = rules::RetriesUsed { failed, timed_out };
+        let used = self.pair_of(e.job, e.thing)?.retries.used();
         rules::retry(j.status, status, j.config.retry.as_ref(), used)
     }
 

@@ -74,12 +74,12 @@ impl<'r> ExecutionView<'r> {
     /// `forceCanceled`.
     #[must_use]
     pub fn force_canceled(&self) -> bool {
-        self.entry.force_canceled
+        self.entry.flags.force_canceled()
     }
     /// `retryAttempt`.
     #[must_use]
     pub fn retry_attempt(&self) -> u8 {
-        self.entry.retry_attempt
+        self.entry.flags.retry_attempt()
     }
     /// When it times out, if it can (SPEC T7).
     #[must_use]

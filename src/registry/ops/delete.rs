@@ -96,6 +96,7 @@ impl<S: Storage> Registry<S> {
         let id = e.id.clone();
         let h = hash(Tag::Job, id.as_str().as_bytes());
         self.unindex(h, tagged(Tag::Job, j.get()));
+        self.disarm_job(j);
         self.jobs.remove(key);
         self.deleting.retain(|(d, _)| *d != j);
         sink.emit(Event::Job { job: id, event: JobEvent::Deleted })

@@ -67,8 +67,7 @@ impl<S: Storage> Registry<S> {
         sink.reserve(self.settle_events(j).saturating_add(2))?;
         let mut w = self.watch_job(t, j)?;
         w.changed |= self.set_status(x, ExecutionStatus::Canceled, Actor::ControlPlane, now, sink)?;
-        let e = self.exec_mut(x)?;
-        e.force_canceled = decision.force_canceled;
+        self.exec_mut(x)?.flags.set_force_canceled(decision.force_canceled);
         if let Some(after) = after {
             self.store_details(x, after)?;
         }

@@ -5,8 +5,8 @@ use crate::error::{Rejection, Resource, Table};
 use crate::id::{JobId, ReasonCode, ThingName, Timestamp, VersionNumber};
 use crate::registry::Registry;
 use crate::registry::compact::{self, Stamp, check_time};
+use crate::registry::entries::{ExecFlags, ExecutionEntry, JobEntry, NEVER, PairState};
 use crate::registry::entries::{ExecIx, JobIx, ThingIx};
-use crate::registry::entries::{ExecutionEntry, JobEntry, NEVER, PairState};
 use crate::registry::events::Watch;
 use crate::registry::events::{Out, settle_events_for};
 use crate::registry::index::{Tag, hash, tagged};
@@ -145,6 +145,7 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         w: &mut Watch,
     ) -> Result<ExecIx, Rejection> {
+        let flags = ExecFlags::new(retry_attempt)?;
         if self.pair_head(job, thing).is_none() {
             self.new_pair(job, thing)?;
         }
@@ -159,8 +160,7 @@ impl<S: Storage> Registry<S> {
             number,
             version: compact::version(VersionNumber::INITIAL)?,
             status: ExecutionStatus::Queued,
-            force_canceled: false,
-            retry_attempt,
+            flags,
             queued_at: Stamp::new(now),
             started_at: Stamp::NEVER,
             last_updated_at: Stamp::new(now),
@@ -171,7 +171,7 @@ impl<S: Storage> Registry<S> {
             pair: PairState::default(),
             job_link: Links::NONE,
             thing_link: Links::NONE,
-            pending_link: Links::NONE,
+            pending_next: None,
         };
         let (_, x) = self.execs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
         self.become_head(job, thing, x)?;
@@ -355,8 +355,7 @@ impl<S: Storage> Registry<S> {
             if let Some(to) = rules::cancel_job_execution_effect(status, scope) {
                 let mut w = self.watch_job(thing, j)?;
                 w.changed |= self.set_status(x, to, Actor::ControlPlane, now, sink)?;
-                let e = self.exec_mut(x)?;
-                e.force_canceled = force_canceled;
+                self.exec_mut(x)?.flags.set_force_canceled(force_canceled);
                 self.settle(w, sink)?;
             }
             cur = next;

@@ -16,9 +16,9 @@ use crate::id::{
 };
 use crate::registry::compact::{self, Stamp};
 use crate::registry::details::DetailsIx;
-use crate::registry::entries::{JobIx, PairState, ThingIx};
+use crate::registry::entries::{ExecFlags, JobIx, PairState, Retries, ThingIx};
 use crate::registry::index::{Tag, hash, tagged};
-use crate::registry::lists::{ByJob, ByPending, ByThing};
+use crate::registry::lists::{ByJob, ByThing};
 use crate::registry::slab::{Links, List};
 use crate::registry::{ExecutionEntry, JobEntry, ProcessDetails, Registry, Storage};
 use crate::rules::NEVER;
@@ -170,12 +170,17 @@ const JOB_TIME: &str = "snapshot: a job's creation, update or completion time at
 /// A number or version the registry cannot store ([`compact`]).
 const COUNTER: &str = "snapshot: an execution number or version above 4294967295, or a `highest` of 0";
 
+/// A retry count the rules never reach ([`RetryConfig::MAX_TOTAL`](crate::config::RetryConfig::MAX_TOTAL)):
+/// stored in 4 bits, refused rather than wrapped.
+const RETRIES: &str = "snapshot: a pair's retries or an execution's retryAttempt above 10";
+
 fn restore_pair<S: Storage>(
     r: &mut Registry<S>,
     job: JobIx,
     thing: &ThingName,
-    (highest, retries, target): (Option<ExecutionNumber>, [u8; 2], bool),
+    (highest, [failed, timed_out], target): (Option<ExecutionNumber>, [u8; 2], bool),
 ) -> Result<(), &'static str> {
+    let retries = Retries::new(crate::rules::RetriesUsed { failed, timed_out }).map_err(|_| RETRIES)?;
     // Stored as u32 with 0 for none: execution numbers start at 1 (R7).
     let highest = match highest {
         None => 0,
@@ -399,6 +404,8 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
         let (Ok(number), Ok(version)) = (compact::number(number), compact::version(version)) else {
             return Err(bad(COUNTER));
         };
+        let mut flags = ExecFlags::new(retry_attempt).map_err(|_| bad::<A::Error>(RETRIES))?;
+        flags.set_force_canceled(force_canceled);
         // Stored as u32 seconds: each time exact, and "not started" only as `null`.
         let started = match started_at {
             None => Some(Stamp::NEVER),
@@ -434,8 +441,7 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
             number,
             version,
             status,
-            force_canceled,
-            retry_attempt,
+            flags,
             queued_at,
             started_at,
             last_updated_at,
@@ -446,7 +452,7 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
             pair: PairState::default(),
             job_link: Links::NONE,
             thing_link: Links::NONE,
-            pending_link: Links::NONE,
+            pending_next: None,
         };
         let (_, x) =
             r.execs.insert(entry).ok_or_else(|| bad::<A::Error>("snapshot: the executions table is full"))?;
@@ -583,28 +589,28 @@ fn link<S: Storage>(
     if e.thing != t {
         return Err("snapshot: an order lists another thing's execution");
     }
-    let (list, links, wanted) = match which {
-        ListOf::All => (all, e.thing_link, true),
+    let (list, listed, wanted) = match which {
+        ListOf::All => (all, e.thing_link != Links::NONE || all.head == Some(x), true),
         ListOf::InProgress => (
             in_progress,
-            e.pending_link,
+            in_progress.holds_pending(&r.execs, x),
             status == ExecutionStatus::InProgress && crate::rules::listed_to_device(job_status, status),
         ),
         ListOf::Queued => (
             queued,
-            e.pending_link,
+            queued.holds_pending(&r.execs, x),
             status == ExecutionStatus::Queued && crate::rules::listed_to_device(job_status, status),
         ),
     };
     if !wanted {
         return Err("snapshot: a pending list holds an execution that is not pending there");
     }
-    if links != Links::NONE || list.head == Some(x) {
+    if listed {
         return Err("snapshot: an execution is listed twice");
     }
     let list = match which {
         ListOf::All => list.push_back(&mut r.execs, x, ByThing),
-        ListOf::InProgress | ListOf::Queued => list.push_back(&mut r.execs, x, ByPending),
+        ListOf::InProgress | ListOf::Queued => list.insert_pending(&mut r.execs, list.tail, x),
     };
     if let Some(th) = r.things.at_mut(t) {
         match which {

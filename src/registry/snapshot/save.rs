@@ -7,7 +7,7 @@ use super::{FORMAT, Snapshot};
 use crate::details::Pairs;
 use crate::id::ThingName;
 use crate::registry::entries::{ExecIx, JobIx};
-use crate::registry::lists::{ByPending, ByThing, Link, walk};
+use crate::registry::lists::{ByPending, ByThing, Next, walk};
 use crate::registry::slab::List;
 use crate::registry::{ExecutionEntry, JobEntry, Registry, Storage, ThingEntry};
 
@@ -109,7 +109,8 @@ impl<S: Storage> Serialize for PairsSer<'_, S> {
         let mut p = self.job.pairs.head;
         while let Some((t, pair)) = p.and_then(|t| Some((t, self.r.pair_of(self.index, t)?))) {
             let thing = self.r.things.at(t).map(|(_, t)| &t.name);
-            seq.serialize_element(&(thing, pair.highest(), pair.retries, pair.target))?;
+            let used = pair.retries.used();
+            seq.serialize_element(&(thing, pair.highest(), [used.failed, used.timed_out], pair.target))?;
             p = pair.job_next;
         }
         seq.end()
@@ -151,8 +152,8 @@ impl Serialize for ExecSer<'_> {
         st.serialize_field("number", &e.number())?;
         st.serialize_field("version", &e.version())?;
         st.serialize_field("status", &e.status)?;
-        st.serialize_field("forceCanceled", &e.force_canceled)?;
-        st.serialize_field("retryAttempt", &e.retry_attempt)?;
+        st.serialize_field("forceCanceled", &e.flags.force_canceled())?;
+        st.serialize_field("retryAttempt", &e.flags.retry_attempt())?;
         st.serialize_field("queuedAt", &e.queued_at.get())?;
         st.serialize_field("startedAt", &e.started_at.get_opt())?;
         st.serialize_field("lastUpdatedAt", &e.last_updated_at.get())?;
@@ -214,7 +215,7 @@ struct RefsSer<'r, S: Storage, L> {
     link: L,
 }
 
-impl<S: Storage, L: Link<ExecutionEntry> + Copy> Serialize for RefsSer<'_, S, L> {
+impl<S: Storage, L: Next<ExecutionEntry> + Copy> Serialize for RefsSer<'_, S, L> {
     fn serialize<Z: Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
         let mut seq = z.serialize_seq(usize::try_from(self.list.len).ok())?;
         for x in walk(&self.r.execs, self.list.head, self.link) {

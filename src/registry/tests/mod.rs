@@ -215,6 +215,17 @@ fn check<S: Storage>(r: &Registry<S>) {
     for i in r.things.positions() {
         let Some((_, thing)) = r.things.at(i) else { continue };
         let listed: Vec<u32> = r.pending_iter(i).map(|x| x.get()).collect();
+        // Each pending list is singly linked: its walk ends at its tail after `len` steps, and an
+        // execution in neither list has no next (a member is one with a next, or the tail).
+        for list in [thing.in_progress, thing.queued] {
+            let walked: Vec<_> = super::lists::walk(&r.execs, list.head, super::lists::ByPending).collect();
+            assert_eq!((walked.last().copied(), walked.len()), (list.tail, list.len as usize));
+        }
+        let mut x = thing.all.head;
+        while let Some((xi, e)) = r.exec_at(x) {
+            assert!(listed.contains(&xi.get()) || e.pending_next.is_none(), "a stale pending link");
+            x = e.thing_link.next;
+        }
         let mut expected: Vec<u32> = Vec::new();
         let at = |x: u32| r.exec_entry(super::slab::Ix::new(x).unwrap()).unwrap();
         for status in [ExecutionStatus::InProgress, ExecutionStatus::Queued] {
@@ -304,21 +315,55 @@ fn optional_positions_take_no_more_room_than_a_u32() {
 /// The stored layout (BENCHMARKS §3): no `u64` left in an execution, a pair or a timer, so they are
 /// 4-aligned with the same size on 32- and 64-bit targets, and a slot costs its value plus the
 /// 4-byte generation (the compiler keeps the free/used tag in the value's niche: a status enum, a
-/// `bool`). The pair's state is folded into its newest execution (72 + 12: `highest`,
-/// `job_next`, `retries`, `target`); a record, for a pair without an execution, is that state and
-/// the pair's job and thing.
+/// `bool`). The pair's state is folded into its newest execution: 16 four-byte fields (the
+/// pending list is singly linked: one link, not two), the packed pair state (`highest`,
+/// `job_next`, the two retry counters in one byte, `target`: 10), the status and the flags byte
+/// (`forceCanceled`, `retryAttempt`): 64 + 10 + 1 + 1 = 76. A record, for a pair without an
+/// execution, is that state and the pair's job and thing.
 #[test]
 fn executions_and_pairs_have_the_compact_layout() {
     use core::mem::{align_of, size_of};
     assert_eq!(align_of::<ExecutionEntry>(), 4);
     assert_eq!(align_of::<PairEntry>(), 4);
-    assert_eq!(size_of::<super::entries::PairState>(), 12);
-    assert_eq!(size_of::<ExecutionEntry>(), 84);
+    assert_eq!(size_of::<super::entries::PairState>(), 10);
+    assert_eq!(align_of::<super::entries::PairState>(), 1);
+    assert_eq!(size_of::<super::entries::Retries>(), 1);
+    assert_eq!(size_of::<super::entries::ExecFlags>(), 1);
+    assert_eq!(size_of::<ExecutionEntry>(), 76);
     assert_eq!(size_of::<PairEntry>(), 20);
     assert_eq!(size_of::<Entry<ExecutionEntry>>(), size_of::<ExecutionEntry>() + 4);
     assert_eq!(size_of::<Entry<PairEntry>>(), size_of::<PairEntry>() + 4);
     assert_eq!(size_of::<Entry<ThingEntry>>(), size_of::<ThingEntry>() + 4);
-    assert_eq!(size_of::<Timer>(), 12);
+    assert_eq!(size_of::<Timer>(), 8);
+}
+
+/// The retry counters and `retryAttempt` are kept in 4 bits each, beside `forceCanceled`: every
+/// value up to `RetryConfig::MAX_TOTAL` (10, SPEC §6 Retries) reads back as written, whatever
+/// the other fields hold, and a value past it is refused, never wrapped.
+#[test]
+fn retry_counts_are_packed_in_4_bits_and_refused_past_the_retry_bound() {
+    use super::entries::{ExecFlags, MAX_RETRIES, Retries};
+    use crate::rules::RetriesUsed;
+    assert_eq!(MAX_RETRIES, crate::config::RetryConfig::MAX_TOTAL);
+    for failed in 0..=MAX_RETRIES {
+        for timed_out in 0..=MAX_RETRIES {
+            let used = RetriesUsed { failed, timed_out };
+            assert_eq!(Retries::new(used).map(Retries::used), Ok(used));
+        }
+        let mut f = ExecFlags::new(failed).unwrap();
+        assert_eq!((f.retry_attempt(), f.force_canceled()), (failed, false));
+        f.set_force_canceled(true);
+        assert_eq!((f.retry_attempt(), f.force_canceled()), (failed, true));
+        f.set_force_canceled(false);
+        assert_eq!((f.retry_attempt(), f.force_canceled()), (failed, false));
+    }
+    assert_eq!(Retries::default().used(), RetriesUsed::default());
+    for past in [MAX_RETRIES + 1, 15, 16, u8::MAX] {
+        assert!(matches!(ExecFlags::new(past), Err(Rejection::LogicBug(_))), "{past}");
+        for used in [RetriesUsed { failed: past, timed_out: 0 }, RetriesUsed { failed: 0, timed_out: past }] {
+            assert!(matches!(Retries::new(used), Err(Rejection::LogicBug(_))), "{used:?}");
+        }
+    }
 }
 
 /// A sink that reports room but refuses every event.

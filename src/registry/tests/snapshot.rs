@@ -218,6 +218,26 @@ fn counters_and_times_stop_at_u32_max() {
         let err = restore(&text, Policy::DEFAULT).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains(why), "{to}: {err}");
     }
+    // Retry counts are stored in 4 bits: up to `RetryConfig::MAX_TOTAL` (10) restores, past it
+    // is refused, never wrapped.
+    let attempt = "\"status\":\"IN_PROGRESS\",\"forceCanceled\":false,\"retryAttempt\":0,";
+    let retries = "\"pairs\":[[\"a\",1,[0,0]";
+    for (record, from, to) in [
+        (attempt, "\"retryAttempt\":0", "\"retryAttempt\":11"),
+        (attempt, "\"retryAttempt\":0", "\"retryAttempt\":16"),
+        (retries, "[0,0]", "[11,0]"),
+        (retries, "[0,0]", "[0,16]"),
+    ] {
+        assert!(good.contains(record) && record.contains(from), "{record}");
+        let text = good.replacen(record, &record.replacen(from, to, 1), 1);
+        let err = restore(&text, Policy::DEFAULT).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("above 10"), "{to}: {err}");
+    }
+    let top = good
+        .replacen(attempt, &attempt.replacen("\"retryAttempt\":0", "\"retryAttempt\":10", 1), 1)
+        .replacen(retries, &retries.replacen("[0,0]", "[4,6]", 1), 1);
+    let back = restore(&top, Policy::DEFAULT).unwrap();
+    assert_eq!(json(&back), top, "10 and [4, 6] are kept");
     let last = exec.replacen("\"deadline\":18446744073709551615", "\"deadline\":4294967294", 1);
     assert!(restore(&good.replacen(exec, &last, 1), Policy::DEFAULT).is_ok(), "the last exact time restores");
 }

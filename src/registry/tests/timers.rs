@@ -105,3 +105,38 @@ fn a_restore_rearms_every_live_timer() {
     );
     assert_eq!(back.usage().executions, 2);
 }
+
+/// Timers keep no order of their own: at one instant execution deadlines come first, then job
+/// events in the jobs' creation order, asked of the job when times tie. A deleted job's timers
+/// leave the heap with it, so a job that reuses its slot (a lower position than an older job's)
+/// still comes after the older one, and the deleted job's event does not fire.
+#[test]
+fn job_events_at_one_instant_keep_creation_order_across_a_reused_slot() {
+    let (mut r, mut log) = with_things(&["a"]);
+    let at = T0.saturating_add(10 * 60);
+    let schedule = crate::config::Schedule::new(Some(at), None).unwrap();
+    let scheduled = JobConfig { schedule: Some(schedule), ..JobConfig::default() };
+    // "gone" (slot 0) and "older" (slot 1) start at `at`; a's execution of "run" times out then.
+    for n in ["gone", "older"] {
+        job_with(&mut r, n, &[], scheduled, T0, &mut log);
+    }
+    r.delete_job(&j("gone"), true, T0, &mut log).unwrap();
+    r.advance(T0, usize::MAX, &mut log).unwrap();
+    assert!(r.job(&j("gone")).is_err(), "its slot is free");
+    // "newer" takes the freed slot 0; "run" is created last, its execution's deadline at `at`.
+    job_with(&mut r, "newer", &[], scheduled, T0, &mut log);
+    let config = JobConfig { in_progress_timeout_minutes: mins(10), ..JobConfig::default() };
+    job_with(&mut r, "run", &["a"], config, T0, &mut log);
+    let slot = |n: &str| r.job_index(&j(n)).unwrap().get();
+    assert!(slot("newer") < slot("older"), "the freed slot is reused");
+    r.update_execution(&j("run"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    log.take();
+    r.advance(at, usize::MAX, &mut log).unwrap();
+    let got: Vec<String> =
+        log.take().into_iter().filter(|e| e.ends_with("timed_out") || e.ends_with("completed")).collect();
+    assert_eq!(
+        got,
+        ["execution run a #1 timed_out", "job run completed", "job older completed", "job newer completed"]
+    );
+    check(&r);
+}
