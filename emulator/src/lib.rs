@@ -50,6 +50,10 @@ pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 /// A checkpoint is written after this many journal records, by default.
 pub const DEFAULT_CHECKPOINT_RECORDS: u64 = 100_000;
 
+/// A checkpoint after `checkpoint_records` records waits, by default, until the journal since
+/// the last one has grown to this percentage of the last snapshot's size.
+pub const DEFAULT_CHECKPOINT_GROWTH: u32 = 100;
+
 /// A checkpoint is written this long after the last one if anything changed, by default.
 pub const DEFAULT_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(300);
 
@@ -84,8 +88,14 @@ pub struct Config {
     /// Where to keep the state across restarts: the snapshot's path; the journal segments are
     /// its siblings `PATH.{first record:020}.wal` ([`journal`]).
     pub state_file: Option<PathBuf>,
-    /// A checkpoint (snapshot) is written after this many journal records ...
+    /// A checkpoint (snapshot) is written after this many journal records, once the journal
+    /// since the last one has also grown to `checkpoint_growth` percent of the last snapshot's
+    /// size (so that a large state is not re-encoded for every few records: the cost of the
+    /// checkpoints per record stays the same at any size, as Redis's
+    /// `auto-aof-rewrite-percentage` keeps it) ...
     pub checkpoint_records: u64,
+    /// ... (0: the records alone decide) ...
+    pub checkpoint_growth: u32,
     /// ... or this long after the last one, whichever comes first.
     pub checkpoint_interval: Duration,
     /// Table caps.
@@ -120,6 +130,7 @@ impl Default for Config {
             deletion_delay: 0,
             state_file: None,
             checkpoint_records: DEFAULT_CHECKPOINT_RECORDS,
+            checkpoint_growth: DEFAULT_CHECKPOINT_GROWTH,
             checkpoint_interval: DEFAULT_CHECKPOINT_INTERVAL,
             caps: Caps::default(),
             body_limit: DEFAULT_BODY_LIMIT,
@@ -321,22 +332,36 @@ impl App {
 /// How long after a failed checkpoint the next one is tried (at most).
 const CHECKPOINT_RETRY: Duration = Duration::from_secs(10);
 
-/// Writes a checkpoint every `records` journal records or every `interval` (if anything
-/// changed), off the request path.
-async fn checkpoint_task(app: Arc<App>, mut stop: watch::Receiver<bool>, records: u64, interval: Duration) {
+/// When checkpoints are written: after `records` journal records once the journal has grown
+/// by `growth` percent of the last snapshot, or `interval` after the last one.
+#[derive(Clone, Copy)]
+struct CheckpointPolicy {
+    records: u64,
+    growth: u32,
+    interval: Duration,
+}
+
+/// Writes checkpoints as `policy` says (if anything changed), off the request path.
+async fn checkpoint_task(app: Arc<App>, mut stop: watch::Receiver<bool>, policy: CheckpointPolicy) {
+    let CheckpointPolicy { records, growth, interval } = policy;
     let mut last = tokio::time::Instant::now();
     let mut retry = None;
+    // The journal's size at the last checkpoint.
+    let mut bytes_at_last = 0;
     loop {
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(50)) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        let checkpointed = app.journal.as_ref().map_or(0, |j| j.status().checkpointed);
-        let behind = app.lock().generation.saturating_sub(checkpointed);
+        let Some(status) = app.journal.as_ref().map(Journal::status) else { return };
+        let behind = app.lock().generation.saturating_sub(status.checkpointed);
         if retry.is_some_and(|at| tokio::time::Instant::now() < at) {
             continue;
         }
-        if behind >= records.max(1) || (behind > 0 && last.elapsed() >= interval) {
+        let grown = u128::from(status.journal_bytes.saturating_sub(bytes_at_last));
+        let grown_enough = grown * 100 >= u128::from(growth) * u128::from(status.snapshot_bytes);
+        if (behind >= records.max(1) && grown_enough) || (behind > 0 && last.elapsed() >= interval) {
+            bytes_at_last = status.journal_bytes;
             // After a failed checkpoint (logged), the next one waits a while.
             retry = app.checkpoint().await.err().map(|e| {
                 tracing::error!("{e}; the next checkpoint is tried in {:?}", CHECKPOINT_RETRY.min(interval));
@@ -508,8 +533,12 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         .or_else(|| config.mqtt_broker.as_ref().map(mqtt::bridge::BrokerUrl::endpoint));
     let _ = app.endpoints.set((addr, mqtt_endpoint));
     if config.state_file.is_some() {
-        let (records, interval) = (config.checkpoint_records, config.checkpoint_interval);
-        tasks.push(tokio::spawn(checkpoint_task(Arc::clone(&app), stop_rx.clone(), records, interval)));
+        let policy = CheckpointPolicy {
+            records: config.checkpoint_records,
+            growth: config.checkpoint_growth,
+            interval: config.checkpoint_interval,
+        };
+        tasks.push(tokio::spawn(checkpoint_task(Arc::clone(&app), stop_rx.clone(), policy)));
     }
     if config.clock == ClockMode::System {
         tasks.push(tokio::spawn(clock_task(Arc::clone(&app), stop_rx)));

@@ -61,6 +61,10 @@ struct Args {
     /// Write a checkpoint (the snapshot) after this many journalled changes ...
     #[arg(long, default_value_t = iot_jobs_emulator::DEFAULT_CHECKPOINT_RECORDS, value_parser = clap::value_parser!(u64).range(1..))]
     checkpoint_records: u64,
+    /// ... once the journal since the last checkpoint has also grown to this percentage of the
+    /// snapshot's size (0: the changes alone decide), ...
+    #[arg(long, default_value_t = iot_jobs_emulator::DEFAULT_CHECKPOINT_GROWTH)]
+    checkpoint_growth: u32,
     /// ... or this many seconds after the last one, whichever comes first.
     #[arg(long, default_value_t = iot_jobs_emulator::DEFAULT_CHECKPOINT_INTERVAL.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     checkpoint_seconds: u64,
@@ -135,6 +139,7 @@ async fn main() -> std::process::ExitCode {
         deletion_delay: args.deletion_delay,
         state_file: args.state_file,
         checkpoint_records: args.checkpoint_records,
+        checkpoint_growth: args.checkpoint_growth,
         checkpoint_interval: Duration::from_secs(args.checkpoint_seconds),
         replica_lag_bytes: args.replica_lag_bytes,
         caps: Caps {

@@ -287,6 +287,7 @@ async fn a_checkpoint_from_the_replica_equals_the_live_state() {
     let e = start(|c| {
         c.state_file = Some(path.clone());
         c.checkpoint_records = 4;
+        c.checkpoint_growth = 0;
         c.checkpoint_interval = std::time::Duration::from_millis(100);
     })
     .await;
@@ -413,6 +414,7 @@ async fn a_failed_checkpoint_is_retried_without_piling_up_segments() {
     let e = start(|c| {
         c.state_file = Some(path.clone());
         c.checkpoint_records = 1;
+        c.checkpoint_growth = 0;
         c.checkpoint_interval = std::time::Duration::from_millis(100);
     })
     .await;
@@ -576,6 +578,9 @@ async fn a_slow_replica_holds_the_writers_back_past_its_bound() {
         assert!(journal.replica_lag() > 0, "the replica applied the change while held");
         drop(held);
         tokio::time::timeout(std::time::Duration::from_secs(10), writer).await.unwrap().unwrap();
+        // Below the bound the writer holds synced records back to hand them over in larger
+        // batches; an export hands them over, and the replica applies them.
+        e.ok(CONTROL, "GET", "/_emulator/state", json!({})).await;
         for _ in 0..200 {
             if journal.replica_lag() == 0 {
                 break;
@@ -584,5 +589,82 @@ async fn a_slow_replica_holds_the_writers_back_past_its_bound() {
         }
         assert_eq!(journal.replica_lag(), 0);
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A checkpoint re-encodes the whole state, so `--checkpoint-records` waits until the journal
+/// since the last one has also grown to `--checkpoint-growth` percent of the snapshot: with a
+/// large state, a few records write no checkpoint; once they add up to the snapshot's size,
+/// one is written. With a growth of 0, the records alone decide.
+#[tokio::test]
+async fn a_large_state_is_checkpointed_once_the_journal_has_grown_to_its_size() {
+    let dir = temp_dir("growth");
+    let path = dir.join("state.json");
+    // A state of some size, saved by a clean stop.
+    let first = start(|c| c.state_file = Some(path.clone())).await;
+    let value = "v".repeat(800);
+    for i in 0..40 {
+        let attrs = json!({"attributePayload": {"attributes": {"a": value, "b": value}}});
+        first.ok(CONTROL, "POST", &format!("/things/t{i}"), attrs).await;
+    }
+    first.server.shutdown().await.unwrap();
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size > 60_000, "{size} bytes");
+    let config = |growth: u32| {
+        let path = path.clone();
+        move |c: &mut iot_jobs_emulator::Config| {
+            c.state_file = Some(path);
+            c.checkpoint_records = 1;
+            c.checkpoint_growth = growth;
+            c.checkpoint_interval = std::time::Duration::from_secs(3600);
+        }
+    };
+    let e = start(config(100)).await;
+    let journal = e.server.journal().unwrap();
+    assert_eq!(journal.status().snapshot_bytes, size);
+    let checkpointed = journal.status().checkpointed;
+    // One small change: 1 record, far below the snapshot's size.
+    e.ok(CONTROL, "POST", "/things/small", json!({})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let s = journal.status();
+    assert_eq!(s.checkpointed, checkpointed, "a checkpoint for {} journal bytes", s.journal_bytes);
+    assert!(s.journal_bytes > 0 && s.journal_bytes < size / 10, "{} bytes", s.journal_bytes);
+    // Changes until the journal since the last checkpoint holds the snapshot's size.
+    let mut n = 0;
+    while journal.status().journal_bytes < size {
+        let attrs = json!({"attributePayload": {"attributes": {"a": value, "b": value}}});
+        e.ok(CONTROL, "POST", &format!("/things/more{n}"), attrs).await;
+        n += 1;
+    }
+    let mut s = journal.status();
+    for _ in 0..200 {
+        if s.checkpointed > checkpointed {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        s = journal.status();
+    }
+    assert!(
+        s.checkpointed > checkpointed,
+        "no checkpoint after {} journal bytes ({n} changes)",
+        s.journal_bytes
+    );
+    assert_eq!(s.snapshot_bytes, std::fs::metadata(&path).unwrap().len());
+    e.server.shutdown().await.unwrap();
+    // With a growth of 0, one record is enough.
+    let e = start(config(0)).await;
+    let journal = e.server.journal().unwrap();
+    let checkpointed = journal.status().checkpointed;
+    e.ok(CONTROL, "POST", "/things/small2", json!({})).await;
+    let mut s = journal.status();
+    for _ in 0..200 {
+        if s.checkpointed > checkpointed {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        s = journal.status();
+    }
+    assert!(s.checkpointed > checkpointed, "no checkpoint after one record with a growth of 0");
+    e.server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }

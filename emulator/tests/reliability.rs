@@ -387,6 +387,7 @@ async fn a_failed_journal_write_refuses_the_change_and_keeps_the_acknowledged_on
     let config = |c: &mut Config| {
         c.state_file = Some(path.clone());
         c.checkpoint_records = 1;
+        c.checkpoint_growth = 0;
     };
     let e = start(config).await;
     e.ctl("POST", "/things/kept", json!({})).await.ok();

@@ -130,7 +130,7 @@ fn a_state_file_named_like_a_temporary_file_survives_kills_during_saves() {
     let path = dir.join("x.tmp");
     let mut args = state_args(&path);
     // A checkpoint after every change: the snapshot is rewritten all the time.
-    args.extend(["--checkpoint-records".into(), "1".into()]);
+    args.extend(["--checkpoint-records".into(), "1".into(), "--checkpoint-growth".into(), "0".into()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     // About 1 MB of state, so that every save takes a while.
     {
@@ -366,7 +366,7 @@ fn acknowledged_changes_survive_sigkills_at_random_moments() {
     let dir = temp_dir("torture");
     let path = dir.join("state.json");
     let mut args = state_args(&path);
-    args.extend(["--checkpoint-records".into(), "64".into()]);
+    args.extend(["--checkpoint-records".into(), "64".into(), "--checkpoint-growth".into(), "0".into()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     {
         let e = spawn(emulator(&args));
