@@ -592,6 +592,17 @@ async fn a_slow_replica_holds_the_writers_back_past_its_bound() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The journal's status once a checkpoint later than `checkpointed` is written (or after 10 s).
+async fn checkpoint_after(journal: &journal::Journal, checkpointed: u64) -> journal::Status {
+    for _ in 0..200 {
+        if journal.status().checkpointed > checkpointed {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    journal.status()
+}
+
 /// A checkpoint re-encodes the whole state, so `--checkpoint-records` waits until the journal
 /// since the last one has also grown to `--checkpoint-growth` percent of the snapshot: with a
 /// large state, a few records write no checkpoint; once they add up to the snapshot's size,
@@ -636,14 +647,7 @@ async fn a_large_state_is_checkpointed_once_the_journal_has_grown_to_its_size() 
         e.ok(CONTROL, "POST", &format!("/things/more{n}"), attrs).await;
         n += 1;
     }
-    let mut s = journal.status();
-    for _ in 0..200 {
-        if s.checkpointed > checkpointed {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        s = journal.status();
-    }
+    let s = checkpoint_after(journal, checkpointed).await;
     assert!(
         s.checkpointed > checkpointed,
         "no checkpoint after {} journal bytes ({n} changes)",
@@ -656,14 +660,7 @@ async fn a_large_state_is_checkpointed_once_the_journal_has_grown_to_its_size() 
     let journal = e.server.journal().unwrap();
     let checkpointed = journal.status().checkpointed;
     e.ok(CONTROL, "POST", "/things/small2", json!({})).await;
-    let mut s = journal.status();
-    for _ in 0..200 {
-        if s.checkpointed > checkpointed {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        s = journal.status();
-    }
+    let s = checkpoint_after(journal, checkpointed).await;
     assert!(s.checkpointed > checkpointed, "no checkpoint after one record with a growth of 0");
     e.server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
