@@ -417,6 +417,16 @@ impl Journal {
     }
 }
 
+impl Drop for Journal {
+    /// Without [`Journal::close`] (a server dropped without its shutdown): the writer writes
+    /// what was handed over and ends, and the replica ends once the writer's batches are
+    /// applied; neither is waited for.
+    fn drop(&mut self) {
+        locked(&self.shared.queue).closed = true;
+        self.shared.wake.notify_one();
+    }
+}
+
 impl Shared {
     /// Wakes the writer if it waits while items are handed over. Called by the waits, which
     /// come after the state lock is let go, not by the hand-overs, which are made under it.
@@ -507,8 +517,9 @@ impl Writer {
         for item in items {
             match item {
                 Pending::Records { last, ticket, bytes } => {
-                    done.bytes = done.bytes.saturating_add(bytes.len() as u64);
+                    let n = bytes.len() as u64;
                     self.flush(bytes)?;
+                    done.bytes = done.bytes.saturating_add(n);
                     done.durable = Some(last);
                     done.written = Some(ticket);
                 }
