@@ -64,10 +64,12 @@ async fn emu_with_state(state: &std::path::Path) -> Emu {
     emu_with_state_and(state, iot_jobs_emulator::DEFAULT_CHECKPOINT_RECORDS).await
 }
 
-/// The same, with a checkpoint after every `checkpoint_records` changes.
+/// The same, with a checkpoint after every `checkpoint_records` changes (whatever the journal's
+/// size: `checkpoint_growth` 0).
 async fn emu_with_state_and(state: &std::path::Path, checkpoint_records: u64) -> Emu {
     let config = Config {
         checkpoint_records,
+        checkpoint_growth: 0,
         addr: "127.0.0.1:0".parse().unwrap(),
         mqtt_addr: Some("127.0.0.1:0".parse().unwrap()),
         clock: ClockMode::Manual,
