@@ -16,7 +16,7 @@ use super::slab::Slots;
 
 /// One timer: when (`u32` seconds, as executions store times), and what (a tagged table index
 /// the registry interprets). Timers due at one instant are ordered by a key of `what` that the
-/// registry gives the heap ([`before`]), not stored.
+/// registry gives the heap, not stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Timer {

@@ -20,7 +20,7 @@ pub struct Summaries {
 }
 
 impl Summaries {
-    /// A list with room for `n` summaries (at most [`RESERVED`] up front; the list grows past
+    /// A list with room for `n` summaries (at most 32 up front; the list grows past
     /// that) of names up to `name_len` bytes.
     pub fn with_capacity(n: usize, name_len: usize) -> Self {
         let room = n.min(RESERVED).saturating_mul(SUMMARY_LEN.saturating_add(name_len));
