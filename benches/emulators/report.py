@@ -24,10 +24,12 @@ for s in order:
         print(f"| {s} | {op} | {ok_rate[(s, op)]:,.0f} | {bad:.1f} | {int(d['sockerr'])} "
               f"| {d['p50_us'] / 1000:.2f} | {d['p99_us'] / 1000:.2f} |")
 print()
-print("| operation | ours / moto | ours / ministack |")
-print("|---|---:|---:|")
+before = any(s == "before" for s in order)
+print("| operation | ours / moto | ours / ministack |" + (" ours / before |" if before else ""))
+print("|---|---:|---:|" + ("---:|" if before else ""))
 def ratio(a, b):
     return "n/a (peer 0 2xx)" if b == 0 else f"{a / b:,.1f}×"
 for op in ops:
     ours = ok_rate.get(("ours", op), 0)
-    print(f"| {op} | {ratio(ours, ok_rate.get(('moto', op), 0))} | {ratio(ours, ok_rate.get(('ministack', op), 0))} |")
+    extra = f" {ratio(ours, ok_rate.get(('before', op), 0))} |" if before else ""
+    print(f"| {op} | {ratio(ours, ok_rate.get(('moto', op), 0))} | {ratio(ours, ok_rate.get(('ministack', op), 0))} |{extra}")
