@@ -48,10 +48,16 @@ impl<S: Storage> Registry<S> {
     }
 
     /// Execution `x` of (job, thing), just stored with `pair_prev` naming the pair's newest,
-    /// becomes the pair's head: it takes the pair's state (its number raising `highest`), the
-    /// index maps the pair to it, and a record it replaces is freed.
-    pub(super) fn become_head(&mut self, job: JobIx, thing: ThingIx, x: ExecIx) -> Result<(), Rejection> {
-        let old = self.pair_head(job, thing).ok_or(LOST_PAIR)?;
+    /// becomes the pair's head in place of `old` (the head the caller looked up for it): it
+    /// takes the pair's state (its number raising `highest`), the index maps the pair to it, and
+    /// a record it replaces is freed.
+    pub(super) fn take_head(
+        &mut self,
+        job: JobIx,
+        thing: ThingIx,
+        old: Head,
+        x: ExecIx,
+    ) -> Result<(), Rejection> {
         let state = *self.pair_state(old).ok_or(LOST_PAIR)?;
         let e = self.exec_mut(x)?;
         e.pair = PairState { highest: state.highest.max(e.number), ..state };

@@ -5,7 +5,7 @@ use crate::error::{Rejection, Resource, Table};
 use crate::id::{JobId, ReasonCode, ThingName, Timestamp, VersionNumber};
 use crate::registry::Registry;
 use crate::registry::compact::{self, Stamp, check_time};
-use crate::registry::entries::{ExecFlags, ExecutionEntry, JobEntry, NEVER, PairState};
+use crate::registry::entries::{ExecFlags, ExecutionEntry, Head, JobEntry, NEVER, PairState};
 use crate::registry::entries::{ExecIx, JobIx, ThingIx};
 use crate::registry::events::Watch;
 use crate::registry::events::{Out, settle_events_for};
@@ -102,8 +102,8 @@ impl<S: Storage> Registry<S> {
             // Every target was found registered above.
             let t = self.thing_index(name).ok_or(Rejection::NotFound(Resource::Thing))?;
             if self.pair_head(j, t).is_none() {
-                self.new_pair(j, t)?;
-                self.pair_mut(j, t)?.target = true;
+                let p = self.new_pair(j, t)?;
+                self.pair_state_mut(Head::Record(p))?.target = true;
             }
         }
         let first = self.job_entry(j).and_then(|e| e.pairs.head);
@@ -146,11 +146,16 @@ impl<S: Storage> Registry<S> {
         w: &mut Watch,
     ) -> Result<ExecIx, Rejection> {
         let flags = ExecFlags::new(retry_attempt)?;
-        if self.pair_head(job, thing).is_none() {
-            self.new_pair(job, thing)?;
-        }
-        let newest = self.newest(job, thing);
-        let highest = self.pair_of(job, thing).and_then(PairState::highest);
+        // One index probe for the pair: its head gives the newest execution and the state.
+        let head = match self.pair_head(job, thing) {
+            Some(h) => h,
+            None => Head::Record(self.new_pair(job, thing)?),
+        };
+        let newest = match head {
+            Head::Exec(x) => Some(x),
+            Head::Record(_) => None,
+        };
+        let highest = self.pair_state(head).and_then(PairState::highest);
         let existing = newest.and_then(|x| self.exec_entry(x)).map(ExecutionEntry::number);
         // SPEC R7: next = 1 + highest existing (default) or 1 + highest ever (Monotonic).
         let number = compact::number(rules::next_execution_number(existing, highest, &self.policy)?)?;
@@ -174,7 +179,7 @@ impl<S: Storage> Registry<S> {
             pending_next: None,
         };
         let (_, x) = self.execs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Executions))?;
-        self.become_head(job, thing, x)?;
+        self.take_head(job, thing, head, x)?;
         if let Some(list) = self.job_entry(job).map(|j| j.executions) {
             let list = list.push_back(&mut self.execs, x, ByJob);
             let j = self.job_mut(job)?;

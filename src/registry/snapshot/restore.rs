@@ -456,7 +456,7 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
         };
         let (_, x) =
             r.execs.insert(entry).ok_or_else(|| bad::<A::Error>("snapshot: the executions table is full"))?;
-        r.become_head(job, t, x)
+        r.take_head(job, t, head, x)
             .map_err(|_| bad::<A::Error>("snapshot: an execution's pair is not listed"))?;
         if let Some(list) = r.job_entry(job).map(|j| j.executions) {
             let list = list.push_back(&mut r.execs, x, ByJob);
