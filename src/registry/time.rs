@@ -305,14 +305,17 @@ impl<S: Storage> Registry<S> {
         sink.reserve(todo.saturating_mul(self.settle_events(j)))?;
         let mut p = self.job_entry(j).ok_or(MISSING_JOB)?.rollout_next;
         while p != stop {
-            let Some((thing, next, reaches)) = p
-                .and_then(|t| Some((t, self.pair_of(j, t)?)))
-                .map(|(t, pair)| (t, pair.job_next, self.rollout_reaches(t, pair)))
+            let Some((thing, head, next, reaches)) = p
+                .and_then(|t| {
+                    let head = self.pair_head(j, t)?;
+                    Some((t, head, self.pair_state(head)?))
+                })
+                .map(|(t, head, pair)| (t, head, pair.job_next, self.rollout_reaches(t, pair)))
             else {
                 break;
             };
             if reaches {
-                self.queue_execution(j, thing, 0, now, sink)?;
+                self.queue_execution(j, thing, Some(head), 0, now, sink)?;
             }
             p = next;
         }

@@ -4,7 +4,7 @@
 use super::Registry;
 use super::compact::{self, Stamp};
 use super::entries::ABORT_REASON;
-use super::entries::{ExecIx, JobIx, Retries};
+use super::entries::{ExecIx, Head, JobIx, Retries};
 use super::events::Watch;
 use super::events::{MISSING_EXECUTION, MISSING_JOB, Out};
 use super::index::{Tag, tagged};
@@ -169,8 +169,9 @@ impl<S: Storage> Registry<S> {
                 .map(|e| (e.thing, e.flags.retry_attempt()))
                 .ok_or(Rejection::NotFound(Resource::Execution))?;
             let retries = Retries::new(retry.used)?;
-            self.queue_watched(job, thing, attempt.saturating_add(1), now, w)?;
-            self.pair_mut(job, thing)?.retries = retries;
+            let retried = self.queue_watched(job, thing, None, attempt.saturating_add(1), now, w)?;
+            // The new execution is the pair's head: it holds the pair's state.
+            self.pair_state_mut(Head::Exec(retried))?.retries = retries;
         }
         self.maybe_complete(job, now, sink)?;
         Ok(())

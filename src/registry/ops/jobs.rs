@@ -97,11 +97,13 @@ impl<S: Storage> Registry<S> {
         self.job_seq = self.job_seq.saturating_add(1);
         let (key, j) = self.jobs.insert(entry).ok_or(Rejection::CapacityExhausted(Table::Jobs))?;
         self.index.insert(hash(Tag::Job, job.id.as_str().as_bytes()), tagged(Tag::Job, j.get()));
-        // The targets, as pairs in target order; a repeated target is one pair.
+        // The targets, as pairs in target order; a repeated target is one pair (the new job has
+        // no pair yet, so a thing's first visit is its pair's creation: no index probe).
+        let stamp = self.next_stamp();
         for name in targets {
             // Every target was found registered above.
             let t = self.thing_index(name).ok_or(Rejection::NotFound(Resource::Thing))?;
-            if self.pair_head(j, t).is_none() {
+            if self.first_visit(t, stamp) {
                 let p = self.new_pair(j, t)?;
                 self.pair_state_mut(Head::Record(p))?.target = true;
             }
@@ -120,17 +122,19 @@ impl<S: Storage> Registry<S> {
     }
 
     /// Creates the next QUEUED execution of (job, thing) (SPEC T1, R7) and notifies the thing
-    /// (R15). Room was checked.
+    /// (R15). Room was checked. `head`: the pair's head, if the caller has just looked it up
+    /// (`None`: it is looked up here, and a pair made if there is none).
     pub(in crate::registry) fn queue_execution(
         &mut self,
         job: JobIx,
         thing: ThingIx,
+        head: Option<Head>,
         retry_attempt: u8,
         now: Timestamp,
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<ExecIx, Rejection> {
         let mut w = self.watch_job(thing, job)?;
-        let x = self.queue_watched(job, thing, retry_attempt, now, &mut w)?;
+        let x = self.queue_watched(job, thing, head, retry_attempt, now, &mut w)?;
         self.settle(w, sink)?;
         Ok(x)
     }
@@ -141,13 +145,14 @@ impl<S: Storage> Registry<S> {
         &mut self,
         job: JobIx,
         thing: ThingIx,
+        head: Option<Head>,
         retry_attempt: u8,
         now: Timestamp,
         w: &mut Watch,
     ) -> Result<ExecIx, Rejection> {
         let flags = ExecFlags::new(retry_attempt)?;
-        // One index probe for the pair: its head gives the newest execution and the state.
-        let head = match self.pair_head(job, thing) {
+        // At most one index probe for the pair: its head gives the newest execution and the state.
+        let head = match head.or_else(|| self.pair_head(job, thing)) {
             Some(h) => h,
             None => Head::Record(self.new_pair(job, thing)?),
         };
@@ -278,7 +283,7 @@ impl<S: Storage> Registry<S> {
             // A repeated target was queued a moment ago, so it is pending now and skipped.
             if self.queues_on_rejoin(j, t) {
                 let retry = 0;
-                self.queue_execution(j, t, retry, now, sink)?;
+                self.queue_execution(j, t, None, retry, now, sink)?;
                 queued = queued.saturating_add(1);
             }
             if counted && let Some(h) = self.pair_head(j, t) {
