@@ -8,13 +8,15 @@
 # emulator without and with the journal (whose checkpoints keep a replica of the state).
 # Usage: bash benches/emulators/journal.sh [SIZES...]   (sizes in executions: 1k 100k 1m;
 #        env: DURATION=5s THREADS=2 CKPT_SECS=1 BIN=path of an emulator binary to measure
-#        instead of building this tree's)
+#        instead of building this tree's; ROUNDS=1: with more, the throughput is measured in
+#        that many rounds, in memory and with the journal alternately (each round a new server
+#        from the same seed), and the table gives the medians and each round's ratio)
 # A size is THINGS things x JOBS jobs (each job targets every thing); the load updates the
 # executions of job1 (IN_PROGRESS -> IN_PROGRESS: every update is a change, journalled).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 HERE=benches/emulators
-DURATION=${DURATION:-5s} THREADS=${THREADS:-2} CKPT_SECS=${CKPT_SECS:-1}
+DURATION=${DURATION:-5s} THREADS=${THREADS:-2} CKPT_SECS=${CKPT_SECS:-1} ROUNDS=${ROUNDS:-1}
 SIZES=("${@:-1k 100k}")
 read -r -a SIZES <<<"${SIZES[*]}"
 OUT=target/journal-bench; rm -rf "$OUT"; mkdir -p "$OUT"
@@ -52,8 +54,9 @@ load() {  # load PORT OP CONNS THINGS -> RESULT line
 }
 rate() { awk '{for(i=1;i<=NF;i++){split($i,a,"="); v[a[1]]=a[2]}} END {printf "%.0f", v["ok"]/v["secs"]}' <<<"$1"; }
 field() { tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1==k {print $2}'; }
+median() { tr ' ' '\n' <<<"$*" | grep . | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
 
-printf '%-6s %-8s %6s %10s %10s %6s\n' size clients memory journal ratio ok? | tee "$OUT/results.txt"
+printf '%-6s %-8s %6s %10s %10s %6s  %s\n' size clients memory journal ratio sockerr "ratio per round" >"$OUT/results.txt"
 for size in "${SIZES[@]}"; do
   case $size in
     1k) THINGS=100 JOBS=10 ;;
@@ -80,10 +83,10 @@ for size in "${SIZES[@]}"; do
   wait_up $P; t1=$(now_ms)
   echo "$size: start from the snapshot alone: $((t1 - t0)) ms" | tee -a "$OUT/notes.txt"
   echo "$size: resident memory: $MEM_RSS MB in memory after its loads, $(rss_mb $J) MB with the journal at its start" | tee -a "$OUT/notes.txt"
+  declare -A ALLM=() ALLJ=() ERR=() RATIOS=()
   for c in 16 64; do
     JR=$(load $P update $c $THINGS)
-    m=$(rate "${MEMR[$c]}"); j=$(rate "$JR")
-    printf '%-6s %-8s %6s %10s %9s%% %6s\n' $size $c $m $j $((100 * j / (m > 0 ? m : 1))) "$(field "$JR" sockerr)" | tee -a "$OUT/results.txt"
+    ALLM[$c]=$(rate "${MEMR[$c]}"); ALLJ[$c]=$(rate "$JR"); ERR[$c]=$(field "$JR" sockerr)
   done
   # Reads while updates are persisted (16 writers, 16 readers).
   OP=update THINGS=$THINGS wrk -t1 -c16 -d"$DURATION" --timeout 10s -s $HERE/load.lua "http://127.0.0.1:$P" >/dev/null & W=$!
@@ -114,5 +117,29 @@ for size in "${SIZES[@]}"; do
     echo "$size: checkpoint every $ck s ($n written): DescribeJobExecution p50 $(field "$R" p50_us) us, p99 $(field "$R" p99_us) us, max $(field "$R" max_us) us; updates $(rate "$U")/s" | tee -a "$OUT/notes.txt"
     kill -9 $J; wait $J 2>/dev/null || true
   done
+  # More rounds of the throughput, in memory and with the journal alternately, from the seed.
+  for _ in $(seq 2 "$ROUNDS"); do
+    P=$(free_port)
+    $BIN --addr 127.0.0.1:$P --mqtt-addr off --clock manual --log-level warn --max-body-bytes 1073741824 >"$DIR/mem.log" 2>&1 & MEM=$!; PIDS+=($MEM)
+    wait_up $P
+    curl -sf -X POST -H "Authorization: $AUTH" --data-binary @"$DIR/seed.json" "http://127.0.0.1:$P/_emulator/state" -o /dev/null
+    for c in 16 64; do ALLM[$c]+=" $(rate "$(load $P update $c $THINGS)")"; done
+    kill -9 $MEM; wait $MEM 2>/dev/null || true
+    rm -rf "$DIR/state"; mkdir -p "$DIR/state"; cp "$DIR/seed.json" "$DIR/state/state.json"
+    P=$(free_port)
+    $BIN --addr 127.0.0.1:$P --mqtt-addr off --clock manual --log-level warn --state-file "$DIR/state/state.json" >"$DIR/journal.log" 2>&1 & J=$!; PIDS+=($J)
+    wait_up $P
+    for c in 16 64; do
+      JR=$(load $P update $c $THINGS)
+      e=$(field "$JR" sockerr); ALLJ[$c]+=" $(rate "$JR")"; ERR[$c]=$((ERR[$c] + ${e:-0}))
+    done
+    kill -9 $J; wait $J 2>/dev/null || true
+  done
+  for c in 16 64; do
+    read -r -a ms <<<"${ALLM[$c]}"; read -r -a js <<<"${ALLJ[$c]}"
+    per=""; for i in "${!ms[@]}"; do per+=" $((100 * js[i] / (ms[i] > 0 ? ms[i] : 1)))%"; done
+    m=$(median "${ms[@]}"); j=$(median "${js[@]}")
+    printf '%-6s %-8s %6s %10s %9s%% %6s  %s\n' $size $c $m $j $((100 * j / (m > 0 ? m : 1))) "${ERR[$c]}" "${per# }" >>"$OUT/results.txt"
+  done
 done
-echo; cat "$OUT/notes.txt"
+echo; cat "$OUT/notes.txt"; echo; cat "$OUT/results.txt"

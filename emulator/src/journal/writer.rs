@@ -471,10 +471,11 @@ impl Shared {
         if self.status.borrow().failed.is_none()
             && let Err(e) = locked(&self.writer).write(items, &mut done)
         {
-            tracing::error!("{e}; changes are refused until a restart");
+            let cause: Arc<str> = format!("{e}; changes are refused until a restart").into();
+            tracing::error!("{cause}");
             self.status.send_modify(|s| {
                 if s.failed.is_none() {
-                    s.failed = Some(format!("{e}; changes are refused until a restart").into());
+                    s.failed = Some(cause);
                 }
             });
         }
