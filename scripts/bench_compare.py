@@ -85,7 +85,7 @@ def flash(path):
     rows = ["| binary | .text | .rodata | .bss |", "|---|---:|---:|---:|"]
     for line in read(path).splitlines():
         f = line.split()
-        if len(f) >= 3 and f[1].startswith("."):
+        if len(f) >= 3 and f[1].startswith(".") and not f[0].startswith("("):
             d = dict(zip(f[1::2], f[2::2]))
             rows.append(f"| {f[0]} | {d.get('.text', '–')} | {d.get('.rodata', '–')} | {d.get('.bss', '–')} |")
     return "### Flash (thumbv7em-none-eabihf, opt-level z, LTO)\n\n" + "\n".join(rows) + "\n"
