@@ -66,6 +66,12 @@ impl<S: Slots<u32>> Index<S> {
         self.used = 0;
     }
 
+    /// How many values it holds.
+    #[cfg(test)]
+    pub(crate) fn values(&self) -> usize {
+        self.used
+    }
+
     /// How many more values fit (one bucket always stays empty).
     pub(crate) fn room(&self) -> usize {
         self.buckets.len().saturating_sub(1).saturating_sub(self.used)

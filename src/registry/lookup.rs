@@ -56,10 +56,10 @@ pub(super) fn head_value(h: Head) -> u32 {
 }
 
 impl<S: Storage> Registry<S> {
-    /// Removes `value` (stored under hash `h`) from the index.
-    pub(super) fn unindex(&mut self, h: u64, value: u32) -> bool {
+    /// Removes `value` (stored under hash `h`) from the index, if it is there.
+    pub(super) fn unindex(&mut self, h: u64, value: u32) {
         let Self { index, jobs, things, pairs, execs, .. } = self;
-        index.remove(h, value, |v| hash_of_parts(jobs, things, pairs, execs, v))
+        index.remove(h, value, |v| hash_of_parts(jobs, things, pairs, execs, v));
     }
 
     pub(super) fn job_index(&self, id: &JobId) -> Option<JobIx> {

@@ -237,4 +237,22 @@ mod tests {
             prop_assert!(!heap.is_full());
         }
     }
+
+    /// A full heap given a timer later than all it holds leaves that one out and keeps its
+    /// own; given an earlier one, it leaves its latest out instead.
+    #[test]
+    fn a_full_heap_leaves_out_the_latest_timer() {
+        let order = |_: u32| 0;
+        let at = |s: u64, what: u32| Timer { at: Stamp::new(Timestamp(s)), what };
+        let mut heap: Heap<heapless::Vec<Timer, 4>> = Heap::new(heapless::Vec::new());
+        for s in [10, 20, 30, 40] {
+            assert!(heap.push(at(s, 0), &order));
+        }
+        assert!(!heap.push(at(50, 1), &order));
+        assert_eq!(heap.dropped(), Some(at(50, 1)));
+        assert!(!heap.push(at(15, 2), &order));
+        assert_eq!(heap.dropped(), Some(at(40, 0)));
+        let popped: Vec<Timer> = core::iter::from_fn(|| heap.pop(&order)).collect();
+        assert_eq!(popped, [at(10, 0), at(15, 2), at(20, 0), at(30, 0)]);
+    }
 }

@@ -211,6 +211,8 @@ fn check<S: Storage>(r: &Registry<S>) {
         records += r.pairs.positions().filter(|q| r.pairs.at(*q).is_some_and(|(_, e)| e.job == i)).count();
     }
     assert_eq!(r.usage().pairs, pairs, "every pair is listed by its job");
+    // One index value per job, thing and pair: a removed one leaves none behind.
+    assert_eq!(r.index.values(), r.jobs.used() + r.things.used() + pairs, "the index holds a stale value");
     assert_eq!(r.pairs.used(), records, "every record is its job's");
     for i in r.things.positions() {
         let Some((_, thing)) = r.things.at(i) else { continue };
