@@ -5,7 +5,9 @@
 # flash) in a detached worktree, then `benches/emulators/run.sh` with both emulators beside
 # moto and ministack.
 # Usage: bash scripts/bench_compare.sh BEFORE [AFTER]   (revisions; AFTER defaults to HEAD)
-# Takes two runs of bench.sh plus two release builds of the emulator; outside CI.
+# Takes two runs of bench.sh plus two release builds of the emulator (~30 min here); outside CI.
+# The two worktrees stay in target/bench-compare for inspection (each run replaces them; remove
+# them with `git worktree remove --force target/bench-compare/before` and `.../after`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

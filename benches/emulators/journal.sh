@@ -83,7 +83,7 @@ for size in "${SIZES[@]}"; do
   wait_up $P; t1=$(now_ms)
   echo "$size: start from the snapshot alone: $((t1 - t0)) ms" | tee -a "$OUT/notes.txt"
   echo "$size: resident memory: $MEM_RSS MB in memory after its loads, $(rss_mb $J) MB with the journal at its start" | tee -a "$OUT/notes.txt"
-  declare -A ALLM=() ALLJ=() ERR=() RATIOS=()
+  declare -A ALLM=() ALLJ=() ERR=()
   for c in 16 64; do
     JR=$(load $P update $c $THINGS)
     ALLM[$c]=$(rate "${MEMR[$c]}"); ALLJ[$c]=$(rate "$JR"); ERR[$c]=$(field "$JR" sockerr)
