@@ -75,27 +75,23 @@ pub(super) const fn settle_events_for(namespaced: bool) -> usize {
 }
 
 /// Per-thing bookkeeping of one operation, to derive its notifications (R15, R20).
+///
+/// The namespaces involved are kept as one job per namespace (a job's namespace never
+/// changes, and no operation deletes a job it watches), so that a watch is a few words that
+/// cost nothing to move, and its namespaces are read from those jobs when it settles.
 #[derive(Clone)]
 pub(super) struct Watch {
     pub(super) thing: ThingIx,
     pub(super) head: Option<ExecIx>,
     pub(super) changed: bool,
-    /// The namespaces of the jobs whose executions the operation changes (SPEC R20).
-    pub(super) namespaces: heapless::Vec<NamespaceId, WATCHED_NAMESPACES>,
+    /// A job of each namespace whose executions the operation changes (SPEC R20).
+    namespaced: heapless::Vec<JobIx, WATCHED_NAMESPACES>,
 }
 
 impl Watch {
-    /// Records that the operation changes an execution of a job created in `namespace`.
-    ///
-    /// # Errors
-    /// `CapacityExhausted(Events)` when [`WATCHED_NAMESPACES`] other namespaces are recorded.
-    pub(super) fn involve(&mut self, namespace: Option<&NamespaceId>) -> Result<(), Rejection> {
-        match namespace {
-            Some(ns) if !self.namespaces.contains(ns) => {
-                self.namespaces.push(ns.clone()).map_err(|_| Rejection::CapacityExhausted(Table::Events))
-            }
-            Some(_) | None => Ok(()),
-        }
+    /// How many namespaces are involved.
+    pub(super) fn namespaces(&self) -> usize {
+        self.namespaced.len()
     }
 }
 
@@ -113,14 +109,32 @@ impl<S: Storage> Registry<S> {
 
     /// Starts watching `thing`, with no namespace involved yet (R15).
     pub(super) fn watch(&self, thing: ThingIx) -> Watch {
-        Watch { thing, head: self.head(thing), changed: false, namespaces: heapless::Vec::new() }
+        Watch { thing, head: self.head(thing), changed: false, namespaced: heapless::Vec::new() }
     }
 
     /// Starts watching `thing` for an operation that changes executions of job `job` (R15, R20).
     pub(super) fn watch_job(&self, thing: ThingIx, job: JobIx) -> Result<Watch, Rejection> {
         let mut w = self.watch(thing);
-        w.involve(self.job_entry(job).ok_or(MISSING_JOB)?.namespace.as_ref())?;
+        self.involve(&mut w, job)?;
         Ok(w)
+    }
+
+    /// The namespace of watched job `j`.
+    fn watched_namespace(&self, j: JobIx) -> Option<&NamespaceId> {
+        self.job_entry(j).and_then(|e| e.namespace.as_ref())
+    }
+
+    /// Records in `w` that the operation changes an execution of job `job` (R20: its namespace,
+    /// if it has one and no job of the same namespace is recorded yet).
+    ///
+    /// # Errors
+    /// `CapacityExhausted(Events)` when [`WATCHED_NAMESPACES`] other namespaces are recorded.
+    pub(super) fn involve(&self, w: &mut Watch, job: JobIx) -> Result<(), Rejection> {
+        let Some(ns) = self.job_entry(job).ok_or(MISSING_JOB)?.namespace.as_ref() else { return Ok(()) };
+        if w.namespaced.iter().any(|k| self.watched_namespace(*k) == Some(ns)) {
+            return Ok(());
+        }
+        w.namespaced.push(job).map_err(|_| Rejection::CapacityExhausted(Table::Events))
     }
 
     /// Emits `notify` / `notify-next` for a watched thing, and their forms for every namespace
@@ -128,13 +142,15 @@ impl<S: Storage> Registry<S> {
     pub(super) fn settle(&self, w: Watch, sink: &mut Out<'_, impl EventSink>) -> Result<(), Rejection> {
         let (_, t) = self.things.at(w.thing).ok_or(Rejection::LogicBug("a watched thing is missing"))?;
         let head_changed = self.head(w.thing) != w.head;
-        Self::notify(&t.name, &w.namespaces, w.changed, head_changed, sink)
+        self.notify(&t.name, &w, w.changed, head_changed, sink)
     }
 
-    /// The notifications of a change of `thing`'s pending list (R15, R20).
+    /// The notifications of a change of `thing`'s pending list, for the namespaces `w` involves
+    /// (R15, R20).
     pub(super) fn notify(
+        &self,
         thing: &ThingName,
-        namespaces: &[NamespaceId],
+        w: &Watch,
         list_changed: bool,
         head_changed: bool,
         sink: &mut Out<'_, impl EventSink>,
@@ -147,7 +163,8 @@ impl<S: Storage> Registry<S> {
             sink.emit(Event::NotifyNext(thing.clone()))?;
         }
         let namespaced = rules::notify_topics(true, list_changed, head_changed);
-        for ns in namespaces {
+        for j in &w.namespaced {
+            let ns = self.watched_namespace(*j).ok_or(Rejection::LogicBug("a watched job is missing"))?;
             if namespaced.notify_namespace {
                 sink.emit(Event::NotifyNamespace { thing: thing.clone(), namespace: ns.clone() })?;
             }

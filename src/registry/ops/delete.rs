@@ -157,7 +157,7 @@ impl<S: Storage> Registry<S> {
             self.settle(w, sink)?;
         } else if w.changed {
             // The thing record is gone with its last execution; still tell its devices.
-            Self::notify(thing, &w.namespaces, true, true, sink)?;
+            self.notify(thing, &w, true, true, sink)?;
         }
         Ok(())
     }

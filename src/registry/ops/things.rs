@@ -74,13 +74,13 @@ impl<S: Storage> Registry<S> {
         let mut w = self.watch(t);
         for x in walk(&self.execs, head, ByThing) {
             let Some(e) = self.exec_entry(x).filter(|e| removes(self, e).is_some()) else { continue };
-            let job = self.job_entry(e.job).ok_or(MISSING_JOB)?;
-            if rules::listed_to_device(job.status, e.status) {
-                w.involve(job.namespace.as_ref())?;
+            let job = e.job;
+            if rules::listed_to_device(self.job_entry(job).ok_or(MISSING_JOB)?.status, e.status) {
+                self.involve(&mut w, job)?;
             }
         }
         // One event per removed execution and per job that completes, plus the notifications.
-        let notifications = w.namespaces.len().saturating_add(1).saturating_mul(2);
+        let notifications = w.namespaces().saturating_add(1).saturating_mul(2);
         sink.reserve(affected.saturating_mul(2).saturating_add(notifications))?;
         let mut cur = head;
         while let Some((x, e)) = self.exec_at(cur) {
