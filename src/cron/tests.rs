@@ -134,3 +134,18 @@ proptest! {
         }
     }
 }
+
+/// A set is its words in a snapshot, and anything but exactly `W` of them is refused with a
+/// message that says what was expected.
+#[cfg(feature = "serde")]
+#[test]
+fn a_set_reads_back_from_exactly_its_words() {
+    let set = Bits::<2>([5, 1 << 63]);
+    let json = serde_json::to_string(&set).unwrap();
+    assert_eq!(json, "[5,9223372036854775808]");
+    assert_eq!(serde_json::from_str::<Bits<2>>(&json).unwrap(), set);
+    for bad in ["[5]", "[5,1,2]", "\"5\""] {
+        let err = std::format!("{}", serde_json::from_str::<Bits<2>>(bad).unwrap_err());
+        assert!(err.contains("2 words of a cron field's set"), "{bad}: {err}");
+    }
+}

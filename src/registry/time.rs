@@ -136,14 +136,15 @@ impl<S: Storage> Registry<S> {
     }
 
     /// Before job `j`'s slot is freed: takes its timers out of the heap, so that no held timer
-    /// changes its order when the slot holds another job ([`timer_order`]). O(held timers).
+    /// changes its order when the slot holds another job ([`timer_order`]). O(held timers); when
+    /// a timer was left out for room, O(live deadlines): the heap is refilled without the job's
+    /// (it is no longer armed: `next_event` is none for a job being deleted), so that the timer
+    /// remembered as the first left out is never one that would change its order either.
     pub(super) fn disarm_job(&mut self, j: JobIx) {
-        let what = tagged(Tag::Job, j.get());
-        if self.timers.dropped().is_some_and(|d| d.what == what) {
-            // The first timer left out for room is the job's: take the live ones again without
-            // it (the job is no longer armed: `next_event` is none for a job being deleted).
+        if self.timers.dropped().is_some() {
             self.rebuild_timers();
         }
+        let what = tagged(Tag::Job, j.get());
         self.timers.retain(|t| t.what != what, &timer_order(&self.jobs));
     }
 

@@ -110,25 +110,30 @@ fn a_restore_rearms_every_live_timer() {
 /// events in the jobs' creation order, asked of the job when times tie. A deleted job's timers
 /// leave the heap with it, so a job that reuses its slot (a lower position than an older job's)
 /// still comes after the older one, and the deleted job's event does not fire.
-#[test]
-fn job_events_at_one_instant_keep_creation_order_across_a_reused_slot() {
-    let (mut r, mut log) = with_things(&["a"]);
+/// The jobs "gone" (slot 0, deleted) and "older" (slot 1), then "newer" in the freed slot 0,
+/// each starting at the instant returned.
+fn newer_in_a_deleted_jobs_slot(r: &mut Reg, log: &mut Log) -> Timestamp {
     let at = T0.saturating_add(10 * 60);
     let schedule = crate::config::Schedule::new(Some(at), None).unwrap();
     let scheduled = JobConfig { schedule: Some(schedule), ..JobConfig::default() };
-    // "gone" (slot 0) and "older" (slot 1) start at `at`; a's execution of "run" times out then.
     for n in ["gone", "older"] {
-        job_with(&mut r, n, &[], scheduled, T0, &mut log);
+        job_with(r, n, &[], scheduled, T0, log);
     }
-    r.delete_job(&j("gone"), true, T0, &mut log).unwrap();
-    r.advance(T0, usize::MAX, &mut log).unwrap();
+    r.delete_job(&j("gone"), true, T0, log).unwrap();
+    r.advance(T0, usize::MAX, log).unwrap();
     assert!(r.job(&j("gone")).is_err(), "its slot is free");
-    // "newer" takes the freed slot 0; "run" is created last, its execution's deadline at `at`.
-    job_with(&mut r, "newer", &[], scheduled, T0, &mut log);
+    job_with(r, "newer", &[], scheduled, T0, log);
+    assert!(r.job_index(&j("newer")).unwrap().get() < r.job_index(&j("older")).unwrap().get());
+    at
+}
+
+#[test]
+fn job_events_at_one_instant_keep_creation_order_across_a_reused_slot() {
+    let (mut r, mut log) = with_things(&["a"]);
+    // "run" is created last, its execution's deadline at the jobs' start.
+    let at = newer_in_a_deleted_jobs_slot(&mut r, &mut log);
     let config = JobConfig { in_progress_timeout_minutes: mins(10), ..JobConfig::default() };
     job_with(&mut r, "run", &["a"], config, T0, &mut log);
-    let slot = |n: &str| r.job_index(&j(n)).unwrap().get();
-    assert!(slot("newer") < slot("older"), "the freed slot is reused");
     r.update_execution(&j("run"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
     log.take();
     r.advance(at, usize::MAX, &mut log).unwrap();
@@ -138,5 +143,45 @@ fn job_events_at_one_instant_keep_creation_order_across_a_reused_slot() {
         got,
         ["execution run a #1 timed_out", "job run completed", "job older completed", "job newer completed"]
     );
+    check(&r);
+}
+
+/// A registry with no room for executions has no timer slot either: a scheduled job's start
+/// is left out of the heap at once. An `advance` before the start does nothing and is not an
+/// error; at the start, the deadline that cannot be held is refused with the capacity error
+/// instead of being lost (and stays due).
+#[test]
+fn a_heap_without_slots_refuses_only_what_is_due() {
+    let mut r: Registry<Fixed<2, 2, 0, 1, 16>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut log = Log::default();
+    let at = T0.saturating_add(20 * 60);
+    let schedule = crate::config::Schedule::new(Some(at), None).unwrap();
+    let id = j("j1");
+    let job = NewJob {
+        config: JobConfig { schedule: Some(schedule), ..JobConfig::default() },
+        ..NewJob::new(&id, TargetSelection::Snapshot)
+    };
+    r.create_job(&job, &[], T0, &mut log).unwrap();
+    assert_eq!(r.next_deadline(), Some(at), "the start is due, held or not");
+    let before = r.advance(T0.saturating_add(10 * 60), usize::MAX, &mut log).unwrap();
+    assert!(!before.more);
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
+    let due = r.advance(at, usize::MAX, &mut log);
+    assert_eq!(due.map(|_| ()), Err(Rejection::CapacityExhausted(Table::Executions)));
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
+    assert_eq!(r.next_deadline(), Some(at));
+}
+
+/// A deleted job's timers leave the heap with it: a held timer ordered as the deleted job
+/// (created first) would otherwise stand for the job that reuses its slot (created last) and
+/// fire that job's start before an older job's at the same instant.
+#[test]
+fn a_deleted_jobs_timer_does_not_stand_for_the_job_in_its_slot() {
+    let (mut r, mut log) = with_things(&["a"]);
+    let at = newer_in_a_deleted_jobs_slot(&mut r, &mut log);
+    log.take();
+    r.advance(at, usize::MAX, &mut log).unwrap();
+    let got: Vec<String> = log.take().into_iter().filter(|e| e.ends_with("completed")).collect();
+    assert_eq!(got, ["job older completed", "job newer completed"]);
     check(&r);
 }
