@@ -94,8 +94,9 @@ pub struct Status {
     /// The last record the snapshot holds.
     pub checkpointed: u64,
     /// The last checkpoint that failed (its rotation's ticket number, the cause); the journal
-    /// goes on.
-    pub checkpoint_failed: Option<(u64, Arc<str>)>,
+    /// goes on. Private: a ticket is the journal's hand-over order, not a record's number, and
+    /// only [`Journal::checkpointed`] reads it.
+    checkpoint_failed: Option<(u64, Arc<str>)>,
     /// Bytes of records synced since the start.
     pub journal_bytes: u64,
     /// The size of the last snapshot written (at the start: of the one loaded, if any).
