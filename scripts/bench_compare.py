@@ -43,6 +43,12 @@ def cell(b, a):
     return b if a == b else f"{b} → {a}"
 
 
+def table(cols, rows):
+    """A markdown table: the header `cols`, then each row (its first cell, the row's name, first)."""
+    return (["| " + " | ".join(cols) + " |", "|---" + "|---:" * (len(cols) - 1) + "|"]
+            + ["| " + " | ".join(r) + " |" for r in rows])
+
+
 def merge(before, after, names):
     md = []
     after_tables = {(h, tuple(c)): (rows, order) for h, c, rows, order in after}
@@ -52,27 +58,21 @@ def merge(before, after, names):
         md.append(f"\n#### {h or '(untitled)'}\n")
         if key not in after_tables:
             md.append(f"({names[0]} only)\n")
-            md.append("| " + " | ".join(cols) + " |")
-            md.append("|---" + "|---:" * (len(cols) - 1) + "|")
-            md += ["| " + " | ".join([k] + rows[k]) + " |" for k in order]
+            md += table(cols, [[k] + rows[k] for k in order])
             continue
         used.add(key)
         arows, aorder = after_tables[key]
-        md.append("| " + " | ".join(cols) + " |")
-        md.append("|---" + "|---:" * (len(cols) - 1) + "|")
+        none = [None] * (len(cols) - 1)
+        merged = []
         for k in order + [k for k in aorder if k not in rows]:
-            b, a = rows.get(k), arows.get(k)
-            n = len(cols) - 1
-            b = b or [None] * n
-            a = a or [None] * n
-            md.append("| " + " | ".join([k] + [cell(x, y) for x, y in zip(b, a)]) + " |")
+            b, a = rows.get(k) or none, arows.get(k) or none
+            merged.append([k] + [cell(x, y) for x, y in zip(b, a)])
+        md += table(cols, merged)
     for h, cols, rows, order in after:
         if (h, tuple(cols)) in used:
             continue
         md.append(f"\n#### {h or '(untitled)'}\n\n({names[1]} only)\n")
-        md.append("| " + " | ".join(cols) + " |")
-        md.append("|---" + "|---:" * (len(cols) - 1) + "|")
-        md += ["| " + " | ".join([k] + rows[k]) + " |" for k in order]
+        md += table(cols, [[k] + rows[k] for k in order])
     return md
 
 
