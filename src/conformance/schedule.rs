@@ -337,7 +337,7 @@ pub struct RampRow {
 }
 
 /// Exponential rollout (SPEC §6 Rollout, `lim-rollout`, AMBIG-29).
-pub const RAMP: [RampRow; 8] = [
+pub const RAMP: [RampRow; 10] = [
     RampRow {
         base: 5,
         factor_tenths: 20,
@@ -433,6 +433,30 @@ pub const RAMP: [RampRow; 8] = [
         after: (2_200, 4, 0),
         batch: 2,
         spec: "AMBIG-29 (either criterion met: one increase)",
+    },
+    RampRow {
+        base: 1000,
+        factor_tenths: 20,
+        notified_criterion: Some(10),
+        succeeded_criterion: None,
+        maximum: None,
+        before: (5_000_000_000, 10, 0, 0),
+        succeeded: 0,
+        after: (10_000_000_000, 10, 0),
+        batch: 10_000_000,
+        spec: "AMBIG-29 (millions of things a minute: still multiplied)",
+    },
+    RampRow {
+        base: 1000,
+        factor_tenths: 20,
+        notified_criterion: Some(10),
+        succeeded_criterion: None,
+        maximum: None,
+        before: (4_294_967_295_000, 30, 0, 0),
+        succeeded: 0,
+        after: (4_294_967_295_000, 30, 0),
+        batch: 4_294_967_295,
+        spec: "AMBIG-29 (at u32::MAX things a minute the rate stops; the marks catch up)",
     },
 ];
 
