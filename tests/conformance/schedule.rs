@@ -234,10 +234,13 @@ fn windowed_schedule_events_every_input() {
     // unless a window is open (looked at when that may change).
     let later = Schedule::new(Some(Timestamp(NOW + 60)), None).unwrap();
     let past = Schedule::new(Some(Timestamp(NOW - 60)), None).unwrap();
+    // A `startTime` of `now` has come, as `starts_scheduled` reads it: the windows decide.
+    let this_second = Schedule::new(Some(Timestamp(NOW)), None).unwrap();
     let at = |open, recheck| rules::WindowAt { open, recheck };
     let next = Some(Timestamp(NOW + 120));
     assert_eq!(rules::starts_in_window(Some(later), at(true, next), now), (true, Timestamp(NOW + 60)));
-    for schedule in [None, Some(past)] {
+    assert!(!rules::starts_scheduled(Some(this_second), now));
+    for schedule in [None, Some(past), Some(this_second)] {
         assert_eq!(rules::starts_in_window(schedule, at(true, next), now), (false, Timestamp(NOW + 120)));
         assert_eq!(rules::starts_in_window(schedule, at(false, next), now), (true, Timestamp(NOW + 120)));
         assert_eq!(rules::starts_in_window(schedule, at(false, None), now), (true, rules::NEVER));
