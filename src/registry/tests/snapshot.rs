@@ -80,6 +80,7 @@ fn snapshots_that_do_not_add_up_are_refused() {
         (good.replacen("\"format\":5,\"deletionDelay\"", "\"deletionDelay\"", 1), "expected the field"),
         (good.replacen("\"inProgress\":[[\"cont\",1]]", "\"inProgress\":[]", 1), "pending lists"),
         (good.replacen("[\"step\",\"2 of 3\"]", "[\"st ep\",\"2 of 3\"]", 1), "not allowed"),
+        (good.replacen("\"all\":[[\"cont\",1]]", "\"all\":[[\"cont\",1],[\"cont\",1]]", 1), "listed twice"),
     ];
     for (text, why) in cases {
         assert_ne!(text, good, "the tampering for '{why}' must change the text");
@@ -240,4 +241,30 @@ fn counters_and_times_stop_at_u32_max() {
     assert_eq!(json(&back), top, "10 and [4, 6] are kept");
     let last = exec.replacen("\"deadline\":18446744073709551615", "\"deadline\":4294967294", 1);
     assert!(restore(&good.replacen(exec, &last, 1), Policy::DEFAULT).is_ok(), "the last exact time restores");
+}
+
+/// Within a pair the numbers grow with creation and stay within the pair's `highest` (R7): a
+/// pair with a re-execution restores, and one whose numbers go down or pass `highest` does not.
+#[test]
+fn numbers_within_a_pair_grow_and_stay_within_highest() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    let id = j("cont");
+    r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[t("a")], T0, &mut log).unwrap();
+    r.update_execution(&id, &t("a"), &update(ExecutionStatus::Failed), T0, &mut log).unwrap();
+    r.add_targets(&id, &[t("a")], T0, &mut log).unwrap();
+    let good = json(&r);
+    assert!(good.contains("\"pairs\":[[\"a\",2,"), "{good}");
+    assert_eq!(json(&restore(&good, Policy::DEFAULT).unwrap()), good);
+    let swapped = good
+        .replacen("\"number\":1,", "\"number\":9,", 1)
+        .replacen("\"number\":2,", "\"number\":1,", 1)
+        .replacen("\"number\":9,", "\"number\":2,", 1);
+    let low_highest = good.replacen("\"pairs\":[[\"a\",2,", "\"pairs\":[[\"a\",1,", 1);
+    for bad in [swapped, low_highest] {
+        assert_ne!(bad, good);
+        let err = restore(&bad, Policy::DEFAULT).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("must grow and stay within"), "{err}");
+    }
 }

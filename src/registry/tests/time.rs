@@ -618,6 +618,15 @@ fn maintenance_windows_survive_a_snapshot() {
         let err = got.unwrap_err().to_string();
         assert!(err.contains("maintenanceWindows"), "{err}");
     }
+    // Only a job without windows or an exponential rate may lack `windowAt` and `ramp` (the
+    // shape of format 4).
+    let at = text.find(",\"windowAt\"").unwrap();
+    let pairs = text.find(",\"pairs\"").unwrap();
+    let format_4_shape = std::format!("{}{}", &text[..at], &text[pairs..]);
+    let got: Result<Reg, _> =
+        Registry::restore(Fixed, Policy::DEFAULT, &mut serde_json::Deserializer::from_str(&format_4_shape));
+    let err = got.unwrap_err().to_string();
+    assert!(err.contains("windowAt"), "{err}");
 }
 
 fn exponential(base: u16, factor_tenths: u8, notified: Option<u32>, succeeded: Option<u32>) -> JobConfig {
