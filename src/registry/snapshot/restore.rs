@@ -173,6 +173,7 @@ const COUNTER: &str = "snapshot: an execution number or version above 4294967295
 /// A retry count the rules never reach ([`RetryConfig::MAX_TOTAL`](crate::config::RetryConfig::MAX_TOTAL)):
 /// stored in 4 bits, refused rather than wrapped.
 const RETRIES: &str = "snapshot: a pair's retries or an execution's retryAttempt above 10";
+const _: () = assert!(crate::config::RetryConfig::MAX_TOTAL == 10, "RETRIES names the limit");
 
 fn restore_pair<S: Storage>(
     r: &mut Registry<S>,
