@@ -106,10 +106,6 @@ fn a_restore_rearms_every_live_timer() {
     assert_eq!(back.usage().executions, 2);
 }
 
-/// Timers keep no order of their own: at one instant execution deadlines come first, then job
-/// events in the jobs' creation order, asked of the job when times tie. A deleted job's timers
-/// leave the heap with it, so a job that reuses its slot (a lower position than an older job's)
-/// still comes after the older one, and the deleted job's event does not fire.
 /// The jobs "gone" (slot 0, deleted) and "older" (slot 1), then "newer" in the freed slot 0,
 /// each starting at the instant returned.
 fn newer_in_a_deleted_jobs_slot(r: &mut Reg, log: &mut Log) -> Timestamp {
@@ -127,6 +123,10 @@ fn newer_in_a_deleted_jobs_slot(r: &mut Reg, log: &mut Log) -> Timestamp {
     at
 }
 
+/// Timers keep no order of their own: at one instant execution deadlines come first, then job
+/// events in the jobs' creation order, asked of the job when times tie. A deleted job's timers
+/// leave the heap with it, so a job that reuses its slot (a lower position than an older job's)
+/// still comes after the older one, and the deleted job's event does not fire.
 #[test]
 fn job_events_at_one_instant_keep_creation_order_across_a_reused_slot() {
     let (mut r, mut log) = with_things(&["a"]);
