@@ -127,12 +127,17 @@ impl<S: Storage> Registry<S> {
     }
 
     /// Room for what a failure may set off: a retry's execution, the abort's cancellations.
+    /// Only a terminal status sets anything off ([`Registry::after_terminal`] runs for those
+    /// alone), so for any other there is nothing to check.
     pub(super) fn check_failure_room(
         &self,
         x: ExecIx,
         status: ExecutionStatus,
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
+        if !status.is_terminal() {
+            return Ok(());
+        }
         let e = self.exec_entry(x).ok_or(MISSING_EXECUTION)?;
         let queued = self.job_entry(e.job).ok_or(MISSING_JOB)?.process.count(ExecutionStatus::Queued);
         let settle = self.settle_events(e.job);
