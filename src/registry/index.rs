@@ -27,20 +27,30 @@ pub(crate) const fn untag(value: u32) -> (u32, u32) {
     (value >> 30, value & (MAX_ENTRIES as u32))
 }
 
-/// A name's hash, eight bytes at a time: each word, and then the length, is xored in and
-/// folded ([`fold`]). Byte at a time (FNV-1a) a 36-character name took ~150 instructions.
+/// A name's hash, eight bytes at a time: each word, then the 0–7 bytes left ([`tail`]), then
+/// the length, is xored in and folded ([`fold`]). Byte at a time (FNV-1a) a 36-character name took ~150 instructions.
 pub(crate) fn hash(tag: Tag, bytes: &[u8]) -> u64 {
     let mut h = fold(0x243f_6a88_85a3_08d3 ^ (tag as u64));
     let mut words = bytes.chunks_exact(8);
     for w in &mut words {
         h = fold(h ^ u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default()));
     }
-    let mut last = [0u8; 8];
-    for (to, &from) in last.iter_mut().zip(words.remainder()) {
-        *to = from;
-    }
-    h = fold(h ^ u64::from_le_bytes(last));
+    h = fold(h ^ tail(words.remainder()));
     fold(h ^ u64::try_from(bytes.len()).unwrap_or(u64::MAX))
+}
+
+/// The last 0–7 bytes as one word, read as wyhash does: 4–7 bytes as two 4-byte reads that may
+/// overlap, 1–3 as the first, middle and last byte. Ambiguous only between lengths, and the
+/// length is hashed after.
+fn tail(rest: &[u8]) -> u64 {
+    let word = |b: &[u8; 4]| u64::from(u32::from_le_bytes(*b));
+    match (rest.first_chunk::<4>(), rest.last_chunk::<4>()) {
+        (Some(first), Some(last)) => (word(first) << 32) | word(last),
+        (None, _) | (_, None) => {
+            let byte = |b: Option<&u8>| u64::from(b.copied().unwrap_or(0));
+            (byte(rest.first()) << 16) | (byte(rest.get(rest.len() / 2)) << 8) | byte(rest.last())
+        }
+    }
 }
 
 /// `x` times an odd constant as a 128-bit product, its halves xored: every bit of `x` reaches
@@ -58,8 +68,8 @@ pub(crate) const fn pair_hash(job: u32, thing: u32) -> u64 {
 }
 
 /// The bucket of `h` in a table of `len` buckets, below `len` for any `h`: `h` times 2^64 / φ
-/// (Fibonacci hashing: the product's high bits depend on every bit of `h`, so FNV-1a's weakly
-/// mixed high bits and a pair's plain indexes spread alike), then the product's place in
+/// (Fibonacci hashing: the product's high bits depend on every bit of `h`, so a pair's plain
+/// indexes spread like the names' mixed hashes), then the product's place in
 /// [0, 2^64) scaled to the table, `⌊m × len / 2^64⌋`.
 fn home_of(h: u64, len: usize) -> usize {
     scale(h.wrapping_mul(FIBONACCI), len)
@@ -269,6 +279,23 @@ mod tests {
             }
         }
         assert!(homes.len() > 3_100, "{} distinct homes", homes.len());
+    }
+
+    /// Every byte of a name counts, at every length and position (the whole words and each
+    /// shape of the tail), and names that are prefixes of one another differ.
+    #[test]
+    fn every_byte_of_a_name_changes_its_hash() {
+        let name = *b"abcdefghijklmnopqrstuvwx";
+        let mut seen = HashSet::new();
+        for len in 0..=name.len() {
+            let base = &name[..len];
+            assert!(seen.insert(hash(Tag::Job, base)), "prefix of {len}");
+            for at in 0..len {
+                let mut other = name;
+                other[at] = b'_';
+                assert_ne!(hash(Tag::Job, &other[..len]), hash(Tag::Job, base), "byte {at} of {len}");
+            }
+        }
     }
 
     /// Names that differ in their last characters only (FNV-1a leaves its high bits weakly
