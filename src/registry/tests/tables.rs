@@ -535,3 +535,23 @@ fn every_pair_counts_against_the_pairs_table() {
     assert_eq!((r.usage().executions, r.usage().pairs, r.pairs.used()), (0, 3, 3));
     check(&r);
 }
+
+/// A progress report (IN_PROGRESS → IN_PROGRESS) sets off no retry and no abort, so it needs
+/// room in the sink only for what it may emit itself, however many executions of its job are
+/// QUEUED; a terminal status still needs room for the abort's cancellations of those.
+#[test]
+fn a_progress_report_needs_no_room_for_an_abort() {
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h"];
+    let (mut r, mut log) = with_things(&names);
+    create(&mut r, "j1", &names, T0, &mut log).unwrap();
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    // Its own event room: the job's `completed` and the notifications (4 here); the seven
+    // QUEUED executions an abort could cancel would need 3 each on top.
+    let progress =
+        r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut Tight(4));
+    assert_eq!(progress.unwrap().version, v(3));
+    let before = digest(&r);
+    let failed = r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Failed), T0, &mut Tight(4));
+    assert_eq!(failed, Err(Rejection::Throttled));
+    assert_eq!(digest(&r), before);
+}
