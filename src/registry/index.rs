@@ -30,13 +30,19 @@ pub(crate) const fn untag(value: u32) -> (u32, u32) {
 /// A name's hash, eight bytes at a time: each word, then the 0–7 bytes left ([`tail`]), then
 /// the length, is xored in and folded ([`fold`]). Byte at a time (FNV-1a) a 36-character name took ~150 instructions.
 pub(crate) fn hash(tag: Tag, bytes: &[u8]) -> u64 {
-    let mut h = fold(0x243f_6a88_85a3_08d3 ^ (tag as u64));
+    let mut h = fold(seed(tag));
     let mut words = bytes.chunks_exact(8);
     for w in &mut words {
         h = fold(h ^ u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default()));
     }
     h = fold(h ^ tail(words.remainder()));
     fold(h ^ u64::try_from(bytes.len()).unwrap_or(u64::MAX))
+}
+
+/// Where a name's hash starts: a constant with the tag in its low bits, so that a job and a
+/// thing of the same name start apart.
+const fn seed(tag: Tag) -> u64 {
+    0x243f_6a88_85a3_08d0 ^ (tag as u64)
 }
 
 /// The last 0–7 bytes as one word, read as wyhash does: 4–7 bytes as two 4-byte reads that may
@@ -295,6 +301,16 @@ mod tests {
                 other[at] = b'_';
                 assert_ne!(hash(Tag::Job, &other[..len]), hash(Tag::Job, base), "byte {at} of {len}");
             }
+        }
+    }
+
+    /// A tail of one to three bytes is read as its first, middle and last byte, so `a` and
+    /// `aaa`, or `ab` and `abb`, read alike: their lengths tell them apart.
+    #[test]
+    fn names_that_read_alike_differ_by_length() {
+        for (short, long) in [(&b"a"[..], &b"aaa"[..]), (b"ab", b"abb"), (b"x", b"xxx"), (b"xy", b"xyy")] {
+            assert_eq!(tail(short), tail(long));
+            assert_ne!(hash(Tag::Thing, short), hash(Tag::Thing, long));
         }
     }
 
