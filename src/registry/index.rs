@@ -28,7 +28,8 @@ pub(crate) const fn untag(value: u32) -> (u32, u32) {
 }
 
 /// A name's hash, eight bytes at a time: each word, then the 0–7 bytes left ([`tail`]), then
-/// the length, is xored in and folded ([`fold`]). Byte at a time (FNV-1a) a 36-character name took ~150 instructions.
+/// the length, is xored in and folded ([`fold`]). Byte at a time (FNV-1a), a 36-character name
+/// took ~150 instructions.
 pub(crate) fn hash(tag: Tag, bytes: &[u8]) -> u64 {
     let mut h = fold(seed(tag));
     let mut words = bytes.chunks_exact(8);
