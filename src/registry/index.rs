@@ -315,8 +315,8 @@ mod tests {
         }
     }
 
-    /// Names that differ in their last characters only (FNV-1a leaves its high bits weakly
-    /// mixed by the last bytes) spread the same way.
+    /// Names that differ in their last characters only spread the same way (their last bytes
+    /// reach the hash through the tail word and the final folds).
     #[test]
     fn similar_names_spread_over_the_table() {
         let homes: HashSet<usize> = (0..4096)
