@@ -126,9 +126,12 @@ impl<S: Storage> Registry<S> {
         Ok(())
     }
 
-    /// Room for what a failure may set off: a retry's execution, the abort's cancellations.
+    /// Room for what a failure may set off: the abort's cancellations, else a retry's execution.
     /// Only a terminal status sets anything off ([`Registry::after_terminal`] runs for those
-    /// alone), so for any other there is nothing to check.
+    /// alone), so for any other there is nothing to check. Which of the two follows is known
+    /// before anything changes: the abort criteria are asked with `status` counted
+    /// ([`Registry::abort_due_after`]), so a job without abort criteria, or one whose criteria
+    /// this failure does not meet, needs no room for cancellations; and an abort retries nothing.
     pub(super) fn check_failure_room(
         &self,
         x: ExecIx,
@@ -138,15 +141,18 @@ impl<S: Storage> Registry<S> {
         if !status.is_terminal() {
             return Ok(());
         }
-        let e = self.exec_entry(x).ok_or(MISSING_EXECUTION)?;
-        let queued = self.job_entry(e.job).ok_or(MISSING_JOB)?.process.count(ExecutionStatus::Queued);
-        let settle = self.settle_events(e.job);
-        let per_cancel = settle.saturating_add(1);
-        let events = usize::try_from(queued)
-            .unwrap_or(usize::MAX)
-            .saturating_mul(per_cancel)
-            .saturating_add(settle.saturating_add(6));
-        sink.reserve(events)?;
+        let (job, was) = self.exec_entry(x).map(|e| (e.job, e.status)).ok_or(MISSING_EXECUTION)?;
+        let settle = self.settle_events(job);
+        let own = settle.saturating_add(6);
+        if self.abort_due_after(job, status) {
+            // The others that stay QUEUED: `x` itself ends now.
+            let queued = self.job_entry(job).ok_or(MISSING_JOB)?.process.count(ExecutionStatus::Queued);
+            let queued = queued.saturating_sub(u32::from(was == ExecutionStatus::Queued));
+            let cancels =
+                usize::try_from(queued).unwrap_or(usize::MAX).saturating_mul(settle.saturating_add(1));
+            return sink.reserve(cancels.saturating_add(own));
+        }
+        sink.reserve(own)?;
         if self.retry_for(x, status).is_some() && self.execs.room() == 0 {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
@@ -192,8 +198,22 @@ impl<S: Storage> Registry<S> {
 
     /// Whether the job's abort criteria are met now ([`rules::abort_due`]).
     pub(super) fn abort_due(&self, job: JobIx) -> bool {
+        self.abort_met(job, None)
+    }
+
+    /// Whether the job's abort criteria will be met once one of its pending executions has
+    /// ended in `status`: [`Registry::abort_due`] asked before the change.
+    pub(super) fn abort_due_after(&self, job: JobIx, status: ExecutionStatus) -> bool {
+        self.abort_met(job, Some(status))
+    }
+
+    fn abort_met(&self, job: JobIx, ending: Option<ExecutionStatus>) -> bool {
         let Some(j) = self.job_entry(job) else { return false };
-        let c = |s| j.process.count(s);
+        let mut counts = j.process;
+        if let Some(status) = ending {
+            counts.add(status, 1);
+        }
+        let c = |s| counts.count(s);
         let executed = rules::Executed {
             succeeded: c(ExecutionStatus::Succeeded),
             failed: c(ExecutionStatus::Failed),

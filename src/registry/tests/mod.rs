@@ -150,6 +150,11 @@ fn update(status: ExecutionStatus) -> Update<'static> {
     }
 }
 
+/// The status of `job`'s newest execution on `thing`.
+fn status(r: &Reg, job: &str, thing: &str) -> ExecutionStatus {
+    r.describe_execution(&j(job), &t(thing), None, Plane::Control).unwrap().status()
+}
+
 fn pending_ids<S: Storage>(r: &Registry<S>, thing: &str) -> Vec<String> {
     let mut out = Vec::new();
     r.pending(&t(thing), |v| out.push(std::format!("{}#{}:{}", v.job_id(), v.number(), v.status()))).unwrap();

@@ -1,6 +1,8 @@
 //! Deletion, removed things, targets, listings, full tables and sinks, notification sequences, time going back.
 
 use super::*;
+use crate::config::{AbortConfig, AbortCriterion, RetryConfig, RetryCriterion};
+use crate::status::{FailureType, RetryableFailureType};
 use crate::{ErrorCode, Field, FieldError, Violation};
 
 #[test]
@@ -538,20 +540,75 @@ fn every_pair_counts_against_the_pairs_table() {
 
 /// A progress report (IN_PROGRESS → IN_PROGRESS) sets off no retry and no abort, so it needs
 /// room in the sink only for what it may emit itself, however many executions of its job are
-/// QUEUED; a terminal status still needs room for the abort's cancellations of those.
+/// QUEUED. So does a failure that meets no abort criterion; the failure that meets one needs
+/// room for the abort's cancellations of those, and without it nothing changes.
 #[test]
-fn a_progress_report_needs_no_room_for_an_abort() {
+fn a_failure_needs_room_for_cancellations_only_when_it_aborts() {
     let names = ["a", "b", "c", "d", "e", "f", "g", "h"];
     let (mut r, mut log) = with_things(&names);
     create(&mut r, "j1", &names, T0, &mut log).unwrap();
     r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
     // Its own event room: the job's `completed` and the notifications (4 here); the seven
-    // QUEUED executions an abort could cancel would need 3 each on top.
+    // QUEUED executions an abort would cancel would need 3 each on top.
     let progress =
         r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut Tight(4));
     assert_eq!(progress.unwrap().version, v(3));
+    // j1 has no abort criteria: a failure needs 8, not 8 + 7 × 3.
+    let failed = r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Failed), T0, &mut Tight(8));
+    assert_eq!(failed.map(|s| s.status), Ok(ExecutionStatus::Failed));
+
+    // j2 aborts once 3 have ended and half of them failed.
+    let abort = AbortConfig::new(&[AbortCriterion {
+        failure: FailureType::Failed,
+        threshold_centipercent: 5000,
+        min_executed: 3,
+    }])
+    .unwrap();
+    job_with(&mut r, "j2", &names, JobConfig { abort: Some(abort), ..JobConfig::default() }, T0, &mut log);
+    for thing in ["a", "b"] {
+        let failed =
+            r.update_execution(&j("j2"), &t(thing), &update(ExecutionStatus::Failed), T0, &mut Tight(8));
+        assert_eq!(
+            failed.map(|s| s.status),
+            Ok(ExecutionStatus::Failed),
+            "{thing}: below minNumberOfExecutedThings"
+        );
+    }
+    // The third failure aborts j2, which cancels its five QUEUED executions.
     let before = digest(&r);
-    let failed = r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Failed), T0, &mut Tight(4));
-    assert_eq!(failed, Err(Rejection::Throttled));
+    let third = r.update_execution(&j("j2"), &t("c"), &update(ExecutionStatus::Failed), T0, &mut Tight(22));
+    assert_eq!(third, Err(Rejection::Throttled));
     assert_eq!(digest(&r), before);
+    let third = r.update_execution(&j("j2"), &t("c"), &update(ExecutionStatus::Failed), T0, &mut Tight(23));
+    assert_eq!(third.map(|s| s.status), Ok(ExecutionStatus::Failed));
+    assert_eq!(r.job(&j("j2")).unwrap().status(), JobStatus::Canceled);
+    assert_eq!(status(&r, "j2", "h"), ExecutionStatus::Canceled);
+    check(&r);
+}
+
+/// A failure that aborts its job retries nothing (SPEC §6: abort comes first), so a full
+/// executions table does not refuse it.
+#[test]
+fn an_abort_needs_no_room_for_a_retry() {
+    let mut r: Registry<Fixed<2, 2, 1, 1, 32>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut log = Log::default();
+    r.add_thing(&t("a")).unwrap();
+    let abort = AbortConfig::new(&[AbortCriterion {
+        failure: FailureType::Failed,
+        threshold_centipercent: 5000,
+        min_executed: 1,
+    }])
+    .unwrap();
+    let retry =
+        RetryConfig::new(&[RetryCriterion { failure: RetryableFailureType::Failed, retries: 1 }]).unwrap();
+    let id = j("j1");
+    let config = JobConfig { abort: Some(abort), retry: Some(retry), ..JobConfig::default() };
+    r.create_job(&NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) }, &[t("a")], T0, &mut log)
+        .unwrap();
+    let failed = r.update_execution(&id, &t("a"), &update(ExecutionStatus::Failed), T0, &mut log);
+    assert_eq!(failed.map(|s| s.status), Ok(ExecutionStatus::Failed));
+    assert_eq!(r.job(&id).unwrap().status(), JobStatus::Canceled);
+    let v = r.describe_execution(&id, &t("a"), None, Plane::Control).unwrap();
+    assert_eq!((v.number(), v.status()), (n(1), ExecutionStatus::Failed));
+    check(&r);
 }

@@ -8,10 +8,6 @@ fn timeout(minutes: u16) -> JobConfig {
     JobConfig { in_progress_timeout_minutes: mins(minutes), ..JobConfig::default() }
 }
 
-fn status(r: &Reg, job: &str, thing: &str) -> ExecutionStatus {
-    r.describe_execution(&j(job), &t(thing), None, Plane::Control).unwrap().status()
-}
-
 fn run_until(r: &mut Reg, now: Timestamp, log: &mut Log) -> usize {
     let mut work = 0;
     loop {
