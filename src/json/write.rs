@@ -185,7 +185,7 @@ impl<'b> Writer<'b> {
     }
 
     /// Writes `json` as a value, unchanged. The caller must ensure it is one
-    /// valid JSON value (e.g. from [`Reader::raw_value`]).
+    /// valid JSON value (e.g. from [`Reader::raw_value`](super::Reader::raw_value)).
     pub fn raw(&mut self, json: &[u8]) -> Result<(), BufferFull> {
         self.value(json)
     }

@@ -64,7 +64,7 @@ impl<'k, K: EventSink> Out<'k, K> {
 /// At most this many namespaces are told of one operation's change of one thing (SPEC R20):
 /// an operation changes the executions of one job, except DeleteThing, which is refused first
 /// when the executions it would remove span more ([`Rejection::CapacityExhausted`] of
-/// [`Table::Events`](crate::error::Table::Events)).
+/// [`Table::Events`]).
 pub(super) const WATCHED_NAMESPACES: usize = 4;
 
 /// The most notifications one [`Registry::settle`] of an operation on the executions of one job

@@ -5,7 +5,7 @@
 //! applies these answers and never decides them again; the [`conformance`](crate::conformance) tables restate them as data and a test
 //! compares the two over every input.
 //!
-//! The service's own decisions are here too: retries and abort criteria ([`retry`],
+//! The service's own decisions are here too: retries and abort criteria ([`retry()`],
 //! [`abort_due`]), schedule events, rollout pacing, maintenance windows and timers
 //! ([`schedule_event`], [`next_job_event`], [`maintenance_window`], [`window`], [`ramp_up`],
 //! [`ramp_batch`], [`timer_on_status`], [`step_deadline`]),
