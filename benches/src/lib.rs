@@ -318,3 +318,42 @@ pub mod decisions {
         ("listed_to_device", listed_to_device),
     ];
 }
+
+/// What the wall-clock binaries report of the host they ran on.
+pub mod host {
+    /// `AnonHugePages` of this process, in KiB (transparent huge pages in use).
+    #[must_use]
+    pub fn anon_huge_kib() -> u64 {
+        std::fs::read_to_string("/proc/self/smaps_rollup")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("AnonHugePages:"))
+                    .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+            })
+            .unwrap_or(0)
+    }
+
+    /// Reads the command line as `--flag value` pairs and hands each to `set` with the value's
+    /// numbers (a comma-separated list: one or more); `set` returns false for a flag it does not
+    /// know, and the run then stops, naming the flags of `known`.
+    pub fn flags(known: &str, mut set: impl FnMut(&str, Vec<usize>) -> bool) {
+        let mut it = std::env::args().skip(1);
+        while let Some(flag) = it.next() {
+            let value = it.next().unwrap_or_else(|| panic!("{flag}: a value is missing"));
+            let numbers = value
+                .split(',')
+                .map(|v| v.trim().parse().unwrap_or_else(|_| panic!("{flag}: {v} is not a number")))
+                .collect();
+            assert!(set(&flag, numbers), "unknown flag {flag} ({known})");
+        }
+    }
+
+    /// The load average over 1, 5 and 15 minutes.
+    #[must_use]
+    pub fn loadavg() -> String {
+        std::fs::read_to_string("/proc/loadavg")
+            .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
+    }
+}

@@ -16,6 +16,7 @@
 //! pages (`madvise(MADV_HUGEPAGE)` on its mappings); `anon_huge_kib` reports what the kernel gave.
 use std::time::{Duration, Instant};
 
+use iot_jobs_core_benches::host::{anon_huge_kib, flags, loadavg};
 use iot_jobs_core_benches::{KEYS, LOOKUPS, SIZES, World};
 
 struct Args {
@@ -27,19 +28,17 @@ struct Args {
 
 fn args() -> Args {
     let mut a = Args { sizes: SIZES.to_vec(), keys: KEYS, batch: 64, batches: 3_000 };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().unwrap_or_else(|| panic!("{flag}: a value is missing"));
-        let num =
-            |v: &str| v.trim().parse::<usize>().unwrap_or_else(|_| panic!("{flag}: {v} is not a number"));
-        match flag.as_str() {
-            "--sizes" => a.sizes = value.split(',').map(num).collect(),
-            "--keys" => a.keys = num(&value),
-            "--batch" => a.batch = num(&value).max(1),
-            "--batches" => a.batches = num(&value).max(1),
-            _ => panic!("unknown flag {flag} (--sizes, --keys, --batch, --batches)"),
+    let first = |v: &[usize]| v.first().copied().unwrap_or(0);
+    flags("--sizes, --keys, --batch, --batches", |flag, v| {
+        match flag {
+            "--sizes" => a.sizes = v,
+            "--keys" => a.keys = first(&v),
+            "--batch" => a.batch = first(&v).max(1),
+            "--batches" => a.batches = first(&v).max(1),
+            _ => return false,
         }
-    }
+        true
+    });
     a
 }
 
@@ -47,24 +46,6 @@ fn args() -> Args {
 fn quantile(v: &[f64], q: f64) -> f64 {
     let rank = ((v.len() as f64 * q).ceil() as usize).clamp(1, v.len());
     v[rank - 1]
-}
-
-/// `AnonHugePages` of this process, in KiB (transparent huge pages in use).
-fn anon_huge_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/smaps_rollup")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("AnonHugePages:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
-        })
-        .unwrap_or(0)
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
 }
 
 fn main() {
