@@ -225,6 +225,9 @@ pub struct Driver<S: Storage> {
     diverged: bool,
     /// Skip the checks that known registry bugs fail (listed in tests/model/README.md).
     pub tolerate_known_bugs: bool,
+    /// When set, each operation but `advance` gets a sink with room for the events the model
+    /// says it emits and this many more: the registry must then not answer `Throttled`.
+    pub slack: Option<usize>,
 }
 
 impl<S: Storage> Driver<S> {
@@ -240,6 +243,7 @@ impl<S: Storage> Driver<S> {
             log: String::new(),
             diverged: false,
             tolerate_known_bugs: true,
+            slack: None,
         }
     }
 
@@ -559,7 +563,14 @@ impl<S: Storage> Driver<S> {
         }
         // `advance` is documented as resumable, not atomic, when the sink fills: it keeps what it
         // did. That is checked by `advance_resumes_after_throttling`; here it gets room.
-        let room = if matches!(op, Op::Advance { .. }) { None } else { self.room };
+        let room = if matches!(op, Op::Advance { .. }) {
+            None
+        } else if let Some(slack) = self.slack {
+            let (_, events) = self.run_model(&mut self.model.clone(), op);
+            Some(events.len().saturating_add(slack))
+        } else {
+            self.room
+        };
         let mut sink = Sink { room, ..Sink::default() };
         let got = self.call(op, &mut sink);
         (got, sink.events, sink.overflow)
