@@ -79,7 +79,6 @@ pub(super) const fn settle_events_for(namespaced: bool) -> usize {
 /// The namespaces involved are kept as one job per namespace (a job's namespace never
 /// changes, and no operation deletes a job it watches), so that a watch is a few words that
 /// cost nothing to move, and its namespaces are read from those jobs when it settles.
-#[derive(Clone)]
 pub(super) struct Watch {
     pub(super) thing: ThingIx,
     pub(super) head: Option<ExecIx>,
