@@ -12,7 +12,7 @@ use iot_jobs_core::{
     ExecutionStatus as XS, FailureType, JobEndBehavior, JobId, JobStatus, RetryableFailureType,
 };
 use model::Readings;
-use model::harness::{Details, Driver, Op, Roomy, Tiny};
+use model::harness::{Details, Driver, Op, Roomy, SLACK, Tiny};
 use proptest::prelude::*;
 
 /// Valid job ids, and a few invalid ones (R17).
@@ -25,10 +25,6 @@ fn job(n_valid: usize) -> impl Strategy<Value = String> {
 }
 
 /// Four valid thing names (one with a colon) and a few invalid ones.
-/// What an operation may reserve in the event sink beyond what it emits
-/// (`a_sink_with_room_for_the_events_does_not_throttle`).
-const SLACK: usize = 10;
-
 const THINGS: [&str; 4] = ["t1", "t2", "t3", "arn:t4"];
 
 fn thing() -> impl Strategy<Value = String> {

@@ -121,6 +121,11 @@ pub enum Op {
 /// The start of the clock.
 pub const T0: u64 = 1_700_000_000;
 
+/// What an operation may ask of the event sink beyond the events it emits: its reservations are
+/// made before it knows which of its branches it takes (a terminal update of a job with a
+/// namespace: 4 notifications and 6 more), but never grow with the job's executions.
+pub const SLACK: usize = 10;
+
 /// A sink that records events and holds at most `room` more (when set).
 #[derive(Default)]
 struct Sink {
