@@ -69,7 +69,7 @@ pub use self::entries::{ABORT_REASON, ExecutionEntry, JobEntry, PairEntry, Thing
 pub use self::growable::{Growable, Heap};
 use self::index::Index;
 use self::slab::Slab;
-pub use self::slab::{Entry, Slots};
+pub use self::slab::{Entry, MAX_ENTRIES, Slots};
 pub use self::storage::{Fixed, Storage, Tables};
 use self::timers::Heap as TimerHeap;
 pub use self::timers::Timer;

@@ -59,8 +59,9 @@ impl<T, const N: usize> Slots<T> for heapless::Vec<T, N> {
 /// "No entry" in the free list of a table.
 pub(crate) const NIL: u32 = u32::MAX;
 
-/// The largest number of entries in one table: indexes are 30 bits in the lookup index.
-pub(crate) const MAX_ENTRIES: usize = (1 << 30) - 1;
+/// The largest number of entries in one table (67,108,863): a position is 26 bits in the
+/// lookup index, beside its 2-bit tag and a 4-bit fingerprint of its hash.
+pub const MAX_ENTRIES: usize = (1 << 26) - 1;
 
 /// One slot of a registry table: free (linked into the free list) or holding a value.
 #[derive(Debug, Clone, PartialEq, Eq)]

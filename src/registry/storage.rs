@@ -6,6 +6,10 @@ use super::timers::Timer;
 use crate::details::{DetailsBuf, DetailsStore, MAX_ENCODED_LEN};
 
 /// The tables a registry keeps its state in, provided by the host.
+///
+/// A table holds at most [`MAX_ENTRIES`](super::MAX_ENTRIES) (67,108,863) entries, whatever its
+/// capacity: past them an operation is refused with the table's
+/// [`CapacityExhausted`](crate::Rejection::CapacityExhausted), as when it is full.
 pub trait Storage {
     /// Jobs.
     type Jobs: Slots<Entry<JobEntry>>;
