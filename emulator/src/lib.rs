@@ -14,12 +14,12 @@ pub mod routing;
 pub mod state;
 pub mod wire;
 
+use iot_jobs_core::registry::MAX_ENTRIES;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
-
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -585,6 +585,17 @@ fn mqtt_requests(app: Arc<App>) -> mqtt::Requests {
 /// bytes per job, thing and execution) is allocated when the registry is made, so a cap too
 /// large for the memory is a clear error at start instead of an abort.
 fn check_caps(caps: Caps) -> Result<(), String> {
+    let each = [
+        ("--max-jobs", caps.jobs),
+        ("--max-things", caps.things),
+        ("--max-executions", caps.executions),
+        ("--max-status-details", caps.status_details),
+    ];
+    if let Some((flag, cap)) = each.into_iter().find(|(_, cap)| *cap > MAX_ENTRIES) {
+        return Err(format!(
+            "{flag} {cap}: more than the {MAX_ENTRIES} entries a table of the registry can hold: lower it"
+        ));
+    }
     let flags = "--max-jobs, --max-things and --max-executions";
     // `index_buckets` saturates: caps whose sum does not fit are too large to count.
     let buckets = Some(caps.storage().index_buckets()).filter(|n| *n != usize::MAX);

@@ -267,14 +267,22 @@ fn sigterm_finishes_while_clients_hold_partial_requests() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Caps too large to allocate: a clear error and a non-zero exit, not an abort.
+/// Caps too large to allocate, or beyond what a table of the registry can hold: a clear error
+/// and a non-zero exit, not an abort, and not tables silently smaller than the caps.
 #[test]
 fn huge_caps_fail_with_a_clear_error_not_an_abort() {
-    for cap in ["1000000000000000", &usize::MAX.to_string()] {
-        let out = emulator(&["--max-executions", cap]).output().unwrap();
-        assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let beyond = (iot_jobs_core::registry::MAX_ENTRIES + 1).to_string();
+    for (flag, cap) in [
+        ("--max-executions", "1000000000000000"),
+        ("--max-executions", &usize::MAX.to_string()),
+        ("--max-executions", &beyond),
+        ("--max-things", &beyond),
+        ("--max-status-details", &beyond),
+    ] {
+        let out = emulator(&[flag, cap]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{flag} {cap}: {out:?}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("--max-executions") && err.contains("lower them"), "{err}");
+        assert!(err.contains(&format!("{flag} {cap}")) && err.contains("lower it"), "{err}");
         assert!(!err.contains("panicked"), "{err}");
     }
 }
