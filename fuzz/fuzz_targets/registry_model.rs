@@ -1,6 +1,6 @@
 //! The registry against the reference model of `tests/model/`: libFuzzer chooses the operation
-//! sequence; every step must agree (see `tests/model/README.md` for the known differences, which
-//! run under `Readings::SPEC` as in the property tests).
+//! sequence, and every step must agree. It runs under `Readings::SPEC`, as the property tests
+//! do; `tests/model/README.md` lists the differences the model found, all fixed.
 #![no_main]
 
 #[path = "../../tests/model/mod.rs"]

@@ -228,8 +228,6 @@ pub struct Driver<S: Storage> {
     /// An `advance` stopped for room after applying some transitions (it is resumable, not
     /// atomic: its docs); the model, which has no tables, is no longer comparable in this case.
     diverged: bool,
-    /// Skip the checks that known registry bugs fail (listed in tests/model/README.md).
-    pub tolerate_known_bugs: bool,
     /// When set, each operation but `advance` gets a sink with room for the events the model
     /// says it emits and this many more: the registry must then not answer `Throttled`.
     pub slack: Option<usize>,
@@ -247,7 +245,6 @@ impl<S: Storage> Driver<S> {
             capacity_mode: false,
             log: String::new(),
             diverged: false,
-            tolerate_known_bugs: true,
             slack: None,
         }
     }
@@ -343,10 +340,7 @@ impl<S: Storage> Driver<S> {
         let before = self.capacity_mode.then(|| self.snapshot());
         let (got, mut events, overflow) = self.run_registry(op);
         events.sort();
-        // D5 (registry bug): remove_thing reserves room for the thing's visible pending list only,
-        // then also REMOVEs the pending executions of its jobs being deleted, each with an event.
-        let known_d5 = self.tolerate_known_bugs && matches!(op, Op::RemoveThing(_));
-        if overflow && !known_d5 {
+        if overflow {
             return Err(format!("{op:?}: the registry pushed more events than the sink's room"));
         }
         if self.capacity_mode
