@@ -312,7 +312,9 @@ pub async fn run(
                 for code in &ack.return_codes {
                     match code {
                         SubscribeReasonCode::Success(q) => {
-                            tracing::debug!(granted = ?q, "MQTT bridge subscribed to {REQUESTS}");
+                            // The bridge serves from here on: a request published before this
+                            // SUBACK is not delivered to it (tests and users wait for this line).
+                            tracing::info!(granted = ?q, "MQTT bridge subscribed to {REQUESTS}; serving requests");
                         }
                         refused => tracing::error!(
                             broker = %url,
