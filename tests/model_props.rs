@@ -225,12 +225,11 @@ proptest! {
         run(&mut d, &ops)?;
     }
 
-    /// The room an UpdateJobExecution asks of the event sink exceeds the events it emits by at
-    /// most [`SLACK`] (a constant: the reservation is made before the update knows which of its
-    /// branches it takes), never by a number that grows with the job's executions (D15). With
-    /// room for the events the model says it emits and `SLACK` more, no update is `Throttled`,
-    /// and every answer agrees with the model. (CancelJob does not hold to this yet: see
-    /// `tests/model/README.md`.)
+    /// The room an operation asks of the event sink exceeds the events it emits by at most
+    /// [`SLACK`] (a constant: a reservation is made before the operation knows which of its
+    /// branches it takes), never by a number that grows with the job's executions (D15, D16).
+    /// With room for the events the model says it emits and `SLACK` more, no operation is
+    /// `Throttled`, and every answer agrees with the model.
     #[test]
     #[cfg_attr(miri, ignore)]
     fn a_sink_with_room_for_the_events_does_not_throttle(ops in prop::collection::vec(op(6, false), 1..60)) {
@@ -761,4 +760,28 @@ fn exponential_rollouts_step_with_the_model() {
     let d = agreed(&ops).unwrap();
     assert_eq!(d.model.jobs["j0"].reached.len(), 4);
     assert_eq!(d.model.jobs["j1"].reached.len(), 4);
+}
+
+/// D16: CancelJob asked the sink for room for each execution it cancels, its event and its
+/// notifications, also for those no pending list shows (a SCHEDULED job's QUEUED executions,
+/// canceled without a notification): 4 events each more than it emits for a job with a
+/// namespace. Found by `a_sink_with_room_for_the_events_does_not_throttle` with its slack on
+/// every operation; now a cancel needs room for what it emits and [`SLACK`] more. (An abort
+/// cannot meet this case: only an IN_PROGRESS job aborts, and its QUEUED executions are listed.)
+#[test]
+fn a_cancel_asks_room_only_for_what_the_pending_lists_show() {
+    let mut create = create("j0", &["t1", "t2", "t3"]);
+    if let Op::CreateJob { namespace, .. } = &mut create {
+        *namespace = Some("n1".to_owned());
+    }
+    let ops = [
+        create,
+        // The job becomes SCHEDULED: its QUEUED executions leave the pending lists (AMBIG-13).
+        Op::CloseWindow("j0".to_owned()),
+        Op::CancelJob { job: "j0".to_owned(), force: false, reason: None },
+    ];
+    let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
+    d.slack = Some(SLACK);
+    run(&mut d, &ops).unwrap();
+    assert_eq!(d.model.jobs["j0"].status, JobStatus::Canceled);
 }

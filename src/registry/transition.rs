@@ -234,10 +234,6 @@ impl<S: Storage> Registry<S> {
         self.cancel_job_at(job, CancelScope::Queued, false, reason.as_ref(), now, sink)
     }
 
-    pub(super) fn cancels(&self, x: ExecIx, scope: CancelScope) -> bool {
-        self.exec_entry(x).is_some_and(|e| rules::cancel_job_execution_effect(e.status, scope).is_some())
-    }
-
     pub(super) fn state_of(&self, x: ExecIx) -> Result<ExecutionState, Rejection> {
         self.exec_entry(x)
             .map(|e| ExecutionState { status: e.status, version: e.version() })

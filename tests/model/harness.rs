@@ -121,10 +121,10 @@ pub enum Op {
 /// The start of the clock.
 pub const T0: u64 = 1_700_000_000;
 
-/// What an UpdateJobExecution may ask of the event sink beyond the events it emits: its
-/// reservation is made before it knows which of its branches it takes (a terminal update of a
-/// job with a namespace: 4 notifications and 6 more), but never grows with the job's
-/// executions.
+/// What an operation may ask of the event sink beyond the events it emits: a reservation is
+/// made before the operation knows which of its branches it takes (the largest, a terminal
+/// UpdateJobExecution of a job with a namespace: 4 notifications and 6 more), but never grows
+/// with the job's executions.
 pub const SLACK: usize = 10;
 
 /// A sink that records events and holds at most `room` more (when set).
@@ -229,8 +229,9 @@ pub struct Driver<S: Storage> {
     /// An `advance` stopped for room after applying some transitions (it is resumable, not
     /// atomic: its docs); the model, which has no tables, is no longer comparable in this case.
     diverged: bool,
-    /// When set, each UpdateJobExecution gets a sink with room for the events the model says it
-    /// emits and this many more: the registry must then not answer `Throttled`.
+    /// When set, each operation but `advance` (resumable, given room) gets a sink with room for
+    /// the events the model says it emits and this many more: the registry must then not
+    /// answer `Throttled`.
     pub slack: Option<usize>,
 }
 
@@ -565,7 +566,7 @@ impl<S: Storage> Driver<S> {
         // did. That is checked by `advance_resumes_after_throttling`; here it gets room.
         let room = if matches!(op, Op::Advance { .. }) {
             None
-        } else if let (Some(slack), Op::Update { .. }) = (self.slack, op) {
+        } else if let Some(slack) = self.slack {
             let (_, events) = self.run_model(&mut self.model.clone(), op);
             Some(events.len().saturating_add(slack))
         } else {

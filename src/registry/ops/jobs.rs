@@ -8,7 +8,7 @@ use crate::registry::compact::{self, Stamp, check_time};
 use crate::registry::entries::{ExecFlags, ExecutionEntry, Head, JobEntry, NEVER, PairState};
 use crate::registry::entries::{ExecIx, JobIx, ThingIx};
 use crate::registry::events::Watch;
-use crate::registry::events::{Out, settle_events_for};
+use crate::registry::events::{MISSING_JOB, Out, settle_events_for};
 use crate::registry::index::{Tag, hash, tagged};
 use crate::registry::lists::{ByJob, ByThing};
 use crate::registry::slab::{Links, List};
@@ -354,9 +354,19 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<(), Rejection> {
-        let affected = self.job_executions(j).filter(|x| self.cancels(*x, scope)).count();
-        // Per canceled execution: its event and the notifications; the job's two events.
-        sink.reserve(affected.saturating_mul(self.settle_events(j).saturating_add(1)).saturating_add(2))?;
+        // Per canceled execution its event, and the notifications of those a pending list shows
+        // (a SCHEDULED job's QUEUED executions leave no list); the job's two events.
+        let job_status = self.job_entry(j).ok_or(MISSING_JOB)?.status;
+        let (mut affected, mut listed) = (0_usize, 0_usize);
+        for e in self.job_executions(j).filter_map(|x| self.exec_entry(x)) {
+            if rules::cancel_job_execution_effect(e.status, scope).is_some() {
+                affected = affected.saturating_add(1);
+                listed = listed.saturating_add(usize::from(rules::listed_to_device(job_status, e.status)));
+            }
+        }
+        sink.reserve(
+            listed.saturating_mul(self.settle_events(j)).saturating_add(affected).saturating_add(2),
+        )?;
         let id = self.job_entry(j).map(|e| e.id.clone()).ok_or(Rejection::NotFound(Resource::Job))?;
         sink.emit(Event::Job { job: id.clone(), event: JobEvent::CancellationInProgress })?;
         let mut cur = self.job_entry(j).and_then(|e| e.executions.head);

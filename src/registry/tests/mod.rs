@@ -7,7 +7,7 @@ use std::string::{String, ToString};
 use std::vec::Vec;
 
 use super::*;
-use crate::config::JobConfig;
+use crate::config::{AbortConfig, AbortCriterion, JobConfig};
 use crate::error::{ExecutionState, Plane, Rejection, Resource, Table};
 use crate::error::{InvalidRequest, Limit};
 use crate::id::{
@@ -16,7 +16,7 @@ use crate::id::{
 use crate::policy::{DetailsWrite, NotifyOn, UnknownThing};
 use crate::policy::{Numbering, PendingCap};
 use crate::rules::{self};
-use crate::status::{ExecutionStatus, JobStatus, TargetSelection};
+use crate::status::{ExecutionStatus, FailureType, JobStatus, TargetSelection};
 
 mod lifecycle;
 mod model_findings;
@@ -111,6 +111,13 @@ fn things(r: &mut Reg, names: &[&str]) {
     for name in names {
         r.add_thing(&t(name)).unwrap();
     }
+}
+
+/// Abort criteria of one criterion, FAILED executions: `threshold_centipercent` once
+/// `min_executed` executions have ended (SPEC §6 Abort).
+fn abort_on_failed(threshold_centipercent: u16, min_executed: u32) -> AbortConfig {
+    let failure = FailureType::Failed;
+    AbortConfig::new(&[AbortCriterion { failure, threshold_centipercent, min_executed }]).unwrap()
 }
 
 /// A registry with the things `names`, and an empty event log.

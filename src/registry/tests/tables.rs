@@ -1,8 +1,8 @@
 //! Deletion, removed things, targets, listings, full tables and sinks, notification sequences, time going back.
 
 use super::*;
-use crate::config::{AbortConfig, AbortCriterion, RetryConfig, RetryCriterion};
-use crate::status::{FailureType, RetryableFailureType};
+use crate::config::{RetryConfig, RetryCriterion};
+use crate::status::RetryableFailureType;
 use crate::{ErrorCode, Field, FieldError, Violation};
 
 #[test]
@@ -558,12 +558,7 @@ fn a_failure_needs_room_for_cancellations_only_when_it_aborts() {
     assert_eq!(failed.map(|s| s.status), Ok(ExecutionStatus::Failed));
 
     // j2 aborts once 3 have ended and half of them failed.
-    let abort = AbortConfig::new(&[AbortCriterion {
-        failure: FailureType::Failed,
-        threshold_centipercent: 5000,
-        min_executed: 3,
-    }])
-    .unwrap();
+    let abort = abort_on_failed(5000, 3);
     job_with(&mut r, "j2", &names, JobConfig { abort: Some(abort), ..JobConfig::default() }, T0, &mut log);
     for thing in ["a", "b"] {
         let failed =
@@ -586,6 +581,32 @@ fn a_failure_needs_room_for_cancellations_only_when_it_aborts() {
     check(&r);
 }
 
+/// A cancel needs room for the notifications of the executions a pending list shows, not for a
+/// SCHEDULED job's QUEUED ones: a closed window took them off the lists (AMBIG-13), and they
+/// are canceled without a notification (D16 in tests/model/README.md).
+#[test]
+fn a_cancel_needs_room_only_for_what_the_pending_lists_show() {
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h"];
+    let (mut r, mut log) = with_things(&names);
+    create(&mut r, "j1", &names, T0, &mut log).unwrap();
+    r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    r.close_window(&j("j1"), T0, &mut log).unwrap();
+    // The running one stays listed: its event and 2 notifications; the seven QUEUED ones an
+    // event each; the job's 2 events. 12, not 8 × 3 + 2.
+    let before = digest(&r);
+    assert_eq!(r.cancel_job(&j("j1"), true, None, T0, &mut Tight(11)), Err(Rejection::Throttled));
+    assert_eq!(digest(&r), before);
+    let mut sink = Tight(12);
+    r.cancel_job(&j("j1"), true, None, T0, &mut sink).unwrap();
+    assert_eq!(sink.0, 0, "it emits what it reserved");
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Canceled);
+    assert_eq!(
+        (status(&r, "j1", "a"), status(&r, "j1", "h")),
+        (ExecutionStatus::Canceled, ExecutionStatus::Canceled)
+    );
+    check(&r);
+}
+
 /// A failure that aborts its job retries nothing (SPEC §6: abort comes first), so a full
 /// executions table does not refuse it.
 #[test]
@@ -593,12 +614,7 @@ fn an_abort_needs_no_room_for_a_retry() {
     let mut r: Registry<Fixed<2, 2, 1, 1, 32>> = Registry::new(Fixed, Policy::DEFAULT);
     let mut log = Log::default();
     r.add_thing(&t("a")).unwrap();
-    let abort = AbortConfig::new(&[AbortCriterion {
-        failure: FailureType::Failed,
-        threshold_centipercent: 5000,
-        min_executed: 1,
-    }])
-    .unwrap();
+    let abort = abort_on_failed(5000, 1);
     let retry =
         RetryConfig::new(&[RetryCriterion { failure: RetryableFailureType::Failed, retries: 1 }]).unwrap();
     let id = j("j1");

@@ -1,8 +1,8 @@
 //! Timeouts, retries, abort, schedules, rollouts and windows driven by `advance`.
 
 use super::*;
-use crate::config::{AbortConfig, AbortCriterion, RetryConfig, RetryCriterion, Schedule};
-use crate::status::{FailureType, JobEndBehavior, RetryableFailureType};
+use crate::config::{RetryConfig, RetryCriterion, Schedule};
+use crate::status::{JobEndBehavior, RetryableFailureType};
 
 fn timeout(minutes: u16) -> JobConfig {
     JobConfig { in_progress_timeout_minutes: mins(minutes), ..JobConfig::default() }
@@ -195,12 +195,7 @@ fn a_retry_after_the_previous_execution_was_deleted_is_numbered_by_r7() {
 #[test]
 fn abort_cancels_queued_executions_and_wins_over_retry() {
     let (mut r, mut log) = with_things(&["a", "b", "c", "d"]);
-    let abort = AbortConfig::new(&[AbortCriterion {
-        failure: FailureType::Failed,
-        threshold_centipercent: 5000,
-        min_executed: 2,
-    }])
-    .unwrap();
+    let abort = abort_on_failed(5000, 2);
     let retry =
         RetryConfig::new(&[RetryCriterion { failure: RetryableFailureType::Failed, retries: 5 }]).unwrap();
     let config = JobConfig { abort: Some(abort), retry: Some(retry), ..JobConfig::default() };
