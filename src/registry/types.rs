@@ -81,7 +81,12 @@ pub enum Event {
 ///
 /// Before changing anything, an operation asks [`room`](Self::room) for as many events as it
 /// could emit and is refused with [`Rejection::Throttled`](crate::error::Rejection::Throttled)
-/// if there is not enough; so the sink must accept at least `room()` events.
+/// if there is not enough; so the sink must accept at least `room()` events. The count is made
+/// before the operation knows which of its branches it takes, so it may exceed the events
+/// emitted, but by at most 10, never by a number that grows with the registry: a sink with room
+/// for an operation's events and 10 more does not throttle it. The exception is
+/// [`Registry::advance`](super::Registry::advance): it stops for room between its transitions
+/// and resumes on the next call.
 ///
 /// The registry hands events over with [`try_push`](Self::try_push). A sink that can refuse an
 /// event (a bounded queue) implements it to say so; the registry then fails the operation with

@@ -124,7 +124,7 @@ pub const T0: u64 = 1_700_000_000;
 /// What an operation may ask of the event sink beyond the events it emits: a reservation is
 /// made before the operation knows which of its branches it takes (the largest, a terminal
 /// UpdateJobExecution of a job with a namespace: 4 notifications and 6 more), but never grows
-/// with the job's executions.
+/// with the job's executions. `EventSink`'s docs promise this bound to users sizing a queue.
 pub const SLACK: usize = 10;
 
 /// A sink that records events and holds at most `room` more (when set).
