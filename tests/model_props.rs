@@ -229,7 +229,8 @@ proptest! {
     /// [`SLACK`] (a constant: a reservation is made before the operation knows which of its
     /// branches it takes), never by a number that grows with the job's executions (D15, D16).
     /// With room for the events the model says it emits and `SLACK` more, no operation is
-    /// `Throttled`, and every answer agrees with the model.
+    /// `Throttled` (`advance`: for the events of all the transitions of one call), and every
+    /// answer agrees with the model.
     #[test]
     #[cfg_attr(miri, ignore)]
     fn a_sink_with_room_for_the_events_does_not_throttle(ops in prop::collection::vec(op(6, false), 1..60)) {

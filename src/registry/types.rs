@@ -84,9 +84,9 @@ pub enum Event {
 /// if there is not enough; so the sink must accept at least `room()` events. The count is made
 /// before the operation knows which of its branches it takes, so it may exceed the events
 /// emitted, but by at most 10, never by a number that grows with the registry: a sink with room
-/// for an operation's events and 10 more does not throttle it. The exception is
-/// [`Registry::advance`](super::Registry::advance): it stops for room between its transitions
-/// and resumes on the next call.
+/// for an operation's events and 10 more does not throttle it. That holds for
+/// [`Registry::advance`](super::Registry::advance) too, for the events of all the transitions
+/// it applies; with less room it stops between two transitions and resumes on the next call.
 ///
 /// The registry hands events over with [`try_push`](Self::try_push). A sink that can refuse an
 /// event (a bounded queue) implements it to say so; the registry then fails the operation with

@@ -229,9 +229,8 @@ pub struct Driver<S: Storage> {
     /// An `advance` stopped for room after applying some transitions (it is resumable, not
     /// atomic: its docs); the model, which has no tables, is no longer comparable in this case.
     diverged: bool,
-    /// When set, each operation but `advance` (resumable, given room) gets a sink with room for
-    /// the events the model says it emits and this many more: the registry must then not
-    /// answer `Throttled`.
+    /// When set, each operation (`advance` too) gets a sink with room for the events the model
+    /// says it emits and this many more: the registry must then not answer `Throttled`.
     pub slack: Option<usize>,
 }
 
@@ -563,12 +562,13 @@ impl<S: Storage> Driver<S> {
             self.room = *room;
         }
         // `advance` is documented as resumable, not atomic, when the sink fills: it keeps what it
-        // did. That is checked by `advance_resumes_after_throttling`; here it gets room.
-        let room = if matches!(op, Op::Advance { .. }) {
-            None
-        } else if let Some(slack) = self.slack {
+        // did. That is checked by `advance_resumes_after_throttling`; here it gets room, or, with
+        // the slack, room for the events of all its transitions and the slack.
+        let room = if let Some(slack) = self.slack {
             let (_, events) = self.run_model(&mut self.model.clone(), op);
             Some(events.len().saturating_add(slack))
+        } else if matches!(op, Op::Advance { .. }) {
+            None
         } else {
             self.room
         };
