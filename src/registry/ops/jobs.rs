@@ -356,7 +356,7 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         // Per canceled execution its event, and the notifications of those a pending list shows
         // (a SCHEDULED job's QUEUED executions leave no list); the job's two events.
-        let job_status = self.job_entry(j).ok_or(MISSING_JOB)?.status;
+        let (job_status, id) = self.job_entry(j).map(|e| (e.status, e.id.clone())).ok_or(MISSING_JOB)?;
         let (mut affected, mut listed) = (0_usize, 0_usize);
         for e in self.job_executions(j).filter_map(|x| self.exec_entry(x)) {
             if rules::cancel_job_execution_effect(e.status, scope).is_some() {
@@ -367,7 +367,6 @@ impl<S: Storage> Registry<S> {
         sink.reserve(
             listed.saturating_mul(self.settle_events(j)).saturating_add(affected).saturating_add(2),
         )?;
-        let id = self.job_entry(j).map(|e| e.id.clone()).ok_or(Rejection::NotFound(Resource::Job))?;
         sink.emit(Event::Job { job: id.clone(), event: JobEvent::CancellationInProgress })?;
         let mut cur = self.job_entry(j).and_then(|e| e.executions.head);
         while let Some((x, e)) = self.exec_at(cur) {
