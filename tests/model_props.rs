@@ -12,7 +12,7 @@ use iot_jobs_core::{
     ExecutionStatus as XS, FailureType, JobEndBehavior, JobId, JobStatus, RetryableFailureType,
 };
 use model::Readings;
-use model::harness::{Details, Driver, Op, Roomy, SLACK, Tiny};
+use model::harness::{Details, Driver, Op, Roomy, Tiny};
 use proptest::prelude::*;
 
 /// Valid job ids, and a few invalid ones (R17).
@@ -226,7 +226,7 @@ proptest! {
     }
 
     /// The room an operation asks of the event sink exceeds the events it emits by at most
-    /// [`SLACK`] (a constant: a reservation is made before the operation knows which of its
+    /// [`SLACK`](model::harness::SLACK) (a constant: a reservation is made before the operation knows which of its
     /// branches it takes), never by a number that grows with the job's executions (D15, D16).
     /// With room for the events the model says it emits and `SLACK` more, no operation is
     /// `Throttled` (`advance`: for the events of all the transitions of one call), and every
@@ -235,7 +235,7 @@ proptest! {
     #[cfg_attr(miri, ignore)]
     fn a_sink_with_room_for_the_events_does_not_throttle(ops in prop::collection::vec(op(6, false), 1..60)) {
         let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
-        d.slack = Some(SLACK);
+        d.slack = true;
         run(&mut d, &ops)?;
     }
 
@@ -767,7 +767,7 @@ fn exponential_rollouts_step_with_the_model() {
 /// notifications, also for those no pending list shows (a SCHEDULED job's QUEUED executions,
 /// canceled without a notification): 4 events each more than it emits for a job with a
 /// namespace. Found by `a_sink_with_room_for_the_events_does_not_throttle` with its slack on
-/// every operation; now a cancel needs room for what it emits and [`SLACK`] more. (An abort
+/// every operation; now a cancel needs room for what it emits and `SLACK` more. (An abort
 /// cannot meet this case: only an IN_PROGRESS job aborts, and its QUEUED executions are listed.)
 #[test]
 fn a_cancel_asks_room_only_for_what_the_pending_lists_show() {
@@ -782,7 +782,7 @@ fn a_cancel_asks_room_only_for_what_the_pending_lists_show() {
         Op::CancelJob { job: "j0".to_owned(), force: false, reason: None },
     ];
     let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
-    d.slack = Some(SLACK);
+    d.slack = true;
     run(&mut d, &ops).unwrap();
     assert_eq!(d.model.jobs["j0"].status, JobStatus::Canceled);
 }

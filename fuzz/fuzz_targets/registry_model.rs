@@ -10,7 +10,7 @@ use arbitrary::{Result, Unstructured};
 use iot_jobs_core::{ExecutionStatus as XS, FailureType, JobEndBehavior, RetryableFailureType};
 use libfuzzer_sys::fuzz_target;
 use model::Readings;
-use model::harness::{Details, Driver, Op, Roomy, SLACK, Tiny};
+use model::harness::{Details, Driver, Op, Roomy, Tiny};
 
 const THINGS: [&str; 4] = ["t1", "t2", "t3", "arn:t4"];
 
@@ -194,7 +194,7 @@ fuzz_target!(|data: &[u8]| {
         // Room for the events the model predicts and `SLACK` more: no operation may be
         // `Throttled` (the property `a_sink_with_room_for_the_events_does_not_throttle`).
         let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
-        d.slack = Some(SLACK);
+        d.slack = true;
         all.iter().try_for_each(|op| d.step(op))
     };
     if let Err(e) = result {

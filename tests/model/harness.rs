@@ -230,8 +230,8 @@ pub struct Driver<S: Storage> {
     /// atomic: its docs); the model, which has no tables, is no longer comparable in this case.
     diverged: bool,
     /// When set, each operation (`advance` too) gets a sink with room for the events the model
-    /// says it emits and this many more: the registry must then not answer `Throttled`.
-    pub slack: Option<usize>,
+    /// says it emits and [`SLACK`] more: the registry must then not answer `Throttled`.
+    pub slack: bool,
 }
 
 impl<S: Storage> Driver<S> {
@@ -246,7 +246,7 @@ impl<S: Storage> Driver<S> {
             capacity_mode: false,
             log: String::new(),
             diverged: false,
-            slack: None,
+            slack: false,
         }
     }
 
@@ -564,9 +564,9 @@ impl<S: Storage> Driver<S> {
         // `advance` is documented as resumable, not atomic, when the sink fills: it keeps what it
         // did. That is checked by `advance_resumes_after_throttling`; here it gets room, or, with
         // the slack, room for the events of all its transitions and the slack.
-        let room = if let Some(slack) = self.slack {
+        let room = if self.slack {
             let (_, events) = self.run_model(&mut self.model.clone(), op);
-            Some(events.len().saturating_add(slack))
+            Some(events.len().saturating_add(SLACK))
         } else if matches!(op, Op::Advance { .. }) {
             None
         } else {
