@@ -12,6 +12,7 @@ AWS_* dummy credentials.
 """
 
 import atexit
+import json
 import os
 import re
 import socket
@@ -47,16 +48,16 @@ def wait_for_port(port, proc, what):
 class Mosquitto:
     """A mosquitto 2 on a loopback port, which can be stopped and started again on that port."""
 
-    def __init__(self):
-        self.port = free_port()
-        self.conf = os.path.join(WORK, "mosquitto.conf")
+    def __init__(self, name="mosquitto"):
+        self.port, self.name = free_port(), name
+        self.conf = os.path.join(WORK, name + ".conf")
         with open(self.conf, "w") as f:
             f.write(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
         self.proc = None
         self.start()
 
     def start(self):
-        log = open(os.path.join(WORK, "mosquitto.log"), "a")
+        log = open(os.path.join(WORK, self.name + ".log"), "a")
         self.proc = subprocess.Popen([os.environ["MOSQUITTO"], "-c", self.conf], stdout=log, stderr=log)
         wait_for_port(self.port, self.proc, "mosquitto")
 
@@ -102,10 +103,10 @@ def emulator_log():
         return f.read()
 
 
-def wait_for_log(pattern, count):
+def wait_for_log(pattern, count, log=emulator_log):
     deadline = time.time() + 3 * WAIT
-    while len(re.findall(pattern, emulator_log())) < count:
-        assert time.time() < deadline, f"{pattern!r} not logged {count} times:\n{emulator_log()}"
+    while len(re.findall(pattern, log())) < count:
+        assert time.time() < deadline, f"{pattern!r} not logged {count} times:\n{log()}"
         time.sleep(0.05)
 
 
@@ -199,6 +200,72 @@ class BrokerRestart(unittest.TestCase):
         self.assertEqual(dev.json(f"{base}/notify-next")["execution"]["jobId"], second)
 
 
+class EmulatorRestart(unittest.TestCase):
+    """The emulator stops, a device publishes a request, the emulator starts again from its state
+    file: with --mqtt-broker-session mosquitto held the request for the emulator's session and it
+    is answered; with the default clean session it reaches no one. Each test has a mosquitto of
+    its own (the suite's bridged emulator would answer the request on the shared one)."""
+
+    def run_restart(self, *session):
+        broker = Mosquitto(m.unique("mosquitto"))
+        self.addCleanup(broker.stop)
+        name = m.unique("restart-emu")
+        state, log_path = os.path.join(WORK, name + ".state"), os.path.join(WORK, name + ".err")
+        log = open(log_path, "a")
+        self.addCleanup(log.close)
+
+        def read_log():
+            log.flush()
+            with open(log_path) as f:
+                return f.read()
+
+        def start():
+            p, url, _ = emulator("--mqtt-broker", f"mqtt://127.0.0.1:{broker.port}", "--mqtt-addr", "off",
+                                 "--clock", "manual", "--state-file", state, *session, "--log-level", "info",
+                                 log=log)
+            self.addCleanup(lambda: p.poll() is None and (p.terminate(), p.wait(WAIT)))
+            return p, url
+
+        emu, url = start()
+        wait_for_log("MQTT bridge subscribed", 1, read_log)
+        iot = m.boto3.client("iot", endpoint_url=url, region_name=m.REGION)
+        thing, job = m.unique("held"), m.unique("hjob")
+        iot.create_thing(thingName=thing)
+        iot.create_job(jobId=job, targets=[f"{m.ARN}:thing/{thing}"], document="{}")
+        emu.terminate()
+        self.assertEqual(emu.wait(WAIT), 0)
+        dev = m.Paho(thing, m.mqtt.MQTTv5, port=broker.port)
+        self.addCleanup(dev.close)
+        base = f"$aws/things/{thing}/jobs"
+        dev.sub(f"{base}/start-next/+")
+        # mosquitto takes it (PUBACK) while no emulator is connected.
+        dev.pub(f"{base}/start-next", json.dumps({"clientToken": "while-away"}))
+        emu, url = start()
+        wait_for_log("MQTT bridge subscribed", 2, read_log)
+        return dev, base, job, url
+
+    def test_a_persistent_session_answers_requests_published_while_the_emulator_was_away(self):
+        session_id = m.unique("e2e-session")
+        dev, base, job, url = self.run_restart("--mqtt-broker-session", session_id,
+                                               "--mqtt-broker-session-expiry", "60")
+        got = dev.json(f"{base}/start-next/accepted")
+        self.assertEqual((got["clientToken"], got["execution"]["jobId"], got["execution"]["status"]),
+                         ("while-away", job, "IN_PROGRESS"))
+        # The restarted emulator took the change: its state says so over HTTP.
+        data = m.boto3.client("iot-jobs-data", endpoint_url=url, region_name=m.REGION)
+        thing = base.split("/")[2]
+        described = data.describe_job_execution(jobId=job, thingName=thing)["execution"]
+        self.assertEqual(described["status"], "IN_PROGRESS")
+
+    def test_without_a_session_such_a_request_is_lost(self):
+        dev, base, job, url = self.run_restart()
+        with self.assertRaises(AssertionError):
+            dev.next(f"{base}/start-next/accepted", timeout=2)
+        data = m.boto3.client("iot-jobs-data", endpoint_url=url, region_name=m.REGION)
+        thing = base.split("/")[2]
+        self.assertEqual(data.describe_job_execution(jobId=job, thingName=thing)["execution"]["status"], "QUEUED")
+
+
 def readme_session():
     """The README's copy-paste session (the first sh block under "A copy-paste MQTT session")."""
     here = os.path.dirname(os.path.abspath(__file__))
@@ -250,7 +317,8 @@ class ReadmeSession(unittest.TestCase):
 if __name__ == "__main__":
     t0 = time.time()
     suite = unittest.TestSuite()
-    for case in (BridgedPaho311, BridgedPaho5, BridgedDeviceSdk, BridgedCrateAgent, ReadmeSession, BrokerRestart):
+    for case in (BridgedPaho311, BridgedPaho5, BridgedDeviceSdk, BridgedCrateAgent, ReadmeSession, BrokerRestart,
+                 EmulatorRestart):
         suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(case))
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     failed = len(result.failures) + len(result.errors)

@@ -61,7 +61,7 @@ def create_job(job, things, **extra):
 class Paho:
     """A paho client that collects what it receives, by topic."""
 
-    def __init__(self, client_id, protocol=mqtt.MQTTv311):
+    def __init__(self, client_id, protocol=mqtt.MQTTv311, port=None):
         self.messages = queue.Queue()
         self.stash = []
         self.acks = {}
@@ -70,7 +70,7 @@ class Paho:
         self.c.on_message = lambda c, u, m: self.messages.put(m)
         self.c.on_connect = lambda c, u, f, rc, p: self.connected.set()
         self.c.on_subscribe = self._subscribed
-        self.c.connect(HOST, PORT, keepalive=30)
+        self.c.connect(HOST, port or PORT, keepalive=30)
         self.c.loop_start()
         assert self.connected.wait(WAIT), "no CONNACK"
 

@@ -75,6 +75,8 @@ pub struct Config {
     pub mqtts_addr: Option<SocketAddr>,
     /// An existing broker to serve the jobs device API on, as its client (bridge mode).
     pub mqtt_broker: Option<mqtt::bridge::BrokerUrl>,
+    /// The bridge's persistent session on that broker (`None`: a clean session per connection).
+    pub mqtt_broker_session: Option<mqtt::bridge::Session>,
     /// Where the TLS listener's CA, server and device certificates are (written at first start).
     pub tls_dir: PathBuf,
     /// Region in ARNs.
@@ -123,6 +125,7 @@ impl Default for Config {
             mqtt_addr: None,
             mqtts_addr: None,
             mqtt_broker: None,
+            mqtt_broker_session: None,
             tls_dir: std::env::temp_dir().join("iot-jobs-emulator-tls"),
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
@@ -460,7 +463,10 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     };
     let broker =
         (mqtt_listener.is_some() || mqtts_listener.is_some()).then(|| Arc::new(mqtt::Broker::default()));
-    let bridge = config.mqtt_broker.as_ref().map(mqtt::bridge::Bridge::new);
+    let bridge = config
+        .mqtt_broker
+        .as_ref()
+        .map(|url| mqtt::bridge::Bridge::new(url, config.mqtt_broker_session.as_ref()));
     if broker.is_some() || bridge.is_some() {
         state.outbox = Some(Vec::new());
     }

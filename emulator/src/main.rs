@@ -32,6 +32,15 @@ struct Args {
     /// is then off unless --mqtt-addr is given.
     #[arg(long)]
     mqtt_broker: Option<iot_jobs_emulator::mqtt::bridge::BrokerUrl>,
+    /// Bridge mode with a persistent session under this MQTT client id: the broker holds the
+    /// requests devices publish while the emulator is away or restarting, and delivers them when
+    /// it comes back with the same id [default: a clean session per connection].
+    #[arg(long, requires = "mqtt_broker")]
+    mqtt_broker_session: Option<String>,
+    /// Seconds the broker keeps that session after the emulator disconnects (4294967295: for
+    /// ever).
+    #[arg(long, requires = "mqtt_broker_session", default_value_t = iot_jobs_emulator::mqtt::bridge::Session::DEFAULT_EXPIRY)]
+    mqtt_broker_session_expiry: u32,
     /// An address for MQTT over TLS with client certificates, as AWS IoT Core serves devices
     /// (e.g. 127.0.0.1:8883); off unless given.
     #[arg(long)]
@@ -122,6 +131,18 @@ async fn main() -> std::process::ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
+    let mqtt_broker_session = match &args.mqtt_broker_session {
+        Some(id) => {
+            match iot_jobs_emulator::mqtt::bridge::Session::new(id, args.mqtt_broker_session_expiry) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    eprintln!("iot-jobs-emulator: --mqtt-broker-session: {e}");
+                    return std::process::ExitCode::from(2);
+                }
+            }
+        }
+        None => None,
+    };
     let config = Config {
         addr: args.addr,
         data_addr: args.data_addr,
@@ -131,6 +152,7 @@ async fn main() -> std::process::ExitCode {
             (None, None) => Some(SocketAddr::from(([127, 0, 0, 1], 1883))),
         },
         mqtt_broker: args.mqtt_broker.clone(),
+        mqtt_broker_session,
         mqtts_addr: args.mqtts_addr,
         tls_dir: args.tls_dir.unwrap_or_else(|| Config::default().tls_dir),
         region: args.region.clone(),
@@ -182,10 +204,17 @@ async fn main() -> std::process::ExitCode {
     if let Some(b) = &args.mqtt_broker {
         let _ = writeln!(
             out,
-            "MQTT bridge: jobs device API served on the broker at {b} (reconnecting whenever it goes away)\n  \
+            "MQTT bridge: jobs device API served on the broker at {b} (reconnecting whenever it goes away{session})\n  \
              mosquitto_sub -h {h} -p {p} -t '$aws/things/+/jobs/#' -t '$aws/events/#' -v",
             h = b.host,
-            p = b.port
+            p = b.port,
+            session = match &args.mqtt_broker_session {
+                Some(id) => format!(
+                    "; persistent session {id:?}, kept {}s while away",
+                    args.mqtt_broker_session_expiry
+                ),
+                None => String::new(),
+            }
         );
     }
     if let Some(m) = server.mqtts_addr {

@@ -15,12 +15,22 @@
 //! go to one of [`WORKERS`] queues chosen by the thing name); different things run side by side.
 //!
 //! When the broker goes away, the bridge reconnects with exponential backoff (from
-//! [`MIN_BACKOFF`] to [`MAX_BACKOFF`]), logs both events, and subscribes again (each connection
-//! is a clean session). Messages published meanwhile wait in the client's queue (up to
-//! [`QUEUE`]); beyond it they are dropped and logged. Those that were in flight or queued when
-//! the connection was lost are published again on the next one (QoS 1: at least once). A request
-//! received on a connection that is gone is answered but not acknowledged: its packet id belonged
-//! to that connection, and the broker dropped its session with it.
+//! [`MIN_BACKOFF`] to [`MAX_BACKOFF`]), logs both events, and subscribes again. Messages
+//! published meanwhile wait in the client's queue (up to [`QUEUE`]); beyond it they are dropped
+//! and logged. Those that were in flight or queued when the connection was lost are published
+//! again on the next one (QoS 1: at least once). A request received on a connection that is gone
+//! is answered but not acknowledged: its packet id belonged to that connection.
+//!
+//! By default each connection is a clean session under a client id of its own process, so the
+//! requests devices publish while the bridge is away (the broker restarting, the emulator
+//! restarting) reach no one. With a [`Session`] (`--mqtt-broker-session`), the bridge connects
+//! under a fixed client id with `clean_start = false` and a session expiry: the broker keeps its
+//! subscription while it is away and holds the QoS 1 requests published meanwhile (up to the
+//! broker's own queue limit, mosquitto's `max_queued_messages`), and delivers them when the
+//! bridge, or a restarted emulator with the same id, comes back. The broker also delivers again
+//! the requests it had sent and not seen acknowledged: a request that was answered just before
+//! the connection was lost is then answered twice (QoS 1 is at least once; answers carry the
+//! request's `clientToken`).
 
 use std::fmt;
 use std::hash::{BuildHasher, RandomState};
@@ -152,6 +162,47 @@ impl FromStr for BrokerUrl {
     }
 }
 
+/// `--mqtt-broker-session`: a persistent session on the broker (see the [module](self)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The bridge's MQTT client id; no other client of the broker may use it (the broker would
+    /// close one connection for the other).
+    pub client_id: String,
+    /// Seconds the broker keeps the session after the bridge disconnects (MQTT 5 session expiry
+    /// interval; `u32::MAX`: it never expires).
+    pub expiry: u32,
+}
+
+impl Session {
+    /// Longest client id taken, in bytes (MQTT allows 65,535; brokers take far fewer).
+    pub const MAX_CLIENT_ID: usize = 256;
+    /// The session expiry by default: an hour.
+    pub const DEFAULT_EXPIRY: u32 = 3600;
+
+    /// A session under `client_id`, kept `expiry` seconds: refused, with the reason, for an
+    /// empty or over-long client id, one with control characters (MQTT strings exclude U+0000
+    /// and brokers refuse the rest), or an expiry of 0 (the broker would end the session at
+    /// every disconnection: that is the clean session of the default).
+    pub fn new(client_id: &str, expiry: u32) -> Result<Session, String> {
+        if client_id.is_empty() || client_id.len() > Self::MAX_CLIENT_ID {
+            return Err(format!(
+                "the bridge's client id must be 1 to {} bytes long (got {})",
+                Self::MAX_CLIENT_ID,
+                client_id.len()
+            ));
+        }
+        if client_id.chars().any(char::is_control) {
+            return Err(format!("the bridge's client id {client_id:?} has a control character"));
+        }
+        if expiry == 0 {
+            return Err("a session expiry of 0 seconds ends the session at every disconnection; \
+                        leave out --mqtt-broker-session for a clean session"
+                .to_owned());
+        }
+        Ok(Session { client_id: client_id.to_owned(), expiry })
+    }
+}
+
 /// The publishing half of the bridge, kept by the emulator to publish events.
 #[derive(Clone)]
 pub struct Bridge {
@@ -159,13 +210,18 @@ pub struct Bridge {
 }
 
 impl Bridge {
-    /// The client for `url` and its event loop; nothing is connected until [`run`] polls it.
-    pub fn new(url: &BrokerUrl) -> (Bridge, EventLoop) {
-        let mut options =
-            MqttOptions::new(format!("iot-jobs-emulator-{}", std::process::id()), &url.host, url.port);
+    /// The client for `url` and its event loop, in `session` if given (else a clean session
+    /// under a client id of this process); nothing is connected until [`run`] polls it.
+    pub fn new(url: &BrokerUrl, session: Option<&Session>) -> (Bridge, EventLoop) {
+        let client_id = match session {
+            Some(s) => s.client_id.clone(),
+            None => format!("iot-jobs-emulator-{}", std::process::id()),
+        };
+        let mut options = MqttOptions::new(client_id, &url.host, url.port);
         options
             .set_keep_alive(KEEP_ALIVE)
-            .set_clean_start(true)
+            .set_clean_start(session.is_none())
+            .set_session_expiry_interval(session.map(|s| s.expiry))
             .set_manual_acks(true)
             .set_receive_maximum(Some(RECEIVE_MAXIMUM))
             .set_max_packet_size(u32::try_from(MAX_PACKET).ok())
@@ -280,12 +336,20 @@ pub async fn run(
             () = stopped(&mut stop) => break,
         };
         match event {
-            Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                tracing::info!(broker = %url, after_failures = failures, "MQTT bridge connected; subscribing to {REQUESTS}");
+            Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                // In a resumed session the subscription is there already, and the requests the
+                // broker held follow at once; subscribing again is harmless and covers a broker
+                // that lost the session.
+                tracing::info!(
+                    broker = %url,
+                    after_failures = failures,
+                    session_present = ack.session_present,
+                    "MQTT bridge connected; subscribing to {REQUESTS}"
+                );
                 connected = true;
                 failures = 0;
                 backoff = MIN_BACKOFF;
-                // The new session is clean: rumqttc dropped what it held for the old one.
+                // `lost` took what rumqttc held for the old connection; it goes out again.
                 if !unsent.is_empty() {
                     tracing::info!(
                         messages = unsent.len(),
@@ -437,6 +501,25 @@ mod tests {
             match bad.parse::<BrokerUrl>() {
                 Ok(u) => panic!("{bad} parsed as {u:?}"),
                 Err(e) => assert!(e.contains(why), "{bad}: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn sessions_are_refused_with_a_reason() {
+        let s = Session::new("emulator-1", 60).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((s.client_id.as_str(), s.expiry), ("emulator-1", 60));
+        assert!(Session::new(&"x".repeat(Session::MAX_CLIENT_ID), u32::MAX).is_ok());
+        for (id, expiry, why) in [
+            ("", 60, "1 to 256 bytes"),
+            (&*"x".repeat(Session::MAX_CLIENT_ID + 1), 60, "(got 257)"),
+            ("a\0b", 60, "control character"),
+            ("a\nb", 60, "control character"),
+            ("ok", 0, "expiry of 0"),
+        ] {
+            match Session::new(id, expiry) {
+                Ok(s) => panic!("{id:?}, {expiry}: taken as {s:?}"),
+                Err(e) => assert!(e.contains(why), "{id:?}, {expiry}: {e}"),
             }
         }
     }

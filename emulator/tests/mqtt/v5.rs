@@ -311,13 +311,22 @@ struct Peer {
 impl Peer {
     /// Accepts the bridge's connection and answers its CONNECT.
     async fn accept(l: &tokio::net::TcpListener) -> Peer {
+        Peer::accept_session(l, false).await.0
+    }
+
+    /// Accepts the bridge's connection and answers its CONNECT, saying whether a session of
+    /// its client id was present; returns the CONNECT too.
+    async fn accept_session(
+        l: &tokio::net::TcpListener,
+        session_present: bool,
+    ) -> (Peer, rumqttc::v5::mqttbytes::v5::Connect) {
         use rumqttc::v5::mqttbytes::v5::{ConnAck, ConnectReturnCode};
         let (s, _) = tokio::time::timeout(WAIT, l.accept()).await.expect("no connection").unwrap();
         let mut peer = Peer { s, buf: bytes::BytesMut::new() };
-        assert!(matches!(peer.read(WAIT).await, Some(Packet5::Connect(..))));
-        let connack = ConnAck { session_present: false, code: ConnectReturnCode::Success, properties: None };
+        let Some(Packet5::Connect(connect, ..)) = peer.read(WAIT).await else { panic!("no CONNECT") };
+        let connack = ConnAck { session_present, code: ConnectReturnCode::Success, properties: None };
         peer.write(Packet5::ConnAck(connack)).await;
-        peer
+        (peer, connect)
     }
 
     /// The next packet, or `None` when the connection closes or nothing comes within `wait`.
@@ -376,6 +385,27 @@ fn request5(pkid: u16) -> Packet5 {
     Packet5::Publish(p)
 }
 
+/// `request5(pkid)` was answered (accepted, with its client token) and acknowledged, and it
+/// alone, in what the bridge sent (`got`).
+fn assert_answered_and_acknowledged(got: &[Packet5], pkid: u16) {
+    let acks: Vec<u16> = got
+        .iter()
+        .filter_map(|p| match p {
+            Packet5::PubAck(a) => Some(a.pkid),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(acks, [pkid], "{got:?}");
+    let answered = got.iter().any(|p| match p {
+        Packet5::Publish(p) => {
+            p.topic == "$aws/things/bridged/jobs/get/accepted"
+                && serde_json::from_slice::<Value>(&p.payload).unwrap()["clientToken"] == format!("r{pkid}")
+        }
+        _ => false,
+    });
+    assert!(answered, "{got:?}");
+}
+
 /// Bridge mode: a request that came on a connection since lost is answered, but its
 /// acknowledgement does not go out on the next connection, where its packet id means another
 /// message or none; requests on the new connection are acknowledged as usual.
@@ -413,24 +443,44 @@ async fn the_bridge_acknowledges_a_request_only_on_the_connection_it_came_on() {
     // A request on this connection is answered and acknowledged with its own packet id.
     second.write(request5(7)).await;
     let got = second.serve(Duration::from_millis(500)).await;
-    let acks: Vec<u16> = got
-        .iter()
-        .filter_map(|p| match p {
-            Packet5::PubAck(a) => Some(a.pkid),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(acks, [7], "{got:?}");
-    let answered = got.iter().any(|p| match p {
-        Packet5::Publish(p) => {
-            p.topic == "$aws/things/bridged/jobs/get/accepted" && {
-                let v: Value = serde_json::from_slice(&p.payload).unwrap();
-                v["clientToken"] == "r7"
-            }
-        }
-        _ => false,
-    });
-    assert!(answered, "{got:?}");
+    assert_answered_and_acknowledged(&got, 7);
+    server.shutdown().await.unwrap();
+}
+
+/// Bridge mode with `--mqtt-broker-session`: the bridge asks the broker for a persistent
+/// session (its fixed client id, `clean_start = false`, the session expiry) and answers the
+/// requests the broker held for it as soon as the session resumes; without one it asks for a
+/// clean session under a client id of its process, with no expiry.
+#[tokio::test]
+async fn the_bridge_resumes_a_persistent_session_and_answers_what_the_broker_held() {
+    use iot_jobs_emulator::mqtt::bridge::Session;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let bridged = |session: Option<Session>| Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        mqtt_addr: None,
+        mqtt_broker: Some(format!("mqtt://127.0.0.1:{port}").parse().unwrap()),
+        mqtt_broker_session: session,
+        clock: ClockMode::Manual,
+        ..Config::default()
+    };
+    let clean = iot_jobs_emulator::start(bridged(None)).await.unwrap();
+    let (_peer, connect) = Peer::accept_session(&listener, false).await;
+    assert!(connect.clean_start, "{connect:?}");
+    assert!(connect.client_id.starts_with("iot-jobs-emulator-"), "{connect:?}");
+    assert_eq!(connect.properties.and_then(|p| p.session_expiry_interval), None);
+    clean.shutdown().await.unwrap();
+
+    let session = Session::new("emulator-under-test", 120).unwrap();
+    let server = iot_jobs_emulator::start(bridged(Some(session))).await.unwrap();
+    let (mut peer, connect) = Peer::accept_session(&listener, true).await;
+    assert!(!connect.clean_start, "{connect:?}");
+    assert_eq!(connect.client_id, "emulator-under-test");
+    assert_eq!(connect.properties.and_then(|p| p.session_expiry_interval), Some(120));
+    // The broker delivers what it held right after the CONNACK, before any SUBACK.
+    peer.write(request5(3)).await;
+    let got = peer.serve(Duration::from_millis(500)).await;
+    assert_answered_and_acknowledged(&got, 3);
     server.shutdown().await.unwrap();
 }
 
