@@ -108,10 +108,26 @@ fn op_create_job(mut w: World) -> World {
     w
 }
 
+fn fresh_jobs(size: usize) -> World {
+    let mut w = World::new(size);
+    w.make_fresh_jobs();
+    w
+}
+
+#[library_benchmark]
+#[benches::size(args = [1_000, 10_000, 100_000, 1_000_000], setup = fresh_jobs)]
+fn op_cancel_job(mut w: World) -> World {
+    for i in 0..OPS {
+        w.cancel_job(i);
+    }
+    w
+}
+
 library_benchmark_group!(
     name = registry,
     benchmarks = [
         op_create_job,
+        op_cancel_job,
         op_start_next,
         op_update_execution,
         op_cancel_execution,

@@ -10,7 +10,8 @@
 //!   a lookup of the thing and its head;
 //! - `start_next` (QUEUED → IN_PROGRESS), `cancel_execution` and `delete_execution` on a fresh
 //!   job that targets [`BENCH_THINGS`] extra things, made and deleted outside the timed part;
-//! - `create_job` with one target: [`BENCH_THINGS`] jobs made (timed), then deleted (not timed).
+//! - `create_job` with one target: [`BENCH_THINGS`] jobs made (timed), then deleted (not timed);
+//! - `cancel_job` of [`BENCH_THINGS`] such jobs, made outside the timed part.
 
 use iot_jobs_core::registry::{Discard, Heap, NewJob, Registry, Update};
 use iot_jobs_core::{
@@ -177,6 +178,19 @@ impl World {
         let job = NewJob::new(&self.fresh[i], TargetSelection::Snapshot);
         let target = core::slice::from_ref(&self.bench_things[i]);
         self.reg.create_job(&job, target, NOW, &mut Discard).unwrap();
+    }
+
+    /// One CancelJob (not forced) of job `fresh-i`, made by [`World::make_fresh_jobs`]: its one
+    /// QUEUED execution is canceled, with the notifications the pending lists owe.
+    pub fn cancel_job(&mut self, i: usize) {
+        self.reg.cancel_job(&self.fresh[i], false, None, NOW, &mut Discard).unwrap();
+    }
+
+    /// Not timed: jobs `fresh-0` … `fresh-63`, each with one QUEUED execution, on `bench-i`.
+    pub fn make_fresh_jobs(&mut self) {
+        for i in 0..BENCH_THINGS {
+            self.create(i);
+        }
     }
 
     /// Not timed: job `fresh-0` with one QUEUED execution on each bench thing.
