@@ -27,11 +27,16 @@
 //! under a fixed client id with `clean_start = false` and a session expiry: the broker keeps its
 //! subscription while it is away and holds the QoS 1 requests published meanwhile (up to the
 //! broker's own queue limit, mosquitto's `max_queued_messages`), and delivers them when the
-//! bridge, or a restarted emulator with the same id, comes back. The broker also delivers again
-//! the requests it had sent and not seen acknowledged: a request that was answered just before
-//! the connection was lost is then answered twice (QoS 1 is at least once; answers carry the
-//! request's `clientToken`).
+//! bridge, or a restarted emulator with the same id, comes back. The broker also delivers again,
+//! marked DUP, the requests it had sent and not seen acknowledged. When the session resumes in
+//! the same emulator, a redelivered request the bridge had received and not yet acknowledged is
+//! acknowledged without being answered again (its packet id cannot name another message until
+//! the broker has the acknowledgement): a request is carried out once across a lost connection.
+//! Only a request whose acknowledgement left just before the loss, or one a restarted emulator
+//! had received before it stopped, can be carried out twice (QoS 1 is at least once; answers
+//! carry the request's `clientToken`).
 
+use std::collections::HashSet;
 use std::fmt;
 use std::hash::{BuildHasher, RandomState};
 use std::str::FromStr;
@@ -318,7 +323,7 @@ pub async fn run(
 ) {
     let hasher = RandomState::new();
     let generation = Generation::default();
-    let workers: Vec<mpsc::Sender<(u64, Publish)>> = (0..WORKERS)
+    let workers: Vec<mpsc::Sender<Received>> = (0..WORKERS)
         .map(|_| {
             let (tx, rx) = mpsc::channel(WORKER_QUEUE);
             tokio::spawn(worker(rx, bridge.clone(), requests.clone(), generation.clone()));
@@ -327,6 +332,10 @@ pub async fn run(
         .collect();
     // Publishes in flight or queued when the last connection was lost, for the next one.
     let mut unsent: Vec<Request> = Vec::new();
+    // The packet ids of the QoS 1 requests of this session received and not yet acknowledged
+    // (until rumqttc writes the PUBACK): a DUP request with one of them, in a resumed session, is
+    // a request the bridge already has.
+    let mut unacked: HashSet<u16> = HashSet::new();
     let mut backoff = MIN_BACKOFF;
     let mut connected = false;
     let mut failures = 0_u64;
@@ -337,6 +346,10 @@ pub async fn run(
         };
         match event {
             Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                if !ack.session_present {
+                    // A new session: its packet ids name nothing received before.
+                    unacked.clear();
+                }
                 // In a resumed session the subscription is there already, and the requests the
                 // broker held follow at once; subscribing again is harmless and covers a broker
                 // that lost the session.
@@ -388,13 +401,19 @@ pub async fn run(
                 }
             }
             Ok(Event::Incoming(Packet::Publish(p))) => {
+                // A DUP whose id is still unacknowledged is the same message again: it goes to
+                // the queue of its first delivery, behind it, to be acknowledged only.
+                let again = p.qos != QoS::AtMostOnce && !unacked.insert(p.pkid) && p.dup;
                 let shard = thing_of(&p.topic).map_or(0, |t| hasher.hash_one(t));
                 let index = usize::try_from(shard % WORKERS as u64).unwrap_or(0);
                 let Some(tx) = workers.get(index) else { continue };
-                if let Err(e) = tx.try_send((generation.get(), p)) {
+                if let Err(e) = tx.try_send(Received { generation: generation.get(), publish: p, again }) {
                     // Only QoS 0 requests can get here (see WORKER_QUEUE).
                     tracing::warn!("MQTT bridge: too many requests waiting: one is dropped ({e})");
                 }
+            }
+            Ok(Event::Outgoing(rumqttc::Outgoing::PubAck(pkid))) => {
+                unacked.remove(&pkid);
             }
             Ok(Event::Incoming(Packet::Disconnect(d))) => {
                 tracing::warn!(broker = %url, reason = ?d.reason_code, "MQTT bridge: the broker closed the connection");
@@ -435,29 +454,46 @@ pub async fn run(
     }
 }
 
+/// A request from the broker, for a worker.
+struct Received {
+    /// The connection it came on.
+    generation: u64,
+    publish: Publish,
+    /// A delivery again, in a resumed session, of a request received before and not yet
+    /// acknowledged: acknowledged, not answered.
+    again: bool,
+}
+
 /// Answers one queue of requests in order; each is acknowledged after its answer is queued, if
 /// the connection it came on (`generation`) is still the current one.
-async fn worker(
-    mut rx: mpsc::Receiver<(u64, Publish)>,
-    bridge: Bridge,
-    requests: Requests,
-    current: Generation,
-) {
-    while let Some((generation, p)) = rx.recv().await {
-        match std::str::from_utf8(&p.topic) {
-            Ok(topic) => {
-                for reply in requests(topic.to_owned(), Bytes::clone(&p.payload)).await {
-                    if let Err(e) = bridge.answer(reply).await {
-                        tracing::warn!("MQTT bridge: an answer cannot be queued: {e}");
-                    }
-                }
-            }
-            // Not expected from a conforming broker (MQTT-1.5.4-1).
-            Err(_) => tracing::warn!("MQTT bridge: a publish whose topic is not UTF-8 is ignored"),
+async fn worker(mut rx: mpsc::Receiver<Received>, bridge: Bridge, requests: Requests, current: Generation) {
+    while let Some(Received { generation, publish: p, again }) = rx.recv().await {
+        if again {
+            tracing::debug!(
+                pkid = p.pkid,
+                "MQTT bridge: a request delivered again is acknowledged, not carried out again"
+            );
+        } else {
+            answer(&bridge, &requests, &p).await;
         }
         if p.qos != QoS::AtMostOnce && !current.ack(&bridge.client, generation, &p).await {
             tracing::debug!(pkid = p.pkid, "MQTT bridge: a request of a lost connection is not acknowledged");
         }
+    }
+}
+
+/// Carries out the request `p` and queues its answers.
+async fn answer(bridge: &Bridge, requests: &Requests, p: &Publish) {
+    match std::str::from_utf8(&p.topic) {
+        Ok(topic) => {
+            for reply in requests(topic.to_owned(), Bytes::clone(&p.payload)).await {
+                if let Err(e) = bridge.answer(reply).await {
+                    tracing::warn!("MQTT bridge: an answer cannot be queued: {e}");
+                }
+            }
+        }
+        // Not expected from a conforming broker (MQTT-1.5.4-1).
+        Err(_) => tracing::warn!("MQTT bridge: a publish whose topic is not UTF-8 is ignored"),
     }
 }
 

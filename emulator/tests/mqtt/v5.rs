@@ -311,20 +311,41 @@ struct Peer {
 impl Peer {
     /// Accepts the bridge's connection and answers its CONNECT.
     async fn accept(l: &tokio::net::TcpListener) -> Peer {
-        Peer::accept_session(l, false).await.0
+        Peer::accept_session(l, false, None).await.0
     }
 
     /// Accepts the bridge's connection and answers its CONNECT, saying whether a session of
-    /// its client id was present; returns the CONNECT too.
+    /// its client id was present, and with the broker's receive maximum if given; returns the
+    /// CONNECT too.
     async fn accept_session(
         l: &tokio::net::TcpListener,
         session_present: bool,
+        receive_max: Option<u16>,
     ) -> (Peer, rumqttc::v5::mqttbytes::v5::Connect) {
-        use rumqttc::v5::mqttbytes::v5::{ConnAck, ConnectReturnCode};
+        use rumqttc::v5::mqttbytes::v5::{ConnAck, ConnAckProperties, ConnectReturnCode};
         let (s, _) = tokio::time::timeout(WAIT, l.accept()).await.expect("no connection").unwrap();
         let mut peer = Peer { s, buf: bytes::BytesMut::new() };
         let Some(Packet5::Connect(connect, ..)) = peer.read(WAIT).await else { panic!("no CONNECT") };
-        let connack = ConnAck { session_present, code: ConnectReturnCode::Success, properties: None };
+        let properties = receive_max.map(|r| ConnAckProperties {
+            session_expiry_interval: None,
+            receive_max: Some(r),
+            max_qos: None,
+            retain_available: None,
+            max_packet_size: None,
+            assigned_client_identifier: None,
+            topic_alias_max: None,
+            reason_string: None,
+            user_properties: Vec::new(),
+            wildcard_subscription_available: None,
+            subscription_identifiers_available: None,
+            shared_subscription_available: None,
+            server_keep_alive: None,
+            response_information: None,
+            server_reference: None,
+            authentication_method: None,
+            authentication_data: None,
+        });
+        let connack = ConnAck { session_present, code: ConnectReturnCode::Success, properties };
         peer.write(Packet5::ConnAck(connack)).await;
         (peer, connect)
     }
@@ -353,6 +374,11 @@ impl Peer {
     /// Reads until `wait` passes with nothing new, answering SUBSCRIBE and QoS 1 PUBLISH as a
     /// broker does; returns everything read.
     async fn serve(&mut self, wait: Duration) -> Vec<Packet5> {
+        self.serve_acking(wait, true).await
+    }
+
+    /// The same; QoS 1 PUBLISHes are acknowledged only if `ack_publishes`.
+    async fn serve_acking(&mut self, wait: Duration, ack_publishes: bool) -> Vec<Packet5> {
         use rumqttc::v5::mqttbytes::v5::{PubAck, PubAckReason, SubAck, SubscribeReasonCode};
         let mut got = Vec::new();
         while let Some(p) = self.read(wait).await {
@@ -362,7 +388,7 @@ impl Peer {
                     self.write(Packet5::SubAck(SubAck { pkid: s.pkid, return_codes, properties: None }))
                         .await;
                 }
-                Packet5::Publish(p) if p.qos == Q5::AtLeastOnce => {
+                Packet5::Publish(p) if p.qos == Q5::AtLeastOnce && ack_publishes => {
                     let ack = PubAck { pkid: p.pkid, reason: PubAckReason::Success, properties: None };
                     self.write(Packet5::PubAck(ack)).await;
                 }
@@ -385,17 +411,35 @@ fn request5(pkid: u16) -> Packet5 {
     Packet5::Publish(p)
 }
 
-/// `request5(pkid)` was answered (accepted, with its client token) and acknowledged, and it
-/// alone, in what the bridge sent (`got`).
-fn assert_answered_and_acknowledged(got: &[Packet5], pkid: u16) {
-    let acks: Vec<u16> = got
-        .iter()
+/// A listener for the bridge to connect to, played by [`Peer`], and an emulator's configuration
+/// bridged to it (no embedded broker, the manual clock).
+async fn fake_broker() -> (tokio::net::TcpListener, Config) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let config = Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        mqtt_addr: None,
+        mqtt_broker: Some(format!("mqtt://127.0.0.1:{port}").parse().unwrap()),
+        clock: ClockMode::Manual,
+        ..Config::default()
+    };
+    (listener, config)
+}
+
+/// The packet ids of the PUBACKs in `got`, in order.
+fn acks(got: &[Packet5]) -> Vec<u16> {
+    got.iter()
         .filter_map(|p| match p {
             Packet5::PubAck(a) => Some(a.pkid),
             _ => None,
         })
-        .collect();
-    assert_eq!(acks, [pkid], "{got:?}");
+        .collect()
+}
+
+/// `request5(pkid)` was answered (accepted, with its client token) and acknowledged, and it
+/// alone, in what the bridge sent (`got`).
+fn assert_answered_and_acknowledged(got: &[Packet5], pkid: u16) {
+    assert_eq!(acks(got), [pkid], "{got:?}");
     let answered = got.iter().any(|p| match p {
         Packet5::Publish(p) => {
             p.topic == "$aws/things/bridged/jobs/get/accepted"
@@ -411,16 +455,7 @@ fn assert_answered_and_acknowledged(got: &[Packet5], pkid: u16) {
 /// message or none; requests on the new connection are acknowledged as usual.
 #[tokio::test]
 async fn the_bridge_acknowledges_a_request_only_on_the_connection_it_came_on() {
-    use rumqttc::v5::mqttbytes::v5::PubAck;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let config = Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        mqtt_addr: None,
-        mqtt_broker: Some(format!("mqtt://127.0.0.1:{port}").parse().unwrap()),
-        clock: ClockMode::Manual,
-        ..Config::default()
-    };
+    let (listener, config) = fake_broker().await;
     let server = iot_jobs_emulator::start(config).await.unwrap();
     let mut first = Peer::accept(&listener).await;
     let got = first.serve(Duration::from_millis(300)).await;
@@ -432,13 +467,7 @@ async fn the_bridge_acknowledges_a_request_only_on_the_connection_it_came_on() {
     drop(first);
     let mut second = Peer::accept(&listener).await;
     let got = second.serve(Duration::from_millis(1500)).await;
-    let stale: Vec<&PubAck> = got
-        .iter()
-        .filter_map(|p| match p {
-            Packet5::PubAck(a) => Some(a),
-            _ => None,
-        })
-        .collect();
+    let stale = acks(&got);
     assert!(stale.is_empty(), "acknowledgements of the lost connection's requests: {stale:?}");
     // A request on this connection is answered and acknowledged with its own packet id.
     second.write(request5(7)).await;
@@ -454,18 +483,10 @@ async fn the_bridge_acknowledges_a_request_only_on_the_connection_it_came_on() {
 #[tokio::test]
 async fn the_bridge_resumes_a_persistent_session_and_answers_what_the_broker_held() {
     use iot_jobs_emulator::mqtt::bridge::Session;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let bridged = |session: Option<Session>| Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        mqtt_addr: None,
-        mqtt_broker: Some(format!("mqtt://127.0.0.1:{port}").parse().unwrap()),
-        mqtt_broker_session: session,
-        clock: ClockMode::Manual,
-        ..Config::default()
-    };
+    let (listener, config) = fake_broker().await;
+    let bridged = |mqtt_broker_session: Option<Session>| Config { mqtt_broker_session, ..config.clone() };
     let clean = iot_jobs_emulator::start(bridged(None)).await.unwrap();
-    let (_peer, connect) = Peer::accept_session(&listener, false).await;
+    let (_peer, connect) = Peer::accept_session(&listener, false, None).await;
     assert!(connect.clean_start, "{connect:?}");
     assert!(connect.client_id.starts_with("iot-jobs-emulator-"), "{connect:?}");
     assert_eq!(connect.properties.and_then(|p| p.session_expiry_interval), None);
@@ -473,7 +494,7 @@ async fn the_bridge_resumes_a_persistent_session_and_answers_what_the_broker_hel
 
     let session = Session::new("emulator-under-test", 120).unwrap();
     let server = iot_jobs_emulator::start(bridged(Some(session))).await.unwrap();
-    let (mut peer, connect) = Peer::accept_session(&listener, true).await;
+    let (mut peer, connect) = Peer::accept_session(&listener, true, None).await;
     assert!(!connect.clean_start, "{connect:?}");
     assert_eq!(connect.client_id, "emulator-under-test");
     assert_eq!(connect.properties.and_then(|p| p.session_expiry_interval), Some(120));
@@ -482,6 +503,65 @@ async fn the_bridge_resumes_a_persistent_session_and_answers_what_the_broker_hel
     let got = peer.serve(Duration::from_millis(500)).await;
     assert_answered_and_acknowledged(&got, 3);
     server.shutdown().await.unwrap();
+}
+
+/// Bridge mode with a persistent session: when the session resumes, the broker delivers again
+/// (DUP) the requests it has not seen acknowledged; those the bridge had already received are
+/// acknowledged and not carried out a second time, so each update counts once.
+#[tokio::test]
+async fn a_resumed_session_carries_out_a_request_delivered_again_once() {
+    use std::collections::BTreeSet;
+    let (listener, config) = fake_broker().await;
+    let config = Config {
+        // Only for the `Emu` helpers; the bridge serves the requests.
+        mqtt_addr: Some("127.0.0.1:0".parse().unwrap()),
+        mqtt_broker_session: Some(iot_jobs_emulator::mqtt::bridge::Session::new("once", 60).unwrap()),
+        ..config
+    };
+    let server = iot_jobs_emulator::start(config).await.unwrap();
+    let emu = Emu {
+        mqtt: server.mqtt_addr.unwrap(),
+        url: format!("http://{}", server.addr),
+        server,
+        http: reqwest::Client::new(),
+    };
+    emu.create_job("job1", &["bridged"]).await;
+    const N: u16 = 64;
+    let update = |pkid: u16, dup: bool| {
+        let mut p = rumqttc::v5::mqttbytes::v5::Publish::new(
+            "$aws/things/bridged/jobs/job1/update",
+            Q5::AtLeastOnce,
+            format!(r#"{{"status":"IN_PROGRESS","clientToken":"u{pkid}"}}"#),
+            None,
+        );
+        p.pkid = pkid;
+        p.dup = dup;
+        Packet5::Publish(p)
+    };
+    // A broker that takes 8 unacknowledged messages and acknowledges none of the answers: the
+    // bridge's acknowledgements of the requests queue behind its 9th answer.
+    let (mut first, _) = Peer::accept_session(&listener, false, Some(8)).await;
+    first.serve(Duration::from_millis(300)).await;
+    for pkid in 1..=N {
+        first.write(update(pkid, false)).await;
+    }
+    let got = first.serve_acking(Duration::from_millis(500), false).await;
+    let acked: BTreeSet<u16> = acks(&got).into_iter().collect();
+    drop(first);
+    // The session resumes; the broker delivers again what it did not see acknowledged.
+    let (mut second, _) = Peer::accept_session(&listener, true, None).await;
+    let again: Vec<u16> = (1..=N).filter(|p| !acked.contains(p)).collect();
+    assert!(again.len() > N as usize / 2, "acknowledged on the first connection: {acked:?}");
+    for &pkid in &again {
+        second.write(update(pkid, true)).await;
+    }
+    let got = second.serve(Duration::from_millis(1500)).await;
+    let acked_again: BTreeSet<u16> = acks(&got).into_iter().collect();
+    assert_eq!(acked_again, again.iter().copied().collect(), "{got:?}");
+    // Version 1 when queued, one more per update carried out: N updates, each once.
+    let execution = emu.ctl("GET", "/things/bridged/jobs/job1", json!({})).await;
+    assert_eq!(execution["execution"]["versionNumber"], 1 + u64::from(N), "{execution}");
+    emu.server.shutdown().await.unwrap();
 }
 
 /// Shared subscriptions (`$share/{group}/{filter}`, MQTT 5 §4.8.2, taken from 3.1.1 clients as
