@@ -206,7 +206,10 @@ class EmulatorRestart(unittest.TestCase):
     is answered; with the default clean session it reaches no one. Each test has a mosquitto of
     its own (the suite's bridged emulator would answer the request on the shared one)."""
 
-    def run_restart(self, *session):
+    def restartable(self, *session):
+        """A mosquitto of this test's own; returns it, a function that starts an emulator bridged
+        to it (the same state file and `session` arguments each time) and one that reads the
+        emulators' log."""
         broker = Mosquitto(m.unique("mosquitto"))
         self.addCleanup(broker.stop)
         name = m.unique("restart-emu")
@@ -226,12 +229,22 @@ class EmulatorRestart(unittest.TestCase):
             self.addCleanup(lambda: p.poll() is None and (p.terminate(), p.wait(WAIT)))
             return p, url
 
+        return broker, start, read_log
+
+    def with_job(self, start, read_log):
+        """Starts the first emulator and creates a thing and a job for it over HTTP; returns the
+        emulator, its URL, the thing and the job."""
         emu, url = start()
         wait_for_log("MQTT bridge subscribed", 1, read_log)
         iot = m.boto3.client("iot", endpoint_url=url, region_name=m.REGION)
         thing, job = m.unique("held"), m.unique("hjob")
         iot.create_thing(thingName=thing)
         iot.create_job(jobId=job, targets=[f"{m.ARN}:thing/{thing}"], document="{}")
+        return emu, url, thing, job
+
+    def run_restart(self, *session):
+        broker, start, read_log = self.restartable(*session)
+        emu, url, thing, job = self.with_job(start, read_log)
         emu.terminate()
         self.assertEqual(emu.wait(WAIT), 0)
         dev = m.Paho(thing, m.mqtt.MQTTv5, port=broker.port)
@@ -256,6 +269,39 @@ class EmulatorRestart(unittest.TestCase):
         thing = base.split("/")[2]
         described = data.describe_job_execution(jobId=job, thingName=thing)["execution"]
         self.assertEqual(described["status"], "IN_PROGRESS")
+
+    def test_a_clean_stop_under_load_carries_out_each_request_once(self):
+        """A device publishes updates without waiting for their answers; the emulator is stopped
+        (SIGTERM) while it works through them, and started again under the same session. Every
+        update is answered once and counted once: the stopping emulator acknowledged exactly the
+        requests it had carried out, and mosquitto delivered the rest to the next one."""
+        broker, start, read_log = self.restartable("--mqtt-broker-session", m.unique("e2e-session"))
+        emu, url, thing, job = self.with_job(start, read_log)
+        dev = m.Paho(thing, m.mqtt.MQTTv5, port=broker.port)
+        self.addCleanup(dev.close)
+        base = f"$aws/things/{thing}/jobs/{job}/update"
+        dev.sub(f"{base}/+")
+        n = 400
+        sent = [dev.c.publish(base, json.dumps({"status": "IN_PROGRESS", "clientToken": f"u{i}"}), qos=1)
+                for i in range(n)]
+        # The stop comes once the emulator has answered some of them.
+        first = dev.json(f"{base}/accepted")["clientToken"]
+        emu.terminate()
+        self.assertEqual(emu.wait(WAIT), 0)
+        emu, url = start()
+        for info in sent:
+            info.wait_for_publish(WAIT)
+            self.assertTrue(info.is_published())
+        tokens = [first] + [dev.json(f"{base}/accepted")["clientToken"] for _ in range(n - 1)]
+        # One more answer would be a request carried out twice.
+        with self.assertRaises(AssertionError):
+            dev.next(f"{base}/accepted", timeout=1)
+        self.assertEqual(set(tokens), {f"u{i}" for i in range(n)})
+        data = m.boto3.client("iot-jobs-data", endpoint_url=url, region_name=m.REGION)
+        described = data.describe_job_execution(jobId=job, thingName=thing)["execution"]
+        # Version 1 when queued, one more per update carried out.
+        self.assertEqual(described["versionNumber"], 1 + n)
+        self.assertIn("left unacknowledged", read_log())
 
     def test_without_a_session_such_a_request_is_lost(self):
         dev, base, job, url = self.run_restart()

@@ -530,7 +530,10 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     let mqtts_addr = mqtts_listener.map(|(l, tls)| serve_mqtt(l, Some(tls))).transpose()?;
     if let (Some((b, eventloop)), Some(url)) = (bridge, &config.mqtt_broker) {
         let requests = mqtt_requests(Arc::clone(&app));
-        tasks.push(tokio::spawn(mqtt::bridge::run(b, eventloop, url.clone(), requests, stop_rx.clone())));
+        // A stopping bridge finishes the requests it has taken within the shutdown timeout.
+        let drain = config.shutdown_timeout;
+        let bridged = mqtt::bridge::run(b, eventloop, url.clone(), requests, stop_rx.clone(), drain);
+        tasks.push(tokio::spawn(bridged));
     }
     // Devices reach the jobs API on the embedded broker if it runs, else on the bridged one.
     let mqtt_endpoint = mqtt_addr

@@ -19,7 +19,8 @@
 //! published meanwhile wait in the client's queue (up to [`QUEUE`]); beyond it they are dropped
 //! and logged. Those that were in flight or queued when the connection was lost are published
 //! again on the next one (QoS 1: at least once). A request received on a connection that is gone
-//! is answered but not acknowledged: its packet id belonged to that connection.
+//! is answered but not acknowledged on the next one, where its packet id may name another
+//! message (in a resumed session the broker delivers it again, below).
 //!
 //! By default each connection is a clean session under a client id of its own process, so the
 //! requests devices publish while the bridge is away (the broker restarting, the emulator
@@ -32,9 +33,12 @@
 //! the same emulator, a redelivered request the bridge had received and not yet acknowledged is
 //! acknowledged without being answered again (its packet id cannot name another message until
 //! the broker has the acknowledgement): a request is carried out once across a lost connection.
-//! Only a request whose acknowledgement left just before the loss, or one a restarted emulator
-//! had received before it stopped, can be carried out twice (QoS 1 is at least once; answers
-//! carry the request's `clientToken`).
+//! A stopping bridge takes no new request and finishes, answers and acknowledges the ones it has
+//! taken before it disconnects ([`run`]), so the broker delivers to a restarted emulator only
+//! requests that were not carried out. Only a request whose acknowledgement left just before
+//! the loss, or one carried out by an emulator that was killed or did not finish stopping in
+//! time, can be carried out twice (QoS 1 is at least once; answers carry the request's
+//! `clientToken`).
 
 use std::collections::HashSet;
 use std::fmt;
@@ -48,6 +52,7 @@ use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::{Filter, Packet, Publish, RetainForwardRule, SubscribeReasonCode};
 use rumqttc::v5::{AsyncClient, ClientError, Event, EventLoop, MqttOptions, Request};
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
 
 use super::broker::{MAX_PACKET, Requests};
 use super::codec::Message;
@@ -314,19 +319,27 @@ impl Generation {
 
 /// Drives the connection until `stop`: connects and reconnects with backoff, subscribes after
 /// every connection, and answers the jobs requests it receives with `requests`.
+///
+/// On `stop` it takes no new request, and lets the workers finish the ones they hold (for at
+/// most `drain`) while it goes on handing their answers and acknowledgements to the broker; then
+/// it disconnects. So on a connection that outlives the stop, every request is either carried
+/// out and acknowledged, or neither: a persistent session's broker delivers the rest again to
+/// the next bridge, which carries them out once.
 pub async fn run(
     bridge: Bridge,
     mut eventloop: EventLoop,
     url: BrokerUrl,
     requests: Requests,
     mut stop: watch::Receiver<bool>,
+    drain: Duration,
 ) {
     let hasher = RandomState::new();
     let generation = Generation::default();
+    let mut working = JoinSet::new();
     let workers: Vec<mpsc::Sender<Received>> = (0..WORKERS)
         .map(|_| {
             let (tx, rx) = mpsc::channel(WORKER_QUEUE);
-            tokio::spawn(worker(rx, bridge.clone(), requests.clone(), generation.clone()));
+            working.spawn(worker(rx, bridge.clone(), requests.clone(), generation.clone()));
             tx
         })
         .collect();
@@ -439,7 +452,11 @@ pub async fn run(
             }
         }
     }
+    // The workers end once their queues are empty.
     drop(workers);
+    if connected {
+        connected = finish(&mut eventloop, &mut working, drain).await;
+    }
     if connected {
         // Hands the messages already queued to the broker, then disconnects.
         let _ = bridge.client.try_disconnect();
@@ -452,6 +469,43 @@ pub async fn run(
         })
         .await;
     }
+}
+
+/// Polls `eventloop` until every worker in `working` has ended (or `drain` has passed), so that
+/// the answers and acknowledgements they queue reach the broker; requests that come meanwhile
+/// are neither carried out nor acknowledged. Returns whether the connection is still up.
+async fn finish(eventloop: &mut EventLoop, working: &mut JoinSet<()>, drain: Duration) -> bool {
+    let ended = async { while working.join_next().await.is_some() {} };
+    tokio::pin!(ended);
+    let deadline = tokio::time::sleep(drain);
+    tokio::pin!(deadline);
+    let mut left = 0_u64;
+    let up = loop {
+        tokio::select! {
+            () = &mut ended => break true,
+            () = &mut deadline => {
+                tracing::warn!(
+                    "MQTT bridge: requests still being carried out after {drain:?}; disconnecting without their acknowledgements"
+                );
+                break true;
+            }
+            e = eventloop.poll() => match e {
+                Ok(Event::Incoming(Packet::Publish(_))) => left = left.saturating_add(1),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!("MQTT bridge: connection lost while stopping ({e})");
+                    break false;
+                }
+            },
+        }
+    };
+    if left > 0 {
+        tracing::info!(
+            requests = left,
+            "MQTT bridge: requests that came while stopping are left unacknowledged (a persistent session delivers them again)"
+        );
+    }
+    up
 }
 
 /// A request from the broker, for a worker.

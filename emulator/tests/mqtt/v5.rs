@@ -352,7 +352,15 @@ impl Peer {
 
     /// The next packet, or `None` when the connection closes or nothing comes within `wait`.
     async fn read(&mut self, wait: Duration) -> Option<Packet5> {
+        use rumqttc::v5::mqttbytes::v5::{Disconnect, DisconnectReasonCode};
         loop {
+            // A DISCONNECT without a body means a normal disconnection (MQTT 5 §3.14.2.1), but
+            // rumqttc's reader asks every packet but the pings for one.
+            if self.buf.starts_with(&[0xe0, 0]) {
+                let _ = self.buf.split_to(2);
+                let normal = DisconnectReasonCode::NormalDisconnection;
+                return Some(Packet5::Disconnect(Disconnect { reason_code: normal, properties: None }));
+            }
             match Packet5::read(&mut self.buf, None) {
                 Ok(p) => return Some(p),
                 Err(rumqttc::v5::mqttbytes::Error::InsufficientBytes(_)) => {}
@@ -366,9 +374,14 @@ impl Peer {
     }
 
     async fn write(&mut self, p: Packet5) {
+        assert!(self.try_write(p).await, "the bridge closed the connection");
+    }
+
+    /// Writes `p`; false if the bridge has closed the connection.
+    async fn try_write(&mut self, p: Packet5) -> bool {
         let mut out = bytes::BytesMut::new();
         p.write(&mut out, None).unwrap();
-        self.s.write_all(&out).await.unwrap();
+        self.s.write_all(&out).await.is_ok()
     }
 
     /// Reads until `wait` passes with nothing new, answering SUBSCRIBE and QoS 1 PUBLISH as a
@@ -377,7 +390,8 @@ impl Peer {
         self.serve_acking(wait, true).await
     }
 
-    /// The same; QoS 1 PUBLISHes are acknowledged only if `ack_publishes`.
+    /// The same; QoS 1 PUBLISHes are acknowledged only if `ack_publishes`. What the bridge sent
+    /// before it closed the connection is read to the end.
     async fn serve_acking(&mut self, wait: Duration, ack_publishes: bool) -> Vec<Packet5> {
         use rumqttc::v5::mqttbytes::v5::{PubAck, PubAckReason, SubAck, SubscribeReasonCode};
         let mut got = Vec::new();
@@ -385,12 +399,12 @@ impl Peer {
             match &p {
                 Packet5::Subscribe(s) => {
                     let return_codes = vec![SubscribeReasonCode::Success(Q5::AtLeastOnce); s.filters.len()];
-                    self.write(Packet5::SubAck(SubAck { pkid: s.pkid, return_codes, properties: None }))
+                    self.try_write(Packet5::SubAck(SubAck { pkid: s.pkid, return_codes, properties: None }))
                         .await;
                 }
                 Packet5::Publish(p) if p.qos == Q5::AtLeastOnce && ack_publishes => {
                     let ack = PubAck { pkid: p.pkid, reason: PubAckReason::Success, properties: None };
-                    self.write(Packet5::PubAck(ack)).await;
+                    self.try_write(Packet5::PubAck(ack)).await;
                 }
                 _ => {}
             }
@@ -411,6 +425,20 @@ fn request5(pkid: u16) -> Packet5 {
     Packet5::Publish(p)
 }
 
+/// An update of thing `bridged`'s execution of `job1` to IN_PROGRESS, client token `u{pkid}`,
+/// marked DUP if `dup`.
+fn update5(pkid: u16, dup: bool) -> Packet5 {
+    let mut p = rumqttc::v5::mqttbytes::v5::Publish::new(
+        "$aws/things/bridged/jobs/job1/update",
+        Q5::AtLeastOnce,
+        format!(r#"{{"status":"IN_PROGRESS","clientToken":"u{pkid}"}}"#),
+        None,
+    );
+    p.pkid = pkid;
+    p.dup = dup;
+    Packet5::Publish(p)
+}
+
 /// A listener for the bridge to connect to, played by [`Peer`], and an emulator's configuration
 /// bridged to it (no embedded broker, the manual clock).
 async fn fake_broker() -> (tokio::net::TcpListener, Config) {
@@ -424,6 +452,21 @@ async fn fake_broker() -> (tokio::net::TcpListener, Config) {
         ..Config::default()
     };
     (listener, config)
+}
+
+/// An emulator started with `config` (a [`fake_broker`]'s), and job `job1` for thing `bridged`.
+async fn bridged_with_job(config: Config) -> Emu {
+    // Only for the `Emu` helpers; the bridge serves the requests.
+    let config = Config { mqtt_addr: Some("127.0.0.1:0".parse().unwrap()), ..config };
+    let server = iot_jobs_emulator::start(config).await.unwrap();
+    let emu = Emu {
+        mqtt: server.mqtt_addr.unwrap(),
+        url: format!("http://{}", server.addr),
+        server,
+        http: reqwest::Client::new(),
+    };
+    emu.create_job("job1", &["bridged"]).await;
+    emu
 }
 
 /// The packet ids of the PUBACKs in `got`, in order.
@@ -513,37 +556,17 @@ async fn a_resumed_session_carries_out_a_request_delivered_again_once() {
     use std::collections::BTreeSet;
     let (listener, config) = fake_broker().await;
     let config = Config {
-        // Only for the `Emu` helpers; the bridge serves the requests.
-        mqtt_addr: Some("127.0.0.1:0".parse().unwrap()),
         mqtt_broker_session: Some(iot_jobs_emulator::mqtt::bridge::Session::new("once", 60).unwrap()),
         ..config
     };
-    let server = iot_jobs_emulator::start(config).await.unwrap();
-    let emu = Emu {
-        mqtt: server.mqtt_addr.unwrap(),
-        url: format!("http://{}", server.addr),
-        server,
-        http: reqwest::Client::new(),
-    };
-    emu.create_job("job1", &["bridged"]).await;
+    let emu = bridged_with_job(config).await;
     const N: u16 = 64;
-    let update = |pkid: u16, dup: bool| {
-        let mut p = rumqttc::v5::mqttbytes::v5::Publish::new(
-            "$aws/things/bridged/jobs/job1/update",
-            Q5::AtLeastOnce,
-            format!(r#"{{"status":"IN_PROGRESS","clientToken":"u{pkid}"}}"#),
-            None,
-        );
-        p.pkid = pkid;
-        p.dup = dup;
-        Packet5::Publish(p)
-    };
     // A broker that takes 8 unacknowledged messages and acknowledges none of the answers: the
     // bridge's acknowledgements of the requests queue behind its 9th answer.
     let (mut first, _) = Peer::accept_session(&listener, false, Some(8)).await;
     first.serve(Duration::from_millis(300)).await;
     for pkid in 1..=N {
-        first.write(update(pkid, false)).await;
+        first.write(update5(pkid, false)).await;
     }
     let got = first.serve_acking(Duration::from_millis(500), false).await;
     let acked: BTreeSet<u16> = acks(&got).into_iter().collect();
@@ -553,7 +576,7 @@ async fn a_resumed_session_carries_out_a_request_delivered_again_once() {
     let again: Vec<u16> = (1..=N).filter(|p| !acked.contains(p)).collect();
     assert!(again.len() > N as usize / 2, "acknowledged on the first connection: {acked:?}");
     for &pkid in &again {
-        second.write(update(pkid, true)).await;
+        second.write(update5(pkid, true)).await;
     }
     let got = second.serve(Duration::from_millis(1500)).await;
     let acked_again: BTreeSet<u16> = acks(&got).into_iter().collect();
@@ -562,6 +585,59 @@ async fn a_resumed_session_carries_out_a_request_delivered_again_once() {
     let execution = emu.ctl("GET", "/things/bridged/jobs/job1", json!({})).await;
     assert_eq!(execution["execution"]["versionNumber"], 1 + u64::from(N), "{execution}");
     emu.server.shutdown().await.unwrap();
+}
+
+/// Bridge mode: a stopping emulator carries out and acknowledges every request its bridge has
+/// taken before it disconnects, and leaves the rest neither carried out nor acknowledged, so a
+/// persistent session's broker can deliver those again to the next emulator and none runs twice.
+#[tokio::test]
+async fn a_stopping_bridge_acknowledges_exactly_the_requests_it_carried_out() {
+    use std::collections::BTreeSet;
+    let (dir, path) = state_path("bridge-stop");
+    let (listener, config) = fake_broker().await;
+    let config = Config { state_file: Some(path.clone()), ..config };
+    let emu = bridged_with_job(config).await;
+    let mut peer = Peer::accept(&listener).await;
+    peer.serve(Duration::from_millis(300)).await;
+    // One thing's updates, carried out one after another (each synced to the journal); the
+    // stop comes while they are, and more updates come after it.
+    const N: u16 = 256;
+    for pkid in 1..=N / 2 {
+        peer.write(update5(pkid, false)).await;
+    }
+    let stopping = tokio::spawn(emu.server.shutdown());
+    for pkid in N / 2 + 1..=N {
+        if !peer.try_write(update5(pkid, false)).await {
+            break;
+        }
+    }
+    let got = peer.serve(WAIT).await;
+    stopping.await.unwrap().unwrap();
+    assert!(got.iter().any(|p| matches!(p, Packet5::Disconnect(..))), "no DISCONNECT: {got:?}");
+    let acked: BTreeSet<u16> = acks(&got).into_iter().collect();
+    let answered: BTreeSet<u16> = got
+        .iter()
+        .filter_map(|p| match p {
+            Packet5::Publish(p) if p.topic == "$aws/things/bridged/jobs/job1/update/accepted" => {
+                let token = serde_json::from_slice::<Value>(&p.payload).unwrap()["clientToken"].clone();
+                token.as_str().and_then(|t| t.strip_prefix('u')).map(|n| n.parse().unwrap())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(answered, acked);
+    // What the state file keeps: version 1 when queued, one more per update carried out.
+    let arns = iot_jobs_emulator::wire::Arns { region: "us-east-1".into(), account: "123456789012".into() };
+    let saved =
+        journal::recover(&path, Caps::default(), ClockMode::Manual, arns, 0, journal::Mode::UpTo(u64::MAX))
+            .unwrap()
+            .unwrap();
+    let (job, thing) = (JobId::new("job1").unwrap(), ThingName::new("bridged").unwrap());
+    let view = saved.registry.describe_execution(&job, &thing, None, Plane::Data).unwrap();
+    let carried_out = view.version().get().saturating_sub(1);
+    assert_eq!(carried_out, acked.len() as u64, "acknowledged: {} of {N}", acked.len());
+    assert!(!acked.is_empty(), "{got:?}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Shared subscriptions (`$share/{group}/{filter}`, MQTT 5 §4.8.2, taken from 3.1.1 clients as
