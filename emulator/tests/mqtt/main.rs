@@ -11,10 +11,11 @@ mod reliability_common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use iot_jobs_core::registry::ExecutionView;
 use iot_jobs_core::{ExecutionStatus, JobId, Plane, ThingName};
 use iot_jobs_emulator::clock::ClockMode;
 use iot_jobs_emulator::journal;
-use iot_jobs_emulator::state::Caps;
+use iot_jobs_emulator::state::{Caps, State};
 use iot_jobs_emulator::{Config, Server};
 use rumqttc::v5::mqttbytes::QoS as Q5;
 use rumqttc::v5::mqttbytes::v5::Packet as Packet5;
@@ -606,6 +607,20 @@ async fn an_mqtt5_client_runs_the_jobs_api() {
     emu.server.shutdown().await.unwrap();
 }
 
+/// The state an emulator recovers from the state file at `path`.
+fn recovered(path: &std::path::Path) -> State {
+    let arns = iot_jobs_emulator::wire::Arns { region: "us-east-1".into(), account: "123456789012".into() };
+    journal::recover(path, Caps::default(), ClockMode::Manual, arns, 0, journal::Mode::UpTo(u64::MAX))
+        .unwrap()
+        .expect("a saved state")
+}
+
+/// The execution of `job` on `thing` in `saved`, as the data plane describes it.
+fn saved_execution<'a>(saved: &'a State, job: &str, thing: &str) -> ExecutionView<'a> {
+    let (job, thing) = (JobId::new(job).unwrap(), ThingName::new(thing).unwrap());
+    saved.registry.describe_execution(&job, &thing, None, Plane::Data).unwrap()
+}
+
 #[tokio::test]
 async fn an_accepted_mqtt_update_survives_a_restart() {
     let (dir, path) = state_path("restart");
@@ -620,14 +635,8 @@ async fn an_accepted_mqtt_update_survives_a_restart() {
         .await;
     assert!(ok, "{got}");
     // The journal already holds the accepted update (synced before the answer went out).
-    let arns = iot_jobs_emulator::wire::Arns { region: "us-east-1".into(), account: "123456789012".into() };
-    let saved =
-        journal::recover(&path, Caps::default(), ClockMode::Manual, arns, 0, journal::Mode::UpTo(u64::MAX))
-            .unwrap()
-            .unwrap();
-    let (job, thing) = (JobId::new("kept").unwrap(), ThingName::new("saver").unwrap());
-    let view = saved.registry.describe_execution(&job, &thing, None, Plane::Data).unwrap();
-    assert_eq!(view.status(), ExecutionStatus::InProgress);
+    let saved = recovered(&path);
+    assert_eq!(saved_execution(&saved, "kept", "saver").status(), ExecutionStatus::InProgress);
     first.server.shutdown().await.unwrap();
 
     let second = emu_with_state(&path).await;

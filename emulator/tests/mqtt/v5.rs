@@ -627,14 +627,8 @@ async fn a_stopping_bridge_acknowledges_exactly_the_requests_it_carried_out() {
         .collect();
     assert_eq!(answered, acked);
     // What the state file keeps: version 1 when queued, one more per update carried out.
-    let arns = iot_jobs_emulator::wire::Arns { region: "us-east-1".into(), account: "123456789012".into() };
-    let saved =
-        journal::recover(&path, Caps::default(), ClockMode::Manual, arns, 0, journal::Mode::UpTo(u64::MAX))
-            .unwrap()
-            .unwrap();
-    let (job, thing) = (JobId::new("job1").unwrap(), ThingName::new("bridged").unwrap());
-    let view = saved.registry.describe_execution(&job, &thing, None, Plane::Data).unwrap();
-    let carried_out = view.version().get().saturating_sub(1);
+    let saved = recovered(&path);
+    let carried_out = saved_execution(&saved, "job1", "bridged").version().get().saturating_sub(1);
     assert_eq!(carried_out, acked.len() as u64, "acknowledged: {} of {N}", acked.len());
     assert!(!acked.is_empty(), "{got:?}");
     let _ = std::fs::remove_dir_all(&dir);
