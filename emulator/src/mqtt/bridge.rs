@@ -53,6 +53,7 @@ use rumqttc::v5::mqttbytes::v5::{Filter, Packet, Publish, RetainForwardRule, Sub
 use rumqttc::v5::{AsyncClient, ClientError, Event, EventLoop, MqttOptions, Request};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 use super::broker::{MAX_PACKET, Requests};
 use super::codec::Message;
@@ -72,7 +73,8 @@ pub const MIN_BACKOFF: Duration = Duration::from_millis(100);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Keep-alive asked of the broker.
 const KEEP_ALIVE: Duration = Duration::from_secs(30);
-/// How long a stopping bridge waits to hand its last messages to the broker.
+/// The least time a stopping bridge waits to hand its last messages to the broker, even when the
+/// shutdown timeout has run out.
 const FLUSH: Duration = Duration::from_secs(1);
 /// Requests waiting in one worker's queue; QoS 1 requests are bounded by [`RECEIVE_MAXIMUM`]
 /// anyway, so only a flood of QoS 0 requests can fill it (they are then dropped, as QoS 0 allows).
@@ -452,15 +454,13 @@ pub async fn run(
             }
         }
     }
+    let deadline = Instant::now() + drain;
     // The workers end once their queues are empty.
     drop(workers);
-    if connected {
-        connected = finish(&mut eventloop, &mut working, drain).await;
-    }
-    if connected {
+    if connected && finish(&mut eventloop, &mut working, deadline).await {
         // Hands the messages already queued to the broker, then disconnects.
         let _ = bridge.client.try_disconnect();
-        let _ = tokio::time::timeout(FLUSH, async {
+        let _ = tokio::time::timeout_at(deadline.max(Instant::now() + FLUSH), async {
             while let Ok(e) = eventloop.poll().await {
                 if matches!(e, Event::Outgoing(rumqttc::Outgoing::Disconnect)) {
                     break;
@@ -471,13 +471,13 @@ pub async fn run(
     }
 }
 
-/// Polls `eventloop` until every worker in `working` has ended (or `drain` has passed), so that
+/// Polls `eventloop` until every worker in `working` has ended (or `deadline` has come), so that
 /// the answers and acknowledgements they queue reach the broker; requests that come meanwhile
 /// are neither carried out nor acknowledged. Returns whether the connection is still up.
-async fn finish(eventloop: &mut EventLoop, working: &mut JoinSet<()>, drain: Duration) -> bool {
+async fn finish(eventloop: &mut EventLoop, working: &mut JoinSet<()>, deadline: Instant) -> bool {
     let ended = async { while working.join_next().await.is_some() {} };
     tokio::pin!(ended);
-    let deadline = tokio::time::sleep(drain);
+    let deadline = tokio::time::sleep_until(deadline);
     tokio::pin!(deadline);
     let mut left = 0_u64;
     let up = loop {
@@ -485,7 +485,7 @@ async fn finish(eventloop: &mut EventLoop, working: &mut JoinSet<()>, drain: Dur
             () = &mut ended => break true,
             () = &mut deadline => {
                 tracing::warn!(
-                    "MQTT bridge: requests still being carried out after {drain:?}; disconnecting without their acknowledgements"
+                    "MQTT bridge: requests still being carried out when the shutdown timeout ran out; disconnecting without their acknowledgements"
                 );
                 break true;
             }
