@@ -614,6 +614,33 @@ mod tests {
         }
     }
 
+    /// A stop waits for the workers until its deadline and no longer: a worker that never ends
+    /// is left (the bridge aborts it when it ends), and the connection is reported up, so the
+    /// bridge still disconnects. Tokio's clock is paused: it moves only when every task waits.
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_waits_for_its_workers_until_the_shutdown_timeout_and_no_longer() {
+        // A listener that never answers: the event loop waits for a CONNACK that never comes.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut options = MqttOptions::new("stopping", addr.ip().to_string(), addr.port());
+        options.set_connection_timeout(3600);
+        let (_client, mut eventloop) = AsyncClient::new(options, 8);
+        let mut working = JoinSet::new();
+        working.spawn(std::future::pending::<()>());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        assert!(finish(&mut eventloop, &mut working, deadline).await);
+        assert_eq!(Instant::now(), deadline);
+        assert_eq!(working.len(), 1, "the worker is left running, not awaited");
+
+        // Workers that end first end the stop at once.
+        let mut working = JoinSet::new();
+        working.spawn(tokio::time::sleep(Duration::from_secs(2)));
+        let start = Instant::now();
+        assert!(finish(&mut eventloop, &mut working, start + Duration::from_secs(10)).await);
+        assert_eq!(Instant::now(), start + Duration::from_secs(2));
+        assert!(working.is_empty());
+    }
+
     #[test]
     fn requests_of_one_thing_share_a_queue_key() {
         assert_eq!(thing_of(b"$aws/things/dev-1/jobs/start-next"), Some(&b"dev-1"[..]));
