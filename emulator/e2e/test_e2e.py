@@ -75,6 +75,8 @@ def start_emulator(*args):
         p.kill()
         p.wait()
         raise RuntimeError(f"emulator did not start: {line!r}")
+    # Reads the rest of its output (so it never fills the pipe) and closes the pipe at its exit.
+    threading.Thread(target=lambda: (p.stdout.read(), p.stdout.close()), daemon=True).start()
     return p, m.group(1)
 
 

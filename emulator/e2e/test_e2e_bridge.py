@@ -57,13 +57,15 @@ class Mosquitto:
         self.start()
 
     def start(self):
-        log = open(os.path.join(WORK, self.name + ".log"), "a")
-        self.proc = subprocess.Popen([os.environ["MOSQUITTO"], "-c", self.conf], stdout=log, stderr=log)
+        self.log = open(os.path.join(WORK, self.name + ".log"), "a")
+        self.proc = subprocess.Popen([os.environ["MOSQUITTO"], "-c", self.conf], stdout=self.log, stderr=self.log)
         wait_for_port(self.port, self.proc, "mosquitto")
 
     def stop(self):
-        self.proc.terminate()
-        self.proc.wait(WAIT)
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(WAIT)
+        self.log.close()
 
 
 def emulator(*args, log):
@@ -88,10 +90,13 @@ EMBEDDED, EMBEDDED_URL, EMBEDDED_MQTT = emulator("--mqtt-addr", "127.0.0.1:0", l
 
 
 def cleanup():
-    for p in (EMU, EMBEDDED, BROKER.proc):
+    for p in (EMU, EMBEDDED):
         if p.poll() is None:
             p.terminate()
             p.wait(WAIT)
+        p.stdout.close()
+    BROKER.stop()
+    EMU_ERR.close()
 
 
 atexit.register(cleanup)
@@ -226,6 +231,7 @@ class EmulatorRestart(unittest.TestCase):
             p, url, _ = emulator("--mqtt-broker", f"mqtt://127.0.0.1:{broker.port}", "--mqtt-addr", "off",
                                  "--clock", "manual", "--state-file", state, *session, "--log-level", "info",
                                  log=log)
+            self.addCleanup(p.stdout.close)
             self.addCleanup(lambda: p.poll() is None and (p.terminate(), p.wait(WAIT)))
             return p, url
 
