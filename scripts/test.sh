@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite. Installs what it needs (rustup target and components), then runs every
-# check CI runs. Usage: bash scripts/test.sh   (from the repository root). Measured on 2 cores
-# with the tools present, on a fresh clone: 1,924 s (about 30 min, with a low-priority job sharing
-# the machine; the Python step, 182 s of it, is mostly the emulator's release build for its wheel). A fresh machine first builds cargo-fuzz,
-# cargo-llvm-cov, cargo-mutants and cargo-deny, fetches the nightly and MSRV toolchains and
-# installs mosquitto and the Python tools (about 10 min more); when the last commit changes src/,
-# it also builds cargo-semver-checks (about 6 min).
+# check CI runs. Usage: bash scripts/test.sh   (from the repository root). Measured on 2 cores,
+# on fresh clones on fresh machines (CI's .ci/run): 2,685 to 3,382 s (45 to 55 min) on 2026-12-02.
+# That includes building cargo-fuzz, cargo-llvm-cov, cargo-mutants and cargo-deny, fetching the
+# nightly and MSRV toolchains and installing mosquitto and the Python tools (about 10 min; the
+# Python step is mostly the emulator's release build for its wheel); when the last commit changes
+# src/, it also builds cargo-semver-checks (about 6 min).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never CARGO_INCREMENTAL=0 RUST_BACKTRACE=1
