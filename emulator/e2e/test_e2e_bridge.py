@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -79,6 +80,8 @@ def emulator(*args, log):
         if line.startswith("Point the AWS CLI"):
             break
     assert url, "the emulator printed no address"
+    # Reads the rest of its output (so it never fills the pipe) and closes the pipe at its exit.
+    threading.Thread(target=lambda: (p.stdout.read(), p.stdout.close()), daemon=True).start()
     return p, url, mqtt_addr
 
 
@@ -94,7 +97,6 @@ def cleanup():
         if p.poll() is None:
             p.terminate()
             p.wait(WAIT)
-        p.stdout.close()
     BROKER.stop()
     EMU_ERR.close()
 
@@ -231,7 +233,6 @@ class EmulatorRestart(unittest.TestCase):
             p, url, _ = emulator("--mqtt-broker", f"mqtt://127.0.0.1:{broker.port}", "--mqtt-addr", "off",
                                  "--clock", "manual", "--state-file", state, *session, "--log-level", "info",
                                  log=log)
-            self.addCleanup(p.stdout.close)
             self.addCleanup(lambda: p.poll() is None and (p.terminate(), p.wait(WAIT)))
             return p, url
 
