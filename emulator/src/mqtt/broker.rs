@@ -6,12 +6,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker, ready};
 use std::time::Duration;
+use std::{future, io};
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use rumqttc::v5::mqttbytes::v5::DisconnectReasonCode;
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadHalf, WriteHalf};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio_rustls::TlsAcceptor;
@@ -36,6 +37,15 @@ const CHANNEL: usize = 1_024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most subscriptions of one session.
 const MAX_SUBSCRIPTIONS: usize = 1_000;
+/// Bytes waiting for a client beyond which its connection reads and routes nothing more until
+/// the client takes some: what it sends waits in TCP, what it is sent waits in its queue.
+const OUT_HIGH: usize = 64 * 1024;
+/// How long a client may take none of the bytes waiting for it before it is closed (the bound
+/// for a client without a keep-alive; with one, it is closed at 1.5 keep-alives unheard).
+const WRITE_STALL: Duration = Duration::from_secs(60);
+/// How long the last packets to a closing connection (a DISCONNECT, a refusing CONNACK) may
+/// take to be written.
+const CLOSE_FLUSH: Duration = Duration::from_secs(5);
 
 /// Answers a publish to a jobs request topic: the replies for the publisher (SPEC §7: answers go
 /// to the publishing client only). It runs the request and publishes what it caused.
@@ -257,15 +267,69 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
 
+/// A connection's outgoing side: the bytes waiting to be written and the stream's write half.
+struct Out {
+    half: WriteHalf<Stream>,
+    /// Bytes waiting to be written.
+    buf: BytesMut,
+    /// Written since the stream's last flush (TLS holds the bytes of a record until flushed).
+    unflushed: bool,
+}
+
+impl Out {
+    /// Whether anything waits to be written or flushed.
+    fn pending(&self) -> bool {
+        !self.buf.is_empty() || self.unflushed
+    }
+
+    /// Writes what the stream takes and flushes once everything is written: `Ready` after any
+    /// progress, `Pending` when the stream takes nothing now.
+    fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.buf.is_empty() {
+            let n = ready!(Pin::new(&mut self.half).poll_write(cx, &self.buf))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.buf.advance(n);
+            self.unflushed = true;
+            return Poll::Ready(Ok(()));
+        }
+        if self.unflushed {
+            ready!(Pin::new(&mut self.half).poll_flush(cx))?;
+            self.unflushed = false;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Writes what the stream takes now, without waiting.
+    fn write_now(&mut self) -> io::Result<()> {
+        let mut cx = Context::from_waker(Waker::noop());
+        while self.pending() {
+            match self.poll_progress(&mut cx) {
+                Poll::Ready(r) => r?,
+                Poll::Pending => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes everything, waiting as long as the stream needs.
+    async fn write_all(&mut self) -> io::Result<()> {
+        while self.pending() {
+            future::poll_fn(|cx| self.poll_progress(cx)).await?;
+        }
+        Ok(())
+    }
+}
+
 /// One client connection's state.
 struct Conn {
-    stream: Stream,
+    reader: ReadHalf<Stream>,
     version: Version,
     client: String,
     /// This connection's id (sessions know which connection serves them by it).
     id: u64,
-    /// Bytes waiting to be written.
-    out: BytesMut,
+    out: Out,
     next_pkid: u16,
     /// QoS 1 messages sent and not yet acknowledged, by packet id.
     inflight: BTreeMap<u16, Message>,
@@ -286,7 +350,7 @@ const MAX_INFLIGHT: usize = 1_000;
 
 impl Conn {
     fn write(&mut self, packet: Outgoing) {
-        if let Err(e) = codec::write(packet, self.version, &mut self.out, MAX_PACKET) {
+        if let Err(e) = codec::write(packet, self.version, &mut self.out.buf, MAX_PACKET) {
             tracing::warn!(client = self.client, "an MQTT packet cannot be sent: {e}");
         }
     }
@@ -316,7 +380,7 @@ impl Conn {
             pkid
         };
         let packet = Outgoing::Publish { message, pkid, dup: dup && pkid != 0 };
-        if let Err(e) = codec::write(packet, self.version, &mut self.out, self.max_packet) {
+        if let Err(e) = codec::write(packet, self.version, &mut self.out.buf, self.max_packet) {
             tracing::debug!(
                 client = self.client,
                 topic,
@@ -337,12 +401,12 @@ impl Conn {
         Ok(())
     }
 
+    /// Writes the last packets of a connection that is closing, for at most [`CLOSE_FLUSH`].
     async fn flush(&mut self) -> Result<(), String> {
-        if !self.out.is_empty() {
-            self.stream.write_all(&self.out).await.map_err(|e| e.to_string())?;
-            self.out.clear();
+        match tokio::time::timeout(CLOSE_FLUSH, self.out.write_all()).await {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(_) => Err(format!("the last packets were not taken in {} s", CLOSE_FLUSH.as_secs())),
         }
-        Ok(())
     }
 }
 
@@ -526,12 +590,13 @@ async fn connection(
     let assigned = connect.client_id.is_empty().then(|| format!("emulator-{id}"));
     let client = assigned.clone().unwrap_or_else(|| connect.client_id.clone());
     let (tx, mut rx) = mpsc::channel(CHANNEL);
+    let (reader, half) = tokio::io::split(stream);
     let mut conn = Conn {
-        stream,
+        reader,
         version: connect.version,
         client,
         id,
-        out: BytesMut::new(),
+        out: Out { half, buf: BytesMut::new(), unflushed: false },
         next_pkid: 1,
         inflight: BTreeMap::new(),
         waiting: VecDeque::new(),
@@ -594,9 +659,12 @@ async fn run(
     keep_alive: Duration,
 ) -> Result<End, String> {
     let mut last_read = tokio::time::Instant::now();
+    // When the bytes waiting for the client last went down (or there were none).
+    let mut last_taken = last_read;
     loop {
-        // Every whole packet already read (CONNECT may have come with more behind it).
-        loop {
+        // Every whole packet already read (CONNECT may have come with more behind it), while
+        // the client takes what it is sent.
+        while conn.out.buf.len() < OUT_HIGH {
             let packet = match codec::read(buf, Some(conn.version), MAX_PACKET) {
                 Ok(p) => p,
                 Err(ReadError::Incomplete) => break,
@@ -624,22 +692,34 @@ async fn run(
                 }
             }
         }
-        conn.flush().await?;
+        conn.out.write_now().map_err(|e| e.to_string())?;
+        let writing = conn.out.pending();
+        if !writing {
+            last_taken = tokio::time::Instant::now();
+        }
+        // Too much waits for the client: nothing more is read or routed to it until it reads
+        // (its packets wait in `buf`, up to one largest packet, then in TCP).
+        let behind = conn.out.buf.len() >= OUT_HIGH;
+        let reading = !behind || buf.len() < MAX_PACKET;
         let expiry = async {
             if keep_alive.is_zero() {
-                std::future::pending::<()>().await
+                future::pending::<()>().await
             } else {
                 tokio::time::sleep_until(last_read + keep_alive).await
             }
         };
         tokio::select! {
-            r = conn.stream.read_buf(buf) => {
+            r = future::poll_fn(|cx| conn.out.poll_progress(cx)), if writing => {
+                r.map_err(|e| e.to_string())?;
+                last_taken = tokio::time::Instant::now();
+            }
+            r = conn.reader.read_buf(buf), if reading => {
                 if r.map_err(|e| e.to_string())? == 0 {
                     return Err("the client closed the connection".into());
                 }
                 last_read = tokio::time::Instant::now();
             }
-            d = rx.recv() => match d {
+            d = rx.recv(), if !behind => match d {
                 Some(Deliver::Message(m)) => conn.send(*m, false)?,
                 Some(Deliver::TakenOver) => {
                     conn.write(Outgoing::Disconnect(DisconnectReasonCode::SessionTakenOver));
@@ -649,6 +729,9 @@ async fn run(
                 None => return Err("closed as too slow to take its messages".into()),
             },
             () = expiry => return Err("keep-alive expired".into()),
+            () = tokio::time::sleep_until(last_taken + WRITE_STALL), if writing => {
+                return Err(format!("the client read nothing for {} s", WRITE_STALL.as_secs()));
+            }
             () = stopped(stop) => return Ok(End::Stop),
         }
     }
@@ -731,4 +814,52 @@ async fn handle(
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    /// A client with no keep-alive that subscribes and then reads nothing: its connection
+    /// stops taking messages once [`OUT_HIGH`] bytes wait for it, and is closed when it has
+    /// taken nothing for [`WRITE_STALL`], not before (the clock is tokio's paused one).
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_reads_nothing_is_closed_after_the_write_stall() {
+        let broker = Arc::new(Broker::default());
+        let requests: Requests = Arc::new(|_, _| Box::pin(async { Vec::new() }));
+        let (mut client, server) = tokio::io::duplex(4096);
+        let (_stop_tx, stop) = watch::channel(false);
+        let task = tokio::spawn(connection(Box::new(server), Arc::clone(&broker), requests, stop));
+        // CONNECT (3.1.1, clean, keep-alive 0, client id "stuck"), SUBSCRIBE bulk/# at QoS 0.
+        let connect =
+            [0x10, 17, 0, 4, b'M', b'Q', b'T', b'T', 4, 2, 0, 0, 0, 5, b's', b't', b'u', b'c', b'k'];
+        let subscribe = [0x82, 11, 0, 1, 0, 6, b'b', b'u', b'l', b'k', b'/', b'#', 0];
+        client.write_all(&connect).await.unwrap();
+        client.write_all(&subscribe).await.unwrap();
+        let mut acks = [0; 9];
+        client.read_exact(&mut acks).await.unwrap();
+        assert_eq!(acks, [0x20, 2, 0, 0, 0x90, 3, 0, 1, 0]);
+
+        let start = tokio::time::Instant::now();
+        let message = |i: u8| Message {
+            topic: "bulk/x".into(),
+            payload: Bytes::from(vec![i; 100 * 1024]),
+            qos: 0,
+            retain: false,
+            properties: None,
+        };
+        for i in 0..8 {
+            broker.publish(&message(i));
+        }
+        let end = task.await.unwrap();
+        assert_eq!(end, Err(format!("the client read nothing for {} s", WRITE_STALL.as_secs())));
+        let waited = start.elapsed();
+        assert!(waited >= WRITE_STALL && waited < WRITE_STALL + Duration::from_secs(1), "{waited:?}");
+        // Its session went with the connection (clean session).
+        assert!(broker.lock().sessions.is_empty());
+        drop(client);
+    }
 }

@@ -155,6 +155,31 @@ async fn connect(id: &str, addr: SocketAddr) -> Client {
     connect_with(options(id, addr)).await
 }
 
+/// A raw 3.1.1 connection, clean session, with `keep_alive` seconds and a will of `will` on
+/// `will_topic`, its CONNACK read.
+async fn connect_with_will(
+    addr: SocketAddr,
+    client: &str,
+    keep_alive: u16,
+    will_topic: &str,
+    will: &str,
+) -> TcpStream {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let [ka_hi, ka_lo] = keep_alive.to_be_bytes();
+    let mut body = vec![0, 4, b'M', b'Q', b'T', b'T', 4, 0b0000_0110, ka_hi, ka_lo];
+    for field in [client, will_topic, will] {
+        body.extend_from_slice(&u16::try_from(field.len()).unwrap().to_be_bytes());
+        body.extend_from_slice(field.as_bytes());
+    }
+    let mut packet = vec![0x10, u8::try_from(body.len()).unwrap()];
+    packet.extend(body);
+    s.write_all(&packet).await.unwrap();
+    let mut ack = [0; 4];
+    s.read_exact(&mut ack).await.unwrap();
+    assert_eq!(ack, [0x20, 2, 0, 0]);
+    s
+}
+
 impl Client {
     async fn sub(&self, filter: &str) {
         self.client.subscribe(filter, QoS::AtLeastOnce).await.unwrap();
@@ -521,18 +546,7 @@ async fn a_will_is_published_when_a_client_vanishes() {
     let mut watcher = connect("watcher", emu.mqtt).await;
     watcher.sub("status/#").await;
     // A raw 3.1.1 CONNECT with a will on status/dev, then the socket is dropped.
-    let mut s = TcpStream::connect(emu.mqtt).await.unwrap();
-    let mut body = vec![0, 4, b'M', b'Q', b'T', b'T', 4, 0b0000_0110, 0, 60];
-    for field in [&b"vanisher"[..], b"status/dev", b"gone"] {
-        body.extend_from_slice(&u16::try_from(field.len()).unwrap().to_be_bytes());
-        body.extend_from_slice(field);
-    }
-    let mut packet = vec![0x10, u8::try_from(body.len()).unwrap()];
-    packet.extend(body);
-    s.write_all(&packet).await.unwrap();
-    let mut ack = [0; 4];
-    s.read_exact(&mut ack).await.unwrap();
-    assert_eq!(ack, [0x20, 2, 0, 0]);
+    let s = connect_with_will(emu.mqtt, "vanisher", 60, "status/dev", "gone").await;
     drop(s);
     assert_eq!(&watcher.next_on("status/dev").await.payload[..], b"gone");
     emu.server.shutdown().await.unwrap();
@@ -677,19 +691,36 @@ async fn a_silent_client_is_closed_after_one_and_a_half_keep_alives() {
     let mut watcher = connect("ka-watcher", emu.mqtt).await;
     watcher.sub("ka/#").await;
     // CONNECT with keep-alive 1 s and a will on ka/gone, then silence.
-    let mut s = TcpStream::connect(emu.mqtt).await.unwrap();
-    let mut body = vec![0, 4, b'M', b'Q', b'T', b'T', 4, 0b0000_0110, 0, 1];
-    for field in [&b"sleeper"[..], b"ka/gone", b"timed out"] {
-        body.extend_from_slice(&u16::try_from(field.len()).unwrap().to_be_bytes());
-        body.extend_from_slice(field);
-    }
-    let mut packet = vec![0x10, u8::try_from(body.len()).unwrap()];
-    packet.extend(body);
-    s.write_all(&packet).await.unwrap();
+    let mut s = connect_with_will(emu.mqtt, "sleeper", 1, "ka/gone", "timed out").await;
     let mut rest = Vec::new();
     tokio::time::timeout(WAIT, s.read_to_end(&mut rest)).await.expect("not closed").unwrap();
-    assert_eq!(rest, [0x20, 2, 0, 0], "only the CONNACK before the close");
+    assert!(rest.is_empty(), "nothing after the CONNACK before the close: {rest:?}");
     assert_eq!(&watcher.next_on("ka/gone").await.payload[..], b"timed out");
+    emu.server.shutdown().await.unwrap();
+}
+
+/// A client that subscribes and then reads nothing while 32 MiB are published to it is held
+/// to its keep-alive like a silent one: closed, its will published, the broker unharmed.
+/// (The broker once waited on its writes to such a client forever, deaf to the keep-alive.)
+#[tokio::test]
+async fn a_client_that_stops_reading_is_closed_after_one_and_a_half_keep_alives() {
+    let emu = emu().await;
+    let mut watcher = connect("stuck-watcher", emu.mqtt).await;
+    watcher.sub("stuck/#").await;
+    let mut s = connect_with_will(emu.mqtt, "stuck", 1, "stuck/gone", "stopped reading").await;
+    // SUBSCRIBE bulk/# at QoS 0; its SUBACK is the last thing it reads.
+    s.write_all(&[0x82, 11, 0, 1, 0, 6, b'b', b'u', b'l', b'k', b'/', b'#', 0]).await.unwrap();
+    let mut ack = [0; 5];
+    s.read_exact(&mut ack).await.unwrap();
+    assert_eq!(ack, [0x90, 3, 0, 1, 0]);
+    let publisher = connect("bulk-publisher", emu.mqtt).await;
+    for _ in 0..256 {
+        publisher.client.publish("bulk/x", QoS::AtMostOnce, false, vec![b'x'; 128 * 1024]).await.unwrap();
+    }
+    assert_eq!(&watcher.next_on("stuck/gone").await.payload[..], b"stopped reading");
+    publisher.publish("stuck/after", "yes").await;
+    assert_eq!(&watcher.next_on("stuck/after").await.payload[..], b"yes");
+    drop(s);
     emu.server.shutdown().await.unwrap();
 }
 
