@@ -56,6 +56,7 @@ fn next_occurrences_agree_with_the_table() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "a search to the year 2199, arithmetic only: a minute under Miri")]
 fn nothing_after_2199() {
     let cron = Cron::parse("cron(59 23 31 12 ? 2199)").unwrap();
     assert_eq!(cron.next_at_or_after(ts(7_258_118_341)), None);
