@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite. Installs what it needs (rustup target and components), then runs every
 # check CI runs. Usage: bash scripts/test.sh   (from the repository root). Measured on 2 cores,
-# on fresh clones on fresh machines (CI's .ci/run): 2,685 to 3,382 s (45 to 55 min) on 2026-12-02.
+# on fresh clones on fresh machines (CI's .ci/run): 2,685 to 3,382 s (45 to 55 min) on 2026-12-02,
+# of which Miri took 1,157 s; Miri's two targets at once take about 390 s since 2026-12-03.
 # That includes building cargo-fuzz, cargo-llvm-cov, cargo-mutants and cargo-deny, fetching the
 # nightly and MSRV toolchains and installing mosquitto and the Python tools (about 10 min; the
 # Python step is mostly the emulator's release build for its wheel); when the last commit changes
