@@ -516,7 +516,7 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         let a = l.local_addr()?;
         if let Some(broker) = &app.broker {
             let requests = mqtt_requests(Arc::clone(&app));
-            tasks.push(tokio::spawn(mqtt::broker::serve(
+            tasks.push(tokio::spawn(mqtt::connection::serve(
                 l,
                 tls,
                 Arc::clone(broker),

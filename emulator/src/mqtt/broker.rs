@@ -1,23 +1,17 @@
-//! The broker: sessions, subscriptions, retained messages and routing, and one task per client
-//! connection.
+//! The broker's state: sessions, subscriptions, retained messages and the routing of messages
+//! to sessions. The connections it serves are [`super::connection`]'s.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Waker, ready};
 use std::time::Duration;
-use std::{future, io};
 
-use bytes::{Buf, Bytes, BytesMut};
-use rumqttc::v5::mqttbytes::v5::DisconnectReasonCode;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadHalf, WriteHalf};
-use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, mpsc, watch};
-use tokio_rustls::TlsAcceptor;
+use bytes::Bytes;
+use tokio::sync::{Semaphore, mpsc};
 
-use super::codec::{self, Connect, Incoming, Message, Outgoing, ReadError, Version};
+use super::codec::{Connect, Message};
 use super::filter;
 
 /// Largest packet in either direction: AWS IoT Core's 128 KiB payload plus room for the topic
@@ -31,21 +25,8 @@ pub const MAX_CONNECTIONS: usize = 10_000;
 pub const MAX_RETAINED: usize = 10_000;
 /// Most QoS 1 messages kept for an offline persistent session (the oldest are dropped first).
 pub const MAX_QUEUED: usize = 1_000;
-/// Messages waiting for a connection's writer; a client that falls this far behind is closed.
-const CHANNEL: usize = 1_024;
-/// How long a new connection may take to send CONNECT.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most subscriptions of one session.
 const MAX_SUBSCRIPTIONS: usize = 1_000;
-/// Bytes waiting for a client beyond which its connection reads and routes nothing more until
-/// the client takes some: what it sends waits in TCP, what it is sent waits in its queue.
-const OUT_HIGH: usize = 64 * 1024;
-/// How long a client may take none of the bytes waiting for it before it is closed (the bound
-/// for a client without a keep-alive; with one, it is closed at 1.5 keep-alives unheard).
-const WRITE_STALL: Duration = Duration::from_secs(60);
-/// How long the last packets to a closing connection (a DISCONNECT, a refusing CONNACK) may
-/// take to be written.
-const CLOSE_FLUSH: Duration = Duration::from_secs(5);
 
 /// Answers a publish to a jobs request topic: the replies for the publisher (SPEC §7: answers go
 /// to the publishing client only). It runs the request and publishes what it caused.
@@ -53,7 +34,7 @@ pub type Requests =
     Arc<dyn Fn(String, Bytes) -> Pin<Box<dyn Future<Output = Vec<Message>> + Send>> + Send + Sync>;
 
 /// What a connection's writer receives from the broker.
-enum Deliver {
+pub(super) enum Deliver {
     Message(Box<Message>),
     /// Another connection took the session over: close without touching the session.
     TakenOver,
@@ -85,8 +66,10 @@ struct Inner {
 /// An MQTT 3.1.1 and 5 broker, QoS 0 and 1 (QoS 2 publishes are taken in and routed as QoS 1).
 pub struct Broker {
     inner: Mutex<Inner>,
-    next_id: AtomicU64,
-    connections: Arc<Semaphore>,
+    /// The next connection's id.
+    pub(super) next_id: AtomicU64,
+    /// Permits for [`MAX_CONNECTIONS`] connections.
+    pub(super) connections: Arc<Semaphore>,
 }
 
 impl Default for Broker {
@@ -102,6 +85,12 @@ impl Default for Broker {
 impl Broker {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How many sessions there are, connected or not.
+    #[cfg(test)]
+    pub(super) fn sessions(&self) -> usize {
+        self.lock().sessions.len()
     }
 
     /// Routes `message` to every session with a matching subscription, at the lower of the two
@@ -171,7 +160,7 @@ impl Broker {
     }
 
     /// The QoS a session's subscriptions grant on `topic`, if any.
-    fn grant(&self, client: &str, topic: &str) -> Option<u8> {
+    pub(super) fn grant(&self, client: &str, topic: &str) -> Option<u8> {
         let inner = self.lock();
         let session = inner.sessions.get(client)?;
         session
@@ -211,227 +200,10 @@ fn queue(session: &mut Session, message: Message) {
     }
 }
 
-/// A client's byte stream: TCP, or TLS over TCP.
-trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
-
-impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
-
-type Stream = Box<dyn Io>;
-
-/// Accepts clients until `stop`, over TLS (client certificates required) when `tls` is given.
-pub async fn serve(
-    listener: TcpListener,
-    tls: Option<TlsAcceptor>,
-    broker: Arc<Broker>,
-    requests: Requests,
-    mut stop: watch::Receiver<bool>,
-) {
-    loop {
-        let (stream, peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!("MQTT accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = stopped(&mut stop) => return,
-        };
-        let Ok(permit) = Arc::clone(&broker.connections).try_acquire_owned() else {
-            tracing::warn!("too many MQTT connections: refusing one");
-            continue;
-        };
-        let (b, r, s, tls) = (Arc::clone(&broker), Arc::clone(&requests), stop.clone(), tls.clone());
-        tokio::spawn(async move {
-            let _permit = permit;
-            let _ = stream.set_nodelay(true);
-            let stream: Stream = match tls {
-                None => Box::new(stream),
-                Some(tls) => match tokio::time::timeout(CONNECT_TIMEOUT, tls.accept(stream)).await {
-                    Ok(Ok(s)) => Box::new(s),
-                    Ok(Err(e)) => return tracing::debug!(%peer, "MQTT TLS handshake failed: {e}"),
-                    Err(_) => return tracing::debug!(%peer, "MQTT TLS handshake not finished in time"),
-                },
-            };
-            match connection(stream, b, r, s).await {
-                Ok(()) => tracing::debug!(%peer, "MQTT client left"),
-                Err(e) => tracing::debug!(%peer, "MQTT connection closed: {e}"),
-            }
-        });
-    }
-}
-
-/// Resolves once the emulator stops (the guard `wait_for` returns is not `Send`: dropped here).
-async fn stopped(stop: &mut watch::Receiver<bool>) {
-    let _ = stop.wait_for(|s| *s).await;
-}
-
-/// A connection's outgoing side: the bytes waiting to be written and the stream's write half.
-struct Out {
-    half: WriteHalf<Stream>,
-    /// Bytes waiting to be written.
-    buf: BytesMut,
-    /// Written since the stream's last flush (TLS holds the bytes of a record until flushed).
-    unflushed: bool,
-}
-
-impl Out {
-    /// Whether anything waits to be written or flushed.
-    fn pending(&self) -> bool {
-        !self.buf.is_empty() || self.unflushed
-    }
-
-    /// Writes what the stream takes and flushes once everything is written: `Ready` after any
-    /// progress, `Pending` when the stream takes nothing now.
-    fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if !self.buf.is_empty() {
-            let n = ready!(Pin::new(&mut self.half).poll_write(cx, &self.buf))?;
-            if n == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            self.buf.advance(n);
-            self.unflushed = true;
-            return Poll::Ready(Ok(()));
-        }
-        if self.unflushed {
-            ready!(Pin::new(&mut self.half).poll_flush(cx))?;
-            self.unflushed = false;
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    /// Writes what the stream takes now, without waiting.
-    fn write_now(&mut self) -> io::Result<()> {
-        let mut cx = Context::from_waker(Waker::noop());
-        while self.pending() {
-            match self.poll_progress(&mut cx) {
-                Poll::Ready(r) => r?,
-                Poll::Pending => break,
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes everything, waiting as long as the stream needs.
-    async fn write_all(&mut self) -> io::Result<()> {
-        while self.pending() {
-            future::poll_fn(|cx| self.poll_progress(cx)).await?;
-        }
-        Ok(())
-    }
-}
-
-/// One client connection's state.
-struct Conn {
-    reader: ReadHalf<Stream>,
-    version: Version,
-    client: String,
-    /// This connection's id (sessions know which connection serves them by it).
-    id: u64,
-    out: Out,
-    next_pkid: u16,
-    /// QoS 1 messages sent and not yet acknowledged, by packet id.
-    inflight: BTreeMap<u16, Message>,
-    /// QoS 1 messages held back while `inflight` is at the client's receive maximum.
-    waiting: VecDeque<Message>,
-    /// Most unacknowledged QoS 1 messages the client takes (MQTT 5 receive maximum, at most
-    /// [`MAX_INFLIGHT`]).
-    receive_max: usize,
-    /// Largest packet the client takes (MQTT 5 maximum packet size, at most [`MAX_PACKET`]).
-    max_packet: usize,
-    /// The client's topic aliases (MQTT 5), at most [`codec::TOPIC_ALIAS_MAX`].
-    aliases: HashMap<u16, String>,
-}
-
-/// Most unacknowledged QoS 1 messages per connection, and most held back behind a client's
-/// receive maximum; a client further behind is closed.
-const MAX_INFLIGHT: usize = 1_000;
-
-impl Conn {
-    fn write(&mut self, packet: Outgoing) {
-        if let Err(e) = codec::write(packet, self.version, &mut self.out.buf, MAX_PACKET) {
-            tracing::warn!(client = self.client, "an MQTT packet cannot be sent: {e}");
-        }
-    }
-
-    /// Sends a message at its QoS (a packet id and an in-flight entry for QoS 1). A QoS 1
-    /// message beyond the client's receive maximum waits for an acknowledgement (MQTT-3.3.4-9);
-    /// a message larger than the client's maximum packet size is discarded, as if delivered
-    /// (MQTT-3.1.2-25).
-    fn send(&mut self, message: Message, dup: bool) -> Result<(), String> {
-        let topic = message.topic.clone();
-        let pkid = if message.qos == 0 {
-            0
-        } else {
-            if self.inflight.len() >= self.receive_max {
-                if self.waiting.len() >= MAX_INFLIGHT {
-                    return Err("too many unacknowledged QoS 1 messages".into());
-                }
-                self.waiting.push_back(message);
-                return Ok(());
-            }
-            let mut pkid = self.next_pkid;
-            while pkid == 0 || self.inflight.contains_key(&pkid) {
-                pkid = pkid.wrapping_add(1);
-            }
-            self.next_pkid = pkid.wrapping_add(1);
-            self.inflight.insert(pkid, message.clone());
-            pkid
-        };
-        let packet = Outgoing::Publish { message, pkid, dup: dup && pkid != 0 };
-        if let Err(e) = codec::write(packet, self.version, &mut self.out.buf, self.max_packet) {
-            tracing::debug!(
-                client = self.client,
-                topic,
-                "a message the client cannot take is discarded: {e}"
-            );
-            self.inflight.remove(&pkid);
-        }
-        Ok(())
-    }
-
-    /// An acknowledgement: frees its slot for the next held-back message.
-    fn acked(&mut self, pkid: u16) -> Result<(), String> {
-        self.inflight.remove(&pkid);
-        while self.inflight.len() < self.receive_max {
-            let Some(m) = self.waiting.pop_front() else { break };
-            self.send(m, false)?;
-        }
-        Ok(())
-    }
-
-    /// Writes the last packets of a connection that is closing, for at most [`CLOSE_FLUSH`].
-    async fn flush(&mut self) -> Result<(), String> {
-        match tokio::time::timeout(CLOSE_FLUSH, self.out.write_all()).await {
-            Ok(r) => r.map_err(|e| e.to_string()),
-            Err(_) => Err(format!("the last packets were not taken in {} s", CLOSE_FLUSH.as_secs())),
-        }
-    }
-}
-
-/// Reads CONNECT within [`CONNECT_TIMEOUT`].
-async fn read_connect(stream: &mut Stream, buf: &mut BytesMut) -> Result<Connect, String> {
-    let read = async {
-        loop {
-            match codec::read(buf, None, MAX_PACKET) {
-                Ok(Incoming::Connect(c)) => return Ok(c),
-                Ok(_) => return Err("the first packet is not CONNECT".to_owned()),
-                Err(ReadError::Incomplete) => {}
-                Err(e) => return Err(format!("{e:?}")),
-            }
-            if stream.read_buf(buf).await.map_err(|e| e.to_string())? == 0 {
-                return Err("closed before CONNECT".into());
-            }
-        }
-    };
-    tokio::time::timeout(CONNECT_TIMEOUT, read).await.map_err(|_| "no CONNECT in time".to_owned())?
-}
-
 impl Broker {
     /// Binds a session to a new connection. Returns whether a session was present and its
     /// queued messages, or `None` when the session table is full.
-    fn attach(
+    pub(super) fn attach(
         &self,
         client: &str,
         id: u64,
@@ -472,7 +244,7 @@ impl Broker {
     /// is read with the lock held, so that nothing is routed to it meanwhile.
     ///
     /// Returns how long the session may stay offline, if it expires (MQTT 5 session expiry).
-    fn detach(
+    pub(super) fn detach(
         &self,
         client: &str,
         id: u64,
@@ -507,7 +279,7 @@ impl Broker {
     /// 3.14.2.2.2): 0 ends the session with the connection, `0xFFFFFFFF` keeps it until the
     /// emulator stops. Returns `false`, changing nothing, for a session whose CONNECT asked
     /// for none (interval 0): setting one then is a protocol error.
-    fn set_expiry(&self, client: &str, id: u64, secs: u32) -> bool {
+    pub(super) fn set_expiry(&self, client: &str, id: u64, secs: u32) -> bool {
         let mut inner = self.lock();
         let Some(session) = inner.sessions.get_mut(client) else { return true };
         if session.connection.as_ref().is_some_and(|(c, _)| *c != id) {
@@ -523,7 +295,7 @@ impl Broker {
 
     /// Ends a session whose expiry interval ran out, unless a connection took it back since
     /// connection `left_by` left it (MQTT-3.1.2-23 for the session expiry interval).
-    fn expire(&self, client: &str, left_by: u64) {
+    pub(super) fn expire(&self, client: &str, left_by: u64) {
         let mut inner = self.lock();
         if inner.sessions.get(client).is_some_and(|s| s.connection.is_none() && s.left_by == left_by) {
             inner.sessions.remove(client);
@@ -532,7 +304,11 @@ impl Broker {
     }
 
     /// Adds subscriptions; returns the grants and the retained messages they match.
-    fn subscribe(&self, client: &str, filters: Vec<(String, u8)>) -> (Vec<Option<u8>>, Vec<Message>) {
+    pub(super) fn subscribe(
+        &self,
+        client: &str,
+        filters: Vec<(String, u8)>,
+    ) -> (Vec<Option<u8>>, Vec<Message>) {
         let mut inner = self.lock();
         let Inner { sessions, retained, .. } = &mut *inner;
         // A session taken over meanwhile: nothing is granted (the connection is closing).
@@ -558,308 +334,12 @@ impl Broker {
         (grants, matched)
     }
 
-    fn unsubscribe(&self, client: &str, filters: &[String]) {
+    pub(super) fn unsubscribe(&self, client: &str, filters: &[String]) {
         let mut inner = self.lock();
         if let Some(session) = inner.sessions.get_mut(client) {
             for f in filters {
                 session.subscriptions.remove(f);
             }
         }
-    }
-}
-
-/// How a connection ended.
-enum End {
-    /// DISCONNECT (the will is published only when MQTT 5 asked for it).
-    Disconnect { with_will: bool },
-    /// Another connection took the session.
-    TakenOver,
-    /// The emulator is stopping.
-    Stop,
-}
-
-async fn connection(
-    mut stream: Stream,
-    broker: Arc<Broker>,
-    requests: Requests,
-    mut stop: watch::Receiver<bool>,
-) -> Result<(), String> {
-    let mut buf = BytesMut::with_capacity(4096);
-    let connect = read_connect(&mut stream, &mut buf).await?;
-    let id = broker.next_id.fetch_add(1, Ordering::Relaxed);
-    let assigned = connect.client_id.is_empty().then(|| format!("emulator-{id}"));
-    let client = assigned.clone().unwrap_or_else(|| connect.client_id.clone());
-    let (tx, mut rx) = mpsc::channel(CHANNEL);
-    let (reader, half) = tokio::io::split(stream);
-    let mut conn = Conn {
-        reader,
-        version: connect.version,
-        client,
-        id,
-        out: Out { half, buf: BytesMut::new(), unflushed: false },
-        next_pkid: 1,
-        inflight: BTreeMap::new(),
-        waiting: VecDeque::new(),
-        receive_max: connect.receive_max.map_or(MAX_INFLIGHT, |r| usize::from(r).min(MAX_INFLIGHT)),
-        max_packet: connect
-            .max_packet
-            .and_then(|m| usize::try_from(m).ok())
-            .map_or(MAX_PACKET, |m| m.min(MAX_PACKET)),
-        aliases: HashMap::new(),
-    };
-    let Some((present, backlog)) = broker.attach(&conn.client, id, tx, &connect) else {
-        conn.write(Outgoing::Refuse);
-        conn.flush().await?;
-        return Err("too many sessions".into());
-    };
-    tracing::debug!(client = conn.client, version = ?connect.version, present, "MQTT client connected");
-    conn.write(Outgoing::ConnAck { session_present: present, assigned_id: assigned });
-    let mut result = Ok(());
-    for m in backlog {
-        if let Err(e) = conn.send(m, true) {
-            result = Err(e);
-        }
-    }
-    let keep_alive = Duration::from_millis(u64::from(connect.keep_alive).saturating_mul(1500));
-    let mut will = connect.will;
-    let end = match result {
-        Ok(()) => run(&mut conn, &mut buf, &mut rx, &broker, &requests, &mut stop, keep_alive).await,
-        Err(e) => Err(e),
-    };
-    let mut unacked: Vec<Message> = std::mem::take(&mut conn.inflight).into_values().collect();
-    unacked.extend(conn.waiting.drain(..));
-    if let Some(after) = broker.detach(&conn.client, id, unacked, &mut rx) {
-        let (b, client) = (Arc::clone(&broker), conn.client.clone());
-        tokio::spawn(async move {
-            tokio::time::sleep(after).await;
-            b.expire(&client, id);
-        });
-    }
-    match &end {
-        Ok(End::Disconnect { with_will: false }) | Ok(End::Stop) => will = None,
-        Ok(End::Disconnect { with_will: true }) | Ok(End::TakenOver) | Err(_) => {}
-    }
-    if let Some(w) = will.filter(|w| filter::valid_topic(&w.topic)) {
-        broker.publish(&w);
-    }
-    if let (Ok(End::Stop), Version::V5) = (&end, conn.version) {
-        conn.write(Outgoing::Disconnect(DisconnectReasonCode::ServerShuttingDown));
-        let _ = conn.flush().await;
-    }
-    end.map(|_| ())
-}
-
-async fn run(
-    conn: &mut Conn,
-    buf: &mut BytesMut,
-    rx: &mut mpsc::Receiver<Deliver>,
-    broker: &Broker,
-    requests: &Requests,
-    stop: &mut watch::Receiver<bool>,
-    keep_alive: Duration,
-) -> Result<End, String> {
-    let mut last_read = tokio::time::Instant::now();
-    // When the bytes waiting for the client last went down (or there were none).
-    let mut last_taken = last_read;
-    loop {
-        // Every whole packet already read (CONNECT may have come with more behind it), while
-        // the client takes what it is sent.
-        while conn.out.buf.len() < OUT_HIGH {
-            let packet = match codec::read(buf, Some(conn.version), MAX_PACKET) {
-                Ok(p) => p,
-                Err(ReadError::Incomplete) => break,
-                Err(ReadError::TooLarge(n)) => {
-                    conn.write(Outgoing::Disconnect(DisconnectReasonCode::PacketTooLarge));
-                    let _ = conn.flush().await;
-                    return Err(format!("a packet of {n} bytes is larger than {MAX_PACKET}"));
-                }
-                Err(ReadError::Malformed(e)) => {
-                    conn.write(Outgoing::Disconnect(DisconnectReasonCode::MalformedPacket));
-                    let _ = conn.flush().await;
-                    return Err(format!("malformed packet: {e}"));
-                }
-            };
-            match handle(conn, packet, broker, requests).await {
-                Ok(None) => {}
-                Ok(Some(end)) => {
-                    let _ = conn.flush().await;
-                    return Ok(end);
-                }
-                Err(e) => {
-                    // The DISCONNECT (MQTT 5 reason) written for a protocol error, if any.
-                    let _ = conn.flush().await;
-                    return Err(e);
-                }
-            }
-        }
-        conn.out.write_now().map_err(|e| e.to_string())?;
-        let writing = conn.out.pending();
-        if !writing {
-            last_taken = tokio::time::Instant::now();
-        }
-        // Too much waits for the client: nothing more is read or routed to it until it reads
-        // (its packets wait in `buf`, up to one largest packet, then in TCP).
-        let behind = conn.out.buf.len() >= OUT_HIGH;
-        let reading = !behind || buf.len() < MAX_PACKET;
-        let expiry = async {
-            if keep_alive.is_zero() {
-                future::pending::<()>().await
-            } else {
-                tokio::time::sleep_until(last_read + keep_alive).await
-            }
-        };
-        tokio::select! {
-            r = future::poll_fn(|cx| conn.out.poll_progress(cx)), if writing => {
-                r.map_err(|e| e.to_string())?;
-                last_taken = tokio::time::Instant::now();
-            }
-            r = conn.reader.read_buf(buf), if reading => {
-                if r.map_err(|e| e.to_string())? == 0 {
-                    return Err("the client closed the connection".into());
-                }
-                last_read = tokio::time::Instant::now();
-            }
-            d = rx.recv(), if !behind => match d {
-                Some(Deliver::Message(m)) => conn.send(*m, false)?,
-                Some(Deliver::TakenOver) => {
-                    conn.write(Outgoing::Disconnect(DisconnectReasonCode::SessionTakenOver));
-                    let _ = conn.flush().await;
-                    return Ok(End::TakenOver);
-                }
-                None => return Err("closed as too slow to take its messages".into()),
-            },
-            () = expiry => return Err("keep-alive expired".into()),
-            () = tokio::time::sleep_until(last_taken + WRITE_STALL), if writing => {
-                return Err(format!("the client read nothing for {} s", WRITE_STALL.as_secs()));
-            }
-            () = stopped(stop) => return Ok(End::Stop),
-        }
-    }
-}
-
-/// One packet from a connected client; `Some` ends the connection normally.
-async fn handle(
-    conn: &mut Conn,
-    packet: Incoming,
-    broker: &Broker,
-    requests: &Requests,
-) -> Result<Option<End>, String> {
-    match packet {
-        Incoming::Connect(_) => return Err("a second CONNECT".into()),
-        Incoming::Publish { mut message, pkid, exactly_once, alias } => {
-            // MQTT 5 topic aliases (MQTT-3.3.2-8 to -12): this connection's own table.
-            if let Some(a) = alias {
-                if a == 0 || a > codec::TOPIC_ALIAS_MAX {
-                    conn.write(Outgoing::Disconnect(DisconnectReasonCode::TopicAliasInvalid));
-                    return Err(format!("topic alias {a} (1 to {} granted)", codec::TOPIC_ALIAS_MAX));
-                }
-                if message.topic.is_empty() {
-                    let Some(topic) = conn.aliases.get(&a) else {
-                        conn.write(Outgoing::Disconnect(DisconnectReasonCode::ProtocolError));
-                        return Err(format!("topic alias {a} names no topic yet"));
-                    };
-                    message.topic.clone_from(topic);
-                }
-            }
-            if !filter::valid_topic(&message.topic) {
-                conn.write(Outgoing::Disconnect(DisconnectReasonCode::TopicNameInvalid));
-                return Err(format!("invalid topic name {:?}", message.topic));
-            }
-            if let Some(a) = alias {
-                conn.aliases.insert(a, message.topic.clone());
-            }
-            broker.publish(&message);
-            if message.topic.starts_with("$aws/things/") {
-                let replies = requests(message.topic.clone(), message.payload.clone()).await;
-                for mut reply in replies {
-                    // SPEC §7: answers reach the publishing client, subscribed or not.
-                    reply.qos = broker.grant(&conn.client, &reply.topic).unwrap_or(0);
-                    conn.send(reply, false)?;
-                }
-            }
-            match (message.qos, exactly_once) {
-                (0, _) => {}
-                (_, true) => conn.write(Outgoing::PubRec(pkid)),
-                (_, false) => conn.write(Outgoing::PubAck(pkid)),
-            }
-        }
-        Incoming::PubAck(pkid) => conn.acked(pkid)?,
-        Incoming::PubRel(pkid) => conn.write(Outgoing::PubComp(pkid)),
-        Incoming::Subscribe { pkid, filters } => {
-            let (grants, retained) = broker.subscribe(&conn.client, filters);
-            conn.write(Outgoing::SubAck { pkid, grants });
-            for m in retained {
-                conn.send(m, false)?;
-            }
-        }
-        Incoming::Unsubscribe { pkid, filters } => {
-            broker.unsubscribe(&conn.client, &filters);
-            conn.write(Outgoing::UnsubAck { pkid, count: filters.len() });
-        }
-        Incoming::PingReq => conn.write(Outgoing::PingResp),
-        Incoming::Disconnect { with_will, session_expiry } => {
-            if let Some(secs) = session_expiry
-                && !broker.set_expiry(&conn.client, conn.id, secs)
-            {
-                // MQTT 5 3.14.2.2.2: from 0 in CONNECT to non-zero is a Protocol Error, and the
-                // packet is not a valid DISCONNECT (the will is published).
-                conn.write(Outgoing::Disconnect(DisconnectReasonCode::ProtocolError));
-                return Err("a DISCONNECT set a session expiry on a session that had none".into());
-            }
-            return Ok(Some(End::Disconnect { with_will }));
-        }
-        Incoming::Unexpected(name) => {
-            conn.write(Outgoing::Disconnect(DisconnectReasonCode::ProtocolError));
-            return Err(format!("a {name} packet from a client"));
-        }
-    }
-    Ok(None)
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-    use super::*;
-    use tokio::io::AsyncWriteExt;
-
-    /// A client with no keep-alive that subscribes and then reads nothing: its connection
-    /// stops taking messages once [`OUT_HIGH`] bytes wait for it, and is closed when it has
-    /// taken nothing for [`WRITE_STALL`], not before (the clock is tokio's paused one).
-    #[tokio::test(start_paused = true)]
-    async fn a_client_that_reads_nothing_is_closed_after_the_write_stall() {
-        let broker = Arc::new(Broker::default());
-        let requests: Requests = Arc::new(|_, _| Box::pin(async { Vec::new() }));
-        let (mut client, server) = tokio::io::duplex(4096);
-        let (_stop_tx, stop) = watch::channel(false);
-        let task = tokio::spawn(connection(Box::new(server), Arc::clone(&broker), requests, stop));
-        // CONNECT (3.1.1, clean, keep-alive 0, client id "stuck"), SUBSCRIBE bulk/# at QoS 0.
-        let connect =
-            [0x10, 17, 0, 4, b'M', b'Q', b'T', b'T', 4, 2, 0, 0, 0, 5, b's', b't', b'u', b'c', b'k'];
-        let subscribe = [0x82, 11, 0, 1, 0, 6, b'b', b'u', b'l', b'k', b'/', b'#', 0];
-        client.write_all(&connect).await.unwrap();
-        client.write_all(&subscribe).await.unwrap();
-        let mut acks = [0; 9];
-        client.read_exact(&mut acks).await.unwrap();
-        assert_eq!(acks, [0x20, 2, 0, 0, 0x90, 3, 0, 1, 0]);
-
-        let start = tokio::time::Instant::now();
-        let message = |i: u8| Message {
-            topic: "bulk/x".into(),
-            payload: Bytes::from(vec![i; 100 * 1024]),
-            qos: 0,
-            retain: false,
-            properties: None,
-        };
-        for i in 0..8 {
-            broker.publish(&message(i));
-        }
-        let end = task.await.unwrap();
-        assert_eq!(end, Err(format!("the client read nothing for {} s", WRITE_STALL.as_secs())));
-        let waited = start.elapsed();
-        assert!(waited >= WRITE_STALL && waited < WRITE_STALL + Duration::from_secs(1), "{waited:?}");
-        // Its session went with the connection (clean session).
-        assert!(broker.lock().sessions.is_empty());
-        drop(client);
     }
 }

@@ -12,6 +12,7 @@
 pub mod bridge;
 pub mod broker;
 pub mod codec;
+pub mod connection;
 pub mod events;
 pub mod filter;
 pub mod jobs;
