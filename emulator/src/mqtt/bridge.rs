@@ -34,7 +34,8 @@
 //! acknowledged without being answered again (its packet id cannot name another message until
 //! the broker has the acknowledgement): a request is carried out once across a lost connection.
 //! A stopping bridge takes no new request and finishes, answers and acknowledges the ones it has
-//! taken before it disconnects ([`run`]), so the broker delivers to a restarted emulator only
+//! taken before it disconnects ([`run`]), and closes the connection only once the broker has
+//! read all of it and closed its side, so the broker delivers to a restarted emulator only
 //! requests that were not carried out. Only a request whose acknowledgement left just before
 //! the loss, or one carried out by an emulator that was killed or did not finish stopping in
 //! time, can be carried out twice (QoS 1 is at least once; answers carry the request's
@@ -73,8 +74,8 @@ pub const MIN_BACKOFF: Duration = Duration::from_millis(100);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Keep-alive asked of the broker.
 const KEEP_ALIVE: Duration = Duration::from_secs(30);
-/// The least time a stopping bridge waits to hand its last messages to the broker, even when the
-/// shutdown timeout has run out.
+/// The least time a stopping bridge waits to hand its last messages to the broker and see it
+/// close the connection, even when the shutdown timeout has run out.
 const FLUSH: Duration = Duration::from_secs(1);
 /// Requests waiting in one worker's queue; QoS 1 requests are bounded by [`RECEIVE_MAXIMUM`]
 /// anyway, so only a flood of QoS 0 requests can fill it (they are then dropped, as QoS 0 allows).
@@ -324,9 +325,10 @@ impl Generation {
 ///
 /// On `stop` it takes no new request, and lets the workers finish the ones they hold (for at
 /// most `drain`) while it goes on handing their answers and acknowledgements to the broker; then
-/// it disconnects. So on a connection that outlives the stop, every request is either carried
-/// out and acknowledged, or neither: a persistent session's broker delivers the rest again to
-/// the next bridge, which carries them out once.
+/// it disconnects, and reads until the broker closes the connection. So on a connection that
+/// outlives the stop, every request is either carried out and acknowledged, or neither: a
+/// persistent session's broker delivers the rest again to the next bridge, which carries them
+/// out once.
 pub async fn run(
     bridge: Bridge,
     mut eventloop: EventLoop,
@@ -457,30 +459,48 @@ pub async fn run(
     let deadline = Instant::now() + drain;
     // The workers end once their queues are empty.
     drop(workers);
-    if connected && finish(&mut eventloop, &mut working, deadline).await {
-        // Hands the messages already queued to the broker, then disconnects.
+    // Requests that came while stopping: neither carried out nor acknowledged.
+    let mut left = 0_u64;
+    if connected && finish(&mut eventloop, &mut working, deadline, &mut left).await {
+        // The DISCONNECT goes out behind the messages already queued, and the broker closes the
+        // connection once it has read it. The bridge reads until then: closing first, with bytes
+        // of the broker's unread (it delivers requests until it reads the DISCONNECT), resets
+        // the connection, and a broker that meets the reset while it is behind drops the rest of
+        // what the bridge sent, acknowledgements included (mosquitto fails its next write and
+        // closes), so it would deliver requests already carried out again.
         let _ = bridge.client.try_disconnect();
         let _ = tokio::time::timeout_at(deadline.max(Instant::now() + FLUSH), async {
             while let Ok(e) = eventloop.poll().await {
-                if matches!(e, Event::Outgoing(rumqttc::Outgoing::Disconnect)) {
-                    break;
+                if matches!(e, Event::Incoming(Packet::Publish(_))) {
+                    left = left.saturating_add(1);
                 }
             }
         })
         .await;
     }
+    if left > 0 {
+        tracing::info!(
+            requests = left,
+            "MQTT bridge: requests that came while stopping are left unacknowledged (a persistent session delivers them again)"
+        );
+    }
 }
 
 /// Polls `eventloop` until every worker in `working` has ended (or `deadline` has come), so that
 /// the answers and acknowledgements they queue reach the broker; requests that come meanwhile
-/// are neither carried out nor acknowledged. Returns whether the connection is still up.
-async fn finish(eventloop: &mut EventLoop, working: &mut JoinSet<()>, deadline: Instant) -> bool {
+/// are neither carried out nor acknowledged (counted in `left`). Returns whether the connection
+/// is still up.
+async fn finish(
+    eventloop: &mut EventLoop,
+    working: &mut JoinSet<()>,
+    deadline: Instant,
+    left: &mut u64,
+) -> bool {
     let ended = async { while working.join_next().await.is_some() {} };
     tokio::pin!(ended);
     let deadline = tokio::time::sleep_until(deadline);
     tokio::pin!(deadline);
-    let mut left = 0_u64;
-    let up = loop {
+    loop {
         tokio::select! {
             () = &mut ended => break true,
             () = &mut deadline => {
@@ -490,7 +510,7 @@ async fn finish(eventloop: &mut EventLoop, working: &mut JoinSet<()>, deadline: 
                 break true;
             }
             e = eventloop.poll() => match e {
-                Ok(Event::Incoming(Packet::Publish(_))) => left = left.saturating_add(1),
+                Ok(Event::Incoming(Packet::Publish(_))) => *left = left.saturating_add(1),
                 Ok(_) => {}
                 Err(e) => {
                     tracing::warn!("MQTT bridge: connection lost while stopping ({e})");
@@ -498,14 +518,7 @@ async fn finish(eventloop: &mut EventLoop, working: &mut JoinSet<()>, deadline: 
                 }
             },
         }
-    };
-    if left > 0 {
-        tracing::info!(
-            requests = left,
-            "MQTT bridge: requests that came while stopping are left unacknowledged (a persistent session delivers them again)"
-        );
     }
-    up
 }
 
 /// A request from the broker, for a worker.
@@ -628,7 +641,8 @@ mod tests {
         let mut working = JoinSet::new();
         working.spawn(std::future::pending::<()>());
         let deadline = Instant::now() + Duration::from_secs(10);
-        assert!(finish(&mut eventloop, &mut working, deadline).await);
+        let mut left = 0;
+        assert!(finish(&mut eventloop, &mut working, deadline, &mut left).await);
         assert_eq!(Instant::now(), deadline);
         assert_eq!(working.len(), 1, "the worker is left running, not awaited");
 
@@ -636,7 +650,8 @@ mod tests {
         let mut working = JoinSet::new();
         working.spawn(tokio::time::sleep(Duration::from_secs(2)));
         let start = Instant::now();
-        assert!(finish(&mut eventloop, &mut working, start + Duration::from_secs(10)).await);
+        assert!(finish(&mut eventloop, &mut working, start + Duration::from_secs(10), &mut left).await);
+        assert_eq!(left, 0, "no request came");
         assert_eq!(Instant::now(), start + Duration::from_secs(2));
         assert!(working.is_empty());
     }
