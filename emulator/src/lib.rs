@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+mod fds;
 pub mod handlers;
 mod http;
 pub mod journal;
@@ -35,6 +36,10 @@ pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 
 /// Most connections served at once, by default; more wait in the listen backlog.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 512;
+
+/// Most MQTT connections the embedded broker holds at once (over its listeners), by default;
+/// lowered to fit under the file-descriptor limit (what HTTP and the emulator itself leave).
+pub const DEFAULT_MQTT_MAX_CONNECTIONS: usize = 10_000;
 
 /// How long a client has to send a request's headers (and how long an idle connection stays
 /// open), by default.
@@ -106,6 +111,10 @@ pub struct Config {
     pub body_limit: usize,
     /// Most connections served at once (per listener); more wait in the listen backlog.
     pub max_connections: usize,
+    /// Most MQTT connections the embedded broker holds at once, over its listeners; more are
+    /// closed as they come. `None`: [`DEFAULT_MQTT_MAX_CONNECTIONS`], or fewer if the
+    /// file-descriptor limit leaves fewer; a number that does not fit stops the start.
+    pub mqtt_max_connections: Option<usize>,
     /// With the journal: most bytes of synced records its replica may have left to apply
     /// before the answers to changes wait for it ([`journal::Journal::caught_up`]).
     pub replica_lag_bytes: u64,
@@ -138,6 +147,7 @@ impl Default for Config {
             caps: Caps::default(),
             body_limit: DEFAULT_BODY_LIMIT,
             max_connections: DEFAULT_MAX_CONNECTIONS as usize,
+            mqtt_max_connections: None,
             replica_lag_bytes: DEFAULT_REPLICA_LAG_BYTES,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
@@ -426,10 +436,32 @@ impl Server {
     }
 }
 
+/// The connection caps of `config` fitted under the file-descriptor limit, raised as far as
+/// they need ([`fds`]); returns the broker's cap.
+fn fit_connections(config: &Config) -> Result<usize, String> {
+    let caps = fds::Caps {
+        http: config.max_connections,
+        http_listeners: if config.data_addr.is_some() { 2 } else { 1 },
+        mqtt: (config.mqtt_addr.is_some() || config.mqtts_addr.is_some())
+            .then_some(config.mqtt_max_connections),
+    };
+    let (soft, hard) = fds::raise(caps.needed());
+    let mqtt = caps.fit(soft, hard)?;
+    if caps.mqtt == Some(None) && mqtt < DEFAULT_MQTT_MAX_CONNECTIONS {
+        tracing::warn!(
+            limit = soft,
+            "the file-descriptor limit leaves room for {mqtt} MQTT connections (not \
+             {DEFAULT_MQTT_MAX_CONNECTIONS}): more are refused; raise it (ulimit -n) for more"
+        );
+    }
+    Ok(mqtt)
+}
+
 /// Loads the state, binds the listeners and starts serving.
 pub async fn start(config: Config) -> Result<Server, BoxError> {
     let arns = Arns { region: config.region.clone(), account: config.account_id.clone() };
     check_caps(config.caps)?;
+    let mqtt_max_connections = fit_connections(&config)?;
     let loaded = match &config.state_file {
         Some(path) => journal::recover_from(
             path,
@@ -461,8 +493,8 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         Some(a) => Some((mqtt_bind(a).await?, mqtt::tls::acceptor(&config.tls_dir, a.ip())?)),
         None => None,
     };
-    let broker =
-        (mqtt_listener.is_some() || mqtts_listener.is_some()).then(|| Arc::new(mqtt::Broker::default()));
+    let broker = (mqtt_listener.is_some() || mqtts_listener.is_some())
+        .then(|| Arc::new(mqtt::Broker::with_max_connections(mqtt_max_connections)));
     let bridge = config
         .mqtt_broker
         .as_ref()

@@ -100,10 +100,16 @@ struct Args {
     /// Largest request body in bytes (larger: 413).
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
     max_body_bytes: usize,
-    /// Most connections served at once per listener; more wait in the listen backlog. Keep it
-    /// below the file-descriptor limit (`ulimit -n`).
+    /// Most connections served at once per listener; more wait in the listen backlog. The
+    /// emulator raises its file-descriptor limit (`ulimit -n`) to what the caps need, up to the
+    /// hard limit, and does not start if they do not fit.
     #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: u32,
+    /// Most MQTT connections the embedded broker holds at once (over --mqtt-addr and
+    /// --mqtts-addr); more are closed as they come. Default: 10,000, or what the file-descriptor
+    /// limit leaves after HTTP (with a warning); a number that does not fit stops the start.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    mqtt_max_connections: Option<u32>,
     /// Milliseconds a client has to send a request's headers (also the longest an idle
     /// connection stays open).
     #[arg(long, default_value_t = millis(DEFAULT_HEADER_TIMEOUT), value_parser = clap::value_parser!(u64).range(1..))]
@@ -172,6 +178,7 @@ async fn main() -> std::process::ExitCode {
         },
         body_limit: args.max_body_bytes,
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        mqtt_max_connections: args.mqtt_max_connections.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         header_timeout: Duration::from_millis(args.header_timeout_ms),
         body_timeout: Duration::from_millis(args.body_timeout_ms),
         shutdown_timeout: Duration::from_millis(args.shutdown_timeout_ms),

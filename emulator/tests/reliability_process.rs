@@ -236,6 +236,87 @@ fn stalled_clients_do_not_wedge_the_server_under_a_low_descriptor_limit() {
     assert_eq!(request(e.addr, "GET", "/things/stalled", "").map(|r| r.0), Some(404));
 }
 
+/// An MQTT 3.1.1 CONNECT: clean session, no keep-alive (the connection may stay idle for ever),
+/// client id `id`.
+fn mqtt_connect(id: &str) -> Vec<u8> {
+    let mut p = vec![0x10, u8::try_from(12 + id.len()).unwrap(), 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 0];
+    p.extend_from_slice(&u16::try_from(id.len()).unwrap().to_be_bytes());
+    p.extend_from_slice(id.as_bytes());
+    p
+}
+
+/// Idle MQTT clients do not starve the HTTP API of file descriptors: under a limit of 256, the
+/// broker's default cap is lowered to what HTTP (16) and the emulator itself (32) leave, 208;
+/// the clients beyond it are closed at once, and an HTTP request is answered while 208 are
+/// held. (With the broker's cap at 10,000 it took every descriptor, and HTTP answered nothing
+/// until a client left.)
+#[test]
+fn idle_mqtt_clients_do_not_starve_http_under_a_low_descriptor_limit() {
+    let mut sh = Command::new("sh");
+    sh.args(["-c", "ulimit -n 256 && exec \"$0\" \"$@\"", BIN])
+        .args(BASE_ARGS)
+        .args(["--max-connections", "16"]);
+    let e = spawn(sh);
+    let mqtt = e.mqtt.expect("no MQTT address");
+    let (mut held, mut closed) = (Vec::new(), 0);
+    for i in 0..300 {
+        let mut s = TcpStream::connect(mqtt).unwrap();
+        s.set_read_timeout(Some(PATIENCE)).unwrap();
+        // A refused connection may be closed before the CONNECT is written.
+        let _ = s.write_all(&mqtt_connect(&format!("idle-{i}")));
+        let mut ack = [0u8; 4];
+        match s.read_exact(&mut ack) {
+            Ok(()) => {
+                assert_eq!(ack, [0x20, 2, 0, 0], "client {i}");
+                held.push(s);
+            }
+            Err(err) => {
+                assert!(
+                    !matches!(err.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+                    "client {i} was neither answered nor closed: {err}"
+                );
+                closed += 1;
+            }
+        }
+    }
+    assert_eq!((held.len(), closed), (208, 92));
+    assert_eq!(request(e.addr, "POST", "/things/fine", "{}").map(|r| r.0), Some(200));
+    // One leaves: once the broker has seen it go, the next one is taken.
+    drop(held.pop());
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let mut s = TcpStream::connect(mqtt).unwrap();
+        s.set_read_timeout(Some(PATIENCE)).unwrap();
+        let _ = s.write_all(&mqtt_connect("next"));
+        let mut ack = [0u8; 4];
+        if s.read_exact(&mut ack).is_ok() {
+            assert_eq!(ack, [0x20, 2, 0, 0]);
+            break;
+        }
+        assert!(Instant::now() < deadline, "no room for a client after one left");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Connection caps that cannot fit under the hard file-descriptor limit stop the start with the
+/// numbers and what to change; the default MQTT cap alone shrinks (above).
+#[test]
+fn connection_caps_beyond_the_descriptor_limit_stop_the_start_with_the_numbers() {
+    let too_many: [(&[&str], &str); 2] = [
+        (&["--max-connections", "16", "--mqtt-max-connections", "300"], "348"),
+        (&["--max-connections", "300"], "10332"),
+    ];
+    for (caps, needed) in too_many {
+        let mut sh = Command::new("sh");
+        sh.args(["-c", "ulimit -n 256 && exec \"$0\" \"$@\"", BIN]).args(BASE_ARGS).args(caps);
+        let out = sh.output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{caps:?}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("need {needed} file descriptors")), "{caps:?}: {err}");
+        assert!(err.contains("the limit is 256 (hard limit 256)") && err.contains("ulimit -n"), "{err}");
+    }
+}
+
 /// SIGTERM finishes within a bounded time although clients hold partial requests (headers,
 /// a body) and an idle connection, with read timeouts far longer than the test, and it saves
 /// the state.

@@ -19,8 +19,6 @@ use super::filter;
 pub const MAX_PACKET: usize = 128 * 1024 + 4096;
 /// Most sessions (connected, or persistent and offline); a new client id beyond it is refused.
 pub const MAX_SESSIONS: usize = 10_000;
-/// Most simultaneous connections.
-pub const MAX_CONNECTIONS: usize = 10_000;
 /// Most retained messages; beyond it a new retained topic is routed but not retained.
 pub const MAX_RETAINED: usize = 10_000;
 /// Most QoS 1 messages kept for an offline persistent session (the oldest are dropped first).
@@ -68,16 +66,25 @@ pub struct Broker {
     inner: Mutex<Inner>,
     /// The next connection's id.
     pub(super) next_id: AtomicU64,
-    /// Permits for [`MAX_CONNECTIONS`] connections.
+    /// A permit per connection: at most the broker's cap at once.
     pub(super) connections: Arc<Semaphore>,
 }
 
 impl Default for Broker {
+    /// A broker of [`crate::DEFAULT_MQTT_MAX_CONNECTIONS`] connections.
     fn default() -> Self {
+        Broker::with_max_connections(crate::DEFAULT_MQTT_MAX_CONNECTIONS)
+    }
+}
+
+impl Broker {
+    /// A broker that holds at most `max` connections at once (at least 1); more are closed as
+    /// they come.
+    pub fn with_max_connections(max: usize) -> Self {
         Broker {
             inner: Mutex::default(),
             next_id: AtomicU64::new(1),
-            connections: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+            connections: Arc::new(Semaphore::new(max.clamp(1, Semaphore::MAX_PERMITS))),
         }
     }
 }
