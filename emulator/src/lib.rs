@@ -594,7 +594,8 @@ fn mqtt_requests(app: Arc<App>) -> mqtt::Requests {
     Arc::new(move |topic, payload| {
         let app = Arc::clone(&app);
         Box::pin(async move {
-            if mqtt::jobs::route(&topic) == mqtt::jobs::Route::Other {
+            if matches!(mqtt::jobs::route(&topic), mqtt::jobs::Route::ServiceOnly | mqtt::jobs::Route::Other)
+            {
                 return Vec::new();
             }
             let entry = Entry::Mqtt { topic };

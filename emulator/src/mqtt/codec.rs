@@ -97,6 +97,15 @@ pub enum Incoming {
     Unexpected(&'static str),
 }
 
+/// Why a connection is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The broker has no room for it (3.1.1: server unavailable, 5: 0x88).
+    Unavailable,
+    /// It asks for what a client may not do (3.1.1: not authorized, 5: 0x87).
+    NotAuthorized,
+}
+
 /// A packet to a client.
 #[derive(Debug, Clone)]
 pub enum Outgoing {
@@ -104,8 +113,8 @@ pub enum Outgoing {
         session_present: bool,
         assigned_id: Option<String>,
     },
-    /// CONNACK refusing the connection (server unavailable).
-    Refuse,
+    /// CONNACK refusing the connection.
+    Refuse(Refusal),
     Publish {
         message: Message,
         pkid: u16,
@@ -352,8 +361,12 @@ fn write4(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
         Outgoing::ConnAck { session_present, .. } => {
             v4::Packet::ConnAck(v4::ConnAck::new(v4::ConnectReturnCode::Success, session_present))
         }
-        Outgoing::Refuse => {
-            v4::Packet::ConnAck(v4::ConnAck::new(v4::ConnectReturnCode::ServiceUnavailable, false))
+        Outgoing::Refuse(why) => {
+            let code = match why {
+                Refusal::Unavailable => v4::ConnectReturnCode::ServiceUnavailable,
+                Refusal::NotAuthorized => v4::ConnectReturnCode::NotAuthorized,
+            };
+            v4::Packet::ConnAck(v4::ConnAck::new(code, false))
         }
         Outgoing::Publish { message, pkid, dup } => v4::Packet::Publish(v4::Publish {
             dup,
@@ -409,9 +422,12 @@ fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
                 authentication_data: None,
             }),
         }),
-        Outgoing::Refuse => v5::Packet::ConnAck(v5::ConnAck {
+        Outgoing::Refuse(why) => v5::Packet::ConnAck(v5::ConnAck {
             session_present: false,
-            code: v5::ConnectReturnCode::ServerUnavailable,
+            code: match why {
+                Refusal::Unavailable => v5::ConnectReturnCode::ServerUnavailable,
+                Refusal::NotAuthorized => v5::ConnectReturnCode::NotAuthorized,
+            },
             properties: None,
         }),
         Outgoing::Publish { message, pkid, dup } => v5::Packet::Publish(v5::Publish {

@@ -17,8 +17,8 @@ use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
 use super::broker::{Broker, Deliver, MAX_PACKET, Requests};
-use super::codec::{self, Connect, Incoming, Message, Outgoing, ReadError, Version};
-use super::filter;
+use super::codec::{self, Connect, Incoming, Message, Outgoing, ReadError, Refusal, Version};
+use super::{filter, jobs};
 
 /// Messages waiting for a connection's writer; a client that falls this far behind is closed.
 const CHANNEL: usize = 1_024;
@@ -290,8 +290,16 @@ async fn connection(
             .map_or(MAX_PACKET, |m| m.min(MAX_PACKET)),
         aliases: HashMap::new(),
     };
+    if let Some(w) = &connect.will
+        && jobs::route(&w.topic) == jobs::Route::ServiceOnly
+    {
+        // A will there would publish what only the service publishes (see `handle`).
+        conn.write(Outgoing::Refuse(Refusal::NotAuthorized));
+        conn.flush().await?;
+        return Err(format!("a will on {:?}, which only the service publishes", w.topic));
+    }
     let Some((present, backlog)) = broker.attach(&conn.client, id, tx, &connect) else {
-        conn.write(Outgoing::Refuse);
+        conn.write(Outgoing::Refuse(Refusal::Unavailable));
         conn.flush().await?;
         return Err("too many sessions".into());
     };
@@ -447,6 +455,13 @@ async fn handle(
             if !filter::valid_topic(&message.topic) {
                 conn.write(Outgoing::Disconnect(DisconnectReasonCode::TopicNameInvalid));
                 return Err(format!("invalid topic name {:?}", message.topic));
+            }
+            if jobs::route(&message.topic) == jobs::Route::ServiceOnly {
+                // DG-TOPICS: "unsupported publish or subscribe operations to reserved topics can
+                // result in a terminated connection"; a client that could publish answers,
+                // notifications or events would show other devices what the service never said.
+                conn.write(Outgoing::Disconnect(DisconnectReasonCode::NotAuthorized));
+                return Err(format!("a publish to {:?}, which only the service publishes", message.topic));
             }
             if let Some(a) = alias {
                 conn.aliases.insert(a, message.topic.clone());

@@ -20,8 +20,10 @@ pub enum Route<'a> {
     Request(Topic<'a>),
     /// A topic in the jobs namespace that names no operation (SPEC §4.4 `InvalidTopic`).
     Invalid,
-    /// Not a request: an answer or notification topic, or outside the jobs namespace; routed as
-    /// any other message.
+    /// An answer, a notification or an event: a reserved topic that clients may subscribe to and
+    /// receive from, and only the service publishes (DG-TOPICS; SPEC §7.1, §7.2, §7.4).
+    ServiceOnly,
+    /// Outside the jobs namespace; routed as any other message.
     Other,
 }
 
@@ -34,7 +36,17 @@ pub fn route(topic: &str) -> Route<'_> {
             | Topic::Describe { reply: None, .. }
             | Topic::Update { reply: None, .. }),
         ) => Route::Request(t),
-        Ok(_) => Route::Other,
+        Ok(
+            Topic::GetPending { reply: Some(_), .. }
+            | Topic::StartNext { reply: Some(_), .. }
+            | Topic::Describe { reply: Some(_), .. }
+            | Topic::Update { reply: Some(_), .. }
+            | Topic::Notify { .. }
+            | Topic::NotifyNext { .. }
+            | Topic::DocumentedNotify { .. }
+            | Topic::JobEvent { .. }
+            | Topic::ExecutionEvent { .. },
+        ) => Route::ServiceOnly,
         Err(_) => {
             let mut levels = topic.split('/');
             let jobs = levels.next() == Some("$aws")
@@ -71,7 +83,7 @@ pub fn answer(st: &mut State, topic: &str, payload: &[u8]) -> Option<Outcome> {
     let now = st.now();
     let token = client_token(payload);
     let t = match route(topic) {
-        Route::Other => return None,
+        Route::ServiceOnly | Route::Other => return None,
         Route::Invalid => {
             let e = ApiError::new(
                 400,
@@ -208,10 +220,13 @@ mod tests {
             "$aws/things/t/jobs/j/update/rejected",
             "$aws/things/t/jobs/notify",
             "$aws/things/t/jobs/notify-next-namespace-ns",
+            "$aws/things/t/jobs/j/notify-namespace-ns/",
             "$aws/events/job/j/completed",
-            "$aws/things/t/shadow/update",
-            "sensors/t/jobs/get",
+            "$aws/events/jobExecution/j/succeeded",
         ] {
+            assert_eq!(route(t), Route::ServiceOnly, "{t}");
+        }
+        for t in ["$aws/things/t/shadow/update", "sensors/t/jobs/get", "$aws/events/presence/connected/t"] {
             assert_eq!(route(t), Route::Other, "{t}");
         }
         for t in [

@@ -156,7 +156,7 @@ async fn connect(id: &str, addr: SocketAddr) -> Client {
 }
 
 /// A raw 3.1.1 connection, clean session, with `keep_alive` seconds and a will of `will` on
-/// `will_topic`, its CONNACK read.
+/// `will_topic`, its CONNACK read and accepted.
 async fn connect_with_will(
     addr: SocketAddr,
     client: &str,
@@ -164,6 +164,19 @@ async fn connect_with_will(
     will_topic: &str,
     will: &str,
 ) -> TcpStream {
+    let (s, ack) = connect_raw_with_will(addr, client, keep_alive, will_topic, will).await;
+    assert_eq!(ack, [0x20, 2, 0, 0]);
+    s
+}
+
+/// The same, and the CONNACK, whatever it says.
+async fn connect_raw_with_will(
+    addr: SocketAddr,
+    client: &str,
+    keep_alive: u16,
+    will_topic: &str,
+    will: &str,
+) -> (TcpStream, [u8; 4]) {
     let mut s = TcpStream::connect(addr).await.unwrap();
     let [ka_hi, ka_lo] = keep_alive.to_be_bytes();
     let mut body = vec![0, 4, b'M', b'Q', b'T', b'T', 4, 0b0000_0110, ka_hi, ka_lo];
@@ -176,8 +189,7 @@ async fn connect_with_will(
     s.write_all(&packet).await.unwrap();
     let mut ack = [0; 4];
     s.read_exact(&mut ack).await.unwrap();
-    assert_eq!(ack, [0x20, 2, 0, 0]);
-    s
+    (s, ack)
 }
 
 impl Client {
@@ -235,15 +247,15 @@ async fn wildcards_retained_messages_and_the_dollar_rule() {
     let emu = emu().await;
     let mut all = connect("all", emu.mqtt).await;
     all.sub("#").await;
-    all.sub("+/things/+/jobs/notify").await;
+    all.sub("+/things/+/jobs/get").await;
     let mut jobs = connect("jobs", emu.mqtt).await;
     jobs.sub("$aws/things/+/jobs/#").await;
     jobs.sub("sensors/+/temp").await;
     let p = connect("pub", emu.mqtt).await;
     p.client.publish("sensors/a/temp", QoS::AtLeastOnce, true, "21").await.unwrap();
-    p.publish("$aws/things/t1/jobs/notify", "{}").await;
+    p.publish("$aws/things/t1/jobs/get", "{}").await;
     assert_eq!(&jobs.next_on("sensors/a/temp").await.payload[..], b"21");
-    assert_eq!(jobs.next_on("$aws/things/t1/jobs/notify").await.qos, QoS::AtLeastOnce);
+    assert_eq!(jobs.next_on("$aws/things/t1/jobs/get").await.qos, QoS::AtLeastOnce);
     assert_eq!(&all.next_on("sensors/a/temp").await.payload[..], b"21");
     // MQTT-4.7.2-1: `#` and `+/…` do not match `$aws/…`.
     let seen: Vec<String> = all.drain().await.into_iter().map(|p| p.topic).collect();

@@ -47,6 +47,16 @@ async fn next5<T>(
     }
 }
 
+/// Why the connection of `rx` ended (what rumqttc says), skipping the packets before.
+async fn ended5(rx: &mut mpsc::UnboundedReceiver<Result<Packet5, String>>) -> String {
+    loop {
+        match tokio::time::timeout(WAIT, rx.recv()).await.expect("still connected").expect("no end") {
+            Ok(_) => {}
+            Err(e) => return e,
+        }
+    }
+}
+
 fn publish5(p: Packet5) -> Option<rumqttc::v5::mqttbytes::v5::Publish> {
     if let Packet5::Publish(p) = p { Some(p) } else { None }
 }
@@ -713,5 +723,71 @@ async fn a_shared_subscription_hands_each_message_to_one_member_in_turn() {
         "a plain subscription gets the retained one"
     );
     assert_eq!(got[1..], all[..]);
+    emu.server.shutdown().await.unwrap();
+}
+
+/// Answers, notifications and events are reserved topics that clients subscribe to and only the
+/// service publishes (DG-TOPICS): a client that publishes to one is disconnected (MQTT 5: reason
+/// 0x87, not authorized) before anything is routed, and its will goes out; a CONNECT with a will
+/// on one is refused (3.1.1: return code 5; 5: 0x87) and leaves no session. Requests, and topics
+/// outside the jobs namespace, are routed as before.
+#[tokio::test]
+async fn a_client_that_publishes_what_only_the_service_publishes_is_disconnected() {
+    let emu = emu().await;
+    let mut watcher = connect("watcher", emu.mqtt).await;
+    watcher.sub("$aws/things/+/jobs/#").await;
+    watcher.sub("$aws/events/#").await;
+    watcher.sub("gone/#").await;
+    for (i, topic) in [
+        "$aws/things/t1/jobs/notify-next",
+        "$aws/things/t1/jobs/notify",
+        "$aws/things/t1/jobs/get/accepted",
+        "$aws/things/t1/jobs/j1/update/rejected",
+        "$aws/things/t1/jobs/notify-namespace-ns",
+        "$aws/events/job/j1/completed",
+        "$aws/events/jobExecution/j1/succeeded",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // 3.1.1: the connection is closed, and the will published.
+        let mut s = connect_with_will(emu.mqtt, &format!("spoof-{i}"), 30, &format!("gone/{i}"), "bye").await;
+        let payload = b"{}";
+        let mut packet = vec![0x30, u8::try_from(2 + topic.len() + payload.len()).unwrap()];
+        packet.extend_from_slice(&u16::try_from(topic.len()).unwrap().to_be_bytes());
+        packet.extend_from_slice(topic.as_bytes());
+        packet.extend_from_slice(payload);
+        s.write_all(&packet).await.unwrap();
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(WAIT, s.read_to_end(&mut rest)).await.expect("still open");
+        assert!(read.is_err() || rest.is_empty(), "{topic}: {rest:?}");
+        assert_eq!(&watcher.next_on(&format!("gone/{i}")).await.payload[..], b"bye");
+    }
+    // MQTT 5: DISCONNECT 0x87 first.
+    let (c5, mut rx5) = connect5(&emu, "spoof-5", |_| {}).await;
+    next5(&mut rx5, connack5).await;
+    c5.publish("$aws/things/t1/jobs/notify-next", Q5::AtLeastOnce, false, "{}").await.unwrap();
+    let ended = ended5(&mut rx5).await;
+    assert!(ended.contains("code 'NotAuthorized'"), "{ended}");
+    // A will on such a topic is refused at CONNECT.
+    let topic = "$aws/things/t1/jobs/notify";
+    let (_s, ack) = connect_raw_with_will(emu.mqtt, "willful", 30, topic, "{}").await;
+    assert_eq!(ack, [0x20, 2, 0, 5], "3.1.1 CONNACK: not authorized");
+    let will = |o: &mut rumqttc::v5::MqttOptions| {
+        o.set_last_will(rumqttc::v5::mqttbytes::v5::LastWill::new(topic, "{}", Q5::AtMostOnce, false, None));
+    };
+    let (_c5, mut rx5) = connect5(&emu, "willful-5", will).await;
+    let ended = ended5(&mut rx5).await;
+    assert!(ended.contains("return code: `NotAuthorized`"), "{ended}");
+    // Nothing of it reached the watcher; a request still does, and is answered.
+    let mut p = connect("fine", emu.mqtt).await;
+    let (accepted, _) = p.request("$aws/things/t1/jobs/get", r#"{"clientToken":"c"}"#).await;
+    assert!(accepted);
+    let seen: Vec<String> = watcher.drain().await.into_iter().map(|p| p.topic).collect();
+    assert!(
+        seen.iter().all(|t| t.starts_with("$aws/things/t1/jobs/get") || t.starts_with("$aws/things/drain/")),
+        "{seen:?}"
+    );
+    assert!(seen.iter().any(|t| t == "$aws/things/t1/jobs/get"), "{seen:?}");
     emu.server.shutdown().await.unwrap();
 }
