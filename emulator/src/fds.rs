@@ -157,23 +157,25 @@ mod tests {
         }
     }
 
-    /// Raising asks for no more than the hard limit and never lowers the soft one.
+    /// Raising asks for what is needed, no more than the hard limit, and never lowers the soft
+    /// limit. (The test lowers this process's soft limit for a moment, to at most 512, and puts
+    /// it back.)
     #[cfg(unix)]
     #[test]
-    fn raising_the_limit_never_lowers_it() {
-        use rustix::process::{Resource, getrlimit};
+    fn raising_the_limit_asks_for_what_is_needed_up_to_the_hard_limit() {
+        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
         let before = getrlimit(Resource::Nofile);
-        let (soft, hard) = raise(1);
-        assert_eq!((soft, hard), (before.current, before.maximum));
-        let (soft, hard) = raise(u64::MAX);
-        assert_eq!(hard, before.maximum, "the hard limit is left alone");
-        // `None` is unlimited.
-        let at_least = |a: Option<u64>, b: Option<u64>| match (a, b) {
-            (None, _) => true,
-            (Some(_), None) => false,
-            (Some(a), Some(b)) => a >= b,
-        };
-        assert!(at_least(soft, before.current), "{soft:?} < {:?}", before.current);
-        assert!(at_least(hard, soft), "{soft:?} > {hard:?}");
+        let low = (before.maximum.unwrap_or(u64::MAX) / 4).clamp(16, 512);
+        let more = low + low / 2;
+        setrlimit(Resource::Nofile, Rlimit { current: Some(low), maximum: before.maximum }).unwrap();
+        let raised = raise(more);
+        let kept = raise(low / 2);
+        let highest = raise(u64::MAX);
+        setrlimit(Resource::Nofile, before).unwrap();
+        assert_eq!(raised, (Some(more), before.maximum));
+        assert_eq!(kept, (Some(more), before.maximum), "never lowered");
+        if let Some(hard) = before.maximum {
+            assert_eq!(highest, (Some(hard), Some(hard)), "up to the hard limit");
+        }
     }
 }
