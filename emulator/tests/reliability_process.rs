@@ -249,13 +249,17 @@ fn mqtt_connect(id: &str) -> Vec<u8> {
 /// broker's default cap is lowered to what HTTP (16) and the emulator itself (32) leave, 208;
 /// the clients beyond it are closed at once, and an HTTP request is answered while 208 are
 /// held. (With the broker's cap at 10,000 it took every descriptor, and HTTP answered nothing
-/// until a client left.)
+/// until a client left.) The log says so, and the refusals are logged at most once a second, not
+/// once each.
 #[test]
 fn idle_mqtt_clients_do_not_starve_http_under_a_low_descriptor_limit() {
+    let dir = temp_dir("idle-mqtt");
+    let log = dir.join("stderr");
     let mut sh = Command::new("sh");
-    sh.args(["-c", "ulimit -n 256 && exec \"$0\" \"$@\"", BIN])
-        .args(BASE_ARGS)
-        .args(["--max-connections", "16"]);
+    sh.args(["-c", "ulimit -n 256 && exec \"$0\" \"$@\" 2>\"$LOG\"", BIN])
+        .env("LOG", &log)
+        .args(["--addr", "127.0.0.1:0", "--mqtt-addr", "127.0.0.1:0", "--clock", "manual"])
+        .args(["--log-level", "warn", "--max-connections", "16"]);
     let e = spawn(sh);
     let mqtt = e.mqtt.expect("no MQTT address");
     let (mut held, mut closed) = (Vec::new(), 0);
@@ -296,6 +300,12 @@ fn idle_mqtt_clients_do_not_starve_http_under_a_low_descriptor_limit() {
         assert!(Instant::now() < deadline, "no room for a client after one left");
         std::thread::sleep(Duration::from_millis(20));
     }
+    drop(e);
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains("leaves room for 208 MQTT connections (not 10000)"), "{log}");
+    let warnings = log.matches("208 MQTT connections are open").count();
+    assert!((1..92).contains(&warnings), "{warnings} warnings for 92 refusals: {log}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Connection caps that cannot fit under the hard file-descriptor limit stop the start with the

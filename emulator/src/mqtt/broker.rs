@@ -66,8 +66,9 @@ pub struct Broker {
     inner: Mutex<Inner>,
     /// The next connection's id.
     pub(super) next_id: AtomicU64,
-    /// A permit per connection: at most the broker's cap at once.
+    /// A permit per connection: at most `max_connections` at once.
     pub(super) connections: Arc<Semaphore>,
+    pub(super) max_connections: usize,
 }
 
 impl Default for Broker {
@@ -81,10 +82,12 @@ impl Broker {
     /// A broker that holds at most `max` connections at once (at least 1); more are closed as
     /// they come.
     pub fn with_max_connections(max: usize) -> Self {
+        let max = max.clamp(1, Semaphore::MAX_PERMITS);
         Broker {
             inner: Mutex::default(),
             next_id: AtomicU64::new(1),
-            connections: Arc::new(Semaphore::new(max.clamp(1, Semaphore::MAX_PERMITS))),
+            connections: Arc::new(Semaphore::new(max)),
+            max_connections: max,
         }
     }
 }

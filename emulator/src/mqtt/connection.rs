@@ -49,6 +49,9 @@ pub async fn serve(
     requests: Requests,
     mut stop: watch::Receiver<bool>,
 ) {
+    // Refusals since the last warning: a flood of connections is logged once a second.
+    let mut refused = 0_u64;
+    let mut warned: Option<tokio::time::Instant> = None;
     loop {
         let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
@@ -62,7 +65,17 @@ pub async fn serve(
             () = stopped(&mut stop) => return,
         };
         let Ok(permit) = Arc::clone(&broker.connections).try_acquire_owned() else {
-            tracing::warn!("too many MQTT connections: refusing one");
+            // Closed at once: the client sees the connection end before its CONNACK.
+            refused = refused.saturating_add(1);
+            if warned.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                tracing::warn!(
+                    refused,
+                    "{} MQTT connections are open, the most the broker holds (--mqtt-max-connections): closing new ones",
+                    broker.max_connections
+                );
+                refused = 0;
+                warned = Some(tokio::time::Instant::now());
+            }
             continue;
         };
         let (b, r, s, tls) = (Arc::clone(&broker), Arc::clone(&requests), stop.clone(), tls.clone());
