@@ -60,7 +60,8 @@ impl Caps {
         if self.mqtt == Some(None) {
             let room = limit.saturating_sub(self.http_total()).saturating_sub(RESERVE);
             if room > 0 {
-                return Ok(usize::try_from(room).unwrap_or(wanted).min(wanted));
+                // Less than `wanted`, since `limit` is less than `needed`.
+                return Ok(usize::try_from(room).unwrap_or(wanted));
             }
         }
         let hard = hard.map_or_else(|| "none".to_owned(), |h| h.to_string());

@@ -68,6 +68,7 @@ pub struct Broker {
     pub(super) next_id: AtomicU64,
     /// A permit per connection: at most `max_connections` at once.
     pub(super) connections: Arc<Semaphore>,
+    /// The cap, as the refusals' log says it.
     pub(super) max_connections: usize,
 }
 

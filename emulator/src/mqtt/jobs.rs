@@ -21,7 +21,8 @@ pub enum Route<'a> {
     /// A topic in the jobs namespace that names no operation (SPEC §4.4 `InvalidTopic`).
     Invalid,
     /// An answer, a notification or an event: a reserved topic that clients may subscribe to and
-    /// receive from, and only the service publishes (DG-TOPICS; SPEC §7.1, §7.2, §7.4).
+    /// receive from, and only the service publishes (DG-TOPICS; SPEC §7, "Clients publish to the
+    /// request topics only").
     ServiceOnly,
     /// Outside the jobs namespace; routed as any other message.
     Other,
