@@ -314,11 +314,13 @@ impl Broker {
         }
     }
 
-    /// Adds subscriptions; returns the grants and the retained messages they match.
+    /// Adds subscriptions; returns the grants and the retained messages they match, at most
+    /// `room` + 1 of them (more than `room` is more than the client may have waiting).
     pub(super) fn subscribe(
         &self,
         client: &str,
         filters: Vec<(String, u8)>,
+        room: usize,
     ) -> (Vec<Option<u8>>, Vec<Message>) {
         let mut inner = self.lock();
         let Inner { sessions, retained, .. } = &mut *inner;
@@ -336,7 +338,8 @@ impl Broker {
             let q = qos.min(1);
             // No retained messages for a shared subscription (MQTT 5 §4.8.2).
             let own = filter::shared(&f).is_none();
-            for m in retained.values().filter(|m| own && filter::matches(&m.topic, &f)) {
+            let left = room.saturating_add(1).saturating_sub(matched.len());
+            for m in retained.values().filter(|m| own && filter::matches(&m.topic, &f)).take(left) {
                 matched.push(Message { qos: m.qos.min(q), retain: true, ..m.clone() });
             }
             session.subscriptions.insert(f, q);

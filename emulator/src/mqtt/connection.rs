@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
-use super::broker::{Broker, Deliver, MAX_PACKET, Requests};
+use super::broker::{Broker, Deliver, MAX_PACKET, MAX_QUEUED, MAX_RETAINED, Requests};
 use super::codec::{self, Connect, Incoming, Message, Outgoing, ReadError, Refusal, Version};
 use super::{filter, jobs};
 
@@ -27,8 +27,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bytes waiting for a client beyond which its connection reads and routes nothing more until
 /// the client takes some: what it sends waits in TCP, what it is sent waits in its queue.
 const OUT_HIGH: usize = 64 * 1024;
-/// How long a client may take none of the bytes waiting for it before it is closed (the bound
-/// for a client without a keep-alive; with one, it is closed at 1.5 keep-alives unheard).
+/// How long a client may take none of the bytes waiting for it, or acknowledge none of the
+/// messages it has in flight while others wait behind them, before it is closed (the bound for
+/// a client without a keep-alive; with one, it is closed at 1.5 keep-alives unheard).
 const WRITE_STALL: Duration = Duration::from_secs(60);
 /// How long the last packets to a closing connection (a DISCONNECT, a refusing CONNACK) may
 /// take to be written.
@@ -169,8 +170,12 @@ struct Conn {
     next_pkid: u16,
     /// QoS 1 messages sent and not yet acknowledged, by packet id.
     inflight: BTreeMap<u16, Message>,
-    /// QoS 1 messages held back while `inflight` is at the client's receive maximum.
-    waiting: VecDeque<Message>,
+    /// QoS 1 messages held back while `inflight` is at the client's receive maximum, in order,
+    /// and whether each is a redelivery.
+    held: VecDeque<(Message, bool)>,
+    /// Messages not looked at yet, in order: they wait while [`OUT_HIGH`] bytes wait for the
+    /// client. With `held`, at most [`MAX_WAITING`].
+    waiting: VecDeque<(Message, bool)>,
     /// Most unacknowledged QoS 1 messages the client takes (MQTT 5 receive maximum, at most
     /// [`MAX_INFLIGHT`]).
     receive_max: usize,
@@ -180,33 +185,85 @@ struct Conn {
     aliases: HashMap<u16, String>,
 }
 
-/// Most unacknowledged QoS 1 messages per connection, and most held back behind a client's
-/// receive maximum; a client further behind is closed.
+/// Most unacknowledged QoS 1 messages per connection.
 const MAX_INFLIGHT: usize = 1_000;
+/// Most messages waiting to be written to one client: a whole retained store for one filter
+/// and a whole offline backlog. A client further behind is closed.
+const MAX_WAITING: usize = MAX_RETAINED + MAX_QUEUED;
 
 impl Conn {
+    fn new(stream: Stream, connect: &Connect, client: String, id: u64) -> Self {
+        let (reader, half) = tokio::io::split(stream);
+        Conn {
+            reader,
+            version: connect.version,
+            client,
+            id,
+            out: Out { half, buf: BytesMut::new(), unflushed: false },
+            next_pkid: 1,
+            inflight: BTreeMap::new(),
+            held: VecDeque::new(),
+            waiting: VecDeque::new(),
+            receive_max: connect.receive_max.map_or(MAX_INFLIGHT, |r| usize::from(r).min(MAX_INFLIGHT)),
+            max_packet: connect
+                .max_packet
+                .and_then(|m| usize::try_from(m).ok())
+                .map_or(MAX_PACKET, |m| m.min(MAX_PACKET)),
+            aliases: HashMap::new(),
+        }
+    }
+
     fn write(&mut self, packet: Outgoing) {
         if let Err(e) = codec::write(packet, self.version, &mut self.out.buf, MAX_PACKET) {
             tracing::warn!(client = self.client, "an MQTT packet cannot be sent: {e}");
         }
     }
 
-    /// Sends a message at its QoS (a packet id and an in-flight entry for QoS 1). A QoS 1
-    /// message beyond the client's receive maximum waits for an acknowledgement (MQTT-3.3.4-9);
-    /// a message larger than the client's maximum packet size is discarded, as if delivered
-    /// (MQTT-3.1.2-25).
+    /// Sends a message: written at once, unless [`OUT_HIGH`] bytes already wait for the client
+    /// (then it waits its turn), or it is QoS 1 and the client has its receive maximum in
+    /// flight (then it is held back until an acknowledgement, MQTT-3.3.4-9; QoS 0 goes on,
+    /// as MQTT-4.9.0-2 allows).
     fn send(&mut self, message: Message, dup: bool) -> Result<(), String> {
+        if self.held.len().saturating_add(self.waiting.len()) >= MAX_WAITING {
+            return Err(format!("more than {MAX_WAITING} messages wait for the client"));
+        }
+        if self.waiting.is_empty() && self.out.buf.len() < OUT_HIGH {
+            self.dispatch(message, dup);
+        } else {
+            self.waiting.push_back((message, dup));
+        }
+        Ok(())
+    }
+
+    /// Writes a message, or holds it back if it is QoS 1 and cannot be in flight yet.
+    fn dispatch(&mut self, message: Message, dup: bool) {
+        if message.qos > 0 && (!self.held.is_empty() || self.inflight.len() >= self.receive_max) {
+            self.held.push_back((message, dup));
+        } else {
+            self.write_message(message, dup);
+        }
+    }
+
+    /// Writes what the client has room for, in order: held-back messages while it has room in
+    /// flight, then the waiting ones.
+    fn feed(&mut self) {
+        while self.out.buf.len() < OUT_HIGH && self.inflight.len() < self.receive_max {
+            let Some((m, dup)) = self.held.pop_front() else { break };
+            self.write_message(m, dup);
+        }
+        while self.out.buf.len() < OUT_HIGH {
+            let Some((m, dup)) = self.waiting.pop_front() else { break };
+            self.dispatch(m, dup);
+        }
+    }
+
+    /// Writes a message at its QoS (a packet id and an in-flight entry for QoS 1); one larger
+    /// than the client's maximum packet size is discarded, as if delivered (MQTT-3.1.2-25).
+    fn write_message(&mut self, message: Message, dup: bool) {
         let topic = message.topic.clone();
         let pkid = if message.qos == 0 {
             0
         } else {
-            if self.inflight.len() >= self.receive_max {
-                if self.waiting.len() >= MAX_INFLIGHT {
-                    return Err("too many unacknowledged QoS 1 messages".into());
-                }
-                self.waiting.push_back(message);
-                return Ok(());
-            }
             let mut pkid = self.next_pkid;
             while pkid == 0 || self.inflight.contains_key(&pkid) {
                 pkid = pkid.wrapping_add(1);
@@ -224,17 +281,12 @@ impl Conn {
             );
             self.inflight.remove(&pkid);
         }
-        Ok(())
     }
 
     /// An acknowledgement: frees its slot for the next held-back message.
-    fn acked(&mut self, pkid: u16) -> Result<(), String> {
+    fn acked(&mut self, pkid: u16) {
         self.inflight.remove(&pkid);
-        while self.inflight.len() < self.receive_max {
-            let Some(m) = self.waiting.pop_front() else { break };
-            self.send(m, false)?;
-        }
-        Ok(())
+        self.feed();
     }
 
     /// Writes the last packets of a connection that is closing, for at most [`CLOSE_FLUSH`].
@@ -286,23 +338,7 @@ async fn connection(
     let assigned = connect.client_id.is_empty().then(|| format!("emulator-{id}"));
     let client = assigned.clone().unwrap_or_else(|| connect.client_id.clone());
     let (tx, mut rx) = mpsc::channel(CHANNEL);
-    let (reader, half) = tokio::io::split(stream);
-    let mut conn = Conn {
-        reader,
-        version: connect.version,
-        client,
-        id,
-        out: Out { half, buf: BytesMut::new(), unflushed: false },
-        next_pkid: 1,
-        inflight: BTreeMap::new(),
-        waiting: VecDeque::new(),
-        receive_max: connect.receive_max.map_or(MAX_INFLIGHT, |r| usize::from(r).min(MAX_INFLIGHT)),
-        max_packet: connect
-            .max_packet
-            .and_then(|m| usize::try_from(m).ok())
-            .map_or(MAX_PACKET, |m| m.min(MAX_PACKET)),
-        aliases: HashMap::new(),
-    };
+    let mut conn = Conn::new(stream, &connect, client, id);
     if let Some(w) = &connect.will
         && jobs::route(&w.topic) == jobs::Route::ServiceOnly
     {
@@ -331,7 +367,9 @@ async fn connection(
         Err(e) => Err(e),
     };
     let mut unacked: Vec<Message> = std::mem::take(&mut conn.inflight).into_values().collect();
-    unacked.extend(conn.waiting.drain(..));
+    // What waited and was never written goes back to a persistent session too (QoS 1 only).
+    let unsent = conn.held.drain(..).chain(conn.waiting.drain(..));
+    unacked.extend(unsent.map(|(m, _)| m).filter(|m| m.qos > 0));
     if let Some(after) = broker.detach(&conn.client, id, unacked, &mut rx) {
         let (b, client) = (Arc::clone(&broker), conn.client.clone());
         tokio::spawn(async move {
@@ -363,7 +401,8 @@ async fn run(
     keep_alive: Duration,
 ) -> Result<End, String> {
     let mut last_read = tokio::time::Instant::now();
-    // When the bytes waiting for the client last went down (or there were none).
+    // When the client last took something of what waits for it, bytes or an acknowledgement
+    // (or when nothing waited).
     let mut last_taken = last_read;
     loop {
         // Every whole packet already read (CONNECT may have come with more behind it), while
@@ -383,7 +422,9 @@ async fn run(
                     return Err(format!("malformed packet: {e}"));
                 }
             };
+            let acked = matches!(packet, Incoming::PubAck(_));
             match handle(conn, packet, broker, requests).await {
+                Ok(None) if acked => last_taken = tokio::time::Instant::now(),
                 Ok(None) => {}
                 Ok(Some(end)) => {
                     let _ = conn.flush().await;
@@ -397,14 +438,20 @@ async fn run(
             }
         }
         conn.out.write_now().map_err(|e| e.to_string())?;
+        conn.feed();
         let writing = conn.out.pending();
-        if !writing {
+        let owed = writing || !conn.held.is_empty() || !conn.waiting.is_empty();
+        if !owed {
             last_taken = tokio::time::Instant::now();
         }
-        // Too much waits for the client: nothing more is read or routed to it until it reads
-        // (its packets wait in `buf`, up to one largest packet, then in TCP).
-        let behind = conn.out.buf.len() >= OUT_HIGH;
-        let reading = !behind || buf.len() < MAX_PACKET;
+        // Too many bytes wait for the client: nothing more is read from it until it reads
+        // (its packets wait in `buf`, up to one largest packet, then in TCP). Nothing more is
+        // routed to it while messages wait their turn, or while it has as many held back as it
+        // may have in flight: the broker's queue for it holds them, and a client that lets
+        // that fill is closed as too slow.
+        let full = conn.out.buf.len() >= OUT_HIGH;
+        let behind = full || !conn.waiting.is_empty() || conn.held.len() >= MAX_INFLIGHT;
+        let reading = !full || buf.len() < MAX_PACKET;
         let expiry = async {
             if keep_alive.is_zero() {
                 future::pending::<()>().await
@@ -433,8 +480,8 @@ async fn run(
                 None => return Err("closed as too slow to take its messages".into()),
             },
             () = expiry => return Err("keep-alive expired".into()),
-            () = tokio::time::sleep_until(last_taken + WRITE_STALL), if writing => {
-                return Err(format!("the client read nothing for {} s", WRITE_STALL.as_secs()));
+            () = tokio::time::sleep_until(last_taken + WRITE_STALL), if owed => {
+                return Err(format!("the client took nothing for {} s", WRITE_STALL.as_secs()));
             }
             () = stopped(stop) => return Ok(End::Stop),
         }
@@ -494,11 +541,20 @@ async fn handle(
                 (_, false) => conn.write(Outgoing::PubAck(pkid)),
             }
         }
-        Incoming::PubAck(pkid) => conn.acked(pkid)?,
+        Incoming::PubAck(pkid) => conn.acked(pkid),
         Incoming::PubRel(pkid) => conn.write(Outgoing::PubComp(pkid)),
         Incoming::Subscribe { pkid, filters } => {
-            let (grants, retained) = broker.subscribe(&conn.client, filters);
+            let room = MAX_WAITING.saturating_sub(conn.held.len().saturating_add(conn.waiting.len()));
+            let (grants, retained) = broker.subscribe(&conn.client, filters, room);
             conn.write(Outgoing::SubAck { pkid, grants });
+            if retained.len() > room {
+                conn.write(Outgoing::Disconnect(DisconnectReasonCode::QuotaExceeded));
+                // Each filter gets its own copy of what it matches (MQTT-3.8.4-4 reads a
+                // SUBSCRIBE as one per filter); overlapping filters could ask for any number.
+                return Err(format!(
+                    "a SUBSCRIBE matched more retained messages than the {MAX_WAITING} a client may have waiting"
+                ));
+            }
             for m in retained {
                 conn.send(m, false)?;
             }
@@ -533,6 +589,7 @@ mod tests {
 
     use super::*;
     use bytes::Bytes;
+    use rumqttc::mqttbytes::v4;
     use tokio::io::AsyncWriteExt;
 
     /// A client with no keep-alive that subscribes and then reads nothing: its connection
@@ -567,11 +624,147 @@ mod tests {
             broker.publish(&message(i));
         }
         let end = task.await.unwrap();
-        assert_eq!(end, Err(format!("the client read nothing for {} s", WRITE_STALL.as_secs())));
+        assert_eq!(end, Err(format!("the client took nothing for {} s", WRITE_STALL.as_secs())));
         let waited = start.elapsed();
         assert!(waited >= WRITE_STALL && waited < WRITE_STALL + Duration::from_secs(1), "{waited:?}");
         // Its session went with the connection (clean session).
         assert_eq!(broker.sessions(), 0);
         drop(client);
+    }
+
+    /// A 3.1.1 CONNECT (keep-alive 0) for client `id`, and a SUBSCRIBE (packet id 1) to
+    /// `filters` at QoS 1.
+    fn connect_and_subscribe(id: &str, filters: &[&str]) -> Vec<u8> {
+        let mut body = vec![0, 4, b'M', b'Q', b'T', b'T', 4, 2, 0, 0];
+        body.extend_from_slice(&u16::try_from(id.len()).unwrap().to_be_bytes());
+        body.extend_from_slice(id.as_bytes());
+        let mut out = vec![0x10, u8::try_from(body.len()).unwrap()];
+        out.extend(body);
+        let mut body = vec![0, 1];
+        for f in filters {
+            body.extend_from_slice(&u16::try_from(f.len()).unwrap().to_be_bytes());
+            body.extend_from_slice(f.as_bytes());
+            body.push(1);
+        }
+        out.extend([0x82, u8::try_from(body.len()).unwrap()]);
+        out.extend(body);
+        out
+    }
+
+    fn connect(persistent: bool) -> Connect {
+        Connect {
+            version: Version::V4,
+            client_id: "c".into(),
+            clean: !persistent,
+            persistent,
+            keep_alive: 0,
+            will: None,
+            receive_max: None,
+            max_packet: None,
+            session_expiry: None,
+        }
+    }
+
+    /// A resumed session's backlog (1,000 QoS 1 messages of 100 KiB: 100 MiB) is written as
+    /// the client takes it: at no point do more than [`OUT_HIGH`] bytes and one packet wait in
+    /// memory, and the client gets every message, in order, flagged as a redelivery. (The
+    /// connection once wrote the whole backlog into its buffer at once.)
+    #[tokio::test]
+    async fn a_backlog_is_written_as_the_client_takes_it() {
+        let (mut client, server) = tokio::io::duplex(64 * 1024);
+        let mut conn = Conn::new(Box::new(server), &connect(true), "c".into(), 1);
+        let bound = OUT_HIGH + MAX_PACKET;
+        for i in 0..1_000 {
+            conn.send(Message::new(format!("box/{i}"), vec![7; 100 * 1024], 1), true).unwrap();
+            assert!(conn.out.buf.len() <= bound, "{} bytes after {i}", conn.out.buf.len());
+        }
+        assert!(conn.waiting.len() >= 990, "{}", conn.waiting.len());
+        let (mut got, mut bytes) = (Vec::new(), BytesMut::new());
+        while got.len() < 1_000 {
+            conn.out.write_now().unwrap();
+            conn.feed();
+            assert!(conn.out.buf.len() <= bound, "{} bytes after {} taken", conn.out.buf.len(), got.len());
+            client.read_buf(&mut bytes).await.unwrap();
+            while let Ok(p) = v4::Packet::read(&mut bytes, 1 << 20) {
+                let v4::Packet::Publish(p) = p else { panic!("{p:?}") };
+                assert!(p.dup && p.payload.len() == 100 * 1024, "{p:?}");
+                got.push(p.topic);
+            }
+        }
+        assert_eq!(got, (0..1_000).map(|i| format!("box/{i}")).collect::<Vec<_>>());
+        assert_eq!((conn.waiting.len(), conn.inflight.len(), conn.out.buf.len()), (0, 1_000, 0));
+    }
+
+    /// A client without a keep-alive that reads everything and acknowledges nothing, while a
+    /// QoS 1 message waits behind its 1,000 in flight, is closed after [`WRITE_STALL`]. (It was
+    /// once held open for ever, with its messages.)
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_acknowledges_nothing_is_closed_after_the_write_stall() {
+        let broker = Arc::new(Broker::default());
+        let requests: Requests = Arc::new(|_, _| Box::pin(async { Vec::new() }));
+        let (mut client, server) = tokio::io::duplex(64 * 1024);
+        let (_stop_tx, stop) = watch::channel(false);
+        let task = tokio::spawn(connection(Box::new(server), Arc::clone(&broker), requests, stop));
+        client.write_all(&connect_and_subscribe("mute", &["box/#"])).await.unwrap();
+        let mut acks = [0; 9];
+        client.read_exact(&mut acks).await.unwrap();
+        assert_eq!(acks, [0x20, 2, 0, 0, 0x90, 3, 0, 1, 1]);
+        let start = tokio::time::Instant::now();
+        for i in 0..1_001 {
+            broker.publish(&Message::new(format!("box/{i}"), "x", 1));
+        }
+        // Reads and discards everything, acknowledging nothing.
+        let reader = tokio::spawn(async move {
+            let mut sink = Vec::new();
+            let _ = client.read_to_end(&mut sink).await;
+            sink.len()
+        });
+        let end = tokio::time::timeout(WRITE_STALL * 2, task).await.expect("still open").unwrap();
+        assert_eq!(end, Err(format!("the client took nothing for {} s", WRITE_STALL.as_secs())));
+        let waited = start.elapsed();
+        assert!(waited >= WRITE_STALL && waited < WRITE_STALL + Duration::from_secs(1), "{waited:?}");
+        // It was sent exactly its 1,000 in flight (7-byte topic and 1-byte payload each: 14 bytes).
+        assert_eq!(reader.await.unwrap(), (0..1_000).map(|i: usize| 11 + i.to_string().len()).sum::<usize>());
+    }
+
+    /// One SUBSCRIBE whose overlapping filters match more retained messages than a client may
+    /// have waiting is answered, and then the client is closed: the copies are never made.
+    #[tokio::test]
+    async fn a_subscribe_that_matches_too_many_retained_messages_closes_the_client() {
+        let broker = Arc::new(Broker::default());
+        for i in 0..2_000 {
+            broker.publish(&Message { retain: true, ..Message::new(format!("r/{i}"), "x", 1) });
+        }
+        let requests: Requests = Arc::new(|_, _| Box::pin(async { Vec::new() }));
+        let (mut client, server) = tokio::io::duplex(64 * 1024);
+        let (_stop_tx, stop) = watch::channel(false);
+        let task = tokio::spawn(connection(Box::new(server), Arc::clone(&broker), requests, stop));
+        // 7 filters, each matching all 2,000: 14,000 copies.
+        let filters = ["#", "+/#", "r/#", "+/+", "r/+", "+/+/#", "r/+/#"];
+        client.write_all(&connect_and_subscribe("greedy", &filters)).await.unwrap();
+        let end = task.await.unwrap();
+        assert_eq!(
+            end,
+            Err(format!(
+                "a SUBSCRIBE matched more retained messages than the {MAX_WAITING} a client may have waiting"
+            ))
+        );
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, [0x20, 2, 0, 0, 0x90, 9, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
+        // 5 filters (10,000 copies) fit.
+        let requests: Requests = Arc::new(|_, _| Box::pin(async { Vec::new() }));
+        let (mut client, server) = tokio::io::duplex(64 * 1024);
+        let (stop_tx, stop) = watch::channel(false);
+        let task = tokio::spawn(connection(Box::new(server), Arc::clone(&broker), requests, stop));
+        client.write_all(&connect_and_subscribe("fits", &filters[..5])).await.unwrap();
+        let mut acks = [0; 13];
+        client.read_exact(&mut acks).await.unwrap();
+        assert_eq!(acks, [0x20, 2, 0, 0, 0x90, 7, 0, 1, 1, 1, 1, 1, 1]);
+        let mut first = [0; 2];
+        client.read_exact(&mut first).await.unwrap();
+        assert_eq!(first[0] & 0xF0, 0x30, "a PUBLISH follows");
+        stop_tx.send(true).unwrap();
+        assert_eq!(task.await.unwrap(), Ok(()));
     }
 }

@@ -736,6 +736,39 @@ async fn a_client_that_stops_reading_is_closed_after_one_and_a_half_keep_alives(
     emu.server.shutdown().await.unwrap();
 }
 
+/// More retained messages than a client has room for in flight (1,000 unacknowledged, and
+/// 1,000 more held back behind them) all reach a client that subscribes to them at QoS 1, in
+/// order, and it stays connected. (The broker once wrote them all at once and closed the client
+/// at the 2,001st.)
+#[tokio::test]
+async fn a_subscription_gets_every_retained_message_however_many() {
+    let emu = emu().await;
+    let mut p = connect("retainer", emu.mqtt).await;
+    for i in 0..2_500 {
+        p.client.publish(format!("fleet/{i:04}"), QoS::AtLeastOnce, true, format!("{i}")).await.unwrap();
+    }
+    p.drain().await;
+    let mut c = connect("fleet-reader", emu.mqtt).await;
+    c.sub("fleet/#").await;
+    let mut topics = Vec::new();
+    while topics.len() < 2_500 {
+        let m = tokio::time::timeout(WAIT, c.rx.recv())
+            .await
+            .expect("retained messages stopped")
+            .unwrap_or_else(|| panic!("closed after {} retained messages", topics.len()));
+        assert!(m.retain && m.qos == QoS::AtLeastOnce, "{m:?}");
+        topics.push(m.topic);
+    }
+    let expected: Vec<String> = (0..2_500).map(|i| format!("fleet/{i:04}")).collect();
+    assert_eq!(topics, expected);
+    // Still connected, and routed messages come after the retained ones.
+    p.publish("fleet/new", "live").await;
+    assert_eq!(&c.next_on("fleet/new").await.payload[..], b"live");
+    let (ok, _) = c.request("$aws/things/fleet-reader/jobs/get", "{}").await;
+    assert!(ok);
+    emu.server.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_qos2_publish_is_taken_in_and_routed_at_qos1() {
     let emu = emu().await;
