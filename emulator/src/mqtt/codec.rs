@@ -112,6 +112,8 @@ pub enum Outgoing {
     ConnAck {
         session_present: bool,
         assigned_id: Option<String>,
+        /// MQTT 5 Server Keep Alive: the keep-alive the server uses, when not the client's.
+        keep_alive: Option<u16>,
     },
     /// CONNACK refusing the connection.
     Refuse(Refusal),
@@ -399,7 +401,7 @@ fn write4(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
 
 fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String> {
     let p = match packet {
-        Outgoing::ConnAck { session_present, assigned_id } => v5::Packet::ConnAck(v5::ConnAck {
+        Outgoing::ConnAck { session_present, assigned_id, keep_alive } => v5::Packet::ConnAck(v5::ConnAck {
             session_present,
             code: v5::ConnectReturnCode::Success,
             properties: Some(v5::ConnAckProperties {
@@ -415,7 +417,7 @@ fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
                 wildcard_subscription_available: Some(1),
                 subscription_identifiers_available: Some(0),
                 shared_subscription_available: Some(1),
-                server_keep_alive: None,
+                server_keep_alive: keep_alive,
                 response_information: None,
                 server_reference: None,
                 authentication_method: None,

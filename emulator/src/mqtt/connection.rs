@@ -22,14 +22,17 @@ use super::{filter, jobs};
 
 /// Messages waiting for a connection's writer; a client that falls this far behind is closed.
 const CHANNEL: usize = 1_024;
+/// The longest keep-alive, in seconds: AWS IoT Core's, which is also what it takes for a
+/// keep-alive of 0 (none).
+const MAX_KEEP_ALIVE: u16 = 1_200;
 /// How long a new connection may take to send CONNECT.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bytes waiting for a client beyond which its connection reads and routes nothing more until
 /// the client takes some: what it sends waits in TCP, what it is sent waits in its queue.
 const OUT_HIGH: usize = 64 * 1024;
 /// How long a client may take none of the bytes waiting for it, or acknowledge none of the
-/// messages it has in flight while others wait behind them, before it is closed (the bound for
-/// a client without a keep-alive; with one, it is closed at 1.5 keep-alives unheard).
+/// messages it has in flight while others wait behind them, before it is closed (whatever its
+/// keep-alive: it still sends, and is heard).
 const WRITE_STALL: Duration = Duration::from_secs(60);
 /// How long the last packets to a closing connection (a DISCONNECT, a refusing CONNACK) may
 /// take to be written.
@@ -353,14 +356,21 @@ async fn connection(
         return Err("too many sessions".into());
     };
     tracing::debug!(client = conn.client, version = ?connect.version, present, "MQTT client connected");
-    conn.write(Outgoing::ConnAck { session_present: present, assigned_id: assigned });
+    // A keep-alive of 0 or over 1,200 s is 1,200 s, as on AWS IoT Core (an MQTT 5 client is told
+    // so, MQTT-3.2.2-21): no client is held for ever, or for a day, after it went silent.
+    let keep_alive = match connect.keep_alive {
+        0 => MAX_KEEP_ALIVE,
+        k => k.min(MAX_KEEP_ALIVE),
+    };
+    let told = (keep_alive != connect.keep_alive).then_some(keep_alive);
+    conn.write(Outgoing::ConnAck { session_present: present, assigned_id: assigned, keep_alive: told });
     let mut result = Ok(());
     for m in backlog {
         if let Err(e) = conn.send(m, true) {
             result = Err(e);
         }
     }
-    let keep_alive = Duration::from_millis(u64::from(connect.keep_alive).saturating_mul(1500));
+    let keep_alive = Duration::from_millis(u64::from(keep_alive).saturating_mul(1500));
     let mut will = connect.will;
     let end = match result {
         Ok(()) => run(&mut conn, &mut buf, &mut rx, &broker, &requests, &mut stop, keep_alive).await,
@@ -452,13 +462,6 @@ async fn run(
         let full = conn.out.buf.len() >= OUT_HIGH;
         let behind = full || !conn.waiting.is_empty() || conn.held.len() >= MAX_INFLIGHT;
         let reading = !full || buf.len() < MAX_PACKET;
-        let expiry = async {
-            if keep_alive.is_zero() {
-                future::pending::<()>().await
-            } else {
-                tokio::time::sleep_until(last_read + keep_alive).await
-            }
-        };
         tokio::select! {
             r = future::poll_fn(|cx| conn.out.poll_progress(cx)), if writing => {
                 r.map_err(|e| e.to_string())?;
@@ -479,7 +482,7 @@ async fn run(
                 }
                 None => return Err("closed as too slow to take its messages".into()),
             },
-            () = expiry => return Err("keep-alive expired".into()),
+            () = tokio::time::sleep_until(last_read + keep_alive) => return Err("keep-alive expired".into()),
             () = tokio::time::sleep_until(last_taken + WRITE_STALL), if owed => {
                 return Err(format!("the client took nothing for {} s", WRITE_STALL.as_secs()));
             }
@@ -766,5 +769,63 @@ mod tests {
         assert_eq!(first[0] & 0xF0, 0x30, "a PUBLISH follows");
         stop_tx.send(true).unwrap();
         assert_eq!(task.await.unwrap(), Ok(()));
+    }
+
+    /// A client with a keep-alive of 0 (none) is held to AWS IoT Core's 1,200 s: one that sends
+    /// half a packet and falls silent is closed at 1.5 × 1,200 s, not kept, with its buffer, for
+    /// ever.
+    #[tokio::test(start_paused = true)]
+    async fn a_keep_alive_of_zero_is_taken_as_1200_seconds() {
+        let broker = Arc::new(Broker::default());
+        let requests: Requests = Arc::new(|_, _| Box::pin(async { Vec::new() }));
+        let (mut client, server) = tokio::io::duplex(4096);
+        let (_stop_tx, stop) = watch::channel(false);
+        let task = tokio::spawn(connection(Box::new(server), Arc::clone(&broker), requests, stop));
+        let packets = connect_and_subscribe("half", &["a"]);
+        // CONNECT (16 bytes), then 3 of the SUBSCRIBE's 9 bytes.
+        client.write_all(&packets[..19]).await.unwrap();
+        let mut ack = [0; 4];
+        client.read_exact(&mut ack).await.unwrap();
+        assert_eq!(ack, [0x20, 2, 0, 0]);
+        let start = tokio::time::Instant::now();
+        let end = tokio::time::timeout(Duration::from_secs(3_600), task).await.expect("still open").unwrap();
+        assert_eq!(end, Err("keep-alive expired".to_owned()));
+        assert_eq!(start.elapsed().as_secs(), 1_800);
+    }
+
+    /// MQTT 5 clients are told the keep-alive the broker uses when it is not theirs (Server Keep
+    /// Alive, MQTT-3.2.2-21): 0 and anything over 1,200 s become 1,200 s.
+    #[tokio::test]
+    async fn an_mqtt5_client_is_told_the_keep_alive_it_gets() {
+        use rumqttc::v5::mqttbytes::v5 as p5;
+        for (asked, told) in [(0, Some(1_200)), (5_000, Some(1_200)), (1_200, None), (7, None)] {
+            let broker = Arc::new(Broker::default());
+            let requests: Requests = Arc::new(|_, _| Box::pin(async { Vec::new() }));
+            let (mut client, server) = tokio::io::duplex(4096);
+            let (stop_tx, stop) = watch::channel(false);
+            let task = tokio::spawn(connection(Box::new(server), broker, requests, stop));
+            let connect = p5::Connect {
+                keep_alive: asked,
+                client_id: "ka5".into(),
+                clean_start: true,
+                properties: None,
+            };
+            let mut bytes = BytesMut::new();
+            p5::Packet::Connect(connect, None, None).write(&mut bytes, None).unwrap();
+            client.write_all(&bytes).await.unwrap();
+            let mut got = BytesMut::new();
+            let ack = loop {
+                client.read_buf(&mut got).await.unwrap();
+                match p5::Packet::read(&mut got, None) {
+                    Ok(p5::Packet::ConnAck(a)) => break a,
+                    Ok(p) => panic!("{p:?}"),
+                    Err(_) => {}
+                }
+            };
+            assert_eq!(ack.code, p5::ConnectReturnCode::Success);
+            assert_eq!(ack.properties.and_then(|p| p.server_keep_alive), told, "asked for {asked}");
+            stop_tx.send(true).unwrap();
+            assert_eq!(task.await.unwrap(), Ok(()));
+        }
     }
 }
