@@ -601,10 +601,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_client_that_reads_nothing_is_closed_after_the_write_stall() {
         let broker = Arc::new(Broker::default());
-        let requests: Requests = Arc::new(|_, _| Box::pin(async { Vec::new() }));
-        let (mut client, server) = tokio::io::duplex(4096);
-        let (_stop_tx, stop) = watch::channel(false);
-        let task = tokio::spawn(connection(Box::new(server), Arc::clone(&broker), requests, stop));
+        let (mut client, task, _stop_tx) = serve(Arc::clone(&broker));
         // CONNECT (3.1.1, clean, keep-alive 0, client id "stuck"), SUBSCRIBE bulk/# at QoS 0.
         let connect =
             [0x10, 17, 0, 4, b'M', b'Q', b'T', b'T', 4, 2, 0, 0, 0, 5, b's', b't', b'u', b'c', b'k'];
@@ -633,6 +630,17 @@ mod tests {
         // Its session went with the connection (clean session).
         assert_eq!(broker.sessions(), 0);
         drop(client);
+    }
+
+    /// A connection task of `broker` over an in-memory stream (64 KiB each way), the client's
+    /// end of it, and the emulator's stop switch.
+    fn serve(
+        broker: Arc<Broker>,
+    ) -> (tokio::io::DuplexStream, tokio::task::JoinHandle<Result<(), String>>, watch::Sender<bool>) {
+        let requests: Requests = Arc::new(|_, _| Box::pin(async { Vec::new() }));
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let (stop_tx, stop) = watch::channel(false);
+        (client, tokio::spawn(connection(Box::new(server), broker, requests, stop)), stop_tx)
     }
 
     /// A 3.1.1 CONNECT (keep-alive 0) for client `id`, and a SUBSCRIBE (packet id 1) to
@@ -704,10 +712,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_client_that_acknowledges_nothing_is_closed_after_the_write_stall() {
         let broker = Arc::new(Broker::default());
-        let requests: Requests = Arc::new(|_, _| Box::pin(async { Vec::new() }));
-        let (mut client, server) = tokio::io::duplex(64 * 1024);
-        let (_stop_tx, stop) = watch::channel(false);
-        let task = tokio::spawn(connection(Box::new(server), Arc::clone(&broker), requests, stop));
+        let (mut client, task, _stop_tx) = serve(Arc::clone(&broker));
         client.write_all(&connect_and_subscribe("mute", &["box/#"])).await.unwrap();
         let mut acks = [0; 9];
         client.read_exact(&mut acks).await.unwrap();
@@ -738,10 +743,7 @@ mod tests {
         for i in 0..2_000 {
             broker.publish(&Message { retain: true, ..Message::new(format!("r/{i}"), "x", 1) });
         }
-        let requests: Requests = Arc::new(|_, _| Box::pin(async { Vec::new() }));
-        let (mut client, server) = tokio::io::duplex(64 * 1024);
-        let (_stop_tx, stop) = watch::channel(false);
-        let task = tokio::spawn(connection(Box::new(server), Arc::clone(&broker), requests, stop));
+        let (mut client, task, _stop_tx) = serve(Arc::clone(&broker));
         // 7 filters, each matching all 2,000: 14,000 copies.
         let filters = ["#", "+/#", "r/#", "+/+", "r/+", "+/+/#", "r/+/#"];
         client.write_all(&connect_and_subscribe("greedy", &filters)).await.unwrap();
@@ -756,10 +758,7 @@ mod tests {
         client.read_to_end(&mut got).await.unwrap();
         assert_eq!(got, [0x20, 2, 0, 0, 0x90, 9, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
         // 5 filters (10,000 copies) fit.
-        let requests: Requests = Arc::new(|_, _| Box::pin(async { Vec::new() }));
-        let (mut client, server) = tokio::io::duplex(64 * 1024);
-        let (stop_tx, stop) = watch::channel(false);
-        let task = tokio::spawn(connection(Box::new(server), Arc::clone(&broker), requests, stop));
+        let (mut client, task, stop_tx) = serve(Arc::clone(&broker));
         client.write_all(&connect_and_subscribe("fits", &filters[..5])).await.unwrap();
         let mut acks = [0; 13];
         client.read_exact(&mut acks).await.unwrap();
@@ -777,10 +776,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_keep_alive_of_zero_is_taken_as_1200_seconds() {
         let broker = Arc::new(Broker::default());
-        let requests: Requests = Arc::new(|_, _| Box::pin(async { Vec::new() }));
-        let (mut client, server) = tokio::io::duplex(4096);
-        let (_stop_tx, stop) = watch::channel(false);
-        let task = tokio::spawn(connection(Box::new(server), Arc::clone(&broker), requests, stop));
+        let (mut client, task, _stop_tx) = serve(Arc::clone(&broker));
         let packets = connect_and_subscribe("half", &["a"]);
         // CONNECT (16 bytes), then 3 of the SUBSCRIBE's 9 bytes.
         client.write_all(&packets[..19]).await.unwrap();
@@ -800,10 +796,7 @@ mod tests {
         use rumqttc::v5::mqttbytes::v5 as p5;
         for (asked, told) in [(0, Some(1_200)), (5_000, Some(1_200)), (1_200, None), (7, None)] {
             let broker = Arc::new(Broker::default());
-            let requests: Requests = Arc::new(|_, _| Box::pin(async { Vec::new() }));
-            let (mut client, server) = tokio::io::duplex(4096);
-            let (stop_tx, stop) = watch::channel(false);
-            let task = tokio::spawn(connection(Box::new(server), broker, requests, stop));
+            let (mut client, task, stop_tx) = serve(broker);
             let connect = p5::Connect {
                 keep_alive: asked,
                 client_id: "ka5".into(),
