@@ -5,6 +5,10 @@
 #                                         (default: HEAD~1, the first parent) - the CI mode
 #   bash scripts/mutants.sh core          every mutant of src/rules/ and src/registry/
 #   bash scripts/mutants.sh all           every mutant of src/
+#   bash scripts/mutants.sh emulator FILE... [-- TEST_ARGS]
+#                                         every mutant of the emulator's FILEs (paths from the
+#                                         repository root), tested with `cargo test -p
+#                                         iot-jobs-emulator TEST_ARGS` (default: all its tests)
 #
 # Fails when a mutant is MISSED (survives every test); a TIMEOUT counts as caught (the mutant hangs
 # the tests). Results are in mutants.out/ (caught.txt, missed.txt, timeout.txt, unviable.txt).
@@ -36,7 +40,21 @@ case "$mode" in
     ;;
   core) args+=(-f 'src/rules/**/*.rs' -f 'src/registry/**/*.rs') ;;
   all) ;;
-  *) echo "usage: $0 [diff [BASE] | core | all]" >&2; exit 1 ;;
+  emulator)
+    shift
+    args+=(-p iot-jobs-emulator)
+    while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
+      args+=(-f "$1")
+      shift
+    done
+    if [ "${#args[@]}" -eq 3 ]; then
+      echo "usage: $0 emulator FILE... [-- TEST_ARGS]" >&2
+      exit 1
+    fi
+    # What follows `--` goes to `cargo test` (e.g. `-- --lib --test mqtt`).
+    args+=("$@")
+    ;;
+  *) echo "usage: $0 [diff [BASE] | core | all | emulator FILE... [-- TEST_ARGS]]" >&2; exit 1 ;;
 esac
 
 set +e
