@@ -188,6 +188,8 @@ struct Conn {
     aliases: HashMap<u16, String>,
 }
 
+/// Most topic filters in one SUBSCRIBE: AWS IoT Core's quota (not adjustable).
+const MAX_FILTERS: usize = 8;
 /// Most unacknowledged QoS 1 messages per connection.
 const MAX_INFLIGHT: usize = 1_000;
 /// Most messages waiting to be written to one client: a whole retained store for one filter
@@ -547,6 +549,16 @@ async fn handle(
         Incoming::PubAck(pkid) => conn.acked(pkid),
         Incoming::PubRel(pkid) => conn.write(Outgoing::PubComp(pkid)),
         Incoming::Subscribe { pkid, filters } => {
+            if filters.len() > MAX_FILTERS {
+                // AWS IoT Core disconnects a client that asks for more (its quota of subscriptions
+                // per SUBSCRIBE request); here it also bounds the retained messages one packet
+                // makes the broker look through.
+                conn.write(Outgoing::Disconnect(DisconnectReasonCode::QuotaExceeded));
+                return Err(format!(
+                    "a SUBSCRIBE with {} topic filters (AWS IoT Core takes at most {MAX_FILTERS})",
+                    filters.len()
+                ));
+            }
             let room = MAX_WAITING.saturating_sub(conn.held.len().saturating_add(conn.waiting.len()));
             let (grants, retained) = broker.subscribe(&conn.client, filters, room);
             conn.write(Outgoing::SubAck { pkid, grants });
@@ -593,6 +605,7 @@ mod tests {
     use super::*;
     use bytes::Bytes;
     use rumqttc::mqttbytes::v4;
+    use rumqttc::v5::mqttbytes::QoS as m5q;
     use tokio::io::AsyncWriteExt;
 
     /// A client with no keep-alive that subscribes and then reads nothing: its connection
@@ -820,5 +833,60 @@ mod tests {
             stop_tx.send(true).unwrap();
             assert_eq!(task.await.unwrap(), Ok(()));
         }
+    }
+
+    /// A SUBSCRIBE with more than 8 topic filters closes the client, as AWS IoT Core does, with
+    /// nothing subscribed (MQTT 5: DISCONNECT 0x97, quota exceeded); 8 are granted.
+    #[tokio::test]
+    async fn a_subscribe_with_more_than_8_filters_closes_the_client() {
+        use rumqttc::v5::mqttbytes::v5 as p5;
+        let broker = Arc::new(Broker::default());
+        let nine: Vec<String> = (0..9).map(|i| format!("f/{i}")).collect();
+        let nine: Vec<&str> = nine.iter().map(String::as_str).collect();
+        let (mut client, task, _stop) = serve(Arc::clone(&broker));
+        client.write_all(&connect_and_subscribe("nine", &nine)).await.unwrap();
+        assert_eq!(
+            task.await.unwrap(),
+            Err("a SUBSCRIBE with 9 topic filters (AWS IoT Core takes at most 8)".to_owned())
+        );
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, [0x20, 2, 0, 0], "a CONNACK, no SUBACK");
+        assert_eq!(broker.sessions(), 0);
+
+        // MQTT 5, a persistent session: closed with 0x97, and nothing subscribed.
+        let (mut client, task, _stop) = serve(Arc::clone(&broker));
+        let properties =
+            p5::ConnectProperties { session_expiry_interval: Some(60), ..p5::ConnectProperties::new() };
+        let connect = p5::Connect {
+            keep_alive: 30,
+            client_id: "nine5".into(),
+            clean_start: true,
+            properties: Some(properties),
+        };
+        let filters = nine.iter().map(|f| p5::Filter::new(*f, m5q::AtLeastOnce));
+        let mut bytes = BytesMut::new();
+        p5::Packet::Connect(connect, None, None).write(&mut bytes, None).unwrap();
+        let mut subscribe = p5::Subscribe::new_many(filters, None);
+        subscribe.pkid = 1;
+        p5::Packet::Subscribe(subscribe).write(&mut bytes, None).unwrap();
+        client.write_all(&bytes).await.unwrap();
+        assert!(task.await.unwrap().is_err());
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).await.unwrap();
+        let mut got = BytesMut::from(&got[..]);
+        assert!(matches!(p5::Packet::read(&mut got, None), Ok(p5::Packet::ConnAck(_))));
+        let Ok(p5::Packet::Disconnect(d)) = p5::Packet::read(&mut got, None) else { panic!("no DISCONNECT") };
+        assert_eq!(d.reason_code, p5::DisconnectReasonCode::QuotaExceeded);
+        assert_eq!(broker.grant("nine5", "f/0"), None);
+
+        // 8 are granted.
+        let (mut client, task, stop) = serve(Arc::clone(&broker));
+        client.write_all(&connect_and_subscribe("eight", &nine[..8])).await.unwrap();
+        let mut acks = [0; 16];
+        client.read_exact(&mut acks).await.unwrap();
+        assert_eq!(acks, [0x20, 2, 0, 0, 0x90, 10, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+        stop.send(true).unwrap();
+        assert_eq!(task.await.unwrap(), Ok(()));
     }
 }
