@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc};
 
 use super::codec::{Connect, Message};
 use super::filter;
@@ -38,10 +38,21 @@ pub(super) enum Deliver {
     TakenOver,
 }
 
+/// How the broker reaches the connection serving a session.
+pub(super) struct Link {
+    /// The connection's id.
+    pub id: u64,
+    /// Its queue.
+    pub tx: mpsc::Sender<Deliver>,
+    /// Notified when the broker lets go of the connection because its queue is full (too slow
+    /// to take its messages, or to hear that it was taken over): it then closes.
+    pub cut: Arc<Notify>,
+}
+
 struct Session {
     subscriptions: BTreeMap<String, u8>,
-    /// The connection serving the session: its id and queue.
-    connection: Option<(u64, mpsc::Sender<Deliver>)>,
+    /// The connection serving the session.
+    connection: Option<Link>,
     persistent: bool,
     /// How long a persistent session outlives its connection (`None`: until the emulator stops).
     expiry: Option<Duration>,
@@ -186,16 +197,20 @@ impl Broker {
 /// Hands a message to a session: to its connection, or, for QoS 1 on a persistent offline
 /// session, to its queue. A connection too far behind is dropped (its task then closes it).
 fn deliver(session: &mut Session, message: Message) {
-    if let Some((_, tx)) = &session.connection {
-        match tx.try_send(Deliver::Message(Box::new(message))) {
+    if let Some(link) = &session.connection {
+        match link.tx.try_send(Deliver::Message(Box::new(message))) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(Deliver::Message(m)))
             | Err(mpsc::error::TrySendError::Closed(Deliver::Message(m))) => {
                 tracing::warn!("an MQTT client is too slow to take its messages: closing it");
+                link.cut.notify_one();
                 session.connection = None;
                 queue(session, *m);
             }
-            Err(_) => session.connection = None,
+            Err(_) => {
+                link.cut.notify_one();
+                session.connection = None;
+            }
         }
     } else {
         queue(session, message);
@@ -217,8 +232,7 @@ impl Broker {
     pub(super) fn attach(
         &self,
         client: &str,
-        id: u64,
-        tx: mpsc::Sender<Deliver>,
+        link: Link,
         connect: &Connect,
     ) -> Option<(bool, VecDeque<Message>)> {
         let mut inner = self.lock();
@@ -234,9 +248,11 @@ impl Broker {
             queued: VecDeque::new(),
         });
         let present = !connect.clean && (session.persistent || session.connection.is_some());
-        if let Some((_, old)) = session.connection.take() {
+        if let Some(old) = session.connection.take() {
             // MQTT-3.1.4-2: the existing connection with this client id is closed.
-            let _ = old.try_send(Deliver::TakenOver);
+            if old.tx.try_send(Deliver::TakenOver).is_err() {
+                old.cut.notify_one();
+            }
         }
         if !present {
             session.subscriptions.clear();
@@ -244,7 +260,7 @@ impl Broker {
         }
         session.persistent = connect.persistent;
         session.expiry = connect.session_expiry.map(|s| Duration::from_secs(u64::from(s)));
-        session.connection = Some((id, tx));
+        session.connection = Some(link);
         Some((present, std::mem::take(&mut session.queued)))
     }
 
@@ -264,7 +280,7 @@ impl Broker {
     ) -> Option<Duration> {
         let mut inner = self.lock();
         let session = inner.sessions.get_mut(client)?;
-        if session.connection.as_ref().is_some_and(|(c, _)| *c != id) {
+        if session.connection.as_ref().is_some_and(|l| l.id != id) {
             return None;
         }
         session.connection = None;
@@ -293,7 +309,7 @@ impl Broker {
     pub(super) fn set_expiry(&self, client: &str, id: u64, secs: u32) -> bool {
         let mut inner = self.lock();
         let Some(session) = inner.sessions.get_mut(client) else { return true };
-        if session.connection.as_ref().is_some_and(|(c, _)| *c != id) {
+        if session.connection.as_ref().is_some_and(|l| l.id != id) {
             return true;
         }
         if !session.persistent && secs != 0 {

@@ -13,10 +13,10 @@ use bytes::{Buf, BytesMut};
 use rumqttc::v5::mqttbytes::v5::DisconnectReasonCode;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadHalf, WriteHalf};
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
-use super::broker::{Broker, Deliver, MAX_PACKET, MAX_QUEUED, MAX_RETAINED, Requests};
+use super::broker::{Broker, Deliver, Link, MAX_PACKET, MAX_QUEUED, MAX_RETAINED, Requests};
 use super::codec::{self, Connect, Incoming, Message, Outgoing, ReadError, Refusal, Version};
 use super::{filter, jobs};
 
@@ -141,16 +141,18 @@ impl Out {
         Poll::Ready(Ok(()))
     }
 
-    /// Writes what the stream takes now, without waiting.
-    fn write_now(&mut self) -> io::Result<()> {
+    /// Writes what the stream takes now, without waiting; returns whether it took anything.
+    fn write_now(&mut self) -> io::Result<bool> {
         let mut cx = Context::from_waker(Waker::noop());
+        let mut took = false;
         while self.pending() {
             match self.poll_progress(&mut cx) {
                 Poll::Ready(r) => r?,
                 Poll::Pending => break,
             }
+            took = true;
         }
-        Ok(())
+        Ok(took)
     }
 
     /// Writes everything, waiting as long as the stream needs.
@@ -186,6 +188,8 @@ struct Conn {
     max_packet: usize,
     /// The client's topic aliases (MQTT 5), at most [`codec::TOPIC_ALIAS_MAX`].
     aliases: HashMap<u16, String>,
+    /// Notified when the broker lets go of this connection (see [`Link::cut`]).
+    cut: Arc<Notify>,
 }
 
 /// Most topic filters in one SUBSCRIBE: AWS IoT Core's quota (not adjustable).
@@ -215,6 +219,7 @@ impl Conn {
                 .and_then(|m| usize::try_from(m).ok())
                 .map_or(MAX_PACKET, |m| m.min(MAX_PACKET)),
             aliases: HashMap::new(),
+            cut: Arc::new(Notify::new()),
         }
     }
 
@@ -232,12 +237,17 @@ impl Conn {
         if self.held.len().saturating_add(self.waiting.len()) >= MAX_WAITING {
             return Err(format!("more than {MAX_WAITING} messages wait for the client"));
         }
-        if self.waiting.is_empty() && self.out.buf.len() < OUT_HIGH {
+        if self.waiting.is_empty() && self.room() {
             self.dispatch(message, dup);
         } else {
             self.waiting.push_back((message, dup));
         }
         Ok(())
+    }
+
+    /// Whether fewer than [`OUT_HIGH`] bytes wait for the client: more may be written.
+    fn room(&self) -> bool {
+        self.out.buf.len() < OUT_HIGH
     }
 
     /// Writes a message, or holds it back if it is QoS 1 and cannot be in flight yet.
@@ -252,11 +262,11 @@ impl Conn {
     /// Writes what the client has room for, in order: held-back messages while it has room in
     /// flight, then the waiting ones.
     fn feed(&mut self) {
-        while self.out.buf.len() < OUT_HIGH && self.inflight.len() < self.receive_max {
+        while self.room() && self.inflight.len() < self.receive_max {
             let Some((m, dup)) = self.held.pop_front() else { break };
             self.write_message(m, dup);
         }
-        while self.out.buf.len() < OUT_HIGH {
+        while self.room() {
             let Some((m, dup)) = self.waiting.pop_front() else { break };
             self.dispatch(m, dup);
         }
@@ -352,7 +362,8 @@ async fn connection(
         conn.flush().await?;
         return Err(format!("a will on {:?}, which only the service publishes", w.topic));
     }
-    let Some((present, backlog)) = broker.attach(&conn.client, id, tx, &connect) else {
+    let link = Link { id, tx, cut: Arc::clone(&conn.cut) };
+    let Some((present, backlog)) = broker.attach(&conn.client, link, &connect) else {
         conn.write(Outgoing::Refuse(Refusal::Unavailable));
         conn.flush().await?;
         return Err("too many sessions".into());
@@ -413,13 +424,16 @@ async fn run(
     keep_alive: Duration,
 ) -> Result<End, String> {
     let mut last_read = tokio::time::Instant::now();
-    // When the client last took something of what waits for it, bytes or an acknowledgement
-    // (or when nothing waited).
+    // Since when the client has taken nothing of what waits for it: reset by any bytes it takes
+    // (an acknowledgement that lets a held-back message go shows as that message's bytes), and
+    // while nothing waits.
     let mut last_taken = last_read;
+    // Whether anything waited for the client at the end of the last turn.
+    let mut owed = false;
     loop {
         // Every whole packet already read (CONNECT may have come with more behind it), while
         // the client takes what it is sent.
-        while conn.out.buf.len() < OUT_HIGH {
+        while conn.room() {
             let packet = match codec::read(buf, Some(conn.version), MAX_PACKET) {
                 Ok(p) => p,
                 Err(ReadError::Incomplete) => break,
@@ -434,9 +448,7 @@ async fn run(
                     return Err(format!("malformed packet: {e}"));
                 }
             };
-            let acked = matches!(packet, Incoming::PubAck(_));
             match handle(conn, packet, broker, requests).await {
-                Ok(None) if acked => last_taken = tokio::time::Instant::now(),
                 Ok(None) => {}
                 Ok(Some(end)) => {
                     let _ = conn.flush().await;
@@ -449,20 +461,24 @@ async fn run(
                 }
             }
         }
-        conn.out.write_now().map_err(|e| e.to_string())?;
+        if conn.out.write_now().map_err(|e| e.to_string())? {
+            last_taken = tokio::time::Instant::now();
+        }
         conn.feed();
         let writing = conn.out.pending();
-        let owed = writing || !conn.held.is_empty() || !conn.waiting.is_empty();
-        if !owed {
+        let was_owed = owed;
+        owed = writing || !conn.held.is_empty() || !conn.waiting.is_empty();
+        if !(owed && was_owed) {
+            // Nothing waits, or it began to wait this turn: the client's time starts now.
             last_taken = tokio::time::Instant::now();
         }
         // Too many bytes wait for the client: nothing more is read from it until it reads
         // (its packets wait in `buf`, up to one largest packet, then in TCP). Nothing more is
-        // routed to it while messages wait their turn, or while it has as many held back as it
-        // may have in flight: the broker's queue for it holds them, and a client that lets
-        // that fill is closed as too slow.
-        let full = conn.out.buf.len() >= OUT_HIGH;
-        let behind = full || !conn.waiting.is_empty() || conn.held.len() >= MAX_INFLIGHT;
+        // routed to it while it is full (messages waiting their turn mean it is), or while it
+        // has as many held back as it may have in flight: the broker's queue for it holds
+        // them, and lets go of a client that lets that fill (`cut`: it is closed as too slow).
+        let full = !conn.room();
+        let behind = full || conn.held.len() >= MAX_INFLIGHT;
         let reading = !full || buf.len() < MAX_PACKET;
         tokio::select! {
             r = future::poll_fn(|cx| conn.out.poll_progress(cx)), if writing => {
@@ -488,6 +504,7 @@ async fn run(
             () = tokio::time::sleep_until(last_taken + WRITE_STALL), if owed => {
                 return Err(format!("the client took nothing for {} s", WRITE_STALL.as_secs()));
             }
+            () = conn.cut.notified() => return Err("closed as too slow to take its messages".into()),
             () = stopped(stop) => return Ok(End::Stop),
         }
     }
@@ -604,7 +621,7 @@ mod tests {
 
     use super::*;
     use bytes::Bytes;
-    use rumqttc::mqttbytes::v4;
+    use rumqttc::mqttbytes::{self as m4, v4};
     use rumqttc::v5::mqttbytes::QoS as m5q;
     use tokio::io::AsyncWriteExt;
 
@@ -659,11 +676,24 @@ mod tests {
     /// A 3.1.1 CONNECT (keep-alive 0) for client `id`, and a SUBSCRIBE (packet id 1) to
     /// `filters` at QoS 1.
     fn connect_and_subscribe(id: &str, filters: &[&str]) -> Vec<u8> {
-        let mut body = vec![0, 4, b'M', b'Q', b'T', b'T', 4, 2, 0, 0];
+        let mut out = connect_packet(id, true);
+        out.extend(subscribe_packet(filters));
+        out
+    }
+
+    /// A 3.1.1 CONNECT (keep-alive 0) for client `id`, of a clean session or not.
+    fn connect_packet(id: &str, clean: bool) -> Vec<u8> {
+        let mut body = vec![0, 4, b'M', b'Q', b'T', b'T', 4, if clean { 2 } else { 0 }, 0, 0];
         body.extend_from_slice(&u16::try_from(id.len()).unwrap().to_be_bytes());
         body.extend_from_slice(id.as_bytes());
         let mut out = vec![0x10, u8::try_from(body.len()).unwrap()];
         out.extend(body);
+        out
+    }
+
+    /// A SUBSCRIBE (packet id 1) to `filters` at QoS 1.
+    fn subscribe_packet(filters: &[&str]) -> Vec<u8> {
+        let mut out = Vec::new();
         let mut body = vec![0, 1];
         for f in filters {
             body.extend_from_slice(&u16::try_from(f.len()).unwrap().to_be_bytes());
@@ -719,9 +749,10 @@ mod tests {
         assert_eq!((conn.waiting.len(), conn.inflight.len(), conn.out.buf.len()), (0, 1_000, 0));
     }
 
-    /// A client without a keep-alive that reads everything and acknowledges nothing, while a
-    /// QoS 1 message waits behind its 1,000 in flight, is closed after [`WRITE_STALL`]. (It was
-    /// once held open for ever, with its messages.)
+    /// A client that reads everything and acknowledges nothing, once a QoS 1 message is held
+    /// back behind its 1,000 in flight, is closed [`WRITE_STALL`] later: not at once, however
+    /// long it had been idle before, and not never. (It was once held open for ever, with its
+    /// messages.)
     #[tokio::test(start_paused = true)]
     async fn a_client_that_acknowledges_nothing_is_closed_after_the_write_stall() {
         let broker = Arc::new(Broker::default());
@@ -730,22 +761,83 @@ mod tests {
         let mut acks = [0; 9];
         client.read_exact(&mut acks).await.unwrap();
         assert_eq!(acks, [0x20, 2, 0, 0, 0x90, 3, 0, 1, 1]);
-        let start = tokio::time::Instant::now();
-        for i in 0..1_001 {
+        for i in 0..1_000 {
             broker.publish(&Message::new(format!("box/{i}"), "x", 1));
         }
         // Reads and discards everything, acknowledging nothing.
-        let reader = tokio::spawn(async move {
-            let mut sink = Vec::new();
-            let _ = client.read_to_end(&mut sink).await;
-            sink.len()
-        });
+        let reader = count_publishes(client);
+        // 1,000 in flight and nothing held back: nothing waits, so nothing is late.
+        tokio::time::sleep(WRITE_STALL * 2).await;
+        assert!(!task.is_finished());
+        let start = tokio::time::Instant::now();
+        broker.publish(&Message::new("box/1000", "x", 1));
         let end = tokio::time::timeout(WRITE_STALL * 2, task).await.expect("still open").unwrap();
         assert_eq!(end, Err(format!("the client took nothing for {} s", WRITE_STALL.as_secs())));
-        let waited = start.elapsed();
-        assert!(waited >= WRITE_STALL && waited < WRITE_STALL + Duration::from_secs(1), "{waited:?}");
-        // It was sent exactly its 1,000 in flight (7-byte topic and 1-byte payload each: 14 bytes).
-        assert_eq!(reader.await.unwrap(), (0..1_000).map(|i: usize| 11 + i.to_string().len()).sum::<usize>());
+        assert_eq!(start.elapsed(), WRITE_STALL);
+        // It was sent exactly its 1,000 in flight.
+        assert_eq!(reader.await.unwrap(), 1_000);
+    }
+
+    /// A client further behind than the broker's queue for it is let go and closed at once:
+    /// one that reads nothing (once 64 KiB wait for it, the 1,024 messages of its queue), and
+    /// one that reads everything and acknowledges nothing (1,000 in flight, 1,000 held back,
+    /// then its queue).
+    #[tokio::test]
+    async fn a_client_further_behind_than_its_queue_is_closed_as_too_slow() {
+        let broker = Arc::new(Broker::default());
+        let (mut deaf, deaf_task, _stop_deaf) = serve(Arc::clone(&broker));
+        let mut packets = connect_packet("deaf", true);
+        packets.extend(subscribe_packet(&["q0/#"]));
+        deaf.write_all(&packets).await.unwrap();
+        let mut acks = [0; 9];
+        deaf.read_exact(&mut acks).await.unwrap();
+        for i in 0..1_200 {
+            broker.publish(&Message::new(format!("q0/{i}"), vec![0; 1024], 0));
+            tokio::task::yield_now().await;
+        }
+        let end = tokio::time::timeout(Duration::from_secs(10), deaf_task).await.expect("still open");
+        assert_eq!(end.unwrap(), Err("closed as too slow to take its messages".to_owned()));
+
+        let (mut mute, mute_task, _stop_mute) = serve(Arc::clone(&broker));
+        mute.write_all(&connect_and_subscribe("mute", &["q1/#"])).await.unwrap();
+        mute.read_exact(&mut acks).await.unwrap();
+        let reader = count_publishes(mute);
+        for i in 0..3_100 {
+            broker.publish(&Message::new(format!("q1/{i}"), "x", 1));
+            tokio::task::yield_now().await;
+        }
+        let end = tokio::time::timeout(Duration::from_secs(10), mute_task).await.expect("still open");
+        assert_eq!(end.unwrap(), Err("closed as too slow to take its messages".to_owned()));
+        assert_eq!(reader.await.unwrap(), 1_000);
+    }
+
+    /// A client that reads slowly and pings is alive: while 64 KiB wait for it, its pings are
+    /// still read, so its keep-alive (30 s) does not expire.
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_reader_that_pings_is_kept() {
+        let broker = Arc::new(Broker::default());
+        let (client, task, stop) = serve(Arc::clone(&broker));
+        let (mut rd, mut wr) = tokio::io::split(client);
+        let mut packets = connect_packet("slow", true);
+        packets[11] = 30;
+        packets.extend(subscribe_packet(&["big/#"]));
+        wr.write_all(&packets).await.unwrap();
+        let mut acks = [0; 9];
+        rd.read_exact(&mut acks).await.unwrap();
+        for i in 0..3 {
+            broker.publish(&Message::new(format!("big/{i}"), vec![0; 100 * 1024], 0));
+        }
+        let mut chunk = vec![0; 4096];
+        for second in (5..=150).step_by(5) {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            rd.read_exact(&mut chunk).await.unwrap();
+            if second % 20 == 0 {
+                wr.write_all(&[0xC0, 0]).await.unwrap();
+            }
+        }
+        assert!(!task.is_finished(), "closed: {:?}", task.await);
+        stop.send(true).unwrap();
+        assert_eq!(task.await.unwrap(), Ok(()));
     }
 
     /// One SUBSCRIBE whose overlapping filters match more retained messages than a client may
@@ -888,5 +980,85 @@ mod tests {
         assert_eq!(acks, [0x20, 2, 0, 0, 0x90, 10, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
         stop.send(true).unwrap();
         assert_eq!(task.await.unwrap(), Ok(()));
+    }
+
+    /// Reads `from` to its end (or an error) and counts the publishes it carried.
+    fn count_publishes(mut from: impl AsyncRead + Unpin + Send + 'static) -> tokio::task::JoinHandle<usize> {
+        tokio::spawn(async move {
+            let mut bytes = BytesMut::new();
+            while from.read_buf(&mut bytes).await.unwrap_or(0) > 0 {}
+            publishes(&mut bytes).len()
+        })
+    }
+
+    /// The publishes in `bytes` (3.1.1), as (topic, dup, QoS); stops at the first other packet.
+    fn publishes(bytes: &mut BytesMut) -> Vec<(String, bool, m4::QoS)> {
+        let mut out = Vec::new();
+        while let Ok(v4::Packet::Publish(p)) = v4::Packet::read(bytes, 1 << 20) {
+            out.push((p.topic, p.dup, p.qos));
+        }
+        out
+    }
+
+    /// A client that reads everything and acknowledges one message every 30 s, while messages
+    /// are held back behind its 1,000 in flight, is making progress: it is not closed at
+    /// [`WRITE_STALL`], and gets every message.
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_acknowledges_slowly_is_kept() {
+        let broker = Arc::new(Broker::default());
+        let (mut client, task, stop) = serve(Arc::clone(&broker));
+        client.write_all(&connect_and_subscribe("slow-ack", &["box/#"])).await.unwrap();
+        let mut acks = [0; 9];
+        client.read_exact(&mut acks).await.unwrap();
+        for i in 0..1_005 {
+            broker.publish(&Message::new(format!("box/{i}"), "x", 1));
+        }
+        let (rd, mut wr) = tokio::io::split(client);
+        let reader = count_publishes(rd);
+        for pkid in 1..=5 {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            wr.write_all(&[0x40, 2, 0, pkid]).await.unwrap();
+        }
+        tokio::time::sleep(WRITE_STALL * 2).await;
+        assert!(!task.is_finished(), "closed: {:?}", task.await);
+        stop.send(true).unwrap();
+        assert_eq!(task.await.unwrap(), Ok(()));
+        drop(wr);
+        assert_eq!(reader.await.unwrap(), 1_005);
+    }
+
+    /// The messages still waiting when a persistent session's connection ends go back to the
+    /// session, after those in flight and in order, QoS 1 only, and are redelivered when it
+    /// resumes.
+    #[tokio::test]
+    async fn what_waits_at_a_close_goes_back_to_a_persistent_session() {
+        let broker = Arc::new(Broker::default());
+        for (topic, qos) in [("r/a", 1), ("r/b", 1), ("r/c", 0), ("r/d", 1)] {
+            broker.publish(&Message { retain: true, ..Message::new(topic, vec![1; 100 * 1024], qos) });
+        }
+        // r/a is written, r/b goes in flight once the stream has taken 64 KiB, r/c and r/d wait.
+        let (mut client, task, _stop) = serve(Arc::clone(&broker));
+        let mut packets = connect_packet("keep", false);
+        packets.extend(subscribe_packet(&["r/#"]));
+        client.write_all(&packets).await.unwrap();
+        let mut acks = [0; 9];
+        client.read_exact(&mut acks).await.unwrap();
+        drop(client);
+        assert!(task.await.unwrap().is_err());
+
+        let (mut client, _task, _stop) = serve(Arc::clone(&broker));
+        client.write_all(&connect_packet("keep", false)).await.unwrap();
+        let mut bytes = BytesMut::new();
+        let read = async {
+            while bytes.len() < 4 + 3 * (100 * 1024 + 11) {
+                client.read_buf(&mut bytes).await.unwrap();
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), read).await.expect("fewer than 3 messages");
+        assert_eq!(&bytes.split_to(4)[..], [0x20, 2, 1, 0], "the session is present");
+        let got = publishes(&mut bytes);
+        let expected: Vec<_> =
+            ["r/a", "r/b", "r/d"].map(|t| (t.to_owned(), true, m4::QoS::AtLeastOnce)).into();
+        assert_eq!(got, expected);
     }
 }
