@@ -845,11 +845,11 @@ mod tests {
     #[tokio::test]
     async fn a_subscribe_that_matches_too_many_retained_messages_closes_the_client() {
         let broker = Arc::new(Broker::default());
-        for i in 0..2_000 {
+        for i in 0..2_200 {
             broker.publish(&Message { retain: true, ..Message::new(format!("r/{i}"), "x", 1) });
         }
         let (mut client, task, _stop_tx) = serve(Arc::clone(&broker));
-        // 7 filters, each matching all 2,000: 14,000 copies.
+        // 7 filters, each matching all 2,200: 15,400 copies.
         let filters = ["#", "+/#", "r/#", "+/+", "r/+", "+/+/#", "r/+/#"];
         client.write_all(&connect_and_subscribe("greedy", &filters)).await.unwrap();
         let end = task.await.unwrap();
@@ -862,7 +862,7 @@ mod tests {
         let mut got = Vec::new();
         client.read_to_end(&mut got).await.unwrap();
         assert_eq!(got, [0x20, 2, 0, 0, 0x90, 9, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
-        // 5 filters (10,000 copies) fit.
+        // 5 filters (11,000 copies, exactly as many as may wait) fit.
         let (mut client, task, stop_tx) = serve(Arc::clone(&broker));
         client.write_all(&connect_and_subscribe("fits", &filters[..5])).await.unwrap();
         let mut acks = [0; 13];
@@ -873,6 +873,25 @@ mod tests {
         assert_eq!(first[0] & 0xF0, 0x30, "a PUBLISH follows");
         stop_tx.send(true).unwrap();
         assert_eq!(task.await.unwrap(), Ok(()));
+    }
+
+    /// A client that sends without reading, while 64 KiB wait for it, is held back by TCP once
+    /// one largest packet of what it sent waits to be read: its pings cannot fill the
+    /// emulator's memory.
+    #[tokio::test]
+    async fn a_client_that_sends_without_reading_is_held_back() {
+        let broker = Arc::new(Broker::default());
+        let (mut client, _task, _stop) = serve(Arc::clone(&broker));
+        client.write_all(&connect_and_subscribe("pusher", &["big/#"])).await.unwrap();
+        let mut acks = [0; 9];
+        client.read_exact(&mut acks).await.unwrap();
+        for i in 0..3 {
+            broker.publish(&Message::new(format!("big/{i}"), vec![0; 100 * 1024], 0));
+        }
+        // 1 MiB of PINGREQs: the stream (64 KiB each way) and one largest packet take less.
+        let pings = vec![0xC0_u8, 0].repeat(512 * 1024);
+        let sent = tokio::time::timeout(Duration::from_secs(2), client.write_all(&pings)).await;
+        assert!(sent.is_err(), "1 MiB was taken from a client that reads nothing");
     }
 
     /// A client with a keep-alive of 0 (none) is held to AWS IoT Core's 1,200 s: one that sends
