@@ -889,7 +889,7 @@ mod tests {
             broker.publish(&Message::new(format!("big/{i}"), vec![0; 100 * 1024], 0));
         }
         // 1 MiB of PINGREQs: the stream (64 KiB each way) and one largest packet take less.
-        let pings = vec![0xC0_u8, 0].repeat(512 * 1024);
+        let pings = [0xC0_u8, 0].repeat(512 * 1024);
         let sent = tokio::time::timeout(Duration::from_secs(2), client.write_all(&pings)).await;
         assert!(sent.is_err(), "1 MiB was taken from a client that reads nothing");
     }
