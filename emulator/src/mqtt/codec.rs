@@ -104,6 +104,11 @@ pub enum Refusal {
     Unavailable,
     /// It asks for what a client may not do (3.1.1: not authorized, 5: 0x87).
     NotAuthorized,
+    /// Its client id is longer than AWS IoT Core takes (3.1.1: identifier rejected, 5: 0x85).
+    ClientIdInvalid,
+    /// Its will's topic is not one a client may publish to (3.1.1: not authorized, having no
+    /// code of its own; 5: 0x90, topic name invalid).
+    WillTopicInvalid,
 }
 
 /// A packet to a client.
@@ -371,7 +376,8 @@ fn write4(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
         Outgoing::Refuse(why) => {
             let code = match why {
                 Refusal::Unavailable => v4::ConnectReturnCode::ServiceUnavailable,
-                Refusal::NotAuthorized => v4::ConnectReturnCode::NotAuthorized,
+                Refusal::NotAuthorized | Refusal::WillTopicInvalid => v4::ConnectReturnCode::NotAuthorized,
+                Refusal::ClientIdInvalid => v4::ConnectReturnCode::BadClientId,
             };
             v4::Packet::ConnAck(v4::ConnAck::new(code, false))
         }
@@ -434,6 +440,8 @@ fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
             code: match why {
                 Refusal::Unavailable => v5::ConnectReturnCode::ServerUnavailable,
                 Refusal::NotAuthorized => v5::ConnectReturnCode::NotAuthorized,
+                Refusal::ClientIdInvalid => v5::ConnectReturnCode::ClientIdentifierNotValid,
+                Refusal::WillTopicInvalid => v5::ConnectReturnCode::TopicNameInvalid,
             },
             properties: None,
         }),

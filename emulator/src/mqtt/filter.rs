@@ -1,14 +1,29 @@
-//! Topic names and topic filters (MQTT 3.1.1 §4.7, MQTT 5 §4.7).
+//! Topic names and topic filters (MQTT 3.1.1 §4.7, MQTT 5 §4.7), within AWS IoT Core's limits.
 
-/// Whether `topic` may be published to: not empty, no wildcard, no NUL.
+/// Most bytes of a topic name or filter a client may use (AWS IoT Core; SPEC `lim-topic`).
+pub const MAX_TOPIC_BYTES: usize = 256;
+/// Most slashes in a topic name or filter a client may use (AWS IoT Core; SPEC `lim-topic`).
+pub const MAX_TOPIC_SLASHES: usize = 7;
+
+/// Whether `topic` (a name or a filter) is within AWS IoT Core's limits: at most
+/// [`MAX_TOPIC_BYTES`] bytes and [`MAX_TOPIC_SLASHES`] slashes, the Basic Ingest prefix
+/// `$aws/rules/{rule}/` not counted. The longest Jobs topic,
+/// `$aws/things/{128}/jobs/{64}/update/accepted`, is 226 bytes with 6 slashes (its namespace
+/// form can pass 256 bytes with the longest names, on AWS too).
+pub fn within_limits(topic: &str) -> bool {
+    let counted = topic.strip_prefix("$aws/rules/").and_then(|r| r.split_once('/')).map_or(topic, |(_, r)| r);
+    counted.len() <= MAX_TOPIC_BYTES && counted.matches('/').count() <= MAX_TOPIC_SLASHES
+}
+
+/// Whether `topic` may be published to: not empty, no wildcard, no NUL, within the limits.
 pub fn valid_topic(topic: &str) -> bool {
-    !topic.is_empty() && !topic.contains(['+', '#', '\0'])
+    !topic.is_empty() && !topic.contains(['+', '#', '\0']) && within_limits(topic)
 }
 
 /// Whether `filter` may be subscribed to: not empty, no NUL, `+` only as a whole level, `#` only
-/// as the whole last level.
+/// as the whole last level, within the limits.
 pub fn valid_filter(filter: &str) -> bool {
-    if filter.is_empty() || filter.contains('\0') {
+    if filter.is_empty() || filter.contains('\0') || !within_limits(filter) {
         return false;
     }
     let mut levels = filter.split('/').peekable();
@@ -35,7 +50,7 @@ pub fn shared(filter: &str) -> Option<(&str, &str)> {
 
 /// Whether `filter` may be subscribed to: a valid filter, or a shared subscription whose share
 /// name is not empty and has no wildcard (MQTT-4.8.2-1) and whose filter is valid
-/// (MQTT-4.8.2-2).
+/// (MQTT-4.8.2-2; the limits apply to that filter, not to the `$share/{group}/` before it).
 pub fn valid_subscription(filter: &str) -> bool {
     match shared(filter) {
         Some((group, f)) => !group.is_empty() && !group.contains(['+', '#']) && valid_filter(f),
@@ -126,5 +141,30 @@ mod tests {
             assert!(!valid_topic(t), "{t:?}");
         }
         assert!(valid_topic("$aws/things/t/jobs/get"));
+    }
+
+    #[test]
+    fn topics_and_filters_are_held_to_aws_limits() {
+        let longest_jobs = format!("$aws/things/{}/jobs/{}/update/accepted", "t".repeat(128), "j".repeat(64));
+        assert_eq!((longest_jobs.len(), longest_jobs.matches('/').count()), (226, 6));
+        let bytes = |n: usize| format!("a/{}", "b".repeat(n - 2));
+        let slashes = |n: usize| vec!["l"; n + 1].join("/");
+        for ok in [longest_jobs.clone(), bytes(256), slashes(7)] {
+            assert!(valid_topic(&ok) && valid_filter(&ok) && valid_subscription(&ok), "{ok}");
+        }
+        for over in [bytes(257), slashes(8), format!("{}/+", "a/".repeat(7))] {
+            assert!(!valid_topic(&over) && !valid_filter(&over) && !valid_subscription(&over), "{over}");
+        }
+        // Multi-byte characters count as their UTF-8 bytes.
+        assert!(valid_topic(&"é".repeat(128)) && !valid_topic(&format!("{}x", "é".repeat(128))));
+        // The Basic Ingest prefix is not counted; a shared subscription's prefix neither.
+        let ingest = format!("$aws/rules/r/{}", slashes(7));
+        assert!(valid_topic(&ingest) && !valid_topic(&format!("{ingest}/x")));
+        assert!(valid_topic(&format!("$aws/rules/{}/{}", "r".repeat(128), bytes(256))));
+        assert!(!valid_topic(&format!("$aws/rules/r/{}", bytes(257))));
+        assert!(!valid_topic(&format!("$aws/rulesx/{}", slashes(6))), "not the ingest prefix");
+        assert!(valid_subscription(&format!("$share/g/{}", slashes(7))));
+        assert!(!valid_subscription(&format!("$share/g/{}", slashes(8))));
+        assert!(valid_subscription(&format!("$share/{}/{}", "g".repeat(64), bytes(256))));
     }
 }

@@ -184,9 +184,7 @@ async fn connect_raw_with_will(
         body.extend_from_slice(&u16::try_from(field.len()).unwrap().to_be_bytes());
         body.extend_from_slice(field.as_bytes());
     }
-    let mut packet = vec![0x10, u8::try_from(body.len()).unwrap()];
-    packet.extend(body);
-    s.write_all(&packet).await.unwrap();
+    s.write_all(&packet(0x10, &body)).await.unwrap();
     let mut ack = [0; 4];
     s.read_exact(&mut ack).await.unwrap();
     (s, ack)
@@ -835,3 +833,89 @@ async fn a_change_whose_save_failed_publishes_nothing() {
 }
 
 mod v5;
+
+/// An MQTT packet: `header`, the remaining length as a variable byte integer, `body`.
+fn packet(header: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![header];
+    let mut n = body.len();
+    loop {
+        let byte = u8::try_from(n % 128).unwrap();
+        n /= 128;
+        out.push(if n > 0 { byte | 0x80 } else { byte });
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(body);
+    out
+}
+
+/// A UTF-8 string of MQTT: its length in two bytes, then its bytes.
+fn mqtt_str(s: &str) -> Vec<u8> {
+    let mut out = u16::try_from(s.len()).unwrap().to_be_bytes().to_vec();
+    out.extend_from_slice(s.as_bytes());
+    out
+}
+
+/// AWS IoT Core's limits on what a client names (SPEC `lim-topic`; client ids of at most 128
+/// bytes): a topic or filter of at most 256 bytes and 7 slashes (Basic Ingest's `$aws/rules/R/`
+/// not counted). At the limits everything goes through; past them a publish closes its client
+/// before anything is routed (its will published), a filter is refused in the SUBACK (the
+/// others of the SUBSCRIBE granted), and a CONNECT with a longer client id or a will past them
+/// is refused.
+#[tokio::test]
+async fn topics_filters_and_client_ids_are_held_to_aws_iot_core_limits() {
+    let emu = emu().await;
+    let mut watcher = connect("watcher", emu.mqtt).await;
+    watcher.sub("lim/#").await;
+    watcher.sub("$aws/rules/#").await;
+    watcher.sub("gone/#").await;
+    // `n` slashes under lim/, and a topic of `n` bytes.
+    let slashes = |n: usize| format!("lim{}", "/l".repeat(n));
+    let bytes = |n: usize| format!("lim/{}", "b".repeat(n - 4));
+    let ingest = format!("$aws/rules/r/{}", slashes(7));
+    let within = [slashes(7), bytes(256), ingest.clone()];
+    let publisher = connect("publisher", emu.mqtt).await;
+    for topic in &within {
+        publisher.publish(topic, "in").await;
+        assert_eq!(&watcher.next_on(topic).await.payload[..], b"in", "{topic}");
+    }
+    for (i, topic) in [slashes(8), bytes(257), format!("{ingest}/l")].iter().enumerate() {
+        let mut s = connect_with_will(emu.mqtt, &format!("over-{i}"), 30, &format!("gone/{i}"), "bye").await;
+        let mut body = mqtt_str(topic);
+        body.extend_from_slice(b"out");
+        s.write_all(&packet(0x30, &body)).await.unwrap();
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(WAIT, s.read_to_end(&mut rest)).await.expect("still open");
+        assert!(read.is_err() || rest.is_empty(), "{topic}: {rest:?}");
+        assert_eq!(&watcher.next_on(&format!("gone/{i}")).await.payload[..], b"bye", "{topic}");
+    }
+    // SUBSCRIBE: each filter on its own, granted (QoS 1) or refused (0x80).
+    let mut s = connect_with_will(emu.mqtt, "subscriber", 30, "gone/sub", "bye").await;
+    let filters =
+        [slashes(8), slashes(7), format!("{}/+", slashes(7)), format!("{}/#", slashes(6)), bytes(257)];
+    let mut body = vec![0, 7];
+    for f in &filters {
+        body.extend(mqtt_str(f));
+        body.push(1);
+    }
+    s.write_all(&packet(0x82, &body)).await.unwrap();
+    let mut ack = [0; 9];
+    tokio::time::timeout(WAIT, s.read_exact(&mut ack)).await.unwrap().unwrap();
+    assert_eq!(ack, [0x90, 7, 0, 7, 0x80, 1, 0x80, 1, 0x80]);
+    // CONNECT: a client id of 128 bytes is taken, of 129 refused (3.1.1: identifier rejected).
+    let (_s, ack) = connect_raw_with_will(emu.mqtt, &"c".repeat(128), 30, "gone/c", "x").await;
+    assert_eq!(ack, [0x20, 2, 0, 0]);
+    let (mut s, ack) = connect_raw_with_will(emu.mqtt, &"c".repeat(129), 30, "gone/c", "x").await;
+    assert_eq!(ack, [0x20, 2, 0, 2]);
+    let mut rest = Vec::new();
+    tokio::time::timeout(WAIT, s.read_to_end(&mut rest)).await.expect("still open").unwrap();
+    // A will past the limits is refused (3.1.1 has no code of its own for it: not authorized),
+    // so it is never silently dropped at the close.
+    let (_s, ack) = connect_raw_with_will(emu.mqtt, "willful", 30, &slashes(8), "x").await;
+    assert_eq!(ack, [0x20, 2, 0, 5]);
+    // Nothing past the limits reached the watcher (its own round trip comes after all of it).
+    let seen: Vec<String> = watcher.drain().await.into_iter().map(|p| p.topic).collect();
+    assert!(seen.is_empty(), "{seen:?}");
+    emu.server.shutdown().await.unwrap();
+}

@@ -789,3 +789,35 @@ async fn a_client_that_publishes_what_only_the_service_publishes_is_disconnected
     assert_eq!(seen, ["$aws/things/drain/jobs/get", "$aws/things/t1/jobs/get"]);
     emu.server.shutdown().await.unwrap();
 }
+
+/// AWS IoT Core's limits, as an MQTT 5 client hears of them (the reason codes of AWS IoT Core's
+/// table): a publish past 256 bytes or 7 slashes gets DISCONNECT 0x90 (topic name invalid), such
+/// a filter 0x8F (topic filter invalid) in the SUBACK, a client id over 128 bytes CONNACK 0x85
+/// (client identifier not valid), and a will past the limits CONNACK 0x90.
+#[tokio::test]
+async fn an_mqtt5_client_is_told_which_aws_iot_core_limit_it_passed() {
+    use rumqttc::v5::mqttbytes::v5::SubscribeReasonCode as Code;
+    let emu = emu().await;
+    let over = format!("lim{}", "/l".repeat(8));
+    let (c5, mut rx5) = connect5(&emu, "limits-5", |_| {}).await;
+    next5(&mut rx5, connack5).await;
+    let filters = [over.clone(), format!("lim{}", "/l".repeat(7)), format!("lim/{}", "b".repeat(253))];
+    let filters = filters.map(|f| rumqttc::v5::mqttbytes::v5::Filter::new(f, Q5::AtLeastOnce));
+    c5.subscribe_many(filters).await.unwrap();
+    let codes =
+        next5(&mut rx5, |p| if let Packet5::SubAck(a) = p { Some(a.return_codes) } else { None }).await;
+    assert_eq!(codes, [Code::TopicFilterInvalid, Code::Success(Q5::AtLeastOnce), Code::TopicFilterInvalid]);
+    c5.publish(over.as_str(), Q5::AtLeastOnce, false, "x").await.unwrap();
+    let ended = ended5(&mut rx5).await;
+    assert!(ended.contains("code 'TopicNameInvalid'"), "{ended}");
+    let (_c5, mut rx5) = connect5(&emu, &"c".repeat(129), |_| {}).await;
+    let ended = ended5(&mut rx5).await;
+    assert!(ended.contains("return code: `ClientIdentifierNotValid`"), "{ended}");
+    let will = |o: &mut rumqttc::v5::MqttOptions| {
+        o.set_last_will(rumqttc::v5::mqttbytes::v5::LastWill::new(&over, "{}", Q5::AtMostOnce, false, None));
+    };
+    let (_c5, mut rx5) = connect5(&emu, "willful-5", will).await;
+    let ended = ended5(&mut rx5).await;
+    assert!(ended.contains("return code: `TopicNameInvalid`"), "{ended}");
+    emu.server.shutdown().await.unwrap();
+}

@@ -194,6 +194,17 @@ struct Conn {
 
 /// Most topic filters in one SUBSCRIBE: AWS IoT Core's quota (not adjustable).
 const MAX_FILTERS: usize = 8;
+/// Longest client id, in bytes: AWS IoT Core's limit (not adjustable).
+const MAX_CLIENT_ID: usize = 128;
+
+/// The error of `what` (a publish, a will) on `topic`, which is not [`filter::valid_topic`].
+fn bad_topic(what: &str, topic: &str) -> String {
+    format!(
+        "{what} to {topic:?}, not a topic a client may publish to (no wildcard or NUL, at most {} bytes and {} slashes)",
+        filter::MAX_TOPIC_BYTES,
+        filter::MAX_TOPIC_SLASHES
+    )
+}
 /// Most unacknowledged QoS 1 messages per connection.
 const MAX_INFLIGHT: usize = 1_000;
 /// Most messages waiting to be written to one client: a whole retained store for one filter
@@ -354,13 +365,28 @@ async fn connection(
     let client = assigned.clone().unwrap_or_else(|| connect.client_id.clone());
     let (tx, mut rx) = mpsc::channel(CHANNEL);
     let mut conn = Conn::new(stream, &connect, client, id);
-    if let Some(w) = &connect.will
-        && jobs::route(&w.topic) == jobs::Route::ServiceOnly
-    {
-        // A will there would publish what only the service publishes (see `handle`).
-        conn.write(Outgoing::Refuse(Refusal::NotAuthorized));
+    let refusal = if connect.client_id.len() > MAX_CLIENT_ID {
+        Some((Refusal::ClientIdInvalid, format!("a client id of {} bytes", connect.client_id.len())))
+    } else if let Some(w) = &connect.will {
+        if !filter::valid_topic(&w.topic) {
+            // It could never be published: refused now rather than dropped at the close.
+            Some((Refusal::WillTopicInvalid, bad_topic("a will", &w.topic)))
+        } else if jobs::route(&w.topic) == jobs::Route::ServiceOnly {
+            // A will there would publish what only the service publishes (see `handle`).
+            Some((
+                Refusal::NotAuthorized,
+                format!("a will on {:?}, which only the service publishes", w.topic),
+            ))
+        } else {
+            None
+        }
+    } else {
+        None
+    };
+    if let Some((refusal, why)) = refusal {
+        conn.write(Outgoing::Refuse(refusal));
         conn.flush().await?;
-        return Err(format!("a will on {:?}, which only the service publishes", w.topic));
+        return Err(why);
     }
     let link = Link { id, tx, cut: Arc::clone(&conn.cut) };
     let Some((present, backlog)) = broker.attach(&conn.client, link, &connect) else {
@@ -404,7 +430,7 @@ async fn connection(
         Ok(End::Disconnect { with_will: false }) | Ok(End::Stop) => will = None,
         Ok(End::Disconnect { with_will: true }) | Ok(End::TakenOver) | Err(_) => {}
     }
-    if let Some(w) = will.filter(|w| filter::valid_topic(&w.topic)) {
+    if let Some(w) = will {
         broker.publish(&w);
     }
     if let (Ok(End::Stop), Version::V5) = (&end, conn.version) {
@@ -536,7 +562,7 @@ async fn handle(
             }
             if !filter::valid_topic(&message.topic) {
                 conn.write(Outgoing::Disconnect(DisconnectReasonCode::TopicNameInvalid));
-                return Err(format!("invalid topic name {:?}", message.topic));
+                return Err(bad_topic("a publish", &message.topic));
             }
             if jobs::route(&message.topic) == jobs::Route::ServiceOnly {
                 // DG-TOPICS: "unsupported publish or subscribe operations to reserved topics can
