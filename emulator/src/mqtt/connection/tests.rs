@@ -69,23 +69,31 @@ fn connect_packet(id: &str, clean: bool) -> Vec<u8> {
     let mut body = vec![0, 4, b'M', b'Q', b'T', b'T', 4, if clean { 2 } else { 0 }, 0, 0];
     body.extend_from_slice(&u16::try_from(id.len()).unwrap().to_be_bytes());
     body.extend_from_slice(id.as_bytes());
-    let mut out = vec![0x10, u8::try_from(body.len()).unwrap()];
-    out.extend(body);
+    frame(0x10, &body)
+}
+
+/// A packet: `header`, the remaining length (a variable byte integer), `body`.
+fn frame(header: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![header];
+    let mut n = body.len();
+    while n >= 128 {
+        out.push(u8::try_from(n % 128).unwrap() | 0x80);
+        n /= 128;
+    }
+    out.push(u8::try_from(n).unwrap());
+    out.extend_from_slice(body);
     out
 }
 
 /// A SUBSCRIBE (packet id 1) to `filters` at QoS 1.
 fn subscribe_packet(filters: &[&str]) -> Vec<u8> {
-    let mut out = Vec::new();
     let mut body = vec![0, 1];
     for f in filters {
         body.extend_from_slice(&u16::try_from(f.len()).unwrap().to_be_bytes());
         body.extend_from_slice(f.as_bytes());
         body.push(1);
     }
-    out.extend([0x82, u8::try_from(body.len()).unwrap()]);
-    out.extend(body);
-    out
+    frame(0x82, &body)
 }
 
 fn connect(persistent: bool) -> Connect {
@@ -457,4 +465,28 @@ async fn what_waits_at_a_close_goes_back_to_a_persistent_session() {
     let got = publishes(&mut bytes);
     let expected: Vec<_> = ["r/a", "r/b", "r/d"].map(|t| (t.to_owned(), true, m4::QoS::AtLeastOnce)).into();
     assert_eq!(got, expected);
+}
+
+/// A publish past AWS IoT Core's topic limits ends its connection with an error that names the
+/// topic and the limits (what the log shows), and a CONNECT with a will past them or a client
+/// id over 128 bytes is refused with one that says which.
+#[tokio::test]
+async fn a_name_past_the_limits_ends_the_connection_saying_which() {
+    let topic = format!("x{}", "/l".repeat(8));
+    let (mut client, task, _stop) = serve(Arc::new(Broker::default()));
+    client.write_all(&connect_packet("limits", true)).await.unwrap();
+    let mut body = u16::try_from(topic.len()).unwrap().to_be_bytes().to_vec();
+    body.extend_from_slice(topic.as_bytes());
+    client.write_all(&frame(0x30, &body)).await.unwrap();
+    let want = format!(
+        "a publish to {topic:?}, not a topic a client may publish to (no wildcard or NUL, at most 256 bytes and 7 slashes)"
+    );
+    assert_eq!(task.await.unwrap(), Err(want));
+
+    let (mut client, task, _stop) = serve(Arc::new(Broker::default()));
+    client.write_all(&connect_packet(&"c".repeat(129), true)).await.unwrap();
+    assert_eq!(task.await.unwrap(), Err("a client id of 129 bytes".to_owned()));
+    let mut ack = [0; 4];
+    client.read_exact(&mut ack).await.unwrap();
+    assert_eq!(ack, [0x20, 2, 0, 2]);
 }
