@@ -11,37 +11,13 @@ retained store).
 import os
 import socket
 import struct
-import subprocess
 import sys
 import time
 
+from mqtt_wire import emulator, packet, rss, string
+
 N = int(os.environ.get("N", "1000"))
 PAYLOAD = b"x" * (128 * 1024)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def remaining_length(n):
-    out = bytearray()
-    while True:
-        byte, n = n % 128, n // 128
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def packet(first, body):
-    return bytes([first]) + remaining_length(len(body)) + body
-
-
-def string(s):
-    return struct.pack(">H", len(s)) + s
 
 
 def connect(port, client, clean=True, rcvbuf=None):
@@ -79,30 +55,8 @@ def publish_all(port, topic, retain):
     s.close()
 
 
-def rss(pid):
-    """The process's resident set, in MiB."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            if key == "VmRSS":
-                return int(value.split()[0]) // 1024
-    raise RuntimeError("no VmRSS")
-
-
 def run(binary, case):
-    port, http = free_port(), free_port()
-    emu = subprocess.Popen(
-        [binary, "--addr", f"127.0.0.1:{http}", "--mqtt-addr", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port)).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+    with emulator(binary) as (emu, port):
         if case == "backlog":
             s = connect(port, b"slow", clean=False)
             read_exactly(s, 4)
@@ -125,9 +79,6 @@ def run(binary, case):
         after = rss(emu.pid)
         s.close()
         return before, after
-    finally:
-        emu.terminate()
-        emu.wait()
 
 
 def main():
@@ -139,7 +90,7 @@ def main():
     for binary in sys.argv[1:]:
         for case in ("backlog", "retained"):
             before, after = run(binary, case)
-            print(f"{binary:<{width}} {case:<9} {before:>7} {after:>7} {after - before:>7}")
+            print(f"{binary:<{width}} {case:<9} {before:>7.0f} {after:>7.0f} {after - before:>7.0f}")
 
 
 if __name__ == "__main__":

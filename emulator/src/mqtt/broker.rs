@@ -13,6 +13,7 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 
 use super::codec::{Connect, Message};
 use super::filter;
+use super::routes::Routes;
 
 /// Largest packet in either direction: AWS IoT Core's 128 KiB payload plus room for the topic
 /// and properties. A larger packet closes the connection that sent it.
@@ -66,6 +67,9 @@ struct Session {
 #[derive(Default)]
 struct Inner {
     sessions: HashMap<String, Session>,
+    /// Every session's subscriptions, by topic level: what routing looks at. Each session's
+    /// `subscriptions` is filed here, and nothing else.
+    routes: Routes,
     retained: BTreeMap<String, Message>,
     /// Per shared subscription (`$share/{group}/{filter}`), how many messages it has handed out:
     /// the next goes to the member after (round robin).
@@ -104,6 +108,17 @@ impl Broker {
     }
 }
 
+impl Inner {
+    /// Ends `client`'s session, its subscriptions with it.
+    fn end(&mut self, client: &str) {
+        if let Some(session) = self.sessions.remove(client) {
+            for f in session.subscriptions.keys() {
+                self.routes.remove(f, client);
+            }
+        }
+    }
+}
+
 impl Broker {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
@@ -128,17 +143,23 @@ impl Broker {
                 tracing::warn!(topic = message.topic, "too many retained messages: not retained");
             }
         }
-        // Shared subscriptions (MQTT 5 §4.8.2): per `$share/{group}/{filter}`, its members.
+        let Inner { sessions, routes, shared_turns, .. } = &mut *inner;
+        // Per client, the highest QoS its matching plain subscriptions grant; per shared
+        // subscription (MQTT 5 §4.8.2: `$share/{group}/{filter}`), its members.
+        let mut plain: HashMap<&str, u8> = HashMap::new();
         let mut groups: BTreeMap<&str, Vec<(&str, u8, bool)>> = BTreeMap::new();
-        for (client, session) in &inner.sessions {
-            for (f, q) in &session.subscriptions {
-                if filter::shared(f).is_some_and(|(_, f)| filter::matches(&message.topic, f)) {
-                    let online = session.connection.is_some();
-                    groups.entry(f.as_str()).or_default().push((client.as_str(), *q, online));
-                }
+        routes.matching(&message.topic, |f, client| {
+            let Some(session) = sessions.get(client) else { return };
+            let Some(&q) = session.subscriptions.get(f) else { return };
+            if filter::shared(f).is_some() {
+                groups.entry(f).or_default().push((client, q, session.connection.is_some()));
+            } else {
+                let grant = plain.entry(client).or_insert(q);
+                *grant = (*grant).max(q);
             }
-        }
-        let chosen: Vec<(String, String, u8)> = groups
+        });
+        // (What is collected names the routes' strings, not the sessions, which it then changes.)
+        let chosen: Vec<(&str, &str, u8)> = groups
             .into_iter()
             .filter_map(|(group, mut members)| {
                 // Round robin over the members in client-id order, among the connected ones
@@ -147,30 +168,22 @@ impl Broker {
                 if members.iter().any(|m| m.2) {
                     members.retain(|m| m.2);
                 }
-                let turn = inner.shared_turns.get(group).copied().unwrap_or(0);
+                let turn = shared_turns.get(group).copied().unwrap_or(0);
                 let (client, q, _) = members.get(turn % members.len().max(1))?;
-                Some((group.to_owned(), (*client).to_owned(), *q))
+                Some((group, *client, *q))
             })
             .collect();
-        let Inner { sessions, shared_turns, .. } = &mut *inner;
         for (group, client, q) in chosen {
-            let turn = shared_turns.entry(group).or_insert(0);
+            let turn = shared_turns.entry(group.to_owned()).or_insert(0);
             *turn = turn.wrapping_add(1);
-            if let Some(session) = sessions.get_mut(&client) {
+            if let Some(session) = sessions.get_mut(client) {
                 deliver(session, Message { qos: q.min(message.qos), retain: false, ..message.clone() });
             }
         }
-        for session in sessions.values_mut() {
-            let grant = session
-                .subscriptions
-                .iter()
-                .filter(|(f, _)| filter::shared(f).is_none() && filter::matches(&message.topic, f))
-                .map(|(_, q)| *q)
-                .max();
-            if let Some(q) = grant {
+        for (client, q) in plain {
+            if let Some(session) = sessions.get_mut(client) {
                 // Delivered to existing subscriptions with the retain flag cleared (MQTT-3.3.1-9).
-                let copy = Message { qos: q.min(message.qos), retain: false, ..message.clone() };
-                deliver(session, copy);
+                deliver(session, Message { qos: q.min(message.qos), retain: false, ..message.clone() });
             }
         }
         if shared_turns.len() > MAX_SESSIONS {
@@ -239,7 +252,8 @@ impl Broker {
         if inner.sessions.len() >= MAX_SESSIONS && !inner.sessions.contains_key(client) {
             return None;
         }
-        let session = inner.sessions.entry(client.to_owned()).or_insert_with(|| Session {
+        let Inner { sessions, routes, .. } = &mut *inner;
+        let session = sessions.entry(client.to_owned()).or_insert_with(|| Session {
             subscriptions: BTreeMap::new(),
             connection: None,
             persistent: false,
@@ -255,7 +269,9 @@ impl Broker {
             }
         }
         if !present {
-            session.subscriptions.clear();
+            for f in std::mem::take(&mut session.subscriptions).keys() {
+                routes.remove(f, client);
+            }
             session.queued.clear();
         }
         session.persistent = connect.persistent;
@@ -297,7 +313,7 @@ impl Broker {
             session.queued.truncate(MAX_QUEUED);
             session.expiry
         } else {
-            inner.sessions.remove(client);
+            inner.end(client);
             None
         }
     }
@@ -325,7 +341,7 @@ impl Broker {
     pub(super) fn expire(&self, client: &str, left_by: u64) {
         let mut inner = self.lock();
         if inner.sessions.get(client).is_some_and(|s| s.connection.is_none() && s.left_by == left_by) {
-            inner.sessions.remove(client);
+            inner.end(client);
             tracing::debug!(client, "MQTT session expired");
         }
     }
@@ -339,7 +355,7 @@ impl Broker {
         room: usize,
     ) -> (Vec<Option<u8>>, Vec<Message>) {
         let mut inner = self.lock();
-        let Inner { sessions, retained, .. } = &mut *inner;
+        let Inner { sessions, retained, routes, .. } = &mut *inner;
         // A session taken over meanwhile: nothing is granted (the connection is closing).
         let Some(session) = sessions.get_mut(client) else { return (vec![None; filters.len()], Vec::new()) };
         let mut grants = Vec::with_capacity(filters.len());
@@ -358,6 +374,7 @@ impl Broker {
             for m in retained.values().filter(|m| own && filter::matches(&m.topic, &f)).take(left) {
                 matched.push(Message { qos: m.qos.min(q), retain: true, ..m.clone() });
             }
+            routes.insert(&f, client);
             session.subscriptions.insert(f, q);
             grants.push(Some(q));
         }
@@ -366,10 +383,152 @@ impl Broker {
 
     pub(super) fn unsubscribe(&self, client: &str, filters: &[String]) {
         let mut inner = self.lock();
-        if let Some(session) = inner.sessions.get_mut(client) {
+        let Inner { sessions, routes, .. } = &mut *inner;
+        if let Some(session) = sessions.get_mut(client) {
             for f in filters {
-                session.subscriptions.remove(f);
+                if session.subscriptions.remove(f).is_some() {
+                    routes.remove(f, client);
+                }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::mqtt::codec::Version;
+
+    fn connect(client: &str, clean: bool, persistent: bool) -> Connect {
+        Connect {
+            version: Version::V4,
+            client_id: client.into(),
+            clean,
+            persistent,
+            keep_alive: 60,
+            will: None,
+            receive_max: None,
+            max_packet: None,
+            session_expiry: None,
+        }
+    }
+
+    fn link(id: u64) -> (Link, mpsc::Receiver<Deliver>) {
+        let (tx, rx) = mpsc::channel(CHANNEL_FOR_TESTS);
+        (Link { id, tx, cut: Arc::new(Notify::new()) }, rx)
+    }
+
+    const CHANNEL_FOR_TESTS: usize = 64;
+
+    /// The routing index holds exactly the sessions' subscriptions.
+    fn assert_routes_mirror_sessions(broker: &Broker) {
+        let inner = broker.lock();
+        let want: BTreeSet<(String, String)> = inner
+            .sessions
+            .iter()
+            .flat_map(|(c, s)| s.subscriptions.keys().map(|f| (f.clone(), c.clone())))
+            .collect();
+        assert_eq!(inner.routes.all(), want);
+    }
+
+    fn subscribe(broker: &Broker, client: &str, filters: &[&str]) {
+        let filters = filters.iter().map(|f| ((*f).to_owned(), 1)).collect();
+        broker.subscribe(client, filters, 0);
+    }
+
+    /// What `rx` was handed: (topic, QoS, retain) of each message.
+    fn handed(rx: &mut mpsc::Receiver<Deliver>) -> Vec<(String, u8, bool)> {
+        let mut got = Vec::new();
+        while let Ok(Deliver::Message(m)) = rx.try_recv() {
+            got.push((m.topic, m.qos, m.retain));
+        }
+        got
+    }
+
+    /// A plain subscription gets a message at the lower QoS of the two, its retain flag cleared
+    /// (MQTT-3.3.1-9), once however many of its filters match, at the highest QoS they grant;
+    /// a share group hands each message to its members in turn, in client-id order.
+    #[test]
+    fn routing_grants_the_lower_qos_and_shares_in_turn() {
+        let broker = Broker::default();
+        let mut rxs = Vec::new();
+        for (i, client) in ["m1", "m2", "m3"].into_iter().enumerate() {
+            let (l, rx) = link(u64::try_from(i).unwrap());
+            broker.attach(client, l, &connect(client, true, false)).unwrap();
+            broker.subscribe(client, vec![("$share/g/s/+".to_owned(), 1), ("p/#".to_owned(), 0)], 0);
+            rxs.push(rx);
+        }
+        broker.subscribe("m1", vec![("p/+".to_owned(), 1)], 0);
+        let mut retained = Message::new("p/x", "m", 1);
+        retained.retain = true;
+        broker.publish(&retained);
+        let got: Vec<_> = rxs.iter_mut().map(handed).collect();
+        let p = |q| vec![("p/x".to_owned(), q, false)];
+        assert_eq!(got, [p(1), p(0), p(0)]);
+        for i in 0..4 {
+            broker.publish(&Message::new(format!("s/{i}"), "m", 1));
+        }
+        let got: Vec<Vec<String>> =
+            rxs.iter_mut().map(|rx| handed(rx).into_iter().map(|m| m.0).collect()).collect();
+        assert_eq!(got, [vec!["s/0", "s/3"], vec!["s/1"], vec!["s/2"]]);
+    }
+
+    /// A session expires only if no connection took it back since the one that left it.
+    #[test]
+    fn an_expiry_spares_a_session_taken_back() {
+        let broker = Broker::default();
+        let (l, mut rx) = link(1);
+        broker.attach("p", l, &connect("p", false, true)).unwrap();
+        broker.detach("p", 1, Vec::new(), &mut rx);
+        let (l, _rx) = link(2);
+        broker.attach("p", l, &connect("p", false, true)).unwrap();
+        broker.expire("p", 1);
+        assert_eq!(broker.sessions(), 1);
+    }
+
+    /// Whatever ends or clears a session (a clean session's close, a clean start over a
+    /// persistent one, an expiry, an unsubscribe) takes its subscriptions out of the routing
+    /// index, and routing then reaches exactly the sessions subscribed.
+    #[test]
+    fn the_routing_index_follows_every_session() {
+        let broker = Broker::default();
+        let (a, mut a_rx) = link(1);
+        broker.attach("a", a, &connect("a", true, false)).unwrap();
+        subscribe(&broker, "a", &["x/+", "x/y", "$share/g/x/#", "bad/#/x"]);
+        let (b, _b_rx) = link(2);
+        broker.attach("b", b, &connect("b", false, true)).unwrap();
+        subscribe(&broker, "b", &["x/#", "z"]);
+        assert_routes_mirror_sessions(&broker);
+        broker.unsubscribe("a", &["x/+".to_owned(), "never".to_owned()]);
+        assert_routes_mirror_sessions(&broker);
+        // One copy for a's plain subscription x/y, one for its share group (it is the only
+        // member); x/z is now only the group's.
+        broker.publish(&Message::new("x/y", "m", 1));
+        broker.publish(&Message::new("x/z", "m", 1));
+        let copy = |t: &str| (t.to_owned(), 1, false);
+        assert_eq!(handed(&mut a_rx), [copy("x/y"), copy("x/y"), copy("x/z")]);
+        // a's clean session ends with its connection.
+        broker.detach("a", 1, Vec::new(), &mut a_rx);
+        assert_routes_mirror_sessions(&broker);
+        // b's persistent session keeps its subscriptions offline, and queues what they match.
+        let (_, mut b_rx) = link(2);
+        broker.detach("b", 2, Vec::new(), &mut b_rx);
+        assert_routes_mirror_sessions(&broker);
+        broker.publish(&Message::new("x/1", "m", 1));
+        assert_eq!(broker.lock().sessions.get("b").unwrap().queued.len(), 1);
+        // A clean start over it clears them; an expiry ends it.
+        let (b, _b_rx) = link(3);
+        broker.attach("b", b, &connect("b", true, true)).unwrap();
+        assert_routes_mirror_sessions(&broker);
+        subscribe(&broker, "b", &["q"]);
+        broker.detach("b", 3, Vec::new(), &mut b_rx);
+        assert_routes_mirror_sessions(&broker);
+        broker.expire("b", 3);
+        assert_eq!(broker.sessions(), 0);
+        assert!(broker.lock().routes.is_empty());
     }
 }

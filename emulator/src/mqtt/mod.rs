@@ -16,6 +16,7 @@ pub mod connection;
 pub mod events;
 pub mod filter;
 pub mod jobs;
+mod routes;
 pub mod tls;
 
 pub use broker::{Broker, Requests};

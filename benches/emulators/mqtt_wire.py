@@ -1,0 +1,66 @@
+"""What the MQTT benchmarks share: MQTT 3.1.1 framing over raw sockets, a free port, an emulator
+started on it, and a process's resident set."""
+
+import contextlib
+import socket
+import struct
+import subprocess
+import time
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def remaining_length(n):
+    out = bytearray()
+    while True:
+        byte, n = n % 128, n // 128
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def packet(first, body):
+    return bytes([first]) + remaining_length(len(body)) + body
+
+
+def string(s):
+    return struct.pack(">H", len(s)) + s
+
+
+def rss(pid):
+    """The process's resident set, in MiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key == "VmRSS":
+                return int(value.split()[0]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+@contextlib.contextmanager
+def emulator(binary):
+    """The emulator `binary` on free ports, once its broker takes connections: (process, MQTT
+    port); stopped at the end."""
+    port, http = free_port(), free_port()
+    emu = subprocess.Popen(
+        [binary, "--addr", f"127.0.0.1:{http}", "--mqtt-addr", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port)).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield emu, port
+    finally:
+        emu.terminate()
+        emu.wait()
