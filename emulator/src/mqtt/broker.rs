@@ -418,11 +418,9 @@ mod tests {
     }
 
     fn link(id: u64) -> (Link, mpsc::Receiver<Deliver>) {
-        let (tx, rx) = mpsc::channel(CHANNEL_FOR_TESTS);
+        let (tx, rx) = mpsc::channel(64);
         (Link { id, tx, cut: Arc::new(Notify::new()) }, rx)
     }
-
-    const CHANNEL_FOR_TESTS: usize = 64;
 
     /// The routing index holds exactly the sessions' subscriptions.
     fn assert_routes_mirror_sessions(broker: &Broker) {

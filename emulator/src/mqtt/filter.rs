@@ -58,9 +58,15 @@ pub fn valid_subscription(filter: &str) -> bool {
     }
 }
 
+/// The topic filter of subscription `subscription`: itself, or for a shared one the filter
+/// after `$share/{group}/`.
+pub fn topic_filter(subscription: &str) -> &str {
+    shared(subscription).map_or(subscription, |(_, f)| f)
+}
+
 /// Whether `topic` matches the topic filter of subscription `filter` (shared or not).
 pub fn subscription_matches(topic: &str, filter: &str) -> bool {
-    matches(topic, shared(filter).map_or(filter, |(_, f)| f))
+    matches(topic, topic_filter(filter))
 }
 
 /// Whether `topic` matches `filter` (both valid).

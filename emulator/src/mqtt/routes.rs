@@ -101,14 +101,9 @@ impl Node {
     }
 }
 
-/// The levels a subscription is filed under: those of its topic filter (for a shared one, the
-/// filter after `$share/{group}/`).
-fn levels(subscription: &str) -> std::str::Split<'_, char> {
-    filter::shared(subscription).map_or(subscription, |(_, f)| f).split('/')
-}
-
 impl Routes {
-    /// Files `client`'s subscription `filter` (a [`filter::valid_subscription`]).
+    /// Files `client`'s subscription `filter` (a [`filter::valid_subscription`]) under the
+    /// levels of its topic filter.
     pub fn insert(&mut self, filter: &str, client: &str) {
         fn insert_below<'a>(node: &mut Node, mut levels: impl Iterator<Item = &'a str>, sub: (&str, &str)) {
             match levels.next() {
@@ -128,7 +123,7 @@ impl Routes {
                 },
             }
         }
-        insert_below(&mut self.root, levels(filter), (filter, client));
+        insert_below(&mut self.root, filter::topic_filter(filter).split('/'), (filter, client));
     }
 
     /// Takes out `client`'s subscription `filter`, and the levels nothing else needs.
@@ -146,7 +141,7 @@ impl Routes {
                 }
             }
         }
-        remove_below(&mut self.root, levels(filter), (filter, client));
+        remove_below(&mut self.root, filter::topic_filter(filter).split('/'), (filter, client));
     }
 
     /// Calls `found` with each subscription (filter, client) whose topic filter matches `topic`

@@ -857,6 +857,21 @@ fn mqtt_str(s: &str) -> Vec<u8> {
     out
 }
 
+/// A raw 3.1.1 client `client`, with a will of `bye` on `gone/{client}`, publishes to `topic`
+/// at QoS 0: the broker closes the connection without a word, and `watcher` (subscribed to
+/// `gone/#`) hears the will.
+async fn publish_raw_and_be_closed(addr: SocketAddr, watcher: &mut Client, client: &str, topic: &str) {
+    let will = format!("gone/{client}");
+    let mut s = connect_with_will(addr, client, 30, &will, "bye").await;
+    let mut body = mqtt_str(topic);
+    body.extend_from_slice(b"{}");
+    s.write_all(&packet(0x30, &body)).await.unwrap();
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(WAIT, s.read_to_end(&mut rest)).await.expect("still open");
+    assert!(read.is_err() || rest.is_empty(), "{topic}: {rest:?}");
+    assert_eq!(&watcher.next_on(&will).await.payload[..], b"bye", "{topic}");
+}
+
 /// AWS IoT Core's limits on what a client names (SPEC `lim-topic`; client ids of at most 128
 /// bytes): a topic or filter of at most 256 bytes and 7 slashes (Basic Ingest's `$aws/rules/R/`
 /// not counted). At the limits everything goes through; past them a publish closes its client
@@ -881,14 +896,7 @@ async fn topics_filters_and_client_ids_are_held_to_aws_iot_core_limits() {
         assert_eq!(&watcher.next_on(topic).await.payload[..], b"in", "{topic}");
     }
     for (i, topic) in [slashes(8), bytes(257), format!("{ingest}/l")].iter().enumerate() {
-        let mut s = connect_with_will(emu.mqtt, &format!("over-{i}"), 30, &format!("gone/{i}"), "bye").await;
-        let mut body = mqtt_str(topic);
-        body.extend_from_slice(b"out");
-        s.write_all(&packet(0x30, &body)).await.unwrap();
-        let mut rest = Vec::new();
-        let read = tokio::time::timeout(WAIT, s.read_to_end(&mut rest)).await.expect("still open");
-        assert!(read.is_err() || rest.is_empty(), "{topic}: {rest:?}");
-        assert_eq!(&watcher.next_on(&format!("gone/{i}")).await.payload[..], b"bye", "{topic}");
+        publish_raw_and_be_closed(emu.mqtt, &mut watcher, &format!("over-{i}"), topic).await;
     }
     // SUBSCRIBE: each filter on its own, granted (QoS 1) or refused (0x80).
     let mut s = connect_with_will(emu.mqtt, "subscriber", 30, "gone/sub", "bye").await;

@@ -751,17 +751,7 @@ async fn a_client_that_publishes_what_only_the_service_publishes_is_disconnected
     .enumerate()
     {
         // 3.1.1: the connection is closed, and the will published.
-        let mut s = connect_with_will(emu.mqtt, &format!("spoof-{i}"), 30, &format!("gone/{i}"), "bye").await;
-        let payload = b"{}";
-        let mut packet = vec![0x30, u8::try_from(2 + topic.len() + payload.len()).unwrap()];
-        packet.extend_from_slice(&u16::try_from(topic.len()).unwrap().to_be_bytes());
-        packet.extend_from_slice(topic.as_bytes());
-        packet.extend_from_slice(payload);
-        s.write_all(&packet).await.unwrap();
-        let mut rest = Vec::new();
-        let read = tokio::time::timeout(WAIT, s.read_to_end(&mut rest)).await.expect("still open");
-        assert!(read.is_err() || rest.is_empty(), "{topic}: {rest:?}");
-        assert_eq!(&watcher.next_on(&format!("gone/{i}")).await.payload[..], b"bye");
+        publish_raw_and_be_closed(emu.mqtt, &mut watcher, &format!("spoof-{i}"), topic).await;
     }
     // MQTT 5: DISCONNECT 0x87 first.
     let (c5, mut rx5) = connect5(&emu, "spoof-5", |_| {}).await;

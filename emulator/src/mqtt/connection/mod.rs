@@ -197,6 +197,22 @@ const MAX_FILTERS: usize = 8;
 /// Longest client id, in bytes: AWS IoT Core's limit (not adjustable).
 const MAX_CLIENT_ID: usize = 128;
 
+/// Why a CONNECT is refused, if it is: a client id longer than AWS IoT Core takes, or a will
+/// that could never be published (refused now rather than dropped at the close) or would
+/// publish what only the service publishes (see `handle`).
+fn refusal(connect: &Connect) -> Option<(Refusal, String)> {
+    if connect.client_id.len() > MAX_CLIENT_ID {
+        return Some((Refusal::ClientIdInvalid, format!("a client id of {} bytes", connect.client_id.len())));
+    }
+    let w = connect.will.as_ref()?;
+    if !filter::valid_topic(&w.topic) {
+        return Some((Refusal::WillTopicInvalid, bad_topic("a will", &w.topic)));
+    }
+    (jobs::route(&w.topic) == jobs::Route::ServiceOnly).then(|| {
+        (Refusal::NotAuthorized, format!("a will on {:?}, which only the service publishes", w.topic))
+    })
+}
+
 /// The error of `what` (a publish, a will) on `topic`, which is not [`filter::valid_topic`].
 fn bad_topic(what: &str, topic: &str) -> String {
     format!(
@@ -365,24 +381,7 @@ async fn connection(
     let client = assigned.clone().unwrap_or_else(|| connect.client_id.clone());
     let (tx, mut rx) = mpsc::channel(CHANNEL);
     let mut conn = Conn::new(stream, &connect, client, id);
-    let refusal = if connect.client_id.len() > MAX_CLIENT_ID {
-        Some((Refusal::ClientIdInvalid, format!("a client id of {} bytes", connect.client_id.len())))
-    } else if let Some(w) = &connect.will {
-        if !filter::valid_topic(&w.topic) {
-            // It could never be published: refused now rather than dropped at the close.
-            Some((Refusal::WillTopicInvalid, bad_topic("a will", &w.topic)))
-        } else if jobs::route(&w.topic) == jobs::Route::ServiceOnly {
-            // A will there would publish what only the service publishes (see `handle`).
-            Some((
-                Refusal::NotAuthorized,
-                format!("a will on {:?}, which only the service publishes", w.topic),
-            ))
-        } else {
-            None
-        }
-    } else {
-        None
-    };
+    let refusal = refusal(&connect);
     if let Some((refusal, why)) = refusal {
         conn.write(Outgoing::Refuse(refusal));
         conn.flush().await?;
