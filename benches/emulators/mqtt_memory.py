@@ -14,7 +14,7 @@ import struct
 import sys
 import time
 
-from mqtt_wire import emulator, packet, rss, string
+from mqtt_wire import emulator, packet, read_exactly, rss, string
 
 N = int(os.environ.get("N", "1000"))
 PAYLOAD = b"x" * (128 * 1024)
@@ -28,16 +28,6 @@ def connect(port, client, clean=True, rcvbuf=None):
     flags = 0x02 if clean else 0x00
     s.sendall(packet(0x10, string(b"MQTT") + bytes([4, flags]) + struct.pack(">H", 60) + string(client)))
     return s
-
-
-def read_exactly(s, n):
-    got = b""
-    while len(got) < n:
-        chunk = s.recv(n - len(got))
-        if not chunk:
-            raise ConnectionError("closed")
-        got += chunk
-    return got
 
 
 def subscribe(s, topic_filter, qos):

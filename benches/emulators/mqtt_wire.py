@@ -33,6 +33,17 @@ def string(s):
     return struct.pack(">H", len(s)) + s
 
 
+def read_exactly(s, n):
+    """`n` bytes from socket `s` (ConnectionError if it closes first)."""
+    got = b""
+    while len(got) < n:
+        chunk = s.recv(n - len(got))
+        if not chunk:
+            raise ConnectionError("closed")
+        got += chunk
+    return got
+
+
 def rss(pid):
     """The process's resident set, in MiB."""
     with open(f"/proc/{pid}/status") as f:
