@@ -41,6 +41,11 @@ pub const DEFAULT_MAX_CONNECTIONS: u32 = 512;
 /// lowered to fit under the file-descriptor limit (what HTTP and the emulator itself leave).
 pub const DEFAULT_MQTT_MAX_CONNECTIONS: usize = 10_000;
 
+/// Most bytes of messages the embedded broker holds for its sessions (queued, in flight,
+/// retained; each copy counted whole), by default: past it, publishes are refused
+/// ([`mqtt::budget`]).
+pub const DEFAULT_MQTT_MAX_HELD_BYTES: usize = 1 << 30;
+
 /// How long a client has to send a request's headers (and how long an idle connection stays
 /// open), by default.
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -115,6 +120,8 @@ pub struct Config {
     /// closed as they come. `None`: [`DEFAULT_MQTT_MAX_CONNECTIONS`], or fewer if the
     /// file-descriptor limit leaves fewer; a number that does not fit stops the start.
     pub mqtt_max_connections: Option<usize>,
+    /// Most bytes of messages the embedded broker holds for its sessions ([`mqtt::budget`]).
+    pub mqtt_max_held_bytes: usize,
     /// With the journal: most bytes of synced records its replica may have left to apply
     /// before the answers to changes wait for it ([`journal::Journal::caught_up`]).
     pub replica_lag_bytes: u64,
@@ -148,6 +155,7 @@ impl Default for Config {
             body_limit: DEFAULT_BODY_LIMIT,
             max_connections: DEFAULT_MAX_CONNECTIONS as usize,
             mqtt_max_connections: None,
+            mqtt_max_held_bytes: DEFAULT_MQTT_MAX_HELD_BYTES,
             replica_lag_bytes: DEFAULT_REPLICA_LAG_BYTES,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
@@ -494,7 +502,7 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         None => None,
     };
     let broker = (mqtt_listener.is_some() || mqtts_listener.is_some())
-        .then(|| Arc::new(mqtt::Broker::with_max_connections(mqtt_max_connections)));
+        .then(|| Arc::new(mqtt::Broker::new(mqtt_max_connections, config.mqtt_max_held_bytes)));
     let bridge = config
         .mqtt_broker
         .as_ref()

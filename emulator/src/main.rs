@@ -110,6 +110,13 @@ struct Args {
     /// limit leaves after HTTP (with a warning); a number that does not fit stops the start.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     mqtt_max_connections: Option<u32>,
+    /// Most bytes of messages the embedded broker holds for its sessions: queued for offline
+    /// persistent sessions, on their way to clients or awaiting their acknowledgement, and
+    /// retained, each copy counted with its topic, payload and properties. Past it, a client's
+    /// publish is refused (MQTT 5: PUBACK 0x97, quota exceeded; otherwise the connection is
+    /// closed) and offline sessions get no new messages, until what is held is delivered.
+    #[arg(long, default_value_t = iot_jobs_emulator::DEFAULT_MQTT_MAX_HELD_BYTES as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    mqtt_max_held_bytes: u64,
     /// Milliseconds a client has to send a request's headers (also the longest an idle
     /// connection stays open).
     #[arg(long, default_value_t = millis(DEFAULT_HEADER_TIMEOUT), value_parser = clap::value_parser!(u64).range(1..))]
@@ -179,6 +186,7 @@ async fn main() -> std::process::ExitCode {
         body_limit: args.max_body_bytes,
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         mqtt_max_connections: args.mqtt_max_connections.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        mqtt_max_held_bytes: usize::try_from(args.mqtt_max_held_bytes).unwrap_or(usize::MAX),
         header_timeout: Duration::from_millis(args.header_timeout_ms),
         body_timeout: Duration::from_millis(args.body_timeout_ms),
         shutdown_timeout: Duration::from_millis(args.shutdown_timeout_ms),

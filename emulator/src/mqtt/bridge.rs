@@ -259,7 +259,7 @@ impl Bridge {
             qos,
             message.retain,
             message.payload.clone(),
-            message.properties.clone().unwrap_or_default(),
+            message.properties.as_deref().cloned().unwrap_or_default(),
         );
         if let Err(e) = r {
             tracing::warn!(topic = message.topic, "MQTT bridge: a message for the broker is dropped: {e}");

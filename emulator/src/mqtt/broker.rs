@@ -11,6 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::{Notify, Semaphore, mpsc};
 
+use super::budget::Budget;
 use super::codec::{Connect, Message};
 use super::filter;
 use super::routes::Routes;
@@ -85,26 +86,36 @@ pub struct Broker {
     pub(super) connections: Arc<Semaphore>,
     /// The cap, as the refusals' log says it.
     pub(super) max_connections: usize,
+    /// What the messages held for sessions take, and the most they may.
+    pub(super) budget: Arc<Budget>,
 }
 
 impl Default for Broker {
-    /// A broker of [`crate::DEFAULT_MQTT_MAX_CONNECTIONS`] connections.
+    /// A broker of [`crate::DEFAULT_MQTT_MAX_CONNECTIONS`] connections that holds at most
+    /// [`crate::DEFAULT_MQTT_MAX_HELD_BYTES`] of messages.
     fn default() -> Self {
-        Broker::with_max_connections(crate::DEFAULT_MQTT_MAX_CONNECTIONS)
+        Broker::new(crate::DEFAULT_MQTT_MAX_CONNECTIONS, crate::DEFAULT_MQTT_MAX_HELD_BYTES)
     }
 }
 
 impl Broker {
-    /// A broker that holds at most `max` connections at once (at least 1); more are closed as
-    /// they come.
-    pub fn with_max_connections(max: usize) -> Self {
-        let max = max.clamp(1, Semaphore::MAX_PERMITS);
+    /// A broker that holds at most `max_connections` connections at once (at least 1; more are
+    /// closed as they come) and `max_held_bytes` of messages for its sessions (the budget of
+    /// [`super::budget`]).
+    pub fn new(max_connections: usize, max_held_bytes: usize) -> Self {
+        let max = max_connections.clamp(1, Semaphore::MAX_PERMITS);
         Broker {
             inner: Mutex::default(),
             next_id: AtomicU64::new(1),
             connections: Arc::new(Semaphore::new(max)),
             max_connections: max,
+            budget: Budget::new(max_held_bytes),
         }
+    }
+
+    /// Whether a copy of `message` fits in the budget: a client's publish is taken only then.
+    pub(super) fn room_for(&self, message: &Message) -> bool {
+        self.budget.room(message.size())
     }
 }
 
@@ -133,17 +144,27 @@ impl Broker {
     /// Routes `message` to every session with a matching subscription, at the lower of the two
     /// QoS, and keeps it if it is retained (an empty retained payload clears the topic).
     pub fn publish(&self, message: &Message) {
+        // Each copy held for a session or the retained store is charged to the budget.
+        let size = message.size();
+        let copy = |qos: u8, retain: bool| Message {
+            qos,
+            retain,
+            charge: self.budget.charge(size),
+            ..message.clone()
+        };
         let mut inner = self.lock();
         if message.retain {
             if message.payload.is_empty() {
                 inner.retained.remove(&message.topic);
             } else if inner.retained.len() < MAX_RETAINED || inner.retained.contains_key(&message.topic) {
-                inner.retained.insert(message.topic.clone(), message.clone());
+                inner.retained.insert(message.topic.clone(), copy(message.qos, true));
             } else {
                 tracing::warn!(topic = message.topic, "too many retained messages: not retained");
             }
         }
         let Inner { sessions, routes, shared_turns, .. } = &mut *inner;
+        // Copies not queued for offline sessions because the budget is spent.
+        let mut spent = 0usize;
         // Per client, the highest QoS its matching plain subscriptions grant; per shared
         // subscription (MQTT 5 §4.8.2: `$share/{group}/{filter}`), its members.
         let mut plain: HashMap<&str, u8> = HashMap::new();
@@ -176,15 +197,28 @@ impl Broker {
         for (group, client, q) in chosen {
             let turn = shared_turns.entry(group.to_owned()).or_insert(0);
             *turn = turn.wrapping_add(1);
-            if let Some(session) = sessions.get_mut(client) {
-                deliver(session, Message { qos: q.min(message.qos), retain: false, ..message.clone() });
+            if let Some(session) = sessions.get_mut(client)
+                && !deliver(session, copy(q.min(message.qos), false), &self.budget)
+            {
+                spent = spent.saturating_add(1);
             }
         }
         for (client, q) in plain {
-            if let Some(session) = sessions.get_mut(client) {
-                // Delivered to existing subscriptions with the retain flag cleared (MQTT-3.3.1-9).
-                deliver(session, Message { qos: q.min(message.qos), retain: false, ..message.clone() });
+            // Delivered to existing subscriptions with the retain flag cleared (MQTT-3.3.1-9).
+            if let Some(session) = sessions.get_mut(client)
+                && !deliver(session, copy(q.min(message.qos), false), &self.budget)
+            {
+                spent = spent.saturating_add(1);
             }
+        }
+        if spent > 0 {
+            tracing::warn!(
+                topic = message.topic,
+                sessions = spent,
+                held = self.budget.held(),
+                limit = self.budget.limit(),
+                "the messages held for MQTT sessions are past --mqtt-max-held-bytes: not queued for offline sessions"
+            );
         }
         if shared_turns.len() > MAX_SESSIONS {
             // Turns of shared subscriptions nobody holds any more.
@@ -209,7 +243,9 @@ impl Broker {
 
 /// Hands a message to a session: to its connection, or, for QoS 1 on a persistent offline
 /// session, to its queue. A connection too far behind is dropped (its task then closes it).
-fn deliver(session: &mut Session, message: Message) {
+/// Returns `false` when the message was for the queue and the budget is spent: the copy is then
+/// dropped (what the broker holds stays bounded, as mosquitto's `max_queued_bytes` keeps it).
+fn deliver(session: &mut Session, message: Message, budget: &Budget) -> bool {
     if let Some(link) = &session.connection {
         match link.tx.try_send(Deliver::Message(Box::new(message))) {
             Ok(()) => {}
@@ -218,7 +254,7 @@ fn deliver(session: &mut Session, message: Message) {
                 tracing::warn!("an MQTT client is too slow to take its messages: closing it");
                 link.cut.notify_one();
                 session.connection = None;
-                queue(session, *m);
+                return queue_new(session, *m, budget);
             }
             Err(_) => {
                 link.cut.notify_one();
@@ -226,8 +262,18 @@ fn deliver(session: &mut Session, message: Message) {
             }
         }
     } else {
-        queue(session, message);
+        return queue_new(session, message, budget);
     }
+    true
+}
+
+/// Queues a new copy for an offline session unless the budget is spent (`false`: dropped).
+fn queue_new(session: &mut Session, message: Message, budget: &Budget) -> bool {
+    if session.persistent && message.qos > 0 && budget.over() {
+        return false;
+    }
+    queue(session, message);
+    true
 }
 
 fn queue(session: &mut Session, message: Message) {
@@ -473,6 +519,64 @@ mod tests {
         let got: Vec<Vec<String>> =
             rxs.iter_mut().map(|rx| handed(rx).into_iter().map(|m| m.0).collect()).collect();
         assert_eq!(got, [vec!["s/0", "s/3"], vec!["s/1"], vec!["s/2"]]);
+    }
+
+    /// Every copy the broker keeps is charged its size, and given back when it goes: queued for
+    /// an offline session, on its way to a connection, retained. A copy for an offline session
+    /// past the budget is not kept; the room for a client's publish is what a copy would need.
+    #[test]
+    fn the_budget_charges_every_copy_held_and_queues_nothing_past_it() {
+        let m = |t: &str| Message::new(t, vec![7; 1000], 1);
+        let size = m("q/1").size();
+        assert!(size > 1000 + 3, "{size}");
+        let broker = Broker::new(10, 3 * size);
+        let offline = |client: &str, id: u64| {
+            let (l, mut rx) = link(id);
+            broker.attach(client, l, &connect(client, false, true)).unwrap();
+            subscribe(&broker, client, &["q/#"]);
+            broker.detach(client, id, Vec::new(), &mut rx);
+        };
+        offline("a", 1);
+        offline("b", 2);
+        broker.publish(&m("q/1"));
+        assert_eq!(broker.budget.held(), 2 * size);
+        assert!(broker.room_for(&m("q/x")));
+        // a's copy fits, b's would pass the limit: b gets none.
+        broker.publish(&m("q/2"));
+        assert_eq!(broker.budget.held(), 3 * size);
+        assert!(!broker.room_for(&m("q/x")));
+        let queued = |c: &str| -> Vec<String> {
+            broker.lock().sessions.get(c).unwrap().queued.iter().map(|m| m.topic.clone()).collect()
+        };
+        assert_eq!(queued("a"), ["q/1", "q/2"]);
+        assert_eq!(queued("b"), ["q/1"]);
+        // b comes back: its queue goes to its connection, charged as before, and a connected
+        // session gets its copy whatever the budget.
+        let (l, mut rx) = link(3);
+        let (_, backlog) = broker.attach("b", l, &connect("b", false, true)).unwrap();
+        assert_eq!(broker.budget.held(), 3 * size);
+        broker.publish(&m("q/3"));
+        assert_eq!(handed(&mut rx), [("q/3".to_owned(), 1, false)]);
+        assert_eq!(queued("a"), ["q/1", "q/2"]);
+        drop(backlog);
+        assert_eq!(broker.budget.held(), 2 * size);
+        // A retained copy is held, and its copies for a subscriber charged again.
+        let mut kept = Message::new("r", vec![1; 10], 0);
+        kept.retain = true;
+        let kept_size = kept.size();
+        broker.publish(&kept);
+        assert_eq!(broker.budget.held(), 2 * size + kept_size);
+        let (_, matched) = broker.subscribe("b", vec![("r".to_owned(), 0)], 10);
+        assert_eq!(broker.budget.held(), 2 * size + 2 * kept_size);
+        drop(matched);
+        // Clearing the retained topic gives its copy back; b's copy of the clearing message is
+        // on its way to b's connection until taken.
+        kept.payload = Bytes::new();
+        broker.publish(&kept);
+        assert_eq!(broker.budget.held(), 2 * size + kept.size());
+        assert_eq!(handed(&mut rx), [("r".to_owned(), 0, false)]);
+        broker.expire("a", 1);
+        assert_eq!(broker.budget.held(), 0);
     }
 
     /// A session expires only if no connection took it back since the one that left it.

@@ -7,6 +7,8 @@ use rumqttc::mqttbytes::{self as m4};
 use rumqttc::v5::mqttbytes::v5;
 use rumqttc::v5::mqttbytes::{self as m5};
 
+use super::budget::Charge;
+
 /// Topic aliases an MQTT 5 client may use (granted in CONNACK, MQTT-3.2.2.3.8).
 pub const TOPIC_ALIAS_MAX: u16 = 32;
 
@@ -32,14 +34,49 @@ pub struct Message {
     pub retain: bool,
     /// MQTT 5 properties carried end to end (content type, response topic, correlation data,
     /// user properties, payload format); dropped for MQTT 3.1.1 receivers.
-    pub properties: Option<v5::PublishProperties>,
+    pub properties: Option<Box<v5::PublishProperties>>,
+    /// This copy's share of the broker's budget for held messages (none until a broker holds it).
+    pub charge: Charge,
 }
 
 impl Message {
     /// A QoS `qos` message without properties.
     pub fn new(topic: impl Into<String>, payload: impl Into<Bytes>, qos: u8) -> Self {
-        Message { topic: topic.into(), payload: payload.into(), qos, retain: false, properties: None }
+        Message {
+            topic: topic.into(),
+            payload: payload.into(),
+            qos,
+            retain: false,
+            properties: None,
+            charge: Charge::default(),
+        }
     }
+
+    /// The bytes one copy of the message takes: its own, its topic's, its payload's and its
+    /// properties' (what the broker's budget charges a copy).
+    pub fn size(&self) -> usize {
+        let properties = self.properties.as_ref().map_or(0, |p| {
+            let strings = p.content_type.as_ref().map_or(0, String::len)
+                + p.response_topic.as_ref().map_or(0, String::len)
+                + p.correlation_data.as_ref().map_or(0, Bytes::len);
+            let pairs = p.user_properties.iter().map(|(k, v)| {
+                k.len().saturating_add(v.len()).saturating_add(std::mem::size_of::<(String, String)>())
+            });
+            pairs
+                .fold(strings, usize::saturating_add)
+                .saturating_add(p.subscription_identifiers.len().saturating_mul(std::mem::size_of::<usize>()))
+        });
+        std::mem::size_of::<Self>()
+            .saturating_add(self.topic.len())
+            .saturating_add(self.payload.len())
+            .saturating_add(properties)
+    }
+}
+
+/// A payload of its own: the codec's payload is a slice of the connection's read buffer and
+/// would keep all of it alive for as long as the message is held.
+fn own(payload: Bytes) -> Bytes {
+    Bytes::copy_from_slice(&payload)
 }
 
 /// What a client's CONNECT asked for.
@@ -130,6 +167,12 @@ pub enum Outgoing {
     PubAck(u16),
     PubRec(u16),
     PubComp(u16),
+    /// MQTT 5 only: the PUBACK (PUBREC for QoS 2) of a publish not taken, reason code 0x97,
+    /// quota exceeded (3.1.1 has no refusal of a publish: its connection is closed instead).
+    OverQuota {
+        pkid: u16,
+        exactly_once: bool,
+    },
     /// One grant per filter: `Some(qos)` or `None` (refused).
     SubAck {
         pkid: u16,
@@ -252,10 +295,11 @@ fn read4(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
             keep_alive: c.keep_alive,
             will: c.last_will.map(|w| Message {
                 topic: w.topic,
-                payload: w.message,
+                payload: own(w.message),
                 qos: qos4(w.qos),
                 retain: w.retain,
                 properties: None,
+                charge: Charge::default(),
             }),
             client_id: c.client_id,
         }),
@@ -263,10 +307,11 @@ fn read4(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
             exactly_once: p.qos == m4::QoS::ExactlyOnce,
             message: Message {
                 topic: p.topic,
-                payload: p.payload,
+                payload: own(p.payload),
                 qos: qos4(p.qos),
                 retain: p.retain,
                 properties: None,
+                charge: Charge::default(),
             },
             pkid: p.pkid,
             alias: None,
@@ -298,10 +343,11 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
             let will = match will {
                 Some(w) => Some(Message {
                     topic: utf8(w.topic)?,
-                    payload: w.message,
+                    payload: own(w.message),
                     qos: qos5(w.qos),
                     retain: w.retain,
                     properties: None,
+                    charge: Charge::default(),
                 }),
                 None => None,
             };
@@ -322,16 +368,18 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
             let properties = p.properties.map(|mut props| {
                 props.topic_alias = None;
                 props.subscription_identifiers.clear();
-                props
+                props.correlation_data = props.correlation_data.map(own);
+                Box::new(props)
             });
             Incoming::Publish {
                 exactly_once: p.qos == m5::QoS::ExactlyOnce,
                 message: Message {
                     topic: utf8(p.topic)?,
-                    payload: p.payload,
+                    payload: own(p.payload),
                     qos: qos5(p.qos),
                     retain: p.retain,
                     properties,
+                    charge: Charge::default(),
                 },
                 pkid: p.pkid,
                 alias,
@@ -405,7 +453,7 @@ fn write4(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
         )),
         Outgoing::UnsubAck { pkid, .. } => v4::Packet::UnsubAck(v4::UnsubAck::new(pkid)),
         Outgoing::PingResp => v4::Packet::PingResp,
-        Outgoing::Disconnect(_) => return Ok(()),
+        Outgoing::Disconnect(_) | Outgoing::OverQuota { .. } => return Ok(()),
     };
     p.write(out, max).map(|_| ()).map_err(|e| e.to_string())
 }
@@ -452,11 +500,17 @@ fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
             topic: Bytes::from(message.topic.into_bytes()),
             pkid,
             payload: message.payload,
-            properties: message.properties,
+            properties: message.properties.map(|p| *p),
         }),
         Outgoing::PubAck(pkid) => v5::Packet::PubAck(v5::PubAck::new(pkid, None)),
         Outgoing::PubRec(pkid) => v5::Packet::PubRec(v5::PubRec::new(pkid, None)),
         Outgoing::PubComp(pkid) => v5::Packet::PubComp(v5::PubComp::new(pkid, None)),
+        Outgoing::OverQuota { pkid, exactly_once: false } => {
+            v5::Packet::PubAck(v5::PubAck { pkid, reason: v5::PubAckReason::QuotaExceeded, properties: None })
+        }
+        Outgoing::OverQuota { pkid, exactly_once: true } => {
+            v5::Packet::PubRec(v5::PubRec { pkid, reason: v5::PubRecReason::QuotaExceeded, properties: None })
+        }
         Outgoing::SubAck { pkid, grants } => v5::Packet::SubAck(v5::SubAck {
             pkid,
             return_codes: grants
@@ -627,6 +681,34 @@ mod tests {
     /// read or refused, without a panic in the third-party codecs (read here without the
     /// `catch_unwind` that guards the broker), and a packet read takes exactly its frame from
     /// the buffer, so the next packet starts where it should.
+    /// A message read from a connection's buffer owns its bytes: its payload, a will's and a
+    /// correlation datum are copies, not slices that would keep the whole buffer alive while the
+    /// message is held.
+    #[test]
+    fn a_message_read_owns_its_bytes() {
+        let packets = valid_packets();
+        let mut owned = 0;
+        for (version, bytes) in &packets {
+            let mut buf = BytesMut::from(&bytes[..]);
+            buf.reserve(64 * 1024);
+            let range = buf.as_ptr_range();
+            let outside = |b: &Bytes| b.is_empty() || !range.contains(&b.as_ptr());
+            let held: Vec<Bytes> = match read(&mut buf, *version, MAX).unwrap() {
+                Incoming::Publish { message, .. } => {
+                    let correlation = message.properties.and_then(|p| p.correlation_data);
+                    [Some(message.payload), correlation].into_iter().flatten().collect()
+                }
+                Incoming::Connect(c) => c.will.map(|w| w.payload).into_iter().collect(),
+                _ => continue,
+            };
+            for b in &held {
+                assert!(outside(b), "{bytes:?}: {b:?} is a slice of the read buffer");
+                owned += 1;
+            }
+        }
+        assert!(owned >= 5, "payloads, wills and correlation data looked at: {owned}");
+    }
+
     #[test]
     fn mutated_packets_are_read_or_refused_without_a_panic() {
         let packets = valid_packets();

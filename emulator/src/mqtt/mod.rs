@@ -11,6 +11,7 @@
 
 pub mod bridge;
 pub mod broker;
+pub mod budget;
 pub mod codec;
 pub mod connection;
 pub mod events;

@@ -155,6 +155,18 @@ async fn connect(id: &str, addr: SocketAddr) -> Client {
     connect_with(options(id, addr)).await
 }
 
+/// A persistent session `id` subscribed to `filter`, left offline; the options that resume it.
+async fn offline_session(addr: SocketAddr, id: &str, filter: &str) -> MqttOptions {
+    let mut o = options(id, addr);
+    o.set_clean_session(false);
+    let mut c = connect_with(o.clone()).await;
+    c.sub(filter).await;
+    c.drain().await;
+    c.client.disconnect().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    o
+}
+
 /// A raw 3.1.1 connection, clean session, with `keep_alive` seconds and a will of `will` on
 /// `will_topic`, its CONNACK read and accepted.
 async fn connect_with_will(
@@ -525,13 +537,7 @@ async fn the_clock_and_http_calls_notify_devices() {
 #[tokio::test]
 async fn persistent_sessions_keep_subscriptions_and_qos1_messages() {
     let emu = emu().await;
-    let mut o = options("keeper", emu.mqtt);
-    o.set_clean_session(false);
-    let mut c = connect_with(o.clone()).await;
-    c.sub("box/#").await;
-    c.drain().await;
-    c.client.disconnect().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let o = offline_session(emu.mqtt, "keeper", "box/#").await;
     let p = connect("sender", emu.mqtt).await;
     p.publish("box/1", "kept").await;
     p.client.publish("box/2", QoS::AtMostOnce, false, "dropped").await.unwrap();
@@ -926,4 +932,101 @@ async fn topics_filters_and_client_ids_are_held_to_aws_iot_core_limits() {
     let seen: Vec<String> = watcher.drain().await.into_iter().map(|p| p.topic).collect();
     assert!(seen.is_empty(), "{seen:?}");
     emu.server.shutdown().await.unwrap();
+}
+
+/// A raw connection's next packet: its first byte and its body.
+async fn read_packet(s: &mut TcpStream) -> (u8, Vec<u8>) {
+    let first = s.read_u8().await.unwrap();
+    let (mut len, mut shift) = (0usize, 0);
+    loop {
+        let byte = s.read_u8().await.unwrap();
+        len |= usize::from(byte & 0x7F) << shift;
+        shift += 7;
+        if byte & 0x80 == 0 {
+            break;
+        }
+    }
+    let mut body = vec![0; len];
+    s.read_exact(&mut body).await.unwrap();
+    (first, body)
+}
+
+/// A QoS 1 PUBLISH of `payload` to `topic`, packet id `pkid` (`v5`: with an empty property list).
+fn publish_qos1(topic: &str, pkid: u16, payload: &[u8], v5: bool) -> Vec<u8> {
+    let mut body = mqtt_str(topic);
+    body.extend_from_slice(&pkid.to_be_bytes());
+    if v5 {
+        body.push(0);
+    }
+    body.extend_from_slice(payload);
+    packet(0x32, &body)
+}
+
+/// `--mqtt-max-held-bytes`: the messages the broker holds for sessions (here, an offline
+/// session's queue) are bounded. A 3.1.1 client whose publish would pass the budget is closed
+/// before anything of it is routed; an MQTT 5 client is told in its PUBACK (0x97, quota
+/// exceeded) and stays connected. Once the session takes its messages, publishes go through.
+#[tokio::test]
+async fn a_broker_past_its_budget_for_held_messages_takes_no_publish() {
+    const LIMIT: usize = 64 * 1024;
+    let config = Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        mqtt_addr: Some("127.0.0.1:0".parse().unwrap()),
+        clock: ClockMode::Manual,
+        mqtt_max_held_bytes: LIMIT,
+        ..Config::default()
+    };
+    let server = iot_jobs_emulator::start(config).await.unwrap();
+    let addr = server.mqtt_addr.unwrap();
+    let o = offline_session(addr, "hoarder", "h/#").await;
+
+    // Copies of 10 KiB and their topic and bookkeeping (under 700 bytes): 6 fit in 64 KiB.
+    let payload = vec![b'p'; 10 * 1024];
+    let mut watcher = connect("watcher", addr).await;
+    watcher.sub("gone/#").await;
+    let mut s = connect_with_will(addr, "pub4", 30, "gone/pub4", "bye").await;
+    let mut acked = 0u16;
+    loop {
+        s.write_all(&publish_qos1(&format!("h/{acked}"), acked + 1, &payload, false)).await.unwrap();
+        let mut ack = [0; 4];
+        match tokio::time::timeout(WAIT, s.read_exact(&mut ack)).await.expect("neither acked nor closed") {
+            Ok(_) => assert_eq!(ack, [0x40, 2, 0, u8::try_from(acked + 1).unwrap()]),
+            Err(_) => break,
+        }
+        acked += 1;
+        assert!(acked <= 6, "more than 6 copies of 10 KiB taken in 64 KiB");
+    }
+    assert_eq!(acked, 6);
+    assert_eq!(&watcher.next_on("gone/pub4").await.payload[..], b"bye");
+
+    // MQTT 5: refused in the PUBACK, and the connection stays.
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let mut connect = mqtt_str("MQTT");
+    connect.extend_from_slice(&[5, 0x02, 0, 30, 0]);
+    connect.extend_from_slice(&mqtt_str("pub5"));
+    s.write_all(&packet(0x10, &connect)).await.unwrap();
+    assert_eq!(read_packet(&mut s).await.0, 0x20);
+    s.write_all(&publish_qos1("h/refused", 9, &payload, true)).await.unwrap();
+    let (first, body) = read_packet(&mut s).await;
+    assert_eq!((first, &body[..3]), (0x40, &[0, 9, 0x97][..]));
+    s.write_all(&[0xC0, 0]).await.unwrap();
+    assert_eq!(read_packet(&mut s).await, (0xD0, Vec::new()));
+
+    // The session takes its 6 messages (rumqttc acknowledges them, before its next request):
+    // there is room again, and the refused publishes (h/6, h/refused) were never routed.
+    let mut hoarder = connect_with(o).await;
+    for i in 0..6 {
+        assert_eq!(hoarder.next_on(&format!("h/{i}")).await.payload.len(), payload.len());
+    }
+    let routed = |got: Vec<rumqttc::Publish>| -> Vec<String> {
+        got.into_iter().map(|p| p.topic).filter(|t| t.starts_with("h/")).collect()
+    };
+    assert_eq!(routed(hoarder.drain().await), Vec::<String>::new());
+    s.write_all(&publish_qos1("h/again", 10, &payload, true)).await.unwrap();
+    let (first, body) = read_packet(&mut s).await;
+    assert_eq!((first, &body[..2]), (0x40, &[0, 10][..]));
+    assert!(body.get(2).is_none_or(|r| *r == 0), "{body:?}");
+    assert_eq!(hoarder.next_on("h/again").await.payload.len(), payload.len());
+    assert_eq!(routed(hoarder.drain().await), Vec::<String>::new());
+    server.shutdown().await.unwrap();
 }

@@ -573,6 +573,26 @@ async fn handle(
             if let Some(a) = alias {
                 conn.aliases.insert(a, message.topic.clone());
             }
+            if !broker.room_for(&message) {
+                // A copy would carry the messages held for sessions past the budget (`budget`):
+                // nothing of this publish is taken. An MQTT 5 client is told in the
+                // acknowledgement and may try again; 3.1.1 has no refusal of a publish but
+                // closing the connection.
+                let why = format!(
+                    "a publish to {:?} refused: the messages held for sessions take {} bytes, and \
+                     --mqtt-max-held-bytes is {}",
+                    message.topic,
+                    broker.budget.held(),
+                    broker.budget.limit()
+                );
+                if conn.version == Version::V5 && message.qos > 0 {
+                    tracing::warn!(client = conn.client, "{why}");
+                    conn.write(Outgoing::OverQuota { pkid, exactly_once });
+                    return Ok(None);
+                }
+                conn.write(Outgoing::Disconnect(DisconnectReasonCode::QuotaExceeded));
+                return Err(why);
+            }
             broker.publish(&message);
             if message.topic.starts_with("$aws/things/") {
                 let replies = requests(message.topic.clone(), message.payload.clone()).await;

@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
-use bytes::Bytes;
 use rumqttc::mqttbytes::{self as m4, v4};
 use rumqttc::v5::mqttbytes::QoS as m5q;
 use tokio::io::AsyncWriteExt;
@@ -26,13 +25,7 @@ async fn a_client_that_reads_nothing_is_closed_after_the_write_stall() {
     assert_eq!(acks, [0x20, 2, 0, 0, 0x90, 3, 0, 1, 0]);
 
     let start = tokio::time::Instant::now();
-    let message = |i: u8| Message {
-        topic: "bulk/x".into(),
-        payload: Bytes::from(vec![i; 100 * 1024]),
-        qos: 0,
-        retain: false,
-        properties: None,
-    };
+    let message = |i: u8| Message::new("bulk/x", vec![i; 100 * 1024], 0);
     for i in 0..8 {
         broker.publish(&message(i));
     }

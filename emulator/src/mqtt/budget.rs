@@ -1,0 +1,119 @@
+//! The broker's budget for the messages it holds. Every copy of a message kept for a session (in
+//! an offline session's queue, on its way to a connection, waiting for a client's
+//! acknowledgement, in the retained store) is charged its whole size, payload and properties
+//! included, and gives it back when it goes. Counting a payload shared by several copies once per
+//! copy makes the sum an upper bound of the memory the messages take.
+//!
+//! The broker takes no publish from a client that one more copy would carry past the budget
+//! (MQTT 5: PUBACK 0x97, quota exceeded; otherwise the connection is closed), and keeps no copy
+//! for an offline session past it; what it already holds stays until it is delivered or its
+//! session ends.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The bytes held and the most that may be.
+#[derive(Debug)]
+pub struct Budget {
+    held: AtomicUsize,
+    limit: usize,
+}
+
+impl Budget {
+    /// A budget of `limit` bytes.
+    pub fn new(limit: usize) -> Arc<Self> {
+        Arc::new(Budget { held: AtomicUsize::new(0), limit })
+    }
+
+    /// Charges `bytes` to the budget, over it or not: the charge is given back when it drops.
+    pub fn charge(self: &Arc<Self>, bytes: usize) -> Charge {
+        self.held.fetch_add(bytes, Ordering::Relaxed);
+        Charge(Some((Arc::clone(self), bytes)))
+    }
+
+    /// The bytes charged now.
+    pub fn held(&self) -> usize {
+        self.held.load(Ordering::Relaxed)
+    }
+
+    /// The most bytes the broker keeps.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Whether the charges have passed the limit.
+    pub fn over(&self) -> bool {
+        self.held() > self.limit
+    }
+
+    /// Whether `bytes` more would stay within the limit.
+    pub fn room(&self, bytes: usize) -> bool {
+        self.held().saturating_add(bytes) <= self.limit
+    }
+}
+
+/// One message copy's share of a [`Budget`] (none for a message not held by a broker): charged
+/// again by `clone`, since a clone is another copy, and given back on drop.
+#[derive(Default)]
+pub struct Charge(Option<(Arc<Budget>, usize)>);
+
+impl Clone for Charge {
+    fn clone(&self) -> Self {
+        match &self.0 {
+            Some((budget, bytes)) => budget.charge(*bytes),
+            None => Charge(None),
+        }
+    }
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        if let Some((budget, bytes)) = &self.0 {
+            budget.held.fetch_sub(*bytes, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A message is its content: two copies are equal whatever they are charged.
+impl PartialEq for Charge {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Charge {}
+
+impl fmt::Debug for Charge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some((_, bytes)) => write!(f, "Charge({bytes})"),
+            None => f.write_str("Charge(none)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clone_is_charged_again_and_every_copy_gives_its_share_back() {
+        let budget = Budget::new(100);
+        let a = budget.charge(60);
+        assert_eq!(budget.held(), 60);
+        assert!(!budget.over());
+        assert!(budget.room(40));
+        assert!(!budget.room(41));
+        let b = a.clone();
+        assert_eq!(budget.held(), 120);
+        assert!(budget.over());
+        drop(a);
+        assert_eq!(budget.held(), 60);
+        drop(b);
+        assert_eq!(budget.held(), 0);
+        let none = Charge::default();
+        let _also_none = none.clone();
+        assert_eq!(budget.held(), 0);
+    }
+}
