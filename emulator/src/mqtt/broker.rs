@@ -270,6 +270,7 @@ fn deliver(session: &mut Session, message: Message, budget: &Budget) -> bool {
 /// Queues a new copy for an offline session unless the budget is spent (`false`: dropped).
 fn queue_new(session: &mut Session, message: Message, budget: &Budget) -> bool {
     if session.persistent && message.qos > 0 && budget.over() {
+        budget.drop_one();
         return false;
     }
     queue(session, message);
@@ -550,6 +551,7 @@ mod tests {
         };
         assert_eq!(queued("a"), ["q/1", "q/2"]);
         assert_eq!(queued("b"), ["q/1"]);
+        assert_eq!(broker.budget.dropped(), 1);
         // b comes back: its queue goes to its connection, charged as before, and a connected
         // session gets its copy whatever the budget.
         let (l, mut rx) = link(3);
@@ -558,6 +560,11 @@ mod tests {
         broker.publish(&m("q/3"));
         assert_eq!(handed(&mut rx), [("q/3".to_owned(), 1, false)]);
         assert_eq!(queued("a"), ["q/1", "q/2"]);
+        assert_eq!(broker.budget.dropped(), 2);
+        // A QoS 0 copy is never queued offline: not one the budget dropped.
+        broker.publish(&Message::new("q/0", vec![7; 1000], 0));
+        assert_eq!(handed(&mut rx), [("q/0".to_owned(), 0, false)]);
+        assert_eq!(broker.budget.dropped(), 2);
         drop(backlog);
         assert_eq!(broker.budget.held(), 2 * size);
         // A retained copy is held, and its copies for a subscriber charged again.

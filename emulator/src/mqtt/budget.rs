@@ -11,19 +11,21 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// The bytes held and the most that may be.
 #[derive(Debug)]
 pub struct Budget {
     held: AtomicUsize,
     limit: usize,
+    /// Copies not kept for offline sessions because the budget was spent.
+    dropped: AtomicU64,
 }
 
 impl Budget {
     /// A budget of `limit` bytes.
     pub fn new(limit: usize) -> Arc<Self> {
-        Arc::new(Budget { held: AtomicUsize::new(0), limit })
+        Arc::new(Budget { held: AtomicUsize::new(0), limit, dropped: AtomicU64::new(0) })
     }
 
     /// Charges `bytes` to the budget, over it or not: the charge is given back when it drops.
@@ -45,6 +47,16 @@ impl Budget {
     /// Whether the charges have passed the limit.
     pub fn over(&self) -> bool {
         self.held() > self.limit
+    }
+
+    /// Counts a copy not kept because the budget was spent.
+    pub fn drop_one(&self) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many copies were not kept because the budget was spent.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
     }
 
     /// Whether `bytes` more would stay within the limit.
@@ -108,6 +120,10 @@ mod tests {
         let b = a.clone();
         assert_eq!(budget.held(), 120);
         assert!(budget.over());
+        assert_eq!(budget.limit(), 100);
+        // Copies are equal whatever they are charged.
+        assert_eq!(a, Charge::default());
+        assert_eq!(format!("{a:?} {:?}", Charge::default()), "Charge(60) Charge(none)");
         drop(a);
         assert_eq!(budget.held(), 60);
         drop(b);

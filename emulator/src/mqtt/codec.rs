@@ -55,21 +55,24 @@ impl Message {
     /// The bytes one copy of the message takes: its own, its topic's, its payload's and its
     /// properties' (what the broker's budget charges a copy).
     pub fn size(&self) -> usize {
-        let properties = self.properties.as_ref().map_or(0, |p| {
-            let strings = p.content_type.as_ref().map_or(0, String::len)
-                + p.response_topic.as_ref().map_or(0, String::len)
-                + p.correlation_data.as_ref().map_or(0, Bytes::len);
-            let pairs = p.user_properties.iter().map(|(k, v)| {
-                k.len().saturating_add(v.len()).saturating_add(std::mem::size_of::<(String, String)>())
-            });
-            pairs
-                .fold(strings, usize::saturating_add)
-                .saturating_add(p.subscription_identifiers.len().saturating_mul(std::mem::size_of::<usize>()))
+        let properties = self.properties.as_deref().map_or(0, |p| {
+            let pair = std::mem::size_of::<(String, String)>();
+            [
+                std::mem::size_of::<v5::PublishProperties>(),
+                p.content_type.as_ref().map_or(0, String::len),
+                p.response_topic.as_ref().map_or(0, String::len),
+                p.correlation_data.as_ref().map_or(0, Bytes::len),
+                p.subscription_identifiers.len().saturating_mul(std::mem::size_of::<usize>()),
+            ]
+            .into_iter()
+            .chain(
+                p.user_properties.iter().map(|(k, v)| pair.saturating_add(k.len()).saturating_add(v.len())),
+            )
+            .fold(0, usize::saturating_add)
         });
-        std::mem::size_of::<Self>()
-            .saturating_add(self.topic.len())
-            .saturating_add(self.payload.len())
-            .saturating_add(properties)
+        [std::mem::size_of::<Self>(), self.topic.len(), self.payload.len(), properties]
+            .into_iter()
+            .fold(0, usize::saturating_add)
     }
 }
 
@@ -681,6 +684,32 @@ mod tests {
     /// read or refused, without a panic in the third-party codecs (read here without the
     /// `catch_unwind` that guards the broker), and a packet read takes exactly its frame from
     /// the buffer, so the next packet starts where it should.
+    /// What the broker's budget charges a copy: the message, its topic and payload, and its
+    /// properties (their box, strings, pairs and identifiers).
+    #[test]
+    fn a_messages_size_counts_its_topic_payload_and_properties() {
+        let plain = Message::new("t/1", vec![0; 100], 1);
+        let base = std::mem::size_of::<Message>();
+        assert_eq!(plain.size(), base + 3 + 100);
+        let with = Message {
+            properties: Some(Box::new(v5::PublishProperties {
+                payload_format_indicator: Some(1),
+                message_expiry_interval: Some(60),
+                topic_alias: None,
+                response_topic: Some("r".repeat(5)),
+                correlation_data: Some(Bytes::from(vec![1; 7])),
+                user_properties: vec![("k".into(), "vv".into()), ("kk".into(), "v".into())],
+                subscription_identifiers: vec![1, 2],
+                content_type: Some("c".repeat(11)),
+            })),
+            ..plain.clone()
+        };
+        let boxed = std::mem::size_of::<v5::PublishProperties>();
+        let pair = std::mem::size_of::<(String, String)>();
+        let ids = 2 * std::mem::size_of::<usize>();
+        assert_eq!(with.size(), plain.size() + boxed + 5 + 7 + 11 + 2 * (3 + pair) + ids);
+    }
+
     /// A message read from a connection's buffer owns its bytes: its payload, a will's and a
     /// correlation datum are copies, not slices that would keep the whole buffer alive while the
     /// message is held.
