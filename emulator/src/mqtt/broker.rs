@@ -12,7 +12,7 @@ use bytes::Bytes;
 use tokio::sync::{Notify, Semaphore, mpsc};
 
 use super::budget::Budget;
-use super::codec::{Connect, Message};
+use super::codec::{Connect, Grant, Message};
 use super::filter;
 use super::routes::Routes;
 
@@ -27,6 +27,9 @@ pub const MAX_RETAINED: usize = 10_000;
 pub const MAX_QUEUED: usize = 1_000;
 /// Most subscriptions of one session.
 const MAX_SUBSCRIPTIONS: usize = 1_000;
+/// Most subscriptions of all sessions: AWS IoT Core's quota of subscriptions per account
+/// (500,000 by default). It bounds what the routing tree takes (about 500 bytes each).
+pub const MAX_ALL_SUBSCRIPTIONS: usize = 500_000;
 
 /// Answers a publish to a jobs request topic: the replies for the publisher (SPEC §7: answers go
 /// to the publishing client only). It runs the request and publishes what it caused.
@@ -400,18 +403,24 @@ impl Broker {
         client: &str,
         filters: Vec<(String, u8)>,
         room: usize,
-    ) -> (Vec<Option<u8>>, Vec<Message>) {
+    ) -> (Vec<Grant>, Vec<Message>) {
         let mut inner = self.lock();
         let Inner { sessions, retained, routes, .. } = &mut *inner;
         // A session taken over meanwhile: nothing is granted (the connection is closing).
-        let Some(session) = sessions.get_mut(client) else { return (vec![None; filters.len()], Vec::new()) };
+        let Some(session) = sessions.get_mut(client) else {
+            return (vec![Grant::Unspecified; filters.len()], Vec::new());
+        };
         let mut grants = Vec::with_capacity(filters.len());
         let mut matched = Vec::new();
         for (f, qos) in filters {
+            if !filter::valid_subscription(&f) {
+                grants.push(Grant::Invalid);
+                continue;
+            }
             let full =
-                session.subscriptions.len() >= MAX_SUBSCRIPTIONS && !session.subscriptions.contains_key(&f);
-            if !filter::valid_subscription(&f) || full {
-                grants.push(None);
+                session.subscriptions.len() >= MAX_SUBSCRIPTIONS || routes.len() >= MAX_ALL_SUBSCRIPTIONS;
+            if full && !session.subscriptions.contains_key(&f) {
+                grants.push(Grant::Quota);
                 continue;
             }
             let q = qos.min(1);
@@ -423,7 +432,7 @@ impl Broker {
             }
             routes.insert(&f, client);
             session.subscriptions.insert(f, q);
-            grants.push(Some(q));
+            grants.push(Grant::Qos(q));
         }
         (grants, matched)
     }
@@ -477,6 +486,7 @@ mod tests {
             .iter()
             .flat_map(|(c, s)| s.subscriptions.keys().map(|f| (f.clone(), c.clone())))
             .collect();
+        assert_eq!(inner.routes.len(), want.len());
         assert_eq!(inner.routes.all(), want);
     }
 
@@ -527,43 +537,45 @@ mod tests {
     /// past the budget is not kept; the room for a client's publish is what a copy would need.
     #[test]
     fn the_budget_charges_every_copy_held_and_queues_nothing_past_it() {
-        let m = |t: &str| Message::new(t, vec![7; 1000], 1);
-        let size = m("q/1").size();
+        let m = |t: &str, qos| Message::new(t, vec![7; 1000], qos);
+        let size = m("a/1", 1).size();
         assert!(size > 1000 + 3, "{size}");
         let broker = Broker::new(10, 3 * size);
         let offline = |client: &str, id: u64| {
             let (l, mut rx) = link(id);
             broker.attach(client, l, &connect(client, false, true)).unwrap();
-            subscribe(&broker, client, &["q/#"]);
+            subscribe(&broker, client, &[&format!("{client}/+")]);
             broker.detach(client, id, Vec::new(), &mut rx);
         };
         offline("a", 1);
         offline("b", 2);
-        broker.publish(&m("q/1"));
+        broker.publish(&m("a/1", 1));
+        broker.publish(&m("b/1", 1));
         assert_eq!(broker.budget.held(), 2 * size);
-        assert!(broker.room_for(&m("q/x")));
-        // a's copy fits, b's would pass the limit: b gets none.
-        broker.publish(&m("q/2"));
+        assert!(broker.room_for(&m("x/x", 1)));
+        // a's second copy fits; b's would pass the limit: b gets none.
+        broker.publish(&m("a/2", 1));
+        broker.publish(&m("b/2", 1));
         assert_eq!(broker.budget.held(), 3 * size);
-        assert!(!broker.room_for(&m("q/x")));
+        assert!(!broker.room_for(&m("x/x", 1)));
         let queued = |c: &str| -> Vec<String> {
             broker.lock().sessions.get(c).unwrap().queued.iter().map(|m| m.topic.clone()).collect()
         };
-        assert_eq!(queued("a"), ["q/1", "q/2"]);
-        assert_eq!(queued("b"), ["q/1"]);
+        assert_eq!(queued("a"), ["a/1", "a/2"]);
+        assert_eq!(queued("b"), ["b/1"]);
         assert_eq!(broker.budget.dropped(), 1);
         // b comes back: its queue goes to its connection, charged as before, and a connected
-        // session gets its copy whatever the budget.
+        // session gets its copy whatever the budget; an offline one does not.
         let (l, mut rx) = link(3);
         let (_, backlog) = broker.attach("b", l, &connect("b", false, true)).unwrap();
         assert_eq!(broker.budget.held(), 3 * size);
-        broker.publish(&m("q/3"));
-        assert_eq!(handed(&mut rx), [("q/3".to_owned(), 1, false)]);
-        assert_eq!(queued("a"), ["q/1", "q/2"]);
+        broker.publish(&m("b/3", 1));
+        assert_eq!(handed(&mut rx), [("b/3".to_owned(), 1, false)]);
+        broker.publish(&m("a/3", 1));
+        assert_eq!(queued("a"), ["a/1", "a/2"]);
         assert_eq!(broker.budget.dropped(), 2);
         // A QoS 0 copy is never queued offline: not one the budget dropped.
-        broker.publish(&Message::new("q/0", vec![7; 1000], 0));
-        assert_eq!(handed(&mut rx), [("q/0".to_owned(), 0, false)]);
+        broker.publish(&m("a/0", 0));
         assert_eq!(broker.budget.dropped(), 2);
         drop(backlog);
         assert_eq!(broker.budget.held(), 2 * size);
@@ -584,6 +596,37 @@ mod tests {
         assert_eq!(handed(&mut rx), [("r".to_owned(), 0, false)]);
         broker.expire("a", 1);
         assert_eq!(broker.budget.held(), 0);
+    }
+
+    /// A session takes at most MAX_SUBSCRIPTIONS filters and all sessions MAX_ALL_SUBSCRIPTIONS
+    /// (AWS IoT Core's quota per account): past either a new filter is refused as over quota,
+    /// one already held is granted again, and an invalid one is refused as invalid.
+    #[test]
+    fn subscriptions_are_capped_per_session_and_in_all() {
+        let broker = Broker::default();
+        let per = MAX_SUBSCRIPTIONS;
+        let sessions = MAX_ALL_SUBSCRIPTIONS / per;
+        for i in 0..sessions {
+            let client = format!("c{i}");
+            let (l, _rx) = link(u64::try_from(i).unwrap());
+            broker.attach(&client, l, &connect(&client, true, false)).unwrap();
+            let filters = (0..per).map(|j| (format!("t/{i}/{j}"), 1)).collect();
+            let (grants, _) = broker.subscribe(&client, filters, 0);
+            assert!(grants.iter().all(|g| *g == Grant::Qos(1)), "{client}");
+        }
+        let refused = |client: &str, f: &str| broker.subscribe(client, vec![(f.to_owned(), 0)], 0).0;
+        assert_eq!(refused("c0", "t/0/more"), [Grant::Quota]);
+        assert_eq!(refused("c0", "t/0/0"), [Grant::Qos(0)]);
+        assert_eq!(refused("c0", "t/#/x"), [Grant::Invalid]);
+        // A session below its own cap meets the cap on all.
+        let (l, _rx) = link(u64::MAX);
+        broker.attach("late", l, &connect("late", true, false)).unwrap();
+        assert_eq!(refused("late", "late/1"), [Grant::Quota]);
+        // Room again once a subscription goes.
+        broker.unsubscribe("c1", &["t/1/0".to_owned()]);
+        assert_eq!(refused("late", "late/1"), [Grant::Qos(0)]);
+        assert_eq!(refused("late", "late/2"), [Grant::Quota]);
+        assert_eq!(refused("gone", "x"), [Grant::Unspecified]);
     }
 
     /// A session expires only if no connection took it back since the one that left it.

@@ -176,10 +176,10 @@ pub enum Outgoing {
         pkid: u16,
         exactly_once: bool,
     },
-    /// One grant per filter: `Some(qos)` or `None` (refused).
+    /// One grant per filter.
     SubAck {
         pkid: u16,
-        grants: Vec<Option<u8>>,
+        grants: Vec<Grant>,
     },
     UnsubAck {
         pkid: u16,
@@ -188,6 +188,20 @@ pub enum Outgoing {
     PingResp,
     /// MQTT 5 only (3.1.1 servers just close): the reason code.
     Disconnect(v5::DisconnectReasonCode),
+}
+
+/// A SUBACK's answer to one topic filter (3.1.1 has one refusal, 0x80, for all three).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    /// Subscribed at this QoS.
+    Qos(u8),
+    /// Not a topic filter the broker takes (MQTT 5: 0x8F, topic filter invalid).
+    Invalid,
+    /// The session's or the broker's subscriptions are at their cap (MQTT 5: 0x97, quota
+    /// exceeded).
+    Quota,
+    /// The session was taken over meanwhile (MQTT 5: 0x80, unspecified error).
+    Unspecified,
 }
 
 /// Why reading failed: the connection is closed.
@@ -447,10 +461,9 @@ fn write4(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
             pkid,
             grants
                 .into_iter()
-                .map(|g| {
-                    g.map_or(v4::SubscribeReasonCode::Failure, |q| {
-                        v4::SubscribeReasonCode::Success(to_qos4(q))
-                    })
+                .map(|g| match g {
+                    Grant::Qos(q) => v4::SubscribeReasonCode::Success(to_qos4(q)),
+                    Grant::Invalid | Grant::Quota | Grant::Unspecified => v4::SubscribeReasonCode::Failure,
                 })
                 .collect(),
         )),
@@ -518,10 +531,11 @@ fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
             pkid,
             return_codes: grants
                 .into_iter()
-                .map(|g| {
-                    g.map_or(v5::SubscribeReasonCode::TopicFilterInvalid, |q| {
-                        v5::SubscribeReasonCode::Success(to_qos5(q))
-                    })
+                .map(|g| match g {
+                    Grant::Qos(q) => v5::SubscribeReasonCode::Success(to_qos5(q)),
+                    Grant::Invalid => v5::SubscribeReasonCode::TopicFilterInvalid,
+                    Grant::Quota => v5::SubscribeReasonCode::QuotaExceeded,
+                    Grant::Unspecified => v5::SubscribeReasonCode::Unspecified,
                 })
                 .collect(),
             properties: None,
@@ -684,6 +698,25 @@ mod tests {
     /// read or refused, without a panic in the third-party codecs (read here without the
     /// `catch_unwind` that guards the broker), and a packet read takes exactly its frame from
     /// the buffer, so the next packet starts where it should.
+    /// A SUBACK says why a filter was refused in MQTT 5 (invalid 0x8F, quota exceeded 0x97,
+    /// unspecified 0x80); 3.1.1 has 0x80 for all; a PUBACK or PUBREC over quota says 0x97.
+    #[test]
+    fn refusals_are_written_with_their_reason_codes() {
+        let written = |packet: Outgoing, version| {
+            let mut out = BytesMut::new();
+            write(packet, version, &mut out, MAX).unwrap();
+            out.to_vec()
+        };
+        let grants = vec![Grant::Qos(1), Grant::Invalid, Grant::Quota, Grant::Unspecified];
+        let suback = |version| written(Outgoing::SubAck { pkid: 5, grants: grants.clone() }, version);
+        assert_eq!(suback(Version::V4), [0x90, 6, 0, 5, 1, 0x80, 0x80, 0x80]);
+        assert_eq!(suback(Version::V5), [0x90, 7, 0, 5, 0, 1, 0x8F, 0x97, 0x80]);
+        let over = |exactly_once, version| written(Outgoing::OverQuota { pkid: 9, exactly_once }, version);
+        assert_eq!(over(false, Version::V5), [0x40, 4, 0, 9, 0x97, 0]);
+        assert_eq!(over(true, Version::V5), [0x50, 4, 0, 9, 0x97, 0]);
+        assert_eq!(over(false, Version::V4), Vec::<u8>::new());
+    }
+
     /// What the broker's budget charges a copy: the message, its topic and payload, and its
     /// properties (their box, strings, pairs and identifiers).
     #[test]

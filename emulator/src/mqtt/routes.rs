@@ -13,6 +13,8 @@ use super::filter;
 #[derive(Default)]
 pub(super) struct Routes {
     root: Node,
+    /// How many subscriptions are filed.
+    len: usize,
 }
 
 /// A subscription: its filter as subscribed (`$share/…` included) and its client.
@@ -105,13 +107,20 @@ impl Routes {
     /// Files `client`'s subscription `filter` (a [`filter::valid_subscription`]) under the
     /// levels of its topic filter.
     pub fn insert(&mut self, filter: &str, client: &str) {
-        fn insert_below<'a>(node: &mut Node, mut levels: impl Iterator<Item = &'a str>, sub: (&str, &str)) {
+        // Whether the subscription is new.
+        fn insert_below<'a>(
+            node: &mut Node,
+            mut levels: impl Iterator<Item = &'a str>,
+            sub: (&str, &str),
+        ) -> bool {
             match levels.next() {
                 None => {
-                    if !node.here.iter().any(|(f, c)| (&**f, &**c) == sub) {
-                        node.here.reserve_exact(1);
-                        node.here.push((sub.0.into(), sub.1.into()));
+                    if node.here.iter().any(|(f, c)| (&**f, &**c) == sub) {
+                        return false;
                     }
+                    node.here.reserve_exact(1);
+                    node.here.push((sub.0.into(), sub.1.into()));
+                    true
                 }
                 Some(level) => match node.child_mut(level) {
                     Some(child) => insert_below(child, levels, sub),
@@ -119,29 +128,48 @@ impl Routes {
                         let mut child = Node::default();
                         insert_below(&mut child, levels, sub);
                         node.add_child(level, child);
+                        true
                     }
                 },
             }
         }
-        insert_below(&mut self.root, filter::topic_filter(filter).split('/'), (filter, client));
+        if insert_below(&mut self.root, filter::topic_filter(filter).split('/'), (filter, client)) {
+            self.len = self.len.saturating_add(1);
+        }
+    }
+
+    /// How many subscriptions are filed.
+    pub fn len(&self) -> usize {
+        self.len
     }
 
     /// Takes out `client`'s subscription `filter`, and the levels nothing else needs.
     pub fn remove(&mut self, filter: &str, client: &str) {
-        fn remove_below<'a>(node: &mut Node, mut levels: impl Iterator<Item = &'a str>, sub: (&str, &str)) {
+        // Whether the subscription was filed.
+        fn remove_below<'a>(
+            node: &mut Node,
+            mut levels: impl Iterator<Item = &'a str>,
+            sub: (&str, &str),
+        ) -> bool {
             match levels.next() {
-                None => node.here.retain(|(f, c)| (&**f, &**c) != sub),
+                None => {
+                    let before = node.here.len();
+                    node.here.retain(|(f, c)| (&**f, &**c) != sub);
+                    node.here.len() < before
+                }
                 Some(level) => {
-                    if let Some(child) = node.child_mut(level) {
-                        remove_below(child, levels, sub);
-                        if child.is_empty() {
-                            node.remove_child(level);
-                        }
+                    let Some(child) = node.child_mut(level) else { return false };
+                    let removed = remove_below(child, levels, sub);
+                    if child.is_empty() {
+                        node.remove_child(level);
                     }
+                    removed
                 }
             }
         }
-        remove_below(&mut self.root, filter::topic_filter(filter).split('/'), (filter, client));
+        if remove_below(&mut self.root, filter::topic_filter(filter).split('/'), (filter, client)) {
+            self.len = self.len.saturating_sub(1);
+        }
     }
 
     /// Calls `found` with each subscription (filter, client) whose topic filter matches `topic`
@@ -316,6 +344,7 @@ mod tests {
                 }
             }
             prop_assert_eq!(routes.all(), model.clone());
+            prop_assert_eq!(routes.len(), model.len());
             for t in topics {
                 let want: Vec<(String, String)> =
                     model.iter().filter(|(f, _)| filter::subscription_matches(&t, f)).cloned().collect();
