@@ -294,6 +294,7 @@ async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Re
         app.publish(events);
     }
     let response = match (result, saved) {
+        (Ok(reply), Ok(())) if *op == Op::Stats => respond(200, app.with_broker_stats(reply.body), None, id),
         (Ok(reply), Ok(())) => respond(200, reply.body, None, id),
         (Err(e), _) => error(&e, id),
         (Ok(_), Err(m)) => {

@@ -219,6 +219,15 @@ impl App {
         Some(failed.to_string())
     }
 
+    /// `GET /_emulator/stats`' answer with the embedded broker's figures under `mqtt`, if it
+    /// runs ([`mqtt::Broker::stats`]).
+    fn with_broker_stats(&self, body: Vec<u8>) -> Vec<u8> {
+        let Some(broker) = &self.broker else { return body };
+        let Ok(serde_json::Value::Object(mut stats)) = serde_json::from_slice(&body) else { return body };
+        stats.insert("mqtt".to_owned(), broker.stats());
+        serde_json::to_vec(&stats).unwrap_or(body)
+    }
+
     /// Publishes event messages (after their change was saved).
     fn publish(&self, messages: Vec<mqtt::Message>) {
         for m in &messages {

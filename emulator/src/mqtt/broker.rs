@@ -116,6 +116,23 @@ impl Broker {
         }
     }
 
+    /// The broker's figures for `GET /_emulator/stats`: its sessions, subscriptions and retained
+    /// messages, and the bytes of messages it holds, beside their caps.
+    pub fn stats(&self) -> serde_json::Value {
+        let inner = self.lock();
+        serde_json::json!({
+            "sessions": inner.sessions.len(),
+            "maxSessions": MAX_SESSIONS,
+            "subscriptions": inner.routes.len(),
+            "maxSubscriptions": MAX_ALL_SUBSCRIPTIONS,
+            "retained": inner.retained.len(),
+            "maxRetained": MAX_RETAINED,
+            "heldBytes": self.budget.held(),
+            "maxHeldBytes": self.budget.limit(),
+            "droppedCopies": self.budget.dropped(),
+        })
+    }
+
     /// Whether a copy of `message` fits in the budget: a client's publish is taken only then.
     pub(super) fn room_for(&self, message: &Message) -> bool {
         self.budget.room(message.size())

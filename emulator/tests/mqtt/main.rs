@@ -978,6 +978,8 @@ async fn a_broker_past_its_budget_for_held_messages_takes_no_publish() {
     };
     let server = iot_jobs_emulator::start(config).await.unwrap();
     let addr = server.mqtt_addr.unwrap();
+    let emu =
+        Emu { mqtt: addr, url: format!("http://{}", server.addr), server, http: reqwest::Client::new() };
     let o = offline_session(addr, "hoarder", "h/#").await;
 
     // Copies of 10 KiB and their topic and bookkeeping (under 700 bytes): 6 fit in 64 KiB.
@@ -998,6 +1000,13 @@ async fn a_broker_past_its_budget_for_held_messages_takes_no_publish() {
     }
     assert_eq!(acked, 6);
     assert_eq!(&watcher.next_on("gone/pub4").await.payload[..], b"bye");
+    // `/_emulator/stats` shows what is held: the 6 copies and nothing of the refused publish.
+    let stats = emu.ctl("GET", "/_emulator/stats", json!({})).await["mqtt"].clone();
+    let held = stats["heldBytes"].as_u64().unwrap();
+    assert!((6 * 10 * 1024..=64 * 1024).contains(&held), "{stats}");
+    assert_eq!(stats["maxHeldBytes"], 64 * 1024, "{stats}");
+    assert_eq!(stats["droppedCopies"], 0, "{stats}");
+    assert_eq!((&stats["subscriptions"], &stats["retained"]), (&json!(2), &json!(0)), "{stats}");
 
     // MQTT 5: refused in the PUBACK, and the connection stays.
     let mut s = TcpStream::connect(addr).await.unwrap();
@@ -1028,5 +1037,8 @@ async fn a_broker_past_its_budget_for_held_messages_takes_no_publish() {
     assert!(body.get(2).is_none_or(|r| *r == 0), "{body:?}");
     assert_eq!(hoarder.next_on("h/again").await.payload.len(), payload.len());
     assert_eq!(routed(hoarder.drain().await), Vec::<String>::new());
-    server.shutdown().await.unwrap();
+    // Everything delivered and acknowledged: nothing held.
+    let stats = emu.ctl("GET", "/_emulator/stats", json!({})).await["mqtt"].clone();
+    assert_eq!(stats["heldBytes"], 0, "{stats}");
+    emu.server.shutdown().await.unwrap();
 }
