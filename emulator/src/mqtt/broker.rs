@@ -183,8 +183,7 @@ impl Broker {
             }
         }
         let Inner { sessions, routes, shared_turns, .. } = &mut *inner;
-        // Copies not queued for offline sessions because the budget is spent.
-        let mut spent = 0usize;
+        let dropped = self.budget.dropped();
         // Per client, the highest QoS its matching plain subscriptions grant; per shared
         // subscription (MQTT 5 §4.8.2: `$share/{group}/{filter}`), its members.
         let mut plain: HashMap<&str, u8> = HashMap::new();
@@ -217,29 +216,17 @@ impl Broker {
         for (group, client, q) in chosen {
             let turn = shared_turns.entry(group.to_owned()).or_insert(0);
             *turn = turn.wrapping_add(1);
-            if let Some(session) = sessions.get_mut(client)
-                && !deliver(session, copy(q.min(message.qos), false), &self.budget)
-            {
-                spent = spent.saturating_add(1);
+            if let Some(session) = sessions.get_mut(client) {
+                deliver(session, copy(q.min(message.qos), false), &self.budget);
             }
         }
         for (client, q) in plain {
-            // Delivered to existing subscriptions with the retain flag cleared (MQTT-3.3.1-9).
-            if let Some(session) = sessions.get_mut(client)
-                && !deliver(session, copy(q.min(message.qos), false), &self.budget)
-            {
-                spent = spent.saturating_add(1);
+            if let Some(session) = sessions.get_mut(client) {
+                // Delivered to existing subscriptions with the retain flag cleared (MQTT-3.3.1-9).
+                deliver(session, copy(q.min(message.qos), false), &self.budget);
             }
         }
-        if spent > 0 {
-            tracing::warn!(
-                topic = message.topic,
-                sessions = spent,
-                held = self.budget.held(),
-                limit = self.budget.limit(),
-                "the messages held for MQTT sessions are past --mqtt-max-held-bytes: not queued for offline sessions"
-            );
-        }
+        log_dropped(&self.budget, &message.topic, dropped);
         if shared_turns.len() > MAX_SESSIONS {
             // Turns of shared subscriptions nobody holds any more.
             let live: std::collections::HashSet<&String> =
@@ -261,11 +248,27 @@ impl Broker {
     }
 }
 
+/// Says how many copies of a message on `topic` the budget kept from offline sessions, if any:
+/// those [`Budget::dropped`] counted since it said `before`. (Only a log: the count is in
+/// `GET /_emulator/stats`.)
+fn log_dropped(budget: &Budget, topic: &str, before: u64) {
+    let sessions = budget.dropped().saturating_sub(before);
+    if sessions > 0 {
+        tracing::warn!(
+            topic,
+            sessions,
+            held = budget.held(),
+            limit = budget.limit(),
+            "the messages held for MQTT sessions are past --mqtt-max-held-bytes: not queued for offline sessions"
+        );
+    }
+}
+
 /// Hands a message to a session: to its connection, or, for QoS 1 on a persistent offline
-/// session, to its queue. A connection too far behind is dropped (its task then closes it).
-/// Returns `false` when the message was for the queue and the budget is spent: the copy is then
-/// dropped (what the broker holds stays bounded, as mosquitto's `max_queued_bytes` keeps it).
-fn deliver(session: &mut Session, message: Message, budget: &Budget) -> bool {
+/// session, to its queue, unless the budget is spent (the copy is then dropped: what the broker
+/// holds stays bounded, as mosquitto's `max_queued_bytes` keeps it). A connection too far
+/// behind is dropped (its task then closes it).
+fn deliver(session: &mut Session, message: Message, budget: &Budget) {
     if let Some(link) = &session.connection {
         match link.tx.try_send(Deliver::Message(Box::new(message))) {
             Ok(()) => {}
@@ -274,7 +277,7 @@ fn deliver(session: &mut Session, message: Message, budget: &Budget) -> bool {
                 tracing::warn!("an MQTT client is too slow to take its messages: closing it");
                 link.cut.notify_one();
                 session.connection = None;
-                return queue_new(session, *m, budget);
+                queue_new(session, *m, budget);
             }
             Err(_) => {
                 link.cut.notify_one();
@@ -282,19 +285,18 @@ fn deliver(session: &mut Session, message: Message, budget: &Budget) -> bool {
             }
         }
     } else {
-        return queue_new(session, message, budget);
+        queue_new(session, message, budget);
     }
-    true
 }
 
-/// Queues a new copy for an offline session unless the budget is spent (`false`: dropped).
-fn queue_new(session: &mut Session, message: Message, budget: &Budget) -> bool {
+/// Queues a new copy for an offline session, unless the budget is spent: it is then dropped,
+/// and counted.
+fn queue_new(session: &mut Session, message: Message, budget: &Budget) {
     if session.persistent && message.qos > 0 && budget.over() {
         budget.drop_one();
-        return false;
+        return;
     }
     queue(session, message);
-    true
 }
 
 fn queue(session: &mut Session, message: Message) {
@@ -644,6 +646,27 @@ mod tests {
         assert_eq!(refused("late", "late/1"), [Grant::Qos(0)]);
         assert_eq!(refused("late", "late/2"), [Grant::Quota]);
         assert_eq!(refused("gone", "x"), [Grant::Unspecified]);
+    }
+
+    /// At most MAX_RETAINED topics keep a retained message: past it a new topic's is routed
+    /// and not kept, a kept topic's is replaced, and a cleared one makes room.
+    #[test]
+    fn retained_messages_are_capped_by_topic() {
+        let broker = Broker::default();
+        let retained =
+            |t: &str, payload: &'static str| Message { retain: true, ..Message::new(t, payload, 0) };
+        for i in 0..MAX_RETAINED {
+            broker.publish(&retained(&format!("r/{i}"), "m"));
+        }
+        let kept = |t: &str| broker.lock().retained.get(t).map(|m| m.payload.clone());
+        broker.publish(&retained("r/new", "m"));
+        assert_eq!(kept("r/new"), None);
+        broker.publish(&retained("r/0", "again"));
+        assert_eq!(kept("r/0").as_deref(), Some(&b"again"[..]));
+        broker.publish(&retained("r/1", ""));
+        broker.publish(&retained("r/new", "m"));
+        assert_eq!(kept("r/new").as_deref(), Some(&b"m"[..]));
+        assert_eq!(broker.lock().retained.len(), MAX_RETAINED);
     }
 
     /// A session expires only if no connection took it back since the one that left it.
