@@ -1008,13 +1008,25 @@ async fn a_broker_past_its_budget_for_held_messages_takes_no_publish() {
     assert_eq!(stats["droppedCopies"], 0, "{stats}");
     assert_eq!((&stats["subscriptions"], &stats["retained"]), (&json!(2), &json!(0)), "{stats}");
 
-    // MQTT 5: refused in the PUBACK, and the connection stays.
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    let mut connect = mqtt_str("MQTT");
-    connect.extend_from_slice(&[5, 0x02, 0, 30, 0]);
-    connect.extend_from_slice(&mqtt_str("pub5"));
-    s.write_all(&packet(0x10, &connect)).await.unwrap();
-    assert_eq!(read_packet(&mut s).await.0, 0x20);
+    // MQTT 5: refused in the PUBACK, and the connection stays; at QoS 0, which has no
+    // acknowledgement, the client is told in a DISCONNECT.
+    let connect5 = |client: &'static str| async move {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let mut connect = mqtt_str("MQTT");
+        connect.extend_from_slice(&[5, 0x02, 0, 30, 0]);
+        connect.extend_from_slice(&mqtt_str(client));
+        s.write_all(&packet(0x10, &connect)).await.unwrap();
+        assert_eq!(read_packet(&mut s).await.0, 0x20);
+        s
+    };
+    let mut q0 = connect5("pub5-q0").await;
+    let mut body = mqtt_str("h/refused");
+    body.push(0);
+    body.extend_from_slice(&payload);
+    q0.write_all(&packet(0x30, &body)).await.unwrap();
+    let (first, body) = read_packet(&mut q0).await;
+    assert_eq!((first, body.first()), (0xE0, Some(&0x97)));
+    let mut s = connect5("pub5").await;
     s.write_all(&publish_qos1("h/refused", 9, &payload, true)).await.unwrap();
     let (first, body) = read_packet(&mut s).await;
     assert_eq!((first, &body[..3]), (0x40, &[0, 9, 0x97][..]));
