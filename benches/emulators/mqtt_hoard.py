@@ -16,37 +16,13 @@ refused (MQTT 5 reason code 0x97, quota exceeded) or cut short by the broker clo
 """
 
 import os
-import socket
 import struct
 import sys
 import time
 
-from mqtt_wire import emulator, packet, read_exactly, remaining_length, rss, string
+from mqtt_wire import connect, emulator, packet, read_packet, remaining_length, rss, string
 
 CASES = os.environ.get("CASES", "fanout,distinct,pinned").split(",")
-
-
-def read_packet(s):
-    first = read_exactly(s, 1)[0]
-    n, shift = 0, 0
-    while True:
-        byte = read_exactly(s, 1)[0]
-        n |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            break
-    return first, read_exactly(s, n)
-
-
-def connect(port, client, level=4, clean=True):
-    s = socket.socket()
-    s.connect(("127.0.0.1", port))
-    flags = 0x02 if clean else 0x00
-    props = b"\x00" if level == 5 else b""
-    s.sendall(packet(0x10, string(b"MQTT") + bytes([level, flags]) + struct.pack(">H", 60) + props + string(client)))
-    first, _ = read_packet(s)
-    assert first == 0x20, first
-    return s
 
 
 def offline_sessions(port, filters):

@@ -44,6 +44,31 @@ def read_exactly(s, n):
     return got
 
 
+def read_packet(s):
+    """One MQTT packet from socket `s`: (first byte, body)."""
+    first = read_exactly(s, 1)[0]
+    n, shift = 0, 0
+    while True:
+        byte = read_exactly(s, 1)[0]
+        n |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+    return first, read_exactly(s, n)
+
+
+def connect(port, client, level=4, clean=True):
+    """A client `client` (bytes) connected over MQTT `level` (4: 3.1.1, 5) to 127.0.0.1:`port`."""
+    s = socket.socket()
+    s.connect(("127.0.0.1", port))
+    flags = 0x02 if clean else 0x00
+    props = b"\x00" if level == 5 else b""
+    s.sendall(packet(0x10, string(b"MQTT") + bytes([level, flags]) + struct.pack(">H", 60) + props + string(client)))
+    first, _ = read_packet(s)
+    assert first == 0x20, first
+    return s
+
+
 def rss(pid):
     """The process's resident set, in MiB."""
     with open(f"/proc/{pid}/status") as f:
