@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,6 +14,8 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use super::budget::Budget;
 use super::codec::{Connect, Grant, Message};
 use super::filter;
+pub use super::retained::MAX_RETAINED;
+use super::retained::Retained;
 use super::routes::Routes;
 
 /// Largest packet in either direction: AWS IoT Core's 128 KiB payload plus room for the topic
@@ -21,8 +23,6 @@ use super::routes::Routes;
 pub const MAX_PACKET: usize = 128 * 1024 + 4096;
 /// Most sessions (connected, or persistent and offline); a new client id beyond it is refused.
 pub const MAX_SESSIONS: usize = 10_000;
-/// Most retained messages; beyond it a new retained topic is routed but not retained.
-pub const MAX_RETAINED: usize = 10_000;
 /// Most QoS 1 messages kept for an offline persistent session (the oldest are dropped first).
 pub const MAX_QUEUED: usize = 1_000;
 /// Most subscriptions of one session.
@@ -74,7 +74,6 @@ struct Inner {
     /// Every session's subscriptions, by topic level: what routing looks at. Each session's
     /// `subscriptions` is filed here, and nothing else.
     routes: Routes,
-    retained: BTreeMap<String, Message>,
     /// Per shared subscription (`$share/{group}/{filter}`), how many messages it has handed out:
     /// the next goes to the member after (round robin).
     shared_turns: HashMap<String, usize>,
@@ -83,6 +82,12 @@ struct Inner {
 /// An MQTT 3.1.1 and 5 broker, QoS 0 and 1 (QoS 2 publishes are taken in and routed as QoS 1).
 pub struct Broker {
     inner: Mutex<Inner>,
+    /// The retained messages, apart from `inner` so that a SUBSCRIBE's look-up in them holds up
+    /// only retained publishes, not every other client's. A retained publish takes this lock
+    /// before `inner`'s, and holds both while it routes; a SUBSCRIBE reads it across filing its
+    /// subscriptions and looking up what they match: so each retained message reaches a new
+    /// subscription once, routed or retained, never both nor neither.
+    retained: RwLock<Retained>,
     /// The next connection's id.
     pub(super) next_id: AtomicU64,
     /// A permit per connection: at most `max_connections` at once.
@@ -109,6 +114,7 @@ impl Broker {
         let max = max_connections.clamp(1, Semaphore::MAX_PERMITS);
         Broker {
             inner: Mutex::default(),
+            retained: RwLock::default(),
             next_id: AtomicU64::new(1),
             connections: Arc::new(Semaphore::new(max)),
             max_connections: max,
@@ -119,13 +125,14 @@ impl Broker {
     /// The broker's figures for `GET /_emulator/stats`: its sessions, subscriptions and retained
     /// messages, and the bytes of messages it holds, beside their caps.
     pub fn stats(&self) -> serde_json::Value {
+        let retained = self.retained_read().len();
         let inner = self.lock();
         serde_json::json!({
             "sessions": inner.sessions.len(),
             "maxSessions": MAX_SESSIONS,
             "subscriptions": inner.routes.len(),
             "maxSubscriptions": MAX_ALL_SUBSCRIPTIONS,
-            "retained": inner.retained.len(),
+            "retained": retained,
             "maxRetained": MAX_RETAINED,
             "heldBytes": self.budget.held(),
             "maxHeldBytes": self.budget.limit(),
@@ -155,6 +162,14 @@ impl Broker {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn retained_read(&self) -> RwLockReadGuard<'_, Retained> {
+        self.retained.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn retained_write(&self) -> RwLockWriteGuard<'_, Retained> {
+        self.retained.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// How many sessions there are, connected or not.
     #[cfg(test)]
     pub(super) fn sessions(&self) -> usize {
@@ -172,16 +187,13 @@ impl Broker {
             charge: self.budget.charge(size),
             ..message.clone()
         };
+        // Held until the message is routed (the lock order: retained, then inner).
+        let _retained = message.retain.then(|| {
+            let mut retained = self.retained_write();
+            retained.set(message, || copy(message.qos, true));
+            retained
+        });
         let mut inner = self.lock();
-        if message.retain {
-            if message.payload.is_empty() {
-                inner.retained.remove(&message.topic);
-            } else if inner.retained.len() < MAX_RETAINED || inner.retained.contains_key(&message.topic) {
-                inner.retained.insert(message.topic.clone(), copy(message.qos, true));
-            } else {
-                tracing::warn!(topic = message.topic, "too many retained messages: not retained");
-            }
-        }
         let Inner { sessions, routes, shared_turns, .. } = &mut *inner;
         let dropped = self.budget.dropped();
         // Per client, the highest QoS its matching plain subscriptions grant; per shared
@@ -423,14 +435,16 @@ impl Broker {
         filters: Vec<(String, u8)>,
         room: usize,
     ) -> (Vec<Grant>, Vec<Message>) {
+        let retained = self.retained_read();
         let mut inner = self.lock();
-        let Inner { sessions, retained, routes, .. } = &mut *inner;
+        let Inner { sessions, routes, .. } = &mut *inner;
         // A session taken over meanwhile: nothing is granted (the connection is closing).
         let Some(session) = sessions.get_mut(client) else {
             return (vec![Grant::Unspecified; filters.len()], Vec::new());
         };
         let mut grants = Vec::with_capacity(filters.len());
-        let mut matched = Vec::new();
+        // The granted filters that get retained messages, looked up once `inner` is let go.
+        let mut looked_up = Vec::new();
         for (f, qos) in filters {
             if !filter::valid_subscription(&f) {
                 grants.push(Grant::Invalid);
@@ -443,15 +457,21 @@ impl Broker {
                 continue;
             }
             let q = qos.min(1);
-            // No retained messages for a shared subscription (MQTT 5 §4.8.2).
-            let own = filter::shared(&f).is_none();
-            let left = room.saturating_add(1).saturating_sub(matched.len());
-            for m in retained.values().filter(|m| own && filter::matches(&m.topic, &f)).take(left) {
-                matched.push(Message { qos: m.qos.min(q), retain: true, ..m.clone() });
-            }
             routes.insert(&f, client);
+            // No retained messages for a shared subscription (MQTT 5 §4.8.2).
+            if filter::shared(&f).is_none() {
+                looked_up.push((f.clone(), q));
+            }
             session.subscriptions.insert(f, q);
             grants.push(Grant::Qos(q));
+        }
+        drop(inner);
+        let mut matched = Vec::new();
+        for (f, q) in looked_up {
+            let left = room.saturating_add(1).saturating_sub(matched.len());
+            for m in retained.matching(&f).take(left) {
+                matched.push(Message { qos: m.qos.min(q), retain: true, ..m.clone() });
+            }
         }
         (grants, matched)
     }
@@ -648,6 +668,75 @@ mod tests {
         assert_eq!(refused("gone", "x"), [Grant::Unspecified]);
     }
 
+    /// A SUBSCRIBE's look-up in the retained messages (here: the store held for reading) holds
+    /// up no publish that is not retained: such a publish takes only the broker's lock.
+    #[test]
+    fn a_look_up_in_the_retained_messages_holds_up_no_other_publish() {
+        let broker = Arc::new(Broker::default());
+        let (l, mut rx) = link(1);
+        broker.attach("s", l, &connect("s", true, false)).unwrap();
+        subscribe(&broker, "s", &["t"]);
+        let looking_up = broker.retained_read();
+        let (done, published) = std::sync::mpsc::channel();
+        let publisher = Arc::clone(&broker);
+        // (Not joined: on a failure it would wait for the store forever.)
+        std::thread::spawn(move || {
+            publisher.publish(&Message::new("t", "m", 0));
+            done.send(()).unwrap();
+        });
+        assert!(
+            published.recv_timeout(Duration::from_secs(30)).is_ok(),
+            "the publish waited for the look-up"
+        );
+        drop(looking_up);
+        assert_eq!(handed(&mut rx), [("t".to_owned(), 0, false)]);
+    }
+
+    /// A retained publish racing a SUBSCRIBE reaches the new subscription once: as the retained
+    /// message it finds, or routed after it, never both and never neither. (Sessions subscribe
+    /// one after the other while the messages are published, each at another moment.)
+    #[test]
+    fn a_retained_publish_racing_a_subscribe_reaches_it_once() {
+        const N: u32 = 60;
+        const SESSIONS: u64 = 40;
+        for round in 0..50 {
+            let broker = Arc::new(Broker::default());
+            let mut rxs = Vec::new();
+            for i in 0..SESSIONS {
+                let (l, rx) = link(i);
+                broker.attach(&format!("s{i}"), l, &connect(&format!("s{i}"), true, false)).unwrap();
+                rxs.push(rx);
+            }
+            let start = Arc::new(std::sync::Barrier::new(2));
+            let (publisher, go) = (Arc::clone(&broker), Arc::clone(&start));
+            let publishing = std::thread::spawn(move || {
+                go.wait();
+                for i in 0..N {
+                    publisher.publish(&Message { retain: true, ..Message::new("r", i.to_string(), 1) });
+                    std::thread::yield_now();
+                }
+            });
+            start.wait();
+            let found: Vec<Vec<Message>> = (0..SESSIONS)
+                .map(|i| broker.subscribe(&format!("s{i}"), vec![("r".to_owned(), 1)], 10).1)
+                .collect();
+            publishing.join().unwrap();
+            let number = |m: &Message| std::str::from_utf8(&m.payload).unwrap().parse::<u32>().unwrap();
+            for (i, (found, rx)) in found.iter().zip(&mut rxs).enumerate() {
+                let first = match found.as_slice() {
+                    [] => 0,
+                    [m] => number(m) + 1,
+                    more => panic!("{} retained messages for one topic", more.len()),
+                };
+                let mut routed = Vec::new();
+                while let Ok(Deliver::Message(m)) = rx.try_recv() {
+                    routed.push(number(&m));
+                }
+                assert_eq!(routed, (first..N).collect::<Vec<_>>(), "round {round}, session {i}");
+            }
+        }
+    }
+
     /// At most MAX_RETAINED topics keep a retained message: past it a new topic's is routed
     /// and not kept, a kept topic's is replaced, and a cleared one makes room.
     #[test]
@@ -658,7 +747,7 @@ mod tests {
         for i in 0..MAX_RETAINED {
             broker.publish(&retained(&format!("r/{i}"), "m"));
         }
-        let kept = |t: &str| broker.lock().retained.get(t).map(|m| m.payload.clone());
+        let kept = |t: &str| broker.retained_read().get(t).map(|m| m.payload.clone());
         broker.publish(&retained("r/new", "m"));
         assert_eq!(kept("r/new"), None);
         broker.publish(&retained("r/0", "again"));
@@ -666,7 +755,7 @@ mod tests {
         broker.publish(&retained("r/1", ""));
         broker.publish(&retained("r/new", "m"));
         assert_eq!(kept("r/new").as_deref(), Some(&b"m"[..]));
-        assert_eq!(broker.lock().retained.len(), MAX_RETAINED);
+        assert_eq!(broker.retained_read().len(), MAX_RETAINED);
     }
 
     /// A session expires only if no connection took it back since the one that left it.

@@ -89,6 +89,49 @@ pub fn matches(topic: &str, filter: &str) -> bool {
     t.next().is_none()
 }
 
+/// Topics, filters and subscriptions for property tests, from a small alphabet so that they meet
+/// often (`a` and `ab` share a prefix; `$x` starts a `$` topic).
+#[cfg(test)]
+pub(super) mod strategies {
+    use proptest::prelude::*;
+
+    fn level() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("a".to_owned()),
+            Just("ab".to_owned()),
+            Just("b".to_owned()),
+            Just(String::new()),
+            Just("$x".to_owned())
+        ]
+    }
+
+    pub fn topic() -> impl Strategy<Value = String> {
+        prop::collection::vec(level(), 1..5)
+            .prop_map(|l| l.join("/"))
+            .prop_filter("a topic", |t| super::valid_topic(t))
+    }
+
+    /// A topic filter, not shared.
+    pub fn filter() -> impl Strategy<Value = String> {
+        let level = prop_oneof![3 => level(), 1 => Just("+".to_owned())];
+        (prop::collection::vec(level, 1..5), any::<bool>())
+            .prop_map(|(mut levels, hash)| {
+                if hash && let Some(last) = levels.last_mut() {
+                    "#".clone_into(last);
+                }
+                levels.join("/")
+            })
+            .prop_filter("a filter", |f| super::valid_filter(f))
+    }
+
+    /// A subscription: a topic filter, shared or not.
+    pub fn subscription() -> impl Strategy<Value = String> {
+        (filter(), prop::option::of(0..2_u8))
+            .prop_map(|(f, share)| share.map_or(f.clone(), |g| format!("$share/g{g}/{f}")))
+            .prop_filter("a subscription", |f| super::valid_subscription(f))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

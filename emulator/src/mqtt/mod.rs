@@ -17,6 +17,7 @@ pub mod connection;
 pub mod events;
 pub mod filter;
 pub mod jobs;
+mod retained;
 mod routes;
 pub mod tls;
 

@@ -224,6 +224,7 @@ impl Routes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mqtt::filter::strategies::{subscription, topic};
     use proptest::prelude::*;
 
     fn matched(routes: &Routes, topic: &str) -> Vec<(String, String)> {
@@ -297,30 +298,6 @@ mod tests {
         assert_eq!(routes.all().into_iter().collect::<Vec<_>>(), [("t/+/x".to_owned(), "all".to_owned())]);
         routes.remove("t/+/x", "all");
         assert!(routes.is_empty());
-    }
-
-    /// Topics and filters from a small alphabet, so that they meet often.
-    fn level() -> impl Strategy<Value = String> {
-        prop_oneof![Just("a".to_owned()), Just("b".to_owned()), Just(String::new()), Just("$x".to_owned())]
-    }
-
-    fn topic() -> impl Strategy<Value = String> {
-        prop::collection::vec(level(), 1..5)
-            .prop_map(|l| l.join("/"))
-            .prop_filter("a topic", |t| filter::valid_topic(t))
-    }
-
-    fn subscription() -> impl Strategy<Value = String> {
-        let level = prop_oneof![3 => level(), 1 => Just("+".to_owned())];
-        (prop::collection::vec(level, 1..5), any::<bool>(), prop::option::of(0..2_u8))
-            .prop_map(|(mut levels, hash, share)| {
-                if hash && let Some(last) = levels.last_mut() {
-                    "#".clone_into(last);
-                }
-                let f = levels.join("/");
-                share.map_or(f.clone(), |g| format!("$share/g{g}/{f}"))
-            })
-            .prop_filter("a subscription", |f| filter::valid_subscription(f))
     }
 
     proptest! {
