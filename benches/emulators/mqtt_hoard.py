@@ -1,7 +1,7 @@
 """The embedded broker's memory under clients that make it hoard messages: how much the emulator's
 resident set grows when publishers fill the queues of offline persistent sessions.
 
-Usage: python3 benches/emulators/mqtt_hoard.py BIN [BIN...]   (env: CASES=fanout,distinct,pinned)
+Usage: python3 benches/emulators/mqtt_hoard.py BIN [BIN...]   (env: CASES=fanout,distinct,pinned,shared)
 
 - fanout: 500 offline sessions subscribed to one topic; an MQTT 5 client publishes 40 QoS 1
   messages of 1 KiB, each with 100 KiB of user properties (2 GB of copies).
@@ -9,6 +9,9 @@ Usage: python3 benches/emulators/mqtt_hoard.py BIN [BIN...]   (env: CASES=fanout
   128 KiB to each topic (2 GB).
 - pinned: one offline session; 1,000 rounds of a 16-byte QoS 1 message to its topic and a
   60 KiB QoS 0 message to a topic nobody subscribes to, in one stream.
+- shared: not a hoarding client but a legitimate fan-out, which the budget must let through:
+  2,000 offline sessions subscribed to one topic; 100 QoS 1 messages of 64 KiB to it (6.4 MB
+  of payloads, 200,000 copies that share them).
 
 Prints per build and case the resident set in MiB before the publisher connects and after it
 is done, the growth, and what the publisher was told: how many publishes were acknowledged,
@@ -22,7 +25,7 @@ import time
 
 from mqtt_wire import connect, emulator, packet, read_packet, remaining_length, rss, string
 
-CASES = os.environ.get("CASES", "fanout,distinct,pinned").split(",")
+CASES = os.environ.get("CASES", "fanout,distinct,pinned,shared").split(",")
 
 
 def offline_sessions(port, filters):
@@ -83,6 +86,8 @@ def case_messages(case):
     if case == "distinct":
         msgs = [(f"own/{i}", b"x" * (128 * 1024), 1, b"") for _ in range(1000) for i in range(16)]
         return 4, [f"own/{i}" for i in range(16)], msgs
+    if case == "shared":
+        return 4, ["share/t"] * 2000, [("share/t", b"x" * (64 * 1024), 1, b"")] * 100
     msgs = []
     for _ in range(1000):
         msgs.append(("pin/keep", b"k" * 16, 1, b""))

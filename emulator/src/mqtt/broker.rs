@@ -179,12 +179,15 @@ impl Broker {
     /// Routes `message` to every session with a matching subscription, at the lower of the two
     /// QoS, and keeps it if it is retained (an empty retained payload clears the topic).
     pub fn publish(&self, message: &Message) {
-        // Each copy held for a session or the retained store is charged to the budget.
-        let size = message.size();
+        // Each copy held for a session or the retained store is charged to the budget, and
+        // their payload once.
+        let size = message.copy_size();
+        let payload = self.budget.charged_payload(&message.payload);
         let copy = |qos: u8, retain: bool| Message {
             qos,
             retain,
             charge: self.budget.charge(size),
+            payload: payload.clone(),
             ..message.clone()
         };
         // Held until the message is routed (the lock order: retained, then inner).
@@ -618,14 +621,14 @@ mod tests {
         assert_eq!(broker.budget.dropped(), 2);
         drop(backlog);
         assert_eq!(broker.budget.held(), 2 * size);
-        // A retained copy is held, and its copies for a subscriber charged again.
+        // A retained copy is held, and its copies for a subscriber charged again, but not their
+        // payload, which they share.
         let mut kept = Message::new("r", vec![1; 10], 0);
         kept.retain = true;
-        let kept_size = kept.size();
         broker.publish(&kept);
-        assert_eq!(broker.budget.held(), 2 * size + kept_size);
+        assert_eq!(broker.budget.held(), 2 * size + kept.size());
         let (_, matched) = broker.subscribe("b", vec![("r".to_owned(), 0)], 10);
-        assert_eq!(broker.budget.held(), 2 * size + 2 * kept_size);
+        assert_eq!(broker.budget.held(), 2 * size + kept.size() + kept.copy_size());
         drop(matched);
         // Clearing the retained topic gives its copy back; b's copy of the clearing message is
         // on its way to b's connection until taken.
@@ -634,6 +637,35 @@ mod tests {
         assert_eq!(broker.budget.held(), 2 * size + kept.size());
         assert_eq!(handed(&mut rx), [("r".to_owned(), 0, false)]);
         broker.expire("a", 1);
+        assert_eq!(broker.budget.held(), 0);
+    }
+
+    /// The copies of one publish share its payload, and the budget counts it once: a large
+    /// message for many offline sessions takes its payload and a copy's own bytes per session,
+    /// and all of it comes back when the last copy goes.
+    #[test]
+    fn copies_of_a_publish_are_charged_their_payload_once() {
+        let message = Message::new("fan/t", vec![7; 100_000], 1);
+        // Room for the payload and 100 copies, not for 2 payloads.
+        let broker = Broker::new(10, message.size() + 99 * message.copy_size());
+        assert!(2 * message.size() > broker.budget.limit());
+        for i in 0..100_u64 {
+            let client = format!("s{i}");
+            let (l, mut rx) = link(i);
+            broker.attach(&client, l, &connect(&client, false, true)).unwrap();
+            subscribe(&broker, &client, &["fan/t"]);
+            broker.detach(&client, i, Vec::new(), &mut rx);
+        }
+        broker.publish(&message);
+        assert_eq!(broker.budget.held(), message.size() + 99 * message.copy_size());
+        assert_eq!(broker.budget.dropped(), 0);
+        let queued = |c: &str| broker.lock().sessions.get(c).map(|s| s.queued.len());
+        assert_eq!((queued("s0"), queued("s99")), (Some(1), Some(1)));
+        for i in 0..99 {
+            broker.expire(&format!("s{i}"), i);
+        }
+        assert_eq!(broker.budget.held(), message.size());
+        broker.expire("s99", 99);
         assert_eq!(broker.budget.held(), 0);
     }
 

@@ -1,8 +1,10 @@
 //! The broker's budget for the messages it holds. Every copy of a message kept for a session (in
 //! an offline session's queue, on its way to a connection, waiting for a client's
-//! acknowledgement, in the retained store) is charged its whole size, payload and properties
-//! included, and gives it back when it goes. Counting a payload shared by several copies once per
-//! copy makes the sum an upper bound of the memory the messages take.
+//! acknowledgement, in the retained store) is charged its own size: the message itself, its
+//! topic and its properties, which each copy has. Its payload, which the copies of one publish
+//! share, is charged once, and given back when the last copy lets go of it. So the sum is the
+//! memory the messages take (a shared MQTT 5 correlation data is still counted per copy: it is
+//! small), and a large message routed to many sessions counts once, not once per session.
 //!
 //! The broker takes no publish from a client that one more copy would carry past the budget
 //! (MQTT 5: PUBACK 0x97, quota exceeded; otherwise the connection is closed), and keeps no copy
@@ -11,6 +13,8 @@
 
 use std::fmt;
 use std::sync::Arc;
+
+use bytes::Bytes;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// The bytes held and the most that may be.
@@ -32,6 +36,24 @@ impl Budget {
     pub fn charge(self: &Arc<Self>, bytes: usize) -> Charge {
         self.held.fetch_add(bytes, Ordering::Relaxed);
         Charge(Some((Arc::clone(self), bytes)))
+    }
+
+    /// `payload`, charged once to the budget however many messages share it: the charge is
+    /// given back when the last of them lets go of it.
+    pub fn charged_payload(self: &Arc<Self>, payload: &Bytes) -> Bytes {
+        struct Held {
+            payload: Bytes,
+            _charge: Charge,
+        }
+        impl AsRef<[u8]> for Held {
+            fn as_ref(&self) -> &[u8] {
+                &self.payload
+            }
+        }
+        if payload.is_empty() {
+            return Bytes::new();
+        }
+        Bytes::from_owner(Held { payload: payload.clone(), _charge: self.charge(payload.len()) })
     }
 
     /// The bytes charged now.
@@ -130,6 +152,25 @@ mod tests {
         assert_eq!(budget.held(), 0);
         let none = Charge::default();
         let _also_none = none.clone();
+        assert_eq!(budget.held(), 0);
+    }
+
+    #[test]
+    fn a_payload_is_charged_once_until_its_last_copy_goes() {
+        let budget = Budget::new(100);
+        let original = Bytes::from_static(b"0123456789");
+        let a = budget.charged_payload(&original);
+        assert_eq!((&a[..], budget.held()), (&b"0123456789"[..], 10));
+        let b = a.clone();
+        let c = b.slice(2..4);
+        drop(original);
+        assert_eq!((&c[..], budget.held()), (&b"23"[..], 10));
+        drop(a);
+        drop(b);
+        assert_eq!(budget.held(), 10);
+        drop(c);
+        assert_eq!(budget.held(), 0);
+        assert!(budget.charged_payload(&Bytes::new()).is_empty());
         assert_eq!(budget.held(), 0);
     }
 }

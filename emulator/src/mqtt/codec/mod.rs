@@ -52,9 +52,14 @@ impl Message {
         }
     }
 
-    /// The bytes one copy of the message takes: its own, its topic's, its payload's and its
-    /// properties' (what the broker's budget charges a copy).
+    /// The bytes one copy of the message takes, its payload included.
     pub fn size(&self) -> usize {
+        self.copy_size().saturating_add(self.payload.len())
+    }
+
+    /// The bytes each copy of the message takes of its own: all but its payload, which copies
+    /// share (what the broker's budget charges a copy; the payload is charged once).
+    pub fn copy_size(&self) -> usize {
         let properties = self.properties.as_deref().map_or(0, |p| {
             let pair = std::mem::size_of::<(String, String)>();
             [
@@ -70,9 +75,7 @@ impl Message {
             )
             .fold(0, usize::saturating_add)
         });
-        [std::mem::size_of::<Self>(), self.topic.len(), self.payload.len(), properties]
-            .into_iter()
-            .fold(0, usize::saturating_add)
+        [std::mem::size_of::<Self>(), self.topic.len(), properties].into_iter().fold(0, usize::saturating_add)
     }
 }
 

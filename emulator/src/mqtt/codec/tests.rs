@@ -152,13 +152,13 @@ fn refusals_are_written_with_their_reason_codes() {
     assert_eq!(over(false, Version::V4), Vec::<u8>::new());
 }
 
-/// What the broker's budget charges a copy: the message, its topic and payload, and its
-/// properties (their box, strings, pairs and identifiers).
+/// What the broker's budget charges: each copy the message, its topic and its properties (their
+/// box, strings, pairs and identifiers); the payload the copies share once.
 #[test]
 fn a_messages_size_counts_its_topic_payload_and_properties() {
     let plain = Message::new("t/1", vec![0; 100], 1);
     let base = std::mem::size_of::<Message>();
-    assert_eq!(plain.size(), base + 3 + 100);
+    assert_eq!((plain.size(), plain.copy_size()), (base + 3 + 100, base + 3));
     let with = Message {
         properties: Some(Box::new(v5::PublishProperties {
             payload_format_indicator: Some(1),
@@ -176,6 +176,7 @@ fn a_messages_size_counts_its_topic_payload_and_properties() {
     let pair = std::mem::size_of::<(String, String)>();
     let ids = 2 * std::mem::size_of::<usize>();
     assert_eq!(with.size(), plain.size() + boxed + 5 + 7 + 11 + 2 * (3 + pair) + ids);
+    assert_eq!(with.copy_size(), with.size() - 100);
 }
 
 /// A message read from a connection's buffer owns its bytes: its payload, a will's and a
