@@ -143,22 +143,23 @@ impl Routes {
         self.len
     }
 
-    /// Takes out `client`'s subscription `filter`, and the levels nothing else needs.
-    pub fn remove(&mut self, filter: &str, client: &str) {
-        // Whether the subscription was filed.
+    /// Takes out `client`'s subscription `filter`, and the levels nothing else needs. Returns
+    /// whether no client holds `filter` any more (what a share group's turn is kept for).
+    pub fn remove(&mut self, filter: &str, client: &str) -> bool {
+        // Whether the subscription was filed, and whether no other client holds its filter.
         fn remove_below<'a>(
             node: &mut Node,
             mut levels: impl Iterator<Item = &'a str>,
             sub: (&str, &str),
-        ) -> bool {
+        ) -> (bool, bool) {
             match levels.next() {
                 None => {
                     let before = node.here.len();
                     node.here.retain(|(f, c)| (&**f, &**c) != sub);
-                    node.here.len() < before
+                    (node.here.len() < before, !node.here.iter().any(|(f, _)| **f == *sub.0))
                 }
                 Some(level) => {
-                    let Some(child) = node.child_mut(level) else { return false };
+                    let Some(child) = node.child_mut(level) else { return (false, true) };
                     let removed = remove_below(child, levels, sub);
                     if child.is_empty() {
                         node.remove_child(level);
@@ -167,9 +168,12 @@ impl Routes {
                 }
             }
         }
-        if remove_below(&mut self.root, filter::topic_filter(filter).split('/'), (filter, client)) {
+        let (removed, last) =
+            remove_below(&mut self.root, filter::topic_filter(filter).split('/'), (filter, client));
+        if removed {
             self.len = self.len.saturating_sub(1);
         }
+        last
     }
 
     /// Calls `found` with each subscription (filter, client) whose topic filter matches `topic`
@@ -316,8 +320,9 @@ mod tests {
                     routes.insert(&f, &key.1);
                     model.insert(key);
                 } else {
-                    routes.remove(&f, &key.1);
+                    let last = routes.remove(&f, &key.1);
                     model.remove(&key);
+                    prop_assert_eq!(last, !model.iter().any(|(m, _)| *m == f), "{}", f);
                 }
             }
             prop_assert_eq!(routes.all(), model.clone());
