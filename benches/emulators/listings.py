@@ -1,0 +1,124 @@
+"""The listings the emulator orders itself, at scale: ListJobs and ListThings over `N` jobs and
+things, and what a client listing jobs over and over costs the others.
+
+Usage: python3 benches/emulators/listings.py BIN [BIN...]   (env: N=20000, SECONDS=3)
+
+Per build, an emulator (manual clock, no broker) gets a thing `t` and `N` jobs targeting it,
+and `N` things. Then, from one keep-alive client: the median of 10 first pages of ListJobs
+(`maxResults` 250), the time to walk every page of ListJobs and of ListThings, and DescribeJob
+requests per second (p50 / p99 in µs) alone and while another client sends ListJobs
+(`maxResults` 1) back to back.
+"""
+
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+from mqtt_wire import free_port
+
+N = int(os.environ.get("N", "20000"))
+SECONDS = float(os.environ.get("SECONDS", "3"))
+HEADERS = {
+    "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/iot/aws4_request, "
+    "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64,
+    "X-Amz-Date": "20260101T000000Z",
+    "Content-Type": "application/json",
+}
+
+
+def call(c, method, path, body=None):
+    c.request(method, path, body=json.dumps(body) if body is not None else None, headers=HEADERS)
+    r = c.getresponse()
+    data = r.read()
+    assert r.status == 200, (r.status, path, data[:200])
+    return data
+
+
+def walk(port, path, items):
+    """Every page of a listing: (seconds, items)."""
+    c = http.client.HTTPConnection("127.0.0.1", port)
+    t, token, n = time.perf_counter(), None, 0
+    while True:
+        page = json.loads(call(c, "GET", f"{path}?maxResults=250" + (f"&nextToken={token}" if token else "")))
+        n += len(page[items])
+        token = page.get("nextToken")
+        if not token:
+            return time.perf_counter() - t, n
+
+
+def describe_rate(port, seconds):
+    c = http.client.HTTPConnection("127.0.0.1", port)
+    lat, end = [], time.monotonic() + seconds
+    while time.monotonic() < end:
+        t = time.perf_counter()
+        call(c, "GET", "/jobs/j5")
+        lat.append(time.perf_counter() - t)
+    q = statistics.quantiles(lat, n=100)
+    return len(lat) / seconds, q[49] * 1e6, q[98] * 1e6
+
+
+def measure(binary):
+    port = free_port()
+    emu = subprocess.Popen(
+        [binary, "--addr", f"127.0.0.1:{port}", "--mqtt-addr", "off", "--clock", "manual", "--log-level", "warn"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port)).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        c = http.client.HTTPConnection("127.0.0.1", port)
+        arn = json.loads(call(c, "POST", "/things/t", {}))["thingArn"]
+        for i in range(N):
+            call(c, "PUT", f"/jobs/j{i}", {"targets": [arn], "document": "{}"})
+            call(c, "POST", f"/things/t{i}", {})
+        firsts = []
+        for _ in range(10):
+            t = time.perf_counter()
+            call(c, "GET", "/jobs?maxResults=250")
+            firsts.append(time.perf_counter() - t)
+        jobs_walk, jobs_n = walk(port, "/jobs", "jobs")
+        things_walk, things_n = walk(port, "/things", "things")
+        alone = describe_rate(port, SECONDS)
+        stop = threading.Event()
+
+        def lister():
+            c3 = http.client.HTTPConnection("127.0.0.1", port)
+            while not stop.is_set():
+                call(c3, "GET", "/jobs?maxResults=1")
+
+        th = threading.Thread(target=lister)
+        th.start()
+        busy = describe_rate(port, SECONDS)
+        stop.set()
+        th.join()
+        return statistics.median(firsts), (jobs_walk, jobs_n), (things_walk, things_n), alone, busy
+    finally:
+        emu.terminate()
+        emu.wait()
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    width = max(len(b) for b in sys.argv[1:])
+    print(f"{N:,} jobs and {N:,} things; {SECONDS:g} s per rate")
+    for binary in sys.argv[1:]:
+        first, (jw, jn), (tw, tn), alone, busy = measure(binary)
+        print(f"{binary:<{width}} ListJobs first page {first * 1e3:.2f} ms; every page: ListJobs {jw:.2f} s ({jn:,}), ListThings {tw:.2f} s ({tn:,})", flush=True)
+        for what, (rate, p50, p99) in (("alone", alone), ("beside ListJobs", busy)):
+            print(f"{binary:<{width}} DescribeJob {what:<16} {rate:>8,.0f}/s  p50 {p50:,.0f} µs, p99 {p99:,.0f} µs", flush=True)
+
+
+if __name__ == "__main__":
+    main()
