@@ -478,7 +478,8 @@ impl Broker {
         for (f, q) in looked_up {
             let left = room.saturating_add(1).saturating_sub(matched.len());
             for m in retained.matching(&f).take(left) {
-                matched.push(Message { qos: m.qos.min(q), retain: true, ..m.clone() });
+                // At the lower QoS of the two; the store's copies carry the retain flag.
+                matched.push(Message { qos: m.qos.min(q), ..m.clone() });
             }
         }
         (grants, matched)
@@ -806,6 +807,28 @@ mod tests {
                 assert_eq!(routed, (first..N).collect::<Vec<_>>(), "round {round}, session {i}");
             }
         }
+    }
+
+    /// A SUBSCRIBE gets the retained messages its filters match at the lower QoS of the two,
+    /// with the retain flag set (MQTT-3.3.1-8), each filter its own copy (MQTT-3.8.4-4); a
+    /// shared subscription gets none.
+    #[test]
+    fn retained_messages_come_at_the_lower_qos_with_the_retain_flag() {
+        let broker = Broker::default();
+        for (t, qos) in [("r/1", 1), ("r/0", 0)] {
+            broker.publish(&Message { retain: true, ..Message::new(t, "m", qos) });
+        }
+        let (l, _rx) = link(1);
+        broker.attach("s", l, &connect("s", true, false)).unwrap();
+        let got = |filters: &[(&str, u8)]| -> Vec<(String, u8, bool)> {
+            let filters = filters.iter().map(|(f, q)| ((*f).to_owned(), *q)).collect();
+            broker.subscribe("s", filters, 10).1.into_iter().map(|m| (m.topic, m.qos, m.retain)).collect()
+        };
+        let at = |t: &str, q| (t.to_owned(), q, true);
+        assert_eq!(got(&[("r/+", 0)]), [at("r/0", 0), at("r/1", 0)]);
+        assert_eq!(got(&[("r/+", 1)]), [at("r/0", 0), at("r/1", 1)]);
+        assert_eq!(got(&[("r/1", 1), ("r/#", 1)]), [at("r/1", 1), at("r/0", 0), at("r/1", 1)]);
+        assert_eq!(got(&[("$share/g/r/+", 1)]), []);
     }
 
     /// At most MAX_RETAINED topics keep a retained message: past it a new topic's is routed
