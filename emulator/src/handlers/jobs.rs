@@ -471,14 +471,19 @@ pub(super) fn delete_job(st: &mut State, job: &str, q: &Query<'_>) -> Result<Rep
     empty(true)
 }
 
+/// ListJobs, in creation order (then job id): a page is the smallest keys after the token's,
+/// found in one pass over the jobs (`token::smallest`), so a page costs the number of jobs, not
+/// their sort and a summary of each.
 pub(super) fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError> {
     let max = q.max_results()?;
     let status: Option<JobStatus> = q.parse("status")?;
     let selection: Option<TargetSelection> = q.parse("targetSelection")?;
     let namespace = q.namespace(C)?;
     let group = q.get("thingGroupName");
-    let skip = q.offset("ListJobs")?;
-    let mut jobs: Vec<_> = st
+    let after = q.after("ListJobs")?;
+    let after =
+        after.as_deref().map(|k| created_key(k).ok_or_else(|| token::not_for("ListJobs"))).transpose()?;
+    let matching = st
         .registry
         .jobs()
         .filter(|j| status.is_none_or(|s| j.status() == s))
@@ -487,7 +492,13 @@ pub(super) fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError
         .filter(|j| {
             group.is_none_or(|g| st.meta.jobs.get(j.id().as_str()).is_some_and(|m| m.groups.contains(g)))
         })
-        .map(|j| wire::JobSummary {
+        .map(|j| ((j.created_at().secs(), j.id().as_str()), j));
+    let (page, more) = token::smallest(matching, after.as_ref(), max);
+    let next_token =
+        more.then(|| page.last().map(|(k, _)| Token::After(created_token(*k)).encode())).flatten();
+    let jobs = page
+        .into_iter()
+        .map(|(_, j)| wire::JobSummary {
             job_arn: st.arns.job(j.id().as_str()),
             job_id: j.id().to_string(),
             target_selection: j.target_selection().as_str(),
@@ -498,9 +509,19 @@ pub(super) fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError
             is_concurrent: false,
         })
         .collect();
-    jobs.sort_by(|a, b| (a.created_at, &a.job_id).cmp(&(b.created_at, &b.job_id)));
-    let (jobs, next_token) = token::page(jobs, skip, max);
     reply(&wire::ListJobsOut { jobs, next_token }, false)
+}
+
+/// The key of a listing in creation order (ListJobs, ListJobTemplates) as a token's: 16 hex
+/// digits of the time, then the id.
+pub(super) fn created_token((time, id): (u64, &str)) -> String {
+    format!("{time:016x}{id}")
+}
+
+/// The (creation time, id) of a token's key made by [`created_token`].
+pub(super) fn created_key(key: &str) -> Option<(u64, &str)> {
+    let (time, id) = key.split_at_checked(16).filter(|(_, id)| !id.is_empty())?;
+    Some((u64::from_str_radix(time, 16).ok()?, id))
 }
 
 pub(super) fn get_job_document(st: &mut State, job: &str, q: &Query<'_>) -> Result<Reply, ApiError> {

@@ -13,6 +13,7 @@ mod templates;
 mod things;
 
 use std::collections::BTreeSet;
+use std::ops::Bound;
 use std::str::FromStr;
 
 use iot_jobs_core::config::{
@@ -109,6 +110,10 @@ impl Query<'_> {
     /// The `nextToken` of a listing the emulator pages.
     fn offset(&self, listing: &str) -> Result<usize, ApiError> {
         Token::offset(self.get("nextToken"), listing)
+    }
+    /// The `nextToken` of a listing the emulator orders by key: the key it goes on after.
+    fn after(&self, listing: &str) -> Result<Option<String>, ApiError> {
+        Token::after(self.get("nextToken"), listing)
     }
     /// The `nextToken` of a listing the core pages.
     fn cursor(&self) -> Result<Option<Cursor>, ApiError> {

@@ -118,22 +118,27 @@ pub(super) fn describe_template(st: &mut State, id: &str) -> Result<Reply, ApiEr
     )
 }
 
+/// ListJobTemplates, in creation order (then template id), paged by key as ListJobs is.
 pub(super) fn list_templates(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError> {
     let max = q.max_results()?;
-    let skip = q.offset("ListJobTemplates")?;
-    let mut all: Vec<_> = st
-        .meta
-        .templates
-        .iter()
-        .map(|(id, t)| wire::JobTemplateSummary {
+    let after = q.after("ListJobTemplates")?;
+    let after = after
+        .as_deref()
+        .map(|k| created_key(k).ok_or_else(|| token::not_for("ListJobTemplates")))
+        .transpose()?;
+    let all = st.meta.templates.iter().map(|(id, t)| ((t.created_at, id.as_str()), t));
+    let (page, more) = token::smallest(all, after.as_ref(), max);
+    let next_token =
+        more.then(|| page.last().map(|(k, _)| Token::After(created_token(*k)).encode())).flatten();
+    let job_templates = page
+        .into_iter()
+        .map(|((_, id), t)| wire::JobTemplateSummary {
             job_template_arn: st.arns.job_template(id),
-            job_template_id: id.clone(),
+            job_template_id: id.to_owned(),
             description: t.description.clone(),
             created_at: t.created_at,
         })
         .collect();
-    all.sort_by(|a, b| (a.created_at, &a.job_template_id).cmp(&(b.created_at, &b.job_template_id)));
-    let (job_templates, next_token) = token::page(all, skip, max);
     reply(&wire::ListJobTemplatesOut { job_templates, next_token }, false)
 }
 

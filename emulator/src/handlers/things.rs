@@ -73,9 +73,11 @@ pub(super) fn delete_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Result
 
 pub(super) fn list_things(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError> {
     let max = q.max_results()?;
-    let skip = q.offset("ListThings")?;
+    // In name order: the next page starts after the token's name (a range of the map).
+    let after = q.after("ListThings")?;
     let (attr, value, type_name) = (q.get("attributeName"), q.get("attributeValue"), q.get("thingTypeName"));
-    let matching = st.meta.things.iter().filter(|(_, m)| {
+    let from = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+    let matching = st.meta.things.range::<str, _>((from, Bound::Unbounded)).filter(|(_, m)| {
         let attr_ok = match (attr, value) {
             (Some(a), Some(v)) => m.attributes.get(a).is_some_and(|x| x == v),
             (Some(a), None) => m.attributes.contains_key(a),
@@ -83,7 +85,7 @@ pub(super) fn list_things(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiErr
         };
         attr_ok && type_name.is_none_or(|t| m.type_name.as_deref() == Some(t))
     });
-    let (page, next_token) = token::page(matching, skip, max);
+    let (page, next_token) = token::page_in_order(matching, max, |(name, _)| name.as_str());
     let things = page
         .into_iter()
         .map(|(name, m)| wire::ThingAttribute {
@@ -251,7 +253,7 @@ fn name_and_arn(st: &State, name: String) -> wire::GroupNameAndArn {
 /// `recursive` (the default) their descendants too, whose names start with `namePrefixFilter`.
 pub(super) fn list_groups(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError> {
     let max = q.max_results()?;
-    let skip = q.offset("ListThingGroups")?;
+    let after = q.after("ListThingGroups")?;
     let parent = q.get("parentGroup").map(group_name).transpose()?;
     let prefix = q.get("namePrefixFilter").map(group_name).transpose()?.unwrap_or_default();
     let recursive = q.opt_flag("recursive")?.unwrap_or(true);
@@ -260,7 +262,8 @@ pub(super) fn list_groups(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiErr
     {
         return Err(ApiError::not_found(format!("thing group {p} does not exist")));
     }
-    let matching = st.meta.groups.iter().filter(|(name, g)| {
+    let from = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+    let matching = st.meta.groups.range::<str, _>((from, Bound::Unbounded)).filter(|(name, g)| {
         let placed = match (&parent, recursive) {
             (Some(p), false) => g.parent.as_ref() == Some(p),
             (Some(p), true) => *name != p && within(st, name, p),
@@ -269,7 +272,7 @@ pub(super) fn list_groups(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiErr
         };
         placed && name.starts_with(prefix.as_str())
     });
-    let (page, next_token) = token::page(matching, skip, max);
+    let (page, next_token) = token::page_in_order(matching, max, |(name, _)| name.as_str());
     let thing_groups = page.into_iter().map(|(n, _)| name_and_arn(st, n.clone())).collect();
     reply(&wire::ThingGroupsOut { thing_groups, next_token }, false)
 }

@@ -1,28 +1,34 @@
-//! Pagination: the opaque `nextToken` of the listings, either a registry cursor (the core pages
-//! the listing) or an offset (the emulator pages a listing it filters or sorts itself).
+//! Pagination: the opaque `nextToken` of the listings: a registry cursor (the core pages the
+//! listing), the key of the last item returned (the emulator pages a listing it orders itself:
+//! the next page starts after that key, whatever was created or deleted meanwhile, and is found
+//! without a look at the items before it), or an offset (the emulator's other listings).
 
 use iot_jobs_core::registry::Cursor;
 
 use super::ApiError;
 
-/// A `nextToken`: a registry cursor (`c…`) or an offset into a listing the emulator pages (`o…`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A `nextToken`: a registry cursor (`c…`), the key of the last item returned (`a…`) or an
+/// offset into a listing the emulator pages (`o…`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Token {
     /// Where a core listing goes on.
     Cursor(Cursor),
     /// How many items to skip.
     Offset(usize),
+    /// The key of the last item of the page before: the listing goes on after it.
+    After(String),
 }
 
 impl Token {
     /// The opaque string.
-    pub fn encode(self) -> String {
+    pub fn encode(&self) -> String {
         match self {
             Token::Cursor(c) => {
                 let (i, g) = c.to_parts();
                 format!("c{i:08x}{g:08x}")
             }
             Token::Offset(n) => format!("o{n}"),
+            Token::After(key) => format!("a{key}"),
         }
     }
 
@@ -35,6 +41,9 @@ impl Token {
             let g = u32::from_str_radix(g, 16).map_err(|_| bad())?;
             return Ok(Token::Cursor(Cursor::from_parts(i, g)));
         }
+        if let Some(key) = s.strip_prefix('a').filter(|k| !k.is_empty()) {
+            return Ok(Token::After(key.to_owned()));
+        }
         s.strip_prefix('o').and_then(|n| n.parse().ok()).map(Token::Offset).ok_or_else(bad)
     }
 
@@ -44,7 +53,7 @@ impl Token {
         match token.map(Token::decode).transpose()? {
             None => Ok(None),
             Some(Token::Cursor(c)) => Ok(Some(c)),
-            Some(Token::Offset(_)) => Err(ApiError::invalid(format!("nextToken is not valid for {listing}"))),
+            Some(Token::Offset(_) | Token::After(_)) => Err(not_for(listing)),
         }
     }
 
@@ -54,9 +63,24 @@ impl Token {
         match token.map(Token::decode).transpose()? {
             None => Ok(0),
             Some(Token::Offset(n)) => Ok(n),
-            Some(Token::Cursor(_)) => Err(ApiError::invalid(format!("nextToken is not valid for {listing}"))),
+            Some(Token::Cursor(_) | Token::After(_)) => Err(not_for(listing)),
         }
     }
+
+    /// Where a listing the emulator orders by key starts: after the key of `token`, from the
+    /// first item without one; another kind of token is not valid for `listing`.
+    pub fn after(token: Option<&str>, listing: &str) -> Result<Option<String>, ApiError> {
+        match token.map(Token::decode).transpose()? {
+            None => Ok(None),
+            Some(Token::After(key)) => Ok(Some(key)),
+            Some(Token::Cursor(_) | Token::Offset(_)) => Err(not_for(listing)),
+        }
+    }
+}
+
+/// The refusal of a token of another listing.
+pub fn not_for(listing: &str) -> ApiError {
+    ApiError::invalid(format!("nextToken is not valid for {listing}"))
 }
 
 /// One page of a listing the emulator pages: at most `max` items after the first `skip`, and
@@ -68,6 +92,70 @@ pub fn page<T>(items: impl IntoIterator<Item = T>, skip: usize, max: usize) -> (
     (page, more.then(|| Token::Offset(skip.saturating_add(max)).encode()))
 }
 
+/// One page of a listing that comes in key order, from after the token's key (a range of an
+/// ordered map): at most `max` items, and the token of the next page (the last item's key) when
+/// more follow.
+pub fn page_in_order<T>(
+    items: impl IntoIterator<Item = T>,
+    max: usize,
+    key: impl Fn(&T) -> &str,
+) -> (Vec<T>, Option<String>) {
+    let mut rest = items.into_iter();
+    let page: Vec<T> = rest.by_ref().take(max).collect();
+    let next = match (rest.next(), page.last()) {
+        (Some(_), Some(last)) => Some(Token::After(key(last).to_owned()).encode()),
+        _ => None,
+    };
+    (page, next)
+}
+
+/// One page of a listing the emulator orders by key: the `max` items of smallest key after
+/// `after`, in key order, and whether more follow. One pass over the items that keeps at most
+/// `max` + 1 of them, not a sort (and a copy) of the whole listing. Keys are unique.
+pub fn smallest<K: Ord, T>(
+    items: impl IntoIterator<Item = (K, T)>,
+    after: Option<&K>,
+    max: usize,
+) -> (Vec<(K, T)>, bool) {
+    /// An item ordered by its key alone.
+    struct Keyed<K, T>(K, T);
+    impl<K: Ord, T> PartialEq for Keyed<K, T> {
+        fn eq(&self, other: &Self) -> bool {
+            self.0 == other.0
+        }
+    }
+    impl<K: Ord, T> Eq for Keyed<K, T> {}
+    impl<K: Ord, T> PartialOrd for Keyed<K, T> {
+        fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    impl<K: Ord, T> Ord for Keyed<K, T> {
+        fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+            self.0.cmp(&other.0)
+        }
+    }
+    let keep = max.saturating_add(1);
+    // The largest kept on top: what a smaller key replaces.
+    let mut heap = std::collections::BinaryHeap::with_capacity(keep.min(1024).saturating_add(1));
+    for (key, item) in items {
+        if after.is_some_and(|a| key <= *a) {
+            continue;
+        }
+        if heap.len() == keep && heap.peek().is_some_and(|top: &Keyed<K, T>| key >= top.0) {
+            continue;
+        }
+        heap.push(Keyed(key, item));
+        if heap.len() > keep {
+            heap.pop();
+        }
+    }
+    let mut page: Vec<(K, T)> = heap.into_sorted_vec().into_iter().map(|Keyed(k, t)| (k, t)).collect();
+    let more = page.len() > max;
+    page.truncate(max);
+    (page, more)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -75,10 +163,10 @@ mod tests {
 
     #[test]
     fn tokens_round_trip() {
-        for t in [Token::Cursor(Cursor::from_parts(7, 3)), Token::Offset(250)] {
+        for t in [Token::Cursor(Cursor::from_parts(7, 3)), Token::Offset(250), Token::After("k/1".into())] {
             assert_eq!(Token::decode(&t.encode()).unwrap(), t);
         }
-        for bad in ["", "c12", "x1", "o-1", "cZZZZZZZZ00000000"] {
+        for bad in ["", "c12", "x1", "o-1", "cZZZZZZZZ00000000", "a"] {
             assert!(Token::decode(bad).is_err(), "{bad}");
         }
     }
@@ -93,6 +181,37 @@ mod tests {
         assert_eq!(Token::offset(Some(&offset), "L").unwrap(), 5);
         assert_eq!(Token::offset(Some(&cursor), "L").unwrap_err().message, "nextToken is not valid for L");
         assert_eq!(Token::offset(Some("o"), "L").unwrap_err().status, 400);
+        let after = Token::After("k".into()).encode();
+        assert_eq!(Token::after(None, "L").unwrap(), None);
+        assert_eq!(Token::after(Some(&after), "L").unwrap().as_deref(), Some("k"));
+        assert_eq!(Token::after(Some(&offset), "L").unwrap_err().message, "nextToken is not valid for L");
+        assert_eq!(Token::after(Some(&cursor), "L").unwrap_err().message, "nextToken is not valid for L");
+        assert_eq!(Token::offset(Some(&after), "L").unwrap_err().message, "nextToken is not valid for L");
+        assert_eq!(Token::cursor(Some(&after), "L").unwrap_err().message, "nextToken is not valid for L");
+    }
+
+    proptest::proptest! {
+        /// Walked page by page, in any order of the items and with any page size, the pages
+        /// are the sorted items, each once, and only the last says no more follow.
+        #[test]
+        fn smallest_pages_like_a_sort(
+            keys in proptest::collection::hash_set(proptest::prelude::any::<u16>(), 0..80),
+            max in 1..30_usize,
+        ) {
+            let mut sorted: Vec<u16> = keys.iter().copied().collect();
+            sorted.sort_unstable();
+            let (mut after, mut walked) = (None, Vec::new());
+            loop {
+                let (page, more) = smallest(keys.iter().map(|k| (*k, ())), after.as_ref(), max);
+                proptest::prop_assert!(page.len() == max || !more);
+                walked.extend(page.iter().map(|(k, ())| *k));
+                after = page.last().map(|(k, ())| *k);
+                if !more {
+                    break;
+                }
+            }
+            proptest::prop_assert_eq!(walked, sorted);
+        }
     }
 
     #[test]

@@ -666,4 +666,5 @@ async fn expected_version_holds_under_concurrent_writers() {
 
 mod admin;
 mod data_plane;
+mod listings;
 mod time;

@@ -1,0 +1,102 @@
+//! The listings the emulator orders itself (ListThings and ListThingGroups by name, ListJobs and
+//! ListJobTemplates by creation time and id) go on after the last item of the page before: what
+//! was there throughout is listed once, nothing is skipped, whatever is created or deleted
+//! between the pages. (With a token that counted items, a deletion before it skipped one and a
+//! creation before it listed one twice.)
+
+use super::*;
+
+/// One page of `maxResults` 2 of the listing at `path`: the `name` of each of its `items`, and
+/// the `nextToken`.
+async fn page(
+    e: &Emu,
+    path: &str,
+    items: &str,
+    name: &str,
+    token: Option<&str>,
+) -> (Vec<String>, Option<String>) {
+    let url = match token {
+        Some(t) => format!("{path}?maxResults=2&nextToken={t}"),
+        None => format!("{path}?maxResults=2"),
+    };
+    let got = e.ctl("GET", &url, None).await.ok();
+    let names = got[items].as_array().unwrap().iter().map(|i| i[name].as_str().unwrap().to_owned()).collect();
+    (names, got.get("nextToken").map(|t| t.as_str().unwrap().to_owned()))
+}
+
+/// The pages after `token`, to the end.
+async fn rest(e: &Emu, path: &str, items: &str, name: &str, mut token: Option<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Some(t) = token {
+        let (names, next) = page(e, path, items, name, Some(&t)).await;
+        out.extend(names);
+        token = next;
+    }
+    out
+}
+
+#[tokio::test]
+async fn listings_by_name_go_on_after_the_last_name_whatever_changes_between_pages() {
+    let e = emu().await;
+    for t in ["t1", "t2", "t3", "t4", "t5"] {
+        e.thing(t).await;
+        e.ctl("POST", &format!("/thing-groups/g{t}"), Some(json!({}))).await.ok();
+    }
+    for (path, items, name, prefix) in [
+        ("/things", "things", "thingName", "/things/"),
+        ("/thing-groups", "thingGroups", "groupName", "/thing-groups/"),
+    ] {
+        let p = if prefix == "/things/" { "" } else { "g" };
+        let (first, token) = page(&e, path, items, name, None).await;
+        assert_eq!(first, [format!("{p}t1"), format!("{p}t2")]);
+        // Two deleted and one created before the token's place, one created after it.
+        for gone in ["t1", "t2"] {
+            e.ctl("DELETE", &format!("{prefix}{p}{gone}"), None).await.ok();
+        }
+        for new in ["t0", "t35"] {
+            e.ctl("POST", &format!("{prefix}{p}{new}"), Some(json!({}))).await.ok();
+        }
+        let want: Vec<String> = ["t3", "t35", "t4", "t5"].iter().map(|t| format!("{p}{t}")).collect();
+        assert_eq!(rest(&e, path, items, name, token).await, want, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn listings_by_creation_go_on_after_the_last_item_whatever_is_created_between_pages() {
+    let e = emu().await;
+    e.thing("t").await;
+    for j in ["j1", "j2", "j3", "j4"] {
+        e.job(j, &["t"], json!({})).await.ok();
+        e.ctl("PUT", &format!("/job-templates/{j}"), Some(json!({"description": j, "document": "{}"})))
+            .await
+            .ok();
+    }
+    let listings = [("/jobs", "jobs", "jobId"), ("/job-templates", "jobTemplates", "jobTemplateId")];
+    let mut tokens = Vec::new();
+    for (path, items, name) in listings {
+        let (first, token) = page(&e, path, items, name, None).await;
+        assert_eq!(first, ["j1", "j2"], "{path}");
+        tokens.push(token);
+    }
+    // Created in the same second as the first pages', with an id before their last: before the
+    // tokens' place. A second later, with an id before all of them: after it.
+    let create = |path: &str, id: &str| {
+        let body = json!({"targets": [format!("{ARN}:thing/t")], "document": "{}", "description": id});
+        (format!("{path}/{id}"), body)
+    };
+    for (path, _, _) in listings {
+        let (at, body) = create(path, "a1");
+        e.ctl("PUT", &at, Some(body)).await.ok();
+    }
+    e.advance(1).await;
+    for (path, _, _) in listings {
+        let (at, body) = create(path, "a2");
+        e.ctl("PUT", &at, Some(body)).await.ok();
+    }
+    for ((path, items, name), token) in listings.into_iter().zip(tokens) {
+        assert_eq!(rest(&e, path, items, name, token).await, ["j3", "j4", "a2"], "{path}");
+    }
+    // A token whose key is not a creation time and id is refused, not read as another place.
+    e.ctl("GET", "/jobs?nextToken=azz", None).await.err(400, "InvalidRequestException");
+    e.ctl("GET", "/job-templates?nextToken=o2", None).await.err(400, "InvalidRequestException");
+}
