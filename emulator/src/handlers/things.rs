@@ -281,15 +281,20 @@ pub(super) fn list_groups(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiErr
 pub(super) fn list_things_in_group(st: &mut State, group: &str, q: &Query<'_>) -> Result<Reply, ApiError> {
     let name = group_name(group)?;
     let max = q.max_results()?;
-    let skip = q.offset("ListThingsInThingGroup")?;
+    let after = q.after("ListThingsInThingGroup")?;
     let recursive = q.flag("recursive")?;
     if !st.meta.groups.contains_key(&name) {
         return Err(ApiError::not_found(format!("thing group {name} does not exist")));
     }
     let groups = if recursive { subtree(st, &name) } else { vec![name] };
-    let things: BTreeSet<&String> =
-        groups.iter().filter_map(|g| st.meta.groups.get(g)).flat_map(|g| &g.members).collect();
-    let (page, next_token) = token::page(things, skip, max);
+    // The page's names are among the first maxResults + 1 after the token's of each group.
+    let from = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+    let things: BTreeSet<&String> = groups
+        .iter()
+        .filter_map(|g| st.meta.groups.get(g))
+        .flat_map(|g| g.members.range::<str, _>((from, Bound::Unbounded)).take(max.saturating_add(1)))
+        .collect();
+    let (page, next_token) = token::page_in_order(things, max, |n| n.as_str());
     reply(&wire::ThingNamesOut { things: page.into_iter().cloned().collect(), next_token }, false)
 }
 
@@ -297,10 +302,12 @@ pub(super) fn list_things_in_group(st: &mut State, group: &str, q: &Query<'_>) -
 pub(super) fn list_groups_for_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Result<Reply, ApiError> {
     let name = thing_name(thing, C)?;
     let max = q.max_results()?;
-    let skip = q.offset("ListThingGroupsForThing")?;
+    let after = q.after("ListThingGroupsForThing")?;
     thing_meta(st, &name)?;
-    let groups = st.meta.groups.iter().filter(|(_, g)| g.members.contains(thing));
-    let (page, next_token) = token::page(groups, skip, max);
+    let from = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+    let groups =
+        st.meta.groups.range::<str, _>((from, Bound::Unbounded)).filter(|(_, g)| g.members.contains(thing));
+    let (page, next_token) = token::page_in_order(groups, max, |(n, _)| n.as_str());
     let thing_groups = page.into_iter().map(|(n, _)| name_and_arn(st, n.clone())).collect();
     reply(&wire::ThingGroupsOut { thing_groups, next_token }, false)
 }

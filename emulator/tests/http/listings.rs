@@ -1,13 +1,14 @@
-//! The listings the emulator orders itself (ListThings and ListThingGroups by name, ListJobs and
-//! ListJobTemplates by creation time and id) go on after the last item of the page before: what
+//! The listings the emulator orders itself (ListThings, ListThingGroups, ListThingsInThingGroup
+//! and ListThingGroupsForThing by name, ListJobs and ListJobTemplates by creation time and id)
+//! go on after the last item of the page before: what
 //! was there throughout is listed once, nothing is skipped, whatever is created or deleted
 //! between the pages. (With a token that counted items, a deletion before it skipped one and a
 //! creation before it listed one twice.)
 
 use super::*;
 
-/// One page of `maxResults` 2 of the listing at `path`: the `name` of each of its `items`, and
-/// the `nextToken`.
+/// One page of `maxResults` 2 of the listing at `path`: the `name` of each of its `items` (the
+/// item itself for an empty `name`), and the `nextToken`.
 async fn page(
     e: &Emu,
     path: &str,
@@ -15,12 +16,14 @@ async fn page(
     name: &str,
     token: Option<&str>,
 ) -> (Vec<String>, Option<String>) {
+    let sep = if path.contains('?') { '&' } else { '?' };
     let url = match token {
-        Some(t) => format!("{path}?maxResults=2&nextToken={t}"),
-        None => format!("{path}?maxResults=2"),
+        Some(t) => format!("{path}{sep}maxResults=2&nextToken={t}"),
+        None => format!("{path}{sep}maxResults=2"),
     };
     let got = e.ctl("GET", &url, None).await.ok();
-    let names = got[items].as_array().unwrap().iter().map(|i| i[name].as_str().unwrap().to_owned()).collect();
+    let name_of = |i: &Value| if name.is_empty() { i.as_str() } else { i[name].as_str() }.unwrap().to_owned();
+    let names = got[items].as_array().unwrap().iter().map(name_of).collect();
     (names, got.get("nextToken").map(|t| t.as_str().unwrap().to_owned()))
 }
 
@@ -59,6 +62,35 @@ async fn listings_by_name_go_on_after_the_last_name_whatever_changes_between_pag
         let want: Vec<String> = ["t3", "t35", "t4", "t5"].iter().map(|t| format!("{p}{t}")).collect();
         assert_eq!(rest(&e, path, items, name, token).await, want, "{path}");
     }
+}
+
+#[tokio::test]
+async fn memberships_go_on_after_the_last_name_whatever_changes_between_pages() {
+    let e = emu().await;
+    e.ctl("POST", "/thing-groups/p", Some(json!({}))).await.ok();
+    e.ctl("POST", "/thing-groups/c", Some(json!({"parentGroupName": "p"}))).await.ok();
+    for (i, m) in ["m1", "m2", "m3", "m4", "m5", "m6"].into_iter().enumerate() {
+        e.thing(m).await;
+        e.join(if i % 2 == 0 { "p" } else { "c" }, m).await;
+    }
+    // The things of p and of its child c, in name order.
+    let path = "/thing-groups/p/things?recursive=true";
+    let (first, token) = page(&e, path, "things", "", None).await;
+    assert_eq!(first, ["m1", "m2"]);
+    e.leave("p", "m1").await;
+    e.leave("c", "m2").await;
+    assert_eq!(rest(&e, path, "things", "", token).await, ["m3", "m4", "m5", "m6"]);
+    // The groups of a thing, in name order.
+    for r in ["r1", "r2", "r3", "r4", "r5"] {
+        e.ctl("POST", &format!("/thing-groups/{r}"), Some(json!({}))).await.ok();
+        e.join(r, "m6").await;
+    }
+    let path = "/things/m6/thing-groups";
+    let (first, token) = page(&e, path, "thingGroups", "groupName", None).await;
+    assert_eq!(first, ["c", "r1"]);
+    e.leave("c", "m6").await;
+    e.leave("r1", "m6").await;
+    assert_eq!(rest(&e, path, "thingGroups", "groupName", token).await, ["r2", "r3", "r4", "r5"]);
 }
 
 #[tokio::test]
