@@ -66,7 +66,8 @@ def describe_rate(port, seconds):
 def measure(binary):
     port = free_port()
     emu = subprocess.Popen(
-        [binary, "--addr", f"127.0.0.1:{port}", "--mqtt-addr", "off", "--clock", "manual", "--log-level", "warn"],
+        [binary, "--addr", f"127.0.0.1:{port}", "--mqtt-addr", "off", "--clock", "manual", "--log-level", "warn"]
+        + ["--max-jobs", str(max(N, 100_000)), "--max-things", str(max(N + 1, 100_000))],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
