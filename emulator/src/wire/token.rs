@@ -205,6 +205,8 @@ mod tests {
                 let (page, more) = smallest(keys.iter().map(|k| (*k, ())), after.as_ref(), max);
                 proptest::prop_assert!(page.len() == max || !more);
                 walked.extend(page.iter().map(|(k, ())| *k));
+                // More follow exactly when the walk has not reached the end.
+                proptest::prop_assert_eq!(more, walked.len() < sorted.len());
                 after = page.last().map(|(k, ())| *k);
                 if !more {
                     break;
