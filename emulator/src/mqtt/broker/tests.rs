@@ -1,0 +1,402 @@
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+
+use super::*;
+use crate::mqtt::codec::Version;
+
+fn connect(client: &str, clean: bool, persistent: bool) -> Connect {
+    Connect {
+        version: Version::V4,
+        client_id: client.into(),
+        clean,
+        persistent,
+        keep_alive: 60,
+        will: None,
+        receive_max: None,
+        max_packet: None,
+        session_expiry: None,
+    }
+}
+
+fn link(id: u64) -> (Link, mpsc::Receiver<Deliver>) {
+    let (tx, rx) = mpsc::channel(64);
+    (Link { id, tx, cut: Arc::new(Notify::new()) }, rx)
+}
+
+/// The routing index holds exactly the sessions' subscriptions.
+fn assert_routes_mirror_sessions(broker: &Broker) {
+    let inner = broker.lock();
+    let want: BTreeSet<(String, String)> = inner
+        .sessions
+        .iter()
+        .flat_map(|(c, s)| s.subscriptions.keys().map(|f| (f.clone(), c.clone())))
+        .collect();
+    assert_eq!(inner.routes.len(), want.len());
+    assert_eq!(inner.routes.all(), want);
+    // A share group's turn is kept only while the group has a member.
+    for group in inner.shared_turns.keys() {
+        assert!(want.iter().any(|(f, _)| f == group), "the turn of {group}, which nobody holds");
+    }
+}
+
+fn subscribe(broker: &Broker, client: &str, filters: &[&str]) {
+    let filters = filters.iter().map(|f| ((*f).to_owned(), 1)).collect();
+    broker.subscribe(client, filters, 0);
+}
+
+/// What `rx` was handed: (topic, QoS, retain) of each message.
+fn handed(rx: &mut mpsc::Receiver<Deliver>) -> Vec<(String, u8, bool)> {
+    let mut got = Vec::new();
+    while let Ok(Deliver::Message(m)) = rx.try_recv() {
+        got.push((m.topic, m.qos, m.retain));
+    }
+    got
+}
+
+/// A plain subscription gets a message at the lower QoS of the two, its retain flag cleared
+/// (MQTT-3.3.1-9), once however many of its filters match, at the highest QoS they grant;
+/// a share group hands each message to its members in turn, in client-id order.
+#[test]
+fn routing_grants_the_lower_qos_and_shares_in_turn() {
+    let broker = Broker::default();
+    let mut rxs = Vec::new();
+    for (i, client) in ["m1", "m2", "m3"].into_iter().enumerate() {
+        let (l, rx) = link(u64::try_from(i).unwrap());
+        broker.attach(client, l, &connect(client, true, false)).unwrap();
+        broker.subscribe(client, vec![("$share/g/s/+".to_owned(), 1), ("p/#".to_owned(), 0)], 0);
+        rxs.push(rx);
+    }
+    broker.subscribe("m1", vec![("p/+".to_owned(), 1)], 0);
+    let mut retained = Message::new("p/x", "m", 1);
+    retained.retain = true;
+    broker.publish(&retained);
+    let got: Vec<_> = rxs.iter_mut().map(handed).collect();
+    let p = |q| vec![("p/x".to_owned(), q, false)];
+    assert_eq!(got, [p(1), p(0), p(0)]);
+    for i in 0..4 {
+        broker.publish(&Message::new(format!("s/{i}"), "m", 1));
+    }
+    let got: Vec<Vec<String>> =
+        rxs.iter_mut().map(|rx| handed(rx).into_iter().map(|m| m.0).collect()).collect();
+    assert_eq!(got, [vec!["s/0", "s/3"], vec!["s/1"], vec!["s/2"]]);
+}
+
+/// A share group's turn goes with the subscription of its last member, whichever way it
+/// goes (an unsubscribe, a session's end, a clean start), and not before.
+#[test]
+fn a_share_groups_turn_goes_with_its_last_member() {
+    let broker = Broker::default();
+    let mut rxs = Vec::new();
+    for (i, client) in ["m1", "m2", "m3"].into_iter().enumerate() {
+        let (l, rx) = link(u64::try_from(i).unwrap());
+        broker.attach(client, l, &connect(client, true, false)).unwrap();
+        subscribe(&broker, client, &["$share/g/t", "$share/h/t"]);
+        rxs.push(rx);
+    }
+    broker.publish(&Message::new("t", "m", 1));
+    let turns = |broker: &Broker| broker.lock().shared_turns.keys().cloned().collect::<BTreeSet<_>>();
+    assert_eq!(turns(&broker), ["$share/g/t".to_owned(), "$share/h/t".to_owned()].into());
+    broker.unsubscribe("m1", &["$share/g/t".to_owned()]);
+    broker.lock().end("m2");
+    assert_eq!(turns(&broker).len(), 2);
+    assert_routes_mirror_sessions(&broker);
+    // m3, g's last member, unsubscribes: g's turn goes; h keeps m1's.
+    broker.unsubscribe("m3", &["$share/g/t".to_owned()]);
+    assert_eq!(turns(&broker), ["$share/h/t".to_owned()].into());
+    broker.lock().end("m3");
+    // m1 starts clean: its subscriptions, h's last, go, and h's turn with them.
+    let (l, _rx) = link(9);
+    broker.attach("m1", l, &connect("m1", true, false)).unwrap();
+    assert!(turns(&broker).is_empty());
+    assert_routes_mirror_sessions(&broker);
+}
+
+/// Every copy the broker keeps is charged its size, and given back when it goes: queued for
+/// an offline session, on its way to a connection, retained. A copy for an offline session
+/// past the budget is not kept; the room for a client's publish is what a copy would need.
+#[test]
+fn the_budget_charges_every_copy_held_and_queues_nothing_past_it() {
+    let m = |t: &str, qos| Message::new(t, vec![7; 1000], qos);
+    let size = m("a/1", 1).size();
+    assert!(size > 1000 + 3, "{size}");
+    let broker = Broker::new(10, 3 * size);
+    let offline = |client: &str, id: u64| {
+        let (l, mut rx) = link(id);
+        broker.attach(client, l, &connect(client, false, true)).unwrap();
+        subscribe(&broker, client, &[&format!("{client}/+")]);
+        broker.detach(client, id, Vec::new(), &mut rx);
+    };
+    offline("a", 1);
+    offline("b", 2);
+    broker.publish(&m("a/1", 1));
+    broker.publish(&m("b/1", 1));
+    assert_eq!(broker.budget.held(), 2 * size);
+    assert!(broker.room_for(&m("x/x", 1)));
+    // a's second copy fits; b's would pass the limit: b gets none.
+    broker.publish(&m("a/2", 1));
+    broker.publish(&m("b/2", 1));
+    assert_eq!(broker.budget.held(), 3 * size);
+    assert!(!broker.room_for(&m("x/x", 1)));
+    let queued = |c: &str| -> Vec<String> {
+        broker.lock().sessions.get(c).unwrap().queued.iter().map(|m| m.topic.clone()).collect()
+    };
+    assert_eq!(queued("a"), ["a/1", "a/2"]);
+    assert_eq!(queued("b"), ["b/1"]);
+    assert_eq!(broker.budget.dropped(), 1);
+    // b comes back: its queue goes to its connection, charged as before, and a connected
+    // session gets its copy whatever the budget; an offline one does not.
+    let (l, mut rx) = link(3);
+    let (_, backlog) = broker.attach("b", l, &connect("b", false, true)).unwrap();
+    assert_eq!(broker.budget.held(), 3 * size);
+    broker.publish(&m("b/3", 1));
+    assert_eq!(handed(&mut rx), [("b/3".to_owned(), 1, false)]);
+    broker.publish(&m("a/3", 1));
+    assert_eq!(queued("a"), ["a/1", "a/2"]);
+    assert_eq!(broker.budget.dropped(), 2);
+    // A QoS 0 copy is never queued offline: not one the budget dropped.
+    broker.publish(&m("a/0", 0));
+    assert_eq!(broker.budget.dropped(), 2);
+    drop(backlog);
+    assert_eq!(broker.budget.held(), 2 * size);
+    // A retained copy is held, and its copies for a subscriber charged again, but not their
+    // payload, which they share.
+    let mut kept = Message::new("r", vec![1; 10], 0);
+    kept.retain = true;
+    broker.publish(&kept);
+    assert_eq!(broker.budget.held(), 2 * size + kept.size());
+    let (_, matched) = broker.subscribe("b", vec![("r".to_owned(), 0)], 10);
+    assert_eq!(broker.budget.held(), 2 * size + kept.size() + kept.copy_size());
+    drop(matched);
+    // Clearing the retained topic gives its copy back; b's copy of the clearing message is
+    // on its way to b's connection until taken.
+    kept.payload = Bytes::new();
+    broker.publish(&kept);
+    assert_eq!(broker.budget.held(), 2 * size + kept.size());
+    assert_eq!(handed(&mut rx), [("r".to_owned(), 0, false)]);
+    broker.expire("a", 1);
+    assert_eq!(broker.budget.held(), 0);
+}
+
+/// The copies of one publish share its payload, and the budget counts it once: a large
+/// message for many offline sessions takes its payload and a copy's own bytes per session,
+/// and all of it comes back when the last copy goes.
+#[test]
+fn copies_of_a_publish_are_charged_their_payload_once() {
+    let message = Message::new("fan/t", vec![7; 100_000], 1);
+    // Room for the payload and 100 copies, not for 2 payloads.
+    let broker = Broker::new(10, message.size() + 99 * message.copy_size());
+    assert!(2 * message.size() > broker.budget.limit());
+    for i in 0..100_u64 {
+        let client = format!("s{i}");
+        let (l, mut rx) = link(i);
+        broker.attach(&client, l, &connect(&client, false, true)).unwrap();
+        subscribe(&broker, &client, &["fan/t"]);
+        broker.detach(&client, i, Vec::new(), &mut rx);
+    }
+    broker.publish(&message);
+    assert_eq!(broker.budget.held(), message.size() + 99 * message.copy_size());
+    assert_eq!(broker.budget.dropped(), 0);
+    let queued = |c: &str| broker.lock().sessions.get(c).map(|s| s.queued.len());
+    assert_eq!((queued("s0"), queued("s99")), (Some(1), Some(1)));
+    for i in 0..99 {
+        broker.expire(&format!("s{i}"), i);
+    }
+    assert_eq!(broker.budget.held(), message.size());
+    broker.expire("s99", 99);
+    assert_eq!(broker.budget.held(), 0);
+}
+
+/// A session takes at most MAX_SUBSCRIPTIONS filters and all sessions MAX_ALL_SUBSCRIPTIONS
+/// (AWS IoT Core's quota per account): past either a new filter is refused as over quota,
+/// one already held is granted again, and an invalid one is refused as invalid.
+#[test]
+fn subscriptions_are_capped_per_session_and_in_all() {
+    let broker = Broker::default();
+    let per = MAX_SUBSCRIPTIONS;
+    let sessions = MAX_ALL_SUBSCRIPTIONS / per;
+    for i in 0..sessions {
+        let client = format!("c{i}");
+        let (l, _rx) = link(u64::try_from(i).unwrap());
+        broker.attach(&client, l, &connect(&client, true, false)).unwrap();
+        let filters = (0..per).map(|j| (format!("t/{i}/{j}"), 1)).collect();
+        let (grants, _) = broker.subscribe(&client, filters, 0);
+        assert!(grants.iter().all(|g| *g == Grant::Qos(1)), "{client}");
+    }
+    let refused = |client: &str, f: &str| broker.subscribe(client, vec![(f.to_owned(), 0)], 0).0;
+    assert_eq!(refused("c0", "t/0/more"), [Grant::Quota]);
+    assert_eq!(refused("c0", "t/0/0"), [Grant::Qos(0)]);
+    assert_eq!(refused("c0", "t/#/x"), [Grant::Invalid]);
+    // A session below its own cap meets the cap on all.
+    let (l, _rx) = link(u64::MAX);
+    broker.attach("late", l, &connect("late", true, false)).unwrap();
+    assert_eq!(refused("late", "late/1"), [Grant::Quota]);
+    // Room again once a subscription goes.
+    broker.unsubscribe("c1", &["t/1/0".to_owned()]);
+    assert_eq!(refused("late", "late/1"), [Grant::Qos(0)]);
+    assert_eq!(refused("late", "late/2"), [Grant::Quota]);
+    assert_eq!(refused("gone", "x"), [Grant::Unspecified]);
+}
+
+/// A SUBSCRIBE's look-up in the retained messages (here: the store held for reading) holds
+/// up no publish that is not retained: such a publish takes only the broker's lock.
+#[test]
+fn a_look_up_in_the_retained_messages_holds_up_no_other_publish() {
+    let broker = Arc::new(Broker::default());
+    let (l, mut rx) = link(1);
+    broker.attach("s", l, &connect("s", true, false)).unwrap();
+    subscribe(&broker, "s", &["t"]);
+    let looking_up = broker.retained_read();
+    let (done, published) = std::sync::mpsc::channel();
+    let publisher = Arc::clone(&broker);
+    // (Not joined: on a failure it would wait for the store forever.)
+    std::thread::spawn(move || {
+        publisher.publish(&Message::new("t", "m", 0));
+        done.send(()).unwrap();
+    });
+    assert!(published.recv_timeout(Duration::from_secs(30)).is_ok(), "the publish waited for the look-up");
+    drop(looking_up);
+    assert_eq!(handed(&mut rx), [("t".to_owned(), 0, false)]);
+}
+
+/// A retained publish racing a SUBSCRIBE reaches the new subscription once: as the retained
+/// message it finds, or routed after it, never both and never neither. (Sessions subscribe
+/// one after the other while the messages are published, each at another moment.)
+#[test]
+fn a_retained_publish_racing_a_subscribe_reaches_it_once() {
+    const N: u32 = 60;
+    const SESSIONS: u64 = 40;
+    for round in 0..50 {
+        let broker = Arc::new(Broker::default());
+        let mut rxs = Vec::new();
+        for i in 0..SESSIONS {
+            let (l, rx) = link(i);
+            broker.attach(&format!("s{i}"), l, &connect(&format!("s{i}"), true, false)).unwrap();
+            rxs.push(rx);
+        }
+        let start = Arc::new(std::sync::Barrier::new(2));
+        let (publisher, go) = (Arc::clone(&broker), Arc::clone(&start));
+        let publishing = std::thread::spawn(move || {
+            go.wait();
+            for i in 0..N {
+                publisher.publish(&Message { retain: true, ..Message::new("r", i.to_string(), 1) });
+                std::thread::yield_now();
+            }
+        });
+        start.wait();
+        let found: Vec<Vec<Message>> = (0..SESSIONS)
+            .map(|i| broker.subscribe(&format!("s{i}"), vec![("r".to_owned(), 1)], 10).1)
+            .collect();
+        publishing.join().unwrap();
+        let number = |m: &Message| std::str::from_utf8(&m.payload).unwrap().parse::<u32>().unwrap();
+        for (i, (found, rx)) in found.iter().zip(&mut rxs).enumerate() {
+            let first = match found.as_slice() {
+                [] => 0,
+                [m] => number(m) + 1,
+                more => panic!("{} retained messages for one topic", more.len()),
+            };
+            let mut routed = Vec::new();
+            while let Ok(Deliver::Message(m)) = rx.try_recv() {
+                routed.push(number(&m));
+            }
+            assert_eq!(routed, (first..N).collect::<Vec<_>>(), "round {round}, session {i}");
+        }
+    }
+}
+
+/// A SUBSCRIBE gets the retained messages its filters match at the lower QoS of the two,
+/// with the retain flag set (MQTT-3.3.1-8), each filter its own copy (MQTT-3.8.4-4); a
+/// shared subscription gets none.
+#[test]
+fn retained_messages_come_at_the_lower_qos_with_the_retain_flag() {
+    let broker = Broker::default();
+    for (t, qos) in [("r/1", 1), ("r/0", 0)] {
+        broker.publish(&Message { retain: true, ..Message::new(t, "m", qos) });
+    }
+    let (l, _rx) = link(1);
+    broker.attach("s", l, &connect("s", true, false)).unwrap();
+    let got = |filters: &[(&str, u8)]| -> Vec<(String, u8, bool)> {
+        let filters = filters.iter().map(|(f, q)| ((*f).to_owned(), *q)).collect();
+        broker.subscribe("s", filters, 10).1.into_iter().map(|m| (m.topic, m.qos, m.retain)).collect()
+    };
+    let at = |t: &str, q| (t.to_owned(), q, true);
+    assert_eq!(got(&[("r/+", 0)]), [at("r/0", 0), at("r/1", 0)]);
+    assert_eq!(got(&[("r/+", 1)]), [at("r/0", 0), at("r/1", 1)]);
+    assert_eq!(got(&[("r/1", 1), ("r/#", 1)]), [at("r/1", 1), at("r/0", 0), at("r/1", 1)]);
+    assert_eq!(got(&[("$share/g/r/+", 1)]), []);
+}
+
+/// At most MAX_RETAINED topics keep a retained message: past it a new topic's is routed
+/// and not kept, a kept topic's is replaced, and a cleared one makes room.
+#[test]
+fn retained_messages_are_capped_by_topic() {
+    let broker = Broker::default();
+    let retained = |t: &str, payload: &'static str| Message { retain: true, ..Message::new(t, payload, 0) };
+    for i in 0..MAX_RETAINED {
+        broker.publish(&retained(&format!("r/{i}"), "m"));
+    }
+    let kept = |t: &str| broker.retained_read().get(t).map(|m| m.payload.clone());
+    broker.publish(&retained("r/new", "m"));
+    assert_eq!(kept("r/new"), None);
+    broker.publish(&retained("r/0", "again"));
+    assert_eq!(kept("r/0").as_deref(), Some(&b"again"[..]));
+    broker.publish(&retained("r/1", ""));
+    broker.publish(&retained("r/new", "m"));
+    assert_eq!(kept("r/new").as_deref(), Some(&b"m"[..]));
+    assert_eq!(broker.retained_read().len(), MAX_RETAINED);
+}
+
+/// A session expires only if no connection took it back since the one that left it.
+#[test]
+fn an_expiry_spares_a_session_taken_back() {
+    let broker = Broker::default();
+    let (l, mut rx) = link(1);
+    broker.attach("p", l, &connect("p", false, true)).unwrap();
+    broker.detach("p", 1, Vec::new(), &mut rx);
+    let (l, _rx) = link(2);
+    broker.attach("p", l, &connect("p", false, true)).unwrap();
+    broker.expire("p", 1);
+    assert_eq!(broker.sessions(), 1);
+}
+
+/// Whatever ends or clears a session (a clean session's close, a clean start over a
+/// persistent one, an expiry, an unsubscribe) takes its subscriptions out of the routing
+/// index, and routing then reaches exactly the sessions subscribed.
+#[test]
+fn the_routing_index_follows_every_session() {
+    let broker = Broker::default();
+    let (a, mut a_rx) = link(1);
+    broker.attach("a", a, &connect("a", true, false)).unwrap();
+    subscribe(&broker, "a", &["x/+", "x/y", "$share/g/x/#", "bad/#/x"]);
+    let (b, _b_rx) = link(2);
+    broker.attach("b", b, &connect("b", false, true)).unwrap();
+    subscribe(&broker, "b", &["x/#", "z"]);
+    assert_routes_mirror_sessions(&broker);
+    broker.unsubscribe("a", &["x/+".to_owned(), "never".to_owned()]);
+    assert_routes_mirror_sessions(&broker);
+    // One copy for a's plain subscription x/y, one for its share group (it is the only
+    // member); x/z is now only the group's.
+    broker.publish(&Message::new("x/y", "m", 1));
+    broker.publish(&Message::new("x/z", "m", 1));
+    let copy = |t: &str| (t.to_owned(), 1, false);
+    assert_eq!(handed(&mut a_rx), [copy("x/y"), copy("x/y"), copy("x/z")]);
+    // a's clean session ends with its connection.
+    broker.detach("a", 1, Vec::new(), &mut a_rx);
+    assert_routes_mirror_sessions(&broker);
+    // b's persistent session keeps its subscriptions offline, and queues what they match.
+    let (_, mut b_rx) = link(2);
+    broker.detach("b", 2, Vec::new(), &mut b_rx);
+    assert_routes_mirror_sessions(&broker);
+    broker.publish(&Message::new("x/1", "m", 1));
+    assert_eq!(broker.lock().sessions.get("b").unwrap().queued.len(), 1);
+    // A clean start over it clears them; an expiry ends it.
+    let (b, _b_rx) = link(3);
+    broker.attach("b", b, &connect("b", true, true)).unwrap();
+    assert_routes_mirror_sessions(&broker);
+    subscribe(&broker, "b", &["q"]);
+    broker.detach("b", 3, Vec::new(), &mut b_rx);
+    assert_routes_mirror_sessions(&broker);
+    broker.expire("b", 3);
+    assert_eq!(broker.sessions(), 0);
+    assert!(broker.lock().routes.is_empty());
+}
