@@ -13,14 +13,12 @@ requests per second (p50 / p99 in µs) alone and while another client sends List
 import http.client
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 
-from mqtt_wire import free_port
+from mqtt_wire import emulator
 
 N = int(os.environ.get("N", "20000"))
 SECONDS = float(os.environ.get("SECONDS", "3"))
@@ -64,20 +62,8 @@ def describe_rate(port, seconds):
 
 
 def measure(binary):
-    port = free_port()
-    emu = subprocess.Popen(
-        [binary, "--addr", f"127.0.0.1:{port}", "--mqtt-addr", "off", "--clock", "manual", "--log-level", "warn"]
-        + ["--max-jobs", str(max(N, 100_000)), "--max-things", str(max(N + 1, 100_000))],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port)).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+    caps = ["--max-jobs", str(max(N, 100_000)), "--max-things", str(max(N + 1, 100_000))]
+    with emulator(binary, ["--clock", "manual", "--log-level", "warn", *caps], mqtt=False) as (_, port):
         c = http.client.HTTPConnection("127.0.0.1", port)
         arn = json.loads(call(c, "POST", "/things/t", {}))["thingArn"]
         for i in range(N):
@@ -104,9 +90,6 @@ def measure(binary):
         stop.set()
         th.join()
         return statistics.median(firsts), (jobs_walk, jobs_n), (things_walk, things_n), alone, busy
-    finally:
-        emu.terminate()
-        emu.wait()
 
 
 def main():

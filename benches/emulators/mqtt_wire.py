@@ -80,15 +80,18 @@ def rss(pid):
 
 
 @contextlib.contextmanager
-def emulator(binary):
-    """The emulator `binary` on free ports, once its broker takes connections: (process, MQTT
-    port); stopped at the end."""
+def emulator(binary, args=(), mqtt=True):
+    """The emulator `binary` on free ports, once it takes connections: (process, port), the
+    port its broker's, or with `mqtt` false its HTTP one (no broker); `args` are passed on
+    too; stopped at the end."""
     port, http = free_port(), free_port()
+    broker = ["--mqtt-addr", f"127.0.0.1:{port}"] if mqtt else ["--mqtt-addr", "off"]
     emu = subprocess.Popen(
-        [binary, "--addr", f"127.0.0.1:{http}", "--mqtt-addr", f"127.0.0.1:{port}"],
+        [binary, "--addr", f"127.0.0.1:{http}", *broker, *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    port = port if mqtt else http
     try:
         for _ in range(200):
             try:
