@@ -5,7 +5,7 @@ Usage: python3 benches/emulators/listings.py BIN [BIN...]   (env: N=20000, SECON
 
 Per build, an emulator (manual clock, no broker) gets a thing `t` and `N` jobs targeting it,
 and `N` things. Then, from one keep-alive client: the median of 10 first pages of ListJobs
-(`maxResults` 250), the time to walk every page of ListJobs and of ListThings, and DescribeJob
+(`maxResults` 250), the emulator's resident memory with the jobs and things in, the time to walk every page of ListJobs and of ListThings, and DescribeJob
 requests per second (p50 / p99 in µs) alone and while another client sends ListJobs
 (`maxResults` 1) back to back.
 """
@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 
-from mqtt_wire import emulator
+from mqtt_wire import emulator, rss
 
 N = int(os.environ.get("N", "20000"))
 SECONDS = float(os.environ.get("SECONDS", "3"))
@@ -63,12 +63,13 @@ def describe_rate(port, seconds):
 
 def measure(binary):
     caps = ["--max-jobs", str(max(N, 100_000)), "--max-things", str(max(N + 1, 100_000))]
-    with emulator(binary, ["--clock", "manual", "--log-level", "warn", *caps], mqtt=False) as (_, port):
+    with emulator(binary, ["--clock", "manual", "--log-level", "warn", *caps], mqtt=False) as (emu, port):
         c = http.client.HTTPConnection("127.0.0.1", port)
         arn = json.loads(call(c, "POST", "/things/t", {}))["thingArn"]
         for i in range(N):
             call(c, "PUT", f"/jobs/j{i}", {"targets": [arn], "document": "{}"})
             call(c, "POST", f"/things/t{i}", {})
+        memory = rss(emu.pid)
         firsts = []
         for _ in range(10):
             t = time.perf_counter()
@@ -89,7 +90,7 @@ def measure(binary):
         busy = describe_rate(port, SECONDS)
         stop.set()
         th.join()
-        return statistics.median(firsts), (jobs_walk, jobs_n), (things_walk, things_n), alone, busy
+        return memory, statistics.median(firsts), (jobs_walk, jobs_n), (things_walk, things_n), alone, busy
 
 
 def main():
@@ -98,8 +99,8 @@ def main():
     width = max(len(b) for b in sys.argv[1:])
     print(f"{N:,} jobs and {N:,} things; {SECONDS:g} s per rate")
     for binary in sys.argv[1:]:
-        first, (jw, jn), (tw, tn), alone, busy = measure(binary)
-        print(f"{binary:<{width}} ListJobs first page {first * 1e3:.2f} ms; every page: ListJobs {jw:.2f} s ({jn:,}), ListThings {tw:.2f} s ({tn:,})", flush=True)
+        memory, first, (jw, jn), (tw, tn), alone, busy = measure(binary)
+        print(f"{binary:<{width}} {memory:.1f} MiB resident; ListJobs first page {first * 1e3:.2f} ms; every page: ListJobs {jw:.2f} s ({jn:,}), ListThings {tw:.2f} s ({tn:,})", flush=True)
         for what, (rate, p50, p99) in (("alone", alone), ("beside ListJobs", busy)):
             print(f"{binary:<{width}} DescribeJob {what:<16} {rate:>8,.0f}/s  p50 {p50:,.0f} µs, p99 {p99:,.0f} µs", flush=True)
 
