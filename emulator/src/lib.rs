@@ -316,8 +316,7 @@ impl App {
                         st.deletion_delay,
                     )
                 });
-                st.registry = back.registry;
-                st.meta = back.meta;
+                st.replace(back.registry, back.meta);
                 st.clock = back.clock;
                 st.generation = durable;
                 if let Some(out) = &mut st.outbox {

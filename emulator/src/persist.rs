@@ -143,8 +143,7 @@ fn decode_into(bytes: &[u8], st: &mut State, mode: ClockMode) -> Result<(u64, Cl
     let mut registry = Registry::restore(st.caps.storage(), Policy::DEFAULT, &mut de)
         .map_err(|e| format!("it is not a state file of this emulator: {e}"))?;
     registry.set_deletion_delay(st.deletion_delay);
-    st.registry = registry;
-    st.meta = loaded.meta;
+    st.replace(registry, loaded.meta);
     st.clock = Clock::new(mode, loaded.clock);
     let written = if loaded.clock.is_some() { ClockMode::Manual } else { ClockMode::System };
     Ok((loaded.seq, written))

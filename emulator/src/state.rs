@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Clock;
 use crate::wire::{Arns, JobConfigs, StringMap, TemplateArn, TemplateConfigs};
 
+mod order;
+pub use order::JobOrder;
+
 /// Table caps (`--max-*` flags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caps {
@@ -261,6 +264,8 @@ pub struct State {
     /// With the MQTT broker on: the events reported since the last [`State::take_messages`]
     /// (published once the change is saved).
     pub outbox: Option<Vec<Outgoing>>,
+    /// The jobs in ListJobs's order: changed only here, with the registry's jobs.
+    order: JobOrder,
 }
 
 /// Executions removed per `advance` call before the lock is checked again.
@@ -282,6 +287,7 @@ impl State {
             generation: 0,
             pinned: None,
             outbox: None,
+            order: JobOrder::default(),
         }
     }
 
@@ -300,6 +306,27 @@ impl State {
             generation: self.generation,
             pinned: None,
             outbox: None,
+            order: self.order.clone(),
+        }
+    }
+
+    /// Puts `registry` and `meta` in place of the state's (a state file or an import loaded, a
+    /// rollback), with the order of their jobs.
+    pub fn replace(&mut self, registry: Registry<Heap>, meta: Meta) {
+        self.order = JobOrder::of(&registry);
+        self.registry = registry;
+        self.meta = meta;
+    }
+
+    /// The jobs in ListJobs's order.
+    pub fn job_order(&self) -> &JobOrder {
+        &self.order
+    }
+
+    /// Puts a job CreateJob has just created in [`Self::job_order`].
+    pub fn job_created(&mut self, id: &iot_jobs_core::JobId) {
+        if let Ok(job) = self.registry.job(id) {
+            self.order.insert(id.as_str(), job.created_at().secs());
         }
     }
 
@@ -383,6 +410,7 @@ impl State {
                     self.events.job_events = self.events.job_events.saturating_add(1);
                     if matches!(event, iot_jobs_core::registry::JobEvent::Deleted) {
                         self.meta.jobs.remove(job.as_str());
+                        self.order.remove(job.as_str());
                         self.meta.tags.forget(TagStore::JOB, job.as_str());
                     }
                 }
@@ -430,6 +458,7 @@ impl State {
     pub fn reset(&mut self) {
         self.registry.clear();
         self.meta = Meta::default();
+        self.order = JobOrder::default();
         self.events = EventCounts::default();
     }
 }

@@ -220,11 +220,17 @@ async fn the_state_exports_imports_and_survives_and_a_bad_one_is_refused() {
     first
         .ok(DATA, "POST", "/things/t/jobs/j", json!({"status": "IN_PROGRESS", "statusDetails": {"s": "1"}}))
         .await;
+    // A second job, later and with an id before the first's: listed after it.
+    first.ok(CONTROL, "POST", "/_emulator/clock", json!({"advanceSeconds": 5})).await;
+    first
+        .ok(CONTROL, "PUT", "/jobs/i", json!({"targets": [format!("{ARN}:thing/t")], "document": "{}"}))
+        .await;
     let (status, exported) = first.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await;
     assert_eq!(status, 200);
     let reads = [
         "/things/t",
         "/thing-groups/g",
+        "/jobs",
         "/jobs/j",
         "/jobs/j/job-document",
         "/things/t/jobs/j",

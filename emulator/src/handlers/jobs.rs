@@ -336,6 +336,7 @@ pub(super) fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply
     let (things, groups, direct) = resolve_targets(st, &targets)?;
     let new = NewJob { id: &id, selection, namespace: namespace.as_ref(), config };
     with_events(st, |r, now, sink| r.create_job(&new, &things, now, sink)).on(C)?;
+    st.job_created(&id);
     let t = template.unwrap_or(FromTemplate {
         document: input.document,
         document_source: input.document_source,
@@ -471,9 +472,9 @@ pub(super) fn delete_job(st: &mut State, job: &str, q: &Query<'_>) -> Result<Rep
     empty(true)
 }
 
-/// ListJobs, in creation order (then job id): a page is the smallest keys after the token's,
-/// found in one pass over the jobs (`token::smallest`), so a page costs the number of jobs, not
-/// their sort and a summary of each.
+/// ListJobs, in creation order (then job id): a page reads the jobs after the token's key in
+/// the state's [`JobOrder`](crate::state::JobOrder) until it has its `maxResults` and one more
+/// (which says that more follow), so it costs its own length and the jobs the filters pass over.
 pub(super) fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError> {
     let max = q.max_results()?;
     let status: Option<JobStatus> = q.parse("status")?;
@@ -483,17 +484,18 @@ pub(super) fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError
     let after = q.after("ListJobs")?;
     let after =
         after.as_deref().map(|k| created_key(k).ok_or_else(|| token::not_for("ListJobs"))).transpose()?;
-    let matching = st
-        .registry
-        .jobs()
-        .filter(|j| status.is_none_or(|s| j.status() == s))
-        .filter(|j| selection.is_none_or(|s| j.target_selection() == s))
-        .filter(|j| namespace.is_none() || j.namespace() == namespace.as_ref())
-        .filter(|j| {
+    let mut matching = st
+        .job_order()
+        .after(after)
+        .filter_map(|(time, id)| Some(((time, id), st.registry.job(&JobId::new(id).ok()?).ok()?)))
+        .filter(|(_, j)| status.is_none_or(|s| j.status() == s))
+        .filter(|(_, j)| selection.is_none_or(|s| j.target_selection() == s))
+        .filter(|(_, j)| namespace.is_none() || j.namespace() == namespace.as_ref())
+        .filter(|(_, j)| {
             group.is_none_or(|g| st.meta.jobs.get(j.id().as_str()).is_some_and(|m| m.groups.contains(g)))
-        })
-        .map(|j| ((j.created_at().secs(), j.id().as_str()), j));
-    let (page, more) = token::smallest(matching, after.as_ref(), max);
+        });
+    let page: Vec<_> = matching.by_ref().take(max).collect();
+    let more = matching.next().is_some();
     let next_token =
         more.then(|| page.last().map(|(k, _)| Token::After(created_token(*k)).encode())).flatten();
     let jobs = page

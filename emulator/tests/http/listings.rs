@@ -132,3 +132,31 @@ async fn listings_by_creation_go_on_after_the_last_item_whatever_is_created_betw
     e.ctl("GET", "/jobs?nextToken=azz", None).await.err(400, "InvalidRequestException");
     e.ctl("GET", "/job-templates?nextToken=o2", None).await.err(400, "InvalidRequestException");
 }
+
+/// ListJobs with filters pages over the jobs that pass them: a token follows a page exactly
+/// when more of them remain, however many others come after. A deleted job leaves the listing
+/// when its deletion completes, and a job created again under its id is listed once, at its new
+/// place.
+#[tokio::test]
+async fn list_jobs_pages_over_what_its_filters_pass_and_follows_deletions() {
+    let e = emu().await;
+    e.thing("t").await;
+    for j in ["j1", "j2", "j3", "j4", "j5"] {
+        e.job(j, &["t"], json!({})).await.ok();
+    }
+    for j in ["j1", "j3"] {
+        e.ctl("PUT", &format!("/jobs/{j}/cancel"), Some(json!({}))).await.ok();
+    }
+    let (canceled, token) = page(&e, "/jobs?status=CANCELED", "jobs", "jobId", None).await;
+    assert_eq!((canceled, token), (vec!["j1".to_owned(), "j3".to_owned()], None));
+    let (first, token) = page(&e, "/jobs?status=IN_PROGRESS", "jobs", "jobId", None).await;
+    assert_eq!(first, ["j2", "j4"]);
+    assert_eq!(rest(&e, "/jobs?status=IN_PROGRESS", "jobs", "jobId", token).await, ["j5"]);
+
+    e.ctl("DELETE", "/jobs/j2?force=true", None).await.ok();
+    e.advance(1).await;
+    e.job("j2", &["t"], json!({})).await.ok();
+    let (first, token) = page(&e, "/jobs", "jobs", "jobId", None).await;
+    assert_eq!(first, ["j1", "j3"]);
+    assert_eq!(rest(&e, "/jobs", "jobs", "jobId", token).await, ["j4", "j5", "j2"]);
+}
