@@ -249,6 +249,13 @@ impl Cursor {
     pub const fn from_parts(index: u32, generation: u32) -> Self {
         Self(Key { index, generation })
     }
+
+    /// A listing from this execution on, it first: where a host that filters a page further
+    /// than the registry does goes on after it.
+    #[must_use]
+    pub const fn at(execution: ExecutionHandle) -> Self {
+        Self(execution.0)
+    }
 }
 
 /// What one call of [`Registry::advance`](super::Registry::advance) did.

@@ -32,22 +32,29 @@ pub(super) fn list_for_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Resu
         let next_token = next.map(|c| Token::Cursor(c).encode());
         return Ok(Reply { body: out.finish(next_token.as_deref()), changed: false });
     }
-    // Filters the core's listing does not have: page over the filtered whole.
-    let skip = q.offset("this listing")?;
-    let mut matching = Vec::new();
+    // Filters the core's listing does not have: the page is the first `max` executions from the
+    // token's cursor on that pass them, and the next token the cursor of the one after those.
+    let mut page = Vec::with_capacity(max);
+    let mut next = None;
     st.registry
-        .list_for_thing(&name, status, None, usize::MAX, |v| {
+        .list_for_thing(&name, status, q.cursor()?, usize::MAX, |v| {
             let job_ok = job.as_ref().is_none_or(|j| v.job_id() == j);
-            let ns_ok = namespace
-                .as_ref()
-                .is_none_or(|n| st.registry.job(v.job_id()).ok().and_then(|j| j.namespace()) == Some(n));
-            if job_ok && ns_ok {
-                matching.push(v.handle());
+            let ns_ok = || {
+                namespace
+                    .as_ref()
+                    .is_none_or(|n| st.registry.job(v.job_id()).ok().and_then(|j| j.namespace()) == Some(n))
+            };
+            if next.is_none() && job_ok && ns_ok() {
+                if page.len() < max {
+                    page.push(v.handle());
+                } else {
+                    next = Some(Cursor::at(v.handle()));
+                }
             }
         })
         .on(C)?;
-    let (page, next_token) = token::page(matching, skip, max);
     page.into_iter().filter_map(|h| st.registry.execution(h)).for_each(|v| push(&v));
+    let next_token = next.map(|c| Token::Cursor(c).encode());
     Ok(Reply { body: out.finish(next_token.as_deref()), changed: false })
 }
 

@@ -201,6 +201,15 @@ fn listings_page_with_a_resumable_cursor() {
         Err(Rejection::InvalidRequest(InvalidRequest::StaleCursor))
     );
     assert_eq!(r.list_for_job(&j("nope"), None, None, 1, |_| ()), Err(Rejection::NotFound(Resource::Job)));
+    // A listing from an execution a host saw (it filters further): that execution first.
+    let mut seen = Vec::new();
+    r.list_for_job(&j("j1"), None, None, 10, |v| seen.push((v.thing_name().to_string(), v.handle())))
+        .unwrap();
+    let d = seen.iter().find(|(name, _)| name == "d").map(|(_, h)| *h).unwrap();
+    let mut from_d = Vec::new();
+    r.list_for_job(&j("j1"), None, Some(Cursor::at(d)), 10, |v| from_d.push(v.thing_name().to_string()))
+        .unwrap();
+    assert_eq!(from_d, ["d", "e"]);
     check(&r);
 }
 
