@@ -97,6 +97,9 @@ struct Args {
     /// Most executions with a non-empty statusDetails map.
     #[arg(long, default_value_t = 100_000)]
     max_status_details: usize,
+    /// Most thing groups.
+    #[arg(long, default_value_t = 100_000)]
+    max_thing_groups: usize,
     /// Largest request body in bytes (larger: 413).
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
     max_body_bytes: usize,
@@ -182,6 +185,7 @@ async fn main() -> std::process::ExitCode {
             things: args.max_things,
             executions: args.max_executions,
             status_details: args.max_status_details,
+            thing_groups: args.max_thing_groups,
         },
         body_limit: args.max_body_bytes,
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),

@@ -138,7 +138,7 @@ fn decode_into(bytes: &[u8], st: &mut State, mode: ClockMode) -> Result<(u64, Cl
     }
     let counted: Counted = serde_json::from_str(loaded.registry.get())
         .map_err(|e| format!("it is not a state file of this emulator: {e}"))?;
-    check_caps(&counted, st.caps)?;
+    check_caps(&counted, loaded.meta.groups.len(), st.caps)?;
     let mut de = serde_json::Deserializer::from_str(loaded.registry.get());
     let mut registry = Registry::restore(st.caps.storage(), Policy::DEFAULT, &mut de)
         .map_err(|e| format!("it is not a state file of this emulator: {e}"))?;
@@ -149,8 +149,8 @@ fn decode_into(bytes: &[u8], st: &mut State, mode: ClockMode) -> Result<(u64, Cl
     Ok((loaded.seq, written))
 }
 
-/// Refuses a saved registry larger than the caps, naming the cap, the saved count and the flag.
-fn check_caps(c: &Counted, caps: Caps) -> Result<(), String> {
+/// Refuses a saved state larger than the caps, naming the cap, the saved count and the flag.
+fn check_caps(c: &Counted, groups: usize, caps: Caps) -> Result<(), String> {
     let executions: usize = c.jobs.iter().map(|j| j.executions.len()).sum();
     let pairs: usize = c.jobs.iter().map(|j| j.pairs.len()).sum();
     let details: usize =
@@ -161,6 +161,7 @@ fn check_caps(c: &Counted, caps: Caps) -> Result<(), String> {
         ("executions", executions, caps.executions, "--max-executions"),
         ("(job, thing) pairs", pairs, caps.executions, "--max-executions"),
         ("executions with statusDetails", details, caps.status_details, "--max-status-details"),
+        ("thing groups", groups, caps.thing_groups, "--max-thing-groups"),
     ];
     for (what, saved, cap, flag) in checks {
         if saved > cap {

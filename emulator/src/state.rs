@@ -27,11 +27,19 @@ pub struct Caps {
     /// Executions with a non-empty statusDetails map (each on the heap in exactly its encoded
     /// size, up to 32,030 bytes: every map AWS accepts).
     pub status_details: usize,
+    /// Thing groups (the emulator keeps them; the registry does not know them).
+    pub thing_groups: usize,
 }
 
 impl Default for Caps {
     fn default() -> Self {
-        Caps { jobs: 100_000, things: 100_000, executions: 1_000_000, status_details: 100_000 }
+        Caps {
+            jobs: 100_000,
+            things: 100_000,
+            executions: 1_000_000,
+            status_details: 100_000,
+            thing_groups: 100_000,
+        }
     }
 }
 

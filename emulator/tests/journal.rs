@@ -42,7 +42,7 @@ impl Emu {
 fn recover(path: &Path, mode: Mode) -> Result<Option<State>, String> {
     let arns = Arns { region: "us-east-1".into(), account: "123456789012".into() };
     // Small caps: the index is allocated whole at every recovery.
-    let caps = Caps { jobs: 8, things: 8, executions: 8, status_details: 8 };
+    let caps = Caps { jobs: 8, things: 8, executions: 8, status_details: 8, thing_groups: 8 };
     journal::recover(path, caps, ClockMode::Manual, arns, 0, mode)
 }
 

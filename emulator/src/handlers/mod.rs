@@ -281,9 +281,9 @@ fn stats(st: &mut State) -> Result<Reply, ApiError> {
     let out = serde_json::json!({
         "now": st.now().secs(),
         "usage": { "jobs": u.jobs, "things": u.things, "executions": u.executions,
-                   "statusDetails": u.details, "pairs": u.pairs },
+                   "statusDetails": u.details, "pairs": u.pairs, "thingGroups": st.meta.groups.len() },
         "caps": { "jobs": st.caps.jobs, "things": st.caps.things, "executions": st.caps.executions,
-                  "statusDetails": st.caps.status_details },
+                  "statusDetails": st.caps.status_details, "thingGroups": st.caps.thing_groups },
         "jobsDeleting": st.registry.jobs_deleting(),
         "events": st.events,
     });

@@ -147,6 +147,17 @@ pub(super) fn create_group(st: &mut State, group: &str, body: &[u8]) -> Result<R
         version: 1,
         created_at: st.now().secs(),
     };
+    if st.meta.groups.len() >= st.caps.thing_groups {
+        return Err(ApiError::new(
+            410,
+            "LimitExceededException",
+            format!(
+                "the emulator keeps at most {} thing groups (--max-thing-groups): delete one first",
+                st.caps.thing_groups
+            ),
+            iot_jobs_core::ErrorCode::InvalidRequest,
+        ));
+    }
     let r = reply(&out(st, &g), true);
     st.meta.tags.set(super::tags::GROUP, &name, super::tags::tag_map(input.tags.unwrap_or_default()));
     st.meta.groups.insert(name, g);

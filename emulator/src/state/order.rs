@@ -134,7 +134,7 @@ mod tests {
         #[test]
         fn a_state_keeps_the_order_of_its_jobs(steps in proptest::collection::vec(step(), 1..40)) {
             let arns = Arns { region: "us-east-1".into(), account: "123456789012".into() };
-            let caps = Caps { jobs: 16, things: 4, executions: 64, status_details: 4 };
+            let caps = Caps { jobs: 16, things: 4, executions: 64, status_details: 4, thing_groups: 4 };
             let mut st = State::new(caps, Clock::new(ClockMode::Manual, Some(0)), arns, 3);
             let thing = Op::CreateThing { thing: "t".into() };
             handle(&mut st, &thing, &[], b"{}").unwrap();

@@ -103,3 +103,36 @@ async fn state_file_keeps_every_accepted_change() {
     assert!(bad.is_err());
     let _ = std::fs::remove_file(&path);
 }
+
+/// Thing groups are capped (`--max-thing-groups`): one more is a 410 LimitExceededException
+/// naming the flag, and changes nothing; creating a group again with its properties still
+/// answers; a deletion makes room. A state holding more groups than the cap is refused on
+/// import, naming the flag and the number to start with.
+#[tokio::test]
+async fn thing_groups_are_capped() {
+    let e = start(|c| c.caps.thing_groups = 2).await;
+    for g in ["g1", "g2"] {
+        e.ctl("POST", &format!("/thing-groups/{g}"), Some(json!({}))).await.ok();
+    }
+    let over = e.ctl("POST", "/thing-groups/g3", Some(json!({}))).await;
+    over.err(410, "LimitExceededException");
+    assert!(over.message().contains("--max-thing-groups"), "{}", over.message());
+    e.ctl("GET", "/thing-groups/g3", None).await.err(404, "ResourceNotFoundException");
+    e.ctl("POST", "/thing-groups/g1", Some(json!({}))).await.ok();
+    let stats = e.raw(None, "GET", "/_emulator/stats", None).await.ok();
+    assert_eq!((&stats["usage"]["thingGroups"], &stats["caps"]["thingGroups"]), (&json!(2), &json!(2)));
+    e.ctl("DELETE", "/thing-groups/g2", None).await.ok();
+    e.ctl("POST", "/thing-groups/g3", Some(json!({}))).await.ok();
+
+    let big = emu().await;
+    for g in ["a", "b", "c"] {
+        big.ctl("POST", &format!("/thing-groups/{g}"), Some(json!({}))).await.ok();
+    }
+    let export = big.raw(None, "GET", "/_emulator/state", None).await;
+    assert_eq!(export.status, 200);
+    let refused = e.raw(None, "POST", "/_emulator/state", Some(export.body.to_string().into_bytes())).await;
+    refused.err(400, "InvalidRequestException");
+    assert!(refused.message().contains("--max-thing-groups 3"), "{}", refused.message());
+    let names = e.ctl("GET", "/thing-groups", None).await.ok();
+    assert_eq!(names["thingGroups"].as_array().unwrap().len(), 2, "{names}");
+}
