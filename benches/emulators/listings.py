@@ -61,6 +61,24 @@ def describe_rate(port, seconds):
     return len(lat) / seconds, q[49] * 1e6, q[98] * 1e6
 
 
+def beside(port, path, run):
+    """`run()`, while another client sends GET `path` back to back."""
+    stop = threading.Event()
+
+    def lister():
+        c = http.client.HTTPConnection("127.0.0.1", port)
+        while not stop.is_set():
+            call(c, "GET", path)
+
+    th = threading.Thread(target=lister)
+    th.start()
+    try:
+        return run()
+    finally:
+        stop.set()
+        th.join()
+
+
 def measure(binary):
     caps = ["--max-jobs", str(max(N, 100_000)), "--max-things", str(max(N + 1, 100_000))]
     with emulator(binary, ["--clock", "manual", "--log-level", "warn", *caps], mqtt=False) as (emu, port):
@@ -78,18 +96,7 @@ def measure(binary):
         jobs_walk, jobs_n = walk(port, "/jobs", "jobs")
         things_walk, things_n = walk(port, "/things", "things")
         alone = describe_rate(port, SECONDS)
-        stop = threading.Event()
-
-        def lister():
-            c3 = http.client.HTTPConnection("127.0.0.1", port)
-            while not stop.is_set():
-                call(c3, "GET", "/jobs?maxResults=1")
-
-        th = threading.Thread(target=lister)
-        th.start()
-        busy = describe_rate(port, SECONDS)
-        stop.set()
-        th.join()
+        busy = beside(port, "/jobs?maxResults=1", lambda: describe_rate(port, SECONDS))
         return memory, statistics.median(firsts), (jobs_walk, jobs_n), (things_walk, things_n), alone, busy
 
 
