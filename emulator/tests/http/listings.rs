@@ -152,13 +152,21 @@ async fn list_jobs_pages_over_what_its_filters_pass_and_follows_deletions() {
     let (first, token) = page(&e, "/jobs?status=IN_PROGRESS", "jobs", "jobId", None).await;
     assert_eq!(first, ["j2", "j4"]);
     assert_eq!(rest(&e, "/jobs?status=IN_PROGRESS", "jobs", "jobId", token).await, ["j5"]);
+    e.job("k1", &["t"], json!({"targetSelection": "CONTINUOUS"})).await.ok();
+    let (continuous, token) = page(&e, "/jobs?targetSelection=CONTINUOUS", "jobs", "jobId", None).await;
+    assert_eq!((continuous, token), (vec!["k1".to_owned()], None));
+    let (snapshot, _) = page(&e, "/jobs?targetSelection=SNAPSHOT", "jobs", "jobId", None).await;
+    assert_eq!(snapshot, ["j1", "j2"]);
+    e.job("n1", &["t"], json!({"namespaceId": "ns"})).await.ok();
+    let (in_ns, token) = page(&e, "/jobs?namespaceId=ns", "jobs", "jobId", None).await;
+    assert_eq!((in_ns, token), (vec!["n1".to_owned()], None));
 
     e.ctl("DELETE", "/jobs/j2?force=true", None).await.ok();
     e.advance(1).await;
     e.job("j2", &["t"], json!({})).await.ok();
     let (first, token) = page(&e, "/jobs", "jobs", "jobId", None).await;
     assert_eq!(first, ["j1", "j3"]);
-    assert_eq!(rest(&e, "/jobs", "jobs", "jobId", token).await, ["j4", "j5", "j2"]);
+    assert_eq!(rest(&e, "/jobs", "jobs", "jobId", token).await, ["j4", "j5", "k1", "n1", "j2"]);
 }
 
 /// ListJobExecutionsForThing filtered by namespace (a filter the core's listing does not have)
