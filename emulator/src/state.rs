@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Clock;
 use crate::wire::{Arns, JobConfigs, StringMap, TemplateArn, TemplateConfigs};
 
+mod groups;
 mod order;
+pub use groups::GroupIndex;
 pub use order::JobOrder;
 
 /// Table caps (`--max-*` flags).
@@ -274,6 +276,9 @@ pub struct State {
     pub outbox: Option<Vec<Outgoing>>,
     /// The jobs in ListJobs's order: changed only here, with the registry's jobs.
     order: JobOrder,
+    /// The groups of each thing and the children of each group: changed only here, with the
+    /// groups.
+    group_index: GroupIndex,
 }
 
 /// Executions removed per `advance` call before the lock is checked again.
@@ -296,6 +301,7 @@ impl State {
             pinned: None,
             outbox: None,
             order: JobOrder::default(),
+            group_index: GroupIndex::default(),
         }
     }
 
@@ -315,6 +321,7 @@ impl State {
             pinned: None,
             outbox: None,
             order: self.order.clone(),
+            group_index: self.group_index.clone(),
         }
     }
 
@@ -322,6 +329,7 @@ impl State {
     /// rollback), with the order of their jobs.
     pub fn replace(&mut self, registry: Registry<Heap>, meta: Meta) {
         self.order = JobOrder::of(&registry);
+        self.group_index = GroupIndex::of(&meta);
         self.registry = registry;
         self.meta = meta;
     }
@@ -335,6 +343,72 @@ impl State {
     pub fn job_created(&mut self, id: &iot_jobs_core::JobId) {
         if let Ok(job) = self.registry.job(id) {
             self.order.insert(id.as_str(), job.created_at().secs());
+        }
+    }
+
+    /// The groups of each thing and the children of each group.
+    pub fn group_index(&self) -> &GroupIndex {
+        &self.group_index
+    }
+
+    /// Adds thing group `name` (in place of one of that name, if any).
+    pub fn add_group(&mut self, name: String, g: GroupMeta) {
+        self.remove_group(&name);
+        self.group_index.added(&name, g.parent.as_deref());
+        for thing in &g.members {
+            self.group_index.joined(&name, thing);
+        }
+        self.meta.groups.insert(name, g);
+    }
+
+    /// Takes thing group `name` out, if it is in: what it was.
+    pub fn remove_group(&mut self, name: &str) -> Option<GroupMeta> {
+        let g = self.meta.groups.remove(name)?;
+        self.group_index.removed(name, &g);
+        Some(g)
+    }
+
+    /// Puts `thing` in thing group `group`: whether it was not in it (and the group exists).
+    pub fn join(&mut self, group: &str, thing: &str) -> bool {
+        let Some(g) = self.meta.groups.get_mut(group) else { return false };
+        let new = g.members.insert(thing.to_owned());
+        if new {
+            self.group_index.joined(group, thing);
+        }
+        new
+    }
+
+    /// Takes `thing` out of thing group `group`: whether it was in it.
+    pub fn leave(&mut self, group: &str, thing: &str) -> bool {
+        let Some(g) = self.meta.groups.get_mut(group) else { return false };
+        let was = g.members.remove(thing);
+        if was {
+            self.group_index.left(group, thing);
+        }
+        was
+    }
+
+    /// Puts the payloads of job `id` in place (in place of any it had).
+    pub fn set_job_meta(&mut self, id: &str, m: JobMeta) {
+        if let Some(old) = self.meta.jobs.get(id) {
+            self.group_index.untargeted(id, &old.groups);
+        }
+        self.group_index.targeted(id, &m.groups);
+        self.meta.jobs.insert(id.to_owned(), m);
+    }
+
+    /// Adds `groups` to the target groups of job `id` (AssociateTargetsWithJob).
+    pub fn target_groups(&mut self, id: &str, groups: BTreeSet<String>) {
+        self.group_index.targeted(id, &groups);
+        self.meta.jobs.entry(id.to_owned()).or_default().groups.extend(groups);
+    }
+
+    /// Takes `thing` out of every thing group it is in.
+    pub fn forget_thing(&mut self, thing: &str) {
+        for group in self.group_index.forget(thing) {
+            if let Some(g) = self.meta.groups.get_mut(&group) {
+                g.members.remove(thing);
+            }
         }
     }
 
@@ -417,7 +491,9 @@ impl State {
                 Event::Job { job, event } => {
                     self.events.job_events = self.events.job_events.saturating_add(1);
                     if matches!(event, iot_jobs_core::registry::JobEvent::Deleted) {
-                        self.meta.jobs.remove(job.as_str());
+                        if let Some(m) = self.meta.jobs.remove(job.as_str()) {
+                            self.group_index.untargeted(job.as_str(), &m.groups);
+                        }
                         self.order.remove(job.as_str());
                         self.meta.tags.forget(TagStore::JOB, job.as_str());
                     }
@@ -467,6 +543,7 @@ impl State {
         self.registry.clear();
         self.meta = Meta::default();
         self.order = JobOrder::default();
+        self.group_index = GroupIndex::default();
         self.events = EventCounts::default();
     }
 }

@@ -158,6 +158,34 @@ async fn listings_follow_the_hierarchy() {
     fails(&e, 404, "ResourceNotFoundException", "GET", "/things/nope/thing-groups", None).await;
 }
 
+/// A deleted thing leaves its groups: created again, it is in none (it may join ten again, and
+/// one of the hierarchy it was in), and a CONTINUOUS job on a group it was in does not reach it.
+#[tokio::test]
+async fn a_deleted_thing_leaves_its_groups() {
+    let e = start(|_| {}).await;
+    tree(&e).await;
+    let join = |group: &str| json!({"thingGroupName": group, "thingName": "t-leaf"});
+    for g in ["g0", "g1", "g2", "g3", "g4", "g5", "g6", "g7", "g8"] {
+        group(&e, g, None).await;
+        ok(&e, "PUT", "/thing-groups/addThingToThingGroup", Some(join(g))).await;
+    }
+    let v = ok(&e, "GET", "/things/t-leaf/thing-groups", None).await;
+    assert_eq!(names(&v, "thingGroups", "groupName").len(), 10);
+    ok(&e, "DELETE", "/things/t-leaf", None).await;
+    ok(&e, "POST", "/things/t-leaf", Some(json!({}))).await;
+    let v = ok(&e, "GET", "/things/t-leaf/thing-groups", None).await;
+    assert_eq!(names(&v, "thingGroups", "groupName"), Vec::<String>::new());
+    assert_eq!(things_in(&e, "root", "?recursive=true").await, ["t-mid", "t-root"]);
+    let targets = json!({"targets": [format!("{ARN}:thinggroup/g0")], "document": "{}", "targetSelection": "CONTINUOUS"});
+    ok(&e, "PUT", "/jobs/c", Some(targets)).await;
+    assert_eq!(exec_status(&e, "t-leaf", "c").await, None);
+    ok(&e, "PUT", "/thing-groups/addThingToThingGroup", Some(join("other"))).await;
+    for g in ["g0", "g1", "g2", "g3", "g4", "g5", "g6", "g7", "g8"] {
+        ok(&e, "PUT", "/thing-groups/addThingToThingGroup", Some(join(g))).await;
+    }
+    assert_eq!(exec_status(&e, "t-leaf", "c").await.as_deref(), Some("QUEUED"));
+}
+
 #[tokio::test]
 async fn a_group_with_children_is_deleted_after_them() {
     let e = start(|_| {}).await;

@@ -350,8 +350,8 @@ pub(super) fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply
     let out =
         wire::JobRef { job_arn: st.arns.job(job), job_id: job.to_owned(), description: description.clone() };
     st.meta.tags.set(super::tags::JOB, job, super::tags::tag_map(input.tags.unwrap_or_default()));
-    st.meta.jobs.insert(
-        job.to_owned(),
+    st.set_job_meta(
+        job,
         JobMeta {
             document: t.document,
             document_source: t.document_source,
@@ -579,9 +579,9 @@ pub(super) fn associate_targets(
     }
     let (things, groups, direct) = resolve_targets(st, &targets)?;
     with_events(st, |r, now, sink| r.add_targets(&id, &things, now, sink)).on(C)?;
+    st.target_groups(job, groups);
     let m = st.meta.jobs.entry(job.to_owned()).or_default();
     m.targets.extend(targets.into_iter().filter(|t| !m.targets.contains(t)).collect::<Vec<_>>());
-    m.groups.extend(groups);
     m.things.extend(direct);
     if input.comment.is_some() {
         m.comment = input.comment;

@@ -65,9 +65,7 @@ pub(super) fn delete_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Result
     }
     with_events(st, |r, now, sink| r.remove_thing(&name, now, sink)).on(C)?;
     st.meta.things.remove(thing);
-    for g in st.meta.groups.values_mut() {
-        g.members.remove(thing);
-    }
+    st.forget_thing(thing);
     empty(true)
 }
 
@@ -160,7 +158,7 @@ pub(super) fn create_group(st: &mut State, group: &str, body: &[u8]) -> Result<R
     }
     let r = reply(&out(st, &g), true);
     st.meta.tags.set(super::tags::GROUP, &name, super::tags::tag_map(input.tags.unwrap_or_default()));
-    st.meta.groups.insert(name, g);
+    st.add_group(name, g);
     r
 }
 
@@ -213,7 +211,7 @@ pub(super) fn delete_group(st: &mut State, group: &str, q: &Query<'_>) -> Result
     }
     let members: Vec<String> = g.members.iter().cloned().collect();
     let leave = leaves(st, &name, &members);
-    st.meta.groups.remove(&name);
+    st.remove_group(&name);
     st.meta.tags.forget(super::tags::GROUP, &name);
     apply_leaves(st, leave);
     empty(true)
@@ -241,9 +239,9 @@ pub(super) fn ancestors(st: &State, group: &str) -> Vec<String> {
     out
 }
 
-/// The direct child groups of `group`.
-fn children<'s>(st: &'s State, group: &'s str) -> impl Iterator<Item = &'s str> + 's {
-    st.meta.groups.iter().filter(move |(_, g)| g.parent.as_deref() == Some(group)).map(|(n, _)| n.as_str())
+/// The direct child groups of `group`, by name.
+fn children<'s>(st: &'s State, group: &str) -> impl Iterator<Item = &'s str> + 's {
+    st.group_index().children_of(group).into_iter().flatten().map(String::as_str)
 }
 
 /// Whether `group` is `ancestor` or one of its descendants.
@@ -251,9 +249,20 @@ fn within(st: &State, group: &str, ancestor: &str) -> bool {
     group == ancestor || ancestors(st, group).iter().any(|a| a == ancestor)
 }
 
-/// `group` and its descendants, by name.
-pub(super) fn subtree(st: &State, group: &str) -> Vec<String> {
-    st.meta.groups.keys().filter(|g| within(st, g, group)).cloned().collect()
+/// `group` and its descendants, by name (none for an unknown group).
+pub(super) fn subtree(st: &State, group: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    if !st.meta.groups.contains_key(group) {
+        return out;
+    }
+    let mut next = vec![group.to_owned()];
+    while let Some(g) = next.pop() {
+        // A loop cannot be created; a state file is not trusted.
+        if out.insert(g.clone()) {
+            next.extend(children(st, &g).map(str::to_owned));
+        }
+    }
+    out
 }
 
 fn name_and_arn(st: &State, name: String) -> wire::GroupNameAndArn {
@@ -274,17 +283,25 @@ pub(super) fn list_groups(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiErr
         return Err(ApiError::not_found(format!("thing group {p} does not exist")));
     }
     let from = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
-    let matching = st.meta.groups.range::<str, _>((from, Bound::Unbounded)).filter(|(name, g)| {
-        let placed = match (&parent, recursive) {
-            (Some(p), false) => g.parent.as_ref() == Some(p),
-            (Some(p), true) => *name != p && within(st, name, p),
-            (None, false) => g.parent.is_none(),
-            (None, true) => true,
-        };
-        placed && name.starts_with(prefix.as_str())
-    });
-    let (page, next_token) = token::page_in_order(matching, max, |(name, _)| name.as_str());
-    let thing_groups = page.into_iter().map(|(n, _)| name_and_arn(st, n.clone())).collect();
+    let range = (from, Bound::Unbounded);
+    let below: BTreeSet<String>;
+    // The groups a page is taken from, in name order from after the token's.
+    let placed: Box<dyn Iterator<Item = &String>> = match (&parent, recursive) {
+        (Some(p), false) => {
+            Box::new(st.group_index().children_of(p).into_iter().flat_map(move |c| c.range::<str, _>(range)))
+        }
+        (Some(p), true) => {
+            below = subtree(st, p).into_iter().filter(|g| g != p).collect();
+            Box::new(below.range::<str, _>(range))
+        }
+        (None, false) => Box::new(
+            st.meta.groups.range::<str, _>(range).filter(|(_, g)| g.parent.is_none()).map(|(n, _)| n),
+        ),
+        (None, true) => Box::new(st.meta.groups.range::<str, _>(range).map(|(n, _)| n)),
+    };
+    let matching = placed.filter(|name| name.starts_with(prefix.as_str()));
+    let (page, next_token) = token::page_in_order(matching, max, |name| name.as_str());
+    let thing_groups = page.into_iter().map(|n| name_and_arn(st, n.clone())).collect();
     reply(&wire::ThingGroupsOut { thing_groups, next_token }, false)
 }
 
@@ -297,7 +314,7 @@ pub(super) fn list_things_in_group(st: &mut State, group: &str, q: &Query<'_>) -
     if !st.meta.groups.contains_key(&name) {
         return Err(ApiError::not_found(format!("thing group {name} does not exist")));
     }
-    let groups = if recursive { subtree(st, &name) } else { vec![name] };
+    let groups = if recursive { subtree(st, &name) } else { BTreeSet::from([name]) };
     // The page's names are among the first maxResults + 1 after the token's of each group.
     let from = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
     let things: BTreeSet<&String> = groups
@@ -316,10 +333,13 @@ pub(super) fn list_groups_for_thing(st: &mut State, thing: &str, q: &Query<'_>) 
     let after = q.after("ListThingGroupsForThing")?;
     thing_meta(st, &name)?;
     let from = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
-    let groups =
-        st.meta.groups.range::<str, _>((from, Bound::Unbounded)).filter(|(_, g)| g.members.contains(thing));
-    let (page, next_token) = token::page_in_order(groups, max, |(n, _)| n.as_str());
-    let thing_groups = page.into_iter().map(|(n, _)| name_and_arn(st, n.clone())).collect();
+    let groups = st
+        .group_index()
+        .groups_of(thing)
+        .into_iter()
+        .flat_map(|g| g.range::<str, _>((from, Bound::Unbounded)));
+    let (page, next_token) = token::page_in_order(groups, max, |n| n.as_str());
+    let thing_groups = page.into_iter().map(|n| name_and_arn(st, n.clone())).collect();
     reply(&wire::ThingGroupsOut { thing_groups, next_token }, false)
 }
 
@@ -347,16 +367,13 @@ pub(super) fn membership(st: &mut State, body: &[u8], join: bool) -> Result<Repl
     if join {
         joinable(st, &group, &thing)?;
     }
-    let g = st
-        .meta
-        .groups
-        .get_mut(&group)
-        .ok_or_else(|| ApiError::not_found(format!("thing group {group} does not exist")))?;
     if join {
-        if !g.members.insert(thing.clone()) {
+        if !st.join(&group, &thing) {
             return empty(false);
         }
-        g.version = g.version.saturating_add(1);
+        if let Some(g) = st.meta.groups.get_mut(&group) {
+            g.version = g.version.saturating_add(1);
+        }
         // CONTINUOUS jobs that target the group roll out to the new member (SPEC T1, T13); the
         // registry refuses jobs that no longer roll out, which leaves the join itself standing.
         for id in continuous_jobs_targeting(st, &group) {
@@ -367,12 +384,12 @@ pub(super) fn membership(st: &mut State, body: &[u8], join: bool) -> Result<Repl
             }
         }
     } else {
-        if !g.members.contains(&thing) {
+        if !st.meta.groups.get(&group).is_some_and(|g| g.members.contains(&thing)) {
             return empty(false);
         }
         let leave = leaves(st, &group, std::slice::from_ref(&thing));
+        st.leave(&group, &thing);
         if let Some(g) = st.meta.groups.get_mut(&group) {
-            g.members.remove(&thing);
             g.version = g.version.saturating_add(1);
         }
         apply_leaves(st, leave);
@@ -388,8 +405,7 @@ pub(super) const MAX_GROUPS_PER_THING: usize = 10;
 /// in already is no change, and fine.
 fn joinable(st: &State, group: &str, thing: &str) -> Result<(), ApiError> {
     let root = |g: &str| ancestors(st, g).into_iter().next().unwrap_or_else(|| g.to_owned());
-    let mine: Vec<&String> =
-        st.meta.groups.iter().filter(|(_, g)| g.members.contains(thing)).map(|(n, _)| n).collect();
+    let mine: Vec<&String> = st.group_index().groups_of(thing).into_iter().flatten().collect();
     if mine.iter().any(|g| *g == group) {
         return Ok(());
     }
@@ -414,11 +430,10 @@ fn joinable(st: &State, group: &str, thing: &str) -> Result<(), ApiError> {
 pub(super) fn continuous_jobs_targeting(st: &State, group: &str) -> Vec<JobId> {
     let mut reaching = ancestors(st, group);
     reaching.push(group.to_owned());
-    st.meta
-        .jobs
-        .iter()
-        .filter(|(_, m)| reaching.iter().any(|g| m.groups.contains(g)))
-        .filter_map(|(id, _)| JobId::new(id).ok())
+    let jobs: BTreeSet<&String> =
+        reaching.iter().filter_map(|g| st.group_index().jobs_targeting(g)).flatten().collect();
+    jobs.into_iter()
+        .filter_map(|id| JobId::new(id).ok())
         .filter(|id| st.registry.job(id).is_ok_and(|j| j.target_selection() == TargetSelection::Continuous))
         .collect()
 }
@@ -432,9 +447,12 @@ pub(super) fn leaves(st: &State, group: &str, things: &[String]) -> Vec<(JobId, 
         let Some(m) = st.meta.jobs.get(id.as_str()) else { continue };
         for t in things {
             let still = m.things.contains(t)
-                || st.meta.groups.iter().any(|(h, g)| {
-                    h != group && g.members.contains(t) && m.groups.iter().any(|target| within(st, h, target))
-                });
+                || st
+                    .group_index()
+                    .groups_of(t)
+                    .into_iter()
+                    .flatten()
+                    .any(|h| h != group && m.groups.iter().any(|target| within(st, h, target)));
             if let (false, Ok(name)) = (still, ThingName::new(t)) {
                 out.push((id.clone(), name));
             }

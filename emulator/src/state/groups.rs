@@ -1,0 +1,224 @@
+//! Which thing groups each thing is in, which groups are the children of each, and which jobs
+//! target each: the inverses of [`GroupMeta::members`], [`GroupMeta::parent`] and
+//! [`JobMeta::groups`](super::JobMeta::groups), kept beside them so that a thing's groups (at
+//! most 10), a group's subtree and the jobs a join or a leave concerns are found without a look
+//! at every group or every job.
+//!
+//! Only [`State`](super::State) changes it, with what it inverts: its `add_group`,
+//! `remove_group`, `join`, `leave`, `forget_thing`, `set_job_meta` and `target_groups`, and a
+//! job's `Deleted` event; it is rebuilt whenever the payloads are replaced (a state file or an
+//! import loaded, a rollback, a reset).
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::{GroupMeta, Meta};
+
+/// The groups of each thing, the children of each group and the jobs targeting each group, by
+/// name and id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupIndex {
+    of_thing: HashMap<String, BTreeSet<String>>,
+    children: HashMap<String, BTreeSet<String>>,
+    jobs: HashMap<String, BTreeSet<String>>,
+}
+
+impl GroupIndex {
+    /// The index of `meta`'s groups and jobs.
+    pub fn of(meta: &Meta) -> Self {
+        let mut index = GroupIndex::default();
+        for (name, g) in &meta.groups {
+            index.added(name, g.parent.as_deref());
+            for thing in &g.members {
+                index.joined(name, thing);
+            }
+        }
+        for (job, m) in &meta.jobs {
+            index.targeted(job, &m.groups);
+        }
+        index
+    }
+
+    /// The jobs whose targets name `group` (not its ancestors), by id.
+    pub fn jobs_targeting(&self, group: &str) -> Option<&BTreeSet<String>> {
+        self.jobs.get(group)
+    }
+
+    pub(super) fn targeted<'a>(&mut self, job: &str, groups: impl IntoIterator<Item = &'a String>) {
+        for g in groups {
+            self.jobs.entry(g.clone()).or_default().insert(job.to_owned());
+        }
+    }
+
+    pub(super) fn untargeted<'a>(&mut self, job: &str, groups: impl IntoIterator<Item = &'a String>) {
+        for g in groups {
+            remove_from(&mut self.jobs, g, job);
+        }
+    }
+
+    /// The groups `thing` is in, by name.
+    pub fn groups_of(&self, thing: &str) -> Option<&BTreeSet<String>> {
+        self.of_thing.get(thing)
+    }
+
+    /// The direct child groups of `group`, by name.
+    pub fn children_of(&self, group: &str) -> Option<&BTreeSet<String>> {
+        self.children.get(group)
+    }
+
+    pub(super) fn added(&mut self, group: &str, parent: Option<&str>) {
+        if let Some(p) = parent {
+            self.children.entry(p.to_owned()).or_default().insert(group.to_owned());
+        }
+    }
+
+    /// Takes out `group`, which had `g`'s parent and members.
+    pub(super) fn removed(&mut self, group: &str, g: &GroupMeta) {
+        if let Some(p) = &g.parent {
+            remove_from(&mut self.children, p, group);
+        }
+        for thing in &g.members {
+            self.left(group, thing);
+        }
+    }
+
+    pub(super) fn joined(&mut self, group: &str, thing: &str) {
+        self.of_thing.entry(thing.to_owned()).or_default().insert(group.to_owned());
+    }
+
+    pub(super) fn left(&mut self, group: &str, thing: &str) {
+        remove_from(&mut self.of_thing, thing, group);
+    }
+
+    /// Takes out `thing`: the groups it was in.
+    pub(super) fn forget(&mut self, thing: &str) -> BTreeSet<String> {
+        self.of_thing.remove(thing).unwrap_or_default()
+    }
+}
+
+/// Takes `item` out of the set of `key`, and the set with its last item.
+fn remove_from(map: &mut HashMap<String, BTreeSet<String>>, key: &str, item: &str) {
+    if let Some(set) = map.get_mut(key) {
+        set.remove(item);
+        if set.is_empty() {
+            map.remove(key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::clock::{Clock, ClockMode};
+    use crate::handlers::handle;
+    use crate::routing::Op;
+    use crate::state::{Caps, State};
+    use crate::wire::Arns;
+    use proptest::prelude::*;
+
+    /// What the groups go through: created (under a parent or not), deleted, things joining and
+    /// leaving them, things created and deleted, jobs targeting them created (CONTINUOUS or
+    /// not), given more target groups and deleted (the deletion completing as time passes), the state reset, exported, or replaced by the
+    /// last export. Refused steps are part of it.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Group(u8, Option<u8>),
+        DeleteGroup(u8),
+        Join(u8, u8),
+        Leave(u8, u8),
+        Thing(u8),
+        DeleteThing(u8),
+        Job(u8, u8, bool),
+        Associate(u8, u8),
+        DeleteJob(u8),
+        Tick,
+        Reset,
+        Export,
+        Import,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            4 => (0u8..6, proptest::option::of(0u8..6)).prop_map(|(g, p)| Step::Group(g, p)),
+            2 => (0u8..6).prop_map(Step::DeleteGroup),
+            5 => (0u8..6, 0u8..4).prop_map(|(g, t)| Step::Join(g, t)),
+            3 => (0u8..6, 0u8..4).prop_map(|(g, t)| Step::Leave(g, t)),
+            2 => (0u8..4).prop_map(Step::Thing),
+            1 => (0u8..4).prop_map(Step::DeleteThing),
+            2 => (0u8..3, 0u8..6, any::<bool>()).prop_map(|(j, g, c)| Step::Job(j, g, c)),
+            2 => (0u8..3, 0u8..6).prop_map(|(j, g)| Step::Associate(j, g)),
+            1 => (0u8..3).prop_map(Step::DeleteJob),
+            1 => Just(Step::Tick),
+            1 => Just(Step::Reset),
+            1 => Just(Step::Export),
+            1 => Just(Step::Import),
+        ]
+    }
+
+    fn targets(g: u8) -> String {
+        format!(r#""targets":["arn:aws:iot:us-east-1:123456789012:thinggroup/g{g}"]"#)
+    }
+
+    fn membership(g: u8, t: u8) -> Vec<u8> {
+        format!(r#"{{"thingGroupName":"g{g}","thingName":"t{t}"}}"#).into_bytes()
+    }
+
+    proptest! {
+        /// The state's index is always the index of its groups, whatever they went through.
+        #[test]
+        fn a_state_keeps_the_index_of_its_groups(steps in proptest::collection::vec(step(), 1..60)) {
+            let arns = Arns { region: "us-east-1".into(), account: "123456789012".into() };
+            let caps = Caps { jobs: 4, things: 8, executions: 16, status_details: 4, thing_groups: 8 };
+            let mut st = State::new(caps, Clock::new(ClockMode::Manual, Some(0)), arns, 0);
+            let mut export = crate::persist::encode(&st).unwrap();
+            for step in steps {
+                let _ = match step {
+                    Step::Group(g, parent) => {
+                        let body = match parent {
+                            Some(p) => format!(r#"{{"parentGroupName":"g{p}"}}"#),
+                            None => "{}".to_owned(),
+                        };
+                        handle(&mut st, &Op::CreateThingGroup { group: format!("g{g}") }, &[], body.as_bytes())
+                    }
+                    Step::DeleteGroup(g) => handle(&mut st, &Op::DeleteThingGroup { group: format!("g{g}") }, &[], b""),
+                    Step::Join(g, t) => handle(&mut st, &Op::AddThingToThingGroup, &[], &membership(g, t)),
+                    Step::Leave(g, t) => handle(&mut st, &Op::RemoveThingFromThingGroup, &[], &membership(g, t)),
+                    Step::Thing(t) => handle(&mut st, &Op::CreateThing { thing: format!("t{t}") }, &[], b"{}"),
+                    Step::DeleteThing(t) => handle(&mut st, &Op::DeleteThing { thing: format!("t{t}") }, &[], b""),
+                    Step::Job(j, g, continuous) => {
+                        let selection = if continuous { "CONTINUOUS" } else { "SNAPSHOT" };
+                        let body = format!(r#"{{{},"document":"{{}}","targetSelection":"{selection}"}}"#, targets(g));
+                        handle(&mut st, &Op::CreateJob { job: format!("j{j}") }, &[], body.as_bytes())
+                    }
+                    Step::Associate(j, g) => {
+                        let body = format!("{{{}}}", targets(g));
+                        handle(&mut st, &Op::AssociateTargetsWithJob { job: format!("j{j}") }, &[], body.as_bytes())
+                    }
+                    Step::DeleteJob(j) => {
+                        let force = [("force".to_owned(), "true".to_owned())];
+                        handle(&mut st, &Op::DeleteJob { job: format!("j{j}") }, &force, b"")
+                    }
+                    Step::Tick => {
+                        st.clock.advance(1).unwrap();
+                        st.tick();
+                        continue;
+                    }
+                    Step::Reset => {
+                        st.reset();
+                        continue;
+                    }
+                    Step::Export => {
+                        export = crate::persist::encode(&st).unwrap();
+                        continue;
+                    }
+                    Step::Import => {
+                        crate::persist::restore_into(&export, &mut st).unwrap();
+                        continue;
+                    }
+                };
+                prop_assert_eq!(st.group_index(), &GroupIndex::of(&st.meta));
+            }
+            prop_assert_eq!(st.group_index(), &GroupIndex::of(&st.meta));
+        }
+    }
+}
