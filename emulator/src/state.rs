@@ -378,14 +378,13 @@ impl State {
         new
     }
 
-    /// Takes `thing` out of thing group `group`: whether it was in it.
-    pub fn leave(&mut self, group: &str, thing: &str) -> bool {
-        let Some(g) = self.meta.groups.get_mut(group) else { return false };
-        let was = g.members.remove(thing);
-        if was {
+    /// Takes `thing` out of thing group `group`, if it is in it.
+    pub fn leave(&mut self, group: &str, thing: &str) {
+        if let Some(g) = self.meta.groups.get_mut(group)
+            && g.members.remove(thing)
+        {
             self.group_index.left(group, thing);
         }
-        was
     }
 
     /// Puts the payloads of job `id` in place (in place of any it had).

@@ -563,6 +563,16 @@ async fn continuous_jobs_follow_group_membership() {
         (x["execution"]["status"].as_str(), x["execution"]["executionNumber"].as_u64()),
         (Some("QUEUED"), Some(2))
     );
+    // A group associated later is followed too, and the job lists every target once.
+    e.ctl("POST", "/thing-groups/h", Some(json!({}))).await.ok();
+    e.thing("t3").await;
+    let h = json!({"targets": [format!("{ARN}:thinggroup/h"), format!("{ARN}:thing/t2")]});
+    e.ctl("POST", "/jobs/c1/targets", Some(h)).await.ok();
+    e.join("h", "t3").await;
+    assert_eq!(e.exec_status("t3", "c1").await, "QUEUED");
+    let d = e.ctl("GET", "/jobs/c1", None).await.ok();
+    let expected = [format!("{ARN}:thinggroup/g"), format!("{ARN}:thing/t2"), format!("{ARN}:thinggroup/h")];
+    assert_eq!(d["job"]["targets"], json!(expected), "{d}");
     // DeleteThing removes its pending executions.
     e.ctl("DELETE", "/things/t1", None).await.ok();
     assert_eq!(e.exec_status("t1", "c1").await, "REMOVED");
