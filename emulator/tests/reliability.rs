@@ -404,6 +404,7 @@ async fn a_failed_journal_write_refuses_the_change_and_keeps_the_acknowledged_on
         e.ctl("PUT", "/jobs/j", json!({"targets": [format!("{ARN}:thing/kept")], "document": "{}"})).await;
     assert_eq!(failed_job.status, 503, "{failed_job:?}");
     // The error answers mean nothing changed: not in memory ...
+    assert_eq!(e.get("/things/lost").await.status, 404);
     assert_eq!(e.get("/jobs/j").await.status, 404);
     assert_eq!(e.get("/things/kept/jobs").await.ok()["executionSummaries"], json!([]));
     for name in &acknowledged {
