@@ -276,8 +276,8 @@ pub struct State {
     pub outbox: Option<Vec<Outgoing>>,
     /// The jobs in ListJobs's order: changed only here, with the registry's jobs.
     order: JobOrder,
-    /// The groups of each thing and the children of each group: changed only here, with the
-    /// groups.
+    /// The groups of each thing, the children of each group and the jobs targeting each:
+    /// changed only here, with the groups and the jobs' payloads.
     group_index: GroupIndex,
 }
 
@@ -326,7 +326,7 @@ impl State {
     }
 
     /// Puts `registry` and `meta` in place of the state's (a state file or an import loaded, a
-    /// rollback), with the order of their jobs.
+    /// rollback), with the order of their jobs and the index of their groups.
     pub fn replace(&mut self, registry: Registry<Heap>, meta: Meta) {
         self.order = JobOrder::of(&registry);
         self.group_index = GroupIndex::of(&meta);
@@ -346,7 +346,7 @@ impl State {
         }
     }
 
-    /// The groups of each thing and the children of each group.
+    /// The groups of each thing, the children of each group and the jobs targeting each.
     pub fn group_index(&self) -> &GroupIndex {
         &self.group_index
     }
