@@ -78,6 +78,7 @@ fn views_report_what_was_stored() {
     let e = r.describe_execution(&id, &t("a"), None, Plane::Control).unwrap();
     assert_eq!(e.retry_attempt(), 0, "a first attempt");
     assert_eq!(e.status(), ExecutionStatus::Removed);
+    assert_eq!((e.job_namespace(), e.job_status()), (Some(&ns), JobStatus::InProgress));
     let dbg = format!("{e:?}");
     assert!(dbg.contains("ExecutionView") && dbg.contains("j1") && dbg.contains("Removed"), "{dbg}");
     let dbg = format!("{r:?}");

@@ -102,6 +102,11 @@ impl<'r> ExecutionView<'r> {
     pub fn job_status(&self) -> JobStatus {
         self.job.status
     }
+    /// The namespace the job was created in, if any.
+    #[must_use]
+    pub fn job_namespace(&self) -> Option<&'r NamespaceId> {
+        self.job.namespace.as_ref()
+    }
 }
 
 impl fmt::Debug for ExecutionView<'_> {
