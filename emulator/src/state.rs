@@ -329,7 +329,7 @@ impl State {
     /// rollback), with the order of their jobs and the index of their groups.
     pub fn replace(&mut self, registry: Registry<Heap>, meta: Meta) {
         self.order = JobOrder::of(&registry);
-        self.group_index = GroupIndex::of(&meta);
+        self.group_index = GroupIndex::of(&meta, &self.order);
         self.registry = registry;
         self.meta = meta;
     }
@@ -342,7 +342,7 @@ impl State {
     /// Puts a job CreateJob has just created in [`Self::job_order`].
     pub fn job_created(&mut self, id: &iot_jobs_core::JobId) {
         if let Ok(job) = self.registry.job(id) {
-            self.order.insert(id.as_str(), job.created_at().secs());
+            self.order.insert(id.as_str(), job.created_at().secs(), job.handle());
         }
     }
 
@@ -389,16 +389,17 @@ impl State {
 
     /// Puts the payloads of job `id` in place (in place of any it had).
     pub fn set_job_meta(&mut self, id: &str, m: JobMeta) {
+        let key = (groups::created(&self.order, id), id);
         if let Some(old) = self.meta.jobs.get(id) {
-            self.group_index.untargeted(id, &old.groups);
+            self.group_index.untargeted(key, &old.groups);
         }
-        self.group_index.targeted(id, &m.groups);
+        self.group_index.targeted(key, &m.groups);
         self.meta.jobs.insert(id.to_owned(), m);
     }
 
     /// Adds `groups` to the target groups of job `id` (AssociateTargetsWithJob).
     pub fn target_groups(&mut self, id: &str, groups: BTreeSet<String>) {
-        self.group_index.targeted(id, &groups);
+        self.group_index.targeted((groups::created(&self.order, id), id), &groups);
         self.meta.jobs.entry(id.to_owned()).or_default().groups.extend(groups);
     }
 
@@ -491,7 +492,8 @@ impl State {
                     self.events.job_events = self.events.job_events.saturating_add(1);
                     if matches!(event, iot_jobs_core::registry::JobEvent::Deleted) {
                         if let Some(m) = self.meta.jobs.remove(job.as_str()) {
-                            self.group_index.untargeted(job.as_str(), &m.groups);
+                            let key = (groups::created(&self.order, job.as_str()), job.as_str());
+                            self.group_index.untargeted(key, &m.groups);
                         }
                         self.order.remove(job.as_str());
                         self.meta.tags.forget(TagStore::JOB, job.as_str());

@@ -32,19 +32,18 @@ pub(super) fn list_for_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Resu
         let next_token = next.map(|c| Token::Cursor(c).encode());
         return Ok(Reply { body: out.finish(next_token.as_deref()), changed: false });
     }
-    // Filters the core's listing does not have: the page is the first `max` executions from the
-    // token's cursor on that pass them, and the next token the cursor of the one after those.
+    // Filters the core's listing does not have: the core reads up to `LOOKS_PER_PAGE` executions
+    // from the token's cursor (those its status filter passes); the page is the first `max` of
+    // them that pass these too, and the next token the cursor of the one after those, or of the
+    // one after the last read when the looks ran out first (a short page, perhaps empty).
     let mut page = Vec::with_capacity(max);
     let mut next = None;
-    st.registry
-        .list_for_thing(&name, status, q.cursor()?, usize::MAX, |v| {
-            let job_ok = job.as_ref().is_none_or(|j| v.job_id() == j);
-            let ns_ok = || {
-                namespace
-                    .as_ref()
-                    .is_none_or(|n| st.registry.job(v.job_id()).ok().and_then(|j| j.namespace()) == Some(n))
-            };
-            if next.is_none() && job_ok && ns_ok() {
+    let stopped = st
+        .registry
+        .list_for_thing(&name, status, q.cursor()?, LOOKS_PER_PAGE, |v| {
+            let passes = job.as_ref().is_none_or(|j| v.job_id() == j)
+                && (namespace.is_none() || v.job_namespace() == namespace.as_ref());
+            if next.is_none() && passes {
                 if page.len() < max {
                     page.push(v.handle());
                 } else {
@@ -54,7 +53,7 @@ pub(super) fn list_for_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Resu
         })
         .on(C)?;
     page.into_iter().filter_map(|h| st.registry.execution(h)).for_each(|v| push(&v));
-    let next_token = next.map(|c| Token::Cursor(c).encode());
+    let next_token = next.or(stopped).map(|c| Token::Cursor(c).encode());
     Ok(Reply { body: out.finish(next_token.as_deref()), changed: false })
 }
 

@@ -2,6 +2,8 @@
 //! ListJobs, GetJobDocument, CancelJob, AssociateTargetsWithJob.
 
 use super::*;
+use iot_jobs_core::registry::JobView;
+use std::ops::Bound;
 
 /// Resolved targets: the things, the groups named, the things named directly.
 type Resolved = (Vec<ThingName>, BTreeSet<String>, BTreeSet<String>);
@@ -473,8 +475,10 @@ pub(super) fn delete_job(st: &mut State, job: &str, q: &Query<'_>) -> Result<Rep
 }
 
 /// ListJobs, in creation order (then job id): a page reads the jobs after the token's key in
-/// the state's [`JobOrder`](crate::state::JobOrder) until it has its `maxResults` and one more
-/// (which says that more follow), so it costs its own length and the jobs the filters pass over.
+/// the state's [`JobOrder`](crate::state::JobOrder) (with `thingGroupName`, in the group's
+/// jobs, kept in the same order by the state's [`GroupIndex`](crate::state::GroupIndex)) until
+/// it has its `maxResults` and one more (which says that more follow), or it has read
+/// [`LOOKS_PER_PAGE`] jobs.
 pub(super) fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError> {
     let max = q.max_results()?;
     let status: Option<JobStatus> = q.parse("status")?;
@@ -484,23 +488,34 @@ pub(super) fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError
     let after = q.after("ListJobs")?;
     let after =
         after.as_deref().map(|k| created_key(k).ok_or_else(|| token::not_for("ListJobs"))).transpose()?;
-    let mut matching = st
-        .job_order()
-        .after(after)
-        .filter_map(|(time, id)| Some(((time, id), st.registry.job(&JobId::new(id).ok()?).ok()?)))
-        .filter(|(_, j)| status.is_none_or(|s| j.status() == s))
-        .filter(|(_, j)| selection.is_none_or(|s| j.target_selection() == s))
-        .filter(|(_, j)| namespace.is_none() || j.namespace() == namespace.as_ref())
-        .filter(|(_, j)| {
-            group.is_none_or(|g| st.meta.jobs.get(j.id().as_str()).is_some_and(|m| m.groups.contains(g)))
-        });
-    let page: Vec<_> = matching.by_ref().take(max).collect();
-    let more = matching.next().is_some();
-    let next_token =
-        more.then(|| page.last().map(|(k, _)| Token::After(created_token(*k)).encode())).flatten();
+    let passes = |j: &JobView<'_>| {
+        status.is_none_or(|s| j.status() == s)
+            && selection.is_none_or(|s| j.target_selection() == s)
+            && (namespace.is_none() || j.namespace() == namespace.as_ref())
+    };
+    let mut page = Vec::new();
+    let next_token = match group {
+        None => {
+            let jobs =
+                st.job_order().after(after).filter_map(|(k, h)| Some((k, st.registry.job_by_handle(h)?)));
+            read_page(jobs, max, &mut page, passes)
+        }
+        Some(g) => {
+            let from = match after {
+                Some((time, id)) => Bound::Excluded((time, id.to_owned())),
+                None => Bound::Unbounded,
+            };
+            let targeting = st.group_index().jobs_targeting(g).into_iter();
+            let jobs = targeting.flat_map(|jobs| jobs.range((from.clone(), Bound::Unbounded))).filter_map(
+                |(t, id)| Some(((*t, id.as_str()), st.registry.job(&JobId::new(id).ok()?).ok()?)),
+            );
+            read_page(jobs, max, &mut page, passes)
+        }
+    }
+    .map(|k| Token::After(created_token(k)).encode());
     let jobs = page
         .into_iter()
-        .map(|(_, j)| wire::JobSummary {
+        .map(|j| wire::JobSummary {
             job_arn: st.arns.job(j.id().as_str()),
             job_id: j.id().to_string(),
             target_selection: j.target_selection().as_str(),
@@ -512,6 +527,35 @@ pub(super) fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError
         })
         .collect();
     reply(&wire::ListJobsOut { jobs, next_token }, false)
+}
+
+/// Reads a page from `jobs` (in order, with their keys) into `page`: the first `max` that
+/// `passes`, reading [`LOOKS_PER_PAGE`] jobs at most. Answers the key the next page starts
+/// after, if jobs are left: the last job of a full page when another passes after it, or the
+/// last job read when the looks ran out before the jobs did.
+fn read_page<'a>(
+    jobs: impl Iterator<Item = ((u64, &'a str), JobView<'a>)>,
+    max: usize,
+    page: &mut Vec<JobView<'a>>,
+    passes: impl Fn(&JobView<'_>) -> bool,
+) -> Option<(u64, &'a str)> {
+    let mut jobs = jobs.peekable();
+    let mut last = None;
+    let mut looked = 0usize;
+    while let Some((key, job)) = jobs.next() {
+        if passes(&job) {
+            if page.len() >= max {
+                return last;
+            }
+            page.push(job);
+        }
+        last = Some(key);
+        looked = looked.saturating_add(1);
+        if looked >= LOOKS_PER_PAGE {
+            return jobs.peek().and(last);
+        }
+    }
+    None
 }
 
 /// The key of a listing in creation order (ListJobs, ListJobTemplates) as a token's: 16 hex

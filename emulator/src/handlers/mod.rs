@@ -10,6 +10,8 @@ mod executions;
 mod jobs;
 mod tags;
 mod templates;
+#[cfg(test)]
+mod tests;
 mod things;
 
 use std::collections::BTreeSet;
@@ -77,6 +79,13 @@ impl<T> OnPlane<T> for Result<T, FieldError> {
 
 const C: Plane = Plane::Control;
 const D: Plane = Plane::Data;
+
+/// The most items a listing page with filters reads (ListJobs; ListJobExecutionsForThing with
+/// `jobId` or `namespaceId`): a page whose filters pass over this many stops there, with fewer
+/// than `maxResults` items (none, perhaps) and a token to go on from, so that no request holds the
+/// state for longer than reading this many items takes, whatever the filters. A client walking
+/// the pages gets every item that passes, each once.
+pub(crate) const LOOKS_PER_PAGE: usize = 10_000;
 
 /// Most characters in a job document (SPEC §5 `JobDocument`).
 const MAX_DOCUMENT: usize = 32_768;

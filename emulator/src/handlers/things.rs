@@ -430,8 +430,12 @@ fn joinable(st: &State, group: &str, thing: &str) -> Result<(), ApiError> {
 pub(super) fn continuous_jobs_targeting(st: &State, group: &str) -> Vec<JobId> {
     let mut reaching = ancestors(st, group);
     reaching.push(group.to_owned());
-    let jobs: BTreeSet<&String> =
-        reaching.iter().filter_map(|g| st.group_index().jobs_targeting(g)).flatten().collect();
+    let jobs: BTreeSet<&str> = reaching
+        .iter()
+        .filter_map(|g| st.group_index().jobs_targeting(g))
+        .flatten()
+        .map(|(_, id)| id.as_str())
+        .collect();
     jobs.into_iter()
         .filter_map(|id| JobId::new(id).ok())
         .filter(|id| st.registry.job(id).is_ok_and(|j| j.target_selection() == TargetSelection::Continuous))

@@ -1,30 +1,32 @@
 //! Which thing groups each thing is in, which groups are the children of each, and which jobs
-//! target each: the inverses of [`GroupMeta::members`], [`GroupMeta::parent`] and
-//! [`JobMeta::groups`](super::JobMeta::groups), kept beside them so that a thing's groups (at
-//! most 10), a group's subtree and the jobs a join or a leave concerns are found without a look
-//! at every group or every job.
+//! target each (in ListJobs's order, creation time then id): the inverses of
+//! [`GroupMeta::members`], [`GroupMeta::parent`] and [`JobMeta::groups`](super::JobMeta::groups),
+//! kept beside them so that a thing's groups (at most 10), a group's subtree, the jobs a join or
+//! a leave concerns and a page of ListJobs with `thingGroupName` are found without a look at
+//! every group or every job.
 //!
 //! Only [`State`](super::State) changes it, with what it inverts: its `add_group`,
 //! `remove_group`, `join`, `leave`, `forget_thing`, `set_job_meta` and `target_groups`, and a
 //! job's `Deleted` event; it is rebuilt whenever the payloads are replaced (a state file or an
 //! import loaded, a rollback, a reset).
 
+use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashMap};
 
-use super::{GroupMeta, Meta};
+use super::{GroupMeta, JobOrder, Meta};
 
 /// The groups of each thing, the children of each group and the jobs targeting each group, by
-/// name and id.
+/// name, and by (creation time, id) for the jobs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GroupIndex {
     of_thing: HashMap<String, BTreeSet<String>>,
     children: HashMap<String, BTreeSet<String>>,
-    jobs: HashMap<String, BTreeSet<String>>,
+    jobs: HashMap<String, BTreeSet<(u64, String)>>,
 }
 
 impl GroupIndex {
-    /// The index of `meta`'s groups and jobs.
-    pub fn of(meta: &Meta) -> Self {
+    /// The index of `meta`'s groups and jobs, the jobs created when `order` says.
+    pub fn of(meta: &Meta, order: &JobOrder) -> Self {
         let mut index = GroupIndex::default();
         for (name, g) in &meta.groups {
             index.added(name, g.parent.as_deref());
@@ -33,25 +35,27 @@ impl GroupIndex {
             }
         }
         for (job, m) in &meta.jobs {
-            index.targeted(job, &m.groups);
+            index.targeted((created(order, job), job), &m.groups);
         }
         index
     }
 
-    /// The jobs whose targets name `group` (not its ancestors), by id.
-    pub fn jobs_targeting(&self, group: &str) -> Option<&BTreeSet<String>> {
+    /// The jobs whose targets name `group` (not its ancestors), by (creation time, id).
+    pub fn jobs_targeting(&self, group: &str) -> Option<&BTreeSet<(u64, String)>> {
         self.jobs.get(group)
     }
 
-    pub(super) fn targeted<'a>(&mut self, job: &str, groups: impl IntoIterator<Item = &'a String>) {
+    /// Job `key` (its creation time and id) targets `groups`.
+    pub(super) fn targeted<'a>(&mut self, key: (u64, &str), groups: impl IntoIterator<Item = &'a String>) {
         for g in groups {
-            self.jobs.entry(g.clone()).or_default().insert(job.to_owned());
+            self.jobs.entry(g.clone()).or_default().insert((key.0, key.1.to_owned()));
         }
     }
 
-    pub(super) fn untargeted<'a>(&mut self, job: &str, groups: impl IntoIterator<Item = &'a String>) {
+    /// Job `key` (its creation time and id) no longer targets `groups`.
+    pub(super) fn untargeted<'a>(&mut self, key: (u64, &str), groups: impl IntoIterator<Item = &'a String>) {
         for g in groups {
-            remove_from(&mut self.jobs, g, job);
+            remove_from(&mut self.jobs, g, &(key.0, key.1.to_owned()));
         }
     }
 
@@ -95,8 +99,18 @@ impl GroupIndex {
     }
 }
 
+/// The creation time of job `id` in `order`, as the index keys it: 0 for a job `order` does not
+/// have (a job's payloads are set only once the registry has it, so there is none).
+pub(super) fn created(order: &JobOrder, id: &str) -> u64 {
+    order.created(id).unwrap_or(0)
+}
+
 /// Takes `item` out of the set of `key`, and the set with its last item.
-fn remove_from(map: &mut HashMap<String, BTreeSet<String>>, key: &str, item: &str) {
+fn remove_from<T: Ord + Borrow<Q>, Q: Ord + ?Sized>(
+    map: &mut HashMap<String, BTreeSet<T>>,
+    key: &str,
+    item: &Q,
+) {
     if let Some(set) = map.get_mut(key) {
         set.remove(item);
         if set.is_empty() {
@@ -216,9 +230,9 @@ mod tests {
                         continue;
                     }
                 };
-                prop_assert_eq!(st.group_index(), &GroupIndex::of(&st.meta));
+                prop_assert_eq!(st.group_index(), &GroupIndex::of(&st.meta, st.job_order()));
             }
-            prop_assert_eq!(st.group_index(), &GroupIndex::of(&st.meta));
+            prop_assert_eq!(st.group_index(), &GroupIndex::of(&st.meta, st.job_order()));
         }
     }
 }

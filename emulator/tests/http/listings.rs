@@ -169,6 +169,46 @@ async fn list_jobs_pages_over_what_its_filters_pass_and_follows_deletions() {
     assert_eq!(rest(&e, "/jobs", "jobs", "jobId", token).await, ["j4", "j5", "k1", "n1", "j2"]);
 }
 
+/// ListJobs with `thingGroupName` lists the jobs whose targets name the group, in creation order
+/// (then id), in full pages: through other filters, a deletion, and a group no job names or that
+/// does not exist (an empty page, no token).
+#[tokio::test]
+async fn list_jobs_by_thing_group_lists_the_jobs_naming_it_in_order() {
+    let e = emu().await;
+    e.thing("t").await;
+    for g in ["g", "h", "unused"] {
+        e.ctl("POST", &format!("/thing-groups/{g}"), Some(json!({}))).await.ok();
+        let add = json!({"thingGroupName": g, "thingName": "t"});
+        e.ctl("PUT", "/thing-groups/addThingToThingGroup", Some(add)).await.ok();
+    }
+    for (j, targets) in [
+        ("e", &["group:g"][..]),
+        ("b", &["t"]),
+        ("c", &["group:g", "group:h"]),
+        ("d", &["group:h"]),
+        ("a", &["t", "group:g"]),
+    ] {
+        e.job(j, targets, json!({})).await.ok();
+        e.advance(1).await;
+    }
+    let (first, token) = page(&e, "/jobs?thingGroupName=g", "jobs", "jobId", None).await;
+    assert_eq!(first, ["e", "c"]);
+    assert_eq!(rest(&e, "/jobs?thingGroupName=g", "jobs", "jobId", token).await, ["a"]);
+    let (h, token) = page(&e, "/jobs?thingGroupName=h", "jobs", "jobId", None).await;
+    assert_eq!((h, token), (vec!["c".to_owned(), "d".to_owned()], None));
+    for none in ["unused", "nosuchgroup"] {
+        let (jobs, token) = page(&e, &format!("/jobs?thingGroupName={none}"), "jobs", "jobId", None).await;
+        assert_eq!((jobs, token), (vec![], None), "{none}");
+    }
+    e.ctl("PUT", "/jobs/c/cancel", Some(json!({}))).await.ok();
+    let (running, token) = page(&e, "/jobs?thingGroupName=g&status=IN_PROGRESS", "jobs", "jobId", None).await;
+    assert_eq!((running, token), (vec!["e".to_owned(), "a".to_owned()], None));
+    e.ctl("DELETE", "/jobs/e?force=true", None).await.ok();
+    e.advance(1).await;
+    let (g, token) = page(&e, "/jobs?thingGroupName=g", "jobs", "jobId", None).await;
+    assert_eq!((g, token), (vec!["c".to_owned(), "a".to_owned()], None));
+}
+
 /// ListJobExecutionsForThing filtered by namespace (a filter the core's listing does not have)
 /// goes on from the execution after the page's last: a deletion before the token's place skips
 /// nothing, and the last page has no token though executions the filter does not pass follow.

@@ -1,0 +1,125 @@
+//! Listing pages with filters: how far a page reads ([`LOOKS_PER_PAGE`]).
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+use crate::clock::{Clock, ClockMode};
+use crate::routing::Op;
+use crate::state::Caps;
+use crate::wire::Arns;
+
+/// A page of `op` with `query`: the job ids of its `items` and its token.
+fn list(st: &mut State, op: &Op, items: &str, query: &[(&str, &str)]) -> (Vec<String>, Option<String>) {
+    let query: Vec<(String, String)> =
+        query.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let body = handle(st, op, &query, b"").unwrap().body;
+    let page: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let ids = page[items].as_array().unwrap().iter().map(|j| j["jobId"].as_str().unwrap().to_owned());
+    (ids.collect(), page.get("nextToken").map(|t| t.as_str().unwrap().to_owned()))
+}
+
+/// A state with thing `t` in group `big`; [`LOOKS_PER_PAGE`] + 5 SNAPSHOT jobs `s00000`, ...
+/// targeting `big`; then, a second later, CONTINUOUS jobs `c0`, `c1`, `c2` in namespace `ns`
+/// targeting `t`, `c1` group `late` too. So `t` has an execution of each, in that order.
+fn state() -> State {
+    let arns = Arns { region: "us-east-1".into(), account: "123456789012".into() };
+    let n = LOOKS_PER_PAGE + 5;
+    let caps = Caps { jobs: n + 8, things: 4, executions: n + 8, status_details: 4, thing_groups: 4 };
+    let mut st = State::new(caps, Clock::new(ClockMode::Manual, Some(0)), arns, 3);
+    let ok = |st: &mut State, op: Op, body: &[u8]| handle(st, &op, &[], body).unwrap();
+    ok(&mut st, Op::CreateThing { thing: "t".into() }, b"{}");
+    for g in ["big", "late"] {
+        ok(&mut st, Op::CreateThingGroup { group: g.into() }, b"{}");
+        let join = format!(r#"{{"thingGroupName":"{g}","thingName":"t"}}"#);
+        ok(&mut st, Op::AddThingToThingGroup, join.as_bytes());
+    }
+    let snapshot = br#"{"targets":["arn:aws:iot:us-east-1:123456789012:thinggroup/big"],"document":"{}"}"#;
+    for i in 0..n {
+        ok(&mut st, Op::CreateJob { job: format!("s{i:05}") }, snapshot);
+    }
+    st.clock.advance(1).unwrap();
+    for c in ["c0", "c1", "c2"] {
+        let late = if c == "c1" { r#","arn:aws:iot:us-east-1:123456789012:thinggroup/late""# } else { "" };
+        let continuous = format!(
+            r#"{{"targets":["arn:aws:iot:us-east-1:123456789012:thing/t"{late}],"document":"{{}}",
+            "targetSelection":"CONTINUOUS","namespaceId":"ns"}}"#
+        );
+        ok(&mut st, Op::CreateJob { job: c.into() }, continuous.as_bytes());
+    }
+    st
+}
+
+/// The pages of `op` with `query` (`maxResults` 2) from the first: (ids, whether a token came).
+fn pages(st: &mut State, op: &Op, items: &str, query: &[(&str, &str)]) -> Vec<(Vec<String>, bool)> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut q = query.to_vec();
+        q.push(("maxResults", "2"));
+        if let Some(t) = &token {
+            q.push(("nextToken", t));
+        }
+        let (ids, next) = list(st, op, items, &q);
+        out.push((ids, next.is_some()));
+        match next {
+            Some(t) => token = Some(t),
+            None => return out,
+        }
+    }
+}
+
+fn ids(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| (*n).to_owned()).collect()
+}
+
+/// A ListJobs page whose filters pass over [`LOOKS_PER_PAGE`] jobs stops there, empty, with a
+/// token; the next goes on after the last job looked at, and the pages hold every job that
+/// passes, once. A page without filters, or whose filters pass every job, is full; so is one
+/// of a group that many jobs target (read in the same order, with the same looks). A group's
+/// jobs are read without the others: `late`'s one job comes in the first page.
+#[test]
+fn a_filtered_list_jobs_page_looks_at_so_many_jobs_and_the_next_goes_on_from_there() {
+    let mut st = state();
+    let continuous = pages(&mut st, &Op::ListJobs, "jobs", &[("targetSelection", "CONTINUOUS")]);
+    assert_eq!(continuous, [(vec![], true), (ids(&["c0", "c1"]), true), (ids(&["c2"]), false)]);
+    let in_ns = pages(&mut st, &Op::ListJobs, "jobs", &[("namespaceId", "ns"), ("status", "IN_PROGRESS")]);
+    assert_eq!(in_ns, continuous);
+
+    let first_250: Vec<String> = (0..250).map(|i| format!("s{i:05}")).collect();
+    for query in [&[][..], &[("status", "IN_PROGRESS")], &[("thingGroupName", "big")]] {
+        let (page, token) = list(&mut st, &Op::ListJobs, "jobs", &[query, &[("maxResults", "250")]].concat());
+        assert_eq!(page, first_250, "{query:?}");
+        assert!(token.is_some(), "{query:?}");
+    }
+    // None of the many jobs targeting `big` is CONTINUOUS.
+    let big = pages(
+        &mut st,
+        &Op::ListJobs,
+        "jobs",
+        &[("thingGroupName", "big"), ("targetSelection", "CONTINUOUS")],
+    );
+    assert_eq!(big, [(vec![], true), (vec![], false)]);
+    let late = pages(&mut st, &Op::ListJobs, "jobs", &[("thingGroupName", "late")]);
+    assert_eq!(late, [(ids(&["c1"]), false)]);
+}
+
+/// ListJobExecutionsForThing with `namespaceId` or `jobId` (filters the core's listing does not
+/// have) reads [`LOOKS_PER_PAGE`] executions a page at most, the same way; with neither, or with
+/// `status` alone, its pages are full.
+#[test]
+fn a_filtered_page_of_a_things_executions_reads_so_many_and_the_next_goes_on_from_there() {
+    let mut st = state();
+    let op = Op::ListJobExecutionsForThing { thing: "t".into() };
+    let items = "executionSummaries";
+    let in_ns = pages(&mut st, &op, items, &[("namespaceId", "ns")]);
+    assert_eq!(in_ns, [(vec![], true), (ids(&["c0", "c1"]), true), (ids(&["c2"]), false)]);
+    let one = pages(&mut st, &op, items, &[("jobId", "c1")]);
+    assert_eq!(one, [(vec![], true), (ids(&["c1"]), false)]);
+    let early = pages(&mut st, &op, items, &[("jobId", "s00001"), ("namespaceId", "ns")]);
+    assert_eq!(early, [(vec![], true), (vec![], false)]);
+
+    for query in [&[][..], &[("status", "QUEUED")]] {
+        let (page, token) = list(&mut st, &op, items, &[query, &[("maxResults", "3")]].concat());
+        assert_eq!(page, ids(&["s00000", "s00001", "s00002"]), "{query:?}");
+        assert!(token.is_some(), "{query:?}");
+    }
+}
