@@ -139,6 +139,8 @@ fn decode_into(bytes: &[u8], st: &mut State, mode: ClockMode) -> Result<(u64, Cl
     let counted: Counted = serde_json::from_str(loaded.registry.get())
         .map_err(|e| format!("it is not a state file of this emulator: {e}"))?;
     check_caps(&counted, loaded.meta.groups.len(), st.caps)?;
+    crate::state::check_hierarchy(&loaded.meta)
+        .map_err(|e| format!("its thing groups do not form a hierarchy: {e}"))?;
     let mut de = serde_json::Deserializer::from_str(loaded.registry.get());
     let mut registry = Registry::restore(st.caps.storage(), Policy::DEFAULT, &mut de)
         .map_err(|e| format!("it is not a state file of this emulator: {e}"))?;

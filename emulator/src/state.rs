@@ -14,7 +14,7 @@ use crate::wire::{Arns, JobConfigs, StringMap, TemplateArn, TemplateConfigs};
 
 mod groups;
 mod order;
-pub use groups::GroupIndex;
+pub use groups::{GroupIndex, MAX_GROUP_DEPTH, ancestors, check_hierarchy};
 pub use order::JobOrder;
 
 /// Table caps (`--max-*` flags).
@@ -354,17 +354,18 @@ impl State {
     /// Adds thing group `name` (in place of one of that name, if any).
     pub fn add_group(&mut self, name: String, g: GroupMeta) {
         self.remove_group(&name);
-        self.group_index.added(&name, g.parent.as_deref());
         for thing in &g.members {
             self.group_index.joined(&name, thing);
         }
-        self.meta.groups.insert(name, g);
+        self.meta.groups.insert(name.clone(), g);
+        self.group_index.added(&name, &groups::ancestors(&self.meta, &name));
     }
 
     /// Takes thing group `name` out, if it is in: what it was.
     pub fn remove_group(&mut self, name: &str) -> Option<GroupMeta> {
+        let ancestors = groups::ancestors(&self.meta, name);
         let g = self.meta.groups.remove(name)?;
-        self.group_index.removed(name, &g);
+        self.group_index.removed(name, &g, &ancestors);
         Some(g)
     }
 

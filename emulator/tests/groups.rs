@@ -124,6 +124,42 @@ async fn groups_form_a_hierarchy_of_at_most_seven_levels() {
     assert_eq!(names(&d["thingGroupMetadata"], "rootToParentThingGroups", "groupName").len(), 6);
 }
 
+/// ListThingGroups with `namePrefixFilter` reads from the prefix (or from after the token's name
+/// when it sorts later) and stops at the first name past it, so its pages and tokens are those
+/// of the names that start with it; without `recursive` it reads the root groups alone, and a
+/// deleted root leaves them.
+#[tokio::test]
+async fn a_name_prefix_pages_from_the_prefix_and_stops_past_it() {
+    let e = start(|_| {}).await;
+    for g in ["a", "ma", "mb", "mc", "n"] {
+        group(&e, g, None).await;
+    }
+    group(&e, "mx", Some("n")).await;
+    let first = ok(&e, "GET", "/thing-groups?namePrefixFilter=m&maxResults=2", None).await;
+    assert_eq!(names(&first, "thingGroups", "groupName"), ["ma", "mb"]);
+    let token = first["nextToken"].as_str().unwrap();
+    let second =
+        ok(&e, "GET", &format!("/thing-groups?namePrefixFilter=m&maxResults=2&nextToken={token}"), None)
+            .await;
+    assert_eq!(names(&second, "thingGroups", "groupName"), ["mc", "mx"]);
+    assert!(second.get("nextToken").is_none(), "{second}");
+    // A token from before the prefix starts at the prefix; one from past it ends the listing.
+    let before = ok(&e, "GET", "/thing-groups?maxResults=1", None).await;
+    let token = before["nextToken"].as_str().unwrap();
+    assert_eq!(
+        list_groups(&e, &format!("?namePrefixFilter=m&nextToken={token}")).await,
+        ["ma", "mb", "mc", "mx"]
+    );
+    let all = ok(&e, "GET", "/thing-groups?maxResults=5", None).await;
+    assert_eq!(names(&all, "thingGroups", "groupName"), ["a", "ma", "mb", "mc", "mx"]);
+    let token = all["nextToken"].as_str().unwrap();
+    assert_eq!(list_groups(&e, &format!("?nextToken={token}")).await, ["n"]);
+    assert!(list_groups(&e, &format!("?namePrefixFilter=m&nextToken={token}")).await.is_empty());
+    assert_eq!(list_groups(&e, "?recursive=false&namePrefixFilter=m").await, ["ma", "mb", "mc"]);
+    ok(&e, "DELETE", "/thing-groups/mb", None).await;
+    assert_eq!(list_groups(&e, "?recursive=false").await, ["a", "ma", "mc", "n"]);
+}
+
 #[tokio::test]
 async fn listings_follow_the_hierarchy() {
     let e = start(|_| {}).await;

@@ -2,6 +2,7 @@
 //! hierarchy (ListThingGroups, ListThingsInThingGroup, ListThingGroupsForThing; SPEC AMBIG-32).
 
 use super::*;
+use crate::state::MAX_GROUP_DEPTH;
 
 pub(super) fn create_thing(st: &mut State, thing: &str, body: &[u8]) -> Result<Reply, ApiError> {
     let name = thing_name(thing, C)?;
@@ -219,24 +220,9 @@ pub(super) fn delete_group(st: &mut State, group: &str, q: &Query<'_>) -> Result
 
 // ---- the hierarchy (SPEC AMBIG-32) ---------------------------------------------------------------------
 
-/// Most levels of a thing-group hierarchy, the root included (AWS IoT Device Management quota
-/// "maximum depth of a thing group hierarchy").
-pub(super) const MAX_GROUP_DEPTH: usize = 7;
-
 /// The ancestors of `group`, the root first (none for a root group or an unknown one).
 pub(super) fn ancestors(st: &State, group: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut next = st.meta.groups.get(group).and_then(|g| g.parent.clone());
-    while let Some(p) = next {
-        // A loop or a chain deeper than the limit cannot be created; a state file is not trusted.
-        if out.contains(&p) || out.len() >= MAX_GROUP_DEPTH {
-            break;
-        }
-        next = st.meta.groups.get(&p).and_then(|g| g.parent.clone());
-        out.push(p);
-    }
-    out.reverse();
-    out
+    crate::state::ancestors(&st.meta, group)
 }
 
 /// The direct child groups of `group`, by name.
@@ -251,18 +237,11 @@ fn within(st: &State, group: &str, ancestor: &str) -> bool {
 
 /// `group` and its descendants, by name (none for an unknown group).
 pub(super) fn subtree(st: &State, group: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
     if !st.meta.groups.contains_key(group) {
-        return out;
+        return BTreeSet::new();
     }
-    let mut next = vec![group.to_owned()];
-    while let Some(g) = next.pop() {
-        // A loop cannot be created; a state file is not trusted.
-        if out.insert(g.clone()) {
-            next.extend(children(st, &g).map(str::to_owned));
-        }
-    }
-    out
+    let below = st.group_index().below(group).into_iter().flatten().cloned();
+    std::iter::once(group.to_owned()).chain(below).collect()
 }
 
 fn name_and_arn(st: &State, name: String) -> wire::GroupNameAndArn {
@@ -271,6 +250,9 @@ fn name_and_arn(st: &State, name: String) -> wire::GroupNameAndArn {
 
 /// ListThingGroups: the children of `parentGroup` (the root groups without it), and with
 /// `recursive` (the default) their descendants too, whose names start with `namePrefixFilter`.
+/// A page reads from the later of the token's name and the prefix, and stops at the first name
+/// past the prefix; the root groups and each group's children are kept in name order by the
+/// state's [`GroupIndex`](crate::state::GroupIndex).
 pub(super) fn list_groups(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError> {
     let max = q.max_results()?;
     let after = q.after("ListThingGroups")?;
@@ -282,24 +264,26 @@ pub(super) fn list_groups(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiErr
     {
         return Err(ApiError::not_found(format!("thing group {p} does not exist")));
     }
-    let from = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+    // From after the token's name, or from the prefix when it sorts later (no name before it
+    // starts with it).
+    let from = match after.as_deref() {
+        Some(a) if a >= prefix.as_str() => Bound::Excluded(a),
+        _ => Bound::Included(prefix.as_str()),
+    };
     let range = (from, Bound::Unbounded);
-    let below: BTreeSet<String>;
-    // The groups a page is taken from, in name order from after the token's.
+    // The groups a page is taken from, in name order from `from`.
     let placed: Box<dyn Iterator<Item = &String>> = match (&parent, recursive) {
         (Some(p), false) => {
             Box::new(st.group_index().children_of(p).into_iter().flat_map(move |c| c.range::<str, _>(range)))
         }
         (Some(p), true) => {
-            below = subtree(st, p).into_iter().filter(|g| g != p).collect();
-            Box::new(below.range::<str, _>(range))
+            Box::new(st.group_index().below(p).into_iter().flat_map(move |c| c.range::<str, _>(range)))
         }
-        (None, false) => Box::new(
-            st.meta.groups.range::<str, _>(range).filter(|(_, g)| g.parent.is_none()).map(|(n, _)| n),
-        ),
+        (None, false) => Box::new(st.group_index().roots().range::<str, _>(range)),
         (None, true) => Box::new(st.meta.groups.range::<str, _>(range).map(|(n, _)| n)),
     };
-    let matching = placed.filter(|name| name.starts_with(prefix.as_str()));
+    // In name order, the names that start with the prefix come together.
+    let matching = placed.take_while(|name| name.starts_with(prefix.as_str()));
     let (page, next_token) = token::page_in_order(matching, max, |name| name.as_str());
     let thing_groups = page.into_iter().map(|n| name_and_arn(st, n.clone())).collect();
     reply(&wire::ThingGroupsOut { thing_groups, next_token }, false)
@@ -314,11 +298,11 @@ pub(super) fn list_things_in_group(st: &mut State, group: &str, q: &Query<'_>) -
     if !st.meta.groups.contains_key(&name) {
         return Err(ApiError::not_found(format!("thing group {name} does not exist")));
     }
-    let groups = if recursive { subtree(st, &name) } else { BTreeSet::from([name]) };
+    let below = st.group_index().below(&name).into_iter().flatten().filter(|_| recursive);
     // The page's names are among the first maxResults + 1 after the token's of each group.
     let from = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
-    let things: BTreeSet<&String> = groups
-        .iter()
+    let things: BTreeSet<&String> = std::iter::once(&name)
+        .chain(below)
         .filter_map(|g| st.meta.groups.get(g))
         .flat_map(|g| g.members.range::<str, _>((from, Bound::Unbounded)).take(max.saturating_add(1)))
         .collect();

@@ -1,9 +1,14 @@
-//! Which thing groups each thing is in, which groups are the children of each, and which jobs
-//! target each (in ListJobs's order, creation time then id): the inverses of
-//! [`GroupMeta::members`], [`GroupMeta::parent`] and [`JobMeta::groups`](super::JobMeta::groups),
-//! kept beside them so that a thing's groups (at most 10), a group's subtree, the jobs a join or
-//! a leave concerns and a page of ListJobs with `thingGroupName` are found without a look at
-//! every group or every job.
+//! Which thing groups each thing is in, which groups are the children and the descendants of
+//! each (and which have no parent), and which jobs target each (in ListJobs's order, creation
+//! time then id): the inverses of [`GroupMeta::members`], [`GroupMeta::parent`] and
+//! [`JobMeta::groups`](super::JobMeta::groups), kept beside them so that a thing's groups (at most
+//! 10), a group's subtree, the root groups, the jobs a join or a leave concerns and a page of
+//! ListJobs with `thingGroupName` are found without a look at every group or every job.
+//!
+//! The groups form a hierarchy: every parent is a group, without loops, at most
+//! [`MAX_GROUP_DEPTH`] levels deep. CreateThingGroup keeps it so and a saved state that breaks
+//! it is refused ([`check_hierarchy`]), so a group's ancestors do not change while it exists
+//! (a group with children cannot be deleted) and its descendants are kept with each ancestor.
 //!
 //! Only [`State`](super::State) changes it, with what it inverts: its `add_group`,
 //! `remove_group`, `join`, `leave`, `forget_thing`, `set_job_meta` and `target_groups`, and a
@@ -15,12 +20,18 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::{GroupMeta, JobOrder, Meta};
 
-/// The groups of each thing, the children of each group and the jobs targeting each group, by
-/// name, and by (creation time, id) for the jobs.
+/// Most levels of a thing-group hierarchy, the root included (AWS IoT Device Management quota
+/// "maximum depth of a thing group hierarchy").
+pub const MAX_GROUP_DEPTH: usize = 7;
+
+/// The groups of each thing, the children and the descendants of each group, the groups without
+/// a parent and the jobs targeting each group, by name, and by (creation time, id) for the jobs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GroupIndex {
     of_thing: HashMap<String, BTreeSet<String>>,
     children: HashMap<String, BTreeSet<String>>,
+    below: HashMap<String, BTreeSet<String>>,
+    roots: BTreeSet<String>,
     jobs: HashMap<String, BTreeSet<(u64, String)>>,
 }
 
@@ -29,7 +40,7 @@ impl GroupIndex {
     pub fn of(meta: &Meta, order: &JobOrder) -> Self {
         let mut index = GroupIndex::default();
         for (name, g) in &meta.groups {
-            index.added(name, g.parent.as_deref());
+            index.added(name, &ancestors(meta, name));
             for thing in &g.members {
                 index.joined(name, thing);
             }
@@ -69,16 +80,37 @@ impl GroupIndex {
         self.children.get(group)
     }
 
-    pub(super) fn added(&mut self, group: &str, parent: Option<&str>) {
-        if let Some(p) = parent {
-            self.children.entry(p.to_owned()).or_default().insert(group.to_owned());
+    /// The descendants of `group` (its children, theirs, ...), by name.
+    pub fn below(&self, group: &str) -> Option<&BTreeSet<String>> {
+        self.below.get(group)
+    }
+
+    /// The groups without a parent, by name.
+    pub fn roots(&self) -> &BTreeSet<String> {
+        &self.roots
+    }
+
+    /// Adds `group`, with its `ancestors` (the root first; the last is its parent).
+    pub(super) fn added(&mut self, group: &str, ancestors: &[String]) {
+        match ancestors.last() {
+            Some(p) => self.children.entry(p.clone()).or_default().insert(group.to_owned()),
+            None => self.roots.insert(group.to_owned()),
+        };
+        for a in ancestors {
+            self.below.entry(a.clone()).or_default().insert(group.to_owned());
         }
     }
 
-    /// Takes out `group`, which had `g`'s parent and members.
-    pub(super) fn removed(&mut self, group: &str, g: &GroupMeta) {
-        if let Some(p) = &g.parent {
-            remove_from(&mut self.children, p, group);
+    /// Takes out `group`, which had `g`'s members and `ancestors` (the root first).
+    pub(super) fn removed(&mut self, group: &str, g: &GroupMeta, ancestors: &[String]) {
+        match ancestors.last() {
+            Some(p) => remove_from(&mut self.children, p, group),
+            None => {
+                self.roots.remove(group);
+            }
+        }
+        for a in ancestors {
+            remove_from(&mut self.below, a, group);
         }
         for thing in &g.members {
             self.left(group, thing);
@@ -97,6 +129,48 @@ impl GroupIndex {
     pub(super) fn forget(&mut self, thing: &str) -> BTreeSet<String> {
         self.of_thing.remove(thing).unwrap_or_default()
     }
+}
+
+/// The ancestors of `group` in `meta`, the root first (none for a root group or an unknown one).
+/// A chain that loops or goes deeper than [`MAX_GROUP_DEPTH`] (which [`check_hierarchy`] refuses)
+/// is cut there.
+pub fn ancestors(meta: &Meta, group: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut next = meta.groups.get(group).and_then(|g| g.parent.clone());
+    while let Some(p) = next {
+        if out.contains(&p) || p == group || out.len() >= MAX_GROUP_DEPTH {
+            break;
+        }
+        next = meta.groups.get(&p).and_then(|g| g.parent.clone());
+        out.push(p);
+    }
+    out.reverse();
+    out
+}
+
+/// Checks that `meta`'s thing groups form a hierarchy: every parent a group of `meta`, no loop,
+/// at most [`MAX_GROUP_DEPTH`] levels.
+///
+/// # Errors
+/// The first group that breaks it, and how.
+pub fn check_hierarchy(meta: &Meta) -> Result<(), String> {
+    for (name, g) in &meta.groups {
+        let mut levels = 1usize;
+        let mut next = g.parent.as_deref();
+        while let Some(p) = next {
+            let Some(parent) = meta.groups.get(p) else {
+                return Err(format!("thing group {name} has parent {p}, which is not a thing group"));
+            };
+            levels = levels.saturating_add(1);
+            if levels > MAX_GROUP_DEPTH {
+                return Err(format!(
+                    "thing group {name} is more than {MAX_GROUP_DEPTH} levels deep, or its parents make a loop"
+                ));
+            }
+            next = parent.parent.as_deref();
+        }
+    }
+    Ok(())
 }
 
 /// The creation time of job `id` in `order`, as the index keys it: 0 for a job `order` does not

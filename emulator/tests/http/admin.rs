@@ -108,6 +108,47 @@ async fn state_file_keeps_every_accepted_change() {
 /// naming the flag, and changes nothing; creating a group again with its properties still
 /// answers; a deletion makes room. A state holding more groups than the cap is refused on
 /// import, naming the flag and the number to start with.
+/// An import whose thing groups do not form a hierarchy (a parent that is not a group, a loop,
+/// more than 7 levels) is refused, naming the group, and changes nothing; the hierarchy it
+/// came from loads.
+#[tokio::test]
+async fn an_import_whose_groups_do_not_form_a_hierarchy_is_refused() {
+    let e = emu().await;
+    e.ctl("POST", "/thing-groups/a", Some(json!({}))).await.ok();
+    e.ctl("POST", "/thing-groups/b", Some(json!({"parentGroupName": "a"}))).await.ok();
+    let export = e.raw(None, "GET", "/_emulator/state", None).await;
+    assert_eq!(export.status, 200);
+    let group = |name: &str, parent: Option<&str>| {
+        let mut g = export.body["meta"]["groups"]["a"].clone();
+        g["parent"] = json!(parent);
+        (name.to_owned(), g)
+    };
+    let deep: Vec<(String, Value)> =
+        (1..=8).map(|i| group(&format!("g{i}"), (i > 1).then(|| format!("g{}", i - 1)).as_deref())).collect();
+    for (groups, says) in [
+        (
+            vec![group("a", None), group("b", Some("nope"))],
+            "thing group b has parent nope, which is not a thing group",
+        ),
+        (vec![group("a", Some("b")), group("b", Some("a"))], "or its parents make a loop"),
+        (deep, "thing group g8 is more than 7 levels deep"),
+    ] {
+        let mut bad = export.body.clone();
+        bad["meta"]["groups"] = Value::Object(groups.into_iter().collect());
+        let refused = e.raw(None, "POST", "/_emulator/state", Some(bad.to_string().into_bytes())).await;
+        refused.err(400, "InvalidRequestException");
+        assert!(refused.message().contains(says), "{}", refused.message());
+        let after = e.ctl("GET", "/thing-groups", None).await.ok();
+        assert_eq!(after["thingGroups"].as_array().unwrap().len(), 2, "{after}");
+    }
+    // The export as it came (the registry's fields in their order, which a `Value` does not keep).
+    let raw = e.http.get(format!("{}/_emulator/state", e.url)).send().await.unwrap().bytes().await.unwrap();
+    let fine = e.raw(None, "POST", "/_emulator/state", Some(raw.to_vec())).await;
+    assert_eq!(fine.status, 200, "{:?}", fine.body);
+    let below = e.ctl("GET", "/thing-groups?parentGroup=a", None).await.ok();
+    assert_eq!(below["thingGroups"][0]["groupName"], "b");
+}
+
 #[tokio::test]
 async fn thing_groups_are_capped() {
     let e = start(|c| c.caps.thing_groups = 2).await;
