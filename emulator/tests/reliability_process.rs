@@ -573,3 +573,66 @@ fn acknowledged_changes_survive_sigkills_at_random_moments() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A journal write that fails after its change was applied in memory (the segment's next
+/// allocation passes the file-size limit, `prlimit --fsize`: `EFBIG`) answers 503 naming the segment and the
+/// cause, and the state goes back to the records on disk: the refused change is not in memory,
+/// later changes are refused too, the acknowledged ones stay; a restart without the limit cuts
+/// the torn record and has exactly the acknowledged changes.
+#[test]
+fn a_journal_write_that_fails_after_its_change_rolls_the_state_back() {
+    let dir = temp_dir("efbig");
+    let path = dir.join("state.json");
+    let state = path.to_str().unwrap();
+    let journal =
+        ["--checkpoint-records", "1000000", "--checkpoint-growth", "0", "--checkpoint-seconds", "3600"];
+    // A segment is allocated 1 MiB at a time (`journal::PREALLOCATE`): the first fits under the
+    // limit, the second does not. SIGXFSZ is ignored (the disposition survives exec), so the
+    // write past the limit fails instead of killing the process.
+    let mut sh = Command::new("prlimit");
+    sh.args(["--fsize=1572864", "sh", "-c", "trap '' XFSZ && exec \"$0\" \"$@\"", BIN])
+        .args(BASE_ARGS)
+        .args(["--state-file", state])
+        .args(journal);
+    let e = spawn(sh);
+    let attributes: String =
+        (0..3).map(|i| format!(r#""a{i}":"{}""#, "v".repeat(800))).collect::<Vec<_>>().join(",");
+    let body = format!(r#"{{"attributePayload":{{"attributes":{{{attributes}}}}}}}"#);
+    let mut acknowledged = Vec::new();
+    let refused = loop {
+        let name = format!("t{}", acknowledged.len());
+        let (status, answer) = request(e.addr, "POST", &format!("/things/{name}"), &body).unwrap();
+        match status {
+            200 => acknowledged.push(name),
+            _ => break (name, status, answer),
+        }
+        assert!(acknowledged.len() < 2_000, "no write failed under a file-size limit of 1.5 MiB");
+    };
+    let (name, status, answer) = refused;
+    assert_eq!(status, 503, "{answer}");
+    assert!(answer.contains("ServiceUnavailableException") && answer.contains("File too large"), "{answer}");
+    assert!(answer.contains(dir.to_str().unwrap()), "{answer}");
+    assert!(!acknowledged.is_empty());
+    // Nothing of the refused change is in memory; a later change is refused, reads go on.
+    assert_eq!(request(e.addr, "GET", &format!("/things/{name}"), "").map(|r| r.0), Some(404));
+    assert_eq!(request(e.addr, "POST", "/things/later", "{}").map(|r| r.0), Some(503));
+    for t in &acknowledged {
+        assert_eq!(request(e.addr, "GET", &format!("/things/{t}"), "").map(|r| r.0), Some(200), "{t}");
+    }
+    drop(e);
+    let again = spawn(emulator(&["--state-file", state]));
+    for t in &acknowledged {
+        assert_eq!(request(again.addr, "GET", &format!("/things/{t}"), "").map(|r| r.0), Some(200), "{t}");
+    }
+    let (status, stats) = request(again.addr, "GET", "/_emulator/stats", "").unwrap();
+    assert_eq!(status, 200, "{stats}");
+    let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
+    assert_eq!(
+        stats["usage"]["things"].as_u64(),
+        u64::try_from(acknowledged.len()).ok(),
+        "{}",
+        stats["usage"]
+    );
+    drop(again);
+    let _ = std::fs::remove_dir_all(&dir);
+}
