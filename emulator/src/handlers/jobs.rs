@@ -498,7 +498,7 @@ pub(super) fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError
         None => {
             let jobs =
                 st.job_order().after(after).filter_map(|(k, h)| Some((k, st.registry.job_by_handle(h)?)));
-            read_page(jobs, max, &mut page, passes)
+            token::filtered_page(jobs, max, LOOKS_PER_PAGE, &mut page, passes)
         }
         Some(g) => {
             let from = match after {
@@ -509,7 +509,7 @@ pub(super) fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError
             let jobs = targeting.flat_map(|jobs| jobs.range((from.clone(), Bound::Unbounded))).filter_map(
                 |(t, id)| Some(((*t, id.as_str()), st.registry.job(&JobId::new(id).ok()?).ok()?)),
             );
-            read_page(jobs, max, &mut page, passes)
+            token::filtered_page(jobs, max, LOOKS_PER_PAGE, &mut page, passes)
         }
     }
     .map(|k| Token::After(created_token(k)).encode());
@@ -527,35 +527,6 @@ pub(super) fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError
         })
         .collect();
     reply(&wire::ListJobsOut { jobs, next_token }, false)
-}
-
-/// Reads a page from `jobs` (in order, with their keys) into `page`: the first `max` that
-/// `passes`, reading [`LOOKS_PER_PAGE`] jobs at most. Answers the key the next page starts
-/// after, if jobs are left: the last job of a full page when another passes after it, or the
-/// last job read when the looks ran out before the jobs did.
-fn read_page<'a>(
-    jobs: impl Iterator<Item = ((u64, &'a str), JobView<'a>)>,
-    max: usize,
-    page: &mut Vec<JobView<'a>>,
-    passes: impl Fn(&JobView<'_>) -> bool,
-) -> Option<(u64, &'a str)> {
-    let mut jobs = jobs.peekable();
-    let mut last = None;
-    let mut looked = 0usize;
-    while let Some((key, job)) = jobs.next() {
-        if passes(&job) {
-            if page.len() >= max {
-                return last;
-            }
-            page.push(job);
-        }
-        last = Some(key);
-        looked = looked.saturating_add(1);
-        if looked >= LOOKS_PER_PAGE {
-            return jobs.peek().and(last);
-        }
-    }
-    None
 }
 
 /// The key of a listing in creation order (ListJobs, ListJobTemplates) as a token's: 16 hex

@@ -81,7 +81,8 @@ const C: Plane = Plane::Control;
 const D: Plane = Plane::Data;
 
 /// The most items a listing page with filters reads (ListJobs; ListJobExecutionsForThing with
-/// `jobId` or `namespaceId`): a page whose filters pass over this many stops there, with fewer
+/// `jobId` or `namespaceId`; ListThings with `attributeName`, `attributeValue` or
+/// `thingTypeName`): a page whose filters pass over this many stops there, with fewer
 /// than `maxResults` items (none, perhaps) and a token to go on from, so that no request holds the
 /// state for longer than reading this many items takes, whatever the filters. A client walking
 /// the pages gets every item that passes, each once.

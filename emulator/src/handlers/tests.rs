@@ -123,3 +123,54 @@ fn a_filtered_page_of_a_things_executions_reads_so_many_and_the_next_goes_on_fro
         assert!(token.is_some(), "{query:?}");
     }
 }
+
+/// ListThings with `attributeName`, `attributeValue` or `thingTypeName` reads [`LOOKS_PER_PAGE`]
+/// things a page at most, the same way; without them its pages are full.
+#[test]
+fn a_filtered_page_of_things_reads_so_many_and_the_next_goes_on_from_there() {
+    let arns = Arns { region: "us-east-1".into(), account: "123456789012".into() };
+    let n = LOOKS_PER_PAGE + 5;
+    let caps = Caps { jobs: 4, things: n + 8, executions: 4, status_details: 4, thing_groups: 4 };
+    let mut st = State::new(caps, Clock::new(ClockMode::Manual, Some(0)), arns, 3);
+    for i in 0..n {
+        handle(&mut st, &Op::CreateThing { thing: format!("a{i:05}") }, &[], b"{}").unwrap();
+    }
+    let tagged = br#"{"thingTypeName":"sensor","attributePayload":{"attributes":{"k":"v"}}}"#;
+    for z in ["z0", "z1", "z2"] {
+        handle(&mut st, &Op::CreateThing { thing: z.into() }, &[], tagged).unwrap();
+    }
+    let names = |st: &mut State, query: &[(&str, &str)]| -> Vec<(Vec<String>, bool)> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut q: Vec<(String, String)> =
+                query.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+            q.push(("maxResults".into(), "2".into()));
+            if let Some(t) = &token {
+                q.push(("nextToken".into(), t.clone()));
+            }
+            let body = handle(st, &Op::ListThings, &q, b"").unwrap().body;
+            let page: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let ids = page["things"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["thingName"].as_str().unwrap().to_owned());
+            token = page.get("nextToken").map(|t| t.as_str().unwrap().to_owned());
+            out.push((ids.collect(), token.is_some()));
+            if token.is_none() || out.len() > 3 {
+                return out;
+            }
+        }
+    };
+    let expected = [(vec![], true), (ids(&["z0", "z1"]), true), (ids(&["z2"]), false)];
+    for query in [
+        &[("attributeName", "k")][..],
+        &[("attributeName", "k"), ("attributeValue", "v")],
+        &[("thingTypeName", "sensor")],
+    ] {
+        assert_eq!(names(&mut st, query), expected, "{query:?}");
+    }
+    let all = names(&mut st, &[]);
+    assert_eq!(all.first(), Some(&(ids(&["a00000", "a00001"]), true)));
+}

@@ -76,15 +76,19 @@ pub(super) fn list_things(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiErr
     let after = q.after("ListThings")?;
     let (attr, value, type_name) = (q.get("attributeName"), q.get("attributeValue"), q.get("thingTypeName"));
     let from = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
-    let matching = st.meta.things.range::<str, _>((from, Bound::Unbounded)).filter(|(_, m)| {
+    let passes = |(_, m): &(&String, &ThingMeta)| {
         let attr_ok = match (attr, value) {
             (Some(a), Some(v)) => m.attributes.get(a).is_some_and(|x| x == v),
             (Some(a), None) => m.attributes.contains_key(a),
             (None, _) => true,
         };
         attr_ok && type_name.is_none_or(|t| m.type_name.as_deref() == Some(t))
-    });
-    let (page, next_token) = token::page_in_order(matching, max, |(name, _)| name.as_str());
+    };
+    // With filters, a page reads `LOOKS_PER_PAGE` things at most.
+    let things = st.meta.things.range::<str, _>((from, Bound::Unbounded)).map(|(n, m)| (n.as_str(), (n, m)));
+    let mut page = Vec::new();
+    let next_token = token::filtered_page(things, max, LOOKS_PER_PAGE, &mut page, passes)
+        .map(|name| Token::After(name.to_owned()).encode());
     let things = page
         .into_iter()
         .map(|(name, m)| wire::ThingAttribute {

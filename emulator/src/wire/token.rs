@@ -109,6 +109,37 @@ pub fn page_in_order<T>(
     (page, next)
 }
 
+/// One page of a listing that comes in key order with filters the order does not know: the
+/// first `max` of `items` that `passes`, read into `page`, reading `looks` items at most (a
+/// filter that passes few costs no more than that). Answers the key the next page starts after,
+/// if items are left: the last item of a full page when another passes after it, or the last
+/// item read when the looks ran out before the items did (the page is then short, or empty).
+pub fn filtered_page<K: Copy, T>(
+    items: impl Iterator<Item = (K, T)>,
+    max: usize,
+    looks: usize,
+    page: &mut Vec<T>,
+    passes: impl Fn(&T) -> bool,
+) -> Option<K> {
+    let mut items = items.peekable();
+    let mut last = None;
+    let mut looked = 0usize;
+    while let Some((key, item)) = items.next() {
+        if passes(&item) {
+            if page.len() >= max {
+                return last;
+            }
+            page.push(item);
+        }
+        last = Some(key);
+        looked = looked.saturating_add(1);
+        if looked >= looks {
+            return items.peek().and(last);
+        }
+    }
+    None
+}
+
 /// One page of a listing the emulator orders by key: the `max` items of smallest key after
 /// `after`, in key order, and whether more follow. One pass over the items that keeps at most
 /// `max` + 1 of them, not a sort (and a copy) of the whole listing. Keys are unique.
