@@ -354,11 +354,13 @@ impl State {
     /// Adds thing group `name` (in place of one of that name, if any).
     pub fn add_group(&mut self, name: String, g: GroupMeta) {
         self.remove_group(&name);
-        for thing in &g.members {
-            self.group_index.joined(&name, thing);
-        }
+        let members: Vec<String> = g.members.iter().cloned().collect();
         self.meta.groups.insert(name.clone(), g);
-        self.group_index.added(&name, &groups::ancestors(&self.meta, &name));
+        let ancestors = groups::ancestors(&self.meta, &name);
+        self.group_index.added(&name, &ancestors);
+        for thing in &members {
+            self.group_index.joined(&name, thing, &ancestors);
+        }
     }
 
     /// Takes thing group `name` out, if it is in: what it was.
@@ -374,7 +376,7 @@ impl State {
         let Some(g) = self.meta.groups.get_mut(group) else { return false };
         let new = g.members.insert(thing.to_owned());
         if new {
-            self.group_index.joined(group, thing);
+            self.group_index.joined(group, thing, &groups::ancestors(&self.meta, group));
         }
         new
     }
@@ -384,7 +386,7 @@ impl State {
         if let Some(g) = self.meta.groups.get_mut(group)
             && g.members.remove(thing)
         {
-            self.group_index.left(group, thing);
+            self.group_index.left(group, thing, &groups::ancestors(&self.meta, group));
         }
     }
 
@@ -406,10 +408,9 @@ impl State {
 
     /// Takes `thing` out of every thing group it is in.
     pub fn forget_thing(&mut self, thing: &str) {
-        for group in self.group_index.forget(thing) {
-            if let Some(g) = self.meta.groups.get_mut(&group) {
-                g.members.remove(thing);
-            }
+        let groups = self.group_index.groups_of(thing).cloned().unwrap_or_default();
+        for group in groups {
+            self.leave(&group, thing);
         }
     }
 

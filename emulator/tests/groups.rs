@@ -160,6 +160,59 @@ async fn a_name_prefix_pages_from_the_prefix_and_stops_past_it() {
     assert_eq!(list_groups(&e, "?recursive=false").await, ["a", "ma", "mc", "n"]);
 }
 
+/// ListThingsInThingGroup with `recursive=true` lists the things of the subtree in name order
+/// and in pages, and follows a thing moving within the hierarchy, a deleted thing and a deleted
+/// group.
+#[tokio::test]
+async fn the_things_of_a_subtree_are_listed_in_pages_and_follow_changes() {
+    let e = start(|_| {}).await;
+    group(&e, "top", None).await;
+    group(&e, "mid", Some("top")).await;
+    group(&e, "low", Some("mid")).await;
+    group(&e, "side", Some("top")).await;
+    thing_in(&e, "d", "low").await;
+    thing_in(&e, "b", "mid").await;
+    thing_in(&e, "c", "side").await;
+    thing_in(&e, "a", "top").await;
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let q = token.as_ref().map_or(String::new(), |t| format!("&nextToken={t}"));
+        let page =
+            ok(&e, "GET", &format!("/thing-groups/top/things?recursive=true&maxResults=1{q}"), None).await;
+        seen.extend(page["things"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_owned()));
+        token = page.get("nextToken").map(|t| t.as_str().unwrap().to_owned());
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, ["a", "b", "c", "d"]);
+    assert_eq!(things_in(&e, "mid", "?recursive=true").await, ["b", "d"]);
+    // `a` moves from `top` down to `low`.
+    ok(
+        &e,
+        "PUT",
+        "/thing-groups/removeThingFromThingGroup",
+        Some(json!({"thingGroupName": "top", "thingName": "a"})),
+    )
+    .await;
+    ok(
+        &e,
+        "PUT",
+        "/thing-groups/addThingToThingGroup",
+        Some(json!({"thingGroupName": "low", "thingName": "a"})),
+    )
+    .await;
+    assert_eq!(things_in(&e, "top", "").await, Vec::<String>::new());
+    assert_eq!(things_in(&e, "top", "?recursive=true").await, ["a", "b", "c", "d"]);
+    assert_eq!(things_in(&e, "mid", "?recursive=true").await, ["a", "b", "d"]);
+    assert_eq!(things_in(&e, "low", "?recursive=true").await, ["a", "d"]);
+    assert_eq!(things_in(&e, "side", "?recursive=true").await, ["c"]);
+    ok(&e, "DELETE", "/things/b", None).await;
+    ok(&e, "DELETE", "/thing-groups/side", None).await;
+    assert_eq!(things_in(&e, "top", "?recursive=true").await, ["a", "d"]);
+}
+
 #[tokio::test]
 async fn listings_follow_the_hierarchy() {
     let e = start(|_| {}).await;

@@ -302,15 +302,22 @@ pub(super) fn list_things_in_group(st: &mut State, group: &str, q: &Query<'_>) -
     if !st.meta.groups.contains_key(&name) {
         return Err(ApiError::not_found(format!("thing group {name} does not exist")));
     }
-    let below = st.group_index().below(&name).into_iter().flatten().filter(|_| recursive);
-    // The page's names are among the first maxResults + 1 after the token's of each group.
-    let from = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
-    let things: BTreeSet<&String> = std::iter::once(&name)
-        .chain(below)
-        .filter_map(|g| st.meta.groups.get(g))
-        .flat_map(|g| g.members.range::<str, _>((from, Bound::Unbounded)).take(max.saturating_add(1)))
-        .collect();
-    let (page, next_token) = token::page_in_order(things, max, |n| n.as_str());
+    // In name order from after the token's: the group's members, or with `recursive` the things
+    // of its subtree (kept by the state's `GroupIndex`).
+    let (page, next_token) = if recursive {
+        token::page_in_order(st.group_index().things_below_after(&name, after.as_deref()), max, |n| {
+            n.as_str()
+        })
+    } else {
+        let from = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+        let members = st
+            .meta
+            .groups
+            .get(&name)
+            .into_iter()
+            .flat_map(|g| g.members.range::<str, _>((from, Bound::Unbounded)));
+        token::page_in_order(members, max, |n| n.as_str())
+    };
     reply(&wire::ThingNamesOut { things: page.into_iter().cloned().collect(), next_token }, false)
 }
 

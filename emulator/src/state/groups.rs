@@ -16,7 +16,8 @@
 //! import loaded, a rollback, a reset).
 
 use std::borrow::Borrow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
 
 use super::{GroupMeta, JobOrder, Meta};
 
@@ -24,13 +25,17 @@ use super::{GroupMeta, JobOrder, Meta};
 /// "maximum depth of a thing group hierarchy").
 pub const MAX_GROUP_DEPTH: usize = 7;
 
-/// The groups of each thing, the children and the descendants of each group, the groups without
-/// a parent and the jobs targeting each group, by name, and by (creation time, id) for the jobs.
+/// The groups of each thing, the children and the descendants of each group, the things of each
+/// group's subtree, the groups without a parent and the jobs targeting each group, by name, and
+/// by (creation time, id) for the jobs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GroupIndex {
     of_thing: HashMap<String, BTreeSet<String>>,
     children: HashMap<String, BTreeSet<String>>,
     below: HashMap<String, BTreeSet<String>>,
+    /// The things in each group or one of its descendants, each with the number of those groups
+    /// it is in.
+    things_below: HashMap<String, BTreeMap<String, u32>>,
     roots: BTreeSet<String>,
     jobs: HashMap<String, BTreeSet<(u64, String)>>,
 }
@@ -40,9 +45,10 @@ impl GroupIndex {
     pub fn of(meta: &Meta, order: &JobOrder) -> Self {
         let mut index = GroupIndex::default();
         for (name, g) in &meta.groups {
-            index.added(name, &ancestors(meta, name));
+            let ancestors = ancestors(meta, name);
+            index.added(name, &ancestors);
             for thing in &g.members {
-                index.joined(name, thing);
+                index.joined(name, thing, &ancestors);
             }
         }
         for (job, m) in &meta.jobs {
@@ -113,21 +119,50 @@ impl GroupIndex {
             remove_from(&mut self.below, a, group);
         }
         for thing in &g.members {
-            self.left(group, thing);
+            self.left(group, thing, ancestors);
         }
     }
 
-    pub(super) fn joined(&mut self, group: &str, thing: &str) {
+    /// The things in `group` or one of its descendants after `after` (from the first without
+    /// it), by name.
+    pub fn things_below_after<'a>(
+        &'a self,
+        group: &str,
+        after: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a String> {
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        self.things_below
+            .get(group)
+            .into_iter()
+            .flat_map(move |m| m.range::<str, _>((from, Bound::Unbounded)))
+            .map(|(t, _)| t)
+    }
+
+    /// `thing` joins `group`, which has `ancestors`.
+    pub(super) fn joined(&mut self, group: &str, thing: &str, ancestors: &[String]) {
         self.of_thing.entry(thing.to_owned()).or_default().insert(group.to_owned());
+        for g in ancestors.iter().map(String::as_str).chain([group]) {
+            let n = self.things_below.entry(g.to_owned()).or_default().entry(thing.to_owned()).or_default();
+            *n = n.saturating_add(1);
+        }
     }
 
-    pub(super) fn left(&mut self, group: &str, thing: &str) {
+    /// `thing` leaves `group`, which has `ancestors`.
+    pub(super) fn left(&mut self, group: &str, thing: &str, ancestors: &[String]) {
         remove_from(&mut self.of_thing, thing, group);
-    }
-
-    /// Takes out `thing`: the groups it was in.
-    pub(super) fn forget(&mut self, thing: &str) -> BTreeSet<String> {
-        self.of_thing.remove(thing).unwrap_or_default()
+        for g in ancestors.iter().map(String::as_str).chain([group]) {
+            let Some(things) = self.things_below.get_mut(g) else { continue };
+            match things.get_mut(thing) {
+                Some(n) if *n > 1 => *n = n.saturating_sub(1),
+                Some(_) => {
+                    things.remove(thing);
+                }
+                None => {}
+            }
+            if things.is_empty() {
+                self.things_below.remove(g);
+            }
+        }
     }
 }
 
