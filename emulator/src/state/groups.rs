@@ -344,4 +344,25 @@ mod tests {
             prop_assert_eq!(st.group_index(), &GroupIndex::of(&st.meta, st.job_order()));
         }
     }
+
+    /// A job targeting a group leaves the group's jobs when its deletion completes (the index
+    /// follows the `Deleted` event, not only the payloads). Found by cargo-mutants: the
+    /// proptest above takes these steps only now and then.
+    #[test]
+    fn a_deleted_job_leaves_the_jobs_of_its_groups() {
+        let arns = Arns { region: "us-east-1".into(), account: "123456789012".into() };
+        let caps = Caps { jobs: 4, things: 8, executions: 16, status_details: 4, thing_groups: 8 };
+        let mut st = State::new(caps, Clock::new(ClockMode::Manual, Some(0)), arns, 0);
+        handle(&mut st, &Op::CreateThingGroup { group: "g4".into() }, &[], b"{}").unwrap();
+        let body = format!(r#"{{{},"document":"{{}}"}}"#, targets(4));
+        handle(&mut st, &Op::CreateJob { job: "j1".into() }, &[], body.as_bytes()).unwrap();
+        assert_eq!(st.group_index().jobs_targeting("g4").map(BTreeSet::len), Some(1));
+        let force = [("force".to_owned(), "true".to_owned())];
+        handle(&mut st, &Op::DeleteJob { job: "j1".into() }, &force, b"").unwrap();
+        st.clock.advance(1).unwrap();
+        st.tick();
+        assert!(st.meta.jobs.is_empty());
+        assert_eq!(st.group_index().jobs_targeting("g4"), None);
+        assert_eq!(st.group_index(), &GroupIndex::of(&st.meta, st.job_order()));
+    }
 }
