@@ -12,7 +12,8 @@ filter; `status=COMPLETED` (no job passes); `status=IN_PROGRESS` (every job pass
 ListJobExecutionsForThing `t` without a filter, with `namespaceId=ns` (no job is in it) and with
 `jobId` of the last job; and DescribeJob requests per second (p50 / p99 in µs) while another
 client sends ListJobs `status=COMPLETED&maxResults=1`, or ListJobExecutionsForThing
-`namespaceId=ns&maxResults=1`, back to back.
+`namespaceId=ns&maxResults=1`, back to back. With `THINGS=1` it also creates `N` more things
+and times the first page of ListThings with `attributeName=none` (no thing has it).
 """
 
 import http.client
@@ -55,7 +56,7 @@ def walk(c, query):
 
 
 def measure(binary):
-    caps = ["--max-jobs", str(max(N, 100_000))]
+    caps = ["--max-jobs", str(max(N, 100_000)), "--max-things", str(max(N + 1, 100_000))]
     with emulator(binary, ["--clock", "manual", "--log-level", "warn", *caps], mqtt=False) as (_, port):
         c = http.client.HTTPConnection("127.0.0.1", port)
         thing = json.loads(call(c, "POST", "/things/t", {}))["thingArn"]
@@ -75,6 +76,15 @@ def measure(binary):
                     call(c, "GET", f"{path}?maxResults=250{query}")
                     times.append(time.perf_counter() - t)
                 firsts[f"{what}, {name}"] = statistics.median(times)
+        if os.environ.get("THINGS") == "1":
+            for i in range(N):
+                call(c, "POST", f"/things/u{i}", {})
+            times = []
+            for _ in range(10):
+                t = time.perf_counter()
+                call(c, "GET", "/things?maxResults=250&attributeName=none")
+                times.append(time.perf_counter() - t)
+            firsts["ListThings, attributeName=none (none)"] = statistics.median(times)
         walked = walk(c, "&status=COMPLETED")
         busy = {
             what: beside(port, path, lambda: describe_rate(port, SECONDS))

@@ -50,12 +50,13 @@ def walk(port, path, items):
             return time.perf_counter() - t, n
 
 
-def describe_rate(port, seconds):
+def describe_rate(port, seconds, path="/jobs/j5"):
+    """GET `path` back to back for `seconds`: (requests per second, p50 µs, p99 µs)."""
     c = http.client.HTTPConnection("127.0.0.1", port)
     lat, end = [], time.monotonic() + seconds
     while time.monotonic() < end:
         t = time.perf_counter()
-        call(c, "GET", "/jobs/j5")
+        call(c, "GET", path)
         lat.append(time.perf_counter() - t)
     q = statistics.quantiles(lat, n=100)
     return len(lat) / seconds, q[49] * 1e6, q[98] * 1e6
