@@ -131,7 +131,7 @@ async fn groups_form_a_hierarchy_of_at_most_seven_levels() {
 #[tokio::test]
 async fn a_name_prefix_pages_from_the_prefix_and_stops_past_it() {
     let e = start(|_| {}).await;
-    for g in ["a", "ma", "mb", "mc", "n"] {
+    for g in ["a", "b", "ma", "mb", "mc", "n"] {
         group(&e, g, None).await;
     }
     group(&e, "mx", Some("n")).await;
@@ -143,21 +143,22 @@ async fn a_name_prefix_pages_from_the_prefix_and_stops_past_it() {
             .await;
     assert_eq!(names(&second, "thingGroups", "groupName"), ["mc", "mx"]);
     assert!(second.get("nextToken").is_none(), "{second}");
-    // A token from before the prefix starts at the prefix; one from past it ends the listing.
+    // A token from before the prefix (with a name between the two) starts at the prefix; one
+    // from past it ends the listing.
     let before = ok(&e, "GET", "/thing-groups?maxResults=1", None).await;
     let token = before["nextToken"].as_str().unwrap();
     assert_eq!(
         list_groups(&e, &format!("?namePrefixFilter=m&nextToken={token}")).await,
         ["ma", "mb", "mc", "mx"]
     );
-    let all = ok(&e, "GET", "/thing-groups?maxResults=5", None).await;
-    assert_eq!(names(&all, "thingGroups", "groupName"), ["a", "ma", "mb", "mc", "mx"]);
+    let all = ok(&e, "GET", "/thing-groups?maxResults=6", None).await;
+    assert_eq!(names(&all, "thingGroups", "groupName"), ["a", "b", "ma", "mb", "mc", "mx"]);
     let token = all["nextToken"].as_str().unwrap();
     assert_eq!(list_groups(&e, &format!("?nextToken={token}")).await, ["n"]);
     assert!(list_groups(&e, &format!("?namePrefixFilter=m&nextToken={token}")).await.is_empty());
     assert_eq!(list_groups(&e, "?recursive=false&namePrefixFilter=m").await, ["ma", "mb", "mc"]);
     ok(&e, "DELETE", "/thing-groups/mb", None).await;
-    assert_eq!(list_groups(&e, "?recursive=false").await, ["a", "ma", "mc", "n"]);
+    assert_eq!(list_groups(&e, "?recursive=false").await, ["a", "b", "ma", "mc", "n"]);
 }
 
 /// ListThingsInThingGroup with `recursive=true` lists the things of the subtree in name order

@@ -16,7 +16,7 @@
 //! import loaded, a rollback, a reset).
 
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
 
 use super::{GroupMeta, JobOrder, Meta};
@@ -33,9 +33,9 @@ pub struct GroupIndex {
     of_thing: HashMap<String, BTreeSet<String>>,
     children: HashMap<String, BTreeSet<String>>,
     below: HashMap<String, BTreeSet<String>>,
-    /// The things in each group or one of its descendants, each with the number of those groups
-    /// it is in.
-    things_below: HashMap<String, BTreeMap<String, u32>>,
+    /// The things in each group or one of its descendants (a thing is in at most one group of a
+    /// hierarchy, so in one of those).
+    things_below: HashMap<String, BTreeSet<String>>,
     roots: BTreeSet<String>,
     jobs: HashMap<String, BTreeSet<(u64, String)>>,
 }
@@ -135,15 +135,13 @@ impl GroupIndex {
             .get(group)
             .into_iter()
             .flat_map(move |m| m.range::<str, _>((from, Bound::Unbounded)))
-            .map(|(t, _)| t)
     }
 
     /// `thing` joins `group`, which has `ancestors`.
     pub(super) fn joined(&mut self, group: &str, thing: &str, ancestors: &[String]) {
         self.of_thing.entry(thing.to_owned()).or_default().insert(group.to_owned());
         for g in ancestors.iter().map(String::as_str).chain([group]) {
-            let n = self.things_below.entry(g.to_owned()).or_default().entry(thing.to_owned()).or_default();
-            *n = n.saturating_add(1);
+            self.things_below.entry(g.to_owned()).or_default().insert(thing.to_owned());
         }
     }
 
@@ -151,17 +149,7 @@ impl GroupIndex {
     pub(super) fn left(&mut self, group: &str, thing: &str, ancestors: &[String]) {
         remove_from(&mut self.of_thing, thing, group);
         for g in ancestors.iter().map(String::as_str).chain([group]) {
-            let Some(things) = self.things_below.get_mut(g) else { continue };
-            match things.get_mut(thing) {
-                Some(n) if *n > 1 => *n = n.saturating_sub(1),
-                Some(_) => {
-                    things.remove(thing);
-                }
-                None => {}
-            }
-            if things.is_empty() {
-                self.things_below.remove(g);
-            }
+            remove_from(&mut self.things_below, g, thing);
         }
     }
 }
@@ -184,25 +172,33 @@ pub fn ancestors(meta: &Meta, group: &str) -> Vec<String> {
 }
 
 /// Checks that `meta`'s thing groups form a hierarchy: every parent a group of `meta`, no loop,
-/// at most [`MAX_GROUP_DEPTH`] levels.
+/// at most [`MAX_GROUP_DEPTH`] levels, and a thing in at most one group of each hierarchy.
 ///
 /// # Errors
-/// The first group that breaks it, and how.
+/// The first group or thing that breaks it, and how.
 pub fn check_hierarchy(meta: &Meta) -> Result<(), String> {
+    let mut placed: HashMap<(&str, &str), &str> = HashMap::new();
     for (name, g) in &meta.groups {
         let mut levels = 1usize;
-        let mut next = g.parent.as_deref();
-        while let Some(p) = next {
-            let Some(parent) = meta.groups.get(p) else {
-                return Err(format!("thing group {name} has parent {p}, which is not a thing group"));
-            };
+        let mut root = name.as_str();
+        while let Some(p) = meta.groups.get(root).and_then(|r| r.parent.as_deref()) {
+            if !meta.groups.contains_key(p) {
+                return Err(format!("thing group {root} has parent {p}, which is not a thing group"));
+            }
             levels = levels.saturating_add(1);
             if levels > MAX_GROUP_DEPTH {
                 return Err(format!(
                     "thing group {name} is more than {MAX_GROUP_DEPTH} levels deep, or its parents make a loop"
                 ));
             }
-            next = parent.parent.as_deref();
+            root = p;
+        }
+        for thing in &g.members {
+            if let Some(other) = placed.insert((thing.as_str(), root), name.as_str()) {
+                return Err(format!(
+                    "thing {thing} is in thing groups {other} and {name} of one hierarchy (root {root})"
+                ));
+            }
         }
     }
     Ok(())
@@ -364,5 +360,35 @@ mod tests {
         assert!(st.meta.jobs.is_empty());
         assert_eq!(st.group_index().jobs_targeting("g4"), None);
         assert_eq!(st.group_index(), &GroupIndex::of(&st.meta, st.job_order()));
+    }
+
+    /// `ancestors` cuts a loop of parents and a chain deeper than [`MAX_GROUP_DEPTH`] (states
+    /// [`check_hierarchy`] refuses, which must not hang what reads them), and `check_hierarchy`
+    /// refuses both.
+    #[test]
+    fn ancestors_cut_a_loop_and_a_chain_too_deep() {
+        let group = |parent: Option<&str>| GroupMeta {
+            id: String::new(),
+            description: None,
+            attributes: Default::default(),
+            parent: parent.map(str::to_owned),
+            members: BTreeSet::new(),
+            version: 1,
+            created_at: 0,
+        };
+        let mut meta = Meta::default();
+        meta.groups.insert("a".into(), group(Some("b")));
+        meta.groups.insert("b".into(), group(Some("a")));
+        assert_eq!(ancestors(&meta, "a"), ["b"]);
+        assert_eq!(ancestors(&meta, "b"), ["a"]);
+        assert!(check_hierarchy(&meta).unwrap_err().contains("loop"));
+        let mut meta = Meta::default();
+        meta.groups.insert("g0".into(), group(None));
+        for i in 1..=9 {
+            meta.groups.insert(format!("g{i}"), group(Some(&format!("g{}", i - 1))));
+        }
+        assert_eq!(ancestors(&meta, "g6"), ["g0", "g1", "g2", "g3", "g4", "g5"]);
+        assert_eq!(ancestors(&meta, "g9"), ["g2", "g3", "g4", "g5", "g6", "g7", "g8"]);
+        assert!(check_hierarchy(&meta).unwrap_err().contains("thing group g7 is more than 7 levels"));
     }
 }

@@ -109,8 +109,8 @@ async fn state_file_keeps_every_accepted_change() {
 /// answers; a deletion makes room. A state holding more groups than the cap is refused on
 /// import, naming the flag and the number to start with.
 /// An import whose thing groups do not form a hierarchy (a parent that is not a group, a loop,
-/// more than 7 levels) is refused, naming the group, and changes nothing; the hierarchy it
-/// came from loads.
+/// more than 7 levels, a thing in two groups of one hierarchy) is refused, naming the group or
+/// the thing, and changes nothing; the hierarchy it came from loads.
 #[tokio::test]
 async fn an_import_whose_groups_do_not_form_a_hierarchy_is_refused() {
     let e = emu().await;
@@ -123,6 +123,10 @@ async fn an_import_whose_groups_do_not_form_a_hierarchy_is_refused() {
         g["parent"] = json!(parent);
         (name.to_owned(), g)
     };
+    let member = |(name, mut g): (String, Value)| {
+        g["members"] = json!(["t"]);
+        (name, g)
+    };
     let deep: Vec<(String, Value)> =
         (1..=8).map(|i| group(&format!("g{i}"), (i > 1).then(|| format!("g{}", i - 1)).as_deref())).collect();
     for (groups, says) in [
@@ -132,6 +136,10 @@ async fn an_import_whose_groups_do_not_form_a_hierarchy_is_refused() {
         ),
         (vec![group("a", Some("b")), group("b", Some("a"))], "or its parents make a loop"),
         (deep, "thing group g8 is more than 7 levels deep"),
+        (
+            vec![member(group("a", None)), member(group("b", Some("a")))],
+            "thing t is in thing groups a and b of one hierarchy (root a)",
+        ),
     ] {
         let mut bad = export.body.clone();
         bad["meta"]["groups"] = Value::Object(groups.into_iter().collect());
