@@ -245,6 +245,42 @@ mod tests {
             }
             proptest::prop_assert_eq!(walked, sorted);
         }
+
+        /// Walked page by page from the key each page answers, the pages hold exactly the items
+        /// that pass, in order, each once; a page is at most `max` long, reads at most `looks`
+        /// items (and peeks at one more), and is short with a key only when it read `looks`.
+        #[test]
+        fn filtered_pages_hold_what_passes(
+            passing in proptest::collection::vec(proptest::prelude::any::<bool>(), 0..80),
+            max in 1..6_usize,
+            looks in 1..12_usize,
+        ) {
+            let model: Vec<usize> = (0..passing.len()).filter(|k| passing[*k]).collect();
+            let (mut after, mut walked) = (None::<usize>, Vec::new());
+            for _ in 0..=passing.len() {
+                let read = std::cell::Cell::new(0usize);
+                let rest = (0..passing.len())
+                    .filter(|k| after.is_none_or(|a| *k > a))
+                    .map(|k| (k, (k, passing[k])))
+                    .inspect(|_| read.set(read.get() + 1));
+                let mut page = Vec::new();
+                let next = filtered_page(rest, max, looks, &mut page, |(_, p)| *p);
+                proptest::prop_assert!(page.len() <= max);
+                proptest::prop_assert!(page.iter().all(|(_, p)| *p));
+                proptest::prop_assert!(read.get() <= looks + 1);
+                if page.len() < max && next.is_some() {
+                    proptest::prop_assert_eq!(read.get(), looks + 1);
+                }
+                // A key says items are left after it.
+                proptest::prop_assert!(next.is_none_or(|n| n + 1 < passing.len()));
+                walked.extend(page.iter().map(|(k, _)| *k));
+                match next {
+                    Some(n) => after = Some(n),
+                    None => break,
+                }
+            }
+            proptest::prop_assert_eq!(walked, model);
+        }
     }
 
     #[test]
