@@ -50,8 +50,13 @@ async fn group(e: &Emu, name: &str, parent: Option<&str>) {
 
 async fn thing_in(e: &Emu, thing: &str, group: &str) {
     ok(e, "POST", &format!("/things/{thing}"), Some(json!({}))).await;
+    membership(e, "addThingToThingGroup", group, thing).await;
+}
+
+/// AddThingToThingGroup or RemoveThingFromThingGroup (`what`), which must succeed.
+async fn membership(e: &Emu, what: &str, group: &str, thing: &str) {
     let body = json!({"thingGroupName": group, "thingName": thing});
-    ok(e, "PUT", "/thing-groups/addThingToThingGroup", Some(body)).await;
+    ok(e, "PUT", &format!("/thing-groups/{what}"), Some(body)).await;
 }
 
 fn names(v: &Value, member: &str, field: &str) -> Vec<String> {
@@ -177,7 +182,7 @@ async fn the_things_of_a_subtree_are_listed_in_pages_and_follow_changes() {
     thing_in(&e, "a", "top").await;
     let mut seen = Vec::new();
     let mut token: Option<String> = None;
-    loop {
+    for _ in 0..5 {
         let q = token.as_ref().map_or(String::new(), |t| format!("&nextToken={t}"));
         let page =
             ok(&e, "GET", &format!("/thing-groups/top/things?recursive=true&maxResults=1{q}"), None).await;
@@ -187,23 +192,11 @@ async fn the_things_of_a_subtree_are_listed_in_pages_and_follow_changes() {
             break;
         }
     }
-    assert_eq!(seen, ["a", "b", "c", "d"]);
+    assert_eq!((seen, token), (vec!["a".to_owned(), "b".into(), "c".into(), "d".into()], None));
     assert_eq!(things_in(&e, "mid", "?recursive=true").await, ["b", "d"]);
     // `a` moves from `top` down to `low`.
-    ok(
-        &e,
-        "PUT",
-        "/thing-groups/removeThingFromThingGroup",
-        Some(json!({"thingGroupName": "top", "thingName": "a"})),
-    )
-    .await;
-    ok(
-        &e,
-        "PUT",
-        "/thing-groups/addThingToThingGroup",
-        Some(json!({"thingGroupName": "low", "thingName": "a"})),
-    )
-    .await;
+    membership(&e, "removeThingFromThingGroup", "top", "a").await;
+    membership(&e, "addThingToThingGroup", "low", "a").await;
     assert_eq!(things_in(&e, "top", "").await, Vec::<String>::new());
     assert_eq!(things_in(&e, "top", "?recursive=true").await, ["a", "b", "c", "d"]);
     assert_eq!(things_in(&e, "mid", "?recursive=true").await, ["a", "b", "d"]);
