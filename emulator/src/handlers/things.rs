@@ -276,14 +276,13 @@ pub(super) fn list_groups(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiErr
     };
     let range = (from, Bound::Unbounded);
     // The groups a page is taken from, in name order from `from`.
+    let index = st.group_index();
     let placed: Box<dyn Iterator<Item = &String>> = match (&parent, recursive) {
-        (Some(p), false) => {
-            Box::new(st.group_index().children_of(p).into_iter().flat_map(move |c| c.range::<str, _>(range)))
+        (Some(p), _) => {
+            let set = if recursive { index.below(p) } else { index.children_of(p) };
+            Box::new(set.into_iter().flat_map(move |c| c.range::<str, _>(range)))
         }
-        (Some(p), true) => {
-            Box::new(st.group_index().below(p).into_iter().flat_map(move |c| c.range::<str, _>(range)))
-        }
-        (None, false) => Box::new(st.group_index().roots().range::<str, _>(range)),
+        (None, false) => Box::new(index.roots().range::<str, _>(range)),
         (None, true) => Box::new(st.meta.groups.range::<str, _>(range).map(|(n, _)| n)),
     };
     // In name order, the names that start with the prefix come together.

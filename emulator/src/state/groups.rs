@@ -171,8 +171,9 @@ pub fn ancestors(meta: &Meta, group: &str) -> Vec<String> {
     out
 }
 
-/// Checks that `meta`'s thing groups form a hierarchy: every parent a group of `meta`, no loop,
-/// at most [`MAX_GROUP_DEPTH`] levels, and a thing in at most one group of each hierarchy.
+/// Checks that `meta`'s thing groups form a hierarchy as SPEC AMBIG-32 reads it (what
+/// CreateThingGroup and AddThingToThingGroup refuse to make): every parent a group of `meta`, no
+/// loop, at most [`MAX_GROUP_DEPTH`] levels, and a thing in at most one group of each hierarchy.
 ///
 /// # Errors
 /// The first group or thing that breaks it, and how.
