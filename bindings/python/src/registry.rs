@@ -85,6 +85,7 @@ fn execution_obj<'py>(py: Python<'py>, v: &ExecutionView<'_>) -> PyResult<Bound<
     kw.set_item("status", execution_status_obj(py, v.status())?)?;
     kw.set_item("version_number", v.version().get())?;
     kw.set_item("job_status", job_status_obj(py, v.job_status())?)?;
+    kw.set_item("job_namespace_id", v.job_namespace().map(NamespaceId::as_str))?;
     kw.set_item("queued_at", v.queued_at().secs())?;
     kw.set_item("started_at", v.started_at().map(Timestamp::secs))?;
     kw.set_item("last_updated_at", v.last_updated_at().secs())?;

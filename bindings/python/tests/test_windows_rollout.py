@@ -124,6 +124,9 @@ def test_registry_namespaced_job_notifies_on_its_namespace_topics():
     reg.create_job("b", ["t"], 1)
     assert reg.drain_events() == [j.Notify("t")]
     assert [e.job_id for e in reg.pending("t", namespace="ns")] == ["a"]
+    # Each execution says which namespace its job was created in.
+    assert reg.describe_execution("a", "t").job_namespace_id == "ns"
+    assert reg.describe_execution("b", "t").job_namespace_id is None
     # The head finishes: both lists and both heads change; the namespace's list empties.
     reg.start_next("t", 2)
     reg.drain_events()

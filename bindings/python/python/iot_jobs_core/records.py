@@ -80,6 +80,8 @@ class Execution:
     status: ExecutionStatus
     version_number: int
     job_status: JobStatus
+    job_namespace_id: Optional[str]
+    """The namespace its job was created in (``namespaceId`` of CreateJob), if any."""
     queued_at: int
     started_at: Optional[int]
     last_updated_at: int
