@@ -74,7 +74,8 @@ pub struct GroupMeta {
     pub description: Option<String>,
     pub attributes: StringMap,
     pub parent: Option<String>,
-    pub members: BTreeSet<String>,
+    /// Its things, by name: the `Arc`s the [`GroupIndex`] keeps for them, one per thing.
+    pub members: BTreeSet<groups::Name>,
     pub version: u64,
     pub created_at: u64,
 }
@@ -327,9 +328,16 @@ impl State {
 
     /// Puts `registry` and `meta` in place of the state's (a state file or an import loaded, a
     /// rollback), with the order of their jobs and the index of their groups.
-    pub fn replace(&mut self, registry: Registry<Heap>, meta: Meta) {
+    pub fn replace(&mut self, registry: Registry<Heap>, mut meta: Meta) {
         self.order = JobOrder::of(&registry);
         self.group_index = GroupIndex::of(&meta, &self.order);
+        // A thing in several groups was read once for each: its members share one name.
+        for g in meta.groups.values_mut() {
+            let index = &self.group_index;
+            if g.members.iter().any(|t| !std::sync::Arc::ptr_eq(t, &index.thing(t))) {
+                g.members = g.members.iter().map(|t| index.thing(t)).collect();
+            }
+        }
         self.registry = registry;
         self.meta = meta;
     }
@@ -352,14 +360,15 @@ impl State {
     }
 
     /// Adds thing group `name` (in place of one of that name, if any).
-    pub fn add_group(&mut self, name: String, g: GroupMeta) {
+    pub fn add_group(&mut self, name: String, mut g: GroupMeta) {
         self.remove_group(&name);
-        let members: Vec<String> = g.members.iter().cloned().collect();
+        let members = std::mem::take(&mut g.members);
         self.meta.groups.insert(name.clone(), g);
         let ancestors = groups::ancestors(&self.meta, &name);
         self.group_index.added(&name, &ancestors);
-        for thing in &members {
-            self.group_index.joined(&name, thing, &ancestors);
+        let shared = members.iter().map(|thing| self.group_index.joined(&name, thing, &ancestors)).collect();
+        if let Some(g) = self.meta.groups.get_mut(&name) {
+            g.members = shared;
         }
     }
 
@@ -373,12 +382,15 @@ impl State {
 
     /// Puts `thing` in thing group `group`: whether it was not in it (and the group exists).
     pub fn join(&mut self, group: &str, thing: &str) -> bool {
-        let Some(g) = self.meta.groups.get_mut(group) else { return false };
-        let new = g.members.insert(thing.to_owned());
-        if new {
-            self.group_index.joined(group, thing, &groups::ancestors(&self.meta, group));
+        if self.meta.groups.get(group).is_none_or(|g| g.members.contains(thing)) {
+            return false;
         }
-        new
+        let shared =
+            self.group_index.joined(group, &groups::Name::from(thing), &groups::ancestors(&self.meta, group));
+        if let Some(g) = self.meta.groups.get_mut(group) {
+            g.members.insert(shared);
+        }
+        true
     }
 
     /// Takes `thing` out of thing group `group`, if it is in it.
@@ -408,7 +420,7 @@ impl State {
 
     /// Takes `thing` out of every thing group it is in.
     pub fn forget_thing(&mut self, thing: &str) {
-        let groups = self.group_index.groups_of(thing).cloned().unwrap_or_default();
+        let groups = self.group_index.groups_of(thing).to_vec();
         for group in groups {
             self.leave(&group, thing);
         }

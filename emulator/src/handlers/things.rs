@@ -214,7 +214,7 @@ pub(super) fn delete_group(st: &mut State, group: &str, q: &Query<'_>) -> Result
             children.join(", ")
         )));
     }
-    let members: Vec<String> = g.members.iter().cloned().collect();
+    let members: Vec<String> = g.members.iter().map(|t| t.to_string()).collect();
     let leave = leaves(st, &name, &members);
     st.remove_group(&name);
     st.meta.tags.forget(super::tags::GROUP, &name);
@@ -231,7 +231,7 @@ pub(super) fn ancestors(st: &State, group: &str) -> Vec<String> {
 
 /// The direct child groups of `group`, by name.
 fn children<'s>(st: &'s State, group: &str) -> impl Iterator<Item = &'s str> + 's {
-    st.group_index().children_of(group).into_iter().flatten().map(String::as_str)
+    st.group_index().children_of(group).into_iter().flatten().map(|c| &**c)
 }
 
 /// Whether `group` is `ancestor` or one of its descendants.
@@ -244,7 +244,7 @@ pub(super) fn subtree(st: &State, group: &str) -> BTreeSet<String> {
     if !st.meta.groups.contains_key(group) {
         return BTreeSet::new();
     }
-    let below = st.group_index().below(group).into_iter().flatten().cloned();
+    let below = st.group_index().below(group).into_iter().flatten().map(|g| g.to_string());
     std::iter::once(group.to_owned()).chain(below).collect()
 }
 
@@ -277,18 +277,18 @@ pub(super) fn list_groups(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiErr
     let range = (from, Bound::Unbounded);
     // The groups a page is taken from, in name order from `from`.
     let index = st.group_index();
-    let placed: Box<dyn Iterator<Item = &String>> = match (&parent, recursive) {
+    let placed: Box<dyn Iterator<Item = &str>> = match (&parent, recursive) {
         (Some(p), _) => {
             let set = if recursive { index.below(p) } else { index.children_of(p) };
-            Box::new(set.into_iter().flat_map(move |c| c.range::<str, _>(range)))
+            Box::new(set.into_iter().flat_map(move |c| c.range::<str, _>(range)).map(|n| &**n))
         }
-        (None, false) => Box::new(index.roots().range::<str, _>(range)),
-        (None, true) => Box::new(st.meta.groups.range::<str, _>(range).map(|(n, _)| n)),
+        (None, false) => Box::new(index.roots().range::<str, _>(range).map(|n| &**n)),
+        (None, true) => Box::new(st.meta.groups.range::<str, _>(range).map(|(n, _)| n.as_str())),
     };
     // In name order, the names that start with the prefix come together.
     let matching = placed.take_while(|name| name.starts_with(prefix.as_str()));
-    let (page, next_token) = token::page_in_order(matching, max, |name| name.as_str());
-    let thing_groups = page.into_iter().map(|n| name_and_arn(st, n.clone())).collect();
+    let (page, next_token) = token::page_in_order(matching, max, |name| name);
+    let thing_groups = page.into_iter().map(|n| name_and_arn(st, n.to_owned())).collect();
     reply(&wire::ThingGroupsOut { thing_groups, next_token }, false)
 }
 
@@ -304,9 +304,7 @@ pub(super) fn list_things_in_group(st: &mut State, group: &str, q: &Query<'_>) -
     // In name order from after the token's: the group's members, or with `recursive` the things
     // of its subtree (kept by the state's `GroupIndex`).
     let (page, next_token) = if recursive {
-        token::page_in_order(st.group_index().things_below_after(&name, after.as_deref()), max, |n| {
-            n.as_str()
-        })
+        token::page_in_order(st.group_index().things_below_after(&name, after.as_deref()), max, |n| n)
     } else {
         let from = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
         let members = st
@@ -314,10 +312,11 @@ pub(super) fn list_things_in_group(st: &mut State, group: &str, q: &Query<'_>) -
             .groups
             .get(&name)
             .into_iter()
-            .flat_map(|g| g.members.range::<str, _>((from, Bound::Unbounded)));
-        token::page_in_order(members, max, |n| n.as_str())
+            .flat_map(|g| g.members.range::<str, _>((from, Bound::Unbounded)))
+            .map(|t| &**t);
+        token::page_in_order(members, max, |n| n)
     };
-    reply(&wire::ThingNamesOut { things: page.into_iter().cloned().collect(), next_token }, false)
+    reply(&wire::ThingNamesOut { things: page.into_iter().map(str::to_owned).collect(), next_token }, false)
 }
 
 /// ListThingGroupsForThing: the groups the thing was added to.
@@ -326,14 +325,11 @@ pub(super) fn list_groups_for_thing(st: &mut State, thing: &str, q: &Query<'_>) 
     let max = q.max_results()?;
     let after = q.after("ListThingGroupsForThing")?;
     thing_meta(st, &name)?;
-    let from = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
-    let groups = st
-        .group_index()
-        .groups_of(thing)
-        .into_iter()
-        .flat_map(|g| g.range::<str, _>((from, Bound::Unbounded)));
-    let (page, next_token) = token::page_in_order(groups, max, |n| n.as_str());
-    let thing_groups = page.into_iter().map(|n| name_and_arn(st, n.clone())).collect();
+    // At most 10, in name order.
+    let groups = st.group_index().groups_of(thing).iter().map(|g| &**g);
+    let groups = groups.filter(|g| after.as_deref().is_none_or(|a| *g > a));
+    let (page, next_token) = token::page_in_order(groups, max, |n| n);
+    let thing_groups = page.into_iter().map(|n| name_and_arn(st, n.to_owned())).collect();
     reply(&wire::ThingGroupsOut { thing_groups, next_token }, false)
 }
 
@@ -378,7 +374,7 @@ pub(super) fn membership(st: &mut State, body: &[u8], join: bool) -> Result<Repl
             }
         }
     } else {
-        if !st.meta.groups.get(&group).is_some_and(|g| g.members.contains(&thing)) {
+        if !st.meta.groups.get(&group).is_some_and(|g| g.members.contains(thing.as_str())) {
             return empty(false);
         }
         let leave = leaves(st, &group, std::slice::from_ref(&thing));
@@ -399,8 +395,8 @@ pub(super) const MAX_GROUPS_PER_THING: usize = 10;
 /// in already is no change, and fine.
 fn joinable(st: &State, group: &str, thing: &str) -> Result<(), ApiError> {
     let root = |g: &str| ancestors(st, g).into_iter().next().unwrap_or_else(|| g.to_owned());
-    let mine: Vec<&String> = st.group_index().groups_of(thing).into_iter().flatten().collect();
-    if mine.iter().any(|g| *g == group) {
+    let mine = st.group_index().groups_of(thing);
+    if mine.iter().any(|g| **g == *group) {
         return Ok(());
     }
     let hierarchy = root(group);
@@ -448,9 +444,8 @@ pub(super) fn leaves(st: &State, group: &str, things: &[String]) -> Vec<(JobId, 
                 || st
                     .group_index()
                     .groups_of(t)
-                    .into_iter()
-                    .flatten()
-                    .any(|h| h != group && m.groups.iter().any(|target| within(st, h, target)));
+                    .iter()
+                    .any(|h| **h != *group && m.groups.iter().any(|target| within(st, h, target)));
             if let (false, Ok(name)) = (still, ThingName::new(t)) {
                 out.push((id.clone(), name));
             }

@@ -15,9 +15,9 @@
 //! job's `Deleted` event; it is rebuilt whenever the payloads are replaced (a state file or an
 //! import loaded, a rollback, a reset).
 
-use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
+use std::sync::Arc;
 
 use super::{GroupMeta, JobOrder, Meta};
 
@@ -25,19 +25,41 @@ use super::{GroupMeta, JobOrder, Meta};
 /// "maximum depth of a thing group hierarchy").
 pub const MAX_GROUP_DEPTH: usize = 7;
 
+/// A thing's or a group's name as the index keeps it: one allocation per thing, shared by the
+/// sets of every level of its groups' subtrees, so that a membership costs a pointer per level.
+pub type Name = Arc<str>;
+
 /// The groups of each thing, the children and the descendants of each group, the things of each
 /// group's subtree, the groups without a parent and the jobs targeting each group, by name, and
 /// by (creation time, id) for the jobs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GroupIndex {
-    of_thing: HashMap<String, BTreeSet<String>>,
-    children: HashMap<String, BTreeSet<String>>,
-    below: HashMap<String, BTreeSet<String>>,
-    /// The things in each group or one of its descendants (a thing is in at most one group of a
+    /// The groups each thing is in (at most 10, in name order), by the thing's name, whose
+    /// `Arc` the groups' sets of things share.
+    of_thing: HashMap<Name, Box<[Name]>>,
+    /// What is kept for each group (or a name a job targets): only while it is not empty.
+    groups: HashMap<Name, Node>,
+    roots: BTreeSet<Name>,
+}
+
+/// What the index keeps for one group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Node {
+    children: BTreeSet<Name>,
+    below: BTreeSet<Name>,
+    /// The things in the group or one of its descendants (a thing is in at most one group of a
     /// hierarchy, so in one of those).
-    things_below: HashMap<String, BTreeSet<String>>,
-    roots: BTreeSet<String>,
-    jobs: HashMap<String, BTreeSet<(u64, String)>>,
+    things_below: BTreeSet<Name>,
+    jobs: BTreeSet<(u64, String)>,
+}
+
+impl Node {
+    fn is_empty(&self) -> bool {
+        self.children.is_empty()
+            && self.below.is_empty()
+            && self.things_below.is_empty()
+            && self.jobs.is_empty()
+    }
 }
 
 impl GroupIndex {
@@ -59,64 +81,70 @@ impl GroupIndex {
 
     /// The jobs whose targets name `group` (not its ancestors), by (creation time, id).
     pub fn jobs_targeting(&self, group: &str) -> Option<&BTreeSet<(u64, String)>> {
-        self.jobs.get(group)
+        self.groups.get(group).map(|n| &n.jobs).filter(|j| !j.is_empty())
     }
 
     /// Job `key` (its creation time and id) targets `groups`.
     pub(super) fn targeted<'a>(&mut self, key: (u64, &str), groups: impl IntoIterator<Item = &'a String>) {
         for g in groups {
-            self.jobs.entry(g.clone()).or_default().insert((key.0, key.1.to_owned()));
+            self.node(g).jobs.insert((key.0, key.1.to_owned()));
         }
     }
 
     /// Job `key` (its creation time and id) no longer targets `groups`.
     pub(super) fn untargeted<'a>(&mut self, key: (u64, &str), groups: impl IntoIterator<Item = &'a String>) {
         for g in groups {
-            remove_from(&mut self.jobs, g, &(key.0, key.1.to_owned()));
+            self.change(g, |n| n.jobs.remove(&(key.0, key.1.to_owned())));
         }
     }
 
-    /// The groups `thing` is in, by name.
-    pub fn groups_of(&self, thing: &str) -> Option<&BTreeSet<String>> {
-        self.of_thing.get(thing)
+    /// The name the index keeps for `thing` (`thing` itself when it is in no group).
+    pub(super) fn thing(&self, thing: &Name) -> Name {
+        self.of_thing.get_key_value(&**thing).map_or_else(|| thing.clone(), |(t, _)| t.clone())
+    }
+
+    /// The groups `thing` is in, in name order (none for a thing in no group).
+    pub fn groups_of(&self, thing: &str) -> &[Name] {
+        self.of_thing.get(thing).map_or(&[], |g| g)
     }
 
     /// The direct child groups of `group`, by name.
-    pub fn children_of(&self, group: &str) -> Option<&BTreeSet<String>> {
-        self.children.get(group)
+    pub fn children_of(&self, group: &str) -> Option<&BTreeSet<Name>> {
+        self.groups.get(group).map(|n| &n.children)
     }
 
     /// The descendants of `group` (its children, theirs, ...), by name.
-    pub fn below(&self, group: &str) -> Option<&BTreeSet<String>> {
-        self.below.get(group)
+    pub fn below(&self, group: &str) -> Option<&BTreeSet<Name>> {
+        self.groups.get(group).map(|n| &n.below)
     }
 
     /// The groups without a parent, by name.
-    pub fn roots(&self) -> &BTreeSet<String> {
+    pub fn roots(&self) -> &BTreeSet<Name> {
         &self.roots
     }
 
     /// Adds `group`, with its `ancestors` (the root first; the last is its parent).
     pub(super) fn added(&mut self, group: &str, ancestors: &[String]) {
+        let name = self.name(group);
         match ancestors.last() {
-            Some(p) => self.children.entry(p.clone()).or_default().insert(group.to_owned()),
-            None => self.roots.insert(group.to_owned()),
+            Some(p) => self.node(p).children.insert(name.clone()),
+            None => self.roots.insert(name.clone()),
         };
         for a in ancestors {
-            self.below.entry(a.clone()).or_default().insert(group.to_owned());
+            self.node(a).below.insert(name.clone());
         }
     }
 
     /// Takes out `group`, which had `g`'s members and `ancestors` (the root first).
     pub(super) fn removed(&mut self, group: &str, g: &GroupMeta, ancestors: &[String]) {
         match ancestors.last() {
-            Some(p) => remove_from(&mut self.children, p, group),
+            Some(p) => self.change(p, |n| n.children.remove(group)),
             None => {
                 self.roots.remove(group);
             }
         }
         for a in ancestors {
-            remove_from(&mut self.below, a, group);
+            self.change(a, |n| n.below.remove(group));
         }
         for thing in &g.members {
             self.left(group, thing, ancestors);
@@ -129,27 +157,63 @@ impl GroupIndex {
         &'a self,
         group: &str,
         after: Option<&'a str>,
-    ) -> impl Iterator<Item = &'a String> {
+    ) -> impl Iterator<Item = &'a str> {
         let from = after.map_or(Bound::Unbounded, Bound::Excluded);
-        self.things_below
+        self.groups
             .get(group)
             .into_iter()
-            .flat_map(move |m| m.range::<str, _>((from, Bound::Unbounded)))
+            .flat_map(move |n| n.things_below.range::<str, _>((from, Bound::Unbounded)))
+            .map(|t| &**t)
     }
 
-    /// `thing` joins `group`, which has `ancestors`.
-    pub(super) fn joined(&mut self, group: &str, thing: &str, ancestors: &[String]) {
-        self.of_thing.entry(thing.to_owned()).or_default().insert(group.to_owned());
-        for g in ancestors.iter().map(String::as_str).chain([group]) {
-            self.things_below.entry(g.to_owned()).or_default().insert(thing.to_owned());
+    /// `thing` joins `group`, which has `ancestors`: the name the index keeps for it (`thing`
+    /// itself unless the thing is in another group already), for the group's members to share.
+    pub(super) fn joined(&mut self, group: &str, thing: &Name, ancestors: &[String]) -> Name {
+        let thing = self.thing(thing);
+        let name = self.name(group);
+        let mine = self.of_thing.entry(thing.clone()).or_default();
+        if let Err(at) = mine.binary_search(&name) {
+            let mut more = mine.to_vec();
+            more.insert(at, name);
+            *mine = more.into_boxed_slice();
         }
+        for g in ancestors.iter().map(String::as_str).chain([group]) {
+            self.node(g).things_below.insert(thing.clone());
+        }
+        thing
     }
 
     /// `thing` leaves `group`, which has `ancestors`.
     pub(super) fn left(&mut self, group: &str, thing: &str, ancestors: &[String]) {
-        remove_from(&mut self.of_thing, thing, group);
+        if let Some(mine) = self.of_thing.get_mut(thing) {
+            *mine = mine.iter().filter(|g| ***g != *group).cloned().collect();
+            if mine.is_empty() {
+                self.of_thing.remove(thing);
+            }
+        }
         for g in ancestors.iter().map(String::as_str).chain([group]) {
-            remove_from(&mut self.things_below, g, thing);
+            self.change(g, |n| n.things_below.remove(thing));
+        }
+    }
+
+    /// `group`'s name, shared with the index's key when it has one.
+    fn name(&self, group: &str) -> Name {
+        self.groups.get_key_value(group).map_or_else(|| Name::from(group), |(k, _)| k.clone())
+    }
+
+    /// `group`'s node, made when it has none.
+    fn node(&mut self, group: &str) -> &mut Node {
+        let name = self.name(group);
+        self.groups.entry(name).or_default()
+    }
+
+    /// Applies `f` to `group`'s node, if it has one, and drops the node once it is empty.
+    fn change(&mut self, group: &str, f: impl FnOnce(&mut Node) -> bool) {
+        if let Some(n) = self.groups.get_mut(group) {
+            f(n);
+            if n.is_empty() {
+                self.groups.remove(group);
+            }
         }
     }
 }
@@ -195,7 +259,7 @@ pub fn check_hierarchy(meta: &Meta) -> Result<(), String> {
             root = p;
         }
         for thing in &g.members {
-            if let Some(other) = placed.insert((thing.as_str(), root), name.as_str()) {
+            if let Some(other) = placed.insert((&**thing, root), name.as_str()) {
                 return Err(format!(
                     "thing {thing} is in thing groups {other} and {name} of one hierarchy (root {root})"
                 ));
@@ -209,20 +273,6 @@ pub fn check_hierarchy(meta: &Meta) -> Result<(), String> {
 /// have (a job's payloads are set only once the registry has it, so there is none).
 pub(super) fn created(order: &JobOrder, id: &str) -> u64 {
     order.created(id).unwrap_or(0)
-}
-
-/// Takes `item` out of the set of `key`, and the set with its last item.
-fn remove_from<T: Ord + Borrow<Q>, Q: Ord + ?Sized>(
-    map: &mut HashMap<String, BTreeSet<T>>,
-    key: &str,
-    item: &Q,
-) {
-    if let Some(set) = map.get_mut(key) {
-        set.remove(item);
-        if set.is_empty() {
-            map.remove(key);
-        }
-    }
 }
 
 #[cfg(test)]
@@ -275,6 +325,13 @@ mod tests {
         ]
     }
 
+    /// A state with a manual clock at 0 and small caps.
+    fn state() -> State {
+        let arns = Arns { region: "us-east-1".into(), account: "123456789012".into() };
+        let caps = Caps { jobs: 4, things: 8, executions: 16, status_details: 4, thing_groups: 8 };
+        State::new(caps, Clock::new(ClockMode::Manual, Some(0)), arns, 0)
+    }
+
     fn targets(g: u8) -> String {
         format!(r#""targets":["arn:aws:iot:us-east-1:123456789012:thinggroup/g{g}"]"#)
     }
@@ -287,9 +344,7 @@ mod tests {
         /// The state's index is always the index of its groups, whatever they went through.
         #[test]
         fn a_state_keeps_the_index_of_its_groups(steps in proptest::collection::vec(step(), 1..60)) {
-            let arns = Arns { region: "us-east-1".into(), account: "123456789012".into() };
-            let caps = Caps { jobs: 4, things: 8, executions: 16, status_details: 4, thing_groups: 8 };
-            let mut st = State::new(caps, Clock::new(ClockMode::Manual, Some(0)), arns, 0);
+            let mut st = state();
             let mut export = crate::persist::encode(&st).unwrap();
             for step in steps {
                 let _ = match step {
@@ -337,9 +392,43 @@ mod tests {
                     }
                 };
                 prop_assert_eq!(st.group_index(), &GroupIndex::of(&st.meta, st.job_order()));
+                prop_assert!(shares_names(&st));
             }
             prop_assert_eq!(st.group_index(), &GroupIndex::of(&st.meta, st.job_order()));
+            prop_assert!(shares_names(&st));
         }
+    }
+
+    /// Whether each thing's name is one allocation, which every group's members and every
+    /// subtree's set of things share with the index's key.
+    fn shares_names(st: &State) -> bool {
+        let index = st.group_index();
+        let shared = |t: &Name| index.of_thing.get_key_value(&**t).is_some_and(|(k, _)| Arc::ptr_eq(k, t));
+        st.meta.groups.values().all(|g| g.members.iter().all(shared))
+            && index.groups.values().all(|n| n.things_below.iter().all(shared))
+    }
+
+    /// A thing in two groups is one name after a load too (the snapshot has it once per group),
+    /// and a membership is a pointer per level: the groups' members and the subtrees' sets of
+    /// things share the index's name for it.
+    #[test]
+    fn a_thing_in_two_groups_is_one_name_after_a_load() {
+        let mut st = state();
+        handle(&mut st, &Op::CreateThingGroup { group: "g0".into() }, &[], b"{}").unwrap();
+        handle(&mut st, &Op::CreateThingGroup { group: "g1".into() }, &[], br#"{"parentGroupName":"g0"}"#)
+            .unwrap();
+        handle(&mut st, &Op::CreateThingGroup { group: "g2".into() }, &[], b"{}").unwrap();
+        handle(&mut st, &Op::CreateThing { thing: "t0".into() }, &[], b"{}").unwrap();
+        handle(&mut st, &Op::AddThingToThingGroup, &[], &membership(1, 0)).unwrap();
+        handle(&mut st, &Op::AddThingToThingGroup, &[], &membership(2, 0)).unwrap();
+        assert!(shares_names(&st));
+        let export = crate::persist::encode(&st).unwrap();
+        crate::persist::restore_into(&export, &mut st).unwrap();
+        assert!(shares_names(&st));
+        let (name, groups) = st.group_index().of_thing.get_key_value("t0").unwrap();
+        assert_eq!(&**groups, [Name::from("g1"), Name::from("g2")]);
+        // The index's key, g1's and g2's members, and the things of g0's, g1's and g2's subtrees.
+        assert_eq!(Arc::strong_count(name), 6);
     }
 
     /// A job targeting a group leaves the group's jobs when its deletion completes (the index
@@ -347,9 +436,7 @@ mod tests {
     /// proptest above takes these steps only now and then.
     #[test]
     fn a_deleted_job_leaves_the_jobs_of_its_groups() {
-        let arns = Arns { region: "us-east-1".into(), account: "123456789012".into() };
-        let caps = Caps { jobs: 4, things: 8, executions: 16, status_details: 4, thing_groups: 8 };
-        let mut st = State::new(caps, Clock::new(ClockMode::Manual, Some(0)), arns, 0);
+        let mut st = state();
         handle(&mut st, &Op::CreateThingGroup { group: "g4".into() }, &[], b"{}").unwrap();
         let body = format!(r#"{{{},"document":"{{}}"}}"#, targets(4));
         handle(&mut st, &Op::CreateJob { job: "j1".into() }, &[], body.as_bytes()).unwrap();
