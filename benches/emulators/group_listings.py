@@ -10,10 +10,8 @@ memory; the median of 10 first pages (`maxResults` 250) of ListThingGroups witho
 `recursive=false` (the root groups: one), `namePrefixFilter=zzz` (none), `parentGroup=r` (its
 descendants), `parentGroup=r&recursive=false` (its children), and of ListThingsInThingGroup `r`
 with `recursive=true` (none); and DescribeThingGroup requests per second (p50 / p99 in µs) alone
-and while another client sends ListThingGroups `parentGroup=r&maxResults=1` back to back. With
-`MEMBERS=M` it then creates `M` things, puts thing `i` in group `g{i % G}`, and prints the
-resident memory again (what the memberships cost, the index of each group's subtree's things
-included).
+and while another client sends ListThingGroups `parentGroup=r&maxResults=1` back to back.
+(`group_memory.py` measures what memberships cost.)
 """
 
 import http.client
@@ -44,8 +42,7 @@ def describe_rate(port, seconds):
 
 
 def measure(binary):
-    things = max(int(os.environ.get("MEMBERS", "0")), 100_000)
-    args = ["--clock", "manual", "--log-level", "warn", "--max-thing-groups", str(G + 1), "--max-things", str(things)]
+    args = ["--clock", "manual", "--log-level", "warn", "--max-thing-groups", str(G + 1)]
     with emulator(binary, args, mqtt=False) as (emu, port):
         c = http.client.HTTPConnection("127.0.0.1", port)
         call(c, "POST", "/thing-groups/r", {})
@@ -62,15 +59,7 @@ def measure(binary):
             firsts[name] = statistics.median(times)
         alone = describe_rate(port, SECONDS)
         busy = beside(port, "/thing-groups?maxResults=1&parentGroup=r", lambda: describe_rate(port, SECONDS))
-        members = int(os.environ.get("MEMBERS", "0"))
-        with_members = None
-        if members:
-            for i in range(members):
-                call(c, "POST", f"/things/m{i:06d}", {})
-                join = {"thingGroupName": f"g{i % G:06d}", "thingName": f"m{i:06d}"}
-                call(c, "PUT", "/thing-groups/addThingToThingGroup", join)
-            with_members = rss(emu.pid)
-        return memory, firsts, alone, busy, with_members
+        return memory, firsts, alone, busy
 
 
 def main():
@@ -79,10 +68,8 @@ def main():
     width = max(len(b) for b in sys.argv[1:])
     print(f"{G:,} groups under one; {SECONDS:g} s per rate")
     for binary in sys.argv[1:]:
-        memory, firsts, alone, busy, with_members = measure(binary)
+        memory, firsts, alone, busy = measure(binary)
         print(f"{binary:<{width}} {memory:.1f} MiB resident", flush=True)
-        if with_members is not None:
-            print(f"{binary:<{width}} {with_members:.1f} MiB resident with the members", flush=True)
         for name, first in firsts.items():
             print(f"{binary:<{width}} first page: {name:<48} {first * 1e3:8.2f} ms", flush=True)
         for what, (rate, p50, p99) in (("alone", alone), ("beside the lister", busy)):
