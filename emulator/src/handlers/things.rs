@@ -301,21 +301,19 @@ pub(super) fn list_things_in_group(st: &mut State, group: &str, q: &Query<'_>) -
     if !st.meta.groups.contains_key(&name) {
         return Err(ApiError::not_found(format!("thing group {name} does not exist")));
     }
-    // In name order from after the token's: the group's members, or with `recursive` the things
-    // of its subtree (kept by the state's `GroupIndex`).
-    let (page, next_token) = if recursive {
-        token::page_in_order(st.group_index().things_below_after(&name, after.as_deref()), max, |n| n)
-    } else {
-        let from = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
-        let members = st
-            .meta
-            .groups
-            .get(&name)
-            .into_iter()
-            .flat_map(|g| g.members.range::<str, _>((from, Bound::Unbounded)))
-            .map(|t| &**t);
-        token::page_in_order(members, max, |n| n)
-    };
+    // In name order from after the token's: the group's members, and with `recursive` the
+    // things of its descendants (kept by the state's `GroupIndex`; none is a member too).
+    let from = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+    let members = st
+        .meta
+        .groups
+        .get(&name)
+        .into_iter()
+        .flat_map(|g| g.members.range::<str, _>((from, Bound::Unbounded)))
+        .map(|t| &**t);
+    let under = recursive.then(|| st.group_index().things_under_after(&name, after.as_deref()));
+    let (page, next_token) =
+        token::page_in_order(token::merged(members, under.into_iter().flatten()), max, |n| n);
     reply(&wire::ThingNamesOut { things: page.into_iter().map(str::to_owned).collect(), next_token }, false)
 }
 

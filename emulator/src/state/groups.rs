@@ -5,6 +5,10 @@
 //! 10), a group's subtree, the root groups, the jobs a join or a leave concerns and a page of
 //! ListJobs with `thingGroupName` are found without a look at every group or every job.
 //!
+//! Each thing's name and each group's name is one `Arc<str>` that the index's keys and sets, and
+//! the groups' members, share: a membership costs a pointer in each set it is in (its group's
+//! members, its ancestors' sets of things under them), not a copy of the name.
+//!
 //! The groups form a hierarchy: every parent is a group, without loops, at most
 //! [`MAX_GROUP_DEPTH`] levels deep. CreateThingGroup keeps it so and a saved state that breaks
 //! it is refused ([`check_hierarchy`]), so a group's ancestors do not change while it exists
@@ -15,7 +19,7 @@
 //! job's `Deleted` event; it is rebuilt whenever the payloads are replaced (a state file or an
 //! import loaded, a rollback, a reset).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -39,6 +43,8 @@ pub struct GroupIndex {
     of_thing: HashMap<Name, Box<[Name]>>,
     /// What is kept for each group (or a name a job targets): only while it is not empty.
     groups: HashMap<Name, Node>,
+    /// The groups' names, one allocation each, which the index's keys and sets share.
+    names: HashSet<Name>,
     roots: BTreeSet<Name>,
 }
 
@@ -47,9 +53,9 @@ pub struct GroupIndex {
 struct Node {
     children: BTreeSet<Name>,
     below: BTreeSet<Name>,
-    /// The things in the group or one of its descendants (a thing is in at most one group of a
-    /// hierarchy, so in one of those).
-    things_below: BTreeSet<Name>,
+    /// The things in the group's descendants (a thing is in at most one group of a hierarchy,
+    /// so in one of those, and not in the group itself: its own are its members).
+    things_under: BTreeSet<Name>,
     jobs: BTreeSet<(u64, String)>,
 }
 
@@ -57,7 +63,7 @@ impl Node {
     fn is_empty(&self) -> bool {
         self.children.is_empty()
             && self.below.is_empty()
-            && self.things_below.is_empty()
+            && self.things_under.is_empty()
             && self.jobs.is_empty()
     }
 }
@@ -65,7 +71,10 @@ impl Node {
 impl GroupIndex {
     /// The index of `meta`'s groups and jobs, the jobs created when `order` says.
     pub fn of(meta: &Meta, order: &JobOrder) -> Self {
-        let mut index = GroupIndex::default();
+        let mut index = GroupIndex {
+            names: meta.groups.keys().map(|g| Name::from(g.as_str())).collect(),
+            ..GroupIndex::default()
+        };
         for (name, g) in &meta.groups {
             let ancestors = ancestors(meta, name);
             index.added(name, &ancestors);
@@ -125,6 +134,9 @@ impl GroupIndex {
 
     /// Adds `group`, with its `ancestors` (the root first; the last is its parent).
     pub(super) fn added(&mut self, group: &str, ancestors: &[String]) {
+        if !self.names.contains(group) {
+            self.names.insert(Name::from(group));
+        }
         let name = self.name(group);
         match ancestors.last() {
             Some(p) => self.node(p).children.insert(name.clone()),
@@ -149,11 +161,12 @@ impl GroupIndex {
         for thing in &g.members {
             self.left(group, thing, ancestors);
         }
+        self.names.remove(group);
     }
 
-    /// The things in `group` or one of its descendants after `after` (from the first without
-    /// it), by name.
-    pub fn things_below_after<'a>(
+    /// The things in the descendants of `group` after `after` (from the first without it), by
+    /// name: none of them is in `group` itself.
+    pub fn things_under_after<'a>(
         &'a self,
         group: &str,
         after: Option<&'a str>,
@@ -162,7 +175,7 @@ impl GroupIndex {
         self.groups
             .get(group)
             .into_iter()
-            .flat_map(move |n| n.things_below.range::<str, _>((from, Bound::Unbounded)))
+            .flat_map(move |n| n.things_under.range::<str, _>((from, Bound::Unbounded)))
             .map(|t| &**t)
     }
 
@@ -177,8 +190,8 @@ impl GroupIndex {
             more.insert(at, name);
             *mine = more.into_boxed_slice();
         }
-        for g in ancestors.iter().map(String::as_str).chain([group]) {
-            self.node(g).things_below.insert(thing.clone());
+        for a in ancestors {
+            self.node(a).things_under.insert(thing.clone());
         }
         thing
     }
@@ -191,14 +204,14 @@ impl GroupIndex {
                 self.of_thing.remove(thing);
             }
         }
-        for g in ancestors.iter().map(String::as_str).chain([group]) {
-            self.change(g, |n| n.things_below.remove(thing));
+        for a in ancestors {
+            self.change(a, |n| n.things_under.remove(thing));
         }
     }
 
-    /// `group`'s name, shared with the index's key when it has one.
+    /// `group`'s name, shared with the rest of the index when it is a group.
     fn name(&self, group: &str) -> Name {
-        self.groups.get_key_value(group).map_or_else(|| Name::from(group), |(k, _)| k.clone())
+        self.names.get(group).cloned().unwrap_or_else(|| Name::from(group))
     }
 
     /// `group`'s node, made when it has none.
@@ -400,12 +413,20 @@ mod tests {
     }
 
     /// Whether each thing's name is one allocation, which every group's members and every
-    /// subtree's set of things share with the index's key.
+    /// set of things under a group share with the index's key, and each group's name one too,
+    /// which the things' groups, the roots, the children and the descendants share.
     fn shares_names(st: &State) -> bool {
         let index = st.group_index();
-        let shared = |t: &Name| index.of_thing.get_key_value(&**t).is_some_and(|(k, _)| Arc::ptr_eq(k, t));
-        st.meta.groups.values().all(|g| g.members.iter().all(shared))
-            && index.groups.values().all(|n| n.things_below.iter().all(shared))
+        let thing = |t: &Name| index.of_thing.get_key_value(&**t).is_some_and(|(k, _)| Arc::ptr_eq(k, t));
+        let group = |g: &Name| index.names.get(&**g).is_some_and(|k| Arc::ptr_eq(k, g));
+        let nodes = || index.groups.iter();
+        st.meta.groups.values().all(|g| g.members.iter().all(thing))
+            && nodes().all(|(_, n)| n.things_under.iter().all(thing))
+            && index.of_thing.values().all(|gs| gs.iter().all(group))
+            && index.roots.iter().all(group)
+            && nodes().all(|(k, n)| {
+                n.children.iter().chain(&n.below).all(group) && (!n.jobs.is_empty() || group(k))
+            })
     }
 
     /// A thing in two groups is one name after a load too (the snapshot has it once per group),
@@ -427,8 +448,8 @@ mod tests {
         assert!(shares_names(&st));
         let (name, groups) = st.group_index().of_thing.get_key_value("t0").unwrap();
         assert_eq!(&**groups, [Name::from("g1"), Name::from("g2")]);
-        // The index's key, g1's and g2's members, and the things of g0's, g1's and g2's subtrees.
-        assert_eq!(Arc::strong_count(name), 6);
+        // The index's key, g1's and g2's members, and the things under g0.
+        assert_eq!(Arc::strong_count(name), 4);
     }
 
     /// A job targeting a group leaves the group's jobs when its deletion completes (the index

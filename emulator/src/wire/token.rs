@@ -92,6 +92,16 @@ pub fn page<T>(items: impl IntoIterator<Item = T>, skip: usize, max: usize) -> (
     (page, more.then(|| Token::Offset(skip.saturating_add(max)).encode()))
 }
 
+/// The items of `a` and of `b`, two iterators in order without an item in both, in order.
+pub fn merged<T: Ord>(a: impl Iterator<Item = T>, b: impl Iterator<Item = T>) -> impl Iterator<Item = T> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if y < x => b.next(),
+        (Some(_), _) => a.next(),
+        (None, _) => b.next(),
+    })
+}
+
 /// One page of a listing that comes in key order, from after the token's key (a range of an
 /// ordered map): at most `max` items, and the token of the next page (the last item's key) when
 /// more follow.
@@ -280,6 +290,17 @@ mod tests {
                 }
             }
             proptest::prop_assert_eq!(walked, model);
+        }
+
+        /// Two disjoint sorted sequences merge into their sorted union.
+        #[test]
+        fn merged_is_the_sorted_union(
+            keys in proptest::collection::btree_map(proptest::prelude::any::<u8>(), proptest::prelude::any::<bool>(), 0..60),
+        ) {
+            let a = keys.iter().filter(|(_, left)| **left).map(|(k, _)| *k);
+            let b = keys.iter().filter(|(_, left)| !**left).map(|(k, _)| *k);
+            let all: Vec<u8> = keys.keys().copied().collect();
+            proptest::prop_assert_eq!(merged(a, b).collect::<Vec<_>>(), all);
         }
     }
 
