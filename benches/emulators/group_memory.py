@@ -10,11 +10,16 @@ then `N` things in no group; its resident memory is read; then thing `i` joins l
 membership: the group's set of members, the thing's set of groups, and the thing in the set of
 things of each level of the subtree (`DEPTH` of them). Nothing is freed between the two reads,
 so the allocator cannot hand the memberships memory an earlier step gave back (which a read
-after other work, e.g. listings, would hide).
+after other work, e.g. listings, would hide). Then 1,000 more things join `r` itself, and it
+times ListThingsInThingGroup `r` with `recursive=true` (`r`'s own things and those of its
+descendants, in name order): the median of 10 first pages (`maxResults` 250) and a walk of all
+its pages.
 """
 
 import http.client
+import json
 import os
+import statistics
 import sys
 import time
 
@@ -27,7 +32,7 @@ DEPTH = int(os.environ.get("DEPTH", "2"))
 
 
 def measure(binary):
-    caps = ["--max-things", str(max(N, 100_000)), "--max-thing-groups", str(max(G * DEPTH + 1, 100_000))]
+    caps = ["--max-things", str(max(N + 1000, 100_000)), "--max-thing-groups", str(max(G * DEPTH + 1, 100_000))]
     with emulator(binary, ["--clock", "manual", "--log-level", "warn", *caps], mqtt=False) as (emu, port):
         c = http.client.HTTPConnection("127.0.0.1", port)
         call(c, "POST", "/thing-groups/r", {})
@@ -47,7 +52,26 @@ def measure(binary):
             join = {"thingGroupName": leaves[i % G], "thingName": f"thing-{i:07d}"}
             call(c, "PUT", "/thing-groups/addThingToThingGroup", join)
         seconds = time.perf_counter() - t
-        return before, rss(emu.pid), seconds
+        after = rss(emu.pid)
+        for i in range(1000):
+            call(c, "POST", f"/things/own-{i:04d}", {})
+            call(c, "PUT", "/thing-groups/addThingToThingGroup", {"thingGroupName": "r", "thingName": f"own-{i:04d}"})
+        path = "/thing-groups/r/things"
+        firsts = []
+        for _ in range(10):
+            t = time.perf_counter()
+            call(c, "GET", f"{path}?recursive=true&maxResults=250")
+            firsts.append(time.perf_counter() - t)
+        t, token, n = time.perf_counter(), None, 0
+        while True:
+            query = "?recursive=true&maxResults=250" + (f"&nextToken={token}" if token else "")
+            page = json.loads(call(c, "GET", path + query))
+            n += len(page["things"])
+            token = page.get("nextToken")
+            if not token:
+                break
+        walked = time.perf_counter() - t
+        return before, after, seconds, statistics.median(firsts), walked, n
 
 
 def main():
@@ -56,11 +80,16 @@ def main():
     width = max(len(b) for b in sys.argv[1:])
     print(f"{N:,} things joining {G:,} leaf groups {DEPTH} levels deep (the root included)")
     for binary in sys.argv[1:]:
-        before, after, seconds = measure(binary)
+        before, after, seconds, first, walked, n = measure(binary)
         per = (after - before) * 1024 * 1024 / N
         print(
             f"{binary:<{width}} {before:.1f} → {after:.1f} MiB resident: {per:,.0f} B per membership; "
             f"AddThingToThingGroup {N / seconds:,.0f}/s from one client",
+            flush=True,
+        )
+        print(
+            f"{binary:<{width}} ListThingsInThingGroup r recursive: first page {first * 1e3:.2f} ms, "
+            f"all {n:,} things in {walked:.2f} s",
             flush=True,
         )
 

@@ -29,13 +29,13 @@ use super::{GroupMeta, JobOrder, Meta};
 /// "maximum depth of a thing group hierarchy").
 pub const MAX_GROUP_DEPTH: usize = 7;
 
-/// A thing's or a group's name as the index keeps it: one allocation per thing, shared by the
-/// sets of every level of its groups' subtrees, so that a membership costs a pointer per level.
+/// A thing's or a group's name as the index keeps it: one allocation per thing (or group),
+/// shared by every set it is in, so that a membership costs a pointer per set.
 pub type Name = Arc<str>;
 
-/// The groups of each thing, the children and the descendants of each group, the things of each
-/// group's subtree, the groups without a parent and the jobs targeting each group, by name, and
-/// by (creation time, id) for the jobs.
+/// The groups of each thing, the children and the descendants of each group, the things under
+/// each group (in its descendants), the groups without a parent and the jobs targeting each
+/// group, by name, and by (creation time, id) for the jobs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GroupIndex {
     /// The groups each thing is in (at most 10, in name order), by the thing's name, whose
