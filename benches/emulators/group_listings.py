@@ -15,11 +15,8 @@ and while another client sends ListThingGroups `parentGroup=r&maxResults=1` back
 """
 
 import http.client
-import json
 import os
-import statistics
 import sys
-import time
 
 import listings
 from listings import beside, call
@@ -51,12 +48,7 @@ def measure(binary):
         memory = rss(emu.pid)
         firsts = {}
         for name, path in PAGES:
-            times = []
-            for _ in range(10):
-                t = time.perf_counter()
-                call(c, "GET", path)
-                times.append(time.perf_counter() - t)
-            firsts[name] = statistics.median(times)
+            firsts[name] = listings.first_page(c, path)
         alone = describe_rate(port, SECONDS)
         busy = beside(port, "/thing-groups?maxResults=1&parentGroup=r", lambda: describe_rate(port, SECONDS))
         return memory, firsts, alone, busy

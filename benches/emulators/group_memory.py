@@ -17,13 +17,11 @@ its pages.
 """
 
 import http.client
-import json
 import os
-import statistics
 import sys
 import time
 
-from listings import call
+from listings import call, first_page, walk
 from mqtt_wire import emulator, rss
 
 N = int(os.environ.get("N", "100000"))
@@ -56,22 +54,10 @@ def measure(binary):
         for i in range(1000):
             call(c, "POST", f"/things/own-{i:04d}", {})
             call(c, "PUT", "/thing-groups/addThingToThingGroup", {"thingGroupName": "r", "thingName": f"own-{i:04d}"})
-        path = "/thing-groups/r/things"
-        firsts = []
-        for _ in range(10):
-            t = time.perf_counter()
-            call(c, "GET", f"{path}?recursive=true&maxResults=250")
-            firsts.append(time.perf_counter() - t)
-        t, token, n = time.perf_counter(), None, 0
-        while True:
-            query = "?recursive=true&maxResults=250" + (f"&nextToken={token}" if token else "")
-            page = json.loads(call(c, "GET", path + query))
-            n += len(page["things"])
-            token = page.get("nextToken")
-            if not token:
-                break
-        walked = time.perf_counter() - t
-        return before, after, seconds, statistics.median(firsts), walked, n
+        path = "/thing-groups/r/things?recursive=true"
+        first = first_page(c, path + "&maxResults=250")
+        walked, _, n = walk(c, path, "things")
+        return before, after, seconds, first, walked, n
 
 
 def main():

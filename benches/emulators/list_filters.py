@@ -19,11 +19,9 @@ and times the first page of ListThings with `attributeName=none` (no thing has i
 import http.client
 import json
 import os
-import statistics
 import sys
-import time
 
-from listings import beside, call, describe_rate
+from listings import beside, call, describe_rate, first_page, walk
 from mqtt_wire import emulator
 
 N = int(os.environ.get("N", "100000"))
@@ -43,18 +41,6 @@ THING_FILTERS = (
 )
 
 
-def walk(c, query):
-    """Every page of ListJobs with `query`: (seconds, pages, jobs)."""
-    t, token, pages, n = time.perf_counter(), None, 0, 0
-    while True:
-        path = f"/jobs?maxResults=250{query}" + (f"&nextToken={token}" if token else "")
-        page = json.loads(call(c, "GET", path))
-        pages, n = pages + 1, n + len(page["jobs"])
-        token = page.get("nextToken")
-        if not token:
-            return time.perf_counter() - t, pages, n
-
-
 def measure(binary):
     caps = ["--max-jobs", str(max(N, 100_000)), "--max-things", str(max(N + 1, 100_000))]
     with emulator(binary, ["--clock", "manual", "--log-level", "warn", *caps], mqtt=False) as (_, port):
@@ -70,22 +56,12 @@ def measure(binary):
         firsts = {}
         for what, path, filters in (("ListJobs", "/jobs", FILTERS), ("ListJobExecutionsForThing", "/things/t/jobs", THING_FILTERS)):
             for name, query in filters:
-                times = []
-                for _ in range(10):
-                    t = time.perf_counter()
-                    call(c, "GET", f"{path}?maxResults=250{query}")
-                    times.append(time.perf_counter() - t)
-                firsts[f"{what}, {name}"] = statistics.median(times)
+                firsts[f"{what}, {name}"] = first_page(c, f"{path}?maxResults=250{query}")
         if os.environ.get("THINGS") == "1":
             for i in range(N):
                 call(c, "POST", f"/things/u{i}", {})
-            times = []
-            for _ in range(10):
-                t = time.perf_counter()
-                call(c, "GET", "/things?maxResults=250&attributeName=none")
-                times.append(time.perf_counter() - t)
-            firsts["ListThings, attributeName=none (none)"] = statistics.median(times)
-        walked = walk(c, "&status=COMPLETED")
+            firsts["ListThings, attributeName=none (none)"] = first_page(c, "/things?maxResults=250&attributeName=none")
+        walked = walk(c, "/jobs?status=COMPLETED", "jobs")
         busy = {
             what: beside(port, path, lambda: describe_rate(port, SECONDS))
             for what, path in (

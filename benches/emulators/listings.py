@@ -38,16 +38,27 @@ def call(c, method, path, body=None):
     return data
 
 
-def walk(port, path, items):
-    """Every page of a listing: (seconds, items)."""
-    c = http.client.HTTPConnection("127.0.0.1", port)
-    t, token, n = time.perf_counter(), None, 0
+def first_page(c, path):
+    """The median of 10 GETs of `path` (a first page), in seconds."""
+    times = []
+    for _ in range(10):
+        t = time.perf_counter()
+        call(c, "GET", path)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def walk(c, path, items):
+    """Every page of the listing at `path` (which may carry a query), 250 items a page, the
+    member `items` holding them: (seconds, pages, items)."""
+    query = "&" if "?" in path else "?"
+    t, token, pages, n = time.perf_counter(), None, 0, 0
     while True:
-        page = json.loads(call(c, "GET", f"{path}?maxResults=250" + (f"&nextToken={token}" if token else "")))
-        n += len(page[items])
+        page = json.loads(call(c, "GET", f"{path}{query}maxResults=250" + (f"&nextToken={token}" if token else "")))
+        pages, n = pages + 1, n + len(page[items])
         token = page.get("nextToken")
         if not token:
-            return time.perf_counter() - t, n
+            return time.perf_counter() - t, pages, n
 
 
 def describe_rate(port, seconds, path="/jobs/j5"):
@@ -89,16 +100,12 @@ def measure(binary):
             call(c, "PUT", f"/jobs/j{i}", {"targets": [arn], "document": "{}"})
             call(c, "POST", f"/things/t{i}", {})
         memory = rss(emu.pid)
-        firsts = []
-        for _ in range(10):
-            t = time.perf_counter()
-            call(c, "GET", "/jobs?maxResults=250")
-            firsts.append(time.perf_counter() - t)
-        jobs_walk, jobs_n = walk(port, "/jobs", "jobs")
-        things_walk, things_n = walk(port, "/things", "things")
+        first = first_page(c, "/jobs?maxResults=250")
+        jobs_walk, _, jobs_n = walk(c, "/jobs", "jobs")
+        things_walk, _, things_n = walk(c, "/things", "things")
         alone = describe_rate(port, SECONDS)
         busy = beside(port, "/jobs?maxResults=1", lambda: describe_rate(port, SECONDS))
-        return memory, statistics.median(firsts), (jobs_walk, jobs_n), (things_walk, things_n), alone, busy
+        return memory, first, (jobs_walk, jobs_n), (things_walk, things_n), alone, busy
 
 
 def main():
