@@ -331,12 +331,9 @@ impl State {
     pub fn replace(&mut self, registry: Registry<Heap>, mut meta: Meta) {
         self.order = JobOrder::of(&registry);
         self.group_index = GroupIndex::of(&meta, &self.order);
-        // A thing in several groups was read once for each: its members share one name.
+        // A thing in several groups was read once for each: the members take the index's name.
         for g in meta.groups.values_mut() {
-            let index = &self.group_index;
-            if g.members.iter().any(|t| !std::sync::Arc::ptr_eq(t, &index.thing(t))) {
-                g.members = g.members.iter().map(|t| index.thing(t)).collect();
-            }
+            g.members = g.members.iter().map(|t| self.group_index.thing(t)).collect();
         }
         self.registry = registry;
         self.meta = meta;

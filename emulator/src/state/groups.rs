@@ -134,10 +134,8 @@ impl GroupIndex {
 
     /// Adds `group`, with its `ancestors` (the root first; the last is its parent).
     pub(super) fn added(&mut self, group: &str, ancestors: &[String]) {
-        if !self.names.contains(group) {
-            self.names.insert(Name::from(group));
-        }
         let name = self.name(group);
+        self.names.insert(name.clone());
         match ancestors.last() {
             Some(p) => self.node(p).children.insert(name.clone()),
             None => self.roots.insert(name.clone()),
@@ -220,13 +218,14 @@ impl GroupIndex {
         self.groups.entry(name).or_default()
     }
 
-    /// Applies `f` to `group`'s node, if it has one, and drops the node once it is empty.
+    /// Takes something out of `group`'s node with `f`, if it has a node, and drops the node when
+    /// `f` took something (it says so) and left it empty.
     fn change(&mut self, group: &str, f: impl FnOnce(&mut Node) -> bool) {
-        if let Some(n) = self.groups.get_mut(group) {
-            f(n);
-            if n.is_empty() {
-                self.groups.remove(group);
-            }
+        if let Some(n) = self.groups.get_mut(group)
+            && f(n)
+            && n.is_empty()
+        {
+            self.groups.remove(group);
         }
     }
 }
