@@ -196,7 +196,8 @@ impl App {
         let now = st.begin();
         let (outcome, changed) = journal::apply(st, entry, data);
         st.pin(None);
-        let seq = changed.then(|| self.commit(st, now, entry, data));
+        let accepted = outcome.accepted();
+        let seq = changed.then(|| self.commit(st, now, entry, accepted, data));
         if changed {
             self.wake.notify_one();
         }
@@ -204,10 +205,10 @@ impl App {
     }
 
     /// After a change (with the lock held): numbers it and hands its record to the journal.
-    fn commit(&self, st: &mut State, now: u64, entry: &Entry, data: &[u8]) -> Option<Ticket> {
+    fn commit(&self, st: &mut State, now: u64, entry: &Entry, accepted: bool, data: &[u8]) -> Option<Ticket> {
         st.generation = st.generation.saturating_add(1);
         let journal = self.journal.as_ref()?;
-        Some(match journal::encode(st.generation, now, entry, data) {
+        Some(match journal::encode(st.generation, now, entry, accepted, data) {
             Ok(bytes) => journal.append(st.generation, &bytes),
             Err(e) => journal.refuse(format!("{e}; changes are refused until a restart")),
         })

@@ -72,7 +72,8 @@ fn record_bounds(segment: &Path) -> Vec<(usize, usize)> {
     let mut off = journal::MAGIC.len();
     let mut out = Vec::new();
     for r in &scanned.records {
-        let len = journal::encode(r.seq, r.now, &r.entry, &r.data).unwrap().len();
+        assert_eq!(r.offset, off as u64);
+        let len = journal::encode(r.seq, r.now, &r.entry, r.accepted.unwrap(), &r.data).unwrap().len();
         out.push((off, off + len));
         off += len;
     }
@@ -204,6 +205,64 @@ async fn a_flipped_bit_before_the_tail_refuses_the_start_and_changes_no_file() {
     assert_eq!(std::fs::read(&segment).unwrap(), bad);
     assert_eq!(std::fs::read(&path).unwrap(), snapshot);
     assert_eq!(journal::segments(&path).unwrap().len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A record whose operation is refused on replay (a start with fewer `--max-things` than the
+/// journal made, or another `--account-id` under which a target's ARN names no thing of the
+/// account) stops the start with an error naming the segment, the record's offset and its
+/// operation, and changes no file: replaying on would drop an acknowledged change silently.
+#[tokio::test]
+async fn a_record_refused_on_replay_refuses_the_start_and_changes_no_file() {
+    let dir = temp_dir("refused-replay");
+    let (path, segment) = journal_with_records(&dir).await;
+    let bounds = record_bounds(&segment);
+    let bytes = std::fs::read(&segment).unwrap();
+    let snapshot = std::fs::read(&path).unwrap();
+    let start_with = |things: usize, account: &str| {
+        let mut config = iot_jobs_emulator::Config {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            clock: ClockMode::Manual,
+            state_file: Some(path.clone()),
+            account_id: account.to_owned(),
+            ..Default::default()
+        };
+        config.caps.things = things;
+        iot_jobs_emulator::start(config)
+    };
+    // The second record makes the second thing.
+    let Err(e) = start_with(1, "123456789012").await else { panic!("started with --max-things 1") };
+    let e = e.to_string();
+    assert!(e.contains(&segment.display().to_string()), "{e}");
+    assert!(e.contains(&format!("offset {} record 2 (CreateThing)", bounds[1].0)), "{e}");
+    assert!(e.contains("accepted when it was made and is refused now"), "{e}");
+    assert_eq!(std::fs::read(&segment).unwrap(), bytes);
+    assert_eq!(std::fs::read(&path).unwrap(), snapshot);
+    // Under another account, TagResource on the job's ARN (of account 123456789012) is refused.
+    let e = start(|c| c.state_file = Some(path.clone())).await;
+    e.ok(
+        CONTROL,
+        "POST",
+        "/tags",
+        json!({"resourceArn": format!("{ARN}:job/j"), "tags": [{"Key": "k", "Value": "v"}]}),
+    )
+    .await;
+    drop(e);
+    // That start checkpointed the four records: the fifth is the first of a new segment.
+    let (first, segment) = journal::segments(&path).unwrap().pop().unwrap();
+    assert_eq!(first, 5);
+    let bytes = std::fs::read(&segment).unwrap();
+    let snapshot = std::fs::read(&path).unwrap();
+    let Err(e) = start_with(100, "999999999999").await else { panic!("started under another account") };
+    let e = e.to_string();
+    assert!(e.contains(&segment.display().to_string()), "{e}");
+    assert!(e.contains(&format!("offset {} record 5 (TagResource)", journal::MAGIC.len())), "{e}");
+    assert!(e.contains("arn:aws:iot:us-east-1:123456789012:job/j does not exist"), "{e}");
+    assert_eq!(std::fs::read(&segment).unwrap(), bytes);
+    assert_eq!(std::fs::read(&path).unwrap(), snapshot);
+    // With the flags it was written with, every record replays.
+    let st = recover(&path, Mode::Start).unwrap().unwrap();
+    assert_eq!(execution_status(&st), "InProgress");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

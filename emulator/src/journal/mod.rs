@@ -28,8 +28,9 @@
 //!
 //! The payload is `seq` (u64 LE, one more than the previous record's), `now` (u64 LE, seconds
 //! since the epoch: the time the change was applied at), the length of a JSON header (u32 LE),
-//! the JSON header ([`Entry`]: the operation), and the operation's raw input (an HTTP request's
-//! body, an MQTT publish's payload). The operation's name is [`Op`]'s serialized name: renaming
+//! the JSON header ([`Entry`]: the operation, and `accepted`: whether it was accepted, as
+//! opposed to refused with only the due transitions it made to keep), and the operation's raw
+//! input (an HTTP request's body, an MQTT publish's payload). The operation's name is [`Op`]'s serialized name: renaming
 //! a variant changes the format.
 //!
 //! # Recovery
@@ -40,6 +41,10 @@
 //! error naming the file and the offset; no file is changed then. Records are replayed under
 //! the clock they were made with (the snapshot's): a start with another `--clock` is refused
 //! while records are to be replayed; with none, the snapshot is rewritten for the new clock.
+//! A record whose operation does not come out as it did (accepted then and refused now, say
+//! because a start's `--max-things` is lower than the things it made, or its `--account-id`
+//! names other ARNs) stops the start with an error naming the file, the offset and the
+//! operation, and nothing is changed: replaying on would lose the acknowledged changes.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -80,11 +85,61 @@ pub enum Entry {
     Tick,
 }
 
+impl Entry {
+    /// The operation, for messages: `CreateJob`, `MQTT $aws/things/t/jobs/start-next`, `tick`.
+    pub fn describe(&self) -> String {
+        match self {
+            Entry::Http { op, .. } => op.name().to_owned(),
+            Entry::Mqtt { topic } => format!("MQTT {topic}"),
+            Entry::Tick => "tick".to_owned(),
+        }
+    }
+}
+
 /// What [`apply`] returns for each kind of entry.
 pub enum Outcome {
     Http(Result<Reply, ApiError>),
     Mqtt(Option<mqtt::jobs::Outcome>),
     Tick,
+}
+
+impl Outcome {
+    /// Whether the operation was accepted ([`Outcome::refusal`] is `None`), without rendering why.
+    pub fn accepted(&self) -> bool {
+        match self {
+            Outcome::Http(r) => r.is_ok(),
+            Outcome::Mqtt(o) => o.as_ref().is_some_and(|o| !o.refused()),
+            Outcome::Tick => true,
+        }
+    }
+
+    /// Why the operation was refused (its error answer), or `None` if it was accepted. A
+    /// refused operation changes nothing; its record, if any, holds the due transitions it made.
+    pub fn refusal(&self) -> Option<String> {
+        match self {
+            Outcome::Http(Ok(_)) | Outcome::Tick => None,
+            Outcome::Http(Err(e)) => Some(format!("{}: {}", e.name, e.message)),
+            Outcome::Mqtt(None) => Some("the topic names no jobs request".to_owned()),
+            Outcome::Mqtt(Some(o)) => o.refusal(),
+        }
+    }
+}
+
+/// A record's JSON header: the operation and whether it was accepted (`None` in the records of
+/// versions before this field: then only that the record changes the state is checked).
+#[derive(Serialize)]
+struct HeaderOut<'a> {
+    #[serde(flatten)]
+    entry: &'a Entry,
+    accepted: bool,
+}
+
+#[derive(Deserialize)]
+struct HeaderIn {
+    #[serde(flatten)]
+    entry: Entry,
+    #[serde(default)]
+    accepted: Option<bool>,
 }
 
 /// Applies an operation: due transitions first (so that the operation sees them), then the
@@ -113,12 +168,17 @@ pub struct Record {
     pub seq: u64,
     pub now: u64,
     pub entry: Entry,
+    /// Whether the operation was accepted when it was made (`None`: not recorded).
+    pub accepted: Option<bool>,
     pub data: Vec<u8>,
+    /// Where the record starts in its segment.
+    pub offset: u64,
 }
 
 /// A record's bytes as written to a segment.
-pub fn encode(seq: u64, now: u64, entry: &Entry, data: &[u8]) -> Result<Vec<u8>, String> {
-    let header = serde_json::to_vec(entry).map_err(|e| format!("cannot encode a journal record: {e}"))?;
+pub fn encode(seq: u64, now: u64, entry: &Entry, accepted: bool, data: &[u8]) -> Result<Vec<u8>, String> {
+    let header = serde_json::to_vec(&HeaderOut { entry, accepted })
+        .map_err(|e| format!("cannot encode a journal record: {e}"))?;
     let header_len =
         u32::try_from(header.len()).map_err(|_| "a journal record header is too long".to_owned())?;
     let len = 20usize.saturating_add(header.len()).saturating_add(data.len());
@@ -150,16 +210,16 @@ fn u64_at(b: &[u8], at: usize) -> Option<u64> {
     b.get(at..at.checked_add(8)?)?.try_into().ok().map(u64::from_le_bytes)
 }
 
-fn decode_payload(p: &[u8]) -> Result<Record, String> {
+fn decode_payload(p: &[u8], offset: u64) -> Result<Record, String> {
     let bad = |why: &str| format!("the record cannot be decoded: {why}");
     let seq = u64_at(p, 0).ok_or_else(|| bad("too short"))?;
     let now = u64_at(p, 8).ok_or_else(|| bad("too short"))?;
     let header_len = u32_at(p, 16).ok_or_else(|| bad("too short"))? as usize;
     let end = 20usize.checked_add(header_len).ok_or_else(|| bad("header length"))?;
     let header = p.get(20..end).ok_or_else(|| bad("the header is longer than the record"))?;
-    let entry: Entry = serde_json::from_slice(header).map_err(|e| bad(&e.to_string()))?;
+    let HeaderIn { entry, accepted } = serde_json::from_slice(header).map_err(|e| bad(&e.to_string()))?;
     let data = p.get(end..).unwrap_or_default().to_vec();
-    Ok(Record { seq, now, entry, data })
+    Ok(Record { seq, now, entry, accepted, data, offset })
 }
 
 /// What a segment holds.
@@ -257,7 +317,7 @@ pub fn scan_records(name: &Path, bytes: &[u8], start: u64, first: u64) -> Result
             }
             return Err(at(off, "the record fails its CRC".into()));
         }
-        let record = decode_payload(payload).map_err(|e| at(off, e))?;
+        let record = decode_payload(payload, offset(off)).map_err(|e| at(off, e))?;
         if record.seq != expected {
             return Err(at(off, format!("record {} where record {expected} belongs", record.seq)));
         }
@@ -390,7 +450,7 @@ pub fn recover_from(
                     next.saturating_sub(1)
                 ));
             }
-            plan.push(r);
+            plan.push((path, r));
             next = next.saturating_add(1);
         }
     }
@@ -415,8 +475,8 @@ pub fn recover_from(
         }
     }
     let replayed = plan.len();
-    for r in plan {
-        replay(&mut st, r);
+    for (path, r) in plan {
+        replay(&mut st, r).map_err(|why| replay_error(path, r, &why))?;
     }
     if written != clock && matches!(mode, Mode::Start) {
         // The snapshot says which clock the records after it are made with.
@@ -441,15 +501,42 @@ fn clock_flag(mode: ClockMode) -> &'static str {
     }
 }
 
-fn replay(st: &mut State, r: &Record) {
+/// Replays a record: its operation must come out as it did when it was made (accepted or
+/// refused, and changing the state), else the state after it would not be the one that was
+/// answered; the error says how it differs, and nothing after it is replayed.
+fn replay(st: &mut State, r: &Record) -> Result<(), String> {
     st.pin(Some(r.now));
-    let _ = apply(st, &r.entry, &r.data);
+    let (outcome, changed) = apply(st, &r.entry, &r.data);
     st.pin(None);
-    st.generation = r.seq;
     // Nothing is published for a replayed change: it was published when it was made.
     if let Some(out) = &mut st.outbox {
         out.clear();
     }
+    match (r.accepted, outcome.refusal()) {
+        (Some(true), Some(why)) => {
+            return Err(format!("it was accepted when it was made and is refused now ({why})"));
+        }
+        (Some(false), None) => return Err("it was refused when it was made and is accepted now".to_owned()),
+        (Some(true), None) | (Some(false) | None, Some(_)) | (None, None) => {}
+    }
+    if !changed {
+        return Err("it changed the state when it was made and changes nothing now".to_owned());
+    }
+    st.generation = r.seq;
+    Ok(())
+}
+
+/// The error of a record that does not replay as it was made.
+pub fn replay_error(path: &Path, r: &Record, why: &str) -> String {
+    format!(
+        "the journal segment {} holds at offset {} record {} ({}), which does not replay: {why}; \
+         the acknowledged changes from it on would be lost, so the start is refused: start with the \
+         flags it was written with (--account-id, --region, --deletion-delay, the --max-* caps)",
+        path.display(),
+        r.offset,
+        r.seq,
+        r.entry.describe(),
+    )
 }
 
 fn cut(path: &Path, off: u64) -> Result<(), String> {

@@ -142,3 +142,99 @@ fn the_journalled_operations_keep_their_serialized_form() {
         assert_eq!(back, op, "{FORMAT_NOTE}");
     }
 }
+
+/// A record of `op` on `body` made at `now`, decoded as a recovery reads it.
+fn record(seq: u64, now: u64, op: Op, accepted: Option<bool>, body: &str) -> Record {
+    let entry = Entry::Http { op, query: Vec::new() };
+    let bytes = encode(seq, now, &entry, accepted.unwrap_or(true), body.as_bytes()).unwrap();
+    let mut r = decode_payload(bytes.get(RECORD_HEADER..).unwrap(), 0).unwrap();
+    if accepted.is_none() {
+        r.accepted = None;
+    }
+    r
+}
+
+/// A replayed record must come out as it was made: accepted and changing the state, or refused
+/// with the due transitions it made. A record refused when it was made replays when it still is
+/// (its ticks are the change); one accepted then and refused now, or changing nothing now, is an
+/// error and leaves the state's record number where it was.
+#[test]
+fn a_record_replays_only_as_it_was_made() {
+    let t0 = 1_700_000_000;
+    let fresh = || {
+        let arns = Arns { region: "us-east-1".into(), account: "123456789012".into() };
+        let caps = Caps { jobs: 4, things: 4, executions: 4, status_details: 4, thing_groups: 4 };
+        let mut st = State::new(caps, Clock::new(ClockMode::System, None), arns, 0);
+        let job = r#"{"targets":["arn:aws:iot:us-east-1:123456789012:thing/t"],"document":"{}","timeoutConfig":{"inProgressTimeoutInMinutes":1}}"#;
+        let setup = [
+            (Op::CreateThing { thing: "t".into() }, "{}"),
+            (Op::CreateJob { job: "j".into() }, job),
+            (Op::StartNextPendingJobExecution { thing: "t".into() }, "{}"),
+        ];
+        for (seq, (op, body)) in (1..).zip(setup) {
+            replay(&mut st, &record(seq, t0, op, Some(true), body)).unwrap();
+        }
+        assert_eq!(st.generation, 3);
+        st
+    };
+    let missing = || Op::DescribeJob { job: "nope".into() };
+    // Refused, with nothing due: it changes nothing, so it cannot be a record.
+    let e = replay(&mut fresh(), &record(4, t0, missing(), Some(false), "")).unwrap_err();
+    assert!(e.contains("changes nothing now"), "{e}");
+    // Accepted when made, refused now.
+    let later = t0 + 120;
+    let e = replay(&mut fresh(), &record(4, later, missing(), Some(true), "")).unwrap_err();
+    assert!(e.contains("accepted when it was made and is refused now (ResourceNotFoundException"), "{e}");
+    // Refused when made, accepted now.
+    let e = replay(&mut fresh(), &record(4, later, Op::DescribeJob { job: "j".into() }, Some(false), ""))
+        .unwrap_err();
+    assert!(e.contains("refused when it was made and is accepted now"), "{e}");
+    // Refused, with the execution's timeout due: the record of its tick replays.
+    let mut refused = fresh();
+    replay(&mut refused, &record(4, later, missing(), Some(false), "")).unwrap();
+    assert_eq!(refused.generation, 4);
+    let status = |s: &State| {
+        let (job, thing) =
+            (iot_jobs_core::JobId::new("j").unwrap(), iot_jobs_core::ThingName::new("t").unwrap());
+        format!(
+            "{:?}",
+            s.registry
+                .describe_execution(&job, &thing, None, iot_jobs_core::Plane::Control)
+                .unwrap()
+                .status()
+        )
+    };
+    assert_eq!(status(&refused), "TimedOut");
+    // A record of a version that did not keep the outcome: only the change is checked.
+    let mut old = fresh();
+    replay(&mut old, &record(4, later, missing(), None, "")).unwrap();
+    assert_eq!(status(&old), "TimedOut");
+    // An error leaves the record number where it was.
+    let mut st = fresh();
+    assert!(replay(&mut st, &record(4, later, missing(), Some(true), "")).is_err());
+    assert_eq!(st.generation, 3);
+}
+
+/// The header's form, as the README gives it, and a header of a version before `accepted`.
+#[test]
+fn the_header_says_whether_the_operation_was_accepted() {
+    let header = |r: &[u8]| {
+        let p = r.get(RECORD_HEADER..).unwrap();
+        let len = u32_at(p, 16).unwrap() as usize;
+        String::from_utf8(p.get(20..20 + len).unwrap().to_vec()).unwrap()
+    };
+    let entry = Entry::Mqtt { topic: "$aws/things/t/jobs/j/update".into() };
+    let r = encode(1, 2, &entry, false, b"{}").unwrap();
+    assert_eq!(header(&r), r#"{"kind":"mqtt","topic":"$aws/things/t/jobs/j/update","accepted":false}"#);
+    assert_eq!(decode_payload(r.get(RECORD_HEADER..).unwrap(), 8).unwrap().accepted, Some(false));
+    assert_eq!(header(&encode(1, 2, &Entry::Tick, true, b"").unwrap()), r#"{"kind":"tick","accepted":true}"#);
+    let old = br#"{"kind":"tick"}"#;
+    let mut p = Vec::new();
+    p.extend_from_slice(&1u64.to_le_bytes());
+    p.extend_from_slice(&2u64.to_le_bytes());
+    p.extend_from_slice(&(old.len() as u32).to_le_bytes());
+    p.extend_from_slice(old);
+    let r = decode_payload(&p, 8).unwrap();
+    assert!(matches!(r.entry, Entry::Tick));
+    assert_eq!((r.accepted, r.offset), (None, 8));
+}

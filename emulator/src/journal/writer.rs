@@ -661,7 +661,12 @@ impl Replica {
         match scan_records(path, bytes, offset, self.state.generation.saturating_add(1)) {
             Ok(Scanned { records, torn: None, .. }) => {
                 for r in &records {
-                    replay(&mut self.state, r);
+                    if let Err(why) = replay(&mut self.state, r) {
+                        let e = replay_error(path, r, &why);
+                        tracing::error!("{e}; no more checkpoints until a restart");
+                        self.broken = Some(e);
+                        return;
+                    }
                 }
             }
             Ok(Scanned { torn: Some((off, why)), .. }) => {

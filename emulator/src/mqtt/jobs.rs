@@ -72,6 +72,16 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Whether the request was refused (answered on its `/rejected` topic).
+    pub fn refused(&self) -> bool {
+        self.reply.topic == self.rejected_topic
+    }
+
+    /// The rejection's payload, if the request was refused.
+    pub fn refusal(&self) -> Option<String> {
+        self.refused().then(|| String::from_utf8_lossy(&self.reply.payload).into_owned())
+    }
+
     /// The `InternalError` answer replacing an accepted one whose change could not be saved.
     pub fn internal_error(&self, message: &str, now: Timestamp) -> Message {
         let e = ApiError::unavailable(message);
