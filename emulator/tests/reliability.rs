@@ -347,7 +347,7 @@ async fn the_largest_accepted_input_is_saved_and_loaded() {
         (0..4).map(|i| json!({"startTime": longest_cron(i), "durationInMinutes": 1430})).collect();
     let job = json!({
         "targets": [format!("{ARN}:thing/t")],
-        "document": "x".repeat(32_768),
+        "document": format!("\"{}\"", "x".repeat(32_766)),
         "description": "d".repeat(2028),
         "presignedUrlConfig": {"roleArn": "r".repeat(2048), "expiresInSec": 3600},
         "jobExecutionsRolloutConfig": {"maximumPerMinute": 1000, "exponentialRate": {"baseRatePerMinute": 1000,

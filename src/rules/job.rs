@@ -123,6 +123,21 @@ pub const fn job_completes(
     }
 }
 
+/// CreateJob's target ARNs (SPEC §5 JobTargets, §6 targets): at least one (a group may still
+/// have no things) and at most 100, the limit AssociateTargetsWithJob keeps "in all".
+///
+/// # Errors
+/// `InvalidRequestException` for none; `LimitExceededException` past 100.
+pub const fn job_targets(targets: usize) -> Result<(), Rejection> {
+    if targets == 0 {
+        return Err(Rejection::InvalidRequest(InvalidRequest::NoTargets));
+    }
+    if targets > MAX_TARGETS_PER_JOB {
+        return Err(Rejection::LimitExceeded(Limit::TargetsPerJob));
+    }
+    Ok(())
+}
+
 /// AssociateTargetsWithJob, or a new member of a CONTINUOUS job's group (SPEC §2).
 /// `targets_after`: the job's target count if the request is accepted.
 ///

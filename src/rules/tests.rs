@@ -84,6 +84,15 @@ fn versions_bump_per_policy() {
 }
 
 #[test]
+fn job_targets_rules() {
+    assert_eq!(job_targets(0), Err(Rejection::InvalidRequest(InvalidRequest::NoTargets)));
+    assert_eq!(job_targets(1), Ok(()));
+    assert_eq!(job_targets(100), Ok(()));
+    assert_eq!(job_targets(101), Err(Rejection::LimitExceeded(Limit::TargetsPerJob)));
+    assert_eq!(job_targets(usize::MAX), Err(Rejection::LimitExceeded(Limit::TargetsPerJob)));
+}
+
+#[test]
 fn associate_targets_rules() {
     use TargetSelection::*;
     assert_eq!(associate_targets(JobStatus::InProgress, Continuous, 100), Ok(()));

@@ -289,15 +289,15 @@ pub(super) fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply
     let input: wire::CreateJobIn = wire::parse_body(body)?;
     limits::create_job(&input)?;
     let targets = input.targets.clone().unwrap_or_default();
-    // SPEC §5 JobTargets: at least one target ARN (a group may still have no things).
-    if targets.is_empty() {
-        return Err(ApiError::rejection(
-            Rejection::InvalidRequest(iot_jobs_core::InvalidRequest::NoTargets),
-            C,
-        ));
-    }
+    // SPEC §5 JobTargets, §6: 1 to 100 target ARNs (a group may still have no things).
+    rules::job_targets(targets.len()).on(C)?;
     if input.document.is_none() && input.document_source.is_none() && input.job_template_arn.is_none() {
         return Err(ApiError::invalid("one of document, documentSource or jobTemplateArn is required"));
+    }
+    if input.document.is_some() && input.document_source.is_some() {
+        return Err(ApiError::invalid(
+            "give only one of document and documentSource: each is the job's document",
+        ));
     }
     if let Some(d) = &input.document {
         check_document(d)?;
@@ -460,6 +460,10 @@ pub(super) fn update_job(st: &mut State, job: &str, q: &Query<'_>, body: &[u8]) 
         changed = true;
     }
     if let Some(d) = input.description {
+        if !changed {
+            // A description alone is a change of the job too: its lastUpdatedAt moves.
+            st.registry.update_job_config(&id, old, st.now()).on(C)?;
+        }
         st.meta.jobs.entry(job.to_owned()).or_default().description = Some(d);
         changed = true;
     }

@@ -178,6 +178,10 @@ fn check_document(d: &str) -> Result<(), ApiError> {
             "document is {len} characters long; at most {MAX_DOCUMENT} are allowed"
         )));
     }
+    // A job document is JSON (a device's SDK parses it: over MQTT it is the execution's
+    // `jobDocument` object, not a string).
+    serde_json::from_str::<serde::de::IgnoredAny>(d)
+        .map_err(|e| ApiError::invalid(format!("document is not valid JSON: {e}")))?;
     Ok(())
 }
 

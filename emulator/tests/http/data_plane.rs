@@ -8,11 +8,12 @@ async fn job_documents_come_back_over_the_data_plane_exactly_as_given() {
     let e = emu().await;
     e.thing("t1").await;
     // The largest document (32768 characters, every one escaped on the wire), a JSON object
-    // nested deeper than the MQTT wire reads, text that is not JSON, and JSON with whitespace.
+    // nested deeper than the MQTT wire reads, JSON that is not an object, and JSON with
+    // whitespace (text that is not JSON is refused: create_job_takes_one_json_document...).
     let largest = format!("{{\"s\":\"{}\"}}", "\\\"".repeat((32_768 - 8) / 2));
     assert_eq!(largest.len(), 32_768);
     let deep = format!("{}{}", "{\"a\":".repeat(40), "}".repeat(40)).replace("{\"a\":}", "{\"a\":1}");
-    let documents = [largest, deep, "reboot now".to_owned(), " {\"op\": \"x\"}\n".to_owned()];
+    let documents = [largest, deep, "\"reboot now\"".to_owned(), " {\"op\": \"x\"}\n".to_owned()];
     for (i, document) in documents.iter().enumerate() {
         let body = json!({"targets": [format!("{ARN}:thing/t1")], "document": document});
         e.ctl("PUT", &format!("/jobs/d{i}"), Some(body)).await.ok();

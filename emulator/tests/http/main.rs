@@ -200,8 +200,13 @@ async fn job_lifecycle_with_a_device() {
     assert_eq!(jobs["jobs"][0]["jobId"], "j1");
     assert_eq!(e.ctl("GET", "/jobs?status=COMPLETED", None).await.ok()["jobs"], json!([]));
     e.ctl("GET", "/jobs?status=DONE", None).await.err(400, "InvalidRequestException");
+    // A description alone is a change of the job: its lastUpdatedAt moves to the time of it.
+    let before = d["job"]["lastUpdatedAt"].as_f64().unwrap();
+    let now = e.advance(60).await;
     e.ctl("PATCH", "/jobs/j1", Some(json!({"description": "fw 1.3"}))).await.ok();
-    assert_eq!(e.ctl("GET", "/jobs/j1", None).await.ok()["job"]["description"], "fw 1.3");
+    let d = e.ctl("GET", "/jobs/j1", None).await.ok();
+    assert_eq!(d["job"]["description"], "fw 1.3");
+    assert_eq!((before + 60.0, d["job"]["lastUpdatedAt"].as_f64().unwrap()), (now as f64, now as f64));
     let cfg = json!({"timeoutConfig": {"inProgressTimeoutInMinutes": 5}});
     e.ctl("PATCH", "/jobs/j1", Some(cfg)).await.ok();
 
@@ -678,3 +683,36 @@ mod admin;
 mod data_plane;
 mod listings;
 mod time;
+
+/// CreateJob takes one document (`document` or `documentSource`, as CreateJobTemplate), which
+/// is JSON, and 1 to 100 target ARNs (the limit AssociateTargetsWithJob keeps in all); a refused
+/// request makes no job.
+#[tokio::test]
+async fn create_job_takes_one_json_document_and_at_most_100_targets() {
+    let e = emu().await;
+    let names: Vec<String> = (0..101).map(|i| format!("t{i}")).collect();
+    for t in &names {
+        e.thing(t).await;
+    }
+    let both = json!({"documentSource": "https://example.com/doc.json"});
+    let r = e.job("j", &["t0"], both).await;
+    r.err(400, "InvalidRequestException");
+    assert!(r.message().contains("only one of document and documentSource"), "{r:?}");
+    for bad in ["not json", "{\"a\":", "{} {}", ""] {
+        let r = e.job("j", &["t0"], json!({"document": bad})).await;
+        r.err(400, "InvalidRequestException");
+        assert!(r.message().starts_with("document is not valid JSON"), "{bad}: {r:?}");
+    }
+    let all: Vec<&str> = names.iter().map(String::as_str).collect();
+    let r = e.job("j", &all, json!({})).await;
+    r.err(410, "LimitExceededException");
+    assert!(r.message().contains("at most 100 targets"), "{r:?}");
+    e.ctl("GET", "/jobs/j", None).await.err(404, "ResourceNotFoundException");
+    e.job("j", &[], json!({})).await.err(400, "InvalidRequestException");
+    e.ctl("GET", "/jobs/j", None).await.err(404, "ResourceNotFoundException");
+    // 100, and a document that is any JSON text, are accepted.
+    e.job("j", &all[..100], json!({"document": "[1, \"two\"]"})).await.ok();
+    let d = e.ctl("GET", "/jobs/j", None).await.ok();
+    assert_eq!(d["job"]["jobProcessDetails"]["numberOfQueuedThings"], 100);
+    assert_eq!(e.ctl("GET", "/jobs/j/job-document", None).await.ok()["document"], "[1, \"two\"]");
+}
