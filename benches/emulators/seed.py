@@ -1,10 +1,13 @@
 """Seed one server with the same requests: THINGS things, job `job1` targeting all of
 them, StartNext on the first half. Plain HTTP with a fixed SigV4-shaped header (the
 credential scope picks the plane; no server here checks signatures).
-Usage: seed.py URL THINGS  -> prints one line of status counts per step."""
+Usage: seed.py URL THINGS  -> prints one line of status counts per step. THINGS is at most
+100: a job takes at most 100 target ARNs (the service's limit, which iot-jobs-emulator keeps)."""
 import collections, json, sys, urllib.error, urllib.request
 
 url, n = sys.argv[1], int(sys.argv[2])
+if not 1 <= n <= 100:
+    sys.exit(f"seed.py: THINGS must be 1 to 100 (the targets of one job), not {n}")
 
 def call(method, path, svc, body=None):
     req = urllib.request.Request(url + path, method=method, data=json.dumps(body).encode() if body is not None else None)

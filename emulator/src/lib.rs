@@ -415,6 +415,8 @@ pub struct Server {
     app: Arc<App>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// The state file's lock ([`persist::lock`]), held as long as the server is.
+    _lock: Option<std::fs::File>,
 }
 
 impl Server {
@@ -476,9 +478,31 @@ fn fit_connections(config: &Config) -> Result<usize, String> {
 
 /// Loads the state, binds the listeners and starts serving.
 pub async fn start(config: Config) -> Result<Server, BoxError> {
-    let arns = Arns { region: config.region.clone(), account: config.account_id.clone() };
+    let arns = Arns::new(&config.region, &config.account_id)?;
     check_caps(config.caps)?;
     let mqtt_max_connections = fit_connections(&config)?;
+    // Everything that can fail for want of a resource (the state file's lock, the addresses)
+    // is taken before the state file is read: a start that fails changes no file.
+    let lock = config.state_file.as_deref().map(persist::lock).transpose()?;
+    let bind = |a: SocketAddr| async move {
+        TcpListener::bind(a).await.map_err(|e| format!("cannot listen on {a}: {e}"))
+    };
+    let listener = bind(config.addr).await?;
+    let data_listener = match config.data_addr {
+        Some(a) => Some(bind(a).await?),
+        None => None,
+    };
+    let mqtt_bind = |a: SocketAddr| async move {
+        TcpListener::bind(a).await.map_err(|e| format!("cannot listen for MQTT on {a}: {e}"))
+    };
+    let mqtt_listener = match config.mqtt_addr {
+        Some(a) => Some(mqtt_bind(a).await?),
+        None => None,
+    };
+    let mqtts_listener = match config.mqtts_addr {
+        Some(a) => Some((mqtt_bind(a).await?, mqtt::tls::acceptor(&config.tls_dir, a.ip())?)),
+        None => None,
+    };
     let loaded = match &config.state_file {
         Some(path) => journal::recover_from(
             path,
@@ -499,17 +523,6 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     let mut state = loaded.unwrap_or_else(|| {
         State::new(config.caps, Clock::new(config.clock, None), arns, config.deletion_delay)
     });
-    let mqtt_bind = |a: SocketAddr| async move {
-        TcpListener::bind(a).await.map_err(|e| format!("cannot listen for MQTT on {a}: {e}"))
-    };
-    let mqtt_listener = match config.mqtt_addr {
-        Some(a) => Some(mqtt_bind(a).await?),
-        None => None,
-    };
-    let mqtts_listener = match config.mqtts_addr {
-        Some(a) => Some((mqtt_bind(a).await?, mqtt::tls::acceptor(&config.tls_dir, a.ip())?)),
-        None => None,
-    };
     let broker = (mqtt_listener.is_some() || mqtts_listener.is_some())
         .then(|| Arc::new(mqtt::Broker::new(mqtt_max_connections, config.mqtt_max_held_bytes)));
     let bridge = config
@@ -545,16 +558,11 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     }
     let (stop, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
-    let bind = |a: SocketAddr| async move {
-        TcpListener::bind(a).await.map_err(|e| format!("cannot listen on {a}: {e}"))
-    };
-    let listener = bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let conn = ConnLimits::from(&config);
     tasks.push(spawn_listener(listener, Arc::clone(&app), false, stop_rx.clone(), conn));
-    let data_addr = match config.data_addr {
-        Some(a) => {
-            let l = bind(a).await?;
+    let data_addr = match data_listener {
+        Some(l) => {
             let a = l.local_addr()?;
             tasks.push(spawn_listener(l, Arc::clone(&app), true, stop_rx.clone(), conn));
             Some(a)
@@ -601,7 +609,7 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     if config.clock == ClockMode::System {
         tasks.push(tokio::spawn(clock_task(Arc::clone(&app), stop_rx)));
     }
-    Ok(Server { addr, data_addr, mqtt_addr, mqtts_addr, app, stop, tasks })
+    Ok(Server { addr, data_addr, mqtt_addr, mqtts_addr, app, stop, tasks, _lock: lock })
 }
 
 /// The broker's hook for `$aws/things/…` publishes: runs a jobs request like an HTTP data-plane

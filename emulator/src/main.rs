@@ -49,11 +49,11 @@ struct Args {
     /// default: iot-jobs-emulator-tls in the system's temporary directory).
     #[arg(long)]
     tls_dir: Option<std::path::PathBuf>,
-    /// Region used in ARNs.
-    #[arg(long, default_value = "us-east-1")]
+    /// Region used in ARNs (an AWS region's shape, such as us-east-1).
+    #[arg(long, default_value = "us-east-1", value_parser = parse_region)]
     region: String,
-    /// Account id used in ARNs.
-    #[arg(long, default_value = "123456789012")]
+    /// Account id used in ARNs (12 digits).
+    #[arg(long, default_value = "123456789012", value_parser = parse_account)]
     account_id: String,
     /// `system`, or `manual` (moves only by POST /_emulator/clock).
     #[arg(long, value_enum, default_value = "system")]
@@ -82,8 +82,9 @@ struct Args {
     /// slows it down for seconds).
     #[arg(long, default_value_t = iot_jobs_emulator::DEFAULT_REPLICA_LAG_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
     replica_lag_bytes: u64,
-    /// error, warn, info, debug (debug logs every request and every notification) or trace.
-    #[arg(long, default_value = "info")]
+    /// error, warn, info, debug (debug logs every request and every notification) or trace;
+    /// or tracing directives (`iot_jobs_emulator=debug,info`).
+    #[arg(long, default_value = "info", value_parser = parse_log_level)]
     log_level: String,
     /// Most jobs (including those being deleted).
     #[arg(long, default_value_t = 100_000)]
@@ -142,6 +143,7 @@ async fn main() -> std::process::ExitCode {
     let args = Args::parse();
     let filter = tracing_subscriber::EnvFilter::try_new(&args.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // (parse_log_level has checked it: the fallback is never taken.)
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -269,6 +271,27 @@ async fn main() -> std::process::ExitCode {
 /// `--mqtt-addr`: an address or `off`.
 #[derive(Debug, Clone, Copy)]
 struct MqttAddr(Option<SocketAddr>);
+
+fn parse_region(s: &str) -> Result<String, String> {
+    iot_jobs_emulator::wire::check_region(s).map(|()| s.to_owned())
+}
+
+fn parse_account(s: &str) -> Result<String, String> {
+    iot_jobs_emulator::wire::check_account(s).map(|()| s.to_owned())
+}
+
+/// A level, or directives with a target (`target=level`, comma-separated): a lone word that is
+/// not a level would be read as a target and silence every log.
+fn parse_log_level(s: &str) -> Result<String, String> {
+    const LEVELS: [&str; 6] = ["error", "warn", "info", "debug", "trace", "off"];
+    let directive_ok = |d: &str| LEVELS.contains(&d.to_ascii_lowercase().as_str()) || d.contains('=');
+    if s.is_empty() || !s.split(',').all(directive_ok) {
+        return Err(format!(
+            "{s:?} is not a log level (error, warn, info, debug, trace, off) or target=level directives"
+        ));
+    }
+    tracing_subscriber::EnvFilter::try_new(s).map(|_| s.to_owned()).map_err(|e| e.to_string())
+}
 
 fn parse_mqtt_addr(s: &str) -> Result<MqttAddr, String> {
     if s == "off" {

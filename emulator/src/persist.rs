@@ -17,7 +17,7 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::clock::{Clock, ClockMode};
+use crate::clock::{Clock, ClockMode, MAX_TIME};
 use crate::state::{Caps, Heap, Meta, State};
 use crate::wire::Arns;
 
@@ -60,13 +60,29 @@ struct Counted {
 struct CountedJob {
     pairs: Vec<IgnoredAny>,
     executions: Vec<CountedExecution>,
+    #[serde(rename = "lastUpdatedAt")]
+    last_updated_at: u64,
 }
 
 #[derive(Deserialize)]
 struct CountedExecution {
     #[serde(rename = "statusDetails")]
     status_details: Vec<IgnoredAny>,
+    #[serde(rename = "lastUpdatedAt")]
+    last_updated_at: u64,
 }
+
+impl Counted {
+    /// The latest time a job or an execution was changed at.
+    fn newest(&self) -> u64 {
+        let executions = self.jobs.iter().flat_map(|j| &j.executions).map(|e| e.last_updated_at);
+        self.jobs.iter().map(|j| j.last_updated_at).chain(executions).max().unwrap_or(0)
+    }
+}
+
+/// The highest journal record number a snapshot may hold: far more changes than any emulator
+/// makes, with room to count on (a `seq` past it is a hand-edited file).
+const MAX_SEQ: u64 = 1 << 62;
 
 /// The whole state as the bytes of a state file.
 pub fn encode(st: &State) -> Result<Vec<u8>, String> {
@@ -112,7 +128,7 @@ pub fn load(
         Err(e) => return Err(format!("cannot read the state file {}: {e}", path.display())),
     };
     let mut st = State::new(caps, Clock::new(mode, None), arns, deletion_delay);
-    let (seq, written) = decode_into(&bytes, &mut st, mode)
+    let (seq, written) = decode_into(&bytes, &mut st, mode, Import::File)
         .map_err(|e| format!("cannot load the state file {}: {e}", path.display()))?;
     st.generation = seq;
     Ok(Some((st, written)))
@@ -120,14 +136,28 @@ pub fn load(
 
 /// Replaces the registry, the payloads and the manual clock's time of `st` with those of a
 /// state file's bytes (the event counters, the journal position and anything else stay).
-/// Nothing changes when the bytes are refused.
+/// Nothing changes when the bytes are refused: among them a manual clock's time past
+/// [`MAX_TIME`](crate::clock::MAX_TIME), which `POST /_emulator/clock` refuses too (a state
+/// file of an older build may hold one: a start takes it as that last time).
 pub fn restore_into(bytes: &[u8], st: &mut State) -> Result<(), String> {
     let mode = if matches!(st.clock, Clock::System) { ClockMode::System } else { ClockMode::Manual };
-    decode_into(bytes, st, mode).map(|_| ())
+    decode_into(bytes, st, mode, Import::Admin).map(|_| ())
+}
+
+/// Where a state comes from: a start's file, or `POST /_emulator/state`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Import {
+    File,
+    Admin,
 }
 
 /// Returns the snapshot's `seq` and the clock it was written with.
-fn decode_into(bytes: &[u8], st: &mut State, mode: ClockMode) -> Result<(u64, ClockMode), String> {
+fn decode_into(
+    bytes: &[u8],
+    st: &mut State,
+    mode: ClockMode,
+    from: Import,
+) -> Result<(u64, ClockMode), String> {
     let loaded: Loaded =
         serde_json::from_slice(bytes).map_err(|e| format!("it is not a state file of this emulator: {e}"))?;
     if !(OLDEST_FORMAT..=FORMAT).contains(&loaded.format) {
@@ -139,6 +169,26 @@ fn decode_into(bytes: &[u8], st: &mut State, mode: ClockMode) -> Result<(u64, Cl
     let counted: Counted = serde_json::from_str(loaded.registry.get())
         .map_err(|e| format!("it is not a state file of this emulator: {e}"))?;
     check_caps(&counted, loaded.meta.groups.len(), st.caps)?;
+    if loaded.seq > MAX_SEQ {
+        return Err(format!(
+            "its seq {} is past {MAX_SEQ}, more journal records than an emulator writes: it was edited",
+            loaded.seq
+        ));
+    }
+    if let Some(t) = loaded.clock {
+        if from == Import::Admin && t > MAX_TIME {
+            return Err(format!(
+                "its clock {t} is past 2106-01-01T00:00:00Z ({MAX_TIME}, the last time the registry stores)"
+            ));
+        }
+        // A manual clock never goes back: the state's changes were all made by its time.
+        let newest = counted.newest();
+        if mode == ClockMode::Manual && t < newest {
+            return Err(format!(
+                "its clock {t} is earlier than the last change it holds ({newest}): a manual clock never goes back"
+            ));
+        }
+    }
     crate::state::check_hierarchy(&loaded.meta)
         .map_err(|e| format!("its thing groups do not form a hierarchy: {e}"))?;
     let mut de = serde_json::Deserializer::from_str(loaded.registry.get());
@@ -173,6 +223,37 @@ fn check_caps(c: &Counted, groups: usize, caps: Caps) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The lock file of the state file `path`: `PATH.lock`, beside it.
+pub fn lock_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map_or_else(|| "state".into(), |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!("{name}.lock"))
+}
+
+/// Takes the exclusive lock of the state file `path` (an advisory lock on [`lock_path`], held
+/// while the returned file is open), so that a second emulator cannot write the same files.
+///
+/// # Errors
+/// Another process holds it (naming the state file and the lock), or the lock file cannot be
+/// opened.
+pub fn lock(path: &Path) -> Result<File, String> {
+    let at = lock_path(path);
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&at)
+        .map_err(|e| format!("cannot open the lock file {} of the state file: {e}", at.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(format!(
+            "the state file {} is in use: another emulator holds its lock {}",
+            path.display(),
+            at.display()
+        )),
+        Err(fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", at.display())),
+    }
 }
 
 /// Writes `bytes` to the temporary sibling of `path`, syncs it, renames it over `path` and

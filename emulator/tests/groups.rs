@@ -525,9 +525,9 @@ async fn a_restart_keeps_parents_tags_and_event_configurations() {
         assert_eq!(c["eventConfigurations"]["JOB_EXECUTION"]["Enabled"], false);
         e
     };
+    drop(first);
     let second = check(start(|c| c.state_file = Some(path.clone())).await).await;
     second.server.shutdown().await.unwrap();
-    drop(first);
     let third = check(start(|c| c.state_file = Some(path.clone())).await).await;
     third.server.shutdown().await.unwrap();
     // A snapshot written before tags and event configurations were kept loads with none.

@@ -266,6 +266,57 @@ async fn a_record_refused_on_replay_refuses_the_start_and_changes_no_file() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A start takes the state file's lock, the addresses and everything else that can fail before
+/// it reads (let alone writes) the state file: a second emulator on the same file is refused
+/// while the first runs, and a start on a busy port leaves the file as it was (here, one that
+/// would have been rewritten for another --clock). A snapshot with an edited `seq` past what any
+/// emulator writes is refused.
+#[tokio::test]
+async fn a_start_that_fails_changes_no_file_and_one_state_file_has_one_emulator() {
+    let dir = temp_dir("failed-start");
+    let path = dir.join("state.json");
+    let config = |clock: ClockMode, addr: &str| iot_jobs_emulator::Config {
+        addr: addr.parse().unwrap(),
+        mqtt_addr: None,
+        clock,
+        state_file: Some(path.clone()),
+        ..Default::default()
+    };
+    let first = iot_jobs_emulator::start(config(ClockMode::Manual, "127.0.0.1:0")).await.unwrap();
+    let Err(e) = iot_jobs_emulator::start(config(ClockMode::Manual, "127.0.0.1:0")).await else {
+        panic!("a second emulator started on the same state file")
+    };
+    let lock = format!("{}.lock", path.display());
+    assert_eq!(
+        e.to_string(),
+        format!("the state file {} is in use: another emulator holds its lock {lock}", path.display())
+    );
+    first.shutdown().await.unwrap();
+    let saved = std::fs::read(&path).unwrap();
+    assert!(serde_json::from_slice::<Value>(&saved).unwrap()["clock"].is_u64());
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let Err(e) = iot_jobs_emulator::start(config(ClockMode::System, &addr)).await else {
+        panic!("started on a busy port")
+    };
+    assert!(e.to_string().starts_with(&format!("cannot listen on {addr}")), "{e}");
+    assert_eq!(std::fs::read(&path).unwrap(), saved, "a failed start rewrote the state file");
+    assert_eq!(journal::segments(&path).unwrap(), vec![]);
+    // Free again: the next start takes the lock.
+    drop(busy);
+    let again = iot_jobs_emulator::start(config(ClockMode::Manual, "127.0.0.1:0")).await.unwrap();
+    again.shutdown().await.unwrap();
+    // seq past 2^62.
+    let mut edited: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    edited["seq"] = json!(u64::MAX - 1);
+    std::fs::write(&path, edited.to_string()).unwrap();
+    let Err(e) = iot_jobs_emulator::start(config(ClockMode::Manual, "127.0.0.1:0")).await else {
+        panic!("started")
+    };
+    assert!(e.to_string().contains(&format!("its seq {} is past {}", u64::MAX - 1, 1u64 << 62)), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `GET /_emulator/state` gives the snapshot; `POST /_emulator/state` on another emulator loads
 /// it (and it survives a crash of that one); a bad snapshot is a 400 and changes nothing.
 #[tokio::test]
@@ -316,10 +367,22 @@ async fn the_state_exports_imports_and_survives_and_a_bad_one_is_refused() {
     wrong_format["format"] = json!(99);
     let mut broken: Value = serde_json::from_slice(&exported).unwrap();
     broken["registry"]["jobs"] = json!("not a list");
+    // A manual clock past the last time the registry stores (as POST /_emulator/clock refuses),
+    // or earlier than the changes the state holds (the clock never goes back).
+    let with_clock = |t: u64| {
+        let mut v: Value = serde_json::from_slice(&exported).unwrap();
+        v["clock"] = json!(t);
+        v.to_string().into_bytes()
+    };
+    let saved_clock = serde_json::from_slice::<Value>(&exported).unwrap()["clock"].as_u64().unwrap();
     for (bad, words) in [
         (b"not json".to_vec(), "not a state file"),
         (wrong_format.to_string().into_bytes(), "format 99"),
         (broken.to_string().into_bytes(), "not a state file"),
+        (with_clock(4_291_747_201), "past 2106-01-01T00:00:00Z"),
+        (with_clock(u64::MAX), "past 2106-01-01T00:00:00Z"),
+        (with_clock(0), "earlier than the last change it holds"),
+        (with_clock(saved_clock - 1), "earlier than the last change it holds"),
     ] {
         let (status, body) = second.send(CONTROL, "POST", "/_emulator/state", bad).await;
         let body: Value = serde_json::from_slice(&body).unwrap();
@@ -333,11 +396,11 @@ async fn the_state_exports_imports_and_survives_and_a_bad_one_is_refused() {
     assert!(String::from_utf8_lossy(&body).contains("--max-things 1"), "{}", String::from_utf8_lossy(&body));
 
     // The import is journalled: a crash of the second emulator loses nothing.
+    drop((first, second, small));
     let third = start(|c| c.state_file = Some(path.clone())).await;
     for (r, b) in reads.iter().zip(&before) {
         assert_eq!(&third.ok(CONTROL, "GET", r, json!({})).await, b, "{r}");
     }
-    drop((first, second, small));
     third.server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }

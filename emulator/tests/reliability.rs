@@ -366,12 +366,12 @@ async fn the_largest_accepted_input_is_saved_and_loaded() {
     assert_eq!(before[0]["attributes"], payload["attributes"]);
     assert_eq!(before[2]["job"]["schedulingConfig"]["maintenanceWindows"].as_array().map(Vec::len), Some(4));
     // A second emulator (the first never shut down, as after a crash) loads the file.
+    drop(first);
     let second = start(big).await;
     for (r, b) in reads.iter().zip(&before) {
         assert_eq!(&second.get(r).await.ok(), b, "{r}");
     }
     second.server.shutdown().await.unwrap();
-    drop(first);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -412,6 +412,7 @@ async fn a_failed_journal_write_refuses_the_change_and_keeps_the_acknowledged_on
     }
     // ... nor on disk; the acknowledged changes are.
     std::fs::remove_dir(&blocked).unwrap();
+    drop(e);
     let second = start(|c| c.state_file = Some(path.clone())).await;
     for name in &acknowledged {
         assert_eq!(second.get(&format!("/things/{name}")).await.status, 200, "{name}");
@@ -420,7 +421,6 @@ async fn a_failed_journal_write_refuses_the_change_and_keeps_the_acknowledged_on
     assert_eq!(things["things"].as_array().map(Vec::len), Some(acknowledged.len()), "{things}");
     assert_eq!(second.get("/jobs/j").await.status, 404);
     second.server.shutdown().await.unwrap();
-    drop(e);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -68,6 +68,16 @@ pub struct Arns {
 }
 
 impl Arns {
+    /// ARNs of `region` and `account`, each checked ([`check_region`], [`check_account`]).
+    ///
+    /// # Errors
+    /// A message naming the flag and the shape it needs.
+    pub fn new(region: &str, account: &str) -> Result<Self, String> {
+        check_region(region)?;
+        check_account(account)?;
+        Ok(Arns { region: region.to_owned(), account: account.to_owned() })
+    }
+
     /// The ARN of resource `name` of type `kind` (`job`, `thing`, `thinggroup`, ...).
     pub fn arn(&self, kind: &str, name: &str) -> String {
         format!("arn:aws:iot:{}:{}:{kind}/{name}", self.region, self.account)
@@ -100,6 +110,44 @@ impl Arns {
     }
 }
 
+/// An AWS region's shape: lower-case words of letters joined by `-`, the first of 2 or more
+/// letters, ending in a number (`us-east-1`, `us-gov-west-1`, `ap-southeast-5`).
+///
+/// # Errors
+/// `--region`'s message.
+pub fn check_region(region: &str) -> Result<(), String> {
+    let mut parts = region.split('-');
+    let first = parts.next().unwrap_or_default();
+    let number = parts.next_back().unwrap_or_default();
+    let words: Vec<&str> = parts.collect();
+    let letters = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase());
+    let ok = first.len() >= 2
+        && letters(first)
+        && !words.is_empty()
+        && words.iter().all(|w| letters(w))
+        && (1..=2).contains(&number.len())
+        && number.bytes().all(|b| b.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "--region {region:?} is not an AWS region (such as us-east-1: lower-case words joined by -, then a number)"
+        ))
+    }
+}
+
+/// An AWS account id: 12 digits.
+///
+/// # Errors
+/// `--account-id`'s message.
+pub fn check_account(account: &str) -> Result<(), String> {
+    if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(format!("--account-id {account:?} is not an AWS account id (12 digits, such as 123456789012)"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -126,5 +174,39 @@ mod tests {
         {
             assert_eq!(parse_template_arn(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn regions_and_accounts_have_the_aws_shapes() {
+        for r in
+            ["us-east-1", "us-gov-west-1", "ap-southeast-5", "eu-central-2", "cn-north-1", "eusc-de-east-1"]
+        {
+            assert_eq!(check_region(r), Ok(()), "{r}");
+        }
+        for r in [
+            "",
+            "us",
+            "us-east",
+            "us-east-",
+            "-east-1",
+            "US-EAST-1",
+            "us-east-123",
+            "u-east-1",
+            "us--1",
+            "us-east-1 ",
+            "us_east_1",
+        ] {
+            let e = check_region(r).unwrap_err();
+            assert!(e.starts_with(&format!("--region {r:?} is not an AWS region")), "{e}");
+        }
+        assert_eq!(check_account("123456789012"), Ok(()));
+        for a in ["", "abc", "12345678901", "1234567890123", "12345678901a", "١٢٣٤٥٦٧٨٩٠١٢"] {
+            assert!(check_account(a).unwrap_err().contains("12 digits"), "{a}");
+        }
+        assert!(Arns::new("us-east-1", "abc").is_err());
+        assert_eq!(
+            Arns::new("eu-west-1", "000000000000").unwrap().job("j"),
+            "arn:aws:iot:eu-west-1:000000000000:job/j"
+        );
     }
 }

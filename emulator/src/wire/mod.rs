@@ -20,7 +20,7 @@ pub mod summaries;
 pub mod templates;
 pub mod token;
 
-pub use arn::{Arns, Target, TemplateArn, parse_target, parse_template_arn};
+pub use arn::{Arns, Target, TemplateArn, check_account, check_region, parse_target, parse_template_arn};
 pub use control::*;
 pub use error::ApiError;
 pub use summaries::Summaries;

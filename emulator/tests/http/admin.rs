@@ -66,6 +66,7 @@ async fn state_file_keeps_every_accepted_change() {
     first.ctl("DELETE", "/jobs/j2?force=true", None).await.ok();
     let now = first.advance(10).await;
     // No shutdown (as after a crash): a second emulator starts from the file.
+    drop(first);
     let second = start(|c| {
         c.state_file = Some(path.clone());
         c.deletion_delay = 3600;
@@ -88,7 +89,6 @@ async fn state_file_keeps_every_accepted_change() {
     assert_eq!(second.exec_status("t2", "j1").await, "QUEUED");
     second.update("t1", "j1", json!({"status": "SUCCEEDED", "expectedVersion": 2})).await.ok();
     second.server.shutdown().await.unwrap();
-    drop(first);
     let third = start(|c| c.state_file = Some(path.clone())).await;
     assert_eq!(third.exec_status("t1", "j1").await, "SUCCEEDED");
     third.server.shutdown().await.unwrap();

@@ -826,6 +826,7 @@ async fn a_change_whose_save_failed_publishes_nothing() {
 
     // After a restart: j1 still QUEUED, no j2.
     std::fs::remove_dir(&blocked).unwrap();
+    drop(emu);
     let second = emu_with_state(&path).await;
     let mut dev = connect("dev", second.mqtt).await;
     let (ok, got) = dev.request("$aws/things/dev/jobs/j1/get", "{}").await;
@@ -834,7 +835,6 @@ async fn a_change_whose_save_failed_publishes_nothing() {
     let (ok, got) = dev.request("$aws/things/dev/jobs/j2/get", "{}").await;
     assert!(!ok, "{got}");
     second.server.shutdown().await.unwrap();
-    drop(emu);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
