@@ -194,6 +194,7 @@ fn decode_into(
     let mut de = serde_json::Deserializer::from_str(loaded.registry.get());
     let mut registry = Registry::restore(st.caps.storage(), Policy::DEFAULT, &mut de)
         .map_err(|e| format!("it is not a state file of this emulator: {e}"))?;
+    crate::handlers::imported::check(&loaded.meta, &registry)?;
     registry.set_deletion_delay(st.deletion_delay);
     st.replace(registry, loaded.meta);
     st.clock = Clock::new(mode, loaded.clock);

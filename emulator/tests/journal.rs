@@ -793,3 +793,134 @@ async fn a_large_state_is_checkpointed_once_the_journal_has_grown_to_its_size() 
     e.server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An import (or a state file) whose registry and payloads disagree, or whose payloads the API
+/// would have refused, is a 400 naming the item, and changes nothing: the emulator never makes
+/// such a state, and loading one would answer ListThings and DescribeThing differently, or let a
+/// thing created later join a group it was never added to.
+#[tokio::test]
+async fn an_import_that_does_not_add_up_is_refused_naming_the_item() {
+    let e = start(|_| {}).await;
+    e.ok(CONTROL, "POST", "/things/t", json!({"attributePayload": {"attributes": {"k": "v"}}})).await;
+    e.ok(CONTROL, "POST", "/thing-groups/g", json!({})).await;
+    e.ok(
+        CONTROL,
+        "PUT",
+        "/thing-groups/addThingToThingGroup",
+        json!({"thingGroupName": "g", "thingName": "t"}),
+    )
+    .await;
+    let job = json!({"targets": [format!("{ARN}:thing/t")], "document": "{}", "tags": [{"Key": "k", "Value": "v"}]});
+    e.ok(CONTROL, "PUT", "/jobs/j", job).await;
+    e.ok(DATA, "POST", "/things/t/jobs/j", json!({"status": "IN_PROGRESS"})).await;
+    let (_, exported) = e.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await;
+    // The registry's fields are in a fixed order: it is kept as text, the rest edited as JSON.
+    #[derive(serde::Deserialize)]
+    struct Parts {
+        format: u64,
+        seq: u64,
+        clock: Option<u64>,
+        meta: Value,
+        registry: Box<serde_json::value::RawValue>,
+    }
+    let parts: Parts = serde_json::from_slice(&exported).unwrap();
+    let good = json!({"format": parts.format, "seq": parts.seq, "clock": parts.clock, "meta": parts.meta,
+        "registry": parts.registry.get()});
+    let text = |v: &Value| {
+        format!(
+            r#"{{"format":{},"seq":{},"clock":{},"meta":{},"registry":{}}}"#,
+            v["format"],
+            v["seq"],
+            v["clock"],
+            v["meta"],
+            v["registry"].as_str().unwrap()
+        )
+    };
+    let (status, body) = e.send(CONTROL, "POST", "/_emulator/state", exported.clone()).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let before = String::from_utf8(e.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await.1).unwrap();
+    type Edit = fn(&mut Value);
+    let cases: [(Edit, &str); 13] = [
+        (
+            |v| drop(v["meta"]["things"].as_object_mut().unwrap().remove("t")),
+            "thing t is in the registry but has no payloads",
+        ),
+        (
+            |v| v["meta"]["things"]["u"] = v["meta"]["things"]["t"].clone(),
+            "thing u has payloads but is not in the registry",
+        ),
+        (
+            |v| v["meta"]["jobs"]["j"]["document"] = Value::Null,
+            "job j: it needs one of document and documentSource",
+        ),
+        (
+            |v| v["meta"]["jobs"]["j"]["document_source"] = json!("s3://b/k"),
+            "job j: it needs one of document and documentSource",
+        ),
+        (|v| v["meta"]["jobs"]["j"]["targets"] = json!([]), "job j: it has no targets"),
+        (
+            |v| drop(v["meta"]["jobs"].as_object_mut().unwrap().remove("j")),
+            "job j is in the registry but has no payloads",
+        ),
+        (
+            |v| v["meta"]["groups"]["g"]["members"] = json!(["t", "later"]),
+            "thing group g has the member later, which is not a thing",
+        ),
+        (|v| v["meta"]["next_id"] = json!(1), "which next_id 1 has not given out"),
+        (
+            |v| v["meta"]["groups"]["g"]["id"] = v["meta"]["things"]["t"]["id"].clone(),
+            "thing group g and thing t have one id",
+        ),
+        (|v| v["meta"]["things"]["t"]["version"] = json!(0), "thing t: version 0"),
+        (
+            |v| v["meta"]["things"]["t"]["attributes"] = json!({"bad key!": "v"}),
+            "thing t: attributePayload.attributes name",
+        ),
+        (
+            |v| v["meta"]["tags"]["job/j"] = json!({"aws:k": "v"}),
+            "the tags of job/j: tags.Key \"aws:k\" starts with aws:",
+        ),
+        (
+            |v| {
+                let r = v["registry"].as_str().unwrap();
+                v["registry"] = json!(r.replacen(
+                    r#""id":"j","status":"IN_PROGRESS""#,
+                    r#""id":"j","status":"COMPLETED""#,
+                    1
+                ));
+            },
+            "a COMPLETED job has an execution that is not terminal",
+        ),
+    ];
+    for (edit, words) in cases {
+        let mut bad = good.clone();
+        edit(&mut bad);
+        assert_ne!(bad, good, "{words}: the edit changed nothing");
+        let (status, body) = e.send(CONTROL, "POST", "/_emulator/state", text(&bad).into_bytes()).await;
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            (status, body["__type"].as_str()),
+            (400, Some("InvalidRequestException")),
+            "{words}: {body}"
+        );
+        assert!(body["message"].as_str().unwrap().contains(words), "{words}: {body}");
+        let after =
+            String::from_utf8(e.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await.1).unwrap();
+        assert!(after == before, "{words}: the state changed");
+    }
+    // The same at start, from a state file.
+    let dir = temp_dir("bad-snapshot");
+    let path = dir.join("state.json");
+    let mut bad = good.clone();
+    bad["meta"]["groups"]["g"]["members"] = json!(["t", "later"]);
+    std::fs::write(&path, text(&bad)).unwrap();
+    let config = iot_jobs_emulator::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        clock: ClockMode::Manual,
+        state_file: Some(path.clone()),
+        ..Default::default()
+    };
+    let Err(err) = iot_jobs_emulator::start(config).await else { panic!("started") };
+    assert!(err.to_string().contains("thing group g has the member later, which is not a thing"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

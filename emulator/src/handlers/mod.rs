@@ -7,6 +7,7 @@
 pub mod data_plane;
 mod event_config;
 mod executions;
+pub(crate) mod imported;
 mod jobs;
 mod tags;
 mod templates;

@@ -86,6 +86,15 @@ impl<S: Storage> Registry<S> {
         if listed != self.execs.used() {
             return Err("snapshot: the order section does not list every execution");
         }
+        // SPEC §2 COMPLETED: a job completes once every execution is terminal, and takes no
+        // new ones after (`rules::job_completes`, `rules::associate_targets`).
+        let completed_pending = self.execs.positions().filter_map(|i| self.exec_entry(i)).any(|e| {
+            !e.status.is_terminal()
+                && self.job_entry(e.job).is_some_and(|j| j.status == crate::JobStatus::Completed)
+        });
+        if completed_pending {
+            return Err("snapshot: a COMPLETED job has an execution that is not terminal");
+        }
         let visible_pending = self
             .execs
             .positions()

@@ -81,6 +81,14 @@ fn snapshots_that_do_not_add_up_are_refused() {
         (good.replacen("\"inProgress\":[[\"cont\",1]]", "\"inProgress\":[]", 1), "pending lists"),
         (good.replacen("[\"step\",\"2 of 3\"]", "[\"st ep\",\"2 of 3\"]", 1), "not allowed"),
         (good.replacen("\"all\":[[\"cont\",1]]", "\"all\":[[\"cont\",1],[\"cont\",1]]", 1), "listed twice"),
+        (
+            good.replacen(
+                "\"id\":\"cont\",\"status\":\"IN_PROGRESS\"",
+                "\"id\":\"cont\",\"status\":\"COMPLETED\"",
+                1,
+            ),
+            "a COMPLETED job has an execution that is not terminal",
+        ),
     ];
     for (text, why) in cases {
         assert_ne!(text, good, "the tampering for '{why}' must change the text");
