@@ -13,7 +13,7 @@ type Resolved = (Vec<ThingName>, BTreeSet<String>, BTreeSet<String>);
 pub(super) fn resolve_targets(st: &State, targets: &[String]) -> Result<Resolved, ApiError> {
     let (mut things, mut groups, mut direct) = (Vec::new(), BTreeSet::new(), BTreeSet::new());
     for arn in targets {
-        match wire::parse_target(arn)? {
+        match st.arns.own_target(arn)? {
             Target::Thing(n) => {
                 things.push(thing_name(&n, C)?);
                 direct.insert(n);

@@ -332,10 +332,15 @@ pub(super) fn list_groups_for_thing(st: &mut State, thing: &str, q: &Query<'_>) 
 }
 
 /// Resolves `name`/`arn` members of a membership request.
-pub(super) fn pick_name(name: Option<String>, arn: Option<String>, what: &str) -> Result<String, ApiError> {
+pub(super) fn pick_name(
+    arns: &wire::Arns,
+    name: Option<String>,
+    arn: Option<String>,
+    what: &str,
+) -> Result<String, ApiError> {
     match (name, arn) {
         (Some(n), _) => Ok(n),
-        (None, Some(arn)) => match (wire::parse_target(&arn)?, what) {
+        (None, Some(arn)) => match (arns.own_target(&arn)?, what) {
             (Target::Thing(n), "thing") | (Target::Group(n), "thing group") => Ok(n),
             _ => Err(ApiError::invalid(format!("{arn} is not a {what} ARN"))),
         },
@@ -345,8 +350,9 @@ pub(super) fn pick_name(name: Option<String>, arn: Option<String>, what: &str) -
 
 pub(super) fn membership(st: &mut State, body: &[u8], join: bool) -> Result<Reply, ApiError> {
     let input: wire::GroupMembershipIn = wire::parse_body(body)?;
-    let group = group_name(&pick_name(input.thing_group_name, input.thing_group_arn, "thing group")?)?;
-    let thing = pick_name(input.thing_name, input.thing_arn, "thing")?;
+    let group =
+        group_name(&pick_name(&st.arns, input.thing_group_name, input.thing_group_arn, "thing group")?)?;
+    let thing = pick_name(&st.arns, input.thing_name, input.thing_arn, "thing")?;
     let name = thing_name(&thing, C)?;
     thing_meta(st, &name)?;
     if !st.meta.groups.contains_key(&group) {

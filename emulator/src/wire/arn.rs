@@ -68,6 +68,26 @@ pub struct Arns {
 }
 
 impl Arns {
+    /// A target ARN of this region and account ([`parse_target`]); one of another names no
+    /// resource here (404, as TagResource's, SPEC AMBIG-33).
+    ///
+    /// # Errors
+    /// 400 for an ARN that is not a thing's or group's, 404 for one of another region or account.
+    pub fn own_target(&self, arn: &str) -> Result<Target, ApiError> {
+        let target = parse_target(arn)?;
+        let own = match &target {
+            Target::Thing(n) => self.thing(n),
+            Target::Group(n) => self.group(n),
+        };
+        if own != arn {
+            return Err(ApiError::not_found(format!(
+                "{arn} does not exist: this emulator's resources are in region {}, account {} ({own})",
+                self.region, self.account
+            )));
+        }
+        Ok(target)
+    }
+
     /// ARNs of `region` and `account`, each checked ([`check_region`], [`check_account`]).
     ///
     /// # Errors

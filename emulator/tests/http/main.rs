@@ -710,6 +710,23 @@ async fn create_job_takes_one_json_document_and_at_most_100_targets() {
     e.ctl("GET", "/jobs/j", None).await.err(404, "ResourceNotFoundException");
     e.job("j", &[], json!({})).await.err(400, "InvalidRequestException");
     e.ctl("GET", "/jobs/j", None).await.err(404, "ResourceNotFoundException");
+    // A thing of another account or region is no thing here (as TagResource's ARNs).
+    for other in
+        ["arn:aws:iot:us-east-1:999999999999:thing/t0", "arn:aws:iot:eu-west-1:123456789012:thing/t0"]
+    {
+        let body = json!({"targets": [other], "document": "{}"});
+        let r = e.ctl("PUT", "/jobs/j", Some(body)).await;
+        r.err(404, "ResourceNotFoundException");
+        assert!(
+            r.message().contains("this emulator's resources are in region us-east-1, account 123456789012"),
+            "{r:?}"
+        );
+        let add = json!({"thingGroupName": "g", "thingArn": other});
+        e.ctl("PUT", "/thing-groups/addThingToThingGroup", Some(add))
+            .await
+            .err(404, "ResourceNotFoundException");
+    }
+    e.ctl("GET", "/jobs/j", None).await.err(404, "ResourceNotFoundException");
     // 100, and a document that is any JSON text, are accepted.
     e.job("j", &all[..100], json!({"document": "[1, \"two\"]"})).await.ok();
     let d = e.ctl("GET", "/jobs/j", None).await.ok();
