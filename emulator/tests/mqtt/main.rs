@@ -838,6 +838,7 @@ async fn a_change_whose_save_failed_publishes_nothing() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+mod events;
 mod v5;
 
 /// An MQTT packet: `header`, the remaining length as a variable byte integer, `body`.
