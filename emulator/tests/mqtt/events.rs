@@ -22,6 +22,19 @@ async fn emu_deleting_after(deletion_delay: u64) -> Emu {
     }
 }
 
+impl Client {
+    /// Nothing on `topic` arrives within `ms` milliseconds, sending nothing meanwhile (so no
+    /// request of this client's makes the emulator act).
+    async fn quiet_on(&mut self, topic: &str, ms: u64) {
+        assert!(self.stash.iter().all(|p| p.topic != topic), "{topic} came");
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
+        while let Ok(Some(p)) = tokio::time::timeout_at(deadline, self.rx.recv()).await {
+            assert_ne!(p.topic, topic, "{topic} came");
+            self.stash.push(p);
+        }
+    }
+}
+
 /// A subscriber on `$aws/events/job/+/+`, its subscription in place.
 async fn job_events(emu: &Emu, id: &str) -> Client {
     let mut c = connect(id, emu.mqtt).await;
@@ -192,7 +205,6 @@ async fn a_job_without_description_or_comment_has_neither_in_its_events() {
     want.retain(|k| k != "description");
     assert_eq!(keys(&ev), want, "{ev}");
     emu.ctl("DELETE", "/jobs/ev-bare?force=true", json!({})).await;
-    emu.advance(1).await;
     let ev = events.json_on("$aws/events/job/ev-bare/deleted").await;
     assert_eq!(keys(&ev), want, "{ev}");
     emu.server.shutdown().await.unwrap();
@@ -248,12 +260,53 @@ async fn job_execution_events_have_the_fields_of_the_events_page() {
     assert_eq!(ev["status"], "CANCELED");
     // DeleteJob: each execution's `deleted` event, rendered after the registry dropped them.
     emu.ctl("DELETE", "/jobs/ev-x?force=true", json!({})).await;
-    emu.advance(1).await;
     for _ in 0..2 {
         let ev = events.json_on("$aws/events/jobExecution/ev-x/deleted").await;
         assert_eq!(keys(&ev), execution_fields(), "{ev}");
         assert_eq!(ev["status"], "CANCELED", "{ev}");
         assert_eq!(ev["statusDetails"], json!({}), "{ev}");
     }
+    emu.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_deletion_without_delay_is_done_when_delete_job_returns() {
+    let emu = emu_deleting_after(0).await;
+    emu.create_job("del-0", &["dev-d0"]).await;
+    let mut events = job_events(&emu, "rules-d0").await;
+    emu.ctl("DELETE", "/jobs/del-0?force=true", json!({})).await;
+    // No other request: the deletion and both events belong to DeleteJob itself.
+    let ev = events.json_on("$aws/events/job/del-0/deletion_in_progress").await;
+    assert_eq!(ev["status"], "DELETION_IN_PROGRESS");
+    let ev = events.json_on("$aws/events/job/del-0/deleted").await;
+    assert_eq!(ev["status"], "DELETED");
+    let resp = emu
+        .http
+        .get(format!("{}/jobs/del-0", emu.url))
+        .header("authorization", CONTROL)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    emu.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_delayed_deletion_is_done_when_the_manual_clock_passes_it() {
+    let emu = emu_deleting_after(30).await;
+    emu.create_job("del-30", &["dev-d30"]).await;
+    let mut events = job_events(&emu, "rules-d30").await;
+    emu.ctl("DELETE", "/jobs/del-30?force=true", json!({})).await;
+    events.json_on("$aws/events/job/del-30/deletion_in_progress").await;
+    events.quiet_on("$aws/events/job/del-30/deleted", 300).await;
+    // One second short of the delay: still being deleted.
+    emu.advance(29).await;
+    events.quiet_on("$aws/events/job/del-30/deleted", 300).await;
+    let d = emu.ctl("GET", "/jobs/del-30", json!({})).await;
+    assert_eq!(d["job"]["status"], "DELETION_IN_PROGRESS");
+    // The clock reaching the delay removes the job, with no request after it.
+    emu.advance(1).await;
+    let ev = events.json_on("$aws/events/job/del-30/deleted").await;
+    assert_eq!(ev["status"], "DELETED");
     emu.server.shutdown().await.unwrap();
 }
