@@ -6,11 +6,17 @@ use super::*;
 
 /// An emulator with a broker, the manual clock and a deletion delay of `deletion_delay` seconds.
 async fn emu_deleting_after(deletion_delay: u64) -> Emu {
+    emu_deleting_after_with(deletion_delay, None).await
+}
+
+/// The same, with `state` as its state file.
+async fn emu_deleting_after_with(deletion_delay: u64, state: Option<&std::path::Path>) -> Emu {
     let config = Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         mqtt_addr: Some("127.0.0.1:0".parse().unwrap()),
         clock: ClockMode::Manual,
         deletion_delay,
+        state_file: state.map(std::path::Path::to_path_buf),
         ..Config::default()
     };
     let server = iot_jobs_emulator::start(config).await.unwrap();
@@ -309,4 +315,28 @@ async fn a_delayed_deletion_is_done_when_the_manual_clock_passes_it() {
     let ev = events.json_on("$aws/events/job/del-30/deleted").await;
     assert_eq!(ev["status"], "DELETED");
     emu.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_deletion_that_comes_due_after_a_restart_reports_the_job_as_it_was() {
+    let (dir, path) = state_path("events-restart");
+    let first = emu_deleting_after_with(30, Some(&path)).await;
+    let created = first.create_described_job("ev-rs", &["dev-rs"]).await;
+    first.ctl("PUT", "/jobs/ev-rs/cancel?force=true", json!({"comment": "kept across"})).await;
+    first.advance(2).await;
+    let deleting = first.now().await;
+    first.ctl("DELETE", "/jobs/ev-rs?force=true", json!({})).await;
+    first.server.shutdown().await.unwrap();
+
+    let second = emu_deleting_after_with(30, Some(&path)).await;
+    let mut events = job_events(&second, "rules-rs").await;
+    second.advance(30).await;
+    let ev = events.json_on("$aws/events/job/ev-rs/deleted").await;
+    assert_eq!(keys(&ev), job_fields(&["comment"]), "{ev}");
+    assert_job_event(&ev, "ev-rs", "deleted", "DELETED", deleting + 30);
+    assert_eq!(ev["comment"], "kept across");
+    assert_eq!(ev["createdAt"], created * 1000);
+    assert_eq!(ev["lastUpdatedAt"], deleting * 1000);
+    second.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 }
