@@ -250,6 +250,14 @@ impl EventSink for Events {
     }
 }
 
+/// The job an event of a job or of one of its executions is about.
+fn of_job(event: &Event) -> Option<&iot_jobs_core::JobId> {
+    match event {
+        Event::Job { job, .. } | Event::Execution { job, .. } => Some(job),
+        _ => None,
+    }
+}
+
 /// An event waiting for the MQTT broker.
 #[derive(Debug)]
 pub enum Outgoing {
@@ -275,6 +283,9 @@ pub struct State {
     /// With the MQTT broker on: the events reported since the last [`State::take_messages`]
     /// (published once the change is saved).
     pub outbox: Option<Vec<Outgoing>>,
+    /// With the MQTT broker on: what the events of the jobs and executions removed since the
+    /// last [`State::take_messages`] report of them ([`Removed`](crate::mqtt::events::Removed)).
+    pub removed: crate::mqtt::events::Removed,
     /// The jobs in ListJobs's order: changed only here, with the registry's jobs.
     order: JobOrder,
     /// The groups of each thing, the children of each group and the jobs targeting each:
@@ -301,6 +312,7 @@ impl State {
             generation: 0,
             pinned: None,
             outbox: None,
+            removed: crate::mqtt::events::Removed::default(),
             order: JobOrder::default(),
             group_index: GroupIndex::default(),
         }
@@ -321,6 +333,7 @@ impl State {
             generation: self.generation,
             pinned: None,
             outbox: None,
+            removed: crate::mqtt::events::Removed::default(),
             order: self.order.clone(),
             group_index: self.group_index.clone(),
         }
@@ -452,6 +465,7 @@ impl State {
         let now = self.now();
         let mut changed = false;
         loop {
+            self.keep_deletions_due(now);
             let mut sink = Events::default();
             let res = self.registry.advance(now, ADVANCE_BUDGET, &mut sink);
             changed |= !sink.0.is_empty();
@@ -471,21 +485,49 @@ impl State {
         }
     }
 
+    /// With the broker on, keeps what the events of the jobs whose deletion is due at `now`, and
+    /// of their executions, report of them: the registry's next step drops them before those
+    /// events are rendered.
+    fn keep_deletions_due(&mut self, now: Timestamp) {
+        if self.outbox.is_none() {
+            return;
+        }
+        let removed = &mut self.removed;
+        for job in self.registry.deletions_due(now) {
+            removed.jobs.insert(job.id().to_string(), crate::mqtt::events::JobFields::of(&job));
+            let listed =
+                self.registry.list_for_job(job.id(), None, None, usize::MAX, |v| removed.keep_execution(&v));
+            if let Err(e) = listed {
+                tracing::warn!("cannot keep the executions of job {} for its events: {e}", job.id());
+            }
+        }
+    }
+
     /// Logs and counts the events of an operation, renders them for the MQTT broker (before the
     /// payloads of deleted jobs are dropped), and drops those payloads.
     pub fn deliver(&mut self, sink: Events) {
         for event in sink.0 {
             tracing::debug!(?event, "event");
             if self.outbox.is_some() {
-                // A deleted job's payloads go below: its event is rendered while they are here.
-                let item = if matches!(
-                    event,
-                    Event::Job { event: iot_jobs_core::registry::JobEvent::Deleted, .. }
-                ) {
-                    Outgoing::Rendered(crate::mqtt::events::render(self, &event))
-                } else {
-                    Outgoing::Event(event.clone())
-                };
+                // A deleted job's payloads go below: its events, and those of its executions still
+                // waiting in the outbox, are rendered while they are here.
+                let item =
+                    if let Event::Job { job, event: iot_jobs_core::registry::JobEvent::Deleted } = &event {
+                        let waiting = self.outbox.as_mut().map(std::mem::take).unwrap_or_default();
+                        let rendered: Vec<Outgoing> = waiting
+                            .into_iter()
+                            .map(|item| match item {
+                                Outgoing::Event(e) if of_job(&e) == Some(job) => {
+                                    Outgoing::Rendered(crate::mqtt::events::render(self, &e))
+                                }
+                                other => other,
+                            })
+                            .collect();
+                        self.outbox = Some(rendered);
+                        Outgoing::Rendered(crate::mqtt::events::render(self, &event))
+                    } else {
+                        Outgoing::Event(event.clone())
+                    };
                 if let Some(out) = &mut self.outbox {
                     out.push(item);
                 }
@@ -530,6 +572,7 @@ impl State {
                 Outgoing::Rendered(m) => messages.extend(m),
             }
         }
+        self.removed = crate::mqtt::events::Removed::default();
         messages
     }
 

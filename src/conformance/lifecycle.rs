@@ -9,6 +9,7 @@ use super::{OK, Outcome};
 use crate::error::{Exception, Plane};
 use crate::policy::{DetailsWrite, NotifyOn, UnknownThing};
 use crate::status::{ExecutionStatus, FailureType, JobStatus, RetryableFailureType};
+use crate::topic::JobEvent;
 
 use ExecutionStatus as E;
 use JobStatus as J;
@@ -587,6 +588,35 @@ pub const NAMESPACE_PAYLOAD: [NamespacePayloadRow; 3] = [
         topic_namespace: "ns",
         listed: false,
         spec: "SPEC R20",
+    },
+];
+
+/// The `status` of a job event's payload (SPEC 7.4, enum-event-status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobEventStatusRow {
+    /// The event.
+    pub event: JobEvent,
+    /// Its payload's `status`.
+    pub status: &'static str,
+    /// Source.
+    pub spec: &'static str,
+}
+
+/// Each job event reports the state it announces (SPEC 7.4, DG-EVT's example payloads):
+/// `cancellation_in_progress` and `deleted` with strings that are no `JobStatus`.
+pub const JOB_EVENT_STATUS: [JobEventStatusRow; 5] = [
+    JobEventStatusRow { event: JobEvent::Completed, status: "COMPLETED", spec: "SPEC 7.4" },
+    JobEventStatusRow { event: JobEvent::Canceled, status: "CANCELED", spec: "SPEC 7.4" },
+    JobEventStatusRow { event: JobEvent::Deleted, status: "DELETED", spec: "SPEC 7.4, enum-event-status" },
+    JobEventStatusRow {
+        event: JobEvent::CancellationInProgress,
+        status: "CANCELLATION_IN_PROGRESS",
+        spec: "SPEC 7.4, enum-event-status",
+    },
+    JobEventStatusRow {
+        event: JobEvent::DeletionInProgress,
+        status: "DELETION_IN_PROGRESS",
+        spec: "SPEC 7.4",
     },
 ];
 

@@ -11,7 +11,7 @@ use super::storage::Storage;
 use super::types::{ExecutionHandle, JobHandle, ThingHandle};
 use super::views::{ExecutionView, JobView};
 use crate::error::{Rejection, Resource};
-use crate::id::{ExecutionNumber, JobId, ThingName};
+use crate::id::{ExecutionNumber, JobId, ThingName, Timestamp};
 
 /// The position a tagged index value names, if it carries `tag`.
 pub(super) fn tagged_ix<T>(v: u32, tag: Tag) -> Option<Ix<T>> {
@@ -242,6 +242,15 @@ impl<S: Storage> Registry<S> {
         let i = self.find_job(id)?;
         let (key, entry) = self.jobs.at(i).ok_or(Rejection::NotFound(Resource::Job))?;
         Ok(JobView { handle: JobHandle(key), entry })
+    }
+
+    /// The jobs in DELETION_IN_PROGRESS whose removal is due by `now`: those the next
+    /// [`Registry::advance`] at `now` removes (at most [`rules::MAX_JOBS_DELETING`](crate::rules::MAX_JOBS_DELETING)), so that
+    /// a host can keep what its `deleted` events report about them (SPEC 7.4).
+    pub fn deletions_due(&self, now: Timestamp) -> impl Iterator<Item = JobView<'_>> {
+        self.deleting.iter().filter(move |(_, due)| *due <= now).filter_map(|(j, _)| {
+            self.jobs.at(*j).map(|(key, entry)| JobView { handle: JobHandle(key), entry })
+        })
     }
 
     /// Every job, in table order.

@@ -2,6 +2,7 @@
 //! AMBIG-27).
 
 use crate::id::NamespaceId;
+use crate::topic::JobEvent;
 
 /// The notifications one operation publishes for one thing (SPEC R15, R20).
 ///
@@ -45,4 +46,19 @@ pub const fn notify_topics(namespaced: bool, list_changed: bool, head_changed: b
 #[must_use]
 pub fn listed_in_namespace(job: Option<&NamespaceId>, topic: &NamespaceId) -> bool {
     job == Some(topic)
+}
+
+/// The `status` a job event's payload reports (SPEC 7.4, DG-EVT): the state the
+/// event announces, not the job's status when it is rendered. `cancellation_in_progress` and
+/// `deleted` report strings that are not [`JobStatus`](crate::status::JobStatus) values (the
+/// job is CANCELED, or gone, by then); the others name the status the job has entered.
+#[must_use]
+pub const fn job_event_status(event: JobEvent) -> &'static str {
+    match event {
+        JobEvent::Completed => "COMPLETED",
+        JobEvent::Canceled => "CANCELED",
+        JobEvent::Deleted => "DELETED",
+        JobEvent::CancellationInProgress => "CANCELLATION_IN_PROGRESS",
+        JobEvent::DeletionInProgress => "DELETION_IN_PROGRESS",
+    }
 }

@@ -448,6 +448,7 @@ fn lifecycle_rows_cite_the_spec() {
         .chain(table::NOTIFY.iter().map(|r| r.spec))
         .chain(table::NOTIFY_TOPICS.iter().map(|r| r.spec))
         .chain(table::NAMESPACE_PAYLOAD.iter().map(|r| r.spec))
+        .chain(table::JOB_EVENT_STATUS.iter().map(|r| r.spec))
         .chain(table::REMOVE_THING_JOB.iter().map(|r| r.spec));
     for s in specs {
         assert!(s.starts_with("SPEC ") || s.starts_with("AMBIG-") || s.starts_with("SEED-"), "{s}");
@@ -512,6 +513,12 @@ fn end_behaviour_notify_and_creation_every_input() {
         }
     }
     assert_eq!(seen, table::NOTIFY_TOPICS.len());
+    // SPEC 7.4: every job event, each with the status its payload reports.
+    let events: Vec<_> = table::JOB_EVENT_STATUS.iter().map(|r| r.event).collect();
+    assert_eq!(events, iot_jobs_core::topic::JobEvent::ALL);
+    for r in table::JOB_EVENT_STATUS {
+        assert_eq!(rules::job_event_status(r.event), r.status, "{r:?}");
+    }
     for r in table::NAMESPACE_PAYLOAD {
         let job = r.job_namespace.map(|n| NamespaceId::new(n).unwrap());
         let topic = NamespaceId::new(r.topic_namespace).unwrap();

@@ -104,6 +104,12 @@ pub(super) fn delete_execution(
     let number = ExecutionNumber::try_from(number).on(C)?;
     let force = q.flag("force")?;
     q.namespace(C)?;
+    if st.outbox.is_some() {
+        // Its `deleted` event is rendered once the registry has dropped it.
+        if let Ok(v) = st.registry.describe_execution(&id, &name, Some(number), Plane::Control) {
+            st.removed.keep_execution(&v);
+        }
+    }
     with_events(st, |r, now, sink| r.delete_execution(&id, &name, number, force, now, sink)).on(C)?;
     empty(true)
 }

@@ -4,11 +4,12 @@
 //! and job-execution events are published while their type is enabled in the event
 //! configuration (SPEC R23; on by default).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use iot_jobs_core::registry::{Event, ExecutionHandle, ExecutionView};
-use iot_jobs_core::topic::{JobIdRef, NamespaceIdRef, ThingNameRef, Topic};
-use iot_jobs_core::{Plane, Timestamp};
+use iot_jobs_core::registry::{Event, ExecutionHandle, ExecutionView, JobView, ProcessDetails};
+use iot_jobs_core::topic::{JobEvent, JobIdRef, NamespaceIdRef, ThingNameRef, Topic};
+use iot_jobs_core::{ExecutionStatus, Plane, TargetSelection, Timestamp, rules};
 use serde_json::{Map, Value, json};
 
 use super::codec::Message;
@@ -65,32 +66,23 @@ fn try_render(st: &State, event: &Event) -> Result<Vec<Message>, String> {
         Event::Execution { .. } if !st.meta.event_configurations.enabled("JOB_EXECUTION") => Vec::new(),
         Event::Job { job, event } => {
             let j = JobIdRef::new(job.as_str()).map_err(|e| e.to_string())?;
-            let mut body = Map::new();
-            body.insert("eventType".into(), "JOB".into());
-            body.insert("eventId".into(), event_id().into());
-            body.insert("timestamp".into(), now.secs().into());
-            body.insert("operation".into(), event.as_str().into());
-            body.insert("jobId".into(), job.as_str().into());
-            if let Ok(v) = st.registry.job(job) {
-                body.insert("status".into(), json!(v.status()));
-                body.insert("targetSelection".into(), json!(v.target_selection()));
-                body.insert("createdAt".into(), v.created_at().secs().into());
-                body.insert("lastUpdatedAt".into(), v.last_updated_at().secs().into());
-                if let Some(at) = v.completed_at() {
-                    body.insert("completedAt".into(), at.secs().into());
-                }
-            }
-            if let Some(meta) = st.meta.jobs.get(job.as_str()) {
-                body.insert("targets".into(), json!(meta.targets));
-                if let Some(d) = &meta.description {
-                    body.insert("description".into(), d.as_str().into());
-                }
-            }
+            let fields = match st.registry.job(job) {
+                Ok(v) => Some(JobFields::of(&v)),
+                Err(_) => st.removed.jobs.get(job.as_str()).cloned(),
+            };
+            let body = job_body(st, job.as_str(), *event, fields.as_ref(), now);
             let payload = serde_json::to_vec(&Value::Object(body)).map_err(|e| e.to_string())?;
             vec![Message::new(topic(Topic::JobEvent { job: j, event: *event }), payload, 1)]
         }
         Event::Execution { job, thing, number, event } => {
             let j = JobIdRef::new(job.as_str()).map_err(|e| e.to_string())?;
+            let fields = match st.registry.describe_execution(job, thing, Some(*number), Plane::Control) {
+                Ok(v) => Some(ExecutionFields::of(&v)),
+                Err(_) => {
+                    st.removed.executions.get(&(job.to_string(), thing.to_string(), number.get())).cloned()
+                }
+            };
+            // DG-EVT: these fields and no others (no executionNumber).
             let mut body = Map::new();
             body.insert("eventType".into(), "JOB_EXECUTION".into());
             body.insert("eventId".into(), event_id().into());
@@ -98,12 +90,9 @@ fn try_render(st: &State, event: &Event) -> Result<Vec<Message>, String> {
             body.insert("operation".into(), event.as_str().into());
             body.insert("jobId".into(), job.as_str().into());
             body.insert("thingArn".into(), st.arns.thing(thing.as_str()).into());
-            body.insert("executionNumber".into(), json!(number));
-            if let Ok(v) = st.registry.describe_execution(job, thing, Some(*number), Plane::Control) {
-                body.insert("status".into(), json!(v.status()));
-                let details: Map<String, Value> =
-                    v.status_details().map(|(k, v)| (k.to_owned(), Value::from(v))).collect();
-                body.insert("statusDetails".into(), Value::Object(details));
+            if let Some(f) = fields {
+                body.insert("status".into(), f.status.as_str().into());
+                body.insert("statusDetails".into(), Value::Object(f.details));
             }
             let payload = serde_json::to_vec(&Value::Object(body)).map_err(|e| e.to_string())?;
             vec![Message::new(topic(Topic::ExecutionEvent { job: j, event: *event }), payload, 1)]
@@ -137,6 +126,128 @@ fn notify_next(
     });
     let body = data::notify_next_body(view, doc.as_ref(), now).map_err(|e| e.message)?;
     Ok(Message::new(topic.to_string(), body, 1))
+}
+
+/// A job event's payload (DG-EVT, SPEC 7.4), field for field as the Developer Guide's examples
+/// show it: the status the event announces (`rules::job_event_status`), `targetSelection`,
+/// `targets`, `description` (when the job has one), `createdAt` and `lastUpdatedAt` in
+/// milliseconds; `completed` adds `completedAt` and `jobProcessDetails`; `deleted`,
+/// `cancellation_in_progress` and `deletion_in_progress` add the job's `comment` (when it has
+/// one, given to CancelJob or AssociateTargetsWithJob). `fields` is `None` only for a job the
+/// registry no longer has and nothing was kept of.
+fn job_body(
+    st: &State,
+    job: &str,
+    event: JobEvent,
+    fields: Option<&JobFields>,
+    now: Timestamp,
+) -> Map<String, Value> {
+    let meta = st.meta.jobs.get(job);
+    let mut body = Map::new();
+    body.insert("eventType".into(), "JOB".into());
+    body.insert("eventId".into(), event_id().into());
+    body.insert("timestamp".into(), now.secs().into());
+    body.insert("operation".into(), event.as_str().into());
+    body.insert("jobId".into(), job.into());
+    body.insert("status".into(), rules::job_event_status(event).into());
+    if let Some(f) = fields {
+        body.insert("targetSelection".into(), f.target_selection.as_str().into());
+    }
+    if let Some(m) = meta {
+        body.insert("targets".into(), json!(m.targets));
+        if let Some(d) = &m.description {
+            body.insert("description".into(), d.as_str().into());
+        }
+    }
+    if let Some(f) = fields {
+        if let Some(at) = f.completed_at.filter(|_| event == JobEvent::Completed) {
+            body.insert("completedAt".into(), millis(at).into());
+        }
+        body.insert("createdAt".into(), millis(f.created_at).into());
+        body.insert("lastUpdatedAt".into(), millis(f.last_updated_at).into());
+        if event == JobEvent::Completed {
+            let count = |s: ExecutionStatus| Value::from(f.process.count(s));
+            body.insert(
+                "jobProcessDetails".into(),
+                json!({
+                    "numberOfCanceledThings": count(ExecutionStatus::Canceled),
+                    "numberOfRejectedThings": count(ExecutionStatus::Rejected),
+                    "numberOfFailedThings": count(ExecutionStatus::Failed),
+                    "numberOfRemovedThings": count(ExecutionStatus::Removed),
+                    "numberOfSucceededThings": count(ExecutionStatus::Succeeded),
+                }),
+            );
+        }
+    }
+    let commented =
+        matches!(event, JobEvent::Deleted | JobEvent::CancellationInProgress | JobEvent::DeletionInProgress);
+    if let Some(c) = meta.and_then(|m| m.comment.as_deref()).filter(|_| commented) {
+        body.insert("comment".into(), c.into());
+    }
+    body
+}
+
+/// A time as the job events' `createdAt`, `lastUpdatedAt` and `completedAt` give it:
+/// milliseconds since the epoch (DG-EVT; `timestamp` stays in seconds).
+fn millis(t: Timestamp) -> u64 {
+    t.secs().saturating_mul(1000)
+}
+
+/// What a job event reports of the registry's job, kept for a job the registry is about to drop.
+#[derive(Debug, Clone)]
+pub struct JobFields {
+    target_selection: TargetSelection,
+    created_at: Timestamp,
+    last_updated_at: Timestamp,
+    completed_at: Option<Timestamp>,
+    process: ProcessDetails,
+}
+
+impl JobFields {
+    /// The fields of `v`.
+    pub fn of(v: &JobView<'_>) -> Self {
+        JobFields {
+            target_selection: v.target_selection(),
+            created_at: v.created_at(),
+            last_updated_at: v.last_updated_at(),
+            completed_at: v.completed_at(),
+            process: v.process_details(),
+        }
+    }
+}
+
+/// What an execution event reports of the registry's execution, kept for one about to go.
+#[derive(Debug, Clone)]
+pub struct ExecutionFields {
+    status: ExecutionStatus,
+    details: Map<String, Value>,
+}
+
+impl ExecutionFields {
+    /// The fields of `v`.
+    pub fn of(v: &ExecutionView<'_>) -> Self {
+        let details = v.status_details().map(|(k, v)| (k.to_owned(), Value::from(v))).collect();
+        ExecutionFields { status: v.status(), details }
+    }
+}
+
+/// What the events of jobs and executions removed by the operation running now report of
+/// them: the registry drops them before their events are rendered (kept while the broker is
+/// on, until the operation's messages are taken).
+#[derive(Debug, Default)]
+pub struct Removed {
+    /// By job id.
+    pub jobs: HashMap<String, JobFields>,
+    /// By (job id, thing name, execution number).
+    pub executions: HashMap<(String, String, u64), ExecutionFields>,
+}
+
+impl Removed {
+    /// Keeps what the events of execution `v` report.
+    pub fn keep_execution(&mut self, v: &ExecutionView<'_>) {
+        let key = (v.job_id().to_string(), v.thing_name().to_string(), v.number().get());
+        self.executions.insert(key, ExecutionFields::of(v));
+    }
 }
 
 /// A UUID-shaped id unique within this process.

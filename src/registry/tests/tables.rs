@@ -408,6 +408,13 @@ fn deletion_delay_deadlines_and_a_clock_that_goes_back() {
     r.delete_job(&j("j1"), true, T0, &mut log).unwrap();
     r.delete_job(&j("j2"), true, T0.saturating_add(30), &mut log).unwrap();
     assert_eq!(r.next_deadline(), Some(T0.saturating_add(60)));
+    // The jobs the next advance removes, as a host keeps them for their events.
+    let due = |r: &Registry<_>, at: u64| -> Vec<String> {
+        r.deletions_due(T0.saturating_add(at)).map(|v| v.id().as_str().into()).collect()
+    };
+    assert!(due(&r, 59).is_empty());
+    assert_eq!(due(&r, 60), ["j1"]);
+    assert_eq!(due(&r, 90), ["j1", "j2"]);
     // One second early: nothing happens.
     assert_eq!(r.advance(T0.saturating_add(59), usize::MAX, &mut log), Ok(Advanced { work: 0, more: false }));
     assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::DeletionInProgress);
