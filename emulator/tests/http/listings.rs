@@ -324,3 +324,40 @@ async fn list_things_matches_attribute_value_prefixes_and_checks_its_filters() {
     }
     assert_eq!(names(e.ctl("GET", "/things", None).await.ok()), ["a", "b", "c"]);
 }
+
+/// A page token is bound to its listing, its resource and its filters: on another listing, on
+/// another job's or thing's listing or with other filters it is a 400 naming the listing (and
+/// the listing it came from still goes on with it); `maxResults` may change between pages.
+#[tokio::test]
+async fn page_tokens_work_only_where_they_were_given() {
+    let e = emu().await;
+    for t in ["t0", "t1", "t2"] {
+        e.thing(t).await;
+    }
+    for j in ["j1", "j2", "j3"] {
+        e.job(j, &["t0", "t1", "t2"], json!({})).await.ok();
+        e.advance(1).await;
+    }
+    let (_, jobs) = page(&e, "/jobs", "jobs", "jobId", None).await;
+    let (_, execs) = page(&e, "/jobs/j1/things", "executionSummaries", "thingArn", None).await;
+    let (_, things) = page(&e, "/things", "things", "thingName", None).await;
+    let (_, filtered) = page(&e, "/jobs?status=IN_PROGRESS", "jobs", "jobId", None).await;
+    let (jobs, execs, things, filtered) = (jobs.unwrap(), execs.unwrap(), things.unwrap(), filtered.unwrap());
+    for (path, listing) in [
+        (format!("/things?nextToken={jobs}"), "ListThings"),
+        (format!("/jobs?nextToken={things}"), "ListJobs"),
+        (format!("/jobs/j2/things?nextToken={execs}"), "ListJobExecutionsForJob"),
+        (format!("/jobs?nextToken={filtered}"), "ListJobs"),
+        (format!("/jobs?status=QUEUED&nextToken={filtered}"), "ListJobs"),
+        (format!("/jobs?status=IN_PROGRESS&nextToken={jobs}"), "ListJobs"),
+    ] {
+        let refused = e.raw(None, "GET", &path, None).await;
+        refused.err(400, "InvalidRequestException");
+        assert_eq!(refused.message(), format!("nextToken is not valid for {listing}"), "{path}");
+    }
+    assert_eq!(rest(&e, "/jobs", "jobs", "jobId", Some(jobs.clone())).await, ["j3"]);
+    let more = e.ctl("GET", &format!("/jobs?maxResults=5&nextToken={jobs}"), None).await.ok();
+    assert_eq!(more["jobs"].as_array().unwrap().len(), 1, "{more}");
+    assert_eq!(rest(&e, "/jobs/j1/things", "executionSummaries", "thingArn", Some(execs)).await.len(), 1);
+    assert_eq!(rest(&e, "/jobs?status=IN_PROGRESS", "jobs", "jobId", Some(filtered)).await, ["j3"]);
+}
