@@ -491,7 +491,20 @@ pub(super) fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError
     let status: Option<JobStatus> = q.parse("status")?;
     let selection: Option<TargetSelection> = q.parse("targetSelection")?;
     let namespace = q.namespace(C)?;
-    let group = q.get("thingGroupName");
+    let group = q.get("thingGroupName").map(group_name).transpose()?;
+    // `thingGroupId` names the group by its id: one no group has lists nothing.
+    let by_id = match q.get("thingGroupId") {
+        None => None,
+        Some(i) => {
+            limits::thing_group_id(i)?;
+            let named = st.meta.groups.iter().find(|(_, g)| g.id == i).map(|(n, _)| n.clone());
+            Some(named.unwrap_or_default())
+        }
+    };
+    let group = match (group, by_id) {
+        (Some(g), Some(i)) if g != i => Some(String::new()),
+        (g, i) => g.or(i),
+    };
     let after = q.after("ListJobs")?;
     let after =
         after.as_deref().map(|k| created_key(k).ok_or_else(|| token::not_for("ListJobs"))).transpose()?;
@@ -512,7 +525,7 @@ pub(super) fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError
                 Some((time, id)) => Bound::Excluded((time, id.to_owned())),
                 None => Bound::Unbounded,
             };
-            let targeting = st.group_index().jobs_targeting(g).into_iter();
+            let targeting = st.group_index().jobs_targeting(&g).into_iter();
             let jobs = targeting.flat_map(|jobs| jobs.range((from.clone(), Bound::Unbounded))).filter_map(
                 |(t, id)| Some(((*t, id.as_str()), st.registry.job(&JobId::new(id).ok()?).ok()?)),
             );

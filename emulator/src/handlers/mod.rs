@@ -215,6 +215,47 @@ fn with_events<T>(
 
 /// Runs one operation against the state.
 pub fn handle(st: &mut State, op: &Op, query: &[(String, String)], body: &[u8]) -> Result<Reply, ApiError> {
+    let scope = token_scope(op, query);
+    let Some(given) = query.iter().find(|(k, _)| k == "nextToken") else {
+        return bind_token(dispatch(st, op, query, body)?, &scope);
+    };
+    // A token is bound to the operation, its path and its filters: elsewhere it is a 400.
+    let Some(inner) = given.1.strip_prefix(scope.as_str()) else {
+        return Err(token::not_for(op.name()));
+    };
+    let query: Vec<(String, String)> = query
+        .iter()
+        .map(|(k, v)| if k == "nextToken" { (k.clone(), inner.to_owned()) } else { (k.clone(), v.clone()) })
+        .collect();
+    bind_token(dispatch(st, op, &query, body)?, &scope)
+}
+
+/// What a page token is bound to: 8 hex digits of an FNV-1a hash of the operation with its path
+/// parameters and the query's members but `nextToken` and `maxResults`, in name order.
+fn token_scope(op: &Op, query: &[(String, String)]) -> String {
+    let mut members: Vec<&(String, String)> =
+        query.iter().filter(|(k, _)| k != "nextToken" && k != "maxResults").collect();
+    members.sort();
+    let mut hash: u32 = 0x811c_9dc5;
+    let text = format!("{op:?}{members:?}");
+    for b in text.bytes() {
+        hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    format!("{hash:08x}")
+}
+
+/// A reply with its `nextToken`, if it has one, bound to `scope`.
+fn bind_token(reply: Reply, scope: &str) -> Result<Reply, ApiError> {
+    let Ok(serde_json::Value::Object(mut out)) = serde_json::from_slice(&reply.body) else {
+        return Ok(reply);
+    };
+    let Some(serde_json::Value::String(t)) = out.get_mut("nextToken") else { return Ok(reply) };
+    *t = format!("{scope}{t}");
+    let body = serde_json::to_vec(&out).map_err(|e| ApiError::unavailable(format!("cannot render: {e}")))?;
+    Ok(Reply { body, changed: reply.changed })
+}
+
+fn dispatch(st: &mut State, op: &Op, query: &[(String, String)], body: &[u8]) -> Result<Reply, ApiError> {
     let q = Query(query);
     match op {
         Op::CreateThing { thing } => create_thing(st, thing, body),

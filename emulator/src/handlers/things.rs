@@ -75,10 +75,14 @@ pub(super) fn list_things(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiErr
     // In name order: the next page starts after the token's name (a range of the map).
     let after = q.after("ListThings")?;
     let (attr, value, type_name) = (q.get("attributeName"), q.get("attributeValue"), q.get("thingTypeName"));
+    limits::thing_filters(attr, value, type_name)?;
+    let prefix = q.flag("usePrefixAttributeValue")?;
     let from = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
     let passes = |(_, m): &(&String, &ThingMeta)| {
         let attr_ok = match (attr, value) {
-            (Some(a), Some(v)) => m.attributes.get(a).is_some_and(|x| x == v),
+            (Some(a), Some(v)) => {
+                m.attributes.get(a).is_some_and(|x| if prefix { x.starts_with(v) } else { x == v })
+            }
             (Some(a), None) => m.attributes.contains_key(a),
             (None, _) => true,
         };

@@ -129,6 +129,34 @@ pub fn type_or_billing_name(member: &str, s: &str) -> Result<(), ApiError> {
     text(member, s, 1, 128, name_char, "[a-zA-Z0-9:_-]")
 }
 
+/// ListThings' filters: `attributeName` 1 to 128 of `[a-zA-Z0-9_.,@/:#-]`, `attributeValue` at
+/// most 800 of the attribute value characters, `thingTypeName` as [`type_or_billing_name`].
+pub fn thing_filters(
+    name: Option<&str>,
+    value: Option<&str>,
+    type_name: Option<&str>,
+) -> Result<(), ApiError> {
+    if let Some(a) = name {
+        text("attributeName", a, 1, 128, attribute_name_char, "[a-zA-Z0-9_.,@/:#-]")?;
+    }
+    if let Some(v) = value {
+        text("attributeValue", v, 0, 800, attribute_value_char, "[a-zA-Z0-9_.,@/:#=\\[\\]-]")?;
+    }
+    if let Some(t) = type_name {
+        type_or_billing_name("thingTypeName", t)?;
+    }
+    Ok(())
+}
+
+fn group_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-'
+}
+
+/// `thingGroupId`: 1 to 128 of `[a-zA-Z0-9-]`.
+pub fn thing_group_id(s: &str) -> Result<(), ApiError> {
+    text("thingGroupId", s, 1, 128, group_id_char, "[a-zA-Z0-9-]")
+}
+
 /// `thingGroupDescription`: at most 2028 of `[\p{Graph}\x20]` (printable ASCII).
 pub fn group_description(s: &str) -> Result<(), ApiError> {
     text("thingGroupDescription", s, 0, 2028, graph_or_space, "[\\p{Graph}\\x20]")

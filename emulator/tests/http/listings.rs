@@ -232,3 +232,132 @@ async fn executions_of_a_thing_filtered_go_on_after_the_last_whatever_is_deleted
     let (only, token) = page(&e, "/things/t/jobs?jobId=c", items, "jobId", None).await;
     assert_eq!((only, token), (vec!["c".to_owned()], None));
 }
+
+/// ListJobs with `thingGroupId` lists the jobs naming the group with that id (with
+/// `thingGroupName` too, only when both name the same group); an id no group has lists nothing.
+/// A malformed `thingGroupId` or `thingGroupName` is a 400 naming the field.
+#[tokio::test]
+async fn list_jobs_by_thing_group_id_lists_the_jobs_naming_that_group() {
+    let e = emu().await;
+    e.thing("t").await;
+    let mut ids = Vec::new();
+    for g in ["g", "h"] {
+        let made = e.ctl("POST", &format!("/thing-groups/{g}"), Some(json!({}))).await.ok();
+        ids.push(made["thingGroupId"].as_str().unwrap().to_owned());
+        let add = json!({"thingGroupName": g, "thingName": "t"});
+        e.ctl("PUT", "/thing-groups/addThingToThingGroup", Some(add)).await.ok();
+    }
+    for (j, targets) in [("a", &["group:g"][..]), ("b", &["group:h"]), ("c", &["t"])] {
+        e.job(j, targets, json!({})).await.ok();
+        e.advance(1).await;
+    }
+    let (g, h) = (&ids[0], &ids[1]);
+    let (by_g, token) = page(&e, &format!("/jobs?thingGroupId={g}"), "jobs", "jobId", None).await;
+    assert_eq!((by_g, token), (vec!["a".to_owned()], None));
+    let (by_h, _) = page(&e, &format!("/jobs?thingGroupId={h}"), "jobs", "jobId", None).await;
+    assert_eq!(by_h, ["b"]);
+    let (both, _) =
+        page(&e, &format!("/jobs?thingGroupId={h}&thingGroupName=h"), "jobs", "jobId", None).await;
+    assert_eq!(both, ["b"]);
+    for path in
+        [format!("/jobs?thingGroupId={h}&thingGroupName=g"), "/jobs?thingGroupId=no-such-id".to_owned()]
+    {
+        let (jobs, token) = page(&e, &path, "jobs", "jobId", None).await;
+        assert_eq!((jobs, token), (vec![], None), "{path}");
+    }
+    for (path, field) in [
+        ("/jobs?thingGroupId=bad_id", "thingGroupId"),
+        ("/jobs?thingGroupId=", "thingGroupId"),
+        ("/jobs?thingGroupName=bad%20name", "thingGroupName"),
+    ] {
+        let refused = e.raw(None, "GET", path, None).await;
+        refused.err(400, "InvalidRequestException");
+        assert!(refused.message().starts_with(field), "{path}: {}", refused.message());
+    }
+    let long = "x".repeat(129);
+    let refused = e.raw(None, "GET", &format!("/jobs?thingGroupId={long}"), None).await;
+    refused.err(400, "InvalidRequestException");
+    assert!(refused.message().contains("1 to 128"), "{}", refused.message());
+}
+
+/// ListThings with `usePrefixAttributeValue=true` lists the things whose attribute value starts
+/// with `attributeValue` (without it, only equal values); malformed filters are a 400 naming the
+/// field, and change nothing.
+#[tokio::test]
+async fn list_things_matches_attribute_value_prefixes_and_checks_its_filters() {
+    let e = emu().await;
+    for (t, v) in [("a", "red"), ("b", "reddish"), ("c", "blue")] {
+        let body = json!({"attributePayload": {"attributes": {"color": v}}});
+        e.ctl("POST", &format!("/things/{t}"), Some(body)).await.ok();
+    }
+    let names = |got: Value| -> Vec<String> {
+        got["things"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["thingName"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let exact = e.ctl("GET", "/things?attributeName=color&attributeValue=red", None).await.ok();
+    assert_eq!(names(exact), ["a"]);
+    let path = "/things?attributeName=color&attributeValue=red&usePrefixAttributeValue=true";
+    assert_eq!(names(e.ctl("GET", path, None).await.ok()), ["a", "b"]);
+    let off = "/things?attributeName=color&attributeValue=re&usePrefixAttributeValue=false";
+    assert_eq!(names(e.ctl("GET", off, None).await.ok()), Vec::<String>::new());
+    let long_value = "v".repeat(801);
+    for (path, field) in [
+        (
+            "/things?attributeName=color&attributeValue=red&usePrefixAttributeValue=yes".to_owned(),
+            "usePrefixAttributeValue",
+        ),
+        ("/things?attributeName=".to_owned(), "attributeName"),
+        ("/things?attributeName=a%20b".to_owned(), "attributeName"),
+        (format!("/things?attributeName={}", "n".repeat(129)), "attributeName"),
+        (format!("/things?attributeName=color&attributeValue={long_value}"), "attributeValue"),
+        ("/things?attributeName=color&attributeValue=a%20b".to_owned(), "attributeValue"),
+        ("/things?thingTypeName=".to_owned(), "thingTypeName"),
+        ("/things?thingTypeName=a%2Fb".to_owned(), "thingTypeName"),
+    ] {
+        let refused = e.raw(None, "GET", &path, None).await;
+        refused.err(400, "InvalidRequestException");
+        assert!(refused.message().starts_with(field), "{path}: {}", refused.message());
+    }
+    assert_eq!(names(e.ctl("GET", "/things", None).await.ok()), ["a", "b", "c"]);
+}
+
+/// A page token is bound to its listing, its resource and its filters: on another listing, on
+/// another job's or thing's listing or with other filters it is a 400 naming the listing (and
+/// the listing it came from still goes on with it); `maxResults` may change between pages.
+#[tokio::test]
+async fn page_tokens_work_only_where_they_were_given() {
+    let e = emu().await;
+    for t in ["t0", "t1", "t2"] {
+        e.thing(t).await;
+    }
+    for j in ["j1", "j2", "j3"] {
+        e.job(j, &["t0", "t1", "t2"], json!({})).await.ok();
+        e.advance(1).await;
+    }
+    let (_, jobs) = page(&e, "/jobs", "jobs", "jobId", None).await;
+    let (_, execs) = page(&e, "/jobs/j1/things", "executionSummaries", "thingArn", None).await;
+    let (_, things) = page(&e, "/things", "things", "thingName", None).await;
+    let (_, filtered) = page(&e, "/jobs?status=IN_PROGRESS", "jobs", "jobId", None).await;
+    let (jobs, execs, things, filtered) = (jobs.unwrap(), execs.unwrap(), things.unwrap(), filtered.unwrap());
+    for (path, listing) in [
+        (format!("/things?nextToken={jobs}"), "ListThings"),
+        (format!("/jobs?nextToken={things}"), "ListJobs"),
+        (format!("/jobs/j2/things?nextToken={execs}"), "ListJobExecutionsForJob"),
+        (format!("/jobs?nextToken={filtered}"), "ListJobs"),
+        (format!("/jobs?status=QUEUED&nextToken={filtered}"), "ListJobs"),
+        (format!("/jobs?status=IN_PROGRESS&nextToken={jobs}"), "ListJobs"),
+    ] {
+        let refused = e.raw(None, "GET", &path, None).await;
+        refused.err(400, "InvalidRequestException");
+        assert_eq!(refused.message(), format!("nextToken is not valid for {listing}"), "{path}");
+    }
+    assert_eq!(rest(&e, "/jobs", "jobs", "jobId", Some(jobs.clone())).await, ["j3"]);
+    let more = e.ctl("GET", &format!("/jobs?maxResults=5&nextToken={jobs}"), None).await.ok();
+    assert_eq!(more["jobs"].as_array().unwrap().len(), 1, "{more}");
+    assert_eq!(rest(&e, "/jobs/j1/things", "executionSummaries", "thingArn", Some(execs)).await.len(), 1);
+    assert_eq!(rest(&e, "/jobs?status=IN_PROGRESS", "jobs", "jobId", Some(filtered)).await, ["j3"]);
+}
