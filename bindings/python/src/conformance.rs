@@ -15,7 +15,7 @@ use crate::convert::plane_str;
 use crate::schedule::{timer_str, window_str};
 
 /// The names of the tables [`conformance_table`] returns.
-const TABLES: [&str; 40] = [
+const TABLES: [&str; 41] = [
     "JOB_STATUSES",
     "EXECUTION_STATUSES",
     "CANCEL_JOB",
@@ -56,6 +56,7 @@ const TABLES: [&str; 40] = [
     "RAMP",
     "NOTIFY_TOPICS",
     "NAMESPACE_PAYLOAD",
+    "JOB_EVENT_STATUS",
 ];
 
 /// The module's numeric constants: `DETAILS_MAX_PAIRS`, `RETRY_MAX_TOTAL`, `WINDOWS_BASE`.
@@ -277,6 +278,10 @@ pub fn conformance_table<'py>(py: Python<'py>, name: PyBackedStr) -> PyResult<Ve
                 Ok(row!(py, {"head": opt(r.head), "effect": r.effect, "becomes": opt(r.becomes),
                     "spec": r.spec}))
             })
+            .collect::<PyResult<_>>()?,
+        "JOB_EVENT_STATUS" => c::JOB_EVENT_STATUS
+            .iter()
+            .map(|r| Ok(row!(py, {"event": r.event.as_str(), "status": r.status, "spec": r.spec})))
             .collect::<PyResult<_>>()?,
         "JOB_COMPLETION" => c::JOB_COMPLETION
             .iter()

@@ -271,3 +271,13 @@ def test_errors_table_names_every_kind_the_module_raises():
     for name in names:
         assert getattr(j, name).exception_name == name
         assert issubclass(getattr(j, name), j.JobsError)
+
+
+def test_each_job_event_reports_the_status_it_is_named_for():
+    # $aws/events/job/J/<event>: the payload's status is the event's name in capitals, two of
+    # them (CANCELLATION_IN_PROGRESS, DELETED) strings that are no JobStatus.
+    events = [r["event"] for r in c.JOB_EVENT_STATUS]
+    assert sorted(events) == ["canceled", "cancellation_in_progress", "completed", "deleted", "deletion_in_progress"]
+    for r in c.JOB_EVENT_STATUS:
+        assert r["status"] == r["event"].upper(), r
+        assert r["spec"].startswith("SPEC 7.4"), r

@@ -70,6 +70,7 @@ RAMP: List[Row] = table("RAMP")
 and two marks (:func:`~iot_jobs_core.ramp_up`, :func:`~iot_jobs_core.ramp_batch`)."""
 NOTIFY_TOPICS: List[Row] = table("NOTIFY_TOPICS")
 NAMESPACE_PAYLOAD: List[Row] = table("NAMESPACE_PAYLOAD")
+JOB_EVENT_STATUS: List[Row] = table("JOB_EVENT_STATUS")
 
 _CONSTANTS: Dict[str, int] = dict(_native.conformance_constants())
 DETAILS_MAX_PAIRS: int = _CONSTANTS["DETAILS_MAX_PAIRS"]
