@@ -293,6 +293,9 @@ async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Re
     if saved.is_ok() {
         app.publish(events);
     }
+    if *op == Op::Reset && result.is_ok() && saved.is_ok() {
+        app.reset_broker();
+    }
     let response = match (result, saved) {
         (Ok(reply), Ok(())) if *op == Op::Stats => respond(200, app.with_broker_stats(reply.body), None, id),
         (Ok(reply), Ok(())) => respond(200, reply.body, None, id),

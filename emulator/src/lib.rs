@@ -122,6 +122,10 @@ pub struct Config {
     pub mqtt_max_connections: Option<usize>,
     /// Most bytes of messages the embedded broker holds for its sessions ([`mqtt::budget`]).
     pub mqtt_max_held_bytes: usize,
+    /// The longest an MQTT persistent session outlives its connection, in seconds: an MQTT
+    /// 3.1.1 session exactly that long, an MQTT 5 session as long as it asks up to that (1 to
+    /// [`mqtt::MAX_SESSION_EXPIRY`]).
+    pub mqtt_session_expiry: u32,
     /// With the journal: most bytes of synced records its replica may have left to apply
     /// before the answers to changes wait for it ([`journal::Journal::caught_up`]).
     pub replica_lag_bytes: u64,
@@ -156,6 +160,7 @@ impl Default for Config {
             max_connections: DEFAULT_MAX_CONNECTIONS as usize,
             mqtt_max_connections: None,
             mqtt_max_held_bytes: DEFAULT_MQTT_MAX_HELD_BYTES,
+            mqtt_session_expiry: mqtt::DEFAULT_SESSION_EXPIRY,
             replica_lag_bytes: DEFAULT_REPLICA_LAG_BYTES,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
@@ -227,6 +232,13 @@ impl App {
         let Ok(serde_json::Value::Object(mut stats)) = serde_json::from_slice(&body) else { return body };
         stats.insert("mqtt".to_owned(), broker.stats());
         serde_json::to_vec(&stats).unwrap_or(body)
+    }
+
+    /// Forgets the broker's offline sessions and retained messages (`POST /_emulator/reset`).
+    fn reset_broker(&self) {
+        if let Some(broker) = &self.broker {
+            broker.reset();
+        }
     }
 
     /// Publishes event messages (after their change was saved).
@@ -523,8 +535,10 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     let mut state = loaded.unwrap_or_else(|| {
         State::new(config.caps, Clock::new(config.clock, None), arns, config.deletion_delay)
     });
-    let broker = (mqtt_listener.is_some() || mqtts_listener.is_some())
-        .then(|| Arc::new(mqtt::Broker::new(mqtt_max_connections, config.mqtt_max_held_bytes)));
+    let broker = (mqtt_listener.is_some() || mqtts_listener.is_some()).then(|| {
+        let broker = mqtt::Broker::new(mqtt_max_connections, config.mqtt_max_held_bytes);
+        Arc::new(broker.with_session_expiry(config.mqtt_session_expiry))
+    });
     let bridge = config
         .mqtt_broker
         .as_ref()

@@ -121,6 +121,12 @@ struct Args {
     /// closed) and offline sessions get no new messages, until what is held is delivered.
     #[arg(long, default_value_t = iot_jobs_emulator::DEFAULT_MQTT_MAX_HELD_BYTES as u64, value_parser = clap::value_parser!(u64).range(1..))]
     mqtt_max_held_bytes: u64,
+    /// The longest an MQTT persistent session outlives its connection, in seconds (AWS IoT
+    /// Core's persistent session expiry period: one hour by default, up to seven days): an
+    /// MQTT 3.1.1 session with CleanSession 0 exactly that long, an MQTT 5 session as long as
+    /// its Session Expiry Interval asks, up to that.
+    #[arg(long, default_value_t = iot_jobs_emulator::mqtt::DEFAULT_SESSION_EXPIRY, value_parser = clap::value_parser!(u32).range(1..=i64::from(iot_jobs_emulator::mqtt::MAX_SESSION_EXPIRY)))]
+    mqtt_session_expiry: u32,
     /// Milliseconds a client has to send a request's headers (also the longest an idle
     /// connection stays open).
     #[arg(long, default_value_t = millis(DEFAULT_HEADER_TIMEOUT), value_parser = clap::value_parser!(u64).range(1..))]
@@ -193,6 +199,7 @@ async fn main() -> std::process::ExitCode {
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         mqtt_max_connections: args.mqtt_max_connections.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         mqtt_max_held_bytes: usize::try_from(args.mqtt_max_held_bytes).unwrap_or(usize::MAX),
+        mqtt_session_expiry: args.mqtt_session_expiry,
         header_timeout: Duration::from_millis(args.header_timeout_ms),
         body_timeout: Duration::from_millis(args.body_timeout_ms),
         shutdown_timeout: Duration::from_millis(args.shutdown_timeout_ms),

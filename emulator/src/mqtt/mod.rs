@@ -21,5 +21,5 @@ mod retained;
 mod routes;
 pub mod tls;
 
-pub use broker::{Broker, Requests};
+pub use broker::{Broker, DEFAULT_SESSION_EXPIRY, MAX_SESSION_EXPIRY, Requests};
 pub use codec::Message;

@@ -11,21 +11,11 @@ async fn emu_deleting_after(deletion_delay: u64) -> Emu {
 
 /// The same, with `state` as its state file.
 async fn emu_deleting_after_with(deletion_delay: u64, state: Option<&std::path::Path>) -> Emu {
-    let config = Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        mqtt_addr: Some("127.0.0.1:0".parse().unwrap()),
-        clock: ClockMode::Manual,
-        deletion_delay,
-        state_file: state.map(std::path::Path::to_path_buf),
-        ..Config::default()
-    };
-    let server = iot_jobs_emulator::start(config).await.unwrap();
-    Emu {
-        mqtt: server.mqtt_addr.unwrap(),
-        url: format!("http://{}", server.addr),
-        server,
-        http: reqwest::Client::new(),
-    }
+    start(|c| {
+        c.deletion_delay = deletion_delay;
+        c.state_file = state.map(std::path::Path::to_path_buf);
+    })
+    .await
 }
 
 impl Client {

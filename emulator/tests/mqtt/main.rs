@@ -40,15 +40,26 @@ struct Emu {
 }
 
 async fn emu() -> Emu {
-    let config = Config {
+    start(|_| {}).await
+}
+
+/// An emulator on ephemeral loopback ports (HTTP and MQTT) with the manual clock, and what `set`
+/// changes of that configuration.
+async fn start(set: impl FnOnce(&mut Config)) -> Emu {
+    let mut config = Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         mqtt_addr: Some("127.0.0.1:0".parse().unwrap()),
         clock: ClockMode::Manual,
         ..Config::default()
     };
+    set(&mut config);
     let server = iot_jobs_emulator::start(config).await.unwrap();
-    let url = format!("http://{}", server.addr);
-    Emu { mqtt: server.mqtt_addr.unwrap(), server, url, http: reqwest::Client::new() }
+    Emu {
+        mqtt: server.mqtt_addr.unwrap(),
+        url: format!("http://{}", server.addr),
+        server,
+        http: reqwest::Client::new(),
+    }
 }
 
 /// A fresh directory for a test's state file, and the file's path in it.
@@ -68,22 +79,12 @@ async fn emu_with_state(state: &std::path::Path) -> Emu {
 /// The same, with a checkpoint after every `checkpoint_records` changes (whatever the journal's
 /// size: `checkpoint_growth` 0).
 async fn emu_with_state_and(state: &std::path::Path, checkpoint_records: u64) -> Emu {
-    let config = Config {
-        checkpoint_records,
-        checkpoint_growth: 0,
-        addr: "127.0.0.1:0".parse().unwrap(),
-        mqtt_addr: Some("127.0.0.1:0".parse().unwrap()),
-        clock: ClockMode::Manual,
-        state_file: Some(state.to_path_buf()),
-        ..Config::default()
-    };
-    let server = iot_jobs_emulator::start(config).await.unwrap();
-    Emu {
-        mqtt: server.mqtt_addr.unwrap(),
-        url: format!("http://{}", server.addr),
-        server,
-        http: reqwest::Client::new(),
-    }
+    start(|c| {
+        c.checkpoint_records = checkpoint_records;
+        c.checkpoint_growth = 0;
+        c.state_file = Some(state.to_path_buf());
+    })
+    .await
 }
 
 impl Emu {
@@ -838,6 +839,7 @@ async fn a_change_whose_save_failed_publishes_nothing() {
 }
 
 mod events;
+mod sessions;
 mod v5;
 
 /// An MQTT packet: `header`, the remaining length as a variable byte integer, `body`.

@@ -5,7 +5,7 @@ use super::*;
 
 /// An MQTT 5 client (rumqttc) of `emu` and what it receives, in order: each incoming packet, then
 /// `Err` with the reason the connection ended (the loop stops there, or after its DISCONNECT).
-async fn connect5(
+pub(super) async fn connect5(
     emu: &Emu,
     id: &str,
     set: impl FnOnce(&mut rumqttc::v5::MqttOptions),
@@ -35,7 +35,7 @@ async fn connect5(
 }
 
 /// The next packet `pick` keeps, skipping the others; panics if the connection ended first.
-async fn next5<T>(
+pub(super) async fn next5<T>(
     rx: &mut mpsc::UnboundedReceiver<Result<Packet5, String>>,
     pick: impl Fn(Packet5) -> Option<T>,
 ) -> T {
@@ -57,19 +57,19 @@ async fn ended5(rx: &mut mpsc::UnboundedReceiver<Result<Packet5, String>>) -> St
     }
 }
 
-fn publish5(p: Packet5) -> Option<rumqttc::v5::mqttbytes::v5::Publish> {
+pub(super) fn publish5(p: Packet5) -> Option<rumqttc::v5::mqttbytes::v5::Publish> {
     if let Packet5::Publish(p) = p { Some(p) } else { None }
 }
 
-fn topic5(p: Packet5) -> Option<String> {
+pub(super) fn topic5(p: Packet5) -> Option<String> {
     publish5(p).map(|p| String::from_utf8(p.topic.to_vec()).unwrap())
 }
 
-fn connack5(p: Packet5) -> Option<rumqttc::v5::mqttbytes::v5::ConnAck> {
+pub(super) fn connack5(p: Packet5) -> Option<rumqttc::v5::mqttbytes::v5::ConnAck> {
     if let Packet5::ConnAck(a) = p { Some(a) } else { None }
 }
 
-fn suback5(p: Packet5) -> Option<()> {
+pub(super) fn suback5(p: Packet5) -> Option<()> {
     matches!(p, Packet5::SubAck(_)).then_some(())
 }
 

@@ -1,7 +1,7 @@
 //! The broker's state: sessions, subscriptions, retained messages and the routing of messages
 //! to sessions. The connections it serves are [`super::connection`]'s.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::AtomicU64;
@@ -12,7 +12,7 @@ use bytes::Bytes;
 use tokio::sync::{Notify, Semaphore, mpsc};
 
 use super::budget::Budget;
-use super::codec::{Connect, Grant, Message};
+use super::codec::{Connect, Grant, Message, RetainHandling, Subscription};
 use super::filter;
 pub use super::retained::MAX_RETAINED;
 use super::retained::Retained;
@@ -27,6 +27,16 @@ pub const MAX_SESSIONS: usize = 10_000;
 pub const MAX_QUEUED: usize = 1_000;
 /// Most subscriptions of one session.
 const MAX_SUBSCRIPTIONS: usize = 1_000;
+/// Most QoS 2 publishes of one session received and not yet released (PUBREC sent, PUBREL
+/// awaited): as many as a session may have in flight the other way. A client with more is
+/// closed.
+pub const MAX_AWAITING_RELEASE: usize = 1_000;
+/// The longest a persistent session outlives its connection by default, in seconds: AWS IoT
+/// Core's default persistent session expiry period (one hour; an account may raise it to
+/// seven days).
+pub const DEFAULT_SESSION_EXPIRY: u32 = 3_600;
+/// The longest persistent session expiry period AWS IoT Core takes: seven days.
+pub const MAX_SESSION_EXPIRY: u32 = 7 * 24 * 3_600;
 /// Most subscriptions of all sessions: AWS IoT Core's quota of subscriptions per account
 /// (500,000 by default). It bounds what the routing tree takes (about 500 bytes each).
 pub const MAX_ALL_SUBSCRIPTIONS: usize = 500_000;
@@ -54,13 +64,29 @@ pub(super) struct Link {
     pub cut: Arc<Notify>,
 }
 
+/// One subscription's options, as the session keeps them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Options {
+    /// The QoS granted (0 or 1).
+    pub qos: u8,
+    /// MQTT 5 No Local: the session's own publishes are not routed to it by this subscription.
+    pub no_local: bool,
+    /// MQTT 5 Retain As Published: routed messages keep their retain flag.
+    pub retain_as_published: bool,
+}
+
 struct Session {
-    subscriptions: BTreeMap<String, u8>,
+    subscriptions: BTreeMap<String, Options>,
     /// The connection serving the session.
     connection: Option<Link>,
     persistent: bool,
-    /// How long a persistent session outlives its connection (`None`: until the emulator stops).
-    expiry: Option<Duration>,
+    /// How long a persistent session outlives its connection: the client's interval (MQTT 5)
+    /// up to the broker's longest, or the broker's longest (MQTT 3.1.1).
+    expiry: Duration,
+    /// The packet ids of the QoS 2 publishes received and not yet released (MQTT-4.3.3-2): a
+    /// publish sent again with one of them is acknowledged, not taken again. The connection
+    /// holds them while it serves the session.
+    awaiting_release: HashSet<u16>,
     /// The connection that left the session offline last (its expiry timer's key).
     left_by: u64,
     /// QoS 1 messages for the session while it is offline, and those unacknowledged when the
@@ -95,6 +121,8 @@ pub struct Broker {
     pub(super) connections: Arc<Semaphore>,
     /// The cap, as the refusals' log says it.
     pub(super) max_connections: usize,
+    /// The longest a persistent session outlives its connection, in seconds.
+    pub(super) session_expiry: u32,
     /// What the messages held for sessions take, and the most they may.
     pub(super) budget: Arc<Budget>,
 }
@@ -107,6 +135,19 @@ impl Default for Broker {
     }
 }
 
+/// What a session brings to the connection that takes it.
+pub(super) struct Resumed {
+    /// Whether a session was present (CONNACK's Session Present).
+    pub present: bool,
+    /// The messages queued for it while it was offline, unacknowledged ones first.
+    pub backlog: VecDeque<Message>,
+    /// Its QoS 2 publishes awaiting PUBREL.
+    pub awaiting_release: HashSet<u16>,
+    /// How long it outlives the connection, in seconds, when that is not what an MQTT 5 client
+    /// asked for (CONNACK's Session Expiry Interval).
+    pub expiry_told: Option<u32>,
+}
+
 impl Broker {
     /// A broker that holds at most `max_connections` connections at once (at least 1; more are
     /// closed as they come) and `max_held_bytes` of messages for its sessions (the budget of
@@ -114,6 +155,7 @@ impl Broker {
     pub fn new(max_connections: usize, max_held_bytes: usize) -> Self {
         let max = max_connections.clamp(1, Semaphore::MAX_PERMITS);
         Broker {
+            session_expiry: DEFAULT_SESSION_EXPIRY,
             inner: Mutex::default(),
             retained: RwLock::default(),
             next_id: AtomicU64::new(1),
@@ -121,6 +163,34 @@ impl Broker {
             max_connections: max,
             budget: Budget::new(max_held_bytes),
         }
+    }
+
+    /// The same broker, whose persistent sessions outlive their connection by at most `secs`
+    /// seconds (1 to [`MAX_SESSION_EXPIRY`]; [`DEFAULT_SESSION_EXPIRY`] otherwise): an MQTT 3.1.1
+    /// session by exactly that, an MQTT 5 session by what it asks up to that.
+    #[must_use]
+    pub fn with_session_expiry(mut self, secs: u32) -> Self {
+        self.session_expiry = secs.clamp(1, MAX_SESSION_EXPIRY);
+        self
+    }
+
+    /// The interval a session of `requested` seconds gets (`None`: MQTT 3.1.1, the longest).
+    fn expiry(&self, requested: Option<u32>) -> u32 {
+        requested.map_or(self.session_expiry, |r| r.min(self.session_expiry))
+    }
+
+    /// Forgets every session that no connection serves and every retained message (`POST
+    /// /_emulator/reset`). Connected clients keep their connections and sessions: a test that
+    /// resets the emulator does not lose its own clients.
+    pub fn reset(&self) {
+        let mut retained = self.retained_write();
+        let mut inner = self.lock();
+        let offline: Vec<String> =
+            inner.sessions.iter().filter(|(_, s)| s.connection.is_none()).map(|(c, _)| c.clone()).collect();
+        for client in &offline {
+            inner.end(client);
+        }
+        *retained = Retained::default();
     }
 
     /// The broker's figures for `GET /_emulator/stats`: its sessions, subscriptions and retained
@@ -177,9 +247,16 @@ impl Broker {
         self.lock().sessions.len()
     }
 
-    /// Routes `message` to every session with a matching subscription, at the lower of the two
-    /// QoS, and keeps it if it is retained (an empty retained payload clears the topic).
+    /// Routes `message`, which the service publishes, to every session with a matching
+    /// subscription, at the lower of the two QoS, and keeps it if it is retained (an empty
+    /// retained payload clears the topic).
     pub fn publish(&self, message: &Message) {
+        self.publish_from(message, None);
+    }
+
+    /// The same for a message that client `from` published (its will included): No Local
+    /// subscriptions of that client do not get it (MQTT-3.8.3-3).
+    pub(super) fn publish_from(&self, message: &Message, from: Option<&str>) {
         // Each copy held for a session or the retained store is charged to the budget, and
         // their payload once.
         let size = message.copy_size();
@@ -200,18 +277,21 @@ impl Broker {
         let mut inner = self.lock();
         let Inner { sessions, routes, shared_turns, .. } = &mut *inner;
         let dropped = self.budget.dropped();
-        // Per client, the highest QoS its matching plain subscriptions grant; per shared
-        // subscription (MQTT 5 §4.8.2: `$share/{group}/{filter}`), its members.
-        let mut plain: HashMap<&str, u8> = HashMap::new();
+        // Per client, the highest QoS its matching plain subscriptions grant, and whether one of
+        // them keeps the retain flag (MQTT 5 Retain As Published; otherwise it is cleared,
+        // MQTT-3.3.1-9/-12); per shared subscription (MQTT 5 §4.8.2: `$share/{group}/{filter}`),
+        // its members.
+        let mut plain: HashMap<&str, (u8, bool)> = HashMap::new();
         let mut groups: BTreeMap<&str, Vec<(&str, u8, bool)>> = BTreeMap::new();
         routes.matching(&message.topic, |f, client| {
             let Some(session) = sessions.get(client) else { return };
-            let Some(&q) = session.subscriptions.get(f) else { return };
+            let Some(o) = session.subscriptions.get(f) else { return };
             if filter::shared(f).is_some() {
-                groups.entry(f).or_default().push((client, q, session.connection.is_some()));
-            } else {
-                let grant = plain.entry(client).or_insert(q);
-                *grant = (*grant).max(q);
+                groups.entry(f).or_default().push((client, o.qos, session.connection.is_some()));
+            } else if !(o.no_local && from == Some(client)) {
+                let (q, keep) = plain.entry(client).or_insert((o.qos, o.retain_as_published));
+                *q = (*q).max(o.qos);
+                *keep = *keep || o.retain_as_published;
             }
         });
         // (What is collected names the routes' strings, not the sessions, which it then changes.)
@@ -236,10 +316,11 @@ impl Broker {
                 deliver(session, copy(q.min(message.qos), false), &self.budget);
             }
         }
-        for (client, q) in plain {
+        for (client, (q, keep)) in plain {
             if let Some(session) = sessions.get_mut(client) {
-                // Delivered to existing subscriptions with the retain flag cleared (MQTT-3.3.1-9).
-                deliver(session, copy(q.min(message.qos), false), &self.budget);
+                // Delivered to existing subscriptions with the retain flag cleared (MQTT-3.3.1-9),
+                // unless one asked to keep it (MQTT-3.3.1-13).
+                deliver(session, copy(q.min(message.qos), keep && message.retain), &self.budget);
             }
         }
         log_dropped(&self.budget, &message.topic, dropped);
@@ -253,7 +334,7 @@ impl Broker {
             .subscriptions
             .iter()
             .filter(|(f, _)| filter::subscription_matches(topic, f))
-            .map(|(_, q)| *q)
+            .map(|(_, o)| o.qos)
             .max()
     }
 }
@@ -329,14 +410,9 @@ fn queue(session: &mut Session, message: Message) {
 }
 
 impl Broker {
-    /// Binds a session to a new connection. Returns whether a session was present and its
-    /// queued messages, or `None` when the session table is full.
-    pub(super) fn attach(
-        &self,
-        client: &str,
-        link: Link,
-        connect: &Connect,
-    ) -> Option<(bool, VecDeque<Message>)> {
+    /// Binds a session to a new connection. Returns what the session brings, or `None` when
+    /// the session table is full.
+    pub(super) fn attach(&self, client: &str, link: Link, connect: &Connect) -> Option<Resumed> {
         let mut inner = self.lock();
         if inner.sessions.len() >= MAX_SESSIONS && !inner.sessions.contains_key(client) {
             return None;
@@ -346,7 +422,8 @@ impl Broker {
             subscriptions: BTreeMap::new(),
             connection: None,
             persistent: false,
-            expiry: None,
+            expiry: Duration::ZERO,
+            awaiting_release: HashSet::new(),
             left_by: 0,
             queued: VecDeque::new(),
         });
@@ -362,11 +439,18 @@ impl Broker {
                 file_out(routes, shared_turns, f, client);
             }
             session.queued.clear();
+            session.awaiting_release.clear();
         }
+        let expiry = self.expiry(connect.session_expiry);
         session.persistent = connect.persistent;
-        session.expiry = connect.session_expiry.map(|s| Duration::from_secs(u64::from(s)));
+        session.expiry = Duration::from_secs(u64::from(expiry));
         session.connection = Some(link);
-        Some((present, std::mem::take(&mut session.queued)))
+        Some(Resumed {
+            present,
+            backlog: std::mem::take(&mut session.queued),
+            awaiting_release: std::mem::take(&mut session.awaiting_release),
+            expiry_told: connect.session_expiry.filter(|r| *r > expiry).map(|_| expiry),
+        })
     }
 
     /// Unbinds a closed connection: a clean session goes; a persistent one keeps its
@@ -375,12 +459,16 @@ impl Broker {
     /// `rx` is the connection's queue: what it still holds (routed, never sent) is kept too; it
     /// is read with the lock held, so that nothing is routed to it meanwhile.
     ///
-    /// Returns how long the session may stay offline, if it expires (MQTT 5 session expiry).
+    /// `awaiting_release` are the connection's QoS 2 publishes not yet released: a persistent
+    /// session keeps them for the next connection.
+    ///
+    /// Returns how long the session may stay offline, if it stays.
     pub(super) fn detach(
         &self,
         client: &str,
         id: u64,
         unacked: Vec<Message>,
+        awaiting_release: HashSet<u16>,
         rx: &mut mpsc::Receiver<Deliver>,
     ) -> Option<Duration> {
         let mut inner = self.lock();
@@ -400,7 +488,8 @@ impl Broker {
                 }
             }
             session.queued.truncate(MAX_QUEUED);
-            session.expiry
+            session.awaiting_release = awaiting_release;
+            Some(session.expiry)
         } else {
             inner.end(client);
             None
@@ -408,10 +497,11 @@ impl Broker {
     }
 
     /// Applies the session expiry interval of a DISCONNECT from connection `id` (MQTT 5
-    /// 3.14.2.2.2): 0 ends the session with the connection, `0xFFFFFFFF` keeps it until the
-    /// emulator stops. Returns `false`, changing nothing, for a session whose CONNECT asked
+    /// 3.14.2.2.2): 0 ends the session with the connection, more keeps it that long, up to the
+    /// broker's longest. Returns `false`, changing nothing, for a session whose CONNECT asked
     /// for none (interval 0): setting one then is a protocol error.
     pub(super) fn set_expiry(&self, client: &str, id: u64, secs: u32) -> bool {
+        let expiry = self.expiry(Some(secs));
         let mut inner = self.lock();
         let Some(session) = inner.sessions.get_mut(client) else { return true };
         if session.connection.as_ref().is_some_and(|l| l.id != id) {
@@ -421,7 +511,7 @@ impl Broker {
             return false;
         }
         session.persistent = secs > 0;
-        session.expiry = (secs != u32::MAX).then(|| Duration::from_secs(u64::from(secs)));
+        session.expiry = Duration::from_secs(u64::from(expiry));
         true
     }
 
@@ -440,7 +530,7 @@ impl Broker {
     pub(super) fn subscribe(
         &self,
         client: &str,
-        filters: Vec<(String, u8)>,
+        filters: Vec<Subscription>,
         room: usize,
     ) -> (Vec<Grant>, Vec<Message>) {
         let retained = self.retained_read();
@@ -453,24 +543,34 @@ impl Broker {
         let mut grants = Vec::with_capacity(filters.len());
         // The granted filters that get retained messages, looked up once `inner` is let go.
         let mut looked_up = Vec::new();
-        for (f, qos) in filters {
+        for s in filters {
+            let f = s.filter;
             if !filter::valid_subscription(&f) {
                 grants.push(Grant::Invalid);
                 continue;
             }
+            let existed = session.subscriptions.contains_key(&f);
             let full =
                 session.subscriptions.len() >= MAX_SUBSCRIPTIONS || routes.len() >= MAX_ALL_SUBSCRIPTIONS;
-            if full && !session.subscriptions.contains_key(&f) {
+            if full && !existed {
                 grants.push(Grant::Quota);
                 continue;
             }
-            let q = qos.min(1);
+            let q = s.qos.min(1);
             routes.insert(&f, client);
-            // No retained messages for a shared subscription (MQTT 5 §4.8.2).
-            if filter::shared(&f).is_none() {
+            // No retained messages for a shared subscription (MQTT 5 §4.8.2), nor where Retain
+            // Handling says not (MQTT-3.3.1-10, -11).
+            let wants_retained = match s.retain_handling {
+                RetainHandling::Always => true,
+                RetainHandling::IfNew => !existed,
+                RetainHandling::Never => false,
+            };
+            if filter::shared(&f).is_none() && wants_retained {
                 looked_up.push((f.clone(), q));
             }
-            session.subscriptions.insert(f, q);
+            let options =
+                Options { qos: q, no_local: s.no_local, retain_as_published: s.retain_as_published };
+            session.subscriptions.insert(f, options);
             grants.push(Grant::Qos(q));
         }
         drop(inner);

@@ -16,6 +16,7 @@ fn connect(client: &str, clean: bool, persistent: bool) -> Connect {
         receive_max: None,
         max_packet: None,
         session_expiry: None,
+        will_exactly_once: false,
     }
 }
 
@@ -41,7 +42,7 @@ fn assert_routes_mirror_sessions(broker: &Broker) {
 }
 
 fn subscribe(broker: &Broker, client: &str, filters: &[&str]) {
-    let filters = filters.iter().map(|f| ((*f).to_owned(), 1)).collect();
+    let filters = filters.iter().map(|f| Subscription::new(*f, 1)).collect();
     broker.subscribe(client, filters, 0);
 }
 
@@ -64,10 +65,10 @@ fn routing_grants_the_lower_qos_and_shares_in_turn() {
     for (i, client) in ["m1", "m2", "m3"].into_iter().enumerate() {
         let (l, rx) = link(u64::try_from(i).unwrap());
         broker.attach(client, l, &connect(client, true, false)).unwrap();
-        broker.subscribe(client, vec![("$share/g/s/+".to_owned(), 1), ("p/#".to_owned(), 0)], 0);
+        broker.subscribe(client, vec![Subscription::new("$share/g/s/+", 1), Subscription::new("p/#", 0)], 0);
         rxs.push(rx);
     }
-    broker.subscribe("m1", vec![("p/+".to_owned(), 1)], 0);
+    broker.subscribe("m1", vec![Subscription::new("p/+", 1)], 0);
     let mut retained = Message::new("p/x", "m", 1);
     retained.retain = true;
     broker.publish(&retained);
@@ -125,7 +126,7 @@ fn the_budget_charges_every_copy_held_and_queues_nothing_past_it() {
         let (l, mut rx) = link(id);
         broker.attach(client, l, &connect(client, false, true)).unwrap();
         subscribe(&broker, client, &[&format!("{client}/+")]);
-        broker.detach(client, id, Vec::new(), &mut rx);
+        broker.detach(client, id, Vec::new(), HashSet::new(), &mut rx);
     };
     offline("a", 1);
     offline("b", 2);
@@ -147,7 +148,7 @@ fn the_budget_charges_every_copy_held_and_queues_nothing_past_it() {
     // b comes back: its queue goes to its connection, charged as before, and a connected
     // session gets its copy whatever the budget; an offline one does not.
     let (l, mut rx) = link(3);
-    let (_, backlog) = broker.attach("b", l, &connect("b", false, true)).unwrap();
+    let Resumed { backlog, .. } = broker.attach("b", l, &connect("b", false, true)).unwrap();
     assert_eq!(broker.budget.held(), 3 * size);
     broker.publish(&m("b/3", 1));
     assert_eq!(handed(&mut rx), [("b/3".to_owned(), 1, false)]);
@@ -165,7 +166,7 @@ fn the_budget_charges_every_copy_held_and_queues_nothing_past_it() {
     kept.retain = true;
     broker.publish(&kept);
     assert_eq!(broker.budget.held(), 2 * size + kept.size());
-    let (_, matched) = broker.subscribe("b", vec![("r".to_owned(), 0)], 10);
+    let (_, matched) = broker.subscribe("b", vec![Subscription::new("r", 0)], 10);
     assert_eq!(broker.budget.held(), 2 * size + kept.size() + kept.copy_size());
     drop(matched);
     // Clearing the retained topic gives its copy back; b's copy of the clearing message is
@@ -192,7 +193,7 @@ fn copies_of_a_publish_are_charged_their_payload_once() {
         let (l, mut rx) = link(i);
         broker.attach(&client, l, &connect(&client, false, true)).unwrap();
         subscribe(&broker, &client, &["fan/t"]);
-        broker.detach(&client, i, Vec::new(), &mut rx);
+        broker.detach(&client, i, Vec::new(), HashSet::new(), &mut rx);
     }
     broker.publish(&message);
     assert_eq!(broker.budget.held(), message.size() + 99 * message.copy_size());
@@ -219,11 +220,11 @@ fn subscriptions_are_capped_per_session_and_in_all() {
         let client = format!("c{i}");
         let (l, _rx) = link(u64::try_from(i).unwrap());
         broker.attach(&client, l, &connect(&client, true, false)).unwrap();
-        let filters = (0..per).map(|j| (format!("t/{i}/{j}"), 1)).collect();
+        let filters = (0..per).map(|j| Subscription::new(format!("t/{i}/{j}"), 1)).collect();
         let (grants, _) = broker.subscribe(&client, filters, 0);
         assert!(grants.iter().all(|g| *g == Grant::Qos(1)), "{client}");
     }
-    let refused = |client: &str, f: &str| broker.subscribe(client, vec![(f.to_owned(), 0)], 0).0;
+    let refused = |client: &str, f: &str| broker.subscribe(client, vec![Subscription::new(f, 0)], 0).0;
     assert_eq!(refused("c0", "t/0/more"), [Grant::Quota]);
     assert_eq!(refused("c0", "t/0/0"), [Grant::Qos(0)]);
     assert_eq!(refused("c0", "t/#/x"), [Grant::Invalid]);
@@ -285,7 +286,7 @@ fn a_retained_publish_racing_a_subscribe_reaches_it_once() {
         });
         start.wait();
         let found: Vec<Vec<Message>> = (0..SESSIONS)
-            .map(|i| broker.subscribe(&format!("s{i}"), vec![("r".to_owned(), 1)], 10).1)
+            .map(|i| broker.subscribe(&format!("s{i}"), vec![Subscription::new("r", 1)], 10).1)
             .collect();
         publishing.join().unwrap();
         let number = |m: &Message| std::str::from_utf8(&m.payload).unwrap().parse::<u32>().unwrap();
@@ -316,7 +317,7 @@ fn retained_messages_come_at_the_lower_qos_with_the_retain_flag() {
     let (l, _rx) = link(1);
     broker.attach("s", l, &connect("s", true, false)).unwrap();
     let got = |filters: &[(&str, u8)]| -> Vec<(String, u8, bool)> {
-        let filters = filters.iter().map(|(f, q)| ((*f).to_owned(), *q)).collect();
+        let filters = filters.iter().map(|(f, q)| Subscription::new(*f, *q)).collect();
         broker.subscribe("s", filters, 10).1.into_iter().map(|m| (m.topic, m.qos, m.retain)).collect()
     };
     let at = |t: &str, q| (t.to_owned(), q, true);
@@ -352,7 +353,7 @@ fn an_expiry_spares_a_session_taken_back() {
     let broker = Broker::default();
     let (l, mut rx) = link(1);
     broker.attach("p", l, &connect("p", false, true)).unwrap();
-    broker.detach("p", 1, Vec::new(), &mut rx);
+    broker.detach("p", 1, Vec::new(), HashSet::new(), &mut rx);
     let (l, _rx) = link(2);
     broker.attach("p", l, &connect("p", false, true)).unwrap();
     broker.expire("p", 1);
@@ -381,11 +382,11 @@ fn the_routing_index_follows_every_session() {
     let copy = |t: &str| (t.to_owned(), 1, false);
     assert_eq!(handed(&mut a_rx), [copy("x/y"), copy("x/y"), copy("x/z")]);
     // a's clean session ends with its connection.
-    broker.detach("a", 1, Vec::new(), &mut a_rx);
+    broker.detach("a", 1, Vec::new(), HashSet::new(), &mut a_rx);
     assert_routes_mirror_sessions(&broker);
     // b's persistent session keeps its subscriptions offline, and queues what they match.
     let (_, mut b_rx) = link(2);
-    broker.detach("b", 2, Vec::new(), &mut b_rx);
+    broker.detach("b", 2, Vec::new(), HashSet::new(), &mut b_rx);
     assert_routes_mirror_sessions(&broker);
     broker.publish(&Message::new("x/1", "m", 1));
     assert_eq!(broker.lock().sessions.get("b").unwrap().queued.len(), 1);
@@ -394,9 +395,69 @@ fn the_routing_index_follows_every_session() {
     broker.attach("b", b, &connect("b", true, true)).unwrap();
     assert_routes_mirror_sessions(&broker);
     subscribe(&broker, "b", &["q"]);
-    broker.detach("b", 3, Vec::new(), &mut b_rx);
+    broker.detach("b", 3, Vec::new(), HashSet::new(), &mut b_rx);
     assert_routes_mirror_sessions(&broker);
     broker.expire("b", 3);
     assert_eq!(broker.sessions(), 0);
     assert!(broker.lock().routes.is_empty());
+}
+
+/// A persistent session outlives its connection by the broker's interval (MQTT 3.1.1) or the
+/// client's up to it (MQTT 5, `0xFFFFFFFF` included, which is told back); it keeps its QoS 2
+/// publishes awaiting release for the next connection, and a clean start forgets them.
+#[test]
+fn sessions_expire_within_the_brokers_interval_and_keep_what_awaits_release() {
+    let broker = Broker::new(10, 1 << 20).with_session_expiry(60);
+    let v5 = |client: &str, asked: u32| Connect {
+        version: Version::V5,
+        persistent: asked > 0,
+        session_expiry: Some(asked),
+        ..connect(client, false, asked > 0)
+    };
+    for (connect, after, told) in [
+        (connect("a", false, true), Some(60), None),
+        (v5("a", u32::MAX), Some(60), Some(60)),
+        (v5("a", 61), Some(60), Some(60)),
+        (v5("a", 59), Some(59), None),
+        (v5("a", 0), None, None),
+        (connect("a", true, false), None, None),
+    ] {
+        let (l, mut rx) = link(1);
+        let resumed = broker.attach("a", l, &connect).unwrap();
+        assert_eq!(resumed.expiry_told, told, "{connect:?}");
+        let left = broker.detach("a", 1, Vec::new(), HashSet::new(), &mut rx);
+        assert_eq!(left, after.map(Duration::from_secs), "{connect:?}");
+        broker.expire("a", 1);
+    }
+    let (l, mut rx) = link(2);
+    broker.attach("p", l, &connect("p", false, true)).unwrap();
+    broker.detach("p", 2, Vec::new(), HashSet::from([7, 9]), &mut rx);
+    let (l, mut rx) = link(3);
+    let resumed = broker.attach("p", l, &connect("p", false, true)).unwrap();
+    assert_eq!(resumed.awaiting_release, HashSet::from([7, 9]));
+    broker.detach("p", 3, Vec::new(), HashSet::from([4]), &mut rx);
+    let (l, _rx) = link(4);
+    let resumed = broker.attach("p", l, &connect("p", true, true)).unwrap();
+    assert!(!resumed.present && resumed.awaiting_release.is_empty());
+}
+
+/// A reset ends the sessions no connection serves and empties the retained store; connected
+/// sessions keep their subscriptions.
+#[test]
+fn a_reset_forgets_offline_sessions_and_retained_messages() {
+    let broker = Broker::default();
+    let mut receivers = Vec::new();
+    for (client, id) in [("live", 1), ("away", 2)] {
+        let (l, rx) = link(id);
+        receivers.push(rx);
+        broker.attach(client, l, &connect(client, false, true)).unwrap();
+        subscribe(&broker, client, &["t/#"]);
+    }
+    broker.detach("away", 2, Vec::new(), HashSet::new(), receivers.last_mut().unwrap());
+    broker.publish(&Message { retain: true, ..Message::new("t/r", "m", 1) });
+    assert_eq!((broker.sessions(), broker.retained_read().len()), (2, 1));
+    broker.reset();
+    assert_eq!((broker.sessions(), broker.retained_read().len()), (1, 0));
+    assert!(broker.lock().sessions.contains_key("live"));
+    assert_routes_mirror_sessions(&broker);
 }

@@ -100,9 +100,52 @@ pub struct Connect {
     pub receive_max: Option<u16>,
     /// MQTT 5 maximum packet size the client takes.
     pub max_packet: Option<u32>,
-    /// MQTT 5 session expiry interval in seconds (`None`: the session does not expire, as for
-    /// MQTT 3.1.1 or `0xFFFFFFFF`).
+    /// MQTT 5 session expiry interval in seconds, as the client sent it (0 when it sent none;
+    /// `0xFFFFFFFF`: never); `None` for MQTT 3.1.1, whose persistent sessions expire after the
+    /// broker's longest interval.
     pub session_expiry: Option<u32>,
+    /// Whether the will asks for QoS 2, which an MQTT 5 client is refused (the broker's Maximum
+    /// QoS is 1); a 3.1.1 will of QoS 2 is published at QoS 1.
+    pub will_exactly_once: bool,
+}
+
+/// What a SUBSCRIBE asks for one topic filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub filter: String,
+    /// The QoS asked for (the broker grants at most 1).
+    pub qos: u8,
+    /// MQTT 5 No Local: the client's own publishes are not sent to it (MQTT-3.8.3-3).
+    pub no_local: bool,
+    /// MQTT 5 Retain As Published: messages keep their retain flag when routed to this
+    /// subscription (MQTT-3.3.1-12, -13).
+    pub retain_as_published: bool,
+    /// MQTT 5 Retain Handling: whether the retained messages it matches are sent now.
+    pub retain_handling: RetainHandling,
+}
+
+impl Subscription {
+    /// A subscription with MQTT 3.1.1's options (and MQTT 5's defaults).
+    pub fn new(filter: impl Into<String>, qos: u8) -> Self {
+        Subscription {
+            filter: filter.into(),
+            qos,
+            no_local: false,
+            retain_as_published: false,
+            retain_handling: RetainHandling::Always,
+        }
+    }
+}
+
+/// MQTT 5 Retain Handling (3.8.3.1): when a SUBSCRIBE gets the retained messages it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetainHandling {
+    /// 0: at every SUBSCRIBE (MQTT-3.3.1-9; MQTT 3.1.1's only behaviour).
+    Always,
+    /// 1: only when the subscription did not exist (MQTT-3.3.1-10).
+    IfNew,
+    /// 2: never (MQTT-3.3.1-11).
+    Never,
 }
 
 /// A packet from a client, once connected.
@@ -122,7 +165,7 @@ pub enum Incoming {
     PubRel(u16),
     Subscribe {
         pkid: u16,
-        filters: Vec<(String, u8)>,
+        filters: Vec<Subscription>,
     },
     Unsubscribe {
         pkid: u16,
@@ -152,6 +195,9 @@ pub enum Refusal {
     /// Its will's topic is not one a client may publish to (3.1.1: not authorized, having no
     /// code of its own; 5: 0x90, topic name invalid).
     WillTopicInvalid,
+    /// Its will asks for QoS 2, more than the broker's Maximum QoS (MQTT 5 only: 0x9B, QoS not
+    /// supported, MQTT-3.2.2-12).
+    QosNotSupported,
 }
 
 /// A packet to a client.
@@ -162,6 +208,9 @@ pub enum Outgoing {
         assigned_id: Option<String>,
         /// MQTT 5 Server Keep Alive: the keep-alive the server uses, when not the client's.
         keep_alive: Option<u16>,
+        /// MQTT 5 Session Expiry Interval: the interval the server uses, when not the client's
+        /// (MQTT-3.2.2.3.2).
+        session_expiry: Option<u32>,
     },
     /// CONNACK refusing the connection.
     Refuse(Refusal),
@@ -173,6 +222,9 @@ pub enum Outgoing {
     PubAck(u16),
     PubRec(u16),
     PubComp(u16),
+    /// The PUBCOMP of a PUBREL whose packet id awaits no release (MQTT 5: reason 0x92, packet
+    /// identifier not found; 3.1.1 has no reason codes: a plain PUBCOMP).
+    PubCompNotFound(u16),
     /// MQTT 5 only: the PUBACK (PUBREC for QoS 2) of a publish not taken, reason code 0x97,
     /// quota exceeded (3.1.1 has no refusal of a publish: its connection is closed instead).
     OverQuota {
@@ -311,6 +363,7 @@ fn read4(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
             receive_max: None,
             max_packet: None,
             session_expiry: None,
+            will_exactly_once: false,
             clean: c.clean_session,
             keep_alive: c.keep_alive,
             will: c.last_will.map(|w| Message {
@@ -340,7 +393,7 @@ fn read4(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
         v4::Packet::PubRel(r) => Incoming::PubRel(r.pkid),
         v4::Packet::Subscribe(s) => Incoming::Subscribe {
             pkid: s.pkid,
-            filters: s.filters.into_iter().map(|f| (f.path, qos4(f.qos))).collect(),
+            filters: s.filters.into_iter().map(|f| Subscription::new(f.path, qos4(f.qos))).collect(),
         },
         v4::Packet::Unsubscribe(u) => Incoming::Unsubscribe { pkid: u.pkid, filters: u.topics },
         v4::Packet::PingReq => Incoming::PingReq,
@@ -360,6 +413,7 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
     Ok(match packet {
         v5::Packet::Connect(c, will, _login) => {
             let expiry = c.properties.as_ref().and_then(|p| p.session_expiry_interval).unwrap_or(0);
+            let will_exactly_once = will.as_ref().is_some_and(|w| w.qos == m5::QoS::ExactlyOnce);
             let will = match will {
                 Some(w) => Some(Message {
                     topic: utf8(w.topic)?,
@@ -380,7 +434,8 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
                 will,
                 receive_max: c.properties.as_ref().and_then(|p| p.receive_maximum),
                 max_packet: c.properties.as_ref().and_then(|p| p.max_packet_size),
-                session_expiry: Some(expiry).filter(|e| *e != u32::MAX),
+                session_expiry: Some(expiry),
+                will_exactly_once,
             })
         }
         v5::Packet::Publish(p) => {
@@ -409,7 +464,21 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
         v5::Packet::PubRel(r) => Incoming::PubRel(r.pkid),
         v5::Packet::Subscribe(s) => Incoming::Subscribe {
             pkid: s.pkid,
-            filters: s.filters.into_iter().map(|f| (f.path, qos5(f.qos))).collect(),
+            filters: s
+                .filters
+                .into_iter()
+                .map(|f| Subscription {
+                    filter: f.path,
+                    qos: qos5(f.qos),
+                    no_local: f.nolocal,
+                    retain_as_published: f.preserve_retain,
+                    retain_handling: match f.retain_forward_rule {
+                        v5::RetainForwardRule::OnEverySubscribe => RetainHandling::Always,
+                        v5::RetainForwardRule::OnNewSubscribe => RetainHandling::IfNew,
+                        v5::RetainForwardRule::Never => RetainHandling::Never,
+                    },
+                })
+                .collect(),
         },
         v5::Packet::Unsubscribe(u) => Incoming::Unsubscribe { pkid: u.pkid, filters: u.filters },
         v5::Packet::PingReq(_) => Incoming::PingReq,
@@ -444,7 +513,9 @@ fn write4(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
         Outgoing::Refuse(why) => {
             let code = match why {
                 Refusal::Unavailable => v4::ConnectReturnCode::ServiceUnavailable,
-                Refusal::NotAuthorized | Refusal::WillTopicInvalid => v4::ConnectReturnCode::NotAuthorized,
+                Refusal::NotAuthorized | Refusal::WillTopicInvalid | Refusal::QosNotSupported => {
+                    v4::ConnectReturnCode::NotAuthorized
+                }
                 Refusal::ClientIdInvalid => v4::ConnectReturnCode::BadClientId,
             };
             v4::Packet::ConnAck(v4::ConnAck::new(code, false))
@@ -459,7 +530,9 @@ fn write4(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
         }),
         Outgoing::PubAck(pkid) => v4::Packet::PubAck(v4::PubAck::new(pkid)),
         Outgoing::PubRec(pkid) => v4::Packet::PubRec(v4::PubRec::new(pkid)),
-        Outgoing::PubComp(pkid) => v4::Packet::PubComp(v4::PubComp::new(pkid)),
+        Outgoing::PubComp(pkid) | Outgoing::PubCompNotFound(pkid) => {
+            v4::Packet::PubComp(v4::PubComp::new(pkid))
+        }
         Outgoing::SubAck { pkid, grants } => v4::Packet::SubAck(v4::SubAck::new(
             pkid,
             grants
@@ -479,29 +552,31 @@ fn write4(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
 
 fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String> {
     let p = match packet {
-        Outgoing::ConnAck { session_present, assigned_id, keep_alive } => v5::Packet::ConnAck(v5::ConnAck {
-            session_present,
-            code: v5::ConnectReturnCode::Success,
-            properties: Some(v5::ConnAckProperties {
-                session_expiry_interval: None,
-                receive_max: None,
-                max_qos: Some(1),
-                retain_available: Some(1),
-                max_packet_size: u32::try_from(max).ok(),
-                assigned_client_identifier: assigned_id,
-                topic_alias_max: Some(TOPIC_ALIAS_MAX),
-                reason_string: None,
-                user_properties: Vec::new(),
-                wildcard_subscription_available: Some(1),
-                subscription_identifiers_available: Some(0),
-                shared_subscription_available: Some(1),
-                server_keep_alive: keep_alive,
-                response_information: None,
-                server_reference: None,
-                authentication_method: None,
-                authentication_data: None,
-            }),
-        }),
+        Outgoing::ConnAck { session_present, assigned_id, keep_alive, session_expiry } => {
+            v5::Packet::ConnAck(v5::ConnAck {
+                session_present,
+                code: v5::ConnectReturnCode::Success,
+                properties: Some(v5::ConnAckProperties {
+                    session_expiry_interval: session_expiry,
+                    receive_max: None,
+                    max_qos: Some(1),
+                    retain_available: Some(1),
+                    max_packet_size: u32::try_from(max).ok(),
+                    assigned_client_identifier: assigned_id,
+                    topic_alias_max: Some(TOPIC_ALIAS_MAX),
+                    reason_string: None,
+                    user_properties: Vec::new(),
+                    wildcard_subscription_available: Some(1),
+                    subscription_identifiers_available: Some(0),
+                    shared_subscription_available: Some(1),
+                    server_keep_alive: keep_alive,
+                    response_information: None,
+                    server_reference: None,
+                    authentication_method: None,
+                    authentication_data: None,
+                }),
+            })
+        }
         Outgoing::Refuse(why) => v5::Packet::ConnAck(v5::ConnAck {
             session_present: false,
             code: match why {
@@ -509,6 +584,7 @@ fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
                 Refusal::NotAuthorized => v5::ConnectReturnCode::NotAuthorized,
                 Refusal::ClientIdInvalid => v5::ConnectReturnCode::ClientIdentifierNotValid,
                 Refusal::WillTopicInvalid => v5::ConnectReturnCode::TopicNameInvalid,
+                Refusal::QosNotSupported => v5::ConnectReturnCode::QoSNotSupported,
             },
             properties: None,
         }),
@@ -524,6 +600,11 @@ fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
         Outgoing::PubAck(pkid) => v5::Packet::PubAck(v5::PubAck::new(pkid, None)),
         Outgoing::PubRec(pkid) => v5::Packet::PubRec(v5::PubRec::new(pkid, None)),
         Outgoing::PubComp(pkid) => v5::Packet::PubComp(v5::PubComp::new(pkid, None)),
+        Outgoing::PubCompNotFound(pkid) => v5::Packet::PubComp(v5::PubComp {
+            pkid,
+            reason: v5::PubCompReason::PacketIdentifierNotFound,
+            properties: None,
+        }),
         Outgoing::OverQuota { pkid, exactly_once: false } => {
             v5::Packet::PubAck(v5::PubAck { pkid, reason: v5::PubAckReason::QuotaExceeded, properties: None })
         }

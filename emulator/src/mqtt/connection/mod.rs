@@ -1,7 +1,7 @@
 //! One task per client connection: CONNECT, the packet loop, keep-alive, backpressure towards a
 //! client that reads slowly, and the end of the connection (its will, its session detached).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -16,7 +16,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
-use super::broker::{Broker, Deliver, Link, MAX_PACKET, MAX_QUEUED, MAX_RETAINED, Requests};
+use super::broker::{
+    Broker, Deliver, Link, MAX_AWAITING_RELEASE, MAX_PACKET, MAX_QUEUED, MAX_RETAINED, Requests,
+};
 use super::codec::{self, Connect, Incoming, Message, Outgoing, ReadError, Refusal, Version};
 use super::{filter, jobs};
 
@@ -188,6 +190,9 @@ struct Conn {
     max_packet: usize,
     /// The client's topic aliases (MQTT 5), at most [`codec::TOPIC_ALIAS_MAX`].
     aliases: HashMap<u16, String>,
+    /// The session's QoS 2 publishes taken in and not yet released by PUBREL (MQTT-4.3.3-2),
+    /// at most [`MAX_AWAITING_RELEASE`].
+    awaiting_release: HashSet<u16>,
     /// Notified when the broker lets go of this connection (see [`Link::cut`]).
     cut: Arc<Notify>,
 }
@@ -197,12 +202,20 @@ const MAX_FILTERS: usize = 8;
 /// Longest client id, in bytes: AWS IoT Core's limit (not adjustable).
 const MAX_CLIENT_ID: usize = 128;
 
-/// Why a CONNECT is refused, if it is: a client id longer than AWS IoT Core takes, or a will
-/// that could never be published (refused now rather than dropped at the close) or would
-/// publish what only the service publishes (see `handle`).
+/// Why a CONNECT is refused, if it is: a client id longer than AWS IoT Core takes, an empty
+/// one for a 3.1.1 session that outlives the connection (MQTT-3.1.3-8), or a will that could
+/// never be published (refused now rather than dropped at the close), would publish what only
+/// the service publishes (see `handle`), or asks an MQTT 5 broker of Maximum QoS 1 for QoS 2
+/// (MQTT-3.2.2-12).
 fn refusal(connect: &Connect) -> Option<(Refusal, String)> {
     if connect.client_id.len() > MAX_CLIENT_ID {
         return Some((Refusal::ClientIdInvalid, format!("a client id of {} bytes", connect.client_id.len())));
+    }
+    if connect.version == Version::V4 && connect.client_id.is_empty() && !connect.clean {
+        return Some((Refusal::ClientIdInvalid, "an empty client id with CleanSession 0".to_owned()));
+    }
+    if connect.version == Version::V5 && connect.will_exactly_once {
+        return Some((Refusal::QosNotSupported, "a will of QoS 2 (the Maximum QoS is 1)".to_owned()));
     }
     let w = connect.will.as_ref()?;
     if !filter::valid_topic(&w.topic) {
@@ -246,6 +259,7 @@ impl Conn {
                 .and_then(|m| usize::try_from(m).ok())
                 .map_or(MAX_PACKET, |m| m.min(MAX_PACKET)),
             aliases: HashMap::new(),
+            awaiting_release: HashSet::new(),
             cut: Arc::new(Notify::new()),
         }
     }
@@ -388,11 +402,13 @@ async fn connection(
         return Err(why);
     }
     let link = Link { id, tx, cut: Arc::clone(&conn.cut) };
-    let Some((present, backlog)) = broker.attach(&conn.client, link, &connect) else {
+    let Some(resumed) = broker.attach(&conn.client, link, &connect) else {
         conn.write(Outgoing::Refuse(Refusal::Unavailable));
         conn.flush().await?;
         return Err("too many sessions".into());
     };
+    let present = resumed.present;
+    conn.awaiting_release = resumed.awaiting_release;
     tracing::debug!(client = conn.client, version = ?connect.version, present, "MQTT client connected");
     // A keep-alive of 0 or over 1,200 s is 1,200 s, as on AWS IoT Core (an MQTT 5 client is told
     // so, MQTT-3.2.2-21): no client is held for ever, or for a day, after it went silent.
@@ -401,9 +417,14 @@ async fn connection(
         k => k.min(MAX_KEEP_ALIVE),
     };
     let told = (keep_alive != connect.keep_alive).then_some(keep_alive);
-    conn.write(Outgoing::ConnAck { session_present: present, assigned_id: assigned, keep_alive: told });
+    conn.write(Outgoing::ConnAck {
+        session_present: present,
+        assigned_id: assigned,
+        keep_alive: told,
+        session_expiry: resumed.expiry_told,
+    });
     let mut result = Ok(());
-    for m in backlog {
+    for m in resumed.backlog {
         if let Err(e) = conn.send(m, true) {
             result = Err(e);
         }
@@ -418,7 +439,8 @@ async fn connection(
     // What waited and was never written goes back to a persistent session too (QoS 1 only).
     let unsent = conn.held.drain(..).chain(conn.waiting.drain(..));
     unacked.extend(unsent.map(|(m, _)| m).filter(|m| m.qos > 0));
-    if let Some(after) = broker.detach(&conn.client, id, unacked, &mut rx) {
+    let awaiting_release = std::mem::take(&mut conn.awaiting_release);
+    if let Some(after) = broker.detach(&conn.client, id, unacked, awaiting_release, &mut rx) {
         let (b, client) = (Arc::clone(&broker), conn.client.clone());
         tokio::spawn(async move {
             tokio::time::sleep(after).await;
@@ -430,7 +452,7 @@ async fn connection(
         Ok(End::Disconnect { with_will: true }) | Ok(End::TakenOver) | Err(_) => {}
     }
     if let Some(w) = will {
-        broker.publish(&w);
+        broker.publish_from(&w, Some(&conn.client));
     }
     if let (Ok(End::Stop), Version::V5) = (&end, conn.version) {
         conn.write(Outgoing::Disconnect(DisconnectReasonCode::ServerShuttingDown));
@@ -545,6 +567,23 @@ async fn handle(
     match packet {
         Incoming::Connect(_) => return Err("a second CONNECT".into()),
         Incoming::Publish { mut message, pkid, exactly_once, alias } => {
+            if exactly_once {
+                if conn.version == Version::V5 {
+                    // MQTT-3.2.2-11: CONNACK said Maximum QoS 1.
+                    conn.write(Outgoing::Disconnect(DisconnectReasonCode::QoSNotSupported));
+                    return Err("a QoS 2 publish (the Maximum QoS is 1)".into());
+                }
+                if conn.awaiting_release.contains(&pkid) {
+                    // MQTT-4.3.3-2: sent again before its PUBREL; taken once already.
+                    conn.write(Outgoing::PubRec(pkid));
+                    return Ok(None);
+                }
+                if conn.awaiting_release.len() >= MAX_AWAITING_RELEASE {
+                    return Err(format!(
+                        "more than {MAX_AWAITING_RELEASE} QoS 2 publishes awaiting their PUBREL"
+                    ));
+                }
+            }
             // MQTT 5 topic aliases (MQTT-3.3.2-8 to -12): this connection's own table.
             if let Some(a) = alias {
                 if a == 0 || a > codec::TOPIC_ALIAS_MAX {
@@ -593,7 +632,7 @@ async fn handle(
                 conn.write(Outgoing::Disconnect(DisconnectReasonCode::QuotaExceeded));
                 return Err(why);
             }
-            broker.publish(&message);
+            broker.publish_from(&message, Some(&conn.client));
             if message.topic.starts_with("$aws/things/") {
                 let replies = requests(message.topic.clone(), message.payload.clone()).await;
                 for mut reply in replies {
@@ -604,12 +643,21 @@ async fn handle(
             }
             match (message.qos, exactly_once) {
                 (0, _) => {}
-                (_, true) => conn.write(Outgoing::PubRec(pkid)),
+                (_, true) => {
+                    conn.awaiting_release.insert(pkid);
+                    conn.write(Outgoing::PubRec(pkid));
+                }
                 (_, false) => conn.write(Outgoing::PubAck(pkid)),
             }
         }
         Incoming::PubAck(pkid) => conn.acked(pkid),
-        Incoming::PubRel(pkid) => conn.write(Outgoing::PubComp(pkid)),
+        Incoming::PubRel(pkid) => {
+            if conn.awaiting_release.remove(&pkid) {
+                conn.write(Outgoing::PubComp(pkid));
+            } else {
+                conn.write(Outgoing::PubCompNotFound(pkid));
+            }
+        }
         Incoming::Subscribe { pkid, filters } => {
             if filters.len() > MAX_FILTERS {
                 // AWS IoT Core disconnects a client that asks for more (its quota of subscriptions

@@ -100,6 +100,7 @@ fn connect(persistent: bool) -> Connect {
         receive_max: None,
         max_packet: None,
         session_expiry: None,
+        will_exactly_once: false,
     }
 }
 

@@ -1,0 +1,296 @@
+//! Exactly-once delivery (QoS 2 over 3.1.1, refused over 5), MQTT 5 subscription options (No
+//! Local, Retain As Published, Retain Handling), client ids and session expiry, and what
+//! `POST /_emulator/reset` does to the broker.
+
+use rumqttc::v5::mqttbytes::v5::{Filter, RetainForwardRule};
+
+use super::v5::{connack5, connect5, next5, publish5, suback5, topic5};
+use super::*;
+
+/// A raw 3.1.1 CONNECT of `client` (CleanSession `clean`, keep-alive 30 s) and its CONNACK.
+async fn connect_raw(addr: SocketAddr, client: &str, clean: bool) -> (TcpStream, [u8; 4]) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let mut body = vec![0, 4, b'M', b'Q', b'T', b'T', 4, if clean { 0b10 } else { 0 }, 0, 30];
+    body.extend(mqtt_str(client));
+    s.write_all(&packet(0x10, &body)).await.unwrap();
+    let mut ack = [0; 4];
+    tokio::time::timeout(WAIT, s.read_exact(&mut ack)).await.unwrap().unwrap();
+    (s, ack)
+}
+
+/// A raw QoS 2 PUBLISH (3.1.1), sent again (`dup`) or not.
+fn publish_qos2(topic: &str, pkid: u16, payload: &[u8], dup: bool) -> Vec<u8> {
+    let mut body = mqtt_str(topic);
+    body.extend_from_slice(&pkid.to_be_bytes());
+    body.extend_from_slice(payload);
+    packet(if dup { 0x3C } else { 0x34 }, &body)
+}
+
+/// The next packet of `s`, within [`WAIT`].
+async fn next_raw(s: &mut TcpStream) -> (u8, Vec<u8>) {
+    tokio::time::timeout(WAIT, read_packet(s)).await.expect("nothing received")
+}
+
+/// Whether the server closes `s` (reads to its end) within [`WAIT`].
+async fn closed(s: &mut TcpStream) -> Vec<u8> {
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(WAIT, s.read_to_end(&mut rest)).await.expect("still open");
+    assert!(read.is_ok() || rest.is_empty(), "{read:?}");
+    rest
+}
+
+/// MQTT-4.3.3-2: a QoS 2 publish sent again before its PUBREL (a client that did not hear the
+/// PUBREC) is acknowledged again and taken once: subscribers get one copy and a jobs request runs
+/// once. After PUBREL the packet id is free for a new message. A persistent session keeps the
+/// ids awaiting release across connections.
+#[tokio::test]
+async fn a_qos2_publish_sent_again_before_its_pubrel_is_taken_once() {
+    let emu = emu().await;
+    emu.create_job("j1", &["dev"]).await;
+    let mut watcher = connect("q2-watcher", emu.mqtt).await;
+    watcher.sub("q2/#").await;
+    watcher.drain().await;
+    let (mut s, ack) = connect_raw(emu.mqtt, "q2-raw", true).await;
+    assert_eq!(ack, [0x20, 2, 0, 0]);
+    s.write_all(&publish_qos2("q2/a", 7, b"one", false)).await.unwrap();
+    assert_eq!(next_raw(&mut s).await, (0x50, vec![0, 7]));
+    s.write_all(&publish_qos2("q2/a", 7, b"one", true)).await.unwrap();
+    assert_eq!(next_raw(&mut s).await, (0x50, vec![0, 7]));
+    s.write_all(&packet(0x62, &[0, 7])).await.unwrap();
+    assert_eq!(next_raw(&mut s).await, (0x70, vec![0, 7]));
+    // Released: the same id is a new message.
+    s.write_all(&publish_qos2("q2/a", 7, b"two", false)).await.unwrap();
+    assert_eq!(next_raw(&mut s).await, (0x50, vec![0, 7]));
+    // A jobs request sent twice runs once: one answer, then the two PUBRECs and nothing between.
+    let topic = "$aws/things/dev/jobs/start-next";
+    s.write_all(&publish_qos2(topic, 8, b"{}", false)).await.unwrap();
+    let (first, body) = next_raw(&mut s).await;
+    assert_eq!(first & 0xF0, 0x30, "the answer");
+    assert!(body.windows(b"start-next/accepted".len()).any(|w| w == b"start-next/accepted"));
+    assert_eq!(next_raw(&mut s).await, (0x50, vec![0, 8]));
+    s.write_all(&publish_qos2(topic, 8, b"{}", true)).await.unwrap();
+    s.write_all(&packet(0xC0, &[])).await.unwrap();
+    assert_eq!(next_raw(&mut s).await, (0x50, vec![0, 8]));
+    assert_eq!(next_raw(&mut s).await, (0xD0, vec![]), "no second answer");
+    // A PUBREL of an id that awaits nothing is still completed (3.1.1 has no reason codes).
+    s.write_all(&packet(0x62, &[0, 99])).await.unwrap();
+    assert_eq!(next_raw(&mut s).await, (0x70, vec![0, 99]));
+    // A persistent session: PUBREC heard, connection lost, PUBLISH sent again on the next one.
+    let (mut p, ack) = connect_raw(emu.mqtt, "q2-persistent", false).await;
+    assert_eq!(ack, [0x20, 2, 0, 0]);
+    p.write_all(&publish_qos2("q2/b", 9, b"three", false)).await.unwrap();
+    assert_eq!(next_raw(&mut p).await, (0x50, vec![0, 9]));
+    drop(p);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (mut p, ack) = connect_raw(emu.mqtt, "q2-persistent", false).await;
+    assert_eq!(ack, [0x20, 2, 1, 0], "session present");
+    p.write_all(&publish_qos2("q2/b", 9, b"three", true)).await.unwrap();
+    assert_eq!(next_raw(&mut p).await, (0x50, vec![0, 9]));
+    p.write_all(&packet(0x62, &[0, 9])).await.unwrap();
+    assert_eq!(next_raw(&mut p).await, (0x70, vec![0, 9]));
+    let got: Vec<(String, Vec<u8>)> =
+        watcher.drain().await.into_iter().map(|m| (m.topic, m.payload.to_vec())).collect();
+    let want = [("q2/a", &b"one"[..]), ("q2/a", b"two"), ("q2/b", b"three")];
+    assert_eq!(got, want.map(|(t, p)| (t.to_owned(), p.to_vec())));
+    // The job was started once: its execution is IN_PROGRESS at version 2.
+    let ex = emu.ctl("GET", "/things/dev/jobs/j1", json!({})).await;
+    assert_eq!(ex["execution"]["status"], "IN_PROGRESS");
+    assert_eq!(ex["execution"]["versionNumber"], 2);
+    emu.server.shutdown().await.unwrap();
+}
+
+/// The broker's CONNACK tells an MQTT 5 client its Maximum QoS is 1 (MQTT-3.2.2-9): a QoS 2
+/// publish is then a DISCONNECT 0x9B, QoS not supported (MQTT-3.2.2-11), and a will of QoS 2 a
+/// CONNACK 0x9B (MQTT-3.2.2-12). Nothing of either is routed.
+#[tokio::test]
+async fn an_mqtt5_client_asking_for_qos2_is_refused() {
+    let emu = emu().await;
+    let mut watcher = connect("q2-5-watcher", emu.mqtt).await;
+    watcher.sub("q2/#").await;
+    watcher.drain().await;
+    let connect5_raw = |flags: u8, will: bool| {
+        let mut body = vec![0, 4, b'M', b'Q', b'T', b'T', 5, flags, 0, 30, 0];
+        body.extend(mqtt_str("q2-5"));
+        if will {
+            body.push(0);
+            body.extend(mqtt_str("q2/will"));
+            body.extend(mqtt_str("bye"));
+        }
+        packet(0x10, &body)
+    };
+    // A will of QoS 2 (flags: will QoS 2, will, clean start).
+    let mut s = TcpStream::connect(emu.mqtt).await.unwrap();
+    s.write_all(&connect5_raw(0b0001_0110, true)).await.unwrap();
+    let (first, body) = next_raw(&mut s).await;
+    assert_eq!((first, body.get(..2)), (0x20, Some(&[0, 0x9B][..])));
+    closed(&mut s).await;
+    // A QoS 2 publish.
+    let mut s = TcpStream::connect(emu.mqtt).await.unwrap();
+    s.write_all(&connect5_raw(0b10, false)).await.unwrap();
+    let (first, body) = next_raw(&mut s).await;
+    assert_eq!((first, body.get(..2)), (0x20, Some(&[0, 0][..])));
+    let mut publish = mqtt_str("q2/five");
+    publish.extend_from_slice(&[0, 1, 0]);
+    publish.extend_from_slice(b"x");
+    s.write_all(&packet(0x34, &publish)).await.unwrap();
+    let (first, body) = next_raw(&mut s).await;
+    assert_eq!((first, body.first()), (0xE0, Some(&0x9B)));
+    closed(&mut s).await;
+    assert!(watcher.drain().await.is_empty());
+    emu.server.shutdown().await.unwrap();
+}
+
+/// MQTT 5 subscription options: No Local keeps a client's own publishes from the subscription
+/// (MQTT-3.8.3-3); Retain As Published keeps the retain flag of what is routed (MQTT-3.3.1-12,
+/// -13); Retain Handling sends the retained messages at every SUBSCRIBE (0), only for a new
+/// subscription (1) or never (2) (MQTT-3.3.1-9 to -11).
+#[tokio::test]
+async fn mqtt5_subscription_options_are_honoured() {
+    let emu = emu().await;
+    fn filter(path: &str, set: impl FnOnce(&mut Filter)) -> Filter {
+        let mut f = Filter::new(path, Q5::AtLeastOnce);
+        set(&mut f);
+        f
+    }
+    let other = connect("opt-other", emu.mqtt).await;
+    // No Local.
+    let (me, mut rx) = connect5(&emu, "opt-me", |_| {}).await;
+    next5(&mut rx, connack5).await;
+    me.subscribe_many([filter("opt/nl", |f| f.nolocal = true), filter("opt/all", |_| {})]).await.unwrap();
+    next5(&mut rx, suback5).await;
+    me.publish("opt/nl", Q5::AtLeastOnce, false, "mine").await.unwrap();
+    me.publish("opt/all", Q5::AtLeastOnce, false, "mine").await.unwrap();
+    // Routed in the order published: were "opt/nl" sent back, it would come first.
+    let named = |p: rumqttc::v5::mqttbytes::v5::Publish| {
+        (String::from_utf8(p.topic.to_vec()).unwrap(), String::from_utf8(p.payload.to_vec()).unwrap())
+    };
+    assert_eq!(named(next5(&mut rx, publish5).await), ("opt/all".into(), "mine".into()));
+    other.publish("opt/nl", "theirs").await;
+    assert_eq!(named(next5(&mut rx, publish5).await), ("opt/nl".into(), "theirs".into()));
+    // Retain As Published: the same retained publish, to a subscription that keeps the flag and
+    // one that does not.
+    let (keep, mut keep_rx) = connect5(&emu, "opt-keep", |_| {}).await;
+    next5(&mut keep_rx, connack5).await;
+    keep.subscribe_many([filter("opt/rap", |f| f.preserve_retain = true)]).await.unwrap();
+    next5(&mut keep_rx, suback5).await;
+    me.subscribe_many([filter("opt/rap", |_| {})]).await.unwrap();
+    next5(&mut rx, suback5).await;
+    other.client.publish("opt/rap", QoS::AtLeastOnce, true, "r").await.unwrap();
+    assert!(next5(&mut keep_rx, publish5).await.retain);
+    assert!(!next5(&mut rx, publish5).await.retain);
+    // Retain Handling, with a retained message on opt/rh/x: after each SUBACK, the retained
+    // message or, if none is sent, the marker published next.
+    other.client.publish("opt/rh/x", QoS::AtLeastOnce, true, "kept").await.unwrap();
+    let (rh, mut rh_rx) = connect5(&emu, "opt-rh", |_| {}).await;
+    next5(&mut rh_rx, connack5).await;
+    let mut first_after = async |f: Filter| {
+        rh.subscribe_many([f]).await.unwrap();
+        next5(&mut rh_rx, suback5).await;
+        other.publish("opt/rh/marker", "m").await;
+        let p = next5(&mut rh_rx, publish5).await;
+        let topic = String::from_utf8(p.topic.to_vec()).unwrap();
+        if topic != "opt/rh/marker" {
+            assert_eq!(next5(&mut rh_rx, topic5).await, "opt/rh/marker");
+        }
+        topic
+    };
+    let rule = |r: RetainForwardRule| move |f: &mut Filter| f.retain_forward_rule = r;
+    use RetainForwardRule::{Never, OnEverySubscribe, OnNewSubscribe};
+    assert_eq!(first_after(filter("opt/rh/+", rule(OnNewSubscribe))).await, "opt/rh/x");
+    assert_eq!(first_after(filter("opt/rh/+", rule(OnNewSubscribe))).await, "opt/rh/marker");
+    assert_eq!(first_after(filter("opt/rh/#", rule(Never))).await, "opt/rh/marker");
+    assert_eq!(first_after(filter("opt/rh/#", rule(OnEverySubscribe))).await, "opt/rh/x");
+    assert_eq!(first_after(filter("opt/rh/#", rule(OnEverySubscribe))).await, "opt/rh/x");
+    emu.server.shutdown().await.unwrap();
+}
+
+/// MQTT-3.1.3-8: a 3.1.1 client with an empty client id must ask for a clean session; one that
+/// does not is refused with CONNACK 0x02 (identifier rejected) and closed. With a clean
+/// session it gets an id of the broker's.
+#[tokio::test]
+async fn an_empty_client_id_needs_a_clean_session_in_mqtt_3_1_1() {
+    let emu = emu().await;
+    let (mut s, ack) = connect_raw(emu.mqtt, "", false).await;
+    assert_eq!(ack, [0x20, 2, 0, 2]);
+    assert!(closed(&mut s).await.is_empty());
+    let (mut s, ack) = connect_raw(emu.mqtt, "", true).await;
+    assert_eq!(ack, [0x20, 2, 0, 0]);
+    s.write_all(&packet(0xC0, &[])).await.unwrap();
+    assert_eq!(next_raw(&mut s).await, (0xD0, vec![]));
+    // No session stayed behind for the refused client.
+    let stats = emu.ctl("GET", "/_emulator/stats", json!({})).await;
+    assert_eq!(stats["mqtt"]["sessions"], 1);
+    emu.server.shutdown().await.unwrap();
+}
+
+/// An emulator whose persistent sessions outlive their connection by at most `secs` seconds.
+async fn emu_with_session_expiry(secs: u32) -> Emu {
+    start(|c| c.mqtt_session_expiry = secs).await
+}
+
+/// `--mqtt-session-expiry`: a 3.1.1 persistent session ends that long after its connection
+/// (before, it stayed until the emulator stopped), and an MQTT 5 session asks for at most that:
+/// a client that asked for more (0xFFFFFFFF included) is told the interval in its CONNACK
+/// (MQTT-3.2.2.3.2); one that asked for less is told nothing.
+#[tokio::test]
+async fn persistent_sessions_end_after_the_session_expiry() {
+    let emu = emu_with_session_expiry(1).await;
+    let o = offline_session(emu.mqtt, "px", "px/#").await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let stats = emu.ctl("GET", "/_emulator/stats", json!({})).await;
+    assert_eq!(stats["mqtt"]["sessions"], 0, "the session expired");
+    let (_s, ack) = connect_raw(emu.mqtt, o.client_id().as_str(), false).await;
+    assert_eq!(ack, [0x20, 2, 0, 0], "no session present");
+    emu.server.shutdown().await.unwrap();
+    let emu = emu_with_session_expiry(600).await;
+    for (asked, told) in [(u32::MAX, Some(600)), (601, Some(600)), (600, None), (30, None)] {
+        let (_c, mut rx) = connect5(&emu, &format!("se-{asked}"), |o| {
+            o.set_clean_start(false).set_session_expiry_interval(Some(asked));
+        })
+        .await;
+        let ack = next5(&mut rx, connack5).await;
+        assert_eq!(ack.properties.unwrap().session_expiry_interval, told, "asked {asked}");
+    }
+    emu.server.shutdown().await.unwrap();
+}
+
+/// `POST /_emulator/reset` forgets the broker's offline sessions (their subscriptions and queued
+/// messages) and its retained messages; connected clients keep their connection and session.
+#[tokio::test]
+async fn reset_forgets_offline_sessions_and_retained_messages() {
+    let emu = emu().await;
+    let o = offline_session(emu.mqtt, "rs-away", "rs/#").await;
+    let mut live = connect("rs-live", emu.mqtt).await;
+    live.sub("rs/#").await;
+    live.client.publish("rs/kept", QoS::AtLeastOnce, true, "r").await.unwrap();
+    live.next_on("rs/kept").await;
+    let stats = emu.ctl("GET", "/_emulator/stats", json!({})).await;
+    assert_eq!((stats["mqtt"]["sessions"].clone(), stats["mqtt"]["retained"].clone()), (json!(2), json!(1)));
+    emu.ctl("POST", "/_emulator/reset", json!({})).await;
+    let stats = emu.ctl("GET", "/_emulator/stats", json!({})).await;
+    assert_eq!((stats["mqtt"]["sessions"].clone(), stats["mqtt"]["retained"].clone()), (json!(1), json!(0)));
+    // The connected client still has its subscription.
+    live.publish("rs/after", "a").await;
+    assert_eq!(&live.next_on("rs/after").await.payload[..], b"a");
+    // The offline session is gone: no session present, nothing queued, no retained message.
+    let (tx, mut present) = mpsc::unbounded_channel();
+    let (client, mut eventloop) = AsyncClient::new(o, 10);
+    tokio::spawn(async move {
+        while let Ok(e) = eventloop.poll().await {
+            let _ = tx.send(e);
+        }
+    });
+    let first = tokio::time::timeout(WAIT, present.recv()).await.unwrap().unwrap();
+    let Event::Incoming(Packet::ConnAck(ack)) = first else { panic!("{first:?}") };
+    assert!(!ack.session_present);
+    client.subscribe("rs/#", QoS::AtLeastOnce).await.unwrap();
+    live.publish("rs/marker", "m").await;
+    loop {
+        let e = tokio::time::timeout(WAIT, present.recv()).await.unwrap().unwrap();
+        if let Event::Incoming(Packet::Publish(p)) = e {
+            assert_eq!(p.topic, "rs/marker", "nothing retained or queued comes first");
+            break;
+        }
+    }
+    emu.server.shutdown().await.unwrap();
+}
