@@ -526,10 +526,16 @@ async fn list_executions_paging_and_filters() {
     let token = page["nextToken"].as_str().unwrap();
     let next = e.ctl("GET", &format!("/things/t0/jobs?maxResults=1&nextToken={token}"), None).await.ok();
     assert_eq!(next["executionSummaries"][0]["jobId"], "j2");
-    // A made-up cursor is refused by the core; a malformed token by the emulator.
-    e.ctl("GET", "/jobs/j1/things?nextToken=cffffff0000000007", None)
-        .await
-        .err(400, "InvalidRequestException");
+    // A made-up cursor behind this listing's binding is refused by the core; a malformed token,
+    // or one without the binding, by the emulator.
+    let page = e.ctl("GET", "/jobs/j1/things?maxResults=1", None).await.ok();
+    let scope = &page["nextToken"].as_str().unwrap()[..8];
+    let made_up = e.ctl("GET", &format!("/jobs/j1/things?nextToken={scope}cffffff0000000007"), None).await;
+    made_up.err(400, "InvalidRequestException");
+    assert_eq!(made_up.message(), "nextToken is no longer valid: the listing changed; start again");
+    let unbound = e.ctl("GET", "/jobs/j1/things?nextToken=cffffff0000000007", None).await;
+    unbound.err(400, "InvalidRequestException");
+    assert_eq!(unbound.message(), "nextToken is not valid for ListJobExecutionsForJob");
     e.ctl("GET", "/jobs/j1/things?nextToken=zzz", None).await.err(400, "InvalidRequestException");
     e.ctl("GET", "/jobs/j1/things?maxResults=251", None).await.err(400, "InvalidRequestException");
     e.ctl("GET", "/jobs/j1/things?status=SUCCESS", None).await.err(400, "InvalidRequestException");
