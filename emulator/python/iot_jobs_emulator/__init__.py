@@ -323,8 +323,9 @@ class Emulator:
         return int(self._admin("POST", "/_emulator/clock", {"advanceSeconds": seconds})["now"])
 
     def reset(self) -> None:
-        """Forgets every thing, thing group, job and execution (``POST /_emulator/reset``). The
-        clock stays where it is; MQTT sessions and retained messages stay too."""
+        """Forgets every thing, thing group, job and execution (``POST /_emulator/reset``), and
+        the MQTT broker's offline sessions and retained messages. The clock stays where it is,
+        and connected MQTT clients keep their connections and sessions."""
         self._admin("POST", "/_emulator/reset")
 
     def stats(self) -> dict[str, Any]:
