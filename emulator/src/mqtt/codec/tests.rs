@@ -128,13 +128,11 @@ fn valid_packets() -> Vec<(Option<Version>, Vec<u8>)> {
 
 const MAX: usize = 4096;
 
-/// Hostile bytes: 200,000 mutations of valid packets of both versions (1 to 4 bytes
-/// replaced, bits flipped, bytes cut or inserted, or set to 0, 0x7F, 0x80, 0xFF) are each
-/// read or refused, without a panic in the third-party codecs (read here without the
-/// `catch_unwind` that guards the broker), and a packet read takes exactly its frame from
-/// the buffer, so the next packet starts where it should.
 /// A SUBACK says why a filter was refused in MQTT 5 (invalid 0x8F, quota exceeded 0x97,
-/// unspecified 0x80); 3.1.1 has 0x80 for all; a PUBACK or PUBREC over quota says 0x97.
+/// unspecified 0x80); 3.1.1 has 0x80 for all; a PUBACK or PUBREC over quota says 0x97; a
+/// PUBCOMP of a PUBREL that awaits nothing says 0x92 (3.1.1: a plain PUBCOMP); a will of QoS 2
+/// is refused with 0x9B (3.1.1 takes it at QoS 1, and would say not authorized); a CONNACK
+/// tells an MQTT 5 client the session expiry the server uses when it is not the client's.
 #[test]
 fn refusals_are_written_with_their_reason_codes() {
     let written = |packet: Outgoing, version| {
@@ -150,6 +148,20 @@ fn refusals_are_written_with_their_reason_codes() {
     assert_eq!(over(false, Version::V5), [0x40, 4, 0, 9, 0x97, 0]);
     assert_eq!(over(true, Version::V5), [0x50, 4, 0, 9, 0x97, 0]);
     assert_eq!(over(false, Version::V4), Vec::<u8>::new());
+    let not_found = |version| written(Outgoing::PubCompNotFound(5), version);
+    assert_eq!(not_found(Version::V5), [0x70, 4, 0, 5, 0x92, 0]);
+    assert_eq!(not_found(Version::V4), [0x70, 2, 0, 5]);
+    assert_eq!(written(Outgoing::Refuse(Refusal::QosNotSupported), Version::V5), [0x20, 3, 0, 0x9B, 0]);
+    let connack = |session_expiry| {
+        let out =
+            Outgoing::ConnAck { session_present: false, assigned_id: None, keep_alive: None, session_expiry };
+        let bytes = written(out, Version::V5);
+        let mut buf = BytesMut::from(&bytes[..]);
+        let Ok(v5::Packet::ConnAck(ack)) = v5::Packet::read(&mut buf, None) else { panic!("{bytes:?}") };
+        ack.properties.unwrap().session_expiry_interval
+    };
+    assert_eq!(connack(Some(3600)), Some(3600));
+    assert_eq!(connack(None), None);
 }
 
 /// What the broker's budget charges: each copy the message, its topic and its properties (their
@@ -207,6 +219,11 @@ fn a_message_read_owns_its_bytes() {
     assert!(owned >= 5, "payloads, wills and correlation data looked at: {owned}");
 }
 
+/// Hostile bytes: 200,000 mutations of valid packets of both versions (1 to 4 bytes
+/// replaced, bits flipped, bytes cut or inserted, or set to 0, 0x7F, 0x80, 0xFF) are each
+/// read or refused, without a panic in the third-party codecs (read here without the
+/// `catch_unwind` that guards the broker), and a packet read takes exactly its frame from
+/// the buffer, so the next packet starts where it should.
 #[test]
 fn mutated_packets_are_read_or_refused_without_a_panic() {
     let packets = valid_packets();
