@@ -839,6 +839,7 @@ async fn a_change_whose_save_failed_publishes_nothing() {
 }
 
 mod events;
+mod protocol;
 mod sessions;
 mod v5;
 

@@ -235,7 +235,9 @@ async fn disconnect_with_expiry(
     };
     let will = will.map(|t| LastWill::new(t, "gone", Q5::AtLeastOnce, false, None));
     connect.write(&will, &None, &mut out).unwrap();
-    Subscribe::new(Filter::new(filter, Q5::AtLeastOnce), None).write(&mut out).unwrap();
+    let mut subscribe = Subscribe::new(Filter::new(filter, Q5::AtLeastOnce), None);
+    subscribe.pkid = 1;
+    subscribe.write(&mut out).unwrap();
     let properties = DisconnectProperties {
         session_expiry_interval: Some(disconnect_expiry),
         reason_string: None,

@@ -9,6 +9,8 @@ use rumqttc::v5::mqttbytes::{self as m5};
 
 use super::budget::Charge;
 
+mod check;
+
 /// Topic aliases an MQTT 5 client may use (granted in CONNACK, MQTT-3.2.2.3.8).
 pub const TOPIC_ALIAS_MAX: u16 = 32;
 
@@ -198,6 +200,13 @@ pub enum Refusal {
     /// Its will asks for QoS 2, more than the broker's Maximum QoS (MQTT 5 only: 0x9B, QoS not
     /// supported, MQTT-3.2.2-12).
     QosNotSupported,
+    /// It asks for a protocol level the broker does not speak: always a 3.1.1 CONNACK, return
+    /// code 1, unacceptable protocol version (MQTT-3.1.2-2), as the client's level is unknown.
+    UnsupportedLevel,
+    /// It is malformed (MQTT 5 only: 0x81; a 3.1.1 connection is closed without a CONNACK).
+    Malformed,
+    /// It breaks a rule of the protocol (MQTT 5 only: 0x82; 3.1.1 is closed without a CONNACK).
+    ProtocolError,
 }
 
 /// A packet to a client.
@@ -266,8 +275,12 @@ pub enum ReadError {
     Incomplete,
     /// A packet larger than the limit.
     TooLarge(usize),
-    /// Anything else malformed.
+    /// Anything else malformed (MQTT 5: reason 0x81).
     Malformed(String),
+    /// A rule of the protocol broken by a well-formed packet (MQTT 5: reason 0x82).
+    Protocol(String),
+    /// A CONNECT of a protocol level the broker does not speak.
+    UnsupportedLevel(String),
 }
 
 fn qos4(q: m4::QoS) -> u8 {
@@ -296,8 +309,9 @@ fn utf8(b: Bytes) -> Result<String, ReadError> {
     String::from_utf8(b.to_vec()).map_err(|_| ReadError::Malformed("a topic is not UTF-8".into()))
 }
 
-/// The protocol level of the CONNECT packet at the head of `buf` (a whole frame).
-fn connect_level(buf: &[u8]) -> Option<u8> {
+/// The protocol version of the CONNECT packet at the head of `buf`, if it is one the broker
+/// speaks (its first 9 bytes are enough when its remaining length takes one).
+pub fn connect_version(buf: &[u8]) -> Option<Version> {
     // Fixed header: the type byte, then 1 to 4 bytes of remaining length; then the protocol
     // name ("MQTT", with its 2-byte length) and the level.
     let len_bytes = buf.iter().skip(1).take(4).position(|b| b & 0x80 == 0)?.checked_add(1)?;
@@ -306,7 +320,11 @@ fn connect_level(buf: &[u8]) -> Option<u8> {
     if name != b"\x00\x04MQTT" {
         return None;
     }
-    buf.get(start.checked_add(6)?).copied()
+    match buf.get(start.checked_add(6)?) {
+        Some(4) => Some(Version::V4),
+        Some(5) => Some(Version::V5),
+        _ => None,
+    }
 }
 
 /// Whether `buf` starts with a whole frame of at most `max` bytes.
@@ -322,24 +340,18 @@ fn frame(buf: &BytesMut, max: usize) -> Result<(), ReadError> {
 /// Reads the next packet from `buf` (consuming it), or `Incomplete`.
 ///
 /// `version` is `None` before CONNECT: the first packet must be a CONNECT of level 4 or 5.
-pub fn read(buf: &mut BytesMut, version: Option<Version>, max: usize) -> Result<Incoming, ReadError> {
-    let version = match version {
-        Some(v) => v,
-        None => {
-            if buf.first().is_some_and(|b| b >> 4 != 1) {
-                return Err(ReadError::Malformed("the first packet is not CONNECT".into()));
-            }
-            frame(buf, max)?;
-            match connect_level(buf) {
-                Some(4) => Version::V4,
-                Some(5) => Version::V5,
-                other => return Err(ReadError::Malformed(format!("unsupported protocol level {other:?}"))),
-            }
-        }
-    };
+pub fn read(buf: &mut BytesMut, connected: Option<Version>, max: usize) -> Result<Incoming, ReadError> {
+    if connected.is_none() && buf.first().is_some_and(|b| b >> 4 != 1) {
+        return Err(ReadError::Malformed("the first packet is not CONNECT".into()));
+    }
     // A whole frame first (the same framing in both versions): any error the codec reports for a
     // whole frame, "too short" included, is a malformed packet.
     frame(buf, max)?;
+    check::check(buf, connected)?;
+    let version = match connected {
+        Some(v) => v,
+        None => connect_version(buf).ok_or_else(|| ReadError::Malformed("not an MQTT CONNECT".into()))?,
+    };
     // The codecs are third-party parsers of untrusted bytes: a panic in one closes this
     // connection only, like any other malformed packet (none is known: see the tests).
     let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_frame(buf, version, max)));
@@ -513,9 +525,12 @@ fn write4(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
         Outgoing::Refuse(why) => {
             let code = match why {
                 Refusal::Unavailable => v4::ConnectReturnCode::ServiceUnavailable,
-                Refusal::NotAuthorized | Refusal::WillTopicInvalid | Refusal::QosNotSupported => {
-                    v4::ConnectReturnCode::NotAuthorized
-                }
+                Refusal::NotAuthorized
+                | Refusal::WillTopicInvalid
+                | Refusal::QosNotSupported
+                | Refusal::Malformed
+                | Refusal::ProtocolError => v4::ConnectReturnCode::NotAuthorized,
+                Refusal::UnsupportedLevel => v4::ConnectReturnCode::RefusedProtocolVersion,
                 Refusal::ClientIdInvalid => v4::ConnectReturnCode::BadClientId,
             };
             v4::Packet::ConnAck(v4::ConnAck::new(code, false))
@@ -585,6 +600,9 @@ fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
                 Refusal::ClientIdInvalid => v5::ConnectReturnCode::ClientIdentifierNotValid,
                 Refusal::WillTopicInvalid => v5::ConnectReturnCode::TopicNameInvalid,
                 Refusal::QosNotSupported => v5::ConnectReturnCode::QoSNotSupported,
+                Refusal::UnsupportedLevel => v5::ConnectReturnCode::UnsupportedProtocolVersion,
+                Refusal::Malformed => v5::ConnectReturnCode::MalformedPacket,
+                Refusal::ProtocolError => v5::ConnectReturnCode::ProtocolError,
             },
             properties: None,
         }),

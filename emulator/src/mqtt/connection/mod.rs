@@ -11,7 +11,7 @@ use std::{future, io};
 
 use bytes::{Buf, BytesMut};
 use rumqttc::v5::mqttbytes::v5::DisconnectReasonCode;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio_rustls::TlsAcceptor;
@@ -214,6 +214,10 @@ fn refusal(connect: &Connect) -> Option<(Refusal, String)> {
     if connect.version == Version::V4 && connect.client_id.is_empty() && !connect.clean {
         return Some((Refusal::ClientIdInvalid, "an empty client id with CleanSession 0".to_owned()));
     }
+    if connect.receive_max == Some(0) || connect.max_packet == Some(0) {
+        // MQTT 5 3.1.2.11.3, 3.1.2.11.4: a Receive Maximum or Maximum Packet Size of 0.
+        return Some((Refusal::ProtocolError, "a Receive Maximum or Maximum Packet Size of 0".to_owned()));
+    }
     if connect.version == Version::V5 && connect.will_exactly_once {
         return Some((Refusal::QosNotSupported, "a will of QoS 2 (the Maximum QoS is 1)".to_owned()));
     }
@@ -354,19 +358,41 @@ impl Conn {
     }
 }
 
-/// Reads CONNECT within [`CONNECT_TIMEOUT`].
+/// Reads CONNECT within [`CONNECT_TIMEOUT`]. A CONNECT refused as it is read is answered (a
+/// protocol level the broker does not speak: a 3.1.1 CONNACK 1; a malformed MQTT 5 CONNECT or
+/// one breaking a rule: CONNACK 0x81 or 0x82; a 3.1.1 one: nothing) and the connection closed.
 async fn read_connect(stream: &mut Stream, buf: &mut BytesMut) -> Result<Connect, String> {
     let read = async {
         loop {
-            match codec::read(buf, None, MAX_PACKET) {
+            // Known before the codec takes the frame out of `buf`.
+            let version = codec::connect_version(buf);
+            let (refusal, why) = match codec::read(buf, None, MAX_PACKET) {
                 Ok(Incoming::Connect(c)) => return Ok(c),
                 Ok(_) => return Err("the first packet is not CONNECT".to_owned()),
-                Err(ReadError::Incomplete) => {}
-                Err(e) => return Err(format!("{e:?}")),
+                Err(ReadError::Incomplete) => {
+                    if stream.read_buf(buf).await.map_err(|e| e.to_string())? == 0 {
+                        return Err("closed before CONNECT".into());
+                    }
+                    continue;
+                }
+                Err(ReadError::UnsupportedLevel(e)) => (Some((Refusal::UnsupportedLevel, Version::V4)), e),
+                Err(ReadError::Malformed(e)) => (version.map(|v| (Refusal::Malformed, v)), e),
+                Err(ReadError::Protocol(e)) => (version.map(|v| (Refusal::ProtocolError, v)), e),
+                Err(ReadError::TooLarge(n)) => {
+                    (version.map(|v| (Refusal::Malformed, v)), format!("a CONNECT of {n} bytes"))
+                }
+            };
+            let answer = refusal.filter(|(r, v)| *v == Version::V5 || *r == Refusal::UnsupportedLevel);
+            if let Some((refusal, version)) = answer {
+                let mut out = BytesMut::new();
+                if codec::write(Outgoing::Refuse(refusal), version, &mut out, MAX_PACKET).is_ok() {
+                    let written = tokio::time::timeout(CLOSE_FLUSH, stream.write_all(&out)).await;
+                    if matches!(written, Ok(Ok(()))) {
+                        let _ = tokio::time::timeout(CLOSE_FLUSH, stream.flush()).await;
+                    }
+                }
             }
-            if stream.read_buf(buf).await.map_err(|e| e.to_string())? == 0 {
-                return Err("closed before CONNECT".into());
-            }
+            return Err(format!("CONNECT refused: {why}"));
         }
     };
     tokio::time::timeout(CONNECT_TIMEOUT, read).await.map_err(|_| "no CONNECT in time".to_owned())?
@@ -494,6 +520,11 @@ async fn run(
                     let _ = conn.flush().await;
                     return Err(format!("malformed packet: {e}"));
                 }
+                Err(ReadError::Protocol(e) | ReadError::UnsupportedLevel(e)) => {
+                    conn.write(Outgoing::Disconnect(DisconnectReasonCode::ProtocolError));
+                    let _ = conn.flush().await;
+                    return Err(format!("protocol error: {e}"));
+                }
             };
             match handle(conn, packet, broker, requests).await {
                 Ok(None) => {}
@@ -565,7 +596,10 @@ async fn handle(
     requests: &Requests,
 ) -> Result<Option<End>, String> {
     match packet {
-        Incoming::Connect(_) => return Err("a second CONNECT".into()),
+        Incoming::Connect(_) => {
+            conn.write(Outgoing::Disconnect(DisconnectReasonCode::ProtocolError));
+            return Err("a second CONNECT (MQTT-3.1.0-2)".into());
+        }
         Incoming::Publish { mut message, pkid, exactly_once, alias } => {
             if exactly_once {
                 if conn.version == Version::V5 {

@@ -1,0 +1,221 @@
+//! Packets that break MQTT's rules, over raw TCP: at CONNECT, a protocol level the broker does not
+//! speak is answered with a 3.1.1 CONNACK 1, a malformed or rule-breaking MQTT 5 CONNECT with
+//! CONNACK 0x81 or 0x82 and a 3.1.1 one with nothing; after CONNECT, MQTT 5 gets a DISCONNECT
+//! 0x81 (malformed) or 0x82 (protocol error) and 3.1.1 nothing. Each closes the connection, and
+//! the broker serves the next client.
+
+use bytes::BytesMut;
+use rumqttc::v5::mqttbytes::v5::DisconnectReasonCode;
+
+use super::*;
+
+/// A CONNECT of protocol `name` and `level` with connect `flags`, keep-alive 30 s, the MQTT 5
+/// `properties` (level 5 only) and the payload `fields` (client id first).
+fn connect_packet(name: &str, level: u8, flags: u8, properties: &[u8], fields: &[&str]) -> Vec<u8> {
+    let mut body = mqtt_str(name);
+    body.extend_from_slice(&[level, flags, 0, 30]);
+    if level == 5 {
+        body.push(u8::try_from(properties.len()).unwrap());
+        body.extend_from_slice(properties);
+    }
+    for f in fields {
+        body.extend(mqtt_str(f));
+    }
+    packet(0x10, &body)
+}
+
+/// A clean-session CONNECT of `version` (4 or 5) for client `id`.
+fn hello(version: u8, id: &str) -> Vec<u8> {
+    connect_packet("MQTT", version, 0b10, &[], &[id])
+}
+
+/// Sends `bytes` on a new connection and returns everything the server sent until it closed
+/// the connection (which it must within [`WAIT`]).
+async fn answer_then_close(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(bytes).await.unwrap();
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(WAIT, s.read_to_end(&mut got)).await;
+    let read = read.unwrap_or_else(|_| panic!("{bytes:x?}: still open after {got:x?}"));
+    assert!(read.is_ok() || !got.is_empty(), "{bytes:x?}: {read:?}");
+    got
+}
+
+/// The MQTT 5 packets of `bytes`.
+fn packets5(bytes: &[u8]) -> Vec<Packet5> {
+    let mut rest = BytesMut::from(bytes);
+    let mut got = Vec::new();
+    while !rest.is_empty() {
+        got.push(Packet5::read(&mut rest, None).unwrap());
+    }
+    got
+}
+
+/// The first byte and reason code of the CONNACK of `bytes`, and what follows it.
+fn connack_code(bytes: &[u8]) -> (Option<u8>, Option<u8>) {
+    (bytes.first().copied(), bytes.get(3).copied())
+}
+
+#[tokio::test]
+async fn a_connect_that_breaks_the_rules_is_refused_and_closed() {
+    let emu = emu().await;
+    let addr = emu.mqtt;
+    // Protocol levels the broker does not speak: the 3.1.1 CONNACK, return code 1
+    // (MQTT-3.1.2-2), whatever the level.
+    for (name, level) in [("MQTT", 3), ("MQTT", 6), ("MQIsdp", 3)] {
+        let got = answer_then_close(addr, &connect_packet(name, level, 0b10, &[], &["lvl"])).await;
+        assert_eq!(got, [0x20, 2, 0, 1], "{name} {level}");
+    }
+    // Not MQTT at all (MQTT-3.1.2-1), and 3.1.1 CONNECT flags that break the rules: the reserved
+    // bit (MQTT-3.1.2-3), a will QoS or retain without a will (-13, -15), a will of QoS 3 (-14), a
+    // password without a user name (-22): closed without a word.
+    let will = ["w", "w/t", "gone"];
+    let silent = [
+        connect_packet("MQTX", 4, 0b10, &[], &["x"]),
+        connect_packet("MQTT", 4, 0b11, &[], &["x"]),
+        connect_packet("MQTT", 4, 0b0000_1010, &[], &["x"]),
+        connect_packet("MQTT", 4, 0b0010_0010, &[], &["x"]),
+        connect_packet("MQTT", 4, 0b0001_1110, &[], &will),
+        connect_packet("MQTT", 4, 0b0100_0010, &[], &["x", "secret"]),
+    ];
+    for bytes in &silent {
+        assert_eq!(answer_then_close(addr, bytes).await, Vec::<u8>::new(), "{bytes:x?}");
+    }
+    // MQTT 5: a malformed CONNECT is answered 0x81; a Receive Maximum or Maximum Packet Size of 0
+    // (properties 0x21 and 0x27) is a protocol error, 0x82.
+    let got = answer_then_close(addr, &connect_packet("MQTT", 5, 0b11, &[], &["x"])).await;
+    assert_eq!(connack_code(&got), (Some(0x20), Some(0x81)));
+    let got = answer_then_close(addr, &connect_packet("MQTT", 5, 0b10, &[0x21, 0, 0], &["x"])).await;
+    assert_eq!(connack_code(&got), (Some(0x20), Some(0x82)));
+    let got = answer_then_close(addr, &connect_packet("MQTT", 5, 0b10, &[0x27, 0, 0, 0, 0], &["x"])).await;
+    assert_eq!(connack_code(&got), (Some(0x20), Some(0x82)));
+    // What is allowed at the edges: MQTT 5 takes a password without a user name, and a Receive
+    // Maximum and a Maximum Packet Size of 1 (the CONNACK, then a PINGRESP).
+    for (properties, fields) in
+        [(&[][..], &["pw", "secret"][..]), (&[0x21, 0, 1, 0x27, 0, 0, 0, 1][..], &["rm"][..])]
+    {
+        let flags = if fields.len() == 2 { 0b0100_0010 } else { 0b10 };
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(&connect_packet("MQTT", 5, flags, properties, fields)).await.unwrap();
+        let (first, body) = read_packet(&mut s).await;
+        assert_eq!((first, body.get(..2)), (0x20, Some(&[0, 0][..])), "{properties:x?}");
+        s.write_all(&packet(0xC0, &[])).await.unwrap();
+        assert_eq!(read_packet(&mut s).await, (0xD0, vec![]));
+    }
+    // A second CONNECT (MQTT-3.1.0-2): 3.1.1 is closed, MQTT 5 gets DISCONNECT 0x82.
+    let got = answer_then_close(addr, &[hello(4, "twice4"), hello(4, "twice4")].concat()).await;
+    assert_eq!(got, [0x20, 2, 0, 0]);
+    let got = packets5(&answer_then_close(addr, &[hello(5, "twice5"), hello(5, "twice5")].concat()).await);
+    assert!(
+        matches!(got.last(), Some(Packet5::Disconnect(d)) if d.reason_code == DisconnectReasonCode::ProtocolError),
+        "{got:?}"
+    );
+    // The broker still serves.
+    let mut c = connect("after-bad-connects", addr).await;
+    c.sub("still/#").await;
+    c.publish("still/here", "yes").await;
+    assert_eq!(&c.next_on("still/here").await.payload[..], b"yes");
+    emu.server.shutdown().await.unwrap();
+}
+
+/// A SUBSCRIBE of packet id `pkid` with `filters` and their options byte (`v5`: an empty
+/// property list after the id), with the fixed header `first`.
+fn subscribe(first: u8, pkid: u16, v5: bool, filters: &[(&str, u8)]) -> Vec<u8> {
+    let mut body = pkid.to_be_bytes().to_vec();
+    if v5 {
+        body.push(0);
+    }
+    for (f, options) in filters {
+        body.extend(mqtt_str(f));
+        body.push(*options);
+    }
+    packet(first, &body)
+}
+
+/// An UNSUBSCRIBE of packet id `pkid` and `filters`, with the fixed header `first`.
+fn unsubscribe(first: u8, pkid: u16, v5: bool, filters: &[&str]) -> Vec<u8> {
+    let mut body = pkid.to_be_bytes().to_vec();
+    if v5 {
+        body.push(0);
+    }
+    for f in filters {
+        body.extend(mqtt_str(f));
+    }
+    packet(first, &body)
+}
+
+/// A PUBLISH of QoS and flags `first` to `bad/t`, packet id `pkid` when QoS > 0.
+fn publish(first: u8, pkid: u16, v5: bool) -> Vec<u8> {
+    let mut body = mqtt_str("bad/t");
+    if first & 0b0110 != 0 {
+        body.extend_from_slice(&pkid.to_be_bytes());
+    }
+    if v5 {
+        body.push(0);
+    }
+    body.extend_from_slice(b"x");
+    packet(first, &body)
+}
+
+/// After CONNECT: fixed-header flags (MQTT 2.1.3), DUP on QoS 0 (MQTT-3.3.1-2), QoS 3 (-4),
+/// subscription options' reserved bits and QoS 3 (MQTT-3.8.3-4, -5) are malformed: MQTT 5 gets
+/// DISCONNECT 0x81. Packet id 0 (MQTT-2.2.1-3), a SUBSCRIBE or UNSUBSCRIBE with no filter
+/// (MQTT-3.8.3-3, MQTT-3.10.3-2), Retain Handling 3 and No Local on a shared subscription (MQTT 5
+/// 3.8.3.1, MQTT-3.8.3-4) are protocol errors: 0x82. A 3.1.1 client is closed without a word.
+/// Nothing of any of them is routed, and the broker serves the next client.
+#[tokio::test]
+async fn a_packet_that_breaks_the_rules_after_connect_closes_the_client() {
+    use DisconnectReasonCode::{MalformedPacket as M, ProtocolError as P};
+    let emu = emu().await;
+    let mut watcher = connect("bad-watcher", emu.mqtt).await;
+    watcher.sub("bad/#").await;
+    watcher.drain().await;
+    let cases = |v5: bool| {
+        let mut cases = vec![
+            ("SUBSCRIBE flags 0", subscribe(0x80, 1, v5, &[("bad/#", 1)]), M),
+            ("UNSUBSCRIBE flags 0", unsubscribe(0xA0, 1, v5, &["bad/#"]), M),
+            ("PUBREL flags 0", packet(0x60, &[0, 1]), M),
+            ("PUBACK flags 1", packet(0x41, &[0, 1]), M),
+            ("PINGREQ flags 1", packet(0xC1, &[]), M),
+            ("QoS 0 with DUP", publish(0x38, 0, v5), M),
+            ("QoS 3", publish(0x36, 1, v5), M),
+            ("subscription QoS 3", subscribe(0x82, 1, v5, &[("bad/#", 3)]), M),
+            ("PUBLISH id 0", publish(0x32, 0, v5), P),
+            ("SUBSCRIBE id 0", subscribe(0x82, 0, v5, &[("bad/#", 1)]), P),
+            ("UNSUBSCRIBE id 0", unsubscribe(0xA2, 0, v5, &["bad/#"]), P),
+            ("SUBSCRIBE without filters", subscribe(0x82, 1, v5, &[]), P),
+            ("UNSUBSCRIBE without filters", unsubscribe(0xA2, 1, v5, &[]), P),
+        ];
+        if v5 {
+            cases.extend([
+                ("reserved option bits", subscribe(0x82, 1, v5, &[("bad/#", 0b0100_0001)]), M),
+                ("Retain Handling 3", subscribe(0x82, 1, v5, &[("bad/#", 0b11_0001)]), P),
+                (
+                    "No Local on a shared subscription",
+                    subscribe(0x82, 1, v5, &[("$share/g/bad/#", 0b101)]),
+                    P,
+                ),
+            ]);
+        } else {
+            cases.push(("reserved option bits", subscribe(0x82, 1, v5, &[("bad/#", 0b101)]), M));
+        }
+        cases
+    };
+    for (what, bytes, _) in cases(false) {
+        let got = answer_then_close(emu.mqtt, &[hello(4, "bad4"), bytes].concat()).await;
+        assert_eq!(got, [0x20, 2, 0, 0], "3.1.1 {what}: the CONNACK and nothing more");
+    }
+    for (what, bytes, code) in cases(true) {
+        let got = packets5(&answer_then_close(emu.mqtt, &[hello(5, "bad5"), bytes].concat()).await);
+        let ended = match got.as_slice() {
+            [Packet5::ConnAck(_), Packet5::Disconnect(d)] => d.reason_code,
+            other => panic!("5 {what}: {other:?}"),
+        };
+        assert_eq!(ended, code, "5 {what}");
+    }
+    // Nothing was routed, and the broker still serves.
+    assert!(watcher.drain().await.is_empty());
+    watcher.publish("bad/ok", "fine").await;
+    assert_eq!(&watcher.next_on("bad/ok").await.payload[..], b"fine");
+    emu.server.shutdown().await.unwrap();
+}
