@@ -161,11 +161,15 @@ fn publish(first: u8, pkid: u16, v5: bool) -> Vec<u8> {
 /// subscription options' reserved bits and QoS 3 (MQTT-3.8.3-4, -5) are malformed: MQTT 5 gets
 /// DISCONNECT 0x81. Packet id 0 (MQTT-2.2.1-3), a SUBSCRIBE or UNSUBSCRIBE with no filter
 /// (MQTT-3.8.3-3, MQTT-3.10.3-2), Retain Handling 3 and No Local on a shared subscription (MQTT 5
-/// 3.8.3.1, MQTT-3.8.3-4) are protocol errors: 0x82. A 3.1.1 client is closed without a word.
+/// 3.8.3.1, MQTT-3.8.3-4) and a client's PUBLISH with a Subscription Identifier (MQTT-3.3.4-6)
+/// are protocol errors: 0x82; a SUBSCRIBE with one is 0xA1, subscription identifiers not
+/// supported, as CONNACK said. A 3.1.1 client is closed without a word.
 /// Nothing of any of them is routed, and the broker serves the next client.
 #[tokio::test]
 async fn a_packet_that_breaks_the_rules_after_connect_closes_the_client() {
-    use DisconnectReasonCode::{MalformedPacket as M, ProtocolError as P};
+    use DisconnectReasonCode::{
+        MalformedPacket as M, ProtocolError as P, SubscriptionIdentifiersNotSupported as I,
+    };
     let emu = emu().await;
     let mut watcher = connect("bad-watcher", emu.mqtt).await;
     watcher.sub("bad/#").await;
@@ -187,7 +191,16 @@ async fn a_packet_that_breaks_the_rules_after_connect_closes_the_client() {
             ("UNSUBSCRIBE without filters", unsubscribe(0xA2, 1, v5, &[]), P),
         ];
         if v5 {
+            // A Subscription Identifier (property 0x0B) in a client's PUBLISH (MQTT-3.3.4-6), or
+            // in a SUBSCRIBE when CONNACK said none are taken (3.8.2.1.2: 0xA1).
+            let mut with_id = mqtt_str("bad/t");
+            with_id.extend_from_slice(&[0, 1, 2, 0x0B, 1, b'x']);
+            let mut subscribe_with_id = vec![0, 1, 2, 0x0B, 1];
+            subscribe_with_id.extend(mqtt_str("bad/#"));
+            subscribe_with_id.push(1);
             cases.extend([
+                ("PUBLISH with a Subscription Identifier", packet(0x32, &with_id), P),
+                ("SUBSCRIBE with a Subscription Identifier", packet(0x82, &subscribe_with_id), I),
                 ("reserved option bits", subscribe(0x82, 1, v5, &[("bad/#", 0b0100_0001)]), M),
                 ("Retain Handling 3", subscribe(0x82, 1, v5, &[("bad/#", 0b11_0001)]), P),
                 (
@@ -217,5 +230,22 @@ async fn a_packet_that_breaks_the_rules_after_connect_closes_the_client() {
     assert!(watcher.drain().await.is_empty());
     watcher.publish("bad/ok", "fine").await;
     assert_eq!(&watcher.next_on("bad/ok").await.payload[..], b"fine");
+    emu.server.shutdown().await.unwrap();
+}
+
+/// MQTT 5 UNSUBACK says, per filter, whether the subscription existed (0x00) or not (0x11).
+#[tokio::test]
+async fn an_unsuback_says_which_subscriptions_existed() {
+    let emu = emu().await;
+    let mut s = TcpStream::connect(emu.mqtt).await.unwrap();
+    let packets = [
+        hello(5, "unsub"),
+        subscribe(0x82, 1, true, &[("u/a", 1)]),
+        unsubscribe(0xA2, 2, true, &["u/a", "u/b", "u/a"]),
+    ];
+    s.write_all(&packets.concat()).await.unwrap();
+    assert_eq!(read_packet(&mut s).await.0, 0x20);
+    assert_eq!(read_packet(&mut s).await, (0x90, vec![0, 1, 0, 1]));
+    assert_eq!(read_packet(&mut s).await, (0xB0, vec![0, 2, 0, 0x00, 0x11, 0x11]));
     emu.server.shutdown().await.unwrap();
 }

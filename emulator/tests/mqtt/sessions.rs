@@ -294,3 +294,48 @@ async fn reset_forgets_offline_sessions_and_retained_messages() {
     }
     emu.server.shutdown().await.unwrap();
 }
+
+/// MQTT 5 Message Expiry Interval: a copy not sent before its interval runs out is dropped, from
+/// an offline session's queue and from the retained store (MQTT-3.3.2-5); one sent later
+/// carries what is left of its interval (MQTT-3.3.2-6). A queued copy never sent before comes
+/// without DUP (MQTT-3.3.1-1).
+#[tokio::test]
+async fn messages_expire_as_their_interval_says() {
+    use rumqttc::v5::mqttbytes::v5::PublishProperties;
+    let emu = emu().await;
+    let session = |o: &mut rumqttc::v5::MqttOptions| {
+        o.set_clean_start(false).set_session_expiry_interval(Some(600));
+    };
+    let (away, mut rx) = connect5(&emu, "mx-away", session).await;
+    next5(&mut rx, connack5).await;
+    away.subscribe("mx/#", Q5::AtLeastOnce).await.unwrap();
+    next5(&mut rx, suback5).await;
+    away.disconnect().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (publisher, mut prx) = connect5(&emu, "mx-pub", |_| {}).await;
+    next5(&mut prx, connack5).await;
+    let expiring = |secs| PublishProperties { message_expiry_interval: Some(secs), ..Default::default() };
+    for (topic, secs, retain) in [("mx/short", 1, false), ("mx/long", 600, false), ("mx/kept", 1, true)] {
+        publisher.publish_with_properties(topic, Q5::AtLeastOnce, retain, "x", expiring(secs)).await.unwrap();
+    }
+    publisher.publish("mx/plain", Q5::AtLeastOnce, false, "x").await.unwrap();
+    // Waits for the 1 s intervals to run out (a timer: there is no event to wait for).
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let (_away, mut rx) = connect5(&emu, "mx-away", session).await;
+    assert!(next5(&mut rx, connack5).await.session_present);
+    let long = next5(&mut rx, publish5).await;
+    assert_eq!((&long.topic[..], long.dup), (&b"mx/long"[..], false));
+    let left = long.properties.unwrap().message_expiry_interval.unwrap();
+    assert!((590..=598).contains(&left), "{left} s left of 600 after 2.2 s");
+    let plain = next5(&mut rx, publish5).await;
+    assert_eq!(&plain.topic[..], b"mx/plain", "mx/short and mx/kept expired in the queue");
+    assert!(plain.properties.is_none_or(|p| p.message_expiry_interval.is_none()));
+    // The expired retained message is not sent to a new subscription.
+    let (fresh, mut frx) = connect5(&emu, "mx-fresh", |_| {}).await;
+    next5(&mut frx, connack5).await;
+    fresh.subscribe("mx/#", Q5::AtLeastOnce).await.unwrap();
+    next5(&mut frx, suback5).await;
+    publisher.publish("mx/marker", Q5::AtLeastOnce, false, "m").await.unwrap();
+    assert_eq!(next5(&mut frx, topic5).await, "mx/marker");
+    emu.server.shutdown().await.unwrap();
+}

@@ -577,7 +577,9 @@ impl Broker {
         let mut matched = Vec::new();
         for (f, q) in looked_up {
             let left = room.saturating_add(1).saturating_sub(matched.len());
-            for m in retained.matching(&f).take(left) {
+            let now = std::time::Instant::now();
+            let live = retained.matching(&f).filter(|m| m.expiry_left(now) != Some(0));
+            for m in live.take(left) {
                 // At the lower QoS of the two; the store's copies carry the retain flag.
                 matched.push(Message { qos: m.qos.min(q), ..m.clone() });
             }
@@ -585,16 +587,20 @@ impl Broker {
         (grants, matched)
     }
 
-    pub(super) fn unsubscribe(&self, client: &str, filters: &[String]) {
+    /// Removes subscriptions; returns, per filter, whether the session had it.
+    pub(super) fn unsubscribe(&self, client: &str, filters: &[String]) -> Vec<bool> {
         let mut inner = self.lock();
         let Inner { sessions, routes, shared_turns, .. } = &mut *inner;
-        if let Some(session) = sessions.get_mut(client) {
-            for f in filters {
-                if session.subscriptions.remove(f).is_some() {
-                    file_out(routes, shared_turns, f, client);
-                }
+        let Some(session) = sessions.get_mut(client) else { return vec![false; filters.len()] };
+        let mut existed = Vec::with_capacity(filters.len());
+        for f in filters {
+            let had = session.subscriptions.remove(f).is_some();
+            if had {
+                file_out(routes, shared_turns, f, client);
             }
+            existed.push(had);
         }
+        existed
     }
 }
 

@@ -1,6 +1,8 @@
 //! MQTT 3.1.1 and MQTT 5 packets, read and written with `rumqttc`'s codecs and mapped to one set of
 //! broker-side types, so that the broker speaks both versions through the same code.
 
+use std::time::{Duration, Instant};
+
 use bytes::{Bytes, BytesMut};
 use rumqttc::mqttbytes::v4;
 use rumqttc::mqttbytes::{self as m4};
@@ -39,6 +41,13 @@ pub struct Message {
     pub properties: Option<Box<v5::PublishProperties>>,
     /// This copy's share of the broker's budget for held messages (none until a broker holds it).
     pub charge: Charge,
+    /// When an MQTT 5 message with a Message Expiry Interval expires: a copy not yet sent by
+    /// then is dropped (MQTT-3.3.2-5), and a copy sent earlier carries what is left of the
+    /// interval (MQTT-3.3.2-6).
+    pub expires: Option<Instant>,
+    /// Whether this copy was sent to its session's client and not acknowledged: sent again, it
+    /// carries DUP (MQTT-3.3.1-1); a copy never sent does not.
+    pub sent: bool,
 }
 
 impl Message {
@@ -51,7 +60,17 @@ impl Message {
             retain: false,
             properties: None,
             charge: Charge::default(),
+            expires: None,
+            sent: false,
         }
+    }
+
+    /// The seconds left of the message's expiry interval at `now` (`None`: it does not expire),
+    /// rounded up: 0 only once it has expired.
+    pub fn expiry_left(&self, now: Instant) -> Option<u32> {
+        let left = self.expires?.saturating_duration_since(now);
+        let secs = left.as_secs().saturating_add(u64::from(left.subsec_nanos() > 0));
+        Some(u32::try_from(secs).unwrap_or(u32::MAX))
     }
 
     /// The bytes one copy of the message takes, its payload included.
@@ -245,9 +264,11 @@ pub enum Outgoing {
         pkid: u16,
         grants: Vec<Grant>,
     },
+    /// Per filter, whether the session had that subscription (MQTT 5: 0x00, or 0x11, no
+    /// subscription existed).
     UnsubAck {
         pkid: u16,
-        count: usize,
+        existed: Vec<bool>,
     },
     PingResp,
     /// MQTT 5 only (3.1.1 servers just close): the reason code.
@@ -281,6 +302,8 @@ pub enum ReadError {
     Protocol(String),
     /// A CONNECT of a protocol level the broker does not speak.
     UnsupportedLevel(String),
+    /// MQTT 5: what the broker said in CONNACK it does not take (the DISCONNECT's reason code).
+    Unsupported { code: v5::DisconnectReasonCode, why: String },
 }
 
 fn qos4(q: m4::QoS) -> u8 {
@@ -385,6 +408,8 @@ fn read4(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
                 retain: w.retain,
                 properties: None,
                 charge: Charge::default(),
+                expires: None,
+                sent: false,
             }),
             client_id: c.client_id,
         }),
@@ -397,6 +422,8 @@ fn read4(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
                 retain: p.retain,
                 properties: None,
                 charge: Charge::default(),
+                expires: None,
+                sent: false,
             },
             pkid: p.pkid,
             alias: None,
@@ -434,6 +461,8 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
                     retain: w.retain,
                     properties: None,
                     charge: Charge::default(),
+                    expires: None,
+                    sent: false,
                 }),
                 None => None,
             };
@@ -452,9 +481,15 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
         }
         v5::Packet::Publish(p) => {
             let alias = p.properties.as_ref().and_then(|p| p.topic_alias);
+            if p.properties.as_ref().is_some_and(|p| !p.subscription_identifiers.is_empty()) {
+                return Err(ReadError::Protocol(
+                    "a PUBLISH from a client with a Subscription Identifier (MQTT-3.3.4-6)".into(),
+                ));
+            }
+            let expiry = p.properties.as_ref().and_then(|p| p.message_expiry_interval);
+            let expires = expiry.and_then(|s| Instant::now().checked_add(Duration::from_secs(u64::from(s))));
             let properties = p.properties.map(|mut props| {
                 props.topic_alias = None;
-                props.subscription_identifiers.clear();
                 props.correlation_data = props.correlation_data.map(own);
                 Box::new(props)
             });
@@ -467,6 +502,8 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
                     retain: p.retain,
                     properties,
                     charge: Charge::default(),
+                    expires,
+                    sent: false,
                 },
                 pkid: p.pkid,
                 alias,
@@ -474,6 +511,13 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
         }
         v5::Packet::PubAck(a) => Incoming::PubAck(a.pkid),
         v5::Packet::PubRel(r) => Incoming::PubRel(r.pkid),
+        v5::Packet::Subscribe(s) if s.properties.as_ref().is_some_and(|p| p.id.is_some()) => {
+            // CONNACK says Subscription Identifier Available 0 (MQTT 5 3.8.2.1.2).
+            return Err(ReadError::Unsupported {
+                code: v5::DisconnectReasonCode::SubscriptionIdentifiersNotSupported,
+                why: "a SUBSCRIBE with a Subscription Identifier, which the broker does not take".into(),
+            });
+        }
         v5::Packet::Subscribe(s) => Incoming::Subscribe {
             pkid: s.pkid,
             filters: s
@@ -642,11 +686,22 @@ fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
                 .collect(),
             properties: None,
         }),
-        Outgoing::UnsubAck { pkid, count } => v5::Packet::UnsubAck(v5::UnsubAck {
-            pkid,
-            reasons: vec![v5::UnsubAckReason::Success; count],
-            properties: None,
-        }),
+        Outgoing::UnsubAck { pkid, existed } => {
+            v5::Packet::UnsubAck(v5::UnsubAck {
+                pkid,
+                reasons: existed
+                    .into_iter()
+                    .map(|e| {
+                        if e {
+                            v5::UnsubAckReason::Success
+                        } else {
+                            v5::UnsubAckReason::NoSubscriptionExisted
+                        }
+                    })
+                    .collect(),
+                properties: None,
+            })
+        }
         Outgoing::PingResp => v5::Packet::PingResp(v5::PingResp),
         Outgoing::Disconnect(reason) => {
             // With a reason code and no properties, rumqttc 0.25 writes a remaining length of 1

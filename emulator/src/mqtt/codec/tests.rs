@@ -78,7 +78,7 @@ fn valid_packets() -> Vec<(Option<Version>, Vec<u8>)> {
         response_topic: Some("r/t".into()),
         correlation_data: Some(Bytes::from_static(b"x")),
         user_properties: vec![("u".into(), "v".into())],
-        subscription_identifiers: vec![5],
+        subscription_identifiers: Vec::new(),
         content_type: Some("application/json".into()),
     };
     push5(
@@ -93,7 +93,7 @@ fn valid_packets() -> Vec<(Option<Version>, Vec<u8>)> {
             properties: Some(properties),
         }),
     );
-    let properties = v5::SubscribeProperties { id: Some(3), user_properties: vec![("a".into(), "b".into())] };
+    let properties = v5::SubscribeProperties { id: None, user_properties: vec![("a".into(), "b".into())] };
     let mut subscribe =
         v5::Subscribe::new(v5::Filter::new("$share/g/a/+", m5::QoS::AtLeastOnce), Some(properties));
     subscribe.pkid = 4;

@@ -318,8 +318,19 @@ impl Conn {
     }
 
     /// Writes a message at its QoS (a packet id and an in-flight entry for QoS 1); one larger
-    /// than the client's maximum packet size is discarded, as if delivered (MQTT-3.1.2-25).
-    fn write_message(&mut self, message: Message, dup: bool) {
+    /// than the client's maximum packet size is discarded, as if delivered (MQTT-3.1.2-25), and
+    /// so is one whose expiry interval ran out before it was first sent (MQTT-3.3.2-5); one sent
+    /// carries what is left of its interval (MQTT-3.3.2-6).
+    fn write_message(&mut self, mut message: Message, dup: bool) {
+        if let Some(left) = message.expiry_left(std::time::Instant::now()) {
+            if left == 0 && !dup {
+                tracing::debug!(client = self.client, topic = message.topic, "an expired message is dropped");
+                return;
+            }
+            if let Some(p) = message.properties.as_mut() {
+                p.message_expiry_interval = Some(left.max(1));
+            }
+        }
         let topic = message.topic.clone();
         let pkid = if message.qos == 0 {
             0
@@ -377,7 +388,9 @@ async fn read_connect(stream: &mut Stream, buf: &mut BytesMut) -> Result<Connect
                 }
                 Err(ReadError::UnsupportedLevel(e)) => (Some((Refusal::UnsupportedLevel, Version::V4)), e),
                 Err(ReadError::Malformed(e)) => (version.map(|v| (Refusal::Malformed, v)), e),
-                Err(ReadError::Protocol(e)) => (version.map(|v| (Refusal::ProtocolError, v)), e),
+                Err(ReadError::Protocol(e) | ReadError::Unsupported { why: e, .. }) => {
+                    (version.map(|v| (Refusal::ProtocolError, v)), e)
+                }
                 Err(ReadError::TooLarge(n)) => {
                     (version.map(|v| (Refusal::Malformed, v)), format!("a CONNECT of {n} bytes"))
                 }
@@ -451,7 +464,8 @@ async fn connection(
     });
     let mut result = Ok(());
     for m in resumed.backlog {
-        if let Err(e) = conn.send(m, true) {
+        let dup = m.sent;
+        if let Err(e) = conn.send(m, dup) {
             result = Err(e);
         }
     }
@@ -461,10 +475,16 @@ async fn connection(
         Ok(()) => run(&mut conn, &mut buf, &mut rx, &broker, &requests, &mut stop, keep_alive).await,
         Err(e) => Err(e),
     };
-    let mut unacked: Vec<Message> = std::mem::take(&mut conn.inflight).into_values().collect();
-    // What waited and was never written goes back to a persistent session too (QoS 1 only).
+    let sent = |(mut m, dup): (Message, bool)| {
+        m.sent = dup;
+        m
+    };
+    let inflight = std::mem::take(&mut conn.inflight).into_values().map(|m| sent((m, true)));
+    let mut unacked: Vec<Message> = inflight.collect();
+    // What waited and was never written goes back to a persistent session too (QoS 1 only),
+    // sent before if it was a redelivery.
     let unsent = conn.held.drain(..).chain(conn.waiting.drain(..));
-    unacked.extend(unsent.map(|(m, _)| m).filter(|m| m.qos > 0));
+    unacked.extend(unsent.map(sent).filter(|m| m.qos > 0));
     let awaiting_release = std::mem::take(&mut conn.awaiting_release);
     if let Some(after) = broker.detach(&conn.client, id, unacked, awaiting_release, &mut rx) {
         let (b, client) = (Arc::clone(&broker), conn.client.clone());
@@ -524,6 +544,11 @@ async fn run(
                     conn.write(Outgoing::Disconnect(DisconnectReasonCode::ProtocolError));
                     let _ = conn.flush().await;
                     return Err(format!("protocol error: {e}"));
+                }
+                Err(ReadError::Unsupported { code, why }) => {
+                    conn.write(Outgoing::Disconnect(code));
+                    let _ = conn.flush().await;
+                    return Err(why);
                 }
             };
             match handle(conn, packet, broker, requests).await {
@@ -719,8 +744,8 @@ async fn handle(
             }
         }
         Incoming::Unsubscribe { pkid, filters } => {
-            broker.unsubscribe(&conn.client, &filters);
-            conn.write(Outgoing::UnsubAck { pkid, count: filters.len() });
+            let existed = broker.unsubscribe(&conn.client, &filters);
+            conn.write(Outgoing::UnsubAck { pkid, existed });
         }
         Incoming::PingReq => conn.write(Outgoing::PingResp),
         Incoming::Disconnect { with_will, session_expiry } => {
