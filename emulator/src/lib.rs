@@ -492,6 +492,14 @@ fn fit_connections(config: &Config) -> Result<usize, String> {
 pub async fn start(config: Config) -> Result<Server, BoxError> {
     let arns = Arns::new(&config.region, &config.account_id)?;
     check_caps(config.caps)?;
+    if !(1..=mqtt::MAX_SESSION_EXPIRY).contains(&config.mqtt_session_expiry) {
+        return Err(format!(
+            "mqtt_session_expiry is {} s: it must be 1 to {} (seven days)",
+            config.mqtt_session_expiry,
+            mqtt::MAX_SESSION_EXPIRY
+        )
+        .into());
+    }
     let mqtt_max_connections = fit_connections(&config)?;
     // Everything that can fail for want of a resource (the state file's lock, the addresses)
     // is taken before the state file is read: a start that fails changes no file.

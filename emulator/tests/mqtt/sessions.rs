@@ -242,6 +242,12 @@ async fn persistent_sessions_end_after_the_session_expiry() {
     let (_s, ack) = connect_raw(emu.mqtt, o.client_id().as_str(), false).await;
     assert_eq!(ack, [0x20, 2, 0, 0], "no session present");
     emu.server.shutdown().await.unwrap();
+    // Outside 1 s to seven days, the emulator does not start (the CLI refuses it too).
+    for secs in [0, 7 * 24 * 3600 + 1] {
+        let config = Config { mqtt_session_expiry: secs, ..Config::default() };
+        let e = iot_jobs_emulator::start(config).await.err().expect("started");
+        assert!(e.to_string().contains("mqtt_session_expiry"), "{e}");
+    }
     let emu = emu_with_session_expiry(600).await;
     for (asked, told) in [(u32::MAX, Some(600)), (601, Some(600)), (600, None), (30, None)] {
         let (_c, mut rx) = connect5(&emu, &format!("se-{asked}"), |o| {
