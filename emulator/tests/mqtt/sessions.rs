@@ -345,3 +345,25 @@ async fn messages_expire_as_their_interval_says() {
     assert_eq!(next5(&mut frx, topic5).await, "mx/marker");
     emu.server.shutdown().await.unwrap();
 }
+
+/// At most 1,000 QoS 2 publishes of a session may await their PUBREL: the next one closes the
+/// client (3.1.1 has no refusal of a publish), and a PUBREL frees a place.
+#[tokio::test]
+async fn at_most_1000_qos2_publishes_await_their_release() {
+    let emu = emu().await;
+    let (mut s, ack) = connect_raw(emu.mqtt, "q2-many", true).await;
+    assert_eq!(ack, [0x20, 2, 0, 0]);
+    let publishes: Vec<u8> = (1..=1_000).flat_map(|id| publish_qos2("q2/many", id, b"x", false)).collect();
+    s.write_all(&publishes).await.unwrap();
+    for id in 1..=1_000_u16 {
+        assert_eq!(next_raw(&mut s).await, (0x50, id.to_be_bytes().to_vec()));
+    }
+    // One released, one more taken; then the next is one too many.
+    s.write_all(&packet(0x62, &[0, 1])).await.unwrap();
+    assert_eq!(next_raw(&mut s).await, (0x70, vec![0, 1]));
+    s.write_all(&publish_qos2("q2/many", 1_001, b"x", false)).await.unwrap();
+    assert_eq!(next_raw(&mut s).await, (0x50, 1_001_u16.to_be_bytes().to_vec()));
+    s.write_all(&publish_qos2("q2/many", 1_002, b"x", false)).await.unwrap();
+    assert!(closed(&mut s).await.is_empty());
+    emu.server.shutdown().await.unwrap();
+}
