@@ -367,3 +367,39 @@ async fn at_most_1000_qos2_publishes_await_their_release() {
     assert!(closed(&mut s).await.is_empty());
     emu.server.shutdown().await.unwrap();
 }
+
+/// An MQTT 5 will carries its properties (content type, user properties, message expiry,
+/// counted from when it is published) as a publish would; the Will Delay Interval is not
+/// applied: the will goes when the connection ends.
+#[tokio::test]
+async fn an_mqtt5_will_carries_its_properties() {
+    let emu = emu().await;
+    let (watcher, mut rx) = connect5(&emu, "will5-watcher", |_| {}).await;
+    next5(&mut rx, connack5).await;
+    watcher.subscribe("gone5/#", Q5::AtLeastOnce).await.unwrap();
+    next5(&mut rx, suback5).await;
+    let mut will_properties = vec![0x03];
+    will_properties.extend(mqtt_str("application/json"));
+    will_properties.push(0x26);
+    will_properties.extend(mqtt_str("k"));
+    will_properties.extend(mqtt_str("v"));
+    will_properties.extend_from_slice(&[0x02, 0, 0, 2, 0x58, 0x18, 0, 0, 0, 5]);
+    // Flags: will QoS 1, will, clean start.
+    let mut body = vec![0, 4, b'M', b'Q', b'T', b'T', 5, 0b0000_1110, 0, 30, 0];
+    body.extend(mqtt_str("will5"));
+    body.push(u8::try_from(will_properties.len()).unwrap());
+    body.extend(will_properties);
+    body.extend(mqtt_str("gone5/will5"));
+    body.extend(mqtt_str("{\"bye\":1}"));
+    let mut s = TcpStream::connect(emu.mqtt).await.unwrap();
+    s.write_all(&packet(0x10, &body)).await.unwrap();
+    assert_eq!(next_raw(&mut s).await.0, 0x20);
+    drop(s);
+    let will = next5(&mut rx, publish5).await;
+    assert_eq!((&will.topic[..], &will.payload[..]), (&b"gone5/will5"[..], &b"{\"bye\":1}"[..]));
+    let p = will.properties.unwrap();
+    assert_eq!(p.content_type.as_deref(), Some("application/json"));
+    assert_eq!(p.user_properties, [("k".to_owned(), "v".to_owned())]);
+    assert!(p.message_expiry_interval.is_some_and(|s| (595..=600).contains(&s)), "{p:?}");
+    emu.server.shutdown().await.unwrap();
+}

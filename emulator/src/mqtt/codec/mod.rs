@@ -65,6 +65,14 @@ impl Message {
         }
     }
 
+    /// The message with its expiry interval, if its properties give one, counted from `now`.
+    #[must_use]
+    pub fn expiring(mut self, now: Instant) -> Self {
+        let interval = self.properties.as_ref().and_then(|p| p.message_expiry_interval);
+        self.expires = interval.and_then(|s| now.checked_add(Duration::from_secs(u64::from(s))));
+        self
+    }
+
     /// The seconds left of the message's expiry interval at `now` (`None`: it does not expire),
     /// rounded up: 0 only once it has expired.
     pub fn expiry_left(&self, now: Instant) -> Option<u32> {
@@ -459,8 +467,22 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
                     payload: own(w.message),
                     qos: qos5(w.qos),
                     retain: w.retain,
-                    properties: None,
+                    // What a publish carries, as the will's properties say it; the Will Delay
+                    // Interval is not applied (the will goes when the connection ends).
+                    properties: w.properties.map(|p| {
+                        Box::new(v5::PublishProperties {
+                            payload_format_indicator: p.payload_format_indicator,
+                            message_expiry_interval: p.message_expiry_interval,
+                            topic_alias: None,
+                            response_topic: p.response_topic,
+                            correlation_data: p.correlation_data.map(own),
+                            user_properties: p.user_properties,
+                            subscription_identifiers: Vec::new(),
+                            content_type: p.content_type,
+                        })
+                    }),
                     charge: Charge::default(),
+                    // Counted from when the will is published (`Message::expiring`).
                     expires: None,
                     sent: false,
                 }),
@@ -486,8 +508,6 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
                     "a PUBLISH from a client with a Subscription Identifier (MQTT-3.3.4-6)".into(),
                 ));
             }
-            let expiry = p.properties.as_ref().and_then(|p| p.message_expiry_interval);
-            let expires = expiry.and_then(|s| Instant::now().checked_add(Duration::from_secs(u64::from(s))));
             let properties = p.properties.map(|mut props| {
                 props.topic_alias = None;
                 props.correlation_data = props.correlation_data.map(own);
@@ -502,9 +522,10 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
                     retain: p.retain,
                     properties,
                     charge: Charge::default(),
-                    expires,
+                    expires: None,
                     sent: false,
-                },
+                }
+                .expiring(Instant::now()),
                 pkid: p.pkid,
                 alias,
             }

@@ -498,7 +498,7 @@ async fn connection(
         Ok(End::Disconnect { with_will: true }) | Ok(End::TakenOver) | Err(_) => {}
     }
     if let Some(w) = will {
-        broker.publish_from(&w, Some(&conn.client));
+        broker.publish_from(&w.expiring(std::time::Instant::now()), Some(&conn.client));
     }
     if let (Ok(End::Stop), Version::V5) = (&end, conn.version) {
         conn.write(Outgoing::Disconnect(DisconnectReasonCode::ServerShuttingDown));
