@@ -405,3 +405,43 @@ async fn an_mqtt5_will_carries_its_properties() {
     assert!(p.message_expiry_interval.is_some_and(|s| (595..=600).contains(&s)), "{p:?}");
     emu.server.shutdown().await.unwrap();
 }
+
+/// A persistent session taken over by a new connection (the client reconnected before the broker
+/// noticed the old one was gone) keeps what the old connection had in flight: the QoS 1 message
+/// it sent and never had acknowledged comes again, with DUP, on the new connection
+/// (MQTT-4.4.0-1), and a QoS 2 publish it took in and has not had released is not taken again.
+#[tokio::test]
+async fn a_session_taken_over_keeps_what_the_old_connection_had_in_flight() {
+    let emu = emu().await;
+    let (mut old, ack) = connect_raw(emu.mqtt, "tk", false).await;
+    assert_eq!(ack, [0x20, 2, 0, 0]);
+    let mut subscribe = vec![0, 1];
+    subscribe.extend(mqtt_str("tk/#"));
+    subscribe.push(1);
+    old.write_all(&packet(0x82, &subscribe)).await.unwrap();
+    assert_eq!(next_raw(&mut old).await, (0x90, vec![0, 1, 1]));
+    old.write_all(&publish_qos2("tk/in", 5, b"once", false)).await.unwrap();
+    assert_eq!(next_raw(&mut old).await, (0x50, vec![0, 5]));
+    assert_eq!(next_raw(&mut old).await.0, 0x32, "its own publish, routed back at QoS 1");
+    // The old connection now has one message in flight (its own, unacknowledged) and one QoS 2
+    // publish awaiting release; the client comes back on a new connection.
+    let (mut new, ack) = connect_raw(emu.mqtt, "tk", false).await;
+    assert_eq!(ack, [0x20, 2, 1, 0], "session present");
+    let (first, body) = next_raw(&mut new).await;
+    assert_eq!(first, 0x3A, "the message in flight again: QoS 1 and DUP");
+    assert_eq!(&body[..7], &[0, 5, b't', b'k', b'/', b'i', b'n']);
+    s_ack(&mut new, &body).await;
+    new.write_all(&publish_qos2("tk/in", 5, b"once", true)).await.unwrap();
+    new.write_all(&packet(0xC0, &[])).await.unwrap();
+    assert_eq!(next_raw(&mut new).await, (0x50, vec![0, 5]), "acknowledged, not taken again");
+    assert_eq!(next_raw(&mut new).await, (0xD0, vec![]));
+    // The old connection was closed (3.1.1 has no DISCONNECT from the server).
+    assert!(closed(&mut old).await.is_empty());
+    emu.server.shutdown().await.unwrap();
+}
+
+/// Acknowledges the QoS 1 PUBLISH of `body` (topic, then packet id).
+async fn s_ack(s: &mut TcpStream, body: &[u8]) {
+    let topic = usize::from(u16::from_be_bytes([body[0], body[1]]));
+    s.write_all(&packet(0x40, &body[2 + topic..4 + topic])).await.unwrap();
+}

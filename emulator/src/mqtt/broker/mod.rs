@@ -62,6 +62,18 @@ pub(super) struct Link {
     /// Notified when the broker lets go of the connection because its queue is full (too slow
     /// to take its messages, or to hear that it was taken over): it then closes.
     pub cut: Arc<Notify>,
+    /// Notified by the connection once it has let go of its session ([`Broker::detach`]): a
+    /// connection taking the session over waits for it ([`Broker::try_attach`]).
+    pub gone: Arc<Notify>,
+}
+
+/// Why [`Broker::try_attach`] did not bind the session.
+pub(super) enum Busy {
+    /// The session table is full.
+    Full,
+    /// Another connection serves the session: it was told to close, and `gone` is notified
+    /// once it has given the session back, with what it had in flight.
+    TakingOver(Arc<Notify>),
 }
 
 /// One subscription's options, as the session keeps them.
@@ -410,12 +422,25 @@ fn queue(session: &mut Session, message: Message) {
 }
 
 impl Broker {
-    /// Binds a session to a new connection. Returns what the session brings, or `None` when
-    /// the session table is full.
+    /// Binds a session to a new connection, taking it from the connection that serves it, if
+    /// any, at once (that connection's messages in flight are then lost to the session). Returns
+    /// what the session brings, or `None` when the session table is full.
     pub(super) fn attach(&self, client: &str, link: Link, connect: &Connect) -> Option<Resumed> {
+        self.bind(client, link, connect, true).ok()
+    }
+
+    /// Binds a session to a new connection, unless another connection serves it: that one is
+    /// then told to close (MQTT-3.1.4-2), and the caller waits for it to give the session back
+    /// (with the messages it had in flight and the QoS 2 publishes awaiting release, which
+    /// the session then brings, MQTT-4.4.0-1) before trying again.
+    pub(super) fn try_attach(&self, client: &str, link: Link, connect: &Connect) -> Result<Resumed, Busy> {
+        self.bind(client, link, connect, false)
+    }
+
+    fn bind(&self, client: &str, link: Link, connect: &Connect, force: bool) -> Result<Resumed, Busy> {
         let mut inner = self.lock();
         if inner.sessions.len() >= MAX_SESSIONS && !inner.sessions.contains_key(client) {
-            return None;
+            return Err(Busy::Full);
         }
         let Inner { sessions, routes, shared_turns, .. } = &mut *inner;
         let session = sessions.entry(client.to_owned()).or_insert_with(|| Session {
@@ -427,13 +452,17 @@ impl Broker {
             left_by: 0,
             queued: VecDeque::new(),
         });
-        let present = !connect.clean && (session.persistent || session.connection.is_some());
-        if let Some(old) = session.connection.take() {
+        if let Some(old) = &session.connection {
             // MQTT-3.1.4-2: the existing connection with this client id is closed.
             if old.tx.try_send(Deliver::TakenOver).is_err() {
                 old.cut.notify_one();
             }
+            if !force {
+                return Err(Busy::TakingOver(Arc::clone(&old.gone)));
+            }
         }
+        let present = !connect.clean && (session.persistent || session.connection.is_some());
+        session.connection = None;
         if !present {
             for f in std::mem::take(&mut session.subscriptions).keys() {
                 file_out(routes, shared_turns, f, client);
@@ -445,7 +474,7 @@ impl Broker {
         session.persistent = connect.persistent;
         session.expiry = Duration::from_secs(u64::from(expiry));
         session.connection = Some(link);
-        Some(Resumed {
+        Ok(Resumed {
             present,
             backlog: std::mem::take(&mut session.queued),
             awaiting_release: std::mem::take(&mut session.awaiting_release),

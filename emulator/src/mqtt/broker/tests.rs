@@ -22,7 +22,7 @@ fn connect(client: &str, clean: bool, persistent: bool) -> Connect {
 
 fn link(id: u64) -> (Link, mpsc::Receiver<Deliver>) {
     let (tx, rx) = mpsc::channel(64);
-    (Link { id, tx, cut: Arc::new(Notify::new()) }, rx)
+    (Link { id, tx, cut: Arc::new(Notify::new()), gone: Arc::new(Notify::new()) }, rx)
 }
 
 /// The routing index holds exactly the sessions' subscriptions.
@@ -460,4 +460,26 @@ fn a_reset_forgets_offline_sessions_and_retained_messages() {
     assert_eq!((broker.sessions(), broker.retained_read().len()), (1, 0));
     assert!(broker.lock().sessions.contains_key("live"));
     assert_routes_mirror_sessions(&broker);
+}
+
+/// A connection taking a session over is told to wait for the one serving it, which is told to
+/// close; once that one gives the session back, what it had in flight and awaiting release is
+/// the new connection's. (`attach` takes it at once, as a last resort.)
+#[test]
+fn a_session_taken_over_comes_with_what_the_old_connection_held() {
+    let broker = Broker::default();
+    let (old, mut old_rx) = link(1);
+    broker.attach("t", old, &connect("t", false, true)).unwrap();
+    let (new, _new_rx) = link(2);
+    let Err(Busy::TakingOver(_)) = broker.try_attach("t", new, &connect("t", false, true)) else {
+        panic!("taken at once");
+    };
+    assert!(matches!(old_rx.try_recv(), Ok(Deliver::TakenOver)));
+    let in_flight = Message { sent: true, ..Message::new("t/1", "m", 1) };
+    broker.detach("t", 1, vec![in_flight], HashSet::from([5]), &mut old_rx);
+    let (new, _new_rx) = link(2);
+    let Ok(resumed) = broker.try_attach("t", new, &connect("t", false, true)) else { panic!("still busy") };
+    assert!(resumed.present);
+    assert_eq!(resumed.backlog.iter().map(|m| (&m.topic[..], m.sent)).collect::<Vec<_>>(), [("t/1", true)]);
+    assert_eq!(resumed.awaiting_release, HashSet::from([5]));
 }

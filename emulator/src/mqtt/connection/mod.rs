@@ -17,7 +17,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
 use super::broker::{
-    Broker, Deliver, Link, MAX_AWAITING_RELEASE, MAX_PACKET, MAX_QUEUED, MAX_RETAINED, Requests,
+    Broker, Busy, Deliver, Link, MAX_AWAITING_RELEASE, MAX_PACKET, MAX_QUEUED, MAX_RETAINED, Requests,
 };
 use super::codec::{self, Connect, Incoming, Message, Outgoing, ReadError, Refusal, Version};
 use super::{filter, jobs};
@@ -39,6 +39,9 @@ const WRITE_STALL: Duration = Duration::from_secs(60);
 /// How long the last packets to a closing connection (a DISCONNECT, a refusing CONNACK) may
 /// take to be written.
 const CLOSE_FLUSH: Duration = Duration::from_secs(5);
+/// How long a connection taking a session over waits for the one it replaces to give the
+/// session back: that one's last packets may take [`CLOSE_FLUSH`].
+const TAKEOVER_WAIT: Duration = Duration::from_secs(6);
 
 /// A client's byte stream: TCP, or TLS over TCP.
 trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
@@ -195,6 +198,8 @@ struct Conn {
     awaiting_release: HashSet<u16>,
     /// Notified when the broker lets go of this connection (see [`Link::cut`]).
     cut: Arc<Notify>,
+    /// Notified once this connection has given its session back (see [`Link::gone`]).
+    gone: Arc<Notify>,
 }
 
 /// Most topic filters in one SUBSCRIBE: AWS IoT Core's quota (not adjustable).
@@ -265,6 +270,7 @@ impl Conn {
             aliases: HashMap::new(),
             awaiting_release: HashSet::new(),
             cut: Arc::new(Notify::new()),
+            gone: Arc::new(Notify::new()),
         }
     }
 
@@ -440,8 +446,22 @@ async fn connection(
         conn.flush().await?;
         return Err(why);
     }
-    let link = Link { id, tx, cut: Arc::clone(&conn.cut) };
-    let Some(resumed) = broker.attach(&conn.client, link, &connect) else {
+    let link = || Link { id, tx: tx.clone(), cut: Arc::clone(&conn.cut), gone: Arc::clone(&conn.gone) };
+    let attached = match broker.try_attach(&conn.client, link(), &connect) {
+        Err(Busy::TakingOver(gone)) => {
+            // The connection that serves the session gives it back with what it had in flight;
+            // one that does not within the time is let go of, and that is lost.
+            if tokio::time::timeout(TAKEOVER_WAIT, gone.notified()).await.is_err() {
+                tracing::warn!(client = conn.client, "the connection taken over did not let go in time");
+            }
+            broker.attach(&conn.client, link(), &connect)
+        }
+        Err(Busy::Full) => None,
+        Ok(resumed) => Some(resumed),
+    };
+    // Only the broker's link may keep the queue open: when it lets go, the queue closes.
+    drop(tx);
+    let Some(resumed) = attached else {
         conn.write(Outgoing::Refuse(Refusal::Unavailable));
         conn.flush().await?;
         return Err("too many sessions".into());
@@ -486,7 +506,10 @@ async fn connection(
     let unsent = conn.held.drain(..).chain(conn.waiting.drain(..));
     unacked.extend(unsent.map(sent).filter(|m| m.qos > 0));
     let awaiting_release = std::mem::take(&mut conn.awaiting_release);
-    if let Some(after) = broker.detach(&conn.client, id, unacked, awaiting_release, &mut rx) {
+    let left = broker.detach(&conn.client, id, unacked, awaiting_release, &mut rx);
+    // A connection taking the session over waits for this.
+    conn.gone.notify_one();
+    if let Some(after) = left {
         let (b, client) = (Arc::clone(&broker), conn.client.clone());
         tokio::spawn(async move {
             tokio::time::sleep(after).await;
