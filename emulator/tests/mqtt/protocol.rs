@@ -89,6 +89,12 @@ async fn a_connect_that_breaks_the_rules_is_refused_and_closed() {
     assert_eq!(connack_code(&got), (Some(0x20), Some(0x82)));
     let got = answer_then_close(addr, &connect_packet("MQTT", 5, 0b10, &[0x27, 0, 0, 0, 0], &["x"])).await;
     assert_eq!(connack_code(&got), (Some(0x20), Some(0x82)));
+    // Enhanced authentication (an Authentication Method, property 0x15), which the broker does
+    // not offer: 0x8C, bad authentication method (MQTT 5 4.12).
+    let mut method = vec![0x15];
+    method.extend(mqtt_str("SCRAM-SHA-1"));
+    let got = answer_then_close(addr, &connect_packet("MQTT", 5, 0b10, &method, &["x"])).await;
+    assert_eq!(connack_code(&got), (Some(0x20), Some(0x8C)));
     // What is allowed at the edges: MQTT 5 takes a password without a user name, and a Receive
     // Maximum and a Maximum Packet Size of 1 (the CONNACK, then a PINGRESP).
     for (properties, fields) in

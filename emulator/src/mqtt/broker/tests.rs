@@ -17,6 +17,7 @@ fn connect(client: &str, clean: bool, persistent: bool) -> Connect {
         max_packet: None,
         session_expiry: None,
         will_exactly_once: false,
+        auth_method: None,
     }
 }
 

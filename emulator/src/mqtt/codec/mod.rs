@@ -136,6 +136,8 @@ pub struct Connect {
     /// Whether the will asks for QoS 2, which an MQTT 5 client is refused (the broker's Maximum
     /// QoS is 1); a 3.1.1 will of QoS 2 is published at QoS 1.
     pub will_exactly_once: bool,
+    /// The MQTT 5 Authentication Method asked for (enhanced authentication), if any.
+    pub auth_method: Option<String>,
 }
 
 /// What a SUBSCRIBE asks for one topic filter.
@@ -234,6 +236,9 @@ pub enum Refusal {
     Malformed,
     /// It breaks a rule of the protocol (MQTT 5 only: 0x82; 3.1.1 is closed without a CONNACK).
     ProtocolError,
+    /// It asks for enhanced authentication, which the broker does not offer (MQTT 5 only:
+    /// 0x8C, bad authentication method, MQTT 5 4.12).
+    BadAuthMethod,
 }
 
 /// A packet to a client.
@@ -407,6 +412,7 @@ fn read4(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
             max_packet: None,
             session_expiry: None,
             will_exactly_once: false,
+            auth_method: None,
             clean: c.clean_session,
             keep_alive: c.keep_alive,
             will: c.last_will.map(|w| Message {
@@ -499,6 +505,7 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
                 max_packet: c.properties.as_ref().and_then(|p| p.max_packet_size),
                 session_expiry: Some(expiry),
                 will_exactly_once,
+                auth_method: c.properties.as_ref().and_then(|p| p.authentication_method.clone()),
             })
         }
         v5::Packet::Publish(p) => {
@@ -594,7 +601,8 @@ fn write4(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
                 | Refusal::WillTopicInvalid
                 | Refusal::QosNotSupported
                 | Refusal::Malformed
-                | Refusal::ProtocolError => v4::ConnectReturnCode::NotAuthorized,
+                | Refusal::ProtocolError
+                | Refusal::BadAuthMethod => v4::ConnectReturnCode::NotAuthorized,
                 Refusal::UnsupportedLevel => v4::ConnectReturnCode::RefusedProtocolVersion,
                 Refusal::ClientIdInvalid => v4::ConnectReturnCode::BadClientId,
             };
@@ -668,6 +676,7 @@ fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
                 Refusal::UnsupportedLevel => v5::ConnectReturnCode::UnsupportedProtocolVersion,
                 Refusal::Malformed => v5::ConnectReturnCode::MalformedPacket,
                 Refusal::ProtocolError => v5::ConnectReturnCode::ProtocolError,
+                Refusal::BadAuthMethod => v5::ConnectReturnCode::BadAuthenticationMethod,
             },
             properties: None,
         }),

@@ -223,6 +223,12 @@ fn refusal(connect: &Connect) -> Option<(Refusal, String)> {
         // MQTT 5 3.1.2.11.3, 3.1.2.11.4: a Receive Maximum or Maximum Packet Size of 0.
         return Some((Refusal::ProtocolError, "a Receive Maximum or Maximum Packet Size of 0".to_owned()));
     }
+    if let Some(method) = &connect.auth_method {
+        // MQTT 5 4.12: an Authentication Method the server does not support is refused, and
+        // the connection closed (AWS IoT Core authenticates by certificate, SigV4 or a custom
+        // authorizer's user name and password, never by an AUTH exchange).
+        return Some((Refusal::BadAuthMethod, format!("enhanced authentication {method:?}")));
+    }
     if connect.version == Version::V5 && connect.will_exactly_once {
         return Some((Refusal::QosNotSupported, "a will of QoS 2 (the Maximum QoS is 1)".to_owned()));
     }
