@@ -101,6 +101,10 @@ struct Session {
     awaiting_release: HashSet<u16>,
     /// The connection that left the session offline last (its expiry timer's key).
     left_by: u64,
+    /// Whether the connection serving the session was told to close as too slow: it still
+    /// serves the session until it gives it back ([`Broker::detach`]), but what is routed to
+    /// the session meanwhile waits in its queue.
+    closing: bool,
     /// QoS 1 messages for the session while it is offline, and those unacknowledged when the
     /// connection closed.
     queued: VecDeque<Message>,
@@ -382,23 +386,22 @@ fn log_dropped(budget: &Budget, topic: &str, before: u64) {
 /// holds stays bounded, as mosquitto's `max_queued_bytes` keeps it). A connection too far
 /// behind is dropped (its task then closes it).
 fn deliver(session: &mut Session, message: Message, budget: &Budget) {
-    if let Some(link) = &session.connection {
-        match link.tx.try_send(Deliver::Message(Box::new(message))) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(Deliver::Message(m)))
-            | Err(mpsc::error::TrySendError::Closed(Deliver::Message(m))) => {
-                tracing::warn!("an MQTT client is too slow to take its messages: closing it");
-                link.cut.notify_one();
-                session.connection = None;
+    let Some(link) = session.connection.as_ref().filter(|_| !session.closing) else {
+        return queue_new(session, message, budget);
+    };
+    match link.tx.try_send(Deliver::Message(Box::new(message))) {
+        Ok(()) => {}
+        Err(mpsc::error::TrySendError::Full(d) | mpsc::error::TrySendError::Closed(d)) => {
+            // The connection keeps the session until it gives it back with what it has in
+            // flight (a client connecting again meanwhile waits for that): what comes until
+            // then waits in the session's queue, after what the connection holds.
+            tracing::warn!("an MQTT client is too slow to take its messages: closing it");
+            link.cut.notify_one();
+            session.closing = true;
+            if let Deliver::Message(m) = d {
                 queue_new(session, *m, budget);
             }
-            Err(_) => {
-                link.cut.notify_one();
-                session.connection = None;
-            }
         }
-    } else {
-        queue_new(session, message, budget);
     }
 }
 
@@ -450,6 +453,7 @@ impl Broker {
             expiry: Duration::ZERO,
             awaiting_release: HashSet::new(),
             left_by: 0,
+            closing: false,
             queued: VecDeque::new(),
         });
         if let Some(old) = &session.connection {
@@ -474,6 +478,7 @@ impl Broker {
         session.persistent = connect.persistent;
         session.expiry = Duration::from_secs(u64::from(expiry));
         session.connection = Some(link);
+        session.closing = false;
         Ok(Resumed {
             present,
             backlog: std::mem::take(&mut session.queued),
@@ -506,15 +511,21 @@ impl Broker {
             return None;
         }
         session.connection = None;
+        session.closing = false;
         session.left_by = id;
         if session.persistent {
-            for m in unacked.into_iter().rev() {
-                session.queued.push_front(m);
-            }
+            // In the order they were routed: what the connection had (in flight, then waiting),
+            // what its queue still holds, then what the session queued after it was cut.
+            let mut held: Vec<Message> = unacked;
             while let Ok(d) = rx.try_recv() {
-                if let Deliver::Message(m) = d {
-                    queue(session, *m);
+                if let Deliver::Message(m) = d
+                    && m.qos > 0
+                {
+                    held.push(*m);
                 }
+            }
+            for m in held.into_iter().rev() {
+                session.queued.push_front(m);
             }
             session.queued.truncate(MAX_QUEUED);
             session.awaiting_release = awaiting_release;

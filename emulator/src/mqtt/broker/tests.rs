@@ -484,3 +484,37 @@ fn a_session_taken_over_comes_with_what_the_old_connection_held() {
     assert_eq!(resumed.backlog.iter().map(|m| (&m.topic[..], m.sent)).collect::<Vec<_>>(), [("t/1", true)]);
     assert_eq!(resumed.awaiting_release, HashSet::from([5]));
 }
+
+/// A connection cut as too slow keeps its session until it gives it back: a client connecting
+/// again meanwhile waits for it, and then gets, in the order they were routed, what the slow
+/// connection's queue held and what came after the cut. (The session once let go of the
+/// connection at the cut: a new one took the session at once and what the old queue held was
+/// lost.)
+#[test]
+fn a_session_cut_as_too_slow_is_taken_over_with_everything_routed_to_it() {
+    let broker = Broker::default();
+    let (old, mut old_rx) = link(1);
+    let cut = Arc::clone(&old.cut);
+    broker.attach("s", old, &connect("s", false, true)).unwrap();
+    subscribe(&broker, "s", &["t/#"]);
+    // The link's queue takes 64: the 65th cuts the connection, and it and the rest wait.
+    for i in 0..70 {
+        broker.publish(&Message::new(format!("t/{i}"), "m", 1));
+    }
+    assert!(
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(async { tokio::time::timeout(Duration::from_secs(1), cut.notified()).await.is_ok() })
+    );
+    let (new, _new_rx) = link(2);
+    let Err(Busy::TakingOver(_)) = broker.try_attach("s", new, &connect("s", false, true)) else {
+        panic!("the session was let go at the cut");
+    };
+    broker.detach("s", 1, Vec::new(), HashSet::new(), &mut old_rx);
+    let (new, _new_rx) = link(2);
+    let Ok(resumed) = broker.try_attach("s", new, &connect("s", false, true)) else { panic!("still busy") };
+    let topics: Vec<String> = resumed.backlog.iter().map(|m| m.topic.clone()).collect();
+    assert_eq!(topics, (0..70).map(|i| format!("t/{i}")).collect::<Vec<_>>());
+}
