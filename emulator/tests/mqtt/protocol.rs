@@ -89,6 +89,12 @@ async fn a_connect_that_breaks_the_rules_is_refused_and_closed() {
     assert_eq!(connack_code(&got), (Some(0x20), Some(0x82)));
     let got = answer_then_close(addr, &connect_packet("MQTT", 5, 0b10, &[0x27, 0, 0, 0, 0], &["x"])).await;
     assert_eq!(connack_code(&got), (Some(0x20), Some(0x82)));
+    // A property a CONNECT has no place for (0x01, a will's Payload Format Indicator), or one
+    // cut short by the property length: malformed, 0x81 (MQTT 5 2.2.2.2).
+    for properties in [&[0x01, 1][..], &[0x21, 0][..], &[0x11, 0, 0, 0][..]] {
+        let got = answer_then_close(addr, &connect_packet("MQTT", 5, 0b10, properties, &["x"])).await;
+        assert_eq!(connack_code(&got), (Some(0x20), Some(0x81)), "{properties:x?}");
+    }
     // Enhanced authentication (an Authentication Method, property 0x15), which the broker does
     // not offer: 0x8C, bad authentication method (MQTT 5 4.12).
     let mut method = vec![0x15];
@@ -164,8 +170,8 @@ fn publish(first: u8, pkid: u16, v5: bool) -> Vec<u8> {
 }
 
 /// After CONNECT: fixed-header flags (MQTT 2.1.3), DUP on QoS 0 (MQTT-3.3.1-2), QoS 3 (-4),
-/// subscription options' reserved bits and QoS 3 (MQTT-3.8.3-4, -5) are malformed: MQTT 5 gets
-/// DISCONNECT 0x81. Packet id 0 (MQTT-2.2.1-3), a SUBSCRIBE or UNSUBSCRIBE with no filter
+/// subscription options' reserved bits and (3.1.1) QoS 3 (MQTT-3.8.3-4, -5) are malformed: MQTT 5
+/// gets DISCONNECT 0x81. A subscription of Maximum QoS 3 in MQTT 5 (3.8.3.1), packet id 0 (MQTT-2.2.1-3), a SUBSCRIBE or UNSUBSCRIBE with no filter
 /// (MQTT-3.8.3-3, MQTT-3.10.3-2), Retain Handling 3 and No Local on a shared subscription (MQTT 5
 /// 3.8.3.1, MQTT-3.8.3-4) and a client's PUBLISH with a Subscription Identifier (MQTT-3.3.4-6)
 /// are protocol errors: 0x82; a SUBSCRIBE with one is 0xA1, subscription identifiers not
@@ -189,7 +195,8 @@ async fn a_packet_that_breaks_the_rules_after_connect_closes_the_client() {
             ("PINGREQ flags 1", packet(0xC1, &[]), M),
             ("QoS 0 with DUP", publish(0x38, 0, v5), M),
             ("QoS 3", publish(0x36, 1, v5), M),
-            ("subscription QoS 3", subscribe(0x82, 1, v5, &[("bad/#", 3)]), M),
+            // Malformed in 3.1.1 (MQTT-3.8.3-4), a protocol error in MQTT 5 (3.8.3.1).
+            ("subscription QoS 3", subscribe(0x82, 1, v5, &[("bad/#", 3)]), if v5 { P } else { M }),
             ("PUBLISH id 0", publish(0x32, 0, v5), P),
             ("SUBSCRIBE id 0", subscribe(0x82, 0, v5, &[("bad/#", 1)]), P),
             ("UNSUBSCRIBE id 0", unsubscribe(0xA2, 0, v5, &["bad/#"]), P),

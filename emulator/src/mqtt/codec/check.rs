@@ -159,7 +159,8 @@ fn packet_id(body: &mut Body<'_>, version: Version, packet: &str) -> Option<Resu
     Some(Ok(()))
 }
 
-/// A SUBSCRIBE's packet id, filters and subscription options (MQTT-3.8.3-4, -5; MQTT 5 3.8.3.1).
+/// A SUBSCRIBE's packet id, filters and subscription options (MQTT-3.8.3-4, -5; MQTT 5 3.8.3.1:
+/// Maximum QoS 3 and Retain Handling 3 are protocol errors there).
 fn subscribe(body: &mut Body<'_>, version: Version) -> Option<Result<(), ReadError>> {
     if let Err(e) = packet_id(body, version, " SUBSCRIBE")? {
         return Some(Err(e));
@@ -173,8 +174,10 @@ fn subscribe(body: &mut Body<'_>, version: Version) -> Option<Result<(), ReadErr
         };
         let refusal = if options & reserved != 0 {
             Some(malformed(format!("subscription options {options:#010b} set reserved bits (MQTT-3.8.3-5)")))
-        } else if options & 0b11 == 3 {
+        } else if options & 0b11 == 3 && version == Version::V4 {
             Some(malformed("a subscription of QoS 3 (MQTT-3.8.3-4)"))
+        } else if options & 0b11 == 3 {
+            Some(protocol("a subscription of Maximum QoS 3 (MQTT 5 3.8.3.1)"))
         } else if (options >> 4) & 0b11 == 3 {
             Some(protocol("Retain Handling 3 (MQTT 5 3.8.3.1)"))
         } else if options & 0b100 != 0 && filter.starts_with(b"$share/") {
@@ -312,6 +315,7 @@ mod tests {
             (subscribe(0x82, 1, true, &[("a", 0b10_1101)]), v5, "ok"),
             (subscribe(0x82, 1, true, &[("a", 0b0100_0001)]), v5, "malformed"),
             (subscribe(0x82, 1, true, &[("a", 0b11_0001)]), v5, "protocol"),
+            (subscribe(0x82, 1, true, &[("a", 3)]), v5, "protocol"),
             (subscribe(0x82, 1, true, &[("$share/g/a", 0b101)]), v5, "protocol"),
             (subscribe(0x82, 1, true, &[("$share/g/a", 0b1001)]), v5, "ok"),
             (subscribe(0x82, 1, true, &[]), v5, "protocol"),
