@@ -262,3 +262,47 @@ async fn an_unsuback_says_which_subscriptions_existed() {
     assert_eq!(read_packet(&mut s).await, (0xB0, vec![0, 2, 0, 0x00, 0x11, 0x11]));
     emu.server.shutdown().await.unwrap();
 }
+
+/// A SUBSCRIBE refused for one bad filter subscribes to none of them, a persistent session's
+/// included: nothing published meanwhile is queued for it. A session whose SUBSCRIBE was taken
+/// gets the same message, so the check is not vacuous.
+#[tokio::test]
+async fn a_refused_subscribe_leaves_a_persistent_session_subscribed_to_nothing() {
+    let emu = emu().await;
+    let persistent = |id: &str| connect_packet("MQTT", 4, 0, &[], &[id]);
+    for (id, filters, refused) in
+        [("refused", &[("chk/kept", 1), ("chk/bad", 3)][..], true), ("taken", &[("chk/kept", 1)][..], false)]
+    {
+        let mut s = TcpStream::connect(emu.mqtt).await.unwrap();
+        s.write_all(&persistent(id)).await.unwrap();
+        assert_eq!(read_packet(&mut s).await, (0x20, vec![0, 0]), "{id}");
+        s.write_all(&subscribe(0x82, 1, false, filters)).await.unwrap();
+        if refused {
+            let mut rest = Vec::new();
+            let read = tokio::time::timeout(WAIT, s.read_to_end(&mut rest)).await.expect("still open");
+            assert!(read.is_err() || rest.is_empty(), "{id}: {rest:x?}");
+        } else {
+            assert_eq!(read_packet(&mut s).await, (0x90, vec![0, 1, 1]), "{id}");
+            s.write_all(&packet(0xE0, &[])).await.unwrap();
+        }
+    }
+    // Routed once both sessions are offline: the watcher hearing it means it was routed.
+    let mut watcher = connect("chk-watcher", emu.mqtt).await;
+    watcher.sub("chk/#").await;
+    watcher.publish("chk/kept", "meanwhile").await;
+    assert_eq!(&watcher.next_on("chk/kept").await.payload[..], b"meanwhile");
+    for (id, queued) in [("refused", false), ("taken", true)] {
+        let mut s = TcpStream::connect(emu.mqtt).await.unwrap();
+        s.write_all(&persistent(id)).await.unwrap();
+        assert_eq!(read_packet(&mut s).await, (0x20, vec![1, 0]), "{id}: the session is present");
+        s.write_all(&packet(0xC0, &[])).await.unwrap();
+        let (first, body) = read_packet(&mut s).await;
+        if queued {
+            assert_eq!(first & 0xF0, 0x30, "{id}: {first:#x} {body:x?}");
+            assert!(body.ends_with(b"meanwhile"), "{id}: {body:x?}");
+        } else {
+            assert_eq!((first, body), (0xD0, vec![]), "{id}: nothing queued before the PINGRESP");
+        }
+    }
+    emu.server.shutdown().await.unwrap();
+}
