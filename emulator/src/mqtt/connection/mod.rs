@@ -182,10 +182,10 @@ struct Conn {
     inflight: BTreeMap<u16, Message>,
     /// QoS 1 messages held back while `inflight` is at the client's receive maximum, in order,
     /// and whether each is a redelivery.
-    held: VecDeque<(Message, bool)>,
+    held: VecDeque<Message>,
     /// Messages not looked at yet, in order: they wait while [`OUT_HIGH`] bytes wait for the
     /// client. With `held`, at most [`MAX_WAITING`].
-    waiting: VecDeque<(Message, bool)>,
+    waiting: VecDeque<Message>,
     /// Most unacknowledged QoS 1 messages the client takes (MQTT 5 receive maximum, at most
     /// [`MAX_INFLIGHT`]).
     receive_max: usize,
@@ -290,14 +290,14 @@ impl Conn {
     /// (then it waits its turn), or it is QoS 1 and the client has its receive maximum in
     /// flight (then it is held back until an acknowledgement, MQTT-3.3.4-9; QoS 0 goes on,
     /// as MQTT-4.9.0-2 allows).
-    fn send(&mut self, message: Message, dup: bool) -> Result<(), String> {
+    fn send(&mut self, message: Message) -> Result<(), String> {
         if self.held.len().saturating_add(self.waiting.len()) >= MAX_WAITING {
             return Err(format!("more than {MAX_WAITING} messages wait for the client"));
         }
         if self.waiting.is_empty() && self.room() {
-            self.dispatch(message, dup);
+            self.dispatch(message);
         } else {
-            self.waiting.push_back((message, dup));
+            self.waiting.push_back(message);
         }
         Ok(())
     }
@@ -308,11 +308,11 @@ impl Conn {
     }
 
     /// Writes a message, or holds it back if it is QoS 1 and cannot be in flight yet.
-    fn dispatch(&mut self, message: Message, dup: bool) {
+    fn dispatch(&mut self, message: Message) {
         if message.qos > 0 && (!self.held.is_empty() || self.inflight.len() >= self.receive_max) {
-            self.held.push_back((message, dup));
+            self.held.push_back(message);
         } else {
-            self.write_message(message, dup);
+            self.write_message(message);
         }
     }
 
@@ -320,12 +320,12 @@ impl Conn {
     /// flight, then the waiting ones.
     fn feed(&mut self) {
         while self.room() && self.inflight.len() < self.receive_max {
-            let Some((m, dup)) = self.held.pop_front() else { break };
-            self.write_message(m, dup);
+            let Some(m) = self.held.pop_front() else { break };
+            self.write_message(m);
         }
         while self.room() {
-            let Some((m, dup)) = self.waiting.pop_front() else { break };
-            self.dispatch(m, dup);
+            let Some(m) = self.waiting.pop_front() else { break };
+            self.dispatch(m);
         }
     }
 
@@ -333,7 +333,8 @@ impl Conn {
     /// than the client's maximum packet size is discarded, as if delivered (MQTT-3.1.2-25), and
     /// so is one whose expiry interval ran out before it was first sent (MQTT-3.3.2-5); one sent
     /// carries what is left of its interval (MQTT-3.3.2-6).
-    fn write_message(&mut self, mut message: Message, dup: bool) {
+    fn write_message(&mut self, mut message: Message) {
+        let dup = message.sent;
         if let Some(left) = message.expiry_left(std::time::Instant::now()) {
             if left == 0 && !dup {
                 tracing::debug!(client = self.client, topic = message.topic, "an expired message is dropped");
@@ -352,7 +353,8 @@ impl Conn {
                 pkid = pkid.wrapping_add(1);
             }
             self.next_pkid = pkid.wrapping_add(1);
-            self.inflight.insert(pkid, message.clone());
+            // Sent from now on: whatever becomes of it, it goes again with DUP (MQTT-3.3.1-1).
+            self.inflight.insert(pkid, Message { sent: true, ..message.clone() });
             pkid
         };
         let packet = Outgoing::Publish { message, pkid, dup: dup && pkid != 0 };
@@ -490,8 +492,7 @@ async fn connection(
     });
     let mut result = Ok(());
     for m in resumed.backlog {
-        let dup = m.sent;
-        if let Err(e) = conn.send(m, dup) {
+        if let Err(e) = conn.send(m) {
             result = Err(e);
         }
     }
@@ -501,16 +502,11 @@ async fn connection(
         Ok(()) => run(&mut conn, &mut buf, &mut rx, &broker, &requests, &mut stop, keep_alive).await,
         Err(e) => Err(e),
     };
-    let sent = |(mut m, dup): (Message, bool)| {
-        m.sent = dup;
-        m
-    };
-    let inflight = std::mem::take(&mut conn.inflight).into_values().map(|m| sent((m, true)));
-    let mut unacked: Vec<Message> = inflight.collect();
+    let mut unacked: Vec<Message> = std::mem::take(&mut conn.inflight).into_values().collect();
     // What waited and was never written goes back to a persistent session too (QoS 1 only),
-    // sent before if it was a redelivery.
+    // marked sent if it was a redelivery.
     let unsent = conn.held.drain(..).chain(conn.waiting.drain(..));
-    unacked.extend(unsent.map(sent).filter(|m| m.qos > 0));
+    unacked.extend(unsent.filter(|m| m.qos > 0));
     let awaiting_release = std::mem::take(&mut conn.awaiting_release);
     let left = broker.detach(&conn.client, id, unacked, awaiting_release, &mut rx);
     // A connection taking the session over waits for this.
@@ -569,6 +565,8 @@ async fn run(
                     let _ = conn.flush().await;
                     return Err(format!("malformed packet: {e}"));
                 }
+                // `UnsupportedLevel` is a CONNECT's only, and a CONNECT here is a second one,
+                // refused as `Protocol` before its level is read: the arm cannot be taken.
                 Err(ReadError::Protocol(e) | ReadError::UnsupportedLevel(e)) => {
                     conn.write(Outgoing::Disconnect(DisconnectReasonCode::ProtocolError));
                     let _ = conn.flush().await;
@@ -624,7 +622,7 @@ async fn run(
                 last_read = tokio::time::Instant::now();
             }
             d = rx.recv(), if !behind => match d {
-                Some(Deliver::Message(m)) => conn.send(*m, false)?,
+                Some(Deliver::Message(m)) => conn.send(*m)?,
                 Some(Deliver::TakenOver) => {
                     conn.write(Outgoing::Disconnect(DisconnectReasonCode::SessionTakenOver));
                     let _ = conn.flush().await;
@@ -726,7 +724,7 @@ async fn handle(
                 for mut reply in replies {
                     // SPEC §7: answers reach the publishing client, subscribed or not.
                     reply.qos = broker.grant(&conn.client, &reply.topic).unwrap_or(0);
-                    conn.send(reply, false)?;
+                    conn.send(reply)?;
                 }
             }
             match (message.qos, exactly_once) {
@@ -769,7 +767,7 @@ async fn handle(
                 ));
             }
             for m in retained {
-                conn.send(m, false)?;
+                conn.send(m)?;
             }
         }
         Incoming::Unsubscribe { pkid, filters } => {

@@ -115,7 +115,8 @@ async fn a_backlog_is_written_as_the_client_takes_it() {
     let mut conn = Conn::new(Box::new(server), &connect(true), "c".into(), 1);
     let bound = OUT_HIGH + MAX_PACKET;
     for i in 0..1_000 {
-        conn.send(Message::new(format!("box/{i}"), vec![7; 100 * 1024], 1), true).unwrap();
+        let redelivery = Message { sent: true, ..Message::new(format!("box/{i}"), vec![7; 100 * 1024], 1) };
+        conn.send(redelivery).unwrap();
         assert!(conn.out.buf.len() <= bound, "{} bytes after {i}", conn.out.buf.len());
     }
     assert!(conn.waiting.len() >= 990, "{}", conn.waiting.len());
