@@ -51,7 +51,7 @@ fn packets5(bytes: &[u8]) -> Vec<Packet5> {
     got
 }
 
-/// The first byte and reason code of the CONNACK of `bytes`, and what follows it.
+/// The first byte of `bytes` and its fourth, the reason code when they are an MQTT 5 CONNACK.
 fn connack_code(bytes: &[u8]) -> (Option<u8>, Option<u8>) {
     (bytes.first().copied(), bytes.get(3).copied())
 }

@@ -87,7 +87,7 @@ pub(super) fn check(frame: &[u8], version: Option<Version>) -> Result<(), ReadEr
         (1, Some(_)) => Err(protocol("a second CONNECT (MQTT-3.1.0-2)")),
         (3, Some(_)) => publish(flags, &mut body),
         (8, Some(v)) => subscribe(&mut body, v).unwrap_or(Ok(())),
-        (10, Some(v)) => unsubscribe(&mut body, v).unwrap_or(Ok(())),
+        (10, Some(v)) => packet_id(&mut body, v, "n UNSUBSCRIBE").unwrap_or(Ok(())),
         (0, _) => Err(malformed("packet type 0, which is reserved")),
         (15, Some(Version::V4)) => Err(malformed("packet type 15, which MQTT 3.1.1 reserves")),
         _ => Ok(()),
@@ -145,7 +145,8 @@ fn publish(flags: u8, body: &mut Body<'_>) -> Result<(), ReadError> {
     Ok(())
 }
 
-/// The packet id of a SUBSCRIBE or UNSUBSCRIBE, its MQTT 5 properties skipped; `None`: cut short.
+/// The packet id of a SUBSCRIBE or UNSUBSCRIBE, not 0, and that a topic filter follows its MQTT 5
+/// properties; `None`: cut short.
 fn packet_id(body: &mut Body<'_>, version: Version, packet: &str) -> Option<Result<(), ReadError>> {
     if body.u16()? == 0 {
         return Some(Err(protocol(format!("a{packet} with packet id 0 (MQTT-2.2.1-3)"))));
@@ -190,11 +191,6 @@ fn subscribe(body: &mut Body<'_>, version: Version) -> Option<Result<(), ReadErr
         }
     }
     Some(Ok(()))
-}
-
-/// An UNSUBSCRIBE's packet id and that it names a filter.
-fn unsubscribe(body: &mut Body<'_>, version: Version) -> Option<Result<(), ReadError>> {
-    packet_id(body, version, "n UNSUBSCRIBE")
 }
 
 #[cfg(test)]
