@@ -371,8 +371,7 @@ async fn at_most_1000_qos2_publishes_await_their_release() {
 }
 
 /// An MQTT 5 will carries its properties (content type, user properties, message expiry,
-/// counted from when it is published) as a publish would; the Will Delay Interval is not
-/// applied: the will goes when the connection ends.
+/// counted from when it is published) as a publish would.
 #[tokio::test]
 async fn an_mqtt5_will_carries_its_properties() {
     let emu = emu().await;
@@ -444,4 +443,72 @@ async fn a_session_taken_over_keeps_what_the_old_connection_had_in_flight() {
 async fn s_ack(s: &mut TcpStream, body: &[u8]) {
     let topic = usize::from(u16::from_be_bytes([body[0], body[1]]));
     s.write_all(&packet(0x40, &body[2 + topic..4 + topic])).await.unwrap();
+}
+
+/// A raw MQTT 5 CONNECT of `client` (Clean Start `clean`, a Session Expiry Interval of `expiry`
+/// seconds) with a QoS 0 will of `late/{client}` and a Will Delay Interval of `delay` seconds;
+/// the stream once its CONNACK has been read, and whether it says the session was present.
+async fn connect_will_delay(
+    addr: SocketAddr,
+    client: &str,
+    clean: bool,
+    expiry: u32,
+    delay: u32,
+) -> (TcpStream, bool) {
+    let mut body =
+        vec![0, 4, b'M', b'Q', b'T', b'T', 5, 0b100 | if clean { 0b10 } else { 0 }, 0, 30, 5, 0x11];
+    body.extend_from_slice(&expiry.to_be_bytes());
+    body.extend(mqtt_str(client));
+    body.push(5);
+    body.push(0x18);
+    body.extend_from_slice(&delay.to_be_bytes());
+    body.extend(mqtt_str(&format!("late/{client}")));
+    body.extend(mqtt_str("gone"));
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(&packet(0x10, &body)).await.unwrap();
+    let (first, ack) = next_raw(&mut s).await;
+    assert_eq!((first, ack.get(1)), (0x20, Some(&0)), "{client}: {ack:x?}");
+    (s, ack.first() == Some(&1))
+}
+
+/// An MQTT 5 will waits its Will Delay Interval after the connection ends, and is not published
+/// at all if the client takes its session back meanwhile (MQTT-3.1.3-9); it goes at once when a
+/// clean start ends the session, and when the session expires first it goes then (MQTT 5
+/// 3.1.2.5: the delay or the session's end, whichever comes first).
+#[tokio::test]
+async fn an_mqtt5_will_waits_its_delay_unless_the_session_is_taken_back() {
+    let emu = emu().await;
+    let (watcher, mut rx) = connect5(&emu, "late-watcher", |_| {}).await;
+    next5(&mut rx, connack5).await;
+    watcher.subscribe("late/#", Q5::AtLeastOnce).await.unwrap();
+    next5(&mut rx, suback5).await;
+    // Taken back within its 2 s: never published.
+    let (s, _) = connect_will_delay(emu.mqtt, "a", true, 60, 2).await;
+    let a_left = tokio::time::Instant::now();
+    drop(s);
+    let (_a, present) = connect_will_delay(emu.mqtt, "a", false, 60, 2).await;
+    assert!(present, "the session was kept");
+    // A clean start ends the session: its will goes at once, not in 60 s.
+    let (s, _) = connect_will_delay(emu.mqtt, "b", true, 60, 60).await;
+    drop(s);
+    let (_b, present) = connect_will_delay(emu.mqtt, "b", true, 60, 60).await;
+    assert!(!present);
+    assert_eq!(next5(&mut rx, topic5).await, "late/b");
+    // Its delay runs out: published 1 s after the connection ended.
+    let (s, _) = connect_will_delay(emu.mqtt, "c", true, 60, 1).await;
+    let c_left = tokio::time::Instant::now();
+    drop(s);
+    assert_eq!(next5(&mut rx, topic5).await, "late/c");
+    assert!(c_left.elapsed() >= Duration::from_secs(1), "{:?}", c_left.elapsed());
+    // The session ends first (1 s): published then, not in 60 s.
+    let (s, _) = connect_will_delay(emu.mqtt, "d", true, 1, 60).await;
+    let d_left = tokio::time::Instant::now();
+    drop(s);
+    assert_eq!(next5(&mut rx, topic5).await, "late/d");
+    assert!(d_left.elapsed() >= Duration::from_secs(1), "{:?}", d_left.elapsed());
+    // Well after a's delay: what comes next is this, not a's will.
+    tokio::time::sleep_until(a_left + Duration::from_secs(3)).await;
+    watcher.publish("late/end", Q5::AtLeastOnce, false, "end").await.unwrap();
+    assert_eq!(next5(&mut rx, topic5).await, "late/end");
+    emu.server.shutdown().await.unwrap();
 }

@@ -108,6 +108,12 @@ struct Session {
     /// QoS 1 messages for the session while it is offline, and those unacknowledged when the
     /// connection closed.
     queued: VecDeque<Message>,
+    /// The MQTT 5 Will Delay Interval of the connection serving the session (zero: none).
+    will_delay: Duration,
+    /// The will of the connection that left the session, while its delay runs: published when
+    /// it is due or the session ends, whichever comes first, and never if a connection takes the
+    /// session back before (MQTT-3.1.3-9). Charged to the budget.
+    will: Option<Message>,
 }
 
 #[derive(Default)]
@@ -149,6 +155,15 @@ impl Default for Broker {
     fn default() -> Self {
         Broker::new(crate::DEFAULT_MQTT_MAX_CONNECTIONS, crate::DEFAULT_MQTT_MAX_HELD_BYTES)
     }
+}
+
+/// What a connection leaves behind when it gives its session back ([`Broker::detach`]).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Left {
+    /// How long the session may stay offline ([`Broker::expire`] then), if it stays.
+    pub expires: Option<Duration>,
+    /// When the will the session keeps is due ([`Broker::will_due`] then), if it keeps one.
+    pub will_due: Option<Duration>,
 }
 
 /// What a session brings to the connection that takes it.
@@ -197,7 +212,8 @@ impl Broker {
 
     /// Forgets every session that no connection serves and every retained message (`POST
     /// /_emulator/reset`). Connected clients keep their connections and sessions: a test that
-    /// resets the emulator does not lose its own clients.
+    /// resets the emulator does not lose its own clients. The wills the forgotten sessions kept
+    /// while their delay ran are forgotten with them, not published.
     pub fn reset(&self) {
         let mut retained = self.retained_write();
         let mut inner = self.lock();
@@ -455,6 +471,8 @@ impl Broker {
             left_by: 0,
             closing: false,
             queued: VecDeque::new(),
+            will_delay: Duration::ZERO,
+            will: None,
         });
         if let Some(old) = &session.connection {
             // MQTT-3.1.4-2: the existing connection with this client id is closed.
@@ -467,6 +485,9 @@ impl Broker {
         }
         let present = !connect.clean && (session.persistent || session.connection.is_some());
         session.connection = None;
+        // A will whose delay runs is dropped when the session is taken back, and published
+        // when a clean start ends the session (MQTT 5 3.1.2.5, MQTT-3.1.3-9).
+        let ended_will = session.will.take().filter(|_| !present);
         if !present {
             for f in std::mem::take(&mut session.subscriptions).keys() {
                 file_out(routes, shared_turns, f, client);
@@ -479,12 +500,18 @@ impl Broker {
         session.expiry = Duration::from_secs(u64::from(expiry));
         session.connection = Some(link);
         session.closing = false;
-        Ok(Resumed {
+        session.will_delay = Duration::from_secs(u64::from(connect.will_delay));
+        let resumed = Resumed {
             present,
             backlog: std::mem::take(&mut session.queued),
             awaiting_release: std::mem::take(&mut session.awaiting_release),
             expiry_told: connect.session_expiry.filter(|r| *r > expiry).map(|_| expiry),
-        })
+        };
+        drop(inner);
+        if let Some(will) = ended_will {
+            self.publish_will(client, will);
+        }
+        Ok(resumed)
     }
 
     /// Unbinds a closed connection: a clean session goes; a persistent one keeps its
@@ -496,20 +523,50 @@ impl Broker {
     /// `awaiting_release` are the connection's QoS 2 publishes not yet released: a persistent
     /// session keeps them for the next connection.
     ///
-    /// Returns how long the session may stay offline, if it stays.
+    /// `will` is the connection's will, if it is to be published: at once, or, when the
+    /// connection's CONNECT gave it a Will Delay Interval and the session stays, kept with the
+    /// session until it is due ([`Broker::will_due`]) or the session ends.
+    ///
+    /// Returns how long the session may stay offline, if it stays, and when its will is due.
     pub(super) fn detach(
         &self,
         client: &str,
         id: u64,
         unacked: Vec<Message>,
         awaiting_release: HashSet<u16>,
+        will: Option<Message>,
         rx: &mut mpsc::Receiver<Deliver>,
-    ) -> Option<Duration> {
+    ) -> Left {
         let mut inner = self.lock();
-        let session = inner.sessions.get_mut(client)?;
-        if session.connection.as_ref().is_some_and(|l| l.id != id) {
-            return None;
+        let (left, will) = match inner.sessions.get_mut(client) {
+            Some(session) if session.connection.as_ref().is_none_or(|l| l.id == id) => {
+                let (left, will) = self.leave(session, id, unacked, awaiting_release, will, rx);
+                if left.expires.is_none() {
+                    inner.end(client);
+                }
+                (left, will)
+            }
+            // Another connection took the session at once ([`Broker::attach`]), or it is gone.
+            _ => (Left::default(), will),
+        };
+        drop(inner);
+        if let Some(will) = will {
+            self.publish_will(client, will);
         }
+        left
+    }
+
+    /// [`Broker::detach`] of a session the connection still serves: returns what it leaves, and
+    /// the will to publish at once.
+    fn leave(
+        &self,
+        session: &mut Session,
+        id: u64,
+        unacked: Vec<Message>,
+        awaiting_release: HashSet<u16>,
+        will: Option<Message>,
+        rx: &mut mpsc::Receiver<Deliver>,
+    ) -> (Left, Option<Message>) {
         session.connection = None;
         session.closing = false;
         session.left_by = id;
@@ -529,11 +586,41 @@ impl Broker {
             }
             session.queued.truncate(MAX_QUEUED);
             session.awaiting_release = awaiting_release;
-            Some(session.expiry)
+            let expires = Some(session.expiry);
+            let delay = session.will_delay.min(session.expiry);
+            match will {
+                // Kept while its delay runs, if the budget has room for it (otherwise it goes
+                // at once: the wills kept stay within what the broker may hold).
+                Some(w) if !delay.is_zero() && self.budget.room(w.size()) => {
+                    let payload = self.budget.charged_payload(&w.payload);
+                    session.will = Some(Message { charge: self.budget.charge(w.copy_size()), payload, ..w });
+                    (Left { expires, will_due: Some(delay) }, None)
+                }
+                will => (Left { expires, will_due: None }, will),
+            }
         } else {
-            inner.end(client);
-            None
+            (Left { expires: None, will_due: None }, will)
         }
+    }
+
+    /// Publishes the will kept with `client`'s session, unless a connection took the session
+    /// back since connection `left_by` left it: its Will Delay Interval has run out.
+    pub(super) fn will_due(&self, client: &str, left_by: u64) {
+        let mut inner = self.lock();
+        let will = inner
+            .sessions
+            .get_mut(client)
+            .filter(|s| s.connection.is_none() && s.left_by == left_by)
+            .and_then(|s| s.will.take());
+        drop(inner);
+        if let Some(will) = will {
+            self.publish_will(client, will);
+        }
+    }
+
+    /// Publishes `client`'s will, its Message Expiry Interval counted from now (MQTT 5 3.1.3.2.4).
+    fn publish_will(&self, client: &str, will: Message) {
+        self.publish_from(&will.expiring(std::time::Instant::now()), Some(client));
     }
 
     /// Applies the session expiry interval of a DISCONNECT from connection `id` (MQTT 5
@@ -557,11 +644,19 @@ impl Broker {
 
     /// Ends a session whose expiry interval ran out, unless a connection took it back since
     /// connection `left_by` left it (MQTT-3.1.2-23 for the session expiry interval).
+    ///
+    /// A will still kept with the session is published: the session ended before its delay did.
     pub(super) fn expire(&self, client: &str, left_by: u64) {
         let mut inner = self.lock();
-        if inner.sessions.get(client).is_some_and(|s| s.connection.is_none() && s.left_by == left_by) {
-            inner.end(client);
-            tracing::debug!(client, "MQTT session expired");
+        if !inner.sessions.get(client).is_some_and(|s| s.connection.is_none() && s.left_by == left_by) {
+            return;
+        }
+        let will = inner.sessions.get_mut(client).and_then(|s| s.will.take());
+        inner.end(client);
+        drop(inner);
+        tracing::debug!(client, "MQTT session expired");
+        if let Some(will) = will {
+            self.publish_will(client, will);
         }
     }
 

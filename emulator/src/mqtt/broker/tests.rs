@@ -17,6 +17,7 @@ fn connect(client: &str, clean: bool, persistent: bool) -> Connect {
         max_packet: None,
         session_expiry: None,
         will_exactly_once: false,
+        will_delay: 0,
         auth_method: None,
     }
 }
@@ -127,7 +128,7 @@ fn the_budget_charges_every_copy_held_and_queues_nothing_past_it() {
         let (l, mut rx) = link(id);
         broker.attach(client, l, &connect(client, false, true)).unwrap();
         subscribe(&broker, client, &[&format!("{client}/+")]);
-        broker.detach(client, id, Vec::new(), HashSet::new(), &mut rx);
+        broker.detach(client, id, Vec::new(), HashSet::new(), None, &mut rx);
     };
     offline("a", 1);
     offline("b", 2);
@@ -194,7 +195,7 @@ fn copies_of_a_publish_are_charged_their_payload_once() {
         let (l, mut rx) = link(i);
         broker.attach(&client, l, &connect(&client, false, true)).unwrap();
         subscribe(&broker, &client, &["fan/t"]);
-        broker.detach(&client, i, Vec::new(), HashSet::new(), &mut rx);
+        broker.detach(&client, i, Vec::new(), HashSet::new(), None, &mut rx);
     }
     broker.publish(&message);
     assert_eq!(broker.budget.held(), message.size() + 99 * message.copy_size());
@@ -354,7 +355,7 @@ fn an_expiry_spares_a_session_taken_back() {
     let broker = Broker::default();
     let (l, mut rx) = link(1);
     broker.attach("p", l, &connect("p", false, true)).unwrap();
-    broker.detach("p", 1, Vec::new(), HashSet::new(), &mut rx);
+    broker.detach("p", 1, Vec::new(), HashSet::new(), None, &mut rx);
     let (l, _rx) = link(2);
     broker.attach("p", l, &connect("p", false, true)).unwrap();
     broker.expire("p", 1);
@@ -383,11 +384,11 @@ fn the_routing_index_follows_every_session() {
     let copy = |t: &str| (t.to_owned(), 1, false);
     assert_eq!(handed(&mut a_rx), [copy("x/y"), copy("x/y"), copy("x/z")]);
     // a's clean session ends with its connection.
-    broker.detach("a", 1, Vec::new(), HashSet::new(), &mut a_rx);
+    broker.detach("a", 1, Vec::new(), HashSet::new(), None, &mut a_rx);
     assert_routes_mirror_sessions(&broker);
     // b's persistent session keeps its subscriptions offline, and queues what they match.
     let (_, mut b_rx) = link(2);
-    broker.detach("b", 2, Vec::new(), HashSet::new(), &mut b_rx);
+    broker.detach("b", 2, Vec::new(), HashSet::new(), None, &mut b_rx);
     assert_routes_mirror_sessions(&broker);
     broker.publish(&Message::new("x/1", "m", 1));
     assert_eq!(broker.lock().sessions.get("b").unwrap().queued.len(), 1);
@@ -396,7 +397,7 @@ fn the_routing_index_follows_every_session() {
     broker.attach("b", b, &connect("b", true, true)).unwrap();
     assert_routes_mirror_sessions(&broker);
     subscribe(&broker, "b", &["q"]);
-    broker.detach("b", 3, Vec::new(), HashSet::new(), &mut b_rx);
+    broker.detach("b", 3, Vec::new(), HashSet::new(), None, &mut b_rx);
     assert_routes_mirror_sessions(&broker);
     broker.expire("b", 3);
     assert_eq!(broker.sessions(), 0);
@@ -426,17 +427,17 @@ fn sessions_expire_within_the_brokers_interval_and_keep_what_awaits_release() {
         let (l, mut rx) = link(1);
         let resumed = broker.attach("a", l, &connect).unwrap();
         assert_eq!(resumed.expiry_told, told, "{connect:?}");
-        let left = broker.detach("a", 1, Vec::new(), HashSet::new(), &mut rx);
-        assert_eq!(left, after.map(Duration::from_secs), "{connect:?}");
+        let left = broker.detach("a", 1, Vec::new(), HashSet::new(), None, &mut rx);
+        assert_eq!(left.expires, after.map(Duration::from_secs), "{connect:?}");
         broker.expire("a", 1);
     }
     let (l, mut rx) = link(2);
     broker.attach("p", l, &connect("p", false, true)).unwrap();
-    broker.detach("p", 2, Vec::new(), HashSet::from([7, 9]), &mut rx);
+    broker.detach("p", 2, Vec::new(), HashSet::from([7, 9]), None, &mut rx);
     let (l, mut rx) = link(3);
     let resumed = broker.attach("p", l, &connect("p", false, true)).unwrap();
     assert_eq!(resumed.awaiting_release, HashSet::from([7, 9]));
-    broker.detach("p", 3, Vec::new(), HashSet::from([4]), &mut rx);
+    broker.detach("p", 3, Vec::new(), HashSet::from([4]), None, &mut rx);
     let (l, _rx) = link(4);
     let resumed = broker.attach("p", l, &connect("p", true, true)).unwrap();
     assert!(!resumed.present && resumed.awaiting_release.is_empty());
@@ -454,7 +455,7 @@ fn a_reset_forgets_offline_sessions_and_retained_messages() {
         broker.attach(client, l, &connect(client, false, true)).unwrap();
         subscribe(&broker, client, &["t/#"]);
     }
-    broker.detach("away", 2, Vec::new(), HashSet::new(), receivers.last_mut().unwrap());
+    broker.detach("away", 2, Vec::new(), HashSet::new(), None, receivers.last_mut().unwrap());
     broker.publish(&Message { retain: true, ..Message::new("t/r", "m", 1) });
     assert_eq!((broker.sessions(), broker.retained_read().len()), (2, 1));
     broker.reset();
@@ -477,7 +478,7 @@ fn a_session_taken_over_comes_with_what_the_old_connection_held() {
     };
     assert!(matches!(old_rx.try_recv(), Ok(Deliver::TakenOver)));
     let in_flight = Message { sent: true, ..Message::new("t/1", "m", 1) };
-    broker.detach("t", 1, vec![in_flight], HashSet::from([5]), &mut old_rx);
+    broker.detach("t", 1, vec![in_flight], HashSet::from([5]), None, &mut old_rx);
     let (new, _new_rx) = link(2);
     let Ok(resumed) = broker.try_attach("t", new, &connect("t", false, true)) else { panic!("still busy") };
     assert!(resumed.present);
@@ -512,9 +513,82 @@ fn a_session_cut_as_too_slow_is_taken_over_with_everything_routed_to_it() {
     let Err(Busy::TakingOver(_)) = broker.try_attach("s", new, &connect("s", false, true)) else {
         panic!("the session was let go at the cut");
     };
-    broker.detach("s", 1, Vec::new(), HashSet::new(), &mut old_rx);
+    broker.detach("s", 1, Vec::new(), HashSet::new(), None, &mut old_rx);
     let (new, _new_rx) = link(2);
     let Ok(resumed) = broker.try_attach("s", new, &connect("s", false, true)) else { panic!("still busy") };
     let topics: Vec<String> = resumed.backlog.iter().map(|m| m.topic.clone()).collect();
     assert_eq!(topics, (0..70).map(|i| format!("t/{i}")).collect::<Vec<_>>());
+}
+
+/// A will with a Will Delay Interval is kept with its session, charged to the budget: due, it
+/// is published unless a connection took the session back (MQTT-3.1.3-9); a clean start or the
+/// session's expiry publishes it at once; a reset forgets it; a session that does not stay, a
+/// delay of 0 or a budget without room for it publishes it at once.
+#[test]
+fn a_will_with_a_delay_is_kept_with_its_session_until_it_is_due() {
+    let broker = Broker::new(10, 4_000);
+    let (l, mut watcher) = link(100);
+    broker.attach("w", l, &connect("w", true, false)).unwrap();
+    subscribe(&broker, "w", &["late/#"]);
+    let delayed = |client: &str, delay: u32| Connect {
+        will: Some(Message::new(format!("late/{client}"), "gone", 1)),
+        will_delay: delay,
+        ..connect(client, false, true)
+    };
+    // Leaves with its will, taken back or not; what the watcher was handed.
+    let leave = |client: &str, id: u64, delay: u32, watcher: &mut mpsc::Receiver<Deliver>| {
+        let (l, mut rx) = link(id);
+        broker.attach(client, l, &delayed(client, delay)).unwrap();
+        let will = delayed(client, delay).will;
+        let left = broker.detach(client, id, Vec::new(), HashSet::new(), will, &mut rx);
+        (left, handed(watcher))
+    };
+    let late = |client: &str| vec![(format!("late/{client}"), 1, false)];
+    let held = broker.budget.held();
+    // Due: published. The session's expiry bounds the delay.
+    let (left, now) = leave("a", 1, 30, &mut watcher);
+    assert_eq!(
+        left,
+        Left { expires: Some(Duration::from_secs(3600)), will_due: Some(Duration::from_secs(30)) }
+    );
+    assert!(now.is_empty());
+    assert!(broker.budget.held() > held, "the will kept is charged");
+    broker.will_due("a", 1);
+    assert_eq!(handed(&mut watcher), late("a"));
+    assert_eq!(broker.budget.held(), held);
+    let (left, _) = leave("a", 2, u32::MAX, &mut watcher);
+    assert_eq!(left.will_due, Some(Duration::from_secs(3600)));
+    // Taken back before it is due: never published.
+    let (l, _rx) = link(3);
+    broker.attach("a", l, &connect("a", false, true)).unwrap();
+    broker.will_due("a", 2);
+    assert_eq!(handed(&mut watcher), []);
+    // A clean start ends the session: published then.
+    leave("b", 4, 30, &mut watcher);
+    let (l, _rx) = link(5);
+    broker.attach("b", l, &connect("b", true, false)).unwrap();
+    assert_eq!(handed(&mut watcher), late("b"));
+    broker.will_due("b", 4);
+    assert_eq!(handed(&mut watcher), []);
+    // The session expires first: published then.
+    leave("c", 6, 30, &mut watcher);
+    broker.expire("c", 6);
+    assert_eq!(handed(&mut watcher), late("c"));
+    // A reset forgets it with the session.
+    leave("d", 7, 30, &mut watcher);
+    broker.reset();
+    broker.will_due("d", 7);
+    assert_eq!(handed(&mut watcher), []);
+    // At once: no delay; a session that ends with the connection; no room in the budget.
+    let (left, now) = leave("e", 8, 0, &mut watcher);
+    assert_eq!((left.will_due, now), (None, late("e")));
+    let (l, mut rx) = link(9);
+    broker.attach("f", l, &Connect { persistent: false, ..delayed("f", 30) }).unwrap();
+    let left = broker.detach("f", 9, Vec::new(), HashSet::new(), delayed("f", 30).will, &mut rx);
+    assert_eq!((left, handed(&mut watcher)), (Left::default(), late("f")));
+    let big = Connect { will: Some(Message::new("late/g", vec![0; 5_000], 1)), ..delayed("g", 30) };
+    let (l, mut rx) = link(10);
+    broker.attach("g", l, &big).unwrap();
+    let left = broker.detach("g", 10, Vec::new(), HashSet::new(), big.will.clone(), &mut rx);
+    assert_eq!((left.will_due, handed(&mut watcher)), (None, late("g")));
 }

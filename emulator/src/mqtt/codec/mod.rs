@@ -136,6 +136,9 @@ pub struct Connect {
     /// Whether the will asks for QoS 2, which an MQTT 5 client is refused (the broker's Maximum
     /// QoS is 1); a 3.1.1 will of QoS 2 is published at QoS 1.
     pub will_exactly_once: bool,
+    /// The MQTT 5 Will Delay Interval in seconds (0 when none, and in MQTT 3.1.1): how long after
+    /// the connection ends its will waits, and is dropped if the session is taken back meanwhile.
+    pub will_delay: u32,
     /// The MQTT 5 Authentication Method asked for (enhanced authentication), if any.
     pub auth_method: Option<String>,
 }
@@ -412,6 +415,7 @@ fn read4(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
             max_packet: None,
             session_expiry: None,
             will_exactly_once: false,
+            will_delay: 0,
             auth_method: None,
             clean: c.clean_session,
             keep_alive: c.keep_alive,
@@ -467,14 +471,15 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
         v5::Packet::Connect(c, will, _login) => {
             let expiry = c.properties.as_ref().and_then(|p| p.session_expiry_interval).unwrap_or(0);
             let will_exactly_once = will.as_ref().is_some_and(|w| w.qos == m5::QoS::ExactlyOnce);
+            let will_delay = will.as_ref().and_then(|w| w.properties.as_ref()?.delay_interval).unwrap_or(0);
             let will = match will {
                 Some(w) => Some(Message {
                     topic: utf8(w.topic)?,
                     payload: own(w.message),
                     qos: qos5(w.qos),
                     retain: w.retain,
-                    // What a publish carries, as the will's properties say it; the Will Delay
-                    // Interval is not applied (the will goes when the connection ends).
+                    // What a publish carries, as the will's properties say it (its Will Delay
+                    // Interval is the session's: `Connect::will_delay`).
                     properties: w.properties.map(|p| {
                         Box::new(v5::PublishProperties {
                             payload_format_indicator: p.payload_format_indicator,
@@ -505,6 +510,7 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
                 max_packet: c.properties.as_ref().and_then(|p| p.max_packet_size),
                 session_expiry: Some(expiry),
                 will_exactly_once,
+                will_delay,
                 auth_method: c.properties.as_ref().and_then(|p| p.authentication_method.clone()),
             })
         }

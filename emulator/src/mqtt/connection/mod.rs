@@ -497,7 +497,6 @@ async fn connection(
         }
     }
     let keep_alive = Duration::from_millis(u64::from(keep_alive).saturating_mul(1500));
-    let mut will = connect.will;
     let end = match result {
         Ok(()) => run(&mut conn, &mut buf, &mut rx, &broker, &requests, &mut stop, keep_alive).await,
         Err(e) => Err(e),
@@ -508,22 +507,23 @@ async fn connection(
     let unsent = conn.held.drain(..).chain(conn.waiting.drain(..));
     unacked.extend(unsent.filter(|m| m.qos > 0));
     let awaiting_release = std::mem::take(&mut conn.awaiting_release);
-    let left = broker.detach(&conn.client, id, unacked, awaiting_release, &mut rx);
+    let will = match &end {
+        Ok(End::Disconnect { with_will: false }) | Ok(End::Stop) => None,
+        Ok(End::Disconnect { with_will: true }) | Ok(End::TakenOver) | Err(_) => connect.will,
+    };
+    let left = broker.detach(&conn.client, id, unacked, awaiting_release, will, &mut rx);
     // A connection taking the session over waits for this.
     conn.gone.notify_one();
-    if let Some(after) = left {
-        let (b, client) = (Arc::clone(&broker), conn.client.clone());
-        tokio::spawn(async move {
-            tokio::time::sleep(after).await;
-            b.expire(&client, id);
-        });
-    }
-    match &end {
-        Ok(End::Disconnect { with_will: false }) | Ok(End::Stop) => will = None,
-        Ok(End::Disconnect { with_will: true }) | Ok(End::TakenOver) | Err(_) => {}
-    }
-    if let Some(w) = will {
-        broker.publish_from(&w.expiring(std::time::Instant::now()), Some(&conn.client));
+    for (after, due) in
+        [(left.expires, Broker::expire as fn(&Broker, &str, u64)), (left.will_due, Broker::will_due)]
+    {
+        if let Some(after) = after {
+            let (b, client) = (Arc::clone(&broker), conn.client.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                due(&b, &client, id);
+            });
+        }
     }
     if let (Ok(End::Stop), Version::V5) = (&end, conn.version) {
         conn.write(Outgoing::Disconnect(DisconnectReasonCode::ServerShuttingDown));

@@ -101,6 +101,7 @@ fn connect(persistent: bool) -> Connect {
         max_packet: None,
         session_expiry: None,
         will_exactly_once: false,
+        will_delay: 0,
         auth_method: None,
     }
 }
