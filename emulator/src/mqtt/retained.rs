@@ -4,8 +4,9 @@
 //! and a client subscribing back to back slowed every other client's publishes 24-fold
 //! (BENCHMARKS §7).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
+use std::time::Instant;
 
 use super::codec::Message;
 use super::filter;
@@ -17,19 +18,57 @@ pub const MAX_RETAINED: usize = 10_000;
 #[derive(Default)]
 pub(super) struct Retained {
     by_topic: BTreeMap<String, Message>,
+    /// The topics whose retained message has an MQTT 5 Message Expiry Interval, by when it runs
+    /// out: exactly those of `by_topic`, so that an expired message is removed (its place in
+    /// [`MAX_RETAINED`] and its bytes in the budget given back) without a look at every topic.
+    expiring: BTreeSet<(Instant, String)>,
 }
 
 impl Retained {
     /// Keeps `message` (`copy` makes the copy kept) as its topic's retained message, or clears
     /// the topic's when the payload is empty (MQTT-3.3.1-10, -11). A new topic past
     /// [`MAX_RETAINED`] is not kept.
+    ///
+    /// The messages that have expired are removed first (MQTT-3.3.2-5).
     pub fn set(&mut self, message: &Message, copy: impl FnOnce() -> Message) {
+        self.remove_expired(Instant::now());
         if message.payload.is_empty() {
-            self.by_topic.remove(&message.topic);
+            self.remove(&message.topic);
         } else if self.by_topic.len() < MAX_RETAINED || self.by_topic.contains_key(&message.topic) {
-            self.by_topic.insert(message.topic.clone(), copy());
+            let copy = copy();
+            let expires = copy.expires;
+            if let Some(old) = self.by_topic.insert(message.topic.clone(), copy) {
+                self.forget_expiry(&old);
+            }
+            if let Some(at) = expires {
+                self.expiring.insert((at, message.topic.clone()));
+            }
         } else {
             tracing::warn!(topic = message.topic, "too many retained messages: not retained");
+        }
+    }
+
+    /// Removes the retained messages whose expiry interval ran out by `now`.
+    pub fn remove_expired(&mut self, now: Instant) {
+        while let Some((at, _)) = self.expiring.first()
+            && *at <= now
+        {
+            if let Some((_, topic)) = self.expiring.pop_first() {
+                self.by_topic.remove(&topic);
+            }
+        }
+    }
+
+    fn remove(&mut self, topic: &str) {
+        if let Some(old) = self.by_topic.remove(topic) {
+            self.forget_expiry(&old);
+        }
+    }
+
+    /// Takes the expiry of `old`, a message no longer kept, out of `expiring`.
+    fn forget_expiry(&mut self, old: &Message) {
+        if let Some(at) = old.expires {
+            self.expiring.remove(&(at, old.topic.clone()));
         }
     }
 
@@ -97,6 +136,46 @@ mod tests {
         assert_eq!(topics(&retained, "#").len(), 9);
         assert_eq!(topics(&retained, "/+"), ["/a"]);
         assert!(topics(&retained, "c/#").is_empty());
+    }
+
+    /// An expired message is removed from the store, and only it: its topic's place is free for
+    /// another, and the index of expiries holds exactly the kept messages that expire.
+    #[test]
+    fn expired_messages_are_removed() {
+        let now = Instant::now();
+        let at = |secs: u64| Some(now + std::time::Duration::from_secs(secs));
+        let mut retained = Retained::default();
+        fn set(retained: &mut Retained, topic: &str, payload: &'static str, expires: Option<Instant>) {
+            let m = Message { retain: true, expires, ..Message::new(topic, payload, 0) };
+            retained.set(&m, || m.clone());
+        }
+        set(&mut retained, "a", "m", at(10));
+        set(&mut retained, "b", "m", at(20));
+        set(&mut retained, "c", "m", None);
+        set(&mut retained, "d", "m", at(10));
+        // Replaced by one that does not expire, by one that expires later, and cleared.
+        set(&mut retained, "a", "again", None);
+        set(&mut retained, "b", "again", at(30));
+        set(&mut retained, "d", "", None);
+        // The same message again keeps its expiry.
+        set(&mut retained, "e", "m", at(10));
+        set(&mut retained, "e", "m", at(10));
+        assert_eq!(retained.expiring.iter().map(|(_, t)| &t[..]).collect::<Vec<_>>(), ["e", "b"]);
+        retained.remove_expired(now + std::time::Duration::from_secs(10));
+        assert_eq!(topics(&retained, "#"), ["a", "b", "c"]);
+        retained.remove_expired(now + std::time::Duration::from_secs(29));
+        assert_eq!(topics(&retained, "#"), ["a", "b", "c"]);
+        retained.remove_expired(now + std::time::Duration::from_secs(30));
+        assert_eq!(topics(&retained, "#"), ["a", "c"]);
+        assert!(retained.expiring.is_empty());
+        // A full store takes a new topic once one of its messages has expired.
+        let mut full = kept(&[]);
+        for i in 0..MAX_RETAINED {
+            set(&mut full, &format!("f/{i}"), "m", if i == 7 { Some(now) } else { None });
+        }
+        set(&mut full, "f/new", "m", None);
+        assert!(full.get("f/new").is_some() && full.get("f/7").is_none());
+        assert_eq!(full.len(), MAX_RETAINED);
     }
 
     proptest! {

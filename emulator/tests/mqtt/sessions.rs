@@ -345,6 +345,9 @@ async fn messages_expire_as_their_interval_says() {
     next5(&mut frx, suback5).await;
     publisher.publish("mx/marker", Q5::AtLeastOnce, false, "m").await.unwrap();
     assert_eq!(next5(&mut frx, topic5).await, "mx/marker");
+    // And it is gone from the store: its place and its bytes are given back.
+    let stats = emu.ctl("GET", "/_emulator/stats", json!({})).await["mqtt"].clone();
+    assert_eq!(stats["retained"], 0, "{stats}");
     emu.server.shutdown().await.unwrap();
 }
 

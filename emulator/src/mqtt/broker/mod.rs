@@ -228,7 +228,11 @@ impl Broker {
     /// The broker's figures for `GET /_emulator/stats`: its sessions, subscriptions and retained
     /// messages, and the bytes of messages it holds, beside their caps.
     pub fn stats(&self) -> serde_json::Value {
-        let retained = self.retained_read().len();
+        let retained = {
+            let mut retained = self.retained_write();
+            retained.remove_expired(std::time::Instant::now());
+            retained.len()
+        };
         let inner = self.lock();
         serde_json::json!({
             "sessions": inner.sessions.len(),
