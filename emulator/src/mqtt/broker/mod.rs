@@ -46,12 +46,8 @@ pub const MAX_ALL_SUBSCRIPTIONS: usize = 500_000;
 pub type Requests =
     Arc<dyn Fn(String, Bytes) -> Pin<Box<dyn Future<Output = Vec<Message>> + Send>> + Send + Sync>;
 
-/// What a connection's writer receives from the broker.
-pub(super) enum Deliver {
-    Message(Box<Message>),
-    /// Another connection took the session over: close without touching the session.
-    TakenOver,
-}
+/// What a connection's writer receives from the broker: a message routed to its session.
+pub(super) type Deliver = Box<Message>;
 
 /// How the broker reaches the connection serving a session.
 pub(super) struct Link {
@@ -60,8 +56,12 @@ pub(super) struct Link {
     /// Its queue.
     pub tx: mpsc::Sender<Deliver>,
     /// Notified when the broker lets go of the connection because its queue is full (too slow
-    /// to take its messages, or to hear that it was taken over): it then closes.
+    /// to take its messages): it then closes.
     pub cut: Arc<Notify>,
+    /// Notified when another connection takes the session over (MQTT-3.1.4-2): the connection
+    /// closes and gives the session back, however far behind its client is (it may have
+    /// stopped reading its queue).
+    pub taken: Arc<Notify>,
     /// Notified by the connection once it has let go of its session ([`Broker::detach`]): a
     /// connection taking the session over waits for it ([`Broker::try_attach`]).
     pub gone: Arc<Notify>,
@@ -409,7 +409,7 @@ fn deliver(session: &mut Session, message: Message, budget: &Budget) {
     let Some(link) = session.connection.as_ref().filter(|_| !session.closing) else {
         return queue_new(session, message, budget);
     };
-    match link.tx.try_send(Deliver::Message(Box::new(message))) {
+    match link.tx.try_send(Box::new(message)) {
         Ok(()) => {}
         Err(mpsc::error::TrySendError::Full(d) | mpsc::error::TrySendError::Closed(d)) => {
             // The connection keeps the session until it gives it back with what it has in
@@ -418,9 +418,7 @@ fn deliver(session: &mut Session, message: Message, budget: &Budget) {
             tracing::warn!("an MQTT client is too slow to take its messages: closing it");
             link.cut.notify_one();
             session.closing = true;
-            if let Deliver::Message(m) = d {
-                queue_new(session, *m, budget);
-            }
+            queue_new(session, *d, budget);
         }
     }
 }
@@ -480,9 +478,7 @@ impl Broker {
         });
         if let Some(old) = &session.connection {
             // MQTT-3.1.4-2: the existing connection with this client id is closed.
-            if old.tx.try_send(Deliver::TakenOver).is_err() {
-                old.cut.notify_one();
-            }
+            old.taken.notify_one();
             if !force {
                 return Err(Busy::TakingOver(Arc::clone(&old.gone)));
             }
@@ -579,10 +575,8 @@ impl Broker {
             // what its queue still holds, then what the session queued after it was cut.
             let mut held: Vec<Message> = unacked;
             while let Ok(d) = rx.try_recv() {
-                if let Deliver::Message(m) = d
-                    && m.qos > 0
-                {
-                    held.push(*m);
+                if d.qos > 0 {
+                    held.push(*d);
                 }
             }
             for m in held.into_iter().rev() {

@@ -39,8 +39,11 @@ const WRITE_STALL: Duration = Duration::from_secs(60);
 /// How long the last packets to a closing connection (a DISCONNECT, a refusing CONNACK) may
 /// take to be written.
 const CLOSE_FLUSH: Duration = Duration::from_secs(5);
+/// How long the DISCONNECT to a connection taken over (MQTT 5) may take to be written: the
+/// client taking its session waits for it.
+const TAKEN_OVER_FLUSH: Duration = Duration::from_secs(1);
 /// How long a connection taking a session over waits for the one it replaces to give the
-/// session back: that one's last packets may take [`CLOSE_FLUSH`].
+/// session back: that one's last packet may take [`TAKEN_OVER_FLUSH`].
 const TAKEOVER_WAIT: Duration = Duration::from_secs(6);
 
 /// A client's byte stream: TCP, or TLS over TCP.
@@ -198,6 +201,8 @@ struct Conn {
     awaiting_release: HashSet<u16>,
     /// Notified when the broker lets go of this connection (see [`Link::cut`]).
     cut: Arc<Notify>,
+    /// Notified when another connection takes the session over (see [`Link::taken`]).
+    taken: Arc<Notify>,
     /// Notified once this connection has given its session back (see [`Link::gone`]).
     gone: Arc<Notify>,
 }
@@ -276,6 +281,7 @@ impl Conn {
             aliases: HashMap::new(),
             awaiting_release: HashSet::new(),
             cut: Arc::new(Notify::new()),
+            taken: Arc::new(Notify::new()),
             gone: Arc::new(Notify::new()),
         }
     }
@@ -376,9 +382,14 @@ impl Conn {
 
     /// Writes the last packets of a connection that is closing, for at most [`CLOSE_FLUSH`].
     async fn flush(&mut self) -> Result<(), String> {
-        match tokio::time::timeout(CLOSE_FLUSH, self.out.write_all()).await {
+        self.flush_within(CLOSE_FLUSH).await
+    }
+
+    /// Writes the last packets of a connection that is closing, for at most `limit`.
+    async fn flush_within(&mut self, limit: Duration) -> Result<(), String> {
+        match tokio::time::timeout(limit, self.out.write_all()).await {
             Ok(r) => r.map_err(|e| e.to_string()),
-            Err(_) => Err(format!("the last packets were not taken in {} s", CLOSE_FLUSH.as_secs())),
+            Err(_) => Err(format!("the last packets were not taken in {} s", limit.as_secs())),
         }
     }
 }
@@ -454,7 +465,13 @@ async fn connection(
         conn.flush().await?;
         return Err(why);
     }
-    let link = || Link { id, tx: tx.clone(), cut: Arc::clone(&conn.cut), gone: Arc::clone(&conn.gone) };
+    let link = || Link {
+        id,
+        tx: tx.clone(),
+        cut: Arc::clone(&conn.cut),
+        taken: Arc::clone(&conn.taken),
+        gone: Arc::clone(&conn.gone),
+    };
     let attached = match broker.try_attach(&conn.client, link(), &connect) {
         Err(Busy::TakingOver(gone)) => {
             // The connection that serves the session gives it back with what it had in flight;
@@ -622,14 +639,16 @@ async fn run(
                 last_read = tokio::time::Instant::now();
             }
             d = rx.recv(), if !behind => match d {
-                Some(Deliver::Message(m)) => conn.send(*m)?,
-                Some(Deliver::TakenOver) => {
-                    conn.write(Outgoing::Disconnect(DisconnectReasonCode::SessionTakenOver));
-                    let _ = conn.flush().await;
-                    return Ok(End::TakenOver);
-                }
+                Some(m) => conn.send(*m)?,
                 None => return Err("closed as too slow to take its messages".into()),
             },
+            // Heard however far behind the client is: the connection taking the session over
+            // waits for this one to give it back.
+            () = conn.taken.notified() => {
+                conn.write(Outgoing::Disconnect(DisconnectReasonCode::SessionTakenOver));
+                let _ = conn.flush_within(TAKEN_OVER_FLUSH).await;
+                return Ok(End::TakenOver);
+            }
             () = tokio::time::sleep_until(last_read + keep_alive) => return Err("keep-alive expired".into()),
             () = tokio::time::sleep_until(last_taken + WRITE_STALL), if owed => {
                 return Err(format!("the client took nothing for {} s", WRITE_STALL.as_secs()));

@@ -489,3 +489,49 @@ async fn a_name_past_the_limits_ends_the_connection_saying_which() {
     client.read_exact(&mut ack).await.unwrap();
     assert_eq!(ack, [0x20, 2, 0, 2]);
 }
+
+/// A session taken over from a connection whose client reads nothing (so that it has stopped
+/// taking messages from its queue) is given back at once, with what that connection had: the
+/// new connection gets every message, in order, those sent before with DUP. (The old
+/// connection once heard of the takeover only through its queue, which it no longer read: the
+/// new one waited [`TAKEOVER_WAIT`], took the session without them, and they were lost.)
+#[tokio::test(start_paused = true)]
+async fn a_session_taken_from_a_connection_that_reads_nothing_comes_back_whole() {
+    let broker = Arc::new(Broker::default());
+    let (mut old, old_task, _stop_old) = serve(Arc::clone(&broker));
+    let mut packets = connect_packet("deaf-tk", false);
+    packets.extend(subscribe_packet(&["tk/#"]));
+    old.write_all(&packets).await.unwrap();
+    let mut acks = [0; 9];
+    old.read_exact(&mut acks).await.unwrap();
+    assert_eq!(acks, [0x20, 2, 0, 0, 0x90, 3, 0, 1, 1]);
+    // 64 KiB in the stream and 64 KiB waiting: the old connection takes no more from its queue.
+    for i in 0..8 {
+        broker.publish(&Message::new(format!("tk/{i}"), vec![0; 100 * 1024], 1));
+        tokio::task::yield_now().await;
+    }
+    let start = tokio::time::Instant::now();
+    let (new, new_task, _stop_new) = serve(Arc::clone(&broker));
+    let (mut rd, mut wr) = tokio::io::split(new);
+    wr.write_all(&connect_packet("deaf-tk", false)).await.unwrap();
+    let mut ack = [0; 4];
+    rd.read_exact(&mut ack).await.unwrap();
+    assert_eq!(ack, [0x20, 2, 1, 0], "the session was present");
+    assert!(start.elapsed() < TAKEOVER_WAIT, "{:?}", start.elapsed());
+    let mut bytes = BytesMut::new();
+    let mut got = Vec::new();
+    while got.len() < 8 {
+        tokio::time::timeout(Duration::from_secs(1), rd.read_buf(&mut bytes))
+            .await
+            .expect("no more")
+            .unwrap();
+        got.extend(publishes(&mut bytes));
+    }
+    let topics: Vec<&str> = got.iter().map(|(t, _, _)| &t[..]).collect();
+    assert_eq!(topics, (0..8).map(|i| format!("tk/{i}")).collect::<Vec<_>>());
+    let dups: Vec<bool> = got.iter().map(|(_, dup, _)| *dup).collect();
+    assert!(dups[0] && dups.windows(2).all(|w| w[0] || !w[1]), "sent before first, with DUP: {dups:?}");
+    assert_eq!(old_task.await.unwrap(), Ok(()));
+    drop((old, wr));
+    new_task.abort();
+}
