@@ -375,6 +375,58 @@ class Paho5(Paho311):
 
     protocol = mqtt.MQTTv5
 
+    def test_a_will_waits_its_delay_and_is_dropped_if_the_session_comes_back(self):
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+        from paho.mqtt.reasoncodes import ReasonCode
+
+        base = unique("late")
+        watcher = self.client(unique("watch"))
+        watcher.sub(f"{base}/#")
+
+        def device(name, delay, clean_start):
+            """A client with a will of `delay` s and a session that outlives it by 60 s."""
+            c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{base}-{name}",
+                            protocol=mqtt.MQTTv5)
+            will = Properties(PacketTypes.WILLMESSAGE)
+            will.WillDelayInterval = delay
+            c.will_set(f"{base}/{name}", "gone", qos=1, properties=will)
+            connect = Properties(PacketTypes.CONNECT)
+            connect.SessionExpiryInterval = 60
+            present, connected = [], threading.Event()
+
+            def on_connect(c, u, flags, rc, p):
+                present.append(flags.session_present)
+                connected.set()
+
+            c.on_connect = on_connect
+            c.connect(HOST, PORT, keepalive=30, clean_start=clean_start, properties=connect)
+            c.loop_start()
+            assert connected.wait(WAIT), "no CONNACK"
+            return c, present[0]
+
+        def leave_with_will(c):
+            c.disconnect(reasoncode=ReasonCode(PacketTypes.DISCONNECT, "Disconnect with will message"))
+            c.loop_stop()
+
+        # Published once its delay has run out.
+        a, _ = device("a", 1, True)
+        left = time.monotonic()
+        leave_with_will(a)
+        self.assertEqual(watcher.next(f"{base}/a").payload, b"gone")
+        self.assertGreaterEqual(time.monotonic() - left, 1.0)
+        # The client takes its session back before the delay runs out: never published.
+        b, _ = device("b", 2, True)
+        left = time.monotonic()
+        leave_with_will(b)
+        back, present = device("b", 2, False)
+        self.addCleanup(back.loop_stop)
+        self.addCleanup(back.disconnect)
+        self.assertTrue(present)
+        time.sleep(max(0.0, left + 3 - time.monotonic()))
+        seen = [m.topic for m in watcher.received()]
+        self.assertNotIn(f"{base}/b", seen)
+
 
 class DeviceSdk(unittest.TestCase):
     """The AWS IoT Device SDK v2 for Python (awscrt) in plain TCP."""
