@@ -181,10 +181,12 @@ struct Conn {
     id: u64,
     out: Out,
     next_pkid: u16,
-    /// QoS 1 messages sent and not yet acknowledged, by packet id.
-    inflight: BTreeMap<u16, Message>,
-    /// QoS 1 messages held back while `inflight` is at the client's receive maximum, in order,
-    /// and whether each is a redelivery.
+    /// QoS 1 messages sent and not yet acknowledged, by packet id, each with its place in the
+    /// order they were sent (packet ids wrap, so theirs is not it).
+    inflight: BTreeMap<u16, (u64, Message)>,
+    /// How many QoS 1 messages were sent: the place of the next in `inflight`.
+    sent: u64,
+    /// QoS 1 messages held back while `inflight` is at the client's receive maximum, in order.
     held: VecDeque<Message>,
     /// Messages not looked at yet, in order: they wait while [`OUT_HIGH`] bytes wait for the
     /// client. With `held`, at most [`MAX_WAITING`].
@@ -271,6 +273,7 @@ impl Conn {
             out: Out { half, buf: BytesMut::new(), unflushed: false },
             next_pkid: 1,
             inflight: BTreeMap::new(),
+            sent: 0,
             held: VecDeque::new(),
             waiting: VecDeque::new(),
             receive_max: connect.receive_max.map_or(MAX_INFLIGHT, |r| usize::from(r).min(MAX_INFLIGHT)),
@@ -360,7 +363,8 @@ impl Conn {
             }
             self.next_pkid = pkid.wrapping_add(1);
             // Sent from now on: whatever becomes of it, it goes again with DUP (MQTT-3.3.1-1).
-            self.inflight.insert(pkid, Message { sent: true, ..message.clone() });
+            self.inflight.insert(pkid, (self.sent, Message { sent: true, ..message.clone() }));
+            self.sent = self.sent.wrapping_add(1);
             pkid
         };
         let packet = Outgoing::Publish { message, pkid, dup: dup && pkid != 0 };
@@ -378,6 +382,18 @@ impl Conn {
     fn acked(&mut self, pkid: u16) {
         self.inflight.remove(&pkid);
         self.feed();
+    }
+
+    /// What a persistent session keeps of a closing connection's messages: those in flight, in
+    /// the order they were sent (MQTT-4.6.0-1: they are sent again in that order), then the QoS 1
+    /// messages that waited and were never written, marked sent if they were redeliveries.
+    fn unacked(&mut self) -> Vec<Message> {
+        let mut inflight: Vec<(u64, Message)> = std::mem::take(&mut self.inflight).into_values().collect();
+        inflight.sort_unstable_by_key(|(place, _)| *place);
+        let mut unacked: Vec<Message> = inflight.into_iter().map(|(_, m)| m).collect();
+        let unsent = self.held.drain(..).chain(self.waiting.drain(..));
+        unacked.extend(unsent.filter(|m| m.qos > 0));
+        unacked
     }
 
     /// Writes the last packets of a connection that is closing, for at most [`CLOSE_FLUSH`].
@@ -518,11 +534,7 @@ async fn connection(
         Ok(()) => run(&mut conn, &mut buf, &mut rx, &broker, &requests, &mut stop, keep_alive).await,
         Err(e) => Err(e),
     };
-    let mut unacked: Vec<Message> = std::mem::take(&mut conn.inflight).into_values().collect();
-    // What waited and was never written goes back to a persistent session too (QoS 1 only),
-    // marked sent if it was a redelivery.
-    let unsent = conn.held.drain(..).chain(conn.waiting.drain(..));
-    unacked.extend(unsent.filter(|m| m.qos > 0));
+    let unacked = conn.unacked();
     let awaiting_release = std::mem::take(&mut conn.awaiting_release);
     let will = match &end {
         Ok(End::Disconnect { with_will: false }) | Ok(End::Stop) => None,

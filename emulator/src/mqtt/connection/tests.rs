@@ -535,3 +535,21 @@ async fn a_session_taken_from_a_connection_that_reads_nothing_comes_back_whole()
     drop((old, wr));
     new_task.abort();
 }
+
+/// A closing connection hands its messages in flight back in the order they were sent, across
+/// the wrap of packet ids, so that they are sent again in that order (MQTT-4.6.0-1); those
+/// never written follow. (They were handed back by packet id: 1 and 2 came before 65534.)
+#[tokio::test]
+async fn messages_in_flight_go_back_in_the_order_they_were_sent() {
+    let (_client, server) = tokio::io::duplex(64 * 1024);
+    let mut conn = Conn::new(Box::new(server), &connect(true), "c".into(), 1);
+    conn.next_pkid = 65_534;
+    conn.receive_max = 4;
+    for i in 0..6 {
+        conn.send(Message::new(format!("w/{i}"), "m", 1)).unwrap();
+    }
+    assert_eq!(conn.inflight.keys().copied().collect::<Vec<_>>(), [1, 2, 65_534, 65_535]);
+    let back: Vec<(String, bool)> = conn.unacked().into_iter().map(|m| (m.topic, m.sent)).collect();
+    let want: Vec<(String, bool)> = (0..6).map(|i| (format!("w/{i}"), i < 4)).collect();
+    assert_eq!(back, want);
+}
