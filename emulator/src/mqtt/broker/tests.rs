@@ -601,3 +601,45 @@ fn a_will_with_a_delay_is_kept_with_its_session_until_it_is_due() {
     let left = broker.detach("g", 10, Vec::new(), HashSet::new(), big.will.clone(), &mut rx);
     assert_eq!((left.will_due, handed(&mut watcher)), (None, late("g")));
 }
+
+/// A client whose matching subscriptions differ gets one copy: at the highest QoS they grant
+/// ([`Broker::grant`] says which, for the answers to its jobs requests), its retain flag kept if
+/// one of them asked for it (MQTT 5 Retain As Published).
+#[test]
+fn overlapping_subscriptions_grant_their_highest_qos_and_keep_the_retain_flag_if_one_asks() {
+    let broker = Broker::default();
+    let (l, mut rx) = link(1);
+    broker.attach("c", l, &connect("c", true, false)).unwrap();
+    let as_published = Subscription { retain_as_published: true, ..Subscription::new("r/#", 0) };
+    broker.subscribe("c", vec![as_published, Subscription::new("r/+", 1), Subscription::new("q/+", 0)], 0);
+    assert_eq!(
+        [
+            broker.grant("c", "r/x"),
+            broker.grant("c", "q/x"),
+            broker.grant("c", "s/x"),
+            broker.grant("d", "r/x")
+        ],
+        [Some(1), Some(0), None, None]
+    );
+    broker.publish(&Message { retain: true, ..Message::new("r/x", "m", 1) });
+    broker.publish(&Message { retain: true, ..Message::new("q/x", "m", 1) });
+    assert_eq!(handed(&mut rx), [("r/x".to_owned(), 1, true), ("q/x".to_owned(), 0, false)]);
+}
+
+/// The session table is full at [`MAX_SESSIONS`]: a new client id is refused, a client with a
+/// session still gets it back.
+#[test]
+fn a_full_session_table_refuses_new_clients_only() {
+    let broker = Broker::new(10, 1 << 20);
+    let mut links = Vec::new();
+    for i in 0..MAX_SESSIONS {
+        let (l, rx) = link(u64::try_from(i).unwrap());
+        links.push(rx);
+        broker.attach(&format!("s{i}"), l, &connect(&format!("s{i}"), false, true)).unwrap();
+    }
+    let (l, _rx) = link(1_000_000);
+    assert!(broker.attach("new", l, &connect("new", false, true)).is_none());
+    let (l, _rx) = link(1_000_001);
+    assert!(broker.attach("s7", l, &connect("s7", false, true)).is_some());
+    assert_eq!(broker.sessions(), MAX_SESSIONS);
+}
