@@ -27,6 +27,9 @@ from botocore.config import Config
 URL = os.environ["EMU_URL"]
 HOST, PORT = os.environ["EMU_MQTT"].rsplit(":", 1)
 PORT = int(PORT)
+# MQTT over WebSocket (ws://HOST:PORT/mqtt), when the emulator serves it.
+WS_HOST, WS_PORT = os.environ.get("EMU_MQTT_WS", ":0").rsplit(":", 1)
+WS_PORT = int(WS_PORT)
 TLS_HOST, TLS_PORT = os.environ["EMU_MQTTS"].rsplit(":", 1)
 TLS_PORT = int(TLS_PORT)
 TLS_DIR = os.environ["EMU_TLS_DIR"]
@@ -61,16 +64,20 @@ def create_job(job, things, **extra):
 class Paho:
     """A paho client that collects what it receives, by topic."""
 
-    def __init__(self, client_id, protocol=mqtt.MQTTv311, port=None):
+    def __init__(self, client_id, protocol=mqtt.MQTTv311, port=None, websocket=False):
         self.messages = queue.Queue()
         self.stash = []
         self.acks = {}
         self.connected = threading.Event()
-        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol)
+        transport = "websockets" if websocket else "tcp"
+        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol,
+                             transport=transport)
+        if websocket:
+            self.c.ws_set_options(path="/mqtt")
         self.c.on_message = lambda c, u, m: self.messages.put(m)
         self.c.on_connect = lambda c, u, f, rc, p: self.connected.set()
         self.c.on_subscribe = self._subscribed
-        self.c.connect(HOST, port or PORT, keepalive=30)
+        self.c.connect(WS_HOST if websocket else HOST, port or (WS_PORT if websocket else PORT), keepalive=30)
         self.c.loop_start()
         assert self.connected.wait(WAIT), "no CONNACK"
 
@@ -428,6 +435,16 @@ class Paho5(Paho311):
         self.assertNotIn(f"{base}/b", seen)
 
 
+class PahoWebSocket(Paho5):
+    """The same over MQTT 5 over WebSocket (ws://HOST:PORT/mqtt, subprotocol mqtt), as browser
+    and mobile apps reach AWS IoT Core."""
+
+    def client(self, client_id):
+        c = Paho(client_id, self.protocol, websocket=True)
+        self.addCleanup(c.close)
+        return c
+
+
 class DeviceSdk(unittest.TestCase):
     """The AWS IoT Device SDK v2 for Python (awscrt) in plain TCP."""
 
@@ -580,7 +597,7 @@ class CrateAgent(unittest.TestCase):
 if __name__ == "__main__":
     t0 = time.time()
     suite = unittest.TestSuite()
-    for case in (Paho311, Paho5, DeviceSdk, Tls, CrateAgent):
+    for case in (Paho311, Paho5, *([PahoWebSocket] if WS_PORT else []), DeviceSdk, Tls, CrateAgent):
         suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(case))
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     failed = len(result.failures) + len(result.errors)

@@ -83,6 +83,8 @@ pub struct Config {
     pub mqtt_addr: Option<SocketAddr>,
     /// The MQTT broker's TLS listener, with client certificates (`None`: none).
     pub mqtts_addr: Option<SocketAddr>,
+    /// The MQTT broker's WebSocket listener, `ws://ADDR/mqtt` (`None`: none).
+    pub mqtt_ws_addr: Option<SocketAddr>,
     /// An existing broker to serve the jobs device API on, as its client (bridge mode).
     pub mqtt_broker: Option<mqtt::bridge::BrokerUrl>,
     /// The bridge's persistent session on that broker (`None`: a clean session per connection).
@@ -144,6 +146,7 @@ impl Default for Config {
             data_addr: None,
             mqtt_addr: None,
             mqtts_addr: None,
+            mqtt_ws_addr: None,
             mqtt_broker: None,
             mqtt_broker_session: None,
             tls_dir: std::env::temp_dir().join("iot-jobs-emulator-tls"),
@@ -424,6 +427,8 @@ pub struct Server {
     pub mqtt_addr: Option<SocketAddr>,
     /// Where the MQTT broker listens over TLS, if asked for.
     pub mqtts_addr: Option<SocketAddr>,
+    /// Where the MQTT broker listens over WebSocket (`ws://ADDR/mqtt`), if asked for.
+    pub mqtt_ws_addr: Option<SocketAddr>,
     app: Arc<App>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -473,7 +478,7 @@ fn fit_connections(config: &Config) -> Result<usize, String> {
     let caps = fds::Caps {
         http: config.max_connections,
         http_listeners: if config.data_addr.is_some() { 2 } else { 1 },
-        mqtt: (config.mqtt_addr.is_some() || config.mqtts_addr.is_some())
+        mqtt: (config.mqtt_addr.is_some() || config.mqtts_addr.is_some() || config.mqtt_ws_addr.is_some())
             .then_some(config.mqtt_max_connections),
     };
     let (soft, hard) = fds::raise(caps.needed());
@@ -523,6 +528,10 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         Some(a) => Some((mqtt_bind(a).await?, mqtt::tls::acceptor(&config.tls_dir, a.ip())?)),
         None => None,
     };
+    let mqtt_ws_listener = match config.mqtt_ws_addr {
+        Some(a) => Some(mqtt_bind(a).await?),
+        None => None,
+    };
     let loaded = match &config.state_file {
         Some(path) => journal::recover_from(
             path,
@@ -543,10 +552,11 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     let mut state = loaded.unwrap_or_else(|| {
         State::new(config.caps, Clock::new(config.clock, None), arns, config.deletion_delay)
     });
-    let broker = (mqtt_listener.is_some() || mqtts_listener.is_some()).then(|| {
-        let broker = mqtt::Broker::new(mqtt_max_connections, config.mqtt_max_held_bytes);
-        Arc::new(broker.with_session_expiry(config.mqtt_session_expiry))
-    });
+    let broker =
+        (mqtt_listener.is_some() || mqtts_listener.is_some() || mqtt_ws_listener.is_some()).then(|| {
+            let broker = mqtt::Broker::new(mqtt_max_connections, config.mqtt_max_held_bytes);
+            Arc::new(broker.with_session_expiry(config.mqtt_session_expiry))
+        });
     let bridge = config
         .mqtt_broker
         .as_ref()
@@ -591,13 +601,13 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         }
         None => None,
     };
-    let mut serve_mqtt = |l: TcpListener, tls| -> Result<SocketAddr, BoxError> {
+    let mut serve_mqtt = |l: TcpListener, transport| -> Result<SocketAddr, BoxError> {
         let a = l.local_addr()?;
         if let Some(broker) = &app.broker {
             let requests = mqtt_requests(Arc::clone(&app));
             tasks.push(tokio::spawn(mqtt::connection::serve(
                 l,
-                tls,
+                transport,
                 Arc::clone(broker),
                 requests,
                 stop_rx.clone(),
@@ -605,8 +615,10 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         }
         Ok(a)
     };
-    let mqtt_addr = mqtt_listener.map(|l| serve_mqtt(l, None)).transpose()?;
-    let mqtts_addr = mqtts_listener.map(|(l, tls)| serve_mqtt(l, Some(tls))).transpose()?;
+    use mqtt::connection::Transport;
+    let mqtt_addr = mqtt_listener.map(|l| serve_mqtt(l, Transport::Tcp)).transpose()?;
+    let mqtts_addr = mqtts_listener.map(|(l, tls)| serve_mqtt(l, Transport::Tls(tls))).transpose()?;
+    let mqtt_ws_addr = mqtt_ws_listener.map(|l| serve_mqtt(l, Transport::WebSocket)).transpose()?;
     if let (Some((b, eventloop)), Some(url)) = (bridge, &config.mqtt_broker) {
         let requests = mqtt_requests(Arc::clone(&app));
         // A stopping bridge finishes the requests it has taken within the shutdown timeout.
@@ -631,7 +643,7 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     if config.clock == ClockMode::System {
         tasks.push(tokio::spawn(clock_task(Arc::clone(&app), stop_rx)));
     }
-    Ok(Server { addr, data_addr, mqtt_addr, mqtts_addr, app, stop, tasks, _lock: lock })
+    Ok(Server { addr, data_addr, mqtt_addr, mqtts_addr, mqtt_ws_addr, app, stop, tasks, _lock: lock })
 }
 
 /// The broker's hook for `$aws/things/…` publishes: runs a jobs request like an HTTP data-plane

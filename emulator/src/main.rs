@@ -45,6 +45,10 @@ struct Args {
     /// (e.g. 127.0.0.1:8883); off unless given.
     #[arg(long)]
     mqtts_addr: Option<SocketAddr>,
+    /// An address for MQTT over WebSocket, served on ws://ADDR/mqtt as AWS IoT Core serves it on
+    /// wss://ENDPOINT/mqtt (e.g. 127.0.0.1:8083); off unless given.
+    #[arg(long)]
+    mqtt_ws_addr: Option<SocketAddr>,
     /// Where the TLS listener's CA, server and device certificates are (written at first start;
     /// default: iot-jobs-emulator-tls in the system's temporary directory).
     #[arg(long)]
@@ -178,6 +182,7 @@ async fn main() -> std::process::ExitCode {
         mqtt_broker: args.mqtt_broker.clone(),
         mqtt_broker_session,
         mqtts_addr: args.mqtts_addr,
+        mqtt_ws_addr: args.mqtt_ws_addr,
         tls_dir: args.tls_dir.unwrap_or_else(|| Config::default().tls_dir),
         region: args.region.clone(),
         account_id: args.account_id,
@@ -243,6 +248,13 @@ async fn main() -> std::process::ExitCode {
                 ),
                 None => String::new(),
             }
+        );
+    }
+    if let Some(m) = server.mqtt_ws_addr {
+        let _ = writeln!(
+            out,
+            "MQTT over WebSocket (subprotocol mqtt) on ws://{m}{}",
+            iot_jobs_emulator::mqtt::websocket::PATH
         );
     }
     if let Some(m) = server.mqtts_addr {

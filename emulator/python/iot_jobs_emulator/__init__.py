@@ -49,6 +49,7 @@ BINARY_ENV = "IOT_JOBS_EMULATOR_BIN"
 # makes sure a line is read whole.
 _HTTP_LINE = re.compile(r"listening on (http://[0-9A-Za-z.\[\]:]+)\s")
 _MQTT_LINE = re.compile(r"on mqtt://([0-9A-Za-z.\[\]:]+):([0-9]+)\s")
+_WEBSOCKET_LINE = re.compile(r"on (ws://[0-9A-Za-z.\[\]:]+/mqtt)\s")
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -116,7 +117,7 @@ class Emulator:
 
     Every argument is optional; the defaults suit tests: HTTP and MQTT on ports the system picks
     on ``127.0.0.1``, the manual clock (time moves only by :meth:`advance`), every request logged
-    (``debug``). ``deletion_delay`` (seconds a deleted job stays DELETION_IN_PROGRESS),
+    (``debug``). ``mqtt_websocket`` also serves MQTT over WebSocket (:attr:`mqtt_websocket_url`). ``deletion_delay`` (seconds a deleted job stays DELETION_IN_PROGRESS),
     ``region`` and ``account_id`` (in ARNs) are passed only when given (the binary's defaults:
     0, ``us-east-1``, ``123456789012``). ``extra_args`` are more command-line flags
     (``iot-jobs-emulator --help``), for example ``["--max-jobs", "10"]``; they must not repeat a
@@ -132,6 +133,7 @@ class Emulator:
         binary: str | None = None,
         host: str = "127.0.0.1",
         mqtt: bool = True,
+        mqtt_websocket: bool = False,
         clock: str = "manual",
         deletion_delay: int | None = None,
         region: str | None = None,
@@ -150,6 +152,7 @@ class Emulator:
         self.binary = binary
         self.host = host
         self.mqtt = mqtt
+        self.mqtt_websocket = mqtt_websocket
         self.clock = clock
         self.deletion_delay = deletion_delay
         self.region = region
@@ -164,6 +167,7 @@ class Emulator:
         self._final_log: bytes | None = None
         self._endpoint: str | None = None
         self._mqtt_address: tuple[str, int] | None = None
+        self._websocket_url: str | None = None
         self._clients: dict[str, BaseClient] = {}
 
     # ---- lifecycle ----------------------------------------------------------------------------
@@ -176,6 +180,7 @@ class Emulator:
             _join_host_port(self.host, 0),
             "--mqtt-addr",
             _join_host_port(self.host, 0) if self.mqtt else "off",
+            *(["--mqtt-ws-addr", _join_host_port(self.host, 0)] if self.mqtt_websocket else []),
             "--clock",
             self.clock,
             "--log-level",
@@ -224,9 +229,11 @@ class Emulator:
             text = self.log()
             http = _HTTP_LINE.search(text)
             mqtt = _MQTT_LINE.search(text)
-            if http and (mqtt or not self.mqtt):
+            websocket = _WEBSOCKET_LINE.search(text)
+            if http and (mqtt or not self.mqtt) and (websocket or not self.mqtt_websocket):
                 self._endpoint = http.group(1)
                 self._mqtt_address = (mqtt.group(1).strip("[]"), int(mqtt.group(2))) if mqtt else None
+                self._websocket_url = websocket.group(1) if websocket else None
                 return
             code = self._proc.poll()
             if code is not None:
@@ -265,6 +272,7 @@ class Emulator:
             self._log_path = None
         self._endpoint = None
         self._mqtt_address = None
+        self._websocket_url = None
         return code
 
     def __enter__(self) -> Emulator:
@@ -300,6 +308,14 @@ class Emulator:
         started with ``mqtt=False``; e.g. ``paho_client.connect(*emu.mqtt_address)``."""
         self._require()
         return self._mqtt_address
+
+    @property
+    def mqtt_websocket_url(self) -> str | None:
+        """The broker's MQTT over WebSocket URL, ``ws://HOST:PORT/mqtt`` (subprotocol ``mqtt``), or
+        None unless started with ``mqtt_websocket=True``; e.g. a paho client made with
+        ``transport="websockets"`` connects to its host and port after ``ws_set_options(path="/mqtt")``."""
+        self._require()
+        return self._websocket_url
 
     # ---- admin API ----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -82,6 +83,24 @@ def test_start_and_stop_return_the_exit_status() -> None:
     finally:
         code = emu.stop()
     assert code == 0  # SIGTERM is a graceful stop
+
+
+def test_mqtt_over_websocket_is_served_when_asked_for() -> None:
+    with Emulator() as emu:
+        assert emu.mqtt_websocket_url is None
+    with Emulator(mqtt_websocket=True) as emu:
+        url = emu.mqtt_websocket_url or ""
+        host, _, port = url.removeprefix("ws://").removesuffix("/mqtt").rpartition(":")
+        assert url.startswith("ws://127.0.0.1:") and url.endswith("/mqtt") and int(port) > 0, url
+        # The upgrade with the mqtt subprotocol is answered 101 (switching protocols).
+        with socket.create_connection((host, int(port)), timeout=10) as s:
+            s.sendall(
+                b"GET /mqtt HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                b"Sec-WebSocket-Protocol: mqtt\r\n\r\n"
+            )
+            answer = s.recv(4096).decode()
+        assert answer.startswith("HTTP/1.1 101") and "sec-websocket-protocol: mqtt" in answer.lower(), answer
 
 
 def test_bad_flags_and_bad_admin_calls_raise_with_the_reason() -> None:

@@ -20,6 +20,7 @@ pub mod jobs;
 mod retained;
 mod routes;
 pub mod tls;
+pub mod websocket;
 
 pub use broker::{Broker, DEFAULT_SESSION_EXPIRY, MAX_SESSION_EXPIRY, Requests};
 pub use codec::Message;

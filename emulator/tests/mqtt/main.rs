@@ -842,6 +842,7 @@ mod events;
 mod protocol;
 mod sessions;
 mod v5;
+mod websocket;
 
 /// An MQTT packet: `header`, the remaining length as a variable byte integer, `body`.
 fn packet(header: u8, body: &[u8]) -> Vec<u8> {

@@ -46,17 +46,27 @@ const TAKEN_OVER_FLUSH: Duration = Duration::from_secs(1);
 /// session back: that one's last packet may take [`TAKEN_OVER_FLUSH`].
 const TAKEOVER_WAIT: Duration = Duration::from_secs(6);
 
-/// A client's byte stream: TCP, or TLS over TCP.
+/// A client's byte stream: TCP, TLS over TCP, or WebSocket.
 trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
 
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 
 type Stream = Box<dyn Io>;
 
-/// Accepts clients until `stop`, over TLS (client certificates required) when `tls` is given.
+/// What MQTT runs over on a listener.
+#[derive(Clone)]
+pub enum Transport {
+    Tcp,
+    /// TLS, client certificates required.
+    Tls(TlsAcceptor),
+    /// WebSocket ([`super::websocket`]).
+    WebSocket,
+}
+
+/// Accepts clients until `stop`, over `transport`.
 pub async fn serve(
     listener: TcpListener,
-    tls: Option<TlsAcceptor>,
+    transport: Transport,
     broker: Arc<Broker>,
     requests: Requests,
     mut stop: watch::Receiver<bool>,
@@ -90,17 +100,29 @@ pub async fn serve(
             }
             continue;
         };
-        let (b, r, s, tls) = (Arc::clone(&broker), Arc::clone(&requests), stop.clone(), tls.clone());
+        let (b, r, s, transport) =
+            (Arc::clone(&broker), Arc::clone(&requests), stop.clone(), transport.clone());
         tokio::spawn(async move {
             let _permit = permit;
             let _ = stream.set_nodelay(true);
-            let stream: Stream = match tls {
-                None => Box::new(stream),
-                Some(tls) => match tokio::time::timeout(CONNECT_TIMEOUT, tls.accept(stream)).await {
-                    Ok(Ok(s)) => Box::new(s),
-                    Ok(Err(e)) => return tracing::debug!(%peer, "MQTT TLS handshake failed: {e}"),
-                    Err(_) => return tracing::debug!(%peer, "MQTT TLS handshake not finished in time"),
-                },
+            let stream: Stream = match transport {
+                Transport::Tcp => Box::new(stream),
+                Transport::Tls(tls) => {
+                    match tokio::time::timeout(CONNECT_TIMEOUT, tls.accept(stream)).await {
+                        Ok(Ok(s)) => Box::new(s),
+                        Ok(Err(e)) => return tracing::debug!(%peer, "MQTT TLS handshake failed: {e}"),
+                        Err(_) => return tracing::debug!(%peer, "MQTT TLS handshake not finished in time"),
+                    }
+                }
+                Transport::WebSocket => {
+                    match tokio::time::timeout(CONNECT_TIMEOUT, super::websocket::accept(stream)).await {
+                        Ok(Ok(s)) => Box::new(s),
+                        Ok(Err(e)) => return tracing::debug!(%peer, "MQTT WebSocket handshake failed: {e}"),
+                        Err(_) => {
+                            return tracing::debug!(%peer, "MQTT WebSocket handshake not finished in time");
+                        }
+                    }
+                }
             };
             match connection(stream, b, r, s).await {
                 Ok(()) => tracing::debug!(%peer, "MQTT client left"),
