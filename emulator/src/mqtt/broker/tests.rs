@@ -643,3 +643,34 @@ fn a_full_session_table_refuses_new_clients_only() {
     assert!(broker.attach("s7", l, &connect("s7", false, true)).is_some());
     assert_eq!(broker.sessions(), MAX_SESSIONS);
 }
+
+/// What a persistent session keeps of its connection's queue when the connection closes: the
+/// QoS 1 messages, not the QoS 0 ones (MQTT-3.1.2-5 asks only for QoS 1 and 2).
+#[test]
+fn a_closing_connections_queue_leaves_its_qos1_messages_to_the_session() {
+    let broker = Broker::default();
+    let (l, mut rx) = link(1);
+    broker.attach("z", l, &connect("z", false, true)).unwrap();
+    broker.subscribe("z", vec![Subscription::new("z/#", 1)], 0);
+    broker.publish(&Message::new("z/0", "m", 0));
+    broker.publish(&Message::new("z/1", "m", 1));
+    broker.detach("z", 1, Vec::new(), HashSet::new(), None, &mut rx);
+    let (l, _rx) = link(2);
+    let resumed = broker.attach("z", l, &connect("z", false, true)).unwrap();
+    assert_eq!(resumed.backlog.iter().map(|m| &m.topic[..]).collect::<Vec<_>>(), ["z/1"]);
+}
+
+/// An MQTT 5 DISCONNECT with a Session Expiry Interval of 0 ends a persistent session with its
+/// connection (MQTT 5 3.14.2.2.2); one of more keeps it that long.
+#[test]
+fn a_disconnect_sets_the_session_expiry() {
+    let broker = Broker::new(10, 1 << 20).with_session_expiry(600);
+    let v5 = Connect { version: Version::V5, session_expiry: Some(60), ..connect("e", false, true) };
+    for (id, secs, expires) in [(1, 0, None), (2, 30, Some(Duration::from_secs(30)))] {
+        let (l, mut rx) = link(id);
+        broker.attach("e", l, &v5).unwrap();
+        assert!(broker.set_expiry("e", id, secs));
+        let left = broker.detach("e", id, Vec::new(), HashSet::new(), None, &mut rx);
+        assert_eq!((left.expires, broker.sessions()), (expires, usize::from(expires.is_some())), "{secs}");
+    }
+}
