@@ -67,7 +67,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$BIN" --addr 127.0.0.1:0 --mqtt-addr 127.0.0.1:0 --mqtts-addr 127.0.0.1:0 --mqtt-ws-addr 127.0.0.1:0 --tls-dir "$WORK/tls" --clock manual --deletion-delay 60 --log-level warn >"$WORK/out" 2>"$WORK/err" &
+"$BIN" --addr 127.0.0.1:0 --mqtt-addr 127.0.0.1:0 --mqtts-addr 127.0.0.1:0 --mqtt-ws-addr 127.0.0.1:0 --mqtt-wss-addr 127.0.0.1:0 --tls-dir "$WORK/tls" --clock manual --deletion-delay 60 --log-level warn >"$WORK/out" 2>"$WORK/err" &
 PID=$!
 URL=
 for _ in $(seq 100); do
@@ -81,11 +81,14 @@ MQTT=$(grep -o 'mqtt://[0-9.:]*' "$WORK/out" | head -n 1)
 [ -n "$MQTT" ] || fail "the emulator printed no MQTT address: $(cat "$WORK/out")"
 MQTTS=$(grep -o 'mqtts://[0-9.:]*' "$WORK/out" | head -n 1)
 [ -n "$MQTTS" ] || fail "the emulator printed no MQTT TLS address: $(cat "$WORK/out")"
-MQTT_WS=$(grep -o 'ws://[0-9.:]*' "$WORK/out" | head -n 1)
+MQTT_WS=$(grep -o ' ws://[0-9.:]*' "$WORK/out" | head -n 1)
+MQTT_WS=${MQTT_WS# }
+MQTT_WSS=$(grep -o 'wss://[0-9.:]*' "$WORK/out" | head -n 1)
+[ -n "$MQTT_WSS" ] || fail "the emulator printed no MQTT WebSocket over TLS address: $(cat "$WORK/out")"
 [ -n "$MQTT_WS" ] || fail "the emulator printed no MQTT WebSocket address: $(cat "$WORK/out")"
 echo "e2e: emulator at $URL and ${MQTT} (pid $PID)"
 
-export EMU_URL=$URL EMU_BIN=$BIN EMU_AWS=$VENV/bin/aws EMU_MQTT=${MQTT#mqtt://} EMU_MQTT_WS=${MQTT_WS#ws://}
+export EMU_URL=$URL EMU_BIN=$BIN EMU_AWS=$VENV/bin/aws EMU_MQTT=${MQTT#mqtt://} EMU_MQTT_WS=${MQTT_WS#ws://} EMU_MQTT_WSS=${MQTT_WSS#wss://}
 export EMU_DEVICE=$TARGET/debug/examples/device_mqtt EMU_MQTTS=${MQTTS#mqtts://} EMU_TLS_DIR=$WORK/tls
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null

@@ -120,7 +120,9 @@ def wait_for_log(pattern, count, log=emulator_log):
 wait_for_log("MQTT bridge subscribed", 1)
 
 # The scenarios of test_e2e_mqtt.py, pointed at mosquitto and the bridged emulator.
-os.environ.pop("EMU_MQTT_WS", None)  # the bridge serves no WebSocket: mosquitto's is not set up
+# The bridge serves no WebSocket: mosquitto's is not set up.
+os.environ.pop("EMU_MQTT_WS", None)
+os.environ.pop("EMU_MQTT_WSS", None)
 os.environ.update(EMU_URL=URL, EMU_MQTT=f"127.0.0.1:{BROKER.port}", EMU_MQTTS="127.0.0.1:1",
                   EMU_TLS_DIR=os.path.join(WORK, "no-tls"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

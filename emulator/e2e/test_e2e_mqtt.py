@@ -30,6 +30,9 @@ PORT = int(PORT)
 # MQTT over WebSocket (ws://HOST:PORT/mqtt), when the emulator serves it.
 WS_HOST, WS_PORT = os.environ.get("EMU_MQTT_WS", ":0").rsplit(":", 1)
 WS_PORT = int(WS_PORT)
+# MQTT over WebSocket over TLS (wss://HOST:PORT/mqtt), when the emulator serves it.
+WSS_HOST, WSS_PORT = os.environ.get("EMU_MQTT_WSS", ":0").rsplit(":", 1)
+WSS_PORT = int(WSS_PORT)
 TLS_HOST, TLS_PORT = os.environ["EMU_MQTTS"].rsplit(":", 1)
 TLS_PORT = int(TLS_PORT)
 TLS_DIR = os.environ["EMU_TLS_DIR"]
@@ -458,19 +461,31 @@ class DeviceSdk(unittest.TestCase):
         options.override_default_trust_store_from_path(None, os.path.join(TLS_DIR, "ca.pem"))
         self.run_v2(TLS_HOST, TLS_PORT, io.ClientTlsContext(options))
 
-    def run_v2(self, host, port, tls_ctx):
-        from awscrt import mqtt5, mqtt_request_response
-        from awsiot import V2ServiceException, iotjobs
+    def test_iot_jobs_client_v2_over_websockets_signed_with_sigv4(self):
+        """As browser and mobile apps reach AWS IoT Core: wss://…/mqtt, the handshake signed with
+        SigV4 (taken, not checked), the server certificate the emulator's CA signed."""
+        self.run_v2(WSS_HOST, WSS_PORT, None, websocket=True)
+
+    def run_v2(self, host, port, tls_ctx, websocket=False):
+        from awscrt import auth, mqtt5, mqtt_request_response
+        from awsiot import V2ServiceException, iotjobs, mqtt5_client_builder
 
         thing, job = unique("sdk5"), unique("sdkjob")
         create_job(job, [thing])
         connected, stopped = Future(), threading.Event()
-        client = mqtt5.Client(mqtt5.ClientOptions(
-            host_name=host, port=port, tls_ctx=tls_ctx, connect_options=mqtt5.ConnectPacket(client_id=thing),
-            on_lifecycle_event_connection_success_fn=lambda d: connected.done() or connected.set_result(True),
-            on_lifecycle_event_connection_failure_fn=lambda d: connected.done() or connected.set_exception(
-                RuntimeError(str(d.exception))),
-            on_lifecycle_event_stopped_fn=lambda d: stopped.set()))
+        success = lambda d: connected.done() or connected.set_result(True)  # noqa: E731
+        failure = lambda d: connected.done() or connected.set_exception(RuntimeError(str(d.exception)))  # noqa: E731
+        if websocket:
+            client = mqtt5_client_builder.websockets_with_default_aws_signing(
+                endpoint=host, port=port, client_id=thing, region="us-east-1",
+                credentials_provider=auth.AwsCredentialsProvider.new_static("test", "test"),
+                ca_filepath=os.path.join(TLS_DIR, "ca.pem"), on_lifecycle_connection_success=success,
+                on_lifecycle_connection_failure=failure, on_lifecycle_stopped=lambda d: stopped.set())
+        else:
+            client = mqtt5.Client(mqtt5.ClientOptions(
+                host_name=host, port=port, tls_ctx=tls_ctx, connect_options=mqtt5.ConnectPacket(client_id=thing),
+                on_lifecycle_event_connection_success_fn=success, on_lifecycle_event_connection_failure_fn=failure,
+                on_lifecycle_event_stopped_fn=lambda d: stopped.set()))
         client.start()
 
         def stop():

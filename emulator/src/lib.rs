@@ -85,6 +85,9 @@ pub struct Config {
     pub mqtts_addr: Option<SocketAddr>,
     /// The MQTT broker's WebSocket listener, `ws://ADDR/mqtt` (`None`: none).
     pub mqtt_ws_addr: Option<SocketAddr>,
+    /// The MQTT broker's WebSocket over TLS listener, `wss://ADDR/mqtt`, with `tls_dir`'s server
+    /// certificate and no client certificate (`None`: none).
+    pub mqtt_wss_addr: Option<SocketAddr>,
     /// An existing broker to serve the jobs device API on, as its client (bridge mode).
     pub mqtt_broker: Option<mqtt::bridge::BrokerUrl>,
     /// The bridge's persistent session on that broker (`None`: a clean session per connection).
@@ -139,6 +142,16 @@ pub struct Config {
     pub shutdown_timeout: Duration,
 }
 
+impl Config {
+    /// Whether the embedded broker runs: some MQTT listener is asked for.
+    fn serves_mqtt(&self) -> bool {
+        self.mqtt_addr.is_some()
+            || self.mqtts_addr.is_some()
+            || self.mqtt_ws_addr.is_some()
+            || self.mqtt_wss_addr.is_some()
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -147,6 +160,7 @@ impl Default for Config {
             mqtt_addr: None,
             mqtts_addr: None,
             mqtt_ws_addr: None,
+            mqtt_wss_addr: None,
             mqtt_broker: None,
             mqtt_broker_session: None,
             tls_dir: std::env::temp_dir().join("iot-jobs-emulator-tls"),
@@ -429,6 +443,8 @@ pub struct Server {
     pub mqtts_addr: Option<SocketAddr>,
     /// Where the MQTT broker listens over WebSocket (`ws://ADDR/mqtt`), if asked for.
     pub mqtt_ws_addr: Option<SocketAddr>,
+    /// Where the MQTT broker listens over WebSocket over TLS (`wss://ADDR/mqtt`), if asked for.
+    pub mqtt_wss_addr: Option<SocketAddr>,
     app: Arc<App>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -478,8 +494,7 @@ fn fit_connections(config: &Config) -> Result<usize, String> {
     let caps = fds::Caps {
         http: config.max_connections,
         http_listeners: if config.data_addr.is_some() { 2 } else { 1 },
-        mqtt: (config.mqtt_addr.is_some() || config.mqtts_addr.is_some() || config.mqtt_ws_addr.is_some())
-            .then_some(config.mqtt_max_connections),
+        mqtt: config.serves_mqtt().then_some(config.mqtt_max_connections),
     };
     let (soft, hard) = fds::raise(caps.needed());
     let mqtt = caps.fit(soft, hard)?;
@@ -532,6 +547,13 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         Some(a) => Some(mqtt_bind(a).await?),
         None => None,
     };
+    let mqtt_wss_listener = match config.mqtt_wss_addr {
+        Some(a) => Some((
+            mqtt_bind(a).await?,
+            mqtt::tls::acceptor_without_client_certificates(&config.tls_dir, a.ip())?,
+        )),
+        None => None,
+    };
     let loaded = match &config.state_file {
         Some(path) => journal::recover_from(
             path,
@@ -552,11 +574,10 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     let mut state = loaded.unwrap_or_else(|| {
         State::new(config.caps, Clock::new(config.clock, None), arns, config.deletion_delay)
     });
-    let broker =
-        (mqtt_listener.is_some() || mqtts_listener.is_some() || mqtt_ws_listener.is_some()).then(|| {
-            let broker = mqtt::Broker::new(mqtt_max_connections, config.mqtt_max_held_bytes);
-            Arc::new(broker.with_session_expiry(config.mqtt_session_expiry))
-        });
+    let broker = config.serves_mqtt().then(|| {
+        let broker = mqtt::Broker::new(mqtt_max_connections, config.mqtt_max_held_bytes);
+        Arc::new(broker.with_session_expiry(config.mqtt_session_expiry))
+    });
     let bridge = config
         .mqtt_broker
         .as_ref()
@@ -619,6 +640,8 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     let mqtt_addr = mqtt_listener.map(|l| serve_mqtt(l, Transport::Tcp)).transpose()?;
     let mqtts_addr = mqtts_listener.map(|(l, tls)| serve_mqtt(l, Transport::Tls(tls))).transpose()?;
     let mqtt_ws_addr = mqtt_ws_listener.map(|l| serve_mqtt(l, Transport::WebSocket)).transpose()?;
+    let mqtt_wss_addr =
+        mqtt_wss_listener.map(|(l, tls)| serve_mqtt(l, Transport::SecureWebSocket(tls))).transpose()?;
     if let (Some((b, eventloop)), Some(url)) = (bridge, &config.mqtt_broker) {
         let requests = mqtt_requests(Arc::clone(&app));
         // A stopping bridge finishes the requests it has taken within the shutdown timeout.
@@ -643,7 +666,18 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     if config.clock == ClockMode::System {
         tasks.push(tokio::spawn(clock_task(Arc::clone(&app), stop_rx)));
     }
-    Ok(Server { addr, data_addr, mqtt_addr, mqtts_addr, mqtt_ws_addr, app, stop, tasks, _lock: lock })
+    Ok(Server {
+        addr,
+        data_addr,
+        mqtt_addr,
+        mqtts_addr,
+        mqtt_ws_addr,
+        mqtt_wss_addr,
+        app,
+        stop,
+        tasks,
+        _lock: lock,
+    })
 }
 
 /// The broker's hook for `$aws/things/…` publishes: runs a jobs request like an HTTP data-plane

@@ -49,6 +49,11 @@ struct Args {
     /// wss://ENDPOINT/mqtt (e.g. 127.0.0.1:8083); off unless given.
     #[arg(long)]
     mqtt_ws_addr: Option<SocketAddr>,
+    /// An address for MQTT over WebSocket over TLS, wss://ADDR/mqtt, with the server certificate
+    /// of --tls-dir and no client certificate (AWS IoT Core authenticates these by a SigV4
+    /// signature, which is not checked) (e.g. 127.0.0.1:8443); off unless given.
+    #[arg(long)]
+    mqtt_wss_addr: Option<SocketAddr>,
     /// Where the TLS listener's CA, server and device certificates are (written at first start;
     /// default: iot-jobs-emulator-tls in the system's temporary directory).
     #[arg(long)]
@@ -183,6 +188,7 @@ async fn main() -> std::process::ExitCode {
         mqtt_broker_session,
         mqtts_addr: args.mqtts_addr,
         mqtt_ws_addr: args.mqtt_ws_addr,
+        mqtt_wss_addr: args.mqtt_wss_addr,
         tls_dir: args.tls_dir.unwrap_or_else(|| Config::default().tls_dir),
         region: args.region.clone(),
         account_id: args.account_id,
@@ -255,6 +261,14 @@ async fn main() -> std::process::ExitCode {
             out,
             "MQTT over WebSocket (subprotocol mqtt) on ws://{m}{}",
             iot_jobs_emulator::mqtt::websocket::PATH
+        );
+    }
+    if let Some(m) = server.mqtt_wss_addr {
+        let _ = writeln!(
+            out,
+            "MQTT over WebSocket over TLS (server certificate signed by {dir}/ca.pem) on wss://{m}{}",
+            iot_jobs_emulator::mqtt::websocket::PATH,
+            dir = config_tls_dir.display()
         );
     }
     if let Some(m) = server.mqtts_addr {

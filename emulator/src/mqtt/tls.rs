@@ -25,11 +25,26 @@ use tokio_rustls::TlsAcceptor;
 /// The files of a TLS directory.
 const FILES: [&str; 6] = ["ca.pem", "ca.key", "server.pem", "server.key", "client.pem", "client.key"];
 
-/// The acceptor for `dir`'s certificates, written first if the directory lacks any of them.
+/// The acceptor for `dir`'s certificates, written first if the directory lacks any of them:
+/// a client certificate signed by `ca.pem` required (MQTT over TLS, as AWS IoT Core serves
+/// devices on port 8883).
 ///
 /// # Errors
 /// A message naming the path and the cause.
 pub fn acceptor(dir: &Path, host: IpAddr) -> Result<TlsAcceptor, String> {
+    server_acceptor(dir, host, true)
+}
+
+/// The same without client certificates (MQTT over WebSocket over TLS, which AWS IoT Core
+/// authenticates by a SigV4 signature or a custom authorizer instead).
+///
+/// # Errors
+/// A message naming the path and the cause.
+pub fn acceptor_without_client_certificates(dir: &Path, host: IpAddr) -> Result<TlsAcceptor, String> {
+    server_acceptor(dir, host, false)
+}
+
+fn server_acceptor(dir: &Path, host: IpAddr, client_certificates: bool) -> Result<TlsAcceptor, String> {
     if !FILES.iter().all(|f| dir.join(f).is_file()) {
         generate(dir, host)?;
     }
@@ -46,13 +61,18 @@ pub fn acceptor(dir: &Path, host: IpAddr) -> Result<TlsAcceptor, String> {
     let mut roots = RootCertStore::empty();
     roots.add(ca).map_err(|e| format!("{}: {e}", dir.join("ca.pem").display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
-        .build()
-        .map_err(|e| format!("client verifier: {e}"))?;
-    let config = rustls::ServerConfig::builder_with_provider(provider)
+    let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_client_cert_verifier(verifier)
+        .map_err(|e| e.to_string())?;
+    let builder = if client_certificates {
+        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .map_err(|e| format!("client verifier: {e}"))?;
+        builder.with_client_cert_verifier(verifier)
+    } else {
+        builder.with_no_client_auth()
+    };
+    let config = builder
         .with_single_cert(chain, key)
         .map_err(|e| format!("{}: {e}", dir.join("server.pem").display()))?;
     Ok(TlsAcceptor::from(Arc::new(config)))

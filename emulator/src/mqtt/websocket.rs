@@ -13,7 +13,6 @@ use std::task::{Context, Poll, ready};
 use bytes::Bytes;
 use futures_util::{Sink, Stream};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
@@ -28,9 +27,12 @@ pub const PATH: &str = "/mqtt";
 /// The subprotocol of MQTT over WebSocket (MQTT-6.0.0-3).
 const SUBPROTOCOL: &str = "mqtt";
 
-/// Completes the WebSocket handshake of a new connection: `Err` (the client answered 400 or 404
-/// and closed) for a request that is not an MQTT upgrade on [`PATH`].
-pub async fn accept(stream: TcpStream) -> Result<Bytestream, tungstenite::Error> {
+/// Completes the WebSocket handshake of a new connection (over TCP, or TLS for `wss://`): `Err`
+/// (the client answered 400 or 404 and closed) for a request that is not an MQTT upgrade on
+/// [`PATH`].
+pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+) -> Result<Bytestream<S>, tungstenite::Error> {
     // A frame or a message carries at most a few packets' worth: one largest packet and its
     // frame, plus room for a client that sends a few packets per frame.
     let config = WebSocketConfig::default()
@@ -70,13 +72,13 @@ fn upgrade(request: &Request, mut response: Response) -> Result<Response, ErrorR
 
 /// A WebSocket connection as the byte stream MQTT runs over: what is read is the binary frames'
 /// bytes, in order; each write is sent as one binary frame.
-pub struct Bytestream {
-    ws: WebSocketStream<TcpStream>,
+pub struct Bytestream<S> {
+    ws: WebSocketStream<S>,
     /// What the last binary frame brought that was not read yet.
     unread: Bytes,
 }
 
-impl AsyncRead for Bytestream {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Bytestream<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -103,7 +105,7 @@ impl AsyncRead for Bytestream {
     }
 }
 
-impl AsyncWrite for Bytestream {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Bytestream<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));

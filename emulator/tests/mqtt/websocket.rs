@@ -29,7 +29,14 @@ async fn upgrade(
 
 /// The MQTT packets the server sends on `ws` until `n` have come, as (first byte, body); frames
 /// may carry several packets or part of one.
-async fn packets(ws: &mut Ws, bytes: &mut Vec<u8>, n: usize) -> Vec<(u8, Vec<u8>)> {
+async fn packets<S>(
+    ws: &mut tokio_tungstenite::WebSocketStream<S>,
+    bytes: &mut Vec<u8>,
+    n: usize,
+) -> Vec<(u8, Vec<u8>)>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let mut got = Vec::new();
     loop {
         while let Some((first, body, used)) = split_packet(bytes) {
@@ -160,4 +167,46 @@ async fn a_websocket_upgrade_that_is_not_mqtts_is_refused() {
     assert!(read.is_err() || !rest.starts_with(&[0x20]), "MQTT without the upgrade: {rest:x?}");
     assert!(upgrade(addr, "/mqtt", Some("mqtt")).await.is_ok());
     emu.server.shutdown().await.unwrap();
+}
+
+/// `wss://ADDR/mqtt` (`--mqtt-wss-addr`): the server certificate of the TLS directory, no client
+/// certificate asked for, then the same MQTT over WebSocket.
+#[tokio::test]
+async fn mqtt_over_websocket_over_tls_asks_for_no_client_certificate() {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    use std::sync::Arc;
+
+    let dir = std::env::temp_dir().join(format!("iot-jobs-mqtt-wss-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let emu = start(|c| {
+        c.mqtt_wss_addr = Some("127.0.0.1:0".parse().unwrap());
+        c.tls_dir = dir.clone();
+    })
+    .await;
+    let addr = emu.server.mqtt_wss_addr.unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from_pem_file(dir.join("ca.pem")).unwrap()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let name = ServerName::try_from("127.0.0.1").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.unwrap();
+    let mut request = format!("wss://{addr}/mqtt").into_client_request().unwrap();
+    request.headers_mut().insert("sec-websocket-protocol", "mqtt".parse().unwrap());
+    let (mut ws, response) = tokio_tungstenite::client_async(request, tls).await.unwrap();
+    assert_eq!(response.headers()["sec-websocket-protocol"], "mqtt");
+    let mut hello = vec![0, 4, b'M', b'Q', b'T', b'T', 5, 0b10, 0, 30, 0];
+    hello.extend(mqtt_str("wss-client"));
+    ws.send(Message::binary([packet(0x10, &hello), vec![0xC0, 0]].concat())).await.unwrap();
+    let mut bytes = Vec::new();
+    let got = packets(&mut ws, &mut bytes, 2).await;
+    assert_eq!((got[0].0, &got[0].1[..2]), (0x20, &[0, 0][..]), "an MQTT 5 CONNACK, accepted");
+    assert_eq!(got[1], (0xD0, vec![]));
+    emu.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 }

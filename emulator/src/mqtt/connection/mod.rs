@@ -61,6 +61,8 @@ pub enum Transport {
     Tls(TlsAcceptor),
     /// WebSocket ([`super::websocket`]).
     WebSocket,
+    /// WebSocket over TLS, no client certificate asked for.
+    SecureWebSocket(TlsAcceptor),
 }
 
 /// Accepts clients until `stop`, over `transport`.
@@ -121,6 +123,18 @@ pub async fn serve(
                         Err(_) => {
                             return tracing::debug!(%peer, "MQTT WebSocket handshake not finished in time");
                         }
+                    }
+                }
+                Transport::SecureWebSocket(tls) => {
+                    // Both handshakes within the time a client has to connect.
+                    let handshakes = async {
+                        let tls = tls.accept(stream).await.map_err(|e| format!("TLS: {e}"))?;
+                        super::websocket::accept(tls).await.map_err(|e| format!("WebSocket: {e}"))
+                    };
+                    match tokio::time::timeout(CONNECT_TIMEOUT, handshakes).await {
+                        Ok(Ok(s)) => Box::new(s),
+                        Ok(Err(e)) => return tracing::debug!(%peer, "MQTT wss handshake failed: {e}"),
+                        Err(_) => return tracing::debug!(%peer, "MQTT wss handshakes not finished in time"),
                     }
                 }
             };
