@@ -273,3 +273,18 @@ fn mutated_packets_are_read_or_refused_without_a_panic() {
     // Both outcomes are exercised, not only one.
     assert!(read_ok > 20_000 && refused > 20_000, "{read_ok} read, {refused} refused");
 }
+
+/// What is left of a message's expiry interval is rounded up to whole seconds: 0 only once it
+/// has run out, so a message is never taken as expired early, and none is left for a message
+/// that does not expire.
+#[test]
+fn the_seconds_left_of_an_expiry_are_rounded_up() {
+    let now = Instant::now();
+    let at =
+        |ms: u64| Message { expires: Some(now + Duration::from_millis(ms)), ..Message::new("t", "m", 1) };
+    let left: Vec<Option<u32>> =
+        [0, 1, 500, 1_000, 1_001, 2_500].iter().map(|ms| at(*ms).expiry_left(now)).collect();
+    assert_eq!(left, [Some(0), Some(1), Some(1), Some(1), Some(2), Some(3)]);
+    assert_eq!(at(0).expiry_left(now + Duration::from_secs(5)), Some(0));
+    assert_eq!(Message::new("t", "m", 1).expiry_left(now), None);
+}
