@@ -652,6 +652,8 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     // Devices reach the jobs API on the embedded broker if it runs, else on the bridged one.
     let mqtt_endpoint = mqtt_addr
         .or(mqtts_addr)
+        .or(mqtt_wss_addr)
+        .or(mqtt_ws_addr)
         .map(|a| a.to_string())
         .or_else(|| config.mqtt_broker.as_ref().map(mqtt::bridge::BrokerUrl::endpoint));
     let _ = app.endpoints.set((addr, mqtt_endpoint));

@@ -210,3 +210,22 @@ async fn mqtt_over_websocket_over_tls_asks_for_no_client_certificate() {
     emu.server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A broker served over WebSocket alone is the one DescribeEndpoint names for devices.
+#[tokio::test]
+async fn describe_endpoint_names_the_websocket_listener_when_it_is_the_only_one() {
+    let server = iot_jobs_emulator::start(Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        mqtt_ws_addr: Some("127.0.0.1:0".parse().unwrap()),
+        clock: ClockMode::Manual,
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let ws = server.mqtt_ws_addr.unwrap();
+    assert_eq!(server.mqtt_addr, None);
+    let emu = Emu { mqtt: ws, url: format!("http://{}", server.addr), server, http: reqwest::Client::new() };
+    let got = emu.ctl("GET", "/endpoint?endpointType=iot:Data-ATS", json!({})).await;
+    assert_eq!(got["endpointAddress"], ws.to_string());
+    emu.server.shutdown().await.unwrap();
+}
