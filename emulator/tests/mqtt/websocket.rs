@@ -126,6 +126,13 @@ async fn mqtt_over_websocket_serves_devices_like_tcp() {
     ws.send(Message::binary(packet(0x30, &big_ws))).await.unwrap();
     assert_eq!(plain.next_on("plain/big-ws").await.payload.len(), big.len());
     assert_eq!(packets(&mut ws, &mut bytes, 1).await.remove(0).1, big_ws);
+    // Two of them in one frame, larger than one packet may be.
+    let two = [packet(0x30, &big_ws), packet(0x30, &big_ws)].concat();
+    ws.send(Message::binary(two)).await.unwrap();
+    for _ in 0..2 {
+        assert_eq!(plain.next_on("plain/big-ws").await.payload.len(), big.len());
+        assert_eq!(packets(&mut ws, &mut bytes, 1).await.remove(0).1, big_ws);
+    }
     // A PINGREQ in a frame of its own is answered; a text frame closes the connection
     // (MQTT-6.0.0-1).
     ws.send(Message::binary(vec![0xC0, 0])).await.unwrap();
