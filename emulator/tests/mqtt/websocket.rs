@@ -134,20 +134,22 @@ async fn mqtt_over_websocket_serves_devices_like_tcp() {
         assert_eq!(packets(&mut ws, &mut bytes, 1).await.remove(0).1, big_ws);
     }
     // A PINGREQ in a frame of its own is answered; a text frame closes the connection
-    // (MQTT-6.0.0-1).
+    // (MQTT-6.0.0-1), with a WebSocket Close frame.
     ws.send(Message::binary(vec![0xC0, 0])).await.unwrap();
     assert_eq!(packets(&mut ws, &mut bytes, 1).await, [(0xD0, vec![])]);
     ws.send(Message::text("\u{10}")).await.unwrap();
     let end = tokio::time::timeout(WAIT, async {
+        let mut closed = false;
         loop {
             match ws.next().await {
                 Some(Ok(Message::Binary(b))) => panic!("answered {b:x?}"),
+                Some(Ok(Message::Close(_))) => closed = true,
                 Some(Ok(_)) => {}
-                None | Some(Err(_)) => return,
+                None | Some(Err(_)) => return closed,
             }
         }
     });
-    end.await.expect("still open");
+    assert!(end.await.expect("still open"), "no Close frame");
     emu.server.shutdown().await.unwrap();
 }
 

@@ -42,6 +42,9 @@ const CLOSE_FLUSH: Duration = Duration::from_secs(5);
 /// How long the DISCONNECT to a connection taken over (MQTT 5) may take to be written: the
 /// client taking its session waits for it.
 const TAKEN_OVER_FLUSH: Duration = Duration::from_secs(1);
+/// How long the transport's own close of an ending connection may take (a TLS close_notify, a
+/// WebSocket Close frame).
+const CLOSE_TRANSPORT: Duration = Duration::from_secs(1);
 /// How long a connection taking a session over waits for the one it replaces to give the
 /// session back: that one's last packet may take [`TAKEN_OVER_FLUSH`].
 const TAKEOVER_WAIT: Duration = Duration::from_secs(6);
@@ -594,6 +597,10 @@ async fn connection(
         conn.write(Outgoing::Disconnect(DisconnectReasonCode::ServerShuttingDown));
         let _ = conn.flush().await;
     }
+    // The transport's own close: TCP's FIN, TLS's close_notify, WebSocket's Close frame (a
+    // browser client otherwise sees code 1006, abnormal closure), within the time a last
+    // packet may take.
+    let _ = tokio::time::timeout(CLOSE_TRANSPORT, conn.out.half.shutdown()).await;
     end.map(|_| ())
 }
 
