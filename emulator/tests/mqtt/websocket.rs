@@ -220,7 +220,8 @@ async fn mqtt_over_websocket_over_tls_asks_for_no_client_certificate() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A broker served over WebSocket alone is the one DescribeEndpoint names for devices.
+/// A broker served over WebSocket alone runs, and is the one DescribeEndpoint names for devices;
+/// with no MQTT listener at all, none runs.
 #[tokio::test]
 async fn describe_endpoint_names_the_websocket_listener_when_it_is_the_only_one() {
     let server = iot_jobs_emulator::start(Config {
@@ -236,5 +237,22 @@ async fn describe_endpoint_names_the_websocket_listener_when_it_is_the_only_one(
     let emu = Emu { mqtt: ws, url: format!("http://{}", server.addr), server, http: reqwest::Client::new() };
     let got = emu.ctl("GET", "/endpoint?endpointType=iot:Data-ATS", json!({})).await;
     assert_eq!(got["endpointAddress"], ws.to_string());
+    let handshake = tokio::time::timeout(WAIT, upgrade(ws, "/mqtt", Some("mqtt"))).await;
+    let (mut socket, _) = handshake.expect("no handshake: no broker serves the listener").unwrap();
+    let mut hello = vec![0, 4, b'M', b'Q', b'T', b'T', 4, 0b10, 0, 30];
+    hello.extend(mqtt_str("ws-only"));
+    socket.send(Message::binary(packet(0x10, &hello))).await.unwrap();
+    assert_eq!(packets(&mut socket, &mut Vec::new(), 1).await, [(0x20, vec![0, 0])]);
+    assert!(emu.ctl("GET", "/_emulator/stats", json!({})).await["mqtt"].is_object());
+    emu.server.shutdown().await.unwrap();
+    let server = iot_jobs_emulator::start(Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        clock: ClockMode::Manual,
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let emu = Emu { mqtt: ws, url: format!("http://{}", server.addr), server, http: reqwest::Client::new() };
+    assert!(emu.ctl("GET", "/_emulator/stats", json!({})).await.get("mqtt").is_none(), "no broker");
     emu.server.shutdown().await.unwrap();
 }

@@ -675,3 +675,25 @@ fn a_disconnect_sets_the_session_expiry() {
         assert_eq!((left.expires, broker.sessions()), (expires, usize::from(expires.is_some())), "{secs}");
     }
 }
+
+/// A connection whose session another took at once ([`Broker::attach`], after the wait for it ran
+/// out) gives back nothing when it closes: the session stays the new connection's, and what the
+/// old one held is not the session's.
+#[test]
+fn a_connection_whose_session_was_taken_leaves_it_alone() {
+    let broker = Broker::default();
+    let (old, mut old_rx) = link(1);
+    broker.attach("t", old, &connect("t", false, true)).unwrap();
+    let (new, mut new_rx) = link(2);
+    broker.attach("t", new, &connect("t", false, true)).unwrap();
+    subscribe(&broker, "t", &["t/#"]);
+    let stale = Message { sent: true, ..Message::new("t/stale", "m", 1) };
+    let left = broker.detach("t", 1, vec![stale], HashSet::new(), None, &mut old_rx);
+    assert_eq!(left, Left::default());
+    broker.publish(&Message::new("t/1", "m", 1));
+    assert_eq!(handed(&mut new_rx), [("t/1".to_owned(), 1, false)]);
+    let (l, _rx) = link(3);
+    let Err(Busy::TakingOver(_)) = broker.try_attach("t", l, &connect("t", false, true)) else {
+        panic!("the session was let go");
+    };
+}
