@@ -5,6 +5,8 @@
 # Python load generator (mqtt_load.py, paho-mqtt 2.2.0), one run, one server at a time.
 # Also ours in bridge mode through a mosquitto 2 (apt) on loopback, and our MQTT rows again with
 # a Rust generator (emulator/examples/mqtt_load.rs, rumqttc) that needs less CPU than paho.
+# Our MQTT over WebSocket (`--mqtt-ws-addr`) is measured with both generators, beside its TCP
+# and ministack's WebSocket rows (the Rust one relays each device's TCP through a WebSocket).
 # Usage: bash benches/emulators/mqtt_run.sh   (env: SECONDS_EACH=5 DEVICES="16 64" PROCS=2)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -31,8 +33,9 @@ wait_tcp() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 MAX=0; for d in $DEVICES; do [ "$d" -gt "$MAX" ] && MAX=$d; done
 
-HTTP=$(free_port) MQTT=$(free_port)
-target/release/iot-jobs-emulator --addr "127.0.0.1:$HTTP" --mqtt-addr "127.0.0.1:$MQTT" --clock manual \
+HTTP=$(free_port) MQTT=$(free_port) WS=$(free_port)
+target/release/iot-jobs-emulator --addr "127.0.0.1:$HTTP" --mqtt-addr "127.0.0.1:$MQTT" \
+  --mqtt-ws-addr "127.0.0.1:$WS" --clock manual \
   --log-level warn >"$LOGS/ours-mqtt.log" 2>&1 & OURS=$!; PIDS+=($OURS)
 BROKER=$(free_port) BHTTP=$(free_port)
 printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 0\nset_tcp_nodelay true\n' "$BROKER" \
@@ -72,11 +75,13 @@ run() {  # name, server pids (CPU summed), target, devices
 }
 for d in $DEVICES; do
   run "ours mqtt (tcp)" "$OURS" "mqtt://127.0.0.1:$MQTT" "$d"
+  run "ours mqtt (ws)" "$OURS" "ws://127.0.0.1:$WS" "$d"
   run "ours http" "$OURS" "http://127.0.0.1:$HTTP" "$d"
   run "ours via mosquitto" "$BRIDGED $MOSQ" "mqtt://127.0.0.1:$BROKER" "$d"
   run "ministack mqtt (ws)" "$MSP" "ws://127.0.0.1:$MS" "$d"
   run "ministack http" "$MSP" "http://127.0.0.1:$MS" "$d"
   run "ours mqtt, rust gen" "$OURS" "rust://127.0.0.1:$MQTT" "$d"
+  run "ours mqtt (ws), rust gen" "$OURS" "rust://ws://127.0.0.1:$WS" "$d"
   run "ours via mosq, rust gen" "$BRIDGED $MOSQ" "rust://127.0.0.1:$BROKER" "$d"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

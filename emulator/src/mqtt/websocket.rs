@@ -39,7 +39,7 @@ pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
         .max_message_size(Some(4 * MAX_PACKET))
         .max_frame_size(Some(4 * MAX_PACKET));
     let ws = tokio_tungstenite::accept_hdr_async_with_config(stream, upgrade, Some(config)).await?;
-    Ok(Bytestream { ws, unread: Bytes::new() })
+    Ok(Bytestream::new(ws))
 }
 
 /// The answer to an upgrade request: the `mqtt` subprotocol on [`PATH`], or a refusal that says
@@ -76,6 +76,13 @@ pub struct Bytestream<S> {
     ws: WebSocketStream<S>,
     /// What the last binary frame brought that was not read yet.
     unread: Bytes,
+}
+
+impl<S> Bytestream<S> {
+    /// The byte stream over `ws`, a server's connection or a client's (the load generator's).
+    pub fn new(ws: WebSocketStream<S>) -> Self {
+        Bytestream { ws, unread: Bytes::new() }
+    }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Bytestream<S> {
