@@ -231,15 +231,27 @@ pub fn handle(st: &mut State, op: &Op, query: &[(String, String)], body: &[u8]) 
 }
 
 /// What a page token is bound to: 8 hex digits of an FNV-1a hash of the operation with its path
-/// parameters and the query's members but `nextToken` and `maxResults`, in name order.
+/// parameters (as journal records encode it, so a token outlives a restart and an upgrade that
+/// keeps the journal's format) and the query's members but `nextToken` and `maxResults`, in
+/// name order, each name and value after its length (8 bytes, little-endian).
 fn token_scope(op: &Op, query: &[(String, String)]) -> String {
     let mut members: Vec<&(String, String)> =
         query.iter().filter(|(k, _)| k != "nextToken" && k != "maxResults").collect();
     members.sort();
     let mut hash: u32 = 0x811c_9dc5;
-    let text = format!("{op:?}{members:?}");
-    for b in text.bytes() {
-        hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    let mut add = |bytes: &[u8]| {
+        for b in bytes {
+            hash = (hash ^ u32::from(*b)).wrapping_mul(0x0100_0193);
+        }
+    };
+    // An `Op` always encodes (names and strings only); were it not to, the scope would still be
+    // the query's.
+    add(serde_json::to_string(op).unwrap_or_default().as_bytes());
+    for (name, value) in members {
+        for part in [name, value] {
+            add(&u64::try_from(part.len()).unwrap_or(u64::MAX).to_le_bytes());
+            add(part.as_bytes());
+        }
     }
     format!("{hash:08x}")
 }

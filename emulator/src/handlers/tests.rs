@@ -168,3 +168,38 @@ fn a_filtered_page_of_things_reads_so_many_and_the_next_goes_on_from_there() {
     let (first, token) = list(&mut st, &things, &[("maxResults", "2")]);
     assert_eq!((first, token.is_some()), (ids(&["a00000", "a00001"]), true));
 }
+
+/// A page token's scope is its operation, path parameters and filters, whatever their order,
+/// without `maxResults` and `nextToken`; it does not depend on how the build prints an `Op`
+/// (the value is pinned: a change of it refuses every token given out before).
+#[test]
+fn a_token_scope_is_the_listing_and_its_filters_and_stays_put() {
+    let q = |members: &[(&str, &str)]| -> Vec<(String, String)> {
+        members.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    };
+    let op = Op::ListJobExecutionsForThing { thing: "t1".into() };
+    let scope = token_scope(&op, &q(&[("status", "QUEUED"), ("namespaceId", "ns")]));
+    // FNV-1a of `{"ListJobExecutionsForThing":{"thing":"t1"}}`, then each member name and value of
+    // the two, in name order, after its length as 8 bytes (computed apart, in Python).
+    assert_eq!(scope, "97c1c56c");
+    let same = [
+        q(&[("namespaceId", "ns"), ("status", "QUEUED")]),
+        q(&[("status", "QUEUED"), ("maxResults", "5"), ("namespaceId", "ns"), ("nextToken", "x")]),
+    ];
+    for query in same {
+        assert_eq!(token_scope(&op, &query), scope, "{query:?}");
+    }
+    let other_thing = Op::ListJobExecutionsForThing { thing: "t2".into() };
+    let other_listing = Op::ListJobExecutionsForJob { job: "t1".into() };
+    let others = [
+        token_scope(&other_thing, &q(&[("status", "QUEUED"), ("namespaceId", "ns")])),
+        token_scope(&other_listing, &q(&[("status", "QUEUED"), ("namespaceId", "ns")])),
+        token_scope(&op, &q(&[("status", "IN_PROGRESS"), ("namespaceId", "ns")])),
+        token_scope(&op, &q(&[("status", "QUEUED")])),
+        // A name and a value that run into each other are told apart by their lengths.
+        token_scope(&op, &q(&[("statusQ", "UEUED"), ("namespaceId", "ns")])),
+    ];
+    for (i, other) in others.iter().enumerate() {
+        assert_ne!(*other, scope, "case {i}");
+    }
+}
