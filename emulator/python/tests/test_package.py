@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import shutil
 import socket
@@ -101,6 +102,46 @@ def test_mqtt_over_websocket_is_served_when_asked_for() -> None:
             )
             answer = s.recv(4096).decode()
         assert answer.startswith("HTTP/1.1 101") and "sec-websocket-protocol: mqtt" in answer.lower(), answer
+
+
+def test_a_saved_state_loads_into_this_emulator_or_another_and_a_bad_one_changes_nothing() -> None:
+    thing_arn = "arn:aws:iot:us-east-1:123456789012:thing/t1"
+    with Emulator(mqtt=False) as emu:
+        emu.iot.create_thing(thingName="t1")
+        emu.iot.create_job(jobId="j1", targets=[thing_arn], document='{"v":1}')
+        emu.jobs_data.start_next_pending_job_execution(thingName="t1")
+        saved_at = emu.advance(100)
+        snapshot = emu.save_state()
+        assert isinstance(snapshot, bytes) and snapshot
+        emu.reset()
+        emu.advance(50)
+        with pytest.raises(emu.iot.exceptions.ResourceNotFoundException):
+            emu.iot.describe_thing(thingName="t1")
+        emu.load_state(snapshot)
+        assert emu.now() == saved_at  # the manual clock's time comes back with the state
+        execution = emu.iot.describe_job_execution(jobId="j1", thingName="t1")["execution"]
+        assert execution["status"] == "IN_PROGRESS"
+        assert emu.iot.get_job_document(jobId="j1")["document"] == '{"v":1}'
+        # Refused: not a snapshot, or not bytes. Nothing changes.
+        loaded = emu.save_state()
+        with pytest.raises(EmulatorError, match="HTTP 400.*cannot be loaded"):
+            emu.load_state(b"not a snapshot")
+        with pytest.raises(TypeError, match="bytes"):
+            emu.load_state(snapshot.decode("latin-1"))  # type: ignore[arg-type]
+        assert emu.iot.describe_thing(thingName="t1")["thingName"] == "t1"
+        assert emu.save_state() == loaded
+        # The state loaded is the one saved, but for the count of changes, which the load
+        # advanced.
+        again, before = json.loads(loaded), json.loads(snapshot)
+        assert again.pop("seq") > before.pop("seq") and again == before
+    # Another emulator, later: the same world.
+    with Emulator(mqtt=False) as other:
+        other.load_state(snapshot)
+        assert other.now() == saved_at
+        assert other.iot.describe_job_execution(jobId="j1", thingName="t1")["execution"]["status"] == "IN_PROGRESS"
+        # Over --max-body-bytes (1 MiB by default): the 413 says so.
+        with pytest.raises(EmulatorError, match="HTTP 413"):
+            other.load_state(bytes(2 << 20))
 
 
 def test_bad_flags_and_bad_admin_calls_raise_with_the_reason() -> None:
