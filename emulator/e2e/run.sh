@@ -6,7 +6,8 @@
 # --state-file), runs test_e2e.py, test_e2e_groups.py (thing-group hierarchy, tags, event
 # configurations) and test_e2e_templates.py (job templates, managed templates), and kills the
 # server on exit. Exits non-zero on any failure; then runs test_e2e_mqtt.py (paho-mqtt,
-# awsiotsdk, and the crate's agent in emulator/examples/device_mqtt.rs) against the same
+# awsiotsdk, MQTT.js over WebSocket (Node.js, npm and MQTT.js installed when missing, see js/),
+# and the crate's agent in emulator/examples/device_mqtt.rs) against the same
 # emulator's broker, then test_e2e_bridge.py (bridge mode: its own mosquitto and an emulator
 # started with --mqtt-broker; the README's mosquitto_sub/mosquitto_pub session). mosquitto and
 # mosquitto-clients are installed with apt-get when missing. Each suite ends with a line
@@ -40,16 +41,34 @@ fi
 
 # mosquitto (the broker of the bridge tests) and its clients, from the distribution's packages.
 export PATH=$PATH:/usr/sbin:/sbin
+SUDO=
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
 if ! command -v mosquitto >/dev/null || ! command -v mosquitto_sub >/dev/null || ! command -v mosquitto_pub >/dev/null; then
   echo "e2e: installing mosquitto and mosquitto-clients with apt-get"
-  SUDO=
-  [ "$(id -u)" -ne 0 ] && SUDO=sudo
   $SUDO apt-get update -qq >/dev/null || fail "apt-get update failed"
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq mosquitto mosquitto-clients >/dev/null \
     || fail "cannot install mosquitto and mosquitto-clients"
 fi
 MOSQUITTO=$(command -v mosquitto) MOSQUITTO_SUB=$(command -v mosquitto_sub) MOSQUITTO_PUB=$(command -v mosquitto_pub)
 export MOSQUITTO MOSQUITTO_SUB MOSQUITTO_PUB
+
+# MQTT.js, the MQTT client of browser and Node apps, as emulator/e2e/js/package-lock.json pins
+# it (installed again when the lock changes); Node.js and npm from the distribution when missing.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "e2e: installing nodejs and npm with apt-get"
+  $SUDO apt-get update -qq >/dev/null || fail "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null || fail "cannot install nodejs and npm"
+fi
+NODE_DIR=$TARGET/e2e-node
+if ! cmp -s "$ROOT/emulator/e2e/js/package-lock.json" "$NODE_DIR/package-lock.json" \
+  || [ ! -f "$NODE_DIR/node_modules/mqtt/package.json" ]; then
+  echo "e2e: installing MQTT.js into $NODE_DIR"
+  mkdir -p "$NODE_DIR" && cp "$ROOT/emulator/e2e/js/package.json" "$ROOT/emulator/e2e/js/package-lock.json" "$NODE_DIR/" \
+    || fail "cannot prepare $NODE_DIR"
+  (cd "$NODE_DIR" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null) || fail "npm ci (MQTT.js) failed"
+fi
+EMU_NODE=$(command -v node)
+export EMU_NODE EMU_NODE_MODULES=$NODE_DIR/node_modules
 
 echo "e2e: building iot-jobs-emulator"
 cargo build --quiet -p iot-jobs-emulator --bins --example device_mqtt || fail "cargo build failed"

@@ -1,10 +1,11 @@
 """End-to-end tests of the emulator's MQTT broker and jobs device API with real MQTT clients (see
-run.sh): paho-mqtt 2.x (exact topics and payloads, MQTT 3.1.1 and 5) and the AWS IoT Device SDK v2
-for Python (awsiotsdk: IotJobsClientV2 over MQTT 5, IotJobsClient over MQTT 3.1.1), with boto3 for
-the control plane.
+run.sh): paho-mqtt 2.x (exact topics and payloads, MQTT 3.1.1 and 5), the AWS IoT Device SDK v2
+for Python (awsiotsdk: IotJobsClientV2 over MQTT 5, IotJobsClient over MQTT 3.1.1) and MQTT.js
+(Node.js, over WebSocket), with boto3 for the control plane.
 
 Environment (set by run.sh): EMU_URL (a running emulator with --clock manual), EMU_MQTT
-(host:port of its broker), AWS_* dummy credentials.
+(host:port of its broker), EMU_NODE and EMU_NODE_MODULES (node and MQTT.js), AWS_* dummy
+credentials.
 """
 
 import json
@@ -542,6 +543,55 @@ class DeviceSdk(unittest.TestCase):
         self.assertEqual(d["status"], "SUCCEEDED")
 
 
+class MqttJs(unittest.TestCase):
+    """MQTT.js, the MQTT client of browser and Node apps, over WebSocket (ws://HOST:PORT/mqtt),
+    MQTT 3.1.1 and 5: a device that starts its next job, reports it SUCCEEDED and makes an update
+    the service rejects (js/jobs_over_websocket.js prints what it saw)."""
+
+    def test_mqtt311_over_websocket(self):
+        self.run_device(4)
+
+    def test_mqtt5_over_websocket(self):
+        self.run_device(5)
+
+    def run_device(self, version):
+        node, modules = os.environ.get("EMU_NODE"), os.environ.get("EMU_NODE_MODULES")
+        self.assertTrue(node and modules, "EMU_NODE and EMU_NODE_MODULES are set by run.sh")
+        thing, job = unique(f"js{version}"), unique("jsjob")
+        create_job(job, [thing])
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js", "jobs_over_websocket.js")
+        done = subprocess.run([node, script, f"ws://{WS_HOST}:{WS_PORT}/mqtt", thing, job, str(version)],
+                              env={**os.environ, "NODE_PATH": modules}, capture_output=True, text=True, timeout=60)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        seen = json.loads(done.stdout)
+        self.assertEqual((seen["sessionPresent"], seen["reasonCode"]), (False, 0 if version == 5 else None))
+        self.assertEqual(seen["granted"], [1, 1, 1])
+        base = f"$aws/things/{thing}/jobs"
+        by_topic = {}
+        for topic, body in seen["messages"]:
+            by_topic.setdefault(topic, []).append(body)
+        self.assertEqual(sorted(by_topic), sorted(
+            [f"{base}/start-next/accepted", f"{base}/{job}/update/accepted", f"{base}/notify-next",
+             f"{base}/{job}/update/rejected"]), seen["messages"])
+        self.assertEqual(seen["messages"][0][0], f"{base}/start-next/accepted")
+        [started] = by_topic[f"{base}/start-next/accepted"]
+        self.assertEqual(started["clientToken"], "js-start")
+        execution = started["execution"]
+        self.assertEqual((execution["jobId"], execution["thingName"], execution["status"], execution["versionNumber"]),
+                         (job, thing, "IN_PROGRESS", 2))
+        self.assertEqual(execution["jobDocument"], {"op": "install", "job": job})
+        [updated] = by_topic[f"{base}/{job}/update/accepted"]
+        self.assertEqual(updated["clientToken"], "js-done")
+        # Nothing else is pending: notify-next carries no execution.
+        [nothing_next] = by_topic[f"{base}/notify-next"]
+        self.assertNotIn("execution", nothing_next)
+        [rejected] = by_topic[f"{base}/{job}/update/rejected"]
+        self.assertEqual((rejected["code"], rejected["clientToken"], rejected["executionState"]["status"]),
+                         ("InvalidStateTransition", "js-again", "SUCCEEDED"))
+        e = iot.describe_job_execution(jobId=job, thingName=thing)["execution"]
+        self.assertEqual((e["status"], e["versionNumber"]), ("SUCCEEDED", 3))
+
+
 class Tls(unittest.TestCase):
     """The TLS listener: a client certificate signed by the emulator's CA is required."""
 
@@ -612,7 +662,7 @@ class CrateAgent(unittest.TestCase):
 if __name__ == "__main__":
     t0 = time.time()
     suite = unittest.TestSuite()
-    for case in (Paho311, Paho5, *([PahoWebSocket] if WS_PORT else []), DeviceSdk, Tls, CrateAgent):
+    for case in (Paho311, Paho5, *([PahoWebSocket, MqttJs] if WS_PORT else []), DeviceSdk, Tls, CrateAgent):
         suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(case))
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     failed = len(result.failures) + len(result.errors)
