@@ -573,6 +573,13 @@ fn a_will_with_a_delay_is_kept_with_its_session_until_it_is_due() {
     broker.attach("a", l, &connect("a", false, true)).unwrap();
     broker.will_due("a", 2);
     assert_eq!(handed(&mut watcher), []);
+    // Taken back and left again: the first delay's end is not the second will's.
+    leave("h", 11, 30, &mut watcher);
+    leave("h", 12, 30, &mut watcher);
+    broker.will_due("h", 11);
+    assert_eq!(handed(&mut watcher), []);
+    broker.will_due("h", 12);
+    assert_eq!(handed(&mut watcher), late("h"));
     // A clean start ends the session: published then.
     leave("b", 4, 30, &mut watcher);
     let (l, _rx) = link(5);
