@@ -65,36 +65,26 @@ pub async fn serve(
         tokio::spawn(async move {
             let _permit = permit;
             let _ = stream.set_nodelay(true);
-            let stream: Stream = match transport {
-                Transport::Tcp => Box::new(stream),
-                Transport::Tls(tls) => {
-                    match tokio::time::timeout(CONNECT_TIMEOUT, tls.accept(stream)).await {
-                        Ok(Ok(s)) => Box::new(s),
-                        Ok(Err(e)) => return tracing::debug!(%peer, "MQTT TLS handshake failed: {e}"),
-                        Err(_) => return tracing::debug!(%peer, "MQTT TLS handshake not finished in time"),
+            // The transport's handshakes, all within the time a client has to connect.
+            let handshakes = async {
+                Ok::<Stream, String>(match transport {
+                    Transport::Tcp => Box::new(stream),
+                    Transport::Tls(tls) => {
+                        Box::new(tls.accept(stream).await.map_err(|e| format!("TLS: {e}"))?)
                     }
-                }
-                Transport::WebSocket => {
-                    match tokio::time::timeout(CONNECT_TIMEOUT, websocket::accept(stream)).await {
-                        Ok(Ok(s)) => Box::new(s),
-                        Ok(Err(e)) => return tracing::debug!(%peer, "MQTT WebSocket handshake failed: {e}"),
-                        Err(_) => {
-                            return tracing::debug!(%peer, "MQTT WebSocket handshake not finished in time");
-                        }
+                    Transport::WebSocket => {
+                        Box::new(websocket::accept(stream).await.map_err(|e| format!("WebSocket: {e}"))?)
                     }
-                }
-                Transport::SecureWebSocket(tls) => {
-                    // Both handshakes within the time a client has to connect.
-                    let handshakes = async {
+                    Transport::SecureWebSocket(tls) => {
                         let tls = tls.accept(stream).await.map_err(|e| format!("TLS: {e}"))?;
-                        websocket::accept(tls).await.map_err(|e| format!("WebSocket: {e}"))
-                    };
-                    match tokio::time::timeout(CONNECT_TIMEOUT, handshakes).await {
-                        Ok(Ok(s)) => Box::new(s),
-                        Ok(Err(e)) => return tracing::debug!(%peer, "MQTT wss handshake failed: {e}"),
-                        Err(_) => return tracing::debug!(%peer, "MQTT wss handshakes not finished in time"),
+                        Box::new(websocket::accept(tls).await.map_err(|e| format!("WebSocket: {e}"))?)
                     }
-                }
+                })
+            };
+            let stream = match tokio::time::timeout(CONNECT_TIMEOUT, handshakes).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => return tracing::debug!(%peer, "MQTT handshake failed: {e}"),
+                Err(_) => return tracing::debug!(%peer, "MQTT handshake not finished in time"),
             };
             match connection(stream, b, r, s).await {
                 Ok(()) => tracing::debug!(%peer, "MQTT client left"),
