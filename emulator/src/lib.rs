@@ -419,28 +419,24 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         Some(a) => Some(bind(a).await?),
         None => None,
     };
-    let mqtt_bind = |a: SocketAddr| async move {
-        TcpListener::bind(a).await.map_err(|e| format!("cannot listen for MQTT on {a}: {e}"))
+    // Each MQTT listener asked for, bound, with what MQTT runs over on it (a TLS one's
+    // certificates written first if `tls_dir` lacks them).
+    use mqtt::connection::Transport;
+    type MakeTransport = fn(&std::path::Path, std::net::IpAddr) -> Result<Transport, String>;
+    let tls_dir = config.tls_dir.as_path();
+    let mqtt_listen = |a: Option<SocketAddr>, transport: MakeTransport| async move {
+        let Some(a) = a else { return Ok::<_, String>(None) };
+        let l = TcpListener::bind(a).await.map_err(|e| format!("cannot listen for MQTT on {a}: {e}"))?;
+        Ok(Some((l, transport(tls_dir, a.ip())?)))
     };
-    let mqtt_listener = match config.mqtt_addr {
-        Some(a) => Some(mqtt_bind(a).await?),
-        None => None,
-    };
-    let mqtts_listener = match config.mqtts_addr {
-        Some(a) => Some((mqtt_bind(a).await?, mqtt::tls::acceptor(&config.tls_dir, a.ip())?)),
-        None => None,
-    };
-    let mqtt_ws_listener = match config.mqtt_ws_addr {
-        Some(a) => Some(mqtt_bind(a).await?),
-        None => None,
-    };
-    let mqtt_wss_listener = match config.mqtt_wss_addr {
-        Some(a) => Some((
-            mqtt_bind(a).await?,
-            mqtt::tls::acceptor_without_client_certificates(&config.tls_dir, a.ip())?,
-        )),
-        None => None,
-    };
+    let mqtt_listener = mqtt_listen(config.mqtt_addr, |_, _| Ok(Transport::Tcp)).await?;
+    let mqtts_listener =
+        mqtt_listen(config.mqtts_addr, |dir, ip| Ok(Transport::Tls(mqtt::tls::acceptor(dir, ip)?))).await?;
+    let mqtt_ws_listener = mqtt_listen(config.mqtt_ws_addr, |_, _| Ok(Transport::WebSocket)).await?;
+    let mqtt_wss_listener = mqtt_listen(config.mqtt_wss_addr, |dir, ip| {
+        Ok(Transport::SecureWebSocket(mqtt::tls::acceptor_without_client_certificates(dir, ip)?))
+    })
+    .await?;
     let loaded = match &config.state_file {
         Some(path) => journal::recover_from(
             path,
@@ -509,7 +505,7 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         }
         None => None,
     };
-    let mut serve_mqtt = |l: TcpListener, transport| -> Result<SocketAddr, BoxError> {
+    let mut serve_mqtt = |(l, transport): (TcpListener, Transport)| -> Result<SocketAddr, BoxError> {
         let a = l.local_addr()?;
         if let Some(broker) = &app.broker {
             let requests = mqtt_requests(Arc::clone(&app));
@@ -523,12 +519,10 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         }
         Ok(a)
     };
-    use mqtt::connection::Transport;
-    let mqtt_addr = mqtt_listener.map(|l| serve_mqtt(l, Transport::Tcp)).transpose()?;
-    let mqtts_addr = mqtts_listener.map(|(l, tls)| serve_mqtt(l, Transport::Tls(tls))).transpose()?;
-    let mqtt_ws_addr = mqtt_ws_listener.map(|l| serve_mqtt(l, Transport::WebSocket)).transpose()?;
-    let mqtt_wss_addr =
-        mqtt_wss_listener.map(|(l, tls)| serve_mqtt(l, Transport::SecureWebSocket(tls))).transpose()?;
+    let mqtt_addr = mqtt_listener.map(&mut serve_mqtt).transpose()?;
+    let mqtts_addr = mqtts_listener.map(&mut serve_mqtt).transpose()?;
+    let mqtt_ws_addr = mqtt_ws_listener.map(&mut serve_mqtt).transpose()?;
+    let mqtt_wss_addr = mqtt_wss_listener.map(&mut serve_mqtt).transpose()?;
     if let (Some((b, eventloop)), Some(url)) = (bridge, &config.mqtt_broker) {
         let requests = mqtt_requests(Arc::clone(&app));
         // A stopping bridge finishes the requests it has taken within the shutdown timeout.
