@@ -137,8 +137,8 @@ pub fn load(
 /// Replaces the registry, the payloads and the manual clock's time of `st` with those of a
 /// state file's bytes (the event counters, the journal position and anything else stay).
 /// Nothing changes when the bytes are refused: among them a manual clock's time past
-/// [`MAX_TIME`], which `POST /_emulator/clock` refuses too (a state
-/// file of an older build may hold one: a start takes it as that last time).
+/// [`MAX_TIME`], which `POST /_emulator/clock` refuses too (a state file of an older build may
+/// hold one: a start takes it as that last time).
 pub fn restore_into(bytes: &[u8], st: &mut State) -> Result<(), String> {
     let mode = if matches!(st.clock, Clock::System) { ClockMode::System } else { ClockMode::Manual };
     decode_into(bytes, st, mode, Import::Admin).map(|_| ())
