@@ -867,6 +867,26 @@ fn mqtt_str(s: &str) -> Vec<u8> {
     out
 }
 
+/// A CONNECT of protocol `name` and `level` with connect `flags`, keep-alive 30 s, the MQTT 5
+/// `properties` (level 5 only) and the payload `fields` (client id first).
+fn connect_packet(name: &str, level: u8, flags: u8, properties: &[u8], fields: &[&str]) -> Vec<u8> {
+    let mut body = mqtt_str(name);
+    body.extend_from_slice(&[level, flags, 0, 30]);
+    if level == 5 {
+        body.push(u8::try_from(properties.len()).unwrap());
+        body.extend_from_slice(properties);
+    }
+    for f in fields {
+        body.extend(mqtt_str(f));
+    }
+    packet(0x10, &body)
+}
+
+/// A clean-session CONNECT of `version` (4 or 5) for client `id`.
+fn hello(version: u8, id: &str) -> Vec<u8> {
+    connect_packet("MQTT", version, 0b10, &[], &[id])
+}
+
 /// A raw 3.1.1 client `client`, with a will of `bye` on `gone/{client}`, publishes to `topic`
 /// at QoS 0: the broker closes the connection without a word, and `watcher` (subscribed to
 /// `gone/#`) hears the will.

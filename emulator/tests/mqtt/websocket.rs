@@ -79,9 +79,7 @@ async fn mqtt_over_websocket_serves_devices_like_tcp() {
     assert_eq!(chosen.as_deref(), Some("mqtt"), "MQTT-6.0.0-4");
     // A CONNECT cut across two frames, the second of which also carries a SUBSCRIBE
     // (MQTT-6.0.0-2).
-    let mut hello = vec![0, 4, b'M', b'Q', b'T', b'T', 4, 0b10, 0, 30];
-    hello.extend(mqtt_str("ws-thing"));
-    let hello = packet(0x10, &hello);
+    let hello = hello(4, "ws-thing");
     let mut subscribe = vec![0, 1];
     subscribe.extend(mqtt_str("$aws/things/ws-thing/jobs/get/accepted"));
     subscribe.push(1);
@@ -170,7 +168,7 @@ async fn a_websocket_upgrade_that_is_not_mqtts_is_refused() {
         }
     }
     let mut raw = TcpStream::connect(addr).await.unwrap();
-    raw.write_all(&packet(0x10, &[0, 4, b'M', b'Q', b'T', b'T', 4, 2, 0, 30, 0, 1, b'x'])).await.unwrap();
+    raw.write_all(&hello(4, "x")).await.unwrap();
     let mut rest = Vec::new();
     let read = tokio::time::timeout(WAIT, raw.read_to_end(&mut rest)).await.expect("still open");
     assert!(read.is_err() || !rest.starts_with(&[0x20]), "MQTT without the upgrade: {rest:x?}");
@@ -209,9 +207,7 @@ async fn mqtt_over_websocket_over_tls_asks_for_no_client_certificate() {
     request.headers_mut().insert("sec-websocket-protocol", "mqtt".parse().unwrap());
     let (mut ws, response) = tokio_tungstenite::client_async(request, tls).await.unwrap();
     assert_eq!(response.headers()["sec-websocket-protocol"], "mqtt");
-    let mut hello = vec![0, 4, b'M', b'Q', b'T', b'T', 5, 0b10, 0, 30, 0];
-    hello.extend(mqtt_str("wss-client"));
-    ws.send(Message::binary([packet(0x10, &hello), vec![0xC0, 0]].concat())).await.unwrap();
+    ws.send(Message::binary([hello(5, "wss-client"), vec![0xC0, 0]].concat())).await.unwrap();
     let mut bytes = Vec::new();
     let got = packets(&mut ws, &mut bytes, 2).await;
     assert_eq!((got[0].0, &got[0].1[..2]), (0x20, &[0, 0][..]), "an MQTT 5 CONNACK, accepted");
@@ -239,9 +235,7 @@ async fn describe_endpoint_names_the_websocket_listener_when_it_is_the_only_one(
     assert_eq!(got["endpointAddress"], ws.to_string());
     let handshake = tokio::time::timeout(WAIT, upgrade(ws, "/mqtt", Some("mqtt"))).await;
     let (mut socket, _) = handshake.expect("no handshake: no broker serves the listener").unwrap();
-    let mut hello = vec![0, 4, b'M', b'Q', b'T', b'T', 4, 0b10, 0, 30];
-    hello.extend(mqtt_str("ws-only"));
-    socket.send(Message::binary(packet(0x10, &hello))).await.unwrap();
+    socket.send(Message::binary(hello(4, "ws-only"))).await.unwrap();
     assert_eq!(packets(&mut socket, &mut Vec::new(), 1).await, [(0x20, vec![0, 0])]);
     assert!(emu.ctl("GET", "/_emulator/stats", json!({})).await["mqtt"].is_object());
     emu.server.shutdown().await.unwrap();
