@@ -374,10 +374,12 @@ class Emulator:
 
     def _admin(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
         data = None if body is None else json.dumps(body).encode()
-        raw = self._request(method, path, data, "application/json")
+        raw = self._request(method, path, data)
         return json.loads(raw) if raw.strip() else {}
 
-    def _request(self, method: str, path: str, data: bytes | None = None, content_type: str = "") -> bytes:
+    def _request(
+        self, method: str, path: str, data: bytes | None = None, content_type: str = "application/json"
+    ) -> bytes:
         request = urllib.request.Request(self.endpoint + path, data=data, method=method)
         if data is not None:
             request.add_header("Content-Type", content_type)
