@@ -10,7 +10,7 @@ use crate::state::Caps;
 use crate::{
     DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_CHECKPOINT_GROWTH, DEFAULT_CHECKPOINT_INTERVAL,
     DEFAULT_CHECKPOINT_RECORDS, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MQTT_MAX_HELD_BYTES,
-    DEFAULT_REPLICA_LAG_BYTES, DEFAULT_SHUTDOWN_TIMEOUT, mqtt,
+    DEFAULT_REPLICA_LAG_BYTES, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_STATE_LIMIT, mqtt,
 };
 
 /// How the emulator runs.
@@ -58,8 +58,11 @@ pub struct Config {
     pub checkpoint_interval: Duration,
     /// Table caps.
     pub caps: Caps,
-    /// Largest request body in bytes.
+    /// Largest request body in bytes, but for `POST /_emulator/state`'s.
     pub body_limit: usize,
+    /// Largest snapshot `POST /_emulator/state` accepts, in bytes (at most
+    /// [`MAX_STATE_LIMIT`](crate::MAX_STATE_LIMIT); more stops the start).
+    pub state_limit: usize,
     /// Most connections served at once (per listener); more wait in the listen backlog.
     pub max_connections: usize,
     /// Most MQTT connections the embedded broker holds at once, over its listeners; more are
@@ -115,6 +118,7 @@ impl Default for Config {
             checkpoint_interval: DEFAULT_CHECKPOINT_INTERVAL,
             caps: Caps::default(),
             body_limit: DEFAULT_BODY_LIMIT,
+            state_limit: DEFAULT_STATE_LIMIT,
             max_connections: DEFAULT_MAX_CONNECTIONS as usize,
             mqtt_max_connections: None,
             mqtt_max_held_bytes: DEFAULT_MQTT_MAX_HELD_BYTES,

@@ -120,6 +120,13 @@ fn error(e: &ApiError, request_id: u64) -> Response {
     respond(e.status, e.body(), Some(e.name), request_id)
 }
 
+/// The most bytes a request's body may have, and the flag that sets it.
+#[derive(Debug, Clone, Copy)]
+struct BodyLimit {
+    bytes: usize,
+    flag: &'static str,
+}
+
 /// Reads a request body of at most `limit` bytes within `timeout`. A declared
 /// `Content-Length` over the limit is refused before anything is read (so a client that sent
 /// `Expect: 100-continue` gets 413, not `100 Continue`); a body that grows over the limit is
@@ -129,11 +136,11 @@ fn error(e: &ApiError, request_id: u64) -> Response {
 async fn read_body(
     headers: &axum::http::HeaderMap,
     mut body: Body,
-    limit: usize,
+    BodyLimit { bytes: limit, flag }: BodyLimit,
     timeout: Duration,
 ) -> Result<axum::body::Bytes, (ApiError, Option<Body>)> {
     let too_large = || {
-        let m = format!("the request body is larger than {limit} bytes (--max-body-bytes)");
+        let m = format!("the request body is larger than {limit} bytes ({flag})");
         ApiError::new(413, "RequestEntityTooLargeException", m, iot_jobs_core::ErrorCode::InvalidRequest)
     };
     let declared =
@@ -251,12 +258,17 @@ async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Re
             Err(e) => error(&e, id),
         };
     }
-    let body = match read_body(&parts.headers, body, app.body_limit, app.body_timeout).await {
+    let limit = if op == Op::ImportState {
+        BodyLimit { bytes: app.state_limit, flag: "--max-state-bytes" }
+    } else {
+        BodyLimit { bytes: app.body_limit, flag: "--max-body-bytes" }
+    };
+    let body = match read_body(&parts.headers, body, limit, app.body_timeout).await {
         Ok(b) => b,
         Err((e, rest)) => {
             let expects = parts.headers.get(header::EXPECT).is_some();
             if let (Some(rest), false) = (rest, expects) {
-                drain(rest, app.body_timeout, app.body_limit.saturating_mul(8));
+                drain(rest, app.body_timeout, limit.bytes.saturating_mul(8));
             }
             let mut r = error(&e, id);
             // The rest of the body is not read: the connection cannot carry another request.

@@ -35,6 +35,14 @@ use crate::wire::Arns;
 /// The largest request body accepted (1 MiB); a larger one gets 413.
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 
+/// The largest snapshot `POST /_emulator/state` accepts, by default (512 MiB; a snapshot of
+/// a million executions is about 350 MB); a larger one gets 413.
+pub const DEFAULT_STATE_LIMIT: usize = 512 << 20;
+
+/// The largest [`Config::state_limit`]: an imported state is one journal record, and a record
+/// holds at most 1 GiB, its header (the operation and the query, at most a few MiB) included.
+pub const MAX_STATE_LIMIT: usize = journal::MAX_RECORD - (8 << 20);
+
 /// Most connections served at once, by default; more wait in the listen backlog.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 512;
 
@@ -83,6 +91,8 @@ struct App {
     /// Wakes the system-clock task when a deadline may have changed.
     wake: Notify,
     body_limit: usize,
+    /// The body limit of `POST /_emulator/state`.
+    state_limit: usize,
     body_timeout: Duration,
     request_ids: AtomicU64,
     /// The MQTT broker, if it runs.
@@ -407,6 +417,14 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         )
         .into());
     }
+    if config.state_limit > MAX_STATE_LIMIT {
+        return Err(format!(
+            "state_limit is {} bytes: it must be at most {MAX_STATE_LIMIT} (an imported state is one \
+             journal record)",
+            config.state_limit
+        )
+        .into());
+    }
     let mqtt_max_connections = fit_connections(&config)?;
     // Everything that can fail for want of a resource (the state file's lock, the addresses)
     // is taken before the state file is read: a start that fails changes no file.
@@ -478,6 +496,7 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         journal,
         wake: Notify::new(),
         body_limit: config.body_limit,
+        state_limit: config.state_limit,
         body_timeout: config.body_timeout,
         request_ids: AtomicU64::new(0),
         broker,

@@ -10,7 +10,7 @@ use iot_jobs_emulator::clock::ClockMode;
 use iot_jobs_emulator::state::Caps;
 use iot_jobs_emulator::{
     Config, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_SHUTDOWN_TIMEOUT,
+    DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_STATE_LIMIT, MAX_STATE_LIMIT,
 };
 
 /// A local AWS IoT Jobs endpoint (iot + iot-jobs-data) for the AWS CLI and SDKs.
@@ -110,9 +110,13 @@ struct Args {
     /// Most thing groups.
     #[arg(long, default_value_t = 100_000)]
     max_thing_groups: usize,
-    /// Largest request body in bytes (larger: 413).
+    /// Largest request body in bytes (larger: 413), but for POST /_emulator/state's.
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
     max_body_bytes: usize,
+    /// Largest snapshot POST /_emulator/state loads, in bytes (larger: 413); at most
+    /// 1,065,353,216 (an imported state is one journal record, of at most 1 GiB).
+    #[arg(long, default_value_t = DEFAULT_STATE_LIMIT, value_parser = state_limit)]
+    max_state_bytes: usize,
     /// Most connections served at once per listener; more wait in the listen backlog. The
     /// emulator raises its file-descriptor limit (`ulimit -n`) to what the caps need, up to the
     /// hard limit, and does not start if they do not fit.
@@ -207,6 +211,7 @@ async fn main() -> std::process::ExitCode {
             thing_groups: args.max_thing_groups,
         },
         body_limit: args.max_body_bytes,
+        state_limit: args.max_state_bytes,
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         mqtt_max_connections: args.mqtt_max_connections.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         mqtt_max_held_bytes: usize::try_from(args.mqtt_max_held_bytes).unwrap_or(usize::MAX),
@@ -304,6 +309,15 @@ async fn main() -> std::process::ExitCode {
 /// `--mqtt-addr`: an address or `off`.
 #[derive(Debug, Clone, Copy)]
 struct MqttAddr(Option<SocketAddr>);
+
+/// `--max-state-bytes`: a byte count up to [`MAX_STATE_LIMIT`].
+fn state_limit(s: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|e| format!("{s:?} is not a byte count: {e}"))?;
+    if n > MAX_STATE_LIMIT {
+        return Err(format!("{n} is more than {MAX_STATE_LIMIT} (an imported state is one journal record)"));
+    }
+    Ok(n)
+}
 
 fn parse_region(s: &str) -> Result<String, String> {
     iot_jobs_emulator::wire::check_region(s).map(|()| s.to_owned())

@@ -389,6 +389,69 @@ async fn the_state_exports_imports_and_survives_and_a_bad_one_is_refused() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A snapshot larger than the body limit of every other request (`--max-body-bytes`, 1 MiB)
+/// loads: `POST /_emulator/state` has its own, `--max-state-bytes`, and what `GET` gave, `POST`
+/// takes back. Over that limit: a 413 that names the flag, and nothing changed. The import is
+/// one journal record, so the limit cannot pass what a record holds.
+#[tokio::test]
+async fn a_snapshot_larger_than_the_body_limit_loads_within_its_own_limit() {
+    let dir = temp_dir("large-import");
+    let first = start(|_| {}).await;
+    // 30 things of 50 attributes of about 930 bytes each: about 1.4 MB.
+    let attrs: serde_json::Map<String, Value> =
+        (0..50).map(|i| (format!("{i:0>128}"), json!(format!("{i:=>800}")))).collect();
+    for t in 0..30 {
+        first
+            .ok(CONTROL, "POST", &format!("/things/t{t}"), json!({"attributePayload": {"attributes": attrs}}))
+            .await;
+    }
+    let (status, exported) = first.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await;
+    assert_eq!(status, 200);
+    assert!(exported.len() > iot_jobs_emulator::DEFAULT_BODY_LIMIT, "{}", exported.len());
+    let before = first.ok(CONTROL, "GET", "/things/t29", json!({})).await;
+
+    // A limit one byte short of the snapshot: 413 naming the flag and the limit; nothing changed.
+    let short = exported.len() - 1;
+    let small = start(|c| c.state_limit = short).await;
+    small.ok(CONTROL, "POST", "/things/kept", json!({})).await;
+    let (_, kept) = small.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await;
+    let (status, body) = small.send(CONTROL, "POST", "/_emulator/state", exported.clone()).await;
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!((status, body["__type"].as_str()), (413, Some("RequestEntityTooLargeException")), "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains(&format!("larger than {short} bytes (--max-state-bytes)")), "{message}");
+    assert_eq!(small.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await.1, kept);
+    // Every other request keeps its own limit, and its 413 names its own flag.
+    let (status, body) = small.send(CONTROL, "POST", "/things/big", exported.clone()).await;
+    assert_eq!(status, 413);
+    assert!(
+        String::from_utf8_lossy(&body).contains("(--max-body-bytes)"),
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+
+    // The default limit takes it, with the journal; a restart finds it again.
+    let path = dir.join("state.json");
+    let second = start(|c| c.state_file = Some(path.clone())).await;
+    let (status, body) = second.send(CONTROL, "POST", "/_emulator/state", exported.clone()).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(second.ok(CONTROL, "GET", "/things/t29", json!({})).await, before);
+    drop((first, second, small));
+    let third = start(|c| c.state_file = Some(path.clone())).await;
+    assert_eq!(third.ok(CONTROL, "GET", "/things/t29", json!({})).await, before);
+    third.server.shutdown().await.unwrap();
+
+    // A limit past what one journal record holds stops the start, saying so.
+    let config = iot_jobs_emulator::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        state_limit: iot_jobs_emulator::MAX_STATE_LIMIT + 1,
+        ..Default::default()
+    };
+    let Err(e) = iot_jobs_emulator::start(config).await else { panic!("started") };
+    assert!(e.to_string().contains(&format!("at most {}", iot_jobs_emulator::MAX_STATE_LIMIT)), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The checkpoints are written from the journal's replica (the synced records replayed as a
 /// start would), not from the live state: after a varied run, the snapshot on disk equals the
 /// live state's export, and the segments it covers are gone.

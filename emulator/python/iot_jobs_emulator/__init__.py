@@ -361,8 +361,8 @@ class Emulator:
         """Replaces the whole state with ``snapshot``, one :meth:`save_state` gave (``POST
         /_emulator/state``), the manual clock's time included. A snapshot the emulator refuses
         (not one, damaged, or over this emulator's caps) raises :class:`EmulatorError` with the
-        reason and changes nothing. A snapshot larger than 1 MiB needs a larger
-        ``--max-body-bytes`` (``extra_args=["--max-body-bytes", "67108864"]``).
+        reason and changes nothing. A snapshot larger than 512 MiB needs a larger
+        ``--max-state-bytes`` (``extra_args=["--max-state-bytes", "1000000000"]``).
 
         Raises:
             TypeError: ``snapshot`` is not bytes.

@@ -70,7 +70,7 @@ pub const MAGIC: [u8; 8] = *b"IOTJWAL\x01";
 const RECORD_HEADER: usize = 12;
 
 /// The longest payload a record may have (an imported state is one record).
-const MAX_RECORD: usize = 1 << 30;
+pub const MAX_RECORD: usize = 1 << 30;
 
 /// An operation as journalled: what the emulator did under its lock, with its raw input in the
 /// record's data. Due transitions (`tick`) are part of every operation.
