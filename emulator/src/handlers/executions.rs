@@ -14,7 +14,7 @@ pub(super) fn list_for_job(st: &mut State, job: &str, q: &Query<'_>) -> Result<R
             out.push_for_job(&prefix, v.thing_name().as_str(), &wire::ExecutionSummary::new(&v));
         })
         .on(C)?;
-    let next_token = next.map(|c| Token::Cursor(c).encode());
+    let next_token = q.bind(next.map(|c| Token::Cursor(c).encode()));
     Ok(Reply { body: out.finish(next_token.as_deref()), changed: false })
 }
 
@@ -29,7 +29,7 @@ pub(super) fn list_for_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Resu
         |v: &ExecutionView<'_>| out.push_for_thing(v.job_id().as_str(), &wire::ExecutionSummary::new(v));
     if job.is_none() && namespace.is_none() {
         let next = st.registry.list_for_thing(&name, status, q.cursor()?, max, |v| push(&v)).on(C)?;
-        let next_token = next.map(|c| Token::Cursor(c).encode());
+        let next_token = q.bind(next.map(|c| Token::Cursor(c).encode()));
         return Ok(Reply { body: out.finish(next_token.as_deref()), changed: false });
     }
     // Filters the core's listing does not have: the core reads up to `LOOKS_PER_PAGE` executions
@@ -53,7 +53,7 @@ pub(super) fn list_for_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Resu
         })
         .on(C)?;
     page.into_iter().filter_map(|h| st.registry.execution(h)).for_each(|v| push(&v));
-    let next_token = next.or(stopped).map(|c| Token::Cursor(c).encode());
+    let next_token = q.bind(next.or(stopped).map(|c| Token::Cursor(c).encode()));
     Ok(Reply { body: out.finish(next_token.as_deref()), changed: false })
 }
 

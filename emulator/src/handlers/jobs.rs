@@ -533,6 +533,7 @@ pub(super) fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError
         }
     }
     .map(|k| Token::After(created_token(k)).encode());
+    let next_token = q.bind(next_token);
     let jobs = page
         .into_iter()
         .map(|j| wire::JobSummary {

@@ -94,11 +94,20 @@ const MAX_DOCUMENT: usize = 32_768;
 
 // ---- small parsers ---------------------------------------------------------------------------------
 
-struct Query<'a>(&'a [(String, String)]);
+/// An operation's query members, with the operation (what its page tokens are bound to).
+struct Query<'a> {
+    members: &'a [(String, String)],
+    op: &'a Op,
+}
 
 impl Query<'_> {
     fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.members.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+    /// The `nextToken` of the next page as it is answered: bound to this listing's scope
+    /// ([`token_scope`]), which [`handle`] checks and takes off the token it is given.
+    fn bind(&self, token: Option<String>) -> Option<String> {
+        token.map(|t| format!("{}{t}", token_scope(self.op, self.members)))
     }
     fn flag(&self, name: &str) -> Result<bool, ApiError> {
         match self.get(name) {
@@ -215,11 +224,11 @@ fn with_events<T>(
 
 /// Runs one operation against the state.
 pub fn handle(st: &mut State, op: &Op, query: &[(String, String)], body: &[u8]) -> Result<Reply, ApiError> {
-    let scope = token_scope(op, query);
     let Some(given) = query.iter().find(|(k, _)| k == "nextToken") else {
-        return bind_token(dispatch(st, op, query, body)?, &scope);
+        return dispatch(st, op, query, body);
     };
     // A token is bound to the operation, its path and its filters: elsewhere it is a 400.
+    let scope = token_scope(op, query);
     let Some(inner) = given.1.strip_prefix(scope.as_str()) else {
         return Err(token::not_for(op.name()));
     };
@@ -227,7 +236,7 @@ pub fn handle(st: &mut State, op: &Op, query: &[(String, String)], body: &[u8]) 
         .iter()
         .map(|(k, v)| if k == "nextToken" { (k.clone(), inner.to_owned()) } else { (k.clone(), v.clone()) })
         .collect();
-    bind_token(dispatch(st, op, &query, body)?, &scope)
+    dispatch(st, op, &query, body)
 }
 
 /// What a page token is bound to: 8 hex digits of an FNV-1a hash of the operation with its path
@@ -256,19 +265,8 @@ fn token_scope(op: &Op, query: &[(String, String)]) -> String {
     format!("{hash:08x}")
 }
 
-/// A reply with its `nextToken`, if it has one, bound to `scope`.
-fn bind_token(reply: Reply, scope: &str) -> Result<Reply, ApiError> {
-    let Ok(serde_json::Value::Object(mut out)) = serde_json::from_slice(&reply.body) else {
-        return Ok(reply);
-    };
-    let Some(serde_json::Value::String(t)) = out.get_mut("nextToken") else { return Ok(reply) };
-    *t = format!("{scope}{t}");
-    let body = serde_json::to_vec(&out).map_err(|e| ApiError::unavailable(format!("cannot render: {e}")))?;
-    Ok(Reply { body, changed: reply.changed })
-}
-
 fn dispatch(st: &mut State, op: &Op, query: &[(String, String)], body: &[u8]) -> Result<Reply, ApiError> {
-    let q = Query(query);
+    let q = Query { members: query, op };
     match op {
         Op::CreateThing { thing } => create_thing(st, thing, body),
         Op::DescribeThing { thing } => describe_thing(st, thing),

@@ -108,5 +108,5 @@ pub(super) fn list_tags(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError
     let tags = st.meta.tags.get(kind, &name).into_iter().flatten();
     let (page, next_token) = token::page(tags, skip, MAX_TAGS);
     let tags = page.into_iter().map(|(k, v)| wire::Tag { key: k.clone(), value: v.clone() }).collect();
-    reply(&wire::ListTagsOut { tags, next_token }, false)
+    reply(&wire::ListTagsOut { tags, next_token: q.bind(next_token) }, false)
 }

@@ -139,7 +139,7 @@ pub(super) fn list_templates(st: &mut State, q: &Query<'_>) -> Result<Reply, Api
             created_at: t.created_at,
         })
         .collect();
-    reply(&wire::ListJobTemplatesOut { job_templates, next_token }, false)
+    reply(&wire::ListJobTemplatesOut { job_templates, next_token: q.bind(next_token) }, false)
 }
 
 /// Jobs created from the template keep their document and configuration (they were copied).
@@ -173,7 +173,7 @@ pub(super) fn list_managed(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiEr
         .map(|t| managed_summary(st, t))
         .collect();
     let (managed_job_templates, next_token) = token::page(all, skip, max);
-    reply(&wire::ListManagedJobTemplatesOut { managed_job_templates, next_token }, false)
+    reply(&wire::ListManagedJobTemplatesOut { managed_job_templates, next_token: q.bind(next_token) }, false)
 }
 
 pub(super) fn describe_managed(st: &mut State, name: &str, q: &Query<'_>) -> Result<Reply, ApiError> {

@@ -203,3 +203,49 @@ fn a_token_scope_is_the_listing_and_its_filters_and_stays_put() {
         assert_ne!(*other, scope, "case {i}");
     }
 }
+
+/// Every listing that pages answers a `nextToken` bound to its scope (the listing, its path and
+/// filters), and that token leads to the next page. ListTagsForResource has no second page (a
+/// resource's tags fit in one).
+#[test]
+fn every_paged_listing_answers_a_token_bound_to_its_scope() {
+    let mut st = state();
+    let ok = |st: &mut State, op: Op, body: &[u8]| handle(st, &op, &[], body).unwrap();
+    ok(&mut st, Op::CreateThing { thing: "u".into() }, b"{}");
+    ok(&mut st, Op::AddThingToThingGroup, br#"{"thingGroupName":"big","thingName":"u"}"#);
+    let two = br#"{"targets":["arn:aws:iot:us-east-1:123456789012:thing/t","arn:aws:iot:us-east-1:123456789012:thing/u"],"document":"{}"}"#;
+    ok(&mut st, Op::CreateJob { job: "two".into() }, two);
+    for t in ["tpl1", "tpl2"] {
+        ok(&mut st, Op::CreateJobTemplate { template: t.into() }, br#"{"description":"d","document":"{}"}"#);
+    }
+    let cases: [(Op, &[(&str, &str)]); 11] = [
+        (Op::ListThings, &[]),
+        (Op::ListThingGroups, &[]),
+        (Op::ListThingsInThingGroup { group: "big".into() }, &[]),
+        (Op::ListThingGroupsForThing { thing: "t".into() }, &[]),
+        (Op::ListJobs, &[]),
+        (Op::ListJobs, &[("thingGroupName", "big")]),
+        (Op::ListJobTemplates, &[]),
+        (Op::ListManagedJobTemplates, &[]),
+        (Op::ListJobExecutionsForJob { job: "two".into() }, &[]),
+        (Op::ListJobExecutionsForThing { thing: "t".into() }, &[]),
+        (Op::ListJobExecutionsForThing { thing: "t".into() }, &[("namespaceId", "ns")]),
+    ];
+    for (op, filters) in cases {
+        let mut query: Vec<(String, String)> =
+            filters.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        query.push(("maxResults".into(), "1".into()));
+        let page = |st: &mut State, query: &[(String, String)]| -> serde_json::Value {
+            serde_json::from_slice(&handle(st, &op, query, b"").unwrap().body).unwrap()
+        };
+        let first = page(&mut st, &query);
+        let token = first["nextToken"].as_str().unwrap_or_else(|| panic!("{op:?}: no token in {first}"));
+        let scope = token_scope(&op, &query);
+        assert!(
+            token.len() > scope.len() && token.starts_with(&scope),
+            "{op:?}: {token} not in scope {scope}"
+        );
+        query.push(("nextToken".into(), token.to_owned()));
+        assert_ne!(page(&mut st, &query), first, "{op:?}");
+    }
+}

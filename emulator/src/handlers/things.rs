@@ -103,7 +103,7 @@ pub(super) fn list_things(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiErr
             version: m.version,
         })
         .collect();
-    reply(&wire::ListThingsOut { things, next_token }, false)
+    reply(&wire::ListThingsOut { things, next_token: q.bind(next_token) }, false)
 }
 
 // ---- thing groups ------------------------------------------------------------------------------------
@@ -293,7 +293,7 @@ pub(super) fn list_groups(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiErr
     let matching = placed.take_while(|name| name.starts_with(prefix.as_str()));
     let (page, next_token) = token::page_in_order(matching, max, |name| name);
     let thing_groups = page.into_iter().map(|n| name_and_arn(st, n.to_owned())).collect();
-    reply(&wire::ThingGroupsOut { thing_groups, next_token }, false)
+    reply(&wire::ThingGroupsOut { thing_groups, next_token: q.bind(next_token) }, false)
 }
 
 /// ListThingsInThingGroup: the group's things, and with `recursive` those of its descendants.
@@ -318,7 +318,8 @@ pub(super) fn list_things_in_group(st: &mut State, group: &str, q: &Query<'_>) -
     let under = recursive.then(|| st.group_index().things_under_after(&name, after.as_deref()));
     let (page, next_token) =
         token::page_in_order(token::merged(members, under.into_iter().flatten()), max, |n| n);
-    reply(&wire::ThingNamesOut { things: page.into_iter().map(str::to_owned).collect(), next_token }, false)
+    let things = page.into_iter().map(str::to_owned).collect();
+    reply(&wire::ThingNamesOut { things, next_token: q.bind(next_token) }, false)
 }
 
 /// ListThingGroupsForThing: the groups the thing was added to.
@@ -332,7 +333,7 @@ pub(super) fn list_groups_for_thing(st: &mut State, thing: &str, q: &Query<'_>) 
     let groups = groups.filter(|g| after.as_deref().is_none_or(|a| *g > a));
     let (page, next_token) = token::page_in_order(groups, max, |n| n);
     let thing_groups = page.into_iter().map(|n| name_and_arn(st, n.to_owned())).collect();
-    reply(&wire::ThingGroupsOut { thing_groups, next_token }, false)
+    reply(&wire::ThingGroupsOut { thing_groups, next_token: q.bind(next_token) }, false)
 }
 
 /// Resolves `name`/`arn` members of a membership request.
