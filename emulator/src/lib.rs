@@ -36,7 +36,7 @@ use crate::wire::Arns;
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 
 /// The largest snapshot `POST /_emulator/state` accepts, by default (512 MiB; a snapshot of
-/// a million executions is about 350 MB); a larger one gets 413.
+/// a million executions is 300–350 MB); a larger one gets 413.
 pub const DEFAULT_STATE_LIMIT: usize = 512 << 20;
 
 /// The largest [`Config::state_limit`]: an imported state is one journal record, and a record
