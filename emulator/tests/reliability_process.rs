@@ -380,6 +380,39 @@ fn huge_caps_fail_with_a_clear_error_not_an_abort() {
     }
 }
 
+/// `--max-state-bytes`: a byte count up to the largest a journal record holds, or exit 2 saying
+/// why; the limit set is the one `POST /_emulator/state` answers 413 past, naming the flag.
+#[test]
+fn the_state_limit_flag_is_bounded_and_applied() {
+    let largest = iot_jobs_emulator::MAX_STATE_LIMIT.to_string();
+    let beyond = (iot_jobs_emulator::MAX_STATE_LIMIT + 1).to_string();
+    for (value, words) in [(beyond.as_str(), "is more than 1065353216"), ("x", "is not a byte count")] {
+        let mut child = emulator(&["--max-state-bytes", value])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let status = wait_exit(&mut child, PATIENCE);
+        if status.is_none() {
+            let _ = child.kill();
+        }
+        assert_eq!(status.and_then(|s| s.code()), Some(2), "--max-state-bytes {value} was taken");
+        let mut err = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        assert!(err.contains("--max-state-bytes") && err.contains(words), "{err}");
+    }
+    for (limit, body, status) in
+        [(largest.as_str(), "{}", 400), ("10", "{}", 400), ("10", "not a snapshot", 413)]
+    {
+        let e = spawn(emulator(&["--max-state-bytes", limit]));
+        let (got, answer) = request(e.addr, "POST", "/_emulator/state", body).unwrap();
+        assert_eq!(got, status, "{limit}: {answer}");
+        if status == 413 {
+            assert!(answer.contains("larger than 10 bytes (--max-state-bytes)"), "{answer}");
+        }
+    }
+}
+
 // ---- crash torture ---------------------------------------------------------------------------------
 
 /// A data-plane `Authorization` header.
