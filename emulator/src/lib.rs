@@ -43,6 +43,18 @@ pub const DEFAULT_STATE_LIMIT: usize = 512 << 20;
 /// holds at most 1 GiB, its header (the operation and the query, at most a few MiB) included.
 pub const MAX_STATE_LIMIT: usize = journal::MAX_RECORD - (8 << 20);
 
+/// Refuses a [`Config::state_limit`] past [`MAX_STATE_LIMIT`], saying why (for `start` and the
+/// `--max-state-bytes` flag alike).
+pub fn check_state_limit(bytes: usize) -> Result<(), String> {
+    if bytes > MAX_STATE_LIMIT {
+        return Err(format!(
+            "a state limit of {bytes} bytes is more than {MAX_STATE_LIMIT} (an imported state is one \
+             journal record)"
+        ));
+    }
+    Ok(())
+}
+
 /// Most connections served at once, by default; more wait in the listen backlog.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 512;
 
@@ -417,14 +429,7 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         )
         .into());
     }
-    if config.state_limit > MAX_STATE_LIMIT {
-        return Err(format!(
-            "state_limit is {} bytes: it must be at most {MAX_STATE_LIMIT} (an imported state is one \
-             journal record)",
-            config.state_limit
-        )
-        .into());
-    }
+    check_state_limit(config.state_limit)?;
     let mqtt_max_connections = fit_connections(&config)?;
     // Everything that can fail for want of a resource (the state file's lock, the addresses)
     // is taken before the state file is read: a start that fails changes no file.

@@ -10,7 +10,7 @@ use iot_jobs_emulator::clock::ClockMode;
 use iot_jobs_emulator::state::Caps;
 use iot_jobs_emulator::{
     Config, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_STATE_LIMIT, MAX_STATE_LIMIT,
+    DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_STATE_LIMIT, check_state_limit,
 };
 
 /// A local AWS IoT Jobs endpoint (iot + iot-jobs-data) for the AWS CLI and SDKs.
@@ -310,12 +310,10 @@ async fn main() -> std::process::ExitCode {
 #[derive(Debug, Clone, Copy)]
 struct MqttAddr(Option<SocketAddr>);
 
-/// `--max-state-bytes`: a byte count up to [`MAX_STATE_LIMIT`].
+/// `--max-state-bytes`: a byte count the library takes ([`check_state_limit`]).
 fn state_limit(s: &str) -> Result<usize, String> {
     let n: usize = s.parse().map_err(|e| format!("{s:?} is not a byte count: {e}"))?;
-    if n > MAX_STATE_LIMIT {
-        return Err(format!("{n} is more than {MAX_STATE_LIMIT} (an imported state is one journal record)"));
-    }
+    check_state_limit(n)?;
     Ok(n)
 }
 

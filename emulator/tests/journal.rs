@@ -448,7 +448,7 @@ async fn a_snapshot_larger_than_the_body_limit_loads_within_its_own_limit() {
         ..Default::default()
     };
     let Err(e) = iot_jobs_emulator::start(config).await else { panic!("started") };
-    assert!(e.to_string().contains(&format!("at most {}", iot_jobs_emulator::MAX_STATE_LIMIT)), "{e}");
+    assert!(e.to_string().contains(&format!("is more than {}", iot_jobs_emulator::MAX_STATE_LIMIT)), "{e}");
     // The number `--help` and the README give; the limit itself starts.
     assert_eq!(iot_jobs_emulator::MAX_STATE_LIMIT, 1_065_353_216);
     let largest = start(|c| c.state_limit = iot_jobs_emulator::MAX_STATE_LIMIT).await;
