@@ -78,6 +78,9 @@ bash scripts/publish-check.sh
 step "benchmarks compile (they are run by scripts/bench.sh, not in CI)"
 (cd benches && cargo fmt -- --check && cargo bench --no-run)
 
+step "benchmark scripts: each of benches/emulators once at its smallest size, its answers checked"
+bash scripts/bench-smoke.sh
+
 step "examples: decision tables, device agent against the registry"
 cargo run --quiet --example decision_tables >/dev/null
 cargo run --quiet --example device >/dev/null

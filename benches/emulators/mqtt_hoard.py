@@ -1,7 +1,8 @@
 """The embedded broker's memory under clients that make it hoard messages: how much the emulator's
 resident set grows when publishers fill the queues of offline persistent sessions.
 
-Usage: python3 benches/emulators/mqtt_hoard.py BIN [BIN...]   (env: CASES=fanout,distinct,pinned,shared)
+Usage: python3 benches/emulators/mqtt_hoard.py BIN [BIN...]   (env: CASES=fanout,distinct,pinned,shared,
+       SHARED=2000: the offline sessions of the shared case)
 
 - fanout: 500 offline sessions subscribed to one topic; an MQTT 5 client publishes 40 QoS 1
   messages of 1 KiB, each with 100 KiB of user properties (2 GB of copies).
@@ -26,6 +27,7 @@ import time
 from mqtt_wire import connect, emulator, packet, read_packet, remaining_length, rss, string
 
 CASES = os.environ.get("CASES", "fanout,distinct,pinned,shared").split(",")
+SHARED = int(os.environ.get("SHARED", "2000"))
 
 
 def offline_sessions(port, filters):
@@ -57,7 +59,9 @@ def user_properties(total):
 
 def run_publisher(port, level, messages):
     """Publishes `messages` (topic, payload, qos, props); returns (acknowledged, refused, closed)."""
-    s = connect(port, b"publisher", level=level)
+    # A QoS 0 message of 60 KiB then a small QoS 1 one (pinned): without TCP_NODELAY each small
+    # one waited for the large one's delayed acknowledgement (40 ms a round, 45 s a run).
+    s = connect(port, b"publisher", level=level, nodelay=True)
     acked = refused = 0
     closed = False
     try:
@@ -87,7 +91,7 @@ def case_messages(case):
         msgs = [(f"own/{i}", b"x" * (128 * 1024), 1, b"") for _ in range(1000) for i in range(16)]
         return 4, [f"own/{i}" for i in range(16)], msgs
     if case == "shared":
-        return 4, ["share/t"] * 2000, [("share/t", b"x" * (64 * 1024), 1, b"")] * 100
+        return 4, ["share/t"] * SHARED, [("share/t", b"x" * (64 * 1024), 1, b"")] * 100
     msgs = []
     for _ in range(1000):
         msgs.append(("pin/keep", b"k" * 16, 1, b""))

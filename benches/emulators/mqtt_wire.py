@@ -57,9 +57,13 @@ def read_packet(s):
     return first, read_exactly(s, n)
 
 
-def connect(port, client, level=4, clean=True):
-    """A client `client` (bytes) connected over MQTT `level` (4: 3.1.1, 5) to 127.0.0.1:`port`."""
+def connect(port, client, level=4, clean=True, nodelay=False):
+    """A client `client` (bytes) connected over MQTT `level` (4: 3.1.1, 5) to 127.0.0.1:`port`;
+    `nodelay`: a small packet written after a large one is sent at once, not held back (Nagle)
+    until the large one is acknowledged, which the receiver may delay by up to 40 ms."""
     s = socket.socket()
+    if nodelay:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     s.connect(("127.0.0.1", port))
     flags = 0x02 if clean else 0x00
     props = b"\x00" if level == 5 else b""
