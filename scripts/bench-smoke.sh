@@ -4,7 +4,7 @@
 # fails the build instead of the next person who measures. The figures are not looked at; what is
 # checked is that each script finishes and that what it measured was answered: no refused
 # request, socket error or round-trip error in ours, a result line for every measurement.
-# Usage: bash scripts/bench-smoke.sh   (from anywhere; ~3 min with the release build present;
+# Usage: bash scripts/bench-smoke.sh   (from anywhere; 2-3 min with the release build present;
 #        BIN=path of the emulator to use instead of building this tree's in release)
 # The full runs and their sizes are in BENCHMARKS.md, "Reproducing".
 set -euo pipefail

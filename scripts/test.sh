@@ -75,7 +75,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features --document-private
 step "publishing: MSRV builds, package, docs.rs build, cargo-deny, semver-checks on API changes"
 bash scripts/publish-check.sh
 
-step "benchmarks compile (they are run by scripts/bench.sh, not in CI)"
+step "the crate's benchmarks compile (scripts/bench.sh runs them, outside CI)"
 (cd benches && cargo fmt -- --check && cargo bench --no-run)
 
 step "benchmark scripts: each of benches/emulators once at its smallest size, its answers checked"
