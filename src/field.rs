@@ -222,7 +222,7 @@ impl core::fmt::Display for ConfigError {
             Self::Schedule => "schedulingConfig endTime must be after startTime",
             Self::Rollout => "maximumPerMinute must be at least 1",
             Self::MaintenanceWindow => "maintenanceWindows durationInMinutes must be between 1 and 1430",
-            Self::MaintenanceWindows => "a job has at most 4 maintenanceWindows",
+            Self::MaintenanceWindows => "maintenanceWindows, when given, holds 1 to 4 windows",
             Self::ExponentialRate => {
                 "exponentialRate: baseRatePerMinute 1-1000, incrementFactor 1.1-5 with one decimal, rateIncreaseCriteria numberOfNotifiedThings or numberOfSucceededThings at least 1"
             }

@@ -169,11 +169,13 @@ pub fn signed_service(authorization: Option<&str>, query: &[(String, String)]) -
     }
 }
 
-/// Splits and percent-decodes a path; `None` if a segment is not UTF-8 after decoding.
+/// Splits and percent-decodes a path; `None` if a segment is not UTF-8 after decoding. An empty
+/// segment stays (an empty name: `/jobs//things` is ListJobExecutionsForJob of job "", refused
+/// by the name's check, not DescribeJob of job "things").
 pub fn segments(path: &str) -> Option<Vec<String>> {
-    path.trim_start_matches('/')
+    path.strip_prefix('/')
+        .unwrap_or(path)
         .split('/')
-        .filter(|s| !s.is_empty())
         .map(|s| percent_encoding::percent_decode_str(s).decode_utf8().ok().map(|c| c.into_owned()))
         .collect()
 }
@@ -347,6 +349,17 @@ mod tests {
         ));
         assert_eq!(r("PATCH", "/things/t/jobs/j", &[]), Route::MethodNotAllowed);
         assert_eq!(r("GET", "/nope", &[]), Route::NotFound);
+    }
+
+    #[test]
+    fn an_empty_segment_is_an_empty_name_not_a_shorter_path() {
+        let r = |m, p: &str| route(m, &segs(p), &[], Some("iot"), false);
+        assert_eq!(segs("/jobs//things"), [s("jobs"), s(""), s("things")]);
+        assert_eq!(r("GET", "/jobs//things"), Route::Op(Op::ListJobExecutionsForJob { job: s("") }));
+        // Without the empty segment this was DeleteThingGroup of the group "things".
+        assert_eq!(r("DELETE", "/thing-groups//things"), Route::MethodNotAllowed);
+        assert_eq!(r("GET", "/things/"), Route::Op(Op::DescribeThing { thing: s("") }));
+        assert_eq!(r("GET", "/things//jobs"), Route::Op(Op::ListJobExecutionsForThing { thing: s("") }));
     }
 
     #[test]

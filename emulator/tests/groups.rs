@@ -88,6 +88,19 @@ async fn tree(e: &Emu) {
     }
 }
 
+/// An empty path segment is an empty name, refused, not a shorter path: `/thing-groups//things`
+/// was DeleteThingGroup of the group "things" while empty segments were dropped.
+#[tokio::test]
+async fn an_empty_path_segment_is_refused_and_changes_nothing() {
+    let e = start(|_| {}).await;
+    group(&e, "things", None).await;
+    fails(&e, 405, "UnknownOperationException", "DELETE", "/thing-groups//things", None).await;
+    let m = fails(&e, 400, "InvalidRequestException", "GET", "/thing-groups//things", None).await;
+    assert!(m.contains("thingGroupName"), "{m}");
+    fails(&e, 400, "InvalidRequestException", "GET", "/jobs//things", None).await;
+    ok(&e, "GET", "/thing-groups/things", None).await;
+}
+
 #[tokio::test]
 async fn groups_form_a_hierarchy_of_at_most_seven_levels() {
     let e = start(|_| {}).await;

@@ -136,7 +136,7 @@ pub(super) fn schedule(s: &wire::SchedulingConfig, now: Timestamp) -> Result<Sch
             .map(|t| {
                 wire::parse_date_time(t).map(Timestamp).ok_or_else(|| {
                     ApiError::invalid(format!(
-                        "schedulingConfig {member} {t:?} is not YYYY-MM-DDTHH:MM (UTC)"
+                        "schedulingConfig {member} {t:?} is not a time YYYY-MM-DDTHH:MM (UTC) of a day that exists"
                     ))
                 })
             })

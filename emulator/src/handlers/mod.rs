@@ -116,6 +116,15 @@ impl Query<'_> {
             Some(v) => Err(ApiError::invalid(format!("{name} must be true or false, not {v:?}"))),
         }
     }
+    /// A model `long` (e.g. `expectedVersion`): a malformed one is a 400, checked before any
+    /// lookup.
+    fn long(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        self.get(name)
+            .map(|v| {
+                v.parse().map_err(|_| ApiError::invalid(format!("{name} must be an integer, not {v:?}")))
+            })
+            .transpose()
+    }
     fn opt_flag(&self, name: &str) -> Result<Option<bool>, ApiError> {
         self.get(name).map(|_| self.flag(name)).transpose()
     }

@@ -249,3 +249,46 @@ fn every_paged_listing_answers_a_token_bound_to_its_scope() {
         assert_ne!(page(&mut st, &query), first, "{op:?}");
     }
 }
+
+/// Malformed members are 400s, decided before any lookup, and change nothing: a version that
+/// is not a number (once a 409, or a quiet success for an unknown thing), an abort count past
+/// the model's 32-bit Integer (once accepted up to `u32::MAX`), a schedule day that does not
+/// exist (once carried into the next month).
+#[test]
+fn malformed_members_are_refused_and_change_nothing() {
+    let mut st = state();
+    let refused = |st: &mut State, op: Op, query: &[(&str, &str)], body: &str| {
+        let query: Vec<(String, String)> =
+            query.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let e = handle(st, &op, &query, body.as_bytes()).err().unwrap();
+        assert_eq!((e.status, e.name), (400, "InvalidRequestException"), "{op:?} {query:?}: {}", e.message);
+        e.message
+    };
+    for v in ["abc", "", "1.0", "+"] {
+        let m = refused(&mut st, Op::DeleteThing { thing: "t".into() }, &[("expectedVersion", v)], "");
+        assert!(m.contains("expectedVersion"), "{m}");
+        refused(&mut st, Op::DeleteThing { thing: "unknown".into() }, &[("expectedVersion", v)], "");
+        refused(&mut st, Op::DeleteThingGroup { group: "big".into() }, &[("expectedVersion", v)], "");
+    }
+    handle(&mut st, &Op::DescribeThing { thing: "t".into() }, &[], b"").unwrap();
+    handle(&mut st, &Op::DescribeThingGroup { group: "big".into() }, &[], b"").unwrap();
+
+    let target = r#""targets":["arn:aws:iot:us-east-1:123456789012:thing/t"],"document":"{}""#;
+    for n in ["2147483648", "4294967295", "0"] {
+        let abort = format!(
+            r#"{{{target},"abortConfig":{{"criteriaList":[{{"failureType":"FAILED","action":"CANCEL",
+            "thresholdPercentage":50,"minNumberOfExecutedThings":{n}}}]}}}}"#
+        );
+        let m = refused(&mut st, Op::CreateJob { job: "a".into() }, &[], &abort);
+        assert!(m.contains("minNumberOfExecutedThings must be from 1 to 2147483647"), "{m}");
+    }
+    let feb = crate::wire::parse_date_time("2027-02-20T00:00").unwrap();
+    st.clock.advance(feb - st.clock.now().0).unwrap();
+    for day in ["2027-02-29", "2027-02-30", "2027-04-31"] {
+        let late = format!(r#"{{{target},"schedulingConfig":{{"startTime":"{day}T10:00"}}}}"#);
+        let m = refused(&mut st, Op::CreateJob { job: "a".into() }, &[], &late);
+        assert!(m.contains("of a day that exists"), "{m}");
+    }
+    let e = handle(&mut st, &Op::DescribeJob { job: "a".into() }, &[], b"").err().unwrap();
+    assert_eq!(e.status, 404);
+}

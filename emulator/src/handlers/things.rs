@@ -57,10 +57,11 @@ pub(super) fn describe_thing(st: &mut State, thing: &str) -> Result<Reply, ApiEr
 
 pub(super) fn delete_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Result<Reply, ApiError> {
     let name = thing_name(thing, C)?;
+    let expected = q.long("expectedVersion")?;
     // DeleteThing of an unknown thing succeeds (API reference).
     let Ok(m) = thing_meta(st, &name) else { return empty(false) };
-    if let Some(v) = q.get("expectedVersion")
-        && v.parse::<u64>().ok() != Some(m.version)
+    if let Some(v) = expected
+        && u64::try_from(v).ok() != Some(m.version)
     {
         return Err(ApiError::version_conflict(format!("thing {thing} is at version {}", m.version)));
     }
@@ -203,10 +204,11 @@ pub(super) fn describe_group(st: &mut State, group: &str) -> Result<Reply, ApiEr
 
 pub(super) fn delete_group(st: &mut State, group: &str, q: &Query<'_>) -> Result<Reply, ApiError> {
     let name = group_name(group)?;
+    let expected = q.long("expectedVersion")?;
     // DeleteThingGroup of an unknown group succeeds (its model has no ResourceNotFound).
     let Some(g) = st.meta.groups.get(&name) else { return empty(false) };
-    if let Some(v) = q.get("expectedVersion")
-        && v.parse::<u64>().ok() != Some(g.version)
+    if let Some(v) = expected
+        && u64::try_from(v).ok() != Some(g.version)
     {
         return Err(ApiError::version_conflict(format!("thing group {name} is at version {}", g.version)));
     }

@@ -23,32 +23,53 @@ pub struct Long(pub i64);
 
 impl<'de> Deserialize<'de> for Long {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum N {
-            Int(i64),
-            Str(String),
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Long;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an integer (a JSON integer or a string of one)")
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Long, E> {
+                Ok(Long(n))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Long, E> {
+                i64::try_from(n).map(Long).map_err(|_| E::custom(format!("{n} is past the largest long")))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Long, E> {
+                s.parse().map(Long).map_err(|_| E::custom(format!("{s:?} is not an integer")))
+            }
         }
-        match N::deserialize(d)? {
-            N::Int(n) => Ok(Long(n)),
-            N::Str(s) => s.parse().map(Long).map_err(|_| serde::de::Error::custom("expected an integer")),
-        }
+        d.deserialize_any(V)
     }
 }
 
 // ---- schedule times -----------------------------------------------------------------------------
 
 /// Parses a `schedulingConfig` time, `YYYY-MM-DDTHH:MM` (optionally `:SS` and `Z`; UTC), to
-/// epoch seconds.
+/// epoch seconds. Every field has its exact width of ASCII digits (no sign), and the date must
+/// exist: `2027-02-29` and `2027-04-31` are refused, not carried into March or May.
 pub fn parse_date_time(s: &str) -> Option<u64> {
     let s = s.strip_suffix('Z').unwrap_or(s);
     let (date, time) = s.split_once('T')?;
-    let mut d = date.splitn(3, '-').map(str::parse::<u64>);
-    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
-    let mut t = time.splitn(3, ':').map(str::parse::<u64>);
-    let (hh, mm) = (t.next()?.ok()?, t.next()?.ok()?);
-    let ss = t.next().transpose().ok()?.unwrap_or(0);
-    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+    let num = |f: &str, width: usize| {
+        (f.len() == width && f.bytes().all(|b| b.is_ascii_digit())).then(|| f.parse::<u64>().ok()).flatten()
+    };
+    let mut d = date.split('-');
+    let (y, m, day) = (num(d.next()?, 4)?, num(d.next()?, 2)?, num(d.next()?, 2)?);
+    let mut t = time.split(':');
+    let (hh, mm) = (num(t.next()?, 2)?, num(t.next()?, 2)?);
+    let ss = t.next().map_or(Some(0), |f| num(f, 2))?;
+    if d.next().is_some() || t.next().is_some() {
+        return None;
+    }
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if y < 1970 || !(1..=12).contains(&m) || !(1..=month_days).contains(&day) {
         return None;
     }
     if hh > 23 || mm > 59 || ss > 59 {
@@ -664,5 +685,46 @@ mod tests {
         assert_eq!(parse_date_time("2026-01-01T12:30:15Z"), Some(1_767_270_615));
         assert_eq!(parse_date_time("2026-13-01T12:30"), None);
         assert_eq!(parse_date_time("tomorrow"), None);
+        // Leap days: 2028 and 2000 have one, 2027 and 2100 do not.
+        assert_eq!(
+            parse_date_time("2028-02-29T00:00"),
+            parse_date_time("2028-03-01T00:00").map(|t| t - 86_400)
+        );
+        assert!(parse_date_time("2000-02-29T00:00").is_some());
+        for bad in [
+            "2027-02-29T10:00", // not a leap year
+            "2100-02-29T10:00", // a century that is not one
+            "2027-02-30T10:00",
+            "2027-04-31T10:00",
+            "2027-06-31T10:00",
+            "2027-00-10T10:00",
+            "2027-03-00T10:00",
+            "2027-+3-01T10:00", // a sign is not a digit
+            "2027-03-01T+9:+5",
+            "02027-03-01T10:00", // each field has its width
+            "2027-3-1T9:5",
+            "2027-03-01T10:00:0",
+            "2027-03-01T10:00:00:00",
+            "2027-03-01-01T10:00",
+            "2027-03-01T24:00",
+            "2027-03-01T10:60",
+            "2027-03-01T10:00:60",
+            "2027-03-01 10:00",
+            "1969-12-31T23:59",
+            "２０２７-03-01T10:00", // digits of another script
+        ] {
+            assert_eq!(parse_date_time(bad), None, "{bad}");
+        }
+        for good in ["2027-04-30T10:00", "2027-12-31T23:59:59Z", "2027-03-01T10:00:00", "2027-03-01T10:00Z"] {
+            assert!(parse_date_time(good).is_some(), "{good}");
+        }
+        // Every day of a leap year and of a common one, against the formatter.
+        for (start, days) in [("2028-01-01T00:00", 366), ("2027-01-01T00:00", 365)] {
+            let t0 = parse_date_time(start).unwrap_or_default();
+            for i in 0..days {
+                let text = format_date_time(t0 + i * 86_400);
+                assert_eq!(parse_date_time(&text), Some(t0 + i * 86_400), "{text}");
+            }
+        }
     }
 }

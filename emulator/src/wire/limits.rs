@@ -253,6 +253,15 @@ pub fn job_configs(c: &JobConfigs) -> Result<(), ApiError> {
     if let Some(r) = &c.job_executions_rollout_config {
         rollout(r)?;
     }
+    for a in c.abort_config.iter().flat_map(|a| &a.criteria_list) {
+        // A 32-bit Integer on the wire (botocore `MinimumNumberOfExecutedThings`, min 1).
+        range(
+            "abortConfig.criteriaList.minNumberOfExecutedThings",
+            a.min_number_of_executed_things,
+            1,
+            i64::from(i32::MAX),
+        )?;
+    }
     if let Some(w) = c.scheduling_config.as_ref().and_then(|s| s.maintenance_windows.as_ref()) {
         count("schedulingConfig.maintenanceWindows", w.len(), MAX_WINDOWS, "windows")?;
         w.iter().try_for_each(window)?;
