@@ -568,6 +568,42 @@ async fn a_will_is_published_when_a_client_vanishes() {
     emu.server.shutdown().await.unwrap();
 }
 
+/// An MQTT 5 DISCONNECT may leave out its properties, and its reason code too (MQTT 5
+/// 3.14.2.1, 3.14.2.2.1), as paho-mqtt and mosquitto's clients send it: a normal one drops the
+/// will (MQTT-3.14.4-3), 0x04 publishes it. (Both short forms were read as malformed: the will
+/// went out at every clean disconnect.)
+#[tokio::test]
+async fn a_short_mqtt5_disconnect_drops_the_will_unless_it_asks_for_it() {
+    let emu = emu().await;
+    let mut watcher = connect("watcher", emu.mqtt).await;
+    watcher.sub("status/#").await;
+    let forms: [(&str, &[u8]); 3] =
+        [("bare", &[0xE0, 0x00]), ("reason", &[0xE0, 0x01, 0x00]), ("with-will", &[0xE0, 0x01, 0x04])];
+    for (client, disconnect) in forms {
+        let mut body = mqtt_str("MQTT");
+        // Level 5, a will at QoS 0 and a clean start, keep-alive 30 s, no properties.
+        body.extend_from_slice(&[5, 0b0000_0110, 0, 30, 0]);
+        body.extend(mqtt_str(client));
+        body.push(0); // the will's properties
+        body.extend(mqtt_str(&format!("status/{client}")));
+        body.extend(mqtt_str("gone"));
+        let mut s = TcpStream::connect(emu.mqtt).await.unwrap();
+        s.write_all(&packet(0x10, &body)).await.unwrap();
+        let (first, ack) = read_packet(&mut s).await;
+        assert_eq!((first, ack.get(..2)), (0x20, Some(&[0, 0][..])), "{client}");
+        s.write_all(disconnect).await.unwrap();
+        let mut rest = Vec::new();
+        tokio::time::timeout(WAIT, s.read_to_end(&mut rest)).await.expect("still open").unwrap();
+        // The broker closes without a word of its own (no DISCONNECT 0x81, malformed packet).
+        assert!(rest.is_empty(), "{client}: {rest:02x?}");
+    }
+    // The wills come in connection order: the last one's arrival orders the others before it.
+    assert_eq!(&watcher.next_on("status/with-will").await.payload[..], b"gone");
+    let seen: Vec<String> = watcher.drain().await.into_iter().map(|p| p.topic).collect();
+    assert!(seen.is_empty(), "{seen:?}");
+    emu.server.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn bad_input_closes_that_client_only() {
     let emu = emu().await;

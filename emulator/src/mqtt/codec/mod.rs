@@ -466,6 +466,17 @@ fn read4(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
 
 fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
     let limit = u32::try_from(max).unwrap_or(u32::MAX);
+    // A DISCONNECT may leave out its reason code (Remaining Length 0: 0x00, normal
+    // disconnection, MQTT 5 3.14.2.1) and its properties (Remaining Length 1: none, 3.14.2.2.1),
+    // as paho-mqtt and mosquitto's clients send it; the codec reads only the long form, so
+    // the short ones are read as it: a normal DISCONNECT must drop the will (MQTT-3.14.4-3).
+    if let [0xE0, len @ (0 | 1), rest @ ..] = buf.as_ref() {
+        let reason = if *len == 1 { rest.first().copied().unwrap_or(0) } else { 0 };
+        let frame = 2 + usize::from(*len);
+        let mut long = BytesMut::from(&[0xE0, 0x02, reason, 0x00][..]);
+        let _ = buf.split_to(frame);
+        return read5(&mut long, max);
+    }
     let packet = v5::Packet::read(buf, Some(limit)).map_err(|e| ReadError::Malformed(e.to_string()))?;
     Ok(match packet {
         v5::Packet::Connect(c, will, _login) => {

@@ -288,3 +288,42 @@ fn the_seconds_left_of_an_expiry_are_rounded_up() {
     assert_eq!(at(0).expiry_left(now + Duration::from_secs(5)), Some(0));
     assert_eq!(Message::new("t", "m", 1).expiry_left(now), None);
 }
+
+/// An MQTT 5 DISCONNECT without its properties (Remaining Length 1) or without its reason code
+/// too (0), as paho-mqtt and mosquitto's clients send it, is read as the long form: 0x00 is a
+/// normal disconnection (the will is dropped), 0x04 keeps the will. An unknown reason code is
+/// still malformed, and the packet after it in the buffer is left for the next read.
+#[test]
+fn a_short_mqtt5_disconnect_is_read_with_its_defaults() {
+    let v5 = Some(Version::V5);
+    let disconnect = |bytes: &[u8]| {
+        let mut buf = BytesMut::from(bytes);
+        let got = read(&mut buf, v5, MAX);
+        (got, buf.to_vec())
+    };
+    for (bytes, will) in
+        [(&[0xE0, 0x00][..], false), (&[0xE0, 0x01, 0x00], false), (&[0xE0, 0x01, 0x04], true)]
+    {
+        let mut with_ping = bytes.to_vec();
+        with_ping.extend_from_slice(&[0xC0, 0x00]);
+        match disconnect(&with_ping) {
+            (Ok(Incoming::Disconnect { with_will, session_expiry: None }), rest) => {
+                assert_eq!(with_will, will, "{bytes:02x?}");
+                assert_eq!(rest, [0xC0, 0x00], "{bytes:02x?}");
+            }
+            other => panic!("{bytes:02x?}: {other:?}"),
+        }
+    }
+    assert!(matches!(disconnect(&[0xE0, 0x01, 0x03]), (Err(ReadError::Malformed(_)), _)));
+    // The long forms are read as before.
+    assert!(matches!(
+        disconnect(&[0xE0, 0x02, 0x04, 0x00]),
+        (Ok(Incoming::Disconnect { with_will: true, .. }), _)
+    ));
+    // MQTT 3.1.1's DISCONNECT has no body.
+    let mut buf = BytesMut::from(&[0xE0, 0x00][..]);
+    assert!(matches!(
+        read(&mut buf, Some(Version::V4), MAX),
+        Ok(Incoming::Disconnect { with_will: false, .. })
+    ));
+}
