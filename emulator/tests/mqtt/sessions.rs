@@ -515,3 +515,91 @@ async fn an_mqtt5_will_waits_its_delay_unless_the_session_is_taken_back() {
     assert_eq!(next5(&mut rx, topic5).await, "late/end");
     emu.server.shutdown().await.unwrap();
 }
+
+/// A persistent session's client that comes and goes leaves no task behind: each visit's
+/// session expiry timer (an hour by default) is aborted when the next connection takes the
+/// session back. (Each one slept out its hour: about 575 bytes a visit, 60 MB after 80,000.)
+#[tokio::test]
+async fn a_client_that_comes_and_goes_leaves_no_timer_behind() {
+    let emu = emu().await;
+    let alive = || tokio::runtime::Handle::current().metrics().num_alive_tasks();
+    let visit = |present: bool| async move {
+        let (mut s, ack) = connect_raw(emu.mqtt, "comer", false).await;
+        assert_eq!(ack, [0x20, 2, u8::from(present), 0]);
+        s.write_all(&[0xE0, 0]).await.unwrap();
+        closed(&mut s).await;
+    };
+    visit(false).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = alive();
+    for _ in 0..200 {
+        visit(true).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let after = alive();
+    assert!(after <= before + 10, "{before} tasks alive before 200 visits, {after} after");
+    emu.server.shutdown().await.unwrap();
+}
+
+/// The next packet of `s`, or `None` once the server has closed it; within [`WAIT`].
+async fn packet_or_end(s: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
+    let mut b = [0; 1];
+    match tokio::time::timeout(WAIT, s.peek(&mut b)).await.expect("neither a packet nor the end") {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(next_raw(s).await),
+    }
+}
+
+/// Several connections taking one session over at once get it in turn, each with what the one
+/// before had in flight (MQTT-4.4.0-1): the connection that lets go wakes every one waiting,
+/// and each tries again. (It woke one: the others waited out the 6 s fallback and took the
+/// session at once, and what their predecessor had in flight was lost.)
+#[tokio::test]
+async fn connections_taking_a_session_over_at_once_each_bring_what_was_in_flight() {
+    let emu = emu().await;
+    let addr = emu.mqtt;
+    let (mut first, ack) = connect_raw(addr, "storm", false).await;
+    assert_eq!(ack, [0x20, 2, 0, 0]);
+    let mut subscribe = 1u16.to_be_bytes().to_vec();
+    subscribe.extend(mqtt_str("storm/t"));
+    subscribe.push(1);
+    first.write_all(&packet(0x82, &subscribe)).await.unwrap();
+    assert_eq!(next_raw(&mut first).await.0, 0x90);
+    let sender = connect("sender", addr).await;
+    sender.publish("storm/t", "kept").await;
+    // In flight: sent at QoS 1 and never acknowledged, by this connection or any that follows.
+    assert_eq!(next_raw(&mut first).await.0, 0x32);
+    let takers: Vec<_> = (0..4)
+        .map(|_| {
+            tokio::spawn(async move {
+                let (mut s, ack) = connect_raw(addr, "storm", false).await;
+                assert_eq!(ack, [0x20, 2, 1, 0]);
+                // Each gets the message again (DUP) or is taken over before it is sent.
+                match packet_or_end(&mut s).await {
+                    Some((first, body)) => {
+                        assert_eq!(first, 0x3A, "{body:02x?}");
+                        assert!(body.ends_with(b"kept"), "{body:02x?}");
+                        Some(s)
+                    }
+                    None => None,
+                }
+            })
+        })
+        .collect();
+    assert_eq!(packet_or_end(&mut first).await, None);
+    let mut holding = Vec::new();
+    for t in takers {
+        holding.extend(t.await.unwrap());
+    }
+    // The one that holds the session at the end hears what comes next; the others were closed.
+    sender.publish("storm/t", "after").await;
+    let mut heard = 0;
+    for mut s in holding {
+        if let Some((first, body)) = packet_or_end(&mut s).await {
+            assert_eq!(first & 0xF0, 0x30, "{body:02x?}");
+            heard += 1;
+        }
+    }
+    assert_eq!(heard, 1);
+    emu.server.shutdown().await.unwrap();
+}

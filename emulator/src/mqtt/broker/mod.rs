@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, Rw
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
+use tokio::task::AbortHandle;
 
 use super::budget::Budget;
 use super::codec::{Connect, Grant, Message, RetainHandling, Subscription};
@@ -62,18 +63,19 @@ pub(super) struct Link {
     /// closes and gives the session back, however far behind its client is (it may have
     /// stopped reading its queue).
     pub taken: Arc<Notify>,
-    /// Notified by the connection once it has let go of its session ([`Broker::detach`]): a
-    /// connection taking the session over waits for it ([`Broker::try_attach`]).
-    pub gone: Arc<Notify>,
+    /// Set by the connection once it has let go of its session ([`Broker::detach`]): every
+    /// connection taking the session over waits for it ([`Broker::try_attach`]). A flag, not a
+    /// notification: it wakes all of them, however late they started waiting.
+    pub gone: Arc<watch::Sender<bool>>,
 }
 
 /// Why [`Broker::try_attach`] did not bind the session.
 pub(super) enum Busy {
     /// The session table is full.
     Full,
-    /// Another connection serves the session: it was told to close, and `gone` is notified
-    /// once it has given the session back, with what it had in flight.
-    TakingOver(Arc<Notify>),
+    /// Another connection serves the session: it was told to close, and `gone` is set once it
+    /// has given the session back, with what it had in flight.
+    TakingOver(Arc<watch::Sender<bool>>),
 }
 
 /// One subscription's options, as the session keeps them.
@@ -114,6 +116,10 @@ struct Session {
     /// it is due or the session ends, whichever comes first, and never if a connection takes the
     /// session back before (MQTT-3.1.3-9). Charged to the budget.
     will: Option<Message>,
+    /// The tasks that end the session and publish its will when they are due
+    /// ([`Broker::arm`]): aborted when a connection takes the session back, so that a client
+    /// that comes and goes does not leave a sleeping task behind per visit.
+    timers: Vec<AbortHandle>,
 }
 
 #[derive(Default)]
@@ -475,6 +481,7 @@ impl Broker {
             queued: VecDeque::new(),
             will_delay: Duration::ZERO,
             will: None,
+            timers: Vec::new(),
         });
         if let Some(old) = &session.connection {
             // MQTT-3.1.4-2: the existing connection with this client id is closed.
@@ -485,6 +492,7 @@ impl Broker {
         }
         let present = !connect.clean && (session.persistent || session.connection.is_some());
         session.connection = None;
+        session.timers.drain(..).for_each(|t| t.abort());
         // A will whose delay runs is dropped when the session is taken back, and published
         // when a clean start ends the session (MQTT 5 3.1.2.5, MQTT-3.1.3-9).
         let ended_will = session.will.take().filter(|_| !present);
@@ -598,6 +606,17 @@ impl Broker {
             }
         } else {
             (Left { expires: None, will_due: None }, will)
+        }
+    }
+
+    /// Keeps the tasks of `timers`, which end `client`'s session or publish its will when due,
+    /// with the session that connection `left_by` left, so that a connection taking it back
+    /// aborts them; if one took it back already (or the session is gone), they are aborted now.
+    pub(super) fn arm(&self, client: &str, left_by: u64, timers: Vec<AbortHandle>) {
+        let mut inner = self.lock();
+        match inner.sessions.get_mut(client).filter(|s| s.connection.is_none() && s.left_by == left_by) {
+            Some(session) => session.timers.extend(timers),
+            None => timers.iter().for_each(AbortHandle::abort),
         }
     }
 

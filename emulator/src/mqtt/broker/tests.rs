@@ -25,7 +25,7 @@ fn connect(client: &str, clean: bool, persistent: bool) -> Connect {
 fn link(id: u64) -> (Link, mpsc::Receiver<Deliver>) {
     let (tx, rx) = mpsc::channel(64);
     let notify = || Arc::new(Notify::new());
-    (Link { id, tx, cut: notify(), taken: notify(), gone: notify() }, rx)
+    (Link { id, tx, cut: notify(), taken: notify(), gone: Arc::new(watch::Sender::new(false)) }, rx)
 }
 
 /// The routing index holds exactly the sessions' subscriptions.

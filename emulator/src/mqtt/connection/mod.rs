@@ -153,7 +153,7 @@ struct Conn {
     /// Notified when another connection takes the session over (see [`Link::taken`]).
     taken: Arc<Notify>,
     /// Notified once this connection has given its session back (see [`Link::gone`]).
-    gone: Arc<Notify>,
+    gone: Arc<watch::Sender<bool>>,
 }
 
 /// Most topic filters in one SUBSCRIBE: AWS IoT Core's quota (not adjustable).
@@ -232,7 +232,7 @@ impl Conn {
             awaiting_release: HashSet::new(),
             cut: Arc::new(Notify::new()),
             taken: Arc::new(Notify::new()),
-            gone: Arc::new(Notify::new()),
+            gone: Arc::new(watch::Sender::new(false)),
         }
     }
 
@@ -435,17 +435,23 @@ async fn connection(
         taken: Arc::clone(&conn.taken),
         gone: Arc::clone(&conn.gone),
     };
-    let attached = match broker.try_attach(&conn.client, link(), &connect) {
-        Err(Busy::TakingOver(gone)) => {
-            // The connection that serves the session gives it back with what it had in flight;
-            // one that does not within the time is let go of, and that is lost.
-            if tokio::time::timeout(TAKEOVER_WAIT, gone.notified()).await.is_err() {
-                tracing::warn!(client = conn.client, "the connection taken over did not let go in time");
+    // The connection that serves the session gives it back with what it had in flight, and
+    // the session is tried again: another connection taking it over at the same time may have
+    // got it first, and is then taken over in turn. A session not given back within the time
+    // is taken at once, and what its connection had in flight is lost.
+    let deadline = tokio::time::Instant::now() + TAKEOVER_WAIT;
+    let attached = loop {
+        match broker.try_attach(&conn.client, link(), &connect) {
+            Err(Busy::TakingOver(gone)) => {
+                let mut let_go = gone.subscribe();
+                if tokio::time::timeout_at(deadline, let_go.wait_for(|gone| *gone)).await.is_err() {
+                    tracing::warn!(client = conn.client, "the connection taken over did not let go in time");
+                    break broker.attach(&conn.client, link(), &connect);
+                }
             }
-            broker.attach(&conn.client, link(), &connect)
+            Err(Busy::Full) => break None,
+            Ok(resumed) => break Some(resumed),
         }
-        Err(Busy::Full) => None,
-        Ok(resumed) => Some(resumed),
     };
     // Only the broker's link may keep the queue open: when it lets go, the queue closes.
     drop(tx);
@@ -488,18 +494,23 @@ async fn connection(
         Ok(End::Disconnect { with_will: true }) | Ok(End::TakenOver) | Err(_) => connect.will,
     };
     let left = broker.detach(&conn.client, id, unacked, awaiting_release, will, &mut rx);
-    // A connection taking the session over waits for this.
-    conn.gone.notify_one();
+    // The connections taking the session over wait for this.
+    conn.gone.send_replace(true);
+    let mut timers = Vec::new();
     for (after, due) in
         [(left.expires, Broker::expire as fn(&Broker, &str, u64)), (left.will_due, Broker::will_due)]
     {
         if let Some(after) = after {
             let (b, client) = (Arc::clone(&broker), conn.client.clone());
-            tokio::spawn(async move {
+            let task = tokio::spawn(async move {
                 tokio::time::sleep(after).await;
                 due(&b, &client, id);
             });
+            timers.push(task.abort_handle());
         }
+    }
+    if !timers.is_empty() {
+        broker.arm(&conn.client, id, timers);
     }
     if let (Ok(End::Stop), Version::V5) = (&end, conn.version) {
         conn.write(Outgoing::Disconnect(DisconnectReasonCode::ServerShuttingDown));
