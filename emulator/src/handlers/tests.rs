@@ -272,6 +272,13 @@ fn malformed_members_are_refused_and_change_nothing() {
     }
     handle(&mut st, &Op::DescribeThing { thing: "t".into() }, &[], b"").unwrap();
     handle(&mut st, &Op::DescribeThingGroup { group: "big".into() }, &[], b"").unwrap();
+    // A structure is an object: serde alone reads an array as one, member by member.
+    for body in [r#"[null,null,null]"#, r#"["tt",null,null]"#, r#"{"attributePayload":[{"k":"v"},false]}"#] {
+        let m = refused(&mut st, Op::CreateThing { thing: "s2".into() }, &[], body);
+        assert!(m.contains("expected struct"), "{body}: {m}");
+    }
+    let e = handle(&mut st, &Op::DescribeThing { thing: "s2".into() }, &[], b"").err().unwrap();
+    assert_eq!(e.status, 404);
 
     let target = r#""targets":["arn:aws:iot:us-east-1:123456789012:thing/t"],"document":"{}""#;
     for n in ["2147483648", "4294967295", "0"] {

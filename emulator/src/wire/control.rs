@@ -10,11 +10,15 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{ApiError, Arns, StringMap};
 
-/// Parses a JSON body (empty means `{}`); a malformed body or a wrong type is a 400.
+/// Parses a JSON body (empty means `{}`); a malformed body or a wrong type is a 400, and so is
+/// an array where the model has a structure ([`super::strict`]).
 pub fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
     let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
     super::limits::check_depth(body)?;
-    serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("the request body is not valid: {e}")))
+    let mut de = serde_json::Deserializer::from_slice(body);
+    super::strict::deserialize(&mut de)
+        .and_then(|t| de.end().map(|()| t))
+        .map_err(|e| ApiError::invalid(format!("the request body is not valid: {e}")))
 }
 
 /// A model `long` that some clients send as a JSON string (SPEC §5 expectedVersion).

@@ -7,6 +7,7 @@
 //! * [`templates`]: the job-template shapes (custom and AWS managed);
 //! * [`limits`]: the model's field bounds for the members the core does not check;
 //! * [`summaries`]: the execution-summary lists, written without per-summary allocation;
+//! * [`strict`]: the bodies' structures read from JSON objects only, as the model has them;
 //! * [`error`]: error answers; [`arn`]: ARNs; [`token`]: `nextToken` paging.
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ pub mod control;
 pub mod data;
 pub mod error;
 pub mod limits;
+pub mod strict;
 pub mod summaries;
 pub mod templates;
 pub mod token;
