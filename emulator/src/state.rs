@@ -65,6 +65,10 @@ pub struct ThingMeta {
     pub type_name: Option<String>,
     pub attributes: StringMap,
     pub version: u64,
+    /// CreateThing's `billingGroupName` (DescribeThing returns it; billing groups themselves
+    /// are not kept). Left out of snapshots without one, so older ones load unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_group: Option<String>,
 }
 
 /// A thing group: it lives only in the emulator.

@@ -90,7 +90,8 @@ fn version(v: u64) -> Result<(), ApiError> {
 fn thing_payloads(t: &ThingMeta) -> Result<(), ApiError> {
     version(t.version)?;
     limits::attributes(&t.attributes)?;
-    t.type_name.as_deref().map_or(Ok(()), |n| limits::type_or_billing_name("thingTypeName", n))
+    t.type_name.as_deref().map_or(Ok(()), |n| limits::type_or_billing_name("thingTypeName", n))?;
+    t.billing_group.as_deref().map_or(Ok(()), |n| limits::type_or_billing_name("billingGroupName", n))
 }
 
 fn group_payloads(g: &GroupMeta) -> Result<(), ApiError> {

@@ -299,3 +299,31 @@ fn malformed_members_are_refused_and_change_nothing() {
     let e = handle(&mut st, &Op::DescribeJob { job: "a".into() }, &[], b"").err().unwrap();
     assert_eq!(e.status, 404);
 }
+
+/// CreateThing's `billingGroupName` is kept: DescribeThing returns it, the same request again
+/// is accepted and another billing group is a conflict (as other attributes are), and it goes
+/// through an export and an import. (It was validated and dropped.)
+#[test]
+fn a_things_billing_group_is_kept_returned_and_saved() {
+    let mut st = state();
+    let create =
+        |st: &mut State, body: &str| handle(st, &Op::CreateThing { thing: "b".into() }, &[], body.as_bytes());
+    let describe = |st: &mut State| {
+        let body = handle(st, &Op::DescribeThing { thing: "b".into() }, &[], b"").unwrap().body;
+        serde_json::from_slice::<serde_json::Value>(&body).unwrap()
+    };
+    create(&mut st, r#"{"billingGroupName":"bg-1"}"#).unwrap();
+    assert_eq!(describe(&mut st)["billingGroupName"], "bg-1");
+    create(&mut st, r#"{"billingGroupName":"bg-1"}"#).unwrap();
+    for other in [r#"{"billingGroupName":"bg-2"}"#, "{}"] {
+        let e = create(&mut st, other).err().unwrap();
+        assert_eq!((e.status, e.name), (409, "ResourceAlreadyExistsException"), "{other}");
+    }
+    // A thing without one has no such member.
+    let t = handle(&mut st, &Op::DescribeThing { thing: "t".into() }, &[], b"").unwrap().body;
+    assert!(!String::from_utf8(t).unwrap().contains("billingGroupName"));
+    let saved = handle(&mut st, &Op::ExportState, &[], b"").unwrap().body;
+    let mut again = state();
+    handle(&mut again, &Op::ImportState, &[], &saved).unwrap();
+    assert_eq!(describe(&mut again)["billingGroupName"], "bg-1");
+}

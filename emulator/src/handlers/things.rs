@@ -22,13 +22,22 @@ pub(super) fn create_thing(st: &mut State, thing: &str, body: &[u8]) -> Result<R
     };
     if let (Some(_), Some(m)) = (st.registry.thing(&name), st.meta.things.get(thing)) {
         // Thing registry (not the jobs lifecycle): the same request again is accepted.
-        if m.attributes == attributes && m.type_name == input.thing_type_name {
+        if m.attributes == attributes
+            && m.type_name == input.thing_type_name
+            && m.billing_group == input.billing_group_name
+        {
             return reply(&out(st, m), false);
         }
         return Err(ApiError::exists(format!("thing {thing} already exists with different attributes")));
     }
     st.registry.add_thing(&name).on(C)?;
-    let meta = ThingMeta { id: st.meta.new_id(), type_name: input.thing_type_name, attributes, version: 1 };
+    let meta = ThingMeta {
+        id: st.meta.new_id(),
+        type_name: input.thing_type_name,
+        attributes,
+        version: 1,
+        billing_group: input.billing_group_name,
+    };
     let r = reply(&out(st, &meta), true);
     st.meta.things.insert(thing.to_owned(), meta);
     r
@@ -50,6 +59,7 @@ pub(super) fn describe_thing(st: &mut State, thing: &str) -> Result<Reply, ApiEr
             thing_type_name: m.type_name.clone(),
             attributes: m.attributes.clone(),
             version: m.version,
+            billing_group_name: m.billing_group.clone(),
         },
         false,
     )

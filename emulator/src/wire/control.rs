@@ -149,6 +149,8 @@ pub struct DescribeThingOut {
     pub thing_type_name: Option<String>,
     pub attributes: StringMap,
     pub version: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_group_name: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
