@@ -173,9 +173,15 @@ fn thing_name(s: &str, plane: Plane) -> Result<ThingName, ApiError> {
 
 /// Thing group names have the thing-name pattern (botocore `ThingGroupName`).
 fn group_name(s: &str) -> Result<String, ApiError> {
+    named_group("thingGroupName", s)
+}
+
+/// A thing-group name in the member `member` (`parentGroupName`, ListThingGroups'
+/// `parentGroup`, ...): as a thing name, the message naming that member.
+fn named_group(member: &str, s: &str) -> Result<String, ApiError> {
     ThingName::new(s)
         .map(|_| s.to_owned())
-        .map_err(|e| ApiError::invalid(e.to_string().replacen("thingName", "thingGroupName", 1)))
+        .map_err(|e| ApiError::invalid(e.to_string().replacen("thingName", member, 1)))
 }
 
 /// `[^\p{C}]+` up to `max` UTF-16 units (botocore `JobDescription`).

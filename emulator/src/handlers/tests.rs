@@ -279,6 +279,13 @@ fn malformed_members_are_refused_and_change_nothing() {
     }
     let e = handle(&mut st, &Op::DescribeThing { thing: "s2".into() }, &[], b"").err().unwrap();
     assert_eq!(e.status, 404);
+    // A group name's message names its own member.
+    for (member, value) in [("parentGroup", ""), ("namePrefixFilter", "a b")] {
+        let m = refused(&mut st, Op::ListThingGroups, &[(member, value)], "");
+        assert!(m.starts_with(member), "{m}");
+    }
+    let m = refused(&mut st, Op::CreateThingGroup { group: "g2".into() }, &[], r#"{"parentGroupName":""}"#);
+    assert!(m.starts_with("parentGroupName"), "{m}");
 
     let target = r#""targets":["arn:aws:iot:us-east-1:123456789012:thing/t"],"document":"{}""#;
     for n in ["2147483648", "4294967295", "0"] {

@@ -130,7 +130,7 @@ pub(super) fn create_group(st: &mut State, group: &str, body: &[u8]) -> Result<R
     }
     limits::tags(input.tags.as_deref())?;
     if let Some(p) = &input.parent_group_name {
-        group_name(p)?;
+        named_group("parentGroupName", p)?;
         if !st.meta.groups.contains_key(p) {
             return Err(ApiError::not_found(format!("the parent thing group {p} does not exist")));
         }
@@ -276,8 +276,12 @@ fn name_and_arn(st: &State, name: String) -> wire::GroupNameAndArn {
 pub(super) fn list_groups(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError> {
     let max = q.max_results()?;
     let after = q.after("ListThingGroups")?;
-    let parent = q.get("parentGroup").map(group_name).transpose()?;
-    let prefix = q.get("namePrefixFilter").map(group_name).transpose()?.unwrap_or_default();
+    let parent = q.get("parentGroup").map(|p| named_group("parentGroup", p)).transpose()?;
+    let prefix = q
+        .get("namePrefixFilter")
+        .map(|p| named_group("namePrefixFilter", p))
+        .transpose()?
+        .unwrap_or_default();
     let recursive = q.opt_flag("recursive")?.unwrap_or(true);
     if let Some(p) = &parent
         && !st.meta.groups.contains_key(p)
