@@ -279,6 +279,27 @@ fn malformed_members_are_refused_and_change_nothing() {
     }
     let e = handle(&mut st, &Op::DescribeThing { thing: "s2".into() }, &[], b"").err().unwrap();
     assert_eq!(e.status, 404);
+    // A map's key given twice is a 400 (the last value was kept silently), and nothing changes.
+    let twice: [(Op, &str); 3] = [
+        (Op::CreateThing { thing: "s3".into() }, r#"{"attributePayload":{"attributes":{"a":"1","a":"2"}}}"#),
+        (
+            Op::CancelJobExecution { thing: "t".into(), job: "c0".into() },
+            r#"{"statusDetails":{"k":"1","k":"2"}}"#,
+        ),
+        (
+            Op::UpdateEventConfigurations,
+            r#"{"eventConfigurations":{"JOB":{"Enabled":true},"JOB":{"Enabled":false}}}"#,
+        ),
+    ];
+    for (op, body) in twice {
+        let m = refused(&mut st, op, &[], body);
+        assert!(m.contains("is given twice"), "{body}: {m}");
+    }
+    let e = handle(&mut st, &Op::DescribeThing { thing: "s3".into() }, &[], b"").err().unwrap();
+    assert_eq!(e.status, 404);
+    let c0 =
+        handle(&mut st, &Op::DescribeJobExecution { thing: "t".into(), job: "c0".into() }, &[], b"").unwrap();
+    assert!(String::from_utf8(c0.body).unwrap().contains("QUEUED"));
     // A group name's message names its own member.
     for (member, value) in [("parentGroup", ""), ("namePrefixFilter", "a b")] {
         let m = refused(&mut st, Op::ListThingGroups, &[(member, value)], "");

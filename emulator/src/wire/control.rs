@@ -47,6 +47,43 @@ impl<'de> Deserialize<'de> for Long {
     }
 }
 
+/// A map member whose keys must each come once (attributes, `statusDetails`,
+/// `documentParameters`, event configurations): a key given twice is a 400, as in the data
+/// plane's `statusDetails` and as tags are (SPEC AMBIG-33), not the last value silently kept.
+pub fn unique_keys<'de, D, V>(d: D) -> Result<Option<BTreeMap<String, V>>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    Option::<Unique<V>>::deserialize(d).map(|o| o.map(|u| u.0))
+}
+
+/// A map read by [`unique_keys`].
+struct Unique<V>(BTreeMap<String, V>);
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Unique<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Keys<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Keys<V> {
+            type Value = Unique<V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Unique<V>, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some((k, v)) = m.next_entry::<String, V>()? {
+                    if out.contains_key(&k) {
+                        return Err(serde::de::Error::custom(format!("the key {k:?} is given twice")));
+                    }
+                    out.insert(k, v);
+                }
+                Ok(Unique(out))
+            }
+        }
+        d.deserialize_map(Keys(std::marker::PhantomData))
+    }
+}
+
 // ---- schedule times -----------------------------------------------------------------------------
 
 /// Parses a `schedulingConfig` time, `YYYY-MM-DDTHH:MM` (optionally `:SS` and `Z`; UTC), to
@@ -118,6 +155,7 @@ pub struct ScheduledJobRollout {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttributePayload {
+    #[serde(default, deserialize_with = "unique_keys")]
     pub attributes: Option<StringMap>,
     pub merge: Option<bool>,
 }
@@ -283,6 +321,7 @@ pub struct EventSwitch {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateEventConfigurationsIn {
+    #[serde(default, deserialize_with = "unique_keys")]
     pub event_configurations: Option<BTreeMap<String, EventSwitch>>,
 }
 
@@ -458,6 +497,7 @@ pub struct CreateJobIn {
     pub namespace_id: Option<String>,
     pub tags: Option<Vec<Tag>>,
     pub job_template_arn: Option<String>,
+    #[serde(default, deserialize_with = "unique_keys")]
     pub document_parameters: Option<StringMap>,
     pub destination_package_versions: Option<Vec<String>>,
     #[serde(flatten)]
@@ -664,6 +704,7 @@ impl ExecutionSummary {
 #[serde(rename_all = "camelCase")]
 pub struct CancelExecutionIn {
     pub expected_version: Option<Long>,
+    #[serde(default, deserialize_with = "unique_keys")]
     pub status_details: Option<StringMap>,
 }
 
