@@ -2,7 +2,7 @@
 //!
 //! serde's derived structs also take a JSON array, member by member in declaration order
 //! (`[null, "tt", null]` is a CreateThing with a `thingTypeName`). botocore's `structure`
-//! shapes are objects only, so [`Strict`] asks the inner deserializer for a map wherever a
+//! shapes are objects only, so [`deserialize`] asks the inner deserializer for a map wherever a
 //! struct is wanted (serde_json then refuses an array: "invalid type: sequence, expected struct
 //! CreateThingIn"), at every depth, and passes everything else through unchanged.
 
@@ -13,7 +13,7 @@ use serde::de::{
 };
 
 /// Wraps a deserializer: structs are read from objects only, at every depth.
-pub struct Strict<D>(pub D);
+struct Strict<D>(D);
 
 /// Wraps a visitor, so that what it is handed (an element, a value, an option's content) is
 /// read strictly too.
@@ -24,10 +24,11 @@ pub fn deserialize<'de, T: de::Deserialize<'de>, D: Deserializer<'de>>(de: D) ->
     T::deserialize(Strict(de))
 }
 
+/// Forwards each method to the inner deserializer, with its arguments and the visitor wrapped.
 macro_rules! forward {
-    ($($method:ident)*) => {$(
-        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-            self.0.$method(Wrap(visitor))
+    ($($method:ident($($arg:ident: $ty:ty),*))*) => {$(
+        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
+            self.0.$method($($arg,)* Wrap(visitor))
         }
     )*};
 }
@@ -36,14 +37,21 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
     type Error = D::Error;
 
     forward! {
-        deserialize_any deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32
-        deserialize_i64 deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32
-        deserialize_u64 deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char
-        deserialize_str deserialize_string deserialize_bytes deserialize_byte_buf
-        deserialize_option deserialize_unit deserialize_seq deserialize_map
-        deserialize_identifier deserialize_ignored_any
+        deserialize_any() deserialize_bool() deserialize_i8() deserialize_i16() deserialize_i32()
+        deserialize_i64() deserialize_i128() deserialize_u8() deserialize_u16() deserialize_u32()
+        deserialize_u64() deserialize_u128() deserialize_f32() deserialize_f64() deserialize_char()
+        deserialize_str() deserialize_string() deserialize_bytes() deserialize_byte_buf()
+        deserialize_option() deserialize_unit() deserialize_seq() deserialize_map()
+        deserialize_identifier() deserialize_ignored_any()
+        deserialize_unit_struct(name: &'static str)
+        deserialize_newtype_struct(name: &'static str)
+        deserialize_tuple(len: usize)
+        deserialize_tuple_struct(name: &'static str, len: usize)
+        deserialize_enum(name: &'static str, variants: &'static [&'static str])
     }
 
+    /// The one method that differs: a struct is asked for as a map, which serde_json reads from
+    /// an object only.
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
@@ -51,39 +59,6 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
         self.0.deserialize_map(Wrap(visitor))
-    }
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        self.0.deserialize_unit_struct(name, Wrap(visitor))
-    }
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        self.0.deserialize_newtype_struct(name, Wrap(visitor))
-    }
-    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, Self::Error> {
-        self.0.deserialize_tuple(len, Wrap(visitor))
-    }
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        self.0.deserialize_tuple_struct(name, len, Wrap(visitor))
-    }
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        self.0.deserialize_enum(name, variants, Wrap(visitor))
     }
     fn is_human_readable(&self) -> bool {
         self.0.is_human_readable()

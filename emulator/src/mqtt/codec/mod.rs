@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use rumqttc::mqttbytes::v4;
 use rumqttc::mqttbytes::{self as m4};
 use rumqttc::v5::mqttbytes::v5;
@@ -474,7 +474,7 @@ fn read5(buf: &mut BytesMut, max: usize) -> Result<Incoming, ReadError> {
         let reason = if *len == 1 { rest.first().copied().unwrap_or(0) } else { 0 };
         let frame = 2 + usize::from(*len);
         let mut long = BytesMut::from(&[0xE0, 0x02, reason, 0x00][..]);
-        let _ = buf.split_to(frame);
+        buf.advance(frame);
         return read5(&mut long, max);
     }
     let packet = v5::Packet::read(buf, Some(limit)).map_err(|e| ReadError::Malformed(e.to_string()))?;

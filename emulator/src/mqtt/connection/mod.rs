@@ -152,7 +152,7 @@ struct Conn {
     cut: Arc<Notify>,
     /// Notified when another connection takes the session over (see [`Link::taken`]).
     taken: Arc<Notify>,
-    /// Notified once this connection has given its session back (see [`Link::gone`]).
+    /// Set once this connection has given its session back (see [`Link::gone`]).
     gone: Arc<watch::Sender<bool>>,
 }
 
