@@ -69,6 +69,12 @@ async fn a_connect_that_breaks_the_rules_is_refused_and_closed() {
     assert_eq!(connack_code(&got), (Some(0x20), Some(0x82)));
     let got = answer_then_close(addr, &connect_packet("MQTT", 5, 0b10, &[0x27, 0, 0, 0, 0], &["x"])).await;
     assert_eq!(connack_code(&got), (Some(0x20), Some(0x82)));
+    // A property given twice, or a Request Problem Information other than 0 or 1: a protocol
+    // error, 0x82 (MQTT 5 2.2.2.2, 3.1.2.11.7).
+    for properties in [&[0x11, 0, 0, 0, 1, 0x11, 0, 0, 0, 2][..], &[0x17, 2][..]] {
+        let got = answer_then_close(addr, &connect_packet("MQTT", 5, 0b10, properties, &["x"])).await;
+        assert_eq!(connack_code(&got), (Some(0x20), Some(0x82)), "{properties:x?}");
+    }
     // A property a CONNECT has no place for (0x01, a will's Payload Format Indicator), or one
     // cut short by the property length: malformed, 0x81 (MQTT 5 2.2.2.2).
     for properties in [&[0x01, 1][..], &[0x21, 0][..], &[0x11, 0, 0, 0][..]] {
@@ -191,7 +197,23 @@ async fn a_packet_that_breaks_the_rules_after_connect_closes_the_client() {
             let mut subscribe_with_id = vec![0, 1, 2, 0x0B, 1];
             subscribe_with_id.extend(mqtt_str("bad/#"));
             subscribe_with_id.push(1);
+            // A property given twice, a Response Topic with a wildcard (MQTT 5 2.2.2.2,
+            // MQTT-3.3.2-14), an AUTH when CONNECT named no Authentication Method (4.12); a length
+            // in more bytes than it needs (MQTT-1.5.5-1).
+            let with_properties = |properties: &[u8]| {
+                let mut body = mqtt_str("bad/t");
+                body.extend_from_slice(&[0, 1, u8::try_from(properties.len()).unwrap()]);
+                body.extend_from_slice(properties);
+                body.push(b'x');
+                packet(0x32, &body)
+            };
+            let twice = [[0x03].as_slice(), &mqtt_str("a"), &[0x03], &mqtt_str("b")].concat();
+            let wildcard = [[0x08].as_slice(), &mqtt_str("bad/+")].concat();
             cases.extend([
+                ("a Content Type twice", with_properties(&twice), P),
+                ("a Response Topic with a wildcard", with_properties(&wildcard), P),
+                ("AUTH", packet(0xF0, &[]), P),
+                ("an overlong remaining length", vec![0xC0, 0x80, 0], M),
                 ("PUBLISH with a Subscription Identifier", packet(0x32, &with_id), P),
                 ("SUBSCRIBE with a Subscription Identifier", packet(0x82, &subscribe_with_id), I),
                 ("reserved option bits", subscribe(0x82, 1, v5, &[("bad/#", 0b0100_0001)]), M),

@@ -1,53 +1,74 @@
 //! The rules of a whole frame that `rumqttc`'s parsers do not hold a client to: the fixed
-//! header's flags, the packet identifiers, the CONNECT flags and protocol level, and the
-//! subscription options. Checked on the raw bytes before the frame is parsed; what the walk
-//! here cannot read (a frame cut short) is left to the parser, which refuses it.
+//! header's flags, the packet identifiers, the CONNECT flags and protocol level, the subscription
+//! options, and in MQTT 5 the encoding of lengths and every property list (each property where
+//! its packet has a place for it, once, with a value in its range). Checked on the raw bytes
+//! before the frame is parsed; what the walk here cannot read (a frame cut short) is left to the
+//! parser, which refuses it.
 
 use super::{ReadError, Version};
+
+/// Why a walk stopped before the end of the frame.
+enum Stop {
+    /// The frame ends before a field it announces: left to the parser.
+    Short,
+    /// The frame breaks a rule.
+    Bad(ReadError),
+}
+
+impl From<ReadError> for Stop {
+    fn from(e: ReadError) -> Self {
+        Stop::Bad(e)
+    }
+}
+
+type Walk<T> = Result<T, Stop>;
 
 /// A frame's bytes after its fixed header, read front to back.
 struct Body<'a>(&'a [u8]);
 
 impl<'a> Body<'a> {
-    fn u8(&mut self) -> Option<u8> {
-        let (first, rest) = self.0.split_first()?;
+    fn u8(&mut self) -> Walk<u8> {
+        let (first, rest) = self.0.split_first().ok_or(Stop::Short)?;
         self.0 = rest;
-        Some(*first)
+        Ok(*first)
     }
 
-    fn u16(&mut self) -> Option<u16> {
-        Some(u16::from_be_bytes([self.u8()?, self.u8()?]))
+    fn u16(&mut self) -> Walk<u16> {
+        Ok(u16::from_be_bytes([self.u8()?, self.u8()?]))
     }
 
-    fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (taken, rest) = self.0.split_at_checked(n)?;
+    fn bytes(&mut self, n: usize) -> Walk<&'a [u8]> {
+        let (taken, rest) = self.0.split_at_checked(n).ok_or(Stop::Short)?;
         self.0 = rest;
-        Some(taken)
+        Ok(taken)
     }
 
     /// A string or binary field: its 2-byte length, then its bytes.
-    fn field(&mut self) -> Option<&'a [u8]> {
+    fn field(&mut self) -> Walk<&'a [u8]> {
         let n = self.u16()?;
         self.bytes(usize::from(n))
     }
 
-    /// A variable byte integer (MQTT 5 1.5.5), at most 4 bytes.
-    fn varint(&mut self) -> Option<usize> {
+    /// A variable byte integer (MQTT 5 1.5.5), at most 4 bytes, and whether it is in its
+    /// shortest form: more bytes than needed end in a byte of 0.
+    fn varint_as_sent(&mut self) -> Walk<(usize, bool)> {
         let mut value = 0_usize;
-        for shift in [0_u32, 7, 14, 21] {
+        for (n, shift) in [0_u32, 7, 14, 21].into_iter().enumerate() {
             let b = self.u8()?;
-            value |= usize::from(b & 0x7F).checked_shl(shift)?;
+            value |= usize::from(b & 0x7F) << shift;
             if b & 0x80 == 0 {
-                return Some(value);
+                return Ok((value, n == 0 || b != 0));
             }
         }
-        None
+        Err(malformed("a variable byte integer of more than 4 bytes (MQTT 5 1.5.5)").into())
     }
 
-    /// Skips an MQTT 5 property list: its length, then that many bytes.
-    fn properties(&mut self) -> Option<()> {
-        let n = self.varint()?;
-        self.bytes(n).map(|_| ())
+    /// A variable byte integer of MQTT 5, in its shortest form (MQTT-1.5.5-1).
+    fn varint(&mut self) -> Walk<usize> {
+        match self.varint_as_sent()? {
+            (value, true) => Ok(value),
+            (_, false) => Err(overlong().into()),
+        }
     }
 
     fn is_empty(&self) -> bool {
@@ -63,12 +84,24 @@ fn protocol(why: impl Into<String>) -> ReadError {
     ReadError::Protocol(why.into())
 }
 
+fn overlong() -> ReadError {
+    malformed("a variable byte integer in more bytes than its value needs (MQTT-1.5.5-1)")
+}
+
 /// Checks the whole frame at the head of `frame`, from a client that connected with `version`
 /// (`None`: the CONNECT that starts the connection).
 pub(super) fn check(frame: &[u8], version: Option<Version>) -> Result<(), ReadError> {
+    match walk(frame, version) {
+        Ok(()) | Err(Stop::Short) => Ok(()),
+        Err(Stop::Bad(e)) => Err(e),
+    }
+}
+
+fn walk(frame: &[u8], version: Option<Version>) -> Walk<()> {
     let mut header = Body(frame);
-    let (Some(first), Some(len)) = (header.u8(), header.varint()) else { return Ok(()) };
-    let Some(body) = header.bytes(len) else { return Ok(()) };
+    let first = header.u8()?;
+    let (len, shortest) = header.varint_as_sent()?;
+    let body = header.bytes(len)?;
     let (kind, flags) = (first >> 4, first & 0x0F);
     // MQTT 2.1.3: the flags each packet type must carry (PUBLISH's are its own).
     let required = match kind {
@@ -79,93 +112,160 @@ pub(super) fn check(frame: &[u8], version: Option<Version>) -> Result<(), ReadEr
     if required.is_some_and(|r| r != flags) {
         return Err(malformed(format!(
             "packet type {kind} with fixed-header flags {flags:#06b} (MQTT 2.1.3)"
-        )));
+        ))
+        .into());
     }
     let mut body = Body(body);
+    let version = match (kind, version) {
+        (1, None) => connect(&mut body, shortest)?,
+        (1, Some(_)) => return Err(protocol("a second CONNECT (MQTT-3.1.0-2)").into()),
+        (0, _) => return Err(malformed("packet type 0, which is reserved").into()),
+        (15, Some(Version::V4)) => return Err(malformed("packet type 15, which MQTT 3.1.1 reserves").into()),
+        (_, None) => return Ok(()),
+        (_, Some(v)) => v,
+    };
+    // MQTT 3.1.1 asks for no shortest form (its 2.2.3 only describes the encoding).
+    if version == Version::V5 && !shortest {
+        return Err(overlong().into());
+    }
     match (kind, version) {
-        (1, None) => connect(&mut body).unwrap_or(Ok(())),
-        (1, Some(_)) => Err(protocol("a second CONNECT (MQTT-3.1.0-2)")),
-        (3, Some(_)) => publish(flags, &mut body),
-        (8, Some(v)) => subscribe(&mut body, v).unwrap_or(Ok(())),
-        (10, Some(v)) => packet_id(&mut body, v, "n UNSUBSCRIBE").unwrap_or(Ok(())),
-        (0, _) => Err(malformed("packet type 0, which is reserved")),
-        (15, Some(Version::V4)) => Err(malformed("packet type 15, which MQTT 3.1.1 reserves")),
+        (3, v) => publish(flags, &mut body, v),
+        (4..=7, Version::V5) => acknowledgement(&mut body),
+        (8, v) => subscribe(&mut body, v),
+        (10, v) => packet_id(&mut body, v, Holder::Unsubscribe),
+        (14, Version::V5) => disconnect(&mut body),
+        // The CONNECT named no Authentication Method (one is refused: MQTT 5 4.12), so there is
+        // no exchange for an AUTH to be part of.
+        (15, Version::V5) => {
+            Err(protocol("an AUTH packet, when CONNECT named no Authentication Method (MQTT 5 4.12)").into())
+        }
         _ => Ok(()),
     }
 }
 
-/// A CONNECT's protocol name and level and its flags (MQTT-3.1.2-1 to -3, -11 to -15, -22).
-/// `None`: cut short (the parser refuses it).
-fn connect(body: &mut Body<'_>) -> Option<Result<(), ReadError>> {
+/// A CONNECT's protocol name and level and its flags (MQTT-3.1.2-1 to -3, -11 to -15, -22), and
+/// in MQTT 5 its properties and its will's; the version it asks for.
+fn connect(body: &mut Body<'_>, shortest: bool) -> Walk<Version> {
     let name = body.field()?;
     let level = body.u8()?;
     let version = match (name, level) {
         (b"MQTT", 4) => Version::V4,
         (b"MQTT", 5) => Version::V5,
         (b"MQTT", _) | (b"MQIsdp", _) => {
-            return Some(Err(ReadError::UnsupportedLevel(format!(
+            return Err(ReadError::UnsupportedLevel(format!(
                 "protocol level {level} (MQTT-3.1.2-2: 4, MQTT 3.1.1, and 5 are spoken)"
-            ))));
+            ))
+            .into());
         }
         _ => {
             let name = String::from_utf8_lossy(name);
-            return Some(Err(malformed(format!("protocol name {name:?} (MQTT-3.1.2-1)"))));
+            return Err(malformed(format!("protocol name {name:?} (MQTT-3.1.2-1)")).into());
         }
     };
+    if version == Version::V5 && !shortest {
+        return Err(overlong().into());
+    }
     let flags = body.u8()?;
     let will = flags & 0b0000_0100 != 0;
     let will_qos = (flags >> 3) & 0b11;
     let will_retain = flags & 0b0010_0000 != 0;
     let (password, user) = (flags & 0b0100_0000 != 0, flags & 0b1000_0000 != 0);
-    Some(if flags & 1 != 0 {
-        Err(malformed("the CONNECT flags' reserved bit is set (MQTT-3.1.2-3)"))
+    let refusal = if flags & 1 != 0 {
+        Some("the CONNECT flags' reserved bit is set (MQTT-3.1.2-3)")
     } else if !will && (will_qos != 0 || will_retain) {
-        Err(malformed("a will QoS or will retain without a will (MQTT-3.1.2-13, -15)"))
+        Some("a will QoS or will retain without a will (MQTT-3.1.2-13, -15)")
     } else if will_qos == 3 {
-        Err(malformed("a will of QoS 3 (MQTT-3.1.2-14)"))
+        Some("a will of QoS 3 (MQTT-3.1.2-14)")
     } else if version == Version::V4 && password && !user {
-        Err(malformed("a password without a user name (MQTT-3.1.2-22)"))
+        Some("a password without a user name (MQTT-3.1.2-22)")
     } else {
-        Ok(())
-    })
+        None
+    };
+    if let Some(why) = refusal {
+        return Err(malformed(why).into());
+    }
+    if version == Version::V5 {
+        let _keep_alive = body.u16()?;
+        properties(body, Holder::Connect)?;
+        let _client_id = body.field()?;
+        if will {
+            properties(body, Holder::Will)?;
+        }
+    }
+    Ok(version)
 }
 
-/// A PUBLISH's QoS, DUP flag and packet id (MQTT-3.3.1-2, -4, MQTT-2.2.1-3).
-fn publish(flags: u8, body: &mut Body<'_>) -> Result<(), ReadError> {
+/// A PUBLISH's QoS, DUP flag and packet id (MQTT-3.3.1-2, -4, MQTT-2.2.1-3), and its MQTT 5
+/// properties.
+fn publish(flags: u8, body: &mut Body<'_>, version: Version) -> Walk<()> {
     let (dup, qos) = (flags & 0b1000 != 0, (flags >> 1) & 0b11);
     if qos == 3 {
-        return Err(malformed("a PUBLISH of QoS 3 (MQTT-3.3.1-4)"));
+        return Err(malformed("a PUBLISH of QoS 3 (MQTT-3.3.1-4)").into());
     }
     if qos == 0 && dup {
-        return Err(malformed("a QoS 0 PUBLISH with DUP set (MQTT-3.3.1-2)"));
+        return Err(malformed("a QoS 0 PUBLISH with DUP set (MQTT-3.3.1-2)").into());
     }
-    if qos > 0 && body.field().and_then(|_| body.u16()) == Some(0) {
-        return Err(protocol("a QoS 1 or 2 PUBLISH with packet id 0 (MQTT-2.2.1-3)"));
+    let _topic = body.field()?;
+    if qos > 0 && body.u16()? == 0 {
+        return Err(protocol("a QoS 1 or 2 PUBLISH with packet id 0 (MQTT-2.2.1-3)").into());
+    }
+    if version == Version::V5 {
+        properties(body, Holder::Publish)?;
     }
     Ok(())
 }
 
-/// The packet id of a SUBSCRIBE or UNSUBSCRIBE, not 0, and that a topic filter follows its MQTT 5
-/// properties; `None`: cut short.
-fn packet_id(body: &mut Body<'_>, version: Version, packet: &str) -> Option<Result<(), ReadError>> {
+/// An MQTT 5 PUBACK, PUBREC, PUBREL or PUBCOMP: a packet id, then a reason code and properties,
+/// each of which may be left out (MQTT 5 3.4.2.1), and nothing after them.
+fn acknowledgement(body: &mut Body<'_>) -> Walk<()> {
+    let _pkid = body.u16()?;
+    reason_and_properties(body, Holder::Acknowledgement)
+}
+
+/// An MQTT 5 DISCONNECT: a reason code and properties, each of which may be left out (MQTT 5
+/// 3.14.2.1), and nothing after them.
+fn disconnect(body: &mut Body<'_>) -> Walk<()> {
+    reason_and_properties(body, Holder::Disconnect)
+}
+
+/// A reason code and properties that end the packet, each of which may be left out (the parser
+/// checks the reason code).
+fn reason_and_properties(body: &mut Body<'_>, holder: Holder) -> Walk<()> {
+    if body.is_empty() {
+        return Ok(());
+    }
+    let _reason = body.u8()?;
+    if body.is_empty() {
+        return Ok(());
+    }
+    properties(body, holder)?;
+    if body.is_empty() {
+        Ok(())
+    } else {
+        Err(malformed(format!("bytes after the properties of {} (MQTT 5 2.2.2.1)", holder.name())).into())
+    }
+}
+
+/// The packet id of a SUBSCRIBE or UNSUBSCRIBE, not 0, its MQTT 5 properties, and that a topic
+/// filter follows them.
+fn packet_id(body: &mut Body<'_>, version: Version, holder: Holder) -> Walk<()> {
+    let packet = holder.name();
     if body.u16()? == 0 {
-        return Some(Err(protocol(format!("a{packet} with packet id 0 (MQTT-2.2.1-3)"))));
+        return Err(protocol(format!("{packet} with packet id 0 (MQTT-2.2.1-3)")).into());
     }
     if version == Version::V5 {
-        body.properties()?;
+        properties(body, holder)?;
     }
     if body.is_empty() {
-        return Some(Err(protocol(format!("a{packet} with no topic filter (MQTT-3.8.3-3, MQTT-3.10.3-2)"))));
+        return Err(protocol(format!("{packet} with no topic filter (MQTT-3.8.3-3, MQTT-3.10.3-2)")).into());
     }
-    Some(Ok(()))
+    Ok(())
 }
 
 /// A SUBSCRIBE's packet id, filters and subscription options (MQTT-3.8.3-4, -5; MQTT 5 3.8.3.1:
 /// Maximum QoS 3 and Retain Handling 3 are protocol errors there).
-fn subscribe(body: &mut Body<'_>, version: Version) -> Option<Result<(), ReadError>> {
-    if let Err(e) = packet_id(body, version, " SUBSCRIBE")? {
-        return Some(Err(e));
-    }
+fn subscribe(body: &mut Body<'_>, version: Version) -> Walk<()> {
+    packet_id(body, version, Holder::Subscribe)?;
     while !body.is_empty() {
         let filter = body.field()?;
         let options = body.u8()?;
@@ -187,10 +287,154 @@ fn subscribe(body: &mut Body<'_>, version: Version) -> Option<Result<(), ReadErr
             None
         };
         if let Some(e) = refusal {
-            return Some(Err(e));
+            return Err(e.into());
         }
     }
-    Some(Ok(()))
+    Ok(())
+}
+
+/// What holds an MQTT 5 property list that a client sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holder {
+    Connect,
+    Will,
+    Publish,
+    /// PUBACK, PUBREC, PUBREL, PUBCOMP.
+    Acknowledgement,
+    Subscribe,
+    Unsubscribe,
+    Disconnect,
+}
+
+impl Holder {
+    fn name(self) -> &'static str {
+        match self {
+            Holder::Connect => "a CONNECT",
+            Holder::Will => "a will",
+            Holder::Publish => "a PUBLISH",
+            Holder::Acknowledgement => "a PUBACK, PUBREC, PUBREL or PUBCOMP",
+            Holder::Subscribe => "a SUBSCRIBE",
+            Holder::Unsubscribe => "an UNSUBSCRIBE",
+            Holder::Disconnect => "a DISCONNECT",
+        }
+    }
+}
+
+/// How a property's value is written (MQTT 5 2.2.2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Value {
+    /// A byte that is 0 or 1.
+    Flag,
+    U16,
+    U32,
+    Varint,
+    Utf8,
+    Binary,
+    /// Two UTF-8 strings; the one property that may be given more than once in a packet.
+    Pair,
+}
+
+/// The properties a client may send (MQTT 5 2.2.2.2's table, less those only a server sends):
+/// the name, how the value is written, and what may hold it.
+fn property(id: usize) -> Option<(&'static str, Value, &'static [Holder])> {
+    use Holder::{Acknowledgement as Ack, Connect, Disconnect, Publish, Subscribe, Unsubscribe, Will};
+    const ALL: &[Holder] = &[Connect, Will, Publish, Ack, Subscribe, Unsubscribe, Disconnect];
+    Some(match id {
+        0x01 => ("Payload Format Indicator", Value::Flag, &[Publish, Will]),
+        0x02 => ("Message Expiry Interval", Value::U32, &[Publish, Will]),
+        0x03 => ("Content Type", Value::Utf8, &[Publish, Will]),
+        0x08 => ("Response Topic", Value::Utf8, &[Publish, Will]),
+        0x09 => ("Correlation Data", Value::Binary, &[Publish, Will]),
+        0x0B => ("Subscription Identifier", Value::Varint, &[Publish, Subscribe]),
+        0x11 => ("Session Expiry Interval", Value::U32, &[Connect, Disconnect]),
+        0x15 => ("Authentication Method", Value::Utf8, &[Connect]),
+        0x16 => ("Authentication Data", Value::Binary, &[Connect]),
+        0x17 => ("Request Problem Information", Value::Flag, &[Connect]),
+        0x18 => ("Will Delay Interval", Value::U32, &[Will]),
+        0x19 => ("Request Response Information", Value::Flag, &[Connect]),
+        0x1C => ("Server Reference", Value::Utf8, &[Disconnect]),
+        0x1F => ("Reason String", Value::Utf8, &[Ack, Disconnect]),
+        0x21 => ("Receive Maximum", Value::U16, &[Connect]),
+        0x22 => ("Topic Alias Maximum", Value::U16, &[Connect]),
+        0x23 => ("Topic Alias", Value::U16, &[Publish]),
+        0x26 => ("User Property", Value::Pair, ALL),
+        0x27 => ("Maximum Packet Size", Value::U32, &[Connect]),
+        _ => return None,
+    })
+}
+
+/// An MQTT 5 property list held by `holder`: its length, then each property where `holder` has
+/// a place for it (MQTT 5 2.2.2.2: malformed otherwise), given once unless it is a User
+/// Property (a protocol error otherwise), with a value in its range. A value that runs past
+/// the list's length is malformed.
+fn properties(body: &mut Body<'_>, holder: Holder) -> Walk<()> {
+    let n = body.varint()?;
+    let mut list = Body(body.bytes(n)?);
+    let mut seen = 0_u64;
+    while !list.is_empty() {
+        let in_list = |stop: Stop| match stop {
+            Stop::Short => Stop::Bad(malformed(format!(
+                "a property of {} runs past its property length (MQTT 5 2.2.2.1)",
+                holder.name()
+            ))),
+            bad @ Stop::Bad(_) => bad,
+        };
+        let id = list.varint().map_err(in_list)?;
+        let Some((name, value, _)) = property(id).filter(|(_, _, h)| h.contains(&holder)) else {
+            return Err(malformed(format!(
+                "property {id:#04x} in {}, which has no place for it (MQTT 5 2.2.2.2)",
+                holder.name()
+            ))
+            .into());
+        };
+        let bit = 1_u64 << (id % 64);
+        if value != Value::Pair && seen & bit != 0 {
+            return Err(protocol(format!("{name} given twice in {} (MQTT 5 2.2.2.2)", holder.name())).into());
+        }
+        seen |= bit;
+        match value {
+            Value::Flag => {
+                let v = list.u8().map_err(in_list)?;
+                if v > 1 {
+                    return Err(protocol(format!("{name} {v} in {} (MQTT 5: 0 or 1)", holder.name())).into());
+                }
+            }
+            Value::U16 => {
+                list.u16().map_err(in_list)?;
+            }
+            Value::U32 => {
+                list.bytes(4).map_err(in_list)?;
+            }
+            Value::Varint => {
+                list.varint().map_err(in_list)?;
+            }
+            Value::Binary => {
+                list.field().map_err(in_list)?;
+            }
+            Value::Utf8 => {
+                let s = utf8(list.field().map_err(in_list)?, name)?;
+                if id == 0x08 && s.contains(['+', '#']) {
+                    return Err(
+                        protocol(format!("a Response Topic with a wildcard, {s:?} (MQTT-3.3.2-14)")).into()
+                    );
+                }
+            }
+            Value::Pair => {
+                utf8(list.field().map_err(in_list)?, name)?;
+                utf8(list.field().map_err(in_list)?, name)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A property's string: UTF-8 (MQTT-1.5.4-1) without U+0000 (MQTT-1.5.4-2).
+fn utf8<'a>(bytes: &'a [u8], name: &str) -> Result<&'a str, ReadError> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) if !s.contains('\0') => Ok(s),
+        Ok(_) => Err(malformed(format!("a {name} with U+0000 (MQTT-1.5.4-2)"))),
+        Err(_) => Err(malformed(format!("a {name} that is not UTF-8 (MQTT-1.5.4-1)"))),
+    }
 }
 
 #[cfg(test)]
@@ -283,7 +527,219 @@ mod tests {
         for (bytes, want) in cases {
             assert_eq!(kind(check(&bytes, v4)), want, "{bytes:x?}");
         }
-        assert_eq!(kind(check(&frame(0xF0, &[0]), Some(Version::V5))), "ok", "AUTH is MQTT 5's");
+        // AUTH is MQTT 5's, and a protocol error there, short form or long: no CONNECT named an
+        // Authentication Method (one is refused).
+        for body in [&[][..], &[0x18, 0]] {
+            assert_eq!(kind(check(&frame(0xF0, body), Some(Version::V5))), "protocol", "AUTH {body:x?}");
+        }
+    }
+
+    /// A string field: its 2-byte length, then its bytes.
+    fn field(s: &[u8]) -> Vec<u8> {
+        let mut out = u16::try_from(s.len()).unwrap().to_be_bytes().to_vec();
+        out.extend_from_slice(s);
+        out
+    }
+
+    /// A property list: its length (one byte), then `properties`.
+    fn list(properties: &[u8]) -> Vec<u8> {
+        let mut out = vec![u8::try_from(properties.len()).unwrap()];
+        out.extend_from_slice(properties);
+        out
+    }
+
+    /// Properties as a client writes them: an id, then its value's bytes.
+    fn props(parts: &[(u8, &[u8])]) -> Vec<u8> {
+        parts.iter().flat_map(|(id, value)| [&[*id][..], value].concat()).collect()
+    }
+
+    /// Every MQTT 5 property list a client sends is walked: a property where its packet has no
+    /// place for it, a value running past the list, a string that is not UTF-8 or holds U+0000
+    /// and a length not in its shortest form are malformed; a property given twice (but a User
+    /// Property), a flag other than 0 or 1 and a Response Topic with a wildcard are protocol
+    /// errors (MQTT 5 2.2.2.2, 1.5.4, 1.5.5, 3.3.2.3.5).
+    #[test]
+    fn mqtt5_property_lists() {
+        let v5 = Some(Version::V5);
+        let user = [&field(b"k")[..], &field(b"v")].concat();
+        let publish =
+            |properties: &[u8]| frame(0x32, &[&field(b"t")[..], &[0, 1], &list(properties), b"x"].concat());
+        let connect = |properties: &[u8], will: Option<&[u8]>| {
+            let flags = if will.is_some() { 0b0110 } else { 0b0010 };
+            let mut body =
+                [&field(b"MQTT")[..], &[5, flags, 0, 30], &list(properties), &field(b"id")].concat();
+            if let Some(w) = will {
+                body.extend([&list(w)[..], &field(b"w/t"), &field(b"gone")].concat());
+            }
+            frame(0x10, &body)
+        };
+        let cases: Vec<(&str, Vec<u8>, Option<Version>, &str)> = vec![
+            ("PUBLISH, no properties", publish(&[]), v5, "ok"),
+            (
+                "PUBLISH, all it may hold",
+                publish(&props(&[
+                    (0x01, &[1]),
+                    (0x02, &[0, 0, 0, 9]),
+                    (0x03, &field(b"json")),
+                    (0x08, &field(b"r/t")),
+                    (0x09, &field(&[0, 0xFF])),
+                    (0x23, &[0, 1]),
+                    (0x26, &user),
+                    (0x26, &user),
+                ])),
+                v5,
+                "ok",
+            ),
+            ("Payload Format Indicator 2", publish(&props(&[(0x01, &[2])])), v5, "protocol"),
+            (
+                "Content Type twice",
+                publish(&props(&[(0x03, &field(b"a")), (0x03, &field(b"b"))])),
+                v5,
+                "protocol",
+            ),
+            (
+                "Message Expiry Interval twice",
+                publish(&props(&[(0x02, &[0; 4]), (0x02, &[0; 4])])),
+                v5,
+                "protocol",
+            ),
+            ("Response Topic r/+", publish(&props(&[(0x08, &field(b"r/+"))])), v5, "protocol"),
+            ("Response Topic #", publish(&props(&[(0x08, &field(b"#"))])), v5, "protocol"),
+            ("Session Expiry in a PUBLISH", publish(&props(&[(0x11, &[0; 4])])), v5, "malformed"),
+            ("an unknown property", publish(&props(&[(0x7F, &[0])])), v5, "malformed"),
+            ("a value past the list", publish(&[0x02, 0, 0]), v5, "malformed"),
+            ("Content Type with U+0000", publish(&props(&[(0x03, &field(b"a\0"))])), v5, "malformed"),
+            ("Content Type not UTF-8", publish(&props(&[(0x03, &field(&[0xC3]))])), v5, "malformed"),
+            (
+                "User Property key not UTF-8",
+                publish(&props(&[(0x26, &[&field(&[0xFF])[..], &field(b"v")].concat())])),
+                v5,
+                "malformed",
+            ),
+            (
+                "an overlong property length",
+                frame(0x32, &[&field(b"t")[..], &[0, 1, 0x80, 0], b"x"].concat()),
+                v5,
+                "malformed",
+            ),
+            (
+                "CONNECT, all it may hold",
+                connect(
+                    &props(&[
+                        (0x11, &[0, 0, 0, 1]),
+                        (0x17, &[0]),
+                        (0x19, &[1]),
+                        (0x21, &[0, 9]),
+                        (0x22, &[0, 9]),
+                        (0x27, &[0, 0, 1, 0]),
+                        (0x26, &user),
+                        (0x26, &user),
+                    ]),
+                    Some(&props(&[(0x18, &[0, 0, 0, 5]), (0x01, &[0]), (0x08, &field(b"r"))])),
+                ),
+                None,
+                "ok",
+            ),
+            ("Request Problem Information 2", connect(&props(&[(0x17, &[2])]), None), None, "protocol"),
+            ("Request Response Information 2", connect(&props(&[(0x19, &[2])]), None), None, "protocol"),
+            (
+                "Receive Maximum twice",
+                connect(&props(&[(0x21, &[0, 5]), (0x21, &[0, 6])]), None),
+                None,
+                "protocol",
+            ),
+            ("a Topic Alias in a CONNECT", connect(&props(&[(0x23, &[0, 1])]), None), None, "malformed"),
+            (
+                "Will Delay Interval twice",
+                connect(&[], Some(&props(&[(0x18, &[0; 4]), (0x18, &[0; 4])]))),
+                None,
+                "protocol",
+            ),
+            (
+                "a will's Response Topic a/#",
+                connect(&[], Some(&props(&[(0x08, &field(b"a/#"))]))),
+                None,
+                "protocol",
+            ),
+            (
+                "Will Delay Interval in the CONNECT's own list",
+                connect(&props(&[(0x18, &[0; 4])]), None),
+                None,
+                "malformed",
+            ),
+            ("PUBACK, short", frame(0x40, &[0, 1]), v5, "ok"),
+            ("PUBACK, a reason code only", frame(0x40, &[0, 1, 0x10]), v5, "ok"),
+            (
+                "PUBACK, a Reason String",
+                frame(0x40, &[&[0, 1, 0][..], &list(&props(&[(0x1F, &field(b"r"))]))].concat()),
+                v5,
+                "ok",
+            ),
+            (
+                "PUBREL, a Reason String twice",
+                frame(
+                    0x62,
+                    &[&[0, 1, 0][..], &list(&props(&[(0x1F, &field(b"r")), (0x1F, &field(b"s"))]))].concat(),
+                ),
+                v5,
+                "protocol",
+            ),
+            ("PUBCOMP, bytes after the properties", frame(0x70, &[0, 1, 0, 0, 9]), v5, "malformed"),
+            (
+                "DISCONNECT, Session Expiry",
+                frame(0xE0, &[&[0][..], &list(&props(&[(0x11, &[0, 0, 0, 1])]))].concat()),
+                v5,
+                "ok",
+            ),
+            (
+                "DISCONNECT, Session Expiry twice",
+                frame(0xE0, &[&[0][..], &list(&props(&[(0x11, &[0; 4]), (0x11, &[0; 4])]))].concat()),
+                v5,
+                "protocol",
+            ),
+            (
+                "DISCONNECT, Receive Maximum",
+                frame(0xE0, &[&[0][..], &list(&props(&[(0x21, &[0, 1])]))].concat()),
+                v5,
+                "malformed",
+            ),
+            (
+                "UNSUBSCRIBE, a User Property",
+                frame(0xA2, &[&[0, 1][..], &list(&props(&[(0x26, &user)])), &field(b"a")].concat()),
+                v5,
+                "ok",
+            ),
+            (
+                "UNSUBSCRIBE, a Subscription Identifier",
+                frame(0xA2, &[&[0, 1][..], &list(&props(&[(0x0B, &[1])])), &field(b"a")].concat()),
+                v5,
+                "malformed",
+            ),
+            (
+                "SUBSCRIBE, an overlong Subscription Identifier",
+                frame(0x82, &[&[0, 1][..], &list(&[0x0B, 0x81, 0]), &field(b"a"), &[1]].concat()),
+                v5,
+                "malformed",
+            ),
+            ("PINGREQ, an overlong remaining length", vec![0xC0, 0x80, 0], v5, "malformed"),
+            ("PINGREQ, the same in 3.1.1", vec![0xC0, 0x80, 0], Some(Version::V4), "ok"),
+        ];
+        for (what, bytes, version, want) in cases {
+            assert_eq!(kind(check(&bytes, version)), want, "{what}: {bytes:x?}");
+        }
+        // An MQTT 5 CONNECT's remaining length in more bytes than needed is malformed; 3.1.1's
+        // is not.
+        for (level, want) in [(5, "malformed"), (4, "ok")] {
+            let body = [
+                &field(b"MQTT")[..],
+                &[level, 0b10, 0, 30],
+                if level == 5 { &[0] } else { &[] },
+                &field(b"id"),
+            ]
+            .concat();
+            let bytes = [&[0x10, 0x80 | u8::try_from(body.len()).unwrap(), 0][..], &body].concat();
+            assert_eq!(kind(check(&bytes, None)), want, "level {level}");
+        }
     }
 
     #[test]
