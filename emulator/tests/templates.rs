@@ -125,6 +125,26 @@ async fn custom_templates_are_created_described_listed_and_deleted() {
     for (id, body) in bad {
         e.template(id, body.clone()).await.err(400, "InvalidRequestException");
     }
+    // A template keeps its windows in a member of its own, and a refusal names that member: a
+    // job's are `schedulingConfig.maintenanceWindows`.
+    let window = |start: &str, minutes: i64| json!({"startTime": start, "durationInMinutes": minutes});
+    let windows = [
+        (json!([]), "maintenanceWindows holds no windows"),
+        (json!(vec![window("cron(0 2 ? * SUN *)", 60); 5]), "maintenanceWindows holds 5 windows"),
+        (json!([window("cron(bad)", 60)]), "maintenanceWindows.startTime \"cron(bad)\""),
+        (json!([window("cron(0 2 ? * SUN *)", 0)]), "maintenanceWindows.durationInMinutes must be"),
+    ];
+    for (list, says) in windows {
+        let body = json!({"description": "d", "document": "{}", "maintenanceWindows": list});
+        let r = e.template("t4", body).await;
+        r.err(400, "InvalidRequestException");
+        assert!(r.message().starts_with(says), "{list}: {}", r.message());
+        let job = json!({"document": "{}", "targets": [format!("{ARN}:thing/x")],
+            "schedulingConfig": {"maintenanceWindows": list}});
+        let r = e.ctl("PUT", "/jobs/w4", Some(job)).await;
+        r.err(400, "InvalidRequestException");
+        assert!(r.message().starts_with(&format!("schedulingConfig.{says}")), "{list}: {}", r.message());
+    }
     e.ctl("GET", "/job-templates/t4", None).await.err(404, "ResourceNotFoundException");
     e.template("t4", json!({"description": "d", "jobArn": format!("{ARN}:job/nope")}))
         .await

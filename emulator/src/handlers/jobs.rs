@@ -155,11 +155,11 @@ pub(super) fn schedule(s: &wire::SchedulingConfig, now: Timestamp) -> Result<Sch
 /// `startTime` parsed as an AWS cron expression (a refusal names the position), at most
 /// [`MaintenanceWindows::CAPACITY`] windows.
 fn windows(ws: &[wire::MaintenanceWindow]) -> Result<MaintenanceWindows, ApiError> {
-    let member = "schedulingConfig.maintenanceWindows";
+    let member = limits::JOB_WINDOWS;
     let ws = ws
         .iter()
         .map(|w| {
-            let cron = limits::window_start(w)?;
+            let cron = limits::window_start(member, w)?;
             let minutes = u16::try_from(w.duration_in_minutes).unwrap_or(0);
             MaintenanceWindow::new(cron, minutes).map_err(config_error)
         })

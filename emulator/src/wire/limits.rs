@@ -224,20 +224,38 @@ fn rollout(r: &RolloutConfig) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Where a job keeps its maintenance windows (a template keeps them as [`TEMPLATE_WINDOWS`]).
+pub const JOB_WINDOWS: &str = "schedulingConfig.maintenanceWindows";
+
+/// Where a job template keeps its maintenance windows: a member of its own.
+pub const TEMPLATE_WINDOWS: &str = "maintenanceWindows";
+
 /// A window's `startTime` as the core's cron expression: the core's reading of the AWS cron
-/// dialect (SPEC AMBIG-26); a refusal names the member and the error's position.
-pub fn window_start(w: &MaintenanceWindow) -> Result<iot_jobs_core::cron::Cron, ApiError> {
-    let member = "schedulingConfig.maintenanceWindows.startTime";
-    iot_jobs_core::cron::Cron::parse(&w.start_time)
-        .map_err(|e| ApiError::invalid(format!("{member} {:?} is not a cron expression {e}", w.start_time)))
+/// dialect (SPEC AMBIG-26); a refusal names the member (in `windows`) and the error's position.
+pub fn window_start(windows: &str, w: &MaintenanceWindow) -> Result<iot_jobs_core::cron::Cron, ApiError> {
+    iot_jobs_core::cron::Cron::parse(&w.start_time).map_err(|e| {
+        ApiError::invalid(format!("{windows}.startTime {:?} is not a cron expression {e}", w.start_time))
+    })
 }
 
-fn window(w: &MaintenanceWindow) -> Result<(), ApiError> {
-    text("schedulingConfig.maintenanceWindows.startTime", &w.start_time, 1, 256, |_| true, "any character")?;
-    window_start(w)?;
-    // The core's bound (SPEC lim-scheduling).
-    let max = i64::from(iot_jobs_core::config::MaintenanceWindow::MAX_DURATION_MINUTES);
-    range("schedulingConfig.maintenanceWindows.durationInMinutes", w.duration_in_minutes, 1, max)
+/// The maintenance windows of a job or template (`windows`: the member that holds them): at
+/// most [`MAX_WINDOWS`], each start a cron expression, each duration within the core's bound.
+fn windows(windows: &str, ws: &[MaintenanceWindow]) -> Result<(), ApiError> {
+    if ws.is_empty() {
+        // SPEC AMBIG-28: a list without a window is refused, as the core refuses it.
+        return Err(ApiError::invalid(format!(
+            "{windows} holds no windows; give 1 to {MAX_WINDOWS}, or leave it out"
+        )));
+    }
+    count(windows, ws.len(), MAX_WINDOWS, "windows")?;
+    for w in ws {
+        text(&format!("{windows}.startTime"), &w.start_time, 1, 256, |_| true, "any character")?;
+        window_start(windows, w)?;
+        // The core's bound (SPEC lim-scheduling).
+        let max = i64::from(iot_jobs_core::config::MaintenanceWindow::MAX_DURATION_MINUTES);
+        range(&format!("{windows}.durationInMinutes"), w.duration_in_minutes, 1, max)?;
+    }
+    Ok(())
 }
 
 /// Most maintenance windows kept for a job (the model leaves the list open; the core's
@@ -263,8 +281,7 @@ pub fn job_configs(c: &JobConfigs) -> Result<(), ApiError> {
         )?;
     }
     if let Some(w) = c.scheduling_config.as_ref().and_then(|s| s.maintenance_windows.as_ref()) {
-        count("schedulingConfig.maintenanceWindows", w.len(), MAX_WINDOWS, "windows")?;
-        w.iter().try_for_each(window)?;
+        windows(JOB_WINDOWS, w)?;
     }
     Ok(())
 }
@@ -332,6 +349,10 @@ pub fn job_template_id(id: &str) -> Result<(), ApiError> {
 /// The members of CreateJobTemplate the core does not read (`jobTemplateId`, the document and
 /// description are checked by the handler, the lifecycle configuration by the core).
 pub fn create_job_template(input: &CreateJobTemplateIn) -> Result<(), ApiError> {
+    // The template's own member first, so that a refusal names it; then the rest as a job's.
+    if let Some(w) = &input.configs.maintenance_windows {
+        windows(TEMPLATE_WINDOWS, w)?;
+    }
     job_configs(&input.configs.job_configs())?;
     tags(input.tags.as_deref())?;
     destination_package_versions(input.configs.destination_package_versions.as_deref())?;
