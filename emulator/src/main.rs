@@ -76,6 +76,11 @@ struct Args {
     /// loads as the snapshot.
     #[arg(long)]
     state_file: Option<PathBuf>,
+    /// Stop as on SIGTERM once standard input reaches its end: a parent that starts the
+    /// emulator with a pipe to its standard input and keeps the pipe open gets it stopped
+    /// however the parent ends (killed included), since the pipe closes with it.
+    #[arg(long)]
+    stop_on_stdin_eof: bool,
     /// Write a checkpoint (the snapshot) after this many journalled changes ...
     #[arg(long, default_value_t = iot_jobs_emulator::DEFAULT_CHECKPOINT_RECORDS, value_parser = clap::value_parser!(u64).range(1..))]
     checkpoint_records: u64,
@@ -221,7 +226,7 @@ async fn main() -> std::process::ExitCode {
         shutdown_timeout: Duration::from_millis(args.shutdown_timeout_ms),
     };
     let config_tls_dir = config.tls_dir.clone();
-    let signals = Signals::install();
+    let signals = Signals::install(args.stop_on_stdin_eof);
     let server = match iot_jobs_emulator::start(config).await {
         Ok(s) => s,
         Err(e) => {
@@ -348,36 +353,63 @@ fn parse_mqtt_addr(s: &str) -> Result<MqttAddr, String> {
 }
 
 /// SIGINT (Ctrl-C) and SIGTERM, caught from the moment this is made (before the address is
-/// printed, so a supervisor that signals as soon as it reads it gets a graceful stop).
+/// printed, so a supervisor that signals as soon as it reads it gets a graceful stop), and with
+/// `--stop-on-stdin-eof` the end of standard input.
 struct Signals {
     #[cfg(unix)]
     streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+    /// Ends when standard input reaches its end (or cannot be read).
+    stdin_eof: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
 impl Signals {
-    fn install() -> Self {
+    fn install(stop_on_stdin_eof: bool) -> Self {
+        // A thread of its own: a blocking read of a pipe is not cancellable, and the process
+        // exits without waiting for it.
+        let stdin_eof = stop_on_stdin_eof.then(|| {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            std::thread::spawn(move || {
+                let mut buf = [0_u8; 512];
+                while matches!(std::io::Read::read(&mut std::io::stdin().lock(), &mut buf), Ok(n) if n > 0) {}
+                let _ = tx.send(());
+            });
+            rx
+        });
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
             let streams =
                 signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)));
-            Signals { streams: streams.ok() }
+            Signals { streams: streams.ok(), stdin_eof }
         }
         #[cfg(not(unix))]
         {
-            Signals {}
+            Signals { stdin_eof }
         }
     }
 
     async fn wait(self) {
+        let eof = async {
+            match self.stdin_eof {
+                Some(rx) => {
+                    let _ = rx.await;
+                    tracing::info!("standard input closed (--stop-on-stdin-eof)");
+                }
+                None => std::future::pending().await,
+            }
+        };
         #[cfg(unix)]
         if let Some((mut int, mut term)) = self.streams {
             tokio::select! {
                 _ = int.recv() => {}
                 _ = term.recv() => {}
+                () = eof => {}
             }
             return;
         }
-        let _ = tokio::signal::ctrl_c().await;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = eof => {}
+        }
     }
 }
