@@ -387,7 +387,16 @@ impl Server {
         journal.close();
         written?;
         let (failed, generation) = (journal.status().failed, self.app.lock().generation);
-        if failed.is_none() && journal.status().checkpointed == generation {
+        if let Some(cause) = failed {
+            // No last checkpoint (the journal's records replay at the next start): the stop
+            // says why changes were refused, and fails.
+            return Err(format!(
+                "the journal of {} failed, and changes were refused since: {cause}",
+                journal.base().display()
+            )
+            .into());
+        }
+        if journal.status().checkpointed == generation {
             for (_, path) in journal::segments(journal.base())? {
                 journal::remove_segment(&path)?;
             }
@@ -418,7 +427,8 @@ fn fit_connections(config: &Config) -> Result<usize, String> {
 }
 
 /// Loads the state, binds the listeners and starts serving.
-pub async fn start(config: Config) -> Result<Server, BoxError> {
+pub async fn start(mut config: Config) -> Result<Server, BoxError> {
+    config.state_file = config.state_file.as_deref().map(persist::resolve).transpose()?;
     let arns = Arns::new(&config.region, &config.account_id)?;
     check_caps(config.caps)?;
     if !(1..=mqtt::MAX_SESSION_EXPIRY).contains(&config.mqtt_session_expiry) {

@@ -226,6 +226,39 @@ fn check_caps(c: &Counted, groups: usize, caps: Caps) -> Result<(), String> {
     Ok(())
 }
 
+/// The state file `path` names: the file a symbolic link leads to (so that its lock, its
+/// temporary file and its journal are the target's, and a checkpoint's rename replaces the
+/// target, not the link), or `path` itself.
+///
+/// # Errors
+/// A link that leads nowhere, or a file with more than one name (a hard link): a checkpoint
+/// replaces the file by a rename, which would leave its other names with an old state, and a
+/// second emulator could lock another name of it.
+pub fn resolve(path: &Path) -> Result<PathBuf, String> {
+    let path = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).map_err(|e| {
+            format!("the state file {} is a symbolic link that cannot be followed: {e}", path.display())
+        })?,
+        _ => path.to_owned(),
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(m) = fs::metadata(&path)
+            && m.is_file()
+            && m.nlink() > 1
+        {
+            return Err(format!(
+                "the state file {} has {} names (hard links): a checkpoint replaces it by a rename, \
+                 which would leave the others with an old state; give the emulator a file of one name",
+                path.display(),
+                m.nlink()
+            ));
+        }
+    }
+    Ok(path)
+}
+
 /// The lock file of the state file `path`: `PATH.lock`, beside it.
 pub fn lock_path(path: &Path) -> PathBuf {
     let name = path.file_name().map_or_else(|| "state".into(), |n| n.to_string_lossy().into_owned());

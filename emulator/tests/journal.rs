@@ -301,6 +301,40 @@ async fn a_start_that_fails_changes_no_file_and_one_state_file_has_one_emulator(
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A state file reached through a symbolic link is the link's target: a second emulator on
+/// either name is refused by the one lock, and a checkpoint replaces the target, leaving the
+/// link a link. A state file with a second name (a hard link) is refused, naming both counts.
+#[tokio::test]
+async fn a_state_file_behind_a_link_is_locked_and_written_as_its_target() {
+    let dir = temp_dir("linked");
+    let (path, link) = (dir.join("state.json"), dir.join("link.json"));
+    let config = |p: &Path| iot_jobs_emulator::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        mqtt_addr: None,
+        clock: ClockMode::Manual,
+        state_file: Some(p.to_owned()),
+        ..Default::default()
+    };
+    let first = iot_jobs_emulator::start(config(&path)).await.unwrap();
+    std::os::unix::fs::symlink("state.json", &link).unwrap();
+    let Err(e) = iot_jobs_emulator::start(config(&link)).await else {
+        panic!("a second emulator started on a link to a state file in use")
+    };
+    assert!(e.to_string().contains("is in use"), "{e}");
+    first.shutdown().await.unwrap();
+    let e = start(|c| c.state_file = Some(link.clone())).await;
+    e.ok(CONTROL, "POST", "/things/through-the-link", json!({})).await;
+    e.server.shutdown().await.unwrap();
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
+    let saved: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert!(saved["meta"]["things"]["through-the-link"].is_object(), "{saved}");
+    std::fs::remove_file(&link).unwrap();
+    std::fs::hard_link(&path, &link).unwrap();
+    let Err(e) = iot_jobs_emulator::start(config(&link)).await else { panic!("started on a hard link") };
+    assert!(e.to_string().contains("has 2 names (hard links)"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `GET /_emulator/state` gives the snapshot; `POST /_emulator/state` on another emulator loads
 /// it (and it survives a crash of that one); a bad snapshot is a 400 and changes nothing.
 #[tokio::test]
@@ -623,6 +657,50 @@ async fn a_failed_checkpoint_is_retried_without_piling_up_segments() {
     assert_eq!(on_disk, seq, "the retried checkpoint holds every change");
     assert_eq!(left, 1, "the segments the checkpoint covers are deleted");
     e.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A checkpoint that cannot start its new segment (here a directory has its name; a full disk
+/// or a directory that cannot be written to does the same) is a failed checkpoint, not a failed
+/// journal: the changes go on in the segment they were in, every one acknowledged, and the
+/// checkpoint is tried again until it can be written. A start after a crash has every change.
+#[tokio::test]
+async fn a_checkpoint_that_cannot_start_its_segment_leaves_the_journal_writing() {
+    let dir = temp_dir("segment-blocked");
+    let path = dir.join("state.json");
+    let e = start(|c| {
+        c.state_file = Some(path.clone());
+        c.checkpoint_records = 1;
+        c.checkpoint_growth = 0;
+        c.checkpoint_interval = std::time::Duration::from_millis(50);
+    })
+    .await;
+    e.ok(CONTROL, "POST", "/things/a", json!({})).await;
+    // Every segment the next checkpoints could start.
+    let (first, next) = reliability_common::block_next_segment(&path).await;
+    let more: Vec<_> = (next + 2..next + 20).map(|n| journal::segment_path(&path, n)).collect();
+    for b in &more {
+        std::fs::create_dir(b).unwrap();
+    }
+    let blocked = [vec![first], more].concat();
+    for t in ["b", "c", "d"] {
+        e.ok(CONTROL, "POST", &format!("/things/{t}"), json!({})).await;
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await; // ≈ 3 attempts each
+    }
+    let files: Vec<_> = journal::segments(&path).unwrap().into_iter().filter(|(_, p)| p.is_file()).collect();
+    assert_eq!(files.len(), 1, "the changes stay in their segment: {files:?}");
+    for b in &blocked {
+        std::fs::remove_dir(b).unwrap();
+    }
+    e.ok(CONTROL, "POST", "/things/e", json!({})).await;
+    let (_, live) = e.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await;
+    let seq = serde_json::from_slice::<Value>(&live).unwrap()["seq"].as_u64().unwrap();
+    reliability_common::wait_for_snapshot(&path, seq).await;
+    drop(e);
+    let st = recover(&path, Mode::Start).unwrap().unwrap();
+    for t in ["a", "b", "c", "d", "e"] {
+        assert!(st.meta.things.contains_key(t), "{t}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -14,7 +14,7 @@ use in_process::{Emu, start};
 use iot_jobs_emulator::Config;
 use iot_jobs_emulator::clock::ClockMode;
 use iot_jobs_emulator::state::Caps;
-use reliability_common::{ARN, CONTROL, PATIENCE, block_next_segment, temp_dir, wait_for_snapshot};
+use reliability_common::{ARN, CONTROL, PATIENCE, delete_current_segment, temp_dir};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -379,7 +379,8 @@ async fn the_largest_accepted_input_is_saved_and_loaded() {
 
 /// A failed journal write refuses the change with a 503 naming the file and the cause, and
 /// every later change until a restart; the changes acknowledged before are kept, in memory and
-/// on disk, and the refused ones are in neither.
+/// on disk, and the refused ones are in neither. The write fails because its segment was
+/// deleted: synced, but to a file no start reads, so not acknowledged.
 #[tokio::test]
 async fn a_failed_journal_write_refuses_the_change_and_keeps_the_acknowledged_ones() {
     let dir = temp_dir("failed-save");
@@ -391,15 +392,18 @@ async fn a_failed_journal_write_refuses_the_change_and_keeps_the_acknowledged_on
     };
     let e = start(config).await;
     e.ctl("POST", "/things/kept", json!({})).await.ok();
-    let (blocked, seq) = block_next_segment(&path).await;
-    // Written to the current segment: acknowledged. The checkpoint after it fails.
-    e.ctl("POST", "/things/last", json!({})).await.ok();
-    wait_for_snapshot(&path, seq).await;
-    let acknowledged = ["kept", "last"];
-    let refused = e.ctl("POST", "/things/lost", json!({})).await;
-    assert_eq!((refused.status, refused.body["__type"].as_str()), (503, Some("ServiceUnavailableException")));
-    assert!(refused.message().contains(&blocked.display().to_string()), "{refused:?}");
-    assert!(refused.message().contains("directory"), "{refused:?}");
+    let deleted = delete_current_segment(&path).await;
+    let acknowledged = ["kept"];
+    for lost in ["last", "lost"] {
+        let refused = e.ctl("POST", &format!("/things/{lost}"), json!({})).await;
+        assert_eq!(
+            (refused.status, refused.body["__type"].as_str()),
+            (503, Some("ServiceUnavailableException"))
+        );
+        assert!(refused.message().contains(&deleted.display().to_string()), "{refused:?}");
+        assert!(refused.message().contains("was deleted"), "{refused:?}");
+    }
+    assert_eq!(e.get("/things/last").await.status, 404);
     let failed_job =
         e.ctl("PUT", "/jobs/j", json!({"targets": [format!("{ARN}:thing/kept")], "document": "{}"})).await;
     assert_eq!(failed_job.status, 503, "{failed_job:?}");
@@ -410,9 +414,15 @@ async fn a_failed_journal_write_refuses_the_change_and_keeps_the_acknowledged_on
     for name in &acknowledged {
         assert_eq!(e.get(&format!("/things/{name}")).await.status, 200, "{name}");
     }
-    // ... nor on disk; the acknowledged changes are.
-    std::fs::remove_dir(&blocked).unwrap();
-    drop(e);
+    // A stop says the journal failed (and exits non-zero in the binary) ...
+    let stopped = e.server.shutdown().await.map_err(|e| e.to_string());
+    assert!(
+        stopped
+            .as_ref()
+            .is_err_and(|m| m.contains("changes were refused since") && m.contains("was deleted")),
+        "{stopped:?}"
+    );
+    // ... and the refused changes are not on disk; the acknowledged ones are.
     let second = start(|c| c.state_file = Some(path.clone())).await;
     for name in &acknowledged {
         assert_eq!(second.get(&format!("/things/{name}")).await.status, 200, "{name}");

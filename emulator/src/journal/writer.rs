@@ -34,6 +34,8 @@ struct Progress {
     durable: Option<u64>,
     written: Option<u64>,
     segment: Option<u64>,
+    /// A rotation whose segment could not be created: its ticket and the cause.
+    checkpoint_failed: Option<(u64, String)>,
 }
 
 /// The hand-over queue: what the writer has not taken yet, and the ticket of the last item
@@ -164,6 +166,10 @@ fn zero_fill(file: &mut File, at: u64, len: u64) -> io::Result<()> {
 
 /// Creates a segment with its first [`PREALLOCATE`] bytes allocated, and syncs it and its
 /// directory. Returns it and its allocated length.
+///
+/// # Errors
+/// The message names the segment and the cause; a segment created and not finished is
+/// deleted (so that a full disk is not filled further by a segment no record is in).
 fn create_segment(base: &Path, first: u64) -> Result<(PathBuf, File, u64), String> {
     let path = segment_path(base, first);
     let fail =
@@ -174,15 +180,35 @@ fn create_segment(base: &Path, first: u64) -> Result<(PathBuf, File, u64), Strin
         .truncate(true)
         .open(&path)
         .map_err(|e| fail("create", e))?;
-    f.write_all(&MAGIC).map_err(|e| fail("write", e))?;
     let allocated = PREALLOCATE.max(MAGIC.len() as u64);
-    zero_fill(&mut f, MAGIC.len() as u64, allocated.saturating_sub(MAGIC.len() as u64))
-        .map_err(|e| fail("write", e))?;
-    f.sync_all().map_err(|e| fail("sync", e))?;
-    // The writer writes at the file's position: the first record goes after the header.
-    f.seek(SeekFrom::Start(MAGIC.len() as u64)).map_err(|e| fail("seek in", e))?;
-    persist::sync_dir(base)?;
+    let made = f
+        .write_all(&MAGIC)
+        .and_then(|()| zero_fill(&mut f, MAGIC.len() as u64, allocated.saturating_sub(MAGIC.len() as u64)))
+        .map_err(|e| fail("write", e))
+        .and_then(|()| f.sync_all().map_err(|e| fail("sync", e)))
+        // The writer writes at the file's position: the first record goes after the header.
+        .and_then(|()| f.seek(SeekFrom::Start(MAGIC.len() as u64)).map_err(|e| fail("seek in", e)))
+        .and_then(|_| persist::sync_dir(base));
+    if let Err(e) = made {
+        drop(f);
+        let _ = fs::remove_file(&path);
+        return Err(e);
+    }
     Ok((path, f, allocated))
+}
+
+/// Whether `file` has no name left in the file system (one fstat).
+fn unlinked(file: &File) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        file.metadata().is_ok_and(|m| m.nlink() == 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        false
+    }
 }
 
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -485,6 +511,9 @@ impl Shared {
             s.written = s.written.max(done.written.unwrap_or(0));
             s.segment = s.segment.max(done.segment.unwrap_or(0));
             s.journal_bytes = s.journal_bytes.saturating_add(done.bytes);
+            if let Some((ticket, cause)) = done.checkpoint_failed.take() {
+                s.checkpoint_failed = Some((ticket, cause.into()));
+            }
         });
     }
 }
@@ -531,18 +560,27 @@ impl Writer {
                     // retried checkpoint with no record since the last one keeps the segment.
                     let seq = first.saturating_sub(1);
                     let fresh = segment_path(&self.base, first).as_path() == &*self.path;
-                    let created = if fresh { Ok(None) } else { create_segment(&self.base, first).map(Some) };
-                    let delete = created.is_ok();
-                    self.hand_over();
-                    self.send(ToReplica::Checkpoint { seq, delete, ticket });
-                    if let Some((path, file, allocated)) = created? {
-                        self.path = path.into();
-                        self.file = file;
-                        self.synced = MAGIC.len() as u64;
-                        self.allocated = allocated;
-                        done.segment = Some(first);
-                    }
                     done.written = Some(ticket);
+                    if !fresh {
+                        match create_segment(&self.base, first) {
+                            Ok((path, file, allocated)) => {
+                                self.path = path.into();
+                                self.file = file;
+                                self.synced = MAGIC.len() as u64;
+                                self.allocated = allocated;
+                                done.segment = Some(first);
+                            }
+                            Err(e) => {
+                                // A failed checkpoint, not a failed journal: the records go on
+                                // in the segment they were in, and the checkpoint is tried
+                                // again later (a full disk, a directory not writable for now).
+                                done.checkpoint_failed = Some((ticket, e));
+                                continue;
+                            }
+                        }
+                    }
+                    self.hand_over();
+                    self.send(ToReplica::Checkpoint { seq, delete: true, ticket });
                 }
             }
         }
@@ -579,7 +617,19 @@ impl Writer {
         let r = grown
             .and_then(|()| self.file.write_all(&buf))
             .map_err(|e| fail("write", e))
-            .and_then(|()| self.file.sync_data().map_err(|e| fail("sync", e)));
+            .and_then(|()| self.file.sync_data().map_err(|e| fail("sync", e)))
+            .and_then(|()| {
+                // Synced to a file no start will read (its name or its directory was deleted
+                // meanwhile): not durable, so not acknowledged.
+                if unlinked(&self.file) {
+                    return Err(format!(
+                        "the journal segment {} was deleted while the emulator wrote it (was its \
+                         directory removed?); the records written to it are lost",
+                        self.path.display()
+                    ));
+                }
+                Ok(())
+            });
         if let Err(e) = r {
             // What was written without a sync is taken back, so that no later start replays a
             // change whose request got the failure (best effort: the failure is reported anyway).

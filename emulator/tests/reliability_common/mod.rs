@@ -20,28 +20,42 @@ pub fn temp_dir(name: &str) -> PathBuf {
     d
 }
 
-/// Makes the journal of the state file `path` fail at its next segment: waits until a
-/// checkpoint has covered every change (one segment left, holding no record), then puts a
-/// directory where the following segment goes. With a checkpoint after every record, the next
-/// change is still written, and the checkpoint after it cannot start the new segment: the
-/// journal fails and every later change is refused. Returns the blocked path and the sequence
-/// number of that next change (make exactly one, then [`wait_for_snapshot`] of it).
-#[allow(dead_code)]
-pub async fn block_next_segment(path: &std::path::Path) -> (PathBuf, u64) {
-    use iot_jobs_emulator::journal::{scan, segment_path, segments};
+/// Waits until a checkpoint of the state file `path` has covered every change: one segment
+/// left, holding no record. Returns its first record's number (the next change's) and path.
+async fn covered(path: &std::path::Path) -> (u64, PathBuf) {
+    use iot_jobs_emulator::journal::{scan, segments};
     let deadline = std::time::Instant::now() + PATIENCE;
     loop {
         let segs = segments(path).unwrap();
         if let [(first, seg)] = segs.as_slice()
             && std::fs::read(seg).is_ok_and(|b| scan(seg, &b, *first).is_ok_and(|s| s.records.is_empty()))
         {
-            let blocked = segment_path(path, first + 1);
-            std::fs::create_dir(&blocked).unwrap();
-            return (blocked, *first);
+            return (*first, seg.clone());
         }
         assert!(std::time::Instant::now() < deadline, "no checkpoint covered the changes: {segs:?}");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// Makes the checkpoints of the state file `path` fail to start their segment: once a
+/// checkpoint has covered every change, puts a directory where the following segment goes.
+/// Returns the blocked path and the sequence number of the next change.
+#[allow(dead_code)]
+pub async fn block_next_segment(path: &std::path::Path) -> (PathBuf, u64) {
+    let (first, _) = covered(path).await;
+    let blocked = iot_jobs_emulator::journal::segment_path(path, first + 1);
+    std::fs::create_dir(&blocked).unwrap();
+    (blocked, first)
+}
+
+/// Makes the journal of the state file `path` fail at its next write: once a checkpoint has
+/// covered every change, deletes the segment being written (as removing its directory would),
+/// so the next change is synced to a file no start reads. Returns the segment's path.
+#[allow(dead_code)]
+pub async fn delete_current_segment(path: &std::path::Path) -> PathBuf {
+    let (_, seg) = covered(path).await;
+    std::fs::remove_file(&seg).unwrap();
+    seg
 }
 
 /// Waits until the snapshot at `path` holds the change `seq`.
