@@ -300,6 +300,8 @@ pub enum InvalidRequest {
     NoTargets,
     /// A `nextToken` whose execution no longer exists.
     StaleCursor,
+    /// A `nextToken` that another listing gave (its execution is not in this one).
+    ForeignCursor,
     /// A maintenance window opened for a job that is not SCHEDULED, or closed for one that is
     /// not IN_PROGRESS.
     WindowNeedsStatus(JobStatus),
@@ -504,6 +506,9 @@ impl fmt::Display for Rejection {
                 }
                 InvalidRequest::StaleCursor => {
                     f.write_str("nextToken is no longer valid: the listing changed; start again")
+                }
+                InvalidRequest::ForeignCursor => {
+                    f.write_str("nextToken was given by another listing; a listing goes on only from its own")
                 }
             },
             Self::NotFound(r) => write!(f, "the {} does not exist", r.noun()),

@@ -122,6 +122,7 @@ fn rejection_messages_name_the_state_and_the_remedy() {
     );
     assert_eq!(m(Rejection::InvalidRequest(InvalidRequest::NoTargets)), "at least one target is required");
     assert!(m(Rejection::InvalidRequest(InvalidRequest::StaleCursor)).contains("nextToken"));
+    assert!(m(Rejection::InvalidRequest(InvalidRequest::ForeignCursor)).contains("another listing"));
     assert_eq!(m(Rejection::NotFound(Resource::Execution)), "the job execution does not exist");
     assert_eq!(m(Rejection::NotFound(Resource::Thing)), "the thing does not exist");
     assert_eq!(m(Rejection::AlreadyExists(Resource::Job)), "the job already exists");

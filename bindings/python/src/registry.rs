@@ -172,6 +172,17 @@ fn cursor_of(c: Option<(u32, u32)>) -> Option<Cursor> {
     c.map(|(i, g)| Cursor::from_parts(i, g))
 }
 
+/// A page size: at least 1 (`ValueError` for 0, whose page would hold nothing and give a
+/// cursor back to the same place, so that a `while cursor:` loop would never end).
+fn page_size(max_results: usize) -> PyResult<usize> {
+    if max_results == 0 {
+        return Err(PyValueError::new_err(
+            "max_results must be at least 1: a page of 0 executions never ends",
+        ));
+    }
+    Ok(max_results)
+}
+
 /// A namespace argument, validated (`InvalidFieldError`, as refused on `plane`).
 fn namespace_arg(py: Python<'_>, n: Option<PyBackedStr>, plane: Plane) -> PyResult<Option<NamespaceId>> {
     n.map(|n| NamespaceId::new(&n).or_raise(py, plane)).transpose()
@@ -549,7 +560,7 @@ impl PyRegistry {
     ) -> PyResult<Page<'py>> {
         let id = self::job_id(py, &job_id)?;
         let st = opt_execution_status(status.as_ref())?;
-        let from = cursor_of(cursor);
+        let (from, max_results) = (cursor_of(cursor), page_size(max_results)?);
         let (out, next) = collect(py, |visit| {
             self.reg.list_for_job(&id, st, from, max_results, visit).or_raise(py, Plane::Control)
         })?;
@@ -568,7 +579,7 @@ impl PyRegistry {
     ) -> PyResult<Page<'py>> {
         let t = thing_name(py, &thing)?;
         let st = opt_execution_status(status.as_ref())?;
-        let from = cursor_of(cursor);
+        let (from, max_results) = (cursor_of(cursor), page_size(max_results)?);
         let (out, next) = collect(py, |visit| {
             self.reg.list_for_thing(&t, st, from, max_results, visit).or_raise(py, Plane::Control)
         })?;

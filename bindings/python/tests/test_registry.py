@@ -239,6 +239,22 @@ def test_listing_with_cursor_and_status_filter():
     assert ([x.job_id for x in mine], more) == (["job-1"], None)
 
 
+def test_a_cursor_goes_on_only_in_its_own_listing_and_a_page_holds_one_at_least():
+    reg = j.Registry()
+    for t in ("t1", "t2", "t3"):
+        reg.add_thing(t)
+    reg.create_job("a", ["t1", "t2", "t3"], 0)
+    reg.create_job("b", ["t1"], 0)
+    _, of_a = reg.list_for_job("a", max_results=1)
+    with pytest.raises(j.InvalidRequestException, match="another listing"):
+        reg.list_for_job("b", cursor=of_a)
+    with pytest.raises(j.InvalidRequestException, match="another listing"):
+        reg.list_for_thing("t1", cursor=of_a)
+    for listing in (lambda: reg.list_for_job("a", max_results=0), lambda: reg.list_for_thing("t1", max_results=0)):
+        with pytest.raises(ValueError, match="at least 1"):
+            listing()
+
+
 def test_status_details_merge_policy_and_limits(reg):
     merge = j.Registry(policy=j.Policy(details_write="MERGE"))
     merge.add_thing("t1")

@@ -81,7 +81,7 @@ impl<S: Storage> Registry<S> {
     ///
     /// # Errors
     /// `ResourceNotFoundException` for an unknown job; `InvalidRequestException` for a cursor
-    /// whose execution no longer exists.
+    /// whose execution no longer exists, or that another listing gave.
     pub fn list_for_job(
         &self,
         job: &JobId,
@@ -92,14 +92,15 @@ impl<S: Storage> Registry<S> {
     ) -> Result<Option<Cursor>, Rejection> {
         let j = self.find_job(job)?;
         let head = self.job_entry(j).and_then(|e| e.executions.head);
-        self.page(head, ByJob, status, from, max, visit)
+        self.page(head, ByJob, |e| e.job == j, status, from, max, visit)
     }
 
     /// ListJobExecutionsForThing (SPEC 4.1): like [`Registry::list_for_job`], over the thing's
     /// executions of every job.
     ///
     /// # Errors
-    /// `ResourceNotFoundException` for an unknown thing; a stale cursor.
+    /// `ResourceNotFoundException` for an unknown thing; a stale cursor, or one another listing
+    /// gave.
     pub fn list_for_thing(
         &self,
         thing: &ThingName,
@@ -115,25 +116,31 @@ impl<S: Storage> Registry<S> {
         if !known {
             return Err(Rejection::NotFound(Resource::Thing));
         }
-        self.page(head, ByThing, status, from, max, visit)
+        self.page(head, ByThing, |e| e.thing == t, status, from, max, visit)
     }
 
+    /// A page of the list `L` that starts at `head` (or at the cursor's execution, which must
+    /// still exist and be one of the list's: `listed`), filtered by `status`.
+    #[allow(clippy::too_many_arguments)]
     pub(in crate::registry) fn page<L: Link<ExecutionEntry>>(
         &self,
         head: Option<ExecIx>,
         _: L,
+        listed: impl Fn(&ExecutionEntry) -> bool,
         status: Option<ExecutionStatus>,
         from: Option<Cursor>,
         max: usize,
         mut visit: impl FnMut(ExecutionView<'_>),
     ) -> Result<Option<Cursor>, Rejection> {
+        use crate::error::InvalidRequest::{ForeignCursor, StaleCursor};
         let mut x = match from {
             None => head,
             Some(Cursor(key)) => {
-                let x = self
-                    .execs
-                    .find(key)
-                    .ok_or(Rejection::InvalidRequest(crate::error::InvalidRequest::StaleCursor))?;
+                let x = self.execs.find(key).ok_or(Rejection::InvalidRequest(StaleCursor))?;
+                let (_, e) = self.execs.at(x).ok_or(MISSING_EXECUTION)?;
+                if !listed(e) {
+                    return Err(Rejection::InvalidRequest(ForeignCursor));
+                }
                 Some(x)
             }
         };

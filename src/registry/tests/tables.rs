@@ -201,6 +201,21 @@ fn listings_page_with_a_resumable_cursor() {
         Err(Rejection::InvalidRequest(InvalidRequest::StaleCursor))
     );
     assert_eq!(r.list_for_job(&j("nope"), None, None, 1, |_| ()), Err(Rejection::NotFound(Resource::Job)));
+    // A cursor that another listing gave is refused, not followed into that listing's rows:
+    // job j1's for job j2, thing a's for thing c (j1 lists a, c, d, e now; j2 is new, on a).
+    r.create_job(&NewJob::new(&j("j2"), TargetSelection::Snapshot), &[t("a")], T0, &mut log).unwrap();
+    let of_j1 = r.list_for_job(&j("j1"), None, None, 1, |_| ()).unwrap().unwrap();
+    let foreign = Err(Rejection::InvalidRequest(InvalidRequest::ForeignCursor));
+    assert_eq!(r.list_for_job(&j("j2"), None, Some(of_j1), 10, |_| ()), foreign);
+    let of_a = r.list_for_thing(&t("a"), None, None, 1, |_| ()).unwrap().unwrap();
+    assert_eq!(r.list_for_thing(&t("c"), None, Some(of_a), 10, |_| ()), foreign);
+    // Its own listing goes on from it, whatever its status filter.
+    let mut rest = Vec::new();
+    r.list_for_thing(&t("a"), Some(ExecutionStatus::Queued), Some(of_a), 10, |v| {
+        rest.push(v.job_id().to_string())
+    })
+    .unwrap();
+    assert_eq!(rest, ["j2"]);
     // A listing from an execution a host saw (it filters further): that execution first.
     let mut seen = Vec::new();
     r.list_for_job(&j("j1"), None, None, 10, |v| seen.push((v.thing_name().to_string(), v.handle())))
