@@ -10,7 +10,7 @@ use iot_jobs_core::{Policy, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
-use crate::wire::{Arns, JobConfigs, StringMap, TemplateArn, TemplateConfigs};
+use crate::wire::{ApiError, Arns, JobConfigs, StringMap, TemplateArn, TemplateConfigs};
 
 mod groups;
 mod order;
@@ -219,11 +219,29 @@ impl EventConfigurations {
     }
 }
 
+/// The last thing or group id given out: a UUID's last group has 12 hexadecimal digits.
+pub const LAST_ID: u64 = 0xFFFF_FFFF_FFFF;
+
 impl Meta {
-    /// A fresh UUID-shaped id.
-    pub fn new_id(&mut self) -> String {
-        self.next_id = self.next_id.saturating_add(1);
-        format!("00000000-0000-4000-8000-{:012x}", self.next_id)
+    /// The UUID-shaped id the next thing or group gets ([`Meta::take_id`] takes it).
+    ///
+    /// # Errors
+    /// `LimitExceededException` once every id up to [`LAST_ID`] is given out (nothing changed).
+    pub fn next_free_id(&self) -> Result<String, ApiError> {
+        match self.next_id.checked_add(1).filter(|n| *n <= LAST_ID) {
+            Some(n) => Ok(format!("00000000-0000-4000-8000-{n:012x}")),
+            None => Err(ApiError::new(
+                410,
+                "LimitExceededException",
+                format!("every thing and thing-group id up to {LAST_ID:x} is given out"),
+                iot_jobs_core::ErrorCode::InvalidRequest,
+            )),
+        }
+    }
+
+    /// Takes the id [`Meta::next_free_id`] gave (once the change that uses it cannot fail).
+    pub fn take_id(&mut self) {
+        self.next_id = self.next_id.saturating_add(1).min(LAST_ID);
     }
 }
 

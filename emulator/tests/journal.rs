@@ -335,6 +335,41 @@ async fn a_state_file_behind_a_link_is_locked_and_written_as_its_target() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Thing and group ids are UUIDs whose last group (12 hexadecimal digits) counts them: an
+/// import may leave one id, which the next CreateThing takes; after it, CreateThing and
+/// CreateThingGroup are a 410 and change nothing (`next_id` included), never an id of 13
+/// digits or one given twice.
+#[tokio::test]
+async fn thing_and_group_ids_end_at_twelve_hexadecimal_digits() {
+    let e = start(|_| {}).await;
+    let (_, exported) = e.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await;
+    // The registry's fields are in a fixed order: the text is edited, not re-encoded.
+    let text = String::from_utf8(exported).unwrap();
+    let edited = text.replacen("\"next_id\":0,", &format!("\"next_id\":{},", 0xFFFF_FFFF_FFFE_u64), 1);
+    assert_ne!(edited, text);
+    let (status, body) = e.send(CONTROL, "POST", "/_emulator/state", edited.into_bytes()).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let last = e.ok(CONTROL, "POST", "/things/last", json!({})).await;
+    assert_eq!(last["thingId"], "00000000-0000-4000-8000-ffffffffffff");
+    let before = e.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await.1;
+    for path in ["/things/one-more", "/thing-groups/one-more"] {
+        let (status, body) = e.send(CONTROL, "POST", path, b"{}".to_vec()).await;
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            (status, body["__type"].as_str()),
+            (410, Some("LimitExceededException")),
+            "{path}: {body}"
+        );
+        assert!(body["message"].as_str().unwrap().contains("ffffffffffff is given out"), "{body}");
+    }
+    assert_eq!(
+        e.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await.1,
+        before,
+        "a refusal changed the state"
+    );
+    e.server.shutdown().await.unwrap();
+}
+
 /// `GET /_emulator/state` gives the snapshot; `POST /_emulator/state` on another emulator loads
 /// it (and it survives a crash of that one); a bad snapshot is a 400 and changes nothing.
 #[tokio::test]
@@ -969,7 +1004,7 @@ async fn an_import_that_does_not_add_up_is_refused_naming_the_item() {
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     let before = String::from_utf8(e.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await.1).unwrap();
     type Edit = fn(&mut Value);
-    let cases: [(Edit, &str); 13] = [
+    let cases: [(Edit, &str); 14] = [
         (
             |v| drop(v["meta"]["things"].as_object_mut().unwrap().remove("t")),
             "thing t is in the registry but has no payloads",
@@ -996,6 +1031,7 @@ async fn an_import_that_does_not_add_up_is_refused_naming_the_item() {
             "thing group g has the member later, which is not a thing",
         ),
         (|v| v["meta"]["next_id"] = json!(1), "which next_id 1 has not given out"),
+        (|v| v["meta"]["next_id"] = json!(1_u64 << 48), "next_id 281474976710656 is past the last id"),
         (
             |v| v["meta"]["groups"]["g"]["id"] = v["meta"]["things"]["t"]["id"].clone(),
             "thing group g and thing t have one id",

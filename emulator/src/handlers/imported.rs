@@ -22,6 +22,13 @@ pub(crate) fn check(meta: &Meta, registry: &Registry<Heap>) -> Result<(), String
             return Err(format!("thing {name} is in the registry but has no payloads (meta.things)"));
         }
     }
+    if meta.next_id > crate::state::LAST_ID {
+        return Err(format!(
+            "next_id {} is past the last id, {} (a UUID's last group has 12 hexadecimal digits)",
+            meta.next_id,
+            crate::state::LAST_ID
+        ));
+    }
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
     let mut id = |id: &str, whose: String| -> Result<(), String> {
         let numbered = id.strip_prefix(ID_PREFIX).and_then(|n| u64::from_str_radix(n, 16).ok());

@@ -30,9 +30,11 @@ pub(super) fn create_thing(st: &mut State, thing: &str, body: &[u8]) -> Result<R
         }
         return Err(ApiError::exists(format!("thing {thing} already exists with different attributes")));
     }
+    let id = st.meta.next_free_id()?;
     st.registry.add_thing(&name).on(C)?;
+    st.meta.take_id();
     let meta = ThingMeta {
-        id: st.meta.new_id(),
+        id,
         type_name: input.thing_type_name,
         attributes,
         version: 1,
@@ -157,7 +159,7 @@ pub(super) fn create_group(st: &mut State, group: &str, body: &[u8]) -> Result<R
         return Err(ApiError::exists(format!("thing group {name} already exists with different properties")));
     }
     let g = GroupMeta {
-        id: st.meta.new_id(),
+        id: st.meta.next_free_id()?,
         description: props.thing_group_description,
         attributes,
         parent: input.parent_group_name,
@@ -177,6 +179,7 @@ pub(super) fn create_group(st: &mut State, group: &str, body: &[u8]) -> Result<R
         ));
     }
     let r = reply(&out(st, &g), true);
+    st.meta.take_id();
     st.meta.tags.set(super::tags::GROUP, &name, super::tags::tag_map(input.tags.unwrap_or_default()));
     st.add_group(name, g);
     r
