@@ -46,11 +46,26 @@ pub const MAX_STATE_LIMIT: usize = journal::MAX_RECORD - (8 << 20);
 /// Refuses a [`Config::state_limit`] past [`MAX_STATE_LIMIT`], saying why (for `start` and the
 /// `--max-state-bytes` flag alike).
 pub fn check_state_limit(bytes: usize) -> Result<(), String> {
+    if bytes == 0 {
+        return Err("a state limit of 0 bytes would refuse every import".to_owned());
+    }
     if bytes > MAX_STATE_LIMIT {
         return Err(format!(
             "a state limit of {bytes} bytes is more than {MAX_STATE_LIMIT} (an imported state is one \
              journal record)"
         ));
+    }
+    Ok(())
+}
+
+/// Whether `bytes` can be the request body limit: at least 1 (0 would refuse every request
+/// with a body, `POST /_emulator/clock` included).
+///
+/// # Errors
+/// Says why not.
+pub fn check_body_limit(bytes: usize) -> Result<(), String> {
+    if bytes == 0 {
+        return Err("a body limit of 0 bytes would refuse every request with a body".to_owned());
     }
     Ok(())
 }
@@ -440,6 +455,27 @@ pub async fn start(mut config: Config) -> Result<Server, BoxError> {
         .into());
     }
     check_state_limit(config.state_limit)?;
+    check_body_limit(config.body_limit)?;
+    // Two listeners of the emulator's on one address: say which flags clash, not only that the
+    // address is in use (port 0 picks a free port for each).
+    let clashes = [
+        ("--data-addr", config.data_addr),
+        ("--mqtt-addr", config.mqtt_addr),
+        ("--mqtts-addr", config.mqtts_addr),
+        ("--mqtt-ws-addr", config.mqtt_ws_addr),
+        ("--mqtt-wss-addr", config.mqtt_wss_addr),
+    ];
+    let mut taken = vec![("--addr", config.addr)];
+    for (name, a) in clashes {
+        let Some(a) = a else { continue };
+        if let Some((other, _)) = taken.iter().find(|(_, t)| a.port() != 0 && *t == a) {
+            return Err(format!(
+                "{name} and {other} are both {a}: each listener needs an address of its own"
+            )
+            .into());
+        }
+        taken.push((name, a));
+    }
     let mqtt_max_connections = fit_connections(&config)?;
     // Everything that can fail for want of a resource (the state file's lock, the addresses)
     // is taken before the state file is read: a start that fails changes no file.

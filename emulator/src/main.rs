@@ -10,7 +10,7 @@ use iot_jobs_emulator::clock::ClockMode;
 use iot_jobs_emulator::state::Caps;
 use iot_jobs_emulator::{
     Config, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_STATE_LIMIT, check_state_limit,
+    DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_STATE_LIMIT, check_body_limit, check_state_limit,
 };
 
 /// A local AWS IoT Jobs endpoint (iot + iot-jobs-data) for the AWS CLI and SDKs.
@@ -116,7 +116,7 @@ struct Args {
     #[arg(long, default_value_t = 100_000)]
     max_thing_groups: usize,
     /// Largest request body in bytes (larger: 413), but for POST /_emulator/state's.
-    #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
+    #[arg(long, default_value_t = DEFAULT_BODY_LIMIT, value_parser = body_limit)]
     max_body_bytes: usize,
     /// Largest snapshot POST /_emulator/state loads, in bytes (larger: 413); at most
     /// 1,065,353,216 (an imported state is one journal record, of at most 1 GiB).
@@ -319,6 +319,13 @@ struct MqttAddr(Option<SocketAddr>);
 fn state_limit(s: &str) -> Result<usize, String> {
     let n: usize = s.parse().map_err(|e| format!("{s:?} is not a byte count: {e}"))?;
     check_state_limit(n)?;
+    Ok(n)
+}
+
+/// `--max-body-bytes`: a byte count the library takes ([`check_body_limit`]).
+fn body_limit(s: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|e| format!("{s:?} is not a byte count: {e}"))?;
+    check_body_limit(n)?;
     Ok(n)
 }
 

@@ -127,6 +127,15 @@ pub fn load(
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read the state file {}: {e}", path.display())),
     };
+    if bytes.is_empty() {
+        // A save writes a whole file or leaves the old one: an empty one was made by another
+        // program (touch, mktemp).
+        return Err(format!(
+            "cannot load the state file {}: it is empty; the emulator never writes an empty state \
+             file: remove it to start with no state",
+            path.display()
+        ));
+    }
     let mut st = State::new(caps, Clock::new(mode, None), arns, deletion_delay);
     let (seq, written) = decode_into(&bytes, &mut st, mode, Import::File)
         .map_err(|e| format!("cannot load the state file {}: {e}", path.display()))?;
@@ -241,6 +250,9 @@ pub fn resolve(path: &Path) -> Result<PathBuf, String> {
         })?,
         _ => path.to_owned(),
     };
+    if fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
+        return Err(format!("the state file {} is not a regular file", path.display()));
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;

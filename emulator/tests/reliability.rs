@@ -436,6 +436,35 @@ async fn a_failed_journal_write_refuses_the_change_and_keeps_the_acknowledged_on
 
 // ---- persistence errors name the file ------------------------------------------------------------------
 
+fn persist_lock(path: &std::path::Path) -> std::path::PathBuf {
+    iot_jobs_emulator::persist::lock_path(path)
+}
+
+/// Listeners of the emulator's own that clash name both flags; a body limit of 0 is refused.
+#[tokio::test]
+async fn clashing_listeners_and_a_body_limit_of_zero_are_refused_saying_why() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap();
+    drop(busy);
+    let m = start_err(|c| {
+        c.addr = addr;
+        c.data_addr = Some(addr);
+    })
+    .await;
+    assert_eq!(
+        m,
+        format!("--data-addr and --addr are both {addr}: each listener needs an address of its own")
+    );
+    let m = start_err(|c| {
+        c.mqtt_addr = Some(addr);
+        c.mqtt_ws_addr = Some(addr);
+    })
+    .await;
+    assert!(m.starts_with("--mqtt-ws-addr and --mqtt-addr are both"), "{m}");
+    let m = start_err(|c| c.body_limit = 0).await;
+    assert!(m.contains("body limit of 0 bytes"), "{m}");
+}
+
 async fn start_err(f: impl FnOnce(&mut Config)) -> String {
     let mut config =
         Config { addr: "127.0.0.1:0".parse().unwrap(), clock: ClockMode::Manual, ..Config::default() };
@@ -452,6 +481,15 @@ async fn persistence_errors_name_the_path_and_the_cause() {
     let missing = dir.join("no-such-dir").join("state.json");
     let m = start_err(|c| c.state_file = Some(missing.clone())).await;
     assert!(m.contains(&missing.display().to_string()) && m.contains("No such file or directory"), "{m}");
+    // An empty file (touch, mktemp) is not a state file, and says so; a path that is not a
+    // regular file is refused before its lock file is made beside it.
+    let empty = dir.join("empty.json");
+    std::fs::write(&empty, b"").unwrap();
+    let m = start_err(|c| c.state_file = Some(empty.clone())).await;
+    assert!(m.contains(&empty.display().to_string()) && m.contains("it is empty"), "{m}");
+    let m = start_err(|c| c.state_file = Some(dir.clone())).await;
+    assert!(m.contains("is not a regular file"), "{m}");
+    assert!(!persist_lock(&dir).exists(), "a refused start made {}", persist_lock(&dir).display());
 
     // Caps smaller than the saved state: which cap, the saved count, the flag to raise.
     let path = dir.join("state.json");
