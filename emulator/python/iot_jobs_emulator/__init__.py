@@ -124,7 +124,9 @@ class Emulator:
     flag an argument sets (the emulator refuses a flag given twice).
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`. A started emulator is
-    also stopped when the interpreter exits.
+    also stopped when the interpreter exits, and when this process dies without exiting
+    cleanly (SIGKILL, a SIGTERM Python does not handle, ``os._exit``): its standard input is a
+    pipe this process holds, and the binary runs with ``--stop-on-stdin-eof``.
     """
 
     def __init__(
@@ -188,6 +190,7 @@ class Emulator:
             *(["--deletion-delay", str(self.deletion_delay)] if self.deletion_delay is not None else []),
             *(["--region", self.region] if self.region is not None else []),
             *(["--account-id", self.account_id] if self.account_id is not None else []),
+            "--stop-on-stdin-eof",
             *self.extra_args,
         ]
 
@@ -211,8 +214,11 @@ class Emulator:
         env = dict(os.environ if self.env is None else self.env)
         env.setdefault("NO_COLOR", "1")
         with open(self._log_path, "wb") as log:
+            # Its standard input is a pipe this process holds open for the emulator's life: when
+            # this process ends, however it ends (SIGKILL included), the pipe closes and
+            # --stop-on-stdin-eof stops the emulator.
             self._proc = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env
+                command, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env
             )
         atexit.register(self.stop)
         try:
@@ -243,7 +249,8 @@ class Emulator:
             time.sleep(0.005)
 
     def stop(self, timeout: float = 10.0) -> int | None:
-        """Stops the process (SIGTERM to its PID, then SIGKILL after ``timeout`` seconds).
+        """Stops the process (closes its standard input and sends SIGTERM to its PID, then
+        SIGKILL after ``timeout`` seconds).
 
         Idempotent. The log stays readable (:meth:`log`) after the stop.
 
@@ -257,6 +264,8 @@ class Emulator:
         proc, self._proc = self._proc, None
         code: int | None = None
         if proc is not None:
+            if proc.stdin is not None:
+                proc.stdin.close()  # the end of its standard input stops it too
             if proc.poll() is None:
                 proc.terminate()
                 try:

@@ -6,6 +6,7 @@ import importlib.metadata
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -172,6 +173,58 @@ def test_an_emulator_left_running_is_stopped_at_interpreter_exit(pid_alive: Call
     finally:
         if pid_alive(pid):
             os.kill(pid, 9)
+
+
+def running(pid: int, pid_alive: Callable[[int], bool]) -> bool:
+    """Whether a process id names a live process, not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+    except OSError:  # pragma: no cover - no /proc
+        return pid_alive(pid)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Polls ``condition`` until it holds or ``timeout`` seconds have passed; its last answer."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return condition()
+        time.sleep(0.01)
+    return True
+
+
+@pytest.mark.parametrize("death", ["SIGKILL", "SIGTERM", "os._exit"])
+def test_an_emulator_stops_when_the_process_that_started_it_dies(
+    death: str, pid_alive: Callable[[int], bool]
+) -> None:
+    # The parent prints the emulator's pid, then dies without running any cleanup: killed by a
+    # signal (SIGTERM with Python's default handler, SIGKILL), or os._exit.
+    script = (
+        "import os, sys, time\n"
+        "from iot_jobs_emulator import Emulator\n"
+        "emu = Emulator(mqtt=False).start()\n"
+        "print(emu.pid, flush=True)\n"
+        + ("os._exit(3)\n" if death == "os._exit" else "time.sleep(60)\n")
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    pid = 0
+    try:
+        assert parent.stdout is not None
+        pid = int(parent.stdout.readline())
+        if death != "os._exit":
+            parent.send_signal(getattr(signal, death))
+        parent.wait(30)
+        # Orphaned, the emulator is the child of whatever adopts it, which may leave it a zombie:
+        # a zombie has stopped.
+        assert wait_until(lambda: not running(pid, pid_alive)), f"the emulator {pid} outlived its parent ({death})"
+    finally:
+        parent.kill()
+        parent.wait()
+        if pid and running(pid, pid_alive):
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_the_tests_run_the_installed_package_and_it_is_typed() -> None:
