@@ -164,6 +164,7 @@ class Emulator:
         self.startup_timeout = startup_timeout
         self.env = dict(env) if env is not None else None
         self._proc: subprocess.Popen[bytes] | None = None
+        self._owner: int | None = None  # the id of the process that started it
         self._dir: str | None = None
         self._log_path: str | None = None
         self._final_log: bytes | None = None
@@ -220,6 +221,7 @@ class Emulator:
             self._proc = subprocess.Popen(
                 command, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env
             )
+        self._owner = os.getpid()
         atexit.register(self.stop)
         try:
             self._wait_for_address()
@@ -254,13 +256,21 @@ class Emulator:
 
         Idempotent. The log stays readable (:meth:`log`) after the stop.
 
+        Only the process that started the emulator stops it. In a process forked from that one
+        (``os.fork``, ``multiprocessing``'s fork start method), which inherits this object, the
+        interpreter-exit hook and ``stop()`` only forget the emulator there: they do not signal
+        it or remove its log folder, which go on serving the process that started it.
+
         Returns:
-            the exit status, or None if it was not running.
+            the exit status, or None if it was not running (or not this process's).
         """
         atexit.unregister(self.stop)
         for client in self._clients.values():
             client.close()
         self._clients.clear()
+        if self._proc is not None and not self._owned():
+            self._forget()
+            return None
         proc, self._proc = self._proc, None
         code: int | None = None
         if proc is not None:
@@ -284,6 +294,21 @@ class Emulator:
         self._websocket_url = None
         return code
 
+    def _owned(self) -> bool:
+        return self._owner == os.getpid()
+
+    def _forget(self) -> None:
+        """Drops, in a forked process, what it inherited of the emulator of its parent."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.stdin is not None:
+            proc.stdin.close()  # this process's copy: the parent's keeps the emulator up
+        self._dir = None
+        self._log_path = None
+        self._final_log = None
+        self._endpoint = None
+        self._mqtt_address = None
+        self._websocket_url = None
+
     def __enter__(self) -> Emulator:
         return self.start()
 
@@ -293,7 +318,11 @@ class Emulator:
     @property
     def running(self) -> bool:
         """Whether the process is alive."""
-        return self._proc is not None and self._proc.poll() is None
+        if self._proc is None:
+            return False
+        if not self._owned():  # a forked process cannot wait for its parent's child
+            return _pid_alive(self._proc.pid)
+        return self._proc.poll() is None
 
     @property
     def pid(self) -> int:
@@ -478,6 +507,16 @@ class Emulator:
         if self._proc is None:
             return "<Emulator stopped>"
         return f"<Emulator pid={self._proc.pid} endpoint={self._endpoint} mqtt={self._mqtt_address}>"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - someone else's process reusing the id
+        return False
+    return True
 
 
 def _join_host_port(host: str, port: int) -> str:

@@ -227,6 +227,38 @@ def test_an_emulator_stops_when_the_process_that_started_it_dies(
             os.kill(pid, signal.SIGKILL)
 
 
+def test_a_forked_child_that_exits_leaves_its_parent_s_emulator_alone() -> None:
+    # The child inherits the Emulator and its interpreter-exit hook; it exits normally (the hook
+    # runs), then the parent's emulator must still serve and its log folder still be there.
+    script = """
+import os, sys
+from iot_jobs_emulator import Emulator
+emu = Emulator(mqtt=False).start()
+folder = os.path.dirname(emu._log_path)
+child = os.fork()
+if child == 0:
+    print("child sees running:", emu.running, flush=True)
+    emu.now()  # the child may use it too
+    sys.exit(0)  # a normal exit: atexit handlers run
+_, status = os.waitpid(child, 0)
+print("child exit:", os.waitstatus_to_exitcode(status), flush=True)
+print("parent sees running:", emu.running, flush=True)
+print("folder kept:", os.path.isdir(folder), flush=True)
+print("serves:", emu.now() > 0, flush=True)
+print("stop:", emu.stop(), "folder removed:", not os.path.isdir(folder), flush=True)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "child sees running: True",
+        "child exit: 0",
+        "parent sees running: True",
+        "folder kept: True",
+        "serves: True",
+        "stop: 0 folder removed: True",
+    ], done.stdout + done.stderr
+
+
 def test_the_tests_run_the_installed_package_and_it_is_typed() -> None:
     package = os.path.dirname(iot_jobs_emulator.__file__)
     assert os.path.dirname(package) in {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
