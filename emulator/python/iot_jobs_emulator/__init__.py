@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -165,6 +166,7 @@ class Emulator:
         self.env = dict(env) if env is not None else None
         self._proc: subprocess.Popen[bytes] | None = None
         self._owner: int | None = None  # the id of the process that started it
+        self._returncode: int | None = None
         self._dir: str | None = None
         self._log_path: str | None = None
         self._final_log: bytes | None = None
@@ -201,17 +203,24 @@ class Emulator:
         Returns:
             self, so ``emu = Emulator().start()`` works.
 
+        A process this object started earlier that has since ended (killed, crashed) is reaped
+        first, as by :meth:`stop` (its log folder removed; :attr:`returncode` has its status),
+        and a new one starts: ``start()`` works whenever :attr:`running` is false.
+
         Raises:
             EmulatorError: it is already running, it exited (a bad flag, say), or it did not
                 print its address within ``startup_timeout`` seconds; the error carries its log.
             FileNotFoundError: no binary (see :func:`find_binary`).
         """
         if self._proc is not None:
-            raise EmulatorError(f"already running (pid {self._proc.pid})")
+            if self.running:
+                raise EmulatorError(f"already running (pid {self._proc.pid})")
+            self.stop()  # it ended on its own: reap it and remove its folder
         command = self.command()
         self._dir = tempfile.mkdtemp(prefix="iot-jobs-emulator-")
         self._log_path = os.path.join(self._dir, "emulator.log")
         self._final_log = None
+        self._returncode = None
         env = dict(os.environ if self.env is None else self.env)
         env.setdefault("NO_COLOR", "1")
         with open(self._log_path, "wb") as log:
@@ -283,7 +292,7 @@ class Emulator:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
-            code = proc.returncode
+            code = self._returncode = proc.returncode
         if self._dir is not None:
             self._final_log = self._read_log(0)
             shutil.rmtree(self._dir, ignore_errors=True)
@@ -323,6 +332,28 @@ class Emulator:
         if not self._owned():  # a forked process cannot wait for its parent's child
             return _pid_alive(self._proc.pid)
         return self._proc.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit status of the process once it has ended (negative when a signal killed it:
+        ``-9`` for SIGKILL), whether it stopped on its own or by :meth:`stop`; None while it runs
+        and before the first start."""
+        if self._proc is not None:
+            return self._proc.poll() if self._owned() else None
+        return self._returncode
+
+    def _describe_exit(self) -> str:
+        """The exit status in words, e.g. ``"exit status -9, killed by SIGKILL"``, or
+        ``"running"``."""
+        code = self.returncode
+        if code is None:
+            return "running" if self.running else "not started"
+        if code < 0:
+            try:
+                return f"exit status {code}, killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"exit status {code}, killed by signal {-code}"
+        return f"exit status {code}"
 
     @property
     def pid(self) -> int:

@@ -64,7 +64,13 @@ def iot_jobs_emulator(iot_jobs_emulator_session: Emulator, request: pytest.Fixtu
     request.node.stash[_EMULATOR] = emulator
     request.node.stash[_LOG_START] = emulator.log_size()
     if not emulator.running:
-        raise EmulatorError("the iot-jobs-emulator process has stopped", emulator.log())
+        # Not restarted: the state the earlier tests built is gone, and a restart would hide
+        # what killed it (the status and the log say).
+        raise EmulatorError(
+            f"the iot-jobs-emulator process has stopped ({emulator._describe_exit()}); the session's "
+            "emulator is not restarted, so every later test that uses it errors too",
+            emulator.log(),
+        )
     emulator.reset()
     return emulator
 

@@ -259,6 +259,23 @@ print("stop:", emu.stop(), "folder removed:", not os.path.isdir(folder), flush=T
     ], done.stdout + done.stderr
 
 
+def test_an_emulator_that_died_can_be_started_again(pid_alive: Callable[[int], bool]) -> None:
+    emu = Emulator(mqtt=False).start()
+    try:
+        first, folder = emu.pid, os.path.dirname(emu._log_path or "")
+        assert emu.returncode is None and os.path.isdir(folder)
+        os.kill(first, signal.SIGKILL)
+        assert wait_until(lambda: not emu.running)
+        assert emu.returncode == -signal.SIGKILL
+        emu.start()  # reaps the dead one and starts anew
+        assert emu.pid != first and emu.running and emu.returncode is None
+        assert emu.now() > 0
+        assert not os.path.isdir(folder)  # the dead one's folder went with it
+    finally:
+        code = emu.stop()
+    assert code == 0 and emu.returncode == 0 and not pid_alive(first)
+
+
 def test_the_tests_run_the_installed_package_and_it_is_typed() -> None:
     package = os.path.dirname(iot_jobs_emulator.__file__)
     assert os.path.dirname(package) in {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}

@@ -110,3 +110,26 @@ def test_an_emulator_that_cannot_start_fails_the_setup_with_its_message(pytester
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*EmulatorError: iot-jobs-emulator exited with status 2 before serving*"])
     result.stdout.fnmatch_lines(["*--max-connections*"])
+
+
+def test_a_session_emulator_that_died_errors_the_next_tests_with_its_exit_status(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_inner="""
+        import os, signal, time
+
+        def test_kills_it(iot_jobs_emulator):
+            os.kill(iot_jobs_emulator.pid, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while iot_jobs_emulator.running and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert not iot_jobs_emulator.running
+
+        def test_next(iot_jobs_emulator):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*EmulatorError: the iot-jobs-emulator process has stopped (exit status -9, killed by SIGKILL)*"]
+    )
