@@ -210,7 +210,8 @@ class Emulator:
         Raises:
             EmulatorError: it is already running, it exited (a bad flag, say), or it did not
                 print its address within ``startup_timeout`` seconds; the error carries its log.
-            FileNotFoundError: no binary (see :func:`find_binary`).
+            FileNotFoundError: no binary (see :func:`find_binary`), or ``binary`` names none.
+            PermissionError: ``binary`` is not executable.
         """
         if self._proc is not None:
             if self.running:
@@ -223,13 +224,18 @@ class Emulator:
         self._returncode = None
         env = dict(os.environ if self.env is None else self.env)
         env.setdefault("NO_COLOR", "1")
-        with open(self._log_path, "wb") as log:
-            # Its standard input is a pipe this process holds open for the emulator's life: when
-            # this process ends, however it ends (SIGKILL included), the pipe closes and
-            # --stop-on-stdin-eof stops the emulator.
-            self._proc = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env
-            )
+        try:
+            with open(self._log_path, "wb") as log:
+                # Its standard input is a pipe this process holds open for the emulator's life:
+                # when this process ends, however it ends (SIGKILL included), the pipe closes and
+                # --stop-on-stdin-eof stops the emulator.
+                self._proc = subprocess.Popen(
+                    command, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env
+                )
+        except BaseException:  # no such binary, not executable...: no folder left behind
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = self._log_path = None
+            raise
         self._owner = os.getpid()
         atexit.register(self.stop)
         try:

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable
@@ -274,6 +275,19 @@ def test_an_emulator_that_died_can_be_started_again(pid_alive: Callable[[int], b
     finally:
         code = emu.stop()
     assert code == 0 and emu.returncode == 0 and not pid_alive(first)
+
+
+def test_a_binary_that_cannot_run_leaves_no_folder_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The log folders are made in the temporary folder: point it at one of the test's own.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    not_executable = tmp_path / "not-executable"
+    not_executable.write_text("#!/bin/sh\n")
+    for binary, error in [(tmp_path / "missing", FileNotFoundError), (not_executable, PermissionError)]:
+        emu = Emulator(binary=str(binary))
+        with pytest.raises(error):
+            emu.start()
+        assert not emu.running and emu.log() == ""
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["not-executable"]
 
 
 def test_the_tests_run_the_installed_package_and_it_is_typed() -> None:
