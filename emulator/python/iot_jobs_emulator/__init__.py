@@ -52,6 +52,8 @@ _HTTP_LINE = re.compile(r"listening on (http://[0-9A-Za-z.\[\]:]+)\s")
 _MQTT_LINE = re.compile(r"on mqtt://([0-9A-Za-z.\[\]:]+):([0-9]+)\s")
 _WEBSOCKET_LINE = re.compile(r"on (ws://[0-9A-Za-z.\[\]:]+/mqtt)\s")
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# The largest advanceSeconds the admin API takes (a u64).
+_U64_MAX = 2**64 - 1
 
 
 class EmulatorError(RuntimeError):
@@ -406,11 +408,13 @@ class Emulator:
             the new time in epoch seconds.
 
         Raises:
-            ValueError: ``seconds`` is not a non-negative int.
-            EmulatorError: the emulator refused (the system clock; past year 9999).
+            ValueError: ``seconds`` is not an int from 0 to 2**64 - 1 (the emulator's range),
+                raised before any request.
+            EmulatorError: the emulator refused (the system clock; a time past
+                2106-01-01T00:00:00Z).
         """
-        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
-            raise ValueError(f"seconds must be a non-negative int, not {seconds!r}")
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 <= seconds <= _U64_MAX:
+            raise ValueError(f"seconds must be an int from 0 to 2**64 - 1 ({_U64_MAX}), not {seconds!r}")
         return int(self._admin("POST", "/_emulator/clock", {"advanceSeconds": seconds})["now"])
 
     def reset(self) -> None:

@@ -164,6 +164,21 @@ def test_bad_flags_and_bad_admin_calls_raise_with_the_reason() -> None:
         assert abs(emu.now() - time.time()) < 60
 
 
+def test_advance_takes_an_int_from_0_to_2_to_the_64_minus_1() -> None:
+    with Emulator(mqtt=False) as emu:
+        before = emu.log_size()
+        for bad in (2**64, 2**70, -1, -(2**70), 1.5, True, "1"):
+            with pytest.raises(ValueError, match=r"from 0 to 2\*\*64 - 1"):
+                emu.advance(bad)  # type: ignore[arg-type]
+        assert "/_emulator/clock" not in emu.log(since=before)  # refused before any request
+        now = emu.now()
+        assert emu.advance(0) == now
+        # In range, but past what the clock can show: the emulator's own refusal.
+        with pytest.raises(EmulatorError, match="advanceSeconds .* would move the clock past 2106"):
+            emu.advance(2**64 - 1)
+        assert emu.now() == now
+
+
 def test_an_emulator_left_running_is_stopped_at_interpreter_exit(pid_alive: Callable[[int], bool]) -> None:
     script = "from iot_jobs_emulator import Emulator; print(Emulator().start().pid, flush=True)"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
