@@ -20,11 +20,13 @@ Only the standard library is needed, except for the ``iot`` and ``jobs_data`` cl
 from __future__ import annotations
 
 import atexit
+import ipaddress
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -120,7 +122,10 @@ class Emulator:
 
     Every argument is optional; the defaults suit tests: HTTP and MQTT on ports the system picks
     on ``127.0.0.1``, the manual clock (time moves only by :meth:`advance`), every request logged
-    (``debug``). ``mqtt_websocket`` also serves MQTT over WebSocket (:attr:`mqtt_websocket_url`). ``deletion_delay`` (seconds a deleted job stays DELETION_IN_PROGRESS),
+    (``debug``). ``host`` is an IP address or a host name, resolved here to its first address
+    (``"localhost"``: ``127.0.0.1`` or ``::1``, as the system's resolver orders them); a name that
+    does not resolve raises ValueError at :meth:`start`. ``mqtt_websocket`` also serves MQTT over
+    WebSocket (:attr:`mqtt_websocket_url`). ``deletion_delay`` (seconds a deleted job stays DELETION_IN_PROGRESS),
     ``region`` and ``account_id`` (in ARNs) are passed only when given (the binary's defaults:
     0, ``us-east-1``, ``123456789012``). ``extra_args`` are more command-line flags
     (``iot-jobs-emulator --help``), for example ``["--max-jobs", "10"]``; they must not repeat a
@@ -180,14 +185,20 @@ class Emulator:
     # ---- lifecycle ----------------------------------------------------------------------------
 
     def command(self) -> list[str]:
-        """The command line :meth:`start` runs."""
+        """The command line :meth:`start` runs.
+
+        Raises:
+            ValueError: ``host`` is neither an IP address nor a name that resolves.
+        """
+        binary = self.binary or find_binary()
+        address = _join_host_port(_resolve_host(self.host), 0)
         return [
-            self.binary or find_binary(),
+            binary,
             "--addr",
-            _join_host_port(self.host, 0),
+            address,
             "--mqtt-addr",
-            _join_host_port(self.host, 0) if self.mqtt else "off",
-            *(["--mqtt-ws-addr", _join_host_port(self.host, 0)] if self.mqtt_websocket else []),
+            address if self.mqtt else "off",
+            *(["--mqtt-ws-addr", address] if self.mqtt_websocket else []),
             "--clock",
             self.clock,
             "--log-level",
@@ -558,6 +569,23 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:  # pragma: no cover - someone else's process reusing the id
         return False
     return True
+
+
+def _resolve_host(host: str) -> str:
+    """``host`` as an IP address (the binary takes no names): itself if it is one (brackets
+    around an IPv6 address dropped), else the first address the system's resolver gives."""
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        return str(ipaddress.ip_address(bare))
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(bare, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as e:
+        raise ValueError(f"host must be an IP address or a host name that resolves, not {host!r} ({e})") from None
+    if not infos:  # pragma: no cover - getaddrinfo raises rather than answer nothing
+        raise ValueError(f"host {host!r} resolves to no address")
+    return str(infos[0][4][0])
 
 
 def _join_host_port(host: str, port: int) -> str:

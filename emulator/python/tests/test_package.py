@@ -179,6 +179,21 @@ def test_advance_takes_an_int_from_0_to_2_to_the_64_minus_1() -> None:
         assert emu.now() == now
 
 
+def test_a_host_name_is_resolved_to_its_address() -> None:
+    loopback = {info[4][0] for info in socket.getaddrinfo("localhost", None, type=socket.SOCK_STREAM)}
+    with Emulator(host="localhost", mqtt_websocket=True) as emu:
+        host, port = emu.mqtt_address or ("", 0)
+        assert host in loopback and port > 0
+        assert emu.endpoint.startswith("http://" + (f"[{host}]" if ":" in host else host) + ":")
+        assert emu.now() > 0
+        with socket.create_connection((host, port), timeout=10):
+            pass
+    with Emulator(host="[::1]" if "::1" in loopback else "127.0.0.1", mqtt=False) as emu:
+        assert emu.now() > 0
+    with pytest.raises(ValueError, match="host must be an IP address or a host name that resolves"):
+        Emulator(host="no-such-host.invalid").start()
+
+
 def test_an_emulator_left_running_is_stopped_at_interpreter_exit(pid_alive: Callable[[int], bool]) -> None:
     script = "from iot_jobs_emulator import Emulator; print(Emulator().start().pid, flush=True)"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
