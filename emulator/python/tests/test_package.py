@@ -258,6 +258,42 @@ def test_an_emulator_stops_when_the_process_that_started_it_dies(
             os.kill(pid, signal.SIGKILL)
 
 
+def test_the_folder_a_killed_process_left_is_removed_by_the_next_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pid_alive: Callable[[int], bool]
+) -> None:
+    # Every emulator of this test makes its folder in tmp_path (TMPDIR for the child).
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    script = (
+        "import os, time\n"
+        "from iot_jobs_emulator import Emulator\n"
+        "emu = Emulator(mqtt=False).start()\n"
+        "print(emu.pid, os.path.dirname(emu._log_path), flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    killed = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(tmp_path)}
+    )
+    try:
+        assert killed.stdout is not None
+        pid_text, left = killed.stdout.readline().split()
+        with Emulator(mqtt=False) as alive:  # its folder is held: the next start keeps it
+            kept = os.path.dirname(alive._log_path or "")
+            killed.kill()
+            killed.wait(30)
+            assert wait_until(lambda: not running(int(pid_text), pid_alive))
+            assert os.path.isdir(left)  # nobody could remove it
+            foreign = tmp_path / "iot-jobs-emulator-foreign"  # no lock file: not one of ours
+            foreign.mkdir()
+            with Emulator(mqtt=False) as emu:
+                assert emu.now() > 0
+                assert not os.path.exists(left)  # removed by that start
+                assert os.path.isdir(kept) and foreign.is_dir()
+                assert alive.now() > 0
+    finally:
+        killed.kill()
+        killed.wait()
+
+
 def test_a_forked_child_that_exits_leaves_its_parent_s_emulator_alone() -> None:
     # The child inherits the Emulator and its interpreter-exit hook; it exits normally (the hook
     # runs), then the parent's emulator must still serve and its log folder still be there.
