@@ -138,7 +138,8 @@ class Emulator:
     ``region`` and ``account_id`` (in ARNs) are passed only when given (the binary's defaults:
     0, ``us-east-1``, ``123456789012``). ``extra_args`` are more command-line flags
     (``iot-jobs-emulator --help``), for example ``["--max-jobs", "10"]``; they must not repeat a
-    flag an argument sets (the emulator refuses a flag given twice).
+    flag an argument sets, nor the ones always set (``--addr``, ``--mqtt-addr``, ``--clock``,
+    ``--log-level``, ``--stop-on-stdin-eof``): the emulator refuses a flag given twice.
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`. A started emulator is
     also stopped when the interpreter exits, and when this process dies without exiting
