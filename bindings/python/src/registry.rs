@@ -49,6 +49,10 @@ impl EventSink for Queue<'_> {
 /// Every operation takes `now` (whole seconds, any epoch the host picks) and either applies
 /// completely or raises a `JobsError` having changed nothing. Notifications accumulate; take
 /// them with `drain_events()`.
+///
+/// One thread at a time: share a registry between threads under a `threading.Lock`. A call
+/// made while another thread's call has it raises `RuntimeError("Already borrowed")` (PyO3's
+/// borrow check) and changes nothing.
 #[pyclass(name = "Registry", module = "iot_jobs_core")]
 pub struct PyRegistry {
     reg: Registry<Heap>,

@@ -3,6 +3,9 @@ advance(now), events, DELETION_IN_PROGRESS, number reuse, version conflicts and 
 
 from __future__ import annotations
 
+import sys
+import threading
+
 import pytest
 
 import iot_jobs_core as j
@@ -312,3 +315,69 @@ def test_maintenance_windows(reg):
     reg.open_window("job-1", 20)
     assert reg.job("job-1").status is J.IN_PROGRESS
     assert [x.job_id for x in reg.pending("t1")] == ["job-1"]
+
+
+# --- threads: a Registry is used by one thread at a time (README, "Threads") -------------------
+
+
+def test_a_registry_shared_under_a_lock_serves_several_threads():
+    reg, lock, errors = j.Registry(), threading.Lock(), []
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(50):
+                thing = f"t{n}-{i}"
+                with lock:
+                    reg.add_thing(thing)
+                    reg.create_job(f"j{n}-{i}", [thing], 0)
+                with lock:
+                    assert len(reg.jobs()) >= i + 1
+                    assert reg.start_next(thing, 1) is not None
+        except BaseException as e:  # noqa: BLE001 - reported by the main thread
+            errors.append(e)
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert errors == []
+    assert len(reg.things()) == 200
+    assert {job.job_id for job in reg.jobs()} == {f"j{n}-{i}" for n in range(4) for i in range(50)}
+    assert all(reg.describe_execution(f"j{n}-{i}", f"t{n}-{i}").status is E.IN_PROGRESS
+               for n in range(4) for i in range(50))
+
+
+def test_a_registry_used_by_two_threads_at_once_raises_already_borrowed_and_changes_nothing():
+    # Deterministic: the reader's call holds the registry while one of its arguments is read
+    # (PyO3 borrows `self` first), and that argument's __index__ waits until the writer has tried.
+    reg = j.Registry()
+    reg.add_thing("t")
+    reg.create_job("j1", ["t"], 0)
+    reading, tried = threading.Event(), threading.Event()
+
+    class SlowNumber:
+        def __index__(self) -> int:
+            reading.set()
+            assert tried.wait(10)
+            return 1
+
+    out = {}
+    reader = threading.Thread(target=lambda: out.update(execution=reg.describe_execution("j1", "t", SlowNumber())))
+    reader.start()
+    try:
+        assert reading.wait(10)
+        with pytest.raises(RuntimeError, match="Already borrowed"):
+            reg.add_thing("u")  # a writer while the reader holds it
+    finally:
+        tried.set()
+        reader.join()
+    assert out["execution"].status is E.QUEUED and out["execution"].execution_number == 1
+    assert reg.things() == ["t"]  # the refused writer changed nothing
+    reg.add_thing("u")  # and works once the reader is done
+    assert sorted(reg.things()) == ["t", "u"]

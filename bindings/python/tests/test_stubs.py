@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import ast
 import inspect
+import typing
 from pathlib import Path
+
+import pytest
 
 import iot_jobs_core
 from iot_jobs_core import _native
+from iot_jobs_core.errors import JobsError
 
 STUB = Path(iot_jobs_core.__file__).with_name("_native.pyi")
 
@@ -63,3 +67,22 @@ def test_stub_signatures_match_functions_and_registry_methods():
                 assert params(m) == runtime_params(attr), m.name
             public = {n for n in dir(_native.Registry) if not n.startswith("_")}
             assert public == {m.name for m in methods if not m.name.startswith("_")}
+
+
+def test_the_error_methods_are_typed_to_take_a_plane_s_wire_string_as_they_do_at_run_time():
+    # The README: a wire string is accepted wherever a member is; the annotations must say so, or
+    # a type checker refuses `e.http_status("data")` that works.
+    for method in (JobsError.http_status, JobsError.exception_name_on):
+        hint = typing.get_type_hints(method)["plane"]
+        accepted = set(typing.get_args(hint))
+        for arg in typing.get_args(hint):
+            accepted |= set(typing.get_args(arg))
+        assert {iot_jobs_core.Plane, str} <= accepted, (method.__name__, hint)
+    registry = _native.Registry()
+    registry.add_thing("t")
+    registry.create_job("j", ["t"], 0)
+    with pytest.raises(JobsError) as info:
+        registry.update_execution("j", "t", "IN_PROGRESS", 0, expected_version=7)
+    error = info.value
+    assert (error.http_status("data"), error.exception_name_on("data")) == (409, "InvalidStateTransitionException")
+    assert (error.http_status("control"), error.exception_name_on("control")) == (409, "VersionConflictException")

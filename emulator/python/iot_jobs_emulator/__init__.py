@@ -20,10 +20,13 @@ Only the standard library is needed, except for the ``iot`` and ``jobs_data`` cl
 from __future__ import annotations
 
 import atexit
+import ipaddress
 import json
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -33,6 +36,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on POSIX
+    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from botocore.client import BaseClient
@@ -51,6 +59,12 @@ _HTTP_LINE = re.compile(r"listening on (http://[0-9A-Za-z.\[\]:]+)\s")
 _MQTT_LINE = re.compile(r"on mqtt://([0-9A-Za-z.\[\]:]+):([0-9]+)\s")
 _WEBSOCKET_LINE = re.compile(r"on (ws://[0-9A-Za-z.\[\]:]+/mqtt)\s")
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# The log folders: FOLDER_PREFIX + random, in the temporary folder, each with a lock file its
+# owner holds flocked (exclusive) for the emulator's life.
+_FOLDER_PREFIX = "iot-jobs-emulator-"
+_LOCK_FILE = "owner.lock"
+# The largest advanceSeconds the admin API takes (a u64).
+_U64_MAX = 2**64 - 1
 
 
 class EmulatorError(RuntimeError):
@@ -117,14 +131,20 @@ class Emulator:
 
     Every argument is optional; the defaults suit tests: HTTP and MQTT on ports the system picks
     on ``127.0.0.1``, the manual clock (time moves only by :meth:`advance`), every request logged
-    (``debug``). ``mqtt_websocket`` also serves MQTT over WebSocket (:attr:`mqtt_websocket_url`). ``deletion_delay`` (seconds a deleted job stays DELETION_IN_PROGRESS),
+    (``debug``). ``host`` is an IP address or a host name, resolved here to its first address
+    (``"localhost"``: ``127.0.0.1`` or ``::1``, as the system's resolver orders them); a name that
+    does not resolve raises ValueError at :meth:`start`. ``mqtt_websocket`` also serves MQTT over
+    WebSocket (:attr:`mqtt_websocket_url`). ``deletion_delay`` (seconds a deleted job stays DELETION_IN_PROGRESS),
     ``region`` and ``account_id`` (in ARNs) are passed only when given (the binary's defaults:
     0, ``us-east-1``, ``123456789012``). ``extra_args`` are more command-line flags
     (``iot-jobs-emulator --help``), for example ``["--max-jobs", "10"]``; they must not repeat a
-    flag an argument sets (the emulator refuses a flag given twice).
+    flag an argument sets, nor the ones always set (``--addr``, ``--mqtt-addr``, ``--clock``,
+    ``--log-level``, ``--stop-on-stdin-eof``): the emulator refuses a flag given twice.
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`. A started emulator is
-    also stopped when the interpreter exits.
+    also stopped when the interpreter exits, and when this process dies without exiting
+    cleanly (SIGKILL, a SIGTERM Python does not handle, ``os._exit``): its standard input is a
+    pipe this process holds, and the binary runs with ``--stop-on-stdin-eof``.
     """
 
     def __init__(
@@ -162,6 +182,9 @@ class Emulator:
         self.startup_timeout = startup_timeout
         self.env = dict(env) if env is not None else None
         self._proc: subprocess.Popen[bytes] | None = None
+        self._owner: int | None = None  # the id of the process that started it
+        self._returncode: int | None = None
+        self._lock: int | None = None  # a descriptor of the folder's lock file, flocked
         self._dir: str | None = None
         self._log_path: str | None = None
         self._final_log: bytes | None = None
@@ -173,14 +196,20 @@ class Emulator:
     # ---- lifecycle ----------------------------------------------------------------------------
 
     def command(self) -> list[str]:
-        """The command line :meth:`start` runs."""
+        """The command line :meth:`start` runs.
+
+        Raises:
+            ValueError: ``host`` is neither an IP address nor a name that resolves.
+        """
+        binary = self.binary or find_binary()
+        address = _join_host_port(_resolve_host(self.host), 0)
         return [
-            self.binary or find_binary(),
+            binary,
             "--addr",
-            _join_host_port(self.host, 0),
+            address,
             "--mqtt-addr",
-            _join_host_port(self.host, 0) if self.mqtt else "off",
-            *(["--mqtt-ws-addr", _join_host_port(self.host, 0)] if self.mqtt_websocket else []),
+            address if self.mqtt else "off",
+            *(["--mqtt-ws-addr", address] if self.mqtt_websocket else []),
             "--clock",
             self.clock,
             "--log-level",
@@ -188,6 +217,7 @@ class Emulator:
             *(["--deletion-delay", str(self.deletion_delay)] if self.deletion_delay is not None else []),
             *(["--region", self.region] if self.region is not None else []),
             *(["--account-id", self.account_id] if self.account_id is not None else []),
+            "--stop-on-stdin-eof",
             *self.extra_args,
         ]
 
@@ -197,23 +227,43 @@ class Emulator:
         Returns:
             self, so ``emu = Emulator().start()`` works.
 
+        A process this object started earlier that has since ended (killed, crashed) is reaped
+        first, as by :meth:`stop` (its log folder removed; :attr:`returncode` has its status),
+        and a new one starts: ``start()`` works whenever :attr:`running` is false.
+
         Raises:
             EmulatorError: it is already running, it exited (a bad flag, say), or it did not
                 print its address within ``startup_timeout`` seconds; the error carries its log.
-            FileNotFoundError: no binary (see :func:`find_binary`).
+            FileNotFoundError: no binary (see :func:`find_binary`), or ``binary`` names none.
+            PermissionError: ``binary`` is not executable.
         """
         if self._proc is not None:
-            raise EmulatorError(f"already running (pid {self._proc.pid})")
+            if self.running:
+                raise EmulatorError(f"already running (pid {self._proc.pid})")
+            self.stop()  # it ended on its own: reap it and remove its folder
         command = self.command()
-        self._dir = tempfile.mkdtemp(prefix="iot-jobs-emulator-")
+        _remove_abandoned_folders()
+        self._dir = tempfile.mkdtemp(prefix=_FOLDER_PREFIX)
         self._log_path = os.path.join(self._dir, "emulator.log")
         self._final_log = None
+        self._returncode = None
         env = dict(os.environ if self.env is None else self.env)
         env.setdefault("NO_COLOR", "1")
-        with open(self._log_path, "wb") as log:
-            self._proc = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env
-            )
+        try:
+            self._lock = _hold_folder(self._dir)
+            with open(self._log_path, "wb") as log:
+                # Its standard input is a pipe this process holds open for the emulator's life:
+                # when this process ends, however it ends (SIGKILL included), the pipe closes and
+                # --stop-on-stdin-eof stops the emulator.
+                self._proc = subprocess.Popen(
+                    command, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env
+                )
+        except BaseException:  # no such binary, not executable...: no folder left behind
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._release_folder()
+            self._dir = self._log_path = None
+            raise
+        self._owner = os.getpid()
         atexit.register(self.stop)
         try:
             self._wait_for_address()
@@ -243,20 +293,31 @@ class Emulator:
             time.sleep(0.005)
 
     def stop(self, timeout: float = 10.0) -> int | None:
-        """Stops the process (SIGTERM to its PID, then SIGKILL after ``timeout`` seconds).
+        """Stops the process (closes its standard input and sends SIGTERM to its PID, then
+        SIGKILL after ``timeout`` seconds).
 
         Idempotent. The log stays readable (:meth:`log`) after the stop.
 
+        Only the process that started the emulator stops it. In a process forked from that one
+        (``os.fork``, ``multiprocessing``'s fork start method), which inherits this object, the
+        interpreter-exit hook and ``stop()`` only forget the emulator there: they do not signal
+        it or remove its log folder, which go on serving the process that started it.
+
         Returns:
-            the exit status, or None if it was not running.
+            the exit status, or None if it was not running (or not this process's).
         """
         atexit.unregister(self.stop)
         for client in self._clients.values():
             client.close()
         self._clients.clear()
+        if self._proc is not None and not self._owned():
+            self._forget()
+            return None
         proc, self._proc = self._proc, None
         code: int | None = None
         if proc is not None:
+            if proc.stdin is not None:
+                proc.stdin.close()  # the end of its standard input stops it too
             if proc.poll() is None:
                 proc.terminate()
                 try:
@@ -264,16 +325,38 @@ class Emulator:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
-            code = proc.returncode
+            code = self._returncode = proc.returncode
         if self._dir is not None:
             self._final_log = self._read_log(0)
             shutil.rmtree(self._dir, ignore_errors=True)
+            self._release_folder()
             self._dir = None
             self._log_path = None
         self._endpoint = None
         self._mqtt_address = None
         self._websocket_url = None
         return code
+
+    def _owned(self) -> bool:
+        return self._owner == os.getpid()
+
+    def _release_folder(self) -> None:
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            os.close(lock)
+
+    def _forget(self) -> None:
+        """Drops, in a forked process, what it inherited of the emulator of its parent."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.stdin is not None:
+            proc.stdin.close()  # this process's copy: the parent's keeps the emulator up
+        self._release_folder()  # this process's copy: the parent's keeps the folder locked
+        self._dir = None
+        self._log_path = None
+        self._final_log = None
+        self._endpoint = None
+        self._mqtt_address = None
+        self._websocket_url = None
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -284,7 +367,33 @@ class Emulator:
     @property
     def running(self) -> bool:
         """Whether the process is alive."""
-        return self._proc is not None and self._proc.poll() is None
+        if self._proc is None:
+            return False
+        if not self._owned():  # a forked process cannot wait for its parent's child
+            return _pid_alive(self._proc.pid)
+        return self._proc.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit status of the process once it has ended (negative when a signal killed it:
+        ``-9`` for SIGKILL), whether it stopped on its own or by :meth:`stop`; None while it runs
+        and before the first start."""
+        if self._proc is not None:
+            return self._proc.poll() if self._owned() else None
+        return self._returncode
+
+    def _describe_exit(self) -> str:
+        """The exit status in words, e.g. ``"exit status -9, killed by SIGKILL"``, or
+        ``"running"``."""
+        code = self.returncode
+        if code is None:
+            return "running" if self.running else "not started"
+        if code < 0:
+            try:
+                return f"exit status {code}, killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"exit status {code}, killed by signal {-code}"
+        return f"exit status {code}"
 
     @property
     def pid(self) -> int:
@@ -331,11 +440,13 @@ class Emulator:
             the new time in epoch seconds.
 
         Raises:
-            ValueError: ``seconds`` is not a non-negative int.
-            EmulatorError: the emulator refused (the system clock; past year 9999).
+            ValueError: ``seconds`` is not an int from 0 to 2**64 - 1 (the emulator's range),
+                raised before any request.
+            EmulatorError: the emulator refused (the system clock; a time past
+                2106-01-01T00:00:00Z).
         """
-        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
-            raise ValueError(f"seconds must be a non-negative int, not {seconds!r}")
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 <= seconds <= _U64_MAX:
+            raise ValueError(f"seconds must be an int from 0 to 2**64 - 1 ({_U64_MAX}), not {seconds!r}")
         return int(self._admin("POST", "/_emulator/clock", {"advanceSeconds": seconds})["now"])
 
     def reset(self) -> None:
@@ -469,6 +580,78 @@ class Emulator:
         if self._proc is None:
             return "<Emulator stopped>"
         return f"<Emulator pid={self._proc.pid} endpoint={self._endpoint} mqtt={self._mqtt_address}>"
+
+
+def _hold_folder(folder: str) -> int | None:
+    """Locks ``folder`` for this process: a lock file flocked before it takes its name, so a
+    folder's lock file is held from the moment it exists until its owner closes it or dies."""
+    if fcntl is None:  # pragma: no cover - not on POSIX
+        return None
+    pending = os.path.join(folder, _LOCK_FILE + ".new")
+    fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.rename(pending, os.path.join(folder, _LOCK_FILE))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _remove_abandoned_folders() -> None:
+    """Removes the log folders of this user whose owner died without removing them (killed):
+    their lock file is no longer held. Folders without one (made by an older version, or by
+    something else) are left alone."""
+    if fcntl is None:  # pragma: no cover - not on POSIX
+        return
+    try:
+        entries = list(os.scandir(tempfile.gettempdir()))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if not entry.name.startswith(_FOLDER_PREFIX) or not entry.is_dir(follow_symlinks=False):
+                continue
+            if entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                continue
+            fd = os.open(os.path.join(entry.path, _LOCK_FILE), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # held: its emulator's owner is alive
+        else:
+            shutil.rmtree(entry.path, ignore_errors=True)
+        finally:
+            os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - someone else's process reusing the id
+        return False
+    return True
+
+
+def _resolve_host(host: str) -> str:
+    """``host`` as an IP address (the binary takes no names): itself if it is one (brackets
+    around an IPv6 address dropped), else the first address the system's resolver gives."""
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        return str(ipaddress.ip_address(bare))
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(bare, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as e:
+        raise ValueError(f"host must be an IP address or a host name that resolves, not {host!r} ({e})") from None
+    if not infos:  # pragma: no cover - getaddrinfo raises rather than answer nothing
+        raise ValueError(f"host {host!r} resolves to no address")
+    return str(infos[0][4][0])
 
 
 def _join_host_port(host: str, port: int) -> str:

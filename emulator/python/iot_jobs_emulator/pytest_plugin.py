@@ -17,12 +17,17 @@ the operation and the status, and the events it published.
 
 Configuration (``pytest.ini``, ``pyproject.toml`` ``[tool.pytest.ini_options]``...):
 ``iot_jobs_emulator_args`` adds flags to the command line, e.g. ``--deletion-delay 60
---max-jobs 100``; ``$IOT_JOBS_EMULATOR_BIN`` runs another binary than the installed one.
+--max-jobs 100``; ``$IOT_JOBS_EMULATOR_BIN`` runs another binary than the installed one. The
+fixture sets ``--clock manual`` and ``--log-level debug`` itself: a ``--clock`` or
+``--log-level`` in the option (``--clock system`` or ``--clock=system``) replaces its default.
+``--addr``, ``--mqtt-addr`` and ``--stop-on-stdin-eof`` are the fixture's own (free loopback
+ports, read back from the process; the process stops with pytest): the option cannot set them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pytest
 
@@ -32,6 +37,12 @@ __all__ = ["iot_jobs_emulator", "iot_jobs_emulator_session"]
 
 #: Most lines of the emulator's log a failed test's report shows (the last ones).
 REPORT_MAX_LINES = 400
+
+#: Flags of ``iot_jobs_emulator_args`` that replace the fixture's defaults: the Emulator
+#: argument each sets.
+REPLACEABLE_FLAGS = {"--clock": "clock", "--log-level": "log_level"}
+#: Flags the fixture sets and ``iot_jobs_emulator_args`` cannot.
+FIXTURE_FLAGS = ("--addr", "--mqtt-addr", "--stop-on-stdin-eof")
 
 _EMULATOR = pytest.StashKey[Emulator]()
 _LOG_START = pytest.StashKey[int]()
@@ -49,12 +60,53 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def iot_jobs_emulator_session(pytestconfig: pytest.Config) -> Iterator[Emulator]:
     """One emulator for the session (not reset between tests: use ``iot_jobs_emulator``)."""
-    emulator = Emulator(extra_args=pytestconfig.getini("iot_jobs_emulator_args"))
+    options = emulator_options(pytestconfig.getini("iot_jobs_emulator_args"))
+    try:
+        emulator = Emulator(**options)
+    except ValueError as e:
+        raise pytest.UsageError(f"iot_jobs_emulator_args: {e}") from None
     emulator.start()
     try:
         yield emulator
     finally:
         emulator.stop()
+
+
+def emulator_options(args: Sequence[str]) -> dict[str, Any]:
+    """The :class:`Emulator` arguments of the ini option's flags: ``--clock`` and ``--log-level``
+    (``--flag value`` or ``--flag=value``) become ``clock`` and ``log_level``, which replace the
+    fixture's defaults; the other flags are ``extra_args``.
+
+    Raises:
+        pytest.UsageError: a flag the fixture sets itself, one of those two without its value
+            or given twice.
+    """
+    options: dict[str, Any] = {}
+    extra: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        name, equals, value = arg.partition("=")
+        if name in FIXTURE_FLAGS:
+            raise pytest.UsageError(
+                f"iot_jobs_emulator_args: {name} is set by the iot_jobs_emulator fixture and cannot be given "
+                f"(it sets {', '.join(FIXTURE_FLAGS)}; use the Emulator class for other addresses)"
+            )
+        if name in REPLACEABLE_FLAGS:
+            if not equals:
+                if i + 1 >= len(args):
+                    raise pytest.UsageError(f"iot_jobs_emulator_args: {name} needs a value")
+                i += 1
+                value = args[i]
+            key = REPLACEABLE_FLAGS[name]
+            if key in options:
+                raise pytest.UsageError(f"iot_jobs_emulator_args: {name} is given twice")
+            options[key] = value
+        else:
+            extra.append(arg)
+        i += 1
+    options["extra_args"] = extra
+    return options
 
 
 @pytest.fixture
@@ -64,7 +116,13 @@ def iot_jobs_emulator(iot_jobs_emulator_session: Emulator, request: pytest.Fixtu
     request.node.stash[_EMULATOR] = emulator
     request.node.stash[_LOG_START] = emulator.log_size()
     if not emulator.running:
-        raise EmulatorError("the iot-jobs-emulator process has stopped", emulator.log())
+        # Not restarted: the state the earlier tests built is gone, and a restart would hide
+        # what killed it (the status and the log say).
+        raise EmulatorError(
+            f"the iot-jobs-emulator process has stopped ({emulator._describe_exit()}); the session's "
+            "emulator is not restarted, so every later test that uses it errors too",
+            emulator.log(),
+        )
     emulator.reset()
     return emulator
 

@@ -6,10 +6,12 @@ import importlib.metadata
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable
@@ -162,6 +164,36 @@ def test_bad_flags_and_bad_admin_calls_raise_with_the_reason() -> None:
         assert abs(emu.now() - time.time()) < 60
 
 
+def test_advance_takes_an_int_from_0_to_2_to_the_64_minus_1() -> None:
+    with Emulator(mqtt=False) as emu:
+        before = emu.log_size()
+        for bad in (2**64, 2**70, -1, -(2**70), 1.5, True, "1"):
+            with pytest.raises(ValueError, match=r"from 0 to 2\*\*64 - 1"):
+                emu.advance(bad)  # type: ignore[arg-type]
+        assert "/_emulator/clock" not in emu.log(since=before)  # refused before any request
+        now = emu.now()
+        assert emu.advance(0) == now
+        # In range, but past what the clock can show: the emulator's own refusal.
+        with pytest.raises(EmulatorError, match="advanceSeconds .* would move the clock past 2106"):
+            emu.advance(2**64 - 1)
+        assert emu.now() == now
+
+
+def test_a_host_name_is_resolved_to_its_address() -> None:
+    loopback = {info[4][0] for info in socket.getaddrinfo("localhost", None, type=socket.SOCK_STREAM)}
+    with Emulator(host="localhost", mqtt_websocket=True) as emu:
+        host, port = emu.mqtt_address or ("", 0)
+        assert host in loopback and port > 0
+        assert emu.endpoint.startswith("http://" + (f"[{host}]" if ":" in host else host) + ":")
+        assert emu.now() > 0
+        with socket.create_connection((host, port), timeout=10):
+            pass
+    with Emulator(host="[::1]" if "::1" in loopback else "127.0.0.1", mqtt=False) as emu:
+        assert emu.now() > 0
+    with pytest.raises(ValueError, match="host must be an IP address or a host name that resolves"):
+        Emulator(host="no-such-host.invalid").start()
+
+
 def test_an_emulator_left_running_is_stopped_at_interpreter_exit(pid_alive: Callable[[int], bool]) -> None:
     script = "from iot_jobs_emulator import Emulator; print(Emulator().start().pid, flush=True)"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
@@ -172,6 +204,156 @@ def test_an_emulator_left_running_is_stopped_at_interpreter_exit(pid_alive: Call
     finally:
         if pid_alive(pid):
             os.kill(pid, 9)
+
+
+def running(pid: int, pid_alive: Callable[[int], bool]) -> bool:
+    """Whether a process id names a live process, not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+    except OSError:  # pragma: no cover - no /proc
+        return pid_alive(pid)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Polls ``condition`` until it holds or ``timeout`` seconds have passed; its last answer."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return condition()
+        time.sleep(0.01)
+    return True
+
+
+@pytest.mark.parametrize("death", ["SIGKILL", "SIGTERM", "os._exit"])
+def test_an_emulator_stops_when_the_process_that_started_it_dies(
+    death: str, pid_alive: Callable[[int], bool]
+) -> None:
+    # The parent prints the emulator's pid, then dies without running any cleanup: killed by a
+    # signal (SIGTERM with Python's default handler, SIGKILL), or os._exit.
+    script = (
+        "import os, sys, time\n"
+        "from iot_jobs_emulator import Emulator\n"
+        "emu = Emulator(mqtt=False).start()\n"
+        "print(emu.pid, flush=True)\n"
+        + ("os._exit(3)\n" if death == "os._exit" else "time.sleep(60)\n")
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    pid = 0
+    try:
+        assert parent.stdout is not None
+        pid = int(parent.stdout.readline())
+        if death != "os._exit":
+            parent.send_signal(getattr(signal, death))
+        parent.wait(30)
+        # Orphaned, the emulator is the child of whatever adopts it, which may leave it a zombie:
+        # a zombie has stopped.
+        assert wait_until(lambda: not running(pid, pid_alive)), f"the emulator {pid} outlived its parent ({death})"
+    finally:
+        parent.kill()
+        parent.wait()
+        if pid and running(pid, pid_alive):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_the_folder_a_killed_process_left_is_removed_by_the_next_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pid_alive: Callable[[int], bool]
+) -> None:
+    # Every emulator of this test makes its folder in tmp_path (TMPDIR for the child).
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    script = (
+        "import os, time\n"
+        "from iot_jobs_emulator import Emulator\n"
+        "emu = Emulator(mqtt=False).start()\n"
+        "print(emu.pid, os.path.dirname(emu._log_path), flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    killed = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(tmp_path)}
+    )
+    try:
+        assert killed.stdout is not None
+        pid_text, left = killed.stdout.readline().split()
+        with Emulator(mqtt=False) as alive:  # its folder is held: the next start keeps it
+            kept = os.path.dirname(alive._log_path or "")
+            killed.kill()
+            killed.wait(30)
+            assert wait_until(lambda: not running(int(pid_text), pid_alive))
+            assert os.path.isdir(left)  # nobody could remove it
+            foreign = tmp_path / "iot-jobs-emulator-foreign"  # no lock file: not one of ours
+            foreign.mkdir()
+            with Emulator(mqtt=False) as emu:
+                assert emu.now() > 0
+                assert not os.path.exists(left)  # removed by that start
+                assert os.path.isdir(kept) and foreign.is_dir()
+                assert alive.now() > 0
+    finally:
+        killed.kill()
+        killed.wait()
+
+
+def test_a_forked_child_that_exits_leaves_its_parent_s_emulator_alone() -> None:
+    # The child inherits the Emulator and its interpreter-exit hook; it exits normally (the hook
+    # runs), then the parent's emulator must still serve and its log folder still be there.
+    script = """
+import os, sys
+from iot_jobs_emulator import Emulator
+emu = Emulator(mqtt=False).start()
+folder = os.path.dirname(emu._log_path)
+child = os.fork()
+if child == 0:
+    print("child sees running:", emu.running, flush=True)
+    emu.now()  # the child may use it too
+    sys.exit(0)  # a normal exit: atexit handlers run
+_, status = os.waitpid(child, 0)
+print("child exit:", os.waitstatus_to_exitcode(status), flush=True)
+print("parent sees running:", emu.running, flush=True)
+print("folder kept:", os.path.isdir(folder), flush=True)
+print("serves:", emu.now() > 0, flush=True)
+print("stop:", emu.stop(), "folder removed:", not os.path.isdir(folder), flush=True)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "child sees running: True",
+        "child exit: 0",
+        "parent sees running: True",
+        "folder kept: True",
+        "serves: True",
+        "stop: 0 folder removed: True",
+    ], done.stdout + done.stderr
+
+
+def test_an_emulator_that_died_can_be_started_again(pid_alive: Callable[[int], bool]) -> None:
+    emu = Emulator(mqtt=False).start()
+    try:
+        first, folder = emu.pid, os.path.dirname(emu._log_path or "")
+        assert emu.returncode is None and os.path.isdir(folder)
+        os.kill(first, signal.SIGKILL)
+        assert wait_until(lambda: not emu.running)
+        assert emu.returncode == -signal.SIGKILL
+        emu.start()  # reaps the dead one and starts anew
+        assert emu.pid != first and emu.running and emu.returncode is None
+        assert emu.now() > 0
+        assert not os.path.isdir(folder)  # the dead one's folder went with it
+    finally:
+        code = emu.stop()
+    assert code == 0 and emu.returncode == 0 and not pid_alive(first)
+
+
+def test_a_binary_that_cannot_run_leaves_no_folder_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The log folders are made in the temporary folder: point it at one of the test's own.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    not_executable = tmp_path / "not-executable"
+    not_executable.write_text("#!/bin/sh\n")
+    for binary, error in [(tmp_path / "missing", FileNotFoundError), (not_executable, PermissionError)]:
+        emu = Emulator(binary=str(binary))
+        with pytest.raises(error):
+            emu.start()
+        assert not emu.running and emu.log() == ""
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["not-executable"]
 
 
 def test_the_tests_run_the_installed_package_and_it_is_typed() -> None:

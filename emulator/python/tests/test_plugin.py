@@ -103,6 +103,50 @@ def test_the_emulator_s_flags_come_from_the_ini_option(pytester: pytest.Pytester
     result.assert_outcomes(passed=1)
 
 
+@pytest.mark.parametrize(
+    "flags", ["--clock system --log-level info --max-jobs 1", "--clock=system --max-jobs=1 --log-level=info"]
+)
+def test_the_ini_option_s_clock_and_log_level_replace_the_fixture_s(pytester: pytest.Pytester, flags: str) -> None:
+    pytester.makeini(f"[pytest]\niot_jobs_emulator_args = {flags}\n")
+    pytester.makepyfile(
+        test_inner="""
+        import time
+        import pytest
+        from iot_jobs_emulator import EmulatorError
+
+        def test_flags(iot_jobs_emulator):
+            with pytest.raises(EmulatorError, match="--clock manual"):
+                iot_jobs_emulator.advance(1)  # the system clock
+            assert abs(iot_jobs_emulator.now() - time.time()) < 60
+            assert iot_jobs_emulator.stats()["caps"]["jobs"] == 1
+            iot_jobs_emulator.iot.list_things()
+            # --log-level info: no line per request (debug, the fixture's default, has them).
+            assert "clock System" in iot_jobs_emulator.log()
+            assert " DEBUG " not in iot_jobs_emulator.log()
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        ("--addr 127.0.0.1:8080", "--addr is set by the iot_jobs_emulator fixture"),
+        ("--mqtt-addr=off", "--mqtt-addr is set by the iot_jobs_emulator fixture"),
+        ("--clock system --clock=manual", "--clock is given twice"),
+        ("--log-level", "--log-level needs a value"),
+        ("--clock sundial", "clock must be 'manual' or 'system'"),
+    ],
+)
+def test_the_ini_option_cannot_set_the_fixture_s_own_flags(pytester: pytest.Pytester, flags: str, message: str) -> None:
+    pytester.makeini(f"[pytest]\niot_jobs_emulator_args = {flags}\n")
+    pytester.makepyfile(test_inner="def test_x(iot_jobs_emulator):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"*UsageError: iot_jobs_emulator_args: {message}*"])
+
+
 def test_an_emulator_that_cannot_start_fails_the_setup_with_its_message(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\niot_jobs_emulator_args = --max-connections 0\n")
     pytester.makepyfile(test_inner="def test_x(iot_jobs_emulator):\n    pass\n")
@@ -110,3 +154,26 @@ def test_an_emulator_that_cannot_start_fails_the_setup_with_its_message(pytester
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*EmulatorError: iot-jobs-emulator exited with status 2 before serving*"])
     result.stdout.fnmatch_lines(["*--max-connections*"])
+
+
+def test_a_session_emulator_that_died_errors_the_next_tests_with_its_exit_status(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_inner="""
+        import os, signal, time
+
+        def test_kills_it(iot_jobs_emulator):
+            os.kill(iot_jobs_emulator.pid, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while iot_jobs_emulator.running and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert not iot_jobs_emulator.running
+
+        def test_next(iot_jobs_emulator):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*EmulatorError: the iot-jobs-emulator process has stopped (exit status -9, killed by SIGKILL)*"]
+    )

@@ -10,7 +10,7 @@ A refused operation changed nothing.
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple, Type
+from typing import Dict, Optional, Tuple, Type, Union
 
 from ._types import ExecutionState, ExecutionStatus, Plane
 
@@ -50,14 +50,15 @@ class JobsError(Exception):
         self._shapes = shapes or {}
         self.execution_state = execution_state
 
-    def exception_name_on(self, plane: Plane) -> str:
-        """The AWS exception name on ``plane`` (a version mismatch is
-        ``VersionConflictException`` on the control plane, ``InvalidStateTransitionException`` on
-        the data plane, SPEC R13)."""
+    def exception_name_on(self, plane: Union[Plane, str]) -> str:
+        """The AWS exception name on ``plane``, a :class:`Plane` or its wire string (``"control"``,
+        ``"data"``): a version mismatch is ``VersionConflictException`` on the control plane,
+        ``InvalidStateTransitionException`` on the data plane (SPEC R13)."""
         return self._shapes[Plane(plane)][0]
 
-    def http_status(self, plane: Optional[Plane] = None) -> int:
-        """The HTTP status on ``plane`` (default: the operation's own plane)."""
+    def http_status(self, plane: Optional[Union[Plane, str]] = None) -> int:
+        """The HTTP status on ``plane``, a :class:`Plane` or its wire string (default: the
+        operation's own plane)."""
         return self._shapes[Plane(plane if plane is not None else self.plane)][1]
 
     def __repr__(self) -> str:
