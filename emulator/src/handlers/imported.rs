@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::state::{Meta, TemplateMeta};
 
-/// The thing and group id [`Meta::new_id`] makes for `n`.
+/// The thing and group id [`Meta::next_free_id`] makes for `n`: this prefix, then `n` in 12 hexadecimal digits.
 const ID_PREFIX: &str = "00000000-0000-4000-8000-";
 
 /// Checks `meta` against `registry` and against the API's own bounds.
