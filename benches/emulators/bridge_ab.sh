@@ -19,7 +19,9 @@ cargo build -q --release -p iot-jobs-emulator --example mqtt_load
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Distinct ports for every call (free_port.py keeps a ledger of those given).
+PORTS=target/free-ports.$$; mkdir -p target; : >"$PORTS"
+free_port() { python3 benches/emulators/free_port.py "$PORTS"; }
 wait_tcp() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done
              echo "nothing listens on $1; see $LOGS" >&2; exit 1; }
 case "$MODE" in bridge | embedded) ;; *) echo "MODE is bridge or embedded" >&2; exit 2 ;; esac

@@ -26,7 +26,9 @@ if [ -z "${BIN:-}" ]; then cargo build -q --release -p iot-jobs-emulator; BIN=ta
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Distinct ports for every call (free_port.py keeps a ledger of those given).
+PORTS=target/free-ports.$$; mkdir -p target; : >"$PORTS"
+free_port() { python3 benches/emulators/free_port.py "$PORTS"; }
 wait_up() { for _ in $(seq 6000); do curl -s -o /dev/null "http://127.0.0.1:$1/_emulator/stats" && return 0; sleep 0.05; done; exit 1; }
 now_ms() { date +%s%3N; }
 rss_mb() { awk '/^VmRSS/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }

@@ -21,7 +21,9 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-free_port() { $VENV/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Distinct ports for every call (free_port.py keeps a ledger of those given).
+PORTS=target/free-ports.$$; mkdir -p target; : >"$PORTS"
+free_port() { python3 benches/emulators/free_port.py "$PORTS"; }
 wait_up() {  # any HTTP answer on the port counts as up
   for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done
   echo "server on port $1 did not start; see $LOGS" >&2; exit 1
