@@ -230,12 +230,9 @@ impl Meta {
     pub fn next_free_id(&self) -> Result<String, ApiError> {
         match self.next_id.checked_add(1).filter(|n| *n <= LAST_ID) {
             Some(n) => Ok(format!("00000000-0000-4000-8000-{n:012x}")),
-            None => Err(ApiError::new(
-                410,
-                "LimitExceededException",
-                format!("every thing and thing-group id up to {LAST_ID:x} is given out"),
-                iot_jobs_core::ErrorCode::InvalidRequest,
-            )),
+            None => Err(ApiError::limit_exceeded(format!(
+                "every thing and thing-group id up to {LAST_ID:x} is given out"
+            ))),
         }
     }
 

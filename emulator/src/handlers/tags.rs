@@ -71,12 +71,10 @@ pub(super) fn tag_resource(st: &mut State, body: &[u8]) -> Result<Reply, ApiErro
     let mut merged = st.meta.tags.get(kind, &name).cloned().unwrap_or_default();
     merged.extend(tag_map(tags));
     if merged.len() > MAX_TAGS {
-        return Err(ApiError::new(
-            410,
-            "LimitExceededException",
-            format!("{arn} would have {} tags; a resource has at most {MAX_TAGS}", merged.len()),
-            iot_jobs_core::ErrorCode::InvalidRequest,
-        ));
+        return Err(ApiError::limit_exceeded(format!(
+            "{arn} would have {} tags; a resource has at most {MAX_TAGS}",
+            merged.len()
+        )));
     }
     st.meta.tags.set(kind, &name, merged);
     empty(true)

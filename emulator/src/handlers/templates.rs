@@ -69,12 +69,9 @@ pub(super) fn create_template(st: &mut State, id: &str, body: &[u8]) -> Result<R
         return Err(template_exists(id));
     }
     if st.meta.templates.len() >= MAX_TEMPLATES {
-        return Err(ApiError::new(
-            410,
-            "LimitExceededException",
-            format!("at most {MAX_TEMPLATES} job templates are kept: delete one first"),
-            iot_jobs_core::ErrorCode::InvalidRequest,
-        ));
+        return Err(ApiError::limit_exceeded(format!(
+            "at most {MAX_TEMPLATES} job templates are kept: delete one first"
+        )));
     }
     st.meta.templates.insert(
         id.to_owned(),

@@ -168,15 +168,10 @@ pub(super) fn create_group(st: &mut State, group: &str, body: &[u8]) -> Result<R
         created_at: st.now().secs(),
     };
     if st.meta.groups.len() >= st.caps.thing_groups {
-        return Err(ApiError::new(
-            410,
-            "LimitExceededException",
-            format!(
-                "the emulator keeps at most {} thing groups (--max-thing-groups): delete one first",
-                st.caps.thing_groups
-            ),
-            iot_jobs_core::ErrorCode::InvalidRequest,
-        ));
+        return Err(ApiError::limit_exceeded(format!(
+            "the emulator keeps at most {} thing groups (--max-thing-groups): delete one first",
+            st.caps.thing_groups
+        )));
     }
     let r = reply(&out(st, &g), true);
     st.meta.take_id();

@@ -62,6 +62,11 @@ impl ApiError {
     pub fn version_conflict(message: impl Into<String>) -> Self {
         Self::new(409, "VersionConflictException", message, ErrorCode::VersionMismatch)
     }
+    /// 410 `LimitExceededException`: a limit of AWS's or of the emulator's caps (the MQTT
+    /// code is `InvalidRequest`).
+    pub fn limit_exceeded(message: impl Into<String>) -> Self {
+        Self::new(410, "LimitExceededException", message, ErrorCode::InvalidRequest)
+    }
     /// 404/405 `UnknownOperationException`: no operation has this method and path.
     pub fn unknown_operation(status: u16, message: impl Into<String>) -> Self {
         Self::new(status, "UnknownOperationException", message, ErrorCode::InvalidTopic)
