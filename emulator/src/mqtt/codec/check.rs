@@ -363,66 +363,71 @@ fn property(id: usize) -> Option<(&'static str, Value, &'static [Holder])> {
     })
 }
 
-/// An MQTT 5 property list held by `holder`: its length, then each property where `holder` has
-/// a place for it (MQTT 5 2.2.2.2: malformed otherwise), given once unless it is a User
-/// Property (a protocol error otherwise), with a value in its range. A value that runs past
-/// the list's length is malformed.
+/// An MQTT 5 property list held by `holder`: its length, then each property ([`property_in`]).
+/// A value that runs past the list's length is malformed (not a frame cut short).
 fn properties(body: &mut Body<'_>, holder: Holder) -> Walk<()> {
     let n = body.varint()?;
     let mut list = Body(body.bytes(n)?);
     let mut seen = 0_u64;
     while !list.is_empty() {
-        let in_list = |stop: Stop| match stop {
+        property_in(&mut list, holder, &mut seen).map_err(|stop| match stop {
             Stop::Short => Stop::Bad(malformed(format!(
                 "a property of {} runs past its property length (MQTT 5 2.2.2.1)",
                 holder.name()
             ))),
             bad @ Stop::Bad(_) => bad,
-        };
-        let id = list.varint().map_err(in_list)?;
-        let Some((name, value, _)) = property(id).filter(|(_, _, h)| h.contains(&holder)) else {
-            return Err(malformed(format!(
-                "property {id:#04x} in {}, which has no place for it (MQTT 5 2.2.2.2)",
-                holder.name()
-            ))
-            .into());
-        };
-        let bit = 1_u64 << (id % 64);
-        if value != Value::Pair && seen & bit != 0 {
-            return Err(protocol(format!("{name} given twice in {} (MQTT 5 2.2.2.2)", holder.name())).into());
+        })?;
+    }
+    Ok(())
+}
+
+/// The next property of a list held by `holder`: one where `holder` has a place for it (MQTT 5
+/// 2.2.2.2: malformed otherwise), not in `seen` unless it is a User Property (a protocol error
+/// otherwise), with a value in its range.
+fn property_in(list: &mut Body<'_>, holder: Holder, seen: &mut u64) -> Walk<()> {
+    let id = list.varint()?;
+    let Some((name, value, _)) = property(id).filter(|(_, _, h)| h.contains(&holder)) else {
+        return Err(malformed(format!(
+            "property {id:#04x} in {}, which has no place for it (MQTT 5 2.2.2.2)",
+            holder.name()
+        ))
+        .into());
+    };
+    let bit = 1_u64 << (id % 64);
+    if value != Value::Pair && *seen & bit != 0 {
+        return Err(protocol(format!("{name} given twice in {} (MQTT 5 2.2.2.2)", holder.name())).into());
+    }
+    *seen |= bit;
+    match value {
+        Value::Flag => {
+            let v = list.u8()?;
+            if v > 1 {
+                return Err(protocol(format!("{name} {v} in {} (MQTT 5: 0 or 1)", holder.name())).into());
+            }
         }
-        seen |= bit;
-        match value {
-            Value::Flag => {
-                let v = list.u8().map_err(in_list)?;
-                if v > 1 {
-                    return Err(protocol(format!("{name} {v} in {} (MQTT 5: 0 or 1)", holder.name())).into());
-                }
+        Value::U16 => {
+            list.u16()?;
+        }
+        Value::U32 => {
+            list.bytes(4)?;
+        }
+        Value::Varint => {
+            list.varint()?;
+        }
+        Value::Binary => {
+            list.field()?;
+        }
+        Value::Utf8 => {
+            let s = utf8(list.field()?, name)?;
+            if id == 0x08 && s.contains(['+', '#']) {
+                return Err(
+                    protocol(format!("a Response Topic with a wildcard, {s:?} (MQTT-3.3.2-14)")).into()
+                );
             }
-            Value::U16 => {
-                list.u16().map_err(in_list)?;
-            }
-            Value::U32 => {
-                list.bytes(4).map_err(in_list)?;
-            }
-            Value::Varint => {
-                list.varint().map_err(in_list)?;
-            }
-            Value::Binary => {
-                list.field().map_err(in_list)?;
-            }
-            Value::Utf8 => {
-                let s = utf8(list.field().map_err(in_list)?, name)?;
-                if id == 0x08 && s.contains(['+', '#']) {
-                    return Err(
-                        protocol(format!("a Response Topic with a wildcard, {s:?} (MQTT-3.3.2-14)")).into()
-                    );
-                }
-            }
-            Value::Pair => {
-                utf8(list.field().map_err(in_list)?, name)?;
-                utf8(list.field().map_err(in_list)?, name)?;
-            }
+        }
+        Value::Pair => {
+            utf8(list.field()?, name)?;
+            utf8(list.field()?, name)?;
         }
     }
     Ok(())
