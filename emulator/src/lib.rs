@@ -43,8 +43,8 @@ pub const DEFAULT_STATE_LIMIT: usize = 512 << 20;
 /// holds at most 1 GiB, its header (the operation and the query, at most a few MiB) included.
 pub const MAX_STATE_LIMIT: usize = journal::MAX_RECORD - (8 << 20);
 
-/// Refuses a [`Config::state_limit`] past [`MAX_STATE_LIMIT`], saying why (for `start` and the
-/// `--max-state-bytes` flag alike).
+/// Refuses a [`Config::state_limit`] of 0 or past [`MAX_STATE_LIMIT`], saying why (for `start`
+/// and the `--max-state-bytes` flag alike).
 pub fn check_state_limit(bytes: usize) -> Result<(), String> {
     if bytes == 0 {
         return Err("a state limit of 0 bytes would refuse every import".to_owned());
@@ -467,8 +467,8 @@ pub async fn start(mut config: Config) -> Result<Server, BoxError> {
     ];
     let mut taken = vec![("--addr", config.addr)];
     for (name, a) in clashes {
-        let Some(a) = a else { continue };
-        if let Some((other, _)) = taken.iter().find(|(_, t)| a.port() != 0 && *t == a) {
+        let Some(a) = a.filter(|a| a.port() != 0) else { continue };
+        if let Some((other, _)) = taken.iter().find(|(_, t)| *t == a) {
             return Err(format!(
                 "{name} and {other} are both {a}: each listener needs an address of its own"
             )

@@ -376,8 +376,8 @@ impl Signals {
         let stdin_eof = stop_on_stdin_eof.then(|| {
             let (tx, rx) = tokio::sync::oneshot::channel();
             std::thread::spawn(move || {
-                let mut buf = [0_u8; 512];
-                while matches!(std::io::Read::read(&mut std::io::stdin().lock(), &mut buf), Ok(n) if n > 0) {}
+                // Reads to the end (or the first error) and drops what it reads.
+                let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
                 let _ = tx.send(());
             });
             rx
