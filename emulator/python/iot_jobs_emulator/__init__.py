@@ -329,12 +329,7 @@ class Emulator:
         if self._dir is not None:
             self._final_log = self._read_log(0)
             shutil.rmtree(self._dir, ignore_errors=True)
-            self._release_folder()
-            self._dir = None
-            self._log_path = None
-        self._endpoint = None
-        self._mqtt_address = None
-        self._websocket_url = None
+        self._reset()
         return code
 
     def _owned(self) -> bool:
@@ -350,10 +345,14 @@ class Emulator:
         proc, self._proc = self._proc, None
         if proc is not None and proc.stdin is not None:
             proc.stdin.close()  # this process's copy: the parent's keeps the emulator up
-        self._release_folder()  # this process's copy: the parent's keeps the folder locked
+        self._final_log = None
+        self._reset()  # this process's copy of the lock: the parent's keeps the folder locked
+
+    def _reset(self) -> None:
+        """Forgets the log folder (releasing its lock) and the addresses of the last emulator."""
+        self._release_folder()
         self._dir = None
         self._log_path = None
-        self._final_log = None
         self._endpoint = None
         self._mqtt_address = None
         self._websocket_url = None
