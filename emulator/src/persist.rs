@@ -113,15 +113,25 @@ pub fn directory(path: &Path) -> &Path {
     path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."))
 }
 
-/// Loads a state file, if it exists: the state, and the clock it was written with (a saved
-/// time is the manual clock's).
+/// The flags a state file was written under that shape the outcome of the journal records
+/// after it: a replay under other values would answer them otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Written {
+    /// `--clock` (a saved time is the manual clock's).
+    pub clock: ClockMode,
+    /// `--deletion-delay` (the registry's snapshot keeps it).
+    pub deletion_delay: u64,
+}
+
+/// Loads a state file, if it exists: the state (under `mode` and `deletion_delay`), and the
+/// flags it was written under.
 pub fn load(
     path: &Path,
     caps: Caps,
     mode: ClockMode,
     arns: Arns,
     deletion_delay: u64,
-) -> Result<Option<(State, ClockMode)>, String> {
+) -> Result<Option<(State, Written)>, String> {
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -160,13 +170,13 @@ enum Import {
     Admin,
 }
 
-/// Returns the snapshot's `seq` and the clock it was written with.
+/// Returns the snapshot's `seq` and the flags it was written under.
 fn decode_into(
     bytes: &[u8],
     st: &mut State,
     mode: ClockMode,
     from: Import,
-) -> Result<(u64, ClockMode), String> {
+) -> Result<(u64, Written), String> {
     let loaded: Loaded =
         serde_json::from_slice(bytes).map_err(|e| format!("it is not a state file of this emulator: {e}"))?;
     if !(OLDEST_FORMAT..=FORMAT).contains(&loaded.format) {
@@ -204,10 +214,13 @@ fn decode_into(
     let mut registry = Registry::restore(st.caps.storage(), Policy::DEFAULT, &mut de)
         .map_err(|e| format!("it is not a state file of this emulator: {e}"))?;
     crate::handlers::imported::check(&loaded.meta, &registry)?;
+    let written = Written {
+        clock: if loaded.clock.is_some() { ClockMode::Manual } else { ClockMode::System },
+        deletion_delay: registry.deletion_delay(),
+    };
     registry.set_deletion_delay(st.deletion_delay);
     st.replace(registry, loaded.meta);
     st.clock = Clock::new(mode, loaded.clock);
-    let written = if loaded.clock.is_some() { ClockMode::Manual } else { ClockMode::System };
     Ok((loaded.seq, written))
 }
 

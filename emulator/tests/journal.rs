@@ -634,6 +634,62 @@ async fn a_journal_replays_only_under_the_clock_it_was_written_with() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Records replay only under the `--deletion-delay` they were made with: a DeleteJob made with
+/// 0 removed its job, and would leave it DELETION_IN_PROGRESS under 60. A start with another
+/// delay while records are to be replayed is refused (naming the flag) and changes no file;
+/// after a clean stop the delay may change, and the snapshot is rewritten for the new one, so
+/// that a crash under it replays.
+#[tokio::test]
+async fn a_journal_replays_only_under_the_deletion_delay_it_was_written_with() {
+    let dir = temp_dir("deletion-delay");
+    let path = dir.join("state.json");
+    let job = json!({"targets": [format!("{ARN}:thing/a")], "document": "{}"});
+    let e = start(|c| c.state_file = Some(path.clone())).await;
+    e.ok(CONTROL, "POST", "/things/a", json!({})).await;
+    e.ok(CONTROL, "PUT", "/jobs/j", job.clone()).await;
+    e.ok(CONTROL, "DELETE", "/jobs/j?force=true", Value::Null).await;
+    drop(e); // a crash: the journal holds the deletion, made with a delay of 0
+    let before = std::fs::read_dir(&dir).unwrap().count();
+    let segments = journal::segments(&path).unwrap();
+    let config = iot_jobs_emulator::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        clock: ClockMode::Manual,
+        deletion_delay: 60,
+        state_file: Some(path.clone()),
+        ..Default::default()
+    };
+    let Err(err) = iot_jobs_emulator::start(config).await else { panic!("replayed under another delay") };
+    let err = err.to_string();
+    assert!(
+        err.contains("made with --deletion-delay 0,") && err.contains("start with --deletion-delay 0 "),
+        "{err}"
+    );
+    assert!(!err.contains("--clock"), "{err}");
+    assert_eq!(journal::segments(&path).unwrap(), segments, "a refused start changed the journal");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), before);
+
+    // Under its own delay the job is gone; after a clean stop the delay may change.
+    let e = start(|c| c.state_file = Some(path.clone())).await;
+    let (status, _) = e.send(CONTROL, "GET", "/jobs/j", Vec::new()).await;
+    assert_eq!(status, 404);
+    e.server.shutdown().await.unwrap();
+    let delayed = |c: &mut iot_jobs_emulator::Config| {
+        c.state_file = Some(path.clone());
+        c.deletion_delay = 60;
+    };
+    let e = start(delayed).await;
+    let snapshot: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(snapshot["registry"]["deletionDelay"], 60, "the snapshot still says the old delay");
+    e.ok(CONTROL, "PUT", "/jobs/k", job).await;
+    e.ok(CONTROL, "DELETE", "/jobs/k?force=true", Value::Null).await;
+    drop(e); // a crash: the journal holds a deletion made with a delay of 60
+    let e = start(delayed).await;
+    let k = e.ok(CONTROL, "GET", "/jobs/k", Value::Null).await;
+    assert_eq!(k["job"]["status"], "DELETION_IN_PROGRESS", "{k}");
+    e.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The changes a start replays from the journal are in no snapshot yet: a clean stop right
 /// after such a start writes the checkpoint that holds them before it deletes the journal.
 #[tokio::test]

@@ -223,6 +223,13 @@ impl<S: Storage> Registry<S> {
     pub fn set_deletion_delay(&mut self, secs: u64) {
         self.deletion_delay = secs;
     }
+
+    /// How many seconds a deleted job stays DELETION_IN_PROGRESS ([`Registry::set_deletion_delay`];
+    /// a snapshot keeps it).
+    #[must_use]
+    pub fn deletion_delay(&self) -> u64 {
+        self.deletion_delay
+    }
 }
 
 #[cfg(test)]

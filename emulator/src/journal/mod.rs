@@ -58,6 +58,7 @@ use tokio::sync::watch;
 
 use crate::clock::{Clock, ClockMode};
 use crate::handlers::{self, Reply};
+use crate::persist::Written;
 use crate::routing::Op;
 use crate::state::{Caps, State};
 use crate::wire::{ApiError, Arns};
@@ -406,7 +407,8 @@ pub fn recover_from(
     if snapshot.is_none() && segs.is_empty() {
         return Ok(None);
     }
-    let written = snapshot.as_ref().map_or(clock, |(_, written)| *written);
+    let here = Written { clock, deletion_delay };
+    let written = snapshot.as_ref().map_or(here, |(_, written)| *written);
     let mut st = snapshot
         .map(|(st, _)| st)
         .unwrap_or_else(|| State::new(caps, Clock::new(clock, None), arns, deletion_delay));
@@ -454,13 +456,12 @@ pub fn recover_from(
             next = next.saturating_add(1);
         }
     }
-    if written != clock && !plan.is_empty() {
+    if written != here && !plan.is_empty() {
+        let flags = flags(written, here);
         return Err(format!(
-            "the journal of the state file {} holds {} changes made with --clock {}, which replay only under that clock: start with --clock {} (a clean stop writes a checkpoint; after it, the clock may change)",
+            "the journal of the state file {} holds {} changes made with {flags}, which replay only under it: start with {flags} (a clean stop writes a checkpoint; after it, the flags may change)",
             base.display(),
             plan.len(),
-            clock_flag(written),
-            clock_flag(written)
         ));
     }
     if matches!(mode, Mode::Start) {
@@ -478,14 +479,14 @@ pub fn recover_from(
     for (path, r) in plan {
         replay(&mut st, r).map_err(|why| replay_error(path, r, &why))?;
     }
-    if written != clock && matches!(mode, Mode::Start) {
-        // The snapshot says which clock the records after it are made with.
+    if written != here && matches!(mode, Mode::Start) {
+        // The snapshot says which flags the records after it are made under.
         persist::write_atomically(base, &persist::encode(&st)?)?;
         tracing::info!(
-            "the state file {} was written with --clock {}: rewritten for --clock {}",
+            "the state file {} was written with {}: rewritten for {}",
             base.display(),
-            clock_flag(written),
-            clock_flag(clock)
+            flags(written, here),
+            flags(here, written)
         );
     }
     if replayed > 0 {
@@ -494,10 +495,17 @@ pub fn recover_from(
     Ok(Some((st, snapshot_seq)))
 }
 
-fn clock_flag(mode: ClockMode) -> &'static str {
-    match mode {
-        ClockMode::System => "system",
-        ClockMode::Manual => "manual",
+/// The flags of `of` that differ from `other`'s, as they are written on the command line.
+fn flags(of: Written, other: Written) -> String {
+    let clock = match of.clock {
+        ClockMode::System => "--clock system",
+        ClockMode::Manual => "--clock manual",
+    };
+    let delay = format!("--deletion-delay {}", of.deletion_delay);
+    match (of.clock != other.clock, of.deletion_delay != other.deletion_delay) {
+        (true, true) => format!("{clock} {delay}"),
+        (true, false) => clock.to_owned(),
+        (false, true | false) => delay,
     }
 }
 

@@ -55,6 +55,7 @@ fn round_trip_is_lossless() {
         }
         assert_eq!(back.next_deadline(), r.next_deadline());
         assert_eq!(back.jobs_deleting(), 1);
+        assert_eq!(back.deletion_delay(), 300);
         // Behaviour continues identically: numbering, deletion, notifications.
         let (mut a, mut b) = (r, back);
         let (mut la, mut lb) = (Log::default(), Log::default());
