@@ -130,7 +130,8 @@ pub fn type_or_billing_name(member: &str, s: &str) -> Result<(), ApiError> {
 }
 
 /// ListThings' filters: `attributeName` 1 to 128 of `[a-zA-Z0-9_.,@/:#-]`, `attributeValue` at
-/// most 800 of the attribute value characters, `thingTypeName` as [`type_or_billing_name`].
+/// most 800 of the attribute value characters and only with `attributeName`, `thingTypeName` as
+/// [`type_or_billing_name`].
 pub fn thing_filters(
     name: Option<&str>,
     value: Option<&str>,
@@ -141,6 +142,13 @@ pub fn thing_filters(
     }
     if let Some(v) = value {
         text("attributeValue", v, 0, 800, attribute_value_char, "[a-zA-Z0-9_.,@/:#=\\[\\]-]")?;
+        // A value is the value of the attribute `attributeName` names: alone, it filters
+        // nothing, and a page of every thing would answer a filter the client asked for.
+        if name.is_none() {
+            return Err(ApiError::invalid(format!(
+                "attributeValue {v:?} needs attributeName: it filters the value of the attribute that attributeName names"
+            )));
+        }
     }
     if let Some(t) = type_name {
         type_or_billing_name("thingTypeName", t)?;

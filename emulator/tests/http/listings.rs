@@ -281,8 +281,8 @@ async fn list_jobs_by_thing_group_id_lists_the_jobs_naming_that_group() {
 }
 
 /// ListThings with `usePrefixAttributeValue=true` lists the things whose attribute value starts
-/// with `attributeValue` (without it, only equal values); malformed filters are a 400 naming the
-/// field, and change nothing.
+/// with `attributeValue` (without it, only equal values); malformed filters, and an
+/// `attributeValue` without `attributeName`, are a 400 naming the field, and change nothing.
 #[tokio::test]
 async fn list_things_matches_attribute_value_prefixes_and_checks_its_filters() {
     let e = emu().await;
@@ -315,6 +315,9 @@ async fn list_things_matches_attribute_value_prefixes_and_checks_its_filters() {
         (format!("/things?attributeName={}", "n".repeat(129)), "attributeName"),
         (format!("/things?attributeName=color&attributeValue={long_value}"), "attributeValue"),
         ("/things?attributeName=color&attributeValue=a%20b".to_owned(), "attributeValue"),
+        // A value alone filters nothing: it is not taken as a filter of every attribute.
+        ("/things?attributeValue=red".to_owned(), "attributeValue \"red\" needs attributeName"),
+        ("/things?attributeValue=red&usePrefixAttributeValue=true".to_owned(), "attributeValue"),
         ("/things?thingTypeName=".to_owned(), "thingTypeName"),
         ("/things?thingTypeName=a%2Fb".to_owned(), "thingTypeName"),
     ] {
