@@ -15,7 +15,8 @@ use iot_jobs_emulator::{
 
 /// A local AWS IoT Jobs endpoint (iot + iot-jobs-data) for the AWS CLI and SDKs.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+// `--max-jobs -1` is a value of the flag, refused by its parser naming it, not an unknown `-1`.
+#[command(version, about, allow_negative_numbers = true)]
 struct Args {
     /// Address for both planes and the admin API (loopback by default).
     #[arg(long, default_value = "127.0.0.1:4588")]

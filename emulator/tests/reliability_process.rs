@@ -380,6 +380,18 @@ fn huge_caps_fail_with_a_clear_error_not_an_abort() {
     }
 }
 
+/// A negative number is a flag's value, refused naming the flag and the value (exit 2), not
+/// taken for an unknown argument.
+#[test]
+fn a_negative_number_is_refused_as_the_value_of_its_flag() {
+    for (flag, value) in [("--max-jobs", "-1"), ("--deletion-delay", "-5"), ("--max-connections", "-0")] {
+        let out = emulator(&[flag, value]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("invalid value '{value}' for '{flag} ")), "{err}");
+    }
+}
+
 /// `--max-state-bytes`: a byte count up to the largest a journal record holds, or exit 2 saying
 /// why; the limit set is the one `POST /_emulator/state` answers 413 past, naming the flag.
 #[test]
