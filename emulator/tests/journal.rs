@@ -1054,7 +1054,7 @@ async fn an_import_that_does_not_add_up_is_refused_naming_the_item() {
                     1
                 ));
             },
-            "a COMPLETED job has an execution that is not terminal",
+            "execution 1 of job j on thing t is IN_PROGRESS, which a COMPLETED job cannot hold",
         ),
     ];
     for (edit, words) in cases {
