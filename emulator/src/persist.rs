@@ -7,6 +7,7 @@
 //! journal existed). `GET /_emulator/state` answers this format and `POST /_emulator/state`
 //! loads it. Every error names the file and the cause.
 
+use std::borrow::Cow;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -49,35 +50,84 @@ struct Loaded {
     registry: Box<RawValue>,
 }
 
-/// The sizes of a saved registry, to compare with the caps before restoring it.
+/// The sizes of a saved registry, to compare with the caps before restoring it, and the times
+/// it holds, to compare with a manual clock's.
 #[derive(Deserialize)]
-struct Counted {
+struct Counted<'a> {
     things: Vec<IgnoredAny>,
-    jobs: Vec<CountedJob>,
+    #[serde(borrow)]
+    jobs: Vec<CountedJob<'a>>,
 }
 
 #[derive(Deserialize)]
-struct CountedJob {
-    pairs: Vec<IgnoredAny>,
-    executions: Vec<CountedExecution>,
+struct CountedJob<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(rename = "createdAt")]
+    created_at: u64,
     #[serde(rename = "lastUpdatedAt")]
     last_updated_at: u64,
+    #[serde(rename = "completedAt")]
+    completed_at: Option<u64>,
+    pairs: Vec<IgnoredAny>,
+    #[serde(borrow)]
+    executions: Vec<CountedExecution<'a>>,
 }
 
 #[derive(Deserialize)]
-struct CountedExecution {
+struct CountedExecution<'a> {
+    #[serde(borrow)]
+    thing: Cow<'a, str>,
+    number: u64,
+    #[serde(rename = "queuedAt")]
+    queued_at: u64,
+    #[serde(rename = "startedAt")]
+    started_at: Option<u64>,
+    #[serde(rename = "lastUpdatedAt")]
+    last_updated_at: u64,
     #[serde(rename = "statusDetails")]
     status_details: Vec<IgnoredAny>,
-    #[serde(rename = "lastUpdatedAt")]
-    last_updated_at: u64,
 }
 
-impl Counted {
-    /// The latest time a job or an execution was changed at.
-    fn newest(&self) -> u64 {
-        let executions = self.jobs.iter().flat_map(|j| &j.executions).map(|e| e.last_updated_at);
-        self.jobs.iter().map(|j| j.last_updated_at).chain(executions).max().unwrap_or(0)
+impl Counted<'_> {
+    /// The latest time a job or an execution was created, started, changed or completed at, and
+    /// which time of which item it is.
+    fn newest(&self) -> Option<(u64, String)> {
+        let jobs = self.jobs.iter().flat_map(|j| {
+            [
+                ("createdAt", Some(j.created_at)),
+                ("lastUpdatedAt", Some(j.last_updated_at)),
+                ("completedAt", j.completed_at),
+            ]
+            .into_iter()
+            .filter_map(move |(field, t)| Some((t?, field, j, None)))
+        });
+        let executions = self.jobs.iter().flat_map(|j| {
+            j.executions.iter().flat_map(move |e| {
+                [
+                    ("queuedAt", Some(e.queued_at)),
+                    ("startedAt", e.started_at),
+                    ("lastUpdatedAt", Some(e.last_updated_at)),
+                ]
+                .into_iter()
+                .filter_map(move |(field, t)| Some((t?, field, j, Some(e))))
+            })
+        });
+        let (t, field, j, e) = jobs.chain(executions).max_by_key(|(t, ..)| *t)?;
+        let what = match e {
+            Some(e) => format!("the {field} of execution {} of job {} on thing {}", e.number, j.id, e.thing),
+            None => format!("the {field} of job {}", j.id),
+        };
+        Some((t, what))
     }
+}
+
+/// The latest time a thing group or a job template was created at, and which it is.
+fn newest_meta(meta: &Meta) -> Option<(u64, String)> {
+    let groups = meta.groups.iter().map(|(n, g)| (g.created_at, "thing group", n));
+    let templates = meta.templates.iter().map(|(n, t)| (t.created_at, "job template", n));
+    let (t, kind, name) = groups.chain(templates).max_by_key(|(t, ..)| *t)?;
+    Some((t, format!("the creation of {kind} {name}")))
 }
 
 /// The highest journal record number a snapshot may hold: far more changes than any emulator
@@ -201,10 +251,14 @@ fn decode_into(
             ));
         }
         // A manual clock never goes back: the state's changes were all made by its time.
-        let newest = counted.newest();
-        if mode == ClockMode::Manual && t < newest {
+        let newest =
+            [counted.newest(), newest_meta(&loaded.meta)].into_iter().flatten().max_by_key(|(n, _)| *n);
+        if let Some((newest, what)) = newest
+            && mode == ClockMode::Manual
+            && t < newest
+        {
             return Err(format!(
-                "its clock {t} is earlier than the last change it holds ({newest}): a manual clock never goes back"
+                "its clock {t} is earlier than the last change it holds ({newest}, {what}): a manual clock never goes back"
             ));
         }
     }
@@ -213,7 +267,7 @@ fn decode_into(
     let mut de = serde_json::Deserializer::from_str(loaded.registry.get());
     let mut registry = Registry::restore(st.caps.storage(), Policy::DEFAULT, &mut de)
         .map_err(|e| format!("it is not a state file of this emulator: {e}"))?;
-    crate::handlers::imported::check(&loaded.meta, &registry)?;
+    crate::handlers::imported::check(&loaded.meta, &registry, &st.arns)?;
     let written = Written {
         clock: if loaded.clock.is_some() { ClockMode::Manual } else { ClockMode::System },
         deletion_delay: registry.deletion_delay(),

@@ -79,6 +79,7 @@ pub struct GroupMeta {
     pub attributes: StringMap,
     pub parent: Option<String>,
     /// Its things, by name: the `Arc`s the [`GroupIndex`] keeps for them, one per thing.
+    #[serde(deserialize_with = "groups::members_once")]
     pub members: BTreeSet<groups::Name>,
     pub version: u64,
     pub created_at: u64,
@@ -126,6 +127,7 @@ pub struct TemplateMeta {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Meta {
     pub things: BTreeMap<String, ThingMeta>,
+    #[serde(deserialize_with = "groups::named")]
     pub groups: BTreeMap<String, GroupMeta>,
     pub jobs: BTreeMap<String, JobMeta>,
     /// Job templates by id (absent from snapshots written before templates existed).

@@ -391,6 +391,8 @@ async fn templates_survive_restarts_and_old_state_files_load() {
     assert_eq!(old.format, 2);
     old.format = 1;
     old.meta.as_object_mut().unwrap().remove("templates");
+    // Nor tags of templates (an import refuses the tags of a resource that does not exist).
+    old.meta["tags"].as_object_mut().unwrap().retain(|k, _| !k.starts_with("jobtemplate/"));
     for j in old.meta["jobs"].as_object_mut().unwrap().values_mut() {
         for k in [
             "job_template_arn",

@@ -260,6 +260,14 @@ impl<S: Storage> Registry<S> {
             .filter_map(|i| self.jobs.at(i).map(|(key, entry)| JobView { handle: JobHandle(key), entry }))
     }
 
+    /// Whether job `id` counts `thing` among its targets (CreateJob and AssociateTargetsWithJob
+    /// count each thing they name or reach through a group; a thing deleted since stays one).
+    #[must_use]
+    pub fn is_target(&self, id: &JobId, thing: &ThingName) -> bool {
+        let (Ok(j), Some(t)) = (self.find_job(id), self.thing_index(thing)) else { return false };
+        self.pair_of(j, t).is_some_and(|p| p.target)
+    }
+
     /// The thing named `name`, if registered.
     #[must_use]
     pub fn thing(&self, name: &ThingName) -> Option<ThingHandle> {

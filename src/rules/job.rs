@@ -100,6 +100,29 @@ pub const fn cancel_job_execution_effect(
     }
 }
 
+/// May a job in status `job` hold an execution in status `execution`? `force_canceled`: the
+/// job's `forceCanceled`. A COMPLETED job holds only terminal executions (SPEC §2: it completes
+/// once every execution is terminal, and takes no new ones); a CANCELED job holds no QUEUED one
+/// (SPEC T8: CancelJob, abort and a schedule's end cancel them, and a CANCELED job neither
+/// retries nor takes targets), and no IN_PROGRESS one once canceled with force (SPEC T9).
+/// Any other job may hold executions in any status (a forced DeleteJob leaves them as they are).
+#[must_use]
+pub const fn job_holds(job: JobStatus, force_canceled: bool, execution: ExecutionStatus) -> bool {
+    match job {
+        JobStatus::InProgress | JobStatus::Scheduled | JobStatus::DeletionInProgress => true,
+        // SPEC §2 COMPLETED.
+        JobStatus::Completed => execution.is_terminal(),
+        JobStatus::Canceled => match execution {
+            // SPEC T8: QUEUED → CANCELED, with or without force.
+            ExecutionStatus::Queued => false,
+            // SPEC T9: IN_PROGRESS → CANCELED with force; without, it runs on.
+            ExecutionStatus::InProgress => !force_canceled,
+            // SPEC T14: terminal executions are never touched.
+            terminal_execution!() => true,
+        },
+    }
+}
+
 /// Does the job complete now? (SPEC §2 COMPLETED.) `all_terminal`: every execution of the job
 /// is terminal. `end_passed`: a scheduling `endTime` exists and has passed.
 #[must_use]

@@ -6,16 +6,18 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::state::{Meta, TemplateMeta};
+use crate::state::{Meta, TagStore, TemplateMeta};
+use crate::wire::Arns;
 
 /// The thing and group id [`Meta::next_free_id`] makes for `n`: this prefix, then `n` in 12 hexadecimal digits.
 const ID_PREFIX: &str = "00000000-0000-4000-8000-";
 
-/// Checks `meta` against `registry` and against the API's own bounds.
+/// Checks `meta` against `registry`, against the API's own bounds and against the emulator's
+/// region and account (`arns`).
 ///
 /// # Errors
-/// The first problem found, naming the thing, group, job or template.
-pub(crate) fn check(meta: &Meta, registry: &Registry<Heap>) -> Result<(), String> {
+/// The first problem found, naming the thing, group, job, template or tag.
+pub(crate) fn check(meta: &Meta, registry: &Registry<Heap>, arns: &Arns) -> Result<(), String> {
     let api = |what: String| move |e: ApiError| format!("{what}: {}", e.message);
     for name in registry.things() {
         if !meta.things.contains_key(name.as_str()) {
@@ -31,8 +33,18 @@ pub(crate) fn check(meta: &Meta, registry: &Registry<Heap>) -> Result<(), String
     }
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
     let mut id = |id: &str, whose: String| -> Result<(), String> {
-        let numbered = id.strip_prefix(ID_PREFIX).and_then(|n| u64::from_str_radix(n, 16).ok());
-        if id.is_empty() || numbered.is_some_and(|n| n > meta.next_id) {
+        // The form `Meta::next_free_id` writes: 12 lower-case hexadecimal digits after the prefix.
+        let numbered = id
+            .strip_prefix(ID_PREFIX)
+            .filter(|n| n.len() == 12 && n.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+            .and_then(|n| u64::from_str_radix(n, 16).ok());
+        let Some(n) = numbered else {
+            return Err(format!(
+                "{whose} has the id {id:?}, which is not an id the emulator makes ({ID_PREFIX} and 12 \
+                 lower-case hexadecimal digits)"
+            ));
+        };
+        if n == 0 || n > meta.next_id {
             return Err(format!(
                 "{whose} has the id {id:?}, which next_id {} has not given out",
                 meta.next_id
@@ -69,10 +81,25 @@ pub(crate) fn check(meta: &Meta, registry: &Registry<Heap>) -> Result<(), String
     for (name, j) in &meta.jobs {
         let whose = format!("job {name}");
         let id = job_id(name, C).map_err(api(whose.clone()))?;
-        if registry.job(&id).is_err() {
+        let Ok(job) = registry.job(&id) else {
             return Err(format!("{whose} has payloads but is not in the registry"));
+        };
+        job_payloads(j, arns).map_err(api(whose.clone()))?;
+        // What the targets name is what the registry counts (CreateJob, AssociateTargetsWithJob).
+        for thing in &j.things {
+            if !thing_name(thing, C).is_ok_and(|t| registry.is_target(&id, &t)) {
+                return Err(format!(
+                    "{whose} targets thing {thing}, which the registry does not count among its targets"
+                ));
+            }
         }
-        job_payloads(j).map_err(api(whose))?;
+        let counted = job.targets();
+        if j.groups.is_empty() && usize::try_from(counted).ok() != Some(j.things.len()) {
+            return Err(format!(
+                "{whose}: the registry counts {counted} targets, but its targets name {} things and no thing group",
+                j.things.len()
+            ));
+        }
     }
     for (name, t) in &meta.templates {
         let whose = format!("job template {name}");
@@ -80,6 +107,18 @@ pub(crate) fn check(meta: &Meta, registry: &Registry<Heap>) -> Result<(), String
         template_payloads(t).map_err(api(whose))?;
     }
     for (key, tags) in &meta.tags.0 {
+        let exists = match key.split_once('/') {
+            Some((TagStore::JOB, n)) => meta.jobs.contains_key(n),
+            Some((TagStore::GROUP, n)) => meta.groups.contains_key(n),
+            Some((TagStore::JOB_TEMPLATE, n)) => meta.templates.contains_key(n),
+            Some(_) | None => false,
+        };
+        if !exists {
+            return Err(format!(
+                "the tags of {key}: no such resource (tags are kept for job/ID, thinggroup/NAME and \
+                 jobtemplate/ID of the jobs, thing groups and job templates there are)"
+            ));
+        }
         let list: Vec<wire::Tag> =
             tags.iter().map(|(k, v)| wire::Tag { key: k.clone(), value: v.clone() }).collect();
         limits::tags(Some(&list)).map_err(api(format!("the tags of {key}")))?;
@@ -87,9 +126,10 @@ pub(crate) fn check(meta: &Meta, registry: &Registry<Heap>) -> Result<(), String
     Ok(())
 }
 
+/// A thing's or group's version: 1 to `i64::MAX` (a `long` on the wire; it starts at 1).
 fn version(v: u64) -> Result<(), ApiError> {
-    if v == 0 {
-        return Err(ApiError::invalid("version 0: versions start at 1"));
+    if v == 0 || i64::try_from(v).is_err() {
+        return Err(ApiError::invalid(format!("version {v}: versions go from 1 to {}", i64::MAX)));
     }
     Ok(())
 }
@@ -110,31 +150,70 @@ fn group_payloads(g: &GroupMeta) -> Result<(), ApiError> {
     g.description.as_deref().map_or(Ok(()), limits::group_description)
 }
 
-fn job_payloads(j: &JobMeta) -> Result<(), ApiError> {
+/// A job's payloads, each within the bounds CreateJob (and AssociateTargetsWithJob, UpdateJob)
+/// puts on it, with targets of this region and account.
+fn job_payloads(j: &JobMeta, arns: &Arns) -> Result<(), ApiError> {
     match (&j.document, &j.document_source) {
         (Some(d), None) => check_document(d)?,
-        (None, Some(_)) => {}
+        (None, Some(d)) => limits::document_source(d)?,
         (None, None) | (Some(_), Some(_)) => {
             return Err(ApiError::invalid("it needs one of document and documentSource"));
         }
     }
-    if j.targets.is_empty() {
-        return Err(ApiError::invalid("it has no targets"));
-    }
+    // SPEC §5 JobTargets, §6: 1 to 100 target ARNs in all.
+    rules::job_targets(j.targets.len()).on(C)?;
+    let (mut groups, mut things) = (BTreeSet::new(), BTreeSet::new());
     for arn in &j.targets {
-        wire::parse_target(arn)?;
+        match arns.own_target(arn)? {
+            Target::Thing(n) => things.insert(n),
+            Target::Group(n) => groups.insert(n),
+        };
+    }
+    if groups != j.groups || things != j.things {
+        return Err(ApiError::invalid(format!(
+            "its thing groups {:?} and things {:?} are not those its targets name: groups {groups:?}, things {things:?}",
+            j.groups, j.things
+        )));
     }
     if let Some(d) = &j.description {
         check_text("description", d, 2028)?;
     }
+    if let Some(c) = &j.comment {
+        Comment::new(c).on(C)?;
+    }
+    j.document_parameters.as_ref().map_or(Ok(()), limits::document_parameters)?;
+    limits::destination_package_versions(j.destination_package_versions.as_deref())?;
+    if let Some(a) = &j.job_template_arn {
+        template_arn(a)?;
+    }
     limits::job_configs(&j.configs)
+}
+
+/// A job's `jobTemplateArn`: an AWS managed template the emulator has, or a custom template's
+/// ARN with a valid id (the template may have been deleted since; CreateJob takes a custom
+/// template's ARN of any region or account).
+fn template_arn(a: &str) -> Result<(), ApiError> {
+    limits::job_template_arn(a)?;
+    match wire::parse_template_arn(a) {
+        Some(wire::TemplateArn::Custom(id)) => limits::job_template_id(&id),
+        Some(wire::TemplateArn::Managed { name, version }) => {
+            match crate::managed::find(&name, Some(version.as_str())) {
+                Some(_) => Ok(()),
+                None => Err(ApiError::invalid(format!(
+                    "jobTemplateArn {a} names no AWS managed template the emulator has"
+                ))),
+            }
+        }
+        None => Err(ApiError::invalid(format!("jobTemplateArn {a} is not a job template ARN"))),
+    }
 }
 
 fn template_payloads(t: &TemplateMeta) -> Result<(), ApiError> {
     check_text("description", &t.description, 2028)?;
+    limits::destination_package_versions(t.configs.destination_package_versions.as_deref())?;
     match (&t.document, &t.document_source) {
         (Some(d), None) => check_document(d),
-        (None, Some(_)) => Ok(()),
+        (None, Some(d)) => limits::document_source(d),
         (None, None) | (Some(_), Some(_)) => {
             Err(ApiError::invalid("it needs one of document and documentSource"))
         }

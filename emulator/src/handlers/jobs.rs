@@ -614,10 +614,19 @@ pub(super) fn associate_targets(
         Comment::new(c).on(C)?;
     }
     let (things, groups, direct) = resolve_targets(st, &targets)?;
+    // SPEC §6: at most 100 target ARNs in all, each kept once (the registry counts the things).
+    let known = st.meta.jobs.get(job).map_or(&[][..], |m| m.targets.as_slice());
+    let mut fresh: Vec<String> = Vec::new();
+    for t in &targets {
+        if !known.contains(t) && !fresh.contains(t) {
+            fresh.push(t.clone());
+            rules::job_targets(known.len().saturating_add(fresh.len())).on(C)?;
+        }
+    }
     with_events(st, |r, now, sink| r.add_targets(&id, &things, now, sink)).on(C)?;
     st.target_groups(job, groups);
     let m = st.meta.jobs.entry(job.to_owned()).or_default();
-    m.targets.extend(targets.into_iter().filter(|t| !m.targets.contains(t)).collect::<Vec<_>>());
+    m.targets.extend(fresh);
     m.things.extend(direct);
     if input.comment.is_some() {
         m.comment = input.comment;

@@ -339,7 +339,7 @@ fn parameter_key_char(c: char) -> bool {
 }
 
 /// `destinationPackageVersions`: at most [`MAX_TAGS`] ARNs.
-fn destination_package_versions(v: Option<&[String]>) -> Result<(), ApiError> {
+pub fn destination_package_versions(v: Option<&[String]>) -> Result<(), ApiError> {
     let Some(v) = v else { return Ok(()) };
     count("destinationPackageVersions", v.len(), MAX_TAGS, "ARNs")?;
     v.iter().try_for_each(|a| arn("destinationPackageVersions", a))
@@ -364,10 +364,7 @@ pub fn create_job_template(input: &CreateJobTemplateIn) -> Result<(), ApiError> 
     job_configs(&input.configs.job_configs())?;
     tags(input.tags.as_deref())?;
     destination_package_versions(input.configs.destination_package_versions.as_deref())?;
-    if let Some(d) = &input.document_source {
-        text("documentSource", d, 1, 1350, |_| true, "any character")?;
-    }
-    Ok(())
+    input.document_source.as_deref().map_or(Ok(()), document_source)
 }
 
 /// `templateName` of the managed-template calls: 1 to 64 characters (botocore
@@ -393,25 +390,34 @@ pub fn managed_template_version(v: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// `documentParameters`: at most [`MAX_TAGS`], each key and value within the model's bounds.
+pub fn document_parameters(p: &StringMap) -> Result<(), ApiError> {
+    count("documentParameters", p.len(), MAX_TAGS, "parameters")?;
+    for (k, v) in p {
+        text("documentParameters key", k, 1, 128, parameter_key_char, "[a-zA-Z0-9_-]")?;
+        text("documentParameters value", v, 1, 30_720, not_other, "[^\\p{C}]")?;
+    }
+    Ok(())
+}
+
+/// `jobTemplateArn`: an ARN (`^arn:[!-~]+$`, at most 1600 characters).
+pub fn job_template_arn(a: &str) -> Result<(), ApiError> {
+    arn("jobTemplateArn", a)
+}
+
+/// `documentSource`: 1 to 1350 characters.
+pub fn document_source(d: &str) -> Result<(), ApiError> {
+    text("documentSource", d, 1, 1350, |_| true, "any character")
+}
+
 /// The members of CreateJob that the emulator reads but does not keep.
 pub fn create_job(input: &CreateJobIn) -> Result<(), ApiError> {
     job_configs(&input.configs)?;
     tags(input.tags.as_deref())?;
-    if let Some(p) = &input.document_parameters {
-        count("documentParameters", p.len(), MAX_TAGS, "parameters")?;
-        for (k, v) in p {
-            text("documentParameters key", k, 1, 128, parameter_key_char, "[a-zA-Z0-9_-]")?;
-            text("documentParameters value", v, 1, 30_720, not_other, "[^\\p{C}]")?;
-        }
-    }
+    input.document_parameters.as_ref().map_or(Ok(()), document_parameters)?;
     destination_package_versions(input.destination_package_versions.as_deref())?;
-    if let Some(a) = &input.job_template_arn {
-        arn("jobTemplateArn", a)?;
-    }
-    if let Some(d) = &input.document_source {
-        text("documentSource", d, 1, 1350, |_| true, "any character")?;
-    }
-    Ok(())
+    input.job_template_arn.as_deref().map_or(Ok(()), job_template_arn)?;
+    input.document_source.as_deref().map_or(Ok(()), document_source)
 }
 
 #[cfg(test)]

@@ -738,4 +738,16 @@ async fn create_job_takes_one_json_document_and_at_most_100_targets() {
     let d = e.ctl("GET", "/jobs/j", None).await.ok();
     assert_eq!(d["job"]["jobProcessDetails"]["numberOfQueuedThings"], 100);
     assert_eq!(e.ctl("GET", "/jobs/j/job-document", None).await.ok()["document"], "[1, \"two\"]");
+    // AssociateTargetsWithJob keeps the 100 ARNs in all, even when the new one adds no thing
+    // (an empty group); an ARN the job already has is not counted again.
+    e.job("c", &all[..100], json!({"targetSelection": "CONTINUOUS"})).await.ok();
+    e.ctl("POST", "/thing-groups/empty", Some(json!({}))).await.ok();
+    let again = json!({"targets": [format!("{ARN}:thing/t0"), format!("{ARN}:thing/t0")]});
+    e.ctl("POST", "/jobs/c/targets", Some(again)).await.ok();
+    let group = json!({"targets": [format!("{ARN}:thinggroup/empty")]});
+    let r = e.ctl("POST", "/jobs/c/targets", Some(group)).await;
+    r.err(410, "LimitExceededException");
+    assert!(r.message().contains("at most 100 targets"), "{r:?}");
+    let d = e.ctl("GET", "/jobs/c", None).await.ok();
+    assert_eq!(d["job"]["targets"].as_array().map(Vec::len), Some(100), "{d}");
 }

@@ -335,6 +335,13 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
             expect_key(&mut map, "pairs")?;
         }
         map.next_value_seed(SeqOf(&mut *r, Part::Pairs(j)))?;
+        // The job counts its targets: exactly its pairs marked as one (CreateJob and
+        // AssociateTargetsWithJob mark each thing they count).
+        let marked = target_pairs(r, j);
+        if marked != targets {
+            let id = r.job_entry(j).map(|e| &e.id);
+            return Err(de::Error::custom(Targets { job: id, targets, marked }));
+        }
         if let Some(name) = rollout_next {
             let t = r
                 .thing_index(&name)
@@ -350,6 +357,90 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
             return Err(bad("snapshot: unexpected field after a job's `executions`"));
         }
         Ok(())
+    }
+}
+
+/// How many pairs of job `j` are marked as its targets.
+fn target_pairs<S: Storage>(r: &Registry<S>, j: JobIx) -> u32 {
+    let mut marked = 0u32;
+    let mut p = r.job_entry(j).and_then(|e| e.pairs.head);
+    while let Some(pair) = p.and_then(|t| r.pair_of(j, t)) {
+        marked = marked.saturating_add(u32::from(pair.target));
+        p = pair.job_next;
+    }
+    marked
+}
+
+/// A job whose target count is not the number of its pairs marked as targets.
+struct Targets<'a> {
+    job: Option<&'a JobId>,
+    targets: u32,
+    marked: u32,
+}
+
+impl fmt::Display for Targets<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self { job, targets, marked } = self;
+        write!(f, "snapshot: job ")?;
+        match job {
+            Some(id) => write!(f, "{id}")?,
+            None => write!(f, "?")?,
+        }
+        write!(f, " counts {targets} targets, but {marked} of its pairs are marked as targets")
+    }
+}
+
+/// What is wrong with an execution of a snapshot.
+#[derive(Clone, Copy)]
+enum ExecFault {
+    /// Its number or version is 0 (both start at 1: SPEC R6, R7).
+    Zero(VersionNumber),
+    /// Its number is not above the pair's previous one, or past the pair's `highest` (R7).
+    Numbering(u32),
+    /// Its job cannot hold an execution in its status ([`crate::rules::job_holds`]).
+    Held(JobStatus, bool, ExecutionStatus),
+}
+
+/// An execution a snapshot cannot hold, named by its job, thing and number.
+struct BadExecution<'a> {
+    job: Option<&'a JobId>,
+    thing: &'a ThingName,
+    number: ExecutionNumber,
+    fault: ExecFault,
+}
+
+impl fmt::Display for BadExecution<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self { job, thing, number, fault } = self;
+        write!(f, "snapshot: execution {number} of job ")?;
+        match job {
+            Some(id) => write!(f, "{id}")?,
+            None => write!(f, "?")?,
+        }
+        write!(f, " on thing {thing} ")?;
+        match fault {
+            ExecFault::Zero(version) => {
+                write!(f, "has version {version}: execution numbers and versions start at 1")
+            }
+            ExecFault::Numbering(highest) => write!(
+                f,
+                "breaks the numbering (the pair's highest is {highest}): execution numbers of a (job, \
+                 thing) must grow and stay within `highest`"
+            ),
+            ExecFault::Held(job, forced, status) => {
+                let forced = if *forced { " with forceCanceled" } else { "" };
+                write!(f, "is {status}, which a {job} job{forced} cannot hold")?;
+                match job {
+                    JobStatus::Completed => write!(f, " (a COMPLETED job's executions are all terminal)"),
+                    JobStatus::Canceled => write!(
+                        f,
+                        " (CancelJob cancels the QUEUED executions, with force the IN_PROGRESS ones too, and \
+                         nothing is queued after it)"
+                    ),
+                    JobStatus::InProgress | JobStatus::Scheduled | JobStatus::DeletionInProgress => Ok(()),
+                }
+            }
+        }
     }
 }
 
@@ -402,7 +493,19 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
         let head = r
             .pair_head(job, t)
             .ok_or_else(|| bad::<A::Error>("snapshot: an execution's pair is not listed"))?;
-        let (Ok(number), Ok(version)) = (compact::number(number), compact::version(version)) else {
+        let fault = |fault| {
+            let job = r.job_entry(job).map(|e| &e.id);
+            de::Error::custom(BadExecution { job, thing: &thing, number, fault })
+        };
+        if number.get() == 0 || version.get() == 0 {
+            return Err(fault(ExecFault::Zero(version)));
+        }
+        if let Some(j) = r.job_entry(job)
+            && !crate::rules::job_holds(j.status, j.force_canceled, status)
+        {
+            return Err(fault(ExecFault::Held(j.status, j.force_canceled, status)));
+        }
+        let (Ok(compact_number), Ok(version)) = (compact::number(number), compact::version(version)) else {
             return Err(bad(COUNTER));
         };
         let mut flags = ExecFlags::new(retry_attempt).map_err(|_| bad::<A::Error>(RETRIES))?;
@@ -422,10 +525,10 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
         let newest = r.newest(job, t);
         let highest = r.pair_state(head).map_or(0, |e| e.highest);
         // Within a pair, numbers grow with creation (R7), and never pass the remembered highest.
-        if newest.and_then(|x| r.exec_entry(x)).is_some_and(|e| e.number >= number) || number > highest {
-            return Err(bad(
-                "snapshot: execution numbers of a (job, thing) must grow and stay within `highest`",
-            ));
+        if newest.and_then(|x| r.exec_entry(x)).is_some_and(|e| e.number >= compact_number)
+            || compact_number > highest
+        {
+            return Err(fault(ExecFault::Numbering(highest)));
         }
         let has_details = !details.0.is_empty();
         if r.execs.room() == 0 || (has_details && r.details.room() == 0) {
@@ -439,7 +542,7 @@ impl<'de, S: Storage> Visitor<'de> for ExecSeed<'_, S> {
         let entry = ExecutionEntry {
             job,
             thing: t,
-            number,
+            number: compact_number,
             version,
             status,
             flags,

@@ -88,7 +88,37 @@ fn snapshots_that_do_not_add_up_are_refused() {
                 "\"id\":\"cont\",\"status\":\"COMPLETED\"",
                 1,
             ),
-            "a COMPLETED job has an execution that is not terminal",
+            "execution 1 of job cont on thing a is IN_PROGRESS, which a COMPLETED job cannot hold",
+        ),
+        // SPEC T8: CancelJob cancels every QUEUED execution, and nothing queues after it.
+        (
+            good.replacen(
+                "\"id\":\"last\",\"status\":\"IN_PROGRESS\"",
+                "\"id\":\"last\",\"status\":\"CANCELED\"",
+                1,
+            ),
+            "execution 1 of job last on thing c is QUEUED, which a CANCELED job cannot hold",
+        ),
+        // SPEC T9: CancelJob with force cancels the IN_PROGRESS ones too.
+        (
+            good.replacen(
+                "\"version\":3,\"status\":\"CANCELED\",\"forceCanceled\":true",
+                "\"version\":3,\"status\":\"IN_PROGRESS\",\"forceCanceled\":true",
+                1,
+            ),
+            "execution 1 of job forced on thing c is IN_PROGRESS, which a CANCELED job with forceCanceled cannot hold",
+        ),
+        (
+            good.replacen("\"number\":1,\"version\":2,", "\"number\":1,\"version\":0,", 1),
+            "has version 0: execution numbers and versions start at 1",
+        ),
+        (
+            good.replacen("\"number\":1,\"version\":2,", "\"number\":0,\"version\":2,", 1),
+            "execution 0 of job done on thing a has version 2: execution numbers and versions start at 1",
+        ),
+        (
+            good.replacen("\"targets\":1,", "\"targets\":2,", 1),
+            "job done counts 2 targets, but 1 of its pairs are marked as targets",
         ),
     ];
     for (text, why) in cases {
