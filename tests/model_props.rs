@@ -205,12 +205,42 @@ fn op(jobs: usize, room: bool) -> impl Strategy<Value = Op> {
 }
 
 fn run<S: iot_jobs_core::registry::Storage>(d: &mut Driver<S>, ops: &[Op]) -> Result<(), TestCaseError> {
+    run_checking(d, ops, |_| Ok(()))
+}
+
+/// [`run`], with `after` checking the state after every step.
+fn run_checking<S: iot_jobs_core::registry::Storage>(
+    d: &mut Driver<S>,
+    ops: &[Op],
+    mut after: impl FnMut(&Driver<S>) -> Result<(), TestCaseError>,
+) -> Result<(), TestCaseError> {
     for t in &THINGS[..3] {
         d.step(&Op::AddThing((*t).to_owned())).map_err(TestCaseError::fail)?;
     }
     for (i, op) in ops.iter().enumerate() {
         d.step(op).map_err(|e| TestCaseError::fail(format!("step {i}: {e}")))?;
+        after(d).map_err(|e| TestCaseError::fail(format!("after step {i}: {e}")))?;
     }
+    Ok(())
+}
+
+/// Every state the operations reach is one a snapshot holds and a restore takes back whole: a
+/// restore's checks (`rules::job_holds`, the numbering, the targets) refuse only states the
+/// registry never makes, so no state a host saved is refused when it loads it again.
+#[cfg(feature = "serde")]
+fn restores<S: iot_jobs_core::registry::Storage>(d: &Driver<S>, fresh: S) -> Result<(), TestCaseError> {
+    let saved = serde_json::to_string(&d.reg.snapshot()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let mut de = serde_json::Deserializer::from_str(&saved);
+    let back = iot_jobs_core::registry::Registry::restore(fresh, *d.reg.policy(), &mut de).map_err(|e| {
+        TestCaseError::fail(format!("a state the operations reached does not restore: {e}\n{saved}"))
+    })?;
+    let again = serde_json::to_string(&back.snapshot()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(again, saved, "the restored state differs");
+    Ok(())
+}
+
+#[cfg(not(feature = "serde"))]
+fn restores<S: iot_jobs_core::registry::Storage>(_: &Driver<S>, _: S) -> Result<(), TestCaseError> {
     Ok(())
 }
 
@@ -222,7 +252,7 @@ proptest! {
     #[cfg_attr(miri, ignore)]
     fn registry_agrees_with_the_model(ops in prop::collection::vec(op(12, false), 1..60)) {
         let mut d = Driver::new(Roomy {}, Readings::SPEC, &THINGS);
-        run(&mut d, &ops)?;
+        run_checking(&mut d, &ops, |d| restores(d, Roomy {}))?;
     }
 
     /// The room an operation asks of the event sink exceeds the events it emits by at most
@@ -246,7 +276,7 @@ proptest! {
     fn full_tables_refuse_atomically(ops in prop::collection::vec(op(4, true), 1..40)) {
         let mut d = Driver::new(Tiny {}, Readings::SPEC, &THINGS);
         d.capacity_mode = true;
-        run(&mut d, &ops)?;
+        run_checking(&mut d, &ops, |d| restores(d, Tiny {}))?;
         prop_assert!(d.log.is_empty(), "a full table hid the request's own refusal:\n{}", d.log);
     }
 }

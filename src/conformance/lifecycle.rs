@@ -629,3 +629,37 @@ pub const REMOVE_THING_JOB: [JobFlagRow; 5] = [
     JobFlagRow { job: J::DeletionInProgress, applies: false, spec: "SPEC R4 (the deletion removes them)" },
     JobFlagRow { job: J::Scheduled, applies: true, spec: "SPEC T10, R5" },
 ];
+
+/// The executions a job in one status holds ([`crate::rules::job_holds`]): a snapshot holding
+/// any other is refused on restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobHoldsRow {
+    /// The job's status.
+    pub job: JobStatus,
+    /// The job's `forceCanceled`.
+    pub force_canceled: bool,
+    /// The statuses its executions may have.
+    pub holds: &'static [ExecutionStatus],
+    /// Source.
+    pub spec: &'static str,
+}
+
+const ANY: &[ExecutionStatus] = &ExecutionStatus::ALL;
+const TERMINAL: &[ExecutionStatus] =
+    &[E::Succeeded, E::Failed, E::TimedOut, E::Rejected, E::Removed, E::Canceled];
+const RUNNING_OR_TERMINAL: &[ExecutionStatus] =
+    &[E::InProgress, E::Succeeded, E::Failed, E::TimedOut, E::Rejected, E::Removed, E::Canceled];
+
+/// What each job holds (SPEC §2 job-holds): every (status, `forceCanceled`) pair.
+pub const JOB_HOLDS: [JobHoldsRow; 10] = [
+    JobHoldsRow { job: J::InProgress, force_canceled: false, holds: ANY, spec: "SPEC §2" },
+    JobHoldsRow { job: J::InProgress, force_canceled: true, holds: ANY, spec: "SPEC §2" },
+    JobHoldsRow { job: J::Scheduled, force_canceled: false, holds: ANY, spec: "SPEC §2, R21" },
+    JobHoldsRow { job: J::Scheduled, force_canceled: true, holds: ANY, spec: "SPEC §2, R21" },
+    JobHoldsRow { job: J::DeletionInProgress, force_canceled: false, holds: ANY, spec: "SPEC §2, R4" },
+    JobHoldsRow { job: J::DeletionInProgress, force_canceled: true, holds: ANY, spec: "SPEC §2, R4" },
+    JobHoldsRow { job: J::Completed, force_canceled: false, holds: TERMINAL, spec: "SPEC §2 COMPLETED" },
+    JobHoldsRow { job: J::Completed, force_canceled: true, holds: TERMINAL, spec: "SPEC §2 COMPLETED" },
+    JobHoldsRow { job: J::Canceled, force_canceled: false, holds: RUNNING_OR_TERMINAL, spec: "SPEC T8, T14" },
+    JobHoldsRow { job: J::Canceled, force_canceled: true, holds: TERMINAL, spec: "SPEC T8, T9, T14" },
+];

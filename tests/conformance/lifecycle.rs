@@ -449,7 +449,8 @@ fn lifecycle_rows_cite_the_spec() {
         .chain(table::NOTIFY_TOPICS.iter().map(|r| r.spec))
         .chain(table::NAMESPACE_PAYLOAD.iter().map(|r| r.spec))
         .chain(table::JOB_EVENT_STATUS.iter().map(|r| r.spec))
-        .chain(table::REMOVE_THING_JOB.iter().map(|r| r.spec));
+        .chain(table::REMOVE_THING_JOB.iter().map(|r| r.spec))
+        .chain(table::JOB_HOLDS.iter().map(|r| r.spec));
     for s in specs {
         assert!(s.starts_with("SPEC ") || s.starts_with("AMBIG-") || s.starts_with("SEED-"), "{s}");
     }
@@ -553,4 +554,20 @@ fn remove_thing_every_input_and_knob() {
         rules::remove_thing(JobStatus::InProgress, ExecutionStatus::Queued, &Policy::DEFAULT),
         Some(ExecutionStatus::Removed)
     );
+}
+
+#[test]
+fn what_a_job_holds_every_status_and_force() {
+    let mut seen = 0;
+    for job in JobStatus::ALL {
+        for force in BOOLS {
+            let row = table::JOB_HOLDS.iter().find(|r| r.job == job && r.force_canceled == force).unwrap();
+            for execution in ExecutionStatus::ALL {
+                let want = row.holds.contains(&execution);
+                assert_eq!(rules::job_holds(job, force, execution), want, "{row:?} {execution:?}");
+            }
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, table::JOB_HOLDS.len());
 }
