@@ -252,7 +252,9 @@ impl PyRegistry {
         self.reg.set_deletion_delay(secs);
     }
 
-    /// Forgets every thing, job, execution and pending event.
+    /// Forgets every thing, job, execution and pending event. A cursor from before is refused
+    /// afterwards (`InvalidRequestException`, kind `InvalidRequest`), even where the new
+    /// executions fill the same places.
     fn clear(&mut self) {
         self.reg.clear();
         self.events.clear();

@@ -305,6 +305,32 @@ def test_clear_and_usage(reg):
     assert repr(reg).startswith("Registry(")
 
 
+def test_a_cursor_from_before_clear_is_refused_after_it():
+    # The same calls after clear() put the new executions where the old ones were; a cursor of
+    # the old state must not page through the new one.
+    reg = j.Registry()
+
+    def fill():
+        for t in ("t1", "t2", "t3"):
+            reg.add_thing(t)
+        for job in ("a", "b"):
+            reg.create_job(job, ["t1", "t2", "t3"], 0)
+
+    fill()
+    _, of_job = reg.list_for_job("a", max_results=1)
+    _, of_thing = reg.list_for_thing("t1", max_results=1)
+    reg.clear()
+    fill()
+    for listing in (lambda: reg.list_for_job("a", cursor=of_job), lambda: reg.list_for_thing("t1", cursor=of_thing)):
+        with pytest.raises(j.InvalidRequestException, match="no longer valid") as info:
+            listing()
+        assert (info.value.kind, info.value.http_status()) == ("InvalidRequest", 400)
+    # The new state's own cursors go on as before.
+    page, cursor = reg.list_for_job("a", max_results=1)
+    rest, end = reg.list_for_job("a", cursor=cursor)
+    assert sorted(x.thing_name for x in page + rest) == ["t1", "t2", "t3"] and end is None
+
+
 def test_maintenance_windows(reg):
     reg.create_job("job-1", ["t1"], 0)
     reg.close_window("job-1", 10)
