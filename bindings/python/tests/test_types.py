@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import pickle
 
 import pytest
@@ -138,3 +140,72 @@ def test_exceptions_pickle_free_attributes():
     assert info.value.exception_name_on("data") == "InvalidStateTransitionException"
     # Statuses pickle as their enum (used by multiprocessing test runners).
     assert pickle.loads(pickle.dumps(j.ExecutionStatus.FAILED)) is j.ExecutionStatus.FAILED
+
+
+VALUES = [
+    j.JobId("job_1-A"),
+    j.ThingName("dev:1"),
+    j.NamespaceId("ns-1"),
+    j.ReasonCode("FW_BAD"),
+    j.Policy(),
+    j.Policy(
+        delete_timed_out_without_force=False,
+        delete_queued_without_force=True,
+        force_cancel_escalates=True,
+        version_bump="DEVICE_UPDATES_ONLY",
+        numbering="MONOTONIC",
+        device_may_skip_in_progress=False,
+        remove_in_progress=False,
+        data_plane_describes_terminal=True,
+        pending_cap=15,
+        details_write="MERGE",
+        notify_on="EVERY_NON_TERMINAL_CHANGE",
+        unknown_thing="NOT_FOUND",
+    ),
+]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_value_types_copy_and_pickle_round_trip(value):
+    copies = [copy.copy(value), copy.deepcopy(value), copy.deepcopy([value, value])[0]]
+    copies += [pickle.loads(pickle.dumps(value, protocol)) for protocol in range(pickle.HIGHEST_PROTOCOL + 1)]
+    for c in copies:
+        assert type(c) is type(value)
+        assert c == value and hash(c) == hash(value) and repr(c) == repr(value)
+
+
+class Forged:
+    """Pickles as the given reduce value: a pickle of a value whose data is bad."""
+
+    def __init__(self, reduced):
+        self.reduced = reduced
+
+    def __reduce__(self):
+        return self.reduced
+
+
+@pytest.mark.parametrize(
+    "cls, bad",
+    [(j.JobId, "bad!"), (j.ThingName, "dev 1"), (j.NamespaceId, "ns:1"), (j.ReasonCode, "lower"), (j.JobId, "")],
+)
+def test_a_pickled_id_with_a_bad_value_is_refused_on_load(cls, bad):
+    func, args = cls("ok1" if cls is not j.ReasonCode else "OK1").__reduce__()
+    data = pickle.dumps(Forged((func, (bad,))))
+    with pytest.raises(j.InvalidFieldError) as info:
+        pickle.loads(data)
+    with pytest.raises(j.InvalidFieldError) as direct:
+        cls(bad)
+    assert (info.value.constraint, info.value.position, str(info.value)) == (
+        direct.value.constraint,
+        direct.value.position,
+        str(direct.value),
+    )
+
+
+@pytest.mark.parametrize("knob, bad", [("pending_cap", 12), ("numbering", "SOMETIMES"), ("notify_on", "ALWAYS")])
+def test_a_pickled_policy_with_a_bad_knob_is_refused_on_load(knob, bad):
+    func, args = j.Policy().__reduce__()
+    forged = functools.partial(func.func, *func.args, **{**func.keywords, knob: bad})
+    data = pickle.dumps(Forged((forged, args)))
+    with pytest.raises(ValueError, match=knob):
+        pickle.loads(data)
