@@ -34,6 +34,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rules::execution_status_flags, m)?)?;
     m.add_function(wrap_pyfunction!(rules::job_statuses, m)?)?;
     m.add_function(wrap_pyfunction!(rules::execution_statuses, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::exception_statuses, m)?)?;
     m.add_function(wrap_pyfunction!(rules::delete_job, m)?)?;
     m.add_function(wrap_pyfunction!(rules::delete_execution, m)?)?;
     m.add_function(wrap_pyfunction!(rules::cancel_execution, m)?)?;
