@@ -39,6 +39,7 @@ _Cursor = Tuple[int, int]
 MAX_JOBS_DELETING: int
 PARAMETER_PREFIX: str
 MAX_TARGETS_PER_JOB: int
+LATEST_TIME: int
 
 @final
 class Policy:
