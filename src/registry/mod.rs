@@ -24,7 +24,9 @@
 //! # Identity over time
 //!
 //! Handles carry a generation: once an execution is deleted, its handle finds nothing, even after
-//! its slot and its execution number have been reused.
+//! its slot and its execution number have been reused. [`Registry::clear`] keeps counting the
+//! generations, so a handle or [`Cursor`] issued before it finds nothing after it either (a
+//! cursor is refused as `StaleCursor`).
 //!
 //! # Layout of the source
 //!
@@ -185,7 +187,9 @@ impl<S: Storage> Registry<S> {
         &self.policy
     }
 
-    /// Forgets everything (the tables keep their memory).
+    /// Forgets everything (the tables keep their memory). Handles and cursors issued before
+    /// find nothing afterwards, even where the same operations fill the same slots again: the
+    /// tables' generations go on counting (a cursor from before is refused as `StaleCursor`).
     pub fn clear(&mut self) {
         self.jobs.clear();
         self.things.clear();

@@ -93,18 +93,22 @@ pub(crate) struct Key {
 }
 
 /// A generational slab: O(1) insert, remove and lookup; a removed value's key never finds the
-/// value that reuses its slot.
+/// value that reuses its slot, nor one stored after a [`Slab::clear`].
 #[derive(Debug, Clone)]
 pub(crate) struct Slab<T, S> {
     slots: S,
     free_head: u32,
     free_count: usize,
+    /// The generation of a value stored in a slot that is new (none before the first `clear`,
+    /// then one past every generation issued before the last `clear`): so a key from before a
+    /// `clear` finds nothing after it, as a removed value's does not.
+    first_generation: u32,
     _entries: PhantomData<T>,
 }
 
 impl<T, S: Slots<Entry<T>>> Slab<T, S> {
     pub(crate) const fn new(slots: S) -> Self {
-        Self { slots, free_head: NIL, free_count: 0, _entries: PhantomData }
+        Self { slots, free_head: NIL, free_count: 0, first_generation: 0, _entries: PhantomData }
     }
 
     /// Entries in use.
@@ -136,8 +140,9 @@ impl<T, S: Slots<Entry<T>>> Slab<T, S> {
         }
         let len = self.slots.len();
         let index = u32::try_from(len).ok().filter(|_| len < MAX_ENTRIES)?;
-        self.slots.push(Entry::Used { generation: 0, value }).ok()?;
-        Some(Key { index, generation: 0 })
+        let generation = self.first_generation;
+        self.slots.push(Entry::Used { generation, value }).ok()?;
+        Some(Key { index, generation })
     }
 
     pub(crate) fn remove(&mut self, key: Key) -> Option<T> {
@@ -192,7 +197,21 @@ impl<T, S: Slots<Entry<T>>> Slab<T, S> {
         }
     }
 
+    /// Removes every value. The generations go on counting (the slots' own are forgotten with
+    /// them): a slot stored in afterwards starts one past the latest generation any slot had, so
+    /// no key issued before finds anything (until generations wrap around, as a slot's own do
+    /// after 2^32 removals).
     pub(crate) fn clear(&mut self) {
+        let mut first = self.first_generation;
+        for i in 0..self.slots.len() {
+            let next = match self.slots.get(i) {
+                Some(Entry::Used { generation, .. }) => generation.wrapping_add(1),
+                Some(Entry::Free { generation, .. }) => *generation,
+                None => continue,
+            };
+            first = first.max(next);
+        }
+        self.first_generation = first;
         self.slots.clear();
         self.free_head = NIL;
         self.free_count = 0;

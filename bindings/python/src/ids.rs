@@ -3,7 +3,7 @@
 
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyType};
 
 use crate::convert::{OrRaise, field_error};
 use iot_jobs_core::{Plane, StatusDetails};
@@ -36,6 +36,11 @@ macro_rules! py_id {
             fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
                 let quoted = pyo3::types::PyString::new(py, self.0.as_str()).repr()?;
                 Ok(format!("{}({})", $name, quoted))
+            }
+            /// `copy`, `deepcopy` and `pickle`: the class and its value, so loading validates
+            /// the value again (a bad one raises `InvalidFieldError`, as the constructor does).
+            fn __reduce__<'py>(&self, py: Python<'py>) -> (Bound<'py, PyType>, (&str,)) {
+                (py.get_type::<Self>(), (self.0.as_str(),))
             }
         }
     };

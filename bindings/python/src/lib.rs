@@ -34,6 +34,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rules::execution_status_flags, m)?)?;
     m.add_function(wrap_pyfunction!(rules::job_statuses, m)?)?;
     m.add_function(wrap_pyfunction!(rules::execution_statuses, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::exception_statuses, m)?)?;
     m.add_function(wrap_pyfunction!(rules::delete_job, m)?)?;
     m.add_function(wrap_pyfunction!(rules::delete_execution, m)?)?;
     m.add_function(wrap_pyfunction!(rules::cancel_execution, m)?)?;
@@ -96,5 +97,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("PARAMETER_PREFIX", parameters::PREFIX)?;
     m.add("MAX_JOBS_DELETING", iot_jobs_core::rules::MAX_JOBS_DELETING)?;
     m.add("MAX_TARGETS_PER_JOB", iot_jobs_core::rules::MAX_TARGETS_PER_JOB)?;
+    m.add("LATEST_TIME", iot_jobs_core::registry::LATEST_TIME.secs())?;
     Ok(())
 }

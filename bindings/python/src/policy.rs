@@ -6,6 +6,7 @@ use iot_jobs_core::{
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
+use pyo3::types::PyDict;
 
 /// The readings of SPEC §R that differ between AWS's documents, one keyword per knob; the
 /// defaults are the core's `Policy::DEFAULT`.
@@ -167,25 +168,58 @@ impl PyPolicy {
     }
 
     fn __repr__(&self) -> String {
-        format!(
-            "Policy(delete_timed_out_without_force={}, delete_queued_without_force={}, \
-             force_cancel_escalates={}, version_bump={:?}, numbering={:?}, \
-             device_may_skip_in_progress={}, remove_in_progress={}, \
-             data_plane_describes_terminal={}, pending_cap={}, details_write={:?}, notify_on={:?}, \
-             unknown_thing={:?})",
-            py_bool(self.delete_timed_out_without_force()),
-            py_bool(self.delete_queued_without_force()),
-            py_bool(self.force_cancel_escalates()),
-            self.version_bump(),
-            self.numbering(),
-            py_bool(self.device_may_skip_in_progress()),
-            py_bool(self.remove_in_progress()),
-            py_bool(self.data_plane_describes_terminal()),
-            self.pending_cap(),
-            self.details_write(),
-            self.notify_on(),
-            self.unknown_thing(),
-        )
+        let knobs: Vec<String> = self
+            .knobs()
+            .iter()
+            .map(|(name, knob)| match knob {
+                Knob::Flag(b) => format!("{name}={}", py_bool(*b)),
+                Knob::Choice(s) => format!("{name}={s:?}"),
+                Knob::Count(n) => format!("{name}={n}"),
+            })
+            .collect();
+        format!("Policy({})", knobs.join(", "))
+    }
+
+    /// `copy`, `deepcopy` and `pickle`: `functools.partial(Policy, **knobs)`, so loading runs
+    /// the constructor again (a bad knob raises its `ValueError`, as the constructor does).
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, ())> {
+        let kw = PyDict::new(py);
+        for (name, knob) in self.knobs() {
+            match knob {
+                Knob::Flag(b) => kw.set_item(name, b)?,
+                Knob::Choice(s) => kw.set_item(name, s)?,
+                Knob::Count(n) => kw.set_item(name, n)?,
+            }
+        }
+        let partial = py.import("functools")?.getattr("partial")?;
+        Ok((partial.call((py.get_type::<Self>(),), Some(&kw))?, ()))
+    }
+}
+
+/// The value of one knob, as the constructor takes it.
+enum Knob {
+    Flag(bool),
+    Choice(&'static str),
+    Count(usize),
+}
+
+impl PyPolicy {
+    /// Every knob, by its keyword, in the constructor's order.
+    fn knobs(&self) -> [(&'static str, Knob); 12] {
+        [
+            ("delete_timed_out_without_force", Knob::Flag(self.delete_timed_out_without_force())),
+            ("delete_queued_without_force", Knob::Flag(self.delete_queued_without_force())),
+            ("force_cancel_escalates", Knob::Flag(self.force_cancel_escalates())),
+            ("version_bump", Knob::Choice(self.version_bump())),
+            ("numbering", Knob::Choice(self.numbering())),
+            ("device_may_skip_in_progress", Knob::Flag(self.device_may_skip_in_progress())),
+            ("remove_in_progress", Knob::Flag(self.remove_in_progress())),
+            ("data_plane_describes_terminal", Knob::Flag(self.data_plane_describes_terminal())),
+            ("pending_cap", Knob::Count(self.pending_cap())),
+            ("details_write", Knob::Choice(self.details_write())),
+            ("notify_on", Knob::Choice(self.notify_on())),
+            ("unknown_thing", Knob::Choice(self.unknown_thing())),
+        ]
     }
 }
 

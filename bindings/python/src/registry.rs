@@ -2,7 +2,7 @@
 //! lifecycle operations, views as Python records and events collected for the host to drain.
 
 use iot_jobs_core::registry::{
-    Cursor, Event, EventSink, ExecutionView, Heap, JobView, NewJob, Registry, Update,
+    Cursor, Event, EventSink, ExecutionView, Heap, JobView, LATEST_TIME, NewJob, Registry, Update,
 };
 use iot_jobs_core::{
     ExecutionNumber, ExecutionStatus, JobId, NamespaceId, Plane, ReasonCode, StepTimeout, ThingName,
@@ -12,7 +12,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PyType};
+use pyo3::types::{PyDict, PyInt, PyList, PyType};
 
 use crate::config::{ConfigArgs, ExponentialArgs, WindowArgs, retry_pairs};
 use crate::convert::{
@@ -187,6 +187,30 @@ fn page_size(max_results: usize) -> PyResult<usize> {
     Ok(max_results)
 }
 
+/// A deletion delay: whole seconds from 0 to the registry's last time, `LATEST_TIME`. A longer
+/// one is refused (`ValueError` naming the bound, as a negative one is): a deletion is due at
+/// its `now` plus the delay, the registry advances to `LATEST_TIME` at the latest, so the job
+/// would stay DELETION_IN_PROGRESS for ever.
+#[derive(Clone, Copy)]
+struct DeletionDelay(u64);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for DeletionDelay {
+    type Error = PyErr;
+
+    fn extract(delay: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let latest = LATEST_TIME.secs();
+        let n = delay.extract::<Bound<'py, PyInt>>()?;
+        let secs = if n.lt(0)? { None } else { n.extract::<u64>().ok().filter(|s| *s <= latest) };
+        secs.map(Self).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "deletion_delay must be from 0 to {latest} seconds (LATEST_TIME, the last time the \
+                 registry stores: a longer delay never comes due, and a deleted job would stay \
+                 DELETION_IN_PROGRESS for ever), not {n}"
+            ))
+        })
+    }
+}
+
 /// A namespace argument, validated (`InvalidFieldError`, as refused on `plane`).
 fn namespace_arg(py: Python<'_>, n: Option<PyBackedStr>, plane: Plane) -> PyResult<Option<NamespaceId>> {
     n.map(|n| NamespaceId::new(&n).or_raise(py, plane)).transpose()
@@ -208,11 +232,15 @@ impl PyRegistry {
     /// and `status_details` statusDetails maps (tables grow on the heap up to these caps; a
     /// full table refuses with `LimitExceededException` on the control plane,
     /// `ServiceUnavailableException` on the data plane). `deletion_delay`: seconds a deleted job
-    /// stays DELETION_IN_PROGRESS before `advance` removes it. `max_events`: events held until
+    /// stays DELETION_IN_PROGRESS before `advance` removes it (0 to `LATEST_TIME`, as
+    /// `set_deletion_delay` takes it). `max_events`: events held until
     /// `drain_events()`; an operation that would pass it raises `ThrottlingException`.
     /// Each cap is at most 2 000 000 (`ValueError` beyond).
     #[new]
-    #[pyo3(signature = (*, policy = None, jobs = 1000, things = 1000, executions = 10_000, status_details = 10_000, deletion_delay = 0, max_events = 100_000))]
+    #[pyo3(
+        signature = (*, policy = None, jobs = 1000, things = 1000, executions = 10_000, status_details = 10_000, deletion_delay = DeletionDelay(0), max_events = 100_000),
+        text_signature = "(*, policy=None, jobs=1000, things=1000, executions=10000, status_details=10000, deletion_delay=0, max_events=100000)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn new(
         policy: Option<&Bound<'_, PyPolicy>>,
@@ -220,7 +248,7 @@ impl PyRegistry {
         things: usize,
         executions: usize,
         status_details: usize,
-        deletion_delay: u64,
+        deletion_delay: DeletionDelay,
         max_events: usize,
     ) -> PyResult<Self> {
         for (name, cap) in [
@@ -237,7 +265,7 @@ impl PyRegistry {
         }
         let heap = Heap { jobs, things, executions, status_details, reserve: false };
         let mut reg = Registry::new(heap, or_default(policy));
-        reg.set_deletion_delay(deletion_delay);
+        reg.set_deletion_delay(deletion_delay.0);
         Ok(Self { reg, events: Vec::new(), max_events })
     }
 
@@ -247,12 +275,18 @@ impl PyRegistry {
         PyPolicy(*self.reg.policy())
     }
 
-    /// Sets how many seconds a deleted job stays DELETION_IN_PROGRESS (later deletions).
-    fn set_deletion_delay(&mut self, secs: u64) {
-        self.reg.set_deletion_delay(secs);
+    /// Sets how many seconds a deleted job stays DELETION_IN_PROGRESS (later deletions): whole
+    /// seconds from 0 to `LATEST_TIME`; a negative or longer delay raises `ValueError` naming
+    /// the bound. A deletion is due at its `now` plus the delay and `advance` goes no further
+    /// than `LATEST_TIME`, so a deletion due later than that (a delay longer than what is left
+    /// until `LATEST_TIME`) never comes due: the job stays DELETION_IN_PROGRESS for ever.
+    fn set_deletion_delay(&mut self, secs: DeletionDelay) {
+        self.reg.set_deletion_delay(secs.0);
     }
 
-    /// Forgets every thing, job, execution and pending event.
+    /// Forgets every thing, job, execution and pending event. A cursor from before is refused
+    /// afterwards (`InvalidRequestException`, kind `InvalidRequest`), even where the new
+    /// executions fill the same places.
     fn clear(&mut self) {
         self.reg.clear();
         self.events.clear();

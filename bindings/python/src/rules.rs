@@ -88,6 +88,16 @@ pub fn execution_statuses() -> Vec<&'static str> {
     iot_jobs_core::ExecutionStatus::ALL.iter().map(|s| s.as_str()).collect()
 }
 
+/// Every AWS exception shape as `(name, control-plane HTTP status, data-plane HTTP status)`, in
+/// the core's order (`Exception::ALL`): the status of an exception class whatever made it.
+#[pyfunction]
+pub fn exception_statuses() -> Vec<(&'static str, u16, u16)> {
+    iot_jobs_core::Exception::ALL
+        .iter()
+        .map(|e| (e.name(), e.http_status(Plane::Control), e.http_status(Plane::Data)))
+        .collect()
+}
+
 /// DeleteJob (SPEC 4.2, R4, R5, §6): `deleting` jobs are in DELETION_IN_PROGRESS now.
 #[pyfunction]
 #[pyo3(signature = (job, force = false, deleting = 0))]

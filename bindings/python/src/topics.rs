@@ -85,8 +85,36 @@ fn need<'a>(what: &str, kind: &str, v: Option<&'a str>) -> PyResult<&'a str> {
     v.ok_or_else(|| PyValueError::new_err(format!("a {kind} topic needs {what}")))
 }
 
+/// The parts each topic kind is built from (as `parse_topic` gives them back), or `None` for an
+/// unknown kind.
+fn parts_of(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "get_pending" | "start_next" => &["thing", "reply"],
+        "describe" | "update" => &["thing", "job", "namespace", "reply"],
+        "notify" | "notify_next" => &["thing", "namespace"],
+        "documented_notify" => &["thing", "job", "namespace"],
+        "job_event" | "execution_event" => &["job", "event"],
+        _ => return None,
+    })
+}
+
+/// Refuses a part the kind does not use, naming both, rather than leaving it out of the topic.
+fn refuse_unused(kind: &str, given: [(&str, bool); 5]) -> PyResult<()> {
+    let Some(parts) = parts_of(kind) else {
+        return Err(PyValueError::new_err(format!("{kind:?} is not a topic kind")));
+    };
+    match given.into_iter().find(|(name, present)| *present && !parts.contains(name)) {
+        Some((name, _)) => Err(PyValueError::new_err(format!(
+            "a {kind} topic has no {name} (it is built from {}); leave {name} out",
+            parts.join(", ")
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Builds a jobs topic from its parts (the inverse of [`parse_topic`]); every id is validated
-/// (`InvalidFieldError`), a missing or unknown part raises `ValueError`.
+/// (`InvalidFieldError`), a missing or unknown part, or a part the kind does not use, raises
+/// `ValueError`.
 #[pyfunction]
 #[pyo3(signature = (kind, thing = None, job = None, namespace = None, reply = None, event = None))]
 pub fn build_topic(
@@ -99,6 +127,16 @@ pub fn build_topic(
     event: Option<PyBackedStr>,
 ) -> PyResult<String> {
     let kind: &str = &kind;
+    refuse_unused(
+        kind,
+        [
+            ("thing", thing.is_some()),
+            ("job", job.is_some()),
+            ("namespace", namespace.is_some()),
+            ("reply", reply.is_some()),
+            ("event", event.is_some()),
+        ],
+    )?;
     let thing_s = thing.as_deref();
     let job_s = job.as_deref();
     let ns_s = namespace.as_deref();

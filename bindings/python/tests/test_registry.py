@@ -305,6 +305,74 @@ def test_clear_and_usage(reg):
     assert repr(reg).startswith("Registry(")
 
 
+def test_a_cursor_from_before_clear_is_refused_after_it():
+    # The same calls after clear() put the new executions where the old ones were; a cursor of
+    # the old state must not page through the new one.
+    reg = j.Registry()
+
+    def fill():
+        for t in ("t1", "t2", "t3"):
+            reg.add_thing(t)
+        for job in ("a", "b"):
+            reg.create_job(job, ["t1", "t2", "t3"], 0)
+
+    fill()
+    _, of_job = reg.list_for_job("a", max_results=1)
+    _, of_thing = reg.list_for_thing("t1", max_results=1)
+    reg.clear()
+    fill()
+    for listing in (lambda: reg.list_for_job("a", cursor=of_job), lambda: reg.list_for_thing("t1", cursor=of_thing)):
+        with pytest.raises(j.InvalidRequestException, match="no longer valid") as info:
+            listing()
+        assert (info.value.kind, info.value.http_status()) == ("InvalidRequest", 400)
+    # The new state's own cursors go on as before.
+    page, cursor = reg.list_for_job("a", max_results=1)
+    rest, end = reg.list_for_job("a", cursor=cursor)
+    assert sorted(x.thing_name for x in page + rest) == ["t1", "t2", "t3"] and end is None
+
+
+def test_the_deletion_delay_is_bounded_by_the_last_time_the_registry_stores():
+    # A deletion is due at its `now` plus the delay, and advance() goes no further than
+    # LATEST_TIME: a delay past it would never come due, so it is refused, naming the bound.
+    assert j.LATEST_TIME == 4_291_747_200  # 2106-01-01T00:00:00Z
+    reg = j.Registry()
+    for bad in (j.LATEST_TIME + 1, 2**64 - 1, 2**64, -1, -(2**70)):
+        for call in (lambda: reg.set_deletion_delay(bad), lambda: j.Registry(deletion_delay=bad)):
+            with pytest.raises(ValueError, match=f"from 0 to {j.LATEST_TIME} seconds \\(LATEST_TIME") as info:
+                call()
+            assert f"not {bad}" in str(info.value)
+    for wrong in ("60", 1.5, None):
+        with pytest.raises(TypeError):
+            reg.set_deletion_delay(wrong)
+    # The bound itself is accepted and comes due at LATEST_TIME.
+    reg.set_deletion_delay(j.LATEST_TIME)
+    reg.add_thing("t1")
+    reg.create_job("job-1", ["t1"], 0)
+    reg.delete_job("job-1", 0, force=True)
+    assert reg.next_deadline() == j.LATEST_TIME
+    reg.advance(j.LATEST_TIME - 1)
+    assert reg.job("job-1").status is J.DELETION_IN_PROGRESS
+    reg.advance(j.LATEST_TIME)
+    with pytest.raises(j.ResourceNotFoundException):
+        reg.job("job-1")
+
+
+def test_a_deletion_due_after_the_last_time_the_registry_stores_stays_in_progress_for_ever():
+    # The documented meaning of a delay longer than what is left until LATEST_TIME: the job
+    # stays DELETION_IN_PROGRESS (and counts toward the 10); its deadline is reported, and
+    # advance() refuses to go there.
+    reg = j.Registry(deletion_delay=100)
+    reg.add_thing("t1")
+    reg.create_job("job-1", ["t1"], 0)
+    reg.delete_job("job-1", j.LATEST_TIME - 10, force=True)
+    assert reg.next_deadline() == j.LATEST_TIME + 90
+    reg.advance(j.LATEST_TIME)
+    assert reg.job("job-1").status is J.DELETION_IN_PROGRESS and reg.jobs_deleting() == 1
+    with pytest.raises(j.LimitExceededException):
+        reg.advance(reg.next_deadline())
+    assert reg.job("job-1").status is J.DELETION_IN_PROGRESS
+
+
 def test_maintenance_windows(reg):
     reg.create_job("job-1", ["t1"], 0)
     reg.close_window("job-1", 10)

@@ -74,3 +74,33 @@ def test_build_refuses_bad_parts():
         str(Topic("get_pending", thing="t", reply="maybe"))
     with pytest.raises(ValueError):
         str(Topic("job_event", job="j", event="exploded"))
+
+
+# The parts each kind is built from; any other part given is refused, not dropped.
+PARTS = {
+    "get_pending": {"thing": "dev-1", "reply": "accepted"},
+    "start_next": {"thing": "dev-1", "reply": "accepted"},
+    "describe": {"thing": "dev-1", "job": "job_1", "namespace": "ns-1", "reply": "accepted"},
+    "update": {"thing": "dev-1", "job": "job_1", "namespace": "ns-1", "reply": "accepted"},
+    "notify": {"thing": "dev-1", "namespace": "ns-1"},
+    "notify_next": {"thing": "dev-1", "namespace": "ns-1"},
+    "documented_notify": {"thing": "dev-1", "job": "job_1", "namespace": "ns-1"},
+    "job_event": {"job": "job_1", "event": "completed"},
+    "execution_event": {"job": "job_1", "event": "succeeded"},
+}
+VALUES = {"thing": "dev-1", "job": "job_1", "namespace": "ns-1", "reply": "accepted", "event": "completed"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_part_the_kind_does_not_use_is_refused_naming_both(kind):
+    used = PARTS[kind]
+    assert Topic.parse(str(Topic(kind, **used))) == Topic(kind, **used)
+    unused = [p for p in VALUES if p not in used]
+    assert unused, kind
+    for part in unused:
+        topic = Topic(kind, **{**used, part: VALUES[part]})
+        with pytest.raises(ValueError, match=f"a {kind} topic has no {part} ") as info:
+            str(topic)
+        assert not isinstance(info.value, j.InvalidFieldError)
+        with pytest.raises(ValueError, match=f"a {kind} topic has no {part} "):
+            j._native.build_topic(kind, **{**used, part: VALUES[part]})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import pickle
 
 import pytest
@@ -138,3 +140,136 @@ def test_exceptions_pickle_free_attributes():
     assert info.value.exception_name_on("data") == "InvalidStateTransitionException"
     # Statuses pickle as their enum (used by multiprocessing test runners).
     assert pickle.loads(pickle.dumps(j.ExecutionStatus.FAILED)) is j.ExecutionStatus.FAILED
+
+
+VALUES = [
+    j.JobId("job_1-A"),
+    j.ThingName("dev:1"),
+    j.NamespaceId("ns-1"),
+    j.ReasonCode("FW_BAD"),
+    j.Policy(),
+    j.Policy(
+        delete_timed_out_without_force=False,
+        delete_queued_without_force=True,
+        force_cancel_escalates=True,
+        version_bump="DEVICE_UPDATES_ONLY",
+        numbering="MONOTONIC",
+        device_may_skip_in_progress=False,
+        remove_in_progress=False,
+        data_plane_describes_terminal=True,
+        pending_cap=15,
+        details_write="MERGE",
+        notify_on="EVERY_NON_TERMINAL_CHANGE",
+        unknown_thing="NOT_FOUND",
+    ),
+]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_value_types_copy_and_pickle_round_trip(value):
+    copies = [copy.copy(value), copy.deepcopy(value), copy.deepcopy([value, value])[0]]
+    copies += [pickle.loads(pickle.dumps(value, protocol)) for protocol in range(pickle.HIGHEST_PROTOCOL + 1)]
+    for c in copies:
+        assert type(c) is type(value)
+        assert c == value and hash(c) == hash(value) and repr(c) == repr(value)
+
+
+class Forged:
+    """Pickles as the given reduce value: a pickle of a value whose data is bad."""
+
+    def __init__(self, reduced):
+        self.reduced = reduced
+
+    def __reduce__(self):
+        return self.reduced
+
+
+@pytest.mark.parametrize(
+    "cls, bad",
+    [(j.JobId, "bad!"), (j.ThingName, "dev 1"), (j.NamespaceId, "ns:1"), (j.ReasonCode, "lower"), (j.JobId, "")],
+)
+def test_a_pickled_id_with_a_bad_value_is_refused_on_load(cls, bad):
+    func, args = cls("ok1" if cls is not j.ReasonCode else "OK1").__reduce__()
+    data = pickle.dumps(Forged((func, (bad,))))
+    with pytest.raises(j.InvalidFieldError) as info:
+        pickle.loads(data)
+    with pytest.raises(j.InvalidFieldError) as direct:
+        cls(bad)
+    assert (info.value.constraint, info.value.position, str(info.value)) == (
+        direct.value.constraint,
+        direct.value.position,
+        str(direct.value),
+    )
+
+
+@pytest.mark.parametrize("knob, bad", [("pending_cap", 12), ("numbering", "SOMETIMES"), ("notify_on", "ALWAYS")])
+def test_a_pickled_policy_with_a_bad_knob_is_refused_on_load(knob, bad):
+    func, args = j.Policy().__reduce__()
+    forged = functools.partial(func.func, *func.args, **{**func.keywords, knob: bad})
+    data = pickle.dumps(Forged((forged, args)))
+    with pytest.raises(ValueError, match=knob):
+        pickle.loads(data)
+
+
+# Every AWS exception class and its HTTP status per plane (SPEC 4.1, 4.3, AMBIG-18, AMBIG-19).
+STATUSES = {
+    j.InvalidRequestException: (400, 400),
+    j.InvalidFieldError: (400, 400),
+    j.ResourceNotFoundException: (404, 404),
+    j.ResourceAlreadyExistsException: (409, 409),
+    j.InvalidStateTransitionException: (409, 409),
+    j.VersionConflictException: (409, 409),
+    j.LimitExceededException: (410, 410),
+    j.ThrottlingException: (400, 429),
+    j.ServiceUnavailableException: (503, 503),
+    j.TerminalStateException: (410, 410),
+}
+
+
+def test_every_exception_class_is_listed():
+    classes = {getattr(j.errors, n) for n in j.errors.__all__}
+    assert classes - {j.JobsError} == set(STATUSES)
+
+
+@pytest.mark.parametrize("cls", list(STATUSES), ids=lambda c: c.__name__)
+def test_an_exception_a_user_raises_answers_its_class_s_shape(cls):
+    # A test double raises ResourceNotFoundException("...") itself; the host renders it.
+    control, data = STATUSES[cls]
+    for e in (cls("x"), cls("x", kind="Custom", mqtt_code="InvalidRequest")):
+        assert e.http_status() == control
+        assert (e.http_status(j.Plane.CONTROL), e.http_status("control")) == (control, control)
+        assert (e.http_status(j.Plane.DATA), e.http_status("data")) == (data, data)
+        assert e.exception_name_on("control") == e.exception_name_on("data") == cls.exception_name
+        e2 = cls("x", plane=j.Plane.DATA)
+        assert e2.http_status() == data
+        # Raised, caught, and pickled (multiprocessing runners), it keeps its shape.
+        with pytest.raises(cls) as info:
+            raise e
+        back = pickle.loads(pickle.dumps(info.value))
+        assert (back.http_status(), back.http_status("data"), back.message) == (control, data, "x")
+
+    class Mine(cls):
+        pass
+
+    assert (Mine("x").http_status(), Mine("x").exception_name_on("data")) == (control, cls.exception_name)
+
+
+def test_the_base_class_has_no_shape_and_says_so():
+    for e in (j.JobsError("x"), type("Mine", (j.JobsError,), {})("x")):
+        with pytest.raises(NotImplementedError, match="not one of the AWS exception classes"):
+            e.http_status()
+        with pytest.raises(NotImplementedError, match="not one of the AWS exception classes"):
+            e.exception_name_on("data")
+
+
+def test_an_exception_the_core_raises_keeps_its_operation_s_shapes():
+    # The class shapes are only the fallback: a version mismatch raised on the data plane is
+    # InvalidStateTransitionException there and VersionConflictException on the control plane.
+    with pytest.raises(j.InvalidStateTransitionException) as info:
+        j.update_execution("QUEUED", 3, "IN_PROGRESS", expected_version=9)
+    assert info.value.exception_name_on("control") == "VersionConflictException"
+    assert (info.value.http_status(), info.value.exception_name_on("data")) == (409, "InvalidStateTransitionException")
+    with pytest.raises(j.TerminalStateException) as terminal:
+        j.describe_execution("SUCCEEDED", 2, plane="data")
+    assert terminal.value.exception_name_on("control") == "InvalidStateTransitionException"
+    assert (terminal.value.http_status("control"), terminal.value.http_status()) == (409, 410)

@@ -34,6 +34,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +66,8 @@ _FOLDER_PREFIX = "iot-jobs-emulator-"
 _LOCK_FILE = "owner.lock"
 # The largest advanceSeconds the admin API takes (a u64).
 _U64_MAX = 2**64 - 1
+# The emulators this process started and has not stopped (see _after_fork_in_child).
+_STARTED: weakref.WeakSet[Emulator] = weakref.WeakSet()
 
 
 class EmulatorError(RuntimeError):
@@ -144,7 +147,10 @@ class Emulator:
     Use it as a context manager, or call :meth:`start` and :meth:`stop`. A started emulator is
     also stopped when the interpreter exits, and when this process dies without exiting
     cleanly (SIGKILL, a SIGTERM Python does not handle, ``os._exit``): its standard input is a
-    pipe this process holds, and the binary runs with ``--stop-on-stdin-eof``.
+    pipe this process holds, and the binary runs with ``--stop-on-stdin-eof``. A process forked
+    from this one (``os.fork``, ``multiprocessing``'s fork start method) closes its copy of that
+    pipe as it starts (``os.register_at_fork``), so a child that outlives this process does not
+    keep the emulator running; the child may still use the emulator while this process lives.
     """
 
     def __init__(
@@ -264,6 +270,7 @@ class Emulator:
             self._dir = self._log_path = None
             raise
         self._owner = os.getpid()
+        _STARTED.add(self)
         atexit.register(self.stop)
         try:
             self._wait_for_address()
@@ -307,6 +314,7 @@ class Emulator:
             the exit status, or None if it was not running (or not this process's).
         """
         atexit.unregister(self.stop)
+        _STARTED.discard(self)
         for client in self._clients.values():
             client.close()
         self._clients.clear()
@@ -339,6 +347,19 @@ class Emulator:
         lock, self._lock = self._lock, None
         if lock is not None:
             os.close(lock)
+
+    def _drop_inherited(self) -> None:
+        """In a process just forked from the owner: closes this process's copies of the
+        emulator's standard input and of its folder's lock, which would otherwise keep the
+        emulator running and its folder locked for as long as this process lives, past its
+        owner. The addresses stay: this process may use the emulator while its owner lives."""
+        proc = self._proc
+        if proc is not None and proc.stdin is not None:
+            try:
+                proc.stdin.close()
+            except OSError:  # pragma: no cover - nothing was ever written, nothing to flush
+                pass
+        self._release_folder()
 
     def _forget(self) -> None:
         """Drops, in a forked process, what it inherited of the emulator of its parent."""
@@ -579,6 +600,19 @@ class Emulator:
         if self._proc is None:
             return "<Emulator stopped>"
         return f"<Emulator pid={self._proc.pid} endpoint={self._endpoint} mqtt={self._mqtt_address}>"
+
+
+def _after_fork_in_child() -> None:
+    """Runs in every process forked from this one: it gives up what it inherited of this
+    process's emulators (see :meth:`Emulator._drop_inherited`), so that they stop when this
+    process dies even if the fork lives on."""
+    for emulator in list(_STARTED):
+        emulator._drop_inherited()
+    _STARTED.clear()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _hold_folder(folder: str) -> int | None:

@@ -326,6 +326,50 @@ print("stop:", emu.stop(), "folder removed:", not os.path.isdir(folder), flush=T
     ], done.stdout + done.stderr
 
 
+def test_a_forked_child_that_outlives_its_killed_parent_does_not_keep_the_emulator_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pid_alive: Callable[[int], bool]
+) -> None:
+    # The parent starts an emulator and forks a child that lives on; the child uses the
+    # emulator, then the parent is SIGKILLed. The child must not hold the emulator's standard
+    # input (nor its folder's lock): the emulator stops, and the next start removes the folder.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    script = """
+import os, time
+from iot_jobs_emulator import Emulator
+emu = Emulator(mqtt=False).start()
+child = os.fork()
+if child == 0:
+    print("child serves:", emu.now() > 0, flush=True)
+    time.sleep(120)
+    os._exit(0)
+print("parent", emu.pid, child, os.path.dirname(emu._log_path), flush=True)
+time.sleep(120)
+"""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(tmp_path)}
+    )
+    pid = child = 0
+    try:
+        assert parent.stdout is not None
+        lines = sorted([parent.stdout.readline().split(), parent.stdout.readline().split()])
+        assert lines[0] == ["child", "serves:", "True"], lines
+        _, pid_text, child_text, folder = lines[1]
+        pid, child = int(pid_text), int(child_text)
+        parent.kill()
+        parent.wait(30)
+        assert wait_until(lambda: not running(pid, pid_alive)), f"the emulator {pid} outlived its parent"
+        assert running(child, pid_alive), "the child must still be alive for the test to mean anything"
+        with Emulator(mqtt=False) as emu:
+            assert emu.now() > 0
+            assert not os.path.exists(folder), "the child kept the folder locked"
+    finally:
+        parent.kill()
+        parent.wait()
+        for p in (pid, child):
+            if p and running(p, pid_alive):
+                os.kill(p, signal.SIGKILL)
+
+
 def test_an_emulator_that_died_can_be_started_again(pid_alive: Callable[[int], bool]) -> None:
     emu = Emulator(mqtt=False).start()
     try:

@@ -414,6 +414,49 @@ fn clear_forgets_everything() {
 }
 
 #[test]
+fn a_cursor_or_handle_from_before_clear_names_nothing_after_it() {
+    // The same operations after `clear` put new executions in the same slots; the generations
+    // go on counting, so what was issued before is stale, not a way into the new state.
+    let (mut r, mut log) = with_things(&["a"]);
+    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    create(&mut r, "j2", &["a"], T0, &mut log).unwrap();
+    create(&mut r, "j3", &["a"], T0, &mut log).unwrap();
+    // One slot past generation 0 before the clear: j3's execution's, deleted.
+    r.delete_execution(&j("j3"), &t("a"), n(1), true, T0, &mut log).unwrap();
+    let cursor = r.list_for_thing(&t("a"), None, None, 1, |_| ()).unwrap().unwrap();
+    let job = r.job(&j("j1")).unwrap().handle();
+    let started = r.start_next(&t("a"), None, None, T0, &mut log).unwrap().unwrap();
+    // Twice: a clear of empty tables keeps counting too.
+    r.clear();
+    r.clear();
+    things(&mut r, &["a"]);
+    create(&mut r, "j1", &["a"], T0, &mut log).unwrap();
+    create(&mut r, "j2", &["a"], T0, &mut log).unwrap();
+    let fresh = r.list_for_thing(&t("a"), None, None, 1, |_| ()).unwrap().unwrap();
+    assert_eq!(fresh.to_parts().0, cursor.to_parts().0, "the same slot");
+    assert_ne!(fresh, cursor);
+    let stale = Err(Rejection::InvalidRequest(InvalidRequest::StaleCursor));
+    assert_eq!(r.list_for_thing(&t("a"), None, Some(cursor), 1, |_| ()), stale);
+    assert_eq!(r.list_for_job(&j("j2"), None, Some(cursor), 1, |_| ()), stale);
+    let (index, generation) = cursor.to_parts();
+    assert_eq!(
+        r.list_for_thing(&t("a"), None, Some(Cursor::from_parts(index, generation)), 1, |_| ()),
+        stale
+    );
+    assert!(r.job_by_handle(job).is_none());
+    assert!(r.execution(started).is_none());
+    // The new state's own cursor and handles work.
+    let mut rest = Vec::new();
+    r.list_for_thing(&t("a"), None, Some(fresh), 10, |v| rest.push(v.job_id().to_string())).unwrap();
+    assert_eq!(rest.len(), 1);
+    let job = r.job(&j("j1")).unwrap().handle();
+    assert_eq!(r.job_by_handle(job).map(|v| v.id().to_string()).as_deref(), Some("j1"));
+    let started = r.start_next(&t("a"), None, None, T0, &mut log).unwrap().unwrap();
+    assert!(r.execution(started).is_some());
+    check(&r);
+}
+
+#[test]
 fn deletion_delay_deadlines_and_a_clock_that_goes_back() {
     let (mut r, mut log) = with_things(&["a"]);
     create(&mut r, "j1", &["a"], T0, &mut log).unwrap();

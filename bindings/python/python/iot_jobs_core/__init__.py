@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from . import _native, conformance, errors, messages, parameters, records, topics
 from ._native import (
+    LATEST_TIME,
     MAX_JOBS_DELETING,
     MAX_TARGETS_PER_JOB,
     JobId,
@@ -114,6 +115,7 @@ from .topics import Topic
 __version__ = "0.1.0"
 
 __all__ = [
+    "LATEST_TIME",
     "MAX_JOBS_DELETING",
     "MAX_TARGETS_PER_JOB",
     "AbortCriterion",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Dict, Optional, Tuple, Type, Union
 
+from . import _native
 from ._types import ExecutionState, ExecutionStatus, Plane
 
 
@@ -53,13 +54,25 @@ class JobsError(Exception):
     def exception_name_on(self, plane: Union[Plane, str]) -> str:
         """The AWS exception name on ``plane``, a :class:`Plane` or its wire string (``"control"``,
         ``"data"``): a version mismatch is ``VersionConflictException`` on the control plane,
-        ``InvalidStateTransitionException`` on the data plane (SPEC R13)."""
-        return self._shapes[Plane(plane)][0]
+        ``InvalidStateTransitionException`` on the data plane (SPEC R13). For an exception the
+        core did not raise (``ResourceNotFoundException("x")``), its class's name."""
+        return self._shape(Plane(plane))[0]
 
     def http_status(self, plane: Optional[Union[Plane, str]] = None) -> int:
         """The HTTP status on ``plane``, a :class:`Plane` or its wire string (default: the
-        operation's own plane)."""
-        return self._shapes[Plane(plane if plane is not None else self.plane)][1]
+        operation's own plane). For an exception the core did not raise
+        (``ResourceNotFoundException("x")``), its class's status on that plane (404; a
+        ``ThrottlingException`` 400 on the control plane, 429 on the data plane)."""
+        return self._shape(Plane(plane if plane is not None else self.plane))[1]
+
+    def _shape(self, plane: Plane) -> Tuple[str, int]:
+        shapes = getattr(self, "_shapes", None) or _class_shapes(type(self))
+        if plane not in shapes:
+            raise NotImplementedError(
+                f"{type(self).__name__} is not one of the AWS exception classes (JobsError's "
+                "subclasses): it has no exception name or HTTP status; raise one of them"
+            )
+        return shapes[plane]
 
     def __repr__(self) -> str:
         state = f", execution_state={self.execution_state!r}" if self.execution_state else ""
@@ -151,6 +164,20 @@ _BY_NAME: Dict[str, Type[JobsError]] = {
 
 
 _PLANES = {p.value: p for p in Plane}
+
+# The HTTP status of each AWS exception shape on each plane, from the core (`Exception::ALL`).
+_STATUSES: Dict[str, Tuple[int, int]] = {name: (c, d) for name, c, d in _native.exception_statuses()}
+
+
+def _class_shapes(cls: type) -> Dict[Plane, Tuple[str, int]]:
+    """The shapes of an exception of class ``cls`` that the core did not raise: those of the
+    first AWS exception class in its MRO (a user's subclass has its base's), else none."""
+    for base in cls.__mro__:
+        name = base.__dict__.get("exception_name")
+        if name in _STATUSES:
+            control, data = _STATUSES[name]
+            return {Plane.CONTROL: (name, control), Plane.DATA: (name, data)}
+    return {}
 
 
 def _from_native(
