@@ -62,9 +62,10 @@ if want fuzz; then
   (
     cd fuzz
     cargo +"$NIGHTLY" fuzz build
-    for t in registry_model ids topic wire json cron; do
+    for t in registry_model ids topic wire json cron snapshot; do
       case "$t" in
         ids) dict=(-dict=dict/ids.dict) ;;
+        snapshot) dict=(-dict=dict/snapshot.dict) ;;
         topic) dict=(-dict=dict/topic.dict) ;;
         wire | json) dict=(-dict=dict/json.dict) ;;
         cron) dict=(-dict=dict/cron.dict) ;;
