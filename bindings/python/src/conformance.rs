@@ -15,7 +15,7 @@ use crate::convert::plane_str;
 use crate::schedule::{timer_str, window_str};
 
 /// The names of the tables [`conformance_table`] returns.
-const TABLES: [&str; 41] = [
+const TABLES: [&str; 42] = [
     "JOB_STATUSES",
     "EXECUTION_STATUSES",
     "CANCEL_JOB",
@@ -57,6 +57,7 @@ const TABLES: [&str; 41] = [
     "NOTIFY_TOPICS",
     "NAMESPACE_PAYLOAD",
     "JOB_EVENT_STATUS",
+    "JOB_HOLDS",
 ];
 
 /// The module's numeric constants: `DETAILS_MAX_PAIRS`, `RETRY_MAX_TOTAL`, `WINDOWS_BASE`.
@@ -319,6 +320,14 @@ pub fn conformance_table<'py>(py: Python<'py>, name: PyBackedStr) -> PyResult<Ve
             })
             .collect::<PyResult<_>>()?,
         "REMOVE_THING_JOB" => job_flags(py, &c::REMOVE_THING_JOB)?,
+        "JOB_HOLDS" => c::JOB_HOLDS
+            .iter()
+            .map(|r| {
+                let holds: Vec<&str> = r.holds.iter().map(|s| s.as_str()).collect();
+                Ok(row!(py, {"job": r.job.as_str(), "force_canceled": r.force_canceled, "holds": holds,
+                    "spec": r.spec}))
+            })
+            .collect::<PyResult<_>>()?,
         "RETRY_JOB" => job_flags(py, &c::RETRY_JOB)?,
         "ABORT_JOB" => job_flags(py, &c::ABORT_JOB)?,
         "ERRORS" => c::ERRORS

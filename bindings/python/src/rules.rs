@@ -209,6 +209,13 @@ pub fn job_completes(
     Ok(rules::job_completes(job_status_arg(job)?, target_selection(&selection)?, all_terminal, end_passed))
 }
 
+/// May a job in status `job` (canceled with force or not) hold an execution in `status`? (SPEC
+/// §2 job-holds.)
+#[pyfunction]
+pub fn job_holds(job: &Bound<'_, PyAny>, force_canceled: bool, status: &Bound<'_, PyAny>) -> PyResult<bool> {
+    Ok(rules::job_holds(job_status_arg(job)?, force_canceled, execution_status_arg(status)?))
+}
+
 /// AssociateTargetsWithJob (SPEC §2): `targets_after` is the job's target count if accepted.
 #[pyfunction]
 pub fn associate_targets(

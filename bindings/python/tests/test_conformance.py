@@ -230,6 +230,12 @@ def test_remove_thing(row):
         assert j.remove_thing(row["job"], status) == expected
 
 
+@pytest.mark.parametrize("row", c.JOB_HOLDS, ids=lambda r: f'{r["job"]}-{r["force_canceled"]}')
+def test_job_holds(row):
+    for status in j.ExecutionStatus:
+        assert j.job_holds(row["job"], row["force_canceled"], status) is (status.value in row["holds"])
+
+
 @pytest.mark.parametrize("row", c.JOB_COMPLETION, ids=lambda r: f'{r["selection"]}-{r["all_terminal"]}-{r["end_passed"]}')
 def test_job_completion(row):
     for job in j.JobStatus:

@@ -40,6 +40,8 @@ UNKNOWN_THING: List[Row] = table("UNKNOWN_THING")
 QUEUE_ON_REJOIN: List[Row] = table("QUEUE_ON_REJOIN")
 NOTIFY: List[Row] = table("NOTIFY")
 REMOVE_THING_JOB: List[Row] = table("REMOVE_THING_JOB")
+JOB_HOLDS: List[Row] = table("JOB_HOLDS")
+"""``holds``: the execution statuses a job in ``job`` (canceled with force or not) may hold."""
 ERRORS: List[Row] = table("ERRORS")
 POLICY_DELTAS: List[Row] = table("POLICY_DELTAS")
 """The cells the alternative readings of SPEC §R change: ``table`` names the table above,
