@@ -120,10 +120,12 @@ GROUPS_RC=$?
 # Job templates and the AWS managed templates (AWS CLI, boto3).
 "$VENV/bin/python" "$ROOT/emulator/e2e/test_e2e_templates.py"
 TEMPLATES_RC=$?
+"$VENV/bin/python" "$ROOT/emulator/e2e/test_e2e_imports.py"
+IMPORTS_RC=$?
 # The MQTT suite (paho-mqtt and the AWS IoT Device SDK) against the same emulator.
 "$VENV/bin/python" "$ROOT/emulator/e2e/test_e2e_mqtt.py"
 MQTT_RC=$?
 # Bridge mode against mosquitto (the script starts its own broker and emulators).
 "$VENV/bin/python" "$ROOT/emulator/e2e/test_e2e_bridge.py"
 BRIDGE_RC=$?
-[ "$HTTP_RC" -eq 0 ] && [ "$GROUPS_RC" -eq 0 ] && [ "$TEMPLATES_RC" -eq 0 ] && [ "$MQTT_RC" -eq 0 ] && [ "$BRIDGE_RC" -eq 0 ]
+[ "$HTTP_RC" -eq 0 ] && [ "$GROUPS_RC" -eq 0 ] && [ "$TEMPLATES_RC" -eq 0 ] && [ "$IMPORTS_RC" -eq 0 ] && [ "$MQTT_RC" -eq 0 ] && [ "$BRIDGE_RC" -eq 0 ]

@@ -66,6 +66,22 @@ def group_arn(g):
     return f"{ARN}:thinggroup/{g}"
 
 
+def run_cases(label, *cases):
+    """Runs the test cases, prints how long they took and how many passed; returns the exit
+    status (0 when every test passed and there was one at least)."""
+    t0 = time.time()
+    suite = unittest.TestSuite()
+    for case in cases:
+        suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(case))
+    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    failed = len(result.failures) + len(result.errors)
+    passed = result.testsRun - failed - len(result.skipped)
+    print(f"e2e {label} took {time.time() - t0:.1f}s")
+    print(f"e2e {label}: {passed} passed, {failed} failed")
+    sys.stdout.flush()
+    return 0 if failed == 0 and passed > 0 else 1
+
+
 def start_emulator(*args):
     """Starts an emulator of this test's own on a free port; returns (process, url)."""
     p = subprocess.Popen([BIN, "--addr", "127.0.0.1:0", "--mqtt-addr", "127.0.0.1:0", *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

@@ -9,10 +9,9 @@ import os
 import signal
 import sys
 import tempfile
-import time
 import unittest
 
-from test_e2e import ARN, admin, aws, clients, group_arn, start_emulator, thing_arn
+from test_e2e import ARN, admin, aws, clients, group_arn, run_cases, start_emulator, thing_arn
 
 
 class Groups(unittest.TestCase):
@@ -193,11 +192,4 @@ class Groups(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    t0 = time.time()
-    runner = unittest.TextTestRunner(verbosity=2, stream=sys.stdout)
-    result = runner.run(unittest.defaultTestLoader.loadTestsFromTestCase(Groups))
-    failed = len(result.failures) + len(result.errors)
-    passed = result.testsRun - failed - len(result.skipped)
-    print(f"e2e groups took {time.time() - t0:.1f}s")
-    print(f"e2e groups: {passed} passed, {failed} failed")
-    sys.exit(0 if failed == 0 and passed > 0 else 1)
+    sys.exit(run_cases("groups", Groups))

@@ -11,10 +11,9 @@ import os
 import signal
 import sys
 import tempfile
-import time
 import unittest
 
-from test_e2e import ARN, E2E, admin, aws, clients, start_emulator, thing_arn
+from test_e2e import ARN, E2E, admin, aws, clients, run_cases, start_emulator, thing_arn
 
 REBOOT = "arn:aws:iot:us-east-1::jobtemplate/AWS-Reboot:1.0"
 DOWNLOAD = "arn:aws:iot:us-east-1::jobtemplate/AWS-Download-File:1.0"
@@ -157,9 +156,4 @@ class Templates(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    runner = unittest.TextTestRunner(verbosity=2, stream=sys.stdout)
-    result = runner.run(unittest.defaultTestLoader.loadTestsFromTestCase(Templates))
-    failed = len(result.failures) + len(result.errors)
-    passed = result.testsRun - failed - len(result.skipped)
-    print(f"e2e templates: {passed} passed, {failed} failed")
-    sys.exit(0 if failed == 0 and passed > 0 else 1)
+    sys.exit(run_cases("templates", Templates))
