@@ -127,6 +127,7 @@ os.environ.update(EMU_URL=URL, EMU_MQTT=f"127.0.0.1:{BROKER.port}", EMU_MQTTS="1
                   EMU_TLS_DIR=os.path.join(WORK, "no-tls"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_e2e_mqtt as m  # noqa: E402
+from test_e2e import run_cases  # noqa: E402
 
 
 class SubscribingPaho(m.Paho):
@@ -370,19 +371,11 @@ class ReadmeSession(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    t0 = time.time()
-    suite = unittest.TestSuite()
-    for case in (BridgedPaho311, BridgedPaho5, BridgedDeviceSdk, BridgedCrateAgent, ReadmeSession, BrokerRestart,
-                 EmulatorRestart):
-        suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(case))
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-    failed = len(result.failures) + len(result.errors)
-    passed = result.testsRun - failed - len(result.skipped)
-    if failed:
+    code = run_cases("bridge", BridgedPaho311, BridgedPaho5, BridgedDeviceSdk, BridgedCrateAgent, ReadmeSession,
+                     BrokerRestart, EmulatorRestart)
+    if code:
         print("--- bridged emulator log ---\n" + emulator_log()[-4000:])
     cleanup()
-    print(f"e2e bridge took {time.time() - t0:.1f}s")
-    print(f"e2e bridge: {passed} passed, {failed} failed")
     sys.stdout.flush()
     # awscrt's native threads can crash the interpreter's teardown (see test_e2e_mqtt.py).
-    os._exit(0 if failed == 0 and passed > 0 else 1)
+    os._exit(code)

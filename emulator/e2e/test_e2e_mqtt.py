@@ -13,7 +13,6 @@ import os
 import queue
 import ssl
 import subprocess
-import sys
 import threading
 import time
 import unittest
@@ -24,6 +23,7 @@ from concurrent.futures import Future
 import boto3
 import paho.mqtt.client as mqtt
 from botocore.config import Config
+from test_e2e import run_cases
 
 URL = os.environ["EMU_URL"]
 HOST, PORT = os.environ["EMU_MQTT"].rsplit(":", 1)
@@ -660,16 +660,7 @@ class CrateAgent(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    t0 = time.time()
-    suite = unittest.TestSuite()
-    for case in (Paho311, Paho5, *([PahoWebSocket, MqttJs] if WS_PORT else []), DeviceSdk, Tls, CrateAgent):
-        suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(case))
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-    failed = len(result.failures) + len(result.errors)
-    passed = result.testsRun - failed - len(result.skipped)
-    print(f"e2e mqtt took {time.time() - t0:.1f}s")
-    print(f"e2e mqtt: {passed} passed, {failed} failed")
-    sys.stdout.flush()
+    code = run_cases("mqtt", Paho311, Paho5, *([PahoWebSocket, MqttJs] if WS_PORT else []), DeviceSdk, Tls, CrateAgent)
     # awscrt's native threads can crash the interpreter's teardown (a segfault after every test
     # passed); the result is known, so leave without it.
-    os._exit(0 if failed == 0 and passed > 0 else 1)
+    os._exit(code)
