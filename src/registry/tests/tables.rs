@@ -134,6 +134,12 @@ fn associate_targets_needs_a_continuous_in_progress_job() {
     things(&mut r, &["c"]);
     assert_eq!(r.add_members(&id, &[t("c")], T0, &mut log), Ok(1));
     assert_eq!(r.job(&id).unwrap().targets(), 2);
+    // The things it counts are its targets; a member, another job's thing, an unknown job or
+    // thing is none.
+    assert!(r.is_target(&id, &t("a")) && r.is_target(&id, &t("b")));
+    assert!(!r.is_target(&id, &t("c")));
+    assert!(r.is_target(&j("s1"), &t("a")) && !r.is_target(&j("s1"), &t("b")));
+    assert!(!r.is_target(&j("nope"), &t("a")) && !r.is_target(&id, &t("nope")));
     r.update_execution(&id, &t("c"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
     // A CONTINUOUS job without an end time never completes.
     r.update_execution(&id, &t("a"), &update(ExecutionStatus::Succeeded), T0, &mut log).unwrap();
