@@ -265,7 +265,8 @@ fn from_template(st: &State, arn: &str, input: &wire::CreateJobIn) -> Result<Fro
                 destination_package_versions: None,
             })
         }
-        wire::TemplateArn::Custom(_) => {
+        wire::TemplateArn::Custom(id) => {
+            st.arns.own_job_template(arn, &id)?;
             let (_, t) = st.job_template(arn).ok_or_else(unknown)?;
             if input.document_parameters.is_some() {
                 return Err(ApiError::invalid(
@@ -614,15 +615,18 @@ pub(super) fn associate_targets(
         Comment::new(c).on(C)?;
     }
     let (things, groups, direct) = resolve_targets(st, &targets)?;
-    // SPEC §6: at most 100 target ARNs in all, each kept once (the registry counts the things).
+    // SPEC §2, §6: a CONTINUOUS job IN_PROGRESS, and at most 100 target ARNs in all, each kept
+    // once (the registry counts the things, and decides the same rule on them).
+    let view = st.registry.job(&id).on(C)?;
+    let (status, selection) = (view.status(), view.target_selection());
     let known = st.meta.jobs.get(job).map_or(&[][..], |m| m.targets.as_slice());
     let mut fresh: Vec<String> = Vec::new();
     for t in &targets {
         if !known.contains(t) && !fresh.contains(t) {
             fresh.push(t.clone());
-            rules::job_targets(known.len().saturating_add(fresh.len())).on(C)?;
         }
     }
+    rules::associate_targets(status, selection, known.len().saturating_add(fresh.len())).on(C)?;
     with_events(st, |r, now, sink| r.add_targets(&id, &things, now, sink)).on(C)?;
     st.target_groups(job, groups);
     let m = st.meta.jobs.entry(job.to_owned()).or_default();

@@ -750,4 +750,11 @@ async fn create_job_takes_one_json_document_and_at_most_100_targets() {
     assert!(r.message().contains("at most 100 targets"), "{r:?}");
     let d = e.ctl("GET", "/jobs/c", None).await.ok();
     assert_eq!(d["job"]["targets"].as_array().map(Vec::len), Some(100), "{d}");
+    // A SNAPSHOT job takes no targets at all: that is the answer, however many are given; and a
+    // job that does not exist is one.
+    let many = json!({"targets": all.iter().map(|t| format!("{ARN}:thing/{t}")).collect::<Vec<_>>()});
+    let r = e.ctl("POST", "/jobs/j/targets", Some(many.clone())).await;
+    r.err(400, "InvalidRequestException");
+    assert!(r.message().contains("CONTINUOUS"), "{r:?}");
+    e.ctl("POST", "/jobs/nope/targets", Some(many)).await.err(404, "ResourceNotFoundException");
 }
