@@ -597,8 +597,9 @@ impl State {
         messages
     }
 
-    /// The job template of this account an ARN names (any region or account in the ARN, as
-    /// for targets), with its id; `None` for an unknown or managed template's ARN.
+    /// The job template a custom template's ARN names by its id, with the id; `None` for an
+    /// unknown or managed template's ARN. The region and account are the caller's to check
+    /// ([`crate::wire::Arns::own_job_template`]).
     pub fn job_template(&self, arn: &str) -> Option<(&str, &TemplateMeta)> {
         match crate::wire::parse_template_arn(arn)? {
             TemplateArn::Custom(id) => self.meta.templates.get_key_value(&id).map(|(k, v)| (k.as_str(), v)),

@@ -1214,6 +1214,13 @@ async fn an_import_that_does_not_add_up_is_refused_naming_the_item() {
             "names no AWS managed template the emulator has",
         ),
         (
+            |v| {
+                v["meta"]["jobs"]["j"]["job_template_arn"] =
+                    json!("arn:aws:iot:us-east-1:999999999999:jobtemplate/tpl")
+            },
+            "job j: arn:aws:iot:us-east-1:999999999999:jobtemplate/tpl does not exist: this emulator's resources are in region us-east-1",
+        ),
+        (
             |v| v["meta"]["things"]["t"]["id"] = json!("my-thing-id"),
             "thing t has the id \"my-thing-id\", which is not an id the emulator makes",
         ),

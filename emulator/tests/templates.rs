@@ -250,10 +250,27 @@ async fn a_job_from_a_template_takes_its_document_and_the_members_it_is_not_give
         (json!({"document": "{}", "documentParameters": {"a": "b"}}), 400, "InvalidRequestException"),
         (json!({"jobTemplateArn": format!("{ARN}:job/j1")}), 404, "ResourceNotFoundException"),
         (json!({"jobTemplateArn": "not-an-arn"}), 400, "InvalidRequestException"),
+        // The template "copy" exists, but not in another account or region (as a target).
+        (
+            json!({"jobTemplateArn": "arn:aws:iot:us-east-1:999999999999:jobtemplate/copy"}),
+            404,
+            "ResourceNotFoundException",
+        ),
+        (
+            json!({"jobTemplateArn": "arn:aws:iot:eu-west-1:123456789012:jobtemplate/copy"}),
+            404,
+            "ResourceNotFoundException",
+        ),
     ];
     for (body, status, name) in cases {
         e.job_from("j3", "t1", body.clone()).await.err(status, name);
     }
+    let foreign = json!({"jobTemplateArn": "arn:aws:iot:eu-west-1:123456789012:jobtemplate/copy"});
+    let r = e.job_from("j3", "t1", foreign).await;
+    assert!(
+        r.message().contains("this emulator's resources are in region us-east-1, account 123456789012"),
+        "{r:?}"
+    );
     e.ctl("GET", "/jobs/j3", None).await.err(404, "ResourceNotFoundException");
 }
 

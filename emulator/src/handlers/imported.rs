@@ -184,18 +184,20 @@ fn job_payloads(j: &JobMeta, arns: &Arns) -> Result<(), ApiError> {
     j.document_parameters.as_ref().map_or(Ok(()), limits::document_parameters)?;
     limits::destination_package_versions(j.destination_package_versions.as_deref())?;
     if let Some(a) = &j.job_template_arn {
-        template_arn(a)?;
+        template_arn(a, arns)?;
     }
     limits::job_configs(&j.configs)
 }
 
 /// A job's `jobTemplateArn`: an AWS managed template the emulator has, or a custom template's
-/// ARN with a valid id (the template may have been deleted since; CreateJob takes a custom
-/// template's ARN of any region or account).
-fn template_arn(a: &str) -> Result<(), ApiError> {
+/// ARN of this region and account with a valid id (the template may have been deleted since).
+fn template_arn(a: &str, arns: &Arns) -> Result<(), ApiError> {
     limits::job_template_arn(a)?;
     match wire::parse_template_arn(a) {
-        Some(wire::TemplateArn::Custom(id)) => limits::job_template_id(&id),
+        Some(wire::TemplateArn::Custom(id)) => {
+            limits::job_template_id(&id)?;
+            arns.own_job_template(a, &id)
+        }
         Some(wire::TemplateArn::Managed { name, version }) => {
             match crate::managed::find(&name, Some(version.as_str())) {
                 Some(_) => Ok(()),

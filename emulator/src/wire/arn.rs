@@ -79,13 +79,28 @@ impl Arns {
             Target::Thing(n) => self.thing(n),
             Target::Group(n) => self.group(n),
         };
+        self.own(arn, &own)?;
+        Ok(target)
+    }
+
+    /// A custom job template's ARN (of the template `id`) of this region and account; one of
+    /// another names no template here, as a target's does.
+    ///
+    /// # Errors
+    /// 404 for an ARN of another region or account.
+    pub fn own_job_template(&self, arn: &str, id: &str) -> Result<(), ApiError> {
+        self.own(arn, &self.job_template(id))
+    }
+
+    /// `arn` is `own`, the ARN this emulator gives the resource, or a 404 saying whose it is.
+    fn own(&self, arn: &str, own: &str) -> Result<(), ApiError> {
         if own != arn {
             return Err(ApiError::not_found(format!(
                 "{arn} does not exist: this emulator's resources are in region {}, account {} ({own})",
                 self.region, self.account
             )));
         }
-        Ok(target)
+        Ok(())
     }
 
     /// ARNs of `region` and `account`, each checked ([`check_region`], [`check_account`]).
