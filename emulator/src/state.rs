@@ -126,12 +126,14 @@ pub struct TemplateMeta {
 /// Everything that is not the registry, saved beside its snapshot.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Meta {
+    #[serde(deserialize_with = "by_name::things")]
     pub things: BTreeMap<String, ThingMeta>,
-    #[serde(deserialize_with = "groups::named")]
+    #[serde(deserialize_with = "by_name::groups")]
     pub groups: BTreeMap<String, GroupMeta>,
+    #[serde(deserialize_with = "by_name::jobs")]
     pub jobs: BTreeMap<String, JobMeta>,
     /// Job templates by id (absent from snapshots written before templates existed).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "by_name::templates")]
     pub templates: BTreeMap<String, TemplateMeta>,
     /// Source of thing and group ids.
     pub next_id: u64,
@@ -143,6 +145,64 @@ pub struct Meta {
     /// before they were kept: the defaults).
     #[serde(default)]
     pub event_configurations: EventConfigurations,
+}
+
+/// Reads a saved state's items by name: an item whose payloads do not read is named, and one
+/// listed twice in its map (JSON allows it) is refused, where a map would keep the last one
+/// without a word. The emulator never writes a name twice.
+mod by_name {
+    use std::collections::BTreeMap;
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    use serde::de::{self, MapAccess, Visitor};
+    use serde::{Deserialize, Deserializer};
+
+    use super::{GroupMeta, JobMeta, TemplateMeta, ThingMeta};
+
+    fn read<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+        what: &'static str,
+    ) -> Result<BTreeMap<String, T>, D::Error> {
+        struct Items<T>(&'static str, PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Items<T> {
+            type Value = BTreeMap<String, T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}s by name", self.0)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut items = BTreeMap::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    let item = map
+                        .next_value::<T>()
+                        .map_err(|e| de::Error::custom(format!("{} {name}: {e}", self.0)))?;
+                    if items.insert(name.clone(), item).is_some() {
+                        return Err(de::Error::custom(format!("{} {name} is listed twice", self.0)));
+                    }
+                }
+                Ok(items)
+            }
+        }
+        d.deserialize_map(Items(what, PhantomData))
+    }
+
+    pub(super) fn things<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, ThingMeta>, D::Error> {
+        read(d, "thing")
+    }
+
+    pub(super) fn groups<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, GroupMeta>, D::Error> {
+        read(d, "thing group")
+    }
+
+    pub(super) fn jobs<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, JobMeta>, D::Error> {
+        read(d, "job")
+    }
+
+    pub(super) fn templates<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, TemplateMeta>, D::Error> {
+        read(d, "job template")
+    }
 }
 
 /// A resource's tags: key to value (`Value` is optional in botocore's `Tag`).

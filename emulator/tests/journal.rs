@@ -1313,6 +1313,23 @@ async fn an_import_that_does_not_add_up_is_refused_naming_the_item() {
         assert!(after == before, "{words}: the state changed");
     }
     assert!(failed.is_empty(), "not refused as expected:\n{}", failed.join("\n"));
+    // An item listed twice in its map (JSON allows it; a map would keep the last one).
+    for (kind, name, what) in
+        [("things", "t", "thing t"), ("groups", "g", "thing group g"), ("jobs", "j", "job j")]
+    {
+        let item = good["meta"][kind][name].to_string();
+        let once = format!(r#""{kind}":{{"{name}":{item}"#);
+        let full = text(&good);
+        assert!(full.contains(&once), "{kind}: {full}");
+        let twice = full.replacen(&once, &format!(r#""{kind}":{{"{name}":{item},"{name}":{item}"#), 1);
+        let (status, body) = e.send(CONTROL, "POST", "/_emulator/state", twice.into_bytes()).await;
+        let body = String::from_utf8_lossy(&body);
+        assert_eq!(status, 400, "{what}: {body}");
+        assert!(body.contains(&format!("{what} is listed twice")), "{body}");
+        let after =
+            String::from_utf8(e.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await.1).unwrap();
+        assert!(after == before, "{what}: the state changed");
+    }
     // A CANCELED job keeps an IN_PROGRESS execution when canceled without force: that imports.
     e.ok(CONTROL, "PUT", "/jobs/j/cancel", json!({})).await;
     let (_, canceled) = e.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await;

@@ -19,11 +19,11 @@
 //! job's `Deleted` event; it is rebuilt whenever the payloads are replaced (a state file or an
 //! import loaded, a rollback, a reset).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
 use std::sync::Arc;
 
-use serde::de::{self, MapAccess, Visitor};
+use serde::de;
 use serde::{Deserialize, Deserializer};
 
 use super::{GroupMeta, JobOrder, Meta};
@@ -46,30 +46,6 @@ pub(super) fn members_once<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeSet<N
         }
     }
     Ok(members)
-}
-
-/// Reads a saved state's thing groups, naming the group whose payloads do not read.
-pub(super) fn named<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, GroupMeta>, D::Error> {
-    struct Groups;
-    impl<'de> Visitor<'de> for Groups {
-        type Value = BTreeMap<String, GroupMeta>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("thing groups by name")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut groups = BTreeMap::new();
-            while let Some(name) = map.next_key::<String>()? {
-                let g = map
-                    .next_value::<GroupMeta>()
-                    .map_err(|e| de::Error::custom(format!("thing group {name}: {e}")))?;
-                if groups.insert(name.clone(), g).is_some() {
-                    return Err(de::Error::custom(format!("thing group {name} is listed twice")));
-                }
-            }
-            Ok(groups)
-        }
-    }
-    d.deserialize_map(Groups)
 }
 
 /// The groups of each thing, the children and the descendants of each group, the things under
