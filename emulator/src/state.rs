@@ -659,7 +659,7 @@ impl State {
 
     /// The job template a custom template's ARN names by its id, with the id; `None` for an
     /// unknown or managed template's ARN. The region and account are the caller's to check
-    /// ([`crate::wire::Arns::own_job_template`]).
+    /// ([`crate::wire::Arns::own`]).
     pub fn job_template(&self, arn: &str) -> Option<(&str, &TemplateMeta)> {
         match crate::wire::parse_template_arn(arn)? {
             TemplateArn::Custom(id) => self.meta.templates.get_key_value(&id).map(|(k, v)| (k.as_str(), v)),

@@ -459,7 +459,11 @@ async fn tags_on_jobs_and_groups() {
         format!("{ARN}:jobtemplate/nope"),
         "arn:aws:iot:eu-west-1:123456789012:job/j".to_owned(),
     ] {
-        fails(&e, 404, "ResourceNotFoundException", "GET", &format!("/tags?resourceArn={arn}"), None).await;
+        let m = fails(&e, 404, "ResourceNotFoundException", "GET", &format!("/tags?resourceArn={arn}"), None)
+            .await;
+        // A foreign ARN's answer says where this emulator's resources are, as a target's does.
+        let foreign = arn.contains("eu-west-1");
+        assert_eq!(m.contains("this emulator's resources are in region us-east-1"), foreign, "{m}");
         let body = Some(json!({"resourceArn": arn, "tags": [{"Key": "k"}]}));
         fails(&e, 404, "ResourceNotFoundException", "POST", "/tags", body).await;
     }

@@ -196,7 +196,7 @@ fn template_arn(a: &str, arns: &Arns) -> Result<(), ApiError> {
     match wire::parse_template_arn(a) {
         Some(wire::TemplateArn::Custom(id)) => {
             limits::job_template_id(&id)?;
-            arns.own_job_template(a, &id)
+            arns.own(a, "jobtemplate", &id)
         }
         Some(wire::TemplateArn::Managed { name, version }) => {
             match crate::managed::find(&name, Some(version.as_str())) {

@@ -266,7 +266,7 @@ fn from_template(st: &State, arn: &str, input: &wire::CreateJobIn) -> Result<Fro
             })
         }
         wire::TemplateArn::Custom(id) => {
-            st.arns.own_job_template(arn, &id)?;
+            st.arns.own(arn, "jobtemplate", &id)?;
             let (_, t) = st.job_template(arn).ok_or_else(unknown)?;
             if input.document_parameters.is_some() {
                 return Err(ApiError::invalid(

@@ -40,18 +40,14 @@ fn resource(st: &State, arn: &str) -> Result<(&'static str, String), ApiError> {
         "thing" => return Err(ApiError::invalid(format!("{arn}: things cannot be tagged (use attributes)"))),
         _ => return Err(bad()),
     };
-    let missing = || ApiError::not_found(format!("{arn} does not exist"));
-    // The ARN this emulator gives the resource: another region or account has no resources here.
-    if st.arns.arn(kind, name) != arn {
-        return Err(missing());
-    }
+    st.arns.own(arn, kind, name)?;
     let exists = match kind {
         JOB => JobId::new(name).is_ok_and(|id| st.registry.job(&id).is_ok()),
         GROUP => st.meta.groups.contains_key(name),
         _ => st.meta.templates.contains_key(name),
     };
     if !exists {
-        return Err(missing());
+        return Err(ApiError::not_found(format!("{arn} does not exist")));
     }
     Ok((kind, name.to_owned()))
 }

@@ -75,25 +75,21 @@ impl Arns {
     /// 400 for an ARN that is not a thing's or group's, 404 for one of another region or account.
     pub fn own_target(&self, arn: &str) -> Result<Target, ApiError> {
         let target = parse_target(arn)?;
-        let own = match &target {
-            Target::Thing(n) => self.thing(n),
-            Target::Group(n) => self.group(n),
-        };
-        self.own(arn, &own)?;
+        match &target {
+            Target::Thing(n) => self.own(arn, "thing", n)?,
+            Target::Group(n) => self.own(arn, "thinggroup", n)?,
+        }
         Ok(target)
     }
 
-    /// A custom job template's ARN (of the template `id`) of this region and account; one of
-    /// another names no template here, as a target's does.
+    /// `arn` is the ARN this emulator gives resource `name` of type `kind` ([`Arns::arn`]); one
+    /// of another region or account names no resource here: targets, a custom job template,
+    /// a tagged resource (SPEC AMBIG-33).
     ///
     /// # Errors
-    /// 404 for an ARN of another region or account.
-    pub fn own_job_template(&self, arn: &str, id: &str) -> Result<(), ApiError> {
-        self.own(arn, &self.job_template(id))
-    }
-
-    /// `arn` is `own`, the ARN this emulator gives the resource, or a 404 saying whose it is.
-    fn own(&self, arn: &str, own: &str) -> Result<(), ApiError> {
+    /// 404 naming the emulator's region and account.
+    pub fn own(&self, arn: &str, kind: &str, name: &str) -> Result<(), ApiError> {
+        let own = self.arn(kind, name);
         if own != arn {
             return Err(ApiError::not_found(format!(
                 "{arn} does not exist: this emulator's resources are in region {}, account {} ({own})",
