@@ -153,13 +153,7 @@ fn group_payloads(g: &GroupMeta) -> Result<(), ApiError> {
 /// A job's payloads, each within the bounds CreateJob (and AssociateTargetsWithJob, UpdateJob)
 /// puts on it, with targets of this region and account.
 fn job_payloads(j: &JobMeta, arns: &Arns) -> Result<(), ApiError> {
-    match (&j.document, &j.document_source) {
-        (Some(d), None) => check_document(d)?,
-        (None, Some(d)) => limits::document_source(d)?,
-        (None, None) | (Some(_), Some(_)) => {
-            return Err(ApiError::invalid("it needs one of document and documentSource"));
-        }
-    }
+    document(j.document.as_deref(), j.document_source.as_deref())?;
     // SPEC §5 JobTargets, §6: 1 to 100 target ARNs in all.
     rules::job_targets(j.targets.len()).on(C)?;
     let (mut groups, mut things) = (BTreeSet::new(), BTreeSet::new());
@@ -213,7 +207,13 @@ fn template_arn(a: &str, arns: &Arns) -> Result<(), ApiError> {
 fn template_payloads(t: &TemplateMeta) -> Result<(), ApiError> {
     check_text("description", &t.description, 2028)?;
     limits::destination_package_versions(t.configs.destination_package_versions.as_deref())?;
-    match (&t.document, &t.document_source) {
+    document(t.document.as_deref(), t.document_source.as_deref())
+}
+
+/// A job's or template's document: exactly one of `document` and `documentSource`, each as
+/// CreateJob and CreateJobTemplate take it.
+fn document(document: Option<&str>, source: Option<&str>) -> Result<(), ApiError> {
+    match (document, source) {
         (Some(d), None) => check_document(d),
         (None, Some(d)) => limits::document_source(d),
         (None, None) | (Some(_), Some(_)) => {
