@@ -89,7 +89,8 @@ pub(super) fn job_config(c: &wire::JobConfigs, now: Timestamp) -> Result<JobConf
     }
     if let Some(s) = &c.scheduling_config {
         cfg.schedule = Some(schedule(s, now)?);
-        cfg.windows = s.maintenance_windows.as_deref().map(windows).transpose()?;
+        cfg.windows =
+            s.maintenance_windows.as_deref().map(|w| limits::windows(limits::JOB_WINDOWS, w)).transpose()?;
     }
     if let Some(r) = &c.job_executions_rollout_config {
         cfg.maximum_per_minute = r
@@ -149,23 +150,6 @@ pub(super) fn schedule(s: &wire::SchedulingConfig, now: Timestamp) -> Result<Sch
         s.end_behavior.as_deref().map(|b| enum_value::<JobEndBehavior>("endBehavior", b)).transpose()?;
     let end = end.map(|e| (e, behavior.unwrap_or(JobEndBehavior::StopRollout)));
     Schedule::new(start, end).map_err(config_error)
-}
-
-/// `schedulingConfig.maintenanceWindows` as the core keeps them (SPEC §2, AMBIG-28): each
-/// `startTime` parsed as an AWS cron expression (a refusal names the position), at most
-/// [`MaintenanceWindows::CAPACITY`] windows.
-fn windows(ws: &[wire::MaintenanceWindow]) -> Result<MaintenanceWindows, ApiError> {
-    let member = limits::JOB_WINDOWS;
-    let ws = ws
-        .iter()
-        .map(|w| {
-            let cron = limits::window_start(member, w)?;
-            let minutes = u16::try_from(w.duration_in_minutes).unwrap_or(0);
-            MaintenanceWindow::new(cron, minutes).map_err(config_error)
-        })
-        .collect::<Result<Vec<_>, ApiError>>()?;
-    MaintenanceWindows::new(&ws)
-        .map_err(|e| ApiError::invalid(format!("{member}: {} windows given; {e}", ws.len())))
 }
 
 /// DescribeJob's `scheduledJobRollouts`: the next window starts of a live job with maintenance

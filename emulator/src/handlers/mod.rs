@@ -20,8 +20,8 @@ use std::ops::Bound;
 use std::str::FromStr;
 
 use iot_jobs_core::config::{
-    AbortConfig, AbortCriterion, ConfigError, ExponentialRate, JobConfig, MaintenanceWindow,
-    MaintenanceWindows, RateIncrease, RetryConfig, RetryCriterion, RolloutRate, Schedule,
+    AbortConfig, AbortCriterion, ConfigError, ExponentialRate, JobConfig, MaintenanceWindows, RateIncrease,
+    RetryConfig, RetryCriterion, RolloutRate, Schedule,
 };
 use iot_jobs_core::registry::{Cursor, ExecutionView, NewJob, Registry, Update};
 use iot_jobs_core::rules::{self, ConfigSource, JobConfigUpdate, TemplateSources};

@@ -6,6 +6,7 @@
 //!
 //! A value out of bounds is a 400 `InvalidRequestException` that names the member and the limit.
 
+use iot_jobs_core::config;
 use iot_jobs_core::id::is_other_category;
 
 use super::control::{
@@ -240,35 +241,38 @@ pub const TEMPLATE_WINDOWS: &str = "maintenanceWindows";
 
 /// A window's `startTime` as the core's cron expression: the core's reading of the AWS cron
 /// dialect (SPEC AMBIG-26); a refusal names the member (in `windows`) and the error's position.
-pub fn window_start(windows: &str, w: &MaintenanceWindow) -> Result<iot_jobs_core::cron::Cron, ApiError> {
+fn window_start(windows: &str, w: &MaintenanceWindow) -> Result<iot_jobs_core::cron::Cron, ApiError> {
     iot_jobs_core::cron::Cron::parse(&w.start_time).map_err(|e| {
         ApiError::invalid(format!("{windows}.startTime {:?} is not a cron expression {e}", w.start_time))
     })
 }
 
-/// The maintenance windows of a job or template (`windows`: the member that holds them): at
-/// most [`MAX_WINDOWS`], each start a cron expression, each duration within the core's bound.
-fn windows(windows: &str, ws: &[MaintenanceWindow]) -> Result<(), ApiError> {
-    if ws.is_empty() {
-        // SPEC AMBIG-28: a list without a window is refused, as the core refuses it.
-        return Err(ApiError::invalid(format!(
-            "{windows} holds no windows; give 1 to {MAX_WINDOWS}, or leave it out"
-        )));
-    }
-    count(windows, ws.len(), MAX_WINDOWS, "windows")?;
+/// The maintenance windows of a job or template (`windows`: the member that holds them) as the
+/// core keeps them (SPEC §2, AMBIG-28): each `startTime` an AWS cron expression (a refusal names
+/// the position), each duration and their number within the core's bounds; a refusal names the
+/// member.
+pub fn windows(windows: &str, ws: &[MaintenanceWindow]) -> Result<config::MaintenanceWindows, ApiError> {
+    let mut kept = Vec::with_capacity(ws.len());
     for w in ws {
         text(&format!("{windows}.startTime"), &w.start_time, 1, 256, |_| true, "any character")?;
-        window_start(windows, w)?;
-        // The core's bound (SPEC lim-scheduling).
-        let max = i64::from(iot_jobs_core::config::MaintenanceWindow::MAX_DURATION_MINUTES);
-        range(&format!("{windows}.durationInMinutes"), w.duration_in_minutes, 1, max)?;
+        let start = window_start(windows, w)?;
+        let window = u16::try_from(w.duration_in_minutes)
+            .ok()
+            .and_then(|minutes| config::MaintenanceWindow::new(start, minutes).ok())
+            .ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "{windows}.durationInMinutes must be from 1 to {}, not {}",
+                    config::MaintenanceWindow::MAX_DURATION_MINUTES,
+                    w.duration_in_minutes
+                ))
+            })?;
+        kept.push(window);
     }
-    Ok(())
+    config::MaintenanceWindows::new(&kept).map_err(|e| {
+        let given = if ws.is_empty() { "no".to_owned() } else { ws.len().to_string() };
+        ApiError::invalid(format!("{windows} holds {given} windows; {e}, or is left out"))
+    })
 }
-
-/// Most maintenance windows kept for a job (the model leaves the list open; the core's
-/// capacity, SPEC AMBIG-28).
-pub const MAX_WINDOWS: usize = iot_jobs_core::config::MaintenanceWindows::CAPACITY;
 
 /// The bounds of the configuration members (CreateJob, UpdateJob) that the core does not read
 /// (the core validates the ones it does, in `job_config`).
