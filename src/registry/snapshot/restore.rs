@@ -371,6 +371,18 @@ fn target_pairs<S: Storage>(r: &Registry<S>, j: JobIx) -> u32 {
     marked
 }
 
+/// A job's id in a message (`?` if its entry cannot be read, which a restore never meets).
+struct JobName<'a>(Option<&'a JobId>);
+
+impl fmt::Display for JobName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(id) => write!(f, "{id}"),
+            None => f.write_str("?"),
+        }
+    }
+}
+
 /// A job whose target count is not the number of its pairs marked as targets.
 struct Targets<'a> {
     job: Option<&'a JobId>,
@@ -381,12 +393,11 @@ struct Targets<'a> {
 impl fmt::Display for Targets<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Self { job, targets, marked } = self;
-        write!(f, "snapshot: job ")?;
-        match job {
-            Some(id) => write!(f, "{id}")?,
-            None => write!(f, "?")?,
-        }
-        write!(f, " counts {targets} targets, but {marked} of its pairs are marked as targets")
+        let job = JobName(*job);
+        write!(
+            f,
+            "snapshot: job {job} counts {targets} targets, but {marked} of its pairs are marked as targets"
+        )
     }
 }
 
@@ -412,12 +423,7 @@ struct BadExecution<'a> {
 impl fmt::Display for BadExecution<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Self { job, thing, number, fault } = self;
-        write!(f, "snapshot: execution {number} of job ")?;
-        match job {
-            Some(id) => write!(f, "{id}")?,
-            None => write!(f, "?")?,
-        }
-        write!(f, " on thing {thing} ")?;
+        write!(f, "snapshot: execution {number} of job {} on thing {thing} ", JobName(*job))?;
         match fault {
             ExecFault::Zero(version) => {
                 write!(f, "has version {version}: execution numbers and versions start at 1")
