@@ -497,16 +497,13 @@ pub fn recover_from(
 
 /// The flags of `of` that differ from `other`'s, as they are written on the command line.
 fn flags(of: Written, other: Written) -> String {
-    let clock = match of.clock {
-        ClockMode::System => "--clock system",
-        ClockMode::Manual => "--clock manual",
-    };
-    let delay = format!("--deletion-delay {}", of.deletion_delay);
-    match (of.clock != other.clock, of.deletion_delay != other.deletion_delay) {
-        (true, true) => format!("{clock} {delay}"),
-        (true, false) => clock.to_owned(),
-        (false, true | false) => delay,
-    }
+    let clock = (of.clock != other.clock).then(|| match of.clock {
+        ClockMode::System => "--clock system".to_owned(),
+        ClockMode::Manual => "--clock manual".to_owned(),
+    });
+    let delay = (of.deletion_delay != other.deletion_delay)
+        .then(|| format!("--deletion-delay {}", of.deletion_delay));
+    clock.into_iter().chain(delay).collect::<Vec<_>>().join(" ")
 }
 
 /// Replays a record: its operation must come out as it did when it was made (accepted or
