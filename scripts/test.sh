@@ -21,6 +21,7 @@ rustup component add llvm-tools-preview clippy rustfmt >/dev/null
 step "format"
 cargo fmt --all -- --check
 (cd panic-check && cargo fmt -- --check)
+(cd fuzz && cargo fmt -- --check)
 
 step "clippy (host, all targets, all features; thumb, each feature set)"
 cargo clippy --all-targets --all-features -- -D warnings

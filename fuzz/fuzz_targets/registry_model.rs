@@ -89,8 +89,11 @@ fn op(u: &mut Unstructured<'_>) -> Result<Op> {
                 Ok(vec![(failure, threshold, u.int_in_range(1..=3)?)])
             })?
             .unwrap_or_default();
-            let end_behavior =
-                *u.choose(&[JobEndBehavior::Cancel, JobEndBehavior::StopRollout, JobEndBehavior::ForceCancel])?;
+            let end_behavior = *u.choose(&[
+                JobEndBehavior::Cancel,
+                JobEndBehavior::StopRollout,
+                JobEndBehavior::ForceCancel,
+            ])?;
             // In-progress timeout and rollout rate: short valid ones, or out of range.
             let timeout = opt(u, |u| u.choose(&[1u64, 2, 3, 0, 10080, 10081]).copied())?;
             let rate = opt(u, |u| u.int_in_range(0..=3u32))?;
