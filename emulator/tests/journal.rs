@@ -39,6 +39,22 @@ impl Emu {
     }
 }
 
+/// The emulator's config for `path` with a checkpoint every `records` changes (none by growth),
+/// looked for every `interval_ms`: checkpoints come soon and often.
+fn eager_checkpoints(
+    path: &Path,
+    records: u64,
+    interval_ms: u64,
+) -> impl FnOnce(&mut iot_jobs_emulator::Config) {
+    let path = path.to_path_buf();
+    move |c| {
+        c.state_file = Some(path);
+        c.checkpoint_records = records;
+        c.checkpoint_growth = 0;
+        c.checkpoint_interval = std::time::Duration::from_millis(interval_ms);
+    }
+}
+
 fn recover(path: &Path, mode: Mode) -> Result<Option<State>, String> {
     let arns = Arns { region: "us-east-1".into(), account: "123456789012".into() };
     // Small caps: the index is allocated whole at every recovery.
@@ -532,13 +548,7 @@ async fn a_snapshot_larger_than_the_body_limit_loads_within_its_own_limit() {
 async fn a_checkpoint_from_the_replica_equals_the_live_state() {
     let dir = temp_dir("replica");
     let path = dir.join("state.json");
-    let e = start(|c| {
-        c.state_file = Some(path.clone());
-        c.checkpoint_records = 4;
-        c.checkpoint_growth = 0;
-        c.checkpoint_interval = std::time::Duration::from_millis(100);
-    })
-    .await;
+    let e = start(eager_checkpoints(&path, 4, 100)).await;
     for i in 0..6 {
         let attrs = json!({"attributePayload": {"attributes": {"n": i.to_string()}}});
         e.ok(CONTROL, "POST", &format!("/things/t{i}"), attrs).await;
@@ -715,13 +725,7 @@ async fn a_clean_stop_after_a_replay_keeps_the_replayed_changes() {
 async fn a_failed_checkpoint_is_retried_without_piling_up_segments() {
     let dir = temp_dir("retry");
     let path = dir.join("state.json");
-    let e = start(|c| {
-        c.state_file = Some(path.clone());
-        c.checkpoint_records = 1;
-        c.checkpoint_growth = 0;
-        c.checkpoint_interval = std::time::Duration::from_millis(100);
-    })
-    .await;
+    let e = start(eager_checkpoints(&path, 1, 100)).await;
     // The snapshot's temporary file cannot be created while a directory has its name.
     let blocked = iot_jobs_emulator::persist::temp_path(&path);
     std::fs::create_dir(&blocked).unwrap();
@@ -759,13 +763,7 @@ async fn a_failed_checkpoint_is_retried_without_piling_up_segments() {
 async fn a_checkpoint_that_cannot_start_its_segment_leaves_the_journal_writing() {
     let dir = temp_dir("segment-blocked");
     let path = dir.join("state.json");
-    let e = start(|c| {
-        c.state_file = Some(path.clone());
-        c.checkpoint_records = 1;
-        c.checkpoint_growth = 0;
-        c.checkpoint_interval = std::time::Duration::from_millis(50);
-    })
-    .await;
+    let e = start(eager_checkpoints(&path, 1, 50)).await;
     e.ok(CONTROL, "POST", "/things/a", json!({})).await;
     // Every segment the next checkpoints could start.
     let (first, next) = reliability_common::block_next_segment(&path).await;
