@@ -23,8 +23,10 @@ KINDS = (
 
 @dataclass(frozen=True)
 class Topic:
-    """One jobs topic, by its parts. ``str(topic)`` builds it (validating every id);
-    :meth:`Topic.parse` is the inverse.
+    """One jobs topic, by its parts, validated when it is made: an invalid id raises
+    ``InvalidFieldError``, a missing, unknown or unused part ``ValueError``, so no ``Topic``
+    holds parts that build no topic. ``str(topic)`` builds it; :meth:`Topic.parse` is the
+    inverse.
 
     ``job`` may be ``"$next"`` for ``describe``; ``reply`` is ``None`` (the request topic),
     ``"accepted"`` or ``"rejected"``; ``event`` names the job or execution event.
@@ -36,6 +38,9 @@ class Topic:
     namespace: Optional[str] = None
     reply: Optional[str] = None
     event: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        self.build()
 
     @classmethod
     def parse(cls, topic: str) -> "Topic":
