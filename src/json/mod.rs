@@ -54,7 +54,9 @@ pub enum Error {
         /// Offset of the number.
         offset: usize,
     },
-    /// Arrays and objects are nested more than [`MAX_DEPTH`] deep.
+    /// Arrays and objects are nested more than [`MAX_DEPTH`] deep. Input that also ends before
+    /// its brackets close is [`UnexpectedEnd`](Self::UnexpectedEnd) instead: past the depth,
+    /// the reader still counts brackets outside strings to the end.
     TooDeep {
         /// Offset of the opening bracket that is one too many.
         offset: usize,

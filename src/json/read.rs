@@ -141,7 +141,16 @@ impl<'a> Reader<'a> {
             });
         }
         let offset = self.offset();
-        *self.stack.get_mut(self.depth).ok_or(Error::TooDeep { offset })? = object;
+        let Some(slot) = self.stack.get_mut(self.depth) else {
+            // Deeper than this reader reads. Input that ends before its brackets close is not
+            // JSON at all, which sets it apart (SPEC §4.4: `InvalidJson`, not `InvalidRequest`).
+            return Err(if closes(self.rest, self.depth) {
+                Error::TooDeep { offset }
+            } else {
+                Error::UnexpectedEnd
+            });
+        };
+        *slot = object;
         self.depth = self.depth.saturating_add(1);
         self.rest = self.rest.get(1..).unwrap_or_default();
         self.first = true;
@@ -402,4 +411,27 @@ impl<'a> Reader<'a> {
         }
         Ok(())
     }
+}
+
+/// Whether the `open` containers around `rest` are all closed in it, counting brackets outside
+/// strings. `false` means the input ends inside one, so it is not JSON whatever the brackets'
+/// kinds (in JSON, every bracket outside a string is matched); `true` says nothing more.
+fn closes(rest: &[u8], open: usize) -> bool {
+    let (mut open, mut string, mut escaped) = (open, false, false);
+    for &b in rest {
+        match (string, escaped, b) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') | (false, _, b'"') => string = !string,
+            (false, _, b'[' | b'{') => open = open.saturating_add(1),
+            (false, _, b']' | b'}') => {
+                open = open.saturating_sub(1);
+                if open == 0 {
+                    return true;
+                }
+            }
+            (true, false, _) | (false, _, _) => {}
+        }
+    }
+    false
 }

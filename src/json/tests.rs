@@ -441,7 +441,7 @@ fn depth_limit() {
     assert_eq!(validate(&deep), Err(Error::TooDeep { offset }));
     assert_eq!(Reader::new(&deep).raw_value(), Err(Error::TooDeep { offset }));
     // Far too deep input fails at the same place, without recursion.
-    let huge = vec![b'['; 100_000];
+    let huge = [vec![b'['; 100_000], vec![b']'; 100_000]].concat();
     assert_eq!(validate(&huge), Err(Error::TooDeep { offset: MAX_DEPTH }));
 
     // By hand: MAX_DEPTH arrays open, one more fails.
@@ -454,6 +454,31 @@ fn depth_limit() {
     }
     assert!(r.next_element().unwrap());
     assert_eq!(r.begin_array(), Err(Error::TooDeep { offset: MAX_DEPTH }));
+}
+
+/// Too deep to read, but ending before its brackets close: not JSON at all, so the error is
+/// the input's end, as for shallow input, not the depth (SPEC §4.4 tells the two apart).
+#[test]
+fn too_deep_and_unterminated_is_unexpected_end() {
+    let deep = nested(MAX_DEPTH + 1);
+    let offset = deep.iter().rposition(|&b| b == b'[' || b == b'{').unwrap();
+    for cut in offset + 1..deep.len() {
+        assert_eq!(validate(&deep[..cut]), Err(Error::UnexpectedEnd), "cut at {cut}");
+    }
+    assert_eq!(validate(&deep[..offset]), Err(Error::UnexpectedEnd));
+    assert_eq!(validate(&vec![b'['; 100_000]), Err(Error::UnexpectedEnd));
+    // Brackets inside strings, escaped quotes included, are not counted.
+    let open = "[".repeat(MAX_DEPTH);
+    let close = "]".repeat(MAX_DEPTH);
+    let in_string = format!(r#"{open}["]]\"]]",{{"k":"\\"}}]{close}"#);
+    assert_eq!(validate(in_string.as_bytes()), Err(Error::TooDeep { offset: MAX_DEPTH }));
+    let unterminated = format!(r#"{open}["]]\"]]",{{"k":"\\"}}{close}"#);
+    assert_eq!(validate(unterminated.as_bytes()), Err(Error::UnexpectedEnd));
+    let open_string = format!(r#"{open}["{close}]"#);
+    assert_eq!(validate(open_string.as_bytes()), Err(Error::UnexpectedEnd));
+    // Closed but mismatched beyond the depth: the kinds are not tracked there.
+    let mismatched = format!("{open}[}}{close}");
+    assert_eq!(validate(mismatched.as_bytes()), Err(Error::TooDeep { offset: MAX_DEPTH }));
 }
 
 // ---- raw_value --------------------------------------------------------

@@ -402,8 +402,13 @@ async fn bad_requests_get_the_service_codes() {
     let emu = emu().await;
     emu.create_job("j1", &["t1"]).await;
     let mut dev = connect("t1", emu.mqtt).await;
+    // Deeper than the core reads: JSON is a request it cannot take, an unclosed one no JSON.
+    let deep = format!(r#"{{"x":{}{}}}"#, "[".repeat(40), "]".repeat(40));
+    let unclosed = &deep[..deep.len() - 2];
     let cases = [
         ("$aws/things/t1/jobs/get", "not json", "InvalidJson"),
+        ("$aws/things/t1/jobs/get", &deep, "InvalidRequest"),
+        ("$aws/things/t1/jobs/get", unclosed, "InvalidJson"),
         ("$aws/things/t1/jobs/j1/update", r#"{"status":"SUCCESS","clientToken":"c"}"#, "InvalidRequest"),
         ("$aws/things/t1/jobs/j1/update", r#"{"clientToken":"c"}"#, "InvalidRequest"),
         ("$aws/things/t1/jobs/nope/get", r#"{"clientToken":"c"}"#, "ResourceNotFound"),

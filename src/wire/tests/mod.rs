@@ -395,6 +395,16 @@ fn malformed_json_is_invalid_json() {
     // Malformed JSON after a content error is still malformed JSON.
     let err = parse!(UpdateRequest, r#"{"status":5,"x":tru}"#).unwrap_err();
     assert_eq!(err, WireError::Json(json::Error::UnexpectedByte { offset: 19 }));
+    // Nested deeper than the reader reads: valid JSON is contents too deep, input that ends
+    // before its brackets close is not JSON.
+    let deep =
+        |n: usize| format!(r#"{{"statusDetails":{{"a":"b"}},"x":{}{}}}"#, "[".repeat(n), "]".repeat(n));
+    let err = parse!(UpdateRequest, &deep(json::MAX_DEPTH)).unwrap_err();
+    assert_eq!(err.error_code(), ErrorCode::InvalidRequest, "{err}");
+    let unterminated = deep(json::MAX_DEPTH);
+    let unterminated = &unterminated[..unterminated.len() - 3];
+    let err = parse!(UpdateRequest, unterminated).unwrap_err();
+    assert_eq!(err.error_code(), ErrorCode::InvalidJson, "{err}");
 }
 
 #[test]
