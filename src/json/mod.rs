@@ -23,8 +23,9 @@ mod write;
 pub use read::Reader;
 pub use write::{BufferFull, Writer};
 
-/// Maximum nesting depth of arrays and objects accepted by [`Reader`].
-pub const MAX_DEPTH: usize = 16;
+/// Maximum nesting depth of arrays and objects accepted by [`Reader`] (a multiple of 8: the
+/// reader keeps one bit per level, 16 bytes; serde_json reads 127 by default).
+pub const MAX_DEPTH: usize = 128;
 
 /// An error found while reading JSON. Offsets are byte offsets into the
 /// input given to [`Reader::new`].
@@ -269,6 +270,24 @@ impl<'a> JsonStr<'a> {
 }
 
 /// Decodes the escape sequence that follows a backslash.
+/// The brackets of `input` that stand outside strings, in order: `true` for an opening one
+/// (`{`, `[`), `false` for a closing one. Looks at nothing else, so it is exact only on input
+/// whose strings are closed (JSON, or JSON cut short).
+pub(crate) fn brackets(input: &[u8]) -> impl Iterator<Item = bool> + '_ {
+    let (mut string, mut escaped) = (false, false);
+    input.iter().filter_map(move |&b| {
+        match (string, escaped, b) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') | (false, _, b'"') => string = !string,
+            (false, _, b'[' | b'{') => return Some(true),
+            (false, _, b']' | b'}') => return Some(false),
+            (true, false, _) | (false, _, _) => {}
+        }
+        None
+    })
+}
+
 fn decode_escape(s: &[u8]) -> Option<(char, &[u8])> {
     let (&c, rest) = s.split_first()?;
     let c = match c {

@@ -1,6 +1,6 @@
 //! The pull parser.
 
-use super::{Error, JsonStr, Kind, MAX_DEPTH, decode_escape, is_ws, parse_u64, strip};
+use super::{Error, JsonStr, Kind, MAX_DEPTH, brackets, decode_escape, is_ws, parse_u64, strip};
 
 /// A scanned number, before conversion.
 struct Number<'a> {
@@ -30,8 +30,9 @@ pub struct Reader<'a> {
     input: &'a [u8],
     /// The unread part of `input`.
     rest: &'a [u8],
-    /// `true` for an object, `false` for an array, per open container.
-    stack: [bool; MAX_DEPTH],
+    /// One bit per open container, the first in bit 0 of byte 0: set for an object, clear for
+    /// an array.
+    stack: [u8; MAX_DEPTH / 8],
     depth: usize,
     /// No member or element yet in the innermost container.
     first: bool,
@@ -42,7 +43,7 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// Creates a reader for the document in `input`.
     pub fn new(input: &'a [u8]) -> Self {
-        Reader { input, rest: input, stack: [false; MAX_DEPTH], depth: 0, first: false, pending: true }
+        Reader { input, rest: input, stack: [0; MAX_DEPTH / 8], depth: 0, first: false, pending: true }
     }
 
     /// The current byte offset into the input.
@@ -80,7 +81,8 @@ impl<'a> Reader<'a> {
 
     /// Whether the innermost open container is an object.
     fn top(&self) -> Option<bool> {
-        self.stack.get(self.depth.checked_sub(1)?).copied()
+        let i = self.depth.checked_sub(1)?;
+        self.stack.get(i / 8).map(|byte| byte & (1 << (i % 8)) != 0)
     }
 
     /// Checks that a value is due and returns its first byte.
@@ -141,7 +143,7 @@ impl<'a> Reader<'a> {
             });
         }
         let offset = self.offset();
-        let Some(slot) = self.stack.get_mut(self.depth) else {
+        let Some(byte) = self.stack.get_mut(self.depth / 8) else {
             // Deeper than this reader reads. Input that ends before its brackets close is not
             // JSON at all, which sets it apart (SPEC §4.4: `InvalidJson`, not `InvalidRequest`).
             return Err(if closes(self.rest, self.depth) {
@@ -150,7 +152,8 @@ impl<'a> Reader<'a> {
                 Error::UnexpectedEnd
             });
         };
-        *slot = object;
+        let bit = 1 << (self.depth % 8);
+        *byte = if object { *byte | bit } else { *byte & !bit };
         self.depth = self.depth.saturating_add(1);
         self.rest = self.rest.get(1..).unwrap_or_default();
         self.first = true;
@@ -417,21 +420,9 @@ impl<'a> Reader<'a> {
 /// strings. `false` means the input ends inside one, so it is not JSON whatever the brackets'
 /// kinds (in JSON, every bracket outside a string is matched); `true` says nothing more.
 fn closes(rest: &[u8], open: usize) -> bool {
-    let (mut open, mut string, mut escaped) = (open, false, false);
-    for &b in rest {
-        match (string, escaped, b) {
-            (true, true, _) => escaped = false,
-            (true, false, b'\\') => escaped = true,
-            (true, false, b'"') | (false, _, b'"') => string = !string,
-            (false, _, b'[' | b'{') => open = open.saturating_add(1),
-            (false, _, b']' | b'}') => {
-                open = open.saturating_sub(1);
-                if open == 0 {
-                    return true;
-                }
-            }
-            (true, false, _) | (false, _, _) => {}
-        }
-    }
-    false
+    let mut open = open;
+    brackets(rest).any(|opening| {
+        open = if opening { open.saturating_add(1) } else { open.saturating_sub(1) };
+        open == 0
+    })
 }

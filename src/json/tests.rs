@@ -445,7 +445,8 @@ fn depth_limit() {
     assert_eq!(validate(&huge), Err(Error::TooDeep { offset: MAX_DEPTH }));
 
     // By hand: MAX_DEPTH arrays open, one more fails.
-    let mut r = Reader::new(b"[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]");
+    let by_hand = [vec![b'['; MAX_DEPTH + 1], vec![b']'; MAX_DEPTH + 1]].concat();
+    let mut r = Reader::new(&by_hand);
     for i in 0..MAX_DEPTH {
         assert_eq!(r.begin_array(), Ok(()));
         if i + 1 < MAX_DEPTH {
@@ -454,6 +455,23 @@ fn depth_limit() {
     }
     assert!(r.next_element().unwrap());
     assert_eq!(r.begin_array(), Err(Error::TooDeep { offset: MAX_DEPTH }));
+}
+
+/// Each level's kind is kept apart (one bit each): at every depth, a closing bracket of the
+/// other kind is refused where it stands, and the right one accepted.
+#[test]
+fn every_level_keeps_its_kind() {
+    for depth in 1..=MAX_DEPTH {
+        let ok = nested(depth);
+        assert_eq!(validate(&ok), Ok(()), "depth {depth}");
+        // Swap each closing bracket in turn for the other kind.
+        let closing = ok.iter().position(|&b| b == b'0').unwrap() + 1;
+        for at in closing..ok.len() {
+            let mut bad = ok.clone();
+            bad[at] = if bad[at] == b']' { b'}' } else { b']' };
+            assert_eq!(validate(&bad), Err(Error::UnexpectedByte { offset: at }), "depth {depth}, at {at}");
+        }
+    }
 }
 
 /// Too deep to read, but ending before its brackets close: not JSON at all, so the error is

@@ -96,24 +96,10 @@ fn read_document<'a>(r: &mut Reader<'a>) -> Result<JobDocument<'a>, WireError> {
 
 /// The deepest nesting of arrays and objects in valid JSON `raw`.
 fn nesting(raw: &[u8]) -> usize {
-    let (mut depth, mut deepest, mut in_string, mut escaped) = (0_usize, 0_usize, false, false);
-    for &b in raw {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-        } else if b == b'"' {
-            in_string = true;
-        } else if b == b'{' || b == b'[' {
-            depth = depth.saturating_add(1);
-            deepest = deepest.max(depth);
-        } else if b == b'}' || b == b']' {
-            depth = depth.saturating_sub(1);
-        }
+    let (mut depth, mut deepest) = (0_usize, 0_usize);
+    for opening in json::brackets(raw) {
+        depth = if opening { depth.saturating_add(1) } else { depth.saturating_sub(1) };
+        deepest = deepest.max(depth);
     }
     deepest
 }
