@@ -25,7 +25,7 @@ use iot_jobs_core::config::{
 };
 use iot_jobs_core::registry::{Cursor, ExecutionView, NewJob, Registry, Update};
 use iot_jobs_core::rules::{self, ConfigSource, JobConfigUpdate, TemplateSources};
-use iot_jobs_core::wire::{DescribeRequest, Flavor, StartNextRequest, UpdateRequest};
+use iot_jobs_core::wire::{DescribeRequest, Flavor, JobDocument, StartNextRequest, UpdateRequest};
 use iot_jobs_core::{
     Comment, ExecutionNumber, ExecutionStatus, FailureType, FieldError, JobEndBehavior, JobId, JobStatus,
     NamespaceId, Plane, ReasonCode, Rejection, Resource, RetryableFailureType, StatusDetails,
@@ -204,7 +204,9 @@ fn check_document(d: &str) -> Result<(), ApiError> {
         )));
     }
     // A job document is JSON (a device's SDK parses it: over MQTT it is the execution's
-    // `jobDocument` object, not a string).
+    // `jobDocument` object, not a string), nested no deeper than the core reads, so that MQTT
+    // carries every object as one (SPEC AMBIG-22).
+    limits::check_depth(d.as_bytes(), JobDocument::MAX_DEPTH, "document")?;
     serde_json::from_str::<serde::de::IgnoredAny>(d)
         .map_err(|e| ApiError::invalid(format!("document is not valid JSON: {e}")))?;
     Ok(())

@@ -14,7 +14,7 @@ use super::{ApiError, Arns, StringMap};
 /// an array where the model has a structure ([`super::strict`]).
 pub fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
     let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
-    super::limits::check_depth(body)?;
+    super::limits::check_depth(body, super::limits::MAX_DEPTH, "the request body")?;
     let mut de = serde_json::Deserializer::from_slice(body);
     super::strict::deserialize(&mut de)
         .and_then(|t| de.end().map(|()| t))

@@ -79,15 +79,16 @@ fn render(
 
 /// A job's stored document (CreateJob's `document` text) as the core's [`JobDocument`].
 ///
-/// The HTTP form carries the document as a JSON string of its text. A text that is exactly one
-/// JSON object is handed to the core as it is (its HTTP flavour writes the string); any other
-/// text CreateJob accepted (not JSON, nested deeper than the core reads, with surrounding
-/// whitespace, or a JSON string) is carried as a JSON string literal of the text, made here, so
-/// that every client reads back exactly the text given.
+/// A text that is one JSON object goes to MQTT clients as that object, without the whitespace
+/// around it (AWS embeds the document as an object: SPEC AMBIG-22), and to HTTP clients as a
+/// JSON string of the exact text. Any other text CreateJob accepted (an array or another JSON
+/// value, or a stored object nested deeper than the core reads) goes to every client as a JSON
+/// string literal of the text, made here, so that each reads back exactly the text given.
 #[derive(Debug)]
 pub enum Document<'t> {
-    /// A JSON object, exactly the stored text.
-    Object(JobDocument<'t>),
+    /// A JSON object: `object` is the text without the whitespace around it; `exact`, when the
+    /// text has some, the whole text as a JSON string literal (for the HTTP form).
+    Object { object: JobDocument<'t>, exact: Option<String> },
     /// Any other text, as a JSON string literal.
     Literal(String),
 }
@@ -95,16 +96,22 @@ pub enum Document<'t> {
 impl<'t> Document<'t> {
     /// The wire form of `text`.
     pub fn new(text: &'t str) -> Self {
+        let literal = || serde_json::Value::from(text).to_string();
         match JobDocument::new(text.as_bytes()) {
-            Ok(doc) if !doc.is_string() && doc.as_bytes() == text.as_bytes() => Document::Object(doc),
-            Ok(_) | Err(_) => Document::Literal(serde_json::Value::from(text).to_string()),
+            Ok(object) if !object.is_string() => {
+                Document::Object { object, exact: (object.as_bytes() != text.as_bytes()).then(literal) }
+            }
+            Ok(_) | Err(_) => Document::Literal(literal()),
         }
     }
 
-    fn get(&self) -> Result<JobDocument<'_>, ApiError> {
-        match self {
-            Document::Object(doc) => Ok(*doc),
-            Document::Literal(literal) => JobDocument::new(literal.as_bytes()).map_err(ApiError::wire),
+    /// The document as `flavor` carries it.
+    fn get(&self, flavor: Flavor) -> Result<JobDocument<'_>, ApiError> {
+        match (self, flavor) {
+            (Document::Object { object, exact: None }, Flavor::Http | Flavor::Mqtt)
+            | (Document::Object { object, exact: Some(_) }, Flavor::Mqtt) => Ok(*object),
+            (Document::Object { exact: Some(literal), .. }, Flavor::Http)
+            | (Document::Literal(literal), _) => JobDocument::new(literal.as_bytes()).map_err(ApiError::wire),
         }
     }
 
@@ -187,7 +194,7 @@ pub fn execution_body(
     now: Timestamp,
     form: Form<'_>,
 ) -> Result<Vec<u8>, ApiError> {
-    let job_document = document.map(Document::get).transpose()?;
+    let job_document = document.map(|d| d.get(form.flavor)).transpose()?;
     let execution = view.map(|v| job_execution(v, job_document, now)).transpose()?;
     let response =
         ExecutionResponse { execution, timestamp: Some(form.timestamp), client_token: form.client_token };
@@ -211,7 +218,7 @@ pub fn notify_next_body(
     document: Option<&Document<'_>>,
     now: Timestamp,
 ) -> Result<Vec<u8>, ApiError> {
-    let job_document = document.map(Document::get).transpose()?;
+    let job_document = document.map(|d| d.get(Flavor::Mqtt)).transpose()?;
     let execution = view.map(|v| job_execution(v, job_document, now)).transpose()?;
     let message = NextJobExecutionChanged { timestamp: now, execution };
     let max = MAX_RESPONSE_LEN_WITHOUT_DOCUMENT.saturating_add(Document::max_len(job_document, Flavor::Mqtt));
@@ -226,7 +233,7 @@ pub fn update_body(
     document: Option<&Document<'_>>,
     form: Form<'_>,
 ) -> Result<Vec<u8>, ApiError> {
-    let job_document = document.map(Document::get).transpose()?;
+    let job_document = document.map(|d| d.get(form.flavor)).transpose()?;
     let execution_state = state
         .map(|(state, view)| {
             let status_details = view.map(details).transpose()?.unwrap_or_default();
@@ -290,27 +297,37 @@ mod tests {
     #[test]
     fn stored_documents_come_back_as_their_text() {
         let object = r#"{"op":"update","url":"https://example.com/fw.bin"}"#;
-        assert!(matches!(Document::new(object), Document::Object(d) if d.as_bytes() == object.as_bytes()));
-        let deep = format!("{}1{}", "[".repeat(20), "]".repeat(20));
-        for text in [" {\"a\":1}\n", "not json", "\"a JSON string\"", "", deep.as_str()] {
-            let Document::Literal(literal) = Document::new(text) else {
-                panic!("{text:?} is not an exact object")
-            };
+        let deep = |n: usize| format!("{}1{}", r#"{"a":"#.repeat(n), "}".repeat(n));
+        let deepest = deep(JobDocument::MAX_DEPTH);
+        let too_deep = deep(JobDocument::MAX_DEPTH + 1);
+        for text in [object, deepest.as_str()] {
+            assert!(
+                matches!(Document::new(text), Document::Object { object, exact: None } if object.as_bytes() == text.as_bytes())
+            );
+        }
+        for text in ["not json", "\"a JSON string\"", "", "[1,2]", too_deep.as_str()] {
+            let Document::Literal(literal) = Document::new(text) else { panic!("{text:?} is an object") };
             assert_eq!(serde_json::from_str::<String>(&literal).unwrap(), text);
         }
-        // Both forms render as a JSON string of the stored text.
-        for text in [object, "not json", deep.as_str()] {
-            let body = execution_or_update(Document::new(text));
-            let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
-            assert_eq!(json, serde_json::json!({ "jobDocument": text }));
+        // Both planes read back the exact text; MQTT has an object as that object.
+        let padded = format!(" {object}\n");
+        let objects = [object, padded.as_str(), deepest.as_str()];
+        for text in objects.into_iter().chain(["not json", "[1,2]", too_deep.as_str()]) {
+            let json = |form| -> serde_json::Value {
+                serde_json::from_slice(&update_body(None, Some(&Document::new(text)), form).unwrap()).unwrap()
+            };
+            assert_eq!(json(HTTP), serde_json::json!({ "jobDocument": text }));
+            let mqtt = if objects.contains(&text) {
+                serde_json::from_str(text).unwrap()
+            } else {
+                serde_json::Value::from(text)
+            };
+            assert_eq!(json(MQTT)["jobDocument"], mqtt, "{text}");
         }
     }
 
     const HTTP: Form<'static> = Form { flavor: Flavor::Http, timestamp: Timestamp(0), client_token: None };
-
-    fn execution_or_update(document: Document<'_>) -> Vec<u8> {
-        update_body(None, Some(&document), HTTP).unwrap()
-    }
+    const MQTT: Form<'static> = Form { flavor: Flavor::Mqtt, ..HTTP };
 
     #[test]
     fn a_response_longer_than_the_first_try_is_rendered_again_whole() {

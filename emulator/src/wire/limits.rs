@@ -22,10 +22,11 @@ pub const MAX_DEPTH: usize = 16;
 /// Most attributes of a thing or a thing group (AWS IoT quota: 50 attributes per thing).
 pub const MAX_ATTRIBUTES: usize = 50;
 
-/// Refuses a body nested deeper than [`MAX_DEPTH`] before it is parsed.
-pub fn check_depth(body: &[u8]) -> Result<(), ApiError> {
+/// Refuses `what`'s JSON `text` (a request body, a job document) nested more than `max` levels
+/// deep, before it is parsed.
+pub fn check_depth(text: &[u8], max: usize, what: &str) -> Result<(), ApiError> {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in body {
+    for &b in text {
         if in_string {
             match (escaped, b) {
                 (true, _) => escaped = false,
@@ -39,9 +40,9 @@ pub fn check_depth(body: &[u8]) -> Result<(), ApiError> {
             b'"' => in_string = true,
             b'{' | b'[' => {
                 depth = depth.saturating_add(1);
-                if depth > MAX_DEPTH {
+                if depth > max {
                     return Err(ApiError::invalid(format!(
-                        "the request body nests objects and arrays more than {MAX_DEPTH} levels deep"
+                        "{what} nests objects and arrays more than {max} levels deep"
                     )));
                 }
             }
@@ -431,10 +432,10 @@ mod tests {
     #[test]
     fn depth_counts_brackets_outside_strings_only() {
         let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
-        assert!(check_depth(deep(MAX_DEPTH).as_bytes()).is_ok());
-        assert!(check_depth(deep(MAX_DEPTH + 1).as_bytes()).is_err());
+        assert!(check_depth(deep(MAX_DEPTH).as_bytes(), MAX_DEPTH, "the request body").is_ok());
+        assert!(check_depth(deep(MAX_DEPTH + 1).as_bytes(), MAX_DEPTH, "the request body").is_err());
         let quoted = format!("{{\"a\":\"{}\\\"{}\"}}", "[".repeat(100), "{".repeat(100));
-        assert!(check_depth(quoted.as_bytes()).is_ok());
+        assert!(check_depth(quoted.as_bytes(), MAX_DEPTH, "the request body").is_ok());
     }
 
     #[test]

@@ -709,6 +709,11 @@ async fn create_job_takes_one_json_document_and_at_most_100_targets() {
         r.err(400, "InvalidRequestException");
         assert!(r.message().starts_with("document is not valid JSON"), "{bad}: {r:?}");
     }
+    // Nested no deeper than the core reads, so that MQTT carries it as an object.
+    let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+    let r = e.job("j", &["t0"], json!({"document": deep(127)})).await;
+    r.err(400, "InvalidRequestException");
+    assert_eq!(r.message(), "document nests objects and arrays more than 126 levels deep");
     let all: Vec<&str> = names.iter().map(String::as_str).collect();
     let r = e.job("j", &all, json!({})).await;
     r.err(410, "LimitExceededException");

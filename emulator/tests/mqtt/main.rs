@@ -27,6 +27,7 @@ use tokio::sync::mpsc;
 
 const CONTROL: &str =
     "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iot/aws4_request, SignedHeaders=host, Signature=00";
+const DATA: &str = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iot-jobs-data/aws4_request, SignedHeaders=host, Signature=00";
 const ARN: &str = "arn:aws:iot:us-east-1:123456789012";
 /// Longest wait for a message that must come; a message that must not come is checked after a
 /// round trip that comes later on the same connection.
@@ -285,6 +286,35 @@ async fn wildcards_retained_messages_and_the_dollar_rule() {
     emu.server.shutdown().await.unwrap();
 }
 
+/// A document that is one JSON object reaches devices as that object, however it was written:
+/// with the newline an editor leaves at the end of `job.json`, or nested as deep as the core
+/// reads. The data plane's HTTP form still reads back the exact text.
+#[tokio::test]
+async fn every_object_document_reaches_devices_as_an_object() {
+    let emu = emu().await;
+    emu.ctl("POST", "/things/t1", json!({})).await;
+    let mut dev = connect("t1", emu.mqtt).await;
+    // 125 levels: the answer's two more are as many as serde_json reads (127).
+    let deep = format!("{}1{}", r#"{"a":"#.repeat(125), "}".repeat(125));
+    for (job, text) in [("padded", "\t{\"op\": \"update\"}\n"), ("deep", deep.as_str())] {
+        let body = json!({"targets": [format!("{ARN}:thing/t1")], "document": text});
+        emu.ctl("PUT", &format!("/jobs/{job}"), body).await;
+        let want: Value = serde_json::from_str(text).unwrap();
+        let (ok, got) = dev.request(&format!("$aws/things/t1/jobs/{job}/get"), "{}").await;
+        assert!(ok, "{got}");
+        assert_eq!(got["execution"]["jobDocument"], want, "{job}");
+        let http = reqwest::Client::new()
+            .get(format!("{}/things/t1/jobs/{job}", emu.url))
+            .header("authorization", DATA)
+            .send()
+            .await
+            .unwrap();
+        let http: Value = serde_json::from_slice(&http.bytes().await.unwrap()).unwrap();
+        assert_eq!(http["execution"]["jobDocument"], text, "{job}");
+    }
+    emu.server.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_device_runs_a_job_over_mqtt_and_hears_of_it() {
     let emu = emu().await;
@@ -402,8 +432,9 @@ async fn bad_requests_get_the_service_codes() {
     let emu = emu().await;
     emu.create_job("j1", &["t1"]).await;
     let mut dev = connect("t1", emu.mqtt).await;
-    // Deeper than the core reads: JSON is a request it cannot take, an unclosed one no JSON.
-    let deep = format!(r#"{{"x":{}{}}}"#, "[".repeat(40), "]".repeat(40));
+    // Deeper than the core reads (128 levels): JSON is a request it cannot take, an unclosed
+    // one no JSON.
+    let deep = format!(r#"{{"x":{}{}}}"#, "[".repeat(200), "]".repeat(200));
     let unclosed = &deep[..deep.len() - 2];
     let cases = [
         ("$aws/things/t1/jobs/get", "not json", "InvalidJson"),
