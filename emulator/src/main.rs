@@ -97,7 +97,7 @@ struct Args {
     /// slows it down for seconds).
     #[arg(long, default_value_t = iot_jobs_emulator::DEFAULT_REPLICA_LAG_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
     replica_lag_bytes: u64,
-    /// error, warn, info, debug (debug logs every request and every notification) or trace;
+    /// error, warn, info, debug (debug logs every request and every notification), trace or off;
     /// or tracing directives (`iot_jobs_emulator=debug,info`).
     #[arg(long, default_value = "info", value_parser = parse_log_level)]
     log_level: String,
@@ -128,8 +128,8 @@ struct Args {
     /// hard limit, and does not start if they do not fit.
     #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: u32,
-    /// Most MQTT connections the embedded broker holds at once (over --mqtt-addr and
-    /// --mqtts-addr); more are closed as they come. Default: 10,000, or what the file-descriptor
+    /// Most MQTT connections the embedded broker holds at once, over all its listeners (TCP,
+    /// TLS, WebSocket); more are closed as they come. Default: 10,000, or what the file-descriptor
     /// limit leaves after HTTP (with a warning); a number that does not fit stops the start.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     mqtt_max_connections: Option<u32>,
