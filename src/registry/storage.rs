@@ -37,7 +37,7 @@ pub trait Storage {
     /// earliest and takes the rest again when they come due, so no deadline is ever lost; but
     /// each rebuild walks every execution, so a heap much smaller than the live deadlines makes
     /// starting and updating executions slow. [`Fixed`] gives one per execution;
-    /// [`Heap`](super::Heap) caps it at one per execution and job and allocates only what is
+    /// `Heap` (feature `alloc`) caps it at one per execution and job and allocates only what is
     /// armed.
     type Timers: Slots<Timer>;
     /// Buckets of the lookup index: give it at least twice as many as jobs + things +
