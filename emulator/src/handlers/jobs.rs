@@ -273,9 +273,12 @@ pub(super) fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply
     let id = job_id(job, C)?;
     let input: wire::CreateJobIn = wire::parse_body(body)?;
     limits::create_job(&input)?;
-    let targets = input.targets.clone().unwrap_or_default();
-    // SPEC §5 JobTargets, §6: 1 to 100 target ARNs (a group may still have no things).
+    let mut targets = input.targets.clone().unwrap_or_default();
+    // SPEC §5 JobTargets, §6: 1 to 100 target ARNs (a group may still have no things), each kept
+    // once, as AssociateTargetsWithJob keeps them.
     rules::job_targets(targets.len()).on(C)?;
+    let mut seen = BTreeSet::new();
+    targets.retain(|t| seen.insert(t.clone()));
     if input.document.is_none() && input.document_source.is_none() && input.job_template_arn.is_none() {
         return Err(ApiError::invalid("one of document, documentSource or jobTemplateArn is required"));
     }

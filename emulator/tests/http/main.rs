@@ -755,6 +755,11 @@ async fn create_job_takes_one_json_document_and_at_most_100_targets() {
     assert!(r.message().contains("at most 100 targets"), "{r:?}");
     let d = e.ctl("GET", "/jobs/c", None).await.ok();
     assert_eq!(d["job"]["targets"].as_array().map(Vec::len), Some(100), "{d}");
+    // CreateJob keeps an ARN given twice once, as AssociateTargetsWithJob does.
+    e.job("twice", &["t1", "t0", "t1"], json!({})).await.ok();
+    let d = e.ctl("GET", "/jobs/twice", None).await.ok();
+    assert_eq!(d["job"]["targets"], json!([format!("{ARN}:thing/t1"), format!("{ARN}:thing/t0")]));
+    assert_eq!(d["job"]["jobProcessDetails"]["numberOfQueuedThings"], 2);
     // A SNAPSHOT job takes no targets at all: that is the answer, however many are given; and a
     // job that does not exist is one.
     let many = json!({"targets": all.iter().map(|t| format!("{ARN}:thing/{t}")).collect::<Vec<_>>()});
