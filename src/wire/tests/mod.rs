@@ -595,8 +595,8 @@ fn job_documents() {
     }
     assert_eq!(json_error(JobDocument::new(b"{} {}")), json::Error::TrailingCharacters { offset: 3 });
     assert_eq!(JobDocument::new(b"{").unwrap_err().error_code(), ErrorCode::InvalidJson);
-    // Depth: 14 levels fit inside `{"execution":{"jobDocument":…}}`; 15 do not (SPEC-free limit
-    // of this crate's reader).
+    // Depth: `JobDocument::MAX_DEPTH` levels (126) fit inside `{"execution":{"jobDocument":…}}`;
+    // one more does not (SPEC AMBIG-22: this crate's reader reads 128).
     let nested = |depth: usize| format!(r#"{{"a":{}{}}}"#, "[".repeat(depth - 1), "]".repeat(depth - 1));
     let deepest = nested(JobDocument::MAX_DEPTH);
     let doc = JobDocument::new(deepest.as_bytes()).unwrap();
