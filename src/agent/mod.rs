@@ -522,13 +522,12 @@ impl Outbox {
     /// Whether a reply with `token` answers a transmission of this request.
     fn answers(&self, token: Option<&str>) -> bool {
         let Some(first) = self.first_token else { return false };
-        match token {
-            // AWS echoes the clientToken (SPEC 7.1); a reply without one is taken by its topic.
-            None => true,
-            Some(t) => {
-                t.parse::<u32>().is_ok_and(|t| t.wrapping_sub(first) <= self.last_token.wrapping_sub(first))
-            }
-        }
+        // AWS echoes the clientToken verbatim (SPEC 7.1): only the very string sent matches
+        // (not `01` or `+1` for `1`). A reply without one is taken by its topic.
+        let Some(token) = token else { return true };
+        let mut digits = [0; 10];
+        (0..=self.last_token.wrapping_sub(first))
+            .any(|i| machine::decimal(first.wrapping_add(i), &mut digits) == token)
     }
 }
 

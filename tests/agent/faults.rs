@@ -529,3 +529,22 @@ fn repeated_version_mismatches_give_up_within_the_attempt_budget() {
         [lost("job-a", 1, LostReason::RetriesExhausted { last: Some(ErrorCode::VersionMismatch) })]
     );
 }
+
+#[test]
+fn a_reply_with_another_spelling_of_the_client_token_is_unsolicited() {
+    let mut agent: Agent<64> = Agent::new(&thing("dev1"), None, Config::DEFAULT);
+    let mut buf = [0; MAX_TRANSMIT_LEN];
+    assert_eq!(agent.poll_transmit(T0, &mut buf).unwrap().payload, br#"{"clientToken":"1"}"#);
+    let accepted = "$aws/things/dev1/jobs/start-next/accepted";
+    let rejected = "$aws/things/dev1/jobs/start-next/rejected";
+    // The service echoes the token as it was sent (SPEC 7.1): "1" spelt otherwise is another token.
+    for token in ["+1", "01", "0001", " 1", "1.0"] {
+        let reply = format!(r#"{{"timestamp":1,"clientToken":"{token}"}}"#);
+        assert_eq!(agent.handle(T0, accepted, reply.as_bytes()), Err(AgentError::Unsolicited), "{token}");
+        let refusal = rejection("InvalidRequest", token, None);
+        assert_eq!(agent.handle(T0, rejected, &refusal), Err(AgentError::Unsolicited), "{token}");
+    }
+    assert!(!agent.is_idle(), "the StartNext is still awaited");
+    agent.handle(T0, accepted, br#"{"timestamp":1,"clientToken":"1"}"#).unwrap();
+    assert!(agent.is_idle());
+}
