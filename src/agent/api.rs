@@ -251,7 +251,7 @@ impl<const DOC: usize> Agent<DOC> {
         let Some(outbox) = core.outbox.as_mut() else { return };
         match outbox.phase {
             Phase::InFlight { deadline } if deadline <= now => {
-                if outbox.attempts < core.config.max_attempts.max(1) {
+                if outbox.may_resend(&core.config) {
                     outbox.phase = Phase::Ready;
                 } else {
                     core.give_up();
@@ -263,13 +263,21 @@ impl<const DOC: usize> Agent<DOC> {
     }
 
     /// Tells the agent the MQTT connection was re-established (subscribe again first): a
-    /// request in flight is sent again at once; without a job the agent asks for the next one;
-    /// with one it checks that the execution is still its own (notifications may have been
-    /// missed).
+    /// request in flight is sent again at once (the old connection may have lost it) if
+    /// [`Config::max_attempts`] allows, else its reply is awaited until it is due; a request
+    /// backing off waits until its backoff ends. Without a request, the agent asks for the next
+    /// job if it has none, and checks that its execution is still its own if it has one
+    /// (notifications may have been missed).
     pub fn reconnected(&mut self) {
         let core = &mut self.core;
         if let Some(outbox) = core.outbox.as_mut() {
-            outbox.phase = Phase::Ready;
+            // A resend is an attempt like any other; a backoff (throttling) stands.
+            match outbox.phase {
+                Phase::InFlight { .. } if outbox.may_resend(&core.config) => {
+                    outbox.phase = Phase::Ready;
+                }
+                Phase::InFlight { .. } | Phase::Waiting { .. } | Phase::Ready => {}
+            }
             return;
         }
         match &core.job {

@@ -115,7 +115,7 @@ impl<const DOC: usize> Core<DOC> {
         let config = self.config;
         let Some(outbox) = self.outbox.as_mut() else { return };
         outbox.last_error = Some(code);
-        if outbox.attempts >= config.max_attempts.max(1) {
+        if !outbox.may_resend(&config) {
             self.give_up();
             return;
         }
@@ -127,9 +127,8 @@ impl<const DOC: usize> Core<DOC> {
 
     /// Sends the request again at once after a resynchronisation, within the attempt budget.
     pub(super) fn resend(&mut self) {
-        let max = self.config.max_attempts.max(1);
         match self.outbox.as_mut() {
-            Some(outbox) if outbox.attempts < max => outbox.phase = Phase::Ready,
+            Some(outbox) if outbox.may_resend(&self.config) => outbox.phase = Phase::Ready,
             Some(_) | None => self.give_up(),
         }
     }

@@ -139,9 +139,9 @@ const EVENT_QUEUE: usize = 8;
 /// How the agent retries.
 ///
 /// A request is sent at most `max_attempts` times. It is sent again when no reply arrives
-/// within `response_timeout_secs`, at once after a version resynchronisation, and after
-/// `backoff_initial_secs × 2^(n-1)` seconds (at most `backoff_max_secs`) after the `n`th
-/// retryable rejection.
+/// within `response_timeout_secs`, at once after a version resynchronisation or a reconnection
+/// ([`Agent::reconnected`]), and after `backoff_initial_secs × 2^(n-1)` seconds (at most
+/// `backoff_max_secs`) after the `n`th retryable rejection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Config {
@@ -517,6 +517,11 @@ struct Outbox {
 impl Outbox {
     const fn new(request: Request) -> Self {
         Self { request, phase: Phase::Ready, attempts: 0, first_token: None, last_token: 0, last_error: None }
+    }
+
+    /// Whether [`Config::max_attempts`] allows another transmission.
+    fn may_resend(&self, config: &Config) -> bool {
+        self.attempts < config.max_attempts.max(1)
     }
 
     /// Whether a reply with `token` answers a transmission of this request.

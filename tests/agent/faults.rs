@@ -548,3 +548,39 @@ fn a_reply_with_another_spelling_of_the_client_token_is_unsolicited() {
     agent.handle(T0, accepted, br#"{"timestamp":1,"clientToken":"1"}"#).unwrap();
     assert!(agent.is_idle());
 }
+
+#[test]
+fn a_reconnect_keeps_the_backoff_and_the_attempt_limit() {
+    // A throttled update waits out its backoff across a reconnect.
+    let mut h = running(&["job-a"]);
+    h.agent.report(IN_PROGRESS, None).unwrap();
+    let sent = h.transmit();
+    let topic = "$aws/things/dev1/jobs/job-a/update/rejected";
+    h.agent.handle(T0, topic, &rejection("RequestThrottled", &sent[0].token(), None)).unwrap();
+    h.agent.reconnected();
+    assert!(h.transmit().is_empty(), "the backoff stands");
+    assert_eq!(h.agent.poll_timeout(), Some(T0.saturating_add(2)));
+    h.service.now = T0.saturating_add(2);
+    h.agent.handle_timeout(h.service.now);
+    assert_eq!(h.transmit()[0].update(), sent[0].update());
+
+    // Every resend on a reconnect counts toward max_attempts.
+    let config = Config { max_attempts: 2, ..Config::DEFAULT };
+    let mut agent: Agent<64> = Agent::new(&thing("dev1"), None, config);
+    let mut buf = [0; MAX_TRANSMIT_LEN];
+    let mut tokens = Vec::new();
+    for _ in 0..5 {
+        while let Some(t) = agent.poll_transmit(T0, &mut buf) {
+            tokens.push(Sent { topic: t.topic.into(), payload: t.payload.to_vec() }.token());
+        }
+        agent.reconnected();
+    }
+    assert_eq!(tokens, ["1", "2"]);
+    assert_eq!(agent.poll_event(), None);
+    // The last attempt's reply may still come (a persistent session); when it is overdue the
+    // agent gives up.
+    assert_eq!(agent.poll_timeout(), Some(T0.saturating_add(30)));
+    agent.handle_timeout(T0.saturating_add(30));
+    assert_eq!(agent.poll_event(), Some(AgentEvent::Error(AgentError::RetriesExhausted { last: None })));
+    assert!(agent.is_idle());
+}
