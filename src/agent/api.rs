@@ -215,7 +215,7 @@ impl<const DOC: usize> Agent<DOC> {
         details: Option<&StatusDetails<'_>>,
     ) -> Result<(), AgentError> {
         let core = &mut self.core;
-        let job = core.job.as_mut().filter(|j| j.claimed()).ok_or(AgentError::NoJob)?;
+        let job = core.job.as_mut().filter(|j| j.announced()).ok_or(AgentError::NoJob)?;
         if job.finishing() {
             return Err(AgentError::Finishing);
         }
@@ -294,7 +294,7 @@ impl<const DOC: usize> Agent<DOC> {
     /// The job the agent runs, if any (also while its announcement waits in the event queue).
     #[must_use]
     pub fn job(&self) -> Option<CurrentJob<'_>> {
-        self.core.job.as_ref().filter(|j| j.claimed()).map(|j| CurrentJob {
+        self.core.job.as_ref().filter(|j| j.announced()).map(|j| CurrentJob {
             job_id: &j.id,
             execution_number: j.number,
             version: j.version,

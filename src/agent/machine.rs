@@ -180,6 +180,9 @@ impl<const DOC: usize> Core<DOC> {
             return;
         }
         self.verify = true;
+        if let Some(outbox) = self.outbox.as_mut() {
+            outbox.noticed |= outbox.first_token.is_some();
+        }
         self.schedule();
     }
 
@@ -252,6 +255,10 @@ impl<const DOC: usize> Core<DOC> {
                     job.version = x.version_number;
                 }
                 self.outbox = None;
+                // A claim checked after a notification (`update_done`) is the application's now.
+                if self.job.as_ref().is_some_and(|j| !j.announced()) {
+                    self.announce();
+                }
                 self.schedule();
             }
         }
@@ -275,11 +282,16 @@ impl<const DOC: usize> Core<DOC> {
         let Some(job) = self.job.as_mut() else { return };
         job.version = version;
         let claim = !job.claimed();
-        self.outbox = None;
-        // An accepted update proves the execution was still ours.
-        self.verify = false;
+        // An accepted update proves the execution was still ours when it was applied: that
+        // settles a notification received before it was sent, not one received while it was in
+        // flight, which may tell of a later change (a cancel, a deletion).
+        let noticed = self.outbox.take().is_some_and(|o| o.noticed);
+        self.verify = noticed;
         if claim {
-            self.announce();
+            job.reach(JobPhase::Checking);
+            if !noticed {
+                self.announce();
+            }
         }
         self.schedule();
     }

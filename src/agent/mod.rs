@@ -71,8 +71,10 @@
 //!   its version or later is a duplicate and is ignored. Anything else while a job runs (another
 //!   job, nothing, or the same number at a lower version or QUEUED: a reused number, R7) makes
 //!   the agent describe its execution before it concludes anything, because notifications can
-//!   arrive late or out of order. A reused number that comes back after a deletion is a new
-//!   execution and gets a new [`AgentEvent::Run`].
+//!   arrive late or out of order. An accepted update proves the execution still the agent's
+//!   only as of when it was applied, so a notification that arrives while an update is in
+//!   flight is checked after the update's answer all the same. A reused number that comes back
+//!   after a deletion is a new execution and gets a new [`AgentEvent::Run`].
 //! * **Resynchronisation.** A rejected update whose ErrorResponse carries `executionState`
 //!   (`VersionMismatch`, `InvalidStateTransition`; SPEC §4.4, R13) sets the agent's version from
 //!   it (GG-LITE `update_job`). A still-pending state → the update is sent again with the new
@@ -92,7 +94,9 @@
 //!
 //! No source shows a namespace form of StartNext (SPEC 7.3, AMBIG-8). An agent created with a
 //! namespace therefore asks DescribeJobExecution of `$next` and claims a QUEUED execution with
-//! an UpdateJobExecution to IN_PROGRESS, as Greengrass does (GG-LITE).
+//! an UpdateJobExecution to IN_PROGRESS, as Greengrass does (GG-LITE). If a notification that
+//! may tell of a cancel or deletion arrives while the claim is in flight, the agent describes
+//! the execution before it announces the job.
 
 mod api;
 mod machine;
@@ -512,11 +516,22 @@ struct Outbox {
     first_token: Option<u32>,
     last_token: u32,
     last_error: Option<ErrorCode>,
+    /// A notification arrived after the first transmission. An accepted update proves the
+    /// execution still ours only as of when it was applied, so it is described afterwards.
+    noticed: bool,
 }
 
 impl Outbox {
     const fn new(request: Request) -> Self {
-        Self { request, phase: Phase::Ready, attempts: 0, first_token: None, last_token: 0, last_error: None }
+        Self {
+            request,
+            phase: Phase::Ready,
+            attempts: 0,
+            first_token: None,
+            last_token: 0,
+            last_error: None,
+            noticed: false,
+        }
     }
 
     /// Whether [`Config::max_attempts`] allows another transmission.
@@ -554,6 +569,9 @@ struct Job<const DOC: usize> {
 enum JobPhase {
     /// Still QUEUED on the service: the agent's IN_PROGRESS claim is under way.
     Claiming,
+    /// The claim was accepted, but a notification that arrived while it was in flight may
+    /// tell of a later change: described before it is announced.
+    Checking,
     /// IN_PROGRESS by the agent's doing (StartNext, or an accepted claim), and Run /
     /// DocumentTooLarge queued for the application.
     Announced,
@@ -564,8 +582,13 @@ enum JobPhase {
 }
 
 impl<const DOC: usize> Job<DOC> {
-    /// IN_PROGRESS on the service by the agent's doing, and announced to the application.
+    /// IN_PROGRESS on the service by the agent's doing.
     fn claimed(&self) -> bool {
+        self.phase >= JobPhase::Checking
+    }
+
+    /// Announced to the application: the application's job.
+    fn announced(&self) -> bool {
         self.phase >= JobPhase::Announced
     }
 

@@ -318,10 +318,7 @@ fn a_small_send_buffer_is_reported_once_and_the_request_kept() {
 
 #[test]
 fn namespace_agent_describes_next_and_claims_it() {
-    let ns = NamespaceId::new("ns1").unwrap();
-    let mut h: Harness<256> = Harness::with(&["dev1"], Some(&ns), Config::DEFAULT);
-    h.service.create_job("job-a", r#"{"op":"a"}"#, TargetSelection::Snapshot, &["dev1"]);
-    h.service.notifications();
+    let mut h = ns1_with_job_a(Config::DEFAULT);
     h.pump();
     let sent = h.take_sent();
     // SPEC 7.3: describe `$next`, then UpdateJobExecution to IN_PROGRESS (no StartNext form).

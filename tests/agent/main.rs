@@ -314,6 +314,16 @@ fn running_job_c() -> Harness<256> {
     h
 }
 
+/// A device `dev1` whose agent works in namespace `ns1` under `config`, with the job `job-a`
+/// (document `{"op":"a"}`) queued and its notification dropped.
+fn ns1_with_job_a(config: Config) -> Harness<256> {
+    let ns = NamespaceId::new("ns1").unwrap();
+    let mut h: Harness<256> = Harness::with(&["dev1"], Some(&ns), config);
+    h.service.create_job("job-a", r#"{"op":"a"}"#, TargetSelection::Snapshot, &["dev1"]);
+    h.service.notifications();
+    h
+}
+
 /// What the app hears when its running execution 1 of `job-c` (document `{"op":"c"}`) was
 /// deleted and the job came back under the same number: the loss, then the new run (version 2).
 fn lost_then_run_again() -> [Ev; 2] {
@@ -339,6 +349,11 @@ struct Sent {
 }
 
 impl Sent {
+    /// The publish again, for the service to answer.
+    fn as_transmit(&self) -> Transmit<'_> {
+        Transmit { topic: &self.topic, payload: &self.payload }
+    }
+
     /// (status, expectedVersion, executionNumber, statusDetails) of an UpdateJobExecution.
     fn update(&self) -> UpdateFields {
         let mut scratch = vec![0; self.payload.len()];

@@ -334,3 +334,44 @@ fn deleted_job_noticed_from_notify_next() {
     assert!(sent[1].is_start_next());
     assert_eq!(h.take_events(), [lost("job-a", 1, LostReason::Deleted)]);
 }
+
+/// Answers `update` (of `job-a`), force-cancels the job after the update was applied and
+/// delivers the cancel's notification before the reply; then runs the agent on.
+fn answer_after_a_cancel(h: &mut Harness<256>, update: &Sent) {
+    let replies = h.service.serve(&update.as_transmit());
+    h.service.reg.cancel_job(&job("job-a"), true, None, T0, &mut h.service.sink).unwrap();
+    h.notify();
+    h.deliver(replies);
+    h.pump();
+}
+
+#[test]
+fn a_cancel_noticed_while_an_update_is_in_flight_is_checked_after_it() {
+    let mut h = running(&["job-a"]);
+    h.agent.report(IN_PROGRESS, None).unwrap();
+    let update = h.transmit();
+    answer_after_a_cancel(&mut h, &update[0]);
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert_eq!(sent[1].topic, "$aws/things/dev1/jobs/job-a/get");
+    assert!(sent[2].is_start_next());
+    assert_eq!(h.take_events(), [Ev::Canceled { job: "job-a".into(), number: 1, status: None }]);
+    assert_eq!(h.agent.job(), None);
+}
+
+#[test]
+fn a_cancel_noticed_while_a_claim_is_in_flight_is_checked_before_the_run() {
+    let mut h = ns1_with_job_a(Config::DEFAULT);
+    let describe = h.transmit();
+    let replies = h.service.serve(&describe[0].as_transmit());
+    h.deliver(replies);
+    let claim = h.transmit();
+    assert_eq!(claim[0].update().0, IN_PROGRESS);
+    answer_after_a_cancel(&mut h, &claim[0]);
+    let sent = h.take_sent();
+    assert_eq!(sent[2].topic, "$aws/things/dev1/jobs/job-a/namespace-ns1/get", "{sent:?}");
+    assert_eq!(sent[3].topic, "$aws/things/dev1/jobs/$next/namespace-ns1/get");
+    assert_eq!(sent.len(), 4);
+    assert!(h.take_events().is_empty(), "the app never heard of it");
+    assert!(h.agent.is_idle());
+}
