@@ -426,7 +426,7 @@ impl<const DOC: usize> Core<DOC> {
             // SPEC 4.3 StartNextPendingJobExecution.
             Request::StartNext => StartNextRequest {
                 status_details: None,
-                step_timeout: self.config.step_timeout,
+                step_timeout: self.config.step_timeout.map(|m| StepTimeout::Minutes(m.get())),
                 client_token,
             }
             .serialize(payload_buf),

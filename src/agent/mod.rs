@@ -110,6 +110,7 @@ use crate::id::{
     ExecutionNumber, JobId, NamespaceId, StatusDetails, StepTimeout, ThingName, Timestamp, VersionNumber,
 };
 use crate::status::ExecutionStatus;
+use crate::time::TimeoutMinutes;
 use crate::topic::{JobIdRef, JobSelector, NamespaceIdRef, Reply, ThingNameRef, Topic, TopicError};
 use crate::wire::{
     DescribeRequest, ErrorResponse, ExecutionResponse, JobExecution, NextJobExecutionChanged,
@@ -157,8 +158,9 @@ pub struct Config {
     pub backoff_max_secs: u64,
     /// Most transmissions of one request, the first included (0 counts as 1).
     pub max_attempts: u8,
-    /// `stepTimeoutInMinutes` to send with StartNextPendingJobExecution (SPEC §3 timer facts).
-    pub step_timeout: Option<StepTimeout>,
+    /// `stepTimeoutInMinutes` to send with StartNextPendingJobExecution (SPEC §3 timer facts):
+    /// each job starts with a step timer this long, 1–10080 minutes.
+    pub step_timeout: Option<TimeoutMinutes>,
 }
 
 impl Config {

@@ -24,7 +24,7 @@ use iot_jobs_core::wire::{
 };
 use iot_jobs_core::{
     ErrorCode, ExecutionNumber, ExecutionStatus, JobId, NamespaceId, Plane, Policy, Rejection, StatusDetails,
-    TargetSelection, ThingName, Timestamp, VersionNumber,
+    TargetSelection, ThingName, TimeoutMinutes, Timestamp, VersionNumber,
 };
 
 const T0: Timestamp = Timestamp(1_700_000_000);
