@@ -5,7 +5,9 @@ use core::fmt::{self, Write};
 use core::hint::black_box;
 
 use iot_jobs_core::agent::{Agent, AgentEvent, Config, MAX_TRANSMIT_LEN};
-use iot_jobs_core::{ExecutionStatus, NamespaceId, StatusDetails, ThingName, TimeoutMinutes, Timestamp};
+use iot_jobs_core::{
+    ExecutionStatus, NamespaceId, StatusDetails, StepTimeout, ThingName, TimeoutMinutes, Timestamp,
+};
 
 use crate::{keep, pick, text};
 
@@ -88,6 +90,12 @@ pub fn exercise(input: &[u8], topics: &[u8], ops: &[u8; 64]) {
                         other => keep(other),
                     }
                 }
+            }
+            3 if arg & 16 == 16 => {
+                // 0 to 10455 minutes: in range and out of it.
+                let minutes = StepTimeout::Minutes(u16::from(arg).wrapping_mul(41));
+                let step = if arg & 32 == 32 { StepTimeout::Cancel } else { minutes };
+                keep(agent.report_progress(details.as_ref().filter(|_| arg & 8 == 8), step));
             }
             3 => {
                 let status = pick(&ExecutionStatus::ALL, arg, ExecutionStatus::InProgress);

@@ -203,7 +203,8 @@ impl<const DOC: usize> Agent<DOC> {
     /// `FAILED`, `REJECTED`; SPEC T4), with `statusDetails` (`None` leaves them unchanged,
     /// SPEC 4.3). The agent sends it as an UpdateJobExecution with `expectedVersion` as soon as
     /// no other request is in flight; a progress report not yet sent is replaced by a newer
-    /// one (whose details, if `None`, are taken from the replaced one).
+    /// one (whose details, if `None`, are taken from the replaced one). A progress report leaves
+    /// the step timer as it is; [`Agent::report_progress`] sets or cancels it.
     ///
     /// # Errors
     ///
@@ -214,23 +215,30 @@ impl<const DOC: usize> Agent<DOC> {
         status: ExecutionStatus,
         details: Option<&StatusDetails<'_>>,
     ) -> Result<(), AgentError> {
-        let core = &mut self.core;
-        let job = core.job.as_mut().filter(|j| j.announced()).ok_or(AgentError::NoJob)?;
-        if job.finishing() {
-            return Err(AgentError::Finishing);
-        }
-        // SPEC T4, R9: a device sets only IN_PROGRESS, SUCCEEDED, FAILED, REJECTED.
-        if !status.is_device_settable() {
-            return Err(AgentError::StatusNotAllowed(status));
-        }
-        let mut details = details.map(keep_details).transpose()?;
-        job.reach(if status.is_terminal() { JobPhase::Finishing } else { JobPhase::Delivered });
-        if details.is_none() {
-            details = core.pending.take().and_then(|p| p.details);
-        }
-        core.pending = Some(Report { status, details });
-        core.schedule();
-        Ok(())
+        self.core.submit(status, details, None)
+    }
+
+    /// Reports progress (`IN_PROGRESS`) as [`Agent::report`] does, and starts the execution's
+    /// step timer again with `step_timeout` minutes, or stops it with [`StepTimeout::Cancel`]
+    /// (SPEC T3, §3 timer-step: the execution times out unless a final status or the next
+    /// reset comes first). A progress report not yet sent that replaces this one keeps its
+    /// timer unless it gives its own; a final status drops it.
+    ///
+    /// # Errors
+    ///
+    /// [`AgentError::InvalidStepTimeout`] for minutes outside 1–10080, and the errors of
+    /// [`Agent::report`]; nothing changes.
+    pub fn report_progress(
+        &mut self,
+        details: Option<&StatusDetails<'_>>,
+        step_timeout: StepTimeout,
+    ) -> Result<(), AgentError> {
+        let wire = match step_timeout {
+            StepTimeout::Minutes(m) => i64::from(m),
+            StepTimeout::Cancel => -1,
+        };
+        StepTimeout::from_wire(wire, true).map_err(AgentError::InvalidStepTimeout)?;
+        self.core.submit(ExecutionStatus::InProgress, details, Some(step_timeout))
     }
 
     /// When [`Agent::handle_timeout`] wants to be called: a reply deadline or the end of a

@@ -43,6 +43,33 @@ impl<const DOC: usize> Core<DOC> {
         }
     }
 
+    /// A report of the application (see [`Agent::report`], [`Agent::report_progress`]).
+    pub(super) fn submit(
+        &mut self,
+        status: ExecutionStatus,
+        details: Option<&StatusDetails<'_>>,
+        step_timeout: Option<StepTimeout>,
+    ) -> Result<(), AgentError> {
+        let job = self.job.as_mut().filter(|j| j.announced()).ok_or(AgentError::NoJob)?;
+        if job.finishing() {
+            return Err(AgentError::Finishing);
+        }
+        // SPEC T4, R9: a device sets only IN_PROGRESS, SUCCEEDED, FAILED, REJECTED.
+        if !status.is_device_settable() {
+            return Err(AgentError::StatusNotAllowed(status));
+        }
+        let details = details.map(keep_details).transpose()?;
+        let terminal = status.is_terminal();
+        job.reach(if terminal { JobPhase::Finishing } else { JobPhase::Delivered });
+        let replaced = self.pending.take();
+        let (old_details, old_step) = replaced.map_or((None, None), |r| (r.details, r.step_timeout));
+        // SPEC timer-step: only an IN_PROGRESS update sets the step timer.
+        let step_timeout = if terminal { None } else { step_timeout.or(old_step) };
+        self.pending = Some(Report { status, details: details.or(old_details), step_timeout });
+        self.schedule();
+        Ok(())
+    }
+
     /// Sends the next request if none is in progress: the application's report first (an
     /// accepted update also proves the execution is still ours), then a pending check.
     pub(super) fn schedule(&mut self) {
@@ -224,7 +251,9 @@ impl<const DOC: usize> Core<DOC> {
         if claimed {
             self.announce();
         } else {
-            let claim = Report { status: ExecutionStatus::InProgress, details: None };
+            // SPEC timer-step: the claim starts the step timer, as StartNext does.
+            let step_timeout = self.config.step_timeout.map(|m| StepTimeout::Minutes(m.get()));
+            let claim = Report { status: ExecutionStatus::InProgress, details: None, step_timeout };
             self.outbox = Some(Outbox::new(Request::Update(claim)));
         }
         Ok(())
@@ -453,7 +482,7 @@ impl<const DOC: usize> Core<DOC> {
                     execution_number: Some(job.number),
                     include_job_execution_state: true,
                     include_job_document: false,
-                    step_timeout: None,
+                    step_timeout: report.step_timeout,
                     client_token,
                 }
                 .serialize(payload_buf)

@@ -27,7 +27,8 @@
 //! 3. When the application is told [`AgentEvent::Run`], it does the work and reports progress
 //!    and the final status with [`Agent::report`]. The agent turns each report into an
 //!    UpdateJobExecution carrying `expectedVersion`, and asks for the next job once a final
-//!    status is accepted.
+//!    status is accepted. A job with a step timer ([`Config::step_timeout`]) times out unless
+//!    the application resets the timer with [`Agent::report_progress`] in time.
 //! 4. When the application is told [`AgentEvent::Canceled`] or [`AgentEvent::Lost`], it stops
 //!    the work: the service no longer accepts updates for that execution.
 //!
@@ -158,8 +159,9 @@ pub struct Config {
     pub backoff_max_secs: u64,
     /// Most transmissions of one request, the first included (0 counts as 1).
     pub max_attempts: u8,
-    /// `stepTimeoutInMinutes` to send with StartNextPendingJobExecution (SPEC §3 timer facts):
-    /// each job starts with a step timer this long, 1–10080 minutes.
+    /// `stepTimeoutInMinutes` to send with StartNextPendingJobExecution, or a namespace agent's
+    /// IN_PROGRESS claim (SPEC §3 timer facts): each job starts with a step timer this long,
+    /// 1–10080 minutes, which [`Agent::report_progress`] resets or cancels.
     pub step_timeout: Option<TimeoutMinutes>,
 }
 
@@ -390,6 +392,9 @@ pub enum AgentError {
     Finishing,
     /// [`Agent::report`] of a status a device may not set (SPEC T4, R9).
     StatusNotAllowed(ExecutionStatus),
+    /// [`Agent::report_progress`] with a step timeout outside 1–10080 minutes (SPEC §3
+    /// timer-step).
+    InvalidStepTimeout(FieldError),
     /// [`Agent::report`] with statusDetails larger than [`MAX_DETAILS_BYTES`].
     DetailsTooLarge {
         /// Bytes needed.
@@ -429,6 +434,7 @@ impl fmt::Display for AgentError {
             Self::NoJob => f.write_str("no job to report on"),
             Self::Finishing => f.write_str("a final status was already reported for this job"),
             Self::StatusNotAllowed(s) => write!(f, "a device may not set the status {s}"),
+            Self::InvalidStepTimeout(e) => e.fmt(f),
             Self::DetailsTooLarge { len, capacity } => {
                 write!(f, "statusDetails need {len} bytes; the agent keeps at most {capacity}")
             }
@@ -482,6 +488,8 @@ fn kept_details(details: &Details) -> Result<StatusDetails<'_>, AgentError> {
 struct Report {
     status: ExecutionStatus,
     details: Option<Details>,
+    /// `stepTimeoutInMinutes`: IN_PROGRESS only.
+    step_timeout: Option<StepTimeout>,
 }
 
 /// What the agent asks the service.

@@ -248,6 +248,12 @@ fn report_is_checked() {
         h.agent.report(IN_PROGRESS, Some(&StatusDetails::new(&pairs).unwrap())),
         Err(AgentError::DetailsTooLarge { len: 808, capacity: MAX_DETAILS_BYTES })
     );
+    // SPEC §3 timer-step: 1-10080 minutes.
+    for bad in [0, 10081] {
+        let e = h.agent.report_progress(None, StepTimeout::Minutes(bad)).unwrap_err();
+        assert!(matches!(e, AgentError::InvalidStepTimeout(_)), "{e:?}");
+        assert_eq!(e.to_string(), "stepTimeoutInMinutes must be between -1 and 10080");
+    }
     assert!(h.transmit().is_empty());
     h.report(ExecutionStatus::Rejected, &[]);
     assert_eq!(h.take_events(), [finished("job-a", 1, ExecutionStatus::Rejected, 3)]);

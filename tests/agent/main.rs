@@ -24,7 +24,7 @@ use iot_jobs_core::wire::{
 };
 use iot_jobs_core::{
     ErrorCode, ExecutionNumber, ExecutionStatus, JobId, NamespaceId, Plane, Policy, Rejection, StatusDetails,
-    TargetSelection, ThingName, TimeoutMinutes, Timestamp, VersionNumber,
+    StepTimeout, TargetSelection, ThingName, TimeoutMinutes, Timestamp, VersionNumber,
 };
 
 const T0: Timestamp = Timestamp(1_700_000_000);
@@ -371,6 +371,12 @@ impl Sent {
         )
     }
 
+    /// `stepTimeoutInMinutes` of an UpdateJobExecution.
+    fn step_timeout(&self) -> Option<StepTimeout> {
+        let mut scratch = vec![0; self.payload.len()];
+        UpdateRequest::parse(&self.payload, &mut scratch).unwrap().step_timeout
+    }
+
     fn describe(&self) -> (Option<u64>, bool) {
         let mut scratch = vec![0; self.payload.len()];
         let d = DescribeRequest::parse(&self.payload, &mut scratch).unwrap();
@@ -510,6 +516,15 @@ impl<const DOC: usize> Harness<DOC> {
 
     fn take_events(&mut self) -> Vec<Ev> {
         std::mem::take(&mut self.events)
+    }
+
+    /// When the service times out the execution 1 of `job-a` on `dev1`, if it will.
+    fn deadline(&self) -> Option<Timestamp> {
+        self.service
+            .reg
+            .describe_execution(&job("job-a"), &thing("dev1"), None, Plane::Data)
+            .unwrap()
+            .deadline()
     }
 
     fn state(&self) -> String {
