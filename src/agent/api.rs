@@ -1,5 +1,6 @@
 //! The public API: inputs, outputs and timers.
 
+use super::read::{Carrier, read_execution};
 use super::*;
 
 impl<const DOC: usize> Agent<DOC> {
@@ -57,7 +58,8 @@ impl<const DOC: usize> Agent<DOC> {
     /// The message is ignored, and nothing changes, when the topic is not a Jobs topic
     /// ([`AgentError::Topic`]), belongs to another thing ([`AgentError::OtherThing`]), is not
     /// one the agent consumes ([`AgentError::Unexpected`]), is a reply to no request in flight
-    /// ([`AgentError::Unsolicited`]), or its payload is malformed ([`AgentError::Malformed`]).
+    /// ([`AgentError::Unsolicited`]), or its payload is malformed ([`AgentError::Malformed`];
+    /// but see [`AgentEvent::UnreadableJob`] and the [module docs](crate::agent)).
     pub fn handle(&mut self, now: Timestamp, topic: &str, payload: &[u8]) -> Result<(), AgentError> {
         let topic = Topic::parse(topic).map_err(AgentError::Topic)?;
         let Self { core, scratch } = self;
@@ -67,9 +69,10 @@ impl<const DOC: usize> Agent<DOC> {
         }
         let reply_to = match topic {
             Topic::NotifyNext { namespace, .. } if core.same_namespace(namespace) => {
-                let msg = NextJobExecutionChanged::parse(payload, scratch).map_err(AgentError::Malformed)?;
-                core.on_notify_next(msg.execution.as_ref());
-                return Ok(());
+                return read_execution(payload, scratch, Carrier::Notification, |_, x| {
+                    core.on_notify_next(x.as_ref());
+                    Ok(())
+                });
             }
             Topic::StartNext { reply: Some(reply), .. } if core.namespace.is_none() => {
                 (ReplyTo::StartNext, reply)
@@ -102,15 +105,18 @@ impl<const DOC: usize> Agent<DOC> {
             }
             (to @ (ReplyTo::StartNext | ReplyTo::DescribeNext), Reply::Accepted) => {
                 core.expecting(to)?;
-                let msg = ExecutionResponse::parse(payload, scratch).map_err(AgentError::Malformed)?;
-                core.check_token(msg.client_token)?;
-                core.on_next(msg.execution.as_ref())?;
+                read_execution(payload, scratch, Carrier::Reply, |token, x| {
+                    core.check_token(token)?;
+                    core.on_next(x.as_ref())
+                })?;
             }
             (to @ ReplyTo::Describe(_), Reply::Accepted) => {
                 core.expecting(to)?;
-                let msg = ExecutionResponse::parse(payload, scratch).map_err(AgentError::Malformed)?;
-                core.check_token(msg.client_token)?;
-                core.on_described(msg.execution.as_ref());
+                read_execution(payload, scratch, Carrier::Reply, |token, x| {
+                    core.check_token(token)?;
+                    core.on_described(x.as_ref());
+                    Ok(())
+                })?;
             }
             (to @ ReplyTo::Update(_), Reply::Accepted) => {
                 core.expecting(to)?;

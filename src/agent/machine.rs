@@ -1,5 +1,6 @@
 //! The state machine behind the API.
 
+use super::read::Execution;
 use super::*;
 
 impl<const DOC: usize> Core<DOC> {
@@ -88,7 +89,7 @@ impl<const DOC: usize> Core<DOC> {
         }
     }
 
-    /// Queues Run (or DocumentTooLarge) for the current job.
+    /// Queues Run (or DocumentTooLarge, UnreadableJob) for the current job.
     pub(super) fn announce(&mut self) {
         let Some(job) = self.job.as_mut() else { return };
         job.reach(JobPhase::Announced);
@@ -99,20 +100,20 @@ impl<const DOC: usize> Core<DOC> {
     pub(super) fn announcement(&mut self) -> Option<AgentEvent<'_>> {
         let job = self.job.as_mut()?;
         job.reach(JobPhase::Delivered);
-        let job_id = job.id.clone();
-        if job.document_len > DOC {
-            return Some(AgentEvent::DocumentTooLarge {
+        let (job_id, execution_number) = (job.id.clone(), job.number);
+        Some(match &job.document {
+            Document::Kept(document) => AgentEvent::Run {
                 job_id,
-                execution_number: job.number,
-                len: job.document_len,
-                capacity: DOC,
-            });
-        }
-        Some(AgentEvent::Run {
-            job_id,
-            execution_number: job.number,
-            version: job.version,
-            document: job.document.as_slice(),
+                execution_number,
+                version: job.version,
+                document: document.as_slice(),
+            },
+            Document::TooLarge(len) => {
+                AgentEvent::DocumentTooLarge { job_id, execution_number, len: *len, capacity: DOC }
+            }
+            Document::Unreadable(error) => {
+                AgentEvent::UnreadableJob { job_id, execution_number, error: *error }
+            }
         })
     }
 
@@ -179,7 +180,7 @@ impl<const DOC: usize> Core<DOC> {
     // ---- notifications ----------------------------------------------------------------------
 
     /// `notify-next` (SPEC 7.2): the head of the pending list changed.
-    pub(super) fn on_notify_next(&mut self, next: Option<&JobExecution<'_>>) {
+    pub(super) fn on_notify_next(&mut self, next: Option<&Execution<'_>>) {
         let Some(job) = &self.job else {
             if next.is_none() {
                 return;
@@ -196,8 +197,8 @@ impl<const DOC: usize> Core<DOC> {
         // so the running execution at its version or later, still pending, is a duplicate.
         let duplicate = next.is_some_and(|x| {
             x.job_id == job.id.as_str()
-                && x.execution_number == job.number
-                && x.version_number >= job.version
+                && x.number == job.number
+                && x.version >= job.version
                 && (x.status == ExecutionStatus::InProgress || !job.claimed())
         });
         // A final report moves the head itself (SPEC 7.2); otherwise the execution may have
@@ -217,7 +218,7 @@ impl<const DOC: usize> Core<DOC> {
 
     /// StartNext / describe `$next` accepted (SPEC 4.3, R19: no `execution` when nothing is
     /// pending).
-    pub(super) fn on_next(&mut self, execution: Option<&JobExecution<'_>>) -> Result<(), AgentError> {
+    pub(super) fn on_next(&mut self, execution: Option<&Execution<'_>>) -> Result<(), AgentError> {
         let Some(x) = execution.filter(|x| x.status.is_pending()) else {
             self.outbox = None;
             if core::mem::take(&mut self.recheck) {
@@ -226,11 +227,17 @@ impl<const DOC: usize> Core<DOC> {
             return Ok(());
         };
         let id = JobId::new(x.job_id).map_err(|e| AgentError::Malformed(WireError::Field(e)))?;
-        let raw = x.job_document.map_or(&[][..], |d| d.as_bytes());
-        let mut document = heapless::Vec::new();
-        if document.extend_from_slice(raw).is_err() {
-            document.clear();
-        }
+        let document = match x.document {
+            Ok(raw) => {
+                let mut kept = heapless::Vec::new();
+                if kept.extend_from_slice(raw).is_ok() {
+                    Document::Kept(kept)
+                } else {
+                    Document::TooLarge(raw.len())
+                }
+            }
+            Err(error) => Document::Unreadable(error),
+        };
         self.seq = self.seq.wrapping_add(1);
         // SPEC T2: StartNext moved a QUEUED execution to IN_PROGRESS. A namespace agent found it
         // with describe and claims a QUEUED one itself.
@@ -241,10 +248,9 @@ impl<const DOC: usize> Core<DOC> {
         self.verify = false;
         self.job = Some(Job {
             id,
-            number: x.execution_number,
-            version: x.version_number,
+            number: x.number,
+            version: x.version,
             document,
-            document_len: raw.len(),
             seq: self.seq,
             phase: JobPhase::Claiming,
         });
@@ -260,18 +266,15 @@ impl<const DOC: usize> Core<DOC> {
     }
 
     /// The current execution described: still ours, or gone.
-    pub(super) fn on_described(&mut self, execution: Option<&JobExecution<'_>>) {
+    pub(super) fn on_described(&mut self, execution: Option<&Execution<'_>>) {
         let Some(job) = &self.job else { return };
-        let x = execution.filter(|x| x.job_id == job.id.as_str() && x.execution_number == job.number);
+        let x = execution.filter(|x| x.job_id == job.id.as_str() && x.number == job.number);
         let end = match x {
             // SPEC 3.1: terminal without the device (T7, T9, T10).
             Some(x) if x.status.is_terminal() => Some(End::Canceled(Some(x.status))),
             // R7: the number names a newer execution (an execution never returns to QUEUED, and
             // its version never shrinks): ours was deleted.
-            Some(x)
-                if x.version_number < job.version
-                    || (x.status == ExecutionStatus::Queued && job.claimed()) =>
-            {
+            Some(x) if x.version < job.version || (x.status == ExecutionStatus::Queued && job.claimed()) => {
                 Some(End::Lost(LostReason::Deleted))
             }
             Some(_) => None,
@@ -281,7 +284,7 @@ impl<const DOC: usize> Core<DOC> {
             (Some(end), _) => self.end_job(end),
             (None, x) => {
                 if let (Some(job), Some(x)) = (self.job.as_mut(), x) {
-                    job.version = x.version_number;
+                    job.version = x.version;
                 }
                 self.outbox = None;
                 // A claim checked after a notification (`update_done`) is the application's now.

@@ -89,7 +89,13 @@
 //!   [`AgentEvent::Lost`]; `TerminalStateReached` (R11) → [`AgentEvent::Canceled`].
 //!
 //! Messages for another thing, topics the agent does not consume, replies to no request in
-//! flight and malformed payloads are refused with an [`AgentError`] and change nothing.
+//! flight and malformed payloads are refused with an [`AgentError`] and change nothing. One
+//! exception keeps a job the agent cannot read from holding up the thing's queue: a StartNext
+//! or describe reply or a `notify-next` whose execution names its job (a valid `jobId`,
+//! `executionNumber`, `versionNumber` and `status`, the rest valid JSON) is taken even if the
+//! rest breaks the rules (a document that is not an object, statusDetails against R14). A job
+//! handed over that way is [`AgentEvent::UnreadableJob`], for the application to reject. A
+//! document nested deeper than the JSON reader reads is still refused.
 //!
 //! # Namespaces
 //!
@@ -101,6 +107,7 @@
 
 mod api;
 mod machine;
+mod read;
 
 use core::fmt;
 
@@ -114,7 +121,7 @@ use crate::status::ExecutionStatus;
 use crate::time::TimeoutMinutes;
 use crate::topic::{JobIdRef, JobSelector, NamespaceIdRef, Reply, ThingNameRef, Topic, TopicError};
 use crate::wire::{
-    DescribeRequest, ErrorResponse, ExecutionResponse, JobExecution, NextJobExecutionChanged,
+    DescribeRequest, ErrorResponse, ExecutionResponse, JobDocument, JobExecution, NextJobExecutionChanged,
     StartNextRequest, UpdateRequest, UpdateResponse, WireError,
 };
 
@@ -331,6 +338,20 @@ pub enum AgentEvent<'a> {
         len: usize,
         /// The agent's document capacity.
         capacity: usize,
+    },
+    /// A job is IN_PROGRESS but the message that handed it over breaks the rules past the
+    /// execution's identity (`jobId`, `executionNumber`, `versionNumber`, `status`): its
+    /// document is not a JSON object or string, say, or its statusDetails break SPEC R14.
+    /// `error` says what. It cannot be run; as with [`AgentEvent::DocumentTooLarge`] the job
+    /// stays current until the application reports a final status for it (usually
+    /// `REJECTED`), so the thing's later jobs are not held up.
+    UnreadableJob {
+        /// `jobId`.
+        job_id: JobId,
+        /// `executionNumber`.
+        execution_number: ExecutionNumber,
+        /// What the message breaks.
+        error: WireError,
     },
     /// The final status the application reported was accepted; the agent asks for the next
     /// job.
@@ -566,12 +587,22 @@ struct Job<const DOC: usize> {
     id: JobId,
     number: ExecutionNumber,
     version: VersionNumber,
-    document: heapless::Vec<u8, DOC>,
-    /// The document's real length (more than `DOC` when it did not fit).
-    document_len: usize,
+    document: Document<DOC>,
     /// Tells this job's announcement from a stale one.
     seq: u32,
     phase: JobPhase,
+}
+
+/// A job's document, as the application is to get it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Document<const DOC: usize> {
+    /// The raw JSON, empty if the service sent none: [`AgentEvent::Run`].
+    Kept(heapless::Vec<u8, DOC>),
+    /// This many bytes, more than `DOC`: [`AgentEvent::DocumentTooLarge`].
+    TooLarge(usize),
+    /// The message could not be read past the execution's identity:
+    /// [`AgentEvent::UnreadableJob`].
+    Unreadable(WireError),
 }
 
 /// How far the current job has come; each phase implies the ones before it.
@@ -583,7 +614,7 @@ enum JobPhase {
     /// tell of a later change: described before it is announced.
     Checking,
     /// IN_PROGRESS by the agent's doing (StartNext, or an accepted claim), and Run /
-    /// DocumentTooLarge queued for the application.
+    /// DocumentTooLarge / UnreadableJob queued for the application.
     Announced,
     /// The application has heard of the job, so it must hear how it ends.
     Delivered,

@@ -603,3 +603,131 @@ fn only_a_step_timeout_of_1_to_10080_minutes_can_be_configured() {
         assert_eq!(sent.payload, expected.as_bytes());
     }
 }
+
+/// A StartNext reply that hands over execution 1 of `job-x` (IN_PROGRESS, version 2), with
+/// `members` in its execution.
+fn started(members: &str) -> String {
+    format!(
+        r#"{{"execution":{{"jobId":"job-x",{members}"status":"IN_PROGRESS","queuedAt":1,"startedAt":2,"lastUpdatedAt":2,"versionNumber":2,"executionNumber":1}},"timestamp":2,"clientToken":"1"}}"#
+    )
+}
+
+#[test]
+fn a_job_whose_document_or_details_cannot_be_read_is_handed_over_to_be_rejected() {
+    let accepted = "$aws/things/dev1/jobs/start-next/accepted";
+    for members in [
+        r#""jobDocument":[1,2],"#,
+        r#""jobDocument":5,"#,
+        r#""jobDocument":null,"#,
+        r#""statusDetails":{"k":""},"#,
+        r#""statusDetails":{"k":"a","k":"b"},"#,
+        r#""statusDetails":{"a key":"v"},"#,
+        // The execution's identity is read as the parser reads it: escapes and all.
+        r#""jobId":"job-\u0078","jobDocument":[],"#,
+    ] {
+        let mut agent: Agent<64> = Agent::new(&thing("dev1"), None, Config::DEFAULT);
+        let mut buf = [0; MAX_TRANSMIT_LEN];
+        agent.poll_transmit(T0, &mut buf).unwrap();
+        let reply = started(members).replace(r#""jobId":"job-x","jobId""#, r#""jobId""#);
+        let error = ExecutionResponse::parse(reply.as_bytes(), &mut vec![0; reply.len()]).unwrap_err();
+        agent.handle(T0, accepted, reply.as_bytes()).unwrap();
+        assert_eq!(
+            agent.poll_event(),
+            Some(AgentEvent::UnreadableJob { job_id: job("job-x"), execution_number: n(1), error }),
+            "{members}"
+        );
+        assert_eq!(agent.job().unwrap().job_id.as_str(), "job-x");
+        // The application rejects it, and the agent asks for the next job.
+        let reason = StatusDetails::new(&[("reason", "unreadable")]).unwrap();
+        agent.report(ExecutionStatus::Rejected, Some(&reason)).unwrap();
+        let t = agent.poll_transmit(T0, &mut buf).unwrap();
+        let update = Sent { topic: t.topic.into(), payload: t.payload.to_vec() };
+        assert_eq!(update.topic, "$aws/things/dev1/jobs/job-x/update");
+        let reason = vec![("reason".to_string(), "unreadable".to_string())];
+        assert_eq!(update.update(), (ExecutionStatus::Rejected, Some(2), Some(1), reason));
+        let done =
+            br#"{"executionState":{"status":"REJECTED","versionNumber":3},"timestamp":3,"clientToken":"2"}"#;
+        agent.handle(T0, "$aws/things/dev1/jobs/job-x/update/accepted", done).unwrap();
+        assert_eq!(
+            agent.poll_event(),
+            Some(AgentEvent::Finished {
+                job_id: job("job-x"),
+                execution_number: n(1),
+                status: ExecutionStatus::Rejected,
+                version: v(3)
+            })
+        );
+        assert_eq!(agent.poll_transmit(T0, &mut buf).unwrap().topic, "$aws/things/dev1/jobs/start-next");
+    }
+}
+
+#[test]
+fn what_names_no_execution_stays_malformed() {
+    let accepted = "$aws/things/dev1/jobs/start-next/accepted";
+    let deep = format!("{}{}", "[".repeat(20), "]".repeat(20));
+    for reply in [
+        started(r#""jobDocument":[1],"#).replace(r#""jobId":"job-x","#, ""),
+        started(r#""jobDocument":[1],"#).replace(r#""versionNumber":2"#, r#""versionNumber":"2""#),
+        started(r#""jobDocument":[1],"jobId":"job-y","#),
+        started(r#""jobDocument":[1,"#),
+        r#"{"execution":[1],"timestamp":2,"clientToken":"1"}"#.to_string(),
+        r#"{"timestamp":"soon","clientToken":"1"}"#.to_string(),
+        // The JSON reader cannot skip a value nested deeper than it reads.
+        started(&format!(r#""jobDocument":{{"a":{deep}}},"#)),
+    ] {
+        let mut agent: Agent<64> = Agent::new(&thing("dev1"), None, Config::DEFAULT);
+        let mut buf = [0; MAX_TRANSMIT_LEN];
+        agent.poll_transmit(T0, &mut buf).unwrap();
+        let before = format!("{agent:?}");
+        let error = ExecutionResponse::parse(reply.as_bytes(), &mut vec![0; reply.len()]).unwrap_err();
+        assert_eq!(
+            agent.handle(T0, accepted, reply.as_bytes()),
+            Err(AgentError::Malformed(error)),
+            "{reply}"
+        );
+        assert_eq!(format!("{agent:?}"), before);
+    }
+}
+
+#[test]
+fn a_notification_or_description_with_unreadable_details_still_names_its_execution() {
+    // Idle: a notification of a job whose document cannot be read still asks for it.
+    let mut h: Harness<256> = Harness::new(&["dev1"]);
+    h.pump();
+    h.take_sent();
+    let notify = br#"{"timestamp":1,"execution":{"jobId":"job-x","jobDocument":[1],"status":"QUEUED","queuedAt":1,"lastUpdatedAt":1,"versionNumber":1,"executionNumber":1}}"#;
+    h.agent.handle(T0, "$aws/things/dev1/jobs/notify-next", notify).unwrap();
+    assert!(h.transmit()[0].is_start_next());
+
+    // Running: a description of the execution with statusDetails the parser refuses still says
+    // the execution is the agent's.
+    let mut h = running(&["job-a"]);
+    h.agent.reconnected();
+    let sent = h.transmit();
+    assert_eq!(sent[0].topic, "$aws/things/dev1/jobs/job-a/get");
+    let described = format!(
+        r#"{{"execution":{{"jobId":"job-a","statusDetails":{{"a key":"v"}},"status":"IN_PROGRESS","queuedAt":1,"lastUpdatedAt":2,"versionNumber":3,"executionNumber":1}},"timestamp":2,"clientToken":"{}"}}"#,
+        sent[0].token()
+    );
+    h.agent.handle(T0, "$aws/things/dev1/jobs/job-a/get/accepted", described.as_bytes()).unwrap();
+    assert_eq!(h.agent.job().unwrap().version, v(3));
+    assert!(!h.agent.is_idle() && h.agent.poll_timeout().is_none(), "nothing more to ask");
+    h.collect();
+    assert!(h.take_events().is_empty());
+
+    // A namespace agent claims a QUEUED job it cannot read, then hands it over.
+    let ns = NamespaceId::new("ns1").unwrap();
+    let mut agent: Agent<64> = Agent::new(&thing("dev1"), Some(&ns), Config::DEFAULT);
+    let mut buf = [0; MAX_TRANSMIT_LEN];
+    agent.poll_transmit(T0, &mut buf).unwrap();
+    let next = br#"{"execution":{"jobId":"job-x","jobDocument":5,"status":"QUEUED","queuedAt":1,"lastUpdatedAt":1,"versionNumber":1,"executionNumber":1},"timestamp":1,"clientToken":"1"}"#;
+    agent.handle(T0, "$aws/things/dev1/jobs/$next/namespace-ns1/get/accepted", next).unwrap();
+    let claim = agent.poll_transmit(T0, &mut buf).unwrap();
+    assert_eq!(claim.topic, "$aws/things/dev1/jobs/job-x/namespace-ns1/update");
+    let claimed =
+        br#"{"executionState":{"status":"IN_PROGRESS","versionNumber":2},"timestamp":2,"clientToken":"2"}"#;
+    agent.handle(T0, "$aws/things/dev1/jobs/job-x/namespace-ns1/update/accepted", claimed).unwrap();
+    assert!(
+        matches!(agent.poll_event(), Some(AgentEvent::UnreadableJob { job_id, .. }) if job_id.as_str() == "job-x")
+    );
+}
