@@ -239,11 +239,9 @@ impl<const DOC: usize> Agent<DOC> {
         details: Option<&StatusDetails<'_>>,
         step_timeout: StepTimeout,
     ) -> Result<(), AgentError> {
-        let wire = match step_timeout {
-            StepTimeout::Minutes(m) => i64::from(m),
-            StepTimeout::Cancel => -1,
-        };
-        StepTimeout::from_wire(wire, true).map_err(AgentError::InvalidStepTimeout)?;
+        if let StepTimeout::Minutes(m) = step_timeout {
+            StepTimeout::from_wire(i64::from(m), false).map_err(AgentError::InvalidStepTimeout)?;
+        }
         self.core.submit(ExecutionStatus::InProgress, details, Some(step_timeout))
     }
 

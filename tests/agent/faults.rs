@@ -252,7 +252,7 @@ fn report_is_checked() {
     for bad in [0, 10081] {
         let e = h.agent.report_progress(None, StepTimeout::Minutes(bad)).unwrap_err();
         assert!(matches!(e, AgentError::InvalidStepTimeout(_)), "{e:?}");
-        assert_eq!(e.to_string(), "stepTimeoutInMinutes must be between -1 and 10080");
+        assert_eq!(e.to_string(), "stepTimeoutInMinutes must be between 1 and 10080");
     }
     assert!(h.transmit().is_empty());
     h.report(ExecutionStatus::Rejected, &[]);
@@ -730,4 +730,22 @@ fn a_notification_or_description_with_unreadable_details_still_names_its_executi
     assert!(
         matches!(agent.poll_event(), Some(AgentEvent::UnreadableJob { job_id, .. }) if job_id.as_str() == "job-x")
     );
+}
+
+#[test]
+fn a_description_of_another_execution_means_the_job_was_lost() {
+    // (executionNumber, status, versionNumber) described for execution 1 of job-a at version 2.
+    for (number, status, version) in [(2, "IN_PROGRESS", 3), (1, "IN_PROGRESS", 1), (1, "QUEUED", 5)] {
+        let mut h = running(&["job-a"]);
+        h.agent.reconnected();
+        let sent = h.transmit();
+        let described = format!(
+            r#"{{"execution":{{"jobId":"job-a","status":"{status}","queuedAt":1,"lastUpdatedAt":2,"versionNumber":{version},"executionNumber":{number}}},"timestamp":2,"clientToken":"{}"}}"#,
+            sent[0].token()
+        );
+        h.agent.handle(T0, "$aws/things/dev1/jobs/job-a/get/accepted", described.as_bytes()).unwrap();
+        h.collect();
+        assert_eq!(h.take_events(), [lost("job-a", 1, LostReason::Deleted)], "{number} {status} {version}");
+        assert!(h.transmit()[0].is_start_next());
+    }
 }
