@@ -5,7 +5,9 @@ use core::fmt::{self, Write};
 use core::hint::black_box;
 
 use iot_jobs_core::agent::{Agent, AgentEvent, Config, MAX_TRANSMIT_LEN};
-use iot_jobs_core::{ExecutionStatus, NamespaceId, StatusDetails, StepTimeout, ThingName, Timestamp};
+use iot_jobs_core::{
+    ExecutionStatus, NamespaceId, StatusDetails, StepTimeout, ThingName, TimeoutMinutes, Timestamp,
+};
 
 use crate::{keep, pick, text};
 
@@ -46,7 +48,7 @@ pub fn exercise(input: &[u8], topics: &[u8], ops: &[u8; 64]) {
         backoff_initial_secs: u64_at(input, 8),
         backoff_max_secs: u64_at(input, 16),
         max_attempts: ops[2],
-        step_timeout: StepTimeout::from_wire(i64::from(i16::from_le_bytes([ops[3], ops[4]])), false).ok(),
+        step_timeout: TimeoutMinutes::new(u16::from_le_bytes([ops[3], ops[4]])).ok(),
     };
     let mut agent: Agent<128> = Agent::new(&thing, namespace.as_ref().filter(|_| ops[5] & 1 == 1), config);
     let mut buf = [0u8; MAX_TRANSMIT_LEN];
@@ -88,6 +90,12 @@ pub fn exercise(input: &[u8], topics: &[u8], ops: &[u8; 64]) {
                         other => keep(other),
                     }
                 }
+            }
+            3 if arg & 16 == 16 => {
+                // 0 to 10455 minutes: in range and out of it.
+                let minutes = StepTimeout::Minutes(u16::from(arg).wrapping_mul(41));
+                let step = if arg & 32 == 32 { StepTimeout::Cancel } else { minutes };
+                keep(agent.report_progress(details.as_ref().filter(|_| arg & 8 == 8), step));
             }
             3 => {
                 let status = pick(&ExecutionStatus::ALL, arg, ExecutionStatus::InProgress);

@@ -1,5 +1,6 @@
 //! The public API: inputs, outputs and timers.
 
+use super::read::{Carrier, read_execution};
 use super::*;
 
 impl<const DOC: usize> Agent<DOC> {
@@ -57,7 +58,8 @@ impl<const DOC: usize> Agent<DOC> {
     /// The message is ignored, and nothing changes, when the topic is not a Jobs topic
     /// ([`AgentError::Topic`]), belongs to another thing ([`AgentError::OtherThing`]), is not
     /// one the agent consumes ([`AgentError::Unexpected`]), is a reply to no request in flight
-    /// ([`AgentError::Unsolicited`]), or its payload is malformed ([`AgentError::Malformed`]).
+    /// ([`AgentError::Unsolicited`]), or its payload is malformed ([`AgentError::Malformed`];
+    /// but see [`AgentEvent::UnreadableJob`] and the [module docs](crate::agent)).
     pub fn handle(&mut self, now: Timestamp, topic: &str, payload: &[u8]) -> Result<(), AgentError> {
         let topic = Topic::parse(topic).map_err(AgentError::Topic)?;
         let Self { core, scratch } = self;
@@ -67,9 +69,10 @@ impl<const DOC: usize> Agent<DOC> {
         }
         let reply_to = match topic {
             Topic::NotifyNext { namespace, .. } if core.same_namespace(namespace) => {
-                let msg = NextJobExecutionChanged::parse(payload, scratch).map_err(AgentError::Malformed)?;
-                core.on_notify_next(msg.execution.as_ref());
-                return Ok(());
+                return read_execution(payload, scratch, Carrier::Notification, |_, x| {
+                    core.on_notify_next(x.as_ref());
+                    Ok(())
+                });
             }
             Topic::StartNext { reply: Some(reply), .. } if core.namespace.is_none() => {
                 (ReplyTo::StartNext, reply)
@@ -102,15 +105,18 @@ impl<const DOC: usize> Agent<DOC> {
             }
             (to @ (ReplyTo::StartNext | ReplyTo::DescribeNext), Reply::Accepted) => {
                 core.expecting(to)?;
-                let msg = ExecutionResponse::parse(payload, scratch).map_err(AgentError::Malformed)?;
-                core.check_token(msg.client_token)?;
-                core.on_next(msg.execution.as_ref())?;
+                read_execution(payload, scratch, Carrier::Reply, |token, x| {
+                    core.check_token(token)?;
+                    core.on_next(x.as_ref())
+                })?;
             }
             (to @ ReplyTo::Describe(_), Reply::Accepted) => {
                 core.expecting(to)?;
-                let msg = ExecutionResponse::parse(payload, scratch).map_err(AgentError::Malformed)?;
-                core.check_token(msg.client_token)?;
-                core.on_described(msg.execution.as_ref());
+                read_execution(payload, scratch, Carrier::Reply, |token, x| {
+                    core.check_token(token)?;
+                    core.on_described(x.as_ref());
+                    Ok(())
+                })?;
             }
             (to @ ReplyTo::Update(_), Reply::Accepted) => {
                 core.expecting(to)?;
@@ -203,7 +209,8 @@ impl<const DOC: usize> Agent<DOC> {
     /// `FAILED`, `REJECTED`; SPEC T4), with `statusDetails` (`None` leaves them unchanged,
     /// SPEC 4.3). The agent sends it as an UpdateJobExecution with `expectedVersion` as soon as
     /// no other request is in flight; a progress report not yet sent is replaced by a newer
-    /// one (whose details, if `None`, are taken from the replaced one).
+    /// one (whose details, if `None`, are taken from the replaced one). A progress report leaves
+    /// the step timer as it is; [`Agent::report_progress`] sets or cancels it.
     ///
     /// # Errors
     ///
@@ -214,23 +221,28 @@ impl<const DOC: usize> Agent<DOC> {
         status: ExecutionStatus,
         details: Option<&StatusDetails<'_>>,
     ) -> Result<(), AgentError> {
-        let core = &mut self.core;
-        let job = core.job.as_mut().filter(|j| j.claimed()).ok_or(AgentError::NoJob)?;
-        if job.finishing() {
-            return Err(AgentError::Finishing);
+        self.core.submit(status, details, None)
+    }
+
+    /// Reports progress (`IN_PROGRESS`) as [`Agent::report`] does, and starts the execution's
+    /// step timer again with `step_timeout` minutes, or stops it with [`StepTimeout::Cancel`]
+    /// (SPEC T3, §3 timer-step: the execution times out unless a final status or the next
+    /// reset comes first). A progress report not yet sent that replaces this one keeps its
+    /// timer unless it gives its own; a final status drops it.
+    ///
+    /// # Errors
+    ///
+    /// [`AgentError::InvalidStepTimeout`] for minutes outside 1–10080, and the errors of
+    /// [`Agent::report`]; nothing changes.
+    pub fn report_progress(
+        &mut self,
+        details: Option<&StatusDetails<'_>>,
+        step_timeout: StepTimeout,
+    ) -> Result<(), AgentError> {
+        if let StepTimeout::Minutes(m) = step_timeout {
+            StepTimeout::from_wire(i64::from(m), false).map_err(AgentError::InvalidStepTimeout)?;
         }
-        // SPEC T4, R9: a device sets only IN_PROGRESS, SUCCEEDED, FAILED, REJECTED.
-        if !status.is_device_settable() {
-            return Err(AgentError::StatusNotAllowed(status));
-        }
-        let mut details = details.map(keep_details).transpose()?;
-        job.reach(if status.is_terminal() { JobPhase::Finishing } else { JobPhase::Delivered });
-        if details.is_none() {
-            details = core.pending.take().and_then(|p| p.details);
-        }
-        core.pending = Some(Report { status, details });
-        core.schedule();
-        Ok(())
+        self.core.submit(ExecutionStatus::InProgress, details, Some(step_timeout))
     }
 
     /// When [`Agent::handle_timeout`] wants to be called: a reply deadline or the end of a
@@ -251,7 +263,7 @@ impl<const DOC: usize> Agent<DOC> {
         let Some(outbox) = core.outbox.as_mut() else { return };
         match outbox.phase {
             Phase::InFlight { deadline } if deadline <= now => {
-                if outbox.attempts < core.config.max_attempts.max(1) {
+                if outbox.may_resend(&core.config) {
                     outbox.phase = Phase::Ready;
                 } else {
                     core.give_up();
@@ -263,13 +275,21 @@ impl<const DOC: usize> Agent<DOC> {
     }
 
     /// Tells the agent the MQTT connection was re-established (subscribe again first): a
-    /// request in flight is sent again at once; without a job the agent asks for the next one;
-    /// with one it checks that the execution is still its own (notifications may have been
-    /// missed).
+    /// request in flight is sent again at once (the old connection may have lost it) if
+    /// [`Config::max_attempts`] allows, else its reply is awaited until it is due; a request
+    /// backing off waits until its backoff ends. Without a request, the agent asks for the next
+    /// job if it has none, and checks that its execution is still its own if it has one
+    /// (notifications may have been missed).
     pub fn reconnected(&mut self) {
         let core = &mut self.core;
         if let Some(outbox) = core.outbox.as_mut() {
-            outbox.phase = Phase::Ready;
+            // A resend is an attempt like any other; a backoff (throttling) stands.
+            match outbox.phase {
+                Phase::InFlight { .. } if outbox.may_resend(&core.config) => {
+                    outbox.phase = Phase::Ready;
+                }
+                Phase::InFlight { .. } | Phase::Waiting { .. } | Phase::Ready => {}
+            }
             return;
         }
         match &core.job {
@@ -286,7 +306,7 @@ impl<const DOC: usize> Agent<DOC> {
     /// The job the agent runs, if any (also while its announcement waits in the event queue).
     #[must_use]
     pub fn job(&self) -> Option<CurrentJob<'_>> {
-        self.core.job.as_ref().filter(|j| j.claimed()).map(|j| CurrentJob {
+        self.core.job.as_ref().filter(|j| j.announced()).map(|j| CurrentJob {
             job_id: &j.id,
             execution_number: j.number,
             version: j.version,

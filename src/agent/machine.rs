@@ -1,5 +1,6 @@
 //! The state machine behind the API.
 
+use super::read::Execution;
 use super::*;
 
 impl<const DOC: usize> Core<DOC> {
@@ -43,6 +44,33 @@ impl<const DOC: usize> Core<DOC> {
         }
     }
 
+    /// A report of the application (see [`Agent::report`], [`Agent::report_progress`]).
+    pub(super) fn submit(
+        &mut self,
+        status: ExecutionStatus,
+        details: Option<&StatusDetails<'_>>,
+        step_timeout: Option<StepTimeout>,
+    ) -> Result<(), AgentError> {
+        let job = self.job.as_mut().filter(|j| j.announced()).ok_or(AgentError::NoJob)?;
+        if job.finishing() {
+            return Err(AgentError::Finishing);
+        }
+        // SPEC T4, R9: a device sets only IN_PROGRESS, SUCCEEDED, FAILED, REJECTED.
+        if !status.is_device_settable() {
+            return Err(AgentError::StatusNotAllowed(status));
+        }
+        let details = details.map(keep_details).transpose()?;
+        let terminal = status.is_terminal();
+        job.reach(if terminal { JobPhase::Finishing } else { JobPhase::Delivered });
+        let replaced = self.pending.take();
+        let (old_details, old_step) = replaced.map_or((None, None), |r| (r.details, r.step_timeout));
+        // SPEC timer-step: only an IN_PROGRESS update sets the step timer.
+        let step_timeout = if terminal { None } else { step_timeout.or(old_step) };
+        self.pending = Some(Report { status, details: details.or(old_details), step_timeout });
+        self.schedule();
+        Ok(())
+    }
+
     /// Sends the next request if none is in progress: the application's report first (an
     /// accepted update also proves the execution is still ours), then a pending check.
     pub(super) fn schedule(&mut self) {
@@ -61,7 +89,7 @@ impl<const DOC: usize> Core<DOC> {
         }
     }
 
-    /// Queues Run (or DocumentTooLarge) for the current job.
+    /// Queues Run (or DocumentTooLarge, UnreadableJob) for the current job.
     pub(super) fn announce(&mut self) {
         let Some(job) = self.job.as_mut() else { return };
         job.reach(JobPhase::Announced);
@@ -72,20 +100,20 @@ impl<const DOC: usize> Core<DOC> {
     pub(super) fn announcement(&mut self) -> Option<AgentEvent<'_>> {
         let job = self.job.as_mut()?;
         job.reach(JobPhase::Delivered);
-        let job_id = job.id.clone();
-        if job.document_len > DOC {
-            return Some(AgentEvent::DocumentTooLarge {
+        let (job_id, execution_number) = (job.id.clone(), job.number);
+        Some(match &job.document {
+            Document::Kept(document) => AgentEvent::Run {
                 job_id,
-                execution_number: job.number,
-                len: job.document_len,
-                capacity: DOC,
-            });
-        }
-        Some(AgentEvent::Run {
-            job_id,
-            execution_number: job.number,
-            version: job.version,
-            document: job.document.as_slice(),
+                execution_number,
+                version: job.version,
+                document: document.as_slice(),
+            },
+            Document::TooLarge(len) => {
+                AgentEvent::DocumentTooLarge { job_id, execution_number, len: *len, capacity: DOC }
+            }
+            Document::Unreadable(error) => {
+                AgentEvent::UnreadableJob { job_id, execution_number, error: *error }
+            }
         })
     }
 
@@ -115,7 +143,7 @@ impl<const DOC: usize> Core<DOC> {
         let config = self.config;
         let Some(outbox) = self.outbox.as_mut() else { return };
         outbox.last_error = Some(code);
-        if outbox.attempts >= config.max_attempts.max(1) {
+        if !outbox.may_resend(&config) {
             self.give_up();
             return;
         }
@@ -127,9 +155,8 @@ impl<const DOC: usize> Core<DOC> {
 
     /// Sends the request again at once after a resynchronisation, within the attempt budget.
     pub(super) fn resend(&mut self) {
-        let max = self.config.max_attempts.max(1);
         match self.outbox.as_mut() {
-            Some(outbox) if outbox.attempts < max => outbox.phase = Phase::Ready,
+            Some(outbox) if outbox.may_resend(&self.config) => outbox.phase = Phase::Ready,
             Some(_) | None => self.give_up(),
         }
     }
@@ -153,7 +180,7 @@ impl<const DOC: usize> Core<DOC> {
     // ---- notifications ----------------------------------------------------------------------
 
     /// `notify-next` (SPEC 7.2): the head of the pending list changed.
-    pub(super) fn on_notify_next(&mut self, next: Option<&JobExecution<'_>>) {
+    pub(super) fn on_notify_next(&mut self, next: Option<&Execution<'_>>) {
         let Some(job) = &self.job else {
             if next.is_none() {
                 return;
@@ -170,8 +197,8 @@ impl<const DOC: usize> Core<DOC> {
         // so the running execution at its version or later, still pending, is a duplicate.
         let duplicate = next.is_some_and(|x| {
             x.job_id == job.id.as_str()
-                && x.execution_number == job.number
-                && x.version_number >= job.version
+                && x.number == job.number
+                && x.version >= job.version
                 && (x.status == ExecutionStatus::InProgress || !job.claimed())
         });
         // A final report moves the head itself (SPEC 7.2); otherwise the execution may have
@@ -181,6 +208,9 @@ impl<const DOC: usize> Core<DOC> {
             return;
         }
         self.verify = true;
+        if let Some(outbox) = self.outbox.as_mut() {
+            outbox.noticed |= outbox.first_token.is_some();
+        }
         self.schedule();
     }
 
@@ -188,7 +218,7 @@ impl<const DOC: usize> Core<DOC> {
 
     /// StartNext / describe `$next` accepted (SPEC 4.3, R19: no `execution` when nothing is
     /// pending).
-    pub(super) fn on_next(&mut self, execution: Option<&JobExecution<'_>>) -> Result<(), AgentError> {
+    pub(super) fn on_next(&mut self, execution: Option<&Execution<'_>>) -> Result<(), AgentError> {
         let Some(x) = execution.filter(|x| x.status.is_pending()) else {
             self.outbox = None;
             if core::mem::take(&mut self.recheck) {
@@ -197,11 +227,17 @@ impl<const DOC: usize> Core<DOC> {
             return Ok(());
         };
         let id = JobId::new(x.job_id).map_err(|e| AgentError::Malformed(WireError::Field(e)))?;
-        let raw = x.job_document.map_or(&[][..], |d| d.as_bytes());
-        let mut document = heapless::Vec::new();
-        if document.extend_from_slice(raw).is_err() {
-            document.clear();
-        }
+        let document = match x.document {
+            Ok(raw) => {
+                let mut kept = heapless::Vec::new();
+                if kept.extend_from_slice(raw).is_ok() {
+                    Document::Kept(kept)
+                } else {
+                    Document::TooLarge(raw.len())
+                }
+            }
+            Err(error) => Document::Unreadable(error),
+        };
         self.seq = self.seq.wrapping_add(1);
         // SPEC T2: StartNext moved a QUEUED execution to IN_PROGRESS. A namespace agent found it
         // with describe and claims a QUEUED one itself.
@@ -212,35 +248,33 @@ impl<const DOC: usize> Core<DOC> {
         self.verify = false;
         self.job = Some(Job {
             id,
-            number: x.execution_number,
-            version: x.version_number,
+            number: x.number,
+            version: x.version,
             document,
-            document_len: raw.len(),
             seq: self.seq,
             phase: JobPhase::Claiming,
         });
         if claimed {
             self.announce();
         } else {
-            let claim = Report { status: ExecutionStatus::InProgress, details: None };
+            // SPEC timer-step: the claim starts the step timer, as StartNext does.
+            let step_timeout = self.config.step_timeout.map(|m| StepTimeout::Minutes(m.get()));
+            let claim = Report { status: ExecutionStatus::InProgress, details: None, step_timeout };
             self.outbox = Some(Outbox::new(Request::Update(claim)));
         }
         Ok(())
     }
 
     /// The current execution described: still ours, or gone.
-    pub(super) fn on_described(&mut self, execution: Option<&JobExecution<'_>>) {
+    pub(super) fn on_described(&mut self, execution: Option<&Execution<'_>>) {
         let Some(job) = &self.job else { return };
-        let x = execution.filter(|x| x.job_id == job.id.as_str() && x.execution_number == job.number);
+        let x = execution.filter(|x| x.job_id == job.id.as_str() && x.number == job.number);
         let end = match x {
             // SPEC 3.1: terminal without the device (T7, T9, T10).
             Some(x) if x.status.is_terminal() => Some(End::Canceled(Some(x.status))),
             // R7: the number names a newer execution (an execution never returns to QUEUED, and
             // its version never shrinks): ours was deleted.
-            Some(x)
-                if x.version_number < job.version
-                    || (x.status == ExecutionStatus::Queued && job.claimed()) =>
-            {
+            Some(x) if x.version < job.version || (x.status == ExecutionStatus::Queued && job.claimed()) => {
                 Some(End::Lost(LostReason::Deleted))
             }
             Some(_) => None,
@@ -250,9 +284,13 @@ impl<const DOC: usize> Core<DOC> {
             (Some(end), _) => self.end_job(end),
             (None, x) => {
                 if let (Some(job), Some(x)) = (self.job.as_mut(), x) {
-                    job.version = x.version_number;
+                    job.version = x.version;
                 }
                 self.outbox = None;
+                // A claim checked after a notification (`update_done`) is the application's now.
+                if self.job.as_ref().is_some_and(|j| !j.announced()) {
+                    self.announce();
+                }
                 self.schedule();
             }
         }
@@ -276,11 +314,16 @@ impl<const DOC: usize> Core<DOC> {
         let Some(job) = self.job.as_mut() else { return };
         job.version = version;
         let claim = !job.claimed();
-        self.outbox = None;
-        // An accepted update proves the execution was still ours.
-        self.verify = false;
+        // An accepted update proves the execution was still ours when it was applied: that
+        // settles a notification received before it was sent, not one received while it was in
+        // flight, which may tell of a later change (a cancel, a deletion).
+        let noticed = self.outbox.take().is_some_and(|o| o.noticed);
+        self.verify = noticed;
         if claim {
-            self.announce();
+            job.reach(JobPhase::Checking);
+            if !noticed {
+                self.announce();
+            }
         }
         self.schedule();
     }
@@ -415,7 +458,7 @@ impl<const DOC: usize> Core<DOC> {
             // SPEC 4.3 StartNextPendingJobExecution.
             Request::StartNext => StartNextRequest {
                 status_details: None,
-                step_timeout: self.config.step_timeout,
+                step_timeout: self.config.step_timeout.map(|m| StepTimeout::Minutes(m.get())),
                 client_token,
             }
             .serialize(payload_buf),
@@ -442,7 +485,7 @@ impl<const DOC: usize> Core<DOC> {
                     execution_number: Some(job.number),
                     include_job_execution_state: true,
                     include_job_document: false,
-                    step_timeout: None,
+                    step_timeout: report.step_timeout,
                     client_token,
                 }
                 .serialize(payload_buf)

@@ -27,7 +27,8 @@
 //! 3. When the application is told [`AgentEvent::Run`], it does the work and reports progress
 //!    and the final status with [`Agent::report`]. The agent turns each report into an
 //!    UpdateJobExecution carrying `expectedVersion`, and asks for the next job once a final
-//!    status is accepted.
+//!    status is accepted. A job with a step timer ([`Config::step_timeout`]) times out unless
+//!    the application resets the timer with [`Agent::report_progress`] in time.
 //! 4. When the application is told [`AgentEvent::Canceled`] or [`AgentEvent::Lost`], it stops
 //!    the work: the service no longer accepts updates for that execution.
 //!
@@ -71,8 +72,10 @@
 //!   its version or later is a duplicate and is ignored. Anything else while a job runs (another
 //!   job, nothing, or the same number at a lower version or QUEUED: a reused number, R7) makes
 //!   the agent describe its execution before it concludes anything, because notifications can
-//!   arrive late or out of order. A reused number that comes back after a deletion is a new
-//!   execution and gets a new [`AgentEvent::Run`].
+//!   arrive late or out of order. An accepted update proves the execution still the agent's
+//!   only as of when it was applied, so a notification that arrives while an update is in
+//!   flight is checked after the update's answer all the same. A reused number that comes back
+//!   after a deletion is a new execution and gets a new [`AgentEvent::Run`].
 //! * **Resynchronisation.** A rejected update whose ErrorResponse carries `executionState`
 //!   (`VersionMismatch`, `InvalidStateTransition`; SPEC §4.4, R13) sets the agent's version from
 //!   it (GG-LITE `update_job`). A still-pending state → the update is sent again with the new
@@ -86,16 +89,25 @@
 //!   [`AgentEvent::Lost`]; `TerminalStateReached` (R11) → [`AgentEvent::Canceled`].
 //!
 //! Messages for another thing, topics the agent does not consume, replies to no request in
-//! flight and malformed payloads are refused with an [`AgentError`] and change nothing.
+//! flight and malformed payloads are refused with an [`AgentError`] and change nothing. One
+//! exception keeps a job the agent cannot read from holding up the thing's queue: a StartNext
+//! or describe reply or a `notify-next` whose execution names its job (a valid `jobId`,
+//! `executionNumber`, `versionNumber` and `status`, the rest valid JSON) is taken even if the
+//! rest breaks the rules (a document that is not an object, statusDetails against R14). A job
+//! handed over that way is [`AgentEvent::UnreadableJob`], for the application to reject. A
+//! document nested deeper than the JSON reader reads is still refused.
 //!
 //! # Namespaces
 //!
 //! No source shows a namespace form of StartNext (SPEC 7.3, AMBIG-8). An agent created with a
 //! namespace therefore asks DescribeJobExecution of `$next` and claims a QUEUED execution with
-//! an UpdateJobExecution to IN_PROGRESS, as Greengrass does (GG-LITE).
+//! an UpdateJobExecution to IN_PROGRESS, as Greengrass does (GG-LITE). If a notification that
+//! may tell of a cancel or deletion arrives while the claim is in flight, the agent describes
+//! the execution before it announces the job.
 
 mod api;
 mod machine;
+mod read;
 
 use core::fmt;
 
@@ -106,9 +118,10 @@ use crate::id::{
     ExecutionNumber, JobId, NamespaceId, StatusDetails, StepTimeout, ThingName, Timestamp, VersionNumber,
 };
 use crate::status::ExecutionStatus;
+use crate::time::TimeoutMinutes;
 use crate::topic::{JobIdRef, JobSelector, NamespaceIdRef, Reply, ThingNameRef, Topic, TopicError};
 use crate::wire::{
-    DescribeRequest, ErrorResponse, ExecutionResponse, JobExecution, NextJobExecutionChanged,
+    DescribeRequest, ErrorResponse, ExecutionResponse, JobDocument, JobExecution, NextJobExecutionChanged,
     StartNextRequest, UpdateRequest, UpdateResponse, WireError,
 };
 
@@ -139,9 +152,9 @@ const EVENT_QUEUE: usize = 8;
 /// How the agent retries.
 ///
 /// A request is sent at most `max_attempts` times. It is sent again when no reply arrives
-/// within `response_timeout_secs`, at once after a version resynchronisation, and after
-/// `backoff_initial_secs × 2^(n-1)` seconds (at most `backoff_max_secs`) after the `n`th
-/// retryable rejection.
+/// within `response_timeout_secs`, at once after a version resynchronisation or a reconnection
+/// ([`Agent::reconnected`]), and after `backoff_initial_secs × 2^(n-1)` seconds (at most
+/// `backoff_max_secs`) after the `n`th retryable rejection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Config {
@@ -153,8 +166,10 @@ pub struct Config {
     pub backoff_max_secs: u64,
     /// Most transmissions of one request, the first included (0 counts as 1).
     pub max_attempts: u8,
-    /// `stepTimeoutInMinutes` to send with StartNextPendingJobExecution (SPEC §3 timer facts).
-    pub step_timeout: Option<StepTimeout>,
+    /// `stepTimeoutInMinutes` to send with StartNextPendingJobExecution, or a namespace agent's
+    /// IN_PROGRESS claim (SPEC §3 timer facts): each job starts with a step timer this long,
+    /// 1–10080 minutes, which [`Agent::report_progress`] resets or cancels.
+    pub step_timeout: Option<TimeoutMinutes>,
 }
 
 impl Config {
@@ -324,6 +339,20 @@ pub enum AgentEvent<'a> {
         /// The agent's document capacity.
         capacity: usize,
     },
+    /// A job is IN_PROGRESS but the message that handed it over breaks the rules past the
+    /// execution's identity (`jobId`, `executionNumber`, `versionNumber`, `status`): its
+    /// document is not a JSON object or string, say, or its statusDetails break SPEC R14.
+    /// `error` says what. It cannot be run; as with [`AgentEvent::DocumentTooLarge`] the job
+    /// stays current until the application reports a final status for it (usually
+    /// `REJECTED`), so the thing's later jobs are not held up.
+    UnreadableJob {
+        /// `jobId`.
+        job_id: JobId,
+        /// `executionNumber`.
+        execution_number: ExecutionNumber,
+        /// What the message breaks.
+        error: WireError,
+    },
     /// The final status the application reported was accepted; the agent asks for the next
     /// job.
     Finished {
@@ -384,6 +413,9 @@ pub enum AgentError {
     Finishing,
     /// [`Agent::report`] of a status a device may not set (SPEC T4, R9).
     StatusNotAllowed(ExecutionStatus),
+    /// [`Agent::report_progress`] with a step timeout outside 1–10080 minutes (SPEC §3
+    /// timer-step).
+    InvalidStepTimeout(FieldError),
     /// [`Agent::report`] with statusDetails larger than [`MAX_DETAILS_BYTES`].
     DetailsTooLarge {
         /// Bytes needed.
@@ -423,6 +455,7 @@ impl fmt::Display for AgentError {
             Self::NoJob => f.write_str("no job to report on"),
             Self::Finishing => f.write_str("a final status was already reported for this job"),
             Self::StatusNotAllowed(s) => write!(f, "a device may not set the status {s}"),
+            Self::InvalidStepTimeout(e) => e.fmt(f),
             Self::DetailsTooLarge { len, capacity } => {
                 write!(f, "statusDetails need {len} bytes; the agent keeps at most {capacity}")
             }
@@ -476,6 +509,8 @@ fn kept_details(details: &Details) -> Result<StatusDetails<'_>, AgentError> {
 struct Report {
     status: ExecutionStatus,
     details: Option<Details>,
+    /// `stepTimeoutInMinutes`: IN_PROGRESS only.
+    step_timeout: Option<StepTimeout>,
 }
 
 /// What the agent asks the service.
@@ -512,23 +547,38 @@ struct Outbox {
     first_token: Option<u32>,
     last_token: u32,
     last_error: Option<ErrorCode>,
+    /// A notification arrived after the first transmission. An accepted update proves the
+    /// execution still ours only as of when it was applied, so it is described afterwards.
+    noticed: bool,
 }
 
 impl Outbox {
     const fn new(request: Request) -> Self {
-        Self { request, phase: Phase::Ready, attempts: 0, first_token: None, last_token: 0, last_error: None }
+        Self {
+            request,
+            phase: Phase::Ready,
+            attempts: 0,
+            first_token: None,
+            last_token: 0,
+            last_error: None,
+            noticed: false,
+        }
+    }
+
+    /// Whether [`Config::max_attempts`] allows another transmission.
+    fn may_resend(&self, config: &Config) -> bool {
+        self.attempts < config.max_attempts.max(1)
     }
 
     /// Whether a reply with `token` answers a transmission of this request.
     fn answers(&self, token: Option<&str>) -> bool {
         let Some(first) = self.first_token else { return false };
-        match token {
-            // AWS echoes the clientToken (SPEC 7.1); a reply without one is taken by its topic.
-            None => true,
-            Some(t) => {
-                t.parse::<u32>().is_ok_and(|t| t.wrapping_sub(first) <= self.last_token.wrapping_sub(first))
-            }
-        }
+        // AWS echoes the clientToken verbatim (SPEC 7.1): only the very string sent matches
+        // (not `01` or `+1` for `1`). A reply without one is taken by its topic.
+        let Some(token) = token else { return true };
+        let mut digits = [0; 10];
+        (0..=self.last_token.wrapping_sub(first))
+            .any(|i| machine::decimal(first.wrapping_add(i), &mut digits) == token)
     }
 }
 
@@ -537,12 +587,22 @@ struct Job<const DOC: usize> {
     id: JobId,
     number: ExecutionNumber,
     version: VersionNumber,
-    document: heapless::Vec<u8, DOC>,
-    /// The document's real length (more than `DOC` when it did not fit).
-    document_len: usize,
+    document: Document<DOC>,
     /// Tells this job's announcement from a stale one.
     seq: u32,
     phase: JobPhase,
+}
+
+/// A job's document, as the application is to get it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Document<const DOC: usize> {
+    /// The raw JSON, empty if the service sent none: [`AgentEvent::Run`].
+    Kept(heapless::Vec<u8, DOC>),
+    /// This many bytes, more than `DOC`: [`AgentEvent::DocumentTooLarge`].
+    TooLarge(usize),
+    /// The message could not be read past the execution's identity:
+    /// [`AgentEvent::UnreadableJob`].
+    Unreadable(WireError),
 }
 
 /// How far the current job has come; each phase implies the ones before it.
@@ -550,8 +610,11 @@ struct Job<const DOC: usize> {
 enum JobPhase {
     /// Still QUEUED on the service: the agent's IN_PROGRESS claim is under way.
     Claiming,
+    /// The claim was accepted, but a notification that arrived while it was in flight may
+    /// tell of a later change: described before it is announced.
+    Checking,
     /// IN_PROGRESS by the agent's doing (StartNext, or an accepted claim), and Run /
-    /// DocumentTooLarge queued for the application.
+    /// DocumentTooLarge / UnreadableJob queued for the application.
     Announced,
     /// The application has heard of the job, so it must hear how it ends.
     Delivered,
@@ -560,8 +623,13 @@ enum JobPhase {
 }
 
 impl<const DOC: usize> Job<DOC> {
-    /// IN_PROGRESS on the service by the agent's doing, and announced to the application.
+    /// IN_PROGRESS on the service by the agent's doing.
     fn claimed(&self) -> bool {
+        self.phase >= JobPhase::Checking
+    }
+
+    /// Announced to the application: the application's job.
+    fn announced(&self) -> bool {
         self.phase >= JobPhase::Announced
     }
 

@@ -248,6 +248,12 @@ fn report_is_checked() {
         h.agent.report(IN_PROGRESS, Some(&StatusDetails::new(&pairs).unwrap())),
         Err(AgentError::DetailsTooLarge { len: 808, capacity: MAX_DETAILS_BYTES })
     );
+    // SPEC §3 timer-step: 1-10080 minutes.
+    for bad in [0, 10081] {
+        let e = h.agent.report_progress(None, StepTimeout::Minutes(bad)).unwrap_err();
+        assert!(matches!(e, AgentError::InvalidStepTimeout(_)), "{e:?}");
+        assert_eq!(e.to_string(), "stepTimeoutInMinutes must be between 1 and 10080");
+    }
     assert!(h.transmit().is_empty());
     h.report(ExecutionStatus::Rejected, &[]);
     assert_eq!(h.take_events(), [finished("job-a", 1, ExecutionStatus::Rejected, 3)]);
@@ -318,10 +324,7 @@ fn a_small_send_buffer_is_reported_once_and_the_request_kept() {
 
 #[test]
 fn namespace_agent_describes_next_and_claims_it() {
-    let ns = NamespaceId::new("ns1").unwrap();
-    let mut h: Harness<256> = Harness::with(&["dev1"], Some(&ns), Config::DEFAULT);
-    h.service.create_job("job-a", r#"{"op":"a"}"#, TargetSelection::Snapshot, &["dev1"]);
-    h.service.notifications();
+    let mut h = ns1_with_job_a(Config::DEFAULT);
     h.pump();
     let sent = h.take_sent();
     // SPEC 7.3: describe `$next`, then UpdateJobExecution to IN_PROGRESS (no StartNext form).
@@ -528,4 +531,221 @@ fn repeated_version_mismatches_give_up_within_the_attempt_budget() {
         h.take_events(),
         [lost("job-a", 1, LostReason::RetriesExhausted { last: Some(ErrorCode::VersionMismatch) })]
     );
+}
+
+#[test]
+fn a_reply_with_another_spelling_of_the_client_token_is_unsolicited() {
+    let mut agent: Agent<64> = Agent::new(&thing("dev1"), None, Config::DEFAULT);
+    let mut buf = [0; MAX_TRANSMIT_LEN];
+    assert_eq!(agent.poll_transmit(T0, &mut buf).unwrap().payload, br#"{"clientToken":"1"}"#);
+    let accepted = "$aws/things/dev1/jobs/start-next/accepted";
+    let rejected = "$aws/things/dev1/jobs/start-next/rejected";
+    // The service echoes the token as it was sent (SPEC 7.1): "1" spelt otherwise is another token.
+    for token in ["+1", "01", "0001", " 1", "1.0"] {
+        let reply = format!(r#"{{"timestamp":1,"clientToken":"{token}"}}"#);
+        assert_eq!(agent.handle(T0, accepted, reply.as_bytes()), Err(AgentError::Unsolicited), "{token}");
+        let refusal = rejection("InvalidRequest", token, None);
+        assert_eq!(agent.handle(T0, rejected, &refusal), Err(AgentError::Unsolicited), "{token}");
+    }
+    assert!(!agent.is_idle(), "the StartNext is still awaited");
+    agent.handle(T0, accepted, br#"{"timestamp":1,"clientToken":"1"}"#).unwrap();
+    assert!(agent.is_idle());
+}
+
+#[test]
+fn a_reconnect_keeps_the_backoff_and_the_attempt_limit() {
+    // A throttled update waits out its backoff across a reconnect.
+    let mut h = running(&["job-a"]);
+    h.agent.report(IN_PROGRESS, None).unwrap();
+    let sent = h.transmit();
+    let topic = "$aws/things/dev1/jobs/job-a/update/rejected";
+    h.agent.handle(T0, topic, &rejection("RequestThrottled", &sent[0].token(), None)).unwrap();
+    h.agent.reconnected();
+    assert!(h.transmit().is_empty(), "the backoff stands");
+    assert_eq!(h.agent.poll_timeout(), Some(T0.saturating_add(2)));
+    h.service.now = T0.saturating_add(2);
+    h.agent.handle_timeout(h.service.now);
+    assert_eq!(h.transmit()[0].update(), sent[0].update());
+
+    // Every resend on a reconnect counts toward max_attempts.
+    let config = Config { max_attempts: 2, ..Config::DEFAULT };
+    let mut agent: Agent<64> = Agent::new(&thing("dev1"), None, config);
+    let mut buf = [0; MAX_TRANSMIT_LEN];
+    let mut tokens = Vec::new();
+    for _ in 0..5 {
+        while let Some(t) = agent.poll_transmit(T0, &mut buf) {
+            tokens.push(Sent { topic: t.topic.into(), payload: t.payload.to_vec() }.token());
+        }
+        agent.reconnected();
+    }
+    assert_eq!(tokens, ["1", "2"]);
+    assert_eq!(agent.poll_event(), None);
+    // The last attempt's reply may still come (a persistent session); when it is overdue the
+    // agent gives up.
+    assert_eq!(agent.poll_timeout(), Some(T0.saturating_add(30)));
+    agent.handle_timeout(T0.saturating_add(30));
+    assert_eq!(agent.poll_event(), Some(AgentEvent::Error(AgentError::RetriesExhausted { last: None })));
+    assert!(agent.is_idle());
+}
+
+#[test]
+fn only_a_step_timeout_of_1_to_10080_minutes_can_be_configured() {
+    // SPEC §3 timer-step: StartNext takes 1-10080 minutes, never -1. An out-of-range value is
+    // refused where it is made, not found later as a message the agent cannot write.
+    assert!(TimeoutMinutes::new(0).is_err());
+    assert!(TimeoutMinutes::new(10081).is_err());
+    for minutes in [1, 10080] {
+        let config = Config { step_timeout: Some(TimeoutMinutes::new(minutes).unwrap()), ..Config::DEFAULT };
+        let mut agent: Agent<64> = Agent::new(&thing("dev1"), None, config);
+        let mut buf = [0; MAX_TRANSMIT_LEN];
+        let sent = agent.poll_transmit(T0, &mut buf).unwrap();
+        let expected = format!(r#"{{"stepTimeoutInMinutes":{minutes},"clientToken":"1"}}"#);
+        assert_eq!(sent.payload, expected.as_bytes());
+    }
+}
+
+/// A StartNext reply that hands over execution 1 of `job-x` (IN_PROGRESS, version 2), with
+/// `members` in its execution.
+fn started(members: &str) -> String {
+    format!(
+        r#"{{"execution":{{"jobId":"job-x",{members}"status":"IN_PROGRESS","queuedAt":1,"startedAt":2,"lastUpdatedAt":2,"versionNumber":2,"executionNumber":1}},"timestamp":2,"clientToken":"1"}}"#
+    )
+}
+
+#[test]
+fn a_job_whose_document_or_details_cannot_be_read_is_handed_over_to_be_rejected() {
+    let accepted = "$aws/things/dev1/jobs/start-next/accepted";
+    for members in [
+        r#""jobDocument":[1,2],"#,
+        r#""jobDocument":5,"#,
+        r#""jobDocument":null,"#,
+        r#""statusDetails":{"k":""},"#,
+        r#""statusDetails":{"k":"a","k":"b"},"#,
+        r#""statusDetails":{"a key":"v"},"#,
+        // The execution's identity is read as the parser reads it: escapes and all.
+        r#""jobId":"job-\u0078","jobDocument":[],"#,
+    ] {
+        let mut agent: Agent<64> = Agent::new(&thing("dev1"), None, Config::DEFAULT);
+        let mut buf = [0; MAX_TRANSMIT_LEN];
+        agent.poll_transmit(T0, &mut buf).unwrap();
+        let reply = started(members).replace(r#""jobId":"job-x","jobId""#, r#""jobId""#);
+        let error = ExecutionResponse::parse(reply.as_bytes(), &mut vec![0; reply.len()]).unwrap_err();
+        agent.handle(T0, accepted, reply.as_bytes()).unwrap();
+        assert_eq!(
+            agent.poll_event(),
+            Some(AgentEvent::UnreadableJob { job_id: job("job-x"), execution_number: n(1), error }),
+            "{members}"
+        );
+        assert_eq!(agent.job().unwrap().job_id.as_str(), "job-x");
+        // The application rejects it, and the agent asks for the next job.
+        let reason = StatusDetails::new(&[("reason", "unreadable")]).unwrap();
+        agent.report(ExecutionStatus::Rejected, Some(&reason)).unwrap();
+        let t = agent.poll_transmit(T0, &mut buf).unwrap();
+        let update = Sent { topic: t.topic.into(), payload: t.payload.to_vec() };
+        assert_eq!(update.topic, "$aws/things/dev1/jobs/job-x/update");
+        let reason = vec![("reason".to_string(), "unreadable".to_string())];
+        assert_eq!(update.update(), (ExecutionStatus::Rejected, Some(2), Some(1), reason));
+        let done =
+            br#"{"executionState":{"status":"REJECTED","versionNumber":3},"timestamp":3,"clientToken":"2"}"#;
+        agent.handle(T0, "$aws/things/dev1/jobs/job-x/update/accepted", done).unwrap();
+        assert_eq!(
+            agent.poll_event(),
+            Some(AgentEvent::Finished {
+                job_id: job("job-x"),
+                execution_number: n(1),
+                status: ExecutionStatus::Rejected,
+                version: v(3)
+            })
+        );
+        assert_eq!(agent.poll_transmit(T0, &mut buf).unwrap().topic, "$aws/things/dev1/jobs/start-next");
+    }
+}
+
+#[test]
+fn what_names_no_execution_stays_malformed() {
+    let accepted = "$aws/things/dev1/jobs/start-next/accepted";
+    let deep = format!("{}{}", "[".repeat(20), "]".repeat(20));
+    for reply in [
+        started(r#""jobDocument":[1],"#).replace(r#""jobId":"job-x","#, ""),
+        started(r#""jobDocument":[1],"#).replace(r#""versionNumber":2"#, r#""versionNumber":"2""#),
+        started(r#""jobDocument":[1],"jobId":"job-y","#),
+        started(r#""jobDocument":[1,"#),
+        r#"{"execution":[1],"timestamp":2,"clientToken":"1"}"#.to_string(),
+        r#"{"timestamp":"soon","clientToken":"1"}"#.to_string(),
+        // The JSON reader cannot skip a value nested deeper than it reads.
+        started(&format!(r#""jobDocument":{{"a":{deep}}},"#)),
+    ] {
+        let mut agent: Agent<64> = Agent::new(&thing("dev1"), None, Config::DEFAULT);
+        let mut buf = [0; MAX_TRANSMIT_LEN];
+        agent.poll_transmit(T0, &mut buf).unwrap();
+        let before = format!("{agent:?}");
+        let error = ExecutionResponse::parse(reply.as_bytes(), &mut vec![0; reply.len()]).unwrap_err();
+        assert_eq!(
+            agent.handle(T0, accepted, reply.as_bytes()),
+            Err(AgentError::Malformed(error)),
+            "{reply}"
+        );
+        assert_eq!(format!("{agent:?}"), before);
+    }
+}
+
+#[test]
+fn a_notification_or_description_with_unreadable_details_still_names_its_execution() {
+    // Idle: a notification of a job whose document cannot be read still asks for it.
+    let mut h: Harness<256> = Harness::new(&["dev1"]);
+    h.pump();
+    h.take_sent();
+    let notify = br#"{"timestamp":1,"execution":{"jobId":"job-x","jobDocument":[1],"status":"QUEUED","queuedAt":1,"lastUpdatedAt":1,"versionNumber":1,"executionNumber":1}}"#;
+    h.agent.handle(T0, "$aws/things/dev1/jobs/notify-next", notify).unwrap();
+    assert!(h.transmit()[0].is_start_next());
+
+    // Running: a description of the execution with statusDetails the parser refuses still says
+    // the execution is the agent's.
+    let mut h = running(&["job-a"]);
+    h.agent.reconnected();
+    let sent = h.transmit();
+    assert_eq!(sent[0].topic, "$aws/things/dev1/jobs/job-a/get");
+    let described = format!(
+        r#"{{"execution":{{"jobId":"job-a","statusDetails":{{"a key":"v"}},"status":"IN_PROGRESS","queuedAt":1,"lastUpdatedAt":2,"versionNumber":3,"executionNumber":1}},"timestamp":2,"clientToken":"{}"}}"#,
+        sent[0].token()
+    );
+    h.agent.handle(T0, "$aws/things/dev1/jobs/job-a/get/accepted", described.as_bytes()).unwrap();
+    assert_eq!(h.agent.job().unwrap().version, v(3));
+    assert!(!h.agent.is_idle() && h.agent.poll_timeout().is_none(), "nothing more to ask");
+    h.collect();
+    assert!(h.take_events().is_empty());
+
+    // A namespace agent claims a QUEUED job it cannot read, then hands it over.
+    let ns = NamespaceId::new("ns1").unwrap();
+    let mut agent: Agent<64> = Agent::new(&thing("dev1"), Some(&ns), Config::DEFAULT);
+    let mut buf = [0; MAX_TRANSMIT_LEN];
+    agent.poll_transmit(T0, &mut buf).unwrap();
+    let next = br#"{"execution":{"jobId":"job-x","jobDocument":5,"status":"QUEUED","queuedAt":1,"lastUpdatedAt":1,"versionNumber":1,"executionNumber":1},"timestamp":1,"clientToken":"1"}"#;
+    agent.handle(T0, "$aws/things/dev1/jobs/$next/namespace-ns1/get/accepted", next).unwrap();
+    let claim = agent.poll_transmit(T0, &mut buf).unwrap();
+    assert_eq!(claim.topic, "$aws/things/dev1/jobs/job-x/namespace-ns1/update");
+    let claimed =
+        br#"{"executionState":{"status":"IN_PROGRESS","versionNumber":2},"timestamp":2,"clientToken":"2"}"#;
+    agent.handle(T0, "$aws/things/dev1/jobs/job-x/namespace-ns1/update/accepted", claimed).unwrap();
+    assert!(
+        matches!(agent.poll_event(), Some(AgentEvent::UnreadableJob { job_id, .. }) if job_id.as_str() == "job-x")
+    );
+}
+
+#[test]
+fn a_description_of_another_execution_means_the_job_was_lost() {
+    // (executionNumber, status, versionNumber) described for execution 1 of job-a at version 2.
+    for (number, status, version) in [(2, "IN_PROGRESS", 3), (1, "IN_PROGRESS", 1), (1, "QUEUED", 5)] {
+        let mut h = running(&["job-a"]);
+        h.agent.reconnected();
+        let sent = h.transmit();
+        let described = format!(
+            r#"{{"execution":{{"jobId":"job-a","status":"{status}","queuedAt":1,"lastUpdatedAt":2,"versionNumber":{version},"executionNumber":{number}}},"timestamp":2,"clientToken":"{}"}}"#,
+            sent[0].token()
+        );
+        h.agent.handle(T0, "$aws/things/dev1/jobs/job-a/get/accepted", described.as_bytes()).unwrap();
+        h.collect();
+        assert_eq!(h.take_events(), [lost("job-a", 1, LostReason::Deleted)], "{number} {status} {version}");
+        assert!(h.transmit()[0].is_start_next());
+    }
 }

@@ -24,7 +24,7 @@ use iot_jobs_core::wire::{
 };
 use iot_jobs_core::{
     ErrorCode, ExecutionNumber, ExecutionStatus, JobId, NamespaceId, Plane, Policy, Rejection, StatusDetails,
-    TargetSelection, ThingName, Timestamp, VersionNumber,
+    StepTimeout, TargetSelection, ThingName, TimeoutMinutes, Timestamp, VersionNumber,
 };
 
 const T0: Timestamp = Timestamp(1_700_000_000);
@@ -314,6 +314,16 @@ fn running_job_c() -> Harness<256> {
     h
 }
 
+/// A device `dev1` whose agent works in namespace `ns1` under `config`, with the job `job-a`
+/// (document `{"op":"a"}`) queued and its notification dropped.
+fn ns1_with_job_a(config: Config) -> Harness<256> {
+    let ns = NamespaceId::new("ns1").unwrap();
+    let mut h: Harness<256> = Harness::with(&["dev1"], Some(&ns), config);
+    h.service.create_job("job-a", r#"{"op":"a"}"#, TargetSelection::Snapshot, &["dev1"]);
+    h.service.notifications();
+    h
+}
+
 /// What the app hears when its running execution 1 of `job-c` (document `{"op":"c"}`) was
 /// deleted and the job came back under the same number: the loss, then the new run (version 2).
 fn lost_then_run_again() -> [Ev; 2] {
@@ -339,6 +349,11 @@ struct Sent {
 }
 
 impl Sent {
+    /// The publish again, for the service to answer.
+    fn as_transmit(&self) -> Transmit<'_> {
+        Transmit { topic: &self.topic, payload: &self.payload }
+    }
+
     /// (status, expectedVersion, executionNumber, statusDetails) of an UpdateJobExecution.
     fn update(&self) -> UpdateFields {
         let mut scratch = vec![0; self.payload.len()];
@@ -354,6 +369,12 @@ impl Sent {
             u.execution_number.map(ExecutionNumber::get),
             details,
         )
+    }
+
+    /// `stepTimeoutInMinutes` of an UpdateJobExecution.
+    fn step_timeout(&self) -> Option<StepTimeout> {
+        let mut scratch = vec![0; self.payload.len()];
+        UpdateRequest::parse(&self.payload, &mut scratch).unwrap().step_timeout
     }
 
     fn describe(&self) -> (Option<u64>, bool) {
@@ -495,6 +516,15 @@ impl<const DOC: usize> Harness<DOC> {
 
     fn take_events(&mut self) -> Vec<Ev> {
         std::mem::take(&mut self.events)
+    }
+
+    /// When the service times out the execution 1 of `job-a` on `dev1`, if it will.
+    fn deadline(&self) -> Option<Timestamp> {
+        self.service
+            .reg
+            .describe_execution(&job("job-a"), &thing("dev1"), None, Plane::Data)
+            .unwrap()
+            .deadline()
     }
 
     fn state(&self) -> String {

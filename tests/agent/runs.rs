@@ -334,3 +334,108 @@ fn deleted_job_noticed_from_notify_next() {
     assert!(sent[1].is_start_next());
     assert_eq!(h.take_events(), [lost("job-a", 1, LostReason::Deleted)]);
 }
+
+/// Answers `update` (of `job-a`), force-cancels the job after the update was applied and
+/// delivers the cancel's notification before the reply; then runs the agent on.
+fn answer_after_a_cancel(h: &mut Harness<256>, update: &Sent) {
+    let replies = h.service.serve(&update.as_transmit());
+    h.service.reg.cancel_job(&job("job-a"), true, None, T0, &mut h.service.sink).unwrap();
+    h.notify();
+    h.deliver(replies);
+    h.pump();
+}
+
+#[test]
+fn a_cancel_noticed_while_an_update_is_in_flight_is_checked_after_it() {
+    let mut h = running(&["job-a"]);
+    h.agent.report(IN_PROGRESS, None).unwrap();
+    let update = h.transmit();
+    answer_after_a_cancel(&mut h, &update[0]);
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert_eq!(sent[1].topic, "$aws/things/dev1/jobs/job-a/get");
+    assert!(sent[2].is_start_next());
+    assert_eq!(h.take_events(), [Ev::Canceled { job: "job-a".into(), number: 1, status: None }]);
+    assert_eq!(h.agent.job(), None);
+}
+
+#[test]
+fn a_cancel_noticed_while_a_claim_is_in_flight_is_checked_before_the_run() {
+    let mut h = ns1_with_job_a(Config::DEFAULT);
+    let describe = h.transmit();
+    let replies = h.service.serve(&describe[0].as_transmit());
+    h.deliver(replies);
+    let claim = h.transmit();
+    assert_eq!(claim[0].update().0, IN_PROGRESS);
+    answer_after_a_cancel(&mut h, &claim[0]);
+    let sent = h.take_sent();
+    assert_eq!(sent[2].topic, "$aws/things/dev1/jobs/job-a/namespace-ns1/get", "{sent:?}");
+    assert_eq!(sent[3].topic, "$aws/things/dev1/jobs/$next/namespace-ns1/get");
+    assert_eq!(sent.len(), 4);
+    assert!(h.take_events().is_empty(), "the app never heard of it");
+    assert!(h.agent.is_idle());
+}
+
+#[test]
+fn progress_reports_set_reset_and_cancel_the_step_timer() {
+    let mut h = running(&["job-a"]);
+    assert_eq!(h.deadline(), None);
+    // SPEC T3, timer-step: an IN_PROGRESS update sets the step timer, resets it, or cancels it.
+    h.agent.report_progress(None, StepTimeout::Minutes(5)).unwrap();
+    h.pump();
+    assert_eq!(h.take_sent()[0].step_timeout(), Some(StepTimeout::Minutes(5)));
+    assert_eq!(h.deadline(), Some(T0.saturating_add(300)));
+    h.service.now = T0.saturating_add(120);
+    h.agent
+        .report_progress(Some(&StatusDetails::new(&[("pct", "50")]).unwrap()), StepTimeout::Minutes(5))
+        .unwrap();
+    h.pump();
+    let sent = h.take_sent();
+    assert_eq!(sent[0].update(), (IN_PROGRESS, Some(3), Some(1), vec![("pct".into(), "50".into())]));
+    assert_eq!(h.deadline(), Some(T0.saturating_add(420)), "reset");
+    // A plain progress report leaves the timer as it is.
+    h.report(IN_PROGRESS, &[]);
+    assert_eq!(h.take_sent()[0].step_timeout(), None);
+    assert_eq!(h.deadline(), Some(T0.saturating_add(420)));
+    h.agent.report_progress(None, StepTimeout::Cancel).unwrap();
+    h.pump();
+    assert_eq!(h.take_sent()[0].step_timeout(), Some(StepTimeout::Cancel));
+    assert_eq!(h.deadline(), None, "canceled");
+}
+
+#[test]
+fn a_step_timer_waiting_to_be_sent_outlives_a_newer_progress_report_not_a_final_status() {
+    let mut h = running(&["job-a"]);
+    h.agent.report(IN_PROGRESS, None).unwrap();
+    let first = h.transmit();
+    h.agent.report_progress(None, StepTimeout::Minutes(7)).unwrap();
+    h.agent.report(IN_PROGRESS, Some(&StatusDetails::new(&[("pct", "10")]).unwrap())).unwrap();
+    let replies = h.service.serve(&first[0].as_transmit());
+    h.deliver(replies);
+    let second = h.transmit();
+    assert_eq!(second[0].update().3, [("pct".to_string(), "10".to_string())]);
+    assert_eq!(second[0].step_timeout(), Some(StepTimeout::Minutes(7)));
+    let replies = h.service.serve(&second[0].as_transmit());
+    h.deliver(replies);
+    h.agent.report(IN_PROGRESS, None).unwrap();
+    let third = h.transmit();
+    h.agent.report_progress(None, StepTimeout::Minutes(9)).unwrap();
+    h.agent.report(SUCCEEDED, None).unwrap();
+    let replies = h.service.serve(&third[0].as_transmit());
+    h.deliver(replies);
+    let last = h.transmit();
+    assert_eq!(last[0].update().0, SUCCEEDED);
+    assert_eq!(last[0].step_timeout(), None, "a final status stops every timer");
+}
+
+#[test]
+fn a_namespace_claim_starts_the_configured_step_timer() {
+    let config = Config { step_timeout: Some(TimeoutMinutes::new(15).unwrap()), ..Config::DEFAULT };
+    let mut h = ns1_with_job_a(config);
+    h.pump();
+    let sent = h.take_sent();
+    assert_eq!(sent[1].update().0, IN_PROGRESS);
+    assert_eq!(sent[1].step_timeout(), Some(StepTimeout::Minutes(15)));
+    assert_eq!(h.deadline(), Some(T0.saturating_add(900)));
+    assert_eq!(h.take_events(), [run("job-a", 1, 2, r#"{"op":"a"}"#)]);
+}
