@@ -664,7 +664,7 @@ fn a_job_whose_document_or_details_cannot_be_read_is_handed_over_to_be_rejected(
 #[test]
 fn what_names_no_execution_stays_malformed() {
     let accepted = "$aws/things/dev1/jobs/start-next/accepted";
-    let deep = format!("{}{}", "[".repeat(20), "]".repeat(20));
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
     for reply in [
         started(r#""jobDocument":[1],"#).replace(r#""jobId":"job-x","#, ""),
         started(r#""jobDocument":[1],"#).replace(r#""versionNumber":2"#, r#""versionNumber":"2""#),
