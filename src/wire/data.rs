@@ -319,6 +319,65 @@ impl<'a> JobExecution<'a> {
     }
 }
 
+/// What a device can still act on in a message that carries an execution (an
+/// [`ExecutionResponse`](super::ExecutionResponse) or a
+/// [`NextJobExecutionChanged`](super::NextJobExecutionChanged)) that the message's own parser
+/// refuses: its `clientToken` and the identity of its `execution`. Every other member is
+/// skipped, which still checks that it is JSON, so a document the device cannot hold or read,
+/// or statusDetails outside SPEC R14, do not hide which execution the message names (and the
+/// device can reject it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ExecutionIdentity<'a> {
+    /// `clientToken`.
+    pub client_token: Option<&'a str>,
+    /// The execution's `jobId`.
+    pub job_id: &'a str,
+    /// The execution's `status`.
+    pub status: ExecutionStatus,
+    /// The execution's `versionNumber`.
+    pub version_number: VersionNumber,
+    /// The execution's `executionNumber`.
+    pub execution_number: ExecutionNumber,
+}
+
+impl<'a> ExecutionIdentity<'a> {
+    /// Reads the identity from a message in its MQTT form, as the message's parser reads those
+    /// members; [`WireError::Missing`] when the message names no execution. Strings with JSON
+    /// escapes are unescaped into `scratch`; `input.len()` bytes of scratch always suffice.
+    pub fn parse(input: &'a [u8], scratch: &'a mut [u8]) -> Result<Self, WireError> {
+        super::parse(input, scratch, Flavor::Mqtt, Self::read)
+    }
+
+    fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
+        let (mut client_token, mut execution) = (None, None);
+        read_members!(p, key {
+            key.eq_str("execution") => execution = Self::read_execution(p)?,
+            p.is_client_token(key) => client_token = p.client_token()?,
+        })?;
+        let (job_id, status, version_number, execution_number) = required(execution, "execution")?;
+        Ok(Self { client_token, job_id, status, version_number, execution_number })
+    }
+
+    fn read_execution(
+        p: &mut Parser<'a>,
+    ) -> Result<(&'a str, ExecutionStatus, VersionNumber, ExecutionNumber), WireError> {
+        let (mut job_id, mut status, mut version_number, mut execution_number) = (None, None, None, None);
+        read_members!(p, key {
+            key.eq_str("jobId") => job_id = p.job_id()?,
+            key.eq_str("status") => status = p.status()?,
+            key.eq_str("versionNumber") => version_number = p.version(false)?,
+            key.eq_str("executionNumber") => execution_number = p.execution_number(false)?,
+        })?;
+        Ok((
+            required(job_id, "jobId")?,
+            required(status, "status")?,
+            required(version_number, "versionNumber")?,
+            required(execution_number, "executionNumber")?,
+        ))
+    }
+}
+
 /// Writes `"statusDetails":{…}` if present.
 pub(super) fn write_details(
     w: &mut Writer<'_>,

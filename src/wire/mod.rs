@@ -102,7 +102,7 @@ mod response;
 #[cfg(test)]
 mod tests;
 
-pub use data::{JobDocument, JobExecution, JobExecutionState, JobExecutionSummary};
+pub use data::{ExecutionIdentity, JobDocument, JobExecution, JobExecutionState, JobExecutionSummary};
 pub use limits::*;
 pub use request::{DescribeRequest, GetPendingRequest, StartNextRequest, UpdateRequest};
 pub use response::{

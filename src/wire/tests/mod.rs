@@ -682,3 +682,57 @@ fn display_messages() {
 mod bounds;
 mod http;
 mod props;
+
+/// A message its parser refuses for its document or statusDetails still names its execution;
+/// the identity's own members are read as the parser reads them, and a message with no
+/// execution names none.
+#[test]
+fn an_execution_identity_outlives_what_its_message_cannot_hold() {
+    let message = |document: &str, details: &str| {
+        format!(
+            r#"{{"clientToken":"c\u0031","execution":{{"jobId":"j\u002d1","jobDocument":{document},"status":"IN_PROGRESS","statusDetails":{details},"queuedAt":1,"lastUpdatedAt":2,"versionNumber":3,"executionNumber":4}},"timestamp":5}}"#
+        )
+    };
+    let want = ExecutionIdentity {
+        client_token: Some("c1"),
+        job_id: "j-1",
+        status: ExecutionStatus::InProgress,
+        version_number: version(3),
+        execution_number: number(4),
+    };
+    let deep = format!("{}{}", "[".repeat(json::MAX_DEPTH - 2), "]".repeat(json::MAX_DEPTH - 2));
+    for (document, details) in
+        [("[1]", "{}"), ("null", "{}"), ("{}", r#"{"a":""}"#), ("{}", r#"{"a b":"c"}"#), (&deep, "{}")]
+    {
+        let text = message(document, details);
+        assert!(parse!(ExecutionResponse, &text).is_err(), "{text}");
+        assert_eq!(parse!(ExecutionIdentity, &text), Ok(want), "{text}");
+    }
+    assert_eq!(parse!(ExecutionIdentity, &message("{}", "{}")), Ok(want));
+    // What names no execution, or names it wrongly, is refused as the parser refuses it.
+    let no_execution = parse!(ExecutionIdentity, r#"{"timestamp":1,"clientToken":"c"}"#);
+    assert_eq!(no_execution, Err(WireError::Missing { member: "execution" }));
+    let bad = |from: &str, to: &str| {
+        parse!(ExecutionIdentity, &message("[1]", "{}").replace(from, to)).unwrap_err()
+    };
+    assert_eq!(bad(r#""jobId":"j\u002d1","#, ""), WireError::Missing { member: "jobId" });
+    assert!(matches!(
+        bad(r#""versionNumber":3"#, r#""versionNumber":"3""#),
+        WireError::Json(json::Error::ExpectedNumber { .. })
+    ));
+    assert!(matches!(
+        bad("IN_PROGRESS", "RUNNING"),
+        WireError::UnknownValue { what: "JobExecutionStatus", .. }
+    ));
+    assert!(matches!(bad("j\\u002d1", "j 1"), WireError::Field(FieldError { field: Field::JobId, .. })));
+    assert!(matches!(
+        bad(r#""executionNumber":4"#, r#""executionNumber":4,"jobId":"k""#),
+        WireError::Json(json::Error::DuplicateKey { .. })
+    ));
+    assert_eq!(
+        bad("c\\u0031", &"c".repeat(65)),
+        WireError::TooLong { member: "clientToken", max: 64, len: 65 }
+    );
+    let cut = parse!(ExecutionIdentity, &message("[1,", "{}")).unwrap_err();
+    assert_eq!(cut.error_code(), ErrorCode::InvalidJson);
+}
