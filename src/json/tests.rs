@@ -441,7 +441,7 @@ fn depth_limit() {
     assert_eq!(validate(&deep), Err(Error::TooDeep { offset }));
     assert_eq!(Reader::new(&deep).raw_value(), Err(Error::TooDeep { offset }));
     // Far too deep input fails at the same place, without recursion.
-    let huge = [vec![b'['; 100_000], vec![b']'; 100_000]].concat();
+    let huge = [vec![b'['; 10_000], vec![b']'; 10_000]].concat();
     assert_eq!(validate(&huge), Err(Error::TooDeep { offset: MAX_DEPTH }));
 
     // By hand: MAX_DEPTH arrays open, one more fails.
@@ -458,10 +458,13 @@ fn depth_limit() {
 }
 
 /// Each level's kind is kept apart (one bit each): at every depth, a closing bracket of the
-/// other kind is refused where it stands, and the right one accepted.
+/// other kind is refused where it stands, and the right one accepted. At `MAX_DEPTH` every bit
+/// is swapped in turn (not under Miri: a minute there); the shallow ones end inside the first
+/// byte and just past it.
 #[test]
 fn every_level_keeps_its_kind() {
-    for depth in 1..=MAX_DEPTH {
+    let deepest = if cfg!(miri) { 17 } else { MAX_DEPTH };
+    for depth in [1, 8, 9, deepest] {
         let ok = nested(depth);
         assert_eq!(validate(&ok), Ok(()), "depth {depth}");
         // Swap each closing bracket in turn for the other kind.
@@ -480,11 +483,11 @@ fn every_level_keeps_its_kind() {
 fn too_deep_and_unterminated_is_unexpected_end() {
     let deep = nested(MAX_DEPTH + 1);
     let offset = deep.iter().rposition(|&b| b == b'[' || b == b'{').unwrap();
-    for cut in offset + 1..deep.len() {
+    for cut in [offset + 1, offset + 2, (offset + deep.len()) / 2, deep.len() - 1] {
         assert_eq!(validate(&deep[..cut]), Err(Error::UnexpectedEnd), "cut at {cut}");
     }
     assert_eq!(validate(&deep[..offset]), Err(Error::UnexpectedEnd));
-    assert_eq!(validate(&vec![b'['; 100_000]), Err(Error::UnexpectedEnd));
+    assert_eq!(validate(&vec![b'['; 10_000]), Err(Error::UnexpectedEnd));
     // Brackets inside strings, escaped quotes included, are not counted.
     let open = "[".repeat(MAX_DEPTH);
     let close = "]".repeat(MAX_DEPTH);
