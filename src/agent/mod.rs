@@ -94,8 +94,9 @@
 //! or describe reply or a `notify-next` whose execution names its job (a valid `jobId`,
 //! `executionNumber`, `versionNumber` and `status`, the rest valid JSON) is taken even if the
 //! rest breaks the rules (a document that is not an object, statusDetails against R14). A job
-//! handed over that way is [`AgentEvent::UnreadableJob`], for the application to reject. A
-//! document nested deeper than the JSON reader reads is still refused.
+//! handed over that way is [`AgentEvent::UnreadableJob`], for the application to reject; so is
+//! one whose document nests deeper than the JSON reader reads (skipped past that depth by its
+//! brackets, [`wire::ExecutionIdentity`](crate::wire::ExecutionIdentity)).
 //!
 //! # Namespaces
 //!

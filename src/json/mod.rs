@@ -270,18 +270,18 @@ impl<'a> JsonStr<'a> {
 }
 
 /// Decodes the escape sequence that follows a backslash.
-/// The brackets of `input` that stand outside strings, in order: `true` for an opening one
-/// (`{`, `[`), `false` for a closing one. Looks at nothing else, so it is exact only on input
-/// whose strings are closed (JSON, or JSON cut short).
-pub(crate) fn brackets(input: &[u8]) -> impl Iterator<Item = bool> + '_ {
+/// The brackets of `input` that stand outside strings, in order, each with its offset: `true`
+/// for an opening one (`{`, `[`), `false` for a closing one. Looks at nothing else, so it is
+/// exact only on input whose strings are closed (JSON, or JSON cut short).
+pub(crate) fn brackets(input: &[u8]) -> impl Iterator<Item = (usize, bool)> + '_ {
     let (mut string, mut escaped) = (false, false);
-    input.iter().filter_map(move |&b| {
+    input.iter().enumerate().filter_map(move |(i, &b)| {
         match (string, escaped, b) {
             (true, true, _) => escaped = false,
             (true, false, b'\\') => escaped = true,
             (true, false, b'"') | (false, _, b'"') => string = !string,
-            (false, _, b'[' | b'{') => return Some(true),
-            (false, _, b']' | b'}') => return Some(false),
+            (false, _, b'[' | b'{') => return Some((i, true)),
+            (false, _, b']' | b'}') => return Some((i, false)),
             (true, false, _) | (false, _, _) => {}
         }
         None

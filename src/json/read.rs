@@ -387,6 +387,29 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Skips the next value as [`skip_value`](Self::skip_value) does, except that a value
+    /// nested deeper than [`MAX_DEPTH`] is then skipped by its brackets alone: what lies past
+    /// that depth is not validated, only that every bracket outside a string is closed. For
+    /// readers that pick a few members out of a message its own parser refuses.
+    pub(crate) fn skip_value_any_depth(&mut self) -> Result<(), Error> {
+        let before = self.clone();
+        match self.skip_value() {
+            Err(Error::TooDeep { .. }) => {
+                *self = before;
+                self.start_value()?;
+                let mut open = 0_usize;
+                let end = brackets(self.rest).find_map(|(i, opening)| {
+                    open = if opening { open.saturating_add(1) } else { open.saturating_sub(1) };
+                    (open == 0).then_some(i)
+                });
+                self.rest =
+                    end.and_then(|i| self.rest.get(i.saturating_add(1)..)).ok_or(Error::UnexpectedEnd)?;
+                self.end_value()
+            }
+            done => done,
+        }
+    }
+
     /// Validates the next value and returns its exact bytes, e.g. to keep
     /// an opaque document as raw JSON.
     pub fn raw_value(&mut self) -> Result<&'a [u8], Error> {
@@ -421,7 +444,7 @@ impl<'a> Reader<'a> {
 /// kinds (in JSON, every bracket outside a string is matched); `true` says nothing more.
 fn closes(rest: &[u8], open: usize) -> bool {
     let mut open = open;
-    brackets(rest).any(|opening| {
+    brackets(rest).any(|(_, opening)| {
         open = if opening { open.saturating_add(1) } else { open.saturating_sub(1) };
         open == 0
     })

@@ -97,7 +97,7 @@ fn read_document<'a>(r: &mut Reader<'a>) -> Result<JobDocument<'a>, WireError> {
 /// The deepest nesting of arrays and objects in valid JSON `raw`.
 fn nesting(raw: &[u8]) -> usize {
     let (mut depth, mut deepest) = (0_usize, 0_usize);
-    for opening in json::brackets(raw) {
+    for (_, opening) in json::brackets(raw) {
         depth = if opening { depth.saturating_add(1) } else { depth.saturating_sub(1) };
         deepest = deepest.max(depth);
     }
@@ -325,7 +325,8 @@ impl<'a> JobExecution<'a> {
 /// refuses: its `clientToken` and the identity of its `execution`. Every other member is
 /// skipped, which still checks that it is JSON, so a document the device cannot hold or read,
 /// or statusDetails outside SPEC R14, do not hide which execution the message names (and the
-/// device can reject it).
+/// device can reject it). A document nested deeper than the JSON reader reads
+/// ([`json::MAX_DEPTH`]) is skipped by its brackets past that depth, unchecked there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ExecutionIdentity<'a> {
@@ -363,7 +364,9 @@ impl<'a> ExecutionIdentity<'a> {
         p: &mut Parser<'a>,
     ) -> Result<(&'a str, ExecutionStatus, VersionNumber, ExecutionNumber), WireError> {
         let (mut job_id, mut status, mut version_number, mut execution_number) = (None, None, None, None);
+        let mut document = None;
         read_members!(p, key {
+            key.eq_str("jobDocument") => document = p.r.skip_value_any_depth()?,
             key.eq_str("jobId") => job_id = p.job_id()?,
             key.eq_str("status") => status = p.status()?,
             key.eq_str("versionNumber") => version_number = p.version(false)?,

@@ -701,9 +701,16 @@ fn an_execution_identity_outlives_what_its_message_cannot_hold() {
         execution_number: number(4),
     };
     let deep = format!("{}{}", "[".repeat(json::MAX_DEPTH - 2), "]".repeat(json::MAX_DEPTH - 2));
-    for (document, details) in
-        [("[1]", "{}"), ("null", "{}"), ("{}", r#"{"a":""}"#), ("{}", r#"{"a b":"c"}"#), (&deep, "{}")]
-    {
+    // Past the reader's depth, the rest of the document is skipped by its brackets.
+    let deeper = format!(r#"{{"a":[{}"]}}[",{{}}{}]}}"#, "[".repeat(200), "]".repeat(200));
+    for (document, details) in [
+        ("[1]", "{}"),
+        ("null", "{}"),
+        ("{}", r#"{"a":""}"#),
+        ("{}", r#"{"a b":"c"}"#),
+        (&deep, "{}"),
+        (&deeper, "{}"),
+    ] {
         let text = message(document, details);
         assert!(parse!(ExecutionResponse, &text).is_err(), "{text}");
         assert_eq!(parse!(ExecutionIdentity, &text), Ok(want), "{text}");
@@ -733,6 +740,11 @@ fn an_execution_identity_outlives_what_its_message_cannot_hold() {
         bad("c\\u0031", &"c".repeat(65)),
         WireError::TooLong { member: "clientToken", max: 64, len: 65 }
     );
-    let cut = parse!(ExecutionIdentity, &message("[1,", "{}")).unwrap_err();
-    assert_eq!(cut.error_code(), ErrorCode::InvalidJson);
+    for cut in ["[1,".to_string(), "[".repeat(200), format!("{}{}", "[".repeat(200), "]".repeat(199))] {
+        let cut = parse!(ExecutionIdentity, &message(&cut, "{}")).unwrap_err();
+        assert_eq!(cut.error_code(), ErrorCode::InvalidJson);
+    }
+    // Up to that depth it is read as JSON.
+    let wrong = parse!(ExecutionIdentity, &message(&format!("[01,{}", &deeper), "{}")).unwrap_err();
+    assert!(matches!(wrong, WireError::Json(json::Error::UnexpectedByte { .. })), "{wrong:?}");
 }
