@@ -182,14 +182,18 @@ impl<const DOC: usize> Core<DOC> {
     /// `notify-next` (SPEC 7.2): the head of the pending list changed.
     pub(super) fn on_notify_next(&mut self, next: Option<&Execution<'_>>) {
         let Some(job) = &self.job else {
-            if next.is_none() {
-                return;
-            }
-            match &self.outbox {
+            match self.outbox.as_mut() {
                 // Idle: a job is pending; ask for it (SPEC T2).
-                None => self.outbox = Some(Outbox::new(self.start_request())),
-                // The StartNext in flight may have been answered before this job was queued.
-                Some(outbox) => self.recheck |= outbox.first_token.is_some(),
+                None if next.is_some() => self.outbox = Some(Outbox::new(self.start_request())),
+                None => {}
+                // The StartNext in flight may have been answered before this job was queued,
+                // or it may hand over an execution that has since left the head (canceled,
+                // deleted, timed out): its answer is checked.
+                Some(outbox) => {
+                    let sent = outbox.first_token.is_some();
+                    outbox.noticed |= sent;
+                    self.recheck |= sent && next.is_some();
+                }
             }
             return;
         };
@@ -242,19 +246,17 @@ impl<const DOC: usize> Core<DOC> {
         // SPEC T2: StartNext moved a QUEUED execution to IN_PROGRESS. A namespace agent found it
         // with describe and claims a QUEUED one itself.
         let claimed = x.status == ExecutionStatus::InProgress;
-        self.outbox = None;
+        // A notification that arrived while the request was in flight may tell of a change
+        // after it was answered: the execution is described before it is announced.
+        let noticed = self.outbox.take().is_some_and(|o| o.noticed);
         self.recheck = false;
         self.pending = None;
-        self.verify = false;
-        self.job = Some(Job {
-            id,
-            number: x.number,
-            version: x.version,
-            document,
-            seq: self.seq,
-            phase: JobPhase::Claiming,
-        });
-        if claimed {
+        self.verify = claimed && noticed;
+        let phase = if self.verify { JobPhase::Checking } else { JobPhase::Claiming };
+        self.job = Some(Job { id, number: x.number, version: x.version, document, seq: self.seq, phase });
+        if self.verify {
+            self.schedule();
+        } else if claimed {
             self.announce();
         } else {
             // SPEC timer-step: the claim starts the step timer, as StartNext does.

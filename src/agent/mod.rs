@@ -33,7 +33,10 @@
 //!    the work: the service no longer accepts updates for that execution.
 //!
 //! At most one request is in flight; a report made meanwhile waits and is sent when the reply
-//! arrives (a newer progress report replaces an older one that was not sent yet).
+//! arrives (a newer progress report replaces an older one that was not sent yet). MQTT orders
+//! messages per topic, not across topics, so a `notify-next` that arrives while a StartNext is
+//! in flight may tell of a change made after the StartNext was applied (a cancel, a deletion):
+//! the execution it hands over is then described before it is announced.
 //!
 //! ```
 //! use iot_jobs_core::agent::{Agent, AgentEvent, Config, MAX_TRANSMIT_LEN};
@@ -548,8 +551,9 @@ struct Outbox {
     first_token: Option<u32>,
     last_token: u32,
     last_error: Option<ErrorCode>,
-    /// A notification arrived after the first transmission. An accepted update proves the
-    /// execution still ours only as of when it was applied, so it is described afterwards.
+    /// A notification arrived after the first transmission. An accepted update, or a StartNext
+    /// that hands over an execution, proves the execution ours only as of when it was applied,
+    /// so it is described afterwards.
     noticed: bool,
 }
 
@@ -611,8 +615,8 @@ enum Document<const DOC: usize> {
 enum JobPhase {
     /// Still QUEUED on the service: the agent's IN_PROGRESS claim is under way.
     Claiming,
-    /// The claim was accepted, but a notification that arrived while it was in flight may
-    /// tell of a later change: described before it is announced.
+    /// The claim (or the StartNext) was accepted, but a notification that arrived while it
+    /// was in flight may tell of a later change: described before it is announced.
     Checking,
     /// IN_PROGRESS by the agent's doing (StartNext, or an accepted claim), and Run /
     /// DocumentTooLarge / UnreadableJob queued for the application.

@@ -377,6 +377,38 @@ fn a_cancel_noticed_while_a_claim_is_in_flight_is_checked_before_the_run() {
 }
 
 #[test]
+fn a_cancel_noticed_while_start_next_is_in_flight_is_checked_before_the_run() {
+    let mut h: Harness<256> = Harness::new(&["dev1"]);
+    h.pump();
+    h.service.create_job("job-a", r#"{"op":"a"}"#, TargetSelection::Snapshot, &["dev1"]);
+    h.notify();
+    let start = h.transmit();
+    assert!(start[0].is_start_next());
+    answer_after_a_cancel(&mut h, &start[0]);
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 4, "{sent:?}");
+    assert_eq!(sent[2].topic, "$aws/things/dev1/jobs/job-a/get");
+    assert!(sent[3].is_start_next());
+    assert!(h.take_events().is_empty(), "the app never heard of it");
+    assert!(h.agent.is_idle());
+}
+
+#[test]
+fn a_job_noticed_while_start_next_is_in_flight_is_checked_then_run() {
+    let mut h: Harness<256> = Harness::new(&["dev1"]);
+    let start = h.transmit();
+    h.service.create_job("job-a", r#"{"op":"a"}"#, TargetSelection::Snapshot, &["dev1"]);
+    h.notify();
+    let replies = h.service.serve(&start[0].as_transmit());
+    h.deliver(replies);
+    h.pump();
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(sent[1].topic, "$aws/things/dev1/jobs/job-a/get");
+    assert_eq!(h.take_events(), [run("job-a", 1, 2, r#"{"op":"a"}"#)]);
+}
+
+#[test]
 fn progress_reports_set_reset_and_cancel_the_step_timer() {
     let mut h = running(&["job-a"]);
     assert_eq!(h.deadline(), None);
