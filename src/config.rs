@@ -12,6 +12,7 @@ impl From<ConfigError> for crate::Rejection {
     fn from(e: ConfigError) -> Self {
         let field = match e {
             ConfigError::InProgressTimeout => Field::InProgressTimeout,
+            ConfigError::StepTimeout => Field::StepTimeout,
             ConfigError::Retry
             | ConfigError::Abort
             | ConfigError::Schedule

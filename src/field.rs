@@ -189,6 +189,8 @@ const fn allowed_set(field: Field) -> &'static str {
 pub enum ConfigError {
     /// `inProgressTimeoutInMinutes` outside 1–10080.
     InProgressTimeout,
+    /// `stepTimeoutInMinutes` outside 1–10080 ([`TimeoutMinutes::step`](crate::TimeoutMinutes::step)).
+    StepTimeout,
     /// `numberOfRetries` outside 0–10, a failure type listed twice, more than 2 criteria, or more
     /// than 10 retries in total.
     Retry,
@@ -213,6 +215,7 @@ impl core::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
             Self::InProgressTimeout => "inProgressTimeoutInMinutes must be between 1 and 10080",
+            Self::StepTimeout => "stepTimeoutInMinutes must be between 1 and 10080",
             Self::Retry => {
                 "retry criteria: 1-2 distinct failure types, numberOfRetries 0-10 each, at most 10 in total"
             }

@@ -102,11 +102,18 @@ impl TimeoutMinutes {
 
     /// Validates an `inProgressTimeoutInMinutes` (SPEC §6: 1–10080).
     pub const fn new(minutes: u16) -> Result<Self, ConfigError> {
-        if minutes == 0 || minutes > StepTimeout::MAX_MINUTES {
-            Err(ConfigError::InProgressTimeout)
-        } else {
-            Ok(Self(minutes))
-        }
+        Self::checked(minutes, ConfigError::InProgressTimeout)
+    }
+
+    /// Validates a `stepTimeoutInMinutes` (SPEC §6: 1–10080), such as the agent's
+    /// [`Config::step_timeout`](crate::agent::Config::step_timeout): as [`new`](Self::new), with
+    /// an error that names the step timeout.
+    pub const fn step(minutes: u16) -> Result<Self, ConfigError> {
+        Self::checked(minutes, ConfigError::StepTimeout)
+    }
+
+    const fn checked(minutes: u16, error: ConfigError) -> Result<Self, ConfigError> {
+        if minutes == 0 || minutes > StepTimeout::MAX_MINUTES { Err(error) } else { Ok(Self(minutes)) }
     }
 
     /// The minutes.
@@ -153,6 +160,10 @@ mod tests {
         assert_eq!(TimeoutMinutes::new(10081), Err(ConfigError::InProgressTimeout));
         assert_eq!(TimeoutMinutes::MAX.secs(), 604_800);
         assert_eq!(TimeoutMinutes::new(7).map(TimeoutMinutes::get), Ok(7));
+        assert_eq!(TimeoutMinutes::step(0), Err(ConfigError::StepTimeout));
+        assert_eq!(TimeoutMinutes::step(10081), Err(ConfigError::StepTimeout));
+        assert_eq!(TimeoutMinutes::step(10080), Ok(TimeoutMinutes::MAX));
+        assert_eq!(TimeoutMinutes::step(1), Ok(TimeoutMinutes::MIN));
     }
 
     #[test]

@@ -102,7 +102,13 @@ fn field_errors_say_which_field_and_what_is_allowed() {
         msg(Field::JobConfig, Violation::Config(ConfigError::Schedule)),
         "schedulingConfig endTime must be after startTime"
     );
-    for e in [ConfigError::InProgressTimeout, ConfigError::Retry, ConfigError::Abort, ConfigError::Rollout] {
+    for e in [
+        ConfigError::InProgressTimeout,
+        ConfigError::StepTimeout,
+        ConfigError::Retry,
+        ConfigError::Abort,
+        ConfigError::Rollout,
+    ] {
         assert!(!e.to_string().is_empty());
     }
     assert!(ConfigError::Retry.to_string().contains("at most 10"));

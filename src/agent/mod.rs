@@ -172,7 +172,8 @@ pub struct Config {
     pub max_attempts: u8,
     /// `stepTimeoutInMinutes` to send with StartNextPendingJobExecution, or a namespace agent's
     /// IN_PROGRESS claim (SPEC §3 timer facts): each job starts with a step timer this long,
-    /// 1–10080 minutes, which [`Agent::report_progress`] resets or cancels.
+    /// 1–10080 minutes ([`TimeoutMinutes::step`]), which [`Agent::report_progress`] resets or
+    /// cancels.
     pub step_timeout: Option<TimeoutMinutes>,
 }
 

@@ -592,10 +592,12 @@ fn a_reconnect_keeps_the_backoff_and_the_attempt_limit() {
 fn only_a_step_timeout_of_1_to_10080_minutes_can_be_configured() {
     // SPEC §3 timer-step: StartNext takes 1-10080 minutes, never -1. An out-of-range value is
     // refused where it is made, not found later as a message the agent cannot write.
-    assert!(TimeoutMinutes::new(0).is_err());
-    assert!(TimeoutMinutes::new(10081).is_err());
+    for minutes in [0, 10081] {
+        let error = TimeoutMinutes::step(minutes).unwrap_err();
+        assert_eq!(error.to_string(), "stepTimeoutInMinutes must be between 1 and 10080");
+    }
     for minutes in [1, 10080] {
-        let config = Config { step_timeout: Some(TimeoutMinutes::new(minutes).unwrap()), ..Config::DEFAULT };
+        let config = Config { step_timeout: Some(TimeoutMinutes::step(minutes).unwrap()), ..Config::DEFAULT };
         let mut agent: Agent<64> = Agent::new(&thing("dev1"), None, config);
         let mut buf = [0; MAX_TRANSMIT_LEN];
         let sent = agent.poll_transmit(T0, &mut buf).unwrap();

@@ -462,7 +462,7 @@ fn a_step_timer_waiting_to_be_sent_outlives_a_newer_progress_report_not_a_final_
 
 #[test]
 fn a_namespace_claim_starts_the_configured_step_timer() {
-    let config = Config { step_timeout: Some(TimeoutMinutes::new(15).unwrap()), ..Config::DEFAULT };
+    let config = Config { step_timeout: Some(TimeoutMinutes::step(15).unwrap()), ..Config::DEFAULT };
     let mut h = ns1_with_job_a(config);
     h.pump();
     let sent = h.take_sent();
