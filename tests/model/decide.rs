@@ -152,6 +152,8 @@ impl Model {
                         self.execs.iter().any(|e| e.job == job && e.thing == *t && is_pending(e.status));
                     if !busy {
                         self.queue(job, t, now);
+                        // SPEC T12: not a retry, so the thing's retries count from 0 again.
+                        self.jobs.get_mut(job).unwrap().retries.remove(t.as_str());
                         queued += 1;
                     }
                 }

@@ -5,7 +5,7 @@ use crate::error::{Rejection, Resource, Table};
 use crate::id::{JobId, ReasonCode, ThingName, Timestamp, VersionNumber};
 use crate::registry::Registry;
 use crate::registry::compact::{self, Stamp, check_time};
-use crate::registry::entries::{ExecFlags, ExecutionEntry, Head, JobEntry, NEVER, PairState};
+use crate::registry::entries::{ExecFlags, ExecutionEntry, Head, JobEntry, NEVER, PairState, Retries};
 use crate::registry::entries::{ExecIx, JobIx, ThingIx};
 use crate::registry::events::Watch;
 use crate::registry::events::{MISSING_JOB, Out, settle_events_for};
@@ -283,7 +283,10 @@ impl<S: Storage> Registry<S> {
             // A repeated target was queued a moment ago, so it is pending now and skipped.
             if self.queues_on_rejoin(j, t) {
                 let retry = 0;
-                self.queue_execution(j, t, None, retry, now, sink)?;
+                let x = self.queue_execution(j, t, None, retry, now, sink)?;
+                // SPEC T12: an execution that is not a retry (a thing that joins a CONTINUOUS
+                // job's group again, or is targeted again) counts its retries from 0.
+                self.pair_state_mut(Head::Exec(x))?.retries = Retries::default();
                 queued = queued.saturating_add(1);
             }
             if counted && let Some(h) = self.pair_head(j, t) {

@@ -193,6 +193,32 @@ fn a_retry_after_the_previous_execution_was_deleted_is_numbered_by_r7() {
 }
 
 #[test]
+fn a_thing_that_joins_a_continuous_jobs_group_again_counts_its_retries_from_0() {
+    let (mut r, mut log) = with_things(&["a"]);
+    let c = RetryCriterion { failure: RetryableFailureType::Failed, retries: 1 };
+    let id = j("j1");
+    let job = NewJob { config: retry(&[c]), ..NewJob::new(&id, TargetSelection::Continuous) };
+    r.create_job(&job, &[], T0, &mut log).unwrap();
+    let fail = |r: &mut Reg, log: &mut Log| {
+        r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Failed), T0, log).unwrap();
+        let e = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap();
+        (e.number().get(), e.retry_attempt(), e.status())
+    };
+    r.add_members(&j("j1"), &[t("a")], T0, &mut log).unwrap();
+    assert_eq!(fail(&mut r, &mut log), (2, 1, ExecutionStatus::Queued));
+    assert_eq!(fail(&mut r, &mut log), (2, 1, ExecutionStatus::Failed), "the one retry is spent");
+    // SPEC T12 (DG-CONF): the thing leaves the group and joins it again: its retries start over.
+    r.remove_target(&j("j1"), &t("a"), T0, &mut log).unwrap();
+    r.add_members(&j("j1"), &[t("a")], T0, &mut log).unwrap();
+    assert_eq!(fail(&mut r, &mut log), (4, 1, ExecutionStatus::Queued));
+    assert_eq!(fail(&mut r, &mut log), (4, 1, ExecutionStatus::Failed));
+    // Targeted again by AssociateTargetsWithJob: the same.
+    r.add_targets(&j("j1"), &[t("a")], T0, &mut log).unwrap();
+    assert_eq!(fail(&mut r, &mut log), (6, 1, ExecutionStatus::Queued));
+    check(&r);
+}
+
+#[test]
 fn abort_cancels_queued_executions_and_wins_over_retry() {
     let (mut r, mut log) = with_things(&["a", "b", "c", "d"]);
     let abort = abort_on_failed(5000, 2);
