@@ -69,23 +69,25 @@ impl<S: Storage> Registry<S> {
                 }
                 continue;
             }
-            if let Some(t) = next.filter(|t| t.at.get() <= now) {
-                // Taken out before it fires: firing may rebuild the heap.
-                self.timers.pop(&timer_order(&self.jobs));
-                if let Err(e) = self.fire(t, now, sink) {
-                    self.arm(t.at.get(), t.what);
-                    return Err(e);
+            let deletion =
+                self.deleting.iter().filter(|(_, due)| *due <= now).min_by_key(|(_, due)| *due).copied();
+            // Deadline order; at equal deadlines the timer first, the deletion last.
+            match (next.filter(|t| t.at.get() <= now), deletion) {
+                (Some(t), d) if d.is_none_or(|(_, due)| t.at.get() <= due) => {
+                    // Taken out before it fires: firing may rebuild the heap.
+                    self.timers.pop(&timer_order(&self.jobs));
+                    if let Err(e) = self.fire(t, now, sink) {
+                        self.arm(t.at.get(), t.what);
+                        return Err(e);
+                    }
+                    done = done.saturating_add(1);
                 }
-                done = done.saturating_add(1);
-                continue;
+                (_, Some((j, _))) => {
+                    let (n, _) = self.delete_some(j, budget.saturating_sub(done), sink)?;
+                    done = done.saturating_add(n.max(1));
+                }
+                (Some(_) | None, None) => break,
             }
-            let Some(&(j, _)) =
-                self.deleting.iter().filter(|(_, due)| *due <= now).min_by_key(|(_, due)| *due)
-            else {
-                break;
-            };
-            let (n, _) = self.delete_some(j, budget.saturating_sub(done), sink)?;
-            done = done.saturating_add(n.max(1));
         }
         let more = self.next_deadline().is_some_and(|d| d <= now);
         Ok(Advanced { work: done, more })

@@ -218,6 +218,40 @@ fn a_thing_that_joins_a_continuous_jobs_group_again_counts_its_retries_from_0() 
     check(&r);
 }
 
+/// Deadline order across timers and deletions: a deletion due before a timeout frees the room
+/// that timeout's retry needs, so a small registry does not stall on it.
+#[test]
+fn advance_takes_deletions_and_timers_in_deadline_order() {
+    let mut r: Registry<Fixed<4, 4, 3, 4, 64, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut log = Log::default();
+    for name in ["a", "b", "c"] {
+        r.add_thing(&t(name)).unwrap();
+    }
+    let c = RetryCriterion { failure: RetryableFailureType::TimedOut, retries: 1 };
+    let two_minutes = JobConfig { in_progress_timeout_minutes: mins(2), ..JobConfig::default() };
+    for (id, thing, config) in
+        [("ja", "a", retry(&[c])), ("jb", "b", two_minutes), ("jc", "c", JobConfig::default())]
+    {
+        let id = j(id);
+        let job = NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) };
+        r.create_job(&job, &[t(thing)], T0, &mut log).unwrap();
+    }
+    for (job, thing) in [("ja", "a"), ("jb", "b")] {
+        r.update_execution(&j(job), &t(thing), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
+    }
+    r.set_deletion_delay(30);
+    r.delete_job(&j("jc"), true, T0, &mut log).unwrap();
+    log.0.clear();
+    r.advance(T0.saturating_add(130), usize::MAX, &mut log).unwrap();
+    let deleted = log.0.iter().position(|e| e == "job jc deleted");
+    let timed_out = log.0.iter().position(|e| e == "execution ja a #1 timed_out");
+    assert!(deleted.is_some() && timed_out.is_some() && deleted < timed_out, "{:?}", log.0);
+    let b = r.describe_execution(&j("jb"), &t("b"), None, Plane::Control).unwrap();
+    assert_eq!(b.status(), ExecutionStatus::TimedOut);
+    let e = r.describe_execution(&j("ja"), &t("a"), None, Plane::Control).unwrap();
+    assert_eq!((e.number(), e.retry_attempt(), e.status()), (n(2), 1, ExecutionStatus::Queued));
+}
+
 #[test]
 fn abort_cancels_queued_executions_and_wins_over_retry() {
     let (mut r, mut log) = with_things(&["a", "b", "c", "d"]);
