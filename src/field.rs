@@ -154,6 +154,10 @@ impl fmt::Display for FieldError {
             Violation::DuplicateKey { position } => {
                 write!(f, "{name} repeats a key at pair {position}")
             }
+            // -1 is a sentinel, not the bottom of a range (stepTimeoutInMinutes: cancel).
+            Violation::OutOfRange { min: -1, max } => {
+                write!(f, "{name} must be -1 or between 1 and {max}")
+            }
             Violation::OutOfRange { min, max } => {
                 write!(f, "{name} must be between {min} and {max}")
             }

@@ -45,7 +45,8 @@ impl fmt::Display for Timestamp {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum StepTimeout {
-    /// Start (or replace) a step timer of this many minutes, 1–10080.
+    /// Start (or replace) a step timer of this many minutes, 1–10080 (the registry refuses
+    /// others with `InvalidRequestException`, as [`StepTimeout::check`] does).
     Minutes(u16),
     /// `-1`: cancel the current step timer (UpdateJobExecution only).
     Cancel,
@@ -67,6 +68,19 @@ impl StepTimeout {
             }
             _ => Err(FieldError::new(Field::StepTimeout, range)),
         }
+    }
+
+    /// Checks a value built in code as [`from_wire`](Self::from_wire) checks one read from a
+    /// request: `Minutes` of 1–10080, `Cancel` only where `allow_cancel`.
+    ///
+    /// # Errors
+    /// As `from_wire`.
+    pub fn check(self, allow_cancel: bool) -> Result<Self, FieldError> {
+        let wire = match self {
+            Self::Minutes(m) => i64::from(m),
+            Self::Cancel => -1,
+        };
+        Self::from_wire(wire, allow_cancel)
     }
 }
 

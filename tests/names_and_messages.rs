@@ -87,7 +87,7 @@ fn field_errors_say_which_field_and_what_is_allowed() {
     );
     assert_eq!(
         msg(Field::StepTimeout, Violation::OutOfRange { min: -1, max: 10080 }),
-        "stepTimeoutInMinutes must be between -1 and 10080"
+        "stepTimeoutInMinutes must be -1 or between 1 and 10080"
     );
     assert_eq!(
         msg(Field::ExecutionNumber, Violation::NotANumber),

@@ -104,6 +104,8 @@ impl<S: Storage> Registry<S> {
         sink: &mut impl EventSink,
     ) -> Result<Option<ExecutionHandle>, Rejection> {
         check_time(now)?;
+        // SPEC §6 Timeouts: 1–10080 minutes; no -1 on StartNext.
+        let step_timeout = step_timeout.map(|s| s.check(false)).transpose()?;
         let sink = &mut Out::new(sink);
         let Some(t) = self.thing_for_device(thing)? else { return Ok(None) };
         let x = self.head(t);
@@ -149,6 +151,8 @@ impl<S: Storage> Registry<S> {
         sink: &mut impl EventSink,
     ) -> Result<ExecutionState, Rejection> {
         check_time(now)?;
+        // SPEC §6 Timeouts: 1–10080 minutes, or -1.
+        let step_timeout = update.step_timeout.map(|s| s.check(true)).transpose()?;
         let sink = &mut Out::new(sink);
         let (j, t, x) = self.lookup_execution(job, thing, update.execution_number)?;
         self.check_device_access(j, Plane::Data)?;
@@ -163,7 +167,7 @@ impl<S: Storage> Registry<S> {
         if let Some(after) = after {
             self.store_details(x, after)?;
         }
-        match update.step_timeout {
+        match step_timeout {
             Some(step) if to == ExecutionStatus::InProgress => self.set_step(x, step, now)?,
             Some(_) | None => {}
         }

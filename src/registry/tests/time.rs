@@ -218,6 +218,31 @@ fn a_thing_that_joins_a_continuous_jobs_group_again_counts_its_retries_from_0() 
     check(&r);
 }
 
+/// A `StepTimeout` built in code is checked as one read from a request: 1–10080 minutes, and
+/// -1 on UpdateJobExecution only; a refused one changes nothing.
+#[test]
+fn step_timeouts_out_of_range_are_refused_whoever_built_them() {
+    use crate::field::{Field, FieldError, Violation};
+    let (mut r, mut log) = with_things(&["a"]);
+    job_with(&mut r, "j1", &["a"], JobConfig::default(), T0, &mut log);
+    let with_step = |s| Update { step_timeout: Some(s), ..update(ExecutionStatus::InProgress) };
+    let range = |min| {
+        let violation = Violation::OutOfRange { min, max: 10080 };
+        Err(Rejection::InvalidField(FieldError::new(Field::StepTimeout, violation)))
+    };
+    let before = log.0.len();
+    for bad in [StepTimeout::Minutes(0), StepTimeout::Minutes(10081), StepTimeout::Cancel] {
+        assert_eq!(r.start_next(&t("a"), None, Some(bad), T0, &mut log).map(|_| ()), range(1), "{bad:?}");
+    }
+    for bad in [StepTimeout::Minutes(0), StepTimeout::Minutes(u16::MAX)] {
+        let got = r.update_execution(&j("j1"), &t("a"), &with_step(bad), T0, &mut log).map(|_| ());
+        assert_eq!(got, range(-1), "{bad:?}");
+    }
+    assert_eq!((status(&r, "j1", "a"), log.0.len()), (ExecutionStatus::Queued, before));
+    r.start_next(&t("a"), None, Some(StepTimeout::Minutes(10080)), T0, &mut log).unwrap();
+    r.update_execution(&j("j1"), &t("a"), &with_step(StepTimeout::Cancel), T0, &mut log).unwrap();
+}
+
 /// Deadline order across timers and deletions: a deletion due before a timeout frees the room
 /// that timeout's retry needs, so a small registry does not stall on it.
 #[test]
