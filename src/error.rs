@@ -382,7 +382,8 @@ pub enum Rejection {
     /// `VersionConflictException` 409; data plane 409 with the InvalidStateTransitionException
     /// shape; MQTT `VersionMismatch`). Carries the current state for resynchronisation.
     VersionMismatch(ExecutionState),
-    /// A documented AWS limit (410 `LimitExceededException`).
+    /// A documented AWS limit (control plane 410 `LimitExceededException`; data plane 400
+    /// `InvalidRequestException`, a shape its model has, and MQTT `InvalidRequest`).
     LimitExceeded(Limit),
     /// Data-plane describe of a terminal execution (SPEC R11: 410 `TerminalStateException`,
     /// MQTT `TerminalStateReached`).
@@ -416,7 +417,11 @@ impl Rejection {
                 Plane::Control => Exception::VersionConflict,
                 Plane::Data => Exception::InvalidStateTransition,
             },
-            Self::LimitExceeded(_) => Exception::LimitExceeded,
+            // SPEC §6 lim-store: the data plane has no LimitExceededException shape.
+            Self::LimitExceeded(_) => match plane {
+                Plane::Control => Exception::LimitExceeded,
+                Plane::Data => Exception::InvalidRequest,
+            },
             // SPEC R11: only the data plane refuses; its shape is TerminalStateException.
             Self::TerminalState(_) => match plane {
                 Plane::Control => Exception::InvalidStateTransition,

@@ -82,10 +82,10 @@ pub const ERRORS: [ErrorRow; 11] = [
         rejection: "LimitExceeded",
         control_name: "LimitExceededException",
         control_http: 410,
-        data_name: "LimitExceededException",
-        data_http: 410,
+        data_name: "InvalidRequestException",
+        data_http: 400,
         mqtt: "InvalidRequest",
-        spec: "SPEC §6, AMBIG-19",
+        spec: "SPEC §6 lim-store, AMBIG-19",
     },
     ErrorRow {
         rejection: "TerminalState",
