@@ -77,7 +77,8 @@ impl<S: Storage> Registry<S> {
     }
 
     /// ListJobExecutionsForJob (SPEC 4.1): up to `max` executions of the job in creation order,
-    /// filtered by status; returns the cursor to go on from, if more remain.
+    /// filtered by status; returns the cursor to go on from, if more remain. A page holds at
+    /// least one execution (`max` 0 is taken as 1), so following the cursors always ends.
     ///
     /// # Errors
     /// `ResourceNotFoundException` for an unknown job; `InvalidRequestException` for a cursor
@@ -144,6 +145,8 @@ impl<S: Storage> Registry<S> {
                 Some(x)
             }
         };
+        // At least one per page: a cursor always moves on.
+        let max = max.max(1);
         let mut seen = 0usize;
         while let Some((i, (key, e))) = x.and_then(|i| Some((i, self.execs.at(i)?))) {
             if status.is_none_or(|s| s == e.status) {

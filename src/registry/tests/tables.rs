@@ -182,16 +182,21 @@ fn listings_page_with_a_resumable_cursor() {
     let (mut r, mut log) = with_things(&["a", "b", "c", "d", "e"]);
     create(&mut r, "j1", &["a", "b", "c", "d", "e"], T0, &mut log).unwrap();
     r.update_execution(&j("j1"), &t("c"), &update(ExecutionStatus::InProgress), T0, &mut log).unwrap();
-    let mut names = Vec::new();
-    let mut cursor = None;
-    loop {
-        cursor =
-            r.list_for_job(&j("j1"), None, cursor, 2, |v| names.push(v.thing_name().to_string())).unwrap();
-        if cursor.is_none() {
-            break;
+    // A page of 0 is one of 1: following the cursors ends.
+    for (max, pages) in [(2, 3), (1, 5), (0, 5)] {
+        let (mut names, mut cursor, mut n) = (Vec::new(), None, 0);
+        loop {
+            n += 1;
+            cursor = r
+                .list_for_job(&j("j1"), None, cursor, max, |v| names.push(v.thing_name().to_string()))
+                .unwrap();
+            if cursor.is_none() || n > 5 {
+                break;
+            }
         }
+        assert_eq!(names, ["a", "b", "c", "d", "e"], "max {max}");
+        assert_eq!(n, pages, "max {max}");
     }
-    assert_eq!(names, ["a", "b", "c", "d", "e"]);
     let mut queued = Vec::new();
     r.list_for_job(&j("j1"), Some(ExecutionStatus::Queued), None, 10, |v| {
         queued.push(v.thing_name().to_string())
