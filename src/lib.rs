@@ -56,3 +56,7 @@ pub use status::{
     UnknownValue,
 };
 pub use time::{StepTimeout, TimeoutMinutes, Timestamp};
+
+/// The `heapless` this crate is built with: its `Deque` is an [`EventSink`](registry::EventSink)
+/// (`heapless::Deque<registry::Event, N>`) without a dependency of the application's own.
+pub use heapless;

@@ -9,6 +9,8 @@
     clippy::cast_possible_truncation
 )]
 
+// The crate's re-export, so that an application needs no `heapless` of its own.
+use iot_jobs_core::heapless;
 use iot_jobs_core::registry::{Discard, Event, EventSink, Fixed, NewJob, Registry, Storage};
 use iot_jobs_core::{
     ExecutionStatus, JobId, JobStatus, NamespaceId, Plane, Policy, Rejection, TargetSelection, ThingName,
