@@ -170,8 +170,10 @@ pub const fn job_aborts(job: JobStatus) -> bool {
     }
 }
 
-/// The abort criterion met now, if any (SPEC §6 Abort): at least `minNumberOfExecutedThings`
-/// executions ended and the share of the criterion's failures reached `thresholdPercentage`.
+/// The abort criterion met now, if any (SPEC §6 Abort, R24): at least `minNumberOfExecutedThings`
+/// executions ended, at least one of them is a failure of the criterion's type, and the share
+/// of those failures reached `thresholdPercentage` (so a threshold of 0 aborts on the first
+/// failure, not on the first execution that ends).
 /// The first criterion met, in configuration order, is the answer. The job is then canceled as
 /// by CancelJob without force (SPEC T8: QUEUED executions only).
 #[must_use]
@@ -181,9 +183,11 @@ pub fn abort_due(job: JobStatus, config: Option<&AbortConfig>, executed: Execute
     }
     let total = executed.total();
     config?.criteria().find(|a| {
-        // SPEC §6 Abort: failures / executed ≥ threshold, in hundredths of a percent.
+        // SPEC §6 Abort: failures / executed ≥ threshold, in hundredths of a percent, and
+        // failures "must occur" (BC-IOT:AbortCriteria.thresholdPercentage).
+        let failures = executed.failures(a.failure);
         total >= u64::from(a.min_executed)
-            && executed.failures(a.failure).saturating_mul(10_000)
-                >= u64::from(a.threshold_centipercent).saturating_mul(total)
+            && failures > 0
+            && failures.saturating_mul(10_000) >= u64::from(a.threshold_centipercent).saturating_mul(total)
     })
 }

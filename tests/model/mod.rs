@@ -830,8 +830,8 @@ impl Model {
         let (succeeded, failed) = (count(XS::Succeeded), count(XS::Failed));
         let (timed_out, rejected) = (count(XS::TimedOut), count(XS::Rejected));
         let j = &self.jobs[&job];
-        // SPEC §6 Abort: an IN_PROGRESS job, at least `min` executions ended, and failures
-        // reaching `threshold` percent of them; the job is canceled without force.
+        // SPEC §6 Abort: an IN_PROGRESS job, at least `min` executions ended, and failures (at
+        // least one) reaching `threshold` percent of them; the job is canceled without force.
         let executed = succeeded + failed + timed_out + rejected;
         let met = j.abort.iter().any(|&(kind, centi, min)| {
             let failures = match kind {
@@ -840,7 +840,7 @@ impl Model {
                 FailureType::TimedOut => timed_out,
                 FailureType::All => failed + rejected + timed_out,
             };
-            executed >= u64::from(min) && failures * 10_000 >= u64::from(centi) * executed
+            executed >= u64::from(min) && failures > 0 && failures * 10_000 >= u64::from(centi) * executed
         });
         if j.status == JS::InProgress && met {
             self.cancel(&job, false, Some("ABORT_CRITERIA_MET"), now, ev);

@@ -112,7 +112,7 @@ def test_abort_every_job_criterion_and_small_count():
                         executed = sum(e.values())
                         failures = (row["failed"] * e["failed"] + row["rejected"] * e["rejected"]
                                     + row["timed_out"] * e["timed_out"])
-                        met = executed >= minimum and failures * 100 * 100 >= threshold * executed
+                        met = executed >= minimum and failures > 0 and failures * 100 * 100 >= threshold * executed
                         want = criterion if applies and met else None
                         assert j.abort_due(job, [criterion], **e) == want, (job, row, threshold, minimum, e)
         assert j.abort_due(job, None, failed=5) is None
