@@ -22,6 +22,20 @@ pub(super) const fn check_time(now: Timestamp) -> Result<(), Rejection> {
     if now.0 > LATEST_TIME.0 { Err(Rejection::LimitExceeded(Limit::Time)) } else { Ok(()) }
 }
 
+/// Refuses a schedule whose `startTime` or `endTime` is past [`LATEST_TIME`] with
+/// `LimitExceeded(Time)` (AMBIG-34): no `now` the registry accepts would reach it, so it would
+/// never apply.
+pub(super) fn check_schedule(schedule: Option<crate::config::Schedule>) -> Result<(), Rejection> {
+    let Some(s) = schedule else { return Ok(()) };
+    if let Some(start) = s.start() {
+        check_time(start)?;
+    }
+    if let Some((end, _)) = s.end() {
+        check_time(end)?;
+    }
+    Ok(())
+}
+
 /// A time as an execution stores it: seconds since the Unix epoch as a `u32`, `u32::MAX` for
 /// [`NEVER`] (and, for `started_at`, "not started").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

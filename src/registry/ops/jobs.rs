@@ -25,7 +25,8 @@ impl<S: Storage> Registry<S> {
     /// # Errors
     /// `ResourceAlreadyExistsException` for a used id (also while its deletion is in progress);
     /// `ResourceNotFoundException` for a target that is not a registered thing;
-    /// capacity and sink limits. (A [`JobConfig`] is valid by construction.)
+    /// `LimitExceeded(Time)` for a schedule time past [`LATEST_TIME`](crate::registry::LATEST_TIME)
+    /// (AMBIG-34); capacity and sink limits. (A [`JobConfig`] is valid by construction.)
     pub fn create_job(
         &mut self,
         job: &NewJob<'_>,
@@ -34,6 +35,7 @@ impl<S: Storage> Registry<S> {
         sink: &mut impl EventSink,
     ) -> Result<JobHandle, Rejection> {
         check_time(now)?;
+        compact::check_schedule(job.config.schedule)?;
         let sink = &mut Out::new(sink);
         // The request's own values first (see `rules`), then the state. An empty `targets` is
         // fine here: the request named target groups that have no things yet (the "at least one

@@ -268,6 +268,9 @@ impl<'de, S: Storage> Visitor<'de> for JobSeed<'_, S> {
         if r.job_index(&id).is_some() {
             return Err(bad("snapshot: a job id is listed twice"));
         }
+        if compact::check_schedule(config.schedule).is_err() {
+            return Err(bad("snapshot: a job's startTime or endTime is past 2106-01-01T00:00:00Z"));
+        }
         if r.jobs.room() == 0 || r.index.room() == 0 {
             return Err(bad("snapshot: the jobs table or the index is full"));
         }

@@ -176,6 +176,30 @@ fn a_snapshot_config_outside_its_ranges_is_refused() {
     }
 }
 
+/// AMBIG-34: a schedule time past the last time the registry accepts is refused at restore,
+/// as CreateJob refuses it.
+#[test]
+fn a_snapshot_schedule_past_the_last_time_is_refused() {
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    let id = j("later");
+    let start = T0.saturating_add(3600);
+    let schedule = Some(crate::config::Schedule::new(Some(start), None).unwrap());
+    let config = JobConfig { schedule, ..JobConfig::default() };
+    r.create_job(&NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) }, &[t("a")], T0, &mut log)
+        .unwrap();
+    let good = json(&r);
+    assert_eq!(json(&restore(&good, Policy::DEFAULT).unwrap()), good);
+    let from = std::format!("\"start\":{}", start.secs());
+    assert!(good.contains(&from), "{good}");
+    for past in [crate::registry::LATEST_TIME.secs() + 1, u64::from(u32::MAX), u64::MAX] {
+        let text = good.replacen(&from, &std::format!("\"start\":{past}"), 1);
+        let err = restore(&text, Policy::DEFAULT).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("startTime or endTime is past 2106"), "{past}: got {err}");
+    }
+}
+
 /// Format 5 added maintenance windows and exponential rollouts; a format 4 snapshot (no
 /// `windows`, `exponential`, `windowAt` nor `ramp`) still restores, to the same state.
 #[test]

@@ -320,6 +320,39 @@ fn a_retry_that_does_not_fit_refuses_the_update() {
     assert_eq!((v.status(), v.version()), (ExecutionStatus::Queued, VersionNumber::INITIAL));
 }
 
+/// AMBIG-34: a schedule time no accepted `now` reaches is refused, not kept as "never".
+#[test]
+fn a_schedule_past_the_last_time_is_refused() {
+    let (mut r, mut log) = with_things(&["a"]);
+    let past = LATEST_TIME.saturating_add(1);
+    let stop = JobEndBehavior::StopRollout;
+    for (start, end) in [
+        (Some(past), None),
+        (Some(Timestamp(u64::from(u32::MAX))), None),
+        (None, Some((past, stop))),
+        (Some(T0.saturating_add(3600)), Some((Timestamp(u64::MAX), stop))),
+    ] {
+        let schedule = Some(Schedule::new(start, end).unwrap());
+        let id = j("j1");
+        let job = NewJob {
+            config: JobConfig { schedule, ..JobConfig::default() },
+            ..NewJob::new(&id, TargetSelection::Snapshot)
+        };
+        let got = r.create_job(&job, &[t("a")], T0, &mut log).map(|_| ());
+        assert_eq!(got, Err(Rejection::LimitExceeded(Limit::Time)), "{start:?} {end:?}");
+        assert_eq!((r.job(&id).map(|_| ()), log.0.len()), (Err(Rejection::NotFound(Resource::Job)), 0));
+    }
+    // The last time itself is fine.
+    let id = j("j1");
+    let last = Schedule::new(Some(Timestamp(LATEST_TIME.secs() - 3600)), Some((LATEST_TIME, stop))).unwrap();
+    let config = JobConfig { schedule: Some(last), ..JobConfig::default() };
+    let job = NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) };
+    assert_eq!(
+        r.create_job(&job, &[t("a")], T0, &mut log).map(|_| r.job(&id).unwrap().status()),
+        Ok(JobStatus::Scheduled)
+    );
+}
+
 #[test]
 fn scheduled_jobs_start_and_end() {
     for (behavior, a_after, b_after, job_after) in [
