@@ -807,25 +807,20 @@ fn an_exponential_rollout_by_succeeded_things_waits_for_successes() {
     }
 }
 
-/// Timers hold `u32` seconds: a job event at or past `u32::MAX` (a far schedule end) arms no
-/// timer and is no deadline, since no `now` the registry accepts reaches it; one between
-/// `LATEST_TIME` and `u32::MAX` is armed and reported, and never comes due either.
+/// Timers hold `u32` seconds: a schedule end at the last time the registry accepts is armed,
+/// reported and applied at that time (a later one is refused: `a_schedule_past_the_last_time_is_refused`).
 #[test]
-fn a_schedule_end_past_the_stored_range_arms_no_timer() {
-    let year_3000 = Timestamp(32_503_680_000);
-    let just_after = LATEST_TIME.saturating_add(1);
-    for (end, want) in
-        [(Timestamp(u64::from(u32::MAX)), None), (year_3000, None), (just_after, Some(just_after))]
-    {
-        let (mut r, mut log) = with_things(&["a"]);
-        let schedule = Schedule::new(None, Some((end, JobEndBehavior::Cancel))).unwrap();
-        let config = JobConfig { schedule: Some(schedule), ..JobConfig::default() };
-        let id = j("j1");
-        let job = NewJob { config, ..NewJob::new(&id, TargetSelection::Continuous) };
-        r.create_job(&job, &[t("a")], T0, &mut log).unwrap();
-        assert_eq!(r.next_deadline(), want, "{end:?}");
-        assert_eq!(run_until(&mut r, LATEST_TIME, &mut log), 0);
-        assert_eq!(r.job(&id).unwrap().status(), JobStatus::InProgress);
-        assert_eq!(status(&r, "j1", "a"), ExecutionStatus::Queued);
-    }
+fn a_schedule_end_at_the_last_time_is_applied() {
+    let (mut r, mut log) = with_things(&["a"]);
+    let schedule = Schedule::new(None, Some((LATEST_TIME, JobEndBehavior::Cancel))).unwrap();
+    let config = JobConfig { schedule: Some(schedule), ..JobConfig::default() };
+    let id = j("j1");
+    let job = NewJob { config, ..NewJob::new(&id, TargetSelection::Continuous) };
+    r.create_job(&job, &[t("a")], T0, &mut log).unwrap();
+    assert_eq!(r.next_deadline(), Some(LATEST_TIME));
+    assert_eq!(run_until(&mut r, Timestamp(LATEST_TIME.secs() - 1), &mut log), 0);
+    assert_eq!(r.job(&id).unwrap().status(), JobStatus::InProgress);
+    run_until(&mut r, LATEST_TIME, &mut log);
+    assert_eq!(r.job(&id).unwrap().status(), JobStatus::Canceled);
+    assert_eq!(status(&r, "j1", "a"), ExecutionStatus::Canceled);
 }
