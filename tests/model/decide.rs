@@ -300,12 +300,14 @@ impl Model {
                 }
                 Ok(Out::Exec(e.view()))
             }
-            // Timers and schedules first, then deletions: oldest due first, executions oldest first.
+            // Everything due by `now` happens in due-time order: timers, schedules and job
+            // deletions alike; at one instant execution timeouts come first (earliest created
+            // first), then job schedule events (in job creation order), then deletions.
             Req::Advance { budget } => {
+                // Run to completion: the registry's work units include superseded timers the
+                // model cannot see, so `work`/`more` are not compared (resumability has its own
+                // property).
                 let _ = budget;
-                // Everything due by `now` happens in due-time order; at one instant execution
-                // timeouts come first (earliest created first), then job schedule events (in job
-                // creation order).
                 for _ in 0..100_000 {
                     let timeouts = self.execs.iter().filter(|e| e.status == XS::InProgress).filter_map(|e| {
                         let d = e.deadline?;
@@ -313,53 +315,40 @@ impl Model {
                     });
                     let events =
                         self.jobs.iter().filter_map(|(id, j)| Some((j.next_event()?, 1, j.seq, id.clone())));
-                    let Some((due, kind, seq, id)) = timeouts.chain(events).filter(|t| t.0 <= now).min()
+                    let deletions =
+                        self.deleting.iter().enumerate().map(|(k, (job, d))| (*d, 2, k as u64, job.clone()));
+                    let Some((due, kind, seq, id)) =
+                        timeouts.chain(events).chain(deletions).filter(|t| t.0 <= now).min()
                     else {
                         break;
                     };
-                    if kind == 0 {
-                        // SPEC T7: the in-progress or step timer ran out. Each transition of an
-                        // `advance` notifies on its own (a list may change and change back).
-                        let before = self.pending_lists();
-                        let i = self.execs.iter().position(|e| e.seq == seq).unwrap();
-                        self.set_status(i, XS::TimedOut, now, ev);
-                        self.after_terminal(i, now, ev);
-                        self.notify_changes(&before, ev);
-                    } else {
-                        self.job_event(&id, due, now, ev);
+                    match kind {
+                        0 => {
+                            // SPEC T7: the in-progress or step timer ran out. Each transition of
+                            // an `advance` notifies on its own (a list may change and change back).
+                            let before = self.pending_lists();
+                            let i = self.execs.iter().position(|e| e.seq == seq).unwrap();
+                            self.set_status(i, XS::TimedOut, now, ev);
+                            self.after_terminal(i, now, ev);
+                            self.notify_changes(&before, ev);
+                        }
+                        1 => self.job_event(&id, due, now, ev),
+                        _ => {
+                            // SPEC §2: the deletion's delay has passed: the executions, then the job.
+                            while let Some(i) = self.execs.iter().position(|e| e.job == id) {
+                                let e = self.execs.remove(i);
+                                ev.push(Ev::Exec(e.job, e.thing, e.number, "deleted"));
+                            }
+                            self.deleting.remove(seq as usize);
+                            self.jobs.remove(&id);
+                            ev.push(Ev::Job(id, "deleted"));
+                            continue;
+                        }
                     }
                     // SPEC §2: a job completes as soon as its conditions hold, before whatever
                     // else is due (its end then finds it no longer live).
                     self.complete_jobs(now, ev);
                 }
-                // Run to completion: the registry's work units include superseded timers the
-                // model cannot see, so `work`/`more` are not compared (resumability has its own
-                // property).
-                let budget = usize::MAX;
-                let mut work = 0;
-                loop {
-                    let due = self
-                        .deleting
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, (_, d))| *d <= now)
-                        .min_by_key(|(_, (_, d))| *d)
-                        .map(|(i, _)| i);
-                    let Some(k) = due else { break };
-                    let job = self.deleting[k].0.clone();
-                    while let Some(i) = self.execs.iter().position(|e| e.job == job) {
-                        if work >= budget {
-                            return Ok(Out::Advanced { work, more: true });
-                        }
-                        let e = self.execs.remove(i);
-                        ev.push(Ev::Exec(e.job, e.thing, e.number, "deleted"));
-                        work += 1;
-                    }
-                    self.deleting.remove(k);
-                    self.jobs.remove(&job);
-                    ev.push(Ev::Job(job, "deleted"));
-                }
-                let _ = work;
                 Ok(Out::Advanced { work: 0, more: false })
             }
             Req::SetDeletionDelay(s) => {
