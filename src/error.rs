@@ -340,6 +340,9 @@ pub enum Table {
     StatusDetails,
     /// Notifications waiting for the host.
     Events,
+    /// The index of names (jobs, things, (job, thing) pairs): its buckets are sized apart
+    /// ([`Fixed`](crate::registry::Fixed)'s `I`), so it can fill before the tables it indexes.
+    Index,
 }
 
 impl Table {
@@ -350,6 +353,7 @@ impl Table {
             Self::Executions => "job executions",
             Self::StatusDetails => "status details",
             Self::Events => "pending notifications",
+            Self::Index => "index entries (names of jobs, things and job-thing pairs)",
         }
     }
 }
@@ -568,7 +572,7 @@ impl fmt::Display for Rejection {
                 write!(f, "the job execution is in the terminal status {}", e.status)
             }
             Self::Throttled => f.write_str("too many notifications are waiting for delivery; retry later"),
-            Self::CapacityExhausted(t) => write!(f, "the emulator's table of {} is full", t.noun()),
+            Self::CapacityExhausted(t) => write!(f, "the registry's table of {} is full", t.noun()),
             Self::LogicBug(what) => write!(f, "a defect of iot-jobs-core ({what}); please report it"),
         }
     }

@@ -163,8 +163,9 @@ fn rejection_messages_name_the_state_and_the_remedy() {
         (Table::Executions, "job executions"),
         (Table::StatusDetails, "status details"),
         (Table::Events, "pending notifications"),
+        (Table::Index, "index entries (names of jobs, things and job-thing pairs)"),
     ] {
-        assert_eq!(m(Rejection::CapacityExhausted(t)), format!("the emulator's table of {noun} is full"));
+        assert_eq!(m(Rejection::CapacityExhausted(t)), format!("the registry's table of {noun} is full"));
     }
     assert_eq!(
         m(Rejection::LogicBug("a link names a missing entry")),

@@ -196,13 +196,13 @@ fn a_full_index_refuses_things_and_jobs_without_leaving_half_of_them() {
     // j2 needs its id and a pair in the index, which has room for one.
     assert_eq!(
         r.create_job(&NewJob::new(&j("j2"), TargetSelection::Snapshot), &[t("a")], T0, &mut sink),
-        Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Jobs))
+        Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Index))
     );
     assert!(r.job(&j("j2")).is_err(), "nothing of the refused job remains");
     assert_eq!(r.usage().jobs, 1);
     r.add_thing(&t("b")).unwrap();
     // The things table has room, the index has none.
-    assert_eq!(r.add_thing(&t("c")), Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Things)));
+    assert_eq!(r.add_thing(&t("c")), Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Index)));
     assert!(r.thing(&t("c")).is_none());
     assert_eq!(r.usage().things, 2);
 
@@ -367,7 +367,7 @@ fn associate_targets_checks_every_table_before_queueing_anything() {
     assert_eq!(before.index_room, 1);
     assert_eq!(
         r.add_targets(&c1, &abc[1..], T0, &mut sink),
-        Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Executions))
+        Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Index))
     );
     assert_eq!(r.usage(), before);
     let mut r: Registry<Fixed<2, 3, 4, 1, 8>> = Registry::new(Fixed, Policy::DEFAULT);

@@ -68,7 +68,7 @@ impl<S: Storage> Registry<S> {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
         if self.index.room() < distinct.saturating_add(1) {
-            return Err(Rejection::CapacityExhausted(Table::Jobs));
+            return Err(Rejection::CapacityExhausted(Table::Index));
         }
         // Per execution: notify, notify-next; and the job's `completed` if it has nothing to do.
         sink.reserve(execs.saturating_mul(settle_events_for(job.namespace.is_some())).saturating_add(1))?;
@@ -274,8 +274,11 @@ impl<S: Storage> Registry<S> {
             count = count.saturating_add(u32::try_from(new_targets).unwrap_or(u32::MAX));
         }
         rules::associate_targets(status, selection, usize::try_from(count).unwrap_or(usize::MAX))?;
-        if self.execs.room() < queue || self.pair_room() < fresh || self.index.room() < fresh {
+        if self.execs.room() < queue || self.pair_room() < fresh {
             return Err(Rejection::CapacityExhausted(Table::Executions));
+        }
+        if self.index.room() < fresh {
+            return Err(Rejection::CapacityExhausted(Table::Index));
         }
         sink.reserve(queue.saturating_mul(self.settle_events(j)))?;
         let mut queued = 0usize;

@@ -28,8 +28,11 @@ impl<S: Storage> Registry<S> {
                 .map(|(k, _)| ThingHandle(k))
                 .ok_or(Rejection::NotFound(Resource::Thing));
         }
-        if self.things.room() == 0 || self.index.room() == 0 {
+        if self.things.room() == 0 {
             return Err(Rejection::CapacityExhausted(Table::Things));
+        }
+        if self.index.room() == 0 {
+            return Err(Rejection::CapacityExhausted(Table::Index));
         }
         let entry = ThingEntry {
             name: name.clone(),

@@ -596,6 +596,25 @@ fn a_pair_falls_back_to_a_record_when_its_last_execution_goes() {
     check(&r);
 }
 
+/// An index sized smaller than the tables it indexes is named when it is what is full.
+#[test]
+fn a_full_index_is_named_as_the_full_table() {
+    let mut r: Registry<Fixed<8, 8, 8, 1, 4, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    let mut log = Log::default();
+    for name in ["a", "b", "c"] {
+        r.add_thing(&t(name)).unwrap();
+    }
+    assert_eq!(r.add_thing(&t("d")).map(|_| ()), Err(Rejection::CapacityExhausted(Table::Index)));
+    assert_eq!(r.usage().things, 3);
+    let id = j("j1");
+    let job = NewJob::new(&id, TargetSelection::Snapshot);
+    assert_eq!(
+        r.create_job(&job, &[t("a")], T0, &mut log).map(|_| ()),
+        Err(Rejection::CapacityExhausted(Table::Index))
+    );
+    assert_eq!((r.usage().jobs, log.0.len()), (0, 0));
+}
+
 /// Every pair, with executions or not, counts against the pairs table, so that deleting a pair's
 /// last execution always finds room for its record: a new pair is refused when the table's
 /// capacity is taken by pairs, even while the table itself has a free slot.
