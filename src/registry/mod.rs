@@ -187,7 +187,8 @@ impl<S: Storage> Registry<S> {
         &self.policy
     }
 
-    /// Forgets everything (the tables keep their memory). Handles and cursors issued before
+    /// Forgets everything (the tables keep their memory; the policy and the deletion delay are
+    /// settings, and stay). Handles and cursors issued before
     /// find nothing afterwards, even where the same operations fill the same slots again: the
     /// tables' generations go on counting (a cursor from before is refused as `StaleCursor`).
     pub fn clear(&mut self) {
