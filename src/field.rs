@@ -199,7 +199,8 @@ pub enum ConfigError {
     /// than 10 retries in total.
     Retry,
     /// An abort criterion with `thresholdPercentage` above 100 (or more than 2 decimals),
-    /// `minNumberOfExecutedThings` below 1, or no criterion.
+    /// `minNumberOfExecutedThings` below 1, a failure type listed twice, or no criterion (or
+    /// more than 4).
     Abort,
     /// `endTime` not after `startTime`.
     Schedule,
@@ -224,7 +225,7 @@ impl core::fmt::Display for ConfigError {
                 "retry criteria: 1-2 distinct failure types, numberOfRetries 0-10 each, at most 10 in total"
             }
             Self::Abort => {
-                "abort criteria: at least one, thresholdPercentage 0-100 with at most 2 decimals, minNumberOfExecutedThings at least 1"
+                "abort criteria: 1-4 criteria, one per failure type, thresholdPercentage 0-100 with at most 2 decimals, minNumberOfExecutedThings at least 1"
             }
             Self::Schedule => "schedulingConfig endTime must be after startTime",
             Self::Rollout => "maximumPerMinute must be at least 1",

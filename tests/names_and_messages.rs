@@ -112,6 +112,7 @@ fn field_errors_say_which_field_and_what_is_allowed() {
         assert!(!e.to_string().is_empty());
     }
     assert!(ConfigError::Retry.to_string().contains("at most 10"));
+    assert!(ConfigError::Abort.to_string().contains("1-4 criteria, one per failure type"));
 }
 
 #[test]
