@@ -225,6 +225,8 @@ impl<S: Storage> Registry<S> {
 
     /// How many seconds a deleted job stays DELETION_IN_PROGRESS before [`Registry::advance`]
     /// removes it (0, the default, removes it at the next `advance`). Applies to later deletions.
+    /// A deletion whose delay would end past [`LATEST_TIME`] ends at it, the last `now`
+    /// [`Registry::advance`] takes, so that it never holds one of the 10 places for ever.
     pub fn set_deletion_delay(&mut self, secs: u64) {
         self.deletion_delay = secs;
     }

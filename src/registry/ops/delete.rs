@@ -39,7 +39,8 @@ impl<S: Storage> Registry<S> {
         sink.reserve(visible.saturating_mul(self.settle_events(j)).saturating_add(1))?;
         let id = entry.id.clone();
         // Room is certain (the rule refused the 11th); pushed first so nothing is half-applied.
-        let due = now.saturating_add(self.deletion_delay);
+        // A delay that would end past the last time `advance` takes ends at it instead.
+        let due = now.saturating_add(self.deletion_delay).min(crate::registry::LATEST_TIME);
         self.deleting
             .push((j, due))
             .map_err(|_| Rejection::LimitExceeded(crate::error::Limit::JobsDeletionInProgress))?;

@@ -320,6 +320,24 @@ fn a_retry_that_does_not_fit_refuses_the_update() {
     assert_eq!((v.status(), v.version()), (ExecutionStatus::Queued, VersionNumber::INITIAL));
 }
 
+/// A deletion delay that would end past the last time ends at it: the job does not hold one of
+/// the 10 places for ever.
+#[test]
+fn a_deletion_delay_past_the_last_time_ends_at_it() {
+    let (mut r, mut log) = with_things(&["a"]);
+    job_with(&mut r, "j1", &["a"], JobConfig::default(), T0, &mut log);
+    r.set_deletion_delay(u64::MAX);
+    r.delete_job(&j("j1"), true, T0, &mut log).unwrap();
+    assert_eq!(r.next_deadline(), Some(LATEST_TIME));
+    run_until(&mut r, Timestamp(LATEST_TIME.secs() - 1), &mut log);
+    assert_eq!(r.jobs_deleting(), 1);
+    run_until(&mut r, LATEST_TIME, &mut log);
+    assert_eq!(
+        (r.jobs_deleting(), r.job(&j("j1")).map(|_| ())),
+        (0, Err(Rejection::NotFound(Resource::Job)))
+    );
+}
+
 /// AMBIG-34: a schedule time no accepted `now` reaches is refused, not kept as "never".
 #[test]
 fn a_schedule_past_the_last_time_is_refused() {
