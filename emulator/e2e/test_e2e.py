@@ -384,7 +384,7 @@ class E2E(unittest.TestCase):
         self.assertEqual((status, kind), (413, "RequestEntityTooLargeException"))
         status, kind, _ = raw("GET", "/no/such/route")
         self.assertEqual((status, kind), (404, "UnknownOperationException"))
-        status, kind, _ = raw("PATCH", "/things/t1")
+        status, kind, _ = raw("PUT", "/things/t1")
         self.assertEqual((status, kind), (405, "UnknownOperationException"))
         with self.assertRaises(self.iot.exceptions.ResourceNotFoundException):
             self.iot.describe_job(jobId="nope")

@@ -616,7 +616,7 @@ async fn routing_and_bad_requests() {
     assert_eq!(r.status().as_u16(), 404);
     // Unknown routes and methods, unknown services.
     e.ctl("GET", "/nothing/here", None).await.err(404, "UnknownOperationException");
-    e.ctl("PATCH", "/things/t1", None).await.err(405, "UnknownOperationException");
+    e.ctl("PUT", "/things/t1", None).await.err(405, "UnknownOperationException");
     e.data("GET", "/jobs/j1", None).await.err(404, "UnknownOperationException");
     let s3 = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00";
     e.raw(Some(s3), "GET", "/jobs", None).await.err(404, "UnknownOperationException");
