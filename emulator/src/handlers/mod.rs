@@ -237,6 +237,27 @@ fn with_events<T>(
     result
 }
 
+/// `e` with the statusDetails of the execution (of `job` on `thing`, number `number` or the
+/// latest) whose state it carries, if it carries one: its HTTP body and its MQTT ErrorResponse
+/// render them in `executionState`.
+fn with_details(
+    st: &State,
+    e: ApiError,
+    job: &JobId,
+    thing: &ThingName,
+    number: Option<ExecutionNumber>,
+) -> ApiError {
+    if e.execution_state.is_none() {
+        return e;
+    }
+    let status_details = st
+        .registry
+        .describe_execution(job, thing, number, C)
+        .map(|v| v.status_details().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+        .unwrap_or_default();
+    ApiError { status_details, ..e }
+}
+
 // ---- dispatch --------------------------------------------------------------------------------------
 
 /// Runs one operation against the state.
