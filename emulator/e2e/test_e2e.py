@@ -117,6 +117,16 @@ class E2E(unittest.TestCase):
     def status(self, thing, job):
         return self.iot.describe_job_execution(thingName=thing, jobId=job)["execution"]["status"]
 
+    def raw_errors(self, client, operation):
+        """The JSON bodies of `operation`'s answers, as the emulator sent them: botocore keeps only
+        an error's modeled members (`message`), so the `executionState` of a 409 is read here."""
+        bodies = []
+        def keep(response_dict, **_):
+            bodies.append(json.loads(response_dict["body"] or b"null"))
+        service = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register(f"before-parse.{service}.{operation}", keep)
+        return bodies
+
     # ---- things and groups ------------------------------------------------------------------
 
     def test_things_and_groups(self):
@@ -160,10 +170,14 @@ class E2E(unittest.TestCase):
         ex = started["execution"]
         self.assertEqual((ex["status"], ex["versionNumber"], ex["executionNumber"]), ("IN_PROGRESS", 2, 1))
         self.assertEqual(ex["statusDetails"], {"step": "download"})
-        # A stale expectedVersion: 409 with the InvalidStateTransitionException shape (R13).
+        # A stale expectedVersion: 409 with the InvalidStateTransitionException shape (R13), whose
+        # body carries the execution's state (the model's InvalidStateTransitionException).
+        bodies = self.raw_errors(self.data, "UpdateJobExecution")
         with self.assertRaises(self.data.exceptions.InvalidStateTransitionException) as c:
             self.data.update_job_execution(thingName="t1", jobId="fw", status="SUCCEEDED", expectedVersion=1)
         self.assertError(c, "InvalidStateTransitionException", 409)
+        self.assertEqual(bodies[-1]["executionState"],
+                         {"status": "IN_PROGRESS", "statusDetails": {"step": "download"}, "versionNumber": 2})
         up = self.data.update_job_execution(
             thingName="t1", jobId="fw", status="SUCCEEDED", expectedVersion=2, statusDetails={"step": "done"},
             includeJobExecutionState=True, includeJobDocument=True)
@@ -177,6 +191,8 @@ class E2E(unittest.TestCase):
         with self.assertRaises(self.data.exceptions.InvalidStateTransitionException) as c:
             self.data.update_job_execution(thingName="t1", jobId="fw", status="IN_PROGRESS")
         self.assertError(c, "InvalidStateTransitionException", 409)
+        self.assertEqual(bodies[-1]["executionState"],
+                         {"status": "SUCCEEDED", "statusDetails": {"step": "done"}, "versionNumber": 3})
         # Nothing pending: 200 without an execution (R19).
         self.assertNotIn("execution", self.data.start_next_pending_job_execution(thingName="t1"))
         self.data.update_job_execution(thingName="t2", jobId="fw", status="REJECTED")
@@ -224,9 +240,12 @@ class E2E(unittest.TestCase):
         with self.assertRaises(self.iot.exceptions.InvalidStateTransitionException) as c:
             self.iot.cancel_job_execution(jobId="j1", thingName="t1")
         self.assertError(c, "InvalidStateTransitionException", 409)
+        bodies = self.raw_errors(self.iot, "CancelJobExecution")
         with self.assertRaises(self.iot.exceptions.VersionConflictException) as c:
             self.iot.cancel_job_execution(jobId="j1", thingName="t1", force=True, expectedVersion=1)
         self.assertError(c, "VersionConflictException", 409)
+        # As CancelJobExecution's expectedVersion documents: the current state comes back.
+        self.assertEqual(bodies[-1]["executionState"], {"status": "IN_PROGRESS", "statusDetails": {}, "versionNumber": 2})
         self.iot.cancel_job_execution(jobId="j1", thingName="t1", force=True, expectedVersion=2, statusDetails={"by": "ops"})
         ex = self.iot.describe_job_execution(thingName="t1", jobId="j1")["execution"]
         self.assertEqual((ex["status"], ex["forceCanceled"], ex["versionNumber"]), ("CANCELED", True, 3))
@@ -384,7 +403,7 @@ class E2E(unittest.TestCase):
         self.assertEqual((status, kind), (413, "RequestEntityTooLargeException"))
         status, kind, _ = raw("GET", "/no/such/route")
         self.assertEqual((status, kind), (404, "UnknownOperationException"))
-        status, kind, _ = raw("PATCH", "/things/t1")
+        status, kind, _ = raw("PUT", "/things/t1")
         self.assertEqual((status, kind), (405, "UnknownOperationException"))
         with self.assertRaises(self.iot.exceptions.ResourceNotFoundException):
             self.iot.describe_job(jobId="nope")

@@ -95,6 +95,55 @@ class Groups(unittest.TestCase):
         self.iot.remove_thing_from_thing_group(thingGroupName="leaf", thingName="late")
         self.assertEqual(self.iot.describe_job_execution(thingName="late", jobId="c")["execution"]["status"], "REMOVED")
 
+    def test_update_thing_groups_for_thing_moves_its_continuous_jobs(self):
+        self.tree()
+        for job, g in (("job-leaf", "leaf"), ("job-other", "other")):
+            self.iot.create_job(jobId=job, targets=[group_arn(g)], document="{}", targetSelection="CONTINUOUS")
+        status = lambda job: self.iot.describe_job_execution(thingName="t-leaf", jobId=job)["execution"]["status"]
+        groups_of = lambda: [g["groupName"] for g in self.iot.list_thing_groups_for_thing(thingName="t-leaf")["thingGroups"]]
+        # An unknown group: 404, and nothing changed.
+        with self.assertRaises(self.iot.exceptions.ResourceNotFoundException) as ctx:
+            self.iot.update_thing_groups_for_thing(
+                thingName="t-leaf", thingGroupsToAdd=["other", "nope"], thingGroupsToRemove=["leaf"])
+        self.error(ctx, "ResourceNotFoundException", 404)
+        self.assertEqual(groups_of(), ["leaf"])
+        self.assertEqual(status("job-leaf"), "QUEUED")
+        with self.assertRaises(self.iot.exceptions.ResourceNotFoundException):
+            self.iot.describe_job_execution(thingName="t-leaf", jobId="job-other")
+        # leaf -> other: job-leaf's execution is REMOVED, job-other rolls out to it.
+        self.iot.update_thing_groups_for_thing(
+            thingName="t-leaf", thingGroupsToAdd=["other"], thingGroupsToRemove=["leaf"], overrideDynamicGroups=False)
+        self.assertEqual(groups_of(), ["other"])
+        self.assertEqual((status("job-leaf"), status("job-other")), ("REMOVED", "QUEUED"))
+        queued = self.data.get_pending_job_executions(thingName="t-leaf")["queuedJobs"]
+        self.assertEqual([j["jobId"] for j in queued], ["job-other"])
+
+    def test_update_thing_and_thing_group(self):
+        self.iot.create_thing(thingName="t", attributePayload={"attributes": {"a": "1", "b": "2"}})
+        self.iot.update_thing(thingName="t", expectedVersion=1,
+                              attributePayload={"attributes": {"b": "", "c": "3"}, "merge": True})
+        d = self.iot.describe_thing(thingName="t")
+        self.assertEqual((d["attributes"], d["version"]), ({"a": "1", "c": "3"}, 2))
+        self.iot.update_thing(thingName="t", thingTypeName="sensor", attributePayload={"attributes": {"z": "26"}})
+        d = self.iot.describe_thing(thingName="t")
+        self.assertEqual((d["attributes"], d["thingTypeName"], d["version"]), ({"z": "26"}, "sensor", 3))
+        with self.assertRaises(self.iot.exceptions.VersionConflictException) as ctx:
+            self.iot.update_thing(thingName="t", expectedVersion=1, removeThingType=True)
+        self.error(ctx, "VersionConflictException", 409)
+        self.assertEqual(self.iot.describe_thing(thingName="t")["thingTypeName"], "sensor")
+        self.iot.create_thing_group(thingGroupName="g", thingGroupProperties={"thingGroupDescription": "one"})
+        r = self.iot.update_thing_group(thingGroupName="g", expectedVersion=1, thingGroupProperties={
+            "thingGroupDescription": "two", "attributePayload": {"attributes": {"k": "v"}}})
+        self.assertEqual(r["version"], 2)
+        props = self.iot.describe_thing_group(thingGroupName="g")["thingGroupProperties"]
+        self.assertEqual(props, {"thingGroupDescription": "two", "attributePayload": {"attributes": {"k": "v"}}})
+        with self.assertRaises(self.iot.exceptions.VersionConflictException) as ctx:
+            self.iot.update_thing_group(thingGroupName="g", expectedVersion=1, thingGroupProperties={})
+        self.error(ctx, "VersionConflictException", 409)
+        rc, out, err = aws("iot", "update-thing-group", "--thing-group-name", "g",
+                           "--thing-group-properties", '{"attributePayload": {"attributes": {"n": "1"}, "merge": true}}')
+        self.assertEqual((rc, out), (0, {"version": 3}), err)
+
     def test_the_cli_lists_the_hierarchy(self):
         self.tree()
         rc, out, err = aws("iot", "list-thing-groups", "--parent-group", "root", "--no-recursive")

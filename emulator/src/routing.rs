@@ -26,6 +26,9 @@ pub enum Op {
     DeleteThingGroup { group: String },
     AddThingToThingGroup,
     RemoveThingFromThingGroup,
+    UpdateThing { thing: String },
+    UpdateThingGroup { group: String },
+    UpdateThingGroupsForThing,
     // Control plane: jobs.
     CreateJob { job: String },
     DescribeJob { job: String },
@@ -85,6 +88,9 @@ impl Op {
             Op::DeleteThingGroup { .. } => "DeleteThingGroup",
             Op::AddThingToThingGroup => "AddThingToThingGroup",
             Op::RemoveThingFromThingGroup => "RemoveThingFromThingGroup",
+            Op::UpdateThing { .. } => "UpdateThing",
+            Op::UpdateThingGroup { .. } => "UpdateThingGroup",
+            Op::UpdateThingGroupsForThing => "UpdateThingGroupsForThing",
             Op::CreateJob { .. } => "CreateJob",
             Op::DescribeJob { .. } => "DescribeJob",
             Op::UpdateJob { .. } => "UpdateJob",
@@ -230,6 +236,7 @@ fn control(method: &str, segs: &[String]) -> Route {
         ["things", t] => vec![
             ("POST", Op::CreateThing { thing: s(t) }),
             ("GET", Op::DescribeThing { thing: s(t) }),
+            ("PATCH", Op::UpdateThing { thing: s(t) }),
             ("DELETE", Op::DeleteThing { thing: s(t) }),
         ],
         ["things", t, "jobs"] => vec![("GET", Op::ListJobExecutionsForThing { thing: s(t) })],
@@ -250,9 +257,11 @@ fn control(method: &str, segs: &[String]) -> Route {
         }
         ["thing-groups", "addThingToThingGroup"] => vec![("PUT", Op::AddThingToThingGroup)],
         ["thing-groups", "removeThingFromThingGroup"] => vec![("PUT", Op::RemoveThingFromThingGroup)],
+        ["thing-groups", "updateThingGroupsForThing"] => vec![("PUT", Op::UpdateThingGroupsForThing)],
         ["thing-groups", g] => vec![
             ("POST", Op::CreateThingGroup { group: s(g) }),
             ("GET", Op::DescribeThingGroup { group: s(g) }),
+            ("PATCH", Op::UpdateThingGroup { group: s(g) }),
             ("DELETE", Op::DeleteThingGroup { group: s(g) }),
         ],
         ["endpoint"] => vec![("GET", Op::DescribeEndpoint)],
@@ -380,6 +389,12 @@ mod tests {
         assert_eq!(r("GET", "/event-configurations"), Route::Op(Op::DescribeEventConfigurations));
         assert_eq!(r("PATCH", "/event-configurations"), Route::Op(Op::UpdateEventConfigurations));
         assert_eq!(r("DELETE", "/tags"), Route::MethodNotAllowed);
+        assert_eq!(r("PATCH", "/things/t"), Route::Op(Op::UpdateThing { thing: s("t") }));
+        assert_eq!(r("PATCH", "/thing-groups/g"), Route::Op(Op::UpdateThingGroup { group: s("g") }));
+        assert_eq!(
+            r("PUT", "/thing-groups/updateThingGroupsForThing"),
+            Route::Op(Op::UpdateThingGroupsForThing)
+        );
         // Unsigned, the group listing is the control plane's (the data plane has no such path).
         assert_eq!(
             route("GET", &segs("/things/t/thing-groups"), &[], None, false),

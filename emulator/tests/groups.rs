@@ -360,6 +360,173 @@ async fn a_job_on_a_group_reaches_its_descendants() {
     assert_eq!(exec_status(&e, "t-mid", "cont").await.as_deref(), Some("QUEUED"));
 }
 
+/// UpdateThingGroupsForThing moves a thing between groups as one change: a CONTINUOUS job of
+/// the group it leaves removes its execution, one of the group it joins rolls out to it, and a
+/// job targeting an ancestor of both keeps it; a request naming an unknown group, or one that
+/// would break the hierarchy, is refused and changes nothing.
+#[tokio::test]
+async fn update_thing_groups_for_thing_moves_a_thing_and_its_continuous_jobs() {
+    let e = start(|_| {}).await;
+    tree(&e).await;
+    group(&e, "solo", None).await;
+    let cont = |g: &str| json!({"targets": [format!("{ARN}:thinggroup/{g}")], "document": "{}", "targetSelection": "CONTINUOUS"});
+    for (job, g) in [("job-leaf", "leaf"), ("job-other", "other"), ("job-root", "root"), ("job-solo", "solo")]
+    {
+        ok(&e, "PUT", &format!("/jobs/{job}"), Some(cont(g))).await;
+    }
+    assert_eq!(exec_status(&e, "t-leaf", "job-leaf").await.as_deref(), Some("QUEUED"));
+    assert_eq!(exec_status(&e, "t-leaf", "job-other").await, None);
+    let path = "/thing-groups/updateThingGroupsForThing";
+    let update = |add: &[&str], remove: &[&str]| json!({"thingName": "t-leaf", "thingGroupsToAdd": add, "thingGroupsToRemove": remove});
+    let groups_of = async |thing: &str| {
+        names(
+            &ok(&e, "GET", &format!("/things/{thing}/thing-groups"), None).await,
+            "thingGroups",
+            "groupName",
+        )
+    };
+    let version = async |g: &str| ok(&e, "GET", &format!("/thing-groups/{g}"), None).await["version"].clone();
+    let (leaf_version, other_version) = (version("leaf").await, version("other").await);
+    // An unknown group, in either list, is a 404 and nothing changes.
+    for body in [update(&["other", "nope"], &["leaf"]), update(&["other"], &["leaf", "nope"])] {
+        let m = fails(&e, 404, "ResourceNotFoundException", "PUT", path, Some(body)).await;
+        assert!(m.contains("nope"), "{m}");
+    }
+    // So is a move into two groups of one hierarchy, and a group in both lists (400).
+    let m =
+        fails(&e, 400, "InvalidRequestException", "PUT", path, Some(update(&["other", "mid"], &["leaf"])))
+            .await;
+    assert!(m.contains("would be in thing group other") && m.contains("root root"), "{m}");
+    let m =
+        fails(&e, 400, "InvalidRequestException", "PUT", path, Some(update(&["other"], &["other"]))).await;
+    assert!(m.contains("both"), "{m}");
+    let m = fails(&e, 400, "InvalidRequestException", "PUT", path, Some(update(&["a b"], &[]))).await;
+    assert!(m.contains("thingGroupsToAdd"), "{m}");
+    fails(&e, 404, "ResourceNotFoundException", "PUT", path, Some(json!({"thingName": "ghost"}))).await;
+    assert_eq!(groups_of("t-leaf").await, ["leaf"]);
+    assert_eq!(things_in(&e, "other", "").await, Vec::<String>::new());
+    assert_eq!(
+        (version("leaf").await, version("other").await),
+        (leaf_version.clone(), other_version.clone())
+    );
+    assert_eq!(exec_status(&e, "t-leaf", "job-leaf").await.as_deref(), Some("QUEUED"));
+    assert_eq!(exec_status(&e, "t-leaf", "job-other").await, None);
+    // leaf -> other, and into solo: within root's hierarchy, the move is allowed at once.
+    ok(&e, "PUT", path, Some(update(&["other", "solo"], &["leaf"]))).await;
+    assert_eq!(groups_of("t-leaf").await, ["other", "solo"]);
+    assert_eq!(things_in(&e, "leaf", "").await, Vec::<String>::new());
+    assert_eq!(things_in(&e, "other", "").await, ["t-leaf"]);
+    assert_eq!(exec_status(&e, "t-leaf", "job-leaf").await.as_deref(), Some("REMOVED"));
+    assert_eq!(exec_status(&e, "t-leaf", "job-other").await.as_deref(), Some("QUEUED"));
+    assert_eq!(exec_status(&e, "t-leaf", "job-solo").await.as_deref(), Some("QUEUED"));
+    // The job on root reaches the thing in leaf and in other: its execution stays.
+    let x = ok(&e, "GET", "/things/t-leaf/jobs/job-root", None).await;
+    assert_eq!(
+        (x["execution"]["status"].clone(), x["execution"]["executionNumber"].clone()),
+        (json!("QUEUED"), json!(1))
+    );
+    let bumped = |v: &Value| json!(v.as_i64().unwrap() + 1);
+    assert_eq!(
+        (version("leaf").await, version("other").await),
+        (bumped(&leaf_version), bumped(&other_version))
+    );
+    // Removing a group it is not in, and adding one it is in, is no change.
+    ok(&e, "PUT", path, Some(update(&["other"], &["leaf"]))).await;
+    assert_eq!(version("other").await, bumped(&other_version));
+    // Out of every group: the jobs of its groups' hierarchies no longer reach it.
+    ok(&e, "PUT", path, Some(update(&[], &["other", "solo"]))).await;
+    assert_eq!(groups_of("t-leaf").await, Vec::<String>::new());
+    for job in ["job-other", "job-root", "job-solo"] {
+        assert_eq!(exec_status(&e, "t-leaf", job).await.as_deref(), Some("REMOVED"), "{job}");
+    }
+}
+
+/// UpdateThing and UpdateThingGroup: attributes merged or replaced (an empty value removes
+/// one), the thing type set and removed, the description set, `expectedVersion` checked (409),
+/// the model's bounds kept; a refused update changes nothing.
+#[tokio::test]
+async fn things_and_groups_are_updated_with_their_versions() {
+    let e = start(|_| {}).await;
+    let attrs = json!({"attributes": {"a": "1", "b": "2"}});
+    ok(&e, "POST", "/things/t", Some(json!({"attributePayload": attrs, "thingTypeName": "ty"}))).await;
+    let describe = async || ok(&e, "GET", "/things/t", None).await;
+    assert_eq!(describe().await["version"], 1);
+    let patch = async |body: Value| ok(&e, "PATCH", "/things/t", Some(body)).await;
+    // merge: the given ones are set, an empty value removes its attribute, the others stay.
+    let merge = json!({"attributes": {"b": "", "c": "3", "a": "one"}, "merge": true});
+    assert_eq!(patch(json!({"attributePayload": merge, "expectedVersion": 1})).await, Value::Null);
+    let d = describe().await;
+    assert_eq!((d["attributes"].clone(), d["version"].clone()), (json!({"a": "one", "c": "3"}), json!(2)));
+    assert_eq!(d["thingTypeName"], "ty");
+    // Without merge the given ones replace them all.
+    patch(json!({"attributePayload": {"attributes": {"z": "26", "y": ""}}})).await;
+    let d = describe().await;
+    assert_eq!((d["attributes"].clone(), d["version"].clone()), (json!({"z": "26"}), json!(3)));
+    // A version that is not the thing's is a 409, and nothing changes.
+    let stale = json!({"attributePayload": {"attributes": {"x": "1"}}, "expectedVersion": 2});
+    let m = fails(&e, 409, "VersionConflictException", "PATCH", "/things/t", Some(stale)).await;
+    assert!(m.contains("version 3"), "{m}");
+    let m = fails(
+        &e,
+        400,
+        "InvalidRequestException",
+        "PATCH",
+        "/things/t",
+        Some(json!({"attributePayload": {"attributes": {"bad key": "1"}}})),
+    )
+    .await;
+    assert!(m.contains("attributePayload.attributes"), "{m}");
+    let both = json!({"thingTypeName": "other", "removeThingType": true});
+    fails(&e, 400, "InvalidRequestException", "PATCH", "/things/t", Some(both)).await;
+    let many: serde_json::Map<String, Value> = (0..48).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let full = json!({"attributePayload": {"attributes": many, "merge": true}});
+    patch(full).await;
+    let over = json!({"attributePayload": {"attributes": {"m1": "1", "m2": "2", "m3": "3"}, "merge": true}});
+    let m = fails(&e, 400, "InvalidRequestException", "PATCH", "/things/t", Some(over)).await;
+    assert!(m.contains("at most 50"), "{m}");
+    let d = describe().await;
+    assert_eq!((d["attributes"].as_object().unwrap().len(), d["version"].clone()), (49, json!(4)));
+    // The thing type is set, then removed.
+    patch(json!({"thingTypeName": "ty2"})).await;
+    assert_eq!(describe().await["thingTypeName"], "ty2");
+    patch(json!({"removeThingType": true})).await;
+    let d = describe().await;
+    assert!(d.get("thingTypeName").is_none(), "{d}");
+    assert_eq!(d["version"], 6);
+    fails(&e, 404, "ResourceNotFoundException", "PATCH", "/things/ghost", Some(json!({}))).await;
+
+    // Thing groups: the properties are required; the answer is the new version.
+    let props = json!({"thingGroupDescription": "first", "attributePayload": {"attributes": {"a": "1"}}});
+    ok(&e, "POST", "/thing-groups/g", Some(json!({"thingGroupProperties": props}))).await;
+    fails(&e, 400, "InvalidRequestException", "PATCH", "/thing-groups/g", Some(json!({}))).await;
+    let merge = json!({"attributePayload": {"attributes": {"b": "2"}, "merge": true}});
+    let v = ok(
+        &e,
+        "PATCH",
+        "/thing-groups/g",
+        Some(json!({"thingGroupProperties": merge, "expectedVersion": 1})),
+    )
+    .await;
+    assert_eq!(v, json!({"version": 2}));
+    let d = ok(&e, "GET", "/thing-groups/g", None).await;
+    assert_eq!(d["version"], 2);
+    assert_eq!(d["thingGroupProperties"]["thingGroupDescription"], "first");
+    assert_eq!(d["thingGroupProperties"]["attributePayload"]["attributes"], json!({"a": "1", "b": "2"}));
+    let replace = json!({"thingGroupDescription": "second", "attributePayload": {"attributes": {"c": "3"}}});
+    let stale = json!({"thingGroupProperties": replace, "expectedVersion": 1});
+    fails(&e, 409, "VersionConflictException", "PATCH", "/thing-groups/g", Some(stale)).await;
+    let bad = json!({"thingGroupProperties": {"thingGroupDescription": "tab\there"}});
+    fails(&e, 400, "InvalidRequestException", "PATCH", "/thing-groups/g", Some(bad)).await;
+    assert_eq!(ok(&e, "GET", "/thing-groups/g", None).await, d);
+    let v = ok(&e, "PATCH", "/thing-groups/g", Some(json!({"thingGroupProperties": replace}))).await;
+    assert_eq!(v, json!({"version": 3}));
+    let d = ok(&e, "GET", "/thing-groups/g", None).await;
+    assert_eq!(d["thingGroupProperties"]["thingGroupDescription"], "second");
+    assert_eq!(d["thingGroupProperties"]["attributePayload"]["attributes"], json!({"c": "3"}));
+    let body = Some(json!({"thingGroupProperties": {}}));
+    fails(&e, 404, "ResourceNotFoundException", "PATCH", "/thing-groups/nope", body).await;
+}
+
 fn tags(v: &Value) -> Vec<(String, Option<String>)> {
     v["tags"]
         .as_array()
@@ -528,6 +695,15 @@ async fn a_restart_keeps_parents_tags_and_event_configurations() {
         .await;
     let off = json!({"eventConfigurations": {"JOB_EXECUTION": {"Enabled": false}}});
     ok(&first, "PATCH", "/event-configurations", Some(off)).await;
+    // The update operations are journalled: t-leaf moves from leaf to other, and is updated,
+    // and so is root.
+    let moved =
+        json!({"thingName": "t-leaf", "thingGroupsToAdd": ["other"], "thingGroupsToRemove": ["leaf"]});
+    ok(&first, "PUT", "/thing-groups/updateThingGroupsForThing", Some(moved)).await;
+    let attrs = json!({"attributePayload": {"attributes": {"k": "v"}}});
+    ok(&first, "PATCH", "/things/t-leaf", Some(attrs)).await;
+    let props = json!({"thingGroupProperties": {"thingGroupDescription": "the root"}});
+    ok(&first, "PATCH", "/thing-groups/root", Some(props)).await;
     // Without a shutdown (the journal replays), then after a clean one (the snapshot holds it).
     let check = |e: Emu| async move {
         let d = ok(&e, "GET", "/thing-groups/leaf", None).await;
@@ -535,6 +711,12 @@ async fn a_restart_keeps_parents_tags_and_event_configurations() {
         assert_eq!(list_tags(&e, &format!("{ARN}:thinggroup/mid")).await, [kv("k", "v")]);
         let c = ok(&e, "GET", "/event-configurations", None).await;
         assert_eq!(c["eventConfigurations"]["JOB_EXECUTION"]["Enabled"], false);
+        assert_eq!(things_in(&e, "other", "").await, ["t-leaf"]);
+        assert_eq!(things_in(&e, "leaf", "").await, Vec::<String>::new());
+        let t = ok(&e, "GET", "/things/t-leaf", None).await;
+        assert_eq!((t["attributes"].clone(), t["version"].clone()), (json!({"k": "v"}), json!(2)));
+        let root = ok(&e, "GET", "/thing-groups/root", None).await;
+        assert_eq!(root["thingGroupProperties"]["thingGroupDescription"], "the root");
         e
     };
     drop(first);

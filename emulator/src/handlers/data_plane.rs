@@ -106,7 +106,9 @@ pub fn update_execution(
         (true, None) => st.registry.describe_execution(&id, &name, None, C).ok().map(|v| v.number()),
         (_, number) => number,
     };
-    let state = with_events(st, |r, now, sink| r.update_execution(&id, &name, &update, now, sink)).on(D)?;
+    let state = with_events(st, |r, now, sink| r.update_execution(&id, &name, &update, now, sink))
+        .on(D)
+        .map_err(|e| with_details(st, e, &id, &name, input.execution_number))?;
     let view = want_state.then(|| st.registry.describe_execution(&id, &name, number, C).ok()).flatten();
     let doc = if input.include_job_document { document(st, &id) } else { None };
     let form = form(st, flavor, input.client_token);

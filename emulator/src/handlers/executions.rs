@@ -89,7 +89,8 @@ pub(super) fn cancel_execution(
     with_events(st, |r, now, sink| {
         r.cancel_execution(&id, &name, force, expected, details.as_ref(), now, sink)
     })
-    .on(C)?;
+    .on(C)
+    .map_err(|e| with_details(st, e, &id, &name, None))?;
     empty(true)
 }
 

@@ -237,6 +237,27 @@ fn with_events<T>(
     result
 }
 
+/// `e` with the statusDetails of the execution (of `job` on `thing`, number `number` or the
+/// latest) whose state it carries, if it carries one: its HTTP body and its MQTT ErrorResponse
+/// render them in `executionState`.
+fn with_details(
+    st: &State,
+    e: ApiError,
+    job: &JobId,
+    thing: &ThingName,
+    number: Option<ExecutionNumber>,
+) -> ApiError {
+    if e.execution_state.is_none() {
+        return e;
+    }
+    let status_details = st
+        .registry
+        .describe_execution(job, thing, number, C)
+        .map(|v| v.status_details().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+        .unwrap_or_default();
+    ApiError { status_details, ..e }
+}
+
 // ---- dispatch --------------------------------------------------------------------------------------
 
 /// Runs one operation against the state.
@@ -294,6 +315,9 @@ fn dispatch(st: &mut State, op: &Op, query: &[(String, String)], body: &[u8]) ->
         Op::DeleteThingGroup { group } => delete_group(st, group, &q),
         Op::AddThingToThingGroup => membership(st, body, true),
         Op::RemoveThingFromThingGroup => membership(st, body, false),
+        Op::UpdateThing { thing } => update_thing(st, thing, body),
+        Op::UpdateThingGroup { group } => update_group(st, group, body),
+        Op::UpdateThingGroupsForThing => update_groups_for_thing(st, body),
         Op::CreateJob { job } => create_job(st, job, body),
         Op::DescribeJob { job } => describe_job(st, job, &q),
         Op::UpdateJob { job } => update_job(st, job, &q, body),

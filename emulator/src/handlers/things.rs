@@ -67,16 +67,82 @@ pub(super) fn describe_thing(st: &mut State, thing: &str) -> Result<Reply, ApiEr
     )
 }
 
+/// An `expectedVersion` that is not `version`, the version of `what`, is a 409
+/// VersionConflictException.
+fn expect_version(what: &str, expected: Option<i64>, version: u64) -> Result<(), ApiError> {
+    match expected {
+        Some(v) if u64::try_from(v).ok() != Some(version) => {
+            Err(ApiError::version_conflict(format!("{what} is at version {version}, not {v}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The attributes an UpdateThing or UpdateThingGroup `payload` (its attributes checked by
+/// [`limits::attributes`]) leaves of `current`: with `merge`, the given ones are set and the
+/// others stay; without, the given ones replace them all. An empty value removes its attribute
+/// either way (the model: "To remove an attribute, call UpdateThing with an empty attribute
+/// value"). No payload, or one without `attributes`, leaves them as they are.
+fn updated_attributes(
+    current: &StringMap,
+    payload: Option<wire::AttributePayload>,
+) -> Result<StringMap, ApiError> {
+    let Some(wire::AttributePayload { attributes: Some(given), merge }) = payload else {
+        return Ok(current.clone());
+    };
+    let mut out = if merge.unwrap_or(false) { current.clone() } else { StringMap::new() };
+    for (k, v) in given {
+        if v.is_empty() {
+            out.remove(&k);
+        } else {
+            out.insert(k, v);
+        }
+    }
+    if out.len() > limits::MAX_ATTRIBUTES {
+        return Err(ApiError::invalid(format!(
+            "the merged attributes would be {}; at most {} are allowed",
+            out.len(),
+            limits::MAX_ATTRIBUTES
+        )));
+    }
+    Ok(out)
+}
+
+/// Checks the attributes of an UpdateThing or UpdateThingGroup payload, before any lookup.
+fn check_payload(payload: Option<&wire::AttributePayload>) -> Result<(), ApiError> {
+    payload.and_then(|p| p.attributes.as_ref()).map_or(Ok(()), limits::attributes)
+}
+
+/// UpdateThing: the thing's attributes (merged or replaced), its thing type set or removed, and
+/// its version one more.
+pub(super) fn update_thing(st: &mut State, thing: &str, body: &[u8]) -> Result<Reply, ApiError> {
+    let name = thing_name(thing, C)?;
+    let input: wire::UpdateThingIn = wire::parse_body(body)?;
+    check_payload(input.attribute_payload.as_ref())?;
+    if let Some(t) = &input.thing_type_name {
+        limits::type_or_billing_name("thingTypeName", t)?;
+    }
+    let remove_type = input.remove_thing_type.unwrap_or(false);
+    if remove_type && input.thing_type_name.is_some() {
+        return Err(ApiError::invalid("thingTypeName cannot be given with removeThingType true"));
+    }
+    let m = thing_meta(st, &name)?;
+    expect_version(&format!("thing {thing}"), input.expected_version.map(|Long(v)| v), m.version)?;
+    let attributes = updated_attributes(&m.attributes, input.attribute_payload)?;
+    let type_name = if remove_type { None } else { input.thing_type_name.or_else(|| m.type_name.clone()) };
+    let m = st.meta.things.get_mut(thing).ok_or_else(|| not_found(Resource::Thing))?;
+    m.attributes = attributes;
+    m.type_name = type_name;
+    m.version = m.version.saturating_add(1);
+    empty(true)
+}
+
 pub(super) fn delete_thing(st: &mut State, thing: &str, q: &Query<'_>) -> Result<Reply, ApiError> {
     let name = thing_name(thing, C)?;
     let expected = q.long("expectedVersion")?;
     // DeleteThing of an unknown thing succeeds (API reference).
     let Ok(m) = thing_meta(st, &name) else { return empty(false) };
-    if let Some(v) = expected
-        && u64::try_from(v).ok() != Some(m.version)
-    {
-        return Err(ApiError::version_conflict(format!("thing {thing} is at version {}", m.version)));
-    }
+    expect_version(&format!("thing {thing}"), expected, m.version)?;
     with_events(st, |r, now, sink| r.remove_thing(&name, now, sink)).on(C)?;
     st.meta.things.remove(thing);
     st.forget_thing(thing);
@@ -210,16 +276,43 @@ pub(super) fn describe_group(st: &mut State, group: &str) -> Result<Reply, ApiEr
     )
 }
 
+/// UpdateThingGroup: the group's description (when given) and attributes (merged or
+/// replaced), and its version one more, which it answers.
+pub(super) fn update_group(st: &mut State, group: &str, body: &[u8]) -> Result<Reply, ApiError> {
+    let name = group_name(group)?;
+    let input: wire::UpdateThingGroupIn = wire::parse_body(body)?;
+    let props =
+        input.thing_group_properties.ok_or_else(|| ApiError::invalid("thingGroupProperties is required"))?;
+    check_payload(props.attribute_payload.as_ref())?;
+    if let Some(d) = &props.thing_group_description {
+        limits::group_description(d)?;
+    }
+    let g = st
+        .meta
+        .groups
+        .get(&name)
+        .ok_or_else(|| ApiError::not_found(format!("thing group {name} does not exist")))?;
+    expect_version(&format!("thing group {name}"), input.expected_version.map(|Long(v)| v), g.version)?;
+    let attributes = updated_attributes(&g.attributes, props.attribute_payload)?;
+    let g = st
+        .meta
+        .groups
+        .get_mut(&name)
+        .ok_or_else(|| ApiError::not_found(format!("thing group {name} does not exist")))?;
+    if let Some(d) = props.thing_group_description {
+        g.description = Some(d);
+    }
+    g.attributes = attributes;
+    g.version = g.version.saturating_add(1);
+    reply(&wire::UpdateThingGroupOut { version: g.version }, true)
+}
+
 pub(super) fn delete_group(st: &mut State, group: &str, q: &Query<'_>) -> Result<Reply, ApiError> {
     let name = group_name(group)?;
     let expected = q.long("expectedVersion")?;
     // DeleteThingGroup of an unknown group succeeds (its model has no ResourceNotFound).
     let Some(g) = st.meta.groups.get(&name) else { return empty(false) };
-    if let Some(v) = expected
-        && u64::try_from(v).ok() != Some(g.version)
-    {
-        return Err(ApiError::version_conflict(format!("thing group {name} is at version {}", g.version)));
-    }
+    expect_version(&format!("thing group {name}"), expected, g.version)?;
     // SPEC AMBIG-32: a group with child groups stays; its children are deleted first.
     let children: Vec<&str> = children(st, &name).collect();
     if !children.is_empty() {
@@ -374,38 +467,107 @@ pub(super) fn membership(st: &mut State, body: &[u8], join: bool) -> Result<Repl
     let thing = pick_name(&st.arns, input.thing_name, input.thing_arn, "thing")?;
     let name = thing_name(&thing, C)?;
     thing_meta(st, &name)?;
-    if !st.meta.groups.contains_key(&group) {
-        return Err(ApiError::not_found(format!("thing group {group} does not exist")));
+    group_exists(st, &group)?;
+    let group = std::slice::from_ref(&group);
+    if join { regroup(st, &thing, &[], group) } else { regroup(st, &thing, group, &[]) }
+}
+
+/// UpdateThingGroupsForThing: the thing leaves `thingGroupsToRemove` and joins
+/// `thingGroupsToAdd` as one change, made or refused whole: every name is checked, and every
+/// group found, before anything changes.
+pub(super) fn update_groups_for_thing(st: &mut State, body: &[u8]) -> Result<Reply, ApiError> {
+    let input: wire::UpdateThingGroupsForThingIn = wire::parse_body(body)?;
+    let thing = input.thing_name.ok_or_else(|| ApiError::invalid("thingName is required"))?;
+    let name = thing_name(&thing, C)?;
+    let add = input.thing_groups_to_add.unwrap_or_default();
+    let remove = input.thing_groups_to_remove.unwrap_or_default();
+    for g in &add {
+        named_group("thingGroupsToAdd", g)?;
     }
-    if join {
-        joinable(st, &group, &thing)?;
+    for g in &remove {
+        named_group("thingGroupsToRemove", g)?;
     }
-    if join {
-        if !st.join(&group, &thing) {
-            return empty(false);
+    if let Some(g) = add.iter().find(|g| remove.contains(g)) {
+        return Err(ApiError::invalid(format!(
+            "thing group {g} is in both thingGroupsToAdd and thingGroupsToRemove"
+        )));
+    }
+    thing_meta(st, &name)?;
+    for g in add.iter().chain(&remove) {
+        group_exists(st, g)?;
+    }
+    regroup(st, &thing, &remove, &add)
+}
+
+fn group_exists(st: &State, group: &str) -> Result<(), ApiError> {
+    if st.meta.groups.contains_key(group) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!("thing group {group} does not exist")))
+    }
+}
+
+/// Thing `thing` (which exists) leaves the groups of `remove` it is in and joins those of `add`
+/// it is not in (all of which exist), as one change: AddThingToThingGroup,
+/// RemoveThingFromThingGroup and UpdateThingGroupsForThing. Refused, with nothing changed, when
+/// the groups it would be in break SPEC AMBIG-32 ([`joinable`]). Each group joined or left is
+/// one version more. Then the CONTINUOUS jobs follow (SPEC T1, T10, T13), decided on the groups
+/// the thing is in afterwards: a job it is no longer a target of removes its execution, and a
+/// job targeting a group it joined (or an ancestor) rolls out to it; the registry refuses jobs
+/// that no longer roll out, which leaves the change itself standing.
+fn regroup(st: &mut State, thing: &str, remove: &[String], add: &[String]) -> Result<Reply, ApiError> {
+    let mine = st.group_index().groups_of(thing);
+    let mut leaving: Vec<String> = Vec::new();
+    for g in remove {
+        if mine.iter().any(|m| **m == **g) && !leaving.contains(g) {
+            leaving.push(g.clone());
         }
-        if let Some(g) = st.meta.groups.get_mut(&group) {
+    }
+    let mut joining: Vec<String> = Vec::new();
+    for g in add {
+        if !mine.iter().any(|m| **m == **g) && !joining.contains(g) {
+            joining.push(g.clone());
+        }
+    }
+    joinable(st, thing, &leaving, &joining)?;
+    if leaving.is_empty() && joining.is_empty() {
+        return empty(false);
+    }
+    for g in &leaving {
+        st.leave(g, thing);
+    }
+    for g in &joining {
+        st.join(g, thing);
+    }
+    for g in leaving.iter().chain(&joining) {
+        if let Some(g) = st.meta.groups.get_mut(g) {
             g.version = g.version.saturating_add(1);
         }
-        // CONTINUOUS jobs that target the group roll out to the new member (SPEC T1, T13); the
-        // registry refuses jobs that no longer roll out, which leaves the join itself standing.
-        for id in continuous_jobs_targeting(st, &group) {
+    }
+    let things = [thing.to_owned()];
+    let mut leave = Vec::new();
+    for g in &leaving {
+        for pair in leaves(st, g, &things) {
+            if !leave.contains(&pair) {
+                leave.push(pair);
+            }
+        }
+    }
+    apply_leaves(st, leave);
+    let Ok(name) = ThingName::new(thing) else { return empty(true) };
+    let mut rolled: Vec<JobId> = Vec::new();
+    for g in &joining {
+        for id in continuous_jobs_targeting(st, g) {
+            if rolled.contains(&id) {
+                continue;
+            }
             let joined =
                 with_events(st, |r, now, sink| r.add_members(&id, std::slice::from_ref(&name), now, sink));
             if let Err(e) = joined {
                 tracing::debug!(job = %id, thing, "no execution for the new group member: {e}");
             }
+            rolled.push(id);
         }
-    } else {
-        if !st.meta.groups.get(&group).is_some_and(|g| g.members.contains(thing.as_str())) {
-            return empty(false);
-        }
-        let leave = leaves(st, &group, std::slice::from_ref(&thing));
-        st.leave(&group, &thing);
-        if let Some(g) = st.meta.groups.get_mut(&group) {
-            g.version = g.version.saturating_add(1);
-        }
-        apply_leaves(st, leave);
     }
     empty(true)
 }
@@ -413,27 +575,34 @@ pub(super) fn membership(st: &mut State, body: &[u8], join: bool) -> Result<Repl
 /// Most static groups a thing is in (AWS IoT Device Management quotas).
 pub(super) const MAX_GROUPS_PER_THING: usize = 10;
 
-/// May `thing` join `group`? Not when it is in another group of the same hierarchy (the same
-/// root), nor when it is in [`MAX_GROUPS_PER_THING`] groups already (SPEC AMBIG-32). A group it is
-/// in already is no change, and fine.
-fn joinable(st: &State, group: &str, thing: &str) -> Result<(), ApiError> {
+/// May `thing` leave `leaving` (groups it is in) and join `joining` (groups it is not in)? Not
+/// when it would be in two groups of the same hierarchy (the same root), nor in more than
+/// [`MAX_GROUPS_PER_THING`] groups (SPEC AMBIG-32).
+fn joinable(st: &State, thing: &str, leaving: &[String], joining: &[String]) -> Result<(), ApiError> {
     let root = |g: &str| ancestors(st, g).into_iter().next().unwrap_or_else(|| g.to_owned());
-    let mine = st.group_index().groups_of(thing);
-    if mine.iter().any(|g| **g == *group) {
-        return Ok(());
-    }
-    let hierarchy = root(group);
-    if let Some(other) = mine.iter().find(|g| root(g) == hierarchy) {
-        return Err(ApiError::invalid(format!(
-            "thing {thing} is in thing group {other}, of the same hierarchy as {group} (root {hierarchy}): \
-             a thing is in at most one group of a hierarchy"
-        )));
-    }
-    if mine.len() >= MAX_GROUPS_PER_THING {
-        return Err(ApiError::invalid(format!(
-            "thing {thing} is in {} thing groups already; a thing is in at most {MAX_GROUPS_PER_THING}",
-            mine.len()
-        )));
+    let mut kept: Vec<String> = st
+        .group_index()
+        .groups_of(thing)
+        .iter()
+        .filter(|g| !leaving.iter().any(|l| **l == ***g))
+        .map(|g| g.to_string())
+        .collect();
+    for group in joining {
+        let hierarchy = root(group);
+        if let Some(other) = kept.iter().find(|g| root(g) == hierarchy) {
+            let is = if joining.contains(other) { "would be" } else { "is" };
+            return Err(ApiError::invalid(format!(
+                "thing {thing} {is} in thing group {other}, of the same hierarchy as {group} (root {hierarchy}): \
+                 a thing is in at most one group of a hierarchy"
+            )));
+        }
+        if kept.len() >= MAX_GROUPS_PER_THING {
+            return Err(ApiError::invalid(format!(
+                "thing {thing} is in {} thing groups already; a thing is in at most {MAX_GROUPS_PER_THING}",
+                kept.len()
+            )));
+        }
+        kept.push(group.clone());
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use iot_jobs_core::topic::{Reply as Answer, Topic};
 use iot_jobs_core::wire::{DescribeRequest, ErrorResponse, Flavor, JobExecutionState};
-use iot_jobs_core::{ErrorCode, ExecutionState, JobId, Plane, StatusDetails, ThingName, Timestamp};
+use iot_jobs_core::{ErrorCode, StatusDetails, Timestamp};
 
 use super::codec::Message;
 use crate::handlers::Reply;
@@ -85,7 +85,7 @@ impl Outcome {
     /// The `InternalError` answer replacing an accepted one whose change could not be saved.
     pub fn internal_error(&self, message: &str, now: Timestamp) -> Message {
         let e = ApiError::unavailable(message);
-        rejection(&self.rejected_topic, &e, self.client_token.as_deref(), now, None)
+        rejection(&self.rejected_topic, &e, self.client_token.as_deref(), now)
     }
 }
 
@@ -103,7 +103,7 @@ pub fn answer(st: &mut State, topic: &str, payload: &[u8]) -> Option<Outcome> {
                 ErrorCode::InvalidTopic,
             );
             let rejected = format!("{topic}/rejected");
-            let reply = rejection(&rejected, &e, token.as_deref(), now, None);
+            let reply = rejection(&rejected, &e, token.as_deref(), now);
             return Some(Outcome { reply, changed: false, rejected_topic: rejected, client_token: token });
         }
         Route::Request(t) => t,
@@ -113,10 +113,7 @@ pub fn answer(st: &mut State, topic: &str, payload: &[u8]) -> Option<Outcome> {
     let rejected = with_reply(t, Answer::Rejected).to_string();
     let (reply, changed) = match result {
         Ok(Reply { body, changed }) => (Message::new(accepted, body, 0), changed),
-        Err(e) => {
-            let state = e.execution_state.map(|s| with_details(st, t, s));
-            (rejection(&rejected, &e, token.as_deref(), now, state.as_ref()), false)
-        }
+        Err(e) => (rejection(&rejected, &e, token.as_deref(), now), false),
     };
     Some(Outcome { reply, changed, rejected_topic: rejected, client_token: token })
 }
@@ -158,35 +155,12 @@ fn with_reply(t: Topic<'_>, answer: Answer) -> Topic<'_> {
     }
 }
 
-/// The state a rejection carries, with the execution's statusDetails from the store.
-fn with_details(st: &State, t: Topic<'_>, s: ExecutionState) -> (ExecutionState, Vec<(String, String)>) {
-    let pairs = match t {
-        Topic::Update { thing, job, .. } => {
-            let (Ok(thing), Ok(job)) = (ThingName::new(thing.as_str()), JobId::new(job.as_str())) else {
-                return (s, Vec::new());
-            };
-            st.registry
-                .describe_execution(&job, &thing, None, Plane::Control)
-                .map(|v| v.status_details().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
-                .unwrap_or_default()
-        }
-        _ => Vec::new(),
-    };
-    (s, pairs)
-}
-
-/// An ErrorResponse on `topic` (SPEC §4.4): `executionState` only where the code carries one.
-fn rejection(
-    topic: &str,
-    e: &ApiError,
-    client_token: Option<&str>,
-    now: Timestamp,
-    state: Option<&(ExecutionState, Vec<(String, String)>)>,
-) -> Message {
-    let pairs: Vec<(&str, &str)> =
-        state.map(|(_, p)| p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()).unwrap_or_default();
-    let execution_state = state.filter(|_| e.code.carries_execution_state()).map(|(s, _)| {
-        JobExecutionState { status_details: StatusDetails::new(&pairs).ok(), ..JobExecutionState::from(*s) }
+/// An ErrorResponse on `topic` (SPEC §4.4): `executionState` only where the code carries one,
+/// with the statusDetails the handler read for it.
+fn rejection(topic: &str, e: &ApiError, client_token: Option<&str>, now: Timestamp) -> Message {
+    let pairs: Vec<(&str, &str)> = e.status_details.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let execution_state = e.execution_state.filter(|_| e.code.carries_execution_state()).map(|s| {
+        JobExecutionState { status_details: StatusDetails::new(&pairs).ok(), ..JobExecutionState::from(s) }
     });
     let mut response =
         ErrorResponse { code: e.code, message: &e.message, client_token, timestamp: now, execution_state };

@@ -314,7 +314,7 @@ mod tests {
     use proptest::prelude::*;
 
     /// What the groups go through: created (under a parent or not), deleted, things joining and
-    /// leaving them, things created and deleted, jobs targeting them created (CONTINUOUS or
+    /// leaving them (one at a time, or moving with UpdateThingGroupsForThing), things created and deleted, jobs targeting them created (CONTINUOUS or
     /// not), given more target groups and deleted (the deletion completing as time passes), the state reset, exported, or replaced by the
     /// last export. Refused steps are part of it.
     #[derive(Debug, Clone)]
@@ -323,6 +323,7 @@ mod tests {
         DeleteGroup(u8),
         Join(u8, u8),
         Leave(u8, u8),
+        Move(u8, u8, u8),
         Thing(u8),
         DeleteThing(u8),
         Job(u8, u8, bool),
@@ -340,6 +341,7 @@ mod tests {
             2 => (0u8..6).prop_map(Step::DeleteGroup),
             5 => (0u8..6, 0u8..4).prop_map(|(g, t)| Step::Join(g, t)),
             3 => (0u8..6, 0u8..4).prop_map(|(g, t)| Step::Leave(g, t)),
+            3 => (0u8..6, 0u8..6, 0u8..4).prop_map(|(from, to, t)| Step::Move(from, to, t)),
             2 => (0u8..4).prop_map(Step::Thing),
             1 => (0u8..4).prop_map(Step::DeleteThing),
             2 => (0u8..3, 0u8..6, any::<bool>()).prop_map(|(j, g, c)| Step::Job(j, g, c)),
@@ -385,6 +387,12 @@ mod tests {
                     Step::DeleteGroup(g) => handle(&mut st, &Op::DeleteThingGroup { group: format!("g{g}") }, &[], b""),
                     Step::Join(g, t) => handle(&mut st, &Op::AddThingToThingGroup, &[], &membership(g, t)),
                     Step::Leave(g, t) => handle(&mut st, &Op::RemoveThingFromThingGroup, &[], &membership(g, t)),
+                    Step::Move(from, to, t) => {
+                        let body = format!(
+                            r#"{{"thingName":"t{t}","thingGroupsToRemove":["g{from}"],"thingGroupsToAdd":["g{to}"]}}"#
+                        );
+                        handle(&mut st, &Op::UpdateThingGroupsForThing, &[], body.as_bytes())
+                    }
                     Step::Thing(t) => handle(&mut st, &Op::CreateThing { thing: format!("t{t}") }, &[], b"{}"),
                     Step::DeleteThing(t) => handle(&mut st, &Op::DeleteThing { thing: format!("t{t}") }, &[], b""),
                     Step::Job(j, g, continuous) => {

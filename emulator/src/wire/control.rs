@@ -357,6 +357,40 @@ pub struct GroupMembershipIn {
     pub override_dynamic_groups: Option<bool>,
 }
 
+/// UpdateThing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateThingIn {
+    pub thing_type_name: Option<String>,
+    pub attribute_payload: Option<AttributePayload>,
+    pub expected_version: Option<Long>,
+    pub remove_thing_type: Option<bool>,
+}
+
+/// UpdateThingGroup.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateThingGroupIn {
+    pub thing_group_properties: Option<ThingGroupProperties>,
+    pub expected_version: Option<Long>,
+}
+
+/// UpdateThingGroup's answer: the group's new version.
+#[derive(Debug, Serialize)]
+pub struct UpdateThingGroupOut {
+    pub version: u64,
+}
+
+/// UpdateThingGroupsForThing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateThingGroupsForThingIn {
+    pub thing_name: Option<String>,
+    pub thing_groups_to_add: Option<Vec<String>>,
+    pub thing_groups_to_remove: Option<Vec<String>>,
+    pub override_dynamic_groups: Option<bool>,
+}
+
 // ---- control plane: jobs -------------------------------------------------------------------------
 
 /// `timeoutConfig`.

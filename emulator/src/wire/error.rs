@@ -1,7 +1,10 @@
 //! Error answers: the HTTP status, the exception name botocore maps to a modeled error
-//! (`x-amzn-ErrorType`), and the `{"message","__type"}` body.
+//! (`x-amzn-ErrorType`), and the `{"message","__type"}` body, with `executionState` where the
+//! error carries the execution's state ([`ApiError::state_in_body`]).
 
 use iot_jobs_core::wire::WireError;
+use std::collections::BTreeMap;
+
 use iot_jobs_core::{ErrorCode, ExecutionState, Plane, Rejection};
 use serde::Serialize;
 
@@ -18,6 +21,17 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// The MQTT ErrorResponse `executionState`, where the code carries one (SPEC §4.4).
     pub execution_state: Option<ExecutionState>,
+    /// The statusDetails of the execution `execution_state` is the state of, read from the
+    /// store by the handler that was refused (none until then): the `executionState` of the
+    /// HTTP body and of the MQTT ErrorResponse carries them.
+    pub status_details: Vec<(String, String)>,
+    /// Whether the HTTP body carries `executionState` (with `execution_state`): on the data
+    /// plane, as botocore's iot-jobs-data model says of InvalidStateTransitionException ("the
+    /// body of the error message also contains the executionState field"; SPEC T6, R13); on the
+    /// control plane for a version mismatch only (CancelJobExecution's `expectedVersion`: "an
+    /// ErrorResponse that contains the current job execution status data is returned"), not
+    /// for its InvalidStateTransitionException, whose model says nothing of it.
+    pub state_in_body: bool,
 }
 
 impl ApiError {
@@ -29,6 +43,8 @@ impl ApiError {
             message: r.to_string(),
             code: r.error_code(),
             execution_state: r.execution_state(),
+            status_details: Vec::new(),
+            state_in_body: plane == Plane::Data || matches!(r, Rejection::VersionMismatch(_)),
         }
     }
     /// A data-plane body the core's wire refused (or, never for a client's input, a response it
@@ -77,17 +93,45 @@ impl ApiError {
     }
     /// An error of this status, exception name and MQTT code, without an execution state.
     pub fn new(status: u16, name: &'static str, message: impl Into<String>, code: ErrorCode) -> Self {
-        ApiError { status, name, message: message.into(), code, execution_state: None }
+        ApiError {
+            status,
+            name,
+            message: message.into(),
+            code,
+            execution_state: None,
+            status_details: Vec::new(),
+            state_in_body: false,
+        }
     }
-    /// The JSON body.
+    /// The JSON body: `message`, `__type`, and `executionState` (the data plane's
+    /// `JobExecutionState`: `status`, `statusDetails`, `versionNumber`) where
+    /// [`ApiError::state_in_body`].
     pub fn body(&self) -> Vec<u8> {
-        serde_json::to_vec(&ErrorBody { message: &self.message, kind: self.name }).unwrap_or_default()
+        let execution_state = self.execution_state.filter(|_| self.state_in_body).map(|s| StateBody {
+            status: s.status.as_str(),
+            status_details: self.status_details.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+            version_number: s.version.get(),
+        });
+        serde_json::to_vec(&ErrorBody { message: &self.message, kind: self.name, execution_state })
+            .unwrap_or_default()
     }
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct ErrorBody<'a> {
     message: &'a str,
     #[serde(rename = "__type")]
     kind: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    execution_state: Option<StateBody<'a>>,
+}
+
+/// `JobExecutionState` (iot-jobs-data).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StateBody<'a> {
+    status: &'static str,
+    status_details: BTreeMap<&'a str, &'a str>,
+    version_number: u64,
 }

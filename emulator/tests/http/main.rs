@@ -231,10 +231,14 @@ async fn job_lifecycle_with_a_device() {
     assert_eq!(started["execution"]["statusDetails"]["step"], "download");
     let pending = e.data("GET", "/things/t1/jobs", None).await.ok();
     assert_eq!(pending["inProgressJobs"][0]["jobId"], "j1");
-    // expectedVersion mismatch: data plane 409 with the InvalidStateTransitionException shape (R13).
-    e.update("t1", "j1", json!({"status": "SUCCEEDED", "expectedVersion": 1}))
-        .await
-        .err(409, "InvalidStateTransitionException");
+    // expectedVersion mismatch: data plane 409 with the InvalidStateTransitionException shape (R13),
+    // whose body carries the execution's state (botocore's model; SPEC §4.3).
+    let stale = e.update("t1", "j1", json!({"status": "SUCCEEDED", "expectedVersion": 1})).await;
+    stale.err(409, "InvalidStateTransitionException");
+    assert_eq!(
+        stale.body["executionState"],
+        json!({"status": "IN_PROGRESS", "statusDetails": {"step": "download"}, "versionNumber": 2})
+    );
     let done = e
         .update(
             "t1",
@@ -251,8 +255,14 @@ async fn job_lifecycle_with_a_device() {
     assert_eq!(done["jobDocument"], "{\"op\":\"update\"}");
     let bare = e.update("t2", "j1", json!({"status": "IN_PROGRESS"})).await.ok();
     assert_eq!(bare, json!({}));
-    // Terminal: back to IN_PROGRESS is a 409; the data plane no longer describes it (R11).
-    e.update("t1", "j1", json!({"status": "IN_PROGRESS"})).await.err(409, "InvalidStateTransitionException");
+    // Terminal: back to IN_PROGRESS is a 409 with the execution's state (T6); the data plane no
+    // longer describes it (R11).
+    let terminal = e.update("t1", "j1", json!({"status": "IN_PROGRESS"})).await;
+    terminal.err(409, "InvalidStateTransitionException");
+    assert_eq!(
+        terminal.body["executionState"],
+        json!({"status": "SUCCEEDED", "statusDetails": {"step": "done"}, "versionNumber": 3})
+    );
     e.data("GET", "/things/t1/jobs/j1", None).await.err(410, "TerminalStateException");
     // Nothing pending: 200 without `execution` (R19).
     assert_eq!(e.data("PUT", "/things/t1/jobs/$next", Some(json!({}))).await.ok(), json!({}));
@@ -385,10 +395,17 @@ async fn cancel_execution_force_and_version() {
     e.job("j1", &["t1"], json!({})).await.ok();
     e.update("t1", "j1", json!({"status": "IN_PROGRESS"})).await.ok();
     let path = "/things/t1/jobs/j1/cancel";
-    e.ctl("PUT", path, Some(json!({}))).await.err(409, "InvalidStateTransitionException");
-    e.ctl("PUT", &format!("{path}?force=true"), Some(json!({"expectedVersion": 1})))
-        .await
-        .err(409, "VersionConflictException");
+    // The control plane's InvalidStateTransitionException has no executionState (its model says
+    // nothing of one); a version conflict carries it (CancelJobExecution's expectedVersion).
+    let in_progress = e.ctl("PUT", path, Some(json!({}))).await;
+    in_progress.err(409, "InvalidStateTransitionException");
+    assert!(in_progress.body.get("executionState").is_none(), "{in_progress:?}");
+    let stale = e.ctl("PUT", &format!("{path}?force=true"), Some(json!({"expectedVersion": 1}))).await;
+    stale.err(409, "VersionConflictException");
+    assert_eq!(
+        stale.body["executionState"],
+        json!({"status": "IN_PROGRESS", "statusDetails": {}, "versionNumber": 2})
+    );
     let too_many: serde_json::Map<String, Value> = (0..11).map(|i| (format!("k{i}"), json!("v"))).collect();
     e.ctl("PUT", &format!("{path}?force=true"), Some(json!({"statusDetails": too_many})))
         .await
@@ -616,7 +633,7 @@ async fn routing_and_bad_requests() {
     assert_eq!(r.status().as_u16(), 404);
     // Unknown routes and methods, unknown services.
     e.ctl("GET", "/nothing/here", None).await.err(404, "UnknownOperationException");
-    e.ctl("PATCH", "/things/t1", None).await.err(405, "UnknownOperationException");
+    e.ctl("PUT", "/things/t1", None).await.err(405, "UnknownOperationException");
     e.data("GET", "/jobs/j1", None).await.err(404, "UnknownOperationException");
     let s3 = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00";
     e.raw(Some(s3), "GET", "/jobs", None).await.err(404, "UnknownOperationException");
