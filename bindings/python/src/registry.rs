@@ -188,9 +188,8 @@ fn page_size(max_results: usize) -> PyResult<usize> {
 }
 
 /// A deletion delay: whole seconds from 0 to the registry's last time, `LATEST_TIME`. A longer
-/// one is refused (`ValueError` naming the bound, as a negative one is): a deletion is due at
-/// its `now` plus the delay, the registry advances to `LATEST_TIME` at the latest, so the job
-/// would stay DELETION_IN_PROGRESS for ever.
+/// one is refused (`ValueError` naming the bound, as a negative one is): no deletion is due
+/// after `LATEST_TIME`, the last time the registry advances to.
 #[derive(Clone, Copy)]
 struct DeletionDelay(u64);
 
@@ -204,8 +203,7 @@ impl<'a, 'py> FromPyObject<'a, 'py> for DeletionDelay {
         secs.map(Self).ok_or_else(|| {
             PyValueError::new_err(format!(
                 "deletion_delay must be from 0 to {latest} seconds (LATEST_TIME, the last time the \
-                 registry stores: a longer delay never comes due, and a deleted job would stay \
-                 DELETION_IN_PROGRESS for ever), not {n}"
+                 registry stores: no deletion is due later), not {n}"
             ))
         })
     }
@@ -277,9 +275,8 @@ impl PyRegistry {
 
     /// Sets how many seconds a deleted job stays DELETION_IN_PROGRESS (later deletions): whole
     /// seconds from 0 to `LATEST_TIME`; a negative or longer delay raises `ValueError` naming
-    /// the bound. A deletion is due at its `now` plus the delay and `advance` goes no further
-    /// than `LATEST_TIME`, so a deletion due later than that (a delay longer than what is left
-    /// until `LATEST_TIME`) never comes due: the job stays DELETION_IN_PROGRESS for ever.
+    /// the bound. A deletion is due at its `now` plus the delay, or at `LATEST_TIME` when that
+    /// is earlier, since `advance` goes no further.
     fn set_deletion_delay(&mut self, secs: DeletionDelay) {
         self.reg.set_deletion_delay(secs.0);
     }

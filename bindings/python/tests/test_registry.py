@@ -332,8 +332,8 @@ def test_a_cursor_from_before_clear_is_refused_after_it():
 
 
 def test_the_deletion_delay_is_bounded_by_the_last_time_the_registry_stores():
-    # A deletion is due at its `now` plus the delay, and advance() goes no further than
-    # LATEST_TIME: a delay past it would never come due, so it is refused, naming the bound.
+    # advance() goes no further than LATEST_TIME, so a delay past it is refused, naming the
+    # bound.
     assert j.LATEST_TIME == 4_291_747_200  # 2106-01-01T00:00:00Z
     reg = j.Registry()
     for bad in (j.LATEST_TIME + 1, 2**64 - 1, 2**64, -1, -(2**70)):
@@ -357,20 +357,20 @@ def test_the_deletion_delay_is_bounded_by_the_last_time_the_registry_stores():
         reg.job("job-1")
 
 
-def test_a_deletion_due_after_the_last_time_the_registry_stores_stays_in_progress_for_ever():
-    # The documented meaning of a delay longer than what is left until LATEST_TIME: the job
-    # stays DELETION_IN_PROGRESS (and counts toward the 10); its deadline is reported, and
-    # advance() refuses to go there.
+def test_a_deletion_due_after_the_last_time_the_registry_stores_ends_at_it():
+    # A delay longer than what is left until LATEST_TIME ends at LATEST_TIME, the last time
+    # advance() goes to: the job does not hold one of the 10 places for ever.
     reg = j.Registry(deletion_delay=100)
     reg.add_thing("t1")
     reg.create_job("job-1", ["t1"], 0)
     reg.delete_job("job-1", j.LATEST_TIME - 10, force=True)
-    assert reg.next_deadline() == j.LATEST_TIME + 90
-    reg.advance(j.LATEST_TIME)
+    assert reg.next_deadline() == j.LATEST_TIME
+    reg.advance(j.LATEST_TIME - 1)
     assert reg.job("job-1").status is J.DELETION_IN_PROGRESS and reg.jobs_deleting() == 1
-    with pytest.raises(j.LimitExceededException):
-        reg.advance(reg.next_deadline())
-    assert reg.job("job-1").status is J.DELETION_IN_PROGRESS
+    reg.advance(j.LATEST_TIME)
+    assert reg.jobs_deleting() == 0
+    with pytest.raises(j.ResourceNotFoundException):
+        reg.job("job-1")
 
 
 def test_maintenance_windows(reg):
