@@ -1,11 +1,13 @@
 //! Every device-API message parser: never panics, and what parses serializes and parses back
 //! equal (parse → serialize → parse), with serialization idempotent and `error_code` total.
+//! `ExecutionIdentity`, which salvages an execution's identity from such a message, never
+//! panics either, and reads what the message's own parser reads wherever that parser accepts it.
 #![no_main]
 
 use iot_jobs_core::wire::{
-    DescribeRequest, ErrorResponse, ExecutionResponse, GetPendingRequest, GetPendingResponse,
-    JobExecutionsChanged, NextJobExecutionChanged, StartNextRequest, UpdateRequest, UpdateResponse,
-    WireError,
+    DescribeRequest, ErrorResponse, ExecutionIdentity, ExecutionResponse, GetPendingRequest,
+    GetPendingResponse, JobExecution, JobExecutionsChanged, NextJobExecutionChanged, StartNextRequest,
+    UpdateRequest, UpdateResponse, WireError,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -41,6 +43,22 @@ macro_rules! round_trip {
     }};
 }
 
+/// What `ExecutionIdentity` reads of a message whose parser gave `execution` and, where the
+/// message has one, the clientToken `token` (a notification has none: its parser skips one).
+fn identity_agrees(input: &[u8], execution: Option<&JobExecution<'_>>, token: Option<Option<&str>>) {
+    let mut scratch = vec![0u8; input.len()];
+    let id = ExecutionIdentity::parse(input, &mut scratch);
+    match (execution, id) {
+        (Some(x), Ok(id)) => {
+            let token = token.unwrap_or(id.client_token);
+            let want = (x.job_id, x.status, x.version_number, x.execution_number, token);
+            assert_eq!((id.job_id, id.status, id.version_number, id.execution_number, id.client_token), want);
+        }
+        (None, Err(WireError::Missing { member: "execution" })) => {}
+        (x, id) => panic!("the parser read {x:?}, ExecutionIdentity {id:?}"),
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&which, input)) = data.split_first() else { return };
     match which % 10 {
@@ -49,10 +67,24 @@ fuzz_target!(|data: &[u8]| {
         2 => round_trip!(DescribeRequest, input),
         3 => round_trip!(UpdateRequest, input),
         4 => round_trip!(GetPendingResponse, input),
-        5 => round_trip!(ExecutionResponse, input),
+        5 => {
+            round_trip!(ExecutionResponse, input);
+            let mut scratch = vec![0u8; input.len()];
+            match ExecutionResponse::parse(input, &mut scratch) {
+                Ok(m) => identity_agrees(input, m.execution.as_ref(), Some(m.client_token)),
+                Err(_) => drop(ExecutionIdentity::parse(input, &mut vec![0u8; input.len()])),
+            }
+        }
         6 => round_trip!(UpdateResponse, input),
         7 => round_trip!(ErrorResponse, input),
         8 => round_trip!(JobExecutionsChanged, input),
-        _ => round_trip!(NextJobExecutionChanged, input),
+        _ => {
+            round_trip!(NextJobExecutionChanged, input);
+            let mut scratch = vec![0u8; input.len()];
+            match NextJobExecutionChanged::parse(input, &mut scratch) {
+                Ok(m) => identity_agrees(input, m.execution.as_ref(), None),
+                Err(_) => drop(ExecutionIdentity::parse(input, &mut vec![0u8; input.len()])),
+            }
+        }
     }
 });
