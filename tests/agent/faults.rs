@@ -382,6 +382,26 @@ fn notify_next_while_start_next_is_in_flight_asks_again() {
 }
 
 #[test]
+fn an_empty_notify_next_asks_for_nothing() {
+    let mut h: Harness<256> = Harness::new(&["dev1"]);
+    let empty = br#"{"timestamp":1}"#;
+    // Idle: nothing is pending, nothing to ask.
+    h.pump();
+    h.take_sent();
+    h.agent.handle(T0, "$aws/things/dev1/jobs/notify-next", empty).unwrap();
+    assert!(h.transmit().is_empty());
+    // While a StartNext is in flight: its answer "nothing" stands, and nothing is asked again.
+    h.agent.reconnected();
+    let start = h.transmit();
+    assert!(start[0].is_start_next());
+    h.agent.handle(T0, "$aws/things/dev1/jobs/notify-next", empty).unwrap();
+    let nothing = h.service.serve(&start[0].as_transmit());
+    h.deliver(nothing);
+    assert!(h.transmit().is_empty());
+    assert!(h.agent.is_idle() && h.take_events().is_empty());
+}
+
+#[test]
 fn reconnect_checks_the_running_job() {
     let mut h = running(&["job-a"]);
     h.agent.reconnected();
