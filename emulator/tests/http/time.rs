@@ -144,10 +144,7 @@ async fn maintenance_windows_open_and_close_with_the_manual_clock() {
 #[tokio::test]
 async fn an_exponential_rollout_ramps_up_with_the_manual_clock() {
     let e = emu().await;
-    let things: Vec<String> = (0..8).map(|i| format!("x{i}")).collect();
-    for t in &things {
-        e.thing(t).await;
-    }
+    let things = e.things("x", 8).await;
     let targets: Vec<&str> = things.iter().map(String::as_str).collect();
     let rollout = json!({"jobExecutionsRolloutConfig": {"maximumPerMinute": 3, "exponentialRate": {
         "baseRatePerMinute": 1, "incrementFactor": 2.0, "rateIncreaseCriteria": {"numberOfNotifiedThings": 2}}}});
@@ -165,4 +162,59 @@ async fn an_exponential_rollout_ramps_up_with_the_manual_clock() {
     let got = e.job("bad", &targets, bad).await;
     got.err(400, "InvalidRequestException");
     assert!(got.message().contains("incrementFactor"), "{got:?}");
+}
+
+/// The queuedAt of each execution of `job`, earliest first, as offsets from `from`.
+async fn queued_offsets(e: &Emu, job: &str, from: u64) -> Vec<u64> {
+    let got = e.ctl("GET", &format!("/jobs/{job}/things"), None).await.ok();
+    let mut at: Vec<u64> = got["executionSummaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["jobExecutionSummary"]["queuedAt"].as_u64().unwrap() - from)
+        .collect();
+    at.sort_unstable();
+    at
+}
+
+/// One long clock advance steps through every instant something falls due: each batch of a
+/// paced or exponential rollout arms the next one from its own minute, so an hour releases
+/// them all, each stamped with its minute.
+#[tokio::test]
+async fn one_long_advance_releases_every_rollout_batch_at_its_minute() {
+    let e = emu().await;
+    let things = e.things("r", 10).await;
+    let targets: Vec<&str> = things.iter().map(String::as_str).collect();
+    let start = e.advance(0).await;
+    e.job("paced", &targets, json!({"jobExecutionsRolloutConfig": {"maximumPerMinute": 2}})).await.ok();
+    e.advance(3600).await;
+    assert_eq!(queued_offsets(&e, "paced", start).await, [0, 0, 60, 60, 120, 120, 180, 180, 240, 240]);
+    // The exponential ramp of `an_exponential_rollout_ramps_up_with_the_manual_clock`, in one go.
+    let start = e.advance(0).await;
+    let rollout = json!({"jobExecutionsRolloutConfig": {"maximumPerMinute": 3, "exponentialRate": {
+        "baseRatePerMinute": 1, "incrementFactor": 2.0, "rateIncreaseCriteria": {"numberOfNotifiedThings": 2}}}});
+    e.job("exp", &targets[..8], rollout).await.ok();
+    e.advance(3600).await;
+    assert_eq!(queued_offsets(&e, "exp", start).await, [0, 60, 120, 120, 180, 180, 180, 240]);
+}
+
+/// A timeout that falls due inside a long advance is stamped when it was due, and so is the
+/// retry it makes, not with the end of the advance.
+#[tokio::test]
+async fn a_timeout_inside_a_long_advance_is_stamped_when_it_was_due() {
+    let e = emu().await;
+    e.thing("t1").await;
+    let cfg = json!({"timeoutConfig": {"inProgressTimeoutInMinutes": 5},
+        "jobExecutionsRetryConfig": {"criteriaList": [{"failureType": "TIMED_OUT", "numberOfRetries": 1}]}});
+    e.job("j1", &["t1"], cfg).await.ok();
+    let started = e.advance(0).await;
+    e.update("t1", "j1", json!({"status": "IN_PROGRESS"})).await.ok();
+    assert_eq!(e.advance(3600).await, started + 3600);
+    let first = e.ctl("GET", "/things/t1/jobs/j1?executionNumber=1", None).await.ok();
+    assert_eq!(first["execution"]["status"], "TIMED_OUT");
+    assert_eq!(first["execution"]["lastUpdatedAt"].as_u64(), Some(started + 300));
+    let retry = e.ctl("GET", "/things/t1/jobs/j1?executionNumber=2", None).await.ok();
+    assert_eq!(retry["execution"]["status"], "QUEUED");
+    assert_eq!(retry["execution"]["queuedAt"].as_u64(), Some(started + 300));
+    assert_eq!(retry["execution"]["lastUpdatedAt"].as_u64(), Some(started + 300));
 }
