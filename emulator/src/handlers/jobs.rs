@@ -395,7 +395,7 @@ pub(super) fn describe_job(st: &mut State, job: &str, q: &Query<'_>) -> Result<R
                 number_of_timed_out_things: p.count(ExecutionStatus::TimedOut),
             },
             namespace_id: j.namespace().map(|n| n.to_string()),
-            is_concurrent: false,
+            is_concurrent: j.is_concurrent(),
             scheduled_job_rollouts: scheduled_rollouts(j.status(), j.config(), st.now()),
             job_template_arn: m.job_template_arn,
             document_parameters: m.document_parameters,
@@ -532,7 +532,7 @@ pub(super) fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError
             created_at: j.created_at().secs(),
             last_updated_at: j.last_updated_at().secs(),
             completed_at: j.completed_at().map(Timestamp::secs),
-            is_concurrent: false,
+            is_concurrent: j.is_concurrent(),
         })
         .collect();
     reply(&wire::ListJobsOut { jobs, next_token }, false)

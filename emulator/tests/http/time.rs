@@ -218,3 +218,58 @@ async fn a_timeout_inside_a_long_advance_is_stamped_when_it_was_due() {
     assert_eq!(retry["execution"]["queuedAt"].as_u64(), Some(started + 300));
     assert_eq!(retry["execution"]["lastUpdatedAt"].as_u64(), Some(started + 300));
 }
+
+/// `isConcurrent` (SPEC job facts): true while the job has targets left to roll out, in
+/// DescribeJob and ListJobs alike; false once the rollout reached them all.
+#[tokio::test]
+async fn is_concurrent_while_the_rollout_has_targets_left() {
+    let e = emu().await;
+    for t in ["t1", "t2", "t3"] {
+        e.thing(t).await;
+    }
+    let concurrent = |job: &'static str| {
+        let e = &e;
+        async move {
+            let d = e.ctl("GET", &format!("/jobs/{job}"), None).await.ok();
+            let list = e.ctl("GET", "/jobs", None).await.ok();
+            let listed = list["jobs"].as_array().unwrap().iter().find(|j| j["jobId"] == job).unwrap().clone();
+            assert_eq!(d["job"]["isConcurrent"], listed["isConcurrent"], "{job}");
+            d["job"]["isConcurrent"].as_bool().unwrap()
+        }
+    };
+    e.job("paced", &["t1", "t2", "t3"], json!({"jobExecutionsRolloutConfig": {"maximumPerMinute": 1}}))
+        .await
+        .ok();
+    e.job("all", &["t1", "t2", "t3"], json!({})).await.ok();
+    let now = e.advance(0).await;
+    let later = iot_jobs_emulator::wire::format_date_time(now - now % 60 + 3600);
+    e.job("later", &["t1"], json!({"schedulingConfig": {"startTime": later}})).await.ok();
+    assert!(concurrent("paced").await);
+    assert!(!concurrent("all").await);
+    assert!(concurrent("later").await);
+    e.advance(60).await;
+    assert!(concurrent("paced").await);
+    e.advance(60).await;
+    assert_eq!(e.executions("paced").await, 3);
+    assert!(!concurrent("paced").await);
+    e.advance(3600).await;
+    assert_eq!(e.job_status("later").await, "IN_PROGRESS");
+    assert!(!concurrent("later").await);
+    // Canceled with targets left: nothing more rolls out.
+    e.job("stopped", &["t1", "t2"], json!({"jobExecutionsRolloutConfig": {"maximumPerMinute": 1}}))
+        .await
+        .ok();
+    assert!(concurrent("stopped").await);
+    e.ctl("PUT", "/jobs/stopped/cancel", Some(json!({}))).await.ok();
+    assert!(!concurrent("stopped").await);
+    // Deleted after a delay: its executions are still to be removed.
+    let d = start(|c| c.deletion_delay = 3600).await;
+    d.thing("t1").await;
+    d.job("gone", &["t1"], json!({})).await.ok();
+    d.ctl("DELETE", "/jobs/gone?force=true", None).await.ok();
+    let got = d.ctl("GET", "/jobs/gone", None).await.ok();
+    assert_eq!(
+        (&got["job"]["status"], &got["job"]["isConcurrent"]),
+        (&json!("DELETION_IN_PROGRESS"), &json!(true))
+    );
+}
