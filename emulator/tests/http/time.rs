@@ -273,3 +273,39 @@ async fn is_concurrent_while_the_rollout_has_targets_left() {
         (&json!("DELETION_IN_PROGRESS"), &json!(true))
     );
 }
+
+/// `scheduledJobRollouts` (SPEC AMBIG-28) lists only window starts that can roll out: from
+/// `startTime` on (not the windows before it) and before `endTime`.
+#[tokio::test]
+async fn scheduled_job_rollouts_lie_between_start_and_end_time() {
+    let e = emu().await;
+    e.thing("t1").await;
+    let now = e.advance(0).await;
+    // Hourly windows; the job starts 3 hours on the hour from now, ends 3 hours later.
+    let start = now - now % 3600 + 3 * 3600;
+    let fmt = iot_jobs_emulator::wire::format_date_time;
+    let windows = json!([{"startTime": "cron(0 * * * ? *)", "durationInMinutes": 10}]);
+    let cfg = json!({"schedulingConfig": {"startTime": fmt(start), "endTime": fmt(start + 3 * 3600),
+        "maintenanceWindows": windows}});
+    e.job("w", &["t1"], cfg).await.ok();
+    let listed = |d: &Value| -> Vec<u64> {
+        d["job"]["scheduledJobRollouts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| iot_jobs_emulator::wire::parse_date_time(r["startTime"].as_str().unwrap()).unwrap())
+            .collect()
+    };
+    let d = e.ctl("GET", "/jobs/w", None).await.ok();
+    assert_eq!(listed(&d), [start, start + 3600, start + 7200]);
+    // Inside the schedule, from the current time on.
+    e.advance(start + 600 - now).await;
+    let d = e.ctl("GET", "/jobs/w", None).await.ok();
+    assert_eq!(listed(&d), [start + 3600, start + 7200]);
+    // Without an end: 7 starts, the first at startTime.
+    let cfg = json!({"schedulingConfig": {"startTime": fmt(start + 3600), "maintenanceWindows": windows}});
+    e.job("open", &["t1"], cfg).await.ok();
+    let d = e.ctl("GET", "/jobs/open", None).await.ok();
+    let want: Vec<u64> = (1..8).map(|i| start + i * 3600).collect();
+    assert_eq!(listed(&d), want);
+}
