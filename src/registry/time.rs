@@ -70,8 +70,17 @@ impl<S: Storage> Registry<S> {
                 continue;
             }
             if let Some(t) = next.filter(|t| t.at.get() <= now) {
-                // Taken out before it fires: firing may rebuild the heap.
-                self.timers.pop(&timer_order(&self.jobs));
+                // Taken out before it fires: firing may rebuild the heap. Its copies (a subject
+                // armed twice for one instant) go with it: they would come out stale and re-arm
+                // the job's next event, once more each time, so that copies piled up event after
+                // event. What is still due after it fires, firing arms again.
+                {
+                    let order = timer_order(&self.jobs);
+                    self.timers.pop(&order);
+                    while self.timers.peek() == Some(t) {
+                        self.timers.pop(&order);
+                    }
+                }
                 if let Err(e) = self.fire(t, now, sink) {
                     self.arm(t.at.get(), t.what);
                     return Err(e);
