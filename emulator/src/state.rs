@@ -342,7 +342,7 @@ fn of_job(event: &Event) -> Option<&iot_jobs_core::JobId> {
 /// An event waiting for the MQTT broker.
 #[derive(Debug)]
 pub enum Outgoing {
-    /// Rendered when taken.
+    /// Rendered when taken (an operation's), or at the end of its [`State::tick`] step.
     Event(Event),
     /// Rendered when reported.
     Rendered(Vec<crate::mqtt::Message>),
@@ -361,6 +361,8 @@ pub struct State {
     pub generation: u64,
     /// The time an operation runs at, while it runs (see [`State::pin`]).
     pinned: Option<u64>,
+    /// The instant [`State::tick`] is applying what falls due at, while it does (either clock).
+    step: Option<u64>,
     /// With the MQTT broker on: the events reported since the last [`State::take_messages`]
     /// (published once the change is saved).
     pub outbox: Option<Vec<Outgoing>>,
@@ -392,6 +394,7 @@ impl State {
             deletion_delay,
             generation: 0,
             pinned: None,
+            step: None,
             outbox: None,
             removed: crate::mqtt::events::Removed::default(),
             order: JobOrder::default(),
@@ -413,6 +416,7 @@ impl State {
             deletion_delay: self.deletion_delay,
             generation: self.generation,
             pinned: None,
+            step: None,
             outbox: None,
             removed: crate::mqtt::events::Removed::default(),
             order: self.order.clone(),
@@ -517,10 +521,11 @@ impl State {
         }
     }
 
-    /// The clock's time (the pinned time while an operation runs with the system clock).
+    /// The clock's time: the instant of the step [`State::tick`] is applying, while it applies
+    /// it; else the pinned time while an operation runs with the system clock.
     pub fn now(&self) -> Timestamp {
-        match (self.pinned, &self.clock) {
-            (Some(t), Clock::System) => Timestamp(t),
+        match (self.step, self.pinned, &self.clock) {
+            (Some(t), _, _) | (None, Some(t), Clock::System) => Timestamp(t),
             _ => self.clock.now(),
         }
     }
@@ -540,30 +545,69 @@ impl State {
         now
     }
 
-    /// Applies everything due now (SPEC: the registry decides what is due). Returns whether
-    /// anything changed.
+    /// Applies everything due up to now (SPEC: the registry decides what is due), as a
+    /// simulation clock does: one step at each instant something may fall due
+    /// ([`Registry::next_deadline`]), in time order, then one at now. While a step is applied
+    /// [`State::now`] is its instant, so that what it changes is stamped with it (a batch
+    /// arms the next one from it, a timeout is stamped when it was due), and its events are
+    /// rendered with the state it leaves, before the next step. The steps depend only on the
+    /// state and the time, as the journal's replay needs. Returns whether anything changed.
     pub fn tick(&mut self) -> bool {
-        let now = self.now();
+        let target = self.now();
         let mut changed = false;
         loop {
-            self.keep_deletions_due(now);
+            // Never later than the next transition; an earlier one (a stale timer) finds
+            // nothing to do. Each step leaves nothing due at its instant, so they go forward.
+            let at = self.registry.next_deadline().filter(|d| *d < target).unwrap_or(target);
+            self.step = Some(at.secs());
+            let waiting = self.outbox.as_ref().map_or(0, Vec::len);
+            let (did, done) = self.apply_due(at);
+            changed |= did;
+            self.render_from(waiting);
+            if !done || at >= target {
+                break;
+            }
+        }
+        self.step = None;
+        changed
+    }
+
+    /// One step of [`State::tick`]: applies what is due at `at` (`Registry::advance` until it
+    /// has nothing more). Returns whether anything changed, and whether it went through (a
+    /// refused `advance` is logged; what it left due stays due, and the tick stops there).
+    fn apply_due(&mut self, at: Timestamp) -> (bool, bool) {
+        let mut changed = false;
+        loop {
+            self.keep_deletions_due(at);
             let mut sink = Events::default();
-            let res = self.registry.advance(now, ADVANCE_BUDGET, &mut sink);
+            let res = self.registry.advance(at, ADVANCE_BUDGET, &mut sink);
             changed |= !sink.0.is_empty();
             self.deliver(sink);
             match res {
                 Ok(a) => {
                     changed |= a.work > 0;
                     if !a.more {
-                        return changed;
+                        return (changed, true);
                     }
                 }
                 Err(e) => {
                     tracing::warn!("advance refused: {e}");
-                    return changed;
+                    return (changed, false);
                 }
             }
         }
+    }
+
+    /// Renders the events waiting in the outbox from position `from` on with the state as it
+    /// is (the end of a [`State::tick`] step): a later step must not change what they say.
+    fn render_from(&mut self, from: usize) {
+        let Some(mut out) = self.outbox.take() else { return };
+        for item in out.iter_mut().skip(from) {
+            if let Outgoing::Event(e) = item {
+                *item = Outgoing::Rendered(crate::mqtt::events::render(self, e));
+            }
+        }
+        self.outbox = Some(out);
     }
 
     /// With the broker on, keeps what the events of the jobs whose deletion is due at `now`, and
@@ -642,8 +686,9 @@ impl State {
         }
     }
 
-    /// The MQTT messages of the events reported since the last call, rendered with the state
-    /// the operation left (its job payloads included).
+    /// The MQTT messages of the events reported since the last call: an operation's rendered
+    /// with the state it left (its job payloads included), those of due transitions as their
+    /// [`State::tick`] step left it.
     pub fn take_messages(&mut self) -> Vec<crate::mqtt::Message> {
         let items = self.outbox.as_mut().map(std::mem::take).unwrap_or_default();
         let mut messages = Vec::new();

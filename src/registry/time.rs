@@ -74,8 +74,17 @@ impl<S: Storage> Registry<S> {
             // Deadline order; at equal deadlines the timer first, the deletion last.
             match (next.filter(|t| t.at.get() <= now), deletion) {
                 (Some(t), d) if d.is_none_or(|(_, due)| t.at.get() <= due) => {
-                    // Taken out before it fires: firing may rebuild the heap.
-                    self.timers.pop(&timer_order(&self.jobs));
+                    // Taken out before it fires: firing may rebuild the heap. Its copies (a
+                    // subject armed twice for one instant) go with it: they would come out stale
+                    // and re-arm the job's next event, once more each time, so that copies piled
+                    // up event after event. What is still due after it fires, firing arms again.
+                    {
+                        let order = timer_order(&self.jobs);
+                        self.timers.pop(&order);
+                        while self.timers.peek() == Some(t) {
+                            self.timers.pop(&order);
+                        }
+                    }
                     if let Err(e) = self.fire(t, now, sink) {
                         self.arm(t.at.get(), t.what);
                         return Err(e);

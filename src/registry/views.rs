@@ -194,6 +194,19 @@ impl<'r> JobView<'r> {
     pub fn config(&self) -> &'r JobConfig {
         &self.entry.config
     }
+    /// `isConcurrent`: whether it still rolls out new executions or takes old ones away (SPEC
+    /// job facts): a SCHEDULED or IN_PROGRESS job whose rollout has targets left (a paced
+    /// rollout between batches, a schedule or maintenance window it waits for), or a job
+    /// DELETION_IN_PROGRESS that still has executions.
+    #[must_use]
+    pub fn is_concurrent(&self) -> bool {
+        let e = self.entry;
+        match e.status {
+            JobStatus::Scheduled | JobStatus::InProgress => e.rollout_next.is_some() && !e.ended,
+            JobStatus::DeletionInProgress => e.executions.head.is_some(),
+            JobStatus::Canceled | JobStatus::Completed => false,
+        }
+    }
 }
 
 #[cfg(feature = "defmt")]

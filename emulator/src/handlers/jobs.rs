@@ -153,7 +153,8 @@ pub(super) fn schedule(s: &wire::SchedulingConfig, now: Timestamp) -> Result<Sch
 }
 
 /// DescribeJob's `scheduledJobRollouts`: the next window starts of a live job with maintenance
-/// windows (SPEC `lim-scheduling`: 7 of them).
+/// windows (SPEC `lim-scheduling`: 7 of them) that can roll out: at or after both now and its
+/// `startTime`, before its `endTime` (AMBIG-28).
 fn scheduled_rollouts(
     status: JobStatus,
     config: &JobConfig,
@@ -161,7 +162,11 @@ fn scheduled_rollouts(
 ) -> Vec<wire::ScheduledJobRollout> {
     let live = matches!(status, JobStatus::Scheduled | JobStatus::InProgress);
     let Some(w) = config.windows.filter(|_| live) else { return Vec::new() };
-    w.starts_from(now)
+    let schedule = config.schedule.as_ref();
+    let from = schedule.and_then(Schedule::start).map_or(now, |s| s.max(now));
+    let end = schedule.and_then(Schedule::end).map(|(at, _)| at);
+    w.starts_from(from)
+        .take_while(|t| end.is_none_or(|end| *t < end))
         .take(MaintenanceWindows::SCHEDULED_ROLLOUTS)
         .map(|t| wire::ScheduledJobRollout { start_time: wire::format_date_time(t.secs()) })
         .collect()
@@ -395,7 +400,7 @@ pub(super) fn describe_job(st: &mut State, job: &str, q: &Query<'_>) -> Result<R
                 number_of_timed_out_things: p.count(ExecutionStatus::TimedOut),
             },
             namespace_id: j.namespace().map(|n| n.to_string()),
-            is_concurrent: false,
+            is_concurrent: j.is_concurrent(),
             scheduled_job_rollouts: scheduled_rollouts(j.status(), j.config(), st.now()),
             job_template_arn: m.job_template_arn,
             document_parameters: m.document_parameters,
@@ -532,7 +537,7 @@ pub(super) fn list_jobs(st: &mut State, q: &Query<'_>) -> Result<Reply, ApiError
             created_at: j.created_at().secs(),
             last_updated_at: j.last_updated_at().secs(),
             completed_at: j.completed_at().map(Timestamp::secs),
-            is_concurrent: false,
+            is_concurrent: j.is_concurrent(),
         })
         .collect();
     reply(&wire::ListJobsOut { jobs, next_token }, false)

@@ -35,6 +35,14 @@ impl Emu {
     async fn thing(&self, name: &str) {
         self.ctl("POST", &format!("/things/{name}"), Some(json!({}))).await.ok();
     }
+    /// Things `{prefix}0` to `{prefix}{n-1}`, created: their names.
+    async fn things(&self, prefix: &str, n: usize) -> Vec<String> {
+        let names: Vec<String> = (0..n).map(|i| format!("{prefix}{i}")).collect();
+        for t in &names {
+            self.thing(t).await;
+        }
+        names
+    }
     /// AddThingToThingGroup, which must succeed.
     async fn join(&self, group: &str, thing: &str) {
         let body = json!({"thingGroupName": group, "thingName": thing});

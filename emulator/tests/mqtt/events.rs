@@ -330,3 +330,64 @@ async fn a_deletion_that_comes_due_after_a_restart_reports_the_job_as_it_was() {
     second.server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One long advance across maintenance windows (SPEC AMBIG-28): each window's opening and
+/// closing tells the device at its own instant, each message with the pending list of that
+/// instant, not with the state at the end of the advance.
+#[tokio::test]
+async fn each_notification_of_one_long_advance_carries_the_state_of_its_instant() {
+    let emu = emu().await;
+    emu.ctl("POST", "/things/n0", json!({})).await;
+    let topic = "$aws/things/n0/jobs/notify";
+    let mut dev = connect("n0", emu.mqtt).await;
+    dev.sub(topic).await;
+    let now = emu.now().await;
+    emu.advance(3600 - now % 3600).await;
+    let t0 = emu.now().await;
+    // Windows of 30 minutes at each hour; the job starts at the first after 40 minutes.
+    let body = json!({"targets": [format!("{ARN}:thing/n0")], "document": "{}", "schedulingConfig": {
+        "startTime": iot_jobs_emulator::wire::format_date_time(t0 + 40 * 60),
+        "maintenanceWindows": [{"startTime": "cron(0 * * * ? *)", "durationInMinutes": 30}]}});
+    emu.ctl("PUT", "/jobs/w", body).await;
+    let seen = |n: &Value| {
+        let queued = n["jobs"]["QUEUED"].as_array().map_or(0, Vec::len);
+        (n["timestamp"].as_u64().unwrap() - t0, queued)
+    };
+    emu.advance(3600).await;
+    assert_eq!(seen(&dev.json_on(topic).await), (3600, 1));
+    // Closes at 90 minutes, opens at 120, closes at 150, opens at 180, closes at 210.
+    emu.advance(150 * 60).await;
+    let mut got = Vec::new();
+    for _ in 0..5 {
+        got.push(seen(&dev.json_on(topic).await));
+    }
+    assert_eq!(got, [(90 * 60, 0), (120 * 60, 1), (150 * 60, 0), (180 * 60, 1), (210 * 60, 0)]);
+    assert!(dev.drain().await.iter().all(|p| p.topic != topic));
+    emu.server.shutdown().await.unwrap();
+}
+
+/// A timeout inside a long advance: its `$aws/events` event and the device's notification are
+/// stamped when it was due.
+#[tokio::test]
+async fn the_messages_of_a_timeout_inside_a_long_advance_carry_its_instant() {
+    let emu = emu().await;
+    emu.ctl("POST", "/things/to1", json!({})).await;
+    let body = json!({"targets": [format!("{ARN}:thing/to1")], "document": "{}",
+        "timeoutConfig": {"inProgressTimeoutInMinutes": 5}});
+    emu.ctl("PUT", "/jobs/slow", body).await;
+    let mut events = connect("rules-to", emu.mqtt).await;
+    events.sub("$aws/events/jobExecution/+/+").await;
+    events.drain().await;
+    let mut dev = connect("to1", emu.mqtt).await;
+    dev.sub("$aws/things/to1/jobs/notify").await;
+    let (ok, got) = dev.request("$aws/things/to1/jobs/slow/update", r#"{"status":"IN_PROGRESS"}"#).await;
+    assert!(ok, "{got}");
+    let started = emu.now().await;
+    dev.drain().await;
+    emu.advance(3600).await;
+    let ev = events.json_on("$aws/events/jobExecution/slow/timed_out").await;
+    assert_eq!(ev["timestamp"], started + 300, "{ev}");
+    let n = dev.json_on("$aws/things/to1/jobs/notify").await;
+    assert_eq!(n["timestamp"], started + 300, "{n}");
+    emu.server.shutdown().await.unwrap();
+}

@@ -511,14 +511,15 @@ fn a_stale_start_timer_after_the_end_starts_nothing() {
     let mut log = Log::default();
     things(&mut r, &["a"]);
     scheduled(&mut r, "j1", &["a"], Some(100), (200, JobEndBehavior::StopRollout), None, &mut log);
-    // UpdateJob re-arms the start: a second (stale) timer for it.
+    // UpdateJob re-arms the start: a second timer for it, a copy of the first.
     let config = *r.job(&j("j1")).unwrap().config();
     r.update_job_config(&j("j1"), config, T0).unwrap();
-    // One unit of work at the end: the end applies, the stale start timer stays due.
+    // One unit of work at the end: the end applies, and the copy of the start timer goes out
+    // with it (it would only come out stale).
     let done = r.advance(T0.saturating_add(200), 1, &mut log).unwrap();
-    assert!(done.more);
-    // An earlier `now` is allowed (the core reads no clock): the stale timer fires before the
-    // end time, but the end was applied, so there is no start (SPEC §2: no start after the end).
+    assert!(!done.more);
+    // An earlier `now` is allowed (the core reads no clock): nothing fires before the end
+    // time, the end was applied, so there is no start (SPEC §2: no start after the end).
     r.advance(T0.saturating_add(150), usize::MAX, &mut log).unwrap();
     assert_eq!(r.usage().executions, 0);
     assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
@@ -685,6 +686,26 @@ fn one_advance_over_several_windows_opens_and_closes_each_in_order() {
     run_until(&mut r, OPENS.saturating_add(3 * DAY), &mut log);
     assert_eq!(pending_ids(&r, "a"), ["j1#1:QUEUED"]);
     assert_eq!(pending_ids(&r, "b"), ["j1#1:QUEUED"]);
+}
+
+/// A job's events arm its next one more than once (the rollout, then the event itself): the
+/// copies go out with the timer they copy, so the work of each window stays the same however
+/// many windows passed (stale copies piled up one more per event, and each day cost more).
+#[test]
+fn the_work_of_each_window_stays_the_same_as_windows_pass() {
+    let (mut r, mut log) = with_things(&["a", "b"]);
+    job_with(
+        &mut r,
+        "j1",
+        &["a", "b"],
+        JobConfig { windows: Some(nightly(60)), ..JobConfig::default() },
+        T0,
+        &mut log,
+    );
+    let work: Vec<usize> =
+        (0..30).map(|d| run_until(&mut r, OPENS.saturating_add(d * DAY + 3_600), &mut log)).collect();
+    assert_eq!(r.job(&j("j1")).unwrap().status(), JobStatus::Scheduled);
+    assert!(work.iter().skip(1).all(|w| *w == work[1]), "{work:?}");
 }
 
 #[test]
