@@ -162,6 +162,20 @@ pub const ABORT_JOB: [JobFlagRow; 5] = [
     JobFlagRow { job: J::Scheduled, applies: false, spec: "SPEC §6 Abort (not started)" },
 ];
 
+/// Which jobs report `isConcurrent` (SPEC §2, job facts), and on what: `applies` for a live job
+/// while its rollout has targets left, and for a deleting one while it has executions left.
+pub const CONCURRENT_JOB: [JobFlagRow; 5] = [
+    JobFlagRow { job: J::Scheduled, applies: true, spec: "SPEC §2 (job facts: rollout targets left)" },
+    JobFlagRow { job: J::InProgress, applies: true, spec: "SPEC §2 (job facts: rollout targets left)" },
+    JobFlagRow { job: J::DeletionInProgress, applies: true, spec: "SPEC §2 (job facts: executions left)" },
+    JobFlagRow {
+        job: J::Canceled,
+        applies: false,
+        spec: "SPEC §2 (job facts: cancellation is done at once)",
+    },
+    JobFlagRow { job: J::Completed, applies: false, spec: "SPEC §2 (job facts)" },
+];
+
 /// Which ended executions an abort criterion counts as failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AbortFailureRow {
@@ -178,8 +192,8 @@ pub struct AbortFailureRow {
 }
 
 /// An abort criterion is met when at least `minNumberOfExecutedThings` executions ended
-/// (SUCCEEDED, FAILED, REJECTED, TIMED_OUT) and `failures × 100 ≥ thresholdPercentage ×
-/// executed`; the first criterion met cancels the job as CancelJob without force does (SPEC §6
+/// (SUCCEEDED, FAILED, REJECTED, TIMED_OUT), at least one failure counts and `failures × 100 ≥
+/// thresholdPercentage × executed` (R24); the first criterion met cancels the job as CancelJob without force does (SPEC §6
 /// Abort, T8).
 pub const ABORT_FAILURES: [AbortFailureRow; 4] = [
     AbortFailureRow {

@@ -198,14 +198,12 @@ impl<'r> JobView<'r> {
     /// job facts): a SCHEDULED or IN_PROGRESS job whose rollout has targets left (a paced
     /// rollout between batches, a schedule or maintenance window it waits for), or a job
     /// DELETION_IN_PROGRESS that still has executions.
+    /// Decided by [`rules::job_is_concurrent`](crate::rules::job_is_concurrent).
     #[must_use]
     pub fn is_concurrent(&self) -> bool {
         let e = self.entry;
-        match e.status {
-            JobStatus::Scheduled | JobStatus::InProgress => e.rollout_next.is_some() && !e.ended,
-            JobStatus::DeletionInProgress => e.executions.head.is_some(),
-            JobStatus::Canceled | JobStatus::Completed => false,
-        }
+        let rolling_out = e.rollout_next.is_some() && !e.ended;
+        crate::rules::job_is_concurrent(e.status, rolling_out, e.executions.head.is_some())
     }
 }
 

@@ -192,3 +192,18 @@ pub const fn associate_targets(
     }
     Ok(())
 }
+
+/// `isConcurrent` (SPEC §2, job facts): whether a job in `job` still rolls out new executions or
+/// takes old ones away. A SCHEDULED or IN_PROGRESS job while its rollout has targets left
+/// (`rolling_out`: between the batches of a paced rollout, before its `startTime` or between
+/// its maintenance windows, until its end); a DELETION_IN_PROGRESS job while it still has
+/// executions (`executions_left`); never a CANCELED or COMPLETED one (cancellation is done at
+/// once).
+#[must_use]
+pub const fn job_is_concurrent(job: JobStatus, rolling_out: bool, executions_left: bool) -> bool {
+    match job {
+        JobStatus::Scheduled | JobStatus::InProgress => rolling_out,
+        JobStatus::DeletionInProgress => executions_left,
+        JobStatus::Canceled | JobStatus::Completed => false,
+    }
+}

@@ -74,6 +74,22 @@ fn retry_every_status_job_criteria_and_count() {
 }
 
 #[test]
+fn is_concurrent_for_every_job_status_and_input() {
+    for r in table::CONCURRENT_JOB {
+        for (rolling_out, executions_left) in [(false, false), (true, false), (false, true), (true, true)] {
+            let on = if r.job == JobStatus::DeletionInProgress { executions_left } else { rolling_out };
+            assert_eq!(
+                rules::job_is_concurrent(r.job, rolling_out, executions_left),
+                r.applies && on,
+                "{} {rolling_out} {executions_left}",
+                r.spec
+            );
+        }
+    }
+    assert_eq!(table::CONCURRENT_JOB.len(), JobStatus::ALL.len());
+}
+
+#[test]
 fn abort_every_job_criterion_and_small_count() {
     let thresholds = [0u16, 1, 3_333, 5_000, 6_667, 10_000];
     for job in JobStatus::ALL {
@@ -431,6 +447,7 @@ fn lifecycle_rows_cite_the_spec() {
         .chain(table::RETRY_FAILURE.iter().map(|r| r.spec))
         .chain(table::RETRY_CRITERION.iter().map(|r| r.spec))
         .chain(table::ABORT_JOB.iter().map(|r| r.spec))
+        .chain(table::CONCURRENT_JOB.iter().map(|r| r.spec))
         .chain(table::ABORT_FAILURES.iter().map(|r| r.spec))
         .chain(table::WINDOW.iter().map(|r| r.spec))
         .chain(table::SCHEDULE_EVENTS.iter().map(|r| r.spec))

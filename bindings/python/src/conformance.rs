@@ -41,6 +41,7 @@ const TABLES: [&str; 42] = [
     "RETRY_CRITERION",
     "ABORT_JOB",
     "ABORT_FAILURES",
+    "CONCURRENT_JOB",
     "DETAILS_WRITE",
     "UPDATE_JOB_CONFIG",
     "SCHEDULE_BOUNDS",
@@ -330,6 +331,7 @@ pub fn conformance_table<'py>(py: Python<'py>, name: PyBackedStr) -> PyResult<Ve
             .collect::<PyResult<_>>()?,
         "RETRY_JOB" => job_flags(py, &c::RETRY_JOB)?,
         "ABORT_JOB" => job_flags(py, &c::ABORT_JOB)?,
+        "CONCURRENT_JOB" => job_flags(py, &c::CONCURRENT_JOB)?,
         "ERRORS" => c::ERRORS
             .iter()
             .map(|r| {

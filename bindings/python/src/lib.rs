@@ -63,6 +63,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(lifecycle::job_retries, m)?)?;
     m.add_function(wrap_pyfunction!(lifecycle::retry, m)?)?;
     m.add_function(wrap_pyfunction!(lifecycle::job_aborts, m)?)?;
+    m.add_function(wrap_pyfunction!(lifecycle::job_is_concurrent, m)?)?;
     m.add_function(wrap_pyfunction!(lifecycle::abort_due, m)?)?;
     m.add_function(wrap_pyfunction!(lifecycle::update_job_config, m)?)?;
     m.add_function(wrap_pyfunction!(lifecycle::schedule_bounds, m)?)?;

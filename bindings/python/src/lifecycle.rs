@@ -63,6 +63,15 @@ pub fn job_aborts(job: &Bound<'_, PyAny>) -> PyResult<bool> {
     Ok(rules::job_aborts(job_status_arg(job)?))
 }
 
+/// `isConcurrent` of a job in `job` (SPEC §2, job facts): a SCHEDULED or IN_PROGRESS one while
+/// its rollout has targets left (`rolling_out`), a DELETION_IN_PROGRESS one while it has
+/// executions left (`executions_left`), never a CANCELED or COMPLETED one.
+#[pyfunction]
+#[pyo3(signature = (job, *, rolling_out=false, executions_left=false))]
+pub fn job_is_concurrent(job: &Bound<'_, PyAny>, rolling_out: bool, executions_left: bool) -> PyResult<bool> {
+    Ok(rules::job_is_concurrent(job_status_arg(job)?, rolling_out, executions_left))
+}
+
 /// The abort criterion met now, if any (SPEC §6 Abort, T8): `abort` is the job's
 /// `[(failure type, threshold in hundredths of a percent, minimum executed)]`; the keywords
 /// count its ended executions. The first criterion met, in configuration order, as an

@@ -547,10 +547,21 @@ def test_end_behaviour_and_creation_every_input():
 
 
 def test_lifecycle_rows_cite_the_spec():
-    tables = [c.RETRY_JOB, c.RETRY_FAILURE, c.RETRY_CRITERION, c.ABORT_JOB, c.ABORT_FAILURES, c.WINDOW,
+    tables = [c.RETRY_JOB, c.RETRY_FAILURE, c.RETRY_CRITERION, c.ABORT_JOB, c.ABORT_FAILURES, c.CONCURRENT_JOB, c.WINDOW,
               c.SCHEDULE_EVENTS, c.BATCH_ON_START, c.END_BEHAVIOR, c.TIMER_ON_STATUS, c.DEVICE_ACCESS,
               c.UNKNOWN_THING, c.QUEUE_ON_REJOIN, c.DETAILS_WRITE, c.UPDATE_JOB_CONFIG, c.SCHEDULE_BOUNDS,
               c.NOTIFY, c.REMOVE_THING_JOB]
     for rows in tables:
         for r in rows:
             assert r["spec"].startswith(("SPEC ", "AMBIG-", "SEED-")), r
+
+
+def test_is_concurrent_for_every_job_status_and_input():
+    """SPEC §2 job facts: a live job while its rollout has targets left, a deleting one while it
+    has executions left; the table says which statuses can be concurrent at all."""
+    for row in c.CONCURRENT_JOB:
+        for rolling_out in (False, True):
+            for executions_left in (False, True):
+                on = executions_left if row["job"] == "DELETION_IN_PROGRESS" else rolling_out
+                got = j.job_is_concurrent(row["job"], rolling_out=rolling_out, executions_left=executions_left)
+                assert got == (row["applies"] and on), (row, rolling_out, executions_left)
