@@ -15,7 +15,7 @@ use crate::convert::plane_str;
 use crate::schedule::{timer_str, window_str};
 
 /// The names of the tables [`conformance_table`] returns.
-const TABLES: [&str; 42] = [
+const TABLES: [&str; 43] = [
     "JOB_STATUSES",
     "EXECUTION_STATUSES",
     "CANCEL_JOB",
