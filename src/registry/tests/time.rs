@@ -320,6 +320,34 @@ fn a_retry_that_does_not_fit_refuses_the_update() {
     assert_eq!((v.status(), v.version()), (ExecutionStatus::Queued, VersionNumber::INITIAL));
 }
 
+/// `isConcurrent` (SPEC §2 job facts): while a paced rollout has targets left and the job has
+/// not ended, and while a deleting job has executions; not once everything rolled out, not
+/// after the job's end, not for a canceled job.
+#[test]
+fn a_job_is_concurrent_while_it_rolls_out_or_deletes() {
+    let (mut r, mut log) = with_things(&["a", "b"]);
+    let concurrent = |r: &Reg, id: &str| r.job(&j(id)).unwrap().is_concurrent();
+    let paced = JobConfig { maximum_per_minute: per_minute(1), ..JobConfig::default() };
+    job_with(&mut r, "paced", &["a", "b"], paced, T0, &mut log);
+    assert!(concurrent(&r, "paced"), "b is still to roll out");
+    // The same, with an end before b's turn: not once the job has ended.
+    let end = Schedule::new(None, Some((T0.saturating_add(30), JobEndBehavior::StopRollout))).unwrap();
+    let ends = JobConfig { maximum_per_minute: per_minute(1), schedule: Some(end), ..JobConfig::default() };
+    job_with(&mut r, "ends", &["a", "b"], ends, T0, &mut log);
+    assert!(concurrent(&r, "ends"));
+    run_until(&mut r, T0.saturating_add(30), &mut log);
+    assert_eq!(r.job(&j("ends")).unwrap().status(), JobStatus::InProgress);
+    assert!(!concurrent(&r, "ends"), "ended with b never rolled out");
+    run_until(&mut r, T0.saturating_add(60), &mut log);
+    assert!(!concurrent(&r, "paced"), "everything rolled out");
+    // Deleting with executions left: yes; canceled: no.
+    r.set_deletion_delay(30);
+    r.delete_job(&j("paced"), true, T0.saturating_add(60), &mut log).unwrap();
+    assert!(concurrent(&r, "paced"));
+    r.cancel_job(&j("ends"), false, None, T0.saturating_add(60), &mut log).unwrap();
+    assert!(!concurrent(&r, "ends"));
+}
+
 /// A deletion delay that would end past the last time ends at it: the job does not hold one of
 /// the 10 places for ever.
 #[test]
