@@ -20,6 +20,7 @@ pub mod limits;
 pub mod strict;
 pub mod summaries;
 pub mod templates;
+pub mod things;
 pub mod token;
 
 pub use arn::{Arns, Target, TemplateArn, check_account, check_region, parse_target, parse_template_arn};
@@ -27,6 +28,7 @@ pub use control::*;
 pub use error::ApiError;
 pub use summaries::Summaries;
 pub use templates::*;
+pub use things::*;
 pub use token::Token;
 
 /// `statusDetails` / thing attributes: string to string.
