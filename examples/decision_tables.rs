@@ -396,10 +396,14 @@ fn lifecycle() {
         println!("| {:?} | {} | {} |", r.policy, outcome(r.outcome), r.spec);
     }
     println!(
-        "\n## A thing becomes a target again\n\n| newest execution | new QUEUED execution | source |\n|---|---|---|"
+        "\n## A thing becomes a target again\n\n| newest execution | new QUEUED execution | retries used | source |\n|---|---|---|---|"
     );
     for r in t::QUEUE_ON_REJOIN {
-        println!("| {} | {} | {} |", status(r.newest).replace("unchanged", "none"), yes(r.queues), r.spec);
+        let used = r
+            .queues
+            .map_or_else(|| "-".to_owned(), |u| format!("{} failed, {} timed out", u.failed, u.timed_out));
+        let newest = status(r.newest).replace("unchanged", "none");
+        println!("| {newest} | {} | {used} | {} |", yes(r.queues.is_some()), r.spec);
     }
     println!(
         "\n## statusDetails writes (at most {} pairs after)\n\n| reading | key | after | source |\n|---|---|---|---|",

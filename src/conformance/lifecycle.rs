@@ -8,6 +8,7 @@
 use super::{OK, Outcome};
 use crate::error::{Exception, Plane};
 use crate::policy::{DetailsWrite, NotifyOn, UnknownThing};
+use crate::rules::RetriesUsed;
 use crate::status::{ExecutionStatus, FailureType, JobStatus, RetryableFailureType};
 use crate::topic::JobEvent;
 
@@ -270,28 +271,32 @@ pub const UNKNOWN_THING: [UnknownThingRow; 2] = [
     UnknownThingRow { policy: UnknownThing::NotFound, outcome: NOT_FOUND, spec: "SPEC R19 alternative" },
 ];
 
-/// Whether a thing that becomes a target (again) gets a new QUEUED execution.
+/// Whether a thing that becomes a target (again) gets a new QUEUED execution, and the retries
+/// its (job, thing) has used then.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RejoinRow {
     /// The status of its newest execution of the job, if any.
     pub newest: Option<ExecutionStatus>,
-    /// A new execution is queued.
-    pub queues: bool,
+    /// A new execution is queued, with these retries used (`None`: nothing is queued).
+    pub queues: Option<RetriesUsed>,
     /// Source.
     pub spec: &'static str,
 }
 
-/// Queue only if nothing is pending (SPEC T1, T13).
+/// A new execution with no retries used: it is not a retry (SPEC T12).
+const AFRESH: Option<RetriesUsed> = Some(RetriesUsed::NONE);
+
+/// Queue only if nothing is pending (SPEC T1, T13), counting retries from none (T12).
 pub const QUEUE_ON_REJOIN: [RejoinRow; 9] = [
-    RejoinRow { newest: None, queues: true, spec: "SPEC T1" },
-    RejoinRow { newest: Some(E::Queued), queues: false, spec: "SPEC T13" },
-    RejoinRow { newest: Some(E::InProgress), queues: false, spec: "SPEC T13" },
-    RejoinRow { newest: Some(E::Succeeded), queues: true, spec: "SPEC T13" },
-    RejoinRow { newest: Some(E::Failed), queues: true, spec: "SPEC T13" },
-    RejoinRow { newest: Some(E::TimedOut), queues: true, spec: "SPEC T13" },
-    RejoinRow { newest: Some(E::Rejected), queues: true, spec: "SPEC T13" },
-    RejoinRow { newest: Some(E::Removed), queues: true, spec: "SPEC T13" },
-    RejoinRow { newest: Some(E::Canceled), queues: true, spec: "SPEC T13" },
+    RejoinRow { newest: None, queues: AFRESH, spec: "SPEC T1" },
+    RejoinRow { newest: Some(E::Queued), queues: None, spec: "SPEC T13" },
+    RejoinRow { newest: Some(E::InProgress), queues: None, spec: "SPEC T13" },
+    RejoinRow { newest: Some(E::Succeeded), queues: AFRESH, spec: "SPEC T13, T12" },
+    RejoinRow { newest: Some(E::Failed), queues: AFRESH, spec: "SPEC T13, T12" },
+    RejoinRow { newest: Some(E::TimedOut), queues: AFRESH, spec: "SPEC T13, T12" },
+    RejoinRow { newest: Some(E::Rejected), queues: AFRESH, spec: "SPEC T13, T12" },
+    RejoinRow { newest: Some(E::Removed), queues: AFRESH, spec: "SPEC T13, T12" },
+    RejoinRow { newest: Some(E::Canceled), queues: AFRESH, spec: "SPEC T13, T12" },
 ];
 
 /// Where a key of a statusDetails write is.

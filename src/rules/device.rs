@@ -3,6 +3,7 @@
 
 use crate::error::{Plane, Rejection, Resource};
 use crate::policy::{NotifyOn, Policy, UnknownThing};
+use crate::rules::RetriesUsed;
 use crate::status::{ExecutionStatus, JobStatus, terminal_execution};
 
 /// May a request on `plane` reach an execution of a job in `job`? (SEED-CLI: devices lose
@@ -39,18 +40,21 @@ pub const fn unknown_thing(policy: &Policy) -> Result<(), Rejection> {
     }
 }
 
-/// Does a thing that becomes a target (again) get a new QUEUED execution? `newest`: the status
-/// of its newest execution of the job, if any. Only when nothing is pending: no execution, or a
-/// terminal one (SPEC T13, T1; a repeated target is skipped).
+/// Does a thing that becomes a target (again) get a new QUEUED execution, and with what retries
+/// used? `newest`: the status of its newest execution of the job, if any.
+///
+/// Only when nothing is pending: no execution, or a terminal one (SPEC T1, T13; a repeated
+/// target is skipped). The new execution is not a retry, so the (job, thing) counts its retries
+/// from [`RetriesUsed::NONE`] again (SPEC T12), whatever an earlier execution used.
 #[must_use]
-pub const fn queue_on_rejoin(newest: Option<ExecutionStatus>) -> bool {
+pub const fn queue_on_rejoin(newest: Option<ExecutionStatus>) -> Option<RetriesUsed> {
     match newest {
         // SPEC T1: a new target gets its first execution.
-        None => true,
+        None => Some(RetriesUsed::NONE),
         // SPEC T13: a pending execution is left as it is.
-        Some(ExecutionStatus::Queued | ExecutionStatus::InProgress) => false,
-        // SPEC T13: after a terminal one, a new execution is queued.
-        Some(terminal_execution!()) => true,
+        Some(ExecutionStatus::Queued | ExecutionStatus::InProgress) => None,
+        // SPEC T13, T12: after a terminal one, a new execution is queued, not as a retry.
+        Some(terminal_execution!()) => Some(RetriesUsed::NONE),
     }
 }
 

@@ -15,6 +15,10 @@ pub struct RetriesUsed {
 }
 
 impl RetriesUsed {
+    /// No retries used: where a (job, thing) starts, and starts again when it is targeted anew
+    /// (SPEC T12).
+    pub const NONE: Self = Self { failed: 0, timed_out: 0 };
+
     /// Retries used over both failure types.
     #[must_use]
     pub fn total(self) -> u16 {

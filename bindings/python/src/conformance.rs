@@ -310,7 +310,10 @@ pub fn conformance_table<'py>(py: Python<'py>, name: PyBackedStr) -> PyResult<Ve
             .collect::<PyResult<_>>()?,
         "QUEUE_ON_REJOIN" => c::QUEUE_ON_REJOIN
             .iter()
-            .map(|r| Ok(row!(py, {"newest": opt(r.newest), "queues": r.queues, "spec": r.spec})))
+            .map(|r| {
+                let queues = r.queues.map(|u| crate::lifecycle::retries_used(py, u)).transpose()?;
+                Ok(row!(py, {"newest": opt(r.newest), "queues": queues, "spec": r.spec}))
+            })
             .collect::<PyResult<_>>()?,
         "NOTIFY" => c::NOTIFY
             .iter()

@@ -45,15 +45,25 @@ pub fn retry<'py>(
     used: (u8, u8),
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     static RETRY: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static USED: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     let config = retry.map(|d| retry_config(py, &retry_pairs(d)?)).transpose()?;
     let used = RetriesUsed { failed: used.0, timed_out: used.1 };
     let got = rules::retry(job_status_arg(job)?, execution_status_arg(status)?, config.as_ref(), used);
     got.map(|r| {
-        let used = call_class(py, &USED, TYPES, "RetriesUsed", (r.used.failed, r.used.timed_out))?;
-        call_class(py, &RETRY, TYPES, "Retry", (r.failure.as_str(), r.criterion.as_str(), used))
+        call_class(
+            py,
+            &RETRY,
+            TYPES,
+            "Retry",
+            (r.failure.as_str(), r.criterion.as_str(), retries_used(py, r.used)?),
+        )
     })
     .transpose()
+}
+
+/// `used` as the package's `RetriesUsed(failed, timed_out)`.
+pub fn retries_used(py: Python<'_>, used: RetriesUsed) -> PyResult<Bound<'_, PyAny>> {
+    static USED: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    call_class(py, &USED, TYPES, "RetriesUsed", (used.failed, used.timed_out))
 }
 
 /// Is a job in `job` checked against its abort criteria? Only an IN_PROGRESS one (SPEC §6

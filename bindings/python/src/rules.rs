@@ -311,11 +311,15 @@ pub fn unknown_thing(py: Python<'_>, policy: Option<&Bound<'_, PyPolicy>>) -> Py
     rules::unknown_thing(&p).or_raise(py, Plane::Data)
 }
 
-/// Does a thing that becomes a target (again) get a new QUEUED execution? (SPEC T1, T13.)
+/// Does a thing that becomes a target (again) get a new QUEUED execution? `RetriesUsed(0, 0)`,
+/// the retries its (job, thing) counts from then (SPEC T12: it is not a retry), or `None` while
+/// one is pending (SPEC T1, T13).
 #[pyfunction]
 #[pyo3(signature = (newest = None))]
-pub fn queue_on_rejoin(newest: Option<PyBackedStr>) -> PyResult<bool> {
-    Ok(rules::queue_on_rejoin(opt_execution_status(newest.as_ref())?))
+pub fn queue_on_rejoin(py: Python<'_>, newest: Option<PyBackedStr>) -> PyResult<Option<Bound<'_, PyAny>>> {
+    rules::queue_on_rejoin(opt_execution_status(newest.as_ref())?)
+        .map(|used| crate::lifecycle::retries_used(py, used))
+        .transpose()
 }
 
 /// Is the thing's `notify` published after one execution's status change? (SPEC R15.)

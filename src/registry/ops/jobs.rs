@@ -266,7 +266,7 @@ impl<S: Storage> Registry<S> {
             if pair != Some(true) {
                 new_targets = new_targets.saturating_add(1);
             }
-            if self.queues_on_rejoin(j, t) {
+            if self.queues_on_rejoin(j, t).is_some() {
                 queue = queue.saturating_add(1);
             }
         }
@@ -286,12 +286,10 @@ impl<S: Storage> Registry<S> {
             // Every target was found registered above.
             let t = self.thing_index(name).ok_or(Rejection::NotFound(Resource::Thing))?;
             // A repeated target was queued a moment ago, so it is pending now and skipped.
-            if self.queues_on_rejoin(j, t) {
+            if let Some(used) = self.queues_on_rejoin(j, t) {
                 let retry = 0;
                 let x = self.queue_execution(j, t, None, retry, now, sink)?;
-                // SPEC T12: an execution that is not a retry (a thing that joins a CONTINUOUS
-                // job's group again, or is targeted again) counts its retries from 0.
-                self.pair_state_mut(Head::Exec(x))?.retries = Retries::default();
+                self.pair_state_mut(Head::Exec(x))?.retries = Retries::new(used)?;
                 queued = queued.saturating_add(1);
             }
             if counted && let Some(h) = self.pair_head(j, t) {
@@ -422,8 +420,9 @@ impl<S: Storage> Registry<S> {
         Ok(())
     }
 
-    /// Whether (job, thing) gets a new QUEUED execution as a target ([`rules::queue_on_rejoin`]).
-    fn queues_on_rejoin(&self, j: JobIx, t: ThingIx) -> bool {
+    /// Whether (job, thing) gets a new QUEUED execution as a target, and the retries it has used
+    /// then ([`rules::queue_on_rejoin`]).
+    fn queues_on_rejoin(&self, j: JobIx, t: ThingIx) -> Option<rules::RetriesUsed> {
         rules::queue_on_rejoin(self.newest(j, t).and_then(|x| self.exec_entry(x)).map(|e| e.status))
     }
 }
