@@ -537,6 +537,10 @@ pub async fn start(mut config: Config) -> Result<Server, BoxError> {
     if broker.is_some() || bridge.is_some() {
         state.outbox = Some(Vec::new());
     }
+    // A bridge forwards every event; the embedded broker alone needs only those it routes.
+    if bridge.is_none() {
+        state.audience.clone_from(&broker);
+    }
     let journal = config
         .state_file
         .as_ref()

@@ -366,6 +366,10 @@ pub struct State {
     /// With the MQTT broker on: the events reported since the last [`State::take_messages`]
     /// (published once the change is saved).
     pub outbox: Option<Vec<Outgoing>>,
+    /// With the embedded broker alone: the broker whose sessions' subscriptions say which
+    /// events go to the outbox (one that no session subscribes to is neither rendered nor
+    /// kept). `None`: every event does (a bridge forwards them all).
+    pub audience: Option<std::sync::Arc<crate::mqtt::Broker>>,
     /// With the MQTT broker on: what the events of the jobs and executions removed since the
     /// last [`State::take_messages`] report of them ([`Removed`](crate::mqtt::events::Removed)).
     pub removed: crate::mqtt::events::Removed,
@@ -396,6 +400,7 @@ impl State {
             pinned: None,
             step: None,
             outbox: None,
+            audience: None,
             removed: crate::mqtt::events::Removed::default(),
             order: JobOrder::default(),
             group_index: GroupIndex::default(),
@@ -418,6 +423,7 @@ impl State {
             pinned: None,
             step: None,
             outbox: None,
+            audience: None,
             removed: crate::mqtt::events::Removed::default(),
             order: self.order.clone(),
             group_index: self.group_index.clone(),
@@ -633,7 +639,7 @@ impl State {
     pub fn deliver(&mut self, sink: Events) {
         for event in sink.0 {
             tracing::debug!(?event, "event");
-            if self.outbox.is_some() {
+            if self.outbox.is_some() && self.wanted(&event) {
                 // A deleted job's payloads go below: its events, and those of its executions still
                 // waiting in the outbox, are rendered while they are here.
                 let item =
@@ -683,6 +689,17 @@ impl State {
                 // A kind of event this emulator does not know yet: logged above, not counted.
                 _ => {}
             }
+        }
+    }
+
+    /// Whether `event` goes to the outbox: a session of the [`State::audience`] subscribes
+    /// to its topic (or there is no audience to ask). One whose topic cannot be written goes,
+    /// to be logged when it is rendered.
+    fn wanted(&self, event: &Event) -> bool {
+        let Some(broker) = &self.audience else { return true };
+        match crate::mqtt::events::topic_of(event) {
+            Ok(Some(topic)) => broker.wants(&topic.to_string()),
+            Ok(None) | Err(_) => true,
         }
     }
 

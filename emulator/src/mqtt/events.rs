@@ -28,54 +28,74 @@ pub fn render(st: &State, event: &Event) -> Vec<Message> {
     }
 }
 
-fn topic(t: Topic<'_>) -> String {
-    t.to_string()
+/// The topic `event` is published on, or `None` for a kind of event this emulator does not
+/// publish yet.
+pub fn topic_of(event: &Event) -> Result<Option<Topic<'_>>, String> {
+    fn text(e: impl std::fmt::Display) -> String {
+        e.to_string()
+    }
+    Ok(Some(match event {
+        Event::Notify(t) => {
+            Topic::Notify { thing: ThingNameRef::new(t.as_str()).map_err(text)?, namespace: None }
+        }
+        Event::NotifyNamespace { thing, namespace } => Topic::Notify {
+            thing: ThingNameRef::new(thing.as_str()).map_err(text)?,
+            namespace: Some(NamespaceIdRef::new(namespace.as_str()).map_err(text)?),
+        },
+        Event::NotifyNext(t) => {
+            Topic::NotifyNext { thing: ThingNameRef::new(t.as_str()).map_err(text)?, namespace: None }
+        }
+        Event::NotifyNextNamespace { thing, namespace } => Topic::NotifyNext {
+            thing: ThingNameRef::new(thing.as_str()).map_err(text)?,
+            namespace: Some(NamespaceIdRef::new(namespace.as_str()).map_err(text)?),
+        },
+        Event::Job { job, event } => {
+            Topic::JobEvent { job: JobIdRef::new(job.as_str()).map_err(text)?, event: *event }
+        }
+        Event::Execution { job, event, .. } => {
+            Topic::ExecutionEvent { job: JobIdRef::new(job.as_str()).map_err(text)?, event: *event }
+        }
+        // A kind of event this emulator does not publish yet (logged by the caller).
+        _ => return Ok(None),
+    }))
 }
 
 fn try_render(st: &State, event: &Event) -> Result<Vec<Message>, String> {
+    let Some(topic) = topic_of(event)? else { return Ok(Vec::new()) };
     let now = st.now();
     Ok(match event {
         Event::Notify(thing) => {
-            let t = ThingNameRef::new(thing.as_str()).map_err(|e| e.to_string())?;
             let mut handles = Vec::new();
             st.registry.pending(thing, |v| handles.push(v.handle())).map_err(|e| e.to_string())?;
-            vec![notify(st, Topic::Notify { thing: t, namespace: None }, handles, now)?]
+            vec![notify(st, topic, handles, now)?]
         }
         Event::NotifyNamespace { thing, namespace } => {
-            let t = ThingNameRef::new(thing.as_str()).map_err(|e| e.to_string())?;
-            let ns = NamespaceIdRef::new(namespace.as_str()).map_err(|e| e.to_string())?;
             let mut handles = Vec::new();
             st.registry
                 .pending_in_namespace(thing, namespace, |v| handles.push(v.handle()))
                 .map_err(|e| e.to_string())?;
-            vec![notify(st, Topic::Notify { thing: t, namespace: Some(ns) }, handles, now)?]
+            vec![notify(st, topic, handles, now)?]
         }
         Event::NotifyNext(thing) => {
-            let t = ThingNameRef::new(thing.as_str()).map_err(|e| e.to_string())?;
             let view = st.registry.next_pending(thing).map_err(|e| e.to_string())?;
-            vec![notify_next(st, Topic::NotifyNext { thing: t, namespace: None }, view.as_ref(), now)?]
+            vec![notify_next(st, topic, view.as_ref(), now)?]
         }
         Event::NotifyNextNamespace { thing, namespace } => {
-            let t = ThingNameRef::new(thing.as_str()).map_err(|e| e.to_string())?;
-            let ns = NamespaceIdRef::new(namespace.as_str()).map_err(|e| e.to_string())?;
             let view = st.registry.next_pending_in_namespace(thing, namespace).map_err(|e| e.to_string())?;
-            let topic = Topic::NotifyNext { thing: t, namespace: Some(ns) };
             vec![notify_next(st, topic, view.as_ref(), now)?]
         }
         Event::Job { .. } if !st.meta.event_configurations.enabled("JOB") => Vec::new(),
         Event::Execution { .. } if !st.meta.event_configurations.enabled("JOB_EXECUTION") => Vec::new(),
         Event::Job { job, event } => {
-            let j = JobIdRef::new(job.as_str()).map_err(|e| e.to_string())?;
             let fields = match st.registry.job(job) {
                 Ok(v) => Some(JobFields::of(&v)),
                 Err(_) => st.removed.jobs.get(job.as_str()).cloned(),
             };
             let body = job_body(st, job.as_str(), *event, fields.as_ref(), now);
             let payload = serde_json::to_vec(&Value::Object(body)).map_err(|e| e.to_string())?;
-            vec![Message::new(topic(Topic::JobEvent { job: j, event: *event }), payload, 1)]
+            vec![Message::new(topic.to_string(), payload, 1)]
         }
         Event::Execution { job, thing, number, event } => {
-            let j = JobIdRef::new(job.as_str()).map_err(|e| e.to_string())?;
             let fields = match st.registry.describe_execution(job, thing, Some(*number), Plane::Control) {
                 Ok(v) => Some(ExecutionFields::of(&v)),
                 Err(_) => {
@@ -95,7 +115,7 @@ fn try_render(st: &State, event: &Event) -> Result<Vec<Message>, String> {
                 body.insert("statusDetails".into(), Value::Object(f.details));
             }
             let payload = serde_json::to_vec(&Value::Object(body)).map_err(|e| e.to_string())?;
-            vec![Message::new(topic(Topic::ExecutionEvent { job: j, event: *event }), payload, 1)]
+            vec![Message::new(topic.to_string(), payload, 1)]
         }
         // A kind of event this emulator does not publish yet (logged by the caller).
         _ => Vec::new(),

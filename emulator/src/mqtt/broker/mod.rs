@@ -289,6 +289,17 @@ impl Broker {
         self.lock().sessions.len()
     }
 
+    /// Whether a message on `topic` would reach a session: one, connected or not, has a
+    /// subscription whose filter matches it. (The service renders only what someone receives.)
+    pub fn wants(&self, topic: &str) -> bool {
+        let inner = self.lock();
+        let mut wanted = false;
+        inner.routes.matching(topic, |f, client| {
+            wanted = wanted || inner.sessions.get(client).is_some_and(|s| s.subscriptions.contains_key(f));
+        });
+        wanted
+    }
+
     /// Routes `message`, which the service publishes, to every session with a matching
     /// subscription, at the lower of the two QoS, and keeps it if it is retained (an empty
     /// retained payload clears the topic).

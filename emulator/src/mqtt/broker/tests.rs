@@ -704,3 +704,68 @@ fn a_connection_whose_session_was_taken_leaves_it_alone() {
         panic!("the session was let go");
     };
 }
+
+/// What the service renders follows the subscriptions: a message is wanted while a session,
+/// connected or offline, has a filter that matches its topic; `#` and `+` at the first level
+/// do not match a `$aws` topic (MQTT-4.7.2-1).
+#[test]
+fn a_topic_is_wanted_while_a_session_subscribes_to_it() {
+    let broker = Broker::default();
+    let next = "$aws/things/t1/jobs/notify-next";
+    assert!(!broker.wants(next));
+    let (l, mut rx) = link(1);
+    broker.attach("p", l, &connect("p", false, true)).unwrap();
+    subscribe(&broker, "p", &["#", "+/things/t1/jobs/notify-next", "$aws/things/t2/jobs/notify-next"]);
+    assert!(!broker.wants(next));
+    subscribe(&broker, "p", &["$aws/things/+/jobs/notify-next"]);
+    assert!(broker.wants(next));
+    assert!(!broker.wants("$aws/things/t1/jobs/notify"));
+    // Offline, the persistent session still queues what its subscriptions match.
+    broker.detach("p", 1, Vec::new(), HashSet::new(), None, &mut rx);
+    assert!(broker.wants(next));
+    assert_eq!(broker.unsubscribe("p", &["$aws/things/+/jobs/notify-next".to_owned()]), [true]);
+    assert!(!broker.wants(next));
+    assert!(broker.wants("$aws/things/t2/jobs/notify-next"));
+    broker.reset();
+    assert!(!broker.wants("$aws/things/t2/jobs/notify-next"));
+}
+
+/// With the embedded broker as its audience, the state keeps for publishing only the events
+/// some session subscribes to; with none (a bridge), every event.
+#[test]
+fn the_state_keeps_only_the_messages_a_session_receives() {
+    use crate::clock::{Clock, ClockMode};
+    use crate::routing::Op;
+    use crate::state::{Caps, State};
+    use crate::wire::Arns;
+
+    let arns = Arns { region: "us-east-1".into(), account: "123456789012".into() };
+    let caps = Caps { jobs: 4, things: 4, executions: 8, status_details: 4, thing_groups: 4 };
+    let published = |audience: Option<Arc<Broker>>| {
+        let mut st = State::new(caps, Clock::new(ClockMode::Manual, Some(0)), arns.clone(), 3);
+        st.outbox = Some(Vec::new());
+        st.audience = audience;
+        for t in ["t1", "t2"] {
+            crate::handlers::handle(&mut st, &Op::CreateThing { thing: t.into() }, &[], b"{}").unwrap();
+        }
+        let job = br#"{"targets":["arn:aws:iot:us-east-1:123456789012:thing/t1",
+            "arn:aws:iot:us-east-1:123456789012:thing/t2"],"document":"{}"}"#;
+        crate::handlers::handle(&mut st, &Op::CreateJob { job: "j".into() }, &[], job).unwrap();
+        let mut topics: Vec<String> = st.take_messages().into_iter().map(|m| m.topic).collect();
+        topics.sort();
+        topics
+    };
+    let broker = Arc::new(Broker::default());
+    assert_eq!(published(Some(broker.clone())), Vec::<String>::new());
+    let (l, _rx) = link(1);
+    broker.attach("d", l, &connect("d", true, false)).unwrap();
+    subscribe(&broker, "d", &["$aws/things/t1/jobs/notify-next"]);
+    assert_eq!(published(Some(broker)), ["$aws/things/t1/jobs/notify-next"]);
+    let every = [
+        "$aws/things/t1/jobs/notify",
+        "$aws/things/t1/jobs/notify-next",
+        "$aws/things/t2/jobs/notify",
+        "$aws/things/t2/jobs/notify-next",
+    ];
+    assert_eq!(published(None), every);
+}
