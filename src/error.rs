@@ -381,6 +381,8 @@ pub enum Rejection {
         operation: Operation,
         /// What it found.
         current: Current,
+        /// The status the request asked for (UpdateJobExecution's `status`), if it named one.
+        requested: Option<ExecutionStatus>,
     },
     /// `expectedVersion` differs from the stored version (SPEC R13: control plane
     /// `VersionConflictException` 409; data plane 409 with the InvalidStateTransitionException
@@ -522,7 +524,7 @@ impl fmt::Display for Rejection {
             },
             Self::NotFound(r) => write!(f, "the {} does not exist", r.noun()),
             Self::AlreadyExists(r) => write!(f, "the {} already exists", r.noun()),
-            Self::InvalidStateTransition { operation, current } => match current {
+            Self::InvalidStateTransition { operation, current, requested } => match current {
                 Current::Job(s) => {
                     write!(f, "{} is not allowed on a job in status {s}", operation.as_str())?;
                     match operation {
@@ -547,13 +549,28 @@ impl fmt::Display for Rejection {
                         | Operation::AssociateTargetsWithJob => Ok(()),
                     }
                 }
-                Current::Execution(e) => write!(
-                    f,
-                    "{} is not allowed on a job execution in status {} (version {})",
-                    operation.as_str(),
-                    e.status,
-                    e.version
-                ),
+                Current::Execution(e) => {
+                    f.write_str(operation.as_str())?;
+                    if let Some(r) = requested {
+                        write!(f, " to status {r}")?;
+                    }
+                    write!(
+                        f,
+                        " is not allowed on a job execution in status {} (version {})",
+                        e.status, e.version
+                    )?;
+                    match requested {
+                        // SPEC T4, R9.
+                        Some(r) if !r.is_device_settable() => {
+                            f.write_str("; a device sets only IN_PROGRESS, SUCCEEDED, FAILED or REJECTED")
+                        }
+                        // SPEC T6.
+                        Some(_) if e.status.is_terminal() => {
+                            f.write_str("; a terminal job execution never changes")
+                        }
+                        Some(_) | None => Ok(()),
+                    }
+                }
             },
             Self::VersionMismatch(e) => write!(
                 f,
@@ -631,6 +648,7 @@ mod tests {
         let r = Rejection::InvalidStateTransition {
             operation: Operation::DeleteJob,
             current: Current::Job(JobStatus::InProgress),
+            requested: None,
         };
         assert_eq!(
             r.to_string(),
@@ -639,6 +657,7 @@ mod tests {
         let r = Rejection::InvalidStateTransition {
             operation: Operation::DeleteJob,
             current: Current::Job(JobStatus::DeletionInProgress),
+            requested: None,
         };
         assert_eq!(
             r.to_string(),

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 
 use iot_jobs_core::config::ConfigError;
+use iot_jobs_core::rules;
 use iot_jobs_core::topic::{JobIdRef, Reply, ThingNameRef, Topic};
 use iot_jobs_core::{
     Current, ExecutionState, ExecutionStatus, Field, FieldError, InvalidRequest, JobId, JobStatus, Limit,
@@ -133,7 +134,11 @@ fn rejection_messages_name_the_state_and_the_remedy() {
     assert_eq!(m(Rejection::NotFound(Resource::Execution)), "the job execution does not exist");
     assert_eq!(m(Rejection::NotFound(Resource::Thing)), "the thing does not exist");
     assert_eq!(m(Rejection::AlreadyExists(Resource::Job)), "the job already exists");
-    let job = |operation, s| Rejection::InvalidStateTransition { operation, current: Current::Job(s) };
+    let job = |operation, s| Rejection::InvalidStateTransition {
+        operation,
+        current: Current::Job(s),
+        requested: None,
+    };
     assert!(m(job(Operation::DeleteJob, JobStatus::DeletionInProgress)).ends_with("already being deleted"));
     assert!(m(job(Operation::CancelJob, JobStatus::DeletionInProgress)).ends_with("already being deleted"));
     assert!(
@@ -144,13 +149,45 @@ fn rejection_messages_name_the_state_and_the_remedy() {
         m(job(Operation::DeleteJob, JobStatus::Canceled)),
         "DeleteJob is not allowed on a job in status CANCELED"
     );
-    let exec = Rejection::InvalidStateTransition {
+    let exec = |requested| Rejection::InvalidStateTransition {
         operation: Operation::UpdateJobExecution,
         current: Current::Execution(state(ExecutionStatus::Succeeded, 4)),
+        requested,
     };
     assert_eq!(
-        m(exec),
+        m(exec(None)),
         "UpdateJobExecution is not allowed on a job execution in status SUCCEEDED (version 4)"
+    );
+    assert_eq!(
+        m(exec(Some(ExecutionStatus::Failed))),
+        "UpdateJobExecution to status FAILED is not allowed on a job execution in status SUCCEEDED (version 4); \
+         a terminal job execution never changes"
+    );
+    // What the rules say, for a device asking for a status it may not set, or for any status
+    // once the execution is terminal.
+    let update = |status, v, requested| {
+        m(rules::update_execution(state(status, v), requested, None, &Policy::DEFAULT).unwrap_err())
+    };
+    assert_eq!(
+        update(ExecutionStatus::InProgress, 2, ExecutionStatus::Queued),
+        "UpdateJobExecution to status QUEUED is not allowed on a job execution in status IN_PROGRESS \
+         (version 2); a device sets only IN_PROGRESS, SUCCEEDED, FAILED or REJECTED"
+    );
+    assert_eq!(
+        update(ExecutionStatus::Rejected, 3, ExecutionStatus::InProgress),
+        "UpdateJobExecution to status IN_PROGRESS is not allowed on a job execution in status REJECTED \
+         (version 3); a terminal job execution never changes"
+    );
+    let strict = Policy { device_may_skip_in_progress: false, ..Policy::DEFAULT };
+    assert_eq!(
+        m(rules::update_execution(
+            state(ExecutionStatus::Queued, 1),
+            ExecutionStatus::Succeeded,
+            None,
+            &strict
+        )
+        .unwrap_err()),
+        "UpdateJobExecution to status SUCCEEDED is not allowed on a job execution in status QUEUED (version 1)"
     );
     assert!(m(Rejection::VersionMismatch(state(ExecutionStatus::InProgress, 2))).contains("version 2"));
     assert!(m(Rejection::LimitExceeded(Limit::JobsDeletionInProgress)).contains("10 jobs"));

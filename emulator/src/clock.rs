@@ -28,6 +28,9 @@ pub enum Clock {
 /// seconds); the manual clock goes no further.
 pub const MAX_TIME: u64 = iot_jobs_core::registry::LATEST_TIME.0;
 
+/// Why the system clock does not move.
+const SYSTEM: &str = "the clock is the system clock; start the emulator with --clock manual to move it";
+
 /// Seconds since the epoch, now.
 pub fn system_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
@@ -60,15 +63,28 @@ impl Clock {
         }
     }
 
+    /// A manual clock at `secs`, earlier or later than this one (for an emptied state: see
+    /// `POST /_emulator/reset`).
+    ///
+    /// # Errors
+    /// The system clock; a time past [`MAX_TIME`].
+    pub fn set(&self, secs: u64) -> Result<Clock, String> {
+        match self {
+            Clock::System => Err(SYSTEM.into()),
+            Clock::Manual(_) if secs > MAX_TIME => Err(format!(
+                "now {secs} is past 2106-01-01T00:00:00Z ({MAX_TIME}, the last time the registry stores)"
+            )),
+            Clock::Manual(_) => Ok(Clock::Manual(secs)),
+        }
+    }
+
     /// Moves a manual clock forward; a system clock cannot be moved.
     ///
     /// # Errors
     /// The system clock; a move past [`MAX_TIME`] (the clock stays where it is).
     pub fn advance(&mut self, secs: u64) -> Result<Timestamp, String> {
         match self {
-            Clock::System => {
-                Err("the clock is the system clock; start the emulator with --clock manual to move it".into())
-            }
+            Clock::System => Err(SYSTEM.into()),
             Clock::Manual(t) => {
                 let room = MAX_TIME.saturating_sub(*t);
                 if secs > room {

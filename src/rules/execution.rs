@@ -2,7 +2,7 @@
 //! StartNext, DescribeJobExecution, target removal (SPEC 3.1, 4.2, 4.3, T2–T10, R9–R11, R16).
 
 use super::{check_version, execution_conflict};
-use crate::error::{ExecutionState, Operation, Plane, Rejection};
+use crate::error::{Current, ExecutionState, Operation, Plane, Rejection};
 use crate::id::VersionNumber;
 use crate::policy::Policy;
 use crate::status::{ExecutionStatus, JobStatus, terminal_execution};
@@ -58,7 +58,11 @@ pub const fn update_execution(
     expected: Option<VersionNumber>,
     policy: &Policy,
 ) -> Result<ExecutionStatus, Rejection> {
-    let refused = Err(execution_conflict(Operation::UpdateJobExecution, state));
+    let refused = Err(Rejection::InvalidStateTransition {
+        operation: Operation::UpdateJobExecution,
+        current: Current::Execution(state),
+        requested: Some(requested),
+    });
     // SPEC R9, T4: a device may set only IN_PROGRESS, SUCCEEDED, FAILED, REJECTED.
     if !requested.is_device_settable() {
         return refused;

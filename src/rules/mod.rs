@@ -62,11 +62,11 @@ pub enum Actor {
 }
 
 const fn job_conflict(operation: Operation, job: JobStatus) -> Rejection {
-    Rejection::InvalidStateTransition { operation, current: Current::Job(job) }
+    Rejection::InvalidStateTransition { operation, current: Current::Job(job), requested: None }
 }
 
 const fn execution_conflict(operation: Operation, state: ExecutionState) -> Rejection {
-    Rejection::InvalidStateTransition { operation, current: Current::Execution(state) }
+    Rejection::InvalidStateTransition { operation, current: Current::Execution(state), requested: None }
 }
 
 const fn check_version(state: ExecutionState, expected: Option<VersionNumber>) -> Result<(), Rejection> {

@@ -311,6 +311,7 @@ fn every_rejection_kind_on_every_plane() {
         Rejection::InvalidStateTransition {
             operation: Operation::DeleteJob,
             current: Current::Job(JobStatus::InProgress),
+            requested: None,
         },
         Rejection::VersionMismatch(s),
         Rejection::LimitExceeded(Limit::JobsDeletionInProgress),

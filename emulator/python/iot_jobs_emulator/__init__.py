@@ -469,11 +469,27 @@ class Emulator:
             raise ValueError(f"seconds must be an int from 0 to 2**64 - 1 ({_U64_MAX}), not {seconds!r}")
         return int(self._admin("POST", "/_emulator/clock", {"advanceSeconds": seconds})["now"])
 
-    def reset(self) -> None:
+    def reset(self, now: int | None = None) -> None:
         """Forgets every thing, thing group, job and execution (``POST /_emulator/reset``), and
-        the MQTT broker's offline sessions and retained messages. The clock stays where it is,
-        and connected MQTT clients keep their connections and sessions."""
-        self._admin("POST", "/_emulator/reset")
+        the MQTT broker's offline sessions and retained messages. Connected MQTT clients keep
+        their connections and sessions.
+
+        Args:
+            now: where the manual clock starts again, in epoch seconds, earlier than it is too
+                (``int(time.time())``: where a new emulator would start); by default the clock
+                stays where it is.
+
+        Raises:
+            ValueError: ``now`` is not an int from 0 to 2**64 - 1, raised before any request.
+            EmulatorError: the emulator refused ``now`` (the system clock; a time past
+                2106-01-01T00:00:00Z); nothing was forgotten.
+        """
+        if now is None:
+            self._admin("POST", "/_emulator/reset")
+            return
+        if isinstance(now, bool) or not isinstance(now, int) or not 0 <= now < 2**64:
+            raise ValueError(f"now must be an int from 0 to 2**64 - 1, not {now!r}")
+        self._admin("POST", "/_emulator/reset", {"now": now})
 
     def stats(self) -> dict[str, Any]:
         """Table usage and caps, jobs being deleted and notification counts (``GET

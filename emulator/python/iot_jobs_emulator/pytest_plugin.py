@@ -6,8 +6,9 @@ once the wheel is installed; pytest 7 or later).
   logged; stopped by its PID (SIGTERM, then SIGKILL) when the session ends, and at interpreter
   exit if the session did not get that far.
 - ``iot_jobs_emulator`` (per test): the same :class:`~iot_jobs_emulator.Emulator`, reset first
-  (``POST /_emulator/reset``: no things, groups, jobs or executions; the clock stays where the
-  last test left it, since a manual clock only moves forward). It has ``endpoint``,
+  (``POST /_emulator/reset``: no things, groups, jobs or executions; the manual clock back at
+  the system time, where a new emulator starts, so that no test sees the time an earlier one
+  advanced to). It has ``endpoint``,
   ``mqtt_address``, the boto3 clients ``iot`` and ``jobs_data``, ``advance(seconds)``, ``now()``,
   ``reset()`` and ``stats()``.
 
@@ -26,6 +27,7 @@ ports, read back from the process; the process stops with pytest): the option ca
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -111,7 +113,8 @@ def emulator_options(args: Sequence[str]) -> dict[str, Any]:
 
 @pytest.fixture
 def iot_jobs_emulator(iot_jobs_emulator_session: Emulator, request: pytest.FixtureRequest) -> Emulator:
-    """The session's emulator, reset for this test (empty tables; the clock is not rewound)."""
+    """The session's emulator, reset for this test (empty tables; a manual clock at the system
+    time)."""
     emulator = iot_jobs_emulator_session
     request.node.stash[_EMULATOR] = emulator
     request.node.stash[_LOG_START] = emulator.log_size()
@@ -123,7 +126,7 @@ def iot_jobs_emulator(iot_jobs_emulator_session: Emulator, request: pytest.Fixtu
             "emulator is not restarted, so every later test that uses it errors too",
             emulator.log(),
         )
-    emulator.reset()
+    emulator.reset(now=int(time.time()) if emulator.clock == "manual" else None)
     return emulator
 
 

@@ -179,6 +179,24 @@ def test_advance_takes_an_int_from_0_to_2_to_the_64_minus_1() -> None:
         assert emu.now() == now
 
 
+def test_a_reset_may_put_the_manual_clock_back() -> None:
+    with Emulator(mqtt=False) as emu:
+        start = emu.now()
+        emu.iot.create_thing(thingName="t1")
+        emu.advance(7200)
+        for bad in (2**64, -1, 1.5, True, "1"):
+            with pytest.raises(ValueError, match=r"from 0 to 2\*\*64 - 1"):
+                emu.reset(now=bad)  # type: ignore[arg-type]
+        with pytest.raises(EmulatorError, match="past 2106"):
+            emu.reset(now=2**40)
+        emu.iot.describe_thing(thingName="t1")  # nothing was forgotten
+        assert emu.now() == start + 7200
+        emu.reset()
+        assert emu.now() == start + 7200  # the clock stays by default
+        emu.reset(now=start)
+        assert emu.now() == start
+
+
 def test_a_host_name_is_resolved_to_its_address() -> None:
     loopback = {info[4][0] for info in socket.getaddrinfo("localhost", None, type=socket.SOCK_STREAM)}
     with Emulator(host="localhost", mqtt_websocket=True) as emu:

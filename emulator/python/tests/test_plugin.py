@@ -103,6 +103,22 @@ def test_the_emulator_s_flags_come_from_the_ini_option(pytester: pytest.Pytester
     result.assert_outcomes(passed=1)
 
 
+def test_each_test_starts_at_the_system_time(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_inner="""
+        import time
+
+        def test_1_moves_the_clock_on(iot_jobs_emulator):
+            iot_jobs_emulator.advance(7200)
+
+        def test_2_starts_where_a_new_emulator_would(iot_jobs_emulator):
+            assert abs(iot_jobs_emulator.now() - time.time()) < 60
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
 @pytest.mark.parametrize(
     "flags", ["--clock system --log-level info --max-jobs 1", "--clock=system --max-jobs=1 --log-level=info"]
 )

@@ -353,10 +353,7 @@ fn dispatch(st: &mut State, op: &Op, query: &[(String, String)], body: &[u8]) ->
         Op::DescribeEndpoint => Err(ApiError::unavailable("DescribeEndpoint is answered by the server")),
         Op::GetClock => reply(&wire::ClockOut { now: st.now().secs() }, false),
         Op::SetClock => set_clock(st, body),
-        Op::Reset => {
-            st.reset();
-            empty(true)
-        }
+        Op::Reset => reset(st, body),
         Op::Stats => stats(st),
         Op::ExportState => {
             Ok(Reply { body: crate::persist::encode(st).map_err(ApiError::unavailable)?, changed: false })
@@ -372,6 +369,22 @@ fn set_clock(st: &mut State, body: &[u8]) -> Result<Reply, ApiError> {
     let now = st.clock.advance(input.advance_seconds).map_err(ApiError::invalid)?;
     st.tick();
     reply(&wire::ClockOut { now: now.secs() }, true)
+}
+
+/// `POST /_emulator/reset`: forgets everything; `{"now": N}` also puts a manual clock at `N`,
+/// earlier too, as nothing is left that an earlier time would contradict. A refused `now` is a
+/// 400 and nothing is forgotten.
+fn reset(st: &mut State, body: &[u8]) -> Result<Reply, ApiError> {
+    let input: wire::ResetIn = wire::parse_body(body)?;
+    let clock = match input.now {
+        Some(now) => Some(st.clock.set(now).map_err(ApiError::invalid)?),
+        None => None,
+    };
+    st.reset();
+    if let Some(clock) = clock {
+        st.clock = clock;
+    }
+    empty(true)
 }
 
 /// `POST /_emulator/state`: replaces the registry, the payloads and a manual clock's time with

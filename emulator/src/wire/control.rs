@@ -510,6 +510,14 @@ pub struct SetClockIn {
     pub advance_seconds: u64,
 }
 
+/// `POST /_emulator/reset`'s body, which may be empty.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResetIn {
+    /// Where a manual clock starts again, in epoch seconds.
+    pub now: Option<u64>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct ClockOut {
     pub now: u64,

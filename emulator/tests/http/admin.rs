@@ -27,6 +27,44 @@ async fn admin_clock_reset_and_stats() {
     r.err(400, "InvalidRequestException");
 }
 
+/// `POST /_emulator/reset` with `{"now": N}` puts a manual clock at N, earlier too, and a
+/// restart from the state file finds it there; a refused `now` forgets nothing.
+#[tokio::test]
+async fn a_reset_may_put_the_manual_clock_back() {
+    let path = temp_file("reset-clock");
+    let start_on = |path: PathBuf| start(move |c| c.state_file = Some(path));
+    let e = start_on(path.clone()).await;
+    let now = e.advance(7200).await;
+    e.thing("t1").await;
+    let refused = |body: &str| e.raw(None, "POST", "/_emulator/reset", Some(body.as_bytes().to_vec()));
+    refused(r#"{"now": 4291747201}"#).await.err(400, "InvalidRequestException");
+    refused(r#"{"now": -1}"#).await.err(400, "InvalidRequestException");
+    refused(r#"{"now": 5, "then": 1}"#).await.err(400, "InvalidRequestException");
+    e.ctl("GET", "/things/t1", None).await.ok();
+    assert_eq!(e.raw(None, "GET", "/_emulator/clock", None).await.ok()["now"], now);
+    e.raw(None, "POST", "/_emulator/reset", Some(format!(r#"{{"now": {}}}"#, now - 7200).into_bytes()))
+        .await
+        .ok();
+    e.ctl("GET", "/things/t1", None).await.err(404, "ResourceNotFoundException");
+    assert_eq!(e.raw(None, "GET", "/_emulator/clock", None).await.ok()["now"], now - 7200);
+    e.thing("t2").await;
+    e.job("j", &["t2"], json!({})).await.ok();
+    let x = e.ctl("GET", "/things/t2/jobs/j", None).await.ok();
+    assert_eq!(x["execution"]["queuedAt"], now - 7200);
+    drop(e);
+    let again = start_on(path.clone()).await;
+    assert_eq!(again.raw(None, "GET", "/_emulator/clock", None).await.ok()["now"], now - 7200);
+    again.ctl("GET", "/things/t2/jobs/j", None).await.ok();
+    drop(again);
+    let _ = std::fs::remove_file(&path);
+
+    let sys = start(|c| c.clock = ClockMode::System).await;
+    sys.thing("t1").await;
+    let r = sys.raw(None, "POST", "/_emulator/reset", Some(b"{\"now\": 5}".to_vec())).await;
+    r.err(400, "InvalidRequestException");
+    sys.ctl("GET", "/things/t1", None).await.ok();
+}
+
 #[tokio::test]
 async fn system_clock_completes_deletions_by_itself() {
     let e = start(|c| {
