@@ -295,16 +295,14 @@ async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Re
             Outcome::Http(r) => r,
             _ => Err(ApiError::unavailable("not an HTTP operation")),
         };
-        (result, seq, st.take_messages())
+        (result, seq, app.publisher.take(&mut st))
     };
     let Entry::Http { op, .. } = &entry else {
         return error(&ApiError::unavailable("not an HTTP operation"), id);
     };
     let saved = app.durable(pending).await;
     // A failed save rolled the change back: its events never happened.
-    if saved.is_ok() {
-        app.publish(events);
-    }
+    events.release(saved.is_ok());
     if *op == Op::Reset && result.is_ok() && saved.is_ok() {
         app.reset_broker();
     }

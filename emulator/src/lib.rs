@@ -12,6 +12,7 @@ pub mod journal;
 pub mod managed;
 pub mod mqtt;
 pub mod persist;
+mod publish;
 pub mod routing;
 pub mod state;
 pub mod wire;
@@ -124,8 +125,9 @@ struct App {
     request_ids: AtomicU64,
     /// The MQTT broker, if it runs.
     broker: Option<Arc<mqtt::Broker>>,
-    /// The client of an existing broker, in bridge mode.
-    bridge: Option<mqtt::bridge::Bridge>,
+    /// Publishes the service's messages in the order of their changes (to the broker, and to
+    /// an existing one in bridge mode).
+    publisher: Arc<publish::Publisher>,
     /// The bound addresses, for DescribeEndpoint: HTTP (both planes) and MQTT (`HOST:PORT`).
     endpoints: std::sync::OnceLock<(SocketAddr, Option<String>)>,
 }
@@ -182,18 +184,6 @@ impl App {
         }
     }
 
-    /// Publishes event messages (after their change was saved).
-    fn publish(&self, messages: Vec<mqtt::Message>) {
-        for m in &messages {
-            if let Some(broker) = &self.broker {
-                broker.publish(m);
-            }
-            if let Some(bridge) = &self.bridge {
-                bridge.publish(m);
-            }
-        }
-    }
-
     /// Returns once the change with this ticket is on disk (writing it, and the others
     /// waiting, if no write is in progress: [`Journal::synced`]), and the replica is within
     /// its bound ([`Journal::caught_up`]). On a failed journal write: rolls the state back to
@@ -226,13 +216,14 @@ impl App {
         let (ticket, events) = {
             let mut st = self.lock();
             let (_, ticket) = self.run(&mut st, &Entry::Tick, &[]);
-            (ticket.unwrap_or_else(|| journal.position()), st.take_messages())
+            (ticket.unwrap_or_else(|| journal.position()), self.publisher.take(&mut st))
         };
         if let Err(e) = self.durable(Some(ticket)).await {
             tracing::error!("{e}");
+            events.release(false);
             return None;
         }
-        self.publish(events);
+        events.release(true);
         match journal.export(ticket).await {
             Ok(bytes) => Some(bytes),
             Err(e) => {
@@ -554,8 +545,8 @@ pub async fn start(mut config: Config) -> Result<Server, BoxError> {
         state_limit: config.state_limit,
         body_timeout: config.body_timeout,
         request_ids: AtomicU64::new(0),
+        publisher: publish::Publisher::new(broker.clone(), bridge.as_ref().map(|(b, _)| b.clone())),
         broker,
-        bridge: bridge.as_ref().map(|(b, _)| b.clone()),
         endpoints: std::sync::OnceLock::new(),
     });
     if let Some(path) = &config.state_file {
@@ -653,13 +644,11 @@ fn mqtt_requests(app: Arc<App>) -> mqtt::Requests {
                 let mut st = app.lock();
                 let (outcome, seq) = app.run(&mut st, &entry, &payload);
                 let Outcome::Mqtt(outcome) = outcome else { return Vec::new() };
-                (outcome, seq, st.take_messages(), st.now())
+                (outcome, seq, app.publisher.take(&mut st), st.now())
             };
             let saved = app.durable(pending).await;
             // A failed save rolled the change back: its events never happened.
-            if saved.is_ok() {
-                app.publish(events);
-            }
+            events.release(saved.is_ok());
             let Some(outcome) = outcome else { return Vec::new() };
             tracing::debug!(reply = outcome.reply.topic, "MQTT request");
             match saved {
@@ -753,11 +742,12 @@ async fn clock_task(app: Arc<App>, mut stop: watch::Receiver<bool>) {
             let before = st.generation;
             let (_, seq) = app.run(&mut st, &Entry::Tick, &[]);
             idle = st.generation == before;
-            (seq, st.take_messages())
+            (seq, app.publisher.take(&mut st))
         };
-        match app.durable(pending).await {
-            Ok(()) => app.publish(events),
-            Err(e) => tracing::error!("{e}"),
+        let saved = app.durable(pending).await;
+        if let Err(e) = &saved {
+            tracing::error!("{e}");
         }
+        events.release(saved.is_ok());
     }
 }

@@ -283,6 +283,16 @@ async fn wildcards_retained_messages_and_the_dollar_rule() {
     let mut later = connect("later", emu.mqtt).await;
     later.sub("sensors/#").await;
     assert!(later.drain().await.iter().all(|p| p.topic != "sensors/a/temp"));
+    // A retained request is run, routed without the flag and not kept: a later subscriber to
+    // the thing's jobs topics is not handed a stale request.
+    let mut requester = connect("requester", emu.mqtt).await;
+    requester.client.publish("$aws/things/t1/jobs/get", QoS::AtLeastOnce, true, "{}").await.unwrap();
+    assert_eq!(requester.json_on("$aws/things/t1/jobs/get/accepted").await["queuedJobs"], json!([]));
+    assert!(!jobs.next_on("$aws/things/t1/jobs/get").await.retain);
+    let mut latest = connect("latest", emu.mqtt).await;
+    latest.sub("$aws/things/t1/jobs/#").await;
+    let handed: Vec<String> = latest.drain().await.into_iter().map(|p| p.topic).collect();
+    assert!(!handed.contains(&"$aws/things/t1/jobs/get".to_owned()), "{handed:?}");
     emu.server.shutdown().await.unwrap();
 }
 
@@ -904,6 +914,61 @@ async fn a_change_whose_save_failed_publishes_nothing() {
     let (ok, got) = dev.request("$aws/things/dev/jobs/j2/get", "{}").await;
     assert!(!ok, "{got}");
     second.server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Changes that one group commit saves are heard in the order they were made, however the
+/// requests that made them finish: a device's last notify-next names its pending job. (Each
+/// round, a thing's running job succeeds while another is created for it, at once.)
+#[tokio::test]
+async fn concurrent_changes_are_heard_in_their_order() {
+    let (dir, path) = state_path("order");
+    let emu = emu_with_state(&path).await;
+    let mut dev = connect("watcher", emu.mqtt).await;
+    dev.sub("$aws/things/+/jobs/notify-next").await;
+    let things: Vec<String> = (0..8).map(|i| format!("o{i}")).collect();
+    for t in &things {
+        emu.ctl("POST", &format!("/things/{t}"), json!({})).await;
+    }
+    let send = |method: reqwest::Method, path: String, auth: &'static str, body: Value| {
+        let request = emu.http.request(method, format!("{}{path}", emu.url));
+        tokio::spawn(async move {
+            let resp = request.header("authorization", auth).body(body.to_string()).send().await.unwrap();
+            assert_eq!(resp.status(), 200, "{path}");
+        })
+    };
+    for round in 0..10 {
+        for t in &things {
+            let body = json!({"targets": [format!("{ARN}:thing/{t}")], "document": "{}"});
+            emu.ctl("PUT", &format!("/jobs/{t}-a{round}"), body).await;
+            let (ok, got) = dev.request(&format!("$aws/things/{t}/jobs/start-next"), "{}").await;
+            assert!(ok, "{got}");
+        }
+        dev.drain().await;
+        let mut tasks = Vec::new();
+        for t in &things {
+            let done = json!({"status": "SUCCEEDED"});
+            tasks.push(send(reqwest::Method::POST, format!("/things/{t}/jobs/{t}-a{round}"), DATA, done));
+            let body = json!({"targets": [format!("{ARN}:thing/{t}")], "document": "{}"});
+            tasks.push(send(reqwest::Method::PUT, format!("/jobs/{t}-b{round}"), CONTROL, body));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let mut last = std::collections::BTreeMap::new();
+        for p in dev.drain().await {
+            let thing = p.topic.split('/').nth(2).unwrap().to_owned();
+            let next: Value = serde_json::from_slice(&p.payload).unwrap();
+            last.insert(thing, next["execution"]["jobId"].as_str().map(str::to_owned));
+        }
+        for t in &things {
+            assert_eq!(last.get(t), Some(&Some(format!("{t}-b{round}"))), "round {round}: {last:?}");
+        }
+        for t in &things {
+            emu.ctl("PUT", &format!("/jobs/{t}-b{round}/cancel"), json!({})).await;
+        }
+    }
+    emu.server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
 

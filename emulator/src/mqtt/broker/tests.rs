@@ -769,3 +769,48 @@ fn the_state_keeps_only_the_messages_a_session_receives() {
     ];
     assert_eq!(published(None), every);
 }
+
+/// The service's batches go out in the order of their changes, whichever is released first;
+/// a batch of a change rolled back, or dropped unreleased, holds up none after it.
+#[test]
+fn batches_are_published_in_the_order_of_their_changes() {
+    use crate::clock::{Clock, ClockMode};
+    use crate::publish::Publisher;
+    use crate::routing::Op;
+    use crate::state::{Caps, State};
+    use crate::wire::Arns;
+
+    let broker = Arc::new(Broker::default());
+    let (l, mut rx) = link(1);
+    broker.attach("d", l, &connect("d", true, false)).unwrap();
+    subscribe(&broker, "d", &["$aws/things/+/jobs/notify-next"]);
+    let publisher = Publisher::new(Some(broker.clone()), None);
+    let arns = Arns { region: "us-east-1".into(), account: "123456789012".into() };
+    let caps = Caps { jobs: 8, things: 8, executions: 8, status_details: 4, thing_groups: 4 };
+    let mut st = State::new(caps, Clock::new(ClockMode::Manual, Some(0)), arns, 3);
+    st.outbox = Some(Vec::new());
+    st.audience = Some(broker);
+    // A job for a new thing: one notify-next, one batch.
+    let mut change = |thing: &str| {
+        crate::handlers::handle(&mut st, &Op::CreateThing { thing: thing.into() }, &[], b"{}").unwrap();
+        let job = format!(
+            r#"{{"targets":["arn:aws:iot:us-east-1:123456789012:thing/{thing}"],"document":"{{}}"}}"#
+        );
+        crate::handlers::handle(&mut st, &Op::CreateJob { job: format!("j-{thing}") }, &[], job.as_bytes())
+            .unwrap();
+        publisher.take(&mut st)
+    };
+    let next = |t: &str| (format!("$aws/things/{t}/jobs/notify-next"), 1, false);
+    let (a, b, c) = (change("a"), change("b"), change("c"));
+    c.release(true);
+    b.release(true);
+    assert_eq!(handed(&mut rx), []);
+    a.release(true);
+    assert_eq!(handed(&mut rx), [next("a"), next("b"), next("c")]);
+    let (e, f, g) = (change("e"), change("f"), change("g"));
+    g.release(true);
+    e.release(false);
+    assert_eq!(handed(&mut rx), []);
+    drop(f);
+    assert_eq!(handed(&mut rx), [next("g")]);
+}

@@ -681,7 +681,13 @@ async fn handle(
                 conn.write(Outgoing::Disconnect(DisconnectReasonCode::TopicNameInvalid));
                 return Err(bad_topic("a publish", &message.topic));
             }
-            if jobs::route(&message.topic) == jobs::Route::ServiceOnly {
+            let route = jobs::route(&message.topic);
+            if matches!(route, jobs::Route::Request(_) | jobs::Route::Invalid) {
+                // A request is run once, not state: kept as a retained message it would reach
+                // every later subscriber to the thing's jobs topics as a stale request.
+                message.retain = false;
+            }
+            if route == jobs::Route::ServiceOnly {
                 // DG-TOPICS: "unsupported publish or subscribe operations to reserved topics can
                 // result in a terminated connection"; a client that could publish answers,
                 // notifications or events would show other devices what the service never said.
