@@ -49,6 +49,15 @@ fn subscribe(broker: &Broker, client: &str, filters: &[&str]) {
     broker.subscribe(client, filters, 0);
 }
 
+/// A broker with one clean session, `client`, subscribed to `filters`, and what it is handed.
+fn subscribed(client: &str, filters: &[&str]) -> (Arc<Broker>, mpsc::Receiver<Deliver>) {
+    let broker = Arc::new(Broker::default());
+    let (l, rx) = link(1);
+    broker.attach(client, l, &connect(client, true, false)).unwrap();
+    subscribe(&broker, client, filters);
+    (broker, rx)
+}
+
 /// What `rx` was handed: (topic, QoS, retain) of each message.
 fn handed(rx: &mut mpsc::Receiver<Deliver>) -> Vec<(String, u8, bool)> {
     let mut got = Vec::new();
@@ -246,10 +255,7 @@ fn subscriptions_are_capped_per_session_and_in_all() {
 /// up no publish that is not retained: such a publish takes only the broker's lock.
 #[test]
 fn a_look_up_in_the_retained_messages_holds_up_no_other_publish() {
-    let broker = Arc::new(Broker::default());
-    let (l, mut rx) = link(1);
-    broker.attach("s", l, &connect("s", true, false)).unwrap();
-    subscribe(&broker, "s", &["t"]);
+    let (broker, mut rx) = subscribed("s", &["t"]);
     let looking_up = broker.retained_read();
     let (done, published) = std::sync::mpsc::channel();
     let publisher = Arc::clone(&broker);
@@ -780,10 +786,7 @@ fn batches_are_published_in_the_order_of_their_changes() {
     use crate::state::{Caps, State};
     use crate::wire::Arns;
 
-    let broker = Arc::new(Broker::default());
-    let (l, mut rx) = link(1);
-    broker.attach("d", l, &connect("d", true, false)).unwrap();
-    subscribe(&broker, "d", &["$aws/things/+/jobs/notify-next"]);
+    let (broker, mut rx) = subscribed("d", &["$aws/things/+/jobs/notify-next"]);
     let publisher = Publisher::new(Some(broker.clone()), None);
     let arns = Arns { region: "us-east-1".into(), account: "123456789012".into() };
     let caps = Caps { jobs: 8, things: 8, executions: 8, status_details: 4, thing_groups: 4 };
