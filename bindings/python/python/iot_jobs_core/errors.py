@@ -92,7 +92,8 @@ class InvalidFieldError(InvalidRequestException, ValueError):
     """The field, as the core names it (``"jobId"``, ``"thingName"``, ...)."""
     constraint: str
     """``"empty"``, ``"too_long"``, ``"invalid_character"``, ``"too_many_pairs"``,
-    ``"duplicate_key"``, ``"out_of_range"``, ``"not_a_number"``, ``"too_large"`` or ``"config"``."""
+    ``"duplicate_key"``, ``"out_of_range"``, ``"not_a_number"``, ``"too_large"``, ``"config"`` or
+    ``"unknown_value"`` (the value is none of the names AWS takes for that member)."""
     position: Optional[int]
     """Byte offset of the offending character (``invalid_character``) or index of the repeated
     pair (``duplicate_key``); ``None`` otherwise."""
