@@ -195,14 +195,28 @@ const fn violation_parts(v: Violation) -> (&'static str, Option<usize>) {
 
 /// The Python exception for a refusal of an operation on `plane` (see `errors.py`).
 pub fn rejected(py: Python<'_>, r: Rejection, on: Plane) -> PyErr {
-    rejected_with(py, r, r.to_string(), on, None)
+    rejected_with(py, r, r.to_string(), on, None, None)
+}
+
+/// The Python exception for a refusal about one resource the caller named (a registry
+/// call's `ResourceNotFoundException`, `ResourceAlreadyExistsException`): `message` names it,
+/// and the exception's `resource_id` is `id`.
+pub fn rejected_named(py: Python<'_>, r: Rejection, on: Plane, message: String, id: String) -> PyErr {
+    rejected_with(py, r, message, on, None, Some(id))
 }
 
 /// An `InvalidRequestException` (kind `InvalidRequest`) for a refusal the core answers with
 /// its own error type rather than a `Rejection` (a `schedulingConfig` bound, a cron
 /// expression): the shape of every `InvalidRequest` rejection, with `message`.
 pub fn invalid_request(py: Python<'_>, message: String) -> PyErr {
-    rejected_with(py, Rejection::InvalidRequest(InvalidRequest::NoTargets), message, Plane::Control, None)
+    rejected_with(
+        py,
+        Rejection::InvalidRequest(InvalidRequest::NoTargets),
+        message,
+        Plane::Control,
+        None,
+        None,
+    )
 }
 
 /// `InvalidFieldError` (constraint `unknown_value`) for a request member whose value is none of
@@ -212,7 +226,7 @@ pub fn invalid_request(py: Python<'_>, message: String) -> PyErr {
 pub fn unknown_value(py: Python<'_>, field: &'static str, given: &str, allowed: &[&str]) -> PyErr {
     let message = format!("{field} {given:?} is not one of {}", allowed.join(", "));
     let shape = Rejection::InvalidField(FieldError::new(Field::JobConfig, Violation::NotANumber));
-    rejected_with(py, shape, message, Plane::Control, Some((field, "unknown_value")))
+    rejected_with(py, shape, message, Plane::Control, Some((field, "unknown_value")), None)
 }
 
 /// Parses a request member's enum value, or raises [`unknown_value`] naming `field`.
@@ -231,6 +245,7 @@ fn rejected_with(
     message: String,
     on: Plane,
     field_as: Option<(&'static str, &'static str)>,
+    resource_id: Option<String>,
 ) -> PyErr {
     static MAKE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let build = || -> PyResult<PyErr> {
@@ -256,6 +271,7 @@ fn rejected_with(
             r.error_code().as_str(),
             state,
             field,
+            resource_id,
         );
         Ok(PyErr::from_value(make.call1(args)?))
     };

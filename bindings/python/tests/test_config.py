@@ -94,6 +94,7 @@ def test_out_of_range_configuration_is_refused(reg, kwargs):
         ({"abort": [("NOPE", 1, 1)]}, "abortConfig.criteriaList.failureType"),
         ({"end_time": 5, "end_behavior": "STOP"}, "schedulingConfig.endBehavior"),
         ({"end_behavior": "STOP"}, "schedulingConfig.endBehavior"),
+        ({"target_selection": "SOMETIMES"}, "targetSelection"),
     ],
 )
 def test_unknown_configuration_values_name_the_aws_member(reg, kwargs, field):
