@@ -42,7 +42,9 @@ class MiniJobsBackend:
 
     def __init__(self, clock: Callable[[], int] = lambda: int(time.time()), deletion_delay: int = 0) -> None:
         self.clock = clock
-        self.registry = core.Registry(deletion_delay=deletion_delay)
+        # It publishes no MQTT, so it keeps no events: a queue nobody drains fills, and then
+        # every operation is throttled.
+        self.registry = core.Registry(deletion_delay=deletion_delay, max_events=None)
         self.documents: Dict[str, str] = {}
         self.descriptions: Dict[str, str] = {}
 

@@ -19,7 +19,7 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::types::PyDict;
 
-use crate::convert::{field_error, invalid_request};
+use crate::convert::{field_error, invalid_request, request_enum};
 
 /// `maintenance_windows`: `[(startTime cron expression, durationInMinutes)]`.
 pub type WindowArgs = Vec<(PyBackedStr, u16)>;
@@ -48,10 +48,6 @@ pub fn config_error(py: Python<'_>, e: ConfigError) -> PyErr {
     field_error(py, FieldError::new(Field::JobConfig, Violation::Config(e)))
 }
 
-pub fn parse<T: core::str::FromStr>(what: &str, s: &str) -> PyResult<T> {
-    s.parse().map_err(|_| PyValueError::new_err(format!("{s:?} is not a {what}")))
-}
-
 /// `{"FAILED": 2, ...}` as (failure type, retries) pairs.
 pub fn retry_pairs(d: &Bound<'_, PyDict>) -> PyResult<Vec<(PyBackedStr, u8)>> {
     d.iter().map(|(k, v)| Ok((k.extract()?, v.extract()?))).collect()
@@ -63,7 +59,12 @@ pub fn retry_config(py: Python<'_>, pairs: &[(PyBackedStr, u8)]) -> PyResult<Ret
         .iter()
         .map(|(f, retries)| {
             Ok(RetryCriterion {
-                failure: parse::<RetryableFailureType>("retryable failure type", f)?,
+                failure: request_enum(
+                    py,
+                    "jobExecutionsRetryConfig.criteriaList.failureType",
+                    f,
+                    &RetryableFailureType::ALL.map(RetryableFailureType::as_str),
+                )?,
                 retries: *retries,
             })
         })
@@ -78,7 +79,12 @@ pub fn abort_config(py: Python<'_>, triples: &[(PyBackedStr, u16, u32)]) -> PyRe
         .iter()
         .map(|(f, threshold_centipercent, min_executed)| {
             Ok(AbortCriterion {
-                failure: parse::<FailureType>("failure type", f)?,
+                failure: request_enum(
+                    py,
+                    "abortConfig.criteriaList.failureType",
+                    f,
+                    &FailureType::ALL.map(FailureType::as_str),
+                )?,
                 threshold_centipercent: *threshold_centipercent,
                 min_executed: *min_executed,
             })
@@ -87,25 +93,25 @@ pub fn abort_config(py: Python<'_>, triples: &[(PyBackedStr, u16, u32)]) -> PyRe
     AbortConfig::new(&criteria).map_err(|e| config_error(py, e))
 }
 
+/// `schedulingConfig.endBehavior`: one of `STOP_ROLLOUT`, `CANCEL`, `FORCE_CANCEL`, else
+/// `InvalidFieldError` naming the member.
+pub fn end_behavior_arg(py: Python<'_>, b: &str) -> PyResult<JobEndBehavior> {
+    request_enum(py, "schedulingConfig.endBehavior", b, &JobEndBehavior::ALL.map(JobEndBehavior::as_str))
+}
+
 /// A `schedulingConfig` from its times (epoch seconds) and `endBehavior` (`STOP_ROLLOUT` when
-/// an end is given without one); `None` when neither time is given.
+/// an end is given without one); `None` when neither time is given. An `endBehavior` without
+/// an `endTime` is checked and then ignored, as AWS and the emulator do (SPEC `lim-scheduling`:
+/// it applies only when `endTime` is set; the core's `Schedule` holds a behaviour only with an
+/// end).
 pub fn schedule(
     py: Python<'_>,
     start_time: Option<u64>,
     end_time: Option<u64>,
     end_behavior: Option<&str>,
 ) -> PyResult<Option<Schedule>> {
-    let end = match (end_time, end_behavior) {
-        (Some(t), b) => {
-            let behavior = match b {
-                Some(b) => parse::<JobEndBehavior>("job end behavior", b)?,
-                None => JobEndBehavior::StopRollout,
-            };
-            Some((Timestamp(t), behavior))
-        }
-        (None, Some(_)) => return Err(PyValueError::new_err("end_behavior needs end_time")),
-        (None, None) => None,
-    };
+    let behavior = end_behavior.map(|b| end_behavior_arg(py, b)).transpose()?;
+    let end = end_time.map(|t| (Timestamp(t), behavior.unwrap_or(JobEndBehavior::StopRollout)));
     if start_time.is_none() && end.is_none() {
         return Ok(None);
     }

@@ -2,7 +2,7 @@
 //! becomes a Python exception.
 
 use iot_jobs_core::{
-    ExecutionState, ExecutionStatus, FieldError, InvalidRequest, JobStatus, Plane, Rejection,
+    ExecutionState, ExecutionStatus, Field, FieldError, InvalidRequest, JobStatus, Plane, Rejection,
     TargetSelection, Violation,
 };
 use pyo3::exceptions::PyValueError;
@@ -195,17 +195,58 @@ const fn violation_parts(v: Violation) -> (&'static str, Option<usize>) {
 
 /// The Python exception for a refusal of an operation on `plane` (see `errors.py`).
 pub fn rejected(py: Python<'_>, r: Rejection, on: Plane) -> PyErr {
-    rejected_with(py, r, r.to_string(), on)
+    rejected_with(py, r, r.to_string(), on, None, None)
+}
+
+/// The Python exception for a refusal about one resource the caller named (a registry
+/// call's `ResourceNotFoundException`, `ResourceAlreadyExistsException`): `message` names it,
+/// and the exception's `resource_id` is `id`.
+pub fn rejected_named(py: Python<'_>, r: Rejection, on: Plane, message: String, id: String) -> PyErr {
+    rejected_with(py, r, message, on, None, Some(id))
 }
 
 /// An `InvalidRequestException` (kind `InvalidRequest`) for a refusal the core answers with
 /// its own error type rather than a `Rejection` (a `schedulingConfig` bound, a cron
 /// expression): the shape of every `InvalidRequest` rejection, with `message`.
 pub fn invalid_request(py: Python<'_>, message: String) -> PyErr {
-    rejected_with(py, Rejection::InvalidRequest(InvalidRequest::NoTargets), message, Plane::Control)
+    rejected_with(
+        py,
+        Rejection::InvalidRequest(InvalidRequest::NoTargets),
+        message,
+        Plane::Control,
+        None,
+        None,
+    )
 }
 
-fn rejected_with(py: Python<'_>, r: Rejection, message: String, on: Plane) -> PyErr {
+/// `InvalidFieldError` (constraint `unknown_value`) for a request member whose value is none of
+/// the names AWS takes, where the core answers with a parse error rather than a `FieldError`:
+/// `field` is the member's AWS path (`schedulingConfig.endBehavior`), `allowed` its values.
+/// The shape is every `InvalidField` rejection's (`InvalidRequestException`, 400).
+pub fn unknown_value(py: Python<'_>, field: &'static str, given: &str, allowed: &[&str]) -> PyErr {
+    let message = format!("{field} {given:?} is not one of {}", allowed.join(", "));
+    let shape = Rejection::InvalidField(FieldError::new(Field::JobConfig, Violation::NotANumber));
+    rejected_with(py, shape, message, Plane::Control, Some((field, "unknown_value")), None)
+}
+
+/// Parses a request member's enum value, or raises [`unknown_value`] naming `field`.
+pub fn request_enum<T: core::str::FromStr>(
+    py: Python<'_>,
+    field: &'static str,
+    given: &str,
+    allowed: &[&str],
+) -> PyResult<T> {
+    given.parse().map_err(|_| unknown_value(py, field, given, allowed))
+}
+
+fn rejected_with(
+    py: Python<'_>,
+    r: Rejection,
+    message: String,
+    on: Plane,
+    field_as: Option<(&'static str, &'static str)>,
+    resource_id: Option<String>,
+) -> PyErr {
     static MAKE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let build = || -> PyResult<PyErr> {
         let make = MAKE.import(py, ERRORS, "_from_native")?;
@@ -213,12 +254,13 @@ fn rejected_with(py: Python<'_>, r: Rejection, message: String, on: Plane) -> Py
             Some(s) => Some((execution_status_obj(py, s.status)?, s.version.get())),
             None => None,
         };
-        let field = match r {
-            Rejection::InvalidField(e) => {
+        let field = match (field_as, r) {
+            (Some((name, constraint)), _) => Some((name, constraint, None)),
+            (None, Rejection::InvalidField(e)) => {
                 let (constraint, position) = violation_parts(e.violation);
                 Some((e.field.as_str(), constraint, position))
             }
-            _ => None,
+            (None, _) => None,
         };
         let args = (
             rejection_kind(&r),
@@ -229,6 +271,7 @@ fn rejected_with(py: Python<'_>, r: Rejection, message: String, on: Plane) -> Py
             r.error_code().as_str(),
             state,
             field,
+            resource_id,
         );
         Ok(PyErr::from_value(make.call1(args)?))
     };

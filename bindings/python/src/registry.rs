@@ -1,23 +1,39 @@
 //! `Registry`: the core's `registry::Registry` over heap storage (`registry::Heap`), with the
 //! lifecycle operations, views as Python records and events collected for the host to drain.
+//!
+//! Threads: the registry's state sits in a `std::sync::Mutex` inside a frozen pyclass, so every
+//! method takes `&self` and a registry can be shared between threads with no lock of the host's.
+//! The mutex is only ever waited for with the GIL released (`MutexExt::lock_py_attached`: a
+//! `try_lock`, else the blocking `lock` detached from the interpreter). Holding it, a method
+//! builds its Python records and exceptions, which needs the GIL and may let another thread run
+//! Python meanwhile (the interpreter switches threads between bytecodes of the records'
+//! constructors). That cannot deadlock: the only order in which the two are ever held is "the
+//! mutex, then the GIL" — a thread that holds the mutex may wait for the GIL, but no thread
+//! waits for the mutex while it holds the GIL, so the holder always gets the GIL back, finishes
+//! and unlocks. The one way round it is a call into the same registry from Python code run while
+//! the mutex is held on the same thread (a `__del__` or a patched record class calling the
+//! registry): every argument is converted before the mutex is taken, and the records are the
+//! package's own dataclasses, so the binding runs no such code of the host's.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use iot_jobs_core::registry::{
     Cursor, Event, EventSink, ExecutionView, Heap, JobView, LATEST_TIME, NewJob, Registry, Update,
 };
 use iot_jobs_core::{
-    ExecutionNumber, ExecutionStatus, JobId, NamespaceId, Plane, ReasonCode, StepTimeout, ThingName,
-    Timestamp, VersionNumber,
+    ExecutionNumber, ExecutionStatus, JobId, NamespaceId, Plane, ReasonCode, Rejection, Resource,
+    StepTimeout, TargetSelection, ThingName, Timestamp, VersionNumber,
 };
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
-use pyo3::sync::PyOnceLock;
+use pyo3::sync::{MutexExt, PyOnceLock};
 use pyo3::types::{PyDict, PyInt, PyList, PyType};
 
 use crate::config::{ConfigArgs, ExponentialArgs, WindowArgs, retry_pairs};
 use crate::convert::{
     OrRaise, RECORDS, TYPES, call_class, execution_status, execution_status_obj, job_status_obj,
-    opt_execution_status, selection_obj, state_obj,
+    opt_execution_status, rejected, rejected_named, request_enum, selection_obj, state_obj,
 };
 use crate::ids::{details_pairs, with_details};
 use crate::policy::{PyPolicy, or_default};
@@ -29,35 +45,154 @@ const MAX_CAPACITY: usize = 2_000_000;
 
 /// The event queue, as the core's `EventSink`: it reports its room honestly, so an operation
 /// that would overflow it is refused before it changes anything (`ThrottlingException`).
+/// Without a maximum (`max_events=None`) it keeps no events: like the core's `Discard`, it has
+/// room for any number and drops each one.
 struct Queue<'a> {
     events: &'a mut Vec<Event>,
-    max: usize,
+    max: Option<usize>,
 }
 
 impl EventSink for Queue<'_> {
     fn room(&self) -> usize {
-        self.max.saturating_sub(self.events.len())
+        self.max.map_or(usize::MAX, |max| max.saturating_sub(self.events.len()))
     }
     fn push(&mut self, event: Event) {
-        self.events.push(event);
+        if self.max.is_some() {
+            self.events.push(event);
+        }
+    }
+}
+
+/// What the mutex of a `Registry` guards.
+struct State {
+    reg: Registry<Heap>,
+    events: Vec<Event>,
+    /// `None`: keep no events.
+    max_events: Option<usize>,
+    /// The latest `now` of a call that succeeded since the registry was made or cleared: an
+    /// earlier `now` is taken as this one, so that stored times never go backwards.
+    clock: Option<u64>,
+}
+
+impl State {
+    /// Runs the operation `op` at `now`, or at the registry's clock if that is later; the clock
+    /// moves to that time if `op` succeeds (a refused call changes nothing, its time included).
+    fn at<T>(
+        &mut self,
+        now: Now,
+        op: impl FnOnce(&mut Registry<Heap>, &mut Queue<'_>, Timestamp) -> PyResult<T>,
+    ) -> PyResult<T> {
+        let t = self.clock.map_or(now.0, |c| c.max(now.0));
+        let mut q = Queue { events: &mut self.events, max: self.max_events };
+        let out = op(&mut self.reg, &mut q, Timestamp(t))?;
+        self.clock = Some(t);
+        Ok(out)
     }
 }
 
 /// The AWS IoT Jobs lifecycle state of one account/region: things, jobs and executions, with
 /// numbering, versions, reuse, DELETION_IN_PROGRESS and timers as the core's registry applies them.
 ///
-/// Every operation takes `now` (whole seconds, any epoch the host picks) and either applies
-/// completely or raises a `JobsError` having changed nothing. Notifications accumulate; take
-/// them with `drain_events()`.
+/// Every operation takes `now` (whole seconds since the Unix epoch, 0 to `LATEST_TIME`) and
+/// either applies completely or raises a `JobsError` having changed nothing. A `now` earlier than
+/// the latest one a call succeeded with is taken as that one (time never goes backwards for the
+/// registry). Notifications accumulate; take them with `drain_events()`.
 ///
-/// One thread at a time: share a registry between threads under a `threading.Lock`. A call
-/// made while another thread's call has it raises `RuntimeError("Already borrowed")` (PyO3's
-/// borrow check) and changes nothing.
-#[pyclass(name = "Registry", module = "iot_jobs_core")]
+/// Safe to share between threads: each call holds the registry's own lock while it runs (taken
+/// with the GIL released), so calls from several threads apply one after the other.
+#[pyclass(name = "Registry", module = "iot_jobs_core", frozen)]
 pub struct PyRegistry {
-    reg: Registry<Heap>,
-    events: Vec<Event>,
-    max_events: usize,
+    state: Mutex<State>,
+}
+
+/// A `now` argument: whole seconds from 0 to `LATEST_TIME`. Anything else raises before the
+/// registry is touched: `TypeError` for a value that is not an `int`, `ValueError` naming the
+/// range for one out of it (a time in milliseconds, a negative one). The core would refuse a
+/// later time as `LimitExceededException`, an AWS answer to what is the host's mistake.
+#[derive(Clone, Copy)]
+struct Now(u64);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Now {
+    type Error = PyErr;
+
+    fn extract(now: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let Ok(n) = now.extract::<Bound<'py, PyInt>>() else {
+            return Err(PyTypeError::new_err(format!(
+                "now must be an int, whole seconds since the Unix epoch, not {} (int(time.time()))",
+                now.get_type().name()?
+            )));
+        };
+        if let Some(secs) = up_to_latest(&n)? {
+            return Ok(Self(secs));
+        }
+        let latest = LATEST_TIME.secs();
+        let hint =
+            if n.gt(latest)? { ": milliseconds? (int(time.time()), not time.time() * 1000)" } else { "" };
+        Err(PyValueError::new_err(format!(
+            "now must be whole seconds from 0 to {latest} (LATEST_TIME, 2106-01-01T00:00:00Z), not {n}{hint}"
+        )))
+    }
+}
+
+/// An int's value if it is from 0 to `LATEST_TIME`, the last time the registry stores.
+fn up_to_latest(n: &Bound<'_, PyInt>) -> PyResult<Option<u64>> {
+    Ok(if n.lt(0)? { None } else { n.extract::<u64>().ok().filter(|s| *s <= LATEST_TIME.secs()) })
+}
+
+/// The ids a registry call was given, to name the resource of its `ResourceNotFoundException`
+/// or `ResourceAlreadyExistsException`.
+#[derive(Clone, Copy)]
+struct Ids<'a> {
+    job: Option<&'a str>,
+    thing: Option<&'a str>,
+}
+
+impl<'a> Ids<'a> {
+    const fn job(job: &'a str) -> Self {
+        Self { job: Some(job), thing: None }
+    }
+    const fn thing(thing: &'a str) -> Self {
+        Self { job: None, thing: Some(thing) }
+    }
+    const fn both(job: &'a str, thing: &'a str) -> Self {
+        Self { job: Some(job), thing: Some(thing) }
+    }
+
+    /// The resource's id (an execution's is `job/thing`) and its words in the message.
+    fn name(self, r: Resource) -> Option<(String, String)> {
+        match (r, self.job, self.thing) {
+            (Resource::Job, Some(j), _) => Some((j.to_owned(), format!("job {j}"))),
+            (Resource::Thing, _, Some(t)) => Some((t.to_owned(), format!("thing {t}"))),
+            (Resource::Execution, Some(j), Some(t)) => {
+                Some((format!("{j}/{t}"), format!("job execution of job {j} on thing {t}")))
+            }
+            (Resource::Job | Resource::Thing | Resource::Execution, _, _) => None,
+        }
+    }
+}
+
+/// `OrRaise` for a registry call: a refusal that a resource does not exist or exists already
+/// names it (`"the job j1 does not exist"`) and carries it as `resource_id`.
+trait OrRaiseFor<T> {
+    fn or_raise_for(self, py: Python<'_>, on: Plane, ids: Ids<'_>) -> PyResult<T>;
+}
+
+impl<T> OrRaiseFor<T> for Result<T, Rejection> {
+    fn or_raise_for(self, py: Python<'_>, on: Plane, ids: Ids<'_>) -> PyResult<T> {
+        self.map_err(|r| {
+            let named = if let Rejection::NotFound(res) = r {
+                ids.name(res).map(|(id, n)| (id, format!("the {n} does not exist")))
+            } else if let Rejection::AlreadyExists(res) = r {
+                ids.name(res).map(|(id, n)| (id, format!("the {n} already exists")))
+            } else {
+                None
+            };
+            match named {
+                Some((id, message)) => rejected_named(py, r, on, message, id),
+                None => rejected(py, r, on),
+            }
+        })
+    }
 }
 
 fn job_id(py: Python<'_>, s: &str) -> PyResult<JobId> {
@@ -118,6 +253,7 @@ fn job_obj<'py>(py: Python<'py>, v: &JobView<'_>) -> PyResult<Bound<'py, PyAny>>
     kw.set_item("reason_code", v.reason_code().map(ReasonCode::as_str))?;
     kw.set_item("force_canceled", v.force_canceled())?;
     kw.set_item("targets", v.targets())?;
+    kw.set_item("is_concurrent", v.is_concurrent())?;
     kw.set_item("process_details", counts)?;
     CLS.import(py, RECORDS, "Job")?.call((), Some(&kw))
 }
@@ -197,13 +333,12 @@ impl<'a, 'py> FromPyObject<'a, 'py> for DeletionDelay {
     type Error = PyErr;
 
     fn extract(delay: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        let latest = LATEST_TIME.secs();
         let n = delay.extract::<Bound<'py, PyInt>>()?;
-        let secs = if n.lt(0)? { None } else { n.extract::<u64>().ok().filter(|s| *s <= latest) };
-        secs.map(Self).ok_or_else(|| {
+        up_to_latest(&n)?.map(Self).ok_or_else(|| {
             PyValueError::new_err(format!(
-                "deletion_delay must be from 0 to {latest} seconds (LATEST_TIME, the last time the \
-                 registry stores: no deletion is due later), not {n}"
+                "deletion_delay must be from 0 to {} seconds (LATEST_TIME, the last time the \
+                 registry stores: no deletion is due later), not {n}",
+                LATEST_TIME.secs()
             ))
         })
     }
@@ -219,8 +354,33 @@ fn step_timeout(py: Python<'_>, minutes: Option<i64>, allow_cancel: bool) -> PyR
 }
 
 impl PyRegistry {
-    fn sink(&mut self) -> (&mut Registry<Heap>, Queue<'_>) {
-        (&mut self.reg, Queue { events: &mut self.events, max: self.max_events })
+    /// The registry's state, locked: waits with the GIL released while another thread holds it
+    /// (see the module's docs). A panic while the lock was held (there is none in the core, which
+    /// has no panics, nor in the binding, which has no `unwrap`) would poison the mutex; the
+    /// state is taken all the same: every core operation changes the state only after its
+    /// checks, so an interrupted call leaves what the calls before it made.
+    fn state(&self, py: Python<'_>) -> MutexGuard<'_, State> {
+        self.state.lock_py_attached(py).unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl PyRegistry {
+    /// `add_targets` (`members` false: the things count toward the job's 100 targets) or
+    /// `add_members` (true: they joined a group the job targets).
+    fn roll_out(
+        &self,
+        py: Python<'_>,
+        job_id: &str,
+        names: &[PyBackedStr],
+        now: Now,
+        members: bool,
+    ) -> PyResult<usize> {
+        let id = self::job_id(py, job_id)?;
+        let names = things(py, names)?;
+        self.state(py).at(now, |reg, q, now| {
+            if members { reg.add_members(&id, &names, now, q) } else { reg.add_targets(&id, &names, now, q) }
+                .or_raise_for(py, Plane::Control, Ids::job(job_id))
+        })
     }
 }
 
@@ -231,13 +391,18 @@ impl PyRegistry {
     /// full table refuses with `LimitExceededException` on the control plane,
     /// `ServiceUnavailableException` on the data plane). `deletion_delay`: seconds a deleted job
     /// stays DELETION_IN_PROGRESS before `advance` removes it (0 to `LATEST_TIME`, as
-    /// `set_deletion_delay` takes it). `max_events`: events held until
-    /// `drain_events()`; an operation that would pass it raises `ThrottlingException`.
-    /// Each cap is at most 2 000 000 (`ValueError` beyond).
+    /// `set_deletion_delay` takes it). `max_events`: events held until `drain_events()`; an
+    /// operation that would pass it raises `ThrottlingException`. `max_events=None` keeps no
+    /// events (for a host that delivers no notifications and never drains: with a maximum, its
+    /// queue fills and every operation is throttled). Each cap is at most 2 000 000
+    /// (`ValueError` beyond). The default caps cost about 1 MB and 0.5 ms per registry: the
+    /// core's heap index, 4 bytes a bucket for twice jobs + things + executions, is allocated
+    /// whole at construction (the emulator's caps, 100 000 / 100 000 / 1 000 000, would cost
+    /// 9.6 MB and 5 ms each); the tables themselves grow as they fill.
     #[new]
     #[pyo3(
-        signature = (*, policy = None, jobs = 1000, things = 1000, executions = 10_000, status_details = 10_000, deletion_delay = DeletionDelay(0), max_events = 100_000),
-        text_signature = "(*, policy=None, jobs=1000, things=1000, executions=10000, status_details=10000, deletion_delay=0, max_events=100000)"
+        signature = (*, policy = None, jobs = 10_000, things = 10_000, executions = 100_000, status_details = 100_000, deletion_delay = DeletionDelay(0), max_events = Some(100_000)),
+        text_signature = "(*, policy=None, jobs=10000, things=10000, executions=100000, status_details=100000, deletion_delay=0, max_events=100000)"
     )]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -247,7 +412,7 @@ impl PyRegistry {
         executions: usize,
         status_details: usize,
         deletion_delay: DeletionDelay,
-        max_events: usize,
+        max_events: Option<usize>,
     ) -> PyResult<Self> {
         for (name, cap) in [
             ("jobs", jobs),
@@ -264,45 +429,55 @@ impl PyRegistry {
         let heap = Heap { jobs, things, executions, status_details, reserve: false };
         let mut reg = Registry::new(heap, or_default(policy));
         reg.set_deletion_delay(deletion_delay.0);
-        Ok(Self { reg, events: Vec::new(), max_events })
+        Ok(Self { state: Mutex::new(State { reg, events: Vec::new(), max_events, clock: None }) })
     }
 
     /// The policy it follows.
     #[getter]
-    fn policy(&self) -> PyPolicy {
-        PyPolicy(*self.reg.policy())
+    fn policy(&self, py: Python<'_>) -> PyPolicy {
+        PyPolicy(*self.state(py).reg.policy())
+    }
+
+    /// The latest `now` a call succeeded with since the registry was made or cleared (`None`
+    /// before the first): a call given an earlier `now` runs at this time instead.
+    #[getter]
+    fn clock(&self, py: Python<'_>) -> Option<u64> {
+        self.state(py).clock
     }
 
     /// Sets how many seconds a deleted job stays DELETION_IN_PROGRESS (later deletions): whole
     /// seconds from 0 to `LATEST_TIME`; a negative or longer delay raises `ValueError` naming
     /// the bound. A deletion is due at its `now` plus the delay, or at `LATEST_TIME` when that
     /// is earlier, since `advance` goes no further.
-    fn set_deletion_delay(&mut self, secs: DeletionDelay) {
-        self.reg.set_deletion_delay(secs.0);
+    fn set_deletion_delay(&self, py: Python<'_>, secs: DeletionDelay) {
+        self.state(py).reg.set_deletion_delay(secs.0);
     }
 
-    /// Forgets every thing, job, execution and pending event. A cursor from before is refused
-    /// afterwards (`InvalidRequestException`, kind `InvalidRequest`), even where the new
-    /// executions fill the same places.
-    fn clear(&mut self) {
-        self.reg.clear();
-        self.events.clear();
+    /// Forgets every thing, job, execution and pending event, and its clock (a later call may
+    /// give any `now` again). A cursor from before is refused afterwards
+    /// (`InvalidRequestException`, kind `InvalidRequest`), even where the new executions fill
+    /// the same places.
+    fn clear(&self, py: Python<'_>) {
+        let mut st = self.state(py);
+        st.reg.clear();
+        st.events.clear();
+        st.clock = None;
     }
 
     /// The events of the operations since the last call, in order: `Notify`, `NotifyNext`,
-    /// `JobChanged`, `ExecutionChanged`.
-    fn drain_events<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+    /// `JobChanged`, `ExecutionChanged`. Always empty with `max_events=None`.
+    fn drain_events<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let events = core::mem::take(&mut self.state(py).events);
         let out = PyList::empty(py);
-        for e in &self.events {
+        for e in &events {
             out.append(event_obj(py, e)?)?;
         }
-        self.events.clear();
         Ok(out)
     }
 
     /// How full the tables are.
     fn usage<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let u = self.reg.usage();
+        let u = self.state(py).reg.usage();
         let d = PyDict::new(py);
         d.set_item("jobs", u.jobs)?;
         d.set_item("things", u.things)?;
@@ -313,28 +488,29 @@ impl PyRegistry {
     }
 
     /// Jobs in DELETION_IN_PROGRESS now (at most 10).
-    fn jobs_deleting(&self) -> usize {
-        self.reg.jobs_deleting()
+    fn jobs_deleting(&self, py: Python<'_>) -> usize {
+        self.state(py).reg.jobs_deleting()
     }
 
     // --- things -------------------------------------------------------------------------
 
     /// Registers a thing (CreateThing); registering a known thing again is a no-op.
-    fn add_thing(&mut self, py: Python<'_>, name: PyBackedStr) -> PyResult<()> {
-        let name = thing_name(py, &name)?;
-        self.reg.add_thing(&name).map(|_| ()).or_raise(py, Plane::Control)
+    fn add_thing(&self, py: Python<'_>, name: PyBackedStr) -> PyResult<()> {
+        let t = thing_name(py, &name)?;
+        self.state(py).reg.add_thing(&t).map(|_| ()).or_raise_for(py, Plane::Control, Ids::thing(&name))
     }
 
     /// Deletes a thing (DeleteThing): its pending executions become REMOVED (SPEC T10, R10).
-    fn remove_thing(&mut self, py: Python<'_>, name: PyBackedStr, now: u64) -> PyResult<()> {
-        let name = thing_name(py, &name)?;
-        let (reg, mut q) = self.sink();
-        reg.remove_thing(&name, Timestamp(now), &mut q).or_raise(py, Plane::Control)
+    fn remove_thing(&self, py: Python<'_>, name: PyBackedStr, now: Now) -> PyResult<()> {
+        let t = thing_name(py, &name)?;
+        self.state(py).at(now, |reg, q, now| {
+            reg.remove_thing(&t, now, q).or_raise_for(py, Plane::Control, Ids::thing(&name))
+        })
     }
 
     /// The registered things' names.
-    fn things(&self) -> Vec<String> {
-        self.reg.things().map(|t| t.as_str().to_owned()).collect()
+    fn things(&self, py: Python<'_>) -> Vec<String> {
+        self.state(py).reg.things().map(|t| t.as_str().to_owned()).collect()
     }
 
     // --- jobs ---------------------------------------------------------------------------
@@ -347,12 +523,13 @@ impl PyRegistry {
     /// `in_progress_timeout_minutes` (1–10080); `retry`, `{"FAILED" | "TIMED_OUT" | "ALL":
     /// retries}`; `abort`, `[(failure type, threshold in hundredths of a percent, minimum
     /// executed)]`; `start_time` (the job is SCHEDULED until then), `end_time` and
-    /// `end_behavior` (`STOP_ROLLOUT`, the default, `CANCEL`, `FORCE_CANCEL`);
-    /// `maintenance_windows`, `[(startTime cron expression, durationInMinutes)]` (1 to 4: the job
-    /// is IN_PROGRESS only while one is open, `advance` opens and closes them);
-    /// `maximum_per_minute` (rollout rate); `exponential_rate`, `(baseRatePerMinute,
-    /// incrementFactor in tenths, numberOfNotifiedThings, numberOfSucceededThings)` with a
-    /// criterion `None` when not given (the rollout ramps up, `advance` sends its batches).
+    /// `end_behavior` (`STOP_ROLLOUT`, the default, `CANCEL`, `FORCE_CANCEL`; ignored without
+    /// `end_time`, as AWS does); `maintenance_windows`, `[(startTime cron expression,
+    /// durationInMinutes)]` (1 to 4: the job is IN_PROGRESS only while one is open, `advance`
+    /// opens and closes them); `maximum_per_minute` (rollout rate); `exponential_rate`,
+    /// `(baseRatePerMinute, incrementFactor in tenths, numberOfNotifiedThings,
+    /// numberOfSucceededThings)` with a criterion `None` when not given (the rollout ramps up,
+    /// `advance` sends its batches). Times are epoch seconds.
     #[pyo3(signature = (
         job_id, targets, now, *, target_selection = None, namespace_id = None,
         in_progress_timeout_minutes = None, retry = None, abort = None, start_time = None,
@@ -361,11 +538,11 @@ impl PyRegistry {
     ))]
     #[allow(clippy::too_many_arguments)]
     fn create_job(
-        &mut self,
+        &self,
         py: Python<'_>,
         job_id: PyBackedStr,
         targets: Vec<PyBackedStr>,
-        now: u64,
+        now: Now,
         target_selection: Option<PyBackedStr>,
         namespace_id: Option<PyBackedStr>,
         in_progress_timeout_minutes: Option<u16>,
@@ -379,7 +556,12 @@ impl PyRegistry {
         exponential_rate: Option<ExponentialArgs>,
     ) -> PyResult<()> {
         let id = self::job_id(py, &job_id)?;
-        let selection = crate::convert::target_selection(target_selection.as_deref().unwrap_or("SNAPSHOT"))?;
+        let selection = request_enum(
+            py,
+            "targetSelection",
+            target_selection.as_deref().unwrap_or("SNAPSHOT"),
+            &[TargetSelection::Snapshot.as_str(), TargetSelection::Continuous.as_str()],
+        )?;
         let ns = namespace_arg(py, namespace_id, Plane::Control)?;
         let targets = things(py, &targets)?;
         let config = ConfigArgs {
@@ -397,8 +579,13 @@ impl PyRegistry {
         let mut job = NewJob::new(&id, selection);
         job.namespace = ns.as_ref();
         job.config = config;
-        let (reg, mut q) = self.sink();
-        reg.create_job(&job, &targets, Timestamp(now), &mut q).map(|_| ()).or_raise(py, Plane::Control)
+        self.state(py).at(now, |reg, q, now| {
+            reg.create_job(&job, &targets, now, q).map(|_| ()).or_raise_for(
+                py,
+                Plane::Control,
+                Ids::job(&job_id),
+            )
+        })
     }
 
     /// UpdateJob's configuration members: they apply from now on (a running in-progress timer
@@ -407,10 +594,10 @@ impl PyRegistry {
     #[pyo3(signature = (job_id, now, *, in_progress_timeout_minutes = None, retry = None, abort = None, maximum_per_minute = None, exponential_rate = None))]
     #[allow(clippy::too_many_arguments)]
     fn update_job_config(
-        &mut self,
+        &self,
         py: Python<'_>,
         job_id: PyBackedStr,
-        now: u64,
+        now: Now,
         in_progress_timeout_minutes: Option<u16>,
         retry: Option<&Bound<'_, PyDict>>,
         abort: Option<Vec<(PyBackedStr, u16, u32)>>,
@@ -431,86 +618,111 @@ impl PyRegistry {
         }
         .build(py)?;
         // SPEC 4.1 UpdateJob: the registry keeps the job's schedule and windows.
-        self.reg.update_job_config(&id, config, Timestamp(now)).or_raise(py, Plane::Control)
+        self.state(py).at(now, |reg, _, now| {
+            reg.update_job_config(&id, config, now).or_raise_for(py, Plane::Control, Ids::job(&job_id))
+        })
     }
 
     /// DescribeJob's lifecycle members; `ResourceNotFoundException` for an unknown job.
     fn job<'py>(&self, py: Python<'py>, job_id: PyBackedStr) -> PyResult<Bound<'py, PyAny>> {
         let id = self::job_id(py, &job_id)?;
-        let v = self.reg.job(&id).or_raise(py, Plane::Control)?;
+        let st = self.state(py);
+        let v = st.reg.job(&id).or_raise_for(py, Plane::Control, Ids::job(&job_id))?;
         job_obj(py, &v)
     }
 
     /// Every job, including those being deleted, in creation order.
     fn jobs<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        self.reg.jobs().map(|v| job_obj(py, &v)).collect()
+        let st = self.state(py);
+        st.reg.jobs().map(|v| job_obj(py, &v)).collect()
     }
 
     /// AssociateTargetsWithJob (CONTINUOUS jobs): returns how many executions were queued.
+    /// The things count toward the job's 100 targets (`LimitExceededException` past them).
     fn add_targets(
-        &mut self,
+        &self,
         py: Python<'_>,
         job_id: PyBackedStr,
         targets: Vec<PyBackedStr>,
-        now: u64,
+        now: Now,
     ) -> PyResult<usize> {
-        let id = self::job_id(py, &job_id)?;
-        let targets = things(py, &targets)?;
-        let (reg, mut q) = self.sink();
-        reg.add_targets(&id, &targets, Timestamp(now), &mut q).or_raise(py, Plane::Control)
+        self.roll_out(py, &job_id, &targets, now, false)
+    }
+
+    /// Things that joined a thing group a CONTINUOUS job targets (AddThingToThingGroup, SPEC
+    /// T1, T13): like `add_targets`, each registered thing without a pending execution of the
+    /// job gets a QUEUED one, but the group is the job's target, so they do not count toward its
+    /// 100 targets. Returns how many executions were queued.
+    fn add_members(
+        &self,
+        py: Python<'_>,
+        job_id: PyBackedStr,
+        things: Vec<PyBackedStr>,
+        now: Now,
+    ) -> PyResult<usize> {
+        self.roll_out(py, &job_id, &things, now, true)
     }
 
     /// A thing leaves a job's targets: its pending execution becomes REMOVED (SPEC T10, R10).
     fn remove_target(
-        &mut self,
+        &self,
         py: Python<'_>,
         job_id: PyBackedStr,
         thing: PyBackedStr,
-        now: u64,
+        now: Now,
     ) -> PyResult<()> {
         let id = self::job_id(py, &job_id)?;
         let t = thing_name(py, &thing)?;
-        let (reg, mut q) = self.sink();
-        reg.remove_target(&id, &t, Timestamp(now), &mut q).or_raise(py, Plane::Control)
+        self.state(py).at(now, |reg, q, now| {
+            reg.remove_target(&id, &t, now, q).or_raise_for(py, Plane::Control, Ids::both(&job_id, &thing))
+        })
     }
 
     /// CancelJob (SPEC 4.2, R3, R5, T8, T9).
     #[pyo3(signature = (job_id, now, *, force = false, reason_code = None))]
     fn cancel_job(
-        &mut self,
+        &self,
         py: Python<'_>,
         job_id: PyBackedStr,
-        now: u64,
+        now: Now,
         force: bool,
         reason_code: Option<PyBackedStr>,
     ) -> PyResult<()> {
         let id = self::job_id(py, &job_id)?;
         let rc = reason_code.map(|r| ReasonCode::new(&r).or_raise(py, Plane::Control)).transpose()?;
-        let (reg, mut q) = self.sink();
-        reg.cancel_job(&id, force, rc.as_ref(), Timestamp(now), &mut q).or_raise(py, Plane::Control)
+        self.state(py).at(now, |reg, q, now| {
+            reg.cancel_job(&id, force, rc.as_ref(), now, q).or_raise_for(
+                py,
+                Plane::Control,
+                Ids::job(&job_id),
+            )
+        })
     }
 
     /// DeleteJob (SPEC 4.2, R4, §6): the job becomes DELETION_IN_PROGRESS; `advance` removes
     /// it once the deletion delay has passed. At most 10 deletions at once.
     #[pyo3(signature = (job_id, now, *, force = false))]
-    fn delete_job(&mut self, py: Python<'_>, job_id: PyBackedStr, now: u64, force: bool) -> PyResult<()> {
+    fn delete_job(&self, py: Python<'_>, job_id: PyBackedStr, now: Now, force: bool) -> PyResult<()> {
         let id = self::job_id(py, &job_id)?;
-        let (reg, mut q) = self.sink();
-        reg.delete_job(&id, force, Timestamp(now), &mut q).or_raise(py, Plane::Control)
+        self.state(py).at(now, |reg, q, now| {
+            reg.delete_job(&id, force, now, q).or_raise_for(py, Plane::Control, Ids::job(&job_id))
+        })
     }
 
     /// A maintenance window opened for a SCHEDULED job.
-    fn open_window(&mut self, py: Python<'_>, job_id: PyBackedStr, now: u64) -> PyResult<()> {
+    fn open_window(&self, py: Python<'_>, job_id: PyBackedStr, now: Now) -> PyResult<()> {
         let id = self::job_id(py, &job_id)?;
-        let (reg, mut q) = self.sink();
-        reg.open_window(&id, Timestamp(now), &mut q).or_raise(py, Plane::Control)
+        self.state(py).at(now, |reg, q, now| {
+            reg.open_window(&id, now, q).or_raise_for(py, Plane::Control, Ids::job(&job_id))
+        })
     }
 
     /// A maintenance window closed for an IN_PROGRESS job.
-    fn close_window(&mut self, py: Python<'_>, job_id: PyBackedStr, now: u64) -> PyResult<()> {
+    fn close_window(&self, py: Python<'_>, job_id: PyBackedStr, now: Now) -> PyResult<()> {
         let id = self::job_id(py, &job_id)?;
-        let (reg, mut q) = self.sink();
-        reg.close_window(&id, Timestamp(now), &mut q).or_raise(py, Plane::Control)
+        self.state(py).at(now, |reg, q, now| {
+            reg.close_window(&id, now, q).or_raise_for(py, Plane::Control, Ids::job(&job_id))
+        })
     }
 
     // --- executions (control plane) ------------------------------------------------------
@@ -531,7 +743,8 @@ impl PyRegistry {
         let id = self::job_id(py, &job_id)?;
         let t = thing_name(py, &thing)?;
         let n = execution_number.map(|n| exec_number(py, n)).transpose()?;
-        let v = self.reg.describe_execution(&id, &t, n, on).or_raise(py, on)?;
+        let st = self.state(py);
+        let v = st.reg.describe_execution(&id, &t, n, on).or_raise_for(py, on, Ids::both(&job_id, &thing))?;
         execution_obj(py, &v)
     }
 
@@ -539,11 +752,11 @@ impl PyRegistry {
     #[pyo3(signature = (job_id, thing, now, *, force = false, expected_version = None, status_details = None))]
     #[allow(clippy::too_many_arguments)]
     fn cancel_execution<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         job_id: PyBackedStr,
         thing: PyBackedStr,
-        now: u64,
+        now: Now,
         force: bool,
         expected_version: Option<u64>,
         status_details: Option<&Bound<'_, PyDict>>,
@@ -552,35 +765,43 @@ impl PyRegistry {
         let t = thing_name(py, &thing)?;
         let ev = expected_version.map(|v| VersionNumber::new(v).or_raise(py, Plane::Control)).transpose()?;
         let pairs = status_details.map(details_pairs).transpose()?;
-        let (reg, mut q) = self.sink();
-        let s = match &pairs {
+        let ids = Ids::both(&job_id, &thing);
+        let s = self.state(py).at(now, |reg, q, now| match &pairs {
             Some(p) => with_details(py, p, |d| {
-                reg.cancel_execution(&id, &t, force, ev, Some(&d), Timestamp(now), &mut q)
-                    .or_raise(py, Plane::Control)
-            })?,
-            None => reg
-                .cancel_execution(&id, &t, force, ev, None, Timestamp(now), &mut q)
-                .or_raise(py, Plane::Control)?,
-        };
+                reg.cancel_execution(&id, &t, force, ev, Some(&d), now, q).or_raise_for(
+                    py,
+                    Plane::Control,
+                    ids,
+                )
+            }),
+            None => {
+                reg.cancel_execution(&id, &t, force, ev, None, now, q).or_raise_for(py, Plane::Control, ids)
+            }
+        })?;
         state_obj(py, s)
     }
 
     /// DeleteJobExecution (SPEC 4.2, T11, R1, R2): the number may be reused (R7).
     #[pyo3(signature = (job_id, thing, execution_number, now, *, force = false))]
     fn delete_execution(
-        &mut self,
+        &self,
         py: Python<'_>,
         job_id: PyBackedStr,
         thing: PyBackedStr,
         execution_number: u64,
-        now: u64,
+        now: Now,
         force: bool,
     ) -> PyResult<()> {
         let id = self::job_id(py, &job_id)?;
         let t = thing_name(py, &thing)?;
         let n = exec_number(py, execution_number)?;
-        let (reg, mut q) = self.sink();
-        reg.delete_execution(&id, &t, n, force, Timestamp(now), &mut q).or_raise(py, Plane::Control)
+        self.state(py).at(now, |reg, q, now| {
+            reg.delete_execution(&id, &t, n, force, now, q).or_raise_for(
+                py,
+                Plane::Control,
+                Ids::both(&job_id, &thing),
+            )
+        })
     }
 
     /// ListJobExecutionsForJob: `(executions, next_cursor)`; pass the cursor back to go on.
@@ -596,8 +817,13 @@ impl PyRegistry {
         let id = self::job_id(py, &job_id)?;
         let st = opt_execution_status(status.as_ref())?;
         let (from, max_results) = (cursor_of(cursor), page_size(max_results)?);
+        let state = self.state(py);
         let (out, next) = collect(py, |visit| {
-            self.reg.list_for_job(&id, st, from, max_results, visit).or_raise(py, Plane::Control)
+            state.reg.list_for_job(&id, st, from, max_results, visit).or_raise_for(
+                py,
+                Plane::Control,
+                Ids::job(&job_id),
+            )
         })?;
         Ok((out, next.map(Cursor::to_parts)))
     }
@@ -615,8 +841,13 @@ impl PyRegistry {
         let t = thing_name(py, &thing)?;
         let st = opt_execution_status(status.as_ref())?;
         let (from, max_results) = (cursor_of(cursor), page_size(max_results)?);
+        let state = self.state(py);
         let (out, next) = collect(py, |visit| {
-            self.reg.list_for_thing(&t, st, from, max_results, visit).or_raise(py, Plane::Control)
+            state.reg.list_for_thing(&t, st, from, max_results, visit).or_raise_for(
+                py,
+                Plane::Control,
+                Ids::thing(&thing),
+            )
         })?;
         Ok((out, next.map(Cursor::to_parts)))
     }
@@ -635,9 +866,11 @@ impl PyRegistry {
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let t = thing_name(py, &thing)?;
         let ns = namespace_arg(py, namespace, Plane::Data)?;
+        let ids = Ids::thing(&thing);
+        let state = self.state(py);
         collect(py, |visit| match &ns {
-            Some(ns) => self.reg.pending_in_namespace(&t, ns, visit).or_raise(py, Plane::Data),
-            None => self.reg.pending(&t, visit).or_raise(py, Plane::Data),
+            Some(ns) => state.reg.pending_in_namespace(&t, ns, visit).or_raise_for(py, Plane::Data, ids),
+            None => state.reg.pending(&t, visit).or_raise_for(py, Plane::Data, ids),
         })
         .map(|(out, ())| out)
     }
@@ -654,35 +887,37 @@ impl PyRegistry {
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let t = thing_name(py, &thing)?;
         let ns = namespace_arg(py, namespace, Plane::Data)?;
+        let state = self.state(py);
         let v = match &ns {
-            Some(ns) => self.reg.next_pending_in_namespace(&t, ns),
-            None => self.reg.next_pending(&t),
+            Some(ns) => state.reg.next_pending_in_namespace(&t, ns),
+            None => state.reg.next_pending(&t),
         }
-        .or_raise(py, Plane::Data)?;
+        .or_raise_for(py, Plane::Data, Ids::thing(&thing))?;
         v.map(|v| execution_obj(py, &v)).transpose()
     }
 
     /// StartNextPendingJobExecution: the started (or resumed) execution, or `None`.
     #[pyo3(signature = (thing, now, *, status_details = None, step_timeout_minutes = None))]
     fn start_next<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         thing: PyBackedStr,
-        now: u64,
+        now: Now,
         status_details: Option<&Bound<'_, PyDict>>,
         step_timeout_minutes: Option<i64>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let t = thing_name(py, &thing)?;
         let step = step_timeout(py, step_timeout_minutes, false)?;
         let pairs = status_details.map(details_pairs).transpose()?;
-        let (reg, mut q) = self.sink();
-        let h = match &pairs {
+        let ids = Ids::thing(&thing);
+        let mut state = self.state(py);
+        let h = state.at(now, |reg, q, now| match &pairs {
             Some(p) => with_details(py, p, |d| {
-                reg.start_next(&t, Some(&d), step, Timestamp(now), &mut q).or_raise(py, Plane::Data)
-            })?,
-            None => reg.start_next(&t, None, step, Timestamp(now), &mut q).or_raise(py, Plane::Data)?,
-        };
-        h.and_then(|h| self.reg.execution(h)).map(|v| execution_obj(py, &v)).transpose()
+                reg.start_next(&t, Some(&d), step, now, q).or_raise_for(py, Plane::Data, ids)
+            }),
+            None => reg.start_next(&t, None, step, now, q).or_raise_for(py, Plane::Data, ids),
+        })?;
+        h.and_then(|h| state.reg.execution(h)).map(|v| execution_obj(py, &v)).transpose()
     }
 
     /// UpdateJobExecution (SPEC 4.3, T2–T6, R6, R9, R13, R14): returns the new `ExecutionState`.
@@ -691,12 +926,12 @@ impl PyRegistry {
     #[pyo3(signature = (job_id, thing, status, now, *, status_details = None, expected_version = None, execution_number = None, step_timeout_minutes = None))]
     #[allow(clippy::too_many_arguments)]
     fn update_execution<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         job_id: PyBackedStr,
         thing: PyBackedStr,
         status: PyBackedStr,
-        now: u64,
+        now: Now,
         status_details: Option<&Bound<'_, PyDict>>,
         expected_version: Option<u64>,
         execution_number: Option<u64>,
@@ -710,58 +945,54 @@ impl PyRegistry {
         u.execution_number = execution_number.map(|n| exec_number(py, n)).transpose()?;
         u.step_timeout = step_timeout(py, step_timeout_minutes, true)?;
         let pairs = status_details.map(details_pairs).transpose()?;
-        let (reg, mut q) = self.sink();
-        let s = match &pairs {
+        let ids = Ids::both(&job_id, &thing);
+        let s = self.state(py).at(now, |reg, q, now| match &pairs {
             Some(p) => with_details(py, p, |d| {
                 let u = Update { status_details: Some(&d), ..u };
-                reg.update_execution(&id, &t, &u, Timestamp(now), &mut q).or_raise(py, Plane::Data)
-            })?,
-            None => reg.update_execution(&id, &t, &u, Timestamp(now), &mut q).or_raise(py, Plane::Data)?,
-        };
+                reg.update_execution(&id, &t, &u, now, q).or_raise_for(py, Plane::Data, ids)
+            }),
+            None => reg.update_execution(&id, &t, &u, now, q).or_raise_for(py, Plane::Data, ids),
+        })?;
         state_obj(py, s)
     }
 
     // --- time ---------------------------------------------------------------------------
 
     /// The earliest `now` at which `advance` may have something to do, if any.
-    fn next_deadline(&self) -> Option<u64> {
-        self.reg.next_deadline().map(Timestamp::secs)
+    fn next_deadline(&self, py: Python<'_>) -> Option<u64> {
+        self.state(py).reg.next_deadline().map(Timestamp::secs)
     }
 
     /// Applies everything due at `now` (timeouts, retries, schedule events, deletions). With a
     /// `budget`, does at most that many units of work and says whether more is due; without,
     /// does all of it. Returns `Advanced(work, more)`.
     #[pyo3(signature = (now, budget = None))]
-    fn advance<'py>(
-        &mut self,
-        py: Python<'py>,
-        now: u64,
-        budget: Option<usize>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn advance<'py>(&self, py: Python<'py>, now: Now, budget: Option<usize>) -> PyResult<Bound<'py, PyAny>> {
         static CLS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-        let mut work: usize = 0;
-        let more = loop {
-            let (reg, mut q) = self.sink();
-            let a =
-                reg.advance(Timestamp(now), budget.unwrap_or(1024), &mut q).or_raise(py, Plane::Control)?;
-            work = work.saturating_add(a.work);
-            // Without a budget, go on while the core says more is due and progress is made.
-            if budget.is_some() || !a.more || a.work == 0 {
-                break a.more;
+        let (work, more) = self.state(py).at(now, |reg, q, now| {
+            let mut work: usize = 0;
+            loop {
+                let a = reg.advance(now, budget.unwrap_or(1024), q).or_raise(py, Plane::Control)?;
+                work = work.saturating_add(a.work);
+                // Without a budget, go on while the core says more is due and progress is made.
+                if budget.is_some() || !a.more || a.work == 0 {
+                    break Ok((work, a.more));
+                }
             }
-        };
+        })?;
         call_class(py, &CLS, TYPES, "Advanced", (work, more))
     }
 
-    fn __repr__(&self) -> String {
-        let u = self.reg.usage();
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let st = self.state(py);
+        let u = st.reg.usage();
         format!(
             "Registry(jobs={}, things={}, executions={}, deleting={}, events={})",
             u.jobs,
             u.things,
             u.executions,
-            self.reg.jobs_deleting(),
-            self.events.len()
+            st.reg.jobs_deleting(),
+            st.events.len()
         )
     }
 }

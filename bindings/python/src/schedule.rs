@@ -12,7 +12,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
 use crate::config::{
-    ExponentialArgs, WindowArgs, exponential_rate, parse, rollout_rate, schedule, timeout_minutes,
+    ExponentialArgs, WindowArgs, end_behavior_arg, exponential_rate, rollout_rate, schedule, timeout_minutes,
     window_list,
 };
 use crate::convert::{OrRaise, TYPES, call_class, execution_status_arg, job_status_arg, job_status_obj};
@@ -181,7 +181,7 @@ pub fn starts_scheduled(
 #[pyfunction]
 pub fn end_behavior<'py>(py: Python<'py>, behavior: PyBackedStr) -> PyResult<Option<Bound<'py, PyAny>>> {
     static CLS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    let b = parse("job end behavior", &behavior)?;
+    let b = end_behavior_arg(py, &behavior)?;
     rules::end_behavior(b)
         .map(|c| {
             let scope = crate::rules::scope_str(c.scope);

@@ -88,9 +88,34 @@ def test_out_of_range_configuration_is_refused(reg, kwargs):
 
 
 @pytest.mark.parametrize(
-    "kwargs",
-    [{"retry": {"REJECTED": 1}}, {"abort": [("NOPE", 1, 1)]}, {"end_behavior": "CANCEL"}, {"end_time": 5, "end_behavior": "STOP"}],
+    "kwargs, field",
+    [
+        ({"retry": {"REJECTED": 1}}, "jobExecutionsRetryConfig.criteriaList.failureType"),
+        ({"abort": [("NOPE", 1, 1)]}, "abortConfig.criteriaList.failureType"),
+        ({"end_time": 5, "end_behavior": "STOP"}, "schedulingConfig.endBehavior"),
+        ({"end_behavior": "STOP"}, "schedulingConfig.endBehavior"),
+        ({"target_selection": "SOMETIMES"}, "targetSelection"),
+    ],
 )
-def test_unknown_configuration_values(reg, kwargs):
-    with pytest.raises(ValueError):
+def test_unknown_configuration_values_name_the_aws_member(reg, kwargs, field):
+    with pytest.raises(j.InvalidFieldError) as info:
         reg.create_job("d", ["t"], 0, **kwargs)
+    e = info.value
+    assert isinstance(e, ValueError) and isinstance(e, j.InvalidRequestException)
+    assert (e.field, e.constraint, e.kind, e.http_status()) == (field, "unknown_value", "InvalidField", 400)
+    assert field in e.message
+    with pytest.raises(j.ResourceNotFoundException):
+        reg.job("d")
+
+
+@pytest.mark.parametrize("behavior", ["STOP_ROLLOUT", "CANCEL", "FORCE_CANCEL"])
+def test_end_behavior_without_end_time_is_ignored(reg, behavior):
+    # SPEC lim-scheduling: endBehavior applies only when endTime is set; AWS and the emulator
+    # accept it without one (moto's tests send schedulingConfig={"endBehavior": "FORCE_CANCEL"}).
+    reg.create_job("d", ["t"], 0, end_behavior=behavior)
+    assert reg.job("d").status == j.JobStatus.IN_PROGRESS
+    assert j.end_passed(0, end_behavior=behavior) is False
+    assert j.starts_scheduled(0, end_behavior=behavior) is False
+    assert j.update_job_config({"end_behavior": behavior}, {})["end_behavior"] is None
+    reg.advance(10**9)
+    assert reg.job("d").status == j.JobStatus.IN_PROGRESS

@@ -535,15 +535,17 @@ def test_end_behaviour_and_creation_every_input():
         in_progress = scope is not None and j.cancel_job_execution_effect("IN_PROGRESS", scope) is not None
         assert (queued, in_progress) == (r["cancels_queued"], r["cancels_in_progress"])
         assert (got is not None and got.force_canceled) is r["cancels_in_progress"], r["spec"]
-    with pytest.raises(ValueError):
+    with pytest.raises(j.InvalidFieldError) as info:
         j.end_behavior("PAUSE")
+    assert info.value.field == "schedulingConfig.endBehavior"
     # SPEC 4.2 CreateJob: SCHEDULED only while startTime is to come.
     for start, scheduled in ((None, False), (NOW - 1, False), (NOW, False), (NOW + 1, True)):
         assert j.starts_scheduled(NOW, start_time=start) is scheduled, start
     assert not j.starts_scheduled(NOW, end_time=NOW + 1, end_behavior="CANCEL")
     assert not j.starts_scheduled(NOW)
-    with pytest.raises(ValueError):
-        j.starts_scheduled(NOW, end_behavior="CANCEL")
+    # An endBehavior without an endTime is ignored (SPEC lim-scheduling), as AWS does.
+    assert not j.starts_scheduled(NOW, end_behavior="CANCEL")
+    assert j.starts_scheduled(NOW, start_time=NOW + 1, end_behavior="CANCEL")
 
 
 def test_lifecycle_rows_cite_the_spec():

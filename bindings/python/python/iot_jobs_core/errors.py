@@ -32,6 +32,10 @@ class JobsError(Exception):
     execution_state: Optional[ExecutionState]
     """The execution's state to resync from (InvalidStateTransition on an execution,
     VersionMismatch); ``None`` otherwise."""
+    resource_id: Optional[str]
+    """The id of the job or thing (an execution's: ``"job/thing"``) that a registry call was
+    given and found missing (``ResourceNotFoundException``) or in use
+    (``ResourceAlreadyExistsException``); ``None`` otherwise."""
 
     def __init__(
         self,
@@ -42,6 +46,7 @@ class JobsError(Exception):
         plane: Plane = Plane.CONTROL,
         shapes: Optional[Dict[Plane, Tuple[str, int]]] = None,
         execution_state: Optional[ExecutionState] = None,
+        resource_id: Optional[str] = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -50,6 +55,7 @@ class JobsError(Exception):
         self.plane = plane
         self._shapes = shapes or {}
         self.execution_state = execution_state
+        self.resource_id = resource_id
 
     def exception_name_on(self, plane: Union[Plane, str]) -> str:
         """The AWS exception name on ``plane``, a :class:`Plane` or its wire string (``"control"``,
@@ -92,7 +98,8 @@ class InvalidFieldError(InvalidRequestException, ValueError):
     """The field, as the core names it (``"jobId"``, ``"thingName"``, ...)."""
     constraint: str
     """``"empty"``, ``"too_long"``, ``"invalid_character"``, ``"too_many_pairs"``,
-    ``"duplicate_key"``, ``"out_of_range"``, ``"not_a_number"``, ``"too_large"`` or ``"config"``."""
+    ``"duplicate_key"``, ``"out_of_range"``, ``"not_a_number"``, ``"too_large"``, ``"config"`` or
+    ``"unknown_value"`` (the value is none of the names AWS takes for that member)."""
     position: Optional[int]
     """Byte offset of the offending character (``invalid_character``) or index of the repeated
     pair (``duplicate_key``); ``None`` otherwise."""
@@ -189,6 +196,7 @@ def _from_native(
     mqtt_code: str,
     state: Optional[Tuple[ExecutionStatus, int]],
     field: Optional[Tuple[str, str, Optional[int]]],
+    resource_id: Optional[str] = None,
 ) -> JobsError:
     """Builds the exception for a core ``Rejection`` (called by the extension)."""
     p = _PLANES[plane]
@@ -201,6 +209,7 @@ def _from_native(
         plane=p,
         shapes={Plane.CONTROL: control, Plane.DATA: data},
         execution_state=None if state is None else ExecutionState(*state),
+        resource_id=resource_id,
     )
     if field is not None:
         exc.field, exc.constraint, exc.position = field  # type: ignore[attr-defined]

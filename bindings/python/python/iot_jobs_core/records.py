@@ -106,6 +106,10 @@ class Job:
     reason_code: Optional[str]
     force_canceled: bool
     targets: int
+    is_concurrent: bool
+    """``isConcurrent``: the job still rolls out new executions (a paced rollout between batches,
+    a schedule or maintenance window it waits for) or, DELETION_IN_PROGRESS, still has executions
+    to take away (SPEC §2 job facts)."""
     process_details: Dict[str, int] = field(default_factory=dict, hash=False)
     """Executions per status, keyed by the wire status (``numberOf<Status>Things``)."""
 
