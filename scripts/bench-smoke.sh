@@ -84,4 +84,8 @@ expect journal 1 '^1k: recovery after SIGKILL: [0-9]+ ms \(records=[1-9][0-9]* r
 run sync_latency python3 $E/sync_latency.py "$ROOT/target"
 expect sync_latency 5 ' p50 [0-9.]+ ms '
 
+# §9: a long clock advance, in each of its three cases.
+run advance env THINGS=2 DAYS=30 python3 $E/advance.py "$BIN"
+expect advance 3 ': advance [0-9.]+ s, peak [0-9,]+ MiB, [1-9][0-9,]* notifications$'
+
 echo "bench-smoke: every benchmark script ran in $((SECONDS - T0))s"

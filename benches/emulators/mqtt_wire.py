@@ -73,14 +73,29 @@ def connect(port, client, level=4, clean=True, nodelay=False):
     return s
 
 
-def rss(pid):
-    """The process's resident set, in MiB."""
+def status_mib(pid, field):
+    """A size field of the process's /proc status (`VmRSS`, `VmHWM`, ...), in MiB."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             key, _, value = line.partition(":")
-            if key == "VmRSS":
+            if key == field:
                 return int(value.split()[0]) / 1024
-    raise RuntimeError("no VmRSS")
+    raise RuntimeError(f"no {field}")
+
+
+def rss(pid):
+    """The process's resident set, in MiB."""
+    return status_mib(pid, "VmRSS")
+
+
+def wait_for(port, tries=200):
+    """Returns once 127.0.0.1:`port` takes connections (or after `tries` × 50 ms)."""
+    for _ in range(tries):
+        try:
+            socket.create_connection(("127.0.0.1", port)).close()
+            return
+        except OSError:
+            time.sleep(0.05)
 
 
 @contextlib.contextmanager
@@ -97,12 +112,7 @@ def emulator(binary, args=(), mqtt=True):
     )
     port = port if mqtt else http
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port)).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        wait_for(port)
         yield emu, port
     finally:
         emu.terminate()
