@@ -116,8 +116,15 @@ fn respond(status: u16, body: Vec<u8>, error: Option<&'static str>, request_id: 
     r
 }
 
+/// An error answer: its shape in the body, and the exception's name in `x-amzn-ErrorType` and
+/// its message in `x-amzn-ErrorMessage` (the AWS SDK for Go v1 reads the message only from there
+/// when the type header is present; a message that is not a valid header value is left out).
 fn error(e: &ApiError, request_id: u64) -> Response {
-    respond(e.status, e.body(), Some(e.name), request_id)
+    let mut r = respond(e.status, e.body(), Some(e.name), request_id);
+    if let Ok(v) = HeaderValue::from_str(&e.message) {
+        r.headers_mut().insert("x-amzn-ErrorMessage", v);
+    }
+    r
 }
 
 /// The most bytes a request's body may have, and the flag that sets it.
@@ -233,23 +240,29 @@ async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Re
     let path = parts.uri.path();
     let auth = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let service = routing::signed_service(auth, &query);
+    // A request that names no operation is logged here (the others below, with their status).
+    let refused = |e: ApiError| {
+        tracing::debug!(status = e.status, "{method} {path}: {}", e.message);
+        error(&e, id)
+    };
     let Some(segs) = routing::segments(path) else {
-        return error(&ApiError::invalid("the path is not valid UTF-8 after percent-decoding"), id);
+        return refused(ApiError::invalid("the path is not valid UTF-8 after percent-decoding"));
     };
     let op = match routing::route(method, &segs, &query, service.as_deref(), data_only) {
         Route::Op(op) => op,
         Route::MethodNotAllowed => {
-            let m = format!("{method} is not allowed on {path}");
-            return error(&ApiError::unknown_operation(405, m), id);
+            return refused(ApiError::unknown_operation(405, format!("{method} is not allowed on {path}")));
         }
         Route::NotFound => {
             let plane = if data_only { "iot-jobs-data" } else { "iot or iot-jobs-data" };
-            let m = format!("no {plane} operation matches {method} {path}");
-            return error(&ApiError::unknown_operation(404, m), id);
+            return refused(ApiError::unknown_operation(
+                404,
+                format!("no {plane} operation matches {method} {path}"),
+            ));
         }
         Route::UnknownService(s) => {
             let m = format!("this endpoint serves the iot and iot-jobs-data services, not {s:?}");
-            return error(&ApiError::unknown_operation(404, m), id);
+            return refused(ApiError::unknown_operation(404, m));
         }
     };
     if op == Op::DescribeEndpoint {

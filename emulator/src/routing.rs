@@ -201,7 +201,9 @@ pub fn route(
         return data(method, segs);
     }
     match service {
-        Some("iot") => control(method, segs),
+        // `execute-api`: the signing name of `iot` in AWS's service model until 2023, which the
+        // SDKs generated from it (Go v1, Go v2 before then, ...) still sign with.
+        Some("iot" | "execute-api") => control(method, segs),
         Some("iot-jobs-data") => data(method, segs),
         Some(other) => Route::UnknownService(other.to_owned()),
         None => match (control(method, segs), data(method, segs)) {
@@ -412,6 +414,16 @@ mod tests {
         assert!(matches!(route("GET", &p, &[], None, true), Route::Op(Op::GetPendingJobExecutions { .. })));
         assert_eq!(route("GET", &segs("/jobs"), &[], None, true), Route::NotFound);
         assert_eq!(route("GET", &p, &[], Some("s3"), false), Route::UnknownService(s("s3")));
+        // The control plane's signing name in older SDKs.
+        let thing = vec![s("things"), s("t1")];
+        assert_eq!(
+            route("POST", &thing, &[], Some("execute-api"), false),
+            route("POST", &thing, &[], Some("iot"), false)
+        );
+        assert!(matches!(
+            route("POST", &thing, &[], Some("execute-api"), false),
+            Route::Op(Op::CreateThing { .. })
+        ));
         assert_eq!(route("GET", &segs("/_emulator/clock"), &[], None, true), Route::NotFound);
     }
 }

@@ -101,6 +101,19 @@ impl Emu {
 
 // ---- things and groups ------------------------------------------------------------------------------
 
+/// SDKs generated from AWS's model before 2023 (Go v1, Go v2 then) sign the control plane as
+/// `execute-api`: it is the control plane, as `iot` is.
+#[tokio::test]
+async fn the_control_plane_is_also_signed_execute_api() {
+    let e = emu().await;
+    let old = CONTROL.replace("/iot/aws4_request", "/execute-api/aws4_request");
+    let created = e.raw(Some(&old), "POST", "/things/t1", Some(b"{}".to_vec())).await.ok();
+    assert_eq!(created["thingArn"], format!("{ARN}:thing/t1"));
+    e.raw(Some(&old), "GET", "/things/t2", None).await.err(404, "ResourceNotFoundException");
+    let other = CONTROL.replace("/iot/aws4_request", "/s3/aws4_request");
+    e.raw(Some(&other), "GET", "/things/t1", None).await.err(404, "UnknownOperationException");
+}
+
 #[tokio::test]
 async fn things_create_describe_list_delete() {
     let e = emu().await;
