@@ -102,12 +102,34 @@ pub(crate) fn spawn_listener(
     })
 }
 
-fn respond(status: u16, body: Vec<u8>, error: Option<&'static str>, request_id: u64) -> Response {
+/// The `x-amzn-RequestId` of this process's request number `n`: a UUID (version 4 in form, as
+/// AWS's are) whose first 62 bits are drawn once per process and whose last 48 count its
+/// requests, so ids differ across restarts and side-by-side emulators.
+fn request_id(n: u64) -> String {
+    static PROCESS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let p = *PROCESS.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        // std seeds each RandomState from the operating system's randomness.
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        h.finish()
+    });
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        p >> 32,
+        (p >> 16) & 0xffff,
+        p & 0xfff,
+        0x8000 | ((p >> 12) & 0x0f00) | ((n >> 48) & 0xff),
+        n & 0xffff_ffff_ffff
+    )
+}
+
+fn respond(status: u16, body: Vec<u8>, error: Option<&'static str>, n: u64) -> Response {
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if let Ok(v) = HeaderValue::from_str(&format!("{request_id:016x}")) {
+    if let Ok(v) = HeaderValue::from_str(&request_id(n)) {
         h.insert("x-amzn-RequestId", v);
     }
     if let Some(name) = error {
@@ -208,16 +230,17 @@ fn drain(mut body: Body, timeout: Duration, cap: usize) {
 /// DescribeEndpoint: this emulator's own addresses as `HOST:PORT` (the MQTT broker for
 /// `iot:Data-ATS` and `iot:Data`, the default; the HTTP endpoint for `iot:Jobs` and
 /// `iot:CredentialProvider`).
-fn describe_endpoint(app: &App, query: &[(String, String)]) -> Result<Vec<u8>, ApiError> {
+fn describe_endpoint(app: &App, query: &[(String, String)], host: Option<&str>) -> Result<Vec<u8>, ApiError> {
     let kind = query.iter().find(|(k, _)| k == "endpointType").map_or("iot:Data", |(_, v)| v.as_str());
     let Some((http, mqtt)) = app.endpoints.get() else {
         return Err(ApiError::unavailable("the emulator is starting"));
     };
     let address = match kind {
-        "iot:Data-ATS" | "iot:Data" => {
-            mqtt.clone().ok_or_else(|| ApiError::invalid("the MQTT broker is off (--mqtt-addr off)"))?
-        }
-        "iot:Jobs" | "iot:CredentialProvider" => http.to_string(),
+        "iot:Data-ATS" | "iot:Data" => reachable(
+            mqtt.as_deref().ok_or_else(|| ApiError::invalid("the MQTT broker is off (--mqtt-addr off)"))?,
+            host,
+        ),
+        "iot:Jobs" | "iot:CredentialProvider" => reachable(&http.to_string(), host),
         other => {
             return Err(ApiError::invalid(format!(
                 "endpointType must be iot:Data, iot:Data-ATS, iot:CredentialProvider or iot:Jobs, not {other:?}"
@@ -225,6 +248,32 @@ fn describe_endpoint(app: &App, query: &[(String, String)]) -> Result<Vec<u8>, A
         }
     };
     Ok(serde_json::json!({ "endpointAddress": address }).to_string().into_bytes())
+}
+
+/// `GET /_emulator/health` (and `HEAD`), for readiness and liveness probes: answered without the
+/// state's lock, so a long import or export does not hold it up. 200 `{"status": "ok"}` while
+/// changes are taken; 503 `{"status": "failing", "reason": ...}` once a journal write failed and
+/// every change is refused until a restart. (While a state file is recovered at start nothing
+/// is answered yet: a probe's connection waits.)
+fn health(app: &App, id: u64) -> Response {
+    let (status, body) = match app.refused() {
+        None => (200, serde_json::json!({ "status": "ok" })),
+        Some(reason) => (503, serde_json::json!({ "status": "failing", "reason": reason })),
+    };
+    respond(status, body.to_string().into_bytes(), None, id)
+}
+
+/// `address` as the client can reach it: a listener on every interface (`0.0.0.0`, `::`) is
+/// named by the host the request was sent to (its `Host`), which reaches this machine, else by
+/// the loopback address; any other address as it is (a bridged broker's name included).
+fn reachable(address: &str, host: Option<&str>) -> String {
+    match address.parse::<std::net::SocketAddr>() {
+        Ok(a) if a.ip().is_unspecified() => {
+            let loopback = if a.is_ipv6() { "[::1]" } else { "127.0.0.1" };
+            format!("{}:{}", host.filter(|h| !h.is_empty()).unwrap_or(loopback), a.port())
+        }
+        Ok(_) | Err(_) => address.to_owned(),
+    }
 }
 
 /// Every request: route, read the body, run the operation under the lock, save, render.
@@ -239,15 +288,39 @@ async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Re
     let method = parts.method.as_str();
     let path = parts.uri.path();
     let auth = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let service = routing::signed_service(auth, &query);
+    let scope = routing::signed_scope(auth, &query);
     // A request that names no operation is logged here (the others below, with their status).
     let refused = |e: ApiError| {
-        tracing::debug!(status = e.status, "{method} {path}: {}", e.message);
+        tracing::debug!(status = e.status, request_id = request_id(id), "{method} {path}: {}", e.message);
         error(&e, id)
     };
     let Some(segs) = routing::segments(path) else {
         return refused(ApiError::invalid("the path is not valid UTF-8 after percent-decoding"));
     };
+    let admin = !data_only && segs.first().map(String::as_str) == Some("_emulator");
+    if admin && segs.len() == 2 && segs.get(1).map(String::as_str) == Some("health") {
+        return match method {
+            "GET" | "HEAD" => health(&app, id),
+            _ => refused(ApiError::unknown_operation(405, format!("{method} is not allowed on {path}"))),
+        };
+    }
+    if let Some(s) = &scope
+        && s.region != app.region
+        && !admin
+    {
+        // As AWS answers a request signed for another region than the endpoint's.
+        let m = format!(
+            "Credential should be scoped to a valid region, not '{}': this emulator serves {} (--region)",
+            s.region, app.region
+        );
+        return refused(ApiError::new(
+            403,
+            "InvalidSignatureException",
+            m,
+            iot_jobs_core::ErrorCode::InvalidRequest,
+        ));
+    }
+    let service = scope.map(|s| s.service);
     let op = match routing::route(method, &segs, &query, service.as_deref(), data_only) {
         Route::Op(op) => op,
         Route::MethodNotAllowed => {
@@ -266,7 +339,11 @@ async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Re
         }
     };
     if op == Op::DescribeEndpoint {
-        return match describe_endpoint(&app, &query) {
+        let host = parts.uri.host().map(str::to_owned).or_else(|| {
+            let h = parts.headers.get(header::HOST)?.to_str().ok()?;
+            h.parse::<axum::http::uri::Authority>().ok().map(|a| a.host().to_owned())
+        });
+        return match describe_endpoint(&app, &query, host.as_deref()) {
             Ok(body) => respond(200, body, None, id),
             Err(e) => error(&e, id),
         };
@@ -328,6 +405,11 @@ async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Re
             error(&ApiError::unavailable(m), id)
         }
     };
-    tracing::debug!(op = op.name(), status = response.status().as_u16(), "{method} {path}");
+    tracing::debug!(
+        op = op.name(),
+        status = response.status().as_u16(),
+        request_id = request_id(id),
+        "{method} {path}"
+    );
     response
 }

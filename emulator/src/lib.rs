@@ -123,6 +123,8 @@ struct App {
     state_limit: usize,
     body_timeout: Duration,
     request_ids: AtomicU64,
+    /// The region requests must be signed for (`--region`).
+    region: String,
     /// The MQTT broker, if it runs.
     broker: Option<Arc<mqtt::Broker>>,
     /// Publishes the service's messages in the order of their changes (to the broker, and to
@@ -545,6 +547,7 @@ pub async fn start(mut config: Config) -> Result<Server, BoxError> {
         state_limit: config.state_limit,
         body_timeout: config.body_timeout,
         request_ids: AtomicU64::new(0),
+        region: config.region.clone(),
         publisher: publish::Publisher::new(broker.clone(), bridge.as_ref().map(|(b, _)| b.clone())),
         broker,
         endpoints: std::sync::OnceLock::new(),

@@ -171,7 +171,11 @@ async fn main() -> std::process::ExitCode {
     // (parse_log_level has checked it: the fallback is never taken.)
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // Colours on a terminal, unless NO_COLOR is set to anything (no-color.org).
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let mqtt_broker_session = match &args.mqtt_broker_session {
@@ -236,6 +240,17 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let url = format!("http://{}", server.addr);
+    // What a client on this machine connects to: a listener on every interface by loopback.
+    let local = |a: std::net::SocketAddr| match a.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
+            std::net::SocketAddr::from(([127, 0, 0, 1], a.port()))
+        }
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, a.port()))
+        }
+        std::net::IpAddr::V4(_) | std::net::IpAddr::V6(_) => a,
+    };
+    let local_url = format!("http://{}", local(server.addr));
     let mut out = std::io::stdout().lock();
     let _ =
         writeln!(out, "iot-jobs-emulator listening on {url} (iot and iot-jobs-data, clock {:?})", args.clock);
@@ -247,7 +262,7 @@ async fn main() -> std::process::ExitCode {
             out,
             "MQTT broker (3.1.1 and 5, jobs device API on $aws/things/THING/jobs/...) on mqtt://{m}\n  \
              mosquitto_sub -h {h} -p {p} -t '$aws/things/+/jobs/#' -t '$aws/events/#' -v",
-            h = m.ip(),
+            h = local(m).ip(),
             p = m.port()
         );
     }
@@ -293,10 +308,10 @@ async fn main() -> std::process::ExitCode {
         out,
         "Point the AWS CLI or boto3 at it with any credentials:\n  \
          export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={region}\n  \
-         aws iot list-jobs --endpoint-url {url}\n  \
-         aws iot-jobs-data get-pending-job-executions --thing-name THING --endpoint-url {url}\n  \
-         boto3.client(\"iot\", endpoint_url=\"{url}\", region_name=\"{region}\")\n  \
-         boto3.client(\"iot-jobs-data\", endpoint_url=\"{url}\", region_name=\"{region}\")",
+         aws iot list-jobs --endpoint-url {local_url}\n  \
+         aws iot-jobs-data get-pending-job-executions --thing-name THING --endpoint-url {local_url}\n  \
+         boto3.client(\"iot\", endpoint_url=\"{local_url}\", region_name=\"{region}\")\n  \
+         boto3.client(\"iot-jobs-data\", endpoint_url=\"{local_url}\", region_name=\"{region}\")",
         region = args.region
     );
     let _ = out.flush();

@@ -156,9 +156,18 @@ pub enum Route {
     UnknownService(String),
 }
 
-/// The service a SigV4 request was signed for: from the `Authorization` header, or from a
-/// presigned URL's `X-Amz-Credential` query parameter.
-pub fn signed_service(authorization: Option<&str>, query: &[(String, String)]) -> Option<String> {
+/// A SigV4 request's credential scope (`AKID/date/region/service/aws4_request`): from the
+/// `Authorization` header, or from a presigned URL's `X-Amz-Credential` query parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// The region it was signed for.
+    pub region: String,
+    /// The service it was signed for.
+    pub service: String,
+}
+
+/// The credential scope of a request, if it is signed.
+pub fn signed_scope(authorization: Option<&str>, query: &[(String, String)]) -> Option<Scope> {
     let scope = match authorization {
         Some(h) => {
             let start = h.find("Credential=")?.checked_add("Credential=".len())?;
@@ -167,10 +176,11 @@ pub fn signed_service(authorization: Option<&str>, query: &[(String, String)]) -
         }
         None => query.iter().find(|(k, _)| k == "X-Amz-Credential").map(|(_, v)| v.clone())?,
     };
-    // AKID/date/region/service/aws4_request
     let parts: Vec<&str> = scope.split('/').collect();
     match parts.as_slice() {
-        [_, _, _, service, "aws4_request"] => Some((*service).to_owned()),
+        [_, _, region, service, "aws4_request"] => {
+            Some(Scope { region: (*region).to_owned(), service: (*service).to_owned() })
+        }
         _ => None,
     }
 }
@@ -331,12 +341,13 @@ mod tests {
     }
 
     #[test]
-    fn service_from_credential_scope() {
-        let h = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iot-jobs-data/aws4_request, SignedHeaders=host, Signature=0";
-        assert_eq!(signed_service(Some(h), &[]).as_deref(), Some("iot-jobs-data"));
-        assert_eq!(signed_service(Some("Bearer x"), &[]), None);
+    fn region_and_service_from_credential_scope() {
+        let h = "AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-west-1/iot-jobs-data/aws4_request, SignedHeaders=host, Signature=0";
+        let scope = |region: &str, service: &str| Some(Scope { region: s(region), service: s(service) });
+        assert_eq!(signed_scope(Some(h), &[]), scope("eu-west-1", "iot-jobs-data"));
+        assert_eq!(signed_scope(Some("Bearer x"), &[]), None);
         let q = vec![(s("X-Amz-Credential"), s("AKID/20260101/us-east-1/iot/aws4_request"))];
-        assert_eq!(signed_service(None, &q).as_deref(), Some("iot"));
+        assert_eq!(signed_scope(None, &q), scope("us-east-1", "iot"));
     }
 
     #[test]

@@ -27,6 +27,17 @@ async fn admin_clock_reset_and_stats() {
     r.err(400, "InvalidRequestException");
 }
 
+/// `GET /_emulator/health` (and `HEAD`): 200 while changes are taken (503 once a journal write
+/// failed: `a_change_whose_save_failed_publishes_nothing`).
+#[tokio::test]
+async fn the_health_probe_answers() {
+    let e = emu().await;
+    assert_eq!(e.raw(None, "GET", "/_emulator/health", None).await.ok(), json!({"status": "ok"}));
+    let head = e.http.head(format!("{}/_emulator/health", e.url)).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    e.raw(None, "POST", "/_emulator/health", None).await.err(405, "UnknownOperationException");
+}
+
 /// `POST /_emulator/reset` with `{"now": N}` puts a manual clock at N, earlier too, and a
 /// restart from the state file finds it there; a refused `now` forgets nothing.
 #[tokio::test]

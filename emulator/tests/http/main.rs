@@ -101,6 +101,48 @@ impl Emu {
 
 // ---- things and groups ------------------------------------------------------------------------------
 
+/// Every answer has an `x-amzn-RequestId` in a UUID's form, each different: the process's part
+/// first, then its request count.
+#[tokio::test]
+async fn every_answer_has_its_own_request_id() {
+    let e = emu().await;
+    let id = |r: reqwest::Response| r.headers()["x-amzn-RequestId"].to_str().unwrap().to_owned();
+    let mut ids = Vec::new();
+    for path in ["/things", "/things/none", "/nowhere"] {
+        let r = e.http.get(format!("{}{path}", e.url)).header("authorization", CONTROL).send().await.unwrap();
+        ids.push(id(r));
+    }
+    for i in &ids {
+        let groups: Vec<&str> = i.split('-').collect();
+        assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12], "{i}");
+        assert!(i.chars().all(|c| c == '-' || c.is_ascii_hexdigit()), "{i}");
+        assert!(groups[2].starts_with('4') && "89ab".contains(&groups[3][..1]), "{i}");
+        assert_eq!(i[..23], ids[0][..23], "one process: {ids:?}");
+    }
+    assert!(ids[0] != ids[1] && ids[1] != ids[2], "{ids:?}");
+}
+
+/// A request signed for another region than the emulator's is refused, as AWS refuses one
+/// signed for another region than its endpoint's, and changes nothing; the admin API takes any.
+#[tokio::test]
+async fn a_request_signed_for_another_region_is_refused() {
+    let e = emu().await;
+    for plane in [CONTROL, DATA] {
+        let elsewhere = plane.replace("/us-east-1/", "/eu-west-1/");
+        let got = e.raw(Some(&elsewhere), "POST", "/things/t1", Some(b"{}".to_vec())).await;
+        got.err(403, "InvalidSignatureException");
+        assert!(got.message().contains("not 'eu-west-1'") && got.message().contains("us-east-1"), "{got:?}");
+    }
+    e.ctl("GET", "/things/t1", None).await.err(404, "ResourceNotFoundException");
+    let presigned = "/things?X-Amz-Credential=AKID%2F20260101%2Feu-west-1%2Fiot%2Faws4_request";
+    e.raw(None, "GET", presigned, None).await.err(403, "InvalidSignatureException");
+    let admin = CONTROL.replace("/us-east-1/", "/eu-west-1/");
+    e.raw(Some(&admin), "GET", "/_emulator/clock", None).await.ok();
+    let other = start(|c| c.region = "eu-west-1".into()).await;
+    other.raw(Some(&admin), "POST", "/things/t1", Some(b"{}".to_vec())).await.ok();
+    other.ctl("GET", "/things/t1", None).await.err(403, "InvalidSignatureException");
+}
+
 /// SDKs generated from AWS's model before 2023 (Go v1, Go v2 then) sign the control plane as
 /// `execute-api`: it is the control plane, as `iot` is.
 #[tokio::test]

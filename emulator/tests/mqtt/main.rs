@@ -781,6 +781,25 @@ async fn describe_endpoint_names_this_emulators_addresses() {
     let (status, body) = get("iot:Nope").await;
     assert_eq!((status, body["__type"].as_str()), (400, Some("InvalidRequestException")));
     emu.server.shutdown().await.unwrap();
+
+    // Listening on every interface, it names the host the request was sent to (a client in
+    // another container reaches it by that name, not by 0.0.0.0).
+    let everywhere = start(|c| {
+        c.addr = "0.0.0.0:0".parse().unwrap();
+        c.mqtt_addr = Some("0.0.0.0:0".parse().unwrap());
+    })
+    .await;
+    let port = |a: Option<std::net::SocketAddr>| a.unwrap().port();
+    let (http, mqtt) = (everywhere.server.addr.port(), port(everywhere.server.mqtt_addr));
+    let ask = |host: &'static str, kind: &'static str| {
+        let url = format!("http://127.0.0.1:{http}/endpoint?endpointType={kind}");
+        let req = everywhere.http.get(url).header("authorization", CONTROL).header("host", host);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap()["endpointAddress"].clone() }
+    };
+    assert_eq!(ask("iot-jobs:4588", "iot:Data-ATS").await, format!("iot-jobs:{mqtt}"));
+    assert_eq!(ask("10.1.2.3", "iot:Jobs").await, format!("10.1.2.3:{http}"));
+    assert_eq!(ask("[fd00::1]:80", "iot:Jobs").await, format!("[fd00::1]:{http}"));
+    everywhere.server.shutdown().await.unwrap();
 }
 
 #[tokio::test]
@@ -901,6 +920,12 @@ async fn a_change_whose_save_failed_publishes_nothing() {
         .await
         .unwrap();
     assert_eq!(refused.status(), 503);
+    // The health probe says so, with why.
+    let health = emu.http.get(format!("{}/_emulator/health", emu.url)).send().await.unwrap();
+    assert_eq!(health.status(), 503);
+    let health: Value = health.json().await.unwrap();
+    assert_eq!(health["status"], "failing", "{health}");
+    assert!(health["reason"].as_str().is_some_and(|r| !r.is_empty()), "{health}");
     let heard: Vec<String> = dev.drain().await.into_iter().map(|p| p.topic).collect();
     assert!(heard.iter().all(|t| !t.contains("notify") && !t.starts_with("$aws/events/")), "{heard:?}");
 
