@@ -316,13 +316,26 @@ async fn main() -> std::process::ExitCode {
     );
     let _ = out.flush();
     drop(out);
-    signals.wait().await;
-    tracing::info!("shutting down");
-    match server.shutdown().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("iot-jobs-emulator: {e}");
-            std::process::ExitCode::FAILURE
+    let mut signals = signals;
+    signals.next().await;
+    tracing::info!("shutting down (a second SIGINT or SIGTERM stops at once)");
+    tokio::select! {
+        stopped = server.shutdown() => match stopped {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("iot-jobs-emulator: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+        () = signals.next() => {
+            // Every acknowledged change is in the journal (or, without a state file, nothing is
+            // kept anyway); the requests still in flight were not acknowledged.
+            eprintln!(
+                "iot-jobs-emulator: stopped by a second signal without waiting for open connections \
+                 or a final checkpoint (a state file's journal is replayed at the next start)"
+            );
+            // Not a return: the runtime's drop would wait for the tasks the stop left.
+            std::process::exit(130)
         }
     }
 }
@@ -411,18 +424,21 @@ impl Signals {
         }
     }
 
-    async fn wait(self) {
+    /// Returns at the next signal (or, the first time, at the end of standard input).
+    async fn next(&mut self) {
+        let stdin_eof = &mut self.stdin_eof;
         let eof = async {
-            match self.stdin_eof {
+            match stdin_eof {
                 Some(rx) => {
                     let _ = rx.await;
+                    *stdin_eof = None;
                     tracing::info!("standard input closed (--stop-on-stdin-eof)");
                 }
                 None => std::future::pending().await,
             }
         };
         #[cfg(unix)]
-        if let Some((mut int, mut term)) = self.streams {
+        if let Some((int, term)) = &mut self.streams {
             tokio::select! {
                 _ = int.recv() => {}
                 _ = term.recv() => {}

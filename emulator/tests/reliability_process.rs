@@ -360,6 +360,34 @@ fn sigterm_finishes_while_clients_hold_partial_requests() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A second SIGTERM stops at once (status 130) instead of waiting `--shutdown-timeout-ms` for a
+/// client that holds a partial request; what was acknowledged is recovered from the journal.
+#[test]
+fn a_second_sigterm_stops_at_once() {
+    let dir = temp_dir("sigterm-twice");
+    let path = dir.join("state.json");
+    let mut args = state_args(&path);
+    args.extend(["--header-timeout-ms", "600000", "--shutdown-timeout-ms", "600000"].map(String::from));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut e = spawn(emulator(&args));
+    assert_eq!(request(e.addr, "POST", "/things/kept", "{}").map(|r| r.0), Some(200));
+    let mut head = TcpStream::connect(e.addr).unwrap();
+    head.write_all(b"POST /things/h HTTP/1.1\r\nHost: x\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = e.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    // The first waits for the partial request (600 s here).
+    assert!(wait_exit(&mut e.child, Duration::from_millis(500)).is_none(), "stopped without waiting");
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = wait_exit(&mut e.child, PATIENCE);
+    assert_eq!(status.and_then(|s| s.code()), Some(130), "{status:?}");
+    drop(head);
+    let again = spawn(emulator(&args));
+    assert_eq!(request(again.addr, "GET", "/things/kept", "").map(|r| r.0), Some(200));
+    drop(again);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Caps too large to allocate, or beyond what a table of the registry can hold: a clear error
 /// and a non-zero exit, not an abort, and not tables silently smaller than the caps.
 #[test]
