@@ -276,8 +276,39 @@ fn reachable(address: &str, host: Option<&str>) -> String {
     }
 }
 
+/// The headers of an answer that a browser page may read (CORS): what the AWS SDK for
+/// JavaScript reads of an answer.
+const EXPOSED: &str = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, Date";
+
+/// Every request, and CORS around it so that a page in a browser may call the emulator (the AWS
+/// SDK for JavaScript v3 there): a preflight (`OPTIONS` with `Origin` and
+/// `Access-Control-Request-Method`) is allowed for any origin, method and header; any other
+/// request with an `Origin` gets its answer with `Access-Control-Allow-Origin: *`.
+async fn serve(ext: Ext<(Arc<App>, bool)>, req: Request) -> Response {
+    let cors = req.headers().contains_key(header::ORIGIN);
+    if cors && req.method() == axum::http::Method::OPTIONS {
+        if let Some(method) = req.headers().get(header::ACCESS_CONTROL_REQUEST_METHOD).cloned() {
+            let mut r = Response::new(Body::empty());
+            let h = r.headers_mut();
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+            h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, method);
+            let asked = req.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS).cloned();
+            h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked.unwrap_or(HeaderValue::from_static("*")));
+            h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+            return r;
+        }
+    }
+    let mut r = answer(ext, req).await;
+    if cors {
+        let h = r.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED));
+    }
+    r
+}
+
 /// Every request: route, read the body, run the operation under the lock, save, render.
-async fn serve(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Response {
+async fn answer(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> Response {
     let id = app.request_ids.fetch_add(1, Ordering::Relaxed);
     let (parts, body) = req.into_parts();
     let query: Vec<(String, String)> = parts

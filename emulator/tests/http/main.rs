@@ -101,6 +101,38 @@ impl Emu {
 
 // ---- things and groups ------------------------------------------------------------------------------
 
+/// A page in a browser may call it (CORS): a preflight is allowed, and an answer to a request
+/// with an `Origin` lets the page read it; without an `Origin`, `OPTIONS` is still a 405.
+#[tokio::test]
+async fn browsers_are_let_in() {
+    let e = emu().await;
+    let url = format!("{}/things/t1", e.url);
+    let pre = e
+        .http
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "http://localhost:3000")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "authorization,content-type,x-amz-date")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pre.status(), 200);
+    let h = pre.headers();
+    assert_eq!(h["access-control-allow-origin"], "*");
+    assert_eq!(h["access-control-allow-methods"], "POST");
+    assert_eq!(h["access-control-allow-headers"], "authorization,content-type,x-amz-date");
+    let r = e.http.post(&url).header("authorization", CONTROL).header("origin", "http://localhost:3000");
+    let r = r.body("{}").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    let exposed = r.headers()["access-control-expose-headers"].to_str().unwrap().to_owned();
+    assert!(exposed.contains("x-amzn-RequestId") && exposed.contains("x-amzn-ErrorType"), "{exposed}");
+    e.ctl("GET", "/things/t1", None).await.ok();
+    let plain = e.http.request(reqwest::Method::OPTIONS, &url).send().await.unwrap();
+    assert_eq!(plain.status(), 405);
+    assert!(!plain.headers().contains_key("access-control-allow-origin"));
+}
+
 /// Every answer has an `x-amzn-RequestId` in a UUID's form, each different: the process's part
 /// first, then its request count.
 #[tokio::test]
