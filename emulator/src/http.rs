@@ -286,17 +286,18 @@ const EXPOSED: &str = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, 
 /// request with an `Origin` gets its answer with `Access-Control-Allow-Origin: *`.
 async fn serve(ext: Ext<(Arc<App>, bool)>, req: Request) -> Response {
     let cors = req.headers().contains_key(header::ORIGIN);
-    if cors && req.method() == axum::http::Method::OPTIONS {
-        if let Some(method) = req.headers().get(header::ACCESS_CONTROL_REQUEST_METHOD).cloned() {
-            let mut r = Response::new(Body::empty());
-            let h = r.headers_mut();
-            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-            h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, method);
-            let asked = req.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS).cloned();
-            h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked.unwrap_or(HeaderValue::from_static("*")));
-            h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
-            return r;
-        }
+    if cors
+        && req.method() == axum::http::Method::OPTIONS
+        && let Some(method) = req.headers().get(header::ACCESS_CONTROL_REQUEST_METHOD).cloned()
+    {
+        let mut r = Response::new(Body::empty());
+        let h = r.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, method);
+        let asked = req.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS).cloned();
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked.unwrap_or(HeaderValue::from_static("*")));
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+        return r;
     }
     let mut r = answer(ext, req).await;
     if cors {
