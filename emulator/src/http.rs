@@ -103,8 +103,9 @@ pub(crate) fn spawn_listener(
 }
 
 /// The `x-amzn-RequestId` of this process's request number `n`: a UUID (version 4 in form, as
-/// AWS's are) whose first 62 bits are drawn once per process and whose last 48 count its
-/// requests, so ids differ across restarts and side-by-side emulators.
+/// AWS's are) that holds, beside the version and variant, the 64 bits of a number drawn once per
+/// process and the 56 low bits of the count of its requests, so ids differ across restarts and
+/// side-by-side emulators.
 fn request_id(n: u64) -> String {
     static PROCESS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     let p = *PROCESS.get_or_init(|| {
@@ -119,7 +120,7 @@ fn request_id(n: u64) -> String {
         p >> 32,
         (p >> 16) & 0xffff,
         p & 0xfff,
-        0x8000 | ((p >> 12) & 0x0f00) | ((n >> 48) & 0xff),
+        0x8000 | ((p >> 4) & 0x0f00) | ((n >> 48) & 0xff),
         n & 0xffff_ffff_ffff
     )
 }
@@ -422,9 +423,17 @@ async fn answer(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> R
     let Entry::Http { op, .. } = &entry else {
         return error(&ApiError::unavailable("not an HTTP operation"), id);
     };
-    let saved = app.durable(pending).await;
-    // A failed save rolled the change back: its events never happened.
-    events.release(saved.is_ok());
+    // In a task of its own: a client that goes away drops this future, and the change it made
+    // is saved all the same, so its messages must go out all the same. A failed save rolled the
+    // change back: its events never happened.
+    let saving = Arc::clone(&app);
+    let saved = tokio::spawn(async move {
+        let saved = saving.durable(pending).await;
+        events.release(saved.is_ok());
+        saved
+    })
+    .await
+    .unwrap_or_else(|e| Err(format!("the save of this change failed: {e}")));
     if *op == Op::Reset && result.is_ok() && saved.is_ok() {
         app.reset_broker();
     }

@@ -318,7 +318,21 @@ async fn main() -> std::process::ExitCode {
     drop(out);
     let mut signals = signals;
     signals.next().await;
-    tracing::info!("shutting down (a second SIGINT or SIGTERM stops at once)");
+    // After the first stop event, only a signal counts (standard input's end does not), and only
+    // one a second or more later: a supervisor that closes standard input and sends SIGTERM at
+    // once (the Python package's `stop()`), or a terminal that delivers one Ctrl-C as SIGINT
+    // to a whole process group, asks for one graceful stop.
+    signals.stdin_eof = None;
+    let began = std::time::Instant::now();
+    let second = async {
+        loop {
+            signals.next().await;
+            if began.elapsed() >= Duration::from_secs(1) {
+                return;
+            }
+        }
+    };
+    tracing::info!("shutting down (a second SIGINT or SIGTERM, a second or more later, stops at once)");
     tokio::select! {
         stopped = server.shutdown() => match stopped {
             Ok(()) => std::process::ExitCode::SUCCESS,
@@ -327,7 +341,7 @@ async fn main() -> std::process::ExitCode {
                 std::process::ExitCode::FAILURE
             }
         },
-        () = signals.next() => {
+        () = second => {
             // Every acknowledged change is in the journal (or, without a state file, nothing is
             // kept anyway); the requests still in flight were not acknowledged.
             eprintln!(

@@ -8,6 +8,7 @@
 //! messages per topic (3.1.1 and 5 §4.6), whichever request finishes first.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::mqtt::bridge::Bridge;
@@ -19,14 +20,15 @@ use crate::state::State;
 pub struct Publisher {
     broker: Option<Arc<Broker>>,
     bridge: Option<Bridge>,
+    /// The place the next batch taken gets: counted apart from `order`, so that the state's lock,
+    /// held while a batch is taken, never waits for batches being published.
+    taken: AtomicU64,
     order: Mutex<Order>,
 }
 
-/// The batches taken and not yet published.
+/// The batches settled and not yet published.
 #[derive(Default)]
 struct Order {
-    /// The place the next batch taken gets.
-    taken: u64,
     /// The place of the next batch to publish.
     next: u64,
     /// Settled batches waiting for one before them, by place (an empty one was dropped).
@@ -44,7 +46,7 @@ pub struct Batch {
 impl Publisher {
     /// A publisher to `broker` and `bridge`.
     pub fn new(broker: Option<Arc<Broker>>, bridge: Option<Bridge>) -> Arc<Self> {
-        Arc::new(Publisher { broker, bridge, order: Mutex::default() })
+        Arc::new(Publisher { broker, bridge, taken: AtomicU64::new(0), order: Mutex::default() })
     }
 
     fn lock(&self) -> MutexGuard<'_, Order> {
@@ -55,12 +57,7 @@ impl Publisher {
     /// batches are numbered in the order of their changes.
     pub fn take(self: &Arc<Self>, st: &mut State) -> Batch {
         let messages = st.take_messages();
-        let place = (!messages.is_empty()).then(|| {
-            let mut order = self.lock();
-            let place = order.taken;
-            order.taken = place.saturating_add(1);
-            place
-        });
+        let place = (!messages.is_empty()).then(|| self.taken.fetch_add(1, Ordering::Relaxed));
         Batch { publisher: Arc::clone(self), place, messages }
     }
 
@@ -98,9 +95,9 @@ impl Batch {
 }
 
 impl Drop for Batch {
-    /// A batch dropped unreleased (the request waiting for its change was dropped, a client
-    /// gone): its messages are dropped, as no answer said the change was made, and the batches
-    /// after it go on.
+    /// A batch dropped unreleased (a task that held it was aborted at shutdown; an HTTP request
+    /// saves and releases in a task of its own, which a client that goes away does not cancel):
+    /// its messages are dropped, and the batches after it go on.
     fn drop(&mut self) {
         if let Some(place) = self.place.take() {
             self.publisher.settle(place, Vec::new());

@@ -510,9 +510,10 @@ pub struct SetClockIn {
     pub advance_seconds: u64,
 }
 
-/// `POST /_emulator/reset`'s body, which may be empty.
+/// `POST /_emulator/reset`'s body, which may be empty. Other members are ignored, as the whole
+/// body was before `now`: a journal may hold such a reset, and it must replay as it was taken.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct ResetIn {
     /// Where a manual clock starts again, in epoch seconds.
     pub now: Option<u64>,

@@ -50,7 +50,7 @@ async fn a_reset_may_put_the_manual_clock_back() {
     let refused = |body: &str| e.raw(None, "POST", "/_emulator/reset", Some(body.as_bytes().to_vec()));
     refused(r#"{"now": 4291747201}"#).await.err(400, "InvalidRequestException");
     refused(r#"{"now": -1}"#).await.err(400, "InvalidRequestException");
-    refused(r#"{"now": 5, "then": 1}"#).await.err(400, "InvalidRequestException");
+    refused(r#"{"now": 5"#).await.err(400, "InvalidRequestException");
     e.ctl("GET", "/things/t1", None).await.ok();
     assert_eq!(e.raw(None, "GET", "/_emulator/clock", None).await.ok()["now"], now);
     e.raw(None, "POST", "/_emulator/reset", Some(format!(r#"{{"now": {}}}"#, now - 7200).into_bytes()))
