@@ -254,6 +254,57 @@ def test_an_exception_a_user_raises_answers_its_class_s_shape(cls):
     assert (Mine("x").http_status(), Mine("x").exception_name_on("data")) == (control, cls.exception_name)
 
 
+MQTT_CODES = {
+    j.InvalidRequestException: "InvalidRequest",
+    j.InvalidFieldError: "InvalidRequest",
+    j.ResourceNotFoundException: "ResourceNotFound",
+    j.ResourceAlreadyExistsException: "",
+    j.InvalidStateTransitionException: "InvalidStateTransition",
+    j.VersionConflictException: "VersionMismatch",
+    j.LimitExceededException: "",
+    j.ThrottlingException: "RequestThrottled",
+    j.ServiceUnavailableException: "InternalError",
+    j.TerminalStateException: "TerminalStateReached",
+}
+
+
+@pytest.mark.parametrize("cls", list(MQTT_CODES), ids=lambda c: c.__name__)
+def test_an_exception_a_user_raises_answers_its_class_s_mqtt_code(cls):
+    # A test double answering a device over MQTT renders `code` from the exception it raised.
+    code = MQTT_CODES[cls]
+    assert cls("x").mqtt_code == code
+    assert type("Mine", (cls,), {})("x").mqtt_code == code
+    assert pickle.loads(pickle.dumps(cls("x"))).mqtt_code == code
+    # Given one (even empty), it is kept.
+    assert cls("x", mqtt_code="InternalError").mqtt_code == "InternalError"
+    assert cls("x", mqtt_code="").mqtt_code == ""
+    assert j.JobsError("x").mqtt_code == ""
+
+
+def test_the_class_mqtt_codes_are_the_core_s():
+    # Every refusal the core makes on the data plane carries the code of its exception's class,
+    # except a version mismatch: InvalidStateTransitionException over HTTP, VersionMismatch over MQTT.
+    raised = []
+    for call in (
+        lambda: j.update_execution("SUCCEEDED", 2, "IN_PROGRESS"),
+        lambda: j.update_execution("QUEUED", 3, "IN_PROGRESS", expected_version=9),
+        lambda: j.describe_execution("SUCCEEDED", 2, plane="data"),
+    ):
+        with pytest.raises(j.JobsError) as info:
+            call()
+        raised.append(info.value)
+    assert [(type(e).__name__, e.mqtt_code) for e in raised] == [
+        ("InvalidStateTransitionException", "InvalidStateTransition"),
+        ("InvalidStateTransitionException", "VersionMismatch"),
+        ("TerminalStateException", "TerminalStateReached"),
+    ]
+    assert [type(e)("x").mqtt_code for e in raised] == [
+        "InvalidStateTransition",
+        "InvalidStateTransition",
+        "TerminalStateReached",
+    ]
+
+
 def test_the_base_class_has_no_shape_and_says_so():
     for e in (j.JobsError("x"), type("Mine", (j.JobsError,), {})("x")):
         with pytest.raises(NotImplementedError, match="not one of the AWS exception classes"):

@@ -26,7 +26,13 @@ class JobsError(Exception):
     message: str
     """What was wrong, in words."""
     mqtt_code: str
-    """The MQTT ErrorResponse ``code`` (one of nine, SPEC §4.4)."""
+    """The MQTT ErrorResponse ``code`` (one of nine, SPEC §4.4). For an exception the core did
+    not raise and that was given none, its class's code on the data plane
+    (``ResourceNotFoundException("x").mqtt_code == "ResourceNotFound"``; ``VersionMismatch``
+    for ``VersionConflictException``, ``RequestThrottled`` for ``ThrottlingException``,
+    ``InternalError`` for ``ServiceUnavailableException``, ``TerminalStateReached`` for
+    ``TerminalStateException``); ``""`` for the classes only the control plane raises
+    (``ResourceAlreadyExistsException``, ``LimitExceededException``) and for ``JobsError``."""
     plane: Plane
     """The plane the operation belongs to (the class follows it)."""
     execution_state: Optional[ExecutionState]
@@ -42,7 +48,7 @@ class JobsError(Exception):
         message: str,
         *,
         kind: str = "",
-        mqtt_code: str = "",
+        mqtt_code: Optional[str] = None,
         plane: Plane = Plane.CONTROL,
         shapes: Optional[Dict[Plane, Tuple[str, int]]] = None,
         execution_state: Optional[ExecutionState] = None,
@@ -51,7 +57,7 @@ class JobsError(Exception):
         super().__init__(message)
         self.message = message
         self.kind = kind
-        self.mqtt_code = mqtt_code
+        self.mqtt_code = _class_mqtt_code(type(self)) if mqtt_code is None else mqtt_code
         self.plane = plane
         self._shapes = shapes or {}
         self.execution_state = execution_state
@@ -185,6 +191,30 @@ def _class_shapes(cls: type) -> Dict[Plane, Tuple[str, int]]:
             control, data = _STATUSES[name]
             return {Plane.CONTROL: (name, control), Plane.DATA: (name, data)}
     return {}
+
+
+# The MQTT ErrorResponse code of each exception shape a device can receive (SPEC §4.4, DG-API):
+# the data plane's answer for that exception. ResourceAlreadyExists and LimitExceeded are
+# control-plane answers only; a full table on the data plane is ServiceUnavailable.
+_MQTT_CODES: Dict[str, str] = {
+    "InvalidRequestException": "InvalidRequest",
+    "ResourceNotFoundException": "ResourceNotFound",
+    "InvalidStateTransitionException": "InvalidStateTransition",
+    "VersionConflictException": "VersionMismatch",
+    "ThrottlingException": "RequestThrottled",
+    "ServiceUnavailableException": "InternalError",
+    "TerminalStateException": "TerminalStateReached",
+}
+
+
+def _class_mqtt_code(cls: type) -> str:
+    """The MQTT code of an exception of class ``cls`` given none: that of the first AWS
+    exception class in its MRO with one, else ``""``."""
+    for base in cls.__mro__:
+        name = base.__dict__.get("exception_name")
+        if name in _STATUSES:
+            return _MQTT_CODES.get(name, "")
+    return ""
 
 
 def _from_native(
