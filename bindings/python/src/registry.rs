@@ -11,10 +11,12 @@
 //! mutex, then the GIL" — a thread that holds the mutex may wait for the GIL, but no thread
 //! waits for the mutex while it holds the GIL, so the holder always gets the GIL back, finishes
 //! and unlocks. The one way round it is a call into the same registry from Python code run while
-//! the mutex is held on the same thread (a `__del__` or a patched record class calling the
-//! registry): every argument is converted before the mutex is taken, and the records are the
-//! package's own dataclasses, so the binding runs no such code of the host's.
+//! the mutex is held on the same thread: every argument is converted before the mutex is taken
+//! and the records are the package's own dataclasses, but building them allocates, and the
+//! garbage collector may then run any object's `__del__` on this thread. Such a call raises
+//! `RuntimeError` (the registry records which thread holds its lock) instead of waiting for ever.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use iot_jobs_core::registry::{
@@ -24,7 +26,7 @@ use iot_jobs_core::{
     ExecutionNumber, ExecutionStatus, JobId, NamespaceId, Plane, ReasonCode, Rejection, Resource,
     StepTimeout, TargetSelection, ThingName, Timestamp, VersionNumber,
 };
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::{MutexExt, PyOnceLock};
@@ -103,6 +105,8 @@ impl State {
 #[pyclass(name = "Registry", module = "iot_jobs_core", frozen)]
 pub struct PyRegistry {
     state: Mutex<State>,
+    /// The thread holding `state`'s lock (see `THREAD`), 0 when none.
+    owner: AtomicU64,
 }
 
 /// A `now` argument: whole seconds from 0 to `LATEST_TIME`. Anything else raises before the
@@ -359,8 +363,60 @@ impl PyRegistry {
     /// has no panics, nor in the binding, which has no `unwrap`) would poison the mutex; the
     /// state is taken all the same: every core operation changes the state only after its
     /// checks, so an interrupted call leaves what the calls before it made.
-    fn state(&self, py: Python<'_>) -> MutexGuard<'_, State> {
-        self.state.lock_py_attached(py).unwrap_or_else(PoisonError::into_inner)
+    ///
+    /// A call made while this thread already holds the lock (Python code run while a method
+    /// builds its records: a `__del__` run by the garbage collector, a finalizer) would wait for
+    /// ever on a lock that is not re-entrant: it raises `RuntimeError` instead, and the call in
+    /// progress goes on.
+    fn state(&self, py: Python<'_>) -> PyResult<Held<'_>> {
+        let me = THREAD.with(|t| *t);
+        if self.owner.load(Ordering::Relaxed) == me {
+            return Err(PyRuntimeError::new_err(
+                "Registry called from Python code run while one of its own calls on this thread \
+                 was building its result (a __del__ or finalizer run by the garbage collector?): \
+                 its lock is not re-entrant, so the call would wait for ever; call it after the \
+                 call in progress returns",
+            ));
+        }
+        let guard = self.state.lock_py_attached(py).unwrap_or_else(PoisonError::into_inner);
+        self.owner.store(me, Ordering::Relaxed);
+        Ok(Held { guard, owner: &self.owner })
+    }
+}
+
+/// A number for each thread, from 1 (0: no thread holds a registry's lock).
+static THREADS: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    static THREAD: u64 = THREADS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The registry's state, locked by this thread: `owner` names the thread until the lock is let
+/// go. Only the holder writes it, so a thread reads its own number there only while it holds
+/// the lock.
+struct Held<'a> {
+    guard: MutexGuard<'a, State>,
+    owner: &'a AtomicU64,
+}
+
+impl Drop for Held<'_> {
+    /// Clears the owner before the guard (dropped after this) unlocks.
+    fn drop(&mut self) {
+        self.owner.store(0, Ordering::Relaxed);
+    }
+}
+
+impl core::ops::Deref for Held<'_> {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.guard
+    }
+}
+
+impl core::ops::DerefMut for Held<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.guard
     }
 }
 
@@ -377,7 +433,7 @@ impl PyRegistry {
     ) -> PyResult<usize> {
         let id = self::job_id(py, job_id)?;
         let names = things(py, names)?;
-        self.state(py).at(now, |reg, q, now| {
+        self.state(py)?.at(now, |reg, q, now| {
             if members { reg.add_members(&id, &names, now, q) } else { reg.add_targets(&id, &names, now, q) }
                 .or_raise_for(py, Plane::Control, Ids::job(job_id))
         })
@@ -429,45 +485,50 @@ impl PyRegistry {
         let heap = Heap { jobs, things, executions, status_details, reserve: false };
         let mut reg = Registry::new(heap, or_default(policy));
         reg.set_deletion_delay(deletion_delay.0);
-        Ok(Self { state: Mutex::new(State { reg, events: Vec::new(), max_events, clock: None }) })
+        Ok(Self {
+            state: Mutex::new(State { reg, events: Vec::new(), max_events, clock: None }),
+            owner: AtomicU64::new(0),
+        })
     }
 
     /// The policy it follows.
     #[getter]
-    fn policy(&self, py: Python<'_>) -> PyPolicy {
-        PyPolicy(*self.state(py).reg.policy())
+    fn policy(&self, py: Python<'_>) -> PyResult<PyPolicy> {
+        Ok(PyPolicy(*self.state(py)?.reg.policy()))
     }
 
     /// The latest `now` a call succeeded with since the registry was made or cleared (`None`
     /// before the first): a call given an earlier `now` runs at this time instead.
     #[getter]
-    fn clock(&self, py: Python<'_>) -> Option<u64> {
-        self.state(py).clock
+    fn clock(&self, py: Python<'_>) -> PyResult<Option<u64>> {
+        Ok(self.state(py)?.clock)
     }
 
     /// Sets how many seconds a deleted job stays DELETION_IN_PROGRESS (later deletions): whole
     /// seconds from 0 to `LATEST_TIME`; a negative or longer delay raises `ValueError` naming
     /// the bound. A deletion is due at its `now` plus the delay, or at `LATEST_TIME` when that
     /// is earlier, since `advance` goes no further.
-    fn set_deletion_delay(&self, py: Python<'_>, secs: DeletionDelay) {
-        self.state(py).reg.set_deletion_delay(secs.0);
+    fn set_deletion_delay(&self, py: Python<'_>, secs: DeletionDelay) -> PyResult<()> {
+        self.state(py)?.reg.set_deletion_delay(secs.0);
+        Ok(())
     }
 
     /// Forgets every thing, job, execution and pending event, and its clock (a later call may
     /// give any `now` again). A cursor from before is refused afterwards
     /// (`InvalidRequestException`, kind `InvalidRequest`), even where the new executions fill
     /// the same places.
-    fn clear(&self, py: Python<'_>) {
-        let mut st = self.state(py);
+    fn clear(&self, py: Python<'_>) -> PyResult<()> {
+        let mut st = self.state(py)?;
         st.reg.clear();
         st.events.clear();
         st.clock = None;
+        Ok(())
     }
 
     /// The events of the operations since the last call, in order: `Notify`, `NotifyNext`,
     /// `JobChanged`, `ExecutionChanged`. Always empty with `max_events=None`.
     fn drain_events<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let events = core::mem::take(&mut self.state(py).events);
+        let events = core::mem::take(&mut self.state(py)?.events);
         let out = PyList::empty(py);
         for e in &events {
             out.append(event_obj(py, e)?)?;
@@ -477,7 +538,7 @@ impl PyRegistry {
 
     /// How full the tables are.
     fn usage<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let u = self.state(py).reg.usage();
+        let u = self.state(py)?.reg.usage();
         let d = PyDict::new(py);
         d.set_item("jobs", u.jobs)?;
         d.set_item("things", u.things)?;
@@ -488,8 +549,8 @@ impl PyRegistry {
     }
 
     /// Jobs in DELETION_IN_PROGRESS now (at most 10).
-    fn jobs_deleting(&self, py: Python<'_>) -> usize {
-        self.state(py).reg.jobs_deleting()
+    fn jobs_deleting(&self, py: Python<'_>) -> PyResult<usize> {
+        Ok(self.state(py)?.reg.jobs_deleting())
     }
 
     // --- things -------------------------------------------------------------------------
@@ -497,20 +558,20 @@ impl PyRegistry {
     /// Registers a thing (CreateThing); registering a known thing again is a no-op.
     fn add_thing(&self, py: Python<'_>, name: PyBackedStr) -> PyResult<()> {
         let t = thing_name(py, &name)?;
-        self.state(py).reg.add_thing(&t).map(|_| ()).or_raise_for(py, Plane::Control, Ids::thing(&name))
+        self.state(py)?.reg.add_thing(&t).map(|_| ()).or_raise_for(py, Plane::Control, Ids::thing(&name))
     }
 
     /// Deletes a thing (DeleteThing): its pending executions become REMOVED (SPEC T10, R10).
     fn remove_thing(&self, py: Python<'_>, name: PyBackedStr, now: Now) -> PyResult<()> {
         let t = thing_name(py, &name)?;
-        self.state(py).at(now, |reg, q, now| {
+        self.state(py)?.at(now, |reg, q, now| {
             reg.remove_thing(&t, now, q).or_raise_for(py, Plane::Control, Ids::thing(&name))
         })
     }
 
     /// The registered things' names.
-    fn things(&self, py: Python<'_>) -> Vec<String> {
-        self.state(py).reg.things().map(|t| t.as_str().to_owned()).collect()
+    fn things(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        Ok(self.state(py)?.reg.things().map(|t| t.as_str().to_owned()).collect())
     }
 
     // --- jobs ---------------------------------------------------------------------------
@@ -579,7 +640,7 @@ impl PyRegistry {
         let mut job = NewJob::new(&id, selection);
         job.namespace = ns.as_ref();
         job.config = config;
-        self.state(py).at(now, |reg, q, now| {
+        self.state(py)?.at(now, |reg, q, now| {
             reg.create_job(&job, &targets, now, q).map(|_| ()).or_raise_for(
                 py,
                 Plane::Control,
@@ -618,7 +679,7 @@ impl PyRegistry {
         }
         .build(py)?;
         // SPEC 4.1 UpdateJob: the registry keeps the job's schedule and windows.
-        self.state(py).at(now, |reg, _, now| {
+        self.state(py)?.at(now, |reg, _, now| {
             reg.update_job_config(&id, config, now).or_raise_for(py, Plane::Control, Ids::job(&job_id))
         })
     }
@@ -626,14 +687,14 @@ impl PyRegistry {
     /// DescribeJob's lifecycle members; `ResourceNotFoundException` for an unknown job.
     fn job<'py>(&self, py: Python<'py>, job_id: PyBackedStr) -> PyResult<Bound<'py, PyAny>> {
         let id = self::job_id(py, &job_id)?;
-        let st = self.state(py);
+        let st = self.state(py)?;
         let v = st.reg.job(&id).or_raise_for(py, Plane::Control, Ids::job(&job_id))?;
         job_obj(py, &v)
     }
 
     /// Every job, including those being deleted, in creation order.
     fn jobs<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        let st = self.state(py);
+        let st = self.state(py)?;
         st.reg.jobs().map(|v| job_obj(py, &v)).collect()
     }
 
@@ -673,7 +734,7 @@ impl PyRegistry {
     ) -> PyResult<()> {
         let id = self::job_id(py, &job_id)?;
         let t = thing_name(py, &thing)?;
-        self.state(py).at(now, |reg, q, now| {
+        self.state(py)?.at(now, |reg, q, now| {
             reg.remove_target(&id, &t, now, q).or_raise_for(py, Plane::Control, Ids::both(&job_id, &thing))
         })
     }
@@ -690,7 +751,7 @@ impl PyRegistry {
     ) -> PyResult<()> {
         let id = self::job_id(py, &job_id)?;
         let rc = reason_code.map(|r| ReasonCode::new(&r).or_raise(py, Plane::Control)).transpose()?;
-        self.state(py).at(now, |reg, q, now| {
+        self.state(py)?.at(now, |reg, q, now| {
             reg.cancel_job(&id, force, rc.as_ref(), now, q).or_raise_for(
                 py,
                 Plane::Control,
@@ -704,7 +765,7 @@ impl PyRegistry {
     #[pyo3(signature = (job_id, now, *, force = false))]
     fn delete_job(&self, py: Python<'_>, job_id: PyBackedStr, now: Now, force: bool) -> PyResult<()> {
         let id = self::job_id(py, &job_id)?;
-        self.state(py).at(now, |reg, q, now| {
+        self.state(py)?.at(now, |reg, q, now| {
             reg.delete_job(&id, force, now, q).or_raise_for(py, Plane::Control, Ids::job(&job_id))
         })
     }
@@ -712,7 +773,7 @@ impl PyRegistry {
     /// A maintenance window opened for a SCHEDULED job.
     fn open_window(&self, py: Python<'_>, job_id: PyBackedStr, now: Now) -> PyResult<()> {
         let id = self::job_id(py, &job_id)?;
-        self.state(py).at(now, |reg, q, now| {
+        self.state(py)?.at(now, |reg, q, now| {
             reg.open_window(&id, now, q).or_raise_for(py, Plane::Control, Ids::job(&job_id))
         })
     }
@@ -720,7 +781,7 @@ impl PyRegistry {
     /// A maintenance window closed for an IN_PROGRESS job.
     fn close_window(&self, py: Python<'_>, job_id: PyBackedStr, now: Now) -> PyResult<()> {
         let id = self::job_id(py, &job_id)?;
-        self.state(py).at(now, |reg, q, now| {
+        self.state(py)?.at(now, |reg, q, now| {
             reg.close_window(&id, now, q).or_raise_for(py, Plane::Control, Ids::job(&job_id))
         })
     }
@@ -743,7 +804,7 @@ impl PyRegistry {
         let id = self::job_id(py, &job_id)?;
         let t = thing_name(py, &thing)?;
         let n = execution_number.map(|n| exec_number(py, n)).transpose()?;
-        let st = self.state(py);
+        let st = self.state(py)?;
         let v = st.reg.describe_execution(&id, &t, n, on).or_raise_for(py, on, Ids::both(&job_id, &thing))?;
         execution_obj(py, &v)
     }
@@ -766,7 +827,7 @@ impl PyRegistry {
         let ev = expected_version.map(|v| VersionNumber::new(v).or_raise(py, Plane::Control)).transpose()?;
         let pairs = status_details.map(details_pairs).transpose()?;
         let ids = Ids::both(&job_id, &thing);
-        let s = self.state(py).at(now, |reg, q, now| match &pairs {
+        let s = self.state(py)?.at(now, |reg, q, now| match &pairs {
             Some(p) => with_details(py, p, |d| {
                 reg.cancel_execution(&id, &t, force, ev, Some(&d), now, q).or_raise_for(
                     py,
@@ -795,7 +856,7 @@ impl PyRegistry {
         let id = self::job_id(py, &job_id)?;
         let t = thing_name(py, &thing)?;
         let n = exec_number(py, execution_number)?;
-        self.state(py).at(now, |reg, q, now| {
+        self.state(py)?.at(now, |reg, q, now| {
             reg.delete_execution(&id, &t, n, force, now, q).or_raise_for(
                 py,
                 Plane::Control,
@@ -817,7 +878,7 @@ impl PyRegistry {
         let id = self::job_id(py, &job_id)?;
         let st = opt_execution_status(status.as_ref())?;
         let (from, max_results) = (cursor_of(cursor), page_size(max_results)?);
-        let state = self.state(py);
+        let state = self.state(py)?;
         let (out, next) = collect(py, |visit| {
             state.reg.list_for_job(&id, st, from, max_results, visit).or_raise_for(
                 py,
@@ -841,7 +902,7 @@ impl PyRegistry {
         let t = thing_name(py, &thing)?;
         let st = opt_execution_status(status.as_ref())?;
         let (from, max_results) = (cursor_of(cursor), page_size(max_results)?);
-        let state = self.state(py);
+        let state = self.state(py)?;
         let (out, next) = collect(py, |visit| {
             state.reg.list_for_thing(&t, st, from, max_results, visit).or_raise_for(
                 py,
@@ -867,7 +928,7 @@ impl PyRegistry {
         let t = thing_name(py, &thing)?;
         let ns = namespace_arg(py, namespace, Plane::Data)?;
         let ids = Ids::thing(&thing);
-        let state = self.state(py);
+        let state = self.state(py)?;
         collect(py, |visit| match &ns {
             Some(ns) => state.reg.pending_in_namespace(&t, ns, visit).or_raise_for(py, Plane::Data, ids),
             None => state.reg.pending(&t, visit).or_raise_for(py, Plane::Data, ids),
@@ -887,7 +948,7 @@ impl PyRegistry {
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let t = thing_name(py, &thing)?;
         let ns = namespace_arg(py, namespace, Plane::Data)?;
-        let state = self.state(py);
+        let state = self.state(py)?;
         let v = match &ns {
             Some(ns) => state.reg.next_pending_in_namespace(&t, ns),
             None => state.reg.next_pending(&t),
@@ -910,7 +971,7 @@ impl PyRegistry {
         let step = step_timeout(py, step_timeout_minutes, false)?;
         let pairs = status_details.map(details_pairs).transpose()?;
         let ids = Ids::thing(&thing);
-        let mut state = self.state(py);
+        let mut state = self.state(py)?;
         let h = state.at(now, |reg, q, now| match &pairs {
             Some(p) => with_details(py, p, |d| {
                 reg.start_next(&t, Some(&d), step, now, q).or_raise_for(py, Plane::Data, ids)
@@ -946,7 +1007,7 @@ impl PyRegistry {
         u.step_timeout = step_timeout(py, step_timeout_minutes, true)?;
         let pairs = status_details.map(details_pairs).transpose()?;
         let ids = Ids::both(&job_id, &thing);
-        let s = self.state(py).at(now, |reg, q, now| match &pairs {
+        let s = self.state(py)?.at(now, |reg, q, now| match &pairs {
             Some(p) => with_details(py, p, |d| {
                 let u = Update { status_details: Some(&d), ..u };
                 reg.update_execution(&id, &t, &u, now, q).or_raise_for(py, Plane::Data, ids)
@@ -959,8 +1020,8 @@ impl PyRegistry {
     // --- time ---------------------------------------------------------------------------
 
     /// The earliest `now` at which `advance` may have something to do, if any.
-    fn next_deadline(&self, py: Python<'_>) -> Option<u64> {
-        self.state(py).reg.next_deadline().map(Timestamp::secs)
+    fn next_deadline(&self, py: Python<'_>) -> PyResult<Option<u64>> {
+        Ok(self.state(py)?.reg.next_deadline().map(Timestamp::secs))
     }
 
     /// Applies everything due at `now` (timeouts, retries, schedule events, deletions). With a
@@ -969,7 +1030,7 @@ impl PyRegistry {
     #[pyo3(signature = (now, budget = None))]
     fn advance<'py>(&self, py: Python<'py>, now: Now, budget: Option<usize>) -> PyResult<Bound<'py, PyAny>> {
         static CLS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-        let (work, more) = self.state(py).at(now, |reg, q, now| {
+        let (work, more) = self.state(py)?.at(now, |reg, q, now| {
             let mut work: usize = 0;
             loop {
                 let a = reg.advance(now, budget.unwrap_or(1024), q).or_raise(py, Plane::Control)?;
@@ -984,7 +1045,8 @@ impl PyRegistry {
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
-        let st = self.state(py);
+        // A repr taken while this thread is inside a call (a debugger, a finalizer's log line).
+        let Ok(st) = self.state(py) else { return "Registry(<in a call on this thread>)".to_owned() };
         let u = st.reg.usage();
         format!(
             "Registry(jobs={}, things={}, executions={}, deleting={}, events={})",

@@ -3,6 +3,7 @@ advance(now), events, DELETION_IN_PROGRESS, number reuse, version conflicts and 
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import threading
 
@@ -447,3 +448,39 @@ def test_a_call_whose_argument_runs_python_does_not_hold_the_registry():
         reader.join()
     assert out["execution"].status is E.QUEUED and out["execution"].execution_number == 1
     assert sorted(reg.things()) == ["t", "u"]
+
+
+def test_a_finalizer_that_calls_the_registry_during_one_of_its_calls_is_refused_not_hung():
+    # Building a call's records allocates, so the garbage collector may run any object's __del__
+    # while the registry's lock is held on this thread. A __del__ that calls the same registry
+    # waited for ever on that lock; it now raises RuntimeError, and the call in progress goes on.
+    # In a child process, so that a hang fails the test instead of hanging the suite.
+    code = """
+import gc, iot_jobs_core as j
+r = j.Registry()
+for i in range(50):
+    r.add_thing(f"t{i}")
+r.create_job("job", [f"t{i}" for i in range(50)], 1)
+calls = []
+class Finalised:
+    def __init__(self):
+        self.me = self  # a cycle: only the cyclic collector frees it
+    def __del__(self):
+        try:
+            calls.append(len(r.things()))
+        except RuntimeError as e:
+            calls.append(str(e))
+gc.set_threshold(1)
+for _ in range(200):
+    Finalised()
+    assert len(r.list_for_job("job", max_results=50)[0]) == 50
+gc.collect()
+print(sum(c == 50 for c in calls), sum("not re-entrant" in str(c) for c in calls), len(calls))
+print(repr(r))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    counts, rep = out.stdout.splitlines()
+    outside, refused, total = map(int, counts.split())
+    assert refused > 0 and outside + refused == total == 200, out.stdout
+    assert rep.startswith("Registry(jobs=1, things=50, executions=50, deleting=0, "), rep
