@@ -30,7 +30,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::{MutexExt, PyOnceLock};
-use pyo3::types::{PyDict, PyInt, PyList, PyType};
+use pyo3::types::{PyBytes, PyDict, PyInt, PyList, PyString, PyType};
 
 use crate::config::{ConfigArgs, ExponentialArgs, WindowArgs, retry_pairs};
 use crate::convert::{
@@ -68,6 +68,8 @@ impl EventSink for Queue<'_> {
 /// What the mutex of a `Registry` guards.
 struct State {
     reg: Registry<Heap>,
+    /// The caps it was made with (a snapshot is restored under the same by `__reduce__`).
+    caps: Heap,
     events: Vec<Event>,
     /// `None`: keep no events.
     max_events: Option<usize>,
@@ -384,6 +386,74 @@ impl PyRegistry {
     }
 }
 
+impl PyRegistry {
+    fn from_parts(reg: Registry<Heap>, caps: Heap, max_events: Option<usize>, clock: Option<u64>) -> Self {
+        Self {
+            state: Mutex::new(State { reg, caps, events: Vec::new(), max_events, clock }),
+            owner: AtomicU64::new(0),
+        }
+    }
+}
+
+/// The heap storage for the constructor's caps, each at most `MAX_CAPACITY` (`ValueError`).
+fn caps(jobs: usize, things: usize, executions: usize, status_details: usize) -> PyResult<Heap> {
+    for (name, cap) in
+        [("jobs", jobs), ("things", things), ("executions", executions), ("status_details", status_details)]
+    {
+        if cap > MAX_CAPACITY {
+            return Err(PyValueError::new_err(format!("{name} must be at most {MAX_CAPACITY}, not {cap}")));
+        }
+    }
+    Ok(Heap { jobs, things, executions, status_details, reserve: false })
+}
+
+/// The `format` member of a snapshot this version writes and reads.
+const SNAPSHOT_FORMAT: &str = "iot-jobs-core-py/1";
+
+/// `Registry.snapshot()`: the format, the registry's clock, and the core's snapshot.
+#[derive(serde::Serialize)]
+struct Saving<'a> {
+    format: &'static str,
+    clock: Option<u64>,
+    registry: iot_jobs_core::registry::Snapshot<'a, Heap>,
+}
+
+/// What `Registry.restore` reads: the core's snapshot is read by the core itself.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Saved<'a> {
+    format: String,
+    clock: Option<u64>,
+    #[serde(borrow)]
+    registry: &'a serde_json::value::RawValue,
+}
+
+fn serialized(st: &State) -> PyResult<Vec<u8>> {
+    let saving = Saving { format: SNAPSHOT_FORMAT, clock: st.clock, registry: st.reg.snapshot() };
+    serde_json::to_vec(&saving).map_err(|e| PyValueError::new_err(format!("cannot write the snapshot: {e}")))
+}
+
+/// A snapshot argument: `bytes` (or anything with the buffer protocol's bytes, as `bytes()` takes
+/// them) or `str`.
+struct Snapshot(Vec<u8>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Snapshot {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(s) = obj.cast::<PyString>() {
+            return Ok(Snapshot(s.to_cow()?.as_bytes().to_vec()));
+        }
+        if let Ok(b) = obj.cast::<PyBytes>() {
+            return Ok(Snapshot(b.as_bytes().to_vec()));
+        }
+        Err(PyTypeError::new_err(format!(
+            "snapshot must be bytes (from Registry.snapshot()) or str, not {}",
+            obj.get_type().name()?
+        )))
+    }
+}
+
 /// A number for each thread, from 1 (0: no thread holds a registry's lock).
 static THREADS: AtomicU64 = AtomicU64::new(1);
 
@@ -470,25 +540,90 @@ impl PyRegistry {
         deletion_delay: DeletionDelay,
         max_events: Option<usize>,
     ) -> PyResult<Self> {
-        for (name, cap) in [
-            ("jobs", jobs),
-            ("things", things),
-            ("executions", executions),
-            ("status_details", status_details),
-        ] {
-            if cap > MAX_CAPACITY {
+        let caps = caps(jobs, things, executions, status_details)?;
+        let mut reg = Registry::new(caps, or_default(policy));
+        reg.set_deletion_delay(deletion_delay.0);
+        Ok(Self::from_parts(reg, caps, max_events, None))
+    }
+
+    /// A registry with the state of a `snapshot()` (bytes, or the same JSON as `str`), under
+    /// these caps and this policy (neither is in a snapshot; `deletion_delay` is). Raises
+    /// `ValueError` naming what is wrong for anything else: not JSON, another format, an
+    /// inconsistent state, or more jobs, things, executions or statusDetails maps than the caps
+    /// hold. Events that were pending when the snapshot was taken are not in it.
+    #[staticmethod]
+    #[pyo3(
+        signature = (snapshot, *, policy = None, jobs = 10_000, things = 10_000, executions = 100_000, status_details = 100_000, max_events = Some(100_000)),
+        text_signature = "(snapshot, *, policy=None, jobs=10000, things=10000, executions=100000, status_details=100000, max_events=100000)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn restore(
+        py: Python<'_>,
+        snapshot: Snapshot,
+        policy: Option<&Bound<'_, PyPolicy>>,
+        jobs: usize,
+        things: usize,
+        executions: usize,
+        status_details: usize,
+        max_events: Option<usize>,
+    ) -> PyResult<Self> {
+        let caps = caps(jobs, things, executions, status_details)?;
+        let policy = or_default(policy);
+        let bytes = snapshot.0;
+        let (reg, clock) = py
+            .detach(|| -> Result<_, String> {
+                let saved: Saved<'_> = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+                if saved.format != SNAPSHOT_FORMAT {
+                    return Err(format!(
+                        "its format is {:?}; this version reads {SNAPSHOT_FORMAT:?}",
+                        saved.format
+                    ));
+                }
+                if saved.clock.is_some_and(|c| c > LATEST_TIME.secs()) {
+                    return Err(format!("its clock is past LATEST_TIME ({})", LATEST_TIME.secs()));
+                }
+                let mut de = serde_json::Deserializer::from_str(saved.registry.get());
+                let reg = Registry::restore(caps, policy, &mut de).map_err(|e| e.to_string())?;
+                Ok((reg, saved.clock))
+            })
+            .map_err(|e| PyValueError::new_err(format!("not a registry snapshot: {e}")))?;
+        Ok(Self::from_parts(reg, caps, max_events, clock))
+    }
+
+    /// The whole state as bytes (JSON: the core's snapshot and the registry's clock), for
+    /// `Registry.restore`: to save a state and load it in another process, or to build a
+    /// fixture's world once and restore it per test. The pending events are not in it.
+    fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let st = self.state(py)?;
+        let bytes = serialized(&st)?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// `copy`, `deepcopy` and `pickle`: `Registry.restore` of a `snapshot()` with the same caps,
+    /// policy and `max_events`. Refused (`ValueError`) while events are pending: they are not
+    /// in a snapshot, and would be lost; `drain_events()` first.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let (bytes, caps, max_events, policy) = {
+            let st = self.state(py)?;
+            if !st.events.is_empty() {
                 return Err(PyValueError::new_err(format!(
-                    "{name} must be at most {MAX_CAPACITY}, not {cap}"
+                    "a Registry with {} pending events cannot be copied or pickled (they are not in \
+                     its snapshot): drain_events() first",
+                    st.events.len()
                 )));
             }
-        }
-        let heap = Heap { jobs, things, executions, status_details, reserve: false };
-        let mut reg = Registry::new(heap, or_default(policy));
-        reg.set_deletion_delay(deletion_delay.0);
-        Ok(Self {
-            state: Mutex::new(State { reg, events: Vec::new(), max_events, clock: None }),
-            owner: AtomicU64::new(0),
-        })
+            (serialized(&st)?, st.caps, st.max_events, PyPolicy(*st.reg.policy()))
+        };
+        let kw = PyDict::new(py);
+        kw.set_item("policy", Bound::new(py, policy)?)?;
+        kw.set_item("jobs", caps.jobs)?;
+        kw.set_item("things", caps.things)?;
+        kw.set_item("executions", caps.executions)?;
+        kw.set_item("status_details", caps.status_details)?;
+        kw.set_item("max_events", max_events)?;
+        let restore = py.get_type::<Self>().getattr("restore")?;
+        let partial = py.import("functools")?.getattr("partial")?.call((restore,), Some(&kw))?;
+        Ok((partial, (PyBytes::new(py, &bytes),)))
     }
 
     /// The policy it follows.

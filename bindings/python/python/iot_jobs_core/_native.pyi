@@ -292,6 +292,18 @@ class Registry:
         deletion_delay: int = 0,
         max_events: Optional[int] = 100000,
     ) -> None: ...
+    @staticmethod
+    def restore(
+        snapshot: Union[bytes, str],
+        *,
+        policy: Optional[Policy] = None,
+        jobs: int = 10000,
+        things: int = 10000,
+        executions: int = 100000,
+        status_details: int = 100000,
+        max_events: Optional[int] = 100000,
+    ) -> Registry: ...
+    def snapshot(self) -> bytes: ...
     @property
     def policy(self) -> Policy: ...
     @property
