@@ -347,7 +347,7 @@ impl<'a> ExecutionIdentity<'a> {
     /// members; [`WireError::Missing`] when the message names no execution. Strings with JSON
     /// escapes are unescaped into `scratch`; `input.len()` bytes of scratch always suffice.
     pub fn parse(input: &'a [u8], scratch: &'a mut [u8]) -> Result<Self, WireError> {
-        super::parse(input, scratch, Flavor::Mqtt, Self::read)
+        super::parse(input, scratch, Flavor::Mqtt, false, Self::read)
     }
 
     fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {

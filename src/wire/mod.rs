@@ -40,9 +40,16 @@ use crate::json::{self, BufferFull, JsonStr, Kind, Reader, Writer};
 use crate::status::ExecutionStatus;
 
 /// Implements `parse` and `serialize` (and their [`Flavor`] forms) for a top-level message with
-/// private `read` and `write`.
+/// private `read` and `write`; `request` marks a request, which reads an empty input as `{}` in
+/// both forms (see [`Flavor`]).
 macro_rules! message {
     ($name:ident) => {
+        message!($name, false);
+    };
+    ($name:ident, request) => {
+        message!($name, true);
+    };
+    ($name:ident, $request:literal) => {
         impl<'a> $name<'a> {
             /// Parses one message from `input` in its MQTT form. Strings with JSON escapes are
             /// unescaped into `scratch`; `input.len()` bytes of scratch always suffice.
@@ -56,7 +63,7 @@ macro_rules! message {
                 scratch: &'a mut [u8],
                 flavor: crate::wire::Flavor,
             ) -> Result<Self, WireError> {
-                crate::wire::parse(input, scratch, flavor, Self::read)
+                crate::wire::parse(input, scratch, flavor, $request, Self::read)
             }
 
             /// Writes the message in its MQTT form into `out` and returns the written part, or
@@ -120,8 +127,13 @@ pub use response::{
 /// * `clientToken` is not a member: it is not written, and on input it is skipped like any
 ///   unknown member. The optional `timestamp` of the accepted responses
 ///   ([`GetPendingResponse`], [`ExecutionResponse`], [`UpdateResponse`]) is treated the same way.
-/// * An input that is empty or only whitespace reads as `{}` (a request without a body), and a
-///   member whose value is `null` reads as absent, as AWS's JSON protocols read them.
+/// * A member whose value is `null` reads as absent, as AWS's JSON protocols read them.
+///
+/// An input that is empty or only whitespace reads as `{}`: in the HTTP form any message (a
+/// request or response without a body), in the MQTT form a request (a request without a
+/// payload, which the service takes as a request without members: SPEC err-InvalidJson, AWS's
+/// embedded C jobs demo asks for `$next` so). An empty response or notification over MQTT is
+/// `InvalidJson`: the service never sends one.
 ///
 /// The messages that exist only over MQTT (ErrorResponse and the notifications) have no other
 /// form: apart from `clientToken` and the embedded `jobDocument` they are the same in both.
@@ -285,13 +297,17 @@ fn parse<'a, T>(
     input: &'a [u8],
     scratch: &'a mut [u8],
     flavor: Flavor,
+    request: bool,
     read: fn(&mut Parser<'a>) -> Result<T, WireError>,
 ) -> Result<T, WireError> {
-    // An HTTP request without a body is an empty object (see `Flavor`).
-    let input = match flavor {
-        Flavor::Http if input.iter().all(u8::is_ascii_whitespace) => b"{}".as_slice(),
-        Flavor::Http | Flavor::Mqtt => input,
+    // A message without a body is an empty object: over HTTP any, over MQTT a request (see
+    // `Flavor`).
+    let empty_is_object = match flavor {
+        Flavor::Http => true,
+        Flavor::Mqtt => request,
     };
+    let input =
+        if empty_is_object && input.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { input };
     let mut p = Parser { r: Reader::new(input), scratch, flavor };
     let e = match read(&mut p) {
         Ok(value) => match p.r.finish() {

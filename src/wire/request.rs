@@ -30,7 +30,7 @@ impl<'a> GetPendingRequest<'a> {
     }
 }
 
-message!(GetPendingRequest);
+message!(GetPendingRequest, request);
 
 /// StartNextPendingJobExecution, published to `$aws/things/T/jobs/start-next` (SPEC §7.1, §4.3).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -64,7 +64,7 @@ impl<'a> StartNextRequest<'a> {
     }
 }
 
-message!(StartNextRequest);
+message!(StartNextRequest, request);
 
 /// DescribeJobExecution, published to `$aws/things/T/jobs/J/get` (SPEC §7.1, §4.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +114,7 @@ impl<'a> DescribeRequest<'a> {
     }
 }
 
-message!(DescribeRequest);
+message!(DescribeRequest, request);
 
 /// UpdateJobExecution, published to `$aws/things/T/jobs/J/update` (SPEC §7.1, §4.3).
 ///
@@ -211,7 +211,7 @@ impl<'a> UpdateRequest<'a> {
     }
 }
 
-message!(UpdateRequest);
+message!(UpdateRequest, request);
 
 /// Writes `stepTimeoutInMinutes` after checking it again (the variant's payload is public).
 fn write_step_timeout(

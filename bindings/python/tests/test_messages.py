@@ -104,7 +104,7 @@ def test_http_flavor():
         ("update_request", b"nope", "InvalidJson"),
         ("update_request", b'{"status":"FAILED"', "InvalidJson"),
         ("update_request", b'{"status":"\xff"}', "InvalidJson"),
-        ("update_request", b"", "InvalidJson"),
+        ("update_request", b"", "InvalidRequest"),  # no payload is `{}`: status is required
     ],
 )
 def test_refusals_carry_the_mqtt_code(kind, payload, code):

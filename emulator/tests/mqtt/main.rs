@@ -438,6 +438,35 @@ async fn event_configurations_switch_the_job_event_topics() {
 }
 
 #[tokio::test]
+async fn a_request_without_a_payload_is_one_without_members() {
+    // AWS's embedded C jobs demo asks for `$next` with an empty payload, and the service answers
+    // it (SPEC err-InvalidJson); it was InvalidJson here, so the demo never got its job.
+    let emu = emu().await;
+    emu.create_job("j1", &["t1"]).await;
+    let mut dev = connect("t1", emu.mqtt).await;
+    let (ok, got) = dev.request("$aws/things/t1/jobs/$next/get", "").await;
+    assert!(ok, "{got}");
+    assert_eq!((&got["execution"]["jobId"], &got["execution"]["status"]), (&"j1".into(), &"QUEUED".into()));
+    assert!(got["execution"]["jobDocument"].is_object(), "{got}");
+    let (ok, got) = dev.request("$aws/things/t1/jobs/get", " ").await;
+    assert!(ok, "{got}");
+    assert_eq!(got["queuedJobs"][0]["jobId"], "j1");
+    let (ok, got) = dev.request("$aws/things/t1/jobs/j1/get", "").await;
+    assert!(ok && got["execution"]["versionNumber"] == 1, "{got}");
+    // UpdateJobExecution needs `status`: InvalidRequest, and nothing changed.
+    let (ok, got) = dev.request("$aws/things/t1/jobs/j1/update", "").await;
+    assert!(!ok);
+    assert_eq!(got["code"], "InvalidRequest", "{got}");
+    let (ok, got) = dev.request("$aws/things/t1/jobs/start-next", "").await;
+    assert!(ok, "{got}");
+    assert_eq!(
+        (&got["execution"]["status"], &got["execution"]["versionNumber"]),
+        (&"IN_PROGRESS".into(), &2.into())
+    );
+    emu.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn bad_requests_get_the_service_codes() {
     let emu = emu().await;
     emu.create_job("j1", &["t1"]).await;

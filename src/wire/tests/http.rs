@@ -81,21 +81,29 @@ fn http_flavour_reads_bodies_as_aws_json_protocols_do() {
         UpdateRequest::parse_as(input, Vec::leak(vec![0_u8; input.len()]), Flavor::Http)
     };
     let mqtt = |input: &str| parse!(UpdateRequest, input);
-    // An empty body is `{}`: StartNext takes it; Update still needs `status`.
+    // An empty body is `{}` in both forms (SPEC err-InvalidJson: AWS answers an MQTT request
+    // without a payload as one without members): StartNext, GetPending and Describe take it;
+    // Update still needs `status`, an InvalidRequest.
     for empty in ["", " \r\n\t"] {
+        for flavor in [Flavor::Http, Flavor::Mqtt] {
+            let e = empty.as_bytes();
+            assert_eq!(StartNextRequest::parse_as(e, &mut [], flavor), Ok(StartNextRequest::default()));
+            assert_eq!(GetPendingRequest::parse_as(e, &mut [], flavor), Ok(GetPendingRequest::default()));
+            assert_eq!(DescribeRequest::parse_as(e, &mut [], flavor), Ok(DescribeRequest::default()));
+            let update = UpdateRequest::parse_as(e, &mut [], flavor);
+            assert_eq!(update, Err(WireError::Missing { member: "status" }));
+            assert_eq!(update.unwrap_err().error_code(), ErrorCode::InvalidRequest);
+        }
+        assert_eq!(http(empty), mqtt(empty));
+        // A response or notification: the service never sends one empty, so over MQTT it is no
+        // JSON (a device's agent reports it as malformed); over HTTP a body-less answer is `{}`.
+        let e = empty.as_bytes();
+        assert_eq!(UpdateResponse::parse(e, &mut []).unwrap_err().error_code(), ErrorCode::InvalidJson);
         assert_eq!(
-            StartNextRequest::parse_as(empty.as_bytes(), &mut [], Flavor::Http),
-            Ok(StartNextRequest::default())
-        );
-        assert_eq!(
-            GetPendingRequest::parse_as(empty.as_bytes(), &mut [], Flavor::Http),
-            Ok(GetPendingRequest::default())
-        );
-        assert_eq!(http(empty), Err(WireError::Missing { member: "status" }));
-        assert_eq!(
-            StartNextRequest::parse(empty.as_bytes(), &mut []).unwrap_err().error_code(),
+            NextJobExecutionChanged::parse(e, &mut []).unwrap_err().error_code(),
             ErrorCode::InvalidJson
         );
+        assert!(UpdateResponse::parse_as(e, &mut [], Flavor::Http).is_ok());
     }
     // `null` is absent over HTTP, a wrong type over MQTT.
     let with_nulls =
