@@ -2,7 +2,7 @@
 //! data-plane function as its HTTP operation, with the core's wire in its MQTT flavour, and the
 //! answer goes to `…/accepted` or `…/rejected` (an ErrorResponse, SPEC §4.4).
 
-use iot_jobs_core::topic::{Reply as Answer, Topic};
+use iot_jobs_core::topic::{Reply as Answer, Topic, TopicError};
 use iot_jobs_core::wire::{DescribeRequest, ErrorResponse, Flavor, JobExecutionState};
 use iot_jobs_core::{ErrorCode, StatusDetails, Timestamp};
 
@@ -18,8 +18,10 @@ use crate::wire::data::parse_in;
 pub enum Route<'a> {
     /// One of the four requests (plain or namespace form).
     Request(Topic<'a>),
-    /// A topic in the jobs namespace that names no operation (SPEC §4.4 `InvalidTopic`).
-    Invalid,
+    /// A topic in the jobs namespace that names no operation (SPEC §4.4 `InvalidTopic`): what
+    /// the core's topic parser found wrong (an unknown operation, an invalid thing name or job
+    /// id, ...).
+    Invalid(TopicError),
     /// An answer, a notification or an event: a reserved topic that clients may subscribe to and
     /// receive from, and only the service publishes (DG-TOPICS; SPEC §7, "Clients publish to the
     /// request topics only").
@@ -48,13 +50,13 @@ pub fn route(topic: &str) -> Route<'_> {
             | Topic::JobEvent { .. }
             | Topic::ExecutionEvent { .. },
         ) => Route::ServiceOnly,
-        Err(_) => {
+        Err(e) => {
             let mut levels = topic.split('/');
             let jobs = levels.next() == Some("$aws")
                 && levels.next() == Some("things")
                 && levels.next().is_some()
                 && levels.next() == Some("jobs");
-            if jobs { Route::Invalid } else { Route::Other }
+            if jobs { Route::Invalid(e) } else { Route::Other }
         }
     }
 }
@@ -95,11 +97,11 @@ pub fn answer(st: &mut State, topic: &str, payload: &[u8]) -> Option<Outcome> {
     let token = client_token(payload);
     let t = match route(topic) {
         Route::ServiceOnly | Route::Other => return None,
-        Route::Invalid => {
+        Route::Invalid(why) => {
             let e = ApiError::new(
                 400,
                 "InvalidRequestException",
-                format!("{topic} is in the jobs namespace but names no operation"),
+                format!("{topic} is in the jobs namespace but names no operation: {why}"),
                 ErrorCode::InvalidTopic,
             );
             let rejected = format!("{topic}/rejected");
@@ -221,7 +223,7 @@ mod tests {
             "$aws/things/t/jobs/",
             "$aws/things/t/jobs/j/update/accepted/more",
         ] {
-            assert_eq!(route(t), Route::Invalid, "{t}");
+            assert!(matches!(route(t), Route::Invalid(_)), "{t}");
         }
     }
 }

@@ -500,6 +500,17 @@ async fn bad_requests_get_the_service_codes() {
             assert_eq!(got["clientToken"], "c", "{topic}");
         }
     }
+    // InvalidTopic says what is wrong with the topic: an invalid job id or thing name names the
+    // field, not only "no operation".
+    for (topic, why) in [
+        ("$aws/things/t1/jobs/bad.id/get", "jobId has a character that is not allowed at position 3"),
+        ("$aws/things/bad.thing/jobs/get", "thingName has a character that is not allowed at position 3"),
+        ("$aws/things/t1/jobs/j1/frobnicate", "names no Jobs operation or event from byte"),
+    ] {
+        let (ok, got) = dev.request(topic, "{}").await;
+        assert!(!ok && got["code"] == "InvalidTopic", "{topic}: {got}");
+        assert!(got["message"].as_str().is_some_and(|m| m.contains(why)), "{topic}: {got}");
+    }
     // An error changed nothing: the execution is still QUEUED at its first version.
     let (ok, got) = dev.request("$aws/things/t1/jobs/j1/get", "{}").await;
     assert!(ok);

@@ -682,7 +682,7 @@ async fn handle(
                 return Err(bad_topic("a publish", &message.topic));
             }
             let route = jobs::route(&message.topic);
-            if matches!(route, jobs::Route::Request(_) | jobs::Route::Invalid) {
+            if matches!(route, jobs::Route::Request(_) | jobs::Route::Invalid(_)) {
                 // A request is run once, not state: kept as a retained message it would reach
                 // every later subscriber to the thing's jobs topics as a stale request.
                 message.retain = false;
