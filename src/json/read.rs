@@ -333,8 +333,15 @@ impl<'a> Reader<'a> {
         }
         let s = self.read_str()?;
         let digits = s.raw.as_bytes();
-        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-            return Err(Error::ExpectedNumber { offset: s.offset });
+        let all_digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
+        if !all_digits(digits) {
+            // A negative integer is out of range, as the number `-3` is; anything else no number.
+            let negative = digits.strip_prefix(b"-").is_some_and(all_digits);
+            return Err(if negative {
+                Error::NumberOutOfRange { offset: s.offset }
+            } else {
+                Error::ExpectedNumber { offset: s.offset }
+            });
         }
         parse_u64(digits).ok_or(Error::NumberOutOfRange { offset: s.offset })
     }

@@ -334,11 +334,14 @@ fn u64_or_string() {
     assert_eq!(read(b"\"18446744073709551615\""), Ok(u64::MAX));
     assert_eq!(read(b"\"18446744073709551616\""), Err(Error::NumberOutOfRange { offset: 0 }));
     assert_eq!(read(b"18446744073709551616"), Err(Error::NumberOutOfRange { offset: 0 }));
-    for bad in [&b"\"\""[..], b"\"3a\"", b"\"-3\"", b"\" 3\"", b"\"3.0\"", br#""\u0033""#] {
+    for bad in
+        [&b"\"\""[..], b"\"3a\"", b"\"-\"", b"\"--3\"", b"\"-3a\"", b"\" 3\"", b"\"3.0\"", br#""\u0033""#]
+    {
         assert_eq!(read(bad), Err(Error::ExpectedNumber { offset: 0 }), "{bad:?}");
     }
     assert_eq!(read(b"3.5"), Err(Error::ExpectedInteger { offset: 0 }));
     assert_eq!(read(b"-3"), Err(Error::NumberOutOfRange { offset: 0 }));
+    assert_eq!(read(b"\"-3\""), Err(Error::NumberOutOfRange { offset: 0 }));
     assert_eq!(read(b"true"), Err(Error::ExpectedNumber { offset: 0 }));
     assert_eq!(read(b"\"3"), Err(Error::UnexpectedEnd));
 }

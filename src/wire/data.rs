@@ -426,17 +426,32 @@ impl<'a> Parser<'a> {
     /// `versionNumber` / `expectedVersion`: 0..=i64::MAX; `string_ok` also accepts a string of
     /// digits (SPEC §5 `expectedVersion`: the AWS C library and Greengrass send one).
     pub(super) fn version(&mut self, string_ok: bool) -> Result<VersionNumber, WireError> {
-        Ok(VersionNumber::new(self.long(string_ok)?)?)
+        Ok(VersionNumber::new(self.long(string_ok, Field::Version)?)?)
     }
 
     /// `executionNumber`: 0..=i64::MAX; `string_ok` also accepts a string of digits (SPEC §5: the
     /// docs call it a digit string).
     pub(super) fn execution_number(&mut self, string_ok: bool) -> Result<ExecutionNumber, WireError> {
-        Ok(ExecutionNumber::new(self.long(string_ok)?)?)
+        Ok(ExecutionNumber::new(self.long(string_ok, Field::ExecutionNumber)?)?)
     }
 
-    fn long(&mut self, string_ok: bool) -> Result<u64, WireError> {
-        Ok(if string_ok { self.r.read_u64_or_string()? } else { self.r.read_u64()? })
+    /// A request's number (`string_ok`) that is neither a number nor a string of digits, or is
+    /// negative, is the field's error, which names it (`expectedVersion must be a decimal
+    /// integer`, `... between 0 and 9223372036854775807`), since either form is accepted; a
+    /// response's is the reader's.
+    fn long(&mut self, string_ok: bool, field: Field) -> Result<u64, WireError> {
+        if !string_ok {
+            return Ok(self.r.read_u64()?);
+        }
+        self.r.read_u64_or_string().map_err(|e| {
+            if matches!(e, json::Error::ExpectedNumber { .. } | json::Error::ExpectedInteger { .. }) {
+                FieldError::new(field, Violation::NotANumber).into()
+            } else if matches!(e, json::Error::NumberOutOfRange { .. }) {
+                FieldError::new(field, Violation::OutOfRange { min: 0, max: i64::MAX }).into()
+            } else {
+                e.into()
+            }
+        })
     }
 
     /// `statusDetails`: an object of string values, validated as a whole (SPEC R14). Pairs past
