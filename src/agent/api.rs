@@ -13,6 +13,7 @@ impl<const DOC: usize> Agent<DOC> {
             namespace: namespace.cloned(),
             config,
             job: None,
+            document: heapless::Vec::new(),
             outbox: None,
             pending: None,
             verify: false,

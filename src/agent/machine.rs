@@ -101,19 +101,17 @@ impl<const DOC: usize> Core<DOC> {
         let job = self.job.as_mut()?;
         job.reach(JobPhase::Delivered);
         let (job_id, execution_number) = (job.id.clone(), job.number);
-        Some(match &job.document {
-            Document::Kept(document) => AgentEvent::Run {
+        Some(match job.document {
+            Document::Kept => AgentEvent::Run {
                 job_id,
                 execution_number,
                 version: job.version,
-                document: document.as_slice(),
+                document: self.document.as_slice(),
             },
             Document::TooLarge(len) => {
-                AgentEvent::DocumentTooLarge { job_id, execution_number, len: *len, capacity: DOC }
+                AgentEvent::DocumentTooLarge { job_id, execution_number, len, capacity: DOC }
             }
-            Document::Unreadable(error) => {
-                AgentEvent::UnreadableJob { job_id, execution_number, error: *error }
-            }
+            Document::Unreadable(error) => AgentEvent::UnreadableJob { job_id, execution_number, error },
         })
     }
 
@@ -231,15 +229,12 @@ impl<const DOC: usize> Core<DOC> {
             return Ok(());
         };
         let id = JobId::new(x.job_id).map_err(|e| AgentError::Malformed(WireError::Field(e)))?;
+        // Into the agent's own buffer, in place (the message is in the caller's payload or the
+        // agent's scratch, never in this buffer).
+        self.document.clear();
         let document = match x.document {
-            Ok(raw) => {
-                let mut kept = heapless::Vec::new();
-                if kept.extend_from_slice(raw).is_ok() {
-                    Document::Kept(kept)
-                } else {
-                    Document::TooLarge(raw.len())
-                }
-            }
+            Ok(raw) if self.document.extend_from_slice(raw).is_ok() => Document::Kept,
+            Ok(raw) => Document::TooLarge(raw.len()),
             Err(error) => Document::Unreadable(error),
         };
         self.seq = self.seq.wrapping_add(1);
