@@ -37,11 +37,41 @@ pub struct RetryCriterion {
 }
 
 /// `jobExecutionsRetryConfig` (SPEC §6: 1–2 criteria, 0–10 retries each, ≤ 10 in total).
+/// Deserializing checks what [`new`](Self::new) checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "RetrySlots"))]
 pub struct RetryConfig {
     criteria: [Option<RetryCriterion>; 2],
+}
+
+/// A [`RetryConfig`] as read, before its check.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct RetrySlots {
+    criteria: [Option<RetryCriterion>; 2],
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<RetrySlots> for RetryConfig {
+    type Error = ConfigError;
+
+    /// The kept criteria first, then as `new` takes them.
+    fn try_from(r: RetrySlots) -> Result<Self, ConfigError> {
+        let kept = kept_first(&r.criteria).ok_or(ConfigError::Retry)?;
+        Self::new(kept.as_slice())
+    }
+}
+
+/// The `Some` slots, when they all come before the `None` ones (as the constructors store them).
+#[cfg(feature = "serde")]
+fn kept_first<T: Copy, const N: usize>(slots: &[Option<T>; N]) -> Option<heapless::Vec<T, N>> {
+    let kept = slots.iter().take_while(|s| s.is_some()).count();
+    if slots.iter().skip(kept).any(Option::is_some) {
+        return None;
+    }
+    Some(slots.iter().flatten().copied().collect())
 }
 
 impl RetryConfig {
@@ -87,12 +117,30 @@ pub struct AbortCriterion {
     pub min_executed: u32,
 }
 
-/// `abortConfig` (SPEC §6 Abort).
+/// `abortConfig` (SPEC §6 Abort). Deserializing checks what [`new`](Self::new) checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "AbortSlots"))]
 pub struct AbortConfig {
     criteria: [Option<AbortCriterion>; 4],
+}
+
+/// An [`AbortConfig`] as read, before its check.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct AbortSlots {
+    criteria: [Option<AbortCriterion>; 4],
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<AbortSlots> for AbortConfig {
+    type Error = ConfigError;
+
+    fn try_from(a: AbortSlots) -> Result<Self, ConfigError> {
+        let kept = kept_first(&a.criteria).ok_or(ConfigError::Abort)?;
+        Self::new(kept.as_slice())
+    }
 }
 
 impl AbortConfig {
@@ -119,12 +167,31 @@ impl AbortConfig {
 }
 
 /// `schedulingConfig` times (SPEC §2, §6). Its maintenance windows are [`JobConfig::windows`].
+/// Deserializing checks what [`new`](Self::new) checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "ScheduleTimes"))]
 pub struct Schedule {
     start: Option<Timestamp>,
     end: Option<(Timestamp, JobEndBehavior)>,
+}
+
+/// A [`Schedule`] as read, before its check.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct ScheduleTimes {
+    start: Option<Timestamp>,
+    end: Option<(Timestamp, JobEndBehavior)>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<ScheduleTimes> for Schedule {
+    type Error = ConfigError;
+
+    fn try_from(s: ScheduleTimes) -> Result<Self, ConfigError> {
+        Self::new(s.start, s.end)
+    }
 }
 
 impl Schedule {

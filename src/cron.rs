@@ -24,9 +24,13 @@ use core::fmt;
 use crate::time::Timestamp;
 
 /// A parsed cron expression.
+///
+/// Deserializing checks what parsing guarantees (every set non-empty and within its field, the
+/// `nW`, `dL` and `d#n` values in range), so a stored `Cron` is one some expression parses to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "CronSets"))]
 pub struct Cron {
     // Each set holds `value - min` of its field.
     minutes: Bits<1>,
@@ -34,6 +38,67 @@ pub struct Cron {
     months: Bits<1>,
     years: Bits<4>,
     days: Days,
+}
+
+/// A [`Cron`] as read, before its check.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct CronSets {
+    minutes: Bits<1>,
+    hours: Bits<1>,
+    months: Bits<1>,
+    years: Bits<4>,
+    days: Days,
+}
+
+/// Sets no cron expression parses to.
+#[cfg(feature = "serde")]
+#[derive(Debug)]
+struct NotACron;
+
+#[cfg(feature = "serde")]
+impl fmt::Display for NotACron {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("cron sets that no expression parses to (an empty set, or a value outside its field)")
+    }
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<CronSets> for Cron {
+    type Error = NotACron;
+
+    fn try_from(c: CronSets) -> Result<Self, NotACron> {
+        let cron =
+            Self { minutes: c.minutes, hours: c.hours, months: c.months, years: c.years, days: c.days };
+        if cron.well_formed() { Ok(cron) } else { Err(NotACron) }
+    }
+}
+
+impl Cron {
+    /// Every set non-empty and within its field; the single values in range: what parsing
+    /// makes.
+    #[cfg(feature = "serde")]
+    fn well_formed(&self) -> bool {
+        let days = match self.days {
+            Days::Month(MonthDay::Set(d)) => fits(&d, CronField::DayOfMonth),
+            Days::Month(MonthDay::Last | MonthDay::LastWeekday) => true,
+            Days::Month(MonthDay::NearestWeekday(n)) => (1..=31).contains(&n),
+            Days::Week(WeekDay::Set(d)) => fits(&d, CronField::DayOfWeek),
+            Days::Week(WeekDay::Last(d)) => (1..=7).contains(&d),
+            Days::Week(WeekDay::Nth(d, n)) => (1..=7).contains(&d) && (1..=5).contains(&n),
+        };
+        days && fits(&self.minutes, CronField::Minutes)
+            && fits(&self.hours, CronField::Hours)
+            && fits(&self.months, CronField::Month)
+            && fits(&self.years, CronField::Year)
+    }
+}
+
+/// A set with a member, and none past its field's range.
+#[cfg(feature = "serde")]
+fn fits<const W: usize>(bits: &Bits<W>, field: CronField) -> bool {
+    let (lo, hi) = field.range();
+    bits.next_from(0).is_some() && bits.next_from(hi.saturating_sub(lo).saturating_add(1)).is_none()
 }
 
 /// Which days match: by day of the month (Day-of-week is `?`) or of the week.

@@ -35,12 +35,12 @@ pub const FORMAT: u32 = 5;
 /// The format (field order matters; it is the order [`Registry::snapshot`] writes):
 ///
 /// ```text
-/// { "format": 1, "deletionDelay": s,
+/// { "format": 5 (FORMAT), "deletionDelay": s,
 ///   "things": [ { "name", "registered" } ],
 ///   "jobs": [ { "id", "status", "selection", "namespace", "createdAt", "lastUpdatedAt",
 ///               "completedAt", "reasonCode", "forceCanceled", "targets", "config",
 ///               "deletionDue", "seq", "started", "ended", "rolloutAt", "rolloutNext", "windowAt", "ramp",
-///               "windowAt", "pairs": [ [thing, highest, [failedRetries, timedOutRetries], target] ],
+///               "pairs": [ [thing, highest, [failedRetries, timedOutRetries], target] ],
 ///               "executions": [ { "thing", "number", "version", "status", "forceCanceled",
 ///                                 "retryAttempt", "queuedAt", "startedAt", "lastUpdatedAt",
 ///                                 "timeoutAt", "deadline", "statusDetails": [ [k, v] ] } ] } ],

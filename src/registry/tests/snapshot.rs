@@ -176,6 +176,76 @@ fn a_snapshot_config_outside_its_ranges_is_refused() {
     }
 }
 
+/// A snapshot's retry, abort, schedule and maintenance-window configuration is checked as the
+/// constructors check it: a value `new` refuses (200 retries, an end before the start, a cron
+/// set no expression makes) was restored as it was, and the registry then acted on it.
+#[test]
+fn a_snapshot_retry_abort_schedule_or_window_the_constructors_refuse_is_refused() {
+    use crate::config::{AbortConfig, AbortCriterion, MaintenanceWindow, MaintenanceWindows};
+    use crate::config::{RetryConfig, RetryCriterion, Schedule};
+    use crate::cron::Cron;
+    use crate::status::{FailureType, JobEndBehavior, RetryableFailureType};
+    use std::borrow::ToOwned;
+    use std::format;
+    let mut r = reg();
+    let mut log = Log::default();
+    things(&mut r, &["a"]);
+    let retry =
+        RetryConfig::new(&[RetryCriterion { failure: RetryableFailureType::Failed, retries: 2 }]).unwrap();
+    let criterion =
+        AbortCriterion { failure: FailureType::Failed, threshold_centipercent: 5000, min_executed: 3 };
+    let abort = AbortConfig::new(&[criterion]).unwrap();
+    let start = T0.saturating_add(3600);
+    let schedule =
+        Schedule::new(Some(start), Some((start.saturating_add(7200), JobEndBehavior::Cancel))).unwrap();
+    let window = MaintenanceWindow::new(Cron::parse("cron(0 12 ? * MON *)").unwrap(), 60).unwrap();
+    let config = JobConfig {
+        retry: Some(retry),
+        abort: Some(abort),
+        schedule: Some(schedule),
+        windows: Some(MaintenanceWindows::new(&[window]).unwrap()),
+        ..JobConfig::default()
+    };
+    let id = j("configured");
+    r.create_job(&NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) }, &[t("a")], T0, &mut log)
+        .unwrap();
+    let good = json(&r);
+    assert_eq!(json(&restore(&good, Policy::DEFAULT).unwrap()), good);
+    let end = start.saturating_add(7200).secs();
+    let cases = [
+        // 200 retries; then a second criterion for the same failure type.
+        (r#""failure":"FAILED","retries":2}"#.to_owned(), r#""failure":"FAILED","retries":200}"#.to_owned()),
+        (r#""retries":2},null]"#.to_owned(), r#""retries":2},{"failure":"FAILED","retries":1}]"#.to_owned()),
+        // No criterion at all; a criterion after an empty slot.
+        (
+            r#""criteria":[{"failure":"FAILED","retries":2},null]"#.to_owned(),
+            r#""criteria":[null,null]"#.to_owned(),
+        ),
+        (
+            r#""criteria":[{"failure":"FAILED","retries":2},null]"#.to_owned(),
+            r#""criteria":[null,{"failure":"FAILED","retries":2}]"#.to_owned(),
+        ),
+        // A threshold above 100 %, none executed.
+        (r#""threshold_centipercent":5000"#.to_owned(), r#""threshold_centipercent":65535"#.to_owned()),
+        (r#""min_executed":3"#.to_owned(), r#""min_executed":0"#.to_owned()),
+        // The end before the start.
+        (format!("[{end},"), format!("[{},", start.secs().saturating_sub(1))),
+    ];
+    for (from, to) in &cases {
+        let text = good.replacen(from.as_str(), to, 1);
+        assert_ne!(text, good, "{from}");
+        let err = restore(&text, Policy::DEFAULT).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(!err.is_empty(), "{to} was restored");
+    }
+    // A cron set that no expression parses to: empty, or past its field's range.
+    let minutes = r#""minutes":[1]"#;
+    assert!(good.contains(minutes), "{good}");
+    for to in [r#""minutes":[0]"#, r#""minutes":[18446744073709551615]"#] {
+        let err = restore(&good.replacen(minutes, to, 1), Policy::DEFAULT).err().map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("no expression parses to")), "{to}");
+    }
+}
+
 /// AMBIG-34: a schedule time past the last time the registry accepts is refused at restore,
 /// as CreateJob refuses it.
 #[test]
