@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import ipaddress
 import json
+import math
 import os
 import re
 import shutil
@@ -46,7 +47,7 @@ except ImportError:  # pragma: no cover - not on POSIX
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from botocore.client import BaseClient
 
-__all__ = ["BINARY_NAME", "BINARY_ENV", "Emulator", "EmulatorError", "find_binary"]
+__all__ = ["BINARY_NAME", "BINARY_ENV", "ERROR_LOG_LINES", "Emulator", "EmulatorError", "EmulatorUnreachable", "find_binary"]
 
 #: The command the wheel installs.
 BINARY_NAME = "iot-jobs-emulator"
@@ -70,15 +71,34 @@ _U64_MAX = 2**64 - 1
 _STARTED: weakref.WeakSet[Emulator] = weakref.WeakSet()
 
 
+#: Most lines of the emulator's log an :class:`EmulatorError`'s message shows (the last ones;
+#: its ``log`` attribute has them all).
+ERROR_LOG_LINES = 400
+
+
 class EmulatorError(RuntimeError):
     """The emulator could not start, stopped, or refused an admin request.
 
-    ``log`` holds what the process wrote (its address lines and its log) when that helps.
+    ``log`` holds what the process wrote (its address lines and its log) when that helps; the
+    message shows its last :data:`ERROR_LOG_LINES` lines.
     """
 
     def __init__(self, message: str, log: str = "") -> None:
-        super().__init__(message if not log else f"{message}\n--- iot-jobs-emulator log ---\n{log}")
+        super().__init__(message if not log else f"{message}\n--- iot-jobs-emulator log ---\n{_tail(log)}")
         self.log = log
+
+
+class EmulatorUnreachable(EmulatorError):
+    """An admin request got no answer: the emulator did not answer within ``admin_timeout``
+    seconds (hung, or stopped by a debugger or ``SIGSTOP``), or refused the connection."""
+
+
+def _tail(log: str) -> str:
+    lines = log.splitlines()
+    if len(lines) <= ERROR_LOG_LINES:
+        return log
+    left_out = len(lines) - ERROR_LOG_LINES
+    return "\n".join([f"({left_out} earlier lines left out; the exception's .log has them)", *lines[-ERROR_LOG_LINES:]])
 
 
 def find_binary() -> str:
@@ -143,6 +163,8 @@ class Emulator:
     (``iot-jobs-emulator --help``), for example ``["--max-jobs", "10"]``; they must not repeat a
     flag an argument sets, nor the ones always set (``--addr``, ``--mqtt-addr``, ``--clock``,
     ``--log-level``, ``--stop-on-stdin-eof``): the emulator refuses a flag given twice.
+    ``admin_timeout`` bounds each admin request (:meth:`reset`, :meth:`advance`, ...): an
+    emulator that does not answer within it raises :class:`EmulatorUnreachable`.
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`. A started emulator is
     also stopped when the interpreter exits, and when this process dies without exiting
@@ -168,6 +190,7 @@ class Emulator:
         extra_args: Sequence[str] = (),
         startup_timeout: float = 20.0,
         env: Mapping[str, str] | None = None,
+        admin_timeout: float = 30.0,
     ) -> None:
         if clock not in ("manual", "system"):
             raise ValueError(f"clock must be 'manual' or 'system', not {clock!r}")
@@ -185,7 +208,14 @@ class Emulator:
         self.account_id = account_id
         self.log_level = log_level
         self.extra_args = tuple(extra_args)
+        if (
+            isinstance(admin_timeout, bool)
+            or not isinstance(admin_timeout, (int, float))
+            or not (math.isfinite(admin_timeout) and admin_timeout > 0)
+        ):
+            raise ValueError(f"admin_timeout must be a positive number of seconds, not {admin_timeout!r}")
         self.startup_timeout = startup_timeout
+        self.admin_timeout = float(admin_timeout)
         self.env = dict(env) if env is not None else None
         self._proc: subprocess.Popen[bytes] | None = None
         self._owner: int | None = None  # the id of the process that started it
@@ -531,15 +561,33 @@ class Emulator:
         if data is not None:
             request.add_header("Content-Type", content_type)
         try:
-            with _NO_PROXY.open(request, timeout=30) as response:
+            with _NO_PROXY.open(request, timeout=self.admin_timeout) as response:
                 return bytes(response.read())
         except urllib.error.HTTPError as e:
             detail = e.read().decode("utf-8", "replace")
             raise EmulatorError(f"{method} {path}: HTTP {e.code}: {detail}") from None
         except OSError as e:
-            raise EmulatorError(f"{method} {path}: {e}", self.log()) from None
+            reason = getattr(e, "reason", e)
+            raise EmulatorUnreachable(
+                f"{method} {path}: no answer within {self.admin_timeout:g} s ({reason})", self.log()
+            ) from None
 
     # ---- boto3 --------------------------------------------------------------------------------
+
+    def aws_env(self) -> dict[str, str]:
+        """The environment that points the AWS SDKs and the AWS CLI at this emulator for the
+        IoT services only: ``AWS_ENDPOINT_URL_IOT`` and ``AWS_ENDPOINT_URL_IOT_JOBS_DATA_PLANE``
+        (the names botocore reads; ``..._IOT_JOBS_DATA`` is silently ignored), dummy
+        credentials and the region. Other services (S3, DynamoDB, ...) keep their endpoints,
+        which the global ``AWS_ENDPOINT_URL`` would send here too. The pytest fixture
+        ``iot_jobs_emulator_env`` sets it for one test."""
+        return {
+            "AWS_ENDPOINT_URL_IOT": self.endpoint,
+            "AWS_ENDPOINT_URL_IOT_JOBS_DATA_PLANE": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": self.region or _region(self.extra_args),
+        }
 
     def client(self, service_name: str, **kwargs: Any) -> BaseClient:
         """A new boto3 client for this emulator: its endpoint, its region, dummy credentials

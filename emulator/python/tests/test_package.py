@@ -19,7 +19,7 @@ from typing import Callable
 import pytest
 
 import iot_jobs_emulator
-from iot_jobs_emulator import BINARY_ENV, Emulator, EmulatorError, find_binary
+from iot_jobs_emulator import BINARY_ENV, ERROR_LOG_LINES, Emulator, EmulatorError, EmulatorUnreachable, find_binary
 
 
 def test_the_wheel_puts_the_binary_in_the_environment_s_scripts_folder(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -422,3 +422,46 @@ def test_the_tests_run_the_installed_package_and_it_is_typed() -> None:
     package = os.path.dirname(iot_jobs_emulator.__file__)
     assert os.path.dirname(package) in {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
     assert os.path.isfile(os.path.join(package, "py.typed"))
+
+
+def test_an_error_s_message_shows_the_log_s_tail_and_keeps_it_all() -> None:
+    log = "\n".join(f"line {i}" for i in range(1000))
+    e = EmulatorError("it stopped", log)
+    assert e.log == log
+    shown = str(e).splitlines()
+    assert shown[:2] == ["it stopped", "--- iot-jobs-emulator log ---"]
+    assert shown[2] == "(600 earlier lines left out; the exception's .log has them)"
+    assert shown[3:] == [f"line {i}" for i in range(600, 1000)] and len(shown[3:]) == ERROR_LOG_LINES
+    assert str(EmulatorError("short", "a\nb")) == "short\n--- iot-jobs-emulator log ---\na\nb"
+
+
+@pytest.mark.parametrize("timeout", [0, -1.5, float("nan"), float("inf"), True, "5"])
+def test_the_admin_timeout_must_be_a_positive_number(timeout: object) -> None:
+    with pytest.raises(ValueError, match="admin_timeout must be a positive number of seconds"):
+        Emulator(admin_timeout=timeout)  # type: ignore[arg-type]
+
+
+def test_an_emulator_that_does_not_answer_is_unreachable_within_the_admin_timeout() -> None:
+    with Emulator(mqtt=False, admin_timeout=0.5) as emu:
+        emu.reset()
+        os.kill(emu.pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            with pytest.raises(EmulatorUnreachable, match=r"POST /_emulator/reset: no answer within 0.5 s") as info:
+                emu.reset()
+            assert time.monotonic() - started < 10
+            assert isinstance(info.value, EmulatorError) and "listening on" in info.value.log
+        finally:
+            os.kill(emu.pid, signal.SIGCONT)
+        emu.reset()  # answers again
+
+
+def test_aws_env_names_the_two_iot_endpoints_and_dummy_credentials() -> None:
+    with Emulator(mqtt=False, region="eu-west-1") as emu:
+        assert emu.aws_env() == {
+            "AWS_ENDPOINT_URL_IOT": emu.endpoint,
+            "AWS_ENDPOINT_URL_IOT_JOBS_DATA_PLANE": emu.endpoint,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+        }

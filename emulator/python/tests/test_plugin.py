@@ -156,11 +156,23 @@ def test_the_ini_option_s_clock_and_log_level_replace_the_fixture_s(pytester: py
     ],
 )
 def test_the_ini_option_cannot_set_the_fixture_s_own_flags(pytester: pytest.Pytester, flags: str, message: str) -> None:
+    # One usage error at the start, however many tests would use the fixture (it was an error
+    # per test).
     pytester.makeini(f"[pytest]\niot_jobs_emulator_args = {flags}\n")
+    pytester.makepyfile(test_inner="def test_x(iot_jobs_emulator):\n    pass\n\ndef test_y(iot_jobs_emulator):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: iot_jobs_emulator_args: {message}*"])
+    assert "test_x" not in result.stdout.str() + result.stderr.str()
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "soon", "nan", "inf"])
+def test_the_timeout_option_must_be_a_positive_number(pytester: pytest.Pytester, timeout: str) -> None:
+    pytester.makeini(f"[pytest]\niot_jobs_emulator_timeout = {timeout}\n")
     pytester.makepyfile(test_inner="def test_x(iot_jobs_emulator):\n    pass\n")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines([f"*UsageError: iot_jobs_emulator_args: {message}*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: iot_jobs_emulator_timeout must be a positive number of seconds, not '{timeout}'"])
 
 
 def test_an_emulator_that_cannot_start_fails_the_setup_with_its_message(pytester: pytest.Pytester) -> None:
@@ -186,10 +198,98 @@ def test_a_session_emulator_that_died_errors_the_next_tests_with_its_exit_status
 
         def test_next(iot_jobs_emulator):
             pass
+
+        def test_after(iot_jobs_emulator):
+            pass
+
+        def test_after_that(iot_jobs_emulator):
+            pass
         """
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, errors=1)
+    result.assert_outcomes(passed=1, errors=3)
     result.stdout.fnmatch_lines(
         ["*EmulatorError: the iot-jobs-emulator process has stopped (exit status -9, killed by SIGKILL)*"]
     )
+    # The log once, with the first test that found it; the later ones a line naming that test
+    # (every later test repeated the whole log: megabytes over a long suite).
+    out = result.stdout.str()
+    assert out.count("--- iot-jobs-emulator log ---") == 1, out
+    result.stdout.fnmatch_lines(
+        [
+            "*EmulatorError: the session's iot-jobs-emulator stopped (exit status -9, killed by SIGKILL; "
+            "found by test_inner.py::test_next, whose error has the emulator's log)"
+        ]
+    )
+    assert out.count("found by test_inner.py::test_next") == 2, out
+
+
+def test_a_session_emulator_that_stops_answering_errors_the_next_tests_at_once(pytester: pytest.Pytester) -> None:
+    # SIGSTOP: the process lives and does not answer. The first test's reset waits the timeout,
+    # the later ones do not wait at all (each waited 30 s).
+    pytester.makeini("[pytest]\niot_jobs_emulator_timeout = 1\n")
+    pytester.makepyfile(
+        test_inner="""
+        import os, signal, time
+
+        PID = []
+
+        def test_stops_it(iot_jobs_emulator):
+            PID.append(iot_jobs_emulator.pid)
+            os.kill(iot_jobs_emulator.pid, signal.SIGSTOP)
+
+        def test_next(iot_jobs_emulator):
+            pass
+
+        def test_after(iot_jobs_emulator):
+            pass
+
+        def test_zz_resumes_it():
+            os.kill(PID[0], signal.SIGCONT)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--durations=0", "--durations-min=0")
+    result.assert_outcomes(passed=2, errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*EmulatorUnreachable: POST /_emulator/reset: no answer within 1 s (*); every later test that uses it "
+            "errors at once",
+            "*EmulatorError: the session's iot-jobs-emulator does not answer (found by test_inner.py::test_next, "
+            "whose error has the emulator's log)",
+        ]
+    )
+    durations = {m.group(2): float(m.group(1)) for m in re.finditer(r"([0-9.]+)s setup +test_inner.py::(\w+)", result.stdout.str())}
+    assert durations["test_next"] >= 1.0 and durations.get("test_after", 0.0) < 0.5, durations
+
+
+def test_the_env_fixture_points_the_sdk_s_own_clients_at_the_emulator_for_one_test(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ENDPOINT_URL_IOT", "AWS_ENDPOINT_URL_IOT_JOBS_DATA_PLANE", "AWS_ACCESS_KEY_ID",
+                 "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    pytester.makepyfile(
+        test_inner="""
+        import os
+        import boto3
+
+        NAMES = ("AWS_ENDPOINT_URL_IOT", "AWS_ENDPOINT_URL_IOT_JOBS_DATA_PLANE", "AWS_ACCESS_KEY_ID",
+                 "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+
+        def test_code_under_test_makes_its_own_clients(iot_jobs_emulator_env):
+            assert os.environ["AWS_ENDPOINT_URL_IOT"] == iot_jobs_emulator_env.endpoint
+            iot = boto3.client("iot")  # no endpoint given: the environment's
+            iot.create_thing(thingName="t1")
+            iot.create_job(jobId="j", document="{}", targets=[iot.describe_thing(thingName="t1")["thingArn"]])
+            data = boto3.client("iot-jobs-data")
+            assert data.start_next_pending_job_execution(thingName="t1")["execution"]["jobId"] == "j"
+            # Other services keep their endpoints.
+            assert "127.0.0.1" not in boto3.client("s3").meta.endpoint_url
+
+        def test_the_environment_is_restored_afterwards():
+            assert not any(n in os.environ for n in NAMES)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
