@@ -268,6 +268,14 @@ macro_rules! long_id {
             }
         }
 
+        /// `"3".parse()`, as `TryFrom<&str>`.
+        impl core::str::FromStr for $name {
+            type Err = FieldError;
+            fn from_str(s: &str) -> Result<Self, FieldError> {
+                Self::try_from(s)
+            }
+        }
+
         impl TryFrom<i64> for $name {
             type Error = FieldError;
             fn try_from(n: i64) -> Result<Self, FieldError> {

@@ -108,14 +108,17 @@ impl PendingCap {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Policy {
-    /// R1, R2.
+    /// R1, R2: which executions DeleteJobExecution deletes without `force` beyond the terminal
+    /// ones (TIMED_OUT: yes; QUEUED: no, by default).
     pub delete_without_force: DeleteWithoutForce,
     /// R3: CancelJob with force on a CANCELED job escalates (cancels the remaining IN_PROGRESS
     /// executions and sets forceCanceled) instead of `InvalidRequestException`. Default `false`.
     pub force_cancel_escalates: bool,
-    /// R6.
+    /// R6: which changes add 1 to an execution's `versionNumber` (every accepted change, by
+    /// default; or only the device's updates).
     pub version_bump: VersionBump,
-    /// R7.
+    /// R7: how a (job, thing)'s next execution is numbered (1 + the highest that still exists,
+    /// reusing a deleted newest one's number, by default; or never reusing one).
     pub numbering: Numbering,
     /// R9: a device may move QUEUED straight to SUCCEEDED, FAILED or REJECTED. Default `true`;
     /// `false` requires IN_PROGRESS first for SUCCEEDED and FAILED (REJECTED stays allowed,
@@ -127,13 +130,17 @@ pub struct Policy {
     /// R11: the data plane describes terminal executions too. Default `false`
     /// (`TerminalStateException`).
     pub data_plane_describes_terminal: bool,
-    /// R12.
+    /// R12: how many executions GetPendingJobExecutions and `notify` list at most (10 by default;
+    /// 15 for accounts with scheduling).
     pub pending_cap: PendingCap,
-    /// R14.
+    /// R14: whether an update's `statusDetails` replace the stored map (default) or merge into
+    /// it.
     pub details_write: DetailsWrite,
-    /// R15.
+    /// R15: when `notify` is published (when a thing's pending list gains or loses an execution,
+    /// by default; or also on every non-terminal status change).
     pub notify_on: NotifyOn,
-    /// R19.
+    /// R19: the data plane's answer for a thing it does not know (empty lists and no next
+    /// execution, by default; or `ResourceNotFoundException`).
     pub unknown_thing: UnknownThing,
 }
 

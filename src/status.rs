@@ -87,6 +87,12 @@ macro_rules! wire_enum {
             }
         }
 
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
         crate::macros::serde_as_str!($name, |f| f.write_str(concat!("a ", $shape, " string")), |v| v.parse().map_err(|_| E::unknown_variant(v, &[$($wire),+])));
     };
 }

@@ -229,3 +229,18 @@ fn defaults_and_small_names() {
     let notify = Topic::Notify { thing: ThingNameRef::from(&thing), namespace: None };
     assert_eq!(notify.thing().map(|t| t.as_str()), Some("t1"));
 }
+
+#[test]
+fn numbers_parse_statuses_are_str_and_a_full_sink_is_an_error() {
+    use iot_jobs_core::ExecutionNumber;
+    use iot_jobs_core::registry::SinkFull;
+    assert_eq!("3".parse::<ExecutionNumber>(), ExecutionNumber::try_from("3"));
+    assert_eq!("3".parse::<VersionNumber>().map(VersionNumber::get), Ok(3));
+    assert_eq!("-1".parse::<VersionNumber>(), VersionNumber::try_from("-1"));
+    assert!("x".parse::<ExecutionNumber>().is_err());
+    let names: Vec<&str> = ExecutionStatus::ALL.iter().map(AsRef::as_ref).collect();
+    assert_eq!(names, ExecutionStatus::ALL.map(ExecutionStatus::as_str));
+    assert_eq!(JobStatus::Scheduled.as_ref(), "SCHEDULED");
+    let e: &dyn core::error::Error = &SinkFull;
+    assert_eq!(e.to_string(), "the event sink is full");
+}

@@ -127,6 +127,14 @@ impl<const N: usize> EventSink for heapless::Deque<Event, N> {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct SinkFull;
 
+impl core::fmt::Display for SinkFull {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("the event sink is full")
+    }
+}
+
+impl core::error::Error for SinkFull {}
+
 /// A sink that drops every event, for hosts that deliver no notifications.
 #[derive(Debug, Clone, Copy, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

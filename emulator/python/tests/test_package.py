@@ -446,6 +446,7 @@ def test_an_emulator_that_does_not_answer_is_unreachable_within_the_admin_timeou
         emu.reset()
         os.kill(emu.pid, signal.SIGSTOP)
         try:
+            _wait_stopped(emu.pid)
             started = time.monotonic()
             with pytest.raises(EmulatorUnreachable, match=r"POST /_emulator/reset: no answer within 0.5 s") as info:
                 emu.reset()
@@ -465,3 +466,15 @@ def test_aws_env_names_the_two_iot_endpoints_and_dummy_credentials() -> None:
             "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_DEFAULT_REGION": "eu-west-1",
         }
+
+
+def _wait_stopped(pid: int) -> None:
+    """Until every thread of `pid` has stopped: `kill` returns before a busy thread does."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        tasks = os.listdir(f"/proc/{pid}/task")
+        states = [Path(f"/proc/{pid}/task/{t}/stat").read_text().rsplit(")", 1)[1].split()[0] for t in tasks]
+        if all(state == "T" for state in states):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{pid} did not stop")

@@ -235,8 +235,16 @@ def test_a_session_emulator_that_stops_answering_errors_the_next_tests_at_once(p
         PID = []
 
         def test_stops_it(iot_jobs_emulator):
-            PID.append(iot_jobs_emulator.pid)
-            os.kill(iot_jobs_emulator.pid, signal.SIGSTOP)
+            pid = iot_jobs_emulator.pid
+            PID.append(pid)
+            os.kill(pid, signal.SIGSTOP)
+            # `kill` returns before a busy thread has stopped: wait until every one has.
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                tasks = os.listdir(f"/proc/{pid}/task")
+                if all(open(f"/proc/{pid}/task/{t}/stat").read().rsplit(")", 1)[1].split()[0] == "T" for t in tasks):
+                    break
+                time.sleep(0.01)
 
         def test_next(iot_jobs_emulator):
             pass
