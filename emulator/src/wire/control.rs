@@ -17,8 +17,17 @@ pub fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiErr
     let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
     super::limits::check_depth(body, super::limits::MAX_DEPTH, "the request body")?;
     let mut de = serde_json::Deserializer::from_slice(body);
-    super::strict::deserialize(&mut de)
-        .and_then(|t| de.end().map(|()| t))
+    let mut path = serde_path_to_error::Track::new();
+    let read = super::strict::deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut path));
+    // The member it failed at, as botocore names it (`timeoutConfig.inProgressTimeoutInMinutes`,
+    // `targets[0]`), before serde_json's text; none for an error at the top (not an object, a
+    // required member missing) or after the value (trailing characters).
+    let at = |e: serde_json::Error| match path.path().to_string() {
+        p if p == "." => e.to_string(),
+        p => format!("{p}: {e}"),
+    };
+    read.map_err(at)
+        .and_then(|t| de.end().map(|()| t).map_err(|e| e.to_string()))
         .map_err(|e| ApiError::invalid(format!("the request body is not valid: {e}")))
 }
 

@@ -802,6 +802,26 @@ mod data_plane;
 mod listings;
 mod time;
 
+/// A member of the wrong JSON type is a 400 that names it, as botocore names members (it gave
+/// serde_json's text only: "invalid type: integer `7`, expected a string at line 1 column 90").
+#[tokio::test]
+async fn a_member_of_the_wrong_type_is_named() {
+    let e = emu().await;
+    e.thing("t0").await;
+    for (extra, at) in [
+        (json!({"description": 7}), "description: invalid type: integer `7`, expected a string"),
+        (json!({"targets": [5]}), "targets[0]: invalid type: integer `5`, expected a string"),
+        (json!({"tags": [{"Key": "k", "Value": 1}]}), "tags[0].Value: invalid type: integer `1`"),
+    ] {
+        let r = e.job("j", &["t0"], extra).await;
+        r.err(400, "InvalidRequestException");
+        assert!(r.message().starts_with(&format!("the request body is not valid: {at}")), "{at}: {r:?}");
+    }
+    let r = e.ctl("POST", "/things/t1", Some(json!({"attributePayload": {"attributes": {"a": 1}}}))).await;
+    r.err(400, "InvalidRequestException");
+    assert!(r.message().contains("attributePayload.attributes.a: invalid type"), "{r:?}");
+}
+
 /// CreateJob takes one document (`document` or `documentSource`, as CreateJobTemplate), which
 /// is JSON, and 1 to 100 target ARNs (the limit AssociateTargetsWithJob keeps in all); a refused
 /// request makes no job.
