@@ -6,10 +6,11 @@ Usage: python3 benches/emulators/mqtt_retained.py BIN [BIN...]   (env: SECONDS=3
 
 A client retains one 16-byte message on each of `RETAINED` topics `r/{i}/state`. Then:
 - SUBSCRIBE + UNSUBSCRIBE round trips per second of one client, per filter: an exact topic
-  (`r/1234/state`, 1 retained match), one level open (`r/1234/+`, 1), a filter under no
-  retained topic (`x/+/state`, 0), a filter that starts with a wildcard (`+/1234/state`, 1) and
-  a shared subscription (`$share/g/r/+/state`, 0: a shared subscription gets no retained
-  message). Each round trip reads the SUBACK, the retained messages and the UNSUBACK.
+  (`r/1234/state`, 1 retained match), one level open (`r/1234/+`), a filter under no retained
+  topic (`x/+/state`), a filter that starts with a wildcard (`+/1234/state`) and a shared
+  subscription (`$share/g/r/+/state`): 0 retained messages for each of these, since AWS IoT Core
+  (and the emulator since 2026-12-06) gives a retained message only to a subscription to its
+  exact topic. Each round trip reads the SUBACK, the retained messages and the UNSUBACK.
 - a publisher's QoS 1 round trips (PUBLISH → PUBACK, to a topic nobody subscribes to): per
   second and p50 / p99 in µs, alone, and while another client sends back to back SUBSCRIBEs of
   8 filters that match nothing and their UNSUBSCRIBEs: filters under no retained topic

@@ -80,7 +80,9 @@ pub fn matches(topic: &str, filter: &str) -> bool {
     let mut t = topic.split('/');
     for f in filter.split('/') {
         match (f, t.next()) {
-            ("#", _) => return true,
+            // AWS IoT Core: `#` matches its level and every one below, not its parent
+            // (`sensor/#` matches `sensor/` and `sensor/x`, not `sensor`; MQTT-4.7.1-2 would).
+            ("#", level) => return level.is_some(),
             ("+", Some(_)) => {}
             (f, Some(level)) if f == level => {}
             _ => return false,
@@ -142,7 +144,9 @@ mod tests {
             ("a/b/c", "a/b/c", true),
             ("a/b/c", "a/+/c", true),
             ("a/b/c", "a/#", true),
-            ("a", "a/#", true),
+            ("a", "a/#", false),
+            ("a/", "a/#", true),
+            ("a", "#", true),
             ("a/b", "a/+", true),
             ("a/b/c", "a/+", false),
             ("a", "a/+", false),

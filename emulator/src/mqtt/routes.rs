@@ -186,9 +186,12 @@ impl Routes {
         let mut stack = vec![(&self.root, 0_usize)];
         while let Some((node, depth)) = stack.pop() {
             let wildcards = !(dollar && depth == 0);
-            if wildcards && let Some(rest) = node.child("#") {
-                // `#` matches the level it stands at and every one after, and its parent level
-                // alone (`a/#` matches `a`).
+            if wildcards
+                && levels.get(depth).is_some()
+                && let Some(rest) = node.child("#")
+            {
+                // `#` matches the level it stands at and every one after, not its parent level
+                // alone (AWS IoT Core: `a/#` does not match `a`; see `filter::matches`).
                 rest.here.iter().for_each(|(f, c)| found(f, c));
             }
             match levels.get(depth) {
@@ -262,9 +265,11 @@ mod tests {
             got(&routes, "a/b/c"),
             ["# 3", "$share/g/a/+/c 5", "$share/h/a/b/c 5", "+/b/+ 3", "a/# 2", "a/+/c 1", "a/b/c 1"]
         );
-        assert_eq!(got(&routes, "a"), ["# 3", "a 6", "a/# 2"]);
+        // `#` matches the levels below, not its parent (AWS IoT Core): `a/#` is not `a`.
+        assert_eq!(got(&routes, "a"), ["# 3", "a 6"]);
+        assert_eq!(got(&routes, "a/"), ["# 3", "a/# 2"]);
         assert_eq!(got(&routes, "$aws/things/t/jobs/notify"), ["$aws/things/+/jobs/# 4"]);
-        assert_eq!(got(&routes, "$aws/things/t/jobs"), ["$aws/things/+/jobs/# 4"]);
+        assert_eq!(got(&routes, "$aws/things/t/jobs"), Vec::<String>::new());
         assert_eq!(got(&routes, "x/b"), ["# 3"]);
         routes.remove("a/#", "2");
         routes.remove("a/#", "9"); // never filed: nothing changes

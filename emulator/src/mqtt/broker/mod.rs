@@ -722,13 +722,15 @@ impl Broker {
             let q = s.qos.min(1);
             routes.insert(&f, client);
             // No retained messages for a shared subscription (MQTT 5 §4.8.2), nor where Retain
-            // Handling says not (MQTT-3.3.1-10, -11).
+            // Handling says not (MQTT-3.3.1-10, -11), nor for a filter with a wildcard: AWS IoT
+            // Core delivers a retained message only to a subscription to its exact topic
+            // (DG-MQTT, "Retained messages"; MQTT lets a broker send every match).
             let wants_retained = match s.retain_handling {
                 RetainHandling::Always => true,
                 RetainHandling::IfNew => !existed,
                 RetainHandling::Never => false,
             };
-            if filter::shared(&f).is_none() && wants_retained {
+            if filter::shared(&f).is_none() && !f.contains(['+', '#']) && wants_retained {
                 looked_up.push((f.clone(), q));
             }
             let options =
