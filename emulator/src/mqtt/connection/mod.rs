@@ -319,7 +319,8 @@ impl Conn {
             tracing::debug!(
                 client = self.client,
                 topic,
-                "a message the client cannot take is discarded: {e}"
+                max_packet = self.max_packet,
+                "a message the client cannot take (over the Maximum Packet Size the client gave) is discarded: {e}"
             );
             self.inflight.remove(&pkid);
         }
