@@ -150,3 +150,61 @@ fn a_set_reads_back_from_exactly_its_words() {
         assert!(err.contains("2 words of a cron field's set"), "{bad}: {err}");
     }
 }
+
+/// What deserializing checks: every expression of the table parses to a well-formed `Cron`, and
+/// breaking any one field (an empty set, a member past the field's range, a single value out of
+/// range) makes it not well formed, so a snapshot cannot carry it.
+#[cfg(feature = "serde")]
+#[test]
+fn a_cron_is_well_formed_exactly_when_some_expression_parses_to_it() {
+    for (expr, _) in TABLE {
+        let c = Cron::parse(expr).unwrap();
+        assert!(c.well_formed(), "{expr}");
+        let back: Cron = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(back, c, "{expr}");
+    }
+    let base = Cron::parse("cron(0 12 1 * ? *)").unwrap();
+    let past = |field: CronField| {
+        let (lo, hi) = field.range();
+        let mut b = Bits::<4>::EMPTY;
+        b.set(hi - lo + 1);
+        b
+    };
+    let one = |field: CronField| Bits::<1>([past(field).0[0]]);
+    let broken = [
+        Cron { minutes: Bits::EMPTY, ..base },
+        Cron { minutes: one(CronField::Minutes), ..base },
+        Cron { hours: Bits::EMPTY, ..base },
+        Cron { hours: one(CronField::Hours), ..base },
+        Cron { months: Bits::EMPTY, ..base },
+        Cron { months: one(CronField::Month), ..base },
+        Cron { years: Bits::EMPTY, ..base },
+        Cron { years: past(CronField::Year), ..base },
+        Cron { days: Days::Month(MonthDay::Set(Bits::EMPTY)), ..base },
+        Cron { days: Days::Month(MonthDay::Set(one(CronField::DayOfMonth))), ..base },
+        Cron { days: Days::Month(MonthDay::NearestWeekday(0)), ..base },
+        Cron { days: Days::Month(MonthDay::NearestWeekday(32)), ..base },
+        Cron { days: Days::Week(WeekDay::Set(Bits::EMPTY)), ..base },
+        Cron { days: Days::Week(WeekDay::Set(one(CronField::DayOfWeek))), ..base },
+        Cron { days: Days::Week(WeekDay::Last(0)), ..base },
+        Cron { days: Days::Week(WeekDay::Last(8)), ..base },
+        Cron { days: Days::Week(WeekDay::Nth(0, 1)), ..base },
+        Cron { days: Days::Week(WeekDay::Nth(8, 1)), ..base },
+        Cron { days: Days::Week(WeekDay::Nth(1, 0)), ..base },
+        Cron { days: Days::Week(WeekDay::Nth(1, 6)), ..base },
+    ];
+    for (i, c) in broken.iter().enumerate() {
+        assert!(!c.well_formed(), "case {i}: {c:?}");
+        let err =
+            std::format!("{}", serde_json::from_str::<Cron>(&serde_json::to_string(c).unwrap()).unwrap_err());
+        assert!(err.contains("no expression parses to"), "case {i}: {err}");
+    }
+    for ok in [
+        Cron { days: Days::Month(MonthDay::NearestWeekday(31)), ..base },
+        Cron { days: Days::Week(WeekDay::Last(7)), ..base },
+        Cron { days: Days::Week(WeekDay::Nth(7, 5)), ..base },
+        Cron { days: Days::Month(MonthDay::LastWeekday), ..base },
+    ] {
+        assert!(ok.well_formed(), "{ok:?}");
+    }
+}
