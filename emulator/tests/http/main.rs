@@ -820,6 +820,10 @@ async fn a_member_of_the_wrong_type_is_named() {
     let r = e.ctl("POST", "/things/t1", Some(json!({"attributePayload": {"attributes": {"a": 1}}}))).await;
     r.err(400, "InvalidRequestException");
     assert!(r.message().contains("attributePayload.attributes.a: invalid type"), "{r:?}");
+    // An error at the top names no member (not ".").
+    let r = e.ctl("POST", "/things/t2", Some(json!([1]))).await;
+    r.err(400, "InvalidRequestException");
+    assert!(r.message().starts_with("the request body is not valid: invalid type: sequence"), "{r:?}");
 }
 
 /// CreateJob takes one document (`document` or `documentSource`, as CreateJobTemplate), which
