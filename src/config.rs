@@ -300,13 +300,10 @@ struct WindowSlots {
 impl TryFrom<WindowSlots> for MaintenanceWindows {
     type Error = ConfigError;
 
-    /// At least one window, the kept ones first.
+    /// The kept windows first, then as `new` takes them (at least one).
     fn try_from(w: WindowSlots) -> Result<Self, ConfigError> {
-        let kept = w.windows.iter().take_while(|s| s.is_some()).count();
-        if kept == 0 || w.windows.iter().skip(kept).any(Option::is_some) {
-            return Err(ConfigError::MaintenanceWindows);
-        }
-        Ok(Self { windows: w.windows })
+        let kept = kept_first(&w.windows).ok_or(ConfigError::MaintenanceWindows)?;
+        Self::new(kept.as_slice())
     }
 }
 

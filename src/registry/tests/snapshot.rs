@@ -237,6 +237,16 @@ fn a_snapshot_retry_abort_schedule_or_window_the_constructors_refuse_is_refused(
         let err = restore(&text, Policy::DEFAULT).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(!err.is_empty(), "{to} was restored");
     }
+    // No maintenance window, or one after an empty slot.
+    let slots = ",null,null,null]";
+    assert!(good.contains(slots), "{good}");
+    let at = good.find(slots).unwrap();
+    let open = good[..at].rfind("[{").unwrap();
+    let window = &good[open + 1..at];
+    for to in [String::from("[null,null,null,null]"), format!("[null,{window},null,null]")] {
+        let text = format!("{}{to}{}", &good[..open], &good[at + slots.len()..]);
+        assert!(restore(&text, Policy::DEFAULT).is_err(), "{to} was restored");
+    }
     // A cron set that no expression parses to: empty, or past its field's range.
     let minutes = r#""minutes":[1]"#;
     assert!(good.contains(minutes), "{good}");
