@@ -238,10 +238,9 @@ fn a_snapshot_retry_abort_schedule_or_window_the_constructors_refuse_is_refused(
         assert!(!err.is_empty(), "{to} was restored");
     }
     // No maintenance window, or one after an empty slot.
-    let slots = ",null,null,null]";
-    assert!(good.contains(slots), "{good}");
-    let at = good.find(slots).unwrap();
-    let open = good[..at].rfind("[{").unwrap();
+    let (key, slots) = ("\"windows\":{\"windows\":[", ",null,null,null]");
+    let open = good.find(key).unwrap() + key.len() - 1;
+    let at = open + good[open..].find(slots).unwrap();
     let window = &good[open + 1..at];
     for to in [String::from("[null,null,null,null]"), format!("[null,{window},null,null]")] {
         let text = format!("{}{to}{}", &good[..open], &good[at + slots.len()..]);
