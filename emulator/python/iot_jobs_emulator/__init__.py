@@ -93,12 +93,14 @@ class EmulatorUnreachable(EmulatorError):
     seconds (hung, or stopped by a debugger or ``SIGSTOP``), or refused the connection."""
 
 
-def _tail(log: str) -> str:
+def _tail(log: str, where: str = "; the exception's .log has them") -> str:
+    """The last :data:`ERROR_LOG_LINES` lines of ``log``, after a line that counts those left out
+    (``where`` says where they are)."""
     lines = log.splitlines()
     if len(lines) <= ERROR_LOG_LINES:
         return log
     left_out = len(lines) - ERROR_LOG_LINES
-    return "\n".join([f"({left_out} earlier lines left out; the exception's .log has them)", *lines[-ERROR_LOG_LINES:]])
+    return "\n".join([f"({left_out} earlier lines left out{where})", *lines[-ERROR_LOG_LINES:]])
 
 
 def find_binary() -> str:

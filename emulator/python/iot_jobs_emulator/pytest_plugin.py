@@ -47,12 +47,9 @@ from typing import Any
 
 import pytest
 
-from iot_jobs_emulator import Emulator, EmulatorError, EmulatorUnreachable
+from iot_jobs_emulator import Emulator, EmulatorError, EmulatorUnreachable, _tail
 
 __all__ = ["iot_jobs_emulator", "iot_jobs_emulator_env", "iot_jobs_emulator_session"]
-
-#: Most lines of the emulator's log a failed test's report shows (the last ones).
-REPORT_MAX_LINES = 400
 
 #: Flags of ``iot_jobs_emulator_args`` that replace the fixture's defaults: the Emulator
 #: argument each sets.
@@ -209,8 +206,5 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if emulator is None or not report.failed:
         return
     text = emulator.log(since=item.stash.get(_LOG_START, 0))
-    lines = text.splitlines()
-    if len(lines) > REPORT_MAX_LINES:
-        left_out = len(lines) - REPORT_MAX_LINES
-        lines = [f"({left_out} earlier lines left out)", *lines[-REPORT_MAX_LINES:]]
-    report.sections.append((f"iot-jobs-emulator log ({report.when})", "\n".join(lines) or "(nothing logged)"))
+    # The last ERROR_LOG_LINES lines, as in an EmulatorError's message.
+    report.sections.append((f"iot-jobs-emulator log ({report.when})", _tail(text, "") or "(nothing logged)"))

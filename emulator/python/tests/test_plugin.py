@@ -85,6 +85,26 @@ def test_a_failed_test_shows_its_emulator_log_and_the_session_stops_the_process(
     assert not pid_alive(pid)
 
 
+def test_a_failed_test_s_report_shows_the_last_lines_of_a_long_log(pytester: pytest.Pytester) -> None:
+    # Every request is a line at the fixture's debug level: 450 of them, then a failure.
+    pytester.makepyfile(
+        test_inner="""
+        def test_fails(iot_jobs_emulator):
+            for i in range(450):
+                iot_jobs_emulator.iot.create_thing(thingName=f"thing-{i}")
+            assert False, "deliberate failure"
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    from iot_jobs_emulator import ERROR_LOG_LINES
+
+    lines = section(result.stdout.str(), "iot-jobs-emulator log (call)").splitlines()
+    assert len(lines) == ERROR_LOG_LINES + 1, lines[:3]
+    assert re.fullmatch(r"\(\d+ earlier lines left out\)", lines[0]), lines[0]
+    assert "CreateThing" in lines[-1], lines[-1]
+
+
 def test_the_emulator_s_flags_come_from_the_ini_option(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\niot_jobs_emulator_args = --deletion-delay 60 --max-jobs 1\n")
     pytester.makepyfile(
