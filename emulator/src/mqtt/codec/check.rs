@@ -1,7 +1,8 @@
 //! The rules of a whole frame that `rumqttc`'s parsers do not hold a client to: the fixed
 //! header's flags, the packet identifiers, the CONNECT flags and protocol level, the subscription
-//! options, and in MQTT 5 the encoding of lengths and every property list (each property where
-//! its packet has a place for it, once, with a value in its range). Checked on the raw bytes
+//! options, every string field (UTF-8 without U+0000, MQTT-1.5.3-1, -2 in 3.1.1 and 1.5.4 in 5),
+//! and in MQTT 5 the encoding of lengths and every property list (each property where its packet
+//! has a place for it, once, with a value in its range). Checked on the raw bytes
 //! before the frame is parsed; what the walk here cannot read (a frame cut short) is left to the
 //! parser, which refuses it.
 
@@ -47,6 +48,12 @@ impl<'a> Body<'a> {
     fn field(&mut self) -> Walk<&'a [u8]> {
         let n = self.u16()?;
         self.bytes(usize::from(n))
+    }
+
+    /// A UTF-8 string field (MQTT 1.5.4): its length, then UTF-8 without U+0000.
+    fn string(&mut self, name: &str) -> Walk<&'a str> {
+        let bytes = self.field()?;
+        Ok(utf8(bytes, name)?)
     }
 
     /// A variable byte integer (MQTT 5 1.5.5), at most 4 bytes, and whether it is in its
@@ -132,7 +139,7 @@ fn walk(frame: &[u8], version: Option<Version>) -> Walk<()> {
         (3, v) => publish(flags, &mut body, v),
         (4..=7, Version::V5) => acknowledgement(&mut body),
         (8, v) => subscribe(&mut body, v),
-        (10, v) => packet_id(&mut body, v, Holder::Unsubscribe),
+        (10, v) => unsubscribe(&mut body, v),
         (14, Version::V5) => disconnect(&mut body),
         // The CONNECT named no Authentication Method (one is refused: MQTT 5 4.12), so there is
         // no exchange for an AUTH to be part of.
@@ -143,8 +150,9 @@ fn walk(frame: &[u8], version: Option<Version>) -> Walk<()> {
     }
 }
 
-/// A CONNECT's protocol name and level and its flags (MQTT-3.1.2-1 to -3, -11 to -15, -22), and
-/// in MQTT 5 its properties and its will's; the version it asks for.
+/// A CONNECT's protocol name and level and its flags (MQTT-3.1.2-1 to -3, -11 to -15, -22), its
+/// client id, will topic and user name, and in MQTT 5 its properties and its will's; the version
+/// it asks for.
 fn connect(body: &mut Body<'_>, shortest: bool) -> Walk<Version> {
     let name = body.field()?;
     let level = body.u8()?;
@@ -184,19 +192,26 @@ fn connect(body: &mut Body<'_>, shortest: bool) -> Walk<Version> {
     if let Some(why) = refusal {
         return Err(malformed(why).into());
     }
+    let _keep_alive = body.u16()?;
     if version == Version::V5 {
-        let _keep_alive = body.u16()?;
         properties(body, Holder::Connect)?;
-        let _client_id = body.field()?;
-        if will {
+    }
+    body.string("Client Identifier")?;
+    if will {
+        if version == Version::V5 {
             properties(body, Holder::Will)?;
         }
+        body.string("Will Topic")?;
+        let _will_payload = body.field()?;
+    }
+    if user {
+        body.string("User Name")?;
     }
     Ok(version)
 }
 
-/// A PUBLISH's QoS, DUP flag and packet id (MQTT-3.3.1-2, -4, MQTT-2.2.1-3), and its MQTT 5
-/// properties.
+/// A PUBLISH's QoS, DUP flag, topic name and packet id (MQTT-3.3.1-2, -4, MQTT-2.2.1-3), and its
+/// MQTT 5 properties.
 fn publish(flags: u8, body: &mut Body<'_>, version: Version) -> Walk<()> {
     let (dup, qos) = (flags & 0b1000 != 0, (flags >> 1) & 0b11);
     if qos == 3 {
@@ -205,7 +220,7 @@ fn publish(flags: u8, body: &mut Body<'_>, version: Version) -> Walk<()> {
     if qos == 0 && dup {
         return Err(malformed("a QoS 0 PUBLISH with DUP set (MQTT-3.3.1-2)").into());
     }
-    let _topic = body.field()?;
+    body.string("Topic Name")?;
     if qos > 0 && body.u16()? == 0 {
         return Err(protocol("a QoS 1 or 2 PUBLISH with packet id 0 (MQTT-2.2.1-3)").into());
     }
@@ -267,7 +282,7 @@ fn packet_id(body: &mut Body<'_>, version: Version, holder: Holder) -> Walk<()> 
 fn subscribe(body: &mut Body<'_>, version: Version) -> Walk<()> {
     packet_id(body, version, Holder::Subscribe)?;
     while !body.is_empty() {
-        let filter = body.field()?;
+        let filter = body.string("Topic Filter")?;
         let options = body.u8()?;
         let reserved = match version {
             Version::V4 => 0b1111_1100,
@@ -281,7 +296,7 @@ fn subscribe(body: &mut Body<'_>, version: Version) -> Walk<()> {
             Some(protocol("a subscription of Maximum QoS 3 (MQTT 5 3.8.3.1)"))
         } else if (options >> 4) & 0b11 == 3 {
             Some(protocol("Retain Handling 3 (MQTT 5 3.8.3.1)"))
-        } else if options & 0b100 != 0 && filter.starts_with(b"$share/") {
+        } else if options & 0b100 != 0 && filter.starts_with("$share/") {
             Some(protocol("No Local on a shared subscription (MQTT 5 MQTT-3.8.3-4)"))
         } else {
             None
@@ -289,6 +304,15 @@ fn subscribe(body: &mut Body<'_>, version: Version) -> Walk<()> {
         if let Some(e) = refusal {
             return Err(e.into());
         }
+    }
+    Ok(())
+}
+
+/// An UNSUBSCRIBE's packet id, its MQTT 5 properties and its filters, each a UTF-8 string.
+fn unsubscribe(body: &mut Body<'_>, version: Version) -> Walk<()> {
+    packet_id(body, version, Holder::Unsubscribe)?;
+    while !body.is_empty() {
+        body.string("Topic Filter")?;
     }
     Ok(())
 }
@@ -433,7 +457,7 @@ fn property_in(list: &mut Body<'_>, holder: Holder, seen: &mut u64) -> Walk<()> 
     Ok(())
 }
 
-/// A property's string: UTF-8 (MQTT-1.5.4-1) without U+0000 (MQTT-1.5.4-2).
+/// A string: UTF-8 (MQTT-1.5.4-1) without U+0000 (MQTT-1.5.4-2; MQTT-1.5.3-1 and -2 in 3.1.1).
 fn utf8<'a>(bytes: &'a [u8], name: &str) -> Result<&'a str, ReadError> {
     match std::str::from_utf8(bytes) {
         Ok(s) if !s.contains('\0') => Ok(s),
@@ -785,6 +809,54 @@ mod tests {
         ];
         for (bytes, version, want) in cases {
             assert_eq!(kind(check(&bytes, version)), want, "{bytes:x?} {version:?}");
+        }
+    }
+
+    /// Every string field a client sends is UTF-8 without U+0000, in both versions: a topic name,
+    /// a topic filter (subscribed or unsubscribed), a client id, a will topic, a user name. The
+    /// will payload and the password are binary.
+    #[test]
+    fn string_fields_are_utf8_without_nul() {
+        let string = |s: &[u8]| {
+            let mut out = u16::try_from(s.len()).unwrap().to_be_bytes().to_vec();
+            out.extend_from_slice(s);
+            out
+        };
+        for (version, properties) in [(Version::V4, &[][..]), (Version::V5, &[0][..])] {
+            let level = if version == Version::V5 { 5 } else { 4 };
+            let publish = |topic: &[u8]| frame(0x30, &[&string(topic)[..], properties, b"x"].concat());
+            let subscribe =
+                |filter: &[u8]| frame(0x82, &[&[0, 1][..], properties, &string(filter), &[1]].concat());
+            let unsubscribe = |filter: &[u8]| {
+                frame(0xA2, &[&[0, 1][..], properties, &string(b"a"), &string(filter)].concat())
+            };
+            // Flags: user name, password, will, clean session.
+            let connect = |id: &[u8], will_topic: &[u8], user: &[u8]| {
+                let head = [&string(b"MQTT")[..], &[level, 0b1100_0110, 0, 30], properties].concat();
+                let will = [properties, &string(will_topic), &string(b"\0\xFF")].concat();
+                frame(0x10, &[&head[..], &string(id), &will, &string(user), &string(b"\0\xFF")].concat())
+            };
+            let connected = Some(version);
+            let cases = [
+                (publish("a/é/ü".as_bytes()), connected, "ok"),
+                (publish(b"a\0b"), connected, "malformed"),
+                (publish(b"a\xC3"), connected, "malformed"),
+                (subscribe("a/+/é".as_bytes()), connected, "ok"),
+                (subscribe(b"a/\0"), connected, "malformed"),
+                (subscribe(b"\xFF/#"), connected, "malformed"),
+                (unsubscribe(b"b/#"), connected, "ok"),
+                (unsubscribe(b"b\0"), connected, "malformed"),
+                (unsubscribe(b"b\xC3"), connected, "malformed"),
+                (connect(b"id", b"w/t", "usér".as_bytes()), None, "ok"),
+                (connect(b"i\0d", b"w/t", b"u"), None, "malformed"),
+                (connect(b"\xC3", b"w/t", b"u"), None, "malformed"),
+                (connect(b"id", b"w/\0", b"u"), None, "malformed"),
+                (connect(b"id", b"w/t", b"u\0"), None, "malformed"),
+                (connect(b"id", b"w/t", b"\xFFu"), None, "malformed"),
+            ];
+            for (bytes, connected, want) in cases {
+                assert_eq!(kind(check(&bytes, connected)), want, "{version:?} {bytes:x?}");
+            }
         }
     }
 

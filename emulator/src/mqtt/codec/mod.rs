@@ -656,6 +656,7 @@ fn write4(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
 }
 
 fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String> {
+    let disconnect = if let Outgoing::Disconnect(reason) = &packet { Some(*reason) } else { None };
     let p = match packet {
         Outgoing::ConnAck { session_present, assigned_id, keep_alive, session_expiry } => {
             v5::Packet::ConnAck(v5::ConnAck {
@@ -764,7 +765,17 @@ fn write5(packet: Outgoing, out: &mut BytesMut, max: usize) -> Result<(), String
         }
     };
     let limit = u32::try_from(max).unwrap_or(u32::MAX);
-    p.write(out, Some(limit)).map(|_| ()).map_err(|e| e.to_string())
+    match (p.write(out, Some(limit)), disconnect) {
+        (Ok(_), _) => Ok(()),
+        // No Reason String where it would take the DISCONNECT past the client's Maximum Packet
+        // Size (MQTT-3.14.2-3): the reason code alone, Remaining Length 1 (MQTT 5 3.14.2.1),
+        // written here since rumqttc writes that form malformed.
+        (Err(_), Some(reason)) if max >= 3 => {
+            out.extend_from_slice(&[0xE0, 0x01, reason as u8]);
+            Ok(())
+        }
+        (Err(e), _) => Err(e.to_string()),
+    }
 }
 
 #[cfg(test)]

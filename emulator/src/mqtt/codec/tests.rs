@@ -164,6 +164,32 @@ fn refusals_are_written_with_their_reason_codes() {
     assert_eq!(connack(None), None);
 }
 
+/// A DISCONNECT carries its reason as a Reason String where the client's Maximum Packet Size
+/// leaves room for it, and is the reason code alone where it does not (MQTT-3.14.2-3); the
+/// client reads it either way.
+#[test]
+fn a_disconnect_drops_its_reason_string_past_the_clients_maximum_packet_size() {
+    let code = v5::DisconnectReasonCode::KeepAliveTimeout;
+    let written = |max| {
+        let mut out = BytesMut::new();
+        write(Outgoing::Disconnect(code), Version::V5, &mut out, max).map(|()| out.to_vec())
+    };
+    let long = written(MAX).unwrap();
+    assert!(long.len() > 3, "{long:02x?}");
+    let mut buf = BytesMut::from(&long[..]);
+    let Ok(v5::Packet::Disconnect(d)) = v5::Packet::read(&mut buf, None) else { panic!("{long:02x?}") };
+    assert_eq!(
+        (d.reason_code, d.properties.unwrap().reason_string.as_deref()),
+        (code, Some("KeepAliveTimeout"))
+    );
+    assert_eq!(written(long.len()).unwrap(), long);
+    for max in [3, long.len() - 1] {
+        assert_eq!(written(max).unwrap(), [0xE0, 0x01, 0x8D], "{max}");
+    }
+    // Not even that fits: nothing is written, and the caller is told.
+    assert!(written(2).is_err());
+}
+
 /// What the broker's budget charges: each copy the message, its topic and its properties (their
 /// box, strings, pairs and identifiers); the payload the copies share once.
 #[test]
