@@ -148,6 +148,7 @@ impl<const DOC: usize> Core<DOC> {
         let doubling = u32::from(outbox.attempts.saturating_sub(1));
         let factor = 1_u64.checked_shl(doubling).unwrap_or(u64::MAX);
         let delay = config.backoff_initial_secs.saturating_mul(factor).min(config.backoff_max_secs);
+        let delay = if config.jitter { jittered(delay, &mut self.rng) } else { delay };
         outbox.phase = Phase::Waiting { until: now.saturating_add(delay) };
     }
 
@@ -516,4 +517,23 @@ pub(super) fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &str {
         }
     }
     core::str::from_utf8(buf.get(start..).unwrap_or_default()).unwrap_or("0")
+}
+
+/// The first state of the jitter generator: FNV-1a of `thing`, mixed with `first_token` (so a
+/// boot that starts its tokens elsewhere draws other delays); never 0, where xorshift stays.
+pub(super) fn jitter_seed(thing: &[u8], first_token: u32) -> u32 {
+    let hash = thing.iter().fold(0x811C_9DC5_u32, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193));
+    (hash ^ first_token.wrapping_mul(0x9E37_79B9)).max(1)
+}
+
+/// `delay` drawn from `delay/2..=delay` with the next number of the xorshift32 generator `rng`.
+pub(super) fn jittered(delay: u64, rng: &mut u32) -> u64 {
+    let mut x = *rng;
+    x ^= x.wrapping_shl(13);
+    x ^= x.wrapping_shr(17);
+    x ^= x.wrapping_shl(5);
+    *rng = x;
+    let floor = delay / 2;
+    let span = delay.saturating_sub(floor).saturating_add(1);
+    floor.saturating_add(u64::from(x).checked_rem(span).unwrap_or(0))
 }

@@ -86,8 +86,10 @@
 //!   applied; any other terminal state (CANCELED by a forced cancel, TIMED_OUT, REMOVED) →
 //!   [`AgentEvent::Canceled`].
 //! * **Retries.** Only [`ErrorCode::is_retryable`] codes (`RequestThrottled`, `InternalError`)
-//!   and missing replies are retried, with bounded exponential backoff ([`Config`]); the
-//!   application is told when the attempts run out.
+//!   and missing replies are retried, with bounded exponential backoff and jitter
+//!   ([`Config`]); the application is told when the attempts run out. The clientTokens count up
+//!   from [`Config::first_client_token`]: start each boot elsewhere when the MQTT session
+//!   outlives a restart.
 //! * **Losing the job.** `ResourceNotFound` (the execution or its job was deleted, SPEC 4.2) →
 //!   [`AgentEvent::Lost`]; `TerminalStateReached` (R11) → [`AgentEvent::Canceled`].
 //!
@@ -158,7 +160,8 @@ const EVENT_QUEUE: usize = 8;
 /// A request is sent at most `max_attempts` times. It is sent again when no reply arrives
 /// within `response_timeout_secs`, at once after a version resynchronisation or a reconnection
 /// ([`Agent::reconnected`]), and after `backoff_initial_secs × 2^(n-1)` seconds (at most
-/// `backoff_max_secs`) after the `n`th retryable rejection.
+/// `backoff_max_secs`; with `jitter`, a draw from the upper half of that) after the `n`th
+/// retryable rejection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Config {
@@ -175,16 +178,29 @@ pub struct Config {
     /// 1–10080 minutes ([`TimeoutMinutes::step`]), which [`Agent::report_progress`] resets or
     /// cancels.
     pub step_timeout: Option<TimeoutMinutes>,
+    /// Spreads a fleet's retries: each backoff delay `d` is drawn from `d/2..=d` (whole
+    /// seconds; "equal jitter") by a generator seeded from the thing name and
+    /// `first_client_token`, so devices throttled at the same moment do not all ask again at the
+    /// same moment. `false`: exactly `d`.
+    pub jitter: bool,
+    /// The clientToken of the agent's first request; each later request takes the next number
+    /// (wrapping). Start each boot elsewhere (from a boot counter kept in flash, or a random
+    /// number) when the MQTT session outlives the agent: a reply to the last boot's request,
+    /// delivered after the restart, then answers nothing this boot asked.
+    pub first_client_token: u32,
 }
 
 impl Config {
-    /// 30 s reply timeout; 2, 4, 8, 16 s backoff (at most 120 s); 5 attempts; no step timer.
+    /// 30 s reply timeout; 2, 4, 8, 16 s backoff (at most 120 s) with jitter; 5 attempts; no
+    /// step timer; client tokens from 1.
     pub const DEFAULT: Self = Self {
         response_timeout_secs: 30,
         backoff_initial_secs: 2,
         backoff_max_secs: 120,
         max_attempts: 5,
         step_timeout: None,
+        jitter: true,
+        first_client_token: 1,
     };
 }
 
@@ -699,6 +715,8 @@ struct Core<const DOC: usize> {
     /// A notification named a job while a StartNext was in flight: ask again if it finds none.
     recheck: bool,
     token: u32,
+    /// The state of the backoff's jitter generator (xorshift32, never 0).
+    rng: u32,
     seq: u32,
     notes: heapless::Deque<Note, EVENT_QUEUE>,
     dropped: u16,

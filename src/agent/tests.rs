@@ -2,7 +2,7 @@
 
 extern crate std;
 
-use super::machine::decimal;
+use super::machine::{decimal, jitter_seed, jittered};
 use super::*;
 
 #[test]
@@ -47,4 +47,30 @@ fn agent_is_small_enough_for_a_device() {
     // the event queue, the identifiers).
     let size = core::mem::size_of::<Agent<0>>();
     assert!(size < 4096, "{size}");
+}
+
+#[test]
+fn jitter_is_an_fnv1a_seeded_xorshift32() {
+    // FNV-1a's published vectors: the seed of a first token 0 is the name's hash.
+    assert_eq!(jitter_seed(b"", 0), 0x811c_9dc5);
+    assert_eq!(jitter_seed(b"a", 0), 0xe40c_292c);
+    assert_eq!(jitter_seed(b"foobar", 0), 0xbf9c_f968);
+    // The first token is mixed in by a multiple of the golden ratio; a seed of 0, where
+    // xorshift would stay, is 1.
+    assert_eq!(jitter_seed(b"a", 1), 0xe40c_292c ^ 0x9e37_79b9);
+    assert_eq!(jitter_seed(b"a", 2), 0xe40c_292c ^ 0x3c6e_f372);
+    assert_eq!(jitter_seed(b"", 0x56a9_1a6d), 1);
+    // Marsaglia's xorshift32 from 1; a delay of 2^34 leaves the draw whole above its floor.
+    let mut rng = 1;
+    for want in [270_369_u64, 67_634_689, 2_647_435_461] {
+        assert_eq!(jittered(1 << 34, &mut rng), (1 << 33) + want);
+        assert_eq!(u64::from(rng), want);
+    }
+    // Small delays: the draw modulo the upper half's width, above the floor.
+    let mut rng = 1;
+    assert_eq!(jittered(2, &mut rng), 1 + 270_369 % 2);
+    assert_eq!(jittered(7, &mut rng), 3 + 67_634_689 % 5);
+    assert_eq!(jittered(0, &mut rng), 0);
+    let most = jittered(u64::MAX, &mut rng);
+    assert_eq!(most, u64::MAX / 2 + u64::from(rng));
 }

@@ -14,7 +14,8 @@ fn rejection(code: &str, token: &str, state: Option<(&str, u64)>) -> Vec<u8> {
 
 #[test]
 fn throttled_start_next_is_retried_with_exponential_backoff_then_given_up() {
-    let mut agent: Agent<64> = Agent::new(&thing("dev1"), None, Config::DEFAULT);
+    let config = Config { jitter: false, ..Config::DEFAULT };
+    let mut agent: Agent<64> = Agent::new(&thing("dev1"), None, config);
     let mut buf = [0; MAX_TRANSMIT_LEN];
     let rejected = "$aws/things/dev1/jobs/start-next/rejected";
     let mut now = T0;
@@ -49,8 +50,13 @@ fn throttled_start_next_is_retried_with_exponential_backoff_then_given_up() {
 
 #[test]
 fn backoff_is_capped() {
-    let config =
-        Config { backoff_initial_secs: 50, backoff_max_secs: 120, max_attempts: 10, ..Config::DEFAULT };
+    let config = Config {
+        backoff_initial_secs: 50,
+        backoff_max_secs: 120,
+        max_attempts: 10,
+        jitter: false,
+        ..Config::DEFAULT
+    };
     let mut agent: Agent<64> = Agent::new(&thing("dev1"), None, config);
     let mut buf = [0; MAX_TRANSMIT_LEN];
     let mut delays = Vec::new();
@@ -68,6 +74,79 @@ fn backoff_is_capped() {
         agent.handle_timeout(agent.poll_timeout().unwrap());
     }
     assert_eq!(delays, [50, 100, 120, 120]);
+}
+
+/// The delays of `max_attempts - 1` throttled StartNext requests of `thing`'s agent, and the
+/// clientTokens it sent.
+fn throttled_delays(thing_name: &str, config: Config) -> (Vec<u64>, Vec<String>) {
+    let mut agent: Agent<64> = Agent::new(&thing(thing_name), None, config);
+    let mut buf = [0; MAX_TRANSMIT_LEN];
+    let rejected = format!("$aws/things/{thing_name}/jobs/start-next/rejected");
+    let (mut delays, mut tokens) = (Vec::new(), Vec::new());
+    let mut now = T0;
+    for _ in 1..config.max_attempts {
+        let t = agent.poll_transmit(now, &mut buf).unwrap();
+        let payload: serde_json::Value = serde_json::from_slice(t.payload).unwrap();
+        let token = payload["clientToken"].as_str().unwrap().to_owned();
+        agent.handle(now, &rejected, &rejection("RequestThrottled", &token, None)).unwrap();
+        tokens.push(token);
+        let at = agent.poll_timeout().unwrap();
+        delays.push(at.secs() - now.secs());
+        now = at;
+        agent.handle_timeout(now);
+    }
+    (delays, tokens)
+}
+
+/// With jitter (the default) each delay `d` of the exponential backoff is drawn from `d/2..=d`;
+/// a fleet throttled at once spreads its retries (things of other names, or one thing that
+/// starts its tokens elsewhere, draw other delays), and one agent draws the same delays each
+/// run (no hidden entropy).
+#[test]
+fn jitter_spreads_the_backoff_over_the_upper_half_of_each_delay() {
+    let config = Config { max_attempts: 8, backoff_max_secs: 1000, ..Config::DEFAULT };
+    let exact = [2_u64, 4, 8, 16, 32, 64, 128];
+    let mut seen = std::collections::HashSet::new();
+    for i in 0..50 {
+        let (delays, _) = throttled_delays(&format!("dev{i}"), config);
+        for (d, e) in delays.iter().zip(exact) {
+            assert!((e / 2..=e).contains(d), "dev{i}: {delays:?}");
+        }
+        seen.insert(delays);
+    }
+    assert!(seen.len() >= 45, "50 things drew {} distinct delay lists", seen.len());
+    assert_eq!(throttled_delays("dev1", config), throttled_delays("dev1", config));
+    let other_boot = Config { first_client_token: 7_000_000, ..config };
+    assert_ne!(throttled_delays("dev1", config).0, throttled_delays("dev1", other_boot).0);
+    // The cap holds with jitter too.
+    let capped =
+        Config { backoff_initial_secs: 50, backoff_max_secs: 120, max_attempts: 6, ..Config::DEFAULT };
+    for i in 0..20 {
+        let (delays, _) = throttled_delays(&format!("dev{i}"), capped);
+        assert!(
+            delays.iter().all(|d| (25..=120).contains(d)) && delays[2..].iter().all(|d| *d >= 60),
+            "{delays:?}"
+        );
+    }
+}
+
+/// The clientTokens count up from `first_client_token`, wrapping past `u32::MAX`; a reply to a
+/// token of the last boot (tokens from 1) answers nothing this boot asked.
+#[test]
+fn client_tokens_start_at_first_client_token() {
+    let config = Config { first_client_token: u32::MAX - 1, max_attempts: 5, ..Config::DEFAULT };
+    let (_, tokens) = throttled_delays("dev1", config);
+    assert_eq!(tokens, ["4294967294", "4294967295", "0", "1"]);
+    let config = Config { first_client_token: 1000, ..Config::DEFAULT };
+    let mut agent: Agent<64> = Agent::new(&thing("dev1"), None, config);
+    let mut buf = [0; MAX_TRANSMIT_LEN];
+    let t = agent.poll_transmit(T0, &mut buf).unwrap();
+    assert_eq!(t.payload, br#"{"clientToken":"1000"}"#);
+    let stale = br#"{"clientToken":"1","timestamp":1700000000}"#;
+    assert_eq!(
+        agent.handle(T0, "$aws/things/dev1/jobs/start-next/accepted", stale),
+        Err(AgentError::Unsolicited)
+    );
 }
 
 #[test]
