@@ -102,27 +102,10 @@ pub(crate) fn spawn_listener(
     })
 }
 
-/// The `x-amzn-RequestId` of this process's request number `n`: a UUID (version 4 in form, as
-/// AWS's are) that holds, beside the version and variant, the 64 bits of a number drawn once per
-/// process and the 56 low bits of the count of its requests, so ids differ across restarts and
-/// side-by-side emulators.
+/// The `x-amzn-RequestId` of this process's request number `n` ([`crate::uuid`]).
 fn request_id(n: u64) -> String {
-    static PROCESS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    let p = *PROCESS.get_or_init(|| {
-        use std::hash::{BuildHasher, Hasher};
-        // std seeds each RandomState from the operating system's randomness.
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u32(std::process::id());
-        h.finish()
-    });
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        p >> 32,
-        (p >> 16) & 0xffff,
-        p & 0xfff,
-        0x8000 | ((p >> 4) & 0x0f00) | ((n >> 48) & 0xff),
-        n & 0xffff_ffff_ffff
-    )
+    static IDS: crate::uuid::Sequence = crate::uuid::Sequence::new();
+    IDS.nth(n)
 }
 
 fn respond(status: u16, body: Vec<u8>, error: Option<&'static str>, n: u64) -> Response {

@@ -15,6 +15,7 @@ pub mod persist;
 mod publish;
 pub mod routing;
 pub mod state;
+mod uuid;
 pub mod wire;
 
 use iot_jobs_core::registry::MAX_ENTRIES;

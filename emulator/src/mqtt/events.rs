@@ -5,7 +5,6 @@
 //! configuration (SPEC R23; on by default).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use iot_jobs_core::registry::{Event, ExecutionHandle, ExecutionView, JobView, ProcessDetails};
 use iot_jobs_core::topic::{JobEvent, JobIdRef, NamespaceIdRef, ThingNameRef, Topic};
@@ -270,8 +269,8 @@ impl Removed {
     }
 }
 
-/// A UUID-shaped id unique within this process.
+/// An event's `eventId`, in a UUID's form, unique across processes ([`crate::uuid`]).
 fn event_id() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    format!("00000000-0000-4000-9000-{:012x}", NEXT.fetch_add(1, Ordering::Relaxed))
+    static IDS: crate::uuid::Sequence = crate::uuid::Sequence::new();
+    IDS.next()
 }

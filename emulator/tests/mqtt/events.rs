@@ -79,7 +79,12 @@ fn assert_job_event(ev: &Value, job: &str, op: &str, status: &str, now: u64) {
     assert_eq!(ev["jobId"], job, "{ev}");
     assert_eq!(ev["status"], status, "{ev}");
     assert_eq!(ev["timestamp"], now, "{ev}");
-    assert_eq!(ev["eventId"].as_str().unwrap().len(), 36, "{ev}");
+    // A version 4 UUID in form (its variant 1), as AWS's are.
+    let id = ev["eventId"].as_str().unwrap();
+    let groups: Vec<&str> = id.split('-').collect();
+    assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12], "{ev}");
+    assert!(id.chars().all(|c| c == '-' || c.is_ascii_hexdigit()), "{ev}");
+    assert!(groups[2].starts_with('4') && "89ab".contains(&groups[3][..1]), "{ev}");
 }
 
 impl Emu {
