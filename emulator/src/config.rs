@@ -43,6 +43,10 @@ pub struct Config {
     pub clock: ClockMode,
     /// Seconds a deleted job stays DELETION_IN_PROGRESS.
     pub deletion_delay: u64,
+    /// Whether `JOB` and `JOB_EXECUTION` events are published until UpdateEventConfigurations
+    /// sets them, at start and after a reset: `true` (the emulator's default, to be observed)
+    /// or `false` (the service's: a new account publishes none until switched on; SPEC R23).
+    pub job_events: bool,
     /// Where to keep the state across restarts: the snapshot's path; the journal segments are
     /// its siblings `PATH.{first record:020}.wal` ([`journal`](crate::journal)).
     pub state_file: Option<PathBuf>,
@@ -112,6 +116,7 @@ impl Default for Config {
             account_id: "123456789012".into(),
             clock: ClockMode::System,
             deletion_delay: 0,
+            job_events: true,
             state_file: None,
             checkpoint_records: DEFAULT_CHECKPOINT_RECORDS,
             checkpoint_growth: DEFAULT_CHECKPOINT_GROWTH,

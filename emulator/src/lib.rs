@@ -520,6 +520,7 @@ pub async fn start(mut config: Config) -> Result<Server, BoxError> {
     let mut state = loaded.unwrap_or_else(|| {
         State::new(config.caps, Clock::new(config.clock, None), arns, config.deletion_delay)
     });
+    state.job_events = config.job_events;
     let broker = config.serves_mqtt().then(|| {
         let broker = mqtt::Broker::new(mqtt_max_connections, config.mqtt_max_held_bytes);
         Arc::new(broker.with_session_expiry(config.mqtt_session_expiry))

@@ -71,6 +71,11 @@ struct Args {
     /// Seconds a deleted job stays DELETION_IN_PROGRESS.
     #[arg(long, default_value_t = 0)]
     deletion_delay: u64,
+    /// `on`: JOB and JOB_EXECUTION events are published until UpdateEventConfigurations
+    /// switches them off; `off`: AWS's default, none until switched on (at start and after a
+    /// reset).
+    #[arg(long, default_value = "on", value_name = "on|off", value_parser = parse_switch, action = clap::ArgAction::Set)]
+    job_events: bool,
     /// Keep the state across restarts: PATH is the snapshot, and every change is appended to
     /// the journal segments PATH.<first record>.wal (synced before the change is answered)
     /// until the next checkpoint rewrites the snapshot. A state file of an earlier version
@@ -208,6 +213,7 @@ async fn main() -> std::process::ExitCode {
         account_id: args.account_id,
         clock: args.clock,
         deletion_delay: args.deletion_delay,
+        job_events: args.job_events,
         state_file: args.state_file,
         checkpoint_records: args.checkpoint_records,
         checkpoint_growth: args.checkpoint_growth,
@@ -374,6 +380,15 @@ fn body_limit(s: &str) -> Result<usize, String> {
 
 fn parse_region(s: &str) -> Result<String, String> {
     iot_jobs_emulator::wire::check_region(s).map(|()| s.to_owned())
+}
+
+/// `on` or `off`.
+fn parse_switch(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{s:?} is neither `on` nor `off`")),
+    }
 }
 
 fn parse_account(s: &str) -> Result<String, String> {

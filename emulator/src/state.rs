@@ -274,10 +274,11 @@ pub struct EventConfigurations {
 }
 
 impl EventConfigurations {
-    /// Whether events of `kind` (an [`EVENT_TYPES`] name) are published: as last set, else on for
-    /// `JOB` and `JOB_EXECUTION` and off for the types the emulator never publishes.
-    pub fn enabled(&self, kind: &str) -> bool {
-        self.enabled.get(kind).copied().unwrap_or(matches!(kind, "JOB" | "JOB_EXECUTION"))
+    /// Whether events of `kind` (an [`EVENT_TYPES`] name) are published: as last set, else
+    /// `job_events` for `JOB` and `JOB_EXECUTION` and off for the types the emulator never
+    /// publishes.
+    pub fn enabled(&self, kind: &str, job_events: bool) -> bool {
+        self.enabled.get(kind).copied().unwrap_or(job_events && matches!(kind, "JOB" | "JOB_EXECUTION"))
     }
 }
 
@@ -357,6 +358,10 @@ pub struct State {
     pub events: EventCounts,
     pub caps: Caps,
     pub deletion_delay: u64,
+    /// Whether `JOB` and `JOB_EXECUTION` events are on where UpdateEventConfigurations has not
+    /// set them ([`Config::job_events`](crate::Config::job_events)): the process's, not the
+    /// state's, so neither saved nor replaced by a snapshot.
+    pub job_events: bool,
     /// The sequence number of the last change (its journal record, with a state file).
     pub generation: u64,
     /// The time an operation runs at, while it runs (see [`State::pin`]).
@@ -396,6 +401,7 @@ impl State {
             events: EventCounts::default(),
             caps,
             deletion_delay,
+            job_events: true,
             generation: 0,
             pinned: None,
             step: None,
@@ -419,6 +425,7 @@ impl State {
             events: self.events,
             caps: self.caps,
             deletion_delay: self.deletion_delay,
+            job_events: self.job_events,
             generation: self.generation,
             pinned: None,
             step: None,

@@ -11,7 +11,7 @@ pub(super) fn describe(st: &mut State) -> Result<Reply, ApiError> {
     let c = &st.meta.event_configurations;
     let event_configurations = EVENT_TYPES
         .iter()
-        .map(|t| ((*t).to_owned(), wire::EventSwitch { enabled: Some(c.enabled(t)) }))
+        .map(|t| ((*t).to_owned(), wire::EventSwitch { enabled: Some(c.enabled(t, st.job_events)) }))
         .collect();
     reply(
         &wire::DescribeEventConfigurationsOut {

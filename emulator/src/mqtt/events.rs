@@ -83,8 +83,10 @@ fn try_render(st: &State, event: &Event) -> Result<Vec<Message>, String> {
             let view = st.registry.next_pending_in_namespace(thing, namespace).map_err(|e| e.to_string())?;
             vec![notify_next(st, topic, view.as_ref(), now)?]
         }
-        Event::Job { .. } if !st.meta.event_configurations.enabled("JOB") => Vec::new(),
-        Event::Execution { .. } if !st.meta.event_configurations.enabled("JOB_EXECUTION") => Vec::new(),
+        Event::Job { .. } if !st.meta.event_configurations.enabled("JOB", st.job_events) => Vec::new(),
+        Event::Execution { .. } if !st.meta.event_configurations.enabled("JOB_EXECUTION", st.job_events) => {
+            Vec::new()
+        }
         Event::Job { job, event } => {
             let fields = match st.registry.job(job) {
                 Ok(v) => Some(JobFields::of(&v)),

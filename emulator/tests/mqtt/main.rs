@@ -447,6 +447,39 @@ async fn event_configurations_switch_the_job_event_topics() {
     emu.server.shutdown().await.unwrap();
 }
 
+/// `job_events: false` (`--job-events off`) starts with the service's default: JOB and
+/// JOB_EXECUTION off, described so, nothing published until UpdateEventConfigurations switches
+/// them on; a reset puts them off again. Notifications go on regardless.
+#[tokio::test]
+async fn job_events_off_starts_and_resets_with_the_services_default() {
+    let emu = start(|c| c.job_events = false).await;
+    let mut rules = connect("rules", emu.mqtt).await;
+    rules.sub("$aws/events/#").await;
+    rules.sub("$aws/things/+/jobs/notify").await;
+    async fn switches(emu: &Emu) -> (bool, bool) {
+        let got = emu.ctl("GET", "/event-configurations", json!({})).await;
+        let c = &got["eventConfigurations"];
+        (c["JOB"]["Enabled"].as_bool().unwrap(), c["JOB_EXECUTION"]["Enabled"].as_bool().unwrap())
+    }
+    let cancel = |job: &str| format!("/jobs/{job}/cancel?force=true");
+    assert_eq!(switches(&emu).await, (false, false));
+    emu.create_job("ev-1", &["dev-e"]).await;
+    emu.ctl("PUT", &cancel("ev-1"), json!({})).await;
+    rules.next_on("$aws/things/dev-e/jobs/notify").await;
+    let heard: Vec<String> = rules.drain().await.into_iter().map(|p| p.topic).collect();
+    assert!(heard.iter().all(|t| !t.starts_with("$aws/events/")), "{heard:?}");
+    let on = json!({"eventConfigurations": {"JOB": {"Enabled": true}, "JOB_EXECUTION": {"Enabled": true}}});
+    emu.ctl("PATCH", "/event-configurations", on).await;
+    assert_eq!(switches(&emu).await, (true, true));
+    emu.create_job("ev-2", &["dev-e"]).await;
+    emu.ctl("PUT", &cancel("ev-2"), json!({})).await;
+    rules.next_on("$aws/events/jobExecution/ev-2/canceled").await;
+    rules.next_on("$aws/events/job/ev-2/canceled").await;
+    emu.ctl("POST", "/_emulator/reset", json!({})).await;
+    assert_eq!(switches(&emu).await, (false, false));
+    emu.server.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_request_without_a_payload_is_one_without_members() {
     // AWS's embedded C jobs demo asks for `$next` with an empty payload, and the service answers
