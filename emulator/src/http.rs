@@ -57,11 +57,25 @@ pub(crate) fn spawn_listener(
     tokio::spawn(async move {
         let graceful = GracefulShutdown::new();
         let mut conns = JoinSet::new();
+        // When the cap last held a connection back (the warning says so once a minute at most).
+        let mut warned: Option<tokio::time::Instant> = None;
         loop {
             while conns.try_join_next().is_some() {}
-            let slot = tokio::select! {
-                s = Arc::clone(&slots).acquire_owned() => match s { Ok(s) => s, Err(_) => break },
-                () = stopped(&mut stop) => break,
+            let free = Arc::clone(&slots).try_acquire_owned().ok();
+            if free.is_none() && warned.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
+                warned = Some(tokio::time::Instant::now());
+                tracing::warn!(
+                    max_connections = limits.max,
+                    "every connection this listener serves at once is open (--max-connections): \
+                     new ones wait in the listen backlog until one closes"
+                );
+            }
+            let slot = match free {
+                Some(slot) => slot,
+                None => tokio::select! {
+                    s = Arc::clone(&slots).acquire_owned() => match s { Ok(s) => s, Err(_) => break },
+                    () = stopped(&mut stop) => break,
+                },
             };
             let stream = tokio::select! {
                 r = listener.accept() => match r {

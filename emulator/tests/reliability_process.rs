@@ -201,16 +201,17 @@ fn a_state_file_named_like_a_temporary_file_survives_kills_during_saves() {
 /// Stalled clients (partial headers never finished, or connections that send nothing) cannot
 /// wedge the server, even when there
 /// are more of them than file descriptors: a connection cap keeps the emulator below the limit,
-/// the header read timeout closes them, and a well-behaved request is answered.
+/// the header read timeout closes them, and a well-behaved request is answered. The log says,
+/// once, that the cap held connections back.
 #[test]
 fn stalled_clients_do_not_wedge_the_server_under_a_low_descriptor_limit() {
+    let dir = temp_dir("stalled");
+    let log = dir.join("stderr");
     let mut sh = Command::new("sh");
-    sh.args(["-c", "ulimit -n 64 && exec \"$0\" \"$@\"", BIN]).args(BASE_ARGS).args([
-        "--max-connections",
-        "16",
-        "--header-timeout-ms",
-        "500",
-    ]);
+    sh.args(["-c", "ulimit -n 64 && exec \"$0\" \"$@\" 2>\"$LOG\"", BIN])
+        .env("LOG", &log)
+        .args(["--addr", "127.0.0.1:0", "--mqtt-addr", "127.0.0.1:0", "--clock", "manual"])
+        .args(["--log-level", "warn", "--max-connections", "16", "--header-timeout-ms", "500"]);
     let e = spawn(sh);
     let mut stalled = Vec::new();
     for i in 0..90 {
@@ -236,6 +237,12 @@ fn stalled_clients_do_not_wedge_the_server_under_a_low_descriptor_limit() {
         }
     }
     assert_eq!(request(e.addr, "GET", "/things/stalled", "").map(|r| r.0), Some(404));
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let warning = "every connection this listener serves at once is open (--max-connections)";
+    assert_eq!(logged.matches(warning).count(), 1, "{logged}");
+    assert!(logged.contains("max_connections=16"), "{logged}");
+    drop(e);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// An MQTT 3.1.1 CONNECT: clean session, no keep-alive (the connection may stay idle for ever),

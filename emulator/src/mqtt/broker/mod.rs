@@ -366,14 +366,14 @@ impl Broker {
             let turn = shared_turns.entry(group.to_owned()).or_insert(0);
             *turn = turn.wrapping_add(1);
             if let Some(session) = sessions.get_mut(client) {
-                deliver(session, copy(q.min(message.qos), false), &self.budget);
+                deliver(client, session, copy(q.min(message.qos), false), &self.budget);
             }
         }
         for (client, (q, keep)) in plain {
             if let Some(session) = sessions.get_mut(client) {
                 // Delivered to existing subscriptions with the retain flag cleared (MQTT-3.3.1-9),
                 // unless one asked to keep it (MQTT-3.3.1-13).
-                deliver(session, copy(q.min(message.qos), keep && message.retain), &self.budget);
+                deliver(client, session, copy(q.min(message.qos), keep && message.retain), &self.budget);
             }
         }
         log_dropped(&self.budget, &message.topic, dropped);
@@ -418,11 +418,11 @@ fn log_dropped(budget: &Budget, topic: &str, before: u64) {
     }
 }
 
-/// Hands a message to a session: to its connection, or, for QoS 1 on a persistent offline
+/// Hands a message to the session of `client`: to its connection, or, for QoS 1 on a persistent offline
 /// session, to its queue, unless the budget is spent (the copy is then dropped: what the broker
 /// holds stays bounded, as mosquitto's `max_queued_bytes` keeps it). A connection too far
 /// behind is dropped (its task then closes it).
-fn deliver(session: &mut Session, message: Message, budget: &Budget) {
+fn deliver(client: &str, session: &mut Session, message: Message, budget: &Budget) {
     let Some(link) = session.connection.as_ref().filter(|_| !session.closing) else {
         return queue_new(session, message, budget);
     };
@@ -432,7 +432,7 @@ fn deliver(session: &mut Session, message: Message, budget: &Budget) {
             // The connection keeps the session until it gives it back with what it has in
             // flight (a client connecting again meanwhile waits for that): what comes until
             // then waits in the session's queue, after what the connection holds.
-            tracing::warn!("an MQTT client is too slow to take its messages: closing it");
+            tracing::warn!(client, "an MQTT client is too slow to take its messages: closing it");
             link.cut.notify_one();
             session.closing = true;
             queue_new(session, *d, budget);
