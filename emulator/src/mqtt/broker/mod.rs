@@ -418,10 +418,10 @@ fn log_dropped(budget: &Budget, topic: &str, before: u64) {
     }
 }
 
-/// Hands a message to the session of `client`: to its connection, or, for QoS 1 on a persistent offline
-/// session, to its queue, unless the budget is spent (the copy is then dropped: what the broker
-/// holds stays bounded, as mosquitto's `max_queued_bytes` keeps it). A connection too far
-/// behind is dropped (its task then closes it).
+/// Hands a message to the session of `client`: to its connection, or, for QoS 1 on a
+/// persistent offline session, to its queue, unless the budget is spent (the copy is then
+/// dropped: what the broker holds stays bounded, as mosquitto's `max_queued_bytes` keeps it). A
+/// connection too far behind is dropped (its task then closes it).
 fn deliver(client: &str, session: &mut Session, message: Message, budget: &Budget) {
     let Some(link) = session.connection.as_ref().filter(|_| !session.closing) else {
         return queue_new(session, message, budget);
