@@ -642,3 +642,39 @@ fn a_clone_is_an_independent_copy() {
     assert_eq!(view(&r).0, ExecutionStatus::TimedOut);
     assert_eq!(view(&copy).0, ExecutionStatus::Succeeded);
 }
+
+/// A target group's things are not targets (SPEC lim-targets): a CONTINUOUS job created for 2
+/// things and the 150 things of groups counts 2, rolls out to all of them, takes a thing that
+/// joins a group later and more targets up to 100 named things; a thing both named and a member
+/// is a target. (Every member counted as a target, so the job refused the next member.)
+#[test]
+fn the_things_of_target_groups_do_not_count_toward_the_100_targets() {
+    let mut sink = Discard;
+    let named: Vec<ThingName> = (0..100).map(|i| t(&format!("n{i}"))).collect();
+    let members: Vec<ThingName> = (0..150).map(|i| t(&format!("m{i}"))).collect();
+    let late = t("late");
+    let mut r: Box<Registry<Fixed<1, 260, 260, 1, 2048, 64>>> =
+        Box::new(Registry::new(Fixed, Policy::DEFAULT));
+    for n in named.iter().chain(&members).chain([&late]) {
+        r.add_thing(n).unwrap();
+    }
+    let id = j("c");
+    let both = [named[0].clone(), members[0].clone()];
+    r.create_job_with_members(&NewJob::new(&id, TargetSelection::Continuous), &both, &members, T0, &mut sink)
+        .unwrap();
+    assert_eq!(r.job(&id).unwrap().targets(), 2);
+    assert_eq!(r.usage().executions, 151);
+    assert_eq!(r.add_members(&id, std::slice::from_ref(&late), T0, &mut sink), Ok(1));
+    assert_eq!(r.job(&id).unwrap().targets(), 2, "a member joining is not a target");
+    assert_eq!(r.add_targets_and_members(&id, &named[1..99], &[], T0, &mut sink), Ok(98));
+    assert_eq!(r.job(&id).unwrap().targets(), 100);
+    let refused = r.add_targets_and_members(&id, &named[99..], &members[..1], T0, &mut sink);
+    assert_eq!(refused, Err(Rejection::LimitExceeded(iot_jobs_core::Limit::TargetsPerJob)));
+    assert_eq!(r.job(&id).unwrap().targets(), 100, "nothing changed");
+    // Naming a member makes it a target.
+    assert_eq!(
+        r.add_targets(&id, &members[1..2], T0, &mut sink),
+        Err(Rejection::LimitExceeded(iot_jobs_core::Limit::TargetsPerJob))
+    );
+    assert_eq!(r.add_targets_and_members(&id, &[], &members[1..2], T0, &mut sink), Ok(0), "already pending");
+}

@@ -360,6 +360,46 @@ async fn a_job_on_a_group_reaches_its_descendants() {
     assert_eq!(exec_status(&e, "t-mid", "cont").await.as_deref(), Some("QUEUED"));
 }
 
+/// A group is one target however many things it holds (SPEC lim-targets): a CONTINUOUS job on a
+/// group of 150 things rolls out to one that joins later, and takes a thing and another such
+/// group by AssociateTargetsWithJob (3 targets). A job created with 100 things named directly
+/// and a group takes no more targets. Both were LimitExceededException: the group's things were
+/// counted as targets, so a group of more than 100 stopped its job's rollout.
+#[tokio::test]
+async fn a_group_of_many_things_is_one_target() {
+    let e = start(|_| {}).await;
+    for g in ["big", "bigger"] {
+        group(&e, g, None).await;
+        for i in 0..150 {
+            thing_in(&e, &format!("{g}-{i}"), g).await;
+        }
+    }
+    let doc = "{\"op\":\"x\"}";
+    let cont = json!({"targets": [format!("{ARN}:thinggroup/big")], "document": doc, "targetSelection": "CONTINUOUS"});
+    ok(&e, "PUT", "/jobs/cont", Some(cont)).await;
+    assert_eq!(exec_status(&e, "big-149", "cont").await.as_deref(), Some("QUEUED"));
+    thing_in(&e, "late", "big").await;
+    assert_eq!(exec_status(&e, "late", "cont").await.as_deref(), Some("QUEUED"));
+    ok(&e, "POST", "/things/solo", Some(json!({}))).await;
+    let more = json!({"targets": [format!("{ARN}:thing/solo"), format!("{ARN}:thinggroup/bigger")]});
+    ok(&e, "POST", "/jobs/cont/targets", Some(more)).await;
+    assert_eq!(exec_status(&e, "solo", "cont").await.as_deref(), Some("QUEUED"));
+    assert_eq!(exec_status(&e, "bigger-0", "cont").await.as_deref(), Some("QUEUED"));
+    let described = ok(&e, "GET", "/jobs/cont", None).await;
+    assert_eq!(described["job"]["targets"].as_array().unwrap().len(), 3, "{described}");
+    // The limit still holds for the ARNs: 99 things named and a group, then one more.
+    let named: Vec<String> = (0..99).map(|i| format!("{ARN}:thing/bigger-{i}")).collect();
+    let mut targets = named.clone();
+    targets.push(format!("{ARN}:thinggroup/big"));
+    let full = json!({"targets": targets, "document": doc, "targetSelection": "CONTINUOUS"});
+    ok(&e, "PUT", "/jobs/full", Some(full)).await;
+    thing_in(&e, "later", "big").await;
+    assert_eq!(exec_status(&e, "later", "full").await.as_deref(), Some("QUEUED"));
+    let one_more = json!({"targets": [format!("{ARN}:thing/solo")]});
+    fails(&e, 410, "LimitExceededException", "POST", "/jobs/full/targets", Some(one_more)).await;
+    assert_eq!(exec_status(&e, "solo", "full").await, None);
+}
+
 /// UpdateThingGroupsForThing moves a thing between groups as one change: a CONTINUOUS job of
 /// the group it leaves removes its execution, one of the group it joins rolls out to it, and a
 /// job targeting an ancestor of both keeps it; a request naming an unknown group, or one that

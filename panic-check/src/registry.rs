@@ -59,6 +59,15 @@ pub fn exercise(b: &[u8; 1024]) {
     keep(r.create_job(&new, core::slice::from_ref(&thing), now, &mut q));
     keep(r.add_targets(&job, core::slice::from_ref(&thing), now, &mut Discard));
     keep(r.add_members(&job, core::slice::from_ref(&thing), now, &mut q));
+    let one = core::slice::from_ref(&thing);
+    keep(r.create_job_with_members(
+        &new,
+        one.get(..usize::from(b[247] & 1)).unwrap_or_default(),
+        one,
+        now,
+        &mut q,
+    ));
+    keep(r.add_targets_and_members(&job, one, one, now, &mut Discard));
     let pairs = [(text(&b[32..40]), text(&b[40..80]))];
     let details = StatusDetails::new(&pairs).ok();
     let status = pick(&ExecutionStatus::ALL, b[25], ExecutionStatus::InProgress);

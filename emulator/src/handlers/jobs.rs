@@ -5,17 +5,20 @@ use super::*;
 use iot_jobs_core::registry::JobView;
 use std::ops::Bound;
 
-/// Resolved targets: the things, the groups named, the things named directly.
-type Resolved = (Vec<ThingName>, BTreeSet<String>, BTreeSet<String>);
+/// Resolved targets: the things named (each a target), the things of the groups named (a group
+/// is one target, its things are not: SPEC lim-targets), the groups named, the names of the
+/// things named.
+type Resolved = (Vec<ThingName>, Vec<ThingName>, BTreeSet<String>, BTreeSet<String>);
 
 /// Resolves target ARNs: things by name, groups to the current members of the group and of its
 /// descendants (SPEC AMBIG-32).
 pub(super) fn resolve_targets(st: &State, targets: &[String]) -> Result<Resolved, ApiError> {
-    let (mut things, mut groups, mut direct) = (Vec::new(), BTreeSet::new(), BTreeSet::new());
+    let (mut named, mut things) = (Vec::new(), Vec::new());
+    let (mut groups, mut direct) = (BTreeSet::new(), BTreeSet::new());
     for arn in targets {
         match st.arns.own_target(arn)? {
             Target::Thing(n) => {
-                things.push(thing_name(&n, C)?);
+                named.push(thing_name(&n, C)?);
                 direct.insert(n);
             }
             Target::Group(g) => {
@@ -30,7 +33,7 @@ pub(super) fn resolve_targets(st: &State, targets: &[String]) -> Result<Resolved
             }
         }
     }
-    Ok((things, groups, direct))
+    Ok((named, things, groups, direct))
 }
 
 pub(super) fn config_error(e: ConfigError) -> ApiError {
@@ -328,9 +331,9 @@ pub(super) fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply
             (config, overlay_configs(&t.configs, c, &from))
         }
     };
-    let (things, groups, direct) = resolve_targets(st, &targets)?;
+    let (named, members, groups, direct) = resolve_targets(st, &targets)?;
     let new = NewJob { id: &id, selection, namespace: namespace.as_ref(), config };
-    with_events(st, |r, now, sink| r.create_job(&new, &things, now, sink)).on(C)?;
+    with_events(st, |r, now, sink| r.create_job_with_members(&new, &named, &members, now, sink)).on(C)?;
     st.job_created(&id);
     let t = template.unwrap_or(FromTemplate {
         document: input.document,
@@ -606,9 +609,10 @@ pub(super) fn associate_targets(
     if let Some(c) = &input.comment {
         Comment::new(c).on(C)?;
     }
-    let (things, groups, direct) = resolve_targets(st, &targets)?;
+    let (named, members, groups, direct) = resolve_targets(st, &targets)?;
     // SPEC §2, §6: a CONTINUOUS job IN_PROGRESS, and at most 100 target ARNs in all, each kept
-    // once (the registry counts the things, and decides the same rule on them).
+    // once (the registry counts the things named, not the groups' things, and decides the same
+    // rule on them).
     let view = st.registry.job(&id).on(C)?;
     let (status, selection) = (view.status(), view.target_selection());
     let known = st.meta.jobs.get(job).map_or(&[][..], |m| m.targets.as_slice());
@@ -619,7 +623,7 @@ pub(super) fn associate_targets(
         }
     }
     rules::associate_targets(status, selection, known.len().saturating_add(fresh.len())).on(C)?;
-    with_events(st, |r, now, sink| r.add_targets(&id, &things, now, sink)).on(C)?;
+    with_events(st, |r, now, sink| r.add_targets_and_members(&id, &named, &members, now, sink)).on(C)?;
     st.target_groups(job, groups);
     let m = st.meta.jobs.entry(job.to_owned()).or_default();
     m.targets.extend(fresh);

@@ -34,6 +34,26 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<JobHandle, Rejection> {
+        self.create_job_with_members(job, targets, &[], now, sink)
+    }
+
+    /// CreateJob with target groups: as [`Registry::create_job`], where `targets` are the things
+    /// the request names and `members` the things of the groups it names. Each gets an
+    /// execution (`targets` first, then `members`, each in its order), but only `targets` count
+    /// toward the job's 100 ([`JobView::targets`](crate::registry::JobView::targets)): a group is
+    /// one target however many things it holds, and the host counts the request's ARNs (SPEC
+    /// §6 [lim-targets]). A thing in both lists is a target.
+    ///
+    /// # Errors
+    /// As [`Registry::create_job`].
+    pub fn create_job_with_members(
+        &mut self,
+        job: &NewJob<'_>,
+        targets: &[ThingName],
+        members: &[ThingName],
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<JobHandle, Rejection> {
         check_time(now)?;
         compact::check_schedule(job.config.schedule)?;
         let sink = &mut Out::new(sink);
@@ -43,12 +63,13 @@ impl<S: Storage> Registry<S> {
         // SPEC §2: the id is reusable only once its deletion completed.
         rules::job_id_available(self.job_index(job.id).and_then(|j| self.job_entry(j)).map(|j| j.status))?;
         let stamp = self.next_stamp();
-        let mut distinct = 0usize;
-        for name in targets {
+        let (mut distinct, mut counted) = (0usize, 0usize);
+        for (name, target) in tagged_things(targets, members) {
             // SPEC 4.2 CreateJob: targets must be registered things.
             let t = self.registered_thing(name).ok_or(Rejection::NotFound(Resource::Thing))?;
             if self.first_visit(t, stamp) {
                 distinct = distinct.saturating_add(1);
+                counted = counted.saturating_add(usize::from(target));
             }
         }
         // AMBIG-28: a job with maintenance windows also waits for one to open.
@@ -84,7 +105,7 @@ impl<S: Storage> Registry<S> {
             reason_code: None,
             force_canceled: false,
             process: ProcessDetails::default(),
-            targets: u32::try_from(distinct).unwrap_or(u32::MAX),
+            targets: u32::try_from(counted).unwrap_or(u32::MAX),
             config: job.config,
             executions: List::EMPTY,
             pairs: List::EMPTY,
@@ -102,12 +123,12 @@ impl<S: Storage> Registry<S> {
         // The targets, as pairs in target order; a repeated target is one pair (the new job has
         // no pair yet, so a thing's first visit is its pair's creation: no index probe).
         let stamp = self.next_stamp();
-        for name in targets {
+        for (name, target) in tagged_things(targets, members) {
             // Every target was found registered above.
             let t = self.thing_index(name).ok_or(Rejection::NotFound(Resource::Thing))?;
             if self.first_visit(t, stamp) {
                 let p = self.new_pair(j, t)?;
-                self.pair_state_mut(Head::Record(p))?.target = true;
+                self.pair_state_mut(Head::Record(p))?.target = target;
             }
         }
         let first = self.job_entry(j).and_then(|e| e.pairs.head);
@@ -218,9 +239,27 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<usize, Rejection> {
+        self.add_targets_and_members(job, targets, &[], now, sink)
+    }
+
+    /// AssociateTargetsWithJob with target groups: as [`Registry::add_targets`], where `targets`
+    /// are the things the request names and `members` the things of the groups it names; only
+    /// `targets` count toward the job's 100 (see [`Registry::create_job_with_members`]). One
+    /// change: made whole or refused whole.
+    ///
+    /// # Errors
+    /// As [`Registry::add_targets`].
+    pub fn add_targets_and_members(
+        &mut self,
+        job: &JobId,
+        targets: &[ThingName],
+        members: &[ThingName],
+        now: Timestamp,
+        sink: &mut impl EventSink,
+    ) -> Result<usize, Rejection> {
         check_time(now)?;
         let sink = &mut Out::new(sink);
-        self.roll_out_to(job, targets, true, now, sink)
+        self.roll_out_to(job, targets, members, now, sink)
     }
 
     /// Things that joined a group a CONTINUOUS job targets (SPEC T1, T13): like
@@ -238,14 +277,16 @@ impl<S: Storage> Registry<S> {
     ) -> Result<usize, Rejection> {
         check_time(now)?;
         let sink = &mut Out::new(sink);
-        self.roll_out_to(job, things, false, now, sink)
+        self.roll_out_to(job, &[], things, now, sink)
     }
 
+    /// Queues an execution for each thing of `targets` and `members` without a pending one;
+    /// `targets` count toward the job's 100, `members` do not.
     pub(in crate::registry) fn roll_out_to(
         &mut self,
         job: &JobId,
         targets: &[ThingName],
-        counted: bool,
+        members: &[ThingName],
         now: Timestamp,
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<usize, Rejection> {
@@ -253,7 +294,7 @@ impl<S: Storage> Registry<S> {
         let (status, selection, mut count) = (entry.status, entry.selection, entry.targets);
         let stamp = self.next_stamp();
         let (mut fresh, mut new_targets, mut queue) = (0usize, 0usize, 0usize);
-        for name in targets {
+        for (name, counted) in tagged_things(targets, members) {
             let t = self.registered_thing(name).ok_or(Rejection::NotFound(Resource::Thing))?;
             if !self.first_visit(t, stamp) {
                 continue;
@@ -263,16 +304,14 @@ impl<S: Storage> Registry<S> {
                 fresh = fresh.saturating_add(1);
             }
             // SPEC §2: the 100 counts distinct things targeted, once each.
-            if pair != Some(true) {
+            if counted && pair != Some(true) {
                 new_targets = new_targets.saturating_add(1);
             }
             if self.queues_on_rejoin(j, t).is_some() {
                 queue = queue.saturating_add(1);
             }
         }
-        if counted {
-            count = count.saturating_add(u32::try_from(new_targets).unwrap_or(u32::MAX));
-        }
+        count = count.saturating_add(u32::try_from(new_targets).unwrap_or(u32::MAX));
         rules::associate_targets(status, selection, usize::try_from(count).unwrap_or(usize::MAX))?;
         if self.execs.room() < queue || self.pair_room() < fresh {
             return Err(Rejection::CapacityExhausted(Table::Executions));
@@ -282,7 +321,7 @@ impl<S: Storage> Registry<S> {
         }
         sink.reserve(queue.saturating_mul(self.settle_events(j)))?;
         let mut queued = 0usize;
-        for name in targets {
+        for (name, counted) in tagged_things(targets, members) {
             // Every target was found registered above.
             let t = self.thing_index(name).ok_or(Rejection::NotFound(Resource::Thing))?;
             // A repeated target was queued a moment ago, so it is pending now and skipped.
@@ -425,4 +464,12 @@ impl<S: Storage> Registry<S> {
     fn queues_on_rejoin(&self, j: JobIx, t: ThingIx) -> Option<rules::RetriesUsed> {
         rules::queue_on_rejoin(self.newest(j, t).and_then(|x| self.exec_entry(x)).map(|e| e.status))
     }
+}
+
+/// The things of `targets`, then those of `members`, each with whether it is a target.
+fn tagged_things<'a>(
+    targets: &'a [ThingName],
+    members: &'a [ThingName],
+) -> impl Iterator<Item = (&'a ThingName, bool)> {
+    targets.iter().map(|t| (t, true)).chain(members.iter().map(|t| (t, false)))
 }
