@@ -490,26 +490,6 @@ impl core::ops::DerefMut for Held<'_> {
     }
 }
 
-impl PyRegistry {
-    /// `add_targets` (`members` false: the things count toward the job's 100 targets) or
-    /// `add_members` (true: they joined a group the job targets).
-    fn roll_out(
-        &self,
-        py: Python<'_>,
-        job_id: &str,
-        names: &[PyBackedStr],
-        now: Now,
-        members: bool,
-    ) -> PyResult<usize> {
-        let id = self::job_id(py, job_id)?;
-        let names = things(py, names)?;
-        self.state(py)?.at(now, |reg, q, now| {
-            if members { reg.add_members(&id, &names, now, q) } else { reg.add_targets(&id, &names, now, q) }
-                .or_raise_for(py, Plane::Control, Ids::job(job_id))
-        })
-    }
-}
-
 #[pymethods]
 impl PyRegistry {
     /// An empty registry holding at most `jobs` jobs, `things` things, `executions` executions
@@ -725,9 +705,11 @@ impl PyRegistry {
     /// opens and closes them); `maximum_per_minute` (rollout rate); `exponential_rate`,
     /// `(baseRatePerMinute, incrementFactor in tenths, numberOfNotifiedThings,
     /// numberOfSucceededThings)` with a criterion `None` when not given (the rollout ramps up,
-    /// `advance` sends its batches). Times are epoch seconds.
+    /// `advance` sends its batches). Times are epoch seconds. `members`: the things of the
+    /// thing groups the request targets; each gets an execution after the `targets`, but a group
+    /// is one target, so they do not count toward the job's 100 (SPEC lim-targets).
     #[pyo3(signature = (
-        job_id, targets, now, *, target_selection = None, namespace_id = None,
+        job_id, targets, now, *, members = None, target_selection = None, namespace_id = None,
         in_progress_timeout_minutes = None, retry = None, abort = None, start_time = None,
         end_time = None, end_behavior = None, maximum_per_minute = None,
         maintenance_windows = None, exponential_rate = None,
@@ -739,6 +721,7 @@ impl PyRegistry {
         job_id: PyBackedStr,
         targets: Vec<PyBackedStr>,
         now: Now,
+        members: Option<Vec<PyBackedStr>>,
         target_selection: Option<PyBackedStr>,
         namespace_id: Option<PyBackedStr>,
         in_progress_timeout_minutes: Option<u16>,
@@ -760,6 +743,7 @@ impl PyRegistry {
         )?;
         let ns = namespace_arg(py, namespace_id, Plane::Control)?;
         let targets = things(py, &targets)?;
+        let members = things(py, members.as_deref().unwrap_or_default())?;
         let config = ConfigArgs {
             in_progress_timeout_minutes,
             retry: retry.map(retry_pairs).transpose()?,
@@ -776,7 +760,7 @@ impl PyRegistry {
         job.namespace = ns.as_ref();
         job.config = config;
         self.state(py)?.at(now, |reg, q, now| {
-            reg.create_job(&job, &targets, now, q).map(|_| ()).or_raise_for(
+            reg.create_job_with_members(&job, &targets, &members, now, q).map(|_| ()).or_raise_for(
                 py,
                 Plane::Control,
                 Ids::job(&job_id),
@@ -834,15 +818,28 @@ impl PyRegistry {
     }
 
     /// AssociateTargetsWithJob (CONTINUOUS jobs): returns how many executions were queued.
-    /// The things count toward the job's 100 targets (`LimitExceededException` past them).
+    /// The things count toward the job's 100 targets (`LimitExceededException` past them);
+    /// `members`, the things of the thing groups the request targets, get executions too but
+    /// do not (as `create_job`'s). One change: made whole or refused whole.
+    #[pyo3(signature = (job_id, targets, now, *, members = None))]
     fn add_targets(
         &self,
         py: Python<'_>,
         job_id: PyBackedStr,
         targets: Vec<PyBackedStr>,
         now: Now,
+        members: Option<Vec<PyBackedStr>>,
     ) -> PyResult<usize> {
-        self.roll_out(py, &job_id, &targets, now, false)
+        let id = self::job_id(py, &job_id)?;
+        let targets = things(py, &targets)?;
+        let members = things(py, members.as_deref().unwrap_or_default())?;
+        self.state(py)?.at(now, |reg, q, now| {
+            reg.add_targets_and_members(&id, &targets, &members, now, q).or_raise_for(
+                py,
+                Plane::Control,
+                Ids::job(&job_id),
+            )
+        })
     }
 
     /// Things that joined a thing group a CONTINUOUS job targets (AddThingToThingGroup, SPEC
@@ -856,7 +853,11 @@ impl PyRegistry {
         things: Vec<PyBackedStr>,
         now: Now,
     ) -> PyResult<usize> {
-        self.roll_out(py, &job_id, &things, now, true)
+        let id = self::job_id(py, &job_id)?;
+        let names = self::things(py, &things)?;
+        self.state(py)?.at(now, |reg, q, now| {
+            reg.add_members(&id, &names, now, q).or_raise_for(py, Plane::Control, Ids::job(&job_id))
+        })
     }
 
     /// A thing leaves a job's targets: its pending execution becomes REMOVED (SPEC T10, R10).

@@ -275,3 +275,26 @@ def test_not_found_and_already_exists_name_the_resource(reg):
         reg.update_execution("j1", "a", "QUEUED", 2)
     assert other.value.resource_id is None
     assert j.ResourceNotFoundException("no job").resource_id is None
+
+
+def test_the_things_of_target_groups_are_members_not_targets():
+    # A job created for a thing and a group of 150: every thing gets an execution, 1 target
+    # counts; a later member joins, and AssociateTargetsWithJob of a thing and another group's
+    # things is one change within the 100.
+    group = [f"g{i}" for i in range(150)]
+    more = [f"h{i}" for i in range(120)]
+    reg = registry(["solo", "late", "other", *group, *more])
+    reg.create_job("fleet", ["solo"], 0, members=group, target_selection="CONTINUOUS")
+    assert reg.job("fleet").targets == 1
+    assert reg.job("fleet").process_details["QUEUED"] == 151
+    assert reg.add_members("fleet", ["late"], 1) == 1
+    assert reg.add_targets("fleet", ["other"], 2, members=more) == 121
+    assert reg.job("fleet").targets == 2
+    # Refused whole: 99 more things named would be 101 targets.
+    named = [f"n{i}" for i in range(99)]
+    for n in named:
+        reg.add_thing(n)
+    queued = reg.job("fleet").process_details["QUEUED"]
+    with pytest.raises(j.LimitExceededException):
+        reg.add_targets("fleet", named, 3, members=["late"])
+    assert (reg.job("fleet").targets, reg.job("fleet").process_details["QUEUED"]) == (2, queued)
