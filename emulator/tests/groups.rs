@@ -400,6 +400,35 @@ async fn a_group_of_many_things_is_one_target() {
     assert_eq!(exec_status(&e, "solo", "full").await, None);
 }
 
+/// A CONTINUOUS job follows its groups before its start too (SPEC T1, T10, R21): a thing that
+/// joins a target group while the job is SCHEDULED gets its execution when the job starts, and
+/// one that leaves before the start gets none. (The joiner got none, the leaver one.)
+#[tokio::test]
+async fn a_scheduled_continuous_job_follows_its_groups_until_it_starts() {
+    let e = start(|_| {}).await;
+    group(&e, "g", None).await;
+    thing_in(&e, "early", "g").await;
+    thing_in(&e, "leaver", "g").await;
+    ok(&e, "POST", "/things/joiner", Some(json!({}))).await;
+    let now = ok(&e, "GET", "/_emulator/clock", None).await["now"].as_u64().unwrap();
+    let at = |secs: u64| iot_jobs_emulator::wire::format_date_time(now + secs);
+    let doc = "{\"op\":\"x\"}";
+    let job = json!({
+        "targets": [format!("{ARN}:thinggroup/g")], "document": doc, "targetSelection": "CONTINUOUS",
+        "schedulingConfig": {"startTime": at(3_600)},
+    });
+    ok(&e, "PUT", "/jobs/sched", Some(job)).await;
+    membership(&e, "addThingToThingGroup", "g", "joiner").await;
+    membership(&e, "removeThingFromThingGroup", "g", "leaver").await;
+    assert_eq!(ok(&e, "GET", "/jobs/sched", None).await["job"]["status"], "SCHEDULED");
+    assert_eq!(exec_status(&e, "joiner", "sched").await, None, "no execution before the start");
+    ok(&e, "POST", "/_emulator/clock", Some(json!({"advanceSeconds": 7_200}))).await;
+    assert_eq!(ok(&e, "GET", "/jobs/sched", None).await["job"]["status"], "IN_PROGRESS");
+    assert_eq!(exec_status(&e, "early", "sched").await.as_deref(), Some("QUEUED"));
+    assert_eq!(exec_status(&e, "joiner", "sched").await.as_deref(), Some("QUEUED"));
+    assert_eq!(exec_status(&e, "leaver", "sched").await, None);
+}
+
 /// UpdateThingGroupsForThing moves a thing between groups as one change: a CONTINUOUS job of
 /// the group it leaves removes its execution, one of the group it joins rolls out to it, and a
 /// job targeting an ancestor of both keeps it; a request naming an unknown group, or one that

@@ -518,6 +518,70 @@ pub const ROLLOUT_REACH: [RolloutReachRow; 4] = [
     RolloutReachRow { registered: false, had_execution: true, reaches: false, spec: "T10; T13" },
 ];
 
+/// What a thing that joined a target group of a CONTINUOUS job gets (`rules::group_join`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupJoinRow {
+    /// The job's status.
+    pub job: JobStatus,
+    /// It went IN_PROGRESS before.
+    pub started: bool,
+    /// Its `endTime` passed.
+    pub ended: bool,
+    /// `Some(join)`: what the thing gets; `None`: refused (`InvalidRequestException`).
+    pub join: Option<crate::rules::GroupJoin>,
+    /// Source.
+    pub spec: &'static str,
+}
+
+/// A joiner gets an execution now while the job runs or waits between windows, a place in the
+/// rollout before the start, nothing once an end passed before the start; a job that no
+/// longer rolls out refuses it. (A SNAPSHOT job refuses every joiner: its targets were fixed at
+/// its creation.)
+pub const GROUP_JOIN: [GroupJoinRow; 9] = {
+    use crate::rules::GroupJoin::{AtStart, Nothing, Queue};
+    [
+        GroupJoinRow { job: J::InProgress, started: true, ended: false, join: Some(Queue), spec: "T1" },
+        GroupJoinRow {
+            job: J::InProgress,
+            started: true,
+            ended: true,
+            join: Some(Queue),
+            spec: "T1; AMBIG-12",
+        },
+        GroupJoinRow {
+            job: J::Scheduled,
+            started: false,
+            ended: false,
+            join: Some(AtStart),
+            spec: "T1; R21",
+        },
+        GroupJoinRow {
+            job: J::Scheduled,
+            started: false,
+            ended: true,
+            join: Some(Nothing),
+            spec: "AMBIG-12",
+        },
+        GroupJoinRow {
+            job: J::Scheduled,
+            started: true,
+            ended: false,
+            join: Some(Queue),
+            spec: "R21; AMBIG-13",
+        },
+        GroupJoinRow {
+            job: J::Scheduled,
+            started: true,
+            ended: true,
+            join: Some(Queue),
+            spec: "R21; AMBIG-13",
+        },
+        GroupJoinRow { job: J::Canceled, started: true, ended: false, join: None, spec: "§2" },
+        GroupJoinRow { job: J::Completed, started: true, ended: false, join: None, spec: "§2" },
+        GroupJoinRow { job: J::DeletionInProgress, started: true, ended: false, join: None, spec: "§2" },
+    ]
+};
+
 /// When a job's next rollout batch is due, as [`BatchOnStartRow`] reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchDue {

@@ -114,6 +114,52 @@ impl<S: Storage> Registry<S> {
         }
     }
 
+    /// Frees the pair of job `job` and thing `thing`, which never had an execution (the rollout
+    /// has not reached it): out of the job's list (and of the rollout, which goes on from the
+    /// pair after it), its record, its index value, the thing's count; a target counted among
+    /// the job's targets no longer is.
+    pub(super) fn leave_rollout(&mut self, job: JobIx, thing: ThingIx) -> Result<(), Rejection> {
+        let Some(Head::Record(p)) = self.pair_head(job, thing) else {
+            return Err(Rejection::LogicBug("a pair leaves the rollout while it has executions"));
+        };
+        let (key, e) = self.pairs.at(p).ok_or(LOST_PAIR)?;
+        let (next, target) = (e.pair.job_next, e.pair.target);
+        let mut list = self.job_entry(job).ok_or(MISSING_JOB)?.pairs;
+        // The pair before it, if any.
+        let mut before = None;
+        let mut at = list.head;
+        while let Some(t) = at.filter(|t| *t != thing) {
+            before = Some(t);
+            at = self.pair_of(job, t).ok_or(LOST_PAIR)?.job_next;
+        }
+        if at.is_none() {
+            return Err(LOST_PAIR);
+        }
+        match before {
+            Some(b) => self.pair_mut(job, b)?.job_next = next,
+            None => list.head = next,
+        }
+        if list.tail == Some(thing) {
+            list.tail = before;
+        }
+        list.len = list.len.saturating_sub(1);
+        self.unindex(pair_hash(job.get(), thing.get()), head_value(Head::Record(p)));
+        self.pairs.remove(key);
+        self.pair_count = self.pair_count.saturating_sub(1);
+        let j = self.job_mut(job)?;
+        j.pairs = list;
+        if j.rollout_next == Some(thing) {
+            j.rollout_next = next;
+        }
+        if target {
+            j.targets = j.targets.saturating_sub(1);
+        }
+        let t = self.thing_mut(thing)?;
+        t.pairs = t.pairs.saturating_sub(1);
+        self.forget_thing_if_unused(thing);
+        Ok(())
+    }
+
     /// Frees the first pair of the job's list, which has no execution left (its job is being
     /// deleted): its record, its index value, the thing's count.
     pub(super) fn remove_first_pair(&mut self, job: JobIx) -> Result<(), Rejection> {

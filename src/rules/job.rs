@@ -193,6 +193,56 @@ pub const fn associate_targets(
     Ok(())
 }
 
+/// What a thing that joined a thing group a job targets gets (SPEC T1, T13; R21 for a job
+/// between maintenance windows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum GroupJoin {
+    /// A QUEUED execution now: the job is IN_PROGRESS, or SCHEDULED between maintenance
+    /// windows (its QUEUED executions are listed when the next one opens, AMBIG-13).
+    Queue,
+    /// A place in the rollout: the job is SCHEDULED and never started, so its execution comes
+    /// with the job's first batch, as the group's other things' do.
+    AtStart,
+    /// Nothing: the job's end passed before it ever started, so its rollout is over.
+    Nothing,
+}
+
+/// A thing joined a group that a job targets (`started`: the job went IN_PROGRESS before;
+/// `ended`: its `endTime` passed).
+///
+/// # Errors
+/// `InvalidRequestException` for a SNAPSHOT job (its targets were fixed at its creation) or a
+/// job that no longer rolls out (CANCELED, COMPLETED, DELETION_IN_PROGRESS).
+pub const fn group_join(
+    job: JobStatus,
+    selection: TargetSelection,
+    started: bool,
+    ended: bool,
+) -> Result<GroupJoin, Rejection> {
+    match selection {
+        TargetSelection::Continuous => {}
+        // SPEC §2: a SNAPSHOT job's targets are the things at its creation.
+        TargetSelection::Snapshot => {
+            return Err(Rejection::InvalidRequest(InvalidRequest::TargetsNeedContinuousJob));
+        }
+    }
+    match job {
+        // SPEC T1.
+        JobStatus::InProgress => Ok(GroupJoin::Queue),
+        // SPEC R21: before the start the rollout has every target to reach; between windows
+        // it has begun, and the execution waits, unlisted, for the next window.
+        JobStatus::Scheduled => Ok(match (started, ended) {
+            (true, _) => GroupJoin::Queue,
+            (false, false) => GroupJoin::AtStart,
+            (false, true) => GroupJoin::Nothing,
+        }),
+        JobStatus::Canceled | JobStatus::Completed | JobStatus::DeletionInProgress => {
+            Err(Rejection::InvalidRequest(InvalidRequest::TargetsNeedInProgressJob(job)))
+        }
+    }
+}
+
 /// `isConcurrent` (SPEC §2, job facts): whether a job in `job` still rolls out new executions or
 /// takes old ones away. A SCHEDULED or IN_PROGRESS job while its rollout has targets left
 /// (`rolling_out`: between the batches of a paced rollout, before its `startTime` or between

@@ -305,6 +305,25 @@ fn exponential_ramp_cases() {
 }
 
 #[test]
+fn group_joins() {
+    use iot_jobs_core::TargetSelection::{Continuous, Snapshot};
+    for row in table::GROUP_JOIN {
+        let got = rules::group_join(row.job, Continuous, row.started, row.ended);
+        match row.join {
+            Some(join) => assert_eq!(got, Ok(join), "{row:?}"),
+            None => {
+                assert!(matches!(got, Err(iot_jobs_core::Rejection::InvalidRequest(_))), "{row:?}: {got:?}")
+            }
+        }
+        assert!(rules::group_join(row.job, Snapshot, row.started, row.ended).is_err(), "{row:?}");
+    }
+    // Every status is in the table.
+    for status in iot_jobs_core::JobStatus::ALL {
+        assert!(table::GROUP_JOIN.iter().any(|r| r.job == status), "{status:?}");
+    }
+}
+
+#[test]
 fn rollout_pacing() {
     assert_eq!(rules::rollout_batch(None), usize::MAX);
     for m in [1u32, 2, 1_000, u32::MAX] {

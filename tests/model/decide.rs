@@ -125,8 +125,24 @@ impl Model {
                 if things.iter().any(|t| !self.things.contains(t)) {
                     return refuse(NOT_FOUND);
                 }
-                if j.selection != TargetSelection::Continuous || j.status != JS::InProgress {
+                if j.selection != TargetSelection::Continuous {
                     return refuse(INVALID_REQUEST);
+                }
+                // A group's new members (not counted): a job that never started takes them into
+                // its rollout; one between maintenance windows queues them, unlisted (T1, R21).
+                let joinable = !counted && j.status == JS::Scheduled;
+                if j.status != JS::InProgress && !joinable {
+                    return refuse(INVALID_REQUEST);
+                }
+                if joinable && !j.started {
+                    let j = self.jobs.get_mut(job).unwrap();
+                    // An end that passed before the start left no rollout to join.
+                    for t in things.iter().filter(|_| !j.ended) {
+                        if !j.waiting.contains(t) && !j.reached.contains(t) {
+                            j.waiting.push(t.clone());
+                        }
+                    }
+                    return Ok(Out::Count(0));
                 }
                 let mut targets = j.targets.clone();
                 let mut count = j.counted;
@@ -139,7 +155,7 @@ impl Model {
                     count += fresh.len();
                 }
                 let total = if self.readings.targets_counted_by_executions { count } else { targets.len() };
-                if total > 100 {
+                if counted && total > 100 {
                     return refuse(LIMIT);
                 }
                 let j = self.jobs.get_mut(job).unwrap();
@@ -161,6 +177,19 @@ impl Model {
             }
             // A thing leaves the job's targets: its pending execution is REMOVED (T10, R10).
             Req::RemoveTarget { job, thing } => {
+                // One the rollout has not reached leaves it (T10: no longer a valid target).
+                if let Some(j) = self.jobs.get_mut(job)
+                    && matches!(j.status, JS::Scheduled | JS::InProgress)
+                    && !j.ended
+                    && let Some(at) = j.waiting.iter().position(|t| t == thing)
+                    && !j.reached.contains(thing)
+                {
+                    j.waiting.remove(at);
+                    if j.targets.remove(thing) {
+                        j.counted = j.counted.saturating_sub(1);
+                    }
+                    return Ok(Out::Done);
+                }
                 let i = self.find(job, thing, None)?;
                 if is_pending(self.execs[i].status) {
                     self.set_status(i, XS::Removed, now, ev);

@@ -15,7 +15,7 @@ use crate::convert::plane_str;
 use crate::schedule::{timer_str, window_str};
 
 /// The names of the tables [`conformance_table`] returns.
-const TABLES: [&str; 43] = [
+const TABLES: [&str; 44] = [
     "JOB_STATUSES",
     "EXECUTION_STATUSES",
     "CANCEL_JOB",
@@ -50,6 +50,7 @@ const TABLES: [&str; 43] = [
     "SCHEDULE_EVENTS",
     "END_BEHAVIOR",
     "ROLLOUT_REACH",
+    "GROUP_JOIN",
     "BATCH_ON_START",
     "TIMER_ON_STATUS",
     "TEMPLATE_JOB_CONFIG",
@@ -469,6 +470,13 @@ pub fn conformance_table<'py>(py: Python<'py>, name: PyBackedStr) -> PyResult<Ve
             .map(|r| {
                 Ok(row!(py, {"registered": r.registered, "had_execution": r.had_execution,
                     "reaches": r.reaches, "spec": r.spec}))
+            })
+            .collect::<PyResult<_>>()?,
+        "GROUP_JOIN" => c::GROUP_JOIN
+            .iter()
+            .map(|r| {
+                Ok(row!(py, {"job": r.job.as_str(), "started": r.started, "ended": r.ended,
+                    "join": r.join.map(crate::rules::group_join_name), "spec": r.spec}))
             })
             .collect::<PyResult<_>>()?,
         "BATCH_ON_START" => c::BATCH_ON_START

@@ -46,6 +46,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rules::job_completes, m)?)?;
     m.add_function(wrap_pyfunction!(rules::job_holds, m)?)?;
     m.add_function(wrap_pyfunction!(rules::associate_targets, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::group_join, m)?)?;
     m.add_function(wrap_pyfunction!(rules::pending_rank, m)?)?;
     m.add_function(wrap_pyfunction!(rules::listed_to_device, m)?)?;
     m.add_function(wrap_pyfunction!(rules::start_next, m)?)?;

@@ -228,6 +228,31 @@ pub fn associate_targets(
         .or_raise(py, Plane::Control)
 }
 
+/// A thing joined a target group of a job (SPEC T1, R21): `"QUEUE"` (an execution now),
+/// `"AT_START"` (with the job's first batch) or `"NOTHING"` (its end passed before its start);
+/// raises `InvalidRequestException` for a SNAPSHOT job or one that no longer rolls out.
+#[pyfunction]
+pub fn group_join(
+    py: Python<'_>,
+    job: &Bound<'_, PyAny>,
+    selection: PyBackedStr,
+    started: bool,
+    ended: bool,
+) -> PyResult<&'static str> {
+    rules::group_join(job_status_arg(job)?, target_selection(&selection)?, started, ended)
+        .map(group_join_name)
+        .or_raise(py, Plane::Control)
+}
+
+/// A [`rules::GroupJoin`] as Python names it.
+pub fn group_join_name(join: rules::GroupJoin) -> &'static str {
+    match join {
+        rules::GroupJoin::Queue => "QUEUE",
+        rules::GroupJoin::AtStart => "AT_START",
+        rules::GroupJoin::Nothing => "NOTHING",
+    }
+}
+
 /// The pending-list rank: 0 for IN_PROGRESS, 1 for QUEUED, `None` for terminal statuses.
 #[pyfunction]
 pub fn pending_rank(status: &Bound<'_, PyAny>) -> PyResult<Option<u8>> {

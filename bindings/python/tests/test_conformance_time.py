@@ -482,6 +482,19 @@ def test_rollout_pacing():
     assert checked == len(c.ROLLOUT_REACH)
 
 
+def test_group_join_every_row():
+    for row in c.GROUP_JOIN:
+        args = (row["job"], "CONTINUOUS", row["started"], row["ended"])
+        if row["join"] is None:
+            with pytest.raises(j.InvalidRequestException):
+                j.group_join(*args)
+        else:
+            assert j.group_join(*args) == row["join"], row["spec"]
+        with pytest.raises(j.InvalidRequestException):
+            j.group_join(row["job"], "SNAPSHOT", row["started"], row["ended"])
+    assert {row["job"] for row in c.GROUP_JOIN} == {s.value for s in j.JobStatus}
+
+
 def test_batch_on_start_every_input():
     checked = 0
     for status in JOBS:

@@ -259,7 +259,7 @@ impl<S: Storage> Registry<S> {
     ) -> Result<usize, Rejection> {
         check_time(now)?;
         let sink = &mut Out::new(sink);
-        self.roll_out_to(job, targets, members, now, sink)
+        self.roll_out_to(job, targets, members, false, now, sink)
     }
 
     /// Things that joined a group a CONTINUOUS job targets (SPEC T1, T13): like
@@ -277,21 +277,25 @@ impl<S: Storage> Registry<S> {
     ) -> Result<usize, Rejection> {
         check_time(now)?;
         let sink = &mut Out::new(sink);
-        self.roll_out_to(job, &[], things, now, sink)
+        self.roll_out_to(job, &[], things, true, now, sink)
     }
 
     /// Queues an execution for each thing of `targets` and `members` without a pending one;
-    /// `targets` count toward the job's 100, `members` do not.
+    /// `targets` count toward the job's 100, `members` do not. `joined`: the members joined a
+    /// group the job targets (AssociateTargetsWithJob otherwise), which a job that has not
+    /// started takes into its rollout instead ([`rules::group_join`]).
     pub(in crate::registry) fn roll_out_to(
         &mut self,
         job: &JobId,
         targets: &[ThingName],
         members: &[ThingName],
+        joined: bool,
         now: Timestamp,
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<usize, Rejection> {
         let (j, entry) = self.find_job_entry(job)?;
         let (status, selection, mut count) = (entry.status, entry.selection, entry.targets);
+        let (started, ended) = (entry.started, entry.ended);
         let stamp = self.next_stamp();
         let (mut fresh, mut new_targets, mut queue) = (0usize, 0usize, 0usize);
         for (name, counted) in tagged_things(targets, members) {
@@ -312,7 +316,17 @@ impl<S: Storage> Registry<S> {
             }
         }
         count = count.saturating_add(u32::try_from(new_targets).unwrap_or(u32::MAX));
-        rules::associate_targets(status, selection, usize::try_from(count).unwrap_or(usize::MAX))?;
+        let join = if joined {
+            rules::group_join(status, selection, started, ended)?
+        } else {
+            rules::associate_targets(status, selection, usize::try_from(count).unwrap_or(usize::MAX))?;
+            rules::GroupJoin::Queue
+        };
+        match join {
+            rules::GroupJoin::Queue => {}
+            rules::GroupJoin::AtStart => return self.join_rollout(j, targets, members, fresh),
+            rules::GroupJoin::Nothing => return Ok(0),
+        }
         if self.execs.room() < queue || self.pair_room() < fresh {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
@@ -342,7 +356,9 @@ impl<S: Storage> Registry<S> {
     }
 
     /// A thing leaves a job's targets (a CONTINUOUS job's group lost it): its pending execution
-    /// becomes REMOVED (SPEC T10, R10).
+    /// becomes REMOVED (SPEC T10, R10). One the rollout has not reached yet (a job before its
+    /// start, or a paced rollout) leaves the rollout: it gets no execution (T10: it is no longer
+    /// a valid target).
     ///
     /// # Errors
     /// Unknown job or execution; sink limits.
@@ -355,6 +371,15 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         check_time(now)?;
         let sink = &mut Out::new(sink);
+        let j = self.find_job(job)?;
+        if let Some(t) = self.thing_index(thing)
+            && self.awaits_rollout(j, t)
+        {
+            // The job's `completed`, when it was its last target to reach.
+            sink.reserve(1)?;
+            self.leave_rollout(j, t)?;
+            return self.maybe_complete(j, now, sink);
+        }
         let (j, t, x) = self.lookup_execution(job, thing, None)?;
         // Its event, the job's `completed`, and the notifications.
         sink.reserve(self.settle_events(j).saturating_add(2))?;
@@ -461,6 +486,55 @@ impl<S: Storage> Registry<S> {
 
     /// Whether (job, thing) gets a new QUEUED execution as a target, and the retries it has used
     /// then ([`rules::queue_on_rejoin`]).
+    /// Things that joined a target group of job `j` before its start (`fresh` of them have no
+    /// pair yet): each without one gets a pair, and the rollout, which starts from its first
+    /// pair not reached, reaches it with the others. No execution is queued now.
+    fn join_rollout(
+        &mut self,
+        j: JobIx,
+        targets: &[ThingName],
+        members: &[ThingName],
+        fresh: usize,
+    ) -> Result<usize, Rejection> {
+        if self.pair_room() < fresh {
+            return Err(Rejection::CapacityExhausted(Table::Executions));
+        }
+        if self.index.room() < fresh {
+            return Err(Rejection::CapacityExhausted(Table::Index));
+        }
+        for (name, _) in tagged_things(targets, members) {
+            // Every thing was found registered by the caller.
+            let t = self.thing_index(name).ok_or(Rejection::NotFound(Resource::Thing))?;
+            if self.pair_of(j, t).is_some() {
+                continue;
+            }
+            self.new_pair(j, t)?;
+            let e = self.job_mut(j)?;
+            if e.rollout_next.is_none() {
+                e.rollout_next = Some(t);
+            }
+        }
+        Ok(0)
+    }
+
+    /// Whether the rollout of job `j`, still going, has yet to reach thing `t`: the pair is at
+    /// or after the rollout's next one, and never had an execution.
+    fn awaits_rollout(&self, j: JobIx, t: ThingIx) -> bool {
+        let Some(e) = self.job_entry(j) else { return false };
+        if e.ended || !matches!(e.status, JobStatus::Scheduled | JobStatus::InProgress) {
+            return false;
+        }
+        let mut at = e.rollout_next;
+        while let Some(p) = at {
+            let Some(pair) = self.pair_of(j, p) else { return false };
+            if p == t {
+                return pair.highest().is_none();
+            }
+            at = pair.job_next;
+        }
+        false
+    }
+
     fn queues_on_rejoin(&self, j: JobIx, t: ThingIx) -> Option<rules::RetriesUsed> {
         rules::queue_on_rejoin(self.newest(j, t).and_then(|x| self.exec_entry(x)).map(|e| e.status))
     }

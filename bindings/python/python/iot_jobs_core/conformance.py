@@ -61,6 +61,8 @@ MAINTENANCE_WINDOW: List[Row] = table("MAINTENANCE_WINDOW")
 SCHEDULE_EVENTS: List[Row] = table("SCHEDULE_EVENTS")
 END_BEHAVIOR: List[Row] = table("END_BEHAVIOR")
 ROLLOUT_REACH: List[Row] = table("ROLLOUT_REACH")
+GROUP_JOIN: List[Row] = table("GROUP_JOIN")
+"""``join`` is :func:`~iot_jobs_core.group_join`'s answer, ``None`` where it raises."""
 BATCH_ON_START: List[Row] = table("BATCH_ON_START")
 TIMER_ON_STATUS: List[Row] = table("TIMER_ON_STATUS")
 TEMPLATE_JOB_CONFIG: List[Row] = table("TEMPLATE_JOB_CONFIG")
