@@ -678,3 +678,57 @@ fn the_things_of_target_groups_do_not_count_toward_the_100_targets() {
     );
     assert_eq!(r.add_targets_and_members(&id, &[], &members[1..2], T0, &mut sink), Ok(0), "already pending");
 }
+
+/// A thing that joins a target group of a CONTINUOUS job before its start takes a place in the
+/// rollout (SPEC T1, `rules::group_join`): no execution until the start, one with the first
+/// batch; the room for its pair, in the pairs table and in the index, is checked first, and a
+/// refusal changes nothing. One that leaves before the start gets none.
+#[test]
+fn group_joiners_before_the_start_are_rolled_out_with_the_job() {
+    let mut sink = Discard;
+    let names = ["a", "b", "c", "d"].map(t);
+    let id = j("s");
+    let start = T0.saturating_add(60);
+    let schedule = iot_jobs_core::config::Schedule::new(Some(start), None).unwrap();
+    let config = iot_jobs_core::config::JobConfig {
+        schedule: Some(schedule),
+        ..iot_jobs_core::config::JobConfig::default()
+    };
+    let new = NewJob { config, ..NewJob::new(&id, TargetSelection::Continuous) };
+    // Pairs: 3 slots.
+    let mut r: Registry<Fixed<1, 4, 3, 1, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    for n in &names {
+        r.add_thing(n).unwrap();
+    }
+    r.create_job(&new, &names[..1], T0, &mut sink).unwrap();
+    assert_eq!(r.add_members(&id, &names[1..3], T0, &mut sink), Ok(0), "exactly enough room");
+    let before = r.usage();
+    assert_eq!(
+        r.add_members(&id, &names[3..], T0, &mut sink),
+        Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Executions))
+    );
+    assert_eq!(r.usage(), before, "nothing changed");
+    assert!(r.describe_execution(&id, &names[1], None, Plane::Control).is_err(), "none before the start");
+    r.remove_target(&id, &names[2], T0, &mut sink).unwrap();
+    r.advance(start, usize::MAX, &mut sink).unwrap();
+    assert_eq!(r.job(&id).unwrap().status(), JobStatus::InProgress);
+    for (n, has) in [(&names[0], true), (&names[1], true), (&names[2], false), (&names[3], false)] {
+        assert_eq!(r.describe_execution(&id, n, None, Plane::Control).is_ok(), has, "{n:?}");
+    }
+
+    // The index: room for one more pair, then none.
+    let mut r: Registry<Fixed<1, 4, 4, 1, 8>> = Registry::new(Fixed, Policy::DEFAULT);
+    for n in &names {
+        r.add_thing(n).unwrap();
+    }
+    r.create_job(&new, &names[..1], T0, &mut sink).unwrap();
+    assert_eq!(r.usage().index_room, 1);
+    let before = r.usage();
+    assert_eq!(
+        r.add_members(&id, &names[1..3], T0, &mut sink),
+        Err(Rejection::CapacityExhausted(iot_jobs_core::Table::Index))
+    );
+    assert_eq!(r.usage(), before, "nothing changed");
+    assert_eq!(r.add_members(&id, &names[1..2], T0, &mut sink), Ok(0), "exactly enough room");
+    assert_eq!(r.usage().index_room, 0);
+}
