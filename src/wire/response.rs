@@ -269,10 +269,15 @@ pub struct NextJobExecutionChanged<'a> {
 impl<'a> NextJobExecutionChanged<'a> {
     fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
         let (mut timestamp, mut execution) = (None, None);
+        // A notification answers no request, so a `clientToken` is read and dropped: once, as
+        // `ExecutionIdentity` reads it (given twice, both refuse the message).
+        let mut client_token = None;
         read_members!(p, key {
             key.eq_str("timestamp") => timestamp = p.timestamp()?,
             key.eq_str("execution") => execution = JobExecution::read(p)?,
+            p.is_client_token(key) => client_token = p.client_token()?,
         })?;
+        let _: Option<&str> = client_token;
         Ok(Self { timestamp: required(timestamp, "timestamp")?, execution })
     }
 

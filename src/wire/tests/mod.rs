@@ -758,3 +758,16 @@ fn an_execution_identity_outlives_what_its_message_cannot_hold() {
     let wrong = parse!(ExecutionIdentity, &message(&format!("[01,{}", &deeper), "{}")).unwrap_err();
     assert!(matches!(wrong, WireError::Json(json::Error::UnexpectedByte { .. })), "{wrong:?}");
 }
+
+/// A notify-next answers no request: a `clientToken` in one is read and dropped, and given twice
+/// it is refused, as `ExecutionIdentity` refuses it (fuzz: the two disagreed).
+#[test]
+fn a_notify_next_reads_one_client_token_and_refuses_two() {
+    let one = br#"{"clientToken":"c","timestamp":0}"#;
+    let two = br#"{"clientToken":"c","timestamp":0,"message":"m","clientToken":"c"}"#;
+    let mut scratch = [0u8; 128];
+    assert_eq!(NextJobExecutionChanged::parse(one, &mut scratch).map(|m| m.timestamp), Ok(Timestamp(0)));
+    let dup = WireError::Json(json::Error::DuplicateKey { offset: 47 });
+    assert_eq!(NextJobExecutionChanged::parse(two, &mut scratch).map(|m| m.timestamp), Err(dup));
+    assert_eq!(ExecutionIdentity::parse(two, &mut scratch).map(|m| m.client_token.is_some()), Err(dup));
+}
