@@ -324,7 +324,8 @@ impl<S: Storage> Registry<S> {
         };
         match join {
             rules::GroupJoin::Queue => {}
-            rules::GroupJoin::AtStart => return self.join_rollout(j, targets, members, fresh),
+            // A group's joiners come alone (`add_members`): `targets` is empty.
+            rules::GroupJoin::AtStart => return self.join_rollout(j, members, fresh),
             rules::GroupJoin::Nothing => return Ok(0),
         }
         if self.execs.room() < queue || self.pair_room() < fresh {
@@ -489,20 +490,14 @@ impl<S: Storage> Registry<S> {
     /// Things that joined a target group of job `j` before its start (`fresh` of them have no
     /// pair yet): each without one gets a pair, and the rollout, which starts from its first
     /// pair not reached, reaches it with the others. No execution is queued now.
-    fn join_rollout(
-        &mut self,
-        j: JobIx,
-        targets: &[ThingName],
-        members: &[ThingName],
-        fresh: usize,
-    ) -> Result<usize, Rejection> {
+    fn join_rollout(&mut self, j: JobIx, members: &[ThingName], fresh: usize) -> Result<usize, Rejection> {
         if self.pair_room() < fresh {
             return Err(Rejection::CapacityExhausted(Table::Executions));
         }
         if self.index.room() < fresh {
             return Err(Rejection::CapacityExhausted(Table::Index));
         }
-        for (name, _) in tagged_things(targets, members) {
+        for name in members {
             // Every thing was found registered by the caller.
             let t = self.thing_index(name).ok_or(Rejection::NotFound(Resource::Thing))?;
             if self.pair_of(j, t).is_some() {
@@ -521,7 +516,8 @@ impl<S: Storage> Registry<S> {
     /// or after the rollout's next one, and never had an execution.
     fn awaits_rollout(&self, j: JobIx, t: ThingIx) -> bool {
         let Some(e) = self.job_entry(j) else { return false };
-        if e.ended || !matches!(e.status, JobStatus::Scheduled | JobStatus::InProgress) {
+        // Still rolling out (as `JobView::is_concurrent` has it, leaving deletion aside).
+        if !rules::job_is_concurrent(e.status, e.rollout_next.is_some() && !e.ended, false) {
             return false;
         }
         let mut at = e.rollout_next;
