@@ -516,8 +516,9 @@ impl<S: Storage> Registry<S> {
     /// or after the rollout's next one, and never had an execution.
     fn awaits_rollout(&self, j: JobIx, t: ThingIx) -> bool {
         let Some(e) = self.job_entry(j) else { return false };
-        // Still rolling out (as `JobView::is_concurrent` has it, leaving deletion aside).
-        if !rules::job_is_concurrent(e.status, e.rollout_next.is_some() && !e.ended, false) {
+        // Still rolling out (as `JobView::is_concurrent` has it, leaving deletion aside; an end
+        // clears `rollout_next`).
+        if !rules::job_is_concurrent(e.status, e.rollout_next.is_some(), false) {
             return false;
         }
         let mut at = e.rollout_next;

@@ -348,6 +348,31 @@ fn a_job_is_concurrent_while_it_rolls_out_or_deletes() {
     assert!(!concurrent(&r, "ends"));
 }
 
+/// A target a paced rollout has not reached leaves it (SPEC T10) and gets no execution; once an
+/// end stopped the rollout, such a target has nothing to leave: not found.
+#[test]
+fn an_unreached_target_leaves_the_rollout_until_the_end_stops_it() {
+    let (mut r, mut log) = with_things(&["a", "b", "c"]);
+    let paced = JobConfig { maximum_per_minute: per_minute(1), ..JobConfig::default() };
+    job_with(&mut r, "paced", &["a", "b", "c"], paced, T0, &mut log);
+    r.remove_target(&j("paced"), &t("b"), T0, &mut log).unwrap();
+    assert_eq!(r.job(&j("paced")).unwrap().targets(), 2);
+    run_until(&mut r, T0.saturating_add(120), &mut log);
+    let has = |r: &Reg, job: &str, thing: &str| {
+        r.describe_execution(&j(job), &t(thing), None, Plane::Control).is_ok()
+    };
+    assert!(has(&r, "paced", "a") && !has(&r, "paced", "b") && has(&r, "paced", "c"));
+    let end = Schedule::new(None, Some((T0.saturating_add(150), JobEndBehavior::StopRollout))).unwrap();
+    let ends = JobConfig { maximum_per_minute: per_minute(1), schedule: Some(end), ..JobConfig::default() };
+    job_with(&mut r, "ends", &["a", "b"], ends, T0.saturating_add(120), &mut log);
+    run_until(&mut r, T0.saturating_add(150), &mut log);
+    assert_eq!(
+        r.remove_target(&j("ends"), &t("b"), T0.saturating_add(150), &mut log),
+        Err(Rejection::NotFound(Resource::Execution))
+    );
+    assert_eq!(r.job(&j("ends")).unwrap().targets(), 2, "nothing changed");
+}
+
 /// A deletion delay that would end past the last time ends at it: the job does not hold one of
 /// the 10 places for ever.
 #[test]
