@@ -682,8 +682,8 @@ fn a_rollout_passes_over_deleted_things() {
     assert_eq!(things, ["t1", "t2"]);
 }
 
-/// D12: a target that AssociateTargetsWithJob reached before the paced rollout did gets no
-/// second execution from the rollout (SPEC T1, T13: one pending execution per job and thing).
+/// D12: a target the paced rollout has yet to reach, associated again, keeps its place and gets
+/// one execution, from the rollout (SPEC T1, T13: one pending execution per job and thing; R26).
 #[test]
 fn a_rollout_reaches_each_target_once() {
     let ops = [
@@ -694,6 +694,39 @@ fn a_rollout_reaches_each_target_once() {
     ];
     let d = agreed(&ops).unwrap();
     assert_eq!(d.model.job_execs("j0").len(), 2);
+}
+
+/// SPEC R26: new targets of a paced rollout with targets left (a group's joiner, an associated
+/// thing) wait behind them, a batch a minute; once it has reached every target, a joiner is
+/// queued at once. The model and the registry agree at every step.
+#[test]
+fn new_targets_wait_for_a_paced_rollout() {
+    let add = |things: &[&str], counted| Op::AddTargets {
+        job: "j0".to_owned(),
+        things: things.iter().map(|t| (*t).to_owned()).collect(),
+        counted,
+    };
+    let ops = [configured("j0", &["t1"], Config { continuous: true, rate: Some(1), ..Config::default() })];
+    let mut d = agreed(&ops).unwrap();
+    let reached =
+        |d: &Driver<Roomy>| d.model.job_execs("j0").into_iter().map(|e| e.thing).collect::<Vec<_>>();
+    // The first batch took t1, so the rollout's minute has not come: nothing is left to reach.
+    d.step(&add(&["t2"], false)).unwrap();
+    assert_eq!(reached(&d), ["t1", "t2"], "queued at once");
+    let ops =
+        [configured("j0", &["t1", "t2"], Config { continuous: true, rate: Some(1), ..Config::default() })];
+    let mut d = agreed(&ops).unwrap();
+    d.step(&add(&["t3"], false)).unwrap();
+    d.step(&Op::AddThing("t4".to_owned())).unwrap();
+    d.step(&add(&["t4", "t2"], true)).unwrap();
+    assert_eq!(d.model.jobs["j0"].targets.len(), 3);
+    assert_eq!(reached(&d), ["t1"]);
+    for (minute, want) in
+        [(1, vec!["t1", "t2"]), (2, vec!["t1", "t2", "t3"]), (3, vec!["t1", "t2", "t3", "t4"])]
+    {
+        d.step(&advance(60)).unwrap();
+        assert_eq!(reached(&d), want, "minute {minute}");
+    }
 }
 
 /// A window that opens again within a minute of the last batch does not send the next one early

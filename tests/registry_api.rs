@@ -732,3 +732,51 @@ fn group_joiners_before_the_start_are_rolled_out_with_the_job() {
     assert_eq!(r.add_members(&id, &names[1..2], T0, &mut sink), Ok(0), "exactly enough room");
     assert_eq!(r.usage().index_room, 0);
 }
+
+/// SPEC R26: while a paced rollout has targets left, a thing that joins a target group or that
+/// AssociateTargetsWithJob adds waits behind them and gets its execution when a batch reaches
+/// it; a target already waiting keeps its place; once the rollout has reached every target, a
+/// new one is queued at once, and so is a thing it reached before when it rejoins.
+#[test]
+fn new_targets_of_a_paced_rollout_wait_for_it() {
+    use iot_jobs_core::config::{JobConfig, RolloutRate};
+    let mut sink = Discard;
+    let names = ["a", "b", "c", "d", "e", "f"].map(t);
+    let id = j("paced");
+    let config = JobConfig { maximum_per_minute: Some(RolloutRate::new(1).unwrap()), ..JobConfig::default() };
+    let new = NewJob { config, ..NewJob::new(&id, TargetSelection::Continuous) };
+    let mut r: Registry<Fixed<1, 8, 16, 1, 64>> = Registry::new(Fixed, Policy::DEFAULT);
+    for n in &names {
+        r.add_thing(n).unwrap();
+    }
+    let has = |r: &Registry<Fixed<1, 8, 16, 1, 64>>, n: &ThingName| {
+        r.describe_execution(&id, n, None, Plane::Control).is_ok()
+    };
+    r.create_job(&new, &names[..2], T0, &mut sink).unwrap();
+    assert!(has(&r, &names[0]) && !has(&r, &names[1]), "one a minute");
+    // A joiner and an associated target wait behind b; b, associated again, keeps its place.
+    assert_eq!(r.add_members(&id, &names[2..3], T0, &mut sink), Ok(0));
+    assert_eq!(r.add_targets(&id, &names[1..4], T0, &mut sink), Ok(0));
+    assert_eq!(r.job(&id).unwrap().targets(), 4, "d counts among the targets at once");
+    assert!(names[1..4].iter().all(|n| !has(&r, n)), "nothing queued outside the pace");
+    for (minute, reached) in [(1, &names[1]), (2, &names[2]), (3, &names[3])] {
+        let now = T0.saturating_add(60 * minute);
+        r.advance(now, usize::MAX, &mut sink).unwrap();
+        assert!(has(&r, reached), "minute {minute}");
+        let later = names.iter().position(|n| n == reached).unwrap() + 1;
+        assert!(names[later..].iter().all(|n| !has(&r, n)), "minute {minute}");
+        if minute == 1 {
+            // b, reached, leaves (REMOVED) and rejoins while c and d wait: queued at once.
+            r.remove_target(&id, &names[1], now, &mut sink).unwrap();
+            let removed = r.describe_execution(&id, &names[1], None, Plane::Control).unwrap();
+            assert_eq!(removed.status(), ExecutionStatus::Removed);
+            assert_eq!(r.add_members(&id, &names[1..2], now, &mut sink), Ok(1));
+            let again = r.describe_execution(&id, &names[1], None, Plane::Control).unwrap();
+            assert_eq!((again.status(), again.number().get()), (ExecutionStatus::Queued, 2));
+        }
+    }
+    // The rollout has reached every target: a new one is queued at once.
+    assert_eq!(r.add_members(&id, &names[4..5], T0.saturating_add(181), &mut sink), Ok(1));
+    assert!(has(&r, &names[4]) && !has(&r, &names[5]));
+    assert_eq!(r.job(&id).unwrap().status(), JobStatus::InProgress);
+}

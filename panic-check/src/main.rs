@@ -71,7 +71,7 @@ fn rules_and_errors(inp: &[u8; 1024]) {
     let b = &inp[600..700];
     let r = RuleInputs::new(b);
 
-    let results: [Result<(), Rejection>; 12] = [
+    let results: [Result<(), Rejection>; 13] = [
         rules::cancel_job(r.job, r.force, &r.policy).map(|c| {
             keep(rules::cancel_job_execution_effect(r.exec, c.scope));
         }),
@@ -93,7 +93,12 @@ fn rules_and_errors(inp: &[u8; 1024]) {
         rules::next_execution_number(r.number, r.number, &r.policy).map(|n| {
             keep(n);
         }),
-        rules::associate_targets(r.job, r.selection, usize::from(b[19])),
+        rules::associate_targets(r.job, r.selection, usize::from(b[19]), b[18] & 2 == 2).map(|j| {
+            keep(j);
+        }),
+        rules::group_join(r.job, r.selection, b[18] & 4 == 4, b[18] & 8 == 8, b[18] & 16 == 16).map(|j| {
+            keep(j);
+        }),
         rules::job_id_available(if b[20] & 1 == 1 { Some(r.job) } else { None }),
         Ok(()),
     ];

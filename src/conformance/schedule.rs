@@ -527,58 +527,45 @@ pub struct GroupJoinRow {
     pub started: bool,
     /// Its `endTime` passed.
     pub ended: bool,
+    /// Its rollout has targets left to reach (a paced rollout between batches; before the
+    /// start, any target at all).
+    pub rolling_out: bool,
     /// `Some(join)`: what the thing gets; `None`: refused (`InvalidRequestException`).
-    pub join: Option<crate::rules::GroupJoin>,
+    pub join: Option<crate::rules::TargetJoin>,
     /// Source.
     pub spec: &'static str,
 }
 
-/// A joiner gets an execution now while the job runs or waits between windows, a place in the
-/// rollout before the start, nothing once an end passed before the start; a job that no
-/// longer rolls out refuses it. (A SNAPSHOT job refuses every joiner: its targets were fixed at
-/// its creation.)
-pub const GROUP_JOIN: [GroupJoinRow; 9] = {
-    use crate::rules::GroupJoin::{AtStart, Nothing, Queue};
+/// A joiner gets an execution now while the job runs or waits between windows with nothing
+/// left to roll out, a place at the end of the rollout before the start or while a paced
+/// rollout has targets left, nothing once an end passed before the start; a job that no longer
+/// rolls out refuses it. (A SNAPSHOT job refuses every joiner: its targets were fixed at its
+/// creation.)
+pub const GROUP_JOIN: [GroupJoinRow; 13] = {
+    use crate::rules::TargetJoin::{Nothing, Queue, Rollout};
+    const fn row(
+        job: JobStatus,
+        (started, ended, rolling_out): (bool, bool, bool),
+        join: Option<crate::rules::TargetJoin>,
+        spec: &'static str,
+    ) -> GroupJoinRow {
+        GroupJoinRow { job, started, ended, rolling_out, join, spec }
+    }
     [
-        GroupJoinRow { job: J::InProgress, started: true, ended: false, join: Some(Queue), spec: "T1" },
-        GroupJoinRow {
-            job: J::InProgress,
-            started: true,
-            ended: true,
-            join: Some(Queue),
-            spec: "T1; AMBIG-12",
-        },
-        GroupJoinRow {
-            job: J::Scheduled,
-            started: false,
-            ended: false,
-            join: Some(AtStart),
-            spec: "T1; R21",
-        },
-        GroupJoinRow {
-            job: J::Scheduled,
-            started: false,
-            ended: true,
-            join: Some(Nothing),
-            spec: "AMBIG-12",
-        },
-        GroupJoinRow {
-            job: J::Scheduled,
-            started: true,
-            ended: false,
-            join: Some(Queue),
-            spec: "R21; AMBIG-13",
-        },
-        GroupJoinRow {
-            job: J::Scheduled,
-            started: true,
-            ended: true,
-            join: Some(Queue),
-            spec: "R21; AMBIG-13",
-        },
-        GroupJoinRow { job: J::Canceled, started: true, ended: false, join: None, spec: "§2" },
-        GroupJoinRow { job: J::Completed, started: true, ended: false, join: None, spec: "§2" },
-        GroupJoinRow { job: J::DeletionInProgress, started: true, ended: false, join: None, spec: "§2" },
+        row(J::InProgress, (true, false, false), Some(Queue), "T1"),
+        row(J::InProgress, (true, false, true), Some(Rollout), "T1; R26"),
+        row(J::InProgress, (true, true, false), Some(Queue), "T1; AMBIG-12"),
+        row(J::Scheduled, (false, false, true), Some(Rollout), "T1; R21"),
+        // A group that was empty when the job was created: the joiner is the rollout's first.
+        row(J::Scheduled, (false, false, false), Some(Rollout), "T1; R21"),
+        row(J::Scheduled, (false, true, false), Some(Nothing), "AMBIG-12"),
+        row(J::Scheduled, (true, false, false), Some(Queue), "R21; AMBIG-13"),
+        row(J::Scheduled, (true, false, true), Some(Rollout), "R21; R26"),
+        row(J::Scheduled, (true, true, false), Some(Queue), "R21; AMBIG-13"),
+        row(J::Canceled, (true, false, false), None, "§2"),
+        row(J::Completed, (true, false, false), None, "§2"),
+        row(J::DeletionInProgress, (true, false, false), None, "§2"),
+        row(J::DeletionInProgress, (true, false, true), None, "§2"),
     ]
 };
 

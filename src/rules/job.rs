@@ -161,8 +161,9 @@ pub const fn job_targets(targets: usize) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// AssociateTargetsWithJob, or a new member of a CONTINUOUS job's group (SPEC §2).
-/// `targets_after`: the job's target count if the request is accepted.
+/// AssociateTargetsWithJob (SPEC §2), and how the job takes the new targets (SPEC R26).
+/// `targets_after`: the job's target count if the request is accepted; `rolling_out`: the job's
+/// rollout has targets left to reach (a paced rollout between its batches).
 ///
 /// # Errors
 /// `InvalidRequestException` for a SNAPSHOT job or a job that is not IN_PROGRESS;
@@ -171,7 +172,8 @@ pub const fn associate_targets(
     job: JobStatus,
     selection: TargetSelection,
     targets_after: usize,
-) -> Result<(), Rejection> {
+    rolling_out: bool,
+) -> Result<TargetJoin, Rejection> {
     match selection {
         TargetSelection::Continuous => {}
         // SPEC §2: AssociateTargetsWithJob needs targetSelection=CONTINUOUS.
@@ -190,26 +192,29 @@ pub const fn associate_targets(
     if targets_after > MAX_TARGETS_PER_JOB {
         return Err(Rejection::LimitExceeded(Limit::TargetsPerJob));
     }
-    Ok(())
+    // SPEC R26: the pace holds for new targets too.
+    Ok(if rolling_out { TargetJoin::Rollout } else { TargetJoin::Queue })
 }
 
-/// What a thing that joined a thing group a job targets gets (SPEC T1, T13; R21 for a job
-/// between maintenance windows).
+/// How a job takes a thing that becomes its target: one that joined a thing group the job
+/// targets, or one AssociateTargetsWithJob adds (SPEC T1, R21, R26).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum GroupJoin {
+pub enum TargetJoin {
     /// A QUEUED execution now: the job is IN_PROGRESS, or SCHEDULED between maintenance
-    /// windows (its QUEUED executions are listed when the next one opens, AMBIG-13).
+    /// windows (its QUEUED executions are listed when the next one opens, AMBIG-13), and its
+    /// rollout has no target left to reach.
     Queue,
-    /// A place in the rollout: the job is SCHEDULED and never started, so its execution comes
-    /// with the job's first batch, as the group's other things' do.
-    AtStart,
+    /// A place at the end of the rollout: the execution comes when the rollout reaches the
+    /// thing, at its pace. The job has not started (its first batch takes the thing with the
+    /// others), or its paced rollout has targets left (R26).
+    Rollout,
     /// Nothing: the job's end passed before it ever started, so its rollout is over.
     Nothing,
 }
 
 /// A thing joined a group that a job targets (`started`: the job went IN_PROGRESS before;
-/// `ended`: its `endTime` passed).
+/// `ended`: its `endTime` passed; `rolling_out`: its rollout has targets left to reach).
 ///
 /// # Errors
 /// `InvalidRequestException` for a SNAPSHOT job (its targets were fixed at its creation) or a
@@ -219,7 +224,8 @@ pub const fn group_join(
     selection: TargetSelection,
     started: bool,
     ended: bool,
-) -> Result<GroupJoin, Rejection> {
+    rolling_out: bool,
+) -> Result<TargetJoin, Rejection> {
     match selection {
         TargetSelection::Continuous => {}
         // SPEC §2: a SNAPSHOT job's targets are the things at its creation.
@@ -228,14 +234,15 @@ pub const fn group_join(
         }
     }
     match job {
-        // SPEC T1.
-        JobStatus::InProgress => Ok(GroupJoin::Queue),
+        // SPEC T1; R26: behind the targets a paced rollout has yet to reach.
+        JobStatus::InProgress => Ok(if rolling_out { TargetJoin::Rollout } else { TargetJoin::Queue }),
         // SPEC R21: before the start the rollout has every target to reach; between windows
-        // it has begun, and the execution waits, unlisted, for the next window.
-        JobStatus::Scheduled => Ok(match (started, ended) {
-            (true, _) => GroupJoin::Queue,
-            (false, false) => GroupJoin::AtStart,
-            (false, true) => GroupJoin::Nothing,
+        // it has begun, and the execution waits, unlisted, for the next window (R26: or for
+        // the rollout, when it has targets left).
+        JobStatus::Scheduled => Ok(match (started, ended, rolling_out) {
+            (true, _, false) => TargetJoin::Queue,
+            (true, _, true) | (false, false, _) => TargetJoin::Rollout,
+            (false, true, _) => TargetJoin::Nothing,
         }),
         JobStatus::Canceled | JobStatus::Completed | JobStatus::DeletionInProgress => {
             Err(Rejection::InvalidRequest(InvalidRequest::TargetsNeedInProgressJob(job)))

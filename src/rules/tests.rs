@@ -95,19 +95,23 @@ fn job_targets_rules() {
 #[test]
 fn associate_targets_rules() {
     use TargetSelection::*;
-    assert_eq!(associate_targets(JobStatus::InProgress, Continuous, 100), Ok(()));
-    assert_eq!(
-        associate_targets(JobStatus::InProgress, Continuous, 101),
-        Err(Rejection::LimitExceeded(Limit::TargetsPerJob))
-    );
-    assert_eq!(
-        associate_targets(JobStatus::InProgress, Snapshot, 1),
-        Err(Rejection::InvalidRequest(InvalidRequest::TargetsNeedContinuousJob))
-    );
-    assert_eq!(
-        associate_targets(JobStatus::Scheduled, Continuous, 1),
-        Err(Rejection::InvalidRequest(InvalidRequest::TargetsNeedInProgressJob(JobStatus::Scheduled)))
-    );
+    assert_eq!(associate_targets(JobStatus::InProgress, Continuous, 100, false), Ok(TargetJoin::Queue));
+    // SPEC R26: a paced rollout with targets left takes new targets at its pace.
+    assert_eq!(associate_targets(JobStatus::InProgress, Continuous, 100, true), Ok(TargetJoin::Rollout));
+    for rolling_out in [false, true] {
+        assert_eq!(
+            associate_targets(JobStatus::InProgress, Continuous, 101, rolling_out),
+            Err(Rejection::LimitExceeded(Limit::TargetsPerJob))
+        );
+        assert_eq!(
+            associate_targets(JobStatus::InProgress, Snapshot, 1, rolling_out),
+            Err(Rejection::InvalidRequest(InvalidRequest::TargetsNeedContinuousJob))
+        );
+        assert_eq!(
+            associate_targets(JobStatus::Scheduled, Continuous, 1, rolling_out),
+            Err(Rejection::InvalidRequest(InvalidRequest::TargetsNeedInProgressJob(JobStatus::Scheduled)))
+        );
+    }
 }
 
 #[test]

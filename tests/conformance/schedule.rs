@@ -308,14 +308,17 @@ fn exponential_ramp_cases() {
 fn group_joins() {
     use iot_jobs_core::TargetSelection::{Continuous, Snapshot};
     for row in table::GROUP_JOIN {
-        let got = rules::group_join(row.job, Continuous, row.started, row.ended);
+        let got = rules::group_join(row.job, Continuous, row.started, row.ended, row.rolling_out);
         match row.join {
             Some(join) => assert_eq!(got, Ok(join), "{row:?}"),
             None => {
                 assert!(matches!(got, Err(iot_jobs_core::Rejection::InvalidRequest(_))), "{row:?}: {got:?}")
             }
         }
-        assert!(rules::group_join(row.job, Snapshot, row.started, row.ended).is_err(), "{row:?}");
+        assert!(
+            rules::group_join(row.job, Snapshot, row.started, row.ended, row.rolling_out).is_err(),
+            "{row:?}"
+        );
     }
     // Every status is in the table.
     for status in iot_jobs_core::JobStatus::ALL {

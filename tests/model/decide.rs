@@ -97,6 +97,7 @@ impl Model {
                         waiting: distinct.iter().map(|t| (*t).clone()).collect(),
                         rollout_at: 0,
                         reached: BTreeSet::new(),
+                        passed: BTreeSet::new(),
                         started: !scheduled,
                         ended: false,
                         completed_at: None,
@@ -118,8 +119,6 @@ impl Model {
                 Ok(Out::Done)
             }
             // AssociateTargetsWithJob / a thing joining a CONTINUOUS job's group (SPEC §2, T1, T13).
-            // READING: it queues at once, not paced by `maximumPerMinute` (SPEC T1 says only
-            // that the rollout configuration "sets the pace").
             Req::AddTargets { job, things, counted } => {
                 let Some(j) = self.jobs.get(job) else { return refuse(NOT_FOUND) };
                 if things.iter().any(|t| !self.things.contains(t)) {
@@ -134,16 +133,13 @@ impl Model {
                 if j.status != JS::InProgress && !joinable {
                     return refuse(INVALID_REQUEST);
                 }
-                if joinable && !j.started {
-                    let j = self.jobs.get_mut(job).unwrap();
-                    // An end that passed before the start left no rollout to join.
-                    for t in things.iter().filter(|_| !j.ended) {
-                        if !j.waiting.contains(t) && !j.reached.contains(t) {
-                            j.waiting.push(t.clone());
-                        }
-                    }
+                // An end that passed before the start left no rollout to join.
+                if joinable && !j.started && j.ended {
                     return Ok(Out::Count(0));
                 }
+                // R26: while the rollout has targets left (or has not begun), a new target waits
+                // behind them, at the rollout's pace.
+                let paced = !j.waiting.is_empty() || !j.started;
                 let mut targets = j.targets.clone();
                 let mut count = j.counted;
                 if counted {
@@ -164,6 +160,18 @@ impl Model {
                 let mut queued = 0;
                 let mut seen = BTreeSet::new();
                 for t in things.iter().filter(|t| seen.insert(t.as_str())) {
+                    let j = self.jobs.get_mut(job).unwrap();
+                    // A thing the rollout never looked at takes its place at the end; one it
+                    // waits for already keeps its place; one it reached or passed over (it was
+                    // not registered then) is queued as below.
+                    let known = j.reached.contains(t) || j.passed.contains(t);
+                    if paced && j.waiting.contains(t) {
+                        continue;
+                    }
+                    if paced && !known {
+                        j.waiting.push(t.clone());
+                        continue;
+                    }
                     let busy =
                         self.execs.iter().any(|e| e.job == job && e.thing == *t && is_pending(e.status));
                     if !busy {

@@ -273,6 +273,8 @@ pub struct Job {
     pub rollout_at: u64,
     /// Every thing that ever had an execution of this job (the rollout reaches a target once).
     pub reached: BTreeSet<String>,
+    /// The targets the rollout passed over because they were not registered things then.
+    pub passed: BTreeSet<String>,
     /// It went IN_PROGRESS; the end was applied.
     pub started: bool,
     pub ended: bool,

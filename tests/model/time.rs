@@ -43,7 +43,11 @@ impl Model {
             if !passed_over && queued == rate {
                 break;
             }
-            self.jobs.get_mut(job).unwrap().waiting.remove(0);
+            let j = self.jobs.get_mut(job).unwrap();
+            j.waiting.remove(0);
+            if !self.things.contains(&t) && !j.reached.contains(&t) {
+                j.passed.insert(t.clone());
+            }
             if !passed_over {
                 self.queue(job, &t, now);
                 queued += 1;

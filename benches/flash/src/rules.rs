@@ -19,7 +19,7 @@ pub fn exercise(b: &[u8; 1024]) {
     keep(rules::describe_execution(r.state, r.plane, &r.policy));
     keep(rules::version_after(r.version, Actor::Device, &r.policy));
     keep(rules::next_execution_number(r.number, r.number, &r.policy));
-    keep(rules::associate_targets(r.job, r.selection, usize::from(b[19])));
+    keep(rules::associate_targets(r.job, r.selection, usize::from(b[19]), b[18] & 2 == 2));
     keep(rules::job_id_available(if b[20] & 1 == 1 { Some(r.job) } else { None }));
     keep(rules::create_job(r.force));
     keep(rules::pending_rank(r.exec));

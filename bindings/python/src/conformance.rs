@@ -476,7 +476,8 @@ pub fn conformance_table<'py>(py: Python<'py>, name: PyBackedStr) -> PyResult<Ve
             .iter()
             .map(|r| {
                 Ok(row!(py, {"job": r.job.as_str(), "started": r.started, "ended": r.ended,
-                    "join": r.join.map(crate::rules::group_join_name), "spec": r.spec}))
+                    "rolling_out": r.rolling_out, "join": r.join.map(crate::rules::target_join_name),
+                    "spec": r.spec}))
             })
             .collect::<PyResult<_>>()?,
         "BATCH_ON_START" => c::BATCH_ON_START

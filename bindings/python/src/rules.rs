@@ -216,40 +216,49 @@ pub fn job_holds(job: &Bound<'_, PyAny>, force_canceled: bool, status: &Bound<'_
     Ok(rules::job_holds(job_status_arg(job)?, force_canceled, execution_status_arg(status)?))
 }
 
-/// AssociateTargetsWithJob (SPEC §2): `targets_after` is the job's target count if accepted.
+/// AssociateTargetsWithJob (SPEC §2): `targets_after` is the job's target count if accepted,
+/// `rolling_out` whether its rollout has targets left to reach. `"QUEUE"` (an execution now for
+/// each new target) or `"ROLLOUT"` (each waits at the end of the rollout, SPEC R26).
 #[pyfunction]
+#[pyo3(signature = (job, selection, targets_after, rolling_out = false))]
 pub fn associate_targets(
     py: Python<'_>,
     job: &Bound<'_, PyAny>,
     selection: PyBackedStr,
     targets_after: usize,
-) -> PyResult<()> {
-    rules::associate_targets(job_status_arg(job)?, target_selection(&selection)?, targets_after)
+    rolling_out: bool,
+) -> PyResult<&'static str> {
+    rules::associate_targets(job_status_arg(job)?, target_selection(&selection)?, targets_after, rolling_out)
+        .map(target_join_name)
         .or_raise(py, Plane::Control)
 }
 
-/// A thing joined a target group of a job (SPEC T1, R21): `"QUEUE"` (an execution now),
-/// `"AT_START"` (with the job's first batch) or `"NOTHING"` (its end passed before its start);
-/// raises `InvalidRequestException` for a SNAPSHOT job or one that no longer rolls out.
+/// A thing joined a target group of a job (SPEC T1, R21, R26): `"QUEUE"` (an execution now),
+/// `"ROLLOUT"` (at the end of the rollout: with the job's first batch before its start, or
+/// when a paced rollout with targets left reaches it) or `"NOTHING"` (its end passed before
+/// its start); raises `InvalidRequestException` for a SNAPSHOT job or one that no longer rolls
+/// out.
 #[pyfunction]
+#[pyo3(signature = (job, selection, started, ended, rolling_out = false))]
 pub fn group_join(
     py: Python<'_>,
     job: &Bound<'_, PyAny>,
     selection: PyBackedStr,
     started: bool,
     ended: bool,
+    rolling_out: bool,
 ) -> PyResult<&'static str> {
-    rules::group_join(job_status_arg(job)?, target_selection(&selection)?, started, ended)
-        .map(group_join_name)
+    rules::group_join(job_status_arg(job)?, target_selection(&selection)?, started, ended, rolling_out)
+        .map(target_join_name)
         .or_raise(py, Plane::Control)
 }
 
-/// A [`rules::GroupJoin`] as Python names it.
-pub fn group_join_name(join: rules::GroupJoin) -> &'static str {
+/// A [`rules::TargetJoin`] as Python names it.
+pub fn target_join_name(join: rules::TargetJoin) -> &'static str {
     match join {
-        rules::GroupJoin::Queue => "QUEUE",
-        rules::GroupJoin::AtStart => "AT_START",
-        rules::GroupJoin::Nothing => "NOTHING",
+        rules::TargetJoin::Queue => "QUEUE",
+        rules::TargetJoin::Rollout => "ROLLOUT",
+        rules::TargetJoin::Nothing => "NOTHING",
     }
 }
 

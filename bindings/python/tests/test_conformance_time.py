@@ -484,15 +484,22 @@ def test_rollout_pacing():
 
 def test_group_join_every_row():
     for row in c.GROUP_JOIN:
-        args = (row["job"], "CONTINUOUS", row["started"], row["ended"])
+        args = (row["job"], "CONTINUOUS", row["started"], row["ended"], row["rolling_out"])
         if row["join"] is None:
             with pytest.raises(j.InvalidRequestException):
                 j.group_join(*args)
         else:
             assert j.group_join(*args) == row["join"], row["spec"]
         with pytest.raises(j.InvalidRequestException):
-            j.group_join(row["job"], "SNAPSHOT", row["started"], row["ended"])
+            j.group_join(row["job"], "SNAPSHOT", *args[2:])
     assert {row["job"] for row in c.GROUP_JOIN} == {s.value for s in j.JobStatus}
+
+
+def test_associate_targets_waits_for_a_rollout_with_targets_left():
+    assert j.associate_targets("IN_PROGRESS", "CONTINUOUS", 100) == "QUEUE"
+    assert j.associate_targets("IN_PROGRESS", "CONTINUOUS", 100, rolling_out=True) == "ROLLOUT"
+    with pytest.raises(j.LimitExceededException):
+        j.associate_targets("IN_PROGRESS", "CONTINUOUS", 101, rolling_out=True)
 
 
 def test_batch_on_start_every_input():

@@ -614,7 +614,7 @@ pub(super) fn associate_targets(
     // once (the registry counts the things named, not the groups' things, and decides the same
     // rule on them).
     let view = st.registry.job(&id).on(C)?;
-    let (status, selection) = (view.status(), view.target_selection());
+    let (status, selection, rolling_out) = (view.status(), view.target_selection(), view.is_concurrent());
     let known = st.meta.jobs.get(job).map_or(&[][..], |m| m.targets.as_slice());
     let mut fresh: Vec<String> = Vec::new();
     for t in &targets {
@@ -622,7 +622,9 @@ pub(super) fn associate_targets(
             fresh.push(t.clone());
         }
     }
-    rules::associate_targets(status, selection, known.len().saturating_add(fresh.len())).on(C)?;
+    // Whether the targets wait for the rollout (SPEC R26) is the registry's to apply.
+    rules::associate_targets(status, selection, known.len().saturating_add(fresh.len()), rolling_out)
+        .on(C)?;
     with_events(st, |r, now, sink| r.add_targets_and_members(&id, &named, &members, now, sink)).on(C)?;
     st.target_groups(job, groups);
     let m = st.meta.jobs.entry(job.to_owned()).or_default();

@@ -280,10 +280,11 @@ impl<S: Storage> Registry<S> {
         self.roll_out_to(job, &[], things, true, now, sink)
     }
 
-    /// Queues an execution for each thing of `targets` and `members` without a pending one;
+    /// Takes each thing of `targets` and `members` as a target of the job: a QUEUED execution
+    /// for each without a pending one, or a place at the end of the rollout ([`Take`]);
     /// `targets` count toward the job's 100, `members` do not. `joined`: the members joined a
-    /// group the job targets (AssociateTargetsWithJob otherwise), which a job that has not
-    /// started takes into its rollout instead ([`rules::group_join`]).
+    /// group the job targets ([`rules::group_join`]); AssociateTargetsWithJob otherwise
+    /// ([`rules::associate_targets`]).
     pub(in crate::registry) fn roll_out_to(
         &mut self,
         job: &JobId,
@@ -294,39 +295,45 @@ impl<S: Storage> Registry<S> {
         sink: &mut Out<'_, impl EventSink>,
     ) -> Result<usize, Rejection> {
         let (j, entry) = self.find_job_entry(job)?;
-        let (status, selection, mut count) = (entry.status, entry.selection, entry.targets);
-        let (started, ended) = (entry.started, entry.ended);
+        let (status, selection, count) = (entry.status, entry.selection, entry.targets);
+        let (started, ended, rolling_out) = (entry.started, entry.ended, entry.rollout_next.is_some());
         let stamp = self.next_stamp();
-        let (mut fresh, mut new_targets, mut queue) = (0usize, 0usize, 0usize);
+        let mut new_targets = 0usize;
         for (name, counted) in tagged_things(targets, members) {
             let t = self.registered_thing(name).ok_or(Rejection::NotFound(Resource::Thing))?;
+            // SPEC §2: the 100 counts distinct things targeted, once each.
+            if self.first_visit(t, stamp) && counted && self.pair_of(j, t).map(|p| p.target) != Some(true) {
+                new_targets = new_targets.saturating_add(1);
+            }
+        }
+        let count = count.saturating_add(u32::try_from(new_targets).unwrap_or(u32::MAX));
+        let join = if joined {
+            rules::group_join(status, selection, started, ended, rolling_out)?
+        } else {
+            rules::associate_targets(
+                status,
+                selection,
+                usize::try_from(count).unwrap_or(usize::MAX),
+                rolling_out,
+            )?
+        };
+        // Room for every new pair and execution, and the sink for their notifications.
+        let stamp = self.next_stamp();
+        let (mut fresh, mut queue) = (0usize, 0usize);
+        for (name, _) in tagged_things(targets, members) {
+            let t = self.thing_index(name).ok_or(Rejection::NotFound(Resource::Thing))?;
             if !self.first_visit(t, stamp) {
                 continue;
             }
-            let pair = self.pair_of(j, t).map(|p| p.target);
-            if pair.is_none() {
-                fresh = fresh.saturating_add(1);
+            let new_pair = self.pair_of(j, t).is_none();
+            match self.take(j, t, join) {
+                Take::Nothing => {}
+                Take::Rollout => fresh = fresh.saturating_add(1),
+                Take::Queue(_) => {
+                    queue = queue.saturating_add(1);
+                    fresh = fresh.saturating_add(usize::from(new_pair));
+                }
             }
-            // SPEC §2: the 100 counts distinct things targeted, once each.
-            if counted && pair != Some(true) {
-                new_targets = new_targets.saturating_add(1);
-            }
-            if self.queues_on_rejoin(j, t).is_some() {
-                queue = queue.saturating_add(1);
-            }
-        }
-        count = count.saturating_add(u32::try_from(new_targets).unwrap_or(u32::MAX));
-        let join = if joined {
-            rules::group_join(status, selection, started, ended)?
-        } else {
-            rules::associate_targets(status, selection, usize::try_from(count).unwrap_or(usize::MAX))?;
-            rules::GroupJoin::Queue
-        };
-        match join {
-            rules::GroupJoin::Queue => {}
-            // A group's joiners come alone (`add_members`): `targets` is empty.
-            rules::GroupJoin::AtStart => return self.join_rollout(j, members, fresh),
-            rules::GroupJoin::Nothing => return Ok(0),
         }
         if self.execs.room() < queue || self.pair_room() < fresh {
             return Err(Rejection::CapacityExhausted(Table::Executions));
@@ -335,16 +342,28 @@ impl<S: Storage> Registry<S> {
             return Err(Rejection::CapacityExhausted(Table::Index));
         }
         sink.reserve(queue.saturating_mul(self.settle_events(j)))?;
+        let stamp = self.next_stamp();
         let mut queued = 0usize;
         for (name, counted) in tagged_things(targets, members) {
             // Every target was found registered above.
             let t = self.thing_index(name).ok_or(Rejection::NotFound(Resource::Thing))?;
-            // A repeated target was queued a moment ago, so it is pending now and skipped.
-            if let Some(used) = self.queues_on_rejoin(j, t) {
-                let retry = 0;
-                let x = self.queue_execution(j, t, None, retry, now, sink)?;
-                self.pair_state_mut(Head::Exec(x))?.retries = Retries::new(used)?;
-                queued = queued.saturating_add(1);
+            if !self.first_visit(t, stamp) {
+                continue;
+            }
+            match self.take(j, t, join) {
+                Take::Nothing => {}
+                Take::Rollout => {
+                    self.new_pair(j, t)?;
+                    let e = self.job_mut(j)?;
+                    if e.rollout_next.is_none() {
+                        e.rollout_next = Some(t);
+                    }
+                }
+                Take::Queue(used) => {
+                    let x = self.queue_execution(j, t, None, 0, now, sink)?;
+                    self.pair_state_mut(Head::Exec(x))?.retries = Retries::new(used)?;
+                    queued = queued.saturating_add(1);
+                }
             }
             if counted && let Some(h) = self.pair_head(j, t) {
                 self.pair_state_mut(h)?.target = true;
@@ -352,7 +371,9 @@ impl<S: Storage> Registry<S> {
         }
         let e = self.job_mut(j)?;
         e.targets = count;
-        e.last_updated_at = Stamp::new(now);
+        if fresh > 0 || queued > 0 || new_targets > 0 {
+            e.last_updated_at = Stamp::new(now);
+        }
         Ok(queued)
     }
 
@@ -487,31 +508,6 @@ impl<S: Storage> Registry<S> {
 
     /// Whether (job, thing) gets a new QUEUED execution as a target, and the retries it has used
     /// then ([`rules::queue_on_rejoin`]).
-    /// Things that joined a target group of job `j` before its start (`fresh` of them have no
-    /// pair yet): each without one gets a pair, and the rollout, which starts from its first
-    /// pair not reached, reaches it with the others. No execution is queued now.
-    fn join_rollout(&mut self, j: JobIx, members: &[ThingName], fresh: usize) -> Result<usize, Rejection> {
-        if self.pair_room() < fresh {
-            return Err(Rejection::CapacityExhausted(Table::Executions));
-        }
-        if self.index.room() < fresh {
-            return Err(Rejection::CapacityExhausted(Table::Index));
-        }
-        for name in members {
-            // Every thing was found registered by the caller.
-            let t = self.thing_index(name).ok_or(Rejection::NotFound(Resource::Thing))?;
-            if self.pair_of(j, t).is_some() {
-                continue;
-            }
-            self.new_pair(j, t)?;
-            let e = self.job_mut(j)?;
-            if e.rollout_next.is_none() {
-                e.rollout_next = Some(t);
-            }
-        }
-        Ok(0)
-    }
-
     /// Whether the rollout of job `j`, still going, has yet to reach thing `t`: the pair is at
     /// or after the rollout's next one, and never had an execution.
     fn awaits_rollout(&self, j: JobIx, t: ThingIx) -> bool {
@@ -532,9 +528,36 @@ impl<S: Storage> Registry<S> {
         false
     }
 
+    /// What thing `t` gets now as a new target of job `j`, which takes it as `join` says.
+    fn take(&self, j: JobIx, t: ThingIx, join: rules::TargetJoin) -> Take {
+        let queue = || self.queues_on_rejoin(j, t).map_or(Take::Nothing, Take::Queue);
+        match join {
+            rules::TargetJoin::Queue => queue(),
+            rules::TargetJoin::Rollout => match self.pair_of(j, t) {
+                None => Take::Rollout,
+                // A target the rollout has yet to reach waits for it; one it reached (or
+                // passed over while the thing was not registered) is queued as a rejoin.
+                Some(_) if self.awaits_rollout(j, t) => Take::Nothing,
+                Some(_) => queue(),
+            },
+            rules::TargetJoin::Nothing => Take::Nothing,
+        }
+    }
+
     fn queues_on_rejoin(&self, j: JobIx, t: ThingIx) -> Option<rules::RetriesUsed> {
         rules::queue_on_rejoin(self.newest(j, t).and_then(|x| self.exec_entry(x)).map(|e| e.status))
     }
+}
+
+/// What a new target gets now ([`Registry::take`]).
+enum Take {
+    /// Nothing: it waits for the rollout already, has a pending execution, or the job's
+    /// rollout is over.
+    Nothing,
+    /// A new pair at the end of the rollout, which queues its execution when it reaches it.
+    Rollout,
+    /// A QUEUED execution, not a retry.
+    Queue(rules::RetriesUsed),
 }
 
 /// The things of `targets`, then those of `members`, each with whether it is a target.
