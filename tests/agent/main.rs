@@ -547,8 +547,19 @@ fn running(jobs: &[&str]) -> Harness<256> {
     h
 }
 
+/// A golden ErrorResponse.
+fn rejection(code: &str, token: &str, state: Option<(&str, u64)>) -> Vec<u8> {
+    let state = state.map_or(String::new(), |(s, v)| {
+        format!(r#","executionState":{{"status":"{s}","versionNumber":{v}}}"#)
+    });
+    format!(r#"{{"code":"{code}","message":"m","clientToken":"{token}","timestamp":1700000000{state}}}"#)
+        .into_bytes()
+}
+
 const IN_PROGRESS: ExecutionStatus = ExecutionStatus::InProgress;
 const SUCCEEDED: ExecutionStatus = ExecutionStatus::Succeeded;
 
 mod faults;
+mod malformed;
+mod retries;
 mod runs;

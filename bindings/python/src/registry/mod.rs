@@ -1,6 +1,11 @@
 //! `Registry`: the core's `registry::Registry` over heap storage (`registry::Heap`), with the
 //! lifecycle operations, views as Python records and events collected for the host to drain.
 //!
+//! This module holds the class and its one `#[pymethods]` block (pyo3's `multiple-pymethods`
+//! feature is off); the arguments' conversions are in `args`, the exceptions of refused calls in
+//! `errors`, the Python records in `records`, `snapshot`/`restore`'s format in `snapshot`, and
+//! the lock and what it guards in `state`.
+//!
 //! Threads: the registry's state sits in a `std::sync::Mutex` inside a frozen pyclass, so every
 //! method takes `&self` and a registry can be shared between threads with no lock of the host's.
 //! The mutex is only ever waited for with the GIL released (`MutexExt::lock_py_attached`: a
@@ -16,83 +21,37 @@
 //! garbage collector may then run any object's `__del__` on this thread. Such a call raises
 //! `RuntimeError` (the registry records which thread holds its lock) instead of waiting for ever.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+mod args;
+mod errors;
+mod records;
+mod snapshot;
+mod state;
 
-use iot_jobs_core::registry::{
-    Cursor, Event, EventSink, ExecutionView, Heap, JobView, LATEST_TIME, NewJob, Registry, Update,
-};
-use iot_jobs_core::{
-    ExecutionNumber, ExecutionStatus, JobId, NamespaceId, Plane, ReasonCode, Rejection, Resource,
-    StepTimeout, TargetSelection, ThingName, Timestamp, VersionNumber,
-};
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
+
+use iot_jobs_core::registry::{Cursor, LATEST_TIME, NewJob, Registry, Update};
+use iot_jobs_core::{Plane, ReasonCode, TargetSelection, Timestamp, VersionNumber};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
-use pyo3::sync::{MutexExt, PyOnceLock};
-use pyo3::types::{PyBytes, PyDict, PyInt, PyList, PyString, PyType};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyList, PyType};
 
+use self::args::{
+    DeletionDelay, Now, caps, cursor_of, exec_number, job_id, namespace_arg, page_size, step_timeout,
+    thing_name, things,
+};
+use self::errors::{Ids, OrRaiseFor};
+use self::records::{Page, collect, event_obj, execution_obj, job_obj};
+use self::snapshot::{SNAPSHOT_FORMAT, Saved, Snapshot, serialized};
+use self::state::State;
 use crate::config::{ConfigArgs, ExponentialArgs, WindowArgs, retry_pairs};
 use crate::convert::{
-    OrRaise, RECORDS, TYPES, call_class, execution_status, execution_status_obj, job_status_obj,
-    opt_execution_status, rejected, rejected_named, request_enum, selection_obj, state_obj,
+    OrRaise, TYPES, call_class, execution_status, opt_execution_status, request_enum, state_obj,
 };
 use crate::ids::{details_pairs, with_details};
 use crate::policy::{PyPolicy, or_default};
-
-/// The largest cap of one table. The core's heap index is allocated in full when the registry
-/// is made (twice jobs + things + executions buckets), so the caps bound the memory taken at
-/// once: at most about 48 MB of index with every cap at this value.
-const MAX_CAPACITY: usize = 2_000_000;
-
-/// The event queue, as the core's `EventSink`: it reports its room honestly, so an operation
-/// that would overflow it is refused before it changes anything (`ThrottlingException`).
-/// Without a maximum (`max_events=None`) it keeps no events: like the core's `Discard`, it has
-/// room for any number and drops each one.
-struct Queue<'a> {
-    events: &'a mut Vec<Event>,
-    max: Option<usize>,
-}
-
-impl EventSink for Queue<'_> {
-    fn room(&self) -> usize {
-        self.max.map_or(usize::MAX, |max| max.saturating_sub(self.events.len()))
-    }
-    fn push(&mut self, event: Event) {
-        if self.max.is_some() {
-            self.events.push(event);
-        }
-    }
-}
-
-/// What the mutex of a `Registry` guards.
-struct State {
-    reg: Registry<Heap>,
-    /// The caps it was made with (a snapshot is restored under the same by `__reduce__`).
-    caps: Heap,
-    events: Vec<Event>,
-    /// `None`: keep no events.
-    max_events: Option<usize>,
-    /// The latest `now` of a call that succeeded since the registry was made or cleared: an
-    /// earlier `now` is taken as this one, so that stored times never go backwards.
-    clock: Option<u64>,
-}
-
-impl State {
-    /// Runs the operation `op` at `now`, or at the registry's clock if that is later; the clock
-    /// moves to that time if `op` succeeds (a refused call changes nothing, its time included).
-    fn at<T>(
-        &mut self,
-        now: Now,
-        op: impl FnOnce(&mut Registry<Heap>, &mut Queue<'_>, Timestamp) -> PyResult<T>,
-    ) -> PyResult<T> {
-        let t = self.clock.map_or(now.0, |c| c.max(now.0));
-        let mut q = Queue { events: &mut self.events, max: self.max_events };
-        let out = op(&mut self.reg, &mut q, Timestamp(t))?;
-        self.clock = Some(t);
-        Ok(out)
-    }
-}
 
 /// The AWS IoT Jobs lifecycle state of one account/region: things, jobs and executions, with
 /// numbering, versions, reuse, DELETION_IN_PROGRESS and timers as the core's registry applies them.
@@ -107,387 +66,8 @@ impl State {
 #[pyclass(name = "Registry", module = "iot_jobs_core", frozen)]
 pub struct PyRegistry {
     state: Mutex<State>,
-    /// The thread holding `state`'s lock (see `THREAD`), 0 when none.
+    /// The thread holding `state`'s lock (see `state::THREAD`), 0 when none.
     owner: AtomicU64,
-}
-
-/// A `now` argument: whole seconds from 0 to `LATEST_TIME`. Anything else raises before the
-/// registry is touched: `TypeError` for a value that is not an `int`, `ValueError` naming the
-/// range for one out of it (a time in milliseconds, a negative one). The core would refuse a
-/// later time as `LimitExceededException`, an AWS answer to what is the host's mistake.
-#[derive(Clone, Copy)]
-struct Now(u64);
-
-impl<'a, 'py> FromPyObject<'a, 'py> for Now {
-    type Error = PyErr;
-
-    fn extract(now: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        let Ok(n) = now.extract::<Bound<'py, PyInt>>() else {
-            return Err(PyTypeError::new_err(format!(
-                "now must be an int, whole seconds since the Unix epoch, not {} (int(time.time()))",
-                now.get_type().name()?
-            )));
-        };
-        if let Some(secs) = up_to_latest(&n)? {
-            return Ok(Self(secs));
-        }
-        let latest = LATEST_TIME.secs();
-        let hint =
-            if n.gt(latest)? { ": milliseconds? (int(time.time()), not time.time() * 1000)" } else { "" };
-        Err(PyValueError::new_err(format!(
-            "now must be whole seconds from 0 to {latest} (LATEST_TIME, 2106-01-01T00:00:00Z), not {n}{hint}"
-        )))
-    }
-}
-
-/// An int's value if it is from 0 to `LATEST_TIME`, the last time the registry stores.
-fn up_to_latest(n: &Bound<'_, PyInt>) -> PyResult<Option<u64>> {
-    Ok(if n.lt(0)? { None } else { n.extract::<u64>().ok().filter(|s| *s <= LATEST_TIME.secs()) })
-}
-
-/// The ids a registry call was given, to name the resource of its `ResourceNotFoundException`
-/// or `ResourceAlreadyExistsException`.
-#[derive(Clone, Copy)]
-struct Ids<'a> {
-    job: Option<&'a str>,
-    thing: Option<&'a str>,
-}
-
-impl<'a> Ids<'a> {
-    const fn job(job: &'a str) -> Self {
-        Self { job: Some(job), thing: None }
-    }
-    const fn thing(thing: &'a str) -> Self {
-        Self { job: None, thing: Some(thing) }
-    }
-    const fn both(job: &'a str, thing: &'a str) -> Self {
-        Self { job: Some(job), thing: Some(thing) }
-    }
-
-    /// The resource's id (an execution's is `job/thing`) and its words in the message.
-    fn name(self, r: Resource) -> Option<(String, String)> {
-        match (r, self.job, self.thing) {
-            (Resource::Job, Some(j), _) => Some((j.to_owned(), format!("job {j}"))),
-            (Resource::Thing, _, Some(t)) => Some((t.to_owned(), format!("thing {t}"))),
-            (Resource::Execution, Some(j), Some(t)) => {
-                Some((format!("{j}/{t}"), format!("job execution of job {j} on thing {t}")))
-            }
-            (Resource::Job | Resource::Thing | Resource::Execution, _, _) => None,
-        }
-    }
-}
-
-/// `OrRaise` for a registry call: a refusal that a resource does not exist or exists already
-/// names it (`"the job j1 does not exist"`) and carries it as `resource_id`.
-trait OrRaiseFor<T> {
-    fn or_raise_for(self, py: Python<'_>, on: Plane, ids: Ids<'_>) -> PyResult<T>;
-}
-
-impl<T> OrRaiseFor<T> for Result<T, Rejection> {
-    fn or_raise_for(self, py: Python<'_>, on: Plane, ids: Ids<'_>) -> PyResult<T> {
-        self.map_err(|r| {
-            let named = if let Rejection::NotFound(res) = r {
-                ids.name(res).map(|(id, n)| (id, format!("the {n} does not exist")))
-            } else if let Rejection::AlreadyExists(res) = r {
-                ids.name(res).map(|(id, n)| (id, format!("the {n} already exists")))
-            } else {
-                None
-            };
-            match named {
-                Some((id, message)) => rejected_named(py, r, on, message, id),
-                None => rejected(py, r, on),
-            }
-        })
-    }
-}
-
-fn job_id(py: Python<'_>, s: &str) -> PyResult<JobId> {
-    JobId::new(s).or_raise(py, Plane::Control)
-}
-
-fn thing_name(py: Python<'_>, s: &str) -> PyResult<ThingName> {
-    ThingName::new(s).or_raise(py, Plane::Control)
-}
-
-fn things(py: Python<'_>, names: &[PyBackedStr]) -> PyResult<Vec<ThingName>> {
-    names.iter().map(|n| thing_name(py, n)).collect()
-}
-
-fn exec_number(py: Python<'_>, n: u64) -> PyResult<ExecutionNumber> {
-    ExecutionNumber::new(n).or_raise(py, Plane::Control)
-}
-
-fn execution_obj<'py>(py: Python<'py>, v: &ExecutionView<'_>) -> PyResult<Bound<'py, PyAny>> {
-    static CLS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    let details = PyDict::new(py);
-    for (k, val) in v.status_details() {
-        details.set_item(k, val)?;
-    }
-    let kw = PyDict::new(py);
-    kw.set_item("job_id", v.job_id().as_str())?;
-    kw.set_item("thing_name", v.thing_name().as_str())?;
-    kw.set_item("execution_number", v.number().get())?;
-    kw.set_item("status", execution_status_obj(py, v.status())?)?;
-    kw.set_item("version_number", v.version().get())?;
-    kw.set_item("job_status", job_status_obj(py, v.job_status())?)?;
-    kw.set_item("job_namespace_id", v.job_namespace().map(NamespaceId::as_str))?;
-    kw.set_item("queued_at", v.queued_at().secs())?;
-    kw.set_item("started_at", v.started_at().map(Timestamp::secs))?;
-    kw.set_item("last_updated_at", v.last_updated_at().secs())?;
-    kw.set_item("force_canceled", v.force_canceled())?;
-    kw.set_item("retry_attempt", v.retry_attempt())?;
-    kw.set_item("deadline", v.deadline().map(Timestamp::secs))?;
-    kw.set_item("status_details", details)?;
-    CLS.import(py, RECORDS, "Execution")?.call((), Some(&kw))
-}
-
-fn job_obj<'py>(py: Python<'py>, v: &JobView<'_>) -> PyResult<Bound<'py, PyAny>> {
-    static CLS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    let counts = PyDict::new(py);
-    let pd = v.process_details();
-    for s in ExecutionStatus::ALL {
-        counts.set_item(s.as_str(), pd.count(s))?;
-    }
-    let kw = PyDict::new(py);
-    kw.set_item("job_id", v.id().as_str())?;
-    kw.set_item("status", job_status_obj(py, v.status())?)?;
-    kw.set_item("target_selection", selection_obj(py, v.target_selection())?)?;
-    kw.set_item("namespace_id", v.namespace().map(NamespaceId::as_str))?;
-    kw.set_item("created_at", v.created_at().secs())?;
-    kw.set_item("last_updated_at", v.last_updated_at().secs())?;
-    kw.set_item("completed_at", v.completed_at().map(Timestamp::secs))?;
-    kw.set_item("reason_code", v.reason_code().map(ReasonCode::as_str))?;
-    kw.set_item("force_canceled", v.force_canceled())?;
-    kw.set_item("targets", v.targets())?;
-    kw.set_item("is_concurrent", v.is_concurrent())?;
-    kw.set_item("process_details", counts)?;
-    CLS.import(py, RECORDS, "Job")?.call((), Some(&kw))
-}
-
-fn event_obj<'py>(py: Python<'py>, e: &Event) -> PyResult<Bound<'py, PyAny>> {
-    static NOTIFY: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static NEXT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static NS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static NEXT_NS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static JOB: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    static EXEC: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    match e {
-        Event::Notify(t) => call_class(py, &NOTIFY, RECORDS, "Notify", (t.as_str(),)),
-        Event::NotifyNext(t) => call_class(py, &NEXT, RECORDS, "NotifyNext", (t.as_str(),)),
-        Event::NotifyNamespace { thing, namespace } => {
-            call_class(py, &NS, RECORDS, "NotifyNamespace", (thing.as_str(), namespace.as_str()))
-        }
-        Event::NotifyNextNamespace { thing, namespace } => {
-            call_class(py, &NEXT_NS, RECORDS, "NotifyNextNamespace", (thing.as_str(), namespace.as_str()))
-        }
-        Event::Job { job, event } => {
-            call_class(py, &JOB, RECORDS, "JobChanged", (job.as_str(), event.as_str()))
-        }
-        Event::Execution { job, thing, number, event } => call_class(
-            py,
-            &EXEC,
-            RECORDS,
-            "ExecutionChanged",
-            (job.as_str(), thing.as_str(), number.get(), event.as_str()),
-        ),
-        // `Event` is non-exhaustive: a kind a later core adds is handed over as its debug form
-        // rather than dropped.
-        other => Ok(pyo3::types::PyString::new(py, &format!("{other:?}")).into_any()),
-    }
-}
-
-/// A page of a listing: the executions and the cursor to go on from.
-type Page<'py> = (Vec<Bound<'py, PyAny>>, Option<(u32, u32)>);
-
-/// Runs a registry listing that visits views, collecting them as `Execution` records; the first
-/// conversion error (if any) is raised after the listing.
-fn collect<'py, T>(
-    py: Python<'py>,
-    list: impl FnOnce(&mut dyn FnMut(ExecutionView<'_>)) -> PyResult<T>,
-) -> PyResult<(Vec<Bound<'py, PyAny>>, T)> {
-    let mut out = Vec::new();
-    let mut err = None;
-    let t = list(&mut |v| match execution_obj(py, &v) {
-        Ok(o) => out.push(o),
-        Err(e) => err = err.take().or(Some(e)),
-    })?;
-    err.map_or(Ok((out, t)), Err)
-}
-
-fn cursor_of(c: Option<(u32, u32)>) -> Option<Cursor> {
-    c.map(|(i, g)| Cursor::from_parts(i, g))
-}
-
-/// A page size: at least 1 (`ValueError` for 0, whose page would hold nothing and give a
-/// cursor back to the same place, so that a `while cursor:` loop would never end).
-fn page_size(max_results: usize) -> PyResult<usize> {
-    if max_results == 0 {
-        return Err(PyValueError::new_err(
-            "max_results must be at least 1: a page of 0 executions never ends",
-        ));
-    }
-    Ok(max_results)
-}
-
-/// A deletion delay: whole seconds from 0 to the registry's last time, `LATEST_TIME`. A longer
-/// one is refused (`ValueError` naming the bound, as a negative one is): no deletion is due
-/// after `LATEST_TIME`, the last time the registry advances to.
-#[derive(Clone, Copy)]
-struct DeletionDelay(u64);
-
-impl<'a, 'py> FromPyObject<'a, 'py> for DeletionDelay {
-    type Error = PyErr;
-
-    fn extract(delay: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        let n = delay.extract::<Bound<'py, PyInt>>()?;
-        up_to_latest(&n)?.map(Self).ok_or_else(|| {
-            PyValueError::new_err(format!(
-                "deletion_delay must be from 0 to {} seconds (LATEST_TIME, the last time the \
-                 registry stores: no deletion is due later), not {n}",
-                LATEST_TIME.secs()
-            ))
-        })
-    }
-}
-
-/// A namespace argument, validated (`InvalidFieldError`, as refused on `plane`).
-fn namespace_arg(py: Python<'_>, n: Option<PyBackedStr>, plane: Plane) -> PyResult<Option<NamespaceId>> {
-    n.map(|n| NamespaceId::new(&n).or_raise(py, plane)).transpose()
-}
-
-fn step_timeout(py: Python<'_>, minutes: Option<i64>, allow_cancel: bool) -> PyResult<Option<StepTimeout>> {
-    minutes.map(|m| StepTimeout::from_wire(m, allow_cancel).or_raise(py, Plane::Data)).transpose()
-}
-
-impl PyRegistry {
-    /// The registry's state, locked: waits with the GIL released while another thread holds it
-    /// (see the module's docs). A panic while the lock was held (there is none in the core, which
-    /// has no panics, nor in the binding, which has no `unwrap`) would poison the mutex; the
-    /// state is taken all the same: every core operation changes the state only after its
-    /// checks, so an interrupted call leaves what the calls before it made.
-    ///
-    /// A call made while this thread already holds the lock (Python code run while a method
-    /// builds its records: a `__del__` run by the garbage collector, a finalizer) would wait for
-    /// ever on a lock that is not re-entrant: it raises `RuntimeError` instead, and the call in
-    /// progress goes on.
-    fn state(&self, py: Python<'_>) -> PyResult<Held<'_>> {
-        let me = THREAD.with(|t| *t);
-        if self.owner.load(Ordering::Relaxed) == me {
-            return Err(PyRuntimeError::new_err(
-                "Registry called from Python code run while one of its own calls on this thread \
-                 was building its result (a __del__ or finalizer run by the garbage collector?): \
-                 its lock is not re-entrant, so the call would wait for ever; call it after the \
-                 call in progress returns",
-            ));
-        }
-        let guard = self.state.lock_py_attached(py).unwrap_or_else(PoisonError::into_inner);
-        self.owner.store(me, Ordering::Relaxed);
-        Ok(Held { guard, owner: &self.owner })
-    }
-}
-
-impl PyRegistry {
-    fn from_parts(reg: Registry<Heap>, caps: Heap, max_events: Option<usize>, clock: Option<u64>) -> Self {
-        Self {
-            state: Mutex::new(State { reg, caps, events: Vec::new(), max_events, clock }),
-            owner: AtomicU64::new(0),
-        }
-    }
-}
-
-/// The heap storage for the constructor's caps, each at most `MAX_CAPACITY` (`ValueError`).
-fn caps(jobs: usize, things: usize, executions: usize, status_details: usize) -> PyResult<Heap> {
-    for (name, cap) in
-        [("jobs", jobs), ("things", things), ("executions", executions), ("status_details", status_details)]
-    {
-        if cap > MAX_CAPACITY {
-            return Err(PyValueError::new_err(format!("{name} must be at most {MAX_CAPACITY}, not {cap}")));
-        }
-    }
-    Ok(Heap { jobs, things, executions, status_details, reserve: false })
-}
-
-/// The `format` member of a snapshot this version writes and reads.
-const SNAPSHOT_FORMAT: &str = "iot-jobs-core-py/1";
-
-/// `Registry.snapshot()`: the format, the registry's clock, and the core's snapshot.
-#[derive(serde::Serialize)]
-struct Saving<'a> {
-    format: &'static str,
-    clock: Option<u64>,
-    registry: iot_jobs_core::registry::Snapshot<'a, Heap>,
-}
-
-/// What `Registry.restore` reads: the core's snapshot is read by the core itself.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Saved<'a> {
-    format: String,
-    clock: Option<u64>,
-    #[serde(borrow)]
-    registry: &'a serde_json::value::RawValue,
-}
-
-fn serialized(st: &State) -> PyResult<Vec<u8>> {
-    let saving = Saving { format: SNAPSHOT_FORMAT, clock: st.clock, registry: st.reg.snapshot() };
-    serde_json::to_vec(&saving).map_err(|e| PyValueError::new_err(format!("cannot write the snapshot: {e}")))
-}
-
-/// A snapshot argument: `bytes` (or anything with the buffer protocol's bytes, as `bytes()` takes
-/// them) or `str`.
-struct Snapshot(Vec<u8>);
-
-impl<'a, 'py> FromPyObject<'a, 'py> for Snapshot {
-    type Error = PyErr;
-
-    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        if let Ok(s) = obj.cast::<PyString>() {
-            return Ok(Snapshot(s.to_cow()?.as_bytes().to_vec()));
-        }
-        if let Ok(b) = obj.cast::<PyBytes>() {
-            return Ok(Snapshot(b.as_bytes().to_vec()));
-        }
-        Err(PyTypeError::new_err(format!(
-            "snapshot must be bytes (from Registry.snapshot()) or str, not {}",
-            obj.get_type().name()?
-        )))
-    }
-}
-
-/// A number for each thread, from 1 (0: no thread holds a registry's lock).
-static THREADS: AtomicU64 = AtomicU64::new(1);
-
-thread_local! {
-    static THREAD: u64 = THREADS.fetch_add(1, Ordering::Relaxed);
-}
-
-/// The registry's state, locked by this thread: `owner` names the thread until the lock is let
-/// go. Only the holder writes it, so a thread reads its own number there only while it holds
-/// the lock.
-struct Held<'a> {
-    guard: MutexGuard<'a, State>,
-    owner: &'a AtomicU64,
-}
-
-impl Drop for Held<'_> {
-    /// Clears the owner before the guard (dropped after this) unlocks.
-    fn drop(&mut self) {
-        self.owner.store(0, Ordering::Relaxed);
-    }
-}
-
-impl core::ops::Deref for Held<'_> {
-    type Target = State;
-
-    fn deref(&self) -> &State {
-        &self.guard
-    }
-}
-
-impl core::ops::DerefMut for Held<'_> {
-    fn deref_mut(&mut self) -> &mut State {
-        &mut self.guard
-    }
 }
 
 #[pymethods]
