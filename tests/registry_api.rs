@@ -498,7 +498,7 @@ mod left_out {
                 config: JobConfig { schedule: Some(schedule), ..JobConfig::default() },
                 ..NewJob::new(&id, TargetSelection::Snapshot)
             };
-            r.create_job(&job, &[], T0, &mut Discard).unwrap();
+            r.create_job_with_members(&job, &[], &[], T0, &mut Discard).unwrap();
         }
         running(&mut r);
         r
@@ -755,8 +755,14 @@ fn new_targets_of_a_paced_rollout_wait_for_it() {
     r.create_job(&new, &names[..2], T0, &mut sink).unwrap();
     assert!(has(&r, &names[0]) && !has(&r, &names[1]), "one a minute");
     // A joiner and an associated target wait behind b; b, associated again, keeps its place.
-    assert_eq!(r.add_members(&id, &names[2..3], T0, &mut sink), Ok(0));
-    assert_eq!(r.add_targets(&id, &names[1..4], T0, &mut sink), Ok(0));
+    let at = |s: u64| T0.saturating_add(s);
+    let updated = |r: &Registry<Fixed<1, 8, 16, 1, 64>>| r.job(&id).unwrap().last_updated_at();
+    assert_eq!(r.add_members(&id, &names[2..3], at(5), &mut sink), Ok(0));
+    assert_eq!(updated(&r), at(5), "a new target of the rollout changes the job");
+    assert_eq!(r.add_targets(&id, &names[1..4], at(6), &mut sink), Ok(0));
+    assert_eq!(updated(&r), at(6), "d is a new target");
+    assert_eq!(r.add_members(&id, &names[1..3], at(7), &mut sink), Ok(0));
+    assert_eq!(updated(&r), at(6), "nothing new: the job is as it was");
     assert_eq!(r.job(&id).unwrap().targets(), 4, "d counts among the targets at once");
     assert!(names[1..4].iter().all(|n| !has(&r, n)), "nothing queued outside the pace");
     for (minute, reached) in [(1, &names[1]), (2, &names[2]), (3, &names[3])] {
@@ -770,7 +776,8 @@ fn new_targets_of_a_paced_rollout_wait_for_it() {
             r.remove_target(&id, &names[1], now, &mut sink).unwrap();
             let removed = r.describe_execution(&id, &names[1], None, Plane::Control).unwrap();
             assert_eq!(removed.status(), ExecutionStatus::Removed);
-            assert_eq!(r.add_members(&id, &names[1..2], now, &mut sink), Ok(1));
+            assert_eq!(r.add_members(&id, &names[1..2], now.saturating_add(1), &mut sink), Ok(1));
+            assert_eq!(updated(&r), now.saturating_add(1), "an execution queued changes the job");
             let again = r.describe_execution(&id, &names[1], None, Plane::Control).unwrap();
             assert_eq!((again.status(), again.number().get()), (ExecutionStatus::Queued, 2));
         }

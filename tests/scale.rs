@@ -27,7 +27,8 @@ fn a_million_executions_in_host_memory() {
     for j in 0..JOBS {
         let id = JobId::new(&format!("job-{j}")).unwrap();
         let job = NewJob::new(&id, TargetSelection::Snapshot);
-        r.create_job(&job, &things, Timestamp(j as u64), &mut Discard).unwrap();
+        // A group of 1,000 things: one target (SPEC lim-targets), 1,000 executions.
+        r.create_job_with_members(&job, &[], &things, Timestamp(j as u64), &mut Discard).unwrap();
     }
     assert_eq!(r.usage().executions, 1_000_000);
     // Lookups still answer, and the newest job is last in every pending list.

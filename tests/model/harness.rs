@@ -655,7 +655,9 @@ impl<S: Storage> Driver<S> {
                 };
                 let namespace = namespace.as_deref().map(|n| NamespaceId::new(n).unwrap());
                 let new = NewJob { id: &id, selection, namespace: namespace.as_ref(), config };
-                r.create_job(&new, &targets, now, sink).map(|_| Out::Done).map_err(control)
+                // The model's targets may be empty (groups without things): the request's count
+                // of ARNs is the host's to check, as `create_job_with_members` leaves it.
+                r.create_job_with_members(&new, &targets, &[], now, sink).map(|_| Out::Done).map_err(control)
             }
             Op::AddTargets { job, things: list, counted } => {
                 let id = JobId::new(job).map_err(c)?;

@@ -45,6 +45,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rules::job_id_available, m)?)?;
     m.add_function(wrap_pyfunction!(rules::job_completes, m)?)?;
     m.add_function(wrap_pyfunction!(rules::job_holds, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::job_targets, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::job_event_status, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::listed_in_namespace, m)?)?;
     m.add_function(wrap_pyfunction!(rules::associate_targets, m)?)?;
     m.add_function(wrap_pyfunction!(rules::group_join, m)?)?;
     m.add_function(wrap_pyfunction!(rules::pending_rank, m)?)?;

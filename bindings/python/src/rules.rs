@@ -216,6 +216,34 @@ pub fn job_holds(job: &Bound<'_, PyAny>, force_canceled: bool, status: &Bound<'_
     Ok(rules::job_holds(job_status_arg(job)?, force_canceled, execution_status_arg(status)?))
 }
 
+/// CreateJob's target ARNs (SPEC §5, lim-targets): `None` for 1 to 100; raises
+/// `InvalidRequestException` for none, `LimitExceededException` past 100.
+#[pyfunction]
+pub fn job_targets(py: Python<'_>, targets: usize) -> PyResult<()> {
+    rules::job_targets(targets).or_raise(py, Plane::Control)
+}
+
+/// The `status` a job event's payload reports (SPEC 7.4): `event` is `"completed"`,
+/// `"canceled"`, `"cancellation_in_progress"` or `"deleted"`.
+#[pyfunction]
+pub fn job_event_status(event: PyBackedStr) -> PyResult<&'static str> {
+    let e = iot_jobs_core::topic::JobEvent::ALL
+        .into_iter()
+        .find(|x| x.as_str() == &*event)
+        .ok_or_else(|| PyValueError::new_err(format!("{:?} is not a job event", &*event)))?;
+    Ok(rules::job_event_status(e))
+}
+
+/// Does the payload of the namespace topics of `topic` list an execution of a job created in
+/// namespace `job` (`None`: without one)? Only that namespace's (SPEC R20, AMBIG-27).
+#[pyfunction]
+#[pyo3(signature = (job, topic))]
+pub fn listed_in_namespace(py: Python<'_>, job: Option<PyBackedStr>, topic: PyBackedStr) -> PyResult<bool> {
+    let ns = |s: &str| iot_jobs_core::NamespaceId::new(s).or_raise(py, Plane::Control);
+    let job = job.map(|j| ns(&j)).transpose()?;
+    Ok(rules::listed_in_namespace(job.as_ref(), &ns(&topic)?))
+}
+
 /// AssociateTargetsWithJob (SPEC §2): `targets_after` is the job's target count if accepted,
 /// `rolling_out` whether its rollout has targets left to reach. `"QUEUE"` (an execution now for
 /// each new target) or `"ROLLOUT"` (each waits at the end of the rollout, SPEC R26).

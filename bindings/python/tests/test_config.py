@@ -36,6 +36,45 @@ def test_in_progress_timeout_then_retry(reg):
     assert reg.job("a").status is J.COMPLETED
 
 
+def test_advance_applies_each_deadline_at_its_own_instant(reg):
+    reg.create_job("a", ["t"], 0, in_progress_timeout_minutes=1, retry={"TIMED_OUT": 1})
+    reg.start_next("t", 0)
+    reg.advance(3600)  # an hour later: the timeout came at 60, and its retry with it
+    first, retry = reg.describe_execution("a", "t", 1), reg.describe_execution("a", "t")
+    assert (first.status, first.last_updated_at) == (E.TIMED_OUT, 60)
+    assert (retry.execution_number, retry.queued_at) == (2, 60)
+    # A paced rollout's batches a minute apart, however late `advance` comes.
+    reg.add_thing("v")
+    reg.create_job("p", ["t", "u", "v"], 4000, maximum_per_minute=1)
+    reg.advance(9000)
+    page, _ = reg.list_for_job("p")
+    assert sorted(x.queued_at for x in page) == [4000, 4060, 4120]
+
+
+def test_advance_with_a_budget_steps_no_further_than_it(reg):
+    reg.add_thing("v")
+    reg.create_job("p", ["t", "u", "v"], 0, maximum_per_minute=1)  # batches due at 60 and 120
+    done = reg.advance(600, budget=1)
+    assert (done.work, done.more) == (1, True)
+    page, _ = reg.list_for_job("p")
+    assert sorted(x.queued_at for x in page) == [0, 60]
+    done = reg.advance(600)
+    assert done.more is False
+    page, _ = reg.list_for_job("p")
+    assert sorted(x.queued_at for x in page) == [0, 60, 120]
+
+
+def test_create_job_without_members_takes_1_to_100_targets(reg):
+    with pytest.raises(j.InvalidRequestException):
+        reg.create_job("none", [], 0)
+    with pytest.raises(j.LimitExceededException):
+        reg.create_job("many", ["t"] * 101, 0)
+    reg.create_job("hundred", ["t"] * 100, 0)  # 100 ARNs, one thing
+    reg.create_job("empty-group", [], 0, members=[])  # the host counted the group's ARN
+    assert reg.job("empty-group").status is J.COMPLETED
+    assert [x.job_id for x in reg.jobs()] == ["hundred", "empty-group"]
+
+
 def test_abort_criteria_cancel_the_job(reg):
     reg.create_job("a", ["t", "u"], 0, abort=[("FAILED", 5000, 1)])  # 50 %, after 1 execution
     reg.update_execution("a", "t", "FAILED", 5)

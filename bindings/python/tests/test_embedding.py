@@ -146,19 +146,19 @@ def resident_bytes() -> int:
         return int(f.read().split()[1]) * 4096
 
 
-def test_the_default_caps_hold_ten_times_the_old_ones_and_construction_stays_cheap():
-    # Fill past the old defaults (1,000 things, 10,000 executions).
+def test_the_default_caps_hold_ten_times_the_old_ones_and_a_registry_stays_small():
+    # Fill past the old defaults (1,000 things, 10,000 executions): jobs on a group of them all.
     things = [f"t{i}" for i in range(1500)]
     reg = registry(things)
     for n in range(7):
-        reg.create_job(f"job-{n}", things, 0)
+        reg.create_job(f"job-{n}", [], 0, members=things)
     assert reg.usage()["things"] == 1500 and reg.usage()["executions"] == 10_500
-    # About 1 MB and 0.5 ms each (the heap index); generous bounds for shared machines.
-    before, t0 = resident_bytes(), time.perf_counter()
+    # About 1 MB each (the heap index); a generous bound for shared machines. (The time it
+    # takes is the benchmarks', not a test's.)
+    before = resident_bytes()
     regs = [j.Registry() for _ in range(40)]
-    elapsed, grown = time.perf_counter() - t0, resident_bytes() - before
+    grown = resident_bytes() - before
     assert len(regs) == 40
-    assert elapsed < 0.4, f"40 registries took {elapsed:.3f} s"
     if sys.platform == "linux":
         assert grown < 40 * 2_000_000, f"40 registries took {grown} bytes"
 
@@ -239,7 +239,7 @@ def test_job_view_has_is_concurrent(reg):
 def test_a_continuous_job_of_a_150_thing_group_rolls_out_to_every_member():
     group = [f"g{i}" for i in range(150)]
     reg = registry(group)
-    reg.create_job("fleet", [], 0, target_selection="CONTINUOUS")
+    reg.create_job("fleet", [], 0, members=[], target_selection="CONTINUOUS")  # an empty group
     assert reg.add_members("fleet", group[:120], 1) == 120
     assert reg.add_members("fleet", group[100:], 2) == 30  # members with one pending get none
     page, _ = reg.list_for_job("fleet", max_results=1000)
@@ -247,7 +247,7 @@ def test_a_continuous_job_of_a_150_thing_group_rolls_out_to_every_member():
     assert reg.job("fleet").process_details["QUEUED"] == 150
     # AssociateTargetsWithJob counts each thing toward the 100 targets; members do not.
     other = registry(group)
-    other.create_job("fleet", [], 0, target_selection="CONTINUOUS")
+    other.create_job("fleet", [], 0, members=[], target_selection="CONTINUOUS")
     with pytest.raises(j.LimitExceededException):
         other.add_targets("fleet", group, 1)
     with pytest.raises(j.ResourceNotFoundException) as info:

@@ -20,11 +20,14 @@ use crate::topic::JobEvent;
 
 impl<S: Storage> Registry<S> {
     /// CreateJob (SPEC 4.1, 4.2): a new job, IN_PROGRESS or SCHEDULED, with one QUEUED execution
-    /// per target when it starts now.
+    /// per target when it starts now. `targets` are every target of the request, 1 to 100
+    /// ([`rules::job_targets`]); a request that names thing groups is
+    /// [`Registry::create_job_with_members`].
     ///
     /// # Errors
-    /// `ResourceAlreadyExistsException` for a used id (also while its deletion is in progress);
-    /// `ResourceNotFoundException` for a target that is not a registered thing;
+    /// `InvalidRequestException` for no targets, `LimitExceededException` for more than 100,
+    /// first; `ResourceAlreadyExistsException` for a used id (also while its deletion is in
+    /// progress); `ResourceNotFoundException` for a target that is not a registered thing;
     /// `LimitExceeded(Time)` for a schedule time past [`LATEST_TIME`](crate::registry::LATEST_TIME)
     /// (AMBIG-34); capacity and sink limits. (A [`JobConfig`] is valid by construction.)
     pub fn create_job(
@@ -34,6 +37,8 @@ impl<S: Storage> Registry<S> {
         now: Timestamp,
         sink: &mut impl EventSink,
     ) -> Result<JobHandle, Rejection> {
+        // SPEC §6 lim-targets: the request's ARNs, as the host would count them.
+        rules::job_targets(targets.len())?;
         self.create_job_with_members(job, targets, &[], now, sink)
     }
 
@@ -42,10 +47,12 @@ impl<S: Storage> Registry<S> {
     /// execution (`targets` first, then `members`, each in its order), but only `targets` count
     /// toward the job's 100 ([`JobView::targets`](crate::registry::JobView::targets)): a group is
     /// one target however many things it holds, and the host counts the request's ARNs (SPEC
-    /// §6 [lim-targets]). A thing in both lists is a target.
+    /// §6 [lim-targets]). A thing in both lists is a target. The request's count of targets is
+    /// the host's to check ([`rules::job_targets`] on its ARNs): a group may have no things yet,
+    /// so both lists may be empty.
     ///
     /// # Errors
-    /// As [`Registry::create_job`].
+    /// As [`Registry::create_job`], without the count of targets.
     pub fn create_job_with_members(
         &mut self,
         job: &NewJob<'_>,

@@ -23,8 +23,19 @@ fn create_job_rejections() {
     create(&mut r, "job1", &["a"], T0, &mut log).unwrap();
     assert_eq!(create(&mut r, "job1", &["a"], T0, &mut log), Err(Rejection::AlreadyExists(Resource::Job)));
     assert_eq!(create(&mut r, "job2", &["nobody"], T0, &mut log), Err(Rejection::NotFound(Resource::Thing)));
-    // No things (an empty target group): a SNAPSHOT job completes at once.
-    create(&mut r, "empty", &[], T0, &mut log).unwrap();
+    // No targets: refused first (SPEC lim-targets), before the used id; more than 100 too.
+    assert_eq!(
+        create(&mut r, "job1", &[], T0, &mut log),
+        Err(Rejection::InvalidRequest(InvalidRequest::NoTargets))
+    );
+    let many: [ThingName; 101] = core::array::from_fn(|_| t("a"));
+    let (many_id, empty_id) = (j("many"), j("empty"));
+    let job = NewJob::new(&many_id, TargetSelection::Snapshot);
+    assert_eq!(r.create_job(&job, &many, T0, &mut log), Err(Rejection::LimitExceeded(Limit::TargetsPerJob)));
+    assert!(r.create_job(&job, &many[..100], T0, &mut log).is_ok(), "100 ARNs of one thing");
+    // No things (an empty target group, counted by the host): a SNAPSHOT job completes at once.
+    let job = NewJob::new(&empty_id, TargetSelection::Snapshot);
+    r.create_job_with_members(&job, &[], &[], T0, &mut log).unwrap();
     assert_eq!(r.job(&j("empty")).unwrap().status(), JobStatus::Completed);
     assert!(r.job(&j("job2")).is_err(), "refused jobs are not created");
     check(&r);
@@ -350,7 +361,8 @@ fn monotonic_numbering_never_reuses() {
 fn a_continuous_job_on_an_empty_group_waits_for_members() {
     let (mut r, mut log) = with_things(&["a"]);
     let id = j("c1");
-    r.create_job(&NewJob::new(&id, TargetSelection::Continuous), &[], T0, &mut log).unwrap();
+    r.create_job_with_members(&NewJob::new(&id, TargetSelection::Continuous), &[], &[], T0, &mut log)
+        .unwrap();
     assert_eq!(r.job(&id).unwrap().status(), JobStatus::InProgress);
     assert_eq!(r.add_members(&id, &[t("a")], T0, &mut log), Ok(1));
     assert_eq!(pending_ids(&r, "a"), ["c1#1:QUEUED"]);

@@ -144,7 +144,7 @@ fn job_with(r: &mut Reg, id: &str, targets: &[&str], config: JobConfig, now: Tim
     let id = j(id);
     let targets: Vec<ThingName> = targets.iter().map(|s| t(s)).collect();
     let job = NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) };
-    r.create_job(&job, &targets, now, log).unwrap();
+    r.create_job_with_members(&job, &targets, &[], now, log).unwrap();
 }
 
 fn update(status: ExecutionStatus) -> Update<'static> {

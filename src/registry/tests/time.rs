@@ -198,7 +198,7 @@ fn a_thing_that_joins_a_continuous_jobs_group_again_counts_its_retries_from_0() 
     let c = RetryCriterion { failure: RetryableFailureType::Failed, retries: 1 };
     let id = j("j1");
     let job = NewJob { config: retry(&[c]), ..NewJob::new(&id, TargetSelection::Continuous) };
-    r.create_job(&job, &[], T0, &mut log).unwrap();
+    r.create_job_with_members(&job, &[], &[], T0, &mut log).unwrap();
     let fail = |r: &mut Reg, log: &mut Log| {
         r.update_execution(&j("j1"), &t("a"), &update(ExecutionStatus::Failed), T0, log).unwrap();
         let e = r.describe_execution(&j("j1"), &t("a"), None, Plane::Control).unwrap();

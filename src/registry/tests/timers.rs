@@ -53,7 +53,7 @@ fn deadlines_beyond_the_heap_are_never_lost() {
             config: JobConfig { schedule: Some(schedule), ..JobConfig::default() },
             ..NewJob::new(&id, TargetSelection::Snapshot)
         };
-        r.create_job(&job, &[], T0, &mut log).unwrap();
+        r.create_job_with_members(&job, &[], &[], T0, &mut log).unwrap();
     }
     // Four executions that time out at 10, 11, 12 and 13 min.
     let config = JobConfig { in_progress_timeout_minutes: mins(10), ..JobConfig::default() };
@@ -161,7 +161,7 @@ fn a_heap_without_slots_refuses_only_what_is_due() {
         config: JobConfig { schedule: Some(schedule), ..JobConfig::default() },
         ..NewJob::new(&id, TargetSelection::Snapshot)
     };
-    r.create_job(&job, &[], T0, &mut log).unwrap();
+    r.create_job_with_members(&job, &[], &[], T0, &mut log).unwrap();
     assert_eq!(r.next_deadline(), Some(at), "the start is due, held or not");
     let before = r.advance(T0.saturating_add(10 * 60), usize::MAX, &mut log).unwrap();
     assert!(!before.more);

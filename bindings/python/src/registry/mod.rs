@@ -285,9 +285,12 @@ impl PyRegistry {
     /// opens and closes them); `maximum_per_minute` (rollout rate); `exponential_rate`,
     /// `(baseRatePerMinute, incrementFactor in tenths, numberOfNotifiedThings,
     /// numberOfSucceededThings)` with a criterion `None` when not given (the rollout ramps up,
-    /// `advance` sends its batches). Times are epoch seconds. `members`: the things of the
-    /// thing groups the request targets; each gets an execution after the `targets`, but a group
-    /// is one target, so they do not count toward the job's 100 (SPEC lim-targets).
+    /// `advance` sends its batches). Times are epoch seconds. Without `members`, `targets` are
+    /// the request's every target: 1 to 100 (`InvalidRequestException` for none,
+    /// `LimitExceededException` past 100). `members`: the things of the thing groups the
+    /// request targets; each gets an execution after the `targets`, but a group is one target,
+    /// so they do not count toward the job's 100 (SPEC lim-targets), and the host counts the
+    /// request's ARNs (`job_targets`): both lists may then be empty (groups without things).
     #[pyo3(signature = (
         job_id, targets, now, *, members = None, target_selection = None, namespace_id = None,
         in_progress_timeout_minutes = None, retry = None, abort = None, start_time = None,
@@ -322,6 +325,8 @@ impl PyRegistry {
             &[TargetSelection::Snapshot.as_str(), TargetSelection::Continuous.as_str()],
         )?;
         let ns = namespace_arg(py, namespace_id, Plane::Control)?;
+        // SPEC lim-targets: a request of things alone is counted here, one with groups by the host.
+        let whole = members.is_none();
         let targets = things(py, &targets)?;
         let members = things(py, members.as_deref().unwrap_or_default())?;
         let config = ConfigArgs {
@@ -340,11 +345,12 @@ impl PyRegistry {
         job.namespace = ns.as_ref();
         job.config = config;
         self.state(py)?.at(now, |reg, q, now| {
-            reg.create_job_with_members(&job, &targets, &members, now, q).map(|_| ()).or_raise_for(
-                py,
-                Plane::Control,
-                Ids::job(&job_id),
-            )
+            let made = if whole {
+                reg.create_job(&job, &targets, now, q)
+            } else {
+                reg.create_job_with_members(&job, &targets, &members, now, q)
+            };
+            made.map(|_| ()).or_raise_for(py, Plane::Control, Ids::job(&job_id))
         })
     }
 
@@ -740,20 +746,28 @@ impl PyRegistry {
         Ok(self.state(py)?.reg.next_deadline().map(Timestamp::secs))
     }
 
-    /// Applies everything due at `now` (timeouts, retries, schedule events, deletions). With a
-    /// `budget`, does at most that many units of work and says whether more is due; without,
-    /// does all of it. Returns `Advanced(work, more)`.
+    /// Applies everything due up to `now` (timeouts, retries, schedule events, deletions), as a
+    /// simulation clock does: a step at each instant something falls due before `now`, in time
+    /// order, so that what it changes is stamped then (a timeout due at +60 s is TIMED_OUT at
+    /// +60 s however late `advance` comes), then one at `now`. With a `budget`, does at most
+    /// that many units of work and says whether more is due; without, does all of it. Returns
+    /// `Advanced(work, more)`.
     #[pyo3(signature = (now, budget = None))]
     fn advance<'py>(&self, py: Python<'py>, now: Now, budget: Option<usize>) -> PyResult<Bound<'py, PyAny>> {
         static CLS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
         let (work, more) = self.state(py)?.at(now, |reg, q, now| {
-            let mut work: usize = 0;
+            let (mut work, mut left) = (0usize, budget.unwrap_or(usize::MAX));
             loop {
-                let a = reg.advance(now, budget.unwrap_or(1024), q).or_raise(py, Plane::Control)?;
+                // Never later than the next deadline; a step leaves nothing due at its instant,
+                // so the steps go forward and end at `now`.
+                let at = reg.next_deadline().filter(|d| *d < now).unwrap_or(now);
+                let a = reg.advance(at, left.min(1024), q).or_raise(py, Plane::Control)?;
                 work = work.saturating_add(a.work);
-                // Without a budget, go on while the core says more is due and progress is made.
-                if budget.is_some() || !a.more || a.work == 0 {
-                    break Ok((work, a.more));
+                left = left.saturating_sub(a.work);
+                let more = a.more || (at < now && reg.next_deadline().is_some_and(|d| d <= now));
+                // Done, out of budget, or no progress (the core would say why on the next call).
+                if !more || left == 0 || (a.more && a.work == 0) {
+                    break Ok((work, more));
                 }
             }
         })?;
