@@ -116,6 +116,7 @@ fn rules_and_errors(inp: &[u8; 1024]) {
     keep(rules::pending_rank(r.exec));
     keep(rules::notify_topics(b[23] & 1 == 1, b[23] & 2 == 2, b[23] & 4 == 4));
     keep(rules::remove_target(r.exec, &r.policy));
+    keep(rules::group_leave(r.selection));
     keep(rules::job_completes(r.job, r.selection, r.force, b[21] & 1 == 1));
     keep(table::DELETE_JOB_EXECUTION.get(usize::from(b[22])).map(|r| r.outcome));
 }

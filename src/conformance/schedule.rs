@@ -569,6 +569,27 @@ pub const GROUP_JOIN: [GroupJoinRow; 13] = {
     ]
 };
 
+/// Whether a thing that leaves a target group leaves the job (`rules::group_leave`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupLeaveRow {
+    /// The job's `targetSelection`.
+    pub selection: crate::status::TargetSelection,
+    /// The thing leaves the job's targets: its pending execution is REMOVED, or it leaves the
+    /// rollout that has not reached it.
+    pub leaves: bool,
+    /// Source.
+    pub spec: &'static str,
+}
+
+/// A CONTINUOUS job follows its groups; a SNAPSHOT job keeps the things it was created with.
+pub const GROUP_LEAVE: [GroupLeaveRow; 2] = {
+    use crate::status::TargetSelection::{Continuous, Snapshot};
+    [
+        GroupLeaveRow { selection: Continuous, leaves: true, spec: "T10" },
+        GroupLeaveRow { selection: Snapshot, leaves: false, spec: "§2" },
+    ]
+};
+
 /// When a job's next rollout batch is due, as [`BatchOnStartRow`] reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchDue {

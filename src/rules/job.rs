@@ -250,6 +250,18 @@ pub const fn group_join(
     }
 }
 
+/// Does a thing that leaves a thing group a job targets leave the job's targets (SPEC T10)?
+/// Only a CONTINUOUS job's. A SNAPSHOT job's targets are the things its creation found in the
+/// groups (SPEC §2), so a thing that leaves one later keeps its execution, or its place in a
+/// rollout that has not reached it yet.
+#[must_use]
+pub const fn group_leave(selection: TargetSelection) -> bool {
+    match selection {
+        TargetSelection::Continuous => true,
+        TargetSelection::Snapshot => false,
+    }
+}
+
 /// `isConcurrent` (SPEC §2, job facts): whether a job in `job` still rolls out new executions or
 /// takes old ones away. A SCHEDULED or IN_PROGRESS job while its rollout has targets left
 /// (`rolling_out`: between the batches of a paced rollout, before its `startTime` or between

@@ -327,6 +327,14 @@ fn group_joins() {
 }
 
 #[test]
+fn group_leaves() {
+    for row in table::GROUP_LEAVE {
+        assert_eq!(rules::group_leave(row.selection), row.leaves, "{row:?}");
+    }
+    assert_eq!(table::GROUP_LEAVE.len(), iot_jobs_core::TargetSelection::ALL.len());
+}
+
+#[test]
 fn rollout_pacing() {
     assert_eq!(rules::rollout_batch(None), usize::MAX);
     for m in [1u32, 2, 1_000, u32::MAX] {

@@ -185,6 +185,12 @@ impl Model {
             }
             // A thing leaves the job's targets: its pending execution is REMOVED (T10, R10).
             Req::RemoveTarget { job, thing } => {
+                // A SNAPSHOT job keeps the things it was created with (SPEC §2).
+                match self.jobs.get(job) {
+                    None => return refuse(NOT_FOUND),
+                    Some(j) if j.selection == TargetSelection::Snapshot => return Ok(Out::Done),
+                    Some(_) => {}
+                }
                 // One the rollout has not reached leaves it (T10: no longer a valid target).
                 if let Some(j) = self.jobs.get_mut(job)
                     && matches!(j.status, JS::Scheduled | JS::InProgress)

@@ -15,7 +15,7 @@ use crate::convert::plane_str;
 use crate::schedule::{timer_str, window_str};
 
 /// The names of the tables [`conformance_table`] returns.
-const TABLES: [&str; 44] = [
+const TABLES: [&str; 45] = [
     "JOB_STATUSES",
     "EXECUTION_STATUSES",
     "CANCEL_JOB",
@@ -51,6 +51,7 @@ const TABLES: [&str; 44] = [
     "END_BEHAVIOR",
     "ROLLOUT_REACH",
     "GROUP_JOIN",
+    "GROUP_LEAVE",
     "BATCH_ON_START",
     "TIMER_ON_STATUS",
     "TEMPLATE_JOB_CONFIG",
@@ -479,6 +480,10 @@ pub fn conformance_table<'py>(py: Python<'py>, name: PyBackedStr) -> PyResult<Ve
                     "rolling_out": r.rolling_out, "join": r.join.map(crate::rules::target_join_name),
                     "spec": r.spec}))
             })
+            .collect::<PyResult<_>>()?,
+        "GROUP_LEAVE" => c::GROUP_LEAVE
+            .iter()
+            .map(|r| Ok(row!(py, {"selection": r.selection.as_str(), "leaves": r.leaves, "spec": r.spec})))
             .collect::<PyResult<_>>()?,
         "BATCH_ON_START" => c::BATCH_ON_START
             .iter()

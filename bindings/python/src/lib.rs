@@ -50,6 +50,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rules::listed_in_namespace, m)?)?;
     m.add_function(wrap_pyfunction!(rules::associate_targets, m)?)?;
     m.add_function(wrap_pyfunction!(rules::group_join, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::group_leave, m)?)?;
     m.add_function(wrap_pyfunction!(rules::pending_rank, m)?)?;
     m.add_function(wrap_pyfunction!(rules::listed_to_device, m)?)?;
     m.add_function(wrap_pyfunction!(rules::start_next, m)?)?;

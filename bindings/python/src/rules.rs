@@ -281,6 +281,13 @@ pub fn group_join(
         .or_raise(py, Plane::Control)
 }
 
+/// Does a thing that leaves a target group leave the job's targets? A CONTINUOUS job's only
+/// (SPEC T10, §2).
+#[pyfunction]
+pub fn group_leave(selection: PyBackedStr) -> PyResult<bool> {
+    Ok(rules::group_leave(target_selection(&selection)?))
+}
+
 /// A [`rules::TargetJoin`] as Python names it.
 pub fn target_join_name(join: rules::TargetJoin) -> &'static str {
     match join {

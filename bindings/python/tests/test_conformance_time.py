@@ -495,6 +495,12 @@ def test_group_join_every_row():
     assert {row["job"] for row in c.GROUP_JOIN} == {s.value for s in j.JobStatus}
 
 
+def test_group_leave_every_row():
+    for row in c.GROUP_LEAVE:
+        assert j.group_leave(row["selection"]) is row["leaves"], row["spec"]
+    assert {row["selection"] for row in c.GROUP_LEAVE} == {"SNAPSHOT", "CONTINUOUS"}
+
+
 def test_associate_targets_waits_for_a_rollout_with_targets_left():
     assert j.associate_targets("IN_PROGRESS", "CONTINUOUS", 100) == "QUEUE"
     assert j.associate_targets("IN_PROGRESS", "CONTINUOUS", 100, rolling_out=True) == "ROLLOUT"

@@ -387,7 +387,8 @@ impl<S: Storage> Registry<S> {
     /// A thing leaves a job's targets (a CONTINUOUS job's group lost it): its pending execution
     /// becomes REMOVED (SPEC T10, R10). One the rollout has not reached yet (a job before its
     /// start, or a paced rollout) leaves the rollout: it gets no execution (T10: it is no longer
-    /// a valid target).
+    /// a valid target). A SNAPSHOT job keeps the things it was created with: nothing changes
+    /// ([`rules::group_leave`]).
     ///
     /// # Errors
     /// Unknown job or execution; sink limits.
@@ -400,7 +401,10 @@ impl<S: Storage> Registry<S> {
     ) -> Result<(), Rejection> {
         check_time(now)?;
         let sink = &mut Out::new(sink);
-        let j = self.find_job(job)?;
+        let (j, entry) = self.find_job_entry(job)?;
+        if !rules::group_leave(entry.selection) {
+            return Ok(());
+        }
         if let Some(t) = self.thing_index(thing)
             && self.awaits_rollout(j, t)
         {

@@ -141,9 +141,22 @@ fn create(
 
 /// Creates the SNAPSHOT job `id` with `config` on `targets`.
 fn job_with(r: &mut Reg, id: &str, targets: &[&str], config: JobConfig, now: Timestamp, log: &mut Log) {
+    selected_job_with(r, id, TargetSelection::Snapshot, targets, config, now, log);
+}
+
+/// Creates the job `id` of `selection` with `config` on `targets`.
+fn selected_job_with(
+    r: &mut Reg,
+    id: &str,
+    selection: TargetSelection,
+    targets: &[&str],
+    config: JobConfig,
+    now: Timestamp,
+    log: &mut Log,
+) {
     let id = j(id);
     let targets: Vec<ThingName> = targets.iter().map(|s| t(s)).collect();
-    let job = NewJob { config, ..NewJob::new(&id, TargetSelection::Snapshot) };
+    let job = NewJob { config, ..NewJob::new(&id, selection) };
     r.create_job_with_members(&job, &targets, &[], now, log).unwrap();
 }
 

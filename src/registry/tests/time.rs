@@ -349,22 +349,33 @@ fn a_job_is_concurrent_while_it_rolls_out_or_deletes() {
 }
 
 /// A target a paced rollout has not reached leaves it (SPEC T10) and gets no execution; once an
-/// end stopped the rollout, such a target has nothing to leave: not found.
+/// end stopped the rollout, such a target has nothing to leave: not found. A SNAPSHOT job keeps
+/// the things it was created with (`rules::group_leave`): nothing changes.
 #[test]
 fn an_unreached_target_leaves_the_rollout_until_the_end_stops_it() {
     let (mut r, mut log) = with_things(&["a", "b", "c"]);
     let paced = JobConfig { maximum_per_minute: per_minute(1), ..JobConfig::default() };
-    job_with(&mut r, "paced", &["a", "b", "c"], paced, T0, &mut log);
+    let continuous = TargetSelection::Continuous;
+    selected_job_with(&mut r, "paced", continuous, &["a", "b", "c"], paced, T0, &mut log);
+    job_with(&mut r, "snapshot", &["a", "b", "c"], paced, T0, &mut log);
     r.remove_target(&j("paced"), &t("b"), T0, &mut log).unwrap();
     assert_eq!(r.job(&j("paced")).unwrap().targets(), 2);
+    let before = r.usage();
+    r.remove_target(&j("snapshot"), &t("a"), T0, &mut log).unwrap();
+    r.remove_target(&j("snapshot"), &t("b"), T0, &mut log).unwrap();
+    assert_eq!((r.usage(), r.job(&j("snapshot")).unwrap().targets()), (before, 3), "nothing changed");
     run_until(&mut r, T0.saturating_add(120), &mut log);
     let has = |r: &Reg, job: &str, thing: &str| {
         r.describe_execution(&j(job), &t(thing), None, Plane::Control).is_ok()
     };
     assert!(has(&r, "paced", "a") && !has(&r, "paced", "b") && has(&r, "paced", "c"));
+    let snapshot = r.describe_execution(&j("snapshot"), &t("a"), None, Plane::Control).unwrap();
+    assert_eq!(snapshot.status(), ExecutionStatus::Queued);
+    run_until(&mut r, T0.saturating_add(180), &mut log);
+    assert!(has(&r, "snapshot", "b") && has(&r, "snapshot", "c"), "the rollout reached both");
     let end = Schedule::new(None, Some((T0.saturating_add(150), JobEndBehavior::StopRollout))).unwrap();
     let ends = JobConfig { maximum_per_minute: per_minute(1), schedule: Some(end), ..JobConfig::default() };
-    job_with(&mut r, "ends", &["a", "b"], ends, T0.saturating_add(120), &mut log);
+    selected_job_with(&mut r, "ends", continuous, &["a", "b"], ends, T0.saturating_add(120), &mut log);
     run_until(&mut r, T0.saturating_add(150), &mut log);
     assert_eq!(
         r.remove_target(&j("ends"), &t("b"), T0.saturating_add(150), &mut log),

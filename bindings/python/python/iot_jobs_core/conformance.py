@@ -63,6 +63,7 @@ END_BEHAVIOR: List[Row] = table("END_BEHAVIOR")
 ROLLOUT_REACH: List[Row] = table("ROLLOUT_REACH")
 GROUP_JOIN: List[Row] = table("GROUP_JOIN")
 """``join`` is :func:`~iot_jobs_core.group_join`'s answer, ``None`` where it raises."""
+GROUP_LEAVE: List[Row] = table("GROUP_LEAVE")
 BATCH_ON_START: List[Row] = table("BATCH_ON_START")
 TIMER_ON_STATUS: List[Row] = table("TIMER_ON_STATUS")
 TEMPLATE_JOB_CONFIG: List[Row] = table("TEMPLATE_JOB_CONFIG")

@@ -446,7 +446,9 @@ impl PyRegistry {
         })
     }
 
-    /// A thing leaves a job's targets: its pending execution becomes REMOVED (SPEC T10, R10).
+    /// A thing leaves a job's targets (a CONTINUOUS job's group lost it): its pending execution
+    /// becomes REMOVED (SPEC T10, R10), or it leaves a rollout that has not reached it. A
+    /// SNAPSHOT job keeps the things it was created with: nothing changes (`group_leave`).
     fn remove_target(
         &self,
         py: Python<'_>,
