@@ -229,6 +229,13 @@ pub fn unknown_value(py: Python<'_>, field: &'static str, given: &str, allowed: 
     rejected_with(py, shape, message, Plane::Control, Some((field, "unknown_value")), None)
 }
 
+/// A request member that names an execution status (UpdateJobExecution's `status`, the
+/// ListJobExecutions filters): `InvalidFieldError` naming `field` for a value that is no status,
+/// as for the configuration's enums; the core decides which statuses the operation takes.
+pub fn status_member(py: Python<'_>, field: &'static str, given: &str) -> PyResult<ExecutionStatus> {
+    request_enum(py, field, given, &ExecutionStatus::ALL.map(ExecutionStatus::as_str))
+}
+
 /// Parses a request member's enum value, or raises [`unknown_value`] naming `field`.
 pub fn request_enum<T: core::str::FromStr>(
     py: Python<'_>,

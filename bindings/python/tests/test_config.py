@@ -75,6 +75,25 @@ def test_create_job_without_members_takes_1_to_100_targets(reg):
     assert [x.job_id for x in reg.jobs()] == ["hundred", "empty-group"]
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda r: r.update_execution("a", "t", "SUCCESS", 1),
+        lambda r: r.list_for_job("a", status="DONE"),
+        lambda r: r.list_for_thing("t", status="done"),
+    ],
+)
+def test_a_status_member_that_is_no_status_is_a_client_error(reg, call):
+    reg.create_job("a", ["t"], 0)
+    with pytest.raises(j.InvalidFieldError) as info:
+        call(reg)
+    e = info.value
+    assert isinstance(e, ValueError) and isinstance(e, j.InvalidRequestException)
+    assert (e.field, e.constraint, e.http_status(j.Plane.DATA)) == ("status", "unknown_value", 400)
+    assert "SUCCEEDED" in str(e)  # the message lists the statuses
+    assert reg.describe_execution("a", "t").version_number == 1  # nothing changed
+
+
 def test_abort_criteria_cancel_the_job(reg):
     reg.create_job("a", ["t", "u"], 0, abort=[("FAILED", 5000, 1)])  # 50 %, after 1 execution
     reg.update_execution("a", "t", "FAILED", 5)

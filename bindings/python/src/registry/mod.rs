@@ -47,9 +47,7 @@ use self::records::{Page, collect, event_obj, execution_obj, job_obj};
 use self::snapshot::{SNAPSHOT_FORMAT, Saved, Snapshot, serialized};
 use self::state::State;
 use crate::config::{ConfigArgs, ExponentialArgs, WindowArgs, retry_pairs};
-use crate::convert::{
-    OrRaise, TYPES, call_class, execution_status, opt_execution_status, request_enum, state_obj,
-};
+use crate::convert::{OrRaise, TYPES, call_class, request_enum, state_obj, status_member};
 use crate::ids::{details_pairs, with_details};
 use crate::policy::{PyPolicy, or_default};
 
@@ -600,7 +598,7 @@ impl PyRegistry {
         cursor: Option<(u32, u32)>,
     ) -> PyResult<Page<'py>> {
         let id = self::job_id(py, &job_id)?;
-        let st = opt_execution_status(status.as_ref())?;
+        let st = status.map(|s| status_member(py, "status", &s)).transpose()?;
         let (from, max_results) = (cursor_of(cursor), page_size(max_results)?);
         let state = self.state(py)?;
         let (out, next) = collect(py, |visit| {
@@ -624,7 +622,7 @@ impl PyRegistry {
         cursor: Option<(u32, u32)>,
     ) -> PyResult<Page<'py>> {
         let t = thing_name(py, &thing)?;
-        let st = opt_execution_status(status.as_ref())?;
+        let st = status.map(|s| status_member(py, "status", &s)).transpose()?;
         let (from, max_results) = (cursor_of(cursor), page_size(max_results)?);
         let state = self.state(py)?;
         let (out, next) = collect(py, |visit| {
@@ -724,7 +722,7 @@ impl PyRegistry {
     ) -> PyResult<Bound<'py, PyAny>> {
         let id = self::job_id(py, &job_id)?;
         let t = thing_name(py, &thing)?;
-        let mut u = Update::new(execution_status(&status)?);
+        let mut u = Update::new(status_member(py, "status", &status)?);
         u.expected_version =
             expected_version.map(|v| VersionNumber::new(v).or_raise(py, Plane::Data)).transpose()?;
         u.execution_number = execution_number.map(|n| exec_number(py, n)).transpose()?;
