@@ -196,6 +196,8 @@ fn op(jobs: usize, room: bool) -> impl Strategy<Value = Op> {
             .prop_map(|(job, thing, number, data_plane)| Op::Describe { job, thing, number, data_plane }),
         3 => (prop_oneof![4 => -20i64..60, 1 => 60i64..200], prop_oneof![3 => Just(usize::MAX), 1 => 0usize..3])
             .prop_map(|(dt, budget)| Op::Advance { dt, budget }),
+        1 => (prop_oneof![1 => 0i64..60, 1 => 60i64..400], prop_oneof![3 => Just(usize::MAX), 1 => 0usize..3])
+            .prop_map(|(dt, budget)| Op::AdvanceThrough { dt, budget }),
         1 => j().prop_map(Op::OpenWindow),
         1 => j().prop_map(Op::CloseWindow),
         1 => (-30i64..30).prop_map(Op::Clock),

@@ -785,5 +785,8 @@ fn new_targets_of_a_paced_rollout_wait_for_it() {
     // The rollout has reached every target: a new one is queued at once.
     assert_eq!(r.add_members(&id, &names[4..5], T0.saturating_add(181), &mut sink), Ok(1));
     assert!(has(&r, &names[4]) && !has(&r, &names[5]));
+    // e, a member with its execution pending, named as a target: a new target, nothing queued.
+    assert_eq!(r.add_targets(&id, &names[4..5], at(182), &mut sink), Ok(0));
+    assert_eq!((r.job(&id).unwrap().targets(), updated(&r)), (5, at(182)));
     assert_eq!(r.job(&id).unwrap().status(), JobStatus::InProgress);
 }

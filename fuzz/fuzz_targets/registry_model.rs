@@ -164,6 +164,10 @@ fn op(u: &mut Unstructured<'_>) -> Result<Op> {
             let dt = if u.ratio(1, 5)? { u.int_in_range(60..=200)? } else { u.int_in_range(-20..=60)? };
             Op::Advance { dt, budget }
         }
+        14 if u.ratio(1, 3)? => {
+            let budget = if u.arbitrary()? { usize::MAX } else { u.int_in_range(0..=3)? };
+            Op::AdvanceThrough { dt: u.int_in_range(0..=400)?, budget }
+        }
         14 => Op::Clock(u.int_in_range(-30..=30)?),
         15 => Op::SetDeletionDelay(*u.choose(&[0, 5, 40])?),
         16 => Op::OpenWindow(job(u)?),

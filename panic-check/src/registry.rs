@@ -121,6 +121,7 @@ pub fn exercise(b: &[u8; 1024]) {
     r.set_deletion_delay(u64::from(b[94]));
     keep(r.next_deadline());
     keep(r.advance(now, usize::from(b[93]), &mut q));
+    keep(r.advance_through(now.saturating_add(u64::from(b[94])), usize::from(b[95]), &mut q));
     keep(r.job(&job).map(|j| (j.status(), j.process_details().pending(), j.targets())));
     keep(r.remove_thing(&thing, now, &mut q));
     keep(r.usage());

@@ -32,10 +32,48 @@ impl<S: Storage> Registry<S> {
         }
     }
 
+    /// Applies everything due up to `now` as a simulation clock does: a step of
+    /// [`advance`](Self::advance) at each instant something falls due before `now`
+    /// ([`next_deadline`](Self::next_deadline)), in time order, then one at `now`, so that each
+    /// transition is stamped with its own instant. A timeout due at +60 s is TIMED_OUT at +60 s
+    /// (and its retry queued then) however late the call comes, and a paced rollout's batches go
+    /// out a minute apart; `advance(now)` alone stamps all of them `now`. At most `budget` units
+    /// of work in all; `more`: something is still due at or before `now` (call again).
+    ///
+    /// A host that acts between the steps (renders each step's events with the state it
+    /// leaves, as the emulator does) calls `next_deadline` and `advance` itself.
+    ///
+    /// # Errors
+    /// As [`advance`](Self::advance): the steps before stay done, and a later call goes on.
+    pub fn advance_through(
+        &mut self,
+        now: Timestamp,
+        budget: usize,
+        sink: &mut impl EventSink,
+    ) -> Result<Advanced, Rejection> {
+        check_time(now)?;
+        let mut work = 0usize;
+        // The steps' instants only go forward: a timer overtaken by events (due again at an
+        // instant already stepped) is left to the step at `now`, which finds nothing to do.
+        let mut last: Option<Timestamp> = None;
+        loop {
+            let at = self.next_deadline().filter(|d| *d < now && last.is_none_or(|l| *d > l)).unwrap_or(now);
+            let step = self.advance(at, budget.saturating_sub(work), sink)?;
+            work = work.saturating_add(step.work);
+            last = Some(at);
+            let more = step.more || (at < now && self.next_deadline().is_some_and(|d| d <= now));
+            // Done, out of budget, or a step that made no progress.
+            if !more || work >= budget || (step.more && step.work == 0) {
+                return Ok(Advanced { work, more });
+            }
+        }
+    }
+
     /// Applies every transition due at `now` (timeouts, retries, abort, schedule starts and
     /// ends, rollout batches, deletions), doing at most `budget` units of work (one per timer
     /// or execution handled). Returns what it did and whether more is due at `now`; call it
-    /// again until `more` is false.
+    /// again until `more` is false. What fell due before `now` is stamped `now`: to stamp each
+    /// transition with its own instant, use [`advance_through`](Self::advance_through).
     ///
     /// Several things due at one instant happen in deadline order; at equal deadlines execution
     /// timers (by table position) come before job events (in the jobs' creation order), and

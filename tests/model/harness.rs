@@ -107,6 +107,12 @@ pub enum Op {
         dt: i64,
         budget: usize,
     },
+    /// Move the clock by this many seconds, then `advance_through` with `budget`: the model
+    /// steps through its own deadlines before the new now, then advances at it.
+    AdvanceThrough {
+        dt: i64,
+        budget: usize,
+    },
     /// Move the clock only.
     Clock(i64),
     SetDeletionDelay(u64),
@@ -351,7 +357,7 @@ impl<S: Storage> Driver<S> {
             // `advance` applies its transitions one by one: those before the one that did not fit
             // stay applied, and that one stays due (Registry::advance). From here on the registry
             // is checked against its own invariants only.
-            if matches!(op, Op::Advance { .. }) {
+            if matches!(op, Op::Advance { .. } | Op::AdvanceThrough { .. }) {
                 self.diverged = true;
                 return self.check_invariants();
             }
@@ -386,7 +392,7 @@ impl<S: Storage> Driver<S> {
         // One `advance` applies several transitions, each notifying on its own; compare its
         // notifications as a set.
         let (mut events, mut want_events) = (events, want_events);
-        if matches!(op, Op::Advance { .. }) {
+        if matches!(op, Op::Advance { .. } | Op::AdvanceThrough { .. }) {
             events.dedup();
             want_events.dedup();
         }
@@ -543,6 +549,23 @@ impl<S: Storage> Driver<S> {
                 Req::Describe { job, thing, number: *number, data_plane: *data_plane }
             }
             Op::Advance { budget, .. } => Req::Advance { budget: *budget },
+            Op::AdvanceThrough { budget, .. } => {
+                // A step at each of the model's own deadlines before `now`, then one at `now`.
+                let mut events = Vec::new();
+                for _ in 0..10_000 {
+                    let Some(at) = model.next_deadline().filter(|d| *d < now) else { break };
+                    let (answer, step) = model.apply(&Req::Advance { budget: *budget }, at);
+                    events.extend(step);
+                    if answer.is_err() {
+                        events.sort();
+                        return (answer, events);
+                    }
+                }
+                let (answer, step) = model.apply(&Req::Advance { budget: *budget }, now);
+                events.extend(step);
+                events.sort();
+                return (answer, events);
+            }
             Op::SetDeletionDelay(s) => Req::SetDeletionDelay(*s),
             Op::OpenWindow(job) if !job_ok(job) => return bad(),
             Op::OpenWindow(job) => Req::OpenWindow(job),
@@ -555,7 +578,7 @@ impl<S: Storage> Driver<S> {
 
     /// Runs `op` on the registry: its answer, its events, whether it overflowed the sink.
     fn run_registry(&mut self, op: &Op) -> (Result<Out, Refusal>, Vec<Ev>, bool) {
-        if let Op::Clock(dt) | Op::Advance { dt, .. } = op {
+        if let Op::Clock(dt) | Op::Advance { dt, .. } | Op::AdvanceThrough { dt, .. } = op {
             self.now = self.now.saturating_add_signed(*dt);
         }
         if let Op::SinkRoom(room) = op {
@@ -567,7 +590,7 @@ impl<S: Storage> Driver<S> {
         let room = if self.slack {
             let (_, events) = self.run_model(&mut self.model.clone(), op);
             Some(events.len().saturating_add(SLACK))
-        } else if matches!(op, Op::Advance { .. }) {
+        } else if matches!(op, Op::Advance { .. } | Op::AdvanceThrough { .. }) {
             None
         } else {
             self.room
@@ -737,20 +760,9 @@ impl<S: Storage> Driver<S> {
                     .map_err(|e| refusal(e, plane))
             }
             // Run to completion in steps of `budget` (at least 1): see the model's Advance.
-            Op::Advance { budget, .. } => {
-                let step = (*budget).max(1);
-                let mut result = Ok(Out::Advanced { work: 0, more: false });
-                for _ in 0..10_000 {
-                    match r.advance(now, step, &mut *sink) {
-                        Ok(a) if a.more => {}
-                        Ok(_) => break,
-                        Err(e) => {
-                            result = Err(control(e));
-                            break;
-                        }
-                    }
-                }
-                result
+            Op::Advance { budget, .. } => to_completion(*budget, |b| r.advance(now, b, &mut *sink)),
+            Op::AdvanceThrough { budget, .. } => {
+                to_completion(*budget, |b| r.advance_through(now, b, &mut *sink))
             }
             Op::SetDeletionDelay(s) => {
                 r.set_deletion_delay(*s);
@@ -857,3 +869,18 @@ fn diff(a: &Snapshot, b: &Snapshot) -> String {
 pub type Tiny = iot_jobs_core::registry::Fixed<3, 3, 6, 2, 64, 1024>;
 /// Tables no generated scenario fills (model property); maps as in [`Tiny`].
 pub type Roomy = iot_jobs_core::registry::Fixed<16, 8, 256, 64, 1024, 1024>;
+
+/// Calls `step` with `budget` (at least 1) until it has nothing more to do, or refuses.
+fn to_completion(
+    budget: usize,
+    mut step: impl FnMut(usize) -> Result<iot_jobs_core::registry::Advanced, Rejection>,
+) -> Result<Out, Refusal> {
+    for _ in 0..10_000 {
+        match step(budget.max(1)) {
+            Ok(a) if a.more => {}
+            Ok(_) => break,
+            Err(e) => return Err(refusal(e, Plane::Control)),
+        }
+    }
+    Ok(Out::Advanced { work: 0, more: false })
+}

@@ -185,3 +185,87 @@ fn a_deleted_jobs_timer_does_not_stand_for_the_job_in_its_slot() {
     assert_eq!(got, ["job older completed", "job newer completed"]);
     check(&r);
 }
+
+/// `advance_through` stamps each transition with the instant it fell due, however late it is
+/// called: an in-progress timeout due at +60 s and its retry at +60 s, a paced rollout's batches
+/// a minute apart; `advance` at the same late instant stamps them all then.
+#[test]
+fn advance_through_steps_through_each_deadline_at_its_own_instant() {
+    use crate::config::{RetryConfig, RetryCriterion};
+    use crate::status::RetryableFailureType;
+    let late = T0.saturating_add(3600);
+    let retried = RetryCriterion { failure: RetryableFailureType::TimedOut, retries: 1 };
+    let config = JobConfig {
+        retry: Some(RetryConfig::new(&[retried]).unwrap()),
+        in_progress_timeout_minutes: mins(1),
+        ..JobConfig::default()
+    };
+    let paced = JobConfig { maximum_per_minute: per_minute(1), ..JobConfig::default() };
+    let world = |r: &mut Reg, log: &mut Log| {
+        job_with(r, "timed", &["a"], config, T0, log);
+        r.start_next(&t("a"), None, None, T0, log).unwrap();
+        job_with(r, "paced", &["b", "c", "d"], paced, T0, log);
+    };
+    let stamps = |r: &Reg| {
+        let first = r.describe_execution(&j("timed"), &t("a"), Some(n(1)), Plane::Control).unwrap();
+        let retry = r.describe_execution(&j("timed"), &t("a"), None, Plane::Control).unwrap();
+        let batches: Vec<u64> = ["b", "c", "d"]
+            .iter()
+            .map(|x| {
+                r.describe_execution(&j("paced"), &t(x), None, Plane::Control).unwrap().queued_at().secs()
+            })
+            .collect();
+        (
+            first.status(),
+            first.last_updated_at().secs(),
+            retry.number().get(),
+            retry.queued_at().secs(),
+            batches,
+        )
+    };
+    let t0 = T0.secs();
+    let (mut r, mut log) = with_things(&["a", "b", "c", "d"]);
+    world(&mut r, &mut log);
+    let done = r.advance_through(late, usize::MAX, &mut log).unwrap();
+    assert!(!done.more && done.work > 0);
+    assert_eq!(
+        stamps(&r),
+        (ExecutionStatus::TimedOut, t0 + 60, 2, t0 + 60, Vec::from([t0, t0 + 60, t0 + 120]))
+    );
+    check(&r);
+    // `advance` alone: everything at the late instant (one batch, the next a minute after it).
+    let (mut r, mut log) = with_things(&["a", "b", "c", "d"]);
+    world(&mut r, &mut log);
+    while r.advance(late, usize::MAX, &mut log).unwrap().more {}
+    let first = r.describe_execution(&j("timed"), &t("a"), Some(n(1)), Plane::Control).unwrap();
+    let retry = r.describe_execution(&j("timed"), &t("a"), None, Plane::Control).unwrap();
+    let c = r.describe_execution(&j("paced"), &t("c"), None, Plane::Control).unwrap();
+    assert_eq!(
+        (first.last_updated_at(), retry.queued_at(), c.queued_at()),
+        (late, late, late),
+        "all stamped at the late call"
+    );
+    assert!(r.describe_execution(&j("paced"), &t("d"), None, Plane::Control).is_err(), "one batch then");
+}
+
+/// With a budget, `advance_through` does no more than it, says that more is due, and goes on
+/// from there at the next call; the stamps are those of one unbounded call.
+#[test]
+fn advance_through_shares_its_budget_between_the_steps() {
+    let paced = JobConfig { maximum_per_minute: per_minute(1), ..JobConfig::default() };
+    let (mut r, mut log) = with_things(&["b", "c", "d"]);
+    job_with(&mut r, "paced", &["b", "c", "d"], paced, T0, &mut log);
+    let late = T0.saturating_add(600);
+    let first = r.advance_through(late, 1, &mut log).unwrap();
+    assert_eq!((first.work, first.more), (1, true));
+    assert_eq!(r.usage().executions, 2, "the batch due at +60 s, not the one at +120 s");
+    let rest = r.advance_through(late, usize::MAX, &mut log).unwrap();
+    assert!(!rest.more);
+    let queued: Vec<u64> = ["b", "c", "d"]
+        .iter()
+        .map(|x| r.describe_execution(&j("paced"), &t(x), None, Plane::Control).unwrap().queued_at().secs())
+        .collect();
+    assert_eq!(queued, [T0.secs(), T0.secs() + 60, T0.secs() + 120]);
+    assert_eq!(r.advance_through(late, usize::MAX, &mut log).unwrap(), Advanced { work: 0, more: false });
+    check(&r);
+}

@@ -756,20 +756,8 @@ impl PyRegistry {
     fn advance<'py>(&self, py: Python<'py>, now: Now, budget: Option<usize>) -> PyResult<Bound<'py, PyAny>> {
         static CLS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
         let (work, more) = self.state(py)?.at(now, |reg, q, now| {
-            let (mut work, mut left) = (0usize, budget.unwrap_or(usize::MAX));
-            loop {
-                // Never later than the next deadline; a step leaves nothing due at its instant,
-                // so the steps go forward and end at `now`.
-                let at = reg.next_deadline().filter(|d| *d < now).unwrap_or(now);
-                let a = reg.advance(at, left.min(1024), q).or_raise(py, Plane::Control)?;
-                work = work.saturating_add(a.work);
-                left = left.saturating_sub(a.work);
-                let more = a.more || (at < now && reg.next_deadline().is_some_and(|d| d <= now));
-                // Done, out of budget, or no progress (the core would say why on the next call).
-                if !more || left == 0 || (a.more && a.work == 0) {
-                    break Ok((work, more));
-                }
-            }
+            let a = reg.advance_through(now, budget.unwrap_or(usize::MAX), q).or_raise(py, Plane::Control)?;
+            Ok((a.work, a.more))
         })?;
         call_class(py, &CLS, TYPES, "Advanced", (work, more))
     }
