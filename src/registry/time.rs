@@ -53,18 +53,14 @@ impl<S: Storage> Registry<S> {
     ) -> Result<Advanced, Rejection> {
         check_time(now)?;
         let mut work = 0usize;
-        // The steps' instants only go forward: a timer overtaken by events (due again at an
-        // instant already stepped) is left to the step at `now`, which finds nothing to do.
-        let mut last: Option<Timestamp> = None;
         loop {
-            let at = self.next_deadline().filter(|d| *d < now && last.is_none_or(|l| *d > l)).unwrap_or(now);
+            let at = self.next_deadline().map_or(now, |d| d.min(now));
             let step = self.advance(at, budget.saturating_sub(work), sink)?;
             work = work.saturating_add(step.work);
-            last = Some(at);
-            let more = step.more || (at < now && self.next_deadline().is_some_and(|d| d <= now));
-            // Done, out of budget, or a step that made no progress.
-            if !more || work >= budget || (step.more && step.work == 0) {
-                return Ok(Advanced { work, more });
+            // Out of budget with more due at `at`, or done at `now`. Otherwise nothing is due
+            // at or before `at` any more (`advance`'s `more`), so the next step is later.
+            if step.more || at == now {
+                return Ok(Advanced { work, more: step.more });
             }
         }
     }

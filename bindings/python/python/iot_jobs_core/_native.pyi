@@ -1,6 +1,6 @@
 """Type stubs of the Rust extension ``iot_jobs_core._native`` (see the package README)."""
 
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union, final
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, final
 
 from ._types import (
     AbortCriterion,
@@ -168,8 +168,8 @@ def merge_details(
 
 # -- decisions the service makes on its own: retries, abort, UpdateJob, schedule bounds -----
 _RetryConfig = Mapping[str, int]
-_AbortConfig = List[Tuple[str, int, int]]
-_Windows = List[Tuple[str, int]]
+_AbortConfig = Sequence[Tuple[str, int, int]]
+_Windows = Sequence[Tuple[str, int]]
 """``[(startTime cron expression, durationInMinutes)]``."""
 _Exponential = Tuple[int, int, Optional[int], Optional[int]]
 """``(baseRatePerMinute, incrementFactor in tenths, numberOfNotifiedThings, numberOfSucceededThings)``."""
@@ -328,15 +328,15 @@ class Registry:
     def create_job(
         self,
         job_id: str,
-        targets: List[str],
+        targets: Sequence[str],
         now: int,
         *,
-        members: Optional[List[str]] = None,
+        members: Optional[Sequence[str]] = None,
         target_selection: Optional[_Selection] = None,
         namespace_id: Optional[str] = None,
         in_progress_timeout_minutes: Optional[int] = None,
         retry: Optional[Mapping[str, int]] = None,
-        abort: Optional[List[Tuple[str, int, int]]] = None,
+        abort: Optional[Sequence[Tuple[str, int, int]]] = None,
         start_time: Optional[int] = None,
         end_time: Optional[int] = None,
         end_behavior: Optional[str] = None,
@@ -351,14 +351,16 @@ class Registry:
         *,
         in_progress_timeout_minutes: Optional[int] = None,
         retry: Optional[Mapping[str, int]] = None,
-        abort: Optional[List[Tuple[str, int, int]]] = None,
+        abort: Optional[Sequence[Tuple[str, int, int]]] = None,
         maximum_per_minute: Optional[int] = None,
         exponential_rate: Optional[_Exponential] = None,
     ) -> None: ...
     def job(self, job_id: str) -> Job: ...
     def jobs(self) -> List[Job]: ...
-    def add_targets(self, job_id: str, targets: List[str], now: int, *, members: Optional[List[str]] = None) -> int: ...
-    def add_members(self, job_id: str, things: List[str], now: int) -> int: ...
+    def add_targets(
+        self, job_id: str, targets: Sequence[str], now: int, *, members: Optional[Sequence[str]] = None
+    ) -> int: ...
+    def add_members(self, job_id: str, things: Sequence[str], now: int) -> int: ...
     def remove_target(self, job_id: str, thing: str, now: int) -> None: ...
     def cancel_job(self, job_id: str, now: int, *, force: bool = False, reason_code: Optional[str] = None) -> None: ...
     def delete_job(self, job_id: str, now: int, *, force: bool = False) -> None: ...
