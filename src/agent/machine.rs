@@ -437,16 +437,23 @@ impl<const DOC: usize> Core<DOC> {
         let job = self.job.as_ref();
         let job_ref = || job.map(|j| JobIdRef::from(&j.id)).ok_or(AgentError::NoJob);
         // SPEC 7.1, 7.3, R8.
-        let topic = match request {
-            Request::StartNext => Topic::StartNext { thing, reply: None },
-            Request::DescribeNext => {
-                Topic::Describe { thing, job: JobSelector::Next, namespace, reply: None }
-            }
-            Request::Describe => {
-                Topic::Describe { thing, job: JobSelector::Id(job_ref()?), namespace, reply: None }
-            }
-            Request::Update(_) => Topic::Update { thing, job: job_ref()?, namespace, reply: None },
+        let topic = |reply| {
+            Ok(match request {
+                Request::StartNext => Topic::StartNext { thing, reply },
+                Request::DescribeNext => Topic::Describe { thing, job: JobSelector::Next, namespace, reply },
+                Request::Describe => {
+                    Topic::Describe { thing, job: JobSelector::Id(job_ref()?), namespace, reply }
+                }
+                Request::Update(_) => Topic::Update { thing, job: job_ref()?, namespace, reply },
+            })
         };
+        // SPEC lim-topic: IoT Core closes the connection of a client that publishes past its
+        // limits, and answers on a reply topic longer than the request's.
+        let answer = topic(Some(Reply::Accepted))?;
+        if !answer.is_within_broker_limits() {
+            return Err(AgentError::TopicTooLong { len: answer.encoded_len() });
+        }
+        let topic = topic(None)?;
         let too_small = AgentError::BufferTooSmall { available: buf.len() };
         let (topic_buf, payload_buf) = buf.split_at_mut_checked(topic.encoded_len()).ok_or(too_small)?;
         let topic = topic.write_to(topic_buf).map_err(|_| too_small)?;

@@ -98,10 +98,28 @@
 //! exception keeps a job the agent cannot read from holding up the thing's queue: a StartNext
 //! or describe reply or a `notify-next` whose execution names its job (a valid `jobId`,
 //! `executionNumber`, `versionNumber` and `status`, the rest valid JSON) is taken even if the
-//! rest breaks the rules (a document that is not an object, statusDetails against R14). A job
-//! handed over that way is [`AgentEvent::UnreadableJob`], for the application to reject; so is
-//! one whose document nests deeper than the JSON reader reads (skipped past that depth by its
-//! brackets, [`wire::ExecutionIdentity`](crate::wire::ExecutionIdentity)).
+//! rest breaks the rules. The agent acts on that identity and the document alone, so members it
+//! does not use cannot stop a job: statusDetails another writer left (an earlier firmware, the
+//! HTTPS data plane) that break R14 or hold more escaped text than [`SCRATCH_LEN`] unescapes are
+//! passed over, and the job runs. A job whose document cannot be read (not an object or a
+//! string, or nested deeper than the JSON reader reads: skipped past that depth by its brackets,
+//! [`wire::ExecutionIdentity`](crate::wire::ExecutionIdentity)) is
+//! [`AgentEvent::UnreadableJob`], for the application to reject.
+//!
+//! # Buffers
+//!
+//! The agent publishes at most [`MAX_TRANSMIT_LEN`] bytes (topic and payload). What it
+//! receives is the device's MQTT client's to hold: a StartNext or describe reply and a
+//! `notify-next` carry the whole job document (up to 32 KiB on AWS, SPEC lim-document) and the
+//! execution's statusDetails, plus about 300 bytes of other members and the topic. Size the
+//! client's receive buffer for the largest document the fleet's jobs carry plus the largest
+//! statusDetails their devices write (the agent's own reports: [`MAX_DETAILS_BYTES`], escaped
+//! to at most twice that) plus 512 bytes. A message the client drops never reaches the agent:
+//! StartNext has then already made the job IN_PROGRESS on the service, the agent's retries get
+//! the same dropped reply, and it reports [`AgentError::RetriesExhausted`] with no reply, while
+//! the job stays IN_PROGRESS (until its in-progress timeout, if it has one) ahead of the
+//! thing's later jobs. A document larger than `DOC` but within the client's buffer is
+//! [`AgentEvent::DocumentTooLarge`], which the application rejects.
 //!
 //! # Namespaces
 //!
@@ -110,6 +128,12 @@
 //! an UpdateJobExecution to IN_PROGRESS, as Greengrass does (GG-LITE). If a notification that
 //! may tell of a cancel or deletion arrives while the claim is in flight, the agent describes
 //! the execution before it announces the job.
+//!
+//! Which executions a namespace's `$next` hands over is the service's (SPEC R20, R25,
+//! AMBIG-27): the emulator, on its unverified reading, hands over jobs of no namespace to a
+//! namespace agent and namespaced jobs to a plain one, and an execution carries no namespace
+//! the agent could filter on. On a device where two agents share a thing (a firmware agent
+//! beside Greengrass's `aws-gg-deployment`), each may be handed the other's jobs.
 
 mod api;
 mod machine;
@@ -136,7 +160,9 @@ use crate::wire::{
 pub const MAX_DETAILS_BYTES: usize = 512;
 
 /// Bytes of the agent's buffer for unescaping JSON strings of incoming messages. A message
-/// whose escaped strings need more is refused as [`WireError::ScratchTooSmall`].
+/// whose escaped strings need more is refused as [`WireError::ScratchTooSmall`], unless they are
+/// statusDetails of an execution the agent can still identify and read the document of (the
+/// job then runs: see [the module docs](crate::agent)).
 pub const SCRATCH_LEN: usize = 1024;
 
 /// Longest payload the agent publishes: an UpdateJobExecution with [`MAX_DETAILS_BYTES`] of
@@ -388,7 +414,10 @@ pub enum AgentEvent<'a> {
     },
     /// Stop the job: the service ended the execution without the device (a forced cancel,
     /// SPEC T9; a timeout, T7; removal, T10). `status` is the terminal status when the service
-    /// said which (it does not with `TerminalStateReached`, SPEC §4.4).
+    /// said which: a rejected update's `executionState`. It usually did not: the agent learns of
+    /// most ends from a `notify-next`, describes its execution, and the device plane answers a
+    /// terminal one with `TerminalStateReached`, which carries no state (SPEC §4.4, R11), so a
+    /// timeout and an operator's cancel are both `status: None` then.
     Canceled {
         /// `jobId`.
         job_id: JobId,
@@ -450,6 +479,16 @@ pub enum AgentError {
         /// The buffer's length.
         available: usize,
     },
+    /// The request's topic, or its reply's, is past what IoT Core takes
+    /// ([`BROKER_MAX_TOPIC_LEN`](crate::topic::BROKER_MAX_TOPIC_LEN) bytes,
+    /// [`BROKER_MAX_SLASHES`](crate::topic::BROKER_MAX_SLASHES) slashes; SPEC lim-topic): a
+    /// namespace agent's long thing name, job id and namespace together. The broker would close
+    /// the connection on it, so it is not sent; the request stays queued, and the thing's job
+    /// cannot be run over MQTT with these names.
+    TopicTooLong {
+        /// The reply topic's length in bytes.
+        len: usize,
+    },
     /// The service refused a StartNext or describe with a code retrying cannot fix.
     Refused(ErrorCode),
     /// Every attempt of a StartNext or describe failed; `last` is the last code, `None` when
@@ -482,6 +521,9 @@ impl fmt::Display for AgentError {
             }
             Self::BufferTooSmall { available } => {
                 write!(f, "a buffer of {available} bytes is too small; use MAX_TRANSMIT_LEN")
+            }
+            Self::TopicTooLong { len } => {
+                write!(f, "a reply topic of {len} bytes is past what IoT Core takes; the request is not sent")
             }
             Self::Refused(code) => write!(f, "the service refused the request: {code}"),
             Self::RetriesExhausted { last: Some(code) } => {
@@ -729,8 +771,10 @@ struct Core<const DOC: usize> {
 ///
 /// Its size is `DOC` plus under 4 KiB of bookkeeping: keep it in a `static` (or another long-lived place), not on
 /// a task's stack. Its calls' stack does not grow with `DOC`: on thumbv7em, `handle` and the
-/// polls take about 1 KB plus the deepest parser's 0.7 KB at every `DOC` (BENCHMARKS §4, "The
-/// device agent's stack"). `new` returns it by value, so write it into its place once at start.
+/// polls take about 1 KB plus the deepest parser's 0.7 KB at every `DOC`, and `report` (or
+/// `report_progress`) with statusDetails about 2.4 KB plus `poll_transmit`'s 0.6 KB: give the
+/// task that reports about 3 KB for the agent (BENCHMARKS §4, "The device agent's stack").
+/// `new` returns it by value, so write it into its place once at start.
 pub struct Agent<const DOC: usize> {
     core: Core<DOC>,
     scratch: [u8; SCRATCH_LEN],

@@ -39,12 +39,15 @@ pub(super) enum Carrier {
 
 /// Reads `payload` and passes its clientToken and execution to `then`.
 ///
-/// A message the wire parser refuses is passed on with `document: Err(error)` if it still
-/// names an execution ([`ExecutionIdentity`]: a valid `jobId`, `status`, `versionNumber` and
-/// `executionNumber`, everything else valid JSON; the document, for one, may be an array, or
-/// the statusDetails break SPEC R14). So a job the agent cannot read does not stay current on
-/// the service, unknown to the application, and hold up the thing's other jobs. Any other
-/// message is [`AgentError::Malformed`] with the parser's error.
+/// A message the wire parser refuses is still passed on if it names an execution
+/// ([`ExecutionIdentity`]: a valid `jobId`, `status`, `versionNumber` and `executionNumber`,
+/// everything else valid JSON). The agent acts on those and on the document alone: when the
+/// document is one (the refusal was about a member the agent does not use, such as
+/// statusDetails another writer left that break SPEC R14 or do not unescape into the
+/// scratch), the job runs; when it is not (an array, say), `document: Err(error)`, so that a
+/// job the agent cannot read does not stay current on the service, unknown to the
+/// application, and hold up the thing's other jobs. Any other message is
+/// [`AgentError::Malformed`] with the parser's error.
 pub(super) fn read_execution(
     payload: &[u8],
     scratch: &mut [u8],
@@ -63,12 +66,16 @@ pub(super) fn read_execution(
         Ok((token, x)) => then(token, x),
         Err(error) => {
             let id = ExecutionIdentity::parse(payload, scratch).map_err(|_| AgentError::Malformed(error))?;
+            let document = match id.job_document {
+                None => Ok(&[][..]),
+                Some(document) => document.map(JobDocument::as_bytes),
+            };
             let execution = Execution {
                 job_id: id.job_id,
                 number: id.execution_number,
                 version: id.version_number,
                 status: id.status,
-                document: Err(error),
+                document,
             };
             then(id.client_token, Some(execution))
         }

@@ -322,10 +322,11 @@ impl<'a> JobExecution<'a> {
 /// What a device can still act on in a message that carries an execution (an
 /// [`ExecutionResponse`](super::ExecutionResponse) or a
 /// [`NextJobExecutionChanged`](super::NextJobExecutionChanged)) that the message's own parser
-/// refuses: its `clientToken` and the identity of its `execution`. Every other member is
-/// skipped, which still checks that it is JSON, so a document the device cannot hold or read,
-/// or statusDetails outside SPEC R14, do not hide which execution the message names (and the
-/// device can reject it). A document nested deeper than the JSON reader reads
+/// refuses: its `clientToken`, the identity of its `execution`, and its document read as the
+/// parser reads it, or why it cannot be. Every other member is skipped, which still checks
+/// that it is JSON, so a document the device cannot hold or read, or statusDetails outside
+/// SPEC R14 (or too long to unescape into the device's scratch), do not hide which execution
+/// the message names and what it is to do. A document nested deeper than the JSON reader reads
 /// ([`json::MAX_DEPTH`]) is skipped by its brackets past that depth, unchecked there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -340,7 +341,15 @@ pub struct ExecutionIdentity<'a> {
     pub version_number: VersionNumber,
     /// The execution's `executionNumber`.
     pub execution_number: ExecutionNumber,
+    /// The execution's `jobDocument` as [`JobDocument::new`] reads it (`None`: the message
+    /// has none), or the error that refuses it: not a JSON object or string, or too deep.
+    pub job_document: Option<Result<JobDocument<'a>, WireError>>,
 }
+
+/// An execution's `jobId`, `status`, `versionNumber`, `executionNumber` and document, as
+/// [`ExecutionIdentity`] reads them.
+type Identity<'a> =
+    (&'a str, ExecutionStatus, VersionNumber, ExecutionNumber, Option<Result<JobDocument<'a>, WireError>>);
 
 impl<'a> ExecutionIdentity<'a> {
     /// Reads the identity from a message in its MQTT form, as the message's parser reads those
@@ -356,17 +365,17 @@ impl<'a> ExecutionIdentity<'a> {
             key.eq_str("execution") => execution = Self::read_execution(p)?,
             p.is_client_token(key) => client_token = p.client_token()?,
         })?;
-        let (job_id, status, version_number, execution_number) = required(execution, "execution")?;
-        Ok(Self { client_token, job_id, status, version_number, execution_number })
+        let (job_id, status, version_number, execution_number, job_document) =
+            required(execution, "execution")?;
+        Ok(Self { client_token, job_id, status, version_number, execution_number, job_document })
     }
 
-    fn read_execution(
-        p: &mut Parser<'a>,
-    ) -> Result<(&'a str, ExecutionStatus, VersionNumber, ExecutionNumber), WireError> {
+    /// The execution's identity and document.
+    fn read_execution(p: &mut Parser<'a>) -> Result<Identity<'a>, WireError> {
         let (mut job_id, mut status, mut version_number, mut execution_number) = (None, None, None, None);
         let mut document = None;
         read_members!(p, key {
-            key.eq_str("jobDocument") => document = p.r.skip_value_any_depth()?,
+            key.eq_str("jobDocument") => document = Self::document(p)?,
             key.eq_str("jobId") => job_id = p.job_id()?,
             key.eq_str("status") => status = p.status()?,
             key.eq_str("versionNumber") => version_number = p.version(false)?,
@@ -377,7 +386,22 @@ impl<'a> ExecutionIdentity<'a> {
             required(status, "status")?,
             required(version_number, "versionNumber")?,
             required(execution_number, "executionNumber")?,
+            document,
         ))
+    }
+
+    /// The document at the reader's position, or why it is none; either way the value is
+    /// passed (past the reader's depth by its brackets).
+    fn document(p: &mut Parser<'a>) -> Result<Result<JobDocument<'a>, WireError>, WireError> {
+        let before = p.r.clone();
+        match read_document(&mut p.r) {
+            Ok(document) => Ok(Ok(document)),
+            Err(refused) => {
+                p.r = before;
+                p.r.skip_value_any_depth()?;
+                Ok(Err(refused))
+            }
+        }
     }
 }
 

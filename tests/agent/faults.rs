@@ -55,7 +55,8 @@ fn a_document_too_large_is_reported_not_truncated() {
 #[test]
 fn the_largest_publish_fits_max_transmit_len() {
     let long_thing = "t".repeat(ThingName::MAX_LEN);
-    let long_ns = NamespaceId::new(&"n".repeat(NamespaceId::MAX_LEN)).unwrap();
+    // The longest namespace whose replies IoT Core takes with these names (SPEC lim-topic).
+    let long_ns = NamespaceId::new(&"n".repeat(19)).unwrap();
     let long_job = "j".repeat(JobId::MAX_LEN);
     let mut agent: Agent<64> = Agent::new(&thing(&long_thing), Some(&long_ns), Config::DEFAULT);
     let mut buf = vec![0; MAX_TRANSMIT_LEN];
@@ -94,6 +95,41 @@ fn a_small_send_buffer_is_reported_once_and_the_request_kept() {
     assert_eq!(agent.poll_transmit(T0, &mut topic_only), None);
     let mut buf = [0; MAX_TRANSMIT_LEN];
     assert_eq!(agent.poll_transmit(T0, &mut buf).unwrap().topic, "$aws/things/dev1/jobs/start-next");
+}
+
+/// SPEC lim-topic: a claim whose reply topic IoT Core would refuse (a 128-character thing, a
+/// 64-character job id and a 20-character namespace make 257 bytes) is not sent, where the
+/// broker would close the connection and the agent claim again after every reconnect; the
+/// application is told once. A 19-character namespace (256 bytes) is sent.
+#[test]
+fn a_request_whose_reply_topic_is_past_the_brokers_limit_is_not_sent() {
+    let (name, job) = ("m".repeat(128), "L".repeat(64));
+    for (ns, sent) in [("N".repeat(19), true), ("N".repeat(20), false)] {
+        let ns = NamespaceId::new(&ns).unwrap();
+        let mut agent: Agent<64> = Agent::new(&thing(&name), Some(&ns), Config::DEFAULT);
+        let mut buf = [0; MAX_TRANSMIT_LEN];
+        let describe = agent.poll_transmit(T0, &mut buf).unwrap();
+        assert_eq!(describe.topic, format!("$aws/things/{name}/jobs/$next/namespace-{ns}/get"));
+        let next = format!(
+            r#"{{"execution":{{"jobId":"{job}","jobDocument":{{}},"status":"QUEUED","queuedAt":1,"lastUpdatedAt":1,"versionNumber":1,"executionNumber":1}},"timestamp":1,"clientToken":"1"}}"#
+        );
+        let topic = format!("$aws/things/{name}/jobs/$next/namespace-{ns}/get/accepted");
+        agent.handle(T0, &topic, next.as_bytes()).unwrap();
+        let claim = agent.poll_transmit(T0, &mut buf).map(|t| t.topic.len());
+        if sent {
+            assert_eq!(claim, Some(247), "the update topic, its reply 256 bytes");
+            assert_eq!(agent.poll_event(), None);
+        } else {
+            assert_eq!(claim, None);
+            let error = AgentError::TopicTooLong { len: 257 };
+            assert_eq!(agent.poll_event(), Some(AgentEvent::Error(error)));
+            assert_eq!(
+                (agent.poll_transmit(T0, &mut buf).map(|t| t.topic.len()), agent.poll_event()),
+                (None, None)
+            );
+            assert_eq!(agent.poll_timeout(), None, "nothing in flight: no retry");
+        }
+    }
 }
 
 #[test]

@@ -135,15 +135,13 @@ fn started(members: &str) -> String {
 }
 
 #[test]
-fn a_job_whose_document_or_details_cannot_be_read_is_handed_over_to_be_rejected() {
+fn a_job_whose_document_cannot_be_read_is_handed_over_to_be_rejected() {
     let accepted = "$aws/things/dev1/jobs/start-next/accepted";
     for members in [
         r#""jobDocument":[1,2],"#,
         r#""jobDocument":5,"#,
         r#""jobDocument":null,"#,
-        r#""statusDetails":{"k":""},"#,
-        r#""statusDetails":{"k":"a","k":"b"},"#,
-        r#""statusDetails":{"a key":"v"},"#,
+        r#""jobDocument":null,"statusDetails":{"k":""},"#,
         // The execution's identity is read as the parser reads it: escapes and all.
         r#""jobId":"job-\u0078","jobDocument":[],"#,
         // Nested deeper than the JSON reader reads.
@@ -182,6 +180,36 @@ fn a_job_whose_document_or_details_cannot_be_read_is_handed_over_to_be_rejected(
             })
         );
         assert_eq!(agent.poll_transmit(T0, &mut buf).unwrap().topic, "$aws/things/dev1/jobs/start-next");
+    }
+}
+
+/// The agent acts on the execution's identity and document alone: statusDetails it cannot
+/// read (written by another tool or an earlier firmware: against SPEC R14, or with more escaped
+/// text than its scratch unescapes) do not stop a job whose document it can.
+#[test]
+fn status_details_the_agent_cannot_read_do_not_stop_a_job() {
+    let accepted = "$aws/things/dev1/jobs/start-next/accepted";
+    let escaped =
+        format!(r#""statusDetails":{{"k":"{}","l":"{}"}},"#, "\\\"".repeat(700), "\\\"".repeat(500));
+    for details in [
+        r#""statusDetails":{"k":""},"#,
+        r#""statusDetails":{"k":"a","k":"b"},"#,
+        r#""statusDetails":{"a key":"v"},"#,
+        // 1,200 quotes unescaped: more than the scratch (SCRATCH_LEN) holds.
+        escaped.as_str(),
+    ] {
+        let reply = started(&format!(r#""jobDocument":{{"op":"x"}},{details}"#));
+        let scratch = &mut [0; iot_jobs_core::agent::SCRATCH_LEN];
+        assert!(ExecutionResponse::parse(reply.as_bytes(), scratch).is_err(), "{details}");
+        let mut agent: Agent<64> = Agent::new(&thing("dev1"), None, Config::DEFAULT);
+        let mut buf = [0; MAX_TRANSMIT_LEN];
+        agent.poll_transmit(T0, &mut buf).unwrap();
+        agent.handle(T0, accepted, reply.as_bytes()).unwrap();
+        let run = agent.poll_event();
+        assert!(
+            matches!(&run, Some(AgentEvent::Run { job_id, document, .. }) if job_id.as_str() == "job-x" && *document == br#"{"op":"x"}"#),
+            "{details}: {run:?}"
+        );
     }
 }
 

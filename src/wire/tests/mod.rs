@@ -693,9 +693,9 @@ mod bounds;
 mod http;
 mod props;
 
-/// A message its parser refuses for its document or statusDetails still names its execution;
-/// the identity's own members are read as the parser reads them, and a message with no
-/// execution names none.
+/// A message its parser refuses for its document or statusDetails still names its execution
+/// and gives its document, or why there is none; the identity's own members are read as the
+/// parser reads them, and a message with no execution names none.
 #[test]
 fn an_execution_identity_outlives_what_its_message_cannot_hold() {
     let message = |document: &str, details: &str| {
@@ -709,23 +709,33 @@ fn an_execution_identity_outlives_what_its_message_cannot_hold() {
         status: ExecutionStatus::InProgress,
         version_number: version(3),
         execution_number: number(4),
+        job_document: Some(Ok(JobDocument::new(b"{}").unwrap())),
     };
     let deep = format!("{}{}", "[".repeat(json::MAX_DEPTH - 2), "]".repeat(json::MAX_DEPTH - 2));
     // Past the reader's depth, the rest of the document is skipped by its brackets.
     let deeper = format!(r#"{{"a":[{}"]}}[",{{}}{}]}}"#, "[".repeat(200), "]".repeat(200));
-    for (document, details) in [
-        ("[1]", "{}"),
-        ("null", "{}"),
-        ("{}", r#"{"a":""}"#),
-        ("{}", r#"{"a b":"c"}"#),
-        (&deep, "{}"),
-        (&deeper, "{}"),
+    let refused = |offset| Some(Err(WireError::Json(json::Error::ExpectedObject { offset })));
+    let at = message("", "").find("\"status\"").unwrap() - 1;
+    for (document, details, job_document) in [
+        ("[1]", "{}", refused(at)),
+        ("null", "{}", refused(at)),
+        ("{}", r#"{"a":""}"#, want.job_document),
+        ("{}", r#"{"a b":"c"}"#, want.job_document),
+        (&deep, "{}", refused(at)),
+        // Too deep where the reader's depth ends (the offset is the parser's own).
+        (&deeper, "{}", parse!(ExecutionResponse, &message(&deeper, "{}")).err().map(Err)),
     ] {
         let text = message(document, details);
         assert!(parse!(ExecutionResponse, &text).is_err(), "{text}");
-        assert_eq!(parse!(ExecutionIdentity, &text), Ok(want), "{text}");
+        assert_eq!(
+            parse!(ExecutionIdentity, &text),
+            Ok(ExecutionIdentity { job_document, ..want }),
+            "{text}"
+        );
     }
     assert_eq!(parse!(ExecutionIdentity, &message("{}", "{}")), Ok(want));
+    let without = message("{}", "{}").replace(r#""jobDocument":{},"#, "");
+    assert_eq!(parse!(ExecutionIdentity, &without), Ok(ExecutionIdentity { job_document: None, ..want }));
     // What names no execution, or names it wrongly, is refused as the parser refuses it.
     let no_execution = parse!(ExecutionIdentity, r#"{"timestamp":1,"clientToken":"c"}"#);
     assert_eq!(no_execution, Err(WireError::Missing { member: "execution" }));

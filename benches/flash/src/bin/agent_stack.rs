@@ -1,6 +1,7 @@
 //! Stack of the device agent's calls on the target, at two document buffers (512 B and 8 KiB):
 //! each `Agent<DOC>` sits in a `static`, as on a device, and `on_message_DOC` (never inlined)
-//! runs `handle` then drains `poll_transmit` and `poll_event`. `stack.sh` prints the frames; a
+//! runs `handle` then drains `poll_transmit` and `poll_event`; `report_512` (never inlined)
+//! runs `report` with statusDetails, then drains them. `stack.sh` prints the frames; a
 //! handler's frame that grows with `DOC` would show here.
 #![no_std]
 #![no_main]
@@ -13,7 +14,7 @@ use core::mem::MaybeUninit;
 
 use common::*;
 use iot_jobs_core::agent::{Agent, AgentEvent, Config, MAX_TRANSMIT_LEN};
-use iot_jobs_core::{ThingName, Timestamp};
+use iot_jobs_core::{ExecutionStatus, StatusDetails, ThingName, Timestamp};
 
 static mut SMALL: MaybeUninit<Agent<512>> = MaybeUninit::uninit();
 static mut LARGE: MaybeUninit<Agent<8192>> = MaybeUninit::uninit();
@@ -51,6 +52,23 @@ pub fn on_message_8192(topic: &str, payload: &[u8]) {
     step(unsafe { (*(&raw mut LARGE)).assume_init_mut() }, topic, payload);
 }
 
+#[inline(never)]
+#[unsafe(no_mangle)]
+#[allow(clippy::deref_addrof)] // a raw pointer, not `&mut SMALL`: static_mut_refs
+pub fn report_512(key: &str, value: &str) {
+    // SAFETY: initialised in `_start` before any call; single-threaded.
+    let agent = unsafe { (*(&raw mut SMALL)).assume_init_mut() };
+    let pairs = [(key, value)];
+    if let Ok(details) = StatusDetails::new(&pairs) {
+        keep(agent.report(ExecutionStatus::InProgress, Some(&details)));
+    }
+    // SAFETY: the only access, single-threaded. (A raw pointer, not `&mut TX`: static_mut_refs.)
+    let tx = unsafe { &mut *(&raw mut TX) };
+    while let Some(t) = agent.poll_transmit(Timestamp(1), tx) {
+        keep(t.payload.len());
+    }
+}
+
 #[unsafe(no_mangle)]
 #[allow(clippy::deref_addrof)] // raw pointers, not `&mut SMALL`: static_mut_refs
 pub extern "C" fn _start() -> ! {
@@ -65,6 +83,7 @@ pub extern "C" fn _start() -> ! {
         }
         on_message_512(topic, payload);
         on_message_8192(topic, payload);
+        report_512(text(input.get(8..16).unwrap_or_default()), text(input.get(16..64).unwrap_or_default()));
     }
     loop {}
 }
