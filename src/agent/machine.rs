@@ -336,12 +336,17 @@ impl<const DOC: usize> Core<DOC> {
                 self.on_describe_rejected(now, code);
                 return;
             }
-            Request::Update(report) => Some(report.status),
+            Request::Update(report) => {
+                let theirs = error.execution_state.as_ref().and_then(|s| s.status_details.as_ref());
+                let same =
+                    report.details.as_ref().zip(theirs).is_some_and(|(ours, theirs)| same_map(ours, theirs));
+                Some((report.status, same))
+            }
         };
         match sent {
-            Some(sent) => {
+            Some((sent, same_details)) => {
                 let state = error.execution_state.as_ref().map(|s| (s.status, s.version_number));
-                self.on_update_rejected(now, code, sent, state);
+                self.on_update_rejected(now, code, sent, same_details, state);
             }
             None if code.is_retryable() => self.retry_later(now, code),
             None => {
@@ -371,11 +376,14 @@ impl<const DOC: usize> Core<DOC> {
         }
     }
 
+    /// A rejected update of the status `sent`; `same_details`: the state the ErrorResponse
+    /// carries holds the statusDetails the update sent.
     pub(super) fn on_update_rejected(
         &mut self,
         now: Timestamp,
         code: ErrorCode,
         sent: ExecutionStatus,
+        same_details: bool,
         state: Option<(ExecutionStatus, VersionNumber)>,
     ) {
         let claimed = self.job.as_ref().is_some_and(Job::claimed);
@@ -383,8 +391,9 @@ impl<const DOC: usize> Core<DOC> {
             // SPEC §4.4, R13: the ErrorResponse carries the execution's state; resync from it
             // (GG-LITE `update_job`).
             (ErrorCode::VersionMismatch | ErrorCode::InvalidStateTransition, Some((status, version))) => {
-                if status == sent && status.is_terminal() {
-                    // An earlier attempt of this very report was applied (its reply was lost).
+                if status == sent && (status.is_terminal() || same_details) {
+                    // An earlier attempt of this very report was applied (its reply was lost):
+                    // the final status, or the progress report's status and statusDetails.
                     self.update_done(status, version);
                 } else if status.is_terminal() {
                     // SPEC T6, T7, T9, T10: the service ended it: forced cancel, timeout, removal.
@@ -543,4 +552,10 @@ pub(super) fn jittered(delay: u64, rng: &mut u32) -> u64 {
     let floor = delay / 2;
     let span = delay.saturating_sub(floor).saturating_add(1);
     floor.saturating_add(u64::from(x).checked_rem(span).unwrap_or(0))
+}
+
+/// Whether the stored map `ours` and `theirs` hold the same pairs, in any order (keys are
+/// unique in both).
+fn same_map(ours: &Details, theirs: &StatusDetails<'_>) -> bool {
+    ours.pairs().count() == theirs.len() && ours.pairs().all(|(k, v)| theirs.get(k) == Some(v))
 }

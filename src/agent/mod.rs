@@ -81,10 +81,11 @@
 //!   after a deletion is a new execution and gets a new [`AgentEvent::Run`].
 //! * **Resynchronisation.** A rejected update whose ErrorResponse carries `executionState`
 //!   (`VersionMismatch`, `InvalidStateTransition`; SPEC §4.4, R13) sets the agent's version from
-//!   it (GG-LITE `update_job`). A still-pending state → the update is sent again with the new
-//!   `expectedVersion`; a terminal state equal to the one reported → the earlier attempt was
-//!   applied; any other terminal state (CANCELED by a forced cancel, TIMED_OUT, REMOVED) →
-//!   [`AgentEvent::Canceled`].
+//!   it (GG-LITE `update_job`). The state the update asked for (the final status reported, or
+//!   a progress report's status and statusDetails, in any order) → the earlier attempt was
+//!   applied (its reply was lost), and the update is not sent again; any other still-pending
+//!   state → the update is sent again with the new `expectedVersion`; any other terminal state
+//!   (CANCELED by a forced cancel, TIMED_OUT, REMOVED) → [`AgentEvent::Canceled`].
 //! * **Retries.** Only [`ErrorCode::is_retryable`] codes (`RequestThrottled`, `InternalError`)
 //!   and missing replies are retried, with bounded exponential backoff and jitter
 //!   ([`Config`]); the application is told when the attempts run out. The clientTokens count up

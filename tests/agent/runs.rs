@@ -265,6 +265,40 @@ fn a_lost_reply_is_resent_and_the_rejection_of_the_resend_confirms_it() {
     assert_eq!(h.agent.handle(deadline, &lost[0].topic, &lost[0].payload), Err(AgentError::Unsolicited));
 }
 
+/// A progress report whose reply was lost is resent; a VersionMismatch whose executionState
+/// holds that very status and statusDetails says the first attempt was applied, so it is not
+/// sent a third time (which would apply it again, and restart a step timer late). Other
+/// statusDetails there are someone else's change: the report is sent again.
+#[test]
+fn a_progress_report_whose_reply_was_lost_is_applied_once() {
+    for (theirs, resent) in [(r#"{"pct":"50","at":"x"}"#, false), (r#"{"pct":"40"}"#, true)] {
+        let mut h = running(&["job-a"]);
+        let details = StatusDetails::new(&[("at", "x"), ("pct", "50")]).unwrap();
+        h.agent.report(IN_PROGRESS, Some(&details)).unwrap();
+        let first = h.transmit();
+        assert_eq!(first[0].update().0, IN_PROGRESS);
+        // The reply is lost; after its timeout the report is sent again, with version 2.
+        let deadline = h.agent.poll_timeout().unwrap();
+        h.agent.handle_timeout(deadline);
+        let again = h.transmit();
+        assert_eq!((again.len(), again[0].update().1), (1, Some(2)));
+        let topic = "$aws/things/dev1/jobs/job-a/update/rejected";
+        let refused = format!(
+            r#"{{"code":"VersionMismatch","message":"m","clientToken":"{}","timestamp":1,"executionState":{{"status":"IN_PROGRESS","statusDetails":{theirs},"versionNumber":3}}}}"#,
+            again[0].token()
+        );
+        h.agent.handle(deadline, topic, refused.as_bytes()).unwrap();
+        let third = h.transmit();
+        assert_eq!(third.len(), usize::from(resent), "{theirs}: {third:?}");
+        if resent {
+            assert_eq!(third[0].update().1, Some(3));
+        } else {
+            assert_eq!(h.agent.job().unwrap().version, v(3));
+            assert!(h.agent.poll_timeout().is_none(), "nothing in flight");
+        }
+    }
+}
+
 #[test]
 fn forced_cancel_mid_run_is_reported_on_the_next_update_without_retry() {
     let mut h = running(&["job-a"]);
