@@ -271,7 +271,8 @@ fn a_lost_reply_is_resent_and_the_rejection_of_the_resend_confirms_it() {
 /// statusDetails there are someone else's change: the report is sent again.
 #[test]
 fn a_progress_report_whose_reply_was_lost_is_applied_once() {
-    for (theirs, resent) in [(r#"{"pct":"50","at":"x"}"#, false), (r#"{"pct":"40"}"#, true)] {
+    let more = r#"{"pct":"50","at":"x","by":"another"}"#;
+    for (theirs, resent) in [(r#"{"pct":"50","at":"x"}"#, false), (r#"{"pct":"40"}"#, true), (more, true)] {
         let mut h = running(&["job-a"]);
         let details = StatusDetails::new(&[("at", "x"), ("pct", "50")]).unwrap();
         h.agent.report(IN_PROGRESS, Some(&details)).unwrap();

@@ -166,6 +166,39 @@ def test_the_default_caps_hold_ten_times_the_old_ones_and_a_registry_stays_small
 # ---- one registry, many threads ---------------------------------------------------------------
 
 
+@pytest.mark.parametrize("call", ["snapshot", "pickle"])
+def test_a_snapshot_lets_other_threads_run_while_it_encodes(call):
+    import pickle
+
+    things = [f"t{i}" for i in range(200)]
+    reg = registry(things, max_events=None)
+    for n in range(100):
+        reg.create_job(f"job-{n}", [], 0, members=things)  # 20,000 executions: some ms to encode
+    ticks, running, started = [0], [True], threading.Event()
+
+    def ticker() -> None:
+        started.set()
+        while running[0]:
+            ticks[0] += 1
+            time.sleep(0)  # gives the GIL back at once
+
+    # With a 10 s switch interval, the ticker gets the GIL only when this thread gives it up.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(10)
+    t = threading.Thread(target=ticker)
+    try:
+        t.start()
+        started.wait()
+        before = ticks[0]
+        out = reg.snapshot() if call == "snapshot" else pickle.dumps(reg)
+        during = ticks[0] - before
+    finally:
+        running[0] = False
+        t.join()
+        sys.setswitchinterval(interval)
+    assert out and during > 0, "the ticker never ran while the snapshot was encoded"
+
+
 def test_a_registry_shared_by_threads_without_a_lock_gives_the_sequential_result():
     jobs, per_thread, workers = 5, 6, 8
     things = [[f"w{w}-{k}" for k in range(per_thread)] for w in range(workers)]

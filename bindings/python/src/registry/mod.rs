@@ -153,7 +153,8 @@ impl PyRegistry {
     /// fixture's world once and restore it per test. The pending events are not in it.
     fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let st = self.state(py)?;
-        let bytes = serialized(&st)?;
+        // The encoding holds the registry's lock, not the GIL: other threads run meanwhile.
+        let bytes = py.detach(|| serialized(&st))?;
         Ok(PyBytes::new(py, &bytes))
     }
 
@@ -170,7 +171,7 @@ impl PyRegistry {
                     st.events.len()
                 )));
             }
-            (serialized(&st)?, st.caps, st.max_events, PyPolicy(*st.reg.policy()))
+            (py.detach(|| serialized(&st))?, st.caps, st.max_events, PyPolicy(*st.reg.policy()))
         };
         let kw = PyDict::new(py);
         kw.set_item("policy", Bound::new(py, policy)?)?;
