@@ -731,6 +731,19 @@ fn new_targets_wait_for_a_paced_rollout() {
     }
 }
 
+/// The last target a paced CONTINUOUS rollout had to reach leaves it after the job's end came
+/// (and before `advance` applied it): every execution is terminal and the end has passed, so
+/// the job completes then (SPEC §2), in the registry and the model alike (found by the CI's
+/// property run).
+#[test]
+fn the_last_unreached_target_leaving_after_the_end_completes_the_job() {
+    let config = Config { continuous: true, rate: Some(1), end: Some(16), ..Config::default() };
+    let remove = |thing: &str| Op::RemoveTarget { job: "j0".to_owned(), thing: thing.to_owned() };
+    let ops = [configured("j0", &["t1", "t3"], config), remove("t1"), Op::Clock(16), remove("t3")];
+    let d = agreed(&ops).unwrap();
+    assert_eq!(d.model.jobs["j0"].status, JobStatus::Completed);
+}
+
 /// A window that opens again within a minute of the last batch does not send the next one early
 /// (SPEC §6 Rollout: at most `maximumPerMinute` a minute); it goes out when its minute comes.
 #[test]

@@ -202,6 +202,9 @@ impl Model {
                     if j.targets.remove(thing) {
                         j.counted = j.counted.saturating_sub(1);
                     }
+                    // A change to the job: its completion is noticed (its last target to reach
+                    // left, after its end), as after a change to one of its executions.
+                    self.touched.insert(job.to_owned());
                     return Ok(Out::Done);
                 }
                 let i = self.find(job, thing, None)?;
