@@ -192,8 +192,13 @@ pub const fn associate_targets(
     if targets_after > MAX_TARGETS_PER_JOB {
         return Err(Rejection::LimitExceeded(Limit::TargetsPerJob));
     }
-    // SPEC R26: the pace holds for new targets too.
-    Ok(if rolling_out { TargetJoin::Rollout } else { TargetJoin::Queue })
+    Ok(behind_rollout(rolling_out))
+}
+
+/// SPEC R26: a new target waits behind the targets a paced rollout has yet to reach; with none
+/// left, it is queued at once.
+const fn behind_rollout(rolling_out: bool) -> TargetJoin {
+    if rolling_out { TargetJoin::Rollout } else { TargetJoin::Queue }
 }
 
 /// How a job takes a thing that becomes its target: one that joined a thing group the job
@@ -234,15 +239,15 @@ pub const fn group_join(
         }
     }
     match job {
-        // SPEC T1; R26: behind the targets a paced rollout has yet to reach.
-        JobStatus::InProgress => Ok(if rolling_out { TargetJoin::Rollout } else { TargetJoin::Queue }),
+        // SPEC T1, R26.
+        JobStatus::InProgress => Ok(behind_rollout(rolling_out)),
         // SPEC R21: before the start the rollout has every target to reach; between windows
         // it has begun, and the execution waits, unlisted, for the next window (R26: or for
         // the rollout, when it has targets left).
-        JobStatus::Scheduled => Ok(match (started, ended, rolling_out) {
-            (true, _, false) => TargetJoin::Queue,
-            (true, _, true) | (false, false, _) => TargetJoin::Rollout,
-            (false, true, _) => TargetJoin::Nothing,
+        JobStatus::Scheduled => Ok(match (started, ended) {
+            (true, _) => behind_rollout(rolling_out),
+            (false, false) => TargetJoin::Rollout,
+            (false, true) => TargetJoin::Nothing,
         }),
         JobStatus::Canceled | JobStatus::Completed | JobStatus::DeletionInProgress => {
             Err(Rejection::InvalidRequest(InvalidRequest::TargetsNeedInProgressJob(job)))
