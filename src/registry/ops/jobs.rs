@@ -332,15 +332,13 @@ impl<S: Storage> Registry<S> {
             if !self.first_visit(t, stamp) {
                 continue;
             }
-            let new_pair = self.pair_of(j, t).is_none();
             match self.take(j, t, join) {
-                Take::Nothing => {}
-                Take::Rollout => fresh = fresh.saturating_add(1),
-                Take::Queue(_) => {
-                    queue = queue.saturating_add(1);
-                    fresh = fresh.saturating_add(usize::from(new_pair));
-                }
+                Take::Nothing => continue,
+                Take::Rollout => {}
+                Take::Queue(_) => queue = queue.saturating_add(1),
             }
+            // Whatever is taken without a pair gets one.
+            fresh = fresh.saturating_add(usize::from(self.pair_of(j, t).is_none()));
         }
         if self.execs.room() < queue || self.pair_room() < fresh {
             return Err(Rejection::CapacityExhausted(Table::Executions));
