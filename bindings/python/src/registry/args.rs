@@ -2,13 +2,13 @@
 //! times, deletion delays, ids, namespaces, step timeouts, pages and the constructor's caps.
 
 use iot_jobs_core::registry::{Cursor, Heap, LATEST_TIME};
-use iot_jobs_core::{ExecutionNumber, JobId, NamespaceId, Plane, StepTimeout, ThingName};
+use iot_jobs_core::{ExecutionNumber, ExecutionStatus, JobId, NamespaceId, Plane, StepTimeout, ThingName};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::types::PyInt;
 
-use crate::convert::OrRaise;
+use crate::convert::{OrRaise, status_member};
 
 /// The largest cap of one table. The core's heap index is allocated in full when the registry
 /// is made (twice jobs + things + executions buckets), so the caps bound the memory taken at
@@ -115,17 +115,20 @@ pub(super) fn step_timeout(
     minutes.map(|m| StepTimeout::from_wire(m, allow_cancel).or_raise(py, Plane::Data)).transpose()
 }
 
-pub(super) fn cursor_of(c: Option<(u32, u32)>) -> Option<Cursor> {
-    c.map(|(i, g)| Cursor::from_parts(i, g))
-}
-
-/// A page size: at least 1 (`ValueError` for 0, whose page would hold nothing and give a
-/// cursor back to the same place, so that a `while cursor:` loop would never end).
-pub(super) fn page_size(max_results: usize) -> PyResult<usize> {
+/// A listing's arguments: its `status` filter (a request member, see [`status_member`]), where
+/// it starts, and its page size: at least 1 (`ValueError` for 0, whose page would hold nothing
+/// and give a cursor back to the same place, so that a `while cursor:` loop would never end).
+pub(super) fn page_args(
+    py: Python<'_>,
+    status: Option<PyBackedStr>,
+    max_results: usize,
+    cursor: Option<(u32, u32)>,
+) -> PyResult<(Option<ExecutionStatus>, Option<Cursor>, usize)> {
+    let status = status.map(|s| status_member(py, "status", &s)).transpose()?;
     if max_results == 0 {
         return Err(PyValueError::new_err(
             "max_results must be at least 1: a page of 0 executions never ends",
         ));
     }
-    Ok(max_results)
+    Ok((status, cursor.map(|(i, g)| Cursor::from_parts(i, g)), max_results))
 }

@@ -39,8 +39,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyType};
 
 use self::args::{
-    DeletionDelay, Now, caps, cursor_of, exec_number, job_id, namespace_arg, page_size, step_timeout,
-    thing_name, things,
+    DeletionDelay, Now, caps, exec_number, job_id, namespace_arg, page_args, step_timeout, thing_name, things,
 };
 use self::errors::{Ids, OrRaiseFor};
 use self::records::{Page, collect, event_obj, execution_obj, job_obj};
@@ -599,8 +598,7 @@ impl PyRegistry {
         cursor: Option<(u32, u32)>,
     ) -> PyResult<Page<'py>> {
         let id = self::job_id(py, &job_id)?;
-        let st = status.map(|s| status_member(py, "status", &s)).transpose()?;
-        let (from, max_results) = (cursor_of(cursor), page_size(max_results)?);
+        let (st, from, max_results) = page_args(py, status, max_results, cursor)?;
         let state = self.state(py)?;
         let (out, next) = collect(py, |visit| {
             state.reg.list_for_job(&id, st, from, max_results, visit).or_raise_for(
@@ -623,8 +621,7 @@ impl PyRegistry {
         cursor: Option<(u32, u32)>,
     ) -> PyResult<Page<'py>> {
         let t = thing_name(py, &thing)?;
-        let st = status.map(|s| status_member(py, "status", &s)).transpose()?;
-        let (from, max_results) = (cursor_of(cursor), page_size(max_results)?);
+        let (st, from, max_results) = page_args(py, status, max_results, cursor)?;
         let state = self.state(py)?;
         let (out, next) = collect(py, |visit| {
             state.reg.list_for_thing(&t, st, from, max_results, visit).or_raise_for(
