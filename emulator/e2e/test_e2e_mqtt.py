@@ -658,6 +658,29 @@ class CrateAgent(unittest.TestCase):
             e = iot.describe_job_execution(jobId=job, thingName=thing)["execution"]
             self.assertEqual((e["status"], e["statusDetails"]["detailsMap"]), ("SUCCEEDED", {"by": "iot-jobs-core agent"}))
 
+    def test_a_job_whose_document_the_devices_client_cannot_receive_is_rejected_not_stuck(self):
+        # The device's client takes packets of at most 8 KiB and closes the connection on a larger
+        # one (rumqttc), as a fixed receive buffer fails on it. StartNext has made the 20 KB job
+        # IN_PROGRESS by then; the agent describes `$next` without the document, and the
+        # application rejects it, so the next job runs.
+        thing = unique("agent")
+        aws = [os.environ["EMU_AWS"], "iot", "--endpoint-url", URL, "--output", "json"]
+        subprocess.run([*aws, "create-thing", "--thing-name", thing], check=True, capture_output=True)
+        big, small = unique("big"), unique("fw")
+        iot.create_job(jobId=big, document=json.dumps({"blob": "x" * 20000}), targets=[f"{ARN}:thing/{thing}"])
+        iot.create_job(jobId=small, document='{"op":"install"}', targets=[f"{ARN}:thing/{thing}"])
+        device = subprocess.run(
+            [os.environ["EMU_DEVICE"], "--broker", os.environ["EMU_MQTT"], "--thing", thing, "--jobs", "2",
+             "--rx-max", "8192", "--response-timeout", "2", "--seconds", "60"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=90)
+        out = device.stdout
+        self.assertEqual(device.returncode, 0, out)
+        self.assertIn("payload size limit exceeded", out)
+        self.assertIn(f"[app] {big}: its document never arrived", out)
+        self.assertIn(f"[app] run {small} (execution 1)", out)
+        statuses = [iot.describe_job_execution(jobId=j, thingName=thing)["execution"]["status"] for j in (big, small)]
+        self.assertEqual(statuses, ["REJECTED", "SUCCEEDED"])
+
 
 if __name__ == "__main__":
     code = run_cases("mqtt", Paho311, Paho5, *([PahoWebSocket, MqttJs] if WS_PORT else []), DeviceSdk, Tls, CrateAgent)

@@ -13,7 +13,11 @@
 //!
 //! Options: `--broker HOST:PORT` (default `127.0.0.1:1883`), `--thing NAME` (default `dev1`),
 //! `--jobs N` (leave after N jobs finished; default: run until killed), `--seconds S` (give up
-//! after S seconds with exit code 1; default: never).
+//! after S seconds with exit code 1; default: never), `--rx-max BYTES` (the client's largest
+//! incoming packet: rumqttc closes the connection on a larger one, as a device with a fixed
+//! receive buffer would fail on it; default 10 KiB), `--response-timeout S` (the agent's wait for a
+//! reply before it asks again; default 30). A job whose document the client cannot receive is
+//! reported REJECTED.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -39,12 +43,16 @@ fn main() {
     let deadline =
         arg("--seconds").map(|s| Instant::now() + Duration::from_secs(s.parse().expect("--seconds S")));
     let (host, port) = broker.rsplit_once(':').expect("--broker HOST:PORT");
+    let rx_max: usize = arg("--rx-max").map_or(10 * 1024, |n| n.parse().expect("--rx-max BYTES"));
+    let response_timeout_secs: u64 =
+        arg("--response-timeout").map_or(30, |s| s.parse().expect("--response-timeout S"));
 
     let mut options = MqttOptions::new(format!("device-{thing}"), host, port.parse().expect("a port"));
     options.set_keep_alive(Duration::from_secs(30));
+    options.set_max_packet_size(rx_max, MAX_TRANSMIT_LEN + 64);
     let (client, mut connection) = Client::new(options, 64);
-    let mut agent: Agent<4096> =
-        Agent::new(&ThingName::new(&thing).expect("a thing name"), None, Config::DEFAULT);
+    let config = Config { response_timeout_secs, ..Config::DEFAULT };
+    let mut agent: Agent<4096> = Agent::new(&ThingName::new(&thing).expect("a thing name"), None, config);
     let mut buf = [0u8; 256];
     let filters: Vec<String> =
         agent.subscriptions().map(|f| f.write_to(&mut buf).expect("a topic filter").to_owned()).collect();
@@ -76,6 +84,10 @@ fn main() {
                 }
                 AgentEvent::DocumentTooLarge { job_id, len, capacity, .. } => {
                     println!("[app] {job_id}: a document of {len} bytes does not fit {capacity}");
+                    Some(ExecutionStatus::Rejected)
+                }
+                AgentEvent::MessageTooLarge { job_id, len, .. } => {
+                    println!("[app] {job_id}: its document never arrived (message of {len:?} bytes)");
                     Some(ExecutionStatus::Rejected)
                 }
                 AgentEvent::Finished { job_id, status, .. } => {

@@ -67,7 +67,16 @@ pub fn exercise(input: &[u8], topics: &[u8], ops: &[u8; 64]) {
         let arg = ops.get(i.wrapping_add(1)).copied().unwrap_or(0);
         let now = Timestamp(u64_at(input, usize::from(arg)));
         match op % 8 {
-            0 | 7 => {
+            7 => {
+                let topic = text(cut(topics, arg, op.wrapping_shr(3)));
+                match agent.handle_oversized(topic, usize::from(arg).wrapping_mul(257)) {
+                    Ok(()) => keep(0),
+                    Err(e) => {
+                        let _ = write!(Sink, "{e}");
+                    }
+                }
+            }
+            0 => {
                 let topic = text(cut(topics, arg, op.wrapping_shr(3)));
                 let payload = cut(input, op.wrapping_add(arg), arg);
                 match agent.handle(now, topic, payload) {

@@ -65,66 +65,75 @@ impl<const DOC: usize> Agent<DOC> {
     pub fn handle(&mut self, now: Timestamp, topic: &str, payload: &[u8]) -> Result<(), AgentError> {
         let topic = Topic::parse(topic).map_err(AgentError::Topic)?;
         let Self { core, scratch } = self;
-        // SPEC §7: a client must check that the thing of a topic is its own.
-        if topic.thing().is_some_and(|t| t.as_str() != core.thing.as_str()) {
-            return Err(AgentError::OtherThing);
-        }
-        let reply_to = match topic {
-            Topic::NotifyNext { namespace, .. } if core.same_namespace(namespace) => {
+        let (to, reply) = match core.inbound(topic)? {
+            Inbound::NotifyNext => {
                 return read_execution(payload, scratch, Carrier::Notification, |_, x| {
-                    core.on_notify_next(x.as_ref());
+                    core.on_notify_next(x.as_ref(), false);
                     Ok(())
                 });
             }
-            Topic::StartNext { reply: Some(reply), .. } if core.namespace.is_none() => {
-                (ReplyTo::StartNext, reply)
-            }
-            Topic::Describe { job, namespace, reply: Some(reply), .. } if core.same_namespace(namespace) => {
-                match job {
-                    JobSelector::Next => (ReplyTo::DescribeNext, reply),
-                    JobSelector::Id(job) => (ReplyTo::Describe(job), reply),
-                }
-            }
-            Topic::Update { job, namespace, reply: Some(reply), .. } if core.same_namespace(namespace) => {
-                (ReplyTo::Update(job), reply)
-            }
-            Topic::GetPending { .. }
-            | Topic::StartNext { .. }
-            | Topic::Describe { .. }
-            | Topic::Update { .. }
-            | Topic::Notify { .. }
-            | Topic::NotifyNext { .. }
-            | Topic::DocumentedNotify { .. }
-            | Topic::JobEvent { .. }
-            | Topic::ExecutionEvent { .. } => return Err(AgentError::Unexpected),
+            Inbound::Reply(to, reply) => (to, reply),
         };
-        match reply_to {
-            (to, Reply::Rejected) => {
-                core.expecting(to)?;
+        core.expecting(to)?;
+        match (to, reply) {
+            (_, Reply::Rejected) => {
                 let msg = ErrorResponse::parse(payload, scratch).map_err(AgentError::Malformed)?;
                 core.check_token(msg.client_token)?;
                 core.on_rejected(now, &msg);
             }
-            (to @ (ReplyTo::StartNext | ReplyTo::DescribeNext), Reply::Accepted) => {
-                core.expecting(to)?;
+            (ReplyTo::StartNext | ReplyTo::DescribeNext, Reply::Accepted) => {
                 read_execution(payload, scratch, Carrier::Reply, |token, x| {
                     core.check_token(token)?;
                     core.on_next(x.as_ref())
                 })?;
             }
-            (to @ ReplyTo::Describe(_), Reply::Accepted) => {
-                core.expecting(to)?;
+            (ReplyTo::Describe(_), Reply::Accepted) => {
                 read_execution(payload, scratch, Carrier::Reply, |token, x| {
                     core.check_token(token)?;
                     core.on_described(x.as_ref());
                     Ok(())
                 })?;
             }
-            (to @ ReplyTo::Update(_), Reply::Accepted) => {
-                core.expecting(to)?;
+            (ReplyTo::Update(_), Reply::Accepted) => {
                 let msg = UpdateResponse::parse(payload, scratch).map_err(AgentError::Malformed)?;
                 core.check_token(msg.client_token)?;
                 core.on_updated(msg.execution_state.map(|s| s.version_number));
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes a message the device received on `topic` but could not hold: its payload of `len`
+    /// bytes did not fit the MQTT client's receive buffer (a client that reads a PUBLISH's topic
+    /// before its payload can tell; see [Buffers](crate::agent#buffers)). The agent acts on what
+    /// the topic says:
+    ///
+    /// * a StartNext or describe `$next` reply: it handed over an execution with its document.
+    ///   The agent describes `$next` again without the document and hands the execution to the
+    ///   application as [`AgentEvent::MessageTooLarge`], to reject;
+    /// * `notify-next`: a notification of an execution the agent cannot see (as if it named
+    ///   another job);
+    /// * an accepted describe or update of the current execution: accepted, at a version the
+    ///   agent cannot read (the next update's `expectedVersion` may be refused and resynced);
+    /// * a rejected one: [`AgentError::MessageTooLarge`], or for an update the job is
+    ///   [`LostReason::MessageTooLarge`] (the state it carries cannot be resynced from).
+    ///
+    /// A client that drops such a message without a word needs no call: a StartNext (or
+    /// describe `$next`) none of whose attempts is answered is followed by the same describe
+    /// without the document.
+    ///
+    /// # Errors
+    ///
+    /// As [`Agent::handle`] for the topic (the clientToken, which is in the payload, cannot be
+    /// checked: the reply is taken by its topic); nothing changes.
+    pub fn handle_oversized(&mut self, topic: &str, len: usize) -> Result<(), AgentError> {
+        let topic = Topic::parse(topic).map_err(AgentError::Topic)?;
+        let core = &mut self.core;
+        match core.inbound(topic)? {
+            Inbound::NotifyNext => core.on_notify_next(None, true),
+            Inbound::Reply(to, reply) => {
+                core.expecting(to)?;
+                core.on_unread_reply(reply, len);
             }
         }
         Ok(())

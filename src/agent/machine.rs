@@ -19,18 +19,55 @@ impl<const DOC: usize> Core<DOC> {
         }
     }
 
+    /// What a message on `topic` is to this agent (SPEC §7: a client checks that the thing of
+    /// a topic is its own).
+    pub(super) fn inbound<'t>(&self, topic: Topic<'t>) -> Result<Inbound<'t>, AgentError> {
+        if topic.thing().is_some_and(|t| t.as_str() != self.thing.as_str()) {
+            return Err(AgentError::OtherThing);
+        }
+        Ok(match topic {
+            Topic::NotifyNext { namespace, .. } if self.same_namespace(namespace) => Inbound::NotifyNext,
+            Topic::StartNext { reply: Some(reply), .. } if self.namespace.is_none() => {
+                Inbound::Reply(ReplyTo::StartNext, reply)
+            }
+            Topic::Describe { job, namespace, reply: Some(reply), .. } if self.same_namespace(namespace) => {
+                match job {
+                    JobSelector::Next => Inbound::Reply(ReplyTo::DescribeNext, reply),
+                    JobSelector::Id(job) => Inbound::Reply(ReplyTo::Describe(job), reply),
+                }
+            }
+            Topic::Update { job, namespace, reply: Some(reply), .. } if self.same_namespace(namespace) => {
+                Inbound::Reply(ReplyTo::Update(job), reply)
+            }
+            Topic::GetPending { .. }
+            | Topic::StartNext { .. }
+            | Topic::Describe { .. }
+            | Topic::Update { .. }
+            | Topic::Notify { .. }
+            | Topic::NotifyNext { .. }
+            | Topic::DocumentedNotify { .. }
+            | Topic::JobEvent { .. }
+            | Topic::ExecutionEvent { .. } => return Err(AgentError::Unexpected),
+        })
+    }
+
     /// Whether a reply on this topic answers the request in flight.
     pub(super) fn expecting(&self, to: ReplyTo<'_>) -> Result<(), AgentError> {
         let outbox =
             self.outbox.as_ref().filter(|o| o.first_token.is_some()).ok_or(AgentError::Unsolicited)?;
         let ours = |job: JobIdRef<'_>| self.job.as_ref().is_some_and(|j| j.id.as_str() == job.as_str());
         let matches = match (&outbox.request, to) {
-            (Request::StartNext, ReplyTo::StartNext) | (Request::DescribeNext, ReplyTo::DescribeNext) => true,
+            (Request::StartNext, ReplyTo::StartNext)
+            | (Request::DescribeNext | Request::Identify { .. }, ReplyTo::DescribeNext) => true,
             (Request::Describe, ReplyTo::Describe(job)) | (Request::Update(_), ReplyTo::Update(job)) => {
                 ours(job)
             }
             (
-                Request::StartNext | Request::DescribeNext | Request::Describe | Request::Update(_),
+                Request::StartNext
+                | Request::DescribeNext
+                | Request::Identify { .. }
+                | Request::Describe
+                | Request::Update(_),
                 ReplyTo::StartNext | ReplyTo::DescribeNext | ReplyTo::Describe(_) | ReplyTo::Update(_),
             ) => false,
         };
@@ -89,7 +126,7 @@ impl<const DOC: usize> Core<DOC> {
         }
     }
 
-    /// Queues Run (or DocumentTooLarge, UnreadableJob) for the current job.
+    /// Queues Run (or DocumentTooLarge, UnreadableJob, MessageTooLarge) for the current job.
     pub(super) fn announce(&mut self) {
         let Some(job) = self.job.as_mut() else { return };
         job.reach(JobPhase::Announced);
@@ -112,6 +149,7 @@ impl<const DOC: usize> Core<DOC> {
                 AgentEvent::DocumentTooLarge { job_id, execution_number, len, capacity: DOC }
             }
             Document::Unreadable(error) => AgentEvent::UnreadableJob { job_id, execution_number, error },
+            Document::Undelivered(len) => AgentEvent::MessageTooLarge { job_id, execution_number, len },
         })
     }
 
@@ -164,7 +202,12 @@ impl<const DOC: usize> Core<DOC> {
         let Some(outbox) = self.outbox.take() else { return };
         let last = outbox.last_error;
         match outbox.request {
-            Request::StartNext | Request::DescribeNext => {
+            // Not one attempt was answered, where a smaller reply might be: which execution did
+            // the service hand over? (A device client may drop what it cannot hold unseen.)
+            Request::StartNext | Request::DescribeNext if last.is_none() => {
+                self.outbox = Some(Outbox::new(Request::Identify { len: None }));
+            }
+            Request::StartNext | Request::DescribeNext | Request::Identify { .. } => {
                 self.note(Note::Error(AgentError::RetriesExhausted { last }));
             }
             Request::Describe => {
@@ -178,12 +221,15 @@ impl<const DOC: usize> Core<DOC> {
 
     // ---- notifications ----------------------------------------------------------------------
 
-    /// `notify-next` (SPEC 7.2): the head of the pending list changed.
-    pub(super) fn on_notify_next(&mut self, next: Option<&Execution<'_>>) {
+    /// `notify-next` (SPEC 7.2): the head of the pending list changed. `next`: the execution
+    /// at the head, `None` when nothing is pending or the message could not be held
+    /// (`unread`: it names an execution, since one that names none is a few bytes).
+    pub(super) fn on_notify_next(&mut self, next: Option<&Execution<'_>>, unread: bool) {
+        let names_one = next.is_some() || unread;
         let Some(job) = &self.job else {
             match self.outbox.as_mut() {
                 // Idle: a job is pending; ask for it (SPEC T2).
-                None if next.is_some() => self.outbox = Some(Outbox::new(self.start_request())),
+                None if names_one => self.outbox = Some(Outbox::new(self.start_request())),
                 None => {}
                 // The StartNext in flight may have been answered before this job was queued,
                 // or it may hand over an execution that has since left the head (canceled,
@@ -191,7 +237,7 @@ impl<const DOC: usize> Core<DOC> {
                 Some(outbox) => {
                     let sent = outbox.first_token.is_some();
                     outbox.noticed |= sent;
-                    self.recheck |= sent && next.is_some();
+                    self.recheck |= sent && names_one;
                 }
             }
             return;
@@ -222,8 +268,28 @@ impl<const DOC: usize> Core<DOC> {
     /// StartNext / describe `$next` accepted (SPEC 4.3, R19: no `execution` when nothing is
     /// pending).
     pub(super) fn on_next(&mut self, execution: Option<&Execution<'_>>) -> Result<(), AgentError> {
-        let Some(x) = execution.filter(|x| x.status.is_pending()) else {
+        let undelivered = match self.outbox.as_ref().map(|o| &o.request) {
+            Some(Request::Identify { len }) => Some(*len),
+            Some(Request::StartNext | Request::DescribeNext | Request::Describe | Request::Update(_))
+            | None => None,
+        };
+        // The reply the device could not receive handed over the execution at the head: one
+        // StartNext made IN_PROGRESS, or one a namespace agent found QUEUED and claims. A plain
+        // agent's QUEUED head is not one StartNext handed over (it would be IN_PROGRESS).
+        let handed_over = |x: &Execution<'_>| {
+            x.status.is_pending()
+                && (undelivered.is_none()
+                    || x.status == ExecutionStatus::InProgress
+                    || self.namespace.is_some())
+        };
+        let Some(x) = execution.filter(|x| handed_over(x)) else {
             self.outbox = None;
+            if let Some(len) = undelivered {
+                self.note(Note::Error(match len {
+                    Some(len) => AgentError::MessageTooLarge { len },
+                    None => AgentError::RetriesExhausted { last: None },
+                }));
+            }
             if core::mem::take(&mut self.recheck) {
                 self.outbox = Some(Outbox::new(self.start_request()));
             }
@@ -233,10 +299,11 @@ impl<const DOC: usize> Core<DOC> {
         // Into the agent's own buffer, in place (the message is in the caller's payload or the
         // agent's scratch, never in this buffer).
         self.document.clear();
-        let document = match x.document {
-            Ok(raw) if self.document.extend_from_slice(raw).is_ok() => Document::Kept,
-            Ok(raw) => Document::TooLarge(raw.len()),
-            Err(error) => Document::Unreadable(error),
+        let document = match (undelivered, x.document) {
+            (Some(len), _) => Document::Undelivered(len),
+            (None, Ok(raw)) if self.document.extend_from_slice(raw).is_ok() => Document::Kept,
+            (None, Ok(raw)) => Document::TooLarge(raw.len()),
+            (None, Err(error)) => Document::Unreadable(error),
         };
         self.seq = self.seq.wrapping_add(1);
         // SPEC T2: StartNext moved a QUEUED execution to IN_PROGRESS. A namespace agent found it
@@ -278,18 +345,52 @@ impl<const DOC: usize> Core<DOC> {
             Some(_) => None,
             None => Some(End::Lost(LostReason::Deleted)),
         };
-        match (end, x) {
-            (Some(end), _) => self.end_job(end),
-            (None, x) => {
-                if let (Some(job), Some(x)) = (self.job.as_mut(), x) {
-                    job.version = x.version;
-                }
+        match end {
+            Some(end) => self.end_job(end),
+            None => self.still_ours(x.map(|x| x.version)),
+        }
+    }
+
+    /// The check found the current execution still pending, at `version` if the reply could
+    /// be read.
+    pub(super) fn still_ours(&mut self, version: Option<VersionNumber>) {
+        if let (Some(job), Some(version)) = (self.job.as_mut(), version) {
+            job.version = version;
+        }
+        self.outbox = None;
+        // A claim checked after a notification (`update_done`) is the application's now.
+        if self.job.as_ref().is_some_and(|j| !j.announced()) {
+            self.announce();
+        }
+        self.schedule();
+    }
+
+    /// A reply of `len` bytes to the request in flight that the device's MQTT client could not
+    /// hold (see [`Agent::handle_oversized`]).
+    pub(super) fn on_unread_reply(&mut self, reply: Reply, len: usize) {
+        let Some(outbox) = &self.outbox else { return };
+        let error = Note::Error(AgentError::MessageTooLarge { len });
+        match (reply, &outbox.request) {
+            // The execution the service handed over, with its document: which is it?
+            (Reply::Accepted, Request::StartNext | Request::DescribeNext) => {
+                self.outbox = Some(Outbox::new(Request::Identify { len: Some(len) }));
+            }
+            // Accepted: the device plane describes only pending executions (SPEC R11).
+            (Reply::Accepted, Request::Describe) => self.still_ours(None),
+            (Reply::Accepted, Request::Update(_)) => self.on_updated(None),
+            // Only a check failed: the job keeps running.
+            (Reply::Rejected, Request::Describe) => {
                 self.outbox = None;
-                // A claim checked after a notification (`update_done`) is the application's now.
-                if self.job.as_ref().is_some_and(|j| !j.announced()) {
-                    self.announce();
-                }
+                self.note(error);
                 self.schedule();
+            }
+            (Reply::Rejected, Request::Update(_)) => {
+                self.end_job(End::Lost(LostReason::MessageTooLarge { len }));
+            }
+            (Reply::Accepted | Reply::Rejected, Request::Identify { .. })
+            | (Reply::Rejected, Request::StartNext | Request::DescribeNext) => {
+                self.outbox = None;
+                self.note(error);
             }
         }
     }
@@ -331,7 +432,7 @@ impl<const DOC: usize> Core<DOC> {
         let code = error.code;
         let Some(outbox) = &self.outbox else { return };
         let sent = match &outbox.request {
-            Request::StartNext | Request::DescribeNext => None,
+            Request::StartNext | Request::DescribeNext | Request::Identify { .. } => None,
             Request::Describe => {
                 self.on_describe_rejected(now, code);
                 return;
@@ -449,7 +550,9 @@ impl<const DOC: usize> Core<DOC> {
         let topic = |reply| {
             Ok(match request {
                 Request::StartNext => Topic::StartNext { thing, reply },
-                Request::DescribeNext => Topic::Describe { thing, job: JobSelector::Next, namespace, reply },
+                Request::DescribeNext | Request::Identify { .. } => {
+                    Topic::Describe { thing, job: JobSelector::Next, namespace, reply }
+                }
                 Request::Describe => {
                     Topic::Describe { thing, job: JobSelector::Id(job_ref()?), namespace, reply }
                 }
@@ -479,6 +582,10 @@ impl<const DOC: usize> Core<DOC> {
             // SPEC 7.1: includeJobDocument defaults to true.
             Request::DescribeNext => {
                 DescribeRequest { execution_number: None, include_job_document: true, client_token }
+                    .serialize(payload_buf)
+            }
+            Request::Identify { .. } => {
+                DescribeRequest { execution_number: None, include_job_document: false, client_token }
                     .serialize(payload_buf)
             }
             Request::Describe => DescribeRequest {

@@ -13,6 +13,7 @@
 //!  SUBSCRIBE  ◄── subscriptions()                                      (once, at connect)
 //!  PUBLISH    ◄── poll_transmit(now, buf)      ◄── report(status, details)
 //!  message    ──► handle(now, topic, payload)  ──► poll_event()        ──► Run / Canceled / …
+//!  too large  ──► handle_oversized(topic, len)
 //!  timer      ──► handle_timeout(now)          ◄── poll_timeout()
 //! ```
 //!
@@ -90,7 +91,9 @@
 //!   and missing replies are retried, with bounded exponential backoff and jitter
 //!   ([`Config`]); the application is told when the attempts run out. The clientTokens count up
 //!   from [`Config::first_client_token`]: start each boot elsewhere when the MQTT session
-//!   outlives a restart.
+//!   outlives a restart. A StartNext (or describe `$next`) none of whose attempts was answered
+//!   is followed by a describe of `$next` without the document, with attempts of its own,
+//!   before the agent gives up ([Buffers](#buffers)).
 //! * **Losing the job.** `ResourceNotFound` (the execution or its job was deleted, SPEC 4.2) →
 //!   [`AgentEvent::Lost`]; `TerminalStateReached` (R11) → [`AgentEvent::Canceled`].
 //!
@@ -115,12 +118,22 @@
 //! execution's statusDetails, plus about 300 bytes of other members and the topic. Size the
 //! client's receive buffer for the largest document the fleet's jobs carry plus the largest
 //! statusDetails their devices write (the agent's own reports: [`MAX_DETAILS_BYTES`], escaped
-//! to at most twice that) plus 512 bytes. A message the client drops never reaches the agent:
-//! StartNext has then already made the job IN_PROGRESS on the service, the agent's retries get
-//! the same dropped reply, and it reports [`AgentError::RetriesExhausted`] with no reply, while
-//! the job stays IN_PROGRESS (until its in-progress timeout, if it has one) ahead of the
-//! thing's later jobs. A document larger than `DOC` but within the client's buffer is
-//! [`AgentEvent::DocumentTooLarge`], which the application rejects.
+//! to at most twice that) plus 512 bytes. A document larger than `DOC` but within the client's
+//! buffer is [`AgentEvent::DocumentTooLarge`], which the application rejects.
+//!
+//! A reply larger than the client's buffer must not hold the thing's queue up either: StartNext
+//! has already made its job IN_PROGRESS on the service, and every later StartNext hands over
+//! the same job, with the same document. So the agent then describes `$next` without the
+//! document (a reply of about 300 bytes plus the execution's statusDetails) and hands the
+//! execution over as [`AgentEvent::MessageTooLarge`], which the application rejects as well.
+//! It does so at once when the client can say that a message on a topic did not fit (a client
+//! that reads a PUBLISH's topic before its payload): pass the topic and length to
+//! [`Agent::handle_oversized`]. A client that drops such a message without a word (or one
+//! whose MQTT 5 Maximum Packet Size the broker honours, dropping it unsent) needs no call: when
+//! none of a StartNext's attempts is answered, the agent asks the same describe before it gives
+//! up with [`AgentError::RetriesExhausted`]. A client that closes the connection on an oversized
+//! packet (rumqttc does) works the same way through [`Agent::reconnected`], which resends at
+//! once.
 //!
 //! # Namespaces
 //!
@@ -354,6 +367,13 @@ pub enum LostReason {
         /// The last error code received.
         last: Option<ErrorCode>,
     },
+    /// The service refused the update with a reply the device's MQTT client could not hold
+    /// ([`Agent::handle_oversized`]): the execution's state it carries (statusDetails another
+    /// writer left) is too large to resynchronise from.
+    MessageTooLarge {
+        /// The reply's length in bytes.
+        len: usize,
+    },
 }
 
 /// What the application must know; see [`Agent::poll_event`].
@@ -386,6 +406,22 @@ pub enum AgentEvent<'a> {
         len: usize,
         /// The agent's document capacity.
         capacity: usize,
+    },
+    /// A job is IN_PROGRESS but the message that hands over its document never reached the
+    /// agent: the device's MQTT client could not hold it (`len` bytes, as
+    /// [`Agent::handle_oversized`] was told), or, with `len: None`, every attempt of the
+    /// request went unanswered while a describe of `$next` without the document was answered
+    /// (a client that drops what it cannot hold without a word, such as an MQTT 5 client whose
+    /// Maximum Packet Size the broker honours). It cannot be run; as with
+    /// [`AgentEvent::DocumentTooLarge`] the job stays current until the application reports a
+    /// final status for it (usually `REJECTED`), so the thing's later jobs are not held up.
+    MessageTooLarge {
+        /// `jobId`.
+        job_id: JobId,
+        /// `executionNumber`.
+        execution_number: ExecutionNumber,
+        /// The length the MQTT client gave, if it gave one.
+        len: Option<usize>,
     },
     /// A job is IN_PROGRESS but the message that handed it over breaks the rules past the
     /// execution's identity (`jobId`, `executionNumber`, `versionNumber`, `status`): its
@@ -498,6 +534,13 @@ pub enum AgentError {
         /// The last error code received.
         last: Option<ErrorCode>,
     },
+    /// A reply of `len` bytes to a StartNext or describe could not be held by the device's MQTT
+    /// client ([`Agent::handle_oversized`]), and the agent could not learn from a smaller one
+    /// which job it was about. Call [`Agent::reconnected`] to ask again.
+    MessageTooLarge {
+        /// The reply's length in bytes.
+        len: usize,
+    },
     /// This many events did not fit the event queue; poll events after every input.
     EventsDropped {
         /// How many.
@@ -531,6 +574,9 @@ impl fmt::Display for AgentError {
                 write!(f, "gave up after retries; last error {code}")
             }
             Self::RetriesExhausted { last: None } => f.write_str("gave up: no reply"),
+            Self::MessageTooLarge { len } => {
+                write!(f, "a reply of {len} bytes did not fit the MQTT client's receive buffer")
+            }
             Self::EventsDropped { count } => write!(f, "{count} events did not fit the event queue"),
         }
     }
@@ -585,6 +631,10 @@ enum Request {
     StartNext,
     /// DescribeJobExecution of `$next` (namespace agents, SPEC 7.3).
     DescribeNext,
+    /// DescribeJobExecution of `$next` without the document: which execution a reply the
+    /// device could not receive handed over. `len`: that reply's length, if the MQTT client
+    /// told it; `None`: no attempt of the StartNext (or describe `$next`) was answered.
+    Identify { len: Option<usize> },
     /// DescribeJobExecution of the current execution, to check it is still ours.
     Describe,
     /// UpdateJobExecution of the current execution (SPEC 4.3).
@@ -669,6 +719,8 @@ enum Document {
     /// The message could not be read past the execution's identity:
     /// [`AgentEvent::UnreadableJob`].
     Unreadable(WireError),
+    /// The message never reached the agent: [`AgentEvent::MessageTooLarge`].
+    Undelivered(Option<usize>),
 }
 
 /// How far the current job has come; each phase implies the ones before it.
@@ -737,6 +789,13 @@ enum ReplyTo<'t> {
     DescribeNext,
     Describe(JobIdRef<'t>),
     Update(JobIdRef<'t>),
+}
+
+/// A message on a topic the agent consumes.
+#[derive(Clone, Copy)]
+enum Inbound<'t> {
+    NotifyNext,
+    Reply(ReplyTo<'t>, Reply),
 }
 
 /// The state, apart from the scratch buffer (so a parsed message can borrow the scratch while

@@ -293,6 +293,7 @@ fn with_reply(topic: Topic<'_>, r: Reply) -> Topic<'_> {
 enum Ev {
     Run { job: String, number: u64, version: u64, document: String },
     TooLarge { job: String, len: usize },
+    Undelivered { job: String, number: u64, len: Option<usize> },
     Finished { job: String, number: u64, status: ExecutionStatus, version: u64 },
     Canceled { job: String, number: u64, status: Option<ExecutionStatus> },
     Lost { job: String, number: u64, reason: LostReason },
@@ -404,6 +405,15 @@ struct Harness<const DOC: usize> {
     held: Vec<Msg>,
     /// When false, `notify-next` messages are held instead of delivered.
     deliver_notifications: bool,
+    /// The device's MQTT client holds payloads of at most this many bytes; of a larger one it
+    /// tells the agent the topic and length when `tell`, and drops it unseen otherwise.
+    rx: Option<Rx>,
+}
+
+#[derive(Clone, Copy)]
+struct Rx {
+    max: usize,
+    tell: bool,
 }
 
 impl<const DOC: usize> Harness<DOC> {
@@ -422,6 +432,7 @@ impl<const DOC: usize> Harness<DOC> {
             events: Vec::new(),
             held: Vec::new(),
             deliver_notifications: true,
+            rx: None,
         }
     }
 
@@ -434,6 +445,14 @@ impl<const DOC: usize> Harness<DOC> {
         for m in msgs {
             if m.topic.ends_with("/notify-next") && !self.deliver_notifications {
                 self.held.push(m);
+                continue;
+            }
+            if let Some(rx) = self.rx.filter(|rx| m.payload.len() > rx.max) {
+                if rx.tell {
+                    self.agent
+                        .handle_oversized(&m.topic, m.payload.len())
+                        .unwrap_or_else(|e| panic!("{e} for {m:?}"));
+                }
                 continue;
             }
             self.agent
@@ -485,6 +504,9 @@ impl<const DOC: usize> Harness<DOC> {
                 AgentEvent::DocumentTooLarge { job_id, len, capacity, .. } => {
                     assert_eq!(capacity, DOC);
                     Ev::TooLarge { job: job_id.to_string(), len }
+                }
+                AgentEvent::MessageTooLarge { job_id, execution_number, len } => {
+                    Ev::Undelivered { job: job_id.to_string(), number: execution_number.get(), len }
                 }
                 AgentEvent::Finished { job_id, execution_number, status, version } => Ev::Finished {
                     job: job_id.to_string(),
@@ -561,5 +583,6 @@ const SUCCEEDED: ExecutionStatus = ExecutionStatus::Succeeded;
 
 mod faults;
 mod malformed;
+mod oversized;
 mod retries;
 mod runs;

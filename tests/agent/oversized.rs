@@ -1,0 +1,220 @@
+//! Scenarios of messages the device's MQTT client cannot hold: told by the client
+//! (`Agent::handle_oversized`), or dropped unseen.
+
+use super::*;
+
+/// A job whose StartNext reply and `notify-next` carry more than the client's 1,024 bytes.
+fn big_document() -> String {
+    format!(r#"{{"blob":"{}"}}"#, "x".repeat(2000))
+}
+
+/// `dev1` with `job-big` (document of [`big_document`]) and then `job-small` queued, their
+/// notifications dropped, and a client that holds 1,024 bytes of payload.
+fn big_then_small(namespace: Option<&NamespaceId>, config: Config, tell: bool) -> Harness<4096> {
+    let mut h: Harness<4096> = Harness::with(&["dev1"], namespace, config);
+    h.rx = Some(Rx { max: 1024, tell });
+    h.service.create_job("job-big", &big_document(), TargetSelection::Snapshot, &["dev1"]);
+    h.service.create_job("job-small", r#"{"op":"x"}"#, TargetSelection::Snapshot, &["dev1"]);
+    h.service.notifications();
+    h
+}
+
+fn topics(sent: &[Sent]) -> Vec<&str> {
+    sent.iter().map(|s| s.topic.as_str()).collect()
+}
+
+/// The application rejects `job-big`; the agent moves on to `job-small`.
+fn reject_big_and_run_small(h: &mut Harness<4096>) {
+    h.report(ExecutionStatus::Rejected, &[("reason", "message too large")]);
+    assert_eq!(
+        h.take_events(),
+        [finished("job-big", 1, ExecutionStatus::Rejected, 3), run("job-small", 1, 2, r#"{"op":"x"}"#)]
+    );
+}
+
+#[test]
+fn a_start_next_reply_the_client_cannot_hold_is_identified_for_the_app_to_reject() {
+    let mut h: Harness<4096> = Harness::new(&["dev1"]);
+    h.rx = Some(Rx { max: 1024, tell: true });
+    h.pump();
+    h.take_sent();
+    h.service.create_job("job-big", &big_document(), TargetSelection::Snapshot, &["dev1"]);
+    h.service.create_job("job-small", r#"{"op":"x"}"#, TargetSelection::Snapshot, &["dev1"]);
+    // The `notify-next` carries the document too: a notification of a job the agent cannot
+    // see, so it asks for it.
+    h.notify();
+    h.pump();
+    let sent = h.take_sent();
+    assert_eq!(topics(&sent), ["$aws/things/dev1/jobs/start-next", "$aws/things/dev1/jobs/$next/get"]);
+    assert_eq!(sent[1].describe(), (None, false), "the describe leaves the document out");
+    let events = h.take_events();
+    let [Ev::Undelivered { job, number: 1, len: Some(len) }] = &events[..] else { panic!("{events:?}") };
+    assert_eq!(job, "job-big");
+    assert!(*len > 2000, "the StartNext reply's length: {len}");
+    // StartNext made it IN_PROGRESS: the agent's job until the application ends it.
+    assert_eq!(h.agent.job().map(|j| j.job_id.as_str()), Some("job-big"));
+    reject_big_and_run_small(&mut h);
+}
+
+#[test]
+fn a_client_that_drops_the_reply_unseen_gets_the_same_once_the_attempts_are_spent() {
+    let config = Config { max_attempts: 2, jitter: false, ..Config::DEFAULT };
+    let mut h = big_then_small(None, config, false);
+    h.pump();
+    for _ in 0..2 {
+        h.service.now = h.service.now.saturating_add(30);
+        h.agent.handle_timeout(h.service.now);
+        h.pump();
+    }
+    let sent = h.take_sent();
+    assert_eq!(
+        topics(&sent),
+        [
+            "$aws/things/dev1/jobs/start-next",
+            "$aws/things/dev1/jobs/start-next",
+            "$aws/things/dev1/jobs/$next/get"
+        ]
+    );
+    assert_eq!(sent[2].describe(), (None, false));
+    assert_eq!(h.take_events(), [Ev::Undelivered { job: "job-big".into(), number: 1, len: None }]);
+    reject_big_and_run_small(&mut h);
+}
+
+#[test]
+fn a_namespace_agent_claims_the_execution_it_could_not_read_then_hands_it_over() {
+    let ns = NamespaceId::new("ns1").unwrap();
+    let mut h = big_then_small(Some(&ns), Config::DEFAULT, true);
+    h.pump();
+    let sent = h.take_sent();
+    assert_eq!(
+        topics(&sent),
+        [
+            "$aws/things/dev1/jobs/$next/namespace-ns1/get",
+            "$aws/things/dev1/jobs/$next/namespace-ns1/get",
+            "$aws/things/dev1/jobs/job-big/namespace-ns1/update"
+        ]
+    );
+    assert_eq!((sent[0].describe(), sent[1].describe()), ((None, true), (None, false)));
+    assert_eq!(sent[2].update(), (IN_PROGRESS, Some(1), Some(1), vec![]));
+    let events = h.take_events();
+    assert!(
+        matches!(&events[..], [Ev::Undelivered { job, number: 1, len: Some(_) }] if job == "job-big"),
+        "{events:?}"
+    );
+    h.report(ExecutionStatus::Rejected, &[]);
+    assert_eq!(
+        h.take_events(),
+        [finished("job-big", 1, ExecutionStatus::Rejected, 3), run("job-small", 1, 2, r#"{"op":"x"}"#)]
+    );
+}
+
+#[test]
+fn a_plain_agent_that_finds_the_head_queued_says_so_and_waits_for_the_next_notification() {
+    let mut h = big_then_small(None, Config::DEFAULT, true);
+    h.deliver_notifications = false;
+    let start = h.transmit();
+    let replies = h.service.serve(&start[0].as_transmit());
+    h.deliver(replies);
+    // An operator deletes the execution StartNext started before the agent asks which it was:
+    // the head is QUEUED, which no StartNext hands over.
+    h.service
+        .reg
+        .delete_execution(&job("job-big"), &thing("dev1"), n(1), true, T0, &mut h.service.sink)
+        .unwrap();
+    let notify = h.service.notifications();
+    h.deliver(notify);
+    h.pump();
+    let events = h.take_events();
+    assert!(
+        matches!(events[..], [Ev::Error(AgentError::MessageTooLarge { len })] if len > 2000),
+        "{events:?}"
+    );
+    assert!(h.agent.is_idle());
+    // The deletion's notification wakes it.
+    let held = std::mem::take(&mut h.held);
+    h.deliver_notifications = true;
+    h.deliver(held);
+    h.pump();
+    assert_eq!(h.take_events(), [run("job-small", 1, 2, r#"{"op":"x"}"#)]);
+}
+
+#[test]
+fn a_describe_of_next_that_does_not_fit_either_is_an_error() {
+    let mut h = big_then_small(None, Config::DEFAULT, true);
+    let start = h.transmit();
+    let replies = h.service.serve(&start[0].as_transmit());
+    h.deliver(replies);
+    let identify = h.transmit();
+    assert_eq!(identify[0].describe(), (None, false));
+    h.agent.handle_oversized("$aws/things/dev1/jobs/$next/get/accepted", 30_000).unwrap();
+    h.collect();
+    assert_eq!(h.take_events(), [Ev::Error(AgentError::MessageTooLarge { len: 30_000 })]);
+    assert!(h.agent.is_idle());
+}
+
+#[test]
+fn a_notify_next_the_client_cannot_hold_makes_a_running_agent_check_its_job() {
+    let mut h = running(&["job-a"]);
+    h.agent.handle_oversized("$aws/things/dev1/jobs/notify-next", 5000).unwrap();
+    let sent = h.transmit();
+    assert_eq!(topics(&sent), ["$aws/things/dev1/jobs/job-a/get"]);
+    assert_eq!(sent[0].describe(), (Some(1), false));
+}
+
+#[test]
+fn an_accepted_update_that_does_not_fit_counts_as_applied_at_the_next_version() {
+    let mut h = running(&["job-a"]);
+    h.agent.report(IN_PROGRESS, Some(&StatusDetails::new(&[("step", "1")]).unwrap())).unwrap();
+    let sent = h.transmit();
+    let replies = h.service.serve(&sent[0].as_transmit());
+    assert!(replies[0].topic.ends_with("/update/accepted"));
+    h.agent.handle_oversized(&replies[0].topic, 4000).unwrap();
+    h.take_sent();
+    h.report(SUCCEEDED, &[]);
+    // expectedVersion 3: the service applied the progress report (version 2 → 3).
+    assert_eq!(h.take_sent()[0].update(), (SUCCEEDED, Some(3), Some(1), vec![]));
+    assert_eq!(h.take_events(), [finished("job-a", 1, SUCCEEDED, 4)]);
+}
+
+#[test]
+fn a_describe_that_does_not_fit_keeps_the_job_and_a_rejected_update_loses_it() {
+    let mut h = running(&["job-a"]);
+    // An accepted describe: the execution is still pending (SPEC R11); the job runs on.
+    h.agent.reconnected();
+    assert_eq!(h.transmit()[0].describe(), (Some(1), false));
+    h.agent.handle_oversized("$aws/things/dev1/jobs/job-a/get/accepted", 2000).unwrap();
+    h.collect();
+    assert_eq!(h.take_events(), []);
+    assert!(h.transmit().is_empty());
+    // A rejected one: only the check failed.
+    h.agent.reconnected();
+    h.transmit();
+    h.agent.handle_oversized("$aws/things/dev1/jobs/job-a/get/rejected", 2001).unwrap();
+    h.collect();
+    assert_eq!(h.take_events(), [Ev::Error(AgentError::MessageTooLarge { len: 2001 })]);
+    assert_eq!(h.agent.job().map(|j| j.version.get()), Some(2));
+    // A rejected update carries a state the agent cannot read: it cannot resync.
+    h.agent.report(SUCCEEDED, None).unwrap();
+    h.transmit();
+    h.agent.handle_oversized("$aws/things/dev1/jobs/job-a/update/rejected", 2002).unwrap();
+    h.collect();
+    assert_eq!(h.take_events(), [lost("job-a", 1, LostReason::MessageTooLarge { len: 2002 })]);
+    assert_eq!(topics(&h.transmit()), ["$aws/things/dev1/jobs/start-next"]);
+}
+
+#[test]
+fn what_handle_refuses_handle_oversized_refuses_and_nothing_changes() {
+    let mut h = running(&["job-a"]);
+    let before = h.state();
+    for (topic, error) in [
+        ("$aws/things/dev2/jobs/notify-next", AgentError::OtherThing),
+        ("$aws/things/dev1/jobs/notify", AgentError::Unexpected),
+        ("$aws/things/dev1/jobs/job-a/update/accepted", AgentError::Unsolicited),
+        ("$aws/things/dev1/jobs/start-next/accepted", AgentError::Unsolicited),
+        ("$aws/things/dev1/jobs/$next/namespace-ns1/get/accepted", AgentError::Unexpected),
+    ] {
+        assert_eq!(h.agent.handle_oversized(topic, 9000), Err(error), "{topic}");
+    }
+    assert!(matches!(h.agent.handle_oversized("not/a/jobs/topic", 9000), Err(AgentError::Topic(_))));
+    assert_eq!(h.state(), before);
+}
