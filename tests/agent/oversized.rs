@@ -212,9 +212,19 @@ fn what_handle_refuses_handle_oversized_refuses_and_nothing_changes() {
         ("$aws/things/dev1/jobs/job-a/update/accepted", AgentError::Unsolicited),
         ("$aws/things/dev1/jobs/start-next/accepted", AgentError::Unsolicited),
         ("$aws/things/dev1/jobs/$next/namespace-ns1/get/accepted", AgentError::Unexpected),
+        ("$aws/things/dev1/jobs/job-a/namespace-ns1/update/accepted", AgentError::Unexpected),
     ] {
         assert_eq!(h.agent.handle_oversized(topic, 9000), Err(error), "{topic}");
+        assert_eq!(h.agent.handle(h.service.now, topic, b"{}"), Err(error), "{topic}");
     }
     assert!(matches!(h.agent.handle_oversized("not/a/jobs/topic", 9000), Err(AgentError::Topic(_))));
+    assert_eq!(h.state(), before);
+    // A namespace agent has no StartNext (SPEC 7.3, AMBIG-8): its replies are not its own.
+    let mut h = ns1_with_job_a(Config::DEFAULT);
+    h.transmit();
+    let before = h.state();
+    for topic in ["$aws/things/dev1/jobs/start-next/accepted", "$aws/things/dev1/jobs/$next/get/accepted"] {
+        assert_eq!(h.agent.handle_oversized(topic, 9000), Err(AgentError::Unexpected), "{topic}");
+    }
     assert_eq!(h.state(), before);
 }
