@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use iot_jobs_core::{DetailsWrite, NotifyOn, Numbering, PendingCap, Policy, UnknownThing, VersionBump};
+
 use crate::clock::ClockMode;
 use crate::state::Caps;
 use crate::{
@@ -47,6 +49,10 @@ pub struct Config {
     /// sets them, at start and after a reset: `true` (the emulator's default, to be observed)
     /// or `false` (the service's: a new account publishes none until switched on; SPEC R23).
     pub job_events: bool,
+    /// The readings of SPEC §R the registry decides by ([`Policy`]; `--policy KNOB=VALUE`,
+    /// [`set_knob`]). Not with `state_file`: the journal replays its records under the policy
+    /// they were accepted under, which the state file does not record.
+    pub policy: Policy,
     /// Where to keep the state across restarts: the snapshot's path; the journal segments are
     /// its siblings `PATH.{first record:020}.wal` ([`journal`](crate::journal)).
     pub state_file: Option<PathBuf>,
@@ -117,6 +123,7 @@ impl Default for Config {
             clock: ClockMode::System,
             deletion_delay: 0,
             job_events: true,
+            policy: Policy::DEFAULT,
             state_file: None,
             checkpoint_records: DEFAULT_CHECKPOINT_RECORDS,
             checkpoint_growth: DEFAULT_CHECKPOINT_GROWTH,
@@ -132,6 +139,219 @@ impl Default for Config {
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+        }
+    }
+}
+
+/// The knobs of [`Policy`] by the names `--policy` (and the Python module's `Policy`) give
+/// them, each with the values it takes (SPEC §R).
+pub const KNOBS: [(&str, &str); 12] = [
+    ("delete_timed_out_without_force", "true|false (R1)"),
+    ("delete_queued_without_force", "true|false (R2)"),
+    ("force_cancel_escalates", "true|false (R3)"),
+    ("version_bump", "EVERY_CHANGE|DEVICE_UPDATES_ONLY (R6)"),
+    ("numbering", "REUSE_AFTER_DELETE|MONOTONIC (R7)"),
+    ("device_may_skip_in_progress", "true|false (R9)"),
+    ("remove_in_progress", "true|false (R10)"),
+    ("data_plane_describes_terminal", "true|false (R11)"),
+    ("pending_cap", "10|15 (R12)"),
+    ("details_write", "REPLACE|MERGE (R14)"),
+    ("notify_on", "MEMBERSHIP_CHANGE|EVERY_NON_TERMINAL_CHANGE (R15)"),
+    ("unknown_thing", "EMPTY|NOT_FOUND (R19)"),
+];
+
+/// Sets one knob of `policy` from `KNOB=VALUE` (names and values: [`KNOBS`]).
+///
+/// # Errors
+///
+/// A message naming the knob or value and what is allowed; `policy` is unchanged.
+pub fn set_knob(policy: &mut Policy, setting: &str) -> Result<(), String> {
+    let (knob, value) = setting
+        .split_once('=')
+        .ok_or_else(|| format!("{setting:?} is not KNOB=VALUE (knobs: {})", knob_list()))?;
+    let allowed = KNOBS
+        .iter()
+        .find(|(k, _)| *k == knob)
+        .map(|(_, v)| *v)
+        .ok_or_else(|| format!("{knob:?} is not a policy knob (knobs: {})", knob_list()))?;
+    let bad = || format!("{knob} takes {allowed}, not {value:?}");
+    let flag = || match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(bad()),
+    };
+    let mut p = *policy;
+    match knob {
+        "delete_timed_out_without_force" => p.delete_without_force.timed_out = flag()?,
+        "delete_queued_without_force" => p.delete_without_force.queued = flag()?,
+        "force_cancel_escalates" => p.force_cancel_escalates = flag()?,
+        "device_may_skip_in_progress" => p.device_may_skip_in_progress = flag()?,
+        "remove_in_progress" => p.remove_in_progress = flag()?,
+        "data_plane_describes_terminal" => p.data_plane_describes_terminal = flag()?,
+        "version_bump" => {
+            p.version_bump = match value {
+                "EVERY_CHANGE" => VersionBump::EveryChange,
+                "DEVICE_UPDATES_ONLY" => VersionBump::DeviceUpdatesOnly,
+                _ => return Err(bad()),
+            }
+        }
+        "numbering" => {
+            p.numbering = match value {
+                "REUSE_AFTER_DELETE" => Numbering::ReuseAfterDelete,
+                "MONOTONIC" => Numbering::Monotonic,
+                _ => return Err(bad()),
+            }
+        }
+        "pending_cap" => {
+            p.pending_cap = match value {
+                "10" => PendingCap::Ten,
+                "15" => PendingCap::Fifteen,
+                _ => return Err(bad()),
+            }
+        }
+        "details_write" => {
+            p.details_write = match value {
+                "REPLACE" => DetailsWrite::Replace,
+                "MERGE" => DetailsWrite::Merge,
+                _ => return Err(bad()),
+            }
+        }
+        "notify_on" => {
+            p.notify_on = match value {
+                "MEMBERSHIP_CHANGE" => NotifyOn::MembershipChange,
+                "EVERY_NON_TERMINAL_CHANGE" => NotifyOn::EveryNonTerminalChange,
+                _ => return Err(bad()),
+            }
+        }
+        "unknown_thing" => {
+            p.unknown_thing = match value {
+                "EMPTY" => UnknownThing::Empty,
+                "NOT_FOUND" => UnknownThing::NotFound,
+                _ => return Err(bad()),
+            }
+        }
+        _ => return Err(format!("{knob:?} is not a policy knob (knobs: {})", knob_list())),
+    }
+    *policy = p;
+    Ok(())
+}
+
+/// Every knob of `p` by name, with its value as [`set_knob`] takes it (`GET /_emulator/stats`).
+pub fn knob_values(p: &Policy) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::Value;
+    let name = |s: &str| Value::from(s);
+    let values = [
+        Value::from(p.delete_without_force.timed_out),
+        Value::from(p.delete_without_force.queued),
+        Value::from(p.force_cancel_escalates),
+        name(match p.version_bump {
+            VersionBump::EveryChange => "EVERY_CHANGE",
+            VersionBump::DeviceUpdatesOnly => "DEVICE_UPDATES_ONLY",
+        }),
+        name(match p.numbering {
+            Numbering::ReuseAfterDelete => "REUSE_AFTER_DELETE",
+            Numbering::Monotonic => "MONOTONIC",
+        }),
+        Value::from(p.device_may_skip_in_progress),
+        Value::from(p.remove_in_progress),
+        Value::from(p.data_plane_describes_terminal),
+        Value::from(p.pending_cap.get()),
+        name(match p.details_write {
+            DetailsWrite::Replace => "REPLACE",
+            DetailsWrite::Merge => "MERGE",
+        }),
+        name(match p.notify_on {
+            NotifyOn::MembershipChange => "MEMBERSHIP_CHANGE",
+            NotifyOn::EveryNonTerminalChange => "EVERY_NON_TERMINAL_CHANGE",
+        }),
+        name(match p.unknown_thing {
+            UnknownThing::Empty => "EMPTY",
+            UnknownThing::NotFound => "NOT_FOUND",
+        }),
+    ];
+    KNOBS.iter().zip(values).map(|((k, _), v)| ((*k).to_owned(), v)).collect()
+}
+
+fn knob_list() -> String {
+    KNOBS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_knob_is_set_by_its_name_and_nothing_else_changes() {
+        let settings = [
+            (
+                "delete_timed_out_without_force=false",
+                Policy {
+                    delete_without_force: iot_jobs_core::DeleteWithoutForce {
+                        timed_out: false,
+                        ..Policy::DEFAULT.delete_without_force
+                    },
+                    ..Policy::DEFAULT
+                },
+            ),
+            (
+                "delete_queued_without_force=true",
+                Policy {
+                    delete_without_force: iot_jobs_core::DeleteWithoutForce {
+                        queued: true,
+                        ..Policy::DEFAULT.delete_without_force
+                    },
+                    ..Policy::DEFAULT
+                },
+            ),
+            ("force_cancel_escalates=true", Policy { force_cancel_escalates: true, ..Policy::DEFAULT }),
+            (
+                "version_bump=DEVICE_UPDATES_ONLY",
+                Policy { version_bump: VersionBump::DeviceUpdatesOnly, ..Policy::DEFAULT },
+            ),
+            ("numbering=MONOTONIC", Policy { numbering: Numbering::Monotonic, ..Policy::DEFAULT }),
+            (
+                "device_may_skip_in_progress=false",
+                Policy { device_may_skip_in_progress: false, ..Policy::DEFAULT },
+            ),
+            ("remove_in_progress=false", Policy { remove_in_progress: false, ..Policy::DEFAULT }),
+            (
+                "data_plane_describes_terminal=true",
+                Policy { data_plane_describes_terminal: true, ..Policy::DEFAULT },
+            ),
+            ("pending_cap=15", Policy { pending_cap: PendingCap::Fifteen, ..Policy::DEFAULT }),
+            ("details_write=MERGE", Policy { details_write: DetailsWrite::Merge, ..Policy::DEFAULT }),
+            (
+                "notify_on=EVERY_NON_TERMINAL_CHANGE",
+                Policy { notify_on: NotifyOn::EveryNonTerminalChange, ..Policy::DEFAULT },
+            ),
+            ("unknown_thing=NOT_FOUND", Policy { unknown_thing: UnknownThing::NotFound, ..Policy::DEFAULT }),
+        ];
+        assert_eq!(settings.len(), KNOBS.len());
+        for (setting, want) in settings {
+            let mut p = Policy::DEFAULT;
+            set_knob(&mut p, setting).unwrap();
+            assert_eq!(p, want, "{setting}");
+            assert_ne!(p, Policy::DEFAULT, "{setting} changes its knob");
+            // What the stats show is what the flag took.
+            let (knob, value) = setting.split_once('=').unwrap();
+            let shown = knob_values(&p)[knob].to_string();
+            assert_eq!(shown.trim_matches('"'), value, "{setting}");
+        }
+    }
+
+    #[test]
+    fn a_bad_setting_names_what_is_allowed_and_changes_nothing() {
+        let mut p = Policy::DEFAULT;
+        for (setting, message) in [
+            ("pending_cap", "\"pending_cap\" is not KNOB=VALUE (knobs: delete_timed_out_without_force, "),
+            ("pending=10", "\"pending\" is not a policy knob (knobs: delete_timed_out_without_force, "),
+            ("pending_cap=12", "pending_cap takes 10|15 (R12), not \"12\""),
+            ("remove_in_progress=yes", "remove_in_progress takes true|false (R10), not \"yes\""),
+            ("numbering=monotonic", "numbering takes REUSE_AFTER_DELETE|MONOTONIC (R7), not \"monotonic\""),
+        ] {
+            let e = set_knob(&mut p, setting).unwrap_err();
+            assert!(e.starts_with(message), "{setting}: {e}");
+            assert_eq!(p, Policy::DEFAULT);
         }
     }
 }

@@ -28,7 +28,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::clock::{Clock, ClockMode};
-pub use crate::config::Config;
+pub use crate::config::{Config, KNOBS, set_knob};
 use crate::http::{ConnLimits, spawn_listener};
 use crate::journal::{Entry, Journal, Outcome, Ticket};
 use crate::state::{Caps, State};
@@ -473,6 +473,11 @@ pub async fn start(mut config: Config) -> Result<Server, BoxError> {
     let mqtt_max_connections = fit_connections(&config)?;
     // Everything that can fail for want of a resource (the state file's lock, the addresses)
     // is taken before the state file is read: a start that fails changes no file.
+    if config.state_file.is_some() && config.policy != iot_jobs_core::Policy::DEFAULT {
+        return Err("--policy cannot be used with --state-file: the journal replays its changes under the \
+                    policy they were accepted under, which the state file does not record"
+            .into());
+    }
     let lock = config.state_file.as_deref().map(persist::lock).transpose()?;
     let bind = |a: SocketAddr| async move {
         TcpListener::bind(a).await.map_err(|e| format!("cannot listen on {a}: {e}"))
@@ -518,7 +523,13 @@ pub async fn start(mut config: Config) -> Result<Server, BoxError> {
         None => (None, 0),
     };
     let mut state = loaded.unwrap_or_else(|| {
-        State::new(config.caps, Clock::new(config.clock, None), arns, config.deletion_delay)
+        State::with_policy(
+            config.caps,
+            Clock::new(config.clock, None),
+            arns,
+            config.deletion_delay,
+            config.policy,
+        )
     });
     state.job_events = config.job_events;
     let broker = config.serves_mqtt().then(|| {

@@ -76,6 +76,15 @@ struct Args {
     /// reset).
     #[arg(long, default_value = "on", value_name = "on|off", value_parser = parse_switch, action = clap::ArgAction::Set)]
     job_events: bool,
+    /// Set one reading of SPEC §R (repeatable), by the name the Python module's Policy gives
+    /// it: delete_timed_out_without_force, delete_queued_without_force, force_cancel_escalates,
+    /// device_may_skip_in_progress, remove_in_progress, data_plane_describes_terminal
+    /// (true|false); version_bump (EVERY_CHANGE|DEVICE_UPDATES_ONLY), numbering
+    /// (REUSE_AFTER_DELETE|MONOTONIC), pending_cap (10|15), details_write (REPLACE|MERGE),
+    /// notify_on (MEMBERSHIP_CHANGE|EVERY_NON_TERMINAL_CHANGE), unknown_thing
+    /// (EMPTY|NOT_FOUND). Not with --state-file.
+    #[arg(long = "policy", value_name = "KNOB=VALUE")]
+    policy: Vec<String>,
     /// Keep the state across restarts: PATH is the snapshot, and every change is appended to
     /// the journal segments PATH.<first record>.wal (synced before the change is answered)
     /// until the next checkpoint rewrites the snapshot. A state file of an earlier version
@@ -183,6 +192,13 @@ async fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    let mut policy = iot_jobs_core::Policy::DEFAULT;
+    for setting in &args.policy {
+        if let Err(e) = iot_jobs_emulator::set_knob(&mut policy, setting) {
+            eprintln!("iot-jobs-emulator: --policy: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    }
     let mqtt_broker_session = match &args.mqtt_broker_session {
         Some(id) => {
             match iot_jobs_emulator::mqtt::bridge::Session::new(id, args.mqtt_broker_session_expiry) {
@@ -214,6 +230,7 @@ async fn main() -> std::process::ExitCode {
         clock: args.clock,
         deletion_delay: args.deletion_delay,
         job_events: args.job_events,
+        policy,
         state_file: args.state_file,
         checkpoint_records: args.checkpoint_records,
         checkpoint_growth: args.checkpoint_growth,

@@ -12,7 +12,6 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use iot_jobs_core::Policy;
 use iot_jobs_core::registry::{Registry, Snapshot};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
@@ -265,7 +264,7 @@ fn decode_into(
     crate::state::check_hierarchy(&loaded.meta)
         .map_err(|e| format!("its thing groups do not form a hierarchy: {e}"))?;
     let mut de = serde_json::Deserializer::from_str(loaded.registry.get());
-    let mut registry = Registry::restore(st.caps.storage(), Policy::DEFAULT, &mut de)
+    let mut registry = Registry::restore(st.caps.storage(), *st.registry.policy(), &mut de)
         .map_err(|e| format!("it is not a state file of this emulator: {e}"))?;
     crate::handlers::imported::check(&loaded.meta, &registry, &st.arns)?;
     let written = Written {

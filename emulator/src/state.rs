@@ -391,7 +391,12 @@ const ADVANCE_BUDGET: usize = 10_000;
 impl State {
     /// An empty state.
     pub fn new(caps: Caps, clock: Clock, arns: Arns, deletion_delay: u64) -> Self {
-        let mut registry = Registry::new(caps.storage(), Policy::DEFAULT);
+        Self::with_policy(caps, clock, arns, deletion_delay, Policy::DEFAULT)
+    }
+
+    /// An empty state whose registry decides under `policy` (SPEC §R).
+    pub fn with_policy(caps: Caps, clock: Clock, arns: Arns, deletion_delay: u64, policy: Policy) -> Self {
+        let mut registry = Registry::new(caps.storage(), policy);
         registry.set_deletion_delay(deletion_delay);
         State {
             registry,

@@ -405,6 +405,7 @@ fn stats(st: &mut State) -> Result<Reply, ApiError> {
         "caps": { "jobs": st.caps.jobs, "things": st.caps.things, "executions": st.caps.executions,
                   "statusDetails": st.caps.status_details, "thingGroups": st.caps.thing_groups },
         "jobsDeleting": st.registry.jobs_deleting(),
+        "policy": crate::config::knob_values(st.registry.policy()),
         "events": st.events,
     });
     reply(&out, false)

@@ -234,3 +234,59 @@ async fn thing_groups_are_capped() {
     let names = e.ctl("GET", "/thing-groups", None).await.ok();
     assert_eq!(names["thingGroups"].as_array().unwrap().len(), 2, "{names}");
 }
+
+/// `--policy` (SPEC §R): each reading the flag sets decides, and the stats show it.
+#[tokio::test]
+async fn a_policy_knob_changes_the_decision_it_names_and_the_stats_show_it() {
+    let mut policy = iot_jobs_core::Policy::DEFAULT;
+    for setting in ["delete_queued_without_force=true", "data_plane_describes_terminal=true"] {
+        iot_jobs_emulator::set_knob(&mut policy, setting).unwrap();
+    }
+    let knobs = start(|c| c.policy = policy).await;
+    let plain = emu().await;
+    for e in [&knobs, &plain] {
+        e.thing("t1").await;
+        e.job("j1", &["t1"], json!({})).await.ok();
+        e.job("j2", &["t1"], json!({})).await.ok();
+        e.data("POST", "/things/t1/jobs/j2", Some(json!({"status": "SUCCEEDED"}))).await.ok();
+    }
+    // R2: a QUEUED execution, deleted without force.
+    knobs.ctl("DELETE", "/things/t1/jobs/j1/executionNumber/1", None).await.ok();
+    plain
+        .ctl("DELETE", "/things/t1/jobs/j1/executionNumber/1", None)
+        .await
+        .err(409, "InvalidStateTransitionException");
+    // R11: the data plane describes a terminal execution.
+    let x = knobs.data("GET", "/things/t1/jobs/j2", None).await.ok();
+    assert_eq!(x["execution"]["status"], "SUCCEEDED");
+    plain.data("GET", "/things/t1/jobs/j2", None).await.err(410, "TerminalStateException");
+
+    let stats = knobs.raw(None, "GET", "/_emulator/stats", None).await.ok();
+    assert_eq!(stats["policy"]["delete_queued_without_force"], true);
+    assert_eq!(stats["policy"]["data_plane_describes_terminal"], true);
+    assert_eq!(stats["policy"]["pending_cap"], 10);
+    let stats = plain.raw(None, "GET", "/_emulator/stats", None).await.ok();
+    assert_eq!(stats["policy"]["delete_queued_without_force"], false);
+    // A reset keeps the policy.
+    knobs.raw(None, "POST", "/_emulator/reset", None).await.ok();
+    let stats = knobs.raw(None, "GET", "/_emulator/stats", None).await.ok();
+    assert_eq!(stats["policy"]["delete_queued_without_force"], true);
+}
+
+/// The journal replays under the policy its changes were accepted under, which it does not
+/// record: a policy other than the default is refused with a state file, before any file is made.
+#[tokio::test]
+async fn a_policy_with_a_state_file_is_refused_at_start() {
+    let dir = std::env::temp_dir().join(format!("iot-jobs-emulator-{}-policy", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut config = iot_jobs_emulator::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        state_file: Some(dir.join("state.json")),
+        ..iot_jobs_emulator::Config::default()
+    };
+    iot_jobs_emulator::set_knob(&mut config.policy, "numbering=MONOTONIC").unwrap();
+    let e = iot_jobs_emulator::start(config).await.err().unwrap().to_string();
+    assert!(e.starts_with("--policy cannot be used with --state-file"), "{e}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    std::fs::remove_dir(&dir).unwrap();
+}
