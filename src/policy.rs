@@ -2,7 +2,8 @@
 //!
 //! [`Policy::DEFAULT`] is the reading SPEC §R argues for. An emulator that observes the live
 //! service doing otherwise flips the knob instead of patching a rule. Readings without an
-//! alternative (R4, R5, R8, R13, R16, R17, R18) are fixed in the rules.
+//! alternative (R4, R5, R8, R13, R16, R17, R18, R20, R21, R22, R24, R25, R26) are fixed in the
+//! rules; R23's alternative is the emulator's (`--job-events`).
 
 /// Which DeleteJobExecution inputs need `force` beyond IN_PROGRESS (SPEC R1, R2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -84,7 +84,7 @@ pub const CANCEL_JOB: [CancelJobRow; 10] = [
         outcome: BAD,
         cancels: NONE,
         force_canceled: false,
-        spec: "SPEC R4",
+        spec: "SPEC R3",
     },
     CancelJobRow {
         job: J::DeletionInProgress,
@@ -92,7 +92,7 @@ pub const CANCEL_JOB: [CancelJobRow; 10] = [
         outcome: BAD,
         cancels: NONE,
         force_canceled: false,
-        spec: "SPEC R4",
+        spec: "SPEC R3",
     },
     CancelJobRow {
         job: J::Scheduled,
