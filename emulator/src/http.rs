@@ -396,6 +396,30 @@ async fn answer(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> R
             return r;
         }
     };
+    // Injected faults are the process's: answered here, without the state's lock.
+    match op {
+        Op::GetFaults => return respond(200, faults_body(&app.faults.list()), None, id),
+        Op::SetFaults => {
+            return match app.faults.add(&body) {
+                Ok(faults) => respond(200, faults_body(&faults), None, id),
+                Err(e) => error(&e, id),
+            };
+        }
+        Op::ClearFaults => {
+            app.faults.clear();
+            return respond(200, faults_body(&[]), None, id);
+        }
+        _ => {}
+    }
+    if let Some(e) = app.faults.take(op.name()) {
+        tracing::debug!(
+            op = op.name(),
+            status = e.status,
+            request_id = request_id(id),
+            "{method} {path}: injected fault"
+        );
+        return error(&e, id);
+    }
     // With the journal, the export is encoded by its replica, without the lock.
     if op == Op::ExportState
         && let Some(body) = app.export().await
@@ -433,6 +457,7 @@ async fn answer(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> R
     .unwrap_or_else(|e| Err(format!("the save of this change failed: {e}")));
     if *op == Op::Reset && result.is_ok() && saved.is_ok() {
         app.reset_broker();
+        app.faults.clear();
     }
     let response = match (result, saved) {
         (Ok(reply), Ok(())) if *op == Op::Stats => respond(200, app.with_broker_stats(reply.body), None, id),
@@ -450,4 +475,9 @@ async fn answer(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> R
         "{method} {path}"
     );
     response
+}
+
+/// `{"faults": [...]}`: the faults waiting.
+fn faults_body(faults: &[crate::faults::Fault]) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({ "faults": faults })).unwrap_or_default()
 }

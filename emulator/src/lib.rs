@@ -5,6 +5,7 @@
 
 pub mod clock;
 mod config;
+pub mod faults;
 mod fds;
 pub mod handlers;
 mod http;
@@ -133,6 +134,8 @@ struct App {
     publisher: Arc<publish::Publisher>,
     /// The bound addresses, for DescribeEndpoint: HTTP (both planes) and MQTT (`HOST:PORT`).
     endpoints: std::sync::OnceLock<(SocketAddr, Option<String>)>,
+    /// Injected faults (`/_emulator/faults`).
+    faults: faults::Faults,
 }
 
 impl App {
@@ -564,6 +567,7 @@ pub async fn start(mut config: Config) -> Result<Server, BoxError> {
         publisher: publish::Publisher::new(broker.clone(), bridge.as_ref().map(|(b, _)| b.clone())),
         broker,
         endpoints: std::sync::OnceLock::new(),
+        faults: faults::Faults::default(),
     });
     if let Some(path) = &config.state_file {
         persist::remove_stale_temps(path);
@@ -654,6 +658,9 @@ fn mqtt_requests(app: Arc<App>) -> mqtt::Requests {
             if matches!(mqtt::jobs::route(&topic), mqtt::jobs::Route::ServiceOnly | mqtt::jobs::Route::Other)
             {
                 return Vec::new();
+            }
+            if let Some(refusal) = mqtt::jobs::fault(&app.faults, &topic, &payload, || app.lock().now()) {
+                return vec![refusal];
             }
             let entry = Entry::Mqtt { topic };
             let (outcome, pending, events, now) = {

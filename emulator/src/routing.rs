@@ -73,6 +73,9 @@ pub enum Op {
     Stats,
     ExportState,
     ImportState,
+    GetFaults,
+    SetFaults,
+    ClearFaults,
 }
 
 impl Op {
@@ -128,6 +131,9 @@ impl Op {
             Op::Stats => "Stats",
             Op::ExportState => "ExportState",
             Op::ImportState => "ImportState",
+            Op::GetFaults => "GetFaults",
+            Op::SetFaults => "SetFaults",
+            Op::ClearFaults => "ClearFaults",
         }
     }
 
@@ -326,6 +332,9 @@ fn admin(method: &str, segs: &[String]) -> Route {
         ["_emulator", "reset"] => vec![("POST", Op::Reset)],
         ["_emulator", "stats"] => vec![("GET", Op::Stats)],
         ["_emulator", "state"] => vec![("GET", Op::ExportState), ("POST", Op::ImportState)],
+        ["_emulator", "faults"] => {
+            vec![("GET", Op::GetFaults), ("POST", Op::SetFaults), ("DELETE", Op::ClearFaults)]
+        }
         _ => vec![],
     };
     pick(method, ops)

@@ -528,6 +528,41 @@ class Emulator:
         /_emulator/stats``)."""
         return self._admin("GET", "/_emulator/stats")
 
+    def inject_fault(
+        self,
+        error: str = "ThrottlingException",
+        count: int = 1,
+        operations: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Refuses the next ``count`` requests of ``operations`` (every client operation, HTTP
+        and MQTT, if ``None``) with ``error``, as the service does under load, so that the retry
+        path of the code under test runs (``POST /_emulator/faults``). A refused request changes
+        nothing. Faults given earlier apply first; :meth:`reset` and :meth:`clear_faults` forget
+        them.
+
+        Args:
+            error: ``"ThrottlingException"`` (429; MQTT ``RequestThrottled``) or
+                ``"ServiceUnavailableException"`` (503; MQTT ``InternalError``).
+            count: how many requests, 1 to 1,000,000.
+            operations: AWS operation names, such as ``["UpdateJobExecution"]`` (an MQTT request
+                counts as its data-plane operation).
+
+        Returns:
+            the faults waiting, this one last.
+
+        Raises:
+            EmulatorError: the emulator refused the fault (an unknown error or operation, a
+                count out of range), naming what is allowed.
+        """
+        fault: dict[str, Any] = {"error": error, "count": count}
+        if operations is not None:
+            fault["operations"] = list(operations)
+        return list(self._admin("POST", "/_emulator/faults", fault)["faults"])
+
+    def clear_faults(self) -> None:
+        """Forgets every injected fault (``DELETE /_emulator/faults``)."""
+        self._admin("DELETE", "/_emulator/faults")
+
     def save_state(self) -> bytes:
         """The whole state as a snapshot (``GET /_emulator/state``): things, groups, jobs,
         executions, tags, the event configuration and the manual clock's time, in the format of

@@ -164,6 +164,49 @@ def test_bad_flags_and_bad_admin_calls_raise_with_the_reason() -> None:
         assert abs(emu.now() - time.time()) < 60
 
 
+def test_an_injected_throttle_drives_boto3_s_own_retries_and_changes_nothing() -> None:
+    import botocore.config
+    import botocore.exceptions
+
+    with Emulator(mqtt=False) as emu:
+        emu.iot.create_thing(thingName="t")
+        emu.iot.create_job(jobId="j", targets=["arn:aws:iot:us-east-1:123456789012:thing/t"], document="{}")
+        # boto3's standard retry mode takes two throttles and succeeds on its third attempt.
+        waiting = emu.inject_fault("ThrottlingException", count=2, operations=["UpdateJobExecution"])
+        assert waiting == [{"error": "ThrottlingException", "count": 2, "operations": ["UpdateJobExecution"]}]
+        retrying = botocore.config.Config(retries={"mode": "standard", "max_attempts": 3})
+        data = emu.client("iot-jobs-data", config=retrying)
+        out = data.update_job_execution(
+            thingName="t", jobId="j", status="SUCCEEDED", expectedVersion=1, includeJobExecutionState=True
+        )
+        assert out["ResponseMetadata"]["RetryAttempts"] == 2
+        assert out["executionState"]["versionNumber"] == 2  # the refused attempts changed nothing
+        # Without retries (the clients `emu.iot` and `emu.jobs_data` make one attempt), the
+        # client sees the service's exception.
+        emu.inject_fault("ServiceUnavailableException", operations=["DescribeJob"])
+        iot = emu.iot
+        with pytest.raises(botocore.exceptions.ClientError) as refused:
+            iot.describe_job(jobId="j")
+        assert refused.value.response["Error"]["Code"] == "ServiceUnavailableException"
+        assert iot.describe_job(jobId="j")["job"]["status"] == "COMPLETED"
+        emu.inject_fault(count=5)
+        emu.clear_faults()
+        assert emu.iot.describe_job(jobId="j")["job"]["jobId"] == "j"
+        with pytest.raises(EmulatorError, match="is not an operation a fault can refuse"):
+            emu.inject_fault(operations=["Reset"])
+
+
+def test_a_policy_flag_changes_the_reading_it_names() -> None:
+    with Emulator(mqtt=False, extra_args=["--policy", "delete_queued_without_force=true"]) as emu:
+        emu.iot.create_thing(thingName="t")
+        emu.iot.create_job(jobId="j", targets=["arn:aws:iot:us-east-1:123456789012:thing/t"], document="{}")
+        emu.iot.delete_job_execution(jobId="j", thingName="t", executionNumber=1)  # QUEUED, no force: R2
+        assert emu.stats()["policy"]["delete_queued_without_force"] is True
+    with pytest.raises(EmulatorError, match="exited with status 2 before serving") as failed:
+        Emulator(extra_args=["--policy", "pending_cap=12"]).start()
+    assert "pending_cap takes 10|15 (R12), not \"12\"" in failed.value.log
+
+
 def test_advance_takes_an_int_from_0_to_2_to_the_64_minus_1() -> None:
     with Emulator(mqtt=False) as emu:
         before = emu.log_size()

@@ -351,6 +351,10 @@ fn dispatch(st: &mut State, op: &Op, query: &[(String, String)], body: &[u8]) ->
         Op::UpdateEventConfigurations => event_config::update(st, body),
         // Answered by the server, which knows its addresses.
         Op::DescribeEndpoint => Err(ApiError::unavailable("DescribeEndpoint is answered by the server")),
+        // The process's, not the state's.
+        Op::GetFaults | Op::SetFaults | Op::ClearFaults => {
+            Err(ApiError::unavailable("the faults are answered by the server"))
+        }
         Op::GetClock => reply(&wire::ClockOut { now: st.now().secs() }, false),
         Op::SetClock => set_clock(st, body),
         Op::Reset => reset(st, body),

@@ -58,6 +58,9 @@ fn journalled_name(op: &Op) -> &'static str {
         Op::Stats => "Stats",
         Op::ExportState => "ExportState",
         Op::ImportState => "ImportState",
+        Op::GetFaults => "GetFaults",
+        Op::SetFaults => "SetFaults",
+        Op::ClearFaults => "ClearFaults",
     }
 }
 
@@ -139,6 +142,9 @@ fn the_journalled_operations_keep_their_serialized_form() {
         (Op::Stats, r#""Stats""#),
         (Op::ExportState, r#""ExportState""#),
         (Op::ImportState, r#""ImportState""#),
+        (Op::GetFaults, r#""GetFaults""#),
+        (Op::SetFaults, r#""SetFaults""#),
+        (Op::ClearFaults, r#""ClearFaults""#),
     ];
     for (op, pinned) in samples {
         let json = serde_json::to_string(&op).unwrap_or_default();

@@ -91,6 +91,31 @@ impl Outcome {
     }
 }
 
+/// The refusal of a request on `topic` by an injected fault ([`Faults`](crate::faults::Faults)),
+/// if one waits for its operation; `now` is read only then.
+pub fn fault(
+    faults: &crate::faults::Faults,
+    topic: &str,
+    payload: &[u8],
+    now: impl FnOnce() -> Timestamp,
+) -> Option<Message> {
+    let Route::Request(t) = route(topic) else { return None };
+    let operation = match t {
+        Topic::GetPending { .. } => "GetPendingJobExecutions",
+        Topic::StartNext { .. } => "StartNextPendingJobExecution",
+        Topic::Describe { .. } => "DescribeJobExecution",
+        Topic::Update { .. } => "UpdateJobExecution",
+        Topic::Notify { .. }
+        | Topic::NotifyNext { .. }
+        | Topic::DocumentedNotify { .. }
+        | Topic::JobEvent { .. }
+        | Topic::ExecutionEvent { .. } => return None,
+    };
+    let e = faults.take(operation)?;
+    let rejected = with_reply(t, Answer::Rejected).to_string();
+    Some(rejection(&rejected, &e, client_token(payload).as_deref(), now()))
+}
+
 /// Runs the request `topic` names with `payload`; `None` when the topic is not a request.
 pub fn answer(st: &mut State, topic: &str, payload: &[u8]) -> Option<Outcome> {
     let now = st.now();

@@ -290,3 +290,48 @@ async fn a_policy_with_a_state_file_is_refused_at_start() {
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
     std::fs::remove_dir(&dir).unwrap();
 }
+
+/// `/_emulator/faults`: the next requests of the named operations are refused as the service
+/// refuses them under load, in the order the faults were given, and change nothing; `GET` shows
+/// what waits, `DELETE` and a reset clear it; a bad fault is a 400 naming what is allowed.
+#[tokio::test]
+async fn injected_faults_refuse_the_next_requests_of_their_operations_and_change_nothing() {
+    let e = emu().await;
+    e.thing("t1").await;
+    e.job("j1", &["t1"], json!({})).await.ok();
+    let fault = json!({"error": "ThrottlingException", "count": 2, "operations": ["UpdateJobExecution"]});
+    let waiting = e.raw(None, "POST", "/_emulator/faults", Some(fault.to_string().into_bytes())).await.ok();
+    assert_eq!(waiting, json!({"faults": [fault]}));
+    let update = Some(json!({"status": "SUCCEEDED", "expectedVersion": "1"}));
+    for _ in 0..2 {
+        let got = e.data("POST", "/things/t1/jobs/j1", update.clone()).await;
+        let message = got.error_message.clone().unwrap_or_default();
+        got.err(429, "ThrottlingException");
+        assert!(message.contains("UpdateJobExecution refused by a fault"), "{message}");
+    }
+    // Nothing changed; the fault is spent, and the same request now runs.
+    let x = e.ctl("GET", "/things/t1/jobs/j1", None).await.ok();
+    assert_eq!(
+        (x["execution"]["status"].as_str(), x["execution"]["versionNumber"].as_u64()),
+        (Some("QUEUED"), Some(1))
+    );
+    assert_eq!(e.raw(None, "GET", "/_emulator/faults", None).await.ok(), json!({"faults": []}));
+    e.data("POST", "/things/t1/jobs/j1", update).await.ok();
+
+    // Every operation, on both planes; the admin API is never refused.
+    let every = json!({"error": "ServiceUnavailableException", "count": 3});
+    e.raw(None, "POST", "/_emulator/faults", Some(every.to_string().into_bytes())).await.ok();
+    e.ctl("GET", "/jobs/j1", None).await.err(503, "ServiceUnavailableException");
+    e.data("GET", "/things/t1/jobs", None).await.err(503, "ServiceUnavailableException");
+    assert_eq!(e.raw(None, "GET", "/_emulator/faults", None).await.ok()["faults"][0]["count"], 1);
+    e.raw(None, "POST", "/_emulator/reset", None).await.ok();
+    assert_eq!(e.raw(None, "GET", "/_emulator/faults", None).await.ok(), json!({"faults": []}));
+    e.raw(None, "POST", "/_emulator/faults", Some(every.to_string().into_bytes())).await.ok();
+    e.raw(None, "DELETE", "/_emulator/faults", None).await.ok();
+    e.ctl("GET", "/things/t1", None).await.err(404, "ResourceNotFoundException");
+
+    for bad in [r#"{"error": "SlowDown"}"#, r#"{"error": "ThrottlingException", "operations": ["Stats"]}"#] {
+        e.raw(None, "POST", "/_emulator/faults", Some(bad.into())).await.err(400, "InvalidRequestException");
+    }
+    e.raw(None, "PUT", "/_emulator/faults", None).await.err(405, "UnknownOperationException");
+}

@@ -281,3 +281,39 @@ async fn describe_endpoint_names_this_emulators_addresses() {
     assert_eq!(ask("[fd00::1]:80", "iot:Jobs").await, format!("[fd00::1]:{http}"));
     everywhere.server.shutdown().await.unwrap();
 }
+
+/// `POST /_emulator/faults`: a device's request refused as the service refuses it under load
+/// (`RequestThrottled`, `InternalError`), with its clientToken, and nothing changed; the next
+/// one runs.
+#[tokio::test]
+async fn an_injected_fault_refuses_a_device_request_and_changes_nothing() {
+    let emu = emu().await;
+    emu.create_job("fw-1", &["t1"]).await;
+    let mut dev = connect("t1", emu.mqtt).await;
+    let fault =
+        json!({"error": "ThrottlingException", "count": 1, "operations": ["StartNextPendingJobExecution"]});
+    let waiting = emu.ctl("POST", "/_emulator/faults", fault).await;
+    assert_eq!(waiting["faults"][0]["count"], 1);
+    // Another operation is not refused.
+    let (ok, got) = dev.request("$aws/things/t1/jobs/get", r#"{"clientToken":"g"}"#).await;
+    assert!(ok, "{got}");
+    let (ok, got) = dev.request("$aws/things/t1/jobs/start-next", r#"{"clientToken":"s1"}"#).await;
+    assert!(!ok, "{got}");
+    assert_eq!((got["code"].as_str(), got["clientToken"].as_str()), (Some("RequestThrottled"), Some("s1")));
+    let x = emu.ctl("GET", "/things/t1/jobs/fw-1", Value::Null).await;
+    assert_eq!(
+        (x["execution"]["status"].as_str(), x["execution"]["versionNumber"].as_u64()),
+        (Some("QUEUED"), Some(1))
+    );
+    let (ok, got) = dev.request("$aws/things/t1/jobs/start-next", r#"{"clientToken":"s2"}"#).await;
+    assert!(ok, "{got}");
+    assert_eq!(got["execution"]["status"], "IN_PROGRESS");
+
+    emu.ctl("POST", "/_emulator/faults", json!({"error": "ServiceUnavailableException"})).await;
+    let (ok, got) =
+        dev.request("$aws/things/t1/jobs/fw-1/update", r#"{"status":"SUCCEEDED","clientToken":"u"}"#).await;
+    assert!(!ok, "{got}");
+    assert_eq!(got["code"], "InternalError");
+    assert_eq!(emu.ctl("GET", "/_emulator/faults", Value::Null).await, json!({"faults": []}));
+    emu.server.shutdown().await.unwrap();
+}
