@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end suite: the real AWS CLI and boto3 against iot-jobs-emulator.
+# End-to-end suite: the real AWS CLI, boto3 and the AWS SDK for JavaScript v3 against iot-jobs-emulator.
 # Usage: bash emulator/e2e/run.sh   (from anywhere; needs python3 with venv, and cargo)
 # Creates a venv with pinned boto3/awscli (reused while the pins match), builds the emulator,
 # starts it with --clock manual on a free loopback port (the restart test starts its own with
@@ -52,8 +52,9 @@ fi
 MOSQUITTO=$(command -v mosquitto) MOSQUITTO_SUB=$(command -v mosquitto_sub) MOSQUITTO_PUB=$(command -v mosquitto_pub)
 export MOSQUITTO MOSQUITTO_SUB MOSQUITTO_PUB
 
-# MQTT.js, the MQTT client of browser and Node apps, as emulator/e2e/js/package-lock.json pins
-# it (installed again when the lock changes); Node.js and npm from the distribution when missing.
+# MQTT.js, the MQTT client of browser and Node apps, and the AWS SDK for JavaScript v3, as
+# emulator/e2e/js/package-lock.json pins them (installed again when the lock changes); Node.js and
+# npm from the distribution when missing.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "e2e: installing nodejs and npm with apt-get"
   $SUDO apt-get update -qq >/dev/null || fail "apt-get update failed"
@@ -61,11 +62,12 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 fi
 NODE_DIR=$TARGET/e2e-node
 if ! cmp -s "$ROOT/emulator/e2e/js/package-lock.json" "$NODE_DIR/package-lock.json" \
-  || [ ! -f "$NODE_DIR/node_modules/mqtt/package.json" ]; then
-  echo "e2e: installing MQTT.js into $NODE_DIR"
+  || [ ! -f "$NODE_DIR/node_modules/mqtt/package.json" ] \
+  || [ ! -f "$NODE_DIR/node_modules/@aws-sdk/client-iot/package.json" ]; then
+  echo "e2e: installing MQTT.js and the AWS SDK for JavaScript into $NODE_DIR"
   mkdir -p "$NODE_DIR" && cp "$ROOT/emulator/e2e/js/package.json" "$ROOT/emulator/e2e/js/package-lock.json" "$NODE_DIR/" \
     || fail "cannot prepare $NODE_DIR"
-  (cd "$NODE_DIR" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null) || fail "npm ci (MQTT.js) failed"
+  (cd "$NODE_DIR" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null) || fail "npm ci (MQTT.js, AWS SDK) failed"
 fi
 EMU_NODE=$(command -v node)
 export EMU_NODE EMU_NODE_MODULES=$NODE_DIR/node_modules

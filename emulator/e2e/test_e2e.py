@@ -673,6 +673,21 @@ class E2E(unittest.TestCase):
         self.assertIn("incrementFactor", err)
 
 
+    def test_the_aws_sdk_for_javascript_v3_works_unchanged(self):
+        # js/jobs_with_aws_sdk.js: both planes through @aws-sdk/client-iot and
+        # @aws-sdk/client-iot-jobs-data-plane, their exception classes, and their own retry of
+        # injected throttles; configured with the endpoint, a region and dummy credentials only.
+        node, modules = os.environ.get("EMU_NODE"), os.environ.get("EMU_NODE_MODULES")
+        self.assertTrue(node and modules, "EMU_NODE and EMU_NODE_MODULES are set by run.sh")
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js", "jobs_with_aws_sdk.js")
+        done = subprocess.run([node, script, URL, "js-dev", "js-job"], env={**os.environ, "NODE_PATH": modules},
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        self.assertIn("aws-sdk: 0 failed", done.stdout)
+        self.assertEqual(done.stdout.count("\nok   "), 11, done.stdout)
+        self.assertEqual(self.status("js-dev", "js-job"), "SUCCEEDED")
+
+
 class Result(unittest.TextTestResult):
     pass
 
