@@ -324,6 +324,20 @@ impl<const DOC: usize> Agent<DOC> {
         })
     }
 
+    /// The current job's document (as [`AgentEvent::Run`] gave it), for as long as the job is
+    /// the agent's: an application that runs a job over many calls reads it here instead of
+    /// copying it out of the event. `None` without a job, before its announcement, and for a job
+    /// whose document the agent does not hold ([`AgentEvent::DocumentTooLarge`],
+    /// [`AgentEvent::UnreadableJob`], [`AgentEvent::MessageTooLarge`]).
+    #[must_use]
+    pub fn document(&self) -> Option<&[u8]> {
+        let job = self.core.job.as_ref().filter(|j| j.announced())?;
+        match job.document {
+            Document::Kept => Some(self.core.document.as_slice()),
+            Document::TooLarge(_) | Document::Unreadable(_) | Document::Undelivered(_) => None,
+        }
+    }
+
     /// True when the agent has no job and nothing to send: it waits for `notify-next`.
     #[must_use]
     pub fn is_idle(&self) -> bool {

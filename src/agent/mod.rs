@@ -25,7 +25,8 @@
 //!    [`Agent::poll_transmit`] until it returns `None` and publish each [`Transmit`] (QoS 1);
 //!    call [`Agent::poll_event`] until it returns `None` and act on each [`AgentEvent`]; then
 //!    arm a timer for [`Agent::poll_timeout`] and call [`Agent::handle_timeout`] when it fires.
-//! 3. When the application is told [`AgentEvent::Run`], it does the work and reports progress
+//! 3. When the application is told [`AgentEvent::Run`], it does the work (the document stays
+//!    readable through [`Agent::document`] while the job runs) and reports progress
 //!    and the final status with [`Agent::report`]. The agent turns each report into an
 //!    UpdateJobExecution carrying `expectedVersion`, and asks for the next job once a final
 //!    status is accepted. A job with a step timer ([`Config::step_timeout`]) times out unless

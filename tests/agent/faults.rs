@@ -44,12 +44,19 @@ fn a_document_too_large_is_reported_not_truncated() {
     h.notify();
     h.pump();
     assert_eq!(h.take_events(), [Ev::TooLarge { job: "job-big".into(), len: doc.len() }]);
+    assert_eq!((h.agent.job().map(|j| j.job_id.as_str()), h.agent.document()), (Some("job-big"), None));
     // The app declines it; the agent moves on to the next job.
     h.report(ExecutionStatus::Rejected, &[("reason", "document too large")]);
     assert_eq!(
         h.take_events(),
         [finished("job-big", 1, ExecutionStatus::Rejected, 3), run("job-small", 1, 2, r#"{"op":"x"}"#)]
     );
+    // The running job's document stays readable while it runs, and goes with it.
+    assert_eq!(h.agent.document(), Some(&br#"{"op":"x"}"#[..]));
+    h.report(IN_PROGRESS, &[("step", "1")]);
+    assert_eq!(h.agent.document(), Some(&br#"{"op":"x"}"#[..]));
+    h.report(SUCCEEDED, &[]);
+    assert_eq!((h.agent.job(), h.agent.document()), (None, None));
 }
 
 #[test]
