@@ -117,7 +117,11 @@ pub fn exercise(input: &[u8], topics: &[u8], ops: &[u8; 64]) {
                 agent.handle_timeout(now);
             }
             5 => agent.reconnected(),
-            _ => keep((agent.job().map(|j| (j.job_id.as_str().len(), j.version)), agent.is_idle())),
+            _ => keep((
+                agent.job().map(|j| (j.job_id.as_str().len(), j.version)),
+                agent.is_idle(),
+                agent.document().map(<[u8]>::len),
+            )),
         }
     }
     black_box(&agent);
