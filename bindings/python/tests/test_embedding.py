@@ -303,6 +303,11 @@ def test_not_found_and_already_exists_name_the_resource(reg):
         reg.describe_execution("j1", "b")
     assert execution.value.resource_id == "j1/b"
     assert execution.value.message == "the job execution of job j1 on thing b does not exist"
+    # Of several things given, the one the registry does not know.
+    for call in (lambda: reg.add_members("j1", ["a", "ghost"], 1), lambda: reg.create_job("j3", ["a", "ghost"], 1)):
+        with pytest.raises(j.ResourceNotFoundException) as thing:
+            call()
+        assert (thing.value.message, thing.value.resource_id) == ("the thing ghost does not exist", "ghost")
     # A refusal of another kind, and an exception the host makes, have none.
     with pytest.raises(j.InvalidStateTransitionException) as other:
         reg.update_execution("j1", "a", "QUEUED", 2)

@@ -1,7 +1,8 @@
 //! A refused registry call as the Python exception of its AWS error, naming the resource that
 //! does not exist or exists already.
 
-use iot_jobs_core::{Plane, Rejection, Resource};
+use iot_jobs_core::registry::{Registry, Storage};
+use iot_jobs_core::{Plane, Rejection, Resource, ThingName};
 use pyo3::prelude::*;
 
 use crate::convert::{rejected, rejected_named};
@@ -23,6 +24,16 @@ impl<'a> Ids<'a> {
     }
     pub(super) const fn both(job: &'a str, thing: &'a str) -> Self {
         Self { job: Some(job), thing: Some(thing) }
+    }
+    /// The job, and the first of `things` that `reg` does not know: what a `NotFound` thing of a
+    /// call given several things is about.
+    pub(super) fn job_and_unknown<S: Storage>(
+        job: &'a str,
+        reg: &Registry<S>,
+        things: impl IntoIterator<Item = &'a ThingName>,
+    ) -> Self {
+        let unknown = things.into_iter().find(|t| reg.thing(t).is_none());
+        Self { job: Some(job), thing: unknown.map(ThingName::as_str) }
     }
 
     /// The resource's id (an execution's is `job/thing`) and its words in the message.

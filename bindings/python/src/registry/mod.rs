@@ -348,7 +348,8 @@ impl PyRegistry {
             } else {
                 reg.create_job_with_members(&job, &targets, &members, now, q)
             };
-            made.map(|_| ()).or_raise_for(py, Plane::Control, Ids::job(&job_id))
+            let ids = Ids::job_and_unknown(&job_id, reg, targets.iter().chain(&members));
+            made.map(|_| ()).or_raise_for(py, Plane::Control, ids)
         })
     }
 
@@ -440,7 +441,8 @@ impl PyRegistry {
         let id = self::job_id(py, &job_id)?;
         let names = self::things(py, &things)?;
         self.state(py)?.at(now, |reg, q, now| {
-            reg.add_members(&id, &names, now, q).or_raise_for(py, Plane::Control, Ids::job(&job_id))
+            let added = reg.add_members(&id, &names, now, q);
+            added.or_raise_for(py, Plane::Control, Ids::job_and_unknown(&job_id, reg, &names))
         })
     }
 
