@@ -50,6 +50,7 @@ pub fn exercise(input: &[u8], topics: &[u8], ops: &[u8; 64]) {
         max_attempts: ops[2],
         step_timeout: TimeoutMinutes::step(u16::from_le_bytes([ops[3], ops[4]])).ok(),
         jitter: ops[5] & 2 == 2,
+        check_interval_secs: (ops[5] & 4 == 4).then(|| u64_at(input, 24)),
         first_client_token: u32::from_le_bytes([ops[9], ops[10], ops[11], ops[12]]),
     };
     let mut agent: Agent<128> = Agent::new(&thing, namespace.as_ref().filter(|_| ops[5] & 1 == 1), config);

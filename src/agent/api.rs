@@ -24,6 +24,7 @@ impl<const DOC: usize> Agent<DOC> {
             notes: heapless::Deque::new(),
             dropped: 0,
             blocked: false,
+            answered: Timestamp(0),
         };
         core.outbox = Some(Outbox::new(core.start_request()));
         Self { core, scratch: [0; SCRATCH_LEN] }
@@ -100,6 +101,7 @@ impl<const DOC: usize> Agent<DOC> {
                 core.on_updated(msg.execution_state.map(|s| s.version_number));
             }
         }
+        core.answered = now;
         Ok(())
     }
 
@@ -256,11 +258,13 @@ impl<const DOC: usize> Agent<DOC> {
         self.core.submit(ExecutionStatus::InProgress, details, Some(step_timeout))
     }
 
-    /// When [`Agent::handle_timeout`] wants to be called: a reply deadline or the end of a
-    /// backoff; `None` when no timer is needed.
+    /// When [`Agent::handle_timeout`] wants to be called: a reply deadline, the end of a
+    /// backoff, or the next periodic check ([`Config::check_interval_secs`]); `None` when no
+    /// timer is needed.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        match self.core.outbox.as_ref()?.phase {
+        let Some(outbox) = self.core.outbox.as_ref() else { return self.core.check_due() };
+        match outbox.phase {
             Phase::Ready => None,
             Phase::InFlight { deadline } => Some(deadline),
             Phase::Waiting { until } => Some(until),
@@ -268,10 +272,17 @@ impl<const DOC: usize> Agent<DOC> {
     }
 
     /// Applies what falls due at `now`: a request whose reply is overdue is sent again (or
-    /// given up after [`Config::max_attempts`]); a backoff that ended makes its request due.
+    /// given up after [`Config::max_attempts`]); a backoff that ended makes its request due; a
+    /// periodic check that is due describes the running execution.
     pub fn handle_timeout(&mut self, now: Timestamp) {
         let core = &mut self.core;
-        let Some(outbox) = core.outbox.as_mut() else { return };
+        let Some(outbox) = core.outbox.as_mut() else {
+            if core.check_due().is_some_and(|due| due <= now) {
+                core.verify = true;
+                core.schedule();
+            }
+            return;
+        };
         match outbox.phase {
             Phase::InFlight { deadline } if deadline <= now => {
                 if outbox.may_resend(&core.config) {

@@ -108,6 +108,14 @@ impl<const DOC: usize> Core<DOC> {
         Ok(())
     }
 
+    /// When the running job is to be described again ([`Config::check_interval_secs`]): the
+    /// agent's job, not being finished, and nothing in flight.
+    pub(super) fn check_due(&self) -> Option<Timestamp> {
+        let every = self.config.check_interval_secs?.max(1);
+        self.job.as_ref().filter(|j| j.announced() && !j.finishing())?;
+        self.outbox.is_none().then(|| self.answered.saturating_add(every))
+    }
+
     /// Sends the next request if none is in progress: the application's report first (an
     /// accepted update also proves the execution is still ours), then a pending check.
     pub(super) fn schedule(&mut self) {

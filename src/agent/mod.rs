@@ -96,7 +96,10 @@
 //!   is followed by a describe of `$next` without the document, with attempts of its own,
 //!   before the agent gives up ([Buffers](#buffers)).
 //! * **Losing the job.** `ResourceNotFound` (the execution or its job was deleted, SPEC 4.2) →
-//!   [`AgentEvent::Lost`]; `TerminalStateReached` (R11) → [`AgentEvent::Canceled`].
+//!   [`AgentEvent::Lost`]; `TerminalStateReached` (R11) → [`AgentEvent::Canceled`]. The
+//!   agent learns of such an end from `notify-next`; if that notification is lost, from its
+//!   next report's answer, a reconnection's check, or, with [`Config::check_interval_secs`], a
+//!   describe of the running execution at that interval.
 //!
 //! Messages for another thing, topics the agent does not consume, replies to no request in
 //! flight and malformed payloads are refused with an [`AgentError`] and change nothing. One
@@ -224,6 +227,12 @@ pub struct Config {
     /// `first_client_token`, so devices throttled at the same moment do not all ask again at the
     /// same moment. `false`: exactly `d`.
     pub jitter: bool,
+    /// While a job runs and nothing is in flight, describe its execution once this many seconds
+    /// (at least 1) have passed since the service last answered the agent: a job canceled,
+    /// timed out or deleted while its `notify-next` was lost (a broker restart, a session that
+    /// expired) is then noticed within this interval, not only at the next report or
+    /// reconnection. `None`: notifications, reconnections and reports alone check it.
+    pub check_interval_secs: Option<u64>,
     /// The clientToken of the agent's first request; each later request takes the next number
     /// (wrapping). Start each boot elsewhere (from a boot counter kept in flash, or a random
     /// number) when the MQTT session outlives the agent: a reply to the last boot's request,
@@ -233,7 +242,7 @@ pub struct Config {
 
 impl Config {
     /// 30 s reply timeout; 2, 4, 8, 16 s backoff (at most 120 s) with jitter; 5 attempts; no
-    /// step timer; client tokens from 1.
+    /// step timer; no periodic check; client tokens from 1.
     pub const DEFAULT: Self = Self {
         response_timeout_secs: 30,
         backoff_initial_secs: 2,
@@ -241,6 +250,7 @@ impl Config {
         max_attempts: 5,
         step_timeout: None,
         jitter: true,
+        check_interval_secs: None,
         first_client_token: 1,
     };
 }
@@ -825,6 +835,8 @@ struct Core<const DOC: usize> {
     dropped: u16,
     /// The last `poll_transmit` failed for want of room (reported once).
     blocked: bool,
+    /// When the service last answered the agent (for [`Config::check_interval_secs`]).
+    answered: Timestamp,
 }
 
 /// The device-side job agent. `DOC` is the capacity of its job-document buffer, in bytes (AWS

@@ -506,3 +506,61 @@ fn a_namespace_claim_starts_the_configured_step_timer() {
     assert_eq!(h.deadline(), Some(T0.saturating_add(900)));
     assert_eq!(h.take_events(), [run("job-a", 1, 2, r#"{"op":"a"}"#)]);
 }
+
+#[test]
+fn a_periodic_check_notices_a_forced_cancel_whose_notification_was_lost() {
+    let config = Config { check_interval_secs: Some(60), ..Config::DEFAULT };
+    let mut h: Harness<256> = Harness::with(&["dev1"], None, config);
+    h.service.create_job("job-a", r#"{"op":"a"}"#, TargetSelection::Snapshot, &["dev1"]);
+    h.service.notifications();
+    h.pump();
+    assert_eq!(h.take_events(), [run("job-a", 1, 2, r#"{"op":"a"}"#)]);
+    h.take_sent();
+    // Due 60 s after the service's last answer; not a second earlier.
+    assert_eq!(h.agent.poll_timeout(), Some(T0.saturating_add(60)));
+    h.service.now = T0.saturating_add(59);
+    h.agent.handle_timeout(h.service.now);
+    assert!(h.transmit().is_empty());
+    h.service.now = T0.saturating_add(60);
+    h.agent.handle_timeout(h.service.now);
+    h.pump();
+    let sent = h.take_sent();
+    assert_eq!((sent.len(), sent[0].describe()), (1, (Some(1), false)));
+    assert_eq!(h.take_events(), []);
+    // Answered: the next check is 60 s after that answer. A report's answer counts too.
+    assert_eq!(h.agent.poll_timeout(), Some(T0.saturating_add(120)));
+    h.service.now = T0.saturating_add(100);
+    h.report(IN_PROGRESS, &[("pct", "10")]);
+    h.take_sent();
+    assert_eq!(h.agent.poll_timeout(), Some(T0.saturating_add(160)));
+    // The operator force-cancels; the notification is lost. The next check finds it.
+    h.deliver_notifications = false;
+    h.service.reg.cancel_job(&job("job-a"), true, None, h.service.now, &mut h.service.sink).unwrap();
+    h.notify();
+    h.service.now = T0.saturating_add(160);
+    h.agent.handle_timeout(h.service.now);
+    h.pump();
+    assert_eq!(h.take_events(), [Ev::Canceled { job: "job-a".into(), number: 1, status: None }]);
+    // Without a job, nothing is checked.
+    assert!(h.agent.is_idle());
+    assert_eq!(h.agent.poll_timeout(), None);
+}
+
+#[test]
+fn without_a_check_interval_a_running_job_needs_no_timer() {
+    let mut h = running(&["job-a"]);
+    assert_eq!(h.agent.poll_timeout(), None);
+    h.service.now = T0.saturating_add(86_400);
+    h.agent.handle_timeout(h.service.now);
+    assert!(h.transmit().is_empty());
+    // A final report in flight, then answered: nothing to check either.
+    let config = Config { check_interval_secs: Some(0), ..Config::DEFAULT };
+    let mut h: Harness<256> = Harness::with(&["dev1"], None, config);
+    h.service.create_job("job-a", r#"{"op":"a"}"#, TargetSelection::Snapshot, &["dev1"]);
+    h.service.notifications();
+    h.pump();
+    // 0 counts as 1 s: never a check at once after each answer.
+    assert_eq!(h.agent.poll_timeout(), Some(T0.saturating_add(1)));
+    h.agent.report(SUCCEEDED, None).unwrap();
+    assert_eq!(h.agent.poll_timeout(), None, "a report is due: no check");
+}
