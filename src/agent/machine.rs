@@ -109,10 +109,11 @@ impl<const DOC: usize> Core<DOC> {
     }
 
     /// When the running job is to be described again ([`Config::check_interval_secs`]): the
-    /// agent's job, not being finished, and nothing in flight.
+    /// agent's job, and nothing in flight (a final report stays in flight until it is answered,
+    /// and the job ends with it).
     pub(super) fn check_due(&self) -> Option<Timestamp> {
         let every = self.config.check_interval_secs?.max(1);
-        self.job.as_ref().filter(|j| j.announced() && !j.finishing())?;
+        self.job.as_ref().filter(|j| j.announced())?;
         self.outbox.is_none().then(|| self.answered.saturating_add(every))
     }
 
