@@ -50,8 +50,8 @@ pub struct Config {
     /// or `false` (the service's: a new account publishes none until switched on; SPEC R23).
     pub job_events: bool,
     /// The readings of SPEC §R the registry decides by ([`Policy`]; `--policy KNOB=VALUE`,
-    /// [`set_knob`]). Not with `state_file`: the journal replays its records under the policy
-    /// they were accepted under, which the state file does not record.
+    /// [`set_knob`]). A state file records it; its journal's records replay only under the policy
+    /// they were made under.
     pub policy: Policy,
     /// Where to keep the state across restarts: the snapshot's path; the journal segments are
     /// its siblings `PATH.{first record:020}.wal` ([`journal`](crate::journal)).

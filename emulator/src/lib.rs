@@ -255,16 +255,18 @@ impl App {
             mode,
             st.arns.clone(),
             st.deletion_delay,
+            *st.registry.policy(),
             journal::Mode::UpTo(durable),
         );
         match recovered {
             Ok(back) => {
                 let back = back.unwrap_or_else(|| {
-                    State::new(
+                    State::with_policy(
                         st.caps,
                         Clock::new(mode, st.clock.saved()),
                         st.arns.clone(),
                         st.deletion_delay,
+                        *st.registry.policy(),
                     )
                 });
                 st.replace(back.registry, back.meta);
@@ -476,11 +478,6 @@ pub async fn start(mut config: Config) -> Result<Server, BoxError> {
     let mqtt_max_connections = fit_connections(&config)?;
     // Everything that can fail for want of a resource (the state file's lock, the addresses)
     // is taken before the state file is read: a start that fails changes no file.
-    if config.state_file.is_some() && config.policy != iot_jobs_core::Policy::DEFAULT {
-        return Err("--policy cannot be used with --state-file: the journal replays its changes under the \
-                    policy they were accepted under, which the state file does not record"
-            .into());
-    }
     let lock = config.state_file.as_deref().map(persist::lock).transpose()?;
     let bind = |a: SocketAddr| async move {
         TcpListener::bind(a).await.map_err(|e| format!("cannot listen on {a}: {e}"))
@@ -515,6 +512,7 @@ pub async fn start(mut config: Config) -> Result<Server, BoxError> {
             config.clock,
             arns.clone(),
             config.deletion_delay,
+            config.policy,
             journal::Mode::Start,
         )?,
         None => None,

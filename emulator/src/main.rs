@@ -82,7 +82,8 @@ struct Args {
     /// (true|false); version_bump (EVERY_CHANGE|DEVICE_UPDATES_ONLY), numbering
     /// (REUSE_AFTER_DELETE|MONOTONIC), pending_cap (10|15), details_write (REPLACE|MERGE),
     /// notify_on (MEMBERSHIP_CHANGE|EVERY_NON_TERMINAL_CHANGE), unknown_thing
-    /// (EMPTY|NOT_FOUND). Not with --state-file.
+    /// (EMPTY|NOT_FOUND). A state file records it: a start under another policy is refused while
+    /// its journal holds changes to replay.
     #[arg(long = "policy", value_name = "KNOB=VALUE")]
     policy: Vec<String>,
     /// Keep the state across restarts: PATH is the snapshot, and every change is appended to

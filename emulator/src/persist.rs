@@ -12,6 +12,7 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use iot_jobs_core::Policy;
 use iot_jobs_core::registry::{Registry, Snapshot};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
@@ -22,8 +23,10 @@ use crate::state::{Caps, Heap, Meta, State};
 use crate::wire::Arns;
 
 /// The file format version of the emulator's wrapper: 2 keeps job templates (`meta.templates`)
-/// and the template members of jobs; a version-1 file is read as one without any.
-const FORMAT: u32 = 2;
+/// and the template members of jobs, 3 the policy (`--policy`) its changes were made under; a
+/// version-1 file is read as one without templates, a version-1 or 2 file as one of the default
+/// policy.
+const FORMAT: u32 = 3;
 
 /// The oldest format this emulator reads.
 const OLDEST_FORMAT: u32 = 1;
@@ -34,6 +37,8 @@ struct Saved<'a> {
     /// The last journal record the snapshot holds.
     seq: u64,
     clock: Option<u64>,
+    /// Every knob, as `--policy` names it ([`crate::config::knob_values`]).
+    policy: serde_json::Map<String, serde_json::Value>,
     meta: &'a Meta,
     registry: Snapshot<'a, Heap>,
 }
@@ -45,6 +50,9 @@ struct Loaded {
     #[serde(default)]
     seq: u64,
     clock: Option<u64>,
+    /// Absent before format 3: the default policy.
+    #[serde(default)]
+    policy: Option<serde_json::Map<String, serde_json::Value>>,
     meta: Meta,
     registry: Box<RawValue>,
 }
@@ -144,7 +152,8 @@ fn encode_parts(
     meta: &Meta,
     registry: &Registry<Heap>,
 ) -> Result<Vec<u8>, String> {
-    let saved = Saved { format: FORMAT, seq, clock, meta, registry: registry.snapshot() };
+    let policy = crate::config::knob_values(registry.policy());
+    let saved = Saved { format: FORMAT, seq, clock, policy, meta, registry: registry.snapshot() };
     serde_json::to_vec(&saved).map_err(|e| format!("cannot encode the state: {e}"))
 }
 
@@ -170,16 +179,19 @@ pub struct Written {
     pub clock: ClockMode,
     /// `--deletion-delay` (the registry's snapshot keeps it).
     pub deletion_delay: u64,
+    /// `--policy` (the file's `policy` member).
+    pub policy: Policy,
 }
 
-/// Loads a state file, if it exists: the state (under `mode` and `deletion_delay`), and the
-/// flags it was written under.
+/// Loads a state file, if it exists: the state (under `mode`, `deletion_delay` and `policy`),
+/// and the flags it was written under.
 pub fn load(
     path: &Path,
     caps: Caps,
     mode: ClockMode,
     arns: Arns,
     deletion_delay: u64,
+    policy: Policy,
 ) -> Result<Option<(State, Written)>, String> {
     let bytes = match fs::read(path) {
         Ok(b) => b,
@@ -195,7 +207,7 @@ pub fn load(
             path.display()
         ));
     }
-    let mut st = State::new(caps, Clock::new(mode, None), arns, deletion_delay);
+    let mut st = State::with_policy(caps, Clock::new(mode, None), arns, deletion_delay, policy);
     let (seq, written) = decode_into(&bytes, &mut st, mode, Import::File)
         .map_err(|e| format!("cannot load the state file {}: {e}", path.display()))?;
     st.generation = seq;
@@ -263,6 +275,12 @@ fn decode_into(
     }
     crate::state::check_hierarchy(&loaded.meta)
         .map_err(|e| format!("its thing groups do not form a hierarchy: {e}"))?;
+    let mut written_policy = Policy::DEFAULT;
+    for (knob, value) in loaded.policy.iter().flatten() {
+        let value = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+        crate::config::set_knob(&mut written_policy, &format!("{knob}={value}"))
+            .map_err(|e| format!("it is not a state file of this emulator: its policy: {e}"))?;
+    }
     let mut de = serde_json::Deserializer::from_str(loaded.registry.get());
     let mut registry = Registry::restore(st.caps.storage(), *st.registry.policy(), &mut de)
         .map_err(|e| format!("it is not a state file of this emulator: {e}"))?;
@@ -270,6 +288,7 @@ fn decode_into(
     let written = Written {
         clock: if loaded.clock.is_some() { ClockMode::Manual } else { ClockMode::System },
         deletion_delay: registry.deletion_delay(),
+        policy: written_policy,
     };
     registry.set_deletion_delay(st.deletion_delay);
     st.replace(registry, loaded.meta);

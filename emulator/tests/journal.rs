@@ -59,7 +59,7 @@ fn recover(path: &Path, mode: Mode) -> Result<Option<State>, String> {
     let arns = Arns { region: "us-east-1".into(), account: "123456789012".into() };
     // Small caps: the index is allocated whole at every recovery.
     let caps = Caps { jobs: 8, things: 8, executions: 8, status_details: 8, thing_groups: 8 };
-    journal::recover(path, caps, ClockMode::Manual, arns, 0, mode)
+    journal::recover(path, caps, ClockMode::Manual, arns, 0, iot_jobs_core::Policy::DEFAULT, mode)
 }
 
 /// A state file with a journal of several records, the last one an UpdateJobExecution; the
@@ -1349,4 +1349,65 @@ async fn an_import_that_does_not_add_up_is_refused_naming_the_item() {
     let Err(err) = iot_jobs_emulator::start(config).await else { panic!("started") };
     assert!(err.to_string().contains("thing group g has the member later, which is not a thing"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--policy` with a state file: the file records the policy (format 3), the journal replays
+/// under it, and a start with another policy is refused while records would replay under it,
+/// naming the flags to start with; once a clean stop wrote a checkpoint, the policy may change.
+#[tokio::test]
+async fn the_journal_replays_under_the_policy_its_changes_were_made_under() {
+    let dir = temp_dir("policy");
+    let path = dir.join("state.json");
+    let mut queued = iot_jobs_core::Policy::DEFAULT;
+    iot_jobs_emulator::set_knob(&mut queued, "delete_queued_without_force=true").unwrap();
+    let e = start(|c| {
+        c.state_file = Some(path.clone());
+        c.policy = queued;
+    })
+    .await;
+    e.ok(CONTROL, "POST", "/things/t", json!({})).await;
+    let targets = json!({"targets": [format!("{ARN}:thing/t")], "document": "{}"});
+    e.ok(CONTROL, "PUT", "/jobs/j", targets).await;
+    // R2 under the knob: a QUEUED execution deleted without force.
+    e.ok(CONTROL, "DELETE", "/things/t/jobs/j/executionNumber/1", json!({})).await;
+    drop(e); // gone without a checkpoint, as after a crash
+    let saved: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(
+        (saved["format"].as_u64(), &saved["policy"]["delete_queued_without_force"]),
+        (Some(3), &json!(true))
+    );
+
+    let arns = Arns { region: "us-east-1".into(), account: "123456789012".into() };
+    let caps = Caps { jobs: 8, things: 8, executions: 8, status_details: 8, thing_groups: 8 };
+    let under = |policy| {
+        journal::recover(&path, caps, ClockMode::Manual, arns.clone(), 0, policy, Mode::UpTo(u64::MAX))
+    };
+    let st = under(queued).unwrap().unwrap();
+    let job = iot_jobs_core::JobId::new("j").unwrap();
+    let thing = iot_jobs_core::ThingName::new("t").unwrap();
+    assert!(
+        st.registry.describe_execution(&job, &thing, None, iot_jobs_core::Plane::Control).is_err(),
+        "deleted"
+    );
+    let e = under(iot_jobs_core::Policy::DEFAULT).err().unwrap();
+    assert!(
+        e.contains("changes made with --policy delete_queued_without_force=true, which replay only under it"),
+        "{e}"
+    );
+
+    // A clean stop writes a checkpoint: then the policy may change.
+    let e = start(|c| {
+        c.state_file = Some(path.clone());
+        c.policy = queued;
+    })
+    .await;
+    e.server.shutdown().await.unwrap();
+    let e = start(|c| c.state_file = Some(path.clone())).await;
+    e.ok(CONTROL, "GET", "/things/t", json!({})).await;
+    let stats = e.ok(CONTROL, "GET", "/_emulator/stats", json!({})).await;
+    assert_eq!(stats["policy"]["delete_queued_without_force"], false);
+    e.server.shutdown().await.unwrap();
+    let saved: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(saved["policy"]["delete_queued_without_force"], false);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -405,7 +405,7 @@ async fn templates_survive_restarts_and_old_state_files_load() {
     }
     let export = third.http.get(format!("{}/_emulator/state", third.url)).send().await.unwrap();
     let mut old: File = serde_json::from_slice(&export.bytes().await.unwrap()).unwrap();
-    assert_eq!(old.format, 2);
+    assert_eq!(old.format, 3);
     old.format = 1;
     old.meta.as_object_mut().unwrap().remove("templates");
     // Nor tags of templates (an import refuses the tags of a resource that does not exist).
@@ -429,7 +429,7 @@ async fn templates_survive_restarts_and_old_state_files_load() {
     assert_eq!(third.ctl("GET", "/job-templates", None).await.ok()["jobTemplates"], json!([]));
     let job = third.ctl("GET", "/jobs/cmd", None).await.ok()["job"].clone();
     assert_eq!((job["jobId"].as_str(), job.get("jobTemplateArn")), (Some("cmd"), None));
-    old.format = 3;
+    old.format = 4;
     assert_eq!(import(&old).await.unwrap().status().as_u16(), 400);
     third.server.shutdown().await.unwrap();
     let _ = std::fs::remove_file(&path);

@@ -63,6 +63,7 @@ use crate::routing::Op;
 use crate::state::{Caps, State};
 use crate::wire::{ApiError, Arns};
 use crate::{mqtt, persist};
+use iot_jobs_core::Policy;
 
 /// A segment's first 8 bytes: the magic and the format version.
 pub const MAGIC: [u8; 8] = *b"IOTJWAL\x01";
@@ -384,9 +385,10 @@ pub fn recover(
     clock: ClockMode,
     arns: Arns,
     deletion_delay: u64,
+    policy: Policy,
     mode: Mode,
 ) -> Result<Option<State>, String> {
-    Ok(recover_from(base, caps, clock, arns, deletion_delay, mode)?.map(|(st, _)| st))
+    Ok(recover_from(base, caps, clock, arns, deletion_delay, policy, mode)?.map(|(st, _)| st))
 }
 
 /// [`recover`], with the last record the snapshot holds (the records after it, replayed, are
@@ -400,18 +402,19 @@ pub fn recover_from(
     clock: ClockMode,
     arns: Arns,
     deletion_delay: u64,
+    policy: Policy,
     mode: Mode,
 ) -> Result<Option<(State, u64)>, String> {
-    let snapshot = persist::load(base, caps, clock, arns.clone(), deletion_delay)?;
+    let snapshot = persist::load(base, caps, clock, arns.clone(), deletion_delay, policy)?;
     let segs = segments(base)?;
     if snapshot.is_none() && segs.is_empty() {
         return Ok(None);
     }
-    let here = Written { clock, deletion_delay };
+    let here = Written { clock, deletion_delay, policy };
     let written = snapshot.as_ref().map_or(here, |(_, written)| *written);
     let mut st = snapshot
         .map(|(st, _)| st)
-        .unwrap_or_else(|| State::new(caps, Clock::new(clock, None), arns, deletion_delay));
+        .unwrap_or_else(|| State::with_policy(caps, Clock::new(clock, None), arns, deletion_delay, policy));
     // Every segment is checked before anything is replayed or cut.
     let mut scanned = Vec::new();
     let last = segs.len().saturating_sub(1);
@@ -503,7 +506,12 @@ fn flags(of: Written, other: Written) -> String {
     });
     let delay = (of.deletion_delay != other.deletion_delay)
         .then(|| format!("--deletion-delay {}", of.deletion_delay));
-    clock.into_iter().chain(delay).collect::<Vec<_>>().join(" ")
+    let (ours, theirs) = (crate::config::knob_values(&of.policy), crate::config::knob_values(&other.policy));
+    let knobs = ours.into_iter().filter(|(k, v)| theirs.get(k) != Some(v)).map(|(k, v)| {
+        let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+        format!("--policy {k}={v}")
+    });
+    clock.into_iter().chain(delay).chain(knobs).collect::<Vec<_>>().join(" ")
 }
 
 /// Replays a record: its operation must come out as it did when it was made (accepted or
@@ -536,7 +544,7 @@ pub fn replay_error(path: &Path, r: &Record, why: &str) -> String {
     format!(
         "the journal segment {} holds at offset {} record {} ({}), which does not replay: {why}; \
          the acknowledged changes from it on would be lost, so the start is refused: start with the \
-         flags it was written with (--account-id, --region, --deletion-delay, the --max-* caps)",
+         flags it was written with (--account-id, --region, --deletion-delay, --policy, the --max-* caps)",
         path.display(),
         r.offset,
         r.seq,

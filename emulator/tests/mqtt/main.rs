@@ -255,9 +255,17 @@ impl Client {
 /// The state an emulator recovers from the state file at `path`.
 fn recovered(path: &std::path::Path) -> State {
     let arns = iot_jobs_emulator::wire::Arns { region: "us-east-1".into(), account: "123456789012".into() };
-    journal::recover(path, Caps::default(), ClockMode::Manual, arns, 0, journal::Mode::UpTo(u64::MAX))
-        .unwrap()
-        .expect("a saved state")
+    journal::recover(
+        path,
+        Caps::default(),
+        ClockMode::Manual,
+        arns,
+        0,
+        iot_jobs_core::Policy::DEFAULT,
+        journal::Mode::UpTo(u64::MAX),
+    )
+    .unwrap()
+    .expect("a saved state")
 }
 
 /// The execution of `job` on `thing` in `saved`, as the data plane describes it.
