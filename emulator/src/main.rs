@@ -194,8 +194,15 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let mut policy = iot_jobs_core::Policy::DEFAULT;
+    let mut given = std::collections::BTreeSet::new();
     for setting in &args.policy {
-        if let Err(e) = iot_jobs_emulator::set_knob(&mut policy, setting) {
+        let knob = setting.split_once('=').map_or(setting.as_str(), |(k, _)| k);
+        let checked = if given.insert(knob) {
+            iot_jobs_emulator::set_knob(&mut policy, setting)
+        } else {
+            Err(format!("{knob} is given twice"))
+        };
+        if let Err(e) = checked {
             eprintln!("iot-jobs-emulator: --policy: {e}");
             return std::process::ExitCode::from(2);
         }

@@ -24,7 +24,7 @@ impl<const DOC: usize> Agent<DOC> {
             notes: heapless::Deque::new(),
             dropped: 0,
             blocked: false,
-            answered: Timestamp(0),
+            settled: Timestamp(0),
         };
         core.outbox = Some(Outbox::new(core.start_request()));
         Self { core, scratch: [0; SCRATCH_LEN] }
@@ -101,7 +101,7 @@ impl<const DOC: usize> Agent<DOC> {
                 core.on_updated(msg.execution_state.map(|s| s.version_number));
             }
         }
-        core.answered = now;
+        core.settled = now;
         Ok(())
     }
 
@@ -277,10 +277,7 @@ impl<const DOC: usize> Agent<DOC> {
     pub fn handle_timeout(&mut self, now: Timestamp) {
         let core = &mut self.core;
         let Some(outbox) = core.outbox.as_mut() else {
-            if core.check_due().is_some_and(|due| due <= now) {
-                core.verify = true;
-                core.schedule();
-            }
+            core.check(now);
             return;
         };
         match outbox.phase {
@@ -289,6 +286,7 @@ impl<const DOC: usize> Agent<DOC> {
                     outbox.phase = Phase::Ready;
                 } else {
                     core.give_up();
+                    core.settled = now;
                 }
             }
             Phase::Waiting { until } if until <= now => outbox.phase = Phase::Ready,

@@ -108,13 +108,26 @@ impl<const DOC: usize> Core<DOC> {
         Ok(())
     }
 
-    /// When the running job is to be described again ([`Config::check_interval_secs`]): the
-    /// agent's job, and nothing in flight (a final report stays in flight until it is answered,
-    /// and the job ends with it).
+    /// When the running job is to be described again, or an idle agent is to ask for the next
+    /// job ([`Config::check_interval_secs`]): nothing in flight (a final report stays in flight
+    /// until it is answered, and the job ends with it; a job not yet announced has its claim or
+    /// check in flight).
     pub(super) fn check_due(&self) -> Option<Timestamp> {
         let every = self.config.check_interval_secs?.max(1);
-        self.job.as_ref().filter(|j| j.announced())?;
-        self.outbox.is_none().then(|| self.answered.saturating_add(every))
+        self.outbox.is_none().then(|| self.settled.saturating_add(every))
+    }
+
+    /// The periodic check ([`Core::check_due`]) at `now`.
+    pub(super) fn check(&mut self, now: Timestamp) {
+        if self.check_due().is_none_or(|due| due > now) {
+            return;
+        }
+        if self.job.is_some() {
+            self.verify = true;
+            self.schedule();
+        } else {
+            self.outbox = Some(Outbox::new(self.start_request()));
+        }
     }
 
     /// Sends the next request if none is in progress: the application's report first (an
@@ -163,9 +176,20 @@ impl<const DOC: usize> Core<DOC> {
     }
 
     /// Ends the current job, tells the application if it knew of the job, and asks for the
-    /// next one.
+    /// next one, unless the execution may still be IN_PROGRESS on the service (a report that
+    /// went unanswered or was refused, or whose answer could not be read): a StartNext would
+    /// hand the same execution over again at once. The agent then waits for a reconnection, a
+    /// notification or its periodic check.
     pub(super) fn end_job(&mut self, end: End) {
-        self.outbox = Some(Outbox::new(self.start_request()));
+        let still_pending = match &end {
+            End::Lost(
+                LostReason::RetriesExhausted { .. }
+                | LostReason::Refused(_)
+                | LostReason::MessageTooLarge { .. },
+            ) => true,
+            End::Finished { .. } | End::Canceled(_) | End::Lost(LostReason::Deleted) => false,
+        };
+        self.outbox = (!still_pending).then(|| Outbox::new(self.start_request()));
         self.pending = None;
         self.verify = false;
         self.recheck = false;

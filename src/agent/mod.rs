@@ -137,7 +137,12 @@
 //! none of a StartNext's attempts is answered, the agent asks the same describe before it gives
 //! up with [`AgentError::RetriesExhausted`]. A client that closes the connection on an oversized
 //! packet (rumqttc does) works the same way through [`Agent::reconnected`], which resends at
-//! once.
+//! once. A `notify-next` carries the document too: an idle agent on a client that drops it
+//! without a word never hears of that job, so give such an agent a
+//! [`Config::check_interval_secs`] (it then asks for the next job at that interval). One case
+//! still holds the queue up: an IN_PROGRESS execution whose statusDetails (another writer's:
+//! the agent's own are at most [`MAX_DETAILS_BYTES`]) alone do not fit the client's buffer,
+//! since the describe without the document still carries them; size the buffer for them.
 //!
 //! # Namespaces
 //!
@@ -199,7 +204,9 @@ const EVENT_QUEUE: usize = 8;
 // ---------------------------------------------------------------------------------------------
 // Public types.
 
-/// How the agent retries.
+/// How the agent retries. Times are whole seconds ([`Timestamp`]): a delay of `n` seconds
+/// falls due at the first `now` at least `n` seconds on, which a caller whose clock reads
+/// whole seconds may reach up to a second early in real time.
 ///
 /// A request is sent at most `max_attempts` times. It is sent again when no reply arrives
 /// within `response_timeout_secs`, at once after a version resynchronisation or a reconnection
@@ -227,11 +234,14 @@ pub struct Config {
     /// `first_client_token`, so devices throttled at the same moment do not all ask again at the
     /// same moment. `false`: exactly `d`.
     pub jitter: bool,
-    /// While a job runs and nothing is in flight, describe its execution once this many seconds
-    /// (at least 1) have passed since the service last answered the agent: a job canceled,
-    /// timed out or deleted while its `notify-next` was lost (a broker restart, a session that
-    /// expired) is then noticed within this interval, not only at the next report or
-    /// reconnection. `None`: notifications, reconnections and reports alone check it.
+    /// Once this many seconds (at least 1) have passed since the agent's last request was
+    /// answered or given up, with nothing in flight: while a job runs, describe its execution;
+    /// while idle, ask for the next job. A job canceled, timed out or deleted while its
+    /// `notify-next` was lost (a broker restart, a session that expired) is then noticed within
+    /// this interval, not only at the next report or reconnection; and so is a job whose
+    /// `notify-next` never reached an idle agent (a client that drops what it cannot hold
+    /// without a word, see [Buffers](crate::agent#buffers)). `None`: notifications,
+    /// reconnections and reports alone check.
     pub check_interval_secs: Option<u64>,
     /// The clientToken of the agent's first request; each later request takes the next number
     /// (wrapping). Start each boot elsewhere (from a boot counter kept in flash, or a random
@@ -474,7 +484,13 @@ pub enum AgentEvent<'a> {
         /// The terminal status, if known.
         status: Option<ExecutionStatus>,
     },
-    /// Stop the job: the agent can no longer report on it.
+    /// Stop the job: the agent can no longer report on it. Unless it was deleted, the execution
+    /// may still be IN_PROGRESS on the service (the report went unanswered, was refused, or its
+    /// answer could not be read): the agent does not ask for the next job until
+    /// [`Agent::reconnected`], a notification or its periodic check
+    /// ([`Config::check_interval_secs`]), and a StartNext may then hand the same execution over
+    /// again as [`AgentEvent::Run`] (the same `job_id` and `execution_number`): an application
+    /// that finished the work reports its result again rather than redo it.
     Lost {
         /// `jobId`.
         job_id: JobId,
@@ -835,8 +851,8 @@ struct Core<const DOC: usize> {
     dropped: u16,
     /// The last `poll_transmit` failed for want of room (reported once).
     blocked: bool,
-    /// When the service last answered the agent (for [`Config::check_interval_secs`]).
-    answered: Timestamp,
+    /// When the last request was answered or given up (for [`Config::check_interval_secs`]).
+    settled: Timestamp,
 }
 
 /// The device-side job agent. `DOC` is the capacity of its job-document buffer, in bytes (AWS

@@ -199,7 +199,9 @@ fn a_describe_that_does_not_fit_keeps_the_job_and_a_rejected_update_loses_it() {
     h.agent.handle_oversized("$aws/things/dev1/jobs/job-a/update/rejected", 2002).unwrap();
     h.collect();
     assert_eq!(h.take_events(), [lost("job-a", 1, LostReason::MessageTooLarge { len: 2002 })]);
-    assert_eq!(topics(&h.transmit()), ["$aws/things/dev1/jobs/start-next"]);
+    // Not applied, so still IN_PROGRESS on the service: no StartNext at once.
+    assert!(h.transmit().is_empty());
+    assert!(h.agent.is_idle());
 }
 
 #[test]
@@ -227,4 +229,29 @@ fn what_handle_refuses_handle_oversized_refuses_and_nothing_changes() {
         assert_eq!(h.agent.handle_oversized(topic, 9000), Err(AgentError::Unexpected), "{topic}");
     }
     assert_eq!(h.state(), before);
+}
+
+#[test]
+fn an_idle_agent_whose_client_dropped_a_notification_unseen_finds_the_job_at_its_check() {
+    let config = Config { check_interval_secs: Some(300), max_attempts: 1, ..Config::DEFAULT };
+    let mut h: Harness<4096> = Harness::with(&["dev1"], None, config);
+    h.rx = Some(Rx { max: 1024, tell: false });
+    h.pump();
+    h.take_sent();
+    h.service.create_job("job-big", &big_document(), TargetSelection::Snapshot, &["dev1"]);
+    h.service.create_job("job-small", r#"{"op":"x"}"#, TargetSelection::Snapshot, &["dev1"]);
+    h.notify(); // the notify-next of job-big: dropped without a word
+    assert!(h.agent.is_idle());
+    assert!(h.transmit().is_empty());
+    // The check asks for the next job; its answer is dropped too, and its one attempt runs out.
+    h.service.now = T0.saturating_add(300);
+    h.agent.handle_timeout(h.service.now);
+    h.pump();
+    h.service.now = T0.saturating_add(330);
+    h.agent.handle_timeout(h.service.now);
+    h.pump();
+    let sent = h.take_sent();
+    assert_eq!(topics(&sent), ["$aws/things/dev1/jobs/start-next", "$aws/things/dev1/jobs/$next/get"]);
+    assert_eq!(h.take_events(), [Ev::Undelivered { job: "job-big".into(), number: 1, len: None }]);
+    reject_big_and_run_small(&mut h);
 }

@@ -516,14 +516,8 @@ fn a_periodic_check_notices_a_forced_cancel_whose_notification_was_lost() {
     h.pump();
     assert_eq!(h.take_events(), [run("job-a", 1, 2, r#"{"op":"a"}"#)]);
     h.take_sent();
-    // Due 60 s after the service's last answer; not a second earlier.
-    assert_eq!(h.agent.poll_timeout(), Some(T0.saturating_add(60)));
-    h.service.now = T0.saturating_add(59);
-    h.agent.handle_timeout(h.service.now);
-    assert!(h.transmit().is_empty());
-    h.service.now = T0.saturating_add(60);
-    h.agent.handle_timeout(h.service.now);
-    h.pump();
+    // Due 60 s after the service's last answer.
+    check_falls_due_at(&mut h, 60);
     let sent = h.take_sent();
     assert_eq!((sent.len(), sent[0].describe()), (1, (Some(1), false)));
     assert_eq!(h.take_events(), []);
@@ -541,9 +535,24 @@ fn a_periodic_check_notices_a_forced_cancel_whose_notification_was_lost() {
     h.agent.handle_timeout(h.service.now);
     h.pump();
     assert_eq!(h.take_events(), [Ev::Canceled { job: "job-a".into(), number: 1, status: None }]);
-    // Without a job, nothing is checked.
+    // Idle, the agent asks for the next job at the same interval: a job whose notification it
+    // never got (lost, or dropped by a client that could not hold it) is found.
     assert!(h.agent.is_idle());
-    assert_eq!(h.agent.poll_timeout(), None);
+    h.service.create_job("job-b", r#"{"op":"b"}"#, TargetSelection::Snapshot, &["dev1"]);
+    h.notify();
+    check_falls_due_at(&mut h, 220);
+    assert_eq!(h.take_events(), [run("job-b", 1, 2, r#"{"op":"b"}"#)]);
+}
+
+/// The agent's check is due at `T0 + secs`, and not a second earlier; then it runs.
+fn check_falls_due_at(h: &mut Harness<256>, secs: u64) {
+    assert_eq!(h.agent.poll_timeout(), Some(T0.saturating_add(secs)));
+    h.service.now = T0.saturating_add(secs - 1);
+    h.agent.handle_timeout(h.service.now);
+    assert!(h.transmit().is_empty());
+    h.service.now = T0.saturating_add(secs);
+    h.agent.handle_timeout(h.service.now);
+    h.pump();
 }
 
 #[test]

@@ -551,9 +551,13 @@ class Emulator:
             the faults waiting, this one last.
 
         Raises:
+            TypeError: ``operations`` is a ``str`` (one name goes in a list), raised before any
+                request.
             EmulatorError: the emulator refused the fault (an unknown error or operation, a
                 count out of range), naming what is allowed.
         """
+        if isinstance(operations, str):
+            raise TypeError(f"operations must be a sequence of operation names, not a str: [{operations!r}]")
         fault: dict[str, Any] = {"error": error, "count": count}
         if operations is not None:
             fault["operations"] = list(operations)

@@ -194,6 +194,8 @@ def test_an_injected_throttle_drives_boto3_s_own_retries_and_changes_nothing() -
         assert emu.iot.describe_job(jobId="j")["job"]["jobId"] == "j"
         with pytest.raises(EmulatorError, match="is not an operation a fault can refuse"):
             emu.inject_fault(operations=["Reset"])
+        with pytest.raises(TypeError, match="not a str"):
+            emu.inject_fault(operations="ListJobs")
 
 
 def test_a_policy_flag_changes_the_reading_it_names() -> None:
@@ -205,6 +207,9 @@ def test_a_policy_flag_changes_the_reading_it_names() -> None:
     with pytest.raises(EmulatorError, match="exited with status 2 before serving") as failed:
         Emulator(extra_args=["--policy", "pending_cap=12"]).start()
     assert "pending_cap takes 10|15 (R12), not \"12\"" in failed.value.log
+    with pytest.raises(EmulatorError, match="exited with status 2 before serving") as failed:
+        Emulator(extra_args=["--policy", "pending_cap=15", "--policy", "pending_cap=10"]).start()
+    assert "--policy: pending_cap is given twice" in failed.value.log
 
 
 def test_advance_takes_an_int_from_0_to_2_to_the_64_minus_1() -> None:
