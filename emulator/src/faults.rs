@@ -74,6 +74,25 @@ pub enum Error {
     ServiceUnavailableException,
 }
 
+/// The plane a fault is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Plane {
+    /// `iot`.
+    Control,
+    /// `iot-jobs-data`, over HTTP and MQTT.
+    Data,
+}
+
+impl From<iot_jobs_core::Plane> for Plane {
+    fn from(p: iot_jobs_core::Plane) -> Self {
+        match p {
+            iot_jobs_core::Plane::Control => Self::Control,
+            iot_jobs_core::Plane::Data => Self::Data,
+        }
+    }
+}
+
 /// One fault, as `POST /_emulator/faults` takes it and `GET` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -86,6 +105,9 @@ pub struct Fault {
     /// The operations it refuses (every client operation if not given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operations: Option<Vec<String>>,
+    /// The plane it refuses them on (both if not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plane: Option<Plane>,
 }
 
 const fn one() -> u32 {
@@ -93,8 +115,9 @@ const fn one() -> u32 {
 }
 
 impl Fault {
-    fn matches(&self, operation: &str) -> bool {
+    fn matches(&self, operation: &str, plane: Plane) -> bool {
         self.operations.as_ref().is_none_or(|ops| ops.iter().any(|o| o == operation))
+            && self.plane.is_none_or(|p| p == plane)
     }
 
     fn answer(&self, operation: &str) -> ApiError {
@@ -122,14 +145,14 @@ impl Faults {
         f(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// The error for one request of `operation`, if a fault waits for it (its count goes down;
-    /// spent, it is gone).
-    pub fn take(&self, operation: &str) -> Option<ApiError> {
+    /// The error for one request of `operation` on `plane`, if a fault waits for it (its count
+    /// goes down; spent, it is gone).
+    pub fn take(&self, operation: &str, plane: Plane) -> Option<ApiError> {
         if !OPERATIONS.contains(&operation) {
             return None;
         }
         self.with(|faults| {
-            let i = faults.iter().position(|f| f.matches(operation))?;
+            let i = faults.iter().position(|f| f.matches(operation, plane))?;
             let fault = faults.get_mut(i)?;
             let answer = fault.answer(operation);
             fault.count = fault.count.saturating_sub(1);
@@ -150,7 +173,7 @@ impl Faults {
         let fault: Fault = serde_json::from_slice(body).map_err(|e| {
             ApiError::invalid(format!(
                 "a fault is {{\"error\": \"ThrottlingException\" or \"ServiceUnavailableException\", \
-                 \"count\": 1 to {MAX_COUNT}, \"operations\": [names]}}: {e}"
+                 \"count\": 1 to {MAX_COUNT}, \"operations\": [names], \"plane\": \"control\" or \"data\"}}: {e}"
             ))
         })?;
         if !(1..=MAX_COUNT).contains(&fault.count) {
@@ -208,23 +231,31 @@ mod tests {
             .add(br#"{"error": "ThrottlingException", "count": 2, "operations": ["UpdateJobExecution"]}"#)
             .unwrap();
         faults.add(br#"{"error": "ServiceUnavailableException"}"#).unwrap();
-        assert_eq!(faults.take("GetClock").map(|e| e.status), None, "the admin API is never refused");
-        let first = faults.take("UpdateJobExecution").unwrap();
+        assert_eq!(
+            faults.take("GetClock", Plane::Control).map(|e| e.status),
+            None,
+            "the admin API is never refused"
+        );
+        let first = faults.take("UpdateJobExecution", Plane::Data).unwrap();
         assert_eq!(
             (first.status, first.name, first.code),
             (429, "ThrottlingException", ErrorCode::RequestThrottled)
         );
         assert!(first.message.contains("UpdateJobExecution refused by a fault"), "{}", first.message);
         // Another operation: the fault for every operation, which is then spent.
-        let other = faults.take("DescribeJob").unwrap();
+        let other = faults.take("DescribeJob", Plane::Control).unwrap();
         assert_eq!(
             (other.status, other.name, other.code),
             (503, "ServiceUnavailableException", ErrorCode::InternalError)
         );
-        assert_eq!(faults.take("DescribeJob").map(|e| e.status), None);
-        assert_eq!(faults.take("UpdateJobExecution").map(|e| e.status), Some(429));
-        assert_eq!(faults.take("UpdateJobExecution").map(|e| e.status), None);
+        assert_eq!(faults.take("DescribeJob", Plane::Control).map(|e| e.status), None);
+        assert_eq!(faults.take("UpdateJobExecution", Plane::Data).map(|e| e.status), Some(429));
+        assert_eq!(faults.take("UpdateJobExecution", Plane::Data).map(|e| e.status), None);
         assert_eq!(faults.list(), []);
+        // A fault for one plane: DescribeJobExecution of the data plane only.
+        faults.add(br#"{"error": "ThrottlingException", "operations": ["DescribeJobExecution"], "plane": "data"}"#).unwrap();
+        assert_eq!(faults.take("DescribeJobExecution", Plane::Control).map(|e| e.status), None);
+        assert_eq!(faults.take("DescribeJobExecution", Plane::Data).map(|e| e.status), Some(429));
     }
 
     #[test]
@@ -237,6 +268,7 @@ mod tests {
             (r#"{"error": "ThrottlingException", "operations": ["Reset"]}"#, "\"Reset\" is not an operation"),
             (r#"{"error": "ThrottlingException", "operation": ["CreateJob"]}"#, "unknown field `operation`"),
             (r#"[]"#, "a fault is {"),
+            (r#"{"error": "ThrottlingException", "plane": "iot"}"#, "unknown variant `iot`"),
         ] {
             let e = fault(body).unwrap_err();
             assert_eq!((e.status, e.name), (400, "InvalidRequestException"), "{body}");

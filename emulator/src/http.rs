@@ -411,7 +411,7 @@ async fn answer(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> R
         }
         _ => {}
     }
-    if let Some(e) = app.faults.take(op.name()) {
+    if let Some(e) = app.faults.take(op.name(), op.plane().into()) {
         tracing::debug!(
             op = op.name(),
             status = e.status,

@@ -533,6 +533,7 @@ class Emulator:
         error: str = "ThrottlingException",
         count: int = 1,
         operations: Sequence[str] | None = None,
+        plane: str | None = None,
     ) -> list[dict[str, Any]]:
         """Refuses the next ``count`` requests of ``operations`` (every client operation, HTTP
         and MQTT, if ``None``) with ``error``, as the service does under load, so that the retry
@@ -546,6 +547,9 @@ class Emulator:
             count: how many requests, 1 to 1,000,000.
             operations: AWS operation names, such as ``["UpdateJobExecution"]`` (an MQTT request
                 counts as its data-plane operation).
+            plane: ``"control"`` (``iot``) or ``"data"`` (``iot-jobs-data``, over HTTP and MQTT):
+                the plane whose requests it refuses; both if ``None`` (``DescribeJobExecution``
+                names an operation of each).
 
         Returns:
             the faults waiting, this one last.
@@ -561,6 +565,8 @@ class Emulator:
         fault: dict[str, Any] = {"error": error, "count": count}
         if operations is not None:
             fault["operations"] = list(operations)
+        if plane is not None:
+            fault["plane"] = plane
         return list(self._admin("POST", "/_emulator/faults", fault)["faults"])
 
     def clear_faults(self) -> None:

@@ -196,6 +196,10 @@ def test_an_injected_throttle_drives_boto3_s_own_retries_and_changes_nothing() -
             emu.inject_fault(operations=["Reset"])
         with pytest.raises(TypeError, match="not a str"):
             emu.inject_fault(operations="ListJobs")
+        # One plane's DescribeJobExecution: the control plane's is answered.
+        emu.inject_fault(operations=["DescribeJobExecution"], plane="data")
+        assert emu.iot.describe_job_execution(jobId="j", thingName="t")["execution"]["status"] == "SUCCEEDED"
+        assert emu.clear_faults() is None
 
 
 def test_a_policy_flag_changes_the_reading_it_names() -> None:

@@ -111,7 +111,7 @@ pub fn fault(
         | Topic::JobEvent { .. }
         | Topic::ExecutionEvent { .. } => return None,
     };
-    let e = faults.take(operation)?;
+    let e = faults.take(operation, crate::faults::Plane::Data)?;
     let rejected = with_reply(t, Answer::Rejected).to_string();
     Some(rejection(&rejected, &e, client_token(payload).as_deref(), now()))
 }
