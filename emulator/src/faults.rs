@@ -1,6 +1,7 @@
 //! Injected faults (`/_emulator/faults`): the next requests of the named operations are refused
-//! with `ThrottlingException` (429; MQTT `RequestThrottled`) or `ServiceUnavailableException`
-//! (503; MQTT `InternalError`), as the service does under load, so that a client's retry path
+//! with `ThrottlingException` (429; MQTT `RequestThrottled`), `ServiceUnavailableException`
+//! (503), `InternalFailureException` (500; both MQTT `InternalError`) or
+//! `LimitExceededException` (410; MQTT `RequestThrottled`), as the service does under load, so that a client's retry path
 //! can be driven. A refused request is not run: nothing changes and nothing is saved. Faults are
 //! the process's, not the state's: neither saved nor exported, and cleared by a reset.
 
@@ -72,6 +73,12 @@ pub enum Error {
     ThrottlingException,
     /// 503 on both planes; MQTT `InternalError`.
     ServiceUnavailableException,
+    /// 500 on both planes (the control plane's model has it; the data plane's SDKs read it as
+    /// an unmodelled 500); MQTT `InternalError`.
+    InternalFailureException,
+    /// 410, as the control plane's model has it (a quota reached; the SDKs of some languages
+    /// retry it as throttling); MQTT `RequestThrottled`.
+    LimitExceededException,
 }
 
 /// The plane a fault is for.
@@ -132,6 +139,18 @@ impl Fault {
             Error::ServiceUnavailableException => {
                 ApiError::unavailable(format!("Service unavailable: {why}"))
             }
+            Error::InternalFailureException => ApiError::new(
+                500,
+                "InternalFailureException",
+                format!("Internal failure: {why}"),
+                ErrorCode::InternalError,
+            ),
+            Error::LimitExceededException => ApiError::new(
+                410,
+                "LimitExceededException",
+                format!("Limit exceeded: {why}"),
+                ErrorCode::RequestThrottled,
+            ),
         }
     }
 }
@@ -172,7 +191,7 @@ impl Faults {
     pub fn add(&self, body: &[u8]) -> Result<Vec<Fault>, ApiError> {
         let fault: Fault = serde_json::from_slice(body).map_err(|e| {
             ApiError::invalid(format!(
-                "a fault is {{\"error\": \"ThrottlingException\" or \"ServiceUnavailableException\", \
+                "a fault is {{\"error\": \"ThrottlingException\", \"ServiceUnavailableException\", \"InternalFailureException\" or \"LimitExceededException\", \
                  \"count\": 1 to {MAX_COUNT}, \"operations\": [names], \"plane\": \"control\" or \"data\"}}: {e}"
             ))
         })?;
@@ -256,6 +275,14 @@ mod tests {
         faults.add(br#"{"error": "ThrottlingException", "operations": ["DescribeJobExecution"], "plane": "data"}"#).unwrap();
         assert_eq!(faults.take("DescribeJobExecution", Plane::Control).map(|e| e.status), None);
         assert_eq!(faults.take("DescribeJobExecution", Plane::Data).map(|e| e.status), Some(429));
+        for (error, status, name, code) in [
+            ("InternalFailureException", 500, "InternalFailureException", ErrorCode::InternalError),
+            ("LimitExceededException", 410, "LimitExceededException", ErrorCode::RequestThrottled),
+        ] {
+            faults.add(format!(r#"{{"error": "{error}"}}"#).as_bytes()).unwrap();
+            let e = faults.take("CreateJob", Plane::Control).unwrap();
+            assert_eq!((e.status, e.name, e.code), (status, name, code));
+        }
     }
 
     #[test]

@@ -542,8 +542,10 @@ class Emulator:
         them.
 
         Args:
-            error: ``"ThrottlingException"`` (429; MQTT ``RequestThrottled``) or
-                ``"ServiceUnavailableException"`` (503; MQTT ``InternalError``).
+            error: ``"ThrottlingException"`` (429; MQTT ``RequestThrottled``),
+                ``"ServiceUnavailableException"`` (503), ``"InternalFailureException"`` (500;
+                both MQTT ``InternalError``) or ``"LimitExceededException"`` (410; MQTT
+                ``RequestThrottled``).
             count: how many requests, 1 to 1,000,000.
             operations: AWS operation names, such as ``["UpdateJobExecution"]`` (an MQTT request
                 counts as its data-plane operation).
