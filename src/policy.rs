@@ -98,6 +98,54 @@ impl PendingCap {
     }
 }
 
+/// Each value of a knob by the name the emulator's `--policy` and the Python module's `Policy`
+/// give it (the default first).
+pub trait Named: Sized + Copy + PartialEq + 'static {
+    /// The values and their names.
+    const NAMES: &'static [(&'static str, Self)];
+
+    /// The value `name` stands for.
+    #[must_use]
+    fn named(name: &str) -> Option<Self> {
+        Self::NAMES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    /// This value's name.
+    #[must_use]
+    fn name(self) -> &'static str {
+        Self::NAMES.iter().find(|(_, v)| *v == self).map_or("", |(n, _)| n)
+    }
+}
+
+impl Named for VersionBump {
+    const NAMES: &'static [(&'static str, Self)] =
+        &[("EVERY_CHANGE", Self::EveryChange), ("DEVICE_UPDATES_ONLY", Self::DeviceUpdatesOnly)];
+}
+
+impl Named for Numbering {
+    const NAMES: &'static [(&'static str, Self)] =
+        &[("REUSE_AFTER_DELETE", Self::ReuseAfterDelete), ("MONOTONIC", Self::Monotonic)];
+}
+
+impl Named for DetailsWrite {
+    const NAMES: &'static [(&'static str, Self)] = &[("REPLACE", Self::Replace), ("MERGE", Self::Merge)];
+}
+
+impl Named for NotifyOn {
+    const NAMES: &'static [(&'static str, Self)] = &[
+        ("MEMBERSHIP_CHANGE", Self::MembershipChange),
+        ("EVERY_NON_TERMINAL_CHANGE", Self::EveryNonTerminalChange),
+    ];
+}
+
+impl Named for UnknownThing {
+    const NAMES: &'static [(&'static str, Self)] = &[("EMPTY", Self::Empty), ("NOT_FOUND", Self::NotFound)];
+}
+
+impl Named for PendingCap {
+    const NAMES: &'static [(&'static str, Self)] = &[("10", Self::Ten), ("15", Self::Fifteen)];
+}
+
 /// The knobs for SPEC §R. `Copy`, `const`-constructible; start from [`Policy::DEFAULT`].
 ///
 /// ```
@@ -165,5 +213,31 @@ impl Policy {
 impl Default for Policy {
     fn default() -> Self {
         Self::DEFAULT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each value has one name, and the first name is `Policy::DEFAULT`'s.
+    fn names_round_trip<T: Named + core::fmt::Debug>(default: T) {
+        assert_eq!(T::NAMES.first().map(|(_, v)| *v), Some(default));
+        for (name, value) in T::NAMES {
+            assert_eq!((value.name(), T::named(name)), (*name, Some(*value)));
+        }
+        assert_eq!(T::named("every_change"), None, "names are exact");
+    }
+
+    #[test]
+    fn every_knob_value_is_named_once_the_default_first() {
+        let d = Policy::DEFAULT;
+        names_round_trip(d.version_bump);
+        names_round_trip(d.numbering);
+        names_round_trip(d.details_write);
+        names_round_trip(d.notify_on);
+        names_round_trip(d.unknown_thing);
+        names_round_trip(d.pending_cap);
+        assert_eq!(PendingCap::named("15").map(PendingCap::get), Some(15));
     }
 }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use iot_jobs_core::policy::Named;
 use iot_jobs_core::{DetailsWrite, NotifyOn, Numbering, PendingCap, Policy, UnknownThing, VersionBump};
 
 use crate::clock::ClockMode;
@@ -160,6 +161,9 @@ pub const KNOBS: [(&str, &str); 12] = [
     ("unknown_thing", "EMPTY|NOT_FOUND (R19)"),
 ];
 
+/// The values of a flag knob.
+const FLAG: [(&str, bool); 2] = [("true", true), ("false", false)];
+
 /// Sets one knob of `policy` from `KNOB=VALUE` (names and values: [`KNOBS`]).
 ///
 /// # Errors
@@ -175,63 +179,24 @@ pub fn set_knob(policy: &mut Policy, setting: &str) -> Result<(), String> {
         .map(|(_, v)| *v)
         .ok_or_else(|| format!("{knob:?} is not a policy knob (knobs: {})", knob_list()))?;
     let bad = || format!("{knob} takes {allowed}, not {value:?}");
-    let flag = || match value {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(bad()),
-    };
+    let flag = |v: &str| FLAG.iter().find(|(n, _)| *n == v).map(|(_, b)| *b);
     let mut p = *policy;
-    match knob {
-        "delete_timed_out_without_force" => p.delete_without_force.timed_out = flag()?,
-        "delete_queued_without_force" => p.delete_without_force.queued = flag()?,
-        "force_cancel_escalates" => p.force_cancel_escalates = flag()?,
-        "device_may_skip_in_progress" => p.device_may_skip_in_progress = flag()?,
-        "remove_in_progress" => p.remove_in_progress = flag()?,
-        "data_plane_describes_terminal" => p.data_plane_describes_terminal = flag()?,
-        "version_bump" => {
-            p.version_bump = match value {
-                "EVERY_CHANGE" => VersionBump::EveryChange,
-                "DEVICE_UPDATES_ONLY" => VersionBump::DeviceUpdatesOnly,
-                _ => return Err(bad()),
-            }
-        }
-        "numbering" => {
-            p.numbering = match value {
-                "REUSE_AFTER_DELETE" => Numbering::ReuseAfterDelete,
-                "MONOTONIC" => Numbering::Monotonic,
-                _ => return Err(bad()),
-            }
-        }
-        "pending_cap" => {
-            p.pending_cap = match value {
-                "10" => PendingCap::Ten,
-                "15" => PendingCap::Fifteen,
-                _ => return Err(bad()),
-            }
-        }
-        "details_write" => {
-            p.details_write = match value {
-                "REPLACE" => DetailsWrite::Replace,
-                "MERGE" => DetailsWrite::Merge,
-                _ => return Err(bad()),
-            }
-        }
-        "notify_on" => {
-            p.notify_on = match value {
-                "MEMBERSHIP_CHANGE" => NotifyOn::MembershipChange,
-                "EVERY_NON_TERMINAL_CHANGE" => NotifyOn::EveryNonTerminalChange,
-                _ => return Err(bad()),
-            }
-        }
-        "unknown_thing" => {
-            p.unknown_thing = match value {
-                "EMPTY" => UnknownThing::Empty,
-                "NOT_FOUND" => UnknownThing::NotFound,
-                _ => return Err(bad()),
-            }
-        }
-        _ => return Err(format!("{knob:?} is not a policy knob (knobs: {})", knob_list())),
-    }
+    let set = match knob {
+        "delete_timed_out_without_force" => flag(value).map(|v| p.delete_without_force.timed_out = v),
+        "delete_queued_without_force" => flag(value).map(|v| p.delete_without_force.queued = v),
+        "force_cancel_escalates" => flag(value).map(|v| p.force_cancel_escalates = v),
+        "device_may_skip_in_progress" => flag(value).map(|v| p.device_may_skip_in_progress = v),
+        "remove_in_progress" => flag(value).map(|v| p.remove_in_progress = v),
+        "data_plane_describes_terminal" => flag(value).map(|v| p.data_plane_describes_terminal = v),
+        "version_bump" => VersionBump::named(value).map(|v| p.version_bump = v),
+        "numbering" => Numbering::named(value).map(|v| p.numbering = v),
+        "pending_cap" => PendingCap::named(value).map(|v| p.pending_cap = v),
+        "details_write" => DetailsWrite::named(value).map(|v| p.details_write = v),
+        "notify_on" => NotifyOn::named(value).map(|v| p.notify_on = v),
+        "unknown_thing" => UnknownThing::named(value).map(|v| p.unknown_thing = v),
+        _ => None,
+    };
+    set.ok_or_else(bad)?;
     *policy = p;
     Ok(())
 }
@@ -239,35 +204,19 @@ pub fn set_knob(policy: &mut Policy, setting: &str) -> Result<(), String> {
 /// Every knob of `p` by name, with its value as [`set_knob`] takes it (`GET /_emulator/stats`).
 pub fn knob_values(p: &Policy) -> serde_json::Map<String, serde_json::Value> {
     use serde_json::Value;
-    let name = |s: &str| Value::from(s);
     let values = [
         Value::from(p.delete_without_force.timed_out),
         Value::from(p.delete_without_force.queued),
         Value::from(p.force_cancel_escalates),
-        name(match p.version_bump {
-            VersionBump::EveryChange => "EVERY_CHANGE",
-            VersionBump::DeviceUpdatesOnly => "DEVICE_UPDATES_ONLY",
-        }),
-        name(match p.numbering {
-            Numbering::ReuseAfterDelete => "REUSE_AFTER_DELETE",
-            Numbering::Monotonic => "MONOTONIC",
-        }),
+        Value::from(p.version_bump.name()),
+        Value::from(p.numbering.name()),
         Value::from(p.device_may_skip_in_progress),
         Value::from(p.remove_in_progress),
         Value::from(p.data_plane_describes_terminal),
         Value::from(p.pending_cap.get()),
-        name(match p.details_write {
-            DetailsWrite::Replace => "REPLACE",
-            DetailsWrite::Merge => "MERGE",
-        }),
-        name(match p.notify_on {
-            NotifyOn::MembershipChange => "MEMBERSHIP_CHANGE",
-            NotifyOn::EveryNonTerminalChange => "EVERY_NON_TERMINAL_CHANGE",
-        }),
-        name(match p.unknown_thing {
-            UnknownThing::Empty => "EMPTY",
-            UnknownThing::NotFound => "NOT_FOUND",
-        }),
+        Value::from(p.details_write.name()),
+        Value::from(p.notify_on.name()),
+        Value::from(p.unknown_thing.name()),
     ];
     KNOBS.iter().zip(values).map(|((k, _), v)| ((*k).to_owned(), v)).collect()
 }

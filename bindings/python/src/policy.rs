@@ -1,5 +1,6 @@
 //! `Policy`: the knobs for the readings of SPEC §R, as a frozen Python class.
 
+use iot_jobs_core::policy::Named;
 use iot_jobs_core::{
     DeleteWithoutForce, DetailsWrite, NotifyOn, Numbering, PendingCap, Policy, UnknownThing, VersionBump,
 };
@@ -19,23 +20,6 @@ fn pick<T: Copy>(name: &str, given: &str, choices: &[(&str, T)]) -> PyResult<T> 
         let allowed: Vec<&str> = choices.iter().map(|(s, _)| *s).collect();
         PyValueError::new_err(format!("{name} must be one of {allowed:?}, not {given:?}"))
     })
-}
-
-const VERSION_BUMP: [(&str, VersionBump); 2] =
-    [("EVERY_CHANGE", VersionBump::EveryChange), ("DEVICE_UPDATES_ONLY", VersionBump::DeviceUpdatesOnly)];
-const NUMBERING: [(&str, Numbering); 2] =
-    [("REUSE_AFTER_DELETE", Numbering::ReuseAfterDelete), ("MONOTONIC", Numbering::Monotonic)];
-const DETAILS_WRITE: [(&str, DetailsWrite); 2] =
-    [("REPLACE", DetailsWrite::Replace), ("MERGE", DetailsWrite::Merge)];
-const NOTIFY_ON: [(&str, NotifyOn); 2] = [
-    ("MEMBERSHIP_CHANGE", NotifyOn::MembershipChange),
-    ("EVERY_NON_TERMINAL_CHANGE", NotifyOn::EveryNonTerminalChange),
-];
-const UNKNOWN_THING: [(&str, UnknownThing); 2] =
-    [("EMPTY", UnknownThing::Empty), ("NOT_FOUND", UnknownThing::NotFound)];
-
-fn name_of<T: PartialEq + Copy>(choices: &[(&'static str, T)], v: T) -> &'static str {
-    choices.iter().find(|(_, c)| *c == v).map_or("?", |(s, _)| *s)
 }
 
 #[pymethods]
@@ -85,9 +69,13 @@ impl PyPolicy {
             version_bump: pick(
                 "version_bump",
                 version_bump.as_deref().unwrap_or("EVERY_CHANGE"),
-                &VERSION_BUMP,
+                VersionBump::NAMES,
             )?,
-            numbering: pick("numbering", numbering.as_deref().unwrap_or("REUSE_AFTER_DELETE"), &NUMBERING)?,
+            numbering: pick(
+                "numbering",
+                numbering.as_deref().unwrap_or("REUSE_AFTER_DELETE"),
+                Numbering::NAMES,
+            )?,
             device_may_skip_in_progress,
             remove_in_progress,
             data_plane_describes_terminal,
@@ -95,13 +83,17 @@ impl PyPolicy {
             details_write: pick(
                 "details_write",
                 details_write.as_deref().unwrap_or("REPLACE"),
-                &DETAILS_WRITE,
+                DetailsWrite::NAMES,
             )?,
-            notify_on: pick("notify_on", notify_on.as_deref().unwrap_or("MEMBERSHIP_CHANGE"), &NOTIFY_ON)?,
+            notify_on: pick(
+                "notify_on",
+                notify_on.as_deref().unwrap_or("MEMBERSHIP_CHANGE"),
+                NotifyOn::NAMES,
+            )?,
             unknown_thing: pick(
                 "unknown_thing",
                 unknown_thing.as_deref().unwrap_or("EMPTY"),
-                &UNKNOWN_THING,
+                UnknownThing::NAMES,
             )?,
         }))
     }
@@ -124,12 +116,12 @@ impl PyPolicy {
     /// R6: `"EVERY_CHANGE"` (default) or `"DEVICE_UPDATES_ONLY"`.
     #[getter]
     fn version_bump(&self) -> &'static str {
-        name_of(&VERSION_BUMP, self.0.version_bump)
+        self.0.version_bump.name()
     }
     /// R7: `"REUSE_AFTER_DELETE"` (default) or `"MONOTONIC"`.
     #[getter]
     fn numbering(&self) -> &'static str {
-        name_of(&NUMBERING, self.0.numbering)
+        self.0.numbering.name()
     }
     /// R9: a device may move QUEUED straight to SUCCEEDED or FAILED (default True).
     #[getter]
@@ -154,17 +146,17 @@ impl PyPolicy {
     /// R14: `"REPLACE"` (default) or `"MERGE"`.
     #[getter]
     fn details_write(&self) -> &'static str {
-        name_of(&DETAILS_WRITE, self.0.details_write)
+        self.0.details_write.name()
     }
     /// R15: `"MEMBERSHIP_CHANGE"` (default) or `"EVERY_NON_TERMINAL_CHANGE"`.
     #[getter]
     fn notify_on(&self) -> &'static str {
-        name_of(&NOTIFY_ON, self.0.notify_on)
+        self.0.notify_on.name()
     }
     /// R19: `"EMPTY"` (default) or `"NOT_FOUND"`.
     #[getter]
     fn unknown_thing(&self) -> &'static str {
-        name_of(&UNKNOWN_THING, self.0.unknown_thing)
+        self.0.unknown_thing.name()
     }
 
     fn __repr__(&self) -> String {
