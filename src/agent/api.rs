@@ -1,6 +1,6 @@
 //! The public API: inputs, outputs and timers.
 
-use super::read::{Carrier, read_execution};
+use super::read::{Carrier, Execution, read_execution};
 use super::*;
 
 impl<const DOC: usize> Agent<DOC> {
@@ -30,12 +30,17 @@ impl<const DOC: usize> Agent<DOC> {
         Self { core, scratch: [0; SCRATCH_LEN] }
     }
 
-    /// The filters to subscribe to, once per connection: `notify-next`, the StartNext replies
-    /// (without a namespace) and the describe and update replies of every job (SPEC 7.1–7.3).
+    /// The filters to subscribe to, once per connection: `notify-next`, the StartNext and
+    /// GetPendingJobExecutions replies (without a namespace: neither has a namespace form) and
+    /// the describe and update replies of every job (SPEC 7.1–7.3). That is 9 filters, or 5
+    /// with a namespace: IoT Core takes at most 8 in one SUBSCRIBE (SPEC lim-topic), so send
+    /// them in more than one.
     ///
     /// IoT Core delivers replies to the publishing client without a subscription (SPEC §7);
     /// subscribing anyway is harmless there and needed with brokers that route them like any
-    /// other topic.
+    /// other topic. The device's policy must allow it to publish to the request topics of
+    /// each: the agent asks GetPendingJobExecutions only to name an execution whose replies
+    /// did not fit the device's MQTT client ([Buffers](crate::agent#buffers)).
     pub fn subscriptions(&self) -> impl Iterator<Item = Subscription<'_>> {
         let thing = ThingNameRef::from(&self.core.thing);
         let namespace = self.core.namespace.as_ref().map(NamespaceIdRef::from);
@@ -45,6 +50,8 @@ impl<const DOC: usize> Agent<DOC> {
             Some(Subscription::Topic(Topic::NotifyNext { thing, namespace })),
             plain(Subscription::Topic(Topic::StartNext { thing, reply: Some(Reply::Accepted) })),
             plain(Subscription::Topic(Topic::StartNext { thing, reply: Some(Reply::Rejected) })),
+            plain(Subscription::Topic(Topic::GetPending { thing, reply: Some(Reply::Accepted) })),
+            plain(Subscription::Topic(Topic::GetPending { thing, reply: Some(Reply::Rejected) })),
             Some(any(JobOperation::Get, Reply::Accepted)),
             Some(any(JobOperation::Get, Reply::Rejected)),
             Some(any(JobOperation::Update, Reply::Accepted)),
@@ -82,6 +89,11 @@ impl<const DOC: usize> Agent<DOC> {
                 core.check_token(msg.client_token)?;
                 core.on_rejected(now, &msg);
             }
+            (ReplyTo::Pending, Reply::Accepted) => {
+                let msg = PendingHead::parse(payload, scratch).map_err(AgentError::Malformed)?;
+                core.check_token(msg.client_token)?;
+                core.on_next(msg.in_progress.as_ref().map(Execution::in_progress).as_ref())?;
+            }
             (ReplyTo::StartNext | ReplyTo::DescribeNext, Reply::Accepted) => {
                 read_execution(payload, scratch, Carrier::Reply, |token, x| {
                     core.check_token(token)?;
@@ -111,8 +123,9 @@ impl<const DOC: usize> Agent<DOC> {
     /// the topic says:
     ///
     /// * a StartNext or describe `$next` reply: it handed over an execution with its document.
-    ///   The agent describes `$next` again without the document and hands the execution to the
-    ///   application as [`AgentEvent::MessageTooLarge`], to reject;
+    ///   The agent describes `$next` again without the document (and if that does not fit
+    ///   either, asks GetPendingJobExecutions) and hands the execution to the application as
+    ///   [`AgentEvent::MessageTooLarge`], to reject;
     /// * `notify-next`: a notification of an execution the agent cannot see (as if it named
     ///   another job);
     /// * an accepted describe or update of the current execution: accepted, at a version the
@@ -122,7 +135,7 @@ impl<const DOC: usize> Agent<DOC> {
     ///
     /// A client that drops such a message without a word needs no call: a StartNext (or
     /// describe `$next`) none of whose attempts is answered is followed by the same describe
-    /// without the document.
+    /// without the document, and that by GetPendingJobExecutions.
     ///
     /// # Errors
     ///

@@ -27,6 +27,9 @@ impl<const DOC: usize> Core<DOC> {
         }
         Ok(match topic {
             Topic::NotifyNext { namespace, .. } if self.same_namespace(namespace) => Inbound::NotifyNext,
+            Topic::GetPending { reply: Some(reply), .. } if self.namespace.is_none() => {
+                Inbound::Reply(ReplyTo::Pending, reply)
+            }
             Topic::StartNext { reply: Some(reply), .. } if self.namespace.is_none() => {
                 Inbound::Reply(ReplyTo::StartNext, reply)
             }
@@ -58,7 +61,8 @@ impl<const DOC: usize> Core<DOC> {
         let ours = |job: JobIdRef<'_>| self.job.as_ref().is_some_and(|j| j.id.as_str() == job.as_str());
         let matches = match (&outbox.request, to) {
             (Request::StartNext, ReplyTo::StartNext)
-            | (Request::DescribeNext | Request::Identify { .. }, ReplyTo::DescribeNext) => true,
+            | (Request::DescribeNext | Request::Identify { .. }, ReplyTo::DescribeNext)
+            | (Request::Pending { .. }, ReplyTo::Pending) => true,
             (Request::Describe, ReplyTo::Describe(job)) | (Request::Update(_), ReplyTo::Update(job)) => {
                 ours(job)
             }
@@ -66,9 +70,14 @@ impl<const DOC: usize> Core<DOC> {
                 Request::StartNext
                 | Request::DescribeNext
                 | Request::Identify { .. }
+                | Request::Pending { .. }
                 | Request::Describe
                 | Request::Update(_),
-                ReplyTo::StartNext | ReplyTo::DescribeNext | ReplyTo::Describe(_) | ReplyTo::Update(_),
+                ReplyTo::Pending
+                | ReplyTo::StartNext
+                | ReplyTo::DescribeNext
+                | ReplyTo::Describe(_)
+                | ReplyTo::Update(_),
             ) => false,
         };
         if matches { Ok(()) } else { Err(AgentError::Unsolicited) }
@@ -240,7 +249,14 @@ impl<const DOC: usize> Core<DOC> {
             Request::StartNext | Request::DescribeNext if last.is_none() => {
                 self.outbox = Some(Outbox::new(Request::Identify { len: None }));
             }
-            Request::StartNext | Request::DescribeNext | Request::Identify { .. } => {
+            // Nor was the describe's, which still carries statusDetails: ask for the list.
+            Request::Identify { len } if last.is_none() && self.namespace.is_none() => {
+                self.outbox = Some(Outbox::new(Request::Pending { len }));
+            }
+            Request::StartNext
+            | Request::DescribeNext
+            | Request::Identify { .. }
+            | Request::Pending { .. } => {
                 self.note(Note::Error(AgentError::RetriesExhausted { last }));
             }
             Request::Describe => {
@@ -302,7 +318,7 @@ impl<const DOC: usize> Core<DOC> {
     /// pending).
     pub(super) fn on_next(&mut self, execution: Option<&Execution<'_>>) -> Result<(), AgentError> {
         let undelivered = match self.outbox.as_ref().map(|o| &o.request) {
-            Some(Request::Identify { len }) => Some(*len),
+            Some(Request::Identify { len } | Request::Pending { len }) => Some(*len),
             Some(Request::StartNext | Request::DescribeNext | Request::Describe | Request::Update(_))
             | None => None,
         };
@@ -408,6 +424,10 @@ impl<const DOC: usize> Core<DOC> {
             (Reply::Accepted, Request::StartNext | Request::DescribeNext) => {
                 self.outbox = Some(Outbox::new(Request::Identify { len: Some(len) }));
             }
+            // Its statusDetails did not fit either: the list names it without them.
+            (Reply::Accepted, Request::Identify { len: first }) if self.namespace.is_none() => {
+                self.outbox = Some(Outbox::new(Request::Pending { len: first.or(Some(len)) }));
+            }
             // Accepted: the device plane describes only pending executions (SPEC R11).
             (Reply::Accepted, Request::Describe) => self.still_ours(None),
             (Reply::Accepted, Request::Update(_)) => self.on_updated(None),
@@ -420,7 +440,7 @@ impl<const DOC: usize> Core<DOC> {
             (Reply::Rejected, Request::Update(_)) => {
                 self.end_job(End::Lost(LostReason::MessageTooLarge { len }));
             }
-            (Reply::Accepted | Reply::Rejected, Request::Identify { .. })
+            (Reply::Accepted | Reply::Rejected, Request::Identify { .. } | Request::Pending { .. })
             | (Reply::Rejected, Request::StartNext | Request::DescribeNext) => {
                 self.outbox = None;
                 self.note(error);
@@ -465,7 +485,10 @@ impl<const DOC: usize> Core<DOC> {
         let code = error.code;
         let Some(outbox) = &self.outbox else { return };
         let sent = match &outbox.request {
-            Request::StartNext | Request::DescribeNext | Request::Identify { .. } => None,
+            Request::StartNext
+            | Request::DescribeNext
+            | Request::Identify { .. }
+            | Request::Pending { .. } => None,
             Request::Describe => {
                 self.on_describe_rejected(now, code);
                 return;
@@ -582,6 +605,7 @@ impl<const DOC: usize> Core<DOC> {
         // SPEC 7.1, 7.3, R8.
         let topic = |reply| {
             Ok(match request {
+                Request::Pending { .. } => Topic::GetPending { thing, reply },
                 Request::StartNext => Topic::StartNext { thing, reply },
                 Request::DescribeNext | Request::Identify { .. } => {
                     Topic::Describe { thing, job: JobSelector::Next, namespace, reply }
@@ -605,6 +629,7 @@ impl<const DOC: usize> Core<DOC> {
         let mut digits = [0; 10];
         let client_token = Some(decimal(token, &mut digits));
         let payload = match request {
+            Request::Pending { .. } => GetPendingRequest { client_token }.serialize(payload_buf),
             // SPEC 4.3 StartNextPendingJobExecution.
             Request::StartNext => StartNextRequest {
                 status_details: None,
@@ -632,12 +657,15 @@ impl<const DOC: usize> Core<DOC> {
             Request::Update(report) => {
                 let status_details = report.details.as_ref().map(kept_details).transpose()?;
                 let job = job.ok_or(AgentError::NoJob)?;
+                // The state would carry the statusDetails that kept the execution from the
+                // agent (`Request::Pending`): the version is then the next one (R6).
+                let undelivered = matches!(job.document, Document::Undelivered(_));
                 UpdateRequest {
                     status: report.status,
                     status_details,
                     expected_version: Some(job.version),
                     execution_number: Some(job.number),
-                    include_job_execution_state: true,
+                    include_job_execution_state: !undelivered,
                     include_job_document: false,
                     step_timeout: report.step_timeout,
                     client_token,

@@ -93,8 +93,9 @@
 //!   ([`Config`]); the application is told when the attempts run out. The clientTokens count up
 //!   from [`Config::first_client_token`]: start each boot elsewhere when the MQTT session
 //!   outlives a restart. A StartNext (or describe `$next`) none of whose attempts was answered
-//!   is followed by a describe of `$next` without the document, with attempts of its own,
-//!   before the agent gives up ([Buffers](#buffers)).
+//!   is followed by a describe of `$next` without the document, then (without a namespace)
+//!   by GetPendingJobExecutions, each with attempts of its own, before the agent gives up
+//!   ([Buffers](#buffers)).
 //! * **Losing the job.** `ResourceNotFound` (the execution or its job was deleted, SPEC 4.2) →
 //!   [`AgentEvent::Lost`]; `TerminalStateReached` (R11) → [`AgentEvent::Canceled`]. The
 //!   agent learns of such an end from `notify-next`; if that notification is lost, from its
@@ -139,10 +140,19 @@
 //! packet (rumqttc does) works the same way through [`Agent::reconnected`], which resends at
 //! once. A `notify-next` carries the document too: an idle agent on a client that drops it
 //! without a word never hears of that job, so give such an agent a
-//! [`Config::check_interval_secs`] (it then asks for the next job at that interval). One case
-//! still holds the queue up: an IN_PROGRESS execution whose statusDetails (another writer's:
-//! the agent's own are at most [`MAX_DETAILS_BYTES`]) alone do not fit the client's buffer,
-//! since the describe without the document still carries them; size the buffer for them.
+//! [`Config::check_interval_secs`] (it then asks for the next job at that interval).
+//!
+//! The describe without the document still carries the execution's statusDetails, which
+//! another writer (an earlier firmware, the HTTPS data plane) may have made larger than the
+//! client's buffer; the agent's own are at most [`MAX_DETAILS_BYTES`]. When its reply does not
+//! reach the agent either, the agent asks GetPendingJobExecutions, whose `inProgressJobs`
+//! name the execution without statusDetails or document (about 170 bytes per pending
+//! execution, at most 15 of each status: SPEC R12). The updates of such a job ask for no state
+//! in their replies, which would carry the statusDetails again. GetPending has no namespace
+//! form (SPEC 7.3), so a namespace agent whose describe does not fit reports
+//! [`AgentError::MessageTooLarge`] (or [`AgentError::RetriesExhausted`]) and the execution
+//! holds its queue up until it times out or an operator ends it: size its client's buffer for
+//! the statusDetails any writer leaves.
 //!
 //! # Namespaces
 //!
@@ -178,8 +188,8 @@ use crate::id::{
 use crate::status::ExecutionStatus;
 use crate::topic::{JobIdRef, JobSelector, NamespaceIdRef, Reply, ThingNameRef, Topic};
 use crate::wire::{
-    DescribeRequest, ErrorResponse, ExecutionResponse, JobDocument, JobExecution, NextJobExecutionChanged,
-    StartNextRequest, UpdateRequest, UpdateResponse, WireError,
+    DescribeRequest, ErrorResponse, ExecutionResponse, GetPendingRequest, JobDocument, JobExecution,
+    NextJobExecutionChanged, PendingHead, StartNextRequest, UpdateRequest, UpdateResponse, WireError,
 };
 
 /// Most bytes of the statusDetails of one report the agent keeps until it is sent: each pair
@@ -256,6 +266,11 @@ enum Request {
     /// device could not receive handed over. `len`: that reply's length, if the MQTT client
     /// told it; `None`: no attempt of the StartNext (or describe `$next`) was answered.
     Identify { len: Option<usize> },
+    /// GetPendingJobExecutions, whose first IN_PROGRESS summary names that execution where
+    /// the describe's reply did not reach the agent either (it still carries statusDetails,
+    /// which another writer may have made large). A plain agent's only: GetPending has no
+    /// namespace form (SPEC 7.3). `len` as for `Identify`.
+    Pending { len: Option<usize> },
     /// DescribeJobExecution of the current execution, to check it is still ours.
     Describe,
     /// UpdateJobExecution of the current execution (SPEC 4.3).
@@ -406,6 +421,7 @@ enum End {
 /// The reply topics the agent consumes.
 #[derive(Clone, Copy)]
 enum ReplyTo<'t> {
+    Pending,
     StartNext,
     DescribeNext,
     Describe(JobIdRef<'t>),

@@ -3,7 +3,7 @@
 //! identity.
 
 use super::*;
-use crate::wire::ExecutionIdentity;
+use crate::wire::{ExecutionIdentity, SummaryIdentity};
 
 /// The part of an execution the agent decides on.
 pub(super) struct Execution<'a> {
@@ -24,6 +24,20 @@ impl<'a> From<&JobExecution<'a>> for Execution<'a> {
             version: x.version_number,
             status: x.status,
             document: Ok(x.job_document.map_or(&[][..], JobDocument::as_bytes)),
+        }
+    }
+}
+
+impl<'a> Execution<'a> {
+    /// An execution of a GetPending reply's `inProgressJobs` (a summary has no status and no
+    /// document).
+    pub(super) const fn in_progress(x: &SummaryIdentity<'a>) -> Self {
+        Self {
+            job_id: x.job_id,
+            number: x.execution_number,
+            version: x.version_number,
+            status: ExecutionStatus::InProgress,
+            document: Ok(&[]),
         }
     }
 }

@@ -242,11 +242,13 @@ pub enum AgentEvent<'a> {
     /// A job is IN_PROGRESS but the message that hands over its document never reached the
     /// agent: the device's MQTT client could not hold it (`len` bytes, as
     /// [`Agent::handle_oversized`] was told), or, with `len: None`, every attempt of the
-    /// request went unanswered while a describe of `$next` without the document was answered
-    /// (a client that drops what it cannot hold without a word, such as an MQTT 5 client whose
-    /// Maximum Packet Size the broker honours). It cannot be run; as with
-    /// [`AgentEvent::DocumentTooLarge`] the job stays current until the application reports a
-    /// final status for it (usually `REJECTED`), so the thing's later jobs are not held up.
+    /// request went unanswered while a describe of `$next` without the document, or the
+    /// pending list, was answered (a client that drops what it cannot hold without a word,
+    /// such as an MQTT 5 client whose Maximum Packet Size the broker honours). It cannot be
+    /// run; as with [`AgentEvent::DocumentTooLarge`] the job stays current until the
+    /// application reports a final status for it (usually `REJECTED`), so the thing's later
+    /// jobs are not held up. The agent's updates of such a job leave the execution's state out
+    /// of their replies (`includeJobExecutionState: false`): it may be what did not fit.
     MessageTooLarge {
         /// `jobId`.
         job_id: JobId,

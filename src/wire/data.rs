@@ -319,6 +319,17 @@ impl<'a> JobExecution<'a> {
     }
 }
 
+/// The identity of a [`JobExecutionSummary`] (see [`PendingHead`](super::PendingHead)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SummaryIdentity<'a> {
+    /// `jobId`.
+    pub(crate) job_id: &'a str,
+    /// `versionNumber`.
+    pub(crate) version_number: VersionNumber,
+    /// `executionNumber`.
+    pub(crate) execution_number: ExecutionNumber,
+}
+
 /// What a device can still act on in a message that carries an execution (an
 /// [`ExecutionResponse`](super::ExecutionResponse) or a
 /// [`NextJobExecutionChanged`](super::NextJobExecutionChanged)) that the message's own parser
@@ -518,6 +529,34 @@ impl<'a> Parser<'a> {
             return Err(WireError::TooLong { member, max: N, len });
         }
         Ok(list)
+    }
+
+    /// The `jobId`, `versionNumber` and `executionNumber` of an array's first summary, read as
+    /// [`JobExecutionSummary`] reads them. The summary's other members and the other summaries
+    /// are skipped, which still checks that they are JSON (as [`ExecutionIdentity`] reads an
+    /// execution).
+    pub(super) fn first_summary_identity(&mut self) -> Result<Option<SummaryIdentity<'a>>, WireError> {
+        let mut first = None;
+        self.r.begin_array()?;
+        while self.r.next_element()? {
+            if first.is_some() {
+                self.r.skip_value()?;
+                continue;
+            }
+            let p = &mut *self;
+            let (mut job_id, mut version_number, mut execution_number) = (None, None, None);
+            read_members!(p, key {
+                key.eq_str("jobId") => job_id = p.job_id()?,
+                key.eq_str("versionNumber") => version_number = p.version(false)?,
+                key.eq_str("executionNumber") => execution_number = p.execution_number(false)?,
+            })?;
+            first = Some(SummaryIdentity {
+                job_id: required(job_id, "jobId")?,
+                version_number: required(version_number, "versionNumber")?,
+                execution_number: required(execution_number, "executionNumber")?,
+            });
+        }
+        Ok(first)
     }
 
     /// `jobDocument` (SPEC AMBIG-22).

@@ -109,9 +109,11 @@ mod response;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use data::SummaryIdentity;
 pub use data::{ExecutionIdentity, JobDocument, JobExecution, JobExecutionState, JobExecutionSummary};
 pub use limits::*;
 pub use request::{DescribeRequest, GetPendingRequest, StartNextRequest, UpdateRequest};
+pub(crate) use response::PendingHead;
 pub use response::{
     ErrorResponse, ExecutionResponse, GetPendingResponse, JobExecutionsChanged, NextJobExecutionChanged,
     SummaryList, UpdateResponse,

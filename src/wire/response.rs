@@ -4,7 +4,9 @@ use crate::error::ErrorCode;
 use crate::id::Timestamp;
 use crate::json::Writer;
 
-use super::data::{JobDocument, JobExecution, JobExecutionState, JobExecutionSummary, write_document};
+use super::data::{
+    JobDocument, JobExecution, JobExecutionState, JobExecutionSummary, SummaryIdentity, write_document,
+};
 use super::{
     Flavor, MAX_PENDING_JOBS, Parser, WireError, put_client_token, put_response_timestamp, put_str, put_u64,
     required,
@@ -55,6 +57,36 @@ impl<'a> GetPendingResponse<'a> {
 }
 
 message!(GetPendingResponse);
+
+/// What a device needs of a GetPendingJobExecutions reply to name the execution a StartNext
+/// handed over: the identity of the first of `inProgressJobs` (SPEC §7.2's order puts
+/// IN_PROGRESS first) and the `clientToken`, read without the two lists a
+/// [`GetPendingResponse`] keeps on the stack. Every other member and summary is skipped, which
+/// still checks that it is JSON (as [`ExecutionIdentity`](super::ExecutionIdentity) reads an
+/// execution).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PendingHead<'a> {
+    /// The first of `inProgressJobs`.
+    pub(crate) in_progress: Option<SummaryIdentity<'a>>,
+    /// `clientToken` of the request.
+    pub(crate) client_token: Option<&'a str>,
+}
+
+impl<'a> PendingHead<'a> {
+    /// Reads a reply in its MQTT form (as [`GetPendingResponse::parse`]).
+    pub(crate) fn parse(input: &'a [u8], scratch: &'a mut [u8]) -> Result<Self, WireError> {
+        super::parse(input, scratch, super::Flavor::Mqtt, false, Self::read)
+    }
+
+    fn read(p: &mut Parser<'a>) -> Result<Self, WireError> {
+        let (mut in_progress, mut client_token) = (None, None);
+        read_members!(p, key {
+            key.eq_str("inProgressJobs") => in_progress = p.first_summary_identity()?,
+            p.is_client_token(key) => client_token = p.client_token()?,
+        })?;
+        Ok(Self { in_progress: in_progress.flatten(), client_token })
+    }
+}
 
 /// The accepted response of StartNextPendingJobExecution and of DescribeJobExecution
 /// (`…/start-next/accepted`, `…/J/get/accepted`; SPEC §7.1).

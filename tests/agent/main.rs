@@ -19,8 +19,9 @@ use iot_jobs_core::agent::{
 use iot_jobs_core::registry::{Event, EventSink, ExecutionView, Fixed, NewJob, Registry, Update};
 use iot_jobs_core::topic::{JobSelector, Reply, Topic};
 use iot_jobs_core::wire::{
-    DescribeRequest, ErrorResponse, ExecutionResponse, JobDocument, JobExecution, JobExecutionState,
-    NextJobExecutionChanged, StartNextRequest, UpdateRequest, UpdateResponse,
+    DescribeRequest, ErrorResponse, ExecutionResponse, GetPendingRequest, GetPendingResponse, JobDocument,
+    JobExecution, JobExecutionState, JobExecutionSummary, NextJobExecutionChanged, StartNextRequest,
+    UpdateRequest, UpdateResponse,
 };
 use iot_jobs_core::{
     ErrorCode, ExecutionNumber, ExecutionStatus, JobId, NamespaceId, Plane, Policy, Rejection, StatusDetails,
@@ -221,6 +222,42 @@ impl Service {
                     };
                 (Topic::Update { thing, job: j, namespace, reply: None }, result)
             }
+            Topic::GetPending { thing, reply: None } => {
+                let req = GetPendingRequest::parse(t.payload, &mut scratch).unwrap();
+                let mut views = Vec::new();
+                self.reg
+                    .pending(&name, |x| {
+                        let times = (x.queued_at(), x.started_at(), x.last_updated_at());
+                        views.push((x.status(), x.job_id().to_string(), times, x.version(), x.number()));
+                    })
+                    .unwrap();
+                let list = |status| {
+                    views
+                        .iter()
+                        .filter(|x| x.0 == status)
+                        .map(|(_, id, (queued_at, started_at, last_updated_at), version, number)| {
+                            JobExecutionSummary {
+                                job_id: id,
+                                queued_at: *queued_at,
+                                started_at: *started_at,
+                                last_updated_at: *last_updated_at,
+                                version_number: *version,
+                                execution_number: *number,
+                            }
+                        })
+                        .collect()
+                };
+                let response = GetPendingResponse {
+                    in_progress_jobs: list(ExecutionStatus::InProgress),
+                    queued_jobs: list(ExecutionStatus::Queued),
+                    timestamp: Some(now),
+                    client_token: req.client_token,
+                };
+                let mut out = vec![0; 8192];
+                let len = response.serialize(&mut out).unwrap().len();
+                out.truncate(len);
+                (Topic::GetPending { thing, reply: None }, Ok(out))
+            }
             other => panic!("the agent published to {other}"),
         };
         let (reply, payload) = match result {
@@ -275,6 +312,7 @@ impl Service {
 
 fn with_reply(topic: Topic<'_>, r: Reply) -> Topic<'_> {
     match topic {
+        Topic::GetPending { thing, .. } => Topic::GetPending { thing, reply: Some(r) },
         Topic::StartNext { thing, .. } => Topic::StartNext { thing, reply: Some(r) },
         Topic::Describe { thing, job, namespace, .. } => {
             Topic::Describe { thing, job, namespace, reply: Some(r) }
@@ -359,7 +397,6 @@ impl Sent {
     fn update(&self) -> UpdateFields {
         let mut scratch = vec![0; self.payload.len()];
         let u = UpdateRequest::parse(&self.payload, &mut scratch).unwrap();
-        assert!(u.include_job_execution_state, "updates ask for the new state");
         let details = u
             .status_details
             .map(|d| d.pairs().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
@@ -370,6 +407,12 @@ impl Sent {
             u.execution_number.map(ExecutionNumber::get),
             details,
         )
+    }
+
+    /// `includeJobExecutionState` of an UpdateJobExecution.
+    fn asks_for_state(&self) -> bool {
+        let mut scratch = vec![0; self.payload.len()];
+        UpdateRequest::parse(&self.payload, &mut scratch).unwrap().include_job_execution_state
     }
 
     /// `stepTimeoutInMinutes` of an UpdateJobExecution.

@@ -19,6 +19,16 @@ fn big_then_small(namespace: Option<&NamespaceId>, config: Config, tell: bool) -
     h
 }
 
+/// Sends, then lets `rounds` response timeouts (30 s each) pass, each answered by nothing.
+fn spend_attempts<const DOC: usize>(h: &mut Harness<DOC>, rounds: usize) {
+    h.pump();
+    for _ in 0..rounds {
+        h.service.now = h.service.now.saturating_add(30);
+        h.agent.handle_timeout(h.service.now);
+        h.pump();
+    }
+}
+
 fn topics(sent: &[Sent]) -> Vec<&str> {
     sent.iter().map(|s| s.topic.as_str()).collect()
 }
@@ -60,12 +70,7 @@ fn a_start_next_reply_the_client_cannot_hold_is_identified_for_the_app_to_reject
 fn a_client_that_drops_the_reply_unseen_gets_the_same_once_the_attempts_are_spent() {
     let config = Config { max_attempts: 2, jitter: false, ..Config::DEFAULT };
     let mut h = big_then_small(None, config, false);
-    h.pump();
-    for _ in 0..2 {
-        h.service.now = h.service.now.saturating_add(30);
-        h.agent.handle_timeout(h.service.now);
-        h.pump();
-    }
+    spend_attempts(&mut h, 2);
     let sent = h.take_sent();
     assert_eq!(
         topics(&sent),
@@ -139,17 +144,21 @@ fn a_plain_agent_that_finds_the_head_queued_says_so_and_waits_for_the_next_notif
 }
 
 #[test]
-fn a_describe_of_next_that_does_not_fit_either_is_an_error() {
-    let mut h = big_then_small(None, Config::DEFAULT, true);
-    let start = h.transmit();
-    let replies = h.service.serve(&start[0].as_transmit());
+fn a_namespace_agent_whose_describe_does_not_fit_either_says_so() {
+    // GetPending has no namespace form (SPEC 7.3): nothing else names the execution.
+    let ns = NamespaceId::new("ns1").unwrap();
+    let mut h = big_then_small(Some(&ns), Config::DEFAULT, true);
+    let next = h.transmit();
+    let replies = h.service.serve(&next[0].as_transmit());
     h.deliver(replies);
     let identify = h.transmit();
+    assert_eq!(topics(&identify), ["$aws/things/dev1/jobs/$next/namespace-ns1/get"]);
     assert_eq!(identify[0].describe(), (None, false));
-    h.agent.handle_oversized("$aws/things/dev1/jobs/$next/get/accepted", 30_000).unwrap();
+    h.agent.handle_oversized("$aws/things/dev1/jobs/$next/namespace-ns1/get/accepted", 30_000).unwrap();
     h.collect();
     assert_eq!(h.take_events(), [Ev::Error(AgentError::MessageTooLarge { len: 30_000 })]);
     assert!(h.agent.is_idle());
+    assert!(h.transmit().is_empty());
 }
 
 #[test]
@@ -254,4 +263,116 @@ fn an_idle_agent_whose_client_dropped_a_notification_unseen_finds_the_job_at_its
     assert_eq!(topics(&sent), ["$aws/things/dev1/jobs/start-next", "$aws/things/dev1/jobs/$next/get"]);
     assert_eq!(h.take_events(), [Ev::Undelivered { job: "job-big".into(), number: 1, len: None }]);
     reject_big_and_run_small(&mut h);
+}
+
+/// `dev1` whose execution of `job-held` (a small document) is IN_PROGRESS with statusDetails
+/// another writer left (an earlier firmware, the HTTPS data plane): about 950 bytes, which with
+/// the other members do not fit the client's 1,024. `job-small` is queued behind it. The agent starts afresh.
+fn held_by_big_details(config: Config, tell: bool) -> Harness<4096> {
+    let mut h: Harness<4096> = Harness::with(&["dev1"], None, config);
+    h.rx = Some(Rx { max: 1024, tell });
+    h.service.create_job("job-held", r#"{"op":"held"}"#, TargetSelection::Snapshot, &["dev1"]);
+    h.service.create_job("job-small", r#"{"op":"x"}"#, TargetSelection::Snapshot, &["dev1"]);
+    let values: Vec<String> = (0..10).map(|i| format!("{i}{}", "v".repeat(89))).collect();
+    let keys: Vec<String> = (0..10).map(|i| format!("k{i}")).collect();
+    let pairs: Vec<(&str, &str)> =
+        keys.iter().map(String::as_str).zip(values.iter().map(String::as_str)).collect();
+    let details = StatusDetails::new(&pairs).unwrap();
+    let (t, now) = (thing("dev1"), h.service.now);
+    h.service.reg.start_next(&t, Some(&details), None, now, &mut h.service.sink).unwrap();
+    h.service.notifications();
+    h
+}
+
+/// [`held_by_big_details`] with a client that tells, up to the GetPending request it returns
+/// unanswered (the StartNext and describe replies did not fit).
+fn held_until_get_pending() -> (Harness<4096>, Vec<Sent>) {
+    let mut h = held_by_big_details(Config::DEFAULT, true);
+    for _ in 0..2 {
+        let sent = h.transmit();
+        let replies = h.service.serve(&sent[0].as_transmit());
+        h.deliver(replies);
+    }
+    let pending = h.transmit();
+    (h, pending)
+}
+
+/// The application rejects `job-held` without asking for the state (it would carry the
+/// statusDetails); the agent moves on to `job-small`.
+fn reject_held_and_run_small(h: &mut Harness<4096>) {
+    h.report(ExecutionStatus::Rejected, &[]);
+    let sent = h.take_sent();
+    assert_eq!(sent[0].update(), (ExecutionStatus::Rejected, Some(2), Some(1), vec![]));
+    assert!(!sent[0].asks_for_state(), "the state would carry the statusDetails again");
+    assert_eq!(
+        h.take_events(),
+        [finished("job-held", 1, ExecutionStatus::Rejected, 3), run("job-small", 1, 2, r#"{"op":"x"}"#)]
+    );
+    let x = h.service.reg.describe_execution(&job("job-held"), &thing("dev1"), None, Plane::Control).unwrap();
+    assert_eq!((x.status(), x.version()), (ExecutionStatus::Rejected, v(3)));
+}
+
+#[test]
+fn statusdetails_another_writer_made_too_large_are_passed_over_through_get_pending() {
+    let mut h = held_by_big_details(Config::DEFAULT, true);
+    h.pump();
+    let sent = h.take_sent();
+    assert_eq!(
+        topics(&sent),
+        ["$aws/things/dev1/jobs/start-next", "$aws/things/dev1/jobs/$next/get", "$aws/things/dev1/jobs/get"]
+    );
+    assert_eq!(sent[1].describe(), (None, false));
+    let events = h.take_events();
+    let [Ev::Undelivered { job, number: 1, len: Some(len) }] = &events[..] else { panic!("{events:?}") };
+    assert_eq!(job, "job-held");
+    assert!(*len > 1024, "the StartNext reply's length: {len}");
+    assert_eq!(h.agent.job().map(|j| (j.job_id.as_str(), j.version.get())), Some(("job-held", 2)));
+    reject_held_and_run_small(&mut h);
+}
+
+#[test]
+fn a_client_that_drops_every_reply_with_the_details_unseen_gets_the_same() {
+    let config = Config { max_attempts: 2, jitter: false, ..Config::DEFAULT };
+    let mut h = held_by_big_details(config, false);
+    spend_attempts(&mut h, 4);
+    let sent = h.take_sent();
+    assert_eq!(
+        topics(&sent),
+        [
+            "$aws/things/dev1/jobs/start-next",
+            "$aws/things/dev1/jobs/start-next",
+            "$aws/things/dev1/jobs/$next/get",
+            "$aws/things/dev1/jobs/$next/get",
+            "$aws/things/dev1/jobs/get"
+        ]
+    );
+    assert_eq!(h.take_events(), [Ev::Undelivered { job: "job-held".into(), number: 1, len: None }]);
+    reject_held_and_run_small(&mut h);
+}
+
+#[test]
+fn a_get_pending_reply_that_does_not_fit_or_names_nothing_in_progress_is_an_error() {
+    // Too large as well (the client told it): the agent gives up and says so.
+    let (mut h, pending) = held_until_get_pending();
+    assert_eq!(topics(&pending), ["$aws/things/dev1/jobs/get"]);
+    h.agent.handle_oversized("$aws/things/dev1/jobs/get/accepted", 9000).unwrap();
+    h.collect();
+    assert_eq!(h.take_events(), [Ev::Error(AgentError::MessageTooLarge { len: 9000 })]);
+    assert!(h.agent.is_idle());
+    // Nothing IN_PROGRESS by the time the list is answered (an operator canceled it): no job.
+    let (mut h, pending) = held_until_get_pending();
+    h.service
+        .reg
+        .delete_execution(&job("job-held"), &thing("dev1"), n(1), true, T0, &mut h.service.sink)
+        .unwrap();
+    h.service.notifications();
+    let replies = h.service.serve(&pending[0].as_transmit());
+    h.deliver(replies);
+    h.collect();
+    let events = h.take_events();
+    assert!(
+        matches!(events[..], [Ev::Error(AgentError::MessageTooLarge { len })] if len > 1024),
+        "{events:?}"
+    );
+    assert!(h.agent.is_idle());
 }

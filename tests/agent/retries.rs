@@ -341,17 +341,24 @@ fn a_reconnect_keeps_the_backoff_and_the_attempt_limit() {
     assert_eq!(agent.poll_event(), None);
     // The last attempt's reply may still come (a persistent session); when it is overdue the
     // agent asks which job the service handed over, without its document (a reply too large
-    // for the device's client never arrives), with attempts of its own; then it gives up.
+    // for the device's client never arrives), then for the pending list (the describe still
+    // carries statusDetails), each with attempts of its own; then it gives up.
     assert_eq!(agent.poll_timeout(), Some(T0.saturating_add(30)));
     agent.handle_timeout(T0.saturating_add(30));
     assert_eq!(agent.poll_event(), None);
-    for (at, token) in [(30, "3"), (60, "4")] {
+    for (at, topic, token) in [
+        (30, "$aws/things/dev1/jobs/$next/get", "3"),
+        (60, "$aws/things/dev1/jobs/$next/get", "4"),
+        (90, "$aws/things/dev1/jobs/get", "5"),
+        (120, "$aws/things/dev1/jobs/get", "6"),
+    ] {
         let t = agent.poll_transmit(T0.saturating_add(at), &mut buf).unwrap();
         let sent = Sent { topic: t.topic.into(), payload: t.payload.to_vec() };
-        assert_eq!(
-            (sent.topic.as_str(), sent.describe(), sent.token()),
-            ("$aws/things/dev1/jobs/$next/get", (None, false), token.into())
-        );
+        assert_eq!((sent.topic.as_str(), sent.token()), (topic, token.into()));
+        if at < 90 {
+            assert_eq!(sent.describe(), (None, false));
+        }
+        assert_eq!(agent.poll_event(), None);
         agent.handle_timeout(T0.saturating_add(at + 30));
     }
     assert_eq!(agent.poll_event(), Some(AgentEvent::Error(AgentError::RetriesExhausted { last: None })));

@@ -13,6 +13,8 @@ fn subscriptions_name_notify_next_and_every_reply() {
             "$aws/things/dev1/jobs/notify-next",
             "$aws/things/dev1/jobs/start-next/accepted",
             "$aws/things/dev1/jobs/start-next/rejected",
+            "$aws/things/dev1/jobs/get/accepted",
+            "$aws/things/dev1/jobs/get/rejected",
             "$aws/things/dev1/jobs/+/get/accepted",
             "$aws/things/dev1/jobs/+/get/rejected",
             "$aws/things/dev1/jobs/+/update/accepted",
@@ -69,6 +71,7 @@ fn normal_run_two_jobs_in_order() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].topic, "$aws/things/dev1/jobs/job-a/update");
     assert_eq!(sent[0].update(), (IN_PROGRESS, Some(2), Some(1), vec![("step".into(), "download".into())]));
+    assert!(sent[0].asks_for_state(), "the version comes from the reply's state");
     assert_eq!(h.agent.job().unwrap().version, v(3));
     assert!(h.take_events().is_empty());
 

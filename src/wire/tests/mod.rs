@@ -691,6 +691,7 @@ fn display_messages() {
 
 mod bounds;
 mod http;
+mod pending;
 mod props;
 
 /// A message its parser refuses for its document or statusDetails still names its execution
