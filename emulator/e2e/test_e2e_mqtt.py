@@ -681,6 +681,31 @@ class CrateAgent(unittest.TestCase):
         statuses = [iot.describe_job_execution(jobId=j, thingName=thing)["execution"]["status"] for j in (big, small)]
         self.assertEqual(statuses, ["REJECTED", "SUCCEEDED"])
 
+    def test_an_execution_whose_status_details_the_client_cannot_receive_is_rejected_not_stuck(self):
+        # Another writer (an earlier firmware, over HTTPS) started the job and left 9 KB of
+        # statusDetails: the StartNext reply and the describe of `$next` without the document both
+        # carry them, and neither fits the client's 8 KiB. GetPendingJobExecutions names the
+        # execution without them; the application rejects it, so the next job runs.
+        thing = unique("agent")
+        iot.create_thing(thingName=thing)
+        held, small = unique("held"), unique("fw")
+        iot.create_job(jobId=held, document='{"op":"install"}', targets=[f"{ARN}:thing/{thing}"])
+        iot.create_job(jobId=small, document='{"op":"install"}', targets=[f"{ARN}:thing/{thing}"])
+        details = {f"k{i}": str(i) * 900 for i in range(10)}
+        started = data.start_next_pending_job_execution(thingName=thing, statusDetails=details)
+        self.assertEqual(started["execution"]["jobId"], held)
+        device = subprocess.run(
+            [os.environ["EMU_DEVICE"], "--broker", os.environ["EMU_MQTT"], "--thing", thing, "--jobs", "2",
+             "--rx-max", "8192", "--response-timeout", "2", "--seconds", "60"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=90)
+        out = device.stdout
+        self.assertEqual(device.returncode, 0, out)
+        self.assertIn(f"→ $aws/things/{thing}/jobs/get ", out)
+        self.assertIn(f"[app] {held}: its document never arrived", out)
+        self.assertIn(f"[app] run {small} (execution 1)", out)
+        statuses = [iot.describe_job_execution(jobId=j, thingName=thing)["execution"]["status"] for j in (held, small)]
+        self.assertEqual(statuses, ["REJECTED", "SUCCEEDED"])
+
 
 if __name__ == "__main__":
     code = run_cases("mqtt", Paho311, Paho5, *([PahoWebSocket, MqttJs] if WS_PORT else []), DeviceSdk, Tls, CrateAgent)
