@@ -234,7 +234,11 @@ fn what_handle_refuses_handle_oversized_refuses_and_nothing_changes() {
     let mut h = ns1_with_job_a(Config::DEFAULT);
     h.transmit();
     let before = h.state();
-    for topic in ["$aws/things/dev1/jobs/start-next/accepted", "$aws/things/dev1/jobs/$next/get/accepted"] {
+    for topic in [
+        "$aws/things/dev1/jobs/start-next/accepted",
+        "$aws/things/dev1/jobs/$next/get/accepted",
+        "$aws/things/dev1/jobs/get/accepted",
+    ] {
         assert_eq!(h.agent.handle_oversized(topic, 9000), Err(AgentError::Unexpected), "{topic}");
     }
     assert_eq!(h.state(), before);
@@ -268,8 +272,8 @@ fn an_idle_agent_whose_client_dropped_a_notification_unseen_finds_the_job_at_its
 /// `dev1` whose execution of `job-held` (a small document) is IN_PROGRESS with statusDetails
 /// another writer left (an earlier firmware, the HTTPS data plane): about 950 bytes, which with
 /// the other members do not fit the client's 1,024. `job-small` is queued behind it. The agent starts afresh.
-fn held_by_big_details(config: Config, tell: bool) -> Harness<4096> {
-    let mut h: Harness<4096> = Harness::with(&["dev1"], None, config);
+fn held_by_big_details(namespace: Option<&NamespaceId>, config: Config, tell: bool) -> Harness<4096> {
+    let mut h: Harness<4096> = Harness::with(&["dev1"], namespace, config);
     h.rx = Some(Rx { max: 1024, tell });
     h.service.create_job("job-held", r#"{"op":"held"}"#, TargetSelection::Snapshot, &["dev1"]);
     h.service.create_job("job-small", r#"{"op":"x"}"#, TargetSelection::Snapshot, &["dev1"]);
@@ -287,7 +291,7 @@ fn held_by_big_details(config: Config, tell: bool) -> Harness<4096> {
 /// [`held_by_big_details`] with a client that tells, up to the GetPending request it returns
 /// unanswered (the StartNext and describe replies did not fit).
 fn held_until_get_pending() -> (Harness<4096>, Vec<Sent>) {
-    let mut h = held_by_big_details(Config::DEFAULT, true);
+    let mut h = held_by_big_details(None, Config::DEFAULT, true);
     for _ in 0..2 {
         let sent = h.transmit();
         let replies = h.service.serve(&sent[0].as_transmit());
@@ -314,7 +318,7 @@ fn reject_held_and_run_small(h: &mut Harness<4096>) {
 
 #[test]
 fn statusdetails_another_writer_made_too_large_are_passed_over_through_get_pending() {
-    let mut h = held_by_big_details(Config::DEFAULT, true);
+    let mut h = held_by_big_details(None, Config::DEFAULT, true);
     h.pump();
     let sent = h.take_sent();
     assert_eq!(
@@ -333,7 +337,7 @@ fn statusdetails_another_writer_made_too_large_are_passed_over_through_get_pendi
 #[test]
 fn a_client_that_drops_every_reply_with_the_details_unseen_gets_the_same() {
     let config = Config { max_attempts: 2, jitter: false, ..Config::DEFAULT };
-    let mut h = held_by_big_details(config, false);
+    let mut h = held_by_big_details(None, config, false);
     spend_attempts(&mut h, 4);
     let sent = h.take_sent();
     assert_eq!(
@@ -375,4 +379,33 @@ fn a_get_pending_reply_that_does_not_fit_or_names_nothing_in_progress_is_an_erro
         "{events:?}"
     );
     assert!(h.agent.is_idle());
+}
+
+#[test]
+fn only_a_plain_agent_whose_describe_went_unanswered_asks_for_the_pending_list() {
+    // A namespace agent has no GetPending (SPEC 7.3): its silent describe ends in the error.
+    let ns = NamespaceId::new("ns1").unwrap();
+    let config = Config { max_attempts: 1, jitter: false, ..Config::DEFAULT };
+    let mut h = held_by_big_details(Some(&ns), config, false);
+    spend_attempts(&mut h, 3);
+    assert_eq!(
+        topics(&h.take_sent()),
+        ["$aws/things/dev1/jobs/$next/namespace-ns1/get", "$aws/things/dev1/jobs/$next/namespace-ns1/get"]
+    );
+    assert_eq!(h.take_events(), [Ev::Error(AgentError::RetriesExhausted { last: None })]);
+    // A describe that was answered, if only with throttling, reached the device: the list
+    // would not help, so the agent gives up with the code.
+    let config = Config { max_attempts: 1, jitter: false, ..Config::DEFAULT };
+    let mut h = held_by_big_details(None, config, false);
+    spend_attempts(&mut h, 1);
+    let sent = h.take_sent();
+    assert_eq!(topics(&sent), ["$aws/things/dev1/jobs/start-next", "$aws/things/dev1/jobs/$next/get"]);
+    let throttled = rejection("RequestThrottled", &sent[1].token(), None);
+    h.agent.handle(h.service.now, "$aws/things/dev1/jobs/$next/get/rejected", &throttled).unwrap();
+    h.collect();
+    assert_eq!(
+        h.take_events(),
+        [Ev::Error(AgentError::RetriesExhausted { last: Some(ErrorCode::RequestThrottled) })]
+    );
+    assert!(h.transmit().is_empty());
 }
