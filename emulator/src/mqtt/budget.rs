@@ -24,12 +24,21 @@ pub struct Budget {
     limit: usize,
     /// Copies not kept for offline sessions because the budget was spent.
     dropped: AtomicU64,
+    /// Copies dropped from offline sessions' queues past their
+    /// [`MAX_QUEUED`](super::broker::MAX_QUEUED) messages (counted here beside `dropped`, so
+    /// that the stats show every copy the broker let go of).
+    overflowed: AtomicU64,
 }
 
 impl Budget {
     /// A budget of `limit` bytes.
     pub fn new(limit: usize) -> Arc<Self> {
-        Arc::new(Budget { held: AtomicUsize::new(0), limit, dropped: AtomicU64::new(0) })
+        Arc::new(Budget {
+            held: AtomicUsize::new(0),
+            limit,
+            dropped: AtomicU64::new(0),
+            overflowed: AtomicU64::new(0),
+        })
     }
 
     /// Charges `bytes` to the budget, over it or not: the charge is given back when it drops.
@@ -79,6 +88,16 @@ impl Budget {
     /// How many copies were not kept because the budget was spent.
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Counts `n` copies dropped from a full offline queue.
+    pub fn overflow(&self, n: usize) {
+        self.overflowed.fetch_add(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    /// How many copies were dropped from full offline queues.
+    pub fn overflowed(&self) -> u64 {
+        self.overflowed.load(Ordering::Relaxed)
     }
 
     /// Whether `bytes` more would stay within the limit.

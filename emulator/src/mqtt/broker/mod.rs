@@ -19,6 +19,9 @@ pub use super::retained::MAX_RETAINED;
 use super::retained::Retained;
 use super::routes::Routes;
 
+mod waiting;
+pub(super) use waiting::Waiting;
+
 /// Largest packet in either direction: AWS IoT Core's 128 KiB payload plus room for the topic
 /// and properties. A larger packet closes the connection that sent it.
 pub const MAX_PACKET: usize = 128 * 1024 + 4096;
@@ -55,9 +58,11 @@ pub(super) struct Link {
     /// The connection's id.
     pub id: u64,
     /// Its queue.
-    pub tx: mpsc::Sender<Deliver>,
+    pub tx: mpsc::UnboundedSender<Deliver>,
+    /// What waits in the queue, and the most that may.
+    pub waiting: Arc<Waiting>,
     /// Notified when the broker lets go of the connection because its queue is full (too slow
-    /// to take its messages): it then closes.
+    /// to take its messages, [`Waiting`]): it then closes.
     pub cut: Arc<Notify>,
     /// Notified when another connection takes the session over (MQTT-3.1.4-2): the connection
     /// closes and gives the session back, however far behind its client is (it may have
@@ -153,6 +158,8 @@ pub struct Broker {
     pub(super) session_expiry: u32,
     /// What the messages held for sessions take, and the most they may.
     pub(super) budget: Arc<Budget>,
+    /// The most messages and bytes that may wait for one connection ([`Waiting`]).
+    pub(super) waiting_limits: (usize, usize),
 }
 
 impl Default for Broker {
@@ -199,7 +206,17 @@ impl Broker {
             connections: Arc::new(Semaphore::new(max)),
             max_connections: max,
             budget: Budget::new(max_held_bytes),
+            waiting_limits: (waiting::MAX_WAITING_MESSAGES, waiting::MAX_WAITING_BYTES),
         }
+    }
+
+    /// The same broker, whose connections may have at most `messages` messages and `bytes`
+    /// bytes waiting for them ([`Waiting`]; tests make them small).
+    #[cfg(test)]
+    #[must_use]
+    pub fn with_waiting_limits(mut self, messages: usize, bytes: usize) -> Self {
+        self.waiting_limits = (messages, bytes);
+        self
     }
 
     /// The same broker, whose persistent sessions outlive their connection by at most `secs`
@@ -250,6 +267,7 @@ impl Broker {
             "heldBytes": self.budget.held(),
             "maxHeldBytes": self.budget.limit(),
             "droppedCopies": self.budget.dropped(),
+            "droppedQueued": self.budget.overflowed(),
         })
     }
 
@@ -426,17 +444,24 @@ fn deliver(client: &str, session: &mut Session, message: Message, budget: &Budge
     let Some(link) = session.connection.as_ref().filter(|_| !session.closing) else {
         return queue_new(session, message, budget);
     };
-    match link.tx.try_send(Box::new(message)) {
-        Ok(()) => {}
-        Err(mpsc::error::TrySendError::Full(d) | mpsc::error::TrySendError::Closed(d)) => {
-            // The connection keeps the session until it gives it back with what it has in
-            // flight (a client connecting again meanwhile waits for that): what comes until
-            // then waits in the session's queue, after what the connection holds.
-            tracing::warn!(client, "an MQTT client is too slow to take its messages: closing it");
-            link.cut.notify_one();
-            session.closing = true;
-            queue_new(session, *d, budget);
-        }
+    let size = message.size();
+    let refused = if link.waiting.admit(size) {
+        let sent = link.tx.send(Box::new(message));
+        sent.err().map(|mpsc::error::SendError(d)| {
+            link.waiting.release(size);
+            *d
+        })
+    } else {
+        tracing::warn!(client, "an MQTT client is too slow to take its messages: closing it");
+        Some(message)
+    };
+    if let Some(message) = refused {
+        // The connection keeps the session until it gives it back with what it has in flight
+        // (a client connecting again meanwhile waits for that): what comes until then waits in
+        // the session's queue, after what the connection holds.
+        link.cut.notify_one();
+        session.closing = true;
+        queue_new(session, message, budget);
     }
 }
 
@@ -447,13 +472,14 @@ fn queue_new(session: &mut Session, message: Message, budget: &Budget) {
         budget.drop_one();
         return;
     }
-    queue(session, message);
+    queue(session, message, budget);
 }
 
-fn queue(session: &mut Session, message: Message) {
+fn queue(session: &mut Session, message: Message, budget: &Budget) {
     if session.persistent && message.qos > 0 {
         if session.queued.len() >= MAX_QUEUED {
             session.queued.pop_front();
+            budget.overflow(1);
         }
         session.queued.push_back(message);
     }
@@ -554,7 +580,7 @@ impl Broker {
         unacked: Vec<Message>,
         awaiting_release: HashSet<u16>,
         will: Option<Message>,
-        rx: &mut mpsc::Receiver<Deliver>,
+        rx: &mut mpsc::UnboundedReceiver<Deliver>,
     ) -> Left {
         let mut inner = self.lock();
         let (left, will) = match inner.sessions.get_mut(client) {
@@ -584,7 +610,7 @@ impl Broker {
         unacked: Vec<Message>,
         awaiting_release: HashSet<u16>,
         will: Option<Message>,
-        rx: &mut mpsc::Receiver<Deliver>,
+        rx: &mut mpsc::UnboundedReceiver<Deliver>,
     ) -> (Left, Option<Message>) {
         session.connection = None;
         session.closing = false;
@@ -601,7 +627,9 @@ impl Broker {
             for m in held.into_iter().rev() {
                 session.queued.push_front(m);
             }
+            let past = session.queued.len().saturating_sub(MAX_QUEUED);
             session.queued.truncate(MAX_QUEUED);
+            self.budget.overflow(past);
             session.awaiting_release = awaiting_release;
             let expires = Some(session.expiry);
             let delay = session.will_delay.min(session.expiry);

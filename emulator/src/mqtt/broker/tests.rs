@@ -22,10 +22,11 @@ fn connect(client: &str, clean: bool, persistent: bool) -> Connect {
     }
 }
 
-fn link(id: u64) -> (Link, mpsc::Receiver<Deliver>) {
-    let (tx, rx) = mpsc::channel(64);
+fn link(id: u64) -> (Link, mpsc::UnboundedReceiver<Deliver>) {
+    let (tx, rx) = mpsc::unbounded_channel();
     let notify = || Arc::new(Notify::new());
-    (Link { id, tx, cut: notify(), taken: notify(), gone: Arc::new(watch::Sender::new(false)) }, rx)
+    let waiting = Arc::new(Waiting::new(64, usize::MAX));
+    (Link { id, tx, waiting, cut: notify(), taken: notify(), gone: Arc::new(watch::Sender::new(false)) }, rx)
 }
 
 /// The routing index holds exactly the sessions' subscriptions.
@@ -50,7 +51,7 @@ fn subscribe(broker: &Broker, client: &str, filters: &[&str]) {
 }
 
 /// A broker with one clean session, `client`, subscribed to `filters`, and what it is handed.
-fn subscribed(client: &str, filters: &[&str]) -> (Arc<Broker>, mpsc::Receiver<Deliver>) {
+fn subscribed(client: &str, filters: &[&str]) -> (Arc<Broker>, mpsc::UnboundedReceiver<Deliver>) {
     let broker = Arc::new(Broker::default());
     let (l, rx) = link(1);
     broker.attach(client, l, &connect(client, true, false)).unwrap();
@@ -59,7 +60,7 @@ fn subscribed(client: &str, filters: &[&str]) -> (Arc<Broker>, mpsc::Receiver<De
 }
 
 /// What `rx` was handed: (topic, QoS, retain) of each message.
-fn handed(rx: &mut mpsc::Receiver<Deliver>) -> Vec<(String, u8, bool)> {
+fn handed(rx: &mut mpsc::UnboundedReceiver<Deliver>) -> Vec<(String, u8, bool)> {
     let mut got = Vec::new();
     while let Ok(m) = rx.try_recv() {
         got.push((m.topic, m.qos, m.retain));
@@ -123,6 +124,39 @@ fn a_share_groups_turn_goes_with_its_last_member() {
     broker.attach("m1", l, &connect("m1", true, false)).unwrap();
     assert!(turns(&broker).is_empty());
     assert_routes_mirror_sessions(&broker);
+}
+
+/// An offline session keeps [`MAX_QUEUED`] QoS 1 messages: what it drops (the oldest, as new
+/// ones come) is counted (`droppedQueued` in the stats), as is what a connection that lets go
+/// of its session brings back past that (the newest then go; a gateway's report: neither
+/// showed anywhere).
+#[test]
+fn what_a_full_offline_queue_drops_is_counted() {
+    let broker = Broker::default();
+    let (l, mut rx) = link(1);
+    broker.attach("gw", l, &connect("gw", false, true)).unwrap();
+    subscribe(&broker, "gw", &["n/+"]);
+    broker.detach("gw", 1, Vec::new(), HashSet::new(), None, &mut rx);
+    for i in 0..MAX_QUEUED + 5 {
+        broker.publish(&Message::new(format!("n/{i}"), "x", 1));
+    }
+    let first = broker.lock().sessions.get("gw").unwrap().queued.front().map(|m| m.topic.clone());
+    assert_eq!(first.as_deref(), Some("n/5"));
+    assert_eq!(broker.budget.overflowed(), 5);
+    assert_eq!(broker.stats()["droppedQueued"], 5);
+    // Back, then gone with 3 unacknowledged in flight and 1,000 more routed: the session keeps
+    // the first 1,000 in order and drops the 3 newest.
+    let (l, mut rx) = link(2);
+    let Resumed { backlog, .. } = broker.attach("gw", l, &connect("gw", false, true)).unwrap();
+    let unacked: Vec<Message> = backlog.into_iter().take(3).collect();
+    for i in 0..MAX_QUEUED {
+        broker.publish(&Message::new(format!("n/again-{i}"), "x", 1));
+    }
+    broker.detach("gw", 2, unacked, HashSet::new(), None, &mut rx);
+    let topics = |i: usize| broker.lock().sessions.get("gw").unwrap().queued.get(i).map(|m| m.topic.clone());
+    assert_eq!(broker.lock().sessions.get("gw").unwrap().queued.len(), MAX_QUEUED);
+    assert_eq!((topics(0).unwrap(), topics(MAX_QUEUED - 1).unwrap()), ("n/5".into(), "n/again-996".into()));
+    assert_eq!(broker.budget.overflowed(), 8);
 }
 
 /// Every copy the broker keeps is charged its size, and given back when it goes: queued for
@@ -572,7 +606,7 @@ fn a_will_with_a_delay_is_kept_with_its_session_until_it_is_due() {
         ..connect(client, false, true)
     };
     // Leaves with its will, taken back or not; what the watcher was handed.
-    let leave = |client: &str, id: u64, delay: u32, watcher: &mut mpsc::Receiver<Deliver>| {
+    let leave = |client: &str, id: u64, delay: u32, watcher: &mut mpsc::UnboundedReceiver<Deliver>| {
         let (l, mut rx) = link(id);
         broker.attach(client, l, &delayed(client, delay)).unwrap();
         let will = delayed(client, delay).will;

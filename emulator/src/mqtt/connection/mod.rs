@@ -16,12 +16,11 @@ use tokio::sync::{Notify, mpsc, watch};
 
 use super::broker::{
     Broker, Busy, Deliver, Link, MAX_AWAITING_RELEASE, MAX_PACKET, MAX_QUEUED, MAX_RETAINED, Requests,
+    Waiting,
 };
 use super::codec::{self, Connect, Incoming, Message, Outgoing, ReadError, Refusal, Version};
 use super::{filter, jobs};
 
-/// Messages waiting for a connection's writer; a client that falls this far behind is closed.
-const CHANNEL: usize = 1_024;
 /// The longest keep-alive, in seconds: AWS IoT Core's, which is also what it takes for a
 /// keep-alive of 0 (none).
 const MAX_KEEP_ALIVE: u16 = 1_200;
@@ -421,7 +420,10 @@ async fn connection(
     let id = broker.next_id.fetch_add(1, Ordering::Relaxed);
     let assigned = connect.client_id.is_empty().then(|| format!("emulator-{id}"));
     let client = assigned.clone().unwrap_or_else(|| connect.client_id.clone());
-    let (tx, mut rx) = mpsc::channel(CHANNEL);
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (messages, bytes) = broker.waiting_limits;
+    let waiting = Arc::new(Waiting::new(messages, bytes));
+    let mut inbox = Inbox { rx, waiting: Arc::clone(&waiting) };
     let mut conn = Conn::new(stream, &connect, client, id);
     let refusal = refusal(&connect);
     if let Some((refusal, why)) = refusal {
@@ -432,6 +434,7 @@ async fn connection(
     let link = || Link {
         id,
         tx: tx.clone(),
+        waiting: Arc::clone(&waiting),
         cut: Arc::clone(&conn.cut),
         taken: Arc::clone(&conn.taken),
         gone: Arc::clone(&conn.gone),
@@ -485,7 +488,7 @@ async fn connection(
     }
     let keep_alive = Duration::from_millis(u64::from(keep_alive).saturating_mul(1500));
     let end = match result {
-        Ok(()) => run(&mut conn, &mut buf, &mut rx, &broker, &requests, &mut stop, keep_alive).await,
+        Ok(()) => run(&mut conn, &mut buf, &mut inbox, &broker, &requests, &mut stop, keep_alive).await,
         Err(e) => Err(e),
     };
     let unacked = conn.unacked();
@@ -494,7 +497,7 @@ async fn connection(
         Ok(End::Disconnect { with_will: false }) | Ok(End::Stop) => None,
         Ok(End::Disconnect { with_will: true }) | Ok(End::TakenOver) | Err(_) => connect.will,
     };
-    let left = broker.detach(&conn.client, id, unacked, awaiting_release, will, &mut rx);
+    let left = broker.detach(&conn.client, id, unacked, awaiting_release, will, &mut inbox.rx);
     // The connections taking the session over wait for this.
     conn.gone.send_replace(true);
     let mut timers = Vec::new();
@@ -527,7 +530,7 @@ async fn connection(
 async fn run(
     conn: &mut Conn,
     buf: &mut BytesMut,
-    rx: &mut mpsc::Receiver<Deliver>,
+    inbox: &mut Inbox,
     broker: &Broker,
     requests: &Requests,
     stop: &mut watch::Receiver<bool>,
@@ -613,9 +616,9 @@ async fn run(
                 }
                 last_read = tokio::time::Instant::now();
             }
-            d = rx.recv(), if !behind => match d {
+            d = inbox.recv(), if !behind => match d {
                 Some(m) => conn.send(*m)?,
-                None => return Err("closed as too slow to take its messages".into()),
+                None => return Err(too_slow(conn).await),
             },
             // Heard however far behind the client is: the connection taking the session over
             // waits for this one to give it back.
@@ -628,10 +631,32 @@ async fn run(
             () = tokio::time::sleep_until(last_taken + WRITE_STALL), if owed => {
                 return Err(format!("the client took nothing for {} s", WRITE_STALL.as_secs()));
             }
-            () = conn.cut.notified() => return Err("closed as too slow to take its messages".into()),
+            () = conn.cut.notified() => return Err(too_slow(conn).await),
             () = stopped(stop) => return Ok(End::Stop),
         }
     }
+}
+
+/// The messages the broker routed to a connection, counted out as the connection takes them.
+struct Inbox {
+    rx: mpsc::UnboundedReceiver<Deliver>,
+    waiting: Arc<Waiting>,
+}
+
+impl Inbox {
+    async fn recv(&mut self) -> Option<Deliver> {
+        let m = self.rx.recv().await?;
+        self.waiting.release(m.size());
+        Some(m)
+    }
+}
+
+/// Closes a client the broker let go of as too slow (its queue past [`Waiting`]'s limits):
+/// MQTT 5 is told why (DISCONNECT 0x97, quota exceeded), after what waits for it.
+async fn too_slow(conn: &mut Conn) -> String {
+    conn.write(Outgoing::Disconnect(DisconnectReasonCode::QuotaExceeded));
+    let _ = conn.flush_within(CLOSE_FLUSH).await;
+    "closed as too slow to take its messages".into()
 }
 
 /// One packet from a connected client; `Some` ends the connection normally.

@@ -167,12 +167,12 @@ async fn a_client_that_acknowledges_nothing_is_closed_after_the_write_stall() {
 }
 
 /// A client further behind than the broker's queue for it is let go and closed at once:
-/// one that reads nothing (once 64 KiB wait for it, the 1,024 messages of its queue), and
-/// one that reads everything and acknowledges nothing (1,000 in flight, 1,000 held back,
-/// then its queue).
+/// one that reads nothing (once 64 KiB wait for it, the 1,024 messages its queue takes here;
+/// by default [`Waiting`]'s 100,000), and one that reads everything and acknowledges nothing
+/// (1,000 in flight, 1,000 held back, then its queue).
 #[tokio::test]
 async fn a_client_further_behind_than_its_queue_is_closed_as_too_slow() {
-    let broker = Arc::new(Broker::default());
+    let broker = Arc::new(Broker::default().with_waiting_limits(1_024, usize::MAX));
     let (mut deaf, deaf_task, _stop_deaf) = serve(Arc::clone(&broker));
     let mut packets = connect_packet("deaf", true);
     packets.extend(subscribe_packet(&["q0/#"]));
@@ -197,6 +197,65 @@ async fn a_client_further_behind_than_its_queue_is_closed_as_too_slow() {
     let end = tokio::time::timeout(Duration::from_secs(10), mute_task).await.expect("still open");
     assert_eq!(end.unwrap(), Err("closed as too slow to take its messages".to_owned()));
     assert_eq!(reader.await.unwrap(), 1_000);
+}
+
+/// A queue past its bytes is past its limit too: a client that reads nothing is closed once
+/// 64 KiB wait for it and 256 KiB more in its queue, whatever the count; an MQTT 5 client is
+/// told why (DISCONNECT 0x97, quota exceeded), after what was written for it.
+#[tokio::test]
+async fn a_queue_past_its_bytes_closes_the_client_saying_why() {
+    let broker = Arc::new(Broker::default().with_waiting_limits(usize::MAX, 256 * 1024));
+    let (client, task, _stop) = serve(Arc::clone(&broker));
+    let (rd, mut wr) = tokio::io::split(client);
+    let mut connect = frame(0x10, b"\x00\x04MQTT\x05\x02\x00\x3c\x00\x00\x04deaf");
+    connect.extend(frame(0x82, b"\x00\x01\x00\x00\x04q2/#\x00"));
+    wr.write_all(&connect).await.unwrap();
+    for i in 0..400 {
+        broker.publish(&Message::new(format!("q2/{i}"), vec![0; 1024], 0));
+        tokio::task::yield_now().await;
+    }
+    let read = tokio::spawn(async move {
+        let mut rd = rd;
+        let mut bytes = Vec::new();
+        let _ = rd.read_to_end(&mut bytes).await;
+        bytes
+    });
+    let end = tokio::time::timeout(Duration::from_secs(10), task).await.expect("still open");
+    assert_eq!(end.unwrap(), Err("closed as too slow to take its messages".to_owned()));
+    let bytes = read.await.unwrap();
+    // DISCONNECT, reason 0x97, and its properties (a Reason String): the last packet.
+    let at = bytes.windows(3).rposition(|w| w[0] == 0xE0 && w[2] == 0x97).expect("a DISCONNECT");
+    assert!(bytes.len() - at < 128, "the DISCONNECT is the last packet");
+}
+
+/// A burst routed to a client at once waits in its queue, however long, within the queue's
+/// limits: one change of the lifecycle can notify a gateway subscribed to
+/// `$aws/things/+/jobs/notify-next` once per thing, under one lock, before the client's
+/// connection can take any. A client that reads takes all of it and stays connected (a
+/// gateway's report: past 1,024 such messages it was closed as too slow and got none).
+#[tokio::test]
+async fn a_burst_of_many_messages_reaches_a_client_that_reads_them() {
+    let broker = Arc::new(Broker::default());
+    let (client, task, stop) = serve(Arc::clone(&broker));
+    let (mut rd, mut wr) = tokio::io::split(client);
+    wr.write_all(&connect_and_subscribe("gateway", &["burst/#"])).await.unwrap();
+    let mut acks = [0; 9];
+    rd.read_exact(&mut acks).await.unwrap();
+    // 5,000 without a yield: the connection's task runs only once all are routed.
+    for i in 0..5_000 {
+        broker.publish(&Message::new(format!("burst/{i}"), vec![b'x'; 300], 0));
+    }
+    let mut bytes = BytesMut::new();
+    let mut got = 0;
+    while got < 5_000 {
+        let read = tokio::time::timeout(Duration::from_secs(10), rd.read_buf(&mut bytes)).await;
+        assert!(read.expect("every message in time").unwrap() > 0, "closed after {got}");
+        got += publishes(&mut bytes).len();
+    }
+    assert_eq!(got, 5_000);
+    assert!(!task.is_finished(), "closed: {:?}", task.await);
+    stop.send(true).unwrap();
+    assert_eq!(task.await.unwrap(), Ok(()));
 }
 
 /// A client that reads slowly and pings is alive: while 64 KiB wait for it, its pings are
