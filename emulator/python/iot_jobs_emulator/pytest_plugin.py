@@ -47,7 +47,8 @@ from typing import Any
 
 import pytest
 
-from iot_jobs_emulator import Emulator, EmulatorError, EmulatorUnreachable, _tail
+from iot_jobs_emulator import Emulator, EmulatorError, EmulatorUnreachable
+from iot_jobs_emulator._errors import _tail
 
 __all__ = ["iot_jobs_emulator", "iot_jobs_emulator_env", "iot_jobs_emulator_session"]
 
