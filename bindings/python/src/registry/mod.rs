@@ -42,7 +42,7 @@ use self::args::{
     DeletionDelay, Now, caps, exec_number, job_id, namespace_arg, page_args, step_timeout, thing_name, things,
 };
 use self::errors::{Ids, OrRaiseFor};
-use self::records::{Page, collect, event_obj, execution_obj, job_obj};
+use self::records::{ExecutionFields, JobFields, Page, collect, event_obj, execution_obj, job_obj};
 use self::snapshot::{SNAPSHOT_FORMAT, Saved, Snapshot, serialized};
 use self::state::State;
 use crate::config::{ConfigArgs, ExponentialArgs, WindowArgs, retry_pairs};
@@ -393,13 +393,13 @@ impl PyRegistry {
         let id = self::job_id(py, &job_id)?;
         let st = self.state(py)?;
         let v = st.reg.job(&id).or_raise_for(py, Plane::Control, Ids::job(&job_id))?;
-        job_obj(py, &v)
+        job_obj(py, &JobFields::of(&v))
     }
 
     /// Every job, including those being deleted, in creation order.
     fn jobs<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let st = self.state(py)?;
-        st.reg.jobs().map(|v| job_obj(py, &v)).collect()
+        st.reg.jobs().map(|v| job_obj(py, &JobFields::of(&v))).collect()
     }
 
     /// AssociateTargetsWithJob (CONTINUOUS jobs): returns how many executions were queued.
@@ -530,7 +530,7 @@ impl PyRegistry {
         let n = execution_number.map(|n| exec_number(py, n)).transpose()?;
         let st = self.state(py)?;
         let v = st.reg.describe_execution(&id, &t, n, on).or_raise_for(py, on, Ids::both(&job_id, &thing))?;
-        execution_obj(py, &v)
+        execution_obj(py, &ExecutionFields::of(&v))
     }
 
     /// CancelJobExecution (SPEC 4.2, T8, T9, R16): returns the new `ExecutionState`.
@@ -676,7 +676,7 @@ impl PyRegistry {
             None => state.reg.next_pending(&t),
         }
         .or_raise_for(py, Plane::Data, Ids::thing(&thing))?;
-        v.map(|v| execution_obj(py, &v)).transpose()
+        v.map(|v| execution_obj(py, &ExecutionFields::of(&v))).transpose()
     }
 
     /// StartNextPendingJobExecution: the started (or resumed) execution, or `None`.
@@ -700,7 +700,9 @@ impl PyRegistry {
             }),
             None => reg.start_next(&t, None, step, now, q).or_raise_for(py, Plane::Data, ids),
         })?;
-        h.and_then(|h| state.reg.execution(h)).map(|v| execution_obj(py, &v)).transpose()
+        h.and_then(|h| state.reg.execution(h))
+            .map(|v| execution_obj(py, &ExecutionFields::of(&v)))
+            .transpose()
     }
 
     /// UpdateJobExecution (SPEC 4.3, T2–T6, R6, R9, R13, R14): returns the new `ExecutionState`.
