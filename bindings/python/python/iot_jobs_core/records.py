@@ -50,17 +50,40 @@ class NotifyNextNamespace:
 
 @dataclass(frozen=True)
 class JobChanged:
-    """A job lifecycle event (SPEC 7.4), ``$aws/events/job/{job}/{event}``."""
+    """A job lifecycle event (SPEC 7.4), ``$aws/events/job/{job}/{event}``.
+
+    ``view`` is the job as of the event, so that the payload can be rendered when the record is
+    drained, after the job has changed again or is gone (``deleted``): the job as the call
+    that recorded the event left it; in :meth:`Registry.advance`, as the unit of work that
+    recorded it left it (one timer with what it sets off, or one execution of a deletion
+    removed). For ``deleted``: the job as its removal left it, DELETION_IN_PROGRESS with no
+    executions (they are removed before it: ``process_details`` all 0, ``is_concurrent``
+    False). Where one call or unit records two events of the job (``cancellation_in_progress`` then
+    ``canceled``, from CancelJob, an abort or a schedule's end), both show it as that call left
+    it: CANCELED, its executions canceled. The payload's ``status`` is the event's
+    (:func:`job_event_status`), not ``view.status``."""
 
     job: str
     event: str
     """``completed``, ``canceled``, ``deleted``, ``cancellation_in_progress`` or
     ``deletion_in_progress``."""
+    view: Optional[Job] = field(default=None, compare=False)
+    """The job as of the event (set in every record the registry returns; not compared, so a
+    record equals one made by hand from the other members)."""
 
 
 @dataclass(frozen=True)
 class ExecutionChanged:
-    """An execution lifecycle event (SPEC 7.4), ``$aws/events/jobExecution/{job}/{event}``."""
+    """An execution lifecycle event (SPEC 7.4), ``$aws/events/jobExecution/{job}/{event}``.
+
+    ``view`` is the execution as of the event, so that the payload (``status``,
+    ``statusDetails``, ...) can be rendered when the record is drained, after the execution has
+    changed again or is gone: as the call that recorded the event left it (in
+    :meth:`Registry.advance`, as the unit of work that recorded it left it: one timer with what
+    it sets off, or one execution of a deletion removed), or, for ``deleted``, as it was just
+    before its removal. An execution has at most one lifecycle event in one call or unit, so
+    its own members are those of its event; ``view.job_status`` is its job's status at the end
+    of that call or unit (a ``timed_out`` that completes the job shows COMPLETED)."""
 
     job: str
     thing: str
@@ -68,6 +91,9 @@ class ExecutionChanged:
     event: str
     """``succeeded``, ``failed``, ``rejected``, ``canceled``, ``timed_out``, ``removed`` or
     ``deleted``."""
+    view: Optional[Execution] = field(default=None, compare=False)
+    """The execution as of the event (set in every record the registry returns; not compared,
+    so a record equals one made by hand from the other members)."""
 
 
 @dataclass(frozen=True)

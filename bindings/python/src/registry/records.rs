@@ -1,17 +1,18 @@
 //! The registry's views and events as the package's Python records (`Execution`, `Job`, the
 //! notifications and changes), and the pages of its listings. A view is copied out of the
-//! registry first ([`ExecutionFields`], [`JobFields`]), so that a copy can outlive the borrow of
-//! the registry it was read from.
+//! registry first ([`ExecutionFields`], [`JobFields`]), so that an event's record can carry its
+//! subject as of the event and be turned into Python when the host drains it.
 
 use iot_jobs_core::registry::{Event, ExecutionView, JobView, ProcessDetails};
 use iot_jobs_core::{
     ExecutionNumber, ExecutionStatus, JobId, JobStatus, NamespaceId, ReasonCode, TargetSelection, ThingName,
-    Timestamp, VersionNumber,
+    Timestamp, VersionNumber, rules,
 };
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyType};
 
+use super::events::{Record, Subject};
 use crate::convert::{RECORDS, call_class, execution_status_obj, job_status_obj, selection_obj};
 
 /// What an `Execution` record shows of an execution: its view's members, owned.
@@ -88,6 +89,12 @@ impl JobFields {
             process: v.process_details(),
         }
     }
+
+    /// The job as its removal leaves it: no executions (they are removed before it).
+    pub(super) fn removed(self) -> Self {
+        let is_concurrent = rules::job_is_concurrent(self.status, false, false);
+        Self { process: ProcessDetails::default(), is_concurrent, ..self }
+    }
 }
 
 pub(super) fn execution_obj<'py>(py: Python<'py>, v: &ExecutionFields) -> PyResult<Bound<'py, PyAny>> {
@@ -136,14 +143,23 @@ pub(super) fn job_obj<'py>(py: Python<'py>, v: &JobFields) -> PyResult<Bound<'py
     CLS.import(py, RECORDS, "Job")?.call((), Some(&kw))
 }
 
-pub(super) fn event_obj<'py>(py: Python<'py>, e: &Event) -> PyResult<Bound<'py, PyAny>> {
+/// The record of an event: a `JobChanged` or `ExecutionChanged` carries its subject as the
+/// queue resolved it (`view`), the notifications their names only.
+pub(super) fn record_obj<'py>(py: Python<'py>, r: &Record) -> PyResult<Bound<'py, PyAny>> {
     static NOTIFY: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     static NEXT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     static NS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     static NEXT_NS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     static JOB: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     static EXEC: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    match e {
+    let view = || -> PyResult<Option<Bound<'py, PyAny>>> {
+        match r.subject.as_deref() {
+            Some(Subject::Job(f)) => job_obj(py, f).map(Some),
+            Some(Subject::Execution(f)) => execution_obj(py, f).map(Some),
+            None => Ok(None),
+        }
+    };
+    match &r.event {
         Event::Notify(t) => call_class(py, &NOTIFY, RECORDS, "Notify", (t.as_str(),)),
         Event::NotifyNext(t) => call_class(py, &NEXT, RECORDS, "NotifyNext", (t.as_str(),)),
         Event::NotifyNamespace { thing, namespace } => {
@@ -153,14 +169,14 @@ pub(super) fn event_obj<'py>(py: Python<'py>, e: &Event) -> PyResult<Bound<'py, 
             call_class(py, &NEXT_NS, RECORDS, "NotifyNextNamespace", (thing.as_str(), namespace.as_str()))
         }
         Event::Job { job, event } => {
-            call_class(py, &JOB, RECORDS, "JobChanged", (job.as_str(), event.as_str()))
+            call_class(py, &JOB, RECORDS, "JobChanged", (job.as_str(), event.as_str(), view()?))
         }
         Event::Execution { job, thing, number, event } => call_class(
             py,
             &EXEC,
             RECORDS,
             "ExecutionChanged",
-            (job.as_str(), thing.as_str(), number.get(), event.as_str()),
+            (job.as_str(), thing.as_str(), number.get(), event.as_str(), view()?),
         ),
         // `Event` is non-exhaustive: a kind a later core adds is handed over as its debug form
         // rather than dropped.
