@@ -14,7 +14,12 @@ from ._types import ExecutionStatus, JobStatus, TargetSelection
 @dataclass(frozen=True)
 class Notify:
     """Publish ``$aws/things/{thing}/jobs/notify``: the thing's pending list changed (SPEC R15).
-    Render :meth:`Registry.pending` into the payload."""
+
+    It names the thing only: render :meth:`Registry.pending` into the payload when you drain
+    it, which gives the list as it is *then*, not as it was at the event: a record drained after
+    later calls shows the list they left. Drain after each call to publish each call's list;
+    the records of one call (several changes in one :meth:`Registry.advance` included) all show
+    the list that call left."""
 
     thing: str
 
@@ -22,7 +27,9 @@ class Notify:
 @dataclass(frozen=True)
 class NotifyNext:
     """Publish ``$aws/things/{thing}/jobs/notify-next``: the head of its pending list changed.
-    Render :meth:`Registry.next_pending` into the payload."""
+
+    It names the thing only: render :meth:`Registry.next_pending` into the payload when you
+    drain it, which gives the head as it is then (see :class:`Notify`)."""
 
     thing: str
 
@@ -32,7 +39,7 @@ class NotifyNamespace:
     """Publish ``$aws/things/{thing}/jobs/notify-namespace-{namespace}``: the thing's pending list
     changed through an execution of a job created in ``namespace`` (SPEC R20, AMBIG-27). Render
     :meth:`Registry.pending` with ``namespace=`` into the payload (only that namespace's
-    executions)."""
+    executions), when you drain it (see :class:`Notify`)."""
 
     thing: str
     namespace: str
@@ -42,7 +49,8 @@ class NotifyNamespace:
 class NotifyNextNamespace:
     """Publish ``$aws/things/{thing}/jobs/notify-next-namespace-{namespace}``: the head of the
     thing's pending list changed through an execution of a job created in ``namespace`` (SPEC
-    R20, AMBIG-27). Render :meth:`Registry.next_pending` with ``namespace=`` into the payload."""
+    R20, AMBIG-27). Render :meth:`Registry.next_pending` with ``namespace=`` into the payload,
+    when you drain it (see :class:`Notify`)."""
 
     thing: str
     namespace: str

@@ -223,8 +223,10 @@ impl PyRegistry {
     }
 
     /// The events of the operations since the last call, in order: `Notify`, `NotifyNext`,
-    /// `JobChanged`, `ExecutionChanged` (with `view`, the job or execution as of the event, also
-    /// once it is gone). Always empty with `max_events=None`.
+    /// `NotifyNamespace`, `NotifyNextNamespace` (the thing's name: render `pending` or
+    /// `next_pending` into the payload, which gives the list as it is now), `JobChanged`,
+    /// `ExecutionChanged` (with `view`, the job or execution as of the event, also once it is
+    /// gone). Always empty with `max_events=None`.
     fn drain_events<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let events = core::mem::take(&mut self.state(py)?.events);
         let out = PyList::empty(py);
