@@ -3,8 +3,9 @@
 //!
 //! This module holds the class and its one `#[pymethods]` block (pyo3's `multiple-pymethods`
 //! feature is off); the arguments' conversions are in `args`, the exceptions of refused calls in
-//! `errors`, the Python records in `records`, `snapshot`/`restore`'s format in `snapshot`, and
-//! the lock and what it guards in `state`.
+//! `errors`, the event queue and what its records carry in `events`, the Python records in
+//! `records`, `snapshot`/`restore`'s format in `snapshot`, and the lock and what it guards in
+//! `state`.
 //!
 //! Threads: the registry's state sits in a `std::sync::Mutex` inside a frozen pyclass, so every
 //! method takes `&self` and a registry can be shared between threads with no lock of the host's.
@@ -23,6 +24,7 @@
 
 mod args;
 mod errors;
+mod events;
 mod records;
 mod snapshot;
 mod state;
@@ -42,7 +44,8 @@ use self::args::{
     DeletionDelay, Now, caps, exec_number, job_id, namespace_arg, page_args, step_timeout, thing_name, things,
 };
 use self::errors::{Ids, OrRaiseFor};
-use self::records::{Page, collect, event_obj, execution_obj, job_obj};
+use self::events::Kept;
+use self::records::{ExecutionFields, JobFields, Page, collect, execution_obj, job_obj, record_obj};
 use self::snapshot::{SNAPSHOT_FORMAT, Saved, Snapshot, serialized};
 use self::state::State;
 use crate::config::{ConfigArgs, ExponentialArgs, WindowArgs, retry_pairs};
@@ -214,17 +217,21 @@ impl PyRegistry {
         let mut st = self.state(py)?;
         st.reg.clear();
         st.events.clear();
+        st.kept = Kept::default();
         st.clock = None;
         Ok(())
     }
 
     /// The events of the operations since the last call, in order: `Notify`, `NotifyNext`,
-    /// `JobChanged`, `ExecutionChanged`. Always empty with `max_events=None`.
+    /// `NotifyNamespace`, `NotifyNextNamespace` (the thing's name: render `pending` or
+    /// `next_pending` into the payload, which gives the list as it is now), `JobChanged`,
+    /// `ExecutionChanged` (with `view`, the job or execution as of the event, also once it is
+    /// gone). Always empty with `max_events=None`.
     fn drain_events<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let events = core::mem::take(&mut self.state(py)?.events);
         let out = PyList::empty(py);
         for e in &events {
-            out.append(event_obj(py, e)?)?;
+            out.append(record_obj(py, e)?)?;
         }
         Ok(out)
     }
@@ -393,13 +400,13 @@ impl PyRegistry {
         let id = self::job_id(py, &job_id)?;
         let st = self.state(py)?;
         let v = st.reg.job(&id).or_raise_for(py, Plane::Control, Ids::job(&job_id))?;
-        job_obj(py, &v)
+        job_obj(py, &JobFields::of(&v))
     }
 
     /// Every job, including those being deleted, in creation order.
     fn jobs<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let st = self.state(py)?;
-        st.reg.jobs().map(|v| job_obj(py, &v)).collect()
+        st.reg.jobs().map(|v| job_obj(py, &JobFields::of(&v))).collect()
     }
 
     /// AssociateTargetsWithJob (CONTINUOUS jobs): returns how many executions were queued.
@@ -530,7 +537,7 @@ impl PyRegistry {
         let n = execution_number.map(|n| exec_number(py, n)).transpose()?;
         let st = self.state(py)?;
         let v = st.reg.describe_execution(&id, &t, n, on).or_raise_for(py, on, Ids::both(&job_id, &thing))?;
-        execution_obj(py, &v)
+        execution_obj(py, &ExecutionFields::of(&v))
     }
 
     /// CancelJobExecution (SPEC 4.2, T8, T9, R16): returns the new `ExecutionState`.
@@ -581,6 +588,7 @@ impl PyRegistry {
         let t = thing_name(py, &thing)?;
         let n = exec_number(py, execution_number)?;
         self.state(py)?.at(now, |reg, q, now| {
+            q.keep_execution(reg, &id, &t, n);
             reg.delete_execution(&id, &t, n, force, now, q).or_raise_for(
                 py,
                 Plane::Control,
@@ -676,7 +684,7 @@ impl PyRegistry {
             None => state.reg.next_pending(&t),
         }
         .or_raise_for(py, Plane::Data, Ids::thing(&thing))?;
-        v.map(|v| execution_obj(py, &v)).transpose()
+        v.map(|v| execution_obj(py, &ExecutionFields::of(&v))).transpose()
     }
 
     /// StartNextPendingJobExecution: the started (or resumed) execution, or `None`.
@@ -700,7 +708,9 @@ impl PyRegistry {
             }),
             None => reg.start_next(&t, None, step, now, q).or_raise_for(py, Plane::Data, ids),
         })?;
-        h.and_then(|h| state.reg.execution(h)).map(|v| execution_obj(py, &v)).transpose()
+        h.and_then(|h| state.reg.execution(h))
+            .map(|v| execution_obj(py, &ExecutionFields::of(&v)))
+            .transpose()
     }
 
     /// UpdateJobExecution (SPEC 4.3, T2–T6, R6, R9, R13, R14): returns the new `ExecutionState`.
@@ -755,8 +765,8 @@ impl PyRegistry {
     #[pyo3(signature = (now, budget = None))]
     fn advance<'py>(&self, py: Python<'py>, now: Now, budget: Option<usize>) -> PyResult<Bound<'py, PyAny>> {
         static CLS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-        let (work, more) = self.state(py)?.at(now, |reg, q, now| {
-            let a = reg.advance_through(now, budget.unwrap_or(usize::MAX), q).or_raise(py, Plane::Control)?;
+        let (work, more) = self.state(py)?.advancing(now, |reg, q, now| {
+            let a = q.advance(reg, now, budget.unwrap_or(usize::MAX)).or_raise(py, Plane::Control)?;
             Ok((a.work, a.more))
         })?;
         call_class(py, &CLS, TYPES, "Advanced", (work, more))

@@ -6,60 +6,61 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use iot_jobs_core::Timestamp;
-use iot_jobs_core::registry::{Event, EventSink, Heap, Registry};
+use iot_jobs_core::registry::{Heap, Registry};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::MutexExt;
 
 use super::PyRegistry;
 use super::args::Now;
+use super::events::{Kept, Queue, Record};
 
 /// What the mutex of a `Registry` guards.
 pub(super) struct State {
     pub(super) reg: Registry<Heap>,
     /// The caps it was made with (a snapshot is restored under the same by `__reduce__`).
     pub(super) caps: Heap,
-    pub(super) events: Vec<Event>,
+    pub(super) events: Vec<Record>,
     /// `None`: keep no events.
     pub(super) max_events: Option<usize>,
     /// The latest `now` of a call that succeeded since the registry was made or cleared: an
     /// earlier `now` is taken as this one, so that stored times never go backwards.
     pub(super) clock: Option<u64>,
+    /// What the records of jobs and executions about to be removed report of them: kept from one
+    /// `advance` call to the next (a budget may stop one in the middle of a deletion), dropped
+    /// by any other operation, which may change them.
+    pub(super) kept: Kept,
 }
 
 impl State {
     /// Runs the operation `op` at `now`, or at the registry's clock if that is later; the clock
     /// moves to that time if `op` succeeds (a refused call changes nothing, its time included).
+    /// The records it queues carry their subjects as it left them (`Queue::resolve`).
     pub(super) fn at<T>(
         &mut self,
         now: Now,
         op: impl FnOnce(&mut Registry<Heap>, &mut Queue<'_>, Timestamp) -> PyResult<T>,
     ) -> PyResult<T> {
+        self.kept = Kept::default();
+        let out = self.advancing(now, op);
+        self.kept = Kept::default();
+        out
+    }
+
+    /// [`State::at`] for `advance`, which keeps what it kept of the jobs being deleted for the
+    /// next `advance` call (see [`State::kept`]).
+    pub(super) fn advancing<T>(
+        &mut self,
+        now: Now,
+        op: impl FnOnce(&mut Registry<Heap>, &mut Queue<'_>, Timestamp) -> PyResult<T>,
+    ) -> PyResult<T> {
         let t = self.clock.map_or(now.0, |c| c.max(now.0));
-        let mut q = Queue { events: &mut self.events, max: self.max_events };
-        let out = op(&mut self.reg, &mut q, Timestamp(t))?;
+        let mut q = Queue::new(&mut self.events, self.max_events, &mut self.kept);
+        let out = op(&mut self.reg, &mut q, Timestamp(t));
+        q.resolve(&self.reg);
+        let out = out?;
         self.clock = Some(t);
         Ok(out)
-    }
-}
-
-/// The event queue, as the core's `EventSink`: it reports its room honestly, so an operation
-/// that would overflow it is refused before it changes anything (`ThrottlingException`).
-/// Without a maximum (`max_events=None`) it keeps no events: like the core's `Discard`, it has
-/// room for any number and drops each one.
-pub(super) struct Queue<'a> {
-    events: &'a mut Vec<Event>,
-    max: Option<usize>,
-}
-
-impl EventSink for Queue<'_> {
-    fn room(&self) -> usize {
-        self.max.map_or(usize::MAX, |max| max.saturating_sub(self.events.len()))
-    }
-    fn push(&mut self, event: Event) {
-        if self.max.is_some() {
-            self.events.push(event);
-        }
     }
 }
 
@@ -98,7 +99,14 @@ impl PyRegistry {
         clock: Option<u64>,
     ) -> Self {
         Self {
-            state: Mutex::new(State { reg, caps, events: Vec::new(), max_events, clock }),
+            state: Mutex::new(State {
+                reg,
+                caps,
+                events: Vec::new(),
+                max_events,
+                clock,
+                kept: Kept::default(),
+            }),
             owner: AtomicU64::new(0),
         }
     }
