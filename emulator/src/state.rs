@@ -593,14 +593,25 @@ impl State {
     /// One step of [`State::tick`]: applies what is due at `at` (`Registry::advance` until it
     /// has nothing more). Returns whether anything changed, and whether it went through (a
     /// refused `advance` is logged; what it left due stays due, and the tick stops there).
+    ///
+    /// With the broker on, the registry advances one unit of work at a time (a timer with what
+    /// it sets off, or one execution of a deletion) and each unit's events are rendered as it
+    /// left the state: an execution that times out in the step whose deletion then removes it
+    /// is TIMED_OUT in its `timed_out` and `deleted` events, not as the step found it.
     fn apply_due(&mut self, at: Timestamp) -> (bool, bool) {
+        let budget = if self.outbox.is_some() { 1 } else { ADVANCE_BUDGET };
         let mut changed = false;
         loop {
             self.keep_deletions_due(at);
+            let waiting = self.outbox.as_ref().map_or(0, Vec::len);
             let mut sink = Events::default();
-            let res = self.registry.advance(at, ADVANCE_BUDGET, &mut sink);
+            let res = self.registry.advance(at, budget, &mut sink);
             changed |= !sink.0.is_empty();
+            if self.outbox.is_some() {
+                self.removed.refresh(&self.registry, &sink.0);
+            }
             self.deliver(sink);
+            self.render_from(waiting);
             match res {
                 Ok(a) => {
                     changed |= a.work > 0;
@@ -632,17 +643,8 @@ impl State {
     /// of their executions, report of them: the registry's next step drops them before those
     /// events are rendered.
     fn keep_deletions_due(&mut self, now: Timestamp) {
-        if self.outbox.is_none() {
-            return;
-        }
-        let removed = &mut self.removed;
-        for job in self.registry.deletions_due(now) {
-            removed.jobs.insert(job.id().to_string(), crate::mqtt::events::JobFields::of(&job));
-            let listed =
-                self.registry.list_for_job(job.id(), None, None, usize::MAX, |v| removed.keep_execution(&v));
-            if let Err(e) = listed {
-                tracing::warn!("cannot keep the executions of job {} for its events: {e}", job.id());
-            }
+        if self.outbox.is_some() {
+            self.removed.keep_deletions_due(&self.registry, now);
         }
     }
 

@@ -6,7 +6,9 @@
 
 use std::collections::HashMap;
 
-use iot_jobs_core::registry::{Event, ExecutionHandle, ExecutionView, JobView, ProcessDetails};
+use iot_jobs_core::registry::{
+    Event, ExecutionHandle, ExecutionView, Heap, JobView, ProcessDetails, Registry,
+};
 use iot_jobs_core::topic::{JobEvent, JobIdRef, NamespaceIdRef, ThingNameRef, Topic};
 use iot_jobs_core::{ExecutionStatus, Plane, TargetSelection, Timestamp, rules};
 use serde_json::{Map, Value, json};
@@ -268,6 +270,49 @@ impl Removed {
     pub fn keep_execution(&mut self, v: &ExecutionView<'_>) {
         let key = (v.job_id().to_string(), v.thing_name().to_string(), v.number().get());
         self.executions.insert(key, ExecutionFields::of(v));
+    }
+
+    /// Keeps the jobs whose deletion is due at `now`, and their executions, unless they are
+    /// kept already (a deletion takes many units of `advance`; [`Removed::refresh`] keeps the
+    /// copies up to date meanwhile).
+    pub fn keep_deletions_due(&mut self, reg: &Registry<Heap>, now: Timestamp) {
+        for job in reg.deletions_due(now) {
+            if self.jobs.contains_key(job.id().as_str()) {
+                continue;
+            }
+            self.jobs.insert(job.id().to_string(), JobFields::of(&job));
+            let listed = reg.list_for_job(job.id(), None, None, usize::MAX, |v| self.keep_execution(&v));
+            if let Err(e) = listed {
+                tracing::warn!("cannot keep the executions of job {} for its events: {e}", job.id());
+            }
+        }
+    }
+
+    /// Brings the kept copies of the jobs and executions `events` name up to date with the
+    /// state those events left: a `deleted` event rendered later reports them as they were
+    /// when they went (an execution that timed out first is TIMED_OUT).
+    pub fn refresh(&mut self, reg: &Registry<Heap>, events: &[Event]) {
+        if self.jobs.is_empty() {
+            return;
+        }
+        for event in events {
+            let (job, execution) = match event {
+                Event::Execution { job, thing, number, .. } => (job, Some((thing, *number))),
+                Event::Job { job, .. } => (job, None),
+                // The notifications name no job.
+                _ => continue,
+            };
+            if let (Some(kept), Ok(v)) = (self.jobs.get_mut(job.as_str()), reg.job(job)) {
+                *kept = JobFields::of(&v);
+            }
+            let Some((thing, number)) = execution else { continue };
+            let key = (job.to_string(), thing.to_string(), number.get());
+            if self.executions.contains_key(&key)
+                && let Ok(v) = reg.describe_execution(job, thing, Some(number), Plane::Control)
+            {
+                self.keep_execution(&v);
+            }
+        }
     }
 }
 

@@ -396,3 +396,29 @@ async fn the_messages_of_a_timeout_inside_a_long_advance_carry_its_instant() {
     assert_eq!(n["timestamp"], started + 300, "{n}");
     emu.server.shutdown().await.unwrap();
 }
+
+/// An execution that times out at the instant its job's deletion comes due (a force-delete with
+/// a deletion delay as long as the timeout) is TIMED_OUT in both of its events: the timeout's,
+/// and the deletion's, which reports it as it went. Both once said IN_PROGRESS, the state the
+/// step began with, since the step's events were rendered after the deletion had removed it.
+#[tokio::test]
+async fn an_execution_that_times_out_as_its_deletion_comes_due_is_timed_out_in_both_events() {
+    let emu = emu_deleting_after(60).await;
+    emu.ctl("POST", "/things/td1", json!({})).await;
+    let body = json!({"targets": [format!("{ARN}:thing/td1")], "document": "{}",
+        "timeoutConfig": {"inProgressTimeoutInMinutes": 1}});
+    emu.ctl("PUT", "/jobs/doomed", body).await;
+    let mut events = connect("rules-td", emu.mqtt).await;
+    events.sub("$aws/events/jobExecution/+/+").await;
+    events.drain().await;
+    let mut dev = connect("td1", emu.mqtt).await;
+    let (ok, got) = dev.request("$aws/things/td1/jobs/start-next", "{}").await;
+    assert!(ok, "{got}");
+    emu.ctl("DELETE", "/jobs/doomed?force=true", json!({})).await;
+    emu.advance(60).await;
+    for op in ["timed_out", "deleted"] {
+        let ev = events.json_on(&format!("$aws/events/jobExecution/doomed/{op}")).await;
+        assert_eq!(ev["status"], "TIMED_OUT", "{ev}");
+    }
+    emu.server.shutdown().await.unwrap();
+}
