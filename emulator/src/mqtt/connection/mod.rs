@@ -2,16 +2,14 @@
 //! client that reads slowly, and the end of the connection (its will, its session detached).
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::pin::Pin;
+use std::future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::task::{Context, Poll, Waker, ready};
 use std::time::Duration;
-use std::{future, io};
 
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use rumqttc::v5::mqttbytes::v5::DisconnectReasonCode;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf};
 use tokio::sync::{Notify, mpsc, watch};
 
 use super::broker::{
@@ -55,68 +53,13 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 type Stream = Box<dyn Io>;
 
 mod listen;
+mod out;
 pub use listen::{Transport, serve};
+use out::Out;
 
 /// Resolves once the emulator stops (the guard `wait_for` returns is not `Send`: dropped here).
 async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
-}
-
-/// A connection's outgoing side: the bytes waiting to be written and the stream's write half.
-struct Out {
-    half: WriteHalf<Stream>,
-    /// Bytes waiting to be written.
-    buf: BytesMut,
-    /// Written since the stream's last flush (TLS holds the bytes of a record until flushed).
-    unflushed: bool,
-}
-
-impl Out {
-    /// Whether anything waits to be written or flushed.
-    fn pending(&self) -> bool {
-        !self.buf.is_empty() || self.unflushed
-    }
-
-    /// Writes what the stream takes and flushes once everything is written: `Ready` after any
-    /// progress, `Pending` when the stream takes nothing now.
-    fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if !self.buf.is_empty() {
-            let n = ready!(Pin::new(&mut self.half).poll_write(cx, &self.buf))?;
-            if n == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            self.buf.advance(n);
-            self.unflushed = true;
-            return Poll::Ready(Ok(()));
-        }
-        if self.unflushed {
-            ready!(Pin::new(&mut self.half).poll_flush(cx))?;
-            self.unflushed = false;
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    /// Writes what the stream takes now, without waiting; returns whether it took anything.
-    fn write_now(&mut self) -> io::Result<bool> {
-        let mut cx = Context::from_waker(Waker::noop());
-        let mut took = false;
-        while self.pending() {
-            match self.poll_progress(&mut cx) {
-                Poll::Ready(r) => r?,
-                Poll::Pending => break,
-            }
-            took = true;
-        }
-        Ok(took)
-    }
-
-    /// Writes everything, waiting as long as the stream needs.
-    async fn write_all(&mut self) -> io::Result<()> {
-        while self.pending() {
-            future::poll_fn(|cx| self.poll_progress(cx)).await?;
-        }
-        Ok(())
-    }
 }
 
 /// One client connection's state.
