@@ -11,6 +11,7 @@
 #[path = "../reliability_common/mod.rs"]
 mod reliability_common;
 
+mod bridge;
 mod broker;
 mod events;
 mod jobs;
