@@ -370,3 +370,60 @@ async fn a_stopping_bridge_acknowledges_exactly_the_requests_it_carried_out() {
     assert!(!acked.is_empty(), "{got:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The client token of a bridge's answer on `topic`, if `p` is one.
+fn token_on(p: &Packet5, topic: &str) -> Option<String> {
+    match p {
+        Packet5::Publish(p) if p.topic == topic => {
+            let answer: Value = serde_json::from_slice(&p.payload).unwrap();
+            answer["clientToken"].as_str().map(str::to_owned)
+        }
+        _ => None,
+    }
+}
+
+/// Bridge mode with injected faults: a delayed answer goes out no sooner than asked, after the
+/// request's acknowledgement, and the answer to a later request of the same thing waits behind
+/// it; a lost reply is acknowledged and never published, and its update is made.
+#[tokio::test]
+async fn the_bridge_answers_late_or_not_at_all_as_a_fault_asks() {
+    let (listener, config) = fake_broker().await;
+    let emu = bridged_with_job(config).await;
+    let mut peer = Peer::accept(&listener).await;
+    peer.serve(Duration::from_millis(300)).await;
+    let fault = json!({"delayMs": 400, "operations": ["GetPendingJobExecutions"], "count": 1});
+    emu.ctl("POST", "/_emulator/faults", fault).await;
+    let asked = tokio::time::Instant::now();
+    peer.write(request5(1)).await;
+    peer.write(request5(2)).await;
+    let (mut got, mut answers) = (Vec::new(), Vec::new());
+    while answers.len() < 2 {
+        let p = peer.read(WAIT).await.expect("no answer");
+        if let Some(token) = token_on(&p, "$aws/things/bridged/jobs/get/accepted") {
+            answers.push((token, asked.elapsed()));
+        }
+        got.push(p);
+    }
+    assert_eq!(acks(&got), [1, 2], "acknowledged before the delayed answer: {got:?}");
+    let [(first, late), (second, _)] = &answers[..] else { panic!("{answers:?}") };
+    assert_eq!((first.as_str(), second.as_str()), ("r1", "r2"), "in the order of the requests");
+    assert!(*late >= Duration::from_millis(400), "{late:?}");
+
+    let fault = json!({"drop": "reply", "operations": ["UpdateJobExecution"], "thing": "bridged"});
+    emu.ctl("POST", "/_emulator/faults", fault).await;
+    peer.write(update5(3, false)).await;
+    peer.write(request5(4)).await;
+    let got = peer.serve(Duration::from_millis(500)).await;
+    assert_eq!(acks(&got), [3, 4], "{got:?}");
+    let got_on = |topic: &str| got.iter().filter_map(|p| token_on(p, topic)).collect::<Vec<_>>();
+    assert_eq!(got_on("$aws/things/bridged/jobs/get/accepted"), ["r4"], "{got:?}");
+    let update = "$aws/things/bridged/jobs/job1/update";
+    assert!(
+        got_on(&format!("{update}/accepted")).is_empty() && got_on(&format!("{update}/rejected")).is_empty()
+    );
+    let execution = emu.ctl("GET", "/things/bridged/jobs/job1", json!({})).await;
+    assert_eq!(execution["execution"]["status"], "IN_PROGRESS", "{execution}");
+    let serving = peer.serving();
+    emu.server.shutdown().await.unwrap();
+    assert!(disconnected(&serving.await.unwrap()));
+}

@@ -14,6 +14,7 @@ mod reliability_common;
 mod bridge;
 mod broker;
 mod events;
+mod faults;
 mod jobs;
 mod limits;
 mod notifications;

@@ -16,6 +16,7 @@ use super::broker::{
     Broker, Busy, Deliver, Link, MAX_AWAITING_RELEASE, MAX_PACKET, MAX_QUEUED, MAX_RETAINED, Requests,
 };
 use super::codec::{self, Connect, Incoming, Message, Outgoing, ReadError, Refusal, Version};
+use super::replies::{self, Late};
 use super::{filter, jobs};
 
 /// Messages waiting for a connection's writer; a client that falls this far behind is closed.
@@ -97,6 +98,9 @@ struct Conn {
     taken: Arc<Notify>,
     /// Set once this connection has given its session back (see [`Link::gone`]).
     gone: Arc<watch::Sender<bool>>,
+    /// Answers to the client's requests held back by an injected delay, at most
+    /// [`replies::MAX_LATE`] (lost if the connection closes first).
+    late: Late,
 }
 
 /// Most topic filters in one SUBSCRIBE: AWS IoT Core's quota (not adjustable).
@@ -176,7 +180,15 @@ impl Conn {
             cut: Arc::new(Notify::new()),
             taken: Arc::new(Notify::new()),
             gone: Arc::new(watch::Sender::new(false)),
+            late: Late::default(),
         }
+    }
+
+    /// Sends an answer to one of the client's requests, at the QoS of the client's subscription
+    /// to its topic, 0 if none (SPEC §7: answers reach the publishing client, subscribed or not).
+    fn answer(&mut self, broker: &Broker, mut reply: Message) -> Result<(), String> {
+        reply.qos = broker.grant(&self.client, &reply.topic).unwrap_or(0);
+        self.send(reply)
     }
 
     fn write(&mut self, packet: Outgoing) {
@@ -485,8 +497,8 @@ async fn run(
     let mut owed = false;
     loop {
         // Every whole packet already read (CONNECT may have come with more behind it), while
-        // the client takes what it is sent.
-        while conn.room() {
+        // the client takes what it is sent and answers held back have room.
+        while conn.room() && !conn.late.full() {
             let packet = match codec::read(buf, Some(conn.version), MAX_PACKET) {
                 Ok(p) => p,
                 Err(ReadError::Incomplete) => break,
@@ -544,7 +556,7 @@ async fn run(
         // them, and lets go of a client that lets that fill (`cut`: it is closed as too slow).
         let full = !conn.room();
         let behind = full || conn.held.len() >= MAX_INFLIGHT;
-        let reading = !full || buf.len() < MAX_PACKET;
+        let reading = !(full || conn.late.full()) || buf.len() < MAX_PACKET;
         tokio::select! {
             r = future::poll_fn(|cx| conn.out.poll_progress(cx)), if writing => {
                 r.map_err(|e| e.to_string())?;
@@ -570,6 +582,11 @@ async fn run(
             () = tokio::time::sleep_until(last_read + keep_alive) => return Err("keep-alive expired".into()),
             () = tokio::time::sleep_until(last_taken + WRITE_STALL), if owed => {
                 return Err(format!("the client took nothing for {} s", WRITE_STALL.as_secs()));
+            }
+            () = replies::until(conn.late.due()) => {
+                for reply in conn.late.take_due(tokio::time::Instant::now()) {
+                    conn.answer(broker, reply)?;
+                }
             }
             () = conn.cut.notified() => return Err("closed as too slow to take its messages".into()),
             () = stopped(stop) => return Ok(End::Stop),
@@ -664,10 +681,8 @@ async fn handle(
             broker.publish_from(&message, Some(&conn.client));
             if message.topic.starts_with("$aws/things/") {
                 let replies = requests(message.topic.clone(), message.payload.clone()).await;
-                for mut reply in replies {
-                    // SPEC §7: answers reach the publishing client, subscribed or not.
-                    reply.qos = broker.grant(&conn.client, &reply.topic).unwrap_or(0);
-                    conn.send(reply)?;
+                for reply in conn.late.hold(replies) {
+                    conn.answer(broker, reply)?;
                 }
             }
             match (message.qos, exactly_once) {
