@@ -32,6 +32,7 @@ LAYOUTS: dict[str, dict[str, list[str]]] = {
         "files": [
             "iot_jobs_emulator/__init__.py",
             "iot_jobs_emulator/__main__.py",
+            "iot_jobs_emulator/_folders.py",
             "iot_jobs_emulator/pytest_plugin.py",
             "iot_jobs_emulator/py.typed",
             "iot_jobs_emulator-*.data/scripts/iot-jobs-emulator",

@@ -39,10 +39,7 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not on POSIX
-    fcntl = None  # type: ignore[assignment]
+from . import _folders
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from botocore.client import BaseClient
@@ -61,10 +58,6 @@ _HTTP_LINE = re.compile(r"listening on (http://[0-9A-Za-z.\[\]:]+)\s")
 _MQTT_LINE = re.compile(r"on mqtt://([0-9A-Za-z.\[\]:]+):([0-9]+)\s")
 _WEBSOCKET_LINE = re.compile(r"on (ws://[0-9A-Za-z.\[\]:]+/mqtt)\s")
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-# The log folders: FOLDER_PREFIX + random, in the temporary folder, each with a lock file its
-# owner holds flocked (exclusive) for the emulator's life.
-_FOLDER_PREFIX = "iot-jobs-emulator-"
-_LOCK_FILE = "owner.lock"
 # The largest advanceSeconds the admin API takes (a u64).
 _U64_MAX = 2**64 - 1
 # The emulators this process started and has not stopped (see _after_fork_in_child).
@@ -280,15 +273,15 @@ class Emulator:
                 raise EmulatorError(f"already running (pid {self._proc.pid})")
             self.stop()  # it ended on its own: reap it and remove its folder
         command = self.command()
-        _remove_abandoned_folders()
-        self._dir = tempfile.mkdtemp(prefix=_FOLDER_PREFIX)
+        _folders.remove_abandoned()
+        self._dir = tempfile.mkdtemp(prefix=_folders.PREFIX)
         self._log_path = os.path.join(self._dir, "emulator.log")
         self._final_log = None
         self._returncode = None
         env = dict(os.environ if self.env is None else self.env)
         env.setdefault("NO_COLOR", "1")
         try:
-            self._lock = _hold_folder(self._dir)
+            self._lock = _folders.hold(self._dir)
             with open(self._log_path, "wb") as log:
                 # Its standard input is a pipe this process holds open for the emulator's life:
                 # when this process ends, however it ends (SIGKILL included), the pipe closes and
@@ -726,51 +719,6 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):  # POSIX
     os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def _hold_folder(folder: str) -> int | None:
-    """Locks ``folder`` for this process: a lock file flocked before it takes its name, so a
-    folder's lock file is held from the moment it exists until its owner closes it or dies."""
-    if fcntl is None:  # pragma: no cover - not on POSIX
-        return None
-    pending = os.path.join(folder, _LOCK_FILE + ".new")
-    fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        os.rename(pending, os.path.join(folder, _LOCK_FILE))
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _remove_abandoned_folders() -> None:
-    """Removes the log folders of this user whose owner died without removing them (killed):
-    their lock file is no longer held. Folders without one (made by an older version, or by
-    something else) are left alone."""
-    if fcntl is None:  # pragma: no cover - not on POSIX
-        return
-    try:
-        entries = list(os.scandir(tempfile.gettempdir()))
-    except OSError:
-        return
-    for entry in entries:
-        try:
-            if not entry.name.startswith(_FOLDER_PREFIX) or not entry.is_dir(follow_symlinks=False):
-                continue
-            if entry.stat(follow_symlinks=False).st_uid != os.getuid():
-                continue
-            fd = os.open(os.path.join(entry.path, _LOCK_FILE), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
-        except OSError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            continue  # held: its emulator's owner is alive
-        else:
-            shutil.rmtree(entry.path, ignore_errors=True)
-        finally:
-            os.close(fd)
 
 
 def _pid_alive(pid: int) -> bool:
