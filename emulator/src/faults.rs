@@ -1,13 +1,22 @@
-//! Injected faults (`/_emulator/faults`): the next requests of the named operations are refused
-//! with `ThrottlingException` (429; MQTT `RequestThrottled`), `ServiceUnavailableException`
-//! (503), `InternalFailureException` (500; both MQTT `InternalError`) or
-//! `LimitExceededException` (410; MQTT `RequestThrottled`), as the service does under load, so that a client's retry path
-//! can be driven. A refused request is not run: nothing changes and nothing is saved. Faults are
-//! the process's, not the state's: neither saved nor exported, and cleared by a reset.
+//! Injected faults (`/_emulator/faults`): the next requests of the named operations (of one
+//! thing, if the fault names one) fail as a real service's requests fail, so that a client's retry
+//! and idempotency paths can be driven. A fault does one of three things:
+//!
+//! - `error`: the request is refused with `ThrottlingException` (429; MQTT `RequestThrottled`),
+//!   `ServiceUnavailableException` (503), `InternalFailureException` (500; both MQTT
+//!   `InternalError`) or `LimitExceededException` (410; MQTT `RequestThrottled`), as the service
+//!   does under load. It is not run: nothing changes and nothing is saved.
+//! - `drop`: the request (`"request"`: not run, nothing changes) or its answer (`"reply"`: run,
+//!   its change saved and its notifications published) is lost: no answer at all, the HTTP
+//!   connection closed, no MQTT reply.
+//! - `delayMs`: the request runs at once and its answer goes out that much later.
+//!
+//! Faults are the process's, not the state's: neither saved nor exported, and cleared by a reset.
 
 use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
-use iot_jobs_core::ErrorCode;
+use iot_jobs_core::{ErrorCode, ThingName};
 use serde::{Deserialize, Serialize};
 
 use crate::wire::ApiError;
@@ -66,6 +75,9 @@ pub const MAX_COUNT: u32 = 1_000_000;
 /// Most faults waiting at once.
 pub const MAX_FAULTS: usize = 64;
 
+/// The longest delay of an answer, in milliseconds (a minute).
+pub const MAX_DELAY_MS: u64 = 60_000;
+
 /// The error a fault answers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Error {
@@ -79,6 +91,16 @@ pub enum Error {
     /// 410, as the control plane's model has it (a quota reached; the SDKs of some languages
     /// retry it as throttling); MQTT `RequestThrottled`.
     LimitExceededException,
+}
+
+/// What a `drop` fault loses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lost {
+    /// The request, on its way in: it is not run and not answered.
+    Request,
+    /// The answer, on its way out: the request is run and its change kept.
+    Reply,
 }
 
 /// The plane a fault is for.
@@ -100,21 +122,61 @@ impl From<iot_jobs_core::Plane> for Plane {
     }
 }
 
-/// One fault, as `POST /_emulator/faults` takes it and `GET` shows it.
+/// One fault, as `POST /_emulator/faults` takes it and `GET` shows it: exactly one of `error`,
+/// `drop` and `delay_ms` ([`Faults::add`] refuses any other).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Fault {
     /// The error to answer with.
-    pub error: Error,
-    /// How many requests it refuses yet (1 if not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<Error>,
+    /// What is lost: the request or its answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop: Option<Lost>,
+    /// How late the answer goes out, in milliseconds (1 to [`MAX_DELAY_MS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
+    /// How many requests it takes yet (1 if not given).
     #[serde(default = "one")]
     pub count: u32,
-    /// The operations it refuses (every client operation if not given).
+    /// The operations it takes (every client operation if not given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operations: Option<Vec<String>>,
-    /// The plane it refuses them on (both if not given).
+    /// The plane it takes them on (both if not given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plane: Option<Plane>,
+    /// The thing whose requests it takes (those whose path or topic names it); requests of any
+    /// thing, and those naming none, if not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thing: Option<String>,
+}
+
+/// What a fault does, checked: one of the three a [`Fault`] may give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Refuse(Error),
+    Drop(Lost),
+    Delay(Duration),
+}
+
+/// What a fault does to one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Not run; answered with this error.
+    Refuse(ApiError),
+    /// Lost on its way in: not run, not answered.
+    LoseRequest,
+    /// Run (its change kept, journalled and published as any); its answer is lost.
+    LoseReply,
+    /// Run at once; its answer goes out this much later.
+    Delay(Duration),
+}
+
+/// A fault waiting, and what it does.
+#[derive(Debug)]
+struct Waiting {
+    fault: Fault,
+    kind: Kind,
 }
 
 const fn one() -> u32 {
@@ -122,14 +184,43 @@ const fn one() -> u32 {
 }
 
 impl Fault {
-    fn matches(&self, operation: &str, plane: Plane) -> bool {
+    fn matches(&self, operation: &str, plane: Plane, thing: Option<&str>) -> bool {
         self.operations.as_ref().is_none_or(|ops| ops.iter().any(|o| o == operation))
             && self.plane.is_none_or(|p| p == plane)
+            && self.thing.as_deref().is_none_or(|t| thing == Some(t))
     }
 
-    fn answer(&self, operation: &str) -> ApiError {
+    /// What it does, if it gives exactly one of `error`, `drop` and `delayMs`.
+    fn kind(&self) -> Result<Kind, ApiError> {
+        let kind = match (self.error, self.drop, self.delay_ms) {
+            (Some(e), None, None) => Kind::Refuse(e),
+            (None, Some(l), None) => Kind::Drop(l),
+            (None, None, Some(ms)) if (1..=MAX_DELAY_MS).contains(&ms) => {
+                Kind::Delay(Duration::from_millis(ms))
+            }
+            (None, None, Some(ms)) => {
+                return Err(ApiError::invalid(format!("delayMs must be 1 to {MAX_DELAY_MS}, not {ms}")));
+            }
+            (e, l, d) => {
+                let given: Vec<&str> =
+                    [(e.is_some(), "error"), (l.is_some(), "drop"), (d.is_some(), "delayMs")]
+                        .into_iter()
+                        .filter_map(|(given, name)| given.then_some(name))
+                        .collect();
+                let given = if given.is_empty() { "none".to_owned() } else { given.join(" and ") };
+                return Err(ApiError::invalid(format!(
+                    "a fault has exactly one of \"error\" (the error to answer with), \"drop\" \
+                     (\"request\" or \"reply\": what is lost) and \"delayMs\" (1 to {MAX_DELAY_MS}: \
+                     how late the answer goes out); this one has {given}"
+                )));
+            }
+        };
+        Ok(kind)
+    }
+
+    fn refusal(error: Error, operation: &str) -> ApiError {
         let why = format!("{operation} refused by a fault injected with POST /_emulator/faults");
-        match self.error {
+        match error {
             Error::ThrottlingException => ApiError::new(
                 429,
                 "ThrottlingException",
@@ -157,28 +248,34 @@ impl Fault {
 
 /// The faults waiting, first given first applied.
 #[derive(Debug, Default)]
-pub struct Faults(Mutex<Vec<Fault>>);
+pub struct Faults(Mutex<Vec<Waiting>>);
 
 impl Faults {
-    fn with<T>(&self, f: impl FnOnce(&mut Vec<Fault>) -> T) -> T {
+    fn with<T>(&self, f: impl FnOnce(&mut Vec<Waiting>) -> T) -> T {
         f(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// The error for one request of `operation` on `plane`, if a fault waits for it (its count
-    /// goes down; spent, it is gone).
-    pub fn take(&self, operation: &str, plane: Plane) -> Option<ApiError> {
+    /// What a fault does to one request of `operation` on `plane` about `thing` (the thing its
+    /// path or topic names, if any), if one waits for it (its count goes down; spent, it is
+    /// gone).
+    pub fn take(&self, operation: &str, plane: Plane, thing: Option<&str>) -> Option<Effect> {
         if !OPERATIONS.contains(&operation) {
             return None;
         }
         self.with(|faults| {
-            let i = faults.iter().position(|f| f.matches(operation, plane))?;
-            let fault = faults.get_mut(i)?;
-            let answer = fault.answer(operation);
-            fault.count = fault.count.saturating_sub(1);
-            if fault.count == 0 {
+            let i = faults.iter().position(|w| w.fault.matches(operation, plane, thing))?;
+            let waiting = faults.get_mut(i)?;
+            let effect = match waiting.kind {
+                Kind::Refuse(error) => Effect::Refuse(Fault::refusal(error, operation)),
+                Kind::Drop(Lost::Request) => Effect::LoseRequest,
+                Kind::Drop(Lost::Reply) => Effect::LoseReply,
+                Kind::Delay(d) => Effect::Delay(d),
+            };
+            waiting.fault.count = waiting.fault.count.saturating_sub(1);
+            if waiting.fault.count == 0 {
                 faults.remove(i);
             }
-            Some(answer)
+            Some(effect)
         })
     }
 
@@ -186,15 +283,20 @@ impl Faults {
     ///
     /// # Errors
     ///
-    /// 400 for a body that is not a fault (an unknown error or operation, a count outside
-    /// 1–[`MAX_COUNT`], an empty operation list), or when [`MAX_FAULTS`] wait already.
+    /// 400 for a body that is not a fault (not exactly one of `error`, `drop` and `delayMs`, an
+    /// unknown error, loss or operation, a count outside 1–[`MAX_COUNT`], a delay outside
+    /// 1–[`MAX_DELAY_MS`], an empty operation list, a thing that is not a thing name), or when
+    /// [`MAX_FAULTS`] wait already.
     pub fn add(&self, body: &[u8]) -> Result<Vec<Fault>, ApiError> {
         let fault: Fault = serde_json::from_slice(body).map_err(|e| {
             ApiError::invalid(format!(
-                "a fault is {{\"error\": \"ThrottlingException\", \"ServiceUnavailableException\", \"InternalFailureException\" or \"LimitExceededException\", \
-                 \"count\": 1 to {MAX_COUNT}, \"operations\": [names], \"plane\": \"control\" or \"data\"}}: {e}"
+                "a fault is {{\"error\": \"ThrottlingException\", \"ServiceUnavailableException\", \
+                 \"InternalFailureException\" or \"LimitExceededException\" | \"drop\": \"request\" or \
+                 \"reply\" | \"delayMs\": 1 to {MAX_DELAY_MS}, \"count\": 1 to {MAX_COUNT}, \
+                 \"operations\": [names], \"plane\": \"control\" or \"data\", \"thing\": a thing name}}: {e}"
             ))
         })?;
+        let kind = fault.kind()?;
         if !(1..=MAX_COUNT).contains(&fault.count) {
             return Err(ApiError::invalid(format!("count must be 1 to {MAX_COUNT}, not {}", fault.count)));
         }
@@ -213,20 +315,25 @@ impl Faults {
             }
             None => {}
         }
+        if let Some(thing) = &fault.thing
+            && let Err(e) = ThingName::new(thing)
+        {
+            return Err(ApiError::invalid(format!("thing must be a thing name: {e}")));
+        }
         self.with(|faults| {
             if faults.len() >= MAX_FAULTS {
                 return Err(ApiError::invalid(format!(
                     "{MAX_FAULTS} faults wait already: DELETE /_emulator/faults clears them"
                 )));
             }
-            faults.push(fault);
-            Ok(faults.clone())
+            faults.push(Waiting { fault, kind });
+            Ok(faults.iter().map(|w| w.fault.clone()).collect())
         })
     }
 
     /// The faults waiting (`GET /_emulator/faults`).
     pub fn list(&self) -> Vec<Fault> {
-        self.with(|faults| faults.clone())
+        self.with(|faults| faults.iter().map(|w| w.fault.clone()).collect())
     }
 
     /// Forgets every fault (`DELETE /_emulator/faults`, a reset).
@@ -243,6 +350,16 @@ mod tests {
         Faults::default().add(body.as_bytes())
     }
 
+    impl Faults {
+        /// The error a fault refuses one request with (of no thing), if one takes it.
+        fn refused(&self, operation: &str, plane: Plane) -> Option<ApiError> {
+            match self.take(operation, plane, None)? {
+                Effect::Refuse(e) => Some(e),
+                other => panic!("{operation}: {other:?}, not a refusal"),
+            }
+        }
+    }
+
     #[test]
     fn a_fault_refuses_its_operations_count_times_in_the_order_given() {
         let faults = Faults::default();
@@ -251,36 +368,36 @@ mod tests {
             .unwrap();
         faults.add(br#"{"error": "ServiceUnavailableException"}"#).unwrap();
         assert_eq!(
-            faults.take("GetClock", Plane::Control).map(|e| e.status),
+            faults.refused("GetClock", Plane::Control).map(|e| e.status),
             None,
             "the admin API is never refused"
         );
-        let first = faults.take("UpdateJobExecution", Plane::Data).unwrap();
+        let first = faults.refused("UpdateJobExecution", Plane::Data).unwrap();
         assert_eq!(
             (first.status, first.name, first.code),
             (429, "ThrottlingException", ErrorCode::RequestThrottled)
         );
         assert!(first.message.contains("UpdateJobExecution refused by a fault"), "{}", first.message);
         // Another operation: the fault for every operation, which is then spent.
-        let other = faults.take("DescribeJob", Plane::Control).unwrap();
+        let other = faults.refused("DescribeJob", Plane::Control).unwrap();
         assert_eq!(
             (other.status, other.name, other.code),
             (503, "ServiceUnavailableException", ErrorCode::InternalError)
         );
-        assert_eq!(faults.take("DescribeJob", Plane::Control).map(|e| e.status), None);
-        assert_eq!(faults.take("UpdateJobExecution", Plane::Data).map(|e| e.status), Some(429));
-        assert_eq!(faults.take("UpdateJobExecution", Plane::Data).map(|e| e.status), None);
+        assert_eq!(faults.refused("DescribeJob", Plane::Control).map(|e| e.status), None);
+        assert_eq!(faults.refused("UpdateJobExecution", Plane::Data).map(|e| e.status), Some(429));
+        assert_eq!(faults.refused("UpdateJobExecution", Plane::Data).map(|e| e.status), None);
         assert_eq!(faults.list(), []);
         // A fault for one plane: DescribeJobExecution of the data plane only.
         faults.add(br#"{"error": "ThrottlingException", "operations": ["DescribeJobExecution"], "plane": "data"}"#).unwrap();
-        assert_eq!(faults.take("DescribeJobExecution", Plane::Control).map(|e| e.status), None);
-        assert_eq!(faults.take("DescribeJobExecution", Plane::Data).map(|e| e.status), Some(429));
+        assert_eq!(faults.refused("DescribeJobExecution", Plane::Control).map(|e| e.status), None);
+        assert_eq!(faults.refused("DescribeJobExecution", Plane::Data).map(|e| e.status), Some(429));
         for (error, status, name, code) in [
             ("InternalFailureException", 500, "InternalFailureException", ErrorCode::InternalError),
             ("LimitExceededException", 410, "LimitExceededException", ErrorCode::RequestThrottled),
         ] {
             faults.add(format!(r#"{{"error": "{error}"}}"#).as_bytes()).unwrap();
-            let e = faults.take("CreateJob", Plane::Control).unwrap();
+            let e = faults.refused("CreateJob", Plane::Control).unwrap();
             assert_eq!((e.status, e.name, e.code), (status, name, code));
         }
     }
@@ -294,8 +411,19 @@ mod tests {
             (r#"{"error": "ThrottlingException", "operations": []}"#, "must name at least one"),
             (r#"{"error": "ThrottlingException", "operations": ["Reset"]}"#, "\"Reset\" is not an operation"),
             (r#"{"error": "ThrottlingException", "operation": ["CreateJob"]}"#, "unknown field `operation`"),
-            (r#"[]"#, "a fault is {"),
+            (r#""fault""#, "a fault is {"),
             (r#"{"error": "ThrottlingException", "plane": "iot"}"#, "unknown variant `iot`"),
+            (r#"{}"#, "exactly one of \"error\""),
+            (r#"{"count": 2}"#, "this one has none"),
+            (r#"{"error": "ThrottlingException", "drop": "reply"}"#, "this one has error and drop"),
+            (r#"{"drop": "request", "delayMs": 5}"#, "this one has drop and delayMs"),
+            (r#"{"drop": "both"}"#, "unknown variant `both`, expected `request` or `reply`"),
+            (r#"{"delayMs": 0}"#, "delayMs must be 1 to 60000, not 0"),
+            (r#"{"delayMs": 60001}"#, "delayMs must be 1 to 60000, not 60001"),
+            (r#"{"delayMs": -1}"#, "\"delayMs\": 1 to 60000"),
+            (r#"{"delayMs": "5"}"#, "invalid type: string"),
+            (r#"{"drop": "reply", "thing": "a/b"}"#, "thing must be a thing name: thingName has a character"),
+            (r#"{"drop": "reply", "thing": ""}"#, "thing must be a thing name"),
         ] {
             let e = fault(body).unwrap_err();
             assert_eq!((e.status, e.name), (400, "InvalidRequestException"), "{body}");
@@ -309,6 +437,53 @@ mod tests {
         assert!(e.message.contains("64 faults wait already"), "{}", e.message);
         faults.clear();
         assert_eq!(faults.list(), []);
+    }
+
+    /// `drop` and `delayMs` faults: what each does to the requests it takes, in the order given,
+    /// and `GET` shows them as given.
+    #[test]
+    fn drop_and_delay_faults_lose_or_hold_back_what_they_take() {
+        let faults = Faults::default();
+        faults.add(br#"{"drop": "request", "operations": ["UpdateJobExecution"]}"#).unwrap();
+        faults.add(br#"{"drop": "reply", "count": 2, "plane": "data"}"#).unwrap();
+        let listed = faults.add(br#"{"delayMs": 250, "operations": ["DescribeJob"]}"#).unwrap();
+        let shown = serde_json::to_value(&listed).unwrap();
+        assert_eq!(
+            shown,
+            serde_json::json!([
+                {"drop": "request", "count": 1, "operations": ["UpdateJobExecution"]},
+                {"drop": "reply", "count": 2, "plane": "data"},
+                {"delayMs": 250, "count": 1, "operations": ["DescribeJob"]},
+            ])
+        );
+        assert_eq!(
+            faults.take("DescribeJob", Plane::Control, None),
+            Some(Effect::Delay(Duration::from_millis(250)))
+        );
+        assert_eq!(faults.take("DescribeJob", Plane::Control, None), None);
+        assert_eq!(faults.take("UpdateJobExecution", Plane::Data, Some("t")), Some(Effect::LoseRequest));
+        assert_eq!(faults.take("UpdateJobExecution", Plane::Data, Some("t")), Some(Effect::LoseReply));
+        assert_eq!(faults.take("CreateJob", Plane::Control, None), None, "the data plane's only");
+        assert_eq!(faults.take("GetPendingJobExecutions", Plane::Data, Some("t")), Some(Effect::LoseReply));
+        assert_eq!(faults.list(), []);
+    }
+
+    /// A fault naming a thing takes only the requests about that thing: not another thing's,
+    /// and not those that name none.
+    #[test]
+    fn a_fault_for_one_thing_takes_only_that_thing_s_requests() {
+        let faults = Faults::default();
+        faults.add(br#"{"drop": "reply", "thing": "dev:1", "count": 2}"#).unwrap();
+        assert_eq!(faults.take("UpdateJobExecution", Plane::Data, Some("dev:2")), None);
+        assert_eq!(faults.take("ListJobs", Plane::Control, None), None);
+        assert_eq!(faults.take("DescribeThing", Plane::Control, Some("dev:1")), Some(Effect::LoseReply));
+        assert_eq!(faults.list()[0].thing.as_deref(), Some("dev:1"));
+        assert_eq!(faults.take("UpdateJobExecution", Plane::Data, Some("dev:1")), Some(Effect::LoseReply));
+        assert_eq!(faults.list(), []);
+        // A fault naming no thing takes requests about any thing, and those naming none.
+        faults.add(br#"{"delayMs": 1, "count": 2}"#).unwrap();
+        assert!(faults.take("UpdateJobExecution", Plane::Data, Some("dev:2")).is_some());
+        assert!(faults.take("ListJobs", Plane::Control, None).is_some());
     }
 
     #[test]

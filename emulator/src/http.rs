@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::faults::Effect;
 use crate::journal::{Entry, Outcome};
 use crate::routing::{self, Op, Route};
 use crate::wire::ApiError;
@@ -95,7 +96,17 @@ pub(crate) fn spawn_listener(
             };
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
-            let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(router.clone()));
+            let service = TowerToHyperService::new(router.clone());
+            // An answer marked [`Lost`] fails the service: hyper closes the connection without
+            // writing anything.
+            let service = hyper::service::service_fn(move |req| {
+                let answer = hyper::service::Service::call(&service, req);
+                async move {
+                    let r = answer.await.unwrap_or_else(|never| match never {});
+                    if r.extensions().get::<Lost>().is_some() { Err(Lost) } else { Ok(r) }
+                }
+            });
+            let conn = http.serve_connection(TokioIo::new(stream), service);
             let conn = graceful.watch(conn);
             conns.spawn(async move {
                 if let Err(e) = conn.await {
@@ -114,6 +125,26 @@ pub(crate) fn spawn_listener(
         }
         conns.shutdown().await;
     })
+}
+
+/// No answer: the mark of a request or answer an injected fault lost, whose connection is
+/// closed without a response (the client sees the connection fail, as when a network drops it).
+#[derive(Debug, Clone, Copy)]
+struct Lost;
+
+impl std::fmt::Display for Lost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("closed without an answer: an injected fault lost the request or its answer")
+    }
+}
+
+impl std::error::Error for Lost {}
+
+/// The answer that is none: its connection is closed ([`Lost`]).
+fn lost() -> Response {
+    let mut r = Response::new(Body::empty());
+    r.extensions_mut().insert(Lost);
+    r
 }
 
 /// The `x-amzn-RequestId` of this process's request number `n` ([`crate::uuid`]).
@@ -411,15 +442,54 @@ async fn answer(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> R
         }
         _ => {}
     }
-    if let Some(e) = app.faults.take(op.name(), op.plane().into()) {
-        tracing::debug!(
-            op = op.name(),
-            status = e.status,
-            request_id = request_id(id),
-            "{method} {path}: injected fault"
-        );
-        return error(&e, id);
+    let after = match app.faults.take(op.name(), op.plane().into(), op.thing()) {
+        Some(Effect::Refuse(e)) => {
+            tracing::debug!(
+                op = op.name(),
+                status = e.status,
+                request_id = request_id(id),
+                "{method} {path}: injected fault"
+            );
+            return error(&e, id);
+        }
+        Some(Effect::LoseRequest) => {
+            tracing::debug!(
+                op = op.name(),
+                request_id = request_id(id),
+                "{method} {path}: injected fault: lost, not run"
+            );
+            return lost();
+        }
+        after => after,
+    };
+    let response = run(&app, op, query, &body, id, (method, path)).await;
+    match after {
+        Some(Effect::LoseReply) => {
+            tracing::debug!(
+                request_id = request_id(id),
+                "{method} {path}: injected fault: the answer is lost"
+            );
+            lost()
+        }
+        Some(Effect::Delay(d)) => {
+            // The change is made (and saved) already: a client that goes away meanwhile loses
+            // only the answer.
+            tokio::time::sleep(d).await;
+            response
+        }
+        Some(Effect::Refuse(_) | Effect::LoseRequest) | None => response,
     }
+}
+
+/// Runs an operation of the registry under the lock, saves it, renders its answer.
+async fn run(
+    app: &Arc<App>,
+    op: Op,
+    query: Vec<(String, String)>,
+    body: &[u8],
+    id: u64,
+    (method, path): (&str, &str),
+) -> Response {
     // With the journal, the export is encoded by its replica, without the lock.
     if op == Op::ExportState
         && let Some(body) = app.export().await
@@ -434,7 +504,7 @@ async fn answer(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> R
     let entry = Entry::Http { op, query };
     let (result, pending, events) = {
         let mut st = app.lock();
-        let (outcome, seq) = app.run(&mut st, &entry, &body);
+        let (outcome, seq) = app.run(&mut st, &entry, body);
         let result = match outcome {
             Outcome::Http(r) => r,
             _ => Err(ApiError::unavailable("not an HTTP operation")),
@@ -447,7 +517,7 @@ async fn answer(Ext((app, data_only)): Ext<(Arc<App>, bool)>, req: Request) -> R
     // In a task of its own: a client that goes away drops this future, and the change it made
     // is saved all the same, so its messages must go out all the same. A failed save rolled the
     // change back: its events never happened.
-    let saving = Arc::clone(&app);
+    let saving = Arc::clone(app);
     let saved = tokio::spawn(async move {
         let saved = saving.durable(pending).await;
         events.release(saved.is_ok());

@@ -30,6 +30,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::{Clock, ClockMode};
 pub use crate::config::{Config, KNOBS, set_knob};
+use crate::faults::Effect;
 use crate::http::{ConnLimits, spawn_listener};
 use crate::journal::{Entry, Journal, Outcome, Ticket};
 use crate::state::{Caps, State};
@@ -648,36 +649,53 @@ pub async fn start(mut config: Config) -> Result<Server, BoxError> {
 
 /// The broker's hook for `$aws/things/…` publishes: runs a jobs request like an HTTP data-plane
 /// call (due transitions first, one registry call, the change saved), then publishes the events
-/// it caused and returns the answer for the publisher (SPEC §7.1: after the change is durable).
+/// it caused and returns the answer for the publisher (SPEC §7.1: after the change is durable),
+/// or none, or a late one, as an injected fault has it.
 fn mqtt_requests(app: Arc<App>) -> mqtt::Requests {
     Arc::new(move |topic, payload| {
         let app = Arc::clone(&app);
         Box::pin(async move {
             if matches!(mqtt::jobs::route(&topic), mqtt::jobs::Route::ServiceOnly | mqtt::jobs::Route::Other)
             {
-                return Vec::new();
+                return mqtt::Replies::default();
             }
-            if let Some(refusal) = mqtt::jobs::fault(&app.faults, &topic, &payload, || app.lock().now()) {
-                return vec![refusal];
-            }
+            let after = match mqtt::jobs::fault(&app.faults, &topic) {
+                Some(Effect::Refuse(e)) => {
+                    let now = app.lock().now();
+                    return vec![mqtt::jobs::refusal(&topic, &payload, &e, now)].into();
+                }
+                Some(Effect::LoseRequest) => {
+                    tracing::debug!(topic, "MQTT request lost by an injected fault: not run, not answered");
+                    return mqtt::Replies::default();
+                }
+                after => after,
+            };
             let entry = Entry::Mqtt { topic };
             let (outcome, pending, events, now) = {
                 let mut st = app.lock();
                 let (outcome, seq) = app.run(&mut st, &entry, &payload);
-                let Outcome::Mqtt(outcome) = outcome else { return Vec::new() };
+                let Outcome::Mqtt(outcome) = outcome else { return mqtt::Replies::default() };
                 (outcome, seq, app.publisher.take(&mut st), st.now())
             };
             let saved = app.durable(pending).await;
             // A failed save rolled the change back: its events never happened.
             events.release(saved.is_ok());
-            let Some(outcome) = outcome else { return Vec::new() };
+            let Some(outcome) = outcome else { return mqtt::Replies::default() };
             tracing::debug!(reply = outcome.reply.topic, "MQTT request");
-            match saved {
-                Ok(()) => vec![outcome.reply],
+            let reply = match saved {
+                Ok(()) => outcome.reply,
                 Err(m) => {
                     tracing::error!("{m}");
-                    vec![outcome.internal_error(&m, now)]
+                    outcome.internal_error(&m, now)
                 }
+            };
+            match after {
+                Some(Effect::LoseReply) => {
+                    tracing::debug!(reply = reply.topic, "MQTT answer lost by an injected fault");
+                    mqtt::Replies::default()
+                }
+                Some(Effect::Delay(delay)) => mqtt::Replies { messages: vec![reply], delay },
+                Some(Effect::Refuse(_) | Effect::LoseRequest) | None => vec![reply].into(),
             }
         })
     })

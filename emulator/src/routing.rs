@@ -137,6 +137,67 @@ impl Op {
         }
     }
 
+    /// The thing the operation's path names, if any: what a fault for one thing matches.
+    pub fn thing(&self) -> Option<&str> {
+        match self {
+            Op::CreateThing { thing }
+            | Op::DescribeThing { thing }
+            | Op::DeleteThing { thing }
+            | Op::UpdateThing { thing }
+            | Op::ListJobExecutionsForThing { thing }
+            | Op::DescribeJobExecution { thing, .. }
+            | Op::CancelJobExecution { thing, .. }
+            | Op::DeleteJobExecution { thing, .. }
+            | Op::ListThingGroupsForThing { thing }
+            | Op::GetPendingJobExecutions { thing }
+            | Op::StartNextPendingJobExecution { thing }
+            | Op::DescribeJobExecutionData { thing, .. }
+            | Op::UpdateJobExecution { thing, .. } => Some(thing),
+            // A thing named in the body (AddThingToThingGroup, ...) or in an ARN (tags) is not
+            // the path's.
+            Op::ListThings
+            | Op::CreateThingGroup { .. }
+            | Op::DescribeThingGroup { .. }
+            | Op::DeleteThingGroup { .. }
+            | Op::AddThingToThingGroup
+            | Op::RemoveThingFromThingGroup
+            | Op::UpdateThingGroup { .. }
+            | Op::UpdateThingGroupsForThing
+            | Op::CreateJob { .. }
+            | Op::DescribeJob { .. }
+            | Op::UpdateJob { .. }
+            | Op::DeleteJob { .. }
+            | Op::ListJobs
+            | Op::GetJobDocument { .. }
+            | Op::CancelJob { .. }
+            | Op::AssociateTargetsWithJob { .. }
+            | Op::CreateJobTemplate { .. }
+            | Op::DescribeJobTemplate { .. }
+            | Op::ListJobTemplates
+            | Op::DeleteJobTemplate { .. }
+            | Op::ListManagedJobTemplates
+            | Op::DescribeManagedJobTemplate { .. }
+            | Op::ListJobExecutionsForJob { .. }
+            | Op::DescribeEndpoint
+            | Op::ListThingGroups
+            | Op::ListThingsInThingGroup { .. }
+            | Op::TagResource
+            | Op::UntagResource
+            | Op::ListTagsForResource
+            | Op::DescribeEventConfigurations
+            | Op::UpdateEventConfigurations
+            | Op::GetClock
+            | Op::SetClock
+            | Op::Reset
+            | Op::Stats
+            | Op::ExportState
+            | Op::ImportState
+            | Op::GetFaults
+            | Op::SetFaults
+            | Op::ClearFaults => None,
+        }
+    }
+
     /// The plane whose error shapes the operation answers with (admin calls use the control's).
     pub fn plane(&self) -> Plane {
         match self {

@@ -91,45 +91,70 @@ class _Admin:
 
     def inject_fault(
         self,
-        error: str = "ThrottlingException",
+        error: str | None = None,
         count: int = 1,
         operations: Sequence[str] | None = None,
         plane: str | None = None,
+        *,
+        drop: str | None = None,
+        delay_ms: int | None = None,
+        thing: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Refuses the next ``count`` requests of ``operations`` (every client operation, HTTP
-        and MQTT, if ``None``) with ``error``, as the service does under load, so that the retry
-        path of the code under test runs (``POST /_emulator/faults``). A refused request changes
-        nothing. Faults given earlier apply first; :meth:`reset` and :meth:`clear_faults` forget
-        them.
+        """Makes the next ``count`` requests of ``operations`` (every client operation, HTTP
+        and MQTT, if ``None``) fail as a real service's do, so that the retry and idempotency
+        paths of the code under test run (``POST /_emulator/faults``): refused with ``error``
+        (not run: nothing changes), lost (``drop``), or answered late (``delay_ms``). Faults
+        given earlier apply first; :meth:`reset` and :meth:`clear_faults` forget them.
 
         Args:
-            error: ``"ThrottlingException"`` (429; MQTT ``RequestThrottled``),
-                ``"ServiceUnavailableException"`` (503), ``"InternalFailureException"`` (500;
-                both MQTT ``InternalError``) or ``"LimitExceededException"`` (410; MQTT
-                ``RequestThrottled``).
+            error: ``"ThrottlingException"`` (429; MQTT ``RequestThrottled``; the default when
+                neither ``drop`` nor ``delay_ms`` is given), ``"ServiceUnavailableException"``
+                (503), ``"InternalFailureException"`` (500; both MQTT ``InternalError``) or
+                ``"LimitExceededException"`` (410; MQTT ``RequestThrottled``).
             count: how many requests, 1 to 1,000,000.
             operations: AWS operation names, such as ``["UpdateJobExecution"]`` (an MQTT request
                 counts as its data-plane operation).
             plane: ``"control"`` (``iot``) or ``"data"`` (``iot-jobs-data``, over HTTP and MQTT):
-                the plane whose requests it refuses; both if ``None`` (``DescribeJobExecution``
+                the plane whose requests it takes; both if ``None`` (``DescribeJobExecution``
                 names an operation of each).
+            drop: ``"request"``: the request is lost on its way (not run, nothing changes, no
+                answer); ``"reply"``: it runs and its change is kept, but its answer is lost.
+                Over HTTP the connection is closed without a response (boto3 raises
+                ``ConnectionClosedError``, and retries it); over MQTT no reply is published.
+            delay_ms: the request runs at once and its answer goes out this many milliseconds
+                later (1 to 60,000).
+            thing: only the requests about this thing (the thing their path or topic names);
+                any thing's, and those naming none, if ``None``.
 
         Returns:
-            the faults waiting, this one last.
+            the faults waiting, this one last, as given.
 
         Raises:
+            ValueError: more than one of ``error``, ``drop`` and ``delay_ms`` is given, raised
+                before any request.
             TypeError: ``operations`` is a ``str`` (one name goes in a list), raised before any
                 request.
-            EmulatorError: the emulator refused the fault (an unknown error or operation, a
-                count out of range), naming what is allowed.
+            EmulatorError: the emulator refused the fault (an unknown error, loss or operation,
+                a count or delay out of range, a thing name that is not one), naming what is
+                allowed.
         """
         if isinstance(operations, str):
             raise TypeError(f"operations must be a sequence of operation names, not a str: [{operations!r}]")
-        fault: dict[str, Any] = {"error": error, "count": count}
+        kinds = [
+            (name, key, value)
+            for name, key, value in (("error", "error", error), ("drop", "drop", drop), ("delay_ms", "delayMs", delay_ms))
+            if value is not None
+        ]
+        if len(kinds) > 1:
+            raise ValueError(f"a fault has one of error, drop and delay_ms, not {' and '.join(n for n, _, _ in kinds)}")
+        _, key, value = kinds[0] if kinds else ("error", "error", "ThrottlingException")
+        fault: dict[str, Any] = {key: value, "count": count}
         if operations is not None:
             fault["operations"] = list(operations)
         if plane is not None:
             fault["plane"] = plane
+        if thing is not None:
+            fault["thing"] = thing
         return list(self._admin("POST", "/_emulator/faults", fault)["faults"])
 
     def clear_faults(self) -> None:

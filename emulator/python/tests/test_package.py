@@ -202,6 +202,44 @@ def test_an_injected_throttle_drives_boto3_s_own_retries_and_changes_nothing() -
         assert emu.clear_faults() is None
 
 
+def test_a_lost_answer_is_retried_by_boto3_and_the_update_is_made_once() -> None:
+    import botocore.config
+    import botocore.exceptions
+
+    with pytest.raises(ValueError, match="not error and drop"):
+        Emulator().inject_fault("ThrottlingException", drop="reply")  # not started: no request made
+    with Emulator(mqtt=False) as emu:
+        emu.iot.create_thing(thingName="t")
+        emu.iot.create_job(jobId="j", targets=["arn:aws:iot:us-east-1:123456789012:thing/t"], document="{}")
+        waiting = emu.inject_fault(drop="reply", operations=["UpdateJobExecution"], thing="t")
+        assert waiting == [{"drop": "reply", "count": 1, "operations": ["UpdateJobExecution"], "thing": "t"}]
+        # The first attempt is carried out, and its connection closed with no answer: botocore
+        # sees ConnectionClosedError and retries. The retry, with the same expectedVersion, is
+        # answered 409 InvalidStateTransitionException (the execution is at version 2 now), which
+        # botocore raises without retrying: the update was made once, and the caller resyncs.
+        retrying = botocore.config.Config(retries={"mode": "standard", "max_attempts": 3})
+        data = emu.client("iot-jobs-data", config=retrying)
+        with pytest.raises(botocore.exceptions.ClientError) as stale:
+            data.update_job_execution(thingName="t", jobId="j", status="IN_PROGRESS", expectedVersion=1)
+        assert stale.value.response["Error"]["Code"] == "InvalidStateTransitionException"
+        assert stale.value.response["ResponseMetadata"]["RetryAttempts"] == 1
+        execution = emu.jobs_data.describe_job_execution(thingName="t", jobId="j")["execution"]
+        assert (execution["status"], execution["versionNumber"]) == ("IN_PROGRESS", 2)
+        # A lost request is not carried out: the retry is, once.
+        emu.inject_fault(drop="request", operations=["UpdateJobExecution"])
+        done = data.update_job_execution(thingName="t", jobId="j", status="SUCCEEDED", expectedVersion=2)
+        assert done["ResponseMetadata"]["RetryAttempts"] == 1
+        execution = emu.iot.describe_job_execution(thingName="t", jobId="j")["execution"]
+        assert (execution["status"], execution["versionNumber"]) == ("SUCCEEDED", 3)
+        # A delayed answer, for one thing only.
+        emu.iot.create_thing(thingName="other")
+        emu.inject_fault(delay_ms=300, operations=["DescribeThing"], thing="t")
+        assert emu.iot.describe_thing(thingName="other")["thingName"] == "other"
+        asked = time.monotonic()
+        assert emu.iot.describe_thing(thingName="t")["thingName"] == "t"
+        assert time.monotonic() - asked >= 0.3
+
+
 def test_a_policy_flag_changes_the_reading_it_names() -> None:
     with Emulator(mqtt=False, extra_args=["--policy", "delete_queued_without_force=true"]) as emu:
         emu.iot.create_thing(thingName="t")

@@ -9,10 +9,12 @@
 //! (and AWS IoT Core), an answer therefore reaches every client subscribed to its topic, not
 //! only the client that asked.
 //!
-//! Requests are acknowledged once answered, and at most [`RECEIVE_MAXIMUM`] unacknowledged QoS 1
-//! requests are in flight from the broker, so a broker faster than the emulator is held back by
-//! MQTT's own flow control. Requests of one thing are answered in the order they arrived (they
-//! go to one of [`WORKERS`] queues chosen by the thing name); different things run side by side.
+//! Requests are acknowledged once answered (an answer held back by an injected delay: once the
+//! request is carried out), and at most [`RECEIVE_MAXIMUM`] unacknowledged QoS 1 requests are in
+//! flight from the broker, so a broker faster than the emulator is held back by MQTT's own flow
+//! control. Requests of one thing are answered in the order they arrived (they go to one of
+//! [`WORKERS`] queues chosen by the thing name), delayed answers included ([`replies`]);
+//! different things run side by side.
 //!
 //! When the broker goes away, the bridge reconnects with exponential backoff (from
 //! [`MIN_BACKOFF`] to [`MAX_BACKOFF`]), logs both events, and subscribes again. Messages
@@ -58,6 +60,7 @@ use tokio::time::Instant;
 
 use super::broker::{MAX_PACKET, Requests};
 use super::codec::Message;
+use super::replies::{self, Late};
 
 /// The filter the bridge subscribes to: every topic under a thing's jobs namespace (requests,
 /// and topics that name no operation, which are answered `InvalidTopic`).
@@ -531,36 +534,56 @@ struct Received {
     again: bool,
 }
 
-/// Answers one queue of requests in order; each is acknowledged after its answer is queued, if
-/// the connection it came on (`generation`) is still the current one.
+/// Answers one queue of requests in order; each is acknowledged after its answer is queued (or
+/// held back by an injected delay: [`Late`]), if the connection it came on (`generation`) is
+/// still the current one. Once the queue is closed, the answers held go out at their time.
 async fn worker(mut rx: mpsc::Receiver<Received>, bridge: Bridge, requests: Requests, current: Generation) {
-    while let Some(Received { generation, publish: p, again }) = rx.recv().await {
+    let mut late = Late::default();
+    loop {
+        let received = tokio::select! {
+            r = rx.recv(), if !late.full() => r,
+            () = replies::until(late.due()) => {
+                send(&bridge, late.take_due(Instant::now())).await;
+                continue;
+            }
+        };
+        let Some(Received { generation, publish: p, again }) = received else { break };
         if again {
             tracing::debug!(
                 pkid = p.pkid,
                 "MQTT bridge: a request delivered again is acknowledged, not carried out again"
             );
         } else {
-            answer(&bridge, &requests, &p).await;
+            answer(&bridge, &requests, &p, &mut late).await;
         }
         if p.qos != QoS::AtMostOnce && !current.ack(&bridge.client, generation, &p).await {
             tracing::debug!(pkid = p.pkid, "MQTT bridge: a request of a lost connection is not acknowledged");
         }
     }
+    while let Some(due) = late.due() {
+        tokio::time::sleep_until(due).await;
+        send(&bridge, late.take_due(due)).await;
+    }
 }
 
-/// Carries out the request `p` and queues its answers.
-async fn answer(bridge: &Bridge, requests: &Requests, p: &Publish) {
+/// Carries out the request `p` and queues its answers (or holds them in `late`).
+async fn answer(bridge: &Bridge, requests: &Requests, p: &Publish, late: &mut Late) {
     match std::str::from_utf8(&p.topic) {
         Ok(topic) => {
-            for reply in requests(topic.to_owned(), Bytes::clone(&p.payload)).await {
-                if let Err(e) = bridge.answer(reply).await {
-                    tracing::warn!("MQTT bridge: an answer cannot be queued: {e}");
-                }
-            }
+            let replies = requests(topic.to_owned(), Bytes::clone(&p.payload)).await;
+            send(bridge, late.hold(replies)).await;
         }
         // Not expected from a conforming broker (MQTT-1.5.4-1).
         Err(_) => tracing::warn!("MQTT bridge: a publish whose topic is not UTF-8 is ignored"),
+    }
+}
+
+/// Queues answers for the broker.
+async fn send(bridge: &Bridge, replies: Vec<Message>) {
+    for reply in replies {
+        if let Err(e) = bridge.answer(reply).await {
+            tracing::warn!("MQTT bridge: an answer cannot be queued: {e}");
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use iot_jobs_core::wire::{DescribeRequest, ErrorResponse, Flavor, JobExecutionSt
 use iot_jobs_core::{ErrorCode, StatusDetails, Timestamp};
 
 use super::codec::Message;
+use crate::faults::{Effect, Faults};
 use crate::handlers::Reply;
 use crate::handlers::data_plane;
 use crate::state::State;
@@ -91,29 +92,32 @@ impl Outcome {
     }
 }
 
-/// The refusal of a request on `topic` by an injected fault ([`Faults`](crate::faults::Faults)),
-/// if one waits for its operation; `now` is read only then.
-pub fn fault(
-    faults: &crate::faults::Faults,
-    topic: &str,
-    payload: &[u8],
-    now: impl FnOnce() -> Timestamp,
-) -> Option<Message> {
+/// What an injected fault ([`Faults`]) does to a request on `topic`, if one waits for its
+/// operation (an MQTT request counts as its data-plane operation) and its topic's thing.
+pub fn fault(faults: &Faults, topic: &str) -> Option<Effect> {
     let Route::Request(t) = route(topic) else { return None };
-    let operation = match t {
-        Topic::GetPending { .. } => "GetPendingJobExecutions",
-        Topic::StartNext { .. } => "StartNextPendingJobExecution",
-        Topic::Describe { .. } => "DescribeJobExecution",
-        Topic::Update { .. } => "UpdateJobExecution",
+    let (operation, thing) = match t {
+        Topic::GetPending { thing, .. } => ("GetPendingJobExecutions", thing),
+        Topic::StartNext { thing, .. } => ("StartNextPendingJobExecution", thing),
+        Topic::Describe { thing, .. } => ("DescribeJobExecution", thing),
+        Topic::Update { thing, .. } => ("UpdateJobExecution", thing),
         Topic::Notify { .. }
         | Topic::NotifyNext { .. }
         | Topic::DocumentedNotify { .. }
         | Topic::JobEvent { .. }
         | Topic::ExecutionEvent { .. } => return None,
     };
-    let e = faults.take(operation, crate::faults::Plane::Data)?;
-    let rejected = with_reply(t, Answer::Rejected).to_string();
-    Some(rejection(&rejected, &e, client_token(payload).as_deref(), now()))
+    faults.take(operation, crate::faults::Plane::Data, Some(thing.as_str()))
+}
+
+/// The refusal of the request `payload` on `topic` with `e` (an injected fault's): on the
+/// request's `/rejected` topic, with its clientToken.
+pub fn refusal(topic: &str, payload: &[u8], e: &ApiError, now: Timestamp) -> Message {
+    let rejected = match route(topic) {
+        Route::Request(t) => with_reply(t, Answer::Rejected).to_string(),
+        Route::Invalid(_) | Route::ServiceOnly | Route::Other => format!("{topic}/rejected"),
+    };
+    rejection(&rejected, e, client_token(payload).as_deref(), now)
 }
 
 /// Runs the request `topic` names with `payload`; `None` when the topic is not a request.

@@ -17,6 +17,7 @@ pub mod connection;
 pub mod events;
 pub mod filter;
 pub mod jobs;
+pub mod replies;
 mod retained;
 mod routes;
 pub mod tls;
@@ -24,3 +25,4 @@ pub mod websocket;
 
 pub use broker::{Broker, DEFAULT_SESSION_EXPIRY, MAX_SESSION_EXPIRY, Requests};
 pub use codec::Message;
+pub use replies::Replies;

@@ -799,6 +799,7 @@ async fn expected_version_holds_under_concurrent_writers() {
 
 mod admin;
 mod data_plane;
+mod faults;
 mod listings;
 mod time;
 

@@ -11,8 +11,10 @@
 #[path = "../reliability_common/mod.rs"]
 mod reliability_common;
 
+mod bridge;
 mod broker;
 mod events;
+mod faults;
 mod jobs;
 mod limits;
 mod notifications;

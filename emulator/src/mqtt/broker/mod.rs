@@ -15,6 +15,7 @@ use tokio::task::AbortHandle;
 use super::budget::Budget;
 use super::codec::{Connect, Grant, Message, RetainHandling, Subscription};
 use super::filter;
+use super::replies::Replies;
 pub use super::retained::MAX_RETAINED;
 use super::retained::Retained;
 use super::routes::Routes;
@@ -46,9 +47,9 @@ pub const MAX_SESSION_EXPIRY: u32 = 7 * 24 * 3_600;
 pub const MAX_ALL_SUBSCRIPTIONS: usize = 500_000;
 
 /// Answers a publish to a jobs request topic: the replies for the publisher (SPEC §7: answers go
-/// to the publishing client only). It runs the request and publishes what it caused.
-pub type Requests =
-    Arc<dyn Fn(String, Bytes) -> Pin<Box<dyn Future<Output = Vec<Message>> + Send>> + Send + Sync>;
+/// to the publishing client only), and how long they wait (an injected delay). It runs the
+/// request and publishes what it caused.
+pub type Requests = Arc<dyn Fn(String, Bytes) -> Pin<Box<dyn Future<Output = Replies> + Send>> + Send + Sync>;
 
 /// What a connection's writer receives from the broker: a message routed to its session.
 pub(super) type Deliver = Box<Message>;

@@ -2,16 +2,14 @@
 //! client that reads slowly, and the end of the connection (its will, its session detached).
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::pin::Pin;
+use std::future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::task::{Context, Poll, Waker, ready};
 use std::time::Duration;
-use std::{future, io};
 
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use rumqttc::v5::mqttbytes::v5::DisconnectReasonCode;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf};
 use tokio::sync::{Notify, mpsc, watch};
 
 use super::broker::{
@@ -19,6 +17,7 @@ use super::broker::{
     Waiting,
 };
 use super::codec::{self, Connect, Incoming, Message, Outgoing, ReadError, Refusal, Version};
+use super::replies::{self, Late};
 use super::{filter, jobs};
 
 /// The longest keep-alive, in seconds: AWS IoT Core's, which is also what it takes for a
@@ -54,68 +53,13 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 type Stream = Box<dyn Io>;
 
 mod listen;
+mod out;
 pub use listen::{Transport, serve};
+use out::Out;
 
 /// Resolves once the emulator stops (the guard `wait_for` returns is not `Send`: dropped here).
 async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
-}
-
-/// A connection's outgoing side: the bytes waiting to be written and the stream's write half.
-struct Out {
-    half: WriteHalf<Stream>,
-    /// Bytes waiting to be written.
-    buf: BytesMut,
-    /// Written since the stream's last flush (TLS holds the bytes of a record until flushed).
-    unflushed: bool,
-}
-
-impl Out {
-    /// Whether anything waits to be written or flushed.
-    fn pending(&self) -> bool {
-        !self.buf.is_empty() || self.unflushed
-    }
-
-    /// Writes what the stream takes and flushes once everything is written: `Ready` after any
-    /// progress, `Pending` when the stream takes nothing now.
-    fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if !self.buf.is_empty() {
-            let n = ready!(Pin::new(&mut self.half).poll_write(cx, &self.buf))?;
-            if n == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            self.buf.advance(n);
-            self.unflushed = true;
-            return Poll::Ready(Ok(()));
-        }
-        if self.unflushed {
-            ready!(Pin::new(&mut self.half).poll_flush(cx))?;
-            self.unflushed = false;
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    /// Writes what the stream takes now, without waiting; returns whether it took anything.
-    fn write_now(&mut self) -> io::Result<bool> {
-        let mut cx = Context::from_waker(Waker::noop());
-        let mut took = false;
-        while self.pending() {
-            match self.poll_progress(&mut cx) {
-                Poll::Ready(r) => r?,
-                Poll::Pending => break,
-            }
-            took = true;
-        }
-        Ok(took)
-    }
-
-    /// Writes everything, waiting as long as the stream needs.
-    async fn write_all(&mut self) -> io::Result<()> {
-        while self.pending() {
-            future::poll_fn(|cx| self.poll_progress(cx)).await?;
-        }
-        Ok(())
-    }
 }
 
 /// One client connection's state.
@@ -153,6 +97,9 @@ struct Conn {
     taken: Arc<Notify>,
     /// Set once this connection has given its session back (see [`Link::gone`]).
     gone: Arc<watch::Sender<bool>>,
+    /// Answers to the client's requests held back by an injected delay, at most
+    /// [`replies::MAX_LATE`] (lost if the connection closes first).
+    late: Late,
 }
 
 /// Most topic filters in one SUBSCRIBE: AWS IoT Core's quota (not adjustable).
@@ -232,7 +179,15 @@ impl Conn {
             cut: Arc::new(Notify::new()),
             taken: Arc::new(Notify::new()),
             gone: Arc::new(watch::Sender::new(false)),
+            late: Late::default(),
         }
+    }
+
+    /// Sends an answer to one of the client's requests, at the QoS of the client's subscription
+    /// to its topic, 0 if none (SPEC §7: answers reach the publishing client, subscribed or not).
+    fn answer(&mut self, broker: &Broker, mut reply: Message) -> Result<(), String> {
+        reply.qos = broker.grant(&self.client, &reply.topic).unwrap_or(0);
+        self.send(reply)
     }
 
     fn write(&mut self, packet: Outgoing) {
@@ -545,8 +500,8 @@ async fn run(
     let mut owed = false;
     loop {
         // Every whole packet already read (CONNECT may have come with more behind it), while
-        // the client takes what it is sent.
-        while conn.room() {
+        // the client takes what it is sent and answers held back have room.
+        while conn.room() && !conn.late.full() {
             let packet = match codec::read(buf, Some(conn.version), MAX_PACKET) {
                 Ok(p) => p,
                 Err(ReadError::Incomplete) => break,
@@ -604,7 +559,7 @@ async fn run(
         // them, and lets go of a client that lets that fill (`cut`: it is closed as too slow).
         let full = !conn.room();
         let behind = full || conn.held.len() >= MAX_INFLIGHT;
-        let reading = !full || buf.len() < MAX_PACKET;
+        let reading = !(full || conn.late.full()) || buf.len() < MAX_PACKET;
         tokio::select! {
             r = future::poll_fn(|cx| conn.out.poll_progress(cx)), if writing => {
                 r.map_err(|e| e.to_string())?;
@@ -630,6 +585,11 @@ async fn run(
             () = tokio::time::sleep_until(last_read + keep_alive) => return Err("keep-alive expired".into()),
             () = tokio::time::sleep_until(last_taken + WRITE_STALL), if owed => {
                 return Err(format!("the client took nothing for {} s", WRITE_STALL.as_secs()));
+            }
+            () = replies::until(conn.late.due()) => {
+                for reply in conn.late.take_due(tokio::time::Instant::now()) {
+                    conn.answer(broker, reply)?;
+                }
             }
             () = conn.cut.notified() => return Err(too_slow(conn).await),
             () = stopped(stop) => return Ok(End::Stop),
@@ -746,10 +706,8 @@ async fn handle(
             broker.publish_from(&message, Some(&conn.client));
             if message.topic.starts_with("$aws/things/") {
                 let replies = requests(message.topic.clone(), message.payload.clone()).await;
-                for mut reply in replies {
-                    // SPEC §7: answers reach the publishing client, subscribed or not.
-                    reply.qos = broker.grant(&conn.client, &reply.topic).unwrap_or(0);
-                    conn.send(reply)?;
+                for reply in conn.late.hold(replies) {
+                    conn.answer(broker, reply)?;
                 }
             }
             match (message.qos, exactly_once) {

@@ -43,7 +43,7 @@ async fn a_client_that_reads_nothing_is_closed_after_the_write_stall() {
 fn serve(
     broker: Arc<Broker>,
 ) -> (tokio::io::DuplexStream, tokio::task::JoinHandle<Result<(), String>>, watch::Sender<bool>) {
-    let requests: Requests = Arc::new(|_, _| Box::pin(async { Vec::new() }));
+    let requests: Requests = Arc::new(|_, _| Box::pin(async { replies::Replies::default() }));
     let (client, server) = tokio::io::duplex(64 * 1024);
     let (stop_tx, stop) = watch::channel(false);
     (client, tokio::spawn(connection(Box::new(server), broker, requests, stop)), stop_tx)
