@@ -800,6 +800,7 @@ async fn expected_version_holds_under_concurrent_writers() {
 mod admin;
 mod data_plane;
 mod listings;
+mod objects;
 mod time;
 
 /// A member of the wrong JSON type is a 400 that names it, as botocore names members (it gave
