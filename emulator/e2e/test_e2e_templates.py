@@ -75,8 +75,10 @@ class Templates(unittest.TestCase):
         # A template from the job; the paginator walks every page.
         iot.create_job_template(jobTemplateId="copy", description="copy", jobArn=f"{ARN}:job/j1")
         self.assertEqual(iot.describe_job_template(jobTemplateId="copy")["timeoutConfig"], {"inProgressTimeoutInMinutes": 1})
+        # A documentSource is read when the template is created: its object is registered first.
+        admin("PUT", "/_emulator/objects/bkt/k", {})
         for i in range(3):
-            iot.create_job_template(jobTemplateId=f"p{i}", description=f"p{i}", documentSource="https://s3.amazonaws.com/b/k")
+            iot.create_job_template(jobTemplateId=f"p{i}", description=f"p{i}", documentSource="https://s3.amazonaws.com/bkt/k")
         pages = iot.get_paginator("list_job_templates").paginate(PaginationConfig={"PageSize": 2})
         ids = [t["jobTemplateId"] for p in pages for t in p["jobTemplates"]]
         self.assertEqual(sorted(ids), ["copy", "fw", "p0", "p1", "p2", "win"])

@@ -505,7 +505,10 @@ mod tests {
         for op in client {
             assert!(OPERATIONS.contains(&op.name()), "{}", op.name());
         }
-        for op in [Op::GetClock, Op::Reset, Op::Stats, Op::ImportState, Op::DescribeEndpoint, Op::GetFaults] {
+        let object = Op::PutObject { bucket: String::new(), key: String::new() };
+        for op in
+            [Op::GetClock, Op::Reset, Op::Stats, Op::ImportState, Op::DescribeEndpoint, Op::GetFaults, object]
+        {
             assert!(!OPERATIONS.contains(&op.name()), "{}", op.name());
         }
     }

@@ -339,6 +339,9 @@ async fn main() -> std::process::ExitCode {
         out,
         "Point the AWS CLI or boto3 at it with any credentials:\n  \
          export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={region}\n  \
+         export AWS_ENDPOINT_URL={local_url}\n  \
+         (both planes; or AWS_ENDPOINT_URL_IOT and AWS_ENDPOINT_URL_IOT_JOBS_DATA_PLANE, not \
+         AWS_ENDPOINT_URL_IOT_JOBS_DATA, which the CLI ignores and goes to AWS)\n  \
          aws iot list-jobs --endpoint-url {local_url}\n  \
          aws iot-jobs-data get-pending-job-executions --thing-name THING --endpoint-url {local_url}\n  \
          boto3.client(\"iot\", endpoint_url=\"{local_url}\", region_name=\"{region}\")\n  \

@@ -19,14 +19,20 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::clock::{Clock, ClockMode, MAX_TIME};
+use crate::handlers::imported::Sources;
 use crate::state::{Caps, Heap, Meta, State};
 use crate::wire::Arns;
 
 /// The file format version of the emulator's wrapper: 2 keeps job templates (`meta.templates`)
-/// and the template members of jobs, 3 the policy (`--policy`) its changes were made under; a
-/// version-1 file is read as one without templates, a version-1 or 2 file as one of the default
-/// policy.
-const FORMAT: u32 = 3;
+/// and the template members of jobs, 3 the policy (`--policy`) its changes were made under, 4
+/// the S3 objects (`meta.objects`) and, beside a job's or template's `documentSource`, the
+/// document read from it; a version-1 file is read as one without templates, a version-1 or 2
+/// file as one of the default policy, a version-1 to 3 file as one without objects whose
+/// `documentSource` jobs and templates have no document (the emulator did not read them).
+const FORMAT: u32 = 4;
+
+/// The first format whose `documentSource` jobs and templates keep the document read from it.
+const READ_SOURCES: u32 = 4;
 
 /// The oldest format this emulator reads.
 const OLDEST_FORMAT: u32 = 1;
@@ -284,7 +290,8 @@ fn decode_into(
     let mut de = serde_json::Deserializer::from_str(loaded.registry.get());
     let mut registry = Registry::restore(st.caps.storage(), *st.registry.policy(), &mut de)
         .map_err(|e| format!("it is not a state file of this emulator: {e}"))?;
-    crate::handlers::imported::check(&loaded.meta, &registry, &st.arns)?;
+    let sources = if loaded.format >= READ_SOURCES { Sources::Read } else { Sources::Unread };
+    crate::handlers::imported::check(&loaded.meta, &registry, &st.arns, sources)?;
     let written = Written {
         clock: if loaded.clock.is_some() { ClockMode::Manual } else { ClockMode::System },
         deletion_delay: registry.deletion_delay(),

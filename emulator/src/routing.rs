@@ -17,55 +17,121 @@ use iot_jobs_core::Plane;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Op {
     // Control plane: things and groups.
-    CreateThing { thing: String },
-    DescribeThing { thing: String },
-    DeleteThing { thing: String },
+    CreateThing {
+        thing: String,
+    },
+    DescribeThing {
+        thing: String,
+    },
+    DeleteThing {
+        thing: String,
+    },
     ListThings,
-    CreateThingGroup { group: String },
-    DescribeThingGroup { group: String },
-    DeleteThingGroup { group: String },
+    CreateThingGroup {
+        group: String,
+    },
+    DescribeThingGroup {
+        group: String,
+    },
+    DeleteThingGroup {
+        group: String,
+    },
     AddThingToThingGroup,
     RemoveThingFromThingGroup,
-    UpdateThing { thing: String },
-    UpdateThingGroup { group: String },
+    UpdateThing {
+        thing: String,
+    },
+    UpdateThingGroup {
+        group: String,
+    },
     UpdateThingGroupsForThing,
     // Control plane: jobs.
-    CreateJob { job: String },
-    DescribeJob { job: String },
-    UpdateJob { job: String },
-    DeleteJob { job: String },
+    CreateJob {
+        job: String,
+    },
+    DescribeJob {
+        job: String,
+    },
+    UpdateJob {
+        job: String,
+    },
+    DeleteJob {
+        job: String,
+    },
     ListJobs,
-    GetJobDocument { job: String },
-    CancelJob { job: String },
-    AssociateTargetsWithJob { job: String },
-    CreateJobTemplate { template: String },
-    DescribeJobTemplate { template: String },
+    GetJobDocument {
+        job: String,
+    },
+    CancelJob {
+        job: String,
+    },
+    AssociateTargetsWithJob {
+        job: String,
+    },
+    CreateJobTemplate {
+        template: String,
+    },
+    DescribeJobTemplate {
+        template: String,
+    },
     ListJobTemplates,
-    DeleteJobTemplate { template: String },
+    DeleteJobTemplate {
+        template: String,
+    },
     ListManagedJobTemplates,
-    DescribeManagedJobTemplate { name: String },
+    DescribeManagedJobTemplate {
+        name: String,
+    },
     // Control plane: executions.
-    ListJobExecutionsForJob { job: String },
-    ListJobExecutionsForThing { thing: String },
-    DescribeJobExecution { thing: String, job: String },
-    CancelJobExecution { thing: String, job: String },
-    DeleteJobExecution { thing: String, job: String, number: String },
+    ListJobExecutionsForJob {
+        job: String,
+    },
+    ListJobExecutionsForThing {
+        thing: String,
+    },
+    DescribeJobExecution {
+        thing: String,
+        job: String,
+    },
+    CancelJobExecution {
+        thing: String,
+        job: String,
+    },
+    DeleteJobExecution {
+        thing: String,
+        job: String,
+        number: String,
+    },
     // Control plane: the endpoints of this emulator.
     DescribeEndpoint,
     // Control plane: the thing-group hierarchy, tags and event configurations.
     ListThingGroups,
-    ListThingsInThingGroup { group: String },
-    ListThingGroupsForThing { thing: String },
+    ListThingsInThingGroup {
+        group: String,
+    },
+    ListThingGroupsForThing {
+        thing: String,
+    },
     TagResource,
     UntagResource,
     ListTagsForResource,
     DescribeEventConfigurations,
     UpdateEventConfigurations,
     // Data plane.
-    GetPendingJobExecutions { thing: String },
-    StartNextPendingJobExecution { thing: String },
-    DescribeJobExecutionData { thing: String, job: String },
-    UpdateJobExecution { thing: String, job: String },
+    GetPendingJobExecutions {
+        thing: String,
+    },
+    StartNextPendingJobExecution {
+        thing: String,
+    },
+    DescribeJobExecutionData {
+        thing: String,
+        job: String,
+    },
+    UpdateJobExecution {
+        thing: String,
+        job: String,
+    },
     // Admin API (`/_emulator/...`).
     GetClock,
     SetClock,
@@ -76,6 +142,13 @@ pub enum Op {
     GetFaults,
     SetFaults,
     ClearFaults,
+    /// `PUT /_emulator/objects/{bucket}/{key}` (the key may hold `/`).
+    PutObject {
+        bucket: String,
+        key: String,
+    },
+    ListObjects,
+    ClearObjects,
 }
 
 impl Op {
@@ -134,6 +207,9 @@ impl Op {
             Op::GetFaults => "GetFaults",
             Op::SetFaults => "SetFaults",
             Op::ClearFaults => "ClearFaults",
+            Op::PutObject { .. } => "PutObject",
+            Op::ListObjects => "ListObjects",
+            Op::ClearObjects => "ClearObjects",
         }
     }
 
@@ -396,6 +472,10 @@ fn admin(method: &str, segs: &[String]) -> Route {
         ["_emulator", "faults"] => {
             vec![("GET", Op::GetFaults), ("POST", Op::SetFaults), ("DELETE", Op::ClearFaults)]
         }
+        ["_emulator", "objects"] => vec![("GET", Op::ListObjects), ("DELETE", Op::ClearObjects)],
+        ["_emulator", "objects", bucket, key @ ..] if !key.is_empty() => {
+            vec![("PUT", Op::PutObject { bucket: s(bucket), key: key.join("/") })]
+        }
         _ => vec![],
     };
     pick(method, ops)
@@ -506,5 +586,22 @@ mod tests {
             Route::Op(Op::CreateThing { .. })
         ));
         assert_eq!(route("GET", &segs("/_emulator/clock"), &[], None, true), Route::NotFound);
+    }
+
+    #[test]
+    fn an_objects_key_is_the_rest_of_its_path() {
+        let r = |m, p: &str| route(m, &segs(p), &[], None, false);
+        let put = |bucket: &str, key: &str| Route::Op(Op::PutObject { bucket: s(bucket), key: s(key) });
+        assert_eq!(r("PUT", "/_emulator/objects/b/doc.json"), put("b", "doc.json"));
+        assert_eq!(r("PUT", "/_emulator/objects/b/dir/sub/doc.json"), put("b", "dir/sub/doc.json"));
+        assert_eq!(r("PUT", "/_emulator/objects/b/dir%2Fx/my%20doc"), put("b", "dir/x/my doc"));
+        assert_eq!(r("PUT", "/_emulator/objects/b/a//b/"), put("b", "a//b/"));
+        // An empty key is the object's own check (a 400 naming it).
+        assert_eq!(r("PUT", "/_emulator/objects/b/"), put("b", ""));
+        assert_eq!(r("GET", "/_emulator/objects/b/k"), Route::MethodNotAllowed);
+        assert_eq!(r("PUT", "/_emulator/objects/b"), Route::NotFound);
+        assert_eq!(r("GET", "/_emulator/objects"), Route::Op(Op::ListObjects));
+        assert_eq!(r("DELETE", "/_emulator/objects"), Route::Op(Op::ClearObjects));
+        assert_eq!(r("PUT", "/_emulator/objects"), Route::MethodNotAllowed);
     }
 }

@@ -88,7 +88,11 @@ pub struct GroupMeta {
 /// A job's payloads (the registry keeps its lifecycle state).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct JobMeta {
+    /// The job's document: CreateJob's `document`, the content of the object its
+    /// `documentSource` names (read when the job was created), or its template's; `None` only
+    /// for a `documentSource` job of a state file of format 3 or earlier.
     pub document: Option<String>,
+    /// CreateJob's `documentSource` (DescribeJob shows it), or its template's.
     pub document_source: Option<String>,
     pub description: Option<String>,
     pub comment: Option<String>,
@@ -117,6 +121,10 @@ pub struct JobMeta {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TemplateMeta {
     pub description: String,
+    /// The template's document: CreateJobTemplate's `document`, the content of the object its
+    /// `documentSource` names (read when the template was created), or its job's; `None` only
+    /// for a `documentSource` template of a state file of format 3 or earlier (read when a job
+    /// is created from it).
     pub document: Option<String>,
     pub document_source: Option<String>,
     pub created_at: u64,
@@ -145,6 +153,11 @@ pub struct Meta {
     /// before they were kept: the defaults).
     #[serde(default)]
     pub event_configurations: EventConfigurations,
+    /// The S3 objects a test registered (`PUT /_emulator/objects/{bucket}/{key}`), the text of
+    /// each by `BUCKET/KEY` ([`crate::wire::s3::ObjectName::stored`]): what a `documentSource`
+    /// reads (absent in a state file of format 3 or earlier: none).
+    #[serde(default, deserialize_with = "by_name::objects")]
+    pub objects: BTreeMap<String, String>,
 }
 
 /// Reads a saved state's items by name: an item whose payloads do not read is named, and one
@@ -202,6 +215,10 @@ mod by_name {
         d: D,
     ) -> Result<BTreeMap<String, TemplateMeta>, D::Error> {
         read(d, "job template")
+    }
+
+    pub(super) fn objects<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
+        read(d, "S3 object")
     }
 }
 

@@ -119,6 +119,35 @@ fn state_args(path: &Path) -> Vec<String> {
     vec!["--state-file".into(), path.display().to_string()]
 }
 
+/// The startup banner gives the variable to export for both planes (the CLI and the SDKs read
+/// it), with the address the emulator listens on, and warns of the data plane's wrong name.
+#[test]
+fn the_banner_gives_the_endpoint_variable_to_export() {
+    let mut child = emulator(&[]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    for line in out.lines() {
+        let line = line.unwrap();
+        let last = line.contains("boto3.client(\"iot-jobs-data\"");
+        lines.push(line);
+        if last {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let first = lines.first().unwrap();
+    let addr = first.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap();
+    let export = lines.iter().find_map(|l| l.trim().strip_prefix("export AWS_ENDPOINT_URL="));
+    assert_eq!(export, Some(format!("http://{addr}").as_str()), "{lines:#?}");
+    let text = lines.join("\n");
+    assert!(
+        text.contains("AWS_ENDPOINT_URL_IOT_JOBS_DATA_PLANE")
+            && text.contains("not AWS_ENDPOINT_URL_IOT_JOBS_DATA,"),
+        "{text}"
+    );
+}
+
 /// A state file named `x.tmp` is never written in place (every checkpoint replaces it whole,
 /// by a rename: a new inode) and survives SIGKILLs during checkpoints: after every kill it
 /// loads, and the state holds every change that was acknowledged before the kill. (When the

@@ -79,8 +79,10 @@ async fn custom_templates_are_created_described_listed_and_deleted() {
     assert!(d.get("tags").is_none(), "DescribeJobTemplate has no tags member");
     // Duplicate id: the model's 409 for CreateJobTemplate (AMBIG-30).
     e.template("t1", json!({"description": "x", "document": "{}"})).await.err(409, "ConflictException");
+    // A documentSource is read when the template is created: its object is registered first.
+    e.raw(None, "PUT", "/_emulator/objects/bkt/k", Some(b"{}".to_vec())).await.ok();
     for id in ["t2", "t3"] {
-        e.template(id, json!({"description": id, "documentSource": "https://s3.amazonaws.com/b/k"}))
+        e.template(id, json!({"description": id, "documentSource": "https://s3.amazonaws.com/bkt/k"}))
             .await
             .ok();
     }
@@ -405,7 +407,7 @@ async fn templates_survive_restarts_and_old_state_files_load() {
     }
     let export = third.http.get(format!("{}/_emulator/state", third.url)).send().await.unwrap();
     let mut old: File = serde_json::from_slice(&export.bytes().await.unwrap()).unwrap();
-    assert_eq!(old.format, 3);
+    assert_eq!(old.format, 4);
     old.format = 1;
     old.meta.as_object_mut().unwrap().remove("templates");
     // Nor tags of templates (an import refuses the tags of a resource that does not exist).
@@ -429,7 +431,7 @@ async fn templates_survive_restarts_and_old_state_files_load() {
     assert_eq!(third.ctl("GET", "/job-templates", None).await.ok()["jobTemplates"], json!([]));
     let job = third.ctl("GET", "/jobs/cmd", None).await.ok()["job"].clone();
     assert_eq!((job["jobId"].as_str(), job.get("jobTemplateArn")), (Some("cmd"), None));
-    old.format = 4;
+    old.format = 5;
     assert_eq!(import(&old).await.unwrap().status().as_u16(), 400);
     third.server.shutdown().await.unwrap();
     let _ = std::fs::remove_file(&path);

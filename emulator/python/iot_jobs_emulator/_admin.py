@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -63,8 +64,8 @@ class _Admin:
         return int(self._admin("POST", "/_emulator/clock", {"advanceSeconds": seconds})["now"])
 
     def reset(self, now: int | None = None) -> None:
-        """Forgets every thing, thing group, job and execution (``POST /_emulator/reset``), and
-        the MQTT broker's offline sessions and retained messages. Connected MQTT clients keep
+        """Forgets every thing, thing group, job, execution and S3 object (``POST
+        /_emulator/reset``), and the MQTT broker's offline sessions and retained messages. Connected MQTT clients keep
         their connections and sessions.
 
         Args:
@@ -160,6 +161,50 @@ class _Admin:
     def clear_faults(self) -> None:
         """Forgets every injected fault (``DELETE /_emulator/faults``)."""
         self._admin("DELETE", "/_emulator/faults")
+
+    def put_object(self, bucket: str, key: str, body: bytes | str) -> dict[str, Any]:
+        """Registers the S3 object ``s3://bucket/key`` (``PUT /_emulator/objects/BUCKET/KEY``),
+        or replaces it: the object a job's or job template's ``documentSource`` names
+        (``https://s3.amazonaws.com/BUCKET/KEY``, ``https://BUCKET.s3.REGION.amazonaws.com/KEY``,
+        ...). As AWS does, CreateJob and CreateJobTemplate read it when the job or template is
+        created and keep its content as the document, which GetJobDocument and the devices get;
+        a ``documentSource`` whose object is not registered is an ``InvalidRequestException``
+        naming the URL. The objects are part of the state (saved, exported, forgotten by
+        :meth:`reset` and :meth:`clear_objects`).
+
+        Args:
+            bucket: an S3 bucket name (3 to 63 lower-case letters, digits, ``.`` and ``-``).
+            key: the object key (1 to 1024 bytes; ``/`` included, as S3 has it).
+            body: the job document: UTF-8 text (a ``str`` is encoded) of at most 32,768
+                characters, as a ``document``; it is checked as one (JSON) when a job reads it.
+
+        Returns:
+            ``{"bucket": ..., "key": ..., "size": BYTES}``.
+
+        Raises:
+            TypeError: ``body`` is neither ``bytes`` nor ``str``, raised before any request.
+            EmulatorError: the emulator refused the object (a bad bucket name or key, a body that
+                is not UTF-8 or is too long, more than 1,000 objects or 16 MiB in all).
+        """
+        if isinstance(body, str):
+            data = body.encode()
+        elif isinstance(body, (bytes, bytearray, memoryview)):
+            data = bytes(body)
+        else:
+            raise TypeError(f"body must be bytes or str, not {type(body).__name__}")
+        path = "/_emulator/objects/" + urllib.parse.quote(bucket, safe="") + "/" + urllib.parse.quote(key, safe="/")
+        raw = self._request("PUT", path, data, "application/octet-stream")
+        return dict(json.loads(raw))
+
+    def objects(self) -> list[dict[str, Any]]:
+        """The S3 objects registered (``GET /_emulator/objects``): each one's ``bucket``,
+        ``key`` and ``size`` in bytes, by bucket and key."""
+        return list(self._admin("GET", "/_emulator/objects")["objects"])
+
+    def clear_objects(self) -> None:
+        """Forgets every S3 object registered (``DELETE /_emulator/objects``). Jobs and
+        templates keep the documents they read from them."""
+        self._admin("DELETE", "/_emulator/objects")
 
     def save_state(self) -> bytes:
         """The whole state as a snapshot (``GET /_emulator/state``): things, groups, jobs,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+from botocore.exceptions import ClientError
 
 from iot_jobs_emulator import Emulator
 
@@ -88,3 +89,29 @@ def test_the_mqtt_broker_is_at_mqtt_address(iot_jobs_emulator: Emulator) -> None
         # MQTT 3.1.1 CONNECT: protocol "MQTT" level 4, clean session, keep-alive 60 s, empty client id.
         s.sendall(b"\x10\x0c\x00\x04MQTT\x04\x02\x00\x3c\x00\x00")
         assert s.recv(4) == b"\x20\x02\x00\x00"  # CONNACK, session not present, accepted
+
+
+def test_a_document_source_job_reads_the_registered_object(iot_jobs_emulator: Emulator) -> None:
+    emu = iot_jobs_emulator
+    document = '{"operation": "install", "version": "1.3"}'
+    assert emu.put_object("amzn-s3-demo-bucket", "jobs/job document.json", document)["size"] == len(document)
+    assert emu.objects() == [{"bucket": "amzn-s3-demo-bucket", "key": "jobs/job document.json", "size": len(document)}]
+    source = "https://s3.amazonaws.com/amzn-s3-demo-bucket/jobs/job%20document.json"
+    emu.iot.create_thing(thingName="dev4")
+    emu.iot.create_job(jobId="fw-4", targets=[thing_arn("dev4")], documentSource=source)
+    assert emu.iot.describe_job(jobId="fw-4")["documentSource"] == source
+    assert emu.iot.get_job_document(jobId="fw-4")["document"] == document
+    started = emu.jobs_data.start_next_pending_job_execution(thingName="dev4")["execution"]
+    assert (started["jobId"], started["jobDocument"]) == ("fw-4", document)
+
+    # An object that is not registered: refused, naming the URL and the call that registers it.
+    emu.clear_objects()
+    assert emu.objects() == []
+    missing = "https://amzn-s3-demo-bucket.s3.us-east-1.amazonaws.com/other.json"
+    with pytest.raises(ClientError) as refused:
+        emu.iot.create_job(jobId="fw-5", targets=[thing_arn("dev4")], documentSource=missing)
+    error = refused.value.response["Error"]
+    assert error["Code"] == "InvalidRequestException"
+    assert missing in error["Message"] and "PUT /_emulator/objects/amzn-s3-demo-bucket/other.json" in error["Message"]
+    with pytest.raises(TypeError):
+        emu.put_object("amzn-s3-demo-bucket", "k", {"not": "bytes"})  # type: ignore[arg-type]

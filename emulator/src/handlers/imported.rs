@@ -12,12 +12,28 @@ use crate::wire::Arns;
 /// The thing and group id [`Meta::next_free_id`] makes for `n`: this prefix, then `n` in 12 hexadecimal digits.
 const ID_PREFIX: &str = "00000000-0000-4000-8000-";
 
+/// Where a job's or template's document comes from in a saved state: since format 4 a
+/// `documentSource` comes with the document read from it; before, it came alone (the emulator
+/// did not read it).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sources {
+    /// Format 4 and later: a `documentSource` comes with its document.
+    Read,
+    /// Formats 1 to 3: a `documentSource` comes alone.
+    Unread,
+}
+
 /// Checks `meta` against `registry`, against the API's own bounds and against the emulator's
 /// region and account (`arns`).
 ///
 /// # Errors
-/// The first problem found, naming the thing, group, job, template or tag.
-pub(crate) fn check(meta: &Meta, registry: &Registry<Heap>, arns: &Arns) -> Result<(), String> {
+/// The first problem found, naming the thing, group, job, template, tag or S3 object.
+pub(crate) fn check(
+    meta: &Meta,
+    registry: &Registry<Heap>,
+    arns: &Arns,
+    sources: Sources,
+) -> Result<(), String> {
     let api = |what: String| move |e: ApiError| format!("{what}: {}", e.message);
     for name in registry.things() {
         if !meta.things.contains_key(name.as_str()) {
@@ -84,7 +100,7 @@ pub(crate) fn check(meta: &Meta, registry: &Registry<Heap>, arns: &Arns) -> Resu
         let Ok(job) = registry.job(&id) else {
             return Err(format!("{whose} has payloads but is not in the registry"));
         };
-        job_payloads(j, arns).map_err(api(whose.clone()))?;
+        job_payloads(j, arns, sources).map_err(api(whose.clone()))?;
         // What the targets name is what the registry counts (CreateJob, AssociateTargetsWithJob).
         for thing in &j.things {
             if !thing_name(thing, C).is_ok_and(|t| registry.is_target(&id, &t)) {
@@ -104,8 +120,9 @@ pub(crate) fn check(meta: &Meta, registry: &Registry<Heap>, arns: &Arns) -> Resu
     for (name, t) in &meta.templates {
         let whose = format!("job template {name}");
         limits::job_template_id(name).map_err(api(whose.clone()))?;
-        template_payloads(t).map_err(api(whose))?;
+        template_payloads(t, sources).map_err(api(whose))?;
     }
+    super::objects::check_imported(&meta.objects)?;
     for (key, tags) in &meta.tags.0 {
         let exists = match key.split_once('/') {
             Some((TagStore::JOB, n)) => meta.jobs.contains_key(n),
@@ -152,8 +169,8 @@ fn group_payloads(g: &GroupMeta) -> Result<(), ApiError> {
 
 /// A job's payloads, each within the bounds CreateJob (and AssociateTargetsWithJob, UpdateJob)
 /// puts on it, with targets of this region and account.
-fn job_payloads(j: &JobMeta, arns: &Arns) -> Result<(), ApiError> {
-    document(j.document.as_deref(), j.document_source.as_deref())?;
+fn job_payloads(j: &JobMeta, arns: &Arns, sources: Sources) -> Result<(), ApiError> {
+    document(j.document.as_deref(), j.document_source.as_deref(), sources)?;
     // SPEC §5 JobTargets, §6: 1 to 100 target ARNs in all.
     rules::job_targets(j.targets.len()).on(C)?;
     let (mut groups, mut things) = (BTreeSet::new(), BTreeSet::new());
@@ -204,20 +221,29 @@ fn template_arn(a: &str, arns: &Arns) -> Result<(), ApiError> {
     }
 }
 
-fn template_payloads(t: &TemplateMeta) -> Result<(), ApiError> {
+fn template_payloads(t: &TemplateMeta, sources: Sources) -> Result<(), ApiError> {
     check_text("description", &t.description, 2028)?;
     limits::destination_package_versions(t.configs.destination_package_versions.as_deref())?;
-    document(t.document.as_deref(), t.document_source.as_deref())
+    document(t.document.as_deref(), t.document_source.as_deref(), sources)
 }
 
-/// A job's or template's document: exactly one of `document` and `documentSource`, each as
-/// CreateJob and CreateJobTemplate take it.
-fn document(document: Option<&str>, source: Option<&str>) -> Result<(), ApiError> {
-    match (document, source) {
-        (Some(d), None) => check_document(d),
-        (None, Some(d)) => limits::document_source(d),
-        (None, None) | (Some(_), Some(_)) => {
-            Err(ApiError::invalid("it needs one of document and documentSource"))
-        }
+/// A job's or template's document, as CreateJob and CreateJobTemplate take it: a `document`, or
+/// the S3 object URL of a `documentSource` with the document read from it (alone in a state
+/// of format 3 or earlier).
+fn document(document: Option<&str>, source: Option<&str>, sources: Sources) -> Result<(), ApiError> {
+    if let Some(url) = source {
+        limits::document_source(url)?;
+        crate::wire::s3::parse_source(url).map_err(|why| {
+            ApiError::invalid(format!("documentSource {url} is not an S3 object URL: {why}"))
+        })?;
+    }
+    match (document, source, sources) {
+        (Some(d), _, _) => check_document(d),
+        (None, Some(_), Sources::Unread) => Ok(()),
+        (None, Some(_), Sources::Read) => Err(ApiError::invalid(
+            "it has a documentSource without the document read from it (a state of format 4 or \
+             later keeps both)",
+        )),
+        (None, None, _) => Err(ApiError::invalid("it needs one of document and documentSource")),
     }
 }

@@ -265,8 +265,14 @@ fn from_template(st: &State, arn: &str, input: &wire::CreateJobIn) -> Result<Fro
                     "documentParameters can be used only with an AWS managed template, not a custom job template",
                 ));
             }
+            // A template of a state of format 3 or earlier has its documentSource alone: it is
+            // read now.
+            let document = match (&t.document, &t.document_source) {
+                (None, Some(url)) => Some(super::objects::read_source(st, url)?),
+                (document, _) => document.clone(),
+            };
             Ok(FromTemplate {
-                document: t.document.clone(),
+                document,
                 document_source: t.document_source.clone(),
                 before_substitution: None,
                 description: Some(t.description.clone()),
@@ -298,6 +304,12 @@ pub(super) fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply
     if let Some(d) = &input.document {
         check_document(d)?;
     }
+    // AWS reads the object a documentSource names when the job is created, and keeps its content
+    // as the job's document (with a template, the source is refused below).
+    let read = match (&input.document_source, &input.job_template_arn) {
+        (Some(url), None) => Some(super::objects::read_source(st, url)?),
+        _ => None,
+    };
     if let Some(d) = &input.description {
         check_text("description", d, 2028)?;
     }
@@ -336,7 +348,7 @@ pub(super) fn create_job(st: &mut State, job: &str, body: &[u8]) -> Result<Reply
     with_events(st, |r, now, sink| r.create_job_with_members(&new, &named, &members, now, sink)).on(C)?;
     st.job_created(&id);
     let t = template.unwrap_or(FromTemplate {
-        document: input.document,
+        document: input.document.or(read),
         document_source: input.document_source,
         before_substitution: None,
         description: None,

@@ -9,6 +9,7 @@ mod event_config;
 mod executions;
 pub(crate) mod imported;
 mod jobs;
+mod objects;
 mod tags;
 mod templates;
 #[cfg(test)]
@@ -42,6 +43,7 @@ use data_plane::*;
 use executions::*;
 use jobs::*;
 use templates::*;
+
 use things::*;
 
 /// A successful answer: the JSON body (empty for operations without output) and whether the
@@ -195,9 +197,14 @@ fn check_text(member: &str, s: &str, max: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A job document's length as botocore's model counts it: UTF-16 units.
+fn document_chars(d: &str) -> usize {
+    d.chars().map(char::len_utf16).sum()
+}
+
 /// A job document: at most [`MAX_DOCUMENT`] UTF-16 units (SPEC §5 `JobDocument`).
 fn check_document(d: &str) -> Result<(), ApiError> {
-    let len = d.chars().map(char::len_utf16).sum::<usize>();
+    let len = document_chars(d);
     if len > MAX_DOCUMENT {
         return Err(ApiError::invalid(format!(
             "document is {len} characters long; at most {MAX_DOCUMENT} are allowed"
@@ -363,6 +370,9 @@ fn dispatch(st: &mut State, op: &Op, query: &[(String, String)], body: &[u8]) ->
             Ok(Reply { body: crate::persist::encode(st).map_err(ApiError::unavailable)?, changed: false })
         }
         Op::ImportState => import_state(st, body),
+        Op::PutObject { bucket, key } => objects::put_object(st, bucket, key, body),
+        Op::ListObjects => objects::list_objects(st),
+        Op::ClearObjects => objects::clear_objects(st),
     }
 }
 

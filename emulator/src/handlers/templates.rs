@@ -52,7 +52,12 @@ pub(super) fn create_template(st: &mut State, id: &str, body: &[u8]) -> Result<R
     // From a job: its document and configuration, the members given here replacing its own
     // (SPEC R22, AMBIG-30).
     let (document, document_source, configs) = match &input.job_arn {
-        None => (input.document, input.document_source, input.configs),
+        // AWS reads the object a documentSource names when the template is created, and keeps
+        // its content as the template's document.
+        None => {
+            let fetched = input.document_source.as_deref().map(|url| super::objects::read_source(st, url));
+            (input.document.or(fetched.transpose()?), input.document_source, input.configs)
+        }
         Some(arn) => {
             let job = arn
                 .strip_prefix("arn:")
@@ -107,7 +112,8 @@ pub(super) fn describe_template(st: &mut State, id: &str) -> Result<Reply, ApiEr
             job_template_id: id.to_owned(),
             description: t.description.clone(),
             document_source: t.document_source.clone(),
-            document: t.document.clone(),
+            // What the template was given: the source alone, not the document read from it.
+            document: t.document.clone().filter(|_| t.document_source.is_none()),
             created_at: t.created_at,
             configs: t.configs.clone(),
         },

@@ -61,6 +61,9 @@ fn journalled_name(op: &Op) -> &'static str {
         Op::GetFaults => "GetFaults",
         Op::SetFaults => "SetFaults",
         Op::ClearFaults => "ClearFaults",
+        Op::PutObject { .. } => "PutObject",
+        Op::ListObjects => "ListObjects",
+        Op::ClearObjects => "ClearObjects",
     }
 }
 
@@ -145,6 +148,12 @@ fn the_journalled_operations_keep_their_serialized_form() {
         (Op::GetFaults, r#""GetFaults""#),
         (Op::SetFaults, r#""SetFaults""#),
         (Op::ClearFaults, r#""ClearFaults""#),
+        (
+            Op::PutObject { bucket: "b".into(), key: "d/k".into() },
+            r#"{"PutObject":{"bucket":"b","key":"d/k"}}"#,
+        ),
+        (Op::ListObjects, r#""ListObjects""#),
+        (Op::ClearObjects, r#""ClearObjects""#),
     ];
     for (op, pinned) in samples {
         let json = serde_json::to_string(&op).unwrap_or_default();

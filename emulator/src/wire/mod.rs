@@ -8,7 +8,8 @@
 //! * [`limits`]: the model's field bounds for the members the core does not check;
 //! * [`summaries`]: the execution-summary lists, written without per-summary allocation;
 //! * [`strict`]: the bodies' structures read from JSON objects only, as the model has them;
-//! * [`error`]: error answers; [`arn`]: ARNs; [`token`]: `nextToken` paging.
+//! * [`error`]: error answers; [`arn`]: ARNs; [`token`]: `nextToken` paging; [`s3`]: the S3
+//!   object URLs of `documentSource`.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,7 @@ pub mod control;
 pub mod data;
 pub mod error;
 pub mod limits;
+pub mod s3;
 pub mod strict;
 pub mod summaries;
 pub mod templates;

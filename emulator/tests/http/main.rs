@@ -801,6 +801,7 @@ mod admin;
 mod data_plane;
 mod faults;
 mod listings;
+mod objects;
 mod time;
 
 /// A member of the wrong JSON type is a 400 that names it, as botocore names members (it gave

@@ -30,15 +30,7 @@ async fn an_import_that_does_not_add_up_is_refused_naming_the_item() {
     e.ok(DATA, "POST", "/things/t/jobs/j", json!({"status": "IN_PROGRESS"})).await;
     let (_, exported) = e.send(CONTROL, "GET", "/_emulator/state", Vec::new()).await;
     // The registry's fields are in a fixed order: it is kept as text, the rest edited as JSON.
-    #[derive(serde::Deserialize)]
-    struct Parts {
-        format: u64,
-        seq: u64,
-        clock: Option<u64>,
-        meta: Value,
-        registry: Box<serde_json::value::RawValue>,
-    }
-    let parts: Parts = serde_json::from_slice(&exported).unwrap();
+    let parts: crate::support::Parts = serde_json::from_slice(&exported).unwrap();
     let good = json!({"format": parts.format, "seq": parts.seq, "clock": parts.clock, "meta": parts.meta,
         "registry": parts.registry.get()});
     let text = |v: &Value| {
@@ -83,7 +75,7 @@ async fn an_import_that_does_not_add_up_is_refused_naming_the_item() {
         ),
         (
             |v| v["meta"]["jobs"]["j"]["document_source"] = json!("s3://b/k"),
-            "job j: it needs one of document and documentSource",
+            "job j: documentSource s3://b/k is not an S3 object URL",
         ),
         (|v| v["meta"]["jobs"]["j"]["targets"] = json!([]), "job j: at least one target is required"),
         (

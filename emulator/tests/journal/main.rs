@@ -17,6 +17,7 @@ mod support;
 mod checkpoints;
 mod export_import;
 mod import_validation;
+mod objects;
 mod recovery;
 mod replay;
 mod replica;

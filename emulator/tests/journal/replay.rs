@@ -189,7 +189,7 @@ async fn the_journal_replays_under_the_policy_its_changes_were_made_under() {
     let saved: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(
         (saved["format"].as_u64(), &saved["policy"]["delete_queued_without_force"]),
-        (Some(3), &json!(true))
+        (Some(4), &json!(true))
     );
 
     let arns = Arns { region: "us-east-1".into(), account: "123456789012".into() };

@@ -99,3 +99,25 @@ pub fn execution_status(st: &State) -> String {
     let view = st.registry.describe_execution(&job, &thing, None, iot_jobs_core::Plane::Data).unwrap();
     format!("{:?}", view.status())
 }
+
+/// An exported state in parts: the registry's fields are in a fixed order, so it is kept as
+/// text while the rest is edited as JSON.
+#[derive(serde::Deserialize)]
+pub struct Parts {
+    pub format: u64,
+    pub seq: u64,
+    pub clock: Option<u64>,
+    pub meta: Value,
+    pub registry: Box<serde_json::value::RawValue>,
+}
+
+/// An exported state with its `format` and `meta` edited by `f`, the registry as it was.
+pub fn edited(exported: &[u8], f: &dyn Fn(&mut Value)) -> Vec<u8> {
+    let p: Parts = serde_json::from_slice(exported).unwrap();
+    let mut v = json!({"format": p.format, "meta": p.meta});
+    f(&mut v);
+    let clock = serde_json::to_string(&p.clock).unwrap();
+    let (format, meta, seq, registry) = (&v["format"], &v["meta"], p.seq, p.registry.get());
+    format!(r#"{{"format":{format},"seq":{seq},"clock":{clock},"meta":{meta},"registry":{registry}}}"#)
+        .into_bytes()
+}

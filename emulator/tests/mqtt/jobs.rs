@@ -33,6 +33,27 @@ async fn every_object_document_reaches_devices_as_an_object() {
     emu.server.shutdown().await.unwrap();
 }
 
+/// A job whose `documentSource` names a registered S3 object reaches devices with the object's
+/// content as its document, in the notification and the answers alike.
+#[tokio::test]
+async fn a_source_jobs_document_reaches_devices() {
+    let emu = emu().await;
+    emu.ctl("POST", "/things/t1", json!({})).await;
+    let mut dev = connect("t1", emu.mqtt).await;
+    dev.sub("$aws/things/t1/jobs/notify-next").await;
+    // The body of this request is the object: the JSON text of the value.
+    emu.ctl("PUT", "/_emulator/objects/bucket/dir/doc.json", json!({"op": "fw", "v": 2})).await;
+    let source = "https://bucket.s3.us-east-1.amazonaws.com/dir/doc.json";
+    let body = json!({"targets": [format!("{ARN}:thing/t1")], "documentSource": source});
+    emu.ctl("PUT", "/jobs/ds", body).await;
+    let n = dev.json_on("$aws/things/t1/jobs/notify-next").await;
+    assert_eq!(n["execution"]["jobDocument"], json!({"op": "fw", "v": 2}));
+    let (ok, got) = dev.request("$aws/things/t1/jobs/$next/get", "{}").await;
+    assert!(ok, "{got}");
+    assert_eq!(got["execution"]["jobDocument"], json!({"op": "fw", "v": 2}));
+    emu.server.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_device_runs_a_job_over_mqtt_and_hears_of_it() {
     let emu = emu().await;
