@@ -87,7 +87,14 @@ fn main() {
                     Some(ExecutionStatus::Rejected)
                 }
                 AgentEvent::MessageTooLarge { job_id, len, .. } => {
-                    println!("[app] {job_id}: its document never arrived (message of {len:?} bytes)");
+                    match len {
+                        Some(len) => {
+                            println!("[app] {job_id}: its document never arrived (a message of {len} bytes)")
+                        }
+                        None => println!(
+                            "[app] {job_id}: its document never arrived (its message went unanswered)"
+                        ),
+                    }
                     Some(ExecutionStatus::Rejected)
                 }
                 AgentEvent::Finished { job_id, status, .. } => {

@@ -69,6 +69,36 @@ pub const OPERATIONS: [&str; 42] = [
     "UpdateJobExecution",
 ];
 
+/// The operations of the data plane (`iot-jobs-data`, and MQTT); `DescribeJobExecution` is one
+/// of both planes, every other operation the control plane's.
+const DATA_PLANE: [&str; 4] =
+    ["GetPendingJobExecutions", "StartNextPendingJobExecution", "DescribeJobExecution", "UpdateJobExecution"];
+
+/// The operations whose path (or MQTT topic) names a thing: those a fault for one thing may take
+/// ([`crate::routing::Op::thing`]).
+const NAMES_A_THING: [&str; 12] = [
+    "CreateThing",
+    "DescribeThing",
+    "DeleteThing",
+    "UpdateThing",
+    "ListJobExecutionsForThing",
+    "DescribeJobExecution",
+    "CancelJobExecution",
+    "DeleteJobExecution",
+    "ListThingGroupsForThing",
+    "GetPendingJobExecutions",
+    "StartNextPendingJobExecution",
+    "UpdateJobExecution",
+];
+
+/// Whether `operation` is one of `plane`'s.
+fn on_plane(operation: &str, plane: Plane) -> bool {
+    match plane {
+        Plane::Data => DATA_PLANE.contains(&operation),
+        Plane::Control => operation == "DescribeJobExecution" || !DATA_PLANE.contains(&operation),
+    }
+}
+
 /// Most requests one fault refuses.
 pub const MAX_COUNT: u32 = 1_000_000;
 
@@ -184,6 +214,13 @@ const fn one() -> u32 {
 }
 
 impl Fault {
+    /// Whether a request of `operation` could be taken by this fault: on its plane, and about
+    /// its thing.
+    fn may_match(&self, operation: &str) -> bool {
+        self.plane.is_none_or(|p| on_plane(operation, p))
+            && (self.thing.is_none() || NAMES_A_THING.contains(&operation))
+    }
+
     fn matches(&self, operation: &str, plane: Plane, thing: Option<&str>) -> bool {
         self.operations.as_ref().is_none_or(|ops| ops.iter().any(|o| o == operation))
             && self.plane.is_none_or(|p| p == plane)
@@ -319,6 +356,23 @@ impl Faults {
             && let Err(e) = ThingName::new(thing)
         {
             return Err(ApiError::invalid(format!("thing must be a thing name: {e}")));
+        }
+        // A fault none of whose operations can match would wait for ever, holding a place.
+        if let Some(ops) = &fault.operations
+            && let Some(op) = ops.iter().find(|o| !fault.may_match(o))
+        {
+            let why = match fault.plane {
+                Some(p) if !on_plane(op, p) => {
+                    let plane = if p == Plane::Data { "data" } else { "control" };
+                    format!("{op} is not an operation of the {plane} plane: leave it out, or the plane")
+                }
+                Some(_) | None => {
+                    format!(
+                        "{op} names no thing in its path, so no request of it is about one: leave it out, or the thing"
+                    )
+                }
+            };
+            return Err(ApiError::invalid(format!("this fault could never be taken: {why}")));
         }
         self.with(|faults| {
             if faults.len() >= MAX_FAULTS {
@@ -484,6 +538,69 @@ mod tests {
         faults.add(br#"{"delayMs": 1, "count": 2}"#).unwrap();
         assert!(faults.take("UpdateJobExecution", Plane::Data, Some("dev:2")).is_some());
         assert!(faults.take("ListJobs", Plane::Control, None).is_some());
+    }
+
+    #[test]
+    fn a_fault_that_could_never_be_taken_is_refused_naming_why() {
+        for (body, says) in [
+            (
+                r#"{"error": "ThrottlingException", "plane": "control", "operations": ["UpdateJobExecution"]}"#,
+                "UpdateJobExecution is not an operation of the control plane",
+            ),
+            (
+                r#"{"drop": "reply", "plane": "data", "operations": ["DescribeJob"]}"#,
+                "DescribeJob is not an operation of the data plane",
+            ),
+            (
+                r#"{"delayMs": 5, "thing": "t1", "operations": ["ListJobs"]}"#,
+                "ListJobs names no thing in its path",
+            ),
+            (
+                r#"{"error": "ThrottlingException", "thing": "t1", "operations": ["DescribeThing", "CreateJob"]}"#,
+                "CreateJob names no thing",
+            ),
+        ] {
+            let e = fault(body).unwrap_err();
+            assert_eq!(e.status, 400, "{body}");
+            assert!(
+                e.message.contains("could never be taken") && e.message.contains(says),
+                "{body}: {}",
+                e.message
+            );
+        }
+        // What can be taken is: DescribeJobExecution is of both planes and names a thing.
+        for body in [
+            r#"{"error": "ThrottlingException", "plane": "control", "thing": "t1", "operations": ["DescribeJobExecution"]}"#,
+            r#"{"error": "ThrottlingException", "plane": "data", "thing": "t1", "operations": ["DescribeJobExecution"]}"#,
+            r#"{"error": "ThrottlingException", "plane": "data", "thing": "t1"}"#,
+        ] {
+            assert!(fault(body).is_ok(), "{body}");
+        }
+    }
+
+    #[test]
+    fn the_planes_and_things_faults_know_are_the_routers() {
+        use crate::routing::Op;
+        let s = String::new;
+        for op in [
+            Op::CreateThing { thing: s() },
+            Op::DescribeThing { thing: s() },
+            Op::ListThings,
+            Op::CreateJob { job: s() },
+            Op::ListJobs,
+            Op::DescribeJobExecution { thing: s(), job: s() },
+            Op::DescribeJobExecutionData { thing: s(), job: s() },
+            Op::CancelJobExecution { thing: s(), job: s() },
+            Op::ListJobExecutionsForThing { thing: s() },
+            Op::ListJobExecutionsForJob { job: s() },
+            Op::GetPendingJobExecutions { thing: s() },
+            Op::StartNextPendingJobExecution { thing: s() },
+            Op::UpdateJobExecution { thing: s(), job: s() },
+            Op::AddThingToThingGroup,
+        ] {
+            assert_eq!(op.thing().is_some(), NAMES_A_THING.contains(&op.name()), "{}", op.name());
+            assert!(on_plane(op.name(), op.plane().into()), "{}", op.name());
+        }
     }
 
     #[test]

@@ -270,7 +270,10 @@ impl Op {
             | Op::ImportState
             | Op::GetFaults
             | Op::SetFaults
-            | Op::ClearFaults => None,
+            | Op::ClearFaults
+            | Op::PutObject { .. }
+            | Op::ListObjects
+            | Op::ClearObjects => None,
         }
     }
 

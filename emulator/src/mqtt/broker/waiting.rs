@@ -6,11 +6,13 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Most messages waiting for one connection before it is closed as too slow.
-pub const MAX_WAITING_MESSAGES: usize = 100_000;
+/// Most messages waiting for one connection before it is closed as too slow: ten CreateJobs for
+/// 1,000 things each, to a gateway subscribed to `notify` and `notify-next` of every thing.
+pub const MAX_WAITING_MESSAGES: usize = 20_000;
 /// Most bytes of messages (each counted as [`Message::size`](super::Message::size)) waiting for
-/// one connection before it is closed as too slow.
-pub const MAX_WAITING_BYTES: usize = 128 * 1024 * 1024;
+/// one connection before it is closed as too slow. What they take in memory is several times
+/// this for small messages (each has its own allocations): BENCHMARKS §7 measures it.
+pub const MAX_WAITING_BYTES: usize = 32 * 1024 * 1024;
 
 /// A connection's queue's count, shared by the broker (which adds) and the connection (which
 /// takes away as it takes messages).

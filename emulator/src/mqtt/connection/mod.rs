@@ -584,6 +584,8 @@ async fn run(
             }
             () = tokio::time::sleep_until(last_read + keep_alive) => return Err("keep-alive expired".into()),
             () = tokio::time::sleep_until(last_taken + WRITE_STALL), if owed => {
+                // MQTT 5 is told why, after what waits for it (which it is not taking).
+                quota_exceeded(conn).await;
                 return Err(format!("the client took nothing for {} s", WRITE_STALL.as_secs()));
             }
             () = replies::until(conn.late.due()) => {
@@ -612,11 +614,19 @@ impl Inbox {
 }
 
 /// Closes a client the broker let go of as too slow (its queue past [`Waiting`]'s limits):
-/// MQTT 5 is told why (DISCONNECT 0x97, quota exceeded), after what waits for it.
+/// MQTT 5 is told why, after what waits for it.
 async fn too_slow(conn: &mut Conn) -> String {
-    conn.write(Outgoing::Disconnect(DisconnectReasonCode::QuotaExceeded));
-    let _ = conn.flush_within(CLOSE_FLUSH).await;
+    quota_exceeded(conn).await;
     "closed as too slow to take its messages".into()
+}
+
+/// Tells an MQTT 5 client it is closed for what it left waiting (DISCONNECT 0x97, quota
+/// exceeded), after what waits for it, within [`CLOSE_FLUSH`] (3.1.1 has no server DISCONNECT).
+async fn quota_exceeded(conn: &mut Conn) {
+    if conn.version == Version::V5 {
+        conn.write(Outgoing::Disconnect(DisconnectReasonCode::QuotaExceeded));
+        let _ = conn.flush_within(CLOSE_FLUSH).await;
+    }
 }
 
 /// One packet from a connected client; `Some` ends the connection normally.

@@ -166,9 +166,37 @@ async fn a_client_that_acknowledges_nothing_is_closed_after_the_write_stall() {
     assert_eq!(reader.await.unwrap(), 1_000);
 }
 
+/// The same over MQTT 5 (a receive maximum of 10): the client is told why it is closed, after
+/// what was written for it (DISCONNECT 0x97, quota exceeded; it once got no DISCONNECT).
+#[tokio::test(start_paused = true)]
+async fn an_mqtt5_client_that_acknowledges_nothing_is_told_why_it_is_closed() {
+    let broker = Arc::new(Broker::default());
+    let (mut client, task, _stop_tx) = serve(Arc::clone(&broker));
+    // CONNECT (5, clean, keep-alive 0, Receive Maximum 10, client id "ackn"), SUBSCRIBE q/# QoS 1.
+    let mut packets = frame(0x10, b"\x00\x04MQTT\x05\x02\x00\x00\x03\x21\x00\x0a\x00\x04ackn");
+    packets.extend(frame(0x82, b"\x00\x01\x00\x00\x03q/#\x01"));
+    client.write_all(&packets).await.unwrap();
+    // Subscribed (the task runs while this one sleeps).
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert_eq!(broker.stats()["subscriptions"], 1);
+    for i in 0..11 {
+        broker.publish(&Message::new(format!("q/{i}"), "x", 1));
+    }
+    let read = tokio::spawn(async move {
+        let mut bytes = Vec::new();
+        let _ = client.read_to_end(&mut bytes).await;
+        bytes
+    });
+    let end = tokio::time::timeout(WRITE_STALL * 2, task).await.expect("still open").unwrap();
+    assert_eq!(end, Err(format!("the client took nothing for {} s", WRITE_STALL.as_secs())));
+    let bytes = read.await.unwrap();
+    let at = bytes.windows(3).rposition(|w| w[0] == 0xE0 && w[2] == 0x97).expect("a DISCONNECT");
+    assert!(bytes.len() - at < 128, "the DISCONNECT is the last packet");
+}
+
 /// A client further behind than the broker's queue for it is let go and closed at once:
 /// one that reads nothing (once 64 KiB wait for it, the 1,024 messages its queue takes here;
-/// by default [`Waiting`]'s 100,000), and one that reads everything and acknowledges nothing
+/// by default [`Waiting`]'s 20,000), and one that reads everything and acknowledges nothing
 /// (1,000 in flight, 1,000 held back, then its queue).
 #[tokio::test]
 async fn a_client_further_behind_than_its_queue_is_closed_as_too_slow() {
