@@ -20,7 +20,9 @@ pub use super::retained::MAX_RETAINED;
 use super::retained::Retained;
 use super::routes::Routes;
 
+mod deliver;
 mod waiting;
+use deliver::{deliver, log_dropped};
 pub(super) use waiting::Waiting;
 
 /// Largest packet in either direction: AWS IoT Core's 128 KiB payload plus room for the topic
@@ -418,71 +420,6 @@ impl Broker {
 fn file_out(routes: &mut Routes, shared_turns: &mut HashMap<String, usize>, f: &str, client: &str) {
     if routes.remove(f, client) {
         shared_turns.remove(f);
-    }
-}
-
-/// Says how many copies of a message on `topic` the budget kept from offline sessions, if any:
-/// those [`Budget::dropped`] counted since it said `before`. (Only a log: the count is in
-/// `GET /_emulator/stats`.)
-fn log_dropped(budget: &Budget, topic: &str, before: u64) {
-    let sessions = budget.dropped().saturating_sub(before);
-    if sessions > 0 {
-        tracing::warn!(
-            topic,
-            sessions,
-            held = budget.held(),
-            limit = budget.limit(),
-            "the messages held for MQTT sessions are past --mqtt-max-held-bytes: not queued for offline sessions"
-        );
-    }
-}
-
-/// Hands a message to the session of `client`: to its connection, or, for QoS 1 on a
-/// persistent offline session, to its queue, unless the budget is spent (the copy is then
-/// dropped: what the broker holds stays bounded, as mosquitto's `max_queued_bytes` keeps it). A
-/// connection too far behind is dropped (its task then closes it).
-fn deliver(client: &str, session: &mut Session, message: Message, budget: &Budget) {
-    let Some(link) = session.connection.as_ref().filter(|_| !session.closing) else {
-        return queue_new(session, message, budget);
-    };
-    let size = message.size();
-    let refused = if link.waiting.admit(size) {
-        let sent = link.tx.send(Box::new(message));
-        sent.err().map(|mpsc::error::SendError(d)| {
-            link.waiting.release(size);
-            *d
-        })
-    } else {
-        tracing::warn!(client, "an MQTT client is too slow to take its messages: closing it");
-        Some(message)
-    };
-    if let Some(message) = refused {
-        // The connection keeps the session until it gives it back with what it has in flight
-        // (a client connecting again meanwhile waits for that): what comes until then waits in
-        // the session's queue, after what the connection holds.
-        link.cut.notify_one();
-        session.closing = true;
-        queue_new(session, message, budget);
-    }
-}
-
-/// Queues a new copy for an offline session, unless the budget is spent: it is then dropped,
-/// and counted.
-fn queue_new(session: &mut Session, message: Message, budget: &Budget) {
-    if session.persistent && message.qos > 0 && budget.over() {
-        budget.drop_one();
-        return;
-    }
-    queue(session, message, budget);
-}
-
-fn queue(session: &mut Session, message: Message, budget: &Budget) {
-    if session.persistent && message.qos > 0 {
-        if session.queued.len() >= MAX_QUEUED {
-            session.queued.pop_front();
-            budget.overflow(1);
-        }
-        session.queued.push_back(message);
     }
 }
 
