@@ -639,6 +639,16 @@ class CrateAgent(unittest.TestCase):
     """The crate's own sans-IO agent over a real TCP connection (`emulator/examples/device_mqtt.rs`),
     running jobs that the AWS CLI creates."""
 
+    def run_small_client_device(self, thing):
+        """The device for `thing` until it has finished 2 jobs, its client holding packets of at
+        most 8 KiB (rumqttc closes the connection on a larger one); its output, once it exited 0."""
+        device = subprocess.run(
+            [os.environ["EMU_DEVICE"], "--broker", os.environ["EMU_MQTT"], "--thing", thing, "--jobs", "2",
+             "--rx-max", "8192", "--response-timeout", "2", "--seconds", "60"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=90)
+        self.assertEqual(device.returncode, 0, device.stdout)
+        return device.stdout
+
     def test_the_crate_agent_runs_jobs_created_with_the_aws_cli(self):
         thing = unique("agent")
         device = subprocess.Popen(
@@ -669,12 +679,7 @@ class CrateAgent(unittest.TestCase):
         big, small = unique("big"), unique("fw")
         iot.create_job(jobId=big, document=json.dumps({"blob": "x" * 20000}), targets=[f"{ARN}:thing/{thing}"])
         iot.create_job(jobId=small, document='{"op":"install"}', targets=[f"{ARN}:thing/{thing}"])
-        device = subprocess.run(
-            [os.environ["EMU_DEVICE"], "--broker", os.environ["EMU_MQTT"], "--thing", thing, "--jobs", "2",
-             "--rx-max", "8192", "--response-timeout", "2", "--seconds", "60"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=90)
-        out = device.stdout
-        self.assertEqual(device.returncode, 0, out)
+        out = self.run_small_client_device(thing)
         self.assertIn("payload size limit exceeded", out)
         self.assertIn(f"[app] {big}: its document never arrived", out)
         self.assertIn(f"[app] run {small} (execution 1)", out)
@@ -694,12 +699,7 @@ class CrateAgent(unittest.TestCase):
         details = {f"k{i}": str(i) * 900 for i in range(10)}
         started = data.start_next_pending_job_execution(thingName=thing, statusDetails=details)
         self.assertEqual(started["execution"]["jobId"], held)
-        device = subprocess.run(
-            [os.environ["EMU_DEVICE"], "--broker", os.environ["EMU_MQTT"], "--thing", thing, "--jobs", "2",
-             "--rx-max", "8192", "--response-timeout", "2", "--seconds", "60"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=90)
-        out = device.stdout
-        self.assertEqual(device.returncode, 0, out)
+        out = self.run_small_client_device(thing)
         self.assertIn(f"→ $aws/things/{thing}/jobs/get ", out)
         self.assertIn(f"[app] {held}: its document never arrived", out)
         self.assertIn(f"[app] run {small} (execution 1)", out)
